@@ -1,0 +1,375 @@
+//! `shouwang demo`: synthetic children in the real villages of a region, in the proportions of the
+//! 2018 national figures (domain-research §5), and one demo user per role.
+
+use anyhow::Result;
+use chrono::{Duration, NaiveDate};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use shouwang_domain::authz::Role;
+use shouwang_domain::input::{ChildInput, ParseContext};
+use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
+use shouwang_domain::sample::id_number_for;
+use shouwang_store::Store;
+use shouwang_store::audit::Who;
+use shouwang_store::users::NewUser;
+
+pub const DEMO_PASSWORD: &str = "shouwang-demo";
+
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
+    "何", "罗", "高", "林", "郑", "梁", "谢", "宋", "唐", "韩", "冯", "邓", "曹", "彭", "曾", "肖",
+    "田", "董", "潘", "袁", "蔡", "蒋", "余", "于", "杜", "叶", "程", "魏", "苏", "吕", "丁", "任",
+    "卢", "姚", "沈", "钟", "姜", "崔", "谭", "陆", "范", "汪", "廖", "石", "金", "韦", "贾", "夏",
+    "付", "方", "邹", "熊", "白", "孟", "秦", "邱", "侯", "江", "尹", "薛", "闫", "段", "雷", "龙",
+    "黎", "史", "陶", "贺", "毛", "郝", "顾", "龚", "邵", "万", "覃", "武", "钱", "戴", "严", "莫",
+    "孔", "向", "常", "汤",
+];
+const BOY_CHARS: &[&str] = &[
+    "浩", "宇", "轩", "子", "俊", "杰", "涛", "明", "伟", "强", "磊", "鑫", "博", "文", "晨", "阳",
+    "天", "泽", "睿", "铭", "嘉", "豪", "航", "鹏", "宏", "志", "建", "国", "辉", "林", "凯", "峰",
+    "毅", "诚", "旭", "亮", "海", "波", "勇", "帅",
+];
+const GIRL_CHARS: &[&str] = &[
+    "欣", "怡", "婷", "雨", "佳", "琪", "梦", "涵", "诗", "雪", "静", "丽", "敏", "倩", "颖", "慧",
+    "娜", "玲", "芳", "燕", "晶", "萱", "瑶", "悦", "妍", "思", "语", "彤", "璐", "菲", "蕊", "洁",
+    "雯", "露", "可", "馨", "月", "琳", "霞", "红",
+];
+/// Prefectures that draw many migrant workers (广州, 深圳, 东莞, 佛山, 上海, 杭州, 宁波, 苏州, 厦门,
+/// 北京, 天津, 成都, 重庆, 贵阳, 昆明, 长沙, 武汉, 福州, 泉州, 温州).
+const WORK_PLACES: &[&str] = &[
+    "4401", "4403", "4419", "4406", "3101", "3301", "3302", "3205", "3502", "1101", "1201", "5101",
+    "5001", "5201", "5301", "4301", "4201", "3501", "3505", "3303",
+];
+
+fn pick<'a>(rng: &mut StdRng, items: &[&'a str]) -> &'a str {
+    items[rng.gen_range(0..items.len())]
+}
+
+fn given_name(rng: &mut StdRng, boy: bool) -> String {
+    let chars = if boy { BOY_CHARS } else { GIRL_CHARS };
+    let n = if rng.gen_bool(0.75) { 2 } else { 1 };
+    (0..n).map(|_| pick(rng, chars)).collect()
+}
+
+/// One synthetic registration form, valid by construction and checked by the real parser.
+fn child_input(rng: &mut StdRng, village: &str, today: NaiveDate, seq: u32) -> ChildInput {
+    let boy = rng.gen_bool(0.545);
+    let surname = pick(rng, SURNAMES);
+    // Ages 0–5 21.7 %, 6–13 67.4 %, 14–15 10.9 %; ~1 % just past 16 to show ageing out.
+    let r: f64 = rng.r#gen();
+    let age_days = if r < 0.01 {
+        16 * 365 + rng.gen_range(5..300)
+    } else if r < 0.01 + 0.217 * 0.99 {
+        rng.gen_range(30..6 * 365)
+    } else if r < 0.01 + (0.217 + 0.674) * 0.99 {
+        rng.gen_range(6 * 365 + 2..14 * 365)
+    } else {
+        rng.gen_range(14 * 365 + 4..16 * 365 - 2)
+    };
+    let birth = today - Duration::days(age_days);
+    let age = (age_days / 365) as i32;
+    let county = &village[..6];
+    let no_hukou = rng.gen_bool(0.005);
+    let id_seq = (seq % 500) as u16 * 2 + u16::from(boy);
+    let schooling = if age < 3 {
+        "未入园"
+    } else if age < 6 {
+        if rng.gen_bool(0.8) {
+            "幼儿园"
+        } else {
+            "未入园"
+        }
+    } else if age < 12 {
+        if rng.gen_bool(0.004) {
+            "辍学"
+        } else {
+            "小学"
+        }
+    } else if age < 15 {
+        if rng.gen_bool(0.006) {
+            "辍学"
+        } else {
+            "初中"
+        }
+    } else if rng.gen_bool(0.1) {
+        "不在学"
+    } else if rng.gen_bool(0.7) {
+        "高中"
+    } else {
+        "中职"
+    };
+    let health_r: f64 = rng.r#gen();
+    let (health, dis_cat, dis_grade, illness) = if health_r < 0.005 {
+        (
+            "残疾",
+            Some(pick(rng, &["肢体残疾", "智力残疾", "听力残疾", "视力残疾"])),
+            Some(pick(rng, &["二级", "三级", "四级"])),
+            None,
+        )
+    } else if health_r < 0.006 {
+        (
+            "患病",
+            None,
+            None,
+            Some(pick(rng, &["白血病", "先天性心脏病", "肾病综合征"])),
+        )
+    } else {
+        ("健康", None, None, None)
+    };
+    // 2016: both parents away for most; one away and the other unable for ~5 %; a few not left behind.
+    let kind: f64 = rng.r#gen();
+    let (mother_situation, mother_incapacity, father_situation) = if kind < 0.04 {
+        (
+            "在家但无监护能力",
+            Some(pick(rng, &["重病", "重残"])),
+            "外出务工",
+        )
+    } else if kind < 0.05 {
+        ("失联", None, "外出务工")
+    } else if kind < 0.07 {
+        ("外出务工", None, "在家")
+    } else {
+        ("外出务工", None, "外出务工")
+    };
+    let unsupervised = rng.gen_bool(0.004);
+    let grand_boy = rng.gen_bool(0.5);
+    let guardian_name = format!(
+        "{}{}",
+        if grand_boy {
+            surname
+        } else {
+            pick(rng, SURNAMES)
+        },
+        given_name(rng, grand_boy)
+    );
+    let guardianship_type = if unsupervised {
+        "无人监护"
+    } else if mother_situation == "在家但无监护能力" {
+        "父或母无监护能力"
+    } else if rng.gen_bool(0.03) {
+        "受委托监护人监护能力不足"
+    } else if rng.gen_bool(0.4) {
+        "监护情况一般"
+    } else {
+        "监护情况较好"
+    };
+    let relation = if rng.gen_bool(0.96) {
+        if rng.gen_bool(0.8) {
+            "祖父母"
+        } else {
+            "外祖父母"
+        }
+    } else {
+        "其他亲属"
+    };
+    let father_birth = birth - Duration::days(rng.gen_range(22 * 365..40 * 365));
+    let father_id = id_number_for(county, father_birth, rng.gen_range(0..499) * 2 + 1);
+    let mut assistance = vec![];
+    if rng.gen_bool(0.012) {
+        assistance.push("享受低保".to_owned());
+    }
+    if rng.gen_bool(0.001) {
+        assistance.push("特困供养".to_owned());
+    }
+    if rng.gen_bool(0.02) {
+        assistance.push("临时救助".to_owned());
+    }
+    let some = |s: &str| Some(s.to_owned());
+    let phone = |rng: &mut StdRng| {
+        format!(
+            "1{}{:09}",
+            pick(rng, &["3", "5", "8", "7"]),
+            rng.gen_range(0..1_000_000_000u32)
+        )
+    };
+    ChildInput {
+        name: Some(format!("{surname}{}", given_name(rng, boy))),
+        sex: some(if boy { "男" } else { "女" }),
+        ethnicity: some(if rng.gen_bool(0.6) {
+            "01"
+        } else {
+            pick(rng, &["09", "06", "03", "25", "16", "18"])
+        }),
+        birth_date: Some(birth.to_string()),
+        id_number: if no_hukou {
+            None
+        } else {
+            Some(id_number_for(county, birth, id_seq))
+        },
+        hukou_registered: some(if no_hukou { "否" } else { "是" }),
+        hukou_rural: some("是"),
+        village_code: some(village),
+        health: some(health),
+        disability_category: dis_cat.map(str::to_owned),
+        disability_grade: dis_grade.map(str::to_owned),
+        illness: illness.map(str::to_owned),
+        schooling: some(schooling),
+        boarding: some(
+            if matches!(schooling, "初中" | "高中" | "中职") && rng.gen_bool(0.5) {
+                "是"
+            } else {
+                "否"
+            },
+        ),
+        living_alone: some(if unsupervised && age >= 12 && rng.gen_bool(0.5) {
+            "是"
+        } else {
+            "否"
+        }),
+        paternal_grandfather_status: some(if rng.gen_bool(0.2) {
+            "已故"
+        } else {
+            "健在"
+        }),
+        paternal_grandfather_name: Some(format!("{surname}{}", given_name(rng, true))),
+        paternal_grandmother_status: some("健在"),
+        paternal_grandmother_name: Some(format!(
+            "{}{}",
+            pick(rng, SURNAMES),
+            given_name(rng, false)
+        )),
+        father_status: some("健在"),
+        father_name: Some(format!("{surname}{}", given_name(rng, true))),
+        father_birth_date: Some(father_birth.to_string()),
+        father_id_number: Some(father_id),
+        father_situation: some(father_situation),
+        father_work_place: (father_situation == "外出务工")
+            .then(|| pick(rng, WORK_PLACES).to_owned()),
+        father_phone: Some(phone(rng)),
+        mother_status: some("健在"),
+        mother_name: Some(format!("{}{}", pick(rng, SURNAMES), given_name(rng, false))),
+        mother_situation: some(mother_situation),
+        mother_incapacity: mother_incapacity.map(str::to_owned),
+        mother_work_place: (mother_situation == "外出务工")
+            .then(|| pick(rng, WORK_PLACES).to_owned()),
+        mother_phone: Some(phone(rng)),
+        entrusted: some(if unsupervised { "否" } else { "是" }),
+        guardian_name: (!unsupervised).then_some(guardian_name),
+        guardian_relation: (!unsupervised).then(|| relation.to_owned()),
+        guardian_phone: (!unsupervised).then(|| phone(rng)),
+        guardianship_type: some(guardianship_type),
+        income_sources: Some(vec!["打工收入".to_owned()]),
+        assistance: Some(assistance),
+        ..ChildInput::default()
+    }
+}
+
+pub async fn run(store: &Store, region: &RegionCode, children: usize, seed: u64) -> Result<()> {
+    let divisions = Divisions::shipped();
+    let villages: Vec<String> = divisions
+        .subtree(region)?
+        .filter(|d| d.level == RegionLevel::Village)
+        .map(|d| d.code.to_owned())
+        .collect();
+    anyhow::ensure!(!villages.is_empty(), "区划 {region} 下没有村级区划");
+    let today = store.today();
+    let ctx = ParseContext { today, divisions };
+    let first_village = RegionCode::parse(&villages[0])?;
+    let first_town = first_village.parent().expect("villages have towns");
+    let county = first_village
+        .at_level(RegionLevel::County)
+        .expect("villages have counties");
+
+    // Demo users, one per role.
+    let town_name = divisions.get(&first_town)?.name.to_owned();
+    let school_name = format!("{town_name}中心小学");
+    let users: Vec<(Role, RegionCode, Option<String>)> = vec![
+        (Role::Village, first_village.clone(), None),
+        (Role::Town, first_town.clone(), None),
+        (Role::County, county.clone(), None),
+        (Role::CountyAdmin, county.clone(), None),
+        (Role::School, first_town.clone(), Some(school_name.clone())),
+        (Role::Police, first_town.clone(), None),
+        (Role::Agency, county.clone(), Some("县妇联".to_owned())),
+        (Role::Oversight, county.clone(), None),
+    ];
+    let mut school_agency = None;
+    for (role, org, agency) in &users {
+        let result = store
+            .add_user(NewUser {
+                username: role.code().to_owned(),
+                display_name: format!("演示{}", role.label()),
+                password: DEMO_PASSWORD.to_owned(),
+                role: *role,
+                region: org.clone(),
+                agency: agency.clone(),
+            })
+            .await;
+        match result {
+            Ok(_) | Err(shouwang_store::StoreError::Conflict { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Some(a) = store.actor_by_username("school").await? {
+        school_agency = a.agency_id;
+    }
+
+    let mut rng = StdRng::seed_from_u64(seed);
+    let started = std::time::Instant::now();
+    let mut done = 0usize;
+    let chunk = 20_000;
+    while done < children {
+        let n = chunk.min(children - done);
+        let mut files = Vec::with_capacity(n);
+        let mut links = Vec::with_capacity(n);
+        for i in 0..n {
+            let village = &villages[rng.gen_range(0..villages.len())];
+            let input = child_input(&mut rng, village, today, (done + i) as u32);
+            let file = input.parse(&ctx).map_err(|e| {
+                anyhow::anyhow!("demo generator produced an invalid file: {}", e.summary())
+            })?;
+            let at_school = first_town.contains(&file.village_code)
+                && matches!(file.schooling, shouwang_domain::child::Schooling::Primary);
+            links.push(if at_school {
+                school_agency.clone()
+            } else {
+                None
+            });
+            files.push(file);
+        }
+        store
+            .bulk_insert_children(
+                Who {
+                    user_id: None,
+                    username: "demo",
+                },
+                &files,
+                &links,
+            )
+            .await?;
+        done += n;
+        if children > chunk {
+            eprintln!(
+                "已生成 {done}/{children} 名儿童（{:.0} 名/秒）",
+                done as f64 / started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    println!(
+        "已生成 {children} 名演示儿童，分布在 {} 个村（社区）",
+        villages.len()
+    );
+    println!();
+    println!("演示账号（密码均为 {DEMO_PASSWORD}）：");
+    for (role, org, agency) in &users {
+        let place = divisions
+            .lineage(org)?
+            .iter()
+            .skip(2)
+            .map(|d| d.name)
+            .collect::<Vec<_>>()
+            .join(" ");
+        println!(
+            "  {:<13} {}  {}{}",
+            role.code(),
+            role.label(),
+            place,
+            agency
+                .as_deref()
+                .map(|a| format!(" · {a}"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}

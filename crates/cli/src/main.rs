@@ -1,0 +1,271 @@
+//! `shouwang`: the one binary. serve | init | demo | user add.
+
+mod demo;
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use shouwang_domain::authz::Role;
+use shouwang_domain::clock::{Clock, FixedClock};
+use shouwang_domain::region::{Divisions, RegionCode};
+use shouwang_store::users::NewUser;
+use shouwang_store::{KeyFile, Store};
+
+#[derive(Parser)]
+#[command(
+    name = "shouwang",
+    version,
+    about = "守望 农村留守儿童关爱保护信息系统"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct DbArgs {
+    /// Database: a file path (SQLite) or postgres://user@host/db
+    #[arg(long, env = "SHOUWANG_DB")]
+    db: String,
+    /// Key file for ID-number encryption (default: <db>.keys for SQLite, ./shouwang.keys for PostgreSQL)
+    #[arg(long, env = "SHOUWANG_KEY_FILE")]
+    key_file: Option<PathBuf>,
+    /// Fix "today" (YYYY-MM-DD), for demonstrations and tests
+    #[arg(long, env = "SHOUWANG_TODAY", hide = true)]
+    today: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create or migrate the database and load the org tree of a region
+    Init {
+        #[command(flatten)]
+        db: DbArgs,
+        /// County, prefecture or province code (e.g. 522730)
+        #[arg(long)]
+        region: String,
+    },
+    /// init plus synthetic children and one demo user per role
+    Demo {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, default_value = "522730")]
+        region: String,
+        #[arg(long, default_value_t = 2000)]
+        children: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Run the web UI and API
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// Secure cookie flag: auto = on unless bound to loopback (serve HTTPS through a proxy)
+        #[arg(long, value_enum, default_value_t = CookieSecure::Auto)]
+        cookie_secure: CookieSecure,
+    },
+    /// Manage users
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        username: String,
+        /// village, town, county, county_admin, school, police, agency, oversight
+        #[arg(long)]
+        role: String,
+        /// Region code of the user's office (for school/agency users: the region the agency is under)
+        #[arg(long)]
+        org: String,
+        /// Agency name (school and agency roles), created under --org if new
+        #[arg(long)]
+        agency: Option<String>,
+        /// Display name
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CookieSecure {
+    Auto,
+    Always,
+    Never,
+}
+
+struct SystemClock;
+impl Clock for SystemClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
+}
+
+fn clock(args: &DbArgs) -> Result<Arc<dyn Clock>> {
+    Ok(match &args.today {
+        Some(d) => {
+            let date = shouwang_domain::input::parse_date(d)
+                .with_context(|| format!("--today “{d}” 不是有效日期"))?;
+            Arc::new(FixedClock::on(date))
+        }
+        None => Arc::new(SystemClock),
+    })
+}
+
+fn key_path(args: &DbArgs) -> PathBuf {
+    match &args.key_file {
+        Some(p) => p.clone(),
+        None if args.db.starts_with("postgres") => PathBuf::from("shouwang.keys"),
+        None => PathBuf::from(format!(
+            "{}.keys",
+            args.db.strip_prefix("sqlite://").unwrap_or(&args.db)
+        )),
+    }
+}
+
+async fn open(args: &DbArgs, create_keys: bool) -> Result<Store> {
+    let path = key_path(args);
+    let cipher = if create_keys {
+        KeyFile::load_or_create(&path)
+    } else {
+        KeyFile::load(&path)
+    }?;
+    let store = Store::open(&args.db, cipher, clock(args)?)
+        .await
+        .with_context(|| format!("无法打开数据库 {}", redact(&args.db)))?;
+    Ok(store)
+}
+
+/// Hides a password in a database URL for messages.
+fn redact(db: &str) -> String {
+    match (db.find("://"), db.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &db[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &db[..s + 3], &creds[..c], &db[at..]),
+                None => db.to_owned(),
+            }
+        }
+        _ => db.to_owned(),
+    }
+}
+
+fn parse_region(code: &str) -> Result<RegionCode> {
+    Ok(Divisions::shipped().parse_existing(code)?)
+}
+
+async fn init(store: &Store, region: &RegionCode) -> Result<()> {
+    let r = store.init_region(region).await?;
+    println!(
+        "已初始化 {}（{}）：{} 个县级区划，{} 个乡级区划，{} 个村级区划",
+        r.region_name, region, r.counties, r.towns, r.villages
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Init { db, region } => {
+            let region = parse_region(&region)?;
+            let store = open(&db, true).await?;
+            init(&store, &region).await?;
+            println!(
+                "密钥文件：{}（请妥善保管并与数据库分开备份）",
+                key_path(&db).display()
+            );
+        }
+        Command::Demo {
+            db,
+            region,
+            children,
+            seed,
+        } => {
+            let region = parse_region(&region)?;
+            let store = open(&db, true).await?;
+            init(&store, &region).await?;
+            demo::run(&store, &region, children, seed).await?;
+        }
+        Command::Serve {
+            db,
+            bind,
+            cookie_secure,
+        } => {
+            let store = open(&db, false).await?;
+            let secure = match cookie_secure {
+                CookieSecure::Auto => None,
+                CookieSecure::Always => Some(true),
+                CookieSecure::Never => Some(false),
+            };
+            println!("守望 Shouwang 已启动：http://{bind}/");
+            shouwang_web::serve(store, bind, secure).await?;
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    db,
+                    username,
+                    role,
+                    org,
+                    agency,
+                    name,
+                    password_stdin,
+                },
+        } => {
+            if !password_stdin {
+                bail!("请用 --password-stdin 从标准输入提供密码（避免密码出现在命令历史中）");
+            }
+            let role = Role::parse(&role).with_context(|| format!("未知角色“{role}”：可选 village, town, county, county_admin, school, police, agency, oversight"))?;
+            let region = parse_region(&org)?;
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\n', '\r']).to_owned();
+            let store = open(&db, false).await?;
+            match store
+                .add_user(NewUser {
+                    display_name: name.unwrap_or_else(|| username.clone()),
+                    username,
+                    password,
+                    role,
+                    region,
+                    agency,
+                })
+                .await
+            {
+                Ok(u) => println!(
+                    "已创建用户 {}（{}，{}）",
+                    u.username,
+                    role.label(),
+                    u.region_code
+                ),
+                Err(shouwang_store::StoreError::Validation(v)) => bail!("{}", v.summary()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(())
+}

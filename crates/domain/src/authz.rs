@@ -1,0 +1,156 @@
+//! Roles, jurisdiction and who may do what (SYSTEM.md: 属地管理、分级负责).
+//!
+//! A user sits at an org unit: a region (village, town, county…) or an agency under a region.
+//! Region users see the children inside their region; agency users see the children linked to their
+//! agency. Out-of-scope records are reported as absent (404), never as forbidden.
+
+use serde::{Deserialize, Serialize};
+
+use crate::code_enum;
+use crate::region::{RegionCode, RegionLevel};
+
+code_enum! {
+    pub enum Role {
+        Village = ("village", "儿童主任"),
+        Town = ("town", "儿童督导员"),
+        County = ("county", "县民政局工作人员"),
+        CountyAdmin = ("county_admin", "县民政局管理员"),
+        School = ("school", "学校"),
+        Police = ("police", "公安"),
+        Agency = ("agency", "其他机构"),
+        Oversight = ("oversight", "督查"),
+    }
+}
+
+impl Role {
+    /// The region level a user of this role must sit at (None = any level).
+    pub fn required_level(self) -> Option<RegionLevel> {
+        match self {
+            Role::Village => Some(RegionLevel::Village),
+            Role::Town => Some(RegionLevel::Town),
+            Role::County | Role::CountyAdmin => Some(RegionLevel::County),
+            Role::School | Role::Police | Role::Agency | Role::Oversight => None,
+        }
+    }
+    /// Roles whose members belong to an agency rather than a region office.
+    pub fn is_agency_role(self) -> bool {
+        matches!(self, Role::School | Role::Agency)
+    }
+}
+
+/// What a query may see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Scope {
+    /// Children whose village code starts with this region's code.
+    Region { code: RegionCode },
+    /// Children linked to this agency.
+    Agency { agency_id: String },
+}
+
+/// The signed-in user as the domain sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user_id: String,
+    pub username: String,
+    pub role: Role,
+    pub region: RegionCode,
+    pub agency_id: Option<String>,
+}
+
+code_enum! {
+    pub enum Action {
+        ReadChild = ("read_child", "查看儿童档案"),
+        RegisterChild = ("register_child", "登记儿童"),
+        EditChild = ("edit_child", "修改儿童档案"),
+        ExitChild = ("exit_child", "儿童退出"),
+        TransferChild = ("transfer_child", "儿童转移"),
+        UnmaskIdNumber = ("unmask_id_number", "查看完整身份证号码"),
+        ReportDiscovery = ("report_discovery", "提交发现报告"),
+        HandleDiscovery = ("handle_discovery", "处理发现报告"),
+        Export = ("export", "导出"),
+        ManageUsers = ("manage_users", "管理用户"),
+        ReadAudit = ("read_audit", "查看审计日志"),
+    }
+}
+
+impl Actor {
+    pub fn scope(&self) -> Scope {
+        match (&self.agency_id, self.role.is_agency_role()) {
+            (Some(id), true) => Scope::Agency {
+                agency_id: id.clone(),
+            },
+            _ => Scope::Region {
+                code: self.region.clone(),
+            },
+        }
+    }
+
+    /// Least privilege per role. Jurisdiction is checked separately, on every record.
+    pub fn may(&self, action: Action) -> bool {
+        use Action::*;
+        use Role::*;
+        match action {
+            ReadChild => true,
+            RegisterChild | EditChild | ExitChild | TransferChild => {
+                matches!(self.role, Village | Town | County | CountyAdmin)
+            }
+            // Police register hukou; county staff reconcile lists by ID number.
+            UnmaskIdNumber => matches!(self.role, County | CountyAdmin | Police),
+            // Anyone who works with children may report one (景洪 000 三(一) 发现报告).
+            ReportDiscovery => !matches!(self.role, Oversight),
+            HandleDiscovery => matches!(self.role, Town | County | CountyAdmin),
+            Export => matches!(self.role, Town | County | CountyAdmin | Oversight),
+            ManageUsers | ReadAudit => matches!(self.role, CountyAdmin),
+        }
+    }
+
+    /// Whether a region-scoped user's jurisdiction covers this village.
+    pub fn covers(&self, village: &RegionCode) -> bool {
+        self.region.contains(village)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, region: &str) -> Actor {
+        Actor {
+            user_id: "u".into(),
+            username: "u".into(),
+            role,
+            region: RegionCode::parse(region).unwrap(),
+            agency_id: role.is_agency_role().then(|| "a1".to_owned()),
+        }
+    }
+
+    #[test]
+    fn village_director_covers_own_village_only() {
+        let a = actor(Role::Village, "522730001001");
+        assert!(a.covers(&RegionCode::parse("522730001001").unwrap()));
+        assert!(!a.covers(&RegionCode::parse("522730001002").unwrap()));
+    }
+
+    #[test]
+    fn schools_see_their_own_children_and_cannot_edit() {
+        let a = actor(Role::School, "522730001");
+        assert_eq!(
+            a.scope(),
+            Scope::Agency {
+                agency_id: "a1".into()
+            }
+        );
+        assert!(!a.may(Action::EditChild));
+        assert!(a.may(Action::ReportDiscovery));
+    }
+
+    #[test]
+    fn only_county_and_police_see_full_id_numbers() {
+        assert!(!actor(Role::Village, "522730001001").may(Action::UnmaskIdNumber));
+        assert!(!actor(Role::Town, "522730001").may(Action::UnmaskIdNumber));
+        assert!(actor(Role::County, "522730").may(Action::UnmaskIdNumber));
+        assert!(actor(Role::Police, "522730001").may(Action::UnmaskIdNumber));
+        assert!(!actor(Role::Oversight, "522730").may(Action::EditChild));
+    }
+}

@@ -1,0 +1,341 @@
+//! The child file (一人一档): the national 《农村留守儿童基本情况登记表》 (民发〔2016〕42号 附件1,
+//! 景洪 000 附件1; domain-research §1.1), as one typed value.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::code_enum;
+use crate::id_number::IdNumber;
+use crate::person::{Ethnicity, PersonName, PhoneNumber, Sex};
+use crate::region::RegionCode;
+
+code_enum! {
+    /// 身体情况 (single tick). 患病 means 重特大疾病 or 严重精神障碍 (附件3 note).
+    pub enum HealthStatus {
+        Healthy = ("healthy", "健康"),
+        Disabled = ("disabled", "残疾"),
+        Ill = ("ill", "患病"),
+    }
+}
+
+code_enum! {
+    /// 残疾类别 as on the 残疾人证.
+    pub enum DisabilityCategory {
+        Visual = ("visual", "视力残疾"),
+        Hearing = ("hearing", "听力残疾"),
+        Speech = ("speech", "言语残疾"),
+        Physical = ("physical", "肢体残疾"),
+        Intellectual = ("intellectual", "智力残疾"),
+        Mental = ("mental", "精神残疾"),
+        Multiple = ("multiple", "多重残疾"),
+    }
+}
+
+code_enum! {
+    /// 残疾等级 一级 (most severe) to 四级.
+    pub enum DisabilityGrade {
+        One = ("1", "一级"),
+        Two = ("2", "二级"),
+        Three = ("3", "三级"),
+        Four = ("4", "四级"),
+    }
+}
+
+code_enum! {
+    /// 就学情况 (single tick). 附件1 note 6: 辍学 = left compulsory education; 不在学 = aged 14–16
+    /// and not in school.
+    pub enum Schooling {
+        Kindergarten = ("kindergarten", "幼儿园"),
+        NotInKindergarten = ("not_in_kindergarten", "未入园"),
+        Primary = ("primary", "小学"),
+        JuniorHigh = ("junior_high", "初中"),
+        SeniorHigh = ("senior_high", "高中"),
+        Vocational = ("vocational", "中职"),
+        DroppedOut = ("dropped_out", "辍学"),
+        NotInSchool = ("not_in_school", "不在学"),
+    }
+}
+
+impl Schooling {
+    pub fn in_school(self) -> bool {
+        matches!(
+            self,
+            Schooling::Kindergarten
+                | Schooling::Primary
+                | Schooling::JuniorHigh
+                | Schooling::SeniorHigh
+                | Schooling::Vocational
+        )
+    }
+}
+
+code_enum! {
+    /// Whether a relative is known, dead ("—" on the form, note 4) or not known.
+    pub enum KinStatus {
+        Alive = ("alive", "健在"),
+        Deceased = ("deceased", "已故"),
+        Unknown = ("unknown", "不详"),
+    }
+}
+
+code_enum! {
+    /// Where a living parent is: away for work, at home and able to care, at home without
+    /// guardianship capacity (沈阳 002 一: 因重病、重残等原因丧失监护能力), or missing.
+    pub enum ParentSituation {
+        AwayForWork = ("away_for_work", "外出务工"),
+        AtHome = ("at_home", "在家"),
+        Incapable = ("incapable", "在家但无监护能力"),
+        Missing = ("missing", "失联"),
+    }
+}
+
+code_enum! {
+    /// Why a parent at home has no guardianship capacity (沈阳 002 一).
+    pub enum IncapacityReason {
+        SeriousIllness = ("serious_illness", "重病"),
+        SevereDisability = ("severe_disability", "重残"),
+        Other = ("other", "其他原因"),
+    }
+}
+
+code_enum! {
+    /// 受委托监护人与被监护人关系.
+    pub enum GuardianRelation {
+        Grandparent = ("grandparent", "祖父母"),
+        MaternalGrandparent = ("maternal_grandparent", "外祖父母"),
+        Sibling = ("sibling", "兄姐"),
+        OtherRelative = ("other_relative", "其他亲属"),
+        FriendNeighbour = ("friend_neighbour", "朋友邻居"),
+        Other = ("other", "其他"),
+    }
+}
+
+code_enum! {
+    /// 监护类型 (single tick, 附件1).
+    pub enum GuardianshipType {
+        Unsupervised = ("unsupervised", "无人监护"),
+        ParentIncapable = ("parent_incapable", "父或母无监护能力"),
+        EntrustedInsufficient = ("entrusted_insufficient", "受委托监护人监护能力不足"),
+        Fair = ("fair", "监护情况一般"),
+        Good = ("good", "监护情况较好"),
+    }
+}
+
+code_enum! {
+    /// 监护情况评估, three levels (附件1 note 5).
+    pub enum GuardianshipAssessment {
+        Good = ("good", "较好"),
+        Fair = ("fair", "一般"),
+        Poor = ("poor", "差"),
+    }
+}
+
+impl GuardianshipType {
+    /// 附件1 note 5: 无人监护 / 父或母无监护能力 / 受委托监护人监护能力不足 are 差.
+    pub fn assessment(self) -> GuardianshipAssessment {
+        match self {
+            GuardianshipType::Unsupervised
+            | GuardianshipType::ParentIncapable
+            | GuardianshipType::EntrustedInsufficient => GuardianshipAssessment::Poor,
+            GuardianshipType::Fair => GuardianshipAssessment::Fair,
+            GuardianshipType::Good => GuardianshipAssessment::Good,
+        }
+    }
+}
+
+code_enum! {
+    /// 家庭经济来源 (multi-select).
+    pub enum IncomeSource {
+        Wages = ("wages", "打工收入"),
+        Farming = ("farming", "种养殖业"),
+        GovernmentAid = ("government_aid", "政府救助"),
+        Relatives = ("relatives", "亲朋接济"),
+        Other = ("other", "其他"),
+    }
+}
+
+code_enum! {
+    /// 救助帮扶情况 (multi-select). 特困供养 is not a tick on the 2016 form (it prints under 其他救助)
+    /// but decides the 生活困难 flag, so it is kept apart.
+    pub enum Assistance {
+        Dibao = ("dibao", "享受低保"),
+        TemporaryAid = ("temporary_aid", "临时救助"),
+        MedicalAid = ("medical_aid", "医疗救助"),
+        HousingAid = ("housing_aid", "住房救助"),
+        ExtremePoverty = ("extreme_poverty", "特困供养"),
+        Other = ("other", "其他救助"),
+    }
+}
+
+code_enum! {
+    /// Key-target flags that only a person can judge.
+    pub enum ManualFlag {
+        Withdrawn = ("withdrawn", "性格孤僻"),
+        BadTendencies = ("bad_tendencies", "不良倾向"),
+        Victimised = ("victimised", "遭受侵害"),
+    }
+}
+
+code_enum! {
+    /// Which parent has no guardianship capacity, or is otherwise unable to care.
+    pub enum WhichParent {
+        Father = ("father", "父亲"),
+        Mother = ("mother", "母亲"),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: HealthStatus,
+    pub disability_category: Option<DisabilityCategory>,
+    pub disability_grade: Option<DisabilityGrade>,
+    pub illness: Option<String>,
+}
+
+/// A grandparent: name and birth date when alive; "deceased" is distinct from "unknown".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Kin {
+    pub status: KinStatus,
+    pub name: Option<PersonName>,
+    pub birth_date: Option<NaiveDate>,
+}
+
+impl Kin {
+    pub fn unknown() -> Kin {
+        Kin {
+            status: KinStatus::Unknown,
+            name: None,
+            birth_date: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parent {
+    pub status: KinStatus,
+    pub name: Option<PersonName>,
+    pub birth_date: Option<NaiveDate>,
+    pub id_number: Option<IdNumber>,
+    /// Only meaningful while alive.
+    pub situation: Option<ParentSituation>,
+    pub incapacity: Option<IncapacityReason>,
+    /// 当前务工地点 to 省 + 市 level (附件1 note 7): a province or prefecture code.
+    pub work_place: Option<RegionCode>,
+    pub phone: Option<PhoneNumber>,
+}
+
+impl Parent {
+    pub fn is_away_for_work(&self) -> bool {
+        self.status == KinStatus::Alive && self.situation == Some(ParentSituation::AwayForWork)
+    }
+    /// Cannot care for the child at home: incapable (沈阳 002 一), deceased, missing or unknown.
+    /// 龙里 003 (一) counts every child who "无法与父母正常共同生活".
+    pub fn unable_to_care(&self) -> bool {
+        match self.status {
+            KinStatus::Deceased | KinStatus::Unknown => true,
+            KinStatus::Alive => matches!(
+                self.situation,
+                Some(ParentSituation::Incapable | ParentSituation::Missing)
+            ),
+        }
+    }
+    pub fn capable_at_home(&self) -> bool {
+        self.status == KinStatus::Alive && self.situation == Some(ParentSituation::AtHome)
+    }
+}
+
+/// 受委托监护人.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntrustedGuardian {
+    pub name: PersonName,
+    pub phone: Option<PhoneNumber>,
+    pub id_number: Option<IdNumber>,
+    pub relation: GuardianRelation,
+    pub address: Option<String>,
+}
+
+/// 村(居)委会联系人.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub name: Option<PersonName>,
+    pub phone: Option<PhoneNumber>,
+}
+
+/// 实际监护情况, derived from the parents' facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "unable")]
+pub enum ActualGuardianship {
+    /// 父母双方同时外出
+    BothAway,
+    /// 父母一方外出、另一方无监护能力 (which one cannot care)
+    OneAwayOtherUnable(WhichParent),
+    /// At least one parent cares for the child at home: not left behind.
+    ParentAtHome,
+}
+
+/// The whole file of one child, as on the registration form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChildFile {
+    // 个人基本情况
+    pub name: PersonName,
+    pub sex: Sex,
+    pub ethnicity: Ethnicity,
+    pub birth_date: NaiveDate,
+    pub id_number: Option<IdNumber>,
+    pub hukou_registered: bool,
+    /// 农村户籍 (沈阳 002 一: land or homestead in the village, belongs to the village committee).
+    pub hukou_rural: bool,
+    pub hukou_place: Option<String>,
+    /// Where the child lives now: the village (12-digit code) whose 儿童主任 looks after them.
+    pub village_code: RegionCode,
+    pub residence_address: Option<String>,
+    pub health: Health,
+    pub boarding: bool,
+    pub schooling: Schooling,
+    pub school_name: Option<String>,
+    /// 脱离监护单独居住 (沈阳 002 三: 不得让不满16周岁的儿童脱离监护单独居住生活).
+    pub living_alone: bool,
+    // 家庭情况
+    pub paternal_grandfather: Kin,
+    pub paternal_grandmother: Kin,
+    pub maternal_grandfather: Kin,
+    pub maternal_grandmother: Kin,
+    pub father: Parent,
+    pub mother: Parent,
+    // 受委托监护人 (None = 父母外出未委托其他监护人)
+    pub entrusted_guardian: Option<EntrustedGuardian>,
+    // 监护类型
+    pub guardianship_type: GuardianshipType,
+    // 家庭经济来源 / 救助帮扶情况
+    pub income_sources: BTreeSet<IncomeSource>,
+    pub assistance: BTreeSet<Assistance>,
+    pub contact: Contact,
+    pub manual_flags: BTreeSet<ManualFlag>,
+    pub remarks: Option<String>,
+}
+
+impl ChildFile {
+    pub fn actual_guardianship(&self) -> ActualGuardianship {
+        let (f, m) = (&self.father, &self.mother);
+        if f.is_away_for_work() && m.is_away_for_work() {
+            ActualGuardianship::BothAway
+        } else if f.is_away_for_work() && m.unable_to_care() {
+            ActualGuardianship::OneAwayOtherUnable(WhichParent::Mother)
+        } else if m.is_away_for_work() && f.unable_to_care() {
+            ActualGuardianship::OneAwayOtherUnable(WhichParent::Father)
+        } else {
+            ActualGuardianship::ParentAtHome
+        }
+    }
+
+    pub fn assessment(&self) -> GuardianshipAssessment {
+        self.guardianship_type.assessment()
+    }
+
+    /// The name's toneless pinyin and initials, for search.
+    pub fn name_pinyin(&self) -> (String, String) {
+        crate::text::name_pinyin(self.name.as_str())
+    }
+}

@@ -1,0 +1,310 @@
+//! Who is a rural left-behind child on a reference date, and which key-target flags apply.
+//!
+//! Definition (国发〔2016〕13号; 沈阳 002 一; 景洪 000 前言): 父母双方外出务工或一方外出务工另一方无监护
+//! 能力、不满16周岁的农村户籍未成年人.
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+
+use crate::child::{
+    ActualGuardianship, Assistance, ChildFile, GuardianshipType, HealthStatus, ManualFlag,
+    Schooling, WhichParent,
+};
+use crate::code_enum;
+
+/// Completed years of age on `on`.
+pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
+    let mut age = on.year() - birth.year();
+    if (on.month(), on.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    age
+}
+
+/// The 16th birthday; a child born on 29 February turns 16 on 1 March in a common year.
+pub fn sixteenth_birthday(birth: NaiveDate) -> NaiveDate {
+    birth_anniversary(birth, 16)
+}
+
+/// The date on which someone born on `birth` turns `years`.
+pub fn birth_anniversary(birth: NaiveDate, years: i32) -> NaiveDate {
+    let year = birth.year() + years;
+    NaiveDate::from_ymd_opt(year, birth.month(), birth.day())
+        .or_else(|| NaiveDate::from_ymd_opt(year, 3, 1))
+        .expect("1 March exists")
+}
+
+code_enum! {
+    /// Reporting age bands 0–5 / 6(含)–13 / 14(含)–16 (民发〔2016〕42号; domain-research §1.0).
+    pub enum AgeBand {
+        Infant = ("0-5", "0—5周岁"),
+        School = ("6-13", "6—13周岁"),
+        Teen = ("14-16", "14—16周岁"),
+    }
+}
+
+impl AgeBand {
+    pub fn of_age(age: i32) -> Option<AgeBand> {
+        match age {
+            0..=5 => Some(AgeBand::Infant),
+            6..=13 => Some(AgeBand::School),
+            14..=15 => Some(AgeBand::Teen),
+            _ => None,
+        }
+    }
+    /// Birth dates (exclusive lower, inclusive upper) of children in this band on `on`:
+    /// `(born after, born on or before)`.
+    pub fn birth_range(self, on: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let (min_age, max_age) = match self {
+            AgeBand::Infant => (0, 5),
+            AgeBand::School => (6, 13),
+            AgeBand::Teen => (14, 15),
+        };
+        // Age ≥ min ⇔ born on or before on − min years; age ≤ max ⇔ born after on − (max+1) years.
+        (
+            birth_anniversary_back(on, max_age + 1),
+            birth_anniversary_back(on, min_age),
+        )
+    }
+}
+
+/// `on` moved back `years` years (29 Feb → 28 Feb).
+pub fn birth_anniversary_back(on: NaiveDate, years: i32) -> NaiveDate {
+    let year = on.year() - years;
+    NaiveDate::from_ymd_opt(year, on.month(), on.day())
+        .or_else(|| NaiveDate::from_ymd_opt(year, 2, 28))
+        .expect("28 February exists")
+}
+
+/// One condition of the definition and whether it holds, with the reason in Chinese.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Condition {
+    pub met: bool,
+    pub reason: String,
+}
+
+/// The eligibility decision with every condition's reason, as shown on the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Eligibility {
+    pub reference_date: NaiveDate,
+    pub age: i32,
+    pub age_band: Option<AgeBand>,
+    pub qualifies: bool,
+    pub conditions: Vec<Condition>,
+    /// The day the child turns 16 and leaves the roster without anyone editing the file.
+    pub ages_out_on: NaiveDate,
+}
+
+impl Eligibility {
+    /// One line: "符合：…" or "不符合：…" listing the conditions not met.
+    pub fn summary(&self) -> String {
+        if self.qualifies {
+            format!(
+                "符合农村留守儿童认定条件（{}）",
+                self.conditions
+                    .iter()
+                    .map(|c| c.reason.as_str())
+                    .collect::<Vec<_>>()
+                    .join("；")
+            )
+        } else {
+            format!(
+                "不属于农村留守儿童：{}",
+                self.conditions
+                    .iter()
+                    .filter(|c| !c.met)
+                    .map(|c| c.reason.as_str())
+                    .collect::<Vec<_>>()
+                    .join("；")
+            )
+        }
+    }
+}
+
+/// Everything in the definition except age, which changes with time alone. Stored with the file so
+/// the roster can be queried by birth date on any reference date.
+pub fn qualifies_except_age(file: &ChildFile) -> bool {
+    file.hukou_rural && file.actual_guardianship() != ActualGuardianship::ParentAtHome
+}
+
+pub fn assess(file: &ChildFile, reference_date: NaiveDate) -> Eligibility {
+    let age = age_on(file.birth_date, reference_date);
+    let mut conditions = Vec::with_capacity(3);
+    conditions.push(Condition {
+        met: (0..16).contains(&age),
+        reason: if age < 0 {
+            "参考日期早于出生日期".to_owned()
+        } else if age < 16 {
+            format!("{age}周岁，不满16周岁")
+        } else {
+            format!("已满16周岁（{age}周岁）")
+        },
+    });
+    conditions.push(Condition {
+        met: file.hukou_rural,
+        reason: if file.hukou_rural {
+            "农村户籍".to_owned()
+        } else {
+            "非农村户籍".to_owned()
+        },
+    });
+    let (met, reason) = match file.actual_guardianship() {
+        ActualGuardianship::BothAway => (true, "父母双方外出务工".to_owned()),
+        ActualGuardianship::OneAwayOtherUnable(which) => {
+            let (away, other) = match which {
+                WhichParent::Father => ("母亲", &file.father),
+                WhichParent::Mother => ("父亲", &file.mother),
+            };
+            let why = match other.status {
+                crate::child::KinStatus::Deceased => "已故",
+                crate::child::KinStatus::Unknown => "情况不详",
+                crate::child::KinStatus::Alive => match other.situation {
+                    Some(crate::child::ParentSituation::Missing) => "失联",
+                    _ => "无监护能力",
+                },
+            };
+            (true, format!("{away}外出务工，{}{why}", which.label()))
+        }
+        ActualGuardianship::ParentAtHome => (
+            false,
+            "父母至少一方在家且有监护能力，或未外出务工".to_owned(),
+        ),
+    };
+    conditions.push(Condition { met, reason });
+    Eligibility {
+        reference_date,
+        age,
+        age_band: AgeBand::of_age(age),
+        qualifies: conditions.iter().all(|c| c.met),
+        conditions,
+        ages_out_on: sixteenth_birthday(file.birth_date),
+    }
+}
+
+code_enum! {
+    /// 重点对象 flags: the derived ones and the manual ones (龙里 003 二; 沈阳 002 三).
+    pub enum KeyTargetFlag {
+        Unsupervised = ("unsupervised", "无人监护"),
+        LivingAlone = ("living_alone", "单独居住"),
+        ParentIncapable = ("parent_incapable", "父或母无监护能力"),
+        EntrustedInsufficient = ("entrusted_insufficient", "受委托监护人监护能力不足"),
+        DroppedOut = ("dropped_out", "失学辍学"),
+        NotInSchool = ("not_in_school", "不在学"),
+        NoHukou = ("no_hukou", "无户籍"),
+        Disabled = ("disabled", "残疾"),
+        SeriouslyIll = ("seriously_ill", "重病"),
+        Hardship = ("hardship", "生活困难"),
+        Withdrawn = ("withdrawn", "性格孤僻"),
+        BadTendencies = ("bad_tendencies", "不良倾向"),
+        Victimised = ("victimised", "遭受侵害"),
+    }
+}
+
+impl KeyTargetFlag {
+    /// Bit for the stored flag mask (filterable in SQL).
+    pub fn bit(self) -> i64 {
+        1 << (Self::ALL.iter().position(|f| *f == self).expect("in ALL") as i64)
+    }
+    pub fn from_mask(mask: i64) -> Vec<KeyTargetFlag> {
+        Self::ALL
+            .iter()
+            .copied()
+            .filter(|f| mask & f.bit() != 0)
+            .collect()
+    }
+}
+
+impl From<ManualFlag> for KeyTargetFlag {
+    fn from(value: ManualFlag) -> Self {
+        match value {
+            ManualFlag::Withdrawn => KeyTargetFlag::Withdrawn,
+            ManualFlag::BadTendencies => KeyTargetFlag::BadTendencies,
+            ManualFlag::Victimised => KeyTargetFlag::Victimised,
+        }
+    }
+}
+
+/// A flag and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FlagReason {
+    pub flag: KeyTargetFlag,
+    /// False for flags set by hand.
+    pub derived: bool,
+    pub because: String,
+}
+
+/// The key-target flags of a file, derived from its facts where the facts decide them.
+pub fn key_target_flags(file: &ChildFile) -> Vec<FlagReason> {
+    let mut out = Vec::new();
+    let mut derived = |flag, because: &str| {
+        out.push(FlagReason {
+            flag,
+            derived: true,
+            because: because.to_owned(),
+        })
+    };
+    let no_carer = file.entrusted_guardian.is_none()
+        && !file.father.capable_at_home()
+        && !file.mother.capable_at_home();
+    if file.guardianship_type == GuardianshipType::Unsupervised {
+        derived(KeyTargetFlag::Unsupervised, "监护类型为“无人监护”");
+    } else if no_carer {
+        derived(
+            KeyTargetFlag::Unsupervised,
+            "父母均不在家且未委托其他监护人",
+        );
+    }
+    if file.living_alone {
+        derived(KeyTargetFlag::LivingAlone, "登记为脱离监护单独居住");
+    }
+    if file.guardianship_type == GuardianshipType::ParentIncapable {
+        derived(
+            KeyTargetFlag::ParentIncapable,
+            "监护类型为“父或母无监护能力”",
+        );
+    } else if file.father.status == crate::child::KinStatus::Alive
+        && file.father.situation == Some(crate::child::ParentSituation::Incapable)
+    {
+        derived(KeyTargetFlag::ParentIncapable, "父亲在家但无监护能力");
+    } else if file.mother.status == crate::child::KinStatus::Alive
+        && file.mother.situation == Some(crate::child::ParentSituation::Incapable)
+    {
+        derived(KeyTargetFlag::ParentIncapable, "母亲在家但无监护能力");
+    }
+    if file.guardianship_type == GuardianshipType::EntrustedInsufficient {
+        derived(
+            KeyTargetFlag::EntrustedInsufficient,
+            "监护类型为“受委托监护人监护能力不足”",
+        );
+    }
+    match file.schooling {
+        Schooling::DroppedOut => derived(KeyTargetFlag::DroppedOut, "就学情况为“辍学”"),
+        Schooling::NotInSchool => derived(KeyTargetFlag::NotInSchool, "就学情况为“不在学”"),
+        _ => {}
+    }
+    if !file.hukou_registered {
+        derived(KeyTargetFlag::NoHukou, "未登记户口");
+    }
+    match file.health.status {
+        HealthStatus::Disabled => derived(KeyTargetFlag::Disabled, "身体情况为“残疾”"),
+        HealthStatus::Ill => derived(KeyTargetFlag::SeriouslyIll, "患有重特大疾病"),
+        HealthStatus::Healthy => {}
+    }
+    if file.assistance.contains(&Assistance::Dibao) {
+        derived(KeyTargetFlag::Hardship, "家庭享受低保");
+    } else if file.assistance.contains(&Assistance::ExtremePoverty) {
+        derived(KeyTargetFlag::Hardship, "特困供养");
+    }
+    for m in &file.manual_flags {
+        out.push(FlagReason {
+            flag: (*m).into(),
+            derived: false,
+            because: "人工标记".to_owned(),
+        });
+    }
+    out
+}
+
+pub fn flag_mask(flags: &[FlagReason]) -> i64 {
+    flags.iter().fold(0, |m, f| m | f.flag.bit())
+}

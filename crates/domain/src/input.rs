@@ -1,0 +1,866 @@
+//! The registration form as submitted (web form or JSON): flat, text-valued fields, parsed into a
+//! [`ChildFile`] with an error per offending field. PATCH requests overlay their fields on the
+//! current file's input, so creation and edits share one parser.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::child::*;
+use crate::eligibility::age_on;
+use crate::id_number::IdNumber;
+use crate::person::{Ethnicity, PersonName, PhoneNumber, Sex};
+use crate::region::{Divisions, RegionCode, RegionLevel};
+use crate::text;
+use crate::validation::ValidationErrors;
+
+/// What the parser needs to know about the world.
+pub struct ParseContext<'a> {
+    pub today: NaiveDate,
+    pub divisions: &'a Divisions,
+}
+
+/// Every field of the registration form as text. Absent fields are `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct ChildInput {
+    pub name: Option<String>,
+    pub sex: Option<String>,
+    pub ethnicity: Option<String>,
+    pub birth_date: Option<String>,
+    pub id_number: Option<String>,
+    pub hukou_registered: Option<String>,
+    pub hukou_rural: Option<String>,
+    pub hukou_place: Option<String>,
+    pub village_code: Option<String>,
+    pub residence_address: Option<String>,
+    pub health: Option<String>,
+    pub disability_category: Option<String>,
+    pub disability_grade: Option<String>,
+    pub illness: Option<String>,
+    pub boarding: Option<String>,
+    pub schooling: Option<String>,
+    pub school_name: Option<String>,
+    pub living_alone: Option<String>,
+    pub paternal_grandfather_status: Option<String>,
+    pub paternal_grandfather_name: Option<String>,
+    pub paternal_grandfather_birth_date: Option<String>,
+    pub paternal_grandmother_status: Option<String>,
+    pub paternal_grandmother_name: Option<String>,
+    pub paternal_grandmother_birth_date: Option<String>,
+    pub maternal_grandfather_status: Option<String>,
+    pub maternal_grandfather_name: Option<String>,
+    pub maternal_grandfather_birth_date: Option<String>,
+    pub maternal_grandmother_status: Option<String>,
+    pub maternal_grandmother_name: Option<String>,
+    pub maternal_grandmother_birth_date: Option<String>,
+    pub father_status: Option<String>,
+    pub father_name: Option<String>,
+    pub father_birth_date: Option<String>,
+    pub father_id_number: Option<String>,
+    pub father_situation: Option<String>,
+    pub father_incapacity: Option<String>,
+    pub father_work_place: Option<String>,
+    pub father_phone: Option<String>,
+    pub mother_status: Option<String>,
+    pub mother_name: Option<String>,
+    pub mother_birth_date: Option<String>,
+    pub mother_id_number: Option<String>,
+    pub mother_situation: Option<String>,
+    pub mother_incapacity: Option<String>,
+    pub mother_work_place: Option<String>,
+    pub mother_phone: Option<String>,
+    pub entrusted: Option<String>,
+    pub guardian_name: Option<String>,
+    pub guardian_phone: Option<String>,
+    pub guardian_id_number: Option<String>,
+    pub guardian_relation: Option<String>,
+    pub guardian_address: Option<String>,
+    pub guardianship_type: Option<String>,
+    pub income_sources: Option<Vec<String>>,
+    pub assistance: Option<Vec<String>>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub manual_flags: Option<Vec<String>>,
+    pub remarks: Option<String>,
+}
+
+/// Parses dates as people write them: 2016-07-31, 2016/7/31, 2016.7.31, 20160731, 2016年7月31日.
+pub fn parse_date(input: &str) -> Option<NaiveDate> {
+    let s = text::clean(input);
+    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return NaiveDate::parse_from_str(&s, "%Y%m%d").ok();
+    }
+    let parts: Vec<&str> = s
+        .split(|c: char| matches!(c, '-' | '/' | '.' | '年' | '月' | '日'))
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() != 3 {
+        return None;
+    }
+    let y: i32 = parts[0].parse().ok()?;
+    let m: u32 = parts[1].parse().ok()?;
+    let d: u32 = parts[2].parse().ok()?;
+    if !(1900..=2200).contains(&y) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y, m, d)
+}
+
+/// 是/否 as typed: 是, 否, √, ✓, true/false, 1/0, yes/no, on (an HTML checkbox).
+pub fn parse_bool(input: &str) -> Option<bool> {
+    match text::clean(input).to_lowercase().as_str() {
+        "是" | "有" | "√" | "✓" | "✔" | "true" | "1" | "yes" | "y" | "on" => Some(true),
+        "否" | "无" | "×" | "false" | "0" | "no" | "n" | "off" | "" => Some(false),
+        _ => None,
+    }
+}
+
+fn present(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Collects the parsed fields and the errors of one submission.
+struct Parser<'a> {
+    input: &'a ChildInput,
+    ctx: &'a ParseContext<'a>,
+    errors: ValidationErrors,
+}
+
+impl Parser<'_> {
+    fn required<T>(
+        &mut self,
+        field: &str,
+        value: &Option<String>,
+        label: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        match present(value) {
+            None => {
+                self.errors.add(field, format!("请填写{label}"));
+                None
+            }
+            Some(s) => self.parsed(field, s, parse),
+        }
+    }
+
+    fn optional<T>(
+        &mut self,
+        field: &str,
+        value: &Option<String>,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        present(value).and_then(|s| self.parsed(field, s, parse))
+    }
+
+    fn parsed<T>(
+        &mut self,
+        field: &str,
+        s: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        match parse(s) {
+            Ok(v) => Some(v),
+            Err(msg) => {
+                self.errors.add(field, msg);
+                None
+            }
+        }
+    }
+
+    fn flag(&mut self, field: &str, value: &Option<String>, label: &str) -> bool {
+        self.optional(field, value, |s| {
+            parse_bool(s).ok_or_else(|| format!("{label}应填“是”或“否”"))
+        })
+        .unwrap_or(false)
+    }
+
+    fn date(&mut self, field: &str, value: &Option<String>, label: &str) -> Option<NaiveDate> {
+        let today = self.ctx.today;
+        self.optional(field, value, |s| date_not_future(s, label, today))
+    }
+
+    fn enum_value<T: Copy>(
+        &mut self,
+        field: &str,
+        value: &Option<String>,
+        label: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        all: &[&str],
+    ) -> Option<T> {
+        self.optional(field, value, |s| {
+            parse(s).ok_or_else(|| format!("{label}“{s}”不是可选值（{}）", all.join("、")))
+        })
+    }
+
+    fn set<T: Ord + Copy>(
+        &mut self,
+        field: &str,
+        values: &Option<Vec<String>>,
+        label: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> BTreeSet<T> {
+        let mut out = BTreeSet::new();
+        for v in values.iter().flatten() {
+            if v.trim().is_empty() {
+                continue;
+            }
+            match parse(v) {
+                Some(x) => {
+                    out.insert(x);
+                }
+                None => self.errors.add(field, format!("{label}“{v}”不是可选值")),
+            }
+        }
+        out
+    }
+
+    fn name(&mut self, field: &str, value: &Option<String>) -> Option<PersonName> {
+        self.optional(field, value, |s| {
+            PersonName::parse(s).map_err(|e| e.to_string())
+        })
+    }
+
+    fn phone(&mut self, field: &str, value: &Option<String>) -> Option<PhoneNumber> {
+        self.optional(field, value, |s| {
+            PhoneNumber::parse(s).map_err(|e| e.to_string())
+        })
+    }
+
+    fn id_number(&mut self, field: &str, value: &Option<String>) -> Option<IdNumber> {
+        let today = self.ctx.today;
+        self.optional(field, value, |s| {
+            let id = IdNumber::parse(s).map_err(|e| e.to_string())?;
+            id.check_not_future(today).map_err(|e| e.to_string())?;
+            Ok(id)
+        })
+    }
+
+    fn text(&mut self, field: &str, value: &Option<String>, max: usize) -> Option<String> {
+        self.optional(field, value, |s| {
+            let s = text::clean(s);
+            if s.chars().count() > max {
+                Err(format!("内容过长（最多{max}个字）"))
+            } else {
+                Ok(s)
+            }
+        })
+    }
+
+    fn kin(&mut self, prefix: &str, label: &str) -> Kin {
+        let (status, name, birth) = match prefix {
+            "paternal_grandfather" => (
+                &self.input.paternal_grandfather_status,
+                &self.input.paternal_grandfather_name,
+                &self.input.paternal_grandfather_birth_date,
+            ),
+            "paternal_grandmother" => (
+                &self.input.paternal_grandmother_status,
+                &self.input.paternal_grandmother_name,
+                &self.input.paternal_grandmother_birth_date,
+            ),
+            "maternal_grandfather" => (
+                &self.input.maternal_grandfather_status,
+                &self.input.maternal_grandfather_name,
+                &self.input.maternal_grandfather_birth_date,
+            ),
+            _ => (
+                &self.input.maternal_grandmother_status,
+                &self.input.maternal_grandmother_name,
+                &self.input.maternal_grandmother_birth_date,
+            ),
+        };
+        let name_v = self.name(&format!("{prefix}_name"), name);
+        let birth_v = self.date(
+            &format!("{prefix}_birth_date"),
+            birth,
+            &format!("{label}出生日期"),
+        );
+        let status_v =
+            self.kin_status(&format!("{prefix}_status"), status, label, name_v.is_some());
+        Kin {
+            status: if status_v == KinStatus::Unknown && name_v.is_some() {
+                KinStatus::Alive
+            } else {
+                status_v
+            },
+            name: name_v,
+            birth_date: birth_v,
+        }
+    }
+
+    fn kin_status(
+        &mut self,
+        field: &str,
+        value: &Option<String>,
+        label: &str,
+        has_name: bool,
+    ) -> KinStatus {
+        // 附件1 note 4: "—" in the name field means deceased.
+        if present(value).is_none() && !has_name {
+            return KinStatus::Unknown;
+        }
+        let parsed = self.optional(field, value, |s| {
+            if matches!(s, "—" | "-" | "--" | "——") {
+                return Ok(KinStatus::Deceased);
+            }
+            KinStatus::parse(s)
+                .ok_or_else(|| format!("{label}状况“{s}”不是可选值（健在、已故、不详）"))
+        });
+        parsed.unwrap_or(if has_name {
+            KinStatus::Alive
+        } else {
+            KinStatus::Unknown
+        })
+    }
+
+    fn parent(&mut self, which: WhichParent) -> Parent {
+        let i = self.input;
+        let (prefix, label, status, name, birth, id, situation, incapacity, work, phone) =
+            match which {
+                WhichParent::Father => (
+                    "father",
+                    "父亲",
+                    &i.father_status,
+                    &i.father_name,
+                    &i.father_birth_date,
+                    &i.father_id_number,
+                    &i.father_situation,
+                    &i.father_incapacity,
+                    &i.father_work_place,
+                    &i.father_phone,
+                ),
+                WhichParent::Mother => (
+                    "mother",
+                    "母亲",
+                    &i.mother_status,
+                    &i.mother_name,
+                    &i.mother_birth_date,
+                    &i.mother_id_number,
+                    &i.mother_situation,
+                    &i.mother_incapacity,
+                    &i.mother_work_place,
+                    &i.mother_phone,
+                ),
+            };
+        let name_v = self.name(&format!("{prefix}_name"), name);
+        let status_v =
+            self.kin_status(&format!("{prefix}_status"), status, label, name_v.is_some());
+        let birth_v = self.date(
+            &format!("{prefix}_birth_date"),
+            birth,
+            &format!("{label}出生日期"),
+        );
+        let id_v = self.id_number(&format!("{prefix}_id_number"), id);
+        let situation_v = self.enum_value(
+            &format!("{prefix}_situation"),
+            situation,
+            &format!("{label}情况"),
+            ParentSituation::parse,
+            &ParentSituation::ALL
+                .iter()
+                .map(|s| s.label())
+                .collect::<Vec<_>>(),
+        );
+        let incapacity_v = self.enum_value(
+            &format!("{prefix}_incapacity"),
+            incapacity,
+            &format!("{label}无监护能力原因"),
+            IncapacityReason::parse,
+            &IncapacityReason::ALL
+                .iter()
+                .map(|s| s.label())
+                .collect::<Vec<_>>(),
+        );
+        let divisions = self.ctx.divisions;
+        let work_v = self.optional(&format!("{prefix}_work_place"), work, |s| {
+            let code = RegionCode::parse(s).map_err(|e| e.to_string())?;
+            if code.level() > RegionLevel::Prefecture {
+                return Err("务工地点填到省（区、市）和市即可，请选择市级区划".to_owned());
+            }
+            divisions.get(&code).map_err(|e| e.to_string())?;
+            Ok(code)
+        });
+        let phone_v = self.phone(&format!("{prefix}_phone"), phone);
+        if status_v == KinStatus::Alive {
+            match situation_v {
+                None => self.errors.add(
+                    &format!("{prefix}_situation"),
+                    format!("请选择{label}目前的情况"),
+                ),
+                Some(ParentSituation::AwayForWork)
+                    if work_v.is_none() && !self.errors.has(&format!("{prefix}_work_place")) =>
+                {
+                    // 附件1 note 7: 父母外出务工地点填写到“XXX省(区、市)XXX市”.
+                    self.errors.add(
+                        &format!("{prefix}_work_place"),
+                        format!("{label}外出务工，请填写务工地点（省、市）"),
+                    );
+                }
+                Some(ParentSituation::Incapable) if incapacity_v.is_none() => self.errors.add(
+                    &format!("{prefix}_incapacity"),
+                    format!("请选择{label}无监护能力的原因（重病、重残等）"),
+                ),
+                _ => {}
+            }
+        }
+        if let (Some(id), Some(b)) = (&id_v, birth_v) {
+            if id.birth_date() != b {
+                self.errors.add(
+                    &format!("{prefix}_birth_date"),
+                    format!(
+                        "{label}出生日期与身份证号码不一致（身份证为{}）",
+                        id.birth_date()
+                    ),
+                );
+            }
+        }
+        let expected_sex = match which {
+            WhichParent::Father => Sex::Male,
+            WhichParent::Mother => Sex::Female,
+        };
+        if let Some(id) = &id_v {
+            if id.sex() != expected_sex {
+                self.errors.add(
+                    &format!("{prefix}_id_number"),
+                    format!("{label}身份证号码的性别位为{}，请核对", id.sex().label()),
+                );
+            }
+        }
+        let alive = status_v == KinStatus::Alive;
+        Parent {
+            status: status_v,
+            name: name_v,
+            birth_date: birth_v,
+            id_number: id_v,
+            situation: if alive { situation_v } else { None },
+            incapacity: if alive && situation_v == Some(ParentSituation::Incapable) {
+                incapacity_v
+            } else {
+                None
+            },
+            work_place: if alive && situation_v == Some(ParentSituation::AwayForWork) {
+                work_v
+            } else {
+                None
+            },
+            phone: phone_v,
+        }
+    }
+}
+
+fn date_not_future(s: &str, label: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let d = parse_date(s).ok_or_else(|| format!("{label}“{s}”不是有效日期（例：2016-07-31）"))?;
+    if d > today {
+        Err(format!("{label}不能晚于今天"))
+    } else {
+        Ok(d)
+    }
+}
+
+fn labels<T: Copy>(all: &[T], label: fn(T) -> &'static str) -> Vec<&'static str> {
+    all.iter().map(|v| label(*v)).collect()
+}
+
+impl ChildInput {
+    /// Parses and checks the whole form; on failure returns every offending field.
+    pub fn parse(&self, ctx: &ParseContext<'_>) -> Result<ChildFile, ValidationErrors> {
+        let mut p = Parser {
+            input: self,
+            ctx,
+            errors: ValidationErrors::default(),
+        };
+        let name = p.required("name", &self.name, "姓名", |s| {
+            PersonName::parse(s).map_err(|e| e.to_string())
+        });
+        let sex = p.required("sex", &self.sex, "性别", |s| {
+            Sex::parse(s).ok_or_else(|| format!("性别“{s}”不是可选值（男、女）"))
+        });
+        let ethnicity = p.required("ethnicity", &self.ethnicity, "民族", |s| {
+            Ethnicity::parse(s).ok_or_else(|| format!("民族“{s}”不在56个民族之列"))
+        });
+        let today = ctx.today;
+        let birth_date = p.required("birth_date", &self.birth_date, "出生日期", |s| {
+            date_not_future(s, "出生日期", today)
+        });
+        let id_number = p.id_number("id_number", &self.id_number);
+        let hukou_registered = match present(&self.hukou_registered) {
+            // A child with an ID number has a hukou unless the form says otherwise.
+            None => id_number.is_some(),
+            Some(_) => p.flag("hukou_registered", &self.hukou_registered, "是否登记户口"),
+        };
+        let hukou_rural = match present(&self.hukou_rural) {
+            None => true,
+            Some(_) => p.flag("hukou_rural", &self.hukou_rural, "是否农村户籍"),
+        };
+        let hukou_place = p.text("hukou_place", &self.hukou_place, 100);
+        let village_code = p.required(
+            "village_code",
+            &self.village_code,
+            "所在村（社区）",
+            |s| {
+                let code = RegionCode::parse(s).map_err(|e| e.to_string())?;
+                if code.level() != RegionLevel::Village {
+                    return Err(format!("“{s}”不是村级区划代码（应为12位）"));
+                }
+                ctx.divisions.get(&code).map_err(|e| e.to_string())?;
+                Ok(code)
+            },
+        );
+        let residence_address = p.text("residence_address", &self.residence_address, 100);
+        let health_status = p.enum_value(
+            "health",
+            &self.health,
+            "身体情况",
+            HealthStatus::parse,
+            &labels(HealthStatus::ALL, HealthStatus::label),
+        );
+        let disability_category = p.enum_value(
+            "disability_category",
+            &self.disability_category,
+            "残疾类别",
+            DisabilityCategory::parse,
+            &labels(DisabilityCategory::ALL, DisabilityCategory::label),
+        );
+        let disability_grade = p.enum_value(
+            "disability_grade",
+            &self.disability_grade,
+            "残疾等级",
+            DisabilityGrade::parse,
+            &labels(DisabilityGrade::ALL, DisabilityGrade::label),
+        );
+        let illness = p.text("illness", &self.illness, 50);
+        let health_status = health_status.unwrap_or(HealthStatus::Healthy);
+        if health_status == HealthStatus::Disabled {
+            if disability_category.is_none() && !p.errors.has("disability_category") {
+                p.errors
+                    .add("disability_category", "残疾儿童请选择残疾类别");
+            }
+            if disability_grade.is_none() && !p.errors.has("disability_grade") {
+                p.errors.add("disability_grade", "残疾儿童请选择残疾等级");
+            }
+        }
+        if health_status == HealthStatus::Ill && illness.is_none() {
+            p.errors.add(
+                "illness",
+                "患病儿童请填写患病类型（重特大疾病或严重精神障碍）",
+            );
+        }
+        let boarding = p.flag("boarding", &self.boarding, "是否学校寄宿");
+        let schooling = p.required("schooling", &self.schooling, "就学情况", |s| {
+            Schooling::parse(s).ok_or_else(|| {
+                format!(
+                    "就学情况“{s}”不是可选值（{}）",
+                    labels(Schooling::ALL, Schooling::label).join("、")
+                )
+            })
+        });
+        let school_name = p.text("school_name", &self.school_name, 60);
+        let living_alone = p.flag("living_alone", &self.living_alone, "是否单独居住");
+        let paternal_grandfather = p.kin("paternal_grandfather", "祖父");
+        let paternal_grandmother = p.kin("paternal_grandmother", "祖母");
+        let maternal_grandfather = p.kin("maternal_grandfather", "外祖父");
+        let maternal_grandmother = p.kin("maternal_grandmother", "外祖母");
+        let father = p.parent(WhichParent::Father);
+        let mother = p.parent(WhichParent::Mother);
+        let entrusted = match present(&self.entrusted) {
+            Some(_) => p.flag("entrusted", &self.entrusted, "是否委托其他监护人"),
+            None => present(&self.guardian_name).is_some(),
+        };
+        let guardian_name = p.name("guardian_name", &self.guardian_name);
+        let guardian_phone = p.phone("guardian_phone", &self.guardian_phone);
+        let guardian_id = p.id_number("guardian_id_number", &self.guardian_id_number);
+        let guardian_relation = p.enum_value(
+            "guardian_relation",
+            &self.guardian_relation,
+            "与被监护人关系",
+            GuardianRelation::parse,
+            &labels(GuardianRelation::ALL, GuardianRelation::label),
+        );
+        let guardian_address = p.text("guardian_address", &self.guardian_address, 100);
+        let entrusted_guardian = if entrusted {
+            if guardian_name.is_none() && !p.errors.has("guardian_name") {
+                p.errors
+                    .add("guardian_name", "已委托其他监护人，请填写受委托监护人姓名");
+            }
+            if guardian_relation.is_none() && !p.errors.has("guardian_relation") {
+                p.errors
+                    .add("guardian_relation", "请选择受委托监护人与儿童的关系");
+            }
+            guardian_name
+                .zip(guardian_relation)
+                .map(|(name, relation)| EntrustedGuardian {
+                    name,
+                    phone: guardian_phone,
+                    id_number: guardian_id,
+                    relation,
+                    address: guardian_address,
+                })
+        } else {
+            None
+        };
+        let guardianship_type = p.required(
+            "guardianship_type",
+            &self.guardianship_type,
+            "监护类型",
+            |s| {
+                GuardianshipType::parse(s).ok_or_else(|| {
+                    format!(
+                        "监护类型“{s}”不是可选值（{}）",
+                        labels(GuardianshipType::ALL, GuardianshipType::label).join("、")
+                    )
+                })
+            },
+        );
+        let income_sources = p.set(
+            "income_sources",
+            &self.income_sources,
+            "家庭经济来源",
+            IncomeSource::parse,
+        );
+        let assistance = p.set(
+            "assistance",
+            &self.assistance,
+            "救助帮扶情况",
+            Assistance::parse,
+        );
+        let manual_flags = p.set(
+            "manual_flags",
+            &self.manual_flags,
+            "重点对象标记",
+            ManualFlag::parse,
+        );
+        let contact_name = p.name("contact_name", &self.contact_name);
+        let contact_phone = p.phone("contact_phone", &self.contact_phone);
+        let remarks = p.text("remarks", &self.remarks, 500);
+
+        let (
+            Some(name),
+            Some(sex),
+            Some(ethnicity),
+            Some(birth_date),
+            Some(village_code),
+            Some(schooling),
+            Some(guardianship_type),
+        ) = (
+            name,
+            sex,
+            ethnicity,
+            birth_date,
+            village_code,
+            schooling,
+            guardianship_type,
+        )
+        else {
+            return Err(p.errors);
+        };
+
+        // Cross-field rules.
+        if let Some(id) = &id_number {
+            if id.birth_date() != birth_date {
+                p.errors.add(
+                    "birth_date",
+                    format!("出生日期与身份证号码不一致（身份证为{}）", id.birth_date()),
+                );
+            }
+            if id.sex() != sex {
+                p.errors.add(
+                    "sex",
+                    format!("性别与身份证号码不一致（身份证为{}）", id.sex().label()),
+                );
+            }
+        }
+        let age = age_on(birth_date, ctx.today);
+        // 附件1 note 6: 不在学 applies to children aged 14–16; younger children out of school are 辍学
+        // (compulsory education) or 未入园.
+        if schooling == Schooling::NotInSchool && age < 14 {
+            p.errors.add(
+                "schooling",
+                "“不在学”仅适用于14—16周岁儿童；义务教育阶段未上学请选“辍学”",
+            );
+        }
+        if schooling == Schooling::DroppedOut && age < 6 {
+            p.errors.add(
+                "schooling",
+                "6周岁以下儿童不属于“辍学”，请选“未入园”或“幼儿园”",
+            );
+        }
+        if boarding && !schooling.in_school() {
+            p.errors.add("boarding", "未在学的儿童不能登记为学校寄宿");
+        }
+        if guardianship_type == GuardianshipType::ParentIncapable
+            && !(father.situation == Some(ParentSituation::Incapable)
+                || mother.situation == Some(ParentSituation::Incapable))
+        {
+            p.errors.add(
+                "guardianship_type",
+                "监护类型为“父或母无监护能力”时，父亲或母亲的情况应为“在家但无监护能力”",
+            );
+        }
+        let nobody_at_home = !father.capable_at_home() && !mother.capable_at_home();
+        if nobody_at_home
+            && entrusted_guardian.is_none()
+            && !entrusted
+            && matches!(
+                guardianship_type,
+                GuardianshipType::Good | GuardianshipType::Fair
+            )
+        {
+            p.errors.add(
+                "guardianship_type",
+                "父母均不在家且未委托其他监护人，监护类型应为“无人监护”或“父或母无监护能力”",
+            );
+        }
+
+        let file = ChildFile {
+            name,
+            sex,
+            ethnicity,
+            birth_date,
+            id_number,
+            hukou_registered,
+            hukou_rural,
+            hukou_place,
+            village_code,
+            residence_address,
+            health: Health {
+                status: health_status,
+                disability_category: (health_status == HealthStatus::Disabled)
+                    .then_some(disability_category)
+                    .flatten(),
+                disability_grade: (health_status == HealthStatus::Disabled)
+                    .then_some(disability_grade)
+                    .flatten(),
+                illness: (health_status == HealthStatus::Ill)
+                    .then_some(illness)
+                    .flatten(),
+            },
+            boarding,
+            schooling,
+            school_name,
+            living_alone,
+            paternal_grandfather,
+            paternal_grandmother,
+            maternal_grandfather,
+            maternal_grandmother,
+            father,
+            mother,
+            entrusted_guardian,
+            guardianship_type,
+            income_sources,
+            assistance,
+            contact: Contact {
+                name: contact_name,
+                phone: contact_phone,
+            },
+            manual_flags,
+            remarks,
+        };
+        p.errors.into_result(file)
+    }
+
+    /// The form as it would be filled from an existing file (for edit forms and PATCH).
+    pub fn from_file(f: &ChildFile) -> ChildInput {
+        fn s<T: ToString>(v: &Option<T>) -> Option<String> {
+            v.as_ref().map(ToString::to_string)
+        }
+        fn b(v: bool) -> Option<String> {
+            Some(if v { "true" } else { "false" }.to_owned())
+        }
+        fn kin(k: &Kin) -> (Option<String>, Option<String>, Option<String>) {
+            (
+                Some(k.status.code().to_owned()),
+                s(&k.name),
+                s(&k.birth_date),
+            )
+        }
+        let (pgf_s, pgf_n, pgf_b) = kin(&f.paternal_grandfather);
+        let (pgm_s, pgm_n, pgm_b) = kin(&f.paternal_grandmother);
+        let (mgf_s, mgf_n, mgf_b) = kin(&f.maternal_grandfather);
+        let (mgm_s, mgm_n, mgm_b) = kin(&f.maternal_grandmother);
+        let g = f.entrusted_guardian.as_ref();
+        ChildInput {
+            name: Some(f.name.to_string()),
+            sex: Some(f.sex.label().to_owned()),
+            ethnicity: Some(f.ethnicity.code()),
+            birth_date: Some(f.birth_date.to_string()),
+            id_number: s(&f.id_number),
+            hukou_registered: b(f.hukou_registered),
+            hukou_rural: b(f.hukou_rural),
+            hukou_place: f.hukou_place.clone(),
+            village_code: Some(f.village_code.to_string()),
+            residence_address: f.residence_address.clone(),
+            health: Some(f.health.status.code().to_owned()),
+            disability_category: f.health.disability_category.map(|v| v.code().to_owned()),
+            disability_grade: f.health.disability_grade.map(|v| v.code().to_owned()),
+            illness: f.health.illness.clone(),
+            boarding: b(f.boarding),
+            schooling: Some(f.schooling.code().to_owned()),
+            school_name: f.school_name.clone(),
+            living_alone: b(f.living_alone),
+            paternal_grandfather_status: pgf_s,
+            paternal_grandfather_name: pgf_n,
+            paternal_grandfather_birth_date: pgf_b,
+            paternal_grandmother_status: pgm_s,
+            paternal_grandmother_name: pgm_n,
+            paternal_grandmother_birth_date: pgm_b,
+            maternal_grandfather_status: mgf_s,
+            maternal_grandfather_name: mgf_n,
+            maternal_grandfather_birth_date: mgf_b,
+            maternal_grandmother_status: mgm_s,
+            maternal_grandmother_name: mgm_n,
+            maternal_grandmother_birth_date: mgm_b,
+            father_status: Some(f.father.status.code().to_owned()),
+            father_name: s(&f.father.name),
+            father_birth_date: s(&f.father.birth_date),
+            father_id_number: s(&f.father.id_number),
+            father_situation: f.father.situation.map(|v| v.code().to_owned()),
+            father_incapacity: f.father.incapacity.map(|v| v.code().to_owned()),
+            father_work_place: s(&f.father.work_place),
+            father_phone: f.father.phone.as_ref().map(|p| p.as_str().to_owned()),
+            mother_status: Some(f.mother.status.code().to_owned()),
+            mother_name: s(&f.mother.name),
+            mother_birth_date: s(&f.mother.birth_date),
+            mother_id_number: s(&f.mother.id_number),
+            mother_situation: f.mother.situation.map(|v| v.code().to_owned()),
+            mother_incapacity: f.mother.incapacity.map(|v| v.code().to_owned()),
+            mother_work_place: s(&f.mother.work_place),
+            mother_phone: f.mother.phone.as_ref().map(|p| p.as_str().to_owned()),
+            entrusted: b(g.is_some()),
+            guardian_name: g.map(|g| g.name.to_string()),
+            guardian_phone: g.and_then(|g| g.phone.as_ref().map(|p| p.as_str().to_owned())),
+            guardian_id_number: g.and_then(|g| s(&g.id_number)),
+            guardian_relation: g.map(|g| g.relation.code().to_owned()),
+            guardian_address: g.and_then(|g| g.address.clone()),
+            guardianship_type: Some(f.guardianship_type.code().to_owned()),
+            income_sources: Some(
+                f.income_sources
+                    .iter()
+                    .map(|v| v.code().to_owned())
+                    .collect(),
+            ),
+            assistance: Some(f.assistance.iter().map(|v| v.code().to_owned()).collect()),
+            contact_name: s(&f.contact.name),
+            contact_phone: f.contact.phone.as_ref().map(|p| p.as_str().to_owned()),
+            manual_flags: Some(f.manual_flags.iter().map(|v| v.code().to_owned()).collect()),
+            remarks: f.remarks.clone(),
+        }
+    }
+
+    /// Overlays the fields present in `patch` on this input.
+    pub fn overlay(mut self, patch: ChildInput) -> ChildInput {
+        let base = serde_json::to_value(&self).expect("serialisable");
+        let over = serde_json::to_value(&patch).expect("serialisable");
+        if let (serde_json::Value::Object(mut b), serde_json::Value::Object(o)) = (base, over) {
+            for (k, v) in o {
+                if !v.is_null() {
+                    b.insert(k, v);
+                }
+            }
+            self = serde_json::from_value(serde_json::Value::Object(b)).expect("same shape");
+        }
+        self
+    }
+}

@@ -1,0 +1,19 @@
+//! Shouwang's domain: the child file, divisions, ID numbers, eligibility, flags, roles — rules only,
+//! no I/O. Storage, web, import/export depend on this crate, never the other way.
+
+pub mod authz;
+pub mod child;
+pub mod clock;
+mod code_enum;
+pub mod eligibility;
+pub mod history;
+pub mod id_number;
+pub mod input;
+pub mod lifecycle;
+pub mod person;
+pub mod region;
+pub mod sample;
+pub mod text;
+pub mod validation;
+
+pub use chrono::NaiveDate;

@@ -1,0 +1,106 @@
+//! Text normalisation shared by every input path (forms, API, import, linkage).
+
+/// Full-width ASCII variants (Ｕ+FF01..FF5E) and the ideographic space become half-width.
+pub fn to_half_width(c: char) -> char {
+    match c {
+        '\u{3000}' => ' ',
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    }
+}
+
+/// Trims, converts full-width ASCII and collapses inner runs of white space to one space.
+pub fn clean(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut pending_space = false;
+    for c in input.chars().map(to_half_width) {
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+        } else {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Toneless pinyin of a name, syllables joined without spaces ("王小明" → "wangxiaoming"),
+/// and the initials ("wxm"). Surnames whose reading differs from the character's common
+/// reading use an override table (rust-stack P8).
+pub fn name_pinyin(name: &str) -> (String, String) {
+    use pinyin::ToPinyin;
+    let mut full = String::new();
+    let mut initials = String::new();
+    let mut rest = name;
+    for (surname, reading) in SURNAME_READINGS {
+        if let Some(r) = name.strip_prefix(surname) {
+            for syllable in reading.split(' ') {
+                full.push_str(syllable);
+                initials.push_str(&syllable[..1]);
+            }
+            rest = r;
+            break;
+        }
+    }
+    for (c, p) in rest.chars().zip(rest.to_pinyin()) {
+        match p {
+            Some(p) => {
+                full.push_str(p.plain());
+                initials.push_str(p.first_letter());
+            }
+            None if c.is_ascii_alphanumeric() => {
+                full.push(c.to_ascii_lowercase());
+                initials.push(c.to_ascii_lowercase());
+            }
+            None => {}
+        }
+    }
+    (full, initials)
+}
+
+/// Surname readings that differ from the character's most common reading.
+const SURNAME_READINGS: &[(&str, &str)] = &[
+    ("尉迟", "yu chi"),
+    ("万俟", "mo qi"),
+    ("单", "shan"),
+    ("曾", "zeng"),
+    ("解", "xie"),
+    ("仇", "qiu"),
+    ("区", "ou"),
+    ("查", "zha"),
+    ("朴", "piao"),
+    ("盖", "ge"),
+    ("乐", "yue"),
+    ("缪", "miao"),
+    ("长孙", "zhang sun"),
+    ("覃", "qin"),
+    ("折", "she"),
+    ("召", "shao"),
+    ("种", "chong"),
+    ("秘", "bi"),
+    ("重", "chong"),
+    ("翟", "zhai"),
+    ("员", "yun"),
+    ("纪", "ji"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_width_and_ideographic_spaces_are_cleaned() {
+        assert_eq!(clean("　王　小明  Ａ１ "), "王 小明 A1");
+    }
+
+    #[test]
+    fn pinyin_uses_surname_readings() {
+        assert_eq!(name_pinyin("王小明"), ("wangxiaoming".into(), "wxm".into()));
+        assert_eq!(name_pinyin("曾乐").0, "zengle");
+        assert_eq!(name_pinyin("单田芳").0, "shantianfang");
+        assert_eq!(name_pinyin("解缙").1, "xj");
+    }
+}

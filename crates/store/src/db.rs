@@ -1,0 +1,97 @@
+//! Connection and migrations. One list of migrations; where the dialects differ a migration holds
+//! both texts.
+
+use std::str::FromStr;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+use crate::{Result, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub(crate) async fn connect(db: &str) -> Result<(AnyPool, Backend)> {
+    sqlx::any::install_default_drivers();
+    let (url, backend) = if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        (db.to_owned(), Backend::Postgres)
+    } else {
+        let path = db.strip_prefix("sqlite://").unwrap_or(db);
+        if path.is_empty() {
+            return Err(StoreError::Config("数据库路径为空".into()));
+        }
+        (format!("sqlite://{path}?mode=rwc"), Backend::Sqlite)
+    };
+    let options = AnyConnectOptions::from_str(&url)?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(match backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        })
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    // rust-stack P3: WAL, a busy timeout, NORMAL sync, foreign keys on.
+                    conn.execute(
+                        "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; \
+                         PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await?;
+    Ok((pool, backend))
+}
+
+/// A schema change: the SQL for both dialects (the same text unless they differ).
+struct Migration {
+    version: i64,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+/// PostgreSQL compares text byte-wise only with the C collation; SQLite's default BINARY
+/// collation already does, so the DDL is written once and `COLLATE "C"` is dropped for SQLite.
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    sqlite: include_str!("../migrations/0001_foundation.sql"),
+    postgres: include_str!("../migrations/0001_foundation.sql"),
+}];
+
+pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {
+    pool.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )
+    .await?;
+    for m in MIGRATIONS {
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(m.version)
+                .fetch_optional(pool)
+                .await?;
+        if applied.is_some() {
+            continue;
+        }
+        let sql = match backend {
+            Backend::Sqlite => m.sqlite.replace(" COLLATE \"C\"", ""),
+            Backend::Postgres => m.postgres.to_owned(),
+        };
+        let mut tx = pool.begin().await?;
+        for statement in sql.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
+            tx.execute(statement).await?;
+        }
+        sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+            .bind(m.version)
+            .bind(chrono::Utc::now().to_rfc3339())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}

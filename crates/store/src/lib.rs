@@ -1,0 +1,95 @@
+//! Shouwang storage. One codebase for SQLite (default, one file) and PostgreSQL, through sqlx's
+//! `Any` driver with portable SQL: `$n` placeholders (both accept them), TEXT/BIGINT columns,
+//! app-generated UUIDv7 keys, division codes as 12-digit integers so every jurisdiction is an
+//! integer range, and text compared byte-wise (PostgreSQL columns use `COLLATE "C"`).
+//!
+//! Every query that touches a child takes the acting user and applies their jurisdiction; an
+//! out-of-scope record is indistinguishable from a missing one.
+
+pub mod audit;
+mod bulk;
+pub mod children;
+mod crypto;
+mod db;
+pub mod discovery;
+pub mod regions;
+pub mod roster;
+pub mod users;
+
+use std::sync::Arc;
+
+use shouwang_domain::clock::Clock;
+use shouwang_domain::validation::ValidationErrors;
+
+pub use crypto::{IdCipher, KeyFile};
+pub use db::Backend;
+
+/// A store error. `Validation`, `NotFound`, `Conflict` and `Forbidden` carry what a user should
+/// read; `Database` never reaches a client in detail.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    Validation(#[from] ValidationErrors),
+    #[error("记录不存在")]
+    NotFound,
+    #[error("{message}")]
+    Conflict {
+        field: Option<String>,
+        message: String,
+    },
+    #[error("无权执行此操作")]
+    Forbidden,
+    #[error("{0}")]
+    Config(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The handle every front end uses.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) pool: sqlx::AnyPool,
+    pub(crate) backend: Backend,
+    pub(crate) cipher: Arc<IdCipher>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl Store {
+    /// Opens (creating a SQLite file if needed) and migrates the database. A plain path means
+    /// SQLite; `postgres://…` means PostgreSQL.
+    pub async fn open(db: &str, cipher: IdCipher, clock: Arc<dyn Clock>) -> Result<Store> {
+        let (pool, backend) = db::connect(db).await?;
+        db::migrate(&pool, backend).await?;
+        Ok(Store {
+            pool,
+            backend,
+            cipher: Arc::new(cipher),
+            clock,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.clock.today()
+    }
+    pub(crate) fn now_text(&self) -> String {
+        self.clock
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// New primary key (UUIDv7: time-ordered, generated here so both databases behave the same).
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

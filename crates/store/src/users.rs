@@ -1,0 +1,438 @@
+//! Users, passwords (Argon2id), sessions, API tokens and login throttling.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use base64::Engine;
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use shouwang_domain::authz::{Actor, Role};
+use shouwang_domain::region::RegionCode;
+use shouwang_domain::validation::ValidationErrors;
+
+use crate::audit::{self, Who};
+use crate::crypto::hex;
+use crate::{Result, Store, StoreError};
+
+/// Failed logins allowed per username within [`THROTTLE_MINUTES`] before further attempts are
+/// refused without checking the password.
+pub const MAX_FAILURES: i64 = 5;
+pub const THROTTLE_MINUTES: i64 = 15;
+pub const SESSION_HOURS: i64 = 12;
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    pub role: Role,
+    pub region: RegionCode,
+    /// For school and agency users: the agency's name under `region` (created if new).
+    pub agency: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserSummary {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub region_code: String,
+}
+
+#[derive(Debug)]
+pub enum LoginOutcome {
+    Ok {
+        actor: Actor,
+        session_token: String,
+        csrf_token: String,
+    },
+    BadCredentials,
+    Throttled,
+}
+
+fn random_token() -> String {
+    let mut b = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+pub(crate) fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+pub fn hash_password(password: &str) -> String {
+    let mut salt = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).expect("16 bytes is a valid salt");
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashing with default params")
+        .to_string()
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash to verify against when the user does not exist, so timing does not reveal usernames.
+fn dummy_hash() -> &'static str {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| hash_password("not-a-real-password"))
+}
+
+impl Store {
+    pub async fn add_user(&self, new: NewUser) -> Result<UserSummary> {
+        let mut errors = ValidationErrors::default();
+        let username = new.username.trim().to_owned();
+        if username.len() < 2
+            || username.len() > 40
+            || !username
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        {
+            errors.add("username", "用户名应为2—40位字母、数字、下划线、连字符或点");
+        }
+        if new.password.chars().count() < 10 {
+            errors.add("password", "密码至少10位");
+        }
+        if let Some(level) = new.role.required_level()
+            && new.region.level() != level
+        {
+            errors.add(
+                "org",
+                format!(
+                    "{}应属于{}区划（{}位代码）",
+                    new.role.label(),
+                    level.label(),
+                    level.code_len()
+                ),
+            );
+        }
+        if new.role.is_agency_role()
+            && new
+                .agency
+                .as_deref()
+                .map(str::trim)
+                .unwrap_or("")
+                .is_empty()
+        {
+            errors.add(
+                "agency",
+                format!("{}用户需指定所属机构名称", new.role.label()),
+            );
+        }
+        if self.region(&new.region).await?.is_none() {
+            errors.add("org", format!("区划“{}”尚未初始化或不存在", new.region));
+        }
+        if !errors.is_empty() {
+            return Err(errors.into());
+        }
+        let agency_id = match (&new.agency, new.role.is_agency_role()) {
+            (Some(name), true) => Some(
+                self.ensure_agency(&new.region, name.trim(), new.role.code())
+                    .await?,
+            ),
+            _ => None,
+        };
+        let password = new.password.clone();
+        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| StoreError::Config(format!("hashing task failed: {e}")))?;
+        let id = crate::new_id();
+        let mut tx = self.pool.begin().await?;
+        audit::lock_head(&mut tx).await?;
+        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+            .bind(&username)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() {
+            return Err(StoreError::Conflict {
+                field: Some("username".into()),
+                message: format!("用户名“{username}”已存在"),
+            });
+        }
+        sqlx::query(
+            "INSERT INTO users (id, username, display_name, password_hash, role, region_code, agency_id, active, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)",
+        )
+        .bind(&id)
+        .bind(&username)
+        .bind(&new.display_name)
+        .bind(&hash)
+        .bind(new.role.code())
+        .bind(new.region.as_str())
+        .bind(agency_id.clone())
+        .bind(self.now_text())
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            &self.now_text(),
+            Who {
+                user_id: None,
+                username: "system",
+            },
+            "user_add",
+            "user",
+            Some(&id),
+            Some(new.region.as_str()),
+            serde_json::json!({"username": username, "role": new.role.code()}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(UserSummary {
+            id,
+            username,
+            display_name: new.display_name,
+            role: new.role.code().to_owned(),
+            region_code: new.region.as_str().to_owned(),
+        })
+    }
+
+    async fn actor_from_row(&self, row: &sqlx::any::AnyRow) -> Result<Actor> {
+        let role: String = row.try_get("role")?;
+        let region: String = row.try_get("region_code")?;
+        Ok(Actor {
+            user_id: row.try_get("id")?,
+            username: row.try_get("username")?,
+            role: Role::parse(&role)
+                .ok_or_else(|| StoreError::Config(format!("bad role {role}")))?,
+            region: RegionCode::parse(&region).map_err(|e| StoreError::Config(e.to_string()))?,
+            agency_id: row.try_get("agency_id")?,
+        })
+    }
+
+    /// Checks a password, with per-username throttling; on success opens a session.
+    pub async fn login(&self, username: &str, password: &str) -> Result<LoginOutcome> {
+        let since = (self.clock.now() - chrono::Duration::minutes(THROTTLE_MINUTES))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let failures: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at >= $2",
+        )
+        .bind(username)
+        .bind(&since)
+        .fetch_one(&self.pool)
+        .await?;
+        if failures >= MAX_FAILURES {
+            self.audit(
+                Who {
+                    user_id: None,
+                    username,
+                },
+                "login_throttled",
+                "session",
+                None,
+                None,
+                serde_json::json!({}),
+            )
+            .await?;
+            return Ok(LoginOutcome::Throttled);
+        }
+        let row = sqlx::query(
+            "SELECT id, username, role, region_code, agency_id, password_hash FROM users WHERE username = $1 AND active = 1",
+        )
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        let hash = row
+            .as_ref()
+            .map(|r| r.get::<String, _>("password_hash"))
+            .unwrap_or_else(|| dummy_hash().to_owned());
+        let pw = password.to_owned();
+        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
+            .await
+            .unwrap_or(false);
+        let Some(row) = row.filter(|_| ok) else {
+            let mut tx = self.pool.begin().await?;
+            audit::lock_head(&mut tx).await?;
+            sqlx::query("INSERT INTO login_failures (id, username, at) VALUES ($1, $2, $3)")
+                .bind(crate::new_id())
+                .bind(username)
+                .bind(self.now_text())
+                .execute(&mut *tx)
+                .await?;
+            audit::record(
+                &mut tx,
+                &self.now_text(),
+                Who {
+                    user_id: None,
+                    username,
+                },
+                "login_failed",
+                "session",
+                None,
+                None,
+                serde_json::json!({}),
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(LoginOutcome::BadCredentials);
+        };
+        let actor = self.actor_from_row(&row).await?;
+        let token = random_token();
+        let csrf = random_token();
+        let expires = (self.clock.now() + chrono::Duration::hours(SESSION_HOURS))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let mut tx = self.pool.begin().await?;
+        audit::lock_head(&mut tx).await?;
+        sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(token_hash(&token))
+            .bind(&actor.user_id)
+            .bind(&csrf)
+            .bind(self.now_text())
+            .bind(&expires)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM login_failures WHERE username = $1")
+            .bind(username)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            &self.now_text(),
+            (&actor).into(),
+            "login",
+            "session",
+            None,
+            Some(actor.region.as_str()),
+            serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(LoginOutcome::Ok {
+            actor,
+            session_token: token,
+            csrf_token: csrf,
+        })
+    }
+
+    /// The user and CSRF token of a live session.
+    pub async fn session(&self, token: &str) -> Result<Option<(Actor, String)>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.username, u.role, u.region_code, u.agency_id, s.csrf_token FROM sessions s \
+             JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.active = 1",
+        )
+        .bind(token_hash(token))
+        .bind(self.now_text())
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => Ok(Some((
+                self.actor_from_row(&r).await?,
+                r.try_get("csrf_token")?,
+            ))),
+        }
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<()> {
+        let actor = self.session(token).await?;
+        let mut tx = self.pool.begin().await?;
+        audit::lock_head(&mut tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(token_hash(token))
+            .execute(&mut *tx)
+            .await?;
+        if let Some((actor, _)) = &actor {
+            audit::record(
+                &mut tx,
+                &self.now_text(),
+                actor.into(),
+                "logout",
+                "session",
+                None,
+                Some(actor.region.as_str()),
+                serde_json::json!({}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Issues an API token for a user (shown once; only its hash is stored).
+    pub async fn issue_token(&self, actor: &Actor, name: &str, days: i64) -> Result<String> {
+        let token = format!("sw_{}", random_token());
+        let expires = (self.clock.now() + chrono::Duration::days(days.clamp(1, 365)))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let mut tx = self.pool.begin().await?;
+        audit::lock_head(&mut tx).await?;
+        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(token_hash(&token))
+            .bind(&actor.user_id)
+            .bind(name)
+            .bind(self.now_text())
+            .bind(expires)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            &self.now_text(),
+            actor.into(),
+            "token_issue",
+            "user",
+            Some(&actor.user_id),
+            Some(actor.region.as_str()),
+            serde_json::json!({"name": name}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    pub async fn token_actor(&self, token: &str) -> Result<Option<Actor>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.username, u.role, u.region_code, u.agency_id FROM api_tokens t \
+             JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2 AND u.active = 1",
+        )
+        .bind(token_hash(token))
+        .bind(self.now_text())
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => Ok(Some(self.actor_from_row(&r).await?)),
+        }
+    }
+
+    pub async fn actor_by_username(&self, username: &str) -> Result<Option<Actor>> {
+        let row = sqlx::query("SELECT id, username, role, region_code, agency_id FROM users WHERE username = $1 AND active = 1")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => Ok(Some(self.actor_from_row(&r).await?)),
+        }
+    }
+
+    /// Users inside an admin's jurisdiction.
+    pub async fn users_within(&self, region: &RegionCode) -> Result<Vec<UserSummary>> {
+        let rows = sqlx::query(
+            "SELECT id, username, display_name, role, region_code FROM users WHERE region_code >= $1 AND region_code < $2 ORDER BY region_code, username",
+        )
+        .bind(region.as_str())
+        .bind(format!("{region}:"))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| UserSummary {
+                id: r.get(0),
+                username: r.get(1),
+                display_name: r.get(2),
+                role: r.get(3),
+                region_code: r.get(4),
+            })
+            .collect())
+    }
+}

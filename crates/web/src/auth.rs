@@ -1,0 +1,120 @@
+//! Who is calling: a session cookie (browser) or a bearer token (API clients), and the CSRF rules.
+//!
+//! HTML forms carry a synchronizer token stored in the session. JSON requests authenticated by
+//! cookie must be `application/json` (which a cross-site form cannot send without a preflight)
+//! and must not come from another site (`Sec-Fetch-Site`/`Origin`).
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum_extra::extract::CookieJar;
+
+use shouwang_domain::authz::Actor;
+
+use crate::AppState;
+use crate::error::AppError;
+
+pub const SESSION_COOKIE: &str = "sw_session";
+
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub actor: Actor,
+    pub csrf: String,
+    pub by_token: bool,
+    pub session_token: Option<String>,
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(token) = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+        {
+            let actor = state
+                .store
+                .token_actor(token.trim())
+                .await?
+                .ok_or(AppError::Unauthorized)?;
+            return Ok(CurrentUser {
+                actor,
+                csrf: String::new(),
+                by_token: true,
+                session_token: None,
+            });
+        }
+        let jar = CookieJar::from_headers(&parts.headers);
+        let token = jar
+            .get(SESSION_COOKIE)
+            .map(|c| c.value().to_owned())
+            .ok_or(AppError::Unauthorized)?;
+        let (actor, csrf) = state
+            .store
+            .session(&token)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        if is_state_changing(&parts.method) && parts.uri.path().starts_with("/api/") {
+            check_same_site(&parts.headers)?;
+        }
+        Ok(CurrentUser {
+            actor,
+            csrf,
+            by_token: false,
+            session_token: Some(token),
+        })
+    }
+}
+
+fn is_state_changing(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Refuses cookie-authenticated state changes that a browser marks as cross-site.
+pub fn check_same_site(headers: &HeaderMap) -> Result<(), AppError> {
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if matches!(site, Some("cross-site" | "same-site")) {
+        return Err(csrf_error());
+    }
+    if let (Some(origin), Some(host)) = (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        let origin_host = origin.split("://").nth(1).unwrap_or(origin);
+        if origin != "null" && origin_host != host {
+            return Err(csrf_error());
+        }
+    }
+    Ok(())
+}
+
+pub fn csrf_error() -> AppError {
+    AppError::BadRequest {
+        code: "csrf",
+        field: Some("csrf_token".into()),
+        message: "页面已过期或请求来源不明，请刷新页面后重试".into(),
+    }
+}
+
+impl CurrentUser {
+    /// Checks the synchronizer token of an HTML form.
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), AppError> {
+        if self.by_token
+            || (!self.csrf.is_empty()
+                && constant_time_eq(self.csrf.as_bytes(), submitted.as_bytes()))
+        {
+            Ok(())
+        } else {
+            Err(csrf_error())
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
