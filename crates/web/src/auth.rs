@@ -11,8 +11,10 @@ use axum_extra::extract::CookieJar;
 
 use shouwang_domain::authz::Actor;
 
+use axum::response::{IntoResponse, Response};
+
 use crate::AppState;
-use crate::error::AppError;
+use crate::error::{AppError, PageError};
 
 pub const SESSION_COOKIE: &str = "sw_session";
 
@@ -24,13 +26,38 @@ pub struct CurrentUser {
     pub session_token: Option<String>,
 }
 
+/// API callers get a JSON error; browsers on pages are sent to the login page.
+pub struct AuthRejection {
+    error: AppError,
+    page: bool,
+}
+
+impl IntoResponse for AuthRejection {
+    fn into_response(self) -> Response {
+        if self.page {
+            PageError(self.error).into_response()
+        } else {
+            self.error.into_response()
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for CurrentUser {
-    type Rejection = AppError;
+    type Rejection = AuthRejection;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let page = !parts.uri.path().starts_with("/api/");
+        Self::authenticate(parts, state)
+            .await
+            .map_err(|error| AuthRejection { error, page })
+    }
+}
+
+impl CurrentUser {
+    async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         if let Some(token) = parts
             .headers
             .get(header::AUTHORIZATION)

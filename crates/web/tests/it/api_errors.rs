@@ -1,0 +1,276 @@
+//! Bad input gets a clear, structured answer and nothing is saved.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+async fn rejected(app: &TestApp, body: Value) -> (StatusCode, Value) {
+    let v = app.login("village_a").await;
+    let r = v.post_json("/api/v1/children", &body).await;
+    let status = r.status();
+    let json: Value = r.json().await.unwrap();
+    assert_eq!(app.count_children().await, 0, "nothing saved for {body}");
+    (status, json)
+}
+
+fn with(field: &str, value: &str) -> Value {
+    let mut b = serde_json::to_value(boy(VILLAGE_A)).unwrap();
+    b[field] = json!(value);
+    b
+}
+
+#[tokio::test]
+async fn wrong_id_checksum_names_the_field() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let mut id = boy(VILLAGE_A).id_number.unwrap();
+    let last = if id.ends_with('1') { "2" } else { "1" };
+    id.replace_range(17..18, last);
+    let (status, body) = rejected(&app, with("id_number", &id)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["code"], "validation");
+    assert_eq!(body["field"], "id_number");
+    assert!(body["message"].as_str().unwrap().contains("校验位"));
+    assert_eq!(body["errors"][0]["field"], "id_number");
+}
+
+#[tokio::test]
+async fn birth_date_and_sex_contradicting_the_id_are_both_listed() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let mut b = with("birth_date", "2016-08-01");
+    b["sex"] = json!("女");
+    let (status, body) = rejected(&app, b).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"birth_date") && fields.contains(&"sex"),
+        "{fields:?}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_division_code_is_named() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let (status, body) = rejected(&app, with("village_code", "522730001999")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["field"], "village_code");
+    assert!(body["message"].as_str().unwrap().contains("522730001999"));
+}
+
+#[tokio::test]
+async fn a_child_aged_sixteen_is_not_registered() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let mut i = boy(VILLAGE_A);
+    let birth = ymd(2010, 11, 24); // 16 today
+    i.birth_date = Some(birth.to_string());
+    i.id_number = Some(shouwang_domain::sample::id_number_for("522730", birth, 13));
+    i.schooling = Some("高中".into());
+    let (status, body) = rejected(&app, serde_json::to_value(i).unwrap()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["field"], "birth_date");
+    assert!(body["message"].as_str().unwrap().contains("16周岁"));
+}
+
+#[tokio::test]
+async fn unknown_enum_values_and_unknown_fields_are_rejected() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let (status, body) = rejected(&app, with("guardianship_type", "很好")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["field"], "guardianship_type");
+    let (status, body) = rejected(&app, with("favourite_colour", "红")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["field"], "favourite_colour");
+    let mut b = serde_json::to_value(boy(VILLAGE_A)).unwrap();
+    b["income_sources"] = json!(["彩票"]);
+    let (_, body) = rejected(&app, b).await;
+    assert_eq!(body["field"], "income_sources");
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_requests_get_structured_errors() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let v = app.login("village_a").await;
+    let url = format!("{}/api/v1/children", app.base);
+    let r = v
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"name\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "malformed_json");
+    let big = format!("{{\"name\": \"{}\"}}", "王".repeat(200_000));
+    let r = v
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["code"],
+        "payload_too_large"
+    );
+    let r = v
+        .client
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body("name=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["code"],
+        "unsupported_media_type"
+    );
+    let r = v.get("/api/v1/children?age_band=99").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "age_band");
+    assert_eq!(app.count_children().await, 0);
+}
+
+#[tokio::test]
+async fn login_is_throttled_after_repeated_failures() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/api/v1/session", app.base);
+    for _ in 0..5 {
+        let r = client
+            .post(&url)
+            .json(&json!({"username": "village_a", "password": "wrong-password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(r.json::<Value>().await.unwrap()["code"], "bad_credentials");
+    }
+    // Even the right password is refused while throttled.
+    let r = client
+        .post(&url)
+        .json(&json!({"username": "village_a", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    app.clock.set(ymd(2026, 11, 25));
+    let r = client
+        .post(&url)
+        .json(&json!({"username": "village_a", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn session_cookie_is_http_only_and_logout_ends_the_session() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("{}/api/v1/session", app.base))
+        .json(&json!({"username": "town_a", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let headers = r.headers();
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    let u = app.login("town_a").await;
+    assert_eq!(u.get("/api/v1/children").await.status(), StatusCode::OK);
+    let r = u
+        .client
+        .delete(format!("{}/api/v1/session", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        u.get("/api/v1/children").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn api_tokens_authenticate_and_cross_site_cookie_writes_are_refused() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let v = app.login("village_a").await;
+    let token: Value = v
+        .post_json("/api/v1/tokens", &json!({"name": "县平台对接"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap();
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/children", app.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = v
+        .client
+        .post(format!("{}/api/v1/children", app.base))
+        .header("sec-fetch-site", "cross-site")
+        .json(&serde_json::to_value(boy(VILLAGE_A)).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "csrf");
+}
+
+#[tokio::test]
+async fn openapi_description_lists_the_child_endpoints() {
+    let app = spawn_app().await;
+    let r = reqwest::get(format!("{}/api/openapi.json", app.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let doc: Value = r.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for p in [
+        "/api/v1/session",
+        "/api/v1/children",
+        "/api/v1/children/{id}",
+        "/api/v1/regions/{code}",
+    ] {
+        assert!(doc["paths"][p].is_object(), "{p} missing");
+    }
+    assert!(doc["components"]["schemas"]["ChildInput"]["properties"]["id_number"].is_object());
+}

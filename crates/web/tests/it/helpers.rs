@@ -1,0 +1,212 @@
+//! Spawns the real app on port 0 with a fresh database per test and a settable clock.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+
+use shouwang_domain::authz::Role;
+use shouwang_domain::clock::Clock;
+use shouwang_domain::input::ChildInput;
+use shouwang_domain::region::RegionCode;
+use shouwang_domain::sample::left_behind_boy;
+use shouwang_store::users::NewUser;
+use shouwang_store::{IdCipher, Store};
+
+pub const PASSWORD: &str = "correct-horse-battery";
+/// 龙里县 冠山街道 冠山社区 and another village of the same town; 龙山镇 is another town.
+pub const VILLAGE_A: &str = "522730001001";
+pub const VILLAGE_A2: &str = "522730001002";
+pub const TOWN_A: &str = "522730001";
+pub const TOWN_B: &str = "522730100";
+
+#[derive(Clone)]
+pub struct TestClock(pub Arc<Mutex<DateTime<Utc>>>);
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+impl TestClock {
+    pub fn set(&self, d: NaiveDate) {
+        *self.0.lock().unwrap() = d.and_hms_opt(4, 0, 0).unwrap().and_utc();
+    }
+}
+
+pub fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub db: String,
+    pub store: Store,
+    pub clock: TestClock,
+    _dir: tempfile::TempDir,
+}
+
+/// A fresh database: a temporary SQLite file, or a new PostgreSQL database.
+async fn fresh_db(dir: &std::path::Path) -> String {
+    match std::env::var("SHOUWANG_TEST_PG") {
+        Ok(server) if !server.is_empty() => {
+            use sqlx::Connection;
+            sqlx::any::install_default_drivers();
+            let name = format!("t_{}", uuid::Uuid::now_v7().simple());
+            let mut admin = sqlx::AnyConnection::connect(&format!("{server}/postgres"))
+                .await
+                .expect("PostgreSQL reachable");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            format!("{server}/{name}")
+        }
+        _ => dir.join("test.db").to_string_lossy().into_owned(),
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_db(dir.path()).await;
+    let clock = TestClock(Arc::new(Mutex::new(Utc::now())));
+    clock.set(ymd(2026, 11, 24));
+    let store = Store::open(
+        &db.clone(),
+        IdCipher::new([7; 32], [9; 32]),
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    store
+        .init_region(&RegionCode::parse("522730").unwrap())
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let s = store.clone();
+    tokio::spawn(async move { shouwang_web::serve_on(s, listener, None).await });
+    TestApp {
+        base,
+        db,
+        store,
+        clock,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub async fn add_user(&self, username: &str, role: Role, org: &str, agency: Option<&str>) {
+        self.store
+            .add_user(NewUser {
+                username: username.into(),
+                display_name: username.into(),
+                password: PASSWORD.into(),
+                role,
+                region: RegionCode::parse(org).unwrap(),
+                agency: agency.map(str::to_owned),
+            })
+            .await
+            .unwrap();
+    }
+
+    /// A cookie-holding client logged in as `username`.
+    pub async fn login(&self, username: &str) -> User {
+        let client = Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let r = client
+            .post(format!("{}/api/v1/session", self.base))
+            .json(&json!({"username": username, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "login of {username}");
+        let body: Value = r.json().await.unwrap();
+        assert!(body["csrf_token"].as_str().is_some_and(|t| t.len() >= 32));
+        User {
+            client,
+            base: self.base.clone(),
+        }
+    }
+
+    /// Users at every level of 龙里县 for the usual tests.
+    pub async fn with_standard_users(&self) {
+        self.add_user("village_a", Role::Village, VILLAGE_A, None)
+            .await;
+        self.add_user("village_a2", Role::Village, VILLAGE_A2, None)
+            .await;
+        self.add_user("town_a", Role::Town, TOWN_A, None).await;
+        self.add_user("town_b", Role::Town, TOWN_B, None).await;
+        self.add_user("county", Role::County, "522730", None).await;
+        self.add_user("admin", Role::CountyAdmin, "522730", None)
+            .await;
+    }
+
+    pub async fn count_children(&self) -> i64 {
+        // Through the admin's API view of everything, any status.
+        let admin = self.login("admin").await;
+        let v = admin.get_json("/api/v1/children?status=all").await;
+        v["total"].as_i64().unwrap()
+    }
+}
+
+pub struct User {
+    pub client: Client,
+    pub base: String,
+}
+
+impl User {
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+    pub async fn get_json(&self, path: &str) -> Value {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), StatusCode::OK, "GET {path}");
+        r.json().await.unwrap()
+    }
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+    pub async fn patch_json(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .patch(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+    /// Registers a child and returns the created file.
+    pub async fn register(&self, input: &ChildInput) -> Value {
+        let r = self
+            .post_json("/api/v1/children", &serde_json::to_value(input).unwrap())
+            .await;
+        let status = r.status();
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+}
+
+/// The sample boy in a village, born 2016-07-31.
+pub fn boy(village: &str) -> ChildInput {
+    left_behind_boy(village, ymd(2016, 7, 31))
+}
+
+pub fn boy_named(village: &str, name: &str, birth: NaiveDate, seq: u16) -> ChildInput {
+    let mut i = left_behind_boy(village, birth);
+    i.name = Some(name.into());
+    i.id_number = Some(shouwang_domain::sample::id_number_for("522730", birth, seq));
+    i
+}

@@ -1,0 +1,10 @@
+//! Integration tests through the public HTTP interface against a real database: SQLite by
+//! default, PostgreSQL when `SHOUWANG_TEST_PG` holds a server URL (the test command runs both).
+
+mod api_children;
+mod api_errors;
+mod audit;
+mod helpers;
+mod jurisdiction;
+mod lifecycle;
+mod pages;

@@ -1,0 +1,184 @@
+//! The Chinese pages: login, CSRF on forms, registration with errors next to the field, roster.
+
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+async fn browser_login(app: &TestApp, username: &str) -> (reqwest::Client, String) {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .post(format!("{}/login", app.base))
+        .form(&[("username", username), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = client
+        .get(format!("{}/children/new", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    (client, csrf)
+}
+
+fn form_of(input: &shouwang_domain::input::ChildInput, csrf: &str) -> Vec<(String, String)> {
+    let mut out = vec![("csrf_token".to_owned(), csrf.to_owned())];
+    if let serde_json::Value::Object(m) = serde_json::to_value(input).unwrap() {
+        for (k, v) in m {
+            match v {
+                serde_json::Value::String(s) => out.push((k, s)),
+                serde_json::Value::Array(items) => out.extend(
+                    items
+                        .into_iter()
+                        .map(|i| (k.clone(), i.as_str().unwrap().to_owned())),
+                ),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn pages_need_a_login() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!("{}/children", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/login");
+    let login = client
+        .get(format!("{}/login", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(login.contains("农村留守儿童关爱保护信息系统"));
+}
+
+#[tokio::test]
+async fn registering_through_the_form_shows_errors_next_to_the_field_then_succeeds() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let (client, csrf) = browser_login(&app, "village_a").await;
+    let mut input = boy(VILLAGE_A);
+    let good_id = input.id_number.clone().unwrap();
+    input.id_number = Some(format!(
+        "{}{}",
+        &good_id[..17],
+        if good_id.ends_with('0') { '1' } else { '0' }
+    ));
+    let r = client
+        .post(format!("{}/children", app.base))
+        .form(&form_of(&input, &csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"err-id_number\">身份证号码校验位错误"),
+        "error next to the field"
+    );
+    assert!(html.contains("value=\"王小明\""), "typed values are kept");
+    assert_eq!(app.count_children().await, 0);
+
+    input.id_number = Some(good_id);
+    let r = client
+        .post(format!("{}/children", app.base))
+        .form(&form_of(&input, &csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let file = client
+        .get(format!("{}{location}", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        file.contains("登记成功")
+            && file.contains("王小明")
+            && file.contains("符合农村留守儿童认定条件")
+    );
+    assert!(file.contains("5227**********"));
+    let roster = client
+        .get(format!("{}/children?q=wxm", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(roster.contains("王小明"));
+}
+
+#[tokio::test]
+async fn forms_without_the_csrf_token_are_refused() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let (client, _) = browser_login(&app, "village_a").await;
+    let r = client
+        .post(format!("{}/children", app.base))
+        .form(&form_of(&boy(VILLAGE_A), "forged"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("页面已过期"));
+    assert_eq!(app.count_children().await, 0);
+}
+
+#[tokio::test]
+async fn another_towns_user_cannot_open_or_find_the_child_in_the_ui() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let t = app.login("town_a").await;
+    let id = t.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (client, _) = browser_login(&app, "town_b").await;
+    let r = client
+        .get(format!("{}/children/{id}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let roster = client
+        .get(format!("{}/children?q=王小明", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!roster.contains(&format!("/children/{id}")) && roster.contains("没有符合条件的儿童"));
+}
