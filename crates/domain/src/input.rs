@@ -94,7 +94,7 @@ pub fn parse_date(input: &str) -> Option<NaiveDate> {
         return NaiveDate::parse_from_str(&s, "%Y%m%d").ok();
     }
     let parts: Vec<&str> = s
-        .split(|c: char| matches!(c, '-' | '/' | '.' | '年' | '月' | '日'))
+        .split(['-', '/', '.', '年', '月', '日'])
         .filter(|p| !p.is_empty())
         .collect();
     if parts.len() != 3 {
@@ -406,28 +406,28 @@ impl Parser<'_> {
                 _ => {}
             }
         }
-        if let (Some(id), Some(b)) = (&id_v, birth_v) {
-            if id.birth_date() != b {
-                self.errors.add(
-                    &format!("{prefix}_birth_date"),
-                    format!(
-                        "{label}出生日期与身份证号码不一致（身份证为{}）",
-                        id.birth_date()
-                    ),
-                );
-            }
+        if let (Some(id), Some(b)) = (&id_v, birth_v)
+            && id.birth_date() != b
+        {
+            self.errors.add(
+                &format!("{prefix}_birth_date"),
+                format!(
+                    "{label}出生日期与身份证号码不一致（身份证为{}）",
+                    id.birth_date()
+                ),
+            );
         }
         let expected_sex = match which {
             WhichParent::Father => Sex::Male,
             WhichParent::Mother => Sex::Female,
         };
-        if let Some(id) = &id_v {
-            if id.sex() != expected_sex {
-                self.errors.add(
-                    &format!("{prefix}_id_number"),
-                    format!("{label}身份证号码的性别位为{}，请核对", id.sex().label()),
-                );
-            }
+        if let Some(id) = &id_v
+            && id.sex() != expected_sex
+        {
+            self.errors.add(
+                &format!("{prefix}_id_number"),
+                format!("{label}身份证号码的性别位为{}，请核对", id.sex().label()),
+            );
         }
         let alive = status_v == KinStatus::Alive;
         Parent {

@@ -48,22 +48,19 @@ fn present(v: &Option<String>) -> Option<String> {
     v.as_deref().map(text::clean).filter(|s| !s.is_empty())
 }
 
+/// A report that passed validation.
+struct Discovery {
+    town: RegionCode,
+    village: Option<RegionCode>,
+    name: PersonName,
+    sex: Option<Sex>,
+    birth: Option<NaiveDate>,
+    situation: String,
+    phone: Option<PhoneNumber>,
+}
+
 impl DiscoveryInput {
-    fn parse(
-        &self,
-        today: NaiveDate,
-    ) -> Result<
-        (
-            RegionCode,
-            Option<RegionCode>,
-            PersonName,
-            Option<Sex>,
-            Option<NaiveDate>,
-            String,
-            Option<PhoneNumber>,
-        ),
-        ValidationErrors,
-    > {
+    fn parse(&self, today: NaiveDate) -> Result<Discovery, ValidationErrors> {
         let mut e = ValidationErrors::default();
         let divisions = Divisions::shipped();
         let town = match present(&self.town_code) {
@@ -148,15 +145,15 @@ impl DiscoveryInput {
         if !e.is_empty() {
             return Err(e);
         }
-        Ok((
-            town.expect("checked"),
+        Ok(Discovery {
+            town: town.expect("checked"),
             village,
-            name.expect("checked"),
+            name: name.expect("checked"),
             sex,
             birth,
-            situation.expect("checked"),
+            situation: situation.expect("checked"),
             phone,
-        ))
+        })
     }
 }
 
@@ -165,7 +162,15 @@ impl Store {
         if !actor.may(Action::ReportDiscovery) {
             return Err(StoreError::Forbidden);
         }
-        let (town, village, name, sex, birth, situation, phone) = input.parse(self.today())?;
+        let Discovery {
+            town,
+            village,
+            name,
+            sex,
+            birth,
+            situation,
+            phone,
+        } = input.parse(self.today())?;
         if self.region(&town).await?.is_none() {
             return Err(ValidationErrors::single("town_code", "该乡镇不在本系统服务范围内").into());
         }

@@ -11,12 +11,12 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use shouwang_domain::authz::{Action, Actor, Role};
+use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::child::*;
 use shouwang_domain::eligibility::{AgeBand, KeyTargetFlag};
 use shouwang_domain::history::field_label;
 use shouwang_domain::id_number::IdNumber;
-use shouwang_domain::input::{ChildInput, parse_date};
+use shouwang_domain::input::ChildInput;
 use shouwang_domain::lifecycle::ExitReason;
 use shouwang_domain::person::ETHNICITIES;
 use shouwang_domain::region::{Divisions, RegionLevel};
@@ -472,10 +472,6 @@ impl FormView {
             Some(Value::String(s)) => s.clone(),
             _ => String::new(),
         }
-    }
-    pub fn is(&self, name: &str, code: &str) -> bool {
-        let v = self.v(name);
-        v == code || (!v.is_empty() && [v.as_str()] == [code])
     }
     /// For enums: the stored code or the Chinese label both select the option.
     pub fn sel(&self, name: &str, opt: &Opt) -> bool {
@@ -1409,14 +1405,4 @@ async fn audit_page(
         action: q.action,
         next_before,
     }))
-}
-
-/// Role names for templates.
-pub fn role_label(code: &str) -> &'static str {
-    Role::parse(code).map(Role::label).unwrap_or("")
-}
-
-#[allow(dead_code)]
-fn unused_parse_date(s: &str) -> Option<chrono::NaiveDate> {
-    parse_date(s)
 }
