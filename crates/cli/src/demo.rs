@@ -52,8 +52,30 @@ fn given_name(rng: &mut StdRng, boy: bool) -> String {
     (0..n).map(|_| pick(rng, chars)).collect()
 }
 
+/// Hands out ID-number sequence digits per (county, birth date) so that no two synthetic children
+/// share a number (GB 11643: the sequence distinguishes people born on one day in one place).
+#[derive(Default)]
+pub struct IdSequences(std::collections::HashMap<(u32, NaiveDate), u16>);
+
+impl IdSequences {
+    fn next(&mut self, county: &str, birth: NaiveDate, boy: bool) -> Option<u16> {
+        let n = self
+            .0
+            .entry((county.parse().unwrap_or(0), birth))
+            .or_insert(0);
+        let seq = *n * 2 + u16::from(boy);
+        *n += 1;
+        (seq < 1000).then_some(seq)
+    }
+}
+
 /// One synthetic registration form, valid by construction and checked by the real parser.
-fn child_input(rng: &mut StdRng, village: &str, today: NaiveDate, seq: u32) -> ChildInput {
+pub fn child_input(
+    rng: &mut StdRng,
+    village: &str,
+    today: NaiveDate,
+    ids: &mut IdSequences,
+) -> ChildInput {
     let boy = rng.gen_bool(0.545);
     let surname = pick(rng, SURNAMES);
     // Ages 0–5 21.7 %, 6–13 67.4 %, 14–15 10.9 %; ~1 % just past 16 to show ageing out.
@@ -70,8 +92,8 @@ fn child_input(rng: &mut StdRng, village: &str, today: NaiveDate, seq: u32) -> C
     let birth = today - Duration::days(age_days);
     let age = (age_days / 365) as i32;
     let county = &village[..6];
-    let no_hukou = rng.gen_bool(0.005);
-    let id_seq = (seq % 500) as u16 * 2 + u16::from(boy);
+    let id_seq = ids.next(county, birth, boy);
+    let no_hukou = rng.gen_bool(0.005) || id_seq.is_none();
     let schooling = if age < 3 {
         "未入园"
     } else if age < 6 {
@@ -164,7 +186,11 @@ fn child_input(rng: &mut StdRng, village: &str, today: NaiveDate, seq: u32) -> C
         "其他亲属"
     };
     let father_birth = birth - Duration::days(rng.gen_range(22 * 365..40 * 365));
-    let father_id = id_number_for(county, father_birth, rng.gen_range(0..499) * 2 + 1);
+    let father_id = id_number_for(
+        county,
+        father_birth,
+        ids.next(county, father_birth, true).unwrap_or(999),
+    );
     let mut assistance = vec![];
     if rng.gen_bool(0.012) {
         assistance.push("享受低保".to_owned());
@@ -192,11 +218,9 @@ fn child_input(rng: &mut StdRng, village: &str, today: NaiveDate, seq: u32) -> C
             pick(rng, &["09", "06", "03", "25", "16", "18"])
         }),
         birth_date: Some(birth.to_string()),
-        id_number: if no_hukou {
-            None
-        } else {
-            Some(id_number_for(county, birth, id_seq))
-        },
+        id_number: id_seq
+            .filter(|_| !no_hukou)
+            .map(|seq| id_number_for(county, birth, seq)),
         hukou_registered: some(if no_hukou { "否" } else { "是" }),
         hukou_rural: some("是"),
         village_code: some(village),
@@ -306,6 +330,7 @@ pub async fn run(store: &Store, region: &RegionCode, children: usize, seed: u64)
     }
 
     let mut rng = StdRng::seed_from_u64(seed);
+    let mut ids = IdSequences::default();
     let started = std::time::Instant::now();
     let mut done = 0usize;
     let chunk = 20_000;
@@ -313,9 +338,9 @@ pub async fn run(store: &Store, region: &RegionCode, children: usize, seed: u64)
         let n = chunk.min(children - done);
         let mut files = Vec::with_capacity(n);
         let mut links = Vec::with_capacity(n);
-        for i in 0..n {
+        for _ in 0..n {
             let village = &villages[rng.gen_range(0..villages.len())];
-            let input = child_input(&mut rng, village, today, (done + i) as u32);
+            let input = child_input(&mut rng, village, today, &mut ids);
             let file = input.parse(&ctx).map_err(|e| {
                 anyhow::anyhow!("demo generator produced an invalid file: {}", e.summary())
             })?;

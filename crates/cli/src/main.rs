@@ -1,6 +1,6 @@
 //! `shouwang`: the one binary. serve | init | demo | user add.
 
-mod demo;
+use shouwang::demo;
 
 use std::io::Read;
 use std::net::SocketAddr;

@@ -75,17 +75,23 @@ CREATE TABLE children (
     flags BIGINT NOT NULL,
     exit_reason TEXT,
     exit_date TEXT,
-    doc TEXT NOT NULL,
     version BIGINT NOT NULL,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
-CREATE INDEX children_village_name ON children (village_code, name, id);
+-- Covers the roster's filters and default order, so counting and paging a town never reads rows.
+CREATE INDEX children_roster ON children (village_code, name, id, status, qualifies, birth_date, guardianship_type, schooling, flags);
 CREATE INDEX children_name ON children (name, village_code);
 CREATE INDEX children_pinyin ON children (name_pinyin, village_code);
 CREATE INDEX children_initials ON children (name_initials, village_code);
 CREATE INDEX children_id_hash ON children (id_hash);
 CREATE INDEX children_birth ON children (birth_date, name);
+
+-- The whole file, encrypted (AES-256-GCM), apart from the narrow searchable row.
+CREATE TABLE child_docs (
+    child_id TEXT PRIMARY KEY REFERENCES children (id),
+    doc TEXT NOT NULL
+);
 
 CREATE TABLE child_agencies (
     child_id TEXT NOT NULL REFERENCES children (id),

@@ -13,6 +13,12 @@ use crate::{Result, Store};
 const BATCH: usize = 400;
 
 impl Store {
+    /// Refreshes the query planner's statistics on the children table.
+    pub async fn analyze(&self) -> Result<()> {
+        sqlx::query("ANALYZE children").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Inserts files as new active children. Returns their ids in order. The caller has validated
     /// the files (they are `ChildFile`s, so parsed) and checked jurisdiction.
     pub async fn bulk_insert_children(
@@ -27,24 +33,28 @@ impl Store {
             let chunk_ids: Vec<String> = chunk.iter().map(|_| crate::new_id()).collect();
             let mut sql = String::from(
                 "INSERT INTO children (id, village_code, name, name_pinyin, name_initials, sex, birth_date, id_hash, id_masked, \
-                 status, qualifies, guardianship_type, schooling, flags, doc, version, created_at, updated_at) VALUES ",
+                 status, qualifies, guardianship_type, schooling, flags, version, created_at, updated_at) VALUES ",
             );
+            let mut dsql = String::from("INSERT INTO child_docs (child_id, doc) VALUES ");
             for i in 0..chunk.len() {
-                let b = i * 15;
+                let b = i * 14;
                 if i > 0 {
                     sql.push(',');
+                    dsql.push(',');
                 }
                 // id, village, name, pinyin, initials, sex, birth, id_hash, id_masked, 'active',
-                // qualifies, guardianship_type, schooling, flags, doc, 1, created_at, updated_at
-                let p: Vec<String> = (1..=15).map(|k| format!("${}", b + k)).collect();
+                // qualifies, guardianship_type, schooling, flags, 1, created_at, updated_at
+                let p: Vec<String> = (1..=14).map(|k| format!("${}", b + k)).collect();
                 sql.push_str(&format!(
                     "({}, 'active', {}, 1, {}, {})",
                     p[..9].join(", "),
-                    p[9..14].join(", "),
-                    p[14],
-                    p[14]
+                    p[9..13].join(", "),
+                    p[13],
+                    p[13]
                 ));
+                dsql.push_str(&format!("(${}, ${})", i * 2 + 1, i * 2 + 2));
             }
+            let mut dq = sqlx::query(&dsql);
             let mut q = sqlx::query(&sql);
             for (id, f) in chunk_ids.iter().zip(chunk) {
                 let (pinyin, initials) = f.name_pinyin();
@@ -66,15 +76,13 @@ impl Store {
                     .bind(f.guardianship_type.code())
                     .bind(f.schooling.code())
                     .bind(eligibility::flag_mask(&eligibility::key_target_flags(f)))
-                    .bind(self.cipher.encrypt(
-                        "children.doc",
-                        &serde_json::to_string(f).expect("serialisable"),
-                    ))
                     .bind(now.clone());
+                dq = dq.bind(id.clone()).bind(self.encrypt_doc(f));
             }
             let mut tx = self.pool.begin().await?;
             audit::lock_head(&mut tx).await?;
             q.execute(&mut *tx).await?;
+            dq.execute(&mut *tx).await?;
             let mut hsql = String::from(
                 "INSERT INTO child_history (id, child_id, version, at, user_id, username, kind, changes) VALUES ",
             );
@@ -142,6 +150,9 @@ impl Store {
             tx.commit().await?;
             ids.extend(chunk_ids);
         }
+        // Fresh statistics, so the planners pick the name index for searches and the roster index
+        // for town pages rather than guessing.
+        self.analyze().await?;
         Ok(ids)
     }
 }

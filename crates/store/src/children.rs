@@ -126,7 +126,7 @@ impl Store {
         }
     }
 
-    fn encrypt_doc(&self, f: &ChildFile) -> String {
+    pub(crate) fn encrypt_doc(&self, f: &ChildFile) -> String {
         self.cipher
             .encrypt(DOC_AAD, &serde_json::to_string(f).expect("serialisable"))
     }
@@ -137,7 +137,8 @@ impl Store {
         id: &str,
     ) -> Result<Option<StoredRow>> {
         let row = sqlx::query(
-            "SELECT id, doc, status, exit_reason, exit_date, version, created_at, updated_at FROM children WHERE id = $1",
+            "SELECT c.id, d.doc, c.status, c.exit_reason, c.exit_date, c.version, c.created_at, c.updated_at \
+             FROM children c JOIN child_docs d ON d.child_id = c.id WHERE c.id = $1",
         )
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -401,8 +402,8 @@ impl Store {
         let flags = eligibility::flag_mask(&eligibility::key_target_flags(file));
         sqlx::query(
             "INSERT INTO children (id, village_code, name, name_pinyin, name_initials, sex, birth_date, id_hash, id_masked, \
-             status, qualifies, guardianship_type, schooling, flags, doc, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, $12, $13, $14, 1, $15, $15)",
+             status, qualifies, guardianship_type, schooling, flags, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, $12, $13, 1, $14, $14)",
         )
         .bind(id)
         .bind(code_range(&file.village_code).0)
@@ -417,10 +418,14 @@ impl Store {
         .bind(file.guardianship_type.code())
         .bind(file.schooling.code())
         .bind(flags)
-        .bind(self.encrypt_doc(file))
         .bind(now)
         .execute(&mut *conn)
         .await?;
+        sqlx::query("INSERT INTO child_docs (child_id, doc) VALUES ($1, $2)")
+            .bind(id)
+            .bind(self.encrypt_doc(file))
+            .execute(&mut *conn)
+            .await?;
         Ok(())
     }
 
@@ -542,8 +547,8 @@ impl Store {
         let flags = eligibility::flag_mask(&eligibility::key_target_flags(file));
         let done = sqlx::query(
             "UPDATE children SET village_code = $1, name = $2, name_pinyin = $3, name_initials = $4, sex = $5, birth_date = $6, \
-             id_hash = $7, id_masked = $8, qualifies = $9, guardianship_type = $10, schooling = $11, flags = $12, doc = $13, \
-             version = version + 1, updated_at = $14 WHERE id = $15 AND version = $16",
+             id_hash = $7, id_masked = $8, qualifies = $9, guardianship_type = $10, schooling = $11, flags = $12, \
+             version = version + 1, updated_at = $13 WHERE id = $14 AND version = $15",
         )
         .bind(code_range(&file.village_code).0)
         .bind(file.name.as_str())
@@ -557,7 +562,6 @@ impl Store {
         .bind(file.guardianship_type.code())
         .bind(file.schooling.code())
         .bind(flags)
-        .bind(self.encrypt_doc(file))
         .bind(now)
         .bind(id)
         .bind(expected_version)
@@ -566,6 +570,11 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(version_conflict(expected_version + 1));
         }
+        sqlx::query("UPDATE child_docs SET doc = $1 WHERE child_id = $2")
+            .bind(self.encrypt_doc(file))
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
         Ok(())
     }
 

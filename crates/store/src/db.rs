@@ -37,7 +37,7 @@ pub(crate) async fn connect(db: &str) -> Result<(AnyPool, Backend)> {
                     // rust-stack P3: WAL, a busy timeout, NORMAL sync, foreign keys on.
                     conn.execute(
                         "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; \
-                         PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;",
+                         PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA optimize=0x10002;",
                     )
                     .await?;
                 }

@@ -1,0 +1,351 @@
+//! `shouwang-bench`: figures for the registry at realistic scale, measured through HTTP against the
+//! real server (not asserted anywhere; reported in the issue notes).
+//!
+//! 1. bulk load N synthetic children (generation, validation, encryption, insert): children/s;
+//! 2. registration through `POST /api/v1/children`, one request at a time: registrations/s;
+//! 3. roster page of one town and search by name: p50/p99 over sequential requests;
+//! 4. requests/s under concurrency for a trivial endpoint and for the roster, and with wrk when it
+//!    is installed.
+//!
+//! Usage: shouwang-bench --db <path|postgres://…> [--region 52] [--children 1000000] [--requests 400]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+
+use shouwang::demo;
+use shouwang_domain::clock::{Clock, FixedClock};
+use shouwang_domain::region::{Divisions, RegionLevel};
+use shouwang_store::{KeyFile, Store};
+
+#[derive(Parser)]
+struct Args {
+    #[arg(long)]
+    db: String,
+    #[arg(long, default_value = "52")]
+    region: String,
+    #[arg(long, default_value_t = 1_000_000)]
+    children: usize,
+    #[arg(long, default_value_t = 400)]
+    requests: usize,
+    #[arg(long, default_value_t = 1000)]
+    registrations: usize,
+    /// Reuse an already loaded database
+    #[arg(long)]
+    skip_load: bool,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+fn report(label: &str, mut times: Vec<Duration>) {
+    times.sort();
+    let mean = times.iter().sum::<Duration>().as_secs_f64() * 1000.0 / times.len() as f64;
+    println!(
+        "{label:<44} n={:<5} p50 {:>7.2} ms  p90 {:>7.2} ms  p99 {:>7.2} ms  max {:>7.2} ms  mean {:>7.2} ms",
+        times.len(),
+        percentile(&times, 0.5),
+        percentile(&times, 0.9),
+        percentile(&times, 0.99),
+        percentile(&times, 1.0),
+        mean
+    );
+}
+
+async fn timed_get(client: &reqwest::Client, url: &str) -> Result<(Duration, Value)> {
+    let t = Instant::now();
+    let r = client.get(url).send().await?;
+    anyhow::ensure!(r.status().is_success(), "GET {url}: {}", r.status());
+    let v: Value = r.json().await?;
+    Ok((t.elapsed(), v))
+}
+
+async fn throughput(client: &reqwest::Client, url: &str, tasks: usize, seconds: u64) -> f64 {
+    let done = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let mut handles = Vec::new();
+    for _ in 0..tasks {
+        let (client, url, done) = (client.clone(), url.to_owned(), done.clone());
+        handles.push(tokio::spawn(async move {
+            while Instant::now() < until {
+                if let Ok(r) = client.get(&url).send().await {
+                    let _ = r.bytes().await;
+                    done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for h in handles {
+        let _ = h.await;
+    }
+    done.load(std::sync::atomic::Ordering::Relaxed) as f64 / seconds as f64
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let region = Divisions::shipped().parse_existing(&args.region)?;
+    let keys = if args.db.starts_with("postgres") {
+        "bench.keys".to_owned()
+    } else {
+        format!("{}.keys", args.db)
+    };
+    let clock: Arc<dyn Clock> = Arc::new(FixedClock::on(
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+    ));
+    let store = Store::open(&args.db, KeyFile::load_or_create(keys.as_ref())?, clock)
+        .await
+        .context("open database")?;
+    println!(
+        "backend: {:?}; region {} ({})",
+        store.backend(),
+        region,
+        Divisions::shipped().get(&region)?.name
+    );
+
+    if !args.skip_load {
+        let t = Instant::now();
+        store.init_region(&region).await?;
+        println!("init region: {:.1} s", t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        demo::run(&store, &region, args.children, 42).await?;
+        let s = t.elapsed().as_secs_f64();
+        println!(
+            "bulk load: {} children in {:.1} s = {:.0} children/s",
+            args.children,
+            s,
+            args.children as f64 / s
+        );
+    }
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let server_store = store.clone();
+    tokio::spawn(async move { shouwang_web::serve_on(server_store, listener, Some(false)).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .pool_max_idle_per_host(64)
+        .build()?;
+    let r = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"username": "town", "password": demo::DEMO_PASSWORD}))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        r.status().is_success(),
+        "login as the demo town user: {}",
+        r.status()
+    );
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .to_owned();
+    let town = store
+        .actor_by_username("town")
+        .await?
+        .context("demo town user")?
+        .region;
+    let first = timed_get(&client, &format!("{base}/api/v1/children?per_page=20"))
+        .await?
+        .1;
+    let town_total = first["total"].as_i64().unwrap_or(0);
+    println!(
+        "town {} ({}) has {} children on the roster",
+        town,
+        Divisions::shipped().get(&town)?.name,
+        town_total
+    );
+    let pages = ((town_total + 19) / 20).clamp(1, 50);
+
+    // Names to search for, drawn from the town's roster.
+    let mut names = Vec::new();
+    for p in 1..=pages.min(10) {
+        let v = timed_get(
+            &client,
+            &format!("{base}/api/v1/children?per_page=20&page={p}"),
+        )
+        .await?
+        .1;
+        for i in v["items"].as_array().into_iter().flatten() {
+            names.push(i["name"].as_str().unwrap_or("").to_owned());
+        }
+    }
+    let mut rng = StdRng::seed_from_u64(7);
+    for _ in 0..20 {
+        timed_get(&client, &format!("{base}/api/v1/children?per_page=20")).await?;
+    }
+    let mut roster = Vec::new();
+    let mut roster_html = Vec::new();
+    let mut search = Vec::new();
+    let mut county_search = Vec::new();
+    let county = town.at_level(RegionLevel::County).expect("town has county");
+    let county_client = reqwest::Client::builder().cookie_store(true).build()?;
+    county_client
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"username": "county", "password": demo::DEMO_PASSWORD}))
+        .send()
+        .await?;
+    for _ in 0..args.requests {
+        let p = rng.gen_range(1..=pages);
+        roster.push(
+            timed_get(
+                &client,
+                &format!("{base}/api/v1/children?region={town}&per_page=20&page={p}"),
+            )
+            .await?
+            .0,
+        );
+        let t = Instant::now();
+        let r = client
+            .get(format!("{base}/children?region={town}&page={p}"))
+            .send()
+            .await?;
+        let _ = r.text().await?;
+        roster_html.push(t.elapsed());
+        let name = &names[rng.gen_range(0..names.len())];
+        search.push(
+            timed_get(
+                &client,
+                &format!("{base}/api/v1/children?q={}", urlencode(name)),
+            )
+            .await?
+            .0,
+        );
+        county_search.push(
+            timed_get(
+                &county_client,
+                &format!("{base}/api/v1/children?q={}", urlencode(name)),
+            )
+            .await?
+            .0,
+        );
+    }
+    report("roster page, one town (API)", roster);
+    report("roster page, one town (HTML page)", roster_html);
+    report("search by name, town user (API)", search);
+    report(
+        &format!("search by name, county user {county} (API)"),
+        county_search,
+    );
+
+    let trivial = throughput(&client, &format!("{base}/static/app.css"), 8, 5).await;
+    let roster_rps = throughput(
+        &client,
+        &format!("{base}/api/v1/children?region={town}&per_page=20"),
+        8,
+        5,
+    )
+    .await;
+    println!(
+        "throughput, 8 concurrent clients: trivial endpoint {trivial:.0} req/s; roster page {roster_rps:.0} req/s; ratio {:.2}",
+        roster_rps / trivial
+    );
+
+    if std::process::Command::new("wrk")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        for (label, path) in [
+            (
+                "trivial endpoint (/static/app.css)",
+                "/static/app.css".to_owned(),
+            ),
+            (
+                "roster page",
+                format!("/api/v1/children?region={town}&per_page=20"),
+            ),
+        ] {
+            let out = std::process::Command::new("wrk")
+                .args([
+                    "-t2",
+                    "-c16",
+                    "-d10s",
+                    "-H",
+                    &format!("Cookie: {cookie}"),
+                    &format!("{base}{path}"),
+                ])
+                .output()?;
+            let text = String::from_utf8_lossy(&out.stdout);
+            let rps = text
+                .lines()
+                .find(|l| l.starts_with("Requests/sec"))
+                .unwrap_or("Requests/sec: ?");
+            let lat = text
+                .lines()
+                .find(|l| l.trim_start().starts_with("Latency"))
+                .unwrap_or("")
+                .trim()
+                .to_owned();
+            println!("wrk {label}: {rps}; {lat}");
+        }
+    }
+
+    // Registration through the API, one at a time, as the town supervisor.
+    let villages: Vec<String> = Divisions::shipped()
+        .subtree(&town)?
+        .filter(|d| d.level == RegionLevel::Village)
+        .map(|d| d.code.to_owned())
+        .collect();
+    let mut ids = demo::IdSequences::default();
+    let mut rng = StdRng::seed_from_u64(99);
+    let today = store.today();
+    let t = Instant::now();
+    let mut ok = 0;
+    let mut times = Vec::new();
+    for _ in 0..args.registrations {
+        let village = &villages[rng.gen_range(0..villages.len())];
+        let mut input =
+            serde_json::to_value(demo::child_input(&mut rng, village, today, &mut ids))?;
+        input["confirm_duplicate"] = json!(true);
+        // Fresh ID numbers that cannot clash with the loaded ones: registered as having none.
+        input["id_number"] = Value::Null;
+        input["hukou_registered"] = json!("否");
+        let rt = Instant::now();
+        let r = client
+            .post(format!("{base}/api/v1/children"))
+            .json(&input)
+            .send()
+            .await?;
+        times.push(rt.elapsed());
+        if r.status().as_u16() == 201 {
+            ok += 1;
+        } else if r.status().as_u16() != 422 {
+            eprintln!("registration: {} {}", r.status(), r.text().await?);
+        }
+    }
+    let s = t.elapsed().as_secs_f64();
+    println!(
+        "registration through the API: {ok} of {} accepted in {s:.1} s = {:.0} registrations/s (sequential)",
+        args.registrations,
+        ok as f64 / s
+    );
+    report("registration request latency", times);
+    Ok(())
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,3 @@
+//! Library side of the `shouwang` binary: the demo data generator, shared with the benchmark.
+
+pub mod demo;
