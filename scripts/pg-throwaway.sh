@@ -19,8 +19,11 @@ pg_throwaway_start() {
   PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   pg_as_owner "$(pg_bin initdb)" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 \
     || { cat "$PG_DIR/initdb.log"; return 1; }
+  # Tests trade durability for speed; PG_DURABLE=1 (benchmarks) keeps the server's defaults.
+  local fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${PG_DURABLE:-0}" = 1 ] && fast="-c shared_buffers=512MB"
   pg_as_owner "$(pg_bin pg_ctl)" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
-    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 $fast" \
     start >/dev/null || { cat "$PG_DIR/server.log"; return 1; }
   export SHOUWANG_TEST_PG="postgres://postgres@127.0.0.1:$PG_PORT"
   echo "PostgreSQL throwaway cluster on port $PG_PORT ($PG_DIR)"

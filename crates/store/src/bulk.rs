@@ -2,11 +2,8 @@
 //! batches, one transaction per batch, one audit event per batch.
 
 use shouwang_domain::child::ChildFile;
-use shouwang_domain::eligibility;
-use shouwang_domain::id_number::IdNumber;
 
 use crate::audit::{self, Who};
-use crate::regions::code_range;
 use crate::{Result, Store};
 
 /// Rows per INSERT statement (17 parameters each: well under SQLite's 32,766 limit).
@@ -31,58 +28,10 @@ impl Store {
         for (chunk_no, chunk) in files.chunks(BATCH).enumerate() {
             let now = self.now_text();
             let chunk_ids: Vec<String> = chunk.iter().map(|_| crate::new_id()).collect();
-            let mut sql = String::from(
-                "INSERT INTO children (id, village_code, name, name_pinyin, name_initials, sex, birth_date, id_hash, id_masked, \
-                 status, qualifies, guardianship_type, schooling, flags, version, created_at, updated_at) VALUES ",
-            );
-            let mut dsql = String::from("INSERT INTO child_docs (child_id, doc) VALUES ");
-            for i in 0..chunk.len() {
-                let b = i * 14;
-                if i > 0 {
-                    sql.push(',');
-                    dsql.push(',');
-                }
-                // id, village, name, pinyin, initials, sex, birth, id_hash, id_masked, 'active',
-                // qualifies, guardianship_type, schooling, flags, 1, created_at, updated_at
-                let p: Vec<String> = (1..=14).map(|k| format!("${}", b + k)).collect();
-                sql.push_str(&format!(
-                    "({}, 'active', {}, 1, {}, {})",
-                    p[..9].join(", "),
-                    p[9..13].join(", "),
-                    p[13],
-                    p[13]
-                ));
-                dsql.push_str(&format!("(${}, ${})", i * 2 + 1, i * 2 + 2));
-            }
-            let mut dq = sqlx::query(&dsql);
-            let mut q = sqlx::query(&sql);
-            for (id, f) in chunk_ids.iter().zip(chunk) {
-                let (pinyin, initials) = f.name_pinyin();
-                q = q
-                    .bind(id.clone())
-                    .bind(code_range(&f.village_code).0)
-                    .bind(f.name.as_str().to_owned())
-                    .bind(pinyin)
-                    .bind(initials)
-                    .bind(f.sex.label())
-                    .bind(f.birth_date.to_string())
-                    .bind(
-                        f.id_number
-                            .as_ref()
-                            .map(|i| self.cipher.blind_index(i.as_str())),
-                    )
-                    .bind(f.id_number.as_ref().map(IdNumber::masked))
-                    .bind(i64::from(eligibility::qualifies_except_age(f)))
-                    .bind(f.guardianship_type.code())
-                    .bind(f.schooling.code())
-                    .bind(eligibility::flag_mask(&eligibility::key_target_flags(f)))
-                    .bind(now.clone());
-                dq = dq.bind(id.clone()).bind(self.encrypt_doc(f));
-            }
             let mut tx = self.pool.begin().await?;
             audit::lock_head(&mut tx).await?;
-            q.execute(&mut *tx).await?;
-            dq.execute(&mut *tx).await?;
+            let rows: Vec<(String, &ChildFile)> = chunk_ids.iter().cloned().zip(chunk).collect();
+            crate::summary::insert(&mut tx, &self.cipher, &rows, &now).await?;
             let mut hsql = String::from(
                 "INSERT INTO child_history (id, child_id, version, at, user_id, username, kind, changes) VALUES ",
             );

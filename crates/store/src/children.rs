@@ -126,11 +126,6 @@ impl Store {
         }
     }
 
-    pub(crate) fn encrypt_doc(&self, f: &ChildFile) -> String {
-        self.cipher
-            .encrypt(DOC_AAD, &serde_json::to_string(f).expect("serialisable"))
-    }
-
     pub(crate) async fn load_row(
         &self,
         conn: &mut AnyConnection,
@@ -363,7 +358,7 @@ impl Store {
         let now = self.now_text();
         let mut tx = self.pool.begin().await?;
         audit::lock_head(&mut tx).await?;
-        self.insert_row(&mut tx, &id, &file, &now).await?;
+        crate::summary::insert(&mut tx, &self.cipher, &[(id.clone(), &file)], &now).await?;
         let changes = history::diff(&None::<ChildFile>, &Some(file.clone()));
         insert_history(&mut tx, &id, 1, &now, actor, "register", &changes).await?;
         audit::record(
@@ -389,44 +384,6 @@ impl Store {
             .ok_or(StoreError::NotFound)?;
         let _ = actor;
         Ok(self.record_from(row, false))
-    }
-
-    pub(crate) async fn insert_row(
-        &self,
-        conn: &mut AnyConnection,
-        id: &str,
-        file: &ChildFile,
-        now: &str,
-    ) -> Result<()> {
-        let (pinyin, initials) = file.name_pinyin();
-        let flags = eligibility::flag_mask(&eligibility::key_target_flags(file));
-        sqlx::query(
-            "INSERT INTO children (id, village_code, name, name_pinyin, name_initials, sex, birth_date, id_hash, id_masked, \
-             status, qualifies, guardianship_type, schooling, flags, version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, $12, $13, 1, $14, $14)",
-        )
-        .bind(id)
-        .bind(code_range(&file.village_code).0)
-        .bind(file.name.as_str())
-        .bind(pinyin)
-        .bind(initials)
-        .bind(file.sex.label())
-        .bind(file.birth_date.to_string())
-        .bind(file.id_number.as_ref().map(|i| self.cipher.blind_index(i.as_str())))
-        .bind(file.id_number.as_ref().map(IdNumber::masked))
-        .bind(i64::from(eligibility::qualifies_except_age(file)))
-        .bind(file.guardianship_type.code())
-        .bind(file.schooling.code())
-        .bind(flags)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query("INSERT INTO child_docs (child_id, doc) VALUES ($1, $2)")
-            .bind(id)
-            .bind(self.encrypt_doc(file))
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
     }
 
     /// Edits a file. `expected_version` is the version the user's form was based on; if someone
@@ -543,39 +500,11 @@ impl Store {
         expected_version: i64,
         now: &str,
     ) -> Result<()> {
-        let (pinyin, initials) = file.name_pinyin();
-        let flags = eligibility::flag_mask(&eligibility::key_target_flags(file));
-        let done = sqlx::query(
-            "UPDATE children SET village_code = $1, name = $2, name_pinyin = $3, name_initials = $4, sex = $5, birth_date = $6, \
-             id_hash = $7, id_masked = $8, qualifies = $9, guardianship_type = $10, schooling = $11, flags = $12, \
-             version = version + 1, updated_at = $13 WHERE id = $14 AND version = $15",
-        )
-        .bind(code_range(&file.village_code).0)
-        .bind(file.name.as_str())
-        .bind(pinyin)
-        .bind(initials)
-        .bind(file.sex.label())
-        .bind(file.birth_date.to_string())
-        .bind(file.id_number.as_ref().map(|i| self.cipher.blind_index(i.as_str())))
-        .bind(file.id_number.as_ref().map(IdNumber::masked))
-        .bind(i64::from(eligibility::qualifies_except_age(file)))
-        .bind(file.guardianship_type.code())
-        .bind(file.schooling.code())
-        .bind(flags)
-        .bind(now)
-        .bind(id)
-        .bind(expected_version)
-        .execute(&mut *conn)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(version_conflict(expected_version + 1));
+        if crate::summary::update(conn, &self.cipher, id, file, expected_version, now).await? {
+            Ok(())
+        } else {
+            Err(version_conflict(expected_version + 1))
         }
-        sqlx::query("UPDATE child_docs SET doc = $1 WHERE child_id = $2")
-            .bind(self.encrypt_doc(file))
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
     }
 
     /// Takes a child off the roster with a reason and date (dynamic management).
@@ -777,7 +706,18 @@ impl Store {
         agency_id: &str,
     ) -> Result<()> {
         if !actor.may(Action::EditChild) {
+            self.get_child_unaudited_scoped(actor, child_id).await?;
             return Err(StoreError::Forbidden);
+        }
+        // The agency must be inside the actor's jurisdiction too.
+        let agency_region = self
+            .agency_region(agency_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let agency_region =
+            RegionCode::parse(&agency_region).map_err(|e| StoreError::Config(e.to_string()))?;
+        if !actor.region.contains(&agency_region) && !agency_region.contains(&actor.region) {
+            return Err(StoreError::NotFound);
         }
         let mut tx = self.pool.begin().await?;
         audit::lock_head(&mut tx).await?;
@@ -807,6 +747,11 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The whole file, encrypted; the AAD binds it to its column.
+pub(crate) fn encrypt_doc(cipher: &crate::IdCipher, f: &ChildFile) -> String {
+    cipher.encrypt(DOC_AAD, &serde_json::to_string(f).expect("serialisable"))
 }
 
 fn version_conflict(current: i64) -> StoreError {

@@ -14,6 +14,7 @@ mod db;
 pub mod discovery;
 pub mod regions;
 pub mod roster;
+mod summary;
 pub mod users;
 
 use std::sync::Arc;

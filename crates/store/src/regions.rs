@@ -23,6 +23,14 @@ pub struct RegionWithChildren {
     pub children: Vec<Region>,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Agency {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub region_code: String,
+}
+
 /// The 12-digit integer form of a code and the inclusive integer range of its subtree.
 pub fn code_range(code: &RegionCode) -> (i64, i64) {
     let lo: i64 = code.padded12().parse().expect("digits");
@@ -210,6 +218,36 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(id)
+    }
+
+    /// Agencies under a region (schools, police stations, …), in name order.
+    pub async fn agencies_within(&self, region: &RegionCode) -> Result<Vec<Agency>> {
+        let rows = sqlx::query(
+            "SELECT id, name, kind, region_code FROM agencies WHERE region_code >= $1 AND region_code < $2 ORDER BY region_code, name",
+        )
+        .bind(region.as_str())
+        .bind(format!("{region}:"))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Agency {
+                id: r.get(0),
+                name: r.get(1),
+                kind: r.get(2),
+                region_code: r.get(3),
+            })
+            .collect())
+    }
+
+    /// The region an agency sits under.
+    pub async fn agency_region(&self, id: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT region_code FROM agencies WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn agency_name(&self, id: &str) -> Result<Option<String>> {

@@ -84,9 +84,15 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/children/{id}/exit", post(exit_child))
         .route("/api/v1/children/{id}/transfer", post(transfer_child))
         .route(
+            "/api/v1/children/{id}/agencies/{agency_id}",
+            axum::routing::put(link_agency),
+        )
+        .route("/api/v1/agencies", get(agencies))
+        .route(
             "/api/v1/discoveries",
             get(discovery_queue).post(file_discovery),
         )
+        .route("/api/v1/discoveries/{id}/close", post(close_discovery))
         .route("/api/v1/audit", get(audit_log))
         .route("/api/openapi.json", get(openapi))
 }
@@ -524,6 +530,54 @@ pub async fn transfer_child(
     Ok(Json(child_json(&r)))
 }
 
+#[utoipa::path(get, path = "/api/v1/agencies", responses((status = 200, description = "agencies (schools, police stations…) inside your jurisdiction")))]
+pub async fn agencies(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(
+        json!({"items": state.store.agencies_within(&user.actor.region).await?}),
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/children/{id}/agencies/{agency_id}", params(("id" = String, Path), ("agency_id" = String, Path)),
+    responses((status = 204, description = "linked: the agency's users now see the child"), (status = 404, body = ErrorBody)))]
+pub async fn link_agency(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, agency_id)): Path<(String, String)>,
+) -> Result<StatusCode, AppError> {
+    state
+        .store
+        .link_child_agency(&user.actor, &id, &agency_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseDiscoveryBody {
+    /// The child registered from this report; omit to dismiss it with a note.
+    pub child_id: Option<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/discoveries/{id}/close", params(("id" = String, Path)), request_body = CloseDiscoveryBody,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn close_discovery(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<CloseDiscoveryBody>,
+) -> Result<StatusCode, AppError> {
+    state
+        .store
+        .close_discovery(&user.actor, &id, b.child_id.as_deref(), &b.note)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[utoipa::path(post, path = "/api/v1/discoveries", responses((status = 201), (status = 422, body = ErrorBody)))]
 pub async fn file_discovery(
     State(state): State<AppState>,
@@ -590,8 +644,11 @@ pub async fn audit_log(
         child_history,
         exit_child,
         transfer_child,
+        agencies,
+        link_agency,
         file_discovery,
         discovery_queue,
+        close_discovery,
         audit_log
     ),
     components(schemas(
@@ -601,7 +658,8 @@ pub async fn audit_log(
         ChildInput,
         ExitBody,
         TransferBody,
-        TokenBody
+        TokenBody,
+        CloseDiscoveryBody
     ))
 )]
 pub struct ApiDoc;

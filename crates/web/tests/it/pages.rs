@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 
 use crate::helpers::*;
 
-async fn browser_login(app: &TestApp, username: &str) -> (reqwest::Client, String) {
+pub async fn browser_login(app: &TestApp, username: &str) -> (reqwest::Client, String) {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -181,4 +181,111 @@ async fn another_towns_user_cannot_open_or_find_the_child_in_the_ui() {
         .await
         .unwrap();
     assert!(!roster.contains(&format!("/children/{id}")) && roster.contains("没有符合条件的儿童"));
+}
+
+#[tokio::test]
+async fn editing_through_the_form_keeps_the_hidden_id_numbers_and_records_only_what_changed() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let v = app.login("village_a").await;
+    let input = boy(VILLAGE_A);
+    let created = v.register(&input).await;
+    let id = created["id"].as_str().unwrap();
+    let (client, csrf) = browser_login(&app, "village_a").await;
+    let form = client
+        .get(format!("{}/children/{id}/edit", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let full_id = input.id_number.clone().unwrap();
+    assert!(
+        !form.contains(&full_id),
+        "the edit form never shows the full number"
+    );
+    assert!(form.contains("（不修改请留空）"));
+    // The browser submits every field; ID number fields stay empty.
+    let mut edited = input.clone();
+    edited.id_number = None;
+    edited.school_name = Some("龙里县第三小学".into());
+    let mut fields = form_of(&edited, &csrf);
+    fields.push(("version".into(), "1".into()));
+    let r = client
+        .post(format!("{}/children/{id}/edit", app.base))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let after = v.get_json(&format!("/api/v1/children/{id}")).await;
+    assert_eq!(after["file"]["school_name"], "龙里县第三小学");
+    assert_eq!(after["id_number_masked"], created["id_number_masked"]);
+    let history = client
+        .get(format!("{}/children/{id}/history", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        history.contains("就读学校")
+            && history.contains("龙里县第三小学")
+            && history.contains("修改")
+    );
+    // A stale form (version 1 again) is refused with a clear message.
+    let r = client
+        .post(format!("{}/children/{id}/edit", app.base))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("已被他人修改"));
+}
+
+#[tokio::test]
+async fn exiting_through_the_form_takes_the_child_off_the_roster() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let t = app.login("town_a").await;
+    let id = t.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (client, csrf) = browser_login(&app, "town_a").await;
+    let page = client
+        .get(format!("{}/children/{id}", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("退出花名册") && page.contains("父母双方同时外出"));
+    let r = client
+        .post(format!("{}/children/{id}/exit", app.base))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("version", "1"),
+            ("reason", "moved_with_parents"),
+            ("date", "2026-11-20"),
+            ("note", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = client
+        .get(format!("{}/children/{id}", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("已退出") && page.contains("随父母迁出"));
+    assert_eq!(t.get_json("/api/v1/children").await["total"], 0);
 }

@@ -1,0 +1,164 @@
+//! The narrow, searchable row of a child, derived from the file: what the roster filters, sorts and
+//! searches on. One definition serves registration, edits and bulk loads.
+
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection};
+
+use shouwang_domain::child::ChildFile;
+use shouwang_domain::eligibility;
+use shouwang_domain::id_number::IdNumber;
+
+use crate::regions::code_range;
+use crate::{IdCipher, Result};
+
+/// Columns in bind order.
+const COLUMNS: [&str; 12] = [
+    "village_code",
+    "name",
+    "name_pinyin",
+    "name_initials",
+    "sex",
+    "birth_date",
+    "id_hash",
+    "id_masked",
+    "qualifies",
+    "guardianship_type",
+    "schooling",
+    "flags",
+];
+
+pub(crate) struct Summary {
+    village: i64,
+    name: String,
+    pinyin: String,
+    initials: String,
+    sex: &'static str,
+    birth: String,
+    id_hash: Option<String>,
+    id_masked: Option<String>,
+    qualifies: i64,
+    guardianship_type: &'static str,
+    schooling: &'static str,
+    flags: i64,
+}
+
+impl Summary {
+    pub(crate) fn of(file: &ChildFile, cipher: &IdCipher) -> Summary {
+        let (pinyin, initials) = file.name_pinyin();
+        Summary {
+            village: code_range(&file.village_code).0,
+            name: file.name.as_str().to_owned(),
+            pinyin,
+            initials,
+            sex: file.sex.label(),
+            birth: file.birth_date.to_string(),
+            id_hash: file
+                .id_number
+                .as_ref()
+                .map(|i| cipher.blind_index(i.as_str())),
+            id_masked: file.id_number.as_ref().map(IdNumber::masked),
+            qualifies: i64::from(eligibility::qualifies_except_age(file)),
+            guardianship_type: file.guardianship_type.code(),
+            schooling: file.schooling.code(),
+            flags: eligibility::flag_mask(&eligibility::key_target_flags(file)),
+        }
+    }
+
+    fn bind<'q>(self, q: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
+        q.bind(self.village)
+            .bind(self.name)
+            .bind(self.pinyin)
+            .bind(self.initials)
+            .bind(self.sex)
+            .bind(self.birth)
+            .bind(self.id_hash)
+            .bind(self.id_masked)
+            .bind(self.qualifies)
+            .bind(self.guardianship_type)
+            .bind(self.schooling)
+            .bind(self.flags)
+    }
+}
+
+/// Inserts new active children (summary row and encrypted file) in two multi-row statements.
+pub(crate) async fn insert(
+    conn: &mut AnyConnection,
+    cipher: &IdCipher,
+    rows: &[(String, &ChildFile)],
+    now: &str,
+) -> Result<()> {
+    let per_row = COLUMNS.len() + 1;
+    let mut sql = format!(
+        "INSERT INTO children (id, {}, status, version, created_at, updated_at) VALUES ",
+        COLUMNS.join(", ")
+    );
+    let now_param = rows.len() * per_row + 1;
+    let mut docs = String::from("INSERT INTO child_docs (child_id, doc) VALUES ");
+    for i in 0..rows.len() {
+        if i > 0 {
+            sql.push(',');
+            docs.push(',');
+        }
+        let params: Vec<String> = (1..=per_row)
+            .map(|k| format!("${}", i * per_row + k))
+            .collect();
+        sql.push_str(&format!(
+            "({}, 'active', 1, ${now_param}, ${now_param})",
+            params.join(", ")
+        ));
+        docs.push_str(&format!("(${}, ${})", i * 2 + 1, i * 2 + 2));
+    }
+    let mut q = sqlx::query(&sql);
+    let mut d = sqlx::query(&docs);
+    for (id, file) in rows {
+        q = Summary::of(file, cipher).bind(q.bind(id.clone()));
+        d = d
+            .bind(id.clone())
+            .bind(crate::children::encrypt_doc(cipher, file));
+    }
+    q.bind(now).execute(&mut *conn).await?;
+    d.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Rewrites a child's summary row and file if the version is still `expected_version`; returns
+/// false when someone else saved first.
+pub(crate) async fn update(
+    conn: &mut AnyConnection,
+    cipher: &IdCipher,
+    id: &str,
+    file: &ChildFile,
+    expected_version: i64,
+    now: &str,
+) -> Result<bool> {
+    let sets: Vec<String> = COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ${}", i + 1))
+        .collect();
+    let n = COLUMNS.len();
+    let sql = format!(
+        "UPDATE children SET {}, version = version + 1, updated_at = ${} WHERE id = ${} AND version = ${}",
+        sets.join(", "),
+        n + 1,
+        n + 2,
+        n + 3
+    );
+    let done = Summary::of(file, cipher)
+        .bind(sqlx::query(&sql))
+        .bind(now)
+        .bind(id)
+        .bind(expected_version)
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE child_docs SET doc = $1 WHERE child_id = $2")
+        .bind(crate::children::encrypt_doc(cipher, file))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
+}
