@@ -292,6 +292,10 @@ impl Store {
             .bind(&expires)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(self.now_text())
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM login_failures WHERE username = $1")
             .bind(username)
             .execute(&mut *tx)

@@ -921,6 +921,7 @@ struct ChildPage {
     can_edit: bool,
     can_reveal: bool,
     exit_reasons: Vec<Opt>,
+    transfer_villages: Vec<Opt>,
     today: String,
     error: Option<String>,
 }
@@ -1050,12 +1051,29 @@ async fn child_view(
         .cloned()
         .collect::<Vec<_>>()
         .join(" ");
+    let can_edit = user.actor.may(Action::EditChild)
+        && r.status == shouwang_domain::lifecycle::ChildStatus::Active;
+    // Villages of the child's county, for the transfer picker.
+    let transfer_villages = match (can_edit, r.file.village_code.at_level(RegionLevel::County)) {
+        (true, Some(county)) => state
+            .store
+            .regions_within(&county, RegionLevel::Village)
+            .await?
+            .into_iter()
+            .filter(|v| v.code != r.file.village_code.as_str())
+            .map(|v| Opt {
+                label: place_name(&v.code),
+                code: v.code,
+            })
+            .collect(),
+        _ => vec![],
+    };
     Ok(render(&ChildPage {
         frame: Frame::of(state, user).await,
         village_name,
         notice,
-        can_edit: user.actor.may(Action::EditChild)
-            && r.status == shouwang_domain::lifecycle::ChildStatus::Active,
+        can_edit,
+        transfer_villages,
         can_reveal: user.actor.may(Action::UnmaskIdNumber) && !reveal,
         exit_reasons: opts(ExitReason::ALL, ExitReason::code, ExitReason::label),
         today: state.store.today().to_string(),
