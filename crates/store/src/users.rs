@@ -90,7 +90,28 @@ fn dummy_hash() -> &'static str {
 }
 
 impl Store {
+    /// Adds a user on behalf of the system (CLI, demo).
     pub async fn add_user(&self, new: NewUser) -> Result<UserSummary> {
+        self.create_user(None, new).await
+    }
+
+    /// Adds a user on behalf of a county administrator: only inside their own jurisdiction, and
+    /// never with more reach than the administrator has.
+    pub async fn add_user_as(&self, admin: &Actor, new: NewUser) -> Result<UserSummary> {
+        if !admin.may(shouwang_domain::authz::Action::ManageUsers) {
+            return Err(StoreError::Forbidden);
+        }
+        if !admin.region.contains(&new.region) {
+            return Err(ValidationErrors::single(
+                "org",
+                format!("区划“{}”不在您的管辖范围内", new.region),
+            )
+            .into());
+        }
+        self.create_user(Some(admin), new).await
+    }
+
+    async fn create_user(&self, by: Option<&Actor>, new: NewUser) -> Result<UserSummary> {
         let mut errors = ValidationErrors::default();
         let username = new.username.trim().to_owned();
         if username.len() < 2
@@ -177,9 +198,12 @@ impl Store {
         audit::record(
             &mut tx,
             &self.now_text(),
-            Who {
-                user_id: None,
-                username: "system",
+            match by {
+                Some(admin) => admin.into(),
+                None => Who {
+                    user_id: None,
+                    username: "system",
+                },
             },
             "user_add",
             "user",
@@ -419,8 +443,15 @@ impl Store {
         }
     }
 
-    /// Users inside an admin's jurisdiction.
-    pub async fn users_within(&self, region: &RegionCode) -> Result<Vec<UserSummary>> {
+    /// Users inside an administrator's jurisdiction.
+    pub async fn list_users(&self, admin: &Actor) -> Result<Vec<UserSummary>> {
+        if !admin.may(shouwang_domain::authz::Action::ManageUsers) {
+            return Err(StoreError::Forbidden);
+        }
+        self.users_within(&admin.region).await
+    }
+
+    async fn users_within(&self, region: &RegionCode) -> Result<Vec<UserSummary>> {
         let rows = sqlx::query(
             "SELECT id, username, display_name, role, region_code FROM users WHERE region_code >= $1 AND region_code < $2 ORDER BY region_code, username",
         )

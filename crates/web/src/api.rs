@@ -94,6 +94,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/discoveries/{id}/close", post(close_discovery))
         .route("/api/v1/audit", get(audit_log))
+        .route("/api/v1/users", get(list_users).post(add_user))
         .route("/api/openapi.json", get(openapi))
 }
 
@@ -598,6 +599,69 @@ pub async fn discovery_queue(
     ))
 }
 
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct NewUserBody {
+    pub username: String,
+    pub display_name: Option<String>,
+    pub password: String,
+    /// village, town, county, county_admin, school, police, agency, oversight
+    pub role: String,
+    /// Region code of the user's office (for school/agency users: the region the agency is under)
+    pub org: String,
+    /// Agency name for school and agency users
+    pub agency: Option<String>,
+}
+
+/// Parses a new-user request, naming each bad field.
+pub fn new_user(b: NewUserBody) -> Result<shouwang_store::users::NewUser, ValidationErrors> {
+    let mut e = ValidationErrors::default();
+    let role = shouwang_domain::authz::Role::parse(&b.role);
+    if role.is_none() {
+        e.add("role", format!("未知角色“{}”", b.role));
+    }
+    let region = match shouwang_domain::region::Divisions::shipped().parse_existing(&b.org) {
+        Ok(r) => Some(r),
+        Err(err) => {
+            e.add("org", err.to_string());
+            None
+        }
+    };
+    e.into_result(())?;
+    Ok(shouwang_store::users::NewUser {
+        display_name: b
+            .display_name
+            .filter(|d| !d.trim().is_empty())
+            .unwrap_or_else(|| b.username.clone()),
+        username: b.username,
+        password: b.password,
+        role: role.expect("checked"),
+        region: region.expect("checked"),
+        agency: b.agency.filter(|a| !a.trim().is_empty()),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/users", responses((status = 200), (status = 403, body = ErrorBody)))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(
+        json!({"items": state.store.list_users(&user.actor).await?}),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/users", request_body = NewUserBody, responses((status = 201), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(b): ApiJson<NewUserBody>,
+) -> Result<impl IntoResponse, AppError> {
+    let new = new_user(b)?;
+    let created = state.store.add_user_as(&user.actor, new).await?;
+    Ok((StatusCode::CREATED, Json(json!(created))))
+}
+
 #[derive(Deserialize, Default, utoipa::IntoParams)]
 #[serde(default)]
 pub struct AuditParams {
@@ -649,7 +713,9 @@ pub async fn audit_log(
         file_discovery,
         discovery_queue,
         close_discovery,
-        audit_log
+        audit_log,
+        list_users,
+        add_user
     ),
     components(schemas(
         ErrorBody,
@@ -659,7 +725,8 @@ pub async fn audit_log(
         ExitBody,
         TransferBody,
         TokenBody,
-        CloseDiscoveryBody
+        CloseDiscoveryBody,
+        NewUserBody
     ))
 )]
 pub struct ApiDoc;

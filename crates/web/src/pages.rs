@@ -65,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .route("/discoveries/new", get(discovery_new))
         .route("/discoveries/{id}/close", post(discovery_close))
         .route("/audit", get(audit_page))
+        .route("/users", get(users_page).post(users_submit))
         .route("/static/app.css", get(css))
         .route("/static/htmx.min.js", get(htmx))
 }
@@ -1423,4 +1424,152 @@ async fn audit_page(
         action: q.action,
         next_before,
     }))
+}
+
+// ---------- users ----------
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    frame: Frame,
+    users: Vec<shouwang_store::users::UserSummary>,
+    roles: Vec<Opt>,
+    orgs: Vec<Opt>,
+    values: std::collections::HashMap<String, String>,
+    errors: ValidationErrors,
+    created: Option<String>,
+}
+
+impl UsersPage {
+    fn v(&self, k: &str) -> String {
+        self.values.get(k).cloned().unwrap_or_default()
+    }
+    fn err(&self, k: &str) -> String {
+        self.errors.message_for(k).unwrap_or("").to_owned()
+    }
+    fn role_label(&self, code: &str) -> &'static str {
+        shouwang_domain::authz::Role::parse(code)
+            .map(|r| r.label())
+            .unwrap_or("")
+    }
+    fn place(&self, code: &str) -> String {
+        place_name(code)
+    }
+}
+
+async fn users_view(
+    state: &AppState,
+    user: &CurrentUser,
+    values: std::collections::HashMap<String, String>,
+    errors: ValidationErrors,
+    created: Option<String>,
+) -> PageResult {
+    let users = state.store.list_users(&user.actor).await?;
+    let mut orgs = vec![Opt {
+        code: user.actor.region.to_string(),
+        label: place_name(user.actor.region.as_str()),
+    }];
+    for level in [RegionLevel::Town, RegionLevel::Village] {
+        orgs.extend(
+            state
+                .store
+                .regions_within(&user.actor.region, level)
+                .await?
+                .into_iter()
+                .map(|r| Opt {
+                    label: place_name(&r.code),
+                    code: r.code,
+                }),
+        );
+    }
+    orgs[1..].sort_by(|a, b| a.code.cmp(&b.code));
+    let roles = opts(
+        shouwang_domain::authz::Role::ALL,
+        shouwang_domain::authz::Role::code,
+        shouwang_domain::authz::Role::label,
+    );
+    let status = if errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((
+        status,
+        render(&UsersPage {
+            frame: Frame::of(state, user).await,
+            users,
+            roles,
+            orgs,
+            values,
+            errors,
+            created,
+        }),
+    )
+        .into_response())
+}
+
+async fn users_page(State(state): State<AppState>, user: CurrentUser) -> PageResult {
+    users_view(
+        &state,
+        &user,
+        Default::default(),
+        ValidationErrors::default(),
+        None,
+    )
+    .await
+}
+
+async fn users_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(values): Form<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    user.check_csrf(values.get("csrf_token").map(String::as_str).unwrap_or(""))?;
+    let get = |k: &str| values.get(k).cloned().unwrap_or_default();
+    let body = crate::api::NewUserBody {
+        username: get("username"),
+        display_name: Some(get("display_name")),
+        password: get("password"),
+        role: get("role"),
+        org: get("org"),
+        agency: Some(get("agency")),
+    };
+    let result = match crate::api::new_user(body) {
+        Ok(new) => state
+            .store
+            .add_user_as(&user.actor, new)
+            .await
+            .map_err(AppError::from),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(u) => {
+            users_view(
+                &state,
+                &user,
+                Default::default(),
+                ValidationErrors::default(),
+                Some(u.username),
+            )
+            .await
+        }
+        Err(AppError::Validation(e)) => {
+            let mut values = values;
+            values.remove("password");
+            users_view(&state, &user, values, e, None).await
+        }
+        Err(AppError::Conflict { field, message }) => {
+            let mut values = values;
+            values.remove("password");
+            users_view(
+                &state,
+                &user,
+                values,
+                ValidationErrors::single(field.as_deref().unwrap_or("username"), message),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

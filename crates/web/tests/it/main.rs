@@ -9,3 +9,4 @@ mod helpers;
 mod jurisdiction;
 mod lifecycle;
 mod pages;
+mod users;
