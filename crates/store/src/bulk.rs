@@ -32,33 +32,21 @@ impl Store {
             audit::lock_head(&mut tx).await?;
             let rows: Vec<(String, &ChildFile)> = chunk_ids.iter().cloned().zip(chunk).collect();
             crate::summary::insert(&mut tx, &self.cipher, &rows, &now).await?;
-            let mut hsql = String::from(
-                "INSERT INTO child_history (id, child_id, version, at, user_id, username, kind, changes) VALUES ",
-            );
-            for i in 0..chunk.len() {
-                let b = i * 5;
-                if i > 0 {
-                    hsql.push(',');
-                }
-                hsql.push_str(&format!(
-                    "(${}, ${}, 1, ${}, ${}, ${}, 'import', '[]')",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5
-                ));
-            }
-            let mut hq = sqlx::query(&hsql);
-            for id in &chunk_ids {
-                hq = hq
-                    .bind(crate::new_id())
-                    .bind(id.clone())
-                    .bind(now.clone())
-                    .bind(who.user_id.unwrap_or("system").to_owned())
-                    .bind(who.username.to_owned());
-            }
-            hq.execute(&mut *tx).await?;
+            let history: Vec<_> = chunk_ids
+                .iter()
+                .map(|id| (id.clone(), 1, Vec::new()))
+                .collect();
+            crate::children::insert_history_rows(
+                &mut tx,
+                &history,
+                &now,
+                Who {
+                    user_id: who.user_id,
+                    username: who.username,
+                },
+                "import",
+            )
+            .await?;
             let links: Vec<(&String, &String)> = chunk_ids
                 .iter()
                 .zip(

@@ -761,6 +761,57 @@ fn version_conflict(current: i64) -> StoreError {
     }
 }
 
+/// Inserts history entries `(child id, version, changes)` in one multi-row statement.
+pub(crate) async fn insert_history_rows(
+    conn: &mut AnyConnection,
+    entries: &[(String, i64, Vec<FieldChange>)],
+    at: &str,
+    who: impl Into<crate::audit::Who<'_>>,
+    kind: &str,
+) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let who = who.into();
+    let mut sql = String::from(
+        "INSERT INTO child_history (id, child_id, version, at, user_id, username, kind, changes) VALUES ",
+    );
+    for i in 0..entries.len() {
+        let b = i * 4;
+        if i > 0 {
+            sql.push(',');
+        }
+        let n = entries.len() * 4;
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            b + 4
+        ));
+    }
+    let mut q = sqlx::query(&sql);
+    for (child, version, changes) in entries {
+        q = q
+            .bind(crate::new_id())
+            .bind(child.clone())
+            .bind(*version)
+            .bind(serde_json::to_string(changes).expect("serialisable"));
+    }
+    // The shared values (at, user, username, kind) follow all the per-row ones.
+    q.bind(at.to_owned())
+        .bind(who.user_id.unwrap_or("system").to_owned())
+        .bind(who.username.to_owned())
+        .bind(kind.to_owned())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 async fn insert_history(
     conn: &mut AnyConnection,
     child_id: &str,

@@ -1,0 +1,929 @@
+//! Which column holds what: the catalogue of importable fields with the header texts counties
+//! really use, and the search for the header row (title rows above it, two-row headers, merged
+//! cells, a row of column numbers below it).
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::sheet::{Cell, Merge, Row};
+
+/// How a column's values are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Date,
+    Bool,
+    IdNumber,
+    Phone,
+    /// One value of a code list (labels, codes and the usual variants).
+    Choice,
+    /// Several values of a code list in one cell (打工收入、种养殖业).
+    Multi,
+    /// A village by name (石河村 / 石河 / 石河村委会) or by 12-digit code.
+    Village,
+    Town,
+    /// A parent's work place by name: 广东省深圳市, 广东深圳, 深圳.
+    WorkPlace,
+    /// Recognised so the header is found, not imported (序号, 年龄, derived assessment).
+    Ignored,
+}
+
+/// An importable column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    /// The registration form's field name (see `ChildInput`), or an import-only key.
+    pub key: &'static str,
+    pub label: &'static str,
+    pub kind: Kind,
+}
+
+macro_rules! targets {
+    ($($key:literal => ($label:literal, $kind:ident)),+ $(,)?) => {
+        /// Every column the importer understands.
+        pub const TARGETS: &[Target] = &[$(Target { key: $key, label: $label, kind: Kind::$kind }),+];
+    };
+}
+
+targets! {
+    "name" => ("姓名", Text),
+    "sex" => ("性别", Choice),
+    "ethnicity" => ("民族", Choice),
+    "birth_date" => ("出生日期", Date),
+    "id_number" => ("公民身份号码", IdNumber),
+    "hukou_registered" => ("是否登记户口", Bool),
+    "hukou_rural" => ("户籍性质", Choice),
+    "hukou_place" => ("户籍所在地", Text),
+    "town" => ("乡镇（街道）", Town),
+    "village" => ("村（社区）", Village),
+    "village_code" => ("村级区划代码", Village),
+    "residence_address" => ("现居住地", Text),
+    "health" => ("身体情况", Choice),
+    "disability" => ("残疾类别及等级", Text),
+    "disability_category" => ("残疾类别", Choice),
+    "disability_grade" => ("残疾等级", Choice),
+    "illness" => ("患病类型", Text),
+    "boarding" => ("是否学校寄宿", Bool),
+    "schooling" => ("就学情况", Choice),
+    "school_name" => ("就读学校", Text),
+    "living_alone" => ("是否单独居住", Bool),
+    "paternal_grandfather_name" => ("祖父姓名", Text),
+    "paternal_grandfather_birth_date" => ("祖父出生日期", Date),
+    "paternal_grandmother_name" => ("祖母姓名", Text),
+    "paternal_grandmother_birth_date" => ("祖母出生日期", Date),
+    "maternal_grandfather_name" => ("外祖父姓名", Text),
+    "maternal_grandfather_birth_date" => ("外祖父出生日期", Date),
+    "maternal_grandmother_name" => ("外祖母姓名", Text),
+    "maternal_grandmother_birth_date" => ("外祖母出生日期", Date),
+    "father_status" => ("父亲是否健在", Choice),
+    "father_name" => ("父亲姓名", Text),
+    "father_birth_date" => ("父亲出生日期", Date),
+    "father_id_number" => ("父亲身份证号码", IdNumber),
+    "father_situation" => ("父亲情况", Choice),
+    "father_incapacity" => ("父亲无监护能力原因", Choice),
+    "father_work_place" => ("父亲务工地点", WorkPlace),
+    "father_phone" => ("父亲联系电话", Phone),
+    "mother_status" => ("母亲是否健在", Choice),
+    "mother_name" => ("母亲姓名", Text),
+    "mother_birth_date" => ("母亲出生日期", Date),
+    "mother_id_number" => ("母亲身份证号码", IdNumber),
+    "mother_situation" => ("母亲情况", Choice),
+    "mother_incapacity" => ("母亲无监护能力原因", Choice),
+    "mother_work_place" => ("母亲务工地点", WorkPlace),
+    "mother_phone" => ("母亲联系电话", Phone),
+    "parents_work_place" => ("父母务工地点", WorkPlace),
+    "left_behind_type" => ("留守类型", Choice),
+    "both_away" => ("父母双方同时外出", Bool),
+    "one_away_other_unable" => ("父母一方外出、另一方无监护能力", Bool),
+    "incapable_parent" => ("无监护能力一方", Choice),
+    "entrusted" => ("有无委托其他监护人", Bool),
+    "guardian_name" => ("受委托监护人姓名", Text),
+    "guardian_phone" => ("受委托监护人电话", Phone),
+    "guardian_id_number" => ("受委托监护人身份证号码", IdNumber),
+    "guardian_relation" => ("与被监护人关系", Choice),
+    "guardian_address" => ("受委托监护人居住地址", Text),
+    "guardianship_type" => ("监护类型", Choice),
+    "income_sources" => ("家庭经济来源", Multi),
+    "assistance" => ("救助帮扶情况", Multi),
+    "contact_name" => ("村（居）委会联系人", Text),
+    "contact_phone" => ("联系人电话", Phone),
+    "remarks" => ("备注", Text),
+    "serial" => ("序号", Ignored),
+    "age" => ("年龄", Ignored),
+    "assessment" => ("监护情况评估", Ignored),
+}
+
+pub fn target(key: &str) -> Option<&'static Target> {
+    TARGETS.iter().find(|t| t.key == key)
+}
+
+/// Whose field a header names (the part before the field: 父亲姓名, or the upper row of a
+/// two-row header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Group {
+    Child,
+    Father,
+    Mother,
+    Parents,
+    Guardian,
+    PaternalGrandfather,
+    PaternalGrandmother,
+    MaternalGrandfather,
+    MaternalGrandmother,
+    Contact,
+}
+
+/// Group prefixes, longest first so 外祖父 wins over 祖父 and 受委托监护人 over 监护人.
+const GROUPS: &[(&str, Group)] = &[
+    ("村居民委员会联系人", Group::Contact),
+    ("村居委会联系人", Group::Contact),
+    ("村委会联系人", Group::Contact),
+    ("受委托监护人", Group::Guardian),
+    ("委托监护人", Group::Guardian),
+    ("实际监护人", Group::Guardian),
+    ("村联系人", Group::Contact),
+    ("留守儿童", Group::Child),
+    ("监护人", Group::Guardian),
+    ("联系人", Group::Contact),
+    ("外祖父", Group::MaternalGrandfather),
+    ("外祖母", Group::MaternalGrandmother),
+    ("父母", Group::Parents),
+    ("父亲", Group::Father),
+    ("母亲", Group::Mother),
+    ("祖父", Group::PaternalGrandfather),
+    ("祖母", Group::PaternalGrandmother),
+    ("外公", Group::MaternalGrandfather),
+    ("外婆", Group::MaternalGrandmother),
+    ("爷爷", Group::PaternalGrandfather),
+    ("奶奶", Group::PaternalGrandmother),
+    ("儿童", Group::Child),
+    ("学生", Group::Child),
+    ("父", Group::Father),
+    ("母", Group::Mother),
+];
+
+const NAME: &[&str] = &["姓名", "名字", ""];
+const DATE: &[&str] = &[
+    "出生日期",
+    "出生年月",
+    "出生年月日",
+    "生日",
+    "出生时间",
+];
+const ID: &[&str] = &[
+    "公民身份号码",
+    "公民身份证号码",
+    "公民身份证号",
+    "身份证号",
+    "身份证号码",
+    "身份证件号码",
+    "证件号码",
+    "身份证",
+];
+const PHONE: &[&str] = &[
+    "联系电话",
+    "电话",
+    "手机",
+    "手机号",
+    "手机号码",
+    "联系方式",
+    "电话号码",
+];
+const WORK: &[&str] = &[
+    "务工地点",
+    "当前务工地点",
+    "外出务工地点",
+    "务工地",
+    "打工地点",
+    "务工地址",
+];
+
+/// (group, field aliases, key). The child group also answers for headers without a group.
+const FIELDS: &[(Group, &[&str], &str)] = &[
+    (Group::Child, &["姓名", "名字"], "name"),
+    (Group::Child, &["性别"], "sex"),
+    (Group::Child, &["民族"], "ethnicity"),
+    (Group::Child, DATE, "birth_date"),
+    (Group::Child, ID, "id_number"),
+    (
+        Group::Child,
+        &[
+            "是否登记户口",
+            "是否有户口",
+            "户口登记",
+            "有无户口",
+            "是否登记户籍",
+        ],
+        "hukou_registered",
+    ),
+    (
+        Group::Child,
+        &["户籍性质", "户口性质", "户口类型", "户籍类型"],
+        "hukou_rural",
+    ),
+    (
+        Group::Child,
+        &[
+            "户籍所在地",
+            "户籍地",
+            "户籍地址",
+            "户口所在地",
+            "户籍所在地址",
+        ],
+        "hukou_place",
+    ),
+    (
+        Group::Child,
+        &[
+            "乡镇",
+            "乡镇街道",
+            "乡",
+            "镇",
+            "所在乡镇",
+            "所属乡镇",
+            "乡镇名称",
+            "街道",
+        ],
+        "town",
+    ),
+    (
+        Group::Child,
+        &[
+            "村",
+            "村名",
+            "所在村",
+            "所属村",
+            "村社区",
+            "村居",
+            "行政村",
+            "村委会",
+            "村居委会",
+            "村名称",
+            "社区",
+        ],
+        "village",
+    ),
+    (
+        Group::Child,
+        &[
+            "村代码",
+            "区划代码",
+            "村级区划代码",
+            "统计用区划代码",
+            "村居代码",
+        ],
+        "village_code",
+    ),
+    (
+        Group::Child,
+        &[
+            "现居住地",
+            "现住址",
+            "居住地址",
+            "家庭住址",
+            "现居住地址",
+            "家庭地址",
+            "住址",
+        ],
+        "residence_address",
+    ),
+    (
+        Group::Child,
+        &["身体情况", "身体状况", "健康状况"],
+        "health",
+    ),
+    (
+        Group::Child,
+        &["残疾类别及等级", "残疾类别和等级", "残疾情况"],
+        "disability",
+    ),
+    (
+        Group::Child,
+        &["残疾类别", "残疾类型"],
+        "disability_category",
+    ),
+    (Group::Child, &["残疾等级"], "disability_grade"),
+    (
+        Group::Child,
+        &[
+            "患病类型",
+            "疾病类型",
+            "患病名称",
+            "所患疾病",
+            "患病情况",
+        ],
+        "illness",
+    ),
+    (
+        Group::Child,
+        &[
+            "是否寄宿",
+            "是否学校寄宿",
+            "寄宿",
+            "是否住校",
+            "寄宿情况",
+        ],
+        "boarding",
+    ),
+    (
+        Group::Child,
+        &[
+            "就学情况",
+            "就学状况",
+            "在校情况",
+            "就读情况",
+            "上学情况",
+            "就读阶段",
+        ],
+        "schooling",
+    ),
+    (
+        Group::Child,
+        &[
+            "就读学校",
+            "学校名称",
+            "学校",
+            "所在学校",
+            "就读学校名称",
+        ],
+        "school_name",
+    ),
+    (
+        Group::Child,
+        &["是否单独居住", "单独居住"],
+        "living_alone",
+    ),
+    (Group::Child, &["监护类型"], "guardianship_type"),
+    (
+        Group::Child,
+        &["监护情况评估", "监护评估", "监护情况"],
+        "assessment",
+    ),
+    (
+        Group::Child,
+        &["留守类型", "留守情况", "实际监护情况"],
+        "left_behind_type",
+    ),
+    (
+        Group::Child,
+        &[
+            "无监护能力",
+            "无监护能力方",
+            "无监护能力的一方",
+            "无监护能力一方",
+        ],
+        "incapable_parent",
+    ),
+    (
+        Group::Child,
+        &["父母双方同时外出", "父母双方外出"],
+        "both_away",
+    ),
+    (
+        Group::Child,
+        &[
+            "父母一方外出另一方无监护能力",
+            "一方外出另一方无监护能力",
+        ],
+        "one_away_other_unable",
+    ),
+    (
+        Group::Child,
+        &[
+            "是否委托监护",
+            "父母外出有无委托其他监护人",
+            "有无委托监护人",
+            "是否委托其他监护人",
+            "有无委托其他监护人",
+        ],
+        "entrusted",
+    ),
+    (
+        Group::Child,
+        &[
+            "与被监护人关系",
+            "与儿童关系",
+            "与被监护人的关系",
+            "与儿童的关系",
+        ],
+        "guardian_relation",
+    ),
+    (
+        Group::Child,
+        &[
+            "家庭经济来源",
+            "经济来源",
+            "家庭主要经济来源",
+        ],
+        "income_sources",
+    ),
+    (
+        Group::Child,
+        &[
+            "救助帮扶情况",
+            "救助情况",
+            "帮扶情况",
+            "享受救助情况",
+        ],
+        "assistance",
+    ),
+    (Group::Child, WORK, "parents_work_place"),
+    (Group::Child, &["备注"], "remarks"),
+    (Group::Child, &["序号", "编号"], "serial"),
+    (Group::Child, &["年龄", "周岁", "实际年龄"], "age"),
+    (Group::Parents, WORK, "parents_work_place"),
+    (Group::Father, NAME, "father_name"),
+    (Group::Father, DATE, "father_birth_date"),
+    (Group::Father, ID, "father_id_number"),
+    (Group::Father, WORK, "father_work_place"),
+    (Group::Father, PHONE, "father_phone"),
+    (
+        Group::Father,
+        &["情况", "状况", "现状", "目前情况", "外出情况"],
+        "father_situation",
+    ),
+    (Group::Father, &["是否健在", "存殁"], "father_status"),
+    (Group::Father, &["无监护能力原因"], "father_incapacity"),
+    (Group::Mother, NAME, "mother_name"),
+    (Group::Mother, DATE, "mother_birth_date"),
+    (Group::Mother, ID, "mother_id_number"),
+    (Group::Mother, WORK, "mother_work_place"),
+    (Group::Mother, PHONE, "mother_phone"),
+    (
+        Group::Mother,
+        &["情况", "状况", "现状", "目前情况", "外出情况"],
+        "mother_situation",
+    ),
+    (Group::Mother, &["是否健在", "存殁"], "mother_status"),
+    (Group::Mother, &["无监护能力原因"], "mother_incapacity"),
+    (Group::Guardian, NAME, "guardian_name"),
+    (Group::Guardian, PHONE, "guardian_phone"),
+    (Group::Guardian, ID, "guardian_id_number"),
+    (
+        Group::Guardian,
+        &[
+            "与儿童关系",
+            "与被监护人关系",
+            "关系",
+            "与儿童的关系",
+            "与被监护人的关系",
+        ],
+        "guardian_relation",
+    ),
+    (
+        Group::Guardian,
+        &[
+            "地址",
+            "居住地址",
+            "居住地地址",
+            "住址",
+            "家庭住址",
+            "居住地",
+        ],
+        "guardian_address",
+    ),
+    (Group::PaternalGrandfather, NAME, "paternal_grandfather_name"),
+    (
+        Group::PaternalGrandfather,
+        DATE,
+        "paternal_grandfather_birth_date",
+    ),
+    (Group::PaternalGrandmother, NAME, "paternal_grandmother_name"),
+    (
+        Group::PaternalGrandmother,
+        DATE,
+        "paternal_grandmother_birth_date",
+    ),
+    (Group::MaternalGrandfather, NAME, "maternal_grandfather_name"),
+    (
+        Group::MaternalGrandfather,
+        DATE,
+        "maternal_grandfather_birth_date",
+    ),
+    (Group::MaternalGrandmother, NAME, "maternal_grandmother_name"),
+    (
+        Group::MaternalGrandmother,
+        DATE,
+        "maternal_grandmother_birth_date",
+    ),
+    (Group::Contact, NAME, "contact_name"),
+    (Group::Contact, PHONE, "contact_phone"),
+];
+
+/// Header text reduced for comparison: half-width, no spaces, line breaks, stars or colons.
+/// `drop_notes` also removes parenthesised notes (公民身份号码（18位） → 公民身份号码).
+fn normalise(text: &str, drop_notes: bool) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    for c in text.chars().map(shouwang_domain::text::to_half_width) {
+        match c {
+            '(' | '[' | '【' | '〔' => depth += 1,
+            ')' | ']' | '】' | '〕' => depth = (depth - 1).max(0),
+            c if c.is_whitespace() => {}
+            '*' | ':' | '：' | '、' | '.' | '。' | '#' | '/' | '-' | '—' => {}
+            _ if depth > 0 && drop_notes => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn lookup(group: Group, base: &str) -> Option<&'static str> {
+    FIELDS
+        .iter()
+        .find(|(g, aliases, _)| *g == group && aliases.contains(&base))
+        .map(|(_, _, key)| *key)
+}
+
+/// Strips a trailing 情况/信息 from a group header (受委托监护人情况 → 受委托监护人).
+fn group_of(text: &str) -> Option<Group> {
+    let t = text
+        .trim_end_matches("基本情况")
+        .trim_end_matches("情况")
+        .trim_end_matches("信息");
+    GROUPS.iter().find(|(p, _)| *p == t).map(|(_, g)| *g)
+}
+
+/// The key a one-cell header names: whole-text aliases first, then group prefix + field.
+fn key_of_text(text: &str) -> Option<&'static str> {
+    for drop_notes in [true, false] {
+        let t = normalise(text, drop_notes);
+        if t.is_empty() {
+            continue;
+        }
+        if let Some(k) = lookup(Group::Child, &t) {
+            return Some(k);
+        }
+        for (prefix, group) in GROUPS {
+            if let Some(rest) = t.strip_prefix(prefix)
+                && let Some(k) = lookup(*group, rest.trim_start_matches('的'))
+            {
+                return Some(k);
+            }
+        }
+    }
+    None
+}
+
+/// The key a two-row header names: the upper cell as a group (父亲 over 姓名), or as a section
+/// title (个人基本情况 over 姓名) that adds nothing.
+fn key_of_pair(top: &str, bottom: &str) -> Option<&'static str> {
+    let (t, b) = (normalise(top, true), normalise(bottom, true));
+    if b.is_empty() || t == b {
+        return key_of_text(top);
+    }
+    if t.is_empty() {
+        return key_of_text(bottom);
+    }
+    if let Some(group) = group_of(&t)
+        && let Some(k) = lookup(group, &b)
+    {
+        return Some(k);
+    }
+    key_of_text(bottom).or_else(|| key_of_text(&format!("{t}{b}")))
+}
+
+/// One column of the sheet and what it is read as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnMap {
+    pub index: usize,
+    /// The header as shown in the sheet ("父亲/姓名" for two-row headers).
+    pub title: String,
+    pub key: Option<String>,
+}
+
+/// Where the table is in the sheet and what each column holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mapping {
+    /// 0-based index of the first header row.
+    pub header_first: u32,
+    /// 0-based index of the last header row.
+    pub header_last: u32,
+    pub columns: Vec<ColumnMap>,
+}
+
+impl Mapping {
+    /// The column holding a key.
+    pub fn column_of(&self, key: &str) -> Option<usize> {
+        self.columns
+            .iter()
+            .find(|c| c.key.as_deref() == Some(key))
+            .map(|c| c.index)
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().filter_map(|c| c.key.as_deref())
+    }
+
+    /// Applies a user's choices: column title or letter (A, B, …) → key, or "-" to ignore.
+    pub fn apply(&mut self, choices: &BTreeMap<String, String>) -> Result<(), String> {
+        for (column, key) in choices {
+            let col = self
+                .columns
+                .iter_mut()
+                .find(|c| c.title == *column || column_letter(c.index) == *column)
+                .ok_or_else(|| format!("表头中没有“{column}”这一列"))?;
+            if key == "-" || key.is_empty() {
+                col.key = None;
+            } else if target(key).is_some() {
+                col.key = Some(key.clone());
+            } else {
+                return Err(format!("“{key}”不是可导入的字段"));
+            }
+        }
+        let mut seen = HashSet::new();
+        for c in &self.columns {
+            if let Some(k) = &c.key
+                && !seen.insert(k.clone())
+            {
+                return Err(format!(
+                    "有两列都对应“{}”，请只保留一列",
+                    target(k).map_or(k.as_str(), |t| t.label)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Header titles → keys, the form a mapping is saved in for the next file of the same kind.
+    pub fn saved_form(&self) -> BTreeMap<String, String> {
+        self.columns
+            .iter()
+            .map(|c| (c.title.clone(), c.key.clone().unwrap_or_else(|| "-".into())))
+            .collect()
+    }
+}
+
+/// Excel's column letters: 0 → A, 26 → AA.
+pub fn column_letter(index: usize) -> String {
+    let mut n = index + 1;
+    let mut s = Vec::new();
+    while n > 0 {
+        let r = (n - 1) % 26;
+        s.push(b'A' + r as u8);
+        n = (n - 1) / 26;
+    }
+    s.reverse();
+    String::from_utf8(s).expect("ASCII")
+}
+
+/// How many of the first rows are searched for the header.
+pub const HEADER_SEARCH_ROWS: usize = 40;
+
+fn text_of(cell: Option<&Cell>) -> String {
+    match cell {
+        Some(Cell::Text(s)) => s.trim().to_owned(),
+        Some(c @ Cell::Number(_)) => c.display(),
+        _ => String::new(),
+    }
+}
+
+/// Fills every merged region inside the given rows with its top-left value, so a group title
+/// merged across three columns heads all three.
+pub fn fill_merges(rows: &mut [Row], merges: &[Merge]) {
+    for m in merges {
+        let Some(top) = rows.iter().find(|r| r.index == m.first_row) else {
+            continue;
+        };
+        let value = top
+            .cells
+            .get(m.first_col as usize)
+            .cloned()
+            .unwrap_or(Cell::Empty);
+        for row in rows
+            .iter_mut()
+            .filter(|r| (m.first_row..=m.last_row).contains(&r.index))
+        {
+            for col in m.first_col..=m.last_col {
+                let col = col as usize;
+                if row.cells.len() <= col {
+                    row.cells.resize(col + 1, Cell::Empty);
+                }
+                row.cells[col] = value.clone();
+            }
+        }
+    }
+}
+
+fn map_columns(top: &Row, bottom: Option<&Row>) -> Vec<ColumnMap> {
+    let width = top
+        .cells
+        .len()
+        .max(bottom.map_or(0, |b| b.cells.len()));
+    let mut seen = HashSet::new();
+    (0..width)
+        .map(|i| {
+            let t = text_of(top.cells.get(i));
+            let (title, key) = match bottom {
+                None => (t.clone(), key_of_text(&t)),
+                Some(b) => {
+                    let bt = text_of(b.cells.get(i));
+                    let title = if bt.is_empty() || bt == t {
+                        t.clone()
+                    } else if t.is_empty() {
+                        bt.clone()
+                    } else {
+                        format!("{t}/{bt}")
+                    };
+                    (title, key_of_pair(&t, &bt))
+                }
+            };
+            // The same field twice (two 联系电话 without a group): only the first is taken.
+            let key = key.filter(|k| seen.insert(*k)).map(str::to_owned);
+            ColumnMap {
+                index: i,
+                title,
+                key,
+            }
+        })
+        .collect()
+}
+
+fn score(columns: &[ColumnMap]) -> usize {
+    if !columns.iter().any(|c| c.key.as_deref() == Some("name")) {
+        return 0;
+    }
+    columns.iter().filter(|c| c.key.is_some()).count()
+}
+
+/// Finds the header among the first rows of a sheet (merged cells already filled). Returns
+/// `None` when no row names at least the child's name and two other known columns.
+pub fn detect(rows: &[Row]) -> Option<Mapping> {
+    let mut best: Option<(usize, Mapping)> = None;
+    for (i, row) in rows.iter().enumerate().take(HEADER_SEARCH_ROWS) {
+        let single = map_columns(row, None);
+        let mut candidates = vec![(score(&single), row.index, single)];
+        if let Some(next) = rows.get(i + 1).filter(|n| n.index == row.index + 1) {
+            let pair = map_columns(row, Some(next));
+            // Two rows are one header only if together they name more than either alone (a
+            // title row above the header adds nothing).
+            let alone = candidates[0].0.max(score(&map_columns(next, None)));
+            if score(&pair) > alone {
+                candidates.push((score(&pair), next.index, pair));
+            }
+        }
+        for (s, last, columns) in candidates {
+            // A two-row reading must add columns to win over the one-row reading.
+            if s >= 3 && best.as_ref().is_none_or(|(b, _)| s > *b) {
+                best = Some((
+                    s,
+                    Mapping {
+                        header_first: row.index,
+                        header_last: last,
+                        columns,
+                    },
+                ));
+            }
+        }
+    }
+    best.map(|(_, m)| m)
+}
+
+/// A row that only numbers the columns (1, 2, 3 … under the header), as official forms print.
+pub fn is_column_number_row(row: &Row) -> bool {
+    let values: Vec<f64> = row
+        .cells
+        .iter()
+        .filter(|c| !c.is_empty())
+        .map(|c| match c {
+            Cell::Number(n) => Some(*n),
+            Cell::Text(s) => s.trim().parse().ok(),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()
+        .unwrap_or_default();
+    values.len() >= 3 && values.windows(2).all(|w| w[1] == w[0] + 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(index: u32, cells: &[&str]) -> Row {
+        Row {
+            index,
+            cells: cells
+                .iter()
+                .map(|s| {
+                    if s.is_empty() {
+                        Cell::Empty
+                    } else {
+                        Cell::Text((*s).to_owned())
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn header_variants_map_to_the_same_field() {
+        for h in ["姓名", "儿童姓名", " 姓 名 ", "姓名*"] {
+            assert_eq!(key_of_text(h), Some("name"), "{h}");
+        }
+        for h in [
+            "公民身份号码",
+            "身份证号",
+            "身份证号码",
+            "公民身份号码（18位）",
+        ] {
+            assert_eq!(key_of_text(h), Some("id_number"), "{h}");
+        }
+        assert_eq!(key_of_text("出生年月"), Some("birth_date"));
+        assert_eq!(key_of_text("监护人"), Some("guardian_name"));
+        assert_eq!(key_of_text("受委托监护人姓名"), Some("guardian_name"));
+        assert_eq!(key_of_text("外出务工地点"), Some("parents_work_place"));
+        assert_eq!(key_of_text("父亲务工地点"), Some("father_work_place"));
+        assert_eq!(key_of_text("外祖母姓名"), Some("maternal_grandmother_name"));
+        assert_eq!(key_of_text("祖母姓名"), Some("paternal_grandmother_name"));
+        assert_eq!(key_of_text("乡镇（街道）"), Some("town"));
+        assert_eq!(key_of_text("村（居）委会"), Some("village"));
+        assert_eq!(key_of_text("村（居）委会联系人"), Some("contact_name"));
+        assert_eq!(key_of_text("填表说明"), None);
+    }
+
+    #[test]
+    fn the_header_is_found_below_title_rows() {
+        let rows = vec![
+            row(0, &["龙里县农村留守儿童花名册"]),
+            row(1, &["填报单位：", "", "填报日期：2026年11月"]),
+            row(2, &["序号", "姓名", "性别", "出生日期", "身份证号", "村"]),
+            row(3, &["1", "张三", "男", "2016-07-31", "", "播箕村"]),
+        ];
+        let m = detect(&rows).unwrap();
+        assert_eq!((m.header_first, m.header_last), (2, 2));
+        assert_eq!(m.column_of("name"), Some(1));
+        assert_eq!(m.column_of("village"), Some(5));
+    }
+
+    #[test]
+    fn two_row_headers_take_the_group_from_the_upper_row() {
+        let mut rows = vec![
+            row(0, &["姓名", "性别", "父亲", "", "", "受委托监护人情况", ""]),
+            row(1, &["", "", "姓名", "出生日期", "务工地点", "姓名", "电话"]),
+        ];
+        let merges = [
+            Merge {
+                first_row: 0,
+                first_col: 0,
+                last_row: 1,
+                last_col: 0,
+            },
+            Merge {
+                first_row: 0,
+                first_col: 1,
+                last_row: 1,
+                last_col: 1,
+            },
+            Merge {
+                first_row: 0,
+                first_col: 2,
+                last_row: 0,
+                last_col: 4,
+            },
+            Merge {
+                first_row: 0,
+                first_col: 5,
+                last_row: 0,
+                last_col: 6,
+            },
+        ];
+        fill_merges(&mut rows, &merges);
+        let m = detect(&rows).unwrap();
+        assert_eq!((m.header_first, m.header_last), (0, 1));
+        let keys: Vec<_> = m.columns.iter().map(|c| c.key.clone().unwrap()).collect();
+        assert_eq!(
+            keys,
+            [
+                "name",
+                "sex",
+                "father_name",
+                "father_birth_date",
+                "father_work_place",
+                "guardian_name",
+                "guardian_phone"
+            ]
+        );
+        assert_eq!(m.columns[2].title, "父亲/姓名");
+    }
+
+    #[test]
+    fn no_header_is_found_in_a_sheet_of_numbers() {
+        let rows = vec![row(0, &["1", "2", "3"]), row(1, &["4", "5", "6"])];
+        assert!(detect(&rows).is_none());
+        assert!(is_column_number_row(&rows[0]));
+    }
+
+    #[test]
+    fn users_can_fix_the_mapping() {
+        let rows = vec![row(0, &["姓名", "性别", "出生日期", "村别"])];
+        let mut m = detect(&rows).unwrap();
+        assert_eq!(m.columns[3].key, None);
+        let choice = BTreeMap::from([("村别".to_owned(), "village".to_owned())]);
+        m.apply(&choice).unwrap();
+        assert_eq!(m.column_of("village"), Some(3));
+        let dup = BTreeMap::from([("D".to_owned(), "sex".to_owned())]);
+        assert!(m.apply(&dup).unwrap_err().contains("两列"));
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(27), "AB");
+    }
+}

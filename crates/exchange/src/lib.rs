@@ -1,0 +1,9 @@
+//! Spreadsheets in and out: the rosters counties already keep in Excel, WPS or CSV, read as they
+//! really are (`sheet`, `columns`, `values`, `places`, `import`), and the official Excel outputs.
+//! PDF forms are printed by `shouwang-print`, kept apart so its large typesetting engine stays out
+//! of this crate's and the web crate's builds.
+
+pub mod columns;
+pub mod places;
+pub mod sheet;
+pub mod values;

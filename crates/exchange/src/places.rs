@@ -1,0 +1,320 @@
+//! Place names → official division codes. Villages and towns are matched inside the importing
+//! user's jurisdiction, with the suffix variants people write (石河村 / 石河 / 石河村委会 /
+//! 石河村民委员会); parents' work places nationwide at province and prefecture level (附件1
+//! note 7: 务工地点填写到“XXX省(区、市)XXX市”).
+
+use std::collections::HashMap;
+
+use shouwang_domain::region::{Division, Divisions, RegionCode, RegionLevel};
+use shouwang_domain::text;
+
+const VILLAGE_SUFFIXES: &[&str] = &[
+    "村民委员会",
+    "居民委员会",
+    "社区居委会",
+    "村委会",
+    "居委会",
+    "社区",
+    "村",
+    "居",
+];
+
+const TOWN_SUFFIXES: &[&str] = &[
+    "街道办事处",
+    "民族乡",
+    "街道",
+    "镇",
+    "乡",
+    "办事处",
+];
+
+fn core<'a>(name: &'a str, suffixes: &[&str]) -> &'a str {
+    let mut s = name;
+    loop {
+        let before = s;
+        for suffix in suffixes {
+            if let Some(rest) = s.strip_suffix(suffix)
+                && !rest.is_empty()
+            {
+                s = rest;
+                break;
+            }
+        }
+        if s == before {
+            return s;
+        }
+    }
+}
+
+fn clean(s: &str) -> String {
+    text::clean(s).replace(' ', "")
+}
+
+/// The villages and towns of one jurisdiction, by their core names.
+pub struct Places {
+    root: RegionCode,
+    towns: HashMap<String, Vec<RegionCode>>,
+    villages: HashMap<String, Vec<RegionCode>>,
+    names: HashMap<RegionCode, String>,
+}
+
+impl Places {
+    pub fn new(divisions: &Divisions, root: &RegionCode) -> Places {
+        let mut towns: HashMap<String, Vec<RegionCode>> = HashMap::new();
+        let mut villages: HashMap<String, Vec<RegionCode>> = HashMap::new();
+        let mut names = HashMap::new();
+        if let Ok(tree) = divisions.subtree(root) {
+            for d in tree {
+                let Ok(code) = RegionCode::parse(d.code) else {
+                    continue;
+                };
+                match d.level {
+                    RegionLevel::Town => {
+                        towns
+                            .entry(core(d.name, TOWN_SUFFIXES).to_owned())
+                            .or_default()
+                            .push(code.clone());
+                        names.insert(code, d.name.to_owned());
+                    }
+                    RegionLevel::Village => {
+                        villages
+                            .entry(core(d.name, VILLAGE_SUFFIXES).to_owned())
+                            .or_default()
+                            .push(code.clone());
+                        names.insert(code, d.name.to_owned());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Places {
+            root: root.clone(),
+            towns,
+            villages,
+            names,
+        }
+    }
+
+    fn name(&self, code: &RegionCode) -> String {
+        self.names
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| code.to_string())
+    }
+
+    /// A town by name or code, inside the jurisdiction.
+    pub fn town(&self, input: &str) -> Result<RegionCode, String> {
+        let s = clean(input);
+        if s.bytes().all(|b| b.is_ascii_digit()) {
+            let code = RegionCode::parse(&s).map_err(|e| e.to_string())?;
+            return match code.at_level(RegionLevel::Town) {
+                Some(t) if self.names.contains_key(&t) => Ok(t),
+                _ => Err(format!("乡镇代码“{s}”不在您的管辖范围内")),
+            };
+        }
+        match self.towns.get(core(&s, TOWN_SUFFIXES)).map(Vec::as_slice) {
+            Some([one]) => Ok(one.clone()),
+            Some(many) => Err(format!(
+                "管辖范围内有{}个乡镇叫“{s}”，请改填区划代码",
+                many.len()
+            )),
+            None => Err(format!("管辖范围内没有名为“{s}”的乡镇（街道）")),
+        }
+    }
+
+    /// A village by name (with an optional town to tell apart villages of the same name), by
+    /// "XX镇XX村" in one cell, or by its 12-digit code.
+    pub fn village(&self, input: &str, town: Option<&RegionCode>) -> Result<RegionCode, String> {
+        let s = clean(input);
+        if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+            let code = RegionCode::parse(&s).map_err(|e| e.to_string())?;
+            return if self.names.contains_key(&code) {
+                Ok(code)
+            } else if self.root.contains(&code) {
+                Err(format!("村级区划代码“{s}”不存在"))
+            } else {
+                Err(format!("村（社区）“{s}”不在您的管辖范围内"))
+            };
+        }
+        let mut town = town.cloned();
+        let mut name = s.as_str();
+        if town.is_none() {
+            // "冠山街道播箕村": a town name written in front of the village.
+            for suffix in TOWN_SUFFIXES {
+                if let Some(pos) = name.find(suffix) {
+                    let (t, v) = name.split_at(pos + suffix.len());
+                    if !v.is_empty()
+                        && let Ok(code) = self.town(t)
+                    {
+                        town = Some(code);
+                        name = v;
+                        break;
+                    }
+                }
+            }
+        }
+        let key = core(name, VILLAGE_SUFFIXES);
+        let found: Vec<&RegionCode> = self
+            .villages
+            .get(key)
+            .map(|v| {
+                v.iter()
+                    .filter(|c| town.as_ref().is_none_or(|t| t.contains(c)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        match found.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(match &town {
+                Some(t) => format!("{}没有名为“{name}”的村（社区）", self.name(t)),
+                None => format!("管辖范围内没有名为“{name}”的村（社区）"),
+            }),
+            many => Err(format!(
+                "“{name}”在{}都有，请填写乡镇（街道）一列",
+                many.iter()
+                    .filter_map(|c| c.at_level(RegionLevel::Town))
+                    .map(|t| self.name(&t))
+                    .collect::<Vec<_>>()
+                    .join("、")
+            )),
+        }
+    }
+}
+
+/// Suffixes of provinces and prefectures, longest first.
+const AREA_SUFFIXES: &[&str] = &[
+    "维吾尔自治区",
+    "壮族自治区",
+    "回族自治区",
+    "特别行政区",
+    "自治区",
+    "自治州",
+    "地区",
+    "省",
+    "市",
+    "盟",
+];
+
+fn short(name: &str) -> &str {
+    for s in AREA_SUFFIXES {
+        if let Some(rest) = name.strip_suffix(s)
+            && rest.chars().count() >= 2
+        {
+            // 黔南布依族苗族自治州 → 黔南
+            if *s == "自治州"
+                && let Some(pos) = rest.char_indices().nth(2).map(|(i, _)| i)
+                && rest[pos..].ends_with('族')
+            {
+                return &rest[..pos];
+            }
+            return rest;
+        }
+    }
+    name
+}
+
+/// Provinces and prefectures by full and short names, for parents' work places.
+pub struct WorkPlaces {
+    provinces: Vec<(String, String, RegionCode)>,
+    prefectures: Vec<(String, String, RegionCode)>,
+}
+
+impl WorkPlaces {
+    pub fn new(divisions: &Divisions) -> WorkPlaces {
+        let entry = |d: Division<'_>| {
+            (
+                d.name.to_owned(),
+                short(d.name).to_owned(),
+                RegionCode::parse(d.code).expect("shipped codes parse"),
+            )
+        };
+        WorkPlaces {
+            provinces: divisions.at_level(RegionLevel::Province).map(entry).collect(),
+            prefectures: divisions
+                .at_level(RegionLevel::Prefecture)
+                .filter(|d| !matches!(d.name, "市辖区" | "县" | "省直辖县级行政区划" | "自治区直辖县级行政区划"))
+                .map(entry)
+                .collect(),
+        }
+    }
+
+    /// 广东省深圳市 / 广东深圳 / 深圳市 / 深圳 / 浙江省 / 北京 → a province or prefecture code.
+    pub fn find(&self, input: &str) -> Result<RegionCode, String> {
+        let s = clean(input);
+        if s.bytes().all(|b| b.is_ascii_digit()) && !s.is_empty() {
+            let code = RegionCode::parse(&s).map_err(|e| e.to_string())?;
+            return Ok(code.at_level(RegionLevel::Prefecture).unwrap_or(code));
+        }
+        let strip = |text: &str, full: &str, short: &str| -> Option<usize> {
+            if text.starts_with(full) {
+                Some(full.len())
+            } else if text.starts_with(short) {
+                Some(short.len())
+            } else {
+                None
+            }
+        };
+        let province = self
+            .provinces
+            .iter()
+            .find_map(|(full, short, code)| strip(&s, full, short).map(|n| (code, n)));
+        let rest = province.map_or(s.as_str(), |(_, n)| &s[n..]);
+        let candidates: Vec<&RegionCode> = self
+            .prefectures
+            .iter()
+            .filter(|(_, _, code)| province.is_none_or(|(p, _)| p.contains(code)))
+            .filter(|(full, short, _)| !rest.is_empty() && strip(rest, full, short).is_some())
+            .map(|(_, _, code)| code)
+            .collect();
+        match (candidates.as_slice(), province) {
+            ([one], _) => Ok((*one).clone()),
+            ([], Some((p, _))) => Ok(p.clone()),
+            ([], None) => Err(format!(
+                "务工地点“{s}”无法识别，请写到省和市，例如“广东省深圳市”"
+            )),
+            (_, _) => Err(format!("务工地点“{s}”有多个同名地区，请写上省份")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(s: &str) -> RegionCode {
+        RegionCode::parse(s).unwrap()
+    }
+
+    #[test]
+    fn villages_are_found_by_the_names_people_write() {
+        let d = Divisions::shipped();
+        let places = Places::new(d, &code("522730"));
+        let bo = code("522730001201"); // 播箕村村民委员会
+        for name in [
+            "播箕村",
+            "播箕",
+            "播箕村委会",
+            "播箕村村民委员会",
+            "冠山街道播箕村",
+            "522730001201",
+        ] {
+            assert_eq!(places.village(name, None), Ok(bo.clone()), "{name}");
+        }
+        assert_eq!(places.town("冠山"), Ok(code("522730001")));
+        let e = places.village("石门坎", None).unwrap_err();
+        assert!(e.contains("没有名为"), "{e}");
+        let e = places.village("110101001001", None).unwrap_err();
+        assert!(e.contains("管辖范围"), "{e}");
+    }
+
+    #[test]
+    fn work_places_resolve_to_the_prefecture() {
+        let w = WorkPlaces::new(Divisions::shipped());
+        for s in ["广东省深圳市", "广东深圳", "深圳市", "深圳", "广东省深圳市宝安区"] {
+            assert_eq!(w.find(s), Ok(code("4403")), "{s}");
+        }
+        assert_eq!(w.find("浙江省"), Ok(code("33")));
+        assert_eq!(w.find("黔南州"), Ok(code("5227")));
+        assert!(w.find("火星").is_err());
+    }
+}

@@ -1,0 +1,297 @@
+//! Storage side of spreadsheet imports: finding the children a sheet's rows already describe, and
+//! writing a checked import in one transaction (all rows or none).
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+
+use shouwang_domain::authz::{Action, Actor};
+use shouwang_domain::child::ChildFile;
+use shouwang_domain::history::{self, FieldChange};
+use shouwang_domain::id_number::IdNumber;
+use shouwang_domain::lifecycle::ChildStatus;
+use shouwang_domain::person::PersonName;
+use shouwang_domain::region::RegionCode;
+
+use crate::audit;
+use crate::children::insert_history_rows;
+use crate::{Result, Store, StoreError};
+
+/// What identifies a sheet row's child: the ID number, else name + birth date + village.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MatchKey {
+    pub id_number: Option<IdNumber>,
+    pub name: PersonName,
+    pub birth_date: chrono::NaiveDate,
+    pub village_code: RegionCode,
+}
+
+/// A stored child a row matched.
+#[derive(Debug, Clone)]
+pub enum Matched {
+    /// Inside the user's jurisdiction: the file as stored, to update.
+    Inside {
+        id: String,
+        version: i64,
+        status: ChildStatus,
+        file: Box<ChildFile>,
+    },
+    /// Registered elsewhere; nothing about it is shown.
+    Elsewhere,
+}
+
+/// A checked update: the child, the version the preview saw, the new file and what changes.
+#[derive(Debug, Clone)]
+pub struct ImportUpdate {
+    pub child_id: String,
+    pub version: i64,
+    pub file: ChildFile,
+    pub changes: Vec<FieldChange>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportCounts {
+    pub created: usize,
+    pub updated: usize,
+}
+
+/// Rows per multi-row statement.
+const BATCH: usize = 400;
+
+impl Store {
+    /// For each key, the stored child it names, if any. ID numbers are looked up by their keyed
+    /// hash anywhere (a child registered in another county is reported, not shown); name + birth
+    /// date + village only inside the jurisdiction.
+    pub async fn match_children(
+        &self,
+        actor: &Actor,
+        keys: &[MatchKey],
+    ) -> Result<Vec<Option<Matched>>> {
+        if !actor.may(Action::RegisterChild) {
+            return Err(StoreError::Forbidden);
+        }
+        let mut conn = self.pool.acquire().await?;
+        let mut found: Vec<Option<String>> = vec![None; keys.len()];
+        let mut elsewhere = vec![false; keys.len()];
+        // By ID number.
+        let hashed: Vec<(usize, String)> = keys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, k)| {
+                k.id_number
+                    .as_ref()
+                    .map(|n| (i, self.cipher.blind_index(n.as_str())))
+            })
+            .collect();
+        for chunk in hashed.chunks(BATCH) {
+            let sql = format!(
+                "SELECT id, id_hash, village_code FROM children WHERE id_hash IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for (_, h) in chunk {
+                q = q.bind(h.clone());
+            }
+            let mut by_hash: HashMap<String, (String, i64)> = HashMap::new();
+            for r in q.fetch_all(&mut *conn).await? {
+                by_hash.insert(r.try_get(1)?, (r.try_get(0)?, r.try_get(2)?));
+            }
+            for (i, h) in chunk {
+                if let Some((id, village)) = by_hash.get(h) {
+                    if actor.covers(&village_code(*village)?) {
+                        found[*i] = Some(id.clone());
+                    } else {
+                        elsewhere[*i] = true;
+                    }
+                }
+            }
+        }
+        // By name + birth date + village, for rows the ID did not place.
+        let by_name: Vec<usize> = (0..keys.len())
+            .filter(|i| found[*i].is_none() && !elsewhere[*i])
+            .collect();
+        for chunk in by_name.chunks(BATCH) {
+            let sql = format!(
+                "SELECT id, name, birth_date, village_code, id_hash FROM children WHERE name IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for i in chunk {
+                q = q.bind(keys[*i].name.as_str().to_owned());
+            }
+            let mut index: HashMap<(String, String, i64), (String, Option<String>)> =
+                HashMap::new();
+            for r in q.fetch_all(&mut *conn).await? {
+                index.insert(
+                    (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?),
+                    (r.try_get(0)?, r.try_get(4)?),
+                );
+            }
+            for i in chunk {
+                let k = &keys[*i];
+                let key = (
+                    k.name.as_str().to_owned(),
+                    k.birth_date.to_string(),
+                    crate::regions::code_range(&k.village_code).0,
+                );
+                if let Some((id, stored_hash)) = index.get(&key) {
+                    // Two different ID numbers are two children, whatever their names.
+                    let differs = match (&k.id_number, stored_hash) {
+                        (Some(n), Some(h)) => self.cipher.blind_index(n.as_str()) != *h,
+                        _ => false,
+                    };
+                    if !differs && actor.covers(&k.village_code) {
+                        found[*i] = Some(id.clone());
+                    }
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(keys.len());
+        for (i, id) in found.into_iter().enumerate() {
+            out.push(match id {
+                Some(id) => {
+                    let row = self
+                        .load_row(&mut conn, &id)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    Some(Matched::Inside {
+                        id: row.id,
+                        version: row.version,
+                        status: row.status,
+                        file: Box::new(row.file),
+                    })
+                }
+                None if elsewhere[i] => Some(Matched::Elsewhere),
+                None => None,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Writes an import: new children and updates, in one transaction with their history and one
+    /// audit event. Refused whole if a new child's ID number was registered meanwhile or an
+    /// updated child was edited since the preview.
+    pub async fn import_children(
+        &self,
+        actor: &Actor,
+        source: &str,
+        creates: &[ChildFile],
+        updates: &[ImportUpdate],
+    ) -> Result<ImportCounts> {
+        if !actor.may(Action::RegisterChild) || !actor.may(Action::EditChild) {
+            return Err(StoreError::Forbidden);
+        }
+        if let Some(f) = creates
+            .iter()
+            .map(|f| &f.village_code)
+            .chain(updates.iter().map(|u| &u.file.village_code))
+            .find(|v| !actor.covers(v))
+        {
+            return Err(StoreError::Conflict {
+                field: Some("village_code".into()),
+                message: format!("村（社区）{f}不在您的管辖范围内"),
+            });
+        }
+        let now = self.now_text();
+        let mut tx = self.pool.begin().await?;
+        audit::lock_head(&mut tx).await?;
+        for chunk in creates.chunks(BATCH) {
+            let hashes: Vec<String> = chunk
+                .iter()
+                .filter_map(|f| f.id_number.as_ref())
+                .map(|n| self.cipher.blind_index(n.as_str()))
+                .collect();
+            if !hashes.is_empty() {
+                let sql = format!(
+                    "SELECT COUNT(*) FROM children WHERE id_hash IN ({})",
+                    placeholders(1, hashes.len())
+                );
+                let mut q = sqlx::query_scalar::<_, i64>(&sql);
+                for h in hashes {
+                    q = q.bind(h);
+                }
+                if q.fetch_one(&mut *tx).await? > 0 {
+                    return Err(StoreError::Conflict {
+                        field: Some("id_number".into()),
+                        message: "预览之后有儿童以相同身份证号码登记，请重新预览后再导入".into(),
+                    });
+                }
+            }
+            let rows: Vec<(String, &ChildFile)> =
+                chunk.iter().map(|f| (crate::new_id(), f)).collect();
+            crate::summary::insert(&mut tx, &self.cipher, &rows, &now).await?;
+            let history: Vec<(String, i64, Vec<FieldChange>)> = rows
+                .iter()
+                .map(|(id, _)| (id.clone(), 1, Vec::new()))
+                .collect();
+            insert_history_rows(&mut tx, &history, &now, actor, "import").await?;
+        }
+        for chunk in updates.chunks(BATCH) {
+            for u in chunk {
+                let saved = crate::summary::update(
+                    &mut tx,
+                    &self.cipher,
+                    &u.child_id,
+                    &u.file,
+                    u.version,
+                    &now,
+                )
+                .await?;
+                if !saved {
+                    return Err(StoreError::Conflict {
+                        field: Some("version".into()),
+                        message: format!(
+                            "儿童{}的档案在预览之后被他人修改，请重新预览后再导入",
+                            u.file.name.as_str()
+                        ),
+                    });
+                }
+            }
+            let history: Vec<(String, i64, Vec<FieldChange>)> = chunk
+                .iter()
+                .map(|u| (u.child_id.clone(), u.version + 1, u.changes.clone()))
+                .collect();
+            insert_history_rows(&mut tx, &history, &now, actor, "import").await?;
+        }
+        audit::record(
+            &mut tx,
+            &now,
+            actor.into(),
+            "child_import",
+            "import",
+            None,
+            Some(actor.region.as_str()),
+            serde_json::json!({
+                "source": source,
+                "created": creates.len(),
+                "updated": updates.len(),
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        if creates.len() > 1000 {
+            self.analyze().await?;
+        }
+        Ok(ImportCounts {
+            created: creates.len(),
+            updated: updates.len(),
+        })
+    }
+}
+
+/// The changes an import row makes to a stored file (ID numbers masked).
+pub fn changes(old: &ChildFile, new: &ChildFile) -> Vec<FieldChange> {
+    history::diff(&Some(old.clone()), &Some(new.clone()))
+}
+
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn village_code(v: i64) -> Result<RegionCode> {
+    RegionCode::parse(&format!("{v:012}"))
+        .map_err(|e| StoreError::Config(format!("stored village code {v}: {e}")))
+}
