@@ -1,3 +1,4 @@
 //! Library side of the `shouwang` binary: the demo data generator, shared with the benchmark.
 
 pub mod demo;
+pub mod import;

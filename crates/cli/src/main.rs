@@ -1,6 +1,6 @@
-//! `shouwang`: the one binary. serve | init | demo | user add.
+//! `shouwang`: the one binary. serve | init | demo | import | user add.
 
-use shouwang::demo;
+use shouwang::{demo, import};
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -10,9 +10,10 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use shouwang_domain::authz::Role;
+use shouwang_domain::authz::{Actor, Role};
 use shouwang_domain::clock::{Clock, FixedClock};
 use shouwang_domain::region::{Divisions, RegionCode};
+use shouwang_exchange::import::CommitMode;
 use shouwang_store::users::NewUser;
 use shouwang_store::{KeyFile, Store};
 
@@ -71,6 +72,25 @@ enum Command {
         #[arg(long, value_enum, default_value_t = CookieSecure::Auto)]
         cookie_secure: CookieSecure,
     },
+    /// Import children from an Excel (.xlsx, .xls) or CSV roster; without --commit a dry run
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The user the import is done as (their jurisdiction and rights apply)
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+        /// The spreadsheet
+        file: PathBuf,
+        /// Write: all (nothing if any row has an error) or valid (skip rows in error)
+        #[arg(long, value_enum)]
+        commit: Option<CommitArg>,
+        /// Write the rows in error, with the reasons, to this .xlsx file
+        #[arg(long, value_name = "ERRORS.xlsx")]
+        errors: Option<PathBuf>,
+        /// Fix the column mapping: 列标题或列字母=字段 (e.g. 村别=village, D=-)
+        #[arg(long = "map", value_name = "COLUMN=FIELD")]
+        map: Vec<String>,
+    },
     /// Manage users
     User {
         #[command(subcommand)]
@@ -101,6 +121,12 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CommitArg {
+    All,
+    Valid,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -170,6 +196,13 @@ fn parse_region(code: &str) -> Result<RegionCode> {
     Ok(Divisions::shipped().parse_existing(code)?)
 }
 
+async fn acting_user(store: &Store, username: &str) -> Result<Actor> {
+    store
+        .actor_by_username(username)
+        .await?
+        .with_context(|| format!("没有用户“{username}”（或该用户已停用）"))
+}
+
 async fn init(store: &Store, region: &RegionCode) -> Result<()> {
     let r = store.init_region(region).await?;
     println!(
@@ -223,6 +256,31 @@ async fn main() -> Result<()> {
             };
             println!("守望 Shouwang 已启动：http://{bind}/");
             shouwang_web::serve(store, bind, secure).await?;
+        }
+        Command::Import {
+            db,
+            as_user,
+            file,
+            commit,
+            errors,
+            map,
+        } => {
+            let store = open(&db, false).await?;
+            let actor = acting_user(&store, &as_user).await?;
+            let code = import::run(
+                &store,
+                &actor,
+                &file,
+                commit.map(|c| match c {
+                    CommitArg::All => CommitMode::All,
+                    CommitArg::Valid => CommitMode::Valid,
+                }),
+                errors.as_deref(),
+                &map,
+            )
+            .await?;
+            store.close().await;
+            std::process::exit(code);
         }
         Command::User {
             command:

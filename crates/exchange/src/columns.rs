@@ -163,13 +163,7 @@ const GROUPS: &[(&str, Group)] = &[
 ];
 
 const NAME: &[&str] = &["姓名", "名字", ""];
-const DATE: &[&str] = &[
-    "出生日期",
-    "出生年月",
-    "出生年月日",
-    "生日",
-    "出生时间",
-];
+const DATE: &[&str] = &["出生日期", "出生年月", "出生年月日", "生日", "出生时间"];
 const ID: &[&str] = &[
     "公民身份号码",
     "公民身份证号码",
@@ -305,24 +299,12 @@ const FIELDS: &[(Group, &[&str], &str)] = &[
     (Group::Child, &["残疾等级"], "disability_grade"),
     (
         Group::Child,
-        &[
-            "患病类型",
-            "疾病类型",
-            "患病名称",
-            "所患疾病",
-            "患病情况",
-        ],
+        &["患病类型", "疾病类型", "患病名称", "所患疾病", "患病情况"],
         "illness",
     ),
     (
         Group::Child,
-        &[
-            "是否寄宿",
-            "是否学校寄宿",
-            "寄宿",
-            "是否住校",
-            "寄宿情况",
-        ],
+        &["是否寄宿", "是否学校寄宿", "寄宿", "是否住校", "寄宿情况"],
         "boarding",
     ),
     (
@@ -339,20 +321,10 @@ const FIELDS: &[(Group, &[&str], &str)] = &[
     ),
     (
         Group::Child,
-        &[
-            "就读学校",
-            "学校名称",
-            "学校",
-            "所在学校",
-            "就读学校名称",
-        ],
+        &["就读学校", "学校名称", "学校", "所在学校", "就读学校名称"],
         "school_name",
     ),
-    (
-        Group::Child,
-        &["是否单独居住", "单独居住"],
-        "living_alone",
-    ),
+    (Group::Child, &["是否单独居住", "单独居住"], "living_alone"),
     (Group::Child, &["监护类型"], "guardianship_type"),
     (
         Group::Child,
@@ -381,10 +353,7 @@ const FIELDS: &[(Group, &[&str], &str)] = &[
     ),
     (
         Group::Child,
-        &[
-            "父母一方外出另一方无监护能力",
-            "一方外出另一方无监护能力",
-        ],
+        &["父母一方外出另一方无监护能力", "一方外出另一方无监护能力"],
         "one_away_other_unable",
     ),
     (
@@ -410,21 +379,12 @@ const FIELDS: &[(Group, &[&str], &str)] = &[
     ),
     (
         Group::Child,
-        &[
-            "家庭经济来源",
-            "经济来源",
-            "家庭主要经济来源",
-        ],
+        &["家庭经济来源", "经济来源", "家庭主要经济来源"],
         "income_sources",
     ),
     (
         Group::Child,
-        &[
-            "救助帮扶情况",
-            "救助情况",
-            "帮扶情况",
-            "享受救助情况",
-        ],
+        &["救助帮扶情况", "救助情况", "帮扶情况", "享受救助情况"],
         "assistance",
     ),
     (Group::Child, WORK, "parents_work_place"),
@@ -482,25 +442,41 @@ const FIELDS: &[(Group, &[&str], &str)] = &[
         ],
         "guardian_address",
     ),
-    (Group::PaternalGrandfather, NAME, "paternal_grandfather_name"),
+    (
+        Group::PaternalGrandfather,
+        NAME,
+        "paternal_grandfather_name",
+    ),
     (
         Group::PaternalGrandfather,
         DATE,
         "paternal_grandfather_birth_date",
     ),
-    (Group::PaternalGrandmother, NAME, "paternal_grandmother_name"),
+    (
+        Group::PaternalGrandmother,
+        NAME,
+        "paternal_grandmother_name",
+    ),
     (
         Group::PaternalGrandmother,
         DATE,
         "paternal_grandmother_birth_date",
     ),
-    (Group::MaternalGrandfather, NAME, "maternal_grandfather_name"),
+    (
+        Group::MaternalGrandfather,
+        NAME,
+        "maternal_grandfather_name",
+    ),
     (
         Group::MaternalGrandfather,
         DATE,
         "maternal_grandfather_birth_date",
     ),
-    (Group::MaternalGrandmother, NAME, "maternal_grandmother_name"),
+    (
+        Group::MaternalGrandmother,
+        NAME,
+        "maternal_grandmother_name",
+    ),
     (
         Group::MaternalGrandmother,
         DATE,
@@ -581,6 +557,26 @@ fn key_of_pair(top: &str, bottom: &str) -> Option<&'static str> {
         return Some(k);
     }
     key_of_text(bottom).or_else(|| key_of_text(&format!("{t}{b}")))
+}
+
+/// Child-level keys that, right after a relative's columns, more likely belong to that relative.
+const GROUP_CONTINUES: &[&str] = &["id_number", "birth_date"];
+
+/// The group a key belongs to, for columns that continue it.
+fn group_of_key(key: &str) -> Option<Group> {
+    [
+        ("father_", Group::Father),
+        ("mother_", Group::Mother),
+        ("guardian_", Group::Guardian),
+        ("contact_", Group::Contact),
+        ("paternal_grandfather_", Group::PaternalGrandfather),
+        ("paternal_grandmother_", Group::PaternalGrandmother),
+        ("maternal_grandfather_", Group::MaternalGrandfather),
+        ("maternal_grandmother_", Group::MaternalGrandmother),
+    ]
+    .into_iter()
+    .find(|(p, _)| key.starts_with(p))
+    .map(|(_, g)| g)
 }
 
 /// One column of the sheet and what it is read as.
@@ -706,11 +702,9 @@ pub fn fill_merges(rows: &mut [Row], merges: &[Merge]) {
 }
 
 fn map_columns(top: &Row, bottom: Option<&Row>) -> Vec<ColumnMap> {
-    let width = top
-        .cells
-        .len()
-        .max(bottom.map_or(0, |b| b.cells.len()));
+    let width = top.cells.len().max(bottom.map_or(0, |b| b.cells.len()));
     let mut seen = HashSet::new();
+    let mut last_group: Option<Group> = None;
     (0..width)
         .map(|i| {
             let t = text_of(top.cells.get(i));
@@ -728,6 +722,17 @@ fn map_columns(top: &Row, bottom: Option<&Row>) -> Vec<ColumnMap> {
                     (title, key_of_pair(&t, &bt))
                 }
             };
+            // A bare 联系电话 or 身份证号 right after 监护人 belongs to the guardian, as people
+            // read such a sheet.
+            let continued =
+                last_group.and_then(|g| lookup(g, &normalise(&title.replace('/', ""), true)));
+            let key = match key {
+                Some(k) if !GROUP_CONTINUES.contains(&k) => Some(k),
+                other => continued.or(other),
+            };
+            if let Some(k) = key {
+                last_group = group_of_key(k);
+            }
             // The same field twice (two 联系电话 without a group): only the first is taken.
             let key = key.filter(|k| seen.insert(*k)).map(str::to_owned);
             ColumnMap {

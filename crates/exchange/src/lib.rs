@@ -4,6 +4,9 @@
 //! of this crate's and the web crate's builds.
 
 pub mod columns;
+pub mod import;
 pub mod places;
+pub mod read;
 pub mod sheet;
 pub mod values;
+pub mod xlsx;

@@ -19,14 +19,7 @@ const VILLAGE_SUFFIXES: &[&str] = &[
     "居",
 ];
 
-const TOWN_SUFFIXES: &[&str] = &[
-    "街道办事处",
-    "民族乡",
-    "街道",
-    "镇",
-    "乡",
-    "办事处",
-];
+const TOWN_SUFFIXES: &[&str] = &["街道办事处", "民族乡", "街道", "镇", "乡", "办事处"];
 
 fn core<'a>(name: &'a str, suffixes: &[&str]) -> &'a str {
     let mut s = name;
@@ -50,16 +43,23 @@ fn clean(s: &str) -> String {
     text::clean(s).replace(' ', "")
 }
 
-/// The villages and towns of one jurisdiction, by their core names.
+/// The villages and towns around one jurisdiction, by their core names. Names resolve within
+/// the county (a village director's sheet names their own town), and anything outside the
+/// jurisdiction is refused by name.
 pub struct Places {
-    root: RegionCode,
+    jurisdiction: RegionCode,
     towns: HashMap<String, Vec<RegionCode>>,
     villages: HashMap<String, Vec<RegionCode>>,
     names: HashMap<RegionCode, String>,
 }
 
 impl Places {
-    pub fn new(divisions: &Divisions, root: &RegionCode) -> Places {
+    pub fn new(divisions: &Divisions, jurisdiction: &RegionCode) -> Places {
+        let root = jurisdiction
+            .at_level(RegionLevel::County)
+            .filter(|_| jurisdiction.level() > RegionLevel::County)
+            .unwrap_or_else(|| jurisdiction.clone());
+        let root = &root;
         let mut towns: HashMap<String, Vec<RegionCode>> = HashMap::new();
         let mut villages: HashMap<String, Vec<RegionCode>> = HashMap::new();
         let mut names = HashMap::new();
@@ -88,7 +88,7 @@ impl Places {
             }
         }
         Places {
-            root: root.clone(),
+            jurisdiction: jurisdiction.clone(),
             towns,
             villages,
             names,
@@ -102,7 +102,15 @@ impl Places {
             .unwrap_or_else(|| code.to_string())
     }
 
-    /// A town by name or code, inside the jurisdiction.
+    fn inside(&self, village: RegionCode) -> Result<RegionCode, String> {
+        if self.jurisdiction.contains(&village) {
+            Ok(village)
+        } else {
+            Err(format!("{}不在您的管辖范围内", self.name(&village)))
+        }
+    }
+
+    /// A town by name or code, in the county.
     pub fn town(&self, input: &str) -> Result<RegionCode, String> {
         let s = clean(input);
         if s.bytes().all(|b| b.is_ascii_digit()) {
@@ -129,8 +137,8 @@ impl Places {
         if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
             let code = RegionCode::parse(&s).map_err(|e| e.to_string())?;
             return if self.names.contains_key(&code) {
-                Ok(code)
-            } else if self.root.contains(&code) {
+                self.inside(code)
+            } else if self.jurisdiction.contains(&code) {
                 Err(format!("村级区划代码“{s}”不存在"))
             } else {
                 Err(format!("村（社区）“{s}”不在您的管辖范围内"))
@@ -164,7 +172,7 @@ impl Places {
             })
             .unwrap_or_default();
         match found.as_slice() {
-            [one] => Ok((*one).clone()),
+            [one] => self.inside((*one).clone()),
             [] => Err(match &town {
                 Some(t) => format!("{}没有名为“{name}”的村（社区）", self.name(t)),
                 None => format!("管辖范围内没有名为“{name}”的村（社区）"),
@@ -229,10 +237,18 @@ impl WorkPlaces {
             )
         };
         WorkPlaces {
-            provinces: divisions.at_level(RegionLevel::Province).map(entry).collect(),
+            provinces: divisions
+                .at_level(RegionLevel::Province)
+                .map(entry)
+                .collect(),
             prefectures: divisions
                 .at_level(RegionLevel::Prefecture)
-                .filter(|d| !matches!(d.name, "市辖区" | "县" | "省直辖县级行政区划" | "自治区直辖县级行政区划"))
+                .filter(|d| {
+                    !matches!(
+                        d.name,
+                        "市辖区" | "县" | "省直辖县级行政区划" | "自治区直辖县级行政区划"
+                    )
+                })
                 .map(entry)
                 .collect(),
         }
@@ -310,7 +326,13 @@ mod tests {
     #[test]
     fn work_places_resolve_to_the_prefecture() {
         let w = WorkPlaces::new(Divisions::shipped());
-        for s in ["广东省深圳市", "广东深圳", "深圳市", "深圳", "广东省深圳市宝安区"] {
+        for s in [
+            "广东省深圳市",
+            "广东深圳",
+            "深圳市",
+            "深圳",
+            "广东省深圳市宝安区",
+        ] {
             assert_eq!(w.find(s), Ok(code("4403")), "{s}");
         }
         assert_eq!(w.find("浙江省"), Ok(code("33")));

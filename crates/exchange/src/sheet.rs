@@ -137,15 +137,31 @@ enum Inner {
 
 const OLE_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
-/// Opens a spreadsheet, telling its format from its first bytes.
-pub fn open(path: &Path) -> Result<Book, SheetError> {
+fn head(path: &Path) -> Result<Vec<u8>, SheetError> {
     let mut file = File::open(path)?;
     if file.metadata()?.len() == 0 {
         return Err(SheetError::Empty);
     }
     let mut head = Vec::with_capacity(1 << 16);
     (&mut file).take(1 << 16).read_to_end(&mut head)?;
-    drop(file);
+    Ok(head)
+}
+
+/// The format a file's first bytes announce, without opening it as a workbook.
+pub fn sniff_format(path: &Path) -> Result<Format, SheetError> {
+    let head = head(path)?;
+    Ok(if head.starts_with(b"PK\x03\x04") {
+        Format::Xlsx
+    } else if head.starts_with(&OLE_MAGIC) {
+        Format::Xls
+    } else {
+        Format::Csv
+    })
+}
+
+/// Opens a spreadsheet, telling its format from its first bytes.
+pub fn open(path: &Path) -> Result<Book, SheetError> {
+    let head = head(path)?;
     if head.starts_with(b"PK\x03\x04") {
         let wb = Xlsx::new(BufReader::new(File::open(path)?)).map_err(|e| match e {
             calamine::XlsxError::Zip(z) => SheetError::Damaged(z.to_string()),
@@ -460,7 +476,10 @@ mod tests {
     #[test]
     fn numbers_display_the_way_excel_shows_them() {
         assert_eq!(Cell::Number(13800138000.0).display(), "13800138000");
-        assert_eq!(Cell::Number(5.227_302_016_073_1e17).display(), "5.22730E+17");
+        assert_eq!(
+            Cell::Number(5.227_302_016_073_1e17).display(),
+            "5.22730E+17"
+        );
         assert_eq!(Cell::Number(1.5).display(), "1.5");
     }
 
@@ -476,7 +495,10 @@ mod tests {
 
     #[test]
     fn the_delimiter_is_the_one_the_header_uses() {
-        assert_eq!(sniff_delimiter("姓名\t性别\t出生日期".as_bytes(), UTF_8), b'\t');
+        assert_eq!(
+            sniff_delimiter("姓名\t性别\t出生日期".as_bytes(), UTF_8),
+            b'\t'
+        );
         assert_eq!(sniff_delimiter("姓名,性别".as_bytes(), UTF_8), b',');
         assert_eq!(sniff_delimiter("姓名".as_bytes(), UTF_8), b',');
     }

@@ -127,7 +127,11 @@ pub fn id_number(cell: &Cell) -> Read {
             if n.fract() == 0.0 && (1e14..1e15).contains(n) {
                 Ok(Some(format!("{}", *n as i64)))
             } else if *n >= 1e15 {
-                Err(format!("{}（单元格显示为 {}）", DAMAGED_BY_EXCEL, format_number(*n)))
+                Err(format!(
+                    "{}（单元格显示为 {}）",
+                    DAMAGED_BY_EXCEL,
+                    format_number(*n)
+                ))
             } else {
                 Err(format!("“{}”不是身份证号码", format_number(*n)))
             }
@@ -190,11 +194,13 @@ pub fn choice(key: &str, cell: &Cell) -> Read {
             "女" | "女性" | "2" | "F" | "f" => "女",
             _ => t,
         },
-        "ethnicity" => return Ok(Some(if t.ends_with('族') || t.parse::<u8>().is_ok() {
-            s
-        } else {
-            format!("{t}族")
-        })),
+        "ethnicity" => {
+            return Ok(Some(if t.ends_with('族') || t.parse::<u8>().is_ok() {
+                s
+            } else {
+                format!("{t}族")
+            }));
+        }
         "health" => match t {
             "健康" | "良好" | "正常" | "身体健康" => "健康",
             "残疾" | "残疾人" => "残疾",
@@ -242,8 +248,9 @@ pub fn choice(key: &str, cell: &Cell) -> Read {
             "祖父" | "祖母" | "爷爷" | "奶奶" | "爷爷奶奶" | "祖孙" | "祖父母" => {
                 "祖父母"
             }
-            "外祖父" | "外祖母" | "外公" | "外婆" | "姥姥" | "姥爷" | "外公外婆"
-            | "外祖父母" => "外祖父母",
+            "外祖父" | "外祖母" | "外公" | "外婆" | "姥姥" | "姥爷" | "外公外婆" | "外祖父母" => {
+                "外祖父母"
+            }
             "哥哥" | "姐姐" | "兄" | "姐" | "兄姐" | "兄长" => "兄姐",
             "叔叔" | "伯父" | "伯伯" | "姑姑" | "姑妈" | "舅舅" | "姨" | "姨妈" | "阿姨"
             | "婶婶" | "亲戚" | "亲属" | "其他亲属" => "其他亲属",
@@ -251,14 +258,15 @@ pub fn choice(key: &str, cell: &Cell) -> Read {
             other => other,
         },
         "hukou_rural" => match t {
-            "农村" | "农业" | "农业户口" | "农村户籍" | "农村户口" | "乡村" => "是",
-            "城镇" | "非农业" | "非农业户口" | "城镇户籍" | "城镇户口" | "居民户口" => {
+            "农村" | "农业" | "农业户口" | "农村户籍" | "农村户口" | "乡村" => {
+                "是"
+            }
+            "城镇" | "非农业" | "非农业户口" | "城镇户籍" | "城镇户口" | "居民户口" =>
+            {
                 // 2014 起城乡统一登记为“居民户口”; the rural tie (land, homestead) decides, so
                 // a plain 居民户口 is left to the person to tick.
                 if t == "居民户口" {
-                    return Err(
-                        "“居民户口”不能说明是否农村户籍，请填“农村”或“城镇”".to_owned(),
-                    );
+                    return Err("“居民户口”不能说明是否农村户籍，请填“农村”或“城镇”".to_owned());
                 }
                 "否"
             }
@@ -273,7 +281,9 @@ pub fn choice(key: &str, cell: &Cell) -> Read {
         "father_situation" | "mother_situation" => match t {
             "外出" | "外出务工" | "务工" | "打工" | "外出打工" => "外出务工",
             "在家" | "在家务农" | "务农" => "在家",
-            "无监护能力" | "在家无监护能力" | "在家但无监护能力" => "在家但无监护能力",
+            "无监护能力" | "在家无监护能力" | "在家但无监护能力" => {
+                "在家但无监护能力"
+            }
             "失联" | "下落不明" | "离家出走" => "失联",
             "已故" | "去世" | "死亡" => {
                 return Err("父母已故请在“是否健在”一栏填写，或在姓名栏填“—”".to_owned());
@@ -289,8 +299,11 @@ pub fn choice(key: &str, cell: &Cell) -> Read {
             "父母双方外出" | "双方外出" | "父母均外出" | "父母双方同时外出" | "双亲外出" => {
                 "both_away"
             }
-            "一方外出另一方无监护能力" | "父母一方外出另一方无监护能力" | "一方外出、另一方无监护能力"
-            | "父母一方外出、另一方无监护能力" | "一方外出" => "one_away_other_unable",
+            "一方外出另一方无监护能力"
+            | "父母一方外出另一方无监护能力"
+            | "一方外出、另一方无监护能力"
+            | "父母一方外出、另一方无监护能力"
+            | "一方外出" => "one_away_other_unable",
             _ => {
                 return Err(format!(
                     "留守类型“{t}”应为“父母双方外出”或“一方外出、另一方无监护能力”"

@@ -1,0 +1,552 @@
+//! An import, from file to registry: read the sheet on its own thread (streamed in batches),
+//! match every row against the registry, check it with the registration form's rules, and show
+//! the plan — rows to create, rows that update a child (with the fields that change), rows left
+//! unchanged and rows in error with the reason per cell. Nothing is written until the plan is
+//! committed, whole or its valid rows only, in one transaction.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use shouwang_domain::authz::{Action, Actor};
+use shouwang_domain::child::ChildFile;
+use shouwang_domain::eligibility;
+use shouwang_domain::history::FieldChange;
+use shouwang_domain::id_number::IdNumber;
+use shouwang_domain::input::{ParseContext, parse_date};
+use shouwang_domain::lifecycle::ChildStatus;
+use shouwang_domain::person::PersonName;
+use shouwang_domain::region::Divisions;
+use shouwang_store::import::{ImportCounts, ImportUpdate, MatchKey, Matched, changes};
+use shouwang_store::{Store, StoreError};
+
+use crate::columns::{self, HEADER_SEARCH_ROWS, Mapping};
+use crate::places::{Places, WorkPlaces};
+use crate::read::{self, Problem, ReadContext, RowInput};
+use crate::sheet::{self, Format, Row, SheetError};
+
+/// Rows read and checked together.
+const BATCH: usize = 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Sheet(#[from] SheetError),
+    #[error(
+        "没有找到表头：表格前{HEADER_SEARCH_ROWS}行中没有一行同时含有“姓名”和至少两个可识别的列名（如性别、出生日期、身份证号码）"
+    )]
+    NoHeader,
+    #[error("列对应有误：{0}")]
+    Mapping(String),
+    #[error("表格中没有儿童数据")]
+    NoRows,
+    #[error("您的账号没有导入儿童信息的权限")]
+    Forbidden,
+    #[error("导入未执行：有{0}行存在错误。请修正后重新导入，或选择只导入无误的行")]
+    HasErrors(usize),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("写出错误清单失败：{0}")]
+    Write(String),
+}
+
+/// What was found in the file.
+#[derive(Debug, Clone, Serialize)]
+pub struct SheetInfo {
+    pub format: &'static str,
+    pub sheet: String,
+    pub encoding: Option<&'static str>,
+    pub mapping: Mapping,
+}
+
+/// What the plan does with a row.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Create(Box<ChildFile>),
+    Update(Box<ImportUpdate>),
+    Unchanged { child_id: String },
+    Error { problems: Vec<Problem> },
+}
+
+#[derive(Debug, Clone)]
+pub struct PlannedRow {
+    pub row: u32,
+    pub name: String,
+    pub outcome: Outcome,
+    /// The row's cells as shown, kept for rows in error (for the error workbook).
+    pub cells: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PlanCounts {
+    pub create: usize,
+    pub update: usize,
+    pub unchanged: usize,
+    pub error: usize,
+}
+
+/// The checked import, ready to commit.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub info: SheetInfo,
+    pub source: String,
+    pub rows: Vec<PlannedRow>,
+    /// Columns a new child needs that the sheet does not have.
+    pub missing_columns: Vec<&'static str>,
+}
+
+impl Plan {
+    pub fn counts(&self) -> PlanCounts {
+        let mut c = PlanCounts::default();
+        for r in &self.rows {
+            match r.outcome {
+                Outcome::Create(_) => c.create += 1,
+                Outcome::Update(_) => c.update += 1,
+                Outcome::Unchanged { .. } => c.unchanged += 1,
+                Outcome::Error { .. } => c.error += 1,
+            }
+        }
+        c
+    }
+
+    /// Each problem of each row in error, as "C5（出生日期）：…".
+    pub fn error_lines(&self) -> Vec<(u32, String)> {
+        self.rows
+            .iter()
+            .filter_map(|r| match &r.outcome {
+                Outcome::Error { problems } => Some((r.row, problems)),
+                _ => None,
+            })
+            .flat_map(|(row, problems)| {
+                problems
+                    .iter()
+                    .map(move |p| (row, read::describe(p, row, &self.info.mapping)))
+            })
+            .collect()
+    }
+}
+
+/// Whether to write the whole file or only its valid rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitMode {
+    /// Nothing is written if any row has an error.
+    All,
+    /// Rows in error are skipped.
+    Valid,
+}
+
+/// Progress of a long import, for a bar or a line on the terminal.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Progress {
+    pub rows_read: u64,
+    /// Known for CSV (its line count); xlsx sheets report as they go.
+    pub rows_expected: Option<u64>,
+}
+
+enum Message {
+    Opened(SheetInfo),
+    Batch(Vec<RowInput>),
+}
+
+/// Reads the file on a thread of its own: the sheet readers are synchronous, and the registry
+/// lookups of one batch overlap with reading the next.
+fn spawn_reader(
+    path: PathBuf,
+    choices: BTreeMap<String, String>,
+    places: Arc<(Places, WorkPlaces)>,
+) -> tokio::sync::mpsc::Receiver<Result<Message, ImportError>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    std::thread::spawn(move || {
+        let result = read_file(&path, &choices, &places, &mut |m| {
+            tx.blocking_send(Ok(m)).is_ok()
+        });
+        if let Err(e) = result {
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    rx
+}
+
+fn read_file(
+    path: &Path,
+    choices: &BTreeMap<String, String>,
+    places: &(Places, WorkPlaces),
+    send: &mut dyn FnMut(Message) -> bool,
+) -> Result<(), ImportError> {
+    let mut book = sheet::open(path)?;
+    let format = book.format();
+    let encoding = book.encoding();
+    // The first sheet whose header is recognised (a workbook may open with an instructions sheet).
+    let mut found = None;
+    for index in 0..book.sheet_names().len() {
+        let merges = book.merges(index)?;
+        let mut head: Vec<Row> = Vec::new();
+        {
+            let mut rows = book.rows(index)?;
+            for row in rows.by_ref().take(HEADER_SEARCH_ROWS + 1) {
+                head.push(row?);
+            }
+        }
+        columns::fill_merges(&mut head, &merges);
+        if let Some(mapping) = columns::detect(&head) {
+            found = Some((index, mapping, merges));
+            break;
+        }
+    }
+    let Some((index, mut mapping, merges)) = found else {
+        return Err(ImportError::NoHeader);
+    };
+    mapping.apply(choices).map_err(ImportError::Mapping)?;
+    let info = SheetInfo {
+        format: format.label(),
+        sheet: book.sheet_names()[index].clone(),
+        encoding,
+        mapping: mapping.clone(),
+    };
+    if !send(Message::Opened(info)) {
+        return Ok(());
+    }
+    let ctx = ReadContext {
+        places: &places.0,
+        work_places: &places.1,
+    };
+    // Cells merged down the body (a village written once for all its children) are filled from
+    // their top-left cell as the rows pass.
+    let body_merges: Vec<_> = merges
+        .into_iter()
+        .filter(|m| m.last_row > mapping.header_last)
+        .collect();
+    let mut merged_values: HashMap<(u32, u32), sheet::Cell> = HashMap::new();
+    let mut batch = Vec::with_capacity(BATCH);
+    for row in book.rows(index)? {
+        let mut row = row?;
+        if row.index <= mapping.header_last {
+            continue;
+        }
+        for m in &body_merges {
+            if m.first_row == row.index {
+                let v = row
+                    .cells
+                    .get(m.first_col as usize)
+                    .cloned()
+                    .unwrap_or(sheet::Cell::Empty);
+                merged_values.insert((m.first_row, m.first_col), v);
+            } else if (m.first_row..=m.last_row).contains(&row.index)
+                && let Some(v) = merged_values.get(&(m.first_row, m.first_col))
+            {
+                for col in m.first_col..=m.last_col {
+                    let col = col as usize;
+                    if row.cells.len() <= col {
+                        row.cells.resize(col + 1, sheet::Cell::Empty);
+                    }
+                    row.cells[col] = v.clone();
+                }
+            }
+        }
+        if let Some(input) = read::read_row(&row, &mapping, &ctx) {
+            batch.push(input);
+        }
+        if batch.len() == BATCH && !send(Message::Batch(std::mem::take(&mut batch))) {
+            return Ok(());
+        }
+    }
+    if !batch.is_empty() {
+        send(Message::Batch(batch));
+    }
+    Ok(())
+}
+
+/// Columns a new child cannot do without (or whose value nothing else supplies).
+fn missing_columns(mapping: &Mapping) -> Vec<&'static str> {
+    let has = |k: &str| mapping.column_of(k).is_some();
+    let mut out = Vec::new();
+    if !has("ethnicity") {
+        out.push("民族");
+    }
+    if !has("birth_date") && !has("id_number") {
+        out.push("出生日期");
+    }
+    if !has("sex") && !has("id_number") {
+        out.push("性别");
+    }
+    if !has("village") && !has("village_code") {
+        out.push("村（社区）");
+    }
+    if !has("schooling") {
+        out.push("就学情况");
+    }
+    if !has("guardianship_type") {
+        out.push("监护类型");
+    }
+    out
+}
+
+/// Imports for one user.
+pub struct Importer<'a> {
+    store: &'a Store,
+    actor: &'a Actor,
+    places: Arc<(Places, WorkPlaces)>,
+}
+
+impl<'a> Importer<'a> {
+    pub fn new(store: &'a Store, actor: &'a Actor) -> Result<Importer<'a>, ImportError> {
+        if !actor.may(Action::RegisterChild) || !actor.may(Action::EditChild) {
+            return Err(ImportError::Forbidden);
+        }
+        let divisions = Divisions::shipped();
+        Ok(Importer {
+            store,
+            actor,
+            places: Arc::new((
+                Places::new(divisions, &actor.region),
+                WorkPlaces::new(divisions),
+            )),
+        })
+    }
+
+    /// Reads and checks a file without writing anything.
+    pub async fn plan(
+        &self,
+        path: &Path,
+        source: &str,
+        choices: &BTreeMap<String, String>,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<Plan, ImportError> {
+        let expected = match sheet::sniff_format(path)? {
+            Format::Csv => sheet::estimate_rows(path),
+            _ => None,
+        };
+        let mut rx = spawn_reader(path.to_owned(), choices.clone(), self.places.clone());
+        let mut plan: Option<Plan> = None;
+        let mut seen_ids: HashMap<String, u32> = HashMap::new();
+        let mut seen_people: HashMap<(String, NaiveDate, String), u32> = HashMap::new();
+        let mut read_count = 0u64;
+        while let Some(message) = rx.recv().await {
+            match message? {
+                Message::Opened(info) => {
+                    plan = Some(Plan {
+                        missing_columns: missing_columns(&info.mapping),
+                        info,
+                        source: source.to_owned(),
+                        rows: Vec::new(),
+                    });
+                }
+                Message::Batch(batch) => {
+                    let plan = plan
+                        .as_mut()
+                        .expect("the sheet is opened before rows arrive");
+                    read_count += batch.len() as u64;
+                    let planned = self
+                        .check_batch(batch, &plan.info.mapping, &mut seen_ids, &mut seen_people)
+                        .await?;
+                    plan.rows.extend(planned);
+                    progress(Progress {
+                        rows_read: read_count,
+                        rows_expected: expected,
+                    });
+                }
+            }
+        }
+        let plan = plan.ok_or(ImportError::NoHeader)?;
+        if plan.rows.is_empty() {
+            return Err(ImportError::NoRows);
+        }
+        Ok(plan)
+    }
+
+    async fn check_batch(
+        &self,
+        batch: Vec<RowInput>,
+        mapping: &Mapping,
+        seen_ids: &mut HashMap<String, u32>,
+        seen_people: &mut HashMap<(String, NaiveDate, String), u32>,
+    ) -> Result<Vec<PlannedRow>, ImportError> {
+        let today = self.store.today();
+        let ctx = ParseContext {
+            today,
+            divisions: Divisions::shipped(),
+        };
+        // Who each row is, where the row says enough to tell.
+        let keys: Vec<Option<MatchKey>> = batch.iter().map(match_key).collect();
+        let wanted: Vec<MatchKey> = keys.iter().flatten().cloned().collect();
+        let mut matches = self
+            .store
+            .match_children(self.actor, &wanted)
+            .await?
+            .into_iter();
+        let mut out = Vec::with_capacity(batch.len());
+        for (row, key) in batch.into_iter().zip(keys) {
+            let matched = if key.is_some() {
+                matches.next().flatten()
+            } else {
+                None
+            };
+            let mut problems = row.problems.clone();
+            let blame = |field: &str, message: String| Problem {
+                column: read::column_for(mapping, field),
+                field: field.to_owned(),
+                message,
+            };
+            // The same child twice in one file.
+            if let Some(k) = &key {
+                let earlier = match &k.id_number {
+                    Some(id) => seen_ids.insert(id.as_str().to_owned(), row.row),
+                    None => None,
+                }
+                .or_else(|| {
+                    seen_people.insert(
+                        (
+                            k.name.as_str().to_owned(),
+                            k.birth_date,
+                            k.village_code.to_string(),
+                        ),
+                        row.row,
+                    )
+                });
+                if let Some(first) = earlier {
+                    problems.push(blame(
+                        if k.id_number.is_some() {
+                            "id_number"
+                        } else {
+                            "name"
+                        },
+                        format!("与第{first}行是同一名儿童，请删除重复的行"),
+                    ));
+                }
+            }
+            let name = row.input.name.clone().unwrap_or_default();
+            let outcome = match matched {
+                Some(Matched::Elsewhere) => {
+                    problems.push(blame(
+                        "id_number",
+                        "该身份证号码的儿童已在其他地区登记，请联系上级民政部门核实".to_owned(),
+                    ));
+                    None
+                }
+                Some(Matched::Inside { status, .. }) if status != ChildStatus::Active => {
+                    problems.push(blame(
+                        "name",
+                        "该儿童已退出花名册，不能通过导入修改；如需恢复请在系统中办理".to_owned(),
+                    ));
+                    None
+                }
+                Some(Matched::Inside {
+                    id, version, file, ..
+                }) => {
+                    let merged = shouwang_domain::input::ChildInput::from_file(&file)
+                        .overlay(row.input.clone());
+                    match merged.parse(&ctx) {
+                        Ok(new) if problems.is_empty() => {
+                            let changed: Vec<FieldChange> = changes(&file, &new);
+                            Some(if changed.is_empty() {
+                                Outcome::Unchanged { child_id: id }
+                            } else {
+                                Outcome::Update(Box::new(ImportUpdate {
+                                    child_id: id,
+                                    version,
+                                    file: new,
+                                    changes: changed,
+                                }))
+                            })
+                        }
+                        Ok(_) => None,
+                        Err(errors) => {
+                            add_form_errors(&mut problems, errors, mapping);
+                            None
+                        }
+                    }
+                }
+                None => match row.input.parse(&ctx) {
+                    Ok(file) => {
+                        // 国发〔2016〕13号: the roster covers children under 16.
+                        if eligibility::age_on(file.birth_date, today) >= 16 {
+                            problems.push(blame(
+                                "birth_date",
+                                "该儿童已满16周岁，不属于农村留守儿童登记范围".to_owned(),
+                            ));
+                        }
+                        problems.is_empty().then(|| Outcome::Create(Box::new(file)))
+                    }
+                    Err(errors) => {
+                        add_form_errors(&mut problems, errors, mapping);
+                        None
+                    }
+                },
+            };
+            let outcome = outcome.unwrap_or(Outcome::Error { problems });
+            let cells = match outcome {
+                Outcome::Error { .. } => row.cells,
+                _ => Vec::new(),
+            };
+            out.push(PlannedRow {
+                row: row.row,
+                name,
+                outcome,
+                cells,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Writes a plan. `All` refuses a plan with errors; `Valid` skips the rows in error.
+    pub async fn commit(&self, plan: &Plan, mode: CommitMode) -> Result<ImportCounts, ImportError> {
+        let counts = plan.counts();
+        if mode == CommitMode::All && counts.error > 0 {
+            return Err(ImportError::HasErrors(counts.error));
+        }
+        let mut creates = Vec::with_capacity(counts.create);
+        let mut updates = Vec::with_capacity(counts.update);
+        for r in &plan.rows {
+            match &r.outcome {
+                Outcome::Create(f) => creates.push((**f).clone()),
+                Outcome::Update(u) => updates.push((**u).clone()),
+                _ => {}
+            }
+        }
+        Ok(self
+            .store
+            .import_children(self.actor, &plan.source, &creates, &updates)
+            .await?)
+    }
+}
+
+fn match_key(row: &RowInput) -> Option<MatchKey> {
+    let i = &row.input;
+    Some(MatchKey {
+        id_number: i.id_number.as_deref().and_then(|s| IdNumber::parse(s).ok()),
+        name: PersonName::parse(i.name.as_deref()?).ok()?,
+        birth_date: parse_date(i.birth_date.as_deref()?)?,
+        village_code: read::village_of(i)?,
+    })
+}
+
+/// Adds the registration form's errors, skipping fields already reported from their cells.
+fn add_form_errors(
+    problems: &mut Vec<Problem>,
+    errors: shouwang_domain::validation::ValidationErrors,
+    mapping: &Mapping,
+) {
+    for e in errors.0 {
+        let sources = read::source_columns(&e.field);
+        if problems
+            .iter()
+            .any(|p| p.field == e.field || sources.contains(&p.field.as_str()))
+        {
+            continue;
+        }
+        let column = read::column_for(mapping, &e.field);
+        let message = if column.is_none() {
+            format!("{}（表中没有对应的列，请补充）", e.message)
+        } else {
+            e.message
+        };
+        problems.push(Problem {
+            column,
+            field: e.field,
+            message,
+        });
+    }
+}

@@ -1,0 +1,100 @@
+//! Shared pieces of the Excel outputs: every value written as text (ID numbers never become
+//! numbers), text that Excel would take for a formula neutralised, and the error workbook an
+//! import gives back.
+
+use std::path::Path;
+
+use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook, Worksheet, XlsxError};
+
+use crate::import::{Outcome, Plan};
+
+/// Cell formats of one workbook.
+pub struct Formats {
+    pub text: Format,
+    /// The same, with Excel's quote prefix: a value starting with = + - @ stays text even when
+    /// the cell is edited (CSV/formula injection).
+    pub quoted: Format,
+}
+
+impl Formats {
+    pub fn new(base: Format) -> Formats {
+        let text = base.set_num_format("@");
+        Formats {
+            quoted: text.clone().set_quote_prefix(),
+            text,
+        }
+    }
+}
+
+/// Whether a value would start a formula if typed into a cell.
+pub fn looks_like_formula(s: &str) -> bool {
+    s.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+/// Writes a value as text, neutralised when it looks like a formula.
+pub fn put_text(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    value: &str,
+    formats: &Formats,
+) -> Result<(), XlsxError> {
+    let format = if looks_like_formula(value) {
+        &formats.quoted
+    } else {
+        &formats.text
+    };
+    ws.write_string_with_format(row, col, value, format)?;
+    Ok(())
+}
+
+/// The rows in error, as they were, with a column saying what is wrong with each and the
+/// offending cells shaded: fix them and import this file again.
+pub fn write_error_workbook(plan: &Plan, path: &Path) -> Result<usize, XlsxError> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("错误行")?;
+    let border = Format::new().set_border(FormatBorder::Thin);
+    let formats = Formats::new(border.clone());
+    let bad = Formats::new(border.clone().set_background_color(Color::RGB(0xF8CBAD)));
+    let head = border
+        .clone()
+        .set_bold()
+        .set_background_color(Color::RGB(0xD9E1F2));
+    let mapping = &plan.info.mapping;
+    let width = mapping.columns.len();
+    for c in &mapping.columns {
+        ws.write_string_with_format(0, c.index as u16, &c.title, &head)?;
+        ws.set_column_width(c.index as u16, 12)?;
+    }
+    ws.write_string_with_format(0, width as u16, "错误原因（修改后请删除此列）", &head)?;
+    ws.write_string_with_format(0, width as u16 + 1, "原行号", &head)?;
+    ws.set_column_width(width as u16, 60)?;
+    let mut n = 0u32;
+    for r in &plan.rows {
+        let Outcome::Error { problems } = &r.outcome else {
+            continue;
+        };
+        n += 1;
+        for col in 0..width {
+            let value = r.cells.get(col).map(String::as_str).unwrap_or("");
+            let blamed = problems.iter().any(|p| p.column == Some(col));
+            put_text(
+                ws,
+                n,
+                col as u16,
+                value,
+                if blamed { &bad } else { &formats },
+            )?;
+        }
+        let reasons: Vec<String> = problems
+            .iter()
+            .map(|p| crate::read::describe(p, r.row, mapping))
+            .collect();
+        put_text(ws, n, width as u16, &reasons.join("；"), &formats)?;
+        ws.write_number_with_format(n, width as u16 + 1, f64::from(r.row), &border)?;
+    }
+    ws.set_freeze_panes(1, 0)?;
+    wb.save(path)?;
+    Ok(n as usize)
+}
