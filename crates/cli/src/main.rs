@@ -1,6 +1,6 @@
-//! `shouwang`: the one binary. serve | init | demo | import | user add.
+//! `shouwang`: the one binary. serve | init | demo | import | export | user add.
 
-use shouwang::{demo, import};
+use shouwang::{demo, export, import};
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -91,6 +91,36 @@ enum Command {
         #[arg(long = "map", value_name = "COLUMN=FIELD")]
         map: Vec<String>,
     },
+    /// Export official documents: roster|summary (.xlsx) for a region, form|agreement (.pdf) for a child
+    Export {
+        /// roster (花名册), summary (汇总表), form (登记表), agreement (委托监护责任确认书)
+        #[arg(value_enum)]
+        what: ExportWhat,
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+        /// Region code (roster, summary); default: the user's jurisdiction
+        #[arg(long)]
+        region: Option<String>,
+        /// Reference date YYYY-MM-DD (default: today)
+        #[arg(long)]
+        date: Option<String>,
+        /// Child id (form, agreement)
+        #[arg(long)]
+        child: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+        /// Roster filters: guardianship type, schooling, age band (0-5, 6-13, 14-16), key-target flag
+        #[arg(long)]
+        guardianship_type: Option<String>,
+        #[arg(long)]
+        schooling: Option<String>,
+        #[arg(long)]
+        age_band: Option<String>,
+        #[arg(long)]
+        flag: Option<String>,
+    },
     /// Manage users
     User {
         #[command(subcommand)]
@@ -121,6 +151,14 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExportWhat {
+    Roster,
+    Summary,
+    Form,
+    Agreement,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -213,7 +251,15 @@ async fn init(store: &Store, region: &RegionCode) -> Result<()> {
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
+async fn main() {
+    // A person reads these messages: the error and its causes in one line, no backtrace.
+    if let Err(e) = run().await {
+        eprintln!("错误：{e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -281,6 +327,51 @@ async fn main() -> Result<()> {
             .await?;
             store.close().await;
             std::process::exit(code);
+        }
+        Command::Export {
+            what,
+            db,
+            as_user,
+            region,
+            date,
+            child,
+            out,
+            guardianship_type,
+            schooling,
+            age_band,
+            flag,
+        } => {
+            let store = open(&db, false).await?;
+            let actor = acting_user(&store, &as_user).await?;
+            let on = match &date {
+                Some(d) => shouwang_domain::input::parse_date(d)
+                    .with_context(|| format!("--date “{d}” 不是有效日期（例：2026-07-31）"))?,
+                None => store.today(),
+            };
+            let region = match &region {
+                Some(r) => parse_region(r)?,
+                None => actor.region.clone(),
+            };
+            let filter = export::filter(
+                guardianship_type.as_deref(),
+                schooling.as_deref(),
+                age_band.as_deref(),
+                flag.as_deref(),
+            )?;
+            let result = match what {
+                ExportWhat::Roster => {
+                    export::roster(&store, &actor, &region, on, &filter, &out).await
+                }
+                ExportWhat::Summary => export::summary(&store, &actor, &region, on, &out).await,
+                ExportWhat::Form | ExportWhat::Agreement => {
+                    let Some(child) = child else {
+                        bail!("导出登记表或确认书需要 --child <儿童编号>");
+                    };
+                    export::pdf(&store, &actor, &child, what == ExportWhat::Agreement, &out).await
+                }
+            };
+            store.close().await;
+            result?;
         }
         Command::User {
             command:

@@ -100,7 +100,9 @@ impl Actor {
             // Anyone who works with children may report one (景洪 000 三(一) 发现报告).
             ReportDiscovery => !matches!(self.role, Oversight),
             HandleDiscovery => matches!(self.role, Town | County | CountyAdmin),
-            Export => matches!(self.role, Town | County | CountyAdmin | Oversight),
+            // Villages keep their own 花名册 and print each child's 登记表 (民发〔2016〕42号: 村(居)
+            // fill 登记表 + 花名册 and send them to the town).
+            Export => matches!(self.role, Village | Town | County | CountyAdmin | Oversight),
             ManageUsers | ReadAudit => matches!(self.role, CountyAdmin),
         }
     }

@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod person;
 pub mod region;
 pub mod sample;
+pub mod summary_table;
 pub mod text;
 pub mod validation;
 

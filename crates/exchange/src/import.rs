@@ -12,11 +12,11 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use shouwang_domain::authz::{Action, Actor};
-use shouwang_domain::child::ChildFile;
+use shouwang_domain::child::{ChildFile, IncapacityReason, ParentSituation};
 use shouwang_domain::eligibility;
 use shouwang_domain::history::FieldChange;
 use shouwang_domain::id_number::IdNumber;
-use shouwang_domain::input::{ParseContext, parse_date};
+use shouwang_domain::input::{ChildInput, ParseContext, parse_date};
 use shouwang_domain::lifecycle::ChildStatus;
 use shouwang_domain::person::PersonName;
 use shouwang_domain::region::Divisions;
@@ -436,8 +436,7 @@ impl<'a> Importer<'a> {
                 Some(Matched::Inside {
                     id, version, file, ..
                 }) => {
-                    let merged = shouwang_domain::input::ChildInput::from_file(&file)
-                        .overlay(row.input.clone());
+                    let merged = ChildInput::from_file(&file).overlay(row.input.clone());
                     match merged.parse(&ctx) {
                         Ok(new) if problems.is_empty() => {
                             let changed: Vec<FieldChange> = changes(&file, &new);
@@ -459,7 +458,7 @@ impl<'a> Importer<'a> {
                         }
                     }
                 }
-                None => match row.input.parse(&ctx) {
+                None => match with_defaults_for_new(row.input.clone()).parse(&ctx) {
                     Ok(file) => {
                         // 国发〔2016〕13号: the roster covers children under 16.
                         if eligibility::age_on(file.birth_date, today) >= 16 {
@@ -511,6 +510,22 @@ impl<'a> Importer<'a> {
             .import_children(self.actor, &plan.source, &creates, &updates)
             .await?)
     }
+}
+
+/// What a new child's file takes by default when the sheet is silent: the official 登记表 records
+/// only which parent has no guardianship capacity, not why (附件1), so the reason is 其他原因.
+/// Updates keep the stored reason instead.
+fn with_defaults_for_new(mut input: ChildInput) -> ChildInput {
+    let incapable = ParentSituation::Incapable;
+    let is_incapable =
+        |s: &Option<String>| s.as_deref().and_then(ParentSituation::parse) == Some(incapable);
+    if is_incapable(&input.father_situation) && input.father_incapacity.is_none() {
+        input.father_incapacity = Some(IncapacityReason::Other.code().to_owned());
+    }
+    if is_incapable(&input.mother_situation) && input.mother_incapacity.is_none() {
+        input.mother_incapacity = Some(IncapacityReason::Other.code().to_owned());
+    }
+    input
 }
 
 fn match_key(row: &RowInput) -> Option<MatchKey> {

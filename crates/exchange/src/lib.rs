@@ -5,6 +5,7 @@
 
 pub mod columns;
 pub mod import;
+pub mod outputs;
 pub mod places;
 pub mod read;
 pub mod sheet;

@@ -225,6 +225,8 @@ fn short(name: &str) -> &str {
 pub struct WorkPlaces {
     provinces: Vec<(String, String, RegionCode)>,
     prefectures: Vec<(String, String, RegionCode)>,
+    /// 北京、天津、上海、重庆: the province-level city → its 市辖区 (1101, 1201, 3101, 5001).
+    city_districts: HashMap<RegionCode, RegionCode>,
 }
 
 impl WorkPlaces {
@@ -236,7 +238,16 @@ impl WorkPlaces {
                 RegionCode::parse(d.code).expect("shipped codes parse"),
             )
         };
+        let city_districts = divisions
+            .at_level(RegionLevel::Prefecture)
+            .filter(|d| d.name == "市辖区")
+            .filter_map(|d| {
+                let code = RegionCode::parse(d.code).ok()?;
+                Some((code.parent()?, code))
+            })
+            .collect();
         WorkPlaces {
+            city_districts,
             provinces: divisions
                 .at_level(RegionLevel::Province)
                 .map(entry)
@@ -284,7 +295,7 @@ impl WorkPlaces {
             .collect();
         match (candidates.as_slice(), province) {
             ([one], _) => Ok((*one).clone()),
-            ([], Some((p, _))) => Ok(p.clone()),
+            ([], Some((p, _))) => Ok(self.city_districts.get(p).unwrap_or(p).clone()),
             ([], None) => Err(format!(
                 "务工地点“{s}”无法识别，请写到省和市，例如“广东省深圳市”"
             )),
@@ -336,6 +347,9 @@ mod tests {
             assert_eq!(w.find(s), Ok(code("4403")), "{s}");
         }
         assert_eq!(w.find("浙江省"), Ok(code("33")));
+        // Municipalities: the city is its 市辖区, as the exports write it.
+        assert_eq!(w.find("重庆市"), Ok(code("5001")));
+        assert_eq!(w.find("北京"), Ok(code("1101")));
         assert_eq!(w.find("黔南州"), Ok(code("5227")));
         assert!(w.find("火星").is_err());
     }

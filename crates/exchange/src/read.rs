@@ -215,6 +215,19 @@ pub fn read_row(row: &Row, mapping: &Mapping, ctx: &ReadContext<'_>) -> Option<R
         }
     }
 
+    // 父亲情况 “已故” / “不详” describe the parent, not where they are.
+    for who in ["father", "mother"] {
+        let sit = situation_key(who);
+        if let Some(v) = fields
+            .get(sit)
+            .filter(|v| matches!(v.as_str(), "已故" | "不详"))
+        {
+            let v = v.clone();
+            fields.remove(sit);
+            fields.insert(status_key(who), v);
+        }
+    }
+
     // Sex and birth date from the ID number when the sheet leaves them out; a birth date of year
     // and month only is completed from the ID number when they agree.
     let id = fields
@@ -321,7 +334,10 @@ pub fn read_row(row: &Row, mapping: &Mapping, ctx: &ReadContext<'_>) -> Option<R
         (Some("one_away_other_unable"), Some("母亲")) => {
             (Some("外出务工"), Some("在家但无监护能力"))
         }
-        (Some("one_away_other_unable"), _) => {
+        (Some("one_away_other_unable"), _)
+            if !(fields.contains_key("father_situation")
+                || fields.contains_key("mother_situation")) =>
+        {
             problem(
                 "incapable_parent",
                 "留守类型为“一方外出、另一方无监护能力”，请注明无监护能力的是父亲还是母亲"
@@ -360,11 +376,11 @@ pub fn read_row(row: &Row, mapping: &Mapping, ctx: &ReadContext<'_>) -> Option<R
         if fields.contains_key(place_key) && !fields.contains_key(sit_key) {
             fields.insert(sit_key, "外出务工".to_owned());
         }
-        // The official form records only who is incapable, not why.
-        if fields.get(sit_key).map(String::as_str) == Some("在家但无监护能力") {
+        // A parent who is away or at home is alive, named on the sheet or not.
+        if fields.contains_key(sit_key) {
             fields
-                .entry(incapacity_key(who))
-                .or_insert_with(|| "其他原因".to_owned());
+                .entry(status_key(who))
+                .or_insert_with(|| "健在".to_owned());
         }
     }
     if fields.contains_key("guardian_name") {
@@ -420,14 +436,6 @@ fn work_key(who: &str) -> &'static str {
         "father_work_place"
     } else {
         "mother_work_place"
-    }
-}
-
-fn incapacity_key(who: &str) -> &'static str {
-    if who == "father" {
-        "father_incapacity"
-    } else {
-        "mother_incapacity"
     }
 }
 

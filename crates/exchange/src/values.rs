@@ -285,9 +285,9 @@ pub fn choice(key: &str, cell: &Cell) -> Read {
                 "在家但无监护能力"
             }
             "失联" | "下落不明" | "离家出走" => "失联",
-            "已故" | "去世" | "死亡" => {
-                return Err("父母已故请在“是否健在”一栏填写，或在姓名栏填“—”".to_owned());
-            }
+            // 已故 / 不详 are the parent's status; the reader moves them there.
+            "已故" | "去世" | "死亡" | "—" | "-" => "已故",
+            "不详" | "不知" | "未知" => "不详",
             other => other,
         },
         "father_incapacity" | "mother_incapacity" => match t {

@@ -126,6 +126,13 @@ impl Store {
         }
     }
 
+    /// A stored, encrypted file.
+    pub(crate) fn decrypt_file(&self, doc: &str) -> Result<ChildFile> {
+        let doc = self.cipher.decrypt(DOC_AAD, doc)?;
+        serde_json::from_str(&doc)
+            .map_err(|e| StoreError::Config(format!("stored child file unreadable: {e}")))
+    }
+
     pub(crate) async fn load_row(
         &self,
         conn: &mut AnyConnection,
@@ -139,9 +146,7 @@ impl Store {
         .fetch_optional(&mut *conn)
         .await?;
         let Some(r) = row else { return Ok(None) };
-        let doc = self.cipher.decrypt(DOC_AAD, &r.try_get::<String, _>(1)?)?;
-        let file: ChildFile = serde_json::from_str(&doc)
-            .map_err(|e| StoreError::Config(format!("stored child file unreadable: {e}")))?;
+        let file = self.decrypt_file(&r.try_get::<String, _>(1)?)?;
         let status: String = r.try_get(2)?;
         let exit_reason: Option<String> = r.try_get(3)?;
         let exit_date: Option<String> = r.try_get(4)?;

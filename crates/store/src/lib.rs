@@ -12,6 +12,7 @@ pub mod children;
 mod crypto;
 mod db;
 pub mod discovery;
+pub mod export;
 pub mod import;
 pub mod regions;
 pub mod roster;

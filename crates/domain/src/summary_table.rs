@@ -1,0 +1,263 @@
+//! 《农村留守儿童基本情况汇总表》 (民发〔2016〕42号 附件3; domain-research §1.3): 32 counts per
+//! reporting unit on a reference date, and the 表间勾稽关系 the figures must satisfy.
+//!
+//! The public copies of 附件3 carry the cross-check rules but not the column headers. The labels
+//! below fit those rules and the 登记表's categories; they are held here, in this one table, until
+//! an original header is obtained. Changing a label changes every output; the rules are fixed.
+
+use chrono::NaiveDate;
+
+use crate::child::Schooling as S;
+use crate::child::{ActualGuardianship, ChildFile, GuardianRelation, HealthStatus, Schooling};
+use crate::eligibility::{AgeBand, age_on, qualifies_except_age};
+use crate::person::Sex;
+
+/// One column: its number on the form, the group it sits under and its label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SummaryColumn {
+    pub number: usize,
+    pub group: &'static str,
+    pub label: &'static str,
+}
+
+const fn col(number: usize, group: &'static str, label: &'static str) -> SummaryColumn {
+    SummaryColumn {
+        number,
+        group,
+        label,
+    }
+}
+
+/// The 32 columns. Confirm against an original 附件3 before relying on the labels of 21–29.
+pub const COLUMNS: [SummaryColumn; 32] = [
+    col(1, "合计", "农村留守儿童总数"),
+    col(2, "0—5周岁", "小计"),
+    col(3, "0—5周岁", "男"),
+    col(4, "0—5周岁", "女"),
+    col(5, "6—13周岁", "小计"),
+    col(6, "6—13周岁", "男"),
+    col(7, "6—13周岁", "女"),
+    col(8, "14—16周岁", "小计"),
+    col(9, "14—16周岁", "男"),
+    col(10, "14—16周岁", "女"),
+    col(11, "就学情况", "幼儿园"),
+    col(12, "就学情况", "未入园"),
+    col(13, "就学情况", "小学"),
+    col(14, "就学情况", "初中"),
+    col(15, "就学情况", "高中"),
+    col(16, "就学情况", "中职"),
+    col(17, "就学情况", "辍学"),
+    col(18, "就学情况", "不在学"),
+    col(19, "实际监护情况", "父母双方外出"),
+    col(20, "实际监护情况", "一方外出另一方无监护能力"),
+    col(21, "学段及寄宿", "学前（幼儿园、未入园）"),
+    col(22, "学段及寄宿", "高中阶段（高中、中职）"),
+    col(23, "学段及寄宿", "辍学、不在学"),
+    col(24, "学段及寄宿", "义务教育阶段寄宿"),
+    col(25, "学段及寄宿", "义务教育阶段非寄宿"),
+    col(26, "委托监护", "（外）祖父母监护"),
+    col(27, "委托监护", "其他亲属监护"),
+    col(28, "委托监护", "亲友邻居等监护"),
+    col(29, "委托监护", "未委托监护人"),
+    col(30, "身体状况", "健康"),
+    col(31, "身体状况", "残疾"),
+    col(32, "身体状况", "患病"),
+];
+
+/// 表间勾稽关系 as printed with 附件3: each left column equals the sum of the right ones.
+pub const CROSS_CHECKS: &[(&[usize], &[usize])] = &[
+    (&[1], &[2, 5, 8]),
+    (&[1], &[11, 12, 13, 14, 15, 16, 17, 18]),
+    (&[1], &[19, 20]),
+    (&[1], &[21, 22, 23, 24, 25]),
+    (&[1], &[26, 27, 28, 29]),
+    (&[1], &[30, 31, 32]),
+    (&[2], &[3, 4]),
+    (&[5], &[6, 7]),
+    (&[8], &[9, 10]),
+    (&[13, 14], &[24, 25]),
+];
+
+/// The 32 figures of one reporting unit; `values[0]` is column 1.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Figures {
+    pub values: [u64; 32],
+}
+
+impl Figures {
+    pub fn get(&self, column: usize) -> u64 {
+        self.values[column - 1]
+    }
+
+    fn add(&mut self, column: usize) {
+        self.values[column - 1] += 1;
+    }
+
+    pub fn merge(&mut self, other: &Figures) {
+        for (a, b) in self.values.iter_mut().zip(other.values) {
+            *a += b;
+        }
+    }
+
+    /// Counts one child, if they are a 农村留守儿童 on the reference date.
+    pub fn count(&mut self, file: &ChildFile, on: NaiveDate) -> bool {
+        if !counts_on(file, on) {
+            return false;
+        }
+        let Some(band) = AgeBand::of_age(age_on(file.birth_date, on)) else {
+            return false;
+        };
+        self.add(1);
+        let base = match band {
+            AgeBand::Infant => 2,
+            AgeBand::School => 5,
+            AgeBand::Teen => 8,
+        };
+        self.add(base);
+        self.add(base + if file.sex == Sex::Male { 1 } else { 2 });
+        let schooling_index = Schooling::ALL
+            .iter()
+            .position(|s| *s == file.schooling)
+            .expect("every schooling value is listed");
+        self.add(11 + schooling_index);
+        self.add(match file.actual_guardianship() {
+            ActualGuardianship::BothAway => 19,
+            _ => 20,
+        });
+        self.add(match file.schooling {
+            S::Kindergarten | S::NotInKindergarten => 21,
+            S::SeniorHigh | S::Vocational => 22,
+            S::DroppedOut | S::NotInSchool => 23,
+            S::Primary | S::JuniorHigh if file.boarding => 24,
+            S::Primary | S::JuniorHigh => 25,
+        });
+        self.add(match file.entrusted_guardian.as_ref().map(|g| g.relation) {
+            Some(GuardianRelation::Grandparent | GuardianRelation::MaternalGrandparent) => 26,
+            Some(GuardianRelation::Sibling | GuardianRelation::OtherRelative) => 27,
+            Some(GuardianRelation::FriendNeighbour | GuardianRelation::Other) => 28,
+            None => 29,
+        });
+        self.add(match file.health.status {
+            HealthStatus::Healthy => 30,
+            HealthStatus::Disabled => 31,
+            HealthStatus::Ill => 32,
+        });
+        true
+    }
+
+    /// The rules these figures break, each in words ("第1栏(10) ≠ 第2+5+8栏(9)").
+    pub fn cross_check(&self) -> Vec<String> {
+        CROSS_CHECKS
+            .iter()
+            .filter_map(|(left, right)| {
+                let l: u64 = left.iter().map(|c| self.get(*c)).sum();
+                let r: u64 = right.iter().map(|c| self.get(*c)).sum();
+                (l != r).then(|| {
+                    let name = |cols: &[usize]| {
+                        cols.iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("+")
+                    };
+                    format!("第{}栏({l}) ≠ 第{}栏({r})", name(left), name(right))
+                })
+            })
+            .collect()
+    }
+}
+
+/// Whether a file counts as a 农村留守儿童 on a date (under 16 then, and the facts qualify).
+/// Whether the child was on the roster then (registered, not yet exited) is the caller's part.
+pub fn counts_on(file: &ChildFile, on: NaiveDate) -> bool {
+    (0..16).contains(&age_on(file.birth_date, on)) && qualifies_except_age(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::ParseContext;
+    use crate::region::Divisions;
+    use crate::sample::left_behind_boy;
+
+    fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn file(edit: impl FnOnce(&mut crate::input::ChildInput)) -> ChildFile {
+        let mut input = left_behind_boy("522730001001", ymd(2016, 7, 31));
+        edit(&mut input);
+        input
+            .parse(&ParseContext {
+                today: ymd(2026, 11, 24),
+                divisions: Divisions::shipped(),
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn every_column_is_numbered_in_order() {
+        for (i, c) in COLUMNS.iter().enumerate() {
+            assert_eq!(c.number, i + 1);
+        }
+    }
+
+    #[test]
+    fn each_child_lands_once_in_every_breakdown_and_the_rules_hold() {
+        let on = ymd(2026, 11, 24);
+        let mut f = Figures::default();
+        assert!(f.count(&file(|_| {}), on));
+        assert!(f.count(
+            &file(|i| {
+                i.name = Some("王小红".into());
+                i.sex = Some("女".into());
+                i.id_number = None;
+                i.birth_date = Some("2014-01-05".into());
+                i.schooling = Some("初中".into());
+                i.boarding = Some("是".into());
+                i.health = Some("患病".into());
+                i.illness = Some("白血病".into());
+                i.mother_situation = Some("在家但无监护能力".into());
+                i.mother_incapacity = Some("重病".into());
+                i.mother_work_place = None;
+                i.guardianship_type = Some("父或母无监护能力".into());
+                i.entrusted = Some("否".into());
+            }),
+            on
+        ));
+        // A child whose mother is at home is not left behind and is not counted.
+        assert!(!f.count(
+            &file(|i| {
+                i.mother_situation = Some("在家".into());
+                i.mother_work_place = None;
+            }),
+            on
+        ));
+        assert_eq!(f.get(1), 2);
+        assert_eq!((f.get(5), f.get(6), f.get(7)), (2, 1, 1));
+        assert_eq!((f.get(13), f.get(14)), (1, 1));
+        assert_eq!((f.get(19), f.get(20)), (1, 1));
+        assert_eq!((f.get(24), f.get(25)), (1, 1));
+        assert_eq!((f.get(26), f.get(29)), (1, 1));
+        assert_eq!((f.get(30), f.get(32)), (1, 1));
+        assert!(f.cross_check().is_empty(), "{:?}", f.cross_check());
+    }
+
+    #[test]
+    fn a_broken_rule_is_named_with_its_columns() {
+        let mut f = Figures::default();
+        f.values[0] = 3;
+        f.values[1] = 2;
+        let broken = f.cross_check();
+        assert!(
+            broken.iter().any(|b| b == "第1栏(3) ≠ 第2+5+8栏(2)"),
+            "{broken:?}"
+        );
+    }
+
+    #[test]
+    fn a_child_turning_16_before_the_reference_date_is_not_counted() {
+        let f = file(|_| {});
+        assert!(counts_on(&f, ymd(2032, 7, 30)));
+        assert!(!counts_on(&f, ymd(2032, 7, 31)));
+    }
+}
