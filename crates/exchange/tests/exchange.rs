@@ -503,3 +503,326 @@ async fn a_column_the_importer_does_not_know_can_be_mapped_by_the_user() {
     let e = reg.plan_with(&reg.county, &path, &bad).await.unwrap_err();
     assert!(e.to_string().contains("planet"), "{e}");
 }
+
+// ---- Exports ----------------------------------------------------------------------------------
+
+use calamine::{Data, Reader, Xlsx};
+use shouwang_domain::input::ChildInput;
+use shouwang_domain::sample::left_behind_boy;
+use shouwang_exchange::outputs::{self, Heading, RosterFilter};
+use shouwang_store::export::ExportKind;
+
+type Edit = Box<dyn Fn(&mut ChildInput)>;
+
+/// Children unlike each other in every way the forms count: ages, sexes, schooling, boarding,
+/// health, a deceased father, a mother without guardianship capacity, a parent in a municipality,
+/// no entrusted guardian, and a remark that Excel would take for a formula.
+fn varied_children() -> Vec<ChildInput> {
+    let some = |s: &str| Some(s.to_owned());
+    let mut out = Vec::new();
+    let edits: Vec<Edit> = vec![
+        Box::new(|_| {}),
+        Box::new(move |i| {
+            i.name = some("王小红");
+            i.sex = some("女");
+            i.birth_date = some("2021-02-03");
+            i.schooling = some("幼儿园");
+            i.health = some("残疾");
+            i.disability_category = some("听力残疾");
+            i.disability_grade = some("二级");
+            i.father_status = some("已故");
+            i.father_name = None;
+            i.father_birth_date = None;
+            i.father_work_place = None;
+            i.father_phone = None;
+            i.father_situation = None;
+            i.mother_work_place = some("5001");
+            i.guardian_relation = some("外祖父母");
+        }),
+        Box::new(move |i| {
+            i.name = some("王大军");
+            i.birth_date = some("2011-12-30");
+            i.schooling = some("初中");
+            i.boarding = some("是");
+            i.mother_situation = some("在家但无监护能力");
+            i.mother_incapacity = some("重病");
+            i.mother_work_place = None;
+            i.guardianship_type = some("父或母无监护能力");
+            i.entrusted = some("否");
+            i.guardian_name = None;
+            i.guardian_phone = None;
+            i.guardian_relation = None;
+            i.guardian_address = None;
+            i.remarks = some("=HYPERLINK(\"http://example.com\")");
+        }),
+        Box::new(move |i| {
+            i.name = some("王芳芳");
+            i.sex = some("女");
+            i.birth_date = some("2011-01-20");
+            i.schooling = some("辍学");
+            i.health = some("患病");
+            i.illness = some("白血病");
+            i.village_code = some("522730100208");
+            i.guardian_relation = some("其他亲属");
+            i.guardianship_type = some("受委托监护人监护能力不足");
+        }),
+    ];
+    for (n, edit) in edits.iter().enumerate() {
+        let mut input = left_behind_boy("522730001001", ymd(2016, 7, 31));
+        edit(&mut input);
+        let birth =
+            shouwang_domain::input::parse_date(input.birth_date.as_deref().unwrap()).unwrap();
+        let seq = 20 + 2 * n as u16 + u16::from(input.sex.as_deref() == Some("男"));
+        input.id_number = Some(id_number_for("522730", birth, seq));
+        out.push(input);
+    }
+    out
+}
+
+async fn with_varied_children(reg: &Registry) {
+    for input in varied_children() {
+        reg.store
+            .register_child(&reg.county, &input, true)
+            .await
+            .unwrap();
+    }
+}
+
+fn read_sheet(bytes: &[u8]) -> Vec<Vec<Data>> {
+    let mut wb = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = wb.worksheet_range_at(0).unwrap().unwrap();
+    range.rows().map(|r| r.to_vec()).collect()
+}
+
+fn text(d: &Data) -> String {
+    match d {
+        Data::String(s) => s.clone(),
+        Data::Empty => String::new(),
+        other => panic!("expected text, found {other:?}"),
+    }
+}
+
+async fn export_roster(reg: &Registry, actor: &Actor, region: &str) -> Vec<u8> {
+    let on = reg.store.today();
+    let region = RegionCode::parse(region).unwrap();
+    let children = reg
+        .store
+        .roster_on(actor, &region, on, ExportKind::Roster)
+        .await
+        .unwrap();
+    let reveal = actor.may(shouwang_domain::authz::Action::UnmaskIdNumber);
+    outputs::roster_workbook(&Heading::new(&region, on, on), &children, reveal).unwrap()
+}
+
+#[tokio::test]
+async fn an_exported_roster_imports_again_without_changes() {
+    let reg = registry().await;
+    with_varied_children(&reg).await;
+    // County staff see full ID numbers; a town supervisor's roster carries masked ones, and the
+    // rows are then matched by name, birth date and village.
+    for (actor, region) in [(&reg.county, "522730"), (&reg.town_b, "522730001")] {
+        let bytes = export_roster(&reg, actor, region).await;
+        let path = reg.path("roster-export.xlsx");
+        std::fs::write(&path, &bytes).unwrap();
+        let plan = reg.plan(actor, &path).await.unwrap();
+        let c = plan.counts();
+        let expected = if region == "522730" { 4 } else { 3 };
+        assert_eq!(
+            (c.create, c.update, c.unchanged, c.error),
+            (0, 0, expected, 0),
+            "{}: {:?} {:?}",
+            actor.username,
+            errors_of(&plan),
+            plan.rows
+                .iter()
+                .filter_map(|r| match &r.outcome {
+                    Outcome::Update(u) => Some(u.changes.clone()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_roster_is_laid_out_for_printing_with_ids_as_text_and_formulas_neutralised() {
+    let reg = registry().await;
+    with_varied_children(&reg).await;
+    let bytes = export_roster(&reg, &reg.county, "522730").await;
+    let rows = read_sheet(&bytes);
+    assert_eq!(text(&rows[0][0]), "龙里县农村留守儿童花名册");
+    assert!(text(&rows[1][0]).starts_with("填报单位（盖章）：龙里县"));
+    assert_eq!(text(&rows[2][5]), "公民身份号码");
+    let ids: Vec<String> = rows[3..7].iter().map(|r| text(&r[5])).collect();
+    assert!(ids.iter().all(|i| i.len() == 18), "{ids:?}");
+    let remark = rows[3..7]
+        .iter()
+        .map(|r| text(&r[28]))
+        .find(|r| r.starts_with('='))
+        .unwrap();
+    assert!(remark.starts_with("=HYPERLINK"));
+    assert!(text(&rows[8][0]).starts_with("单位负责人"));
+    // The sheet prints on A4 landscape with the header repeated, and the formula-like remark
+    // is stored as quoted text, not as a formula.
+    let xml = unzip(&bytes, "xl/worksheets/sheet1.xml");
+    assert!(xml.contains(r#"orientation="landscape""#) && xml.contains(r#"paperSize="9""#));
+    assert!(!xml.contains("<f>"), "no formulas in an export");
+    assert!(unzip(&bytes, "xl/styles.xml").contains(r#"quotePrefix="1""#));
+    assert!(unzip(&bytes, "xl/workbook.xml").contains("_xlnm.Print_Titles"));
+    // A supervisor who may not see ID numbers gets them masked.
+    let masked = read_sheet(&export_roster(&reg, &reg.town_b, "522730001").await);
+    assert!(text(&masked[3][5]).contains("**********"));
+}
+
+fn unzip(bytes: &[u8], name: &str) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut s = String::new();
+    zip.by_name(name).unwrap().read_to_string(&mut s).unwrap();
+    s
+}
+
+#[tokio::test]
+async fn summary_figures_equal_counts_taken_from_the_roster_and_satisfy_the_cross_checks() {
+    let reg = registry().await;
+    with_varied_children(&reg).await;
+    let on = reg.store.today();
+    let county = RegionCode::parse("522730").unwrap();
+    let children = reg
+        .store
+        .roster_on(&reg.county, &county, on, ExportKind::Summary)
+        .await
+        .unwrap();
+    let (units, total) = outputs::summary_rows(&county, &children, on).unwrap();
+    assert_eq!(units.len(), 6, "one row per town of 龙里县");
+    let bytes = outputs::summary_workbook(&Heading::new(&county, on, on), &units, &total).unwrap();
+    let sheet = read_sheet(&bytes);
+    let total_row = sheet
+        .iter()
+        .find(|r| matches!(&r[0], Data::String(s) if s == "合计"))
+        .unwrap();
+    let figure = |col: usize| match &total_row[col] {
+        Data::Float(f) => *f as u64,
+        other => panic!("{other:?}"),
+    };
+    // Independently from the roster sheet: its rows, read as a person would.
+    let roster = read_sheet(&export_roster(&reg, &reg.county, "522730").await);
+    let body: Vec<&Vec<Data>> = roster[3..]
+        .iter()
+        .take_while(|r| matches!(&r[1], Data::String(s) if !s.is_empty()))
+        .collect();
+    let count = |pred: &dyn Fn(&Vec<Data>) -> bool| body.iter().filter(|r| pred(r)).count() as u64;
+    let age = |r: &Vec<Data>| {
+        let birth = NaiveDate::parse_from_str(&text(&r[4]), "%Y-%m-%d").unwrap();
+        shouwang_domain::eligibility::age_on(birth, on)
+    };
+    assert_eq!(figure(1), body.len() as u64);
+    assert_eq!(figure(1), 4);
+    assert_eq!(figure(2), count(&|r| age(r) <= 5));
+    assert_eq!(figure(4), count(&|r| age(r) <= 5 && text(&r[2]) == "女"));
+    assert_eq!(figure(8), count(&|r| age(r) >= 14));
+    assert_eq!(figure(13), count(&|r| text(&r[8]) == "小学"));
+    assert_eq!(figure(17), count(&|r| text(&r[8]) == "辍学"));
+    assert_eq!(figure(19), count(&|r| text(&r[12]) == "父母双方外出"));
+    assert_eq!(
+        figure(24),
+        count(&|r| text(&r[8]) == "初中" && text(&r[10]) == "是")
+    );
+    assert_eq!(figure(26), count(&|r| text(&r[22]).contains("祖父母")));
+    assert_eq!(figure(29), count(&|r| text(&r[21]).is_empty()));
+    assert_eq!(figure(31), count(&|r| text(&r[11]) == "残疾"));
+    assert_eq!(figure(32), count(&|r| text(&r[11]) == "患病"));
+    // Every printed rule holds on the printed numbers.
+    let all: Vec<u64> = (1..=32).map(figure).collect();
+    for (left, right) in shouwang_domain::summary_table::CROSS_CHECKS {
+        let l: u64 = left.iter().map(|c| all[c - 1]).sum();
+        let r: u64 = right.iter().map(|c| all[c - 1]).sum();
+        assert_eq!(l, r, "{left:?} = {right:?}");
+    }
+    // The towns add up to the total.
+    let towns: u64 = units.iter().map(|u| u.figures.get(1)).sum();
+    assert_eq!(towns, total.figures.get(1));
+}
+
+#[tokio::test]
+async fn exports_are_scoped_to_the_jurisdiction_and_audited() {
+    let reg = registry().await;
+    with_varied_children(&reg).await;
+    let on = reg.store.today();
+    let other_town = RegionCode::parse("522730100").unwrap();
+    let e = reg
+        .store
+        .roster_on(&reg.town_b, &other_town, on, ExportKind::Roster)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, shouwang_store::StoreError::NotFound), "{e:?}");
+    // The town's own roster holds only its children.
+    let own = reg
+        .store
+        .roster_on(
+            &reg.town_b,
+            &RegionCode::parse("522730001").unwrap(),
+            on,
+            ExportKind::Roster,
+        )
+        .await
+        .unwrap();
+    assert!(
+        own.iter()
+            .all(|c| c.file.village_code.as_str().starts_with("522730001"))
+    );
+    assert_eq!(own.len(), 3);
+    // A filter narrows the roster as the page does.
+    let girls_under_6 = RosterFilter {
+        age_band: Some(shouwang_domain::eligibility::AgeBand::Infant),
+        ..RosterFilter::default()
+    };
+    assert_eq!(
+        own.iter()
+            .filter(|c| girls_under_6.admits(&c.file, on))
+            .count(),
+        1
+    );
+    // Children registered after the reference date were not on the roster then.
+    let before = reg
+        .store
+        .roster_on(
+            &reg.county,
+            &RegionCode::parse("522730").unwrap(),
+            ymd(2026, 1, 1),
+            ExportKind::Roster,
+        )
+        .await
+        .unwrap();
+    assert!(before.is_empty());
+    reg.store
+        .add_user(NewUser {
+            username: "admin".into(),
+            display_name: "admin".into(),
+            password: "correct-horse-battery".into(),
+            role: Role::CountyAdmin,
+            region: RegionCode::parse("522730").unwrap(),
+            agency: None,
+        })
+        .await
+        .unwrap();
+    let admin = reg.store.actor_by_username("admin").await.unwrap().unwrap();
+    let events = reg
+        .store
+        .audit_events(
+            &admin,
+            &shouwang_store::audit::AuditFilter {
+                action: Some("export".into()),
+                limit: 50,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.username == "town_b" && e.detail.contains("\"roster\""))
+    );
+}
