@@ -9,6 +9,7 @@ use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::child::{GuardianshipType, Schooling};
 use shouwang_domain::eligibility::{AgeBand, KeyTargetFlag};
 use shouwang_domain::region::RegionCode;
+use shouwang_exchange::forms::{FormHeading, FormPrinter};
 use shouwang_exchange::outputs::{self, Heading, RosterFilter};
 use shouwang_store::export::ExportKind;
 use shouwang_store::{Store, StoreError};
@@ -95,13 +96,70 @@ pub async fn summary(
     Ok(())
 }
 
+/// Where the CJK fonts are, for the printed forms.
+pub fn printer(font_dir: &Path) -> Result<shouwang_print::Printer> {
+    Ok(shouwang_print::Printer::load(font_dir)?)
+}
+
+/// 登记表 (one child, or with `region` every child of a village on the date) or 确认书, as PDF.
+#[allow(clippy::too_many_arguments)]
 pub async fn pdf(
     store: &Store,
     actor: &Actor,
-    child: &str,
+    printer: &dyn FormPrinter,
+    child: Option<&str>,
+    region: Option<&RegionCode>,
+    on: NaiveDate,
     agreement: bool,
     out: &Path,
 ) -> Result<()> {
-    let _ = (store, actor, child, agreement, out);
-    bail!("PDF 导出尚未完成")
+    let reveal = actor.may(Action::UnmaskIdNumber);
+    let kind = if agreement {
+        ExportKind::Agreement
+    } else {
+        ExportKind::Form
+    };
+    let children = match (child, region) {
+        (Some(id), _) => vec![
+            store
+                .child_for_form(actor, id, kind)
+                .await
+                .map_err(|e| explain(e, id))?,
+        ],
+        (None, Some(r)) if !agreement => store
+            .roster_on(actor, r, on, kind)
+            .await
+            .map_err(|e| explain(e, r.as_str()))?,
+        _ => bail!("请用 --child <儿童编号> 指定儿童（登记表也可用 --region <村级代码> 打印全村）"),
+    };
+    if children.is_empty() {
+        bail!("所选范围内没有儿童");
+    }
+    let headings: Vec<FormHeading<'_>> = children
+        .iter()
+        .map(|c| FormHeading {
+            file: &c.file,
+            unit: outputs::unit_name(&c.file.village_code),
+            filled: store.today(),
+            reveal_ids: reveal,
+        })
+        .collect();
+    let bytes = if agreement {
+        printer.agreement(&headings[0])
+    } else {
+        printer.registration_forms(&headings)
+    }
+    .map_err(|e| anyhow::anyhow!(e))?;
+    std::fs::write(out, bytes).with_context(|| format!("无法写入 {}", out.display()))?;
+    println!(
+        "已导出{}：{} 名儿童 → {}",
+        if agreement {
+            "委托监护责任确认书"
+        } else {
+            "基本情况登记表"
+        },
+        children.len(),
+        out.display()
+    );
+    Ok(())
 }

@@ -71,6 +71,9 @@ enum Command {
         /// Secure cookie flag: auto = on unless bound to loopback (serve HTTPS through a proxy)
         #[arg(long, value_enum, default_value_t = CookieSecure::Auto)]
         cookie_secure: CookieSecure,
+        /// Directory of the Noto Serif CJK fonts for PDF forms (Debian fonts-noto-cjk)
+        #[arg(long, env = "SHOUWANG_FONT_DIR", default_value = shouwang_print::DEFAULT_FONT_DIR)]
+        font_dir: PathBuf,
     },
     /// Import children from an Excel (.xlsx, .xls) or CSV roster; without --commit a dry run
     Import {
@@ -120,6 +123,9 @@ enum Command {
         age_band: Option<String>,
         #[arg(long)]
         flag: Option<String>,
+        /// Directory of the Noto Serif CJK fonts for PDF forms (Debian fonts-noto-cjk)
+        #[arg(long, env = "SHOUWANG_FONT_DIR", default_value = shouwang_print::DEFAULT_FONT_DIR)]
+        font_dir: PathBuf,
     },
     /// Manage users
     User {
@@ -293,7 +299,11 @@ async fn run() -> Result<()> {
             db,
             bind,
             cookie_secure,
+            font_dir,
         } => {
+            // The fonts are loaded once, before anything else: without them no form prints.
+            let printer: Arc<dyn shouwang_exchange::forms::FormPrinter> =
+                Arc::new(export::printer(&font_dir)?);
             let store = open(&db, false).await?;
             let secure = match cookie_secure {
                 CookieSecure::Auto => None,
@@ -301,7 +311,7 @@ async fn run() -> Result<()> {
                 CookieSecure::Never => Some(false),
             };
             println!("守望 Shouwang 已启动：http://{bind}/");
-            shouwang_web::serve(store, bind, secure).await?;
+            shouwang_web::serve(store, bind, secure, Some(printer)).await?;
         }
         Command::Import {
             db,
@@ -340,6 +350,7 @@ async fn run() -> Result<()> {
             schooling,
             age_band,
             flag,
+            font_dir,
         } => {
             let store = open(&db, false).await?;
             let actor = acting_user(&store, &as_user).await?;
@@ -364,10 +375,18 @@ async fn run() -> Result<()> {
                 }
                 ExportWhat::Summary => export::summary(&store, &actor, &region, on, &out).await,
                 ExportWhat::Form | ExportWhat::Agreement => {
-                    let Some(child) = child else {
-                        bail!("导出登记表或确认书需要 --child <儿童编号>");
-                    };
-                    export::pdf(&store, &actor, &child, what == ExportWhat::Agreement, &out).await
+                    let printer = export::printer(&font_dir)?;
+                    export::pdf(
+                        &store,
+                        &actor,
+                        &printer,
+                        child.as_deref(),
+                        child.is_none().then_some(&region),
+                        on,
+                        what == ExportWhat::Agreement,
+                        &out,
+                    )
+                    .await
                 }
             };
             store.close().await;

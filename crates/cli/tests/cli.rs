@@ -222,3 +222,299 @@ fn demo_creates_children_in_real_villages_and_prints_one_login_per_role() {
         );
     }
 }
+
+/// A demo county with its users, for the import and export commands.
+fn demo_county(dir: &std::path::Path, children: &str) -> String {
+    let db = fresh_db(dir);
+    stdout(&shouwang(
+        dir,
+        &[
+            "demo",
+            "--db",
+            &db,
+            "--region",
+            "522730",
+            "--children",
+            children,
+            "--seed",
+            "3",
+        ],
+    ));
+    db
+}
+
+fn roster_csv() -> String {
+    use shouwang_domain::sample::id_number_for;
+    let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    format!(
+        "序号,姓名,性别,民族,出生日期,身份证号,乡镇,村,就学情况,监护类型,留守类型,外出务工地点,监护人,与儿童关系\n\
+         1,杨光,男,布依族,2016-03-12,{},龙山镇,余下村,小学,监护情况较好,父母双方外出,广东省广州市,杨国华,祖父\n\
+         2,吴佳怡,女,苗族,2019-09-01,{},龙山镇,余下村,幼儿园,监护情况一般,父母双方外出,浙江宁波,吴桂英,外婆\n\
+         3,罗晨,男,汉族,2012-11-20,5.22730E+17,龙山镇,余下村,初中,监护情况较好,父母双方外出,厦门,罗永福,爷爷\n",
+        id_number_for("522730", d(2016, 3, 12), 31),
+        id_number_for("522730", d(2019, 9, 1), 32)
+    )
+}
+
+#[test]
+fn import_previews_by_default_and_commits_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_county(dir.path(), "0");
+    let csv = dir.path().join("花名册.csv");
+    std::fs::write(&csv, roster_csv()).unwrap();
+    let errors = dir.path().join("errors.xlsx");
+    let csv_s = csv.to_str().unwrap();
+    let dry = stdout(&shouwang(
+        dir.path(),
+        &[
+            "import",
+            "--db",
+            &db,
+            "--as",
+            "county",
+            csv_s,
+            "--errors",
+            errors.to_str().unwrap(),
+        ],
+    ));
+    assert!(
+        dry.contains("新增 2 行，更新 0 行，无变化 0 行，错误 1 行"),
+        "{dry}"
+    );
+    assert!(dry.contains("F4（身份证号）"), "{dry}");
+    assert!(dry.contains("这是预览"));
+    assert!(std::fs::read(&errors).unwrap().starts_with(b"PK"));
+    // --commit all meets the error: non-zero, nothing written (the next preview still creates 2).
+    let all = shouwang(
+        dir.path(),
+        &[
+            "import", "--db", &db, "--as", "county", csv_s, "--commit", "all",
+        ],
+    );
+    assert_eq!(all.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&all.stderr).contains("有1行存在错误"));
+    let valid = stdout(&shouwang(
+        dir.path(),
+        &[
+            "import", "--db", &db, "--as", "county", csv_s, "--commit", "valid",
+        ],
+    ));
+    assert!(valid.contains("已导入：新增 2 名儿童"), "{valid}");
+    let again = stdout(&shouwang(
+        dir.path(),
+        &["import", "--db", &db, "--as", "county", csv_s],
+    ));
+    assert!(
+        again.contains("新增 0 行，更新 0 行，无变化 2 行，错误 1 行"),
+        "{again}"
+    );
+    // A file that is not a spreadsheet: exit 2 and a reason.
+    let junk = dir.path().join("photo.xlsx");
+    std::fs::write(&junk, b"\x89PNG\r\n\x1a\n\0\0").unwrap();
+    let bad = shouwang(
+        dir.path(),
+        &[
+            "import",
+            "--db",
+            &db,
+            "--as",
+            "county",
+            junk.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("无法识别的文件"));
+    // A user outside the import roles is refused.
+    let school = shouwang(
+        dir.path(),
+        &["import", "--db", &db, "--as", "school", csv_s],
+    );
+    assert_eq!(school.status.code(), Some(2));
+}
+
+#[test]
+fn exports_write_the_roster_summary_and_printed_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_county(dir.path(), "300");
+    let out = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let roster = stdout(&shouwang(
+        dir.path(),
+        &[
+            "export",
+            "roster",
+            "--db",
+            &db,
+            "--as",
+            "town",
+            "--out",
+            &out("r.xlsx"),
+        ],
+    ));
+    assert!(roster.contains("已导出龙里县冠山街道花名册"), "{roster}");
+    assert!(std::fs::read(out("r.xlsx")).unwrap().starts_with(b"PK"));
+    let summary = stdout(&shouwang(
+        dir.path(),
+        &[
+            "export",
+            "summary",
+            "--db",
+            &db,
+            "--as",
+            "county",
+            "--region",
+            "522730",
+            "--date",
+            "2026-11-24",
+            "--out",
+            &out("s.xlsx"),
+        ],
+    ));
+    assert!(summary.contains("勾稽关系校验通过"), "{summary}");
+    // The exported roster imports back without changes.
+    let back = stdout(&shouwang(
+        dir.path(),
+        &["import", "--db", &db, "--as", "town", &out("r.xlsx")],
+    ));
+    assert!(
+        back.contains("新增 0 行，更新 0 行") && back.contains("错误 0 行"),
+        "{back}"
+    );
+    // Another town's roster is refused.
+    let other = shouwang(
+        dir.path(),
+        &[
+            "export",
+            "roster",
+            "--db",
+            &db,
+            "--as",
+            "town",
+            "--region",
+            "522730100",
+            "--out",
+            &out("x.xlsx"),
+        ],
+    );
+    assert_eq!(other.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&other.stderr).contains("不在您的管辖范围内"));
+    // Every 登记表 of the village director's village, one page each.
+    let forms = stdout(&shouwang(
+        dir.path(),
+        &[
+            "export",
+            "form",
+            "--db",
+            &db,
+            "--as",
+            "village",
+            "--out",
+            &out("forms.pdf"),
+        ],
+    ));
+    assert!(forms.contains("基本情况登记表"), "{forms}");
+    let text = Command::new("pdftotext")
+        .args([&out("forms.pdf"), "-"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("农村留守儿童基本情况登记表") && text.contains("（√）"),
+        "{text}"
+    );
+    // Without fonts no PDF is attempted, and the message says what to install.
+    let nofont = shouwang(
+        dir.path(),
+        &[
+            "export",
+            "form",
+            "--db",
+            &db,
+            "--as",
+            "village",
+            "--font-dir",
+            "/nonexistent",
+            "--out",
+            &out("f.pdf"),
+        ],
+    );
+    assert_eq!(nofont.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&nofont.stderr).contains("fonts-noto-cjk"));
+}
+
+#[test]
+fn the_server_prints_a_childs_forms_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_county(dir.path(), "50");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut server = Command::new(env!("CARGO_BIN_EXE_shouwang"))
+        .args(["serve", "--db", &db, "--bind", &format!("127.0.0.1:{port}")])
+        .env("SHOUWANG_KEY_FILE", dir.path().join("test.keys"))
+        .env("SHOUWANG_TODAY", "2026-11-24")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let result = std::panic::catch_unwind(|| {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let base = format!("http://127.0.0.1:{port}");
+            let client = reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap();
+            for _ in 0..100 {
+                if client.get(format!("{base}/login")).send().await.is_ok() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            let r = client
+                .post(format!("{base}/api/v1/session"))
+                .json(&serde_json::json!({"username": "county", "password": "shouwang-demo"}))
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success());
+            let list: serde_json::Value = client
+                .get(format!("{base}/api/v1/children?per_page=1"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let child = &list["items"][0];
+            let id = child["id"].as_str().unwrap();
+            for doc in ["form.pdf", "agreement.pdf"] {
+                let r = client
+                    .get(format!("{base}/api/v1/children/{id}/{doc}"))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 200, "{doc}");
+                assert_eq!(r.headers()["content-type"], "application/pdf");
+                let pdf = r.bytes().await.unwrap();
+                let path = dir.path().join(doc);
+                std::fs::write(&path, &pdf).unwrap();
+                let text = Command::new("pdftotext")
+                    .arg(&path)
+                    .arg("-")
+                    .output()
+                    .unwrap();
+                let text = String::from_utf8_lossy(&text.stdout);
+                assert!(
+                    text.contains(child["name"].as_str().unwrap()),
+                    "{doc}: {text}"
+                );
+            }
+        });
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}

@@ -4,6 +4,7 @@
 //! of this crate's and the web crate's builds.
 
 pub mod columns;
+pub mod forms;
 pub mod import;
 pub mod outputs;
 pub mod places;

@@ -114,7 +114,7 @@ fn parent_situation(p: &Parent) -> &'static str {
 
 /// The roster's columns: header text and value. The headers are the ones the importer reads, so
 /// an exported roster imports again without changes.
-const ROSTER_COLUMNS: &[(&str, f64)] = &[
+pub const ROSTER_COLUMNS: &[(&str, f64)] = &[
     ("序号", 5.0),
     ("姓名", 8.0),
     ("性别", 4.5),
@@ -146,7 +146,8 @@ const ROSTER_COLUMNS: &[(&str, f64)] = &[
     ("备注", 12.0),
 ];
 
-fn roster_values(i: usize, f: &ChildFile, reveal_ids: bool) -> Vec<String> {
+/// One roster row's values, in [`ROSTER_COLUMNS`] order.
+pub fn roster_values(i: usize, f: &ChildFile, reveal_ids: bool) -> Vec<String> {
     let opt = |o: Option<String>| o.unwrap_or_default();
     let phone = |p: &Option<shouwang_domain::person::PhoneNumber>| {
         opt(p.as_ref().map(|p| p.as_str().to_owned()))

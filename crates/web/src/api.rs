@@ -715,7 +715,14 @@ pub async fn audit_log(
         close_discovery,
         audit_log,
         list_users,
-        add_user
+        add_user,
+        crate::transfer::upload_api,
+        crate::transfer::job_api,
+        crate::transfer::commit_api,
+        crate::transfer::roster_download,
+        crate::transfer::summary_download,
+        crate::transfer::form_download,
+        crate::transfer::agreement_download
     ),
     components(schemas(
         ErrorBody,

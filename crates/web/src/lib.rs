@@ -5,8 +5,10 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod pages;
+pub mod transfer;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -15,6 +17,7 @@ use axum::http::{HeaderValue, header};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use shouwang_exchange::forms::FormPrinter;
 use shouwang_store::Store;
 
 /// Largest accepted request body (a full registration form is a few kB).
@@ -25,6 +28,10 @@ pub struct AppState {
     pub store: Store,
     /// Set the cookie's Secure flag (off only for plain HTTP on loopback, e.g. the demo).
     pub secure_cookies: bool,
+    /// Spreadsheet imports in progress or waiting for a decision.
+    pub jobs: Arc<transfer::Jobs>,
+    /// Prints the PDF forms; `None` when the server runs without fonts (PDF routes then fail).
+    pub printer: Option<Arc<dyn FormPrinter>>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -46,6 +53,8 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(pages::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Uploads carry their own, larger limit (set inside, so it wins over the one above).
+        .merge(transfer::router())
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
@@ -69,9 +78,10 @@ pub async fn serve(
     store: Store,
     bind: SocketAddr,
     secure_cookies: Option<bool>,
+    printer: Option<Arc<dyn FormPrinter>>,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
-    serve_on(store, listener, secure_cookies).await
+    serve_with(store, listener, secure_cookies, printer).await
 }
 
 pub async fn serve_on(
@@ -79,11 +89,23 @@ pub async fn serve_on(
     listener: tokio::net::TcpListener,
     secure_cookies: Option<bool>,
 ) -> std::io::Result<()> {
+    serve_with(store, listener, secure_cookies, None).await
+}
+
+/// Serves with a PDF printer for the printed forms.
+pub async fn serve_with(
+    store: Store,
+    listener: tokio::net::TcpListener,
+    secure_cookies: Option<bool>,
+    printer: Option<Arc<dyn FormPrinter>>,
+) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     let secure = secure_cookies.unwrap_or(!addr.ip().is_loopback());
     let app = router(AppState {
         store,
         secure_cookies: secure,
+        jobs: Arc::default(),
+        printer,
     });
     tracing::info!(%addr, "守望 Shouwang listening");
     axum::serve(listener, app)

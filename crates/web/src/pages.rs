@@ -98,10 +98,11 @@ pub struct Frame {
     pub can_register: bool,
     pub can_handle_discovery: bool,
     pub can_audit: bool,
+    pub can_export: bool,
 }
 
 impl Frame {
-    async fn of(state: &AppState, user: &CurrentUser) -> Frame {
+    pub async fn of(state: &AppState, user: &CurrentUser) -> Frame {
         let a = &user.actor;
         let org_name = match &a.agency_id {
             Some(id) => state.store.agency_name(id).await.ok().flatten(),
@@ -116,6 +117,7 @@ impl Frame {
             can_register: a.may(Action::RegisterChild),
             can_handle_discovery: a.may(Action::HandleDiscovery),
             can_audit: a.may(Action::ReadAudit),
+            can_export: a.may(Action::Export),
         }
     }
 }

@@ -9,4 +9,5 @@ mod helpers;
 mod jurisdiction;
 mod lifecycle;
 mod pages;
+mod transfer;
 mod users;

@@ -1,0 +1,199 @@
+//! Imports and exports over HTTP: upload through the API and through the page, the job belongs to
+//! its user, exports are scoped and come back as real workbooks.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn roster_csv() -> String {
+    let id = |birth, seq| shouwang_domain::sample::id_number_for("522730", birth, seq);
+    format!(
+        "冠山街道农村留守儿童花名册\n\
+         序号,姓名,性别,民族,出生日期,身份证号,村,就学情况,监护类型,留守类型,外出务工地点,监护人,与儿童关系\n\
+         1,杨光,男,布依族,2016-03-12,{},冠山社区,小学,监护情况较好,父母双方外出,广东省广州市,杨国华,祖父\n\
+         2,吴佳怡,女,苗族,2019-09-01,{},西门社区,幼儿园,监护情况一般,父母双方外出,浙江宁波,吴桂英,外婆\n\
+         3,罗晨,男,汉族,2012-02-30,,冠山社区,初中,监护情况较好,父母双方外出,厦门,罗永福,爷爷\n",
+        id(ymd(2016, 3, 12), 31),
+        id(ymd(2019, 9, 1), 32)
+    )
+}
+
+async fn wait_ready(user: &User, id: &str) -> Value {
+    for _ in 0..100 {
+        let v = user.get_json(&format!("/api/v1/imports/{id}")).await;
+        if v["state"] != "reading" && v["state"] != "committing" {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("import {id} did not finish");
+}
+
+#[tokio::test]
+async fn a_roster_uploaded_through_the_api_is_previewed_then_its_valid_rows_committed() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let town = app.login("town_a").await;
+    let r = town
+        .client
+        .post(format!("{}/api/v1/imports?filename=roster.csv", town.base))
+        .body(roster_csv())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let plan = wait_ready(&town, &id).await;
+    assert_eq!(plan["state"], "ready", "{plan}");
+    assert_eq!(
+        plan["counts"],
+        json!({"create": 2, "update": 0, "unchanged": 0, "error": 1})
+    );
+    let error_row = plan["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["outcome"] == "error")
+        .unwrap();
+    assert_eq!(error_row["row"], 5);
+    assert!(
+        error_row["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("E5（出生日期）"),
+        "{error_row}"
+    );
+    assert_eq!(app.count_children().await, 0, "a preview writes nothing");
+
+    // All-or-nothing refuses; valid rows only writes two.
+    let r = town
+        .post_json(
+            &format!("/api/v1/imports/{id}/commit"),
+            &json!({"mode": "all"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(app.count_children().await, 0);
+    let errors = town.get(&format!("/api/v1/imports/{id}/errors.xlsx")).await;
+    assert_eq!(errors.status(), StatusCode::OK);
+    assert!(errors.bytes().await.unwrap().starts_with(b"PK"));
+    let r = town
+        .post_json(
+            &format!("/api/v1/imports/{id}/commit"),
+            &json!({"mode": "valid"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["result"],
+        json!({"created": 2, "updated": 0})
+    );
+    assert_eq!(app.count_children().await, 2);
+
+    // Someone else's job is not there for them.
+    let other = app.login("town_b").await;
+    assert_eq!(
+        other.get(&format!("/api/v1/imports/{id}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn the_import_page_uploads_with_its_csrf_token_and_shows_the_preview() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let town = app.login("town_a").await;
+    let page = town.get("/import").await.text().await.unwrap();
+    let csrf = page
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let form = |token: &str| {
+        reqwest::multipart::Form::new()
+            .text("csrf_token", token.to_owned())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(roster_csv().into_bytes()).file_name("花名册.csv"),
+            )
+    };
+    let refused = town
+        .client
+        .post(format!("{}/import", town.base))
+        .multipart(form("forged"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let r = town
+        .client
+        .post(format!("{}/import", town.base))
+        .multipart(form(&csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let id = location.trim_start_matches("/import/").to_owned();
+    wait_ready(&town, &id).await;
+    let html = town.get(&location).await.text().await.unwrap();
+    assert!(html.contains("只导入无误的 2 行"), "{html}");
+    assert!(html.contains("E5（出生日期）"));
+    assert!(html.contains("下载错误行"));
+}
+
+#[tokio::test]
+async fn exports_come_back_as_workbooks_and_stop_at_the_jurisdiction() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let town = app.login("town_a").await;
+    town.register(&boy(VILLAGE_A)).await;
+    let r = town
+        .get(&format!("/api/v1/exports/roster?region={TOWN_A}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("filename*=UTF-8''")
+    );
+    assert!(r.bytes().await.unwrap().starts_with(b"PK"));
+    let r = town.get("/exports/summary.xlsx").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // Another town's roster is not found; a bad date names the field.
+    let r = town
+        .get(&format!("/api/v1/exports/roster?region={TOWN_B}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = town.get("/api/v1/exports/summary?date=2026-13-01").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "date");
+    // Schools may not export rosters.
+    app.add_user(
+        "school",
+        shouwang_domain::authz::Role::School,
+        TOWN_A,
+        Some("冠山小学"),
+    )
+    .await;
+    let school = app.login("school").await;
+    assert_eq!(
+        school.get("/api/v1/exports/roster").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    // The exports page lists the town and its villages.
+    let html = town.get("/exports").await.text().await.unwrap();
+    assert!(html.contains("冠山社区居民委员会"));
+}
