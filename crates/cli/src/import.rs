@@ -8,9 +8,10 @@ use std::path::Path;
 use anyhow::{Result, bail};
 
 use shouwang_domain::authz::Actor;
-use shouwang_domain::history::field_label;
 use shouwang_exchange::columns::{column_letter, target};
-use shouwang_exchange::import::{CommitMode, ImportError, Importer, Outcome, Progress};
+use shouwang_exchange::import::{
+    CommitMode, ImportError, Importer, Outcome, Progress, describe_changes,
+};
 use shouwang_store::Store;
 
 /// Lines listed per kind of outcome before "…".
@@ -117,19 +118,12 @@ pub async fn run(
             }
             Outcome::Update(u) if listed[1] < LIST => {
                 listed[1] += 1;
-                let fields: Vec<String> = u
-                    .changes
-                    .iter()
-                    .map(|c| {
-                        format!(
-                            "{}：{} → {}",
-                            field_label(&c.field),
-                            c.old.as_deref().unwrap_or("（空）"),
-                            c.new.as_deref().unwrap_or("（空）")
-                        )
-                    })
-                    .collect();
-                println!("  更新 第{}行 {}：{}", r.row, r.name, fields.join("；"));
+                println!(
+                    "  更新 第{}行 {}：{}",
+                    r.row,
+                    r.name,
+                    describe_changes(&u.changes)
+                );
             }
             _ => {}
         }

@@ -129,6 +129,22 @@ impl Plan {
     }
 }
 
+/// "受委托监护人·电话：13800138000 → 13800138001；…" — what an update changes, for people.
+pub fn describe_changes(changes: &[FieldChange]) -> String {
+    changes
+        .iter()
+        .map(|c| {
+            format!(
+                "{}：{} → {}",
+                shouwang_domain::history::field_label(&c.field),
+                c.old.as_deref().unwrap_or("（空）"),
+                c.new.as_deref().unwrap_or("（空）")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
 /// Whether to write the whole file or only its valid rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommitMode {

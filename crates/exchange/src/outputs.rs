@@ -203,6 +203,42 @@ pub fn roster_values(i: usize, f: &ChildFile, reveal_ids: bool) -> Vec<String> {
     v
 }
 
+/// The form's title over all columns, then 填报单位 on the left and the dates on the right.
+fn title_rows(
+    ws: &mut Worksheet,
+    heading: &Heading,
+    form: &str,
+    last: u16,
+    unit_until: u16,
+) -> Result<(), XlsxError> {
+    let title = Format::new()
+        .set_bold()
+        .set_font_size(16)
+        .set_align(FormatAlign::Center);
+    ws.merge_range(0, 0, 0, last, &format!("{}{form}", heading.unit), &title)?;
+    ws.merge_range(
+        1,
+        0,
+        1,
+        unit_until,
+        &format!("填报单位（盖章）：{}", heading.unit),
+        &Format::new(),
+    )?;
+    ws.merge_range(
+        1,
+        unit_until + 1,
+        1,
+        last,
+        &format!(
+            "统计时点：{}        填报日期：{}",
+            cn_date(heading.on),
+            cn_date(heading.filled)
+        ),
+        &Format::new().set_align(FormatAlign::Right),
+    )?;
+    Ok(())
+}
+
 fn page_setup(ws: &mut Worksheet, header_rows: (u32, u32)) -> Result<(), XlsxError> {
     ws.set_landscape();
     ws.set_paper_size(9); // A4
@@ -241,38 +277,7 @@ pub fn roster_workbook(
     let ws = wb.add_worksheet();
     ws.set_name("花名册")?;
     let last = (ROSTER_COLUMNS.len() - 1) as u16;
-    let title = Format::new()
-        .set_bold()
-        .set_font_size(16)
-        .set_align(FormatAlign::Center);
-    ws.merge_range(
-        0,
-        0,
-        0,
-        last,
-        &format!("{}农村留守儿童花名册", heading.unit),
-        &title,
-    )?;
-    ws.merge_range(
-        1,
-        0,
-        1,
-        10,
-        &format!("填报单位（盖章）：{}", heading.unit),
-        &Format::new(),
-    )?;
-    ws.merge_range(
-        1,
-        11,
-        1,
-        last,
-        &format!(
-            "统计时点：{}        填报日期：{}",
-            cn_date(heading.on),
-            cn_date(heading.filled)
-        ),
-        &Format::new().set_align(FormatAlign::Right),
-    )?;
+    title_rows(ws, heading, "农村留守儿童花名册", last, 10)?;
     let border = Format::new()
         .set_border(FormatBorder::Thin)
         .set_font_size(9)
@@ -370,38 +375,7 @@ pub fn summary_workbook(
     let ws = wb.add_worksheet();
     ws.set_name("汇总表")?;
     let last = COLUMNS.len() as u16;
-    let title = Format::new()
-        .set_bold()
-        .set_font_size(16)
-        .set_align(FormatAlign::Center);
-    ws.merge_range(
-        0,
-        0,
-        0,
-        last,
-        &format!("{}农村留守儿童基本情况汇总表", heading.unit),
-        &title,
-    )?;
-    ws.merge_range(
-        1,
-        0,
-        1,
-        12,
-        &format!("填报单位（盖章）：{}", heading.unit),
-        &Format::new(),
-    )?;
-    ws.merge_range(
-        1,
-        13,
-        1,
-        last,
-        &format!(
-            "统计时点：{}        填报日期：{}",
-            cn_date(heading.on),
-            cn_date(heading.filled)
-        ),
-        &Format::new().set_align(FormatAlign::Right),
-    )?;
+    title_rows(ws, heading, "农村留守儿童基本情况汇总表", last, 12)?;
     let cell = Format::new()
         .set_border(FormatBorder::Thin)
         .set_font_size(9)

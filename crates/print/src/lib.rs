@@ -16,7 +16,7 @@ use typst_layout::PagedDocument;
 use shouwang_domain::child::*;
 use shouwang_domain::eligibility::sixteenth_birthday;
 use shouwang_domain::id_number::IdNumber;
-use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
+use shouwang_domain::region::{RegionCode, RegionLevel};
 pub use shouwang_exchange::forms::{FormHeading, FormPrinter};
 
 /// Where Debian's `fonts-noto-cjk` puts the fonts.
@@ -100,15 +100,7 @@ fn opt_date(d: Option<NaiveDate>) -> String {
 }
 
 fn place(code: &RegionCode) -> String {
-    Divisions::shipped()
-        .lineage(code)
-        .map(|l| {
-            l.iter()
-                .map(|d| d.name)
-                .filter(|n| !matches!(*n, "市辖区" | "县"))
-                .collect()
-        })
-        .unwrap_or_else(|_| code.to_string())
+    shouwang_exchange::outputs::place_name(code)
 }
 
 fn id_text(id: &Option<IdNumber>, reveal: bool) -> String {

@@ -22,12 +22,13 @@ use serde::{Deserialize, Serialize};
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::child::{GuardianshipType, Schooling};
 use shouwang_domain::eligibility::{AgeBand, KeyTargetFlag};
-use shouwang_domain::history::field_label;
 use shouwang_domain::input::parse_date;
 use shouwang_domain::region::RegionCode;
 use shouwang_exchange::columns::{TARGETS, column_letter};
 use shouwang_exchange::forms::FormHeading;
-use shouwang_exchange::import::{CommitMode, ImportError, Importer, Outcome, Plan, Progress};
+use shouwang_exchange::import::{
+    CommitMode, ImportError, Importer, Outcome, Plan, Progress, describe_changes,
+};
 use shouwang_exchange::outputs::{self, Heading, RosterFilter};
 use shouwang_store::export::{ExportChild, ExportKind};
 use shouwang_store::import::ImportCounts;
@@ -414,19 +415,7 @@ fn job_view(frame: Frame, id: &str, source: String, state: JobState) -> JobPage 
                         page.updates.push(PreviewRow {
                             row: r.row,
                             name: r.name.clone(),
-                            detail: u
-                                .changes
-                                .iter()
-                                .map(|c| {
-                                    format!(
-                                        "{}：{} → {}",
-                                        field_label(&c.field),
-                                        c.old.as_deref().unwrap_or("（空）"),
-                                        c.new.as_deref().unwrap_or("（空）")
-                                    )
-                                })
-                                .collect::<Vec<_>>()
-                                .join("；"),
+                            detail: describe_changes(&u.changes),
                         })
                     }
                     Outcome::Error { problems } if page.errors.len() < PREVIEW_ROWS => {
