@@ -25,6 +25,7 @@ pub async fn run(
     commit: Option<CommitMode>,
     errors: Option<&Path>,
     map: &[String],
+    save_mapping: bool,
 ) -> Result<i32> {
     let mut choices = BTreeMap::new();
     for m in map {
@@ -85,6 +86,9 @@ pub async fn run(
         info.mapping.header_first + 1,
         info.mapping.header_last + 1
     );
+    if info.saved_mapping {
+        println!("已套用此前保存的列对应");
+    }
     println!("列对应：");
     for c in &info.mapping.columns {
         if c.title.is_empty() && c.key.is_none() {
@@ -133,6 +137,10 @@ pub async fn run(
     }
     for (_, line) in plan.error_lines().iter().take(LIST * 10) {
         println!("  错误 {line}");
+    }
+    if save_mapping {
+        importer.save_mapping(&plan).await?;
+        println!("列对应已保存，表头相同的文件以后会自动套用");
     }
     if let Some(path) = errors {
         match shouwang_exchange::xlsx::write_error_workbook(&plan, path) {

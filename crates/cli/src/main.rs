@@ -93,6 +93,9 @@ enum Command {
         /// Fix the column mapping: 列标题或列字母=字段 (e.g. 村别=village, D=-)
         #[arg(long = "map", value_name = "COLUMN=FIELD")]
         map: Vec<String>,
+        /// Save this file's column mapping; later files with the same header use it
+        #[arg(long)]
+        save_mapping: bool,
     },
     /// Export official documents: roster|summary (.xlsx) for a region, form|agreement (.pdf) for a child
     Export {
@@ -320,6 +323,7 @@ async fn run() -> Result<()> {
             commit,
             errors,
             map,
+            save_mapping,
         } => {
             let store = open(&db, false).await?;
             let actor = acting_user(&store, &as_user).await?;
@@ -333,6 +337,7 @@ async fn run() -> Result<()> {
                 }),
                 errors.as_deref(),
                 &map,
+                save_mapping,
             )
             .await?;
             store.close().await;

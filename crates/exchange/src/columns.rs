@@ -641,11 +641,27 @@ impl Mapping {
         Ok(())
     }
 
+    /// The header as a whole (titles in column order): files with the same signature share a
+    /// saved mapping.
+    pub fn signature(&self) -> String {
+        self.columns
+            .iter()
+            .map(|c| c.title.as_str())
+            .collect::<Vec<_>>()
+            .join("\u{1f}")
+    }
+
     /// Header titles → keys, the form a mapping is saved in for the next file of the same kind.
+    /// Saved by column letter: the same signature means the same columns.
     pub fn saved_form(&self) -> BTreeMap<String, String> {
         self.columns
             .iter()
-            .map(|c| (c.title.clone(), c.key.clone().unwrap_or_else(|| "-".into())))
+            .map(|c| {
+                (
+                    column_letter(c.index),
+                    c.key.clone().unwrap_or_else(|| "-".into()),
+                )
+            })
             .collect()
     }
 }

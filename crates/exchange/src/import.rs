@@ -56,6 +56,8 @@ pub enum ImportError {
 /// What was found in the file.
 #[derive(Debug, Clone, Serialize)]
 pub struct SheetInfo {
+    /// Whether a mapping saved earlier for this header was applied.
+    pub saved_mapping: bool,
     pub format: &'static str,
     pub sheet: String,
     pub encoding: Option<&'static str>,
@@ -163,6 +165,8 @@ pub struct Progress {
 }
 
 enum Message {
+    /// The header was found; the reader waits for the saved mapping of this signature.
+    Detected(String),
     Opened(SheetInfo),
     Batch(Vec<RowInput>),
 }
@@ -173,10 +177,11 @@ fn spawn_reader(
     path: PathBuf,
     choices: BTreeMap<String, String>,
     places: Arc<(Places, WorkPlaces)>,
+    saved: std::sync::mpsc::Receiver<BTreeMap<String, String>>,
 ) -> tokio::sync::mpsc::Receiver<Result<Message, ImportError>> {
     let (tx, rx) = tokio::sync::mpsc::channel(2);
     std::thread::spawn(move || {
-        let result = read_file(&path, &choices, &places, &mut |m| {
+        let result = read_file(&path, &choices, &places, &saved, &mut |m| {
             tx.blocking_send(Ok(m)).is_ok()
         });
         if let Err(e) = result {
@@ -190,6 +195,7 @@ fn read_file(
     path: &Path,
     choices: &BTreeMap<String, String>,
     places: &(Places, WorkPlaces),
+    saved: &std::sync::mpsc::Receiver<BTreeMap<String, String>>,
     send: &mut dyn FnMut(Message) -> bool,
 ) -> Result<(), ImportError> {
     let mut book = sheet::open(path)?;
@@ -215,8 +221,16 @@ fn read_file(
     let Some((index, mut mapping, merges)) = found else {
         return Err(ImportError::NoHeader);
     };
-    mapping.apply(choices).map_err(ImportError::Mapping)?;
+    // A mapping saved for this header first, then what the user chose now.
+    if !send(Message::Detected(mapping.signature())) {
+        return Ok(());
+    }
+    let mut merged = saved.recv().unwrap_or_default();
+    let saved_mapping = !merged.is_empty();
+    merged.extend(choices.clone());
+    mapping.apply(&merged).map_err(ImportError::Mapping)?;
     let info = SheetInfo {
+        saved_mapping,
         format: format.label(),
         sheet: book.sheet_names()[index].clone(),
         encoding,
@@ -335,13 +349,27 @@ impl<'a> Importer<'a> {
             Format::Csv => sheet::estimate_rows(path),
             _ => None,
         };
-        let mut rx = spawn_reader(path.to_owned(), choices.clone(), self.places.clone());
+        let (saved_tx, saved_rx) = std::sync::mpsc::channel();
+        let mut rx = spawn_reader(
+            path.to_owned(),
+            choices.clone(),
+            self.places.clone(),
+            saved_rx,
+        );
         let mut plan: Option<Plan> = None;
         let mut seen_ids: HashMap<String, u32> = HashMap::new();
         let mut seen_people: HashMap<(String, NaiveDate, String), u32> = HashMap::new();
         let mut read_count = 0u64;
         while let Some(message) = rx.recv().await {
             match message? {
+                Message::Detected(signature) => {
+                    let saved = self
+                        .store
+                        .import_mapping(self.actor, &signature)
+                        .await?
+                        .unwrap_or_default();
+                    let _ = saved_tx.send(saved);
+                }
                 Message::Opened(info) => {
                     plan = Some(Plan {
                         missing_columns: missing_columns(&info.mapping),
@@ -504,6 +532,15 @@ impl<'a> Importer<'a> {
             });
         }
         Ok(out)
+    }
+
+    /// Saves the plan's column mapping for the next file with the same header.
+    pub async fn save_mapping(&self, plan: &Plan) -> Result<(), ImportError> {
+        let m = &plan.info.mapping;
+        Ok(self
+            .store
+            .save_import_mapping(self.actor, &m.signature(), &m.saved_form())
+            .await?)
     }
 
     /// Writes a plan. `All` refuses a plan with errors; `Valid` skips the rows in error.

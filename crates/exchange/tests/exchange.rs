@@ -499,6 +499,19 @@ async fn a_column_the_importer_does_not_know_can_be_mapped_by_the_user() {
     let choices = BTreeMap::from([("所在村别".to_owned(), "village".to_owned())]);
     let plan = reg.plan_with(&reg.county, &path, &choices).await.unwrap();
     assert_eq!(plan.counts().create, 1, "{:?}", errors_of(&plan));
+    assert!(!plan.info.saved_mapping);
+    // Saved, the mapping serves the next file with the same header, for this county and the
+    // towns below it.
+    Importer::new(&reg.store, &reg.county)
+        .unwrap()
+        .save_mapping(&plan)
+        .await
+        .unwrap();
+    let next = reg.plan(&reg.county, &path).await.unwrap();
+    assert!(next.info.saved_mapping);
+    assert_eq!(next.info.mapping.column_of("village"), Some(5));
+    let town = reg.plan(&reg.town_b, &path).await.unwrap();
+    assert!(town.info.saved_mapping);
     let bad = BTreeMap::from([("所在村别".to_owned(), "planet".to_owned())]);
     let e = reg.plan_with(&reg.county, &path, &bad).await.unwrap_err();
     assert!(e.to_string().contains("planet"), "{e}");

@@ -58,11 +58,18 @@ struct Migration {
 
 /// PostgreSQL compares text byte-wise only with the C collation; SQLite's default BINARY
 /// collation already does, so the DDL is written once and `COLLATE "C"` is dropped for SQLite.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sqlite: include_str!("../migrations/0001_foundation.sql"),
-    postgres: include_str!("../migrations/0001_foundation.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sqlite: include_str!("../migrations/0001_foundation.sql"),
+        postgres: include_str!("../migrations/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        sqlite: include_str!("../migrations/0002_import_mappings.sql"),
+        postgres: include_str!("../migrations/0002_import_mappings.sql"),
+    },
+];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {
     pool.execute(

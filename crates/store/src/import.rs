@@ -279,6 +279,64 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Saves a sheet's column mapping for the user's jurisdiction, replacing an earlier one for
+    /// the same header.
+    pub async fn save_import_mapping(
+        &self,
+        actor: &Actor,
+        signature: &str,
+        choices: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        if !actor.may(Action::RegisterChild) {
+            return Err(StoreError::Forbidden);
+        }
+        let json = serde_json::to_string(choices).expect("serialisable");
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM import_mappings WHERE region_code = $1 AND signature = $2")
+            .bind(actor.region.as_str())
+            .bind(signature)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO import_mappings (region_code, signature, choices, saved_by, saved_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(actor.region.as_str())
+        .bind(signature)
+        .bind(json)
+        .bind(&actor.username)
+        .bind(self.now_text())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The mapping saved for this header in the user's jurisdiction or the nearest one above it
+    /// (a county's saved mapping serves its towns and villages).
+    pub async fn import_mapping(
+        &self,
+        actor: &Actor,
+        signature: &str,
+    ) -> Result<Option<std::collections::BTreeMap<String, String>>> {
+        let mut region = Some(actor.region.clone());
+        while let Some(r) = region {
+            let found: Option<String> = sqlx::query_scalar(
+                "SELECT choices FROM import_mappings WHERE region_code = $1 AND signature = $2",
+            )
+            .bind(r.as_str())
+            .bind(signature)
+            .fetch_optional(&self.pool)
+            .await?;
+            if let Some(json) = found {
+                return Ok(serde_json::from_str(&json).ok());
+            }
+            region = r.parent();
+        }
+        Ok(None)
+    }
+}
+
 /// The changes an import row makes to a stored file (ID numbers masked).
 pub fn changes(old: &ChildFile, new: &ChildFile) -> Vec<FieldChange> {
     history::diff(&Some(old.clone()), &Some(new.clone()))

@@ -332,6 +332,7 @@ struct JobPage {
     rows_expected: u64,
     message: String,
     info: String,
+    saved_mapping: bool,
     mapping: Vec<MappingRow>,
     targets: Vec<(&'static str, &'static str)>,
     missing: String,
@@ -352,6 +353,7 @@ fn job_view(frame: Frame, id: &str, source: String, state: JobState) -> JobPage 
         rows_expected: 0,
         message: String::new(),
         info: String::new(),
+        saved_mapping: false,
         mapping: Vec::new(),
         targets: TARGETS.iter().map(|t| (t.key, t.label)).collect(),
         missing: String::new(),
@@ -400,6 +402,7 @@ fn job_view(frame: Frame, id: &str, source: String, state: JobState) -> JobPage 
                     key: c.key.clone().unwrap_or_default(),
                 })
                 .collect();
+            page.saved_mapping = plan.info.saved_mapping;
             page.missing = plan.missing_columns.join("、");
             page.counts = plan.counts();
             for r in &plan.rows {
@@ -510,6 +513,20 @@ async fn mapping_page(
                 if v.is_empty() { "-".into() } else { v.clone() },
             );
         }
+    }
+    if form.iter().any(|(k, v)| k == "save" && !v.is_empty()) {
+        let mut mapping = plan.info.mapping.clone();
+        mapping
+            .apply(&choices)
+            .map_err(|message| AppError::BadRequest {
+                code: "validation",
+                field: Some("mapping".into()),
+                message,
+            })?;
+        state
+            .store
+            .save_import_mapping(&user.actor, &mapping.signature(), &mapping.saved_form())
+            .await?;
     }
     if let Some(j) = state.jobs.jobs.lock().expect("jobs lock").get_mut(&id) {
         j.choices = choices;
