@@ -4,73 +4,20 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { start, run, idNumber, login as loginAt, password, root } from '../harness.mjs';
 
-const root = path.resolve(import.meta.dirname, '../..');
-const bin = process.env.SHOUWANG_BIN ?? path.join(root, 'target/debug/shouwang');
-const today = '2026-11-24';
-const password = 'shouwang-demo';
-let dir, server, browser, base;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  });
-}
-
-function run(args, input) {
-  const r = spawnSync(bin, args, { input, encoding: 'utf8', env: { ...process.env, SHOUWANG_TODAY: today } });
-  assert.equal(r.status, 0, `${args.join(' ')}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
-
-/** A valid GB 11643 number: address + birth date + sequence + MOD 11-2 check character. */
-function idNumber(area, birth, seq) {
-  const body = `${area}${birth.replaceAll('-', '')}${String(seq).padStart(3, '0')}`;
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = [...body].reduce((s, d, i) => s + Number(d) * w[i], 0);
-  return body + '10X98765432'[sum % 11];
-}
+let app, browser, base;
 
 before(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'shouwang-e2e-'));
-  const db = path.join(dir, 'e2e.db');
-  run(['demo', '--db', db, '--region', '522730', '--children', '300', '--seed', '3']);
   // A supervisor of another town (龙山镇).
-  run(['user', 'add', '--db', db, '--username', 'longshan', '--role', 'town', '--org', '522730100', '--password-stdin'], `${password}\n`);
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(bin, ['serve', '--db', db, '--bind', `127.0.0.1:${port}`], { env: { ...process.env, SHOUWANG_TODAY: today }, stdio: ['ignore', 'ignore', 'inherit'] });
-  for (let i = 0; i < 100; i++) {
-    try { if ((await fetch(`${base}/login`)).ok) break; } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  app = await start((db) => run(['user', 'add', '--db', db, '--username', 'longshan', '--role', 'town', '--org', '522730100', '--password-stdin'], `${password}\n`));
+  ({ browser, base } = app);
 });
 
-after(async () => {
-  await browser?.close();
-  server?.kill();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+after(async () => { await app?.stop(); });
 
-async function login(page, username) {
-  await page.goto(`${base}/login`);
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
-  await page.waitForURL(`${base}/`);
-}
+const login = (page, username) => loginAt(page, base, username);
 
 const name = '石小花';
 const birth = '2015-03-08';
