@@ -127,6 +127,8 @@ pub const ROSTER_COLUMNS: &[(&str, f64)] = &[
     ("就读学校", 12.0),
     ("是否寄宿", 5.0),
     ("身体状况", 5.0),
+    ("残疾类别及等级", 8.0),
+    ("患病类型", 8.0),
     ("留守类型", 10.0),
     ("父亲姓名", 8.0),
     ("父亲情况", 8.0),
@@ -186,6 +188,12 @@ pub fn roster_values(i: usize, f: &ChildFile, reveal_ids: bool) -> Vec<String> {
         opt(f.school_name.clone()),
         if f.boarding { "是" } else { "否" }.to_owned(),
         f.health.status.label().to_owned(),
+        match (f.health.disability_category, f.health.disability_grade) {
+            (Some(c), Some(g)) => format!("{}{}", c.label(), g.label()),
+            (Some(c), None) => c.label().to_owned(),
+            _ => String::new(),
+        },
+        opt(f.health.illness.clone()),
         left_behind.to_owned(),
     ];
     v.extend(parent(&f.father));

@@ -670,7 +670,7 @@ async fn the_roster_is_laid_out_for_printing_with_ids_as_text_and_formulas_neutr
     assert!(ids.iter().all(|i| i.len() == 18), "{ids:?}");
     let remark = rows[3..7]
         .iter()
-        .map(|r| text(&r[28]))
+        .map(|r| text(&r[30]))
         .find(|r| r.starts_with('='))
         .unwrap();
     assert!(remark.starts_with("=HYPERLINK"));
@@ -736,13 +736,13 @@ async fn summary_figures_equal_counts_taken_from_the_roster_and_satisfy_the_cros
     assert_eq!(figure(8), count(&|r| age(r) >= 14));
     assert_eq!(figure(13), count(&|r| text(&r[8]) == "小学"));
     assert_eq!(figure(17), count(&|r| text(&r[8]) == "辍学"));
-    assert_eq!(figure(19), count(&|r| text(&r[12]) == "父母双方外出"));
+    assert_eq!(figure(19), count(&|r| text(&r[14]) == "父母双方外出"));
     assert_eq!(
         figure(24),
         count(&|r| text(&r[8]) == "初中" && text(&r[10]) == "是")
     );
-    assert_eq!(figure(26), count(&|r| text(&r[22]).contains("祖父母")));
-    assert_eq!(figure(29), count(&|r| text(&r[21]).is_empty()));
+    assert_eq!(figure(26), count(&|r| text(&r[24]).contains("祖父母")));
+    assert_eq!(figure(29), count(&|r| text(&r[23]).is_empty()));
     assert_eq!(figure(31), count(&|r| text(&r[11]) == "残疾"));
     assert_eq!(figure(32), count(&|r| text(&r[11]) == "患病"));
     // Every printed rule holds on the printed numbers.
