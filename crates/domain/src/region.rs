@@ -298,6 +298,21 @@ impl Divisions {
         Ok(out)
     }
 
+    /// A place as written on forms, province down, joined by `separator`: 广东省深圳市. The NBS
+    /// placeholders 市辖区 and 县 under the four municipalities are left out (重庆市, not
+    /// 重庆市市辖区).
+    pub fn written_name(&self, code: &RegionCode, separator: &str) -> String {
+        self.lineage(code)
+            .map(|l| {
+                l.iter()
+                    .map(|d| d.name)
+                    .filter(|n| !matches!(*n, "市辖区" | "县"))
+                    .collect::<Vec<_>>()
+                    .join(separator)
+            })
+            .unwrap_or_else(|_| code.to_string())
+    }
+
     /// All rows at one level (e.g. provinces and prefectures for the work-place picker).
     pub fn at_level(&self, level: RegionLevel) -> impl Iterator<Item = Division<'_>> {
         (0..self.rows.len())

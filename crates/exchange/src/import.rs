@@ -176,7 +176,7 @@ enum Message {
 fn spawn_reader(
     path: PathBuf,
     choices: BTreeMap<String, String>,
-    places: Arc<(Places, WorkPlaces)>,
+    places: Arc<Places>,
     saved: std::sync::mpsc::Receiver<BTreeMap<String, String>>,
 ) -> tokio::sync::mpsc::Receiver<Result<Message, ImportError>> {
     let (tx, rx) = tokio::sync::mpsc::channel(2);
@@ -194,7 +194,7 @@ fn spawn_reader(
 fn read_file(
     path: &Path,
     choices: &BTreeMap<String, String>,
-    places: &(Places, WorkPlaces),
+    places: &Places,
     saved: &std::sync::mpsc::Receiver<BTreeMap<String, String>>,
     send: &mut dyn FnMut(Message) -> bool,
 ) -> Result<(), ImportError> {
@@ -240,8 +240,8 @@ fn read_file(
         return Ok(());
     }
     let ctx = ReadContext {
-        places: &places.0,
-        work_places: &places.1,
+        places,
+        work_places: WorkPlaces::shipped(),
     };
     // Cells merged down the body (a village written once for all its children) are filled from
     // their top-left cell as the rows pass.
@@ -318,7 +318,6 @@ fn missing_columns(mapping: &Mapping) -> Vec<&'static str> {
 pub struct Importer<'a> {
     store: &'a Store,
     actor: &'a Actor,
-    places: Arc<(Places, WorkPlaces)>,
 }
 
 impl<'a> Importer<'a> {
@@ -326,15 +325,7 @@ impl<'a> Importer<'a> {
         if !actor.may(Action::RegisterChild) || !actor.may(Action::EditChild) {
             return Err(ImportError::Forbidden);
         }
-        let divisions = Divisions::shipped();
-        Ok(Importer {
-            store,
-            actor,
-            places: Arc::new((
-                Places::new(divisions, &actor.region),
-                WorkPlaces::new(divisions),
-            )),
-        })
+        Ok(Importer { store, actor })
     }
 
     /// Reads and checks a file without writing anything.
@@ -353,7 +344,8 @@ impl<'a> Importer<'a> {
         let mut rx = spawn_reader(
             path.to_owned(),
             choices.clone(),
-            self.places.clone(),
+            // Only reading needs the jurisdiction's place names; a commit does not.
+            Arc::new(Places::new(Divisions::shipped(), &self.actor.region)),
             saved_rx,
         );
         let mut plan: Option<Plan> = None;

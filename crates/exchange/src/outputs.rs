@@ -81,21 +81,14 @@ pub fn unit_name(region: &RegionCode) -> String {
         .collect()
 }
 
-fn cn_date(d: NaiveDate) -> String {
+/// 2026年11月24日, as dates are written on the forms.
+pub fn cn_date(d: NaiveDate) -> String {
     d.format("%Y年%-m月%-d日").to_string()
 }
 
 /// A work place as written on the form: 广东省深圳市; 重庆市 for 重庆市市辖区.
 pub fn place_name(code: &RegionCode) -> String {
-    Divisions::shipped()
-        .lineage(code)
-        .map(|l| {
-            l.iter()
-                .map(|d| d.name)
-                .filter(|n| !matches!(*n, "市辖区" | "县"))
-                .collect()
-        })
-        .unwrap_or_else(|_| code.to_string())
+    Divisions::shipped().written_name(code, "")
 }
 
 fn division_name(code: &RegionCode, level: RegionLevel) -> String {

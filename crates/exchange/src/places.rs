@@ -230,6 +230,12 @@ pub struct WorkPlaces {
 }
 
 impl WorkPlaces {
+    /// The table of the shipped divisions, built once (it scans the whole division list).
+    pub fn shipped() -> &'static WorkPlaces {
+        static TABLE: std::sync::OnceLock<WorkPlaces> = std::sync::OnceLock::new();
+        TABLE.get_or_init(|| WorkPlaces::new(Divisions::shipped()))
+    }
+
     pub fn new(divisions: &Divisions) -> WorkPlaces {
         let entry = |d: Division<'_>| {
             (
@@ -336,7 +342,7 @@ mod tests {
 
     #[test]
     fn work_places_resolve_to_the_prefecture() {
-        let w = WorkPlaces::new(Divisions::shipped());
+        let w = WorkPlaces::shipped();
         for s in [
             "广东省深圳市",
             "广东深圳",

@@ -91,9 +91,7 @@ impl FormPrinter for Printer {
     }
 }
 
-fn cn_date(d: NaiveDate) -> String {
-    d.format("%Y年%-m月%-d日").to_string()
-}
+use shouwang_exchange::outputs::cn_date;
 
 fn opt_date(d: Option<NaiveDate>) -> String {
     d.map(cn_date).unwrap_or_default()

@@ -1016,16 +1016,7 @@ impl ChildPage {
 }
 
 fn work_place_name(code: &shouwang_domain::region::RegionCode) -> String {
-    Divisions::shipped()
-        .lineage(code)
-        .map(|l| {
-            l.iter()
-                .map(|d| d.name)
-                .filter(|n| !matches!(*n, "市辖区" | "县"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_else(|_| code.to_string())
+    Divisions::shipped().written_name(code, " ")
 }
 
 #[derive(Deserialize, Default)]

@@ -13,7 +13,7 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::NaiveDate;
@@ -87,7 +87,7 @@ enum JobState {
 struct Job {
     owner: String,
     source: String,
-    file: Arc<tempfile::NamedTempFile>,
+    file: tempfile::NamedTempFile,
     choices: BTreeMap<String, String>,
     state: JobState,
     started: u64,
@@ -97,7 +97,7 @@ struct Job {
 #[derive(Default)]
 pub struct Jobs {
     jobs: Mutex<HashMap<String, Job>>,
-    counter: Mutex<u64>,
+    counter: std::sync::atomic::AtomicU64,
 }
 
 impl Jobs {
@@ -132,9 +132,8 @@ impl Jobs {
     }
 
     fn next_seq(&self) -> u64 {
-        let mut c = self.counter.lock().expect("counter lock");
-        *c += 1;
-        *c
+        self.counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -175,7 +174,7 @@ fn start_job(
         Job {
             owner: actor.user_id.clone(),
             source,
-            file: Arc::new(file),
+            file,
             choices: BTreeMap::new(),
             state: JobState::Reading(Progress::default()),
             started: state.jobs.next_seq(),
@@ -195,9 +194,11 @@ fn plan_in_background(state: &AppState, actor: &Actor, id: &str) {
             j.choices.clone(),
         )
     };
+    // Reading starts now, not when the task first runs: a page or client asking right after a
+    // mapping fix must not see the old plan as the new one.
+    state.jobs.set(id, JobState::Reading(Progress::default()));
     let (state, actor, id) = (state.clone(), actor.clone(), id.to_owned());
     tokio::spawn(async move {
-        state.jobs.set(&id, JobState::Reading(Progress::default()));
         let result = match Importer::new(&state.store, &actor) {
             Ok(importer) => {
                 let jobs = state.jobs.clone();
@@ -921,6 +922,25 @@ fn print_forms(
     .map_err(AppError::Internal)
 }
 
+/// One child's printed document, as a download named after the child.
+async fn child_pdf(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    kind: ExportKind,
+) -> Result<Response, AppError> {
+    let child = state.store.child_for_form(&user.actor, id, kind).await?;
+    let agreement = kind == ExportKind::Agreement;
+    let title = if agreement {
+        "委托监护责任确认书"
+    } else {
+        "基本情况登记表"
+    };
+    let name = child.file.name.to_string();
+    let bytes = print_forms(state, &user.actor, &[child], agreement)?;
+    Ok(download(bytes, &format!("{name}-{title}.pdf"), PDF))
+}
+
 #[utoipa::path(get, path = "/api/v1/children/{id}/form.pdf", params(("id" = String, Path)),
     responses((status = 200, description = "登记表 PDF", content_type = "application/pdf"), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn form_download(
@@ -928,13 +948,7 @@ pub async fn form_download(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let child = state
-        .store
-        .child_for_form(&user.actor, &id, ExportKind::Form)
-        .await?;
-    let name = child.file.name.to_string();
-    let bytes = print_forms(&state, &user.actor, &[child], false)?;
-    Ok(download(bytes, &format!("{name}-基本情况登记表.pdf"), PDF))
+    child_pdf(&state, &user, &id, ExportKind::Form).await
 }
 
 #[utoipa::path(get, path = "/api/v1/children/{id}/agreement.pdf", params(("id" = String, Path)),
@@ -944,17 +958,7 @@ pub async fn agreement_download(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let child = state
-        .store
-        .child_for_form(&user.actor, &id, ExportKind::Agreement)
-        .await?;
-    let name = child.file.name.to_string();
-    let bytes = print_forms(&state, &user.actor, &[child], true)?;
-    Ok(download(
-        bytes,
-        &format!("{name}-委托监护责任确认书.pdf"),
-        PDF,
-    ))
+    child_pdf(&state, &user, &id, ExportKind::Agreement).await
 }
 
 /// Every child of a village (or any region) on the date, one 登记表 per page.
@@ -993,7 +997,6 @@ struct ExportsPage {
 async fn exports_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    _headers: HeaderMap,
 ) -> Result<Response, PageError> {
     if !user.actor.may(Action::Export) {
         return Err(AppError::Forbidden.into());

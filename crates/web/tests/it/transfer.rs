@@ -197,3 +197,68 @@ async fn exports_come_back_as_workbooks_and_stop_at_the_jurisdiction() {
     let html = town.get("/exports").await.text().await.unwrap();
     assert!(html.contains("冠山社区居民委员会"));
 }
+
+#[tokio::test]
+async fn a_column_fixed_on_the_preview_page_is_saved_for_the_next_file() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let town = app.login("town_a").await;
+    let csv = format!(
+        "姓名,性别,民族,出生日期,身份证号,所在村别,就学情况,监护类型,父母务工地点,监护人,与儿童关系\n\
+         杨光,男,布依族,2016-03-12,{},冠山社区,小学,监护情况较好,广东省广州市,杨国华,祖父\n",
+        shouwang_domain::sample::id_number_for("522730", ymd(2016, 3, 12), 31)
+    );
+    let upload = || async {
+        let r = town
+            .client
+            .post(format!("{}/api/v1/imports?filename=a.csv", town.base))
+            .body(csv.clone())
+            .send()
+            .await
+            .unwrap();
+        r.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let id = upload().await;
+    let plan = wait_ready(&town, &id).await;
+    assert_eq!(plan["counts"]["error"], 1, "所在村别 is not a known header");
+    assert_eq!(plan["sheet"]["saved_mapping"], false);
+    let page = town
+        .get(&format!("/import/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let r = town
+        .client
+        .post(format!("{}/import/{id}/mapping", town.base))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("col_5", "village"),
+            ("save", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let plan = wait_ready(&town, &id).await;
+    assert_eq!(plan["counts"]["create"], 1, "{plan}");
+    assert_eq!(
+        app.count_children().await,
+        0,
+        "fixing the mapping writes no child"
+    );
+    // The next file with the same header is read with the saved mapping.
+    let next = upload().await;
+    let plan = wait_ready(&town, &next).await;
+    assert_eq!(plan["sheet"]["saved_mapping"], true);
+    assert_eq!(plan["counts"]["create"], 1);
+}
