@@ -101,18 +101,28 @@ pub fn printer(font_dir: &Path) -> Result<shouwang_print::Printer> {
     Ok(shouwang_print::Printer::load(font_dir)?)
 }
 
-/// 登记表 (one child, or with `region` every child of a village on the date) or 确认书, as PDF.
+/// Whether a form goes out as `.xlsx` (by the output file's name) rather than PDF.
+pub fn wants_xlsx(out: &Path) -> bool {
+    out.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+}
+
+/// 登记表 (one child, or with `region` every child of a village on the date) as PDF or, for an
+/// `.xlsx` output, as a workbook; 确认书 as PDF. `printer` is needed for PDF only.
 #[allow(clippy::too_many_arguments)]
-pub async fn pdf(
+pub async fn forms(
     store: &Store,
     actor: &Actor,
-    printer: &dyn FormPrinter,
+    printer: Option<&dyn FormPrinter>,
     child: Option<&str>,
     region: Option<&RegionCode>,
     on: NaiveDate,
     agreement: bool,
     out: &Path,
 ) -> Result<()> {
+    if agreement && wants_xlsx(out) {
+        bail!("委托监护责任确认书只能导出为 PDF（--out 文件名以 .pdf 结尾）");
+    }
     let reveal = actor.may(Action::UnmaskIdNumber);
     let kind = if agreement {
         ExportKind::Agreement
@@ -144,12 +154,16 @@ pub async fn pdf(
             reveal_ids: reveal,
         })
         .collect();
-    let bytes = if agreement {
-        printer.agreement(&headings[0])
-    } else {
-        printer.registration_forms(&headings)
-    }
-    .map_err(|e| anyhow::anyhow!(e))?;
+    let bytes = match printer {
+        _ if wants_xlsx(out) => shouwang_exchange::forms::registration_workbook(&headings)?,
+        Some(printer) if agreement => printer
+            .agreement(&headings[0])
+            .map_err(|e| anyhow::anyhow!(e))?,
+        Some(printer) => printer
+            .registration_forms(&headings)
+            .map_err(|e| anyhow::anyhow!(e))?,
+        None => bail!("打印 PDF 需要中文字体"),
+    };
     std::fs::write(out, bytes).with_context(|| format!("无法写入 {}", out.display()))?;
     println!(
         "已导出{}：{} 名儿童 → {}",

@@ -61,6 +61,7 @@ pub async fn run(
             let _ = std::io::stderr().flush();
         }
     };
+    let started = std::time::Instant::now();
     let plan = match importer.plan(file, &source, &choices, &mut progress).await {
         Ok(p) => p,
         Err(e) => {
@@ -110,8 +111,12 @@ pub async fn run(
     }
     let counts = plan.counts();
     println!(
-        "新增 {} 行，更新 {} 行，无变化 {} 行，错误 {} 行",
-        counts.create, counts.update, counts.unchanged, counts.error
+        "新增 {} 行，更新 {} 行，无变化 {} 行，错误 {} 行（读取并检查用时 {:.1} 秒）",
+        counts.create,
+        counts.update,
+        counts.unchanged,
+        counts.error,
+        started.elapsed().as_secs_f64()
     );
     let mut listed = [0usize; 2];
     for r in &plan.rows {
@@ -155,17 +160,19 @@ pub async fn run(
         println!("这是预览，没有写入任何数据。确认无误后加 --commit all 或 --commit valid 导入。");
         return Ok(0);
     };
+    let started = std::time::Instant::now();
     match importer.commit(&plan, mode).await {
         Ok(done) => {
             println!(
-                "已导入：新增 {} 名儿童，更新 {} 名儿童{}",
+                "已导入：新增 {} 名儿童，更新 {} 名儿童{}（写入用时 {:.1} 秒）",
                 done.created,
                 done.updated,
                 if counts.error > 0 && mode == CommitMode::Valid {
                     format!("；跳过错误行 {} 行", counts.error)
                 } else {
                     String::new()
-                }
+                },
+                started.elapsed().as_secs_f64()
             );
             Ok(0)
         }

@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use shouwang_domain::authz::{Actor, Role};
 use shouwang_domain::clock::{Clock, FixedClock};
 use shouwang_domain::region::{Divisions, RegionCode};
+use shouwang_exchange::forms::FormPrinter;
 use shouwang_exchange::import::CommitMode;
 use shouwang_store::users::NewUser;
 use shouwang_store::{KeyFile, Store};
@@ -97,7 +98,8 @@ enum Command {
         #[arg(long)]
         save_mapping: bool,
     },
-    /// Export official documents: roster|summary (.xlsx) for a region, form|agreement (.pdf) for a child
+    /// Export official documents: roster|summary (.xlsx) for a region; form (登记表, .pdf or .xlsx by
+    /// the --out name) for a child or a village; agreement (.pdf) for a child
     Export {
         /// roster (花名册), summary (汇总表), form (登记表), agreement (委托监护责任确认书)
         #[arg(value_enum)]
@@ -115,6 +117,7 @@ enum Command {
         /// Child id (form, agreement)
         #[arg(long)]
         child: Option<String>,
+        /// Output file; a form whose name ends in .xlsx is written as a workbook, else as PDF
         #[arg(long)]
         out: PathBuf,
         /// Roster filters: guardianship type, schooling, age band (0-5, 6-13, 14-16), key-target flag
@@ -380,11 +383,16 @@ async fn run() -> Result<()> {
                 }
                 ExportWhat::Summary => export::summary(&store, &actor, &region, on, &out).await,
                 ExportWhat::Form | ExportWhat::Agreement => {
-                    let printer = export::printer(&font_dir)?;
-                    export::pdf(
+                    // A 登记表 as .xlsx needs no fonts; PDFs do, and say so before any work.
+                    let printer = if export::wants_xlsx(&out) {
+                        None
+                    } else {
+                        Some(export::printer(&font_dir)?)
+                    };
+                    export::forms(
                         &store,
                         &actor,
-                        &printer,
+                        printer.as_ref().map(|p| p as &dyn FormPrinter),
                         child.as_deref(),
                         child.is_none().then_some(&region),
                         on,

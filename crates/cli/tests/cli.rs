@@ -439,6 +439,71 @@ fn exports_write_the_roster_summary_and_printed_forms() {
     );
     assert_eq!(nofont.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&nofont.stderr).contains("fonts-noto-cjk"));
+    // The same forms as a workbook need no fonts; one form (title) per PDF page.
+    let xlsx = stdout(&shouwang(
+        dir.path(),
+        &[
+            "export",
+            "form",
+            "--db",
+            &db,
+            "--as",
+            "village",
+            "--font-dir",
+            "/nonexistent",
+            "--out",
+            &out("forms.xlsx"),
+        ],
+    ));
+    assert!(xlsx.contains("基本情况登记表"), "{xlsx}");
+    let bytes = std::fs::read(out("forms.xlsx")).unwrap();
+    assert!(bytes.starts_with(b"PK"));
+    let pages = Command::new("pdfinfo")
+        .arg(out("forms.pdf"))
+        .output()
+        .unwrap();
+    let pages: usize = String::from_utf8_lossy(&pages.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(pages > 0);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut strings = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("xl/sharedStrings.xml").unwrap(),
+        &mut strings,
+    )
+    .unwrap();
+    let mut sheet = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("xl/worksheets/sheet1.xml").unwrap(),
+        &mut sheet,
+    )
+    .unwrap();
+    // The title is one shared string used once per form; forms are split by page breaks.
+    assert!(strings.contains("农村留守儿童基本情况登记表"));
+    assert_eq!(sheet.matches("<brk ").count(), pages - 1, "{pages} pages");
+    // The agreement has no workbook form.
+    let agreement = shouwang(
+        dir.path(),
+        &[
+            "export",
+            "agreement",
+            "--db",
+            &db,
+            "--as",
+            "village",
+            "--child",
+            "x",
+            "--out",
+            &out("a.xlsx"),
+        ],
+    );
+    assert_eq!(agreement.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&agreement.stderr).contains("只能导出为 PDF"));
 }
 
 #[test]

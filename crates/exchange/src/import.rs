@@ -239,10 +239,7 @@ fn read_file(
     if !send(Message::Opened(info)) {
         return Ok(());
     }
-    let ctx = ReadContext {
-        places,
-        work_places: WorkPlaces::shipped(),
-    };
+    let ctx = ReadContext::new(places, WorkPlaces::shipped());
     // Cells merged down the body (a village written once for all its children) are filled from
     // their top-left cell as the rows pass.
     let body_merges: Vec<_> = merges
@@ -350,7 +347,7 @@ impl<'a> Importer<'a> {
         );
         let mut plan: Option<Plan> = None;
         let mut seen_ids: HashMap<String, u32> = HashMap::new();
-        let mut seen_people: HashMap<(String, NaiveDate, String), u32> = HashMap::new();
+        let mut seen_people: HashMap<(String, NaiveDate, String), (u32, bool)> = HashMap::new();
         let mut read_count = 0u64;
         while let Some(message) = rx.recv().await {
             match message? {
@@ -398,7 +395,7 @@ impl<'a> Importer<'a> {
         batch: Vec<RowInput>,
         mapping: &Mapping,
         seen_ids: &mut HashMap<String, u32>,
-        seen_people: &mut HashMap<(String, NaiveDate, String), u32>,
+        seen_people: &mut HashMap<(String, NaiveDate, String), (u32, bool)>,
     ) -> Result<Vec<PlannedRow>, ImportError> {
         let today = self.store.today();
         let ctx = ParseContext {
@@ -426,29 +423,28 @@ impl<'a> Importer<'a> {
                 field: field.to_owned(),
                 message,
             };
-            // The same child twice in one file.
+            // The same child twice in one file: the same ID number, or the same name, birth date
+            // and village where one of the two rows has no ID number (two different ID numbers
+            // are two children, whatever their names — as in the registry's matching).
             if let Some(k) = &key {
-                let earlier = match &k.id_number {
-                    Some(id) => seen_ids.insert(id.as_str().to_owned(), row.row),
-                    None => None,
-                }
-                .or_else(|| {
-                    seen_people.insert(
-                        (
-                            k.name.as_str().to_owned(),
-                            k.birth_date,
-                            k.village_code.to_string(),
-                        ),
-                        row.row,
-                    )
-                });
-                if let Some(first) = earlier {
+                let has_id = k.id_number.is_some();
+                let by_id = k
+                    .id_number
+                    .as_ref()
+                    .and_then(|id| seen_ids.insert(id.as_str().to_owned(), row.row));
+                let person = (
+                    k.name.as_str().to_owned(),
+                    k.birth_date,
+                    k.village_code.to_string(),
+                );
+                let by_person = match seen_people.get(&person) {
+                    Some(&(first, first_has_id)) if !(has_id && first_has_id) => Some(first),
+                    _ => None,
+                };
+                seen_people.entry(person).or_insert((row.row, has_id));
+                if let Some(first) = by_id.or(by_person) {
                     problems.push(blame(
-                        if k.id_number.is_some() {
-                            "id_number"
-                        } else {
-                            "name"
-                        },
+                        if by_id.is_some() { "id_number" } else { "name" },
                         format!("与第{first}行是同一名儿童，请删除重复的行"),
                     ));
                 }
@@ -545,8 +541,8 @@ impl<'a> Importer<'a> {
         let mut updates = Vec::with_capacity(counts.update);
         for r in &plan.rows {
             match &r.outcome {
-                Outcome::Create(f) => creates.push((**f).clone()),
-                Outcome::Update(u) => updates.push((**u).clone()),
+                Outcome::Create(f) => creates.push(&**f),
+                Outcome::Update(u) => updates.push(&**u),
                 _ => {}
             }
         }

@@ -3,7 +3,7 @@
 //! parent with a work place is away for work; sex and birth date come from the ID number when
 //! their columns are missing). Every problem names its row and column.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 
@@ -113,6 +113,29 @@ fn is_footer(row: &Row) -> bool {
 pub struct ReadContext<'a> {
     pub places: &'a Places,
     pub work_places: &'a WorkPlaces,
+    /// Work places already looked up: a sheet names the same few hundred cities over and over.
+    pub seen_work_places: std::cell::RefCell<HashMap<String, Result<RegionCode, String>>>,
+}
+
+impl<'a> ReadContext<'a> {
+    pub fn new(places: &'a Places, work_places: &'a WorkPlaces) -> ReadContext<'a> {
+        ReadContext {
+            places,
+            work_places,
+            seen_work_places: Default::default(),
+        }
+    }
+
+    fn work_place(&self, text: &str) -> Result<RegionCode, String> {
+        if let Some(found) = self.seen_work_places.borrow().get(text) {
+            return found.clone();
+        }
+        let found = self.work_places.find(text);
+        self.seen_work_places
+            .borrow_mut()
+            .insert(text.to_owned(), found.clone());
+        found
+    }
 }
 
 /// Reads one data row. `None` for rows that hold no child: empty, notes, totals, the row of
@@ -305,7 +328,7 @@ pub fn read_row(row: &Row, mapping: &Mapping, ctx: &ReadContext<'_>) -> Option<R
     // 留守类型 or a shared 务工地点 column.
     for key in ["father_work_place", "mother_work_place"] {
         if let Some(place) = raw.get(key) {
-            match ctx.work_places.find(place) {
+            match ctx.work_place(place) {
                 Ok(code) => {
                     fields.insert(key, code.to_string());
                 }
@@ -313,9 +336,7 @@ pub fn read_row(row: &Row, mapping: &Mapping, ctx: &ReadContext<'_>) -> Option<R
             }
         }
     }
-    let shared_place = raw
-        .get("parents_work_place")
-        .map(|p| ctx.work_places.find(p));
+    let shared_place = raw.get("parents_work_place").map(|p| ctx.work_place(p));
     let left_behind = fields.get("left_behind_type").cloned().or_else(|| {
         if fields.get("both_away").map(String::as_str) == Some("是") {
             Some("both_away".to_owned())

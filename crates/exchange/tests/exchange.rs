@@ -400,6 +400,54 @@ async fn a_changed_phone_number_is_an_update_that_names_the_field() {
 }
 
 #[tokio::test]
+async fn the_same_child_twice_in_a_file_is_an_error_but_namesakes_with_different_ids_are_not() {
+    let reg = registry().await;
+    let born = ymd(2015, 5, 1);
+    let row = |id: &str| {
+        format!(
+            "李娜,女,汉族,2015-05-01,{id},余下村,小学,监护情况较好,广东省广州市,李国强,祖父,13812345678\n"
+        )
+    };
+    let a = id_number_for("522730", born, 22);
+    let b = id_number_for("522730", born, 24);
+    let path = reg.path("dups.csv");
+    std::fs::write(
+        &path,
+        format!(
+            "姓名,性别,民族,出生日期,身份证号码,村,就学情况,监护类型,父母务工地点,监护人,与儿童关系,联系电话\n{}{}{}{}",
+            // Rows 2 and 3: two girls of the same name, day and village, with their own
+            // numbers (namesakes). Row 4 repeats row 2's number; row 5 has no number at all.
+            row(&a),
+            row(&b),
+            row(&a),
+            row(""),
+        ),
+    )
+    .unwrap();
+    let plan = reg.plan(&reg.county, &path).await.unwrap();
+    let counts = plan.counts();
+    assert_eq!(
+        (counts.create, counts.error),
+        (2, 2),
+        "{:?}",
+        errors_of(&plan)
+    );
+    let errors = errors_of(&plan);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("E4") && e.contains("与第2行是同一名儿童")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("A5") && e.contains("与第2行是同一名儿童")),
+        "{errors:?}"
+    );
+}
+
+#[tokio::test]
 async fn gb18030_and_utf8_bom_csv_read_the_same() {
     let reg = registry().await;
     let text = std::fs::read_to_string(fixture("roster-source.csv")).unwrap();
@@ -838,4 +886,57 @@ async fn exports_are_scoped_to_the_jurisdiction_and_audited() {
             .iter()
             .any(|e| e.username == "town_b" && e.detail.contains("\"roster\""))
     );
+}
+
+#[tokio::test]
+async fn the_registration_form_as_xlsx_is_one_printed_page_per_child_with_ticks() {
+    use shouwang_exchange::forms::{FormHeading, registration_workbook};
+    let reg = registry().await;
+    with_varied_children(&reg).await;
+    let on = reg.store.today();
+    let town = RegionCode::parse("522730001").unwrap();
+    for (actor, reveal) in [(&reg.county, true), (&reg.town_b, false)] {
+        let children = reg
+            .store
+            .roster_on(actor, &town, on, ExportKind::Form)
+            .await
+            .unwrap();
+        assert_eq!(children.len(), 3);
+        let forms: Vec<FormHeading<'_>> = children
+            .iter()
+            .map(|c| FormHeading {
+                file: &c.file,
+                unit: outputs::unit_name(&c.file.village_code),
+                filled: on,
+                reveal_ids: reveal,
+            })
+            .collect();
+        let bytes = registration_workbook(&forms).unwrap();
+        let cells: Vec<String> = read_sheet(&bytes).iter().flatten().map(text).collect();
+        let titles = cells
+            .iter()
+            .filter(|c| *c == "农村留守儿童基本情况登记表")
+            .count();
+        assert_eq!(titles, 3, "one form per child");
+        for c in &children {
+            assert!(cells.contains(&c.file.name.to_string()));
+            let id = c.file.id_number.as_ref().unwrap();
+            let shown = if reveal {
+                id.as_str().to_owned()
+            } else {
+                id.masked()
+            };
+            assert!(cells.contains(&shown), "{shown} for {}", actor.username);
+            if !reveal {
+                assert!(!cells.iter().any(|x| x.contains(id.as_str())));
+            }
+        }
+        // The first child (a boy) has his sex ticked and the other box empty.
+        assert!(cells.iter().any(|c| c == "☑男　□女" || c == "□男　☑女"));
+        assert!(cells.iter().any(|c| c.starts_with("父母双方同时外出：")));
+        // Printed one child per page, A4 portrait, breaks between the forms.
+        let sheet = unzip(&bytes, "xl/worksheets/sheet1.xml");
+        assert!(sheet.contains("paperSize=\"9\""), "{sheet}");
+        assert_eq!(sheet.matches("<brk ").count(), 2, "{sheet}");
+    }
 }

@@ -9,7 +9,6 @@ use sqlx::{AnyConnection, Row};
 
 use shouwang_domain::authz::{Action, Actor};
 
-use crate::crypto::hex;
 use crate::{Result, Store, StoreError};
 
 /// Who did it: a signed-in user, or the system / an anonymous login attempt.
@@ -113,7 +112,7 @@ fn chain_hash(
         h.update(part.as_bytes());
         h.update([0u8]);
     }
-    hex(&h.finalize())
+    hex::encode(h.finalize())
 }
 
 #[derive(Debug, Clone, Serialize)]

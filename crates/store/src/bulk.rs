@@ -12,7 +12,15 @@ const BATCH: usize = 400;
 impl Store {
     /// Refreshes the query planner's statistics on the children table.
     pub async fn analyze(&self) -> Result<()> {
-        sqlx::query("ANALYZE children").execute(&self.pool).await?;
+        let mut conn = self.pool.acquire().await?;
+        if self.backend == crate::Backend::Sqlite {
+            // Statistics from a sample of each index, as SQLite advises for large tables: a full
+            // ANALYZE of a million children reads every index entry.
+            sqlx::query("PRAGMA analysis_limit = 2000")
+                .execute(&mut *conn)
+                .await?;
+        }
+        sqlx::query("ANALYZE children").execute(&mut *conn).await?;
         Ok(())
     }
 
@@ -31,13 +39,14 @@ impl Store {
             let mut tx = self.pool.begin().await?;
             audit::lock_head(&mut tx).await?;
             let rows: Vec<(String, &ChildFile)> = chunk_ids.iter().cloned().zip(chunk).collect();
-            crate::summary::insert(&mut tx, &self.cipher, &rows, &now).await?;
+            crate::summary::insert(&mut tx, self.backend, &self.cipher, &rows, &now).await?;
             let history: Vec<_> = chunk_ids
                 .iter()
                 .map(|id| (id.clone(), 1, Vec::new()))
                 .collect();
             crate::children::insert_history_rows(
                 &mut tx,
+                self.backend,
                 &history,
                 &now,
                 Who {
@@ -56,14 +65,10 @@ impl Store {
                 .filter_map(|(id, a)| a.as_ref().map(|a| (id, a)))
                 .collect();
             if !links.is_empty() {
-                let mut lsql =
-                    String::from("INSERT INTO child_agencies (child_id, agency_id) VALUES ");
-                for i in 0..links.len() {
-                    if i > 0 {
-                        lsql.push(',');
-                    }
-                    lsql.push_str(&format!("(${}, ${})", i * 2 + 1, i * 2 + 2));
-                }
+                let lsql = format!(
+                    "INSERT INTO child_agencies (child_id, agency_id) VALUES {}",
+                    crate::db::Params::new(self.backend).rows(links.len(), 2)
+                );
                 let mut lq = sqlx::query(&lsql);
                 for (c, a) in &links {
                     lq = lq.bind((*c).clone()).bind((*a).clone());

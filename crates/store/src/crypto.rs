@@ -16,21 +16,35 @@ use crate::StoreError;
 
 const VERSION: &str = "v1";
 
+fn damaged() -> StoreError {
+    StoreError::Config("无法解密身份证号码：密钥不匹配或数据损坏".into())
+}
+
 pub struct IdCipher {
     aead: Aes256Gcm,
-    index_key: [u8; 32],
+    /// HMAC already keyed (cloned per value, so the key schedule runs once).
+    index_mac: Hmac<Sha256>,
 }
 
 impl IdCipher {
     pub fn new(encryption_key: [u8; 32], index_key: [u8; 32]) -> IdCipher {
         IdCipher {
             aead: Aes256Gcm::new(&encryption_key.into()),
-            index_key,
+            index_mac: <Hmac<Sha256> as Mac>::new_from_slice(&index_key)
+                .expect("HMAC takes any key length"),
         }
     }
 
     /// `v1:<base64(nonce ‖ ciphertext)>`; the AAD binds the value to its column.
     pub fn encrypt(&self, column: &str, plain: &str) -> String {
+        self.encrypt_bytes(column, plain.as_bytes())
+    }
+
+    pub fn decrypt(&self, column: &str, stored: &str) -> Result<String, StoreError> {
+        String::from_utf8(self.decrypt_bytes(column, stored)?).map_err(|_| damaged())
+    }
+
+    pub(crate) fn encrypt_bytes(&self, column: &str, plain: &[u8]) -> String {
         let mut nonce = [0u8; 12];
         rand::thread_rng().fill_bytes(&mut nonce);
         let ct = self
@@ -38,7 +52,7 @@ impl IdCipher {
             .encrypt(
                 Nonce::from_slice(&nonce),
                 Payload {
-                    msg: plain.as_bytes(),
+                    msg: plain,
                     aad: column.as_bytes(),
                 },
             )
@@ -48,16 +62,14 @@ impl IdCipher {
         format!("{VERSION}:{}", B64.encode(out))
     }
 
-    pub fn decrypt(&self, column: &str, stored: &str) -> Result<String, StoreError> {
-        let bad = || StoreError::Config("无法解密身份证号码：密钥不匹配或数据损坏".into());
-        let body = stored.strip_prefix("v1:").ok_or_else(bad)?;
-        let bytes = B64.decode(body).map_err(|_| bad())?;
+    pub(crate) fn decrypt_bytes(&self, column: &str, stored: &str) -> Result<Vec<u8>, StoreError> {
+        let body = stored.strip_prefix("v1:").ok_or_else(damaged)?;
+        let bytes = B64.decode(body).map_err(|_| damaged())?;
         if bytes.len() < 12 {
-            return Err(bad());
+            return Err(damaged());
         }
         let (nonce, ct) = bytes.split_at(12);
-        let plain = self
-            .aead
+        self.aead
             .decrypt(
                 Nonce::from_slice(nonce),
                 Payload {
@@ -65,22 +77,16 @@ impl IdCipher {
                     aad: column.as_bytes(),
                 },
             )
-            .map_err(|_| bad())?;
-        String::from_utf8(plain).map_err(|_| bad())
+            .map_err(|_| damaged())
     }
 
     /// Keyed hash of a normalised ID number: equal numbers give equal hashes, and the hash says
     /// nothing without the key.
     pub fn blind_index(&self, normalised: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.index_key)
-            .expect("HMAC takes any key length");
+        let mut mac = self.index_mac.clone();
         mac.update(normalised.as_bytes());
-        hex(&mac.finalize().into_bytes())
+        hex::encode(mac.finalize().into_bytes())
     }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The key file: two lines `encryption_key = <base64 32 bytes>` and `index_key = …`.

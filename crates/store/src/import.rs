@@ -15,6 +15,7 @@ use shouwang_domain::region::RegionCode;
 
 use crate::audit;
 use crate::children::insert_history_rows;
+use crate::db::Params;
 use crate::{Result, Store, StoreError};
 
 /// What identifies a sheet row's child: the ID number, else name + birth date + village.
@@ -86,7 +87,7 @@ impl Store {
         for chunk in hashed.chunks(BATCH) {
             let sql = format!(
                 "SELECT id, id_hash, village_code FROM children WHERE id_hash IN ({})",
-                placeholders(1, chunk.len())
+                Params::new(self.backend).list(chunk.len())
             );
             let mut q = sqlx::query(&sql);
             for (_, h) in chunk {
@@ -113,7 +114,7 @@ impl Store {
         for chunk in by_name.chunks(BATCH) {
             let sql = format!(
                 "SELECT id, name, birth_date, village_code, id_hash FROM children WHERE name IN ({})",
-                placeholders(1, chunk.len())
+                Params::new(self.backend).list(chunk.len())
             );
             let mut q = sqlx::query(&sql);
             for i in chunk {
@@ -175,8 +176,8 @@ impl Store {
         &self,
         actor: &Actor,
         source: &str,
-        creates: &[ChildFile],
-        updates: &[ImportUpdate],
+        creates: &[&ChildFile],
+        updates: &[&ImportUpdate],
     ) -> Result<ImportCounts> {
         if !actor.may(Action::RegisterChild) || !actor.may(Action::EditChild) {
             return Err(StoreError::Forbidden);
@@ -195,36 +196,60 @@ impl Store {
         let now = self.now_text();
         let mut tx = self.pool.begin().await?;
         audit::lock_head(&mut tx).await?;
-        for chunk in creates.chunks(BATCH) {
-            let hashes: Vec<String> = chunk
-                .iter()
-                .filter_map(|f| f.id_number.as_ref())
-                .map(|n| self.cipher.blind_index(n.as_str()))
-                .collect();
-            if !hashes.is_empty() {
-                let sql = format!(
-                    "SELECT COUNT(*) FROM children WHERE id_hash IN ({})",
-                    placeholders(1, hashes.len())
-                );
-                let mut q = sqlx::query_scalar::<_, i64>(&sql);
-                for h in hashes {
-                    q = q.bind(h);
-                }
-                if q.fetch_one(&mut *tx).await? > 0 {
-                    return Err(StoreError::Conflict {
-                        field: Some("id_number".into()),
-                        message: "预览之后有儿童以相同身份证号码登记，请重新预览后再导入".into(),
-                    });
-                }
+        // A new child's ID number registered since the preview refuses the whole import.
+        let hashes: Vec<String> = creates
+            .iter()
+            .filter_map(|f| f.id_number.as_ref())
+            .map(|n| self.cipher.blind_index(n.as_str()))
+            .collect();
+        for chunk in hashes.chunks(BATCH) {
+            let sql = format!(
+                "SELECT COUNT(*) FROM children WHERE id_hash IN ({})",
+                Params::new(self.backend).list(chunk.len())
+            );
+            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            for h in chunk {
+                q = q.bind(h.clone());
             }
-            let rows: Vec<(String, &ChildFile)> =
-                chunk.iter().map(|f| (crate::new_id(), f)).collect();
-            crate::summary::insert(&mut tx, &self.cipher, &rows, &now).await?;
-            let history: Vec<(String, i64, Vec<FieldChange>)> = rows
+            if q.fetch_one(&mut *tx).await? > 0 {
+                return Err(StoreError::Conflict {
+                    field: Some("id_number".into()),
+                    message: "预览之后有儿童以相同身份证号码登记，请重新预览后再导入".into(),
+                });
+            }
+        }
+        let set_aside = self.set_aside_indexes(&mut tx, creates.len()).await?;
+        // Each batch is written while the next one is hashed, compressed and encrypted on a
+        // blocking thread: the database works on a thread of its own (SQLite) or in its own
+        // process (PostgreSQL), so the two overlap.
+        let prepare = |chunk: &[&ChildFile]| {
+            let rows: Vec<(String, ChildFile)> = chunk
                 .iter()
-                .map(|(id, _)| (id.clone(), 1, Vec::new()))
+                .map(|f| (crate::new_id(), (*f).clone()))
                 .collect();
-            insert_history_rows(&mut tx, &history, &now, actor, "import").await?;
+            let cipher = self.cipher.clone();
+            tokio::task::spawn_blocking(move || {
+                let refs: Vec<(String, &ChildFile)> =
+                    rows.iter().map(|(id, f)| (id.clone(), f)).collect();
+                let history: Vec<(String, i64, Vec<FieldChange>)> = rows
+                    .iter()
+                    .map(|(id, _)| (id.clone(), 1, Vec::new()))
+                    .collect();
+                (crate::summary::prepare(&cipher, &refs), history)
+            })
+        };
+        let mut chunks = creates.chunks(BATCH);
+        let mut next = chunks.next().map(prepare);
+        while let Some(preparing) = next.take() {
+            let (prepared, history) = preparing
+                .await
+                .map_err(|e| StoreError::Config(format!("preparing an import batch: {e}")))?;
+            next = chunks.next().map(prepare);
+            crate::summary::insert_prepared(&mut tx, self.backend, prepared, &now).await?;
+            insert_history_rows(&mut tx, self.backend, &history, &now, actor, "import").await?;
+        }
+        for sql in &set_aside {
+            sqlx::query(sql).execute(&mut *tx).await?;
         }
         for chunk in updates.chunks(BATCH) {
             for u in chunk {
@@ -251,7 +276,7 @@ impl Store {
                 .iter()
                 .map(|u| (u.child_id.clone(), u.version + 1, u.changes.clone()))
                 .collect();
-            insert_history_rows(&mut tx, &history, &now, actor, "import").await?;
+            insert_history_rows(&mut tx, self.backend, &history, &now, actor, "import").await?;
         }
         audit::record(
             &mut tx,
@@ -279,7 +304,43 @@ impl Store {
     }
 }
 
+/// New children from which a SQLite import sets the roster's indexes aside (see below).
+const REBUILD_MIN: usize = 10_000;
+
 impl Store {
+    /// For a large import into SQLite that at least doubles the children table, drops the
+    /// children's secondary indexes (returning their definitions) so the rows go in without
+    /// keeping six randomly ordered indexes up to date, row by row; they are rebuilt, sorted, in
+    /// the same transaction. Readers keep their snapshot meanwhile (WAL), and a failed import rolls
+    /// the drop back with everything else. (200,000 rows: about 6 s of index upkeep against 1.5 s
+    /// to rebuild.) PostgreSQL is left alone: dropping an index there blocks the table's readers.
+    async fn set_aside_indexes(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        creates: usize,
+    ) -> Result<Vec<String>> {
+        if self.backend != crate::Backend::Sqlite || creates < REBUILD_MIN {
+            return Ok(Vec::new());
+        }
+        let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM children")
+            .fetch_one(&mut *tx)
+            .await?;
+        if (creates as i64) < existing {
+            return Ok(Vec::new());
+        }
+        let indexes: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'children' AND sql IS NOT NULL ORDER BY name",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for (name, _) in &indexes {
+            sqlx::query(&format!("DROP INDEX \"{name}\""))
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
+    }
+
     /// Saves a sheet's column mapping for the user's jurisdiction, replacing an earlier one for
     /// the same header.
     pub async fn save_import_mapping(
@@ -340,13 +401,6 @@ impl Store {
 /// The changes an import row makes to a stored file (ID numbers masked).
 pub fn changes(old: &ChildFile, new: &ChildFile) -> Vec<FieldChange> {
     history::diff(&Some(old.clone()), &Some(new.clone()))
-}
-
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn village_code(v: i64) -> Result<RegionCode> {

@@ -9,6 +9,7 @@ use shouwang_domain::child::ChildFile;
 use shouwang_domain::eligibility;
 use shouwang_domain::id_number::IdNumber;
 
+use crate::db::{Backend, Params};
 use crate::regions::code_range;
 use crate::{IdCipher, Result};
 
@@ -81,43 +82,69 @@ impl Summary {
     }
 }
 
+/// A new child's values, computed before writing: the summary row and the encrypted file.
+pub(crate) struct NewChild {
+    id: String,
+    summary: Summary,
+    doc: String,
+}
+
+/// The hashing, compression and encryption a write needs, done apart from the write so a large
+/// import can prepare the next batch while the database stores this one.
+pub(crate) fn prepare(cipher: &IdCipher, rows: &[(String, &ChildFile)]) -> Vec<NewChild> {
+    rows.iter()
+        .map(|(id, file)| NewChild {
+            id: id.clone(),
+            summary: Summary::of(file, cipher),
+            doc: crate::children::encrypt_doc(cipher, file),
+        })
+        .collect()
+}
+
 /// Inserts new active children (summary row and encrypted file) in two multi-row statements.
 pub(crate) async fn insert(
     conn: &mut AnyConnection,
+    backend: Backend,
     cipher: &IdCipher,
     rows: &[(String, &ChildFile)],
     now: &str,
 ) -> Result<()> {
-    let per_row = COLUMNS.len() + 1;
-    let mut sql = format!(
-        "INSERT INTO children (id, {}, status, version, created_at, updated_at) VALUES ",
-        COLUMNS.join(", ")
-    );
-    let now_param = rows.len() * per_row + 1;
-    let mut docs = String::from("INSERT INTO child_docs (child_id, doc) VALUES ");
-    for i in 0..rows.len() {
-        if i > 0 {
-            sql.push(',');
-            docs.push(',');
-        }
-        let params: Vec<String> = (1..=per_row)
-            .map(|k| format!("${}", i * per_row + k))
-            .collect();
-        sql.push_str(&format!(
-            "({}, 'active', 1, ${now_param}, ${now_param})",
-            params.join(", ")
-        ));
-        docs.push_str(&format!("(${}, ${})", i * 2 + 1, i * 2 + 2));
+    insert_prepared(conn, backend, prepare(cipher, rows), now).await
+}
+
+pub(crate) async fn insert_prepared(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    rows: Vec<NewChild>,
+    now: &str,
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
     }
+    // id, the summary columns, status, version, created_at, updated_at.
+    let per_row = COLUMNS.len() + 5;
+    let sql = format!(
+        "INSERT INTO children (id, {}, status, version, created_at, updated_at) VALUES {}",
+        COLUMNS.join(", "),
+        Params::new(backend).rows(rows.len(), per_row)
+    );
+    let docs = format!(
+        "INSERT INTO child_docs (child_id, doc) VALUES {}",
+        Params::new(backend).rows(rows.len(), 2)
+    );
     let mut q = sqlx::query(&sql);
     let mut d = sqlx::query(&docs);
-    for (id, file) in rows {
-        q = Summary::of(file, cipher).bind(q.bind(id.clone()));
-        d = d
-            .bind(id.clone())
-            .bind(crate::children::encrypt_doc(cipher, file));
+    for row in rows {
+        q = row
+            .summary
+            .bind(q.bind(row.id.clone()))
+            .bind("active")
+            .bind(1_i64)
+            .bind(now.to_owned())
+            .bind(now.to_owned());
+        d = d.bind(row.id).bind(row.doc);
     }
-    q.bind(now).execute(&mut *conn).await?;
+    q.execute(&mut *conn).await?;
     d.execute(&mut *conn).await?;
     Ok(())
 }

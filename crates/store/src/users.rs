@@ -13,7 +13,6 @@ use shouwang_domain::region::RegionCode;
 use shouwang_domain::validation::ValidationErrors;
 
 use crate::audit::{self, Who};
-use crate::crypto::hex;
 use crate::{Result, Store, StoreError};
 
 /// Failed logins allowed per username within [`THROTTLE_MINUTES`] before further attempts are
@@ -60,7 +59,7 @@ fn random_token() -> String {
 }
 
 pub(crate) fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 pub fn hash_password(password: &str) -> String {

@@ -722,6 +722,7 @@ pub async fn audit_log(
         crate::transfer::roster_download,
         crate::transfer::summary_download,
         crate::transfer::form_download,
+        crate::transfer::form_xlsx_download,
         crate::transfer::agreement_download
     ),
     components(schemas(

@@ -62,11 +62,14 @@ pub fn router() -> Router<AppState> {
         .route("/exports/roster.xlsx", get(roster_download))
         .route("/exports/summary.xlsx", get(summary_download))
         .route("/exports/forms.pdf", get(village_forms_download))
+        .route("/exports/forms.xlsx", get(village_forms_xlsx_download))
         .route("/children/{id}/form.pdf", get(form_download))
+        .route("/children/{id}/form.xlsx", get(form_xlsx_download))
         .route("/children/{id}/agreement.pdf", get(agreement_download))
         .route("/api/v1/exports/roster", get(roster_download))
         .route("/api/v1/exports/summary", get(summary_download))
         .route("/api/v1/children/{id}/form.pdf", get(form_download))
+        .route("/api/v1/children/{id}/form.xlsx", get(form_xlsx_download))
         .route(
             "/api/v1/children/{id}/agreement.pdf",
             get(agreement_download),
@@ -898,13 +901,47 @@ fn printer(state: &AppState) -> Result<&dyn shouwang_exchange::forms::FormPrinte
         .ok_or_else(|| AppError::Internal("no PDF printer configured".into()))
 }
 
+/// The documents printed from children's files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Document {
+    /// 登记表 as PDF, one page per child.
+    FormPdf,
+    /// 登记表 as `.xlsx`, one printed page per child.
+    FormXlsx,
+    /// 委托监护责任确认书 as PDF (one child).
+    Agreement,
+}
+
+impl Document {
+    fn title(self) -> &'static str {
+        match self {
+            Document::FormPdf | Document::FormXlsx => "基本情况登记表",
+            Document::Agreement => "委托监护责任确认书",
+        }
+    }
+
+    fn kind(self) -> ExportKind {
+        match self {
+            Document::FormPdf | Document::FormXlsx => ExportKind::Form,
+            Document::Agreement => ExportKind::Agreement,
+        }
+    }
+
+    /// File extension and content type.
+    fn file_type(self) -> (&'static str, &'static str) {
+        match self {
+            Document::FormXlsx => ("xlsx", XLSX),
+            _ => ("pdf", PDF),
+        }
+    }
+}
+
 fn print_forms(
     state: &AppState,
     actor: &Actor,
     children: &[ExportChild],
-    agreement: bool,
+    document: Document,
 ) -> Result<Vec<u8>, AppError> {
-    let printer = printer(state)?;
     let forms: Vec<FormHeading<'_>> = children
         .iter()
         .map(|c| FormHeading {
@@ -914,31 +951,37 @@ fn print_forms(
             reveal_ids: actor.may(Action::UnmaskIdNumber),
         })
         .collect();
-    if agreement {
-        printer.agreement(&forms[0])
-    } else {
-        printer.registration_forms(&forms)
+    match document {
+        Document::FormXlsx => shouwang_exchange::forms::registration_workbook(&forms)
+            .map_err(|e| AppError::Internal(e.to_string())),
+        Document::FormPdf => printer(state)?
+            .registration_forms(&forms)
+            .map_err(AppError::Internal),
+        Document::Agreement => printer(state)?
+            .agreement(&forms[0])
+            .map_err(AppError::Internal),
     }
-    .map_err(AppError::Internal)
 }
 
 /// One child's printed document, as a download named after the child.
-async fn child_pdf(
+async fn child_document(
     state: &AppState,
     user: &CurrentUser,
     id: &str,
-    kind: ExportKind,
+    document: Document,
 ) -> Result<Response, AppError> {
-    let child = state.store.child_for_form(&user.actor, id, kind).await?;
-    let agreement = kind == ExportKind::Agreement;
-    let title = if agreement {
-        "委托监护责任确认书"
-    } else {
-        "基本情况登记表"
-    };
+    let child = state
+        .store
+        .child_for_form(&user.actor, id, document.kind())
+        .await?;
     let name = child.file.name.to_string();
-    let bytes = print_forms(state, &user.actor, &[child], agreement)?;
-    Ok(download(bytes, &format!("{name}-{title}.pdf"), PDF))
+    let bytes = print_forms(state, &user.actor, &[child], document)?;
+    let (ext, content_type) = document.file_type();
+    Ok(download(
+        bytes,
+        &format!("{name}-{}.{ext}", document.title()),
+        content_type,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/children/{id}/form.pdf", params(("id" = String, Path)),
@@ -948,7 +991,17 @@ pub async fn form_download(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    child_pdf(&state, &user, &id, ExportKind::Form).await
+    child_document(&state, &user, &id, Document::FormPdf).await
+}
+
+#[utoipa::path(get, path = "/api/v1/children/{id}/form.xlsx", params(("id" = String, Path)),
+    responses((status = 200, description = "登记表 .xlsx (laid out as the printed form)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn form_xlsx_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    child_document(&state, &user, &id, Document::FormXlsx).await
 }
 
 #[utoipa::path(get, path = "/api/v1/children/{id}/agreement.pdf", params(("id" = String, Path)),
@@ -958,14 +1011,15 @@ pub async fn agreement_download(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    child_pdf(&state, &user, &id, ExportKind::Agreement).await
+    child_document(&state, &user, &id, Document::Agreement).await
 }
 
 /// Every child of a village (or any region) on the date, one 登记表 per page.
-async fn village_forms_download(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Query(p): Query<ExportParams>,
+async fn village_forms(
+    state: &AppState,
+    user: &CurrentUser,
+    p: &ExportParams,
+    document: Document,
 ) -> Result<Response, AppError> {
     let region = p.region(&user.actor)?;
     let on = p.date(state.store.today())?;
@@ -976,13 +1030,30 @@ async fn village_forms_download(
     if children.is_empty() {
         return Err(AppError::NotFound);
     }
-    let bytes = print_forms(&state, &user.actor, &children, false)?;
+    let bytes = print_forms(state, &user.actor, &children, document)?;
     let unit = outputs::unit_name(&region);
+    let (ext, content_type) = document.file_type();
     Ok(download(
         bytes,
-        &format!("{unit}农村留守儿童基本情况登记表-{on}.pdf"),
-        PDF,
+        &format!("{unit}农村留守儿童基本情况登记表-{on}.{ext}"),
+        content_type,
     ))
+}
+
+async fn village_forms_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<ExportParams>,
+) -> Result<Response, AppError> {
+    village_forms(&state, &user, &p, Document::FormPdf).await
+}
+
+async fn village_forms_xlsx_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<ExportParams>,
+) -> Result<Response, AppError> {
+    village_forms(&state, &user, &p, Document::FormXlsx).await
 }
 
 #[derive(Template)]

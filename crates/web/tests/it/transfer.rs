@@ -152,7 +152,33 @@ async fn exports_come_back_as_workbooks_and_stop_at_the_jurisdiction() {
     let app = spawn_app().await;
     app.with_standard_users().await;
     let town = app.login("town_a").await;
-    town.register(&boy(VILLAGE_A)).await;
+    let child = town.register(&boy(VILLAGE_A)).await;
+    let id = child["id"].as_str().unwrap();
+    // The 登记表 as a workbook needs no fonts (this server has no PDF printer): for the child
+    // and for the whole village; the other town's supervisor does not find the child.
+    for path in [
+        format!("/api/v1/children/{id}/form.xlsx"),
+        format!("/children/{id}/form.xlsx"),
+        format!("/exports/forms.xlsx?region={VILLAGE_A}"),
+    ] {
+        let r = town.get(&path).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert!(
+            r.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains(".xlsx")
+        );
+        assert!(r.bytes().await.unwrap().starts_with(b"PK"));
+    }
+    let other = app.login("town_b").await;
+    assert_eq!(
+        other
+            .get(&format!("/api/v1/children/{id}/form.xlsx"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
     let r = town
         .get(&format!("/api/v1/exports/roster?region={TOWN_A}"))
         .await;
