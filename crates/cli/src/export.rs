@@ -147,12 +147,7 @@ pub async fn forms(
     }
     let headings: Vec<FormHeading<'_>> = children
         .iter()
-        .map(|c| FormHeading {
-            file: &c.file,
-            unit: outputs::unit_name(&c.file.village_code),
-            filled: store.today(),
-            reveal_ids: reveal,
-        })
+        .map(|c| FormHeading::of(&c.file, store.today(), reveal))
         .collect();
     let bytes = match printer {
         _ if wants_xlsx(out) => shouwang_exchange::forms::registration_workbook(&headings)?,

@@ -22,6 +22,18 @@ pub struct FormHeading<'a> {
     pub reveal_ids: bool,
 }
 
+impl<'a> FormHeading<'a> {
+    /// The form of a child's file as its village fills it in (填报单位 = the village's full name).
+    pub fn of(file: &'a ChildFile, filled: NaiveDate, reveal_ids: bool) -> FormHeading<'a> {
+        FormHeading {
+            file,
+            unit: crate::outputs::unit_name(&file.village_code),
+            filled,
+            reveal_ids,
+        }
+    }
+}
+
 /// Turns forms into PDF.
 pub trait FormPrinter: Send + Sync {
     /// 《农村留守儿童基本情况登记表》, one child per page, in one PDF.

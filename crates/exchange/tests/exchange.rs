@@ -904,12 +904,7 @@ async fn the_registration_form_as_xlsx_is_one_printed_page_per_child_with_ticks(
         assert_eq!(children.len(), 3);
         let forms: Vec<FormHeading<'_>> = children
             .iter()
-            .map(|c| FormHeading {
-                file: &c.file,
-                unit: outputs::unit_name(&c.file.village_code),
-                filled: on,
-                reveal_ids: reveal,
-            })
+            .map(|c| FormHeading::of(&c.file, on, reveal))
             .collect();
         let bytes = registration_workbook(&forms).unwrap();
         let cells: Vec<String> = read_sheet(&bytes).iter().flatten().map(text).collect();

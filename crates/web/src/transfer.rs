@@ -944,11 +944,12 @@ fn print_forms(
 ) -> Result<Vec<u8>, AppError> {
     let forms: Vec<FormHeading<'_>> = children
         .iter()
-        .map(|c| FormHeading {
-            file: &c.file,
-            unit: outputs::unit_name(&c.file.village_code),
-            filled: state.store.today(),
-            reveal_ids: actor.may(Action::UnmaskIdNumber),
+        .map(|c| {
+            FormHeading::of(
+                &c.file,
+                state.store.today(),
+                actor.may(Action::UnmaskIdNumber),
+            )
         })
         .collect();
     match document {

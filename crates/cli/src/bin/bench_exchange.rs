@@ -172,12 +172,7 @@ fn main() -> Result<()> {
             let load = t.elapsed();
             let forms: Vec<FormHeading<'_>> = children[..pages.min(children.len())]
                 .iter()
-                .map(|c| FormHeading {
-                    file: &c.file,
-                    unit: outputs::unit_name(&c.file.village_code),
-                    filled: today,
-                    reveal_ids: true,
-                })
+                .map(|c| FormHeading::of(&c.file, today, true))
                 .collect();
             let t = Instant::now();
             let one = printer
