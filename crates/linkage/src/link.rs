@@ -1,0 +1,183 @@
+//! The whole run: prepare, block, compare, estimate, score, and resolve one to one.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use crate::block::candidates;
+use crate::compare::{FIELDS, MISSING, Pattern, compare};
+use crate::model::{self, Model, probability};
+use crate::prepare::{Prepared, Record};
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// At or above this match probability a pair is linked.
+    pub match_probability: f64,
+    /// From this up to the match threshold a pair goes to people to review.
+    pub review_probability: f64,
+    /// Seed of the random pairs that estimate u.
+    pub seed: u64,
+    /// A blocking key shared by more right-hand records than this is passed over.
+    pub max_bucket: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            match_probability: 0.95,
+            review_probability: 0.5,
+            seed: 20161014,
+            max_bucket: 500,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Match,
+    Review,
+}
+
+impl Decision {
+    pub fn code(self) -> &'static str {
+        match self {
+            Decision::Match => "match",
+            Decision::Review => "review",
+        }
+    }
+}
+
+/// One field's part in a link's score.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reason {
+    pub field: &'static str,
+    pub label: &'static str,
+    /// The agreement level ("同音"), or 缺失 where a record lacks the field.
+    pub level: &'static str,
+    /// log₂(m/u): positive for evidence of the same person.
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    /// Indexes into the left and right lists.
+    pub left: usize,
+    pub right: usize,
+    pub probability: f64,
+    pub weight: f64,
+    pub decision: Decision,
+    pub reasons: Vec<Reason>,
+}
+
+#[derive(Debug)]
+pub struct Linkage {
+    /// Linked and to-review pairs, one to one, strongest first.
+    pub links: Vec<Link>,
+    pub model: Model,
+    pub candidates: usize,
+}
+
+impl Linkage {
+    pub fn explain(&self, pattern: &Pattern) -> Vec<Reason> {
+        explain(&self.model, pattern)
+    }
+}
+
+fn explain(model: &Model, pattern: &Pattern) -> Vec<Reason> {
+    FIELDS
+        .iter()
+        .enumerate()
+        .map(|(f, field)| Reason {
+            field: field.key(),
+            label: field.label(),
+            level: if pattern[f] == MISSING {
+                "缺失"
+            } else {
+                field.levels()[pattern[f] as usize]
+            },
+            weight: model.weight(f, pattern[f]),
+        })
+        .collect()
+}
+
+/// Links two lists. The result depends only on the lists and the settings.
+pub fn link(left: &[Record], right: &[Record], settings: &Settings) -> Linkage {
+    let l: Vec<Prepared> = left.par_iter().map(Prepared::of).collect();
+    let r: Vec<Prepared> = right.par_iter().map(Prepared::of).collect();
+    if l.is_empty() || r.is_empty() {
+        return Linkage {
+            links: Vec::new(),
+            model: Model {
+                m: Vec::new(),
+                u: Vec::new(),
+                lambda: 0.0,
+            },
+            candidates: 0,
+        };
+    }
+    let found = candidates(&l, &r, settings.max_bucket);
+    let patterns: Vec<Pattern> = found
+        .pairs
+        .par_iter()
+        .map(|&(a, b)| compare(&l[a as usize], &r[b as usize]))
+        .collect();
+    let count = |pairs: &mut dyn Iterator<Item = Pattern>| {
+        let mut out: FxHashMap<Pattern, f64> = FxHashMap::default();
+        for p in pairs {
+            *out.entry(p).or_default() += 1.0;
+        }
+        out
+    };
+    let all = count(&mut patterns.iter().copied());
+    let settled = count(
+        &mut found
+            .settled
+            .iter()
+            .map(|&(a, b)| compare(&l[a as usize], &r[b as usize])),
+    );
+    let u = model::estimate_u(&l, &r, settings.seed);
+    let model = model::estimate(u, &all, &settled, patterns.len() as f64);
+    // Scored pairs above the review line, strongest first; ties in index order.
+    let mut scored: Vec<(f64, u32, u32, usize)> = patterns
+        .par_iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let w = model.score(p);
+            (probability(w) >= settings.review_probability).then(|| {
+                let (a, b) = found.pairs[i];
+                (w, a, b, i)
+            })
+        })
+        .collect();
+    scored.par_sort_unstable_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+    let mut left_taken = vec![false; l.len()];
+    let mut right_taken = vec![false; r.len()];
+    let mut links = Vec::new();
+    for (w, a, b, i) in scored {
+        let (a, b) = (a as usize, b as usize);
+        if left_taken[a] || right_taken[b] {
+            continue;
+        }
+        left_taken[a] = true;
+        right_taken[b] = true;
+        let p = probability(w);
+        links.push(Link {
+            left: a,
+            right: b,
+            probability: p,
+            weight: w,
+            decision: if p >= settings.match_probability {
+                Decision::Match
+            } else {
+                Decision::Review
+            },
+            reasons: explain(&model, &patterns[i]),
+        });
+    }
+    Linkage {
+        links,
+        model,
+        candidates: patterns.len(),
+    }
+}

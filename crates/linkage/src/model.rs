@@ -1,0 +1,161 @@
+//! The Fellegi–Sunter model: for each field and agreement level, m = P(level | same person) and
+//! u = P(level | different people); a pair's match weight is the sum of log₂(m/u) over its fields
+//! plus the prior log-odds.
+//!
+//! Both are estimated from the lists themselves, as Splink does: u from random pairs (almost all
+//! of them different people), m and the share of matches λ by expectation–maximisation over the
+//! candidate pairs with u held fixed. EM starts from the pairs the ID pass settled (nearly all true
+//! matches), which also keeps it from converging on a wrong solution. Sampling is seeded:
+//! the same lists give the same model.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::compare::{FIELDS, MISSING, Pattern, compare};
+use crate::prepare::Prepared;
+
+/// Random pairs drawn to estimate u.
+const U_SAMPLE: usize = 1_000_000;
+const EM_ROUNDS: usize = 30;
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// m and u per field and level.
+    pub m: Vec<Vec<f64>>,
+    pub u: Vec<Vec<f64>>,
+    /// Share of candidate pairs that are matches.
+    pub lambda: f64,
+}
+
+impl Model {
+    /// log₂(m/u) of a field's level (0 for a missing field).
+    pub fn weight(&self, field: usize, level: u8) -> f64 {
+        if level == MISSING {
+            return 0.0;
+        }
+        (self.m[field][level as usize] / self.u[field][level as usize]).log2()
+    }
+
+    pub fn prior(&self) -> f64 {
+        (self.lambda / (1.0 - self.lambda)).log2()
+    }
+
+    /// The match weight of a pattern: prior plus each field's weight.
+    pub fn score(&self, p: &Pattern) -> f64 {
+        self.prior()
+            + p.iter()
+                .enumerate()
+                .map(|(f, l)| self.weight(f, *l))
+                .sum::<f64>()
+    }
+}
+
+pub fn probability(weight: f64) -> f64 {
+    let odds = weight.exp2();
+    odds / (1.0 + odds)
+}
+
+fn normalise(counts: &[f64]) -> Vec<f64> {
+    let total: f64 = counts.iter().sum();
+    counts.iter().map(|c| c / total).collect()
+}
+
+fn level_counts(patterns: &FxHashMap<Pattern, f64>) -> Vec<Vec<f64>> {
+    let mut counts: Vec<Vec<f64>> = FIELDS.iter().map(|f| vec![0.0; f.levels().len()]).collect();
+    for (p, n) in patterns {
+        for (f, l) in p.iter().enumerate() {
+            if *l != MISSING {
+                counts[f][*l as usize] += n;
+            }
+        }
+    }
+    counts
+}
+
+/// u from random pairs, with one pseudo-count per level so no level is impossible.
+pub fn estimate_u(left: &[Prepared], right: &[Prepared], seed: u64) -> Vec<Vec<f64>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let n = U_SAMPLE
+        .min(50 * (left.len() + right.len()))
+        .min(left.len() * right.len());
+    let picks: Vec<(usize, usize)> = (0..n)
+        .map(|_| (rng.gen_range(0..left.len()), rng.gen_range(0..right.len())))
+        .collect();
+    let patterns = picks
+        .par_iter()
+        .fold(
+            FxHashMap::default,
+            |mut acc: FxHashMap<Pattern, f64>, &(l, r)| {
+                *acc.entry(compare(&left[l], &right[r])).or_default() += 1.0;
+                acc
+            },
+        )
+        .reduce(FxHashMap::default, merge);
+    level_counts(&patterns)
+        .into_iter()
+        .map(|c| normalise(&c.iter().map(|x| x + 1.0).collect::<Vec<_>>()))
+        .collect()
+}
+
+pub fn merge(
+    mut a: FxHashMap<Pattern, f64>,
+    b: FxHashMap<Pattern, f64>,
+) -> FxHashMap<Pattern, f64> {
+    for (k, v) in b {
+        *a.entry(k).or_default() += v;
+    }
+    a
+}
+
+/// m and λ by EM over the candidate pairs' patterns (counted once per distinct pattern), starting
+/// from the settled pairs' patterns as the matches.
+pub fn estimate(
+    u: Vec<Vec<f64>>,
+    candidates: &FxHashMap<Pattern, f64>,
+    settled: &FxHashMap<Pattern, f64>,
+    total_candidates: f64,
+) -> Model {
+    let start = if settled.values().sum::<f64>() >= 50.0 {
+        level_counts(settled)
+    } else {
+        // Without anchors: agreement is likely among matches.
+        FIELDS
+            .iter()
+            .map(|f| {
+                let n = f.levels().len();
+                (0..n)
+                    .map(|l| if l == 0 { 8.0 } else { 2.0 / (n - 1) as f64 })
+                    .collect()
+            })
+            .collect()
+    };
+    let mut m: Vec<Vec<f64>> = start
+        .iter()
+        .map(|c| normalise(&c.iter().map(|x| x + 0.5).collect::<Vec<_>>()))
+        .collect();
+    let mut lambda = (settled.values().sum::<f64>() / total_candidates).clamp(0.01, 0.9);
+    for _ in 0..EM_ROUNDS {
+        let model = Model {
+            m: m.clone(),
+            u: u.clone(),
+            lambda,
+        };
+        let mut weighted: FxHashMap<Pattern, f64> = FxHashMap::default();
+        let mut matches = 0.0;
+        let mut total = 0.0;
+        for (p, n) in candidates {
+            let pm = probability(model.score(p));
+            weighted.insert(*p, pm * n);
+            matches += pm * n;
+            total += n;
+        }
+        lambda = (matches / total).clamp(1e-6, 1.0 - 1e-6);
+        m = level_counts(&weighted)
+            .into_iter()
+            .map(|c| normalise(&c.iter().map(|x| x + 0.5).collect::<Vec<_>>()))
+            .collect();
+    }
+    Model { m, u, lambda }
+}
