@@ -8,3 +8,4 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod reconcile;

@@ -1,6 +1,6 @@
 //! `shouwang`: the one binary. serve | init | demo | import | export | user add.
 
-use shouwang::{demo, export, import};
+use shouwang::{demo, export, import, reconcile};
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -75,6 +75,20 @@ enum Command {
         /// Directory of the Noto Serif CJK fonts for PDF forms (Debian fonts-noto-cjk)
         #[arg(long, env = "SHOUWANG_FONT_DIR", default_value = shouwang_print::DEFAULT_FONT_DIR)]
         font_dir: PathBuf,
+    },
+    /// Link two lists of people (三方比对): CSV or Excel with the columns
+    /// record_id,name,sex,birth_date,id_number,county,town,village
+    Reconcile {
+        #[arg(long)]
+        left: PathBuf,
+        #[arg(long)]
+        right: PathBuf,
+        /// Links as CSV: left_id,right_id,score,decision (match | review)
+        #[arg(long)]
+        out: PathBuf,
+        /// The pairs to review, with names and the reasons for their score
+        #[arg(long)]
+        review: Option<PathBuf>,
     },
     /// Import children from an Excel (.xlsx, .xls) or CSV roster; without --commit a dry run
     Import {
@@ -319,6 +333,12 @@ async fn run() -> Result<()> {
             println!("守望 Shouwang 已启动：http://{bind}/");
             shouwang_web::serve(store, bind, secure, Some(printer)).await?;
         }
+        Command::Reconcile {
+            left,
+            right,
+            out,
+            review,
+        } => reconcile::run(&left, &right, &out, review.as_deref())?,
         Command::Import {
             db,
             as_user,

@@ -583,3 +583,87 @@ fn the_server_prints_a_childs_forms_over_http() {
         std::panic::resume_unwind(e);
     }
 }
+
+#[test]
+fn reconcile_links_two_csv_lists_and_writes_the_review_queue() {
+    use shouwang_linkage::synth::{Damage, list_pair};
+    let dir = tempfile::tempdir().unwrap();
+    let pair = list_pair(1_500, 11, &Damage::default());
+    let write = |name: &str, records: &[shouwang_linkage::Record]| {
+        let path = dir.path().join(name);
+        let mut w = csv::Writer::from_path(&path).unwrap();
+        for r in records {
+            w.serialize(r).unwrap();
+        }
+        w.flush().unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let left = write("left.csv", &pair.left);
+    let right = write("right.csv", &pair.right);
+    let links = dir.path().join("links.csv");
+    let review = dir.path().join("review.csv");
+    let out = stdout(&shouwang(
+        dir.path(),
+        &[
+            "reconcile",
+            "--left",
+            &left,
+            "--right",
+            &right,
+            "--out",
+            links.to_str().unwrap(),
+            "--review",
+            review.to_str().unwrap(),
+        ],
+    ));
+    assert!(out.contains("比对完成"), "{out}");
+    let mut reader = csv::Reader::from_path(&links).unwrap();
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["left_id", "right_id", "score", "decision"]
+    );
+    let truth: std::collections::HashSet<(String, String)> = pair.truth.into_iter().collect();
+    let mut matched = 0;
+    let mut correct = 0;
+    let mut reviews = 0;
+    for row in reader.records() {
+        let row = row.unwrap();
+        let score: f64 = row[2].parse().unwrap();
+        match &row[3] {
+            "match" => {
+                matched += 1;
+                assert!(score >= 0.95);
+                correct += usize::from(truth.contains(&(row[0].to_owned(), row[1].to_owned())));
+            }
+            "review" => reviews += 1,
+            other => panic!("decision {other}"),
+        }
+    }
+    assert!(
+        correct as f64 / matched as f64 > 0.99,
+        "{correct}/{matched}"
+    );
+    assert!(
+        correct as f64 / truth.len() as f64 > 0.97,
+        "{correct}/{}",
+        truth.len()
+    );
+    let review_rows = csv::Reader::from_path(&review).unwrap().records().count();
+    assert_eq!(review_rows, reviews);
+    // A list without record ids is refused with a message naming the column.
+    std::fs::write(dir.path().join("bad.csv"), "name,sex\n王芳,女\n").unwrap();
+    let bad = shouwang(
+        dir.path(),
+        &[
+            "reconcile",
+            "--left",
+            dir.path().join("bad.csv").to_str().unwrap(),
+            "--right",
+            &right,
+            "--out",
+            links.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("record_id"));
+}

@@ -11,6 +11,7 @@ use shouwang_domain::text::{clean, name_pinyin};
 
 /// A person in one of the lists. Every field but the record id may be missing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Record {
     pub record_id: String,
     pub name: Option<String>,
