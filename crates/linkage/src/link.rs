@@ -137,7 +137,16 @@ pub fn link(left: &[Record], right: &[Record], settings: &Settings) -> Linkage {
             .map(|&(a, b)| compare(&l[a as usize], &r[b as usize])),
     );
     let u = model::estimate_u(&l, &r, settings.seed);
-    let model = model::estimate(u, &all, &settled, patterns.len() as f64);
+    // How many people the lists share: the settled share of the records that carry an ID number,
+    // applied to the shorter list.
+    let with_id = |ps: &[Prepared]| ps.iter().filter(|p| p.id.is_some()).count().max(1);
+    let shorter = l.len().min(r.len()) as f64;
+    let expected = if found.settled.is_empty() {
+        shorter
+    } else {
+        (shorter * found.settled.len() as f64 / with_id(&l).min(with_id(&r)) as f64).min(shorter)
+    };
+    let model = model::estimate(u, &all, &settled, expected, l.len() as f64 * r.len() as f64);
     // Scored pairs above the review line, strongest first; ties in index order.
     let mut scored: Vec<(f64, u32, u32, usize)> = patterns
         .par_iter()

@@ -124,3 +124,21 @@ fn the_same_lists_give_the_same_links() {
     );
     assert!(!a.links.is_empty());
 }
+
+#[test]
+fn lists_without_any_id_numbers_are_linked_by_name_date_and_place() {
+    let mut pair = list_pair(3_000, 5, &Damage::default());
+    for r in pair.left.iter_mut().chain(pair.right.iter_mut()) {
+        r.id_number = None;
+    }
+    let result = link(&pair.left, &pair.right, &Settings::default());
+    let matches: Vec<(usize, usize)> = result
+        .links
+        .iter()
+        .filter(|l| l.decision == Decision::Match)
+        .map(|l| (l.left, l.right))
+        .collect();
+    let (precision, recall) = quality(&pair.left, &pair.right, &pair.truth, &matches);
+    assert!(precision > 0.98, "precision {precision}");
+    assert!(recall > 0.9, "recall {recall}");
+}
