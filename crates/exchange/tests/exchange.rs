@@ -935,3 +935,77 @@ async fn the_registration_form_as_xlsx_is_one_printed_page_per_child_with_ticks(
         assert_eq!(sheet.matches("<brk ").count(), 2, "{sheet}");
     }
 }
+
+#[tokio::test]
+async fn a_large_import_into_an_empty_registry_keeps_its_indexes_and_search() {
+    // 10,000 new children: on SQLite the roster's indexes are set aside during the import and
+    // rebuilt at its end; they must all be back, and the roster and name search must work.
+    let reg = registry().await;
+    let surnames = ["杨", "吴", "罗", "王", "李", "陈", "张", "刘", "黄", "赵"];
+    let given: Vec<char> =
+        "光明华英芳伟强军平秀兰桂云玉珍丽春梅海红霞涛斌鹏飞杰燕娟玲静敏雪琴艳凤勇"
+            .chars()
+            .collect();
+    let mut csv = String::from(
+        "姓名,性别,民族,出生日期,身份证号码,村,就学情况,监护类型,父母务工地点,监护人,与儿童关系\n",
+    );
+    let first = ymd(2013, 1, 1);
+    for i in 0..10_000usize {
+        let birth = first + chrono::Duration::days((i % 3000) as i64);
+        let id = id_number_for("522730", birth, 1 + 2 * (i / 3000) as u16);
+        let name = format!(
+            "{}{}{}",
+            surnames[i % 10],
+            given[(i / 10) % given.len()],
+            given[(i / (10 * given.len())) % given.len()]
+        );
+        csv.push_str(&format!(
+            "{name},男,汉族,{birth},{id},余下村,小学,监护情况较好,广东省广州市,王秀英,祖母\n"
+        ));
+    }
+    let path = reg.path("big.csv");
+    std::fs::write(&path, csv).unwrap();
+    let plan = reg.plan(&reg.county, &path).await.unwrap();
+    assert_eq!(plan.counts().create, 10_000, "{:?}", errors_of(&plan));
+    Importer::new(&reg.store, &reg.county)
+        .unwrap()
+        .commit(&plan, CommitMode::All)
+        .await
+        .unwrap();
+    assert_eq!(reg.total().await, 10_000);
+    let found = reg
+        .store
+        .roster(
+            &reg.county,
+            &RosterQuery {
+                q: Some("杨光".into()),
+                ..RosterQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(found.total >= 1);
+    assert!(found.items.iter().all(|c| c.name.starts_with("杨光")));
+    if std::env::var("SHOUWANG_TEST_PG").map_or(true, |s| s.is_empty()) {
+        use sqlx::Connection;
+        let mut conn =
+            sqlx::AnyConnection::connect(&format!("sqlite://{}", reg.path("x.db").display()))
+                .await
+                .unwrap();
+        let indexes: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'children' AND sql IS NOT NULL",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(indexes, 6);
+        let ok: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(ok, "ok");
+    }
+    // Importing the same file again changes nothing.
+    let again = reg.plan(&reg.county, &path).await.unwrap();
+    assert_eq!(again.counts().unchanged, 10_000);
+}
