@@ -3,22 +3,26 @@
 
 use std::collections::HashSet;
 
-use shouwang_linkage::synth::{Damage, list_pair};
-use shouwang_linkage::{Decision, Record, Settings, link};
+use shouwang_linkage::synth::{Damage, ListPair, list_pair};
+use shouwang_linkage::{Decision, Linkage, Record, Settings, link};
 
-fn quality(
-    left: &[Record],
-    right: &[Record],
-    truth: &[(String, String)],
-    links: &[(usize, usize)],
-) -> (f64, f64) {
-    let truth: HashSet<(&str, &str)> = truth
+/// Precision and recall of the links decided `match`, against the truth.
+fn quality(pair: &ListPair, result: &Linkage) -> (f64, f64) {
+    let truth: HashSet<(&str, &str)> = pair
+        .truth
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
-    let found: HashSet<(&str, &str)> = links
+    let found: HashSet<(&str, &str)> = result
+        .links
         .iter()
-        .map(|&(l, r)| (left[l].record_id.as_str(), right[r].record_id.as_str()))
+        .filter(|l| l.decision == Decision::Match)
+        .map(|l| {
+            (
+                pair.left[l.left].record_id.as_str(),
+                pair.right[l.right].record_id.as_str(),
+            )
+        })
         .collect();
     let right_links = found.intersection(&truth).count() as f64;
     (
@@ -31,13 +35,7 @@ fn quality(
 fn damaged_lists_link_one_to_one_with_high_precision_and_recall() {
     let pair = list_pair(4_000, 1, &Damage::default());
     let result = link(&pair.left, &pair.right, &Settings::default());
-    let matches: Vec<(usize, usize)> = result
-        .links
-        .iter()
-        .filter(|l| l.decision == Decision::Match)
-        .map(|l| (l.left, l.right))
-        .collect();
-    let (precision, recall) = quality(&pair.left, &pair.right, &pair.truth, &matches);
+    let (precision, recall) = quality(&pair, &result);
     assert!(precision > 0.995, "precision {precision}");
     assert!(recall > 0.98, "recall {recall}");
     // One to one.
@@ -132,13 +130,7 @@ fn lists_without_any_id_numbers_are_linked_by_name_date_and_place() {
         r.id_number = None;
     }
     let result = link(&pair.left, &pair.right, &Settings::default());
-    let matches: Vec<(usize, usize)> = result
-        .links
-        .iter()
-        .filter(|l| l.decision == Decision::Match)
-        .map(|l| (l.left, l.right))
-        .collect();
-    let (precision, recall) = quality(&pair.left, &pair.right, &pair.truth, &matches);
+    let (precision, recall) = quality(&pair, &result);
     assert!(precision > 0.98, "precision {precision}");
     assert!(recall > 0.9, "recall {recall}");
 }
