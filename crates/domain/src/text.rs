@@ -61,6 +61,22 @@ pub fn name_pinyin(name: &str) -> (String, String) {
     (full, initials)
 }
 
+/// The toneless pinyin of a name's surname ("单小明" → "shan", "尉迟恭" → "yuchi"): the readings
+/// table for the surnames read differently, else the first character's common reading.
+pub fn surname_pinyin(name: &str) -> String {
+    use pinyin::ToPinyin;
+    if let Some((_, reading)) = SURNAME_READINGS.iter().find(|(s, _)| name.starts_with(s)) {
+        return reading.replace(' ', "");
+    }
+    name.chars()
+        .next()
+        .map(|c| match c.to_pinyin() {
+            Some(p) => p.plain().to_owned(),
+            None => c.to_lowercase().collect(),
+        })
+        .unwrap_or_default()
+}
+
 /// Surname readings that differ from the character's most common reading.
 const SURNAME_READINGS: &[(&str, &str)] = &[
     ("尉迟", "yu chi"),
@@ -102,5 +118,8 @@ mod tests {
         assert_eq!(name_pinyin("曾乐").0, "zengle");
         assert_eq!(name_pinyin("单田芳").0, "shantianfang");
         assert_eq!(name_pinyin("解缙").1, "xj");
+        assert_eq!(surname_pinyin("单田芳"), "shan");
+        assert_eq!(surname_pinyin("尉迟恭"), "yuchi");
+        assert_eq!(surname_pinyin("王小明"), "wang");
     }
 }

@@ -169,6 +169,7 @@ pub fn registration_data(h: &FormHeading<'_>) -> Value {
         "assistance": ticks(Assistance::ALL, Assistance::label, |s| f.assistance.contains(&s)),
         "contact_name": f.contact.name.as_ref().map(|n| n.to_string()).unwrap_or_default(),
         "contact_phone": f.contact.phone.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default(),
+        "notes": REGISTRATION_NOTES,
     })
 }
 
@@ -458,5 +459,5 @@ pub fn registration_workbook(
     wb.save_to_buffer()
 }
 
-/// 填表说明 of 附件1, as printed under the form.
+/// 填表说明 of 民发〔2016〕42号 附件1, as printed under the form (PDF and workbook).
 pub const REGISTRATION_NOTES: &str = "填表说明：1. 农村留守儿童是指父母双方外出务工或一方外出务工另一方无监护能力、不满十六周岁的农村户籍未成年人。2. 患病指患有重特大疾病。3. 祖父母、父母已故的，在相应栏内填“—”。4. 监护情况评估分较好、一般、差三级；无人监护、父或母无监护能力、受委托监护人监护能力不足的为“差”。5. 辍学指义务教育阶段辍学；不在学指14—16周岁未在学。6. 父母外出务工地点填写到“XXX省（区、市）XXX市”。";

@@ -926,8 +926,16 @@ async fn the_registration_form_as_xlsx_is_one_printed_page_per_child_with_ticks(
                 assert!(!cells.iter().any(|x| x.contains(id.as_str())));
             }
         }
-        // The first child (a boy) has his sex ticked and the other box empty.
-        assert!(cells.iter().any(|c| c == "☑男　□女" || c == "□男　☑女"));
+        // Each child's sex ticked, the other box empty.
+        let boys = children
+            .iter()
+            .filter(|c| c.file.sex == shouwang_domain::person::Sex::Male)
+            .count();
+        assert_eq!(cells.iter().filter(|c| *c == "☑男　□女").count(), boys);
+        assert_eq!(
+            cells.iter().filter(|c| *c == "□男　☑女").count(),
+            children.len() - boys
+        );
         assert!(cells.iter().any(|c| c.starts_with("父母双方同时外出：")));
         // Printed one child per page, A4 portrait, breaks between the forms.
         let sheet = unzip(&bytes, "xl/worksheets/sheet1.xml");

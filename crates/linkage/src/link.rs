@@ -78,12 +78,6 @@ pub struct Linkage {
     pub candidates: usize,
 }
 
-impl Linkage {
-    pub fn explain(&self, pattern: &Pattern) -> Vec<Reason> {
-        explain(&self.model, pattern)
-    }
-}
-
 fn explain(model: &Model, pattern: &Pattern) -> Vec<Reason> {
     FIELDS
         .iter()

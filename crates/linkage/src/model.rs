@@ -99,10 +99,7 @@ pub fn estimate_u(left: &[Prepared], right: &[Prepared], seed: u64) -> Vec<Vec<f
         .collect()
 }
 
-pub fn merge(
-    mut a: FxHashMap<Pattern, f64>,
-    b: FxHashMap<Pattern, f64>,
-) -> FxHashMap<Pattern, f64> {
+fn merge(mut a: FxHashMap<Pattern, f64>, b: FxHashMap<Pattern, f64>) -> FxHashMap<Pattern, f64> {
     for (k, v) in b {
         *a.entry(k).or_default() += v;
     }

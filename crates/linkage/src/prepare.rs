@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use shouwang_domain::id_number::IdNumber;
 use shouwang_domain::person::Sex;
-use shouwang_domain::text::{clean, name_pinyin};
+use shouwang_domain::text::{clean, name_pinyin, surname_pinyin};
 
 /// A person in one of the lists. Every field but the record id may be missing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,10 +50,14 @@ impl Prepared {
                 .map(clean)
                 .filter(|s| !s.is_empty() && s != "-" && s != "—")
         };
+        let mut parsed = None;
         let (id, id_raw) = match text(&r.id_number) {
             Some(s) => match IdNumber::parse(&s) {
-                Ok(n) if n.as_str().len() == 18 => (Some(n.as_str().to_owned()), None),
-                Ok(n) => (Some(n.as_str().to_owned()), None),
+                Ok(n) => {
+                    let id = n.as_str().to_owned();
+                    parsed = Some(n);
+                    (Some(id), None)
+                }
                 Err(_) => {
                     let digits: String = s
                         .chars()
@@ -68,20 +72,17 @@ impl Prepared {
         let name = text(&r.name).map(|n| n.replace([' ', '·', '•'], ""));
         let (surname_pinyin, pinyin, syllables) = match &name {
             Some(n) => {
-                let syllables = syllables_of(n);
                 let (full, _) = name_pinyin(n);
-                let surname = surname_reading(n, &syllables);
-                (Some(surname), Some(full), syllables)
+                (Some(surname_pinyin(n)), Some(full), syllables_of(n))
             }
             None => (None, None, Vec::new()),
         };
-        let from_id = id.as_deref().and_then(|s| IdNumber::parse(s).ok());
         let sex = text(&r.sex)
             .and_then(|s| Sex::parse(&s))
-            .or_else(|| from_id.as_ref().map(IdNumber::sex));
+            .or_else(|| parsed.as_ref().map(IdNumber::sex));
         let birth = text(&r.birth_date)
             .and_then(|s| shouwang_domain::input::parse_date(&s))
-            .or_else(|| from_id.as_ref().map(IdNumber::birth_date));
+            .or_else(|| parsed.as_ref().map(IdNumber::birth_date));
         Prepared {
             id,
             id_raw,
@@ -117,23 +118,6 @@ fn syllables_of(name: &str) -> Vec<String> {
             None => c.to_lowercase().collect(),
         })
         .collect()
-}
-
-/// The surname's reading: the table's for the surnames read differently (单 shan, 曾 zeng), else the
-/// first character's.
-fn surname_reading(name: &str, syllables: &[String]) -> String {
-    let (full, _) = name_pinyin(
-        name.chars()
-            .next()
-            .map(String::from)
-            .as_deref()
-            .unwrap_or(""),
-    );
-    if full.is_empty() {
-        syllables.first().cloned().unwrap_or_default()
-    } else {
-        full
-    }
 }
 
 /// Administrative suffixes, longest first: 石河村民委员会 / 石河村委会 / 石河村 / 石河 are one place.

@@ -60,6 +60,8 @@ fn the_registration_form_prints_the_child_and_ticks_the_right_boxes() {
     assert!(pdf.starts_with(b"%PDF"));
     let text = pdf_text(&pdf);
     assert!(text.contains("农村留守儿童基本情况登记表"), "{text}");
+    // The 填表说明 of 附件1 under the form (one text shared with the workbook).
+    assert!(text.contains("填表说明"), "{text}");
     assert!(text.contains("王小明"));
     assert!(text.contains("布依族"));
     assert!(

@@ -17,7 +17,7 @@ use crate::StoreError;
 const VERSION: &str = "v1";
 
 fn damaged() -> StoreError {
-    StoreError::Config("无法解密身份证号码：密钥不匹配或数据损坏".into())
+    StoreError::Config("无法解密存储的数据（身份证号码或档案）：密钥不匹配或数据损坏".into())
 }
 
 pub struct IdCipher {

@@ -84,6 +84,17 @@ fn files(rows: usize, region: &str) -> Result<Vec<ChildFile>> {
     Ok(out)
 }
 
+/// Generated files as the store hands them to the exports.
+fn as_exported(files: Vec<ChildFile>) -> Vec<ExportChild> {
+    files
+        .into_iter()
+        .map(|file| ExportChild {
+            id: String::new(),
+            file,
+        })
+        .collect()
+}
+
 fn main() -> Result<()> {
     match Args::parse().command {
         Cmd::Roster {
@@ -108,13 +119,7 @@ fn main() -> Result<()> {
                 Format::Xlsx => {
                     let region = RegionCode::parse(&region)?;
                     let today = chrono::Utc::now().date_naive();
-                    let children: Vec<ExportChild> = files
-                        .into_iter()
-                        .map(|file| ExportChild {
-                            id: String::new(),
-                            file,
-                        })
-                        .collect();
+                    let children = as_exported(files);
                     std::fs::write(
                         &out,
                         outputs::roster_workbook(
@@ -141,13 +146,7 @@ fn main() -> Result<()> {
             let files = files(rows, &region)?;
             let region = RegionCode::parse(&region)?;
             let today = chrono::Utc::now().date_naive();
-            let children: Vec<ExportChild> = files
-                .into_iter()
-                .map(|file| ExportChild {
-                    id: String::new(),
-                    file,
-                })
-                .collect();
+            let children = as_exported(files);
             let t = Instant::now();
             let bytes =
                 outputs::roster_workbook(&Heading::new(&region, today, today), &children, true)?;
