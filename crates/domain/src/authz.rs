@@ -71,6 +71,7 @@ code_enum! {
         Export = ("export", "导出"),
         ManageUsers = ("manage_users", "管理用户"),
         ReadAudit = ("read_audit", "查看审计日志"),
+        Reconcile = ("reconcile", "三方比对"),
     }
 }
 
@@ -104,6 +105,9 @@ impl Actor {
             // fill 登记表 + 花名册 and send them to the town).
             Export => matches!(self.role, Village | Town | County | CountyAdmin | Oversight),
             ManageUsers | ReadAudit => matches!(self.role, CountyAdmin),
+            // The county compares its roster with the education and police lists (seeds/004
+            // 二(四): 民政摸排数据、教育…学籍系统…及公安机关户籍数据进行比对核实).
+            Reconcile => matches!(self.role, County | CountyAdmin),
         }
     }
 

@@ -6,6 +6,7 @@
 pub mod columns;
 pub mod forms;
 pub mod import;
+pub mod lists;
 pub mod outputs;
 pub mod places;
 pub mod read;

@@ -17,6 +17,7 @@
 
 pub mod block;
 pub mod compare;
+pub mod discrepancy;
 pub mod link;
 pub mod model;
 pub mod prepare;

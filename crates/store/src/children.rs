@@ -427,11 +427,39 @@ impl Store {
         let now = self.now_text();
         let mut tx = self.pool.begin().await?;
         audit::lock_head(&mut tx).await?;
+        self.edit_in(
+            &mut tx,
+            actor,
+            id,
+            Some(expected_version),
+            input,
+            mode,
+            &now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_child_unaudited(actor, id).await
+    }
+
+    /// An edit inside the caller's transaction (audit head locked): checks scope, status and
+    /// version (`None`: whatever is stored), validates, writes, keeps history and audits.
+    /// Returns whether anything changed.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn edit_in(
+        &self,
+        tx: &mut AnyConnection,
+        actor: &Actor,
+        id: &str,
+        expected_version: Option<i64>,
+        input: ChildInput,
+        mode: EditMode,
+        now: &str,
+    ) -> Result<bool> {
         let row = self
-            .load_row(&mut tx, id)
+            .load_row(&mut *tx, id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        if !self.in_scope(&mut tx, actor, &row).await? {
+        if !self.in_scope(&mut *tx, actor, &row).await? {
             return Err(StoreError::NotFound);
         }
         if row.status == ChildStatus::Exited {
@@ -440,6 +468,7 @@ impl Store {
                 message: "该儿童已退出，不能修改档案".into(),
             });
         }
+        let expected_version = expected_version.unwrap_or(row.version);
         if row.version != expected_version {
             return Err(version_conflict(row.version));
         }
@@ -479,17 +508,16 @@ impl Store {
         }
         let changes = history::diff(&row.file, &file);
         if changes.is_empty() {
-            tx.commit().await?;
-            return self.get_child_unaudited(actor, id).await;
+            return Ok(false);
         }
         let version = row.version + 1;
-        self.write_file(&mut tx, id, &file, expected_version, &now)
+        self.write_file(&mut *tx, id, &file, expected_version, now)
             .await?;
-        insert_history(&mut tx, id, version, &now, actor, "edit", &changes).await?;
+        insert_history(&mut *tx, id, version, now, actor, "edit", &changes).await?;
         let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
         audit::record(
-            &mut tx,
-            &now,
+            &mut *tx,
+            now,
             actor.into(),
             "child_edit",
             "child",
@@ -498,8 +526,7 @@ impl Store {
             serde_json::json!({"fields": fields}),
         )
         .await?;
-        tx.commit().await?;
-        self.get_child_unaudited(actor, id).await
+        Ok(true)
     }
 
     async fn get_child_unaudited_scoped(&self, actor: &Actor, id: &str) -> Result<()> {

@@ -69,6 +69,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0002_import_mappings.sql"),
         postgres: include_str!("../migrations/0002_import_mappings.sql"),
     },
+    Migration {
+        version: 3,
+        sqlite: include_str!("../migrations/0003_reconcile.sql"),
+        postgres: include_str!("../migrations/0003_reconcile.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -162,6 +162,22 @@ impl Store {
         if !actor.may(Action::ReportDiscovery) {
             return Err(StoreError::Forbidden);
         }
+        let now = self.now_text();
+        let mut tx = self.pool.begin().await?;
+        audit::lock_head(&mut tx).await?;
+        let id = self.discovery_in(&mut tx, actor, input, &now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Files a report inside the caller's transaction (audit head locked).
+    pub(crate) async fn discovery_in(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        actor: &Actor,
+        input: &DiscoveryInput,
+        now: &str,
+    ) -> Result<String> {
         let Discovery {
             town,
             village,
@@ -183,15 +199,12 @@ impl Store {
                 .unwrap_or_default(),
         };
         let id = crate::new_id();
-        let now = self.now_text();
-        let mut tx = self.pool.begin().await?;
-        audit::lock_head(&mut tx).await?;
         sqlx::query(
             "INSERT INTO discovery_reports (id, created_at, reporter_user_id, reporter_org, town_code, village_code, child_name, sex, birth_date, situation, reporter_phone, status) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open')",
         )
         .bind(&id)
-        .bind(&now)
+        .bind(now)
         .bind(&actor.user_id)
         .bind(format!("{org}（{}）", actor.username))
         .bind(town.as_str())
@@ -204,8 +217,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         audit::record(
-            &mut tx,
-            &now,
+            &mut *tx,
+            now,
             actor.into(),
             "discovery_file",
             "discovery",
@@ -214,7 +227,6 @@ impl Store {
             serde_json::json!({}),
         )
         .await?;
-        tx.commit().await?;
         Ok(id)
     }
 

@@ -14,6 +14,7 @@ mod db;
 pub mod discovery;
 pub mod export;
 pub mod import;
+pub mod reconcile;
 pub mod regions;
 pub mod roster;
 mod summary;

@@ -723,7 +723,13 @@ pub async fn audit_log(
         crate::transfer::summary_download,
         crate::transfer::form_download,
         crate::transfer::form_xlsx_download,
-        crate::transfer::agreement_download
+        crate::transfer::agreement_download,
+        crate::reconcile::upload_api,
+        crate::reconcile::runs_api,
+        crate::reconcile::run_api,
+        crate::reconcile::items_api,
+        crate::reconcile::item_api,
+        crate::reconcile::decide_api
     ),
     components(schemas(
         ErrorBody,
@@ -734,7 +740,8 @@ pub async fn audit_log(
         TransferBody,
         TokenBody,
         CloseDiscoveryBody,
-        NewUserBody
+        NewUserBody,
+        crate::reconcile::DecisionBody
     ))
 )]
 pub struct ApiDoc;

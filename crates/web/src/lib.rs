@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod pages;
+pub mod reconcile;
 pub mod transfer;
 
 use std::net::SocketAddr;
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Uploads carry their own, larger limit (set inside, so it wins over the one above).
         .merge(transfer::router())
+        .merge(reconcile::router())
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),

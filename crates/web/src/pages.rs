@@ -99,6 +99,9 @@ pub struct Frame {
     pub can_handle_discovery: bool,
     pub can_audit: bool,
     pub can_export: bool,
+    pub can_reconcile: bool,
+    /// Works 比对 items assigned to their unit.
+    pub has_reconcile_tasks: bool,
 }
 
 impl Frame {
@@ -118,6 +121,13 @@ impl Frame {
             can_handle_discovery: a.may(Action::HandleDiscovery),
             can_audit: a.may(Action::ReadAudit),
             can_export: a.may(Action::Export),
+            can_reconcile: a.may(Action::Reconcile),
+            has_reconcile_tasks: matches!(
+                a.role,
+                shouwang_domain::authz::Role::Town
+                    | shouwang_domain::authz::Role::School
+                    | shouwang_domain::authz::Role::Police
+            ),
         }
     }
 }
