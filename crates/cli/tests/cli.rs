@@ -650,8 +650,8 @@ fn reconcile_links_two_csv_lists_and_writes_the_review_queue() {
     );
     let review_rows = csv::Reader::from_path(&review).unwrap().records().count();
     assert_eq!(review_rows, reviews);
-    // A list without record ids is refused with a message naming the column.
-    std::fs::write(dir.path().join("bad.csv"), "name,sex\n王芳,女\n").unwrap();
+    // A list without names is refused with a message naming the column.
+    std::fs::write(dir.path().join("bad.csv"), "record_id,sex\n1,女\n").unwrap();
     let bad = shouwang(
         dir.path(),
         &[
@@ -665,5 +665,5 @@ fn reconcile_links_two_csv_lists_and_writes_the_review_queue() {
         ],
     );
     assert_eq!(bad.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("record_id"));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("姓名"));
 }

@@ -20,6 +20,25 @@ use crate::prepare::Prepared;
 const U_SAMPLE: usize = 1_000_000;
 const EM_ROUNDS: usize = 30;
 
+/// What two lists' records of the same child usually show, per field and level (the levels of
+/// [`crate::compare::Field::levels`]): a Dirichlet prior on m worth [`PRIOR_PAIRS`] pairs. Large
+/// lists outweigh it at once; a town's list of forty children is not left with m estimated
+/// from a handful of pairs that all agree (which made a homophone count against a match).
+pub const PRIOR_M: [&[f64]; 5] = [
+    // 姓名: 相同, 同音, 一字之差, 拼音相近, 不同
+    &[0.90, 0.04, 0.035, 0.015, 0.01],
+    // 出生日期: 相同, 日月颠倒, 一位数字不同, 不同
+    &[0.93, 0.02, 0.03, 0.02],
+    // 身份证号码: 相同, 一位数字不同或相邻两位颠倒, 不同
+    &[0.96, 0.03, 0.01],
+    // 性别: 相同, 不同
+    &[0.995, 0.005],
+    // 住址: 同村, 同乡镇, 同县, 不同
+    &[0.80, 0.12, 0.06, 0.02],
+];
+/// How many pairs' worth of evidence the prior is.
+pub const PRIOR_PAIRS: f64 = 30.0;
+
 #[derive(Debug, Clone)]
 pub struct Model {
     /// m and u per field and level.
@@ -125,7 +144,14 @@ pub fn estimate(
     all_pairs: f64,
 ) -> Model {
     let lambda = (expected_matches / all_pairs).clamp(1e-12, 0.5);
-    let smooth = |c: Vec<f64>| normalise(&c.iter().map(|x| x + 0.5).collect::<Vec<_>>());
+    let smooth = |f: usize, c: Vec<f64>| {
+        normalise(
+            &c.iter()
+                .zip(PRIOR_M[f])
+                .map(|(x, p)| x + PRIOR_PAIRS * p)
+                .collect::<Vec<_>>(),
+        )
+    };
     let id = FIELDS
         .iter()
         .position(|f| *f == crate::compare::Field::Id)
@@ -145,23 +171,16 @@ pub fn estimate(
             .collect();
         m[id] = level_counts(&sure).swap_remove(id);
         return Model {
-            m: m.into_iter().map(smooth).collect(),
+            m: m.into_iter()
+                .enumerate()
+                .map(|(f, c)| smooth(f, c))
+                .collect(),
             u,
             lambda,
         };
     }
-    // Without anchors: EM from "agreement is likely among matches".
-    let mut m: Vec<Vec<f64>> = FIELDS
-        .iter()
-        .map(|f| {
-            let n = f.levels().len();
-            smooth(
-                (0..n)
-                    .map(|l| if l == 0 { 8.0 } else { 2.0 / (n - 1) as f64 })
-                    .collect(),
-            )
-        })
-        .collect();
+    // Without anchors: EM from the prior.
+    let mut m: Vec<Vec<f64>> = PRIOR_M.iter().map(|p| p.to_vec()).collect();
     for _ in 0..EM_ROUNDS {
         let model = Model {
             m: m.clone(),
@@ -172,7 +191,24 @@ pub fn estimate(
             .iter()
             .map(|(p, n)| (*p, probability(model.score(p)) * n))
             .collect();
-        m = level_counts(&weighted).into_iter().map(smooth).collect();
+        m = level_counts(&weighted)
+            .into_iter()
+            .enumerate()
+            .map(|(f, c)| smooth(f, c))
+            .collect();
     }
     Model { m, u, lambda }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prior_has_a_level_for_every_level() {
+        for (f, field) in FIELDS.iter().enumerate() {
+            assert_eq!(PRIOR_M[f].len(), field.levels().len(), "{field:?}");
+            assert!((PRIOR_M[f].iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        }
+    }
 }

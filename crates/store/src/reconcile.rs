@@ -719,7 +719,7 @@ impl Store {
         filter: &ItemFilter,
     ) -> Result<(Vec<ItemView>, i64)> {
         let mut sql =
-            format!("FROM reconcile_items i JOIN reconcile_runs r ON r.id = i.run_id WHERE ");
+            String::from("FROM reconcile_items i JOIN reconcile_runs r ON r.id = i.run_id WHERE ");
         let mut binds: Vec<String> = Vec::new();
         let arg = |v: String, binds: &mut Vec<String>| {
             binds.push(v);
@@ -894,24 +894,13 @@ impl Store {
         let note = decision
             .note
             .as_deref()
-            .map(text::clean)
+            // Free text keeps its Chinese punctuation (clean() would make it half-width).
+            .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty());
         if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
             return Err(invalid("note", "说明不能超过500字"));
         }
         let action = decision.action.trim();
-        let assignee = if action == "assign" {
-            match decision
-                .assignee
-                .as_deref()
-                .filter(|s| !s.trim().is_empty())
-            {
-                Some(s) => Some(self.parse_assignee(actor, s).await?),
-                None => return Err(invalid("assignee", "请选择交办对象")),
-            }
-        } else {
-            None
-        };
         let now = self.now_text();
         let mut tx = self.pool.begin().await?;
         audit::lock_head(&mut tx).await?;
@@ -939,7 +928,14 @@ impl Store {
                 if !manages {
                     return Err(StoreError::Forbidden);
                 }
-                let a = assignee.expect("parsed above");
+                let a = match decision
+                    .assignee
+                    .as_deref()
+                    .filter(|s| !s.trim().is_empty())
+                {
+                    Some(s) => self.parse_assignee(actor, s).await?,
+                    None => return Err(invalid("assignee", "请选择交办对象")),
+                };
                 sqlx::query(
                     "UPDATE reconcile_items SET status = 'assigned', assignee_role = $1, assignee_region = $2, assignee_agency = $3, note = $4 WHERE id = $5",
                 )

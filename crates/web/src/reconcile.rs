@@ -33,10 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/reconcile/runs/{id}", get(run_page))
         .route("/reconcile/tasks", get(tasks_page))
         .route("/reconcile/items/{id}", post(decide_page))
-        .route(
-            "/api/v1/reconcile/runs",
-            get(runs_api).post(upload_api),
-        )
+        .route("/api/v1/reconcile/runs", get(runs_api).post(upload_api))
         .route("/api/v1/reconcile/runs/{id}", get(run_api))
         .route("/api/v1/reconcile/items", get(items_api))
         .route("/api/v1/reconcile/items/{id}", get(item_api))
@@ -65,7 +62,9 @@ async fn read_upload(name: &str, bytes: Bytes) -> Result<Vec<ListEntry>, AppErro
     let name = name.to_owned();
     tokio::task::spawn_blocking(move || {
         let dir = tempfile::tempdir().map_err(|e| AppError::Internal(e.to_string()))?;
-        let path = dir.path().join(if name.is_empty() { "upload" } else { &name });
+        let path = dir
+            .path()
+            .join(if name.is_empty() { "upload" } else { &name });
         let path = if path.file_name().is_some() && path.parent() == Some(dir.path()) {
             path
         } else {
@@ -102,7 +101,10 @@ async fn show_runs(state: &AppState, user: &CurrentUser, error: String) -> PageR
     Ok(render(&ReconcilePage {
         frame: Frame::of(state, user).await,
         runs: state.store.reconcile_runs(&user.actor).await?,
-        kinds: ListKind::ALL.iter().map(|k| (k.code(), k.label())).collect(),
+        kinds: ListKind::ALL
+            .iter()
+            .map(|k| (k.code(), k.label()))
+            .collect(),
         error,
     }))
 }
@@ -285,12 +287,7 @@ async fn items_page(
     };
     let (items, total) = state.store.reconcile_items(&user.actor, &filter).await?;
     let (assignees, towns) = assignees(state, &user.actor).await?;
-    let link = |offset: i64| {
-        format!(
-            "{back}?kind={}&status={}&offset={offset}",
-            q.kind, q.status
-        )
-    };
+    let link = |offset: i64| format!("{back}?kind={}&status={}&offset={offset}", q.kind, q.status);
     let offset = filter.offset;
     Ok(render(&ItemsPage {
         frame: Frame::of(state, user).await,
@@ -304,8 +301,15 @@ async fn items_page(
         next: (offset + PAGE < total).then(|| link(offset + PAGE)),
         items,
         filter_kind: q.kind,
-        filter_status: if q.status.is_empty() { "pending".into() } else { q.status },
-        kinds: FindingKind::ALL.iter().map(|k| (k.code(), k.label())).collect(),
+        filter_status: if q.status.is_empty() {
+            "pending".into()
+        } else {
+            q.status
+        },
+        kinds: FindingKind::ALL
+            .iter()
+            .map(|k| (k.code(), k.label()))
+            .collect(),
         statuses: vec![
             ("pending", "待处理（含已交办）"),
             ("open", "待处理"),
@@ -412,7 +416,10 @@ pub async fn upload_api(
         .await?;
     Ok((
         StatusCode::CREATED,
-        [(header::LOCATION, format!("/api/v1/reconcile/runs/{}", run.id))],
+        [(
+            header::LOCATION,
+            format!("/api/v1/reconcile/runs/{}", run.id),
+        )],
         Json(run),
     )
         .into_response())

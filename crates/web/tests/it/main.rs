@@ -9,5 +9,6 @@ mod helpers;
 mod jurisdiction;
 mod lifecycle;
 mod pages;
+mod reconcile;
 mod transfer;
 mod users;

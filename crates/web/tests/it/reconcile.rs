@@ -1,0 +1,631 @@
+//! 三方比对 through the API: the county compares its roster with a student list and a household
+//! list; findings are scoped, assigned, decided once, audited, and their effects land (ID number
+//! corrected in the file, discovery report in the town's queue, follow-on items on rejection).
+
+use chrono::NaiveDate;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use shouwang_domain::authz::Role;
+use shouwang_domain::region::{Divisions, RegionCode};
+use shouwang_domain::sample::id_number_for;
+
+use crate::helpers::*;
+
+/// County, town, village names of a village code.
+fn place(village: &str) -> [String; 3] {
+    let l = Divisions::shipped()
+        .lineage(&RegionCode::parse(village).unwrap())
+        .unwrap();
+    let n = l.len();
+    [
+        l[n - 3].name.to_owned(),
+        l[n - 2].name.to_owned(),
+        l[n - 1].name.to_owned(),
+    ]
+}
+
+const SURNAMES: [&str; 10] = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周"];
+const GIVEN: [&str; 12] = [
+    "子涵", "浩然", "雨桐", "梓轩", "欣怡", "宇航", "诗琪", "俊杰", "佳怡", "明轩", "思远", "嘉怡",
+];
+
+struct Kid {
+    id: String,
+    name: String,
+    birth: NaiveDate,
+    id_number: Option<String>,
+    village: &'static str,
+}
+
+/// Registers `n` school-age children over three villages of two towns.
+async fn roster(app: &TestApp, n: usize) -> Vec<Kid> {
+    let county = app.login("county").await;
+    let villages = [VILLAGE_A, VILLAGE_A2, "522730100004"];
+    let mut out = Vec::new();
+    for i in 0..n {
+        let name = format!("{}{}", SURNAMES[i % 10], GIVEN[(i / 10) % 12]);
+        let birth = ymd(
+            2012 + (i % 6) as i32,
+            1 + (i % 12) as u32,
+            1 + (i % 27) as u32,
+        );
+        let village = villages[i % 3];
+        let mut input = boy_named(village, &name, birth, 101 + 2 * i as u16);
+        if i == 1 {
+            input.id_number = None;
+        }
+        let id_number = input.id_number.clone();
+        let body = county.register(&input).await;
+        out.push(Kid {
+            id: body["id"].as_str().unwrap().to_owned(),
+            name,
+            birth,
+            id_number,
+            village,
+        });
+    }
+    out
+}
+
+fn csv_row(cells: &[&str]) -> String {
+    cells.join(",") + "\n"
+}
+
+async fn upload(u: &User, kind: &str, csv: &str) -> reqwest::Response {
+    u.client
+        .post(format!(
+            "{}/api/v1/reconcile/runs?kind={kind}&filename=list.csv",
+            u.base
+        ))
+        .body(csv.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn items(u: &User, query: &str) -> Vec<Value> {
+    u.get_json(&format!("/api/v1/reconcile/items?limit=500&{query}"))
+        .await["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+async fn decide(u: &User, item: &str, body: Value) -> reqwest::Response {
+    u.post_json(&format!("/api/v1/reconcile/items/{item}/decision"), &body)
+        .await
+}
+
+fn of_kind<'a>(items: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    items.iter().filter(|i| i["kind"] == kind).collect()
+}
+
+#[tokio::test]
+async fn the_student_list_finds_dropouts_id_numbers_and_undiscovered_children() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let kids = roster(&app, 60).await;
+    let county = app.login("county").await;
+
+    let mut csv = csv_row(&[
+        "学籍号",
+        "姓名",
+        "性别",
+        "出生日期",
+        "身份证号",
+        "县",
+        "乡镇",
+        "村",
+        "学校",
+        "是否留守",
+    ]);
+    for (i, k) in kids.iter().enumerate() {
+        if i == 0 {
+            continue; // not at school
+        }
+        let [c, t, v] = place(k.village);
+        let id = match i {
+            // The roster lacks it; the school has it.
+            1 => id_number_for("522730", k.birth, 901),
+            // Mistyped by the school: the check digit fails.
+            2 => {
+                let good = k.id_number.clone().unwrap();
+                let last = if good.ends_with('1') { '2' } else { '1' };
+                format!("{}{last}", &good[..17])
+            }
+            _ => k.id_number.clone().unwrap(),
+        };
+        let birth = k.birth.to_string();
+        csv.push_str(&csv_row(&[
+            &format!("G{i:04}"),
+            &k.name,
+            "男",
+            &birth,
+            &id,
+            &c,
+            &t,
+            &v,
+            "冠山小学",
+            "是",
+        ]));
+    }
+    let [c, t, v] = place(VILLAGE_A);
+    csv.push_str(&csv_row(&[
+        "G9001",
+        "欧阳娜娜",
+        "女",
+        "2015-04-02",
+        "",
+        &c,
+        &t,
+        &v,
+        "冠山小学",
+        "是",
+    ]));
+    csv.push_str(&csv_row(&[
+        "G9002",
+        "司马青",
+        "女",
+        "2014-02-03",
+        "",
+        &c,
+        &t,
+        &v,
+        "冠山小学",
+        "否",
+    ]));
+    csv.push_str(&csv_row(&[
+        "G9003",
+        "上官云",
+        "男",
+        "2013-05-06",
+        "",
+        "贵定县",
+        "城关镇",
+        "",
+        "冠山小学",
+        "是",
+    ]));
+
+    // Only the county runs comparisons; bad files and kinds are refused by name.
+    let town = app.login("town_a").await;
+    assert_eq!(
+        upload(&town, "education", &csv).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let r = upload(&county, "school", &csv).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "kind");
+    let r = upload(&county, "education", "学籍号,性别\n1,男\n").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["field"], "file");
+    assert!(body["message"].as_str().unwrap().contains("姓名"), "{body}");
+
+    let r = upload(&county, "education", &csv).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let run: Value = r.json().await.unwrap();
+    assert_eq!(run["tally"]["roster"], 60);
+    assert_eq!(run["tally"]["list"], 62);
+    assert_eq!(run["tally"]["matched"], 59, "{run}");
+    let run_id = run["id"].as_str().unwrap().to_owned();
+
+    let all = items(&county, &format!("run_id={run_id}")).await;
+    let dropouts = of_kind(&all, "not_in_school_list");
+    assert_eq!(dropouts.len(), 1, "{all:?}");
+    assert_eq!(dropouts[0]["child_id"], kids[0].id.as_str());
+    assert_eq!(dropouts[0]["child"]["name"], kids[0].name.as_str());
+    let ids = of_kind(&all, "id_number");
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    let fill = ids
+        .iter()
+        .find(|i| i["child_id"] == kids[1].id.as_str())
+        .unwrap();
+    let full = id_number_for("522730", kids[1].birth, 901);
+    // County staff may see whole numbers.
+    assert_eq!(fill["fix"]["side"], "roster");
+    assert_eq!(fill["fix"]["to"], full.as_str());
+    let typo = ids
+        .iter()
+        .find(|i| i["child_id"] == kids[2].id.as_str())
+        .unwrap();
+    assert_eq!(typo["fix"]["side"], "list");
+    assert!(typo["fix"]["to"].is_null());
+    // Every pair carries its reasons.
+    assert!(
+        fill["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["label"] == "身份证号码" && r["level"] == "缺失"),
+        "{fill}"
+    );
+    let new = of_kind(&all, "not_on_roster");
+    assert_eq!(
+        new.len(),
+        1,
+        "only the left-behind child of this county: {new:?}"
+    );
+    assert_eq!(new[0]["entry"]["name"], "欧阳娜娜");
+    assert_eq!(new[0]["region_code"], VILLAGE_A);
+    assert!(
+        new[0]["entry"]["extra"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e[0] == "学校" && e[1] == "冠山小学")
+    );
+    assert_eq!(all.len(), 4, "{all:?}");
+
+    // Nobody else sees the county's findings until they are assigned.
+    assert!(items(&town, "").await.is_empty());
+    assert_eq!(
+        town.get(&format!("/api/v1/reconcile/runs/{run_id}"))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let dropout = dropouts[0]["id"].as_str().unwrap();
+    let r = decide(
+        &county,
+        dropout,
+        json!({"action": "assign", "assignee": "town:522730100"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = decide(
+        &county,
+        dropout,
+        json!({"action": "assign", "assignee": "town:520102001"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "assignee");
+    let r = decide(
+        &county,
+        dropout,
+        json!({"action": "assign", "assignee": format!("town:{TOWN_A}")}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let item: Value = r.json().await.unwrap();
+    assert_eq!(item["status"], "assigned");
+    assert_eq!(item["assignee"], format!("town:{TOWN_A}"));
+
+    let mine = items(&town, "").await;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0]["id"], dropout);
+    assert_eq!(mine[0]["may_decide"], true);
+    assert_eq!(mine[0]["may_assign"], false);
+    // The town's ID numbers are masked.
+    assert!(
+        mine[0]["child"]["id_number"]
+            .as_str()
+            .unwrap()
+            .contains('*')
+    );
+    let other = app.login("town_b").await;
+    assert!(items(&other, "").await.is_empty());
+    assert_eq!(
+        decide(&other, dropout, json!({"action": "accept"}))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        decide(
+            &town,
+            dropout,
+            json!({"action": "assign", "assignee": "town:522730100"})
+        )
+        .await
+        .status(),
+        StatusCode::FORBIDDEN
+    );
+    let r = decide(
+        &town,
+        dropout,
+        json!({"action": "accept", "note": "已辍学两周，已开展劝返"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let item: Value = r.json().await.unwrap();
+    assert_eq!(item["status"], "accepted");
+    assert_eq!(item["decided_by"], "town_a");
+    assert_eq!(item["note"], "已辍学两周，已开展劝返");
+    let r = decide(&county, dropout, json!({"action": "reject"})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+
+    // Accepting the ID number writes it into the child's file, with history.
+    let r = decide(
+        &county,
+        fill["id"].as_str().unwrap(),
+        json!({"action": "accept"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let child = county
+        .get_json(&format!("/api/v1/children/{}?reveal=true", kids[1].id))
+        .await;
+    assert_eq!(child["file"]["id_number"], full.as_str(), "{child}");
+    let history = county
+        .get_json(&format!("/api/v1/children/{}/history", kids[1].id))
+        .await;
+    assert!(history.to_string().contains("id_number"), "{history}");
+    // The school's own typo changes nothing in the roster.
+    let r = decide(
+        &county,
+        typo["id"].as_str().unwrap(),
+        json!({"action": "accept"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let child = county
+        .get_json(&format!("/api/v1/children/{}?reveal=true", kids[2].id))
+        .await;
+    assert_eq!(
+        child["file"]["id_number"],
+        kids[2].id_number.as_deref().unwrap()
+    );
+
+    // Accepting the undiscovered child puts a discovery report in the town's queue.
+    let r = decide(
+        &county,
+        new[0]["id"].as_str().unwrap(),
+        json!({"action": "accept"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let queue = town.get_json("/api/v1/discoveries").await;
+    let reports = queue["items"].as_array().unwrap();
+    assert_eq!(reports.len(), 1, "{queue}");
+    assert_eq!(reports[0]["child_name"], "欧阳娜娜");
+    assert!(
+        reports[0]["situation"]
+            .as_str()
+            .unwrap()
+            .contains("学籍名单")
+    );
+
+    // Run counts follow the decisions, and every decision is in the audit log.
+    let run = county
+        .get_json(&format!("/api/v1/reconcile/runs/{run_id}"))
+        .await;
+    let pending: i64 = run["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["pending"].as_i64().unwrap())
+        .sum();
+    assert_eq!(pending, 0, "{run}");
+    let admin = app.login("admin").await;
+    let log = admin
+        .get_json("/api/v1/audit?action=reconcile_item_accept")
+        .await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 4, "{log}");
+    let log = admin.get_json("/api/v1/audit?action=reconcile_run").await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_household_list_finds_missing_and_urban_hukou_and_a_rejected_pair_splits() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    app.add_user("police", Role::Police, "522730", None).await;
+    let kids = roster(&app, 40).await;
+    let county = app.login("county").await;
+    let mut csv = csv_row(&[
+        "record_id",
+        "name",
+        "sex",
+        "birth_date",
+        "id_number",
+        "county",
+        "town",
+        "village",
+        "户口性质",
+    ]);
+    for (i, k) in kids.iter().enumerate() {
+        if i == 0 || i == 1 {
+            continue;
+        }
+        let [c, t, v] = place(k.village);
+        let birth = k.birth.to_string();
+        let (name, id, birth, t, v) = if i == 5 {
+            // One character of the name different, day and month swapped, no ID number and
+            // no village: maybe the same child, maybe not — a person decides.
+            let mut chars: Vec<char> = k.name.chars().collect();
+            *chars.last_mut().unwrap() = '寒';
+            let swapped = format!(
+                "{}-{:02}-{:02}",
+                k.birth.format("%Y"),
+                k.birth.format("%d"),
+                k.birth.format("%m")
+            );
+            (
+                chars.into_iter().collect(),
+                String::new(),
+                swapped,
+                t,
+                String::new(),
+            )
+        } else {
+            (
+                k.name.clone(),
+                k.id_number.clone().unwrap_or_default(),
+                birth,
+                t,
+                v,
+            )
+        };
+        let hukou = if i == 3 { "非农业" } else { "农业" };
+        csv.push_str(&csv_row(&[
+            &format!("H{i}"),
+            &name,
+            "男",
+            &birth,
+            &id,
+            &c,
+            &t,
+            &v,
+            hukou,
+        ]));
+    }
+    let r = upload(&county, "household", &csv).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let run: Value = r.json().await.unwrap();
+    let run_id = run["id"].as_str().unwrap();
+    let all = items(&county, &format!("run_id={run_id}")).await;
+    let missing: Vec<&str> = of_kind(&all, "not_in_household_list")
+        .iter()
+        .map(|i| i["child_id"].as_str().unwrap())
+        .collect();
+    assert!(missing.contains(&kids[0].id.as_str()), "{all:?}");
+    // The child without an ID number on the roster is not in the list either.
+    assert!(missing.contains(&kids[1].id.as_str()), "{all:?}");
+    let urban = of_kind(&all, "urban_hukou");
+    assert_eq!(urban.len(), 1);
+    assert_eq!(urban[0]["child_id"], kids[3].id.as_str());
+    assert_eq!(urban[0]["entry"]["hukou"], "非农业户口");
+
+    let review = of_kind(&all, "review");
+    assert_eq!(review.len(), 1, "{all:?}");
+    {
+        let pair = review[0];
+        assert_eq!(pair["child_id"], kids[5].id.as_str());
+        assert!(
+            pair["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["label"] == "姓名" && r["level"] == "同音"),
+            "{pair}"
+        );
+        let child = pair["child_id"].as_str().unwrap().to_owned();
+        let p = pair["probability"].as_f64().unwrap();
+        assert!((0.5..0.95).contains(&p), "{pair}");
+        let r = decide(
+            &county,
+            pair["id"].as_str().unwrap(),
+            json!({"action": "reject", "note": "不是同一人"}),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let after = items(
+            &county,
+            &format!("run_id={run_id}&kind=not_in_household_list"),
+        )
+        .await;
+        assert!(
+            after.iter().any(|i| i["child_id"] == child.as_str()),
+            "a rejected pair leaves the child missing from the list: {after:?}"
+        );
+    }
+
+    // The police unit of the county sees what is assigned to it.
+    let police = app.login("police").await;
+    assert!(items(&police, "").await.is_empty());
+    let r = decide(
+        &county,
+        urban[0]["id"].as_str().unwrap(),
+        json!({"action": "assign", "assignee": "police:522730"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let mine = items(&police, "").await;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0]["kind"], "urban_hukou");
+    // Police see whole ID numbers (they keep the register).
+    assert!(
+        !mine[0]["child"]["id_number"]
+            .as_str()
+            .unwrap()
+            .contains('*')
+    );
+    let r = decide(
+        &police,
+        urban[0]["id"].as_str().unwrap(),
+        json!({"action": "reject", "note": "已于2025年迁回农村"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "rejected");
+}
+
+#[tokio::test]
+async fn the_pages_run_a_comparison_and_work_the_queue() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let kids = roster(&app, 12).await;
+    let county = app.login("county").await;
+    let page = county.get("/reconcile").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("三方比对") && html.contains("学籍名单"));
+    let csrf = csrf_of(&html);
+    let mut csv = csv_row(&["姓名", "性别", "出生日期", "公民身份号码"]);
+    for k in &kids[1..] {
+        csv.push_str(&csv_row(&[
+            &k.name,
+            "男",
+            &k.birth.to_string(),
+            k.id_number.as_deref().unwrap_or(""),
+        ]));
+    }
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", csrf.clone())
+        .text("kind", "education")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("学籍名单.csv"),
+        );
+    let r = county
+        .client
+        .post(format!("{}/reconcile", county.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.starts_with("/reconcile/runs/"));
+    let html = county.get(&to).await.text().await.unwrap();
+    assert!(html.contains("学籍名单中未找到"), "{html}");
+    assert!(html.contains(&kids[0].name));
+    let item = items(&county, "kind=not_in_school_list").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = county
+        .client
+        .post(format!("{}/reconcile/items/{item}", county.base))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("action", "reject"),
+            ("note", "已转学到外省"),
+            ("back", to.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(r.headers()["location"].to_str().unwrap().starts_with(&to));
+    let html = county
+        .get(&format!("{to}?status=rejected"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("已转学到外省"), "{html}");
+    // A town user is sent to their task list.
+    let town = app.login("town_a").await;
+    let r = town.get("/reconcile").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(town.get("/reconcile/tasks").await.status(), StatusCode::OK);
+}
+
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf_token\" value=\"").unwrap() + 25;
+    html[at..at + html[at..].find('"').unwrap()].to_owned()
+}
