@@ -21,6 +21,7 @@ pub mod discrepancy;
 pub mod link;
 pub mod model;
 pub mod prepare;
+pub mod single;
 pub mod synth;
 
 pub use link::{Decision, Link, Linkage, Settings, link};

@@ -2,7 +2,7 @@
 //! acting user, checks the role's permission and the jurisdiction, and audits in the same
 //! transaction as the change.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
@@ -15,6 +15,9 @@ use shouwang_domain::input::{ChildInput, ParseContext};
 use shouwang_domain::lifecycle::{self, ChildStatus, ExitReason, RosterStanding};
 use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
 use shouwang_domain::validation::ValidationErrors;
+
+use shouwang_linkage::prepare::{Prepared, Record};
+use shouwang_linkage::single;
 
 use crate::audit;
 use crate::db::{Backend, Params};
@@ -67,6 +70,8 @@ pub struct Duplicate {
     /// Set only when the existing record is inside the user's jurisdiction.
     pub child_id: Option<String>,
     pub reason: String,
+    /// How likely the same child (the linkage engine's score); none for the same ID number.
+    pub probability: Option<f64>,
 }
 
 /// How an edit's input relates to the stored file.
@@ -261,7 +266,8 @@ impl Store {
     }
 
     /// Possible duplicates of a file: the same ID number anywhere (details only inside the
-    /// jurisdiction), or the same name and birth date in the same town.
+    /// jurisdiction), or a child of the same town the linkage engine finds likely the same
+    /// (a homophone name, the birth date's day and month swapped…), most likely first.
     pub async fn find_duplicates(
         &self,
         actor: &Actor,
@@ -284,6 +290,7 @@ impl Store {
                     .map(|v| actor.region.contains(&v))
                     .unwrap_or(false);
                 out.push(Duplicate {
+                    probability: None,
                     child_id: inside.then(|| r.get(0)),
                     reason: if inside {
                         "相同身份证号码的儿童已登记".to_owned()
@@ -293,38 +300,114 @@ impl Store {
                 });
             }
         }
+        // The same child typed differently, scored by the linkage engine's fixed registry model:
+        // candidates in the town with the same name sound, or a birth date equal, with day and
+        // month swapped, or one digit off.
         let town = file
             .village_code
             .at_level(RegionLevel::Town)
             .expect("village codes have a town");
         let (lo, hi) = code_range(&town);
-        let rows = sqlx::query(
-            "SELECT id, village_code FROM children WHERE name = $1 AND birth_date = $2 AND village_code >= $3 AND village_code <= $4 AND id <> $5",
+        let (pinyin, _) = file.name_pinyin();
+        let dates = near_dates(file.birth_date);
+        let mut rows = sqlx::query(
+            "SELECT id, village_code, name, sex, birth_date, id_hash FROM children \
+             WHERE name_pinyin = $1 AND village_code >= $2 AND village_code <= $3 AND id <> $4",
         )
-        .bind(file.name.as_str())
-        .bind(file.birth_date.to_string())
+        .bind(&pinyin)
         .bind(lo)
         .bind(hi)
         .bind(exclude)
         .fetch_all(&self.pool)
         .await?;
+        let mut marks = Params::new(self.backend);
+        let date_list = marks.list(dates.len());
+        let (a, b, c) = (marks.one(), marks.one(), marks.one());
+        let sql = format!(
+            "SELECT id, village_code, name, sex, birth_date, id_hash FROM children \
+             WHERE birth_date IN ({date_list}) AND village_code >= {a} AND village_code <= {b} AND id <> {c}"
+        );
+        let mut q = sqlx::query(&sql);
+        for d in &dates {
+            q = q.bind(d.to_string());
+        }
+        rows.extend(
+            q.bind(lo)
+                .bind(hi)
+                .bind(exclude)
+                .fetch_all(&self.pool)
+                .await?,
+        );
+        let model = single::registry_model();
+        let new_id_hash = file
+            .id_number
+            .as_ref()
+            .map(|n| self.cipher.blind_index(n.as_str()));
+        let new = Prepared::of(&place_record(
+            file.name.as_str(),
+            file.sex.label(),
+            &file.birth_date.to_string(),
+            &file.village_code,
+            file.id_number.as_ref().map(|n| n.as_str()),
+        ));
+        let mut near: Vec<(f64, Duplicate)> = Vec::new();
         for r in rows {
-            let id: String = r.get(0);
-            if out
+            let id: String = r.try_get(0)?;
+            if near
                 .iter()
-                .any(|d| d.child_id.as_deref() == Some(id.as_str()))
+                .any(|(_, d)| d.child_id.as_deref() == Some(id.as_str()))
+                || out
+                    .iter()
+                    .any(|d| d.child_id.as_deref() == Some(id.as_str()))
             {
                 continue;
             }
             let village: i64 = r.try_get(1)?;
-            let inside = RegionCode::parse(&format!("{village:012}"))
-                .map(|v| actor.region.contains(&v))
-                .unwrap_or(false);
-            out.push(Duplicate {
-                child_id: inside.then_some(id),
-                reason: "同一乡镇已有同名、同出生日期的儿童".to_owned(),
-            });
+            let Ok(village) = RegionCode::parse(&format!("{village:012}")) else {
+                continue;
+            };
+            let id_hash: Option<String> = r.try_get(5)?;
+            if id_hash.is_some() && id_hash == new_id_hash {
+                continue; // reported above
+            }
+            let (name, sex, birth): (String, String, String) =
+                (r.try_get(2)?, r.try_get(3)?, r.try_get(4)?);
+            let old = Prepared::of(&place_record(&name, &sex, &birth, &village, None));
+            let same_id = match (&new_id_hash, &id_hash) {
+                (Some(x), Some(y)) => Some(x == y),
+                _ => None,
+            };
+            let like = single::likeness(&model, &new, &old, same_id);
+            if like.probability < single::WARN_PROBABILITY {
+                continue;
+            }
+            let inside = actor.region.contains(&village);
+            let percent = (like.probability * 100.0).floor();
+            near.push((
+                like.probability,
+                Duplicate {
+                    reason: if inside {
+                        let place = Divisions::shipped()
+                            .get(&village)
+                            .map(|d| d.name.to_owned())
+                            .unwrap_or_default();
+                        format!(
+                            "疑似与已登记的{name}（{birth}，{place}）为同一儿童：{}，相似度{percent}%",
+                            like.summary()
+                        )
+                    } else {
+                        format!(
+                            "同一乡镇其他村已有疑似同一儿童（{}，相似度{percent}%），请与乡镇核实",
+                            like.summary()
+                        )
+                    },
+                    child_id: inside.then_some(id),
+                    probability: Some(like.probability),
+                },
+            ));
         }
+        near.sort_by(|x, y| y.0.total_cmp(&x.0));
+        out.extend(near.into_iter().map(|(_, d)| d));
         Ok(out)
     }
 
@@ -358,7 +441,7 @@ impl Store {
             );
         }
         let dups = self.find_duplicates(actor, &file, None).await?;
-        if let Some(d) = dups.iter().find(|d| d.reason.contains("身份证")) {
+        if let Some(d) = dups.iter().find(|d| d.probability.is_none()) {
             return Err(StoreError::Conflict {
                 field: Some("id_number".into()),
                 message: d.reason.clone(),
@@ -367,7 +450,7 @@ impl Store {
         if !dups.is_empty() && !confirm_duplicate {
             return Err(StoreError::Conflict {
                 field: Some("name".into()),
-                message: format!("{}，确认不是同一人后请勾选“确认登记”再提交", dups[0].reason),
+                message: format!("{}。确认不是同一人后请勾选“确认登记”再提交", dups[0].reason),
             });
         }
         let id = crate::new_id();
@@ -499,7 +582,7 @@ impl Store {
         }
         if file.id_number != row.file.id_number {
             let dups = self.find_duplicates(actor, &file, Some(id)).await?;
-            if let Some(d) = dups.iter().find(|d| d.reason.contains("身份证")) {
+            if let Some(d) = dups.iter().find(|d| d.probability.is_none()) {
                 return Err(StoreError::Conflict {
                     field: Some("id_number".into()),
                     message: d.reason.clone(),
@@ -876,4 +959,60 @@ async fn insert_history(
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// The birth date, its day and month swapped, and every valid date one digit away.
+fn near_dates(d: NaiveDate) -> Vec<NaiveDate> {
+    let mut out = vec![d];
+    let digits: Vec<u8> = d.format("%Y%m%d").to_string().into_bytes();
+    for i in 0..digits.len() {
+        for c in b'0'..=b'9' {
+            if c == digits[i] {
+                continue;
+            }
+            let mut v = digits.clone();
+            v[i] = c;
+            let s = String::from_utf8(v).expect("digits");
+            if let Ok(x) = NaiveDate::parse_from_str(&s, "%Y%m%d") {
+                out.push(x);
+            }
+        }
+    }
+    if let Some(x) = NaiveDate::from_ymd_opt(d.year(), d.day(), d.month())
+        && x != d
+    {
+        out.push(x);
+    }
+    out
+}
+
+/// A registry child as the linkage engine reads it: names of its county, town and village.
+fn place_record(
+    name: &str,
+    sex: &str,
+    birth: &str,
+    village: &RegionCode,
+    id_number: Option<&str>,
+) -> Record {
+    let names: Vec<String> = Divisions::shipped()
+        .lineage(village)
+        .map(|l| l.iter().map(|d| d.name.to_owned()).collect())
+        .unwrap_or_default();
+    let tail = |k: usize| {
+        names
+            .len()
+            .checked_sub(k)
+            .and_then(|i| names.get(i))
+            .cloned()
+    };
+    Record {
+        record_id: String::new(),
+        name: Some(name.to_owned()),
+        sex: Some(sex.to_owned()),
+        birth_date: Some(birth.to_owned()),
+        id_number: id_number.map(str::to_owned),
+        county: tail(3),
+        town: tail(2),
+        village: tail(1),
+    }
 }

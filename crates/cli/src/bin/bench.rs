@@ -335,6 +335,71 @@ async fn main() -> Result<()> {
         ok as f64 / s
     );
     report("registration request latency", times);
+
+    // The duplicate warning: children of the town typed again with a homophone surname, half of
+    // them with the day and month swapped, no ID number. Each request must come back 409.
+    let listed = timed_get(&client, &format!("{base}/api/v1/children?per_page=100"))
+        .await?
+        .1;
+    let homophone = |c: char| match c {
+        '王' => '汪',
+        '陈' => '晨',
+        '张' => '章',
+        '李' => '里',
+        '刘' => '留',
+        '杨' => '阳',
+        '黄' => '皇',
+        '赵' => '照',
+        '吴' => '武',
+        '周' => '州',
+        c => c,
+    };
+    let (mut warned, mut times) = (0, Vec::new());
+    let items = listed["items"].as_array().cloned().unwrap_or_default();
+    for (n, c) in items.iter().cycle().take(args.requests).enumerate() {
+        let mut input = demo::child_input(
+            &mut rng,
+            c["village_code"].as_str().unwrap_or(""),
+            today,
+            &mut ids,
+        );
+        let name: String = c["name"]
+            .as_str()
+            .unwrap_or("")
+            .chars()
+            .enumerate()
+            .map(|(i, ch)| if i == 0 { homophone(ch) } else { ch })
+            .collect();
+        let mut birth: chrono::NaiveDate = c["birth_date"].as_str().unwrap_or("").parse()?;
+        if n % 2 == 1 {
+            use chrono::Datelike;
+            if let Some(b) =
+                chrono::NaiveDate::from_ymd_opt(birth.year(), birth.day(), birth.month())
+            {
+                birth = b;
+            }
+        }
+        input.name = Some(name);
+        input.sex = c["sex"].as_str().map(str::to_owned);
+        input.birth_date = Some(birth.to_string());
+        input.id_number = None;
+        input.hukou_registered = Some("否".into());
+        let rt = Instant::now();
+        let r = client
+            .post(format!("{base}/api/v1/children"))
+            .json(&input)
+            .send()
+            .await?;
+        times.push(rt.elapsed());
+        if r.status().as_u16() == 409 {
+            warned += 1;
+        }
+    }
+    println!(
+        "duplicate warning: {warned} of {} re-typed children warned (homophone surname; half with day/month swapped)",
+        times.len()
+    );
+    report("registration refused with a duplicate warning", times);
     Ok(())
 }
 

@@ -266,3 +266,53 @@ async fn only_county_staff_and_police_see_full_id_numbers_and_it_is_logged() {
     assert_eq!(log["items"].as_array().unwrap().len(), 1);
     assert_eq!(log["items"][0]["username"], "county");
 }
+
+#[tokio::test]
+async fn a_child_typed_differently_is_caught_at_registration_by_the_linkage_engine() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let t = app.login("town_a").await;
+    let first = boy_named(VILLAGE_A, "王小明", ymd(2016, 3, 7), 11);
+    let created = t.register(&first).await;
+    // A homophone surname and the day and month swapped, no ID number: the same child?
+    let mut again = boy_named(VILLAGE_A, "汪小明", ymd(2016, 7, 3), 13);
+    again.id_number = None;
+    again.hukou_registered = Some("否".into());
+    let r = t
+        .post_json("/api/v1/children", &serde_json::to_value(&again).unwrap())
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["field"], "name");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("王小明") && message.contains("同音") && message.contains("日月颠倒"),
+        "{message}"
+    );
+    // A village user registering the same name and birth date in the next village is told,
+    // without the other child's name. (The homophone with swapped dates in another village is
+    // too unlikely to stop anyone: 4 %.)
+    let v = app.login("village_a2").await;
+    let mut next = boy_named(VILLAGE_A2, "王小明", ymd(2016, 3, 7), 13);
+    next.id_number = None;
+    next.hukou_registered = Some("否".into());
+    let r = v
+        .post_json("/api/v1/children", &serde_json::to_value(&next).unwrap())
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let message = r.json::<Value>().await.unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains("其他村") && !message.contains("王小明"),
+        "{message}"
+    );
+    // A different child born the same day in the same village is no duplicate.
+    let other = boy_named(VILLAGE_A, "李华", ymd(2016, 3, 7), 15);
+    t.register(&other).await;
+    // Nor is a namesake born years apart.
+    let namesake = boy_named(VILLAGE_A, "王小明", ymd(2012, 10, 20), 17);
+    t.register(&namesake).await;
+    assert!(created["id"].is_string());
+}

@@ -1,0 +1,143 @@
+//! The single-record case: at registration, is this child already on the roster? The same
+//! comparisons as the list linkage, scored with a fixed model, because one record is no list to
+//! estimate from: m is the prior of [`crate::model::PRIOR_M`] and u what two *different*
+//! children of one town share by chance.
+//!
+//! The registry asks this (SYSTEM.md: duplicate check at entry, ID number then name + birth date
+//! + village; 民发〔2016〕42号 附件1 one 登记表 per child): exact ID numbers are refused outright by
+//! the store; everything else here becomes a warning a person confirms past.
+
+use crate::compare::{FIELDS, MISSING, Pattern, compare};
+use crate::link::Reason;
+use crate::model::{Model, PRIOR_M, probability};
+use crate::prepare::Prepared;
+
+/// Warn at or above this probability.
+pub const WARN_PROBABILITY: f64 = 0.5;
+
+/// Chance agreement of two different children registered in the same town: a town has a few
+/// hundred children born over sixteen years (≈5,800 days) in about ten villages.
+const TOWN_U: [&[f64]; 5] = [
+    // 姓名: namesakes and homophones are rare; one character different is common (siblings).
+    &[0.002, 0.002, 0.03, 0.01, 0.956],
+    // 出生日期
+    &[0.0004, 0.0003, 0.01, 0.9893],
+    // 身份证号码: only the same number or not (registered numbers all pass their check).
+    &[1e-7, 1e-5, 0.99999],
+    &[0.5, 0.5],
+    // 住址: candidates come from one town.
+    &[0.1, 0.85, 0.04, 0.01],
+];
+/// Prior share of duplicates per pair: a few in a hundred registrations are repeats, spread over
+/// a town's few hundred children.
+const TOWN_LAMBDA: f64 = 1e-4;
+
+/// The fixed model of the registration check.
+pub fn registry_model() -> Model {
+    Model {
+        m: PRIOR_M.iter().map(|p| p.to_vec()).collect(),
+        u: TOWN_U.iter().map(|p| p.to_vec()).collect(),
+        lambda: TOWN_LAMBDA,
+    }
+}
+
+/// A scored comparison with its reasons.
+#[derive(Debug, Clone)]
+pub struct Likeness {
+    pub probability: f64,
+    pub pattern: Pattern,
+    pub reasons: Vec<Reason>,
+}
+
+impl Likeness {
+    /// "姓名同音、出生日期相同、住址同村" — the fields that agree, as a person would say it.
+    pub fn summary(&self) -> String {
+        self.reasons
+            .iter()
+            .filter(|r| r.level != "缺失" && r.weight > 0.0)
+            .map(|r| format!("{}{}", r.label, r.level))
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+}
+
+/// Compares a new record with an existing one. `same_id`: `Some(true)` when both carry an ID
+/// number and it is the same (known from a blind index when the numbers themselves are not at
+/// hand), `Some(false)` when both carry different numbers, `None` to compare the records' own.
+pub fn likeness(model: &Model, new: &Prepared, old: &Prepared, same_id: Option<bool>) -> Likeness {
+    let mut pattern = compare(new, old);
+    let id = FIELDS
+        .iter()
+        .position(|f| *f == crate::compare::Field::Id)
+        .expect("compared");
+    match same_id {
+        Some(true) => pattern[id] = 0,
+        Some(false) => pattern[id] = (FIELDS[id].levels().len() - 1) as u8,
+        None => {}
+    }
+    let reasons = FIELDS
+        .iter()
+        .enumerate()
+        .map(|(f, field)| Reason {
+            field: field.key(),
+            label: field.label(),
+            level: if pattern[f] == MISSING {
+                "缺失"
+            } else {
+                field.levels()[pattern[f] as usize]
+            },
+            weight: model.weight(f, pattern[f]),
+        })
+        .collect();
+    Likeness {
+        probability: probability(model.score(&pattern)),
+        pattern,
+        reasons,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prepare::Record;
+
+    fn rec(name: &str, birth: &str, village: &str) -> Prepared {
+        Prepared::of(&Record {
+            record_id: "x".into(),
+            name: Some(name.into()),
+            sex: Some("男".into()),
+            birth_date: Some(birth.into()),
+            county: Some("龙里县".into()),
+            town: Some("冠山街道".into()),
+            village: Some(village.into()),
+            ..Record::default()
+        })
+    }
+
+    #[test]
+    fn what_warns_and_what_does_not() {
+        let m = registry_model();
+        let new = rec("王小明", "2016-07-31", "冠山社区");
+        let p = |old: &Prepared, id| likeness(&m, &new, old, id).probability;
+        // The same child typed again, or with a homophone, or the day and month swapped.
+        assert!(p(&rec("王小明", "2016-07-31", "冠山社区"), None) > 0.95);
+        assert!(p(&rec("汪小明", "2016-07-31", "冠山社区"), None) > WARN_PROBABILITY);
+        let early = rec("王小明", "2016-07-03", "冠山社区");
+        let swapped = rec("王小明", "2016-03-07", "冠山社区");
+        assert!(likeness(&m, &early, &swapped, None).probability > WARN_PROBABILITY);
+        // A namesake born on another day, or a different name born the same day elsewhere.
+        assert!(p(&rec("王小明", "2014-02-11", "冠山社区"), None) < WARN_PROBABILITY);
+        assert!(p(&rec("李华", "2016-07-31", "西城社区"), None) < WARN_PROBABILITY);
+        // The same ID number settles it; different numbers weigh against.
+        let other = rec("王晓明", "2015-03-02", "西城社区");
+        assert!(p(&other, Some(true)) > 0.99);
+        let same = rec("王小明", "2016-07-31", "冠山社区");
+        assert!(p(&same, Some(false)) < p(&same, None));
+        let l = likeness(&m, &new, &rec("汪小明", "2016-07-31", "冠山社区"), None);
+        assert!(
+            l.summary().starts_with("姓名同音、出生日期相同"),
+            "{}",
+            l.summary()
+        );
+    }
+}
