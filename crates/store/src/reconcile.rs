@@ -359,10 +359,13 @@ impl Store {
         let rows = sqlx::query(
             "SELECT c.id, d.doc FROM children c JOIN child_docs d ON d.child_id = c.id \
              WHERE c.village_code >= $1 AND c.village_code <= $2 AND c.status = 'active' \
+             AND c.qualifies = 1 AND c.birth_date > $3 \
              ORDER BY c.village_code, c.name, c.id",
         )
         .bind(lo)
         .bind(hi)
+        // On the roster: in the registry, meeting the definition and under sixteen (国发〔2016〕13号).
+        .bind(sixteen_years_before(self.today()).to_string())
         .fetch_all(&self.pool)
         .await?;
         let mut village_names: HashMap<String, Vec<String>> = HashMap::new();
@@ -1199,4 +1202,9 @@ impl Store {
         }
         Ok(())
     }
+}
+
+fn sixteen_years_before(d: chrono::NaiveDate) -> chrono::NaiveDate {
+    d.checked_sub_months(chrono::Months::new(16 * 12))
+        .expect("dates in range")
 }

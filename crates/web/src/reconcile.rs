@@ -27,6 +27,17 @@ use crate::transfer::MAX_UPLOAD_BYTES;
 
 type PageResult = Result<Response, PageError>;
 
+/// A stored UTC timestamp as people in China read it: Beijing time to the minute.
+fn beijing(at: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .map(|t| {
+            t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("in range"))
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|_| at.to_owned())
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/reconcile", get(reconcile_page).post(upload_page))
@@ -190,7 +201,16 @@ struct ItemsPage {
     next: Option<String>,
 }
 
+impl ReconcilePage {
+    fn when(&self, at: &str) -> String {
+        beijing(at)
+    }
+}
+
 impl ItemsPage {
+    fn when(&self, at: &str) -> String {
+        beijing(at)
+    }
     fn percent(&self, p: &Option<f64>) -> String {
         p.map(|p| format!("{:.1}%", p * 100.0)).unwrap_or_default()
     }
