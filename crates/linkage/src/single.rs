@@ -3,9 +3,9 @@
 //! estimate from: m is the prior of [`crate::model::PRIOR_M`] and u what two *different*
 //! children of one town share by chance.
 //!
-//! The registry asks this (SYSTEM.md: duplicate check at entry, ID number then name + birth date
-//! + village; 民发〔2016〕42号 附件1 one 登记表 per child): exact ID numbers are refused outright by
-//! the store; everything else here becomes a warning a person confirms past.
+//! The registry asks this (SYSTEM.md: duplicate check at entry, by ID number, then by name, birth
+//! date and village; 民发〔2016〕42号 附件1 one 登记表 per child): exact ID numbers are refused
+//! outright by the store; everything else here becomes a warning a person confirms past.
 
 use crate::compare::{FIELDS, MISSING, Pattern, compare};
 use crate::link::Reason;
