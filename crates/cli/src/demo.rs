@@ -280,6 +280,18 @@ pub fn child_input(
 }
 
 pub async fn run(store: &Store, region: &RegionCode, children: usize, seed: u64) -> Result<()> {
+    run_with_lists(store, region, children, seed, None).await
+}
+
+/// As [`run`]; with `lists`, also writes sample student and household lists there (三方比对).
+pub async fn run_with_lists(
+    store: &Store,
+    region: &RegionCode,
+    children: usize,
+    seed: u64,
+    lists: Option<&std::path::Path>,
+) -> Result<()> {
+    let mut lists = lists.map(|d| SampleLists::create(d, seed)).transpose()?;
     let divisions = Divisions::shipped();
     let villages: Vec<String> = divisions
         .subtree(region)?
@@ -351,6 +363,18 @@ pub async fn run(store: &Store, region: &RegionCode, children: usize, seed: u64)
             } else {
                 None
             });
+            if let Some(l) = lists.as_mut() {
+                l.add(&file, today)?;
+                // About one in two hundred left-behind children nobody registered yet.
+                if l.extra.gen_ratio(1, 200) {
+                    let unknown = child_input(&mut l.extra, village, today, &mut ids).parse(&ctx);
+                    if let Ok(unknown) = unknown
+                        && shouwang_linkage::discrepancy::school_age(unknown.birth_date, today)
+                    {
+                        l.add_unregistered(&unknown)?;
+                    }
+                }
+            }
             files.push(file);
         }
         store
@@ -376,6 +400,14 @@ pub async fn run(store: &Store, region: &RegionCode, children: usize, seed: u64)
         villages.len()
     );
     println!();
+    if let Some(l) = lists {
+        let (school, household) = l.finish()?;
+        println!(
+            "三方比对示例名单：{} 、{}（以 county 登录，在“三方比对”上传）",
+            school.display(),
+            household.display()
+        );
+    }
     println!("演示账号（密码均为 {DEMO_PASSWORD}）：");
     for (role, org, agency) in &users {
         let place = divisions
@@ -397,4 +429,178 @@ pub async fn run(store: &Store, region: &RegionCode, children: usize, seed: u64)
         );
     }
     Ok(())
+}
+
+/// A student list (学籍) and a household list (户籍) of the demo children, as the education
+/// bureau and the police would send them for 三方比对: most children in them, a few missing
+/// (possible dropouts, possible no hukou), names, dates, ID numbers and villages written with the
+/// usual mistakes, some urban hukou, and a few left-behind children nobody registered.
+pub struct SampleLists {
+    school: csv::Writer<std::fs::File>,
+    household: csv::Writer<std::fs::File>,
+    rng: rand_chacha::ChaCha8Rng,
+    rows: (usize, usize),
+    /// Draws the unregistered children (apart from the roster's generator).
+    pub extra: StdRng,
+    pub paths: (std::path::PathBuf, std::path::PathBuf),
+}
+
+impl SampleLists {
+    pub fn create(dir: &std::path::Path, seed: u64) -> Result<SampleLists> {
+        std::fs::create_dir_all(dir)?;
+        let paths = (dir.join("演示-学籍名单.csv"), dir.join("演示-户籍名单.csv"));
+        let mut school = csv::Writer::from_path(&paths.0)?;
+        school.write_record([
+            "学籍号",
+            "姓名",
+            "性别",
+            "出生日期",
+            "身份证号",
+            "县",
+            "乡镇",
+            "村",
+            "学校",
+            "是否留守",
+        ])?;
+        let mut household = csv::Writer::from_path(&paths.1)?;
+        household.write_record([
+            "编号",
+            "姓名",
+            "性别",
+            "出生日期",
+            "公民身份号码",
+            "县",
+            "乡镇",
+            "村",
+            "户口性质",
+        ])?;
+        Ok(SampleLists {
+            school,
+            household,
+            rng: rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5a5a),
+            rows: (0, 0),
+            extra: StdRng::seed_from_u64(seed ^ 0xa5a5),
+            paths,
+        })
+    }
+
+    fn record(file: &shouwang_domain::child::ChildFile) -> Result<shouwang_linkage::Record> {
+        let names: Vec<&str> = Divisions::shipped()
+            .lineage(&file.village_code)?
+            .iter()
+            .map(|d| d.name)
+            .collect();
+        let n = names.len();
+        Ok(shouwang_linkage::Record {
+            record_id: String::new(),
+            name: Some(file.name.as_str().to_owned()),
+            sex: Some(file.sex.label().to_owned()),
+            birth_date: Some(file.birth_date.to_string()),
+            id_number: file.id_number.as_ref().map(|i| i.as_str().to_owned()),
+            county: Some(names[n - 3].to_owned()),
+            town: Some(names[n - 2].to_owned()),
+            village: Some(names[n - 1].to_owned()),
+        })
+    }
+
+    fn write(
+        w: &mut csv::Writer<std::fs::File>,
+        id: String,
+        r: &shouwang_linkage::Record,
+        tail: &[&str],
+    ) -> Result<()> {
+        let cell = |v: &Option<String>| v.clone().unwrap_or_default();
+        let mut row = vec![
+            id,
+            cell(&r.name),
+            cell(&r.sex),
+            cell(&r.birth_date),
+            cell(&r.id_number),
+            cell(&r.county),
+            cell(&r.town),
+            cell(&r.village),
+        ];
+        row.extend(tail.iter().map(|s| (*s).to_owned()));
+        w.write_record(row)?;
+        Ok(())
+    }
+
+    /// A registered child: in the student list if of school age (97 %), in the household list
+    /// (98 %), with the lists' usual mistakes.
+    pub fn add(
+        &mut self,
+        file: &shouwang_domain::child::ChildFile,
+        today: NaiveDate,
+    ) -> Result<()> {
+        use shouwang_linkage::synth::{Damage, damaged};
+        let base = Self::record(file)?;
+        let school_age = shouwang_linkage::discrepancy::school_age(file.birth_date, today);
+        if school_age && self.rng.gen_bool(0.97) {
+            let r = damaged(&mut self.rng, &base, &Damage::default());
+            self.rows.0 += 1;
+            let age = shouwang_domain::eligibility::age_on(file.birth_date, today);
+            let school = format!(
+                "{}{}",
+                base.town.as_deref().unwrap_or(""),
+                if age >= 12 { "中学" } else { "中心小学" }
+            );
+            // The school marks the children it knows as left behind; not every registry child
+            // still is (parents returned…).
+            let away = if shouwang_domain::eligibility::qualifies_except_age(file) {
+                "是"
+            } else {
+                "否"
+            };
+            Self::write(
+                &mut self.school,
+                format!("G{:06}", self.rows.0),
+                &r,
+                &[&school, away],
+            )?;
+        }
+        if self.rng.gen_bool(0.98) {
+            let light = Damage {
+                missing_id: 0.01,
+                id_typo: 0.005,
+                surname_homophone: 0.01,
+                given_homophone: 0.01,
+                swapped_date: 0.005,
+                date_digit: 0.005,
+                ..Damage::default()
+            };
+            let r = damaged(&mut self.rng, &base, &light);
+            self.rows.1 += 1;
+            let hukou = if self.rng.gen_bool(0.015) {
+                "非农业家庭户口"
+            } else {
+                "农业家庭户口"
+            };
+            Self::write(
+                &mut self.household,
+                format!("H{:06}", self.rows.1),
+                &r,
+                &[hukou],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A left-behind child no village registered, known to the school.
+    pub fn add_unregistered(&mut self, file: &shouwang_domain::child::ChildFile) -> Result<()> {
+        let base = Self::record(file)?;
+        self.rows.0 += 1;
+        let school = format!("{}中心小学", base.town.as_deref().unwrap_or(""));
+        Self::write(
+            &mut self.school,
+            format!("G{:06}", self.rows.0),
+            &base,
+            &[&school, "是"],
+        )
+    }
+
+    pub fn finish(mut self) -> Result<(std::path::PathBuf, std::path::PathBuf)> {
+        self.school.flush()?;
+        self.household.flush()?;
+        Ok(self.paths)
+    }
 }

@@ -62,6 +62,9 @@ enum Command {
         children: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Also write sample student and household lists (三方比对) into this folder
+        #[arg(long)]
+        lists: Option<std::path::PathBuf>,
     },
     /// Run the web UI and API
     Serve {
@@ -309,11 +312,12 @@ async fn run() -> Result<()> {
             region,
             children,
             seed,
+            lists,
         } => {
             let region = parse_region(&region)?;
             let store = open(&db, true).await?;
             init(&store, &region).await?;
-            demo::run(&store, &region, children, seed).await?;
+            demo::run_with_lists(&store, &region, children, seed, lists.as_deref()).await?;
         }
         Command::Serve {
             db,

@@ -96,6 +96,64 @@ impl Default for Damage {
     }
 }
 
+/// A record as another department's list might hold it: the ID number missing or mistyped, a
+/// homophone in the name, the birth date's day and month swapped or a day off, the village
+/// written another way (rates from `damage`; the one-list-only rates are the caller's).
+pub fn damaged(rng: &mut ChaCha8Rng, base: &Record, damage: &Damage) -> Record {
+    let mut r = base.clone();
+    if rng.gen_bool(damage.missing_id) {
+        r.id_number = None;
+    } else if let Some(id) = base.id_number.as_ref().filter(|id| id.len() == 18)
+        && rng.gen_bool(damage.id_typo)
+    {
+        let mut digits = id.clone().into_bytes();
+        let at = rng.gen_range(6..17);
+        digits[at] = b'0' + (digits[at] - b'0' + rng.gen_range(1..10)) % 10;
+        r.id_number = Some(String::from_utf8(digits).expect("ascii"));
+    }
+    let name = base.name.clone().unwrap_or_default();
+    let mut chars: Vec<String> = name.chars().map(String::from).collect();
+    if !chars.is_empty()
+        && rng.gen_bool(damage.surname_homophone)
+        && let Some(h) = homophone(rng, &chars[0])
+    {
+        chars[0] = h.to_owned();
+    }
+    if rng.gen_bool(damage.given_homophone) && chars.len() > 1 {
+        let at = rng.gen_range(1..chars.len());
+        if let Some(h) = homophone(rng, &chars[at]) {
+            chars[at] = h.to_owned();
+        }
+    }
+    r.name = Some(chars.concat());
+    if let Some(b) = base
+        .birth_date
+        .as_deref()
+        .and_then(|d| d.parse::<NaiveDate>().ok())
+    {
+        if rng.gen_bool(damage.swapped_date) && b.day() <= 12 && b.day() != b.month() {
+            r.birth_date =
+                NaiveDate::from_ymd_opt(b.year(), b.day(), b.month()).map(|d| d.to_string());
+        } else if rng.gen_bool(damage.date_digit) {
+            let shifted = b + Duration::days(if rng.gen_bool(0.5) { 1 } else { -1 });
+            r.birth_date = Some(shifted.to_string());
+        }
+    }
+    if rng.gen_bool(damage.village_variant)
+        && let Some(vname) = &base.village
+    {
+        let v = vname
+            .trim_end_matches("村民委员会")
+            .trim_end_matches("居民委员会");
+        r.village = Some(match rng.gen_range(0..3) {
+            0 => v.to_owned(),
+            1 => format!("{v}村委会"),
+            _ => format!("{v}村"),
+        });
+    }
+    r
+}
+
 pub struct ListPair {
     pub left: Vec<Record>,
     pub right: Vec<Record>,
@@ -222,47 +280,8 @@ pub fn list_pair(people: usize, seed: u64, damage: &Damage) -> ListPair {
         let roll = rng.gen_range(0.0..1.0);
         let in_left = roll >= damage.right_only;
         let in_right = roll < damage.right_only || roll >= damage.right_only + damage.left_only;
-        let mut r = base.clone();
+        let mut r = damaged(&mut rng, &base, damage);
         r.record_id = String::new();
-        if rng.gen_bool(damage.missing_id) {
-            r.id_number = None;
-        } else if rng.gen_bool(damage.id_typo) {
-            let mut digits = p.id.clone().into_bytes();
-            let at = rng.gen_range(6..17);
-            digits[at] = b'0' + (digits[at] - b'0' + rng.gen_range(1..10)) % 10;
-            r.id_number = Some(String::from_utf8(digits).expect("ascii"));
-        }
-        let mut chars: Vec<String> = p.name.chars().map(String::from).collect();
-        if rng.gen_bool(damage.surname_homophone)
-            && let Some(h) = homophone(&mut rng, &chars[0])
-        {
-            chars[0] = h.to_owned();
-        }
-        if rng.gen_bool(damage.given_homophone) {
-            let at = rng.gen_range(1..chars.len());
-            if let Some(h) = homophone(&mut rng, &chars[at]) {
-                chars[at] = h.to_owned();
-            }
-        }
-        r.name = Some(chars.concat());
-        let b = p.birth;
-        if rng.gen_bool(damage.swapped_date) && b.day() <= 12 && b.day() != b.month() {
-            r.birth_date =
-                NaiveDate::from_ymd_opt(b.year(), b.day(), b.month()).map(|d| d.to_string());
-        } else if rng.gen_bool(damage.date_digit) {
-            let shifted = b + Duration::days(if rng.gen_bool(0.5) { 1 } else { -1 });
-            r.birth_date = Some(shifted.to_string());
-        }
-        if rng.gen_bool(damage.village_variant) {
-            let v = vname
-                .trim_end_matches("村民委员会")
-                .trim_end_matches("居民委员会");
-            r.village = Some(match rng.gen_range(0..3) {
-                0 => v.to_owned(),
-                1 => format!("{v}村委会"),
-                _ => format!("{v}村"),
-            });
-        }
         if in_left {
             left.push(base);
         }
