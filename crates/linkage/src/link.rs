@@ -78,7 +78,8 @@ pub struct Linkage {
     pub candidates: usize,
 }
 
-fn explain(model: &Model, pattern: &Pattern) -> Vec<Reason> {
+/// Each field's level and weight in a pattern's score.
+pub(crate) fn explain(model: &Model, pattern: &Pattern) -> Vec<Reason> {
     FIELDS
         .iter()
         .enumerate()

@@ -7,8 +7,8 @@
 //! date and village; 民发〔2016〕42号 附件1 one 登记表 per child): exact ID numbers are refused
 //! outright by the store; everything else here becomes a warning a person confirms past.
 
-use crate::compare::{FIELDS, MISSING, Pattern, compare};
-use crate::link::Reason;
+use crate::compare::{FIELDS, Pattern, compare};
+use crate::link::{Reason, explain};
 use crate::model::{Model, PRIOR_M, probability};
 use crate::prepare::Prepared;
 
@@ -75,20 +75,7 @@ pub fn likeness(model: &Model, new: &Prepared, old: &Prepared, same_id: Option<b
         Some(false) => pattern[id] = (FIELDS[id].levels().len() - 1) as u8,
         None => {}
     }
-    let reasons = FIELDS
-        .iter()
-        .enumerate()
-        .map(|(f, field)| Reason {
-            field: field.key(),
-            label: field.label(),
-            level: if pattern[f] == MISSING {
-                "缺失"
-            } else {
-                field.levels()[pattern[f] as usize]
-            },
-            weight: model.weight(f, pattern[f]),
-        })
-        .collect();
+    let reasons = explain(model, &pattern);
     Likeness {
         probability: probability(model.score(&pattern)),
         pattern,

@@ -23,7 +23,7 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, PageError};
 use crate::pages::{Frame, render};
-use crate::transfer::MAX_UPLOAD_BYTES;
+use crate::transfer::{MAX_UPLOAD_BYTES, upload_form};
 
 type PageResult = Result<Response, PageError>;
 
@@ -123,35 +123,11 @@ async fn show_runs(state: &AppState, user: &CurrentUser, error: String) -> PageR
 async fn upload_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> PageResult {
-    let mut csrf = String::new();
-    let mut kind = String::new();
-    let mut upload: Option<(String, Bytes)> = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest {
-            code: "upload",
-            field: Some("file".into()),
-            message: format!("上传失败：{e}"),
-        })?
-    {
-        match field.name() {
-            Some("csrf_token") => csrf = field.text().await.unwrap_or_default(),
-            Some("kind") => kind = field.text().await.unwrap_or_default(),
-            Some("file") => {
-                let name = field.file_name().unwrap_or("upload").to_owned();
-                let bytes = field.bytes().await.map_err(|_| AppError::BadRequest {
-                    code: "upload",
-                    field: Some("file".into()),
-                    message: format!("文件过大或上传中断（上限 {} MB）", MAX_UPLOAD_BYTES >> 20),
-                })?;
-                upload = Some((name, bytes));
-            }
-            _ => {}
-        }
-    }
+    let (fields, upload) = upload_form(multipart).await?;
+    let field = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    let (csrf, kind) = (field("csrf_token"), field("kind"));
     user.check_csrf(&csrf)?;
     if !user.actor.may(Action::Reconcile) {
         return Err(AppError::Forbidden.into());

@@ -269,12 +269,11 @@ async fn import_page(
     }))
 }
 
-async fn upload_page(
-    State(state): State<AppState>,
-    user: CurrentUser,
+/// A multipart upload form: its text fields by name, and the file (its name and bytes).
+pub(crate) async fn upload_form(
     mut multipart: Multipart,
-) -> Result<Response, PageError> {
-    let mut csrf = String::new();
+) -> Result<(HashMap<String, String>, Option<(String, Bytes)>), AppError> {
+    let mut fields = HashMap::new();
     let mut upload: Option<(String, Bytes)> = None;
     while let Some(field) = multipart
         .next_field()
@@ -285,20 +284,32 @@ async fn upload_page(
             message: format!("上传失败：{e}"),
         })?
     {
-        match field.name() {
-            Some("csrf_token") => csrf = field.text().await.unwrap_or_default(),
-            Some("file") => {
-                let name = field.file_name().unwrap_or("upload").to_owned();
+        match field.name().map(str::to_owned) {
+            Some(name) if name == "file" => {
+                let file_name = field.file_name().unwrap_or("upload").to_owned();
                 let bytes = field.bytes().await.map_err(|_| AppError::BadRequest {
                     code: "upload",
                     field: Some("file".into()),
                     message: format!("文件过大或上传中断（上限 {} MB）", MAX_UPLOAD_BYTES >> 20),
                 })?;
-                upload = Some((name, bytes));
+                upload = Some((file_name, bytes));
             }
-            _ => {}
+            Some(name) => {
+                fields.insert(name, field.text().await.unwrap_or_default());
+            }
+            None => {}
         }
     }
+    Ok((fields, upload))
+}
+
+async fn upload_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    let (fields, upload) = upload_form(multipart).await?;
+    let csrf = fields.get("csrf_token").cloned().unwrap_or_default();
     user.check_csrf(&csrf)?;
     let (name, bytes) = upload.unwrap_or_default();
     match start_job(&state, &user.actor, name, &bytes) {
