@@ -34,10 +34,13 @@ pub(crate) async fn connect(db: &str) -> Result<(AnyPool, Backend)> {
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
-                    // rust-stack P3: WAL, a busy timeout, NORMAL sync, foreign keys on.
+                    // rust-stack P3: WAL, a busy timeout, NORMAL sync, foreign keys on. Nothing here
+                    // may need the write lock: a connection opened while another holds a write
+                    // transaction would wait for it (`PRAGMA optimize`, which may write statistics,
+                    // runs once in `migrate` instead).
                     conn.execute(
                         "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; \
-                         PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA optimize=0x10002;",
+                         PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;",
                     )
                     .await?;
                 }
@@ -104,6 +107,10 @@ pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+    }
+    if backend == Backend::Sqlite {
+        // Statistics for the planner where they are missing or stale (cheap, bounded).
+        pool.execute("PRAGMA optimize=0x10002").await?;
     }
     Ok(())
 }
