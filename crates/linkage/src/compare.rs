@@ -50,7 +50,14 @@ impl Field {
         match self {
             Field::Name => &["相同", "同音", "一字之差", "拼音相近", "不同"],
             Field::Birth => &["相同", "日月颠倒", "一位数字不同", "不同"],
-            Field::Id => &["相同", "一位数字不同或相邻两位颠倒", "不同"],
+            // One digit apart with one number failing its check is a typo; with both numbers
+            // valid it is as likely twins or siblings (consecutive sequence numbers).
+            Field::Id => &[
+                "相同",
+                "一位数字不同或相邻两位颠倒",
+                "相近但双方均有效",
+                "不同",
+            ],
             Field::Sex => &["相同", "不同"],
             Field::Place => &["同村", "同乡镇", "同县", "不同"],
         }
@@ -67,7 +74,7 @@ pub fn compare(a: &Prepared, b: &Prepared) -> Pattern {
     [
         name_level(a, b),
         birth_level(a.birth, b.birth),
-        id_level(a.id_digits(), b.id_digits()),
+        id_level(a, b),
         match (a.sex, b.sex) {
             (Some(x), Some(y)) => u8::from(x != y),
             _ => MISSING,
@@ -133,8 +140,8 @@ fn digits_apart(x: &str, y: &str) -> usize {
     x.bytes().zip(y.bytes()).filter(|(p, q)| p != q).count()
 }
 
-fn id_level(a: Option<&str>, b: Option<&str>) -> u8 {
-    let (Some(x), Some(y)) = (a, b) else {
+fn id_level(a: &Prepared, b: &Prepared) -> u8 {
+    let (Some(x), Some(y)) = (a.id_digits(), b.id_digits()) else {
         return MISSING;
     };
     if x == y {
@@ -155,10 +162,14 @@ fn id_level(a: Option<&str>, b: Option<&str>) -> u8 {
         // The check digit follows from the others: a typo in one of the first 17 changes it too.
         let one_digit = diff.len() == 1 || (diff.len() == 2 && diff[1] == x.len() - 1);
         if transposed || one_digit {
-            return 1;
+            return if a.id.is_some() && b.id.is_some() {
+                2
+            } else {
+                1
+            };
         }
     }
-    2
+    3
 }
 
 fn place_level(a: &Prepared, b: &Prepared) -> u8 {
@@ -218,17 +229,29 @@ mod tests {
         assert_eq!(compare(&a, &p("李华", "2016-07-03", "石河"))[0], 4);
         assert_eq!(compare(&a, &p("王小", "2015-01-01", "石河"))[0..2], [2, 3]);
         assert_eq!(compare(&a, &p("王小明", "2016-07-03", "新村"))[4], 1);
-        assert_eq!(
-            id_level(Some("522730201607310013"), Some("522730201607310031")),
-            1
-        );
-        assert_eq!(
-            id_level(Some("522730201607310013"), Some("522730201607310113")),
-            1
-        );
-        assert_eq!(
-            id_level(Some("522730201607310013"), Some("522730201607319999")),
-            2
-        );
+        let id = |s: &str| {
+            Prepared::of(&Record {
+                record_id: "x".into(),
+                id_number: Some(s.into()),
+                ..Default::default()
+            })
+        };
+        let born = chrono::NaiveDate::from_ymd_opt(2016, 7, 31).unwrap();
+        let valid = shouwang_domain::sample::id_number_for("522730", born, 13);
+        let twin = shouwang_domain::sample::id_number_for("522730", born, 15);
+        let mut typo = valid.clone().into_bytes();
+        typo[15] = if typo[15] == b'9' { b'8' } else { b'9' };
+        let typo = String::from_utf8(typo).unwrap();
+        let mut swapped = valid.clone().into_bytes();
+        swapped.swap(8, 9);
+        let swapped = String::from_utf8(swapped).unwrap();
+        assert_eq!(id_level(&id(&valid), &id(&valid)), 0);
+        // A typo fails the check: likely the same child.
+        assert_eq!(id_level(&id(&valid), &id(&typo)), 1, "{valid} {typo}");
+        assert_eq!(id_level(&id(&valid), &id(&swapped)), 1, "{valid} {swapped}");
+        // Both valid and one digit apart: twins as likely as a typo.
+        assert_eq!(id_level(&id(&valid), &id(&twin)), 2, "{valid} {twin}");
+        let other = shouwang_domain::sample::id_number_for("522730", born, 997);
+        assert_eq!(id_level(&id(&valid), &id(&other)), 3);
     }
 }

@@ -23,7 +23,7 @@ const TOWN_U: [&[f64]; 5] = [
     // 出生日期
     &[0.0004, 0.0003, 0.01, 0.9893],
     // 身份证号码: only the same number or not (registered numbers all pass their check).
-    &[1e-7, 1e-5, 0.99999],
+    &[1e-7, 1e-5, 1e-4, 0.99989],
     &[0.5, 0.5],
     // 住址: candidates come from one town.
     &[0.1, 0.85, 0.04, 0.01],
