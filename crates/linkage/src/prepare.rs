@@ -69,7 +69,7 @@ impl Prepared {
             },
             None => (None, None),
         };
-        let name = text(&r.name).map(|n| n.replace([' ', '·', '•'], ""));
+        let name = text(&r.name).map(|n| simplified(n.replace([' ', '·', '•'], "")));
         let (surname_pinyin, pinyin, syllables) = match &name {
             Some(n) => {
                 let (full, _) = name_pinyin(n);
@@ -139,6 +139,22 @@ const PLACE_SUFFIXES: &[&str] = &[
     "市",
 ];
 
+/// The name in simplified characters: a list typed in traditional characters (陳曉東, from a
+/// Hong Kong or Taiwan document, or an old household register) names the same child as 陈晓东.
+pub fn simplified(s: String) -> String {
+    static CONVERTER: std::sync::OnceLock<Option<ferrous_opencc::OpenCC>> =
+        std::sync::OnceLock::new();
+    if s.is_ascii() {
+        return s;
+    }
+    match CONVERTER.get_or_init(|| {
+        ferrous_opencc::OpenCC::from_config(ferrous_opencc::config::BuiltinConfig::T2s).ok()
+    }) {
+        Some(cc) => cc.convert(&s),
+        None => s,
+    }
+}
+
 /// A place name's core: 石河村委会 → 石河. Division codes stay as they are.
 pub fn place_core(s: &str) -> String {
     let s = s.trim();
@@ -174,6 +190,14 @@ mod tests {
             "522730",
             NaiveDate::from_ymd_opt(2016, 7, 31).unwrap(),
             13,
+        );
+        // Traditional characters read as simplified; simplified names stay as they are.
+        let t = Prepared::of(&rec("陳曉東", &id));
+        assert_eq!(t.name.as_deref(), Some("陈晓东"));
+        assert_eq!(t.pinyin.as_deref(), Some("chenxiaodong"));
+        assert_eq!(
+            Prepared::of(&rec("欧阳娜娜", &id)).name.as_deref(),
+            Some("欧阳娜娜")
         );
         let p = Prepared::of(&rec(" 单 小明 ", &id));
         assert_eq!(p.id.as_deref(), Some(id.as_str()));
