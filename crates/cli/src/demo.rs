@@ -484,25 +484,6 @@ impl SampleLists {
         })
     }
 
-    fn record(file: &shouwang_domain::child::ChildFile) -> Result<shouwang_linkage::Record> {
-        let names: Vec<&str> = Divisions::shipped()
-            .lineage(&file.village_code)?
-            .iter()
-            .map(|d| d.name)
-            .collect();
-        let n = names.len();
-        Ok(shouwang_linkage::Record {
-            record_id: String::new(),
-            name: Some(file.name.as_str().to_owned()),
-            sex: Some(file.sex.label().to_owned()),
-            birth_date: Some(file.birth_date.to_string()),
-            id_number: file.id_number.as_ref().map(|i| i.as_str().to_owned()),
-            county: Some(names[n - 3].to_owned()),
-            town: Some(names[n - 2].to_owned()),
-            village: Some(names[n - 1].to_owned()),
-        })
-    }
-
     fn write(
         w: &mut csv::Writer<std::fs::File>,
         id: String,
@@ -533,7 +514,7 @@ impl SampleLists {
         today: NaiveDate,
     ) -> Result<()> {
         use shouwang_linkage::synth::{Damage, damaged};
-        let base = Self::record(file)?;
+        let base = shouwang_store::reconcile::file_record("", file);
         let school_age = shouwang_linkage::discrepancy::school_age(file.birth_date, today);
         if school_age && self.rng.gen_bool(0.97) {
             let r = damaged(&mut self.rng, &base, &Damage::default());
@@ -587,7 +568,7 @@ impl SampleLists {
 
     /// A left-behind child no village registered, known to the school.
     pub fn add_unregistered(&mut self, file: &shouwang_domain::child::ChildFile) -> Result<()> {
-        let base = Self::record(file)?;
+        let base = shouwang_store::reconcile::file_record("", file);
         self.rows.0 += 1;
         let school = format!("{}中心小学", base.town.as_deref().unwrap_or(""));
         Self::write(

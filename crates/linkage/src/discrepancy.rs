@@ -2,11 +2,12 @@
 //! means for the people who keep them (三方比对 → 差异清单). Pure rules over a [`Linkage`] whose
 //! left side is the civil-affairs roster and right side the other department's list.
 //!
-//! - On the roster, at school age, but in no student list → possible dropout (控辍保学; seeds/004
-//!   二(四) asks the three lists be compared and settled; 义务教育法 第十一条: school from six).
-//! - On the roster but not in the household list → possible child without hukou (seeds/000
-//!   三(二)4 无户籍儿童 to the police); in it as urban (非农业) hukou → possibly not a *rural*
-//!   left-behind child (国发〔2016〕13号 definition).
+//! - On the roster, at school age, but in no student list → possible dropout (seeds/000 二(三)
+//!   全面落实控辍保学; seeds/004 二(四) asks the three lists be compared and settled; 义务教育法
+//!   第十一条: school from six).
+//! - On the roster but not in the household list → possible child without hukou (seeds/003
+//!   （四）落实户籍登记责任: 民政 finds the children without hukou, 公安 registers them); in it as
+//!   urban (非农业) hukou → possibly not a *rural* left-behind child (国发〔2016〕13号 definition).
 //! - Linked, but the ID numbers differ → a suggested correction, applied only by a person.
 //! - In the list as a child whose parents are away, but on no roster → possibly undiscovered.
 //! - Pairs in the review band → a person decides whether they are the same child.
@@ -19,7 +20,7 @@ use shouwang_domain::eligibility::age_on;
 use shouwang_domain::text::clean;
 
 use crate::link::{Decision, Linkage, Reason};
-use crate::prepare::{Prepared, Record};
+use crate::prepare::{Record, birth_of, id_of};
 
 code_enum! {
     /// Which department's list the roster is compared with.
@@ -37,6 +38,16 @@ code_enum! {
         IdNumber = ("id_number", "身份证号码不一致"),
         NotOnRoster = ("not_on_roster", "名单中的留守儿童未登记（疑似漏登）"),
         Review = ("review", "疑似同一人，待人工确认"),
+    }
+}
+
+impl ListKind {
+    /// The list's short name in messages ("学籍名单中的身份证号码…").
+    pub fn list_name(self) -> &'static str {
+        match self {
+            ListKind::Education => "学籍名单",
+            ListKind::Household => "户籍名单",
+        }
     }
 }
 
@@ -137,8 +148,7 @@ pub fn school_age(birth: NaiveDate, on: NaiveDate) -> bool {
 /// Whether a roster child who is in no list is a finding of this kind of list.
 pub fn missing_from(list: ListKind, roster: &Record, on: NaiveDate) -> Option<FindingKind> {
     match list {
-        ListKind::Education => Prepared::of(roster)
-            .birth
+        ListKind::Education => birth_of(roster, id_of(roster).0.as_ref())
             .filter(|b| school_age(*b, on))
             .map(|_| FindingKind::NotInSchoolList),
         ListKind::Household => Some(FindingKind::NotInHouseholdList),
@@ -152,12 +162,14 @@ pub fn unmatched_entry(entry: &ListEntry) -> Option<FindingKind> {
 
 /// What to do about the ID numbers of a linked pair, if they disagree.
 pub fn id_fix(list: ListKind, roster: &Record, entry: &Record) -> Option<IdFix> {
-    let (a, b) = (Prepared::of(roster), Prepared::of(entry));
-    let source = match list {
-        ListKind::Education => "学籍名单",
-        ListKind::Household => "户籍名单",
+    // Only the ID numbers matter here (the whole record was prepared by the linkage).
+    let id = |r: &Record| {
+        let (valid, raw) = id_of(r);
+        (valid.map(|n| n.as_str().to_owned()), raw)
     };
-    match (&a.id, &b.id, &b.id_raw) {
+    let ((a, _), (b, b_raw)) = (id(roster), id(entry));
+    let source = list.list_name();
+    match (&a, &b, &b_raw) {
         (None, Some(to), _) => Some(IdFix {
             side: "roster".into(),
             to: Some(to.clone()),

@@ -43,32 +43,43 @@ pub struct Prepared {
     pub village: Option<String>,
 }
 
+/// A cell's text, cleaned; empty and dash-only cells are missing.
+fn text(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(clean)
+        .filter(|s| !s.is_empty() && s != "-" && s != "—")
+}
+
+/// A record's ID number: parsed when it passes its check, else its digits when they look like an
+/// ID number (a typo, still compared digit by digit).
+pub fn id_of(r: &Record) -> (Option<IdNumber>, Option<String>) {
+    match text(&r.id_number) {
+        Some(s) => match IdNumber::parse(&s) {
+            Ok(n) => (Some(n), None),
+            Err(_) => {
+                let digits: String = s
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric())
+                    .map(|c| c.to_ascii_uppercase())
+                    .collect();
+                (None, (digits.len() >= 15).then_some(digits))
+            }
+        },
+        None => (None, None),
+    }
+}
+
+/// A record's birth date: as written, else from its valid ID number.
+pub fn birth_of(r: &Record, id: Option<&IdNumber>) -> Option<NaiveDate> {
+    text(&r.birth_date)
+        .and_then(|s| shouwang_domain::input::parse_date(&s))
+        .or_else(|| id.map(IdNumber::birth_date))
+}
+
 impl Prepared {
     pub fn of(r: &Record) -> Prepared {
-        let text = |v: &Option<String>| {
-            v.as_deref()
-                .map(clean)
-                .filter(|s| !s.is_empty() && s != "-" && s != "—")
-        };
-        let mut parsed = None;
-        let (id, id_raw) = match text(&r.id_number) {
-            Some(s) => match IdNumber::parse(&s) {
-                Ok(n) => {
-                    let id = n.as_str().to_owned();
-                    parsed = Some(n);
-                    (Some(id), None)
-                }
-                Err(_) => {
-                    let digits: String = s
-                        .chars()
-                        .filter(|c| c.is_ascii_alphanumeric())
-                        .map(|c| c.to_ascii_uppercase())
-                        .collect();
-                    (None, (digits.len() >= 15).then_some(digits))
-                }
-            },
-            None => (None, None),
-        };
+        let (parsed, id_raw) = id_of(r);
+        let id = parsed.as_ref().map(|n| n.as_str().to_owned());
         let name = text(&r.name).map(|n| simplified(n.replace([' ', '·', '•'], "")));
         let (surname_pinyin, pinyin, syllables) = match &name {
             Some(n) => {
@@ -80,9 +91,7 @@ impl Prepared {
         let sex = text(&r.sex)
             .and_then(|s| Sex::parse(&s))
             .or_else(|| parsed.as_ref().map(IdNumber::sex));
-        let birth = text(&r.birth_date)
-            .and_then(|s| shouwang_domain::input::parse_date(&s))
-            .or_else(|| parsed.as_ref().map(IdNumber::birth_date));
+        let birth = birth_of(r, parsed.as_ref());
         Prepared {
             id,
             id_raw,

@@ -16,11 +16,12 @@ use shouwang_domain::lifecycle::{self, ChildStatus, ExitReason, RosterStanding};
 use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
 use shouwang_domain::validation::ValidationErrors;
 
-use shouwang_linkage::prepare::{Prepared, Record};
+use shouwang_linkage::prepare::Prepared;
 use shouwang_linkage::single;
 
 use crate::audit;
 use crate::db::{Backend, Params};
+use crate::reconcile::{file_record, registry_record};
 use crate::regions::code_range;
 use crate::{Result, Store, StoreError};
 
@@ -343,13 +344,7 @@ impl Store {
             .id_number
             .as_ref()
             .map(|n| self.cipher.blind_index(n.as_str()));
-        let new = Prepared::of(&place_record(
-            file.name.as_str(),
-            file.sex.label(),
-            &file.birth_date.to_string(),
-            &file.village_code,
-            file.id_number.as_ref().map(|n| n.as_str()),
-        ));
+        let new = Prepared::of(&file_record("", file));
         let mut near: Vec<(f64, Duplicate)> = Vec::new();
         for r in rows {
             let id: String = r.try_get(0)?;
@@ -372,7 +367,7 @@ impl Store {
             }
             let (name, sex, birth): (String, String, String) =
                 (r.try_get(2)?, r.try_get(3)?, r.try_get(4)?);
-            let old = Prepared::of(&place_record(&name, &sex, &birth, &village, None));
+            let old = Prepared::of(&registry_record("", &name, &sex, &birth, &village, None));
             let same_id = match (&new_id_hash, &id_hash) {
                 (Some(x), Some(y)) => Some(x == y),
                 _ => None,
@@ -984,35 +979,4 @@ fn near_dates(d: NaiveDate) -> Vec<NaiveDate> {
         out.push(x);
     }
     out
-}
-
-/// A registry child as the linkage engine reads it: names of its county, town and village.
-fn place_record(
-    name: &str,
-    sex: &str,
-    birth: &str,
-    village: &RegionCode,
-    id_number: Option<&str>,
-) -> Record {
-    let names: Vec<String> = Divisions::shipped()
-        .lineage(village)
-        .map(|l| l.iter().map(|d| d.name.to_owned()).collect())
-        .unwrap_or_default();
-    let tail = |k: usize| {
-        names
-            .len()
-            .checked_sub(k)
-            .and_then(|i| names.get(i))
-            .cloned()
-    };
-    Record {
-        record_id: String::new(),
-        name: Some(name.to_owned()),
-        sex: Some(sex.to_owned()),
-        birth_date: Some(birth.to_owned()),
-        id_number: id_number.map(str::to_owned),
-        county: tail(3),
-        town: tail(2),
-        village: tail(1),
-    }
 }

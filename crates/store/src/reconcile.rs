@@ -56,43 +56,17 @@ pub struct KindCount {
     pub pending: i64,
 }
 
-/// Where an item stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemStatus {
-    Open,
-    Assigned,
-    Accepted,
-    Rejected,
+shouwang_domain::code_enum! {
+    /// Where an item stands.
+    pub enum ItemStatus {
+        Open = ("open", "待处理"),
+        Assigned = ("assigned", "已交办"),
+        Accepted = ("accepted", "已确认"),
+        Rejected = ("rejected", "已否定"),
+    }
 }
 
 impl ItemStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            ItemStatus::Open => "open",
-            ItemStatus::Assigned => "assigned",
-            ItemStatus::Accepted => "accepted",
-            ItemStatus::Rejected => "rejected",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            ItemStatus::Open => "待处理",
-            ItemStatus::Assigned => "已交办",
-            ItemStatus::Accepted => "已确认",
-            ItemStatus::Rejected => "已否定",
-        }
-    }
-    pub fn parse(s: &str) -> Option<ItemStatus> {
-        [
-            ItemStatus::Open,
-            ItemStatus::Assigned,
-            ItemStatus::Accepted,
-            ItemStatus::Rejected,
-        ]
-        .into_iter()
-        .find(|x| x.code() == s || x.label() == s)
-    }
     fn pending(self) -> bool {
         matches!(self, ItemStatus::Open | ItemStatus::Assigned)
     }
@@ -231,17 +205,49 @@ fn text_range(code: &str) -> (String, String) {
     (code.to_owned(), format!("{code};"))
 }
 
-fn child_record(id: &str, f: &ChildFile, place: &[String]) -> Record {
+/// A registry child as the linkage engine reads it, with the names of its county, town and
+/// village (the province and city are the same for everyone compared).
+pub fn registry_record(
+    record_id: &str,
+    name: &str,
+    sex: &str,
+    birth: &str,
+    village: &RegionCode,
+    id_number: Option<&str>,
+) -> Record {
+    let names: Vec<String> = Divisions::shipped()
+        .lineage(village)
+        .map(|l| l.iter().map(|d| d.name.to_owned()).collect())
+        .unwrap_or_default();
+    let tail = |k: usize| {
+        names
+            .len()
+            .checked_sub(k)
+            .and_then(|i| names.get(i))
+            .cloned()
+    };
     Record {
-        record_id: id.to_owned(),
-        name: Some(f.name.as_str().to_owned()),
-        sex: Some(f.sex.label().to_owned()),
-        birth_date: Some(f.birth_date.to_string()),
-        id_number: f.id_number.as_ref().map(|n| n.as_str().to_owned()),
-        county: place.first().cloned(),
-        town: place.get(1).cloned(),
-        village: place.get(2).cloned(),
+        record_id: record_id.to_owned(),
+        name: Some(name.to_owned()),
+        sex: Some(sex.to_owned()),
+        birth_date: Some(birth.to_owned()),
+        id_number: id_number.map(str::to_owned),
+        county: tail(3),
+        town: tail(2),
+        village: tail(1),
     }
+}
+
+/// A child's file as the linkage engine reads it.
+pub fn file_record(record_id: &str, f: &ChildFile) -> Record {
+    registry_record(
+        record_id,
+        f.name.as_str(),
+        f.sex.label(),
+        &f.birth_date.to_string(),
+        &f.village_code,
+        f.id_number.as_ref().map(|n| n.as_str()),
+    )
 }
 
 /// The jurisdiction's places by name, to say where a list entry lives.
@@ -368,25 +374,13 @@ impl Store {
         .bind(sixteen_years_before(self.today()).to_string())
         .fetch_all(&self.pool)
         .await?;
-        let mut village_names: HashMap<String, Vec<String>> = HashMap::new();
         let mut roster = Vec::with_capacity(rows.len());
         let mut child_villages = Vec::with_capacity(rows.len());
         for r in rows {
             let id: String = r.try_get(0)?;
             let file = self.decrypt_file(&r.try_get::<String, _>(1)?)?;
-            let v = file.village_code.as_str().to_owned();
-            if !village_names.contains_key(&v) {
-                let names = Divisions::shipped()
-                    .lineage(&file.village_code)
-                    .map(|l| l.iter().map(|d| d.name.to_owned()).collect())
-                    .unwrap_or_default();
-                village_names.insert(v.clone(), names);
-            }
-            // County, town, village (the province and city are the same for everyone here).
-            let names = &village_names[&v];
-            let tail: Vec<String> = names.iter().rev().take(3).rev().cloned().collect();
-            roster.push(child_record(&id, &file, &tail));
-            child_villages.push((v, tail.join(" ")));
+            roster.push(file_record(&id, &file));
+            child_villages.push(file.village_code.as_str().to_owned());
         }
         let today = self.today();
         let list = entries;
@@ -421,7 +415,7 @@ impl Store {
                 place: None,
             };
             let region_code = match f.roster {
-                Some(r) => child_villages[r].0.clone(),
+                Some(r) => child_villages[r].clone(),
                 None => {
                     let entry = &list[f.entry.expect("a finding has a side")];
                     match places.locate(&entry.record, &region) {
@@ -630,7 +624,10 @@ impl Store {
     async fn assignee_label(&self, a: &Assignee) -> Result<String> {
         let place = match (&a.agency, &a.region) {
             (Some(agency), _) => self.agency_name(agency).await?.unwrap_or_default(),
-            (None, Some(r)) => self.region(r).await?.map(|r| r.name).unwrap_or_default(),
+            (None, Some(r)) => Divisions::shipped()
+                .get(r)
+                .map(|d| d.name.to_owned())
+                .unwrap_or_default(),
             _ => String::new(),
         };
         Ok(format!("{}（{}）", place, a.role.label()))
@@ -801,12 +798,7 @@ impl Store {
             let row = self.item_from(r)?;
             items.push(self.item_view(actor, row).await?);
         }
-        let now = self.now_text();
-        let mut tx = self.pool.begin().await?;
-        audit::lock_head(&mut tx).await?;
-        audit::record(
-            &mut tx,
-            &now,
+        self.audit(
             actor.into(),
             "reconcile_items_read",
             "reconcile_item",
@@ -816,7 +808,6 @@ impl Store {
                 "shown": items.len(), "items": items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>()}),
         )
         .await?;
-        tx.commit().await?;
         Ok((items, total))
     }
 
@@ -1093,11 +1084,7 @@ impl Store {
                     birth_date: r.birth_date.clone(),
                     situation: Some(format!(
                         "三方比对：{}第{}行标注为留守儿童，花名册中未找到。{}",
-                        if item.list_kind == ListKind::Education {
-                            "学籍名单"
-                        } else {
-                            "户籍名单"
-                        },
+                        item.list_kind.list_name(),
                         entry.row,
                         extra.join("；")
                     )),

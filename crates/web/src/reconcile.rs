@@ -73,14 +73,12 @@ async fn read_upload(name: &str, bytes: Bytes) -> Result<Vec<ListEntry>, AppErro
     let name = name.to_owned();
     tokio::task::spawn_blocking(move || {
         let dir = tempfile::tempdir().map_err(|e| AppError::Internal(e.to_string()))?;
-        let path = dir
-            .path()
-            .join(if name.is_empty() { "upload" } else { &name });
-        let path = if path.file_name().is_some() && path.parent() == Some(dir.path()) {
-            path
-        } else {
-            dir.path().join("upload")
-        };
+        // Under its own last component only (messages name the file as the user knows it).
+        let path = dir.path().join(
+            std::path::Path::new(&name)
+                .file_name()
+                .unwrap_or("upload".as_ref()),
+        );
         std::fs::File::create(&path)
             .and_then(|mut f| f.write_all(&bytes))
             .map_err(|e| AppError::Internal(e.to_string()))?;
