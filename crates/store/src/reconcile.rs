@@ -193,6 +193,42 @@ struct ItemRow {
     note: Option<String>,
 }
 
+const RUN_COLUMNS: &str = "id, region_code, list_kind, source_name, created_at, created_by, tally";
+/// Per kind of finding: all items and those still open or assigned.
+const COUNT_COLUMNS: &str =
+    "i.kind, COUNT(*), SUM(CASE WHEN i.status IN ('open', 'assigned') THEN 1 ELSE 0 END)";
+
+/// A run's row (`RUN_COLUMNS`) with its counts per kind.
+fn run_summary(
+    row: &sqlx::any::AnyRow,
+    by_kind: Option<&HashMap<String, (i64, i64)>>,
+) -> Result<RunSummary> {
+    let list_kind = ListKind::parse(&row.try_get::<String, _>(2)?).unwrap_or(ListKind::Education);
+    let tally: Tally = serde_json::from_str(&row.try_get::<String, _>(6)?).unwrap_or_default();
+    Ok(RunSummary {
+        id: row.try_get(0)?,
+        region_code: row.try_get(1)?,
+        list_kind,
+        list_label: list_kind.label(),
+        source_name: row.try_get(3)?,
+        created_at: row.try_get(4)?,
+        created_by: row.try_get(5)?,
+        tally,
+        counts: FindingKind::ALL
+            .iter()
+            .filter_map(|k| {
+                let (total, pending) = *by_kind?.get(k.code())?;
+                Some(KindCount {
+                    kind: *k,
+                    label: k.label(),
+                    total,
+                    pending,
+                })
+            })
+            .collect(),
+    })
+}
+
 const ITEM_COLUMNS: &str = "i.id, i.run_id, r.list_kind, i.seq, i.kind, i.region_code, i.child_id, i.status, \
      i.assignee_role, i.assignee_region, i.assignee_agency, i.doc, i.decided_by, i.decided_at, i.note";
 
@@ -504,18 +540,36 @@ impl Store {
             return Err(StoreError::Forbidden);
         }
         let (lo, hi) = text_range(actor.region.as_str());
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM reconcile_runs WHERE region_code >= $1 AND region_code < $2 ORDER BY created_at DESC, id DESC LIMIT 100",
-        )
-        .bind(lo)
-        .bind(hi)
+        let rows = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM reconcile_runs WHERE region_code >= $1 AND region_code < $2 \
+             ORDER BY created_at DESC, id DESC LIMIT 100"
+        ))
+        .bind(&lo)
+        .bind(&hi)
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            out.push(self.reconcile_run(actor, &id).await?);
+        // The counts of every run of the jurisdiction at once.
+        let counts = sqlx::query(&format!(
+            "SELECT i.run_id, {COUNT_COLUMNS} FROM reconcile_items i JOIN reconcile_runs r ON r.id = i.run_id \
+             WHERE r.region_code >= $1 AND r.region_code < $2 GROUP BY i.run_id, i.kind"
+        ))
+        .bind(&lo)
+        .bind(&hi)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_run: HashMap<String, HashMap<String, (i64, i64)>> = HashMap::new();
+        for c in counts {
+            by_run
+                .entry(c.try_get(0)?)
+                .or_default()
+                .insert(c.try_get(1)?, (c.try_get(2)?, c.try_get(3)?));
         }
-        Ok(out)
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get(0)?;
+                run_summary(r, by_run.get(&id))
+            })
+            .collect()
     }
 
     /// One comparison with its counts; outside the jurisdiction it does not exist.
@@ -523,9 +577,9 @@ impl Store {
         if !actor.may(Action::Reconcile) {
             return Err(StoreError::Forbidden);
         }
-        let row = sqlx::query(
-            "SELECT id, region_code, list_kind, source_name, created_at, created_by, tally FROM reconcile_runs WHERE id = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM reconcile_runs WHERE id = $1"
+        ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?
@@ -534,42 +588,17 @@ impl Store {
         if !region.starts_with(actor.region.as_str()) {
             return Err(StoreError::NotFound);
         }
-        let list_kind =
-            ListKind::parse(&row.try_get::<String, _>(2)?).unwrap_or(ListKind::Education);
-        let tally: Tally = serde_json::from_str(&row.try_get::<String, _>(6)?).unwrap_or_default();
-        let counts = sqlx::query(
-            "SELECT kind, COUNT(*), SUM(CASE WHEN status IN ('open', 'assigned') THEN 1 ELSE 0 END) \
-             FROM reconcile_items WHERE run_id = $1 GROUP BY kind",
-        )
+        let counts = sqlx::query(&format!(
+            "SELECT {COUNT_COLUMNS} FROM reconcile_items i WHERE i.run_id = $1 GROUP BY i.kind"
+        ))
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        let mut by_kind: HashMap<String, (i64, i64)> = HashMap::new();
+        let mut by_kind = HashMap::new();
         for c in counts {
             by_kind.insert(c.try_get(0)?, (c.try_get(1)?, c.try_get(2)?));
         }
-        Ok(RunSummary {
-            id: row.try_get(0)?,
-            region_code: region,
-            list_kind,
-            list_label: list_kind.label(),
-            source_name: row.try_get(3)?,
-            created_at: row.try_get(4)?,
-            created_by: row.try_get(5)?,
-            tally,
-            counts: FindingKind::ALL
-                .iter()
-                .filter_map(|k| {
-                    let (total, pending) = *by_kind.get(k.code())?;
-                    Some(KindCount {
-                        kind: *k,
-                        label: k.label(),
-                        total,
-                        pending,
-                    })
-                })
-                .collect(),
-        })
+        run_summary(&row, Some(&by_kind))
     }
 
     fn item_from(&self, r: &sqlx::any::AnyRow) -> Result<ItemRow> {

@@ -399,6 +399,13 @@ async fn the_student_list_finds_dropouts_id_numbers_and_undiscovered_children() 
         .map(|c| c["pending"].as_i64().unwrap())
         .sum();
     assert_eq!(pending, 0, "{run}");
+    // The history of comparisons shows the same run with the same counts.
+    let runs = county.get_json("/api/v1/reconcile/runs").await;
+    let runs = runs["items"].as_array().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["id"], run["id"]);
+    assert_eq!(runs[0]["counts"], run["counts"]);
+    assert_eq!(runs[0]["tally"], run["tally"]);
     let admin = app.login("admin").await;
     let log = admin
         .get_json("/api/v1/audit?action=reconcile_item_accept")
