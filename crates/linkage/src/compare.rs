@@ -4,7 +4,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::prepare::Prepared;
+use crate::prepare::{Key, Prepared};
 
 /// The fields compared, in pattern order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,7 +49,8 @@ impl Field {
     pub fn levels(self) -> &'static [&'static str] {
         match self {
             Field::Name => &["相同", "同音", "一字之差", "拼音相近", "不同"],
-            Field::Birth => &["相同", "日月颠倒", "一位数字不同", "不同"],
+            // A day off crosses a month as often as not (04-09 / 04-10): as near as one digit.
+            Field::Birth => &["相同", "日月颠倒", "一位数字不同或相差一天", "不同"],
             // One digit apart with one number failing its check is a typo; with both numbers
             // valid it is as likely twins or siblings (consecutive sequence numbers).
             Field::Id => &[
@@ -90,7 +91,7 @@ fn name_level(a: &Prepared, b: &Prepared) -> u8 {
     if x == y {
         return 0;
     }
-    if a.syllables == b.syllables || a.pinyin == b.pinyin {
+    if a.pinyin == b.pinyin || crate::prepare::same_sound(x, y) {
         return 1;
     }
     if one_char_apart(x, y) {
@@ -122,10 +123,11 @@ fn birth_level(a: Option<NaiveDate>, b: Option<NaiveDate>) -> u8 {
         0
     } else if x.year() == y.year() && x.month() == y.day() && x.day() == y.month() {
         1
-    } else if digits_apart(
-        &x.format("%Y%m%d").to_string(),
-        &y.format("%Y%m%d").to_string(),
-    ) == 1
+    } else if (x - y).num_days().abs() == 1
+        || digits_apart(
+            &x.format("%Y%m%d").to_string(),
+            &y.format("%Y%m%d").to_string(),
+        ) == 1
     {
         2
     } else {
@@ -173,7 +175,7 @@ fn id_level(a: &Prepared, b: &Prepared) -> u8 {
 }
 
 fn place_level(a: &Prepared, b: &Prepared) -> u8 {
-    let same = |x: &Option<String>, y: &Option<String>| match (x, y) {
+    let same = |x: &Option<Key>, y: &Option<Key>| match (x, y) {
         (Some(p), Some(q)) => Some(p == q),
         _ => None,
     };
@@ -227,7 +229,32 @@ mod tests {
             [3, 2]
         );
         assert_eq!(compare(&a, &p("李华", "2016-07-03", "石河"))[0], 4);
+        // A character of two readings meets a homophone of either: 乐 (lè/yuè) and 悦.
+        assert_eq!(
+            compare(
+                &p("王乐", "2016-07-03", "石河"),
+                &p("王悦", "2016-07-03", "石河")
+            )[0],
+            1
+        );
         assert_eq!(compare(&a, &p("王小", "2015-01-01", "石河"))[0..2], [2, 3]);
+        // A day off, across a month or a year, is as near as one digit.
+        assert_eq!(compare(&a, &p("王小明", "2016-07-02", "石河"))[1], 2);
+        assert_eq!(
+            compare(
+                &p("王小明", "2016-04-30", "石河"),
+                &p("王小明", "2016-05-01", "石河")
+            )[1],
+            2
+        );
+        assert_eq!(
+            compare(
+                &p("王小明", "2015-12-31", "石河"),
+                &p("王小明", "2016-01-01", "石河")
+            )[1],
+            2
+        );
+        assert_eq!(compare(&a, &p("王小明", "2016-08-05", "石河"))[1], 3);
         assert_eq!(compare(&a, &p("王小明", "2016-07-03", "新村"))[4], 1);
         let id = |s: &str| {
             Prepared::of(&Record {

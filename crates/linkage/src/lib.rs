@@ -9,7 +9,8 @@
 //! probabilities are estimated from the data itself — u from random pairs, m by
 //! expectation–maximisation over the candidates ([`model`]) — and the pairs are resolved one to
 //! one by score ([`link`]). Deterministic (seeded sampling, ordered ties), pure (no I/O) and
-//! parallel over both cores.
+//! parallel over both cores. Memory follows the lists: records are held in a compact prepared
+//! form, and candidate pairs are made, compared and dropped a run of left records at a time.
 //!
 //! Rules: the plans ask civil affairs, education and police to compare their lists and settle one
 //! true set: 民政摸排数据、教育事业统计和学籍系统中农村留守儿童数据及公安机关户籍数据进行比对核实，
@@ -24,5 +25,5 @@ pub mod prepare;
 pub mod single;
 pub mod synth;
 
-pub use link::{Decision, Link, Linkage, Settings, link};
+pub use link::{Decision, Link, Linkage, Settings, link, link_prepared};
 pub use prepare::Record;

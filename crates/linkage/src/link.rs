@@ -4,7 +4,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::block::candidates;
+use crate::block::Blocking;
 use crate::compare::{FIELDS, MISSING, Pattern, compare};
 use crate::model::{self, Model, probability};
 use crate::prepare::{Prepared, Record};
@@ -96,10 +96,20 @@ pub(crate) fn explain(model: &Model, pattern: &Pattern) -> Vec<Reason> {
         .collect()
 }
 
+/// Left records taken at a time: candidate pairs are held only for their run, so memory follows
+/// the lists' length and the links found, not the number of candidates.
+const RUN: usize = 1 << 16;
+
 /// Links two lists. The result depends only on the lists and the settings.
 pub fn link(left: &[Record], right: &[Record], settings: &Settings) -> Linkage {
     let l: Vec<Prepared> = left.par_iter().map(Prepared::of).collect();
     let r: Vec<Prepared> = right.par_iter().map(Prepared::of).collect();
+    link_prepared(&l, &r, settings)
+}
+
+/// Links two lists already prepared (a caller reading a large file prepares each record as it
+/// reads it and keeps only that).
+pub fn link_prepared(l: &[Prepared], r: &[Prepared], settings: &Settings) -> Linkage {
     if l.is_empty() || r.is_empty() {
         return Linkage {
             links: Vec::new(),
@@ -111,54 +121,48 @@ pub fn link(left: &[Record], right: &[Record], settings: &Settings) -> Linkage {
             candidates: 0,
         };
     }
-    let found = candidates(&l, &r, settings.max_bucket);
-    let patterns: Vec<Pattern> = found
-        .pairs
-        .par_iter()
-        .map(|&(a, b)| compare(&l[a as usize], &r[b as usize]))
-        .collect();
-    let count = |pairs: &mut dyn Iterator<Item = Pattern>| {
-        let mut out: FxHashMap<Pattern, f64> = FxHashMap::default();
-        for p in pairs {
-            *out.entry(p).or_default() += 1.0;
-        }
-        out
+    let blocking = Blocking::new(l, r, settings.max_bucket);
+    let runs = || {
+        (0..l.len())
+            .step_by(RUN)
+            .map(|from| (from, (from + RUN).min(l.len())))
     };
-    let all = count(&mut patterns.iter().copied());
-    let settled = count(
-        &mut found
-            .settled
-            .iter()
-            .map(|&(a, b)| compare(&l[a as usize], &r[b as usize])),
-    );
-    let u = model::estimate_u(&l, &r, settings.seed);
+    let compared = |&(a, b): &(u32, u32)| compare(&l[a as usize], &r[b as usize]);
+    // First pass: the candidates' patterns, counted.
+    let mut all: FxHashMap<Pattern, f64> = FxHashMap::default();
+    let mut candidates = 0;
+    for (from, to) in runs() {
+        let pairs = blocking.pairs(l, from, to);
+        candidates += pairs.len();
+        all = model::merge(all, model::tally(pairs.par_iter().map(compared)));
+    }
+    let settled = model::tally(blocking.settled.par_iter().map(compared));
+    let u = model::estimate_u(l, r, settings.seed);
     // How many people the lists share: the settled share of the records that carry an ID number,
     // applied to the shorter list.
     let with_id = |ps: &[Prepared]| ps.iter().filter(|p| p.id.is_some()).count().max(1);
     let shorter = l.len().min(r.len()) as f64;
-    let expected = if found.settled.is_empty() {
+    let expected = if blocking.settled.is_empty() {
         shorter
     } else {
-        (shorter * found.settled.len() as f64 / with_id(&l).min(with_id(&r)) as f64).min(shorter)
+        (shorter * blocking.settled.len() as f64 / with_id(l).min(with_id(r)) as f64).min(shorter)
     };
     let model = model::estimate(u, &all, &settled, expected, l.len() as f64 * r.len() as f64);
-    // Scored pairs above the review line, strongest first; ties in index order.
-    let mut scored: Vec<(f64, u32, u32, usize)> = patterns
-        .par_iter()
-        .enumerate()
-        .filter_map(|(i, p)| {
-            let w = model.score(p);
-            (probability(w) >= settings.review_probability).then(|| {
-                let (a, b) = found.pairs[i];
-                (w, a, b, i)
-            })
-        })
-        .collect();
+    // Second pass: the pairs above the review line, strongest first; ties in index order.
+    let mut scored: Vec<(f64, u32, u32, Pattern)> = Vec::new();
+    for (from, to) in runs() {
+        let pairs = blocking.pairs(l, from, to);
+        scored.par_extend(pairs.par_iter().filter_map(|pair| {
+            let p = compared(pair);
+            let w = model.score(&p);
+            (probability(w) >= settings.review_probability).then_some((w, pair.0, pair.1, p))
+        }));
+    }
     scored.par_sort_unstable_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
     let mut left_taken = vec![false; l.len()];
     let mut right_taken = vec![false; r.len()];
     let mut links = Vec::new();
-    for (w, a, b, i) in scored {
+    for (w, a, b, pattern) in scored {
         let (a, b) = (a as usize, b as usize);
         if left_taken[a] || right_taken[b] {
             continue;
@@ -176,12 +180,12 @@ pub fn link(left: &[Record], right: &[Record], settings: &Settings) -> Linkage {
             } else {
                 Decision::Review
             },
-            reasons: explain(&model, &patterns[i]),
+            reasons: explain(&model, &pattern),
         });
     }
     Linkage {
         links,
         model,
-        candidates: patterns.len(),
+        candidates,
     }
 }

@@ -27,7 +27,7 @@ const EM_ROUNDS: usize = 30;
 pub const PRIOR_M: [&[f64]; 5] = [
     // 姓名: 相同, 同音, 一字之差, 拼音相近, 不同
     &[0.90, 0.04, 0.035, 0.015, 0.01],
-    // 出生日期: 相同, 日月颠倒, 一位数字不同, 不同
+    // 出生日期: 相同, 日月颠倒, 一位数字不同或相差一天, 不同
     &[0.93, 0.02, 0.03, 0.02],
     // 身份证号码: 相同, 一位数字不同或相邻两位颠倒, 相近但双方均有效, 不同
     &[0.96, 0.025, 0.005, 0.01],
@@ -102,23 +102,28 @@ pub fn estimate_u(left: &[Prepared], right: &[Prepared], seed: u64) -> Vec<Vec<f
     let picks: Vec<(usize, usize)> = (0..n)
         .map(|_| (rng.gen_range(0..left.len()), rng.gen_range(0..right.len())))
         .collect();
-    let patterns = picks
-        .par_iter()
-        .fold(
-            FxHashMap::default,
-            |mut acc: FxHashMap<Pattern, f64>, &(l, r)| {
-                *acc.entry(compare(&left[l], &right[r])).or_default() += 1.0;
-                acc
-            },
-        )
-        .reduce(FxHashMap::default, merge);
+    let patterns = tally(picks.par_iter().map(|&(l, r)| compare(&left[l], &right[r])));
     level_counts(&patterns)
         .into_iter()
         .map(|c| normalise(&c.iter().map(|x| x + 1.0).collect::<Vec<_>>()))
         .collect()
 }
 
-fn merge(mut a: FxHashMap<Pattern, f64>, b: FxHashMap<Pattern, f64>) -> FxHashMap<Pattern, f64> {
+/// How many times each pattern occurs (whole numbers, so the sum is exact in any order).
+pub fn tally(patterns: impl ParallelIterator<Item = Pattern>) -> FxHashMap<Pattern, f64> {
+    patterns
+        .fold(FxHashMap::default, |mut acc: FxHashMap<Pattern, f64>, p| {
+            *acc.entry(p).or_default() += 1.0;
+            acc
+        })
+        .reduce(FxHashMap::default, merge)
+}
+
+/// Adds the counts of `b` to `a`.
+pub fn merge(
+    mut a: FxHashMap<Pattern, f64>,
+    b: FxHashMap<Pattern, f64>,
+) -> FxHashMap<Pattern, f64> {
     for (k, v) in b {
         *a.entry(k).or_default() += v;
     }

@@ -23,25 +23,61 @@ pub struct Record {
     pub village: Option<String>,
 }
 
-/// A record ready to compare.
+/// A record ready to compare, kept small (a million-record list is held whole): places and the
+/// surname are kept as keys, since they are only ever compared for equality.
 #[derive(Debug, Clone, Default)]
 pub struct Prepared {
     /// A valid ID number (18 characters, check digit verified).
-    pub id: Option<String>,
+    pub id: Option<Box<str>>,
     /// An ID-shaped text that failed its check (a typo): still compared digit by digit.
-    pub id_raw: Option<String>,
-    pub name: Option<String>,
-    /// The surname's toneless pinyin, and the whole name's ("wangfang").
-    pub surname_pinyin: Option<String>,
-    pub pinyin: Option<String>,
-    /// Toneless pinyin of each character of the name.
-    pub syllables: Vec<String>,
+    pub id_raw: Option<Box<str>>,
+    pub name: Option<Box<str>>,
+    /// The whole name's toneless pinyin ("wangfang"), surnames read by the surname table.
+    pub pinyin: Option<Box<str>>,
+    /// The name's other readings where it has characters of more than one (乐 lè/yuè, 长
+    /// cháng/zhǎng): a homophone written with the other reading's character still meets it.
+    pub other_readings: Vec<Box<str>>,
+    /// The surname's toneless pinyin.
+    pub surname: Option<Key>,
     pub sex: Option<Sex>,
     pub birth: Option<NaiveDate>,
-    pub county: Option<String>,
-    pub town: Option<String>,
-    pub village: Option<String>,
+    pub county: Option<Key>,
+    pub town: Option<Key>,
+    pub village: Option<Key>,
 }
+
+/// A place name's core (or a surname's reading) as a key: equal texts, equal keys.
+pub type Key = u64;
+
+pub fn key_of(s: &str) -> Key {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    s.hash(&mut h);
+    h.finish()
+}
+
+/// A place name's key: its core in simplified characters (龍山村委會 and 龙山村 are one place).
+/// A list names a few thousand places a million times, so each thread remembers the keys.
+fn place_key(s: &str) -> Key {
+    use std::cell::RefCell;
+    thread_local! {
+        static KEYS: RefCell<rustc_hash::FxHashMap<Box<str>, Key>> = RefCell::default();
+    }
+    KEYS.with_borrow_mut(|keys| {
+        if let Some(k) = keys.get(s) {
+            return *k;
+        }
+        if keys.len() >= 100_000 {
+            keys.clear();
+        }
+        let k = key_of(&place_core(&simplified(s.to_owned())));
+        keys.insert(s.into(), k);
+        k
+    })
+}
+
+/// How many readings of a name are kept for blocking (the first is the usual one).
+const MAX_READINGS: usize = 4;
 
 /// A cell's text, cleaned; empty and dash-only cells are missing.
 fn text(v: &Option<String>) -> Option<String> {
@@ -79,12 +115,17 @@ pub fn birth_of(r: &Record, id: Option<&IdNumber>) -> Option<NaiveDate> {
 impl Prepared {
     pub fn of(r: &Record) -> Prepared {
         let (parsed, id_raw) = id_of(r);
-        let id = parsed.as_ref().map(|n| n.as_str().to_owned());
+        let id = parsed.as_ref().map(|n| n.as_str().into());
         let name = text(&r.name).map(|n| simplified(n.replace([' ', '·', '•'], "")));
-        let (surname_pinyin, pinyin, syllables) = match &name {
+        let (surname, pinyin, other_readings) = match &name {
             Some(n) => {
-                let (full, _) = name_pinyin(n);
-                (Some(surname_pinyin(n)), Some(full), syllables_of(n))
+                let mut all = readings(n);
+                let usual = all.remove(0);
+                (
+                    Some(key_of(&surname_pinyin(n))),
+                    Some(usual.into_boxed_str()),
+                    all.into_iter().map(String::into_boxed_str).collect(),
+                )
             }
             None => (None, None, Vec::new()),
         };
@@ -92,18 +133,19 @@ impl Prepared {
             .and_then(|s| Sex::parse(&s))
             .or_else(|| parsed.as_ref().map(IdNumber::sex));
         let birth = birth_of(r, parsed.as_ref());
+        let place = |v: &Option<String>| text(v).map(|s| place_key(&s));
         Prepared {
             id,
-            id_raw,
-            name,
-            surname_pinyin,
+            id_raw: id_raw.map(String::into_boxed_str),
+            name: name.map(String::into_boxed_str),
             pinyin,
-            syllables,
+            other_readings,
+            surname,
             sex,
             birth,
-            county: text(&r.county).map(|s| place_core(&s)),
-            town: text(&r.town).map(|s| place_core(&s)),
-            village: text(&r.village).map(|s| place_core(&s)),
+            county: place(&r.county),
+            town: place(&r.town),
+            village: place(&r.village),
         }
     }
 
@@ -115,18 +157,78 @@ impl Prepared {
     pub fn birth_year(&self) -> Option<i32> {
         self.birth.map(|d| d.year())
     }
+
+    /// Every reading of the name kept for blocking, the usual one first.
+    pub fn all_readings(&self) -> impl Iterator<Item = &str> {
+        self.pinyin
+            .as_deref()
+            .into_iter()
+            .chain(self.other_readings.iter().map(|s| &**s))
+    }
 }
 
-/// Toneless pinyin of each character (the character itself where it has none).
-fn syllables_of(name: &str) -> Vec<String> {
-    use pinyin::ToPinyin;
-    name.chars()
-        .zip(name.to_pinyin())
-        .map(|(c, p)| match p {
-            Some(p) => p.plain().to_owned(),
-            None => c.to_lowercase().collect(),
-        })
-        .collect()
+/// The toneless readings of a character, its usual one first (none for a character without
+/// pinyin: a letter, a rare character).
+pub fn char_readings(c: char) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for r in readings_of(c) {
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// Two names sound alike: as many characters, and each pair the same character or sharing a
+/// reading (王/汪; 乐/悦 through 乐's reading yuè).
+pub fn same_sound(x: &str, y: &str) -> bool {
+    x.chars().count() == y.chars().count()
+        && x.chars()
+            .zip(y.chars())
+            .all(|(a, b)| a == b || readings_of(a).any(|r| readings_of(b).any(|s| s == r)))
+}
+
+/// A character's toneless readings, without collecting them (repeats possible).
+fn readings_of(c: char) -> impl Iterator<Item = &'static str> {
+    use pinyin::{ToPinyin, ToPinyinMulti};
+    c.to_pinyin()
+        .map(|p| p.plain())
+        .into_iter()
+        .chain(c.to_pinyin_multi().into_iter().flatten().map(|p| p.plain()))
+}
+
+/// A name's whole readings: the usual one (the surname by the surname table) first, then the
+/// others its characters allow, at most [`MAX_READINGS`] in all.
+fn readings(name: &str) -> Vec<String> {
+    let (usual, _) = name_pinyin(name);
+    let mut out = vec![usual];
+    let per_char: Vec<Vec<&'static str>> = name.chars().map(char_readings).collect();
+    if per_char.iter().all(|r| r.len() <= 1) {
+        return out;
+    }
+    // The products of the characters' readings, in order, until the cap.
+    let mut partial: Vec<String> = vec![String::new()];
+    for (c, rs) in name.chars().zip(&per_char) {
+        let choices: Vec<String> = if rs.is_empty() {
+            vec![c.to_lowercase().collect()]
+        } else {
+            rs.iter().map(|r| (*r).to_owned()).collect()
+        };
+        partial = partial
+            .iter()
+            .flat_map(|p| choices.iter().map(move |r| format!("{p}{r}")))
+            .take(MAX_READINGS * 4)
+            .collect();
+    }
+    for p in partial {
+        if out.len() >= MAX_READINGS {
+            break;
+        }
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
 }
 
 /// Administrative suffixes, longest first: 石河村民委员会 / 石河村委会 / 石河村 / 石河 are one place.
@@ -211,7 +313,7 @@ mod tests {
         let p = Prepared::of(&rec(" 单 小明 ", &id));
         assert_eq!(p.id.as_deref(), Some(id.as_str()));
         assert_eq!(p.name.as_deref(), Some("单小明"));
-        assert_eq!(p.surname_pinyin.as_deref(), Some("shan"));
+        assert_eq!(p.surname, Some(key_of("shan")));
         assert_eq!(p.pinyin.as_deref(), Some("shanxiaoming"));
         assert_eq!(p.birth, NaiveDate::from_ymd_opt(2016, 7, 31));
         assert_eq!(p.sex, Some(Sex::Male));
@@ -224,5 +326,34 @@ mod tests {
         for v in ["石河村民委员会", "石河村委会", "石河村", "石河"] {
             assert_eq!(place_core(v), "石河");
         }
+        // Place names in traditional characters are the same places.
+        let at = |village: &str| {
+            Prepared::of(&Record {
+                village: Some(village.into()),
+                ..Default::default()
+            })
+            .village
+        };
+        assert_eq!(at("龍山村委會"), at("龙山村"));
+        assert_ne!(at("龙山村"), at("石河村"));
+    }
+
+    #[test]
+    fn heteronyms_give_other_readings_and_sound_alike() {
+        // 乐 reads lè or yuè: 王乐 and 王悦 sound alike, and 王乐 is also blocked as wangyue.
+        assert!(same_sound("王乐", "王悦"));
+        assert!(same_sound("王小明", "汪晓鸣"));
+        assert!(!same_sound("王乐", "王磊"));
+        assert!(!same_sound("王乐", "王乐乐"));
+        let p = Prepared::of(&rec("王乐", ""));
+        let all: Vec<&str> = p.all_readings().collect();
+        assert_eq!(all[0], "wangle");
+        assert!(all.contains(&"wangyue"), "{all:?}");
+        assert!(all.len() <= MAX_READINGS);
+        // A name of single-reading characters has just the one.
+        assert!(Prepared::of(&rec("李华", "")).other_readings.is_empty());
+        // The surname table still decides the usual reading: 曾 is Zēng as a surname.
+        let z = Prepared::of(&rec("曾小明", ""));
+        assert_eq!(z.pinyin.as_deref(), Some("zengxiaoming"));
     }
 }

@@ -1,11 +1,14 @@
-//! `shouwang-bench-linkage`: the linkage engine on a synthetic list pair with known truth.
+//! The linkage benchmark: the engine on a synthetic list pair with known truth.
 //!
-//!   shouwang-bench-linkage --people 100000 [--hard] [--csv DIR]
+//!   cargo run --release -p shouwang-linkage --example bench -- --people 100000 [--hard] [--csv DIR]
 //!
 //! Prints the time of each step and the precision, recall and F1 of the one-to-one links decided
 //! `match` (and with the review queue counted as links), and the size of the review queue. With
 //! `--csv DIR` it also writes left.csv, right.csv and truth.csv, for running another tool (Splink) on
 //! the same lists. Peak memory: run under `/usr/bin/time` (scripts/bench-linkage).
+
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc; // as the shouwang binary
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -26,6 +29,9 @@ struct Args {
     hard: bool,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Print this many true pairs that were not found (linked or to review), to see why.
+    #[arg(long, default_value_t = 0)]
+    missed: usize,
     /// Also write the lists and the truth as CSV here.
     #[arg(long)]
     csv: Option<PathBuf>,
@@ -33,6 +39,18 @@ struct Args {
 
 fn f1(precision: f64, recall: f64) -> f64 {
     2.0 * precision * recall / (precision + recall)
+}
+
+/// The process's peak resident memory so far, in MB (Linux).
+fn peak_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 fn main() -> Result<()> {
@@ -47,11 +65,12 @@ fn main() -> Result<()> {
         },
     );
     println!(
-        "lists: {} × {} records, {} true pairs ({:.1} s to generate)",
+        "lists: {} × {} records, {} true pairs ({:.1} s to generate; peak memory {:.0} MB)",
         pair.left.len(),
         pair.right.len(),
         pair.truth.len(),
-        t.elapsed().as_secs_f64()
+        t.elapsed().as_secs_f64(),
+        peak_mb()
     );
     if let Some(dir) = &args.csv {
         std::fs::create_dir_all(dir)?;
@@ -72,6 +91,7 @@ fn main() -> Result<()> {
     let t = Instant::now();
     let result = link(&pair.left, &pair.right, &Settings::default());
     let secs = t.elapsed().as_secs_f64();
+    let peak = peak_mb();
     let truth: HashSet<(&str, &str)> = pair
         .truth
         .iter()
@@ -94,6 +114,40 @@ fn main() -> Result<()> {
         let recall = right / truth.len() as f64;
         (found.len(), precision, recall, f1(precision, recall))
     };
+    if args.missed > 0 {
+        let found: HashSet<(&str, &str)> = result
+            .links
+            .iter()
+            .map(|l| {
+                (
+                    pair.left[l.left].record_id.as_str(),
+                    pair.right[l.right].record_id.as_str(),
+                )
+            })
+            .collect();
+        let by_id = |list: &[shouwang_linkage::Record]| {
+            list.iter()
+                .map(|r| (r.record_id.clone(), r.clone()))
+                .collect::<std::collections::HashMap<_, _>>()
+        };
+        let (left, right) = (by_id(&pair.left), by_id(&pair.right));
+        for (a, b) in pair
+            .truth
+            .iter()
+            .filter(|(a, b)| !found.contains(&(a.as_str(), b.as_str())))
+            .take(args.missed)
+        {
+            let (x, y) = (&left[a], &right[b]);
+            let px = shouwang_linkage::prepare::Prepared::of(x);
+            let py = shouwang_linkage::prepare::Prepared::of(y);
+            println!(
+                "missed {:?}\n   and {:?}\n   levels {:?}",
+                x,
+                y,
+                shouwang_linkage::compare::compare(&px, &py)
+            );
+        }
+    }
     let (n, p, r, f) = score(true);
     let reviews = result
         .links
@@ -101,7 +155,7 @@ fn main() -> Result<()> {
         .filter(|l| l.decision == Decision::Review)
         .count();
     println!(
-        "linked in {secs:.2} s: {} candidate pairs, {n} matches, {reviews} to review",
+        "linked in {secs:.2} s (peak memory {peak:.0} MB): {} candidate pairs, {n} matches, {reviews} to review",
         result.candidates
     );
     println!("matches only:       precision {p:.5}  recall {r:.5}  F1 {f:.5}");
