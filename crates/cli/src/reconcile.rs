@@ -1,33 +1,63 @@
 //! `shouwang reconcile`: link two lists (CSV or Excel) and write the links, and the pairs to
 //! review with the reasons, as CSV.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use shouwang_linkage::{Decision, Record, Settings, link};
+use shouwang_linkage::prepare::{Prepared, prepare};
+use shouwang_linkage::{Decision, Record, Settings, link_prepared};
 
-/// Reads a list (CSV or Excel; see `shouwang_exchange::lists`).
-pub fn read_list(path: &Path) -> Result<Vec<Record>> {
-    Ok(shouwang_exchange::lists::read_list(path)?
-        .into_iter()
-        .map(|e| e.record)
-        .collect())
+/// Records read before they are prepared together (on both cores).
+const BATCH: usize = 1 << 14;
+
+/// A list as the run keeps it: each record prepared as it is read, with only its id and name
+/// kept beside (for the output files), so a large file is never held as text.
+#[derive(Default)]
+struct List {
+    ids: Vec<String>,
+    names: Vec<Option<String>>,
+    prepared: Vec<Prepared>,
+}
+
+impl List {
+    /// Reads a list (CSV or Excel; see `shouwang_exchange::lists`).
+    fn read(path: &Path) -> Result<List> {
+        let mut list = List::default();
+        let mut batch: Vec<Record> = Vec::with_capacity(BATCH);
+        shouwang_exchange::lists::read_list_with(path, &BTreeMap::new(), |e| {
+            batch.push(e.record);
+            if batch.len() == BATCH {
+                list.take(&mut batch);
+            }
+        })?;
+        list.take(&mut batch);
+        Ok(list)
+    }
+
+    fn take(&mut self, batch: &mut Vec<Record>) {
+        self.prepared.extend(prepare(batch));
+        for r in batch.drain(..) {
+            self.ids.push(r.record_id);
+            self.names.push(r.name);
+        }
+    }
 }
 
 pub fn run(left: &Path, right: &Path, out: &Path, review: Option<&Path>) -> Result<()> {
     let started = Instant::now();
-    let l = read_list(left)?;
-    let r = read_list(right)?;
-    let result = link(&l, &r, &Settings::default());
+    let l = List::read(left)?;
+    let r = List::read(right)?;
+    let result = link_prepared(&l.prepared, &r.prepared, &Settings::default());
     let mut w =
         csv::Writer::from_path(out).with_context(|| format!("无法写入 {}", out.display()))?;
     w.write_record(["left_id", "right_id", "score", "decision"])?;
     for k in &result.links {
         w.write_record([
-            l[k.left].record_id.as_str(),
-            r[k.right].record_id.as_str(),
+            l.ids[k.left].as_str(),
+            r.ids[k.right].as_str(),
             &format!("{:.4}", k.probability),
             k.decision.code(),
         ])?;
@@ -57,11 +87,11 @@ pub fn run(left: &Path, right: &Path, out: &Path, review: Option<&Path>) -> Resu
                 .collect::<Vec<_>>()
                 .join("；");
             w.write_record([
-                l[k.left].record_id.as_str(),
-                r[k.right].record_id.as_str(),
+                l.ids[k.left].as_str(),
+                r.ids[k.right].as_str(),
                 &format!("{:.4}", k.probability),
-                l[k.left].name.as_deref().unwrap_or(""),
-                r[k.right].name.as_deref().unwrap_or(""),
+                l.names[k.left].as_deref().unwrap_or(""),
+                r.names[k.right].as_deref().unwrap_or(""),
                 &reasons,
             ])?;
         }
@@ -69,8 +99,8 @@ pub fn run(left: &Path, right: &Path, out: &Path, review: Option<&Path>) -> Resu
     }
     println!(
         "比对完成：左表 {} 条，右表 {} 条，候选对 {} 个；确认匹配 {} 对，待人工复核 {} 对（用时 {:.1} 秒）→ {}",
-        l.len(),
-        r.len(),
+        l.ids.len(),
+        r.ids.len(),
         result.candidates,
         result.links.len() - to_review.len(),
         to_review.len(),

@@ -2,10 +2,16 @@
 //! household list (户籍) from the police, as CSV (UTF-8 or GB18030) or Excel. The header row is
 //! read by name — the documented English columns (`record_id,name,sex,birth_date,id_number,county,
 //! town,village`) or the titles those departments' exports use (姓名, 公民身份号码, 户口性质,
-//! 是否留守…) — and every other column is kept to show beside the person.
+//! 是否留守…) — and every other column is kept to show beside the person. Where the titles say
+//! nothing known, the person comparing chooses what each column holds, as in the import
+//! (the choices are kept for the next file with the same header). Rows are read one at a time:
+//! a list of a million rows is never held as text.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+use std::ops::ControlFlow;
 use std::path::Path;
+
+use serde::Serialize;
 
 use shouwang_domain::text::clean;
 use shouwang_linkage::Record;
@@ -24,6 +30,25 @@ pub const COLUMNS: [&str; 8] = [
     "town",
     "village",
 ];
+
+/// The fields a column can be read as, with their Chinese names.
+pub const FIELDS: [(&str, &str); 10] = [
+    ("record_id", "编号"),
+    ("name", "姓名"),
+    ("sex", "性别"),
+    ("birth_date", "出生日期"),
+    ("id_number", "身份证号码"),
+    ("county", "县（市、区）"),
+    ("town", "乡镇（街道）"),
+    ("village", "村（社区）"),
+    ("hukou", "户口性质"),
+    ("parents_away", "是否留守"),
+];
+
+/// The Chinese name of a field.
+pub fn field_label(key: &str) -> Option<&'static str> {
+    FIELDS.iter().find(|(k, _)| *k == key).map(|(_, l)| *l)
+}
 
 /// Header titles read as each field (after removing spaces and brackets' contents' spacing).
 const TITLES: [(&str, &[&str]); 10] = [
@@ -128,16 +153,136 @@ fn field_of(title: &str) -> Option<&'static str> {
         .map(|(field, _)| *field)
 }
 
-/// Reads a list file. Rows without a record id are numbered by their row (`第N行`); a record id
-/// twice in the file is an error, as are files without a name column.
-pub fn read_list(path: &Path) -> Result<Vec<ListEntry>, ListError> {
-    let what = path
-        .file_name()
+/// How many of the first rows are searched for the header.
+const HEADER_SEARCH_ROWS: usize = 40;
+/// Rows shown under the header when the columns are checked.
+const SAMPLE_ROWS: usize = 5;
+
+/// One column of a list and the field it is read as (`None`: kept beside the person).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListColumn {
+    /// Excel's letter: A, B, …
+    pub letter: String,
+    pub title: String,
+    pub field: Option<&'static str>,
+}
+
+/// Where a list's header is and what each column holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListColumns {
+    /// The header's row, 1-based as the spreadsheet numbers it.
+    pub header_row: u32,
+    pub columns: Vec<ListColumn>,
+}
+
+impl ListColumns {
+    /// The header: the first row with a title read as the name, else the first row with text.
+    fn detect(rows: &[(u32, Vec<String>)]) -> Option<ListColumns> {
+        let (line, header) = rows
+            .iter()
+            .find(|(_, r)| r.iter().any(|c| field_of(c) == Some("name")))
+            .or_else(|| {
+                rows.iter()
+                    .find(|(_, r)| r.iter().any(|c| !c.trim().is_empty()))
+            })?;
+        let mut seen = HashSet::new();
+        Some(ListColumns {
+            header_row: *line,
+            columns: header
+                .iter()
+                .enumerate()
+                .map(|(i, title)| ListColumn {
+                    letter: crate::columns::column_letter(i),
+                    title: title.trim().to_owned(),
+                    // A title twice (two 姓名 columns: the child's and a parent's) is read once.
+                    field: field_of(title).filter(|f| seen.insert(*f)),
+                })
+                .collect(),
+        })
+    }
+
+    /// Applies a person's choices: column letter (or title) → field key, or "-" to keep the
+    /// column beside the person. Then checks the result: a name column, no field twice.
+    pub fn apply(&mut self, choices: &BTreeMap<String, String>) -> Result<(), String> {
+        for (column, key) in choices {
+            let col = self
+                .columns
+                .iter_mut()
+                .find(|c| c.letter == *column || c.title == *column)
+                .ok_or_else(|| format!("表头中没有“{column}”这一列"))?;
+            col.field = match key.as_str() {
+                "" | "-" => None,
+                k => Some(
+                    FIELDS
+                        .iter()
+                        .find(|(f, _)| *f == k)
+                        .map(|(f, _)| *f)
+                        .ok_or_else(|| format!("“{k}”不是名单的字段"))?,
+                ),
+            };
+        }
+        self.check()
+    }
+
+    /// A name column, and no field read from two columns.
+    pub fn check(&self) -> Result<(), String> {
+        let mut seen = HashSet::new();
+        for c in &self.columns {
+            if let Some(f) = c.field
+                && !seen.insert(f)
+            {
+                return Err(format!(
+                    "有两列都对应“{}”，请只保留一列",
+                    field_label(f).unwrap_or(f)
+                ));
+            }
+        }
+        if !seen.contains("name") {
+            return Err(format!(
+                "请指定哪一列是“姓名”（表头可用 {} 或 姓名、公民身份号码 等中文标题）",
+                COLUMNS.join(",")
+            ));
+        }
+        Ok(())
+    }
+
+    /// The header as a whole: lists with the same signature share saved choices.
+    pub fn signature(&self) -> String {
+        self.columns
+            .iter()
+            .map(|c| c.title.as_str())
+            .collect::<Vec<_>>()
+            .join("\u{1f}")
+    }
+
+    /// The choices as saved for the next list with the same header: letter → field or "-".
+    pub fn saved_form(&self) -> BTreeMap<String, String> {
+        self.columns
+            .iter()
+            .map(|c| (c.letter.clone(), c.field.unwrap_or("-").to_owned()))
+            .collect()
+    }
+
+    fn column(&self, field: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.field == Some(field))
+    }
+}
+
+/// The file's name as the user knows it, for messages.
+fn file_name(path: &Path) -> String {
+    path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Calls `each` with every row (1-based row number, cell texts) until it breaks.
+fn for_each_row(
+    path: &Path,
+    mut each: impl FnMut(u32, Vec<String>) -> ControlFlow<()>,
+) -> Result<(), ListError> {
+    let what = file_name(path);
     let fail = |e: &dyn std::fmt::Display| ListError(format!("无法读取 {what}：{e}"));
     let mut book = sheet::open(path).map_err(|e| fail(&e))?;
-    let mut rows: Vec<Vec<String>> = Vec::new();
     if book.format() == Format::Csv && book.encoding() == Some(encoding_rs::UTF_8.name()) {
         // The common large case, read straight (the general reader converts every cell).
         let mut reader = csv::ReaderBuilder::new()
@@ -147,109 +292,257 @@ pub fn read_list(path: &Path) -> Result<Vec<ListEntry>, ListError> {
             .map_err(|e| fail(&e))?;
         for (n, r) in reader.records().enumerate() {
             let r = r.map_err(|e| ListError(format!("{what} 第{}行无法读取：{e}", n + 1)))?;
-            rows.push(
-                r.iter()
-                    .map(|c| c.trim_start_matches('\u{feff}').to_owned())
-                    .collect(),
-            );
+            let cells = r
+                .iter()
+                .map(|c| c.trim_start_matches('\u{feff}').to_owned())
+                .collect();
+            if each(n as u32 + 1, cells).is_break() {
+                break;
+            }
         }
     } else {
         for row in book.rows(0).map_err(|e| fail(&e))? {
-            rows.push(
-                row.map_err(|e| fail(&e))?
-                    .cells
-                    .iter()
-                    .map(|c| c.display())
-                    .collect(),
-            );
+            let row = row.map_err(|e| fail(&e))?;
+            let cells = row.cells.iter().map(|c| c.display()).collect();
+            if each(row.index + 1, cells).is_break() {
+                break;
+            }
         }
     }
-    entries(&what, rows)
+    Ok(())
 }
 
-fn entries(what: &str, rows: Vec<Vec<String>>) -> Result<Vec<ListEntry>, ListError> {
-    let Some(header_at) = rows
-        .iter()
-        .position(|r| r.iter().any(|c| field_of(c) == Some("name")))
-    else {
-        return Err(ListError(format!(
-            "{what} 中找不到“姓名”（name）列；表头应包含 {}",
-            COLUMNS.join(",")
-        )));
+/// The columns as found (and as chosen before for this header, if `saved` has choices that
+/// still fit), and the first rows under the header, for a person to check before comparing.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListPreview {
+    pub columns: ListColumns,
+    pub sample: Vec<Vec<String>>,
+}
+
+/// Reads a list's header and first rows only.
+pub fn preview(path: &Path) -> Result<ListPreview, ListError> {
+    let mut rows: Vec<(u32, Vec<String>)> = Vec::new();
+    let mut header: Option<ListColumns> = None;
+    let mut sample = Vec::new();
+    for_each_row(path, |line, cells| {
+        match &header {
+            None => {
+                rows.push((line, cells));
+                if rows.len() >= HEADER_SEARCH_ROWS
+                    || rows
+                        .last()
+                        .is_some_and(|(_, r)| r.iter().any(|c| field_of(c) == Some("name")))
+                {
+                    header = ListColumns::detect(&rows);
+                    // Rows after the header among those read are the first of the sample.
+                    if let Some(h) = &header {
+                        sample.extend(
+                            rows.iter()
+                                .filter(|(l, r)| *l > h.header_row && !blank(r))
+                                .map(|(_, r)| r.clone()),
+                        );
+                    }
+                }
+            }
+            Some(_) if !blank(&cells) => sample.push(cells),
+            Some(_) => {}
+        }
+        if sample.len() >= SAMPLE_ROWS {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })?;
+    let columns = match header {
+        Some(h) => h,
+        // A short file whose header has no name title: its first row with text.
+        None => {
+            let h = ListColumns::detect(&rows).ok_or_else(|| {
+                ListError(format!("{} 是空的：没有表头，也没有数据", file_name(path)))
+            })?;
+            sample.extend(
+                rows.iter()
+                    .filter(|(l, r)| *l > h.header_row && !blank(r))
+                    .map(|(_, r)| r.clone()),
+            );
+            h
+        }
     };
-    let header = &rows[header_at];
-    let fields: Vec<Option<&str>> = header.iter().map(|h| field_of(h)).collect();
-    let col = |f: &str| fields.iter().position(|x| *x == Some(f));
-    let cols: Vec<Option<usize>> = COLUMNS.iter().map(|c| col(c)).collect();
-    let (hukou_col, away_col) = (col("hukou"), col("parents_away"));
-    let mut seen = HashSet::new();
-    let mut out = Vec::with_capacity(rows.len().saturating_sub(header_at + 1));
-    for (n, row) in rows.iter().enumerate().skip(header_at + 1) {
-        let line = n as u32 + 1;
-        if row.iter().all(|c| c.trim().is_empty()) {
-            continue;
+    sample.truncate(SAMPLE_ROWS);
+    Ok(ListPreview { columns, sample })
+}
+
+fn blank(row: &[String]) -> bool {
+    row.iter().all(|c| c.trim().is_empty())
+}
+
+/// Reads a list file with the columns found in its header, changed by `choices` (see
+/// [`ListColumns::apply`]), and hands each entry to `each` as it is read. Rows without a record
+/// id are named by their row (`第N行`); a record id twice in the file is an error, as is a file
+/// without a name column. Returns the columns as read.
+pub fn read_list_with(
+    path: &Path,
+    choices: &BTreeMap<String, String>,
+    mut each: impl FnMut(ListEntry),
+) -> Result<ListColumns, ListError> {
+    let what = file_name(path);
+    let mut pending: Vec<(u32, Vec<String>)> = Vec::new();
+    let mut reader: Option<EntryReader> = None;
+    let mut failed: Option<ListError> = None;
+    let start = |rows: &[(u32, Vec<String>)]| -> Result<EntryReader, ListError> {
+        let mut columns = ListColumns::detect(rows)
+            .ok_or_else(|| ListError(format!("{what} 是空的：没有表头，也没有数据")))?;
+        columns
+            .apply(choices)
+            .map_err(|e| ListError(format!("{what}：{e}")))?;
+        Ok(EntryReader::new(&what, columns))
+    };
+    for_each_row(path, |line, cells| {
+        let result = match &mut reader {
+            Some(r) => r.read(line, &cells).map(|e| {
+                if let Some(e) = e {
+                    each(e);
+                }
+            }),
+            None => {
+                let found = cells.iter().any(|c| field_of(c) == Some("name"));
+                pending.push((line, cells));
+                if found || pending.len() >= HEADER_SEARCH_ROWS {
+                    start(&pending).and_then(|mut r| {
+                        let header_row = r.columns.header_row;
+                        for (l, c) in pending.iter().filter(|(l, _)| *l > header_row) {
+                            if let Some(e) = r.read(*l, c)? {
+                                each(e);
+                            }
+                        }
+                        reader = Some(r);
+                        Ok(())
+                    })
+                } else {
+                    Ok(())
+                }
+            }
+        };
+        match result {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                failed = Some(e);
+                ControlFlow::Break(())
+            }
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    match reader {
+        Some(r) => Ok(r.columns),
+        // A short file whose header has no name title: the header is its first row with text.
+        None => {
+            let mut r = start(&pending)?;
+            let header_row = r.columns.header_row;
+            for (l, c) in pending.iter().filter(|(l, _)| *l > header_row) {
+                if let Some(e) = r.read(*l, c)? {
+                    each(e);
+                }
+            }
+            Ok(r.columns)
+        }
+    }
+}
+
+/// Reads a whole list with the columns its header names.
+pub fn read_list(path: &Path) -> Result<Vec<ListEntry>, ListError> {
+    let mut out = Vec::new();
+    read_list_with(path, &BTreeMap::new(), |e| out.push(e))?;
+    Ok(out)
+}
+
+/// Turns rows into entries with fixed columns.
+struct EntryReader {
+    what: String,
+    columns: ListColumns,
+    /// The column of each of [`COLUMNS`], then hukou and parents_away.
+    at: [Option<usize>; 10],
+    seen: HashSet<String>,
+}
+
+impl EntryReader {
+    fn new(what: &str, columns: ListColumns) -> EntryReader {
+        let at = std::array::from_fn(|i| columns.column(FIELDS[i].0));
+        EntryReader {
+            what: what.to_owned(),
+            columns,
+            at,
+            seen: HashSet::new(),
+        }
+    }
+
+    /// The entry of a row (none for an empty row).
+    fn read(&mut self, line: u32, row: &[String]) -> Result<Option<ListEntry>, ListError> {
+        if blank(row) {
+            return Ok(None);
         }
         let get = |c: Option<usize>| {
             c.and_then(|c| row.get(c))
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty())
         };
-        let record_id = get(cols[0]).unwrap_or_else(|| format!("第{line}行"));
-        if !seen.insert(record_id.clone()) {
+        let record_id = get(self.at[0]).unwrap_or_else(|| format!("第{line}行"));
+        if !self.seen.insert(record_id.clone()) {
             return Err(ListError(format!(
-                "{what} 第{line}行的编号（record_id）“{record_id}”与前面的行重复"
+                "{} 第{line}行的编号（record_id）“{record_id}”与前面的行重复",
+                self.what
             )));
         }
-        let extra = header
+        let extra = self
+            .columns
+            .columns
             .iter()
             .enumerate()
-            .filter(|(i, _)| fields[*i].is_none())
-            .filter_map(|(i, h)| Some((h.trim().to_owned(), get(Some(i))?)))
+            .filter(|(_, c)| c.field.is_none())
+            .filter_map(|(i, c)| Some((c.title.clone(), get(Some(i))?)))
             .collect();
-        out.push(ListEntry {
+        Ok(Some(ListEntry {
             record: Record {
                 record_id,
-                name: get(cols[1]),
-                sex: get(cols[2]),
-                birth_date: get(cols[3]),
-                id_number: get(cols[4]),
-                county: get(cols[5]),
-                town: get(cols[6]),
-                village: get(cols[7]),
+                name: get(self.at[1]),
+                sex: get(self.at[2]),
+                birth_date: get(self.at[3]),
+                id_number: get(self.at[4]),
+                county: get(self.at[5]),
+                town: get(self.at[6]),
+                village: get(self.at[7]),
             },
             row: line,
-            hukou: get(hukou_col).and_then(|s| Hukou::read(&s)),
-            parents_away: get(away_col).and_then(|s| read_yes_no(&s)),
+            hukou: get(self.at[8]).and_then(|s| Hukou::read(&s)),
+            parents_away: get(self.at[9]).and_then(|s| read_yes_no(&s)),
             extra,
-        });
+        }))
     }
-    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn rows(lines: &[&str]) -> Vec<Vec<String>> {
-        lines
-            .iter()
-            .map(|l| l.split(',').map(str::to_owned).collect())
-            .collect()
+    fn file(lines: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("学籍.csv");
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        (dir, path)
     }
 
     #[test]
     fn chinese_titles_extras_and_row_numbers() {
-        let list = entries(
-            "学籍.csv",
-            rows(&[
-                "2026年学籍名单,,,,,",
-                "姓名,性别,公民身份号码,学校,是否留守,户口性质",
-                "王小明,男,522730201607310012,冠山小学,是,农业家庭户口",
-                ",,,,,",
-                "李华,女,,龙山中学,否,非农业",
-            ]),
-        )
-        .unwrap();
+        let (_dir, path) = file(&[
+            "2026年学籍名单,,,,,",
+            "姓名,性别,公民身份号码,学校,是否留守,户口性质",
+            "王小明,男,522730201607310012,冠山小学,是,农业家庭户口",
+            ",,,,,",
+            "李华,女,,龙山中学,否,非农业",
+        ]);
+        let list = read_list(&path).unwrap();
         assert_eq!(list.len(), 2);
         assert_eq!(list[0].record.record_id, "第3行");
         assert_eq!(list[0].row, 3);
@@ -268,9 +561,80 @@ mod tests {
 
     #[test]
     fn errors_name_the_file_and_row() {
-        let e = entries("a.csv", rows(&["编号,性别", "1,男"])).unwrap_err();
-        assert!(e.0.contains("a.csv") && e.0.contains("姓名"), "{e}");
-        let e = entries("a.csv", rows(&["record_id,name", "1,甲", "1,乙"])).unwrap_err();
+        let (_dir, path) = file(&["编号,性别", "1,男"]);
+        let e = read_list(&path).unwrap_err();
+        assert!(e.0.contains("学籍.csv") && e.0.contains("姓名"), "{e}");
+        let (_dir, path) = file(&["record_id,name", "1,甲", "1,乙"]);
+        let e = read_list(&path).unwrap_err();
         assert!(e.0.contains("第3行") && e.0.contains("“1”"), "{e}");
+    }
+
+    #[test]
+    fn unknown_titles_are_mapped_by_choice() {
+        // A school's own export: titles the reader does not know.
+        let (_dir, path) = file(&[
+            "学生,证件,出生,班级",
+            "王小明,522730201607310012,2016-07-31,三(2)班",
+            "李华,,2015-01-02,四(1)班",
+        ]);
+        let p = preview(&path).unwrap();
+        assert_eq!(p.columns.header_row, 1);
+        assert_eq!(
+            p.columns
+                .columns
+                .iter()
+                .map(|c| c.letter.as_str())
+                .collect::<Vec<_>>(),
+            ["A", "B", "C", "D"]
+        );
+        assert!(p.columns.columns.iter().all(|c| c.field.is_none()));
+        assert_eq!(p.sample.len(), 2);
+        assert_eq!(p.sample[0][0], "王小明");
+        let e = p.columns.check().unwrap_err();
+        assert!(e.contains("姓名"), "{e}");
+        // Without choices the file cannot be read; with them it can.
+        assert!(read_list(&path).unwrap_err().0.contains("姓名"));
+        let choices: BTreeMap<String, String> =
+            [("A", "name"), ("B", "id_number"), ("出生", "birth_date")]
+                .into_iter()
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                .collect();
+        let mut entries = Vec::new();
+        let columns = read_list_with(&path, &choices, |e| entries.push(e)).unwrap();
+        assert_eq!(columns.saved_form()["C"], "birth_date");
+        assert_eq!(columns.saved_form()["D"], "-");
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].record.name.as_deref(), Some("王小明"));
+        assert_eq!(entries[1].record.birth_date.as_deref(), Some("2015-01-02"));
+        assert_eq!(entries[0].extra, vec![("班级".into(), "三(2)班".into())]);
+        // A field chosen twice, an unknown field, an unknown column: each named.
+        let bad = |pairs: &[(&str, &str)]| {
+            let mut c = p.columns.clone();
+            c.apply(
+                &pairs
+                    .iter()
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .collect(),
+            )
+            .unwrap_err()
+        };
+        assert!(bad(&[("A", "name"), ("B", "name")]).contains("两列"));
+        assert!(bad(&[("A", "nickname")]).contains("nickname"));
+        assert!(bad(&[("Z", "name")]).contains("Z"));
+    }
+
+    #[test]
+    fn the_preview_reads_only_the_first_rows() {
+        let mut lines = vec!["标题行".to_owned(), "姓名,身份证号".to_owned()];
+        lines.extend((0..10_000).map(|i| format!("儿童{i},")));
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let (_dir, path) = file(&refs);
+        let p = preview(&path).unwrap();
+        assert_eq!(p.columns.header_row, 2);
+        assert_eq!(p.columns.columns[0].field, Some("name"));
+        assert_eq!(p.columns.columns[1].field, Some("id_number"));
+        assert_eq!(p.sample.len(), SAMPLE_ROWS);
+        assert_eq!(p.sample[0][0], "儿童0");
+        assert_eq!(read_list(&path).unwrap().len(), 10_000);
     }
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::block::Blocking;
 use crate::compare::{FIELDS, MISSING, Pattern, compare};
 use crate::model::{self, Model, probability};
-use crate::prepare::{Prepared, Record};
+use crate::prepare::{Prepared, Record, prepare};
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -102,9 +102,7 @@ const RUN: usize = 1 << 16;
 
 /// Links two lists. The result depends only on the lists and the settings.
 pub fn link(left: &[Record], right: &[Record], settings: &Settings) -> Linkage {
-    let l: Vec<Prepared> = left.par_iter().map(Prepared::of).collect();
-    let r: Vec<Prepared> = right.par_iter().map(Prepared::of).collect();
-    link_prepared(&l, &r, settings)
+    link_prepared(&prepare(left), &prepare(right), settings)
 }
 
 /// Links two lists already prepared (a caller reading a large file prepares each record as it

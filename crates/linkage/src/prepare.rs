@@ -167,6 +167,12 @@ impl Prepared {
     }
 }
 
+/// Prepares records on all cores, in order.
+pub fn prepare(records: &[Record]) -> Vec<Prepared> {
+    use rayon::prelude::*;
+    records.par_iter().map(Prepared::of).collect()
+}
+
 /// The toneless readings of a character, its usual one first (none for a character without
 /// pinyin: a letter, a rare character).
 pub fn char_readings(c: char) -> Vec<&'static str> {

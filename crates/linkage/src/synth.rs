@@ -55,8 +55,6 @@ const HOMOPHONES: &[&[&str]] = &[
     &["佳", "嘉"],
     &["婷", "庭"],
     &["晨", "辰"],
-    // 乐 reads lè or yuè: a clerk who heard yuè writes 悦.
-    &["乐", "悦"],
 ];
 
 fn homophone(rng: &mut ChaCha8Rng, c: &str) -> Option<&'static str> {

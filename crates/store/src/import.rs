@@ -341,15 +341,15 @@ impl Store {
         Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
     }
 
-    /// Saves a sheet's column mapping for the user's jurisdiction, replacing an earlier one for
-    /// the same header.
+    /// Saves a sheet's column mapping (an import's, or a 三方比对 list's) for the user's
+    /// jurisdiction, replacing an earlier one for the same header.
     pub async fn save_import_mapping(
         &self,
         actor: &Actor,
         signature: &str,
         choices: &std::collections::BTreeMap<String, String>,
     ) -> Result<()> {
-        if !actor.may(Action::RegisterChild) {
+        if !(actor.may(Action::RegisterChild) || actor.may(Action::Reconcile)) {
             return Err(StoreError::Forbidden);
         }
         let json = serde_json::to_string(choices).expect("serialisable");

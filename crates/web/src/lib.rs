@@ -31,6 +31,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Spreadsheet imports in progress or waiting for a decision.
     pub jobs: Arc<transfer::Jobs>,
+    /// 三方比对 lists waiting for their columns or being compared.
+    pub reconcile_jobs: Arc<reconcile::Jobs>,
     /// Prints the PDF forms; `None` when the server runs without fonts (PDF routes then fail).
     pub printer: Option<Arc<dyn FormPrinter>>,
 }
@@ -107,6 +109,7 @@ pub async fn serve_with(
         store,
         secure_cookies: secure,
         jobs: Arc::default(),
+        reconcile_jobs: Arc::default(),
         printer,
     });
     tracing::info!(%addr, "守望 Shouwang listening");

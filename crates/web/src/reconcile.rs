@@ -2,8 +2,15 @@
 //! runs against the roster of their jurisdiction, and the findings are worked through as a queue —
 //! accepted, rejected or assigned to a town, school or police unit, who then see them under
 //! 比对待办. The same operations are under `/api/v1/reconcile` for programs.
+//!
+//! An upload becomes a job held in memory, as imports are: the list in a private temporary
+//! file while the person checks what each column holds (kept for the next list with the same
+//! header), then the comparison in the background — a county's list can take longer than a
+//! request may — and the file deleted once it has run.
 
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
+use std::sync::Mutex;
 
 use askama::Template;
 use axum::body::Bytes;
@@ -16,6 +23,7 @@ use serde::Deserialize;
 
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::region::RegionLevel;
+use shouwang_exchange::lists::{FIELDS, ListColumns, ListPreview};
 use shouwang_linkage::discrepancy::{FindingKind, ListEntry, ListKind};
 use shouwang_store::reconcile::{ItemDecision, ItemFilter, ItemView, RunSummary};
 
@@ -41,6 +49,9 @@ fn beijing(at: &str) -> String {
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/reconcile", get(reconcile_page).post(upload_page))
+        .route("/reconcile/jobs/{id}", get(job_page))
+        .route("/reconcile/jobs/{id}/status", get(job_status))
+        .route("/reconcile/jobs/{id}/start", post(start_page))
         .route("/reconcile/runs/{id}", get(run_page))
         .route("/reconcile/tasks", get(tasks_page))
         .route("/reconcile/items/{id}", post(decide_page))
@@ -60,32 +71,230 @@ fn list_kind(s: &str) -> Result<ListKind, AppError> {
     })
 }
 
-/// Reads an uploaded list on a blocking thread (from a private temporary file).
-async fn read_upload(name: &str, bytes: Bytes) -> Result<Vec<ListEntry>, AppError> {
-    let bad = |message: String| AppError::BadRequest {
+/// Saves an upload under its own last component (messages name the file as the user knows it)
+/// in a private temporary directory.
+fn save_upload(
+    name: &str,
+    bytes: &[u8],
+) -> Result<(tempfile::TempDir, std::path::PathBuf), AppError> {
+    if bytes.is_empty() {
+        return Err(AppError::BadRequest {
+            code: "list",
+            field: Some("file".into()),
+            message: "请选择要比对的名单文件（.xlsx、.xls 或 .csv）".into(),
+        });
+    }
+    let dir = tempfile::tempdir().map_err(|e| AppError::Internal(e.to_string()))?;
+    let path = dir.path().join(
+        std::path::Path::new(name)
+            .file_name()
+            .unwrap_or("upload".as_ref()),
+    );
+    std::fs::File::create(&path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((dir, path))
+}
+
+fn list_error(message: String) -> AppError {
+    AppError::BadRequest {
         code: "list",
         field: Some("file".into()),
         message,
-    };
-    if bytes.is_empty() {
-        return Err(bad("请选择要比对的名单文件（.xlsx、.xls 或 .csv）".into()));
     }
-    let name = name.to_owned();
+}
+
+/// Reads a saved list with the given column choices, on a blocking thread, telling `progress`
+/// how many rows it has read.
+async fn read_saved(
+    path: std::path::PathBuf,
+    choices: BTreeMap<String, String>,
+    progress: impl Fn(usize) + Send + 'static,
+) -> Result<Vec<ListEntry>, AppError> {
     tokio::task::spawn_blocking(move || {
-        let dir = tempfile::tempdir().map_err(|e| AppError::Internal(e.to_string()))?;
-        // Under its own last component only (messages name the file as the user knows it).
-        let path = dir.path().join(
-            std::path::Path::new(&name)
-                .file_name()
-                .unwrap_or("upload".as_ref()),
-        );
-        std::fs::File::create(&path)
-            .and_then(|mut f| f.write_all(&bytes))
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        shouwang_exchange::lists::read_list(&path).map_err(|e| bad(e.0))
+        let mut out = Vec::new();
+        shouwang_exchange::lists::read_list_with(&path, &choices, |e| {
+            out.push(e);
+            if out.len() % 2000 == 0 {
+                progress(out.len());
+            }
+        })
+        .map_err(|e| list_error(e.0))?;
+        Ok(out)
     })
     .await
     .map_err(|e| AppError::Internal(e.to_string()))?
+}
+
+/// The key under which a header's column choices are kept (beside the import's).
+fn saved_key(columns: &ListColumns) -> String {
+    format!("三方比对\u{1f}{}", columns.signature())
+}
+
+// ---------- jobs ----------
+
+/// Jobs kept per server; the oldest finished ones go first.
+const MAX_JOBS: usize = 100;
+
+#[derive(Clone)]
+enum JobState {
+    /// Waiting for the person to confirm the columns.
+    Columns,
+    /// Rows read so far.
+    Reading(usize),
+    Comparing,
+    /// The run's id.
+    Done(String),
+    Failed(String),
+}
+
+struct Job {
+    owner: String,
+    kind: ListKind,
+    source: String,
+    /// The list until it has been read; deleted then.
+    file: Option<(tempfile::TempDir, std::path::PathBuf)>,
+    preview: ListPreview,
+    /// The columns were set from choices saved for this header.
+    saved: bool,
+    state: JobState,
+    started: u64,
+}
+
+/// The comparisons of this server waiting for their columns or running.
+#[derive(Default)]
+pub struct Jobs {
+    jobs: Mutex<HashMap<String, Job>>,
+    counter: std::sync::atomic::AtomicU64,
+}
+
+/// What a page needs of a job.
+#[derive(Clone)]
+struct JobView {
+    kind: ListKind,
+    source: String,
+    preview: ListPreview,
+    saved: bool,
+    state: JobState,
+}
+
+impl Jobs {
+    fn insert(&self, id: &str, mut job: Job) {
+        let mut jobs = self.jobs.lock().expect("jobs lock");
+        if jobs.len() >= MAX_JOBS {
+            let oldest = jobs
+                .iter()
+                .filter(|(_, j)| !matches!(j.state, JobState::Reading(_) | JobState::Comparing))
+                .min_by_key(|(_, j)| j.started)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                jobs.remove(&k);
+            }
+        }
+        job.started = self
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        jobs.insert(id.to_owned(), job);
+    }
+
+    fn set(&self, id: &str, state: JobState) {
+        if let Some(j) = self.jobs.lock().expect("jobs lock").get_mut(id) {
+            if matches!(state, JobState::Done(_) | JobState::Failed(_)) {
+                j.file = None;
+            }
+            j.state = state;
+        }
+    }
+
+    /// The job, if it is this user's.
+    fn view(&self, id: &str, actor: &Actor) -> Result<JobView, AppError> {
+        let jobs = self.jobs.lock().expect("jobs lock");
+        match jobs.get(id) {
+            Some(j) if j.owner == actor.user_id => Ok(JobView {
+                kind: j.kind,
+                source: j.source.clone(),
+                preview: j.preview.clone(),
+                saved: j.saved,
+                state: j.state.clone(),
+            }),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    /// Moves a job waiting for its columns to reading, with these columns; its file's path.
+    fn begin(
+        &self,
+        id: &str,
+        actor: &Actor,
+        columns: ListColumns,
+    ) -> Result<std::path::PathBuf, AppError> {
+        let mut jobs = self.jobs.lock().expect("jobs lock");
+        match jobs.get_mut(id) {
+            Some(j) if j.owner == actor.user_id => match (&j.state, &j.file) {
+                (JobState::Columns, Some((_, path))) => {
+                    j.preview.columns = columns;
+                    j.state = JobState::Reading(0);
+                    Ok(path.clone())
+                }
+                _ => Err(AppError::Conflict {
+                    field: None,
+                    message: "这份名单已经开始比对".into(),
+                }),
+            },
+            _ => Err(AppError::NotFound),
+        }
+    }
+}
+
+/// A person's message for a failed comparison.
+fn failure(e: AppError) -> String {
+    match e {
+        AppError::BadRequest { message, .. } => message,
+        AppError::Validation(v) => v.to_string(),
+        AppError::Forbidden => "没有比对权限".into(),
+        other => {
+            tracing::error!(error = ?other, "comparison failed");
+            "比对失败，没有保存任何结果；请稍后重试".into()
+        }
+    }
+}
+
+/// Reads the list and compares it, in the background.
+fn compare_in_background(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    kind: ListKind,
+    source: String,
+    path: std::path::PathBuf,
+    choices: BTreeMap<String, String>,
+) {
+    let (state, actor, id) = (state.clone(), actor.clone(), id.to_owned());
+    tokio::spawn(async move {
+        let jobs = state.reconcile_jobs.clone();
+        let job_id = id.clone();
+        let result = async {
+            let entries = read_saved(path, choices, move |n| {
+                jobs.set(&job_id, JobState::Reading(n))
+            })
+            .await?;
+            state.reconcile_jobs.set(&id, JobState::Comparing);
+            Ok::<_, AppError>(
+                state
+                    .store
+                    .reconcile(&actor, kind, &source, entries)
+                    .await?,
+            )
+        }
+        .await;
+        state.reconcile_jobs.set(
+            &id,
+            match result {
+                Ok(run) => JobState::Done(run.id),
+                Err(e) => JobState::Failed(failure(e)),
+            },
+        );
+    });
 }
 
 // ---------- pages ----------
@@ -133,21 +342,231 @@ async fn upload_page(
     let (name, bytes) = upload.unwrap_or_default();
     let result = async {
         let kind = list_kind(&kind)?;
-        let entries = read_upload(&name, bytes).await?;
-        Ok::<_, AppError>(
-            state
-                .store
-                .reconcile(&user.actor, kind, &name, entries)
-                .await?,
-        )
+        let (dir, path) = save_upload(&name, &bytes)?;
+        let read = path.clone();
+        let mut preview =
+            tokio::task::spawn_blocking(move || shouwang_exchange::lists::preview(&read))
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?
+                .map_err(|e| list_error(e.0))?;
+        // Choices saved for this header before, if they still fit it.
+        let mut saved = false;
+        if let Some(choices) = state
+            .store
+            .import_mapping(&user.actor, &saved_key(&preview.columns))
+            .await?
+        {
+            let mut columns = preview.columns.clone();
+            if columns.apply(&choices).is_ok() {
+                preview.columns = columns;
+                saved = true;
+            }
+        }
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        state.reconcile_jobs.insert(
+            &id,
+            Job {
+                owner: user.actor.user_id.clone(),
+                kind,
+                source: name.clone(),
+                file: Some((dir, path)),
+                preview,
+                saved,
+                state: JobState::Columns,
+                started: 0,
+            },
+        );
+        Ok::<_, AppError>(id)
     }
     .await;
     match result {
-        Ok(run) => Ok(Redirect::to(&format!("/reconcile/runs/{}", run.id)).into_response()),
+        Ok(id) => Ok(Redirect::to(&format!("/reconcile/jobs/{id}")).into_response()),
         Err(AppError::BadRequest { message, .. }) => show_runs(&state, &user, message).await,
-        Err(AppError::Validation(v)) => show_runs(&state, &user, v.to_string()).await,
         Err(e) => Err(e.into()),
     }
+}
+
+/// A column on the columns page.
+struct ColumnRow {
+    letter: String,
+    title: String,
+    field: &'static str,
+    /// The first rows' values in this column.
+    sample: String,
+}
+
+#[derive(Template)]
+#[template(path = "reconcile_job.html")]
+struct JobPage {
+    frame: Frame,
+    id: String,
+    list_label: &'static str,
+    source: String,
+    header_row: u32,
+    columns: Vec<ColumnRow>,
+    fields: Vec<(&'static str, &'static str)>,
+    saved: bool,
+    error: String,
+    /// "columns", "running" or "failed".
+    state: &'static str,
+    progress: String,
+}
+
+fn job_page_of(frame: Frame, id: &str, job: &JobView, error: String) -> JobPage {
+    let (state, progress) = match &job.state {
+        JobState::Columns => ("columns", String::new()),
+        JobState::Reading(n) => ("running", format!("正在读取名单，已读 {n} 行……")),
+        JobState::Comparing => ("running", "正在与花名册比对……".into()),
+        JobState::Done(_) => ("running", "比对完成。".into()),
+        JobState::Failed(m) => ("failed", m.clone()),
+    };
+    let columns = &job.preview.columns;
+    JobPage {
+        frame,
+        id: id.to_owned(),
+        list_label: job.kind.label(),
+        source: job.source.clone(),
+        header_row: columns.header_row,
+        columns: columns
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ColumnRow {
+                letter: c.letter.clone(),
+                title: c.title.clone(),
+                field: c.field.unwrap_or(""),
+                sample: job
+                    .preview
+                    .sample
+                    .iter()
+                    .filter_map(|r| r.get(i).map(|v| v.trim()).filter(|v| !v.is_empty()))
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            })
+            .collect(),
+        fields: FIELDS.to_vec(),
+        saved: job.saved,
+        error,
+        state,
+        progress,
+    }
+}
+
+async fn job_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> PageResult {
+    let job = state.reconcile_jobs.view(&id, &user.actor)?;
+    if let JobState::Done(run) = &job.state {
+        return Ok(Redirect::to(&format!("/reconcile/runs/{run}")).into_response());
+    }
+    Ok(render(&job_page_of(
+        Frame::of(&state, &user).await,
+        &id,
+        &job,
+        String::new(),
+    )))
+}
+
+#[derive(Template)]
+#[template(path = "reconcile_job_status.html")]
+struct JobStatus {
+    id: String,
+    progress: String,
+}
+
+/// The progress fragment a running job's page polls; when the job ends, a redirect.
+async fn job_status(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let job = state.reconcile_jobs.view(&id, &user.actor)?;
+    Ok(match &job.state {
+        JobState::Reading(n) => render(&JobStatus {
+            id,
+            progress: format!("正在读取名单，已读 {n} 行……"),
+        }),
+        JobState::Comparing => render(&JobStatus {
+            id,
+            progress: "正在与花名册比对……".into(),
+        }),
+        JobState::Done(run) => {
+            ([("HX-Redirect", format!("/reconcile/runs/{run}"))], "").into_response()
+        }
+        _ => ([("HX-Redirect", format!("/reconcile/jobs/{id}"))], "").into_response(),
+    })
+}
+
+/// `col_<letter>` fields of the columns form → choices.
+fn choices_of(form: &[(String, String)]) -> BTreeMap<String, String> {
+    form.iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("col_").map(|letter| {
+                (
+                    letter.to_owned(),
+                    if v.is_empty() { "-".into() } else { v.clone() },
+                )
+            })
+        })
+        .collect()
+}
+
+async fn start_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let value = |k: &str| {
+        form.iter()
+            .find(|(f, _)| f == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    user.check_csrf(&value("csrf_token"))?;
+    if !user.actor.may(Action::Reconcile) {
+        return Err(AppError::Forbidden.into());
+    }
+    let job = state.reconcile_jobs.view(&id, &user.actor)?;
+    let choices = choices_of(&form);
+    let mut columns = job.preview.columns.clone();
+    if let Err(message) = columns.apply(&choices) {
+        // The page again, with the person's choices and what is wrong with them.
+        let mut shown = job.clone();
+        for c in &mut shown.preview.columns.columns {
+            c.field = choices
+                .get(&c.letter)
+                .and_then(|k| FIELDS.iter().find(|(f, _)| f == k).map(|(f, _)| *f));
+        }
+        return Ok(render(&job_page_of(
+            Frame::of(&state, &user).await,
+            &id,
+            &shown,
+            message,
+        )));
+    }
+    let path = state
+        .reconcile_jobs
+        .begin(&id, &user.actor, columns.clone())?;
+    if value("save") == "1" {
+        state
+            .store
+            .save_import_mapping(&user.actor, &saved_key(&columns), &columns.saved_form())
+            .await?;
+    }
+    compare_in_background(
+        &state,
+        &user.actor,
+        &id,
+        job.kind,
+        job.source,
+        path,
+        columns.saved_form(),
+    );
+    Ok(Redirect::to(&format!("/reconcile/jobs/{id}")).into_response())
 }
 
 /// An option of a select: value and label.
@@ -382,12 +801,30 @@ async fn decide_page(
 pub struct UploadParams {
     kind: String,
     filename: Option<String>,
+    columns: Option<String>,
+}
+
+/// `A=name,C=birth_date,班级=-`: column letter or title = field (or "-").
+fn columns_param(s: &str) -> Result<BTreeMap<String, String>, AppError> {
+    s.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            p.split_once('=')
+                .map(|(c, f)| (c.trim().to_owned(), f.trim().to_owned()))
+                .ok_or_else(|| AppError::BadRequest {
+                    code: "columns",
+                    field: Some("columns".into()),
+                    message: format!("列对应“{p}”应写成 列=字段，如 A=name"),
+                })
+        })
+        .collect()
 }
 
 /// `POST /api/v1/reconcile/runs?kind=education&filename=学籍.xlsx` with the list as the body.
 #[utoipa::path(post, path = "/api/v1/reconcile/runs",
     params(("kind" = String, Query, description = "education（学籍名单）或 household（户籍名单）"),
-           ("filename" = Option<String>, Query, description = "the list's file name")),
+           ("filename" = Option<String>, Query, description = "the list's file name"),
+           ("columns" = Option<String>, Query, description = "what columns the header does not name hold: column letter or title = field, comma-separated (A=name,C=birth_date,班级=-); fields: record_id, name, sex, birth_date, id_number, county, town, village, hukou, parents_away; - keeps a column beside the person")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream",
         description = ".xlsx, .xls or .csv with a header row: record_id,name,sex,birth_date,id_number,county,town,village (or 姓名, 性别, 出生日期, 公民身份号码…), optional 户口性质 and 是否留守, any other columns kept"),
     responses((status = 201, description = "the comparison: {id, list_kind, tally: {roster, list, matched, review, findings}, counts: [{kind, label, total, pending}]}"),
@@ -402,8 +839,27 @@ pub async fn upload_api(
         return Err(AppError::Forbidden);
     }
     let kind = list_kind(&p.kind)?;
+    let choices = columns_param(p.columns.as_deref().unwrap_or(""))?;
     let name = p.filename.unwrap_or_else(|| "upload".into());
-    let entries = read_upload(&name, body).await?;
+    let (_dir, path) = save_upload(&name, &body)?;
+    if !choices.is_empty() {
+        // The choices checked against the header first, so their errors name `columns`.
+        let read = path.clone();
+        let mut columns =
+            tokio::task::spawn_blocking(move || shouwang_exchange::lists::preview(&read))
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?
+                .map_err(|e| list_error(e.0))?
+                .columns;
+        columns
+            .apply(&choices)
+            .map_err(|message| AppError::BadRequest {
+                code: "columns",
+                field: Some("columns".into()),
+                message,
+            })?;
+    }
+    let entries = read_saved(path, choices, |_| {}).await?;
     let run = state
         .store
         .reconcile(&user.actor, kind, &name, entries)

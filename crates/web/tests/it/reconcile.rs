@@ -571,32 +571,108 @@ async fn the_pages_run_a_comparison_and_work_the_queue() {
     let html = page.text().await.unwrap();
     assert!(html.contains("三方比对") && html.contains("学籍名单"));
     let csrf = csrf_of(&html);
-    let mut csv = csv_row(&["姓名", "性别", "出生日期", "公民身份号码"]);
+    // A school's own export: titles the reader does not know, so the person maps them.
+    let mut csv = csv_row(&["学生", "男女", "生日", "证件", "班级"]);
     for k in &kids[1..] {
         csv.push_str(&csv_row(&[
             &k.name,
             "男",
             &k.birth.to_string(),
             k.id_number.as_deref().unwrap_or(""),
+            "三(2)班",
         ]));
     }
-    let form = reqwest::multipart::Form::new()
-        .text("csrf_token", csrf.clone())
-        .text("kind", "education")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("学籍名单.csv"),
-        );
-    let r = county
-        .client
-        .post(format!("{}/reconcile", county.base))
-        .multipart(form)
-        .send()
+    let send = |csv: String| {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf_token", csrf.clone())
+            .text("kind", "education")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("学籍名单.csv"),
+            );
+        county
+            .client
+            .post(format!("{}/reconcile", county.base))
+            .multipart(form)
+            .send()
+    };
+    let r = send(csv.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let job = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(job.starts_with("/reconcile/jobs/"), "{job}");
+    let html = county.get(&job).await.text().await.unwrap();
+    assert!(
+        html.contains("表头在第 1 行") && html.contains("col_E"),
+        "{html}"
+    );
+    // The first rows are shown beside each column, to see what it holds.
+    assert!(html.contains(&kids[1].name) && html.contains("三(2)班"));
+    // Nobody else sees the job.
+    let town = app.login("town_a").await;
+    assert_eq!(town.get(&job).await.status(), StatusCode::NOT_FOUND);
+    let start = |choices: Vec<(&'static str, &'static str)>| {
+        let mut form = vec![("csrf_token", csrf.clone())];
+        form.extend(choices.into_iter().map(|(k, v)| (k, v.to_owned())));
+        county
+            .client
+            .post(format!("{}{job}/start", county.base))
+            .form(&form)
+            .send()
+    };
+    // Without a name column: the page again, saying so; nothing runs.
+    let r = start(vec![("col_A", "-"), ("col_D", "id_number")])
         .await
         .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("请指定哪一列是“姓名”"), "{html}");
+    // Two columns for one field: named.
+    let html = start(vec![("col_A", "name"), ("col_B", "name")])
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("有两列都对应“姓名”"), "{html}");
+    let r = start(vec![
+        ("col_A", "name"),
+        ("col_B", "sex"),
+        ("col_C", "birth_date"),
+        ("col_D", "id_number"),
+        ("col_E", "-"),
+        ("save", "1"),
+    ])
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let to = r.headers()["location"].to_str().unwrap().to_owned();
-    assert!(to.starts_with("/reconcile/runs/"));
+    // The comparison runs in the background; the job's page leads to the run when it is done.
+    let mut to = String::new();
+    for _ in 0..200 {
+        let r = county.get(&job).await;
+        if r.status() == StatusCode::SEE_OTHER {
+            to = r.headers()["location"].to_str().unwrap().to_owned();
+            break;
+        }
+        assert_eq!(r.status(), StatusCode::OK);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        to.starts_with("/reconcile/runs/"),
+        "the comparison did not finish"
+    );
+    let status = county.get(&format!("{job}/status")).await;
+    assert_eq!(status.headers()["hx-redirect"].to_str().unwrap(), to);
+    // Started once only.
+    assert_eq!(
+        start(vec![("col_A", "name")]).await.unwrap().status(),
+        StatusCode::CONFLICT
+    );
+    // The next list with the same header comes with the saved choices.
+    let r = send(csv).await.unwrap();
+    let next = r.headers()["location"].to_str().unwrap().to_owned();
+    let html = county.get(&next).await.text().await.unwrap();
+    assert!(html.contains("已套用此前为相同表头保存的列对应"), "{html}");
+    assert!(html.contains(r#"<option value="name" selected>"#), "{html}");
     let html = county.get(&to).await.text().await.unwrap();
     assert!(html.contains("学籍名单中未找到"), "{html}");
     assert!(html.contains(&kids[0].name));
@@ -626,7 +702,6 @@ async fn the_pages_run_a_comparison_and_work_the_queue() {
         .unwrap();
     assert!(html.contains("已转学到外省"), "{html}");
     // A town user is sent to their task list.
-    let town = app.login("town_a").await;
     let r = town.get("/reconcile").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(town.get("/reconcile/tasks").await.status(), StatusCode::OK);
@@ -635,4 +710,56 @@ async fn the_pages_run_a_comparison_and_work_the_queue() {
 fn csrf_of(html: &str) -> String {
     let at = html.find("name=\"csrf_token\" value=\"").unwrap() + 25;
     html[at..at + html[at..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn the_api_takes_column_choices_for_titles_it_does_not_know() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let kids = roster(&app, 6).await;
+    let county = app.login("county").await;
+    // 出生日期 is a known title; 学生 and 证件 are not.
+    let mut csv = csv_row(&["学生", "证件", "出生日期", "班级"]);
+    for k in &kids {
+        csv.push_str(&csv_row(&[
+            &k.name,
+            k.id_number.as_deref().unwrap_or(""),
+            &k.birth.to_string(),
+            "一(1)班",
+        ]));
+    }
+    let post = |query: &str| {
+        county
+            .client
+            .post(format!(
+                "{}/api/v1/reconcile/runs?kind=education&filename=list.csv&{query}",
+                county.base
+            ))
+            .body(csv.clone())
+            .send()
+    };
+    // Without choices there is no name column: the file is refused, saying what is missing.
+    let r = post("").await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["field"], "file", "{body}");
+    assert!(body["message"].as_str().unwrap().contains("姓名"), "{body}");
+    // Bad choices name the parameter.
+    for bad in ["columns=A%3Dnickname", "columns=A", "columns=Z%3Dname"] {
+        let r = post(bad).await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["field"], "columns", "{bad}: {body}");
+    }
+    let r = post("columns=A%3Dname,%E8%AF%81%E4%BB%B6%3Did_number")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let run: Value = r.json().await.unwrap();
+    assert_eq!(run["tally"]["list"], 6, "{run}");
+    // Every child found: linked, or put to review where name and birth date are all there is.
+    let found =
+        run["tally"]["matched"].as_i64().unwrap() + run["tally"]["review"].as_i64().unwrap();
+    assert_eq!(found, 6, "{run}");
+    assert!(run["tally"]["matched"].as_i64().unwrap() >= 5, "{run}");
 }
