@@ -1,7 +1,7 @@
 //! The single-record case: at registration, is this child already on the roster? The same
 //! comparisons as the list linkage, scored with a fixed model, because one record is no list to
 //! estimate from: m is the prior of [`crate::model::PRIOR_M`] and u what two *different*
-//! children of one town share by chance.
+//! children of one county share by chance.
 //!
 //! The registry asks this (SYSTEM.md: duplicate check at entry, by ID number, then by name, birth
 //! date and village; 民发〔2016〕42号 附件1 one 登记表 per child): exact ID numbers are refused
@@ -15,9 +15,10 @@ use crate::prepare::Prepared;
 /// Warn at or above this probability.
 pub const WARN_PROBABILITY: f64 = 0.5;
 
-/// Chance agreement of two different children registered in the same town: a town has a few
-/// hundred children born over sixteen years (≈5,800 days) in about ten villages.
-const TOWN_U: [&[f64]; 5] = [
+/// Chance agreement of two different children registered in the same county: a county has a few
+/// thousand children born over sixteen years (≈5,800 days) in some fifteen towns of ten villages
+/// each. (A child moved to the grandparents' town is the same child there.)
+const COUNTY_U: [&[f64]; 5] = [
     // 姓名: namesakes and homophones are rare; one character different is common (siblings).
     &[0.002, 0.002, 0.03, 0.01, 0.956],
     // 出生日期
@@ -25,19 +26,19 @@ const TOWN_U: [&[f64]; 5] = [
     // 身份证号码: only the same number or not (registered numbers all pass their check).
     &[1e-7, 1e-5, 1e-4, 0.99989],
     &[0.5, 0.5],
-    // 住址: candidates come from one town.
-    &[0.1, 0.85, 0.04, 0.01],
+    // 住址: candidates come from one county.
+    &[0.007, 0.06, 0.93, 0.003],
 ];
 /// Prior share of duplicates per pair: a few in a hundred registrations are repeats, spread over
-/// a town's few hundred children.
-const TOWN_LAMBDA: f64 = 1e-4;
+/// a county's few thousand children.
+const LAMBDA: f64 = 1e-5;
 
 /// The fixed model of the registration check.
 pub fn registry_model() -> Model {
     Model {
         m: PRIOR_M.iter().map(|p| p.to_vec()).collect(),
-        u: TOWN_U.iter().map(|p| p.to_vec()).collect(),
-        lambda: TOWN_LAMBDA,
+        u: COUNTY_U.iter().map(|p| p.to_vec()).collect(),
+        lambda: LAMBDA,
     }
 }
 
@@ -115,6 +116,22 @@ mod tests {
         // A namesake born on another day, or a different name born the same day elsewhere.
         assert!(p(&rec("王小明", "2014-02-11", "冠山社区"), None) < WARN_PROBABILITY);
         assert!(p(&rec("李华", "2016-07-31", "西城社区"), None) < WARN_PROBABILITY);
+        // The same name and birth date in another town of the county still warns (a child
+        // registered again where the grandparents live); a homophone there does not.
+        let elsewhere = |name: &str| {
+            Prepared::of(&Record {
+                record_id: "y".into(),
+                name: Some(name.into()),
+                sex: Some("男".into()),
+                birth_date: Some("2016-07-31".into()),
+                county: Some("龙里县".into()),
+                town: Some("醒狮镇".into()),
+                village: Some("醒狮村".into()),
+                ..Record::default()
+            })
+        };
+        assert!(p(&elsewhere("王小明"), None) > WARN_PROBABILITY);
+        assert!(p(&elsewhere("汪晓明"), None) < WARN_PROBABILITY);
         // The same ID number settles it; different numbers weigh against.
         let other = rec("王晓明", "2015-03-02", "西城社区");
         assert!(p(&other, Some(true)) > 0.99);

@@ -302,13 +302,17 @@ impl Store {
             }
         }
         // The same child typed differently, scored by the linkage engine's fixed registry model:
-        // candidates in the town with the same name sound, or a birth date equal, with day and
-        // month swapped, or one digit off.
+        // candidates in the county with the same name sound, or a birth date equal, with day
+        // and month swapped, or a day or one digit off.
         let town = file
             .village_code
             .at_level(RegionLevel::Town)
             .expect("village codes have a town");
-        let (lo, hi) = code_range(&town);
+        let county = file
+            .village_code
+            .at_level(RegionLevel::County)
+            .expect("village codes have a county");
+        let (lo, hi) = code_range(&county);
         let (pinyin, _) = file.name_pinyin();
         let dates = near_dates(file.birth_date);
         let mut rows = sqlx::query(
@@ -390,9 +394,14 @@ impl Store {
                             "疑似与已登记的{name}（{birth}，{place}）为同一儿童：{}，相似度{percent}%",
                             like.summary()
                         )
-                    } else {
+                    } else if town.contains(&village) {
                         format!(
                             "同一乡镇其他村已有疑似同一儿童（{}，相似度{percent}%），请与乡镇核实",
+                            like.summary()
+                        )
+                    } else {
+                        format!(
+                            "本县其他乡镇已有疑似同一儿童（{}，相似度{percent}%），请与县民政部门核实",
                             like.summary()
                         )
                     },
@@ -406,8 +415,8 @@ impl Store {
         Ok(out)
     }
 
-    /// Registers a child. Same ID number → conflict; same name + birth date in the town → a
-    /// warning that `confirm_duplicate` overrides.
+    /// Registers a child. Same ID number → conflict; likely the same child in the county (see
+    /// [`Store::find_duplicates`]) → a warning that `confirm_duplicate` overrides.
     pub async fn register_child(
         &self,
         actor: &Actor,
@@ -978,5 +987,9 @@ fn near_dates(d: NaiveDate) -> Vec<NaiveDate> {
     {
         out.push(x);
     }
+    // A day off, across a month or a year (04-30 / 05-01).
+    out.extend([d.pred_opt(), d.succ_opt()].into_iter().flatten());
+    out.sort_unstable();
+    out.dedup();
     out
 }

@@ -308,6 +308,24 @@ async fn a_child_typed_differently_is_caught_at_registration_by_the_linkage_engi
         message.contains("其他村") && !message.contains("王小明"),
         "{message}"
     );
+    // The same name and birth date in another town of the county (a child registered again
+    // where the grandparents live): told, without the name, to check with the county.
+    let b = app.login("town_b").await;
+    let mut moved = boy_named("522730100004", "王小明", ymd(2016, 3, 7), 19);
+    moved.id_number = None;
+    moved.hukou_registered = Some("否".into());
+    let r = b
+        .post_json("/api/v1/children", &serde_json::to_value(&moved).unwrap())
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let message = r.json::<Value>().await.unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains("本县其他乡镇") && !message.contains("王小明"),
+        "{message}"
+    );
     // A different child born the same day in the same village is no duplicate.
     let other = boy_named(VILLAGE_A, "李华", ymd(2016, 3, 7), 15);
     t.register(&other).await;
