@@ -7,8 +7,9 @@
 //! pairs come from several blocking keys ([`block`]), each pair is compared field by field into
 //! agreement levels that understand Chinese names and dates ([`compare`]), the levels' m and u
 //! probabilities are estimated from the data itself — u from random pairs, m by
-//! expectation–maximisation over the candidates ([`model`]) — and the pairs are resolved one to
-//! one by score ([`link`]). Deterministic (seeded sampling, ordered ties), pure (no I/O) and
+//! expectation–maximisation over the candidates ([`model`]), with an exact name weighed by how
+//! common it is (王伟 says less than 覃梓涵) — and the pairs are resolved one to one by score
+//! ([`link`]). Deterministic (seeded sampling, ordered ties), pure (no I/O) and
 //! parallel over both cores. Memory follows the lists: records are held in a compact prepared
 //! form, and candidate pairs are made, compared and dropped a run of left records at a time.
 //!

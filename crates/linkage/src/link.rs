@@ -96,6 +96,41 @@ pub(crate) fn explain(model: &Model, pattern: &Pattern) -> Vec<Reason> {
         .collect()
 }
 
+/// The name's place in a pattern.
+const NAME: usize = 0;
+
+/// How often each name occurs in the two lists together. Two records agreeing on 王伟 say less
+/// than two agreeing on 覃梓涵: as Splink's term-frequency adjustment, an exact name's weight is
+/// log₂(m / f) with f the name's own frequency instead of the u of all names (u is the chance
+/// that two random records share *a* name: the frequencies' weighted mean).
+struct NameFrequency<'a> {
+    counts: FxHashMap<&'a str, u32>,
+    total: f64,
+}
+
+impl<'a> NameFrequency<'a> {
+    fn of(l: &'a [Prepared], r: &'a [Prepared]) -> NameFrequency<'a> {
+        let mut counts: FxHashMap<&str, u32> = FxHashMap::default();
+        for name in l.iter().chain(r).filter_map(|p| p.name.as_deref()) {
+            *counts.entry(name).or_default() += 1;
+        }
+        let total = counts.values().map(|&c| f64::from(c)).sum::<f64>().max(1.0);
+        NameFrequency { counts, total }
+    }
+
+    /// The change to the name's weight for a pair whose names are the same: log₂(u / f).
+    fn adjustment(&self, model: &Model, left: &Prepared, pattern: &Pattern) -> f64 {
+        if pattern[NAME] != 0 {
+            return 0.0;
+        }
+        let Some(name) = left.name.as_deref() else {
+            return 0.0;
+        };
+        let f = f64::from(self.counts.get(name).copied().unwrap_or(1)) / self.total;
+        (model.u[NAME][0] / f).log2()
+    }
+}
+
 /// Left records taken at a time: candidate pairs are held only for their run, so memory follows
 /// the lists' length and the links found, not the number of candidates.
 const RUN: usize = 1 << 16;
@@ -146,13 +181,14 @@ pub fn link_prepared(l: &[Prepared], r: &[Prepared], settings: &Settings) -> Lin
         (shorter * blocking.settled.len() as f64 / with_id(l).min(with_id(r)) as f64).min(shorter)
     };
     let model = model::estimate(u, &all, &settled, expected, l.len() as f64 * r.len() as f64);
+    let names = NameFrequency::of(l, r);
     // Second pass: the pairs above the review line, strongest first; ties in index order.
     let mut scored: Vec<(f64, u32, u32, Pattern)> = Vec::new();
     for (from, to) in runs() {
         let pairs = blocking.pairs(l, from, to);
         scored.par_extend(pairs.par_iter().filter_map(|pair| {
             let p = compared(pair);
-            let w = model.score(&p);
+            let w = model.score(&p) + names.adjustment(&model, &l[pair.0 as usize], &p);
             (probability(w) >= settings.review_probability).then_some((w, pair.0, pair.1, p))
         }));
     }
@@ -178,7 +214,11 @@ pub fn link_prepared(l: &[Prepared], r: &[Prepared], settings: &Settings) -> Lin
             } else {
                 Decision::Review
             },
-            reasons: explain(&model, &pattern),
+            reasons: {
+                let mut reasons = explain(&model, &pattern);
+                reasons[NAME].weight += names.adjustment(&model, &l[a], &pattern);
+                reasons
+            },
         });
     }
     Linkage {

@@ -134,3 +134,52 @@ fn lists_without_any_id_numbers_are_linked_by_name_date_and_place() {
     assert!(precision > 0.98, "precision {precision}");
     assert!(recall > 0.9, "recall {recall}");
 }
+
+#[test]
+fn a_common_name_weighs_less_than_a_rare_one() {
+    let mut pair = list_pair(3_000, 7, &Damage::default());
+    let index = |list: &[Record], id: &str| list.iter().position(|r| r.record_id == id).unwrap();
+    let (a, b) = (&pair.truth[10], &pair.truth[20]);
+    let (al, ar) = (index(&pair.left, &a.0), index(&pair.right, &a.1));
+    let (bl, br) = (index(&pair.left, &b.0), index(&pair.right, &b.1));
+    // Pair A is called 王伟, like fifty other children in each list; pair B has a rare name.
+    // Neither carries an ID number, so their names and the rest decide.
+    for (i, name) in [(al, "王伟"), (bl, "覃梓涵")] {
+        pair.left[i].name = Some(name.into());
+        pair.left[i].id_number = None;
+    }
+    for (i, name) in [(ar, "王伟"), (br, "覃梓涵")] {
+        pair.right[i].name = Some(name.into());
+        pair.right[i].id_number = None;
+    }
+    for n in 0..50 {
+        for (side, list) in [("L", &mut pair.left), ("R", &mut pair.right)] {
+            list.push(Record {
+                record_id: format!("{side}王伟{n}"),
+                name: Some("王伟".into()),
+                sex: Some("男".into()),
+                birth_date: Some(format!("20{:02}-0{}-1{}", 10 + n % 6, 1 + n % 9, n % 10)),
+                ..Record::default()
+            });
+        }
+    }
+    let result = link(&pair.left, &pair.right, &Settings::default());
+    let name_weight = |l: usize, r: usize| {
+        let link = result
+            .links
+            .iter()
+            .find(|k| k.left == l && k.right == r)
+            .expect("linked");
+        link.reasons
+            .iter()
+            .find(|x| x.field == "name")
+            .unwrap()
+            .weight
+    };
+    let (common, rare) = (name_weight(al, ar), name_weight(bl, br));
+    let plain = result.model.weight(0, 0);
+    assert!(
+        common < plain && plain < rare,
+        "王伟 {common}, all names {plain}, 覃梓涵 {rare}"
+    );
+}
