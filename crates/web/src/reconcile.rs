@@ -148,6 +148,19 @@ enum JobState {
     Failed(String),
 }
 
+impl JobState {
+    /// What the page says of the job (the failure's message for a failed one).
+    fn progress(&self) -> String {
+        match self {
+            JobState::Columns => String::new(),
+            JobState::Reading(n) => format!("正在读取名单，已读 {n} 行……"),
+            JobState::Comparing => "正在与花名册比对……".into(),
+            JobState::Done(_) => "比对完成。".into(),
+            JobState::Failed(m) => m.clone(),
+        }
+    }
+}
+
 struct Job {
     owner: String,
     kind: ListKind,
@@ -413,13 +426,12 @@ struct JobPage {
 }
 
 fn job_page_of(frame: Frame, id: &str, job: &JobView, error: String) -> JobPage {
-    let (state, progress) = match &job.state {
-        JobState::Columns => ("columns", String::new()),
-        JobState::Reading(n) => ("running", format!("正在读取名单，已读 {n} 行……")),
-        JobState::Comparing => ("running", "正在与花名册比对……".into()),
-        JobState::Done(_) => ("running", "比对完成。".into()),
-        JobState::Failed(m) => ("failed", m.clone()),
+    let state = match &job.state {
+        JobState::Columns => "columns",
+        JobState::Failed(_) => "failed",
+        _ => "running",
     };
+    let progress = job.state.progress();
     let columns = &job.preview.columns;
     JobPage {
         frame,
@@ -485,13 +497,9 @@ async fn job_status(
 ) -> Result<Response, AppError> {
     let job = state.reconcile_jobs.view(&id, &user.actor)?;
     Ok(match &job.state {
-        JobState::Reading(n) => render(&JobStatus {
+        JobState::Reading(_) | JobState::Comparing => render(&JobStatus {
             id,
-            progress: format!("正在读取名单，已读 {n} 行……"),
-        }),
-        JobState::Comparing => render(&JobStatus {
-            id,
-            progress: "正在与花名册比对……".into(),
+            progress: job.state.progress(),
         }),
         JobState::Done(run) => {
             ([("HX-Redirect", format!("/reconcile/runs/{run}"))], "").into_response()
