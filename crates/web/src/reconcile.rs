@@ -6,7 +6,8 @@
 //! An upload becomes a job held in memory, as imports are: the list in a private temporary
 //! file while the person checks what each column holds (kept for the next list with the same
 //! header), then the comparison in the background — a county's list can take longer than a
-//! request may — and the file deleted once it has run.
+//! request may — and the file deleted once it has been read (or after an hour, if the comparison
+//! is never started).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -135,6 +136,8 @@ fn saved_key(columns: &ListColumns) -> String {
 
 /// Jobs kept per server; the oldest finished ones go first.
 const MAX_JOBS: usize = 100;
+/// A list nobody started comparing is deleted after this long.
+const UNSTARTED_FOR: std::time::Duration = std::time::Duration::from_secs(3600);
 
 #[derive(Clone)]
 enum JobState {
@@ -172,6 +175,7 @@ struct Job {
     saved: bool,
     state: JobState,
     started: u64,
+    uploaded: std::time::Instant,
 }
 
 /// The comparisons of this server waiting for their columns or running.
@@ -194,6 +198,10 @@ struct JobView {
 impl Jobs {
     fn insert(&self, id: &str, mut job: Job) {
         let mut jobs = self.jobs.lock().expect("jobs lock");
+        // Lists left waiting for their columns: their files go.
+        jobs.retain(|_, j| {
+            !(matches!(j.state, JobState::Columns) && j.uploaded.elapsed() > UNSTARTED_FOR)
+        });
         if jobs.len() >= MAX_JOBS {
             let oldest = jobs
                 .iter()
@@ -387,6 +395,7 @@ async fn upload_page(
                 saved,
                 state: JobState::Columns,
                 started: 0,
+                uploaded: std::time::Instant::now(),
             },
         );
         Ok::<_, AppError>(id)
