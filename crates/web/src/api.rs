@@ -725,6 +725,7 @@ pub async fn audit_log(
         crate::transfer::form_xlsx_download,
         crate::transfer::agreement_download,
         crate::reconcile::upload_api,
+        crate::reconcile::columns_api,
         crate::reconcile::runs_api,
         crate::reconcile::run_api,
         crate::reconcile::items_api,

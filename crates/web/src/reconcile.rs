@@ -57,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .route("/reconcile/tasks", get(tasks_page))
         .route("/reconcile/items/{id}", post(decide_page))
         .route("/api/v1/reconcile/runs", get(runs_api).post(upload_api))
+        .route("/api/v1/reconcile/columns", post(columns_api))
         .route("/api/v1/reconcile/runs/{id}", get(run_api))
         .route("/api/v1/reconcile/items", get(items_api))
         .route("/api/v1/reconcile/items/{id}", get(item_api))
@@ -813,6 +814,35 @@ async fn decide_page(
 }
 
 // ---------- API ----------
+
+#[derive(Deserialize)]
+pub struct ColumnsParams {
+    filename: Option<String>,
+}
+
+/// `POST /api/v1/reconcile/columns?filename=学籍.xlsx` with the list as the body: what the
+/// reader makes of its header, and its first rows, before a comparison is run.
+#[utoipa::path(post, path = "/api/v1/reconcile/columns",
+    params(("filename" = Option<String>, Query, description = "the list's file name")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = ".xlsx, .xls or .csv"),
+    responses((status = 200, description = "{columns: {header_row, columns: [{letter, title, field}]}, sample: [[cell]]}: field is null where the title is not known; give those as `columns` when running the comparison"),
+        (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn columns_api(
+    user: CurrentUser,
+    Query(p): Query<ColumnsParams>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    if !user.actor.may(Action::Reconcile) {
+        return Err(AppError::Forbidden);
+    }
+    let name = p.filename.unwrap_or_else(|| "upload".into());
+    let (_dir, path) = save_upload(&name, &body)?;
+    let preview = tokio::task::spawn_blocking(move || shouwang_exchange::lists::preview(&path))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| list_error(e.0))?;
+    Ok(Json(preview).into_response())
+}
 
 #[derive(Deserialize)]
 pub struct UploadParams {

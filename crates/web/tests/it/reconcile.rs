@@ -738,6 +738,34 @@ async fn the_api_takes_column_choices_for_titles_it_does_not_know() {
             .body(csv.clone())
             .send()
     };
+    // What the reader makes of the header: 出生日期 known, the others not.
+    let r = county
+        .client
+        .post(format!(
+            "{}/api/v1/reconcile/columns?filename=list.csv",
+            county.base
+        ))
+        .body(csv.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let preview: Value = r.json().await.unwrap();
+    let columns = preview["columns"]["columns"].as_array().unwrap();
+    assert_eq!(columns[0]["title"], "学生");
+    assert!(columns[0]["field"].is_null());
+    assert_eq!(columns[2]["field"], "birth_date");
+    assert_eq!(preview["sample"][0][0], kids[0].name.as_str());
+    // Only those who compare may ask.
+    let town = app.login("town_a").await;
+    let r = town
+        .client
+        .post(format!("{}/api/v1/reconcile/columns", town.base))
+        .body(csv.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // Without choices there is no name column: the file is refused, saying what is missing.
     let r = post("").await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
