@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use shouwang_domain::id_number::IdNumber;
 use shouwang_domain::person::Sex;
+use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
 use shouwang_domain::text::{clean, name_pinyin, surname_pinyin};
 
 /// A person in one of the lists. Every field but the record id may be missing.
@@ -54,6 +55,17 @@ pub fn key_of(s: &str) -> Key {
     let mut h = rustc_hash::FxHasher::default();
     s.hash(&mut h);
     h.finish()
+}
+
+/// The name of a division written as its code (统计用区划代码: 522730 for 龙里县, 522730001001
+/// for 冠山社区居民委员会), at the level of the column it is in: a village's full code in the
+/// town column names its town.
+fn division_name(s: &str, level: RegionLevel) -> Option<&'static str> {
+    if !(s.len() == 6 || s.len() == 9 || s.len() == 12) || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let code = RegionCode::parse(s).ok()?.at_level(level)?;
+    Divisions::shipped().get(&code).ok().map(|d| d.name)
 }
 
 /// A place name's key: its core in simplified characters (龍山村委會 and 龙山村 are one place).
@@ -133,7 +145,12 @@ impl Prepared {
             .and_then(|s| Sex::parse(&s))
             .or_else(|| parsed.as_ref().map(IdNumber::sex));
         let birth = birth_of(r, parsed.as_ref());
-        let place = |v: &Option<String>| text(v).map(|s| place_key(&s));
+        let place = |v: &Option<String>, level: RegionLevel| {
+            text(v).map(|s| match division_name(&s, level) {
+                Some(name) => place_key(name),
+                None => place_key(&s),
+            })
+        };
         Prepared {
             id,
             id_raw: id_raw.map(String::into_boxed_str),
@@ -143,9 +160,9 @@ impl Prepared {
             surname,
             sex,
             birth,
-            county: place(&r.county),
-            town: place(&r.town),
-            village: place(&r.village),
+            county: place(&r.county, RegionLevel::County),
+            town: place(&r.town, RegionLevel::Town),
+            village: place(&r.village, RegionLevel::Village),
         }
     }
 
@@ -272,18 +289,20 @@ pub fn simplified(s: String) -> String {
     }
 }
 
-/// A place name's core: 石河村委会 → 石河. Division codes stay as they are.
+/// A place name's core: 石河村委会 → 石河. Suffixes come off until none is left, so the
+/// register's 新坡村村民委员会 and a school's 新坡村 are one place (新坡), and 冠山社区居民委员会 is
+/// 冠山社区 is 冠山. Division codes stay as they are.
 pub fn place_core(s: &str) -> String {
-    let s = s.trim();
+    let mut s = s.trim();
     if s.bytes().all(|b| b.is_ascii_digit()) {
         return s.to_owned();
     }
-    for suffix in PLACE_SUFFIXES {
-        if let Some(core) = s.strip_suffix(suffix)
-            && core.chars().count() >= 2
-        {
-            return core.to_owned();
-        }
+    while let Some(core) = PLACE_SUFFIXES
+        .iter()
+        .find_map(|suffix| s.strip_suffix(suffix))
+        .filter(|core| core.chars().count() >= 2)
+    {
+        s = core;
     }
     s.to_owned()
 }
@@ -329,9 +348,20 @@ mod tests {
         let p = Prepared::of(&rec("王芳", std::str::from_utf8(&typo).unwrap()));
         assert_eq!(p.id, None);
         assert_eq!(p.id_raw.as_deref().map(str::len), Some(18));
-        for v in ["石河村民委员会", "石河村委会", "石河村", "石河"] {
+        for v in [
+            "石河村民委员会",
+            "石河村委会",
+            "石河村",
+            "石河",
+            "石河村村民委员会",
+            "石河村村",
+        ] {
             assert_eq!(place_core(v), "石河");
         }
+        assert_eq!(place_core("冠山社区居民委员会"), place_core("冠山社区"));
+        // A core is never cut below two characters: 新村 is 新村.
+        assert_eq!(place_core("新村村民委员会"), "新村");
+        assert_eq!(place_core("新村"), "新村");
         // Place names in traditional characters are the same places.
         let at = |village: &str| {
             Prepared::of(&Record {
@@ -342,6 +372,19 @@ mod tests {
         };
         assert_eq!(at("龍山村委會"), at("龙山村"));
         assert_ne!(at("龙山村"), at("石河村"));
+        // A division code is the place it names, at its column's level.
+        assert_eq!(at("522730001001"), at("冠山社区"));
+        let town = |town: &str| {
+            Prepared::of(&Record {
+                town: Some(town.into()),
+                ..Default::default()
+            })
+            .town
+        };
+        assert_eq!(town("522730001001"), town("冠山街道"));
+        assert_eq!(town("522730001"), town("冠山街道办事处"));
+        // Digits that are no division stay digits.
+        assert_ne!(at("999999999999"), at("冠山社区"));
     }
 
     #[test]

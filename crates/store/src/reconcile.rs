@@ -299,6 +299,43 @@ impl Places {
     /// The place of an entry inside the jurisdiction as (code, names), or None if its county
     /// says it is elsewhere.
     fn locate(&self, r: &Record, within: &RegionCode) -> Option<(String, String)> {
+        let whole = || {
+            (
+                within.as_str().to_owned(),
+                self.names.get(within.as_str()).cloned().unwrap_or_default(),
+            )
+        };
+        // A division code (the deepest given) says where outright.
+        let code = [&r.village, &r.town, &r.county].into_iter().find_map(|s| {
+            let s = s.as_deref()?.trim();
+            s.bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| RegionCode::parse(s).ok())?
+        });
+        if let Some(code) = code {
+            if !within.contains(&code) {
+                return code.contains(within).then(whole);
+            }
+            let town = code.at_level(RegionLevel::Town);
+            let town_name = town
+                .as_ref()
+                .and_then(|t| self.names.get(t.as_str()))
+                .cloned();
+            let village_name = self
+                .villages
+                .values()
+                .flatten()
+                .find(|(_, c, _)| *c == code.as_str())
+                .map(|(_, _, n)| n.clone());
+            return Some(match (town_name, village_name) {
+                (Some(t), Some(v)) => (code.as_str().to_owned(), format!("{t} {v}")),
+                (Some(t), None) => (
+                    town.map_or_else(|| code.as_str().to_owned(), |t| t.as_str().to_owned()),
+                    t,
+                ),
+                _ => whole(),
+            });
+        }
         let core = |s: &Option<String>| s.as_deref().map(|s| place_core(&text::clean(s)));
         if let (Some(c), Some(mine)) = (core(&r.county), &self.county)
             && !c.is_empty()
@@ -306,12 +343,6 @@ impl Places {
         {
             return None;
         }
-        let whole = || {
-            (
-                within.as_str().to_owned(),
-                self.names.get(within.as_str()).cloned().unwrap_or_default(),
-            )
-        };
         let Some(town) = core(&r.town)
             .and_then(|t| self.towns.iter().find(|(c, _, _)| *c == t))
             .or_else(|| {
