@@ -158,9 +158,9 @@ fn main() -> Result<()> {
         "linked in {secs:.2} s (peak memory {peak:.0} MB): {} candidate pairs, {n} matches, {reviews} to review",
         result.candidates
     );
-    println!("matches only:       precision {p:.5}  recall {r:.5}  F1 {f:.5}");
+    println!("matches only:       precision {p:.6}  recall {r:.6}  F1 {f:.6}");
     let (_, p, r, f) = score(false);
-    println!("matches + review:   precision {p:.5}  recall {r:.5}  F1 {f:.5}");
+    println!("matches + review:   precision {p:.6}  recall {r:.6}  F1 {f:.6}");
     println!(
         "model: λ {:.4}; weights (same … different) {}",
         result.model.lambda,
