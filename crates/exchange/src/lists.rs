@@ -176,15 +176,19 @@ pub struct ListColumns {
 }
 
 impl ListColumns {
-    /// The header: the first row with a title read as the name, else the first row with text.
+    /// The header: the first row with a title read as the name, else the first of the widest
+    /// rows (a title row above the header fills one cell).
     fn detect(rows: &[(u32, Vec<String>)]) -> Option<ListColumns> {
+        let filled = |r: &[String]| r.iter().filter(|c| !c.trim().is_empty()).count();
+        let widest = rows
+            .iter()
+            .map(|(_, r)| filled(r))
+            .max()
+            .filter(|n| *n > 0)?;
         let (line, header) = rows
             .iter()
             .find(|(_, r)| r.iter().any(|c| field_of(c) == Some("name")))
-            .or_else(|| {
-                rows.iter()
-                    .find(|(_, r)| r.iter().any(|c| !c.trim().is_empty()))
-            })?;
+            .or_else(|| rows.iter().find(|(_, r)| filled(r) == widest))?;
         let mut seen = HashSet::new();
         Some(ListColumns {
             header_row: *line,
@@ -573,12 +577,14 @@ mod tests {
     fn unknown_titles_are_mapped_by_choice() {
         // A school's own export: titles the reader does not know.
         let (_dir, path) = file(&[
+            "2026年春季学期学生名册,,,",
             "学生,证件,出生,班级",
             "王小明,522730201607310012,2016-07-31,三(2)班",
             "李华,,2015-01-02,四(1)班",
         ]);
         let p = preview(&path).unwrap();
-        assert_eq!(p.columns.header_row, 1);
+        // The header is found under the title row even without a known title.
+        assert_eq!(p.columns.header_row, 2);
         assert_eq!(
             p.columns
                 .columns
