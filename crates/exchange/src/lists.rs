@@ -7,7 +7,7 @@
 //! (the choices are kept for the next file with the same header). Rows are read one at a time:
 //! a list of a million rows is never held as text.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::path::Path;
 
@@ -176,19 +176,27 @@ pub struct ListColumns {
 }
 
 impl ListColumns {
-    /// The header: the first row with a title read as the name, else the first of the widest
-    /// rows (a title row above the header fills one cell).
+    /// The header: the first row with a title read as the name; else the first of the rows
+    /// with the most known titles; else the first row filled more than half as wide as the
+    /// widest (a title row above the header fills one cell, a header may leave one empty).
     fn detect(rows: &[(u32, Vec<String>)]) -> Option<ListColumns> {
         let filled = |r: &[String]| r.iter().filter(|c| !c.trim().is_empty()).count();
+        let known = |r: &[String]| r.iter().filter(|c| field_of(c).is_some()).count();
         let widest = rows
             .iter()
             .map(|(_, r)| filled(r))
             .max()
             .filter(|n| *n > 0)?;
+        let most_known = rows.iter().map(|(_, r)| known(r)).max().unwrap_or(0);
         let (line, header) = rows
             .iter()
             .find(|(_, r)| r.iter().any(|c| field_of(c) == Some("name")))
-            .or_else(|| rows.iter().find(|(_, r)| filled(r) == widest))?;
+            .or_else(|| {
+                (most_known > 0)
+                    .then(|| rows.iter().find(|(_, r)| known(r) == most_known))
+                    .flatten()
+            })
+            .or_else(|| rows.iter().find(|(_, r)| filled(r) * 2 > widest))?;
         let mut seen = HashSet::new();
         Some(ListColumns {
             header_row: *line,
@@ -209,11 +217,14 @@ impl ListColumns {
     /// column beside the person. Then checks the result: a name column, no field twice.
     pub fn apply(&mut self, choices: &BTreeMap<String, String>) -> Result<(), String> {
         for (column, key) in choices {
-            let col = self
+            // A letter first: a title may look like another column's letter.
+            let at = self
                 .columns
-                .iter_mut()
-                .find(|c| c.letter == *column || c.title == *column)
+                .iter()
+                .position(|c| c.letter == *column)
+                .or_else(|| self.columns.iter().position(|c| c.title == *column))
                 .ok_or_else(|| format!("表头中没有“{column}”这一列"))?;
+            let col = &mut self.columns[at];
             col.field = match key.as_str() {
                 "" | "-" => None,
                 k => Some(
@@ -230,18 +241,19 @@ impl ListColumns {
 
     /// A name column, and no field read from two columns.
     pub fn check(&self) -> Result<(), String> {
-        let mut seen = HashSet::new();
+        let mut seen: HashMap<&str, &str> = HashMap::new();
         for c in &self.columns {
             if let Some(f) = c.field
-                && !seen.insert(f)
+                && let Some(first) = seen.insert(f, &c.letter)
             {
                 return Err(format!(
-                    "有两列都对应“{}”，请只保留一列",
-                    field_label(f).unwrap_or(f)
+                    "有两列都对应“{}”（{first} 列和 {} 列），请只保留一列",
+                    field_label(f).unwrap_or(f),
+                    c.letter
                 ));
             }
         }
-        if !seen.contains("name") {
+        if !seen.contains_key("name") {
             return Err(format!(
                 "请指定哪一列是“姓名”（表头可用 {} 或 姓名、公民身份号码 等中文标题）",
                 COLUMNS.join(",")
@@ -292,15 +304,25 @@ fn for_each_row(
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
+            .delimiter(book.delimiter().unwrap_or(b','))
             .from_path(path)
             .map_err(|e| fail(&e))?;
-        for (n, r) in reader.records().enumerate() {
-            let r = r.map_err(|e| ListError(format!("{what} 第{}行无法读取：{e}", n + 1)))?;
-            let cells = r
+        let mut record = csv::StringRecord::new();
+        loop {
+            // Rows are named by the line they start on (a quoted cell may span lines; the csv
+            // crate counts a blank line skipped before a row as the row's).
+            let line = reader.position().line();
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => return Err(ListError(format!("{what} 第{line}行无法读取：{e}"))),
+            }
+            let line = record.position().map_or(line, |p| p.line()) as u32;
+            let cells = record
                 .iter()
                 .map(|c| c.trim_start_matches('\u{feff}').to_owned())
                 .collect();
-            if each(n as u32 + 1, cells).is_break() {
+            if each(line, cells).is_break() {
                 break;
             }
         }
@@ -331,6 +353,8 @@ pub fn preview(path: &Path) -> Result<ListPreview, ListError> {
     let mut sample = Vec::new();
     for_each_row(path, |line, cells| {
         match &header {
+            // Blank rows above the header do not count toward the rows searched.
+            None if blank(&cells) => {}
             None => {
                 rows.push((line, cells));
                 if rows.len() >= HEADER_SEARCH_ROWS
@@ -409,6 +433,7 @@ pub fn read_list_with(
                     each(e);
                 }
             }),
+            None if blank(&cells) => Ok(()),
             None => {
                 let found = cells.iter().any(|c| field_of(c) == Some("name"));
                 pending.push((line, cells));
@@ -630,17 +655,66 @@ mod tests {
     }
 
     #[test]
+    fn headers_with_a_gap_tabs_and_blank_lines() {
+        // A header with one untitled cell under a title row, tab-separated, a cell spanning two
+        // lines: the header is still the header, and rows are named by the line they start on.
+        let (_dir, path) = file(&[
+            "学生名册",
+            "学生\t证件\t\t班级",
+            "王小明\t522730201607310012\t2016-07-31\t\"三(2)班",
+            "（转入）\"",
+            "李华\t\t2015-01-02\t四(1)班",
+        ]);
+        let p = preview(&path).unwrap();
+        assert_eq!(p.columns.header_row, 2);
+        assert_eq!(p.columns.columns.len(), 4);
+        assert_eq!(p.columns.columns[3].title, "班级");
+        let mut entries = Vec::new();
+        read_list_with(
+            &path,
+            &[("A".to_owned(), "name".to_owned())].into_iter().collect(),
+            |e| entries.push(e),
+        )
+        .unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!((entries[0].row, entries[1].row), (3, 5));
+        assert_eq!(entries[1].record.record_id, "第5行");
+        // Two columns for one field are named by their letters.
+        let mut c = p.columns.clone();
+        let e = c
+            .apply(
+                &[("A", "name"), ("D", "name")]
+                    .iter()
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .collect(),
+            )
+            .unwrap_err();
+        assert!(e.contains("A 列和 D 列"), "{e}");
+    }
+
+    #[test]
     fn the_preview_reads_only_the_first_rows() {
-        let mut lines = vec!["标题行".to_owned(), "姓名,身份证号".to_owned()];
-        lines.extend((0..10_000).map(|i| format!("儿童{i},")));
-        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-        let (_dir, path) = file(&refs);
+        let mut text = "标题行\n姓名,身份证号\n".to_owned();
+        for i in 0..10_000 {
+            text.push_str(&format!("儿童{i},\n"));
+        }
+        // A row far below that is not UTF-8: the preview never reaches it; the whole read
+        // stops there and names it.
+        let mut bytes = text.into_bytes();
+        bytes.extend_from_slice(b"\xff\xfe,\n");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("学籍.csv");
+        std::fs::write(&path, bytes).unwrap();
         let p = preview(&path).unwrap();
         assert_eq!(p.columns.header_row, 2);
         assert_eq!(p.columns.columns[0].field, Some("name"));
         assert_eq!(p.columns.columns[1].field, Some("id_number"));
         assert_eq!(p.sample.len(), SAMPLE_ROWS);
         assert_eq!(p.sample[0][0], "儿童0");
-        assert_eq!(read_list(&path).unwrap().len(), 10_000);
+        let e = match read_list(&path) {
+            Err(e) => e,
+            Ok(list) => panic!("read {} rows without complaint", list.len()),
+        };
+        assert!(e.0.contains("第10003行"), "{e}");
     }
 }

@@ -228,13 +228,26 @@ fn sniff_encoding(head: &[u8]) -> &'static Encoding {
     }
 }
 
+/// The separator the header uses: the one found most often in any of the first lines with text
+/// (a title line above the header has none), a comma where there is none.
 fn sniff_delimiter(head: &[u8], encoding: &'static Encoding) -> u8 {
     let (text, _, _) = encoding.decode(head);
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(10)
+        .collect();
+    let most = |d: u8| {
+        lines
+            .iter()
+            .map(|l| l.matches(char::from(d)).count())
+            .max()
+            .unwrap_or(0)
+    };
     [b',', b'\t', b';']
         .into_iter()
-        .max_by_key(|d| first.matches(char::from(*d)).count())
-        .filter(|d| first.contains(char::from(*d)))
+        .max_by_key(|d| (most(*d), *d == b','))
+        .filter(|d| most(*d) > 0)
         .unwrap_or(b',')
 }
 
@@ -258,6 +271,14 @@ impl Book {
     pub fn encoding(&self) -> Option<&'static str> {
         match &self.inner {
             Inner::Csv { encoding, .. } => Some(encoding.name()),
+            _ => None,
+        }
+    }
+
+    /// The CSV field separator the header uses (`,`, tab or `;`), for CSV files.
+    pub fn delimiter(&self) -> Option<u8> {
+        match &self.inner {
+            Inner::Csv { delimiter, .. } => Some(*delimiter),
             _ => None,
         }
     }
@@ -501,5 +522,10 @@ mod tests {
         );
         assert_eq!(sniff_delimiter("姓名,性别".as_bytes(), UTF_8), b',');
         assert_eq!(sniff_delimiter("姓名".as_bytes(), UTF_8), b',');
+        // A title line above the header does not decide.
+        assert_eq!(
+            sniff_delimiter("学生名册\n姓名\t性别\t出生日期\n".as_bytes(), UTF_8),
+            b'\t'
+        );
     }
 }
