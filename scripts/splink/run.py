@@ -18,8 +18,8 @@ SUFFIX = ["村民委员会","居民委员会","社区居委会","村委会","居
 def core(s):                                          # same as prepare.rs place_core: suffixes off until none is left
     if not s: return None
     while True:
-        x = next((x for x in SUFFIX if s.endswith(x)), None)
-        if x is None or len(s) - len(x) < 2: return s
+        x = next((x for x in SUFFIX if s.endswith(x) and len(s) - len(x) >= 2), None)
+        if x is None: return s
         s = s[:-len(x)]
 def pys(name):                                        # (surname pinyin, whole-name toneless pinyin)
     for s, r in SURNAME.items():

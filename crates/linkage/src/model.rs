@@ -81,9 +81,14 @@ fn normalise(counts: &[f64]) -> Vec<f64> {
     counts.iter().map(|c| c / total).collect()
 }
 
+/// Each field's count per level. Patterns are taken in order: counts weighted by probabilities
+/// are not whole numbers, and their sum must not depend on the map's order (which depends on
+/// how the parallel tally was merged).
 fn level_counts(patterns: &FxHashMap<Pattern, f64>) -> Vec<Vec<f64>> {
     let mut counts: Vec<Vec<f64>> = FIELDS.iter().map(|f| vec![0.0; f.levels().len()]).collect();
-    for (p, n) in patterns {
+    let mut sorted: Vec<(&Pattern, &f64)> = patterns.iter().collect();
+    sorted.sort_unstable_by_key(|(p, _)| **p);
+    for (p, n) in sorted {
         for (f, l) in p.iter().enumerate() {
             if *l != MISSING {
                 counts[f][*l as usize] += n;

@@ -57,14 +57,21 @@ pub fn key_of(s: &str) -> Key {
     h.finish()
 }
 
+/// A division code as a list writes it: 6, 9 or 12 digits of a division in the shipped table.
+pub fn division_code(s: &str) -> Option<RegionCode> {
+    let s = s.trim();
+    if !(s.len() == 6 || s.len() == 9 || s.len() == 12) || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let code = RegionCode::parse(s).ok()?;
+    Divisions::shipped().get(&code).is_ok().then_some(code)
+}
+
 /// The name of a division written as its code (统计用区划代码: 522730 for 龙里县, 522730001001
 /// for 冠山社区居民委员会), at the level of the column it is in: a village's full code in the
 /// town column names its town.
 fn division_name(s: &str, level: RegionLevel) -> Option<&'static str> {
-    if !(s.len() == 6 || s.len() == 9 || s.len() == 12) || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let code = RegionCode::parse(s).ok()?.at_level(level)?;
+    let code = division_code(s)?.at_level(level)?;
     Divisions::shipped().get(&code).ok().map(|d| d.name)
 }
 
@@ -297,11 +304,10 @@ pub fn place_core(s: &str) -> String {
     if s.bytes().all(|b| b.is_ascii_digit()) {
         return s.to_owned();
     }
-    while let Some(core) = PLACE_SUFFIXES
-        .iter()
-        .find_map(|suffix| s.strip_suffix(suffix))
-        .filter(|core| core.chars().count() >= 2)
-    {
+    while let Some(core) = PLACE_SUFFIXES.iter().find_map(|suffix| {
+        s.strip_suffix(suffix)
+            .filter(|core| core.chars().count() >= 2)
+    }) {
         s = core;
     }
     s.to_owned()
@@ -361,6 +367,8 @@ mod tests {
         assert_eq!(place_core("冠山社区居民委员会"), place_core("冠山社区"));
         // A core is never cut below two characters: 新村 is 新村.
         assert_eq!(place_core("新村村民委员会"), "新村");
+        // A suffix that would leave one character gives way to a shorter one: 东社区居委会 is 东社区.
+        assert_eq!(place_core("东社区居委会"), place_core("东社区"));
         assert_eq!(place_core("新村"), "新村");
         // Place names in traditional characters are the same places.
         let at = |village: &str| {

@@ -350,11 +350,12 @@ impl Store {
             .map(|n| self.cipher.blind_index(n.as_str()));
         let new = Prepared::of(&file_record("", file));
         let mut near: Vec<(f64, Duplicate)> = Vec::new();
+        // Each child once, though both queries may find it (and outside the user's area its id
+        // is not in the warning to compare by).
+        let mut seen = std::collections::HashSet::new();
         for r in rows {
             let id: String = r.try_get(0)?;
-            if near
-                .iter()
-                .any(|(_, d)| d.child_id.as_deref() == Some(id.as_str()))
+            if !seen.insert(id.clone())
                 || out
                     .iter()
                     .any(|d| d.child_id.as_deref() == Some(id.as_str()))

@@ -21,7 +21,7 @@ use shouwang_domain::validation::ValidationErrors;
 use shouwang_linkage::discrepancy::{
     self, FindingKind, IdFix, ListEntry, ListKind, Tally, id_fix, missing_from, unmatched_entry,
 };
-use shouwang_linkage::prepare::place_core;
+use shouwang_linkage::prepare::{division_code, place_core};
 use shouwang_linkage::{Record, Settings, link};
 
 use crate::children::EditMode;
@@ -305,27 +305,38 @@ impl Places {
                 self.names.get(within.as_str()).cloned().unwrap_or_default(),
             )
         };
-        // A division code (the deepest given) says where outright.
-        let code = [&r.village, &r.town, &r.county].into_iter().find_map(|s| {
-            let s = s.as_deref()?.trim();
-            s.bytes()
-                .all(|b| b.is_ascii_digit())
-                .then(|| RegionCode::parse(s).ok())?
-        });
+        // A division code (the deepest given) says where outright; a village named beside a
+        // town's code is looked for in that town below.
+        let code = [&r.village, &r.town, &r.county]
+            .into_iter()
+            .find_map(|s| division_code(s.as_deref()?));
         if let Some(code) = code {
             if !within.contains(&code) {
                 return code.contains(within).then(whole);
             }
             let town = code.at_level(RegionLevel::Town);
+            let named_village = (code.level() == RegionLevel::Town)
+                .then(|| {
+                    let v = place_core(&text::clean(r.village.as_deref()?));
+                    self.villages
+                        .get(code.as_str())?
+                        .iter()
+                        .find(|(c, _, _)| *c == v)
+                })
+                .flatten();
+            if let (Some((_, v_code, v_name)), Some(t)) =
+                (named_village, self.names.get(code.as_str()))
+            {
+                return Some((v_code.clone(), format!("{t} {v_name}")));
+            }
             let town_name = town
                 .as_ref()
                 .and_then(|t| self.names.get(t.as_str()))
                 .cloned();
-            let village_name = self
-                .villages
-                .values()
-                .flatten()
-                .find(|(_, c, _)| *c == code.as_str())
+            let village_name = town
+                .as_ref()
+                .and_then(|t| self.villages.get(t.as_str()))
+                .and_then(|vs| vs.iter().find(|(_, c, _)| *c == code.as_str()))
                 .map(|(_, _, n)| n.clone());
             return Some(match (town_name, village_name) {
                 (Some(t), Some(v)) => (code.as_str().to_owned(), format!("{t} {v}")),

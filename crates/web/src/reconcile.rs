@@ -199,10 +199,7 @@ struct JobView {
 impl Jobs {
     fn insert(&self, id: &str, mut job: Job) {
         let mut jobs = self.jobs.lock().expect("jobs lock");
-        // Lists left waiting for their columns: their files go.
-        jobs.retain(|_, j| {
-            !(matches!(j.state, JobState::Columns) && j.uploaded.elapsed() > UNSTARTED_FOR)
-        });
+        Self::sweep(&mut jobs);
         if jobs.len() >= MAX_JOBS {
             let oldest = jobs
                 .iter()
@@ -221,16 +218,25 @@ impl Jobs {
 
     fn set(&self, id: &str, state: JobState) {
         if let Some(j) = self.jobs.lock().expect("jobs lock").get_mut(id) {
-            if matches!(state, JobState::Done(_) | JobState::Failed(_)) {
+            // Once read, the list is not needed again.
+            if !matches!(state, JobState::Columns | JobState::Reading(_)) {
                 j.file = None;
             }
             j.state = state;
         }
     }
 
+    /// Forgets lists left waiting for their columns (their files go with them).
+    fn sweep(jobs: &mut HashMap<String, Job>) {
+        jobs.retain(|_, j| {
+            !(matches!(j.state, JobState::Columns) && j.uploaded.elapsed() > UNSTARTED_FOR)
+        });
+    }
+
     /// The job, if it is this user's.
     fn view(&self, id: &str, actor: &Actor) -> Result<JobView, AppError> {
-        let jobs = self.jobs.lock().expect("jobs lock");
+        let mut jobs = self.jobs.lock().expect("jobs lock");
+        Self::sweep(&mut jobs);
         match jobs.get(id) {
             Some(j) if j.owner == actor.user_id => Ok(JobView {
                 kind: j.kind,
@@ -549,6 +555,13 @@ async fn start_page(
         return Err(AppError::Forbidden.into());
     }
     let job = state.reconcile_jobs.view(&id, &user.actor)?;
+    if !matches!(job.state, JobState::Columns) {
+        return Err(AppError::Conflict {
+            field: None,
+            message: "这份名单已经开始比对".into(),
+        }
+        .into());
+    }
     let choices = choices_of(&form);
     let mut columns = job.preview.columns.clone();
     if let Err(message) = columns.apply(&choices) {
@@ -566,15 +579,11 @@ async fn start_page(
             message,
         )));
     }
+    // Started and handed to its task with nothing awaited between: a job is never left
+    // reading with nobody to read it.
     let path = state
         .reconcile_jobs
         .begin(&id, &user.actor, columns.clone())?;
-    if value("save") == "1" {
-        state
-            .store
-            .save_import_mapping(&user.actor, &saved_key(&columns), &columns.saved_form())
-            .await?;
-    }
     compare_in_background(
         &state,
         &user.actor,
@@ -584,6 +593,15 @@ async fn start_page(
         path,
         columns.saved_form(),
     );
+    if value("save") == "1"
+        && let Err(e) = state
+            .store
+            .save_import_mapping(&user.actor, &saved_key(&columns), &columns.saved_form())
+            .await
+    {
+        // The comparison runs all the same; only the next list's columns are not filled in.
+        tracing::warn!(error = %e, "the column choices were not saved");
+    }
     Ok(Redirect::to(&format!("/reconcile/jobs/{id}")).into_response())
 }
 
