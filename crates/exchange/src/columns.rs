@@ -644,11 +644,7 @@ impl Mapping {
     /// The header as a whole (titles in column order): files with the same signature share a
     /// saved mapping.
     pub fn signature(&self) -> String {
-        self.columns
-            .iter()
-            .map(|c| c.title.as_str())
-            .collect::<Vec<_>>()
-            .join("\u{1f}")
+        header_signature(self.columns.iter().map(|c| c.title.as_str()))
     }
 
     /// Header titles → keys, the form a mapping is saved in for the next file of the same kind.
@@ -664,6 +660,11 @@ impl Mapping {
             })
             .collect()
     }
+}
+
+/// A header's titles in column order as one key (for saved column choices).
+pub fn header_signature<'a>(titles: impl Iterator<Item = &'a str>) -> String {
+    titles.collect::<Vec<_>>().join("\u{1f}")
 }
 
 /// Excel's column letters: 0 → A, 26 → AA.

@@ -264,11 +264,7 @@ impl ListColumns {
 
     /// The header as a whole: lists with the same signature share saved choices.
     pub fn signature(&self) -> String {
-        self.columns
-            .iter()
-            .map(|c| c.title.as_str())
-            .collect::<Vec<_>>()
-            .join("\u{1f}")
+        crate::columns::header_signature(self.columns.iter().map(|c| c.title.as_str()))
     }
 
     /// The choices as saved for the next list with the same header: letter → field or "-".

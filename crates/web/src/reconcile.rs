@@ -106,6 +106,15 @@ fn list_error(message: String) -> AppError {
     }
 }
 
+/// A saved list's header and first rows, read on a blocking thread.
+async fn preview_saved(path: &std::path::Path) -> Result<ListPreview, AppError> {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || shouwang_exchange::lists::preview(&path))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| list_error(e.0))
+}
+
 /// Reads a saved list with the given column choices, on a blocking thread, telling `progress`
 /// how many rows it has read.
 async fn read_saved(
@@ -371,12 +380,7 @@ async fn upload_page(
     let result = async {
         let kind = list_kind(&kind)?;
         let (dir, path) = save_upload(&name, &bytes)?;
-        let read = path.clone();
-        let mut preview =
-            tokio::task::spawn_blocking(move || shouwang_exchange::lists::preview(&read))
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))?
-                .map_err(|e| list_error(e.0))?;
+        let mut preview = preview_saved(&path).await?;
         // Choices saved for this header before, if they still fit it.
         let mut saved = false;
         if let Some(choices) = state
@@ -855,11 +859,7 @@ pub async fn columns_api(
     }
     let name = p.filename.unwrap_or_else(|| "upload".into());
     let (_dir, path) = save_upload(&name, &body)?;
-    let preview = tokio::task::spawn_blocking(move || shouwang_exchange::lists::preview(&path))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| list_error(e.0))?;
-    Ok(Json(preview).into_response())
+    Ok(Json(preview_saved(&path).await?).into_response())
 }
 
 #[derive(Deserialize)]
@@ -909,13 +909,7 @@ pub async fn upload_api(
     let (_dir, path) = save_upload(&name, &body)?;
     if !choices.is_empty() {
         // The choices checked against the header first, so their errors name `columns`.
-        let read = path.clone();
-        let mut columns =
-            tokio::task::spawn_blocking(move || shouwang_exchange::lists::preview(&read))
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))?
-                .map_err(|e| list_error(e.0))?
-                .columns;
+        let mut columns = preview_saved(&path).await?.columns;
         columns
             .apply(&choices)
             .map_err(|message| AppError::BadRequest {
