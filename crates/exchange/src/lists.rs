@@ -334,8 +334,8 @@ fn for_each_row(
     Ok(())
 }
 
-/// The columns as found (and as chosen before for this header, if `saved` has choices that
-/// still fit), and the first rows under the header, for a person to check before comparing.
+/// The columns as found and the first rows under the header, for a person to check before
+/// comparing.
 #[derive(Debug, Clone, Serialize)]
 pub struct ListPreview {
     pub columns: ListColumns,
@@ -344,61 +344,88 @@ pub struct ListPreview {
 
 /// Reads a list's header and first rows only.
 pub fn preview(path: &Path) -> Result<ListPreview, ListError> {
-    let mut rows: Vec<(u32, Vec<String>)> = Vec::new();
-    let mut header: Option<ListColumns> = None;
-    let mut sample = Vec::new();
-    for_each_row(path, |line, cells| {
-        match &header {
-            // Blank rows above the header do not count toward the rows searched.
-            None if blank(&cells) => {}
-            None => {
-                rows.push((line, cells));
-                if rows.len() >= HEADER_SEARCH_ROWS
-                    || rows
-                        .last()
-                        .is_some_and(|(_, r)| r.iter().any(|c| field_of(c) == Some("name")))
-                {
-                    header = ListColumns::detect(&rows);
-                    // Rows after the header among those read are the first of the sample.
-                    if let Some(h) = &header {
-                        sample.extend(
-                            rows.iter()
-                                .filter(|(l, r)| *l > h.header_row && !blank(r))
-                                .map(|(_, r)| r.clone()),
-                        );
-                    }
-                }
+    let (columns, sample) = with_header(
+        path,
+        |columns| Ok((columns, Vec::new())),
+        |(_, sample), _, cells| {
+            if !blank(&cells) {
+                sample.push(cells);
             }
-            Some(_) if !blank(&cells) => sample.push(cells),
-            Some(_) => {}
-        }
-        if sample.len() >= SAMPLE_ROWS {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
-    })?;
-    let columns = match header {
-        Some(h) => h,
-        // A short file whose header has no name title: its first row with text.
-        None => {
-            let h = ListColumns::detect(&rows).ok_or_else(|| {
-                ListError(format!("{} 是空的：没有表头，也没有数据", file_name(path)))
-            })?;
-            sample.extend(
-                rows.iter()
-                    .filter(|(l, r)| *l > h.header_row && !blank(r))
-                    .map(|(_, r)| r.clone()),
-            );
-            h
-        }
-    };
-    sample.truncate(SAMPLE_ROWS);
+            Ok(if sample.len() >= SAMPLE_ROWS {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            })
+        },
+    )?;
     Ok(ListPreview { columns, sample })
 }
 
+/// What a row's reader says: go on, stop, or the file cannot be read.
+type RowFlow = Result<ControlFlow<()>, ListError>;
+
 fn blank(row: &[String]) -> bool {
     row.iter().all(|c| c.trim().is_empty())
+}
+
+/// Finds the header among the first rows with text — a row with a name title ends the search,
+/// else the first [`HEADER_SEARCH_ROWS`] such rows (or a shorter file's) decide — then makes the
+/// reader's state from it with `start` and hands it every row below, until `row` breaks.
+fn with_header<S>(
+    path: &Path,
+    mut start: impl FnMut(ListColumns) -> Result<S, ListError>,
+    mut row: impl FnMut(&mut S, u32, Vec<String>) -> RowFlow,
+) -> Result<S, ListError> {
+    let what = file_name(path);
+    // The header from the rows read so far, and the rows below it among them.
+    let mut begin = |pending: &mut Vec<(u32, Vec<String>)>,
+                     row: &mut dyn FnMut(&mut S, u32, Vec<String>) -> RowFlow|
+     -> Result<(S, ControlFlow<()>), ListError> {
+        let columns = ListColumns::detect(pending)
+            .ok_or_else(|| ListError(format!("{what} 是空的：没有表头，也没有数据")))?;
+        let header_row = columns.header_row;
+        let mut state = start(columns)?;
+        for (line, cells) in pending.drain(..).filter(|(l, _)| *l > header_row) {
+            if row(&mut state, line, cells)?.is_break() {
+                return Ok((state, ControlFlow::Break(())));
+            }
+        }
+        Ok((state, ControlFlow::Continue(())))
+    };
+    let mut pending: Vec<(u32, Vec<String>)> = Vec::new();
+    let mut state: Option<S> = None;
+    let mut failed: Option<ListError> = None;
+    for_each_row(path, |line, cells| {
+        let flow = match &mut state {
+            Some(s) => row(s, line, cells),
+            // Blank rows above the header do not count toward the rows searched.
+            None if blank(&cells) => Ok(ControlFlow::Continue(())),
+            None => {
+                let found = cells.iter().any(|c| field_of(c) == Some("name"));
+                pending.push((line, cells));
+                if found || pending.len() >= HEADER_SEARCH_ROWS {
+                    begin(&mut pending, &mut row).map(|(s, flow)| {
+                        state = Some(s);
+                        flow
+                    })
+                } else {
+                    Ok(ControlFlow::Continue(()))
+                }
+            }
+        };
+        flow.unwrap_or_else(|e| {
+            failed = Some(e);
+            ControlFlow::Break(())
+        })
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    match state {
+        Some(s) => Ok(s),
+        // A short file whose header has no name title.
+        None => begin(&mut pending, &mut row).map(|(s, _)| s),
+    }
 }
 
 /// Reads a list file with the columns found in its header, changed by `choices` (see
@@ -411,69 +438,22 @@ pub fn read_list_with(
     mut each: impl FnMut(ListEntry),
 ) -> Result<ListColumns, ListError> {
     let what = file_name(path);
-    let mut pending: Vec<(u32, Vec<String>)> = Vec::new();
-    let mut reader: Option<EntryReader> = None;
-    let mut failed: Option<ListError> = None;
-    let start = |rows: &[(u32, Vec<String>)]| -> Result<EntryReader, ListError> {
-        let mut columns = ListColumns::detect(rows)
-            .ok_or_else(|| ListError(format!("{what} 是空的：没有表头，也没有数据")))?;
-        columns
-            .apply(choices)
-            .map_err(|e| ListError(format!("{what}：{e}")))?;
-        Ok(EntryReader::new(&what, columns))
-    };
-    for_each_row(path, |line, cells| {
-        let result = match &mut reader {
-            Some(r) => r.read(line, &cells).map(|e| {
-                if let Some(e) = e {
-                    each(e);
-                }
-            }),
-            None if blank(&cells) => Ok(()),
-            None => {
-                let found = cells.iter().any(|c| field_of(c) == Some("name"));
-                pending.push((line, cells));
-                if found || pending.len() >= HEADER_SEARCH_ROWS {
-                    start(&pending).and_then(|mut r| {
-                        let header_row = r.columns.header_row;
-                        for (l, c) in pending.iter().filter(|(l, _)| *l > header_row) {
-                            if let Some(e) = r.read(*l, c)? {
-                                each(e);
-                            }
-                        }
-                        reader = Some(r);
-                        Ok(())
-                    })
-                } else {
-                    Ok(())
-                }
+    let reader = with_header(
+        path,
+        |mut columns| {
+            columns
+                .apply(choices)
+                .map_err(|e| ListError(format!("{what}：{e}")))?;
+            Ok(EntryReader::new(&what, columns))
+        },
+        |reader, line, cells| {
+            if let Some(e) = reader.read(line, &cells)? {
+                each(e);
             }
-        };
-        match result {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(e) => {
-                failed = Some(e);
-                ControlFlow::Break(())
-            }
-        }
-    })?;
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    match reader {
-        Some(r) => Ok(r.columns),
-        // A short file whose header has no name title: the header is its first row with text.
-        None => {
-            let mut r = start(&pending)?;
-            let header_row = r.columns.header_row;
-            for (l, c) in pending.iter().filter(|(l, _)| *l > header_row) {
-                if let Some(e) = r.read(*l, c)? {
-                    each(e);
-                }
-            }
-            Ok(r.columns)
-        }
-    }
+            Ok(ControlFlow::Continue(()))
+        },
+    )?;
+    Ok(reader.columns)
 }
 
 /// Reads a whole list with the columns its header names.
