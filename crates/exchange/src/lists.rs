@@ -45,6 +45,11 @@ pub const FIELDS: [(&str, &str); 10] = [
     ("parents_away", "是否留守"),
 ];
 
+/// A field by its key (`name`, `id_number`…).
+pub fn field_key(key: &str) -> Option<&'static str> {
+    FIELDS.iter().find(|(k, _)| *k == key).map(|(k, _)| *k)
+}
+
 /// The Chinese name of a field.
 pub fn field_label(key: &str) -> Option<&'static str> {
     FIELDS.iter().find(|(k, _)| *k == key).map(|(_, l)| *l)
@@ -227,13 +232,7 @@ impl ListColumns {
             let col = &mut self.columns[at];
             col.field = match key.as_str() {
                 "" | "-" => None,
-                k => Some(
-                    FIELDS
-                        .iter()
-                        .find(|(f, _)| *f == k)
-                        .map(|(f, _)| *f)
-                        .ok_or_else(|| format!("“{k}”不是名单的字段"))?,
-                ),
+                k => Some(field_key(k).ok_or_else(|| format!("“{k}”不是名单的字段"))?),
             };
         }
         self.check()

@@ -3,9 +3,9 @@
 //!
 //! First an exact pass on the ID number: a valid number found once in each list settles the pair,
 //! and those records take no further keys (most records, in practice). The others are blocked on
-//! birth date + county, surname pinyin + village, whole-name pinyin (each reading, for names with heteronyms) + birth year, birth date with
-//! day and month in order + surname, and the ID number with one position masked (a typo of one
-//! digit still meets its number).
+//! birth date + county, surname pinyin + village, whole-name pinyin (each reading, for names with
+//! heteronyms) + birth year, birth date with day and month in order + surname, and the ID number
+//! with one position masked (a typo of one digit still meets its number).
 
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHasher};

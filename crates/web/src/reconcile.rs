@@ -24,7 +24,7 @@ use serde::Deserialize;
 
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::region::RegionLevel;
-use shouwang_exchange::lists::{FIELDS, ListColumns, ListPreview};
+use shouwang_exchange::lists::{FIELDS, ListColumns, ListPreview, field_key};
 use shouwang_linkage::discrepancy::{FindingKind, ListEntry, ListKind};
 use shouwang_store::reconcile::{ItemDecision, ItemFilter, ItemView, RunSummary};
 
@@ -184,7 +184,6 @@ struct Job {
     /// The columns were set from choices saved for this header.
     saved: bool,
     state: JobState,
-    started: u64,
     uploaded: std::time::Instant,
 }
 
@@ -192,7 +191,6 @@ struct Job {
 #[derive(Default)]
 pub struct Jobs {
     jobs: Mutex<HashMap<String, Job>>,
-    counter: std::sync::atomic::AtomicU64,
 }
 
 /// What a page needs of a job.
@@ -206,22 +204,19 @@ struct JobView {
 }
 
 impl Jobs {
-    fn insert(&self, id: &str, mut job: Job) {
+    fn insert(&self, id: &str, job: Job) {
         let mut jobs = self.jobs.lock().expect("jobs lock");
         Self::sweep(&mut jobs);
         if jobs.len() >= MAX_JOBS {
             let oldest = jobs
                 .iter()
                 .filter(|(_, j)| !matches!(j.state, JobState::Reading(_) | JobState::Comparing))
-                .min_by_key(|(_, j)| j.started)
+                .min_by_key(|(_, j)| j.uploaded)
                 .map(|(k, _)| k.clone());
             if let Some(k) = oldest {
                 jobs.remove(&k);
             }
         }
-        job.started = self
-            .counter
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         jobs.insert(id.to_owned(), job);
     }
 
@@ -273,13 +268,17 @@ impl Jobs {
                     j.state = JobState::Reading(0);
                     Ok(path.clone())
                 }
-                _ => Err(AppError::Conflict {
-                    field: None,
-                    message: "这份名单已经开始比对".into(),
-                }),
+                _ => Err(already_started()),
             },
             _ => Err(AppError::NotFound),
         }
+    }
+}
+
+fn already_started() -> AppError {
+    AppError::Conflict {
+        field: None,
+        message: "这份名单已经开始比对".into(),
     }
 }
 
@@ -405,7 +404,6 @@ async fn upload_page(
                 preview,
                 saved,
                 state: JobState::Columns,
-                started: 0,
                 uploaded: std::time::Instant::now(),
             },
         );
@@ -532,12 +530,8 @@ async fn job_status(
 fn choices_of(form: &[(String, String)]) -> BTreeMap<String, String> {
     form.iter()
         .filter_map(|(k, v)| {
-            k.strip_prefix("col_").map(|letter| {
-                (
-                    letter.to_owned(),
-                    if v.is_empty() { "-".into() } else { v.clone() },
-                )
-            })
+            k.strip_prefix("col_")
+                .map(|letter| (letter.to_owned(), v.clone()))
         })
         .collect()
 }
@@ -560,11 +554,7 @@ async fn start_page(
     }
     let job = state.reconcile_jobs.view(&id, &user.actor)?;
     if !matches!(job.state, JobState::Columns) {
-        return Err(AppError::Conflict {
-            field: None,
-            message: "这份名单已经开始比对".into(),
-        }
-        .into());
+        return Err(already_started().into());
     }
     let choices = choices_of(&form);
     let mut columns = job.preview.columns.clone();
@@ -572,9 +562,7 @@ async fn start_page(
         // The page again, with the person's choices and what is wrong with them.
         let mut shown = job.clone();
         for c in &mut shown.preview.columns.columns {
-            c.field = choices
-                .get(&c.letter)
-                .and_then(|k| FIELDS.iter().find(|(f, _)| f == k).map(|(f, _)| *f));
+            c.field = choices.get(&c.letter).and_then(|k| field_key(k));
         }
         return Ok(render(&job_page_of(
             Frame::of(&state, &user).await,
