@@ -305,57 +305,34 @@ impl Places {
                 self.names.get(within.as_str()).cloned().unwrap_or_default(),
             )
         };
-        // A division code (the deepest given) says where outright; a village named beside a
-        // town's code is looked for in that town below.
+        let core = |s: &Option<String>| s.as_deref().map(|s| place_core(&text::clean(s)));
+        // A division code (the deepest given) says where as far as it goes; names say the rest.
         let code = [&r.village, &r.town, &r.county]
             .into_iter()
             .find_map(|s| division_code(s.as_deref()?));
-        if let Some(code) = code {
-            if !within.contains(&code) {
-                return code.contains(within).then(whole);
+        match &code {
+            Some(c) if !within.contains(c) => return c.contains(within).then(whole),
+            Some(_) => {}
+            None => {
+                if let (Some(c), Some(mine)) = (core(&r.county), &self.county)
+                    && !c.is_empty()
+                    && c != place_core(mine)
+                {
+                    return None;
+                }
             }
-            let town = code.at_level(RegionLevel::Town);
-            let named_village = (code.level() == RegionLevel::Town)
-                .then(|| {
-                    let v = place_core(&text::clean(r.village.as_deref()?));
-                    self.villages
-                        .get(code.as_str())?
-                        .iter()
-                        .find(|(c, _, _)| *c == v)
-                })
-                .flatten();
-            if let (Some((_, v_code, v_name)), Some(t)) =
-                (named_village, self.names.get(code.as_str()))
-            {
-                return Some((v_code.clone(), format!("{t} {v_name}")));
-            }
-            let town_name = town
-                .as_ref()
-                .and_then(|t| self.names.get(t.as_str()))
-                .cloned();
-            let village_name = town
-                .as_ref()
-                .and_then(|t| self.villages.get(t.as_str()))
-                .and_then(|vs| vs.iter().find(|(_, c, _)| *c == code.as_str()))
-                .map(|(_, _, n)| n.clone());
-            return Some(match (town_name, village_name) {
-                (Some(t), Some(v)) => (code.as_str().to_owned(), format!("{t} {v}")),
-                (Some(t), None) => (
-                    town.map_or_else(|| code.as_str().to_owned(), |t| t.as_str().to_owned()),
-                    t,
-                ),
-                _ => whole(),
-            });
         }
-        let core = |s: &Option<String>| s.as_deref().map(|s| place_core(&text::clean(s)));
-        if let (Some(c), Some(mine)) = (core(&r.county), &self.county)
-            && !c.is_empty()
-            && c != place_core(mine)
-        {
-            return None;
-        }
-        let Some(town) = core(&r.town)
-            .and_then(|t| self.towns.iter().find(|(c, _, _)| *c == t))
+        let code_at = |level| {
+            code.as_ref()
+                .and_then(|c| c.at_level(level))
+                .map(|c| c.as_str().to_owned())
+        };
+        let Some((_, town_code, town_name)) = code_at(RegionLevel::Town)
+            .and_then(|t| self.towns.iter().find(|(_, c, _)| *c == t))
+            .or_else(|| {
+                let t = core(&r.town)?;
+                self.towns.iter().find(|(c, _, _)| *c == t)
+            })
             .or_else(|| {
                 // A list may name only the village.
                 let v = core(&r.village)?;
@@ -365,13 +342,16 @@ impl Places {
         else {
             return Some(whole());
         };
-        let (_, town_code, town_name) = town;
-        let village = core(&r.village).and_then(|v| {
+        let village =
             self.villages
-                .get(town_code)?
-                .iter()
-                .find(|(c, _, _)| *c == v)
-        });
+                .get(town_code)
+                .and_then(|vs| match code_at(RegionLevel::Village) {
+                    Some(v) => vs.iter().find(|(_, c, _)| *c == v),
+                    None => {
+                        let v = core(&r.village)?;
+                        vs.iter().find(|(c, _, _)| *c == v)
+                    }
+                });
         Some(match village {
             Some((_, code, name)) => (code.clone(), format!("{town_name} {name}")),
             None => (town_code.clone(), town_name.clone()),
