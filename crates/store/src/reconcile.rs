@@ -334,10 +334,14 @@ impl Places {
                 self.towns.iter().find(|(c, _, _)| *c == t)
             })
             .or_else(|| {
-                // A list may name only the village.
+                // A list may name only the village; a name two towns share says no town.
                 let v = core(&r.village)?;
-                let (_, code, _) = self.villages.values().flatten().find(|(c, _, _)| *c == v)?;
-                self.towns.iter().find(|(_, t, _)| code.starts_with(t))
+                let mut towns = self.towns.iter().filter(|(_, t, _)| {
+                    self.villages
+                        .get(t)
+                        .is_some_and(|vs| vs.iter().any(|(c, _, _)| *c == v))
+                });
+                towns.next().filter(|_| towns.next().is_none())
             })
         else {
             return Some(whole());

@@ -791,4 +791,24 @@ async fn the_api_takes_column_choices_for_titles_it_does_not_know() {
         run["tally"]["matched"].as_i64().unwrap() + run["tally"]["review"].as_i64().unwrap();
     assert_eq!(found, 6, "{run}");
     assert!(run["tally"]["matched"].as_i64().unwrap() >= 5, "{run}");
+
+    // A left-behind child on no roster, the town given as its division code and the village by
+    // name: placed in that town's village (龙里县 has a 金星村 in two towns).
+    let list = csv_row(&["姓名", "出生日期", "乡镇", "村", "是否留守"])
+        + &csv_row(&["覃小雨", "2015-04-02", "522730104", "金星村", "是"])
+        // Without the town, 金星村 could be either: the entry stays with the county.
+        + &csv_row(&["覃小云", "2016-05-03", "", "金星村", "是"]);
+    let r = upload(&county, "education", &list).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let run: Value = r.json().await.unwrap();
+    let all = items(&county, &format!("run_id={}", run["id"].as_str().unwrap())).await;
+    let new = of_kind(&all, "not_on_roster");
+    assert_eq!(new.len(), 2, "{all:?}");
+    let placed = |name: &str| {
+        new.iter()
+            .find(|i| i["entry"]["name"] == name)
+            .map(|i| i["region_code"].clone())
+    };
+    assert_eq!(placed("覃小雨"), Some(json!("522730104231")));
+    assert_eq!(placed("覃小云"), Some(json!("522730")));
 }
