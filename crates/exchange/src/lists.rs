@@ -531,9 +531,13 @@ mod tests {
     use super::*;
 
     fn file(lines: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
+        file_of(lines.join("\n").as_bytes())
+    }
+
+    fn file_of(bytes: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("学籍.csv");
-        std::fs::write(&path, lines.join("\n")).unwrap();
+        std::fs::write(&path, bytes).unwrap();
         (dir, path)
     }
 
@@ -677,9 +681,7 @@ mod tests {
         // stops there and names it.
         let mut bytes = text.into_bytes();
         bytes.extend_from_slice(b"\xff\xfe,\n");
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("学籍.csv");
-        std::fs::write(&path, bytes).unwrap();
+        let (_dir, path) = file_of(&bytes);
         let p = preview(&path).unwrap();
         assert_eq!(p.columns.header_row, 2);
         assert_eq!(p.columns.columns[0].field, Some("name"));
