@@ -11,10 +11,8 @@ use axum_extra::extract::CookieJar;
 
 use shouwang_domain::authz::Actor;
 
-use axum::response::{IntoResponse, Response};
-
-use crate::AppState;
-use crate::error::{AppError, PageError};
+use crate::error::AppError;
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "sw_session";
 
@@ -26,33 +24,15 @@ pub struct CurrentUser {
     pub session_token: Option<String>,
 }
 
-/// API callers get a JSON error; browsers on pages are sent to the login page.
-pub struct AuthRejection {
-    error: AppError,
-    page: bool,
-}
-
-impl IntoResponse for AuthRejection {
-    fn into_response(self) -> Response {
-        if self.page {
-            PageError(self.error).into_response()
-        } else {
-            self.error.into_response()
-        }
-    }
-}
-
 impl FromRequestParts<AppState> for CurrentUser {
-    type Rejection = AuthRejection;
+    /// Browsers on pages are sent to the login page by [`crate::error::negotiate`].
+    type Rejection = AppError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let page = !parts.uri.path().starts_with("/api/");
-        Self::authenticate(parts, state)
-            .await
-            .map_err(|error| AuthRejection { error, page })
+        Self::authenticate(parts, state).await
     }
 }
 

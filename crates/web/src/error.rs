@@ -1,13 +1,19 @@
-//! One error type for the web layer: structured JSON under /api, a Chinese page elsewhere.
-//! Internal details are logged, never sent.
+//! One error type for the web layer, answered one way: every handler returns [`AppError`], which
+//! becomes structured JSON; [`negotiate`] turns it into a Chinese page (or the login page) for
+//! anything a browser asked for outside `/api/`, downloads included. Internal details are logged,
+//! never sent.
 
 use axum::Json;
+use axum::extract::Request;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Serialize;
 
 use shouwang_domain::validation::{FieldError, ValidationErrors};
 use shouwang_store::StoreError;
+
+use crate::render::{ErrorPage, render};
 
 #[derive(Debug)]
 pub enum AppError {
@@ -158,38 +164,46 @@ impl IntoResponse for AppError {
         if let AppError::Internal(detail) = &self {
             tracing::error!(%detail, "internal error");
         }
-        (self.status(), Json(self.body())).into_response()
-    }
-}
-
-/// The same error rendered as a Chinese page for browsers.
-pub struct PageError(pub AppError);
-
-impl From<AppError> for PageError {
-    fn from(e: AppError) -> Self {
-        PageError(e)
-    }
-}
-impl From<StoreError> for PageError {
-    fn from(e: StoreError) -> Self {
-        PageError(e.into())
-    }
-}
-
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        if matches!(self.0, AppError::Unauthorized) {
-            return axum::response::Redirect::to("/login").into_response();
-        }
-        if let AppError::Internal(detail) = &self.0 {
-            tracing::error!(%detail, "internal error");
-        }
-        let status = self.0.status();
-        let body = self.0.body();
-        let page = crate::pages::ErrorPage {
-            status: status.as_u16(),
-            message: body.message,
+        let (status, body) = (self.status(), self.body());
+        let rendered = Rendered {
+            status,
+            message: body.message.clone(),
+            unauthorized: matches!(self, AppError::Unauthorized),
         };
-        (status, crate::pages::render(&page)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        response.extensions_mut().insert(rendered);
+        response
+    }
+}
+
+/// Kept on an error response so that [`negotiate`] can render it as a page.
+#[derive(Clone)]
+struct Rendered {
+    status: StatusCode,
+    message: String,
+    unauthorized: bool,
+}
+
+/// Errors of handlers that answer pages; the same type, named for the reader.
+pub type PageError = AppError;
+
+/// Middleware: an error answered to a request outside `/api/` becomes the Chinese error page
+/// (or, for "not logged in", the login page), whichever handler produced it.
+pub async fn negotiate(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if api {
+        return response;
+    }
+    match response.extensions().get::<Rendered>().cloned() {
+        Some(r) if r.unauthorized => Redirect::to("/login").into_response(),
+        Some(r) => {
+            let page = ErrorPage {
+                status: r.status.as_u16(),
+                message: r.message,
+            };
+            (r.status, render(&page)).into_response()
+        }
+        None => response,
     }
 }

@@ -1,12 +1,28 @@
 //! Shouwang's web front end: the Chinese server-rendered UI (askama + htmx) and the JSON API,
 //! both calling the same store. Build with [`router`] and serve with [`serve`].
+//!
+//! One module per capability (`children`, `discoveries`, `import`, `exports`, `reconcile`,
+//! `users`, `audit`, `session`, `home`, `places`), each with its pages and its API side by side
+//! and its own `routes()`; [`features`] merges them and `openapi` lists their API documents.
+//! Shared machinery that no feature owns: `state`, `error`, `auth`, `extract`, `render`, `ui`.
 
-pub mod api;
+mod audit;
 pub mod auth;
+mod children;
+mod discoveries;
 pub mod error;
-pub mod pages;
-pub mod reconcile;
-pub mod transfer;
+mod exports;
+mod extract;
+mod home;
+mod import;
+mod openapi;
+mod places;
+mod reconcile;
+mod render;
+mod session;
+mod state;
+mod ui;
+mod users;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,20 +37,25 @@ use tower_http::timeout::TimeoutLayer;
 use shouwang_exchange::forms::FormPrinter;
 use shouwang_store::Store;
 
-/// Largest accepted request body (a full registration form is a few kB).
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
+pub use extract::MAX_BODY_BYTES;
+pub use openapi::api_doc;
+pub use state::AppState;
 
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    /// Set the cookie's Secure flag (off only for plain HTTP on loopback, e.g. the demo).
-    pub secure_cookies: bool,
-    /// Spreadsheet imports in progress or waiting for a decision.
-    pub jobs: Arc<transfer::Jobs>,
-    /// 三方比对 lists waiting for their columns or being compared.
-    pub reconcile_jobs: Arc<reconcile::Jobs>,
-    /// Prints the PDF forms; `None` when the server runs without fonts (PDF routes then fail).
-    pub printer: Option<Arc<dyn FormPrinter>>,
+/// Every capability's routes. A new capability adds its line here and in [`openapi`].
+fn features() -> Router<AppState> {
+    Router::new()
+        .merge(session::routes())
+        .merge(home::routes())
+        .merge(places::routes())
+        .merge(children::routes())
+        .merge(discoveries::routes())
+        .merge(import::routes())
+        .merge(exports::routes())
+        .merge(reconcile::routes())
+        .merge(users::routes())
+        .merge(audit::routes())
+        .merge(ui::routes())
+        .merge(openapi::routes())
 }
 
 pub fn router(state: AppState) -> Router {
@@ -53,16 +74,14 @@ pub fn router(state: AppState) -> Router {
         ),
     ];
     let mut app = Router::new()
-        .merge(api::router())
-        .merge(pages::router())
+        .merge(features())
+        // Uploads carry their own, larger limit (set on their routes, so it wins over this one).
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        // Uploads carry their own, larger limit (set inside, so it wins over the one above).
-        .merge(transfer::router())
-        .merge(reconcile::router())
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
-        ));
+        ))
+        .layer(axum::middleware::from_fn(error::negotiate));
     for (name, value) in headers {
         app = app.layer(SetResponseHeaderLayer::if_not_present(
             name,
@@ -108,7 +127,7 @@ pub async fn serve_with(
     let app = router(AppState {
         store,
         secure_cookies: secure,
-        jobs: Arc::default(),
+        import_jobs: Arc::default(),
         reconcile_jobs: Arc::default(),
         printer,
     });

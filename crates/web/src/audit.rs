@@ -1,0 +1,95 @@
+//! The audit log, for the administrators of an area.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::OpenApi;
+
+use crate::auth::CurrentUser;
+use crate::error::{AppError, ErrorBody};
+use crate::state::AppState;
+use crate::ui::{Frame, PageResult, render};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/audit", get(audit_page))
+        .route("/api/v1/audit", get(audit_log))
+}
+
+#[derive(OpenApi)]
+#[openapi(paths(audit_log))]
+pub struct ApiDoc;
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    frame: Frame,
+    items: Vec<shouwang_store::audit::AuditEvent>,
+    username: String,
+    action: String,
+    next_before: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AuditQuery {
+    username: String,
+    action: String,
+    before: Option<i64>,
+}
+
+async fn audit_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<AuditQuery>,
+) -> PageResult {
+    let filter = shouwang_store::audit::AuditFilter {
+        username: Some(q.username.trim().to_owned()).filter(|s| !s.is_empty()),
+        action: Some(q.action.trim().to_owned()).filter(|s| !s.is_empty()),
+        entity_id: None,
+        before_seq: q.before,
+        limit: 100,
+    };
+    let items = state.store.audit_events(&user.actor, &filter).await?;
+    let next_before = (items.len() == 100)
+        .then(|| items.last().map(|e| e.seq))
+        .flatten();
+    Ok(render(&AuditPage {
+        frame: Frame::of(&state, &user).await,
+        items,
+        username: q.username,
+        action: q.action,
+        next_before,
+    }))
+}
+
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[serde(default)]
+pub struct AuditParams {
+    pub username: Option<String>,
+    pub action: Option<String>,
+    pub entity_id: Option<String>,
+    pub before: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/audit", params(AuditParams), responses((status = 200), (status = 403, body = ErrorBody)))]
+pub async fn audit_log(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<AuditParams>,
+) -> Result<Json<Value>, AppError> {
+    let filter = shouwang_store::audit::AuditFilter {
+        username: p.username,
+        action: p.action,
+        entity_id: p.entity_id,
+        before_seq: p.before,
+        limit: p.limit.unwrap_or(100),
+    };
+    Ok(Json(
+        json!({"items": state.store.audit_events(&user.actor, &filter).await?}),
+    ))
+}

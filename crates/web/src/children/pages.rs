@@ -1,0 +1,561 @@
+//! One child's file as pages: register, view, edit, history, exit and transfer.
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use shouwang_domain::authz::Action;
+use shouwang_domain::child::*;
+use shouwang_domain::history::field_label;
+use shouwang_domain::id_number::IdNumber;
+use shouwang_domain::input::ChildInput;
+use shouwang_domain::lifecycle::ExitReason;
+use shouwang_domain::region::{Divisions, RegionLevel};
+use shouwang_domain::validation::ValidationErrors;
+use shouwang_store::children::{ChildRecord, EditMode, HistoryEntry};
+
+use super::api::parse_exit;
+use super::form::*;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, PageError};
+use crate::state::AppState;
+use crate::ui::{Frame, Opt, PageResult, opts, place_name, render};
+
+#[derive(Template)]
+#[template(path = "child_form.html")]
+pub(super) struct ChildFormPage {
+    frame: Frame,
+    form: FormView,
+    c: Choices,
+    /// None when registering.
+    child_id: Option<String>,
+    version: i64,
+    ids_masked: Vec<(String, String)>,
+}
+
+pub async fn register_page(State(state): State<AppState>, user: CurrentUser) -> PageResult {
+    if !user.actor.may(Action::RegisterChild) {
+        return Err(AppError::Forbidden);
+    }
+    let mut input = ChildInput {
+        hukou_rural: Some("true".into()),
+        hukou_registered: Some("true".into()),
+        ethnicity: Some("01".into()),
+        ..ChildInput::default()
+    };
+    if user.actor.region.level() == RegionLevel::Village {
+        input.village_code = Some(user.actor.region.to_string());
+    }
+    Ok(render(&ChildFormPage {
+        frame: Frame::of(&state, &user).await,
+        form: FormView::new(&input, ValidationErrors::default()),
+        c: Choices::for_actor(&state, &user.actor).await?,
+        child_id: None,
+        version: 0,
+        ids_masked: vec![],
+    }))
+}
+
+pub(super) const MULTI: [&str; 3] = ["income_sources", "assistance", "manual_flags"];
+
+/// Splits an HTML form into the child input and the control fields (csrf_token, version…).
+pub(super) fn form_input(
+    pairs: Vec<(String, String)>,
+) -> Result<(ChildInput, Map<String, Value>), AppError> {
+    let mut fields = Map::new();
+    let mut control = Map::new();
+    for m in MULTI {
+        fields.insert(m.to_owned(), Value::Array(vec![]));
+    }
+    for (k, v) in pairs {
+        if matches!(k.as_str(), "csrf_token" | "version" | "confirm_duplicate") {
+            control.insert(k, Value::String(v));
+        } else if MULTI.contains(&k.as_str()) {
+            if let Some(Value::Array(a)) = fields.get_mut(&k) {
+                a.push(Value::String(v));
+            }
+        } else {
+            fields.insert(k, Value::String(v));
+        }
+    }
+    let input =
+        serde_json::from_value(Value::Object(fields)).map_err(|e| AppError::BadRequest {
+            code: "invalid_field",
+            field: None,
+            message: format!("表单内容不符合要求：{e}"),
+        })?;
+    Ok((input, control))
+}
+
+pub(super) fn control_str(control: &Map<String, Value>, k: &str) -> String {
+    control
+        .get(k)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned()
+}
+
+pub async fn register_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let (input, control) = form_input(pairs)?;
+    user.check_csrf(&control_str(&control, "csrf_token"))?;
+    let confirm = control_str(&control, "confirm_duplicate") == "true";
+    match state
+        .store
+        .register_child(&user.actor, &input, confirm)
+        .await
+    {
+        Ok(r) => Ok(Redirect::to(&format!("/children/{}?registered=1", r.id)).into_response()),
+        Err(e) => {
+            let (errors, notice, show_confirm) = form_problem(e)?;
+            let mut form = FormView::new(&input, errors);
+            form.notice = notice;
+            form.show_confirm = show_confirm;
+            Ok((
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                render(&ChildFormPage {
+                    frame: Frame::of(&state, &user).await,
+                    form,
+                    c: Choices::for_actor(&state, &user.actor).await?,
+                    child_id: None,
+                    version: 0,
+                    ids_masked: vec![],
+                }),
+            )
+                .into_response())
+        }
+    }
+}
+
+/// Turns a store error into what the form shows: field errors, a notice, and whether to offer
+/// "确认登记" (same name and birth date in the town). Other errors become error pages.
+pub(super) fn form_problem(
+    e: shouwang_store::StoreError,
+) -> Result<(ValidationErrors, Option<String>, bool), PageError> {
+    match AppError::from(e) {
+        AppError::Validation(v) => Ok((v, Some("请修改标红的项目后重新提交".into()), false)),
+        AppError::Conflict { field, message } => {
+            let dup = field.as_deref() == Some("name");
+            let errors = match field.as_deref() {
+                Some(f) if f != "version" => ValidationErrors::single(f, message.clone()),
+                _ => ValidationErrors::default(),
+            };
+            Ok((errors, Some(message), dup))
+        }
+        other => Err(other),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct CheckIdParams {
+    #[serde(default)]
+    id_number: String,
+}
+
+/// Validate-as-you-type for the ID number: checksum, date and the derived sex and birth date.
+pub async fn check_id(_user: CurrentUser, Query(p): Query<CheckIdParams>) -> Response {
+    let s = p.id_number.trim();
+    let html = if s.is_empty() {
+        String::new()
+    } else {
+        match IdNumber::parse(s) {
+            Ok(id) => format!(
+                "<span class=\"ok\">号码有效：{}，出生日期 {}</span>",
+                id.sex().label(),
+                id.birth_date()
+            ),
+            Err(e) => format!(
+                "<span class=\"bad\">{}</span>",
+                askama_escape(&e.to_string())
+            ),
+        }
+    };
+    Html(html).into_response()
+}
+
+pub(super) fn askama_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+pub(super) fn masked_list(r: &ChildRecord) -> Vec<(String, String)> {
+    let m = &r.ids_masked;
+    [
+        ("id_number", &m.child),
+        ("father_id_number", &m.father),
+        ("mother_id_number", &m.mother),
+        ("guardian_id_number", &m.guardian),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.clone().map(|v| (k.to_owned(), v)))
+    .collect()
+}
+
+pub async fn edit_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> PageResult {
+    let r = state.store.get_child(&user.actor, &id, false).await?;
+    if !user.actor.may(Action::EditChild) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(render(&ChildFormPage {
+        frame: Frame::of(&state, &user).await,
+        form: FormView::new(&ChildInput::from_file(&r.file), ValidationErrors::default()),
+        c: Choices::for_actor(&state, &user.actor).await?,
+        ids_masked: masked_list(&r),
+        child_id: Some(r.id),
+        version: r.version,
+    }))
+}
+
+pub async fn edit_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let (input, control) = form_input(pairs)?;
+    user.check_csrf(&control_str(&control, "csrf_token"))?;
+    let version: i64 = control_str(&control, "version")
+        .parse()
+        .map_err(|_| AppError::Validation(ValidationErrors::single("version", "缺少版本号")))?;
+    match state
+        .store
+        .update_child(&user.actor, &id, version, input.clone(), EditMode::Replace)
+        .await
+    {
+        Ok(r) => Ok(Redirect::to(&format!("/children/{}?saved=1", r.id)).into_response()),
+        Err(e) => {
+            let current = state.store.get_child(&user.actor, &id, false).await?;
+            let (errors, notice, _) = form_problem(e)?;
+            let mut form = FormView::new(&input, errors);
+            form.notice = notice;
+            Ok((
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                render(&ChildFormPage {
+                    frame: Frame::of(&state, &user).await,
+                    form,
+                    c: Choices::for_actor(&state, &user.actor).await?,
+                    ids_masked: masked_list(&current),
+                    child_id: Some(id),
+                    version,
+                }),
+            )
+                .into_response())
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "child.html")]
+pub(super) struct ChildPage {
+    frame: Frame,
+    r: ChildRecord,
+    village_name: String,
+    notice: Option<String>,
+    can_edit: bool,
+    can_reveal: bool,
+    exit_reasons: Vec<Opt>,
+    transfer_villages: Vec<Opt>,
+    today: String,
+    error: Option<String>,
+}
+
+impl ChildPage {
+    fn id_shown(&self, masked: &Option<String>, full: Option<&IdNumber>) -> String {
+        match full {
+            Some(id) => id.to_string(),
+            None => masked.clone().unwrap_or_else(|| "—".into()),
+        }
+    }
+    fn kin(&self, k: &Kin) -> String {
+        match k.status {
+            KinStatus::Deceased => "—（已故）".into(),
+            KinStatus::Unknown => "不详".into(),
+            KinStatus::Alive => {
+                let mut s = k
+                    .name
+                    .as_ref()
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "（未填姓名）".into());
+                if let Some(b) = k.birth_date {
+                    s.push_str(&format!("，{b}"));
+                }
+                s
+            }
+        }
+    }
+    fn parent_state(&self, p: &Parent) -> String {
+        match p.status {
+            KinStatus::Deceased => "已故".into(),
+            KinStatus::Unknown => "不详".into(),
+            KinStatus::Alive => {
+                let mut s = p
+                    .situation
+                    .map(|x| x.label().to_owned())
+                    .unwrap_or_default();
+                if let Some(i) = p.incapacity {
+                    s.push_str(&format!("（{}）", i.label()));
+                }
+                if let Some(w) = &p.work_place {
+                    s.push_str(&format!("，务工地点：{}", work_place_name(w)));
+                }
+                s
+            }
+        }
+    }
+    fn set_labels<T: Copy>(
+        &self,
+        items: &std::collections::BTreeSet<T>,
+        label: fn(T) -> &'static str,
+    ) -> String {
+        if items.is_empty() {
+            "无".into()
+        } else {
+            items
+                .iter()
+                .map(|i| label(*i))
+                .collect::<Vec<_>>()
+                .join("、")
+        }
+    }
+    fn incomes(&self) -> String {
+        self.set_labels(&self.r.file.income_sources, IncomeSource::label)
+    }
+    fn assistance(&self) -> String {
+        self.set_labels(&self.r.file.assistance, Assistance::label)
+    }
+    fn actual(&self) -> String {
+        match self.r.file.actual_guardianship() {
+            ActualGuardianship::BothAway => "父母双方同时外出".into(),
+            ActualGuardianship::OneAwayOtherUnable(w) => {
+                format!("父母一方外出、另一方无监护能力（{}）", w.label())
+            }
+            ActualGuardianship::ParentAtHome => "父母至少一方在家监护".into(),
+        }
+    }
+    fn opt(&self, v: &Option<String>) -> String {
+        v.clone().unwrap_or_else(|| "—".into())
+    }
+    fn phone(&self, v: &Option<shouwang_domain::person::PhoneNumber>) -> String {
+        v.as_ref()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| "—".into())
+    }
+    fn yn(&self, b: &bool) -> &'static str {
+        if *b { "是" } else { "否" }
+    }
+}
+
+pub(super) fn work_place_name(code: &shouwang_domain::region::RegionCode) -> String {
+    Divisions::shipped().written_name(code, " ")
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ChildParams {
+    #[serde(default)]
+    reveal: Option<String>,
+    #[serde(default)]
+    registered: Option<String>,
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+pub async fn child_view(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    reveal: bool,
+    notice: Option<String>,
+    error: Option<String>,
+) -> PageResult {
+    let r = state.store.get_child(&user.actor, id, reveal).await?;
+    let village_name = r
+        .place
+        .iter()
+        .skip(2)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let can_edit = user.actor.may(Action::EditChild)
+        && r.status == shouwang_domain::lifecycle::ChildStatus::Active;
+    // Villages of the child's county, for the transfer picker.
+    let transfer_villages = match (can_edit, r.file.village_code.at_level(RegionLevel::County)) {
+        (true, Some(county)) => state
+            .store
+            .regions_within(&county, RegionLevel::Village)
+            .await?
+            .into_iter()
+            .filter(|v| v.code != r.file.village_code.as_str())
+            .map(|v| Opt {
+                label: place_name(&v.code),
+                code: v.code,
+            })
+            .collect(),
+        _ => vec![],
+    };
+    Ok(render(&ChildPage {
+        frame: Frame::of(state, user).await,
+        village_name,
+        notice,
+        can_edit,
+        transfer_villages,
+        can_reveal: user.actor.may(Action::UnmaskIdNumber) && !reveal,
+        exit_reasons: opts(ExitReason::ALL, ExitReason::code, ExitReason::label),
+        today: state.store.today().to_string(),
+        error,
+        r,
+    }))
+}
+
+pub async fn child_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(p): Query<ChildParams>,
+) -> PageResult {
+    let notice = if p.registered.is_some() {
+        Some("登记成功".to_owned())
+    } else if p.saved.is_some() {
+        Some("已保存".to_owned())
+    } else {
+        None
+    };
+    child_view(
+        &state,
+        &user,
+        &id,
+        p.reveal.as_deref() == Some("1"),
+        notice,
+        None,
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "history.html")]
+pub(super) struct HistoryPage {
+    frame: Frame,
+    id: String,
+    name: String,
+    entries: Vec<HistoryEntry>,
+}
+
+impl HistoryPage {
+    fn label(&self, field: &str) -> String {
+        field_label(field)
+    }
+    fn kind(&self, k: &str) -> &'static str {
+        match k {
+            "register" => "登记",
+            "edit" => "修改",
+            "exit" => "退出",
+            "transfer" => "转移",
+            _ => "其他",
+        }
+    }
+}
+
+pub async fn history_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> PageResult {
+    let r = state.store.get_child(&user.actor, &id, false).await?;
+    let entries = state.store.child_history(&user.actor, &id).await?;
+    Ok(render(&HistoryPage {
+        frame: Frame::of(&state, &user).await,
+        id,
+        name: r.file.name.to_string(),
+        entries,
+    }))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ExitForm {
+    #[serde(default)]
+    csrf_token: String,
+    version: i64,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn exit_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<ExitForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let result = match parse_exit(&f.reason, &f.date) {
+        Ok((reason, date)) => state
+            .store
+            .exit_child(&user.actor, &id, f.version, reason, date, Some(f.note))
+            .await
+            .map_err(AppError::from),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/children/{id}?saved=1")).into_response()),
+        Err(AppError::Validation(v)) => {
+            child_view(&state, &user, &id, false, None, Some(v.summary())).await
+        }
+        Err(AppError::Conflict { message, .. }) => {
+            child_view(&state, &user, &id, false, None, Some(message)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct TransferForm {
+    #[serde(default)]
+    csrf_token: String,
+    version: i64,
+    #[serde(default)]
+    to_village: String,
+}
+
+pub async fn transfer_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<TransferForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    match state
+        .store
+        .transfer_child(&user.actor, &id, f.version, &f.to_village)
+        .await
+        .map_err(AppError::from)
+    {
+        Ok(r) => {
+            // After a transfer out of the jurisdiction the file is no longer visible here.
+            if user.actor.covers(&r.file.village_code) {
+                Ok(Redirect::to(&format!("/children/{id}?saved=1")).into_response())
+            } else {
+                Ok(Redirect::to("/children").into_response())
+            }
+        }
+        Err(AppError::Validation(v)) => {
+            child_view(&state, &user, &id, false, None, Some(v.summary())).await
+        }
+        Err(AppError::Conflict { message, .. }) => {
+            child_view(&state, &user, &id, false, None, Some(message)).await
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,279 @@
+//! The roster (花名册) page: filters, sorting and paging over the children of one's area.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use serde::Deserialize;
+
+use shouwang_domain::child::*;
+use shouwang_domain::eligibility::{AgeBand, KeyTargetFlag};
+use shouwang_domain::input::parse_date;
+use shouwang_domain::region::{RegionCode, RegionLevel};
+use shouwang_domain::validation::ValidationErrors;
+use shouwang_store::regions::Region;
+use shouwang_store::roster::{ChildSummary, Page, RosterQuery, Sort, StandingFilter};
+
+use crate::auth::CurrentUser;
+use crate::state::AppState;
+use crate::ui::{Frame, Opt, PageResult, opts, place_name, render, urlencode};
+
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[serde(default)]
+pub struct ListParams {
+    /// Region code inside your jurisdiction (town, village…).
+    pub region: Option<String>,
+    /// Name, pinyin (full or initials) or full ID number.
+    pub q: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+    pub guardianship_type: Option<String>,
+    pub flag: Option<String>,
+    pub age_band: Option<String>,
+    pub schooling: Option<String>,
+    /// on_roster (default), not_eligible, aged_out, exited, all
+    pub status: Option<String>,
+    /// village (default), name, birth_date
+    pub sort: Option<String>,
+    /// Reference date YYYY-MM-DD (default today)
+    pub on: Option<String>,
+}
+
+pub(super) fn nonempty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Parses list filters, naming each bad one.
+pub fn roster_query(p: &ListParams) -> Result<RosterQuery, ValidationErrors> {
+    let mut e = ValidationErrors::default();
+    let mut q = RosterQuery {
+        page: p.page.unwrap_or(1),
+        per_page: p.per_page.unwrap_or(20),
+        q: p.q.clone(),
+        ..RosterQuery::default()
+    };
+    if let Some(r) = nonempty(&p.region) {
+        match RegionCode::parse(r) {
+            Ok(c) => q.region = Some(c),
+            Err(err) => e.add("region", err.to_string()),
+        }
+    }
+    macro_rules! choice {
+        ($field:ident, $name:literal, $parse:expr) => {
+            if let Some(v) = nonempty(&p.$field) {
+                match $parse(v) {
+                    Some(x) => q.$field = Some(x),
+                    None => e.add($name, format!("“{v}”不是可选值")),
+                }
+            }
+        };
+    }
+    choice!(
+        guardianship_type,
+        "guardianship_type",
+        GuardianshipType::parse
+    );
+    choice!(flag, "flag", KeyTargetFlag::parse);
+    choice!(age_band, "age_band", AgeBand::parse);
+    choice!(schooling, "schooling", Schooling::parse);
+    if let Some(v) = nonempty(&p.status) {
+        match StandingFilter::parse(v) {
+            Some(s) => q.standing = s,
+            None => e.add(
+                "status",
+                format!("“{v}”不是可选值（on_roster、not_eligible、aged_out、exited、all）"),
+            ),
+        }
+    }
+    if let Some(v) = nonempty(&p.sort) {
+        match Sort::parse(v) {
+            Some(s) => q.sort = s,
+            None => e.add(
+                "sort",
+                format!("“{v}”不是可选值（village、name、birth_date）"),
+            ),
+        }
+    }
+    if let Some(v) = nonempty(&p.on) {
+        match parse_date(v) {
+            Some(d) => q.on = Some(d),
+            None => e.add("on", format!("“{v}”不是有效日期")),
+        }
+    }
+    if q.per_page > 200 {
+        e.add("per_page", "每页最多200条");
+    }
+    e.into_result(q)
+}
+
+#[derive(Template)]
+#[template(path = "roster.html")]
+pub(super) struct RosterPage {
+    frame: Frame,
+    table: RosterTable,
+    regions: Vec<Region>,
+    guardianship_types: Vec<Opt>,
+    flags: Vec<Opt>,
+    age_bands: Vec<Opt>,
+    schoolings: Vec<Opt>,
+    standings: Vec<Opt>,
+    sorts: Vec<Opt>,
+    errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "roster_table.html")]
+pub(super) struct RosterTable {
+    page: Page<ChildSummary>,
+    params: ListParams,
+    pages: u32,
+    village_names: std::collections::HashMap<String, String>,
+    query_base: String,
+}
+
+impl RosterTable {
+    fn p(&self, name: &str) -> String {
+        let v = match name {
+            "region" => &self.params.region,
+            "q" => &self.params.q,
+            "guardianship_type" => &self.params.guardianship_type,
+            "flag" => &self.params.flag,
+            "age_band" => &self.params.age_band,
+            "schooling" => &self.params.schooling,
+            "status" => &self.params.status,
+            "sort" => &self.params.sort,
+            _ => &None,
+        };
+        v.clone().unwrap_or_default()
+    }
+    fn village(&self, code: &str) -> String {
+        self.village_names
+            .get(code.trim_end_matches("000"))
+            .cloned()
+            .unwrap_or_else(|| place_name(code))
+    }
+}
+
+pub(super) fn query_base(p: &ListParams) -> String {
+    let mut pairs = Vec::new();
+    for (k, v) in [
+        ("region", &p.region),
+        ("q", &p.q),
+        ("guardianship_type", &p.guardianship_type),
+        ("flag", &p.flag),
+        ("age_band", &p.age_band),
+        ("schooling", &p.schooling),
+        ("status", &p.status),
+        ("sort", &p.sort),
+    ] {
+        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+            pairs.push(format!("{k}={}", urlencode(v)));
+        }
+    }
+    pairs.join("&")
+}
+
+pub async fn roster(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Query(p): Query<ListParams>,
+) -> PageResult {
+    let (page, errors) = match roster_query(&p) {
+        Ok(q) => (state.store.roster(&user.actor, &q).await?, vec![]),
+        Err(e) => (
+            Page {
+                items: vec![],
+                total: 0,
+                page: 1,
+                per_page: 20,
+            },
+            e.0.iter().map(|f| f.message.clone()).collect(),
+        ),
+    };
+    let regions = if user.actor.agency_id.is_none() {
+        let mut r = state
+            .store
+            .regions_within(&user.actor.region, RegionLevel::Town)
+            .await?;
+        r.extend(
+            state
+                .store
+                .regions_within(&user.actor.region, RegionLevel::Village)
+                .await?,
+        );
+        r.sort_by(|a, b| a.code.cmp(&b.code));
+        r
+    } else {
+        vec![]
+    };
+    let village_names = regions
+        .iter()
+        .filter(|r| r.level == "village")
+        .map(|r| (r.code.clone(), r.name.clone()))
+        .collect();
+    let pages = (page.total as u32).div_ceil(page.per_page.max(1)).max(1);
+    let table = RosterTable {
+        query_base: query_base(&p),
+        page,
+        params: p,
+        pages,
+        village_names,
+    };
+    if headers.contains_key("hx-request") {
+        return Ok(render(&table));
+    }
+    Ok(render(&RosterPage {
+        frame: Frame::of(&state, &user).await,
+        table,
+        regions,
+        guardianship_types: opts(
+            GuardianshipType::ALL,
+            GuardianshipType::code,
+            GuardianshipType::label,
+        ),
+        flags: opts(
+            KeyTargetFlag::ALL,
+            KeyTargetFlag::code,
+            KeyTargetFlag::label,
+        ),
+        age_bands: opts(AgeBand::ALL, AgeBand::code, AgeBand::label),
+        schoolings: opts(Schooling::ALL, Schooling::code, Schooling::label),
+        standings: vec![
+            Opt {
+                code: "on_roster".into(),
+                label: "在册".into(),
+            },
+            Opt {
+                code: "not_eligible".into(),
+                label: "已登记但不属于留守儿童".into(),
+            },
+            Opt {
+                code: "aged_out".into(),
+                label: "已满16周岁待退出".into(),
+            },
+            Opt {
+                code: "exited".into(),
+                label: "已退出".into(),
+            },
+            Opt {
+                code: "all".into(),
+                label: "全部".into(),
+            },
+        ],
+        sorts: vec![
+            Opt {
+                code: "village".into(),
+                label: "按村排序".into(),
+            },
+            Opt {
+                code: "name".into(),
+                label: "按姓名排序".into(),
+            },
+            Opt {
+                code: "birth_date".into(),
+                label: "按出生日期排序".into(),
+            },
+        ],
+        errors,
+    }))
+}

@@ -1,0 +1,239 @@
+//! 发现报告: anyone who comes across a child who may be left behind reports it; the town
+//! checks and registers the child (or closes the report with a reason).
+
+use askama::Template;
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::{OpenApi, ToSchema};
+
+use shouwang_domain::authz::{Action, Actor};
+use shouwang_domain::region::RegionLevel;
+use shouwang_domain::validation::ValidationErrors;
+use shouwang_store::discovery::{DiscoveryInput, DiscoveryReport};
+
+use crate::auth::CurrentUser;
+use crate::error::{AppError, ErrorBody, PageError};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::ui::{Frame, Opt, PageResult, place_name, render};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/discoveries", get(discoveries_page).post(discovery_submit))
+        .route("/discoveries/new", get(discovery_new))
+        .route("/discoveries/{id}/close", post(discovery_close))
+        .route(
+            "/api/v1/discoveries",
+            get(discovery_queue).post(file_discovery),
+        )
+        .route("/api/v1/discoveries/{id}/close", post(close_discovery))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(file_discovery, discovery_queue, close_discovery),
+    components(schemas(CloseDiscoveryBody))
+)]
+pub struct ApiDoc;
+
+#[derive(Template)]
+#[template(path = "discovery_new.html")]
+struct DiscoveryNewPage {
+    frame: Frame,
+    towns: Vec<Opt>,
+    values: DiscoveryInput,
+    errors: ValidationErrors,
+    done: bool,
+}
+
+impl DiscoveryNewPage {
+    fn err(&self, f: &str) -> String {
+        self.errors.message_for(f).unwrap_or("").to_owned()
+    }
+    fn v(&self, f: &str) -> String {
+        let v = match f {
+            "town_code" => &self.values.town_code,
+            "village_code" => &self.values.village_code,
+            "child_name" => &self.values.child_name,
+            "sex" => &self.values.sex,
+            "birth_date" => &self.values.birth_date,
+            "situation" => &self.values.situation,
+            "reporter_phone" => &self.values.reporter_phone,
+            _ => &None,
+        };
+        v.clone().unwrap_or_default()
+    }
+}
+
+async fn discovery_towns(state: &AppState, actor: &Actor) -> Result<Vec<Opt>, PageError> {
+    // Towns of the reporter's county (a school or village reports to its own town).
+    let county = actor
+        .region
+        .at_level(RegionLevel::County)
+        .unwrap_or_else(|| actor.region.clone());
+    Ok(state
+        .store
+        .regions_within(&county, RegionLevel::Town)
+        .await?
+        .into_iter()
+        .map(|r| Opt {
+            label: r.name,
+            code: r.code,
+        })
+        .collect())
+}
+
+async fn discovery_new(State(state): State<AppState>, user: CurrentUser) -> PageResult {
+    let mut values = DiscoveryInput::default();
+    if let Some(t) = user.actor.region.at_level(RegionLevel::Town) {
+        values.town_code = Some(t.to_string());
+    }
+    Ok(render(&DiscoveryNewPage {
+        frame: Frame::of(&state, &user).await,
+        towns: discovery_towns(&state, &user.actor).await?,
+        values,
+        errors: ValidationErrors::default(),
+        done: false,
+    }))
+}
+
+async fn discovery_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let mut csrf = String::new();
+    let mut values = DiscoveryInput::default();
+    for (k, v) in pairs {
+        let slot = match k.as_str() {
+            "csrf_token" => {
+                csrf = v;
+                continue;
+            }
+            "town_code" => &mut values.town_code,
+            "village_code" => &mut values.village_code,
+            "child_name" => &mut values.child_name,
+            "sex" => &mut values.sex,
+            "birth_date" => &mut values.birth_date,
+            "situation" => &mut values.situation,
+            "reporter_phone" => &mut values.reporter_phone,
+            _ => continue,
+        };
+        *slot = Some(v);
+    }
+    user.check_csrf(&csrf)?;
+    let (errors, done) = match state.store.file_discovery(&user.actor, &values).await {
+        Ok(_) => (ValidationErrors::default(), true),
+        Err(shouwang_store::StoreError::Validation(v)) => (v, false),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(render(&DiscoveryNewPage {
+        frame: Frame::of(&state, &user).await,
+        towns: discovery_towns(&state, &user.actor).await?,
+        values: if done {
+            DiscoveryInput::default()
+        } else {
+            values
+        },
+        errors,
+        done,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "discoveries.html")]
+struct DiscoveriesPage {
+    frame: Frame,
+    items: Vec<DiscoveryReport>,
+}
+
+impl DiscoveriesPage {
+    fn town(&self, code: &str) -> String {
+        place_name(code)
+    }
+}
+
+async fn discoveries_page(State(state): State<AppState>, user: CurrentUser) -> PageResult {
+    if !user.actor.may(Action::HandleDiscovery) {
+        return Err(AppError::Forbidden);
+    }
+    let items = state.store.discovery_queue(&user.actor).await?;
+    Ok(render(&DiscoveriesPage {
+        frame: Frame::of(&state, &user).await,
+        items,
+    }))
+}
+
+#[derive(Deserialize)]
+struct CloseForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    child_id: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn discovery_close(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<CloseForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let child = Some(f.child_id.trim()).filter(|s| !s.is_empty());
+    state
+        .store
+        .close_discovery(&user.actor, &id, child, &f.note)
+        .await?;
+    Ok(Redirect::to("/discoveries").into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseDiscoveryBody {
+    /// The child registered from this report; omit to dismiss it with a note.
+    pub child_id: Option<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/discoveries/{id}/close", params(("id" = String, Path)), request_body = CloseDiscoveryBody,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn close_discovery(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<CloseDiscoveryBody>,
+) -> Result<StatusCode, AppError> {
+    state
+        .store
+        .close_discovery(&user.actor, &id, b.child_id.as_deref(), &b.note)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/discoveries", responses((status = 201), (status = 422, body = ErrorBody)))]
+pub async fn file_discovery(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(b): ApiJson<DiscoveryInput>,
+) -> Result<impl IntoResponse, AppError> {
+    let id = state.store.file_discovery(&user.actor, &b).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))))
+}
+
+#[utoipa::path(get, path = "/api/v1/discoveries", responses((status = 200)))]
+pub async fn discovery_queue(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(
+        json!({"items": state.store.discovery_queue(&user.actor).await?}),
+    ))
+}

@@ -1,0 +1,365 @@
+//! Spreadsheets and printed forms out: the 花名册 and 汇总表 as .xlsx, the 登记表 and the 确认书
+//! as PDF (or a workbook laid out like the form), as pages and under `/api/v1`.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use shouwang_domain::authz::{Action, Actor};
+use shouwang_domain::child::{GuardianshipType, Schooling};
+use shouwang_domain::eligibility::{AgeBand, KeyTargetFlag};
+use shouwang_domain::input::parse_date;
+use shouwang_domain::region::RegionCode;
+use shouwang_exchange::forms::FormHeading;
+use shouwang_exchange::outputs::{self, Heading, RosterFilter};
+use shouwang_store::export::{ExportChild, ExportKind};
+
+use crate::auth::CurrentUser;
+use crate::error::{AppError, PageError};
+use crate::state::AppState;
+use crate::ui::{Frame, PDF, XLSX, download, render};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/exports", get(exports_page))
+        .route("/exports/roster.xlsx", get(roster_download))
+        .route("/exports/summary.xlsx", get(summary_download))
+        .route("/exports/forms.pdf", get(village_forms_download))
+        .route("/exports/forms.xlsx", get(village_forms_xlsx_download))
+        .route("/children/{id}/form.pdf", get(form_download))
+        .route("/children/{id}/form.xlsx", get(form_xlsx_download))
+        .route("/children/{id}/agreement.pdf", get(agreement_download))
+        .route("/api/v1/exports/roster", get(roster_download))
+        .route("/api/v1/exports/summary", get(summary_download))
+        .route("/api/v1/children/{id}/form.pdf", get(form_download))
+        .route("/api/v1/children/{id}/form.xlsx", get(form_xlsx_download))
+        .route(
+            "/api/v1/children/{id}/agreement.pdf",
+            get(agreement_download),
+        )
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    roster_download,
+    summary_download,
+    form_download,
+    form_xlsx_download,
+    agreement_download
+))]
+pub struct ApiDoc;
+
+// ---- Exports ------------------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+pub struct ExportParams {
+    region: Option<String>,
+    date: Option<String>,
+    guardianship_type: Option<String>,
+    schooling: Option<String>,
+    age_band: Option<String>,
+    flag: Option<String>,
+}
+
+fn bad(field: &str, message: String) -> AppError {
+    AppError::BadRequest {
+        code: "validation",
+        field: Some(field.into()),
+        message,
+    }
+}
+
+impl ExportParams {
+    fn region(&self, actor: &Actor) -> Result<RegionCode, AppError> {
+        match self.region.as_deref().filter(|r| !r.is_empty()) {
+            Some(r) => shouwang_domain::region::Divisions::shipped()
+                .parse_existing(r)
+                .map_err(|e| bad("region", e.to_string())),
+            None => Ok(actor.region.clone()),
+        }
+    }
+    fn date(&self, today: NaiveDate) -> Result<NaiveDate, AppError> {
+        match self.date.as_deref().filter(|d| !d.is_empty()) {
+            Some(d) => parse_date(d).ok_or_else(|| {
+                bad(
+                    "date",
+                    format!("统计时点“{d}”不是有效日期（例：2026-07-31）"),
+                )
+            }),
+            None => Ok(today),
+        }
+    }
+    fn filter(&self) -> Result<RosterFilter, AppError> {
+        fn one<T>(
+            v: &Option<String>,
+            field: &str,
+            parse: fn(&str) -> Option<T>,
+        ) -> Result<Option<T>, AppError> {
+            match v.as_deref().filter(|s| !s.is_empty()) {
+                Some(s) => parse(s)
+                    .map(Some)
+                    .ok_or_else(|| bad(field, format!("“{s}”不是可选值"))),
+                None => Ok(None),
+            }
+        }
+        Ok(RosterFilter {
+            guardianship_type: one(
+                &self.guardianship_type,
+                "guardianship_type",
+                GuardianshipType::parse,
+            )?,
+            schooling: one(&self.schooling, "schooling", Schooling::parse)?,
+            age_band: one(&self.age_band, "age_band", AgeBand::parse)?,
+            flag: one(&self.flag, "flag", KeyTargetFlag::parse)?,
+        })
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/exports/roster", params(("region" = Option<String>, Query), ("date" = Option<String>, Query), ("guardianship_type" = Option<String>, Query), ("schooling" = Option<String>, Query), ("age_band" = Option<String>, Query), ("flag" = Option<String>, Query)),
+    responses((status = 200, description = "花名册 .xlsx", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn roster_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<ExportParams>,
+) -> Result<Response, AppError> {
+    let region = p.region(&user.actor)?;
+    let on = p.date(state.store.today())?;
+    let filter = p.filter()?;
+    let children: Vec<ExportChild> = state
+        .store
+        .roster_on(&user.actor, &region, on, ExportKind::Roster)
+        .await?
+        .into_iter()
+        .filter(|c| filter.admits(&c.file, on))
+        .collect();
+    let heading = Heading::new(&region, on, state.store.today());
+    let bytes =
+        outputs::roster_workbook(&heading, &children, user.actor.may(Action::UnmaskIdNumber))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(download(
+        bytes,
+        &format!("{}农村留守儿童花名册-{on}.xlsx", heading.unit),
+        XLSX,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/exports/summary", params(("region" = Option<String>, Query), ("date" = Option<String>, Query)),
+    responses((status = 200, description = "汇总表 .xlsx (32 columns, cross-checked)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn summary_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<ExportParams>,
+) -> Result<Response, AppError> {
+    let region = p.region(&user.actor)?;
+    let on = p.date(state.store.today())?;
+    let children = state
+        .store
+        .roster_on(&user.actor, &region, on, ExportKind::Summary)
+        .await?;
+    let (rows, total) =
+        outputs::summary_rows(&region, &children, on).map_err(AppError::Internal)?;
+    let heading = Heading::new(&region, on, state.store.today());
+    let bytes = outputs::summary_workbook(&heading, &rows, &total)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(download(
+        bytes,
+        &format!("{}农村留守儿童基本情况汇总表-{on}.xlsx", heading.unit),
+        XLSX,
+    ))
+}
+
+fn printer(state: &AppState) -> Result<&dyn shouwang_exchange::forms::FormPrinter, AppError> {
+    state
+        .printer
+        .as_deref()
+        .ok_or_else(|| AppError::Internal("no PDF printer configured".into()))
+}
+
+/// The documents printed from children's files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Document {
+    /// 登记表 as PDF, one page per child.
+    FormPdf,
+    /// 登记表 as `.xlsx`, one printed page per child.
+    FormXlsx,
+    /// 委托监护责任确认书 as PDF (one child).
+    Agreement,
+}
+
+impl Document {
+    fn title(self) -> &'static str {
+        match self {
+            Document::FormPdf | Document::FormXlsx => "基本情况登记表",
+            Document::Agreement => "委托监护责任确认书",
+        }
+    }
+
+    fn kind(self) -> ExportKind {
+        match self {
+            Document::FormPdf | Document::FormXlsx => ExportKind::Form,
+            Document::Agreement => ExportKind::Agreement,
+        }
+    }
+
+    /// File extension and content type.
+    fn file_type(self) -> (&'static str, &'static str) {
+        match self {
+            Document::FormXlsx => ("xlsx", XLSX),
+            _ => ("pdf", PDF),
+        }
+    }
+}
+
+fn print_forms(
+    state: &AppState,
+    actor: &Actor,
+    children: &[ExportChild],
+    document: Document,
+) -> Result<Vec<u8>, AppError> {
+    let forms: Vec<FormHeading<'_>> = children
+        .iter()
+        .map(|c| {
+            FormHeading::of(
+                &c.file,
+                state.store.today(),
+                actor.may(Action::UnmaskIdNumber),
+            )
+        })
+        .collect();
+    match document {
+        Document::FormXlsx => shouwang_exchange::forms::registration_workbook(&forms)
+            .map_err(|e| AppError::Internal(e.to_string())),
+        Document::FormPdf => printer(state)?
+            .registration_forms(&forms)
+            .map_err(AppError::Internal),
+        Document::Agreement => printer(state)?
+            .agreement(&forms[0])
+            .map_err(AppError::Internal),
+    }
+}
+
+/// One child's printed document, as a download named after the child.
+async fn child_document(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    document: Document,
+) -> Result<Response, AppError> {
+    let child = state
+        .store
+        .child_for_form(&user.actor, id, document.kind())
+        .await?;
+    let name = child.file.name.to_string();
+    let bytes = print_forms(state, &user.actor, &[child], document)?;
+    let (ext, content_type) = document.file_type();
+    Ok(download(
+        bytes,
+        &format!("{name}-{}.{ext}", document.title()),
+        content_type,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/children/{id}/form.pdf", params(("id" = String, Path)),
+    responses((status = 200, description = "登记表 PDF", content_type = "application/pdf"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn form_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    child_document(&state, &user, &id, Document::FormPdf).await
+}
+
+#[utoipa::path(get, path = "/api/v1/children/{id}/form.xlsx", params(("id" = String, Path)),
+    responses((status = 200, description = "登记表 .xlsx (laid out as the printed form)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn form_xlsx_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    child_document(&state, &user, &id, Document::FormXlsx).await
+}
+
+#[utoipa::path(get, path = "/api/v1/children/{id}/agreement.pdf", params(("id" = String, Path)),
+    responses((status = 200, description = "委托监护责任确认书 PDF", content_type = "application/pdf"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn agreement_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    child_document(&state, &user, &id, Document::Agreement).await
+}
+
+/// Every child of a village (or any region) on the date, one 登记表 per page.
+async fn village_forms(
+    state: &AppState,
+    user: &CurrentUser,
+    p: &ExportParams,
+    document: Document,
+) -> Result<Response, AppError> {
+    let region = p.region(&user.actor)?;
+    let on = p.date(state.store.today())?;
+    let children = state
+        .store
+        .roster_on(&user.actor, &region, on, ExportKind::Form)
+        .await?;
+    if children.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let bytes = print_forms(state, &user.actor, &children, document)?;
+    let unit = outputs::unit_name(&region);
+    let (ext, content_type) = document.file_type();
+    Ok(download(
+        bytes,
+        &format!("{unit}农村留守儿童基本情况登记表-{on}.{ext}"),
+        content_type,
+    ))
+}
+
+async fn village_forms_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<ExportParams>,
+) -> Result<Response, AppError> {
+    village_forms(&state, &user, &p, Document::FormPdf).await
+}
+
+async fn village_forms_xlsx_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<ExportParams>,
+) -> Result<Response, AppError> {
+    village_forms(&state, &user, &p, Document::FormXlsx).await
+}
+
+#[derive(Template)]
+#[template(path = "exports.html")]
+struct ExportsPage {
+    frame: Frame,
+    today: String,
+    regions: Vec<(String, String)>,
+    can_print: bool,
+}
+
+async fn exports_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Response, PageError> {
+    if !user.actor.may(Action::Export) {
+        return Err(AppError::Forbidden);
+    }
+    let own = user.actor.region.clone();
+    let mut regions = vec![(own.to_string(), outputs::unit_name(&own))];
+    for r in state.store.child_regions(&own).await? {
+        regions.push((r.code.clone(), format!("　{}", r.name)));
+    }
+    Ok(render(&ExportsPage {
+        frame: Frame::of(&state, &user).await,
+        today: state.store.today().to_string(),
+        regions,
+        can_print: state.printer.is_some(),
+    }))
+}

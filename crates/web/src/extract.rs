@@ -1,0 +1,98 @@
+//! Shared extractors: JSON bodies whose rejections are structured errors, and upload forms.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::StatusCode;
+
+use crate::error::AppError;
+
+/// Largest accepted request body (a full registration form is a few kB).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Largest spreadsheet accepted (a 100,000-row roster in xlsx is about 15 MB).
+pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+
+/// JSON body extractor whose rejections are structured errors.
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> AppError {
+    match r {
+        JsonRejection::MissingJsonContentType(_) => AppError::BadRequest {
+            code: "unsupported_media_type",
+            field: None,
+            message: "请求体应为 JSON（Content-Type: application/json）".into(),
+        },
+        JsonRejection::JsonDataError(e) => {
+            let text = e.body_text();
+            let field = text.split('`').nth(1).map(str::to_owned);
+            AppError::BadRequest {
+                code: "invalid_field",
+                field,
+                message: format!("请求内容不符合要求：{text}"),
+            }
+        }
+        JsonRejection::JsonSyntaxError(_) => AppError::BadRequest {
+            code: "malformed_json",
+            field: None,
+            message: "请求体不是有效的 JSON".into(),
+        },
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::BadRequest {
+            code: "payload_too_large",
+            field: None,
+            message: "请求体过大".into(),
+        },
+        other => AppError::BadRequest {
+            code: "bad_request",
+            field: None,
+            message: other.body_text(),
+        },
+    }
+}
+
+/// A multipart upload form: its text fields by name, and the file (its name and bytes).
+pub async fn upload_form(
+    mut multipart: Multipart,
+) -> Result<(HashMap<String, String>, Option<(String, Bytes)>), AppError> {
+    let mut fields = HashMap::new();
+    let mut upload: Option<(String, Bytes)> = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest {
+            code: "upload",
+            field: Some("file".into()),
+            message: format!("上传失败：{e}"),
+        })?
+    {
+        match field.name().map(str::to_owned) {
+            Some(name) if name == "file" => {
+                let file_name = field.file_name().unwrap_or("upload").to_owned();
+                let bytes = field.bytes().await.map_err(|_| AppError::BadRequest {
+                    code: "upload",
+                    field: Some("file".into()),
+                    message: format!("文件过大或上传中断（上限 {} MB）", MAX_UPLOAD_BYTES >> 20),
+                })?;
+                upload = Some((file_name, bytes));
+            }
+            Some(name) => {
+                fields.insert(name, field.text().await.unwrap_or_default());
+            }
+            None => {}
+        }
+    }
+    Ok((fields, upload))
+}

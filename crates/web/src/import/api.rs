@@ -1,0 +1,172 @@
+//! TODO
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use shouwang_exchange::import::{ImportError, Importer, Outcome};
+
+use super::jobs::*;
+use super::run::*;
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(upload_api, job_api, commit_api))]
+pub struct ApiDoc;
+
+// ---- Import API ---------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct UploadParams {
+    filename: Option<String>,
+}
+
+/// `POST /api/v1/imports?filename=花名册.xlsx` with the file as the body → 202 `{"id"}`.
+#[utoipa::path(post, path = "/api/v1/imports", params(("filename" = Option<String>, Query, description = "the file's name, e.g. 花名册.xlsx")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = ".xlsx, .xls or .csv (UTF-8 or GB18030)"),
+    responses((status = 202, description = "{id, state}: the file is being read; poll GET /api/v1/imports/{id}"), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn upload_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<UploadParams>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let id = start_job(
+        &state,
+        &user.actor,
+        p.filename.unwrap_or_else(|| "upload".into()),
+        &body,
+    )?;
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, format!("/api/v1/imports/{id}"))],
+        Json(serde_json::json!({"id": id, "state": "reading"})),
+    )
+        .into_response())
+}
+
+#[derive(Serialize)]
+pub(super) struct JobRow {
+    row: u32,
+    name: String,
+    outcome: &'static str,
+    changes: Vec<shouwang_domain::history::FieldChange>,
+    errors: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/imports/{id}", params(("id" = String, Path)),
+    responses((status = 200, description = "{state: reading|ready|committing|committed|failed, progress, sheet: {format, sheet, mapping}, counts: {create, update, unchanged, error}, rows: [{row, name, outcome, changes, errors}]}"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn job_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (job, source) = state.import_jobs.view(&id, &user.actor)?;
+    let body = match job {
+        JobState::Reading(p) => {
+            serde_json::json!({"id": id, "source": source, "state": "reading", "progress": p})
+        }
+        JobState::Committing => {
+            serde_json::json!({"id": id, "source": source, "state": "committing"})
+        }
+        JobState::Failed(m) => {
+            serde_json::json!({"id": id, "source": source, "state": "failed", "message": m})
+        }
+        JobState::Committed(c) => {
+            serde_json::json!({"id": id, "source": source, "state": "committed", "result": c})
+        }
+        JobState::Ready(plan) => {
+            let m = &plan.info.mapping;
+            let rows: Vec<JobRow> = plan
+                .rows
+                .iter()
+                .map(|r| match &r.outcome {
+                    Outcome::Create(_) => JobRow {
+                        row: r.row,
+                        name: r.name.clone(),
+                        outcome: "create",
+                        changes: vec![],
+                        errors: vec![],
+                    },
+                    Outcome::Update(u) => JobRow {
+                        row: r.row,
+                        name: r.name.clone(),
+                        outcome: "update",
+                        changes: u.changes.clone(),
+                        errors: vec![],
+                    },
+                    Outcome::Unchanged { .. } => JobRow {
+                        row: r.row,
+                        name: r.name.clone(),
+                        outcome: "unchanged",
+                        changes: vec![],
+                        errors: vec![],
+                    },
+                    Outcome::Error { problems } => JobRow {
+                        row: r.row,
+                        name: r.name.clone(),
+                        outcome: "error",
+                        changes: vec![],
+                        errors: problems
+                            .iter()
+                            .map(|p| shouwang_exchange::read::describe(p, r.row, m))
+                            .collect(),
+                    },
+                })
+                .collect();
+            serde_json::json!({
+                "id": id, "source": source, "state": "ready",
+                "sheet": plan.info, "missing_columns": plan.missing_columns,
+                "counts": plan.counts(), "rows": rows,
+            })
+        }
+    };
+    Ok(Json(body).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CommitBody {
+    mode: String,
+}
+
+/// Commits a ready plan and waits for the result: 200 with the counts, 409 when `all` meets errors.
+#[utoipa::path(post, path = "/api/v1/imports/{id}/commit", params(("id" = String, Path)), request_body(content = String, description = "{\"mode\": \"all\" | \"valid\"}"),
+    responses((status = 200, description = "{state: committed, result: {created, updated}}"), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn commit_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Json(body): Json<CommitBody>,
+) -> Result<Response, AppError> {
+    let mode = commit_mode(&body.mode)?;
+    let (job, _) = state.import_jobs.view(&id, &user.actor)?;
+    let JobState::Ready(plan) = job else {
+        return Err(AppError::Conflict {
+            field: None,
+            message: "该导入尚未读取完成或已经导入".into(),
+        });
+    };
+    let importer = Importer::new(&state.store, &user.actor).map_err(import_error)?;
+    state.import_jobs.set(&id, JobState::Committing);
+    match importer.commit(&plan, mode).await {
+        Ok(c) => {
+            state.import_jobs.set(&id, JobState::Committed(c));
+            Ok(Json(serde_json::json!({"state": "committed", "result": c})).into_response())
+        }
+        Err(e) => {
+            state.import_jobs.set(&id, JobState::Ready(plan));
+            Err(match e {
+                ImportError::HasErrors(n) => AppError::Conflict {
+                    field: Some("mode".into()),
+                    message: ImportError::HasErrors(n).to_string(),
+                },
+                other => import_error(other),
+            })
+        }
+    }
+}

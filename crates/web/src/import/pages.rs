@@ -1,0 +1,344 @@
+//! TODO
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Multipart, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use shouwang_domain::authz::Action;
+use shouwang_exchange::columns::{TARGETS, column_letter};
+use shouwang_exchange::import::{CommitMode, ImportError, Outcome, describe_changes};
+use shouwang_store::import::ImportCounts;
+
+use super::jobs::*;
+use super::run::*;
+use crate::state::AppState;
+
+/// Rows listed per kind on the preview page.
+const PREVIEW_ROWS: usize = 200;
+
+use crate::auth::CurrentUser;
+use crate::error::{AppError, PageError};
+use crate::extract::upload_form;
+use crate::ui::{Frame, XLSX, download, render};
+
+// ---- Import pages -------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "import.html")]
+pub(super) struct ImportPage {
+    frame: Frame,
+    error: String,
+}
+
+pub(super) async fn import_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Response, PageError> {
+    if !user.actor.may(Action::RegisterChild) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(render(&ImportPage {
+        frame: Frame::of(&state, &user).await,
+        error: String::new(),
+    }))
+}
+
+pub(super) async fn upload_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    let (fields, upload) = upload_form(multipart).await?;
+    let csrf = fields.get("csrf_token").cloned().unwrap_or_default();
+    user.check_csrf(&csrf)?;
+    let (name, bytes) = upload.unwrap_or_default();
+    match start_job(&state, &user.actor, name, &bytes) {
+        Ok(id) => Ok(Redirect::to(&format!("/import/{id}")).into_response()),
+        Err(AppError::BadRequest { message, .. }) => Ok(render(&ImportPage {
+            frame: Frame::of(&state, &user).await,
+            error: message,
+        })),
+        Err(e) => Err(e),
+    }
+}
+
+/// A row of the preview lists.
+pub(super) struct PreviewRow {
+    row: u32,
+    name: String,
+    detail: String,
+}
+
+pub(super) struct MappingRow {
+    index: usize,
+    letter: String,
+    title: String,
+    key: String,
+}
+
+#[derive(Template)]
+#[template(path = "import_job.html")]
+pub(super) struct JobPage {
+    frame: Frame,
+    id: String,
+    source: String,
+    state: &'static str,
+    rows_read: u64,
+    rows_expected: u64,
+    message: String,
+    info: String,
+    saved_mapping: bool,
+    mapping: Vec<MappingRow>,
+    targets: Vec<(&'static str, &'static str)>,
+    missing: String,
+    counts: shouwang_exchange::import::PlanCounts,
+    creates: Vec<PreviewRow>,
+    updates: Vec<PreviewRow>,
+    errors: Vec<PreviewRow>,
+    done: ImportCounts,
+}
+
+pub(super) fn job_view(frame: Frame, id: &str, source: String, state: JobState) -> JobPage {
+    let mut page = JobPage {
+        frame,
+        id: id.to_owned(),
+        source,
+        state: "reading",
+        rows_read: 0,
+        rows_expected: 0,
+        message: String::new(),
+        info: String::new(),
+        saved_mapping: false,
+        mapping: Vec::new(),
+        targets: TARGETS.iter().map(|t| (t.key, t.label)).collect(),
+        missing: String::new(),
+        counts: Default::default(),
+        creates: Vec::new(),
+        updates: Vec::new(),
+        errors: Vec::new(),
+        done: ImportCounts::default(),
+    };
+    match state {
+        JobState::Reading(p) => {
+            page.rows_read = p.rows_read;
+            page.rows_expected = p.rows_expected.unwrap_or(0);
+        }
+        JobState::Committing => page.state = "committing",
+        JobState::Failed(m) => {
+            page.state = "failed";
+            page.message = m;
+        }
+        JobState::Committed(c) => {
+            page.state = "committed";
+            page.done = c;
+        }
+        JobState::Ready(plan) => {
+            page.state = "ready";
+            let m = &plan.info.mapping;
+            page.info = format!(
+                "{}，工作表“{}”{}，表头在第 {}–{} 行",
+                plan.info.format,
+                plan.info.sheet,
+                plan.info
+                    .encoding
+                    .map(|e| format!("（{e} 编码）"))
+                    .unwrap_or_default(),
+                m.header_first + 1,
+                m.header_last + 1
+            );
+            page.mapping = m
+                .columns
+                .iter()
+                .filter(|c| !(c.title.is_empty() && c.key.is_none()))
+                .map(|c| MappingRow {
+                    index: c.index,
+                    letter: column_letter(c.index),
+                    title: c.title.clone(),
+                    key: c.key.clone().unwrap_or_default(),
+                })
+                .collect();
+            page.saved_mapping = plan.info.saved_mapping;
+            page.missing = plan.missing_columns.join("、");
+            page.counts = plan.counts();
+            for r in &plan.rows {
+                match &r.outcome {
+                    Outcome::Create(f) if page.creates.len() < PREVIEW_ROWS => {
+                        page.creates.push(PreviewRow {
+                            row: r.row,
+                            name: r.name.clone(),
+                            detail: format!("{} {}", f.sex.label(), f.birth_date),
+                        })
+                    }
+                    Outcome::Update(u) if page.updates.len() < PREVIEW_ROWS => {
+                        page.updates.push(PreviewRow {
+                            row: r.row,
+                            name: r.name.clone(),
+                            detail: describe_changes(&u.changes),
+                        })
+                    }
+                    Outcome::Error { problems } if page.errors.len() < PREVIEW_ROWS => {
+                        page.errors.push(PreviewRow {
+                            row: r.row,
+                            name: r.name.clone(),
+                            detail: problems
+                                .iter()
+                                .map(|p| shouwang_exchange::read::describe(p, r.row, m))
+                                .collect::<Vec<_>>()
+                                .join("；"),
+                        })
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    page
+}
+
+pub(super) async fn job_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let (job, source) = state.import_jobs.view(&id, &user.actor)?;
+    Ok(render(&job_view(
+        Frame::of(&state, &user).await,
+        &id,
+        source,
+        job,
+    )))
+}
+
+#[derive(Template)]
+#[template(path = "import_progress.html")]
+pub(super) struct ProgressFragment {
+    id: String,
+    state: &'static str,
+    rows_read: u64,
+    rows_expected: u64,
+}
+
+/// Polled by the progress bar; when the job leaves the running states the page reloads.
+pub(super) async fn job_status_fragment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let (job, _) = state.import_jobs.view(&id, &user.actor)?;
+    Ok(match job {
+        JobState::Reading(p) => render(&ProgressFragment {
+            id,
+            state: "reading",
+            rows_read: p.rows_read,
+            rows_expected: p.rows_expected.unwrap_or(0),
+        }),
+        JobState::Committing => render(&ProgressFragment {
+            id,
+            state: "committing",
+            rows_read: 0,
+            rows_expected: 0,
+        }),
+        _ => ([("HX-Redirect", format!("/import/{id}"))], "").into_response(),
+    })
+}
+
+pub(super) async fn mapping_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    axum::extract::Form(form): axum::extract::Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let csrf = form
+        .iter()
+        .find(|(k, _)| k == "csrf_token")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    user.check_csrf(csrf)?;
+    let (job, _) = state.import_jobs.view(&id, &user.actor)?;
+    let JobState::Ready(plan) = job else {
+        return Ok(Redirect::to(&format!("/import/{id}")).into_response());
+    };
+    let mut choices = BTreeMap::new();
+    for (k, v) in &form {
+        if let Some(index) = k.strip_prefix("col_").and_then(|i| i.parse::<usize>().ok())
+            && plan.info.mapping.columns.iter().any(|c| c.index == index)
+        {
+            choices.insert(
+                column_letter(index),
+                if v.is_empty() { "-".into() } else { v.clone() },
+            );
+        }
+    }
+    if form.iter().any(|(k, v)| k == "save" && !v.is_empty()) {
+        let mut mapping = plan.info.mapping.clone();
+        mapping
+            .apply(&choices)
+            .map_err(|message| AppError::BadRequest {
+                code: "validation",
+                field: Some("mapping".into()),
+                message,
+            })?;
+        state
+            .store
+            .save_import_mapping(&user.actor, &mapping.signature(), &mapping.saved_form())
+            .await?;
+    }
+    if let Some(j) = state
+        .import_jobs
+        .jobs
+        .lock()
+        .expect("jobs lock")
+        .get_mut(&id)
+    {
+        j.choices = choices;
+    }
+    plan_in_background(&state, &user.actor, &id);
+    Ok(Redirect::to(&format!("/import/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct CommitForm {
+    csrf_token: Option<String>,
+    mode: String,
+}
+
+pub(super) async fn commit_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    axum::extract::Form(form): axum::extract::Form<CommitForm>,
+) -> Result<Response, PageError> {
+    user.check_csrf(form.csrf_token.as_deref().unwrap_or(""))?;
+    let mode = commit_mode(&form.mode)?;
+    let (job, _) = state.import_jobs.view(&id, &user.actor)?;
+    if let JobState::Ready(plan) = job {
+        if mode == CommitMode::All && plan.counts().error > 0 {
+            return Err(AppError::Conflict {
+                field: Some("mode".into()),
+                message: ImportError::HasErrors(plan.counts().error).to_string(),
+            });
+        }
+        commit_in_background(&state, &user.actor, &id, plan, mode);
+    }
+    Ok(Redirect::to(&format!("/import/{id}")).into_response())
+}
+
+pub(super) async fn errors_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (job, source) = state.import_jobs.view(&id, &user.actor)?;
+    let JobState::Ready(plan) = job else {
+        return Err(AppError::NotFound);
+    };
+    let file = tempfile::NamedTempFile::new().map_err(|e| AppError::Internal(e.to_string()))?;
+    shouwang_exchange::xlsx::write_error_workbook(&plan, file.path())
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let bytes = std::fs::read(file.path()).map_err(|e| AppError::Internal(e.to_string()))?;
+    let stem = source.rsplit_once('.').map_or(source.as_str(), |(s, _)| s);
+    Ok(download(bytes, &format!("{stem}-错误行.xlsx"), XLSX))
+}

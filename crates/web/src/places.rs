@@ -1,0 +1,75 @@
+//! Divisions and service agencies, for clients choosing where a child lives or who serves it.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use utoipa::OpenApi;
+
+use shouwang_domain::region::RegionCode;
+
+use crate::auth::CurrentUser;
+use crate::error::{AppError, ErrorBody};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/regions/{code}", get(region))
+        .route("/api/v1/agencies", get(agencies))
+        .route(
+            "/api/v1/children/{id}/agencies/{agency_id}",
+            put(link_agency),
+        )
+}
+
+#[derive(OpenApi)]
+#[openapi(paths(region, agencies, link_agency))]
+pub struct ApiDoc;
+
+#[utoipa::path(get, path = "/api/v1/regions/{code}", params(("code" = String, Path, description = "division code")),
+    responses((status = 200, description = "{code, name, level, children:[{code, name, level}]}"), (status = 404, body = ErrorBody)))]
+pub async fn region(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let code = RegionCode::parse(&code).map_err(|e| AppError::BadRequest {
+        code: "invalid_region",
+        field: Some("code".into()),
+        message: e.to_string(),
+    })?;
+    let r = state
+        .store
+        .region_with_children(&code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(json!({
+        "code": r.code, "name": r.name, "level": r.level,
+        "children": r.children.iter().map(|c| json!({"code": c.code, "name": c.name, "level": c.level})).collect::<Vec<_>>(),
+    })))
+}
+
+#[utoipa::path(get, path = "/api/v1/agencies", responses((status = 200, description = "agencies (schools, police stations…) inside your jurisdiction")))]
+pub async fn agencies(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(
+        json!({"items": state.store.agencies_within(&user.actor.region).await?}),
+    ))
+}
+
+#[utoipa::path(put, path = "/api/v1/children/{id}/agencies/{agency_id}", params(("id" = String, Path), ("agency_id" = String, Path)),
+    responses((status = 204, description = "linked: the agency's users now see the child"), (status = 404, body = ErrorBody)))]
+pub async fn link_agency(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, agency_id)): Path<(String, String)>,
+) -> Result<StatusCode, AppError> {
+    state
+        .store
+        .link_child_agency(&user.actor, &id, &agency_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,231 @@
+//! TODO
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use shouwang_domain::authz::Action;
+use shouwang_store::reconcile::{ItemDecision, ItemFilter};
+
+use super::run::*;
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        upload_api,
+        columns_api,
+        runs_api,
+        run_api,
+        items_api,
+        item_api,
+        decide_api
+    ),
+    components(schemas(DecisionBody))
+)]
+pub struct ApiDoc;
+
+#[derive(Deserialize)]
+pub struct ColumnsParams {
+    filename: Option<String>,
+}
+
+/// `POST /api/v1/reconcile/columns?filename=学籍.xlsx` with the list as the body: what the
+/// reader makes of its header, and its first rows, before a comparison is run.
+#[utoipa::path(post, path = "/api/v1/reconcile/columns",
+    params(("filename" = Option<String>, Query, description = "the list's file name")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = ".xlsx, .xls or .csv"),
+    responses((status = 200, description = "{columns: {header_row, columns: [{letter, title, field}]}, sample: [[cell]]}: field is null where the title is not known; give those as `columns` when running the comparison"),
+        (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn columns_api(
+    user: CurrentUser,
+    Query(p): Query<ColumnsParams>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    if !user.actor.may(Action::Reconcile) {
+        return Err(AppError::Forbidden);
+    }
+    let name = p.filename.unwrap_or_else(|| "upload".into());
+    let (_dir, path) = save_upload(&name, &body)?;
+    Ok(Json(preview_saved(&path).await?).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct UploadParams {
+    kind: String,
+    filename: Option<String>,
+    columns: Option<String>,
+}
+
+/// `A=name,C=birth_date,班级=-`: column letter or title = field (or "-").
+pub(super) fn columns_param(s: &str) -> Result<BTreeMap<String, String>, AppError> {
+    s.split(',')
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            p.split_once('=')
+                .map(|(c, f)| (c.trim().to_owned(), f.trim().to_owned()))
+                .ok_or_else(|| AppError::BadRequest {
+                    code: "columns",
+                    field: Some("columns".into()),
+                    message: format!("列对应“{p}”应写成 列=字段，如 A=name"),
+                })
+        })
+        .collect()
+}
+
+/// `POST /api/v1/reconcile/runs?kind=education&filename=学籍.xlsx` with the list as the body.
+#[utoipa::path(post, path = "/api/v1/reconcile/runs",
+    params(("kind" = String, Query, description = "education（学籍名单）或 household（户籍名单）"),
+           ("filename" = Option<String>, Query, description = "the list's file name"),
+           ("columns" = Option<String>, Query, description = "what columns the header does not name hold: column letter or title = field, comma-separated (A=name,C=birth_date,班级=-); fields: record_id, name, sex, birth_date, id_number, county, town, village, hukou, parents_away; - keeps a column beside the person")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+        description = ".xlsx, .xls or .csv with a header row: record_id,name,sex,birth_date,id_number,county,town,village (or 姓名, 性别, 出生日期, 公民身份号码…), optional 户口性质 and 是否留守, any other columns kept"),
+    responses((status = 201, description = "the comparison: {id, list_kind, tally: {roster, list, matched, review, findings}, counts: [{kind, label, total, pending}]}"),
+        (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn upload_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<UploadParams>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    if !user.actor.may(Action::Reconcile) {
+        return Err(AppError::Forbidden);
+    }
+    let kind = list_kind(&p.kind)?;
+    let choices = columns_param(p.columns.as_deref().unwrap_or(""))?;
+    let name = p.filename.unwrap_or_else(|| "upload".into());
+    let (_dir, path) = save_upload(&name, &body)?;
+    if !choices.is_empty() {
+        // The choices checked against the header first, so their errors name `columns`.
+        let mut columns = preview_saved(&path).await?.columns;
+        columns
+            .apply(&choices)
+            .map_err(|message| AppError::BadRequest {
+                code: "columns",
+                field: Some("columns".into()),
+                message,
+            })?;
+    }
+    let entries = read_saved(path, choices, |_| {}).await?;
+    let run = state
+        .store
+        .reconcile(&user.actor, kind, &name, entries)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        [(
+            header::LOCATION,
+            format!("/api/v1/reconcile/runs/{}", run.id),
+        )],
+        Json(run),
+    )
+        .into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/reconcile/runs",
+    responses((status = 200, description = "{items: [comparison]} of the user's jurisdiction, newest first"), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn runs_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Response, AppError> {
+    let runs = state.store.reconcile_runs(&user.actor).await?;
+    Ok(Json(serde_json::json!({ "items": runs })).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/reconcile/runs/{id}", params(("id" = String, Path)),
+    responses((status = 200, description = "one comparison with its counts"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn run_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    Ok(Json(state.store.reconcile_run(&user.actor, &id).await?).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ItemsParams {
+    run_id: Option<String>,
+    kind: Option<String>,
+    status: Option<String>,
+    mine: Option<bool>,
+    offset: Option<i64>,
+    limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/reconcile/items",
+    params(("run_id" = Option<String>, Query), ("kind" = Option<String>, Query, description = "not_in_school_list, not_in_household_list, urban_hukou, id_number, not_on_roster, review"),
+           ("status" = Option<String>, Query, description = "open, assigned, accepted, rejected or pending (open and assigned)"),
+           ("mine" = Option<bool>, Query, description = "only items assigned to the user's unit (always so for users who do not run comparisons)"),
+           ("offset" = Option<i64>, Query), ("limit" = Option<i64>, Query)),
+    responses((status = 200, description = "{total, items: [{id, kind, status, child, entry, probability, reasons: [{label, level, weight}], fix, assignee, decided_by, decided_at, note, may_decide, may_assign}]}"), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn items_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<ItemsParams>,
+) -> Result<Response, AppError> {
+    let filter = ItemFilter {
+        run_id: p.run_id,
+        kind: p.kind,
+        status: p.status,
+        mine: p.mine.unwrap_or(false),
+        offset: p.offset.unwrap_or(0),
+        limit: p.limit.unwrap_or(50),
+    };
+    let (items, total) = state.store.reconcile_items(&user.actor, &filter).await?;
+    Ok(Json(serde_json::json!({ "total": total, "items": items })).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/reconcile/items/{id}", params(("id" = String, Path)),
+    responses((status = 200, description = "one item"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn item_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    Ok(Json(state.store.reconcile_item(&user.actor, &id).await?).into_response())
+}
+
+/// A decision on an item.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct DecisionBody {
+    /// accept（确认）、reject（否定）或 assign（交办）
+    action: String,
+    /// For assign: `town:<乡镇代码>`, `police:<区划代码>` or `school:<机构ID>`.
+    assignee: Option<String>,
+    /// For accepting a not-on-roster child whose town the list did not say.
+    town_code: Option<String>,
+    note: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/reconcile/items/{id}/decision", params(("id" = String, Path)), request_body = DecisionBody,
+    responses((status = 200, description = "the item after the decision"), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody, description = "already decided"), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn decide_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Json(b): Json<DecisionBody>,
+) -> Result<Response, AppError> {
+    let item = state
+        .store
+        .decide_reconcile_item(
+            &user.actor,
+            &id,
+            &ItemDecision {
+                action: b.action,
+                assignee: b.assignee,
+                town_code: b.town_code,
+                note: b.note,
+            },
+        )
+        .await?;
+    Ok(Json(item).into_response())
+}

@@ -1,0 +1,516 @@
+//! TODO
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use shouwang_domain::authz::{Action, Actor};
+use shouwang_domain::region::RegionLevel;
+use shouwang_exchange::lists::{FIELDS, field_key};
+use shouwang_linkage::discrepancy::{FindingKind, ListKind};
+use shouwang_store::reconcile::{ItemDecision, ItemFilter, ItemView, RunSummary};
+
+use super::jobs::*;
+use super::run::*;
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::extract::upload_form;
+use crate::state::AppState;
+use crate::ui::{Frame, PageResult, beijing, render};
+
+#[derive(Template)]
+#[template(path = "reconcile.html")]
+pub(super) struct ReconcilePage {
+    frame: Frame,
+    runs: Vec<RunSummary>,
+    kinds: Vec<(&'static str, &'static str)>,
+    error: String,
+}
+
+pub(super) async fn reconcile_page(State(state): State<AppState>, user: CurrentUser) -> PageResult {
+    if !user.actor.may(Action::Reconcile) {
+        return Ok(Redirect::to("/reconcile/tasks").into_response());
+    }
+    show_runs(&state, &user, String::new()).await
+}
+
+pub(super) async fn show_runs(state: &AppState, user: &CurrentUser, error: String) -> PageResult {
+    Ok(render(&ReconcilePage {
+        frame: Frame::of(state, user).await,
+        runs: state.store.reconcile_runs(&user.actor).await?,
+        kinds: ListKind::ALL
+            .iter()
+            .map(|k| (k.code(), k.label()))
+            .collect(),
+        error,
+    }))
+}
+
+pub(super) async fn upload_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    multipart: Multipart,
+) -> PageResult {
+    let (fields, upload) = upload_form(multipart).await?;
+    let field = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    let (csrf, kind) = (field("csrf_token"), field("kind"));
+    user.check_csrf(&csrf)?;
+    if !user.actor.may(Action::Reconcile) {
+        return Err(AppError::Forbidden);
+    }
+    let (name, bytes) = upload.unwrap_or_default();
+    let result = async {
+        let kind = list_kind(&kind)?;
+        let (dir, path) = save_upload(&name, &bytes)?;
+        let mut preview = preview_saved(&path).await?;
+        // Choices saved for this header before, if they still fit it.
+        let mut saved = false;
+        if let Some(choices) = state
+            .store
+            .import_mapping(&user.actor, &saved_key(&preview.columns))
+            .await?
+        {
+            let mut columns = preview.columns.clone();
+            if columns.apply(&choices).is_ok() {
+                preview.columns = columns;
+                saved = true;
+            }
+        }
+        let id = uuid::Uuid::now_v7().simple().to_string();
+        state.reconcile_jobs.insert(
+            &id,
+            Job {
+                owner: user.actor.user_id.clone(),
+                kind,
+                source: name.clone(),
+                file: Some((dir, path)),
+                preview,
+                saved,
+                state: JobState::Columns,
+                uploaded: std::time::Instant::now(),
+            },
+        );
+        Ok::<_, AppError>(id)
+    }
+    .await;
+    match result {
+        Ok(id) => Ok(Redirect::to(&format!("/reconcile/jobs/{id}")).into_response()),
+        Err(AppError::BadRequest { message, .. }) => show_runs(&state, &user, message).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// A column on the columns page.
+pub(super) struct ColumnRow {
+    letter: String,
+    title: String,
+    field: &'static str,
+    /// The first rows' values in this column.
+    sample: String,
+}
+
+#[derive(Template)]
+#[template(path = "reconcile_job.html")]
+pub(super) struct JobPage {
+    frame: Frame,
+    id: String,
+    list_label: &'static str,
+    source: String,
+    header_row: u32,
+    columns: Vec<ColumnRow>,
+    fields: Vec<(&'static str, &'static str)>,
+    saved: bool,
+    error: String,
+    /// "columns", "running" or "failed".
+    state: &'static str,
+    progress: String,
+}
+
+pub(super) fn job_page_of(frame: Frame, id: &str, job: &JobView, error: String) -> JobPage {
+    let state = match &job.state {
+        JobState::Columns => "columns",
+        JobState::Failed(_) => "failed",
+        _ => "running",
+    };
+    let progress = job.state.progress();
+    let columns = &job.preview.columns;
+    JobPage {
+        frame,
+        id: id.to_owned(),
+        list_label: job.kind.label(),
+        source: job.source.clone(),
+        header_row: columns.header_row,
+        columns: columns
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ColumnRow {
+                letter: c.letter.clone(),
+                title: c.title.clone(),
+                field: c.field.unwrap_or(""),
+                sample: job
+                    .preview
+                    .sample
+                    .iter()
+                    .filter_map(|r| r.get(i).map(|v| v.trim()).filter(|v| !v.is_empty()))
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            })
+            .collect(),
+        fields: FIELDS.to_vec(),
+        saved: job.saved,
+        error,
+        state,
+        progress,
+    }
+}
+
+pub(super) async fn job_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> PageResult {
+    let job = state.reconcile_jobs.view(&id, &user.actor)?;
+    if let JobState::Done(run) = &job.state {
+        return Ok(Redirect::to(&format!("/reconcile/runs/{run}")).into_response());
+    }
+    Ok(render(&job_page_of(
+        Frame::of(&state, &user).await,
+        &id,
+        &job,
+        String::new(),
+    )))
+}
+
+#[derive(Template)]
+#[template(path = "reconcile_job_status.html")]
+pub(super) struct JobStatus {
+    id: String,
+    progress: String,
+}
+
+/// The progress fragment a running job's page polls; when the job ends, a redirect.
+pub(super) async fn job_status(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let job = state.reconcile_jobs.view(&id, &user.actor)?;
+    Ok(match &job.state {
+        JobState::Reading(_) | JobState::Comparing => render(&JobStatus {
+            id,
+            progress: job.state.progress(),
+        }),
+        JobState::Done(run) => {
+            ([("HX-Redirect", format!("/reconcile/runs/{run}"))], "").into_response()
+        }
+        _ => ([("HX-Redirect", format!("/reconcile/jobs/{id}"))], "").into_response(),
+    })
+}
+
+/// `col_<letter>` fields of the columns form → choices.
+pub(super) fn choices_of(form: &[(String, String)]) -> BTreeMap<String, String> {
+    form.iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("col_")
+                .map(|letter| (letter.to_owned(), v.clone()))
+        })
+        .collect()
+}
+
+pub(super) async fn start_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let value = |k: &str| {
+        form.iter()
+            .find(|(f, _)| f == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    user.check_csrf(&value("csrf_token"))?;
+    if !user.actor.may(Action::Reconcile) {
+        return Err(AppError::Forbidden);
+    }
+    let job = state.reconcile_jobs.view(&id, &user.actor)?;
+    if !matches!(job.state, JobState::Columns) {
+        return Err(already_started());
+    }
+    let choices = choices_of(&form);
+    let mut columns = job.preview.columns.clone();
+    if let Err(message) = columns.apply(&choices) {
+        // The page again, with the person's choices and what is wrong with them.
+        let mut shown = job.clone();
+        for c in &mut shown.preview.columns.columns {
+            c.field = choices.get(&c.letter).and_then(|k| field_key(k));
+        }
+        return Ok(render(&job_page_of(
+            Frame::of(&state, &user).await,
+            &id,
+            &shown,
+            message,
+        )));
+    }
+    // Started and handed to its task with nothing awaited between: a job is never left
+    // reading with nobody to read it.
+    let path = state
+        .reconcile_jobs
+        .begin(&id, &user.actor, columns.clone())?;
+    compare_in_background(
+        &state,
+        &user.actor,
+        &id,
+        job.kind,
+        job.source,
+        path,
+        columns.saved_form(),
+    );
+    if value("save") == "1"
+        && let Err(e) = state
+            .store
+            .save_import_mapping(&user.actor, &saved_key(&columns), &columns.saved_form())
+            .await
+    {
+        // The comparison runs all the same; only the next list's columns are not filled in.
+        tracing::warn!(error = %e, "the column choices were not saved");
+    }
+    Ok(Redirect::to(&format!("/reconcile/jobs/{id}")).into_response())
+}
+
+/// An option of a select: value and label.
+pub(super) struct Opt {
+    value: String,
+    label: String,
+}
+
+#[derive(Template)]
+#[template(path = "reconcile_items.html")]
+pub(super) struct ItemsPage {
+    frame: Frame,
+    title: String,
+    run: Option<RunSummary>,
+    items: Vec<ItemView>,
+    total: i64,
+    filter_kind: String,
+    filter_status: String,
+    kinds: Vec<(&'static str, &'static str)>,
+    statuses: Vec<(&'static str, &'static str)>,
+    assignees: Vec<Opt>,
+    towns: Vec<Opt>,
+    back: String,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+impl ReconcilePage {
+    fn when(&self, at: &str) -> String {
+        beijing(at)
+    }
+}
+
+impl ItemsPage {
+    fn when(&self, at: &str) -> String {
+        beijing(at)
+    }
+    fn percent(&self, p: &Option<f64>) -> String {
+        p.map(|p| format!("{:.1}%", p * 100.0)).unwrap_or_default()
+    }
+    fn weight(&self, w: &f64) -> String {
+        format!("{w:+.1}")
+    }
+    fn yes_no(&self, v: &Option<bool>) -> &'static str {
+        match v {
+            Some(true) => "是",
+            Some(false) => "否",
+            None => "",
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct ItemsQuery {
+    kind: String,
+    status: String,
+    offset: i64,
+}
+
+pub(super) const PAGE: i64 = 50;
+
+/// Towns, police and schools of the actor's jurisdiction, as assignees.
+pub(super) async fn assignees(
+    state: &AppState,
+    actor: &Actor,
+) -> Result<(Vec<Opt>, Vec<Opt>), AppError> {
+    if !actor.may(Action::Reconcile) {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let towns = state
+        .store
+        .regions_within(&actor.region, RegionLevel::Town)
+        .await?;
+    let mut out = Vec::new();
+    for t in &towns {
+        out.push(Opt {
+            value: format!("town:{}", t.code),
+            label: format!("{}（乡镇）", t.name),
+        });
+    }
+    let county = state
+        .store
+        .region(&actor.region)
+        .await?
+        .map(|r| r.name)
+        .unwrap_or_default();
+    out.push(Opt {
+        value: format!("police:{}", actor.region),
+        label: format!("{county}公安（户籍）"),
+    });
+    for t in &towns {
+        out.push(Opt {
+            value: format!("police:{}", t.code),
+            label: format!("{}派出所", t.name),
+        });
+    }
+    for a in state.store.agencies_within(&actor.region).await? {
+        if a.kind == "school" {
+            out.push(Opt {
+                value: format!("school:{}", a.id),
+                label: format!("{}（学校）", a.name),
+            });
+        }
+    }
+    let towns = towns
+        .into_iter()
+        .map(|t| Opt {
+            value: t.code,
+            label: t.name,
+        })
+        .collect();
+    Ok((out, towns))
+}
+
+pub(super) async fn items_page(
+    state: &AppState,
+    user: &CurrentUser,
+    run: Option<RunSummary>,
+    q: ItemsQuery,
+    back: String,
+) -> PageResult {
+    let filter = ItemFilter {
+        run_id: run.as_ref().map(|r| r.id.clone()),
+        kind: Some(q.kind.clone()),
+        status: Some(if q.status.is_empty() {
+            "pending".into()
+        } else {
+            q.status.clone()
+        }),
+        mine: run.is_none(),
+        offset: q.offset.max(0),
+        limit: PAGE,
+    };
+    let (items, total) = state.store.reconcile_items(&user.actor, &filter).await?;
+    let (assignees, towns) = assignees(state, &user.actor).await?;
+    let link = |offset: i64| format!("{back}?kind={}&status={}&offset={offset}", q.kind, q.status);
+    let offset = filter.offset;
+    Ok(render(&ItemsPage {
+        frame: Frame::of(state, user).await,
+        title: match &run {
+            Some(r) => format!("比对结果：{}", r.list_label),
+            None => "比对待办".into(),
+        },
+        run,
+        total,
+        prev: (offset > 0).then(|| link((offset - PAGE).max(0))),
+        next: (offset + PAGE < total).then(|| link(offset + PAGE)),
+        items,
+        filter_kind: q.kind,
+        filter_status: if q.status.is_empty() {
+            "pending".into()
+        } else {
+            q.status
+        },
+        kinds: FindingKind::ALL
+            .iter()
+            .map(|k| (k.code(), k.label()))
+            .collect(),
+        statuses: vec![
+            ("pending", "待处理（含已交办）"),
+            ("open", "待处理"),
+            ("assigned", "已交办"),
+            ("accepted", "已确认"),
+            ("rejected", "已否定"),
+        ],
+        assignees,
+        towns,
+        back,
+    }))
+}
+
+pub(super) async fn run_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<ItemsQuery>,
+) -> PageResult {
+    let run = state.store.reconcile_run(&user.actor, &id).await?;
+    items_page(&state, &user, Some(run), q, format!("/reconcile/runs/{id}")).await
+}
+
+pub(super) async fn tasks_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<ItemsQuery>,
+) -> PageResult {
+    items_page(&state, &user, None, q, "/reconcile/tasks".into()).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct DecideForm {
+    csrf_token: String,
+    action: String,
+    assignee: String,
+    town_code: String,
+    note: String,
+    back: String,
+}
+
+pub(super) async fn decide_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<DecideForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let some = |s: String| Some(s).filter(|s| !s.trim().is_empty());
+    state
+        .store
+        .decide_reconcile_item(
+            &user.actor,
+            &id,
+            &ItemDecision {
+                action: f.action,
+                assignee: some(f.assignee),
+                town_code: some(f.town_code),
+                note: some(f.note),
+            },
+        )
+        .await?;
+    // Back to the list the form was on (only ever a page of this feature).
+    let back = if f.back.starts_with("/reconcile/") && !f.back.contains("//") {
+        f.back
+    } else {
+        "/reconcile".into()
+    };
+    Ok(Redirect::to(&format!("{back}#item-{id}")).into_response())
+}
+
+// ---------- API ----------

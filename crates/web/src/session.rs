@@ -1,0 +1,214 @@
+//! Logging in and out: the login page, the session API and bearer tokens.
+
+use askama::Template;
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use axum_extra::extract::CookieJar;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{OpenApi, ToSchema};
+
+use shouwang_domain::validation::ValidationErrors;
+use shouwang_store::users::LoginOutcome;
+
+use crate::auth::{CurrentUser, SESSION_COOKIE, check_same_site};
+use crate::error::{AppError, ErrorBody};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::ui::{PageResult, render};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout_page))
+        .route("/api/v1/session", post(login).delete(logout))
+        .route("/api/v1/tokens", post(issue_token))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(login, logout, issue_token),
+    components(schemas(LoginBody, LoginResponse, TokenBody))
+)]
+pub struct ApiDoc;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    error: Option<String>,
+    username: String,
+}
+
+async fn login_page() -> Response {
+    render(&LoginPage {
+        error: None,
+        username: String::new(),
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(f): Form<LoginForm>,
+) -> PageResult {
+    crate::auth::check_same_site(&headers)?;
+    let outcome = state.store.login(f.username.trim(), &f.password).await?;
+    Ok(match outcome {
+        LoginOutcome::Ok { session_token, .. } => (
+            jar.add(session_cookie(&state, session_token)),
+            Redirect::to("/"),
+        )
+            .into_response(),
+        LoginOutcome::BadCredentials => (
+            axum::http::StatusCode::UNAUTHORIZED,
+            render(&LoginPage {
+                error: Some("用户名或密码错误".into()),
+                username: f.username,
+            }),
+        )
+            .into_response(),
+        LoginOutcome::Throttled => (
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            render(&LoginPage {
+                error: Some("登录失败次数过多，请15分钟后再试".into()),
+                username: f.username,
+            }),
+        )
+            .into_response(),
+    })
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+async fn logout_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    jar: CookieJar,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    if let Some(t) = &user.session_token {
+        state.store.logout(t).await?;
+    }
+    Ok((
+        jar.remove(axum_extra::extract::cookie::Cookie::from(SESSION_COOKIE)),
+        Redirect::to("/login"),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginBody {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub username: String,
+    pub role: String,
+    pub region: String,
+    /// Send back as `csrf_token` in HTML forms (JSON clients do not need it).
+    pub csrf_token: String,
+}
+
+/// Cookie attributes: HttpOnly, SameSite=Lax, Secure unless serving plain HTTP on loopback. No
+/// Max-Age: the cookie ends with the browser (shared office PCs); the server expires sessions too.
+pub fn session_cookie(
+    state: &AppState,
+    token: String,
+) -> axum_extra::extract::cookie::Cookie<'static> {
+    axum_extra::extract::cookie::Cookie::build((SESSION_COOKIE, token))
+        .http_only(true)
+        .secure(state.secure_cookies)
+        .same_site(axum_extra::extract::cookie::SameSite::Lax)
+        .path("/")
+        .build()
+}
+
+#[utoipa::path(post, path = "/api/v1/session", request_body = LoginBody,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<impl IntoResponse, AppError> {
+    check_same_site(&headers)?;
+    match state
+        .store
+        .login(body.username.trim(), &body.password)
+        .await?
+    {
+        LoginOutcome::Ok {
+            actor,
+            session_token,
+            csrf_token,
+        } => Ok((
+            jar.add(session_cookie(&state, session_token)),
+            Json(LoginResponse {
+                username: actor.username,
+                role: actor.role.code().to_owned(),
+                region: actor.region.to_string(),
+                csrf_token,
+            }),
+        )),
+        LoginOutcome::BadCredentials => Err(AppError::BadCredentials),
+        LoginOutcome::Throttled => Err(AppError::TooManyRequests),
+    }
+}
+
+#[utoipa::path(delete, path = "/api/v1/session", responses((status = 204)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    jar: CookieJar,
+) -> Result<impl IntoResponse, AppError> {
+    if let Some(t) = &user.session_token {
+        state.store.logout(t).await?;
+    }
+    Ok((
+        jar.remove(axum_extra::extract::cookie::Cookie::from(SESSION_COOKIE)),
+        StatusCode::NO_CONTENT,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TokenBody {
+    pub name: String,
+    #[serde(default = "default_days")]
+    pub days: i64,
+}
+fn default_days() -> i64 {
+    90
+}
+
+#[utoipa::path(post, path = "/api/v1/tokens", request_body = TokenBody, responses((status = 201, description = "{\"token\": \"sw_…\"}; send as Authorization: Bearer")))]
+pub async fn issue_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<TokenBody>,
+) -> Result<impl IntoResponse, AppError> {
+    if body.name.trim().is_empty() {
+        return Err(ValidationErrors::single("name", "请填写令牌用途").into());
+    }
+    let token = state
+        .store
+        .issue_token(&user.actor, body.name.trim(), body.days)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({"token": token}))))
+}

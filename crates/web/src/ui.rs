@@ -1,0 +1,164 @@
+//! Page machinery every feature uses: the frame around each page (who is logged in, which menu
+//! entries they may see), option lists for selects, names of places, downloads and the static
+//! files.
+
+use axum::Router;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use shouwang_domain::authz::{Action, Role};
+use shouwang_domain::region::{Divisions, RegionCode};
+
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub use crate::render::render;
+
+/// What a page handler returns: a page, or an error that becomes the error page.
+pub type PageResult = Result<Response, AppError>;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/static/app.css", get(css))
+        .route("/static/htmx.min.js", get(htmx))
+}
+
+async fn css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../static/app.css"),
+    )
+}
+async fn htmx() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=604800"),
+        ],
+        include_str!("../static/htmx.min.js"),
+    )
+}
+
+/// What every page's frame needs.
+pub struct Frame {
+    pub username: String,
+    pub role_label: String,
+    pub org_name: String,
+    pub csrf: String,
+    pub can_register: bool,
+    pub can_handle_discovery: bool,
+    pub can_audit: bool,
+    pub can_export: bool,
+    pub can_reconcile: bool,
+    /// Works 比对 items assigned to their unit.
+    pub has_reconcile_tasks: bool,
+}
+
+impl Frame {
+    pub async fn of(state: &AppState, user: &CurrentUser) -> Frame {
+        let a = &user.actor;
+        let org_name = match &a.agency_id {
+            Some(id) => state.store.agency_name(id).await.ok().flatten(),
+            None => None,
+        }
+        .unwrap_or_else(|| place_name(a.region.as_str()));
+        Frame {
+            username: a.username.clone(),
+            role_label: a.role.label().to_owned(),
+            org_name,
+            csrf: user.csrf.clone(),
+            can_register: a.may(Action::RegisterChild),
+            can_handle_discovery: a.may(Action::HandleDiscovery),
+            can_audit: a.may(Action::ReadAudit),
+            can_export: a.may(Action::Export),
+            can_reconcile: a.may(Action::Reconcile),
+            has_reconcile_tasks: matches!(a.role, Role::Town | Role::School | Role::Police),
+        }
+    }
+}
+
+/// "贵州省 黔南州 龙里县 冠山街道" style name of a code, from the shipped table.
+pub fn place_name(code: &str) -> String {
+    RegionCode::parse(code)
+        .ok()
+        .and_then(|c| Divisions::shipped().lineage(&c).ok())
+        .map(|l| {
+            l.iter()
+                .skip(if l.len() > 2 { 2 } else { 0 })
+                .map(|d| d.name)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|| code.to_owned())
+}
+pub struct Opt {
+    pub code: String,
+    pub label: String,
+}
+
+pub fn opts<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<Opt> {
+    all.iter()
+        .map(|v| Opt {
+            code: code(*v).to_owned(),
+            label: label(*v).to_owned(),
+        })
+        .collect()
+}
+
+/// Percent-encodes a query value.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A stored UTC timestamp as people in China read it: Beijing time to the minute.
+pub fn beijing(at: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .map(|t| {
+            t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("in range"))
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|_| at.to_owned())
+}
+
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const PDF: &str = "application/pdf";
+
+/// A file to download, named in UTF-8 (RFC 6266) so Chinese names survive.
+pub fn download(bytes: Vec<u8>, filename: &str, content_type: &str) -> Response {
+    let encoded: String = filename
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"export\"; filename*=UTF-8''{encoded}"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}

@@ -1,0 +1,239 @@
+//! Accounts of an area, kept by its administrator.
+
+use askama::Template;
+use axum::extract::{Form, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::{OpenApi, ToSchema};
+
+use shouwang_domain::region::RegionLevel;
+use shouwang_domain::validation::ValidationErrors;
+
+use crate::auth::CurrentUser;
+use crate::error::{AppError, ErrorBody};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::ui::{Frame, Opt, PageResult, opts, place_name, render};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/users", get(users_page).post(users_submit))
+        .route("/api/v1/users", get(list_users).post(add_user))
+}
+
+#[derive(OpenApi)]
+#[openapi(paths(list_users, add_user), components(schemas(NewUserBody)))]
+pub struct ApiDoc;
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    frame: Frame,
+    users: Vec<shouwang_store::users::UserSummary>,
+    roles: Vec<Opt>,
+    orgs: Vec<Opt>,
+    values: std::collections::HashMap<String, String>,
+    errors: ValidationErrors,
+    created: Option<String>,
+}
+
+impl UsersPage {
+    fn v(&self, k: &str) -> String {
+        self.values.get(k).cloned().unwrap_or_default()
+    }
+    fn err(&self, k: &str) -> String {
+        self.errors.message_for(k).unwrap_or("").to_owned()
+    }
+    fn role_label(&self, code: &str) -> &'static str {
+        shouwang_domain::authz::Role::parse(code)
+            .map(|r| r.label())
+            .unwrap_or("")
+    }
+    fn place(&self, code: &str) -> String {
+        place_name(code)
+    }
+}
+
+async fn users_view(
+    state: &AppState,
+    user: &CurrentUser,
+    values: std::collections::HashMap<String, String>,
+    errors: ValidationErrors,
+    created: Option<String>,
+) -> PageResult {
+    let users = state.store.list_users(&user.actor).await?;
+    let mut orgs = vec![Opt {
+        code: user.actor.region.to_string(),
+        label: place_name(user.actor.region.as_str()),
+    }];
+    for level in [RegionLevel::Town, RegionLevel::Village] {
+        orgs.extend(
+            state
+                .store
+                .regions_within(&user.actor.region, level)
+                .await?
+                .into_iter()
+                .map(|r| Opt {
+                    label: place_name(&r.code),
+                    code: r.code,
+                }),
+        );
+    }
+    orgs[1..].sort_by(|a, b| a.code.cmp(&b.code));
+    let roles = opts(
+        shouwang_domain::authz::Role::ALL,
+        shouwang_domain::authz::Role::code,
+        shouwang_domain::authz::Role::label,
+    );
+    let status = if errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((
+        status,
+        render(&UsersPage {
+            frame: Frame::of(state, user).await,
+            users,
+            roles,
+            orgs,
+            values,
+            errors,
+            created,
+        }),
+    )
+        .into_response())
+}
+
+async fn users_page(State(state): State<AppState>, user: CurrentUser) -> PageResult {
+    users_view(
+        &state,
+        &user,
+        Default::default(),
+        ValidationErrors::default(),
+        None,
+    )
+    .await
+}
+
+async fn users_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(values): Form<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    user.check_csrf(values.get("csrf_token").map(String::as_str).unwrap_or(""))?;
+    let get = |k: &str| values.get(k).cloned().unwrap_or_default();
+    let body = NewUserBody {
+        username: get("username"),
+        display_name: Some(get("display_name")),
+        password: get("password"),
+        role: get("role"),
+        org: get("org"),
+        agency: Some(get("agency")),
+    };
+    let result = match new_user(body) {
+        Ok(new) => state
+            .store
+            .add_user_as(&user.actor, new)
+            .await
+            .map_err(AppError::from),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(u) => {
+            users_view(
+                &state,
+                &user,
+                Default::default(),
+                ValidationErrors::default(),
+                Some(u.username),
+            )
+            .await
+        }
+        Err(AppError::Validation(e)) => {
+            let mut values = values;
+            values.remove("password");
+            users_view(&state, &user, values, e, None).await
+        }
+        Err(AppError::Conflict { field, message }) => {
+            let mut values = values;
+            values.remove("password");
+            users_view(
+                &state,
+                &user,
+                values,
+                ValidationErrors::single(field.as_deref().unwrap_or("username"), message),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct NewUserBody {
+    pub username: String,
+    pub display_name: Option<String>,
+    pub password: String,
+    /// village, town, county, county_admin, school, police, agency, oversight
+    pub role: String,
+    /// Region code of the user's office (for school/agency users: the region the agency is under)
+    pub org: String,
+    /// Agency name for school and agency users
+    pub agency: Option<String>,
+}
+
+/// Parses a new-user request, naming each bad field.
+pub fn new_user(b: NewUserBody) -> Result<shouwang_store::users::NewUser, ValidationErrors> {
+    let mut e = ValidationErrors::default();
+    let role = shouwang_domain::authz::Role::parse(&b.role);
+    if role.is_none() {
+        e.add("role", format!("未知角色“{}”", b.role));
+    }
+    let region = match shouwang_domain::region::Divisions::shipped().parse_existing(&b.org) {
+        Ok(r) => Some(r),
+        Err(err) => {
+            e.add("org", err.to_string());
+            None
+        }
+    };
+    e.into_result(())?;
+    Ok(shouwang_store::users::NewUser {
+        display_name: b
+            .display_name
+            .filter(|d| !d.trim().is_empty())
+            .unwrap_or_else(|| b.username.clone()),
+        username: b.username,
+        password: b.password,
+        role: role.expect("checked"),
+        region: region.expect("checked"),
+        agency: b.agency.filter(|a| !a.trim().is_empty()),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/users", responses((status = 200), (status = 403, body = ErrorBody)))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(
+        json!({"items": state.store.list_users(&user.actor).await?}),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/users", request_body = NewUserBody, responses((status = 201), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(b): ApiJson<NewUserBody>,
+) -> Result<impl IntoResponse, AppError> {
+    let new = new_user(b)?;
+    let created = state.store.add_user_as(&user.actor, new).await?;
+    Ok((StatusCode::CREATED, Json(json!(created))))
+}
