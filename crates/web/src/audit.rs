@@ -24,7 +24,7 @@ pub fn routes() -> Router<AppState> {
 pub struct ApiDoc;
 
 #[derive(Template)]
-#[template(path = "audit.html")]
+#[template(path = "audit/audit.html")]
 struct AuditPage {
     frame: Frame,
     items: Vec<shouwang_store::audit::AuditEvent>,
@@ -67,6 +67,7 @@ async fn audit_page(
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct AuditParams {
     pub username: Option<String>,

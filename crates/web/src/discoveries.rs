@@ -42,7 +42,7 @@ pub fn routes() -> Router<AppState> {
 pub struct ApiDoc;
 
 #[derive(Template)]
-#[template(path = "discovery_new.html")]
+#[template(path = "discoveries/discovery_new.html")]
 struct DiscoveryNewPage {
     frame: Frame,
     towns: Vec<Opt>,
@@ -146,7 +146,7 @@ async fn discovery_submit(
 }
 
 #[derive(Template)]
-#[template(path = "discoveries.html")]
+#[template(path = "discoveries/discoveries.html")]
 struct DiscoveriesPage {
     frame: Frame,
     items: Vec<DiscoveryReport>,

@@ -336,7 +336,7 @@ async fn village_forms_xlsx_download(
 }
 
 #[derive(Template)]
-#[template(path = "exports.html")]
+#[template(path = "exports/exports.html")]
 struct ExportsPage {
     frame: Frame,
     today: String,

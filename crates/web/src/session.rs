@@ -36,7 +36,7 @@ pub fn routes() -> Router<AppState> {
 pub struct ApiDoc;
 
 #[derive(Template)]
-#[template(path = "login.html")]
+#[template(path = "session/login.html")]
 struct LoginPage {
     error: Option<String>,
     username: String,

@@ -30,7 +30,7 @@ pub fn routes() -> Router<AppState> {
 pub struct ApiDoc;
 
 #[derive(Template)]
-#[template(path = "users.html")]
+#[template(path = "users/users.html")]
 struct UsersPage {
     frame: Frame,
     users: Vec<shouwang_store::users::UserSummary>,

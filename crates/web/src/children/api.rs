@@ -77,6 +77,7 @@ pub fn child_json(r: &ChildRecord) -> Value {
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GetParams {
     /// true: show full ID numbers (county staff and police only; logged)
     #[serde(default)]

@@ -24,7 +24,7 @@ use crate::state::AppState;
 use crate::ui::{Frame, Opt, PageResult, opts, place_name, render};
 
 #[derive(Template)]
-#[template(path = "child_form.html")]
+#[template(path = "children/child_form.html")]
 pub(super) struct ChildFormPage {
     frame: Frame,
     form: FormView,
@@ -256,7 +256,7 @@ pub async fn edit_submit(
 }
 
 #[derive(Template)]
-#[template(path = "child.html")]
+#[template(path = "children/child.html")]
 pub(super) struct ChildPage {
     frame: Frame,
     r: ChildRecord,
@@ -442,7 +442,7 @@ pub async fn child_page(
 }
 
 #[derive(Template)]
-#[template(path = "history.html")]
+#[template(path = "children/history.html")]
 pub(super) struct HistoryPage {
     frame: Frame,
     id: String,

@@ -18,6 +18,7 @@ use crate::state::AppState;
 use crate::ui::{Frame, Opt, PageResult, opts, place_name, render, urlencode};
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct ListParams {
     /// Region code inside your jurisdiction (town, village…).
@@ -106,7 +107,7 @@ pub fn roster_query(p: &ListParams) -> Result<RosterQuery, ValidationErrors> {
 }
 
 #[derive(Template)]
-#[template(path = "roster.html")]
+#[template(path = "children/roster.html")]
 pub(super) struct RosterPage {
     frame: Frame,
     table: RosterTable,
@@ -121,7 +122,7 @@ pub(super) struct RosterPage {
 }
 
 #[derive(Template)]
-#[template(path = "roster_table.html")]
+#[template(path = "children/roster_table.html")]
 pub(super) struct RosterTable {
     page: Page<ChildSummary>,
     params: ListParams,

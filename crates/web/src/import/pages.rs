@@ -27,7 +27,7 @@ use crate::ui::{Frame, XLSX, download, render};
 // ---- Import pages -------------------------------------------------------------------------------
 
 #[derive(Template)]
-#[template(path = "import.html")]
+#[template(path = "import/import.html")]
 pub(super) struct ImportPage {
     frame: Frame,
     error: String,
@@ -80,7 +80,7 @@ pub(super) struct MappingRow {
 }
 
 #[derive(Template)]
-#[template(path = "import_job.html")]
+#[template(path = "import/import_job.html")]
 pub(super) struct JobPage {
     frame: Frame,
     id: String,
@@ -213,7 +213,7 @@ pub(super) async fn job_page(
 }
 
 #[derive(Template)]
-#[template(path = "import_progress.html")]
+#[template(path = "import/import_progress.html")]
 pub(super) struct ProgressFragment {
     id: String,
     state: &'static str,

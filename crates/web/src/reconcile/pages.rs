@@ -23,7 +23,7 @@ use crate::state::AppState;
 use crate::ui::{Frame, PageResult, beijing, render};
 
 #[derive(Template)]
-#[template(path = "reconcile.html")]
+#[template(path = "reconcile/reconcile.html")]
 pub(super) struct ReconcilePage {
     frame: Frame,
     runs: Vec<RunSummary>,
@@ -114,7 +114,7 @@ pub(super) struct ColumnRow {
 }
 
 #[derive(Template)]
-#[template(path = "reconcile_job.html")]
+#[template(path = "reconcile/reconcile_job.html")]
 pub(super) struct JobPage {
     frame: Frame,
     id: String,
@@ -188,7 +188,7 @@ pub(super) async fn job_page(
 }
 
 #[derive(Template)]
-#[template(path = "reconcile_job_status.html")]
+#[template(path = "reconcile/reconcile_job_status.html")]
 pub(super) struct JobStatus {
     id: String,
     progress: String,
@@ -291,7 +291,7 @@ pub(super) struct Opt {
 }
 
 #[derive(Template)]
-#[template(path = "reconcile_items.html")]
+#[template(path = "reconcile/reconcile_items.html")]
 pub(super) struct ItemsPage {
     frame: Frame,
     title: String,

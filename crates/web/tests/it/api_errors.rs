@@ -274,3 +274,91 @@ async fn openapi_description_lists_the_child_endpoints() {
     }
     assert!(doc["components"]["schemas"]["ChildInput"]["properties"]["id_number"].is_object());
 }
+
+#[tokio::test]
+async fn a_refused_download_opened_from_a_page_is_a_chinese_page_and_json_under_the_api() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let id = village.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other_town = app.login("town_b").await;
+
+    let r = other_town.get(&format!("/children/{id}/form.xlsx")).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let ct = r.headers()[reqwest::header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(ct.starts_with("text/html"), "{ct}");
+    let page = r.text().await.unwrap();
+    assert!(page.contains("记录不存在或不在您的管辖范围内"), "{page}");
+
+    let r = other_town
+        .get(&format!("/api/v1/children/{id}/form.xlsx"))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "not_found");
+
+    // Not logged in: the page asks to log in, the API answers 401.
+    let anonymous = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = anonymous
+        .get(format!("{}/exports/roster.xlsx", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[reqwest::header::LOCATION], "/login");
+    let r = anonymous
+        .get(format!("{}/api/v1/exports/roster", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn openapi_parameters_are_where_the_paths_say() {
+    let app = spawn_app().await;
+    let doc: Value = reqwest::get(format!("{}/api/openapi.json", app.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                let placeholder = format!("{{{name}}}");
+                match p["in"].as_str().unwrap() {
+                    "path" => assert!(
+                        path.contains(&placeholder),
+                        "{method} {path}: path parameter {name} is not in the path"
+                    ),
+                    "query" => assert!(
+                        !path.contains(&placeholder),
+                        "{method} {path}: {name} is in the path but declared as a query"
+                    ),
+                    other => panic!("{method} {path}: {name} in {other}"),
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} parameters");
+    let audit = &doc["paths"]["/api/v1/audit"]["get"]["parameters"];
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "username" && p["in"] == "query")
+    );
+}
