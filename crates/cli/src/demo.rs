@@ -514,7 +514,7 @@ impl SampleLists {
         today: NaiveDate,
     ) -> Result<()> {
         use shouwang_linkage::synth::{Damage, damaged};
-        let base = shouwang_store::reconcile::file_record("", file);
+        let base = shouwang_linkage::registry::file_record("", file);
         let school_age = shouwang_linkage::discrepancy::school_age(file.birth_date, today);
         if school_age && self.rng.gen_bool(0.97) {
             let r = damaged(&mut self.rng, &base, &Damage::default());
@@ -568,7 +568,7 @@ impl SampleLists {
 
     /// A left-behind child no village registered, known to the school.
     pub fn add_unregistered(&mut self, file: &shouwang_domain::child::ChildFile) -> Result<()> {
-        let base = shouwang_store::reconcile::file_record("", file);
+        let base = shouwang_linkage::registry::file_record("", file);
         self.rows.0 += 1;
         let school = format!("{}中心小学", base.town.as_deref().unwrap_or(""));
         Self::write(

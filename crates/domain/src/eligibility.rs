@@ -21,6 +21,13 @@ pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
     age
 }
 
+/// The roster's age rule as a date (国发〔2016〕13号: 不满十六周岁): a child born after the returned
+/// date is under 16 on `on`; one born on or before it is 16 or older. The SQL of every list and
+/// count uses this date, the same rule as [`age_on`]` < 16`.
+pub fn under_sixteen_born_after(on: NaiveDate) -> NaiveDate {
+    birth_anniversary_back(on, 16)
+}
+
 /// The 16th birthday; a child born on 29 February turns 16 on 1 March in a common year.
 pub fn sixteenth_birthday(birth: NaiveDate) -> NaiveDate {
     birth_anniversary(birth, 16)

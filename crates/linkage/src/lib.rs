@@ -23,6 +23,7 @@ pub mod discrepancy;
 pub mod link;
 pub mod model;
 pub mod prepare;
+pub mod registry;
 pub mod single;
 pub mod synth;
 

@@ -17,11 +17,11 @@ use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
 use shouwang_domain::validation::ValidationErrors;
 
 use shouwang_linkage::prepare::Prepared;
+use shouwang_linkage::registry::{file_record, registry_record};
 use shouwang_linkage::single;
 
 use crate::audit;
 use crate::db::{Backend, Params};
-use crate::reconcile::{file_record, registry_record};
 use crate::regions::code_range;
 use crate::{Result, Store, StoreError};
 

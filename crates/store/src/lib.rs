@@ -17,6 +17,7 @@ pub mod import;
 pub mod reconcile;
 pub mod regions;
 pub mod roster;
+mod scope;
 mod summary;
 pub mod users;
 

@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 
 use shouwang_domain::authz::{Action, Actor, Role, Scope};
-use shouwang_domain::child::ChildFile;
 use shouwang_domain::id_number::mask_id;
 use shouwang_domain::input::ChildInput;
 use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
@@ -22,11 +21,13 @@ use shouwang_linkage::discrepancy::{
     self, FindingKind, IdFix, ListEntry, ListKind, Tally, id_fix, missing_from, unmatched_entry,
 };
 use shouwang_linkage::prepare::{division_code, place_core};
+use shouwang_linkage::registry::file_record;
 use shouwang_linkage::{Record, Settings, link};
 
 use crate::children::EditMode;
 use crate::discovery::DiscoveryInput;
 use crate::regions::code_range;
+use crate::scope;
 use crate::{Result, Store, StoreError, audit};
 
 const DOC_AAD: &str = "reconcile_items.doc";
@@ -241,51 +242,6 @@ fn text_range(code: &str) -> (String, String) {
     (code.to_owned(), format!("{code};"))
 }
 
-/// A registry child as the linkage engine reads it, with the names of its county, town and
-/// village (the province and city are the same for everyone compared).
-pub fn registry_record(
-    record_id: &str,
-    name: &str,
-    sex: &str,
-    birth: &str,
-    village: &RegionCode,
-    id_number: Option<&str>,
-) -> Record {
-    let names: Vec<String> = Divisions::shipped()
-        .lineage(village)
-        .map(|l| l.iter().map(|d| d.name.to_owned()).collect())
-        .unwrap_or_default();
-    let tail = |k: usize| {
-        names
-            .len()
-            .checked_sub(k)
-            .and_then(|i| names.get(i))
-            .cloned()
-    };
-    Record {
-        record_id: record_id.to_owned(),
-        name: Some(name.to_owned()),
-        sex: Some(sex.to_owned()),
-        birth_date: Some(birth.to_owned()),
-        id_number: id_number.map(str::to_owned),
-        county: tail(3),
-        town: tail(2),
-        village: tail(1),
-    }
-}
-
-/// A child's file as the linkage engine reads it.
-pub fn file_record(record_id: &str, f: &ChildFile) -> Record {
-    registry_record(
-        record_id,
-        f.name.as_str(),
-        f.sex.label(),
-        &f.birth_date.to_string(),
-        &f.village_code,
-        f.id_number.as_ref().map(|n| n.as_str()),
-    )
-}
-
 /// The jurisdiction's places by name, to say where a list entry lives.
 struct Places {
     county: Option<String>,
@@ -424,16 +380,15 @@ impl Store {
         let region = actor.region.clone();
         let places = self.places(&region).await?;
         let (lo, hi) = code_range(&region);
-        let rows = sqlx::query(
+        let rows = sqlx::query(&format!(
             "SELECT c.id, d.doc FROM children c JOIN child_docs d ON d.child_id = c.id \
-             WHERE c.village_code >= $1 AND c.village_code <= $2 AND c.status = 'active' \
-             AND c.qualifies = 1 AND c.birth_date > $3 \
+             WHERE c.village_code >= $1 AND c.village_code <= $2 AND {} \
              ORDER BY c.village_code, c.name, c.id",
-        )
+            scope::on_roster("c", "$3")
+        ))
         .bind(lo)
         .bind(hi)
-        // On the roster: in the registry, meeting the definition and under sixteen (国发〔2016〕13号).
-        .bind(sixteen_years_before(self.today()).to_string())
+        .bind(scope::roster_cutoff(self.today()))
         .fetch_all(&self.pool)
         .await?;
         let mut roster = Vec::with_capacity(rows.len());
@@ -1244,9 +1199,4 @@ impl Store {
         }
         Ok(())
     }
-}
-
-fn sixteen_years_before(d: chrono::NaiveDate) -> chrono::NaiveDate {
-    d.checked_sub_months(chrono::Months::new(16 * 12))
-        .expect("dates in range")
 }

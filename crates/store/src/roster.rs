@@ -5,14 +5,14 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::Row;
 
-use shouwang_domain::authz::{Actor, Scope};
-use shouwang_domain::child::{GuardianshipType, Schooling};
-use shouwang_domain::eligibility::{AgeBand, KeyTargetFlag, age_on, birth_anniversary_back};
+use shouwang_domain::authz::Actor;
+use shouwang_domain::child::{GuardianshipAssessment, GuardianshipType, Schooling};
+use shouwang_domain::eligibility::{AgeBand, KeyTargetFlag, age_on};
 use shouwang_domain::id_number::IdNumber;
 use shouwang_domain::lifecycle::{ChildStatus, RosterStanding};
 use shouwang_domain::region::RegionCode;
 
-use crate::regions::code_range;
+use crate::scope::{self, Bind, roster_cutoff, scoped, upper_bound};
 use crate::{Result, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,6 +63,8 @@ pub struct RosterQuery {
     pub region: Option<RegionCode>,
     pub q: Option<String>,
     pub guardianship_type: Option<GuardianshipType>,
+    /// 监护情况评估 (较好/一般/差): the guardianship types of that level.
+    pub assessment: Option<GuardianshipAssessment>,
     pub flag: Option<KeyTargetFlag>,
     pub age_band: Option<AgeBand>,
     pub schooling: Option<Schooling>,
@@ -111,101 +113,7 @@ pub struct Counts {
     pub open_discoveries: i64,
 }
 
-enum Bind {
-    I(i64),
-    T(String),
-}
-
-/// WHERE-clause builder with numbered placeholders.
-struct Where {
-    sql: String,
-    binds: Vec<Bind>,
-}
-
-impl Where {
-    fn new() -> Self {
-        Where {
-            sql: String::from(" WHERE 1=1"),
-            binds: Vec::new(),
-        }
-    }
-    fn int(&mut self, clause: &str, v: i64) {
-        self.binds.push(Bind::I(v));
-        self.sql.push_str(&format!(
-            " AND {}",
-            clause.replace('?', &format!("${}", self.binds.len()))
-        ));
-    }
-    fn text(&mut self, clause: &str, v: String) {
-        self.binds.push(Bind::T(v));
-        self.sql.push_str(&format!(
-            " AND {}",
-            clause.replace('?', &format!("${}", self.binds.len()))
-        ));
-    }
-    fn raw(&mut self, clause: &str) {
-        self.sql.push_str(&format!(" AND {clause}"));
-    }
-    fn text_range(&mut self, column: &str, prefix: &str) {
-        self.text(&format!("{column} >= ?"), prefix.to_owned());
-        self.text(&format!("{column} < ?"), upper_bound(prefix));
-    }
-    fn bind<'q>(
-        &'q self,
-        mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-        for b in &self.binds {
-            q = match b {
-                Bind::I(v) => q.bind(*v),
-                Bind::T(v) => q.bind(v.as_str()),
-            };
-        }
-        q
-    }
-}
-
-/// The smallest string greater than every string starting with `prefix` (byte order).
-fn upper_bound(prefix: &str) -> String {
-    let mut chars: Vec<char> = prefix.chars().collect();
-    while let Some(last) = chars.pop() {
-        if let Some(next) = char::from_u32(last as u32 + 1) {
-            chars.push(next);
-            return chars.into_iter().collect();
-        }
-    }
-    "\u{10FFFF}".to_owned()
-}
-
 impl Store {
-    /// The children an actor may see, as a WHERE clause over `c` (children).
-    fn scoped(&self, actor: &Actor, region: Option<&RegionCode>) -> Option<(Where, &'static str)> {
-        let mut w = Where::new();
-        let join = match actor.scope() {
-            Scope::Region { code } => {
-                let effective = match region {
-                    Some(r) if code.contains(r) => r.clone(),
-                    Some(r) if r.contains(&code) => code,
-                    Some(_) => return None,
-                    None => code,
-                };
-                let (lo, hi) = code_range(&effective);
-                w.int("c.village_code >= ?", lo);
-                w.int("c.village_code <= ?", hi);
-                ""
-            }
-            Scope::Agency { agency_id } => {
-                if let Some(r) = region {
-                    let (lo, hi) = code_range(r);
-                    w.int("c.village_code >= ?", lo);
-                    w.int("c.village_code <= ?", hi);
-                }
-                w.text("a.agency_id = ?", agency_id);
-                " JOIN child_agencies a ON a.child_id = c.id"
-            }
-        };
-        Some((w, join))
-    }
-
     pub async fn roster(&self, actor: &Actor, query: &RosterQuery) -> Result<Page<ChildSummary>> {
         let per_page = query.per_page.clamp(1, 200);
         let page = query.page.max(1);
@@ -216,29 +124,24 @@ impl Store {
             per_page,
         };
         let on = query.on.unwrap_or_else(|| self.today());
-        let Some((mut w, join)) = self.scoped(actor, query.region.as_ref()) else {
+        let Some((mut w, join)) = scoped(actor, query.region.as_ref()) else {
             return Ok(empty);
         };
-        // Born on or before this date = 16 or older on `on`.
-        let cutoff = birth_anniversary_back(on, 16).to_string();
+        let cutoff = roster_cutoff(on);
         match query.standing {
-            StandingFilter::OnRoster => {
-                w.raw("c.status = 'active' AND c.qualifies = 1");
-                w.text("c.birth_date > ?", cutoff);
-            }
-            StandingFilter::NotEligible => {
-                w.raw("c.status = 'active' AND c.qualifies = 0");
-                w.text("c.birth_date > ?", cutoff);
-            }
+            StandingFilter::OnRoster => w.text(&scope::on_roster("c", "?"), cutoff),
+            StandingFilter::NotEligible => w.text(&scope::not_eligible("c", "?"), cutoff),
             StandingFilter::AgedOut => {
-                w.raw("c.status = 'active'");
-                w.text("c.birth_date <= ?", cutoff);
+                w.text(&scope::aged_out("c", "?"), cutoff);
             }
             StandingFilter::Exited => w.raw("c.status = 'exited'"),
             StandingFilter::All => {}
         }
         if let Some(t) = query.guardianship_type {
             w.text("c.guardianship_type = ?", t.code().to_owned());
+        }
+        if let Some(a) = query.assessment {
+            w.raw(&scope::assessed("c", a));
         }
         if let Some(s) = query.schooling {
             w.text("c.schooling = ?", s.code().to_owned());
@@ -344,33 +247,32 @@ impl Store {
     /// Headline counts of a jurisdiction for the home page.
     pub async fn counts(&self, actor: &Actor) -> Result<Counts> {
         let on = self.today();
-        let Some((w, join)) = self.scoped(actor, None) else {
+        let Some((w, join)) = scoped(actor, None) else {
             return Ok(Counts::default());
         };
-        let cutoff = birth_anniversary_back(on, 16).to_string();
+        let cutoff = roster_cutoff(on);
         let n = w.binds.len();
         let (c1, c2, c3) = (
             KeyTargetFlag::Unsupervised.bit(),
             KeyTargetFlag::DroppedOut.bit(),
             KeyTargetFlag::NoHukou.bit(),
         );
-        let live = format!(
-            "c.status = 'active' AND c.qualifies = 1 AND c.birth_date > ${}",
-            n + 1
-        );
+        let p = format!("${}", n + 1);
+        let live = scope::on_roster("c", &p);
+        let (not_eligible, aged_out) = (scope::not_eligible("c", &p), scope::aged_out("c", &p));
+        let poor = scope::assessed("c", GuardianshipAssessment::Poor);
         let sql = format!(
             "SELECT \
              COALESCE(SUM(CASE WHEN {live} THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN c.status = 'active' AND c.qualifies = 0 AND c.birth_date > ${p} THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN c.status = 'active' AND c.birth_date <= ${p} THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN {not_eligible} THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN {aged_out} THEN 1 ELSE 0 END), 0), \
              COALESCE(SUM(CASE WHEN c.status = 'exited' THEN 1 ELSE 0 END), 0), \
              COALESCE(SUM(CASE WHEN {live} AND (c.flags & {c1}) <> 0 THEN 1 ELSE 0 END), 0), \
              COALESCE(SUM(CASE WHEN {live} AND (c.flags & {c2}) <> 0 THEN 1 ELSE 0 END), 0), \
              COALESCE(SUM(CASE WHEN {live} AND (c.flags & {c3}) <> 0 THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN {live} AND c.guardianship_type IN ('unsupervised', 'parent_incapable', 'entrusted_insufficient') THEN 1 ELSE 0 END), 0) \
+             COALESCE(SUM(CASE WHEN {live} AND {poor} THEN 1 ELSE 0 END), 0) \
              FROM children c{join}{}",
             w.sql,
-            p = n + 1,
         );
         let mut q = w.bind(sqlx::query(&sql));
         q = q.bind(cutoff);

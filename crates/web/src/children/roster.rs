@@ -28,6 +28,8 @@ pub struct ListParams {
     pub page: Option<u32>,
     pub per_page: Option<u32>,
     pub guardianship_type: Option<String>,
+    /// 监护情况评估: good (较好), fair (一般), poor (差)
+    pub assessment: Option<String>,
     pub flag: Option<String>,
     pub age_band: Option<String>,
     pub schooling: Option<String>,
@@ -73,6 +75,7 @@ pub fn roster_query(p: &ListParams) -> Result<RosterQuery, ValidationErrors> {
         "guardianship_type",
         GuardianshipType::parse
     );
+    choice!(assessment, "assessment", GuardianshipAssessment::parse);
     choice!(flag, "flag", KeyTargetFlag::parse);
     choice!(age_band, "age_band", AgeBand::parse);
     choice!(schooling, "schooling", Schooling::parse);
@@ -113,6 +116,7 @@ pub(super) struct RosterPage {
     table: RosterTable,
     regions: Vec<Region>,
     guardianship_types: Vec<Opt>,
+    assessments: Vec<Opt>,
     flags: Vec<Opt>,
     age_bands: Vec<Opt>,
     schoolings: Vec<Opt>,
@@ -137,6 +141,7 @@ impl RosterTable {
             "region" => &self.params.region,
             "q" => &self.params.q,
             "guardianship_type" => &self.params.guardianship_type,
+            "assessment" => &self.params.assessment,
             "flag" => &self.params.flag,
             "age_band" => &self.params.age_band,
             "schooling" => &self.params.schooling,
@@ -160,6 +165,7 @@ pub(super) fn query_base(p: &ListParams) -> String {
         ("region", &p.region),
         ("q", &p.q),
         ("guardianship_type", &p.guardianship_type),
+        ("assessment", &p.assessment),
         ("flag", &p.flag),
         ("age_band", &p.age_band),
         ("schooling", &p.schooling),
@@ -231,6 +237,11 @@ pub async fn roster(
             GuardianshipType::ALL,
             GuardianshipType::code,
             GuardianshipType::label,
+        ),
+        assessments: opts(
+            GuardianshipAssessment::ALL,
+            GuardianshipAssessment::code,
+            GuardianshipAssessment::label,
         ),
         flags: opts(
             KeyTargetFlag::ALL,

@@ -289,3 +289,65 @@ async fn exiting_through_the_form_takes_the_child_off_the_roster() {
     assert!(page.contains("已退出") && page.contains("随父母迁出"));
     assert_eq!(t.get_json("/api/v1/children").await["total"], 0);
 }
+
+/// The card's number and the list its link opens, read off the home page as a person would.
+async fn card(user: &User, home: &str, label: &str) -> (i64, i64) {
+    let before = home.split(label).next().unwrap();
+    let link = before.rsplit("href=\"").next().unwrap();
+    let href = link.split('"').next().unwrap().replace("&amp;", "&");
+    let number: i64 = link
+        .split("<b>")
+        .nth(1)
+        .unwrap()
+        .split("</b>")
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let query = href.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let listed = user.get_json(&format!("/api/v1/children?{query}")).await["total"]
+        .as_i64()
+        .unwrap();
+    (number, listed)
+}
+
+#[tokio::test]
+async fn the_poor_guardianship_card_counts_and_links_the_same_children() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    for (i, (name, assessment)) in [
+        ("甲", "受委托监护人监护能力不足"),
+        ("乙", "受委托监护人监护能力不足"),
+        ("丙", "监护情况一般"),
+        ("丁", "监护情况较好"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut child = boy_named(
+            VILLAGE_A,
+            &format!("王{name}"),
+            ymd(2015, 3, 1),
+            11 + 2 * i as u16,
+        );
+        child.guardianship_type = Some(assessment.into());
+        village.register(&child).await;
+    }
+    let (client, _) = browser_login(&app, "town_a").await;
+    let home = client
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let town = app.login("town_a").await;
+    let (number, listed) = card(&town, &home, "监护情况“差”").await;
+    assert_eq!((number, listed), (2, 2), "{home}");
+    for label in ["在册留守儿童", "无人监护", "失学辍学", "无户籍", "已退出"] {
+        let (number, listed) = card(&town, &home, label).await;
+        assert_eq!(number, listed, "card {label}");
+    }
+}

@@ -1,0 +1,138 @@
+//! Who sees which children, and which children are on the roster — each written once, as SQL over
+//! `children c`, for every list, count, export and comparison.
+
+use chrono::NaiveDate;
+
+use shouwang_domain::authz::{Actor, Scope};
+use shouwang_domain::child::{GuardianshipAssessment, GuardianshipType};
+use shouwang_domain::eligibility::under_sixteen_born_after;
+use shouwang_domain::region::RegionCode;
+
+use crate::regions::code_range;
+
+/// The one "on the roster" rule (国发〔2016〕13号; 沈阳 002 一): a file that is active, meets the
+/// definition (`qualifies`, kept by the domain's `qualifies_except_age`) and is of a child under
+/// 16 on the date. `cutoff` is the placeholder bound to [`roster_cutoff`] of that date; the
+/// domain's `summary_table::counts_on` is the same rule for one file.
+pub(crate) fn on_roster(alias: &str, cutoff: &str) -> String {
+    format!("{alias}.status = 'active' AND {alias}.qualifies = 1 AND {alias}.birth_date > {cutoff}")
+}
+
+/// Active files that do not (or not yet) meet the definition, of children under 16.
+pub(crate) fn not_eligible(alias: &str, cutoff: &str) -> String {
+    format!("{alias}.status = 'active' AND {alias}.qualifies = 0 AND {alias}.birth_date > {cutoff}")
+}
+
+/// Active files of children 16 or older: they left the roster on their birthday.
+pub(crate) fn aged_out(alias: &str, cutoff: &str) -> String {
+    format!("{alias}.status = 'active' AND {alias}.birth_date <= {cutoff}")
+}
+
+/// Children whose 监护类型 is assessed at `level` (附件1 note 5, [`GuardianshipType::assessment`]):
+/// the home page's "监护情况差" card and the list it opens are this one condition.
+pub(crate) fn assessed(alias: &str, level: GuardianshipAssessment) -> String {
+    let codes: Vec<String> = GuardianshipType::ALL
+        .iter()
+        .filter(|t| t.assessment() == level)
+        .map(|t| format!("'{}'", t.code()))
+        .collect();
+    format!("{alias}.guardianship_type IN ({})", codes.join(", "))
+}
+
+/// The value bound to the cutoff placeholder of [`on_roster`], [`not_eligible`], [`aged_out`].
+pub(crate) fn roster_cutoff(on: NaiveDate) -> String {
+    under_sixteen_born_after(on).to_string()
+}
+
+pub(crate) enum Bind {
+    I(i64),
+    T(String),
+}
+
+/// WHERE-clause builder with numbered placeholders.
+pub(crate) struct Where {
+    pub(crate) sql: String,
+    pub(crate) binds: Vec<Bind>,
+}
+impl Where {
+    pub(crate) fn new() -> Self {
+        Where {
+            sql: String::from(" WHERE 1=1"),
+            binds: Vec::new(),
+        }
+    }
+    pub(crate) fn int(&mut self, clause: &str, v: i64) {
+        self.binds.push(Bind::I(v));
+        self.sql.push_str(&format!(
+            " AND {}",
+            clause.replace('?', &format!("${}", self.binds.len()))
+        ));
+    }
+    pub(crate) fn text(&mut self, clause: &str, v: String) {
+        self.binds.push(Bind::T(v));
+        self.sql.push_str(&format!(
+            " AND {}",
+            clause.replace('?', &format!("${}", self.binds.len()))
+        ));
+    }
+    pub(crate) fn raw(&mut self, clause: &str) {
+        self.sql.push_str(&format!(" AND {clause}"));
+    }
+    pub(crate) fn text_range(&mut self, column: &str, prefix: &str) {
+        self.text(&format!("{column} >= ?"), prefix.to_owned());
+        self.text(&format!("{column} < ?"), upper_bound(prefix));
+    }
+    pub(crate) fn bind<'q>(
+        &'q self,
+        mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for b in &self.binds {
+            q = match b {
+                Bind::I(v) => q.bind(*v),
+                Bind::T(v) => q.bind(v.as_str()),
+            };
+        }
+        q
+    }
+}
+
+/// The smallest string greater than every string starting with `prefix` (byte order).
+pub(crate) fn upper_bound(prefix: &str) -> String {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(last as u32 + 1) {
+            chars.push(next);
+            return chars.into_iter().collect();
+        }
+    }
+    "\u{10FFFF}".to_owned()
+}
+
+/// The children an actor may see, as a WHERE clause over `c` (children).
+pub(crate) fn scoped(actor: &Actor, region: Option<&RegionCode>) -> Option<(Where, &'static str)> {
+    let mut w = Where::new();
+    let join = match actor.scope() {
+        Scope::Region { code } => {
+            let effective = match region {
+                Some(r) if code.contains(r) => r.clone(),
+                Some(r) if r.contains(&code) => code,
+                Some(_) => return None,
+                None => code,
+            };
+            let (lo, hi) = code_range(&effective);
+            w.int("c.village_code >= ?", lo);
+            w.int("c.village_code <= ?", hi);
+            ""
+        }
+        Scope::Agency { agency_id } => {
+            if let Some(r) = region {
+                let (lo, hi) = code_range(r);
+                w.int("c.village_code >= ?", lo);
+                w.int("c.village_code <= ?", hi);
+            }
+            w.text("a.agency_id = ?", agency_id);
+            " JOIN child_agencies a ON a.child_id = c.id"
+        }
+    };
+    Some((w, join))
+}
