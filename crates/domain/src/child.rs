@@ -230,15 +230,30 @@ impl Parent {
     pub fn is_away_for_work(&self) -> bool {
         self.status == KinStatus::Alive && self.situation == Some(ParentSituation::AwayForWork)
     }
-    /// Cannot care for the child at home: incapable (沈阳 002 一), deceased, missing or unknown.
-    /// 龙里 003 (一) counts every child who "无法与父母正常共同生活".
+    /// A stated fact that this parent cannot care for the child at home:
+    /// - at home without guardianship capacity — 沈阳 002 一: 因重病、重残等原因丧失监护能力;
+    /// - deceased or missing (失联) — the seeds do not name them, but 龙里 003 四 defines the
+    ///   children it protects as those "无法与父母正常共同生活", which a child whose one parent is
+    ///   away and the other dead or gone is.
+    ///
+    /// A parent about whom nothing is stated is *not* unable to care ([`Parent::is_unknown`]):
+    /// a blank on the form is not a fact, and the child waits on the 信息不全 list until it is known.
     pub fn unable_to_care(&self) -> bool {
         match self.status {
-            KinStatus::Deceased | KinStatus::Unknown => true,
+            KinStatus::Deceased => true,
+            KinStatus::Unknown => false,
             KinStatus::Alive => matches!(
                 self.situation,
                 Some(ParentSituation::Incapable | ParentSituation::Missing)
             ),
+        }
+    }
+    /// Nothing is known of where this parent is: status 不详, or alive with no situation given.
+    pub fn is_unknown(&self) -> bool {
+        match self.status {
+            KinStatus::Unknown => true,
+            KinStatus::Deceased => false,
+            KinStatus::Alive => self.situation.is_none(),
         }
     }
     pub fn capable_at_home(&self) -> bool {
@@ -271,8 +286,12 @@ pub enum ActualGuardianship {
     BothAway,
     /// 父母一方外出、另一方无监护能力 (which one cannot care)
     OneAwayOtherUnable(WhichParent),
-    /// At least one parent cares for the child at home: not left behind.
+    /// At least one parent cares for the child at home, or neither is away for work: not left
+    /// behind.
     ParentAtHome,
+    /// The facts do not decide it: no parent is known to care at home and a parent's situation
+    /// is not known (for instance the father away, the mother left blank).
+    Unknown,
 }
 
 /// The whole file of one child, as on the registration form.
@@ -284,9 +303,12 @@ pub struct ChildFile {
     pub ethnicity: Ethnicity,
     pub birth_date: NaiveDate,
     pub id_number: Option<IdNumber>,
-    pub hukou_registered: bool,
-    /// 农村户籍 (沈阳 002 一: land or homestead in the village, belongs to the village committee).
-    pub hukou_rural: bool,
+    /// 是否登记户口; `None` when the form does not say (a missing ID number alone does not say
+    /// the child has no hukou: many rural children have a hukou and no ID card yet).
+    pub hukou_registered: Option<bool>,
+    /// 农村户籍 (沈阳 002 一: land or homestead in the village, belongs to the village committee);
+    /// `None` when not stated — never assumed, since the definition requires it.
+    pub hukou_rural: Option<bool>,
     pub hukou_place: Option<String>,
     /// Where the child lives now: the village (12-digit code) whose 儿童主任 looks after them.
     pub village_code: RegionCode,
@@ -325,6 +347,10 @@ impl ChildFile {
             ActualGuardianship::OneAwayOtherUnable(WhichParent::Mother)
         } else if m.is_away_for_work() && f.unable_to_care() {
             ActualGuardianship::OneAwayOtherUnable(WhichParent::Father)
+        } else if f.capable_at_home() || m.capable_at_home() {
+            ActualGuardianship::ParentAtHome
+        } else if f.is_unknown() || m.is_unknown() {
+            ActualGuardianship::Unknown
         } else {
             ActualGuardianship::ParentAtHome
         }

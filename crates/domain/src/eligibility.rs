@@ -98,6 +98,9 @@ pub struct Eligibility {
     pub age_band: Option<AgeBand>,
     pub qualifies: bool,
     pub conditions: Vec<Condition>,
+    /// Facts the definition needs that the file does not state (信息不全): while any is missing
+    /// the child is neither on the roster nor "not left behind", but on the 信息不全 list.
+    pub missing: Vec<&'static str>,
     /// The day the child turns 16 and leaves the roster without anyone editing the file.
     pub ages_out_on: NaiveDate,
 }
@@ -105,7 +108,12 @@ pub struct Eligibility {
 impl Eligibility {
     /// One line: "符合：…" or "不符合：…" listing the conditions not met.
     pub fn summary(&self) -> String {
-        if self.qualifies {
+        if !self.missing.is_empty() {
+            format!(
+                "信息不全，暂不能认定是否属于农村留守儿童：请补充{}",
+                self.missing.join("、")
+            )
+        } else if self.qualifies {
             format!(
                 "符合农村留守儿童认定条件（{}）",
                 self.conditions
@@ -129,9 +137,65 @@ impl Eligibility {
 }
 
 /// Everything in the definition except age, which changes with time alone. Stored with the file so
-/// the roster can be queried by birth date on any reference date.
+/// the roster can be queried by birth date on any reference date. False while a fact the definition
+/// needs is missing ([`missing_facts`]): a blank is never read as meeting it.
 pub fn qualifies_except_age(file: &ChildFile) -> bool {
-    file.hukou_rural && file.actual_guardianship() != ActualGuardianship::ParentAtHome
+    file.hukou_rural == Some(true)
+        && matches!(
+            file.actual_guardianship(),
+            ActualGuardianship::BothAway | ActualGuardianship::OneAwayOtherUnable(_)
+        )
+}
+
+/// The version of the rules that derive a file's stored summary (`qualifies_except_age`,
+/// `missing_facts`, `key_target_flags`). Raise it with any change to them: the store derives every
+/// file's summary again when it opens a database derived with another version.
+pub const DERIVATION_VERSION: u32 = 2;
+
+/// Whether a file meets the definition, age aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Definition {
+    Met,
+    NotMet,
+    /// The file leaves blank a fact the definition needs ([`missing_facts`]).
+    Undecided,
+}
+
+impl Definition {
+    pub fn of(file: &ChildFile) -> Definition {
+        Definition::from_stored(qualifies_except_age(file), !missing_facts(file).is_empty())
+    }
+    /// From the two stored columns (`qualifies`, `incomplete`).
+    pub fn from_stored(qualifies: bool, incomplete: bool) -> Definition {
+        match (qualifies, incomplete) {
+            (true, _) => Definition::Met,
+            (false, true) => Definition::Undecided,
+            (false, false) => Definition::NotMet,
+        }
+    }
+}
+
+/// The facts the definition (沈阳 002 一: 父母双方外出务工或一方外出务工另一方无监护能力、不满16周岁的
+/// 农村户籍未成年人) needs and the file leaves blank, by their labels on the form. Empty when the
+/// file decides the question either way — a child whose mother cares at home is not left behind,
+/// whatever is unknown of the father.
+pub fn missing_facts(file: &ChildFile) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if file.hukou_rural.is_none() {
+        out.push("户籍性质（是否农村户籍）");
+    }
+    if file.actual_guardianship() == ActualGuardianship::Unknown {
+        if file.father.is_unknown() {
+            out.push("父亲目前情况");
+        }
+        if file.mother.is_unknown() {
+            out.push("母亲目前情况");
+        }
+    }
+    // A decided "no" needs nothing more: a non-rural hukou, or a parent caring at home.
+    let decided_no = file.hukou_rural == Some(false)
+        || file.actual_guardianship() == ActualGuardianship::ParentAtHome;
+    if decided_no { Vec::new() } else { out }
 }
 
 pub fn assess(file: &ChildFile, reference_date: NaiveDate) -> Eligibility {
@@ -148,11 +212,11 @@ pub fn assess(file: &ChildFile, reference_date: NaiveDate) -> Eligibility {
         },
     });
     conditions.push(Condition {
-        met: file.hukou_rural,
-        reason: if file.hukou_rural {
-            "农村户籍".to_owned()
-        } else {
-            "非农村户籍".to_owned()
+        met: file.hukou_rural == Some(true),
+        reason: match file.hukou_rural {
+            Some(true) => "农村户籍".to_owned(),
+            Some(false) => "非农村户籍".to_owned(),
+            None => "户籍性质未填写".to_owned(),
         },
     });
     let (met, reason) = match file.actual_guardianship() {
@@ -162,13 +226,10 @@ pub fn assess(file: &ChildFile, reference_date: NaiveDate) -> Eligibility {
                 WhichParent::Father => ("母亲", &file.father),
                 WhichParent::Mother => ("父亲", &file.mother),
             };
-            let why = match other.status {
-                crate::child::KinStatus::Deceased => "已故",
-                crate::child::KinStatus::Unknown => "情况不详",
-                crate::child::KinStatus::Alive => match other.situation {
-                    Some(crate::child::ParentSituation::Missing) => "失联",
-                    _ => "无监护能力",
-                },
+            let why = match (other.status, other.situation) {
+                (crate::child::KinStatus::Deceased, _) => "已故",
+                (_, Some(crate::child::ParentSituation::Missing)) => "失联",
+                _ => "无监护能力",
             };
             (true, format!("{away}外出务工，{}{why}", which.label()))
         }
@@ -176,6 +237,7 @@ pub fn assess(file: &ChildFile, reference_date: NaiveDate) -> Eligibility {
             false,
             "父母至少一方在家且有监护能力，或未外出务工".to_owned(),
         ),
+        ActualGuardianship::Unknown => (false, "父母目前情况不详".to_owned()),
     };
     conditions.push(Condition { met, reason });
     Eligibility {
@@ -184,6 +246,7 @@ pub fn assess(file: &ChildFile, reference_date: NaiveDate) -> Eligibility {
         age_band: AgeBand::of_age(age),
         qualifies: conditions.iter().all(|c| c.met),
         conditions,
+        missing: missing_facts(file),
         ages_out_on: sixteenth_birthday(file.birth_date),
     }
 }
@@ -289,7 +352,9 @@ pub fn key_target_flags(file: &ChildFile) -> Vec<FlagReason> {
         Schooling::NotInSchool => derived(KeyTargetFlag::NotInSchool, "就学情况为“不在学”"),
         _ => {}
     }
-    if !file.hukou_registered {
+    // Only a stated "未登记户口" makes the flag (龙里 003 五(四)); a blank, or a missing ID number,
+    // says nothing.
+    if file.hukou_registered == Some(false) {
         derived(KeyTargetFlag::NoHukou, "未登记户口");
     }
     match file.health.status {
@@ -314,4 +379,137 @@ pub fn key_target_flags(file: &ChildFile) -> Vec<FlagReason> {
 
 pub fn flag_mask(flags: &[FlagReason]) -> i64 {
     flags.iter().fold(0, |m, f| m | f.flag.bit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::child::{KinStatus, ParentSituation};
+    use crate::input::{ChildInput, ParseContext};
+    use crate::region::Divisions;
+    use crate::sample::left_behind_boy;
+
+    fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn parse(i: &ChildInput) -> ChildFile {
+        i.parse(&ParseContext {
+            today: ymd(2026, 11, 24),
+            divisions: Divisions::shipped(),
+        })
+        .unwrap()
+    }
+
+    /// The sample boy (father and mother away for work) with the mother's column left blank.
+    fn mother_blank() -> ChildInput {
+        let mut i = left_behind_boy("522730001001", ymd(2016, 7, 31));
+        i.mother_status = None;
+        i.mother_name = None;
+        i.mother_birth_date = None;
+        i.mother_id_number = None;
+        i.mother_situation = None;
+        i.mother_work_place = None;
+        i.mother_phone = None;
+        i
+    }
+
+    #[test]
+    fn a_parent_left_blank_is_not_unable_to_care() {
+        let file = parse(&mother_blank());
+        assert_eq!(file.mother.status, KinStatus::Unknown);
+        assert!(!file.mother.unable_to_care());
+        assert!(file.mother.is_unknown());
+    }
+
+    #[test]
+    fn one_parent_away_and_the_other_blank_waits_on_the_incomplete_list() {
+        let file = parse(&mother_blank());
+        assert_eq!(file.actual_guardianship(), ActualGuardianship::Unknown);
+        assert!(!qualifies_except_age(&file));
+        assert_eq!(Definition::of(&file), Definition::Undecided);
+        let e = assess(&file, ymd(2026, 11, 24));
+        assert!(!e.qualifies);
+        assert_eq!(e.missing, vec!["母亲目前情况"]);
+        assert!(e.summary().starts_with("信息不全"), "{}", e.summary());
+    }
+
+    #[test]
+    fn a_living_parent_whose_situation_is_blank_is_unknown_not_an_error() {
+        let mut i = left_behind_boy("522730001001", ymd(2016, 7, 31));
+        i.mother_situation = None;
+        i.mother_work_place = None;
+        let file = parse(&i);
+        assert_eq!(file.mother.status, KinStatus::Alive);
+        assert_eq!(Definition::of(&file), Definition::Undecided);
+    }
+
+    #[test]
+    fn a_deceased_or_missing_parent_beside_one_away_for_work_is_left_behind() {
+        // 龙里 003 四: 无法与父母正常共同生活.
+        let mut dead = mother_blank();
+        dead.mother_status = Some("已故".into());
+        let file = parse(&dead);
+        assert_eq!(Definition::of(&file), Definition::Met);
+        assert!(
+            assess(&file, ymd(2026, 11, 24))
+                .summary()
+                .contains("母亲已故")
+        );
+
+        let mut gone = left_behind_boy("522730001001", ymd(2016, 7, 31));
+        gone.mother_situation = Some("失联".into());
+        gone.mother_work_place = None;
+        let file = parse(&gone);
+        assert_eq!(file.mother.situation, Some(ParentSituation::Missing));
+        assert_eq!(Definition::of(&file), Definition::Met);
+    }
+
+    #[test]
+    fn a_parent_caring_at_home_decides_not_left_behind_whatever_the_other() {
+        let mut i = mother_blank();
+        i.father_situation = Some("在家".into());
+        i.father_work_place = None;
+        let file = parse(&i);
+        assert_eq!(Definition::of(&file), Definition::NotMet);
+        assert!(missing_facts(&file).is_empty());
+    }
+
+    #[test]
+    fn rural_hukou_is_not_assumed_when_left_blank() {
+        // 沈阳 002 一: the definition requires 农村户籍.
+        let mut i = left_behind_boy("522730001001", ymd(2016, 7, 31));
+        i.hukou_rural = None;
+        let file = parse(&i);
+        assert_eq!(file.hukou_rural, None);
+        assert_eq!(Definition::of(&file), Definition::Undecided);
+        assert_eq!(missing_facts(&file), vec!["户籍性质（是否农村户籍）"]);
+
+        i.hukou_rural = Some("否".into());
+        let file = parse(&i);
+        assert_eq!(Definition::of(&file), Definition::NotMet);
+        assert!(missing_facts(&file).is_empty());
+    }
+
+    #[test]
+    fn a_missing_id_number_does_not_mean_no_hukou() {
+        let mut i = left_behind_boy("522730001001", ymd(2016, 7, 31));
+        i.id_number = None;
+        i.hukou_registered = None;
+        let file = parse(&i);
+        assert_eq!(file.hukou_registered, None);
+        assert!(
+            !key_target_flags(&file)
+                .iter()
+                .any(|f| f.flag == KeyTargetFlag::NoHukou)
+        );
+        // Only a stated 未登记户口 makes the flag.
+        i.hukou_registered = Some("否".into());
+        let file = parse(&i);
+        assert!(
+            key_target_flags(&file)
+                .iter()
+                .any(|f| f.flag == KeyTargetFlag::NoHukou)
+        );
+    }
 }

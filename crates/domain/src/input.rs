@@ -385,11 +385,9 @@ impl Parser<'_> {
         });
         let phone_v = self.phone(&format!("{prefix}_phone"), phone);
         if status_v == KinStatus::Alive {
+            // A living parent whose situation is blank is unknown, not an error: the file is
+            // saved and waits on the 信息不全 list (eligibility::missing_facts).
             match situation_v {
-                None => self.errors.add(
-                    &format!("{prefix}_situation"),
-                    format!("请选择{label}目前的情况"),
-                ),
                 Some(ParentSituation::AwayForWork)
                     if work_v.is_none() && !self.errors.has(&format!("{prefix}_work_place")) =>
                 {
@@ -486,15 +484,12 @@ impl ChildInput {
             date_not_future(s, "出生日期", today)
         });
         let id_number = p.id_number("id_number", &self.id_number);
-        let hukou_registered = match present(&self.hukou_registered) {
-            // A child with an ID number has a hukou unless the form says otherwise.
-            None => id_number.is_some(),
-            Some(_) => p.flag("hukou_registered", &self.hukou_registered, "是否登记户口"),
-        };
-        let hukou_rural = match present(&self.hukou_rural) {
-            None => true,
-            Some(_) => p.flag("hukou_rural", &self.hukou_rural, "是否农村户籍"),
-        };
+        // Blank is unknown, never assumed: not "has a hukou" because an ID number is there or
+        // "no hukou" because it is not, and not "rural" (the definition requires it).
+        let hukou_registered = present(&self.hukou_registered)
+            .map(|_| p.flag("hukou_registered", &self.hukou_registered, "是否登记户口"));
+        let hukou_rural = present(&self.hukou_rural)
+            .map(|_| p.flag("hukou_rural", &self.hukou_rural, "是否农村户籍"));
         let hukou_place = p.text("hukou_place", &self.hukou_place, 100);
         let village_code = p.required(
             "village_code",
@@ -787,8 +782,8 @@ impl ChildInput {
             ethnicity: Some(f.ethnicity.code()),
             birth_date: Some(f.birth_date.to_string()),
             id_number: s(&f.id_number),
-            hukou_registered: b(f.hukou_registered),
-            hukou_rural: b(f.hukou_rural),
+            hukou_registered: f.hukou_registered.and_then(b),
+            hukou_rural: f.hukou_rural.and_then(b),
             hukou_place: f.hukou_place.clone(),
             village_code: Some(f.village_code.to_string()),
             residence_address: f.residence_address.clone(),

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::code_enum;
+use crate::eligibility::Definition;
 
 code_enum! {
     /// Why a child leaves the roster (国发〔2016〕13号 dynamic management; 内蒙古 001 三(二)).
@@ -34,6 +35,8 @@ pub enum RosterStanding {
     OnRoster,
     /// Active, but does not meet the definition (recorded as a discovered child).
     NotEligible,
+    /// Active, but the file does not say enough to decide (信息不全): waits to be completed.
+    Incomplete,
     /// Turned 16: leaves the roster on the birthday without an edit; shown as due for exit.
     AgedOut,
     Exited,
@@ -44,6 +47,7 @@ impl RosterStanding {
         match self {
             RosterStanding::OnRoster => "在册",
             RosterStanding::NotEligible => "已登记（不属于留守儿童）",
+            RosterStanding::Incomplete => "信息不全（待补充）",
             RosterStanding::AgedOut => "已满16周岁（待退出）",
             RosterStanding::Exited => "已退出",
         }
@@ -52,6 +56,7 @@ impl RosterStanding {
         match self {
             RosterStanding::OnRoster => "on_roster",
             RosterStanding::NotEligible => "not_eligible",
+            RosterStanding::Incomplete => "incomplete",
             RosterStanding::AgedOut => "aged_out",
             RosterStanding::Exited => "exited",
         }
@@ -59,7 +64,7 @@ impl RosterStanding {
 
     pub fn of(
         status: ChildStatus,
-        qualifies_except_age: bool,
+        definition: Definition,
         birth: NaiveDate,
         on: NaiveDate,
     ) -> Self {
@@ -67,10 +72,12 @@ impl RosterStanding {
             RosterStanding::Exited
         } else if crate::eligibility::sixteenth_birthday(birth) <= on {
             RosterStanding::AgedOut
-        } else if qualifies_except_age {
-            RosterStanding::OnRoster
         } else {
-            RosterStanding::NotEligible
+            match definition {
+                Definition::Met => RosterStanding::OnRoster,
+                Definition::NotMet => RosterStanding::NotEligible,
+                Definition::Undecided => RosterStanding::Incomplete,
+            }
         }
     }
 }

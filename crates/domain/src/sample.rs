@@ -240,7 +240,12 @@ mod tests {
         assert!(e.summary().contains("已满16周岁"));
         use crate::lifecycle::{ChildStatus, RosterStanding};
         assert_eq!(
-            RosterStanding::of(ChildStatus::Active, true, file.birth_date, ymd(2032, 7, 31)),
+            RosterStanding::of(
+                ChildStatus::Active,
+                crate::eligibility::Definition::Met,
+                file.birth_date,
+                ymd(2032, 7, 31)
+            ),
             RosterStanding::AgedOut
         );
     }

@@ -74,6 +74,27 @@ fn yes_no(v: bool) -> Value {
     json!([["是", v], ["否", !v]])
 }
 
+/// A yes/no the file may not know: neither box ticked, as on a paper form left blank.
+fn yes_no_unknown(v: Option<bool>) -> Value {
+    json!([["是", v == Some(true)], ["否", v == Some(false)]])
+}
+
+/// The 2016 form's five 救助帮扶 boxes (附件1): 特困供养 has no box of its own and is ticked as
+/// 其他救助.
+fn assistance_boxes(f: &ChildFile) -> Value {
+    const BOXES: [Assistance; 5] = [
+        Assistance::Dibao,
+        Assistance::TemporaryAid,
+        Assistance::MedicalAid,
+        Assistance::HousingAid,
+        Assistance::Other,
+    ];
+    ticks(&BOXES, Assistance::label, |s| {
+        f.assistance.contains(&s)
+            || (s == Assistance::Other && f.assistance.contains(&Assistance::ExtremePoverty))
+    })
+}
+
 /// 附件1 note 4: a deceased relative's fields carry "—".
 fn kin_row(
     role: &str,
@@ -134,7 +155,7 @@ pub fn registration_data(h: &FormHeading<'_>) -> Value {
         "ethnicity": f.ethnicity.label(),
         "birth_date": cn_date(f.birth_date),
         "id_number": id_text(&f.id_number, h.reveal_ids),
-        "hukou_registered": yes_no(f.hukou_registered),
+        "hukou_registered": yes_no_unknown(f.hukou_registered),
         "hukou_place": f.hukou_place.clone().unwrap_or_default(),
         "residence": format!("{}{}", place(&f.village_code), f.residence_address.clone().unwrap_or_default()),
         "health": ticks(HealthStatus::ALL, HealthStatus::label, |s| s == f.health.status),
@@ -166,7 +187,7 @@ pub fn registration_data(h: &FormHeading<'_>) -> Value {
         "guardianship_type": ticks(GuardianshipType::ALL, GuardianshipType::label, |t| t == f.guardianship_type),
         "assessment": ticks(GuardianshipAssessment::ALL, GuardianshipAssessment::label, |a| a == f.assessment()),
         "income": ticks(IncomeSource::ALL, IncomeSource::label, |s| f.income_sources.contains(&s)),
-        "assistance": ticks(Assistance::ALL, Assistance::label, |s| f.assistance.contains(&s)),
+        "assistance": assistance_boxes(f),
         "contact_name": f.contact.name.as_ref().map(|n| n.to_string()).unwrap_or_default(),
         "contact_phone": f.contact.phone.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default(),
         "notes": REGISTRATION_NOTES,

@@ -158,6 +158,7 @@ pub fn roster_values(i: usize, f: &ChildFile, reveal_ids: bool) -> Vec<String> {
         ActualGuardianship::BothAway => "父母双方外出",
         ActualGuardianship::OneAwayOtherUnable(_) => "一方外出、另一方无监护能力",
         ActualGuardianship::ParentAtHome => "",
+        ActualGuardianship::Unknown => "父母情况不详（待补充）",
     };
     let parent = |p: &Parent| {
         [

@@ -86,6 +86,26 @@ fn the_registration_form_prints_the_child_and_ticks_the_right_boxes() {
 }
 
 #[test]
+fn the_form_prints_exactly_the_national_assistance_boxes_with_extreme_poverty_under_other() {
+    use shouwang_domain::child::Assistance;
+    let mut file = boy();
+    file.assistance = [Assistance::Dibao, Assistance::ExtremePoverty].into();
+    let text = pdf_text(
+        &printer()
+            .registration_forms(&[heading(&file, false)])
+            .unwrap(),
+    );
+    // 附件1: 享受低保 / 临时救助 / 医疗救助 / 住房救助 / 其他救助 — 特困供养 has no box of its own.
+    assert!(text.contains("（√）享受低保"), "{text}");
+    assert!(
+        text.contains("（）临时救助") && text.contains("（）住房救助"),
+        "{text}"
+    );
+    assert!(text.contains("（√）其他救助"), "{text}");
+    assert!(!text.contains("特困供养"), "{text}");
+}
+
+#[test]
 fn a_village_prints_one_page_per_child_and_the_page_renders() {
     let a = boy();
     let mut b = boy();

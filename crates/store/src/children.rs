@@ -25,8 +25,6 @@ use crate::db::{Backend, Params};
 use crate::regions::code_range;
 use crate::{Result, Store, StoreError};
 
-const DOC_AAD: &str = "children.doc";
-
 /// A child's file as a user may see it. ID numbers inside `file` are present only when the user
 /// asked to reveal them and may; `ids_masked` always holds the masked forms.
 #[derive(Debug, Clone, Serialize)]
@@ -135,19 +133,7 @@ impl Store {
 
     /// A stored, encrypted file.
     pub(crate) fn decrypt_file(&self, doc: &str) -> Result<ChildFile> {
-        let doc = self.cipher.decrypt_bytes(DOC_AAD, doc)?;
-        let unreadable =
-            |e: serde_json::Error| StoreError::Config(format!("stored child file unreadable: {e}"));
-        match doc.split_first() {
-            Some((&DOC_LZ4, packed)) => {
-                let json = lz4_flex::decompress_size_prepended(packed).map_err(|e| {
-                    StoreError::Config(format!("stored child file unreadable: {e}"))
-                })?;
-                serde_json::from_slice(&json).map_err(unreadable)
-            }
-            // Files written before compression: plain JSON.
-            _ => serde_json::from_slice(&doc).map_err(unreadable),
-        }
+        crate::codec::decrypt_doc(&self.cipher, doc)
     }
 
     pub(crate) async fn load_row(
@@ -203,8 +189,8 @@ impl Store {
 
     fn record_from(&self, row: StoredRow, reveal: bool) -> ChildRecord {
         let today = self.today();
-        let qualifies = eligibility::qualifies_except_age(&row.file);
-        let standing = RosterStanding::of(row.status, qualifies, row.file.birth_date, today);
+        let definition = eligibility::Definition::of(&row.file);
+        let standing = RosterStanding::of(row.status, definition, row.file.birth_date, today);
         let eligibility = eligibility::assess(&row.file, today);
         let flags = eligibility::key_target_flags(&row.file);
         let ids_masked = masked_ids(&row.file);
@@ -885,22 +871,6 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
-}
-
-/// The whole file, encrypted; the AAD binds it to its column.
-/// Tag of a stored file compressed with LZ4 (block, size prepended). A file's JSON is about
-/// 1.3 kB, mostly field names and empty fields; compressed it is about half, which a large import
-/// writes (and a county's database holds) once per child. LZ4 rather than DEFLATE: a DEFLATE
-/// encoder sets up hundreds of kilobytes of state per file, which cost more than the writes saved.
-/// Files without the tag are plain JSON.
-const DOC_LZ4: u8 = 2;
-
-pub(crate) fn encrypt_doc(cipher: &crate::IdCipher, f: &ChildFile) -> String {
-    let json = serde_json::to_vec(f).expect("serialisable");
-    let mut packed = Vec::with_capacity(json.len() / 2 + 16);
-    packed.push(DOC_LZ4);
-    packed.extend_from_slice(&lz4_flex::compress_prepend_size(&json));
-    cipher.encrypt_bytes(DOC_AAD, &packed)
 }
 
 fn version_conflict(current: i64) -> StoreError {

@@ -77,6 +77,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0003_reconcile.sql"),
         postgres: include_str!("../migrations/0003_reconcile.sql"),
     },
+    Migration {
+        version: 4,
+        sqlite: include_str!("../migrations/0004_incomplete.sql"),
+        postgres: include_str!("../migrations/0004_incomplete.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

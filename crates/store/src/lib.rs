@@ -9,6 +9,7 @@
 pub mod audit;
 mod bulk;
 pub mod children;
+mod codec;
 mod crypto;
 mod db;
 pub mod discovery;
@@ -67,6 +68,7 @@ impl Store {
     pub async fn open(db: &str, cipher: IdCipher, clock: Arc<dyn Clock>) -> Result<Store> {
         let (pool, backend) = db::connect(db).await?;
         db::migrate(&pool, backend).await?;
+        summary::rederive_if_rules_changed(&pool, &cipher).await?;
         Ok(Store {
             pool,
             backend,

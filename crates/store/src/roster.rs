@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use shouwang_domain::authz::Actor;
 use shouwang_domain::child::{GuardianshipAssessment, GuardianshipType, Schooling};
-use shouwang_domain::eligibility::{AgeBand, KeyTargetFlag, age_on};
+use shouwang_domain::eligibility::{AgeBand, Definition, KeyTargetFlag, age_on};
 use shouwang_domain::id_number::IdNumber;
 use shouwang_domain::lifecycle::{ChildStatus, RosterStanding};
 use shouwang_domain::region::RegionCode;
@@ -20,6 +20,8 @@ pub enum StandingFilter {
     #[default]
     OnRoster,
     NotEligible,
+    /// 信息不全: the file does not say enough to decide.
+    Incomplete,
     AgedOut,
     Exited,
     All,
@@ -30,6 +32,7 @@ impl StandingFilter {
         Some(match s {
             "" | "on_roster" => Self::OnRoster,
             "not_eligible" => Self::NotEligible,
+            "incomplete" => Self::Incomplete,
             "aged_out" => Self::AgedOut,
             "exited" => Self::Exited,
             "all" => Self::All,
@@ -104,6 +107,8 @@ pub struct Page<T> {
 pub struct Counts {
     pub on_roster: i64,
     pub not_eligible: i64,
+    /// 信息不全: active files of children under 16 that do not say enough to decide.
+    pub incomplete: i64,
     pub aged_out: i64,
     pub exited: i64,
     pub unsupervised: i64,
@@ -131,6 +136,7 @@ impl Store {
         match query.standing {
             StandingFilter::OnRoster => w.text(&scope::on_roster("c", "?"), cutoff),
             StandingFilter::NotEligible => w.text(&scope::not_eligible("c", "?"), cutoff),
+            StandingFilter::Incomplete => w.text(&scope::incomplete("c", "?"), cutoff),
             StandingFilter::AgedOut => {
                 w.text(&scope::aged_out("c", "?"), cutoff);
             }
@@ -195,7 +201,7 @@ impl Store {
             .try_get(0)?;
         let list_sql = format!(
             "SELECT c.id, c.name, c.sex, c.birth_date, c.village_code, c.id_masked, c.status, c.qualifies, \
-             c.guardianship_type, c.schooling, c.flags FROM children c{join}{} ORDER BY {order} LIMIT {per_page} OFFSET {}",
+             c.guardianship_type, c.schooling, c.flags, c.incomplete FROM children c{join}{} ORDER BY {order} LIMIT {per_page} OFFSET {}",
             w.sql,
             u64::from(page - 1) * u64::from(per_page)
         );
@@ -207,7 +213,10 @@ impl Store {
             let status: String = r.try_get(6)?;
             let standing = RosterStanding::of(
                 ChildStatus::parse(&status).unwrap_or(ChildStatus::Active),
-                r.try_get::<i64, _>(7)? == 1,
+                Definition::from_stored(
+                    r.try_get::<i64, _>(7)? == 1,
+                    r.try_get::<i64, _>(11)? == 1,
+                ),
                 birth_date,
                 on,
             );
@@ -260,6 +269,7 @@ impl Store {
         let p = format!("${}", n + 1);
         let live = scope::on_roster("c", &p);
         let (not_eligible, aged_out) = (scope::not_eligible("c", &p), scope::aged_out("c", &p));
+        let incomplete = scope::incomplete("c", &p);
         let poor = scope::assessed("c", GuardianshipAssessment::Poor);
         let sql = format!(
             "SELECT \
@@ -270,7 +280,8 @@ impl Store {
              COALESCE(SUM(CASE WHEN {live} AND (c.flags & {c1}) <> 0 THEN 1 ELSE 0 END), 0), \
              COALESCE(SUM(CASE WHEN {live} AND (c.flags & {c2}) <> 0 THEN 1 ELSE 0 END), 0), \
              COALESCE(SUM(CASE WHEN {live} AND (c.flags & {c3}) <> 0 THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN {live} AND {poor} THEN 1 ELSE 0 END), 0) \
+             COALESCE(SUM(CASE WHEN {live} AND {poor} THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN {incomplete} THEN 1 ELSE 0 END), 0) \
              FROM children c{join}{}",
             w.sql,
         );
@@ -289,6 +300,7 @@ impl Store {
             dropped_out: get(5)?,
             no_hukou: get(6)?,
             poor_guardianship: get(7)?,
+            incomplete: get(8)?,
             open_discoveries,
         })
     }

@@ -18,9 +18,19 @@ pub(crate) fn on_roster(alias: &str, cutoff: &str) -> String {
     format!("{alias}.status = 'active' AND {alias}.qualifies = 1 AND {alias}.birth_date > {cutoff}")
 }
 
-/// Active files that do not (or not yet) meet the definition, of children under 16.
+/// Active files that do not meet the definition, of children under 16.
 pub(crate) fn not_eligible(alias: &str, cutoff: &str) -> String {
-    format!("{alias}.status = 'active' AND {alias}.qualifies = 0 AND {alias}.birth_date > {cutoff}")
+    format!(
+        "{alias}.status = 'active' AND {alias}.qualifies = 0 AND {alias}.incomplete = 0 AND {alias}.birth_date > {cutoff}"
+    )
+}
+
+/// 信息不全: active files of children under 16 that leave blank a fact the definition needs
+/// (the domain's `missing_facts`); neither on the roster nor "not left behind" until completed.
+pub(crate) fn incomplete(alias: &str, cutoff: &str) -> String {
+    format!(
+        "{alias}.status = 'active' AND {alias}.qualifies = 0 AND {alias}.incomplete = 1 AND {alias}.birth_date > {cutoff}"
+    )
 }
 
 /// Active files of children 16 or older: they left the roster on their birthday.

@@ -14,7 +14,7 @@ use crate::regions::code_range;
 use crate::{IdCipher, Result};
 
 /// Columns in bind order.
-const COLUMNS: [&str; 12] = [
+const COLUMNS: [&str; 13] = [
     "village_code",
     "name",
     "name_pinyin",
@@ -24,6 +24,7 @@ const COLUMNS: [&str; 12] = [
     "id_hash",
     "id_masked",
     "qualifies",
+    "incomplete",
     "guardianship_type",
     "schooling",
     "flags",
@@ -39,6 +40,7 @@ pub(crate) struct Summary {
     id_hash: Option<String>,
     id_masked: Option<String>,
     qualifies: i64,
+    incomplete: i64,
     guardianship_type: &'static str,
     schooling: &'static str,
     flags: i64,
@@ -60,6 +62,7 @@ impl Summary {
                 .map(|i| cipher.blind_index(i.as_str())),
             id_masked: file.id_number.as_ref().map(IdNumber::masked),
             qualifies: i64::from(eligibility::qualifies_except_age(file)),
+            incomplete: i64::from(!eligibility::missing_facts(file).is_empty()),
             guardianship_type: file.guardianship_type.code(),
             schooling: file.schooling.code(),
             flags: eligibility::flag_mask(&eligibility::key_target_flags(file)),
@@ -76,6 +79,7 @@ impl Summary {
             .bind(self.id_hash)
             .bind(self.id_masked)
             .bind(self.qualifies)
+            .bind(self.incomplete)
             .bind(self.guardianship_type)
             .bind(self.schooling)
             .bind(self.flags)
@@ -96,7 +100,7 @@ pub(crate) fn prepare(cipher: &IdCipher, rows: &[(String, &ChildFile)]) -> Vec<N
         .map(|(id, file)| NewChild {
             id: id.clone(),
             summary: Summary::of(file, cipher),
-            doc: crate::children::encrypt_doc(cipher, file),
+            doc: crate::codec::encrypt_doc(cipher, file),
         })
         .collect()
 }
@@ -183,9 +187,74 @@ pub(crate) async fn update(
         return Ok(false);
     }
     sqlx::query("UPDATE child_docs SET doc = $1 WHERE child_id = $2")
-        .bind(crate::children::encrypt_doc(cipher, file))
+        .bind(crate::codec::encrypt_doc(cipher, file))
         .bind(id)
         .execute(&mut *conn)
         .await?;
     Ok(true)
+}
+
+/// Derives every file's summary row again when the domain's rules changed since the database was
+/// last derived (`eligibility::DERIVATION_VERSION`): a rule change must not leave yesterday's
+/// figures in the columns every list and count reads. Versions and history are not touched — the
+/// files themselves did not change.
+pub(crate) async fn rederive_if_rules_changed(
+    pool: &sqlx::AnyPool,
+    cipher: &IdCipher,
+) -> Result<()> {
+    const KEY: &str = "derivation_version";
+    let current = eligibility::DERIVATION_VERSION.to_string();
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT value FROM store_settings WHERE key = $1")
+            .bind(KEY)
+            .fetch_optional(pool)
+            .await?;
+    if stored.as_deref() == Some(current.as_str()) {
+        return Ok(());
+    }
+    let sets: Vec<String> = COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ${}", i + 1))
+        .collect();
+    let sql = format!(
+        "UPDATE children SET {} WHERE id = ${}",
+        sets.join(", "),
+        COLUMNS.len() + 1
+    );
+    let mut tx = pool.begin().await?;
+    let ids: Vec<String> = sqlx::query_scalar("SELECT child_id FROM child_docs ORDER BY child_id")
+        .fetch_all(&mut *tx)
+        .await?;
+    for chunk in ids.chunks(500) {
+        let mut docs = Vec::with_capacity(chunk.len());
+        for id in chunk {
+            let doc: String = sqlx::query_scalar("SELECT doc FROM child_docs WHERE child_id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            docs.push((id, doc));
+        }
+        for (id, doc) in docs {
+            let file = crate::codec::decrypt_doc(cipher, &doc)?;
+            Summary::of(&file, cipher)
+                .bind(sqlx::query(&sql))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    sqlx::query(
+        "INSERT INTO store_settings (key, value) VALUES ($1, $2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(KEY)
+    .bind(&current)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    if !ids.is_empty() {
+        tracing::info!(files = ids.len(), version = %current, "summaries derived again");
+    }
+    Ok(())
 }

@@ -40,8 +40,6 @@ pub async fn register_page(State(state): State<AppState>, user: CurrentUser) -> 
         return Err(AppError::Forbidden);
     }
     let mut input = ChildInput {
-        hukou_rural: Some("true".into()),
-        hukou_registered: Some("true".into()),
         ethnicity: Some("01".into()),
         ..ChildInput::default()
     };
@@ -341,6 +339,7 @@ impl ChildPage {
                 format!("父母一方外出、另一方无监护能力（{}）", w.label())
             }
             ActualGuardianship::ParentAtHome => "父母至少一方在家监护".into(),
+            ActualGuardianship::Unknown => "父母目前情况不详（信息不全）".into(),
         }
     }
     fn opt(&self, v: &Option<String>) -> String {
@@ -353,6 +352,13 @@ impl ChildPage {
     }
     fn yn(&self, b: &bool) -> &'static str {
         if *b { "是" } else { "否" }
+    }
+    fn yn_unknown(&self, b: &Option<bool>) -> &'static str {
+        match b {
+            Some(true) => "是",
+            Some(false) => "否",
+            None => "未填写",
+        }
     }
 }
 

@@ -33,7 +33,7 @@ pub struct ListParams {
     pub flag: Option<String>,
     pub age_band: Option<String>,
     pub schooling: Option<String>,
-    /// on_roster (default), not_eligible, aged_out, exited, all
+    /// on_roster (default), incomplete, not_eligible, aged_out, exited, all
     pub status: Option<String>,
     /// village (default), name, birth_date
     pub sort: Option<String>,
@@ -84,7 +84,9 @@ pub fn roster_query(p: &ListParams) -> Result<RosterQuery, ValidationErrors> {
             Some(s) => q.standing = s,
             None => e.add(
                 "status",
-                format!("“{v}”不是可选值（on_roster、not_eligible、aged_out、exited、all）"),
+                format!(
+                    "“{v}”不是可选值（on_roster、incomplete、not_eligible、aged_out、exited、all）"
+                ),
             ),
         }
     }
@@ -254,6 +256,10 @@ pub async fn roster(
             Opt {
                 code: "on_roster".into(),
                 label: "在册".into(),
+            },
+            Opt {
+                code: "incomplete".into(),
+                label: "信息不全待补充".into(),
             },
             Opt {
                 code: "not_eligible".into(),

@@ -109,3 +109,101 @@ async fn exit_with_a_reason_and_transfer_keep_the_history() {
         .await;
     assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn a_mother_left_blank_puts_the_child_on_the_incomplete_list_not_the_roster() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let mut child = boy(VILLAGE_A);
+    child.mother_status = None;
+    child.mother_name = None;
+    child.mother_situation = None;
+    child.mother_work_place = None;
+    let id = village.register(&child).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let file = village.get_json(&format!("/api/v1/children/{id}")).await;
+    assert_eq!(file["status"], "incomplete", "{file}");
+    assert_eq!(
+        village.get_json("/api/v1/children").await["total"],
+        0,
+        "not on the roster"
+    );
+    assert_eq!(
+        village
+            .get_json("/api/v1/children?status=not_eligible")
+            .await["total"],
+        0,
+        "nor 'not left behind'"
+    );
+    assert_eq!(
+        village.get_json("/api/v1/children?status=incomplete").await["total"],
+        1
+    );
+    // Filling the gap puts the child on the roster.
+    let r = village
+        .patch_json(
+            &format!("/api/v1/children/{id}"),
+            &json!({"version": file["version"], "mother_status": "健在", "mother_name": "张丽",
+                    "mother_situation": "外出务工", "mother_work_place": "4401"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(village.get_json("/api/v1/children").await["total"], 1);
+}
+
+#[tokio::test]
+async fn summaries_are_derived_again_when_the_rules_change() {
+    use sqlx::Connection;
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let mut child = boy(VILLAGE_A);
+    child.hukou_rural = None;
+    village.register(&child).await;
+    assert_eq!(village.get_json("/api/v1/children").await["total"], 0);
+
+    // A database derived by older rules (农村户籍 assumed): the stored summary says "qualifies".
+    sqlx::any::install_default_drivers();
+    let url = if app.db.starts_with("postgres") {
+        app.db.clone()
+    } else {
+        format!("sqlite://{}", app.db)
+    };
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    sqlx::query("UPDATE children SET qualifies = 1, incomplete = 0")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE store_settings SET value = '1' WHERE key = 'derivation_version'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(village.get_json("/api/v1/children").await["total"], 1);
+
+    // Opening the database again derives every summary with today's rules.
+    let reopened = shouwang_store::Store::open(
+        &app.db,
+        shouwang_store::IdCipher::new([7; 32], [9; 32]),
+        std::sync::Arc::new(app.clock.clone()),
+    )
+    .await
+    .unwrap();
+    reopened.close().await;
+    assert_eq!(village.get_json("/api/v1/children").await["total"], 0);
+    assert_eq!(
+        village.get_json("/api/v1/children?status=incomplete").await["total"],
+        1
+    );
+    let version: String =
+        sqlx::query_scalar("SELECT value FROM store_settings WHERE key = 'derivation_version'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(
+        version,
+        shouwang_domain::eligibility::DERIVATION_VERSION.to_string()
+    );
+}
