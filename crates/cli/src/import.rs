@@ -7,11 +7,11 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use shouwang_domain::authz::Actor;
-use shouwang_exchange::columns::{column_letter, target};
-use shouwang_exchange::import::{
+use shouwang_app::import::{
     CommitMode, ImportError, Importer, Outcome, Progress, describe_changes,
 };
+use shouwang_domain::authz::Actor;
+use shouwang_exchange::columns::{column_letter, target};
 use shouwang_store::Store;
 
 /// Lines listed per kind of outcome before "…".
@@ -148,7 +148,7 @@ pub async fn run(
         println!("列对应已保存，表头相同的文件以后会自动套用");
     }
     if let Some(path) = errors {
-        match shouwang_exchange::xlsx::write_error_workbook(&plan, path) {
+        match plan.write_errors(path) {
             Ok(n) => println!(
                 "错误行（{n} 行）已写入 {}，修改后可重新导入",
                 path.display()

@@ -10,11 +10,11 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
+use shouwang_app::import::CommitMode;
 use shouwang_domain::authz::{Actor, Role};
 use shouwang_domain::clock::{Clock, FixedClock};
 use shouwang_domain::region::{Divisions, RegionCode};
 use shouwang_exchange::forms::FormPrinter;
-use shouwang_exchange::import::CommitMode;
 use shouwang_store::users::NewUser;
 use shouwang_store::{KeyFile, Store};
 

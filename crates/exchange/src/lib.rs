@@ -5,11 +5,11 @@
 
 pub mod columns;
 pub mod forms;
-pub mod import;
 pub mod lists;
 pub mod outputs;
 pub mod places;
 pub mod read;
+pub mod roster_file;
 pub mod sheet;
 pub mod values;
 pub mod xlsx;

@@ -14,7 +14,7 @@ use shouwang_domain::eligibility::{self, AgeBand, KeyTargetFlag, age_on};
 use shouwang_domain::id_number::IdNumber;
 use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
 use shouwang_domain::summary_table::{COLUMNS, Figures};
-use shouwang_store::export::ExportChild;
+use std::borrow::Borrow;
 
 use crate::xlsx::{Formats, put_text};
 
@@ -272,7 +272,7 @@ fn signature_row(ws: &mut Worksheet, row: u32, last_col: u16) -> Result<(), Xlsx
 /// 《农村留守儿童花名册》 as `.xlsx` bytes. ID numbers are written in full only when `reveal_ids`.
 pub fn roster_workbook(
     heading: &Heading,
-    children: &[ExportChild],
+    children: &[impl Borrow<ChildFile>],
     reveal_ids: bool,
 ) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
@@ -293,7 +293,10 @@ pub fn roster_workbook(
     let formats = Formats::new(border);
     for (i, child) in children.iter().enumerate() {
         let row = 3 + i as u32;
-        for (c, value) in roster_values(i, &child.file, reveal_ids).iter().enumerate() {
+        for (c, value) in roster_values(i, child.borrow(), reveal_ids)
+            .iter()
+            .enumerate()
+        {
             put_text(ws, row, c as u16, value, &formats)?;
         }
     }
@@ -315,7 +318,7 @@ pub struct SummaryRow {
 /// Refuses figures that break the 表间勾稽关系 — they would mean a counting error here.
 pub fn summary_rows(
     region: &RegionCode,
-    children: &[ExportChild],
+    children: &[impl Borrow<ChildFile>],
     on: NaiveDate,
 ) -> Result<(Vec<SummaryRow>, SummaryRow), String> {
     let divisions = Divisions::shipped();
@@ -342,13 +345,12 @@ pub fn summary_rows(
     };
     for child in children {
         let mut one = Figures::default();
-        if !one.count(&child.file, on) {
+        if !one.count(child.borrow(), on) {
             continue;
         }
         total.figures.merge(&one);
         let key = match below {
-            Some(level) => child
-                .file
+            Some(level) => Borrow::<ChildFile>::borrow(child)
                 .village_code
                 .at_level(level)
                 .map(|c| c.to_string()),

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook, Worksheet, XlsxError};
 
-use crate::import::{Outcome, Plan};
+use crate::columns::Mapping;
+use crate::read::Problem;
 
 /// Cell formats of one workbook.
 pub struct Formats {
@@ -48,9 +49,20 @@ pub fn put_text(
     Ok(())
 }
 
+/// A row in error: its number in the file, its cells as shown and what is wrong.
+pub struct ErrorRow<'a> {
+    pub row: u32,
+    pub cells: &'a [String],
+    pub problems: &'a [Problem],
+}
+
 /// The rows in error, as they were, with a column saying what is wrong with each and the
 /// offending cells shaded: fix them and import this file again.
-pub fn write_error_workbook(plan: &Plan, path: &Path) -> Result<usize, XlsxError> {
+pub fn write_error_workbook(
+    mapping: &Mapping,
+    rows: &[ErrorRow<'_>],
+    path: &Path,
+) -> Result<usize, XlsxError> {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("错误行")?;
@@ -61,7 +73,6 @@ pub fn write_error_workbook(plan: &Plan, path: &Path) -> Result<usize, XlsxError
         .clone()
         .set_bold()
         .set_background_color(Color::RGB(0xD9E1F2));
-    let mapping = &plan.info.mapping;
     let width = mapping.columns.len();
     for c in &mapping.columns {
         ws.write_string_with_format(0, c.index as u16, &c.title, &head)?;
@@ -71,10 +82,8 @@ pub fn write_error_workbook(plan: &Plan, path: &Path) -> Result<usize, XlsxError
     ws.write_string_with_format(0, width as u16 + 1, "原行号", &head)?;
     ws.set_column_width(width as u16, 60)?;
     let mut n = 0u32;
-    for r in &plan.rows {
-        let Outcome::Error { problems } = &r.outcome else {
-            continue;
-        };
+    for r in rows {
+        let problems = r.problems;
         n += 1;
         for col in 0..width {
             let value = r.cells.get(col).map(String::as_str).unwrap_or("");

@@ -153,3 +153,9 @@ impl Store {
         Ok(())
     }
 }
+
+impl std::borrow::Borrow<ChildFile> for ExportChild {
+    fn borrow(&self) -> &ChildFile {
+        &self.file
+    }
+}

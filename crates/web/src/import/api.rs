@@ -7,7 +7,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use shouwang_exchange::import::{ImportError, Importer, Outcome};
+use shouwang_app::import::{ImportError, Importer, Outcome};
 
 use super::jobs::*;
 use super::run::*;

@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
+use shouwang_app::import::{Plan, Progress};
 use shouwang_domain::authz::Actor;
-use shouwang_exchange::import::{Plan, Progress};
 use shouwang_store::import::ImportCounts;
 
 use crate::error::AppError;

@@ -7,9 +7,9 @@ use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use shouwang_app::import::{CommitMode, ImportError, Outcome, describe_changes};
 use shouwang_domain::authz::Action;
 use shouwang_exchange::columns::{TARGETS, column_letter};
-use shouwang_exchange::import::{CommitMode, ImportError, Outcome, describe_changes};
 use shouwang_store::import::ImportCounts;
 
 use super::jobs::*;
@@ -94,7 +94,7 @@ pub(super) struct JobPage {
     mapping: Vec<MappingRow>,
     targets: Vec<(&'static str, &'static str)>,
     missing: String,
-    counts: shouwang_exchange::import::PlanCounts,
+    counts: shouwang_app::import::PlanCounts,
     creates: Vec<PreviewRow>,
     updates: Vec<PreviewRow>,
     errors: Vec<PreviewRow>,
@@ -336,7 +336,7 @@ pub(super) async fn errors_download(
         return Err(AppError::NotFound);
     };
     let file = tempfile::NamedTempFile::new().map_err(|e| AppError::Internal(e.to_string()))?;
-    shouwang_exchange::xlsx::write_error_workbook(&plan, file.path())
+    plan.write_errors(file.path())
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let bytes = std::fs::read(file.path()).map_err(|e| AppError::Internal(e.to_string()))?;
     let stem = source.rsplit_once('.').map_or(source.as_str(), |(s, _)| s);

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use shouwang_app::import::{CommitMode, ImportError, Importer, Plan, Progress};
 use shouwang_domain::authz::{Action, Actor};
-use shouwang_exchange::import::{CommitMode, ImportError, Importer, Plan, Progress};
 
 use super::jobs::*;
 use crate::error::AppError;

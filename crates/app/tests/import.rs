@@ -10,11 +10,11 @@ use std::sync::Arc;
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
+use shouwang_app::import::{CommitMode, ImportError, Importer, Outcome, Plan};
 use shouwang_domain::authz::{Actor, Role};
 use shouwang_domain::clock::FixedClock;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::sample::id_number_for;
-use shouwang_exchange::import::{CommitMode, ImportError, Importer, Outcome, Plan};
 use shouwang_store::roster::{RosterQuery, StandingFilter};
 use shouwang_store::users::NewUser;
 use shouwang_store::{IdCipher, Store};
@@ -357,7 +357,7 @@ async fn the_error_rows_come_back_as_a_workbook_that_imports_once_fixed() {
     hand_made_workbook(&path);
     let plan = reg.plan(&reg.county, &path).await.unwrap();
     let errors = reg.path("errors.xlsx");
-    let n = shouwang_exchange::xlsx::write_error_workbook(&plan, &errors).unwrap();
+    let n = plan.write_errors(&errors).unwrap();
     assert_eq!(n, 1);
     // The error workbook is itself importable: same columns, the reason in an extra column.
     let back = reg.plan(&reg.county, &errors).await.unwrap();

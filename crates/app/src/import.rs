@@ -5,7 +5,7 @@
 //! committed, whole or its valid rows only, in one transaction.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -20,27 +20,21 @@ use shouwang_domain::input::{ChildInput, ParseContext, parse_date};
 use shouwang_domain::lifecycle::ChildStatus;
 use shouwang_domain::person::PersonName;
 use shouwang_domain::region::Divisions;
+use shouwang_exchange::columns::Mapping;
+use shouwang_exchange::places::Places;
+use shouwang_exchange::read::{self, Problem, RowInput};
+use shouwang_exchange::roster_file::{Message, ReadError, spawn_reader};
+use shouwang_exchange::sheet::{self, Format, SheetError};
+use shouwang_exchange::xlsx::{ErrorRow, write_error_workbook};
 use shouwang_store::import::{ImportCounts, ImportUpdate, MatchKey, Matched, changes};
 use shouwang_store::{Store, StoreError};
 
-use crate::columns::{self, HEADER_SEARCH_ROWS, Mapping};
-use crate::places::{Places, WorkPlaces};
-use crate::read::{self, Problem, ReadContext, RowInput};
-use crate::sheet::{self, Format, Row, SheetError};
-
-/// Rows read and checked together.
-const BATCH: usize = 1000;
+pub use shouwang_exchange::roster_file::{Progress, SheetInfo, missing_columns};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error(transparent)]
-    Sheet(#[from] SheetError),
-    #[error(
-        "没有找到表头：表格前{HEADER_SEARCH_ROWS}行中没有一行同时含有“姓名”和至少两个可识别的列名（如性别、出生日期、身份证号码）"
-    )]
-    NoHeader,
-    #[error("列对应有误：{0}")]
-    Mapping(String),
+    Read(#[from] ReadError),
     #[error("表格中没有儿童数据")]
     NoRows,
     #[error("您的账号没有导入儿童信息的权限")]
@@ -53,15 +47,10 @@ pub enum ImportError {
     Write(String),
 }
 
-/// What was found in the file.
-#[derive(Debug, Clone, Serialize)]
-pub struct SheetInfo {
-    /// Whether a mapping saved earlier for this header was applied.
-    pub saved_mapping: bool,
-    pub format: &'static str,
-    pub sheet: String,
-    pub encoding: Option<&'static str>,
-    pub mapping: Mapping,
+impl From<SheetError> for ImportError {
+    fn from(e: SheetError) -> Self {
+        ImportError::Read(ReadError::Sheet(e))
+    }
 }
 
 /// What the plan does with a row.
@@ -114,6 +103,24 @@ impl Plan {
         c
     }
 
+    /// Writes the rows in error as a workbook to fix and import again; returns how many.
+    pub fn write_errors(&self, path: &Path) -> Result<usize, ImportError> {
+        let rows: Vec<ErrorRow<'_>> = self
+            .rows
+            .iter()
+            .filter_map(|r| match &r.outcome {
+                Outcome::Error { problems } => Some(ErrorRow {
+                    row: r.row,
+                    cells: &r.cells,
+                    problems,
+                }),
+                _ => None,
+            })
+            .collect();
+        write_error_workbook(&self.info.mapping, &rows, path)
+            .map_err(|e| ImportError::Write(e.to_string()))
+    }
+
     /// Each problem of each row in error, as "C5（出生日期）：…".
     pub fn error_lines(&self) -> Vec<(u32, String)> {
         self.rows
@@ -154,161 +161,6 @@ pub enum CommitMode {
     All,
     /// Rows in error are skipped.
     Valid,
-}
-
-/// Progress of a long import, for a bar or a line on the terminal.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-pub struct Progress {
-    pub rows_read: u64,
-    /// Known for CSV (its line count); xlsx sheets report as they go.
-    pub rows_expected: Option<u64>,
-}
-
-enum Message {
-    /// The header was found; the reader waits for the saved mapping of this signature.
-    Detected(String),
-    Opened(SheetInfo),
-    Batch(Vec<RowInput>),
-}
-
-/// Reads the file on a thread of its own: the sheet readers are synchronous, and the registry
-/// lookups of one batch overlap with reading the next.
-fn spawn_reader(
-    path: PathBuf,
-    choices: BTreeMap<String, String>,
-    places: Arc<Places>,
-    saved: std::sync::mpsc::Receiver<BTreeMap<String, String>>,
-) -> tokio::sync::mpsc::Receiver<Result<Message, ImportError>> {
-    let (tx, rx) = tokio::sync::mpsc::channel(2);
-    std::thread::spawn(move || {
-        let result = read_file(&path, &choices, &places, &saved, &mut |m| {
-            tx.blocking_send(Ok(m)).is_ok()
-        });
-        if let Err(e) = result {
-            let _ = tx.blocking_send(Err(e));
-        }
-    });
-    rx
-}
-
-fn read_file(
-    path: &Path,
-    choices: &BTreeMap<String, String>,
-    places: &Places,
-    saved: &std::sync::mpsc::Receiver<BTreeMap<String, String>>,
-    send: &mut dyn FnMut(Message) -> bool,
-) -> Result<(), ImportError> {
-    let mut book = sheet::open(path)?;
-    let format = book.format();
-    let encoding = book.encoding();
-    // The first sheet whose header is recognised (a workbook may open with an instructions sheet).
-    let mut found = None;
-    for index in 0..book.sheet_names().len() {
-        let merges = book.merges(index)?;
-        let mut head: Vec<Row> = Vec::new();
-        {
-            let mut rows = book.rows(index)?;
-            for row in rows.by_ref().take(HEADER_SEARCH_ROWS + 1) {
-                head.push(row?);
-            }
-        }
-        columns::fill_merges(&mut head, &merges);
-        if let Some(mapping) = columns::detect(&head) {
-            found = Some((index, mapping, merges));
-            break;
-        }
-    }
-    let Some((index, mut mapping, merges)) = found else {
-        return Err(ImportError::NoHeader);
-    };
-    // A mapping saved for this header first, then what the user chose now.
-    if !send(Message::Detected(mapping.signature())) {
-        return Ok(());
-    }
-    let mut merged = saved.recv().unwrap_or_default();
-    let saved_mapping = !merged.is_empty();
-    merged.extend(choices.clone());
-    mapping.apply(&merged).map_err(ImportError::Mapping)?;
-    let info = SheetInfo {
-        saved_mapping,
-        format: format.label(),
-        sheet: book.sheet_names()[index].clone(),
-        encoding,
-        mapping: mapping.clone(),
-    };
-    if !send(Message::Opened(info)) {
-        return Ok(());
-    }
-    let ctx = ReadContext::new(places, WorkPlaces::shipped());
-    // Cells merged down the body (a village written once for all its children) are filled from
-    // their top-left cell as the rows pass.
-    let body_merges: Vec<_> = merges
-        .into_iter()
-        .filter(|m| m.last_row > mapping.header_last)
-        .collect();
-    let mut merged_values: HashMap<(u32, u32), sheet::Cell> = HashMap::new();
-    let mut batch = Vec::with_capacity(BATCH);
-    for row in book.rows(index)? {
-        let mut row = row?;
-        if row.index <= mapping.header_last {
-            continue;
-        }
-        for m in &body_merges {
-            if m.first_row == row.index {
-                let v = row
-                    .cells
-                    .get(m.first_col as usize)
-                    .cloned()
-                    .unwrap_or(sheet::Cell::Empty);
-                merged_values.insert((m.first_row, m.first_col), v);
-            } else if (m.first_row..=m.last_row).contains(&row.index)
-                && let Some(v) = merged_values.get(&(m.first_row, m.first_col))
-            {
-                for col in m.first_col..=m.last_col {
-                    let col = col as usize;
-                    if row.cells.len() <= col {
-                        row.cells.resize(col + 1, sheet::Cell::Empty);
-                    }
-                    row.cells[col] = v.clone();
-                }
-            }
-        }
-        if let Some(input) = read::read_row(&row, &mapping, &ctx) {
-            batch.push(input);
-        }
-        if batch.len() == BATCH && !send(Message::Batch(std::mem::take(&mut batch))) {
-            return Ok(());
-        }
-    }
-    if !batch.is_empty() {
-        send(Message::Batch(batch));
-    }
-    Ok(())
-}
-
-/// Columns a new child cannot do without (or whose value nothing else supplies).
-fn missing_columns(mapping: &Mapping) -> Vec<&'static str> {
-    let has = |k: &str| mapping.column_of(k).is_some();
-    let mut out = Vec::new();
-    if !has("ethnicity") {
-        out.push("民族");
-    }
-    if !has("birth_date") && !has("id_number") {
-        out.push("出生日期");
-    }
-    if !has("sex") && !has("id_number") {
-        out.push("性别");
-    }
-    if !has("village") && !has("village_code") {
-        out.push("村（社区）");
-    }
-    if !has("schooling") {
-        out.push("就学情况");
-    }
-    if !has("guardianship_type") {
-        out.push("监护类型");
-    }
-    out
 }
 
 /// Imports for one user.
@@ -383,7 +235,7 @@ impl<'a> Importer<'a> {
                 }
             }
         }
-        let plan = plan.ok_or(ImportError::NoHeader)?;
+        let plan = plan.ok_or(ImportError::Read(ReadError::NoHeader))?;
         if plan.rows.is_empty() {
             return Err(ImportError::NoRows);
         }

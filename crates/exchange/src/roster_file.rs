@@ -1,0 +1,196 @@
+//! Reading a roster file for an import: the sheet whose header is recognised, its column mapping
+//! (saved choices first, then the user's), and its rows as form input, streamed in batches from a
+//! thread of its own. What the rows mean for the registry is the import use case's (`app`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::columns::{self, HEADER_SEARCH_ROWS, Mapping};
+use crate::places::{Places, WorkPlaces};
+use crate::read::{self, ReadContext, RowInput};
+use crate::sheet::{self, Row, SheetError};
+
+/// Rows read and checked together.
+pub const BATCH: usize = 1000;
+
+/// Why a roster file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error(transparent)]
+    Sheet(#[from] SheetError),
+    #[error(
+        "没有找到表头：表格前{HEADER_SEARCH_ROWS}行中没有一行同时含有“姓名”和至少两个可识别的列名（如性别、出生日期、身份证号码）"
+    )]
+    NoHeader,
+    #[error("列对应有误：{0}")]
+    Mapping(String),
+}
+
+/// What was found in the file.
+#[derive(Debug, Clone, Serialize)]
+pub struct SheetInfo {
+    /// Whether a mapping saved earlier for this header was applied.
+    pub saved_mapping: bool,
+    pub format: &'static str,
+    pub sheet: String,
+    pub encoding: Option<&'static str>,
+    pub mapping: Mapping,
+}
+
+/// Progress of a long import, for a bar or a line on the terminal.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Progress {
+    pub rows_read: u64,
+    /// Known for CSV (its line count); xlsx sheets report as they go.
+    pub rows_expected: Option<u64>,
+}
+
+pub enum Message {
+    /// The header was found; the reader waits for the saved mapping of this signature.
+    Detected(String),
+    Opened(SheetInfo),
+    Batch(Vec<RowInput>),
+}
+
+/// Reads the file on a thread of its own: the sheet readers are synchronous, and the registry
+/// lookups of one batch overlap with reading the next.
+pub fn spawn_reader(
+    path: PathBuf,
+    choices: BTreeMap<String, String>,
+    places: Arc<Places>,
+    saved: std::sync::mpsc::Receiver<BTreeMap<String, String>>,
+) -> tokio::sync::mpsc::Receiver<Result<Message, ReadError>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    std::thread::spawn(move || {
+        let result = read_file(&path, &choices, &places, &saved, &mut |m| {
+            tx.blocking_send(Ok(m)).is_ok()
+        });
+        if let Err(e) = result {
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    rx
+}
+
+fn read_file(
+    path: &Path,
+    choices: &BTreeMap<String, String>,
+    places: &Places,
+    saved: &std::sync::mpsc::Receiver<BTreeMap<String, String>>,
+    send: &mut dyn FnMut(Message) -> bool,
+) -> Result<(), ReadError> {
+    let mut book = sheet::open(path)?;
+    let format = book.format();
+    let encoding = book.encoding();
+    // The first sheet whose header is recognised (a workbook may open with an instructions sheet).
+    let mut found = None;
+    for index in 0..book.sheet_names().len() {
+        let merges = book.merges(index)?;
+        let mut head: Vec<Row> = Vec::new();
+        {
+            let mut rows = book.rows(index)?;
+            for row in rows.by_ref().take(HEADER_SEARCH_ROWS + 1) {
+                head.push(row?);
+            }
+        }
+        columns::fill_merges(&mut head, &merges);
+        if let Some(mapping) = columns::detect(&head) {
+            found = Some((index, mapping, merges));
+            break;
+        }
+    }
+    let Some((index, mut mapping, merges)) = found else {
+        return Err(ReadError::NoHeader);
+    };
+    // A mapping saved for this header first, then what the user chose now.
+    if !send(Message::Detected(mapping.signature())) {
+        return Ok(());
+    }
+    let mut merged = saved.recv().unwrap_or_default();
+    let saved_mapping = !merged.is_empty();
+    merged.extend(choices.clone());
+    mapping.apply(&merged).map_err(ReadError::Mapping)?;
+    let info = SheetInfo {
+        saved_mapping,
+        format: format.label(),
+        sheet: book.sheet_names()[index].clone(),
+        encoding,
+        mapping: mapping.clone(),
+    };
+    if !send(Message::Opened(info)) {
+        return Ok(());
+    }
+    let ctx = ReadContext::new(places, WorkPlaces::shipped());
+    // Cells merged down the body (a village written once for all its children) are filled from
+    // their top-left cell as the rows pass.
+    let body_merges: Vec<_> = merges
+        .into_iter()
+        .filter(|m| m.last_row > mapping.header_last)
+        .collect();
+    let mut merged_values: HashMap<(u32, u32), sheet::Cell> = HashMap::new();
+    let mut batch = Vec::with_capacity(BATCH);
+    for row in book.rows(index)? {
+        let mut row = row?;
+        if row.index <= mapping.header_last {
+            continue;
+        }
+        for m in &body_merges {
+            if m.first_row == row.index {
+                let v = row
+                    .cells
+                    .get(m.first_col as usize)
+                    .cloned()
+                    .unwrap_or(sheet::Cell::Empty);
+                merged_values.insert((m.first_row, m.first_col), v);
+            } else if (m.first_row..=m.last_row).contains(&row.index)
+                && let Some(v) = merged_values.get(&(m.first_row, m.first_col))
+            {
+                for col in m.first_col..=m.last_col {
+                    let col = col as usize;
+                    if row.cells.len() <= col {
+                        row.cells.resize(col + 1, sheet::Cell::Empty);
+                    }
+                    row.cells[col] = v.clone();
+                }
+            }
+        }
+        if let Some(input) = read::read_row(&row, &mapping, &ctx) {
+            batch.push(input);
+        }
+        if batch.len() == BATCH && !send(Message::Batch(std::mem::take(&mut batch))) {
+            return Ok(());
+        }
+    }
+    if !batch.is_empty() {
+        send(Message::Batch(batch));
+    }
+    Ok(())
+}
+
+/// Columns a new child cannot do without (or whose value nothing else supplies).
+pub fn missing_columns(mapping: &Mapping) -> Vec<&'static str> {
+    let has = |k: &str| mapping.column_of(k).is_some();
+    let mut out = Vec::new();
+    if !has("ethnicity") {
+        out.push("民族");
+    }
+    if !has("birth_date") && !has("id_number") {
+        out.push("出生日期");
+    }
+    if !has("sex") && !has("id_number") {
+        out.push("性别");
+    }
+    if !has("village") && !has("village_code") {
+        out.push("村（社区）");
+    }
+    if !has("schooling") {
+        out.push("就学情况");
+    }
+    if !has("guardianship_type") {
+        out.push("监护类型");
+    }
+    out
+}
