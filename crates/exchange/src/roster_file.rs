@@ -41,7 +41,7 @@ pub struct SheetInfo {
 }
 
 /// Progress of a long import, for a bar or a line on the terminal.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize)]
 pub struct Progress {
     pub rows_read: u64,
     /// Known for CSV (its line count); xlsx sheets report as they go.

@@ -82,6 +82,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0004_incomplete.sql"),
         postgres: include_str!("../migrations/0004_incomplete.sql"),
     },
+    Migration {
+        version: 5,
+        sqlite: include_str!("../migrations/0005_jobs.sql"),
+        postgres: include_str!("../migrations/0005_jobs.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

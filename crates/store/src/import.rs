@@ -50,7 +50,7 @@ pub struct ImportUpdate {
     pub changes: Vec<FieldChange>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ImportCounts {
     pub created: usize,
     pub updated: usize,

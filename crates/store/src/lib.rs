@@ -15,6 +15,7 @@ mod db;
 pub mod discovery;
 pub mod export;
 pub mod import;
+pub mod jobs;
 pub mod reconcile;
 pub mod regions;
 pub mod roster;

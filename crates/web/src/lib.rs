@@ -15,6 +15,7 @@ mod exports;
 mod extract;
 mod home;
 mod import;
+mod jobs;
 mod openapi;
 mod places;
 mod reconcile;
@@ -123,12 +124,17 @@ pub async fn serve_with(
     printer: Option<Arc<dyn FormPrinter>>,
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
+    // Work that was running when the server last stopped did not finish: say so to its owner.
+    match store.interrupt_running_jobs(jobs::INTERRUPTED).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(jobs = n, "jobs interrupted by the last stop marked failed"),
+        Err(e) => tracing::error!(error = %e, "interrupted jobs not marked"),
+    }
     let secure = secure_cookies.unwrap_or(!addr.ip().is_loopback());
     let app = router(AppState {
         store,
         secure_cookies: secure,
-        import_jobs: Arc::default(),
-        reconcile_jobs: Arc::default(),
+        jobs: Arc::default(),
         printer,
     });
     tracing::info!(%addr, "守望 Shouwang listening");

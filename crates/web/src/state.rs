@@ -1,5 +1,5 @@
 //! What every handler can reach: the store, the printer, the cookie policy and the features'
-//! in-memory jobs.
+//! jobs.
 
 use std::sync::Arc;
 
@@ -11,10 +11,8 @@ pub struct AppState {
     pub store: Store,
     /// Set the cookie's Secure flag (off only for plain HTTP on loopback, e.g. the demo).
     pub secure_cookies: bool,
-    /// Spreadsheet imports in progress or waiting for a decision.
-    pub import_jobs: Arc<crate::import::jobs::Jobs>,
-    /// 三方比对 lists waiting for their columns or being compared.
-    pub reconcile_jobs: Arc<crate::reconcile::jobs::Jobs>,
+    /// What the jobs of this server keep in memory beside the jobs table.
+    pub jobs: Arc<crate::jobs::Jobs>,
     /// Prints the PDF forms; `None` when the server runs without fonts (PDF routes then fail).
     pub printer: Option<Arc<dyn FormPrinter>>,
 }

@@ -7,7 +7,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use shouwang_app::import::{ImportError, Importer, Outcome};
+use shouwang_app::import::Outcome;
 
 use super::jobs::*;
 use super::run::*;
@@ -41,7 +41,8 @@ pub async fn upload_api(
         &user.actor,
         p.filename.unwrap_or_else(|| "upload".into()),
         &body,
-    )?;
+    )
+    .await?;
     Ok((
         StatusCode::ACCEPTED,
         [(header::LOCATION, format!("/api/v1/imports/{id}"))],
@@ -66,7 +67,7 @@ pub async fn job_api(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let (job, source) = state.import_jobs.view(&id, &user.actor)?;
+    let (job, source) = view(&state, &user.actor, &id).await?;
     let body = match job {
         JobState::Reading(p) => {
             serde_json::json!({"id": id, "source": source, "state": "reading", "progress": p})
@@ -129,6 +130,9 @@ pub async fn job_api(
     Ok(Json(body).into_response())
 }
 
+/// How long a commit request waits for the commit before answering 202.
+const COMMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
 #[derive(Deserialize)]
 pub struct CommitBody {
     mode: String,
@@ -136,7 +140,7 @@ pub struct CommitBody {
 
 /// Commits a ready plan and waits for the result: 200 with the counts, 409 when `all` meets errors.
 #[utoipa::path(post, path = "/api/v1/imports/{id}/commit", params(("id" = String, Path)), request_body(content = String, description = "{\"mode\": \"all\" | \"valid\"}"),
-    responses((status = 200, description = "{state: committed, result: {created, updated}}"), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "{state: committed, result: {created, updated}}"), (status = 202, description = "{id, state: committing}: a large commit goes on as a job; poll GET /api/v1/imports/{id}"), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn commit_api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -144,29 +148,28 @@ pub async fn commit_api(
     Json(body): Json<CommitBody>,
 ) -> Result<Response, AppError> {
     let mode = commit_mode(&body.mode)?;
-    let (job, _) = state.import_jobs.view(&id, &user.actor)?;
+    let (job, _) = view(&state, &user.actor, &id).await?;
     let JobState::Ready(plan) = job else {
         return Err(AppError::Conflict {
             field: None,
             message: "该导入尚未读取完成或已经导入".into(),
         });
     };
-    let importer = Importer::new(&state.store, &user.actor).map_err(import_error)?;
-    state.import_jobs.set(&id, JobState::Committing);
-    match importer.commit(&plan, mode).await {
-        Ok(c) => {
-            state.import_jobs.set(&id, JobState::Committed(c));
-            Ok(Json(serde_json::json!({"state": "committed", "result": c})).into_response())
+    let task = commit(&state, &user.actor, &id, plan, mode).await?;
+    // A small commit answers at once; a large one goes on as a job (poll GET /api/v1/imports/{id})
+    // rather than outlast the request's time limit.
+    let _ = tokio::time::timeout(COMMIT_WAIT, task).await;
+    let (job, _) = view(&state, &user.actor, &id).await?;
+    Ok(match job {
+        JobState::Committed(c) => {
+            Json(serde_json::json!({"state": "committed", "result": c})).into_response()
         }
-        Err(e) => {
-            state.import_jobs.set(&id, JobState::Ready(plan));
-            Err(match e {
-                ImportError::HasErrors(n) => AppError::Conflict {
-                    field: Some("mode".into()),
-                    message: ImportError::HasErrors(n).to_string(),
-                },
-                other => import_error(other),
-            })
-        }
-    }
+        JobState::Failed(message) => return Err(AppError::Internal(message)),
+        _ => (
+            StatusCode::ACCEPTED,
+            [(header::LOCATION, format!("/api/v1/imports/{id}"))],
+            Json(serde_json::json!({"id": id, "state": "committing"})),
+        )
+            .into_response(),
+    })
 }

@@ -7,7 +7,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use shouwang_app::import::{CommitMode, ImportError, Outcome, describe_changes};
+use shouwang_app::import::{Outcome, describe_changes};
 use shouwang_domain::authz::Action;
 use shouwang_exchange::columns::{TARGETS, column_letter};
 use shouwang_store::import::ImportCounts;
@@ -55,7 +55,7 @@ pub(super) async fn upload_page(
     let csrf = fields.get("csrf_token").cloned().unwrap_or_default();
     user.check_csrf(&csrf)?;
     let (name, bytes) = upload.unwrap_or_default();
-    match start_job(&state, &user.actor, name, &bytes) {
+    match start_job(&state, &user.actor, name, &bytes).await {
         Ok(id) => Ok(Redirect::to(&format!("/import/{id}")).into_response()),
         Err(AppError::BadRequest { message, .. }) => Ok(render(&ImportPage {
             frame: Frame::of(&state, &user).await,
@@ -203,7 +203,7 @@ pub(super) async fn job_page(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let (job, source) = state.import_jobs.view(&id, &user.actor)?;
+    let (job, source) = view(&state, &user.actor, &id).await?;
     Ok(render(&job_view(
         Frame::of(&state, &user).await,
         &id,
@@ -227,7 +227,7 @@ pub(super) async fn job_status_fragment(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let (job, _) = state.import_jobs.view(&id, &user.actor)?;
+    let (job, _) = view(&state, &user.actor, &id).await?;
     Ok(match job {
         JobState::Reading(p) => render(&ProgressFragment {
             id,
@@ -257,7 +257,7 @@ pub(super) async fn mapping_page(
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
     user.check_csrf(csrf)?;
-    let (job, _) = state.import_jobs.view(&id, &user.actor)?;
+    let (job, _) = view(&state, &user.actor, &id).await?;
     let JobState::Ready(plan) = job else {
         return Ok(Redirect::to(&format!("/import/{id}")).into_response());
     };
@@ -286,16 +286,7 @@ pub(super) async fn mapping_page(
             .save_import_mapping(&user.actor, &mapping.signature(), &mapping.saved_form())
             .await?;
     }
-    if let Some(j) = state
-        .import_jobs
-        .jobs
-        .lock()
-        .expect("jobs lock")
-        .get_mut(&id)
-    {
-        j.choices = choices;
-    }
-    plan_in_background(&state, &user.actor, &id);
+    remap(&state, &user.actor, &id, choices).await?;
     Ok(Redirect::to(&format!("/import/{id}")).into_response())
 }
 
@@ -313,15 +304,9 @@ pub(super) async fn commit_page(
 ) -> Result<Response, PageError> {
     user.check_csrf(form.csrf_token.as_deref().unwrap_or(""))?;
     let mode = commit_mode(&form.mode)?;
-    let (job, _) = state.import_jobs.view(&id, &user.actor)?;
+    let (job, _) = view(&state, &user.actor, &id).await?;
     if let JobState::Ready(plan) = job {
-        if mode == CommitMode::All && plan.counts().error > 0 {
-            return Err(AppError::Conflict {
-                field: Some("mode".into()),
-                message: ImportError::HasErrors(plan.counts().error).to_string(),
-            });
-        }
-        commit_in_background(&state, &user.actor, &id, plan, mode);
+        commit(&state, &user.actor, &id, plan, mode).await?;
     }
     Ok(Redirect::to(&format!("/import/{id}")).into_response())
 }
@@ -331,7 +316,7 @@ pub(super) async fn errors_download(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let (job, source) = state.import_jobs.view(&id, &user.actor)?;
+    let (job, source) = view(&state, &user.actor, &id).await?;
     let JobState::Ready(plan) = job else {
         return Err(AppError::NotFound);
     };

@@ -1,13 +1,17 @@
-//! TODO
+//! Running an import as a job: reading and checking the file in the background (the plan kept in
+//! memory, read again from the stored file after a restart), and the commit.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use serde_json::{Value, json};
 
 use shouwang_app::import::{CommitMode, ImportError, Importer, Plan, Progress};
 use shouwang_domain::authz::{Action, Actor};
+use shouwang_store::jobs::{Job, JobState as Stored, JobUpdate};
 
-use super::jobs::*;
+use super::jobs::{COMMITTING, Detail, JobState, KIND, READING, READY};
 use crate::error::AppError;
+use crate::jobs;
 use crate::state::AppState;
 
 pub(super) fn import_error(e: ImportError) -> AppError {
@@ -22,8 +26,12 @@ pub(super) fn import_error(e: ImportError) -> AppError {
     }
 }
 
-/// Saves an upload and starts reading it in the background.
-pub(super) fn start_job(
+fn detail_of(job: &Job) -> Detail {
+    serde_json::from_value(job.detail.clone()).unwrap_or_default()
+}
+
+/// Saves an upload as a job and starts reading it in the background.
+pub(super) async fn start_job(
     state: &AppState,
     actor: &Actor,
     source: String,
@@ -39,84 +47,245 @@ pub(super) fn start_job(
             message: "请选择要导入的文件（文件是空的）".into(),
         });
     }
-    let mut file = tempfile::NamedTempFile::new().map_err(|e| AppError::Internal(e.to_string()))?;
-    std::io::Write::write_all(&mut file, bytes).map_err(|e| AppError::Internal(e.to_string()))?;
-    let id = uuid::Uuid::now_v7().simple().to_string();
-    state.import_jobs.insert(
-        &id,
-        Job {
-            owner: actor.user_id.clone(),
-            source,
-            file,
-            choices: BTreeMap::new(),
-            state: JobState::Reading(Progress::default()),
-            started: state.import_jobs.next_seq(),
-        },
-    );
+    let detail = Detail {
+        source: source.clone(),
+        choices: Default::default(),
+    };
+    let id = jobs::start(
+        &state.store,
+        actor,
+        KIND,
+        Stored::Running,
+        READING,
+        json!(detail),
+        (&source, bytes),
+    )
+    .await?;
     plan_in_background(state, actor, &id);
     Ok(id)
 }
 
+/// Reads the job's file and checks it against the registry, in the background. The job must be
+/// running in the reading phase already (set before, so that a page asking right after a mapping
+/// fix does not see the old plan as the new one).
 pub(super) fn plan_in_background(state: &AppState, actor: &Actor, id: &str) {
-    let (path, source, choices) = {
-        let jobs = state.import_jobs.jobs.lock().expect("jobs lock");
-        let Some(j) = jobs.get(id) else { return };
-        (
-            j.file.path().to_path_buf(),
-            j.source.clone(),
-            j.choices.clone(),
-        )
-    };
-    // Reading starts now, not when the task first runs: a page or client asking right after a
-    // mapping fix must not see the old plan as the new one.
-    state
-        .import_jobs
-        .set(id, JobState::Reading(Progress::default()));
+    state.jobs.forget(id);
     let (state, actor, id) = (state.clone(), actor.clone(), id.to_owned());
     tokio::spawn(async move {
-        let result = match Importer::new(&state.store, &actor) {
-            Ok(importer) => {
-                let jobs = state.import_jobs.clone();
-                let job_id = id.clone();
-                let mut progress = move |p: Progress| jobs.set(&job_id, JobState::Reading(p));
-                importer.plan(&path, &source, &choices, &mut progress).await
+        let result = async {
+            let job = jobs::load(&state.store, &actor, &id, KIND).await?;
+            let detail = detail_of(&job);
+            let Some((_dir, path)) = jobs::file_on_disk(&state.store, &id).await? else {
+                return Err(AppError::BadRequest {
+                    code: "import",
+                    field: Some("file".into()),
+                    message: "上传的文件已不在，请重新上传".into(),
+                });
+            };
+            let importer = Importer::new(&state.store, &actor).map_err(import_error)?;
+            let (store, job_id) = (state.store.clone(), id.clone());
+            let mut progress = move |p: Progress| jobs::report(&store, &job_id, READING, json!(p));
+            importer
+                .plan(&path, &detail.source, &detail.choices, &mut progress)
+                .await
+                .map_err(import_error)
+        }
+        .await;
+        let outcome = match result {
+            Ok(plan) => {
+                state.jobs.put(&id, Arc::new(plan));
+                jobs::set(
+                    &state.store,
+                    &id,
+                    Stored::Waiting,
+                    READY,
+                    Value::Null,
+                    Value::Null,
+                    None,
+                )
+                .await
             }
-            Err(e) => Err(e),
+            Err(e) => {
+                let message = match e {
+                    AppError::BadRequest { message, .. } => message,
+                    AppError::Forbidden => "您的账号没有导入儿童信息的权限".into(),
+                    other => {
+                        tracing::error!(error = ?other, "import reading failed");
+                        "读取失败，请稍后重试".into()
+                    }
+                };
+                jobs::set(
+                    &state.store,
+                    &id,
+                    Stored::Failed,
+                    READING,
+                    Value::Null,
+                    Value::Null,
+                    Some(&message),
+                )
+                .await
+            }
         };
-        state.import_jobs.set(
-            &id,
-            match result {
-                Ok(plan) => JobState::Ready(Arc::new(plan)),
-                Err(e) => JobState::Failed(e.to_string()),
-            },
-        );
+        if let Err(e) = outcome {
+            tracing::error!(error = ?e, "import job state not recorded");
+        }
     });
 }
 
-pub(super) fn commit_in_background(
+/// Moves a job to reading again (after its columns changed, or a restart lost its plan) and
+/// starts the reading, once: of two requests racing for it, one starts it.
+pub(super) async fn read_again(state: &AppState, actor: &Actor, id: &str) -> Result<(), AppError> {
+    let moved = state
+        .store
+        .set_job(
+            id,
+            JobUpdate {
+                state: Stored::Running,
+                phase: READING,
+                progress: json!(Progress::default()),
+                result: Value::Null,
+                message: None,
+            },
+            Some((Stored::Waiting, READY)),
+        )
+        .await?;
+    if moved {
+        plan_in_background(state, actor, id);
+    }
+    Ok(())
+}
+
+/// The job as its pages and API show it, and the file's name.
+pub(super) async fn view(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<(JobState, String), AppError> {
+    let job = jobs::load(&state.store, actor, id, KIND).await?;
+    let source = detail_of(&job).source;
+    let shown = match job.state {
+        Stored::Running if job.phase == COMMITTING => JobState::Committing,
+        Stored::Running => {
+            JobState::Reading(serde_json::from_value(job.progress).unwrap_or_default())
+        }
+        Stored::Waiting => match state.jobs.get::<Plan>(id) {
+            Some(plan) => JobState::Ready(plan),
+            None => {
+                // The server restarted since the file was read: read it again.
+                read_again(state, actor, id).await?;
+                JobState::Reading(Progress::default())
+            }
+        },
+        Stored::Done => JobState::Committed(serde_json::from_value(job.result).unwrap_or_default()),
+        Stored::Failed => JobState::Failed(job.message.unwrap_or_default()),
+    };
+    Ok((shown, source))
+}
+
+/// Saves new column choices and reads the file again with them.
+pub(super) async fn remap(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    choices: std::collections::BTreeMap<String, String>,
+) -> Result<(), AppError> {
+    let job = jobs::load(&state.store, actor, id, KIND).await?;
+    let mut detail = detail_of(&job);
+    detail.choices = choices;
+    state.store.set_job_detail(id, &json!(detail)).await?;
+    read_again(state, actor, id).await
+}
+
+/// Starts committing a ready plan; 409 when the job is not waiting with one.
+pub(super) async fn commit(
     state: &AppState,
     actor: &Actor,
     id: &str,
     plan: Arc<Plan>,
     mode: CommitMode,
-) {
+) -> Result<tokio::task::JoinHandle<()>, AppError> {
+    // The permission first: a user who may not import learns nothing of the job's state.
+    Importer::new(&state.store, actor).map_err(import_error)?;
+    if mode == CommitMode::All && plan.counts().error > 0 {
+        return Err(AppError::Conflict {
+            field: Some("mode".into()),
+            message: ImportError::HasErrors(plan.counts().error).to_string(),
+        });
+    }
+    let moved = state
+        .store
+        .set_job(
+            id,
+            JobUpdate {
+                state: Stored::Running,
+                phase: COMMITTING,
+                progress: Value::Null,
+                result: Value::Null,
+                message: None,
+            },
+            Some((Stored::Waiting, READY)),
+        )
+        .await?;
+    if !moved {
+        return Err(AppError::Conflict {
+            field: None,
+            message: "该导入尚未读取完成或已经导入".into(),
+        });
+    }
     let (state, actor, id) = (state.clone(), actor.clone(), id.to_owned());
-    state.import_jobs.set(&id, JobState::Committing);
-    tokio::spawn(async move {
+    Ok(tokio::spawn(async move {
         let result = match Importer::new(&state.store, &actor) {
             Ok(i) => i.commit(&plan, mode).await,
             Err(e) => Err(e),
         };
-        state.import_jobs.set(
-            &id,
-            match result {
-                Ok(c) => JobState::Committed(c),
-                // The plan stays for another try (e.g. valid rows only).
-                Err(ImportError::HasErrors(_)) => JobState::Ready(plan),
-                Err(e) => JobState::Failed(format!("导入失败，没有写入任何数据：{e}")),
-            },
-        );
-    });
+        let store = &state.store;
+        let written = match result {
+            Ok(counts) => {
+                state.jobs.forget(&id);
+                let _ = store.drop_job_file(&id).await;
+                jobs::set(
+                    store,
+                    &id,
+                    Stored::Done,
+                    COMMITTING,
+                    Value::Null,
+                    json!(counts),
+                    None,
+                )
+                .await
+            }
+            // The plan stays for another try (e.g. valid rows only).
+            Err(ImportError::HasErrors(_)) => {
+                jobs::set(
+                    store,
+                    &id,
+                    Stored::Waiting,
+                    READY,
+                    Value::Null,
+                    Value::Null,
+                    None,
+                )
+                .await
+            }
+            Err(e) => {
+                state.jobs.forget(&id);
+                let message = format!("导入失败，没有写入任何数据：{e}");
+                jobs::set(
+                    store,
+                    &id,
+                    Stored::Failed,
+                    COMMITTING,
+                    Value::Null,
+                    Value::Null,
+                    Some(&message),
+                )
+                .await
+            }
+        };
+        if let Err(e) = written {
+            tracing::error!(error = ?e, "import job state not recorded");
+        }
+    }))
 }
 
 pub(super) fn commit_mode(s: &str) -> Result<CommitMode, AppError> {

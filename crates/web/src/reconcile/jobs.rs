@@ -1,18 +1,24 @@
-//! TODO
+//! What a comparison job is, as its feature sees it: kind `reconcile`; waiting in the phase
+//! `columns` while the person checks what each column holds, then running (`reading`,
+//! `comparing`); the detail (the list's kind and name, the column choices) and the result (the
+//! run's id).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::BTreeMap;
 
-use shouwang_domain::authz::Actor;
-use shouwang_exchange::lists::{ListColumns, ListPreview};
+use serde::{Deserialize, Serialize};
+
+use shouwang_exchange::lists::ListPreview;
 use shouwang_linkage::discrepancy::ListKind;
 
 use crate::error::AppError;
 
-/// Jobs kept per server; the oldest finished ones go first.
-pub(crate) const MAX_JOBS: usize = 100;
+pub(crate) const KIND: &str = "reconcile";
+pub(crate) const COLUMNS: &str = "columns";
+pub(crate) const READING: &str = "reading";
+pub(crate) const COMPARING: &str = "comparing";
 /// A list nobody started comparing is deleted after this long.
-pub(crate) const UNSTARTED_FOR: std::time::Duration = std::time::Duration::from_secs(3600);
+pub(crate) const UNSTARTED_FOR: chrono::Duration = chrono::Duration::hours(1);
+pub(crate) const UNSTARTED_MESSAGE: &str = "上传后一小时内没有开始比对，名单已删除，请重新上传";
 
 pub(crate) fn already_started() -> AppError {
     AppError::Conflict {
@@ -46,23 +52,15 @@ impl JobState {
     }
 }
 
-pub(crate) struct Job {
-    pub(crate) owner: String,
-    pub(crate) kind: ListKind,
+/// What a comparison job keeps in the jobs table besides its file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Detail {
+    pub(crate) list_kind: String,
     pub(crate) source: String,
-    /// The list until it has been read; deleted then.
-    pub(crate) file: Option<(tempfile::TempDir, std::path::PathBuf)>,
-    pub(crate) preview: ListPreview,
     /// The columns were set from choices saved for this header.
     pub(crate) saved: bool,
-    pub(crate) state: JobState,
-    pub(crate) uploaded: std::time::Instant,
-}
-
-/// The comparisons of this server waiting for their columns or running.
-#[derive(Default)]
-pub struct Jobs {
-    pub(crate) jobs: Mutex<HashMap<String, Job>>,
+    /// Column letter → field, as confirmed (or saved for the header).
+    pub(crate) choices: BTreeMap<String, String>,
 }
 
 /// What a page needs of a job.
@@ -70,79 +68,9 @@ pub struct Jobs {
 pub(crate) struct JobView {
     pub(crate) kind: ListKind,
     pub(crate) source: String,
-    pub(crate) preview: ListPreview,
+    /// The header and first rows, while the columns are being checked (empty afterwards: the
+    /// list is deleted once read).
+    pub(crate) preview: Option<ListPreview>,
     pub(crate) saved: bool,
     pub(crate) state: JobState,
-}
-
-impl Jobs {
-    pub(crate) fn insert(&self, id: &str, job: Job) {
-        let mut jobs = self.jobs.lock().expect("jobs lock");
-        Self::sweep(&mut jobs);
-        if jobs.len() >= MAX_JOBS {
-            let oldest = jobs
-                .iter()
-                .filter(|(_, j)| !matches!(j.state, JobState::Reading(_) | JobState::Comparing))
-                .min_by_key(|(_, j)| j.uploaded)
-                .map(|(k, _)| k.clone());
-            if let Some(k) = oldest {
-                jobs.remove(&k);
-            }
-        }
-        jobs.insert(id.to_owned(), job);
-    }
-
-    pub(crate) fn set(&self, id: &str, state: JobState) {
-        if let Some(j) = self.jobs.lock().expect("jobs lock").get_mut(id) {
-            // Once read, the list is not needed again.
-            if !matches!(state, JobState::Columns | JobState::Reading(_)) {
-                j.file = None;
-            }
-            j.state = state;
-        }
-    }
-
-    /// Forgets lists left waiting for their columns (their files go with them).
-    pub(crate) fn sweep(jobs: &mut HashMap<String, Job>) {
-        jobs.retain(|_, j| {
-            !(matches!(j.state, JobState::Columns) && j.uploaded.elapsed() > UNSTARTED_FOR)
-        });
-    }
-
-    /// The job, if it is this user's.
-    pub(crate) fn view(&self, id: &str, actor: &Actor) -> Result<JobView, AppError> {
-        let mut jobs = self.jobs.lock().expect("jobs lock");
-        Self::sweep(&mut jobs);
-        match jobs.get(id) {
-            Some(j) if j.owner == actor.user_id => Ok(JobView {
-                kind: j.kind,
-                source: j.source.clone(),
-                preview: j.preview.clone(),
-                saved: j.saved,
-                state: j.state.clone(),
-            }),
-            _ => Err(AppError::NotFound),
-        }
-    }
-
-    /// Moves a job waiting for its columns to reading, with these columns; its file's path.
-    pub(crate) fn begin(
-        &self,
-        id: &str,
-        actor: &Actor,
-        columns: ListColumns,
-    ) -> Result<std::path::PathBuf, AppError> {
-        let mut jobs = self.jobs.lock().expect("jobs lock");
-        match jobs.get_mut(id) {
-            Some(j) if j.owner == actor.user_id => match (&j.state, &j.file) {
-                (JobState::Columns, Some((_, path))) => {
-                    j.preview.columns = columns;
-                    j.state = JobState::Reading(0);
-                    Ok(path.clone())
-                }
-                _ => Err(already_started()),
-            },
-            _ => Err(AppError::NotFound),
-        }
-    }
 }

@@ -14,6 +14,8 @@ use shouwang_exchange::lists::{FIELDS, field_key};
 use shouwang_linkage::discrepancy::{FindingKind, ListKind};
 use shouwang_store::reconcile::{ItemDecision, ItemFilter, ItemView, RunSummary};
 
+use shouwang_exchange::lists::{ListColumns, ListPreview};
+
 use super::jobs::*;
 use super::run::*;
 use crate::auth::CurrentUser;
@@ -65,36 +67,7 @@ pub(super) async fn upload_page(
     let (name, bytes) = upload.unwrap_or_default();
     let result = async {
         let kind = list_kind(&kind)?;
-        let (dir, path) = save_upload(&name, &bytes)?;
-        let mut preview = preview_saved(&path).await?;
-        // Choices saved for this header before, if they still fit it.
-        let mut saved = false;
-        if let Some(choices) = state
-            .store
-            .import_mapping(&user.actor, &saved_key(&preview.columns))
-            .await?
-        {
-            let mut columns = preview.columns.clone();
-            if columns.apply(&choices).is_ok() {
-                preview.columns = columns;
-                saved = true;
-            }
-        }
-        let id = uuid::Uuid::now_v7().simple().to_string();
-        state.reconcile_jobs.insert(
-            &id,
-            Job {
-                owner: user.actor.user_id.clone(),
-                kind,
-                source: name.clone(),
-                file: Some((dir, path)),
-                preview,
-                saved,
-                state: JobState::Columns,
-                uploaded: std::time::Instant::now(),
-            },
-        );
-        Ok::<_, AppError>(id)
+        super::run::upload(&state, &user.actor, kind, &name, &bytes).await
     }
     .await;
     match result {
@@ -137,7 +110,15 @@ pub(super) fn job_page_of(frame: Frame, id: &str, job: &JobView, error: String) 
         _ => "running",
     };
     let progress = job.state.progress();
-    let columns = &job.preview.columns;
+    let empty = ListPreview {
+        columns: ListColumns {
+            header_row: 0,
+            columns: vec![],
+        },
+        sample: vec![],
+    };
+    let preview = job.preview.as_ref().unwrap_or(&empty);
+    let columns = &preview.columns;
     JobPage {
         frame,
         id: id.to_owned(),
@@ -152,8 +133,7 @@ pub(super) fn job_page_of(frame: Frame, id: &str, job: &JobView, error: String) 
                 letter: c.letter.clone(),
                 title: c.title.clone(),
                 field: c.field.unwrap_or(""),
-                sample: job
-                    .preview
+                sample: preview
                     .sample
                     .iter()
                     .filter_map(|r| r.get(i).map(|v| v.trim()).filter(|v| !v.is_empty()))
@@ -175,7 +155,7 @@ pub(super) async fn job_page(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> PageResult {
-    let job = state.reconcile_jobs.view(&id, &user.actor)?;
+    let job = view(&state, &user.actor, &id).await?;
     if let JobState::Done(run) = &job.state {
         return Ok(Redirect::to(&format!("/reconcile/runs/{run}")).into_response());
     }
@@ -200,7 +180,7 @@ pub(super) async fn job_status(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let job = state.reconcile_jobs.view(&id, &user.actor)?;
+    let job = view(&state, &user.actor, &id).await?;
     Ok(match &job.state {
         JobState::Reading(_) | JobState::Comparing => render(&JobStatus {
             id,
@@ -239,17 +219,22 @@ pub(super) async fn start_page(
     if !user.actor.may(Action::Reconcile) {
         return Err(AppError::Forbidden);
     }
-    let job = state.reconcile_jobs.view(&id, &user.actor)?;
+    let job = view(&state, &user.actor, &id).await?;
     if !matches!(job.state, JobState::Columns) {
         return Err(already_started());
     }
     let choices = choices_of(&form);
-    let mut columns = job.preview.columns.clone();
+    let Some(preview) = &job.preview else {
+        return Err(already_started());
+    };
+    let mut columns = preview.columns.clone();
     if let Err(message) = columns.apply(&choices) {
         // The page again, with the person's choices and what is wrong with them.
         let mut shown = job.clone();
-        for c in &mut shown.preview.columns.columns {
-            c.field = choices.get(&c.letter).and_then(|k| field_key(k));
+        if let Some(p) = shown.preview.as_mut() {
+            for c in &mut p.columns.columns {
+                c.field = choices.get(&c.letter).and_then(|k| field_key(k));
+            }
         }
         return Ok(render(&job_page_of(
             Frame::of(&state, &user).await,
@@ -258,20 +243,7 @@ pub(super) async fn start_page(
             message,
         )));
     }
-    // Started and handed to its task with nothing awaited between: a job is never left
-    // reading with nobody to read it.
-    let path = state
-        .reconcile_jobs
-        .begin(&id, &user.actor, columns.clone())?;
-    compare_in_background(
-        &state,
-        &user.actor,
-        &id,
-        job.kind,
-        job.source,
-        path,
-        columns.saved_form(),
-    );
+    begin(&state, &user.actor, &id, &columns).await?;
     if value("save") == "1"
         && let Err(e) = state
             .store

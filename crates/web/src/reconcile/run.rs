@@ -1,13 +1,4 @@
-//! 三方比对 on the web: a county user uploads the education or household list, the comparison
-//! runs against the roster of their jurisdiction, and the findings are worked through as a queue —
-//! accepted, rejected or assigned to a town, school or police unit, who then see them under
-//! 比对待办. The same operations are under `/api/v1/reconcile` for programs.
-//!
-//! An upload becomes a job held in memory, as imports are: the list in a private temporary
-//! file while the person checks what each column holds (kept for the next list with the same
-//! header), then the comparison in the background — a county's list can take longer than a
-//! request may — and the file deleted once it has been read (or after an hour, if the comparison
-//! is never started).
+//! Reading the uploaded lists and running comparisons as jobs.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -16,8 +7,12 @@ use shouwang_domain::authz::Actor;
 use shouwang_exchange::lists::{ListColumns, ListPreview};
 use shouwang_linkage::discrepancy::{ListEntry, ListKind};
 
+use serde_json::{Value, json};
+use shouwang_store::jobs::{Job, JobState as Stored, JobUpdate};
+
 use super::jobs::*;
 use crate::error::AppError;
+use crate::jobs;
 use crate::state::AppState;
 
 pub(super) fn list_kind(s: &str) -> Result<ListKind, AppError> {
@@ -112,42 +107,199 @@ pub(super) fn failure(e: AppError) -> String {
     }
 }
 
-/// Reads the list and compares it, in the background.
-pub(super) fn compare_in_background(
+fn detail_of(job: &Job) -> Result<Detail, AppError> {
+    serde_json::from_value(job.detail.clone()).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// Keeps an uploaded list as a job waiting for its columns to be checked; choices saved for its
+/// header before are applied when they still fit it.
+pub(super) async fn upload(
+    state: &AppState,
+    actor: &Actor,
+    kind: ListKind,
+    name: &str,
+    bytes: &[u8],
+) -> Result<String, AppError> {
+    let (_dir, path) = save_upload(name, bytes)?;
+    let preview = preview_saved(&path).await?;
+    let mut choices = BTreeMap::new();
+    let mut saved = false;
+    if let Some(stored) = state
+        .store
+        .import_mapping(actor, &saved_key(&preview.columns))
+        .await?
+    {
+        let mut columns = preview.columns.clone();
+        if columns.apply(&stored).is_ok() {
+            choices = columns.saved_form();
+            saved = true;
+        }
+    }
+    let detail = Detail {
+        list_kind: kind.code().to_owned(),
+        source: name.to_owned(),
+        saved,
+        choices,
+    };
+    state
+        .store
+        .expire_waiting_jobs(KIND, UNSTARTED_FOR, UNSTARTED_MESSAGE)
+        .await?;
+    jobs::start(
+        &state.store,
+        actor,
+        KIND,
+        Stored::Waiting,
+        COLUMNS,
+        json!(detail),
+        (name, bytes),
+    )
+    .await
+}
+
+/// The actor's comparison job as its pages show it.
+pub(super) async fn view(state: &AppState, actor: &Actor, id: &str) -> Result<JobView, AppError> {
+    state
+        .store
+        .expire_waiting_jobs(KIND, UNSTARTED_FOR, UNSTARTED_MESSAGE)
+        .await?;
+    let job = jobs::load(&state.store, actor, id, KIND).await?;
+    let detail = detail_of(&job)?;
+    let kind = ListKind::parse(&detail.list_kind)
+        .ok_or_else(|| AppError::Internal(format!("list kind {}", detail.list_kind)))?;
+    let shown = match job.state {
+        Stored::Waiting => JobState::Columns,
+        Stored::Running if job.phase == COMPARING => JobState::Comparing,
+        Stored::Running => JobState::Reading(job.progress["rows"].as_u64().unwrap_or(0) as usize),
+        Stored::Done => JobState::Done(job.result["run_id"].as_str().unwrap_or("").to_owned()),
+        Stored::Failed => JobState::Failed(job.message.clone().unwrap_or_default()),
+    };
+    let preview = match shown {
+        JobState::Columns => match jobs::file_on_disk(&state.store, id).await? {
+            Some((_dir, path)) => {
+                let mut preview = preview_saved(&path).await?;
+                let mut columns = preview.columns.clone();
+                if columns.apply(&detail.choices).is_ok() {
+                    preview.columns = columns;
+                }
+                Some(preview)
+            }
+            None => None,
+        },
+        _ => None,
+    };
+    Ok(JobView {
+        kind,
+        source: detail.source,
+        preview,
+        saved: detail.saved,
+        state: shown,
+    })
+}
+
+/// Moves a job waiting for its columns to reading with these columns, once (409 for the second
+/// of two racing starts), and compares in the background.
+pub(super) async fn begin(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    columns: &ListColumns,
+) -> Result<(), AppError> {
+    let job = jobs::load(&state.store, actor, id, KIND).await?;
+    let mut detail = detail_of(&job)?;
+    let kind = ListKind::parse(&detail.list_kind)
+        .ok_or_else(|| AppError::Internal(format!("list kind {}", detail.list_kind)))?;
+    let moved = state
+        .store
+        .set_job(
+            id,
+            JobUpdate {
+                state: Stored::Running,
+                phase: READING,
+                progress: json!({"rows": 0}),
+                result: Value::Null,
+                message: None,
+            },
+            Some((Stored::Waiting, COLUMNS)),
+        )
+        .await?;
+    if !moved {
+        return Err(already_started());
+    }
+    detail.choices = columns.saved_form();
+    state.store.set_job_detail(id, &json!(detail)).await?;
+    compare_in_background(state, actor, id, kind, detail);
+    Ok(())
+}
+
+/// Reads the list and compares it, in the background; the list is deleted once read.
+fn compare_in_background(
     state: &AppState,
     actor: &Actor,
     id: &str,
     kind: ListKind,
-    source: String,
-    path: std::path::PathBuf,
-    choices: BTreeMap<String, String>,
+    detail: Detail,
 ) {
     let (state, actor, id) = (state.clone(), actor.clone(), id.to_owned());
     tokio::spawn(async move {
-        let jobs = state.reconcile_jobs.clone();
-        let job_id = id.clone();
         let result = async {
-            let entries = read_saved(path, choices, move |n| {
-                jobs.set(&job_id, JobState::Reading(n))
+            let Some((_dir, path)) = jobs::file_on_disk(&state.store, &id).await? else {
+                return Err(list_error("上传的名单已不在，请重新上传".into()));
+            };
+            let (store, job_id) = (state.store.clone(), id.clone());
+            let entries = read_saved(path, detail.choices.clone(), move |n| {
+                jobs::report(&store, &job_id, READING, json!({"rows": n}))
             })
+            .await;
+            state.store.drop_job_file(&id).await?;
+            let entries = entries?;
+            jobs::set(
+                &state.store,
+                &id,
+                Stored::Running,
+                COMPARING,
+                Value::Null,
+                Value::Null,
+                None,
+            )
             .await?;
-            state.reconcile_jobs.set(&id, JobState::Comparing);
             Ok::<_, AppError>(
                 state
                     .store
-                    .reconcile(&actor, kind, &source, entries)
+                    .reconcile(&actor, kind, &detail.source, entries)
                     .await?,
             )
         }
         .await;
-        state.reconcile_jobs.set(
-            &id,
-            match result {
-                Ok(run) => JobState::Done(run.id),
-                Err(e) => JobState::Failed(failure(e)),
-            },
-        );
+        let written = match result {
+            Ok(run) => {
+                jobs::set(
+                    &state.store,
+                    &id,
+                    Stored::Done,
+                    COMPARING,
+                    Value::Null,
+                    json!({"run_id": run.id}),
+                    None,
+                )
+                .await
+            }
+            Err(e) => {
+                let message = failure(e);
+                jobs::set(
+                    &state.store,
+                    &id,
+                    Stored::Failed,
+                    COMPARING,
+                    Value::Null,
+                    Value::Null,
+                    Some(&message),
+                )
+                .await
+            }
+        };
+        if let Err(e) = written {
+            tracing::error!(error = ?e, "comparison job state not recorded");
+        }
     });
 }
-
-// ---------- pages ----------

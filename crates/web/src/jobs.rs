@@ -1,0 +1,157 @@
+//! The one job runner of the server. A job is a row in the store's jobs table (owner, kind,
+//! state, progress, result), so it is owned — anyone else gets 404 —, limited per owner, visible
+//! with its progress and still there after a restart; what is too costly to store (an import's
+//! checked plan) is kept beside it in memory and computed again from the stored file when a
+//! restart lost it. Features own their kinds: they say what a phase means and what the detail
+//! and result hold.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use shouwang_domain::authz::Actor;
+use shouwang_store::Store;
+use shouwang_store::jobs::{Job, JobState, JobUpdate, NewJob};
+
+use crate::error::AppError;
+
+/// Unfinished jobs (waiting or running) one user may have at once. A user's jobs never push out
+/// another's.
+pub const OPEN_JOBS_PER_USER: i64 = 5;
+/// Finished jobs kept per user (older ones are deleted).
+const FINISHED_KEPT: i64 = 20;
+
+/// What a restart tells a job that was running.
+pub const INTERRUPTED: &str =
+    "服务器在任务进行中停止，任务已中断（未完成的工作没有写入任何数据），请重新开始";
+
+/// Results kept in memory beside the jobs table.
+#[derive(Default)]
+pub struct Jobs {
+    cache: Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>,
+}
+
+impl Jobs {
+    pub fn put<T: Any + Send + Sync>(&self, id: &str, value: Arc<T>) {
+        self.cache
+            .lock()
+            .expect("job cache")
+            .insert(id.to_owned(), value);
+    }
+    pub fn get<T: Any + Send + Sync>(&self, id: &str) -> Option<Arc<T>> {
+        let value = self.cache.lock().expect("job cache").get(id).cloned()?;
+        value.downcast::<T>().ok()
+    }
+    pub fn forget(&self, id: &str) {
+        self.cache.lock().expect("job cache").remove(id);
+    }
+}
+
+/// Starts a job of `kind` for the actor with its uploaded file; refuses a sixth unfinished job.
+pub async fn start(
+    store: &Store,
+    actor: &Actor,
+    kind: &str,
+    state: JobState,
+    phase: &str,
+    detail: Value,
+    file: (&str, &[u8]),
+) -> Result<String, AppError> {
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    store.prune_jobs(&actor.user_id, FINISHED_KEPT).await?;
+    let created = store
+        .create_job(
+            NewJob {
+                id: &id,
+                owner_id: &actor.user_id,
+                kind,
+                state,
+                phase,
+                detail,
+                file: Some(file),
+            },
+            OPEN_JOBS_PER_USER,
+        )
+        .await?;
+    if !created {
+        return Err(AppError::Conflict {
+            field: Some("file".into()),
+            message: format!(
+                "您已有{OPEN_JOBS_PER_USER}个未完成的任务（导入或比对），请先完成或等待其结束后再上传"
+            ),
+        });
+    }
+    Ok(id)
+}
+
+/// The actor's job of this kind; 404 for anyone else's, as for a job that does not exist.
+pub async fn load(store: &Store, actor: &Actor, id: &str, kind: &str) -> Result<Job, AppError> {
+    match store.job(id).await? {
+        Some(j) if j.owner_id == actor.user_id && j.kind == kind => Ok(j),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// Sets a job's state (unconditionally).
+pub async fn set(
+    store: &Store,
+    id: &str,
+    state: JobState,
+    phase: &str,
+    progress: Value,
+    result: Value,
+    message: Option<&str>,
+) -> Result<(), AppError> {
+    store
+        .set_job(
+            id,
+            JobUpdate {
+                state,
+                phase,
+                progress,
+                result,
+                message,
+            },
+            None,
+        )
+        .await?;
+    Ok(())
+}
+
+/// Reports progress without waiting for it to be written; a report that arrives after the job
+/// moved on changes nothing.
+pub fn report(store: &Store, id: &str, phase: &'static str, progress: Value) {
+    let (store, id) = (store.clone(), id.to_owned());
+    tokio::spawn(async move {
+        if let Err(e) = store.job_progress(&id, phase, &progress).await {
+            tracing::warn!(error = %e, "job progress not recorded");
+        }
+    });
+}
+
+/// The job's file in a private temporary directory under its own name, for the readers that
+/// take a path; `None` once the file was deleted.
+pub async fn file_on_disk(
+    store: &Store,
+    id: &str,
+) -> Result<Option<(tempfile::TempDir, std::path::PathBuf)>, AppError> {
+    let Some((name, bytes)) = store.job_file(id).await? else {
+        return Ok(None);
+    };
+    tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join(
+            std::path::Path::new(&name)
+                .file_name()
+                .unwrap_or("upload".as_ref()),
+        );
+        std::fs::write(&path, &bytes)?;
+        Ok::<_, std::io::Error>((dir, path))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+    .map(Some)
+    .map_err(|e| AppError::Internal(e.to_string()))
+}
