@@ -667,3 +667,132 @@ fn reconcile_links_two_csv_lists_and_writes_the_review_queue() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("姓名"));
 }
+
+/// Starts `shouwang serve` on the database and waits until it answers.
+fn start_server(dir: &std::path::Path, db: &str, port: u16) -> std::process::Child {
+    let server = Command::new(env!("CARGO_BIN_EXE_shouwang"))
+        .args(["serve", "--db", db, "--bind", &format!("127.0.0.1:{port}")])
+        .env("SHOUWANG_KEY_FILE", dir.join("test.keys"))
+        .env("SHOUWANG_TODAY", "2026-11-24")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    server
+}
+
+#[test]
+fn an_import_job_survives_kill_and_restart_of_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_county(dir.path(), "20");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let login = |base: String| async move {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let r = client
+            .post(format!("{base}/api/v1/session"))
+            .json(&serde_json::json!({"username": "county", "password": "shouwang-demo"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        client
+    };
+    let upload = |client: reqwest::Client, base: String, body: String| async move {
+        let r = client
+            .post(format!("{base}/api/v1/imports?filename=roster.csv"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        r.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let state = |client: reqwest::Client, base: String, id: String| async move {
+        for _ in 0..400 {
+            let v: serde_json::Value = client
+                .get(format!("{base}/api/v1/imports/{id}"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if v["state"] != "reading" && v["state"] != "committing" {
+                return v;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("import {id} did not finish");
+    };
+    // A big roster, still being read when the server is killed.
+    let mut big = String::from("姓名,性别,民族,出生日期,乡镇,村,就学情况,监护类型,留守类型\n");
+    for i in 0..40_000 {
+        big.push_str(&format!(
+            "杨{}{},男,汉族,2015-03-{:02},龙山镇,余下村,小学,监护情况较好,父母双方外出\n",
+            ["光", "明", "华", "英"][i % 4],
+            i,
+            1 + i % 28
+        ));
+    }
+
+    let mut server = start_server(dir.path(), &db, port);
+    let (ready, running) = rt.block_on(async {
+        let client = login(base.clone()).await;
+        let ready = upload(client.clone(), base.clone(), roster_csv()).await;
+        let plan = state(client.clone(), base.clone(), ready.clone()).await;
+        assert_eq!(plan["state"], "ready", "{plan}");
+        let running = upload(client.clone(), base.clone(), big).await;
+        (ready, running)
+    });
+    // kill -9: no chance to tidy up.
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let mut server = start_server(dir.path(), &db, port);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(async {
+            let client = login(base.clone()).await;
+            let interrupted = state(client.clone(), base.clone(), running).await;
+            assert_eq!(interrupted["state"], "failed", "{interrupted}");
+            assert!(
+                interrupted["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("服务器在任务进行中停止"),
+                "{interrupted}"
+            );
+            // The plan that waited for its decision is still there, and commits.
+            let plan = state(client.clone(), base.clone(), ready.clone()).await;
+            assert_eq!(plan["state"], "ready", "{plan}");
+            let r = client
+                .post(format!("{base}/api/v1/imports/{ready}/commit"))
+                .json(&serde_json::json!({"mode": "valid"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        })
+    }));
+    let _ = server.kill();
+    let _ = server.wait();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}

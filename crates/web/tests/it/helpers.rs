@@ -112,13 +112,18 @@ impl TestApp {
 
     /// A cookie-holding client logged in as `username`.
     pub async fn login(&self, username: &str) -> User {
+        Self::login_at(&self.base, username).await
+    }
+
+    /// The same, on a server at `base` (a second server on the same database).
+    pub async fn login_at(base: &str, username: &str) -> User {
         let client = Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
         let r = client
-            .post(format!("{}/api/v1/session", self.base))
+            .post(format!("{base}/api/v1/session"))
             .json(&json!({"username": username, "password": PASSWORD}))
             .send()
             .await
@@ -128,7 +133,7 @@ impl TestApp {
         assert!(body["csrf_token"].as_str().is_some_and(|t| t.len() >= 32));
         User {
             client,
-            base: self.base.clone(),
+            base: base.to_owned(),
         }
     }
 

@@ -288,3 +288,104 @@ async fn a_column_fixed_on_the_preview_page_is_saved_for_the_next_file() {
     assert_eq!(plan["sheet"]["saved_mapping"], true);
     assert_eq!(plan["counts"]["create"], 1);
 }
+
+async fn upload(user: &User, name: &str, body: String) -> reqwest::Response {
+    user.client
+        .post(format!("{}/api/v1/imports?filename={name}", user.base))
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_burst_of_uploads_opens_at_most_five_jobs_and_never_touches_another_users() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let town_b = app.login("town_b").await;
+    let r = upload(&town_b, "b.csv", roster_csv()).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let b_job = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Twelve uploads at once by one user: five jobs, seven refusals naming the limit.
+    let town = app.login("town_a").await;
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let (client, base) = (town.client.clone(), town.base.clone());
+            tokio::spawn(async move {
+                client
+                    .post(format!("{base}/api/v1/imports?filename=r{i}.csv"))
+                    .body(roster_csv())
+                    .send()
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    let accepted = answers
+        .iter()
+        .filter(|r| r.status() == StatusCode::ACCEPTED)
+        .count();
+    let refused: Vec<_> = answers
+        .iter()
+        .filter(|r| r.status() == StatusCode::CONFLICT)
+        .collect();
+    assert_eq!((accepted, refused.len()), (5, 7));
+
+    // The other user's job is still there, and they can start another.
+    assert_eq!(wait_ready(&town_b, &b_job).await["state"], "ready");
+    assert_eq!(
+        upload(&town_b, "b2.csv", roster_csv()).await.status(),
+        StatusCode::ACCEPTED
+    );
+    // And the first user's jobs are theirs alone.
+    assert_eq!(
+        town_b
+            .get(&format!("/api/v1/imports/{b_job}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        town.get(&format!("/api/v1/imports/{b_job}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_plan_waiting_for_its_decision_survives_a_restart_and_a_running_job_is_failed() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let town = app.login("town_a").await;
+    let r = upload(&town, "roster.csv", roster_csv()).await;
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(wait_ready(&town, &id).await["state"], "ready");
+
+    // A second server on the same database, as after a restart: nothing in memory.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let store = app.store.clone();
+    tokio::spawn(async move { shouwang_web::serve_on(store, listener, None).await });
+    let again = TestApp::login_at(&base, "town_a").await;
+    let plan = wait_ready(&again, &id).await;
+    assert_eq!(plan["state"], "ready", "{plan}");
+    assert_eq!(plan["counts"]["create"], 2);
+    let r = again
+        .post_json(
+            &format!("/api/v1/imports/{id}/commit"),
+            &json!({"mode": "valid"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["result"]["created"], 2);
+}
