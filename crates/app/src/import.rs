@@ -69,6 +69,20 @@ pub struct PlannedRow {
     pub outcome: Outcome,
     /// The row's cells as shown, kept for rows in error (for the error workbook).
     pub cells: Vec<String>,
+    /// The sheet the row is on, when several were read.
+    pub sheet: Option<Arc<str>>,
+    /// What the reader inferred, e.g. where the village came from.
+    pub notes: Vec<String>,
+}
+
+impl PlannedRow {
+    /// "第5行" or "余下村 第5行" when several sheets were read.
+    pub fn place(&self) -> String {
+        match &self.sheet {
+            Some(sheet) => format!("{sheet} 第{}行", self.row),
+            None => format!("第{}行", self.row),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -126,13 +140,20 @@ impl Plan {
         self.rows
             .iter()
             .filter_map(|r| match &r.outcome {
-                Outcome::Error { problems } => Some((r.row, problems)),
+                Outcome::Error { problems } => Some((r, problems)),
                 _ => None,
             })
-            .flat_map(|(row, problems)| {
-                problems
-                    .iter()
-                    .map(move |p| (row, read::describe(p, row, &self.info.mapping)))
+            .flat_map(|(r, problems)| {
+                problems.iter().map(move |p| {
+                    let text = read::describe(p, r.row, &self.info.mapping);
+                    (
+                        r.row,
+                        match &r.sheet {
+                            Some(sheet) => format!("{sheet}：{text}"),
+                            None => text,
+                        },
+                    )
+                })
             })
             .collect()
     }
@@ -369,6 +390,8 @@ impl<'a> Importer<'a> {
                 name,
                 outcome,
                 cells,
+                sheet: row.sheet,
+                notes: row.notes,
             });
         }
         Ok(out)

@@ -1032,3 +1032,183 @@ async fn a_large_import_into_an_empty_registry_keeps_its_indexes_and_search() {
     let again = reg.plan(&reg.county, &path).await.unwrap();
     assert_eq!(again.counts().unchanged, 10_000);
 }
+
+/// The villages of 龙山镇 as people write them in an address: (code, "余下村").
+fn longshan_villages() -> Vec<(String, String)> {
+    use shouwang_domain::region::Divisions;
+    Divisions::shipped()
+        .children(&RegionCode::parse("522730100").unwrap())
+        .unwrap()
+        .into_iter()
+        .map(|d| {
+            let short = d
+                .name
+                .trim_end_matches("村民委员会")
+                .trim_end_matches("居民委员会");
+            let written = if d.name.ends_with("村民委员会") {
+                short.to_owned()
+            } else {
+                short.to_owned()
+            };
+            (d.code.to_owned(), written)
+        })
+        .collect()
+}
+
+const ADDRESS_HEADER: &str = "姓名,性别,民族,出生日期,身份证号,户口性质,现居住地,就学情况,监护类型,留守类型,外出务工地点,监护人,与儿童关系\n";
+
+fn address_row(i: usize, address: &str) -> String {
+    let birth = ymd(2012, 1, 1) + chrono::Duration::days(i as i64 * 37);
+    format!(
+        "杨{}{},男,汉族,{birth},{},农业,{address},小学,监护情况较好,父母双方外出,广东省广州市,杨国华,祖父\n",
+        ["光", "明", "华", "英", "杰"][i % 5],
+        [
+            "一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "甲", "乙"
+        ][i / 5],
+        id_number_for("522730", birth, 1 + 2 * (i % 400) as u16)
+    )
+}
+
+#[tokio::test]
+async fn a_roster_whose_villages_are_only_in_the_address_column_imports_in_full() {
+    let reg = registry().await;
+    let villages = longshan_villages();
+    let mut csv = String::from(ADDRESS_HEADER);
+    let mut expected = Vec::new();
+    for i in 0..60 {
+        let (code, name) = &villages[i % villages.len()];
+        csv.push_str(&address_row(
+            i,
+            &format!("贵州省龙里县龙山镇{name}{}组", 1 + i % 7),
+        ));
+        expected.push(code.clone());
+    }
+    let path = reg.path("address.csv");
+    std::fs::write(&path, csv).unwrap();
+    let plan = reg.plan(&reg.county, &path).await.unwrap();
+    assert_eq!(plan.counts().create, 60, "{:?}", errors_of(&plan));
+    for (row, code) in plan.rows.iter().zip(&expected) {
+        let Outcome::Create(f) = &row.outcome else {
+            panic!("row {}", row.row)
+        };
+        assert_eq!(f.village_code.as_str(), code, "row {}", row.row);
+        assert!(
+            row.notes.iter().any(|n| n.contains("取自现居住地")),
+            "{:?}",
+            row.notes
+        );
+    }
+    let done = Importer::new(&reg.store, &reg.county)
+        .unwrap()
+        .commit(&plan, CommitMode::All)
+        .await
+        .unwrap();
+    assert_eq!(done.created, 60);
+}
+
+#[tokio::test]
+async fn an_address_naming_two_villages_is_a_row_error_that_names_both() {
+    let reg = registry().await;
+    let csv = format!(
+        "{ADDRESS_HEADER}{}",
+        address_row(1, "龙山镇余下村与莲花村交界处")
+    );
+    let path = reg.path("unclear.csv");
+    std::fs::write(&path, csv).unwrap();
+    let plan = reg.plan(&reg.county, &path).await.unwrap();
+    let errors = errors_of(&plan).join("\n");
+    assert!(
+        errors.contains("余下村") && errors.contains("莲花村") && errors.contains("不能确定"),
+        "{errors}"
+    );
+}
+
+#[tokio::test]
+async fn a_village_directors_roster_without_a_village_column_is_their_own_village() {
+    let reg = registry().await;
+    reg.store
+        .add_user(NewUser {
+            username: "yuxia".into(),
+            display_name: "余下村儿童主任".into(),
+            password: "correct-horse-battery".into(),
+            role: Role::Village,
+            region: RegionCode::parse("522730100208").unwrap(),
+            agency: None,
+        })
+        .await
+        .unwrap();
+    let director = reg.store.actor_by_username("yuxia").await.unwrap().unwrap();
+    let csv = format!("{ADDRESS_HEADER}{}", address_row(2, ""));
+    let path = reg.path("own.csv");
+    std::fs::write(&path, csv).unwrap();
+    let plan = reg.plan(&director, &path).await.unwrap();
+    assert_eq!(plan.counts().create, 1, "{:?}", errors_of(&plan));
+    let Outcome::Create(f) = &plan.rows[0].outcome else {
+        unreachable!()
+    };
+    assert_eq!(f.village_code.as_str(), "522730100208");
+    assert!(plan.rows[0].notes[0].contains("上传账号所在村"));
+}
+
+#[tokio::test]
+async fn every_roster_sheet_of_a_workbook_is_read_and_the_others_are_named() {
+    let reg = registry().await;
+    let mut wb = Workbook::new();
+    let notes = wb.add_worksheet().set_name("填表说明").unwrap();
+    notes
+        .write(0, 0, "本表由各村儿童主任填写，每村一张表。")
+        .unwrap();
+    let mut n = 0;
+    for (sheet, village) in [("余下村", "余下村"), ("莲花村", "莲花村")] {
+        let ws = wb.add_worksheet().set_name(sheet).unwrap();
+        ws.write(0, 0, format!("龙山镇{village}农村留守儿童花名册"))
+            .unwrap();
+        for (c, title) in ADDRESS_HEADER.trim().split(',').enumerate() {
+            ws.write(1, c as u16, title).unwrap();
+        }
+        for r in 0..3 {
+            let line = address_row(n, "");
+            n += 1;
+            for (c, value) in line.trim().split(',').enumerate() {
+                ws.write(2 + r, c as u16, value).unwrap();
+            }
+        }
+    }
+    let other = wb.add_worksheet().set_name("汇总").unwrap();
+    other.write(0, 0, "村名").unwrap();
+    other.write(0, 1, "人数").unwrap();
+    let path = reg.path("two-sheets.xlsx");
+    wb.save(&path).unwrap();
+
+    let plan = reg.plan(&reg.county, &path).await.unwrap();
+    assert_eq!(plan.counts().create, 6, "{:?}", errors_of(&plan));
+    assert_eq!(plan.info.sheets_read, ["余下村", "莲花村"]);
+    let skipped: Vec<&str> = plan
+        .info
+        .sheets_skipped
+        .iter()
+        .map(|(s, _)| s.as_str())
+        .collect();
+    assert_eq!(skipped, ["填表说明", "汇总"]);
+    let villages: Vec<String> = plan
+        .rows
+        .iter()
+        .map(|r| match &r.outcome {
+            Outcome::Create(f) => f.village_code.to_string(),
+            _ => String::new(),
+        })
+        .collect();
+    assert_eq!(
+        villages,
+        [
+            "522730100208",
+            "522730100208",
+            "522730100208",
+            "522730100211",
+            "522730100211",
+            "522730100211"
+        ]
+    );
+    assert!(plan.rows[3].place().starts_with("莲花村 第"));
+    assert!(plan.rows[0].notes[0].contains("表格标题"));
+}

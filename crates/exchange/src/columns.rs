@@ -187,8 +187,14 @@ const WORK: &[&str] = &[
     "务工地点",
     "当前务工地点",
     "外出务工地点",
+    "外出务工地",
+    "外出务工地址",
+    "外出务工所在地",
+    "务工所在地",
     "务工地",
     "打工地点",
+    "打工地",
+    "外出地点",
     "务工地址",
 ];
 
@@ -855,6 +861,10 @@ mod tests {
         assert_eq!(key_of_text("受委托监护人姓名"), Some("guardian_name"));
         assert_eq!(key_of_text("外出务工地点"), Some("parents_work_place"));
         assert_eq!(key_of_text("父亲务工地点"), Some("father_work_place"));
+        assert_eq!(key_of_text("父亲外出务工地"), Some("father_work_place"));
+        assert_eq!(key_of_text("母亲外出务工地"), Some("mother_work_place"));
+        assert_eq!(key_of_text("务工地点"), Some("parents_work_place"));
+        assert_eq!(key_of_text("外出务工所在地"), Some("parents_work_place"));
         assert_eq!(key_of_text("外祖母姓名"), Some("maternal_grandmother_name"));
         assert_eq!(key_of_text("祖母姓名"), Some("paternal_grandmother_name"));
         assert_eq!(key_of_text("乡镇（街道）"), Some("town"));

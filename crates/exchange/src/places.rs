@@ -189,6 +189,81 @@ impl Places {
     }
 }
 
+impl Places {
+    /// The village a piece of text names — an address ("龙山镇余下村三组", "贵州省龙里县冠山街道
+    /// 冠山社区12号") or a title ("余下村留守儿童花名册"): the villages of the county whose name
+    /// appears in it with a village suffix, narrowed to a town the text names. `Ok(None)` when it
+    /// names none; an error naming the candidates when it names several.
+    pub fn village_in_text(&self, input: &str) -> Result<Option<RegionCode>, String> {
+        let s = clean(input);
+        let chars: Vec<char> = s.chars().collect();
+        let named = |suffixes: &[&str], map: &HashMap<String, Vec<RegionCode>>| {
+            let mut found: Vec<RegionCode> = Vec::new();
+            for end in 1..chars.len() {
+                let rest: String = chars[end..].iter().collect();
+                if !suffixes.iter().any(|x| rest.starts_with(x)) {
+                    continue;
+                }
+                // The longest name ending here wins (石河 before 河).
+                for len in (1..=end.min(8)).rev() {
+                    let core: String = chars[end - len..end].iter().collect();
+                    if let Some(codes) = map.get(&core) {
+                        found.extend(codes.iter().cloned());
+                        break;
+                    }
+                }
+            }
+            found.sort();
+            found.dedup();
+            found
+        };
+        let towns = named(TOWN_SUFFIXES, &self.towns);
+        let mut villages = named(VILLAGE_SUFFIXES, &self.villages);
+        if !towns.is_empty() {
+            let in_named_town: Vec<RegionCode> = villages
+                .iter()
+                .filter(|v| towns.iter().any(|t| t.contains(v)))
+                .cloned()
+                .collect();
+            if !in_named_town.is_empty() {
+                villages = in_named_town;
+            }
+        }
+        villages.retain(|v| self.jurisdiction.contains(v));
+        match villages.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.clone())),
+            many => Err(format!(
+                "“{}”中的村（社区）不能确定：可能是{}，请填写村（社区）一列",
+                input.trim(),
+                many.iter()
+                    .map(|c| {
+                        let town = c
+                            .at_level(RegionLevel::Town)
+                            .map(|t| self.name(&t))
+                            .unwrap_or_default();
+                        format!("{town}{}", self.name(c))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("、")
+            )),
+        }
+    }
+
+    /// "龙山镇 余下村委会": a village with its town, as a person reads it.
+    pub fn display(&self, code: &RegionCode) -> String {
+        match code.at_level(RegionLevel::Town).filter(|t| t != code) {
+            Some(t) => format!("{} {}", self.name(&t), self.name(code)),
+            None => self.name(code),
+        }
+    }
+
+    /// The jurisdiction itself when it is one village (a village director's own roster).
+    pub fn own_village(&self) -> Option<RegionCode> {
+        (self.jurisdiction.level() == RegionLevel::Village).then(|| self.jurisdiction.clone())
+    }
+}
+
 /// Suffixes of provinces and prefectures, longest first.
 const AREA_SUFFIXES: &[&str] = &[
     "维吾尔自治区",
@@ -307,6 +382,35 @@ impl WorkPlaces {
             )),
             (_, _) => Err(format!("务工地点“{s}”有多个同名地区，请写上省份")),
         }
+    }
+}
+
+#[cfg(test)]
+mod village_text_tests {
+    use super::*;
+
+    fn county() -> Places {
+        Places::new(Divisions::shipped(), &RegionCode::parse("522730").unwrap())
+    }
+
+    #[test]
+    fn an_address_names_its_village_and_town() {
+        let p = county();
+        assert_eq!(
+            p.village_in_text("龙山镇余下村三组")
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            "522730100208"
+        );
+        assert_eq!(
+            p.village_in_text("贵州省龙里县冠山街道冠山社区12号")
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            "522730001001"
+        );
+        assert_eq!(p.village_in_text("龙里县人民医院对面").unwrap(), None);
     }
 }
 

@@ -33,6 +33,10 @@ pub struct RowInput {
     pub problems: Vec<Problem>,
     /// Every cell as shown, for the error workbook.
     pub cells: Vec<String>,
+    /// What the reader inferred and the person should know, e.g. where the village came from.
+    pub notes: Vec<String>,
+    /// The sheet the row is on, when a workbook's several sheets are read.
+    pub sheet: Option<std::sync::Arc<str>>,
 }
 
 /// Keys that are read here and not passed to the form as such.
@@ -115,6 +119,9 @@ pub struct ReadContext<'a> {
     pub work_places: &'a WorkPlaces,
     /// Work places already looked up: a sheet names the same few hundred cities over and over.
     pub seen_work_places: std::cell::RefCell<HashMap<String, Result<RegionCode, String>>>,
+    /// The village of rows that name none, and where it comes from (the title row over the
+    /// header, or the uploader's own village).
+    pub default_village: Option<(RegionCode, &'static str)>,
 }
 
 impl<'a> ReadContext<'a> {
@@ -123,6 +130,7 @@ impl<'a> ReadContext<'a> {
             places,
             work_places,
             seen_work_places: Default::default(),
+            default_village: None,
         }
     }
 
@@ -307,7 +315,46 @@ pub fn read_row(row: &Row, mapping: &Mapping, ctx: &ReadContext<'_>) -> Option<R
         },
         None => None,
     };
+    let mut notes = Vec::new();
     let village_input = raw.get("village_code").or_else(|| raw.get("village"));
+    if village_input.is_none() {
+        // No village column, or the cell is empty: the village is often written in an address
+        // (XX镇XX村XX组), then in the title over the header, or the file is the uploader's own
+        // village — in that order of evidence.
+        let mut found = None;
+        let mut unclear = None;
+        for (key, label) in [
+            ("residence_address", "现居住地"),
+            ("hukou_place", "户籍所在地"),
+        ] {
+            let Some(text) = fields.get(key) else {
+                continue;
+            };
+            match ctx.places.village_in_text(text) {
+                Ok(Some(code)) => {
+                    found = Some((code, label));
+                    break;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    unclear = Some((key, e));
+                    break;
+                }
+            }
+        }
+        match unclear {
+            Some((key, e)) => problem(key, e),
+            None if found.is_none() => found = ctx.default_village.clone(),
+            None => {}
+        }
+        if let Some((code, from)) = found {
+            notes.push(format!(
+                "村（社区）取自{from}：{}",
+                ctx.places.display(&code)
+            ));
+            fields.insert("village_code", code.to_string());
+        }
+    }
     if let Some(v) = village_input {
         match ctx.places.village(v, town.as_ref()) {
             Ok(code) => {
@@ -430,6 +477,8 @@ pub fn read_row(row: &Row, mapping: &Mapping, ctx: &ReadContext<'_>) -> Option<R
         cells: (0..mapping.columns.len().max(row.cells.len()))
             .map(|i| row.cells.get(i).map(Cell::display).unwrap_or_default())
             .collect(),
+        notes,
+        sheet: None,
     })
 }
 

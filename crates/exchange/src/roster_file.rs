@@ -36,6 +36,10 @@ pub struct SheetInfo {
     pub saved_mapping: bool,
     pub format: &'static str,
     pub sheet: String,
+    /// Every sheet read (a workbook often holds one sheet per town or village).
+    pub sheets_read: Vec<String>,
+    /// Sheets not read, each with the reason.
+    pub sheets_skipped: Vec<(String, String)>,
     pub encoding: Option<&'static str>,
     pub mapping: Mapping,
 }
@@ -85,9 +89,13 @@ fn read_file(
     let mut book = sheet::open(path)?;
     let format = book.format();
     let encoding = book.encoding();
-    // The first sheet whose header is recognised (a workbook may open with an instructions sheet).
-    let mut found = None;
-    for index in 0..book.sheet_names().len() {
+    let names = book.sheet_names().to_vec();
+    // Every sheet whose header is recognised and laid out like the first such sheet is read (a
+    // workbook may open with an instructions sheet, and often holds one sheet per village).
+    let mut first: Option<(usize, Mapping, Vec<sheet::Merge>, Vec<Row>)> = None;
+    let mut more: Vec<(usize, Vec<sheet::Merge>, Vec<Row>)> = Vec::new();
+    let mut skipped: Vec<(String, String)> = Vec::new();
+    for (index, name) in names.iter().enumerate() {
         let merges = book.merges(index)?;
         let mut head: Vec<Row> = Vec::new();
         {
@@ -97,12 +105,26 @@ fn read_file(
             }
         }
         columns::fill_merges(&mut head, &merges);
-        if let Some(mapping) = columns::detect(&head) {
-            found = Some((index, mapping, merges));
-            break;
+        match (columns::detect(&head), &first) {
+            (Some(mapping), None) => first = Some((index, mapping, merges, head)),
+            (Some(mapping), Some((_, m, _, _))) if mapping.signature() == m.signature() => {
+                more.push((index, merges, head))
+            }
+            (Some(_), Some(_)) => skipped.push((
+                name.clone(),
+                "表头与第一张花名册不同，请另存为单独的文件导入".to_owned(),
+            )),
+            (None, _)
+                if head
+                    .iter()
+                    .all(|r| r.cells.iter().all(sheet::Cell::is_empty)) =>
+            {
+                skipped.push((name.clone(), "空表".to_owned()))
+            }
+            (None, _) => skipped.push((name.clone(), "没有找到花名册的表头".to_owned())),
         }
     }
-    let Some((index, mut mapping, merges)) = found else {
+    let Some((index, mut mapping, merges, head)) = first else {
         return Err(ReadError::NoHeader);
     };
     // A mapping saved for this header first, then what the user chose now.
@@ -113,55 +135,75 @@ fn read_file(
     let saved_mapping = !merged.is_empty();
     merged.extend(choices.clone());
     mapping.apply(&merged).map_err(ReadError::Mapping)?;
+    let mut read: Vec<(usize, Vec<sheet::Merge>, Vec<Row>)> = vec![(index, merges, head)];
+    read.extend(more);
     let info = SheetInfo {
         saved_mapping,
         format: format.label(),
-        sheet: book.sheet_names()[index].clone(),
+        sheet: names[index].clone(),
+        sheets_read: read.iter().map(|(i, _, _)| names[*i].clone()).collect(),
+        sheets_skipped: skipped,
         encoding,
         mapping: mapping.clone(),
     };
     if !send(Message::Opened(info)) {
         return Ok(());
     }
-    let ctx = ReadContext::new(places, WorkPlaces::shipped());
-    // Cells merged down the body (a village written once for all its children) are filled from
-    // their top-left cell as the rows pass.
-    let body_merges: Vec<_> = merges
-        .into_iter()
-        .filter(|m| m.last_row > mapping.header_last)
-        .collect();
-    let mut merged_values: HashMap<(u32, u32), sheet::Cell> = HashMap::new();
+    let mut ctx = ReadContext::new(places, WorkPlaces::shipped());
+    let several = read.len() > 1;
     let mut batch = Vec::with_capacity(BATCH);
-    for row in book.rows(index)? {
-        let mut row = row?;
-        if row.index <= mapping.header_last {
-            continue;
-        }
-        for m in &body_merges {
-            if m.first_row == row.index {
-                let v = row
-                    .cells
-                    .get(m.first_col as usize)
-                    .cloned()
-                    .unwrap_or(sheet::Cell::Empty);
-                merged_values.insert((m.first_row, m.first_col), v);
-            } else if (m.first_row..=m.last_row).contains(&row.index)
-                && let Some(v) = merged_values.get(&(m.first_row, m.first_col))
-            {
-                for col in m.first_col..=m.last_col {
-                    let col = col as usize;
-                    if row.cells.len() <= col {
-                        row.cells.resize(col + 1, sheet::Cell::Empty);
+    for (index, merges, head) in read {
+        // Rows that name no village: the sheet's title over the header ("余下村留守儿童花名册"),
+        // else the uploader's own village.
+        ctx.default_village = head
+            .iter()
+            .filter(|r| r.index < mapping.header_first)
+            .find_map(|r| {
+                let text: String = r.cells.iter().map(sheet::Cell::display).collect();
+                places.village_in_text(&text).ok().flatten()
+            })
+            .map(|code| (code, "表格标题"))
+            .or_else(|| places.own_village().map(|code| (code, "上传账号所在村")));
+        let sheet_name: Option<Arc<str>> = several.then(|| Arc::from(names[index].as_str()));
+        // Cells merged down the body (a village written once for all its children) are filled
+        // from their top-left cell as the rows pass.
+        let body_merges: Vec<_> = merges
+            .into_iter()
+            .filter(|m| m.last_row > mapping.header_last)
+            .collect();
+        let mut merged_values: HashMap<(u32, u32), sheet::Cell> = HashMap::new();
+        for row in book.rows(index)? {
+            let mut row = row?;
+            if row.index <= mapping.header_last {
+                continue;
+            }
+            for m in &body_merges {
+                if m.first_row == row.index {
+                    let v = row
+                        .cells
+                        .get(m.first_col as usize)
+                        .cloned()
+                        .unwrap_or(sheet::Cell::Empty);
+                    merged_values.insert((m.first_row, m.first_col), v);
+                } else if (m.first_row..=m.last_row).contains(&row.index)
+                    && let Some(v) = merged_values.get(&(m.first_row, m.first_col))
+                {
+                    for col in m.first_col..=m.last_col {
+                        let col = col as usize;
+                        if row.cells.len() <= col {
+                            row.cells.resize(col + 1, sheet::Cell::Empty);
+                        }
+                        row.cells[col] = v.clone();
                     }
-                    row.cells[col] = v.clone();
                 }
             }
-        }
-        if let Some(input) = read::read_row(&row, &mapping, &ctx) {
-            batch.push(input);
-        }
-        if batch.len() == BATCH && !send(Message::Batch(std::mem::take(&mut batch))) {
-            return Ok(());
+            if let Some(mut input) = read::read_row(&row, &mapping, &ctx) {
+                input.sheet = sheet_name.clone();
+                batch.push(input);
+            }
+            if batch.len() == BATCH && !send(Message::Batch(std::mem::take(&mut batch))) {
+                return Ok(());
+            }
         }
     }
     if !batch.is_empty() {

@@ -54,6 +54,12 @@ pub async fn upload_api(
 #[derive(Serialize)]
 pub(super) struct JobRow {
     row: u32,
+    /// The sheet, when several were read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sheet: Option<String>,
+    /// What the reader inferred, e.g. where the village came from.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
     name: String,
     outcome: &'static str,
     changes: Vec<shouwang_domain::history::FieldChange>,
@@ -89,6 +95,8 @@ pub async fn job_api(
                 .map(|r| match &r.outcome {
                     Outcome::Create(_) => JobRow {
                         row: r.row,
+                        sheet: r.sheet.as_deref().map(str::to_owned),
+                        notes: r.notes.clone(),
                         name: r.name.clone(),
                         outcome: "create",
                         changes: vec![],
@@ -96,6 +104,8 @@ pub async fn job_api(
                     },
                     Outcome::Update(u) => JobRow {
                         row: r.row,
+                        sheet: r.sheet.as_deref().map(str::to_owned),
+                        notes: r.notes.clone(),
                         name: r.name.clone(),
                         outcome: "update",
                         changes: u.changes.clone(),
@@ -103,6 +113,8 @@ pub async fn job_api(
                     },
                     Outcome::Unchanged { .. } => JobRow {
                         row: r.row,
+                        sheet: r.sheet.as_deref().map(str::to_owned),
+                        notes: r.notes.clone(),
                         name: r.name.clone(),
                         outcome: "unchanged",
                         changes: vec![],
@@ -110,6 +122,8 @@ pub async fn job_api(
                     },
                     Outcome::Error { problems } => JobRow {
                         row: r.row,
+                        sheet: r.sheet.as_deref().map(str::to_owned),
+                        notes: r.notes.clone(),
                         name: r.name.clone(),
                         outcome: "error",
                         changes: vec![],

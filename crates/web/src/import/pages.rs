@@ -138,10 +138,24 @@ pub(super) fn job_view(frame: Frame, id: &str, source: String, state: JobState) 
         JobState::Ready(plan) => {
             page.state = "ready";
             let m = &plan.info.mapping;
+            let sheets = if plan.info.sheets_read.len() > 1 {
+                format!(
+                    "读取了{}张工作表（{}）",
+                    plan.info.sheets_read.len(),
+                    plan.info.sheets_read.join("、")
+                )
+            } else {
+                format!("工作表“{}”", plan.info.sheet)
+            };
+            let skipped: String = plan
+                .info
+                .sheets_skipped
+                .iter()
+                .map(|(name, why)| format!("；未读取“{name}”：{why}"))
+                .collect();
             page.info = format!(
-                "{}，工作表“{}”{}，表头在第 {}–{} 行",
+                "{}，{sheets}{}，表头在第 {}–{} 行{skipped}",
                 plan.info.format,
-                plan.info.sheet,
                 plan.info
                     .encoding
                     .map(|e| format!("（{e} 编码）"))
@@ -169,14 +183,25 @@ pub(super) fn job_view(frame: Frame, id: &str, source: String, state: JobState) 
                         page.creates.push(PreviewRow {
                             row: r.row,
                             name: r.name.clone(),
-                            detail: format!("{} {}", f.sex.label(), f.birth_date),
+                            detail: {
+                                let mut d = vec![format!("{} {}", f.sex.label(), f.birth_date)];
+                                let missing = shouwang_domain::eligibility::missing_facts(f);
+                                if !missing.is_empty() {
+                                    d.push(format!("信息不全，待补充{}", missing.join("、")));
+                                }
+                                d.extend(r.notes.iter().cloned());
+                                d.join("；")
+                            },
                         })
                     }
                     Outcome::Update(u) if page.updates.len() < PREVIEW_ROWS => {
                         page.updates.push(PreviewRow {
                             row: r.row,
                             name: r.name.clone(),
-                            detail: describe_changes(&u.changes),
+                            detail: std::iter::once(describe_changes(&u.changes))
+                                .chain(r.notes.iter().cloned())
+                                .collect::<Vec<_>>()
+                                .join("；"),
                         })
                     }
                     Outcome::Error { problems } if page.errors.len() < PREVIEW_ROWS => {
