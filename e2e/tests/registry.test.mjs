@@ -36,6 +36,8 @@ test('a village director registers a child, fixing a wrong ID number, and finds 
   // Validated as typed.
   await page.locator('#idcheck .bad').waitFor();
   assert.match(await page.textContent('#idcheck'), /校验位错误/);
+  await page.check('input[name=hukou_registered][value=true]');
+  await page.check('input[name=hukou_rural][value=true]');
   await page.selectOption('#f-schooling', 'primary');
   await page.selectOption('#f-father_status', 'alive');
   await page.fill('#f-father_name', '石建军');

@@ -524,6 +524,36 @@ pub fn describe(problem: &Problem, row: u32, mapping: &Mapping) -> String {
     }
 }
 
+/// What a person does about the errors of one field, shown once above the rows that have them.
+pub fn how_to_fix(field: &str) -> &'static str {
+    match field {
+        "id_number" | "father_id_number" | "mother_id_number" | "guardian_id_number" => {
+            "把该列设置为“文本”格式，按身份证或户口簿重新录入18位号码（不要让 Excel 变成科学计数法）；没有号码的留空"
+        }
+        "name" | "father_name" | "mother_name" | "guardian_name" => {
+            "姓名只填汉字（少数民族姓名可含“·”），去掉数字、空格和备注"
+        }
+        "birth_date" | "father_birth_date" | "mother_birth_date" => {
+            "填写真实存在的日期，如 2016-07-31；只知道年月的，请按户口簿补全到日"
+        }
+        "sex" => "填“男”或“女”，并与身份证号码一致",
+        "ethnicity" => "填写56个民族之一的全称，如“汉族”“布依族”“苗族”",
+        "village" | "village_code" | "town" | "residence_address" | "hukou_place" => {
+            "填写本辖区内的村（社区）名称；重名的村请加一列乡镇（街道），或填写12位村级区划代码"
+        }
+        "schooling" => "从“散居、幼儿园、小学、初中、高中、中职、辍学、不在学”中选择",
+        "guardianship_type" => {
+            "按父母和受委托监护人的实际情况选择监护类型；父母均不在家又无人受委托的，应为“无人监护”"
+        }
+        "guardian_relation" => "填写受委托监护人与儿童的关系，如“祖父母”“外祖父母”“兄姐”",
+        "father_work_place" | "mother_work_place" | "parents_work_place" => {
+            "务工地点填到省和市，如“广东省广州市”"
+        }
+        f if f.ends_with("phone") => "填写11位手机号码或带区号的固定电话",
+        _ => "按每行的原因逐行修改",
+    }
+}
+
 /// The village code a row names, if it names one that parses.
 pub fn village_of(input: &ChildInput) -> Option<RegionCode> {
     input

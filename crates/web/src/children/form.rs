@@ -57,6 +57,10 @@ impl FormView {
     pub fn yes(&self, name: &str) -> bool {
         shouwang_domain::input::parse_bool(&self.v(name)).unwrap_or(false)
     }
+    /// Stated "no" — not blank (for the yes/no questions the file may not know).
+    pub fn no(&self, name: &str) -> bool {
+        shouwang_domain::input::parse_bool(&self.v(name)) == Some(false)
+    }
     pub fn err(&self, name: &str) -> String {
         self.errors.message_for(name).unwrap_or("").to_owned()
     }

@@ -97,9 +97,21 @@ pub(super) struct JobPage {
     counts: shouwang_app::import::PlanCounts,
     creates: Vec<PreviewRow>,
     updates: Vec<PreviewRow>,
-    errors: Vec<PreviewRow>,
+    /// Rows in error grouped by the field at fault, the largest group first.
+    error_groups: Vec<ErrorGroup>,
     done: ImportCounts,
 }
+
+/// The rows with errors in one field, and what to do about them.
+pub(super) struct ErrorGroup {
+    title: String,
+    fix: &'static str,
+    count: usize,
+    rows: Vec<PreviewRow>,
+}
+
+/// Rows listed per group of errors (the error workbook has them all).
+const GROUP_ROWS: usize = 20;
 
 pub(super) fn job_view(frame: Frame, id: &str, source: String, state: JobState) -> JobPage {
     let mut page = JobPage {
@@ -118,7 +130,7 @@ pub(super) fn job_view(frame: Frame, id: &str, source: String, state: JobState) 
         counts: Default::default(),
         creates: Vec::new(),
         updates: Vec::new(),
-        errors: Vec::new(),
+        error_groups: Vec::new(),
         done: ImportCounts::default(),
     };
     match state {
@@ -177,6 +189,7 @@ pub(super) fn job_view(frame: Frame, id: &str, source: String, state: JobState) 
             page.saved_mapping = plan.info.saved_mapping;
             page.missing = plan.missing_columns.join("、");
             page.counts = plan.counts();
+            let mut groups: std::collections::BTreeMap<String, ErrorGroup> = Default::default();
             for r in &plan.rows {
                 match &r.outcome {
                     Outcome::Create(f) if page.creates.len() < PREVIEW_ROWS => {
@@ -204,20 +217,47 @@ pub(super) fn job_view(frame: Frame, id: &str, source: String, state: JobState) 
                                 .join("；"),
                         })
                     }
-                    Outcome::Error { problems } if page.errors.len() < PREVIEW_ROWS => {
-                        page.errors.push(PreviewRow {
-                            row: r.row,
-                            name: r.name.clone(),
-                            detail: problems
-                                .iter()
-                                .map(|p| shouwang_exchange::read::describe(p, r.row, m))
-                                .collect::<Vec<_>>()
-                                .join("；"),
-                        })
+                    Outcome::Error { problems } => {
+                        for p in problems {
+                            let group = groups.entry(p.field.clone()).or_insert_with(|| {
+                                let label = shouwang_exchange::columns::target(&p.field)
+                                    .map_or(p.field.as_str(), |t| t.label);
+                                ErrorGroup {
+                                    title: match p.column {
+                                        Some(c) => format!("{label}（{}列）", column_letter(c)),
+                                        None => format!("{label}（表中没有这一列）"),
+                                    },
+                                    fix: shouwang_exchange::read::how_to_fix(&p.field),
+                                    count: 0,
+                                    rows: Vec::new(),
+                                }
+                            });
+                            // One row counts once in a group, whatever its problems there.
+                            if group.rows.last().is_some_and(|l| l.row == r.row) {
+                                continue;
+                            }
+                            group.count += 1;
+                            if group.rows.len() < GROUP_ROWS {
+                                group.rows.push(PreviewRow {
+                                    row: r.row,
+                                    name: r.name.clone(),
+                                    detail: match &r.sheet {
+                                        Some(sheet) => format!(
+                                            "{sheet}：{}",
+                                            shouwang_exchange::read::describe(p, r.row, m)
+                                        ),
+                                        None => shouwang_exchange::read::describe(p, r.row, m),
+                                    },
+                                });
+                            }
+                        }
                     }
                     _ => {}
                 }
             }
+            let mut groups: Vec<ErrorGroup> = groups.into_values().collect();
+            groups.sort_by(|a, b| b.count.cmp(&a.count).then(a.title.cmp(&b.title)));
+            page.error_groups = groups;
         }
     }
     page

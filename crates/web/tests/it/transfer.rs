@@ -145,6 +145,11 @@ async fn the_import_page_uploads_with_its_csrf_token_and_shows_the_preview() {
     assert!(html.contains("只导入无误的 2 行"), "{html}");
     assert!(html.contains("E5（出生日期）"));
     assert!(html.contains("下载错误行"));
+    // A work list: errors grouped by the column at fault, each group with what to do.
+    assert!(html.contains("出生日期（E列）：1 行"), "{html}");
+    assert!(html.contains("怎么改：填写真实存在的日期"), "{html}");
+    // Not the layout grid that squeezed the table into one column.
+    assert!(!html.contains("<table class=\"grid\""), "{html}");
 }
 
 #[tokio::test]
