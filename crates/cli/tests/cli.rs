@@ -514,14 +514,7 @@ fn the_server_prints_a_childs_forms_over_http() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let mut server = Command::new(env!("CARGO_BIN_EXE_shouwang"))
-        .args(["serve", "--db", &db, "--bind", &format!("127.0.0.1:{port}")])
-        .env("SHOUWANG_KEY_FILE", dir.path().join("test.keys"))
-        .env("SHOUWANG_TODAY", "2026-11-24")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut server = start_server(dir.path(), &db, port);
     let result = std::panic::catch_unwind(|| {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {

@@ -94,30 +94,66 @@ pub async fn load(store: &Store, actor: &Actor, id: &str, kind: &str) -> Result<
     }
 }
 
-/// Sets a job's state (unconditionally).
-pub async fn set(
+/// Sets a job's state; a background task has nobody to tell of a failure to record it, so it is
+/// logged.
+async fn set(
     store: &Store,
     id: &str,
     state: JobState,
     phase: &str,
-    progress: Value,
     result: Value,
     message: Option<&str>,
-) -> Result<(), AppError> {
-    store
-        .set_job(
-            id,
-            JobUpdate {
-                state,
-                phase,
-                progress,
-                result,
-                message,
-            },
-            None,
-        )
-        .await?;
-    Ok(())
+) {
+    let update = JobUpdate {
+        state,
+        phase,
+        progress: Value::Null,
+        result,
+        message,
+    };
+    if let Err(e) = store.set_job(id, update, None).await {
+        tracing::error!(error = %e, job = id, "job state not recorded");
+    }
+}
+
+/// The job waits for its owner (a plan to commit, columns to check).
+pub async fn wait(store: &Store, id: &str, phase: &str) {
+    set(store, id, JobState::Waiting, phase, Value::Null, None).await
+}
+
+/// The job moves on to another phase of its work.
+pub async fn run(store: &Store, id: &str, phase: &str) {
+    set(store, id, JobState::Running, phase, Value::Null, None).await
+}
+
+pub async fn done(store: &Store, id: &str, phase: &str, result: Value) {
+    set(store, id, JobState::Done, phase, result, None).await
+}
+
+pub async fn fail(store: &Store, id: &str, phase: &str, message: &str) {
+    set(
+        store,
+        id,
+        JobState::Failed,
+        phase,
+        Value::Null,
+        Some(message),
+    )
+    .await
+}
+
+/// What the owner reads of an error that ended a job: the message of a refusal, else `fallback`
+/// (the detail is logged, never shown).
+pub fn failure_message(e: AppError, forbidden: &str, fallback: &str) -> String {
+    match e {
+        AppError::BadRequest { message, .. } => message,
+        AppError::Validation(v) => v.to_string(),
+        AppError::Forbidden => forbidden.to_owned(),
+        other => {
+            tracing::error!(error = ?other, "job failed");
+            fallback.to_owned()
+        }
+    }
 }
 
 /// Reports progress without waiting for it to be written; a report that arrives after the job

@@ -91,43 +91,19 @@ pub(super) fn plan_in_background(state: &AppState, actor: &Actor, id: &str) {
                 .map_err(import_error)
         }
         .await;
-        let outcome = match result {
+        match result {
             Ok(plan) => {
                 state.jobs.put(&id, Arc::new(plan));
-                jobs::set(
-                    &state.store,
-                    &id,
-                    Stored::Waiting,
-                    READY,
-                    Value::Null,
-                    Value::Null,
-                    None,
-                )
-                .await
+                jobs::wait(&state.store, &id, READY).await
             }
             Err(e) => {
-                let message = match e {
-                    AppError::BadRequest { message, .. } => message,
-                    AppError::Forbidden => "您的账号没有导入儿童信息的权限".into(),
-                    other => {
-                        tracing::error!(error = ?other, "import reading failed");
-                        "读取失败，请稍后重试".into()
-                    }
-                };
-                jobs::set(
-                    &state.store,
-                    &id,
-                    Stored::Failed,
-                    READING,
-                    Value::Null,
-                    Value::Null,
-                    Some(&message),
-                )
-                .await
+                let message = jobs::failure_message(
+                    e,
+                    "您的账号没有导入儿童信息的权限",
+                    "读取失败，请稍后重试",
+                );
+                jobs::fail(&state.store, &id, READING, &message).await
             }
-        };
-        if let Err(e) = outcome {
-            tracing::error!(error = ?e, "import job state not recorded");
         }
     });
 }
@@ -239,51 +215,24 @@ pub(super) async fn commit(
             Err(e) => Err(e),
         };
         let store = &state.store;
-        let written = match result {
+        match result {
             Ok(counts) => {
                 state.jobs.forget(&id);
                 let _ = store.drop_job_file(&id).await;
-                jobs::set(
-                    store,
-                    &id,
-                    Stored::Done,
-                    COMMITTING,
-                    Value::Null,
-                    json!(counts),
-                    None,
-                )
-                .await
+                jobs::done(store, &id, COMMITTING, json!(counts)).await
             }
             // The plan stays for another try (e.g. valid rows only).
-            Err(ImportError::HasErrors(_)) => {
-                jobs::set(
-                    store,
-                    &id,
-                    Stored::Waiting,
-                    READY,
-                    Value::Null,
-                    Value::Null,
-                    None,
-                )
-                .await
-            }
+            Err(ImportError::HasErrors(_)) => jobs::wait(store, &id, READY).await,
             Err(e) => {
                 state.jobs.forget(&id);
-                let message = format!("导入失败，没有写入任何数据：{e}");
-                jobs::set(
+                jobs::fail(
                     store,
                     &id,
-                    Stored::Failed,
                     COMMITTING,
-                    Value::Null,
-                    Value::Null,
-                    Some(&message),
+                    &format!("导入失败，没有写入任何数据：{e}"),
                 )
                 .await
             }
-        };
-        if let Err(e) = written {
-            tracing::error!(error = ?e, "import job state not recorded");
         }
     }))
 }

@@ -94,19 +94,6 @@ pub(super) fn saved_key(columns: &ListColumns) -> String {
 
 // ---------- jobs ----------
 
-/// A person's message for a failed comparison.
-pub(super) fn failure(e: AppError) -> String {
-    match e {
-        AppError::BadRequest { message, .. } => message,
-        AppError::Validation(v) => v.to_string(),
-        AppError::Forbidden => "没有比对权限".into(),
-        other => {
-            tracing::error!(error = ?other, "comparison failed");
-            "比对失败，没有保存任何结果；请稍后重试".into()
-        }
-    }
-}
-
 fn detail_of(job: &Job) -> Result<Detail, AppError> {
     serde_json::from_value(job.detail.clone()).map_err(|e| AppError::Internal(e.to_string()))
 }
@@ -253,16 +240,7 @@ fn compare_in_background(
             .await;
             state.store.drop_job_file(&id).await?;
             let entries = entries?;
-            jobs::set(
-                &state.store,
-                &id,
-                Stored::Running,
-                COMPARING,
-                Value::Null,
-                Value::Null,
-                None,
-            )
-            .await?;
+            jobs::run(&state.store, &id, COMPARING).await;
             Ok::<_, AppError>(
                 state
                     .store
@@ -271,35 +249,16 @@ fn compare_in_background(
             )
         }
         .await;
-        let written = match result {
-            Ok(run) => {
-                jobs::set(
-                    &state.store,
-                    &id,
-                    Stored::Done,
-                    COMPARING,
-                    Value::Null,
-                    json!({"run_id": run.id}),
-                    None,
-                )
-                .await
-            }
+        match result {
+            Ok(run) => jobs::done(&state.store, &id, COMPARING, json!({"run_id": run.id})).await,
             Err(e) => {
-                let message = failure(e);
-                jobs::set(
-                    &state.store,
-                    &id,
-                    Stored::Failed,
-                    COMPARING,
-                    Value::Null,
-                    Value::Null,
-                    Some(&message),
-                )
-                .await
+                let message = jobs::failure_message(
+                    e,
+                    "没有比对权限",
+                    "比对失败，没有保存任何结果；请稍后重试",
+                );
+                jobs::fail(&state.store, &id, COMPARING, &message).await
             }
-        };
-        if let Err(e) = written {
-            tracing::error!(error = ?e, "comparison job state not recorded");
         }
     });
 }
