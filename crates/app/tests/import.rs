@@ -327,7 +327,7 @@ async fn a_hand_made_roster_with_merged_two_row_headers_is_read_and_imported() {
         li.entrusted_guardian.as_ref().unwrap().relation.label(),
         "祖父母"
     );
-    assert_eq!(li.ethnicity.label(), "汉族");
+    assert_eq!(li.ethnicity.unwrap().label(), "汉族");
 
     // Nothing was written by the preview; all-or-nothing refuses a file with errors.
     assert_eq!(reg.total().await, 0);
@@ -1206,4 +1206,63 @@ async fn every_roster_sheet_of_a_workbook_is_read_and_the_others_are_named() {
     );
     assert!(plan.rows[3].place().starts_with("莲花村 第"));
     assert!(plan.rows[0].notes[0].contains("表格标题"));
+}
+
+#[tokio::test]
+async fn a_roster_without_ethnicity_and_parents_columns_imports_as_incomplete() {
+    let reg = registry().await;
+    let mut csv = String::from("姓名,性别,出生日期,身份证号,乡镇,村,就学情况,监护类型\n");
+    for i in 0..6usize {
+        let birth = ymd(2014, 3, 1) + chrono::Duration::days(i as i64 * 50);
+        csv.push_str(&format!(
+            "罗{},女,{birth},{},龙山镇,余下村,小学,监护情况较好\n",
+            ["一", "二", "三", "四", "五", "六"][i],
+            id_number_for("522730", birth, 2 + 2 * i as u16)
+        ));
+    }
+    let path = reg.path("bare.csv");
+    std::fs::write(&path, csv).unwrap();
+    let plan = reg.plan(&reg.county, &path).await.unwrap();
+    assert_eq!(plan.counts().create, 6, "{:?}", errors_of(&plan));
+    assert!(
+        plan.missing_columns.is_empty(),
+        "{:?}",
+        plan.missing_columns
+    );
+    Importer::new(&reg.store, &reg.county)
+        .unwrap()
+        .commit(&plan, CommitMode::All)
+        .await
+        .unwrap();
+    // Nothing stated of the parents or the hukou: not on the roster, not "not left behind", but
+    // on the 信息不全 list, which says what is missing.
+    assert_eq!(reg.count(StandingFilter::OnRoster).await, 0);
+    assert_eq!(reg.count(StandingFilter::NotEligible).await, 0);
+    assert_eq!(reg.count(StandingFilter::Incomplete).await, 6);
+    let page = reg
+        .store
+        .roster(
+            &reg.county,
+            &RosterQuery {
+                standing: StandingFilter::Incomplete,
+                ..RosterQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    let child = reg
+        .store
+        .get_child(&reg.county, &page.items[0].id, false)
+        .await
+        .unwrap();
+    assert_eq!(child.file.ethnicity, None);
+    let missing = &child.eligibility.missing;
+    assert!(
+        missing.contains(&"父亲目前情况") && missing.contains(&"母亲目前情况"),
+        "{missing:?}"
+    );
+    assert!(
+        shouwang_domain::eligibility::missing_fields(&child.file).contains(&"民族"),
+        "{missing:?}"
+    );
 }

@@ -300,7 +300,8 @@ pub struct ChildFile {
     // 个人基本情况
     pub name: PersonName,
     pub sex: Sex,
-    pub ethnicity: Ethnicity,
+    /// `None` when the form leaves it blank (信息不全).
+    pub ethnicity: Option<Ethnicity>,
     pub birth_date: NaiveDate,
     pub id_number: Option<IdNumber>,
     /// 是否登记户口; `None` when the form does not say (a missing ID number alone does not say

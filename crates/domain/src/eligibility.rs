@@ -150,7 +150,37 @@ pub fn qualifies_except_age(file: &ChildFile) -> bool {
 /// The version of the rules that derive a file's stored summary (`qualifies_except_age`,
 /// `missing_facts`, `key_target_flags`). Raise it with any change to them: the store derives every
 /// file's summary again when it opens a database derived with another version.
-pub const DERIVATION_VERSION: u32 = 2;
+pub const DERIVATION_VERSION: u32 = 3;
+
+/// Everything the registration form asks that the file leaves blank, by the form's labels: the
+/// facts the definition needs ([`missing_facts`]) and the other fields a complete 登记表 has
+/// (民族…). A file with any is on the 待补充 list of its village; only identity and place (name,
+/// sex, birth date, village) are needed to create it.
+pub fn missing_fields(file: &ChildFile) -> Vec<&'static str> {
+    let mut out = missing_facts(file);
+    if file.hukou_rural.is_none() && !out.contains(&"户籍性质（是否农村户籍）") {
+        out.push("户籍性质（是否农村户籍）");
+    }
+    if file.ethnicity.is_none() {
+        out.push("民族");
+    }
+    if file.hukou_registered.is_none() {
+        out.push("是否登记户口");
+    }
+    out
+}
+
+/// How complete a file is, as stored in `children.incomplete`: 0 complete; 1 fields missing but
+/// the definition decided; 2 the definition cannot be decided (the 信息不全 standing).
+pub fn completeness(file: &ChildFile) -> i64 {
+    if !missing_facts(file).is_empty() {
+        2
+    } else if !missing_fields(file).is_empty() {
+        1
+    } else {
+        0
+    }
+}
 
 /// Whether a file meets the definition, age aside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,9 +195,9 @@ impl Definition {
     pub fn of(file: &ChildFile) -> Definition {
         Definition::from_stored(qualifies_except_age(file), !missing_facts(file).is_empty())
     }
-    /// From the two stored columns (`qualifies`, `incomplete`).
-    pub fn from_stored(qualifies: bool, incomplete: bool) -> Definition {
-        match (qualifies, incomplete) {
+    /// From the two stored columns (`qualifies`; `incomplete` = 2, see [`completeness`]).
+    pub fn from_stored(qualifies: bool, undecided: bool) -> Definition {
+        match (qualifies, undecided) {
             (true, _) => Definition::Met,
             (false, true) => Definition::Undecided,
             (false, false) => Definition::NotMet,
@@ -313,9 +343,12 @@ pub fn key_target_flags(file: &ChildFile) -> Vec<FlagReason> {
             because: because.to_owned(),
         })
     };
+    // From stated facts only: a parent left blank may be at home.
     let no_carer = file.entrusted_guardian.is_none()
         && !file.father.capable_at_home()
-        && !file.mother.capable_at_home();
+        && !file.mother.capable_at_home()
+        && !file.father.is_unknown()
+        && !file.mother.is_unknown();
     if file.guardianship_type == GuardianshipType::Unsupervised {
         derived(KeyTargetFlag::Unsupervised, "监护类型为“无人监护”");
     } else if no_carer {
@@ -473,6 +506,31 @@ mod tests {
         let file = parse(&i);
         assert_eq!(Definition::of(&file), Definition::NotMet);
         assert!(missing_facts(&file).is_empty());
+    }
+
+    #[test]
+    fn parents_left_blank_do_not_make_a_child_unsupervised() {
+        let mut i = mother_blank();
+        i.father_status = None;
+        i.father_name = None;
+        i.father_birth_date = None;
+        i.father_situation = None;
+        i.father_work_place = None;
+        i.father_phone = None;
+        i.entrusted = None;
+        i.guardian_name = None;
+        i.guardian_phone = None;
+        i.guardian_relation = None;
+        i.guardian_address = None;
+        let file = parse(&i);
+        assert!(
+            !key_target_flags(&file)
+                .iter()
+                .any(|f| f.flag == KeyTargetFlag::Unsupervised),
+            "{:?}",
+            key_target_flags(&file)
+        );
+        assert_eq!(Definition::of(&file), Definition::Undecided);
     }
 
     #[test]

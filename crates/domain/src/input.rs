@@ -476,7 +476,8 @@ impl ChildInput {
         let sex = p.required("sex", &self.sex, "性别", |s| {
             Sex::parse(s).ok_or_else(|| format!("性别“{s}”不是可选值（男、女）"))
         });
-        let ethnicity = p.required("ethnicity", &self.ethnicity, "民族", |s| {
+        // 民族 left blank is 信息不全, not an error (eligibility::missing_fields).
+        let ethnicity = p.optional("ethnicity", &self.ethnicity, |s| {
             Ethnicity::parse(s).ok_or_else(|| format!("民族“{s}”不在56个民族之列"))
         });
         let today = ctx.today;
@@ -634,7 +635,6 @@ impl ChildInput {
         let (
             Some(name),
             Some(sex),
-            Some(ethnicity),
             Some(birth_date),
             Some(village_code),
             Some(schooling),
@@ -642,7 +642,6 @@ impl ChildInput {
         ) = (
             name,
             sex,
-            ethnicity,
             birth_date,
             village_code,
             schooling,
@@ -694,7 +693,11 @@ impl ChildInput {
                 "监护类型为“父或母无监护能力”时，父亲或母亲的情况应为“在家但无监护能力”",
             );
         }
-        let nobody_at_home = !father.capable_at_home() && !mother.capable_at_home();
+        // Stated facts only: a parent left blank may well be at home, so it contradicts nothing.
+        let nobody_at_home = !father.capable_at_home()
+            && !mother.capable_at_home()
+            && !father.is_unknown()
+            && !mother.is_unknown();
         if nobody_at_home
             && entrusted_guardian.is_none()
             && !entrusted
@@ -779,7 +782,7 @@ impl ChildInput {
         ChildInput {
             name: Some(f.name.to_string()),
             sex: Some(f.sex.label().to_owned()),
-            ethnicity: Some(f.ethnicity.code()),
+            ethnicity: f.ethnicity.map(|e| e.code()),
             birth_date: Some(f.birth_date.to_string()),
             id_number: s(&f.id_number),
             hukou_registered: f.hukou_registered.and_then(b),

@@ -152,7 +152,7 @@ pub fn registration_data(h: &FormHeading<'_>) -> Value {
         "filled": cn_date(h.filled),
         "name": f.name.to_string(),
         "sex": ticks(&[shouwang_domain::person::Sex::Male, shouwang_domain::person::Sex::Female], |s| s.label(), |s| s == f.sex),
-        "ethnicity": f.ethnicity.label(),
+        "ethnicity": f.ethnicity.map(|e| e.label()).unwrap_or_default(),
         "birth_date": cn_date(f.birth_date),
         "id_number": id_text(&f.id_number, h.reveal_ids),
         "hukou_registered": yes_no_unknown(f.hukou_registered),

@@ -173,7 +173,9 @@ pub fn roster_values(i: usize, f: &ChildFile, reveal_ids: bool) -> Vec<String> {
         (i + 1).to_string(),
         f.name.to_string(),
         f.sex.label().to_owned(),
-        f.ethnicity.label().to_owned(),
+        f.ethnicity
+            .map(|e| e.label().to_owned())
+            .unwrap_or_default(),
         f.birth_date.to_string(),
         opt(id),
         division_name(&f.village_code, RegionLevel::Town),

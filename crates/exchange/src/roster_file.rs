@@ -212,20 +212,26 @@ fn read_file(
     Ok(())
 }
 
-/// Columns a new child cannot do without (or whose value nothing else supplies).
+/// Columns a new child cannot do without (or whose value nothing else supplies). A missing 民族
+/// or 户口 column does not stop the import: those children are saved as 信息不全.
 pub fn missing_columns(mapping: &Mapping) -> Vec<&'static str> {
     let has = |k: &str| mapping.column_of(k).is_some();
     let mut out = Vec::new();
-    if !has("ethnicity") {
-        out.push("民族");
-    }
     if !has("birth_date") && !has("id_number") {
         out.push("出生日期");
     }
     if !has("sex") && !has("id_number") {
         out.push("性别");
     }
-    if !has("village") && !has("village_code") {
+    if ![
+        "village",
+        "village_code",
+        "residence_address",
+        "hukou_place",
+    ]
+    .iter()
+    .any(|k| has(k))
+    {
         out.push("村（社区）");
     }
     if !has("schooling") {

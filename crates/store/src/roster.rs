@@ -68,6 +68,8 @@ pub struct RosterQuery {
     pub guardianship_type: Option<GuardianshipType>,
     /// 监护情况评估 (较好/一般/差): the guardianship types of that level.
     pub assessment: Option<GuardianshipAssessment>,
+    /// Only files with a field of the form left blank (待补充).
+    pub to_complete: bool,
     pub flag: Option<KeyTargetFlag>,
     pub age_band: Option<AgeBand>,
     pub schooling: Option<Schooling>,
@@ -109,6 +111,8 @@ pub struct Counts {
     pub not_eligible: i64,
     /// 信息不全: active files of children under 16 that do not say enough to decide.
     pub incomplete: i64,
+    /// On the roster with a field of the form left blank (待补充).
+    pub to_complete: i64,
     pub aged_out: i64,
     pub exited: i64,
     pub unsupervised: i64,
@@ -148,6 +152,9 @@ impl Store {
         }
         if let Some(a) = query.assessment {
             w.raw(&scope::assessed("c", a));
+        }
+        if query.to_complete {
+            w.raw(&scope::to_complete("c"));
         }
         if let Some(s) = query.schooling {
             w.text("c.schooling = ?", s.code().to_owned());
@@ -215,7 +222,7 @@ impl Store {
                 ChildStatus::parse(&status).unwrap_or(ChildStatus::Active),
                 Definition::from_stored(
                     r.try_get::<i64, _>(7)? == 1,
-                    r.try_get::<i64, _>(11)? == 1,
+                    r.try_get::<i64, _>(11)? == 2,
                 ),
                 birth_date,
                 on,
@@ -270,6 +277,7 @@ impl Store {
         let live = scope::on_roster("c", &p);
         let (not_eligible, aged_out) = (scope::not_eligible("c", &p), scope::aged_out("c", &p));
         let incomplete = scope::incomplete("c", &p);
+        let to_complete = scope::to_complete("c");
         let poor = scope::assessed("c", GuardianshipAssessment::Poor);
         let sql = format!(
             "SELECT \
@@ -281,7 +289,8 @@ impl Store {
              COALESCE(SUM(CASE WHEN {live} AND (c.flags & {c2}) <> 0 THEN 1 ELSE 0 END), 0), \
              COALESCE(SUM(CASE WHEN {live} AND (c.flags & {c3}) <> 0 THEN 1 ELSE 0 END), 0), \
              COALESCE(SUM(CASE WHEN {live} AND {poor} THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN {incomplete} THEN 1 ELSE 0 END), 0) \
+             COALESCE(SUM(CASE WHEN {incomplete} THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN {live} AND {to_complete} THEN 1 ELSE 0 END), 0) \
              FROM children c{join}{}",
             w.sql,
         );
@@ -301,6 +310,7 @@ impl Store {
             no_hukou: get(6)?,
             poor_guardianship: get(7)?,
             incomplete: get(8)?,
+            to_complete: get(9)?,
             open_discoveries,
         })
     }

@@ -21,15 +21,16 @@ pub(crate) fn on_roster(alias: &str, cutoff: &str) -> String {
 /// Active files that do not meet the definition, of children under 16.
 pub(crate) fn not_eligible(alias: &str, cutoff: &str) -> String {
     format!(
-        "{alias}.status = 'active' AND {alias}.qualifies = 0 AND {alias}.incomplete = 0 AND {alias}.birth_date > {cutoff}"
+        "{alias}.status = 'active' AND {alias}.qualifies = 0 AND {alias}.incomplete < 2 AND {alias}.birth_date > {cutoff}"
     )
 }
 
 /// 信息不全: active files of children under 16 that leave blank a fact the definition needs
-/// (the domain's `missing_facts`); neither on the roster nor "not left behind" until completed.
+/// (the domain's `missing_facts`, stored as `incomplete = 2`); neither on the roster nor "not left
+/// behind" until completed.
 pub(crate) fn incomplete(alias: &str, cutoff: &str) -> String {
     format!(
-        "{alias}.status = 'active' AND {alias}.qualifies = 0 AND {alias}.incomplete = 1 AND {alias}.birth_date > {cutoff}"
+        "{alias}.status = 'active' AND {alias}.qualifies = 0 AND {alias}.incomplete = 2 AND {alias}.birth_date > {cutoff}"
     )
 }
 
@@ -47,6 +48,11 @@ pub(crate) fn assessed(alias: &str, level: GuardianshipAssessment) -> String {
         .map(|t| format!("'{}'", t.code()))
         .collect();
     format!("{alias}.guardianship_type IN ({})", codes.join(", "))
+}
+
+/// Files that leave any field of the form blank (`incomplete > 0`): the 待补充 list.
+pub(crate) fn to_complete(alias: &str) -> String {
+    format!("{alias}.incomplete > 0")
 }
 
 /// The value bound to the cutoff placeholder of [`on_roster`], [`not_eligible`], [`aged_out`].

@@ -62,7 +62,7 @@ impl Summary {
                 .map(|i| cipher.blind_index(i.as_str())),
             id_masked: file.id_number.as_ref().map(IdNumber::masked),
             qualifies: i64::from(eligibility::qualifies_except_age(file)),
-            incomplete: i64::from(!eligibility::missing_facts(file).is_empty()),
+            incomplete: eligibility::completeness(file),
             guardianship_type: file.guardianship_type.code(),
             schooling: file.schooling.code(),
             flags: eligibility::flag_mask(&eligibility::key_target_flags(file)),

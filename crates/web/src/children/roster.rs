@@ -30,6 +30,8 @@ pub struct ListParams {
     pub guardianship_type: Option<String>,
     /// 监护情况评估: good (较好), fair (一般), poor (差)
     pub assessment: Option<String>,
+    /// 1: only files with a field of the form left blank (待补充)
+    pub to_complete: Option<String>,
     pub flag: Option<String>,
     pub age_band: Option<String>,
     pub schooling: Option<String>,
@@ -76,6 +78,12 @@ pub fn roster_query(p: &ListParams) -> Result<RosterQuery, ValidationErrors> {
         GuardianshipType::parse
     );
     choice!(assessment, "assessment", GuardianshipAssessment::parse);
+    if let Some(v) = nonempty(&p.to_complete) {
+        match shouwang_domain::input::parse_bool(v) {
+            Some(b) => q.to_complete = b,
+            None => e.add("to_complete", format!("“{v}”不是可选值（1 或 0）")),
+        }
+    }
     choice!(flag, "flag", KeyTargetFlag::parse);
     choice!(age_band, "age_band", AgeBand::parse);
     choice!(schooling, "schooling", Schooling::parse);
@@ -144,6 +152,7 @@ impl RosterTable {
             "q" => &self.params.q,
             "guardianship_type" => &self.params.guardianship_type,
             "assessment" => &self.params.assessment,
+            "to_complete" => &self.params.to_complete,
             "flag" => &self.params.flag,
             "age_band" => &self.params.age_band,
             "schooling" => &self.params.schooling,
@@ -168,6 +177,7 @@ pub(super) fn query_base(p: &ListParams) -> String {
         ("q", &p.q),
         ("guardianship_type", &p.guardianship_type),
         ("assessment", &p.assessment),
+        ("to_complete", &p.to_complete),
         ("flag", &p.flag),
         ("age_band", &p.age_band),
         ("schooling", &p.schooling),
