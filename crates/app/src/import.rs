@@ -222,6 +222,7 @@ impl<'a> Importer<'a> {
         let mut seen_ids: HashMap<String, u32> = HashMap::new();
         let mut seen_people: HashMap<(String, NaiveDate, String), (u32, bool)> = HashMap::new();
         let mut read_count = 0u64;
+        let mut ended = false;
         while let Some(message) = rx.recv().await {
             match message? {
                 Message::Detected(signature) => {
@@ -240,6 +241,7 @@ impl<'a> Importer<'a> {
                         rows: Vec::new(),
                     });
                 }
+                Message::End => ended = true,
                 Message::Batch(batch) => {
                     let plan = plan
                         .as_mut()
@@ -257,6 +259,9 @@ impl<'a> Importer<'a> {
             }
         }
         let plan = plan.ok_or(ImportError::Read(ReadError::NoHeader))?;
+        if !ended {
+            return Err(ImportError::Read(ReadError::Interrupted));
+        }
         if plan.rows.is_empty() {
             return Err(ImportError::NoRows);
         }

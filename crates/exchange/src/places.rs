@@ -194,14 +194,23 @@ impl Places {
     /// 冠山社区12号") or a title ("余下村留守儿童花名册"): the villages of the county whose name
     /// appears in it with a village suffix, narrowed to a town the text names. `Ok(None)` when it
     /// names none; an error naming the candidates when it names several.
-    pub fn village_in_text(&self, input: &str) -> Result<Option<RegionCode>, String> {
+    pub fn village_in_text(
+        &self,
+        input: &str,
+        town: Option<&RegionCode>,
+    ) -> Result<Option<RegionCode>, String> {
         let s = clean(input);
-        let chars: Vec<char> = s.chars().collect();
+        let chars: Vec<char> = s.chars().take(200).collect();
+        let suffixed = |end: usize, suffixes: &[&str]| {
+            suffixes.iter().any(|x| {
+                let x: Vec<char> = x.chars().collect();
+                chars[end..].starts_with(&x)
+            })
+        };
         let named = |suffixes: &[&str], map: &HashMap<String, Vec<RegionCode>>| {
             let mut found: Vec<RegionCode> = Vec::new();
             for end in 1..chars.len() {
-                let rest: String = chars[end..].iter().collect();
-                if !suffixes.iter().any(|x| rest.starts_with(x)) {
+                if !suffixed(end, suffixes) {
                     continue;
                 }
                 // The longest name ending here wins (石河 before 河).
@@ -217,22 +226,33 @@ impl Places {
             found.dedup();
             found
         };
-        let towns = named(TOWN_SUFFIXES, &self.towns);
+        let mut towns = named(TOWN_SUFFIXES, &self.towns);
+        if let Some(t) = town {
+            // The row's own 乡镇 column says more than a town written in the address.
+            towns = vec![t.clone()];
+        }
         let mut villages = named(VILLAGE_SUFFIXES, &self.villages);
+        if villages.is_empty() {
+            return Ok(None);
+        }
         if !towns.is_empty() {
-            let in_named_town: Vec<RegionCode> = villages
-                .iter()
-                .filter(|v| towns.iter().any(|t| t.contains(v)))
-                .cloned()
-                .collect();
-            if !in_named_town.is_empty() {
-                villages = in_named_town;
+            villages.retain(|v| towns.iter().any(|t| t.contains(v)));
+            if villages.is_empty() {
+                return Err(format!(
+                    "“{}”中的村（社区）不在{}",
+                    input.trim(),
+                    towns
+                        .iter()
+                        .map(|t| self.name(t))
+                        .collect::<Vec<_>>()
+                        .join("、")
+                ));
             }
         }
-        villages.retain(|v| self.jurisdiction.contains(v));
         match villages.as_slice() {
             [] => Ok(None),
-            [one] => Ok(Some(one.clone())),
+            // A village elsewhere in the county is an error, not a reason to guess another.
+            [one] => self.inside(one.clone()).map(Some),
             many => Err(format!(
                 "“{}”中的村（社区）不能确定：可能是{}，请填写村（社区）一列",
                 input.trim(),
@@ -397,20 +417,40 @@ mod village_text_tests {
     fn an_address_names_its_village_and_town() {
         let p = county();
         assert_eq!(
-            p.village_in_text("龙山镇余下村三组")
+            p.village_in_text("龙山镇余下村三组", None)
                 .unwrap()
                 .unwrap()
                 .as_str(),
             "522730100208"
         );
         assert_eq!(
-            p.village_in_text("贵州省龙里县冠山街道冠山社区12号")
+            p.village_in_text("贵州省龙里县冠山街道冠山社区12号", None)
                 .unwrap()
                 .unwrap()
                 .as_str(),
             "522730001001"
         );
-        assert_eq!(p.village_in_text("龙里县人民医院对面").unwrap(), None);
+        assert_eq!(p.village_in_text("龙里县人民医院对面", None).unwrap(), None);
+        // A town that does not hold the village is an error, not a guess.
+        let town = p.town("冠山街道").unwrap();
+        assert!(
+            p.village_in_text("余下村三组", Some(&town))
+                .unwrap_err()
+                .contains("不在")
+        );
+    }
+
+    #[test]
+    fn an_address_in_another_village_of_the_county_is_refused_for_a_village_director() {
+        let mine = Places::new(
+            Divisions::shipped(),
+            &RegionCode::parse("522730100208").unwrap(),
+        );
+        assert!(
+            mine.village_in_text("龙山镇莲花村二组", None)
+                .unwrap_err()
+                .contains("不在您的管辖范围内")
+        );
     }
 }
 

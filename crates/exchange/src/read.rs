@@ -330,7 +330,7 @@ pub fn read_row(row: &Row, mapping: &Mapping, ctx: &ReadContext<'_>) -> Option<R
             let Some(text) = fields.get(key) else {
                 continue;
             };
-            match ctx.places.village_in_text(text) {
+            match ctx.places.village_in_text(text, town.as_ref()) {
                 Ok(Some(code)) => {
                     found = Some((code, label));
                     break;

@@ -27,6 +27,8 @@ pub enum ReadError {
     NoHeader,
     #[error("列对应有误：{0}")]
     Mapping(String),
+    #[error("文件读取中断，没有读完（文件可能已损坏），请检查后重新上传")]
+    Interrupted,
 }
 
 /// What was found in the file.
@@ -57,6 +59,9 @@ pub enum Message {
     Detected(String),
     Opened(SheetInfo),
     Batch(Vec<RowInput>),
+    /// Every row was read. A channel that closes without it means the reader stopped early (a
+    /// panic on a malformed file): the rows so far are not the file.
+    End,
 }
 
 /// Reads the file on a thread of its own: the sheet readers are synchronous, and the registry
@@ -107,9 +112,23 @@ fn read_file(
         columns::fill_merges(&mut head, &merges);
         match (columns::detect(&head), &first) {
             (Some(mapping), None) => first = Some((index, mapping, merges, head)),
-            (Some(mapping), Some((_, m, _, _))) if mapping.signature() == m.signature() => {
+            // Read with the first sheet's mapping: the same titles on the same rows.
+            (Some(mapping), Some((_, m, _, _)))
+                if mapping.signature() == m.signature()
+                    && (mapping.header_first, mapping.header_last)
+                        == (m.header_first, m.header_last) =>
+            {
                 more.push((index, merges, head))
             }
+            (Some(mapping), Some((_, m, _, _))) if mapping.signature() == m.signature() => skipped
+                .push((
+                    name.clone(),
+                    format!(
+                        "表头在第{}行，与第一张花名册（第{}行）不在同一行，请调整后重新导入",
+                        mapping.header_first + 1,
+                        m.header_first + 1
+                    ),
+                )),
             (Some(_), Some(_)) => skipped.push((
                 name.clone(),
                 "表头与第一张花名册不同，请另存为单独的文件导入".to_owned(),
@@ -160,7 +179,7 @@ fn read_file(
             .filter(|r| r.index < mapping.header_first)
             .find_map(|r| {
                 let text: String = r.cells.iter().map(sheet::Cell::display).collect();
-                places.village_in_text(&text).ok().flatten()
+                places.village_in_text(&text, None).ok().flatten()
             })
             .map(|code| (code, "表格标题"))
             .or_else(|| places.own_village().map(|code| (code, "上传账号所在村")));
@@ -206,9 +225,10 @@ fn read_file(
             }
         }
     }
-    if !batch.is_empty() {
-        send(Message::Batch(batch));
+    if !batch.is_empty() && !send(Message::Batch(batch)) {
+        return Ok(());
     }
+    send(Message::End);
     Ok(())
 }
 

@@ -252,38 +252,41 @@ impl Store {
     }
 
     /// Fails jobs of `kind` left waiting longer than `after` (an upload nobody went on with),
-    /// deleting their files.
+    /// deleting their files; returns their ids.
     pub async fn expire_waiting_jobs(
         &self,
         kind: &str,
         after: chrono::Duration,
         message: &str,
-    ) -> Result<()> {
+    ) -> Result<Vec<String>> {
         let now = self.now_text();
         let before =
             (self.clock.now() - after).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let before = before.as_str();
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "DELETE FROM job_files WHERE job_id IN (SELECT id FROM jobs WHERE kind = $1 \
-             AND state = 'waiting' AND updated_at < $2)",
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM jobs WHERE kind = $1 AND state = 'waiting' AND updated_at < $2",
         )
         .bind(kind)
-        .bind(before)
-        .execute(&mut *tx)
+        .bind(&before)
+        .fetch_all(&mut *tx)
         .await?;
-        sqlx::query(
-            "UPDATE jobs SET state = 'failed', message = $1, updated_at = $2, finished_at = $2 \
-             WHERE kind = $3 AND state = 'waiting' AND updated_at < $4",
-        )
-        .bind(message)
-        .bind(&now)
-        .bind(kind)
-        .bind(before)
-        .execute(&mut *tx)
-        .await?;
+        for id in &ids {
+            sqlx::query("DELETE FROM job_files WHERE job_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "UPDATE jobs SET state = 'failed', message = $1, updated_at = $2, finished_at = $2 \
+                 WHERE id = $3 AND state = 'waiting'",
+            )
+            .bind(message)
+            .bind(&now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(ids)
     }
 
     /// Deletes an owner's finished jobs beyond the newest `keep`.

@@ -223,19 +223,38 @@ pub(crate) async fn rederive_if_rules_changed(
         COLUMNS.len() + 1
     );
     let mut tx = pool.begin().await?;
-    let ids: Vec<String> = sqlx::query_scalar("SELECT child_id FROM child_docs ORDER BY child_id")
+    // A write first, so that a second process opening the database waits here for the first
+    // (SQLite's write lock, PostgreSQL's row lock) and then finds the work done.
+    sqlx::query(
+        "INSERT INTO store_settings (key, value) VALUES ('derivation_lock', $1) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(&current)
+    .execute(&mut *tx)
+    .await?;
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT value FROM store_settings WHERE key = $1")
+            .bind(KEY)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if stored.as_deref() == Some(current.as_str()) {
+        tx.commit().await?;
+        return Ok(());
+    }
+    // Files a batch at a time, in key order.
+    let mut after = String::new();
+    let mut files = 0usize;
+    loop {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT child_id, doc FROM child_docs WHERE child_id > $1 ORDER BY child_id LIMIT 500",
+        )
+        .bind(&after)
         .fetch_all(&mut *tx)
         .await?;
-    for chunk in ids.chunks(500) {
-        let mut docs = Vec::with_capacity(chunk.len());
-        for id in chunk {
-            let doc: String = sqlx::query_scalar("SELECT doc FROM child_docs WHERE child_id = $1")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-            docs.push((id, doc));
-        }
-        for (id, doc) in docs {
+        let Some((last, _)) = rows.last() else { break };
+        after = last.clone();
+        files += rows.len();
+        for (id, doc) in rows {
             let file = crate::codec::decrypt_doc(cipher, &doc)?;
             Summary::of(&file, cipher)
                 .bind(sqlx::query(&sql))
@@ -253,8 +272,8 @@ pub(crate) async fn rederive_if_rules_changed(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    if !ids.is_empty() {
-        tracing::info!(files = ids.len(), version = %current, "summaries derived again");
+    if files > 0 {
+        tracing::info!(files, version = %current, "summaries derived again");
     }
     Ok(())
 }

@@ -86,6 +86,57 @@ pub async fn start(
     Ok(id)
 }
 
+/// Fails the jobs of `kind` left waiting longer than `after`, forgetting what memory held for them.
+pub async fn expire(
+    state: &crate::state::AppState,
+    kind: &str,
+    after: chrono::Duration,
+    message: &str,
+) -> Result<(), AppError> {
+    for id in state
+        .store
+        .expire_waiting_jobs(kind, after, message)
+        .await?
+    {
+        state.jobs.forget(&id);
+    }
+    Ok(())
+}
+
+/// Gives up a job waiting for its owner (in `phase`); 409 when it is not waiting.
+pub async fn discard(
+    state: &crate::state::AppState,
+    actor: &Actor,
+    id: &str,
+    kind: &str,
+    phase: &str,
+) -> Result<(), AppError> {
+    load(&state.store, actor, id, kind).await?;
+    let given_up = state
+        .store
+        .set_job(
+            id,
+            JobUpdate {
+                state: JobState::Failed,
+                phase,
+                progress: Value::Null,
+                result: Value::Null,
+                message: Some("已放弃，没有导入任何数据"),
+            },
+            Some((JobState::Waiting, phase)),
+        )
+        .await?;
+    if !given_up {
+        return Err(AppError::Conflict {
+            field: None,
+            message: "任务正在进行或已经结束，不能放弃".into(),
+        });
+    }
+    state.jobs.forget(id);
+    state.store.drop_job_file(id).await?;
+    Ok(())
+}
+
 /// The actor's job of this kind; 404 for anyone else's, as for a job that does not exist.
 pub async fn load(store: &Store, actor: &Actor, id: &str, kind: &str) -> Result<Job, AppError> {
     match store.job(id).await? {

@@ -76,6 +76,8 @@ pub fn router(state: AppState) -> Router {
     ];
     let mut app = Router::new()
         .merge(features())
+        // An unknown address is "not found" like any other: a page for browsers, JSON under /api.
+        .fallback(|| async { error::AppError::NotFound })
         // Uploads carry their own, larger limit (set on their routes, so it wins over this one).
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(

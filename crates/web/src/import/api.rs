@@ -16,7 +16,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(upload_api, job_api, commit_api))]
+#[openapi(paths(upload_api, job_api, commit_api, discard_api))]
 pub struct ApiDoc;
 
 // ---- Import API ---------------------------------------------------------------------------------
@@ -178,7 +178,12 @@ pub async fn commit_api(
         JobState::Committed(c) => {
             Json(serde_json::json!({"state": "committed", "result": c})).into_response()
         }
-        JobState::Failed(message) => return Err(AppError::Internal(message)),
+        JobState::Failed(message) => {
+            return Err(AppError::Conflict {
+                field: None,
+                message,
+            });
+        }
         _ => (
             StatusCode::ACCEPTED,
             [(header::LOCATION, format!("/api/v1/imports/{id}"))],
@@ -186,4 +191,23 @@ pub async fn commit_api(
         )
             .into_response(),
     })
+}
+
+/// Gives up an import waiting for its decision: nothing is written, the uploaded file is deleted.
+#[utoipa::path(delete, path = "/api/v1/imports/{id}", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn discard_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    crate::jobs::discard(
+        &state,
+        &user.actor,
+        &id,
+        super::jobs::KIND,
+        super::jobs::READY,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -14,6 +14,10 @@ pub(crate) const READING: &str = "reading";
 pub(crate) const COMMITTING: &str = "committing";
 /// The phase of a job whose plan waits for the person.
 pub(crate) const READY: &str = "ready";
+/// A plan nobody committed is dropped after this long (its file and memory go with it).
+pub(crate) const UNCOMMITTED_FOR: chrono::Duration = chrono::Duration::hours(24);
+pub(crate) const UNCOMMITTED_MESSAGE: &str =
+    "上传后24小时内没有确认导入，预览已删除；如需导入请重新上传";
 
 /// An import job as its pages and API show it.
 #[derive(Clone)]

@@ -25,9 +25,13 @@ pub fn routes() -> Router<AppState> {
         .route("/import/{id}/status", get(pages::job_status_fragment))
         .route("/import/{id}/mapping", post(pages::mapping_page))
         .route("/import/{id}/commit", post(pages::commit_page))
+        .route("/import/{id}/discard", post(pages::discard_page))
         .route("/import/{id}/errors.xlsx", get(pages::errors_download))
         .route("/api/v1/imports", post(api::upload_api))
-        .route("/api/v1/imports/{id}", get(api::job_api))
+        .route(
+            "/api/v1/imports/{id}",
+            get(api::job_api).delete(api::discard_api),
+        )
         .route("/api/v1/imports/{id}/commit", post(api::commit_api))
         .route(
             "/api/v1/imports/{id}/errors.xlsx",

@@ -376,6 +376,30 @@ pub(super) async fn commit_page(
     Ok(Redirect::to(&format!("/import/{id}")).into_response())
 }
 
+#[derive(Deserialize)]
+pub(super) struct CsrfForm {
+    csrf_token: Option<String>,
+}
+
+/// Gives up a preview: nothing is imported, the file is deleted.
+pub(super) async fn discard_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    axum::extract::Form(form): axum::extract::Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    user.check_csrf(form.csrf_token.as_deref().unwrap_or(""))?;
+    crate::jobs::discard(
+        &state,
+        &user.actor,
+        &id,
+        super::jobs::KIND,
+        super::jobs::READY,
+    )
+    .await?;
+    Ok(Redirect::to("/import").into_response())
+}
+
 pub(super) async fn errors_download(
     State(state): State<AppState>,
     user: CurrentUser,

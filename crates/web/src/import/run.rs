@@ -9,7 +9,9 @@ use shouwang_app::import::{CommitMode, ImportError, Importer, Plan, Progress};
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_store::jobs::{Job, JobState as Stored, JobUpdate};
 
-use super::jobs::{COMMITTING, Detail, JobState, KIND, READING, READY};
+use super::jobs::{
+    COMMITTING, Detail, JobState, KIND, READING, READY, UNCOMMITTED_FOR, UNCOMMITTED_MESSAGE,
+};
 use crate::error::AppError;
 use crate::jobs;
 use crate::state::AppState;
@@ -47,6 +49,7 @@ pub(super) async fn start_job(
             message: "请选择要导入的文件（文件是空的）".into(),
         });
     }
+    jobs::expire(state, KIND, UNCOMMITTED_FOR, UNCOMMITTED_MESSAGE).await?;
     let detail = Detail {
         source: source.clone(),
         choices: Default::default(),
@@ -137,6 +140,7 @@ pub(super) async fn view(
     actor: &Actor,
     id: &str,
 ) -> Result<(JobState, String), AppError> {
+    jobs::expire(state, KIND, UNCOMMITTED_FOR, UNCOMMITTED_MESSAGE).await?;
     let job = jobs::load(&state.store, actor, id, KIND).await?;
     let source = detail_of(&job).source;
     let shown = match job.state {

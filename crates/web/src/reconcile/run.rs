@@ -128,10 +128,7 @@ pub(super) async fn upload(
         saved,
         choices,
     };
-    state
-        .store
-        .expire_waiting_jobs(KIND, UNSTARTED_FOR, UNSTARTED_MESSAGE)
-        .await?;
+    jobs::expire(state, KIND, UNSTARTED_FOR, UNSTARTED_MESSAGE).await?;
     jobs::start(
         &state.store,
         actor,
@@ -146,10 +143,7 @@ pub(super) async fn upload(
 
 /// The actor's comparison job as its pages show it.
 pub(super) async fn view(state: &AppState, actor: &Actor, id: &str) -> Result<JobView, AppError> {
-    state
-        .store
-        .expire_waiting_jobs(KIND, UNSTARTED_FOR, UNSTARTED_MESSAGE)
-        .await?;
+    jobs::expire(state, KIND, UNSTARTED_FOR, UNSTARTED_MESSAGE).await?;
     let job = jobs::load(&state.store, actor, id, KIND).await?;
     let detail = detail_of(&job)?;
     let kind = ListKind::parse(&detail.list_kind)

@@ -394,3 +394,62 @@ async fn a_plan_waiting_for_its_decision_survives_a_restart_and_a_running_job_is
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap()["result"]["created"], 2);
 }
+
+#[tokio::test]
+async fn a_preview_can_be_given_up_and_one_left_a_day_expires() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let town = app.login("town_a").await;
+    let id_of = |v: Value| v["id"].as_str().unwrap().to_owned();
+    let given_up = id_of(
+        upload(&town, "a.csv", roster_csv())
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(wait_ready(&town, &given_up).await["state"], "ready");
+    let r = town
+        .client
+        .delete(format!("{}/api/v1/imports/{given_up}", town.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let v = town.get_json(&format!("/api/v1/imports/{given_up}")).await;
+    assert_eq!(
+        (v["state"].as_str(), v["message"].as_str()),
+        (Some("failed"), Some("已放弃，没有导入任何数据"))
+    );
+    let again = town
+        .client
+        .delete(format!("{}/api/v1/imports/{given_up}", town.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    // Nobody else can give up someone's import.
+    let forgotten = id_of(
+        upload(&town, "b.csv", roster_csv())
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(wait_ready(&town, &forgotten).await["state"], "ready");
+    let other = app.login("town_b").await;
+    let r = other
+        .client
+        .delete(format!("{}/api/v1/imports/{forgotten}", other.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // A day later the forgotten preview is gone, its slot free again.
+    app.clock.set(ymd(2026, 11, 26));
+    let town = app.login("town_a").await;
+    let v = town.get_json(&format!("/api/v1/imports/{forgotten}")).await;
+    assert_eq!(v["state"], "failed", "{v}");
+    assert!(v["message"].as_str().unwrap().contains("24小时"), "{v}");
+}
