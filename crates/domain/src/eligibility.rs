@@ -161,7 +161,10 @@ pub fn missing_fields(file: &ChildFile) -> Vec<&'static str> {
     if file.hukou_rural.is_none() && !out.contains(&"户籍性质（是否农村户籍）") {
         out.push("户籍性质（是否农村户籍）");
     }
-    for (parent, label) in [(&file.father, "父亲目前情况"), (&file.mother, "母亲目前情况")] {
+    for (parent, label) in [
+        (&file.father, "父亲目前情况"),
+        (&file.mother, "母亲目前情况"),
+    ] {
         if parent.is_unknown() && !out.contains(&label) {
             out.push(label);
         }

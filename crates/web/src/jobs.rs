@@ -88,32 +88,29 @@ pub async fn start(
 
 /// Fails the jobs of `kind` left waiting longer than `after`, forgetting what memory held for them.
 pub async fn expire(
-    state: &crate::state::AppState,
+    store: &Store,
+    cache: &Jobs,
     kind: &str,
     after: chrono::Duration,
     message: &str,
 ) -> Result<(), AppError> {
-    for id in state
-        .store
-        .expire_waiting_jobs(kind, after, message)
-        .await?
-    {
-        state.jobs.forget(&id);
+    for id in store.expire_waiting_jobs(kind, after, message).await? {
+        cache.forget(&id);
     }
     Ok(())
 }
 
 /// Gives up a job waiting for its owner (in `phase`); 409 when it is not waiting.
 pub async fn discard(
-    state: &crate::state::AppState,
+    store: &Store,
+    cache: &Jobs,
     actor: &Actor,
     id: &str,
     kind: &str,
     phase: &str,
 ) -> Result<(), AppError> {
-    load(&state.store, actor, id, kind).await?;
-    let given_up = state
-        .store
+    load(store, actor, id, kind).await?;
+    let given_up = store
         .set_job(
             id,
             JobUpdate {
@@ -132,8 +129,8 @@ pub async fn discard(
             message: "任务正在进行或已经结束，不能放弃".into(),
         });
     }
-    state.jobs.forget(id);
-    state.store.drop_job_file(id).await?;
+    cache.forget(id);
+    store.drop_job_file(id).await?;
     Ok(())
 }
 

@@ -202,7 +202,8 @@ pub async fn discard_api(
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     crate::jobs::discard(
-        &state,
+        &state.store,
+        &state.jobs,
         &user.actor,
         &id,
         super::jobs::KIND,

@@ -390,7 +390,8 @@ pub(super) async fn discard_page(
 ) -> Result<Response, PageError> {
     user.check_csrf(form.csrf_token.as_deref().unwrap_or(""))?;
     crate::jobs::discard(
-        &state,
+        &state.store,
+        &state.jobs,
         &user.actor,
         &id,
         super::jobs::KIND,

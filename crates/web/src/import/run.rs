@@ -49,7 +49,14 @@ pub(super) async fn start_job(
             message: "请选择要导入的文件（文件是空的）".into(),
         });
     }
-    jobs::expire(state, KIND, UNCOMMITTED_FOR, UNCOMMITTED_MESSAGE).await?;
+    jobs::expire(
+        &state.store,
+        &state.jobs,
+        KIND,
+        UNCOMMITTED_FOR,
+        UNCOMMITTED_MESSAGE,
+    )
+    .await?;
     let detail = Detail {
         source: source.clone(),
         choices: Default::default(),
@@ -140,7 +147,14 @@ pub(super) async fn view(
     actor: &Actor,
     id: &str,
 ) -> Result<(JobState, String), AppError> {
-    jobs::expire(state, KIND, UNCOMMITTED_FOR, UNCOMMITTED_MESSAGE).await?;
+    jobs::expire(
+        &state.store,
+        &state.jobs,
+        KIND,
+        UNCOMMITTED_FOR,
+        UNCOMMITTED_MESSAGE,
+    )
+    .await?;
     let job = jobs::load(&state.store, actor, id, KIND).await?;
     let source = detail_of(&job).source;
     let shown = match job.state {

@@ -128,7 +128,14 @@ pub(super) async fn upload(
         saved,
         choices,
     };
-    jobs::expire(state, KIND, UNSTARTED_FOR, UNSTARTED_MESSAGE).await?;
+    jobs::expire(
+        &state.store,
+        &state.jobs,
+        KIND,
+        UNSTARTED_FOR,
+        UNSTARTED_MESSAGE,
+    )
+    .await?;
     jobs::start(
         &state.store,
         actor,
@@ -143,7 +150,14 @@ pub(super) async fn upload(
 
 /// The actor's comparison job as its pages show it.
 pub(super) async fn view(state: &AppState, actor: &Actor, id: &str) -> Result<JobView, AppError> {
-    jobs::expire(state, KIND, UNSTARTED_FOR, UNSTARTED_MESSAGE).await?;
+    jobs::expire(
+        &state.store,
+        &state.jobs,
+        KIND,
+        UNSTARTED_FOR,
+        UNSTARTED_MESSAGE,
+    )
+    .await?;
     let job = jobs::load(&state.store, actor, id, KIND).await?;
     let detail = detail_of(&job)?;
     let kind = ListKind::parse(&detail.list_kind)
