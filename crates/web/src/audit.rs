@@ -1,7 +1,7 @@
 //! The audit log, for the administrators of an area.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -10,6 +10,7 @@ use utoipa::OpenApi;
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorBody};
+use crate::extract::Query;
 use crate::state::AppState;
 use crate::ui::{Frame, PageResult, render};
 

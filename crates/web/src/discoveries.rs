@@ -2,7 +2,7 @@
 //! checks and registers the child (or closes the report with a reason).
 
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -18,7 +18,7 @@ use shouwang_store::discovery::{DiscoveryInput, DiscoveryReport};
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorBody, PageError};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, Form};
 use crate::state::AppState;
 use crate::ui::{Frame, Opt, PageResult, place_name, render};
 

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 use chrono::NaiveDate;
@@ -20,6 +20,7 @@ use shouwang_store::export::{ExportChild, ExportKind};
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, PageError};
+use crate::extract::Query;
 use crate::state::AppState;
 use crate::ui::{Frame, PDF, XLSX, download, render};
 

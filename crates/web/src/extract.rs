@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Multipart, Request};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 
 use crate::error::AppError;
 
@@ -60,6 +61,50 @@ fn json_rejection(r: JsonRejection) -> AppError {
             field: None,
             message: other.body_text(),
         },
+    }
+}
+
+/// A form body whose rejection is an [`AppError`] (a Chinese page for browsers, JSON under the
+/// API) rather than axum's plain text.
+pub struct Form<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Form::<T>::from_request(req, state).await {
+            Ok(axum::extract::Form(v)) => Ok(Form(v)),
+            Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(too_large()),
+            Err(r) => Err(AppError::BadRequest {
+                code: "bad_request",
+                field: None,
+                message: format!("表单内容不符合要求：{}", r.body_text()),
+            }),
+        }
+    }
+}
+
+/// Query parameters whose rejection is an [`AppError`].
+pub struct Query<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(r) => Err(AppError::BadRequest {
+                code: "invalid_query",
+                field: None,
+                message: format!("查询参数不符合要求：{}", r.body_text()),
+            }),
+        }
+    }
+}
+
+fn too_large() -> AppError {
+    AppError::BadRequest {
+        code: "payload_too_large",
+        field: None,
+        message: "请求体过大".into(),
     }
 }
 

@@ -178,6 +178,7 @@ pub async fn done(store: &Store, id: &str, phase: &str, result: Value) {
     set(store, id, JobState::Done, phase, result, None).await
 }
 
+/// The job failed: its file goes at once (the owner uploads again).
 pub async fn fail(store: &Store, id: &str, phase: &str, message: &str) {
     set(
         store,
@@ -187,7 +188,10 @@ pub async fn fail(store: &Store, id: &str, phase: &str, message: &str) {
         Value::Null,
         Some(message),
     )
-    .await
+    .await;
+    if let Err(e) = store.drop_job_file(id).await {
+        tracing::warn!(error = %e, job = id, "failed job's file not deleted");
+    }
 }
 
 /// What the owner reads of an error that ended a job: the message of a refusal, else `fallback`
@@ -202,6 +206,28 @@ pub fn failure_message(e: AppError, forbidden: &str, fallback: &str) -> String {
             fallback.to_owned()
         }
     }
+}
+
+/// Runs a job's work in the background. If the work panics, the job is failed with `message`
+/// instead of staying "running" until the next restart. The handle ends when the job's state is
+/// recorded.
+pub fn spawn(
+    store: &Store,
+    id: &str,
+    phase: &'static str,
+    message: &'static str,
+    work: impl std::future::Future<Output = ()> + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    let (store, id) = (store.clone(), id.to_owned());
+    let inner = tokio::spawn(work);
+    tokio::spawn(async move {
+        if let Err(e) = inner.await
+            && e.is_panic()
+        {
+            tracing::error!(job = %id, "job task panicked");
+            fail(&store, &id, phase, message).await;
+        }
+    })
 }
 
 /// Reports progress without waiting for it to be written; a report that arrives after the job
@@ -238,4 +264,64 @@ pub async fn file_on_disk(
     .map_err(|e| AppError::Internal(e.to_string()))?
     .map(Some)
     .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shouwang_domain::authz::Role;
+    use shouwang_domain::clock::FixedClock;
+    use shouwang_domain::region::RegionCode;
+    use shouwang_store::IdCipher;
+    use shouwang_store::users::NewUser;
+
+    #[tokio::test]
+    async fn a_job_whose_work_panics_is_failed_not_left_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(
+            dir.path().join("j.db").to_str().unwrap(),
+            IdCipher::new([1; 32], [2; 32]),
+            std::sync::Arc::new(FixedClock::on(
+                chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+            )),
+        )
+        .await
+        .unwrap();
+        store
+            .init_region(&RegionCode::parse("522730").unwrap())
+            .await
+            .unwrap();
+        store
+            .add_user(NewUser {
+                username: "county".into(),
+                display_name: "county".into(),
+                password: "correct-horse-battery".into(),
+                role: Role::County,
+                region: RegionCode::parse("522730").unwrap(),
+                agency: None,
+            })
+            .await
+            .unwrap();
+        let actor = store.actor_by_username("county").await.unwrap().unwrap();
+        let id = start(
+            &store,
+            &actor,
+            "import",
+            JobState::Running,
+            "reading",
+            Value::Null,
+            ("a.csv", b"x"),
+        )
+        .await
+        .unwrap();
+        spawn(&store, &id, "reading", "读取失败", async {
+            panic!("a bug")
+        })
+        .await
+        .unwrap();
+        let job = store.job(&id).await.unwrap().unwrap();
+        assert_eq!(job.state, JobState::Failed);
+        assert_eq!(job.message.as_deref(), Some("读取失败"));
+        assert!(store.job_file(&id).await.unwrap().is_none());
+    }
 }

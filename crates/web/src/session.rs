@@ -1,7 +1,7 @@
 //! Logging in and out: the login page, the session API and bearer tokens.
 
 use askama::Template;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -16,7 +16,7 @@ use shouwang_store::users::LoginOutcome;
 
 use crate::auth::{CurrentUser, SESSION_COOKIE, check_same_site};
 use crate::error::{AppError, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, Form};
 use crate::state::AppState;
 use crate::ui::{PageResult, render};
 

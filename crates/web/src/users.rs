@@ -1,7 +1,7 @@
 //! Accounts of an area, kept by its administrator.
 
 use askama::Template;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -15,7 +15,7 @@ use shouwang_domain::validation::ValidationErrors;
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, Form};
 use crate::state::AppState;
 use crate::ui::{Frame, Opt, PageResult, opts, place_name, render};
 

@@ -1,7 +1,7 @@
 //! One child's file and the roster under `/api/v1/children`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -16,7 +16,7 @@ use shouwang_store::children::{ChildRecord, EditMode};
 use super::roster::{ListParams, roster_query};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, Query};
 use crate::state::AppState;
 
 #[derive(OpenApi)]

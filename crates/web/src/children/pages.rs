@@ -1,7 +1,7 @@
 //! One child's file as pages: register, view, edit, history, exit and transfer.
 
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -20,6 +20,7 @@ use super::api::parse_exit;
 use super::form::*;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, PageError};
+use crate::extract::{Form, Query};
 use crate::state::AppState;
 use crate::ui::{Frame, Opt, PageResult, opts, place_name, render};
 

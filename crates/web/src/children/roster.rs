@@ -1,7 +1,7 @@
 //! The roster (花名册) page: filters, sorting and paging over the children of one's area.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use serde::Deserialize;
 
@@ -14,6 +14,7 @@ use shouwang_store::regions::Region;
 use shouwang_store::roster::{ChildSummary, Page, RosterQuery, Sort, StandingFilter};
 
 use crate::auth::CurrentUser;
+use crate::extract::Query;
 use crate::state::AppState;
 use crate::ui::{Frame, Opt, PageResult, opts, place_name, render, urlencode};
 

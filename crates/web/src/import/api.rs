@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -13,6 +13,7 @@ use super::jobs::*;
 use super::run::*;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::extract::Query;
 use crate::state::AppState;
 
 #[derive(utoipa::OpenApi)]
@@ -159,7 +160,7 @@ pub async fn commit_api(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-    Json(body): Json<CommitBody>,
+    crate::extract::ApiJson(body): crate::extract::ApiJson<CommitBody>,
 ) -> Result<Response, AppError> {
     let mode = commit_mode(&body.mode)?;
     let (job, _) = view(&state, &user.actor, &id).await?;

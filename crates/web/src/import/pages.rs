@@ -314,7 +314,7 @@ pub(super) async fn mapping_page(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-    axum::extract::Form(form): axum::extract::Form<Vec<(String, String)>>,
+    crate::extract::Form(form): crate::extract::Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let csrf = form
         .iter()
@@ -365,7 +365,7 @@ pub(super) async fn commit_page(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-    axum::extract::Form(form): axum::extract::Form<CommitForm>,
+    crate::extract::Form(form): crate::extract::Form<CommitForm>,
 ) -> Result<Response, PageError> {
     user.check_csrf(form.csrf_token.as_deref().unwrap_or(""))?;
     let mode = commit_mode(&form.mode)?;
@@ -386,7 +386,7 @@ pub(super) async fn discard_page(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-    axum::extract::Form(form): axum::extract::Form<CsrfForm>,
+    crate::extract::Form(form): crate::extract::Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     user.check_csrf(form.csrf_token.as_deref().unwrap_or(""))?;
     crate::jobs::discard(

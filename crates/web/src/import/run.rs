@@ -80,42 +80,50 @@ pub(super) async fn start_job(
 /// fix does not see the old plan as the new one).
 pub(super) fn plan_in_background(state: &AppState, actor: &Actor, id: &str) {
     state.jobs.forget(id);
+    let store = state.store.clone();
     let (state, actor, id) = (state.clone(), actor.clone(), id.to_owned());
-    tokio::spawn(async move {
-        let result = async {
-            let job = jobs::load(&state.store, &actor, &id, KIND).await?;
-            let detail = detail_of(&job);
-            let Some((_dir, path)) = jobs::file_on_disk(&state.store, &id).await? else {
-                return Err(AppError::BadRequest {
-                    code: "import",
-                    field: Some("file".into()),
-                    message: "上传的文件已不在，请重新上传".into(),
-                });
-            };
-            let importer = Importer::new(&state.store, &actor).map_err(import_error)?;
-            let (store, job_id) = (state.store.clone(), id.clone());
-            let mut progress = move |p: Progress| jobs::report(&store, &job_id, READING, json!(p));
-            importer
-                .plan(&path, &detail.source, &detail.choices, &mut progress)
-                .await
-                .map_err(import_error)
-        }
-        .await;
-        match result {
-            Ok(plan) => {
-                state.jobs.put(&id, Arc::new(plan));
-                jobs::wait(&state.store, &id, READY).await
+    jobs::spawn(
+        &store,
+        &id.clone(),
+        READING,
+        "读取失败，请稍后重试",
+        async move {
+            let result = async {
+                let job = jobs::load(&state.store, &actor, &id, KIND).await?;
+                let detail = detail_of(&job);
+                let Some((_dir, path)) = jobs::file_on_disk(&state.store, &id).await? else {
+                    return Err(AppError::BadRequest {
+                        code: "import",
+                        field: Some("file".into()),
+                        message: "上传的文件已不在，请重新上传".into(),
+                    });
+                };
+                let importer = Importer::new(&state.store, &actor).map_err(import_error)?;
+                let (store, job_id) = (state.store.clone(), id.clone());
+                let mut progress =
+                    move |p: Progress| jobs::report(&store, &job_id, READING, json!(p));
+                importer
+                    .plan(&path, &detail.source, &detail.choices, &mut progress)
+                    .await
+                    .map_err(import_error)
             }
-            Err(e) => {
-                let message = jobs::failure_message(
-                    e,
-                    "您的账号没有导入儿童信息的权限",
-                    "读取失败，请稍后重试",
-                );
-                jobs::fail(&state.store, &id, READING, &message).await
+            .await;
+            match result {
+                Ok(plan) => {
+                    state.jobs.put(&id, Arc::new(plan));
+                    jobs::wait(&state.store, &id, READY).await
+                }
+                Err(e) => {
+                    let message = jobs::failure_message(
+                        e,
+                        "您的账号没有导入儿童信息的权限",
+                        "读取失败，请稍后重试",
+                    );
+                    jobs::fail(&state.store, &id, READING, &message).await
+                }
             }
-        }
-    });
+        },
+    );
 }
 
 /// Moves a job to reading again (after its columns changed, or a restart lost its plan) and
@@ -226,33 +234,40 @@ pub(super) async fn commit(
             message: "该导入尚未读取完成或已经导入".into(),
         });
     }
+    let store = state.store.clone();
     let (state, actor, id) = (state.clone(), actor.clone(), id.to_owned());
-    Ok(tokio::spawn(async move {
-        let result = match Importer::new(&state.store, &actor) {
-            Ok(i) => i.commit(&plan, mode).await,
-            Err(e) => Err(e),
-        };
-        let store = &state.store;
-        match result {
-            Ok(counts) => {
-                state.jobs.forget(&id);
-                let _ = store.drop_job_file(&id).await;
-                jobs::done(store, &id, COMMITTING, json!(counts)).await
+    Ok(jobs::spawn(
+        &store,
+        &id.clone(),
+        COMMITTING,
+        "导入失败，没有写入任何数据；请稍后重试",
+        async move {
+            let result = match Importer::new(&state.store, &actor) {
+                Ok(i) => i.commit(&plan, mode).await,
+                Err(e) => Err(e),
+            };
+            let store = &state.store;
+            match result {
+                Ok(counts) => {
+                    state.jobs.forget(&id);
+                    let _ = store.drop_job_file(&id).await;
+                    jobs::done(store, &id, COMMITTING, json!(counts)).await
+                }
+                // The plan stays for another try (e.g. valid rows only).
+                Err(ImportError::HasErrors(_)) => jobs::wait(store, &id, READY).await,
+                Err(e) => {
+                    state.jobs.forget(&id);
+                    jobs::fail(
+                        store,
+                        &id,
+                        COMMITTING,
+                        &format!("导入失败，没有写入任何数据：{e}"),
+                    )
+                    .await
+                }
             }
-            // The plan stays for another try (e.g. valid rows only).
-            Err(ImportError::HasErrors(_)) => jobs::wait(store, &id, READY).await,
-            Err(e) => {
-                state.jobs.forget(&id);
-                jobs::fail(
-                    store,
-                    &id,
-                    COMMITTING,
-                    &format!("导入失败，没有写入任何数据：{e}"),
-                )
-                .await
-            }
-        }
-    }))
+        },
+    ))
 }
 
 pub(super) fn commit_mode(s: &str) -> Result<CommitMode, AppError> {

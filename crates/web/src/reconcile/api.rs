@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -15,6 +15,7 @@ use shouwang_store::reconcile::{ItemDecision, ItemFilter};
 use super::run::*;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::extract::Query;
 use crate::state::AppState;
 
 #[derive(utoipa::OpenApi)]
@@ -212,7 +213,7 @@ pub async fn decide_api(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-    Json(b): Json<DecisionBody>,
+    crate::extract::ApiJson(b): crate::extract::ApiJson<DecisionBody>,
 ) -> Result<Response, AppError> {
     let item = state
         .store

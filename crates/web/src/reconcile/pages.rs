@@ -3,8 +3,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::Form;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -20,7 +19,7 @@ use super::jobs::*;
 use super::run::*;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
-use crate::extract::upload_form;
+use crate::extract::{Form, Query, upload_form};
 use crate::state::AppState;
 use crate::ui::{Frame, PageResult, beijing, render};
 

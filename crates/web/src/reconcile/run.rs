@@ -235,38 +235,47 @@ fn compare_in_background(
     kind: ListKind,
     detail: Detail,
 ) {
+    let store = state.store.clone();
     let (state, actor, id) = (state.clone(), actor.clone(), id.to_owned());
-    tokio::spawn(async move {
-        let result = async {
-            let Some((_dir, path)) = jobs::file_on_disk(&state.store, &id).await? else {
-                return Err(list_error("上传的名单已不在，请重新上传".into()));
-            };
-            let (store, job_id) = (state.store.clone(), id.clone());
-            let entries = read_saved(path, detail.choices.clone(), move |n| {
-                jobs::report(&store, &job_id, READING, json!({"rows": n}))
-            })
-            .await;
-            state.store.drop_job_file(&id).await?;
-            let entries = entries?;
-            jobs::run(&state.store, &id, COMPARING).await;
-            Ok::<_, AppError>(
-                state
-                    .store
-                    .reconcile(&actor, kind, &detail.source, entries)
-                    .await?,
-            )
-        }
-        .await;
-        match result {
-            Ok(run) => jobs::done(&state.store, &id, COMPARING, json!({"run_id": run.id})).await,
-            Err(e) => {
-                let message = jobs::failure_message(
-                    e,
-                    "没有比对权限",
-                    "比对失败，没有保存任何结果；请稍后重试",
-                );
-                jobs::fail(&state.store, &id, COMPARING, &message).await
+    jobs::spawn(
+        &store,
+        &id.clone(),
+        COMPARING,
+        "比对失败，没有保存任何结果；请稍后重试",
+        async move {
+            let result = async {
+                let Some((_dir, path)) = jobs::file_on_disk(&state.store, &id).await? else {
+                    return Err(list_error("上传的名单已不在，请重新上传".into()));
+                };
+                let (store, job_id) = (state.store.clone(), id.clone());
+                let entries = read_saved(path, detail.choices.clone(), move |n| {
+                    jobs::report(&store, &job_id, READING, json!({"rows": n}))
+                })
+                .await;
+                state.store.drop_job_file(&id).await?;
+                let entries = entries?;
+                jobs::run(&state.store, &id, COMPARING).await;
+                Ok::<_, AppError>(
+                    state
+                        .store
+                        .reconcile(&actor, kind, &detail.source, entries)
+                        .await?,
+                )
             }
-        }
-    });
+            .await;
+            match result {
+                Ok(run) => {
+                    jobs::done(&state.store, &id, COMPARING, json!({"run_id": run.id})).await
+                }
+                Err(e) => {
+                    let message = jobs::failure_message(
+                        e,
+                        "没有比对权限",
+                        "比对失败，没有保存任何结果；请稍后重试",
+                    );
+                    jobs::fail(&state.store, &id, COMPARING, &message).await
+                }
+            }
+        },
+    );
 }

@@ -362,3 +362,39 @@ async fn openapi_parameters_are_where_the_paths_say() {
             .any(|p| p["name"] == "username" && p["in"] == "query")
     );
 }
+
+#[tokio::test]
+async fn malformed_query_and_form_input_is_answered_in_the_callers_language() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let county = app.login("county").await;
+    // A query a person could not have typed into the page's form: structured JSON under the API…
+    let r = county.get("/api/v1/children?page=minus-one").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_query", "{body}");
+    // …and the Chinese page in the browser.
+    let r = county.get("/children?page=minus-one").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("查询参数不符合要求"), "{page}");
+    // An unknown address is "not found" in both languages too.
+    assert_eq!(
+        county
+            .get("/api/v1/nothing-here")
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["code"],
+        "not_found"
+    );
+    assert!(
+        county
+            .get("/nothing-here")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("记录不存在")
+    );
+}
