@@ -100,6 +100,27 @@ pub async fn expire(
     Ok(())
 }
 
+/// Starts the work of a job waiting for its owner in phase `from`: running in `phase` from now.
+/// Only one of two racing requests gets `true`.
+pub async fn take_up(
+    store: &Store,
+    id: &str,
+    from: &str,
+    phase: &str,
+    progress: Value,
+) -> Result<bool, AppError> {
+    let update = JobUpdate {
+        state: JobState::Running,
+        phase,
+        progress,
+        result: Value::Null,
+        message: None,
+    };
+    Ok(store
+        .set_job(id, update, Some((JobState::Waiting, from)))
+        .await?)
+}
+
 /// Gives up a job waiting for its owner (in `phase`); 409 when it is not waiting.
 pub async fn discard(
     store: &Store,

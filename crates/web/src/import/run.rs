@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use shouwang_app::import::{CommitMode, ImportError, Importer, Plan, Progress};
 use shouwang_domain::authz::{Action, Actor};
-use shouwang_store::jobs::{Job, JobState as Stored, JobUpdate};
+use shouwang_store::jobs::{Job, JobState as Stored};
 
 use super::jobs::{
     COMMITTING, Detail, JobState, KIND, READING, READY, UNCOMMITTED_FOR, UNCOMMITTED_MESSAGE,
@@ -129,20 +129,7 @@ pub(super) fn plan_in_background(state: &AppState, actor: &Actor, id: &str) {
 /// Moves a job to reading again (after its columns changed, or a restart lost its plan) and
 /// starts the reading, once: of two requests racing for it, one starts it.
 pub(super) async fn read_again(state: &AppState, actor: &Actor, id: &str) -> Result<(), AppError> {
-    let moved = state
-        .store
-        .set_job(
-            id,
-            JobUpdate {
-                state: Stored::Running,
-                phase: READING,
-                progress: json!(Progress::default()),
-                result: Value::Null,
-                message: None,
-            },
-            Some((Stored::Waiting, READY)),
-        )
-        .await?;
+    let moved = jobs::take_up(&state.store, id, READY, READING, json!(Progress::default())).await?;
     if moved {
         plan_in_background(state, actor, id);
     }
@@ -214,20 +201,7 @@ pub(super) async fn commit(
             message: ImportError::HasErrors(plan.counts().error).to_string(),
         });
     }
-    let moved = state
-        .store
-        .set_job(
-            id,
-            JobUpdate {
-                state: Stored::Running,
-                phase: COMMITTING,
-                progress: Value::Null,
-                result: Value::Null,
-                message: None,
-            },
-            Some((Stored::Waiting, READY)),
-        )
-        .await?;
+    let moved = jobs::take_up(&state.store, id, READY, COMMITTING, Value::Null).await?;
     if !moved {
         return Err(AppError::Conflict {
             field: None,

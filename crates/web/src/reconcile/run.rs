@@ -7,8 +7,8 @@ use shouwang_domain::authz::Actor;
 use shouwang_exchange::lists::{ListColumns, ListPreview};
 use shouwang_linkage::discrepancy::{ListEntry, ListKind};
 
-use serde_json::{Value, json};
-use shouwang_store::jobs::{Job, JobState as Stored, JobUpdate};
+use serde_json::json;
+use shouwang_store::jobs::{Job, JobState as Stored};
 
 use super::jobs::*;
 use crate::error::AppError;
@@ -204,20 +204,7 @@ pub(super) async fn begin(
     let mut detail = detail_of(&job)?;
     let kind = ListKind::parse(&detail.list_kind)
         .ok_or_else(|| AppError::Internal(format!("list kind {}", detail.list_kind)))?;
-    let moved = state
-        .store
-        .set_job(
-            id,
-            JobUpdate {
-                state: Stored::Running,
-                phase: READING,
-                progress: json!({"rows": 0}),
-                result: Value::Null,
-                message: None,
-            },
-            Some((Stored::Waiting, COLUMNS)),
-        )
-        .await?;
+    let moved = jobs::take_up(&state.store, id, COLUMNS, READING, json!({"rows": 0})).await?;
     if !moved {
         return Err(already_started());
     }
