@@ -53,6 +53,7 @@ pub struct Job {
     pub result: Value,
     pub message: Option<String>,
     pub created_at: String,
+    pub updated_at: String,
 }
 
 /// A job to create, with its file.
@@ -76,7 +77,7 @@ pub struct JobUpdate<'a> {
 }
 
 const COLUMNS: &str =
-    "id, owner_id, kind, state, phase, progress, detail, result, message, created_at";
+    "id, owner_id, kind, state, phase, progress, detail, result, message, created_at, updated_at";
 
 fn job_of(r: &sqlx::any::AnyRow) -> Result<Job> {
     let json = |i: usize| -> Result<Value> {
@@ -94,6 +95,7 @@ fn job_of(r: &sqlx::any::AnyRow) -> Result<Job> {
         result: json(7)?,
         message: r.try_get(8)?,
         created_at: r.try_get(9)?,
+        updated_at: r.try_get(10)?,
     })
 }
 
@@ -271,22 +273,19 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         for id in &ids {
-            sqlx::query("DELETE FROM job_files WHERE job_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "UPDATE jobs SET state = 'failed', message = $1, updated_at = $2, finished_at = $2 \
-                 WHERE id = $3 AND state = 'waiting'",
-            )
-            .bind(message)
-            .bind(&now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+            fail_waiting(&mut tx, id, message, &now).await?;
         }
         tx.commit().await?;
         Ok(ids)
+    }
+
+    /// Fails one job still waiting (left too long); false if it no longer waits.
+    pub async fn expire_job(&self, id: &str, message: &str) -> Result<bool> {
+        let now = self.now_text();
+        let mut tx = self.pool.begin().await?;
+        let failed = fail_waiting(&mut tx, id, message, &now).await?;
+        tx.commit().await?;
+        Ok(failed)
     }
 
     /// Deletes an owner's finished jobs beyond the newest `keep`.
@@ -302,4 +301,31 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+/// Fails a waiting job and deletes its file; false if it was not waiting.
+async fn fail_waiting(
+    tx: &mut sqlx::AnyConnection,
+    id: &str,
+    message: &str,
+    now: &str,
+) -> Result<bool> {
+    let failed = sqlx::query(
+        "UPDATE jobs SET state = 'failed', message = $1, updated_at = $2, finished_at = $2 \
+         WHERE id = $3 AND state = 'waiting'",
+    )
+    .bind(message)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if failed {
+        sqlx::query("DELETE FROM job_files WHERE job_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(failed)
 }

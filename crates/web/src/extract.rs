@@ -1,4 +1,5 @@
-//! Shared extractors: JSON bodies whose rejections are structured errors, and upload forms.
+//! Shared extractors: JSON bodies, forms and query strings whose rejections are structured errors
+//! (a Chinese page or JSON, by `error::negotiate`), and upload forms.
 
 use std::collections::HashMap;
 
@@ -51,11 +52,7 @@ fn json_rejection(r: JsonRejection) -> AppError {
             field: None,
             message: "请求体不是有效的 JSON".into(),
         },
-        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::BadRequest {
-            code: "payload_too_large",
-            field: None,
-            message: "请求体过大".into(),
-        },
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => too_large(),
         other => AppError::BadRequest {
             code: "bad_request",
             field: None,

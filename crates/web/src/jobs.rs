@@ -49,16 +49,34 @@ impl Jobs {
     }
 }
 
+/// A kind of job, as the feature that owns it defines it.
+pub struct Kind {
+    pub name: &'static str,
+    /// How long a job may wait for its owner before it is failed with `expired` (and its file
+    /// and memory go).
+    pub waiting_for: chrono::Duration,
+    pub expired: &'static str,
+}
+
 /// Starts a job of `kind` for the actor with its uploaded file; refuses a sixth unfinished job.
+/// Jobs of the kind left waiting too long are failed first, so they free their slots.
+#[allow(clippy::too_many_arguments)]
 pub async fn start(
     store: &Store,
+    cache: &Jobs,
     actor: &Actor,
-    kind: &str,
+    kind: &Kind,
     state: JobState,
     phase: &str,
     detail: Value,
     file: (&str, &[u8]),
 ) -> Result<String, AppError> {
+    for id in store
+        .expire_waiting_jobs(kind.name, kind.waiting_for, kind.expired)
+        .await?
+    {
+        cache.forget(&id);
+    }
     let id = uuid::Uuid::now_v7().simple().to_string();
     store.prune_jobs(&actor.user_id, FINISHED_KEPT).await?;
     let created = store
@@ -66,7 +84,7 @@ pub async fn start(
             NewJob {
                 id: &id,
                 owner_id: &actor.user_id,
-                kind,
+                kind: kind.name,
                 state,
                 phase,
                 detail,
@@ -84,20 +102,6 @@ pub async fn start(
         });
     }
     Ok(id)
-}
-
-/// Fails the jobs of `kind` left waiting longer than `after`, forgetting what memory held for them.
-pub async fn expire(
-    store: &Store,
-    cache: &Jobs,
-    kind: &str,
-    after: chrono::Duration,
-    message: &str,
-) -> Result<(), AppError> {
-    for id in store.expire_waiting_jobs(kind, after, message).await? {
-        cache.forget(&id);
-    }
-    Ok(())
 }
 
 /// Starts the work of a job waiting for its owner in phase `from`: running in `phase` from now.
@@ -127,10 +131,10 @@ pub async fn discard(
     cache: &Jobs,
     actor: &Actor,
     id: &str,
-    kind: &str,
+    kind: &Kind,
     phase: &str,
 ) -> Result<(), AppError> {
-    load(store, actor, id, kind).await?;
+    load(store, cache, actor, id, kind).await?;
     let given_up = store
         .set_job(
             id,
@@ -139,7 +143,7 @@ pub async fn discard(
                 phase,
                 progress: Value::Null,
                 result: Value::Null,
-                message: Some("已放弃，没有导入任何数据"),
+                message: Some("已放弃，没有写入任何数据"),
             },
             Some((JobState::Waiting, phase)),
         )
@@ -155,12 +159,29 @@ pub async fn discard(
     Ok(())
 }
 
-/// The actor's job of this kind; 404 for anyone else's, as for a job that does not exist.
-pub async fn load(store: &Store, actor: &Actor, id: &str, kind: &str) -> Result<Job, AppError> {
-    match store.job(id).await? {
-        Some(j) if j.owner_id == actor.user_id && j.kind == kind => Ok(j),
-        _ => Err(AppError::NotFound),
+/// The actor's job of this kind; 404 for anyone else's, as for a job that does not exist. A job
+/// that waited for its owner longer than its kind allows is failed now.
+pub async fn load(
+    store: &Store,
+    cache: &Jobs,
+    actor: &Actor,
+    id: &str,
+    kind: &Kind,
+) -> Result<Job, AppError> {
+    let job = match store.job(id).await? {
+        Some(j) if j.owner_id == actor.user_id && j.kind == kind.name => j,
+        _ => return Err(AppError::NotFound),
+    };
+    let limit = (store.clock().now() - kind.waiting_for)
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    if job.state == JobState::Waiting
+        && job.updated_at < limit
+        && store.expire_job(id, kind.expired).await?
+    {
+        cache.forget(id);
+        return store.job(id).await?.ok_or(AppError::NotFound);
     }
+    Ok(job)
 }
 
 /// Sets a job's state; a background task has nobody to tell of a failure to record it, so it is
@@ -324,10 +345,16 @@ mod tests {
             .await
             .unwrap();
         let actor = store.actor_by_username("county").await.unwrap().unwrap();
+        let kind = Kind {
+            name: "import",
+            waiting_for: chrono::Duration::hours(1),
+            expired: "过期",
+        };
         let id = start(
             &store,
+            &Jobs::default(),
             &actor,
-            "import",
+            &kind,
             JobState::Running,
             "reading",
             Value::Null,

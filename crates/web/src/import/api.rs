@@ -93,46 +93,29 @@ pub async fn job_api(
             let rows: Vec<JobRow> = plan
                 .rows
                 .iter()
-                .map(|r| match &r.outcome {
-                    Outcome::Create(_) => JobRow {
+                .map(|r| {
+                    let (outcome, changes, errors) = match &r.outcome {
+                        Outcome::Create(_) => ("create", vec![], vec![]),
+                        Outcome::Update(u) => ("update", u.changes.clone(), vec![]),
+                        Outcome::Unchanged { .. } => ("unchanged", vec![], vec![]),
+                        Outcome::Error { problems } => (
+                            "error",
+                            vec![],
+                            problems
+                                .iter()
+                                .map(|p| shouwang_exchange::read::describe(p, r.row, m))
+                                .collect(),
+                        ),
+                    };
+                    JobRow {
                         row: r.row,
                         sheet: r.sheet.as_deref().map(str::to_owned),
                         notes: r.notes.clone(),
                         name: r.name.clone(),
-                        outcome: "create",
-                        changes: vec![],
-                        errors: vec![],
-                    },
-                    Outcome::Update(u) => JobRow {
-                        row: r.row,
-                        sheet: r.sheet.as_deref().map(str::to_owned),
-                        notes: r.notes.clone(),
-                        name: r.name.clone(),
-                        outcome: "update",
-                        changes: u.changes.clone(),
-                        errors: vec![],
-                    },
-                    Outcome::Unchanged { .. } => JobRow {
-                        row: r.row,
-                        sheet: r.sheet.as_deref().map(str::to_owned),
-                        notes: r.notes.clone(),
-                        name: r.name.clone(),
-                        outcome: "unchanged",
-                        changes: vec![],
-                        errors: vec![],
-                    },
-                    Outcome::Error { problems } => JobRow {
-                        row: r.row,
-                        sheet: r.sheet.as_deref().map(str::to_owned),
-                        notes: r.notes.clone(),
-                        name: r.name.clone(),
-                        outcome: "error",
-                        changes: vec![],
-                        errors: problems
-                            .iter()
-                            .map(|p| shouwang_exchange::read::describe(p, r.row, m))
-                            .collect(),
-                    },
+                        outcome,
+                        changes,
+                        errors,
+                    }
                 })
                 .collect();
             serde_json::json!({
@@ -207,7 +190,7 @@ pub async fn discard_api(
         &state.jobs,
         &user.actor,
         &id,
-        super::jobs::KIND,
+        &super::jobs::KIND,
         super::jobs::READY,
     )
     .await?;

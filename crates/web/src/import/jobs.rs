@@ -9,15 +9,16 @@ use serde::{Deserialize, Serialize};
 use shouwang_app::import::{Plan, Progress};
 use shouwang_store::import::ImportCounts;
 
-pub(crate) const KIND: &str = "import";
+pub(crate) const KIND: crate::jobs::Kind = crate::jobs::Kind {
+    name: "import",
+    // A plan nobody committed is dropped after a day (its file and memory go with it).
+    waiting_for: chrono::Duration::hours(24),
+    expired: "上传后24小时内没有确认导入，预览已删除；如需导入请重新上传",
+};
 pub(crate) const READING: &str = "reading";
 pub(crate) const COMMITTING: &str = "committing";
 /// The phase of a job whose plan waits for the person.
 pub(crate) const READY: &str = "ready";
-/// A plan nobody committed is dropped after this long (its file and memory go with it).
-pub(crate) const UNCOMMITTED_FOR: chrono::Duration = chrono::Duration::hours(24);
-pub(crate) const UNCOMMITTED_MESSAGE: &str =
-    "上传后24小时内没有确认导入，预览已删除；如需导入请重新上传";
 
 /// An import job as its pages and API show it.
 #[derive(Clone)]

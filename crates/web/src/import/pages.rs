@@ -394,7 +394,7 @@ pub(super) async fn discard_page(
         &state.jobs,
         &user.actor,
         &id,
-        super::jobs::KIND,
+        &super::jobs::KIND,
         super::jobs::READY,
     )
     .await?;

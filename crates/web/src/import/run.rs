@@ -9,9 +9,7 @@ use shouwang_app::import::{CommitMode, ImportError, Importer, Plan, Progress};
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_store::jobs::{Job, JobState as Stored};
 
-use super::jobs::{
-    COMMITTING, Detail, JobState, KIND, READING, READY, UNCOMMITTED_FOR, UNCOMMITTED_MESSAGE,
-};
+use super::jobs::{COMMITTING, Detail, JobState, KIND, READING, READY};
 use crate::error::AppError;
 use crate::jobs;
 use crate::state::AppState;
@@ -49,22 +47,15 @@ pub(super) async fn start_job(
             message: "请选择要导入的文件（文件是空的）".into(),
         });
     }
-    jobs::expire(
-        &state.store,
-        &state.jobs,
-        KIND,
-        UNCOMMITTED_FOR,
-        UNCOMMITTED_MESSAGE,
-    )
-    .await?;
     let detail = Detail {
         source: source.clone(),
         choices: Default::default(),
     };
     let id = jobs::start(
         &state.store,
+        &state.jobs,
         actor,
-        KIND,
+        &KIND,
         Stored::Running,
         READING,
         json!(detail),
@@ -89,7 +80,7 @@ pub(super) fn plan_in_background(state: &AppState, actor: &Actor, id: &str) {
         "读取失败，请稍后重试",
         async move {
             let result = async {
-                let job = jobs::load(&state.store, &actor, &id, KIND).await?;
+                let job = jobs::load(&state.store, &state.jobs, &actor, &id, &KIND).await?;
                 let detail = detail_of(&job);
                 let Some((_dir, path)) = jobs::file_on_disk(&state.store, &id).await? else {
                     return Err(AppError::BadRequest {
@@ -142,15 +133,7 @@ pub(super) async fn view(
     actor: &Actor,
     id: &str,
 ) -> Result<(JobState, String), AppError> {
-    jobs::expire(
-        &state.store,
-        &state.jobs,
-        KIND,
-        UNCOMMITTED_FOR,
-        UNCOMMITTED_MESSAGE,
-    )
-    .await?;
-    let job = jobs::load(&state.store, actor, id, KIND).await?;
+    let job = jobs::load(&state.store, &state.jobs, actor, id, &KIND).await?;
     let source = detail_of(&job).source;
     let shown = match job.state {
         Stored::Running if job.phase == COMMITTING => JobState::Committing,
@@ -178,7 +161,7 @@ pub(super) async fn remap(
     id: &str,
     choices: std::collections::BTreeMap<String, String>,
 ) -> Result<(), AppError> {
-    let job = jobs::load(&state.store, actor, id, KIND).await?;
+    let job = jobs::load(&state.store, &state.jobs, actor, id, &KIND).await?;
     let mut detail = detail_of(&job);
     detail.choices = choices;
     state.store.set_job_detail(id, &json!(detail)).await?;

@@ -12,13 +12,15 @@ use shouwang_linkage::discrepancy::ListKind;
 
 use crate::error::AppError;
 
-pub(crate) const KIND: &str = "reconcile";
+pub(crate) const KIND: crate::jobs::Kind = crate::jobs::Kind {
+    name: "reconcile",
+    // A list nobody started comparing is deleted after an hour.
+    waiting_for: chrono::Duration::hours(1),
+    expired: "上传后一小时内没有开始比对，名单已删除，请重新上传",
+};
 pub(crate) const COLUMNS: &str = "columns";
 pub(crate) const READING: &str = "reading";
 pub(crate) const COMPARING: &str = "comparing";
-/// A list nobody started comparing is deleted after this long.
-pub(crate) const UNSTARTED_FOR: chrono::Duration = chrono::Duration::hours(1);
-pub(crate) const UNSTARTED_MESSAGE: &str = "上传后一小时内没有开始比对，名单已删除，请重新上传";
 
 pub(crate) fn already_started() -> AppError {
     AppError::Conflict {

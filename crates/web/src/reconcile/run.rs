@@ -128,18 +128,11 @@ pub(super) async fn upload(
         saved,
         choices,
     };
-    jobs::expire(
-        &state.store,
-        &state.jobs,
-        KIND,
-        UNSTARTED_FOR,
-        UNSTARTED_MESSAGE,
-    )
-    .await?;
     jobs::start(
         &state.store,
+        &state.jobs,
         actor,
-        KIND,
+        &KIND,
         Stored::Waiting,
         COLUMNS,
         json!(detail),
@@ -150,15 +143,7 @@ pub(super) async fn upload(
 
 /// The actor's comparison job as its pages show it.
 pub(super) async fn view(state: &AppState, actor: &Actor, id: &str) -> Result<JobView, AppError> {
-    jobs::expire(
-        &state.store,
-        &state.jobs,
-        KIND,
-        UNSTARTED_FOR,
-        UNSTARTED_MESSAGE,
-    )
-    .await?;
-    let job = jobs::load(&state.store, actor, id, KIND).await?;
+    let job = jobs::load(&state.store, &state.jobs, actor, id, &KIND).await?;
     let detail = detail_of(&job)?;
     let kind = ListKind::parse(&detail.list_kind)
         .ok_or_else(|| AppError::Internal(format!("list kind {}", detail.list_kind)))?;
@@ -200,7 +185,7 @@ pub(super) async fn begin(
     id: &str,
     columns: &ListColumns,
 ) -> Result<(), AppError> {
-    let job = jobs::load(&state.store, actor, id, KIND).await?;
+    let job = jobs::load(&state.store, &state.jobs, actor, id, &KIND).await?;
     let mut detail = detail_of(&job)?;
     let kind = ListKind::parse(&detail.list_kind)
         .ok_or_else(|| AppError::Internal(format!("list kind {}", detail.list_kind)))?;

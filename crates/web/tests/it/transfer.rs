@@ -419,7 +419,7 @@ async fn a_preview_can_be_given_up_and_one_left_a_day_expires() {
     let v = town.get_json(&format!("/api/v1/imports/{given_up}")).await;
     assert_eq!(
         (v["state"].as_str(), v["message"].as_str()),
-        (Some("failed"), Some("已放弃，没有导入任何数据"))
+        (Some("failed"), Some("已放弃，没有写入任何数据"))
     );
     let again = town
         .client
@@ -446,9 +446,30 @@ async fn a_preview_can_be_given_up_and_one_left_a_day_expires() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
-    // A day later the forgotten preview is gone, its slot free again.
+    // Four more left waiting: the five slots are taken.
+    for i in 0..4 {
+        let id = id_of(
+            upload(&town, &format!("c{i}.csv"), roster_csv())
+                .await
+                .json()
+                .await
+                .unwrap(),
+        );
+        assert_eq!(wait_ready(&town, &id).await["state"], "ready");
+    }
+    assert_eq!(
+        upload(&town, "full.csv", roster_csv()).await.status(),
+        StatusCode::CONFLICT
+    );
+
+    // A day later the forgotten previews are gone and their slots free again, whether or not
+    // anyone looks at them first.
     app.clock.set(ymd(2026, 11, 26));
     let town = app.login("town_a").await;
+    assert_eq!(
+        upload(&town, "later.csv", roster_csv()).await.status(),
+        StatusCode::ACCEPTED
+    );
     let v = town.get_json(&format!("/api/v1/imports/{forgotten}")).await;
     assert_eq!(v["state"], "failed", "{v}");
     assert!(v["message"].as_str().unwrap().contains("24小时"), "{v}");
