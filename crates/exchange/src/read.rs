@@ -525,7 +525,14 @@ pub fn describe(problem: &Problem, row: u32, mapping: &Mapping) -> String {
 }
 
 /// What a person does about the errors of one field, shown once above the rows that have them.
-pub fn how_to_fix(field: &str) -> &'static str {
+pub fn how_to_fix(field: &str) -> String {
+    if field == "schooling" {
+        let choices: Vec<&str> = shouwang_domain::child::Schooling::ALL
+            .iter()
+            .map(|s| s.label())
+            .collect();
+        return format!("从“{}”中选择", choices.join("、"));
+    }
     match field {
         "id_number" | "father_id_number" | "mother_id_number" | "guardian_id_number" => {
             "把该列设置为“文本”格式，按身份证或户口簿重新录入18位号码（不要让 Excel 变成科学计数法）；没有号码的留空"
@@ -541,7 +548,6 @@ pub fn how_to_fix(field: &str) -> &'static str {
         "village" | "village_code" | "town" | "residence_address" | "hukou_place" => {
             "填写本辖区内的村（社区）名称；重名的村请加一列乡镇（街道），或填写12位村级区划代码"
         }
-        "schooling" => "从“散居、幼儿园、小学、初中、高中、中职、辍学、不在学”中选择",
         "guardianship_type" => {
             "按父母和受委托监护人的实际情况选择监护类型；父母均不在家又无人受委托的，应为“无人监护”"
         }
@@ -552,6 +558,7 @@ pub fn how_to_fix(field: &str) -> &'static str {
         f if f.ends_with("phone") => "填写11位手机号码或带区号的固定电话",
         _ => "按每行的原因逐行修改",
     }
+    .to_owned()
 }
 
 /// The village code a row names, if it names one that parses.
@@ -560,4 +567,18 @@ pub fn village_of(input: &ChildInput) -> Option<RegionCode> {
         .village_code
         .as_deref()
         .and_then(|v| RegionCode::parse(v).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::how_to_fix;
+
+    #[test]
+    fn the_fix_for_schooling_lists_the_forms_own_choices() {
+        let fix = how_to_fix("schooling");
+        for label in ["幼儿园", "未入园", "小学", "辍学", "不在学"] {
+            assert!(fix.contains(label), "{fix}");
+        }
+        assert!(how_to_fix("id_number").contains("文本"));
+    }
 }

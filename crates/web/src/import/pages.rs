@@ -105,7 +105,7 @@ pub(super) struct JobPage {
 /// The rows with errors in one field, and what to do about them.
 pub(super) struct ErrorGroup {
     title: String,
-    fix: &'static str,
+    fix: String,
     count: usize,
     rows: Vec<PreviewRow>,
 }
@@ -218,7 +218,14 @@ pub(super) fn job_view(frame: Frame, id: &str, source: String, state: JobState) 
                         })
                     }
                     Outcome::Error { problems } => {
+                        // A row counts once in a group, whatever its problems there (the first
+                        // is listed).
+                        let mut seen: Vec<&str> = Vec::new();
                         for p in problems {
+                            if seen.contains(&p.field.as_str()) {
+                                continue;
+                            }
+                            seen.push(&p.field);
                             let group = groups.entry(p.field.clone()).or_insert_with(|| {
                                 let label = shouwang_exchange::columns::target(&p.field)
                                     .map_or(p.field.as_str(), |t| t.label);
@@ -232,10 +239,6 @@ pub(super) fn job_view(frame: Frame, id: &str, source: String, state: JobState) 
                                     rows: Vec::new(),
                                 }
                             });
-                            // One row counts once in a group, whatever its problems there.
-                            if group.rows.last().is_some_and(|l| l.row == r.row) {
-                                continue;
-                            }
                             group.count += 1;
                             if group.rows.len() < GROUP_ROWS {
                                 group.rows.push(PreviewRow {

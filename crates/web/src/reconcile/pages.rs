@@ -21,7 +21,7 @@ use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::extract::{Form, Query, upload_form};
 use crate::state::AppState;
-use crate::ui::{Frame, PageResult, beijing, render};
+use crate::ui::{Frame, Opt, PageResult, beijing, render};
 
 #[derive(Template)]
 #[template(path = "reconcile/reconcile.html")]
@@ -255,12 +255,6 @@ pub(super) async fn start_page(
     Ok(Redirect::to(&format!("/reconcile/jobs/{id}")).into_response())
 }
 
-/// An option of a select: value and label.
-pub(super) struct Opt {
-    value: String,
-    label: String,
-}
-
 #[derive(Template)]
 #[template(path = "reconcile/reconcile_items.html")]
 pub(super) struct ItemsPage {
@@ -330,7 +324,7 @@ pub(super) async fn assignees(
     let mut out = Vec::new();
     for t in &towns {
         out.push(Opt {
-            value: format!("town:{}", t.code),
+            code: format!("town:{}", t.code),
             label: format!("{}（乡镇）", t.name),
         });
     }
@@ -341,19 +335,19 @@ pub(super) async fn assignees(
         .map(|r| r.name)
         .unwrap_or_default();
     out.push(Opt {
-        value: format!("police:{}", actor.region),
+        code: format!("police:{}", actor.region),
         label: format!("{county}公安（户籍）"),
     });
     for t in &towns {
         out.push(Opt {
-            value: format!("police:{}", t.code),
+            code: format!("police:{}", t.code),
             label: format!("{}派出所", t.name),
         });
     }
     for a in state.store.agencies_within(&actor.region).await? {
         if a.kind == "school" {
             out.push(Opt {
-                value: format!("school:{}", a.id),
+                code: format!("school:{}", a.id),
                 label: format!("{}（学校）", a.name),
             });
         }
@@ -361,7 +355,7 @@ pub(super) async fn assignees(
     let towns = towns
         .into_iter()
         .map(|t| Opt {
-            value: t.code,
+            code: t.code,
             label: t.name,
         })
         .collect();
