@@ -6,4 +6,7 @@
 //! Capabilities move here one by one from the `Store` methods that did all four at once; see
 //! `docs/architecture.md` for which are here and where a new one goes.
 
+pub mod children;
+pub mod discoveries;
 pub mod import;
+pub mod reconcile;

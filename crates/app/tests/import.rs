@@ -405,9 +405,7 @@ async fn a_changed_phone_number_is_an_update_that_names_the_field() {
         .commit(&plan, CommitMode::All)
         .await
         .unwrap();
-    let history = reg
-        .store
-        .child_history(&reg.county, &u.child_id)
+    let history = shouwang_app::children::history(&reg.store, &reg.county, &u.child_id)
         .await
         .unwrap();
     assert_eq!(history.len(), 2);
@@ -657,8 +655,7 @@ fn varied_children() -> Vec<ChildInput> {
 
 async fn with_varied_children(reg: &Registry) {
     for input in varied_children() {
-        reg.store
-            .register_child(&reg.county, &input, true)
+        shouwang_app::children::register(&reg.store, &reg.county, &input, true)
             .await
             .unwrap();
     }
@@ -1250,9 +1247,7 @@ async fn a_roster_without_ethnicity_and_parents_columns_imports_as_incomplete() 
         )
         .await
         .unwrap();
-    let child = reg
-        .store
-        .get_child(&reg.county, &page.items[0].id, false)
+    let child = shouwang_app::children::get(&reg.store, &reg.county, &page.items[0].id, false)
         .await
         .unwrap();
     assert_eq!(child.file.ethnicity, None);

@@ -90,6 +90,8 @@ pub enum LifecycleError {
     ExitInFuture,
     #[error("退出日期不能早于出生日期")]
     ExitBeforeBirth,
+    #[error("该儿童已退出，不能修改档案")]
+    EditOfExited,
     #[error("该儿童已退出，不能转移")]
     TransferOfExited,
     #[error("转入地与现居住村相同")]
@@ -114,4 +116,123 @@ pub fn check_exit(
         return Err(LifecycleError::ExitBeforeBirth);
     }
     Ok(())
+}
+
+/// An exited file is closed: it is kept, printed and counted as exited, but no longer edited
+/// (a child who comes back is a new registration, so the exit stays on record).
+pub fn check_edit(status: ChildStatus) -> Result<(), LifecycleError> {
+    match status {
+        ChildStatus::Exited => Err(LifecycleError::EditOfExited),
+        ChildStatus::Active => Ok(()),
+    }
+}
+
+/// A transfer moves an active child to another village; the history keeps where they came from
+/// (内蒙古 001 三(二) 动态管理: 迁出、迁入).
+pub fn check_transfer(
+    status: ChildStatus,
+    from: &crate::region::RegionCode,
+    to: &crate::region::RegionCode,
+) -> Result<(), LifecycleError> {
+    if status == ChildStatus::Exited {
+        return Err(LifecycleError::TransferOfExited);
+    }
+    if from == to {
+        return Err(LifecycleError::TransferToSameVillage);
+    }
+    Ok(())
+}
+
+/// What the history says of an exit: the status, the date and, if given, the note.
+pub fn exit_changes(
+    reason: ExitReason,
+    date: NaiveDate,
+    note: Option<&str>,
+) -> Vec<crate::history::FieldChange> {
+    use crate::history::FieldChange;
+    let mut changes = vec![
+        FieldChange {
+            field: "status".into(),
+            old: Some(ChildStatus::Active.label().into()),
+            new: Some(format!("已退出（{}）", reason.label())),
+        },
+        FieldChange {
+            field: "exit_date".into(),
+            old: None,
+            new: Some(date.to_string()),
+        },
+    ];
+    if let Some(n) = note.map(str::trim).filter(|n| !n.is_empty()) {
+        changes.push(FieldChange {
+            field: "remarks".into(),
+            old: None,
+            new: Some(n.to_owned()),
+        });
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::region::RegionCode;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_child_exits_once() {
+        let e = check_exit(
+            ChildStatus::Exited,
+            Some(d("2026-03-01")),
+            d("2015-01-01"),
+            d("2026-11-01"),
+            d("2026-12-01"),
+        );
+        assert_eq!(e, Err(LifecycleError::AlreadyExited(d("2026-03-01"))));
+    }
+
+    #[test]
+    fn an_exit_is_dated_between_birth_and_today() {
+        let birth = d("2015-01-01");
+        let today = d("2026-12-01");
+        let check = |date| check_exit(ChildStatus::Active, None, birth, d(date), today);
+        assert_eq!(check("2026-12-02"), Err(LifecycleError::ExitInFuture));
+        assert_eq!(check("2014-12-31"), Err(LifecycleError::ExitBeforeBirth));
+        assert_eq!(check("2026-12-01"), Ok(()));
+    }
+
+    #[test]
+    fn an_exited_file_is_not_edited() {
+        assert_eq!(
+            check_edit(ChildStatus::Exited),
+            Err(LifecycleError::EditOfExited)
+        );
+        assert_eq!(check_edit(ChildStatus::Active), Ok(()));
+    }
+
+    #[test]
+    fn only_an_active_child_moves_and_only_to_another_village() {
+        let a = RegionCode::parse("522730101201").unwrap();
+        let b = RegionCode::parse("522730101202").unwrap();
+        assert_eq!(
+            check_transfer(ChildStatus::Exited, &a, &b),
+            Err(LifecycleError::TransferOfExited)
+        );
+        assert_eq!(
+            check_transfer(ChildStatus::Active, &a, &a),
+            Err(LifecycleError::TransferToSameVillage)
+        );
+        assert_eq!(check_transfer(ChildStatus::Active, &a, &b), Ok(()));
+    }
+
+    #[test]
+    fn an_exit_is_recorded_with_its_reason_date_and_note() {
+        let c = exit_changes(ExitReason::ParentsReturned, d("2026-11-30"), Some("  "));
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].new.as_deref(), Some("已退出（父母返乡）"));
+        let c = exit_changes(ExitReason::Other, d("2026-11-30"), Some("随祖父母迁往县城"));
+        assert_eq!(c[2].field, "remarks");
+    }
 }

@@ -102,15 +102,7 @@ impl Store {
         if !actor.may(Action::Export) {
             return Err(StoreError::Forbidden);
         }
-        let mut conn = self.pool.acquire().await?;
-        let row = self
-            .load_row(&mut conn, id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        if !self.in_scope(&mut conn, actor, &row).await? {
-            return Err(StoreError::NotFound);
-        }
-        drop(conn);
+        let row = self.visible_child(actor, id).await?;
         self.audit_export(
             actor,
             kind,

@@ -21,6 +21,7 @@ pub mod regions;
 pub mod roster;
 mod scope;
 mod summary;
+pub mod tx;
 pub mod users;
 
 use std::sync::Arc;
@@ -30,6 +31,7 @@ use shouwang_domain::validation::ValidationErrors;
 
 pub use crypto::{IdCipher, KeyFile};
 pub use db::Backend;
+pub use tx::{Subject, Tx};
 
 /// A store error. `Validation`, `NotFound`, `Conflict` and `Forbidden` carry what a user should
 /// read; `Database` never reaches a client in detail.

@@ -13,22 +13,20 @@ use sqlx::{AnyConnection, Row};
 
 use shouwang_domain::authz::{Action, Actor, Role, Scope};
 use shouwang_domain::id_number::mask_id;
-use shouwang_domain::input::ChildInput;
 use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
+pub use shouwang_domain::review::ItemStatus;
+use shouwang_domain::review::{Access, Assignee};
 use shouwang_domain::text;
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_linkage::discrepancy::{
-    self, FindingKind, IdFix, ListEntry, ListKind, Tally, id_fix, missing_from, unmatched_entry,
-};
+use shouwang_linkage::Record;
+use shouwang_linkage::discrepancy::{FindingKind, IdFix, ListEntry, ListKind, Tally};
 use shouwang_linkage::prepare::{division_code, place_core};
 use shouwang_linkage::registry::file_record;
-use shouwang_linkage::{Record, Settings, link};
 
-use crate::children::EditMode;
-use crate::discovery::DiscoveryInput;
 use crate::regions::code_range;
 use crate::scope;
-use crate::{Result, Store, StoreError, audit};
+use crate::tx::Tx;
+use crate::{Result, Store, StoreError};
 
 const DOC_AAD: &str = "reconcile_items.doc";
 /// Largest list one comparison takes (a county's students are tens of thousands).
@@ -57,22 +55,6 @@ pub struct KindCount {
     pub pending: i64,
 }
 
-shouwang_domain::code_enum! {
-    /// Where an item stands.
-    pub enum ItemStatus {
-        Open = ("open", "待处理"),
-        Assigned = ("assigned", "已交办"),
-        Accepted = ("accepted", "已确认"),
-        Rejected = ("rejected", "已否定"),
-    }
-}
-
-impl ItemStatus {
-    fn pending(self) -> bool {
-        matches!(self, ItemStatus::Open | ItemStatus::Assigned)
-    }
-}
-
 /// A field's part in a pair's score, as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredReason {
@@ -83,15 +65,15 @@ pub struct StoredReason {
 
 /// What an item holds, encrypted.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct ItemDoc {
+pub struct ItemDoc {
     /// The roster child as compared (record_id = the child's id).
-    child: Option<Record>,
-    entry: Option<ListEntry>,
-    probability: Option<f64>,
-    reasons: Vec<StoredReason>,
-    fix: Option<IdFix>,
+    pub child: Option<Record>,
+    pub entry: Option<ListEntry>,
+    pub probability: Option<f64>,
+    pub reasons: Vec<StoredReason>,
+    pub fix: Option<IdFix>,
     /// For not-on-roster items: the list entry's place in the jurisdiction, as names.
-    place: Option<String>,
+    pub place: Option<String>,
 }
 
 /// A person as an item shows them; ID numbers masked for users who may not see them whole.
@@ -157,41 +139,21 @@ pub struct ItemFilter {
     pub limit: i64,
 }
 
-/// A person's decision on an item.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(default)]
-pub struct ItemDecision {
-    /// `accept`, `reject` or `assign`.
-    pub action: String,
-    /// `town:<乡镇代码>`, `police:<区划代码>` or `school:<机构ID>`.
-    pub assignee: Option<String>,
-    /// For an accepted not-on-roster child whose town the list did not say: the town to notify.
-    pub town_code: Option<String>,
+/// An item as stored, its document decrypted.
+pub struct ItemRow {
+    pub id: String,
+    pub run_id: String,
+    pub list_kind: ListKind,
+    pub seq: i64,
+    pub kind: FindingKind,
+    pub region_code: String,
+    pub child_id: Option<String>,
+    pub status: ItemStatus,
+    pub assignee: Option<Assignee>,
+    pub doc: ItemDoc,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
     pub note: Option<String>,
-}
-
-/// An assignee as stored: role, region, agency.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Assignee {
-    role: Role,
-    region: Option<RegionCode>,
-    agency: Option<String>,
-}
-
-struct ItemRow {
-    id: String,
-    run_id: String,
-    list_kind: ListKind,
-    seq: i64,
-    kind: FindingKind,
-    region_code: String,
-    child_id: Option<String>,
-    status: ItemStatus,
-    assignee: Option<Assignee>,
-    doc: ItemDoc,
-    decided_by: Option<String>,
-    decided_at: Option<String>,
-    note: Option<String>,
 }
 
 const RUN_COLUMNS: &str = "id, region_code, list_kind, source_name, created_at, created_by, tally";
@@ -243,7 +205,7 @@ fn text_range(code: &str) -> (String, String) {
 }
 
 /// The jurisdiction's places by name, to say where a list entry lives.
-struct Places {
+pub struct Places {
     county: Option<String>,
     /// (core name, code) of towns, and of villages per town code.
     towns: Vec<(String, String, String)>,
@@ -254,7 +216,7 @@ struct Places {
 impl Places {
     /// The place of an entry inside the jurisdiction as (code, names), or None if its county
     /// says it is elsewhere.
-    fn locate(&self, r: &Record, within: &RegionCode) -> Option<(String, String)> {
+    pub fn locate(&self, r: &Record, within: &RegionCode) -> Option<(String, String)> {
         let whole = || {
             (
                 within.as_str().to_owned(),
@@ -320,7 +282,8 @@ impl Places {
 }
 
 impl Store {
-    async fn places(&self, region: &RegionCode) -> Result<Places> {
+    /// The towns and villages of a jurisdiction by name, to place a list's rows.
+    pub async fn places(&self, region: &RegionCode) -> Result<Places> {
         let mut names = HashMap::new();
         let county = self.region(region).await?.map(|r| r.name);
         if let Some(c) = &county {
@@ -356,30 +319,10 @@ impl Store {
         })
     }
 
-    /// Compares the roster of the actor's jurisdiction (children on it now) with a list and
-    /// keeps the findings as items. The comparison runs on a blocking thread (both cores).
-    pub async fn reconcile(
-        &self,
-        actor: &Actor,
-        kind: ListKind,
-        source_name: &str,
-        entries: Vec<ListEntry>,
-    ) -> Result<RunSummary> {
-        if !actor.may(Action::Reconcile) {
-            return Err(StoreError::Forbidden);
-        }
-        if entries.is_empty() {
-            return Err(invalid("file", "名单中没有记录"));
-        }
-        if entries.len() > MAX_LIST {
-            return Err(invalid(
-                "file",
-                format!("名单超过 {MAX_LIST} 行，请按乡镇分开比对"),
-            ));
-        }
-        let region = actor.region.clone();
-        let places = self.places(&region).await?;
-        let (lo, hi) = code_range(&region);
+    /// The children on the roster of a jurisdiction now, as linkage records (record id = the
+    /// child's id), with their villages.
+    pub async fn roster_records(&self, region: &RegionCode) -> Result<Vec<(Record, String)>> {
+        let (lo, hi) = code_range(region);
         let rows = sqlx::query(&format!(
             "SELECT c.id, d.doc FROM children c JOIN child_docs d ON d.child_id = c.id \
              WHERE c.village_code >= $1 AND c.village_code <= $2 AND {} \
@@ -391,100 +334,16 @@ impl Store {
         .bind(scope::roster_cutoff(self.today()))
         .fetch_all(&self.pool)
         .await?;
-        let mut roster = Vec::with_capacity(rows.len());
-        let mut child_villages = Vec::with_capacity(rows.len());
+        let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let id: String = r.try_get(0)?;
             let file = self.decrypt_file(&r.try_get::<String, _>(1)?)?;
-            roster.push(file_record(&id, &file));
-            child_villages.push(file.village_code.as_str().to_owned());
+            out.push((
+                file_record(&id, &file),
+                file.village_code.as_str().to_owned(),
+            ));
         }
-        let today = self.today();
-        let list = entries;
-        let (roster, list, found, tally) = tokio::task::spawn_blocking(move || {
-            let records: Vec<Record> = list.iter().map(|e| e.record.clone()).collect();
-            let linkage = link(&roster, &records, &Settings::default());
-            let (found, tally) = discrepancy::findings(kind, &roster, &list, &linkage, today);
-            (roster, list, found, tally)
-        })
-        .await
-        .map_err(|e| StoreError::Config(format!("comparison failed: {e}")))?;
-
-        let run_id = crate::new_id();
-        let now = self.now_text();
-        let mut items = Vec::with_capacity(found.len());
-        let mut outside = 0usize;
-        for f in &found {
-            let mut doc = ItemDoc {
-                child: f.roster.map(|r| roster[r].clone()),
-                entry: f.entry.map(|e| list[e].clone()),
-                probability: f.probability,
-                reasons: f
-                    .reasons
-                    .iter()
-                    .map(|x| StoredReason {
-                        label: x.label.to_owned(),
-                        level: x.level.to_owned(),
-                        weight: x.weight,
-                    })
-                    .collect(),
-                fix: f.fix.clone(),
-                place: None,
-            };
-            let region_code = match f.roster {
-                Some(r) => child_villages[r].clone(),
-                None => {
-                    let entry = &list[f.entry.expect("a finding has a side")];
-                    match places.locate(&entry.record, &region) {
-                        Some((code, names)) => {
-                            doc.place = Some(names);
-                            code
-                        }
-                        None => {
-                            outside += 1;
-                            continue;
-                        }
-                    }
-                }
-            };
-            items.push((f.kind, region_code, doc));
-        }
-        let mut tally = tally;
-        tally.findings = items.len();
-        let mut tx = self.pool.begin().await?;
-        audit::lock_head(&mut tx).await?;
-        sqlx::query(
-            "INSERT INTO reconcile_runs (id, region_code, list_kind, source_name, created_at, created_by, tally) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&run_id)
-        .bind(region.as_str())
-        .bind(kind.code())
-        .bind(source_name)
-        .bind(&now)
-        .bind(&actor.username)
-        .bind(serde_json::to_string(&tally).expect("tally serialises"))
-        .execute(&mut *tx)
-        .await?;
-        for (seq, (kind, region_code, doc)) in items.iter().enumerate() {
-            self.insert_item(&mut tx, &run_id, seq as i64 + 1, *kind, region_code, doc)
-                .await?;
-        }
-        audit::record(
-            &mut tx,
-            &now,
-            actor.into(),
-            "reconcile_run",
-            "reconcile_run",
-            Some(&run_id),
-            Some(region.as_str()),
-            serde_json::json!({"list": kind.code(), "source": source_name, "roster": tally.roster,
-                "list_rows": tally.list, "matched": tally.matched, "review": tally.review,
-                "findings": tally.findings, "outside": outside}),
-        )
-        .await?;
-        tx.commit().await?;
-        self.reconcile_run(actor, &run_id).await
+        Ok(out)
     }
 
     async fn insert_item(
@@ -612,25 +471,6 @@ impl Store {
         })
     }
 
-    /// Whether the actor manages this item (the county that ran the comparison) or it was
-    /// assigned to the actor's unit.
-    fn item_access(&self, actor: &Actor, item: &ItemRow) -> (bool, bool) {
-        let manages =
-            actor.may(Action::Reconcile) && item.region_code.starts_with(actor.region.as_str());
-        let assigned = match &item.assignee {
-            Some(a) if a.role == actor.role => match (&a.agency, actor.scope()) {
-                (Some(agency), Scope::Agency { agency_id }) => *agency == agency_id,
-                (None, Scope::Region { code }) => a
-                    .region
-                    .as_ref()
-                    .is_some_and(|r| r.contains(&code) || code.contains(r)),
-                _ => false,
-            },
-            _ => false,
-        };
-        (manages, assigned)
-    }
-
     async fn assignee_label(&self, a: &Assignee) -> Result<String> {
         let place = match (&a.agency, &a.region) {
             (Some(agency), _) => self.agency_name(agency).await?.unwrap_or_default(),
@@ -644,7 +484,7 @@ impl Store {
     }
 
     async fn item_view(&self, actor: &Actor, item: ItemRow) -> Result<ItemView> {
-        let (manages, assigned) = self.item_access(actor, &item);
+        let access = Access::of(actor, &item.region_code, item.assignee.as_ref());
         let whole = actor.may(Action::UnmaskIdNumber);
         let show_id = |s: Option<&str>| match s {
             Some(s) if whole => s.to_owned(),
@@ -676,8 +516,8 @@ impl Store {
             None => None,
         };
         Ok(ItemView {
-            may_decide: item.status.pending() && (manages || assigned),
-            may_assign: item.status.pending() && manages,
+            may_decide: access.may_decide(item.status),
+            may_assign: access.may_assign(item.status),
             child: item.doc.child.as_ref().map(|c| person(c, join(c))),
             entry: item.doc.entry.as_ref().map(|e| PersonView {
                 row: Some(e.row),
@@ -839,364 +679,138 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         drop(conn);
-        let (manages, assigned) = self.item_access(actor, &item);
-        if !manages && !assigned {
+        if !Access::of(actor, &item.region_code, item.assignee.as_ref()).sees() {
             return Err(StoreError::NotFound);
         }
         self.item_view(actor, item).await
     }
+}
 
-    async fn parse_assignee(&self, actor: &Actor, s: &str) -> Result<Assignee> {
-        let bad = || {
-            invalid(
-                "assignee",
-                "请选择交办对象（乡镇、学校或公安），格式如 town:522730001",
-            )
-        };
-        let (role, target) = s.trim().split_once(':').ok_or_else(bad)?;
-        let role = Role::parse(role).ok_or_else(bad)?;
-        match role {
-            Role::Town | Role::Police => {
-                let code = RegionCode::parse(target.trim()).map_err(|_| bad())?;
-                if role == Role::Town && code.level() != RegionLevel::Town {
-                    return Err(invalid("assignee", "交办乡镇时应选择乡镇（街道）级区划"));
-                }
-                if !actor.region.contains(&code) || self.region(&code).await?.is_none() {
-                    return Err(invalid("assignee", "交办对象不在本辖区内"));
-                }
-                Ok(Assignee {
-                    role,
-                    region: Some(code),
-                    agency: None,
-                })
-            }
-            Role::School => {
-                let region = self
-                    .agency_region(target.trim())
-                    .await?
-                    .and_then(|r| RegionCode::parse(&r).ok())
-                    .filter(|r| actor.region.contains(r))
-                    .ok_or_else(|| invalid("assignee", "该学校不在本辖区内"))?;
-                Ok(Assignee {
-                    role,
-                    region: Some(region),
-                    agency: Some(target.trim().to_owned()),
-                })
-            }
-            _ => Err(bad()),
-        }
-    }
-
-    /// Accepts, rejects or assigns an item. Managers (the county) may do all three; the unit an
-    /// item was assigned to may accept or reject it. Every decision is audited with its note.
-    pub async fn decide_reconcile_item(
-        &self,
-        actor: &Actor,
-        id: &str,
-        decision: &ItemDecision,
-    ) -> Result<ItemView> {
-        let note = decision
-            .note
-            .as_deref()
-            // Free text keeps its Chinese punctuation (clean() would make it half-width).
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty());
-        if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
-            return Err(invalid("note", "说明不能超过500字"));
-        }
-        let action = decision.action.trim();
-        let now = self.now_text();
-        let mut tx = self.pool.begin().await?;
-        audit::lock_head(&mut tx).await?;
-        let item = self
-            .load_item(&mut tx, id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let (manages, assigned) = self.item_access(actor, &item);
-        if !manages && !assigned {
-            return Err(StoreError::NotFound);
-        }
-        if !item.status.pending() {
-            return Err(StoreError::Conflict {
-                field: None,
-                message: format!(
-                    "该条目已于 {} 处理（{}）",
-                    item.decided_at.as_deref().unwrap_or(""),
-                    item.status.label()
-                ),
-            });
-        }
-        let mut effects = serde_json::Map::new();
-        match action {
-            "assign" => {
-                if !manages {
-                    return Err(StoreError::Forbidden);
-                }
-                let a = match decision
-                    .assignee
-                    .as_deref()
-                    .filter(|s| !s.trim().is_empty())
-                {
-                    Some(s) => self.parse_assignee(actor, s).await?,
-                    None => return Err(invalid("assignee", "请选择交办对象")),
-                };
-                sqlx::query(
-                    "UPDATE reconcile_items SET status = 'assigned', assignee_role = $1, assignee_region = $2, assignee_agency = $3, note = $4 WHERE id = $5",
-                )
-                .bind(a.role.code())
-                .bind(a.region.as_ref().map(|r| r.as_str().to_owned()))
-                .bind(a.agency.clone())
-                .bind(note.clone())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-                effects.insert(
-                    "assignee".into(),
-                    serde_json::json!(format!(
-                        "{}:{}",
-                        a.role.code(),
-                        a.agency
-                            .clone()
-                            .or(a.region.map(|r| r.as_str().to_owned()))
-                            .unwrap_or_default()
-                    )),
-                );
-            }
-            "accept" => {
-                self.accept_effects(&mut tx, actor, &item, decision, &now, &mut effects)
-                    .await?;
-                self.close_item(&mut tx, id, ItemStatus::Accepted, actor, &now, note.clone())
-                    .await?;
-            }
-            "reject" => {
-                self.reject_effects(&mut tx, &item, &mut effects).await?;
-                self.close_item(&mut tx, id, ItemStatus::Rejected, actor, &now, note.clone())
-                    .await?;
-            }
-            _ => {
-                return Err(invalid(
-                    "action",
-                    "操作应为 accept（确认）、reject（否定）或 assign（交办）",
-                ));
-            }
-        }
-        effects.insert("kind".into(), serde_json::json!(item.kind.code()));
-        effects.insert("note".into(), serde_json::json!(note));
-        audit::record(
-            &mut tx,
-            &now,
-            actor.into(),
-            &format!("reconcile_item_{action}"),
-            "reconcile_item",
-            Some(id),
-            Some(&item.region_code),
-            serde_json::Value::Object(effects),
+impl Tx {
+    /// A comparison's run, before its items.
+    pub async fn insert_run(
+        &mut self,
+        region: &RegionCode,
+        kind: ListKind,
+        source_name: &str,
+        created_by: &str,
+        tally: &Tally,
+    ) -> Result<String> {
+        let id = crate::new_id();
+        let now = self.now().to_owned();
+        sqlx::query(
+            "INSERT INTO reconcile_runs (id, region_code, list_kind, source_name, created_at, created_by, tally) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
+        .bind(&id)
+        .bind(region.as_str())
+        .bind(kind.code())
+        .bind(source_name)
+        .bind(&now)
+        .bind(created_by)
+        .bind(serde_json::to_string(tally).expect("tally serialises"))
+        .execute(self.conn())
         .await?;
-        tx.commit().await?;
-        self.reconcile_item(actor, id).await
+        Ok(id)
     }
 
-    async fn close_item(
-        &self,
-        tx: &mut AnyConnection,
+    /// One finding of a run; returns its id.
+    pub async fn insert_item(
+        &mut self,
+        run_id: &str,
+        seq: i64,
+        kind: FindingKind,
+        region_code: &str,
+        doc: &ItemDoc,
+    ) -> Result<String> {
+        let store = self.store.clone();
+        store
+            .insert_item(self.conn(), run_id, seq, kind, region_code, doc)
+            .await
+    }
+
+    /// An item by id, whoever may see it (the use case decides that with `review::Access`).
+    pub async fn reconcile_item(&mut self, id: &str) -> Result<Option<ItemRow>> {
+        let store = self.store.clone();
+        store.load_item(self.conn(), id).await
+    }
+
+    /// Assigns an item to a unit.
+    pub async fn assign_item(&mut self, id: &str, to: &Assignee, note: Option<&str>) -> Result<()> {
+        sqlx::query(
+            "UPDATE reconcile_items SET status = 'assigned', assignee_role = $1, assignee_region = $2, assignee_agency = $3, note = $4 WHERE id = $5",
+        )
+        .bind(to.role.code())
+        .bind(to.region.as_ref().map(|r| r.as_str().to_owned()))
+        .bind(to.agency.clone())
+        .bind(note.map(str::to_owned))
+        .bind(id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Closes an item with a decision (`Accepted` or `Rejected`).
+    pub async fn close_item(
+        &mut self,
         id: &str,
         status: ItemStatus,
-        actor: &Actor,
-        now: &str,
-        note: Option<String>,
+        decided_by: &str,
+        note: Option<&str>,
     ) -> Result<()> {
+        let now = self.now().to_owned();
         sqlx::query(
             "UPDATE reconcile_items SET status = $1, decided_by = $2, decided_at = $3, note = COALESCE($4, note) WHERE id = $5",
         )
         .bind(status.code())
-        .bind(&actor.username)
-        .bind(now)
-        .bind(note)
+        .bind(decided_by)
+        .bind(&now)
+        .bind(note.map(str::to_owned))
         .bind(id)
-        .execute(&mut *tx)
+        .execute(self.conn())
         .await?;
         Ok(())
     }
 
-    async fn next_seq(&self, tx: &mut AnyConnection, run_id: &str) -> Result<i64> {
-        Ok(sqlx::query_scalar::<_, i64>(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM reconcile_items WHERE run_id = $1",
-        )
-        .bind(run_id)
-        .fetch_one(&mut *tx)
-        .await?)
-    }
-
-    async fn accept_effects(
-        &self,
-        tx: &mut AnyConnection,
-        actor: &Actor,
+    /// A new item that follows from a decision on `item`, in the same comparison, holding the
+    /// item's child and/or list entry; returns its id.
+    pub async fn spawn_item(
+        &mut self,
         item: &ItemRow,
-        decision: &ItemDecision,
-        now: &str,
-        effects: &mut serde_json::Map<String, serde_json::Value>,
-    ) -> Result<()> {
-        match item.kind {
-            FindingKind::IdNumber => {
-                let Some(fix) = item.doc.fix.as_ref().filter(|f| f.side == "roster") else {
-                    return Ok(());
-                };
-                let (Some(child), Some(to)) = (&item.child_id, &fix.to) else {
-                    return Ok(());
-                };
-                if !actor.may(Action::EditChild) {
-                    return Err(StoreError::Conflict {
-                        field: None,
-                        message: "更正身份证号码须由县民政部门确认，请退回县民政部门处理".into(),
-                    });
-                }
-                let input = ChildInput {
-                    id_number: Some(to.clone()),
-                    ..ChildInput::default()
-                };
-                let changed = self
-                    .edit_in(tx, actor, child, None, input, EditMode::Patch, now)
-                    .await?;
-                effects.insert("id_number_corrected".into(), serde_json::json!(changed));
-            }
-            FindingKind::NotOnRoster => {
-                let entry = item
-                    .doc
-                    .entry
-                    .as_ref()
-                    .expect("not-on-roster items have an entry");
-                let town = match decision
-                    .town_code
-                    .as_deref()
-                    .filter(|s| !s.trim().is_empty())
-                {
-                    Some(t) => t.trim().to_owned(),
-                    None if item.region_code.len() >= 9 => item.region_code[..9].to_owned(),
-                    None => {
-                        return Err(invalid(
-                            "town_code",
-                            "名单未写明所在乡镇，请选择该儿童所在乡镇后再确认",
-                        ));
-                    }
-                };
-                let r = &entry.record;
-                let extra: Vec<String> = entry
-                    .extra
-                    .iter()
-                    .map(|(k, v)| format!("{k}：{v}"))
-                    .collect();
-                let input = DiscoveryInput {
-                    town_code: Some(town),
-                    village_code: (item.region_code.len() == 12).then(|| item.region_code.clone()),
-                    child_name: r.name.clone(),
-                    sex: r.sex.clone(),
-                    birth_date: r.birth_date.clone(),
-                    situation: Some(format!(
-                        "三方比对：{}第{}行标注为留守儿童，花名册中未找到。{}",
-                        item.list_kind.list_name(),
-                        entry.row,
-                        extra.join("；")
-                    )),
-                    reporter_phone: None,
-                };
-                let report = self.discovery_in(tx, actor, &input, now).await?;
-                effects.insert("discovery_report".into(), serde_json::json!(report));
-            }
-            FindingKind::Review => {
-                // The same child: what a linked pair would have shown.
-                let (Some(child), Some(entry)) = (&item.doc.child, &item.doc.entry) else {
-                    return Ok(());
-                };
-                let mut spawned = Vec::new();
-                if let Some(fix) = id_fix(item.list_kind, child, &entry.record) {
-                    spawned.push((FindingKind::IdNumber, Some(fix)));
-                }
-                if item.list_kind == ListKind::Household
-                    && entry.hukou == Some(discrepancy::Hukou::Urban)
-                {
-                    spawned.push((FindingKind::UrbanHukou, None));
-                }
-                self.spawn_items(tx, item, spawned, true, true, effects)
-                    .await?;
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    async fn reject_effects(
-        &self,
-        tx: &mut AnyConnection,
-        item: &ItemRow,
-        effects: &mut serde_json::Map<String, serde_json::Value>,
-    ) -> Result<()> {
-        if item.kind != FindingKind::Review {
-            return Ok(());
-        }
-        // Not the same child: each side is what it would have been without the other.
-        let today = self.today();
-        if let Some(child) = &item.doc.child
-            && let Some(kind) = missing_from(item.list_kind, child, today)
-        {
-            self.spawn_items(tx, item, vec![(kind, None)], true, false, effects)
-                .await?;
-        }
-        if let Some(entry) = &item.doc.entry
-            && let Some(kind) = unmatched_entry(entry)
-        {
-            self.spawn_items(tx, item, vec![(kind, None)], false, true, effects)
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// New items that follow from a decision, in the same comparison.
-    async fn spawn_items(
-        &self,
-        tx: &mut AnyConnection,
-        item: &ItemRow,
-        kinds: Vec<(FindingKind, Option<IdFix>)>,
+        kind: FindingKind,
+        fix: Option<IdFix>,
         with_child: bool,
         with_entry: bool,
-        effects: &mut serde_json::Map<String, serde_json::Value>,
-    ) -> Result<()> {
-        for (kind, fix) in kinds {
-            let doc = ItemDoc {
-                child: if with_child {
-                    item.doc.child.clone()
-                } else {
-                    None
-                },
-                entry: if with_entry {
-                    item.doc.entry.clone()
-                } else {
-                    None
-                },
-                probability: if with_child && with_entry {
-                    item.doc.probability
-                } else {
-                    None
-                },
-                reasons: if with_child && with_entry {
-                    item.doc.reasons.clone()
-                } else {
-                    Vec::new()
-                },
-                fix,
-                place: item.doc.place.clone(),
-            };
-            let seq = self.next_seq(tx, &item.run_id).await?;
-            let new = self
-                .insert_item(tx, &item.run_id, seq, kind, &item.region_code, &doc)
-                .await?;
-            effects
-                .entry("spawned")
-                .or_insert_with(|| serde_json::json!([]))
-                .as_array_mut()
-                .expect("an array")
-                .push(serde_json::json!({"id": new, "kind": kind.code()}));
-        }
-        Ok(())
+    ) -> Result<String> {
+        let pair = with_child && with_entry;
+        let doc = ItemDoc {
+            child: item.doc.child.clone().filter(|_| with_child),
+            entry: item.doc.entry.clone().filter(|_| with_entry),
+            probability: item.doc.probability.filter(|_| pair),
+            reasons: if pair {
+                item.doc.reasons.clone()
+            } else {
+                Vec::new()
+            },
+            fix,
+            place: item.doc.place.clone(),
+        };
+        let seq = sqlx::query_scalar::<_, i64>(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM reconcile_items WHERE run_id = $1",
+        )
+        .bind(&item.run_id)
+        .fetch_one(self.conn())
+        .await?;
+        let store = self.store.clone();
+        store
+            .insert_item(
+                self.conn(),
+                &item.run_id,
+                seq,
+                kind,
+                &item.region_code,
+                &doc,
+            )
+            .await
     }
 }

@@ -119,7 +119,6 @@ pub struct Counts {
     pub dropped_out: i64,
     pub no_hukou: i64,
     pub poor_guardianship: i64,
-    pub open_discoveries: i64,
 }
 
 impl Store {
@@ -299,7 +298,6 @@ impl Store {
         let r = q.fetch_one(&self.pool).await?;
         // SUM over integer CASE values is BIGINT on PostgreSQL and INTEGER on SQLite.
         let get = |i: usize| -> Result<i64> { Ok(r.try_get::<i64, _>(i)?) };
-        let open_discoveries = self.open_discovery_count(actor).await?;
         Ok(Counts {
             on_roster: get(0)?,
             not_eligible: get(1)?,
@@ -311,7 +309,6 @@ impl Store {
             poor_guardianship: get(7)?,
             incomplete: get(8)?,
             to_complete: get(9)?,
-            open_discoveries,
         })
     }
 }

@@ -12,9 +12,10 @@ use serde_json::{Value, json};
 use utoipa::{OpenApi, ToSchema};
 
 use shouwang_domain::authz::{Action, Actor};
+use shouwang_domain::discovery::DiscoveryInput;
 use shouwang_domain::region::RegionLevel;
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_store::discovery::{DiscoveryInput, DiscoveryReport};
+use shouwang_store::discovery::DiscoveryReport;
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorBody, PageError};
@@ -127,11 +128,12 @@ async fn discovery_submit(
         *slot = Some(v);
     }
     user.check_csrf(&csrf)?;
-    let (errors, done) = match state.store.file_discovery(&user.actor, &values).await {
-        Ok(_) => (ValidationErrors::default(), true),
-        Err(shouwang_store::StoreError::Validation(v)) => (v, false),
-        Err(e) => return Err(e.into()),
-    };
+    let (errors, done) =
+        match shouwang_app::discoveries::file(&state.store, &user.actor, &values).await {
+            Ok(_) => (ValidationErrors::default(), true),
+            Err(shouwang_store::StoreError::Validation(v)) => (v, false),
+            Err(e) => return Err(e.into()),
+        };
     Ok(render(&DiscoveryNewPage {
         frame: Frame::of(&state, &user).await,
         towns: discovery_towns(&state, &user.actor).await?,
@@ -162,7 +164,7 @@ async fn discoveries_page(State(state): State<AppState>, user: CurrentUser) -> P
     if !user.actor.may(Action::HandleDiscovery) {
         return Err(AppError::Forbidden);
     }
-    let items = state.store.discovery_queue(&user.actor).await?;
+    let items = shouwang_app::discoveries::queue(&state.store, &user.actor).await?;
     Ok(render(&DiscoveriesPage {
         frame: Frame::of(&state, &user).await,
         items,
@@ -187,10 +189,7 @@ async fn discovery_close(
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
     let child = Some(f.child_id.trim()).filter(|s| !s.is_empty());
-    state
-        .store
-        .close_discovery(&user.actor, &id, child, &f.note)
-        .await?;
+    shouwang_app::discoveries::close(&state.store, &user.actor, &id, child, &f.note).await?;
     Ok(Redirect::to("/discoveries").into_response())
 }
 
@@ -211,10 +210,14 @@ pub async fn close_discovery(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<CloseDiscoveryBody>,
 ) -> Result<StatusCode, AppError> {
-    state
-        .store
-        .close_discovery(&user.actor, &id, b.child_id.as_deref(), &b.note)
-        .await?;
+    shouwang_app::discoveries::close(
+        &state.store,
+        &user.actor,
+        &id,
+        b.child_id.as_deref(),
+        &b.note,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -224,7 +227,7 @@ pub async fn file_discovery(
     user: CurrentUser,
     ApiJson(b): ApiJson<DiscoveryInput>,
 ) -> Result<impl IntoResponse, AppError> {
-    let id = state.store.file_discovery(&user.actor, &b).await?;
+    let id = shouwang_app::discoveries::file(&state.store, &user.actor, &b).await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))))
 }
 
@@ -234,6 +237,6 @@ pub async fn discovery_queue(
     user: CurrentUser,
 ) -> Result<Json<Value>, AppError> {
     Ok(Json(
-        json!({"items": state.store.discovery_queue(&user.actor).await?}),
+        json!({"items": shouwang_app::discoveries::queue(&state.store, &user.actor).await?}),
     ))
 }

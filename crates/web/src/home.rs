@@ -21,12 +21,14 @@ pub fn routes() -> Router<AppState> {
 struct HomePage {
     frame: Frame,
     counts: Counts,
+    open_discoveries: i64,
     today: String,
     towns: Vec<Region>,
 }
 
 async fn home(State(state): State<AppState>, user: CurrentUser) -> PageResult {
     let counts = state.store.counts(&user.actor).await?;
+    let open_discoveries = shouwang_app::discoveries::open_count(&state.store, &user.actor).await?;
     let towns = if user.actor.agency_id.is_none() {
         state.store.child_regions(&user.actor.region).await?
     } else {
@@ -35,6 +37,7 @@ async fn home(State(state): State<AppState>, user: CurrentUser) -> PageResult {
     Ok(render(&HomePage {
         frame: Frame::of(&state, &user).await,
         counts,
+        open_discoveries,
         today: state.store.today().to_string(),
         towns,
     }))

@@ -67,9 +67,6 @@ pub async fn link_agency(
     user: CurrentUser,
     Path((id, agency_id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    state
-        .store
-        .link_child_agency(&user.actor, &id, &agency_id)
-        .await?;
+    shouwang_app::children::link_agency(&state.store, &user.actor, &id, &agency_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

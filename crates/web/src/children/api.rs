@@ -8,10 +8,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{OpenApi, ToSchema};
 
+use shouwang_app::children::{ChildRecord, EditMode};
 use shouwang_domain::input::{ChildInput, parse_date};
 use shouwang_domain::lifecycle::ExitReason;
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_store::children::{ChildRecord, EditMode};
 
 use super::roster::{ListParams, roster_query};
 use crate::auth::CurrentUser;
@@ -96,7 +96,7 @@ pub async fn get_child(
         .reveal
         .as_deref()
         .is_some_and(|v| matches!(v, "true" | "1"));
-    let r = state.store.get_child(&user.actor, &id, reveal).await?;
+    let r = shouwang_app::children::get(&state.store, &user.actor, &id, reveal).await?;
     Ok(Json(child_json(&r)))
 }
 
@@ -147,10 +147,7 @@ pub async fn register_child(
         .get("confirm_duplicate")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let r = state
-        .store
-        .register_child(&user.actor, &input, confirm)
-        .await?;
+    let r = shouwang_app::children::register(&state.store, &user.actor, &input, confirm).await?;
     Ok((StatusCode::CREATED, Json(child_json(&r))))
 }
 
@@ -174,10 +171,15 @@ pub async fn patch_child(
 ) -> Result<Json<Value>, AppError> {
     let (extra, input) = split_body(body, &["version"])?;
     let version = required_version(&extra)?;
-    let r = state
-        .store
-        .update_child(&user.actor, &id, version, input, EditMode::Patch)
-        .await?;
+    let r = shouwang_app::children::update(
+        &state.store,
+        &user.actor,
+        &id,
+        version,
+        input,
+        EditMode::Patch,
+    )
+    .await?;
     Ok(Json(child_json(&r)))
 }
 
@@ -187,7 +189,7 @@ pub async fn child_history(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let h = state.store.child_history(&user.actor, &id).await?;
+    let h = shouwang_app::children::history(&state.store, &user.actor, &id).await?;
     Ok(Json(json!({"items": h})))
 }
 
@@ -226,10 +228,16 @@ pub async fn exit_child(
     ApiJson(b): ApiJson<ExitBody>,
 ) -> Result<Json<Value>, AppError> {
     let (reason, date) = parse_exit(&b.reason, &b.date)?;
-    let r = state
-        .store
-        .exit_child(&user.actor, &id, b.version, reason, date, b.note)
-        .await?;
+    let r = shouwang_app::children::exit(
+        &state.store,
+        &user.actor,
+        &id,
+        b.version,
+        reason,
+        date,
+        b.note.as_deref(),
+    )
+    .await?;
     Ok(Json(child_json(&r)))
 }
 
@@ -248,9 +256,8 @@ pub async fn transfer_child(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<TransferBody>,
 ) -> Result<Json<Value>, AppError> {
-    let r = state
-        .store
-        .transfer_child(&user.actor, &id, b.version, &b.to_village)
-        .await?;
+    let r =
+        shouwang_app::children::transfer(&state.store, &user.actor, &id, b.version, &b.to_village)
+            .await?;
     Ok(Json(child_json(&r)))
 }

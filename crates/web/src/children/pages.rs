@@ -6,6 +6,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use shouwang_app::children::{ChildRecord, EditMode};
 use shouwang_domain::authz::Action;
 use shouwang_domain::child::*;
 use shouwang_domain::history::field_label;
@@ -14,7 +15,7 @@ use shouwang_domain::input::ChildInput;
 use shouwang_domain::lifecycle::ExitReason;
 use shouwang_domain::region::{Divisions, RegionLevel};
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_store::children::{ChildRecord, EditMode, HistoryEntry};
+use shouwang_store::children::HistoryEntry;
 
 use super::api::parse_exit;
 use super::form::*;
@@ -104,11 +105,7 @@ pub async fn register_submit(
     let (input, control) = form_input(pairs)?;
     user.check_csrf(&control_str(&control, "csrf_token"))?;
     let confirm = control_str(&control, "confirm_duplicate") == "true";
-    match state
-        .store
-        .register_child(&user.actor, &input, confirm)
-        .await
-    {
+    match shouwang_app::children::register(&state.store, &user.actor, &input, confirm).await {
         Ok(r) => Ok(Redirect::to(&format!("/children/{}?registered=1", r.id)).into_response()),
         Err(e) => {
             let (errors, notice, show_confirm) = form_problem(e)?;
@@ -202,7 +199,7 @@ pub async fn edit_page(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> PageResult {
-    let r = state.store.get_child(&user.actor, &id, false).await?;
+    let r = shouwang_app::children::get(&state.store, &user.actor, &id, false).await?;
     if !user.actor.may(Action::EditChild) {
         return Err(AppError::Forbidden);
     }
@@ -227,14 +224,20 @@ pub async fn edit_submit(
     let version: i64 = control_str(&control, "version")
         .parse()
         .map_err(|_| AppError::Validation(ValidationErrors::single("version", "缺少版本号")))?;
-    match state
-        .store
-        .update_child(&user.actor, &id, version, input.clone(), EditMode::Replace)
-        .await
+    match shouwang_app::children::update(
+        &state.store,
+        &user.actor,
+        &id,
+        version,
+        input.clone(),
+        EditMode::Replace,
+    )
+    .await
     {
         Ok(r) => Ok(Redirect::to(&format!("/children/{}?saved=1", r.id)).into_response()),
         Err(e) => {
-            let current = state.store.get_child(&user.actor, &id, false).await?;
+            let current =
+                shouwang_app::children::get(&state.store, &user.actor, &id, false).await?;
             let (errors, notice, _) = form_problem(e)?;
             let mut form = FormView::new(&input, errors);
             form.notice = notice;
@@ -385,7 +388,7 @@ pub async fn child_view(
     notice: Option<String>,
     error: Option<String>,
 ) -> PageResult {
-    let r = state.store.get_child(&user.actor, id, reveal).await?;
+    let r = shouwang_app::children::get(&state.store, &user.actor, id, reveal).await?;
     let village_name = r
         .place
         .iter()
@@ -477,8 +480,8 @@ pub async fn history_page(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> PageResult {
-    let r = state.store.get_child(&user.actor, &id, false).await?;
-    let entries = state.store.child_history(&user.actor, &id).await?;
+    let r = shouwang_app::children::get(&state.store, &user.actor, &id, false).await?;
+    let entries = shouwang_app::children::history(&state.store, &user.actor, &id).await?;
     Ok(render(&HistoryPage {
         frame: Frame::of(&state, &user).await,
         id,
@@ -508,11 +511,17 @@ pub async fn exit_submit(
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
     let result = match parse_exit(&f.reason, &f.date) {
-        Ok((reason, date)) => state
-            .store
-            .exit_child(&user.actor, &id, f.version, reason, date, Some(f.note))
-            .await
-            .map_err(AppError::from),
+        Ok((reason, date)) => shouwang_app::children::exit(
+            &state.store,
+            &user.actor,
+            &id,
+            f.version,
+            reason,
+            date,
+            Some(&f.note),
+        )
+        .await
+        .map_err(AppError::from),
         Err(e) => Err(e.into()),
     };
     match result {
@@ -543,9 +552,7 @@ pub async fn transfer_submit(
     Form(f): Form<TransferForm>,
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
-    match state
-        .store
-        .transfer_child(&user.actor, &id, f.version, &f.to_village)
+    match shouwang_app::children::transfer(&state.store, &user.actor, &id, f.version, &f.to_village)
         .await
         .map_err(AppError::from)
     {

@@ -9,8 +9,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use shouwang_app::reconcile::ItemDecision;
 use shouwang_domain::authz::Action;
-use shouwang_store::reconcile::{ItemDecision, ItemFilter};
+use shouwang_store::reconcile::ItemFilter;
 
 use super::run::*;
 use crate::auth::CurrentUser;
@@ -115,10 +116,7 @@ pub async fn upload_api(
             })?;
     }
     let entries = read_saved(path, choices, |_| {}).await?;
-    let run = state
-        .store
-        .reconcile(&user.actor, kind, &name, entries)
-        .await?;
+    let run = shouwang_app::reconcile::run(&state.store, &user.actor, kind, &name, entries).await?;
     Ok((
         StatusCode::CREATED,
         [(
@@ -215,18 +213,17 @@ pub async fn decide_api(
     Path(id): Path<String>,
     crate::extract::ApiJson(b): crate::extract::ApiJson<DecisionBody>,
 ) -> Result<Response, AppError> {
-    let item = state
-        .store
-        .decide_reconcile_item(
-            &user.actor,
-            &id,
-            &ItemDecision {
-                action: b.action,
-                assignee: b.assignee,
-                town_code: b.town_code,
-                note: b.note,
-            },
-        )
-        .await?;
+    let item = shouwang_app::reconcile::decide(
+        &state.store,
+        &user.actor,
+        &id,
+        &ItemDecision {
+            action: b.action,
+            assignee: b.assignee,
+            town_code: b.town_code,
+            note: b.note,
+        },
+    )
+    .await?;
     Ok(Json(item).into_response())
 }

@@ -7,11 +7,12 @@ use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use shouwang_app::reconcile::ItemDecision;
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::region::RegionLevel;
 use shouwang_exchange::lists::{FIELDS, field_key};
 use shouwang_linkage::discrepancy::{FindingKind, ListKind};
-use shouwang_store::reconcile::{ItemDecision, ItemFilter, ItemView, RunSummary};
+use shouwang_store::reconcile::{ItemFilter, ItemView, RunSummary};
 
 use shouwang_exchange::lists::{ListColumns, ListPreview};
 
@@ -456,19 +457,18 @@ pub(super) async fn decide_page(
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
     let some = |s: String| Some(s).filter(|s| !s.trim().is_empty());
-    state
-        .store
-        .decide_reconcile_item(
-            &user.actor,
-            &id,
-            &ItemDecision {
-                action: f.action,
-                assignee: some(f.assignee),
-                town_code: some(f.town_code),
-                note: some(f.note),
-            },
-        )
-        .await?;
+    shouwang_app::reconcile::decide(
+        &state.store,
+        &user.actor,
+        &id,
+        &ItemDecision {
+            action: f.action,
+            assignee: some(f.assignee),
+            town_code: some(f.town_code),
+            note: some(f.note),
+        },
+    )
+    .await?;
     // Back to the list the form was on (only ever a page of this feature).
     let back = if f.back.starts_with("/reconcile/") && !f.back.contains("//") {
         f.back

@@ -228,10 +228,14 @@ fn compare_in_background(
                 let entries = entries?;
                 jobs::run(&state.store, &id, COMPARING).await;
                 Ok::<_, AppError>(
-                    state
-                        .store
-                        .reconcile(&actor, kind, &detail.source, entries)
-                        .await?,
+                    shouwang_app::reconcile::run(
+                        &state.store,
+                        &actor,
+                        kind,
+                        &detail.source,
+                        entries,
+                    )
+                    .await?,
                 )
             }
             .await;

@@ -137,10 +137,14 @@ async fn a_school_sees_only_the_children_linked_to_it_and_cannot_edit() {
         .await
         .unwrap()
         .unwrap();
-    app.store
-        .link_child_agency(&county, &linked, school.agency_id.as_deref().unwrap())
-        .await
-        .unwrap();
+    shouwang_app::children::link_agency(
+        &app.store,
+        &county,
+        &linked,
+        school.agency_id.as_deref().unwrap(),
+    )
+    .await
+    .unwrap();
     let s = app.login("school_a").await;
     let list = s.get_json("/api/v1/children").await;
     assert_eq!(list["total"], 1);

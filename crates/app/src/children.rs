@@ -1,0 +1,590 @@
+//! The child registry's use cases: read, register, edit, exit, transfer, history, agency links.
+//! Each checks the actor's permission and jurisdiction, applies the domain's rules
+//! (`domain::input`, `domain::eligibility`, `domain::lifecycle`) and writes and audits in one
+//! transaction through `store::Tx`.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use shouwang_domain::authz::{Action, Actor};
+use shouwang_domain::child::ChildFile;
+use shouwang_domain::eligibility::{self, Eligibility, FlagReason};
+use shouwang_domain::history;
+use shouwang_domain::id_number::IdNumber;
+use shouwang_domain::input::{ChildInput, ParseContext};
+use shouwang_domain::lifecycle::{self, ChildStatus, ExitReason, RosterStanding};
+use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
+use shouwang_domain::validation::ValidationErrors;
+use shouwang_linkage::prepare::Prepared;
+use shouwang_linkage::registry::{file_record, registry_record};
+use shouwang_linkage::single;
+use shouwang_store::children::{HistoryEntry, StoredChild};
+use shouwang_store::{Result, Store, StoreError, Subject, Tx};
+
+/// A child's file as a user may see it. ID numbers inside `file` are present only when the user
+/// asked to reveal them and may; `ids_masked` always holds the masked forms.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChildRecord {
+    pub id: String,
+    pub file: ChildFile,
+    pub ids_masked: MaskedIds,
+    pub status: ChildStatus,
+    pub exit_reason: Option<ExitReason>,
+    pub exit_date: Option<NaiveDate>,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub standing: RosterStanding,
+    pub eligibility: Eligibility,
+    pub flags: Vec<FlagReason>,
+    /// Province → village names of where the child lives.
+    pub place: Vec<String>,
+    pub revealed: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MaskedIds {
+    pub child: Option<String>,
+    pub father: Option<String>,
+    pub mother: Option<String>,
+    pub guardian: Option<String>,
+}
+
+/// A possible duplicate found at registration.
+#[derive(Debug, Clone, Serialize)]
+pub struct Duplicate {
+    /// Set only when the existing record is inside the user's jurisdiction.
+    pub child_id: Option<String>,
+    pub reason: String,
+    /// How likely the same child (the linkage engine's score); none for the same ID number.
+    pub probability: Option<f64>,
+}
+
+/// How an edit's input relates to the stored file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditMode {
+    /// Only the fields present change (API PATCH).
+    Patch,
+    /// The whole form was submitted (HTML edit form); empty ID-number fields keep the stored
+    /// numbers, which the form never shows in full.
+    Replace,
+}
+
+fn masked_ids(f: &ChildFile) -> MaskedIds {
+    MaskedIds {
+        child: f.id_number.as_ref().map(IdNumber::masked),
+        father: f.father.id_number.as_ref().map(IdNumber::masked),
+        mother: f.mother.id_number.as_ref().map(IdNumber::masked),
+        guardian: f
+            .entrusted_guardian
+            .as_ref()
+            .and_then(|g| g.id_number.as_ref().map(IdNumber::masked)),
+    }
+}
+
+fn strip_ids(mut f: ChildFile) -> ChildFile {
+    f.id_number = None;
+    f.father.id_number = None;
+    f.mother.id_number = None;
+    if let Some(g) = f.entrusted_guardian.as_mut() {
+        g.id_number = None;
+    }
+    f
+}
+
+fn parse_context(store: &Store) -> ParseContext<'static> {
+    ParseContext {
+        today: store.today(),
+        divisions: Divisions::shipped(),
+    }
+}
+
+/// The view of a stored file on `today`: its standing, the definition's assessment and flags.
+pub fn record(row: StoredChild, reveal: bool, today: NaiveDate) -> ChildRecord {
+    let definition = eligibility::Definition::of(&row.file);
+    let standing = RosterStanding::of(row.status, definition, row.file.birth_date, today);
+    let eligibility = eligibility::assess(&row.file, today);
+    let flags = eligibility::key_target_flags(&row.file);
+    let ids_masked = masked_ids(&row.file);
+    let place = Divisions::shipped()
+        .lineage(&row.file.village_code)
+        .map(|l| l.iter().map(|d| d.name.to_owned()).collect())
+        .unwrap_or_default();
+    ChildRecord {
+        id: row.id,
+        file: if reveal {
+            row.file
+        } else {
+            strip_ids(row.file)
+        },
+        ids_masked,
+        status: row.status,
+        exit_reason: row.exit_reason,
+        exit_date: row.exit_date,
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        standing,
+        eligibility,
+        flags,
+        place,
+        revealed: reveal,
+    }
+}
+
+fn version_conflict(current: i64) -> StoreError {
+    StoreError::Conflict {
+        field: Some("version".into()),
+        message: format!("该档案已被他人修改（当前版本{current}），请刷新后重新编辑"),
+    }
+}
+
+fn lifecycle_error(field: &str, e: lifecycle::LifecycleError) -> StoreError {
+    match e {
+        lifecycle::LifecycleError::EditOfExited => StoreError::Conflict {
+            field: None,
+            message: e.to_string(),
+        },
+        _ => ValidationErrors::single(field, e.to_string()).into(),
+    }
+}
+
+/// Refuses an action the role may not take, without telling an out-of-scope user the child
+/// exists (reads are allowed to more roles than writes).
+async fn require(store: &Store, actor: &Actor, action: Action, id: &str) -> Result<()> {
+    if actor.may(action) {
+        return Ok(());
+    }
+    store.visible_child(actor, id).await?;
+    Err(StoreError::Forbidden)
+}
+
+/// The file after a write, as the writer sees it (not audited again: the write was).
+async fn after_write(store: &Store, id: &str) -> Result<ChildRecord> {
+    Ok(record(store.child(id).await?, false, store.today()))
+}
+
+/// Reads a child's file (audited). Out of scope and missing are the same `NotFound`. `reveal`
+/// asks for full ID numbers; it is refused for roles that do not need them, and logged when
+/// granted.
+pub async fn get(store: &Store, actor: &Actor, id: &str, reveal: bool) -> Result<ChildRecord> {
+    if reveal && !actor.may(Action::UnmaskIdNumber) {
+        return Err(StoreError::Forbidden);
+    }
+    let mut tx = store.begin().await?;
+    let row = tx.visible_child(actor, id).await?;
+    let region = row.file.village_code.as_str().to_owned();
+    tx.audit(
+        actor,
+        if reveal { "id_unmask" } else { "child_read" },
+        Subject {
+            entity: "child",
+            id: Some(id),
+            region: Some(&region),
+        },
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(record(row, reveal, store.today()))
+}
+
+/// A file's history, newest first, if the actor may see the child.
+pub async fn history(store: &Store, actor: &Actor, id: &str) -> Result<Vec<HistoryEntry>> {
+    store.visible_child(actor, id).await?;
+    store.child_history(id).await
+}
+
+/// Possible duplicates of a file: the same ID number anywhere (details only inside the
+/// jurisdiction), or a child of the same county the linkage engine finds likely the same (a
+/// homophone name, the birth date's day and month swapped…), most likely first.
+pub async fn find_duplicates(
+    store: &Store,
+    actor: &Actor,
+    file: &ChildFile,
+    exclude: Option<&str>,
+) -> Result<Vec<Duplicate>> {
+    let mut out = Vec::new();
+    if let Some(idn) = &file.id_number {
+        for (id, village) in store.children_with_id_number(idn, exclude).await? {
+            let inside = actor.region.contains(&village);
+            out.push(Duplicate {
+                probability: None,
+                child_id: inside.then_some(id),
+                reason: if inside {
+                    "相同身份证号码的儿童已登记".to_owned()
+                } else {
+                    "相同身份证号码的儿童已在其他地区登记，请联系上级民政部门核实".to_owned()
+                },
+            });
+        }
+    }
+    let town = file
+        .village_code
+        .at_level(RegionLevel::Town)
+        .expect("village codes have a town");
+    let model = single::registry_model();
+    let new_id_hash = file.id_number.as_ref().map(|n| store.id_hash(n));
+    let new = Prepared::of(&file_record("", file));
+    let mut near: Vec<(f64, Duplicate)> = Vec::new();
+    for c in store.near_children(file, exclude).await? {
+        // Reported above (and outside the user's area its id is not in the warning).
+        if out
+            .iter()
+            .any(|d| d.child_id.as_deref() == Some(c.id.as_str()))
+            || (c.id_hash.is_some() && c.id_hash == new_id_hash)
+        {
+            continue;
+        }
+        let old = Prepared::of(&registry_record(
+            "",
+            &c.name,
+            &c.sex,
+            &c.birth_date,
+            &c.village,
+            None,
+        ));
+        let same_id = match (&new_id_hash, &c.id_hash) {
+            (Some(x), Some(y)) => Some(x == y),
+            _ => None,
+        };
+        let like = single::likeness(&model, &new, &old, same_id);
+        if like.probability < single::WARN_PROBABILITY {
+            continue;
+        }
+        let inside = actor.region.contains(&c.village);
+        let percent = (like.probability * 100.0).floor();
+        let reason = if inside {
+            let place = Divisions::shipped()
+                .get(&c.village)
+                .map(|d| d.name.to_owned())
+                .unwrap_or_default();
+            format!(
+                "疑似与已登记的{}（{}，{place}）为同一儿童：{}，相似度{percent}%",
+                c.name,
+                c.birth_date,
+                like.summary()
+            )
+        } else if town.contains(&c.village) {
+            format!(
+                "同一乡镇其他村已有疑似同一儿童（{}，相似度{percent}%），请与乡镇核实",
+                like.summary()
+            )
+        } else {
+            format!(
+                "本县其他乡镇已有疑似同一儿童（{}，相似度{percent}%），请与县民政部门核实",
+                like.summary()
+            )
+        };
+        near.push((
+            like.probability,
+            Duplicate {
+                reason,
+                child_id: inside.then_some(c.id),
+                probability: Some(like.probability),
+            },
+        ));
+    }
+    near.sort_by(|x, y| y.0.total_cmp(&x.0));
+    out.extend(near.into_iter().map(|(_, d)| d));
+    Ok(out)
+}
+
+/// Refuses a file whose ID number is already registered (to another child).
+fn same_id_number(dups: &[Duplicate]) -> Result<()> {
+    match dups.iter().find(|d| d.probability.is_none()) {
+        Some(d) => Err(StoreError::Conflict {
+            field: Some("id_number".into()),
+            message: d.reason.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Registers a child. Same ID number → conflict; likely the same child in the county (see
+/// [`find_duplicates`]) → a warning that `confirm_duplicate` overrides.
+pub async fn register(
+    store: &Store,
+    actor: &Actor,
+    input: &ChildInput,
+    confirm_duplicate: bool,
+) -> Result<ChildRecord> {
+    if !actor.may(Action::RegisterChild) {
+        return Err(StoreError::Forbidden);
+    }
+    let file = input.parse(&parse_context(store))?;
+    if !actor.covers(&file.village_code) {
+        return Err(
+            ValidationErrors::single("village_code", "所选村（社区）不在您的管辖范围内").into(),
+        );
+    }
+    if eligibility::age_on(file.birth_date, store.today()) >= 16 {
+        // 国发〔2016〕13号: the roster covers children under 16.
+        return Err(ValidationErrors::single(
+            "birth_date",
+            "该儿童已满16周岁，不属于农村留守儿童登记范围",
+        )
+        .into());
+    }
+    if store.region(&file.village_code).await?.is_none() {
+        return Err(
+            ValidationErrors::single("village_code", "该村（社区）尚未在系统中初始化").into(),
+        );
+    }
+    let dups = find_duplicates(store, actor, &file, None).await?;
+    same_id_number(&dups)?;
+    if let Some(first) = dups.first()
+        && !confirm_duplicate
+    {
+        return Err(StoreError::Conflict {
+            field: Some("name".into()),
+            message: format!("{}。确认不是同一人后请勾选“确认登记”再提交", first.reason),
+        });
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut tx = store.begin().await?;
+    tx.insert_child(&id, &file).await?;
+    let changes = history::diff(&None::<ChildFile>, &Some(file.clone()));
+    tx.add_history(&id, 1, actor, "register", &changes).await?;
+    tx.audit(
+        actor,
+        "child_register",
+        Subject {
+            entity: "child",
+            id: Some(&id),
+            region: Some(file.village_code.as_str()),
+        },
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    after_write(store, &id).await
+}
+
+/// Edits a file. `expected_version` is the version the user's form was based on; if someone else
+/// saved in between, the edit is refused with a conflict instead of overwriting.
+pub async fn update(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    expected_version: i64,
+    input: ChildInput,
+    mode: EditMode,
+) -> Result<ChildRecord> {
+    require(store, actor, Action::EditChild, id).await?;
+    let mut tx = store.begin().await?;
+    edit_in(&mut tx, actor, id, Some(expected_version), input, mode).await?;
+    tx.commit().await?;
+    after_write(store, id).await
+}
+
+/// An edit inside the caller's transaction, for use cases that edit as one of their effects (an
+/// accepted 三方比对 correction): checks scope, status and version (`None`: whatever is stored),
+/// validates, writes, keeps history and audits. Returns whether anything changed.
+pub async fn edit_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: &str,
+    expected_version: Option<i64>,
+    input: ChildInput,
+    mode: EditMode,
+) -> Result<bool> {
+    let row = tx.visible_child(actor, id).await?;
+    lifecycle::check_edit(row.status).map_err(|e| lifecycle_error("status", e))?;
+    let expected_version = expected_version.unwrap_or(row.version);
+    if row.version != expected_version {
+        return Err(version_conflict(row.version));
+    }
+    let current = ChildInput::from_file(&row.file);
+    let merged = match mode {
+        EditMode::Patch => current.overlay(input),
+        EditMode::Replace => {
+            let mut i = input;
+            let keep = |new: &mut Option<String>, old: &Option<String>| {
+                if new.as_deref().map(str::trim).unwrap_or("").is_empty() {
+                    *new = old.clone();
+                }
+            };
+            keep(&mut i.id_number, &current.id_number);
+            keep(&mut i.father_id_number, &current.father_id_number);
+            keep(&mut i.mother_id_number, &current.mother_id_number);
+            keep(&mut i.guardian_id_number, &current.guardian_id_number);
+            i
+        }
+    };
+    let file = merged.parse(&parse_context(tx.store()))?;
+    if file.village_code != row.file.village_code {
+        return Err(ValidationErrors::single(
+            "village_code",
+            "更换所在村请使用“转移”功能，以保留转移记录",
+        )
+        .into());
+    }
+    if file.id_number != row.file.id_number {
+        let store = tx.store().clone();
+        same_id_number(&find_duplicates(&store, actor, &file, Some(id)).await?)?;
+    }
+    let changes = history::diff(&row.file, &file);
+    if changes.is_empty() {
+        return Ok(false);
+    }
+    if !tx.write_child(id, &file, expected_version).await? {
+        return Err(version_conflict(expected_version + 1));
+    }
+    tx.add_history(id, row.version + 1, actor, "edit", &changes)
+        .await?;
+    let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
+    tx.audit(
+        actor,
+        "child_edit",
+        Subject {
+            entity: "child",
+            id: Some(id),
+            region: Some(file.village_code.as_str()),
+        },
+        serde_json::json!({"fields": fields}),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Takes a child off the roster with a reason and date (dynamic management, 内蒙古 001 三(二)).
+pub async fn exit(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    expected_version: i64,
+    reason: ExitReason,
+    date: NaiveDate,
+    note: Option<&str>,
+) -> Result<ChildRecord> {
+    require(store, actor, Action::ExitChild, id).await?;
+    let mut tx = store.begin().await?;
+    let row = tx.visible_child(actor, id).await?;
+    if row.version != expected_version {
+        return Err(version_conflict(row.version));
+    }
+    lifecycle::check_exit(
+        row.status,
+        row.exit_date,
+        row.file.birth_date,
+        date,
+        store.today(),
+    )
+    .map_err(|e| lifecycle_error("date", e))?;
+    if !tx.set_exited(id, reason, date, expected_version).await? {
+        return Err(version_conflict(expected_version + 1));
+    }
+    let changes = lifecycle::exit_changes(reason, date, note);
+    tx.add_history(id, row.version + 1, actor, "exit", &changes)
+        .await?;
+    tx.audit(
+        actor,
+        "child_exit",
+        Subject {
+            entity: "child",
+            id: Some(id),
+            region: Some(row.file.village_code.as_str()),
+        },
+        serde_json::json!({"reason": reason.code(), "date": date}),
+    )
+    .await?;
+    tx.commit().await?;
+    after_write(store, id).await
+}
+
+/// Moves a child to another village (in this county or elsewhere); the history keeps where they
+/// came from. The receiving village must be set up in this deployment.
+pub async fn transfer(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    expected_version: i64,
+    to_village: &str,
+) -> Result<ChildRecord> {
+    require(store, actor, Action::TransferChild, id).await?;
+    let target = Divisions::shipped()
+        .parse_existing(to_village)
+        .map_err(|e| ValidationErrors::single("to_village", e.to_string()))?;
+    if target.level() != RegionLevel::Village {
+        return Err(
+            ValidationErrors::single("to_village", "转入地应为村级区划（12位代码）").into(),
+        );
+    }
+    if store.region(&target).await?.is_none() {
+        return Err(ValidationErrors::single(
+            "to_village",
+            format!("转入地“{target}”尚未在本系统初始化"),
+        )
+        .into());
+    }
+    let mut tx = store.begin().await?;
+    let row = tx.visible_child(actor, id).await?;
+    if row.version != expected_version {
+        return Err(version_conflict(row.version));
+    }
+    lifecycle::check_transfer(row.status, &row.file.village_code, &target)
+        .map_err(|e| lifecycle_error("to_village", e))?;
+    let from: RegionCode = row.file.village_code.clone();
+    let mut file = row.file;
+    file.village_code = target.clone();
+    if !tx.write_child(id, &file, expected_version).await? {
+        return Err(version_conflict(expected_version + 1));
+    }
+    let changes = vec![history::FieldChange {
+        field: "village_code".into(),
+        old: Some(from.to_string()),
+        new: Some(target.to_string()),
+    }];
+    tx.add_history(id, row.version + 1, actor, "transfer", &changes)
+        .await?;
+    tx.audit(
+        actor,
+        "child_transfer",
+        Subject {
+            entity: "child",
+            id: Some(id),
+            region: Some(from.as_str()),
+        },
+        serde_json::json!({"from": from, "to": target}),
+    )
+    .await?;
+    tx.commit().await?;
+    after_write(store, id).await
+}
+
+/// Links a child to an agency (e.g. the school they attend), so that agency's users see them.
+/// The agency must be inside the actor's jurisdiction, or the jurisdiction inside the agency's.
+pub async fn link_agency(
+    store: &Store,
+    actor: &Actor,
+    child_id: &str,
+    agency_id: &str,
+) -> Result<()> {
+    require(store, actor, Action::EditChild, child_id).await?;
+    let agency_region = store
+        .agency_region(agency_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let agency_region =
+        RegionCode::parse(&agency_region).map_err(|e| StoreError::Config(e.to_string()))?;
+    if !actor.region.contains(&agency_region) && !agency_region.contains(&actor.region) {
+        return Err(StoreError::NotFound);
+    }
+    let mut tx = store.begin().await?;
+    let row = tx.visible_child(actor, child_id).await?;
+    tx.link_agency(child_id, agency_id).await?;
+    tx.audit(
+        actor,
+        "child_link_agency",
+        Subject {
+            entity: "child",
+            id: Some(child_id),
+            region: Some(row.file.village_code.as_str()),
+        },
+        serde_json::json!({"agency": agency_id}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! 发现报告's use cases: anyone who works with children files a report; the town registers the
+//! child or dismisses the report with a reason (景洪 000 三(一); rules in `domain::discovery`).
+
+use shouwang_domain::authz::{Action, Actor};
+use shouwang_domain::discovery::{self, DiscoveryInput};
+use shouwang_domain::validation::ValidationErrors;
+use shouwang_store::discovery::DiscoveryReport;
+use shouwang_store::{Result, Store, StoreError, Subject, Tx};
+
+/// Files a report in its town's queue; returns its id.
+pub async fn file(store: &Store, actor: &Actor, input: &DiscoveryInput) -> Result<String> {
+    if !actor.may(Action::ReportDiscovery) {
+        return Err(StoreError::Forbidden);
+    }
+    let mut tx = store.begin().await?;
+    let id = file_in(&mut tx, actor, input).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Files a report inside the caller's transaction (an accepted 三方比对 finding files one).
+pub async fn file_in(tx: &mut Tx, actor: &Actor, input: &DiscoveryInput) -> Result<String> {
+    let store = tx.store().clone();
+    let report = input.parse(store.today())?;
+    if store.region(&report.town).await?.is_none() {
+        return Err(ValidationErrors::single("town_code", "该乡镇不在本系统服务范围内").into());
+    }
+    let org = match &actor.agency_id {
+        Some(a) => store.agency_name(a).await?.unwrap_or_default(),
+        None => store
+            .region(&actor.region)
+            .await?
+            .map(|r| r.name)
+            .unwrap_or_default(),
+    };
+    let id = tx
+        .insert_discovery(
+            &report,
+            &actor.user_id,
+            &format!("{org}（{}）", actor.username),
+        )
+        .await?;
+    tx.audit(
+        actor,
+        "discovery_file",
+        Subject {
+            entity: "discovery",
+            id: Some(&id),
+            region: Some(report.town.as_str()),
+        },
+        serde_json::json!({}),
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Open reports of the towns inside the actor's jurisdiction (none for roles that do not handle
+/// them).
+pub async fn queue(store: &Store, actor: &Actor) -> Result<Vec<DiscoveryReport>> {
+    if !actor.may(Action::HandleDiscovery) {
+        return Ok(vec![]);
+    }
+    store.open_discoveries(&actor.region).await
+}
+
+/// How many reports wait for the actor (0 for roles that do not handle them).
+pub async fn open_count(store: &Store, actor: &Actor) -> Result<i64> {
+    if !actor.may(Action::HandleDiscovery) {
+        return Ok(0);
+    }
+    store.open_discovery_count(&actor.region).await
+}
+
+/// Closes a report: registered as `child_id` (a file in the report's town), or dismissed with a
+/// note.
+pub async fn close(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    child_id: Option<&str>,
+    note: &str,
+) -> Result<()> {
+    if !actor.may(Action::HandleDiscovery) {
+        return Err(StoreError::Forbidden);
+    }
+    let mut tx = store.begin().await?;
+    let town = tx
+        .open_discovery_town(id)
+        .await?
+        .filter(|t| actor.region.contains(t))
+        .ok_or(StoreError::NotFound)?;
+    let child_in_town = match child_id {
+        Some(c) => {
+            let row = tx.visible_child(actor, c).await?;
+            Some(town.contains(&row.file.village_code))
+        }
+        None => None,
+    };
+    let status = discovery::closing(child_in_town, note)?;
+    tx.close_discovery(id, status, child_id, &actor.username, note)
+        .await?;
+    tx.audit(
+        actor,
+        "discovery_close",
+        Subject {
+            entity: "discovery",
+            id: Some(id),
+            region: Some(town.as_str()),
+        },
+        serde_json::json!({"child_id": child_id}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

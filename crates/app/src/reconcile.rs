@@ -1,0 +1,413 @@
+//! 三方比对's use cases: compare the roster of a county with the education (学籍) or household
+//! (户籍) list, and decide the findings (seeds/004 二(四) 比对核实，形成真实、统一数据; seeds/000
+//! 三(二)1). Who may decide what is `domain::review`; what a finding means is
+//! `linkage::discrepancy`; the effects of a decision are here: accepting an ID-number correction
+//! edits the child's file (with history), accepting an undiscovered child files a discovery report
+//! in the town's queue, and rejecting a suggested pair turns each side into the finding it would
+//! have been unpaired.
+
+use serde::{Deserialize, Serialize};
+
+use shouwang_domain::authz::{Action, Actor, Role};
+use shouwang_domain::discovery::DiscoveryInput;
+use shouwang_domain::input::ChildInput;
+use shouwang_domain::review::{self, Access, Assignee, AssigneeRef, Decision, ItemStatus};
+use shouwang_domain::validation::ValidationErrors;
+use shouwang_linkage::discrepancy::{
+    self, FindingKind, ListEntry, ListKind, id_fix, missing_from, unmatched_entry,
+};
+use shouwang_linkage::{Record, Settings, link};
+use shouwang_store::reconcile::{ItemDoc, ItemRow, ItemView, MAX_LIST, RunSummary, StoredReason};
+use shouwang_store::{Result, Store, StoreError, Subject, Tx};
+
+use crate::children::{self, EditMode};
+use crate::discoveries;
+
+/// A person's decision on an item.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ItemDecision {
+    /// `accept`, `reject` or `assign`.
+    pub action: String,
+    /// `town:<乡镇代码>`, `police:<区划代码>` or `school:<机构ID>`.
+    pub assignee: Option<String>,
+    /// For an accepted not-on-roster child whose town the list did not say: the town to notify.
+    pub town_code: Option<String>,
+    pub note: Option<String>,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> StoreError {
+    ValidationErrors::single(field, message.into()).into()
+}
+
+fn review_error(e: review::ReviewError) -> StoreError {
+    use review::ReviewError::*;
+    match e {
+        NotVisible => StoreError::NotFound,
+        OnlyTheCountyAssigns => StoreError::Forbidden,
+        AlreadyDecided(_) => StoreError::Conflict {
+            field: None,
+            message: e.to_string(),
+        },
+        BadAssignee | TownNotATown => invalid("assignee", e.to_string()),
+    }
+}
+
+/// Compares the roster of the actor's jurisdiction (children on it now) with a list and keeps the
+/// findings as items. The comparison runs on a blocking thread (both cores).
+pub async fn run(
+    store: &Store,
+    actor: &Actor,
+    kind: ListKind,
+    source_name: &str,
+    entries: Vec<ListEntry>,
+) -> Result<RunSummary> {
+    if !actor.may(Action::Reconcile) {
+        return Err(StoreError::Forbidden);
+    }
+    if entries.is_empty() {
+        return Err(invalid("file", "名单中没有记录"));
+    }
+    if entries.len() > MAX_LIST {
+        return Err(invalid(
+            "file",
+            format!("名单超过 {MAX_LIST} 行，请按乡镇分开比对"),
+        ));
+    }
+    let region = actor.region.clone();
+    let places = store.places(&region).await?;
+    let (roster, child_villages): (Vec<Record>, Vec<String>) =
+        store.roster_records(&region).await?.into_iter().unzip();
+    let today = store.today();
+    let list = entries;
+    let (roster, list, found, tally) = tokio::task::spawn_blocking(move || {
+        let records: Vec<Record> = list.iter().map(|e| e.record.clone()).collect();
+        let linkage = link(&roster, &records, &Settings::default());
+        let (found, tally) = discrepancy::findings(kind, &roster, &list, &linkage, today);
+        (roster, list, found, tally)
+    })
+    .await
+    .map_err(|e| StoreError::Config(format!("comparison failed: {e}")))?;
+
+    let mut items = Vec::with_capacity(found.len());
+    let mut outside = 0usize;
+    for f in &found {
+        let mut doc = ItemDoc {
+            child: f.roster.map(|r| roster[r].clone()),
+            entry: f.entry.map(|e| list[e].clone()),
+            probability: f.probability,
+            reasons: f
+                .reasons
+                .iter()
+                .map(|x| StoredReason {
+                    label: x.label.to_owned(),
+                    level: x.level.to_owned(),
+                    weight: x.weight,
+                })
+                .collect(),
+            fix: f.fix.clone(),
+            place: None,
+        };
+        let region_code = match f.roster {
+            Some(r) => child_villages[r].clone(),
+            None => {
+                let entry = &list[f.entry.expect("a finding has a side")];
+                match places.locate(&entry.record, &region) {
+                    Some((code, names)) => {
+                        doc.place = Some(names);
+                        code
+                    }
+                    // Not in this county: not this county's finding.
+                    None => {
+                        outside += 1;
+                        continue;
+                    }
+                }
+            }
+        };
+        items.push((f.kind, region_code, doc));
+    }
+    let mut tally = tally;
+    tally.findings = items.len();
+    let mut tx = store.begin().await?;
+    let run_id = tx
+        .insert_run(&region, kind, source_name, &actor.username, &tally)
+        .await?;
+    for (seq, (kind, region_code, doc)) in items.iter().enumerate() {
+        tx.insert_item(&run_id, seq as i64 + 1, *kind, region_code, doc)
+            .await?;
+    }
+    tx.audit(
+        actor,
+        "reconcile_run",
+        Subject {
+            entity: "reconcile_run",
+            id: Some(&run_id),
+            region: Some(region.as_str()),
+        },
+        serde_json::json!({"list": kind.code(), "source": source_name, "roster": tally.roster,
+            "list_rows": tally.list, "matched": tally.matched, "review": tally.review,
+            "findings": tally.findings, "outside": outside}),
+    )
+    .await?;
+    tx.commit().await?;
+    store.reconcile_run(actor, &run_id).await
+}
+
+/// The unit an assignee names, if it lies in the actor's jurisdiction and is set up here.
+async fn assignee(store: &Store, actor: &Actor, written: &str) -> Result<Assignee> {
+    match AssigneeRef::parse(written).map_err(review_error)? {
+        AssigneeRef::Region(role, code) => {
+            if !actor.region.contains(&code) || store.region(&code).await?.is_none() {
+                return Err(invalid("assignee", "交办对象不在本辖区内"));
+            }
+            Ok(Assignee {
+                role,
+                region: Some(code),
+                agency: None,
+            })
+        }
+        AssigneeRef::School(agency) => {
+            let region = store
+                .agency_region(&agency)
+                .await?
+                .and_then(|r| shouwang_domain::region::RegionCode::parse(&r).ok())
+                .filter(|r| actor.region.contains(r))
+                .ok_or_else(|| invalid("assignee", "该学校不在本辖区内"))?;
+            Ok(Assignee {
+                role: Role::School,
+                region: Some(region),
+                agency: Some(agency),
+            })
+        }
+    }
+}
+
+type Effects = serde_json::Map<String, serde_json::Value>;
+
+/// Accepts, rejects or assigns an item. The county that ran the comparison may do all three; the
+/// unit an item was assigned to may accept or reject it (`domain::review::decide`). Every
+/// decision is audited with its note and effects, in the transaction that makes them.
+pub async fn decide(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    decision: &ItemDecision,
+) -> Result<ItemView> {
+    let note = decision
+        .note
+        .as_deref()
+        // Free text keeps its Chinese punctuation (clean() would make it half-width).
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    if note.is_some_and(|n| n.chars().count() > 500) {
+        return Err(invalid("note", "说明不能超过500字"));
+    }
+    let action = Decision::parse(decision.action.trim()).ok_or_else(|| {
+        invalid(
+            "action",
+            "操作应为 accept（确认）、reject（否定）或 assign（交办）",
+        )
+    })?;
+    let mut tx = store.begin().await?;
+    let item = tx.reconcile_item(id).await?.ok_or(StoreError::NotFound)?;
+    let access = Access::of(actor, &item.region_code, item.assignee.as_ref());
+    let to = review::decide(item.status, action, access).map_err(|e| match e {
+        review::ReviewError::AlreadyDecided(s) => StoreError::Conflict {
+            field: None,
+            message: format!(
+                "该条目已于 {} 处理（{}）",
+                item.decided_at.as_deref().unwrap_or(""),
+                s.label()
+            ),
+        },
+        e => review_error(e),
+    })?;
+    let mut effects = Effects::new();
+    match action {
+        Decision::Assign => {
+            let written = decision
+                .assignee
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .ok_or_else(|| invalid("assignee", "请选择交办对象"))?;
+            let a = assignee(store, actor, written).await?;
+            tx.assign_item(id, &a, note).await?;
+            effects.insert(
+                "assignee".into(),
+                serde_json::json!(format!(
+                    "{}:{}",
+                    a.role.code(),
+                    a.agency
+                        .clone()
+                        .or(a.region.map(|r| r.as_str().to_owned()))
+                        .unwrap_or_default()
+                )),
+            );
+        }
+        Decision::Accept => {
+            accept_effects(&mut tx, actor, &item, decision, &mut effects).await?;
+            tx.close_item(id, to, &actor.username, note).await?;
+        }
+        Decision::Reject => {
+            reject_effects(&mut tx, &item, &mut effects).await?;
+            tx.close_item(id, to, &actor.username, note).await?;
+        }
+    }
+    debug_assert!(to == ItemStatus::Assigned || !to.pending());
+    effects.insert("kind".into(), serde_json::json!(item.kind.code()));
+    effects.insert("note".into(), serde_json::json!(note));
+    tx.audit(
+        actor,
+        &format!("reconcile_item_{}", action.code()),
+        Subject {
+            entity: "reconcile_item",
+            id: Some(id),
+            region: Some(&item.region_code),
+        },
+        serde_json::Value::Object(effects),
+    )
+    .await?;
+    tx.commit().await?;
+    store.reconcile_item(actor, id).await
+}
+
+async fn accept_effects(
+    tx: &mut Tx,
+    actor: &Actor,
+    item: &ItemRow,
+    decision: &ItemDecision,
+    effects: &mut Effects,
+) -> Result<()> {
+    match item.kind {
+        FindingKind::IdNumber => {
+            let Some(fix) = item.doc.fix.as_ref().filter(|f| f.side == "roster") else {
+                return Ok(());
+            };
+            let (Some(child), Some(to)) = (&item.child_id, &fix.to) else {
+                return Ok(());
+            };
+            if !actor.may(Action::EditChild) {
+                return Err(StoreError::Conflict {
+                    field: None,
+                    message: "更正身份证号码须由县民政部门确认，请退回县民政部门处理".into(),
+                });
+            }
+            let input = ChildInput {
+                id_number: Some(to.clone()),
+                ..ChildInput::default()
+            };
+            let changed = children::edit_in(tx, actor, child, None, input, EditMode::Patch).await?;
+            effects.insert("id_number_corrected".into(), serde_json::json!(changed));
+        }
+        FindingKind::NotOnRoster => {
+            let entry = item
+                .doc
+                .entry
+                .as_ref()
+                .expect("not-on-roster items have an entry");
+            let town = match decision
+                .town_code
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+            {
+                Some(t) => t.trim().to_owned(),
+                None if item.region_code.len() >= 9 => item.region_code[..9].to_owned(),
+                None => {
+                    return Err(invalid(
+                        "town_code",
+                        "名单未写明所在乡镇，请选择该儿童所在乡镇后再确认",
+                    ));
+                }
+            };
+            let r = &entry.record;
+            let extra: Vec<String> = entry
+                .extra
+                .iter()
+                .map(|(k, v)| format!("{k}：{v}"))
+                .collect();
+            let input = DiscoveryInput {
+                town_code: Some(town),
+                village_code: (item.region_code.len() == 12).then(|| item.region_code.clone()),
+                child_name: r.name.clone(),
+                sex: r.sex.clone(),
+                birth_date: r.birth_date.clone(),
+                situation: Some(format!(
+                    "三方比对：{}第{}行标注为留守儿童，花名册中未找到。{}",
+                    item.list_kind.list_name(),
+                    entry.row,
+                    extra.join("；")
+                )),
+                reporter_phone: None,
+            };
+            let report = discoveries::file_in(tx, actor, &input).await?;
+            effects.insert("discovery_report".into(), serde_json::json!(report));
+        }
+        FindingKind::Review => {
+            // The same child: what a linked pair would have shown.
+            let (Some(child), Some(entry)) = (&item.doc.child, &item.doc.entry) else {
+                return Ok(());
+            };
+            if let Some(fix) = id_fix(item.list_kind, child, &entry.record) {
+                spawn(
+                    tx,
+                    item,
+                    FindingKind::IdNumber,
+                    Some(fix),
+                    true,
+                    true,
+                    effects,
+                )
+                .await?;
+            }
+            if item.list_kind == ListKind::Household
+                && entry.hukou == Some(discrepancy::Hukou::Urban)
+            {
+                spawn(tx, item, FindingKind::UrbanHukou, None, true, true, effects).await?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn reject_effects(tx: &mut Tx, item: &ItemRow, effects: &mut Effects) -> Result<()> {
+    if item.kind != FindingKind::Review {
+        return Ok(());
+    }
+    // Not the same child: each side is what it would have been without the other.
+    let today = tx.today();
+    if let Some(child) = &item.doc.child
+        && let Some(kind) = missing_from(item.list_kind, child, today)
+    {
+        spawn(tx, item, kind, None, true, false, effects).await?;
+    }
+    if let Some(entry) = &item.doc.entry
+        && let Some(kind) = unmatched_entry(entry)
+    {
+        spawn(tx, item, kind, None, false, true, effects).await?;
+    }
+    Ok(())
+}
+
+/// A new item that follows from a decision, in the same comparison, noted in the effects.
+async fn spawn(
+    tx: &mut Tx,
+    item: &ItemRow,
+    kind: FindingKind,
+    fix: Option<discrepancy::IdFix>,
+    with_child: bool,
+    with_entry: bool,
+    effects: &mut Effects,
+) -> Result<()> {
+    let new = tx
+        .spawn_item(item, kind, fix, with_child, with_entry)
+        .await?;
+    effects
+        .entry("spawned")
+        .or_insert_with(|| serde_json::json!([]))
+        .as_array_mut()
+        .expect("an array")
+        .push(serde_json::json!({"id": new, "kind": kind.code()}));
+    Ok(())
+}
