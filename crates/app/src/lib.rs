@@ -3,10 +3,14 @@
 //! transaction and records the audit event — the front ends only parse and render, the store only
 //! reads and writes.
 //!
-//! Capabilities move here one by one from the `Store` methods that did all four at once; see
-//! `docs/architecture.md` for which are here and where a new one goes.
+//! One module per capability; `docs/architecture.md` says where a new one goes. Use cases return
+//! the store's error type, whose variants (validation, not found, conflict, forbidden) are what a
+//! front end shows.
 
+pub mod audit;
 pub mod children;
 pub mod discoveries;
+pub mod exports;
 pub mod import;
 pub mod reconcile;
+pub mod users;

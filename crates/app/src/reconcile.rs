@@ -17,7 +17,9 @@ use shouwang_linkage::discrepancy::{
     self, FindingKind, ListEntry, ListKind, id_fix, missing_from, unmatched_entry,
 };
 use shouwang_linkage::{Record, Settings, link};
-use shouwang_store::reconcile::{ItemDoc, ItemRow, ItemView, MAX_LIST, RunSummary, StoredReason};
+use shouwang_store::reconcile::{
+    ItemDoc, ItemFilter, ItemRow, ItemView, MAX_LIST, RunSummary, StoredReason,
+};
 use shouwang_store::{Result, Store, StoreError, Subject, Tx};
 
 use crate::children::{self, EditMode};
@@ -151,7 +153,7 @@ pub async fn run(
     )
     .await?;
     tx.commit().await?;
-    store.reconcile_run(actor, &run_id).await
+    store.reconcile_run(&actor.region, &run_id).await
 }
 
 /// The unit an assignee names, if it lies in the actor's jurisdiction and is set up here.
@@ -410,4 +412,50 @@ async fn spawn(
         .expect("an array")
         .push(serde_json::json!({"id": new, "kind": kind.code()}));
     Ok(())
+}
+
+/// The comparisons of the actor's county, newest first.
+pub async fn runs(store: &Store, actor: &Actor) -> Result<Vec<RunSummary>> {
+    if !actor.may(Action::Reconcile) {
+        return Err(StoreError::Forbidden);
+    }
+    store.reconcile_runs(&actor.region).await
+}
+
+/// One comparison of the actor's county with its counts.
+pub async fn run_summary(store: &Store, actor: &Actor, id: &str) -> Result<RunSummary> {
+    if !actor.may(Action::Reconcile) {
+        return Err(StoreError::Forbidden);
+    }
+    store.reconcile_run(&actor.region, id).await
+}
+
+/// The items the actor may see (the county's, or those assigned to their unit), paged. The read
+/// is audited with the items shown.
+pub async fn items(
+    store: &Store,
+    actor: &Actor,
+    filter: &ItemFilter,
+) -> Result<(Vec<ItemView>, i64)> {
+    let (items, total) = store.reconcile_items(actor, filter).await?;
+    let mut tx = store.begin().await?;
+    tx.audit(
+        actor,
+        "reconcile_items_read",
+        Subject {
+            entity: "reconcile_item",
+            id: None,
+            region: Some(actor.region.as_str()),
+        },
+        serde_json::json!({"run": filter.run_id, "kind": filter.kind, "status": filter.status,
+            "shown": items.len(), "items": items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((items, total))
+}
+
+/// One item, if the actor's county ran its comparison or it was assigned to their unit.
+pub async fn item(store: &Store, actor: &Actor, id: &str) -> Result<ItemView> {
+    store.reconcile_item(actor, id).await
 }

@@ -678,11 +678,10 @@ fn text(d: &Data) -> String {
 async fn export_roster(reg: &Registry, actor: &Actor, region: &str) -> Vec<u8> {
     let on = reg.store.today();
     let region = RegionCode::parse(region).unwrap();
-    let children = reg
-        .store
-        .roster_on(actor, &region, on, ExportKind::Roster)
-        .await
-        .unwrap();
+    let children =
+        shouwang_app::exports::roster_on(&reg.store, actor, &region, on, ExportKind::Roster)
+            .await
+            .unwrap();
     let reveal = actor.may(shouwang_domain::authz::Action::UnmaskIdNumber);
     outputs::roster_workbook(&Heading::new(&region, on, on), &children, reveal).unwrap()
 }
@@ -761,11 +760,10 @@ async fn summary_figures_equal_counts_taken_from_the_roster_and_satisfy_the_cros
     with_varied_children(&reg).await;
     let on = reg.store.today();
     let county = RegionCode::parse("522730").unwrap();
-    let children = reg
-        .store
-        .roster_on(&reg.county, &county, on, ExportKind::Summary)
-        .await
-        .unwrap();
+    let children =
+        shouwang_app::exports::roster_on(&reg.store, &reg.county, &county, on, ExportKind::Summary)
+            .await
+            .unwrap();
     let (units, total) = outputs::summary_rows(&county, &children, on).unwrap();
     assert_eq!(units.len(), 6, "one row per town of 龙里县");
     let bytes = outputs::summary_workbook(&Heading::new(&county, on, on), &units, &total).unwrap();
@@ -823,23 +821,26 @@ async fn exports_are_scoped_to_the_jurisdiction_and_audited() {
     with_varied_children(&reg).await;
     let on = reg.store.today();
     let other_town = RegionCode::parse("522730100").unwrap();
-    let e = reg
-        .store
-        .roster_on(&reg.town_b, &other_town, on, ExportKind::Roster)
-        .await
-        .unwrap_err();
+    let e = shouwang_app::exports::roster_on(
+        &reg.store,
+        &reg.town_b,
+        &other_town,
+        on,
+        ExportKind::Roster,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, shouwang_store::StoreError::NotFound), "{e:?}");
     // The town's own roster holds only its children.
-    let own = reg
-        .store
-        .roster_on(
-            &reg.town_b,
-            &RegionCode::parse("522730001").unwrap(),
-            on,
-            ExportKind::Roster,
-        )
-        .await
-        .unwrap();
+    let own = shouwang_app::exports::roster_on(
+        &reg.store,
+        &reg.town_b,
+        &RegionCode::parse("522730001").unwrap(),
+        on,
+        ExportKind::Roster,
+    )
+    .await
+    .unwrap();
     assert!(
         own.iter()
             .all(|c| c.file.village_code.as_str().starts_with("522730001"))
@@ -857,16 +858,15 @@ async fn exports_are_scoped_to_the_jurisdiction_and_audited() {
         1
     );
     // Children registered after the reference date were not on the roster then.
-    let before = reg
-        .store
-        .roster_on(
-            &reg.county,
-            &RegionCode::parse("522730").unwrap(),
-            ymd(2026, 1, 1),
-            ExportKind::Roster,
-        )
-        .await
-        .unwrap();
+    let before = shouwang_app::exports::roster_on(
+        &reg.store,
+        &reg.county,
+        &RegionCode::parse("522730").unwrap(),
+        ymd(2026, 1, 1),
+        ExportKind::Roster,
+    )
+    .await
+    .unwrap();
     assert!(before.is_empty());
     reg.store
         .add_user(NewUser {
@@ -880,18 +880,17 @@ async fn exports_are_scoped_to_the_jurisdiction_and_audited() {
         .await
         .unwrap();
     let admin = reg.store.actor_by_username("admin").await.unwrap().unwrap();
-    let events = reg
-        .store
-        .audit_events(
-            &admin,
-            &shouwang_store::audit::AuditFilter {
-                action: Some("export".into()),
-                limit: 50,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let events = shouwang_app::audit::events(
+        &reg.store,
+        &admin,
+        &shouwang_store::audit::AuditFilter {
+            action: Some("export".into()),
+            limit: 50,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(events.len(), 2, "{events:?}");
     assert!(
         events
@@ -908,11 +907,10 @@ async fn the_registration_form_as_xlsx_is_one_printed_page_per_child_with_ticks(
     let on = reg.store.today();
     let town = RegionCode::parse("522730001").unwrap();
     for (actor, reveal) in [(&reg.county, true), (&reg.town_b, false)] {
-        let children = reg
-            .store
-            .roster_on(actor, &town, on, ExportKind::Form)
-            .await
-            .unwrap();
+        let children =
+            shouwang_app::exports::roster_on(&reg.store, actor, &town, on, ExportKind::Form)
+                .await
+                .unwrap();
         assert_eq!(children.len(), 3);
         let forms: Vec<FormHeading<'_>> = children
             .iter()

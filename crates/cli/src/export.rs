@@ -50,8 +50,7 @@ pub async fn roster(
     filter: &RosterFilter,
     out: &Path,
 ) -> Result<()> {
-    let children = store
-        .roster_on(actor, region, on, ExportKind::Roster)
+    let children = shouwang_app::exports::roster_on(store, actor, region, on, ExportKind::Roster)
         .await
         .map_err(|e| explain(e, region.as_str()))?;
     let children: Vec<_> = children
@@ -77,8 +76,7 @@ pub async fn summary(
     on: NaiveDate,
     out: &Path,
 ) -> Result<()> {
-    let children = store
-        .roster_on(actor, region, on, ExportKind::Summary)
+    let children = shouwang_app::exports::roster_on(store, actor, region, on, ExportKind::Summary)
         .await
         .map_err(|e| explain(e, region.as_str()))?;
     let (rows, total) = outputs::summary_rows(region, &children, on)
@@ -131,15 +129,15 @@ pub async fn forms(
     };
     let children = match (child, region) {
         (Some(id), _) => vec![
-            store
-                .child_for_form(actor, id, kind)
+            shouwang_app::exports::child_for_form(store, actor, id, kind)
                 .await
                 .map_err(|e| explain(e, id))?,
         ],
-        (None, Some(r)) if !agreement => store
-            .roster_on(actor, r, on, kind)
-            .await
-            .map_err(|e| explain(e, r.as_str()))?,
+        (None, Some(r)) if !agreement => {
+            shouwang_app::exports::roster_on(store, actor, r, on, kind)
+                .await
+                .map_err(|e| explain(e, r.as_str()))?
+        }
         _ => bail!("请用 --child <儿童编号> 指定儿童（登记表也可用 --region <村级代码> 打印全村）"),
     };
     if children.is_empty() {

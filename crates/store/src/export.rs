@@ -1,18 +1,16 @@
 //! Reading whole rosters for the official outputs (花名册, 汇总表, 登记表): the children of a region
-//! who were on the roster on a reference date, decrypted, in village and name order. Scoped to
-//! the user's jurisdiction and audited as an export.
+//! who were on the roster on a reference date, decrypted, in village and name order. Who may
+//! export what, and the audit, are `shouwang_app::exports`.
 
 use chrono::NaiveDate;
 use sqlx::Row;
 
-use shouwang_domain::authz::{Action, Actor, Scope};
 use shouwang_domain::child::ChildFile;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::summary_table::counts_on;
 
-use crate::audit;
 use crate::regions::code_range;
-use crate::{Result, Store, StoreError};
+use crate::{Result, Store};
 
 /// A child in an export.
 #[derive(Debug, Clone)]
@@ -42,28 +40,10 @@ impl ExportKind {
 }
 
 impl Store {
-    fn export_region_check(&self, actor: &Actor, region: &RegionCode) -> Result<()> {
-        if !actor.may(Action::Export) {
-            return Err(StoreError::Forbidden);
-        }
-        match actor.scope() {
-            // Outside the jurisdiction reads as not found, as everywhere else.
-            Scope::Region { code } if code.contains(region) => Ok(()),
-            Scope::Region { .. } => Err(StoreError::NotFound),
-            Scope::Agency { .. } => Err(StoreError::Forbidden),
-        }
-    }
-
     /// The children of `region` on the roster on `on`: registered by then, not exited by then,
-    /// under 16 then and meeting the definition. Records one audit event.
-    pub async fn roster_on(
-        &self,
-        actor: &Actor,
-        region: &RegionCode,
-        on: NaiveDate,
-        kind: ExportKind,
-    ) -> Result<Vec<ExportChild>> {
-        self.export_region_check(actor, region)?;
+    /// under 16 then and meeting the definition. The caller has checked the region is the
+    /// user's to export.
+    pub async fn roster_on(&self, region: &RegionCode, on: NaiveDate) -> Result<Vec<ExportChild>> {
         let (lo, hi) = code_range(region);
         let rows = sqlx::query(
             "SELECT c.id, d.doc FROM children c JOIN child_docs d ON d.child_id = c.id \
@@ -87,62 +67,7 @@ impl Store {
                 });
             }
         }
-        self.audit_export(actor, kind, region.as_str(), None, on, out.len())
-            .await?;
         Ok(out)
-    }
-
-    /// One child's file for a printed form, if the user may export it. Audited.
-    pub async fn child_for_form(
-        &self,
-        actor: &Actor,
-        id: &str,
-        kind: ExportKind,
-    ) -> Result<ExportChild> {
-        if !actor.may(Action::Export) {
-            return Err(StoreError::Forbidden);
-        }
-        let row = self.visible_child(actor, id).await?;
-        self.audit_export(
-            actor,
-            kind,
-            row.file.village_code.as_str(),
-            Some(id),
-            self.today(),
-            1,
-        )
-        .await?;
-        Ok(ExportChild {
-            id: row.id,
-            file: row.file,
-        })
-    }
-
-    async fn audit_export(
-        &self,
-        actor: &Actor,
-        kind: ExportKind,
-        region: &str,
-        child: Option<&str>,
-        on: NaiveDate,
-        count: usize,
-    ) -> Result<()> {
-        let now = self.now_text();
-        let mut tx = self.pool.begin().await?;
-        audit::lock_head(&mut tx).await?;
-        audit::record(
-            &mut tx,
-            &now,
-            actor.into(),
-            "export",
-            if child.is_some() { "child" } else { "region" },
-            child,
-            Some(region),
-            serde_json::json!({"kind": kind.code(), "date": on.to_string(), "count": count}),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
     }
 }
 

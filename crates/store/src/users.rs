@@ -94,23 +94,9 @@ impl Store {
         self.create_user(None, new).await
     }
 
-    /// Adds a user on behalf of a county administrator: only inside their own jurisdiction, and
-    /// never with more reach than the administrator has.
-    pub async fn add_user_as(&self, admin: &Actor, new: NewUser) -> Result<UserSummary> {
-        if !admin.may(shouwang_domain::authz::Action::ManageUsers) {
-            return Err(StoreError::Forbidden);
-        }
-        if !admin.region.contains(&new.region) {
-            return Err(ValidationErrors::single(
-                "org",
-                format!("区划“{}”不在您的管辖范围内", new.region),
-            )
-            .into());
-        }
-        self.create_user(Some(admin), new).await
-    }
-
-    async fn create_user(&self, by: Option<&Actor>, new: NewUser) -> Result<UserSummary> {
+    /// Adds a user, checked (username, password, role and org); `by` is the administrator who
+    /// adds them, if any (audited). Whether `by` may is `shouwang_app::users`'.
+    pub async fn create_user(&self, by: Option<&Actor>, new: NewUser) -> Result<UserSummary> {
         let mut errors = ValidationErrors::default();
         let username = new.username.trim().to_owned();
         if username.len() < 2
@@ -442,15 +428,8 @@ impl Store {
         }
     }
 
-    /// Users inside an administrator's jurisdiction.
-    pub async fn list_users(&self, admin: &Actor) -> Result<Vec<UserSummary>> {
-        if !admin.may(shouwang_domain::authz::Action::ManageUsers) {
-            return Err(StoreError::Forbidden);
-        }
-        self.users_within(&admin.region).await
-    }
-
-    async fn users_within(&self, region: &RegionCode) -> Result<Vec<UserSummary>> {
+    /// Users whose org lies inside `region`.
+    pub async fn users_within(&self, region: &RegionCode) -> Result<Vec<UserSummary>> {
         let rows = sqlx::query(
             "SELECT id, username, display_name, role, region_code FROM users WHERE region_code >= $1 AND region_code < $2 ORDER BY region_code, username",
         )

@@ -54,7 +54,7 @@ async fn audit_page(
         before_seq: q.before,
         limit: 100,
     };
-    let items = state.store.audit_events(&user.actor, &filter).await?;
+    let items = shouwang_app::audit::events(&state.store, &user.actor, &filter).await?;
     let next_before = (items.len() == 100)
         .then(|| items.last().map(|e| e.seq))
         .flatten();
@@ -92,6 +92,6 @@ pub async fn audit_log(
         limit: p.limit.unwrap_or(100),
     };
     Ok(Json(
-        json!({"items": state.store.audit_events(&user.actor, &filter).await?}),
+        json!({"items": shouwang_app::audit::events(&state.store, &user.actor, &filter).await?}),
     ))
 }

@@ -130,13 +130,17 @@ pub async fn roster_download(
     let region = p.region(&user.actor)?;
     let on = p.date(state.store.today())?;
     let filter = p.filter()?;
-    let children: Vec<ExportChild> = state
-        .store
-        .roster_on(&user.actor, &region, on, ExportKind::Roster)
-        .await?
-        .into_iter()
-        .filter(|c| filter.admits(&c.file, on))
-        .collect();
+    let children: Vec<ExportChild> = shouwang_app::exports::roster_on(
+        &state.store,
+        &user.actor,
+        &region,
+        on,
+        ExportKind::Roster,
+    )
+    .await?
+    .into_iter()
+    .filter(|c| filter.admits(&c.file, on))
+    .collect();
     let heading = Heading::new(&region, on, state.store.today());
     let bytes =
         outputs::roster_workbook(&heading, &children, user.actor.may(Action::UnmaskIdNumber))
@@ -157,10 +161,14 @@ pub async fn summary_download(
 ) -> Result<Response, AppError> {
     let region = p.region(&user.actor)?;
     let on = p.date(state.store.today())?;
-    let children = state
-        .store
-        .roster_on(&user.actor, &region, on, ExportKind::Summary)
-        .await?;
+    let children = shouwang_app::exports::roster_on(
+        &state.store,
+        &user.actor,
+        &region,
+        on,
+        ExportKind::Summary,
+    )
+    .await?;
     let (rows, total) =
         outputs::summary_rows(&region, &children, on).map_err(AppError::Internal)?;
     let heading = Heading::new(&region, on, state.store.today());
@@ -250,10 +258,9 @@ async fn child_document(
     id: &str,
     document: Document,
 ) -> Result<Response, AppError> {
-    let child = state
-        .store
-        .child_for_form(&user.actor, id, document.kind())
-        .await?;
+    let child =
+        shouwang_app::exports::child_for_form(&state.store, &user.actor, id, document.kind())
+            .await?;
     let name = child.file.name.to_string();
     let bytes = print_forms(state, &user.actor, &[child], document)?;
     let (ext, content_type) = document.file_type();
@@ -303,10 +310,9 @@ async fn village_forms(
 ) -> Result<Response, AppError> {
     let region = p.region(&user.actor)?;
     let on = p.date(state.store.today())?;
-    let children = state
-        .store
-        .roster_on(&user.actor, &region, on, ExportKind::Form)
-        .await?;
+    let children =
+        shouwang_app::exports::roster_on(&state.store, &user.actor, &region, on, ExportKind::Form)
+            .await?;
     if children.is_empty() {
         return Err(AppError::NotFound);
     }

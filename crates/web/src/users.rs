@@ -65,7 +65,7 @@ async fn users_view(
     errors: ValidationErrors,
     created: Option<String>,
 ) -> PageResult {
-    let users = state.store.list_users(&user.actor).await?;
+    let users = shouwang_app::users::list(&state.store, &user.actor).await?;
     let mut orgs = vec![Opt {
         code: user.actor.region.to_string(),
         label: place_name(user.actor.region.as_str()),
@@ -136,9 +136,7 @@ async fn users_submit(
         agency: Some(get("agency")),
     };
     let result = match new_user(body) {
-        Ok(new) => state
-            .store
-            .add_user_as(&user.actor, new)
+        Ok(new) => shouwang_app::users::add(&state.store, &user.actor, new)
             .await
             .map_err(AppError::from),
         Err(e) => Err(e.into()),
@@ -223,7 +221,7 @@ pub async fn list_users(
     user: CurrentUser,
 ) -> Result<Json<Value>, AppError> {
     Ok(Json(
-        json!({"items": state.store.list_users(&user.actor).await?}),
+        json!({"items": shouwang_app::users::list(&state.store, &user.actor).await?}),
     ))
 }
 
@@ -234,6 +232,6 @@ pub async fn add_user(
     ApiJson(b): ApiJson<NewUserBody>,
 ) -> Result<impl IntoResponse, AppError> {
     let new = new_user(b)?;
-    let created = state.store.add_user_as(&user.actor, new).await?;
+    let created = shouwang_app::users::add(&state.store, &user.actor, new).await?;
     Ok((StatusCode::CREATED, Json(json!(created))))
 }

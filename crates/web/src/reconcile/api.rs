@@ -134,7 +134,7 @@ pub async fn runs_api(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Response, AppError> {
-    let runs = state.store.reconcile_runs(&user.actor).await?;
+    let runs = shouwang_app::reconcile::runs(&state.store, &user.actor).await?;
     Ok(Json(serde_json::json!({ "items": runs })).into_response())
 }
 
@@ -145,7 +145,10 @@ pub async fn run_api(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    Ok(Json(state.store.reconcile_run(&user.actor, &id).await?).into_response())
+    Ok(
+        Json(shouwang_app::reconcile::run_summary(&state.store, &user.actor, &id).await?)
+            .into_response(),
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -178,7 +181,7 @@ pub async fn items_api(
         offset: p.offset.unwrap_or(0),
         limit: p.limit.unwrap_or(50),
     };
-    let (items, total) = state.store.reconcile_items(&user.actor, &filter).await?;
+    let (items, total) = shouwang_app::reconcile::items(&state.store, &user.actor, &filter).await?;
     Ok(Json(serde_json::json!({ "total": total, "items": items })).into_response())
 }
 
@@ -189,7 +192,7 @@ pub async fn item_api(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    Ok(Json(state.store.reconcile_item(&user.actor, &id).await?).into_response())
+    Ok(Json(shouwang_app::reconcile::item(&state.store, &user.actor, &id).await?).into_response())
 }
 
 /// A decision on an item.

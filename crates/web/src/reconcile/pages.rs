@@ -43,7 +43,7 @@ pub(super) async fn reconcile_page(State(state): State<AppState>, user: CurrentU
 pub(super) async fn show_runs(state: &AppState, user: &CurrentUser, error: String) -> PageResult {
     Ok(render(&ReconcilePage {
         frame: Frame::of(state, user).await,
-        runs: state.store.reconcile_runs(&user.actor).await?,
+        runs: shouwang_app::reconcile::runs(&state.store, &user.actor).await?,
         kinds: ListKind::ALL
             .iter()
             .map(|k| (k.code(), k.label()))
@@ -382,7 +382,7 @@ pub(super) async fn items_page(
         offset: q.offset.max(0),
         limit: PAGE,
     };
-    let (items, total) = state.store.reconcile_items(&user.actor, &filter).await?;
+    let (items, total) = shouwang_app::reconcile::items(&state.store, &user.actor, &filter).await?;
     let (assignees, towns) = assignees(state, &user.actor).await?;
     let link = |offset: i64| format!("{back}?kind={}&status={}&offset={offset}", q.kind, q.status);
     let offset = filter.offset;
@@ -426,7 +426,7 @@ pub(super) async fn run_page(
     Path(id): Path<String>,
     Query(q): Query<ItemsQuery>,
 ) -> PageResult {
-    let run = state.store.reconcile_run(&user.actor, &id).await?;
+    let run = shouwang_app::reconcile::run_summary(&state.store, &user.actor, &id).await?;
     items_page(&state, &user, Some(run), q, format!("/reconcile/runs/{id}")).await
 }
 
