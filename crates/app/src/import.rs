@@ -402,6 +402,18 @@ impl<'a> Importer<'a> {
         Ok(out)
     }
 
+    /// Saves a column mapping (chosen on the preview) for the next file with the same header.
+    pub async fn save_columns(
+        &self,
+        signature: &str,
+        choices: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(), ImportError> {
+        Ok(self
+            .store
+            .save_import_mapping(self.actor, signature, choices)
+            .await?)
+    }
+
     /// Saves the plan's column mapping for the next file with the same header.
     pub async fn save_mapping(&self, plan: &Plan) -> Result<(), ImportError> {
         let m = &plan.info.mapping;
@@ -425,6 +437,18 @@ impl<'a> Importer<'a> {
                 Outcome::Update(u) => updates.push(&**u),
                 _ => {}
             }
+        }
+        if let Some(v) = creates
+            .iter()
+            .map(|f| &f.village_code)
+            .chain(updates.iter().map(|u| &u.file.village_code))
+            .find(|v| !self.actor.covers(v))
+        {
+            return Err(StoreError::Conflict {
+                field: Some("village_code".into()),
+                message: format!("村（社区）{v}不在您的管辖范围内"),
+            }
+            .into());
         }
         Ok(self
             .store

@@ -459,3 +459,16 @@ pub async fn items(
 pub async fn item(store: &Store, actor: &Actor, id: &str) -> Result<ItemView> {
     store.reconcile_item(actor, id).await
 }
+
+/// Saves a list's column choices for the next list with the same header, in the county.
+pub async fn save_columns(
+    store: &Store,
+    actor: &Actor,
+    signature: &str,
+    choices: &std::collections::BTreeMap<String, String>,
+) -> Result<()> {
+    if !actor.may(Action::Reconcile) {
+        return Err(StoreError::Forbidden);
+    }
+    store.save_import_mapping(actor, signature, choices).await
+}

@@ -349,10 +349,11 @@ pub(super) async fn mapping_page(
                 field: Some("mapping".into()),
                 message,
             })?;
-        state
-            .store
-            .save_import_mapping(&user.actor, &mapping.signature(), &mapping.saved_form())
-            .await?;
+        shouwang_app::import::Importer::new(&state.store, &user.actor)
+            .map_err(super::run::import_error)?
+            .save_columns(&mapping.signature(), &mapping.saved_form())
+            .await
+            .map_err(super::run::import_error)?;
     }
     remap(&state, &user.actor, &id, choices).await?;
     Ok(Redirect::to(&format!("/import/{id}")).into_response())

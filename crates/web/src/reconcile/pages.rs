@@ -245,10 +245,13 @@ pub(super) async fn start_page(
     }
     begin(&state, &user.actor, &id, &columns).await?;
     if value("save") == "1"
-        && let Err(e) = state
-            .store
-            .save_import_mapping(&user.actor, &saved_key(&columns), &columns.saved_form())
-            .await
+        && let Err(e) = shouwang_app::reconcile::save_columns(
+            &state.store,
+            &user.actor,
+            &saved_key(&columns),
+            &columns.saved_form(),
+        )
+        .await
     {
         // The comparison runs all the same; only the next list's columns are not filled in.
         tracing::warn!(error = %e, "the column choices were not saved");
