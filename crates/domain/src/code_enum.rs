@@ -11,6 +11,8 @@ macro_rules! code_enum {
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// `(code, label)` of every variant, in order.
+            pub const OPTIONS: &'static [(&'static str, &'static str)] = &[$(($code, $label)),+];
             pub fn code(self) -> &'static str {
                 match self { $($name::$variant => $code),+ }
             }

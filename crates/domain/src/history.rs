@@ -73,61 +73,15 @@ fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
     }
 }
 
-/// Chinese label for a dotted field path, for the history tab.
+/// Chinese label for a dotted field path, for the history tab: the form's label from the field
+/// catalogue, or the state a lifecycle change records.
 pub fn field_label(path: &str) -> String {
-    let (head, tail) = path.split_once('.').unwrap_or((path, ""));
-    let head_label = match head {
-        "name" => "姓名",
-        "sex" => "性别",
-        "ethnicity" => "民族",
-        "birth_date" => "出生日期",
-        "id_number" => "身份证号码",
-        "hukou_registered" => "是否登记户口",
-        "hukou_rural" => "农村户籍",
-        "hukou_place" => "户籍所在地",
-        "village_code" => "现居住村",
-        "residence_address" => "现居住地",
-        "health" => "身体情况",
-        "boarding" => "是否寄宿",
-        "schooling" => "就学情况",
-        "school_name" => "就读学校",
-        "living_alone" => "单独居住",
-        "paternal_grandfather" => "祖父",
-        "paternal_grandmother" => "祖母",
-        "maternal_grandfather" => "外祖父",
-        "maternal_grandmother" => "外祖母",
-        "father" => "父亲",
-        "mother" => "母亲",
-        "entrusted_guardian" => "受委托监护人",
-        "guardianship_type" => "监护类型",
-        "income_sources" => "家庭经济来源",
-        "assistance" => "救助帮扶情况",
-        "contact" => "村(居)委会联系人",
-        "manual_flags" => "重点对象标记",
-        "remarks" => "备注",
-        "status" => "状态",
-        other => other,
-    };
-    let tail_label = match tail {
-        "" => "",
-        "name" => "姓名",
-        "birth_date" => "出生日期",
-        "status" => "状况",
-        "id_number" => "身份证号码",
-        "situation" => "情况",
-        "incapacity" => "无监护能力原因",
-        "work_place" => "务工地点",
-        "phone" => "电话",
-        "relation" => "关系",
-        "address" => "地址",
-        "disability_category" => "残疾类别",
-        "disability_grade" => "残疾等级",
-        "illness" => "患病类型",
-        other => other,
-    };
-    if tail_label.is_empty() {
-        head_label.to_owned()
-    } else {
-        format!("{head_label}·{tail_label}")
+    if let Some(f) = crate::fields::at_path(path) {
+        return f.label.to_owned();
+    }
+    match path {
+        "status" => "状态".to_owned(),
+        "exit_date" => "退出日期".to_owned(),
+        other => other.to_owned(),
     }
 }

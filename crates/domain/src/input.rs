@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::child::*;
 use crate::eligibility::age_on;
+use crate::fields;
 use crate::id_number::IdNumber;
 use crate::person::{Ethnicity, PersonName, PhoneNumber, Sex};
 use crate::region::{Divisions, RegionCode, RegionLevel};
@@ -134,12 +135,12 @@ impl Parser<'_> {
         &mut self,
         field: &str,
         value: &Option<String>,
-        label: &str,
         parse: impl FnOnce(&str) -> Result<T, String>,
     ) -> Option<T> {
         match present(value) {
             None => {
-                self.errors.add(field, format!("请填写{label}"));
+                self.errors
+                    .add(field, format!("请填写{}", fields::label(field)));
                 None
             }
             Some(s) => self.parsed(field, s, parse),
@@ -170,38 +171,36 @@ impl Parser<'_> {
         }
     }
 
-    fn flag(&mut self, field: &str, value: &Option<String>, label: &str) -> bool {
+    fn flag(&mut self, field: &str, value: &Option<String>) -> bool {
         self.optional(field, value, |s| {
-            parse_bool(s).ok_or_else(|| format!("{label}应填“是”或“否”"))
+            parse_bool(s).ok_or_else(|| format!("{}应填“是”或“否”", fields::label(field)))
         })
         .unwrap_or(false)
     }
 
-    fn date(&mut self, field: &str, value: &Option<String>, label: &str) -> Option<NaiveDate> {
+    fn date(&mut self, field: &str, value: &Option<String>) -> Option<NaiveDate> {
         let today = self.ctx.today;
-        self.optional(field, value, |s| date_not_future(s, label, today))
+        self.optional(field, value, |s| {
+            date_not_future(s, fields::label(field), today)
+        })
     }
 
     fn enum_value<T: Copy>(
         &mut self,
         field: &str,
         value: &Option<String>,
-        label: &str,
         parse: impl Fn(&str) -> Option<T>,
-        all: &[&str],
     ) -> Option<T> {
-        self.optional(field, value, |s| {
-            parse(s).ok_or_else(|| format!("{label}“{s}”不是可选值（{}）", all.join("、")))
-        })
+        self.optional(field, value, |s| parse(s).ok_or_else(|| not_a_choice(field, s)))
     }
 
     fn set<T: Ord + Copy>(
         &mut self,
         field: &str,
         values: &Option<Vec<String>>,
-        label: &str,
         parse: impl Fn(&str) -> Option<T>,
     ) -> BTreeSet<T> {
+        let label = fields::label(field);
         let mut out = BTreeSet::new();
         for v in values.iter().flatten() {
             if v.trim().is_empty() {
@@ -238,7 +237,11 @@ impl Parser<'_> {
         })
     }
 
-    fn text(&mut self, field: &str, value: &Option<String>, max: usize) -> Option<String> {
+    fn text(&mut self, field: &str, value: &Option<String>) -> Option<String> {
+        let max = match fields::field(field).map(|f| f.kind) {
+            Some(fields::Kind::Text(max)) => max,
+            _ => 100,
+        };
         self.optional(field, value, |s| {
             let s = text::clean(s);
             if s.chars().count() > max {
@@ -273,11 +276,7 @@ impl Parser<'_> {
             ),
         };
         let name_v = self.name(&format!("{prefix}_name"), name);
-        let birth_v = self.date(
-            &format!("{prefix}_birth_date"),
-            birth,
-            &format!("{label}出生日期"),
-        );
+        let birth_v = self.date(&format!("{prefix}_birth_date"), birth);
         let status_v =
             self.kin_status(&format!("{prefix}_status"), status, label, name_v.is_some());
         Kin {
@@ -348,31 +347,17 @@ impl Parser<'_> {
         let name_v = self.name(&format!("{prefix}_name"), name);
         let status_v =
             self.kin_status(&format!("{prefix}_status"), status, label, name_v.is_some());
-        let birth_v = self.date(
-            &format!("{prefix}_birth_date"),
-            birth,
-            &format!("{label}出生日期"),
-        );
+        let birth_v = self.date(&format!("{prefix}_birth_date"), birth);
         let id_v = self.id_number(&format!("{prefix}_id_number"), id);
         let situation_v = self.enum_value(
             &format!("{prefix}_situation"),
             situation,
-            &format!("{label}情况"),
             ParentSituation::parse,
-            &ParentSituation::ALL
-                .iter()
-                .map(|s| s.label())
-                .collect::<Vec<_>>(),
         );
         let incapacity_v = self.enum_value(
             &format!("{prefix}_incapacity"),
             incapacity,
-            &format!("{label}无监护能力原因"),
             IncapacityReason::parse,
-            &IncapacityReason::ALL
-                .iter()
-                .map(|s| s.label())
-                .collect::<Vec<_>>(),
         );
         let divisions = self.ctx.divisions;
         let work_v = self.optional(&format!("{prefix}_work_place"), work, |s| {
@@ -458,8 +443,14 @@ fn date_not_future(s: &str, label: &str, today: NaiveDate) -> Result<NaiveDate, 
     }
 }
 
-fn labels<T: Copy>(all: &[T], label: fn(T) -> &'static str) -> Vec<&'static str> {
-    all.iter().map(|v| label(*v)).collect()
+/// "监护类型“x”不是可选值（…）", the choices from the field catalogue.
+fn not_a_choice(field: &str, s: &str) -> String {
+    let choices: Vec<&str> = fields::options(field).iter().map(|(_, l)| *l).collect();
+    format!(
+        "{}“{s}”不是可选值（{}）",
+        fields::label(field),
+        choices.join("、")
+    )
 }
 
 impl ChildInput {
@@ -470,10 +461,10 @@ impl ChildInput {
             ctx,
             errors: ValidationErrors::default(),
         };
-        let name = p.required("name", &self.name, "姓名", |s| {
+        let name = p.required("name", &self.name, |s| {
             PersonName::parse(s).map_err(|e| e.to_string())
         });
-        let sex = p.required("sex", &self.sex, "性别", |s| {
+        let sex = p.required("sex", &self.sex, |s| {
             Sex::parse(s).ok_or_else(|| format!("性别“{s}”不是可选值（男、女）"))
         });
         // 民族 left blank is 信息不全, not an error (eligibility::missing_fields).
@@ -481,21 +472,20 @@ impl ChildInput {
             Ethnicity::parse(s).ok_or_else(|| format!("民族“{s}”不在56个民族之列"))
         });
         let today = ctx.today;
-        let birth_date = p.required("birth_date", &self.birth_date, "出生日期", |s| {
+        let birth_date = p.required("birth_date", &self.birth_date, |s| {
             date_not_future(s, "出生日期", today)
         });
         let id_number = p.id_number("id_number", &self.id_number);
         // Blank is unknown, never assumed: not "has a hukou" because an ID number is there or
         // "no hukou" because it is not, and not "rural" (the definition requires it).
         let hukou_registered = present(&self.hukou_registered)
-            .map(|_| p.flag("hukou_registered", &self.hukou_registered, "是否登记户口"));
+            .map(|_| p.flag("hukou_registered", &self.hukou_registered));
         let hukou_rural = present(&self.hukou_rural)
-            .map(|_| p.flag("hukou_rural", &self.hukou_rural, "是否农村户籍"));
-        let hukou_place = p.text("hukou_place", &self.hukou_place, 100);
+            .map(|_| p.flag("hukou_rural", &self.hukou_rural));
+        let hukou_place = p.text("hukou_place", &self.hukou_place);
         let village_code = p.required(
             "village_code",
             &self.village_code,
-            "所在村（社区）",
             |s| {
                 let code = RegionCode::parse(s).map_err(|e| e.to_string())?;
                 if code.level() != RegionLevel::Village {
@@ -505,29 +495,11 @@ impl ChildInput {
                 Ok(code)
             },
         );
-        let residence_address = p.text("residence_address", &self.residence_address, 100);
-        let health_status = p.enum_value(
-            "health",
-            &self.health,
-            "身体情况",
-            HealthStatus::parse,
-            &labels(HealthStatus::ALL, HealthStatus::label),
-        );
-        let disability_category = p.enum_value(
-            "disability_category",
-            &self.disability_category,
-            "残疾类别",
-            DisabilityCategory::parse,
-            &labels(DisabilityCategory::ALL, DisabilityCategory::label),
-        );
-        let disability_grade = p.enum_value(
-            "disability_grade",
-            &self.disability_grade,
-            "残疾等级",
-            DisabilityGrade::parse,
-            &labels(DisabilityGrade::ALL, DisabilityGrade::label),
-        );
-        let illness = p.text("illness", &self.illness, 50);
+        let residence_address = p.text("residence_address", &self.residence_address);
+        let health_status = p.enum_value("health", &self.health, HealthStatus::parse);
+        let disability_category = p.enum_value("disability_category", &self.disability_category, DisabilityCategory::parse);
+        let disability_grade = p.enum_value("disability_grade", &self.disability_grade, DisabilityGrade::parse);
+        let illness = p.text("illness", &self.illness);
         let health_status = health_status.unwrap_or(HealthStatus::Healthy);
         if health_status == HealthStatus::Disabled {
             if disability_category.is_none() && !p.errors.has("disability_category") {
@@ -544,17 +516,12 @@ impl ChildInput {
                 "患病儿童请填写患病类型（重特大疾病或严重精神障碍）",
             );
         }
-        let boarding = p.flag("boarding", &self.boarding, "是否学校寄宿");
-        let schooling = p.required("schooling", &self.schooling, "就学情况", |s| {
-            Schooling::parse(s).ok_or_else(|| {
-                format!(
-                    "就学情况“{s}”不是可选值（{}）",
-                    labels(Schooling::ALL, Schooling::label).join("、")
-                )
-            })
+        let boarding = p.flag("boarding", &self.boarding);
+        let schooling = p.required("schooling", &self.schooling, |s| {
+            Schooling::parse(s).ok_or_else(|| not_a_choice("schooling", s))
         });
-        let school_name = p.text("school_name", &self.school_name, 60);
-        let living_alone = p.flag("living_alone", &self.living_alone, "是否单独居住");
+        let school_name = p.text("school_name", &self.school_name);
+        let living_alone = p.flag("living_alone", &self.living_alone);
         let paternal_grandfather = p.kin("paternal_grandfather", "祖父");
         let paternal_grandmother = p.kin("paternal_grandmother", "祖母");
         let maternal_grandfather = p.kin("maternal_grandfather", "外祖父");
@@ -562,20 +529,14 @@ impl ChildInput {
         let father = p.parent(WhichParent::Father);
         let mother = p.parent(WhichParent::Mother);
         let entrusted = match present(&self.entrusted) {
-            Some(_) => p.flag("entrusted", &self.entrusted, "是否委托其他监护人"),
+            Some(_) => p.flag("entrusted", &self.entrusted),
             None => present(&self.guardian_name).is_some(),
         };
         let guardian_name = p.name("guardian_name", &self.guardian_name);
         let guardian_phone = p.phone("guardian_phone", &self.guardian_phone);
         let guardian_id = p.id_number("guardian_id_number", &self.guardian_id_number);
-        let guardian_relation = p.enum_value(
-            "guardian_relation",
-            &self.guardian_relation,
-            "与被监护人关系",
-            GuardianRelation::parse,
-            &labels(GuardianRelation::ALL, GuardianRelation::label),
-        );
-        let guardian_address = p.text("guardian_address", &self.guardian_address, 100);
+        let guardian_relation = p.enum_value("guardian_relation", &self.guardian_relation, GuardianRelation::parse);
+        let guardian_address = p.text("guardian_address", &self.guardian_address);
         let entrusted_guardian = if entrusted {
             if guardian_name.is_none() && !p.errors.has("guardian_name") {
                 p.errors
@@ -597,40 +558,15 @@ impl ChildInput {
         } else {
             None
         };
-        let guardianship_type = p.required(
-            "guardianship_type",
-            &self.guardianship_type,
-            "监护类型",
-            |s| {
-                GuardianshipType::parse(s).ok_or_else(|| {
-                    format!(
-                        "监护类型“{s}”不是可选值（{}）",
-                        labels(GuardianshipType::ALL, GuardianshipType::label).join("、")
-                    )
-                })
-            },
-        );
-        let income_sources = p.set(
-            "income_sources",
-            &self.income_sources,
-            "家庭经济来源",
-            IncomeSource::parse,
-        );
-        let assistance = p.set(
-            "assistance",
-            &self.assistance,
-            "救助帮扶情况",
-            Assistance::parse,
-        );
-        let manual_flags = p.set(
-            "manual_flags",
-            &self.manual_flags,
-            "重点对象标记",
-            ManualFlag::parse,
-        );
+        let guardianship_type = p.required("guardianship_type", &self.guardianship_type, |s| {
+            GuardianshipType::parse(s).ok_or_else(|| not_a_choice("guardianship_type", s))
+        });
+        let income_sources = p.set("income_sources", &self.income_sources, IncomeSource::parse);
+        let assistance = p.set("assistance", &self.assistance, Assistance::parse);
+        let manual_flags = p.set("manual_flags", &self.manual_flags, ManualFlag::parse);
         let contact_name = p.name("contact_name", &self.contact_name);
         let contact_phone = p.phone("contact_phone", &self.contact_phone);
-        let remarks = p.text("remarks", &self.remarks, 500);
+        let remarks = p.text("remarks", &self.remarks);
 
         let (
             Some(name),

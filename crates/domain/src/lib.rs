@@ -7,6 +7,7 @@ pub mod clock;
 mod code_enum;
 pub mod discovery;
 pub mod eligibility;
+pub mod fields;
 pub mod history;
 pub mod id_number;
 pub mod input;

@@ -34,80 +34,112 @@ pub enum Kind {
 pub struct Target {
     /// The registration form's field name (see `ChildInput`), or an import-only key.
     pub key: &'static str,
+    /// The column's label: the form field's own (`domain::fields`), or the import-only key's.
     pub label: &'static str,
     pub kind: Kind,
 }
 
+/// A form field's label from the field catalogue, at compile time.
+const fn form_label(key: &str) -> &'static str {
+    let fields = shouwang_domain::fields::FIELDS;
+    let mut i = 0;
+    while i < fields.len() {
+        if const_eq(fields[i].key, key) {
+            return fields[i].label;
+        }
+        i += 1;
+    }
+    panic!("not a form field")
+}
+
+const fn const_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 macro_rules! targets {
-    ($($key:literal => ($label:literal, $kind:ident)),+ $(,)?) => {
-        /// Every column the importer understands.
-        pub const TARGETS: &[Target] = &[$(Target { key: $key, label: $label, kind: Kind::$kind }),+];
+    ($($key:literal => ($label:tt, $kind:ident)),+ $(,)?) => {
+        /// Every column the importer understands: the form's fields (labelled as the form labels
+        /// them) and the import-only columns a roster may have.
+        pub const TARGETS: &[Target] = &[$(Target { key: $key, label: targets!(@label $key, $label), kind: Kind::$kind }),+];
     };
+    (@label $key:literal, form) => { form_label($key) };
+    (@label $key:literal, $label:literal) => { $label };
 }
 
 targets! {
-    "name" => ("姓名", Text),
-    "sex" => ("性别", Choice),
-    "ethnicity" => ("民族", Choice),
-    "birth_date" => ("出生日期", Date),
-    "id_number" => ("公民身份号码", IdNumber),
-    "hukou_registered" => ("是否登记户口", Bool),
-    "hukou_rural" => ("户籍性质", Choice),
-    "hukou_place" => ("户籍所在地", Text),
+    "name" => (form, Text),
+    "sex" => (form, Choice),
+    "ethnicity" => (form, Choice),
+    "birth_date" => (form, Date),
+    "id_number" => (form, IdNumber),
+    "hukou_registered" => (form, Bool),
+    "hukou_rural" => (form, Choice),
+    "hukou_place" => (form, Text),
     "town" => ("乡镇（街道）", Town),
     "village" => ("村（社区）", Village),
-    "village_code" => ("村级区划代码", Village),
-    "residence_address" => ("现居住地", Text),
-    "health" => ("身体情况", Choice),
+    "village_code" => (form, Village),
+    "residence_address" => (form, Text),
+    "health" => (form, Choice),
     "disability" => ("残疾类别及等级", Text),
-    "disability_category" => ("残疾类别", Choice),
-    "disability_grade" => ("残疾等级", Choice),
-    "illness" => ("患病类型", Text),
-    "boarding" => ("是否学校寄宿", Bool),
-    "schooling" => ("就学情况", Choice),
-    "school_name" => ("就读学校", Text),
-    "living_alone" => ("是否单独居住", Bool),
-    "paternal_grandfather_name" => ("祖父姓名", Text),
-    "paternal_grandfather_birth_date" => ("祖父出生日期", Date),
-    "paternal_grandmother_name" => ("祖母姓名", Text),
-    "paternal_grandmother_birth_date" => ("祖母出生日期", Date),
-    "maternal_grandfather_name" => ("外祖父姓名", Text),
-    "maternal_grandfather_birth_date" => ("外祖父出生日期", Date),
-    "maternal_grandmother_name" => ("外祖母姓名", Text),
-    "maternal_grandmother_birth_date" => ("外祖母出生日期", Date),
-    "father_status" => ("父亲是否健在", Choice),
-    "father_name" => ("父亲姓名", Text),
-    "father_birth_date" => ("父亲出生日期", Date),
-    "father_id_number" => ("父亲身份证号码", IdNumber),
-    "father_situation" => ("父亲情况", Choice),
-    "father_incapacity" => ("父亲无监护能力原因", Choice),
-    "father_work_place" => ("父亲务工地点", WorkPlace),
-    "father_phone" => ("父亲联系电话", Phone),
-    "mother_status" => ("母亲是否健在", Choice),
-    "mother_name" => ("母亲姓名", Text),
-    "mother_birth_date" => ("母亲出生日期", Date),
-    "mother_id_number" => ("母亲身份证号码", IdNumber),
-    "mother_situation" => ("母亲情况", Choice),
-    "mother_incapacity" => ("母亲无监护能力原因", Choice),
-    "mother_work_place" => ("母亲务工地点", WorkPlace),
-    "mother_phone" => ("母亲联系电话", Phone),
+    "disability_category" => (form, Choice),
+    "disability_grade" => (form, Choice),
+    "illness" => (form, Text),
+    "boarding" => (form, Bool),
+    "schooling" => (form, Choice),
+    "school_name" => (form, Text),
+    "living_alone" => (form, Bool),
+    "paternal_grandfather_name" => (form, Text),
+    "paternal_grandfather_birth_date" => (form, Date),
+    "paternal_grandmother_name" => (form, Text),
+    "paternal_grandmother_birth_date" => (form, Date),
+    "maternal_grandfather_name" => (form, Text),
+    "maternal_grandfather_birth_date" => (form, Date),
+    "maternal_grandmother_name" => (form, Text),
+    "maternal_grandmother_birth_date" => (form, Date),
+    "father_status" => (form, Choice),
+    "father_name" => (form, Text),
+    "father_birth_date" => (form, Date),
+    "father_id_number" => (form, IdNumber),
+    "father_situation" => (form, Choice),
+    "father_incapacity" => (form, Choice),
+    "father_work_place" => (form, WorkPlace),
+    "father_phone" => (form, Phone),
+    "mother_status" => (form, Choice),
+    "mother_name" => (form, Text),
+    "mother_birth_date" => (form, Date),
+    "mother_id_number" => (form, IdNumber),
+    "mother_situation" => (form, Choice),
+    "mother_incapacity" => (form, Choice),
+    "mother_work_place" => (form, WorkPlace),
+    "mother_phone" => (form, Phone),
     "parents_work_place" => ("父母务工地点", WorkPlace),
     "left_behind_type" => ("留守类型", Choice),
     "both_away" => ("父母双方同时外出", Bool),
     "one_away_other_unable" => ("父母一方外出、另一方无监护能力", Bool),
     "incapable_parent" => ("无监护能力一方", Choice),
-    "entrusted" => ("有无委托其他监护人", Bool),
-    "guardian_name" => ("受委托监护人姓名", Text),
-    "guardian_phone" => ("受委托监护人电话", Phone),
-    "guardian_id_number" => ("受委托监护人身份证号码", IdNumber),
-    "guardian_relation" => ("与被监护人关系", Choice),
-    "guardian_address" => ("受委托监护人居住地址", Text),
-    "guardianship_type" => ("监护类型", Choice),
-    "income_sources" => ("家庭经济来源", Multi),
-    "assistance" => ("救助帮扶情况", Multi),
-    "contact_name" => ("村（居）委会联系人", Text),
-    "contact_phone" => ("联系人电话", Phone),
-    "remarks" => ("备注", Text),
+    "entrusted" => (form, Bool),
+    "guardian_name" => (form, Text),
+    "guardian_phone" => (form, Phone),
+    "guardian_id_number" => (form, IdNumber),
+    "guardian_relation" => (form, Choice),
+    "guardian_address" => (form, Text),
+    "guardianship_type" => (form, Choice),
+    "income_sources" => (form, Multi),
+    "assistance" => (form, Multi),
+    "contact_name" => (form, Text),
+    "contact_phone" => (form, Phone),
+    "remarks" => (form, Text),
     "serial" => ("序号", Ignored),
     "age" => ("年龄", Ignored),
     "assessment" => ("监护情况评估", Ignored),
