@@ -191,7 +191,9 @@ impl Parser<'_> {
         value: &Option<String>,
         parse: impl Fn(&str) -> Option<T>,
     ) -> Option<T> {
-        self.optional(field, value, |s| parse(s).ok_or_else(|| not_a_choice(field, s)))
+        self.optional(field, value, |s| {
+            parse(s).ok_or_else(|| not_a_choice(field, s))
+        })
     }
 
     fn set<T: Ord + Copy>(
@@ -480,25 +482,29 @@ impl ChildInput {
         // "no hukou" because it is not, and not "rural" (the definition requires it).
         let hukou_registered = present(&self.hukou_registered)
             .map(|_| p.flag("hukou_registered", &self.hukou_registered));
-        let hukou_rural = present(&self.hukou_rural)
-            .map(|_| p.flag("hukou_rural", &self.hukou_rural));
+        let hukou_rural =
+            present(&self.hukou_rural).map(|_| p.flag("hukou_rural", &self.hukou_rural));
         let hukou_place = p.text("hukou_place", &self.hukou_place);
-        let village_code = p.required(
-            "village_code",
-            &self.village_code,
-            |s| {
-                let code = RegionCode::parse(s).map_err(|e| e.to_string())?;
-                if code.level() != RegionLevel::Village {
-                    return Err(format!("“{s}”不是村级区划代码（应为12位）"));
-                }
-                ctx.divisions.get(&code).map_err(|e| e.to_string())?;
-                Ok(code)
-            },
-        );
+        let village_code = p.required("village_code", &self.village_code, |s| {
+            let code = RegionCode::parse(s).map_err(|e| e.to_string())?;
+            if code.level() != RegionLevel::Village {
+                return Err(format!("“{s}”不是村级区划代码（应为12位）"));
+            }
+            ctx.divisions.get(&code).map_err(|e| e.to_string())?;
+            Ok(code)
+        });
         let residence_address = p.text("residence_address", &self.residence_address);
         let health_status = p.enum_value("health", &self.health, HealthStatus::parse);
-        let disability_category = p.enum_value("disability_category", &self.disability_category, DisabilityCategory::parse);
-        let disability_grade = p.enum_value("disability_grade", &self.disability_grade, DisabilityGrade::parse);
+        let disability_category = p.enum_value(
+            "disability_category",
+            &self.disability_category,
+            DisabilityCategory::parse,
+        );
+        let disability_grade = p.enum_value(
+            "disability_grade",
+            &self.disability_grade,
+            DisabilityGrade::parse,
+        );
         let illness = p.text("illness", &self.illness);
         let health_status = health_status.unwrap_or(HealthStatus::Healthy);
         if health_status == HealthStatus::Disabled {
@@ -535,7 +541,11 @@ impl ChildInput {
         let guardian_name = p.name("guardian_name", &self.guardian_name);
         let guardian_phone = p.phone("guardian_phone", &self.guardian_phone);
         let guardian_id = p.id_number("guardian_id_number", &self.guardian_id_number);
-        let guardian_relation = p.enum_value("guardian_relation", &self.guardian_relation, GuardianRelation::parse);
+        let guardian_relation = p.enum_value(
+            "guardian_relation",
+            &self.guardian_relation,
+            GuardianRelation::parse,
+        );
         let guardian_address = p.text("guardian_address", &self.guardian_address);
         let entrusted_guardian = if entrusted {
             if guardian_name.is_none() && !p.errors.has("guardian_name") {

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use shouwang_domain::authz::Actor;
-use shouwang_domain::child::*;
+use shouwang_domain::fields;
 use shouwang_domain::input::ChildInput;
 use shouwang_domain::person::ETHNICITIES;
 use shouwang_domain::region::{Divisions, RegionLevel};
@@ -11,7 +11,7 @@ use shouwang_domain::validation::ValidationErrors;
 
 use crate::error::PageError;
 use crate::state::AppState;
-use crate::ui::{Opt, opts, place_name};
+use crate::ui::{Opt, place_name};
 
 /// The form's values and errors, looked up by field name from the templates.
 pub struct FormView {
@@ -59,7 +59,8 @@ impl FormView {
     }
     /// Stated "no" — not blank (for the yes/no questions the file may not know).
     pub fn no(&self, name: &str) -> bool {
-        shouwang_domain::input::parse_bool(&self.v(name)) == Some(false)
+        let v = self.v(name);
+        !v.trim().is_empty() && shouwang_domain::input::parse_bool(&v) == Some(false)
     }
     pub fn err(&self, name: &str) -> String {
         self.errors.message_for(name).unwrap_or("").to_owned()
@@ -93,28 +94,43 @@ pub struct Choices {
     pub parents: Vec<ParentFields>,
 }
 
+impl Choices {
+    /// A field's label under its heading on the form (`domain::fields`).
+    pub fn short(&self, key: &str) -> &'static str {
+        fields::field(key).map_or("", |f| f.short)
+    }
+    /// A field's label on its own.
+    pub fn label(&self, key: &str) -> &'static str {
+        fields::field(key).map_or("", |f| f.label)
+    }
+    /// Whether a file cannot be saved without the field (marked with *).
+    pub fn required(&self, key: &str) -> bool {
+        fields::field(key).is_some_and(|f| f.required)
+    }
+    /// A section's title: `child`, `family`, `guardian`, `guardianship`, `support`, `contact`.
+    pub fn group(&self, name: &str) -> &'static str {
+        fields::Group::ALL
+            .iter()
+            .find(|g| format!("{g:?}").eq_ignore_ascii_case(name))
+            .map_or("", |g| g.label())
+    }
+}
+
 /// Field names and labels of one grandparent's inputs.
 pub struct KinFields {
     pub status: String,
-    pub status_label: String,
     pub name: String,
-    pub name_label: String,
     pub birth: String,
-    pub birth_label: String,
 }
 
 /// Field names and labels of one parent's inputs.
 pub struct ParentFields {
     pub label: &'static str,
     pub status: String,
-    pub status_label: String,
     pub name: String,
-    pub name_label: String,
     pub birth: String,
-    pub birth_label: String,
     pub id: String,
     pub situation: String,
-    pub situation_label: String,
     pub incapacity: String,
     pub work: String,
     pub phone: String,
@@ -141,42 +157,18 @@ impl Choices {
                     label: (*e).to_owned(),
                 })
                 .collect(),
-            health: opts(HealthStatus::ALL, HealthStatus::code, HealthStatus::label),
-            disability_categories: opts(
-                DisabilityCategory::ALL,
-                DisabilityCategory::code,
-                DisabilityCategory::label,
-            ),
-            disability_grades: opts(
-                DisabilityGrade::ALL,
-                DisabilityGrade::code,
-                DisabilityGrade::label,
-            ),
-            schoolings: opts(Schooling::ALL, Schooling::code, Schooling::label),
-            kin_statuses: opts(KinStatus::ALL, KinStatus::code, KinStatus::label),
-            parent_situations: opts(
-                ParentSituation::ALL,
-                ParentSituation::code,
-                ParentSituation::label,
-            ),
-            incapacities: opts(
-                IncapacityReason::ALL,
-                IncapacityReason::code,
-                IncapacityReason::label,
-            ),
-            relations: opts(
-                GuardianRelation::ALL,
-                GuardianRelation::code,
-                GuardianRelation::label,
-            ),
-            guardianship_types: opts(
-                GuardianshipType::ALL,
-                GuardianshipType::code,
-                GuardianshipType::label,
-            ),
-            income_sources: opts(IncomeSource::ALL, IncomeSource::code, IncomeSource::label),
-            assistance: opts(Assistance::ALL, Assistance::code, Assistance::label),
-            manual_flags: opts(ManualFlag::ALL, ManualFlag::code, ManualFlag::label),
+            health: choice("health"),
+            disability_categories: choice("disability_category"),
+            disability_grades: choice("disability_grade"),
+            schoolings: choice("schooling"),
+            kin_statuses: choice("father_status"),
+            parent_situations: choice("father_situation"),
+            incapacities: choice("father_incapacity"),
+            relations: choice("guardian_relation"),
+            guardianship_types: choice("guardianship_type"),
+            income_sources: choice("income_sources"),
+            assistance: choice("assistance"),
+            manual_flags: choice("manual_flags"),
             villages,
             work_places: work_places(),
             sexes: vec![
@@ -190,19 +182,16 @@ impl Choices {
                 },
             ],
             kin: [
-                ("paternal_grandfather", "祖父"),
-                ("paternal_grandmother", "祖母"),
-                ("maternal_grandfather", "外祖父"),
-                ("maternal_grandmother", "外祖母"),
+                "paternal_grandfather",
+                "paternal_grandmother",
+                "maternal_grandfather",
+                "maternal_grandmother",
             ]
             .into_iter()
-            .map(|(k, l)| KinFields {
+            .map(|k| KinFields {
                 status: format!("{k}_status"),
-                status_label: format!("{l}状况"),
                 name: format!("{k}_name"),
-                name_label: format!("{l}姓名"),
                 birth: format!("{k}_birth_date"),
-                birth_label: format!("{l}出生日期"),
             })
             .collect(),
             parents: [("father", "父亲"), ("mother", "母亲")]
@@ -210,14 +199,10 @@ impl Choices {
                 .map(|(k, l)| ParentFields {
                     label: l,
                     status: format!("{k}_status"),
-                    status_label: format!("{l}状况"),
                     name: format!("{k}_name"),
-                    name_label: format!("{l}姓名"),
                     birth: format!("{k}_birth_date"),
-                    birth_label: format!("{l}出生日期"),
                     id: format!("{k}_id_number"),
                     situation: format!("{k}_situation"),
-                    situation_label: format!("{l}目前情况"),
                     incapacity: format!("{k}_incapacity"),
                     work: format!("{k}_work_place"),
                     phone: format!("{k}_phone"),
@@ -225,6 +210,17 @@ impl Choices {
                 .collect(),
         })
     }
+}
+
+/// A choice field's options, from the field catalogue.
+fn choice(key: &str) -> Vec<Opt> {
+    fields::options(key)
+        .iter()
+        .map(|(code, label)| Opt {
+            code: (*code).to_owned(),
+            label: (*label).to_owned(),
+        })
+        .collect()
 }
 
 /// Provinces and prefectures as "省 市" options (附件1 note 7: 务工地点填到省、市).

@@ -41,10 +41,9 @@ pub async fn register_page(State(state): State<AppState>, user: CurrentUser) -> 
     if !user.actor.may(Action::RegisterChild) {
         return Err(AppError::Forbidden);
     }
-    let mut input = ChildInput {
-        ethnicity: Some("01".into()),
-        ..ChildInput::default()
-    };
+    // Nothing is preselected that the person did not choose (民族 included): a blank shows the
+    // file as 信息不全 instead of recording a guess as a fact.
+    let mut input = ChildInput::default();
     if user.actor.region.level() == RegionLevel::Village {
         input.village_code = Some(user.actor.region.to_string());
     }

@@ -351,3 +351,46 @@ async fn the_poor_guardianship_card_counts_and_links_the_same_children() {
         assert_eq!(number, listed, "card {label}");
     }
 }
+
+/// A question left unanswered stays unanswered when the form comes back with errors: a blank
+/// 户口 or 民族 is not turned into "否" or a preselected 汉族 that the next submission would save
+/// as a fact (the file would then leave the 信息不全 list on a guess).
+#[tokio::test]
+async fn a_form_sent_back_with_errors_keeps_unanswered_questions_blank() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let (client, csrf) = browser_login(&app, "village_a").await;
+    let blank_form = client
+        .get(format!("{}/children/new", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut input = boy(VILLAGE_A);
+    input.hukou_registered = None;
+    input.hukou_rural = None;
+    input.ethnicity = None;
+    input.name = None;
+    let r = client
+        .post(format!("{}/children", app.base))
+        .form(&form_of(&input, &csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"err-name\">请填写姓名"));
+    for page in [&blank_form, &html] {
+        for q in ["hukou_registered", "hukou_rural"] {
+            assert!(
+                !page.contains(&format!("name=\"{q}\" value=\"false\" checked")),
+                "{q} must not come back as 否"
+            );
+        }
+        let ethnicity = &page[page.find("id=\"f-ethnicity\"").unwrap()..];
+        let ethnicity = &ethnicity[..ethnicity.find("</select>").unwrap()];
+        assert!(!ethnicity.contains("selected"), "no 民族 preselected");
+    }
+}
