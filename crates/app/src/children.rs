@@ -43,6 +43,7 @@ pub struct ChildRecord {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MaskedIds {
     pub child: Option<String>,
     pub father: Option<String>,

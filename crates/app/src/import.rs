@@ -86,6 +86,7 @@ impl PlannedRow {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanCounts {
     pub create: usize,
     pub update: usize,

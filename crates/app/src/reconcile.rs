@@ -27,6 +27,7 @@ use crate::discoveries;
 
 /// A person's decision on an item.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ItemDecision {
     /// `accept`, `reject` or `assign`.

@@ -281,6 +281,7 @@ pub struct Contact {
 /// 实际监护情况, derived from the parents' facts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "unable")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ActualGuardianship {
     /// 父母双方同时外出
     BothAway,

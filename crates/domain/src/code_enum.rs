@@ -37,6 +37,20 @@ macro_rules! code_enum {
                 $name::parse(&s).ok_or_else(|| ::serde::de::Error::custom(format!("unknown value {s:?}")))
             }
         }
+        /// A string whose values are the codes (the labels are accepted too, where it is input).
+        #[cfg(feature = "openapi")]
+        impl ::utoipa::PartialSchema for $name {
+            fn schema() -> ::utoipa::openapi::RefOr<::utoipa::openapi::schema::Schema> {
+                ::utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(::utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($code),+]))
+                    .description(Some(concat!($($code, "：", $label, "；"),+)))
+                    .into()
+            }
+        }
+        #[cfg(feature = "openapi")]
+        impl ::utoipa::ToSchema for $name {}
+
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.label())

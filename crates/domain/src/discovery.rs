@@ -40,6 +40,7 @@ pub fn closing(
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct DiscoveryInput {
     pub town_code: Option<String>,

@@ -85,6 +85,7 @@ pub fn birth_anniversary_back(on: NaiveDate, years: i32) -> NaiveDate {
 
 /// One condition of the definition and whether it holds, with the reason in Chinese.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Condition {
     pub met: bool,
     pub reason: String,
@@ -92,6 +93,7 @@ pub struct Condition {
 
 /// The eligibility decision with every condition's reason, as shown on the file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Eligibility {
     pub reference_date: NaiveDate,
     pub age: i32,
@@ -334,6 +336,7 @@ impl From<ManualFlag> for KeyTargetFlag {
 
 /// A flag and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FlagReason {
     pub flag: KeyTargetFlag,
     /// False for flags set by hand.

@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::id_number::mask_id;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldChange {
     pub field: String,
     pub old: Option<String>,

@@ -23,8 +23,9 @@ pub struct ParseContext<'a> {
 }
 
 /// Every field of the registration form as text. Absent fields are `None`.
+///
+/// The field catalogue (`crate::fields`) describes each one; the OpenAPI schema is built from it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct ChildInput {
     pub name: Option<String>,

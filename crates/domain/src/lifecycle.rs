@@ -29,6 +29,7 @@ code_enum! {
 
 /// What the roster shows for a file on a date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RosterStanding {
     /// Active and meets the definition.

@@ -165,6 +165,7 @@ const SAMPLE_ROWS: usize = 5;
 
 /// One column of a list and the field it is read as (`None`: kept beside the person).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListColumn {
     /// Excel's letter: A, B, …
     pub letter: String,
@@ -174,6 +175,7 @@ pub struct ListColumn {
 
 /// Where a list's header is and what each column holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListColumns {
     /// The header's row, 1-based as the spreadsheet numbers it.
     pub header_row: u32,
@@ -336,6 +338,7 @@ fn for_each_row(
 /// The columns as found and the first rows under the header, for a person to check before
 /// comparing.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListPreview {
     pub columns: ListColumns,
     pub sample: Vec<Vec<String>>,

@@ -33,6 +33,7 @@ pub enum ReadError {
 
 /// What was found in the file.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SheetInfo {
     /// Whether a mapping saved earlier for this header was applied.
     pub saved_mapping: bool,
@@ -41,13 +42,17 @@ pub struct SheetInfo {
     /// Every sheet read (a workbook often holds one sheet per town or village).
     pub sheets_read: Vec<String>,
     /// Sheets not read, each with the reason.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<String>>))]
     pub sheets_skipped: Vec<(String, String)>,
     pub encoding: Option<&'static str>,
+    /// Which column was read as which field.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub mapping: Mapping,
 }
 
 /// Progress of a long import, for a bar or a line on the terminal.
 #[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Progress {
     pub rows_read: u64,
     /// Known for CSV (its line count); xlsx sheets report as they go.

@@ -132,6 +132,7 @@ pub struct Finding {
 
 /// Counts of one comparison.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tally {
     pub roster: usize,
     pub list: usize,

@@ -117,6 +117,7 @@ fn chain_hash(
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     pub seq: i64,
     pub at: String,

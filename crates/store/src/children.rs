@@ -20,6 +20,7 @@ use crate::{Result, Store, StoreError};
 
 /// One entry of a file's history, newest first when listed.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     pub version: i64,
     pub at: String,

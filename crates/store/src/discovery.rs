@@ -11,6 +11,7 @@ use crate::tx::Tx;
 use crate::{Result, Store, StoreError};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DiscoveryReport {
     pub id: String,
     pub created_at: String,

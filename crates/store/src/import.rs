@@ -51,6 +51,7 @@ pub struct ImportUpdate {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportCounts {
     pub created: usize,
     pub updated: usize,

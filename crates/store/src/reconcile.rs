@@ -34,6 +34,7 @@ pub const MAX_LIST: usize = 1_000_000;
 
 /// One comparison as listed.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunSummary {
     pub id: String,
     pub region_code: String,
@@ -48,6 +49,7 @@ pub struct RunSummary {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KindCount {
     pub kind: FindingKind,
     pub label: &'static str,
@@ -57,6 +59,7 @@ pub struct KindCount {
 
 /// A field's part in a pair's score, as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoredReason {
     pub label: String,
     pub level: String,
@@ -78,6 +81,7 @@ pub struct ItemDoc {
 
 /// A person as an item shows them; ID numbers masked for users who may not see them whole.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonView {
     pub record_id: String,
     pub row: Option<u32>,
@@ -92,6 +96,7 @@ pub struct PersonView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemView {
     pub id: String,
     pub run_id: String,
@@ -120,6 +125,7 @@ pub struct ItemView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FixView {
     pub side: String,
     pub to: Option<String>,

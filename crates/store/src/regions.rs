@@ -9,6 +9,7 @@ use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
 use crate::{Result, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Region {
     pub code: String,
     pub name: String,
@@ -16,6 +17,7 @@ pub struct Region {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegionWithChildren {
     pub code: String,
     pub name: String,
@@ -24,6 +26,7 @@ pub struct RegionWithChildren {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Agency {
     pub id: String,
     pub name: String,

@@ -33,6 +33,7 @@ pub struct NewUser {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserSummary {
     pub id: String,
     pub username: String,

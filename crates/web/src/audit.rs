@@ -5,14 +5,15 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa::OpenApi;
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorBody};
 use crate::extract::Query;
+use crate::schema::Items;
 use crate::state::AppState;
 use crate::ui::{Frame, PageResult, render};
+use shouwang_store::audit::AuditEvent;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -74,16 +75,18 @@ pub struct AuditParams {
     pub username: Option<String>,
     pub action: Option<String>,
     pub entity_id: Option<String>,
+    /// Events before this sequence number (the next page).
     pub before: Option<i64>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/audit", params(AuditParams), responses((status = 200), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/audit", params(AuditParams), responses((status = 200, description = "events, newest first", body = Items<AuditEvent>), (status = 403, body = ErrorBody)))]
 pub async fn audit_log(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(p): Query<AuditParams>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Items<AuditEvent>>, AppError> {
     let filter = shouwang_store::audit::AuditFilter {
         username: p.username,
         action: p.action,
@@ -91,7 +94,7 @@ pub async fn audit_log(
         before_seq: p.before,
         limit: p.limit.unwrap_or(100),
     };
-    Ok(Json(
-        json!({"items": shouwang_app::audit::events(&state.store, &user.actor, &filter).await?}),
-    ))
+    Ok(Json(Items {
+        items: shouwang_app::audit::events(&state.store, &user.actor, &filter).await?,
+    }))
 }

@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa::{OpenApi, ToSchema};
 
 use shouwang_domain::authz::{Action, Actor};
@@ -20,6 +19,7 @@ use shouwang_store::discovery::DiscoveryReport;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorBody, PageError};
 use crate::extract::{ApiJson, Form};
+use crate::schema::{Created, Items};
 use crate::state::AppState;
 use crate::ui::{Frame, Opt, PageResult, place_name, render};
 
@@ -221,22 +221,22 @@ pub async fn close_discovery(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/v1/discoveries", responses((status = 201), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/discoveries", request_body = DiscoveryInput, responses((status = 201, description = "filed in the town's queue", body = Created), (status = 422, body = ErrorBody)))]
 pub async fn file_discovery(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiJson(b): ApiJson<DiscoveryInput>,
 ) -> Result<impl IntoResponse, AppError> {
     let id = shouwang_app::discoveries::file(&state.store, &user.actor, &b).await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id}))))
+    Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
-#[utoipa::path(get, path = "/api/v1/discoveries", responses((status = 200)))]
+#[utoipa::path(get, path = "/api/v1/discoveries", responses((status = 200, description = "open reports of the towns in your jurisdiction, oldest first", body = Items<DiscoveryReport>)))]
 pub async fn discovery_queue(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Json<Value>, AppError> {
-    Ok(Json(
-        json!({"items": shouwang_app::discoveries::queue(&state.store, &user.actor).await?}),
-    ))
+) -> Result<Json<Items<DiscoveryReport>>, AppError> {
+    Ok(Json(Items {
+        items: shouwang_app::discoveries::queue(&state.store, &user.actor).await?,
+    }))
 }

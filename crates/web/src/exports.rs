@@ -56,14 +56,34 @@ pub struct ApiDoc;
 
 // ---- Exports ------------------------------------------------------------------------------------
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportParams {
+    /// The area to export (default: your jurisdiction).
+    #[param(value_type = Option<crate::schema::DivisionCode>, inline)]
     region: Option<String>,
+    /// The reference date (default today): who was on the roster then.
+    #[param(value_type = Option<chrono::NaiveDate>, inline)]
     date: Option<String>,
+    #[param(value_type = Option<shouwang_domain::child::GuardianshipType>, inline)]
     guardianship_type: Option<String>,
+    #[param(value_type = Option<shouwang_domain::child::Schooling>, inline)]
     schooling: Option<String>,
+    #[param(value_type = Option<shouwang_domain::eligibility::AgeBand>, inline)]
     age_band: Option<String>,
+    #[param(value_type = Option<shouwang_domain::eligibility::KeyTargetFlag>, inline)]
     flag: Option<String>,
+}
+
+/// The summary's area and date.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documentation of the summary's part of `ExportParams`
+struct SummaryParams {
+    #[param(value_type = Option<crate::schema::DivisionCode>, inline)]
+    region: Option<String>,
+    #[param(value_type = Option<chrono::NaiveDate>, inline)]
+    date: Option<String>,
 }
 
 fn bad(field: &str, message: String) -> AppError {
@@ -120,8 +140,8 @@ impl ExportParams {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/exports/roster", params(("region" = Option<String>, Query), ("date" = Option<String>, Query), ("guardianship_type" = Option<String>, Query), ("schooling" = Option<String>, Query), ("age_band" = Option<String>, Query), ("flag" = Option<String>, Query)),
-    responses((status = 200, description = "花名册 .xlsx", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/exports/roster", params(ExportParams),
+    responses((status = 200, description = "花名册 .xlsx", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = crate::schema::Binary), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn roster_download(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -152,8 +172,8 @@ pub async fn roster_download(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/exports/summary", params(("region" = Option<String>, Query), ("date" = Option<String>, Query)),
-    responses((status = 200, description = "汇总表 .xlsx (32 columns, cross-checked)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/exports/summary", params(SummaryParams),
+    responses((status = 200, description = "汇总表 .xlsx (32 columns, cross-checked)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = crate::schema::Binary), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn summary_download(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -272,7 +292,7 @@ async fn child_document(
 }
 
 #[utoipa::path(get, path = "/api/v1/children/{id}/form.pdf", params(("id" = String, Path)),
-    responses((status = 200, description = "登记表 PDF", content_type = "application/pdf"), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "登记表 PDF", content_type = "application/pdf", body = crate::schema::Binary), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn form_download(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -282,7 +302,7 @@ pub async fn form_download(
 }
 
 #[utoipa::path(get, path = "/api/v1/children/{id}/form.xlsx", params(("id" = String, Path)),
-    responses((status = 200, description = "登记表 .xlsx (laid out as the printed form)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "登记表 .xlsx (laid out as the printed form)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = crate::schema::Binary), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn form_xlsx_download(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -292,7 +312,7 @@ pub async fn form_xlsx_download(
 }
 
 #[utoipa::path(get, path = "/api/v1/children/{id}/agreement.pdf", params(("id" = String, Path)),
-    responses((status = 200, description = "委托监护责任确认书 PDF", content_type = "application/pdf"), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "委托监护责任确认书 PDF", content_type = "application/pdf", body = crate::schema::Binary), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn agreement_download(
     State(state): State<AppState>,
     user: CurrentUser,

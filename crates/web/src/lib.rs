@@ -20,6 +20,7 @@ mod openapi;
 mod places;
 mod reconcile;
 mod render;
+mod schema;
 mod session;
 mod state;
 mod ui;

@@ -34,7 +34,84 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
     ] {
         doc.merge(part);
     }
+    add_error_responses(&mut doc);
     doc
+}
+
+/// Operations whose answer never depends on the role (what the user sees is scoped instead).
+const ROLE_FREE: &[(&str, &str)] = &[
+    ("get", "/api/v1/children"),
+    ("get", "/api/v1/children/{id}/history"),
+    ("get", "/api/v1/regions/{code}"),
+    ("get", "/api/v1/agencies"),
+    ("get", "/api/v1/discoveries"),
+    ("get", "/api/v1/imports/{id}"),
+    ("delete", "/api/v1/imports/{id}"),
+    ("post", "/api/v1/imports/{id}/commit"),
+    ("get", "/api/v1/reconcile/items"),
+    ("get", "/api/v1/reconcile/items/{id}"),
+    ("post", "/api/v1/session"),
+    ("delete", "/api/v1/session"),
+    ("post", "/api/v1/tokens"),
+];
+
+/// The errors every operation can answer, listed on each so that a client knows them: not signed
+/// in (401), a role that may not (403), not found or outside the jurisdiction (404), a request
+/// that does not parse (400) or whose values are refused (422), a body over the limit (413). Each
+/// carries an `ErrorBody`. An operation's own description of one of these stays.
+fn add_error_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            ("get", item.get.as_mut()),
+            ("post", item.post.as_mut()),
+            ("put", item.put.as_mut()),
+            ("patch", item.patch.as_mut()),
+            ("delete", item.delete.as_mut()),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op else { continue };
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let has_path = params.iter().any(|p| p.parameter_in == ParameterIn::Path);
+            let has_query = params.iter().any(|p| p.parameter_in == ParameterIn::Query);
+            let has_body = op.request_body.is_some();
+            let signed_in = !(method == "post" && path == "/api/v1/session");
+            let mut add = |code: &str, description: &str| {
+                op.responses
+                    .responses
+                    .entry(code.to_owned())
+                    .or_insert_with(|| error(description).into());
+            };
+            if signed_in {
+                add("401", "未登录或登录已过期");
+                if !ROLE_FREE.contains(&(method, path.as_str())) {
+                    add("403", "您的角色无权执行此操作");
+                }
+            }
+            if has_path {
+                add("404", "记录不存在或不在您的管辖范围内");
+            }
+            if has_body || has_query || has_path {
+                add("400", "请求无法解析（JSON 格式、字段类型或参数格式不对）");
+                add("422", "请求的内容不符合要求（errors 逐项说明）");
+            }
+            if has_body {
+                add("413", "请求体超过大小限制");
+            }
+        }
+    }
 }
 
 pub fn routes() -> Router<AppState> {

@@ -4,14 +4,15 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use serde_json::{Value, json};
 use utoipa::OpenApi;
 
 use shouwang_domain::region::RegionCode;
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorBody};
+use crate::schema::Items;
 use crate::state::AppState;
+use shouwang_store::regions::{Agency, RegionWithChildren};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -28,12 +29,12 @@ pub fn routes() -> Router<AppState> {
 pub struct ApiDoc;
 
 #[utoipa::path(get, path = "/api/v1/regions/{code}", params(("code" = String, Path, description = "division code")),
-    responses((status = 200, description = "{code, name, level, children:[{code, name, level}]}"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "the division and the divisions under it", body = RegionWithChildren), (status = 404, body = ErrorBody)))]
 pub async fn region(
     State(state): State<AppState>,
     _user: CurrentUser,
     Path(code): Path<String>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<RegionWithChildren>, AppError> {
     let code = RegionCode::parse(&code).map_err(|e| AppError::BadRequest {
         code: "invalid_region",
         field: Some("code".into()),
@@ -44,20 +45,17 @@ pub async fn region(
         .region_with_children(&code)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(Json(json!({
-        "code": r.code, "name": r.name, "level": r.level,
-        "children": r.children.iter().map(|c| json!({"code": c.code, "name": c.name, "level": c.level})).collect::<Vec<_>>(),
-    })))
+    Ok(Json(r))
 }
 
-#[utoipa::path(get, path = "/api/v1/agencies", responses((status = 200, description = "agencies (schools, police stations…) inside your jurisdiction")))]
+#[utoipa::path(get, path = "/api/v1/agencies", responses((status = 200, description = "agencies (schools, police stations…) inside your jurisdiction", body = Items<Agency>)))]
 pub async fn agencies(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Json<Value>, AppError> {
-    Ok(Json(
-        json!({"items": state.store.agencies_within(&user.actor.region).await?}),
-    ))
+) -> Result<Json<Items<Agency>>, AppError> {
+    Ok(Json(Items {
+        items: state.store.agencies_within(&user.actor.region).await?,
+    }))
 }
 
 #[utoipa::path(put, path = "/api/v1/children/{id}/agencies/{agency_id}", params(("id" = String, Path), ("agency_id" = String, Path)),

@@ -8,7 +8,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{OpenApi, ToSchema};
 
 use shouwang_domain::validation::ValidationErrors;
@@ -193,11 +192,18 @@ pub struct TokenBody {
     #[serde(default = "default_days")]
     pub days: i64,
 }
+/// A new API token, shown once.
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// `sw_…`
+    pub token: String,
+}
+
 fn default_days() -> i64 {
     90
 }
 
-#[utoipa::path(post, path = "/api/v1/tokens", request_body = TokenBody, responses((status = 201, description = "{\"token\": \"sw_…\"}; send as Authorization: Bearer")))]
+#[utoipa::path(post, path = "/api/v1/tokens", request_body = TokenBody, responses((status = 201, description = "send it as Authorization: Bearer", body = TokenResponse), (status = 422, body = ErrorBody)))]
 pub async fn issue_token(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -210,5 +216,5 @@ pub async fn issue_token(
         .store
         .issue_token(&user.actor, body.name.trim(), body.days)
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({"token": token}))))
+    Ok((StatusCode::CREATED, Json(TokenResponse { token })))
 }

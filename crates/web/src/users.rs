@@ -7,7 +7,6 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa::{OpenApi, ToSchema};
 
 use shouwang_domain::region::RegionLevel;
@@ -16,8 +15,10 @@ use shouwang_domain::validation::ValidationErrors;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorBody};
 use crate::extract::{ApiJson, Form};
+use crate::schema::Items;
 use crate::state::AppState;
 use crate::ui::{Frame, Opt, PageResult, opts, place_name, render};
+use shouwang_store::users::UserSummary;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -215,17 +216,17 @@ pub fn new_user(b: NewUserBody) -> Result<shouwang_store::users::NewUser, Valida
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/users", responses((status = 200), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/users", responses((status = 200, description = "the users of your jurisdiction", body = Items<UserSummary>), (status = 403, body = ErrorBody)))]
 pub async fn list_users(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Json<Value>, AppError> {
-    Ok(Json(
-        json!({"items": shouwang_app::users::list(&state.store, &user.actor).await?}),
-    ))
+) -> Result<Json<Items<UserSummary>>, AppError> {
+    Ok(Json(Items {
+        items: shouwang_app::users::list(&state.store, &user.actor).await?,
+    }))
 }
 
-#[utoipa::path(post, path = "/api/v1/users", request_body = NewUserBody, responses((status = 201), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/users", request_body = NewUserBody, responses((status = 201, description = "the new user", body = UserSummary), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_user(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -233,5 +234,5 @@ pub async fn add_user(
 ) -> Result<impl IntoResponse, AppError> {
     let new = new_user(b)?;
     let created = shouwang_app::users::add(&state.store, &user.actor, new).await?;
-    Ok((StatusCode::CREATED, Json(json!(created))))
+    Ok((StatusCode::CREATED, Json(created)))
 }

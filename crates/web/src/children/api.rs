@@ -4,19 +4,28 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{OpenApi, ToSchema};
 
-use shouwang_app::children::{ChildRecord, EditMode};
+use shouwang_app::children::{ChildRecord, EditMode, MaskedIds};
+use shouwang_domain::child::{ActualGuardianship, ChildFile};
+use shouwang_domain::eligibility::{Eligibility, FlagReason};
 use shouwang_domain::input::{ChildInput, parse_date};
 use shouwang_domain::lifecycle::ExitReason;
+use shouwang_domain::lifecycle::RosterStanding;
 use shouwang_domain::validation::ValidationErrors;
+use shouwang_store::children::HistoryEntry;
+use shouwang_store::roster::{ChildSummary, Page};
 
 use super::roster::{ListParams, roster_query};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorBody};
 use crate::extract::{ApiJson, Query};
+use crate::schema::Items;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -30,51 +39,116 @@ use crate::state::AppState;
         exit_child,
         transfer_child
     ),
-    components(schemas(ChildInput, ExitBody, TransferBody))
+    components(schemas(ChildRegistration, ChildPatch, ChildView, ExitBody, TransferBody))
 )]
 pub struct ApiDoc;
 
 #[utoipa::path(get, path = "/api/v1/children", params(ListParams),
-    responses((status = 200, description = "{items:[{id, name, sex, birth_date, village_code, id_number_masked, status, …}], total}"), (status = 400, body = ErrorBody)))]
+    responses((status = 200, description = "one page of the roster", body = Page<ChildSummary>), (status = 400, body = ErrorBody)))]
 pub async fn list_children(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(p): Query<ListParams>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Page<ChildSummary>>, AppError> {
     let q = roster_query(&p)?;
-    let page = state.store.roster(&user.actor, &q).await?;
-    Ok(Json(
-        json!({"items": page.items, "total": page.total, "page": page.page, "per_page": page.per_page}),
-    ))
+    Ok(Json(state.store.roster(&user.actor, &q).await?))
 }
 
-/// The API shape of a child's file.
-pub fn child_json(r: &ChildRecord) -> Value {
-    json!({
-        "id": r.id,
-        "name": r.file.name,
-        "sex": r.file.sex.label(),
-        "birth_date": r.file.birth_date,
-        "village_code": r.file.village_code.padded12(),
-        "id_number_masked": r.ids_masked.child,
-        "id_number": r.file.id_number,
-        "status": r.standing.code(),
-        "status_label": r.standing.label(),
-        "exit_reason": r.exit_reason.map(|e| e.code()),
-        "exit_date": r.exit_date,
-        "version": r.version,
-        "place": r.place,
-        "assessment": r.file.assessment().label(),
-        "actual_guardianship": r.file.actual_guardianship(),
-        "eligibility": r.eligibility,
-        "eligibility_summary": r.eligibility.summary(),
-        "flags": r.flags,
-        "ids_masked": r.ids_masked,
-        "file": r.file,
-        "created_at": r.created_at,
-        "updated_at": r.updated_at,
-    })
+/// A child's file as the API returns it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChildView {
+    pub id: String,
+    pub name: String,
+    /// 男 or 女
+    pub sex: &'static str,
+    pub birth_date: NaiveDate,
+    /// The village's 12-digit division code.
+    pub village_code: String,
+    pub id_number_masked: Option<String>,
+    /// The whole number, only when asked for with `reveal=true` by a role that may see it.
+    pub id_number: Option<String>,
+    pub status: RosterStanding,
+    pub status_label: &'static str,
+    pub exit_reason: Option<ExitReason>,
+    pub exit_date: Option<NaiveDate>,
+    /// Send it back with an edit: a change by someone else in between is refused (409).
+    pub version: i64,
+    /// Province → village names of where the child lives.
+    pub place: Vec<String>,
+    /// 监护情况评估: 较好, 一般 or 差.
+    pub assessment: &'static str,
+    pub actual_guardianship: ActualGuardianship,
+    pub eligibility: Eligibility,
+    pub eligibility_summary: String,
+    pub flags: Vec<FlagReason>,
+    pub ids_masked: MaskedIds,
+    /// The registration form as stored (ID numbers only when revealed).
+    #[schema(schema_with = crate::schema::child_file_schema)]
+    pub file: ChildFile,
+    pub created_at: String,
+    pub updated_at: String,
 }
+
+impl ChildView {
+    pub fn of(r: &ChildRecord) -> ChildView {
+        ChildView {
+            id: r.id.clone(),
+            name: r.file.name.as_str().to_owned(),
+            sex: r.file.sex.label(),
+            birth_date: r.file.birth_date,
+            village_code: r.file.village_code.padded12(),
+            id_number_masked: r.ids_masked.child.clone(),
+            id_number: r.file.id_number.as_ref().map(|n| n.as_str().to_owned()),
+            status: r.standing,
+            status_label: r.standing.label(),
+            exit_reason: r.exit_reason,
+            exit_date: r.exit_date,
+            version: r.version,
+            place: r.place.clone(),
+            assessment: r.file.assessment().label(),
+            actual_guardianship: r.file.actual_guardianship(),
+            eligibility: r.eligibility.clone(),
+            eligibility_summary: r.eligibility.summary(),
+            flags: r.flags.clone(),
+            ids_masked: r.ids_masked.clone(),
+            file: r.file.clone(),
+            created_at: r.created_at.clone(),
+            updated_at: r.updated_at.clone(),
+        }
+    }
+}
+
+/// The body of `POST /api/v1/children`: the registration form's fields (see each field's
+/// description), and `confirm_duplicate` to register despite a same-child warning.
+pub struct ChildRegistration;
+
+impl utoipa::PartialSchema for ChildRegistration {
+    fn schema() -> RefOr<Schema> {
+        let confirm = ObjectBuilder::new()
+            .schema_type(Type::Boolean)
+            .description(Some("true：已核实不是同一人，忽略疑似重复的提示"));
+        crate::schema::child_input(
+            &crate::schema::required_to_register(),
+            vec![("confirm_duplicate", confirm.into())],
+        )
+        .into()
+    }
+}
+impl ToSchema for ChildRegistration {}
+
+/// The body of `PATCH /api/v1/children/{id}`: the fields to change and the `version` the change
+/// is based on.
+pub struct ChildPatch;
+
+impl utoipa::PartialSchema for ChildPatch {
+    fn schema() -> RefOr<Schema> {
+        let version = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .description(Some("所编辑档案的版本号（防止覆盖他人的修改）"));
+        crate::schema::child_input(&["version"], vec![("version", version.into())]).into()
+    }
+}
+impl ToSchema for ChildPatch {}
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -85,19 +159,19 @@ pub struct GetParams {
 }
 
 #[utoipa::path(get, path = "/api/v1/children/{id}", params(("id" = String, Path), GetParams),
-    responses((status = 200, description = "the child's file"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "the child's file", body = ChildView), (status = 404, body = ErrorBody)))]
 pub async fn get_child(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     Query(p): Query<GetParams>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<ChildView>, AppError> {
     let reveal = p
         .reveal
         .as_deref()
         .is_some_and(|v| matches!(v, "true" | "1"));
     let r = shouwang_app::children::get(&state.store, &user.actor, &id, reveal).await?;
-    Ok(Json(child_json(&r)))
+    Ok(Json(ChildView::of(&r)))
 }
 
 /// Splits `version` / `confirm_duplicate` off a JSON body and reads the rest as a form.
@@ -135,8 +209,8 @@ pub(super) fn split_body(
     Ok((extra, input))
 }
 
-#[utoipa::path(post, path = "/api/v1/children", request_body(content = ChildInput, description = "registration form fields; add \"confirm_duplicate\": true to register despite a same-name warning"),
-    responses((status = 201, description = "the new file"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/children", request_body(content = ChildRegistration),
+    responses((status = 201, description = "the new file", body = ChildView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn register_child(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -148,7 +222,7 @@ pub async fn register_child(
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let r = shouwang_app::children::register(&state.store, &user.actor, &input, confirm).await?;
-    Ok((StatusCode::CREATED, Json(child_json(&r))))
+    Ok((StatusCode::CREATED, Json(ChildView::of(&r))))
 }
 
 pub(super) fn required_version(extra: &serde_json::Map<String, Value>) -> Result<i64, AppError> {
@@ -161,14 +235,14 @@ pub(super) fn required_version(extra: &serde_json::Map<String, Value>) -> Result
     })
 }
 
-#[utoipa::path(patch, path = "/api/v1/children/{id}", params(("id" = String, Path)), request_body(content = ChildInput, description = "the fields to change, plus \"version\""),
-    responses((status = 200, description = "the updated file"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(patch, path = "/api/v1/children/{id}", params(("id" = String, Path)), request_body(content = ChildPatch),
+    responses((status = 200, description = "the updated file", body = ChildView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn patch_child(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<ChildView>, AppError> {
     let (extra, input) = split_body(body, &["version"])?;
     let version = required_version(&extra)?;
     let r = shouwang_app::children::update(
@@ -180,17 +254,17 @@ pub async fn patch_child(
         EditMode::Patch,
     )
     .await?;
-    Ok(Json(child_json(&r)))
+    Ok(Json(ChildView::of(&r)))
 }
 
-#[utoipa::path(get, path = "/api/v1/children/{id}/history", params(("id" = String, Path)), responses((status = 200, description = "changes, newest first")))]
+#[utoipa::path(get, path = "/api/v1/children/{id}/history", params(("id" = String, Path)), responses((status = 200, description = "changes, newest first", body = Items<HistoryEntry>)))]
 pub async fn child_history(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    let h = shouwang_app::children::history(&state.store, &user.actor, &id).await?;
-    Ok(Json(json!({"items": h})))
+) -> Result<Json<Items<HistoryEntry>>, AppError> {
+    let items = shouwang_app::children::history(&state.store, &user.actor, &id).await?;
+    Ok(Json(Items { items }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -220,13 +294,13 @@ pub fn parse_exit(
     Ok((r.expect("checked"), d.expect("checked")))
 }
 
-#[utoipa::path(post, path = "/api/v1/children/{id}/exit", params(("id" = String, Path)), request_body = ExitBody, responses((status = 200), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/children/{id}/exit", params(("id" = String, Path)), request_body = ExitBody, responses((status = 200, description = "the file after the exit", body = ChildView), (status = 422, body = ErrorBody)))]
 pub async fn exit_child(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<ExitBody>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<ChildView>, AppError> {
     let (reason, date) = parse_exit(&b.reason, &b.date)?;
     let r = shouwang_app::children::exit(
         &state.store,
@@ -238,7 +312,7 @@ pub async fn exit_child(
         b.note.as_deref(),
     )
     .await?;
-    Ok(Json(child_json(&r)))
+    Ok(Json(ChildView::of(&r)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -249,15 +323,15 @@ pub struct TransferBody {
     pub to_village: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/children/{id}/transfer", params(("id" = String, Path)), request_body = TransferBody, responses((status = 200), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/children/{id}/transfer", params(("id" = String, Path)), request_body = TransferBody, responses((status = 200, description = "the file in its new village", body = ChildView), (status = 422, body = ErrorBody)))]
 pub async fn transfer_child(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<TransferBody>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<ChildView>, AppError> {
     let r =
         shouwang_app::children::transfer(&state.store, &user.actor, &id, b.version, &b.to_village)
             .await?;
-    Ok(Json(child_json(&r)))
+    Ok(Json(ChildView::of(&r)))
 }

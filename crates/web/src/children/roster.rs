@@ -23,24 +23,37 @@ use crate::ui::{Frame, Opt, PageResult, opts, place_name, render, urlencode};
 #[serde(default)]
 pub struct ListParams {
     /// Region code inside your jurisdiction (town, village…).
+    #[param(value_type = Option<crate::schema::DivisionCode>, inline)]
     pub region: Option<String>,
     /// Name, pinyin (full or initials) or full ID number.
+    #[param(max_length = 50)]
     pub q: Option<String>,
+    #[param(minimum = 1)]
     pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
+    #[param(value_type = Option<shouwang_domain::child::GuardianshipType>, inline)]
     pub guardianship_type: Option<String>,
     /// 监护情况评估: good (较好), fair (一般), poor (差)
+    #[param(value_type = Option<shouwang_domain::child::GuardianshipAssessment>, inline)]
     pub assessment: Option<String>,
     /// 1: only files with a field of the form left blank (待补充)
+    #[param(value_type = Option<crate::schema::OneOrZero>, inline)]
     pub to_complete: Option<String>,
+    #[param(value_type = Option<shouwang_domain::eligibility::KeyTargetFlag>, inline)]
     pub flag: Option<String>,
+    #[param(value_type = Option<shouwang_domain::eligibility::AgeBand>, inline)]
     pub age_band: Option<String>,
+    #[param(value_type = Option<shouwang_domain::child::Schooling>, inline)]
     pub schooling: Option<String>,
     /// on_roster (default), incomplete, not_eligible, aged_out, exited, all
+    #[param(value_type = Option<crate::schema::RosterStatus>, inline)]
     pub status: Option<String>,
     /// village (default), name, birth_date
+    #[param(value_type = Option<crate::schema::RosterSort>, inline)]
     pub sort: Option<String>,
-    /// Reference date YYYY-MM-DD (default today)
+    /// Reference date (default today)
+    #[param(value_type = Option<chrono::NaiveDate>, inline)]
     pub on: Option<String>,
 }
 

@@ -1,4 +1,5 @@
-//! TODO
+//! The import API: upload a roster, read its preview, commit it or give it up. The reading and
+//! the commit run as jobs (`import/jobs.rs`); these handlers start them and report where they are.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -6,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use shouwang_app::import::Outcome;
 
@@ -17,8 +19,71 @@ use crate::extract::Query;
 use crate::state::AppState;
 
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(upload_api, job_api, commit_api, discard_api))]
+#[openapi(
+    paths(upload_api, job_api, commit_api, discard_api),
+    components(schemas(ImportJob, ImportState, JobRow, CommitBody, CommitMode))
+)]
 pub struct ApiDoc;
+
+/// Where an import stands.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportState {
+    /// The file is being read and checked; nothing is written.
+    Reading,
+    /// Checked: `counts` and `rows` say what a commit would do; waiting for the decision.
+    Ready,
+    Committing,
+    Committed,
+    Failed,
+}
+
+/// An import job as the API reports it. Which of the optional parts are present depends on
+/// `state`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportJob {
+    pub id: String,
+    /// The uploaded file's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    pub state: ImportState,
+    /// While reading: rows read so far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<shouwang_exchange::roster_file::Progress>,
+    /// When failed: why, in Chinese.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// When committed: what was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<shouwang_store::import::ImportCounts>,
+    /// When ready: what was found in the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<shouwang_exchange::roster_file::SheetInfo>,
+    /// When ready: form fields no column was read as.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_columns: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counts: Option<shouwang_app::import::PlanCounts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<Vec<JobRow>>,
+}
+
+impl ImportJob {
+    fn new(id: &str, source: Option<String>, state: ImportState) -> ImportJob {
+        ImportJob {
+            id: id.to_owned(),
+            source,
+            state,
+            progress: None,
+            message: None,
+            result: None,
+            sheet: None,
+            missing_columns: None,
+            counts: None,
+            rows: None,
+        }
+    }
+}
 
 // ---- Import API ---------------------------------------------------------------------------------
 
@@ -30,7 +95,7 @@ pub struct UploadParams {
 /// `POST /api/v1/imports?filename=花名册.xlsx` with the file as the body → 202 `{"id"}`.
 #[utoipa::path(post, path = "/api/v1/imports", params(("filename" = Option<String>, Query, description = "the file's name, e.g. 花名册.xlsx")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = ".xlsx, .xls or .csv (UTF-8 or GB18030)"),
-    responses((status = 202, description = "{id, state}: the file is being read; poll GET /api/v1/imports/{id}"), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 202, description = "the file is being read; poll GET /api/v1/imports/{id}", body = ImportJob), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn upload_api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -47,13 +112,14 @@ pub async fn upload_api(
     Ok((
         StatusCode::ACCEPTED,
         [(header::LOCATION, format!("/api/v1/imports/{id}"))],
-        Json(serde_json::json!({"id": id, "state": "reading"})),
+        Json(ImportJob::new(&id, None, ImportState::Reading)),
     )
         .into_response())
 }
 
-#[derive(Serialize)]
-pub(super) struct JobRow {
+/// One row of a checked file and what a commit would do with it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobRow {
     row: u32,
     /// The sheet, when several were read.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -62,32 +128,35 @@ pub(super) struct JobRow {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     notes: Vec<String>,
     name: String,
+    /// create, update, unchanged or error
     outcome: &'static str,
     changes: Vec<shouwang_domain::history::FieldChange>,
     errors: Vec<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/imports/{id}", params(("id" = String, Path)),
-    responses((status = 200, description = "{state: reading|ready|committing|committed|failed, progress, sheet: {format, sheet, mapping}, counts: {create, update, unchanged, error}, rows: [{row, name, outcome, changes, errors}]}"), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "where the import stands", body = ImportJob), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn job_api(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let (job, source) = view(&state, &user.actor, &id).await?;
+    let source = Some(source);
     let body = match job {
-        JobState::Reading(p) => {
-            serde_json::json!({"id": id, "source": source, "state": "reading", "progress": p})
-        }
-        JobState::Committing => {
-            serde_json::json!({"id": id, "source": source, "state": "committing"})
-        }
-        JobState::Failed(m) => {
-            serde_json::json!({"id": id, "source": source, "state": "failed", "message": m})
-        }
-        JobState::Committed(c) => {
-            serde_json::json!({"id": id, "source": source, "state": "committed", "result": c})
-        }
+        JobState::Reading(p) => ImportJob {
+            progress: Some(p),
+            ..ImportJob::new(&id, source, ImportState::Reading)
+        },
+        JobState::Committing => ImportJob::new(&id, source, ImportState::Committing),
+        JobState::Failed(m) => ImportJob {
+            message: Some(m),
+            ..ImportJob::new(&id, source, ImportState::Failed)
+        },
+        JobState::Committed(c) => ImportJob {
+            result: Some(c),
+            ..ImportJob::new(&id, source, ImportState::Committed)
+        },
         JobState::Ready(plan) => {
             let m = &plan.info.mapping;
             let rows: Vec<JobRow> = plan
@@ -118,11 +187,13 @@ pub async fn job_api(
                     }
                 })
                 .collect();
-            serde_json::json!({
-                "id": id, "source": source, "state": "ready",
-                "sheet": plan.info, "missing_columns": plan.missing_columns,
-                "counts": plan.counts(), "rows": rows,
-            })
+            ImportJob {
+                sheet: Some(plan.info.clone()),
+                missing_columns: Some(plan.missing_columns.clone()),
+                counts: Some(plan.counts()),
+                rows: Some(rows),
+                ..ImportJob::new(&id, source, ImportState::Ready)
+            }
         }
     };
     Ok(Json(body).into_response())
@@ -131,21 +202,33 @@ pub async fn job_api(
 /// How long a commit request waits for the commit before answering 202.
 const COMMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
-#[derive(Deserialize)]
+/// How to commit a checked file.
+#[derive(Deserialize, ToSchema)]
 pub struct CommitBody {
-    mode: String,
+    mode: CommitMode,
+}
+
+/// `all`: only if no row has an error; `valid`: write the good rows and leave the rows in error.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CommitMode {
+    All,
+    Valid,
 }
 
 /// Commits a ready plan and waits for the result: 200 with the counts, 409 when `all` meets errors.
-#[utoipa::path(post, path = "/api/v1/imports/{id}/commit", params(("id" = String, Path)), request_body(content = String, description = "{\"mode\": \"all\" | \"valid\"}"),
-    responses((status = 200, description = "{state: committed, result: {created, updated}}"), (status = 202, description = "{id, state: committing}: a large commit goes on as a job; poll GET /api/v1/imports/{id}"), (status = 409, body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/imports/{id}/commit", params(("id" = String, Path)), request_body(content = CommitBody),
+    responses((status = 200, description = "committed", body = ImportJob), (status = 202, description = "a large commit goes on as a job; poll GET /api/v1/imports/{id}", body = ImportJob), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn commit_api(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
     crate::extract::ApiJson(body): crate::extract::ApiJson<CommitBody>,
 ) -> Result<Response, AppError> {
-    let mode = commit_mode(&body.mode)?;
+    let mode = match body.mode {
+        CommitMode::All => shouwang_app::import::CommitMode::All,
+        CommitMode::Valid => shouwang_app::import::CommitMode::Valid,
+    };
     let (job, _) = view(&state, &user.actor, &id).await?;
     let JobState::Ready(plan) = job else {
         return Err(AppError::Conflict {
@@ -159,9 +242,11 @@ pub async fn commit_api(
     let _ = tokio::time::timeout(COMMIT_WAIT, task).await;
     let (job, _) = view(&state, &user.actor, &id).await?;
     Ok(match job {
-        JobState::Committed(c) => {
-            Json(serde_json::json!({"state": "committed", "result": c})).into_response()
-        }
+        JobState::Committed(c) => Json(ImportJob {
+            result: Some(c),
+            ..ImportJob::new(&id, None, ImportState::Committed)
+        })
+        .into_response(),
         JobState::Failed(message) => {
             return Err(AppError::Conflict {
                 field: None,
@@ -171,7 +256,7 @@ pub async fn commit_api(
         _ => (
             StatusCode::ACCEPTED,
             [(header::LOCATION, format!("/api/v1/imports/{id}"))],
-            Json(serde_json::json!({"id": id, "state": "committing"})),
+            Json(ImportJob::new(&id, None, ImportState::Committing)),
         )
             .into_response(),
     })

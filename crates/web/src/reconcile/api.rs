@@ -7,16 +7,18 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use shouwang_app::reconcile::ItemDecision;
 use shouwang_domain::authz::Action;
-use shouwang_store::reconcile::ItemFilter;
+use shouwang_exchange::lists::ListPreview;
+use shouwang_store::reconcile::{ItemFilter, ItemView, RunSummary};
 
 use super::run::*;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::extract::Query;
+use crate::schema::Items;
 use crate::state::AppState;
 
 #[derive(utoipa::OpenApi)]
@@ -30,7 +32,7 @@ use crate::state::AppState;
         item_api,
         decide_api
     ),
-    components(schemas(DecisionBody))
+    components(schemas(DecisionBody, ItemPage))
 )]
 pub struct ApiDoc;
 
@@ -44,7 +46,7 @@ pub struct ColumnsParams {
 #[utoipa::path(post, path = "/api/v1/reconcile/columns",
     params(("filename" = Option<String>, Query, description = "the list's file name")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = ".xlsx, .xls or .csv"),
-    responses((status = 200, description = "{columns: {header_row, columns: [{letter, title, field}]}, sample: [[cell]]}: field is null where the title is not known; give those as `columns` when running the comparison"),
+    responses((status = 200, description = "the columns as read (field is null where the title is not known; give those as `columns` when running the comparison) and the first rows", body = ListPreview),
         (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn columns_api(
     user: CurrentUser,
@@ -84,12 +86,12 @@ pub(super) fn columns_param(s: &str) -> Result<BTreeMap<String, String>, AppErro
 
 /// `POST /api/v1/reconcile/runs?kind=education&filename=学籍.xlsx` with the list as the body.
 #[utoipa::path(post, path = "/api/v1/reconcile/runs",
-    params(("kind" = String, Query, description = "education（学籍名单）或 household（户籍名单）"),
+    params(("kind" = inline(shouwang_linkage::discrepancy::ListKind), Query, description = "education（学籍名单）或 household（户籍名单）"),
            ("filename" = Option<String>, Query, description = "the list's file name"),
            ("columns" = Option<String>, Query, description = "what columns the header does not name hold: column letter or title = field, comma-separated (A=name,C=birth_date,班级=-); fields: record_id, name, sex, birth_date, id_number, county, town, village, hukou, parents_away; - keeps a column beside the person")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream",
         description = ".xlsx, .xls or .csv with a header row: record_id,name,sex,birth_date,id_number,county,town,village (or 姓名, 性别, 出生日期, 公民身份号码…), optional 户口性质 and 是否留守, any other columns kept"),
-    responses((status = 201, description = "the comparison: {id, list_kind, tally: {roster, list, matched, review, findings}, counts: [{kind, label, total, pending}]}"),
+    responses((status = 201, description = "the comparison", body = RunSummary),
         (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn upload_api(
     State(state): State<AppState>,
@@ -129,17 +131,17 @@ pub async fn upload_api(
 }
 
 #[utoipa::path(get, path = "/api/v1/reconcile/runs",
-    responses((status = 200, description = "{items: [comparison]} of the user's jurisdiction, newest first"), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "the comparisons of your jurisdiction, newest first", body = Items<RunSummary>), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn runs_api(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Response, AppError> {
     let runs = shouwang_app::reconcile::runs(&state.store, &user.actor).await?;
-    Ok(Json(serde_json::json!({ "items": runs })).into_response())
+    Ok(Json(Items { items: runs }).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/reconcile/runs/{id}", params(("id" = String, Path)),
-    responses((status = 200, description = "one comparison with its counts"), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "one comparison with its counts", body = RunSummary), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn run_api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -163,11 +165,11 @@ pub struct ItemsParams {
 }
 
 #[utoipa::path(get, path = "/api/v1/reconcile/items",
-    params(("run_id" = Option<String>, Query), ("kind" = Option<String>, Query, description = "not_in_school_list, not_in_household_list, urban_hukou, id_number, not_on_roster, review"),
-           ("status" = Option<String>, Query, description = "open, assigned, accepted, rejected or pending (open and assigned)"),
+    params(("run_id" = Option<String>, Query), ("kind" = inline(Option<shouwang_linkage::discrepancy::FindingKind>), Query),
+           ("status" = inline(Option<crate::schema::ItemStatusFilter>), Query, description = "open, assigned, accepted, rejected or pending (open and assigned)"),
            ("mine" = Option<bool>, Query, description = "only items assigned to the user's unit (always so for users who do not run comparisons)"),
-           ("offset" = Option<i64>, Query), ("limit" = Option<i64>, Query)),
-    responses((status = 200, description = "{total, items: [{id, kind, status, child, entry, probability, reasons: [{label, level, weight}], fix, assignee, decided_by, decided_at, note, may_decide, may_assign}]}"), (status = 422, body = crate::error::ErrorBody)))]
+           ("offset" = Option<i64>, Query, minimum = 0), ("limit" = Option<i64>, Query, minimum = 1, maximum = 500)),
+    responses((status = 200, description = "one page of the items you may see", body = ItemPage), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn items_api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -182,17 +184,24 @@ pub async fn items_api(
         limit: p.limit.unwrap_or(50),
     };
     let (items, total) = shouwang_app::reconcile::items(&state.store, &user.actor, &filter).await?;
-    Ok(Json(serde_json::json!({ "total": total, "items": items })).into_response())
+    Ok(Json(ItemPage { total, items }).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/reconcile/items/{id}", params(("id" = String, Path)),
-    responses((status = 200, description = "one item"), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "one item", body = ItemView), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn item_api(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     Ok(Json(shouwang_app::reconcile::item(&state.store, &user.actor, &id).await?).into_response())
+}
+
+/// One page of items and how many there are in all.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ItemPage {
+    pub total: i64,
+    pub items: Vec<ItemView>,
 }
 
 /// A decision on an item.
@@ -208,7 +217,7 @@ pub struct DecisionBody {
 }
 
 #[utoipa::path(post, path = "/api/v1/reconcile/items/{id}/decision", params(("id" = String, Path)), request_body = DecisionBody,
-    responses((status = 200, description = "the item after the decision"), (status = 404, body = crate::error::ErrorBody),
+    responses((status = 200, description = "the item after the decision", body = ItemView), (status = 404, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody, description = "already decided"), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn decide_api(
     State(state): State<AppState>,

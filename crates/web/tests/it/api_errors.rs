@@ -272,7 +272,27 @@ async fn openapi_description_lists_the_child_endpoints() {
     ] {
         assert!(doc["paths"][p].is_object(), "{p} missing");
     }
-    assert!(doc["components"]["schemas"]["ChildInput"]["properties"]["id_number"].is_object());
+    // The registration body comes from the field catalogue: typed, with its choices and what a
+    // new file needs.
+    let body = &doc["components"]["schemas"]["ChildRegistration"];
+    assert_eq!(
+        body["properties"]["id_number"]["pattern"],
+        "^[0-9]{17}[0-9Xx]$"
+    );
+    let schooling: Vec<&str> = body["properties"]["schooling"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(schooling.contains(&"小学") && schooling.contains(&"未入园"));
+    assert!(
+        body["required"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("village_code"))
+    );
+    assert_eq!(body["additionalProperties"], false);
 }
 
 #[tokio::test]

@@ -67,6 +67,20 @@ async fn fresh_db(dir: &std::path::Path) -> String {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_printing(None).await
+}
+
+/// The app with the real PDF printer (Debian's fonts-noto-cjk), as `shouwang serve` runs it.
+pub async fn spawn_app_with_printer() -> TestApp {
+    let printer =
+        shouwang_print::Printer::load(std::path::Path::new(shouwang_print::DEFAULT_FONT_DIR))
+            .expect("fonts-noto-cjk is installed");
+    spawn_app_printing(Some(Arc::new(printer))).await
+}
+
+async fn spawn_app_printing(
+    printer: Option<Arc<dyn shouwang_exchange::forms::FormPrinter>>,
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let db = fresh_db(dir.path()).await;
     let clock = TestClock(Arc::new(Mutex::new(Utc::now())));
@@ -85,7 +99,7 @@ pub async fn spawn_app() -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let s = store.clone();
-    tokio::spawn(async move { shouwang_web::serve_on(s, listener, None).await });
+    tokio::spawn(async move { shouwang_web::serve_with(s, listener, None, printer).await });
     TestApp {
         base,
         db,

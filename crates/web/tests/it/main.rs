@@ -4,6 +4,7 @@
 mod api_children;
 mod api_errors;
 mod audit;
+mod contract;
 mod discovery;
 mod helpers;
 mod jurisdiction;
