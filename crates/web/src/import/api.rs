@@ -93,7 +93,7 @@ pub struct UploadParams {
 }
 
 /// `POST /api/v1/imports?filename=花名册.xlsx` with the file as the body → 202 `{"id"}`.
-#[utoipa::path(post, path = "/api/v1/imports", params(("filename" = Option<String>, Query, description = "the file's name, e.g. 花名册.xlsx")),
+#[utoipa::path(post, path = "/api/v1/imports", operation_id = "upload_import", params(("filename" = Option<String>, Query, description = "the file's name, e.g. 花名册.xlsx")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = ".xlsx, .xls or .csv (UTF-8 or GB18030)"),
     responses((status = 202, description = "the file is being read; poll GET /api/v1/imports/{id}", body = ImportJob), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn upload_api(

@@ -85,7 +85,7 @@ pub(super) fn columns_param(s: &str) -> Result<BTreeMap<String, String>, AppErro
 }
 
 /// `POST /api/v1/reconcile/runs?kind=education&filename=学籍.xlsx` with the list as the body.
-#[utoipa::path(post, path = "/api/v1/reconcile/runs",
+#[utoipa::path(post, path = "/api/v1/reconcile/runs", operation_id = "run_comparison",
     params(("kind" = inline(shouwang_linkage::discrepancy::ListKind), Query, description = "education（学籍名单）或 household（户籍名单）"),
            ("filename" = Option<String>, Query, description = "the list's file name"),
            ("columns" = Option<String>, Query, description = "what columns the header does not name hold: column letter or title = field, comma-separated (A=name,C=birth_date,班级=-); fields: record_id, name, sex, birth_date, id_number, county, town, village, hukou, parents_away; - keeps a column beside the person")),

@@ -478,3 +478,81 @@ async fn every_success_of_every_operation_describes_its_body() {
         "responses without a body schema: {missing:#?}"
     );
 }
+
+/// What a standard OpenAPI 3.1 validator checks first: every reference resolves, component names
+/// are what the specification allows, path parameters are required and declared in their path,
+/// and every operation has a distinct id.
+#[tokio::test]
+async fn the_document_is_well_formed_openapi() {
+    let app = spawn_app().await;
+    let doc: Value = reqwest::get(format!("{}/api/openapi.json", app.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1."));
+    let mut problems = Vec::new();
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(r) = m.get("$ref").and_then(Value::as_str) {
+                    out.push(r.to_owned());
+                }
+                m.values().for_each(|x| refs(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    for r in all {
+        let name = r.trim_start_matches("#/components/schemas/");
+        if !r.starts_with("#/components/schemas/") || doc["components"]["schemas"][name].is_null() {
+            problems.push(format!("unresolved reference {r}"));
+        }
+    }
+    let name_ok = |n: &str| {
+        !n.is_empty()
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    };
+    for n in doc["components"]["schemas"].as_object().unwrap().keys() {
+        if !name_ok(n) {
+            problems.push(format!("component name {n}"));
+        }
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for op in operations(&doc) {
+        if let Some(id) = op.op["operationId"].as_str()
+            && !ids.insert(id.to_owned())
+        {
+            problems.push(format!("operationId {id} used twice"));
+        }
+        for p in op.op["parameters"].as_array().into_iter().flatten() {
+            let name = p["name"].as_str().unwrap_or("");
+            if p["in"] == "path" {
+                if p["required"] != true {
+                    problems.push(format!(
+                        "{} {}: path parameter {name} not required",
+                        op.method, op.path
+                    ));
+                }
+                if !op.path.contains(&format!("{{{name}}}")) {
+                    problems.push(format!(
+                        "{} {}: {name} is not in the path",
+                        op.method, op.path
+                    ));
+                }
+            }
+            if p.get("schema").is_none() {
+                problems.push(format!("{} {}: {name} has no schema", op.method, op.path));
+            }
+        }
+        if op.op["responses"].as_object().is_none_or(|r| r.is_empty()) {
+            problems.push(format!("{} {}: no responses", op.method, op.path));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
