@@ -1,8 +1,9 @@
 //! 发现报告: anyone who comes across a child who may be left behind reports it; the town
 //! checks and registers the child (or closes the report with a reason).
 
+use crate::extract::Path;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};

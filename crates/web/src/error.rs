@@ -32,6 +32,10 @@ pub enum AppError {
         message: String,
     },
     TooManyRequests,
+    /// The address exists, the method does not (405).
+    MethodNotAllowed,
+    /// The request took longer than the server allows (408).
+    Timeout,
     Internal(String),
 }
 
@@ -95,6 +99,8 @@ impl AppError {
             }
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Timeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -143,6 +149,18 @@ impl AppError {
                 None,
                 vec![],
             ),
+            AppError::MethodNotAllowed => (
+                "method_not_allowed",
+                "该地址不支持这种请求方式".to_owned(),
+                None,
+                vec![],
+            ),
+            AppError::Timeout => (
+                "timeout",
+                "请求处理超时，请稍后再试；大批量的导入请在导入页面查看进度".to_owned(),
+                None,
+                vec![],
+            ),
             AppError::Internal(_) => (
                 "internal",
                 "系统内部错误，请稍后再试或联系管理员".to_owned(),
@@ -188,10 +206,18 @@ struct Rendered {
 pub type PageError = AppError;
 
 /// Middleware: an error answered to a request outside `/api/` becomes the Chinese error page
-/// (or, for "not logged in", the login page), whichever handler produced it.
+/// (or, for "not logged in", the login page), whichever handler produced it; under `/api/` it is
+/// the JSON `ErrorBody`, including the router's 405 and the time limit's 408.
 pub async fn negotiate(request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
     let response = next.run(request).await;
+    // The router's own refusals (a method the address does not take) and the time limit answer
+    // without a body of ours: give them the same shape as every other error.
+    let response = match (response.extensions().get::<Rendered>(), response.status()) {
+        (None, StatusCode::METHOD_NOT_ALLOWED) => AppError::MethodNotAllowed.into_response(),
+        (None, StatusCode::REQUEST_TIMEOUT) => AppError::Timeout.into_response(),
+        _ => response,
+    };
     if api {
         return response;
     }

@@ -1,9 +1,10 @@
 //! Spreadsheets and printed forms out: the 花名册 and 汇总表 as .xlsx, the 登记表 and the 确认书
 //! as PDF (or a workbook laid out like the form), as pages and under `/api/v1`.
 
+use crate::extract::Path;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use chrono::NaiveDate;

@@ -97,6 +97,23 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Que
     }
 }
 
+/// Path parameters whose rejection (bad percent-encoding, not UTF-8) is an [`AppError`].
+pub struct Path<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(r) => Err(AppError::BadRequest {
+                code: "invalid_path",
+                field: None,
+                message: format!("地址不正确：{}", r.body_text()),
+            }),
+        }
+    }
+}
+
 fn too_large() -> AppError {
     AppError::BadRequest {
         code: "payload_too_large",

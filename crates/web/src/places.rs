@@ -1,6 +1,7 @@
 //! Divisions and service agencies, for clients choosing where a child lives or who serves it.
 
-use axum::extract::{Path, State};
+use crate::extract::Path;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 use axum::{Json, Router};

@@ -1,9 +1,10 @@
 //! The import API: upload a roster, read its preview, commit it or give it up. The reading and
 //! the commit run as jobs (`import/jobs.rs`); these handlers start them and report where they are.
 
+use crate::extract::Path;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};

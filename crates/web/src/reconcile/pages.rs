@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::extract::Path;
 use askama::Template;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 

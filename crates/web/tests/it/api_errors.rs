@@ -418,3 +418,37 @@ async fn malformed_query_and_form_input_is_answered_in_the_callers_language() {
             .contains("记录不存在")
     );
 }
+
+/// What the router and the server's limits refuse has the same shape as every other error: JSON
+/// under /api (a malformed address, a method the address does not take), the Chinese page for a
+/// browser.
+#[tokio::test]
+async fn refusals_before_any_handler_answer_like_every_other_error() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let county = app.login("county").await;
+    let r = county.get("/api/v1/children/%FF%FE").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "invalid_path");
+
+    let r = county
+        .client
+        .put(format!("{}/api/v1/children", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["code"],
+        "method_not_allowed"
+    );
+
+    let r = county
+        .client
+        .put(format!("{}/children", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(r.text().await.unwrap().contains("该地址不支持这种请求方式"));
+}
