@@ -357,7 +357,10 @@ pub async fn run_with_lists(
                 anyhow::anyhow!("demo generator produced an invalid file: {}", e.summary())
             })?;
             let at_school = first_town.contains(&file.village_code)
-                && matches!(file.schooling, shouwang_domain::child::Schooling::Primary);
+                && matches!(
+                    file.schooling,
+                    Some(shouwang_domain::child::Schooling::Primary)
+                );
             links.push(if at_school {
                 school_agency.clone()
             } else {

@@ -79,18 +79,24 @@ pub async fn summary(
     let children = shouwang_app::exports::roster_on(store, actor, region, on, ExportKind::Summary)
         .await
         .map_err(|e| explain(e, region.as_str()))?;
-    let (rows, total) = outputs::summary_rows(region, &children, on)
+    let summary = outputs::summary_rows(region, &children, on)
         .map_err(|e| anyhow::anyhow!("汇总数据未通过表间勾稽关系校验：{e}"))?;
     let heading = Heading::new(region, on, store.today());
-    std::fs::write(out, outputs::summary_workbook(&heading, &rows, &total)?)
+    std::fs::write(out, outputs::summary_workbook(&heading, &summary)?)
         .with_context(|| format!("无法写入 {}", out.display()))?;
     println!(
         "已导出{}汇总表（统计时点 {on}）：合计 {} 名儿童，{} 个填报单位，勾稽关系校验通过 → {}",
         heading.unit,
-        total.figures.get(1),
-        rows.len(),
+        summary.total.figures.get(1),
+        summary.units.len(),
         out.display()
     );
+    if summary.unplaced > 0 {
+        println!(
+            "另有 {} 名儿童的就学情况未填写，未计入汇总表：请补充后重新导出",
+            summary.unplaced
+        );
+    }
     Ok(())
 }
 

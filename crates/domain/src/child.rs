@@ -317,7 +317,8 @@ pub struct ChildFile {
     pub residence_address: Option<String>,
     pub health: Health,
     pub boarding: bool,
-    pub schooling: Schooling,
+    /// `None` when the form leaves it blank (待补充; the 汇总表 cannot place the child until known).
+    pub schooling: Option<Schooling>,
     pub school_name: Option<String>,
     /// 脱离监护单独居住 (沈阳 002 三: 不得让不满16周岁的儿童脱离监护单独居住生活).
     pub living_alone: bool,
@@ -331,7 +332,8 @@ pub struct ChildFile {
     // 受委托监护人 (None = 父母外出未委托其他监护人)
     pub entrusted_guardian: Option<EntrustedGuardian>,
     // 监护类型
-    pub guardianship_type: GuardianshipType,
+    /// `None` when the form leaves it blank (待补充).
+    pub guardianship_type: Option<GuardianshipType>,
     // 家庭经济来源 / 救助帮扶情况
     pub income_sources: BTreeSet<IncomeSource>,
     pub assistance: BTreeSet<Assistance>,
@@ -358,8 +360,9 @@ impl ChildFile {
         }
     }
 
-    pub fn assessment(&self) -> GuardianshipAssessment {
-        self.guardianship_type.assessment()
+    /// 监护情况评估, known once the 监护类型 is.
+    pub fn assessment(&self) -> Option<GuardianshipAssessment> {
+        self.guardianship_type.map(GuardianshipType::assessment)
     }
 
     /// The name's toneless pinyin and initials, for search.

@@ -152,7 +152,7 @@ pub fn qualifies_except_age(file: &ChildFile) -> bool {
 /// The version of the rules that derive a file's stored summary (`qualifies_except_age`,
 /// `missing_facts`, `key_target_flags`). Raise it with any change to them: the store derives every
 /// file's summary again when it opens a database derived with another version.
-pub const DERIVATION_VERSION: u32 = 3;
+pub const DERIVATION_VERSION: u32 = 4;
 
 /// Everything the registration form asks that the file leaves blank, by the form's labels: the
 /// facts the definition needs ([`missing_facts`]) and the other fields a complete 登记表 has
@@ -176,6 +176,12 @@ pub fn missing_fields(file: &ChildFile) -> Vec<&'static str> {
     }
     if file.hukou_registered.is_none() {
         out.push("是否登记户口");
+    }
+    if file.schooling.is_none() {
+        out.push("就学情况");
+    }
+    if file.guardianship_type.is_none() {
+        out.push("监护类型");
     }
     out
 }
@@ -360,7 +366,7 @@ pub fn key_target_flags(file: &ChildFile) -> Vec<FlagReason> {
         && !file.mother.capable_at_home()
         && !file.father.is_unknown()
         && !file.mother.is_unknown();
-    if file.guardianship_type == GuardianshipType::Unsupervised {
+    if file.guardianship_type == Some(GuardianshipType::Unsupervised) {
         derived(KeyTargetFlag::Unsupervised, "监护类型为“无人监护”");
     } else if no_carer {
         derived(
@@ -371,7 +377,7 @@ pub fn key_target_flags(file: &ChildFile) -> Vec<FlagReason> {
     if file.living_alone {
         derived(KeyTargetFlag::LivingAlone, "登记为脱离监护单独居住");
     }
-    if file.guardianship_type == GuardianshipType::ParentIncapable {
+    if file.guardianship_type == Some(GuardianshipType::ParentIncapable) {
         derived(
             KeyTargetFlag::ParentIncapable,
             "监护类型为“父或母无监护能力”",
@@ -385,15 +391,15 @@ pub fn key_target_flags(file: &ChildFile) -> Vec<FlagReason> {
     {
         derived(KeyTargetFlag::ParentIncapable, "母亲在家但无监护能力");
     }
-    if file.guardianship_type == GuardianshipType::EntrustedInsufficient {
+    if file.guardianship_type == Some(GuardianshipType::EntrustedInsufficient) {
         derived(
             KeyTargetFlag::EntrustedInsufficient,
             "监护类型为“受委托监护人监护能力不足”",
         );
     }
     match file.schooling {
-        Schooling::DroppedOut => derived(KeyTargetFlag::DroppedOut, "就学情况为“辍学”"),
-        Schooling::NotInSchool => derived(KeyTargetFlag::NotInSchool, "就学情况为“不在学”"),
+        Some(Schooling::DroppedOut) => derived(KeyTargetFlag::DroppedOut, "就学情况为“辍学”"),
+        Some(Schooling::NotInSchool) => derived(KeyTargetFlag::NotInSchool, "就学情况为“不在学”"),
         _ => {}
     }
     // Only a stated "未登记户口" makes the flag (龙里 003 五(四)); a blank, or a missing ID number,

@@ -85,8 +85,8 @@ pub struct Field {
     pub short: &'static str,
     pub kind: Kind,
     pub group: Group,
-    /// Needed to create a file at all: what identifies and places the child (and, on the form,
-    /// the two facts the 登记表 cannot do without).
+    /// Needed to create a file at all: what identifies and places the child. Everything else
+    /// left blank makes the file 待补充 (`eligibility::missing_fields`).
     pub required: bool,
     /// Printed on the 花名册 (the 登记表 prints every field).
     pub on_roster: bool,
@@ -131,7 +131,7 @@ fields! {
     "disability_category" @ "health.disability_category" => ("残疾类别", "残疾类别", Choice(DisabilityCategory::OPTIONS), Child, roster),
     "disability_grade" @ "health.disability_grade" => ("残疾等级", "残疾等级", Choice(DisabilityGrade::OPTIONS), Child, roster),
     "illness" @ "health.illness" => ("患病类型", "患病类型", Text(50), Child, roster),
-    "schooling" @ "schooling" => ("就学情况", "就学情况", Choice(Schooling::OPTIONS), Child, required, roster),
+    "schooling" @ "schooling" => ("就学情况", "就学情况", Choice(Schooling::OPTIONS), Child, roster),
     "school_name" @ "school_name" => ("就读学校", "就读学校", Text(60), Child, roster),
     "boarding" @ "boarding" => ("是否学校寄宿", "是否学校寄宿", YesNo, Child, roster),
     "living_alone" @ "living_alone" => ("是否脱离监护单独居住", "是否脱离监护单独居住", YesNo, Child),
@@ -169,7 +169,7 @@ fields! {
     "guardian_phone" @ "entrusted_guardian.phone" => ("受委托监护人电话", "联系电话", Phone, Guardian, roster),
     "guardian_id_number" @ "entrusted_guardian.id_number" => ("受委托监护人身份证号码", "身份证号码", IdNumber, Guardian),
     "guardian_address" @ "entrusted_guardian.address" => ("受委托监护人居住地址", "居住地址", Text(100), Guardian),
-    "guardianship_type" @ "guardianship_type" => ("监护类型", "监护类型", Choice(GuardianshipType::OPTIONS), Guardianship, required, roster),
+    "guardianship_type" @ "guardianship_type" => ("监护类型", "监护类型", Choice(GuardianshipType::OPTIONS), Guardianship, roster),
     "income_sources" @ "income_sources" => ("家庭经济来源", "家庭经济来源", Choices(IncomeSource::OPTIONS), Support),
     "assistance" @ "assistance" => ("救助帮扶情况", "救助帮扶情况", Choices(Assistance::OPTIONS), Support),
     "contact_name" @ "contact.name" => ("村（居）委会联系人", "村（居）委会联系人", Name, Contact, roster),
@@ -248,17 +248,7 @@ mod tests {
             .filter(|f| f.required)
             .map(|f| f.key)
             .collect();
-        assert_eq!(
-            required,
-            [
-                "name",
-                "sex",
-                "birth_date",
-                "village_code",
-                "schooling",
-                "guardianship_type"
-            ]
-        );
+        assert_eq!(required, ["name", "sex", "birth_date", "village_code"]);
     }
 
     #[test]

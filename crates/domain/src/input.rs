@@ -524,9 +524,9 @@ impl ChildInput {
             );
         }
         let boarding = p.flag("boarding", &self.boarding);
-        let schooling = p.required("schooling", &self.schooling, |s| {
-            Schooling::parse(s).ok_or_else(|| not_a_choice("schooling", s))
-        });
+        // 就学情况 and 监护类型 left blank make the file 待补充, not invalid (only identity and place
+        // are needed to create it).
+        let schooling = p.enum_value("schooling", &self.schooling, Schooling::parse);
         let school_name = p.text("school_name", &self.school_name);
         let living_alone = p.flag("living_alone", &self.living_alone);
         let paternal_grandfather = p.kin("paternal_grandfather", "祖父");
@@ -569,9 +569,11 @@ impl ChildInput {
         } else {
             None
         };
-        let guardianship_type = p.required("guardianship_type", &self.guardianship_type, |s| {
-            GuardianshipType::parse(s).ok_or_else(|| not_a_choice("guardianship_type", s))
-        });
+        let guardianship_type = p.enum_value(
+            "guardianship_type",
+            &self.guardianship_type,
+            GuardianshipType::parse,
+        );
         let income_sources = p.set("income_sources", &self.income_sources, IncomeSource::parse);
         let assistance = p.set("assistance", &self.assistance, Assistance::parse);
         let manual_flags = p.set("manual_flags", &self.manual_flags, ManualFlag::parse);
@@ -579,21 +581,8 @@ impl ChildInput {
         let contact_phone = p.phone("contact_phone", &self.contact_phone);
         let remarks = p.text("remarks", &self.remarks);
 
-        let (
-            Some(name),
-            Some(sex),
-            Some(birth_date),
-            Some(village_code),
-            Some(schooling),
-            Some(guardianship_type),
-        ) = (
-            name,
-            sex,
-            birth_date,
-            village_code,
-            schooling,
-            guardianship_type,
-        )
+        let (Some(name), Some(sex), Some(birth_date), Some(village_code)) =
+            (name, sex, birth_date, village_code)
         else {
             return Err(p.errors);
         };
@@ -616,22 +605,22 @@ impl ChildInput {
         let age = age_on(birth_date, ctx.today);
         // 附件1 note 6: 不在学 applies to children aged 14–16; younger children out of school are 辍学
         // (compulsory education) or 未入园.
-        if schooling == Schooling::NotInSchool && age < 14 {
+        if schooling == Some(Schooling::NotInSchool) && age < 14 {
             p.errors.add(
                 "schooling",
                 "“不在学”仅适用于14—16周岁儿童；义务教育阶段未上学请选“辍学”",
             );
         }
-        if schooling == Schooling::DroppedOut && age < 6 {
+        if schooling == Some(Schooling::DroppedOut) && age < 6 {
             p.errors.add(
                 "schooling",
                 "6周岁以下儿童不属于“辍学”，请选“未入园”或“幼儿园”",
             );
         }
-        if boarding && !schooling.in_school() {
+        if boarding && schooling.is_some_and(|s| !s.in_school()) {
             p.errors.add("boarding", "未在学的儿童不能登记为学校寄宿");
         }
-        if guardianship_type == GuardianshipType::ParentIncapable
+        if guardianship_type == Some(GuardianshipType::ParentIncapable)
             && !(father.situation == Some(ParentSituation::Incapable)
                 || mother.situation == Some(ParentSituation::Incapable))
         {
@@ -650,7 +639,7 @@ impl ChildInput {
             && !entrusted
             && matches!(
                 guardianship_type,
-                GuardianshipType::Good | GuardianshipType::Fair
+                Some(GuardianshipType::Good | GuardianshipType::Fair)
             )
         {
             p.errors.add(
@@ -742,7 +731,7 @@ impl ChildInput {
             disability_grade: f.health.disability_grade.map(|v| v.code().to_owned()),
             illness: f.health.illness.clone(),
             boarding: b(f.boarding),
-            schooling: Some(f.schooling.code().to_owned()),
+            schooling: f.schooling.map(|s| s.code().to_owned()),
             school_name: f.school_name.clone(),
             living_alone: b(f.living_alone),
             paternal_grandfather_status: pgf_s,
@@ -779,7 +768,7 @@ impl ChildInput {
             guardian_id_number: g.and_then(|g| s(&g.id_number)),
             guardian_relation: g.map(|g| g.relation.code().to_owned()),
             guardian_address: g.and_then(|g| g.address.clone()),
-            guardianship_type: Some(f.guardianship_type.code().to_owned()),
+            guardianship_type: f.guardianship_type.map(|g| g.code().to_owned()),
             income_sources: Some(
                 f.income_sources
                     .iter()

@@ -99,11 +99,15 @@ impl Figures {
         }
     }
 
-    /// Counts one child, if they are a 农村留守儿童 on the reference date.
+    /// Counts one child, if they are a 农村留守儿童 on the reference date and the table can place
+    /// them ([`unplaced`]).
     pub fn count(&mut self, file: &ChildFile, on: NaiveDate) -> bool {
-        if !counts_on(file, on) {
+        if !counts_on(file, on) || unplaced(file).is_some() {
             return false;
         }
+        let Some(schooling) = file.schooling else {
+            return false;
+        };
         let Some(band) = AgeBand::of_age(age_on(file.birth_date, on)) else {
             return false;
         };
@@ -117,14 +121,14 @@ impl Figures {
         self.add(base + if file.sex == Sex::Male { 1 } else { 2 });
         let schooling_index = Schooling::ALL
             .iter()
-            .position(|s| *s == file.schooling)
+            .position(|s| *s == schooling)
             .expect("every schooling value is listed");
         self.add(11 + schooling_index);
         self.add(match file.actual_guardianship() {
             ActualGuardianship::BothAway => 19,
             _ => 20,
         });
-        self.add(match file.schooling {
+        self.add(match schooling {
             S::Kindergarten | S::NotInKindergarten => 21,
             S::SeniorHigh | S::Vocational => 22,
             S::DroppedOut | S::NotInSchool => 23,
@@ -164,6 +168,13 @@ impl Figures {
             })
             .collect()
     }
+}
+
+/// What a file on the roster leaves blank that the table sorts every child by (就学情况: columns
+/// 11–18 and 21–25 each hold every child once). Such a child cannot be counted without breaking
+/// the 表间勾稽关系; the export says how many were left out and why.
+pub fn unplaced(file: &ChildFile) -> Option<&'static str> {
+    file.schooling.is_none().then_some("就学情况")
 }
 
 /// Whether a file counts as a 农村留守儿童 on a date (under 16 then, and the facts qualify).
@@ -259,5 +270,20 @@ mod tests {
         let f = file(|_| {});
         assert!(counts_on(&f, ymd(2032, 7, 30)));
         assert!(!counts_on(&f, ymd(2032, 7, 31)));
+    }
+
+    #[test]
+    fn a_child_whose_schooling_is_blank_is_left_out_not_misplaced() {
+        let on = ymd(2026, 11, 24);
+        let f = file(|i| i.schooling = None);
+        assert_eq!(unplaced(&f), Some("就学情况"));
+        let mut figures = Figures::default();
+        assert!(counts_on(&f, on), "still a 农村留守儿童");
+        assert!(!figures.count(&f, on));
+        assert_eq!(figures, Figures::default());
+        // 监护类型 is not a column: a blank one does not keep the child out.
+        let f = file(|i| i.guardianship_type = None);
+        assert!(figures.count(&f, on));
+        assert!(figures.cross_check().is_empty());
     }
 }

@@ -13,7 +13,7 @@ use shouwang_domain::child::{ActualGuardianship, ChildFile, KinStatus, Parent, W
 use shouwang_domain::eligibility::{self, AgeBand, KeyTargetFlag, age_on};
 use shouwang_domain::id_number::IdNumber;
 use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
-use shouwang_domain::summary_table::{COLUMNS, Figures};
+use shouwang_domain::summary_table::{self, COLUMNS, Figures, counts_on};
 use std::borrow::Borrow;
 
 use crate::xlsx::{Formats, put_text};
@@ -30,8 +30,8 @@ pub struct RosterFilter {
 impl RosterFilter {
     pub fn admits(&self, file: &ChildFile, on: NaiveDate) -> bool {
         self.guardianship_type
-            .is_none_or(|g| g == file.guardianship_type)
-            && self.schooling.is_none_or(|s| s == file.schooling)
+            .is_none_or(|g| Some(g) == file.guardianship_type)
+            && self.schooling.is_none_or(|s| Some(s) == file.schooling)
             && self
                 .age_band
                 .is_none_or(|b| AgeBand::of_age(age_on(file.birth_date, on)) == Some(b))
@@ -180,7 +180,7 @@ pub fn roster_values(i: usize, f: &ChildFile, reveal_ids: bool) -> Vec<String> {
         opt(id),
         division_name(&f.village_code, RegionLevel::Town),
         division_name(&f.village_code, RegionLevel::Village),
-        f.schooling.label().to_owned(),
+        f.schooling.map_or("", |s| s.label()).to_owned(),
         opt(f.school_name.clone()),
         if f.boarding { "是" } else { "否" }.to_owned(),
         f.health.status.label().to_owned(),
@@ -198,8 +198,8 @@ pub fn roster_values(i: usize, f: &ChildFile, reveal_ids: bool) -> Vec<String> {
         opt(g.map(|g| g.name.to_string())),
         opt(g.map(|g| g.relation.label().to_owned())),
         opt(g.and_then(|g| g.phone.as_ref().map(|p| p.as_str().to_owned()))),
-        f.guardianship_type.label().to_owned(),
-        f.assessment().label().to_owned(),
+        f.guardianship_type.map_or("", |g| g.label()).to_owned(),
+        f.assessment().map_or("", |a| a.label()).to_owned(),
         opt(f.contact.name.as_ref().map(|n| n.to_string())),
         phone(&f.contact.phone),
         opt(f.remarks.clone()),
@@ -316,13 +316,22 @@ pub struct SummaryRow {
     pub figures: Figures,
 }
 
+/// A 汇总表's rows: one per sub-unit, the total, and how many children on the roster it could not
+/// place because their 就学情况 is blank (`summary_table::unplaced`).
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub units: Vec<SummaryRow>,
+    pub total: SummaryRow,
+    pub unplaced: usize,
+}
+
 /// Counts the children per sub-unit (towns of a county, villages of a town…) and in total.
 /// Refuses figures that break the 表间勾稽关系 — they would mean a counting error here.
 pub fn summary_rows(
     region: &RegionCode,
     children: &[impl Borrow<ChildFile>],
     on: NaiveDate,
-) -> Result<(Vec<SummaryRow>, SummaryRow), String> {
+) -> Result<Summary, String> {
     let divisions = Divisions::shipped();
     let below = region.level().below();
     let mut units: BTreeMap<String, SummaryRow> = divisions
@@ -345,9 +354,15 @@ pub fn summary_rows(
         unit: "合计".to_owned(),
         figures: Figures::default(),
     };
+    let mut unplaced = 0;
     for child in children {
+        let file: &ChildFile = child.borrow();
+        if counts_on(file, on) && summary_table::unplaced(file).is_some() {
+            unplaced += 1;
+            continue;
+        }
         let mut one = Figures::default();
-        if !one.count(child.borrow(), on) {
+        if !one.count(file, on) {
             continue;
         }
         total.figures.merge(&one);
@@ -368,15 +383,16 @@ pub fn summary_rows(
             return Err(format!("{}：{}", row.unit, broken.join("；")));
         }
     }
-    Ok((units.into_values().collect(), total))
+    Ok(Summary {
+        units: units.into_values().collect(),
+        total,
+        unplaced,
+    })
 }
 
 /// 《农村留守儿童基本情况汇总表》 as `.xlsx` bytes.
-pub fn summary_workbook(
-    heading: &Heading,
-    rows: &[SummaryRow],
-    total: &SummaryRow,
-) -> Result<Vec<u8>, XlsxError> {
+pub fn summary_workbook(heading: &Heading, summary: &Summary) -> Result<Vec<u8>, XlsxError> {
+    let (rows, total) = (&summary.units, &summary.total);
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("汇总表")?;
@@ -423,13 +439,21 @@ pub fn summary_workbook(
         }
     }
     let below = 6 + rows.len() as u32;
+    let mut note = "表间勾稽关系（已校验）：1=2+5+8；1=11+…+18；1=19+20；1=21+…+25；1=26+…+29；1=30+31+32；2=3+4；5=6+7；8=9+10；13+14=24+25。\
+         统计对象为统计时点不满16周岁的农村留守儿童；患病指患有重特大疾病或严重精神障碍。"
+        .to_owned();
+    if summary.unplaced > 0 {
+        note.push_str(&format!(
+            "另有{}名农村留守儿童因就学情况未填写未计入本表，请在“待补充”名单中补充后重新导出。",
+            summary.unplaced
+        ));
+    }
     ws.merge_range(
         below,
         0,
         below,
         last,
-        "表间勾稽关系（已校验）：1=2+5+8；1=11+…+18；1=19+20；1=21+…+25；1=26+…+29；1=30+31+32；2=3+4；5=6+7；8=9+10；13+14=24+25。\
-         统计对象为统计时点不满16周岁的农村留守儿童；患病指患有重特大疾病或严重精神障碍。",
+        &note,
         &Format::new().set_font_size(9).set_text_wrap(),
     )?;
     ws.set_row_height(below, 30)?;

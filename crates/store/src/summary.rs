@@ -63,8 +63,9 @@ impl Summary {
             id_masked: file.id_number.as_ref().map(IdNumber::masked),
             qualifies: i64::from(eligibility::qualifies_except_age(file)),
             incomplete: eligibility::completeness(file),
-            guardianship_type: file.guardianship_type.code(),
-            schooling: file.schooling.code(),
+            // Blank (待补充) is stored as the empty text: no filter value matches it.
+            guardianship_type: file.guardianship_type.map_or("", |g| g.code()),
+            schooling: file.schooling.map_or("", |s| s.code()),
             flags: eligibility::flag_mask(&eligibility::key_target_flags(file)),
         }
     }

@@ -190,10 +190,9 @@ pub async fn summary_download(
         ExportKind::Summary,
     )
     .await?;
-    let (rows, total) =
-        outputs::summary_rows(&region, &children, on).map_err(AppError::Internal)?;
+    let summary = outputs::summary_rows(&region, &children, on).map_err(AppError::Internal)?;
     let heading = Heading::new(&region, on, state.store.today());
-    let bytes = outputs::summary_workbook(&heading, &rows, &total)
+    let bytes = outputs::summary_workbook(&heading, &summary)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(download(
         bytes,

@@ -152,10 +152,10 @@ fn main() -> Result<()> {
                 outputs::roster_workbook(&Heading::new(&region, today, today), &children, true)?;
             let roster = t.elapsed();
             let t = Instant::now();
-            let (units, total) =
+            let table =
                 outputs::summary_rows(&region, &children, today).map_err(anyhow::Error::msg)?;
             let summary_bytes =
-                outputs::summary_workbook(&Heading::new(&region, today, today), &units, &total)?;
+                outputs::summary_workbook(&Heading::new(&region, today, today), &table)?;
             let summary = t.elapsed();
             println!(
                 "roster .xlsx of {rows} children: {:.2} s ({:.1} MB); 汇总表 over them: {:.3} s ({} bytes)",

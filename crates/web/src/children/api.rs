@@ -76,8 +76,8 @@ pub struct ChildView {
     pub version: i64,
     /// Province → village names of where the child lives.
     pub place: Vec<String>,
-    /// 监护情况评估: 较好, 一般 or 差.
-    pub assessment: &'static str,
+    /// 监护情况评估: 较好, 一般 or 差; none while the 监护类型 is blank.
+    pub assessment: Option<&'static str>,
     pub actual_guardianship: ActualGuardianship,
     pub eligibility: Eligibility,
     pub eligibility_summary: String,
@@ -106,7 +106,7 @@ impl ChildView {
             exit_date: r.exit_date,
             version: r.version,
             place: r.place.clone(),
-            assessment: r.file.assessment().label(),
+            assessment: r.file.assessment().map(|a| a.label()),
             actual_guardianship: r.file.actual_guardianship(),
             eligibility: r.eligibility.clone(),
             eligibility_summary: r.eligibility.summary(),
