@@ -15,6 +15,7 @@ use shouwang_domain::authz::Action;
 use shouwang_exchange::lists::ListPreview;
 use shouwang_store::reconcile::{ItemFilter, ItemView, RunSummary};
 
+use super::jobs::JobState;
 use super::run::*;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
@@ -26,6 +27,7 @@ use crate::state::AppState;
 #[openapi(
     paths(
         upload_api,
+        job_api,
         columns_api,
         runs_api,
         run_api,
@@ -33,7 +35,7 @@ use crate::state::AppState;
         item_api,
         decide_api
     ),
-    components(schemas(DecisionBody, ItemPage))
+    components(schemas(DecisionBody, ItemPage, ComparisonJob))
 )]
 pub struct ApiDoc;
 
@@ -92,7 +94,8 @@ pub(super) fn columns_param(s: &str) -> Result<BTreeMap<String, String>, AppErro
            ("columns" = Option<String>, Query, description = "what columns the header does not name hold: column letter or title = field, comma-separated (A=name,C=birth_date,班级=-); fields: record_id, name, sex, birth_date, id_number, county, town, village, hukou, parents_away; - keeps a column beside the person")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream",
         description = ".xlsx, .xls or .csv with a header row: record_id,name,sex,birth_date,id_number,county,town,village (or 姓名, 性别, 出生日期, 公民身份号码…), optional 户口性质 and 是否留守, any other columns kept"),
-    responses((status = 201, description = "the comparison", body = RunSummary),
+    responses((status = 201, description = "the comparison, when it finished within 20 seconds", body = RunSummary),
+        (status = 202, description = "a large list goes on comparing as a job; poll GET /api/v1/reconcile/jobs/{id}", body = ComparisonJob),
         (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn upload_api(
     State(state): State<AppState>,
@@ -106,10 +109,11 @@ pub async fn upload_api(
     let kind = list_kind(&p.kind)?;
     let choices = columns_param(p.columns.as_deref().unwrap_or(""))?;
     let name = p.filename.unwrap_or_else(|| "upload".into());
+    // The header is checked now, so a list the reader cannot use is refused at once.
     let (_dir, path) = save_upload(&name, &body)?;
+    let mut columns = preview_saved(&path).await?.columns;
     if !choices.is_empty() {
         // The choices checked against the header first, so their errors name `columns`.
-        let mut columns = preview_saved(&path).await?.columns;
         columns
             .apply(&choices)
             .map_err(|message| AppError::BadRequest {
@@ -118,17 +122,93 @@ pub async fn upload_api(
                 message,
             })?;
     }
-    let entries = read_saved(path, choices, |_| {}).await?;
-    let run = shouwang_app::reconcile::run(&state.store, &user.actor, kind, &name, entries).await?;
-    Ok((
-        StatusCode::CREATED,
-        [(
-            header::LOCATION,
-            format!("/api/v1/reconcile/runs/{}", run.id),
-        )],
-        Json(run),
-    )
-        .into_response())
+    columns.check().map_err(list_error)?;
+    // Reading and comparing run as a job: a county's whole student list may take longer than a
+    // request may.
+    let id = start_now(&state, &user.actor, kind, &name, &body, &columns).await?;
+    let deadline = tokio::time::Instant::now() + API_WAIT;
+    loop {
+        match view(&state, &user.actor, &id).await?.state {
+            JobState::Done(run_id) => {
+                let run = shouwang_app::reconcile::run_summary(&state.store, &user.actor, &run_id)
+                    .await?;
+                return Ok((
+                    StatusCode::CREATED,
+                    [(header::LOCATION, format!("/api/v1/reconcile/runs/{run_id}"))],
+                    Json(run),
+                )
+                    .into_response());
+            }
+            JobState::Failed(message) => return Err(list_error(message)),
+            state if tokio::time::Instant::now() >= deadline => {
+                return Ok((
+                    StatusCode::ACCEPTED,
+                    [(header::LOCATION, format!("/api/v1/reconcile/jobs/{id}"))],
+                    Json(ComparisonJob::of(&id, &state)),
+                )
+                    .into_response());
+            }
+            _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+}
+
+/// How long an upload waits for its comparison before answering 202.
+const API_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Where a comparison job stands.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ComparisonJob {
+    pub id: String,
+    /// reading, comparing, done or failed
+    pub state: &'static str,
+    /// While reading: rows read so far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows_read: Option<usize>,
+    /// When done: the comparison (GET /api/v1/reconcile/runs/{run_id}).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// When failed: why, in Chinese.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl ComparisonJob {
+    fn of(id: &str, state: &JobState) -> ComparisonJob {
+        let mut job = ComparisonJob {
+            id: id.to_owned(),
+            state: "reading",
+            rows_read: None,
+            run_id: None,
+            message: None,
+        };
+        match state {
+            JobState::Columns => {}
+            JobState::Reading(n) => job.rows_read = Some(*n),
+            JobState::Comparing => job.state = "comparing",
+            JobState::Done(run) => {
+                job.state = "done";
+                job.run_id = Some(run.clone());
+            }
+            JobState::Failed(m) => {
+                job.state = "failed";
+                job.message = Some(m.clone());
+            }
+        }
+        job
+    }
+}
+
+/// A comparison job of the user's (started by the API or a page).
+#[utoipa::path(get, path = "/api/v1/reconcile/jobs/{id}", operation_id = "comparison_job", params(("id" = String, Path)),
+    responses((status = 200, description = "where the comparison stands", body = ComparisonJob), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn job_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<ComparisonJob>, AppError> {
+    let job = view(&state, &user.actor, &id).await?;
+    Ok(Json(ComparisonJob::of(&id, &job.state)))
 }
 
 #[utoipa::path(get, path = "/api/v1/reconcile/runs",

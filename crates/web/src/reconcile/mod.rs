@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
             get(api::runs_api).post(api::upload_api),
         )
         .route("/api/v1/reconcile/columns", post(api::columns_api))
+        .route("/api/v1/reconcile/jobs/{id}", get(api::job_api))
         .route("/api/v1/reconcile/runs/{id}", get(api::run_api))
         .route("/api/v1/reconcile/items", get(api::items_api))
         .route("/api/v1/reconcile/items/{id}", get(api::item_api))

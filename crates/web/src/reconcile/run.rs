@@ -141,6 +141,37 @@ pub(super) async fn upload(
     .await
 }
 
+/// Starts comparing an uploaded list with these columns at once, as a job (the API has no page
+/// to check the columns on: they were given, or the header names them).
+pub(super) async fn start_now(
+    state: &AppState,
+    actor: &Actor,
+    kind: ListKind,
+    name: &str,
+    bytes: &[u8],
+    columns: &ListColumns,
+) -> Result<String, AppError> {
+    let detail = Detail {
+        list_kind: kind.code().to_owned(),
+        source: name.to_owned(),
+        saved: false,
+        choices: columns.saved_form(),
+    };
+    let id = jobs::start(
+        &state.store,
+        &state.jobs,
+        actor,
+        &KIND,
+        Stored::Waiting,
+        COLUMNS,
+        json!(detail),
+        (name, bytes),
+    )
+    .await?;
+    begin(state, actor, &id, columns).await?;
+    Ok(id)
+}
+
 /// The actor's comparison job as its pages show it.
 pub(super) async fn view(state: &AppState, actor: &Actor, id: &str) -> Result<JobView, AppError> {
     let job = jobs::load(&state.store, &state.jobs, actor, id, &KIND).await?;

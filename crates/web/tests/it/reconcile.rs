@@ -663,6 +663,15 @@ async fn the_pages_run_a_comparison_and_work_the_queue() {
     );
     let status = county.get(&format!("{job}/status")).await;
     assert_eq!(status.headers()["hx-redirect"].to_str().unwrap(), to);
+    // The API reports the same job to its owner, and to nobody else.
+    let api_job = job.replace("/reconcile/jobs/", "/api/v1/reconcile/jobs/");
+    let v = county.get_json(&api_job).await;
+    assert_eq!(v["state"], "done");
+    assert_eq!(
+        format!("/reconcile/runs/{}", v["run_id"].as_str().unwrap()),
+        to
+    );
+    assert_eq!(town.get(&api_job).await.status(), StatusCode::NOT_FOUND);
     // Started once only.
     assert_eq!(
         start(vec![("col_A", "name")]).await.unwrap().status(),
