@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 
@@ -122,9 +122,27 @@ fn too_large() -> AppError {
     }
 }
 
+/// A multipart upload whose rejection (not `multipart/form-data`, no boundary) is an
+/// [`AppError`] — the Chinese page in the browser — instead of axum's plain text.
+pub struct Multipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for Multipart {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Multipart::from_request(req, state)
+            .await
+            .map(Multipart)
+            .map_err(|_| AppError::BadRequest {
+                code: "upload",
+                field: Some("file".into()),
+                message: "请通过页面上的表单选择文件后上传".into(),
+            })
+    }
+}
+
 /// A multipart upload form: its text fields by name, and the file (its name and bytes).
 pub async fn upload_form(
-    mut multipart: Multipart,
+    Multipart(mut multipart): Multipart,
 ) -> Result<(HashMap<String, String>, Option<(String, Bytes)>), AppError> {
     let mut fields = HashMap::new();
     let mut upload: Option<(String, Bytes)> = None;

@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::extract::Multipart;
 use crate::extract::Path;
 use askama::Template;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 

@@ -451,4 +451,28 @@ async fn refusals_before_any_handler_answer_like_every_other_error() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert!(r.text().await.unwrap().contains("该地址不支持这种请求方式"));
+
+    // An upload page sent something that is not a form upload: the page says what to do.
+    let (client, csrf) = crate::pages::browser_login(&app, "county").await;
+    let r = client
+        .post(format!("{}/import", app.base))
+        .header("x-csrf-token", csrf)
+        .header("content-type", "text/plain")
+        .body("姓名\n王小明")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("请通过页面上的表单选择文件后上传")
+    );
 }
