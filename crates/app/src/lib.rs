@@ -12,5 +12,6 @@ pub mod children;
 pub mod discoveries;
 pub mod exports;
 pub mod import;
+pub mod jobs;
 pub mod reconcile;
 pub mod users;

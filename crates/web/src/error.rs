@@ -233,3 +233,17 @@ pub async fn negotiate(request: Request, next: Next) -> Response {
         None => response,
     }
 }
+
+/// What the owner reads of an error that ended a job: the message of a refusal, else `fallback`
+/// (the detail is logged, never shown).
+pub fn job_failure_message(e: AppError, forbidden: &str, fallback: &str) -> String {
+    match e {
+        AppError::BadRequest { message, .. } => message,
+        AppError::Validation(v) => v.to_string(),
+        AppError::Forbidden => forbidden.to_owned(),
+        other => {
+            tracing::error!(error = ?other, "job failed");
+            fallback.to_owned()
+        }
+    }
+}

@@ -15,7 +15,6 @@ mod exports;
 mod extract;
 mod home;
 mod import;
-mod jobs;
 mod openapi;
 mod places;
 mod reconcile;
@@ -128,7 +127,10 @@ pub async fn serve_with(
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     // Work that was running when the server last stopped did not finish: say so to its owner.
-    match store.interrupt_running_jobs(jobs::INTERRUPTED).await {
+    match store
+        .interrupt_running_jobs(shouwang_app::jobs::INTERRUPTED)
+        .await
+    {
         Ok(0) => {}
         Ok(n) => tracing::warn!(jobs = n, "jobs interrupted by the last stop marked failed"),
         Err(e) => tracing::error!(error = %e, "interrupted jobs not marked"),

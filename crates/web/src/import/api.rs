@@ -271,7 +271,7 @@ pub async fn discard_api(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    crate::jobs::discard(
+    shouwang_app::jobs::discard(
         &state.store,
         &state.jobs,
         &user.actor,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use shouwang_app::import::{Plan, Progress};
 use shouwang_store::import::ImportCounts;
 
-pub(crate) const KIND: crate::jobs::Kind = crate::jobs::Kind {
+pub(crate) const KIND: shouwang_app::jobs::Kind = shouwang_app::jobs::Kind {
     name: "import",
     // A plan nobody committed is dropped after a day (its file and memory go with it).
     waiting_for: chrono::Duration::hours(24),

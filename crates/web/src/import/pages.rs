@@ -395,7 +395,7 @@ pub(super) async fn discard_page(
     crate::extract::Form(form): crate::extract::Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     user.check_csrf(form.csrf_token.as_deref().unwrap_or(""))?;
-    crate::jobs::discard(
+    shouwang_app::jobs::discard(
         &state.store,
         &state.jobs,
         &user.actor,

@@ -11,8 +11,8 @@ use shouwang_store::jobs::{Job, JobState as Stored};
 
 use super::jobs::{COMMITTING, Detail, JobState, KIND, READING, READY};
 use crate::error::AppError;
-use crate::jobs;
 use crate::state::AppState;
+use shouwang_app::jobs;
 
 pub(super) fn import_error(e: ImportError) -> AppError {
     match e {
@@ -55,11 +55,13 @@ pub(super) async fn start_job(
         &state.store,
         &state.jobs,
         actor,
-        &KIND,
-        Stored::Running,
-        READING,
-        json!(detail),
-        (&source, bytes),
+        jobs::Starting {
+            kind: &KIND,
+            state: Stored::Running,
+            phase: READING,
+            detail: json!(detail),
+            file: (&source, bytes),
+        },
     )
     .await?;
     plan_in_background(state, actor, &id);
@@ -105,7 +107,7 @@ pub(super) fn plan_in_background(state: &AppState, actor: &Actor, id: &str) {
                     jobs::wait(&state.store, &id, READY).await
                 }
                 Err(e) => {
-                    let message = jobs::failure_message(
+                    let message = crate::error::job_failure_message(
                         e,
                         "您的账号没有导入儿童信息的权限",
                         "读取失败，请稍后重试",

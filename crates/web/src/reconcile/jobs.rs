@@ -12,7 +12,7 @@ use shouwang_linkage::discrepancy::ListKind;
 
 use crate::error::AppError;
 
-pub(crate) const KIND: crate::jobs::Kind = crate::jobs::Kind {
+pub(crate) const KIND: shouwang_app::jobs::Kind = shouwang_app::jobs::Kind {
     name: "reconcile",
     // A list nobody started comparing is deleted after an hour.
     waiting_for: chrono::Duration::hours(1),

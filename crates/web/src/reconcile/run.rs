@@ -12,8 +12,8 @@ use shouwang_store::jobs::{Job, JobState as Stored};
 
 use super::jobs::*;
 use crate::error::AppError;
-use crate::jobs;
 use crate::state::AppState;
+use shouwang_app::jobs;
 
 pub(super) fn list_kind(s: &str) -> Result<ListKind, AppError> {
     ListKind::parse(s).ok_or_else(|| AppError::BadRequest {
@@ -128,17 +128,19 @@ pub(super) async fn upload(
         saved,
         choices,
     };
-    jobs::start(
+    Ok(jobs::start(
         &state.store,
         &state.jobs,
         actor,
-        &KIND,
-        Stored::Waiting,
-        COLUMNS,
-        json!(detail),
-        (name, bytes),
+        jobs::Starting {
+            kind: &KIND,
+            state: Stored::Waiting,
+            phase: COLUMNS,
+            detail: json!(detail),
+            file: (name, bytes),
+        },
     )
-    .await
+    .await?)
 }
 
 /// Starts comparing an uploaded list with these columns at once, as a job (the API has no page
@@ -161,11 +163,13 @@ pub(super) async fn start_now(
         &state.store,
         &state.jobs,
         actor,
-        &KIND,
-        Stored::Waiting,
-        COLUMNS,
-        json!(detail),
-        (name, bytes),
+        jobs::Starting {
+            kind: &KIND,
+            state: Stored::Waiting,
+            phase: COLUMNS,
+            detail: json!(detail),
+            file: (name, bytes),
+        },
     )
     .await?;
     begin(state, actor, &id, columns).await?;
@@ -275,7 +279,7 @@ fn compare_in_background(
                     jobs::done(&state.store, &id, COMPARING, json!({"run_id": run.id})).await
                 }
                 Err(e) => {
-                    let message = jobs::failure_message(
+                    let message = crate::error::job_failure_message(
                         e,
                         "没有比对权限",
                         "比对失败，没有保存任何结果；请稍后重试",

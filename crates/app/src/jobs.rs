@@ -1,4 +1,4 @@
-//! The one job runner of the server. A job is a row in the store's jobs table (owner, kind,
+//! The one job runner. A job is a row in the store's jobs table (owner, kind,
 //! state, progress, result), so it is owned — anyone else gets 404 —, limited per owner, visible
 //! with its progress and still there after a restart; what is too costly to store (an import's
 //! checked plan) is kept beside it in memory and computed again from the stored file when a
@@ -15,7 +15,7 @@ use shouwang_domain::authz::Actor;
 use shouwang_store::Store;
 use shouwang_store::jobs::{Job, JobState, JobUpdate, NewJob};
 
-use crate::error::AppError;
+use shouwang_store::{Result, StoreError};
 
 /// Unfinished jobs (waiting or running) one user may have at once. A user's jobs never push out
 /// another's.
@@ -58,19 +58,31 @@ pub struct Kind {
     pub expired: &'static str,
 }
 
-/// Starts a job of `kind` for the actor with its uploaded file; refuses a sixth unfinished job.
-/// Jobs of the kind left waiting too long are failed first, so they free their slots.
-#[allow(clippy::too_many_arguments)]
+/// A job to start: its kind, where it starts, what its feature keeps in its detail, and the
+/// uploaded file (name and bytes) it works on.
+pub struct Starting<'a> {
+    pub kind: &'a Kind,
+    pub state: JobState,
+    pub phase: &'a str,
+    pub detail: Value,
+    pub file: (&'a str, &'a [u8]),
+}
+
+/// Starts a job for the actor with its uploaded file; refuses a sixth unfinished job. Jobs of the
+/// kind left waiting too long are failed first, so they free their slots.
 pub async fn start(
     store: &Store,
     cache: &Jobs,
     actor: &Actor,
-    kind: &Kind,
-    state: JobState,
-    phase: &str,
-    detail: Value,
-    file: (&str, &[u8]),
-) -> Result<String, AppError> {
+    job: Starting<'_>,
+) -> Result<String> {
+    let Starting {
+        kind,
+        state,
+        phase,
+        detail,
+        file,
+    } = job;
     for id in store
         .expire_waiting_jobs(kind.name, kind.waiting_for, kind.expired)
         .await?
@@ -94,7 +106,7 @@ pub async fn start(
         )
         .await?;
     if !created {
-        return Err(AppError::Conflict {
+        return Err(StoreError::Conflict {
             field: Some("file".into()),
             message: format!(
                 "您已有{OPEN_JOBS_PER_USER}个未完成的任务（导入或比对），请先完成或等待其结束后再上传"
@@ -112,7 +124,7 @@ pub async fn take_up(
     from: &str,
     phase: &str,
     progress: Value,
-) -> Result<bool, AppError> {
+) -> Result<bool> {
     let update = JobUpdate {
         state: JobState::Running,
         phase,
@@ -120,9 +132,9 @@ pub async fn take_up(
         result: Value::Null,
         message: None,
     };
-    Ok(store
+    store
         .set_job(id, update, Some((JobState::Waiting, from)))
-        .await?)
+        .await
 }
 
 /// Gives up a job waiting for its owner (in `phase`); 409 when it is not waiting.
@@ -133,7 +145,7 @@ pub async fn discard(
     id: &str,
     kind: &Kind,
     phase: &str,
-) -> Result<(), AppError> {
+) -> Result<()> {
     load(store, cache, actor, id, kind).await?;
     let given_up = store
         .set_job(
@@ -149,7 +161,7 @@ pub async fn discard(
         )
         .await?;
     if !given_up {
-        return Err(AppError::Conflict {
+        return Err(StoreError::Conflict {
             field: None,
             message: "任务正在进行或已经结束，不能放弃".into(),
         });
@@ -167,10 +179,10 @@ pub async fn load(
     actor: &Actor,
     id: &str,
     kind: &Kind,
-) -> Result<Job, AppError> {
+) -> Result<Job> {
     let job = match store.job(id).await? {
         Some(j) if j.owner_id == actor.user_id && j.kind == kind.name => j,
-        _ => return Err(AppError::NotFound),
+        _ => return Err(StoreError::NotFound),
     };
     let limit = (store.clock().now() - kind.waiting_for)
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -179,7 +191,7 @@ pub async fn load(
         && store.expire_job(id, kind.expired).await?
     {
         cache.forget(id);
-        return store.job(id).await?.ok_or(AppError::NotFound);
+        return store.job(id).await?.ok_or(StoreError::NotFound);
     }
     Ok(job)
 }
@@ -236,20 +248,6 @@ pub async fn fail(store: &Store, id: &str, phase: &str, message: &str) {
     }
 }
 
-/// What the owner reads of an error that ended a job: the message of a refusal, else `fallback`
-/// (the detail is logged, never shown).
-pub fn failure_message(e: AppError, forbidden: &str, fallback: &str) -> String {
-    match e {
-        AppError::BadRequest { message, .. } => message,
-        AppError::Validation(v) => v.to_string(),
-        AppError::Forbidden => forbidden.to_owned(),
-        other => {
-            tracing::error!(error = ?other, "job failed");
-            fallback.to_owned()
-        }
-    }
-}
-
 /// Runs a job's work in the background. If the work panics, the job is failed with `message`
 /// instead of staying "running" until the next restart. The handle ends when the job's state is
 /// recorded.
@@ -288,7 +286,7 @@ pub fn report(store: &Store, id: &str, phase: &'static str, progress: Value) {
 pub async fn file_on_disk(
     store: &Store,
     id: &str,
-) -> Result<Option<(tempfile::TempDir, std::path::PathBuf)>, AppError> {
+) -> Result<Option<(tempfile::TempDir, std::path::PathBuf)>> {
     let Some((name, bytes)) = store.job_file(id).await? else {
         return Ok(None);
     };
@@ -303,9 +301,9 @@ pub async fn file_on_disk(
         Ok::<_, std::io::Error>((dir, path))
     })
     .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
+    .map_err(|e| StoreError::Config(format!("writing a job's file: {e}")))?
     .map(Some)
-    .map_err(|e| AppError::Internal(e.to_string()))
+    .map_err(|e| StoreError::Config(format!("writing a job's file: {e}")))
 }
 
 #[cfg(test)]
@@ -354,11 +352,13 @@ mod tests {
             &store,
             &Jobs::default(),
             &actor,
-            &kind,
-            JobState::Running,
-            "reading",
-            Value::Null,
-            ("a.csv", b"x"),
+            Starting {
+                kind: &kind,
+                state: JobState::Running,
+                phase: "reading",
+                detail: Value::Null,
+                file: ("a.csv", b"x"),
+            },
         )
         .await
         .unwrap();
