@@ -128,6 +128,17 @@ pub(super) async fn upload(
         saved,
         choices,
     };
+    keep(state, actor, detail, bytes).await
+}
+
+/// A job waiting for its columns, holding the list.
+async fn keep(
+    state: &AppState,
+    actor: &Actor,
+    detail: Detail,
+    bytes: &[u8],
+) -> Result<String, AppError> {
+    let name = detail.source.clone();
     Ok(jobs::start(
         &state.store,
         &state.jobs,
@@ -137,7 +148,7 @@ pub(super) async fn upload(
             state: Stored::Waiting,
             phase: COLUMNS,
             detail: json!(detail),
-            file: (name, bytes),
+            file: (&name, bytes),
         },
     )
     .await?)
@@ -159,19 +170,7 @@ pub(super) async fn start_now(
         saved: false,
         choices: columns.saved_form(),
     };
-    let id = jobs::start(
-        &state.store,
-        &state.jobs,
-        actor,
-        jobs::Starting {
-            kind: &KIND,
-            state: Stored::Waiting,
-            phase: COLUMNS,
-            detail: json!(detail),
-            file: (name, bytes),
-        },
-    )
-    .await?;
+    let id = keep(state, actor, detail, bytes).await?;
     begin(state, actor, &id, columns).await?;
     Ok(id)
 }

@@ -179,6 +179,16 @@ fn input(doc: &Value, s: &Value) -> BoxedStrategy<Value> {
     prop_oneof![6 => fit, 2 => broken, 1 => any_json()].boxed()
 }
 
+/// The served OpenAPI document.
+async fn document(app: &TestApp) -> Value {
+    reqwest::get(format!("{}/api/openapi.json", app.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// The first `n` characters.
 fn clip(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
@@ -216,12 +226,7 @@ async fn every_answer_is_one_the_description_lists_with_the_body_it_describes() 
     app.with_standard_users().await;
     app.add_user("school_a", Role::School, TOWN_A, Some("冠山街道中心小学"))
         .await;
-    let doc: Value = reqwest::get(format!("{}/api/openapi.json", app.base))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = document(&app).await;
 
     // Things to point at: a child of town A, a report, and ids that are nobody's.
     let village = app.login("village_a").await;
@@ -451,12 +456,7 @@ async fn every_answer_is_one_the_description_lists_with_the_body_it_describes() 
 #[tokio::test]
 async fn every_success_of_every_operation_describes_its_body() {
     let app = spawn_app().await;
-    let doc: Value = reqwest::get(format!("{}/api/openapi.json", app.base))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = document(&app).await;
     let mut missing = Vec::new();
     for op in operations(&doc) {
         for (status, resp) in op.op["responses"].as_object().unwrap() {
@@ -485,12 +485,7 @@ async fn every_success_of_every_operation_describes_its_body() {
 #[tokio::test]
 async fn the_document_is_well_formed_openapi() {
     let app = spawn_app().await;
-    let doc: Value = reqwest::get(format!("{}/api/openapi.json", app.base))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = document(&app).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1."));
     let mut problems = Vec::new();
     fn refs(v: &Value, out: &mut Vec<String>) {
