@@ -1325,3 +1325,54 @@ async fn a_roster_without_schooling_and_guardianship_type_imports_to_be_complete
         |c| matches!(c, Data::String(s) if s.contains("另有4名农村留守儿童因就学情况未填写未计入本表"))
     ));
 }
+
+/// The 1.6 kB spreadsheet that used to stop the server (one cell at column ZZZZZZ): the import is
+/// refused with the limit named, and the registry goes on working.
+#[tokio::test]
+async fn a_roster_with_a_cell_beyond_excels_columns_is_refused_naming_the_limit() {
+    let reg = registry().await;
+    let plain = reg.path("plain.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, title) in ["姓名", "性别", "出生日期", "村"].iter().enumerate() {
+        ws.write_string(0, c as u16, *title).unwrap();
+    }
+    for (c, v) in ["王小明", "男", "2016-07-31", "余下村"].iter().enumerate() {
+        ws.write_string(1, c as u16, *v).unwrap();
+    }
+    wb.save(&plain).unwrap();
+    let crafted = reg.path("crafted.xlsx");
+    {
+        use std::io::{Read, Write};
+        let mut zin = zip::ZipArchive::new(std::fs::File::open(&plain).unwrap()).unwrap();
+        let mut zout = zip::ZipWriter::new(std::fs::File::create(&crafted).unwrap());
+        for i in 0..zin.len() {
+            let mut part = zin.by_index(i).unwrap();
+            let name = part.name().unwrap().into_owned();
+            let mut bytes = Vec::new();
+            part.read_to_end(&mut bytes).unwrap();
+            if name == "xl/worksheets/sheet1.xml" {
+                bytes = String::from_utf8(bytes)
+                    .unwrap()
+                    .replacen("r=\"D2\"", "r=\"ZZZZZZ2\"", 1)
+                    .into_bytes();
+            }
+            zout.start_file(&name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            zout.write_all(&bytes).unwrap();
+        }
+        zout.finish().unwrap();
+    }
+    assert!(std::fs::metadata(&crafted).unwrap().len() < 10_000);
+    let e = reg
+        .plan(&reg.county, &crafted)
+        .await
+        .err()
+        .expect("refused");
+    assert!(e.to_string().contains("16384"), "{e}");
+    // Still serving: the plain file imports.
+    assert_eq!(
+        reg.plan(&reg.county, &plain).await.unwrap().counts().create,
+        1
+    );
+}

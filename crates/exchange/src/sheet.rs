@@ -74,6 +74,19 @@ pub struct Merge {
     pub last_col: u32,
 }
 
+impl Merge {
+    /// The region as Excel writes it (A1:C2), for messages.
+    pub fn a1(&self) -> String {
+        format!(
+            "{}{}:{}{}",
+            crate::columns::column_letter(self.first_col as usize),
+            self.first_row + 1,
+            crate::columns::column_letter(self.last_col as usize),
+            self.last_row + 1
+        )
+    }
+}
+
 impl From<Dimensions> for Merge {
     fn from(d: Dimensions) -> Self {
         Merge {
@@ -97,8 +110,172 @@ pub enum SheetError {
     Damaged(String),
     #[error("表格中没有工作表")]
     NoSheet,
+    /// The file is past what a roster can be (or built to exhaust the server): names the limit.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("读取文件失败：{0}")]
     Io(#[from] std::io::Error),
+}
+
+/// Excel's own limits: no real sheet goes past them, so a cell or merge beyond is a crafted file.
+pub const MAX_COLUMNS: u32 = 16_384;
+pub const MAX_ROWS: u32 = 1_048_576;
+/// Merged regions one sheet may declare.
+pub const MAX_MERGES: usize = 100_000;
+/// Bytes one part of an .xlsx may unpack to, and all of them together (a 64 MB upload of a
+/// roster unpacks to well under a gigabyte; a zip bomb to far more).
+const MAX_XLSX_PART: u64 = 1 << 30;
+const MAX_XLSX_TOTAL: u64 = 2 << 30;
+/// The shared strings are held in memory whole while a sheet is read.
+const MAX_SHARED_STRINGS: u64 = 256 << 20;
+/// Parts an .xlsx may hold.
+const MAX_XLSX_PARTS: usize = 10_000;
+
+fn too_large(what: &str) -> SheetError {
+    SheetError::TooLarge(format!(
+        "文件超出可读取的范围：{what}。请检查文件，或分成几个文件上传"
+    ))
+}
+
+/// Cells one .xls sheet may span (its bounding box, which the reader lays out whole): a 65,536-row
+/// BIFF sheet 60 columns wide is under four million.
+const MAX_XLS_CELLS: u64 = 4_000_000;
+
+/// Walks the records of an .xls workbook stream before the reader does, and refuses a sheet
+/// whose declared dimensions or whose cells span more than [`MAX_XLS_CELLS`] (the reader reserves
+/// and lays out that many cells at once, on the file's word).
+fn check_xls_grid(path: &Path) -> Result<(), SheetError> {
+    let file_len = std::fs::metadata(path)?.len();
+    let Ok(mut comp) = cfb::open(path) else {
+        return Ok(()); // not a container cfb reads: the reader says what it is
+    };
+    let stream = ["/Workbook", "/Book"]
+        .into_iter()
+        .find(|s| comp.is_stream(s));
+    let Some(stream) = stream else {
+        return Ok(());
+    };
+    let mut data = Vec::new();
+    comp.open_stream(stream)?
+        .take(file_len)
+        .read_to_end(&mut data)?;
+    let span = |(r0, r1): (u64, u64), (c0, c1): (u64, u64)| {
+        (r1.saturating_sub(r0) + 1).saturating_mul(c1.saturating_sub(c0) + 1)
+    };
+    let refuse = |cells: u64| {
+        too_large(&format!(
+            "一张工作表的范围达 {cells} 个单元格，超过 {MAX_XLS_CELLS} 个"
+        ))
+    };
+    // Per sheet: the bounding box of its cells.
+    let mut rows = (u64::MAX, 0u64);
+    let mut cols = (u64::MAX, 0u64);
+    let mut pos = 0usize;
+    while pos + 4 <= data.len() {
+        let typ = u16::from_le_bytes([data[pos], data[pos + 1]]);
+        let len = usize::from(u16::from_le_bytes([data[pos + 2], data[pos + 3]]));
+        let body = &data[pos + 4..(pos + 4 + len).min(data.len())];
+        pos += 4 + len;
+        let u16_at = |i: usize| {
+            body.get(i..i + 2)
+                .map(|b| u64::from(u16::from_le_bytes([b[0], b[1]])))
+        };
+        let u32_at = |i: usize| {
+            body.get(i..i + 4)
+                .map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+        };
+        match typ {
+            // BOF: a new sheet begins.
+            0x0809 => {
+                rows = (u64::MAX, 0);
+                cols = (u64::MAX, 0);
+            }
+            // DIMENSIONS: BIFF8 has 32-bit rows, BIFF5 16-bit.
+            0x0200 => {
+                let (r0, r1, c0, c1) = if body.len() >= 14 {
+                    (u32_at(0), u32_at(4), u16_at(8), u16_at(10))
+                } else {
+                    (u16_at(0), u16_at(2), u16_at(4), u16_at(6))
+                };
+                if let (Some(r0), Some(r1), Some(c0), Some(c1)) = (r0, r1, c0, c1) {
+                    let cells = span((r0, r1), (c0, c1));
+                    if cells > MAX_XLS_CELLS {
+                        return Err(refuse(cells));
+                    }
+                }
+            }
+            // Cell records: row and column first. MULRK/MULBLANK end with their last column.
+            0x0006 | 0x0201 | 0x0203 | 0x0204 | 0x0205 | 0x027E | 0x00D6 | 0x00FD | 0x00BD
+            | 0x00BE => {
+                let (Some(r), Some(c)) = (u16_at(0), u16_at(2)) else {
+                    continue;
+                };
+                let last = if matches!(typ, 0x00BD | 0x00BE) {
+                    body.len().checked_sub(2).and_then(u16_at).unwrap_or(c)
+                } else {
+                    c
+                };
+                rows = (rows.0.min(r), rows.1.max(r));
+                cols = (cols.0.min(c), cols.1.max(last));
+                let cells = span(rows, cols);
+                if cells > MAX_XLS_CELLS {
+                    return Err(refuse(cells));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Unpacks every part of an .xlsx once, counting the bytes it really unpacks to (the sizes the
+/// zip declares are not trusted), and refuses the file past the limits before any part is read
+/// into memory.
+fn check_xlsx_parts(path: &Path) -> Result<(), SheetError> {
+    let mut zip = zip::ZipArchive::new(BufReader::new(File::open(path)?))
+        .map_err(|e| SheetError::Damaged(e.to_string()))?;
+    if zip.len() > MAX_XLSX_PARTS {
+        return Err(too_large(&format!("压缩包内文件超过 {MAX_XLSX_PARTS} 个")));
+    }
+    let mut total = 0u64;
+    let mut buf = vec![0u8; 1 << 16];
+    for i in 0..zip.len() {
+        let mut part = zip
+            .by_index(i)
+            .map_err(|e| SheetError::Damaged(e.to_string()))?;
+        let name = part
+            .name()
+            .map(|n| n.into_owned())
+            .unwrap_or_else(|_| format!("第{}个文件", i + 1));
+        let limit = if name.ends_with("sharedStrings.xml") {
+            MAX_SHARED_STRINGS
+        } else {
+            MAX_XLSX_PART
+        };
+        let mut size = 0u64;
+        loop {
+            let n = match part.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => return Err(SheetError::Damaged(e.to_string())),
+            };
+            size += n as u64;
+            total += n as u64;
+            if size > limit {
+                return Err(too_large(&format!(
+                    "其中“{name}”解压后超过 {} MB",
+                    limit >> 20
+                )));
+            }
+            if total > MAX_XLSX_TOTAL {
+                return Err(too_large(&format!(
+                    "解压后超过 {} MB",
+                    MAX_XLSX_TOTAL >> 20
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The file formats read.
@@ -163,6 +340,7 @@ pub fn sniff_format(path: &Path) -> Result<Format, SheetError> {
 pub fn open(path: &Path) -> Result<Book, SheetError> {
     let head = head(path)?;
     if head.starts_with(b"PK\x03\x04") {
+        check_xlsx_parts(path)?;
         let wb = Xlsx::new(BufReader::new(File::open(path)?)).map_err(|e| match e {
             calamine::XlsxError::Zip(z) => SheetError::Damaged(z.to_string()),
             // A zip without a workbook in it: a Word file, a photo archive…
@@ -180,6 +358,7 @@ pub fn open(path: &Path) -> Result<Book, SheetError> {
         if contains_utf16(&std::fs::read(path)?, "EncryptedPackage") {
             return Err(SheetError::Encrypted);
         }
+        check_xls_grid(path)?;
         let wb = Xls::new(BufReader::new(File::open(path)?)).map_err(|e| match e {
             XlsError::Password => SheetError::Encrypted,
             XlsError::Cfb(_) | XlsError::Io(_) => SheetError::Damaged(e.to_string()),
@@ -283,10 +462,10 @@ impl Book {
         }
     }
 
-    /// The merged cells of a sheet.
+    /// The merged cells of a sheet; refused past Excel's grid or [`MAX_MERGES`] regions.
     pub fn merges(&mut self, sheet: usize) -> Result<Vec<Merge>, SheetError> {
         let name = self.sheets.get(sheet).ok_or(SheetError::NoSheet)?.clone();
-        Ok(match &mut self.inner {
+        let merges: Vec<Merge> = match &mut self.inner {
             Inner::Xlsx(wb) => wb
                 .merge_cells_by_sheet_name(&name)
                 .map_err(|e| SheetError::Damaged(e.to_string()))?
@@ -300,7 +479,20 @@ impl Book {
                 .map(Merge::from)
                 .collect(),
             Inner::Csv { .. } => Vec::new(),
-        })
+        };
+        if merges.len() > MAX_MERGES {
+            return Err(too_large(&format!("合并单元格超过 {MAX_MERGES} 处")));
+        }
+        if let Some(m) = merges
+            .iter()
+            .find(|m| m.last_col >= MAX_COLUMNS || m.last_row >= MAX_ROWS)
+        {
+            return Err(too_large(&format!(
+                "合并单元格 {} 超出 Excel 的最大范围（{MAX_ROWS} 行 × {MAX_COLUMNS} 列）",
+                m.a1()
+            )));
+        }
+        Ok(merges)
     }
 
     /// Streams the rows of a sheet. Rows without any cell may be skipped.
@@ -392,6 +584,15 @@ impl Iterator for XlsxRows<'_> {
                 None => match self.reader.next_cell() {
                     Ok(Some(c)) => {
                         let (r, col) = c.get_position();
+                        // Checked before the row grows to hold the cell.
+                        if col >= MAX_COLUMNS || r >= MAX_ROWS {
+                            self.done = true;
+                            return Some(Err(too_large(&format!(
+                                "第{}行有单元格在第{}列，超出 Excel 的最大范围（{MAX_ROWS} 行 × {MAX_COLUMNS} 列）",
+                                u64::from(r) + 1,
+                                u64::from(col) + 1
+                            ))));
+                        }
                         Some((r, col, cell_of_ref(c.get_value())))
                     }
                     Ok(None) => {
