@@ -1364,11 +1364,7 @@ async fn a_roster_with_a_cell_beyond_excels_columns_is_refused_naming_the_limit(
         zout.finish().unwrap();
     }
     assert!(std::fs::metadata(&crafted).unwrap().len() < 10_000);
-    let e = reg
-        .plan(&reg.county, &crafted)
-        .await
-        .err()
-        .expect("refused");
+    let e = reg.plan(&reg.county, &crafted).await.expect_err("refused");
     assert!(e.to_string().contains("16384"), "{e}");
     // Still serving: the plain file imports.
     assert_eq!(
