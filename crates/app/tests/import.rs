@@ -21,6 +21,7 @@ use shouwang_store::{IdCipher, Store};
 
 struct Registry {
     store: Store,
+    db: String,
     county: Actor,
     town_b: Actor,
     dir: tempfile::TempDir,
@@ -93,6 +94,7 @@ async fn registry() -> Registry {
     let county = actors.pop().unwrap();
     Registry {
         store,
+        db,
         county,
         town_b,
         dir,
@@ -1371,4 +1373,58 @@ async fn a_roster_with_a_cell_beyond_excels_columns_is_refused_naming_the_limit(
         reg.plan(&reg.county, &plain).await.unwrap().counts().create,
         1
     );
+}
+
+/// A database whose history still shows ID numbers the way the first mask wrote them (first four
+/// and last four characters: with the birth date, the whole number) is masked again when it opens.
+#[tokio::test]
+async fn history_written_under_the_old_mask_is_masked_again_when_the_store_opens() {
+    let reg = registry().await;
+    let input = left_behind_boy("522730100211", ymd(2016, 7, 31));
+    let child = shouwang_app::children::register(&reg.store, &reg.county, &input, true)
+        .await
+        .unwrap();
+    let id_number = input.id_number.clone().unwrap();
+    let old_mask = format!("{}**********{}", &id_number[..4], &id_number[14..]);
+    sqlx::any::install_default_drivers();
+    let url = if reg.db.starts_with("postgres") {
+        reg.db.clone()
+    } else {
+        format!("sqlite:{}", reg.db)
+    };
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE child_history SET changes = $1 WHERE child_id = $2")
+        .bind(format!(
+            r#"[{{"field":"id_number","old":null,"new":"{old_mask}"}},{{"field":"father.id_number","old":"{old_mask}","new":null}}]"#
+        ))
+        .bind(&child.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE store_settings SET value = '1' WHERE key = 'id_mask_version'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    reg.store.close().await;
+
+    let store = Store::open(
+        &reg.db,
+        IdCipher::new([3; 32], [4; 32]),
+        Arc::new(FixedClock::on(ymd(2026, 11, 24))),
+    )
+    .await
+    .unwrap();
+    let history = shouwang_app::children::history(&store, &reg.county, &child.id)
+        .await
+        .unwrap();
+    let shown: Vec<&str> = history
+        .iter()
+        .flat_map(|h| &h.changes)
+        .flat_map(|c| [c.old.as_deref(), c.new.as_deref()])
+        .flatten()
+        .collect();
+    let remasked = format!("{}**************", &id_number[..4]);
+    assert_eq!(shown, [remasked.as_str(), remasked.as_str()]);
+    assert!(shown.iter().all(|v| !v.contains(&id_number[14..])));
 }

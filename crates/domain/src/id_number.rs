@@ -177,23 +177,52 @@ impl IdNumber {
         }
     }
 
-    /// Masked for display: the first 4 and last 4 characters stay, e.g. `5227**********123X`.
+    /// Masked for display: only the area code stays, e.g. `522730************` (see [`mask_id`]).
     pub fn masked(&self) -> String {
         mask_id(&self.0)
     }
 }
 
-/// Masks any ID-like string: keeps 4 leading and 4 trailing characters.
+/// Masks any ID-like string for people who may not see it whole. An ID number keeps only its
+/// six-digit area code: its middle is the birth date (which the same page shows) and its end the
+/// sequence and check characters, so showing any of the end lets the number be worked out (with the
+/// birth date, sex and area known, the last four characters leave one candidate). Hidden, they
+/// leave 500: every sequence number of that sex, each with its own check character. Shorter
+/// strings keep a third at most; eight characters or fewer are hidden whole.
 pub fn mask_id(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
-    if chars.len() <= 8 {
-        return "*".repeat(chars.len());
-    }
+    let keep = match chars.len() {
+        0..=8 => 0,
+        n if n >= 15 => 6,
+        n => n / 3,
+    };
     let mut out = String::with_capacity(chars.len());
-    out.extend(&chars[..4]);
-    out.extend(std::iter::repeat_n('*', chars.len() - 8));
-    out.extend(&chars[chars.len() - 4..]);
+    out.extend(&chars[..keep]);
+    out.extend(std::iter::repeat_n('*', chars.len() - keep));
     out
+}
+
+/// How many valid ID numbers fit a masked one, given what else a user sees of the person: the
+/// area (the county the child lives in), the birth date and the sex. The count an attacker is left
+/// with.
+pub fn candidates(masked: &str, area: &str, birth: NaiveDate, sex: Sex) -> usize {
+    let shown: Vec<char> = masked.chars().collect();
+    if shown.len() != 18 || area.len() != 6 {
+        return 0;
+    }
+    let birth = birth.format("%Y%m%d").to_string();
+    (0u16..1000)
+        .filter(|seq| (seq % 2 == 1) == (sex == Sex::Male))
+        .map(|seq| format!("{area}{birth}{seq:03}"))
+        .filter(|first17| {
+            let check = check_char(first17.as_bytes()) as char;
+            first17
+                .chars()
+                .chain([check])
+                .zip(&shown)
+                .all(|(f, m)| *m == '*' || *m == f)
+        })
+        .count()
 }
 
 /// ISO 7064 MOD 11-2 check character for the first 17 digits.
@@ -376,10 +405,10 @@ mod tests {
     }
 
     #[test]
-    fn masking_keeps_four_at_each_end() {
+    fn masking_keeps_the_area_code_only() {
         let id = IdNumber::parse("11010519491231002X").unwrap();
-        assert_eq!(id.masked(), "1101**********002X");
-        assert_eq!(format!("{id:?}"), "IdNumber(1101**********002X)");
+        assert_eq!(id.masked(), "110105************");
+        assert_eq!(format!("{id:?}"), "IdNumber(110105************)");
     }
 
     proptest! {
@@ -402,5 +431,23 @@ mod tests {
             broken[10] = if broken[10] == b'9' { b'0' } else { broken[10] + 1 };
             prop_assert!(IdNumber::parse(std::str::from_utf8(&broken).unwrap()).is_err());
         }
+    }
+
+    #[test]
+    fn a_masked_number_leaves_hundreds_of_candidates_to_someone_who_sees_the_rest() {
+        let birth = NaiveDate::from_ymd_opt(2016, 7, 31).unwrap();
+        let id = IdNumber::parse(&crate::sample::id_number_for("522730", birth, 13)).unwrap();
+        assert_eq!(id.masked(), "522730************");
+        assert_eq!(candidates(&id.masked(), "522730", birth, id.sex()), 500);
+        // The mask it replaces (first 4 and last 4) gave the number away.
+        let old = format!("{}**********{}", &id.as_str()[..4], &id.as_str()[14..]);
+        assert_eq!(candidates(&old, "522730", birth, id.sex()), 1);
+    }
+
+    #[test]
+    fn short_strings_are_masked_by_at_least_two_thirds() {
+        assert_eq!(mask_id("12345678"), "********");
+        assert_eq!(mask_id("123456789012"), "1234********");
+        assert_eq!(mask_id("522730160731123"), "522730*********");
     }
 }

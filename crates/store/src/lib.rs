@@ -72,6 +72,7 @@ impl Store {
         let (pool, backend) = db::connect(db).await?;
         db::migrate(&pool, backend).await?;
         summary::rederive_if_rules_changed(&pool, &cipher).await?;
+        summary::remask_history(&pool).await?;
         Ok(Store {
             pool,
             backend,

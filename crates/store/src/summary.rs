@@ -7,7 +7,8 @@ use sqlx::{Any, AnyConnection};
 
 use shouwang_domain::child::ChildFile;
 use shouwang_domain::eligibility;
-use shouwang_domain::id_number::IdNumber;
+use shouwang_domain::history::FieldChange;
+use shouwang_domain::id_number::{IdNumber, mask_id};
 
 use crate::db::{Backend, Params};
 use crate::regions::code_range;
@@ -275,6 +276,72 @@ pub(crate) async fn rederive_if_rules_changed(
     tx.commit().await?;
     if files > 0 {
         tracing::info!(files, version = %current, "summaries derived again");
+    }
+    Ok(())
+}
+
+/// Masks again the ID numbers that history entries written under an earlier mask still show (the
+/// first mask kept the last four characters, which with the birth date give the number away). Runs
+/// once per database, at open.
+pub(crate) async fn remask_history(pool: &sqlx::AnyPool) -> Result<()> {
+    const KEY: &str = "id_mask_version";
+    const CURRENT: &str = "2";
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT value FROM store_settings WHERE key = $1")
+            .bind(KEY)
+            .fetch_optional(pool)
+            .await?;
+    if stored.as_deref() == Some(CURRENT) {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO store_settings (key, value) VALUES ($1, $2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(KEY)
+    .bind(CURRENT)
+    .execute(&mut *tx)
+    .await?;
+    let mut after = String::new();
+    let mut rewritten = 0usize;
+    loop {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, changes FROM child_history WHERE id > $1 AND changes LIKE '%id_number%' \
+             ORDER BY id LIMIT 1000",
+        )
+        .bind(&after)
+        .fetch_all(&mut *tx)
+        .await?;
+        let Some((last, _)) = rows.last() else { break };
+        after = last.clone();
+        for (id, changes) in rows {
+            let Ok(mut list) = serde_json::from_str::<Vec<FieldChange>>(&changes) else {
+                continue;
+            };
+            let mut changed = false;
+            for c in list.iter_mut().filter(|c| c.field.ends_with("id_number")) {
+                for v in [&mut c.old, &mut c.new].into_iter().flatten() {
+                    let masked = mask_id(v);
+                    if masked != *v {
+                        *v = masked;
+                        changed = true;
+                    }
+                }
+            }
+            if changed {
+                sqlx::query("UPDATE child_history SET changes = $1 WHERE id = $2")
+                    .bind(serde_json::to_string(&list).expect("serialisable"))
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                rewritten += 1;
+            }
+        }
+    }
+    tx.commit().await?;
+    if rewritten > 0 {
+        tracing::info!(entries = rewritten, "history entries masked again");
     }
     Ok(())
 }
