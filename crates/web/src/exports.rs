@@ -163,12 +163,15 @@ pub async fn roster_download(
     .filter(|c| filter.admits(&c.file, on))
     .collect();
     let heading = Heading::new(&region, on, state.store.today());
-    let bytes =
-        outputs::roster_workbook(&heading, &children, user.actor.may(Action::UnmaskIdNumber))
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+    let reveal = user.actor.may(Action::UnmaskIdNumber);
+    let unit = heading.unit.clone();
+    let bytes = off_the_workers(&state, &user.actor, move || {
+        outputs::roster_workbook(&heading, &children, reveal).map_err(|e| e.to_string())
+    })
+    .await?;
     Ok(download(
         bytes,
-        &format!("{}农村留守儿童花名册-{on}.xlsx", heading.unit),
+        &format!("{unit}农村留守儿童花名册-{on}.xlsx"),
         XLSX,
     ))
 }
@@ -201,11 +204,44 @@ pub async fn summary_download(
     ))
 }
 
-fn printer(state: &AppState) -> Result<&dyn shouwang_exchange::forms::FormPrinter, AppError> {
+fn printer(
+    state: &AppState,
+) -> Result<std::sync::Arc<dyn shouwang_exchange::forms::FormPrinter>, AppError> {
     state
         .printer
-        .as_deref()
+        .clone()
         .ok_or_else(|| AppError::Internal("no PDF printer configured".into()))
+}
+
+/// Forms printed in one file: a town's children fit; a county prints town by town.
+pub const MAX_PRINTED_FORMS: usize = 2_000;
+/// Large files built at once by the whole server (the cores it has).
+const BUILDS_AT_ONCE: usize = 2;
+
+/// Builds a file on a blocking thread, not on the workers that answer everyone's requests; one at
+/// a time per user (a second while the first is being built is refused) and
+/// [`BUILDS_AT_ONCE`] for the server (the others wait their turn).
+async fn off_the_workers<T: Send + 'static>(
+    state: &AppState,
+    actor: &Actor,
+    build: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, AppError> {
+    static BUILDS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(BUILDS_AT_ONCE);
+    let _mine = state
+        .exports
+        .begin(&actor.user_id)
+        .ok_or(AppError::Conflict {
+            field: None,
+            message: "您有一份导出文件正在生成，请等它完成后再导出".into(),
+        })?;
+    let _turn = BUILDS
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    tokio::task::spawn_blocking(build)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(AppError::Internal)
 }
 
 /// The documents printed from children's files.
@@ -243,32 +279,43 @@ impl Document {
     }
 }
 
-fn print_forms(
+async fn print_forms(
     state: &AppState,
     actor: &Actor,
-    children: &[ExportChild],
+    children: Vec<ExportChild>,
     document: Document,
 ) -> Result<Vec<u8>, AppError> {
-    let forms: Vec<FormHeading<'_>> = children
-        .iter()
-        .map(|c| {
-            FormHeading::of(
-                &c.file,
-                state.store.today(),
-                actor.may(Action::UnmaskIdNumber),
-            )
-        })
-        .collect();
-    match document {
-        Document::FormXlsx => shouwang_exchange::forms::registration_workbook(&forms)
-            .map_err(|e| AppError::Internal(e.to_string())),
-        Document::FormPdf => printer(state)?
-            .registration_forms(&forms)
-            .map_err(AppError::Internal),
-        Document::Agreement => printer(state)?
-            .agreement(&forms[0])
-            .map_err(AppError::Internal),
+    if children.len() > MAX_PRINTED_FORMS {
+        return Err(AppError::BadRequest {
+            code: "too_many_forms",
+            field: Some("region".into()),
+            message: format!(
+                "共{}名儿童，一个文件最多打印{MAX_PRINTED_FORMS}份登记表：请按乡镇或村分别导出",
+                children.len()
+            ),
+        });
     }
+    let today = state.store.today();
+    let reveal = actor.may(Action::UnmaskIdNumber);
+    let printer = match document {
+        Document::FormXlsx => None,
+        _ => Some(printer(state)?),
+    };
+    off_the_workers(state, actor, move || {
+        let forms: Vec<FormHeading<'_>> = children
+            .iter()
+            .map(|c| FormHeading::of(&c.file, today, reveal))
+            .collect();
+        match (document, printer) {
+            (Document::FormXlsx, _) => {
+                shouwang_exchange::forms::registration_workbook(&forms).map_err(|e| e.to_string())
+            }
+            (Document::FormPdf, Some(p)) => p.registration_forms(&forms),
+            (Document::Agreement, Some(p)) => p.agreement(&forms[0]),
+            (_, None) => Err("no PDF printer configured".into()),
+        }
+    })
+    .await
 }
 
 /// One child's printed document, as a download named after the child.
@@ -282,7 +329,7 @@ async fn child_document(
         shouwang_app::exports::child_for_form(&state.store, &user.actor, id, document.kind())
             .await?;
     let name = child.file.name.to_string();
-    let bytes = print_forms(state, &user.actor, &[child], document)?;
+    let bytes = print_forms(state, &user.actor, vec![child], document).await?;
     let (ext, content_type) = document.file_type();
     Ok(download(
         bytes,
@@ -336,7 +383,7 @@ async fn village_forms(
     if children.is_empty() {
         return Err(AppError::NotFound);
     }
-    let bytes = print_forms(state, &user.actor, &children, document)?;
+    let bytes = print_forms(state, &user.actor, children, document).await?;
     let unit = outputs::unit_name(&region);
     let (ext, content_type) = document.file_type();
     Ok(download(

@@ -140,6 +140,7 @@ pub async fn serve_with(
         store,
         secure_cookies: secure,
         jobs: Arc::default(),
+        exports: Arc::default(),
         printer,
     });
     tracing::info!(%addr, "守望 Shouwang listening");

@@ -15,4 +15,35 @@ pub struct AppState {
     pub jobs: Arc<shouwang_app::jobs::Jobs>,
     /// Prints the PDF forms; `None` when the server runs without fonts (PDF routes then fail).
     pub printer: Option<Arc<dyn FormPrinter>>,
+    /// Who is having a large file built right now (one at a time each).
+    pub exports: Arc<Exporting>,
+}
+
+/// The users whose export is being built.
+#[derive(Default)]
+pub struct Exporting {
+    users: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+/// Held while a user's export is built; the user may start another once it is dropped.
+pub struct ExportTurn<'a> {
+    of: &'a Exporting,
+    user: String,
+}
+
+impl Exporting {
+    /// The user's turn, unless an export of theirs is being built.
+    pub fn begin(&self, user: &str) -> Option<ExportTurn<'_>> {
+        let mut users = self.users.lock().expect("export set");
+        users.insert(user.to_owned()).then(|| ExportTurn {
+            of: self,
+            user: user.to_owned(),
+        })
+    }
+}
+
+impl Drop for ExportTurn<'_> {
+    fn drop(&mut self) {
+        self.of.users.lock().expect("export set").remove(&self.user);
+    }
 }

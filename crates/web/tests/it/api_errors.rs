@@ -476,3 +476,68 @@ async fn refusals_before_any_handler_answer_like_every_other_error() {
             .contains("请通过页面上的表单选择文件后上传")
     );
 }
+
+/// Printing a whole county's forms in one request would hold the server's threads for minutes:
+/// past the cap the request is refused, saying how to split it (the files are built on blocking
+/// threads, one at a time per user).
+#[tokio::test]
+async fn printing_more_forms_than_one_file_holds_is_refused_with_what_to_do() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let county = app
+        .store
+        .actor_by_username("county")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut csv = String::from(
+        "姓名,性别,民族,出生日期,户口性质,村,就学情况,监护类型,留守类型,外出务工地点\n",
+    );
+    let start = ymd(2012, 1, 1);
+    let chars: Vec<char> = "明华国建平志强军文辉海波涛鹏飞宇浩然子轩梓涵欣怡雨萱佳琪思远博文俊杰"
+        .chars()
+        .collect();
+    for i in 0..2_001usize {
+        let birth = start + chrono::Duration::days((i % 1500) as i64);
+        let name: String = [
+            '王',
+            chars[i % chars.len()],
+            chars[(i / chars.len()) % chars.len()],
+        ]
+        .into_iter()
+        .chain((i >= chars.len() * chars.len()).then_some('一'))
+        .collect();
+        csv.push_str(&format!(
+            "{name},男,汉族,{birth},农业,冠山社区,小学,无人监护,父母双方外出,广东省广州市\n"
+        ));
+    }
+    let path = std::env::temp_dir().join(format!("forms-cap-{}.csv", uuid::Uuid::now_v7()));
+    std::fs::write(&path, csv).unwrap();
+    let importer = shouwang_app::import::Importer::new(&app.store, &county).unwrap();
+    let plan = importer
+        .plan(&path, "花名册.csv", &Default::default(), &mut |_| {})
+        .await
+        .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(
+        plan.counts().create,
+        2_001,
+        "{:?}",
+        plan.rows.iter().find_map(|r| match &r.outcome {
+            shouwang_app::import::Outcome::Error { problems } => Some(format!("{problems:?}")),
+            _ => None,
+        })
+    );
+    importer
+        .commit(&plan, shouwang_app::import::CommitMode::All)
+        .await
+        .unwrap();
+    let user = app.login("county").await;
+    let r = user.get("/exports/forms.pdf?region=522730").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("最多打印2000份") && page.contains("按乡镇或村分别导出"),
+        "{page}"
+    );
+}
