@@ -476,6 +476,8 @@ pub async fn exit(
     if !tx.set_exited(id, reason, date, expected_version).await? {
         return Err(version_conflict(expected_version + 1));
     }
+    // A school or agency saw the child because of where the child was; that ends with the exit.
+    let unlinked = tx.end_agency_links(id, None).await?;
     let changes = lifecycle::exit_changes(reason, date, note);
     tx.add_history(id, row.version + 1, actor, "exit", &changes)
         .await?;
@@ -487,7 +489,7 @@ pub async fn exit(
             id: Some(id),
             region: Some(row.file.village_code.as_str()),
         },
-        serde_json::json!({"reason": reason.code(), "date": date}),
+        serde_json::json!({"reason": reason.code(), "date": date, "agency_links_ended": unlinked}),
     )
     .await?;
     tx.commit().await?;
@@ -532,6 +534,8 @@ pub async fn transfer(
     if !tx.write_child(id, &file, expected_version).await? {
         return Err(version_conflict(expected_version + 1));
     }
+    // Agencies of the old area no longer see the child.
+    let unlinked = tx.end_agency_links(id, Some(&target)).await?;
     let changes = vec![history::FieldChange {
         field: "village_code".into(),
         old: Some(from.to_string()),
@@ -547,7 +551,7 @@ pub async fn transfer(
             id: Some(id),
             region: Some(from.as_str()),
         },
-        serde_json::json!({"from": from, "to": target}),
+        serde_json::json!({"from": from, "to": target, "agency_links_ended": unlinked}),
     )
     .await?;
     tx.commit().await?;

@@ -82,19 +82,20 @@ async fn load(conn: &mut AnyConnection, store: &Store, id: &str) -> Result<Optio
 }
 
 /// Whether the actor's jurisdiction includes this stored child: its village inside their area,
-/// or, for a school or agency, a link to it.
+/// or, for a school or agency, a link to it while the child lives in the agency's area.
 async fn in_scope(conn: &mut AnyConnection, actor: &Actor, row: &StoredChild) -> Result<bool> {
     Ok(match actor.scope() {
         Scope::Region { code } => code.contains(&row.file.village_code),
         Scope::Agency { agency_id } => {
-            sqlx::query_scalar::<_, i64>(
-                "SELECT COUNT(*) FROM child_agencies WHERE agency_id = $1 AND child_id = $2",
-            )
-            .bind(agency_id)
-            .bind(&row.id)
-            .fetch_one(&mut *conn)
-            .await?
-                > 0
+            actor.region.contains(&row.file.village_code)
+                && sqlx::query_scalar::<_, i64>(
+                    "SELECT COUNT(*) FROM child_agencies WHERE agency_id = $1 AND child_id = $2",
+                )
+                .bind(agency_id)
+                .bind(&row.id)
+                .fetch_one(&mut *conn)
+                .await?
+                    > 0
         }
     })
 }
@@ -335,6 +336,34 @@ impl Tx {
             .execute(self.conn())
             .await?;
         Ok(())
+    }
+
+    /// Ends a child's agency links: all of them (`None`, an exit), or those of agencies whose area
+    /// does not hold the village the child moves to. Returns how many ended.
+    pub async fn end_agency_links(
+        &mut self,
+        child_id: &str,
+        keep_within: Option<&RegionCode>,
+    ) -> Result<u64> {
+        let done = match keep_within {
+            None => {
+                sqlx::query("DELETE FROM child_agencies WHERE child_id = $1")
+                    .bind(child_id)
+                    .execute(self.conn())
+                    .await?
+            }
+            Some(village) => {
+                sqlx::query(
+                    "DELETE FROM child_agencies WHERE child_id = $1 AND agency_id IN \
+                     (SELECT id FROM agencies WHERE substr($2, 1, length(region_code)) <> region_code)",
+                )
+                .bind(child_id)
+                .bind(village.as_str())
+                .execute(self.conn())
+                .await?
+            }
+        };
+        Ok(done.rows_affected())
     }
 
     /// Links a child to an agency (once).

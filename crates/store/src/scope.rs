@@ -146,6 +146,10 @@ pub(crate) fn scoped(actor: &Actor, region: Option<&RegionCode>) -> Option<(Wher
                 w.int("c.village_code >= ?", lo);
                 w.int("c.village_code <= ?", hi);
             }
+            // A link gives access only while the child lives in the agency's area.
+            let (lo, hi) = code_range(&actor.region);
+            w.int("c.village_code >= ?", lo);
+            w.int("c.village_code <= ?", hi);
             w.text("a.agency_id = ?", agency_id);
             " JOIN child_agencies a ON a.child_id = c.id"
         }

@@ -172,3 +172,104 @@ async fn a_school_sees_only_the_children_linked_to_it_and_cannot_edit() {
         .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+/// A school sees a child because the child is its pupil in its area: when the child moves to
+/// another town, or leaves the roster, the school's access ends with it — and a link left over
+/// (made before this rule) still shows nothing outside the school's area.
+#[tokio::test]
+async fn a_schools_access_ends_when_the_child_moves_away_or_exits() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    app.add_user("school_a", Role::School, TOWN_A, Some("冠山街道中心小学"))
+        .await;
+    let town = app
+        .store
+        .actor_by_username("town_a")
+        .await
+        .unwrap()
+        .unwrap();
+    let county = app
+        .store
+        .actor_by_username("county")
+        .await
+        .unwrap()
+        .unwrap();
+    let school = app
+        .store
+        .actor_by_username("school_a")
+        .await
+        .unwrap()
+        .unwrap();
+    let agency = school.agency_id.clone().unwrap();
+    let t = app.login("town_a").await;
+    let mut ids = Vec::new();
+    for (name, seq) in [("陈一", 31), ("陈二", 33)] {
+        let id = t
+            .register(&boy_named(VILLAGE_A, name, ymd(2015, 2, 2), seq))
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        shouwang_app::children::link_agency(&app.store, &town, &id, &agency)
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let s = app.login("school_a").await;
+    assert_eq!(s.get_json("/api/v1/children").await["total"], 2);
+
+    // The first moves to 龙山镇.
+    let moved = shouwang_app::children::transfer(&app.store, &county, &ids[0], 1, "522730100211")
+        .await
+        .unwrap();
+    assert_eq!(moved.version, 2);
+    assert_eq!(
+        s.get(&format!("/api/v1/children/{}", ids[0]))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    // The second leaves the roster.
+    shouwang_app::children::exit(
+        &app.store,
+        &town,
+        &ids[1],
+        1,
+        shouwang_domain::lifecycle::ExitReason::ParentsReturned,
+        ymd(2026, 11, 20),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.get(&format!("/api/v1/children/{}", ids[1]))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(s.get_json("/api/v1/children?status=all").await["total"], 0);
+
+    // A link that outlived its reason (written before links ended with a move) shows nothing
+    // outside the school's area either.
+    sqlx::any::install_default_drivers();
+    let url = if app.db.starts_with("postgres") {
+        app.db.clone()
+    } else {
+        format!("sqlite:{}", app.db)
+    };
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::query("INSERT INTO child_agencies (child_id, agency_id) VALUES ($1, $2)")
+        .bind(&ids[0])
+        .bind(&agency)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    assert_eq!(
+        s.get(&format!("/api/v1/children/{}", ids[0]))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(s.get_json("/api/v1/children?status=all").await["total"], 0);
+}
