@@ -19,6 +19,7 @@ use shouwang_linkage::prepare::Prepared;
 use shouwang_linkage::registry::{file_record, registry_record};
 use shouwang_linkage::single;
 use shouwang_store::children::{HistoryEntry, StoredChild};
+use shouwang_store::roster::{ChildSummary, Page, RosterQuery};
 use shouwang_store::{Result, Store, StoreError, Subject, Tx};
 
 /// A child's file as a user may see it. ID numbers inside `file` are present only when the user
@@ -188,6 +189,37 @@ pub async fn get(store: &Store, actor: &Actor, id: &str, reveal: bool) -> Result
     .await?;
     tx.commit().await?;
     Ok(record(row, reveal, store.today()))
+}
+
+/// One page of the roster the actor may see. A list shows personal data of many children, so the
+/// read is audited with its filter and how many rows it showed (a bulk read leaves a trace like
+/// opening one file does).
+pub async fn roster(
+    store: &Store,
+    actor: &Actor,
+    query: &RosterQuery,
+) -> Result<Page<ChildSummary>> {
+    let page = store.roster(actor, query).await?;
+    let mut tx = store.begin().await?;
+    tx.audit(
+        actor,
+        "roster_read",
+        Subject {
+            entity: "region",
+            id: None,
+            region: Some(query.region.as_ref().unwrap_or(&actor.region).as_str()),
+        },
+        serde_json::json!({
+            // A search may be a whole ID number: the log keeps it masked.
+            "search": query.q.as_deref().map(shouwang_domain::id_number::mask_id_in_text),
+            "filter": format!("{:?}", RosterQuery { q: None, ..query.clone() }),
+            "shown": page.items.len(),
+            "total": page.total,
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(page)
 }
 
 /// A file's history, newest first, if the actor may see the child.

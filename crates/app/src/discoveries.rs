@@ -22,6 +22,11 @@ pub async fn file(store: &Store, actor: &Actor, input: &DiscoveryInput) -> Resul
 pub async fn file_in(tx: &mut Tx, actor: &Actor, input: &DiscoveryInput) -> Result<String> {
     let store = tx.store().clone();
     let report = input.parse(store.today())?;
+    // A report goes to a town of the reporter's own area (a village's or a school's town, a
+    // county's towns): a user cannot fill another county's queues.
+    if !(actor.region.contains(&report.town) || report.town.contains(&actor.region)) {
+        return Err(ValidationErrors::single("town_code", "所选乡镇不在您的管辖范围内").into());
+    }
     if store.region(&report.town).await?.is_none() {
         return Err(ValidationErrors::single("town_code", "该乡镇不在本系统服务范围内").into());
     }
@@ -60,7 +65,22 @@ pub async fn queue(store: &Store, actor: &Actor) -> Result<Vec<DiscoveryReport>>
     if !actor.may(Action::HandleDiscovery) {
         return Ok(vec![]);
     }
-    store.open_discoveries(&actor.region).await
+    let reports = store.open_discoveries(&actor.region).await?;
+    // Reports name children and reporters: reading the queue is audited.
+    let mut tx = store.begin().await?;
+    tx.audit(
+        actor,
+        "discovery_queue_read",
+        Subject {
+            entity: "discovery",
+            id: None,
+            region: Some(actor.region.as_str()),
+        },
+        serde_json::json!({"shown": reports.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(reports)
 }
 
 /// How many reports wait for the actor (0 for roles that do not handle them).

@@ -202,6 +202,22 @@ pub fn mask_id(s: &str) -> String {
     out
 }
 
+/// Text a person typed (a search), with anything that looks like an ID number (15 or more digits,
+/// an X allowed last) masked: names and pinyin stay readable in a log, numbers do not.
+pub fn mask_id_in_text(text: &str) -> String {
+    text.split_whitespace()
+        .map(|w| {
+            let digits = w.chars().filter(|c| c.is_ascii_digit()).count();
+            if w.len() >= 15 && digits + 1 >= w.len() {
+                mask_id(w)
+            } else {
+                w.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// How many valid ID numbers fit a masked one, given what else a user sees of the person: the
 /// area (the county the child lives in), the birth date and the sex. The count an attacker is left
 /// with.
@@ -442,6 +458,15 @@ mod tests {
         // The mask it replaces (first 4 and last 4) gave the number away.
         let old = format!("{}**********{}", &id.as_str()[..4], &id.as_str()[14..]);
         assert_eq!(candidates(&old, "522730", birth, id.sex()), 1);
+    }
+
+    #[test]
+    fn an_id_number_typed_in_a_search_is_masked_in_the_log() {
+        assert_eq!(
+            mask_id_in_text(" 52273020160731013X "),
+            "522730************"
+        );
+        assert_eq!(mask_id_in_text("王小明 wxm"), "王小明 wxm");
     }
 
     #[test]

@@ -52,7 +52,9 @@ pub async fn list_children(
     Query(p): Query<ListParams>,
 ) -> Result<Json<Page<ChildSummary>>, AppError> {
     let q = roster_query(&p)?;
-    Ok(Json(state.store.roster(&user.actor, &q).await?))
+    Ok(Json(
+        shouwang_app::children::roster(&state.store, &user.actor, &q).await?,
+    ))
 }
 
 /// A child's file as the API returns it.

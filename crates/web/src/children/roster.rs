@@ -212,7 +212,10 @@ pub async fn roster(
     Query(p): Query<ListParams>,
 ) -> PageResult {
     let (page, errors) = match roster_query(&p) {
-        Ok(q) => (state.store.roster(&user.actor, &q).await?, vec![]),
+        Ok(q) => (
+            shouwang_app::children::roster(&state.store, &user.actor, &q).await?,
+            vec![],
+        ),
         Err(e) => (
             Page {
                 items: vec![],

@@ -61,3 +61,56 @@ async fn tampering_with_the_audit_log_breaks_the_chain() {
         .unwrap();
     assert_eq!(app.store.verify_audit_chain().await.unwrap(), Some(seq));
 }
+
+/// A list or a search shows many children's details: it leaves a trace like opening one file —
+/// who, which filter, how many rows — and a search by ID number is kept masked in the log.
+#[tokio::test]
+async fn reading_the_roster_and_searching_it_are_audited() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let v = app.login("village_a").await;
+    let id_number = boy(VILLAGE_A).id_number.unwrap();
+    v.register(&boy(VILLAGE_A)).await;
+    let town = app.login("town_a").await;
+    town.get_json("/api/v1/children?status=all").await;
+    let found = town
+        .get_json(&format!("/api/v1/children?q={id_number}"))
+        .await;
+    assert_eq!(found["total"], 1);
+    let admin = app.login("admin").await;
+    let log = admin
+        .get_json("/api/v1/audit?username=town_a&action=roster_read")
+        .await;
+    let items = log["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{log}");
+    let search: Value = serde_json::from_str(items[0]["detail"].as_str().unwrap()).unwrap();
+    assert_eq!(search["shown"], 1);
+    assert_eq!(search["search"], format!("{}************", &id_number[..6]));
+    assert!(!log.to_string().contains(&id_number));
+    let all: Value = serde_json::from_str(items[1]["detail"].as_str().unwrap()).unwrap();
+    assert!(all["filter"].as_str().unwrap().contains("All"), "{all}");
+}
+
+/// A report goes to a town of the reporter's own area: a village user cannot fill another
+/// town's queue.
+#[tokio::test]
+async fn a_discovery_report_for_a_town_outside_the_reporters_area_is_refused() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let v = app.login("village_a").await;
+    let r = v
+        .post_json(
+            "/api/v1/discoveries",
+            &serde_json::json!({"town_code": TOWN_B, "child_name": "李某", "situation": "独自在家"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "town_code");
+    let r = v
+        .post_json(
+            "/api/v1/discoveries",
+            &serde_json::json!({"town_code": TOWN_A, "child_name": "李某", "situation": "独自在家"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+}
