@@ -244,10 +244,12 @@ pub async fn find_duplicates(
             out.push(Duplicate {
                 probability: None,
                 child_id: inside.then_some(id),
+                // Outside the user's area: only that a record exists, not where (the register is
+                // not an oracle of who lives where); `register` raises it to the county.
                 reason: if inside {
                     "相同身份证号码的儿童已登记".to_owned()
                 } else {
-                    "相同身份证号码的儿童已在其他地区登记，请联系上级民政部门核实".to_owned()
+                    ELSEWHERE.to_owned()
                 },
             });
         }
@@ -323,6 +325,48 @@ pub async fn find_duplicates(
     Ok(out)
 }
 
+/// What a user is told of an ID number registered outside their area.
+pub const ELSEWHERE: &str = "该身份证号码已有登记记录，不能重复登记；已报县民政部门核实处理";
+
+/// An ID number registered outside the user's area came up: the look-up is audited and the case
+/// goes to the town's discovery queue, which the county sees, to be resolved there — the user is
+/// told no more than that a record exists.
+async fn raise_duplicate_elsewhere(store: &Store, actor: &Actor, file: &ChildFile) -> Result<()> {
+    let masked = file.id_number.as_ref().map(IdNumber::masked);
+    let town = file
+        .village_code
+        .at_level(RegionLevel::Town)
+        .expect("village codes have a town");
+    let mut tx = store.begin().await?;
+    tx.audit(
+        actor,
+        "id_duplicate_elsewhere",
+        Subject {
+            entity: "child",
+            id: None,
+            region: Some(file.village_code.as_str()),
+        },
+        serde_json::json!({"id_number": masked}),
+    )
+    .await?;
+    if actor.may(Action::ReportDiscovery) {
+        let input = shouwang_domain::discovery::DiscoveryInput {
+            town_code: Some(town.to_string()),
+            village_code: Some(file.village_code.to_string()),
+            child_name: Some(file.name.as_str().to_owned()),
+            sex: Some(file.sex.label().to_owned()),
+            birth_date: Some(file.birth_date.to_string()),
+            situation: Some(format!(
+                "登记时发现身份证号码（{}）已在其他地区登记，请县民政部门核实是否同一儿童、应由何地登记",
+                masked.as_deref().unwrap_or("")
+            )),
+            reporter_phone: None,
+        };
+        crate::discoveries::file_in(&mut tx, actor, &input).await?;
+    }
+    tx.commit().await
+}
+
 /// Refuses a file whose ID number is already registered (to another child).
 fn same_id_number(dups: &[Duplicate]) -> Result<()> {
     match dups.iter().find(|d| d.probability.is_none()) {
@@ -365,6 +409,12 @@ pub async fn register(
         );
     }
     let dups = find_duplicates(store, actor, &file, None).await?;
+    if dups
+        .iter()
+        .any(|d| d.probability.is_none() && d.child_id.is_none())
+    {
+        raise_duplicate_elsewhere(store, actor, &file).await?;
+    }
     same_id_number(&dups)?;
     if let Some(first) = dups.first()
         && !confirm_duplicate

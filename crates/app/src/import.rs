@@ -284,11 +284,31 @@ impl<'a> Importer<'a> {
         // Who each row is, where the row says enough to tell.
         let keys: Vec<Option<MatchKey>> = batch.iter().map(match_key).collect();
         let wanted: Vec<MatchKey> = keys.iter().flatten().cloned().collect();
-        let mut matches = self
-            .store
-            .match_children(self.actor, &wanted)
-            .await?
-            .into_iter();
+        let found = self.store.match_children(self.actor, &wanted).await?;
+        // Numbers registered outside the user's area came up: the look-up is audited (how many,
+        // which, masked), so a file probing for them leaves a trace for the county.
+        let elsewhere: Vec<String> = wanted
+            .iter()
+            .zip(&found)
+            .filter(|(_, m)| matches!(m, Some(Matched::Elsewhere)))
+            .filter_map(|(k, _)| k.id_number.as_ref().map(IdNumber::masked))
+            .collect();
+        if !elsewhere.is_empty() {
+            let mut tx = self.store.begin().await?;
+            tx.audit(
+                self.actor,
+                "import_id_duplicate_elsewhere",
+                shouwang_store::Subject {
+                    entity: "import",
+                    id: None,
+                    region: Some(self.actor.region.as_str()),
+                },
+                serde_json::json!({"count": elsewhere.len(), "id_numbers": &elsewhere[..elsewhere.len().min(100)]}),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        let mut matches = found.into_iter();
         let mut out = Vec::with_capacity(batch.len());
         for (row, key) in batch.into_iter().zip(keys) {
             let matched = if key.is_some() {
@@ -333,7 +353,7 @@ impl<'a> Importer<'a> {
                 Some(Matched::Elsewhere) => {
                     problems.push(blame(
                         "id_number",
-                        "该身份证号码的儿童已在其他地区登记，请联系上级民政部门核实".to_owned(),
+                        "该身份证号码已有登记记录，不能重复登记；请联系县民政部门核实".to_owned(),
                     ));
                     None
                 }

@@ -114,3 +114,49 @@ async fn a_discovery_report_for_a_town_outside_the_reporters_area_is_refused() {
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
 }
+
+/// Registering an ID number that another town registered tells the user only that a record
+/// exists — not where — and puts the case in the town's queue for the county; the look-up is
+/// audited (the register is not an oracle of who lives where).
+#[tokio::test]
+async fn an_id_number_registered_in_another_town_is_not_an_oracle() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let other = app.login("town_b").await;
+    let mut there = boy("522730100211");
+    there.name = Some("王小明".into());
+    other.register(&there).await;
+    let v = app.login("village_a").await;
+    let r = v
+        .post_json(
+            "/api/v1/children",
+            &serde_json::to_value(boy(VILLAGE_A)).unwrap(),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body: Value = r.json().await.unwrap();
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("已有登记记录") && message.contains("县民政部门"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("其他") && !body.to_string().contains("522730100"),
+        "{body}"
+    );
+    // The town (and the county above it) has the case to resolve.
+    let town = app.login("town_a").await;
+    let queue = town.get_json("/api/v1/discoveries").await;
+    let situation = queue["items"][0]["situation"].as_str().unwrap();
+    assert!(situation.contains("身份证号码"), "{queue}");
+    assert!(
+        !queue
+            .to_string()
+            .contains(&boy(VILLAGE_A).id_number.unwrap())
+    );
+    let admin = app.login("admin").await;
+    let log = admin
+        .get_json("/api/v1/audit?username=village_a&action=id_duplicate_elsewhere")
+        .await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
+}
