@@ -519,8 +519,11 @@ fn the_server_prints_a_childs_forms_over_http() {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
             let base = format!("http://127.0.0.1:{port}");
+            let mut origin = reqwest::header::HeaderMap::new();
+            origin.insert(reqwest::header::ORIGIN, base.parse().unwrap());
             let client = reqwest::Client::builder()
                 .cookie_store(true)
+                .default_headers(origin)
                 .build()
                 .unwrap();
             for _ in 0..100 {
@@ -691,8 +694,11 @@ fn an_import_job_survives_kill_and_restart_of_the_server() {
     let base = format!("http://127.0.0.1:{port}");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let login = |base: String| async move {
+        let mut origin = reqwest::header::HeaderMap::new();
+        origin.insert(reqwest::header::ORIGIN, base.parse().unwrap());
         let client = reqwest::Client::builder()
             .cookie_store(true)
+            .default_headers(origin)
             .build()
             .unwrap();
         let r = client

@@ -15,6 +15,18 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "sw_session";
+/// The cookie's name when it is Secure: the `__Host-` prefix makes a browser refuse it unless it
+/// came over HTTPS from this very host, for the whole site (no Domain, Path=/).
+pub const SECURE_SESSION_COOKIE: &str = "__Host-sw_session";
+
+/// The session cookie's name on this server.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct CurrentUser {
@@ -58,7 +70,7 @@ impl CurrentUser {
         }
         let jar = CookieJar::from_headers(&parts.headers);
         let token = jar
-            .get(SESSION_COOKIE)
+            .get(session_cookie_name(state.secure_cookies))
             .map(|c| c.value().to_owned())
             .ok_or(AppError::Unauthorized)?;
         let (actor, csrf) = state
@@ -66,8 +78,10 @@ impl CurrentUser {
             .session(&token)
             .await?
             .ok_or(AppError::Unauthorized)?;
-        if is_state_changing(&parts.method) && parts.uri.path().starts_with("/api/") {
-            check_same_site(&parts.headers)?;
+        // A cookie rides along with whatever a browser sends, so a change made with one must show
+        // where it came from (raw uploads too; HTML forms also carry their token).
+        if is_state_changing(&parts.method) {
+            check_cookie_request(&parts.headers)?;
         }
         Ok(CurrentUser {
             actor,
@@ -93,9 +107,21 @@ pub fn check_same_site(headers: &HeaderMap) -> Result<(), AppError> {
         headers.get(header::HOST).and_then(|v| v.to_str().ok()),
     ) {
         let origin_host = origin.split("://").nth(1).unwrap_or(origin);
-        if origin != "null" && origin_host != host {
+        // `null` is what a sandboxed frame or a data: page sends: never this site.
+        if origin == "null" || origin_host != host {
             return Err(csrf_error());
         }
+    }
+    Ok(())
+}
+
+/// A state change made with the session cookie: from this site, and saying so — a request with
+/// neither `Origin` nor `Sec-Fetch-Site` (every browser sends one) is refused, since nothing shows
+/// it did not come from another site. Scripts use a bearer token instead.
+pub fn check_cookie_request(headers: &HeaderMap) -> Result<(), AppError> {
+    check_same_site(headers)?;
+    if headers.get(header::ORIGIN).is_none() && headers.get("sec-fetch-site").is_none() {
+        return Err(csrf_error());
     }
     Ok(())
 }

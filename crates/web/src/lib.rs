@@ -136,6 +136,12 @@ pub async fn serve_with(
         Err(e) => tracing::error!(error = %e, "interrupted jobs not marked"),
     }
     let secure = secure_cookies.unwrap_or(!addr.ip().is_loopback());
+    // A session cookie without Secure travels in clear text: only for a demo on this machine.
+    if !secure && !addr.ip().is_loopback() {
+        return Err(std::io::Error::other(
+            "会话 Cookie 不加 Secure 只允许在本机（回环地址）运行演示；对外服务请通过 HTTPS 代理并使用 --cookie-secure auto 或 always",
+        ));
+    }
     let app = router(AppState {
         store,
         secure_cookies: secure,

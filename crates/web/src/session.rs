@@ -13,7 +13,7 @@ use utoipa::{OpenApi, ToSchema};
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_store::users::LoginOutcome;
 
-use crate::auth::{CurrentUser, SESSION_COOKIE, check_same_site};
+use crate::auth::{CurrentUser, check_same_site};
 use crate::error::{AppError, ErrorBody};
 use crate::extract::{ApiJson, Form};
 use crate::state::AppState;
@@ -104,7 +104,13 @@ async fn logout_page(
         state.store.logout(t).await?;
     }
     Ok((
-        jar.remove(axum_extra::extract::cookie::Cookie::from(SESSION_COOKIE)),
+        jar.remove(
+            axum_extra::extract::cookie::Cookie::build(crate::auth::session_cookie_name(
+                state.secure_cookies,
+            ))
+            .path("/")
+            .build(),
+        ),
         Redirect::to("/login"),
     )
         .into_response())
@@ -131,12 +137,15 @@ pub fn session_cookie(
     state: &AppState,
     token: String,
 ) -> axum_extra::extract::cookie::Cookie<'static> {
-    axum_extra::extract::cookie::Cookie::build((SESSION_COOKIE, token))
-        .http_only(true)
-        .secure(state.secure_cookies)
-        .same_site(axum_extra::extract::cookie::SameSite::Lax)
-        .path("/")
-        .build()
+    axum_extra::extract::cookie::Cookie::build((
+        crate::auth::session_cookie_name(state.secure_cookies),
+        token,
+    ))
+    .http_only(true)
+    .secure(state.secure_cookies)
+    .same_site(axum_extra::extract::cookie::SameSite::Lax)
+    .path("/")
+    .build()
 }
 
 #[utoipa::path(post, path = "/api/v1/session", request_body = LoginBody,
@@ -181,7 +190,13 @@ pub async fn logout(
         state.store.logout(t).await?;
     }
     Ok((
-        jar.remove(axum_extra::extract::cookie::Cookie::from(SESSION_COOKIE)),
+        jar.remove(
+            axum_extra::extract::cookie::Cookie::build(crate::auth::session_cookie_name(
+                state.secure_cookies,
+            ))
+            .path("/")
+            .build(),
+        ),
         StatusCode::NO_CONTENT,
     ))
 }

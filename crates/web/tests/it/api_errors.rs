@@ -541,3 +541,81 @@ async fn printing_more_forms_than_one_file_holds_is_refused_with_what_to_do() {
         "{page}"
     );
 }
+
+/// A change made with the session cookie must show where it came from: `Origin: null` (a
+/// sandboxed frame, a data: page) and a request with neither `Origin` nor `Sec-Fetch-Site` are
+/// refused, a raw upload too; a bearer token is not a cookie and needs neither.
+#[tokio::test]
+async fn cookie_changes_without_a_provenance_are_refused() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let v = app.login("village_a").await;
+    // The same cookie, sent by a client that says nothing of where the request comes from.
+    let bare = reqwest::Client::new();
+    let cookie = {
+        let r = bare
+            .post(format!("{}/api/v1/session", app.base))
+            .json(&json!({"username": "village_a", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        r.headers()[reqwest::header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let body = serde_json::to_value(boy(VILLAGE_A)).unwrap();
+    for origin in [None, Some("null")] {
+        let mut req = bare
+            .post(format!("{}/api/v1/children", app.base))
+            .header(reqwest::header::COOKIE, &cookie)
+            .json(&body);
+        if let Some(o) = origin {
+            req = req.header(reqwest::header::ORIGIN, o);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{origin:?}");
+        assert_eq!(r.json::<Value>().await.unwrap()["code"], "csrf");
+    }
+    let r = bare
+        .post(format!("{}/api/v1/imports?filename=a.csv", app.base))
+        .header(reqwest::header::COOKIE, &cookie)
+        .body("姓名\n王小明\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.count_children().await, 0);
+    // From this site it goes through.
+    let r = v.post_json("/api/v1/children", &body).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+}
+
+/// Served for real (not on the loopback demo), the session cookie is Secure and carries the
+/// `__Host-` prefix; a server that would send it without Secure to other machines does not start.
+#[tokio::test]
+async fn the_session_cookie_is_secure_and_host_bound_and_never_clear_text_off_this_machine() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let store = app.store.clone();
+    tokio::spawn(async move { shouwang_web::serve_on(store, listener, Some(true)).await });
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"username": "county", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let cookie = r.headers()[reqwest::header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.starts_with("__Host-sw_session="), "{cookie}");
+    assert!(cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("Path=/"));
+
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
+    let refused = shouwang_web::serve_on(app.store.clone(), listener, Some(false)).await;
+    assert!(refused.is_err());
+}

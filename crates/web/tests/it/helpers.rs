@@ -133,6 +133,7 @@ impl TestApp {
     pub async fn login_at(base: &str, username: &str) -> User {
         let client = Client::builder()
             .cookie_store(true)
+            .default_headers(browser_headers(base))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
@@ -216,6 +217,13 @@ impl User {
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body
     }
+}
+
+/// What a browser sends with every request of a page of this site: where it comes from.
+pub fn browser_headers(base: &str) -> reqwest::header::HeaderMap {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(reqwest::header::ORIGIN, base.parse().unwrap());
+    h
 }
 
 /// The sample boy in a village, born 2016-07-31.

@@ -7,6 +7,7 @@ use crate::helpers::*;
 pub async fn browser_login(app: &TestApp, username: &str) -> (reqwest::Client, String) {
     let client = reqwest::Client::builder()
         .cookie_store(true)
+        .default_headers(browser_headers(&app.base))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
