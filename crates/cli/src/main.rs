@@ -155,6 +155,20 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// The audit log
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the audit log's keyed hash chain; exit 1 naming the first broken event
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -469,6 +483,20 @@ async fn run() -> Result<()> {
                 ),
                 Err(shouwang_store::StoreError::Validation(v)) => bail!("{}", v.summary()),
                 Err(e) => return Err(e.into()),
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { db },
+        } => {
+            let store = open(&db, false).await?;
+            let broken = store.verify_audit_chain().await;
+            let events = store.audit_event_count().await;
+            store.close().await;
+            match broken? {
+                None => println!("审计日志完整：{} 条记录的哈希链校验通过", events?),
+                Some(seq) => bail!(
+                    "审计日志第 {seq} 条记录起哈希链断开：该记录或其前一条被修改、删除或插入过，请从备份核对"
+                ),
             }
         }
     }

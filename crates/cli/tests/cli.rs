@@ -795,3 +795,37 @@ fn an_import_job_survives_kill_and_restart_of_the_server() {
         std::panic::resume_unwind(e);
     }
 }
+
+/// `shouwang audit verify` recomputes the keyed chain: it passes on an untouched log and exits 1
+/// naming the first event after someone edited the database behind the system's back.
+#[test]
+fn audit_verify_passes_on_a_clean_log_and_names_the_first_broken_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_county(dir.path(), "20");
+    let ok = stdout(&shouwang(dir.path(), &["audit", "verify", "--db", &db]));
+    assert!(ok.contains("校验通过"), "{ok}");
+    let url = if db.starts_with("postgres") {
+        db.clone()
+    } else {
+        format!("sqlite://{db}")
+    };
+    let seq: i64 = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        let seq: i64 = sqlx::query_scalar("SELECT MIN(seq) + 3 FROM audit_events")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE audit_events SET detail = '{}' , action = 'nothing' WHERE seq = $1")
+            .bind(seq)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        seq
+    });
+    let broken = shouwang(dir.path(), &["audit", "verify", "--db", &db]);
+    assert_eq!(broken.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&broken.stderr);
+    assert!(err.contains(&format!("第 {seq} 条")), "{err}");
+}

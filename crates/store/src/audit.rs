@@ -10,7 +10,7 @@ use sqlx::{AnyConnection, Row};
 use shouwang_domain::authz::Actor;
 use shouwang_domain::region::RegionCode;
 
-use crate::{Result, Store};
+use crate::{IdCipher, Result, Store};
 
 /// Who did it: a signed-in user, or the system / an anonymous login attempt.
 pub struct Who<'a> {
@@ -36,9 +36,39 @@ pub(crate) async fn lock_head(conn: &mut AnyConnection) -> Result<()> {
     Ok(())
 }
 
+/// An event's fields as the chain covers them.
+struct Event<'a> {
+    seq: i64,
+    at: &'a str,
+    user_id: Option<&'a str>,
+    username: &'a str,
+    action: &'a str,
+    entity: &'a str,
+    entity_id: Option<&'a str>,
+    region_code: Option<&'a str>,
+    detail: &'a str,
+}
+
+/// Version 2 of the chain: keyed, over every column.
+fn chain_mac(cipher: &IdCipher, prev: &str, e: &Event<'_>) -> String {
+    cipher.audit_mac(&[
+        prev,
+        &e.seq.to_string(),
+        e.at,
+        e.user_id.unwrap_or(""),
+        e.username,
+        e.action,
+        e.entity,
+        e.entity_id.unwrap_or(""),
+        e.region_code.unwrap_or(""),
+        e.detail,
+    ])
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn record(
     conn: &mut AnyConnection,
+    cipher: &IdCipher,
     at: &str,
     who: Who<'_>,
     action: &str,
@@ -53,19 +83,24 @@ pub(crate) async fn record(
     let seq: i64 = head.try_get::<i64, _>(0)? + 1;
     let prev: String = head.try_get(1)?;
     let detail = detail.to_string();
-    let hash = chain_hash(
+    let hash = chain_mac(
+        cipher,
         &prev,
-        seq,
-        at,
-        who.username,
-        action,
-        entity,
-        entity_id,
-        &detail,
+        &Event {
+            seq,
+            at,
+            user_id: who.user_id,
+            username: who.username,
+            action,
+            entity,
+            entity_id,
+            region_code,
+            detail: &detail,
+        },
     );
     sqlx::query(
-        "INSERT INTO audit_events (seq, at, user_id, username, action, entity, entity_id, region_code, detail, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO audit_events (seq, at, user_id, username, action, entity, entity_id, region_code, detail, prev_hash, hash, hash_version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 2)",
     )
     .bind(seq)
     .bind(at)
@@ -88,6 +123,8 @@ pub(crate) async fn record(
     Ok(())
 }
 
+/// Version 1 of the chain (events written before version 2): unkeyed, without the user id and
+/// the region.
 #[allow(clippy::too_many_arguments)]
 fn chain_hash(
     prev: &str,
@@ -153,6 +190,7 @@ impl Store {
         lock_head(&mut tx).await?;
         record(
             &mut tx,
+            &self.cipher,
             &self.now_text(),
             who,
             action,
@@ -207,34 +245,84 @@ impl Store {
             .collect()
     }
 
-    /// Recomputes the whole chain; returns the first broken sequence number, if any.
+    /// How many events the log holds.
+    pub async fn audit_event_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM audit_events")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Recomputes the whole chain; returns the first broken sequence number, if any. Version 2
+    /// events are checked with the key: an event edited, deleted, inserted or moved to another
+    /// region or user breaks the chain from there on.
     pub async fn verify_audit_chain(&self) -> Result<Option<i64>> {
-        let rows = sqlx::query(
-            "SELECT seq, at, username, action, entity, entity_id, detail, prev_hash, hash FROM audit_events ORDER BY seq",
-        )
-        .fetch_all(&self.pool)
-        .await?;
         let mut prev = "0".repeat(64);
-        for r in rows {
-            let seq: i64 = r.try_get(0)?;
-            let entity_id: Option<String> = r.try_get(5)?;
-            let expected = chain_hash(
-                &prev,
-                seq,
-                &r.try_get::<String, _>(1)?,
-                &r.try_get::<String, _>(2)?,
-                &r.try_get::<String, _>(3)?,
-                &r.try_get::<String, _>(4)?,
-                entity_id.as_deref(),
-                &r.try_get::<String, _>(6)?,
-            );
-            let stored_prev: String = r.try_get(7)?;
-            let hash: String = r.try_get(8)?;
-            if stored_prev != prev || hash != expected {
-                return Ok(Some(seq));
+        let mut after = 0i64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT seq, at, user_id, username, action, entity, entity_id, region_code, detail, prev_hash, hash, hash_version \
+                 FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT 5000",
+            )
+            .bind(after)
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() {
+                return Ok(None);
             }
-            prev = hash;
+            for r in rows {
+                let seq: i64 = r.try_get(0)?;
+                after = seq;
+                let (at, username, action, entity, detail): (
+                    String,
+                    String,
+                    String,
+                    String,
+                    String,
+                ) = (
+                    r.try_get(1)?,
+                    r.try_get(3)?,
+                    r.try_get(4)?,
+                    r.try_get(5)?,
+                    r.try_get(8)?,
+                );
+                let user_id: Option<String> = r.try_get(2)?;
+                let entity_id: Option<String> = r.try_get(6)?;
+                let region_code: Option<String> = r.try_get(7)?;
+                let version: i64 = r.try_get(11)?;
+                let expected = match version {
+                    1 => chain_hash(
+                        &prev,
+                        seq,
+                        &at,
+                        &username,
+                        &action,
+                        &entity,
+                        entity_id.as_deref(),
+                        &detail,
+                    ),
+                    _ => chain_mac(
+                        &self.cipher,
+                        &prev,
+                        &Event {
+                            seq,
+                            at: &at,
+                            user_id: user_id.as_deref(),
+                            username: &username,
+                            action: &action,
+                            entity: &entity,
+                            entity_id: entity_id.as_deref(),
+                            region_code: region_code.as_deref(),
+                            detail: &detail,
+                        },
+                    ),
+                };
+                let stored_prev: String = r.try_get(9)?;
+                let hash: String = r.try_get(10)?;
+                if stored_prev != prev || hash != expected {
+                    return Ok(Some(seq));
+                }
+                prev = hash;
+            }
         }
-        Ok(None)
     }
 }

@@ -77,6 +77,7 @@ impl Store {
             }
             audit::record(
                 &mut tx,
+                &self.cipher,
                 &now,
                 Who {
                     user_id: who.user_id,

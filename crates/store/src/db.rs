@@ -87,6 +87,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0005_jobs.sql"),
         postgres: include_str!("../migrations/0005_jobs.sql"),
     },
+    Migration {
+        version: 6,
+        sqlite: include_str!("../migrations/0006_audit_chain_v2.sql"),
+        postgres: include_str!("../migrations/0006_audit_chain_v2.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -264,6 +264,7 @@ impl Store {
         }
         audit::record(
             &mut tx,
+            &self.cipher,
             &now,
             actor.into(),
             "child_import",

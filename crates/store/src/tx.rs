@@ -80,6 +80,7 @@ impl Tx {
         let now = self.now.clone();
         audit::record(
             &mut self.conn,
+            &self.store.cipher,
             &now,
             who,
             action,

@@ -183,6 +183,7 @@ impl Store {
         .await?;
         audit::record(
             &mut tx,
+            &self.cipher,
             &self.now_text(),
             match by {
                 Some(admin) => admin.into(),
@@ -261,6 +262,10 @@ impl Store {
         let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
             .await
             .unwrap_or(false);
+        // A failed attempt on an existing account is the account's: its area's admin sees it.
+        let known: Option<(String, String)> = row
+            .as_ref()
+            .map(|r| (r.get::<String, _>("id"), r.get::<String, _>("region_code")));
         let Some(row) = row.filter(|_| ok) else {
             let mut tx = self.pool.begin().await?;
             audit::lock_head(&mut tx).await?;
@@ -272,15 +277,16 @@ impl Store {
                 .await?;
             audit::record(
                 &mut tx,
+                &self.cipher,
                 &self.now_text(),
                 Who {
-                    user_id: None,
+                    user_id: known.as_ref().map(|(id, _)| id.as_str()),
                     username,
                 },
                 "login_failed",
                 "session",
                 None,
-                None,
+                known.as_ref().map(|(_, region)| region.as_str()),
                 serde_json::json!({}),
             )
             .await?;
@@ -312,6 +318,7 @@ impl Store {
             .await?;
         audit::record(
             &mut tx,
+            &self.cipher,
             &self.now_text(),
             (&actor).into(),
             "login",
@@ -359,6 +366,7 @@ impl Store {
         if let Some((actor, _)) = &actor {
             audit::record(
                 &mut tx,
+                &self.cipher,
                 &self.now_text(),
                 actor.into(),
                 "logout",
@@ -390,6 +398,7 @@ impl Store {
             .await?;
         audit::record(
             &mut tx,
+            &self.cipher,
             &self.now_text(),
             actor.into(),
             "token_issue",

@@ -160,3 +160,42 @@ async fn an_id_number_registered_in_another_town_is_not_an_oracle() {
         .await;
     assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
 }
+
+/// The chain covers every column and is keyed: moving an event to another region (out of an
+/// admin's view) breaks it too, and a failed login on an account is shown to that account's
+/// area admin.
+#[tokio::test]
+async fn moving_an_event_out_of_an_admins_view_breaks_the_chain_and_failed_logins_are_seen() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let v = app.login("village_a").await;
+    v.register(&boy(VILLAGE_A)).await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/session", app.base))
+        .json(&serde_json::json!({"username": "village_a", "password": "wrong-password-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let admin = app.login("admin").await;
+    let failed = admin.get_json("/api/v1/audit?action=login_failed").await;
+    assert_eq!(failed["items"][0]["username"], "village_a", "{failed}");
+    assert_eq!(failed["items"][0]["region_code"], VILLAGE_A);
+    assert_eq!(app.store.verify_audit_chain().await.unwrap(), None);
+
+    let log: Value = admin.get_json("/api/v1/audit?action=child_register").await;
+    let seq = log["items"][0]["seq"].as_i64().unwrap();
+    use sqlx::Connection;
+    let url = if app.db.starts_with("postgres") {
+        app.db.clone()
+    } else {
+        format!("sqlite://{}", app.db)
+    };
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    sqlx::query("UPDATE audit_events SET region_code = '110101001001' WHERE seq = $1")
+        .bind(seq)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(app.store.verify_audit_chain().await.unwrap(), Some(seq));
+}
