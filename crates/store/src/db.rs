@@ -92,6 +92,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0006_audit_chain_v2.sql"),
         postgres: include_str!("../migrations/0006_audit_chain_v2.sql"),
     },
+    Migration {
+        version: 7,
+        sqlite: include_str!("../migrations/0007_login_attempts.sql"),
+        postgres: include_str!("../migrations/0007_login_attempts.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

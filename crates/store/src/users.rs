@@ -19,6 +19,15 @@ use crate::{Result, Store, StoreError};
 /// refused without checking the password.
 pub const MAX_FAILURES: i64 = 5;
 pub const THROTTLE_MINUTES: i64 = 15;
+/// Failed logins one client address may make, on any accounts, within [`THROTTLE_MINUTES`].
+pub const MAX_ADDRESS_FAILURES: i64 = 30;
+/// The longest an answer to a login on a much-guessed account is held back.
+pub const MAX_DELAY_SECS: i64 = 5;
+/// Passwords checked at once by the server (argon2 takes memory and a core each).
+pub const HASHES_AT_ONCE: usize = 2;
+/// Longer usernames and passwords are refused before anything is looked up or hashed.
+pub const MAX_USERNAME_CHARS: usize = 64;
+pub const MAX_PASSWORD_BYTES: usize = 1024;
 pub const SESSION_HOURS: i64 = 12;
 
 #[derive(Debug, Clone)]
@@ -222,18 +231,68 @@ impl Store {
         })
     }
 
-    /// Checks a password, with per-username throttling; on success opens a session.
-    pub async fn login(&self, username: &str, password: &str) -> Result<LoginOutcome> {
+    /// Checks a password from a client address; on success opens a session.
+    ///
+    /// Throttling (the attempt is reserved before the password is checked, in one transaction that
+    /// serialises writers, so parallel guesses are all counted):
+    /// - [`MAX_FAILURES`] failures for one account from one address within [`THROTTLE_MINUTES`]
+    ///   stop that address for that account; the owner at another address is not locked out;
+    /// - [`MAX_ADDRESS_FAILURES`] failures from one address, whatever the accounts, stop the address
+    ///   (password spraying);
+    /// - failures on an account from everywhere slow its answers down (up to
+    ///   [`MAX_DELAY_SECS`] s), never lock it;
+    /// - at most [`HASHES_AT_ONCE`] passwords are checked at a time (each costs memory and a core).
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        address: &str,
+    ) -> Result<LoginOutcome> {
+        if username.chars().count() > MAX_USERNAME_CHARS || password.len() > MAX_PASSWORD_BYTES {
+            return Ok(LoginOutcome::BadCredentials);
+        }
         let since = (self.clock.now() - chrono::Duration::minutes(THROTTLE_MINUTES))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let failures: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at >= $2",
-        )
-        .bind(username)
-        .bind(&since)
-        .fetch_one(&self.pool)
-        .await?;
-        if failures >= MAX_FAILURES {
+        let attempt = crate::new_id();
+        let (mine, from_address, on_account) = {
+            let mut tx = self.pool.begin().await?;
+            audit::lock_head(&mut tx).await?;
+            sqlx::query(
+                "INSERT INTO login_failures (id, username, at, address) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&attempt)
+            .bind(username)
+            .bind(self.now_text())
+            .bind(address)
+            .execute(&mut *tx)
+            .await?;
+            let mine: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM login_failures WHERE username = $1 AND address = $2 AND at >= $3",
+            )
+            .bind(username)
+            .bind(address)
+            .bind(&since)
+            .fetch_one(&mut *tx)
+            .await?;
+            let from_address: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM login_failures WHERE address = $1 AND at >= $2",
+            )
+            .bind(address)
+            .bind(&since)
+            .fetch_one(&mut *tx)
+            .await?;
+            let on_account: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at >= $2",
+            )
+            .bind(username)
+            .bind(&since)
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            (mine, from_address, on_account)
+        };
+        // The attempt just reserved counts: the sixth of five allowed is refused.
+        if mine > MAX_FAILURES || from_address > MAX_ADDRESS_FAILURES {
             self.audit(
                 Who {
                     user_id: None,
@@ -243,10 +302,15 @@ impl Store {
                 "session",
                 None,
                 None,
-                serde_json::json!({}),
+                serde_json::json!({"address": address}),
             )
             .await?;
             return Ok(LoginOutcome::Throttled);
+        }
+        // Many failures on this account from elsewhere: answer slower, but answer.
+        let delay = (on_account - mine - MAX_FAILURES).clamp(0, MAX_DELAY_SECS);
+        if delay > 0 {
+            tokio::time::sleep(std::time::Duration::from_secs(delay as u64)).await;
         }
         let row = sqlx::query(
             "SELECT id, username, role, region_code, agency_id, password_hash FROM users WHERE username = $1 AND active = 1",
@@ -259,22 +323,25 @@ impl Store {
             .map(|r| r.get::<String, _>("password_hash"))
             .unwrap_or_else(|| dummy_hash().to_owned());
         let pw = password.to_owned();
-        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
-            .await
-            .unwrap_or(false);
+        let ok = {
+            static HASHING: tokio::sync::Semaphore =
+                tokio::sync::Semaphore::const_new(HASHES_AT_ONCE);
+            let _turn = HASHING
+                .acquire()
+                .await
+                .map_err(|e| StoreError::Config(e.to_string()))?;
+            tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
+                .await
+                .unwrap_or(false)
+        };
         // A failed attempt on an existing account is the account's: its area's admin sees it.
         let known: Option<(String, String)> = row
             .as_ref()
             .map(|r| (r.get::<String, _>("id"), r.get::<String, _>("region_code")));
         let Some(row) = row.filter(|_| ok) else {
+            // The attempt reserved above stays as the failure.
             let mut tx = self.pool.begin().await?;
             audit::lock_head(&mut tx).await?;
-            sqlx::query("INSERT INTO login_failures (id, username, at) VALUES ($1, $2, $3)")
-                .bind(crate::new_id())
-                .bind(username)
-                .bind(self.now_text())
-                .execute(&mut *tx)
-                .await?;
             audit::record(
                 &mut tx,
                 &self.cipher,
@@ -312,8 +379,10 @@ impl Store {
             .bind(self.now_text())
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM login_failures WHERE username = $1")
+        // Success clears this address's attempts on the account (others' stay counted).
+        sqlx::query("DELETE FROM login_failures WHERE username = $1 AND address = $2")
             .bind(username)
+            .bind(address)
             .execute(&mut *tx)
             .await?;
         audit::record(

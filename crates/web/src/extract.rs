@@ -97,6 +97,33 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Que
     }
 }
 
+/// Where a request comes from, for throttling: the peer's address, or — when the peer is a proxy
+/// on this machine — the address the proxy put last in `X-Forwarded-For` (the one it saw; earlier
+/// entries are the client's own say).
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim)
+            .and_then(|v| v.parse::<std::net::IpAddr>().ok());
+        Ok(ClientAddress(match (peer, forwarded) {
+            (Some(p), Some(f)) if p.is_loopback() => f.to_string(),
+            (Some(p), _) => p.to_string(),
+            (None, _) => "unknown".to_owned(),
+        }))
+    }
+}
+
 /// Path parameters whose rejection (bad percent-encoding, not UTF-8) is an [`AppError`].
 pub struct Path<T>(pub T);
 

@@ -56,12 +56,16 @@ struct LoginForm {
 
 async fn login_submit(
     State(state): State<AppState>,
+    crate::extract::ClientAddress(address): crate::extract::ClientAddress,
     headers: HeaderMap,
     jar: CookieJar,
     Form(f): Form<LoginForm>,
 ) -> PageResult {
     crate::auth::check_same_site(&headers)?;
-    let outcome = state.store.login(f.username.trim(), &f.password).await?;
+    let outcome = state
+        .store
+        .login(f.username.trim(), &f.password, &address)
+        .await?;
     Ok(match outcome {
         LoginOutcome::Ok { session_token, .. } => (
             jar.add(session_cookie(&state, session_token)),
@@ -152,6 +156,7 @@ pub fn session_cookie(
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
+    crate::extract::ClientAddress(address): crate::extract::ClientAddress,
     headers: HeaderMap,
     jar: CookieJar,
     ApiJson(body): ApiJson<LoginBody>,
@@ -159,7 +164,7 @@ pub async fn login(
     check_same_site(&headers)?;
     match state
         .store
-        .login(body.username.trim(), &body.password)
+        .login(body.username.trim(), &body.password, &address)
         .await?
     {
         LoginOutcome::Ok {

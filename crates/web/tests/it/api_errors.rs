@@ -619,3 +619,72 @@ async fn the_session_cookie_is_secure_and_host_bound_and_never_clear_text_off_th
     let refused = shouwang_web::serve_on(app.store.clone(), listener, Some(false)).await;
     assert!(refused.is_err());
 }
+
+/// Forty wrong passwords sent at once from one address: only the allowed five are checked (each
+/// attempt is counted before its password is), the rest refused — and the account's owner, at
+/// another address, still signs in. Usernames past the limit are refused unhashed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parallel_burst_of_guesses_is_counted_and_does_not_lock_the_owner_out() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let url = format!("{}/api/v1/session", app.base);
+    let attacker = reqwest::Client::builder()
+        .local_address("127.0.0.7".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let burst: Vec<_> = (0..40)
+        .map(|i| {
+            let (client, url) = (attacker.clone(), url.clone());
+            tokio::spawn(async move {
+                client
+                    .post(&url)
+                    .json(&json!({"username": "village_a", "password": format!("guess-{i}")}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for b in burst {
+        statuses.push(b.await.unwrap());
+    }
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, refused), (5, 35), "{statuses:?}");
+    // The attacker's address stays refused, the right password included.
+    let r = attacker
+        .post(&url)
+        .json(&json!({"username": "village_a", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    // The owner, elsewhere, is not locked out.
+    let owner = reqwest::Client::builder()
+        .local_address("127.0.0.8".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let r = owner
+        .post(&url)
+        .json(&json!({"username": "village_a", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // A username no account could have is refused without a look-up.
+    let r = owner
+        .post(&url)
+        .json(&json!({"username": "x".repeat(5_000), "password": "whatever"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
