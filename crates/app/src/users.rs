@@ -3,8 +3,8 @@
 
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_store::users::{NewUser, UserSummary};
-use shouwang_store::{Result, Store, StoreError};
+use shouwang_store::users::{NewUser, TokenSummary, UserSummary};
+use shouwang_store::{Result, Store, StoreError, Subject};
 
 /// Adds a user on behalf of an administrator: only inside their own jurisdiction, and never
 /// with more reach than the administrator has.
@@ -28,4 +28,59 @@ pub async fn list(store: &Store, admin: &Actor) -> Result<Vec<UserSummary>> {
         return Err(StoreError::Forbidden);
     }
     store.users_within(&admin.region).await
+}
+
+/// Disables a user of the administrator's jurisdiction: sign-in refused, and every session and
+/// API token of theirs ends at once. An administrator does not disable themselves.
+pub async fn disable(store: &Store, admin: &Actor, user_id: &str) -> Result<()> {
+    if !admin.may(Action::ManageUsers) {
+        return Err(StoreError::Forbidden);
+    }
+    let region = store
+        .user_region(user_id)
+        .await?
+        .filter(|r| admin.region.contains(r))
+        .ok_or(StoreError::NotFound)?;
+    if user_id == admin.user_id {
+        return Err(ValidationErrors::single("user", "不能停用自己的账号").into());
+    }
+    let mut tx = store.begin().await?;
+    let changed = tx.disable_user(user_id).await?;
+    tx.audit(
+        admin,
+        "user_disable",
+        Subject {
+            entity: "user",
+            id: Some(user_id),
+            region: Some(region.as_str()),
+        },
+        serde_json::json!({"was_active": changed}),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// The actor's own API tokens.
+pub async fn tokens(store: &Store, actor: &Actor) -> Result<Vec<TokenSummary>> {
+    store.tokens_of(&actor.user_id).await
+}
+
+/// Revokes one of the actor's own API tokens (anyone else's is not found).
+pub async fn revoke_token(store: &Store, actor: &Actor, token_id: &str) -> Result<()> {
+    let mut tx = store.begin().await?;
+    if !tx.revoke_token(&actor.user_id, token_id).await? {
+        return Err(StoreError::NotFound);
+    }
+    tx.audit(
+        actor,
+        "token_revoke",
+        Subject {
+            entity: "token",
+            id: None,
+            region: Some(actor.region.as_str()),
+        },
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await
 }

@@ -41,6 +41,16 @@ pub struct NewUser {
     pub agency: Option<String>,
 }
 
+/// An API token as its owner lists it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenSummary {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserSummary {
@@ -494,6 +504,41 @@ impl Store {
             None => Ok(None),
             Some(r) => Ok(Some(self.actor_from_row(&r).await?)),
         }
+    }
+
+    /// A user's API tokens that have not expired (their hashes are their ids: the tokens
+    /// themselves were shown once and are not kept).
+    pub async fn tokens_of(&self, user_id: &str) -> Result<Vec<TokenSummary>> {
+        let rows = sqlx::query(
+            "SELECT token_hash, name, created_at, expires_at FROM api_tokens \
+             WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at",
+        )
+        .bind(user_id)
+        .bind(self.now_text())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TokenSummary {
+                    id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    created_at: r.try_get(2)?,
+                    expires_at: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether the user is active and inside `region` (an administrator's jurisdiction).
+    pub async fn user_region(&self, user_id: &str) -> Result<Option<RegionCode>> {
+        let region: Option<String> =
+            sqlx::query_scalar("SELECT region_code FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        region
+            .map(|r| RegionCode::parse(&r).map_err(|e| StoreError::Config(e.to_string())))
+            .transpose()
     }
 
     pub async fn actor_by_username(&self, username: &str) -> Result<Option<Actor>> {

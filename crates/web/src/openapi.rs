@@ -52,7 +52,8 @@ const ROLE_FREE: &[(&str, &str)] = &[
     ("get", "/api/v1/reconcile/items/{id}"),
     ("post", "/api/v1/session"),
     ("delete", "/api/v1/session"),
-    ("post", "/api/v1/tokens"),
+    ("get", "/api/v1/tokens"),
+    ("delete", "/api/v1/tokens/{id}"),
 ];
 
 /// The errors every operation can answer, listed on each so that a client knows them: not signed

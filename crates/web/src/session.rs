@@ -24,12 +24,13 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout_page))
         .route("/api/v1/session", post(login).delete(logout))
-        .route("/api/v1/tokens", post(issue_token))
+        .route("/api/v1/tokens", post(issue_token).get(list_tokens))
+        .route("/api/v1/tokens/{id}", axum::routing::delete(revoke_token))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(login, logout, issue_token),
+    paths(login, logout, issue_token, list_tokens, revoke_token),
     components(schemas(LoginBody, LoginResponse, TokenBody))
 )]
 pub struct ApiDoc;
@@ -229,6 +230,11 @@ pub async fn issue_token(
     user: CurrentUser,
     ApiJson(body): ApiJson<TokenBody>,
 ) -> Result<impl IntoResponse, AppError> {
+    // A token is for a program to read and write; making more of itself would let a leaked one
+    // outlive its revocation. Tokens are issued from a signed-in session only.
+    if user.by_token {
+        return Err(AppError::Forbidden);
+    }
     if body.name.trim().is_empty() {
         return Err(ValidationErrors::single("name", "请填写令牌用途").into());
     }
@@ -237,4 +243,27 @@ pub async fn issue_token(
         .issue_token(&user.actor, body.name.trim(), body.days)
         .await?;
     Ok((StatusCode::CREATED, Json(TokenResponse { token })))
+}
+
+/// Your API tokens that have not expired (the tokens themselves were shown once; each is listed
+/// by its id, name and dates).
+#[utoipa::path(get, path = "/api/v1/tokens", responses((status = 200, description = "your tokens", body = crate::schema::Items<shouwang_store::users::TokenSummary>)))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<crate::schema::Items<shouwang_store::users::TokenSummary>>, AppError> {
+    Ok(Json(crate::schema::Items {
+        items: shouwang_app::users::tokens(&state.store, &user.actor).await?,
+    }))
+}
+
+/// Revokes one of your API tokens: it stops working at once.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", params(("id" = String, Path)), responses((status = 204, description = "revoked")))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    crate::extract::Path(id): crate::extract::Path<String>,
+) -> Result<StatusCode, AppError> {
+    shouwang_app::users::revoke_token(&state.store, &user.actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -24,10 +24,17 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/users", get(users_page).post(users_submit))
         .route("/api/v1/users", get(list_users).post(add_user))
+        .route(
+            "/api/v1/users/{id}/disable",
+            axum::routing::post(disable_user),
+        )
 }
 
 #[derive(OpenApi)]
-#[openapi(paths(list_users, add_user), components(schemas(NewUserBody)))]
+#[openapi(
+    paths(list_users, add_user, disable_user),
+    components(schemas(NewUserBody))
+)]
 pub struct ApiDoc;
 
 #[derive(Template)]
@@ -235,4 +242,16 @@ pub async fn add_user(
     let new = new_user(b)?;
     let created = shouwang_app::users::add(&state.store, &user.actor, new).await?;
     Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Disables a user of your jurisdiction: they cannot sign in, and every session and API token of
+/// theirs ends at once.
+#[utoipa::path(post, path = "/api/v1/users/{id}/disable", params(("id" = String, Path)), responses((status = 204, description = "disabled")))]
+pub async fn disable_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    crate::extract::Path(id): crate::extract::Path<String>,
+) -> Result<StatusCode, AppError> {
+    shouwang_app::users::disable(&state.store, &user.actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

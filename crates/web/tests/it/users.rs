@@ -148,3 +148,141 @@ async fn the_users_page_creates_a_school_user() {
         0
     );
 }
+
+/// A token cannot make tokens; its owner lists and revokes it, and it stops at once. An admin
+/// disables a user: every session and token of theirs ends at that moment, and they cannot sign
+/// in; an admin does not disable themselves, nor anyone outside their area.
+#[tokio::test]
+async fn tokens_are_revocable_and_a_disabled_user_is_out_at_once() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let v = app.login("village_a").await;
+    let token = v
+        .post_json("/api/v1/tokens", &json!({"name": "县平台对接"}))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bearer = reqwest::Client::new();
+    let with_token = |method: reqwest::Method, path: &str| {
+        bearer
+            .request(method, format!("{}{path}", app.base))
+            .bearer_auth(&token)
+    };
+    let r = with_token(reqwest::Method::POST, "/api/v1/tokens")
+        .json(&json!({"name": "再来一个", "days": 365}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "a token minted a token");
+    let listed = v.get_json("/api/v1/tokens").await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["items"][0]["name"], "县平台对接");
+    let id = listed["items"][0]["id"].as_str().unwrap().to_owned();
+    // Another user cannot revoke it.
+    let other = app.login("village_a2").await;
+    let r = other
+        .client
+        .delete(format!("{}/api/v1/tokens/{id}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = with_token(reqwest::Method::GET, "/api/v1/children")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = v
+        .client
+        .delete(format!("{}/api/v1/tokens/{id}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = with_token(reqwest::Method::GET, "/api/v1/children")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    // A new token, then the admin disables the user.
+    let token2 = v
+        .post_json("/api/v1/tokens", &json!({"name": "第二个"}))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let village = app
+        .store
+        .actor_by_username("village_a")
+        .await
+        .unwrap()
+        .unwrap();
+    let admin_actor = app.store.actor_by_username("admin").await.unwrap().unwrap();
+    let admin = app.login("admin").await;
+    let r = admin
+        .post_json(
+            &format!("/api/v1/users/{}/disable", admin_actor.user_id),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = admin
+        .post_json(
+            &format!("/api/v1/users/{}/disable", village.user_id),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        v.get("/api/v1/children").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let r = bearer
+        .get(format!("{}/api/v1/children", app.base))
+        .bearer_auth(&token2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/session", app.base))
+        .json(&json!({"username": "village_a", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // Another county's admin does not find this county's users.
+    app.store
+        .init_region(&shouwang_domain::region::RegionCode::parse("522731").unwrap())
+        .await
+        .unwrap();
+    app.add_user(
+        "admin_far",
+        shouwang_domain::authz::Role::CountyAdmin,
+        "522731",
+        None,
+    )
+    .await;
+    let far = app.login("admin_far").await;
+    let town = app
+        .store
+        .actor_by_username("town_a")
+        .await
+        .unwrap()
+        .unwrap();
+    let r = far
+        .post_json(
+            &format!("/api/v1/users/{}/disable", town.user_id),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
