@@ -1428,3 +1428,42 @@ async fn history_written_under_the_old_mask_is_masked_again_when_the_store_opens
     assert_eq!(shown, [remasked.as_str(), remasked.as_str()]);
     assert!(shown.iter().all(|v| !v.contains(&id_number[14..])));
 }
+
+/// History entries hold names, phones, health and parents' details: they are stored encrypted like
+/// the file, and read back whole.
+#[tokio::test]
+async fn history_is_stored_encrypted() {
+    let reg = registry().await;
+    let input = left_behind_boy("522730100211", ymd(2016, 7, 31));
+    let child = shouwang_app::children::register(&reg.store, &reg.county, &input, true)
+        .await
+        .unwrap();
+    sqlx::any::install_default_drivers();
+    let url = if reg.db.starts_with("postgres") {
+        reg.db.clone()
+    } else {
+        format!("sqlite:{}", reg.db)
+    };
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    let raw: Vec<String> =
+        sqlx::query_scalar("SELECT changes FROM child_history WHERE child_id = $1")
+            .bind(&child.id)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    assert_eq!(raw.len(), 1);
+    assert!(raw[0].starts_with("v1:"), "{}", raw[0]);
+    for secret in ["王小明", "李秀英", "13800138000"] {
+        assert!(!raw[0].contains(secret));
+    }
+    let history = shouwang_app::children::history(&reg.store, &reg.county, &child.id)
+        .await
+        .unwrap();
+    assert!(
+        history[0]
+            .changes
+            .iter()
+            .any(|c| c.new.as_deref() == Some("王小明"))
+    );
+}

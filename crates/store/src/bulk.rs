@@ -47,6 +47,7 @@ impl Store {
             crate::children::insert_history_rows(
                 &mut tx,
                 self.backend,
+                &self.cipher,
                 &history,
                 &now,
                 Who {

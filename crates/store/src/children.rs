@@ -160,7 +160,7 @@ impl Store {
                     at: r.try_get(1)?,
                     username: r.try_get(2)?,
                     kind: r.try_get(3)?,
-                    changes: serde_json::from_str(&r.try_get::<String, _>(4)?).unwrap_or_default(),
+                    changes: open_changes(&self.cipher, &r.try_get::<String, _>(4)?)?,
                 })
             })
             .collect()
@@ -324,6 +324,7 @@ impl Tx {
         changes: &[FieldChange],
     ) -> Result<()> {
         let now = self.now().to_owned();
+        let sealed = seal_changes(&self.store.cipher, changes);
         sqlx::query("INSERT INTO child_history (id, child_id, version, at, user_id, username, kind, changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(crate::new_id())
             .bind(child_id)
@@ -332,7 +333,7 @@ impl Tx {
             .bind(&actor.user_id)
             .bind(&actor.username)
             .bind(kind)
-            .bind(serde_json::to_string(changes).expect("serialisable"))
+            .bind(sealed)
             .execute(self.conn())
             .await?;
         Ok(())
@@ -377,10 +378,34 @@ impl Tx {
     }
 }
 
+/// What a history entry's changes are bound to when encrypted.
+const HISTORY_AAD: &str = "child_history.changes";
+
+/// A history entry's changes as stored: encrypted like the file (names, phones, health and
+/// parents' details are in them).
+pub(crate) fn seal_changes(cipher: &crate::IdCipher, changes: &[FieldChange]) -> String {
+    cipher.encrypt(
+        HISTORY_AAD,
+        &serde_json::to_string(changes).expect("serialisable"),
+    )
+}
+
+/// A stored entry's changes: encrypted, or — written before entries were — plain JSON.
+pub(crate) fn open_changes(cipher: &crate::IdCipher, stored: &str) -> Result<Vec<FieldChange>> {
+    let json = if stored.starts_with('[') {
+        stored.to_owned()
+    } else {
+        cipher.decrypt(HISTORY_AAD, stored)?
+    };
+    serde_json::from_str(&json)
+        .map_err(|e| StoreError::Config(format!("stored history unreadable: {e}")))
+}
+
 /// Inserts history entries `(child id, version, changes)` in one multi-row statement.
 pub(crate) async fn insert_history_rows(
     conn: &mut AnyConnection,
     backend: Backend,
+    cipher: &crate::IdCipher,
     entries: &[(String, i64, Vec<FieldChange>)],
     at: &str,
     who: impl Into<crate::audit::Who<'_>>,
@@ -404,7 +429,7 @@ pub(crate) async fn insert_history_rows(
             .bind(who.user_id.unwrap_or("system").to_owned())
             .bind(who.username.to_owned())
             .bind(kind.to_owned())
-            .bind(serde_json::to_string(changes).expect("serialisable"));
+            .bind(seal_changes(cipher, changes));
     }
     q.execute(&mut *conn).await?;
     Ok(())

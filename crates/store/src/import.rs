@@ -230,7 +230,16 @@ impl Store {
                 .map_err(|e| StoreError::Config(format!("preparing an import batch: {e}")))?;
             next = chunks.next().map(prepare);
             crate::summary::insert_prepared(&mut tx, self.backend, prepared, &now).await?;
-            insert_history_rows(&mut tx, self.backend, &history, &now, actor, "import").await?;
+            insert_history_rows(
+                &mut tx,
+                self.backend,
+                &self.cipher,
+                &history,
+                &now,
+                actor,
+                "import",
+            )
+            .await?;
         }
         for sql in &set_aside {
             sqlx::query(sql).execute(&mut *tx).await?;
@@ -260,7 +269,16 @@ impl Store {
                 .iter()
                 .map(|u| (u.child_id.clone(), u.version + 1, u.changes.clone()))
                 .collect();
-            insert_history_rows(&mut tx, self.backend, &history, &now, actor, "import").await?;
+            insert_history_rows(
+                &mut tx,
+                self.backend,
+                &self.cipher,
+                &history,
+                &now,
+                actor,
+                "import",
+            )
+            .await?;
         }
         audit::record(
             &mut tx,

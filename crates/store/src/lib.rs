@@ -73,6 +73,7 @@ impl Store {
         db::migrate(&pool, backend).await?;
         summary::rederive_if_rules_changed(&pool, &cipher).await?;
         summary::remask_history(&pool).await?;
+        summary::seal_history(&pool, &cipher).await?;
         Ok(Store {
             pool,
             backend,

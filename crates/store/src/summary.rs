@@ -345,3 +345,50 @@ pub(crate) async fn remask_history(pool: &sqlx::AnyPool) -> Result<()> {
     }
     Ok(())
 }
+
+/// Encrypts the history entries written before entries were encrypted (plain JSON). Runs once per
+/// database, at open, after [`remask_history`] (which works on the plain text).
+pub(crate) async fn seal_history(pool: &sqlx::AnyPool, cipher: &IdCipher) -> Result<()> {
+    const KEY: &str = "history_sealed";
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT value FROM store_settings WHERE key = $1")
+            .bind(KEY)
+            .fetch_optional(pool)
+            .await?;
+    if stored.as_deref() == Some("1") {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO store_settings (key, value) VALUES ($1, '1') \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(KEY)
+    .execute(&mut *tx)
+    .await?;
+    let mut sealed = 0usize;
+    loop {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, changes FROM child_history WHERE changes LIKE '[%' ORDER BY id LIMIT 1000",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for (id, changes) in rows {
+            // The JSON as written, sealed as it is (reading it back parses it).
+            sqlx::query("UPDATE child_history SET changes = $1 WHERE id = $2")
+                .bind(cipher.encrypt("child_history.changes", &changes))
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+            sealed += 1;
+        }
+    }
+    tx.commit().await?;
+    if sealed > 0 {
+        tracing::info!(entries = sealed, "history entries encrypted");
+    }
+    Ok(())
+}
