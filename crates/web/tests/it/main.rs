@@ -11,5 +11,6 @@ mod jurisdiction;
 mod lifecycle;
 mod pages;
 mod reconcile;
+mod sweep;
 mod transfer;
 mod users;
