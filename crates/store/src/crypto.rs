@@ -105,8 +105,22 @@ impl IdCipher {
 pub struct KeyFile;
 
 impl KeyFile {
-    /// Reads the keys; a missing or malformed file is a clear start-up error.
+    /// Reads the keys; a missing or malformed file is a clear start-up error, and so is a file
+    /// that other users of the machine may read or change (the keys open every child's file).
     pub fn load(path: &Path) -> Result<IdCipher, StoreError> {
+        #[cfg(unix)]
+        if let Ok(meta) = std::fs::metadata(path) {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                return Err(StoreError::Config(format!(
+                    "密钥文件 {} 的权限为 {:o}，其他用户可以读取或修改：请执行 chmod 600 {} 后再启动",
+                    path.display(),
+                    mode & 0o777,
+                    path.display()
+                )));
+            }
+        }
         let text = std::fs::read_to_string(path).map_err(|e| {
             StoreError::Config(format!(
                 "无法读取密钥文件 {}：{e}（首次使用请先运行 shouwang init 或 shouwang demo）",
@@ -200,6 +214,26 @@ mod tests {
         let b = KeyFile::load_or_create(&p).unwrap();
         assert_eq!(a.blind_index("1"), b.blind_index("1"));
         std::fs::write(dir.path().join("bad"), "encryption_key = abc\n").unwrap();
+        set_mode(&dir.path().join("bad"), 0o600);
         assert!(KeyFile::load(&dir.path().join("bad")).is_err());
+    }
+
+    #[cfg(unix)]
+    fn set_mode(p: &Path, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_others_may_read_stops_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.keys");
+        KeyFile::load_or_create(&p).unwrap();
+        set_mode(&p, 0o644);
+        let e = KeyFile::load(&p).err().expect("refused").to_string();
+        assert!(e.contains("chmod 600") && e.contains("644"), "{e}");
+        set_mode(&p, 0o600);
+        assert!(KeyFile::load(&p).is_ok());
     }
 }
