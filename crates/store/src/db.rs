@@ -97,6 +97,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0007_login_attempts.sql"),
         postgres: include_str!("../migrations/0007_login_attempts.sql"),
     },
+    Migration {
+        version: 8,
+        sqlite: include_str!("../migrations/0008_session_idle.sql"),
+        postgres: include_str!("../migrations/0008_session_idle.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

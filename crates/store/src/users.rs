@@ -29,6 +29,8 @@ pub const HASHES_AT_ONCE: usize = 2;
 pub const MAX_USERNAME_CHARS: usize = 64;
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 pub const SESSION_HOURS: i64 = 12;
+/// A session unused this long ends (a phone left unlocked, a shared office PC).
+pub const SESSION_IDLE_MINUTES: i64 = 60;
 
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -377,12 +379,13 @@ impl Store {
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let mut tx = self.pool.begin().await?;
         audit::lock_head(&mut tx).await?;
-        sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, last_seen) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(token_hash(&token))
             .bind(&actor.user_id)
             .bind(&csrf)
             .bind(self.now_text())
             .bind(&expires)
+            .bind(self.now_text())
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
@@ -415,23 +418,37 @@ impl Store {
         })
     }
 
-    /// The user and CSRF token of a live session.
+    /// The user and CSRF token of a live session: before its absolute end and used within
+    /// [`SESSION_IDLE_MINUTES`]. Use is recorded at most once a minute (a write per request would
+    /// queue every request behind the database's write lock).
     pub async fn session(&self, token: &str) -> Result<Option<(Actor, String)>> {
+        let now = self.clock.now();
+        let idle_since = (now - chrono::Duration::minutes(SESSION_IDLE_MINUTES))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let row = sqlx::query(
-            "SELECT u.id, u.username, u.role, u.region_code, u.agency_id, s.csrf_token FROM sessions s \
-             JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.active = 1",
+            "SELECT u.id, u.username, u.role, u.region_code, u.agency_id, s.csrf_token, s.last_seen FROM sessions s \
+             JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen > $3 AND u.active = 1",
         )
         .bind(token_hash(token))
         .bind(self.now_text())
+        .bind(&idle_since)
         .fetch_optional(&self.pool)
         .await?;
-        match row {
-            None => Ok(None),
-            Some(r) => Ok(Some((
-                self.actor_from_row(&r).await?,
-                r.try_get("csrf_token")?,
-            ))),
+        let Some(r) = row else { return Ok(None) };
+        let last_seen: String = r.try_get("last_seen")?;
+        let a_minute_ago = (now - chrono::Duration::minutes(1))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        if last_seen < a_minute_ago {
+            sqlx::query("UPDATE sessions SET last_seen = $1 WHERE id_hash = $2")
+                .bind(self.now_text())
+                .bind(token_hash(token))
+                .execute(&self.pool)
+                .await?;
         }
+        Ok(Some((
+            self.actor_from_row(&r).await?,
+            r.try_get("csrf_token")?,
+        )))
     }
 
     pub async fn logout(&self, token: &str) -> Result<()> {

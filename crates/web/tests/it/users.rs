@@ -286,3 +286,31 @@ async fn tokens_are_revocable_and_a_disabled_user_is_out_at_once() {
         .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
+
+/// A session left unused for an hour ends (a phone left unlocked in a village office); one in use
+/// goes on until its absolute end.
+#[tokio::test]
+async fn a_session_unused_for_an_hour_ends() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let start = chrono::Utc::now();
+    let at = |minutes: i64| {
+        *app.clock.0.lock().unwrap() = start + chrono::Duration::minutes(minutes);
+    };
+    at(0);
+    let busy = app.login("village_a").await;
+    let idle = app.login("town_a").await;
+    // Used every 40 minutes: still signed in after two hours.
+    for m in [40, 80, 120] {
+        at(m);
+        assert_eq!(
+            busy.get("/api/v1/children").await.status(),
+            StatusCode::OK,
+            "at {m} min"
+        );
+    }
+    assert_eq!(
+        idle.get("/api/v1/children").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
