@@ -27,6 +27,62 @@ pub struct DiscoveryReport {
     pub child_id: Option<String>,
 }
 
+/// The columns of a report that say who the child is and what was found, or who reported it:
+/// stored encrypted, each bound to its column.
+const SEALED: [&str; 3] = ["child_name", "situation", "reporter_phone"];
+
+fn aad(column: &str) -> String {
+    format!("discovery_reports.{column}")
+}
+
+/// A sealed column's value; written before reports were sealed, the plain text.
+fn open_value(cipher: &crate::IdCipher, column: &str, stored: String) -> Result<String> {
+    if stored.starts_with("v1:") {
+        cipher.decrypt(&aad(column), &stored)
+    } else {
+        Ok(stored)
+    }
+}
+
+/// Encrypts the reports written before reports were sealed. Runs once per database, at open.
+pub(crate) async fn seal_legacy(pool: &sqlx::AnyPool, cipher: &crate::IdCipher) -> Result<()> {
+    const KEY: &str = "discoveries_sealed";
+    let done: Option<String> =
+        sqlx::query_scalar("SELECT value FROM store_settings WHERE key = $1")
+            .bind(KEY)
+            .fetch_optional(pool)
+            .await?;
+    if done.as_deref() == Some("1") {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO store_settings (key, value) VALUES ($1, '1') \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(KEY)
+    .execute(&mut *tx)
+    .await?;
+    let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, child_name, situation, reporter_phone FROM discovery_reports WHERE child_name NOT LIKE 'v1:%'",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for (id, name, situation, phone) in rows {
+        sqlx::query(
+            "UPDATE discovery_reports SET child_name = $1, situation = $2, reporter_phone = $3 WHERE id = $4",
+        )
+        .bind(cipher.encrypt(&aad("child_name"), &name))
+        .bind(cipher.encrypt(&aad("situation"), &situation))
+        .bind(phone.map(|p| cipher.encrypt(&aad("reporter_phone"), &p)))
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 const REPORT_COLUMNS: &str = "id, created_at, reporter_org, town_code, village_code, child_name, sex, birth_date, situation, reporter_phone, status, child_id";
 
 impl Store {
@@ -40,6 +96,7 @@ impl Store {
         .bind(format!("{region}:"))
         .fetch_all(&self.pool)
         .await?;
+        let open = |column: &str, v: String| open_value(&self.cipher, column, v);
         rows.iter()
             .map(|r| {
                 Ok(DiscoveryReport {
@@ -48,11 +105,14 @@ impl Store {
                     reporter_org: r.try_get(2)?,
                     town_code: r.try_get(3)?,
                     village_code: r.try_get(4)?,
-                    child_name: r.try_get(5)?,
+                    child_name: open(SEALED[0], r.try_get(5)?)?,
                     sex: r.try_get(6)?,
                     birth_date: r.try_get(7)?,
-                    situation: r.try_get(8)?,
-                    reporter_phone: r.try_get(9)?,
+                    situation: open(SEALED[1], r.try_get(8)?)?,
+                    reporter_phone: r
+                        .try_get::<Option<String>, _>(9)?
+                        .map(|p| open(SEALED[2], p))
+                        .transpose()?,
                     status: r.try_get(10)?,
                     child_id: r.try_get(11)?,
                 })
@@ -80,6 +140,8 @@ impl Tx {
     ) -> Result<String> {
         let id = crate::new_id();
         let now = self.now().to_owned();
+        let cipher = self.store.cipher.clone();
+        let seal = |column: &str, v: &str| cipher.encrypt(&aad(column), v);
         sqlx::query(
             "INSERT INTO discovery_reports (id, created_at, reporter_user_id, reporter_org, town_code, village_code, child_name, sex, birth_date, situation, reporter_phone, status) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open')",
@@ -90,11 +152,11 @@ impl Tx {
         .bind(reporter_org)
         .bind(report.town.as_str())
         .bind(report.village.as_ref().map(|v| v.as_str().to_owned()))
-        .bind(report.name.as_str())
+        .bind(seal(SEALED[0], report.name.as_str()))
         .bind(report.sex.map(|s| s.label().to_owned()))
         .bind(report.birth.map(|b| b.to_string()))
-        .bind(&report.situation)
-        .bind(report.phone.as_ref().map(|p| p.as_str().to_owned()))
+        .bind(seal(SEALED[1], &report.situation))
+        .bind(report.phone.as_ref().map(|p| seal(SEALED[2], p.as_str())))
         .execute(self.conn())
         .await?;
         Ok(id)

@@ -74,6 +74,7 @@ impl Store {
         summary::rederive_if_rules_changed(&pool, &cipher).await?;
         summary::remask_history(&pool).await?;
         summary::seal_history(&pool, &cipher).await?;
+        discovery::seal_legacy(&pool, &cipher).await?;
         Ok(Store {
             pool,
             backend,

@@ -215,3 +215,43 @@ async fn linking_a_child_to_a_school_through_the_api_lets_that_school_see_them()
         0
     );
 }
+
+/// A report names a child and what was found (often the worst of it) and the reporter's phone:
+/// stored encrypted, read back whole by the town.
+#[tokio::test]
+async fn discovery_reports_are_stored_encrypted() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let v = app.login("village_a").await;
+    let r = v
+        .post_json(
+            "/api/v1/discoveries",
+            &serde_json::json!({"town_code": TOWN_A, "child_name": "李小花", "situation": "父母外出，独自在家，身上有伤", "reporter_phone": "13800138000"}),
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    sqlx::any::install_default_drivers();
+    let url = if app.db.starts_with("postgres") {
+        app.db.clone()
+    } else {
+        format!("sqlite:{}", app.db)
+    };
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    let (name, situation, phone): (String, String, String) =
+        sqlx::query_as("SELECT child_name, situation, reporter_phone FROM discovery_reports")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    for (raw, secret) in [
+        (&name, "李小花"),
+        (&situation, "身上有伤"),
+        (&phone, "13800138000"),
+    ] {
+        assert!(raw.starts_with("v1:") && !raw.contains(secret), "{raw}");
+    }
+    let town = app.login("town_a").await;
+    let queue = town.get_json("/api/v1/discoveries").await;
+    assert_eq!(queue["items"][0]["child_name"], "李小花");
+    assert_eq!(queue["items"][0]["reporter_phone"], "13800138000");
+}
