@@ -705,18 +705,7 @@ pub fn header_signature<'a>(titles: impl Iterator<Item = &'a str>) -> String {
     titles.collect::<Vec<_>>().join("\u{1f}")
 }
 
-/// Excel's column letters: 0 → A, 26 → AA.
-pub fn column_letter(index: usize) -> String {
-    let mut n = index + 1;
-    let mut s = Vec::new();
-    while n > 0 {
-        let r = (n - 1) % 26;
-        s.push(b'A' + r as u8);
-        n = (n - 1) / 26;
-    }
-    s.reverse();
-    String::from_utf8(s).expect("ASCII")
-}
+pub use crate::sheet::column_letter;
 
 /// How many of the first rows are searched for the header.
 pub const HEADER_SEARCH_ROWS: usize = 40;

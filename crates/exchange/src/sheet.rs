@@ -74,14 +74,27 @@ pub struct Merge {
     pub last_col: u32,
 }
 
+/// Excel's column letters: 0 → A, 26 → AA.
+pub fn column_letter(index: usize) -> String {
+    let mut n = index + 1;
+    let mut s = Vec::new();
+    while n > 0 {
+        let r = (n - 1) % 26;
+        s.push(b'A' + r as u8);
+        n = (n - 1) / 26;
+    }
+    s.reverse();
+    String::from_utf8(s).expect("ASCII")
+}
+
 impl Merge {
     /// The region as Excel writes it (A1:C2), for messages.
     pub fn a1(&self) -> String {
         format!(
             "{}{}:{}{}",
-            crate::columns::column_letter(self.first_col as usize),
+            column_letter(self.first_col as usize),
             self.first_row + 1,
-            crate::columns::column_letter(self.last_col as usize),
+            column_letter(self.last_col as usize),
             self.last_row + 1
         )
     }
