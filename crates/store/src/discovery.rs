@@ -47,22 +47,11 @@ fn open_value(cipher: &crate::IdCipher, column: &str, stored: String) -> Result<
 /// Encrypts the reports written before reports were sealed. Runs once per database, at open.
 pub(crate) async fn seal_legacy(pool: &sqlx::AnyPool, cipher: &crate::IdCipher) -> Result<()> {
     const KEY: &str = "discoveries_sealed";
-    let done: Option<String> =
-        sqlx::query_scalar("SELECT value FROM store_settings WHERE key = $1")
-            .bind(KEY)
-            .fetch_optional(pool)
-            .await?;
-    if done.as_deref() == Some("1") {
+    if crate::settings::is(pool, KEY, "1").await? {
         return Ok(());
     }
     let mut tx = pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO store_settings (key, value) VALUES ($1, '1') \
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )
-    .bind(KEY)
-    .execute(&mut *tx)
-    .await?;
+    crate::settings::set(&mut tx, KEY, "1").await?;
     let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
         "SELECT id, child_name, situation, reporter_phone FROM discovery_reports WHERE child_name NOT LIKE 'v1:%'",
     )

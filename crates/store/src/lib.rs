@@ -20,6 +20,7 @@ pub mod reconcile;
 pub mod regions;
 pub mod roster;
 mod scope;
+mod settings;
 mod summary;
 pub mod tx;
 pub mod users;

@@ -286,23 +286,11 @@ pub(crate) async fn rederive_if_rules_changed(
 pub(crate) async fn remask_history(pool: &sqlx::AnyPool) -> Result<()> {
     const KEY: &str = "id_mask_version";
     const CURRENT: &str = "2";
-    let stored: Option<String> =
-        sqlx::query_scalar("SELECT value FROM store_settings WHERE key = $1")
-            .bind(KEY)
-            .fetch_optional(pool)
-            .await?;
-    if stored.as_deref() == Some(CURRENT) {
+    if crate::settings::is(pool, KEY, CURRENT).await? {
         return Ok(());
     }
     let mut tx = pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO store_settings (key, value) VALUES ($1, $2) \
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )
-    .bind(KEY)
-    .bind(CURRENT)
-    .execute(&mut *tx)
-    .await?;
+    crate::settings::set(&mut tx, KEY, CURRENT).await?;
     let mut after = String::new();
     let mut rewritten = 0usize;
     loop {
@@ -350,22 +338,11 @@ pub(crate) async fn remask_history(pool: &sqlx::AnyPool) -> Result<()> {
 /// database, at open, after [`remask_history`] (which works on the plain text).
 pub(crate) async fn seal_history(pool: &sqlx::AnyPool, cipher: &IdCipher) -> Result<()> {
     const KEY: &str = "history_sealed";
-    let stored: Option<String> =
-        sqlx::query_scalar("SELECT value FROM store_settings WHERE key = $1")
-            .bind(KEY)
-            .fetch_optional(pool)
-            .await?;
-    if stored.as_deref() == Some("1") {
+    if crate::settings::is(pool, KEY, "1").await? {
         return Ok(());
     }
     let mut tx = pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO store_settings (key, value) VALUES ($1, '1') \
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )
-    .bind(KEY)
-    .execute(&mut *tx)
-    .await?;
+    crate::settings::set(&mut tx, KEY, "1").await?;
     let mut sealed = 0usize;
     loop {
         let rows: Vec<(String, String)> = sqlx::query_as(

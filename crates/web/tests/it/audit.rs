@@ -47,16 +47,10 @@ async fn tampering_with_the_audit_log_breaks_the_chain() {
     let log: Value = admin.get_json("/api/v1/audit?action=child_register").await;
     let seq = log["items"][0]["seq"].as_i64().unwrap();
     // Someone with database access rewrites what a row says.
-    use sqlx::Connection;
-    let url = if app.db.starts_with("postgres") {
-        app.db.clone()
-    } else {
-        format!("sqlite://{}", app.db)
-    };
-    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let pool = app.raw_db().await;
     sqlx::query("UPDATE audit_events SET username = 'someone_else' WHERE seq = $1")
         .bind(seq)
-        .execute(&mut conn)
+        .execute(&pool)
         .await
         .unwrap();
     assert_eq!(app.store.verify_audit_chain().await.unwrap(), Some(seq));
@@ -185,16 +179,10 @@ async fn moving_an_event_out_of_an_admins_view_breaks_the_chain_and_failed_login
 
     let log: Value = admin.get_json("/api/v1/audit?action=child_register").await;
     let seq = log["items"][0]["seq"].as_i64().unwrap();
-    use sqlx::Connection;
-    let url = if app.db.starts_with("postgres") {
-        app.db.clone()
-    } else {
-        format!("sqlite://{}", app.db)
-    };
-    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let pool = app.raw_db().await;
     sqlx::query("UPDATE audit_events SET region_code = '110101001001' WHERE seq = $1")
         .bind(seq)
-        .execute(&mut conn)
+        .execute(&pool)
         .await
         .unwrap();
     assert_eq!(app.store.verify_audit_chain().await.unwrap(), Some(seq));

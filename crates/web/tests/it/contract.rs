@@ -228,57 +228,14 @@ async fn every_answer_is_one_the_description_lists_with_the_body_it_describes() 
         .await;
     let doc = document(&app).await;
 
-    // Things to point at: a child of town A, a report, and ids that are nobody's.
-    let village = app.login("village_a").await;
-    let child = village.register(&boy(VILLAGE_A)).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let report = village
-        .post_json(
-            "/api/v1/discoveries",
-            &json!({"town_code": TOWN_A, "child_name": "李某", "situation": "独自在家"}),
-        )
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    // An import waiting for its decision, and a comparison with items to decide.
-    let import = village
-        .client
-        .post(format!("{}/api/v1/imports?filename=花名册.csv", app.base))
-        .body("姓名,性别,出生日期,村\n李小红,女,2015-02-03,冠山社区\n")
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let county = app.login("county").await;
-    let list = "姓名,性别,出生日期,乡镇,村\n张小军,男,2014-05-06,冠山街道,冠山社区\n";
-    let r = county
-        .client
-        .post(format!(
-            "{}/api/v1/reconcile/runs?kind=education&filename=学籍.csv",
-            app.base
-        ))
-        .body(list)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
-    let run = r.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let items = county.get_json("/api/v1/reconcile/items").await;
-    let item = items["items"][0]["id"].as_str().unwrap().to_owned();
+    // Things to point at: town A's records of each kind, and ids that are nobody's.
+    let Records {
+        child,
+        report,
+        import,
+        run,
+        item,
+    } = app.town_a_records().await;
     let ids = vec![
         child,
         report,

@@ -230,13 +230,7 @@ async fn discovery_reports_are_stored_encrypted() {
         )
         .await;
     assert_eq!(r.status(), reqwest::StatusCode::CREATED);
-    sqlx::any::install_default_drivers();
-    let url = if app.db.starts_with("postgres") {
-        app.db.clone()
-    } else {
-        format!("sqlite:{}", app.db)
-    };
-    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    let pool = app.raw_db().await;
     let (name, situation, phone): (String, String, String) =
         sqlx::query_as("SELECT child_name, situation, reporter_phone FROM discovery_reports")
             .fetch_one(&pool)

@@ -110,6 +110,17 @@ async fn spawn_app_printing(
 }
 
 impl TestApp {
+    /// The database itself, as someone with access to it (or an older version) would write it.
+    pub async fn raw_db(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        let url = if self.db.starts_with("postgres") {
+            self.db.clone()
+        } else {
+            format!("sqlite:{}", self.db)
+        };
+        sqlx::AnyPool::connect(&url).await.unwrap()
+    }
+
     pub async fn add_user(&self, username: &str, role: Role, org: &str, agency: Option<&str>) {
         self.store
             .add_user(NewUser {
@@ -216,6 +227,68 @@ impl User {
         let body: Value = r.json().await.unwrap();
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body
+    }
+}
+
+/// Town A's records of each kind (a child, a discovery report, an import waiting for its decision,
+/// a comparison and one of its items), for tests that point at them.
+pub struct Records {
+    pub child: String,
+    pub report: String,
+    pub import: String,
+    pub run: String,
+    pub item: String,
+}
+
+impl TestApp {
+    /// Creates [`Records`] as village_a and county (the standard users must exist).
+    pub async fn town_a_records(&self) -> Records {
+        let id = |v: Value| v["id"].as_str().unwrap().to_owned();
+        let village = self.login("village_a").await;
+        let child = id(village.register(&boy(VILLAGE_A)).await);
+        let report = id(village
+            .post_json(
+                "/api/v1/discoveries",
+                &json!({"town_code": TOWN_A, "child_name": "李某", "situation": "独自在家"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap());
+        let import = id(village
+            .client
+            .post(format!("{}/api/v1/imports?filename=花名册.csv", self.base))
+            .body("姓名,性别,出生日期,村\n李小红,女,2015-02-03,冠山社区\n")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap());
+        let county = self.login("county").await;
+        let r = county
+            .client
+            .post(format!(
+                "{}/api/v1/reconcile/runs?kind=education&filename=学籍.csv",
+                self.base
+            ))
+            .body("姓名,性别,出生日期,乡镇,村\n张小军,男,2014-05-06,冠山街道,冠山社区\n")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let run = id(r.json().await.unwrap());
+        let item = county.get_json("/api/v1/reconcile/items").await["items"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        Records {
+            child,
+            report,
+            import,
+            run,
+            item,
+        }
     }
 }
 

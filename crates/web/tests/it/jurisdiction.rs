@@ -251,13 +251,7 @@ async fn a_schools_access_ends_when_the_child_moves_away_or_exits() {
 
     // A link that outlived its reason (written before links ended with a move) shows nothing
     // outside the school's area either.
-    sqlx::any::install_default_drivers();
-    let url = if app.db.starts_with("postgres") {
-        app.db.clone()
-    } else {
-        format!("sqlite:{}", app.db)
-    };
-    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    let pool = app.raw_db().await;
     sqlx::query("INSERT INTO child_agencies (child_id, agency_id) VALUES ($1, $2)")
         .bind(&ids[0])
         .bind(&agency)

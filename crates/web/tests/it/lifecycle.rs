@@ -156,7 +156,6 @@ async fn a_mother_left_blank_puts_the_child_on_the_incomplete_list_not_the_roste
 
 #[tokio::test]
 async fn summaries_are_derived_again_when_the_rules_change() {
-    use sqlx::Connection;
     let app = spawn_app().await;
     app.with_standard_users().await;
     let village = app.login("village_a").await;
@@ -166,19 +165,13 @@ async fn summaries_are_derived_again_when_the_rules_change() {
     assert_eq!(village.get_json("/api/v1/children").await["total"], 0);
 
     // A database derived by older rules (农村户籍 assumed): the stored summary says "qualifies".
-    sqlx::any::install_default_drivers();
-    let url = if app.db.starts_with("postgres") {
-        app.db.clone()
-    } else {
-        format!("sqlite://{}", app.db)
-    };
-    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let pool = app.raw_db().await;
     sqlx::query("UPDATE children SET qualifies = 1, incomplete = 0")
-        .execute(&mut conn)
+        .execute(&pool)
         .await
         .unwrap();
     sqlx::query("UPDATE store_settings SET value = '1' WHERE key = 'derivation_version'")
-        .execute(&mut conn)
+        .execute(&pool)
         .await
         .unwrap();
     assert_eq!(village.get_json("/api/v1/children").await["total"], 1);
@@ -199,7 +192,7 @@ async fn summaries_are_derived_again_when_the_rules_change() {
     );
     let version: String =
         sqlx::query_scalar("SELECT value FROM store_settings WHERE key = 'derivation_version'")
-            .fetch_one(&mut conn)
+            .fetch_one(&pool)
             .await
             .unwrap();
     assert_eq!(

@@ -55,57 +55,15 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
         .unwrap();
 
     // Town A's records.
+    let records = app.town_a_records().await;
+    let Records {
+        child,
+        report,
+        import,
+        run,
+        item,
+    } = &records;
     let village = app.login("village_a").await;
-    let child = village.register(&boy(VILLAGE_A)).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let report = village
-        .post_json(
-            "/api/v1/discoveries",
-            &json!({"town_code": TOWN_A, "child_name": "李某", "situation": "独自在家"}),
-        )
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let import = village
-        .client
-        .post(format!("{}/api/v1/imports?filename=花名册.csv", app.base))
-        .body("姓名,性别,出生日期,村\n李小红,女,2015-02-03,冠山社区\n")
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let county = app.login("county").await;
-    let run = county
-        .client
-        .post(format!(
-            "{}/api/v1/reconcile/runs?kind=education&filename=学籍.csv",
-            app.base
-        ))
-        .body("姓名,性别,出生日期,乡镇,村\n张小军,男,2014-05-06,冠山街道,冠山社区\n")
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let item = county.get_json("/api/v1/reconcile/items").await["items"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let town_a_user = app
         .store
         .actor_by_username("town_a")
