@@ -102,6 +102,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0008_session_idle.sql"),
         postgres: include_str!("../migrations/0008_session_idle.sql"),
     },
+    Migration {
+        version: 9,
+        sqlite: include_str!("../migrations/0009_password_change.sql"),
+        postgres: include_str!("../migrations/0009_password_change.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -189,8 +189,8 @@ impl Store {
             });
         }
         sqlx::query(
-            "INSERT INTO users (id, username, display_name, password_hash, role, region_code, agency_id, active, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)",
+            "INSERT INTO users (id, username, display_name, password_hash, role, region_code, agency_id, active, created_at, must_change_password) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9)",
         )
         .bind(&id)
         .bind(&username)
@@ -200,6 +200,8 @@ impl Store {
         .bind(new.region.as_str())
         .bind(agency_id.clone())
         .bind(self.now_text())
+        // Chosen by an administrator: the user sets their own at first sign-in.
+        .bind(i64::from(by.is_some()))
         .execute(&mut *tx)
         .await?;
         audit::record(
@@ -416,6 +418,84 @@ impl Store {
             session_token: token,
             csrf_token: csrf,
         })
+    }
+
+    /// Whether the user must set their own password before anything else.
+    pub async fn must_change_password(&self, user_id: &str) -> Result<bool> {
+        let flag: Option<i64> =
+            sqlx::query_scalar("SELECT must_change_password FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(flag == Some(1))
+    }
+
+    /// Changes a user's password after checking the current one; every other session and every
+    /// API token of theirs ends (whoever knew the old password is out), the current session stays.
+    pub async fn change_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+        keep_session: Option<&str>,
+    ) -> Result<()> {
+        let mut errors = ValidationErrors::default();
+        if new.chars().count() < 10 {
+            errors.add("new_password", "新密码至少10位");
+        }
+        if new.len() > MAX_PASSWORD_BYTES {
+            errors.add("new_password", "新密码过长");
+        }
+        if new == current {
+            errors.add("new_password", "新密码不能与当前密码相同");
+        }
+        let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+            .bind(&actor.user_id)
+            .fetch_one(&self.pool)
+            .await?;
+        let (cur, new_owned) = (current.to_owned(), new.to_owned());
+        let ok = tokio::task::spawn_blocking(move || verify_password(&cur, &stored))
+            .await
+            .unwrap_or(false);
+        if !ok {
+            errors.add("current_password", "当前密码不正确");
+        }
+        if !errors.is_empty() {
+            return Err(errors.into());
+        }
+        let hash = tokio::task::spawn_blocking(move || hash_password(&new_owned))
+            .await
+            .map_err(|e| StoreError::Config(e.to_string()))?;
+        let mut tx = self.pool.begin().await?;
+        audit::lock_head(&mut tx).await?;
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2")
+            .bind(&hash)
+            .bind(&actor.user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(&actor.user_id)
+            .bind(keep_session.map(token_hash).unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
+            .bind(&actor.user_id)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            &self.cipher,
+            &self.now_text(),
+            actor.into(),
+            "password_change",
+            "user",
+            Some(&actor.user_id),
+            Some(actor.region.as_str()),
+            serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The user and CSRF token of a live session: before its absolute end and used within

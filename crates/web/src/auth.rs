@@ -83,6 +83,15 @@ impl CurrentUser {
         if is_state_changing(&parts.method) {
             check_cookie_request(&parts.headers)?;
         }
+        // A password an administrator chose is changed before anything else is done.
+        let path = parts.uri.path();
+        if !matches!(
+            path,
+            "/password" | "/api/v1/password" | "/logout" | "/api/v1/session"
+        ) && state.store.must_change_password(&actor.user_id).await?
+        {
+            return Err(AppError::PasswordChangeRequired);
+        }
         Ok(CurrentUser {
             actor,
             csrf,

@@ -34,6 +34,9 @@ pub enum AppError {
     TooManyRequests,
     /// The address exists, the method does not (405).
     MethodNotAllowed,
+    /// Signed in with a password an administrator chose: set one's own first (403; the pages go
+    /// to the form that does it).
+    PasswordChangeRequired,
     /// The request took longer than the server allows (408).
     Timeout,
     Internal(String),
@@ -100,6 +103,7 @@ impl AppError {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
             AppError::Timeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -149,6 +153,12 @@ impl AppError {
                 None,
                 vec![],
             ),
+            AppError::PasswordChangeRequired => (
+                "password_change_required",
+                "请先修改初始密码（POST /api/v1/password，或在页面上修改）".to_owned(),
+                None,
+                vec![],
+            ),
             AppError::MethodNotAllowed => (
                 "method_not_allowed",
                 "该地址不支持这种请求方式".to_owned(),
@@ -187,6 +197,7 @@ impl IntoResponse for AppError {
             status,
             message: body.message.clone(),
             unauthorized: matches!(self, AppError::Unauthorized),
+            change_password: matches!(self, AppError::PasswordChangeRequired),
         };
         let mut response = (status, Json(body)).into_response();
         response.extensions_mut().insert(rendered);
@@ -200,6 +211,7 @@ struct Rendered {
     status: StatusCode,
     message: String,
     unauthorized: bool,
+    change_password: bool,
 }
 
 /// Errors of handlers that answer pages; the same type, named for the reader.
@@ -223,6 +235,7 @@ pub async fn negotiate(request: Request, next: Next) -> Response {
     }
     match response.extensions().get::<Rendered>().cloned() {
         Some(r) if r.unauthorized => Redirect::to("/login").into_response(),
+        Some(r) if r.change_password => Redirect::to("/password").into_response(),
         Some(r) => {
             let page = ErrorPage {
                 status: r.status.as_u16(),

@@ -38,26 +38,8 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// Operations whose answer never depends on the role (what the user sees is scoped instead).
-const ROLE_FREE: &[(&str, &str)] = &[
-    ("get", "/api/v1/children"),
-    ("get", "/api/v1/children/{id}/history"),
-    ("get", "/api/v1/regions/{code}"),
-    ("get", "/api/v1/agencies"),
-    ("get", "/api/v1/discoveries"),
-    ("get", "/api/v1/imports/{id}"),
-    ("delete", "/api/v1/imports/{id}"),
-    ("post", "/api/v1/imports/{id}/commit"),
-    ("get", "/api/v1/reconcile/items"),
-    ("get", "/api/v1/reconcile/items/{id}"),
-    ("post", "/api/v1/session"),
-    ("delete", "/api/v1/session"),
-    ("get", "/api/v1/tokens"),
-    ("delete", "/api/v1/tokens/{id}"),
-];
-
 /// The errors every operation can answer, listed on each so that a client knows them: not signed
-/// in (401), a role that may not (403), not found or outside the jurisdiction (404), a request
+/// in (401), a role that may not or a password to change first (403), not found or outside the jurisdiction (404), a request
 /// that does not parse (400) or whose values are refused (422), a body over the limit (413). Each
 /// carries an `ErrorBody`. An operation's own description of one of these stays.
 fn add_error_responses(doc: &mut utoipa::openapi::OpenApi) {
@@ -97,9 +79,9 @@ fn add_error_responses(doc: &mut utoipa::openapi::OpenApi) {
             };
             if signed_in {
                 add("401", "未登录或登录已过期");
-                if !ROLE_FREE.contains(&(method, path.as_str())) {
-                    add("403", "您的角色无权执行此操作");
-                }
+                // The role may not; or the account must first replace a password its
+                // administrator chose (`password_change_required`).
+                add("403", "您的角色无权执行此操作，或须先修改初始密码");
             }
             if has_path {
                 add("404", "记录不存在或不在您的管辖范围内");

@@ -24,14 +24,16 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout_page))
         .route("/api/v1/session", post(login).delete(logout))
+        .route("/password", get(password_page).post(password_submit))
+        .route("/api/v1/password", post(change_password))
         .route("/api/v1/tokens", post(issue_token).get(list_tokens))
         .route("/api/v1/tokens/{id}", axum::routing::delete(revoke_token))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(login, logout, issue_token, list_tokens, revoke_token),
-    components(schemas(LoginBody, LoginResponse, TokenBody))
+    paths(login, logout, change_password, issue_token, list_tokens, revoke_token),
+    components(schemas(LoginBody, LoginResponse, TokenBody, PasswordBody))
 )]
 pub struct ApiDoc;
 
@@ -265,5 +267,107 @@ pub async fn revoke_token(
     crate::extract::Path(id): crate::extract::Path<String>,
 ) -> Result<StatusCode, AppError> {
     shouwang_app::users::revoke_token(&state.store, &user.actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Template)]
+#[template(path = "session/password.html")]
+struct PasswordPage {
+    csrf: String,
+    forced: bool,
+    error: Option<String>,
+}
+
+async fn password_page(State(state): State<AppState>, user: CurrentUser) -> PageResult {
+    let forced = state
+        .store
+        .must_change_password(&user.actor.user_id)
+        .await?;
+    Ok(render(&PasswordPage {
+        csrf: user.csrf,
+        forced,
+        error: None,
+    }))
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf_token: String,
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+async fn password_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(f): Form<PasswordForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let result = if f.new_password != f.confirm_password {
+        Err("两次输入的新密码不一致".to_owned())
+    } else {
+        state
+            .store
+            .change_password(
+                &user.actor,
+                &f.current_password,
+                &f.new_password,
+                user.session_token.as_deref(),
+            )
+            .await
+            .map_err(|e| match e {
+                shouwang_store::StoreError::Validation(v) => v.summary(),
+                other => other.to_string(),
+            })
+    };
+    let forced = state
+        .store
+        .must_change_password(&user.actor.user_id)
+        .await?;
+    Ok(match result {
+        Ok(()) => Redirect::to("/").into_response(),
+        Err(message) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&PasswordPage {
+                csrf: user.csrf,
+                forced,
+                error: Some(message),
+            }),
+        )
+            .into_response(),
+    })
+}
+
+/// A new password for the signed-in user.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    pub current_password: String,
+    /// At least 10 characters, not the current one.
+    pub new_password: String,
+}
+
+/// Changes your password; your other sessions and your API tokens end. An account an
+/// administrator created must do this first (every other operation answers 403
+/// `password_change_required` until then).
+#[utoipa::path(post, path = "/api/v1/password", request_body = PasswordBody, responses((status = 204, description = "changed")))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> Result<StatusCode, AppError> {
+    if user.by_token {
+        return Err(AppError::Forbidden);
+    }
+    state
+        .store
+        .change_password(
+            &user.actor,
+            &body.current_password,
+            &body.new_password,
+            user.session_token.as_deref(),
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -18,14 +18,22 @@ pub async fn browser_login(app: &TestApp, username: &str) -> (reqwest::Client, S
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let page = client
+    // A page with a form (the password form, for an account that must replace its first
+    // password).
+    let mut r = client
         .get(format!("{}/children/new", app.base))
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
+    if r.status() == StatusCode::SEE_OTHER {
+        let to = r.headers()["location"].to_str().unwrap().to_owned();
+        r = client
+            .get(format!("{}{to}", app.base))
+            .send()
+            .await
+            .unwrap();
+    }
+    let page = r.text().await.unwrap();
     let csrf = page
         .split("name=\"csrf_token\" value=\"")
         .nth(1)

@@ -15,6 +15,42 @@ async fn a_county_admin_adds_a_village_director_who_can_then_log_in() {
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let v = app.login("new_director").await;
+    // The password the admin chose is replaced first: until then everything else is refused.
+    let r = v.get("/api/v1/children").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["code"],
+        "password_change_required"
+    );
+    let r = v
+        .post_json(
+            "/api/v1/password",
+            &json!({"current_password": PASSWORD, "new_password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not the same one"
+    );
+    let r = v
+        .post_json(
+            "/api/v1/password",
+            &json!({"current_password": "wrong-one-123", "new_password": "my-own-password-1"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["field"],
+        "current_password"
+    );
+    let r = v
+        .post_json(
+            "/api/v1/password",
+            &json!({"current_password": PASSWORD, "new_password": "my-own-password-1"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(v.get("/api/v1/children").await.status(), StatusCode::OK);
     let users = admin.get_json("/api/v1/users").await;
     assert!(
@@ -140,13 +176,44 @@ async fn the_users_page_creates_a_school_user() {
             .unwrap()
             .contains("已创建用户 guanshan_school")
     );
-    assert_eq!(
-        app.login("guanshan_school")
-            .await
-            .get_json("/api/v1/children")
-            .await["total"],
-        0
-    );
+    // The school's first sign-in in a browser goes to the form that replaces the admin's password.
+    let (school, csrf) = crate::pages::browser_login(&app, "guanshan_school").await;
+    let r = school
+        .get(format!("{}/children", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/password");
+    let form = |new: &str, confirm: &str| {
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("current_password", PASSWORD.to_owned()),
+            ("new_password", new.to_owned()),
+            ("confirm_password", confirm.to_owned()),
+        ]
+    };
+    let r = school
+        .post(format!("{}/password", app.base))
+        .form(&form("school-password-1", "school-password-2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("两次输入的新密码不一致"));
+    let r = school
+        .post(format!("{}/password", app.base))
+        .form(&form("school-password-1", "school-password-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = school
+        .get(format!("{}/api/v1/children", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["total"], 0);
 }
 
 /// A token cannot make tokens; its owner lists and revokes it, and it stops at once. An admin
