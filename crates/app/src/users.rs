@@ -3,7 +3,7 @@
 
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_store::users::{NewUser, TokenSummary, UserSummary};
+use shouwang_store::users::{NewUser, SessionSummary, TokenSummary, UserSummary};
 use shouwang_store::{Result, Store, StoreError, Subject};
 
 /// Adds a user on behalf of an administrator: only inside their own jurisdiction, and never
@@ -76,6 +76,35 @@ pub async fn revoke_token(store: &Store, actor: &Actor, token_id: &str) -> Resul
         "token_revoke",
         Subject {
             entity: "token",
+            id: None,
+            region: Some(actor.region.as_str()),
+        },
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// The actor's own signed-in sessions (on this phone, that office PC…).
+pub async fn sessions(
+    store: &Store,
+    actor: &Actor,
+    current: Option<&str>,
+) -> Result<Vec<SessionSummary>> {
+    store.sessions_of(&actor.user_id, current).await
+}
+
+/// Ends one of the actor's own sessions (a phone left somewhere); anyone else's is not found.
+pub async fn end_session(store: &Store, actor: &Actor, session_id: &str) -> Result<()> {
+    let mut tx = store.begin().await?;
+    if !tx.end_session(&actor.user_id, session_id).await? {
+        return Err(StoreError::NotFound);
+    }
+    tx.audit(
+        actor,
+        "session_end",
+        Subject {
+            entity: "session",
             id: None,
             region: Some(actor.region.as_str()),
         },

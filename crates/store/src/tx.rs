@@ -102,6 +102,16 @@ impl Tx {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Ends one of a user's sessions; false if the user has no such session.
+    pub async fn end_session(&mut self, user_id: &str, session_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash = $2")
+            .bind(user_id)
+            .bind(session_id)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Disables a user: they cannot sign in, and every session and token of theirs ends now.
     pub async fn disable_user(&mut self, user_id: &str) -> Result<bool> {
         let done = sqlx::query("UPDATE users SET active = 0 WHERE id = $1 AND active = 1")

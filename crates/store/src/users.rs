@@ -43,6 +43,18 @@ pub struct NewUser {
     pub agency: Option<String>,
 }
 
+/// A signed-in session as its owner lists it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionSummary {
+    pub id: String,
+    pub created_at: String,
+    pub last_seen: String,
+    pub expires_at: String,
+    /// The session this list was asked from.
+    pub current: bool,
+}
+
 /// An API token as its owner lists it.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -620,6 +632,35 @@ impl Store {
                     id: r.try_get(0)?,
                     name: r.try_get(1)?,
                     created_at: r.try_get(2)?,
+                    expires_at: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    /// A user's live sessions, `current` marking the one whose token is given.
+    pub async fn sessions_of(
+        &self,
+        user_id: &str,
+        current: Option<&str>,
+    ) -> Result<Vec<SessionSummary>> {
+        let current = current.map(token_hash);
+        let rows = sqlx::query(
+            "SELECT id_hash, created_at, last_seen, expires_at FROM sessions \
+             WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at",
+        )
+        .bind(user_id)
+        .bind(self.now_text())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get(0)?;
+                Ok(SessionSummary {
+                    current: current.as_deref() == Some(id.as_str()),
+                    id,
+                    created_at: r.try_get(1)?,
+                    last_seen: r.try_get(2)?,
                     expires_at: r.try_get(3)?,
                 })
             })

@@ -26,13 +26,24 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/session", post(login).delete(logout))
         .route("/password", get(password_page).post(password_submit))
         .route("/api/v1/password", post(change_password))
+        .route("/api/v1/sessions", get(list_sessions))
+        .route("/api/v1/sessions/{id}", axum::routing::delete(end_session))
         .route("/api/v1/tokens", post(issue_token).get(list_tokens))
         .route("/api/v1/tokens/{id}", axum::routing::delete(revoke_token))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(login, logout, change_password, issue_token, list_tokens, revoke_token),
+    paths(
+        login,
+        logout,
+        change_password,
+        list_sessions,
+        end_session,
+        issue_token,
+        list_tokens,
+        revoke_token
+    ),
     components(schemas(LoginBody, LoginResponse, TokenBody, PasswordBody))
 )]
 pub struct ApiDoc;
@@ -369,5 +380,32 @@ pub async fn change_password(
             user.session_token.as_deref(),
         )
         .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Your signed-in sessions; `current` is the one asking.
+#[utoipa::path(get, path = "/api/v1/sessions", responses((status = 200, description = "your sessions", body = crate::schema::Items<shouwang_store::users::SessionSummary>)))]
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<crate::schema::Items<shouwang_store::users::SessionSummary>>, AppError> {
+    Ok(Json(crate::schema::Items {
+        items: shouwang_app::users::sessions(
+            &state.store,
+            &user.actor,
+            user.session_token.as_deref(),
+        )
+        .await?,
+    }))
+}
+
+/// Ends one of your sessions (a phone lost, an office PC left signed in) at once.
+#[utoipa::path(delete, path = "/api/v1/sessions/{id}", params(("id" = String, Path)), responses((status = 204, description = "ended")))]
+pub async fn end_session(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    crate::extract::Path(id): crate::extract::Path<String>,
+) -> Result<StatusCode, AppError> {
+    shouwang_app::users::end_session(&state.store, &user.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

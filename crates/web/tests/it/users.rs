@@ -381,3 +381,45 @@ async fn a_session_unused_for_an_hour_ends() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// A user sees where they are signed in and ends a session left on another device; the other
+/// session stops at once, their own goes on, and nobody else can end theirs.
+#[tokio::test]
+async fn a_user_lists_their_sessions_and_ends_one_left_elsewhere() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let phone = app.login("village_a").await;
+    let office = app.login("village_a").await;
+    let listed = office.get_json("/api/v1/sessions").await;
+    let items = listed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{listed}");
+    assert_eq!(items.iter().filter(|s| s["current"] == true).count(), 1);
+    let other = items.iter().find(|s| s["current"] == false).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stranger = app.login("village_a2").await;
+    let r = stranger
+        .client
+        .delete(format!("{}/api/v1/sessions/{other}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(phone.get("/api/v1/children").await.status(), StatusCode::OK);
+    let r = office
+        .client
+        .delete(format!("{}/api/v1/sessions/{other}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        phone.get("/api/v1/children").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        office.get("/api/v1/children").await.status(),
+        StatusCode::OK
+    );
+}
