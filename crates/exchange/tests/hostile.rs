@@ -165,3 +165,54 @@ fn two_xls_cells_at_opposite_corners_are_refused() {
     let m = too_large(sheet::open(&path).err().expect("refused"));
     assert!(m.contains("16777216"), "{m}");
 }
+
+/// Reads every row of whatever a file holds; what matters is that it returns.
+fn read_all(path: &Path) {
+    if let Ok(mut book) = sheet::open(path) {
+        for i in 0..book.sheet_names().len() {
+            let _ = book.merges(i);
+            if let Ok(rows) = book.rows(i) {
+                for row in rows.take(10_000) {
+                    if row.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 200, ..Default::default() })]
+
+    /// A real roster with bytes changed anywhere (a damaged download, a crafted file): the reader
+    /// answers — a refusal or rows — and does not panic or hang.
+    #[test]
+    fn a_damaged_xlsx_is_refused_or_read_never_a_crash(
+        flips in proptest::collection::vec((0usize..100_000, proptest::num::u8::ANY), 1..8)
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = crafted_xlsx(dir.path(), |_, b| b);
+        let mut bytes = std::fs::read(&path).unwrap();
+        for (at, b) in flips {
+            let i = at % bytes.len();
+            bytes[i] = b;
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        read_all(&path);
+    }
+
+    /// Any bytes at all, as a CSV or a BIFF-looking file.
+    #[test]
+    fn arbitrary_bytes_are_refused_or_read_never_a_crash(
+        body in proptest::collection::vec(proptest::num::u8::ANY, 0..4096),
+        ole in proptest::bool::ANY,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.xls");
+        let mut bytes = if ole { vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] } else { Vec::new() };
+        bytes.extend(body);
+        std::fs::write(&path, &bytes).unwrap();
+        read_all(&path);
+    }
+}
