@@ -39,6 +39,8 @@ export function idNumber(area, birth, seq) {
 export async function start(prepare = () => {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'shouwang-e2e-'));
   const db = path.join(dir, 'e2e.db');
+  // The key file goes to its default place apart from the data: here, inside this run's folder.
+  process.env.XDG_CONFIG_HOME = path.join(dir, 'config');
   run(['demo', '--db', db, '--region', '522730', '--children', '300', '--seed', '3']);
   prepare(db);
   const port = await freePort();

@@ -34,7 +34,7 @@ struct DbArgs {
     /// Database: a file path (SQLite) or postgres://user@host/db
     #[arg(long, env = "SHOUWANG_DB")]
     db: String,
-    /// Key file for ID-number encryption (default: <db>.keys for SQLite, ./shouwang.keys for PostgreSQL)
+    /// Key file (default: one per database under $XDG_CONFIG_HOME/shouwang/keys, else ~/.config/shouwang/keys — apart from the data)
     #[arg(long, env = "SHOUWANG_KEY_FILE")]
     key_file: Option<PathBuf>,
     /// Fix "today" (YYYY-MM-DD), for demonstrations and tests
@@ -235,20 +235,71 @@ fn clock(args: &DbArgs) -> Result<Arc<dyn Clock>> {
     })
 }
 
+/// Where the keys are when `--key-file` is not given: apart from the data, so that a copy of the
+/// data directory (a backup, a stolen disk) does not carry its own key — one file per database
+/// under `$XDG_CONFIG_HOME/shouwang/keys/` (else `~/.config/shouwang/keys/`), named after the
+/// database. A key file beside a SQLite database from an earlier version is still used, with a
+/// warning to move it.
 fn key_path(args: &DbArgs) -> PathBuf {
-    match &args.key_file {
-        Some(p) => p.clone(),
-        None if args.db.starts_with("postgres") => PathBuf::from("shouwang.keys"),
-        None => PathBuf::from(format!(
-            "{}.keys",
-            args.db.strip_prefix("sqlite://").unwrap_or(&args.db)
-        )),
+    if let Some(p) = &args.key_file {
+        return p.clone();
     }
+    let postgres = args.db.starts_with("postgres");
+    let sqlite_path = args.db.strip_prefix("sqlite://").unwrap_or(&args.db);
+    // The database's identity: the absolute file path, or the URL without its password.
+    let identity = if postgres {
+        redact(&args.db)
+    } else {
+        let p = std::path::Path::new(sqlite_path);
+        let dir = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .and_then(|d| d.canonicalize().ok())
+            .or_else(|| std::env::current_dir().ok())
+            .unwrap_or_default();
+        dir.join(p.file_name().unwrap_or_default())
+            .to_string_lossy()
+            .into_owned()
+    };
+    use sha2::Digest;
+    let tag = hex::encode(&sha2::Sha256::digest(identity.as_bytes())[..6]);
+    let stem: String = if postgres {
+        identity.rsplit('/').next().unwrap_or("postgres").to_owned()
+    } else {
+        std::path::Path::new(sqlite_path)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "shouwang".to_owned())
+    }
+    .chars()
+    .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+    .collect();
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let file = config
+        .join("shouwang")
+        .join("keys")
+        .join(format!("{stem}-{tag}.keys"));
+    let legacy = PathBuf::from(format!("{sqlite_path}.keys"));
+    if !postgres && !file.exists() && legacy.exists() {
+        tracing::warn!(
+            keys = %legacy.display(),
+            "密钥文件与数据库放在一起：数据目录的副本会带着密钥。请移到别处并用 --key-file 指定"
+        );
+        return legacy;
+    }
+    file
 }
 
 async fn open(args: &DbArgs, create_keys: bool) -> Result<Store> {
     let path = key_path(args);
     let cipher = if create_keys {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_private_dir(dir)?;
+        }
         KeyFile::load_or_create(&path)
     } else {
         KeyFile::load(&path)
@@ -257,6 +308,20 @@ async fn open(args: &DbArgs, create_keys: bool) -> Result<Store> {
         .await
         .with_context(|| format!("无法打开数据库 {}", redact(&args.db)))?;
     Ok(store)
+}
+
+/// Creates the key directory readable by its owner only.
+fn create_private_dir(dir: &std::path::Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .with_context(|| format!("无法创建密钥目录 {}", dir.display()))
 }
 
 /// Hides a password in a database URL for messages.

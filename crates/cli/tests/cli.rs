@@ -992,3 +992,53 @@ fn kill_9_during_a_commit_and_registrations_leaves_all_or_nothing() {
     });
     assert_eq!(orphans, 0);
 }
+
+/// Without `--key-file` the keys go apart from the data (a copy of the data directory carries no
+/// key): under the configuration directory, owner-only; the server finds them there again.
+#[test]
+fn the_key_file_defaults_to_a_place_apart_from_the_database() {
+    if std::env::var("SHOUWANG_TEST_PG").is_ok_and(|s| !s.is_empty()) {
+        return; // the SQLite path is what this is about
+    }
+    let data = tempfile::tempdir().unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let db = data.path().join("county.db");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_shouwang"))
+            .args(args)
+            .env_remove("SHOUWANG_KEY_FILE")
+            .env("XDG_CONFIG_HOME", config.path())
+            .env("SHOUWANG_TODAY", "2026-11-24")
+            .output()
+            .unwrap()
+    };
+    let out = stdout(&run(&[
+        "init",
+        "--db",
+        db.to_str().unwrap(),
+        "--region",
+        "522730",
+    ]));
+    assert!(out.contains("密钥文件"), "{out}");
+    let beside: Vec<_> = std::fs::read_dir(data.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".keys"))
+        .collect();
+    assert!(beside.is_empty(), "a key file sits beside the database");
+    let keys: Vec<_> = std::fs::read_dir(config.path().join("shouwang/keys"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .collect();
+    assert_eq!(keys.len(), 1);
+    assert!(keys[0].file_name().to_string_lossy().starts_with("county-"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = keys[0].metadata().unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+    }
+    // Found again: the audit chain verifies with the same keys.
+    let verified = stdout(&run(&["audit", "verify", "--db", db.to_str().unwrap()]));
+    assert!(verified.contains("校验通过"), "{verified}");
+}
