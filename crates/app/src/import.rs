@@ -73,6 +73,9 @@ pub struct PlannedRow {
     pub sheet: Option<Arc<str>>,
     /// What the reader inferred, e.g. where the village came from.
     pub notes: Vec<String>,
+    /// A row whose ID number is registered outside the user's area: what the county is told when
+    /// the import is committed (the user is told only that a record exists).
+    pub registered_elsewhere: Option<shouwang_store::import::MatchKey>,
 }
 
 impl PlannedRow {
@@ -349,6 +352,7 @@ impl<'a> Importer<'a> {
                 }
             }
             let name = row.input.name.clone().unwrap_or_default();
+            let elsewhere = matches!(matched, Some(Matched::Elsewhere));
             let outcome = match matched {
                 Some(Matched::Elsewhere) => {
                     problems.push(blame(
@@ -412,6 +416,7 @@ impl<'a> Importer<'a> {
                 _ => Vec::new(),
             };
             out.push(PlannedRow {
+                registered_elsewhere: if elsewhere { key.clone() } else { None },
                 row: row.row,
                 name,
                 outcome,
@@ -421,6 +426,49 @@ impl<'a> Importer<'a> {
             });
         }
         Ok(out)
+    }
+
+    /// Rows whose ID numbers are registered outside the user's area go to the town's discovery
+    /// queue, which the county sees, to be resolved there (at most [`MAX_RAISED`] an import).
+    async fn raise_registered_elsewhere(&self, plan: &Plan) -> Result<(), ImportError> {
+        let keys: Vec<&shouwang_store::import::MatchKey> = plan
+            .rows
+            .iter()
+            .filter_map(|r| r.registered_elsewhere.as_ref())
+            .filter(|k| self.actor.covers(&k.village_code))
+            .take(MAX_RAISED)
+            .collect();
+        if keys.is_empty() || !self.actor.may(Action::ReportDiscovery) {
+            return Ok(());
+        }
+        let mut tx = self.store.begin().await?;
+        for k in keys {
+            let Some(town) = k
+                .village_code
+                .at_level(shouwang_domain::region::RegionLevel::Town)
+            else {
+                continue;
+            };
+            let input = shouwang_domain::discovery::DiscoveryInput {
+                town_code: Some(town.to_string()),
+                village_code: Some(k.village_code.to_string()),
+                child_name: Some(k.name.as_str().to_owned()),
+                sex: None,
+                birth_date: Some(k.birth_date.to_string()),
+                situation: Some(format!(
+                    "导入《{}》时发现身份证号码（{}）已在其他地区登记，请县民政部门核实是否同一儿童、应由何地登记",
+                    plan.source,
+                    k.id_number
+                        .as_ref()
+                        .map(IdNumber::masked)
+                        .unwrap_or_default()
+                )),
+                reporter_phone: None,
+            };
+            crate::discoveries::file_in(&mut tx, self.actor, &input).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Saves a column mapping (chosen on the preview) for the next file with the same header.
@@ -459,6 +507,7 @@ impl<'a> Importer<'a> {
                 _ => {}
             }
         }
+        self.raise_registered_elsewhere(plan).await?;
         if let Some(v) = creates
             .iter()
             .map(|f| &f.village_code)
@@ -477,6 +526,10 @@ impl<'a> Importer<'a> {
             .await?)
     }
 }
+
+/// Rows registered elsewhere one import raises to the county (a larger number is a list to
+/// reconcile, not cases to queue one by one).
+const MAX_RAISED: usize = 200;
 
 /// What a new child's file takes by default when the sheet is silent: the official 登记表 records
 /// only which parent has no guardianship capacity, not why (附件1), so the reason is 其他原因.

@@ -1467,3 +1467,41 @@ async fn history_is_stored_encrypted() {
             .any(|c| c.new.as_deref() == Some("王小明"))
     );
 }
+
+/// A roster row whose ID number another town registered: the importer is told only that a
+/// record exists; when the import is committed the case goes to the importer's town queue for the
+/// county to resolve.
+#[tokio::test]
+async fn an_imported_id_number_registered_elsewhere_goes_to_the_county() {
+    let reg = registry().await;
+    let there = left_behind_boy("522730100211", ymd(2016, 7, 31));
+    shouwang_app::children::register(&reg.store, &reg.county, &there, true)
+        .await
+        .unwrap();
+    let id_number = there.id_number.clone().unwrap();
+    let csv = format!(
+        "姓名,性别,民族,出生日期,身份证号,户口性质,乡镇,村,就学情况,监护类型,留守类型,外出务工地点\n\
+         王小明,男,汉族,2016-07-31,{id_number},农业,冠山街道,冠山社区,小学,无人监护,父母双方外出,广东省广州市\n\
+         罗小兰,女,汉族,2015-02-03,,农业,冠山街道,冠山社区,小学,无人监护,父母双方外出,广东省广州市\n"
+    );
+    let path = reg.path("elsewhere.csv");
+    std::fs::write(&path, csv).unwrap();
+    let plan = reg.plan(&reg.town_b, &path).await.unwrap();
+    assert_eq!((plan.counts().create, plan.counts().error), (1, 1));
+    let message = errors_of(&plan).join("；");
+    assert!(
+        message.contains("已有登记记录") && !message.contains("其他地区"),
+        "{message}"
+    );
+    Importer::new(&reg.store, &reg.town_b)
+        .unwrap()
+        .commit(&plan, CommitMode::Valid)
+        .await
+        .unwrap();
+    let queue = shouwang_app::discoveries::queue(&reg.store, &reg.town_b)
+        .await
+        .unwrap();
+    assert_eq!(queue.len(), 1);
+    assert!(queue[0].situation.contains("导入") && queue[0].situation.contains("522730"));
+    assert!(!queue[0].situation.contains(&id_number));
+}
