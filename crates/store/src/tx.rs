@@ -92,41 +92,6 @@ impl Tx {
         .await
     }
 
-    /// Revokes one of a user's API tokens; false if the user has no such token.
-    pub async fn revoke_token(&mut self, user_id: &str, token_id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM api_tokens WHERE user_id = $1 AND token_hash = $2")
-            .bind(user_id)
-            .bind(token_id)
-            .execute(self.conn())
-            .await?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    /// Ends one of a user's sessions; false if the user has no such session.
-    pub async fn end_session(&mut self, user_id: &str, session_id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash = $2")
-            .bind(user_id)
-            .bind(session_id)
-            .execute(self.conn())
-            .await?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    /// Disables a user: they cannot sign in, and every session and token of theirs ends now.
-    pub async fn disable_user(&mut self, user_id: &str) -> Result<bool> {
-        let done = sqlx::query("UPDATE users SET active = 0 WHERE id = $1 AND active = 1")
-            .bind(user_id)
-            .execute(self.conn())
-            .await?;
-        for sql in [
-            "DELETE FROM sessions WHERE user_id = $1",
-            "DELETE FROM api_tokens WHERE user_id = $1",
-        ] {
-            sqlx::query(sql).bind(user_id).execute(self.conn()).await?;
-        }
-        Ok(done.rows_affected() > 0)
-    }
-
     pub async fn commit(self) -> Result<()> {
         self.conn.commit().await?;
         Ok(())

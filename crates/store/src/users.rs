@@ -43,6 +43,14 @@ pub struct NewUser {
     pub agency: Option<String>,
 }
 
+/// A live session: who, its CSRF token, and whether the user must first replace a password an
+/// administrator chose.
+pub struct Session {
+    pub actor: Actor,
+    pub csrf_token: String,
+    pub must_change_password: bool,
+}
+
 /// A signed-in session as its owner lists it.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -292,28 +300,22 @@ impl Store {
             .bind(address)
             .execute(&mut *tx)
             .await?;
-            let mine: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM login_failures WHERE username = $1 AND address = $2 AND at >= $3",
+            // This account from this address, this address on any account, this account from
+            // anywhere — in one pass over the window's attempts.
+            let counts = sqlx::query(
+                "SELECT \
+                 COALESCE(SUM(CASE WHEN username = $1 AND address = $2 THEN 1 ELSE 0 END), 0), \
+                 COALESCE(SUM(CASE WHEN address = $2 THEN 1 ELSE 0 END), 0), \
+                 COALESCE(SUM(CASE WHEN username = $1 THEN 1 ELSE 0 END), 0) \
+                 FROM login_failures WHERE at >= $3 AND (username = $1 OR address = $2)",
             )
             .bind(username)
             .bind(address)
             .bind(&since)
             .fetch_one(&mut *tx)
             .await?;
-            let from_address: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM login_failures WHERE address = $1 AND at >= $2",
-            )
-            .bind(address)
-            .bind(&since)
-            .fetch_one(&mut *tx)
-            .await?;
-            let on_account: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at >= $2",
-            )
-            .bind(username)
-            .bind(&since)
-            .fetch_one(&mut *tx)
-            .await?;
+            let (mine, from_address, on_account): (i64, i64, i64) =
+                (counts.try_get(0)?, counts.try_get(1)?, counts.try_get(2)?);
             tx.commit().await?;
             (mine, from_address, on_account)
         };
@@ -432,16 +434,6 @@ impl Store {
         })
     }
 
-    /// Whether the user must set their own password before anything else.
-    pub async fn must_change_password(&self, user_id: &str) -> Result<bool> {
-        let flag: Option<i64> =
-            sqlx::query_scalar("SELECT must_change_password FROM users WHERE id = $1")
-                .bind(user_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(flag == Some(1))
-    }
-
     /// Changes a user's password after checking the current one; every other session and every
     /// API token of theirs ends (whoever knew the old password is out), the current session stays.
     pub async fn change_password(
@@ -513,12 +505,12 @@ impl Store {
     /// The user and CSRF token of a live session: before its absolute end and used within
     /// [`SESSION_IDLE_MINUTES`]. Use is recorded at most once a minute (a write per request would
     /// queue every request behind the database's write lock).
-    pub async fn session(&self, token: &str) -> Result<Option<(Actor, String)>> {
+    pub async fn session(&self, token: &str) -> Result<Option<Session>> {
         let now = self.clock.now();
         let idle_since = (now - chrono::Duration::minutes(SESSION_IDLE_MINUTES))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let row = sqlx::query(
-            "SELECT u.id, u.username, u.role, u.region_code, u.agency_id, s.csrf_token, s.last_seen FROM sessions s \
+            "SELECT u.id, u.username, u.role, u.region_code, u.agency_id, u.must_change_password, s.csrf_token, s.last_seen FROM sessions s \
              JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen > $3 AND u.active = 1",
         )
         .bind(token_hash(token))
@@ -537,10 +529,11 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         }
-        Ok(Some((
-            self.actor_from_row(&r).await?,
-            r.try_get("csrf_token")?,
-        )))
+        Ok(Some(Session {
+            actor: self.actor_from_row(&r).await?,
+            csrf_token: r.try_get("csrf_token")?,
+            must_change_password: r.try_get::<i64, _>("must_change_password")? == 1,
+        }))
     }
 
     pub async fn logout(&self, token: &str) -> Result<()> {
@@ -551,7 +544,7 @@ impl Store {
             .bind(token_hash(token))
             .execute(&mut *tx)
             .await?;
-        if let Some((actor, _)) = &actor {
+        if let Some(Session { actor, .. }) = &actor {
             audit::record(
                 &mut tx,
                 &self.cipher,
@@ -709,5 +702,43 @@ impl Store {
                 region_code: r.get(4),
             })
             .collect())
+    }
+}
+
+/// The account writes of the users capability, inside a use case's transaction.
+impl crate::tx::Tx {
+    /// Revokes one of a user's API tokens; false if the user has no such token.
+    pub async fn revoke_token(&mut self, user_id: &str, token_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM api_tokens WHERE user_id = $1 AND token_hash = $2")
+            .bind(user_id)
+            .bind(token_id)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Ends one of a user's sessions; false if the user has no such session.
+    pub async fn end_session(&mut self, user_id: &str, session_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash = $2")
+            .bind(user_id)
+            .bind(session_id)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Disables a user: they cannot sign in, and every session and token of theirs ends now.
+    pub async fn disable_user(&mut self, user_id: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE users SET active = 0 WHERE id = $1 AND active = 1")
+            .bind(user_id)
+            .execute(self.conn())
+            .await?;
+        for sql in [
+            "DELETE FROM sessions WHERE user_id = $1",
+            "DELETE FROM api_tokens WHERE user_id = $1",
+        ] {
+            sqlx::query(sql).bind(user_id).execute(self.conn()).await?;
+        }
+        Ok(done.rows_affected() > 0)
     }
 }

@@ -34,6 +34,8 @@ pub struct CurrentUser {
     pub csrf: String,
     pub by_token: bool,
     pub session_token: Option<String>,
+    /// Signed in with a password an administrator chose (only the password form is open).
+    pub must_change_password: bool,
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -66,6 +68,7 @@ impl CurrentUser {
                 csrf: String::new(),
                 by_token: true,
                 session_token: None,
+                must_change_password: false,
             });
         }
         let jar = CookieJar::from_headers(&parts.headers);
@@ -73,7 +76,7 @@ impl CurrentUser {
             .get(session_cookie_name(state.secure_cookies))
             .map(|c| c.value().to_owned())
             .ok_or(AppError::Unauthorized)?;
-        let (actor, csrf) = state
+        let session = state
             .store
             .session(&token)
             .await?
@@ -88,15 +91,16 @@ impl CurrentUser {
         if !matches!(
             path,
             "/password" | "/api/v1/password" | "/logout" | "/api/v1/session"
-        ) && state.store.must_change_password(&actor.user_id).await?
+        ) && session.must_change_password
         {
             return Err(AppError::PasswordChangeRequired);
         }
         Ok(CurrentUser {
-            actor,
-            csrf,
+            actor: session.actor,
+            csrf: session.csrf_token,
             by_token: false,
             session_token: Some(token),
+            must_change_password: session.must_change_password,
         })
     }
 }

@@ -289,14 +289,10 @@ struct PasswordPage {
     error: Option<String>,
 }
 
-async fn password_page(State(state): State<AppState>, user: CurrentUser) -> PageResult {
-    let forced = state
-        .store
-        .must_change_password(&user.actor.user_id)
-        .await?;
+async fn password_page(user: CurrentUser) -> PageResult {
     Ok(render(&PasswordPage {
         csrf: user.csrf,
-        forced,
+        forced: user.must_change_password,
         error: None,
     }))
 }
@@ -332,17 +328,13 @@ async fn password_submit(
                 other => other.to_string(),
             })
     };
-    let forced = state
-        .store
-        .must_change_password(&user.actor.user_id)
-        .await?;
     Ok(match result {
         Ok(()) => Redirect::to("/").into_response(),
         Err(message) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             render(&PasswordPage {
                 csrf: user.csrf,
-                forced,
+                forced: user.must_change_password,
                 error: Some(message),
             }),
         )
