@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use shouwang_domain::authz::{Action, Actor, Role};
 use shouwang_domain::discovery::DiscoveryInput;
 use shouwang_domain::input::ChildInput;
-use shouwang_domain::review::{self, Access, Assignee, AssigneeRef, Decision, ItemStatus};
+use shouwang_domain::review::{self, Access, Assignee, AssigneeRef, Decision};
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_linkage::discrepancy::{
     self, FindingKind, ListEntry, ListKind, id_fix, missing_from, unmatched_entry,
@@ -257,7 +257,6 @@ pub async fn decide(
             tx.close_item(id, to, &actor.username, note).await?;
         }
     }
-    debug_assert!(to == ItemStatus::Assigned || !to.pending());
     effects.insert("kind".into(), serde_json::json!(item.kind.code()));
     effects.insert("note".into(), serde_json::json!(note));
     tx.audit(

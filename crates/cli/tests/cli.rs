@@ -519,26 +519,7 @@ fn the_server_prints_a_childs_forms_over_http() {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
             let base = format!("http://127.0.0.1:{port}");
-            let mut origin = reqwest::header::HeaderMap::new();
-            origin.insert(reqwest::header::ORIGIN, base.parse().unwrap());
-            let client = reqwest::Client::builder()
-                .cookie_store(true)
-                .default_headers(origin)
-                .build()
-                .unwrap();
-            for _ in 0..100 {
-                if client.get(format!("{base}/login")).send().await.is_ok() {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            let r = client
-                .post(format!("{base}/api/v1/session"))
-                .json(&serde_json::json!({"username": "county", "password": "shouwang-demo"}))
-                .send()
-                .await
-                .unwrap();
-            assert!(r.status().is_success());
+            let client = county_session(&base).await;
             let list: serde_json::Value = client
                 .get(format!("{base}/api/v1/children?per_page=1"))
                 .send()
@@ -665,6 +646,26 @@ fn reconcile_links_two_csv_lists_and_writes_the_review_queue() {
 }
 
 /// Starts `shouwang serve` on the database and waits until it answers.
+/// The demo county user signed in, as a browser of the server at `base` would be (its requests
+/// carry the site's Origin).
+async fn county_session(base: &str) -> reqwest::Client {
+    let mut origin = reqwest::header::HeaderMap::new();
+    origin.insert(reqwest::header::ORIGIN, base.parse().unwrap());
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .default_headers(origin)
+        .build()
+        .unwrap();
+    let r = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"username": "county", "password": "shouwang-demo"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    client
+}
+
 fn start_server(dir: &std::path::Path, db: &str, port: u16) -> std::process::Child {
     let server = Command::new(env!("CARGO_BIN_EXE_shouwang"))
         .args(["serve", "--db", db, "--bind", &format!("127.0.0.1:{port}")])
@@ -693,23 +694,6 @@ fn an_import_job_survives_kill_and_restart_of_the_server() {
     };
     let base = format!("http://127.0.0.1:{port}");
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let login = |base: String| async move {
-        let mut origin = reqwest::header::HeaderMap::new();
-        origin.insert(reqwest::header::ORIGIN, base.parse().unwrap());
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .default_headers(origin)
-            .build()
-            .unwrap();
-        let r = client
-            .post(format!("{base}/api/v1/session"))
-            .json(&serde_json::json!({"username": "county", "password": "shouwang-demo"}))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
-        client
-    };
     let upload = |client: reqwest::Client, base: String, body: String| async move {
         let r = client
             .post(format!("{base}/api/v1/imports?filename=roster.csv"))
@@ -753,7 +737,7 @@ fn an_import_job_survives_kill_and_restart_of_the_server() {
 
     let mut server = start_server(dir.path(), &db, port);
     let (ready, running) = rt.block_on(async {
-        let client = login(base.clone()).await;
+        let client = county_session(&base).await;
         let ready = upload(client.clone(), base.clone(), roster_csv()).await;
         let plan = state(client.clone(), base.clone(), ready.clone()).await;
         assert_eq!(plan["state"], "ready", "{plan}");
@@ -767,7 +751,7 @@ fn an_import_job_survives_kill_and_restart_of_the_server() {
     let mut server = start_server(dir.path(), &db, port);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         rt.block_on(async {
-            let client = login(base.clone()).await;
+            let client = county_session(&base).await;
             let interrupted = state(client.clone(), base.clone(), running).await;
             assert_eq!(interrupted["state"], "failed", "{interrupted}");
             assert!(
@@ -844,23 +828,6 @@ fn kill_9_during_a_commit_and_registrations_leaves_all_or_nothing() {
     };
     let base = format!("http://127.0.0.1:{port}");
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let login = |base: String| async move {
-        let mut origin = reqwest::header::HeaderMap::new();
-        origin.insert(reqwest::header::ORIGIN, base.parse().unwrap());
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .default_headers(origin)
-            .build()
-            .unwrap();
-        let r = client
-            .post(format!("{base}/api/v1/session"))
-            .json(&serde_json::json!({"username": "county", "password": "shouwang-demo"}))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
-        client
-    };
     let total = |client: reqwest::Client, base: String| async move {
         let v: serde_json::Value = client
             .get(format!("{base}/api/v1/children?status=all&per_page=1"))
@@ -891,7 +858,7 @@ fn kill_9_during_a_commit_and_registrations_leaves_all_or_nothing() {
 
     let mut server = start_server(dir.path(), &db, port);
     let before = rt.block_on(async {
-        let client = login(base.clone()).await;
+        let client = county_session(&base).await;
         let before = total(client.clone(), base.clone()).await;
         let r = client
             .post(format!("{base}/api/v1/imports?filename=roster.csv"))
@@ -954,7 +921,7 @@ fn kill_9_during_a_commit_and_registrations_leaves_all_or_nothing() {
     let mut server = start_server(dir.path(), &db, port);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         rt.block_on(async {
-            let client = login(base.clone()).await;
+            let client = county_session(&base).await;
             let after = total(client.clone(), base.clone()).await;
             let registered = after - before;
             eprintln!("children before the kill {before}, after the restart {after}");

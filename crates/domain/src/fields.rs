@@ -60,6 +60,17 @@ impl Group {
         Group::Support,
         Group::Contact,
     ];
+    /// The section's name in templates and requests.
+    pub fn key(self) -> &'static str {
+        match self {
+            Group::Child => "child",
+            Group::Family => "family",
+            Group::Guardian => "guardian",
+            Group::Guardianship => "guardianship",
+            Group::Support => "support",
+            Group::Contact => "contact",
+        }
+    }
     pub fn label(self) -> &'static str {
         match self {
             Group::Child => "一、个人基本情况",
@@ -192,11 +203,6 @@ pub fn label(key: &str) -> &str {
 /// The field stored at a dotted path of a file, as history entries name them.
 pub fn at_path(path: &str) -> Option<&'static Field> {
     FIELDS.iter().find(|f| f.path == path)
-}
-
-/// The fields of one group, in the form's order.
-pub fn in_group(group: Group) -> impl Iterator<Item = &'static Field> {
-    FIELDS.iter().filter(move |f| f.group == group)
 }
 
 /// The choices a field offers, if it is a choice.

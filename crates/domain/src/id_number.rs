@@ -218,29 +218,6 @@ pub fn mask_id_in_text(text: &str) -> String {
         .join(" ")
 }
 
-/// How many valid ID numbers fit a masked one, given what else a user sees of the person: the
-/// area (the county the child lives in), the birth date and the sex. The count an attacker is left
-/// with.
-pub fn candidates(masked: &str, area: &str, birth: NaiveDate, sex: Sex) -> usize {
-    let shown: Vec<char> = masked.chars().collect();
-    if shown.len() != 18 || area.len() != 6 {
-        return 0;
-    }
-    let birth = birth.format("%Y%m%d").to_string();
-    (0u16..1000)
-        .filter(|seq| (seq % 2 == 1) == (sex == Sex::Male))
-        .map(|seq| format!("{area}{birth}{seq:03}"))
-        .filter(|first17| {
-            let check = check_char(first17.as_bytes()) as char;
-            first17
-                .chars()
-                .chain([check])
-                .zip(&shown)
-                .all(|(f, m)| *m == '*' || *m == f)
-        })
-        .count()
-}
-
 /// ISO 7064 MOD 11-2 check character for the first 17 digits.
 pub fn check_char(first17: &[u8]) -> u8 {
     let sum: u32 = first17
@@ -447,6 +424,29 @@ mod tests {
             broken[10] = if broken[10] == b'9' { b'0' } else { broken[10] + 1 };
             prop_assert!(IdNumber::parse(std::str::from_utf8(&broken).unwrap()).is_err());
         }
+    }
+
+    /// How many valid ID numbers fit a masked one, given what else a user sees of the person: the
+    /// area (the county the child lives in), the birth date and the sex. The count an attacker is left
+    /// with.
+    fn candidates(masked: &str, area: &str, birth: NaiveDate, sex: Sex) -> usize {
+        let shown: Vec<char> = masked.chars().collect();
+        if shown.len() != 18 || area.len() != 6 {
+            return 0;
+        }
+        let birth = birth.format("%Y%m%d").to_string();
+        (0u16..1000)
+            .filter(|seq| (seq % 2 == 1) == (sex == Sex::Male))
+            .map(|seq| format!("{area}{birth}{seq:03}"))
+            .filter(|first17| {
+                let check = check_char(first17.as_bytes()) as char;
+                first17
+                    .chars()
+                    .chain([check])
+                    .zip(&shown)
+                    .all(|(f, m)| *m == '*' || *m == f)
+            })
+            .count()
     }
 
     #[test]

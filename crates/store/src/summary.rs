@@ -206,12 +206,7 @@ pub(crate) async fn rederive_if_rules_changed(
 ) -> Result<()> {
     const KEY: &str = "derivation_version";
     let current = eligibility::DERIVATION_VERSION.to_string();
-    let stored: Option<String> =
-        sqlx::query_scalar("SELECT value FROM store_settings WHERE key = $1")
-            .bind(KEY)
-            .fetch_optional(pool)
-            .await?;
-    if stored.as_deref() == Some(current.as_str()) {
+    if crate::settings::is(pool, KEY, &current).await? {
         return Ok(());
     }
     let sets: Vec<String> = COLUMNS
@@ -227,13 +222,7 @@ pub(crate) async fn rederive_if_rules_changed(
     let mut tx = pool.begin().await?;
     // A write first, so that a second process opening the database waits here for the first
     // (SQLite's write lock, PostgreSQL's row lock) and then finds the work done.
-    sqlx::query(
-        "INSERT INTO store_settings (key, value) VALUES ('derivation_lock', $1) \
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )
-    .bind(&current)
-    .execute(&mut *tx)
-    .await?;
+    crate::settings::set(&mut tx, "derivation_lock", &current).await?;
     let stored: Option<String> =
         sqlx::query_scalar("SELECT value FROM store_settings WHERE key = $1")
             .bind(KEY)
@@ -265,14 +254,7 @@ pub(crate) async fn rederive_if_rules_changed(
                 .await?;
         }
     }
-    sqlx::query(
-        "INSERT INTO store_settings (key, value) VALUES ($1, $2) \
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )
-    .bind(KEY)
-    .bind(&current)
-    .execute(&mut *tx)
-    .await?;
+    crate::settings::set(&mut tx, KEY, &current).await?;
     tx.commit().await?;
     if files > 0 {
         tracing::info!(files, version = %current, "summaries derived again");

@@ -185,8 +185,9 @@ fn file_leaf(f: &Field) -> RefOr<Schema> {
 }
 
 /// A stored file (`ChildFile`): the catalogue's fields at their paths, with the codes the file
-/// keeps (a choice is stored as its code, a yes/no as a boolean).
-pub fn child_file() -> Object {
+/// keeps (a choice is stored as its code, a yes/no as a boolean). For
+/// `#[schema(schema_with = ...)]`.
+pub fn child_file_schema() -> Object {
     #[derive(Default)]
     struct Node {
         leaves: Vec<(String, RefOr<Schema>)>,
@@ -233,11 +234,6 @@ pub fn child_file() -> Object {
         insert(&mut root, &parts, file_leaf(f));
     }
     build(root, false)
-}
-
-/// `ChildFile`'s schema for `#[schema(schema_with = ...)]`.
-pub fn child_file_schema() -> Object {
-    child_file()
 }
 
 /// A division code: 2, 4, 6, 9 or 12 digits (province … village).

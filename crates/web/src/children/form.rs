@@ -111,7 +111,7 @@ impl Choices {
     pub fn group(&self, name: &str) -> &'static str {
         fields::Group::ALL
             .iter()
-            .find(|g| format!("{g:?}").eq_ignore_ascii_case(name))
+            .find(|g| g.key() == name)
             .map_or("", |g| g.label())
     }
 }

@@ -377,6 +377,15 @@ async fn a_form_sent_back_with_errors_keeps_unanswered_questions_blank() {
         .text()
         .await
         .unwrap();
+    // The form's sections and labels come from the field catalogue.
+    for title in [
+        "一、个人基本情况",
+        "四、监护类型",
+        "六、村（居）委会联系人与其他",
+        "祖母出生日期",
+    ] {
+        assert!(blank_form.contains(title), "{title}");
+    }
     let mut input = boy(VILLAGE_A);
     input.hukou_registered = None;
     input.hukou_rural = None;
