@@ -36,7 +36,7 @@ export function idNumber(area, birth, seq) {
 }
 
 /** Starts a demo county (522730, 300 children); `prepare(db)` runs CLI set-up before serving. */
-export async function start(prepare = () => {}) {
+export async function start(prepare = () => {}, serveArgs = ['--second-factor-roles', 'none']) {
   const dir = mkdtempSync(path.join(tmpdir(), 'shouwang-e2e-'));
   const db = path.join(dir, 'e2e.db');
   // The key file goes to its default place apart from the data: here, inside this run's folder.
@@ -45,7 +45,7 @@ export async function start(prepare = () => {}) {
   prepare(db);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const server = spawn(bin, ['serve', '--db', db, '--bind', `127.0.0.1:${port}`], { env: { ...process.env, SHOUWANG_TODAY: today }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const server = spawn(bin, ['serve', '--db', db, '--bind', `127.0.0.1:${port}`, ...serveArgs], { env: { ...process.env, SHOUWANG_TODAY: today }, stdio: ['ignore', 'ignore', 'inherit'] });
   for (let i = 0; i < 100; i++) {
     try { if ((await fetch(`${base}/login`)).ok) break; } catch { /* not up yet */ }
     await new Promise((r) => setTimeout(r, 100));

@@ -60,6 +60,35 @@ pub async fn disable(store: &Store, admin: &Actor, user_id: &str) -> Result<()> 
     tx.commit().await
 }
 
+/// Resets the second factor of a user of the administrator's jurisdiction (a lost phone, no
+/// recovery codes left): their authenticator and recovery codes are removed and every session and
+/// API token of theirs ends; at their next sign-in they set up a new one if their role requires.
+pub async fn reset_second_factor(store: &Store, admin: &Actor, user_id: &str) -> Result<()> {
+    if !admin.may(Action::ManageUsers) {
+        return Err(StoreError::Forbidden);
+    }
+    let region = store
+        .user_region(user_id)
+        .await?
+        .filter(|r| admin.region.contains(r))
+        .ok_or(StoreError::NotFound)?;
+    let mut tx = store.begin().await?;
+    tx.clear_second_factor(user_id).await?;
+    tx.end_all_sessions(user_id).await?;
+    tx.audit(
+        admin,
+        "second_factor_reset",
+        Subject {
+            entity: "user",
+            id: Some(user_id),
+            region: Some(region.as_str()),
+        },
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await
+}
+
 /// The actor's own API tokens.
 pub async fn tokens(store: &Store, actor: &Actor) -> Result<Vec<TokenSummary>> {
     store.tokens_of(&actor.user_id).await

@@ -78,6 +78,14 @@ enum Command {
         /// Directory of the Noto Serif CJK fonts for PDF forms (Debian fonts-noto-cjk)
         #[arg(long, env = "SHOUWANG_FONT_DIR", default_value = shouwang_print::DEFAULT_FONT_DIR)]
         font_dir: PathBuf,
+        /// Roles that must sign in with an authenticator app's code besides the password
+        /// (comma-separated role codes, or none)
+        #[arg(
+            long,
+            env = "SHOUWANG_SECOND_FACTOR_ROLES",
+            default_value = "county,county_admin"
+        )]
+        second_factor_roles: String,
     },
     /// Link two lists of people (三方比对): CSV or Excel with the columns
     /// record_id,name,sex,birth_date,id_number,county,town,village
@@ -403,11 +411,14 @@ async fn run() -> Result<()> {
             bind,
             cookie_secure,
             font_dir,
+            second_factor_roles,
         } => {
+            let policy = shouwang_domain::authz::SecondFactorPolicy::parse(&second_factor_roles)
+                .map_err(|e| anyhow::anyhow!("--second-factor-roles: {e}"))?;
             // The fonts are loaded once, before anything else: without them no form prints.
             let printer: Arc<dyn shouwang_exchange::forms::FormPrinter> =
                 Arc::new(export::printer(&font_dir)?);
-            let store = open(&db, false).await?;
+            let store = open(&db, false).await?.with_second_factor(policy);
             let secure = match cookie_secure {
                 CookieSecure::Auto => None,
                 CookieSecure::Always => Some(true),

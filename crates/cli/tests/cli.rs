@@ -667,8 +667,18 @@ async fn county_session(base: &str) -> reqwest::Client {
 }
 
 fn start_server(dir: &std::path::Path, db: &str, port: u16) -> std::process::Child {
+    start_server_with(dir, db, port, &["--second-factor-roles", "none"])
+}
+
+fn start_server_with(
+    dir: &std::path::Path,
+    db: &str,
+    port: u16,
+    extra: &[&str],
+) -> std::process::Child {
     let server = Command::new(env!("CARGO_BIN_EXE_shouwang"))
         .args(["serve", "--db", db, "--bind", &format!("127.0.0.1:{port}")])
+        .args(extra)
         .env("SHOUWANG_KEY_FILE", dir.join("test.keys"))
         .env("SHOUWANG_TODAY", "2026-11-24")
         .stdout(Stdio::null())
@@ -1008,4 +1018,68 @@ fn the_key_file_defaults_to_a_place_apart_from_the_database() {
     // Found again: the audit chain verifies with the same keys.
     let verified = stdout(&run(&["audit", "verify", "--db", db.to_str().unwrap()]));
     assert!(verified.contains("校验通过"), "{verified}");
+}
+
+/// A server started without saying otherwise asks county staff for a second factor: the county
+/// demo user's password opens a session that can only set one up. An unknown role is refused at
+/// start, naming it.
+#[test]
+fn serve_requires_a_second_factor_of_county_roles_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_county(dir.path(), "5");
+    let bad = shouwang(
+        dir.path(),
+        &[
+            "serve",
+            "--db",
+            &db,
+            "--bind",
+            "127.0.0.1:0",
+            "--second-factor-roles",
+            "county,mayor",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("mayor"));
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut server = start_server_with(dir.path(), &db, port, &[]);
+    let result = std::panic::catch_unwind(|| {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let base = format!("http://127.0.0.1:{port}");
+            let client = county_session(&base).await;
+            let r = client
+                .get(format!("{base}/api/v1/children"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), reqwest::StatusCode::FORBIDDEN);
+            let body: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(body["code"], "second_factor_enrolment_required");
+            // A village director is not asked.
+            let mut origin = reqwest::header::HeaderMap::new();
+            origin.insert(reqwest::header::ORIGIN, base.parse().unwrap());
+            let village = reqwest::Client::builder()
+                .cookie_store(true)
+                .default_headers(origin)
+                .build()
+                .unwrap();
+            let login: serde_json::Value = village
+                .post(format!("{base}/api/v1/session"))
+                .json(&serde_json::json!({"username": "village", "password": "shouwang-demo"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(login["second_factor"], "none");
+        });
+    });
+    server.kill().unwrap();
+    server.wait().unwrap();
+    result.unwrap();
 }

@@ -38,6 +38,61 @@ impl Role {
     }
 }
 
+/// Which roles must sign in with a second factor (a TOTP code from an authenticator app, RFC
+/// 6238) besides their password. County-level staff see and change every child of the county, so
+/// a leaked county password must not be enough (issue 12 §12); the server's operator chooses the
+/// roles (`shouwang serve --second-factor-roles`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecondFactorPolicy {
+    roles: Vec<Role>,
+}
+
+impl SecondFactorPolicy {
+    /// No role must (a user may still turn it on for themselves).
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// The county's staff and administrators.
+    pub fn county_roles() -> Self {
+        Self {
+            roles: vec![Role::County, Role::CountyAdmin],
+        }
+    }
+
+    /// `county,county_admin`, or `none`; an unknown role is an error naming it.
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let mut roles = Vec::new();
+        for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            if part == "none" {
+                continue;
+            }
+            let role = Role::parse(part).ok_or_else(|| {
+                format!(
+                    "未知角色“{part}”（可选：{}）",
+                    Role::ALL
+                        .iter()
+                        .map(|r| r.code())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
+            if !roles.contains(&role) {
+                roles.push(role);
+            }
+        }
+        Ok(Self { roles })
+    }
+
+    pub fn requires(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn roles(&self) -> &[Role] {
+        &self.roles
+    }
+}
+
 /// What a query may see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -129,6 +184,22 @@ mod tests {
             region: RegionCode::parse(region).unwrap(),
             agency_id: role.is_agency_role().then(|| "a1".to_owned()),
         }
+    }
+
+    #[test]
+    fn second_factor_policy_names_roles_and_refuses_unknown_ones() {
+        let p = SecondFactorPolicy::parse("county, county_admin,county").unwrap();
+        assert_eq!(p, SecondFactorPolicy::county_roles());
+        assert!(p.requires(Role::CountyAdmin) && !p.requires(Role::Village));
+        assert_eq!(
+            SecondFactorPolicy::parse("none").unwrap(),
+            SecondFactorPolicy::none()
+        );
+        assert!(
+            SecondFactorPolicy::parse("county,mayor")
+                .unwrap_err()
+                .contains("mayor")
+        );
     }
 
     #[test]

@@ -107,6 +107,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0009_password_change.sql"),
         postgres: include_str!("../migrations/0009_password_change.sql"),
     },
+    Migration {
+        version: 10,
+        sqlite: include_str!("../migrations/0010_second_factor.sql"),
+        postgres: include_str!("../migrations/0010_second_factor.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -20,6 +20,7 @@ pub mod reconcile;
 pub mod regions;
 pub mod roster;
 mod scope;
+pub mod second_factor;
 mod settings;
 mod summary;
 pub mod tx;
@@ -27,6 +28,7 @@ pub mod users;
 
 use std::sync::Arc;
 
+use shouwang_domain::authz::SecondFactorPolicy;
 use shouwang_domain::clock::Clock;
 use shouwang_domain::validation::ValidationErrors;
 
@@ -64,6 +66,8 @@ pub struct Store {
     pub(crate) backend: Backend,
     pub(crate) cipher: Arc<IdCipher>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// The roles that must sign in with a second factor.
+    pub(crate) second_factor: Arc<SecondFactorPolicy>,
 }
 
 impl Store {
@@ -81,7 +85,17 @@ impl Store {
             backend,
             cipher: Arc::new(cipher),
             clock,
+            second_factor: Arc::new(SecondFactorPolicy::none()),
         })
+    }
+
+    /// Requires a second factor of these roles at sign-in (none unless set).
+    pub fn with_second_factor(mut self, policy: SecondFactorPolicy) -> Store {
+        self.second_factor = Arc::new(policy);
+        self
+    }
+    pub fn second_factor_policy(&self) -> &SecondFactorPolicy {
+        &self.second_factor
     }
 
     pub fn backend(&self) -> Backend {
@@ -106,4 +120,19 @@ impl Store {
 /// New primary key (UUIDv7: time-ordered, generated here so both databases behave the same).
 pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+/// A secret for a session or API token: 256 random bits, URL-safe.
+pub(crate) fn random_token() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut b = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// What is stored of a session or API token (the token itself is not kept).
+pub(crate) fn token_hash(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
 }

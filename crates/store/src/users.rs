@@ -2,10 +2,8 @@
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use base64::Engine;
 use rand::RngCore;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use shouwang_domain::authz::{Actor, Role};
@@ -13,7 +11,8 @@ use shouwang_domain::region::RegionCode;
 use shouwang_domain::validation::ValidationErrors;
 
 use crate::audit::{self, Who};
-use crate::{Result, Store, StoreError};
+use crate::second_factor::SecondFactor;
+use crate::{Result, Store, StoreError, random_token, token_hash};
 
 /// Failed logins allowed per username within [`THROTTLE_MINUTES`] before further attempts are
 /// refused without checking the password.
@@ -49,6 +48,8 @@ pub struct Session {
     pub actor: Actor,
     pub csrf_token: String,
     pub must_change_password: bool,
+    /// What the session still lacks before it may work.
+    pub second_factor: SecondFactor,
 }
 
 /// A signed-in session as its owner lists it.
@@ -81,6 +82,10 @@ pub struct UserSummary {
     pub display_name: String,
     pub role: String,
     pub region_code: String,
+    /// False once an administrator disabled the account.
+    pub active: bool,
+    /// Signs in with a second factor.
+    pub second_factor: bool,
 }
 
 #[derive(Debug)]
@@ -89,19 +94,11 @@ pub enum LoginOutcome {
         actor: Actor,
         session_token: String,
         csrf_token: String,
+        /// What the new session still lacks (a code, or setting one up).
+        second_factor: SecondFactor,
     },
     BadCredentials,
     Throttled,
-}
-
-fn random_token() -> String {
-    let mut b = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut b);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
-}
-
-pub(crate) fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 pub fn hash_password(password: &str) -> String {
@@ -249,10 +246,12 @@ impl Store {
             display_name: new.display_name,
             role: new.role.code().to_owned(),
             region_code: new.region.as_str().to_owned(),
+            active: true,
+            second_factor: false,
         })
     }
 
-    async fn actor_from_row(&self, row: &sqlx::any::AnyRow) -> Result<Actor> {
+    pub(crate) async fn actor_from_row(&self, row: &sqlx::any::AnyRow) -> Result<Actor> {
         let role: String = row.try_get("role")?;
         let region: String = row.try_get("region_code")?;
         Ok(Actor {
@@ -341,7 +340,7 @@ impl Store {
             tokio::time::sleep(std::time::Duration::from_secs(delay as u64)).await;
         }
         let row = sqlx::query(
-            "SELECT id, username, role, region_code, agency_id, password_hash FROM users WHERE username = $1 AND active = 1",
+            "SELECT id, username, role, region_code, agency_id, password_hash, totp_secret FROM users WHERE username = $1 AND active = 1",
         )
         .bind(username)
         .fetch_optional(&self.pool)
@@ -389,19 +388,28 @@ impl Store {
             return Ok(LoginOutcome::BadCredentials);
         };
         let actor = self.actor_from_row(&row).await?;
+        // The password is right; a second factor may still be owed before the session works.
+        let second_factor = if row.try_get::<Option<String>, _>("totp_secret")?.is_some() {
+            SecondFactor::Code
+        } else if self.second_factor.requires(actor.role) {
+            SecondFactor::Enrol
+        } else {
+            SecondFactor::None
+        };
         let token = random_token();
         let csrf = random_token();
         let expires = (self.clock.now() + chrono::Duration::hours(SESSION_HOURS))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let mut tx = self.pool.begin().await?;
         audit::lock_head(&mut tx).await?;
-        sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, last_seen) VALUES ($1, $2, $3, $4, $5, $6)")
+        sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, last_seen, second_factor) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(token_hash(&token))
             .bind(&actor.user_id)
             .bind(&csrf)
             .bind(self.now_text())
             .bind(&expires)
             .bind(self.now_text())
+            .bind(second_factor.stored())
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
@@ -423,7 +431,7 @@ impl Store {
             "session",
             None,
             Some(actor.region.as_str()),
-            serde_json::json!({}),
+            serde_json::json!({"second_factor": second_factor}),
         )
         .await?;
         tx.commit().await?;
@@ -431,6 +439,7 @@ impl Store {
             actor,
             session_token: token,
             csrf_token: csrf,
+            second_factor,
         })
     }
 
@@ -453,15 +462,8 @@ impl Store {
         if new == current {
             errors.add("new_password", "新密码不能与当前密码相同");
         }
-        let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
-            .bind(&actor.user_id)
-            .fetch_one(&self.pool)
-            .await?;
-        let (cur, new_owned) = (current.to_owned(), new.to_owned());
-        let ok = tokio::task::spawn_blocking(move || verify_password(&cur, &stored))
-            .await
-            .unwrap_or(false);
-        if !ok {
+        let new_owned = new.to_owned();
+        if !self.check_password(actor, current).await? {
             errors.add("current_password", "当前密码不正确");
         }
         if !errors.is_empty() {
@@ -502,6 +504,23 @@ impl Store {
         Ok(())
     }
 
+    /// Whether `password` is the user's (for changes that ask for it again).
+    pub(crate) async fn check_password(&self, actor: &Actor, password: &str) -> Result<bool> {
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Ok(false);
+        }
+        let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+            .bind(&actor.user_id)
+            .fetch_one(&self.pool)
+            .await?;
+        let password = password.to_owned();
+        Ok(
+            tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+                .await
+                .unwrap_or(false),
+        )
+    }
+
     /// The user and CSRF token of a live session: before its absolute end and used within
     /// [`SESSION_IDLE_MINUTES`]. Use is recorded at most once a minute (a write per request would
     /// queue every request behind the database's write lock).
@@ -510,7 +529,7 @@ impl Store {
         let idle_since = (now - chrono::Duration::minutes(SESSION_IDLE_MINUTES))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let row = sqlx::query(
-            "SELECT u.id, u.username, u.role, u.region_code, u.agency_id, u.must_change_password, s.csrf_token, s.last_seen FROM sessions s \
+            "SELECT u.id, u.username, u.role, u.region_code, u.agency_id, u.must_change_password, s.csrf_token, s.last_seen, s.second_factor FROM sessions s \
              JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen > $3 AND u.active = 1",
         )
         .bind(token_hash(token))
@@ -533,6 +552,7 @@ impl Store {
             actor: self.actor_from_row(&r).await?,
             csrf_token: r.try_get("csrf_token")?,
             must_change_password: r.try_get::<i64, _>("must_change_password")? == 1,
+            second_factor: SecondFactor::from_stored(&r.try_get::<String, _>("second_factor")?),
         }))
     }
 
@@ -686,7 +706,9 @@ impl Store {
     /// Users whose org lies inside `region`.
     pub async fn users_within(&self, region: &RegionCode) -> Result<Vec<UserSummary>> {
         let rows = sqlx::query(
-            "SELECT id, username, display_name, role, region_code FROM users WHERE region_code >= $1 AND region_code < $2 ORDER BY region_code, username",
+            "SELECT id, username, display_name, role, region_code, active, \
+             CASE WHEN totp_secret IS NULL THEN 0 ELSE 1 END AS second_factor \
+             FROM users WHERE region_code >= $1 AND region_code < $2 ORDER BY region_code, username",
         )
         .bind(region.as_str())
         .bind(format!("{region}:"))
@@ -700,6 +722,8 @@ impl Store {
                 display_name: r.get(2),
                 role: r.get(3),
                 region_code: r.get(4),
+                active: r.get::<i64, _>(5) == 1,
+                second_factor: r.get::<i64, _>(6) == 1,
             })
             .collect())
     }
@@ -733,12 +757,18 @@ impl crate::tx::Tx {
             .bind(user_id)
             .execute(self.conn())
             .await?;
+        self.end_all_sessions(user_id).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Ends every session and API token of a user.
+    pub async fn end_all_sessions(&mut self, user_id: &str) -> Result<()> {
         for sql in [
             "DELETE FROM sessions WHERE user_id = $1",
             "DELETE FROM api_tokens WHERE user_id = $1",
         ] {
             sqlx::query(sql).bind(user_id).execute(self.conn()).await?;
         }
-        Ok(done.rows_affected() > 0)
+        Ok(())
     }
 }

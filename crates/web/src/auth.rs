@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, Method, header};
 use axum_extra::extract::CookieJar;
 
 use shouwang_domain::authz::Actor;
+use shouwang_store::second_factor::SecondFactor;
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -36,6 +37,8 @@ pub struct CurrentUser {
     pub session_token: Option<String>,
     /// Signed in with a password an administrator chose (only the password form is open).
     pub must_change_password: bool,
+    /// What the session still lacks (only the second factor's own routes see anything but None).
+    pub second_factor: SecondFactor,
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -69,6 +72,7 @@ impl CurrentUser {
                 by_token: true,
                 session_token: None,
                 must_change_password: false,
+                second_factor: SecondFactor::None,
             });
         }
         let jar = CookieJar::from_headers(&parts.headers);
@@ -86,14 +90,30 @@ impl CurrentUser {
         if is_state_changing(&parts.method) {
             check_cookie_request(&parts.headers)?;
         }
-        // A password an administrator chose is changed before anything else is done.
+        // In order: the second factor's code (until then the session is not signed in), a
+        // password an administrator chose, then setting up a second factor the role requires.
         let path = parts.uri.path();
-        if !matches!(
-            path,
-            "/password" | "/api/v1/password" | "/logout" | "/api/v1/session"
-        ) && session.must_change_password
+        let leaving = matches!(path, "/logout" | "/api/v1/session");
+        if session.second_factor == SecondFactor::Code
+            && !leaving
+            && !matches!(
+                path,
+                "/login/second-factor" | "/api/v1/session/second-factor"
+            )
         {
+            return Err(AppError::SecondFactorRequired);
+        }
+        let changing_password = matches!(path, "/password" | "/api/v1/password");
+        if session.must_change_password && !leaving && !changing_password {
             return Err(AppError::PasswordChangeRequired);
+        }
+        if session.second_factor == SecondFactor::Enrol
+            && !leaving
+            && !changing_password
+            && !path.starts_with("/second-factor")
+            && !path.starts_with("/api/v1/second-factor")
+        {
+            return Err(AppError::SecondFactorEnrolment);
         }
         Ok(CurrentUser {
             actor: session.actor,
@@ -101,6 +121,7 @@ impl CurrentUser {
             by_token: false,
             session_token: Some(token),
             must_change_password: session.must_change_password,
+            second_factor: session.second_factor,
         })
     }
 }

@@ -37,6 +37,12 @@ pub enum AppError {
     /// Signed in with a password an administrator chose: set one's own first (403; the pages go
     /// to the form that does it).
     PasswordChangeRequired,
+    /// The password was right; the code of the user's authenticator app is still owed (401; the
+    /// pages go to the form that asks for it).
+    SecondFactorRequired,
+    /// The user's role must sign in with a second factor, and none is set up yet (403; the pages
+    /// go to the set-up).
+    SecondFactorEnrolment,
     /// The request took longer than the server allows (408).
     Timeout,
     Internal(String),
@@ -104,6 +110,8 @@ impl AppError {
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
+            AppError::SecondFactorRequired => StatusCode::UNAUTHORIZED,
+            AppError::SecondFactorEnrolment => StatusCode::FORBIDDEN,
             AppError::Timeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -159,6 +167,20 @@ impl AppError {
                 None,
                 vec![],
             ),
+            AppError::SecondFactorRequired => (
+                "second_factor_required",
+                "请输入验证器应用中的6位验证码（POST /api/v1/session/second-factor，或在页面上输入）"
+                    .to_owned(),
+                None,
+                vec![],
+            ),
+            AppError::SecondFactorEnrolment => (
+                "second_factor_enrolment_required",
+                "您的角色须使用两步验证：请先设置验证器应用（POST /api/v1/second-factor/setup，或在页面上设置）"
+                    .to_owned(),
+                None,
+                vec![],
+            ),
             AppError::MethodNotAllowed => (
                 "method_not_allowed",
                 "该地址不支持这种请求方式".to_owned(),
@@ -196,8 +218,14 @@ impl IntoResponse for AppError {
         let rendered = Rendered {
             status,
             message: body.message.clone(),
-            unauthorized: matches!(self, AppError::Unauthorized),
-            change_password: matches!(self, AppError::PasswordChangeRequired),
+            // Where a browser goes instead of an error page.
+            redirect: match self {
+                AppError::Unauthorized => Some("/login"),
+                AppError::PasswordChangeRequired => Some("/password"),
+                AppError::SecondFactorRequired => Some("/login/second-factor"),
+                AppError::SecondFactorEnrolment => Some("/second-factor"),
+                _ => None,
+            },
         };
         let mut response = (status, Json(body)).into_response();
         response.extensions_mut().insert(rendered);
@@ -210,8 +238,7 @@ impl IntoResponse for AppError {
 struct Rendered {
     status: StatusCode,
     message: String,
-    unauthorized: bool,
-    change_password: bool,
+    redirect: Option<&'static str>,
 }
 
 /// Errors of handlers that answer pages; the same type, named for the reader.
@@ -234,8 +261,9 @@ pub async fn negotiate(request: Request, next: Next) -> Response {
         return response;
     }
     match response.extensions().get::<Rendered>().cloned() {
-        Some(r) if r.unauthorized => Redirect::to("/login").into_response(),
-        Some(r) if r.change_password => Redirect::to("/password").into_response(),
+        Some(Rendered {
+            redirect: Some(to), ..
+        }) => Redirect::to(to).into_response(),
         Some(r) => {
             let page = ErrorPage {
                 status: r.status.as_u16(),

@@ -20,6 +20,7 @@ mod places;
 mod reconcile;
 mod render;
 mod schema;
+mod second_factor;
 mod session;
 mod state;
 mod ui;
@@ -46,6 +47,7 @@ pub use state::AppState;
 fn features() -> Router<AppState> {
     Router::new()
         .merge(session::routes())
+        .merge(second_factor::routes())
         .merge(home::routes())
         .merge(places::routes())
         .merge(children::routes())

@@ -23,6 +23,7 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
     let mut doc = Base::openapi();
     for part in [
         crate::session::ApiDoc::openapi(),
+        crate::second_factor::ApiDoc::openapi(),
         crate::places::ApiDoc::openapi(),
         crate::children::ApiDoc::openapi(),
         crate::discoveries::ApiDoc::openapi(),

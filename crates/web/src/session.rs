@@ -147,6 +147,11 @@ pub struct LoginResponse {
     pub region: String,
     /// Send back as `csrf_token` in HTML forms (JSON clients do not need it).
     pub csrf_token: String,
+    /// What the session still lacks: `none`; `code` — send the authenticator app's code to
+    /// `POST /api/v1/session/second-factor`; `enrol` — the role requires a second factor, set one
+    /// up (`POST /api/v1/second-factor/setup`, then `/confirm`). Until then other operations answer
+    /// 401 `second_factor_required` or 403 `second_factor_enrolment_required`.
+    pub second_factor: shouwang_store::second_factor::SecondFactor,
 }
 
 /// Cookie attributes: HttpOnly, SameSite=Lax, Secure unless serving plain HTTP on loopback. No
@@ -185,6 +190,7 @@ pub async fn login(
             actor,
             session_token,
             csrf_token,
+            second_factor,
         } => Ok((
             jar.add(session_cookie(&state, session_token)),
             Json(LoginResponse {
@@ -192,6 +198,7 @@ pub async fn login(
                 role: actor.role.code().to_owned(),
                 region: actor.region.to_string(),
                 csrf_token,
+                second_factor,
             }),
         )),
         LoginOutcome::BadCredentials => Err(AppError::BadCredentials),

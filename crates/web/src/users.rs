@@ -28,11 +28,20 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/users/{id}/disable",
             axum::routing::post(disable_user),
         )
+        .route(
+            "/api/v1/users/{id}/second-factor/reset",
+            axum::routing::post(reset_second_factor),
+        )
+        .route("/users/{id}/disable", axum::routing::post(disable_page))
+        .route(
+            "/users/{id}/second-factor/reset",
+            axum::routing::post(reset_page),
+        )
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_users, add_user, disable_user),
+    paths(list_users, add_user, disable_user, reset_second_factor),
     components(schemas(NewUserBody))
 )]
 pub struct ApiDoc;
@@ -46,6 +55,7 @@ struct UsersPage {
     orgs: Vec<Opt>,
     values: std::collections::HashMap<String, String>,
     errors: ValidationErrors,
+    /// What was just done, for the banner.
     created: Option<String>,
 }
 
@@ -156,7 +166,7 @@ async fn users_submit(
                 &user,
                 Default::default(),
                 ValidationErrors::default(),
-                Some(u.username),
+                Some(format!("已创建用户 {}", u.username)),
             )
             .await
         }
@@ -254,4 +264,65 @@ pub async fn disable_user(
 ) -> Result<StatusCode, AppError> {
     shouwang_app::users::disable(&state.store, &user.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Resets the second factor of a user of your jurisdiction (a lost phone): their authenticator
+/// and recovery codes are removed and their sessions and tokens end; they set up a new one at
+/// their next sign-in if their role requires it.
+#[utoipa::path(post, path = "/api/v1/users/{id}/second-factor/reset", params(("id" = String, Path)), responses((status = 204, description = "reset")))]
+pub async fn reset_second_factor(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    crate::extract::Path(id): crate::extract::Path<String>,
+) -> Result<StatusCode, AppError> {
+    shouwang_app::users::reset_second_factor(&state.store, &user.actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf_token: String,
+}
+
+async fn disable_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    crate::extract::Path(id): crate::extract::Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    match shouwang_app::users::disable(&state.store, &user.actor, &id).await {
+        Ok(()) => done(&state, &user, "已停用该用户，其登录和令牌已全部失效").await,
+        Err(shouwang_store::StoreError::Validation(v)) => {
+            users_view(&state, &user, Default::default(), v, None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn reset_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    crate::extract::Path(id): crate::extract::Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    shouwang_app::users::reset_second_factor(&state.store, &user.actor, &id).await?;
+    done(
+        &state,
+        &user,
+        "已重置该用户的两步验证，其下次登录时需重新设置",
+    )
+    .await
+}
+
+async fn done(state: &AppState, user: &CurrentUser, message: &str) -> PageResult {
+    users_view(
+        state,
+        user,
+        Default::default(),
+        ValidationErrors::default(),
+        Some(message.to_owned()),
+    )
+    .await
 }

@@ -392,10 +392,21 @@ async fn every_answer_is_one_the_description_lists_with_the_body_it_describes() 
     eprintln!("statuses per operation: {seen:#?}");
     // Every operation was reached, and some answered with success: the tester went past the
     // doors, not only into them.
+    // Operations that succeed only with a secret the tester is not given (a password, an
+    // authenticator's code) are not counted against it.
+    const NEED_A_SECRET: &[&str] = &[
+        "POST /api/v1/session",
+        "POST /api/v1/password",
+        "POST /api/v1/session/second-factor",
+        "POST /api/v1/second-factor/confirm",
+        "POST /api/v1/second-factor/off",
+    ];
     let successes = seen
-        .values()
-        .filter(|s| s.iter().any(|c| (200..300).contains(c)))
+        .iter()
+        .filter(|(op, _)| !NEED_A_SECRET.contains(&op.as_str()))
+        .filter(|(_, s)| s.iter().any(|c| (200..300).contains(c)))
         .count();
+    let open_ops = ops.len() - NEED_A_SECRET.len();
     assert!(
         failures.is_empty(),
         "{} of {CASES} answers break the description:\n{}",
@@ -404,9 +415,8 @@ async fn every_answer_is_one_the_description_lists_with_the_body_it_describes() 
     );
     assert_eq!(seen.len(), ops.len(), "every operation was tried");
     assert!(
-        successes * 2 >= ops.len(),
-        "at least half the operations answered a success ({successes} of {}): {seen:?}",
-        ops.len()
+        successes * 2 >= open_ops,
+        "at least half the operations answered a success ({successes} of {open_ops}): {seen:?}",
     );
 }
 

@@ -32,6 +32,9 @@ impl TestClock {
     pub fn set(&self, d: NaiveDate) {
         *self.0.lock().unwrap() = d.and_hms_opt(4, 0, 0).unwrap().and_utc();
     }
+    pub fn advance(&self, seconds: i64) {
+        *self.0.lock().unwrap() += chrono::Duration::seconds(seconds);
+    }
 }
 
 pub fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -70,6 +73,15 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_printing(None).await
 }
 
+/// The app as `shouwang serve` runs it by default: county roles sign in with a second factor.
+pub async fn spawn_app_requiring_second_factor() -> TestApp {
+    spawn_app_with(
+        None,
+        shouwang_domain::authz::SecondFactorPolicy::county_roles(),
+    )
+    .await
+}
+
 /// The app with the real PDF printer (Debian's fonts-noto-cjk), as `shouwang serve` runs it.
 pub async fn spawn_app_with_printer() -> TestApp {
     let printer =
@@ -80,6 +92,13 @@ pub async fn spawn_app_with_printer() -> TestApp {
 
 async fn spawn_app_printing(
     printer: Option<Arc<dyn shouwang_exchange::forms::FormPrinter>>,
+) -> TestApp {
+    spawn_app_with(printer, shouwang_domain::authz::SecondFactorPolicy::none()).await
+}
+
+async fn spawn_app_with(
+    printer: Option<Arc<dyn shouwang_exchange::forms::FormPrinter>>,
+    second_factor: shouwang_domain::authz::SecondFactorPolicy,
 ) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let db = fresh_db(dir.path()).await;
@@ -98,7 +117,7 @@ async fn spawn_app_printing(
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let s = store.clone();
+    let s = store.clone().with_second_factor(second_factor);
     tokio::spawn(async move { shouwang_web::serve_with(s, listener, None, printer).await });
     TestApp {
         base,
