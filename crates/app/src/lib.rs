@@ -14,4 +14,5 @@ pub mod exports;
 pub mod import;
 pub mod jobs;
 pub mod reconcile;
+pub mod retention;
 pub mod users;

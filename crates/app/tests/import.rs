@@ -1019,7 +1019,7 @@ async fn a_large_import_into_an_empty_registry_keeps_its_indexes_and_search() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-        assert_eq!(indexes, 6);
+        assert_eq!(indexes, 7);
         let ok: String = sqlx::query_scalar("PRAGMA integrity_check")
             .fetch_one(&mut conn)
             .await

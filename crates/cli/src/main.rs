@@ -86,6 +86,8 @@ enum Command {
             default_value = "county,county_admin"
         )]
         second_factor_roles: String,
+        #[command(flatten)]
+        retention: RetentionArgs,
     },
     /// Link two lists of people (三方比对): CSV or Excel with the columns
     /// record_id,name,sex,birth_date,id_number,county,town,village
@@ -168,6 +170,33 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Archive the files that left the roster and erase the personal fields of those whose
+    /// period ended (the server also does this at start and every six hours)
+    Retention {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        periods: RetentionArgs,
+    },
+}
+
+/// How long files that left the roster are kept (个人信息保护法 Art. 19, 47).
+#[derive(clap::Args, Clone, Copy)]
+struct RetentionArgs {
+    /// Days after leaving the roster (exit or 16th birthday) before a file is archived: out of
+    /// every working list, readable by county staff with a stated reason
+    #[arg(long, env = "SHOUWANG_ARCHIVE_AFTER_DAYS", default_value_t = 30)]
+    archive_after_days: u32,
+    /// Years after leaving the roster before a file's personal fields are erased (counts stay)
+    #[arg(long, env = "SHOUWANG_ERASE_AFTER_YEARS", default_value_t = 3)]
+    erase_after_years: u32,
+}
+
+impl RetentionArgs {
+    fn policy(self) -> Result<shouwang_domain::retention::Retention> {
+        shouwang_domain::retention::Retention::new(self.archive_after_days, self.erase_after_years)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    }
 }
 
 #[derive(Subcommand)]
@@ -412,7 +441,9 @@ async fn run() -> Result<()> {
             cookie_secure,
             font_dir,
             second_factor_roles,
+            retention,
         } => {
+            let retention = retention.policy()?;
             let policy = shouwang_domain::authz::SecondFactorPolicy::parse(&second_factor_roles)
                 .map_err(|e| anyhow::anyhow!("--second-factor-roles: {e}"))?;
             // The fonts are loaded once, before anything else: without them no form prints.
@@ -424,6 +455,25 @@ async fn run() -> Result<()> {
                 CookieSecure::Always => Some(true),
                 CookieSecure::Never => Some(false),
             };
+            // Retention runs at start and every six hours (each pass is idempotent).
+            let keeper = store.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
+                loop {
+                    every.tick().await;
+                    match shouwang_app::retention::run(&keeper, &retention).await {
+                        Ok(r) if r.archived + r.erased > 0 => {
+                            tracing::info!(
+                                archived = r.archived,
+                                erased = r.erased,
+                                "retention pass"
+                            )
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(error = %e, "retention pass failed"),
+                    }
+                }
+            });
             println!("守望 Shouwang 已启动：http://{bind}/");
             shouwang_web::serve(store, bind, secure, Some(printer)).await?;
         }
@@ -560,6 +610,17 @@ async fn run() -> Result<()> {
                 Err(shouwang_store::StoreError::Validation(v)) => bail!("{}", v.summary()),
                 Err(e) => return Err(e.into()),
             }
+        }
+        Command::Retention { db, periods } => {
+            let policy = periods.policy()?;
+            let store = open(&db, false).await?;
+            let run = shouwang_app::retention::run(&store, &policy).await;
+            store.close().await;
+            let run = run?;
+            println!(
+                "已归档 {} 份离开花名册超过 {} 天的档案；已删除 {} 份离开超过 {} 年的档案中的个人信息",
+                run.archived, policy.archive_after_days, run.erased, policy.erase_after_years
+            );
         }
         Command::Audit {
             command: AuditCommand::Verify { db },

@@ -1083,3 +1083,35 @@ fn serve_requires_a_second_factor_of_county_roles_by_default() {
     server.wait().unwrap();
     result.unwrap();
 }
+
+/// `shouwang retention` archives and erases on the day it is run: nothing on the demo's day for
+/// files still on the roster; in 2050 every demo child has long turned 16, so every file is
+/// archived and its personal fields erased, and the audit chain still verifies. A period out of
+/// range is refused.
+#[test]
+fn retention_archives_and_erases_by_the_periods_and_keeps_the_audit_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_county(dir.path(), "40");
+    let bad = shouwang(
+        dir.path(),
+        &["retention", "--db", &db, "--erase-after-years", "0"],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("删除期限"));
+    let later = stdout(&shouwang(
+        dir.path(),
+        &["retention", "--db", &db, "--today", "2050-01-01"],
+    ));
+    assert!(later.contains("已归档 40 份"), "{later}");
+    assert!(later.contains("已删除 40 份"), "{later}");
+    let again = stdout(&shouwang(
+        dir.path(),
+        &["retention", "--db", &db, "--today", "2050-01-01"],
+    ));
+    assert!(
+        again.contains("已归档 0 份") && again.contains("已删除 0 份"),
+        "{again}"
+    );
+    let verified = stdout(&shouwang(dir.path(), &["audit", "verify", "--db", &db]));
+    assert!(verified.contains("校验通过"), "{verified}");
+}

@@ -127,6 +127,7 @@ code_enum! {
         ManageUsers = ("manage_users", "管理用户"),
         ReadAudit = ("read_audit", "查看审计日志"),
         Reconcile = ("reconcile", "三方比对"),
+        ReadArchive = ("read_archive", "查阅归档档案"),
     }
 }
 
@@ -163,6 +164,9 @@ impl Actor {
             // The county compares its roster with the education and police lists (seeds/004
             // 二(四): 民政摸排数据、教育…学籍系统…及公安机关户籍数据进行比对核实).
             Reconcile => matches!(self.role, County | CountyAdmin),
+            // Files that left the roster are kept for the county only (个人信息保护法 Art. 19:
+            // the least reach; `retention`).
+            ReadArchive => matches!(self.role, County | CountyAdmin),
         }
     }
 

@@ -14,6 +14,7 @@ pub mod input;
 pub mod lifecycle;
 pub mod person;
 pub mod region;
+pub mod retention;
 pub mod review;
 pub mod sample;
 pub mod summary_table;

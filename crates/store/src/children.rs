@@ -37,6 +37,8 @@ pub struct StoredChild {
     pub status: ChildStatus,
     pub exit_reason: Option<ExitReason>,
     pub exit_date: Option<NaiveDate>,
+    /// When the file was archived (`domain::retention`): then only the county's archive reads it.
+    pub archived_at: Option<String>,
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
@@ -58,7 +60,7 @@ pub struct Candidate {
 
 async fn load(conn: &mut AnyConnection, store: &Store, id: &str) -> Result<Option<StoredChild>> {
     let row = sqlx::query(
-        "SELECT c.id, d.doc, c.status, c.exit_reason, c.exit_date, c.version, c.created_at, c.updated_at \
+        "SELECT c.id, d.doc, c.status, c.exit_reason, c.exit_date, c.version, c.created_at, c.updated_at, c.archived_at \
          FROM children c JOIN child_docs d ON d.child_id = c.id WHERE c.id = $1",
     )
     .bind(id)
@@ -78,6 +80,7 @@ async fn load(conn: &mut AnyConnection, store: &Store, id: &str) -> Result<Optio
         version: r.try_get(5)?,
         created_at: r.try_get(6)?,
         updated_at: r.try_get(7)?,
+        archived_at: r.try_get(8)?,
     }))
 }
 
@@ -108,7 +111,8 @@ async fn visible(
     id: &str,
 ) -> Result<StoredChild> {
     let row = load(conn, store, id).await?.ok_or(StoreError::NotFound)?;
-    if in_scope(conn, actor, &row).await? {
+    // An archived file is read through the archive only (with a reason).
+    if row.archived_at.is_none() && in_scope(conn, actor, &row).await? {
         Ok(row)
     } else {
         Err(StoreError::NotFound)

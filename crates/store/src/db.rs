@@ -112,6 +112,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0010_second_factor.sql"),
         postgres: include_str!("../migrations/0010_second_factor.sql"),
     },
+    Migration {
+        version: 11,
+        sqlite: include_str!("../migrations/0011_retention.sql"),
+        postgres: include_str!("../migrations/0011_retention.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

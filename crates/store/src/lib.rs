@@ -18,6 +18,7 @@ pub mod import;
 pub mod jobs;
 pub mod reconcile;
 pub mod regions;
+pub mod retention;
 pub mod roster;
 mod scope;
 pub mod second_factor;

@@ -125,8 +125,12 @@ pub(crate) fn upper_bound(prefix: &str) -> String {
 }
 
 /// The children an actor may see, as a WHERE clause over `c` (children).
+///
+/// Archived files (left the roster long enough ago, `domain::retention`) are in no working list:
+/// only the county's archive reads them.
 pub(crate) fn scoped(actor: &Actor, region: Option<&RegionCode>) -> Option<(Where, &'static str)> {
     let mut w = Where::new();
+    w.raw("c.archived_at IS NULL");
     let join = match actor.scope() {
         Scope::Region { code } => {
             let effective = match region {

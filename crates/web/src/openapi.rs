@@ -26,6 +26,7 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
         crate::second_factor::ApiDoc::openapi(),
         crate::places::ApiDoc::openapi(),
         crate::children::ApiDoc::openapi(),
+        crate::children::ArchiveApiDoc::openapi(),
         crate::discoveries::ApiDoc::openapi(),
         crate::import::ApiDoc::openapi(),
         crate::exports::ApiDoc::openapi(),

@@ -55,6 +55,8 @@ pub struct Frame {
     pub can_audit: bool,
     pub can_export: bool,
     pub can_reconcile: bool,
+    /// Reads the county's archive of files that left the roster.
+    pub can_archive: bool,
     /// Works 比对 items assigned to their unit.
     pub has_reconcile_tasks: bool,
 }
@@ -77,6 +79,7 @@ impl Frame {
             can_audit: a.may(Action::ReadAudit),
             can_export: a.may(Action::Export),
             can_reconcile: a.may(Action::Reconcile),
+            can_archive: a.may(Action::ReadArchive),
             has_reconcile_tasks: matches!(a.role, Role::Town | Role::School | Role::Police),
         }
     }

@@ -2,6 +2,7 @@
 //! as pages and under `/api/v1/children`.
 
 mod api;
+mod archive;
 mod form;
 mod pages;
 mod roster;
@@ -12,6 +13,7 @@ use axum::routing::{get, post};
 use crate::state::AppState;
 
 pub use api::ApiDoc;
+pub use archive::ArchiveApiDoc;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -27,6 +29,10 @@ pub fn routes() -> Router<AppState> {
             "/children/{id}/edit",
             get(pages::edit_page).post(pages::edit_submit),
         )
+        .route("/archive", get(archive::archive_page))
+        .route("/archive/{id}", get(archive::archived_page))
+        .route("/api/v1/archive", get(archive::list_archive))
+        .route("/api/v1/archive/{id}", get(archive::get_archived))
         .route("/children/{id}/exit", post(pages::exit_submit))
         .route("/children/{id}/transfer", post(pages::transfer_submit))
         .route(

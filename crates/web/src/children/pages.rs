@@ -270,6 +270,8 @@ pub(super) struct ChildPage {
     transfer_villages: Vec<Opt>,
     today: String,
     error: Option<String>,
+    /// Opened from the county's archive, for this reason: read-only, no tabs.
+    archived: Option<String>,
 }
 
 impl ChildPage {
@@ -424,6 +426,35 @@ pub async fn child_view(
         today: state.store.today().to_string(),
         error,
         r,
+        archived: None,
+    }))
+}
+
+/// An archived file, opened from the archive for `reason` (already audited): read-only.
+pub async fn archived_view(
+    state: &AppState,
+    user: &CurrentUser,
+    r: ChildRecord,
+    reason: String,
+) -> PageResult {
+    Ok(render(&ChildPage {
+        frame: Frame::of(state, user).await,
+        village_name: r
+            .place
+            .iter()
+            .skip(2)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" "),
+        notice: None,
+        can_edit: false,
+        transfer_villages: vec![],
+        can_reveal: false,
+        exit_reasons: vec![],
+        today: state.store.today().to_string(),
+        error: None,
+        r,
+        archived: Some(reason),
     }))
 }
 

@@ -11,6 +11,7 @@ mod jurisdiction;
 mod lifecycle;
 mod pages;
 mod reconcile;
+mod retention;
 mod second_factor;
 mod sweep;
 mod transfer;
