@@ -237,6 +237,25 @@ fn read_file(
     Ok(())
 }
 
+/// Reads a whole roster file on this thread with the header's detected mapping and `choices`
+/// (no saved mapping): the rows as the importer plans them. For tests, benchmarks and fuzzing.
+pub fn read_rows(
+    path: &Path,
+    choices: &BTreeMap<String, String>,
+    places: &Places,
+) -> Result<Vec<RowInput>, ReadError> {
+    // No mapping was saved: the sender is gone, so the reader goes on with the detected one.
+    let (_, saved) = std::sync::mpsc::channel();
+    let mut rows = Vec::new();
+    read_file(path, choices, places, &saved, &mut |m| {
+        if let Message::Batch(batch) = m {
+            rows.extend(batch);
+        }
+        true
+    })?;
+    Ok(rows)
+}
+
 /// Columns a new child cannot do without (or whose value nothing else supplies). A missing 民族
 /// or 户口 column does not stop the import: those children are saved as 信息不全.
 pub fn missing_columns(mapping: &Mapping) -> Vec<&'static str> {

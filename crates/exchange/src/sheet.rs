@@ -157,88 +157,174 @@ const MAX_XLS_CELLS: u64 = 4_000_000;
 /// Walks the records of an .xls workbook stream before the reader does, and refuses a sheet
 /// whose declared dimensions or whose cells span more than [`MAX_XLS_CELLS`] (the reader reserves
 /// and lays out that many cells at once, on the file's word).
-fn check_xls_grid(path: &Path) -> Result<(), SheetError> {
+///
+/// Returns the workbook stream and its name: the reader is given a container rebuilt around it
+/// ([`clean_container`]), never the uploaded one, whose sector tables it would follow on the
+/// file's word (fuzzing found panics in it).
+fn check_xls_grid(path: &Path) -> Result<(&'static str, Vec<u8>), SheetError> {
     let file_len = std::fs::metadata(path)?.len();
-    let Ok(mut comp) = cfb::open(path) else {
-        return Ok(()); // not a container cfb reads: the reader says what it is
-    };
+    let mut comp = cfb::open(path)
+        .map_err(|e| SheetError::Damaged(format!("Excel 97-2003 文件结构不完整：{e}")))?;
     let stream = ["/Workbook", "/Book"]
         .into_iter()
-        .find(|s| comp.is_stream(s));
-    let Some(stream) = stream else {
-        return Ok(());
-    };
+        .find(|s| comp.is_stream(s))
+        .ok_or(SheetError::NotASpreadsheet)?;
     let mut data = Vec::new();
     comp.open_stream(stream)?
         .take(file_len)
-        .read_to_end(&mut data)?;
-    let span = |(r0, r1): (u64, u64), (c0, c1): (u64, u64)| {
-        (r1.saturating_sub(r0) + 1).saturating_mul(c1.saturating_sub(c0) + 1)
-    };
+        .read_to_end(&mut data)
+        .map_err(|e| SheetError::Damaged(e.to_string()))?;
+    check_biff_sheets(&data)?;
+    Ok((stream, data))
+}
+
+/// Sheets of an .xls workbook the reader follows ([`check_biff_sheets`]) and the bytes it may walk
+/// doing so (each sheet is read from its BOUNDSHEET offset to its end-of-file record).
+const MAX_XLS_SHEETS: usize = 256;
+const MAX_XLS_WALK: usize = 256 << 20;
+
+/// One BIFF record as the reader splits them: type, body, and where the next one starts (`None`
+/// when the record runs past the stream, where the reader stops with an error).
+fn biff_record(data: &[u8], pos: usize) -> Option<(u16, &[u8], usize)> {
+    let head = data.get(pos..pos + 4)?;
+    let typ = u16::from_le_bytes([head[0], head[1]]);
+    let len = usize::from(u16::from_le_bytes([head[2], head[3]]));
+    let body = data.get(pos + 4..pos + 4 + len)?;
+    Some((typ, body, pos + 4 + len))
+}
+
+/// Walks an .xls workbook stream the way the reader will, before it does: each sheet from the
+/// offset its BOUNDSHEET record gives (not where a linear walk would find it), skipping embedded
+/// substreams, up to its end-of-file record; and refuses a sheet whose DIMENSIONS record — read
+/// with the reader's arithmetic, including a last row before the first, which wraps — or whose
+/// cells span more than [`MAX_XLS_CELLS`]: the reader reserves that many cells at once, on the
+/// file's word (fuzzing found a 7 kB file asking for 1.3 PB).
+fn check_biff_sheets(data: &[u8]) -> Result<(), SheetError> {
     let refuse = |cells: u64| {
         too_large(&format!(
             "一张工作表的范围达 {cells} 个单元格，超过 {MAX_XLS_CELLS} 个"
         ))
     };
-    // Per sheet: the bounding box of its cells.
-    let mut rows = (u64::MAX, 0u64);
-    let mut cols = (u64::MAX, 0u64);
-    let mut pos = 0usize;
-    while pos + 4 <= data.len() {
-        let typ = u16::from_le_bytes([data[pos], data[pos + 1]]);
-        let len = usize::from(u16::from_le_bytes([data[pos + 2], data[pos + 3]]));
-        let body = &data[pos + 4..(pos + 4 + len).min(data.len())];
-        pos += 4 + len;
-        let u16_at = |i: usize| {
-            body.get(i..i + 2)
-                .map(|b| u64::from(u16::from_le_bytes([b[0], b[1]])))
-        };
-        let u32_at = |i: usize| {
-            body.get(i..i + 4)
-                .map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
-        };
-        match typ {
-            // BOF: a new sheet begins.
-            0x0809 => {
-                rows = (u64::MAX, 0);
-                cols = (u64::MAX, 0);
+    let mut starts = Vec::new();
+    let mut pos = 0;
+    while let Some((typ, body, next)) = biff_record(data, pos) {
+        if typ == 0x0085 && body.len() >= 4 {
+            starts.push(u32::from_le_bytes([body[0], body[1], body[2], body[3]]) as usize);
+            if starts.len() > MAX_XLS_SHEETS {
+                return Err(too_large(&format!("工作表超过 {MAX_XLS_SHEETS} 张")));
             }
-            // DIMENSIONS: BIFF8 has 32-bit rows, BIFF5 16-bit.
-            0x0200 => {
-                let (r0, r1, c0, c1) = if body.len() >= 14 {
-                    (u32_at(0), u32_at(4), u16_at(8), u16_at(10))
-                } else {
-                    (u16_at(0), u16_at(2), u16_at(4), u16_at(6))
-                };
-                if let (Some(r0), Some(r1), Some(c0), Some(c1)) = (r0, r1, c0, c1) {
-                    let cells = span((r0, r1), (c0, c1));
+        }
+        pos = next;
+    }
+    let mut walked = 0usize;
+    for start in starts {
+        let mut pos = start;
+        let (mut seen_bof, mut depth) = (false, 0usize);
+        let mut rows = (u32::MAX, 0u32);
+        let mut cols = (u32::MAX, 0u32);
+        while let Some((typ, body, next)) = biff_record(data, pos) {
+            walked += next - pos;
+            if walked > MAX_XLS_WALK {
+                return Err(SheetError::Damaged(
+                    "工作簿结构异常（工作表互相重叠）".into(),
+                ));
+            }
+            pos = next;
+            if depth > 0 {
+                match typ {
+                    0x0809 => depth += 1,
+                    0x000A => depth -= 1,
+                    _ => {}
+                }
+                continue;
+            }
+            let u16_at = |i: usize| {
+                body.get(i..i + 2)
+                    .map(|b| u32::from(u16::from_le_bytes([b[0], b[1]])))
+            };
+            let u32_at = |i: usize| {
+                body.get(i..i + 4)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            };
+            match typ {
+                0x0809 if seen_bof => depth += 1,
+                0x0809 => seen_bof = true,
+                0x000A => break,
+                // DIMENSIONS: first row, last row + 1, first column, last column + 1.
+                0x0200 => {
+                    let fields = match body.len() {
+                        10 => (u16_at(0), u16_at(2), u16_at(4), u16_at(6)),
+                        14 | 16 => (u32_at(0), u32_at(4), u16_at(8), u16_at(10)),
+                        _ => continue,
+                    };
+                    let (Some(rf), Some(rl), Some(mut cf), Some(cl)) = fields else {
+                        continue;
+                    };
+                    if cf > 0xFF || cl < cf {
+                        cf = 0;
+                    }
+                    let (end_r, end_c) = if rl >= 1 && cl >= 1 {
+                        (rl - 1, cl - 1)
+                    } else {
+                        (rf, cf)
+                    };
+                    let r = u64::from(end_r.wrapping_sub(rf).wrapping_add(1));
+                    let c = u64::from(end_c.wrapping_sub(cf).wrapping_add(1));
+                    let cells = r.saturating_mul(c);
                     if cells > MAX_XLS_CELLS {
                         return Err(refuse(cells));
                     }
                 }
-            }
-            // Cell records: row and column first. MULRK/MULBLANK end with their last column.
-            0x0006 | 0x0201 | 0x0203 | 0x0204 | 0x0205 | 0x027E | 0x00D6 | 0x00FD | 0x00BD
-            | 0x00BE => {
-                let (Some(r), Some(c)) = (u16_at(0), u16_at(2)) else {
-                    continue;
-                };
-                let last = if matches!(typ, 0x00BD | 0x00BE) {
-                    body.len().checked_sub(2).and_then(u16_at).unwrap_or(c)
-                } else {
-                    c
-                };
-                rows = (rows.0.min(r), rows.1.max(r));
-                cols = (cols.0.min(c), cols.1.max(last));
-                let cells = span(rows, cols);
-                if cells > MAX_XLS_CELLS {
-                    return Err(refuse(cells));
+                // Cell records: row and column first. MULRK/MULBLANK end with their last column.
+                0x0006 | 0x0201 | 0x0203 | 0x0204 | 0x0205 | 0x027E | 0x00D6 | 0x00FD | 0x00BD
+                | 0x00BE => {
+                    let (Some(r), Some(c)) = (u16_at(0), u16_at(2)) else {
+                        continue;
+                    };
+                    let last = if matches!(typ, 0x00BD | 0x00BE) {
+                        body.len().checked_sub(2).and_then(u16_at).unwrap_or(c)
+                    } else {
+                        c
+                    };
+                    rows = (rows.0.min(r), rows.1.max(r));
+                    cols = (cols.0.min(c), cols.1.max(last));
+                    let cells = u64::from(rows.1.saturating_sub(rows.0) + 1)
+                        * u64::from(cols.1.saturating_sub(cols.0) + 1);
+                    if cells > MAX_XLS_CELLS {
+                        return Err(refuse(cells));
+                    }
                 }
+                _ => {}
             }
-            _ => {}
         }
     }
     Ok(())
+}
+
+/// A compound file holding only the workbook stream, written by the `cfb` crate: well-formed
+/// whatever the upload's sector tables said.
+fn clean_container(stream: &str, data: &[u8]) -> Result<Vec<u8>, SheetError> {
+    use std::io::Write;
+    let damaged = |e: std::io::Error| SheetError::Damaged(e.to_string());
+    // Version 3 (512-byte sectors), as Excel writes .xls.
+    let mut comp =
+        cfb::CompoundFile::create_with_version(cfb::Version::V3, std::io::Cursor::new(Vec::new()))
+            .map_err(damaged)?;
+    comp.create_stream(stream)
+        .and_then(|mut s| s.write_all(data))
+        .map_err(damaged)?;
+    comp.flush().map_err(damaged)?;
+    Ok(comp.into_inner().into_inner())
+}
+
+/// Runs a call into the spreadsheet library, turning a panic on a malformed file into a refusal
+/// (the library trusts offsets inside the file; fuzzing found some it follows into a panic).
+fn guarded<T>(read: impl FnOnce() -> Result<T, SheetError>) -> Result<T, SheetError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|_| {
+        Err(SheetError::Damaged(
+            "文件内部结构异常，无法读取；请在 Excel 或 WPS 中打开并另存后再上传".into(),
+        ))
+    })
 }
 
 /// Unpacks every part of an .xlsx once, counting the bytes it really unpacks to (the sizes the
@@ -317,7 +403,7 @@ pub struct Book {
 
 enum Inner {
     Xlsx(Box<Xlsx<BufReader<File>>>),
-    Xls(Box<Xls<BufReader<File>>>),
+    Xls(Box<Xls<std::io::Cursor<Vec<u8>>>>),
     Csv {
         path: PathBuf,
         encoding: &'static Encoding,
@@ -354,10 +440,13 @@ pub fn open(path: &Path) -> Result<Book, SheetError> {
     let head = head(path)?;
     if head.starts_with(b"PK\x03\x04") {
         check_xlsx_parts(path)?;
-        let wb = Xlsx::new(BufReader::new(File::open(path)?)).map_err(|e| match e {
-            calamine::XlsxError::Zip(z) => SheetError::Damaged(z.to_string()),
-            // A zip without a workbook in it: a Word file, a photo archive…
-            _ => SheetError::NotASpreadsheet,
+        let file = File::open(path)?;
+        let wb = guarded(|| {
+            Xlsx::new(BufReader::new(file)).map_err(|e| match e {
+                calamine::XlsxError::Zip(z) => SheetError::Damaged(z.to_string()),
+                // A zip without a workbook in it: a Word file, a photo archive…
+                _ => SheetError::NotASpreadsheet,
+            })
         })?;
         let sheets = wb.sheet_names();
         return Ok(Book {
@@ -371,14 +460,15 @@ pub fn open(path: &Path) -> Result<Book, SheetError> {
         if contains_utf16(&std::fs::read(path)?, "EncryptedPackage") {
             return Err(SheetError::Encrypted);
         }
-        check_xls_grid(path)?;
-        let wb = Xls::new(BufReader::new(File::open(path)?)).map_err(|e| match e {
-            XlsError::Password => SheetError::Encrypted,
-            XlsError::Cfb(_) | XlsError::Io(_) => SheetError::Damaged(e.to_string()),
-            _ if !contains_utf16(&head, "Workbook") && !contains_utf16(&head, "Book") => {
-                SheetError::NotASpreadsheet
-            }
-            other => SheetError::Damaged(other.to_string()),
+        let (stream, data) = check_xls_grid(path)?;
+        let clean = clean_container(stream, &data)?;
+        drop(data);
+        let wb = guarded(|| {
+            Xls::new(std::io::Cursor::new(clean)).map_err(|e| match e {
+                XlsError::Password => SheetError::Encrypted,
+                XlsError::Cfb(_) | XlsError::Io(_) => SheetError::Damaged(e.to_string()),
+                other => SheetError::Damaged(other.to_string()),
+            })
         })?;
         let sheets = wb.sheet_names();
         return Ok(Book {
@@ -479,18 +569,20 @@ impl Book {
     pub fn merges(&mut self, sheet: usize) -> Result<Vec<Merge>, SheetError> {
         let name = self.sheets.get(sheet).ok_or(SheetError::NoSheet)?.clone();
         let merges: Vec<Merge> = match &mut self.inner {
-            Inner::Xlsx(wb) => wb
-                .merge_cells_by_sheet_name(&name)
-                .map_err(|e| SheetError::Damaged(e.to_string()))?
-                .into_iter()
-                .map(Merge::from)
-                .collect(),
-            Inner::Xls(wb) => wb
-                .merge_cells_by_sheet_name(&name)
-                .map_err(|e| SheetError::Damaged(e.to_string()))?
-                .into_iter()
-                .map(Merge::from)
-                .collect(),
+            Inner::Xlsx(wb) => guarded(|| {
+                wb.merge_cells_by_sheet_name(&name)
+                    .map_err(|e| SheetError::Damaged(e.to_string()))
+            })?
+            .into_iter()
+            .map(Merge::from)
+            .collect(),
+            Inner::Xls(wb) => guarded(|| {
+                wb.merge_cells_by_sheet_name(&name)
+                    .map_err(|e| SheetError::Damaged(e.to_string()))
+            })?
+            .into_iter()
+            .map(Merge::from)
+            .collect(),
             Inner::Csv { .. } => Vec::new(),
         };
         if merges.len() > MAX_MERGES {
@@ -513,9 +605,10 @@ impl Book {
         let name = self.sheets.get(sheet).ok_or(SheetError::NoSheet)?.clone();
         match &mut self.inner {
             Inner::Xlsx(wb) => {
-                let reader = wb
-                    .worksheet_cells_reader(&name)
-                    .map_err(|e| SheetError::Damaged(e.to_string()))?;
+                let reader = guarded(|| {
+                    wb.worksheet_cells_reader(&name)
+                        .map_err(|e| SheetError::Damaged(e.to_string()))
+                })?;
                 Ok(Box::new(XlsxRows {
                     reader,
                     pending: None,
@@ -523,9 +616,10 @@ impl Book {
                 }))
             }
             Inner::Xls(wb) => {
-                let range = wb
-                    .worksheet_range(&name)
-                    .map_err(|e| SheetError::Damaged(e.to_string()))?;
+                let range = guarded(|| {
+                    wb.worksheet_range(&name)
+                        .map_err(|e| SheetError::Damaged(e.to_string()))
+                })?;
                 let (r0, c0) = range.start().unwrap_or((0, 0));
                 let rows: Vec<Row> = range
                     .rows()
@@ -594,7 +688,11 @@ impl Iterator for XlsxRows<'_> {
             let next = match self.pending.take() {
                 Some(p) => Some(p),
                 None if self.done => None,
-                None => match self.reader.next_cell() {
+                None => match guarded(|| {
+                    self.reader
+                        .next_cell()
+                        .map_err(|e| SheetError::Damaged(e.to_string()))
+                }) {
                     Ok(Some(c)) => {
                         let (r, col) = c.get_position();
                         // Checked before the row grows to hold the cell.
@@ -614,7 +712,7 @@ impl Iterator for XlsxRows<'_> {
                     }
                     Err(e) => {
                         self.done = true;
-                        return Some(Err(SheetError::Damaged(e.to_string())));
+                        return Some(Err(e));
                     }
                 },
             };

@@ -120,7 +120,19 @@ fn crafted_xls(dir: &Path, sheet: &[(u16, Vec<u8>)]) -> PathBuf {
         b.extend([0u8; 12]);
         b
     };
+    // The globals name the sheet and where its records start (BOUNDSHEET), as Excel writes them.
+    let boundsheet = |at: u32| {
+        let mut b = at.to_le_bytes().to_vec();
+        b.extend([0u8, 0u8]); // visible worksheet
+        b.extend([6u8, 0u8]); // "Sheet1", 8-bit characters
+        b.extend(b"Sheet1");
+        b
+    };
+    let globals_len = record(0x0809, &bof(0x0005)).len()
+        + record(0x0085, &boundsheet(0)).len()
+        + record(0x000A, &[]).len();
     let mut stream = record(0x0809, &bof(0x0005));
+    stream.extend(record(0x0085, &boundsheet(globals_len as u32)));
     stream.extend(record(0x000A, &[]));
     stream.extend(record(0x0809, &bof(0x0010)));
     for (typ, body) in sheet {
@@ -156,6 +168,22 @@ fn an_xls_sheet_declaring_billions_of_cells_is_refused() {
     let path = crafted_xls(dir.path(), &[(0x0200, dims)]);
     let m = too_large(sheet::open(&path).err().expect("refused"));
     assert!(m.contains("4000000"), "{m}");
+}
+
+/// Found by fuzzing (fuzz/corpus/sheet_xls/crash-1a1c…): a DIMENSIONS record whose last row comes
+/// before its first. The reader subtracts without checking, the difference wraps to four billion
+/// rows, and it reserved 1.3 PB — an abort of the whole server from a 7 kB upload.
+#[test]
+fn an_xls_sheet_whose_last_row_comes_before_its_first_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut dims = 100u32.to_le_bytes().to_vec();
+    dims.extend(50u32.to_le_bytes());
+    dims.extend(0u16.to_le_bytes());
+    dims.extend(40u16.to_le_bytes());
+    dims.extend(0u16.to_le_bytes());
+    let path = crafted_xls(dir.path(), &[(0x0200, dims)]);
+    let m = too_large(sheet::open(&path).err().expect("refused"));
+    assert!(m.contains("单元格"), "{m}");
 }
 
 #[test]

@@ -1,0 +1,5 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    shouwang_fuzzing::count_caught_panics();
+    shouwang_fuzzing::roster(data)
+});
