@@ -145,3 +145,252 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
         1
     );
 }
+
+/// The fields a page's form sends besides its CSRF token, with values that pass, so that what
+/// answers is the scope check.
+fn page_form_for(path: &str) -> Vec<(&'static str, &'static str)> {
+    let tail = path.rsplit('/').next().unwrap_or("");
+    match (path.split('/').nth(1).unwrap_or(""), tail) {
+        ("children", "edit") => vec![("version", "1"), ("remarks", "改")],
+        ("children", "exit") => vec![
+            ("version", "1"),
+            ("reason", "parents_returned"),
+            ("date", "2026-11-20"),
+        ],
+        ("children", "transfer") => vec![("version", "1"), ("to_village", VILLAGE_A2)],
+        ("discoveries", "close") => vec![("note", "查无此人")],
+        ("import", "commit") => vec![("mode", "valid")],
+        ("reconcile", "{id}") => vec![("action", "reject")],
+        _ => vec![],
+    }
+}
+
+/// Every route of the router, read from the source of the web crate (each `.route("…", …)` and
+/// the methods it takes), so that a new route is in the table without editing this test.
+fn route_table() -> Vec<(String, Vec<Method>)> {
+    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut sources = Vec::new();
+    files(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut sources,
+    );
+    let mut routes = Vec::new();
+    for file in sources {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(".route(") {
+            rest = &rest[at + ".route(".len()..];
+            let trimmed = rest.trim_start();
+            let Some(quoted) = trimmed.strip_prefix('"') else {
+                continue;
+            };
+            let path = &quoted[..quoted.find('"').unwrap()];
+            // The handlers: up to the parenthesis that closes `.route(`.
+            let mut depth = 1;
+            let end = trimmed
+                .char_indices()
+                .find(|&(_, c)| {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => depth -= 1,
+                        _ => {}
+                    }
+                    depth == 0
+                })
+                .map(|(i, _)| i)
+                .unwrap();
+            let handlers = &trimmed[..end];
+            let methods: Vec<Method> = ["get", "post", "put", "patch", "delete"]
+                .into_iter()
+                .filter(|m| {
+                    handlers.match_indices(&format!("{m}(")).any(|(i, _)| {
+                        i == 0
+                            || !handlers.as_bytes()[i - 1].is_ascii_alphanumeric()
+                                && handlers.as_bytes()[i - 1] != b'_'
+                    })
+                })
+                .map(|m| m.to_uppercase().parse().unwrap())
+                .collect();
+            assert!(
+                !methods.is_empty(),
+                "no method read for {path} in {}",
+                file.display()
+            );
+            routes.push((path.to_owned(), methods));
+        }
+    }
+    routes.sort_by(|a, b| a.0.cmp(&b.0));
+    routes
+}
+
+/// The same sweep over the pages: every route with a record in its path (an id), page or API,
+/// tried by the same four outsiders with their own valid CSRF token and a form that would pass
+/// — 403 or 404 everywhere, never the record, never a change. The table is the router's source,
+/// so a page added without a scope check fails here.
+#[tokio::test]
+async fn no_user_of_another_area_reaches_a_record_through_any_route_of_the_router() {
+    let app = spawn_app_with_printer().await;
+    app.with_standard_users().await;
+    app.add_user("school_b", Role::School, TOWN_B, Some("龙山镇中心小学"))
+        .await;
+    app.add_user("agency_b", Role::Agency, TOWN_B, Some("龙山镇社工站"))
+        .await;
+    app.store
+        .init_region(&RegionCode::parse("522731").unwrap())
+        .await
+        .unwrap();
+    app.add_user("oversight_far", Role::Oversight, "522731", None)
+        .await;
+    let records = app.town_a_records().await;
+    let town_a_user = app
+        .store
+        .actor_by_username("town_a")
+        .await
+        .unwrap()
+        .unwrap()
+        .user_id;
+    // Town A's supervisor's own session and API token.
+    let town_a = app.login("town_a").await;
+    let r = town_a
+        .post_json("/api/v1/tokens", &json!({"name": "脚本"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let token_id = town_a.get_json("/api/v1/tokens").await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let session_id = town_a.get_json("/api/v1/sessions").await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id_for = |path: &str| -> String {
+        let p = path.trim_start_matches("/api/v1");
+        if p.starts_with("/sessions/") {
+            session_id.clone()
+        } else if p.starts_with("/tokens/") {
+            token_id.clone()
+        } else if p.starts_with("/children/") || p.starts_with("/archive/") {
+            records.child.clone()
+        } else if p.starts_with("/discoveries/") {
+            records.report.clone()
+        } else if p.starts_with("/import/") || p.starts_with("/imports/") {
+            records.import.clone()
+        } else if p.starts_with("/reconcile/runs/") || p.starts_with("/reconcile/jobs/") {
+            records.run.clone()
+        } else if p.starts_with("/reconcile/items/") {
+            records.item.clone()
+        } else if p.starts_with("/users/") {
+            town_a_user.clone()
+        } else {
+            panic!("the sweep does not know whose record {path} names: add it here")
+        }
+    };
+
+    let table = route_table();
+    let with_ids: Vec<_> = table
+        .iter()
+        .filter(|(p, _)| p.contains('{') && !PUBLIC.contains(&p.as_str()))
+        .collect();
+    let pages = with_ids
+        .iter()
+        .filter(|(p, _)| !p.starts_with("/api/"))
+        .count();
+    assert!(
+        pages >= 20,
+        "only {pages} page routes with an id read from the source"
+    );
+
+    // The outsiders, each with the CSRF token of their own session (a form's token passes).
+    let mut outsiders = Vec::new();
+    for name in ["town_b", "school_b", "agency_b", "oversight_far"] {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .default_headers(browser_headers(&app.base))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let login: Value = client
+            .post(format!("{}/api/v1/session", app.base))
+            .json(&json!({"username": name, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let csrf = login["csrf_token"].as_str().unwrap().to_owned();
+        outsiders.push((name, client, csrf));
+    }
+    let mut leaks = Vec::new();
+    let mut swept = 0;
+    for (path, methods) in &with_ids {
+        let url = path
+            .replace("{id}", &id_for(path))
+            .replace("{agency_id}", "any-agency");
+        for method in methods {
+            for (name, client, csrf) in &outsiders {
+                let mut req = client.request(method.clone(), format!("{}{url}", app.base));
+                if method != Method::GET {
+                    req = if path.starts_with("/api/") {
+                        req.json(&body_for(method, path).unwrap_or_else(|| json!({})))
+                    } else {
+                        let mut form = vec![("csrf_token", csrf.as_str())];
+                        form.extend(page_form_for(path));
+                        req.form(&form)
+                    };
+                }
+                let r = req.send().await.unwrap();
+                let status = r.status();
+                swept += 1;
+                if status != StatusCode::NOT_FOUND && status != StatusCode::FORBIDDEN {
+                    leaks.push(format!(
+                        "{method} {url} as {name}: {status} {}",
+                        r.text()
+                            .await
+                            .unwrap_or_default()
+                            .chars()
+                            .take(160)
+                            .collect::<String>()
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{swept} requests over {} routes with an id ({pages} pages)",
+        with_ids.len()
+    );
+    assert!(leaks.is_empty(), "{leaks:#?}");
+    assert!(swept >= 4 * 40, "only {swept} requests swept");
+    // Nothing changed: the child is as registered, the report still open.
+    let village = app.login("village_a").await;
+    let v = village
+        .get_json(&format!("/api/v1/children/{}", records.child))
+        .await;
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["status"], "on_roster");
+    assert_eq!(
+        town_a.get_json("/api/v1/discoveries").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // Town A's session and token still work.
+    assert_eq!(
+        town_a.get_json("/api/v1/tokens").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
