@@ -615,17 +615,23 @@ impl Store {
 
     pub async fn token_actor(&self, token: &str) -> Result<Option<Actor>> {
         let row = sqlx::query(
-            "SELECT u.id, u.username, u.role, u.region_code, u.agency_id FROM api_tokens t \
+            "SELECT u.id, u.username, u.role, u.region_code, u.agency_id, u.totp_secret FROM api_tokens t \
              JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2 AND u.active = 1",
         )
         .bind(token_hash(token))
         .bind(self.now_text())
         .fetch_optional(&self.pool)
         .await?;
-        match row {
-            None => Ok(None),
-            Some(r) => Ok(Some(self.actor_from_row(&r).await?)),
+        let Some(r) = row else { return Ok(None) };
+        let actor = self.actor_from_row(&r).await?;
+        // A token of a user whose role must sign in with a second factor, and who has none (it was
+        // issued before the policy said so): not accepted until they set one up.
+        if self.second_factor.requires(actor.role)
+            && r.try_get::<Option<String>, _>("totp_secret")?.is_none()
+        {
+            return Ok(None);
         }
+        Ok(Some(actor))
     }
 
     /// A user's API tokens that have not expired (their hashes are their ids: the tokens
