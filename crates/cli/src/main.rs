@@ -88,6 +88,9 @@ enum Command {
         second_factor_roles: String,
         #[command(flatten)]
         retention: RetentionArgs,
+        /// Minutes a mandatory report may stay unreceived before it goes up to the county
+        #[arg(long, env = "SHOUWANG_ESCALATE_AFTER_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=1440))]
+        escalate_after_minutes: u32,
     },
     /// Link two lists of people (三方比对): CSV or Excel with the columns
     /// record_id,name,sex,birth_date,id_number,county,town,village
@@ -442,6 +445,7 @@ async fn run() -> Result<()> {
             font_dir,
             second_factor_roles,
             retention,
+            escalate_after_minutes,
         } => {
             let retention = retention.policy()?;
             let policy = shouwang_domain::authz::SecondFactorPolicy::parse(&second_factor_roles)
@@ -449,7 +453,28 @@ async fn run() -> Result<()> {
             // The fonts are loaded once, before anything else: without them no form prints.
             let printer: Arc<dyn shouwang_exchange::forms::FormPrinter> =
                 Arc::new(export::printer(&font_dir)?);
-            let store = open(&db, false).await?.with_second_factor(policy);
+            let store = open(&db, false)
+                .await?
+                .with_second_factor(policy)
+                .with_escalation_delay(chrono::Duration::minutes(i64::from(
+                    escalate_after_minutes,
+                )));
+            // Unreceived mandatory reports go up to the county when their delay passes, whether
+            // or not anyone opens an inbox.
+            let watcher = store.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+                loop {
+                    every.tick().await;
+                    match shouwang_app::protection::escalate(&watcher).await {
+                        Ok(0) => {}
+                        Ok(n) => {
+                            tracing::warn!(reports = n, "unreceived reports sent up to the county")
+                        }
+                        Err(e) => tracing::error!(error = %e, "escalation pass failed"),
+                    }
+                }
+            });
             let secure = match cookie_secure {
                 CookieSecure::Auto => None,
                 CookieSecure::Always => Some(true),

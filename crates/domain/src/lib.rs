@@ -13,6 +13,7 @@ pub mod id_number;
 pub mod input;
 pub mod lifecycle;
 pub mod person;
+pub mod protection;
 pub mod region;
 pub mod retention;
 pub mod review;

@@ -117,6 +117,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0011_retention.sql"),
         postgres: include_str!("../migrations/0011_retention.sql"),
     },
+    Migration {
+        version: 12,
+        sqlite: include_str!("../migrations/0012_protection.sql"),
+        postgres: include_str!("../migrations/0012_protection.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

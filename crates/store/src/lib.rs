@@ -16,6 +16,7 @@ pub mod discovery;
 pub mod export;
 pub mod import;
 pub mod jobs;
+pub mod protection;
 pub mod reconcile;
 pub mod regions;
 pub mod retention;
@@ -69,6 +70,8 @@ pub struct Store {
     pub(crate) clock: Arc<dyn Clock>,
     /// The roles that must sign in with a second factor.
     pub(crate) second_factor: Arc<SecondFactorPolicy>,
+    /// How long a mandatory report may stay unreceived before it goes up to the county.
+    pub(crate) escalation: chrono::Duration,
 }
 
 impl Store {
@@ -87,6 +90,7 @@ impl Store {
             cipher: Arc::new(cipher),
             clock,
             second_factor: Arc::new(SecondFactorPolicy::none()),
+            escalation: shouwang_domain::protection::DEFAULT_ESCALATION,
         })
     }
 
@@ -97,6 +101,15 @@ impl Store {
     }
     pub fn second_factor_policy(&self) -> &SecondFactorPolicy {
         &self.second_factor
+    }
+
+    /// Sends unreceived mandatory reports up to the county after `delay` (one hour unless set).
+    pub fn with_escalation_delay(mut self, delay: chrono::Duration) -> Store {
+        self.escalation = delay;
+        self
+    }
+    pub fn escalation_delay(&self) -> chrono::Duration {
+        self.escalation
     }
 
     pub fn backend(&self) -> Backend {

@@ -17,6 +17,7 @@ mod home;
 mod import;
 mod openapi;
 mod places;
+mod protection;
 mod reconcile;
 mod render;
 mod schema;
@@ -52,6 +53,7 @@ fn features() -> Router<AppState> {
         .merge(places::routes())
         .merge(children::routes())
         .merge(discoveries::routes())
+        .merge(protection::routes())
         .merge(import::routes())
         .merge(exports::routes())
         .merge(reconcile::routes())

@@ -235,6 +235,8 @@ async fn every_answer_is_one_the_description_lists_with_the_body_it_describes() 
         import,
         run,
         item,
+        protection_report,
+        case,
     } = app.town_a_records().await;
     let ids = vec![
         child,
@@ -242,6 +244,8 @@ async fn every_answer_is_one_the_description_lists_with_the_body_it_describes() 
         import,
         run,
         item,
+        protection_report,
+        case,
         uuid::Uuid::now_v7().to_string(),
         TOWN_A.to_owned(),
         "522730".to_owned(),

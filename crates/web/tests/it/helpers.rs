@@ -254,6 +254,9 @@ impl User {
 pub struct Records {
     pub child: String,
     pub report: String,
+    /// A mandatory report on the child, and its case.
+    pub protection_report: String,
+    pub case: String,
     pub import: String,
     pub run: String,
     pub item: String,
@@ -284,6 +287,17 @@ impl TestApp {
             .json()
             .await
             .unwrap());
+        let filed: Value = village
+            .post_json(
+                "/api/v1/reports",
+                &json!({"child_id": child, "situations": ["living_alone"], "description": "独自在家"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let protection_report = filed["id"].as_str().unwrap().to_owned();
+        let case = filed["case_id"].as_str().unwrap().to_owned();
         let county = self.login("county").await;
         let r = county
             .client
@@ -304,6 +318,8 @@ impl TestApp {
         Records {
             child,
             report,
+            protection_report,
+            case,
             import,
             run,
             item,

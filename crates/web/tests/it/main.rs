@@ -10,6 +10,7 @@ mod helpers;
 mod jurisdiction;
 mod lifecycle;
 mod pages;
+mod protection;
 mod reconcile;
 mod retention;
 mod second_factor;

@@ -29,6 +29,16 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
         ("POST", "/api/v1/imports/{id}/commit") => json!({"mode": "valid"}),
         ("POST", "/api/v1/reconcile/items/{id}/decision") => json!({"action": "reject"}),
         ("POST", "/api/v1/users/{id}/disable") => json!({}),
+        ("POST", "/api/v1/users/{id}/second-factor/reset") => json!({}),
+        ("POST", "/api/v1/reports/{id}/receive") => json!({}),
+        ("POST", "/api/v1/cases/{id}/steps") => {
+            json!({"step": "order_parents_back", "outcome": "done"})
+        }
+        ("POST", "/api/v1/cases/{id}/police-records") => json!({"record": "case_accepted"}),
+        ("POST", "/api/v1/cases/{id}/notify-town") => json!({"note": "已处置"}),
+        ("POST", "/api/v1/cases/{id}/close-request") => json!({"reason": "监护已落实"}),
+        ("POST", "/api/v1/cases/{id}/close-decision") => json!({"approve": true}),
+        ("POST", "/api/v1/cases/{id}/reopen") => json!({"reason": "再次外出"}),
         _ => return None,
     })
 }
@@ -62,6 +72,8 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
         import,
         run,
         item,
+        protection_report,
+        case,
     } = &records;
     let village = app.login("village_a").await;
     let town_a_user = app
@@ -86,6 +98,10 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
             item.clone()
         } else if path.starts_with("/api/v1/users/") {
             town_a_user.clone()
+        } else if path.starts_with("/api/v1/reports/") {
+            protection_report.clone()
+        } else if path.starts_with("/api/v1/cases/") {
+            case.clone()
         } else {
             "unknown".to_owned()
         }
@@ -161,6 +177,11 @@ fn page_form_for(path: &str) -> Vec<(&'static str, &'static str)> {
         ("discoveries", "close") => vec![("note", "查无此人")],
         ("import", "commit") => vec![("mode", "valid")],
         ("reconcile", "{id}") => vec![("action", "reject")],
+        ("cases", "steps") => vec![("step", "order_parents_back"), ("outcome", "done")],
+        ("cases", "police-records") => vec![("record", "case_accepted")],
+        ("cases", "notify-town") => vec![("note", "已处置")],
+        ("cases", "close-request" | "reopen") => vec![("reason", "监护已落实")],
+        ("cases", "close-decision") => vec![("approve", "1")],
         _ => vec![],
     }
 }
@@ -290,6 +311,10 @@ async fn no_user_of_another_area_reaches_a_record_through_any_route_of_the_route
             records.item.clone()
         } else if p.starts_with("/users/") {
             town_a_user.clone()
+        } else if p.starts_with("/reports/") {
+            records.protection_report.clone()
+        } else if p.starts_with("/cases/") {
+            records.case.clone()
         } else {
             panic!("the sweep does not know whose record {path} names: add it here")
         }

@@ -1,0 +1,893 @@
+//! 保护个案's use cases: filing a mandatory report, the police inbox and receipt, the emergency
+//! response, the town's notification, closing with approval, and the escalation of reports nobody
+//! received. Who sees a case: the police of its town and county, the civil-affairs and village
+//! users of its area, oversight of its area; the reporter sees what they filed and the feedback.
+//! Who sees the reporter: `domain::protection::sees_reporter`, and every such view is audited.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use shouwang_domain::authz::{Actor, Role};
+use shouwang_domain::discovery::Discovery;
+use shouwang_domain::protection::{
+    self, CaseAction, CaseError, CaseStatus, PoliceRecord, ReportInput, ReportedChild, Severity,
+    Situation, Step, StepOutcome,
+};
+use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
+use shouwang_domain::validation::ValidationErrors;
+use shouwang_store::protection::{By, CaseRow, NewCase, ReportBody, ReportFilter, ReportRow};
+use shouwang_store::{Result, Store, StoreError, Subject, Tx};
+
+/// What the reporter reads back after filing.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Filed {
+    pub id: String,
+    pub case_id: String,
+    /// `unreceived` until the police receive it.
+    pub status: String,
+    /// The region code of the police org it went to (the child's town's station, else the county).
+    pub receiving_org: String,
+    pub receiving_org_name: String,
+}
+
+/// Who reported, for those who may know.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Reporter {
+    pub name: String,
+    pub unit: String,
+    pub phone: Option<String>,
+}
+
+/// A report as an inbox lists it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportSummary {
+    pub id: String,
+    pub case_id: String,
+    /// `unreceived` or `received`
+    pub status: String,
+    pub case_status: CaseStatus,
+    pub situations: Vec<Situation>,
+    pub severity: Severity,
+    pub child_name: String,
+    pub village_code: String,
+    pub receiving_org: String,
+    pub filed_at: String,
+    pub received_at: Option<String>,
+    /// Sent up to the county because nobody received it in time.
+    pub escalated: bool,
+    /// Unreceived past the escalation delay.
+    pub overdue: bool,
+    /// The police's 受案/立案 and the feedback due three days after it.
+    pub accepted_at: Option<String>,
+    pub feedback_at: Option<String>,
+    pub feedback_overdue: bool,
+    pub reporter: Option<Reporter>,
+    pub reporter_confidential: bool,
+}
+
+/// One entry of a case's timeline as its reader may see it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TimelineEntry {
+    pub at: String,
+    /// filed, received, escalated, step, police_record, notified_town, close_requested, closed,
+    /// close_rejected, reopened
+    pub kind: String,
+    /// What happened, in Chinese.
+    pub label: String,
+    /// Who did it (报告人信息已保密 for a reporter the reader may not know).
+    pub by: String,
+    pub code: Option<String>,
+    pub outcome: Option<String>,
+    pub note: Option<String>,
+}
+
+/// A step of the emergency response and how far it got.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StepState {
+    pub step: Step,
+    pub label: String,
+    pub outcome: Option<StepOutcome>,
+    pub at: Option<String>,
+}
+
+/// A case as its reader may see it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaseView {
+    pub id: String,
+    pub report_id: String,
+    pub child_id: Option<String>,
+    pub child_name: String,
+    pub status: CaseStatus,
+    pub situations: Vec<Situation>,
+    pub severity: Severity,
+    pub town_code: String,
+    pub village_code: String,
+    pub description: String,
+    pub place: Option<String>,
+    pub discovered_at: String,
+    pub opened_at: String,
+    pub closed_at: Option<String>,
+    pub version: i64,
+    pub timeline: Vec<TimelineEntry>,
+    /// The emergency response's steps for the situations found.
+    pub steps: Vec<StepState>,
+    pub reporter: Option<Reporter>,
+    pub reporter_confidential: bool,
+    /// Only what the reporter may read (status and feedback): they do not work on the case.
+    pub reporter_view: bool,
+}
+
+const CONFIDENTIAL: &str = "报告人信息已保密";
+
+fn case_error(e: CaseError) -> StoreError {
+    match e {
+        CaseError::Role(_) => StoreError::Forbidden,
+        other => StoreError::Conflict {
+            field: None,
+            message: other.to_string(),
+        },
+    }
+}
+
+/// Whether the actor works on this case (beyond having filed it).
+fn works_on(actor: &Actor, case: &CaseRow, report: &ReportRow) -> bool {
+    match actor.role {
+        Role::Police => {
+            actor.region.contains(&case.town) || actor.region.contains(&report.receiving_org)
+        }
+        Role::Village | Role::Town | Role::County | Role::CountyAdmin | Role::Oversight => {
+            actor.region.contains(&case.village)
+        }
+        Role::School | Role::Agency => false,
+    }
+}
+
+fn by(actor: &Actor) -> By<'_> {
+    By {
+        user_id: Some(&actor.user_id),
+        username: &actor.username,
+        role: actor.role.code(),
+    }
+}
+
+fn subject(case: &CaseRow) -> Subject<'_> {
+    Subject {
+        entity: "case",
+        id: Some(&case.id),
+        region: Some(case.village.as_str()),
+    }
+}
+
+async fn unit_of(store: &Store, actor: &Actor) -> Result<String> {
+    Ok(match &actor.agency_id {
+        Some(a) => store.agency_name(a).await?.unwrap_or_default(),
+        None => store
+            .region(&actor.region)
+            .await?
+            .map(|r| r.name)
+            .unwrap_or_default(),
+    })
+}
+
+/// Files a mandatory report: the case opens, the report lands in the inbox of the police of the
+/// child's town (else the county's) and in the town's; a child not on the registry also enters the
+/// town's registration queue (without the reporter).
+pub async fn file(store: &Store, actor: &Actor, input: &ReportInput) -> Result<Filed> {
+    if !protection::may_report(actor.role) {
+        return Err(StoreError::Forbidden);
+    }
+    let report = input.parse(store.clock().now())?;
+    let (child_id, village, child_name) = match &report.child {
+        ReportedChild::Registered(id) => {
+            // Any child the reporter can see (a teacher's linked pupil, a village's child).
+            let row = store.visible_child(actor, id).await.map_err(|e| match e {
+                StoreError::NotFound => {
+                    ValidationErrors::single("child_id", "找不到该儿童，请改为填写儿童情况").into()
+                }
+                other => other,
+            })?;
+            (
+                Some(row.id.clone()),
+                row.file.village_code.clone(),
+                row.file.name.as_str().to_owned(),
+            )
+        }
+        ReportedChild::New { name, village, .. } => {
+            // Reports go to a place inside the reporter's county (a village cannot fill another
+            // county's queues; a town's or school's area is inside it).
+            let county = actor
+                .region
+                .at_level(RegionLevel::County)
+                .unwrap_or_else(|| actor.region.clone());
+            if !(county.contains(village) || village.contains(&actor.region)) {
+                return Err(ValidationErrors::single(
+                    "child.village_code",
+                    "所选村（社区）不在您所在的县（市、区）",
+                )
+                .into());
+            }
+            (None, village.clone(), name.as_str().to_owned())
+        }
+    };
+    let town = village
+        .at_level(RegionLevel::Town)
+        .ok_or_else(|| ValidationErrors::single("child.village_code", "请选择到村（社区）一级"))?;
+    if store.region(&town).await?.is_none() {
+        return Err(
+            ValidationErrors::single("child.village_code", "该地不在本系统服务范围内").into(),
+        );
+    }
+    let receiving = store.police_org_for(&town).await?;
+    let body = ReportBody {
+        description: report.description.clone(),
+        place: report.place.clone(),
+        reporter_name: actor.username.clone(),
+        reporter_unit: unit_of(store, actor).await?,
+        reporter_phone: report.reporter_phone.clone(),
+        child_name: matches!(report.child, ReportedChild::New { .. }).then(|| child_name.clone()),
+        child_sex: match &report.child {
+            ReportedChild::New { sex, .. } => sex.map(|s| s.label().to_owned()),
+            _ => None,
+        },
+        child_birth: match &report.child {
+            ReportedChild::New { birth, .. } => birth.map(|b| b.to_string()),
+            _ => None,
+        },
+    };
+    let discovered = report
+        .discovered_at
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let mut tx = store.begin().await?;
+    let (case_id, report_id) = tx
+        .insert_case(&NewCase {
+            child_id: child_id.as_deref(),
+            town: &town,
+            village: &village,
+            situations: &report.situations,
+            severity: report.severity,
+            reporter_user_id: &actor.user_id,
+            reporter_role: actor.role.code(),
+            receiving_org: &receiving,
+            discovered_at: &discovered,
+            body: &body,
+        })
+        .await?;
+    tx.add_case_event(&case_id, &by(actor), "filed", None, None, "")
+        .await?;
+    if let ReportedChild::New {
+        name, sex, birth, ..
+    } = &report.child
+    {
+        // The town registers the child; the queue does not name the reporter.
+        let labels: Vec<&str> = report.situations.iter().map(|s| s.label()).collect();
+        tx.insert_discovery(
+            &Discovery {
+                town: town.clone(),
+                village: Some(village.clone()),
+                name: name.clone(),
+                sex: *sex,
+                birth: *birth,
+                situation: format!("强制报告：{}", labels.join("、")),
+                phone: None,
+            },
+            &actor.user_id,
+            "强制报告转入（报告人信息已保密）",
+        )
+        .await?;
+    }
+    tx.audit(
+        actor,
+        "report_file",
+        Subject {
+            entity: "case",
+            id: Some(&case_id),
+            region: Some(village.as_str()),
+        },
+        serde_json::json!({"report": report_id, "situations": report.situations.iter().map(|s| s.code()).collect::<Vec<_>>()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Filed {
+        id: report_id,
+        case_id,
+        status: "unreceived".into(),
+        receiving_org_name: police_name(&receiving),
+        receiving_org: receiving.as_str().to_owned(),
+    })
+}
+
+/// The police org's name: the town's station or the county's public security bureau.
+fn police_name(org: &RegionCode) -> String {
+    let place = Divisions::shipped()
+        .lineage(org)
+        .map(|l| l.iter().map(|d| d.name.to_owned()).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let last = place.last().cloned().unwrap_or_else(|| org.to_string());
+    match org.level() {
+        RegionLevel::Town => format!("{last}派出所"),
+        _ => format!("{last}公安局"),
+    }
+}
+
+/// Sends up to the county the reports nobody received within `delay` (run by the server every
+/// minute and before every inbox is read): their receiving org becomes the county, the case's
+/// timeline and the audit log say so.
+pub async fn escalate(store: &Store) -> Result<usize> {
+    let delay = store.escalation_delay();
+    let filed_by =
+        (store.clock().now() - delay).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let mut tx = store.begin().await?;
+    let sent = tx.escalate_unreceived(&filed_by).await?;
+    for (report_id, case_id, county) in &sent {
+        tx.add_case_event(
+            case_id,
+            &By {
+                user_id: None,
+                username: "system",
+                role: "system",
+            },
+            "escalated",
+            None,
+            None,
+            &format!(
+                "超过{}分钟未受理，已上报至{}",
+                delay.num_minutes(),
+                police_name(county)
+            ),
+        )
+        .await?;
+        tx.audit_as(
+            shouwang_store::audit::Who {
+                user_id: None,
+                username: "system",
+            },
+            "report_escalate",
+            Subject {
+                entity: "case",
+                id: Some(case_id),
+                region: Some(county.as_str()),
+            },
+            serde_json::json!({"report": report_id}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(sent.len())
+}
+
+/// Which reports an inbox shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboxStatus {
+    Unreceived,
+    Received,
+    All,
+}
+
+/// The actor's inbox: for the police, the reports sent to their org (a county's police see the
+/// county's); for civil affairs, villages and oversight, the reports about children of their area;
+/// for everyone else, the reports they filed.
+pub async fn inbox(
+    store: &Store,
+    actor: &Actor,
+    status: InboxStatus,
+) -> Result<Vec<ReportSummary>> {
+    escalate(store).await?;
+    let delay = store.escalation_delay();
+    let mut filter = ReportFilter {
+        status: match status {
+            InboxStatus::Unreceived => Some("unreceived".into()),
+            InboxStatus::Received => Some("received".into()),
+            InboxStatus::All => None,
+        },
+        limit: 200,
+        ..Default::default()
+    };
+    match actor.role {
+        Role::Police => filter.area_within = Some(actor.region.clone()),
+        Role::Village | Role::Town | Role::County | Role::CountyAdmin | Role::Oversight => {
+            filter.area_within = Some(actor.region.clone())
+        }
+        Role::School | Role::Agency => filter.reporter = Some(actor.user_id.clone()),
+    }
+    let rows = store.reports(&filter).await?;
+    let now = store.clock().now();
+    let mut out = Vec::with_capacity(rows.len());
+    let mut shown_reporters = 0;
+    for (case, report) in rows {
+        let sees =
+            protection::sees_reporter(actor, &report.receiving_org, &report.reporter_user_id);
+        if sees && report.reporter_user_id != actor.user_id {
+            shown_reporters += 1;
+        }
+        out.push(summary(store, &case, &report, sees, now, delay).await?);
+    }
+    let mut tx = store.begin().await?;
+    tx.audit(
+        actor,
+        "report_inbox_read",
+        Subject {
+            entity: "region",
+            id: None,
+            region: Some(actor.region.as_str()),
+        },
+        serde_json::json!({"shown": out.len(), "reporters_shown": shown_reporters}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+async fn summary(
+    store: &Store,
+    case: &CaseRow,
+    report: &ReportRow,
+    sees_reporter: bool,
+    now: DateTime<Utc>,
+    delay: Duration,
+) -> Result<ReportSummary> {
+    let child_name = child_name(store, case, report).await?;
+    let overdue = report.status == "unreceived"
+        && parse_time(&report.filed_at).is_some_and(|t| protection::escalation_due(t, now, delay));
+    let feedback_overdue = report.feedback_at.is_none()
+        && report
+            .accepted_at
+            .as_deref()
+            .and_then(parse_time)
+            .is_some_and(|t| protection::feedback_due(t.date_naive()) < now.date_naive());
+    Ok(ReportSummary {
+        id: report.id.clone(),
+        case_id: case.id.clone(),
+        status: report.status.clone(),
+        case_status: case.status,
+        situations: case.situations.clone(),
+        severity: case.severity,
+        child_name,
+        village_code: case.village.as_str().to_owned(),
+        receiving_org: report.receiving_org.as_str().to_owned(),
+        filed_at: report.filed_at.clone(),
+        received_at: report.received_at.clone(),
+        escalated: report.escalated_at.is_some(),
+        overdue,
+        accepted_at: report.accepted_at.clone(),
+        feedback_at: report.feedback_at.clone(),
+        feedback_overdue,
+        reporter: sees_reporter.then(|| reporter_of(report)),
+        reporter_confidential: !sees_reporter,
+    })
+}
+
+async fn child_name(store: &Store, case: &CaseRow, report: &ReportRow) -> Result<String> {
+    Ok(match &case.child_id {
+        Some(id) => store.child_name(id).await?.unwrap_or_default(),
+        None => report.body.child_name.clone().unwrap_or_default(),
+    })
+}
+
+fn reporter_of(report: &ReportRow) -> Reporter {
+    Reporter {
+        name: report.body.reporter_name.clone(),
+        unit: report.body.reporter_unit.clone(),
+        phone: report.body.reporter_phone.clone(),
+    }
+}
+
+/// A case the actor works on or filed; anything else is not found.
+async fn load(store: &Store, actor: &Actor, case_id: &str) -> Result<(CaseRow, ReportRow, bool)> {
+    let (case, report) = store
+        .case_with_report(case_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let works = works_on(actor, &case, &report);
+    if !works && report.reporter_user_id != actor.user_id {
+        return Err(StoreError::NotFound);
+    }
+    Ok((case, report, works))
+}
+
+/// A case as the actor may see it; reading it is audited, and reading its reporter separately.
+pub async fn case(store: &Store, actor: &Actor, case_id: &str) -> Result<CaseView> {
+    let (case, report, works) = load(store, actor, case_id).await?;
+    let sees = protection::sees_reporter(actor, &report.receiving_org, &report.reporter_user_id);
+    let events = store.case_events(&case.id).await?;
+    let reporter_id = report.reporter_user_id.clone();
+    let timeline: Vec<TimelineEntry> = events
+        .into_iter()
+        // The reporter who does not work on the case reads its status and the feedback only.
+        .filter(|e| {
+            works
+                || matches!(e.kind.as_str(), "filed" | "received" | "closed")
+                || e.code.as_deref() == Some(PoliceRecord::Feedback.code())
+        })
+        .map(|e| {
+            let by =
+                if e.user_id.as_deref() == Some(reporter_id.as_str()) && e.kind == "filed" && !sees
+                {
+                    CONFIDENTIAL.to_owned()
+                } else {
+                    e.username.clone()
+                };
+            TimelineEntry {
+                label: event_label(&e.kind, e.code.as_deref(), e.outcome.as_deref()),
+                at: e.at,
+                kind: e.kind,
+                by,
+                code: e.code,
+                outcome: e.outcome,
+                note: e.note,
+            }
+        })
+        .collect();
+    let steps = protection::playbook(&case.situations)
+        .into_iter()
+        .map(|step| {
+            let last = timeline.iter().rev().find(|e| {
+                (e.kind == "step" && e.code.as_deref() == Some(step.code()))
+                    || (step == Step::NotifyTown && e.kind == "notified_town")
+            });
+            StepState {
+                step,
+                label: step.label().to_owned(),
+                outcome: last.and_then(|e| {
+                    if e.kind == "notified_town" {
+                        Some(StepOutcome::Done)
+                    } else {
+                        e.outcome.as_deref().and_then(StepOutcome::parse)
+                    }
+                }),
+                at: last.map(|e| e.at.clone()),
+            }
+        })
+        .collect();
+    let view = CaseView {
+        id: case.id.clone(),
+        report_id: report.id.clone(),
+        child_id: if works { case.child_id.clone() } else { None },
+        child_name: child_name(store, &case, &report).await?,
+        status: case.status,
+        situations: case.situations.clone(),
+        severity: case.severity,
+        town_code: case.town.as_str().to_owned(),
+        village_code: case.village.as_str().to_owned(),
+        description: report.body.description.clone(),
+        place: report.body.place.clone(),
+        discovered_at: report.discovered_at.clone(),
+        opened_at: case.opened_at.clone(),
+        closed_at: case.closed_at.clone(),
+        version: case.version,
+        timeline,
+        steps: if works { steps } else { vec![] },
+        reporter: sees.then(|| reporter_of(&report)),
+        reporter_confidential: !sees,
+        reporter_view: !works,
+    };
+    let mut tx = store.begin().await?;
+    tx.audit(actor, "case_read", subject(&case), serde_json::json!({}))
+        .await?;
+    if sees && actor.user_id != report.reporter_user_id {
+        tx.audit(
+            actor,
+            "case_reporter_read",
+            subject(&case),
+            serde_json::json!({"report": report.id}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(view)
+}
+
+fn event_label(kind: &str, code: Option<&str>, outcome: Option<&str>) -> String {
+    let outcome = outcome.and_then(StepOutcome::parse).map(|o| o.label());
+    match kind {
+        "filed" => "提交强制报告".into(),
+        "received" => "公安机关受理".into(),
+        "escalated" => "超时未受理，上报县级".into(),
+        "step" => format!(
+            "应急处置：{}{}",
+            code.and_then(Step::parse).map(|s| s.label()).unwrap_or(""),
+            outcome.map(|o| format!("（{o}）")).unwrap_or_default()
+        ),
+        "police_record" => format!(
+            "公安机关：{}",
+            code.and_then(PoliceRecord::parse)
+                .map(|r| r.label())
+                .unwrap_or("")
+        ),
+        "notified_town" => "通报乡镇人民政府（街道办）".into(),
+        "close_requested" => "申请结案".into(),
+        "closed" => "批准结案".into(),
+        "close_rejected" => "退回结案申请".into(),
+        "reopened" => "重新开启".into(),
+        other => other.into(),
+    }
+}
+
+/// Applies `action` to a case the actor works on, in one transaction with its timeline entry and
+/// audit event; a case moved meanwhile is a conflict.
+async fn act(
+    store: &Store,
+    actor: &Actor,
+    case_id: &str,
+    action: CaseAction,
+    write: impl AsyncFnOnce(&mut Tx, &CaseRow, &ReportRow) -> Result<()>,
+    close_requested_by: Option<&str>,
+) -> Result<CaseView> {
+    let (case, report, works) = load(store, actor, case_id).await?;
+    if !works {
+        return Err(StoreError::Forbidden);
+    }
+    let next = protection::transition(case.status, action, actor.role).map_err(case_error)?;
+    let mut tx = store.begin().await?;
+    if !tx
+        .set_case_status(&case.id, case.version, next, close_requested_by)
+        .await?
+    {
+        return Err(StoreError::Conflict {
+            field: None,
+            message: "该个案已被他人更新，请刷新后再操作".into(),
+        });
+    }
+    write(&mut tx, &case, &report).await?;
+    tx.audit(
+        actor,
+        &format!("case_{}", action_code(action)),
+        subject(&case),
+        serde_json::json!({"from": case.status.code(), "to": next.code()}),
+    )
+    .await?;
+    tx.commit().await?;
+    self::case(store, actor, case_id).await
+}
+
+fn action_code(a: CaseAction) -> &'static str {
+    match a {
+        CaseAction::Receive => "receive",
+        CaseAction::Respond => "respond",
+        CaseAction::NotifyTown => "notify_town",
+        CaseAction::RequestClose => "request_close",
+        CaseAction::ApproveClose => "approve_close",
+        CaseAction::RejectClose => "reject_close",
+        CaseAction::Reopen => "reopen",
+    }
+}
+
+fn note_of(note: &str, field: &str, required: Option<&str>) -> Result<String> {
+    let n = shouwang_domain::text::clean(note);
+    if n.chars().count() > 1000 {
+        return Err(ValidationErrors::single(field, "说明请不超过1000字").into());
+    }
+    if let Some(msg) = required
+        && n.is_empty()
+    {
+        return Err(ValidationErrors::single(field, msg).into());
+    }
+    Ok(n)
+}
+
+/// The police receive a report (受理); a report escalated to the county may be received by the
+/// county's civil affairs too.
+pub async fn receive(store: &Store, actor: &Actor, report_id: &str) -> Result<CaseView> {
+    let (case, report) = store
+        .report_with_case(report_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if !works_on(actor, &case, &report) {
+        return Err(StoreError::NotFound);
+    }
+    if matches!(actor.role, Role::County | Role::CountyAdmin) && report.escalated_at.is_none() {
+        return Err(StoreError::Conflict {
+            field: None,
+            message: "该报告尚未超时上报，请由派出所受理".into(),
+        });
+    }
+    let who = actor.user_id.clone();
+    act(
+        store,
+        actor,
+        &case.id,
+        CaseAction::Receive,
+        async |tx: &mut Tx, case: &CaseRow, report: &ReportRow| {
+            if !tx.receive_report(&report.id, &who).await? {
+                return Err(StoreError::Conflict {
+                    field: None,
+                    message: "该报告已被受理".into(),
+                });
+            }
+            tx.add_case_event(&case.id, &by(actor), "received", None, None, "")
+                .await
+        },
+        None,
+    )
+    .await
+}
+
+/// Records a step of the emergency response; a skipped or failed step says why.
+pub async fn record_step(
+    store: &Store,
+    actor: &Actor,
+    case_id: &str,
+    step: Step,
+    outcome: StepOutcome,
+    note: &str,
+) -> Result<CaseView> {
+    let note = note_of(
+        note,
+        "note",
+        matches!(outcome, StepOutcome::Skipped | StepOutcome::Failed)
+            .then_some("跳过或未成功的步骤请说明原因"),
+    )?;
+    if step == Step::NotifyTown {
+        return Err(ValidationErrors::single("step", "通报乡镇请使用“通报乡镇”操作").into());
+    }
+    let (case, _, _) = load(store, actor, case_id).await?;
+    if !protection::playbook(&case.situations).contains(&step) {
+        return Err(ValidationErrors::single("step", "该步骤不属于本个案情形的处置流程").into());
+    }
+    act(
+        store,
+        actor,
+        case_id,
+        CaseAction::Respond,
+        async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
+            tx.add_case_event(
+                &case.id,
+                &by(actor),
+                "step",
+                Some(step.code()),
+                Some(outcome.code()),
+                &note,
+            )
+            .await
+        },
+        None,
+    )
+    .await
+}
+
+/// Records 受案、立案、反馈 or a transfer.
+pub async fn police_record(
+    store: &Store,
+    actor: &Actor,
+    case_id: &str,
+    record: PoliceRecord,
+    note: &str,
+) -> Result<CaseView> {
+    let note = note_of(
+        note,
+        "note",
+        (record == PoliceRecord::Feedback).then_some("请填写向报告人反馈的内容"),
+    )?;
+    act(
+        store,
+        actor,
+        case_id,
+        CaseAction::Respond,
+        async |tx: &mut Tx, case: &CaseRow, report: &ReportRow| {
+            match record {
+                PoliceRecord::CaseAccepted | PoliceRecord::CaseFiled => {
+                    tx.mark_report(&report.id, false).await?
+                }
+                PoliceRecord::Feedback => tx.mark_report(&report.id, true).await?,
+                PoliceRecord::Transferred => {}
+            }
+            tx.add_case_event(
+                &case.id,
+                &by(actor),
+                "police_record",
+                Some(record.code()),
+                None,
+                &note,
+            )
+            .await
+        },
+        None,
+    )
+    .await
+}
+
+/// The police notify the town (通报乡镇): the town's assessment and help begin.
+pub async fn notify_town(
+    store: &Store,
+    actor: &Actor,
+    case_id: &str,
+    note: &str,
+) -> Result<CaseView> {
+    let note = note_of(note, "note", None)?;
+    act(
+        store,
+        actor,
+        case_id,
+        CaseAction::NotifyTown,
+        async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
+            tx.add_case_event(&case.id, &by(actor), "notified_town", None, None, &note)
+                .await
+        },
+        None,
+    )
+    .await
+}
+
+/// The town asks to close the case, saying why.
+pub async fn request_close(
+    store: &Store,
+    actor: &Actor,
+    case_id: &str,
+    reason: &str,
+) -> Result<CaseView> {
+    let reason = note_of(reason, "reason", Some("请说明结案理由"))?;
+    act(
+        store,
+        actor,
+        case_id,
+        CaseAction::RequestClose,
+        async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
+            tx.add_case_event(&case.id, &by(actor), "close_requested", None, None, &reason)
+                .await
+        },
+        Some(&actor.user_id),
+    )
+    .await
+}
+
+/// Another town or county user approves closing, or returns it with a note.
+pub async fn decide_close(
+    store: &Store,
+    actor: &Actor,
+    case_id: &str,
+    approve: bool,
+    note: &str,
+) -> Result<CaseView> {
+    let note = note_of(note, "note", (!approve).then_some("退回结案申请请说明原因"))?;
+    let (case, _, _) = load(store, actor, case_id).await?;
+    if case.status == CaseStatus::Closing
+        && case.close_requested_by.as_deref() == Some(actor.user_id.as_str())
+    {
+        return Err(case_error(CaseError::SelfApproval));
+    }
+    let (action, kind) = if approve {
+        (CaseAction::ApproveClose, "closed")
+    } else {
+        (CaseAction::RejectClose, "close_rejected")
+    };
+    act(
+        store,
+        actor,
+        case_id,
+        action,
+        async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
+            tx.add_case_event(&case.id, &by(actor), kind, None, None, &note)
+                .await
+        },
+        None,
+    )
+    .await
+}
+
+/// Reopens a closed case, saying why.
+pub async fn reopen(store: &Store, actor: &Actor, case_id: &str, reason: &str) -> Result<CaseView> {
+    let reason = note_of(reason, "reason", Some("请说明重新开启的理由"))?;
+    act(
+        store,
+        actor,
+        case_id,
+        CaseAction::Reopen,
+        async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
+            tx.add_case_event(&case.id, &by(actor), "reopened", None, None, &reason)
+                .await
+        },
+        None,
+    )
+    .await
+}

@@ -1,0 +1,669 @@
+//! 保护个案: a child in danger is reported (强制报告), reaches the police at once, gets the emergency
+//! response its situation calls for, then the town's assessment and help, and the case closes with
+//! the town's approval. The rules here are the seeds' (景洪 000 三(二)3 强制报告机制, 三(二)5 应急处置机制;
+//! 内蒙古 001 四; 沈阳 002 一4, 一7–9; 龙里 003 五(一)(二); 武清 004 二(三)(五)–(七)) and the national ones
+//! (`domain-research.md` §2.3 强制报告意见 Art. 4, 8; §2.4 未成年人保护法 Art. 11, 117).
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::authz::{Actor, Role};
+use crate::code_enum;
+use crate::person::{PersonName, Sex};
+use crate::region::{Divisions, RegionCode, RegionLevel};
+use crate::text;
+use crate::validation::ValidationErrors;
+
+code_enum! {
+    /// What was found. The first seven are the seeds' list (景洪 000 三(二)3: 脱离监护单独居住生活或失踪、
+    /// 监护人丧失监护能力或不履行监护责任、疑似遭受家庭暴力、遭受意外伤害或不法侵害); the rest are the
+    /// categories of 强制报告意见 Art. 4 that the seeds' list does not already name (its 6 and 7 are
+    /// `abandoned` and `missing`). Several may apply to one report.
+    pub enum Situation {
+        LivingAlone = ("living_alone", "脱离监护单独居住生活"),
+        Missing = ("missing", "失踪、来源不明或被拐卖、收买"),
+        GuardianIncapable = ("guardian_incapable", "监护人丧失监护能力"),
+        GuardianNeglect = ("guardian_neglect", "监护人不履行监护责任"),
+        DomesticViolence = ("domestic_violence", "疑似遭受家庭暴力"),
+        AccidentalInjury = ("accidental_injury", "疑似遭受意外伤害"),
+        UnlawfulHarm = ("unlawful_harm", "疑似遭受不法侵害"),
+        PrivatePartsInjury = ("private_parts_injury", "生殖器官或隐私部位遭受或疑似遭受非正常损伤"),
+        SexualAssault = ("sexual_assault", "遭受或疑似遭受性侵害、怀孕、流产"),
+        AbuseSigns = ("abuse_signs", "身体多处损伤、严重营养不良、意识不清，疑似受到欺凌、虐待、殴打或被麻醉"),
+        AbnormalInjuryOrDeath = ("abnormal_injury_or_death", "因自杀、自残、工伤、中毒、被麻醉、殴打等非正常原因导致伤残、死亡"),
+        Abandoned = ("abandoned", "被遗弃或长期处于无人照料状态"),
+        OrganisedBegging = ("organised_begging", "被组织乞讨"),
+        OtherSeriousHarm = ("other_serious_harm", "其他严重侵害身心健康的情形或正在面临不法侵害危险"),
+    }
+}
+
+code_enum! {
+    /// How urgent the reporter judges it.
+    pub enum Severity {
+        Urgent = ("urgent", "紧急：正在面临危险"),
+        Serious = ("serious", "严重"),
+        General = ("general", "一般"),
+    }
+}
+
+code_enum! {
+    /// Where a case stands. Each move is a [`CaseAction`] checked by [`transition`].
+    pub enum CaseStatus {
+        /// Filed; waiting for the police to receive it (受理).
+        Reported = ("reported", "待受理"),
+        /// Received by the police: the emergency response is under way.
+        Responding = ("responding", "应急处置中"),
+        /// The police notified the town (通报乡镇): the town assesses and helps.
+        Assessing = ("assessing", "评估帮扶中"),
+        /// Closing was asked with a reason; waits for the town's approval.
+        Closing = ("closing", "待审批结案"),
+        Closed = ("closed", "已结案"),
+    }
+}
+
+code_enum! {
+    /// A step of the emergency response (景洪 000 三(二)5 应急处置机制; 未保法 Art. 92–93).
+    pub enum Step {
+        OrderParentsBack = ("order_parents_back", "责令父母立即返回或确定受委托监护人"),
+        AdmonishParents = ("admonish_parents", "对父母进行训诫"),
+        ContactParents = ("contact_parents", "联系父母立即返回或委托其他亲属监护照料"),
+        EscortToTemporaryCare = ("escort_to_temporary_care", "联系不上父母的，就近护送至近亲属、村（居）委会或救助管理机构、福利机构临时监护照料"),
+        KeepContactingParents = ("keep_contacting_parents", "协助通知父母立即返回或重新确定受委托监护人"),
+        StartMissingSearch = ("start_missing_search", "启动失踪儿童快速查找"),
+        StopViolence = ("stop_violence", "依法制止家庭暴力"),
+        ShelterPlacement = ("shelter_placement", "必要时通知并协助民政部门安置到临时庇护场所、救助管理机构或福利机构"),
+        StopHarm = ("stop_harm", "依法制止侵害行为、实施保护"),
+        PreserveEvidence = ("preserve_evidence", "固定证据"),
+        MedicalTreatment = ("medical_treatment", "送医救治"),
+        InjuryAssessment = ("injury_assessment", "伤情鉴定"),
+        NotifyTown = ("notify_town", "通报乡镇人民政府（街道办）"),
+    }
+}
+
+code_enum! {
+    /// How a step went. A skipped step says why.
+    pub enum StepOutcome {
+        Done = ("done", "已完成"),
+        Failed = ("failed", "未成功"),
+        Skipped = ("skipped", "不适用（跳过）"),
+    }
+}
+
+code_enum! {
+    /// What the police record on a report (强制报告意见 Art. 8: 受案或立案, feedback to the reporting
+    /// unit within 3 days of it).
+    pub enum PoliceRecord {
+        CaseAccepted = ("case_accepted", "受案"),
+        CaseFiled = ("case_filed", "立案"),
+        Feedback = ("feedback", "向报告人反馈"),
+        Transferred = ("transferred", "移送其他机关"),
+    }
+}
+
+/// The playbook of the situations found: the seeds' steps in order, each once, the town's
+/// notification last (景洪 000 三(二)5; 内蒙古 001 四(二)).
+pub fn playbook(situations: &[Situation]) -> Vec<Step> {
+    use Situation::*;
+    use Step::*;
+    let mut steps = Vec::new();
+    let mut add = |s: &[Step]| {
+        for step in s {
+            if !steps.contains(step) {
+                steps.push(*step);
+            }
+        }
+    };
+    for situation in situations {
+        match situation {
+            // 单独居住生活的，公安机关要责令其父母立即返回或确定受委托监护人，并对父母进行训诫; 联系不上的，就近护送…
+            LivingAlone | Abandoned => add(&[
+                OrderParentsBack,
+                AdmonishParents,
+                EscortToTemporaryCare,
+                KeepContactingParents,
+            ]),
+            // 监护人丧失监护能力或不履行监护责任的，公安机关要联系父母立即返回或委托其他亲属监护照料.
+            GuardianIncapable | GuardianNeglect => {
+                add(&[ContactParents, EscortToTemporaryCare, KeepContactingParents])
+            }
+            Missing => add(&[StartMissingSearch, ContactParents]),
+            // 遭受家庭暴力的，公安机关要依法制止，必要时…安置到临时庇护场所.
+            DomesticViolence => add(&[StopViolence, PreserveEvidence, ShelterPlacement]),
+            // 遭受其他不法侵害、意外伤害的，公安机关要依法制止侵害行为、实施保护.
+            AccidentalInjury | AbnormalInjuryOrDeath => {
+                add(&[MedicalTreatment, InjuryAssessment, ContactParents])
+            }
+            UnlawfulHarm | PrivatePartsInjury | SexualAssault | AbuseSigns | OrganisedBegging
+            | OtherSeriousHarm => add(&[
+                StopHarm,
+                PreserveEvidence,
+                MedicalTreatment,
+                InjuryAssessment,
+            ]),
+        }
+    }
+    add(&[NotifyTown]);
+    steps
+}
+
+/// Something done to a case, checked against its status and the actor's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseAction {
+    /// The police receive the report (受理).
+    Receive,
+    /// A step of the emergency response, or a police record (受案、立案、反馈).
+    Respond,
+    /// The police notify the town (通报乡镇): the town's assessment and help begin.
+    NotifyTown,
+    /// The town asks to close, with a reason.
+    RequestClose,
+    ApproveClose,
+    RejectClose,
+    Reopen,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaseError {
+    #[error("该个案当前状态为“{0}”，不能{1}")]
+    OutOfOrder(&'static str, &'static str),
+    #[error("您的角色不能{0}")]
+    Role(&'static str),
+    #[error("结案申请需由另一名乡镇或县级工作人员审批")]
+    SelfApproval,
+}
+
+impl CaseAction {
+    pub fn label(self) -> &'static str {
+        match self {
+            CaseAction::Receive => "受理",
+            CaseAction::Respond => "记录处置",
+            CaseAction::NotifyTown => "通报乡镇",
+            CaseAction::RequestClose => "申请结案",
+            CaseAction::ApproveClose => "批准结案",
+            CaseAction::RejectClose => "退回结案申请",
+            CaseAction::Reopen => "重新开启",
+        }
+    }
+}
+
+/// The case's next status after `action` by someone of `role`, or why not.
+///
+/// - The police receive and respond (景洪 000 三(二)3: 第一时间向公安机关报告; 三(二)5);
+///   the county's civil affairs may receive a report that escalated to it.
+/// - The police notify the town; then the town (or the county) assesses, helps and asks to close
+///   (景洪 000 三(二)4 评估帮扶; 内蒙古 001 四(三)).
+/// - Closing needs a reason and another town or county user's approval; a closed case reopens.
+pub fn transition(
+    status: CaseStatus,
+    action: CaseAction,
+    role: Role,
+) -> Result<CaseStatus, CaseError> {
+    use CaseAction::*;
+    use CaseStatus::*;
+    let civil = matches!(role, Role::Town | Role::County | Role::CountyAdmin);
+    let police = role == Role::Police;
+    let allowed = match action {
+        Receive => police || matches!(role, Role::County | Role::CountyAdmin),
+        Respond | NotifyTown => police,
+        RequestClose | ApproveClose | RejectClose | Reopen => civil,
+    };
+    if !allowed {
+        return Err(CaseError::Role(action.label()));
+    }
+    match (status, action) {
+        (Reported, Receive) => Ok(Responding),
+        (Responding, Respond) => Ok(Responding),
+        // The police keep recording (feedback, a transfer) after the town took over.
+        (Assessing | Closing, Respond) => Ok(status),
+        (Responding, NotifyTown) => Ok(Assessing),
+        (Assessing, RequestClose) => Ok(Closing),
+        (Closing, ApproveClose) => Ok(Closed),
+        (Closing, RejectClose) => Ok(Assessing),
+        (Closed, Reopen) => Ok(Assessing),
+        _ => Err(CaseError::OutOfOrder(status.label(), action.label())),
+    }
+}
+
+/// A report not received this long after filing goes up to the county and shows on the oversight
+/// view (the seeds say 第一时间; the delay is the operator's, default one hour).
+pub const DEFAULT_ESCALATION: Duration = Duration::hours(1);
+
+/// Whether an unreceived report is overdue for escalation at `now`.
+pub fn escalation_due(filed_at: DateTime<Utc>, now: DateTime<Utc>, delay: Duration) -> bool {
+    now - filed_at >= delay
+}
+
+/// The police feed back to the reporting unit within three days of 受案 or 立案 (强制报告意见 Art. 8).
+pub const FEEDBACK_DAYS: i64 = 3;
+
+/// The date by which feedback is due after the police accepted or filed the case.
+pub fn feedback_due(accepted_on: NaiveDate) -> NaiveDate {
+    accepted_on + Duration::days(FEEDBACK_DAYS)
+}
+
+/// Who sees the reporter's name, unit and contact: the police handling the report and the county's
+/// civil affairs bureau (强制报告意见: the reporter's identity is kept confidential), and the reporter.
+/// Everyone else working on the case reads 报告人信息已保密.
+pub fn sees_reporter(actor: &Actor, handling_org: &RegionCode, reporter_user_id: &str) -> bool {
+    actor.user_id == reporter_user_id
+        || (actor.role == Role::Police && actor.region.contains(handling_org))
+        || (matches!(actor.role, Role::County | Role::CountyAdmin)
+            && handling_org
+                .at_level(RegionLevel::County)
+                .is_some_and(|c| actor.region.contains(&c)))
+}
+
+/// Who may file a mandatory report: the units the seeds and 强制报告意见 Art. 3 name — village
+/// committees (儿童主任), town offices, schools, hospitals, social-work and welfare bodies and mass
+/// organisations (agency users), the county's staff, and the police themselves.
+pub fn may_report(role: Role) -> bool {
+    !matches!(role, Role::Oversight)
+}
+
+/// A child not yet on the registry, with whatever is known.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct NewChildInput {
+    pub name: Option<String>,
+    /// 男 / 女, or male / female
+    pub sex: Option<String>,
+    /// YYYY-MM-DD, if known
+    pub birth_date: Option<String>,
+    /// The 12-digit code of the village where the child is.
+    pub village_code: Option<String>,
+}
+
+/// A report as filed (the API's body, and the page's form).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportInput {
+    /// A child on the registry …
+    pub child_id: Option<String>,
+    /// … or a child not on it, with whatever is known (then also queued for registration).
+    pub child: Option<NewChildInput>,
+    /// One or more situation codes.
+    pub situations: Vec<String>,
+    /// What happened.
+    pub description: Option<String>,
+    /// urgent, serious (default) or general
+    pub severity: Option<String>,
+    /// Where the child is now.
+    pub place: Option<String>,
+    /// When it was found (RFC 3339); now if absent.
+    pub discovered_at: Option<String>,
+    /// How the police reach the reporter (kept confidential).
+    pub reporter_phone: Option<String>,
+}
+
+/// Who the report is about, checked.
+#[derive(Debug, Clone)]
+pub enum ReportedChild {
+    Registered(String),
+    New {
+        name: PersonName,
+        sex: Option<Sex>,
+        birth: Option<NaiveDate>,
+        village: RegionCode,
+    },
+}
+
+/// A report that passed validation.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub child: ReportedChild,
+    pub situations: Vec<Situation>,
+    pub description: String,
+    pub severity: Severity,
+    pub place: Option<String>,
+    pub discovered_at: DateTime<Utc>,
+    pub reporter_phone: Option<String>,
+}
+
+pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+
+impl ReportInput {
+    /// Checks a report: who (a registered child or a new one with a village), at least one known
+    /// situation, what happened; when, if given, not in the future.
+    pub fn parse(&self, now: DateTime<Utc>) -> Result<Report, ValidationErrors> {
+        let mut e = ValidationErrors::default();
+        let present = |v: &Option<String>| v.as_deref().map(text::clean).filter(|s| !s.is_empty());
+        let child = match (present(&self.child_id), &self.child) {
+            (Some(id), None) => Some(ReportedChild::Registered(id)),
+            (None, Some(c)) => {
+                let name = match present(&c.name).map(|n| PersonName::parse(&n)) {
+                    Some(Ok(n)) => Some(n),
+                    Some(Err(err)) => {
+                        e.add("child.name", err.to_string());
+                        None
+                    }
+                    None => match PersonName::parse("姓名不详") {
+                        Ok(n) => Some(n),
+                        Err(err) => {
+                            e.add("child.name", err.to_string());
+                            None
+                        }
+                    },
+                };
+                let sex = match present(&c.sex) {
+                    None => None,
+                    Some(s) => match Sex::parse(&s) {
+                        Some(x) => Some(x),
+                        None => {
+                            e.add("child.sex", "性别应为“男”或“女”");
+                            None
+                        }
+                    },
+                };
+                let birth = match present(&c.birth_date) {
+                    None => None,
+                    Some(d) => match crate::input::parse_date(&d) {
+                        Some(b) if b <= now.date_naive() => Some(b),
+                        _ => {
+                            e.add(
+                                "child.birth_date",
+                                "出生日期应为不晚于今天的日期，如 2016-07-31",
+                            );
+                            None
+                        }
+                    },
+                };
+                let village = match present(&c.village_code) {
+                    None => {
+                        e.add("child.village_code", "请选择儿童所在的村（社区）");
+                        None
+                    }
+                    Some(v) => match Divisions::shipped().parse_existing(&v) {
+                        Ok(r) if r.level() == RegionLevel::Village => Some(r),
+                        Ok(_) => {
+                            e.add("child.village_code", "请选择到村（社区）一级");
+                            None
+                        }
+                        Err(err) => {
+                            e.add("child.village_code", err.to_string());
+                            None
+                        }
+                    },
+                };
+                match (name, village) {
+                    (Some(name), Some(village)) => Some(ReportedChild::New {
+                        name,
+                        sex,
+                        birth,
+                        village,
+                    }),
+                    _ => None,
+                }
+            }
+            (Some(_), Some(_)) => {
+                e.add(
+                    "child_id",
+                    "请只填写 child_id（已登记儿童）或 child（未登记儿童）之一",
+                );
+                None
+            }
+            (None, None) => {
+                e.add("child_id", "请选择已登记的儿童，或填写未登记儿童的情况");
+                None
+            }
+        };
+        let mut situations = Vec::new();
+        for code in &self.situations {
+            match Situation::parse(code) {
+                Some(s) if !situations.contains(&s) => situations.push(s),
+                Some(_) => {}
+                None => e.add(
+                    "situations",
+                    format!("未知的情形代码“{}”", text::clean(code)),
+                ),
+            }
+        }
+        if self.situations.is_empty() {
+            e.add("situations", "请至少选择一种情形");
+        }
+        let description = present(&self.description).unwrap_or_default();
+        if description.is_empty() {
+            e.add("description", "请简要说明发现的情况");
+        } else if description.chars().count() > MAX_DESCRIPTION_CHARS {
+            e.add(
+                "description",
+                format!("情况说明请不超过{MAX_DESCRIPTION_CHARS}字"),
+            );
+        }
+        let severity = match present(&self.severity) {
+            None => Severity::Serious,
+            Some(s) => Severity::parse(&s).unwrap_or_else(|| {
+                e.add("severity", "紧急程度应为 urgent、serious 或 general");
+                Severity::Serious
+            }),
+        };
+        let place = present(&self.place);
+        if place.as_ref().is_some_and(|p| p.chars().count() > 200) {
+            e.add("place", "地点请不超过200字");
+        }
+        let discovered_at = match present(&self.discovered_at) {
+            None => now,
+            Some(t) => match DateTime::parse_from_rfc3339(&t) {
+                // A phone's clock may run a few minutes ahead.
+                Ok(t) if t.with_timezone(&Utc) <= now + Duration::minutes(10) => {
+                    t.with_timezone(&Utc)
+                }
+                Ok(_) => {
+                    e.add("discovered_at", "发现时间不能晚于现在");
+                    now
+                }
+                Err(_) => {
+                    e.add(
+                        "discovered_at",
+                        "发现时间应为 RFC 3339 格式，如 2026-11-24T09:30:00+08:00",
+                    );
+                    now
+                }
+            },
+        };
+        let reporter_phone = match present(&self.reporter_phone) {
+            None => None,
+            Some(p) => match crate::person::PhoneNumber::parse(&p) {
+                Ok(p) => Some(p.as_str().to_owned()),
+                Err(err) => {
+                    e.add("reporter_phone", err.to_string());
+                    None
+                }
+            },
+        };
+        e.into_result(())?;
+        Ok(Report {
+            child: child.expect("checked"),
+            situations,
+            description,
+            severity,
+            place,
+            discovered_at,
+            reporter_phone,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, region: &str, id: &str) -> Actor {
+        Actor {
+            user_id: id.into(),
+            username: id.into(),
+            role,
+            region: RegionCode::parse(region).unwrap(),
+            agency_id: None,
+        }
+    }
+
+    #[test]
+    fn living_alone_orders_the_parents_back_admonishes_them_and_escorts_the_child_if_unreachable() {
+        // 景洪 000 三(二)5.
+        let steps = playbook(&[Situation::LivingAlone]);
+        assert_eq!(
+            steps,
+            vec![
+                Step::OrderParentsBack,
+                Step::AdmonishParents,
+                Step::EscortToTemporaryCare,
+                Step::KeepContactingParents,
+                Step::NotifyTown
+            ]
+        );
+    }
+
+    #[test]
+    fn several_situations_merge_their_steps_once_each_with_the_town_notified_last() {
+        let steps = playbook(&[Situation::DomesticViolence, Situation::GuardianNeglect]);
+        assert_eq!(steps.first(), Some(&Step::StopViolence));
+        assert_eq!(steps.last(), Some(&Step::NotifyTown));
+        let mut unique = steps.clone();
+        unique.dedup();
+        assert_eq!(unique.len(), steps.len());
+        assert!(steps.contains(&Step::ShelterPlacement) && steps.contains(&Step::ContactParents));
+    }
+
+    #[test]
+    fn the_police_receive_respond_and_notify_the_town_which_closes_with_another_users_approval() {
+        use CaseAction::*;
+        use CaseStatus::*;
+        assert_eq!(transition(Reported, Receive, Role::Police), Ok(Responding));
+        assert_eq!(
+            transition(Responding, Respond, Role::Police),
+            Ok(Responding)
+        );
+        assert_eq!(
+            transition(Responding, NotifyTown, Role::Police),
+            Ok(Assessing)
+        );
+        assert_eq!(transition(Assessing, RequestClose, Role::Town), Ok(Closing));
+        assert_eq!(transition(Closing, RejectClose, Role::Town), Ok(Assessing));
+        assert_eq!(transition(Closing, ApproveClose, Role::County), Ok(Closed));
+        assert_eq!(transition(Closed, Reopen, Role::Town), Ok(Assessing));
+    }
+
+    #[test]
+    fn a_transition_out_of_order_or_by_the_wrong_role_is_refused() {
+        use CaseAction::*;
+        use CaseStatus::*;
+        assert!(matches!(
+            transition(Reported, NotifyTown, Role::Police),
+            Err(CaseError::OutOfOrder(..))
+        ));
+        assert!(matches!(
+            transition(Responding, RequestClose, Role::Town),
+            Err(CaseError::OutOfOrder(..))
+        ));
+        assert_eq!(
+            transition(Reported, Receive, Role::School),
+            Err(CaseError::Role("受理"))
+        );
+        assert_eq!(
+            transition(Responding, NotifyTown, Role::Town),
+            Err(CaseError::Role("通报乡镇"))
+        );
+        // An escalated report is received by the county's civil affairs.
+        assert_eq!(transition(Reported, Receive, Role::County), Ok(Responding));
+    }
+
+    #[test]
+    fn an_unreceived_report_escalates_after_the_delay() {
+        let filed = DateTime::parse_from_rfc3339("2026-11-24T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert!(!escalation_due(
+            filed,
+            filed + Duration::minutes(59),
+            DEFAULT_ESCALATION
+        ));
+        assert!(escalation_due(
+            filed,
+            filed + Duration::minutes(60),
+            DEFAULT_ESCALATION
+        ));
+    }
+
+    #[test]
+    fn feedback_is_due_three_days_after_the_case_is_accepted() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        assert_eq!(
+            feedback_due(d),
+            NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()
+        );
+    }
+
+    #[test]
+    fn only_the_handling_police_the_county_bureau_and_the_reporter_see_who_reported() {
+        let town = RegionCode::parse("522730001").unwrap();
+        let teacher = actor(Role::School, "522730001", "teacher");
+        assert!(sees_reporter(&teacher, &town, "teacher"));
+        assert!(sees_reporter(
+            &actor(Role::Police, "522730001", "p"),
+            &town,
+            "teacher"
+        ));
+        assert!(sees_reporter(
+            &actor(Role::Police, "522730", "cp"),
+            &town,
+            "teacher"
+        ));
+        assert!(sees_reporter(
+            &actor(Role::County, "522730", "c"),
+            &town,
+            "teacher"
+        ));
+        assert!(!sees_reporter(
+            &actor(Role::Town, "522730001", "t"),
+            &town,
+            "teacher"
+        ));
+        assert!(!sees_reporter(
+            &actor(Role::Village, "522730001001", "v"),
+            &town,
+            "teacher"
+        ));
+        assert!(!sees_reporter(
+            &actor(Role::Police, "522730100", "p2"),
+            &town,
+            "teacher"
+        ));
+        assert!(!sees_reporter(
+            &actor(Role::County, "522731", "c2"),
+            &town,
+            "teacher"
+        ));
+    }
+
+    #[test]
+    fn a_report_names_its_child_known_situations_and_what_happened() {
+        let now = Utc::now();
+        let ok = ReportInput {
+            child: Some(NewChildInput {
+                name: Some("李某".into()),
+                village_code: Some("522730001001".into()),
+                ..Default::default()
+            }),
+            situations: vec!["living_alone".into(), "脱离监护单独居住生活".into()],
+            description: Some("独自在家三天".into()),
+            ..Default::default()
+        }
+        .parse(now)
+        .unwrap();
+        assert_eq!(ok.situations, vec![Situation::LivingAlone]);
+        assert_eq!(ok.severity, Severity::Serious);
+        let bad = ReportInput {
+            child_id: Some("x".into()),
+            situations: vec!["alone".into()],
+            discovered_at: Some("2099-01-01T00:00:00Z".into()),
+            ..Default::default()
+        }
+        .parse(now)
+        .unwrap_err();
+        assert!(bad.message_for("situations").unwrap().contains("alone"));
+        assert!(bad.message_for("description").is_some());
+        assert!(bad.message_for("discovered_at").is_some());
+    }
+}

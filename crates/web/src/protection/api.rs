@@ -1,0 +1,240 @@
+//! The cases' JSON API (the Contract of issue 13: `POST /api/v1/reports`, the inbox,
+//! `POST /api/v1/reports/{id}/receive`, `GET /api/v1/cases/{id}`), and the actions on a case.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use shouwang_app::protection::{self as cases, CaseView, Filed, InboxStatus, ReportSummary};
+use shouwang_domain::protection::{PoliceRecord, ReportInput, Step, StepOutcome};
+
+use crate::auth::CurrentUser;
+use crate::error::{AppError, ErrorBody};
+use crate::extract::{ApiJson, Path, Query};
+use crate::schema::Items;
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        file_report,
+        inbox,
+        receive,
+        get_case,
+        record_step,
+        police_record,
+        notify_town,
+        request_close,
+        decide_close,
+        reopen
+    ),
+    components(schemas(ReportInput, StepBody, RecordBody, NoteBody, ReasonBody, DecisionBody))
+)]
+pub struct ApiDoc;
+
+/// Files a mandatory report (强制报告) on a registered child (`child_id`) or a child not on the
+/// registry (`child`): the case opens and the report lands at once in the inbox of the police of
+/// the child's town (else the county's) and of the town. An unknown situation code is a 422
+/// naming `situations`.
+#[utoipa::path(post, path = "/api/v1/reports", request_body = ReportInput,
+    responses((status = 201, description = "filed", body = Filed), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn file_report(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<ReportInput>,
+) -> Result<impl IntoResponse, AppError> {
+    let filed = cases::file(&state.store, &user.actor, &body).await?;
+    Ok((StatusCode::CREATED, Json(filed)))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+pub struct InboxParams {
+    /// `unreceived`, `received` or `all` (default)
+    #[param(pattern = "^(unreceived|received|all)$")]
+    pub status: Option<String>,
+}
+
+/// Your inbox: the police see the reports sent to their org (the county's police the county's),
+/// civil affairs, villages and oversight the reports about children of their area, everyone else
+/// the reports they filed — newest first. Unreceived reports past the delay go up to the county
+/// first.
+#[utoipa::path(get, path = "/api/v1/reports", params(InboxParams),
+    responses((status = 200, description = "reports", body = Items<ReportSummary>), (status = 422, body = ErrorBody)))]
+pub async fn inbox(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<InboxParams>,
+) -> Result<Json<Items<ReportSummary>>, AppError> {
+    let status = match p.status.as_deref() {
+        None | Some("all") => InboxStatus::All,
+        Some("unreceived") => InboxStatus::Unreceived,
+        Some("received") => InboxStatus::Received,
+        Some(_) => {
+            return Err(shouwang_domain::validation::ValidationErrors::single(
+                "status",
+                "status 应为 unreceived、received 或 all",
+            )
+            .into());
+        }
+    };
+    Ok(Json(Items {
+        items: cases::inbox(&state.store, &user.actor, status).await?,
+    }))
+}
+
+/// The police receive a report (受理); its time is recorded. A report escalated to the county may
+/// be received by the county's civil affairs too.
+#[utoipa::path(post, path = "/api/v1/reports/{id}/receive", params(("id" = String, Path)),
+    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn receive(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<CaseView>, AppError> {
+    Ok(Json(cases::receive(&state.store, &user.actor, &id).await?))
+}
+
+/// A case with its timeline. The reporter is shown only to the police handling it and the county
+/// civil-affairs bureau (`reporter_confidential` otherwise); the reporter reads the status and the
+/// feedback of what they filed. Outside the caller's area: 404.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", params(("id" = String, Path)),
+    responses((status = 200, body = CaseView), (status = 404, body = ErrorBody)))]
+pub async fn get_case(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<CaseView>, AppError> {
+    Ok(Json(cases::case(&state.store, &user.actor, &id).await?))
+}
+
+/// A step of the emergency response.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepBody {
+    pub step: Step,
+    pub outcome: StepOutcome,
+    /// Required when the step was skipped or failed.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// The police record a step of the emergency response (who and when are recorded).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/steps", params(("id" = String, Path)), request_body = StepBody,
+    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn record_step(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<StepBody>,
+) -> Result<Json<CaseView>, AppError> {
+    Ok(Json(
+        cases::record_step(&state.store, &user.actor, &id, b.step, b.outcome, &b.note).await?,
+    ))
+}
+
+/// 受案、立案、反馈 or a transfer.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordBody {
+    pub record: PoliceRecord,
+    /// Required for feedback (what the reporter is told).
+    #[serde(default)]
+    pub note: String,
+}
+
+/// The police record 受案/立案, their feedback to the reporter (due within 3 days of it) or a
+/// transfer.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/police-records", params(("id" = String, Path)), request_body = RecordBody,
+    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn police_record(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<RecordBody>,
+) -> Result<Json<CaseView>, AppError> {
+    Ok(Json(
+        cases::police_record(&state.store, &user.actor, &id, b.record, &b.note).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct NoteBody {
+    pub note: String,
+}
+
+/// The police notify the town (通报乡镇): the case moves to the town's assessment and help.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/notify-town", params(("id" = String, Path)), request_body = NoteBody,
+    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn notify_town(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<NoteBody>,
+) -> Result<Json<CaseView>, AppError> {
+    Ok(Json(
+        cases::notify_town(&state.store, &user.actor, &id, &b.note).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonBody {
+    pub reason: String,
+}
+
+/// The town asks to close the case, with a reason; another town or county user decides.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/close-request", params(("id" = String, Path)), request_body = ReasonBody,
+    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn request_close(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ReasonBody>,
+) -> Result<Json<CaseView>, AppError> {
+    Ok(Json(
+        cases::request_close(&state.store, &user.actor, &id, &b.reason).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionBody {
+    pub approve: bool,
+    /// Required when returning the request.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Approves closing (by a town or county user other than the one who asked) or returns it.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/close-decision", params(("id" = String, Path)), request_body = DecisionBody,
+    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn decide_close(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<DecisionBody>,
+) -> Result<Json<CaseView>, AppError> {
+    Ok(Json(
+        cases::decide_close(&state.store, &user.actor, &id, b.approve, &b.note).await?,
+    ))
+}
+
+/// Reopens a closed case, with a reason.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/reopen", params(("id" = String, Path)), request_body = ReasonBody,
+    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reopen(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ReasonBody>,
+) -> Result<Json<CaseView>, AppError> {
+    Ok(Json(
+        cases::reopen(&state.store, &user.actor, &id, &b.reason).await?,
+    ))
+}

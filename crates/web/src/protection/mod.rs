@@ -1,0 +1,51 @@
+//! 保护个案 (issue 13): mandatory reports, the police and town inboxes, the case with its emergency
+//! response, notification, closing and approval — as pages and under `/api/v1/reports` and
+//! `/api/v1/cases`. The rules are `domain::protection`, the use cases `app::protection`.
+
+mod api;
+mod pages;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+pub use api::ApiDoc;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/reports", get(pages::inbox_page))
+        .route(
+            "/reports/new",
+            get(pages::new_report_page).post(pages::new_report_submit),
+        )
+        .route("/reports/{id}/receive", post(pages::receive_submit))
+        .route("/cases/{id}", get(pages::case_page))
+        .route("/cases/{id}/steps", post(pages::step_submit))
+        .route(
+            "/cases/{id}/police-records",
+            post(pages::police_record_submit),
+        )
+        .route("/cases/{id}/notify-town", post(pages::notify_submit))
+        .route(
+            "/cases/{id}/close-request",
+            post(pages::close_request_submit),
+        )
+        .route(
+            "/cases/{id}/close-decision",
+            post(pages::close_decision_submit),
+        )
+        .route("/cases/{id}/reopen", post(pages::reopen_submit))
+        .route("/api/v1/reports", get(api::inbox).post(api::file_report))
+        .route("/api/v1/reports/{id}/receive", post(api::receive))
+        .route("/api/v1/cases/{id}", get(api::get_case))
+        .route("/api/v1/cases/{id}/steps", post(api::record_step))
+        .route(
+            "/api/v1/cases/{id}/police-records",
+            post(api::police_record),
+        )
+        .route("/api/v1/cases/{id}/notify-town", post(api::notify_town))
+        .route("/api/v1/cases/{id}/close-request", post(api::request_close))
+        .route("/api/v1/cases/{id}/close-decision", post(api::decide_close))
+        .route("/api/v1/cases/{id}/reopen", post(api::reopen))
+}

@@ -1,0 +1,470 @@
+//! The cases' pages: filing a report from a phone, the inbox, the case with its actions.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+
+use shouwang_app::protection::{self as cases, CaseView, InboxStatus, ReportSummary};
+use shouwang_domain::authz::Role;
+use shouwang_domain::protection::{
+    CaseStatus, NewChildInput, PoliceRecord, ReportInput, Severity, Situation, Step, StepOutcome,
+};
+use shouwang_domain::region::RegionLevel;
+use shouwang_domain::validation::ValidationErrors;
+use shouwang_store::StoreError;
+
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::extract::{Form, Path, Query};
+use crate::state::AppState;
+use crate::ui::{Frame, Opt, PageResult, opts, place_name, render};
+
+#[derive(Template)]
+#[template(path = "protection/new.html")]
+struct NewReportPage {
+    frame: Frame,
+    /// A registered child chosen from their file: (id, name).
+    child: Option<(String, String)>,
+    villages: Vec<Opt>,
+    situations: Vec<Opt>,
+    severities: Vec<Opt>,
+    values: ReportInput,
+    errors: ValidationErrors,
+}
+
+impl NewReportPage {
+    fn err(&self, f: &str) -> String {
+        self.errors.message_for(f).unwrap_or("").to_owned()
+    }
+    fn child_v(&self, f: &str) -> String {
+        let c = self.values.child.clone().unwrap_or_default();
+        match f {
+            "name" => c.name,
+            "sex" => c.sex,
+            "birth_date" => c.birth_date,
+            "village_code" => c.village_code,
+            _ => None,
+        }
+        .unwrap_or_default()
+    }
+    fn v(&self, f: &str) -> String {
+        match f {
+            "description" => self.values.description.clone(),
+            "severity" => self.values.severity.clone(),
+            "place" => self.values.place.clone(),
+            "reporter_phone" => self.values.reporter_phone.clone(),
+            _ => None,
+        }
+        .unwrap_or_default()
+    }
+    fn checked(&self, code: &str) -> bool {
+        self.values.situations.iter().any(|s| s == code)
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewParams {
+    child_id: Option<String>,
+}
+
+async fn new_view(
+    state: &AppState,
+    user: &CurrentUser,
+    child_id: Option<&str>,
+    values: ReportInput,
+    errors: ValidationErrors,
+) -> PageResult {
+    if !shouwang_domain::protection::may_report(user.actor.role) {
+        return Err(AppError::Forbidden);
+    }
+    let child = match child_id.filter(|c| !c.is_empty()) {
+        Some(id) => {
+            let row = state.store.visible_child(&user.actor, id).await?;
+            Some((row.id, row.file.name.as_str().to_owned()))
+        }
+        None => None,
+    };
+    let county = user
+        .actor
+        .region
+        .at_level(RegionLevel::County)
+        .unwrap_or_else(|| user.actor.region.clone());
+    let mut villages: Vec<Opt> = state
+        .store
+        .regions_within(&county, RegionLevel::Village)
+        .await?
+        .into_iter()
+        .map(|r| Opt {
+            label: place_name(&r.code),
+            code: r.code,
+        })
+        .collect();
+    // The reporter's own villages first.
+    villages.sort_by_key(|v| !v.code.starts_with(user.actor.region.as_str()));
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((
+        status,
+        render(&NewReportPage {
+            frame: Frame::of(state, user).await,
+            child,
+            villages,
+            situations: opts(Situation::ALL, Situation::code, Situation::label),
+            severities: opts(Severity::ALL, Severity::code, Severity::label),
+            values,
+            errors,
+        }),
+    )
+        .into_response())
+}
+
+pub async fn new_report_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<NewParams>,
+) -> PageResult {
+    let mut values = ReportInput::default();
+    if user.actor.region.level() == RegionLevel::Village {
+        values.child = Some(NewChildInput {
+            village_code: Some(user.actor.region.to_string()),
+            ..Default::default()
+        });
+    }
+    new_view(
+        &state,
+        &user,
+        p.child_id.as_deref(),
+        values,
+        ValidationErrors::default(),
+    )
+    .await
+}
+
+pub async fn new_report_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.trim().is_empty())
+    };
+    user.check_csrf(&get("csrf_token").unwrap_or_default())?;
+    let child_id = get("child_id");
+    let input = ReportInput {
+        child: child_id.is_none().then(|| NewChildInput {
+            name: get("child.name"),
+            sex: get("child.sex"),
+            birth_date: get("child.birth_date"),
+            village_code: get("child.village_code"),
+        }),
+        child_id: child_id.clone(),
+        situations: pairs
+            .iter()
+            .filter(|(k, _)| k == "situations")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        description: get("description"),
+        severity: get("severity"),
+        place: get("place"),
+        // The phone's local time (China) as the form sends it: 2026-11-24T09:30.
+        discovered_at: get("discovered_at").map(|t| {
+            if t.len() == 16 {
+                format!("{t}:00+08:00")
+            } else {
+                t
+            }
+        }),
+        reporter_phone: get("reporter_phone"),
+    };
+    match cases::file(&state.store, &user.actor, &input).await {
+        Ok(filed) => Ok(Redirect::to(&format!("/cases/{}?filed=1", filed.case_id)).into_response()),
+        Err(StoreError::Validation(v)) => {
+            new_view(&state, &user, child_id.as_deref(), input, v).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "protection/inbox.html")]
+struct InboxPage {
+    frame: Frame,
+    items: Vec<ReportSummary>,
+    status: String,
+    is_police: bool,
+}
+
+impl InboxPage {
+    fn place(&self, code: &str) -> String {
+        place_name(code)
+    }
+    fn labels(&self, s: &[Situation]) -> String {
+        s.iter().map(|x| x.label()).collect::<Vec<_>>().join("、")
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct InboxParams {
+    status: Option<String>,
+}
+
+pub async fn inbox_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<InboxParams>,
+) -> PageResult {
+    let (status, key) = match p.status.as_deref() {
+        Some("unreceived") => (InboxStatus::Unreceived, "unreceived"),
+        Some("received") => (InboxStatus::Received, "received"),
+        _ => (InboxStatus::All, "all"),
+    };
+    let items = cases::inbox(&state.store, &user.actor, status).await?;
+    Ok(render(&InboxPage {
+        frame: Frame::of(&state, &user).await,
+        items,
+        status: key.to_owned(),
+        is_police: user.actor.role == Role::Police,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf_token: String,
+}
+
+pub async fn receive_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let view = cases::receive(&state.store, &user.actor, &id).await?;
+    Ok(Redirect::to(&format!("/cases/{}", view.id)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "protection/case.html")]
+struct CasePage {
+    frame: Frame,
+    c: CaseView,
+    notice: Option<String>,
+    error: Option<String>,
+    is_police: bool,
+    is_civil: bool,
+    outcomes: Vec<Opt>,
+    records: Vec<Opt>,
+}
+
+impl CasePage {
+    fn place(&self, code: &str) -> String {
+        place_name(code)
+    }
+    fn labels(&self) -> String {
+        self.c
+            .situations
+            .iter()
+            .map(|x| x.label())
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+    fn open_steps(&self) -> bool {
+        self.c.status == CaseStatus::Responding
+    }
+    fn short(&self, at: &str) -> String {
+        // 2026-11-24T09:30:00.000Z → 2026-11-24 17:30 (China time).
+        chrono::DateTime::parse_from_rfc3339(at)
+            .map(|t| {
+                (t.with_timezone(&chrono::Utc) + chrono::Duration::hours(8))
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_else(|_| at.to_owned())
+    }
+}
+
+async fn case_view(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    notice: Option<String>,
+    error: Option<(StatusCode, String)>,
+) -> PageResult {
+    let c = cases::case(&state.store, &user.actor, id).await?;
+    let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
+    Ok((
+        status,
+        render(&CasePage {
+            frame: Frame::of(state, user).await,
+            is_police: user.actor.role == Role::Police && !c.reporter_view,
+            is_civil: matches!(
+                user.actor.role,
+                Role::Town | Role::County | Role::CountyAdmin
+            ) && !c.reporter_view,
+            c,
+            notice,
+            error: error.map(|e| e.1),
+            outcomes: opts(StepOutcome::ALL, StepOutcome::code, StepOutcome::label),
+            records: opts(PoliceRecord::ALL, PoliceRecord::code, PoliceRecord::label),
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CaseParams {
+    filed: Option<String>,
+}
+
+pub async fn case_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(p): Query<CaseParams>,
+) -> PageResult {
+    let notice = p
+        .filed
+        .is_some()
+        .then(|| "已报告。公安机关和乡镇已收到，处理进展和反馈将在此显示。".to_owned());
+    case_view(&state, &user, &id, notice, None).await
+}
+
+/// After an action on the case page: back to the case, or the case with what went wrong.
+async fn after(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    result: Result<CaseView, StoreError>,
+) -> PageResult {
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Err(StoreError::Validation(v)) => {
+            case_view(
+                state,
+                user,
+                id,
+                None,
+                Some((StatusCode::UNPROCESSABLE_ENTITY, v.summary())),
+            )
+            .await
+        }
+        Err(StoreError::Conflict { message, .. }) => {
+            case_view(state, user, id, None, Some((StatusCode::CONFLICT, message))).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StepForm {
+    csrf_token: String,
+    step: String,
+    outcome: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn step_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<StepForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let (Some(step), Some(outcome)) = (Step::parse(&f.step), StepOutcome::parse(&f.outcome)) else {
+        let e = ValidationErrors::single("outcome", "请选择步骤和结果");
+        return after(&state, &user, &id, Err(e.into())).await;
+    };
+    let r = cases::record_step(&state.store, &user.actor, &id, step, outcome, &f.note).await;
+    after(&state, &user, &id, r).await
+}
+
+#[derive(Deserialize)]
+pub struct RecordForm {
+    csrf_token: String,
+    record: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn police_record_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<RecordForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let Some(record) = PoliceRecord::parse(&f.record) else {
+        let e = ValidationErrors::single("record", "请选择记录类型");
+        return after(&state, &user, &id, Err(e.into())).await;
+    };
+    let r = cases::police_record(&state.store, &user.actor, &id, record, &f.note).await;
+    after(&state, &user, &id, r).await
+}
+
+#[derive(Deserialize)]
+pub struct NoteForm {
+    csrf_token: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    approve: String,
+}
+
+pub async fn notify_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<NoteForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let r = cases::notify_town(&state.store, &user.actor, &id, &f.note).await;
+    after(&state, &user, &id, r).await
+}
+
+pub async fn close_request_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<NoteForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let r = cases::request_close(&state.store, &user.actor, &id, &f.reason).await;
+    after(&state, &user, &id, r).await
+}
+
+pub async fn close_decision_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<NoteForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let r = cases::decide_close(&state.store, &user.actor, &id, f.approve == "1", &f.note).await;
+    after(&state, &user, &id, r).await
+}
+
+pub async fn reopen_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<NoteForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let r = cases::reopen(&state.store, &user.actor, &id, &f.reason).await;
+    after(&state, &user, &id, r).await
+}

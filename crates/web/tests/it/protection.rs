@@ -1,0 +1,378 @@
+//! 保护个案 through the API (issue 13's Contract): a mandatory report reaches the police of the
+//! child's town and the town at once; the reporter is seen only by the police handling it and the
+//! county bureau; the police receive, respond and notify the town; the town closes with another
+//! user's approval; an unreceived report goes up to the county after the delay.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use shouwang_domain::authz::Role;
+
+use crate::helpers::*;
+
+async fn with_case_users(app: &TestApp) {
+    app.with_standard_users().await;
+    app.add_user("police_a", Role::Police, TOWN_A, None).await;
+    app.add_user("police_county", Role::Police, "522730", None)
+        .await;
+    app.add_user("teacher_a", Role::School, TOWN_A, Some("冠山小学"))
+        .await;
+    app.add_user("hospital_a", Role::Agency, TOWN_A, Some("冠山卫生院"))
+        .await;
+}
+
+fn living_alone() -> Value {
+    json!({
+        "child": {"name": "王小花", "sex": "女", "village_code": VILLAGE_A},
+        "situations": ["living_alone"],
+        "description": "连续三天独自在家，父母在外务工联系不上",
+        "severity": "urgent",
+        "discovered_at": "2026-11-24T09:30:00+08:00",
+        "reporter_phone": "13812345678"
+    })
+}
+
+#[tokio::test]
+async fn a_report_reaches_the_towns_police_and_only_they_and_the_county_see_the_reporter() {
+    let app = spawn_app().await;
+    with_case_users(&app).await;
+    let teacher = app.login("teacher_a").await;
+
+    // Bad input names the field; nothing is filed.
+    let r = teacher
+        .post_json(
+            "/api/v1/reports",
+            &json!({"child_id": "x", "situations": ["alone"], "description": "独自在家"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["field"] == "situations" && e["message"].as_str().unwrap().contains("alone")),
+        "{body}"
+    );
+
+    let r = teacher.post_json("/api/v1/reports", &living_alone()).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let filed: Value = r.json().await.unwrap();
+    assert_eq!(filed["status"], "unreceived");
+    assert_eq!(filed["receiving_org"], TOWN_A);
+    let (report, case) = (
+        filed["id"].as_str().unwrap().to_owned(),
+        filed["case_id"].as_str().unwrap().to_owned(),
+    );
+
+    // A town without a police user of its own: the county's police receive its reports.
+    let mut elsewhere = living_alone();
+    elsewhere["child"]["village_code"] = json!("522730100208");
+    let r = teacher.post_json("/api/v1/reports", &elsewhere).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.json::<Value>().await.unwrap()["receiving_org"], "522730");
+
+    // The town's police see it at once, with the reporter.
+    let police = app.login("police_a").await;
+    let inbox = police.get_json("/api/v1/reports?status=unreceived").await;
+    assert_eq!(inbox["items"].as_array().unwrap().len(), 1, "{inbox}");
+    let item = &inbox["items"][0];
+    assert_eq!(item["id"], report.as_str());
+    assert_eq!(item["child_name"], "王小花");
+    assert_eq!(item["reporter"]["phone"], "13812345678");
+    assert_eq!(item["reporter_confidential"], false);
+    // The town sees the report, not who made it.
+    let town = app.login("town_a").await;
+    let inbox = town.get_json("/api/v1/reports").await;
+    assert_eq!(inbox["items"][0]["id"], report.as_str());
+    assert!(inbox["items"][0]["reporter"].is_null());
+    assert_eq!(inbox["items"][0]["reporter_confidential"], true);
+    let c = town.get_json(&format!("/api/v1/cases/{case}")).await;
+    assert!(c["reporter"].is_null());
+    assert_eq!(c["reporter_confidential"], true);
+    assert!(!c.to_string().contains("teacher_a") && !c.to_string().contains("冠山小学"));
+    // The county bureau sees the reporter; the county police too.
+    let county = app.login("county").await;
+    let c = county.get_json(&format!("/api/v1/cases/{case}")).await;
+    assert_eq!(c["reporter"]["unit"], "冠山小学");
+    // Another town, a hospital that did not file, see nothing of it.
+    for name in ["town_b", "hospital_a"] {
+        let u = app.login(name).await;
+        assert_eq!(
+            u.get(&format!("/api/v1/cases/{case}")).await.status(),
+            StatusCode::NOT_FOUND,
+            "{name}"
+        );
+        let inbox = u.get_json("/api/v1/reports").await;
+        assert!(
+            inbox["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|i| i["id"] != report.as_str()),
+            "{name}"
+        );
+    }
+    // The reporter follows what they filed, not the case's work.
+    let mine = teacher.get_json(&format!("/api/v1/cases/{case}")).await;
+    assert_eq!(mine["reporter_view"], true);
+    assert!(mine["steps"].as_array().unwrap().is_empty());
+    // A child not on the registry waits in the town's registration queue, without the reporter.
+    let queue = town.get_json("/api/v1/discoveries").await;
+    let entry = &queue["items"][0];
+    assert_eq!(entry["child_name"], "王小花");
+    assert!(entry["reporter_org"].as_str().unwrap().contains("保密"));
+    assert!(entry["reporter_phone"].is_null());
+    // Each view of the reporter by someone else is audited.
+    let admin = app.login("admin").await;
+    let reads = admin
+        .get_json(&format!(
+            "/api/v1/audit?action=case_reporter_read&entity_id={case}"
+        ))
+        .await;
+    assert_eq!(reads["items"].as_array().unwrap().len(), 1, "{reads}");
+    // What was reported is sealed in the database.
+    let db = app.raw_db().await;
+    let body: String = sqlx::query_scalar("SELECT body FROM protection_reports WHERE id = $1")
+        .bind(&report)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(!body.contains("独自在家") && !body.contains("13812345678"));
+}
+
+#[tokio::test]
+async fn the_police_receive_respond_and_notify_the_town_which_closes_with_approval() {
+    let app = spawn_app().await;
+    with_case_users(&app).await;
+    let teacher = app.login("teacher_a").await;
+    let filed: Value = teacher
+        .post_json("/api/v1/reports", &living_alone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (report, case) = (
+        filed["id"].as_str().unwrap().to_owned(),
+        filed["case_id"].as_str().unwrap().to_owned(),
+    );
+    let police = app.login("police_a").await;
+    let town = app.login("town_a").await;
+    // Only the police receive; a step before receipt is out of order.
+    let r = town
+        .post_json(&format!("/api/v1/reports/{report}/receive"), &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = police
+        .post_json(
+            &format!("/api/v1/cases/{case}/notify-town"),
+            &json!({"note": "x"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let r = police
+        .post_json(&format!("/api/v1/reports/{report}/receive"), &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let c: Value = r.json().await.unwrap();
+    assert_eq!(c["status"], "responding");
+    assert_eq!(
+        c["steps"].as_array().unwrap()[0]["step"],
+        "order_parents_back"
+    );
+    let r = police
+        .post_json(&format!("/api/v1/reports/{report}/receive"), &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "received twice");
+
+    // The steps of the playbook: a failed one says why; one of another playbook is refused.
+    let step = |step: &str, outcome: &str, note: &str| json!({"step": step, "outcome": outcome, "note": note});
+    let r = police
+        .post_json(
+            &format!("/api/v1/cases/{case}/steps"),
+            &step("order_parents_back", "failed", ""),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = police
+        .post_json(
+            &format!("/api/v1/cases/{case}/steps"),
+            &step("stop_violence", "done", ""),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    for (s, o, n) in [
+        ("order_parents_back", "failed", "联系父母未果"),
+        (
+            "escort_to_temporary_care",
+            "done",
+            "护送至近亲属（姑姑）临时照料",
+        ),
+    ] {
+        let r = police
+            .post_json(&format!("/api/v1/cases/{case}/steps"), &step(s, o, n))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let r = police
+        .post_json(
+            &format!("/api/v1/cases/{case}/police-records"),
+            &json!({"record": "case_accepted"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = police
+        .post_json(
+            &format!("/api/v1/cases/{case}/police-records"),
+            &json!({"record": "feedback", "note": "已联系家属，儿童由姑姑照料"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // The town cannot record police steps.
+    let r = town
+        .post_json(
+            &format!("/api/v1/cases/{case}/steps"),
+            &step("admonish_parents", "done", ""),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = police
+        .post_json(
+            &format!("/api/v1/cases/{case}/notify-town"),
+            &json!({"note": "儿童已由近亲属临时照料，请乡镇评估帮扶"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let c = town.get_json(&format!("/api/v1/cases/{case}")).await;
+    assert_eq!(c["status"], "assessing");
+    let kinds: Vec<&str> = c["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "filed",
+            "received",
+            "step",
+            "step",
+            "police_record",
+            "police_record",
+            "notified_town"
+        ]
+    );
+    assert_eq!(c["timeline"][0]["by"], "报告人信息已保密");
+    // The reporter reads the feedback.
+    let mine = teacher.get_json(&format!("/api/v1/cases/{case}")).await;
+    assert!(mine.to_string().contains("已联系家属"));
+    assert!(!mine.to_string().contains("护送至近亲属"));
+
+    // Closing: a reason, then another user's approval.
+    let r = town
+        .post_json(
+            &format!("/api/v1/cases/{case}/close-request"),
+            &json!({"reason": ""}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = town
+        .post_json(
+            &format!("/api/v1/cases/{case}/close-request"),
+            &json!({"reason": "父亲已返乡照料，监护落实"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = town
+        .post_json(
+            &format!("/api/v1/cases/{case}/close-decision"),
+            &json!({"approve": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "the requester approves");
+    let county = app.login("county").await;
+    let r = county
+        .post_json(
+            &format!("/api/v1/cases/{case}/close-decision"),
+            &json!({"approve": true, "note": "同意"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let c: Value = r.json().await.unwrap();
+    assert_eq!(c["status"], "closed");
+    assert!(c["closed_at"].is_string());
+    let r = town
+        .post_json(
+            &format!("/api/v1/cases/{case}/reopen"),
+            &json!({"reason": "父亲再次外出"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "assessing");
+}
+
+#[tokio::test]
+async fn a_report_nobody_receives_goes_up_to_the_county_after_the_delay() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    app.add_user("police_county", Role::Police, "522730", None)
+        .await;
+    app.add_user("police_a", Role::Police, TOWN_A, None).await;
+    let village = app.login("village_a").await;
+    let child = village.register(&boy(VILLAGE_A)).await;
+    let filed: Value = village
+        .post_json(
+            "/api/v1/reports",
+            &json!({"child_id": child["id"], "situations": ["guardian_neglect", "domestic_violence"], "description": "邻居反映孩子常被打"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(filed["receiving_org"], TOWN_A);
+    let report = filed["id"].as_str().unwrap().to_owned();
+    // 59 minutes: still the town's.
+    app.clock.advance(59 * 60);
+    let county = app.login("county").await;
+    let inbox = county.get_json("/api/v1/reports?status=unreceived").await;
+    assert_eq!(inbox["items"][0]["escalated"], false);
+    let r = county
+        .post_json(&format!("/api/v1/reports/{report}/receive"), &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    // An hour: sent up to the county, on the timeline and overdue in every inbox.
+    app.clock.advance(60);
+    let inbox = county.get_json("/api/v1/reports?status=unreceived").await;
+    let item = &inbox["items"][0];
+    assert_eq!(item["escalated"], true);
+    assert_eq!(item["overdue"], true);
+    assert_eq!(item["receiving_org"], "522730");
+    let police = app.login("police_county").await;
+    let inbox = police.get_json("/api/v1/reports?status=unreceived").await;
+    assert_eq!(inbox["items"][0]["id"], report.as_str());
+    // The county's civil affairs may now receive it.
+    let r = county
+        .post_json(&format!("/api/v1/reports/{report}/receive"), &json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let c: Value = r.json().await.unwrap();
+    let kinds: Vec<&str> = c["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["filed", "escalated", "received"]);
+    // Domestic violence and neglect: both playbooks, once each, the town last.
+    let steps: Vec<&str> = c["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps.first(), Some(&"contact_parents"));
+    assert_eq!(steps.last(), Some(&"notify_town"));
+    assert!(steps.contains(&"shelter_placement"));
+}
