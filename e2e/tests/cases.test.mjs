@@ -1,0 +1,118 @@
+// A teacher finds a pupil living alone and files a mandatory report from her phone; the town's
+// police station receives it, cannot reach the parents, escorts the child to an aunt and notifies
+// the town; the town asks to close and the county approves. Another town and a hospital see
+// nothing of it; only the police and the county see who reported.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { start, login, run, password, root } from '../harness.mjs';
+
+let app;
+before(async () => {
+  app = await start((db) => {
+    run(['user', 'add', '--db', db, '--username', 'longshan', '--role', 'town', '--org', '522730100', '--password-stdin'], `${password}\n`);
+    run(['user', 'add', '--db', db, '--username', 'hospital', '--role', 'agency', '--org', '522730001', '--agency', '冠山街道卫生院', '--password-stdin'], `${password}\n`);
+  });
+});
+after(async () => { await app?.stop(); });
+
+const shots = path.join(root, 'e2e/test-results');
+
+async function phone(username) {
+  const context = await app.browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await login(page, app.base, username);
+  return { context, page };
+}
+
+test('a report of a child living alone goes from the teacher to the police, the town and closed', async () => {
+  // The teacher files.
+  const teacher = await phone('school');
+  let page = teacher.page;
+  await page.goto(`${app.base}/reports/new`);
+  await page.click('button.primary:has-text("立即报告")');
+  await page.locator('.error-box').waitFor();
+  assert.match(await page.textContent('main'), /请至少选择一种情形/);
+  await page.fill('input[name="child.name"]', '王小花');
+  await page.selectOption('select[name="child.sex"]', '女');
+  await page.selectOption('select[name="child.village_code"]', '522730001001');
+  await page.check('input[name=situations][value=living_alone]');
+  await page.fill('textarea[name=description]', '连续三天独自在家，父母在外务工联系不上');
+  await page.check('input[name=severity][value=urgent]');
+  await page.fill('input[name=reporter_phone]', '13812345678');
+  await page.screenshot({ path: path.join(shots, 'report-new-360.png'), fullPage: true });
+  await page.click('button.primary:has-text("立即报告")');
+  await page.waitForURL(/\/cases\/[0-9a-f-]+\?filed=1$/);
+  const caseUrl = page.url().replace('?filed=1', '');
+  assert.match(await page.textContent('.ok-box'), /已报告/);
+
+  // The police station receives it and sees the reporter.
+  const police = await phone('police');
+  page = police.page;
+  await page.goto(`${app.base}/reports?status=unreceived`);
+  const row = page.locator('tr', { hasText: '王小花' });
+  assert.match(await row.textContent(), /中心小学/);
+  await row.locator('button:has-text("受理")').click();
+  await page.waitForURL(caseUrl);
+  const step = (code) => page.locator(`form.step-form:has(input[name=step][value=${code}])`);
+  // A failed step without a reason is refused, with the reason it is recorded.
+  await step('order_parents_back').locator('select[name=outcome]').selectOption('failed');
+  await step('order_parents_back').locator('button').click();
+  await page.locator('.error-box').waitFor();
+  assert.match(await page.textContent('.error-box'), /说明原因/);
+  await step('order_parents_back').locator('select[name=outcome]').selectOption('failed');
+  await step('order_parents_back').locator('input[name=note]').fill('联系父母未果');
+  await step('order_parents_back').locator('button').click();
+  await page.waitForURL(caseUrl);
+  await step('escort_to_temporary_care').locator('select[name=outcome]').selectOption('done');
+  await step('escort_to_temporary_care').locator('input[name=note]').fill('护送至近亲属（姑姑）临时照料');
+  await step('escort_to_temporary_care').locator('button').click();
+  await page.waitForURL(caseUrl);
+  await page.fill('form[action$="/notify-town"] input[name=note]', '儿童已由姑姑临时照料，请乡镇评估帮扶');
+  await page.click('form[action$="/notify-town"] button');
+  await page.waitForURL(caseUrl);
+  assert.match(await page.textContent('.standing'), /评估帮扶中/);
+  await page.screenshot({ path: path.join(shots, 'case-police-360.png'), fullPage: true });
+
+  // The town sees the notification, not the reporter, and asks to close.
+  const town = await phone('town');
+  page = town.page;
+  await page.goto(`${app.base}/reports`);
+  await page.click('a:has-text("王小花")');
+  await page.waitForURL(caseUrl);
+  const seen = await page.textContent('main');
+  assert.match(seen, /报告人信息已保密/);
+  assert.match(seen, /通报乡镇人民政府/);
+  assert.doesNotMatch(seen, /中心小学|13812345678/);
+  await page.fill('form[action$="/close-request"] input[name=reason]', '父亲已返乡照料，监护落实');
+  await page.click('form[action$="/close-request"] button');
+  await page.waitForURL(caseUrl);
+  assert.match(await page.textContent('.standing'), /待审批结案/);
+
+  // The county approves.
+  const county = await phone('county');
+  page = county.page;
+  await page.goto(caseUrl);
+  assert.match(await page.textContent('main'), /中心小学/);
+  await page.fill('form[action$="/close-decision"] input[name=note]', '同意结案');
+  await page.click('form[action$="/close-decision"] button[value="1"]');
+  await page.waitForURL(caseUrl);
+  assert.match(await page.textContent('.standing'), /已结案/);
+  await page.screenshot({ path: path.join(shots, 'case-closed-360.png'), fullPage: true });
+
+  // Another town and a hospital that did not file: nothing.
+  for (const name of ['longshan', 'hospital']) {
+    const other = await phone(name);
+    const r = await other.page.goto(caseUrl);
+    assert.equal(r.status(), 404, name);
+    await other.page.goto(`${app.base}/reports`);
+    assert.doesNotMatch(await other.page.textContent('main'), /王小花/, name);
+    await other.context.close();
+  }
+  // The teacher follows it: closed.
+  await teacher.page.goto(caseUrl);
+  assert.match(await teacher.page.textContent('main'), /处理进展/);
+  assert.match(await teacher.page.textContent('.standing'), /已结案/);
+  for (const c of [teacher, police, town, county]) await c.context.close();
+});
