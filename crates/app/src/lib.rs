@@ -13,6 +13,7 @@ pub mod discoveries;
 pub mod exports;
 pub mod import;
 pub mod jobs;
+pub mod notify;
 pub mod protection;
 pub mod reconcile;
 pub mod retention;

@@ -281,6 +281,30 @@ pub async fn file(store: &Store, actor: &Actor, input: &ReportInput) -> Result<F
         )
         .await?;
     }
+    // The police and the town learn of it now, wherever they are; the message names no one.
+    let message = format!(
+        "{}有一份新的强制报告（{}），请立即登录守望受理。",
+        place_of(&village),
+        report.severity.label()
+    );
+    tx.notify_org(
+        &receiving,
+        &[Role::Police],
+        "report_filed",
+        Some(&case_id),
+        "守望：新的强制报告",
+        &message,
+    )
+    .await?;
+    tx.notify_org(
+        &town,
+        &[Role::Town],
+        "report_filed",
+        Some(&case_id),
+        "守望：新的强制报告",
+        &message,
+    )
+    .await?;
     tx.audit(
         actor,
         "report_file",
@@ -300,6 +324,20 @@ pub async fn file(store: &Store, actor: &Actor, input: &ReportInput) -> Result<F
         receiving_org_name: police_name(&receiving),
         receiving_org: receiving.as_str().to_owned(),
     })
+}
+
+/// A place's name as people say it (县 乡镇 村).
+fn place_of(code: &RegionCode) -> String {
+    Divisions::shipped()
+        .lineage(code)
+        .map(|l| {
+            l.iter()
+                .skip(2)
+                .map(|d| d.name.to_owned())
+                .collect::<Vec<_>>()
+                .join("")
+        })
+        .unwrap_or_else(|_| code.to_string())
 }
 
 /// The police org's name: the town's station or the county's public security bureau.
@@ -339,6 +377,18 @@ pub async fn escalate(store: &Store) -> Result<usize> {
                 "超过{}分钟未受理，已上报至{}",
                 delay.num_minutes(),
                 police_name(county)
+            ),
+        )
+        .await?;
+        tx.notify_org(
+            county,
+            &[Role::Police, Role::County, Role::CountyAdmin],
+            "report_escalated",
+            Some(case_id),
+            "守望：强制报告超时未受理",
+            &format!(
+                "一份强制报告超过{}分钟未受理，已上报县级，请立即登录处理。",
+                delay.num_minutes()
             ),
         )
         .await?;
@@ -779,7 +829,17 @@ pub async fn police_record(
                 PoliceRecord::CaseAccepted | PoliceRecord::CaseFiled => {
                     tx.mark_report(&report.id, false).await?
                 }
-                PoliceRecord::Feedback => tx.mark_report(&report.id, true).await?,
+                PoliceRecord::Feedback => {
+                    tx.mark_report(&report.id, true).await?;
+                    tx.notify_user(
+                        &report.reporter_user_id,
+                        "feedback",
+                        Some(&case.id),
+                        "守望：您的强制报告有新的反馈",
+                        "公安机关对您提交的强制报告作出了反馈，请登录守望查看。",
+                    )
+                    .await?;
+                }
                 PoliceRecord::Transferred => {}
             }
             tx.add_case_event(
@@ -812,7 +872,17 @@ pub async fn notify_town(
         CaseAction::NotifyTown,
         async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
             tx.add_case_event(&case.id, &by(actor), "notified_town", None, None, &note)
-                .await
+                .await?;
+            tx.notify_org(
+                &case.town,
+                &[Role::Town],
+                "town_notified",
+                Some(&case.id),
+                "守望：公安机关通报个案",
+                "公安机关已就一起个案通报本乡镇（街道），请登录守望开展评估帮扶。",
+            )
+            .await?;
+            Ok(())
         },
         None,
     )
@@ -890,4 +960,83 @@ pub async fn reopen(store: &Store, actor: &Actor, case_id: &str, reason: &str) -
         None,
     )
     .await
+}
+
+/// Children of the actor's area whose file records 单独居住 or 无人监护 with no mandatory report
+/// filed (未保法 Art. 117): the town's and oversight's list; looking at it is audited.
+pub async fn unreported(
+    store: &Store,
+    actor: &Actor,
+) -> Result<Vec<shouwang_store::protection::Unreported>> {
+    if !matches!(
+        actor.role,
+        Role::Village | Role::Town | Role::County | Role::CountyAdmin | Role::Oversight
+    ) {
+        return Err(StoreError::Forbidden);
+    }
+    let items = store.unreported(actor, 500).await?;
+    let mut tx = store.begin().await?;
+    tx.audit(
+        actor,
+        "unreported_read",
+        Subject {
+            entity: "region",
+            id: None,
+            region: Some(actor.region.as_str()),
+        },
+        serde_json::json!({"shown": items.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(items)
+}
+
+/// The home page's figures of the cases capability for the actor.
+#[derive(Debug, Clone, Default)]
+pub struct HomeCounts {
+    /// Reports in the actor's inbox not yet received.
+    pub unreceived: usize,
+    /// Of them, past the escalation delay.
+    pub overdue: usize,
+    /// Cases not closed.
+    pub open_cases: usize,
+    /// Children whose file records a situation that must be reported, with no report (town and up).
+    pub unreported: usize,
+}
+
+/// Counts for the home page (the inbox's own scope).
+pub async fn home_counts(store: &Store, actor: &Actor) -> Result<HomeCounts> {
+    escalate(store).await?;
+    let mut filter = ReportFilter {
+        limit: 500,
+        ..Default::default()
+    };
+    match actor.role {
+        Role::School | Role::Agency => filter.reporter = Some(actor.user_id.clone()),
+        _ => filter.area_within = Some(actor.region.clone()),
+    }
+    let rows = store.reports(&filter).await?;
+    let now = store.clock().now();
+    let delay = store.escalation_delay();
+    let mut c = HomeCounts::default();
+    for (case, report) in &rows {
+        if report.status == "unreceived" {
+            c.unreceived += 1;
+            if parse_time(&report.filed_at)
+                .is_some_and(|t| protection::escalation_due(t, now, delay))
+            {
+                c.overdue += 1;
+            }
+        }
+        if case.status != CaseStatus::Closed {
+            c.open_cases += 1;
+        }
+    }
+    if matches!(
+        actor.role,
+        Role::Village | Role::Town | Role::County | Role::CountyAdmin | Role::Oversight
+    ) {
+        c.unreported = store.unreported(actor, 1000).await?.len();
+    }
+    Ok(c)
 }

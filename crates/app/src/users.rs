@@ -8,7 +8,12 @@ use shouwang_store::{Result, Store, StoreError, Subject};
 
 /// Adds a user on behalf of an administrator: only inside their own jurisdiction, and never
 /// with more reach than the administrator has.
-pub async fn add(store: &Store, admin: &Actor, new: NewUser) -> Result<UserSummary> {
+pub async fn add(
+    store: &Store,
+    admin: &Actor,
+    new: NewUser,
+    email: Option<shouwang_domain::person::EmailAddress>,
+) -> Result<UserSummary> {
     if !admin.may(Action::ManageUsers) {
         return Err(StoreError::Forbidden);
     }
@@ -19,7 +24,9 @@ pub async fn add(store: &Store, admin: &Actor, new: NewUser) -> Result<UserSumma
         )
         .into());
     }
-    store.create_user(Some(admin), new).await
+    let created = store.create_user(Some(admin), new).await?;
+    store.set_user_email(&created.id, email.as_ref()).await?;
+    Ok(created)
 }
 
 /// The users of an administrator's jurisdiction.

@@ -88,6 +88,20 @@ enum Command {
         second_factor_roles: String,
         #[command(flatten)]
         retention: RetentionArgs,
+        /// How notifications leave the system: log (the server's log) or email (through a
+        /// sendmail-compatible program to each user's address)
+        #[arg(long, env = "SHOUWANG_NOTIFY", value_enum, default_value_t = NotifyChannel::Log)]
+        notify: NotifyChannel,
+        /// The sendmail-compatible program for --notify email
+        #[arg(long, env = "SHOUWANG_SENDMAIL", default_value = "/usr/sbin/sendmail")]
+        sendmail: String,
+        /// The From address of notification e-mail
+        #[arg(
+            long,
+            env = "SHOUWANG_MAIL_FROM",
+            default_value = "shouwang@localhost.localdomain"
+        )]
+        mail_from: String,
         /// Minutes a mandatory report may stay unreceived before it goes up to the county
         #[arg(long, env = "SHOUWANG_ESCALATE_AFTER_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=1440))]
         escalate_after_minutes: u32,
@@ -231,9 +245,18 @@ enum UserCommand {
         /// Display name
         #[arg(long)]
         name: Option<String>,
+        /// Where the user's notifications are e-mailed (serve --notify email)
+        #[arg(long)]
+        email: Option<String>,
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum NotifyChannel {
+    Log,
+    Email,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -446,7 +469,21 @@ async fn run() -> Result<()> {
             second_factor_roles,
             retention,
             escalate_after_minutes,
+            notify,
+            sendmail,
+            mail_from,
         } => {
+            let channel: Arc<dyn shouwang_app::notify::Channel> = match notify {
+                NotifyChannel::Log => Arc::new(shouwang_app::notify::LogChannel),
+                NotifyChannel::Email => {
+                    shouwang_domain::person::EmailAddress::parse(&mail_from)
+                        .map_err(|e| anyhow::anyhow!("--mail-from: {e}"))?;
+                    Arc::new(shouwang_app::notify::SendmailChannel {
+                        program: sendmail,
+                        from: mail_from,
+                    })
+                }
+            };
             let retention = retention.policy()?;
             let policy = shouwang_domain::authz::SecondFactorPolicy::parse(&second_factor_roles)
                 .map_err(|e| anyhow::anyhow!("--second-factor-roles: {e}"))?;
@@ -459,6 +496,17 @@ async fn run() -> Result<()> {
                 .with_escalation_delay(chrono::Duration::minutes(i64::from(
                     escalate_after_minutes,
                 )));
+            // The outbox is sent every ten seconds.
+            let sender = store.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(10));
+                loop {
+                    every.tick().await;
+                    if let Err(e) = shouwang_app::notify::dispatch(&sender, channel.clone()).await {
+                        tracing::error!(error = %e, "notification dispatch failed");
+                    }
+                }
+            });
             // Unreceived mandatory reports go up to the county when their delay passes, whether
             // or not anyone opens an inbox.
             let watcher = store.clone();
@@ -603,9 +651,15 @@ async fn run() -> Result<()> {
                     org,
                     agency,
                     name,
+                    email,
                     password_stdin,
                 },
         } => {
+            let email = email
+                .as_deref()
+                .map(shouwang_domain::person::EmailAddress::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--email: {e}"))?;
             if !password_stdin {
                 bail!("请用 --password-stdin 从标准输入提供密码（避免密码出现在命令历史中）");
             }
@@ -626,12 +680,15 @@ async fn run() -> Result<()> {
                 })
                 .await
             {
-                Ok(u) => println!(
-                    "已创建用户 {}（{}，{}）",
-                    u.username,
-                    role.label(),
-                    u.region_code
-                ),
+                Ok(u) => {
+                    store.set_user_email(&u.id, email.as_ref()).await?;
+                    println!(
+                        "已创建用户 {}（{}，{}）",
+                        u.username,
+                        role.label(),
+                        u.region_code
+                    )
+                }
                 Err(shouwang_store::StoreError::Validation(v)) => bail!("{}", v.summary()),
                 Err(e) => return Err(e.into()),
             }

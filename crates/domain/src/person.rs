@@ -279,3 +279,52 @@ mod tests {
         assert!(PhoneNumber::parse("2380013800").is_err());
     }
 }
+
+/// An e-mail address for notifications: one mailbox, nothing a mail header could be split on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(input: &str) -> Result<Self, &'static str> {
+        let a = input.trim();
+        let (local, domain) = a.split_once('@').ok_or("电子邮箱应形如 name@example.com")?;
+        let fine = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+'))
+        };
+        if a.len() <= 254 && fine(local) && fine(domain) && domain.contains('.') {
+            Ok(EmailAddress(a.to_ascii_lowercase()))
+        } else {
+            Err("电子邮箱应形如 name@example.com")
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod email_tests {
+    use super::EmailAddress;
+
+    #[test]
+    fn an_email_address_is_one_plain_mailbox() {
+        assert_eq!(
+            EmailAddress::parse(" Duty@Police.example ")
+                .unwrap()
+                .as_str(),
+            "duty@police.example"
+        );
+        for bad in [
+            "a@b",
+            "a@b.c\r\nBcc: x@y.z",
+            "a b@c.d",
+            "<a@b.c>",
+            "a@b.c,d@e.f",
+            "no-at",
+        ] {
+            assert!(EmailAddress::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -122,6 +122,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0012_protection.sql"),
         postgres: include_str!("../migrations/0012_protection.sql"),
     },
+    Migration {
+        version: 13,
+        sqlite: include_str!("../migrations/0013_notifications.sql"),
+        postgres: include_str!("../migrations/0013_notifications.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -16,6 +16,7 @@ pub mod discovery;
 pub mod export;
 pub mod import;
 pub mod jobs;
+pub mod notify;
 pub mod protection;
 pub mod reconcile;
 pub mod regions;

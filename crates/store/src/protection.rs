@@ -275,6 +275,54 @@ impl Store {
     }
 }
 
+/// A child whose file records a situation that must be reported and for whom no report was filed.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Unreported {
+    pub child_id: String,
+    pub name: String,
+    pub village_code: String,
+    /// When the file last changed (the situation was recorded then or before).
+    pub recorded_at: String,
+}
+
+impl Store {
+    /// Children of the actor's area on the roster whose file says 单独居住 or 无人监护 — a situation
+    /// the seeds require reporting at once (景洪 000 三(二)3) — and for whom no mandatory report was
+    /// ever filed (未成年人保护法 Art. 117: failure to report is visible to the town and oversight).
+    pub async fn unreported(
+        &self,
+        actor: &shouwang_domain::authz::Actor,
+        limit: i64,
+    ) -> Result<Vec<Unreported>> {
+        use shouwang_domain::eligibility::KeyTargetFlag;
+        let Some((w, join)) = crate::scope::scoped(actor, None) else {
+            return Ok(vec![]);
+        };
+        let bits = KeyTargetFlag::LivingAlone.bit() | KeyTargetFlag::Unsupervised.bit();
+        let sql = format!(
+            "SELECT c.id, c.name, c.village_code, c.updated_at FROM children c{join}{} \
+             AND c.status = 'active' AND (c.flags & {bits}) <> 0 \
+             AND NOT EXISTS (SELECT 1 FROM protection_cases pc WHERE pc.child_id = c.id) \
+             ORDER BY c.updated_at, c.id LIMIT {}",
+            w.sql,
+            limit.clamp(1, 1000)
+        );
+        let rows = w.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let village: i64 = r.try_get(2)?;
+                Ok(Unreported {
+                    child_id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    village_code: format!("{village:012}"),
+                    recorded_at: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+}
+
 /// What a new case and its report are, for [`Tx::insert_case`].
 pub struct NewCase<'a> {
     pub child_id: Option<&'a str>,

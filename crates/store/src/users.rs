@@ -686,6 +686,20 @@ impl Store {
             .collect()
     }
 
+    /// Sets (or clears) the address a user's notifications are e-mailed to.
+    pub async fn set_user_email(
+        &self,
+        user_id: &str,
+        email: Option<&shouwang_domain::person::EmailAddress>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE users SET email = $1 WHERE id = $2")
+            .bind(email.map(|e| e.as_str().to_owned()))
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Whether the user is active and inside `region` (an administrator's jurisdiction).
     pub async fn user_region(&self, user_id: &str) -> Result<Option<RegionCode>> {
         let region: Option<String> =

@@ -22,6 +22,7 @@ struct HomePage {
     frame: Frame,
     counts: Counts,
     open_discoveries: i64,
+    cases: shouwang_app::protection::HomeCounts,
     today: String,
     towns: Vec<Region>,
 }
@@ -29,6 +30,7 @@ struct HomePage {
 async fn home(State(state): State<AppState>, user: CurrentUser) -> PageResult {
     let counts = state.store.counts(&user.actor).await?;
     let open_discoveries = shouwang_app::discoveries::open_count(&state.store, &user.actor).await?;
+    let cases = shouwang_app::protection::home_counts(&state.store, &user.actor).await?;
     let towns = if user.actor.agency_id.is_none() {
         state.store.child_regions(&user.actor.region).await?
     } else {
@@ -38,6 +40,7 @@ async fn home(State(state): State<AppState>, user: CurrentUser) -> PageResult {
         frame: Frame::of(&state, &user).await,
         counts,
         open_discoveries,
+        cases,
         today: state.store.today().to_string(),
         towns,
     }))

@@ -152,9 +152,10 @@ async fn users_submit(
         role: get("role"),
         org: get("org"),
         agency: Some(get("agency")),
+        email: Some(get("email")),
     };
     let result = match new_user(body) {
-        Ok(new) => shouwang_app::users::add(&state.store, &user.actor, new)
+        Ok((new, email)) => shouwang_app::users::add(&state.store, &user.actor, new, email)
             .await
             .map_err(AppError::from),
         Err(e) => Err(e.into()),
@@ -203,11 +204,31 @@ pub struct NewUserBody {
     pub org: String,
     /// Agency name for school and agency users
     pub agency: Option<String>,
+    /// Where the user's notifications are e-mailed
+    pub email: Option<String>,
 }
 
 /// Parses a new-user request, naming each bad field.
-pub fn new_user(b: NewUserBody) -> Result<shouwang_store::users::NewUser, ValidationErrors> {
+pub fn new_user(
+    b: NewUserBody,
+) -> Result<
+    (
+        shouwang_store::users::NewUser,
+        Option<shouwang_domain::person::EmailAddress>,
+    ),
+    ValidationErrors,
+> {
     let mut e = ValidationErrors::default();
+    let email = match b.email.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+        None => None,
+        Some(m) => match shouwang_domain::person::EmailAddress::parse(m) {
+            Ok(a) => Some(a),
+            Err(msg) => {
+                e.add("email", msg);
+                None
+            }
+        },
+    };
     let role = shouwang_domain::authz::Role::parse(&b.role);
     if role.is_none() {
         e.add("role", format!("未知角色“{}”", b.role));
@@ -220,17 +241,20 @@ pub fn new_user(b: NewUserBody) -> Result<shouwang_store::users::NewUser, Valida
         }
     };
     e.into_result(())?;
-    Ok(shouwang_store::users::NewUser {
-        display_name: b
-            .display_name
-            .filter(|d| !d.trim().is_empty())
-            .unwrap_or_else(|| b.username.clone()),
-        username: b.username,
-        password: b.password,
-        role: role.expect("checked"),
-        region: region.expect("checked"),
-        agency: b.agency.filter(|a| !a.trim().is_empty()),
-    })
+    Ok((
+        shouwang_store::users::NewUser {
+            display_name: b
+                .display_name
+                .filter(|d| !d.trim().is_empty())
+                .unwrap_or_else(|| b.username.clone()),
+            username: b.username,
+            password: b.password,
+            role: role.expect("checked"),
+            region: region.expect("checked"),
+            agency: b.agency.filter(|a| !a.trim().is_empty()),
+        },
+        email,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/users", responses((status = 200, description = "the users of your jurisdiction", body = Items<UserSummary>), (status = 403, body = ErrorBody)))]
@@ -249,8 +273,8 @@ pub async fn add_user(
     user: CurrentUser,
     ApiJson(b): ApiJson<NewUserBody>,
 ) -> Result<impl IntoResponse, AppError> {
-    let new = new_user(b)?;
-    let created = shouwang_app::users::add(&state.store, &user.actor, new).await?;
+    let (new, email) = new_user(b)?;
+    let created = shouwang_app::users::add(&state.store, &user.actor, new, email).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 

@@ -22,6 +22,7 @@ use crate::state::AppState;
     paths(
         file_report,
         inbox,
+        unreported,
         receive,
         get_case,
         record_step,
@@ -237,4 +238,17 @@ pub async fn reopen(
     Ok(Json(
         cases::reopen(&state.store, &user.actor, &id, &b.reason).await?,
     ))
+}
+
+/// Children of your area whose file records 单独居住 or 无人监护 and for whom no mandatory report was
+/// filed (未成年人保护法 Art. 117: failures to report are visible to the town and oversight).
+#[utoipa::path(get, path = "/api/v1/reports/unreported",
+    responses((status = 200, description = "children to report", body = Items<shouwang_store::protection::Unreported>), (status = 403, body = ErrorBody)))]
+pub async fn unreported(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Items<shouwang_store::protection::Unreported>>, AppError> {
+    Ok(Json(Items {
+        items: cases::unreported(&state.store, &user.actor).await?,
+    }))
 }

@@ -19,6 +19,7 @@ pub fn routes() -> Router<AppState> {
             "/reports/new",
             get(pages::new_report_page).post(pages::new_report_submit),
         )
+        .route("/reports/unreported", get(pages::unreported_page))
         .route("/reports/{id}/receive", post(pages::receive_submit))
         .route("/cases/{id}", get(pages::case_page))
         .route("/cases/{id}/steps", post(pages::step_submit))
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/cases/{id}/reopen", post(pages::reopen_submit))
         .route("/api/v1/reports", get(api::inbox).post(api::file_report))
+        .route("/api/v1/reports/unreported", get(api::unreported))
         .route("/api/v1/reports/{id}/receive", post(api::receive))
         .route("/api/v1/cases/{id}", get(api::get_case))
         .route("/api/v1/cases/{id}/steps", post(api::record_step))

@@ -468,3 +468,24 @@ pub async fn reopen_submit(
     let r = cases::reopen(&state.store, &user.actor, &id, &f.reason).await;
     after(&state, &user, &id, r).await
 }
+
+#[derive(Template)]
+#[template(path = "protection/unreported.html")]
+struct UnreportedPage {
+    frame: Frame,
+    items: Vec<shouwang_store::protection::Unreported>,
+}
+
+impl UnreportedPage {
+    fn place(&self, code: &str) -> String {
+        place_name(code)
+    }
+}
+
+pub async fn unreported_page(State(state): State<AppState>, user: CurrentUser) -> PageResult {
+    let items = cases::unreported(&state.store, &user.actor).await?;
+    Ok(render(&UnreportedPage {
+        frame: Frame::of(&state, &user).await,
+        items,
+    }))
+}

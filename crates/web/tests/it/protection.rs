@@ -376,3 +376,110 @@ async fn a_report_nobody_receives_goes_up_to_the_county_after_the_delay() {
     assert_eq!(steps.last(), Some(&"notify_town"));
     assert!(steps.contains(&"shelter_placement"));
 }
+
+/// The police and the town are told at once, outside the system (the outbox, sent by the
+/// dispatcher through a channel); an escalation tells the county; feedback tells the reporter. A
+/// notification names no child and no reporter. E-mail goes through a sendmail-compatible program
+/// to the address on file; a user without one is retried, not lost.
+#[tokio::test]
+async fn a_report_notifies_the_police_and_the_town_and_the_outbox_is_sent() {
+    use shouwang_app::notify::{Channel, LogChannel, SendmailChannel, dispatch};
+    use std::sync::Arc;
+
+    let app = spawn_app().await;
+    with_case_users(&app).await;
+    let police = app
+        .store
+        .actor_by_username("police_a")
+        .await
+        .unwrap()
+        .unwrap();
+    let address = shouwang_domain::person::EmailAddress::parse("duty@police.example").unwrap();
+    app.store
+        .set_user_email(&police.user_id, Some(&address))
+        .await
+        .unwrap();
+    let teacher = app.login("teacher_a").await;
+    let filed: Value = teacher
+        .post_json("/api/v1/reports", &living_alone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let case = filed["case_id"].as_str().unwrap().to_owned();
+    let told = app.store.case_notifications(&case).await.unwrap();
+    let mut who: Vec<&str> = told.iter().map(|n| n.username.as_str()).collect();
+    who.sort();
+    assert_eq!(who, ["police_a", "town_a"]);
+    assert!(told.iter().all(|n| n.status == "pending"));
+
+    // E-mail through a program that keeps what sendmail is given.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mail.txt");
+    let program = dir.path().join("sendmail");
+    std::fs::write(
+        &program,
+        format!(
+            "#!/bin/sh\necho \"$@\" > {0}.args\ncat >> {0}\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let email: Arc<dyn Channel> = Arc::new(SendmailChannel {
+        program: program.to_string_lossy().into_owned(),
+        from: "shouwang@county.example".into(),
+    });
+    let done = dispatch(&app.store, email.clone()).await.unwrap();
+    assert_eq!((done.sent, done.failed), (1, 1), "town_a has no address");
+    let mail = std::fs::read_to_string(&out).unwrap();
+    assert!(mail.contains("To: duty@police.example"));
+    assert!(mail.contains("Subject: =?UTF-8?B?"));
+    assert!(!mail.contains("王小花") && !mail.contains("冠山小学"));
+    assert_eq!(
+        std::fs::read_to_string(format!("{}.args", out.display()))
+            .unwrap()
+            .trim(),
+        "-t -i"
+    );
+    // The failed one waits for its retry; the log channel sends it then.
+    assert_eq!(dispatch(&app.store, email).await.unwrap().sent, 0);
+    app.clock.advance(3 * 60);
+    let log: Arc<dyn Channel> = Arc::new(LogChannel);
+    assert_eq!(dispatch(&app.store, log.clone()).await.unwrap().sent, 1);
+    let told = app.store.case_notifications(&case).await.unwrap();
+    assert!(told.iter().all(|n| n.status == "sent"), "{told:?}");
+
+    // Nobody receives it for an hour: the county is told.
+    app.clock.advance(60 * 60);
+    let county = app.login("county").await;
+    county.get_json("/api/v1/reports").await;
+    let told = app.store.case_notifications(&case).await.unwrap();
+    let escalated: Vec<&str> = told
+        .iter()
+        .filter(|n| n.kind == "report_escalated")
+        .map(|n| n.username.as_str())
+        .collect();
+    assert!(escalated.contains(&"county") && escalated.contains(&"police_county"));
+    // Feedback tells the reporter.
+    let police = app.login("police_a").await;
+    let r = police
+        .post_json(
+            &format!("/api/v1/reports/{}/receive", filed["id"].as_str().unwrap()),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    police
+        .post_json(
+            &format!("/api/v1/cases/{case}/police-records"),
+            &json!({"record": "feedback", "note": "已处置"}),
+        )
+        .await;
+    let told = app.store.case_notifications(&case).await.unwrap();
+    assert!(
+        told.iter()
+            .any(|n| n.kind == "feedback" && n.username == "teacher_a")
+    );
+}
