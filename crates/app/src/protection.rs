@@ -660,6 +660,7 @@ fn event_label(kind: &str, code: Option<&str>, outcome: Option<&str>) -> String 
         "closed" => "批准结案".into(),
         "close_rejected" => "退回结案申请".into(),
         "reopened" => "重新开启".into(),
+        "attachment" => "上传附件".into(),
         other => other.into(),
     }
 }
@@ -1039,4 +1040,94 @@ pub async fn home_counts(store: &Store, actor: &Actor) -> Result<HomeCounts> {
         c.unreported = store.unreported(actor, 1000).await?.len();
     }
     Ok(c)
+}
+
+/// Adds evidence to a case: by those who work on it, or by its reporter. What the bytes are is
+/// read from them (a name or a declared type is not trusted); at most
+/// [`protection::MAX_EVIDENCE_BYTES`] each and [`protection::MAX_EVIDENCE_PER_CASE`] a case.
+pub async fn attach(
+    store: &Store,
+    actor: &Actor,
+    case_id: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Result<shouwang_store::protection::Attachment> {
+    let (case, _, _) = load(store, actor, case_id).await?;
+    let kind =
+        protection::EvidenceKind::sniff(bytes).map_err(|m| ValidationErrors::single("file", m))?;
+    let name = protection::evidence_name(name);
+    let mut tx = store.begin().await?;
+    let id = tx
+        .add_attachment(
+            &case.id,
+            &by(actor),
+            kind.code(),
+            &name,
+            bytes,
+            protection::MAX_EVIDENCE_PER_CASE,
+        )
+        .await?
+        .ok_or_else(|| {
+            ValidationErrors::single(
+                "file",
+                format!("每个个案最多{}个附件", protection::MAX_EVIDENCE_PER_CASE),
+            )
+        })?;
+    tx.add_case_event(&case.id, &by(actor), "attachment", None, None, &name)
+        .await?;
+    tx.audit(
+        actor,
+        "case_attachment_add",
+        subject(&case),
+        serde_json::json!({"attachment": id, "kind": kind.code(), "size": bytes.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    store
+        .attachments(&case.id)
+        .await?
+        .into_iter()
+        .find(|a| a.id == id)
+        .ok_or(StoreError::NotFound)
+}
+
+/// A case's evidence as the actor may see it: all of it for those who work on the case, their own
+/// uploads for the reporter.
+pub async fn attachments(
+    store: &Store,
+    actor: &Actor,
+    case_id: &str,
+) -> Result<Vec<shouwang_store::protection::Attachment>> {
+    let (case, _, works) = load(store, actor, case_id).await?;
+    Ok(store
+        .attachments(&case.id)
+        .await?
+        .into_iter()
+        .filter(|a| works || a.user_id == actor.user_id)
+        .collect())
+}
+
+/// One piece of evidence with its bytes, for the same readers; each read is audited.
+pub async fn attachment(
+    store: &Store,
+    actor: &Actor,
+    case_id: &str,
+    id: &str,
+) -> Result<(shouwang_store::protection::Attachment, Vec<u8>)> {
+    let (case, _, works) = load(store, actor, case_id).await?;
+    let (a, data) = store
+        .attachment(&case.id, id)
+        .await?
+        .filter(|(a, _)| works || a.user_id == actor.user_id)
+        .ok_or(StoreError::NotFound)?;
+    let mut tx = store.begin().await?;
+    tx.audit(
+        actor,
+        "case_attachment_read",
+        subject(&case),
+        serde_json::json!({"attachment": id}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((a, data))
 }

@@ -127,6 +127,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0013_notifications.sql"),
         postgres: include_str!("../migrations/0013_notifications.sql"),
     },
+    Migration {
+        version: 14,
+        sqlite: include_str!("../migrations/0014_case_attachments.sql"),
+        postgres: include_str!("../migrations/0014_case_attachments.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -169,7 +169,15 @@ impl<S: Send + Sync> FromRequest<S> for Multipart {
 
 /// A multipart upload form: its text fields by name, and the file (its name and bytes).
 pub async fn upload_form(
+    multipart: Multipart,
+) -> Result<(HashMap<String, String>, Option<(String, Bytes)>), AppError> {
+    upload_form_within(multipart, MAX_UPLOAD_BYTES).await
+}
+
+/// The same, for a route whose body limit is `max` (named in the message when it is passed).
+pub async fn upload_form_within(
     Multipart(mut multipart): Multipart,
+    max: usize,
 ) -> Result<(HashMap<String, String>, Option<(String, Bytes)>), AppError> {
     let mut fields = HashMap::new();
     let mut upload: Option<(String, Bytes)> = None;
@@ -188,7 +196,7 @@ pub async fn upload_form(
                 let bytes = field.bytes().await.map_err(|_| AppError::BadRequest {
                     code: "upload",
                     field: Some("file".into()),
-                    message: format!("文件过大或上传中断（上限 {} MB）", MAX_UPLOAD_BYTES >> 20),
+                    message: format!("文件过大或上传中断（上限 {} MB）", max >> 20),
                 })?;
                 upload = Some((file_name, bytes));
             }

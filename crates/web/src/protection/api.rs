@@ -30,7 +30,10 @@ use crate::state::AppState;
         notify_town,
         request_close,
         decide_close,
-        reopen
+        reopen,
+        add_attachment,
+        list_attachments,
+        get_attachment
     ),
     components(schemas(ReportInput, StepBody, RecordBody, NoteBody, ReasonBody, DecisionBody))
 )]
@@ -251,4 +254,87 @@ pub async fn unreported(
     Ok(Json(Items {
         items: cases::unreported(&state.store, &user.actor).await?,
     }))
+}
+
+/// Adds evidence to a case (multipart, field `file`): a photo (JPEG, PNG, WebP) or a PDF, at most
+/// 10 MB, at most 30 a case; what the file is is read from its bytes. Those who work on the case and
+/// its reporter may add.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", params(("id" = String, Path)),
+    request_body(content_type = "multipart/form-data", description = "field `file`"),
+    responses((status = 201, body = shouwang_store::protection::Attachment), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_attachment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    multipart: crate::extract::Multipart,
+) -> Result<impl IntoResponse, AppError> {
+    let (_, upload) = crate::extract::upload_form_within(
+        multipart,
+        shouwang_domain::protection::MAX_EVIDENCE_BYTES,
+    )
+    .await?;
+    let (name, bytes) = upload.ok_or_else(|| {
+        shouwang_domain::validation::ValidationErrors::single(
+            "file",
+            "请选择要上传的照片或 PDF 文件",
+        )
+    })?;
+    let a = cases::attach(&state.store, &user.actor, &id, &name, &bytes).await?;
+    Ok((StatusCode::CREATED, Json(a)))
+}
+
+/// A case's evidence (those who work on it see all; the reporter their own uploads).
+#[utoipa::path(get, path = "/api/v1/cases/{id}/attachments", params(("id" = String, Path)),
+    responses((status = 200, body = Items<shouwang_store::protection::Attachment>), (status = 404, body = ErrorBody)))]
+pub async fn list_attachments(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Items<shouwang_store::protection::Attachment>>, AppError> {
+    Ok(Json(Items {
+        items: cases::attachments(&state.store, &user.actor, &id).await?,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct AttachmentPath {
+    id: String,
+    attachment_id: String,
+}
+
+/// One piece of evidence: a photo shown inline, a PDF downloaded; sandboxed, not cached. Each read
+/// is audited.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/attachments/{attachment_id}",
+    params(("id" = String, Path), ("attachment_id" = String, Path)),
+    responses((status = 200, description = "the file (image/jpeg, image/png, image/webp or application/pdf)", content_type = "application/octet-stream", body = crate::schema::Binary), (status = 404, body = ErrorBody)))]
+pub async fn get_attachment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): Path<AttachmentPath>,
+) -> Result<axum::response::Response, AppError> {
+    let (a, data) = cases::attachment(&state.store, &user.actor, &p.id, &p.attachment_id).await?;
+    let disposition = if a.kind == "application/pdf" {
+        "attachment; filename=\"evidence.pdf\""
+    } else {
+        "inline"
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, a.kind.clone()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                disposition.to_owned(),
+            ),
+            (
+                axum::http::header::CACHE_CONTROL,
+                "private, no-store".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                "sandbox; default-src 'none'; img-src 'self'".to_owned(),
+            ),
+        ],
+        data,
+    )
+        .into_response())
 }

@@ -6,7 +6,11 @@ mod api;
 mod pages;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+
+/// Room for one evidence file and the form around it.
+const ATTACHMENT_BODY: usize = shouwang_domain::protection::MAX_EVIDENCE_BYTES + (256 << 10);
 
 use crate::state::AppState;
 
@@ -37,6 +41,20 @@ pub fn routes() -> Router<AppState> {
             post(pages::close_decision_submit),
         )
         .route("/cases/{id}/reopen", post(pages::reopen_submit))
+        .route(
+            "/cases/{id}/attachments",
+            post(pages::attachment_submit).layer(DefaultBodyLimit::max(ATTACHMENT_BODY)),
+        )
+        .route(
+            "/api/v1/cases/{id}/attachments",
+            get(api::list_attachments)
+                .post(api::add_attachment)
+                .layer(DefaultBodyLimit::max(ATTACHMENT_BODY)),
+        )
+        .route(
+            "/api/v1/cases/{id}/attachments/{attachment_id}",
+            get(api::get_attachment),
+        )
         .route("/api/v1/reports", get(api::inbox).post(api::file_report))
         .route("/api/v1/reports/unreported", get(api::unreported))
         .route("/api/v1/reports/{id}/receive", post(api::receive))

@@ -259,6 +259,7 @@ pub async fn receive_submit(
 struct CasePage {
     frame: Frame,
     c: CaseView,
+    attachments: Vec<shouwang_store::protection::Attachment>,
     notice: Option<String>,
     error: Option<String>,
     is_police: bool,
@@ -302,6 +303,7 @@ async fn case_view(
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
     let c = cases::case(&state.store, &user.actor, id).await?;
+    let attachments = cases::attachments(&state.store, &user.actor, id).await?;
     let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
     Ok((
         status,
@@ -313,6 +315,7 @@ async fn case_view(
                 Role::Town | Role::County | Role::CountyAdmin
             ) && !c.reporter_view,
             c,
+            attachments,
             notice,
             error: error.map(|e| e.1),
             outcomes: opts(StepOutcome::ALL, StepOutcome::code, StepOutcome::label),
@@ -488,4 +491,38 @@ pub async fn unreported_page(State(state): State<AppState>, user: CurrentUser) -
         frame: Frame::of(&state, &user).await,
         items,
     }))
+}
+
+pub async fn attachment_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    multipart: crate::extract::Multipart,
+) -> PageResult {
+    let (fields, upload) = crate::extract::upload_form_within(
+        multipart,
+        shouwang_domain::protection::MAX_EVIDENCE_BYTES,
+    )
+    .await?;
+    user.check_csrf(fields.get("csrf_token").map(String::as_str).unwrap_or(""))?;
+    let r = match upload.filter(|(_, b)| !b.is_empty()) {
+        None => Err(ValidationErrors::single("file", "请选择要上传的照片或 PDF 文件").into()),
+        Some((name, bytes)) => cases::attach(&state.store, &user.actor, &id, &name, &bytes)
+            .await
+            .map(|_| ()),
+    };
+    match r {
+        Ok(()) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Err(StoreError::Validation(v)) => {
+            case_view(
+                &state,
+                &user,
+                &id,
+                None,
+                Some((StatusCode::UNPROCESSABLE_ENTITY, v.summary())),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -483,3 +483,177 @@ async fn a_report_notifies_the_police_and_the_town_and_the_outbox_is_sent() {
             .any(|n| n.kind == "feedback" && n.username == "teacher_a")
     );
 }
+
+fn photo() -> Vec<u8> {
+    let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    b.extend(std::iter::repeat_n(7u8, 2048));
+    b
+}
+
+fn upload(name: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+    )
+}
+
+/// Evidence: type read from the bytes, size and count limited (also under a parallel burst),
+/// sealed at rest, read by those who work on the case and by its uploader only, served sandboxed.
+#[tokio::test]
+async fn evidence_is_checked_sealed_and_scoped_like_the_case() {
+    let app = spawn_app().await;
+    with_case_users(&app).await;
+    let teacher = app.login("teacher_a").await;
+    let filed: Value = teacher
+        .post_json("/api/v1/reports", &living_alone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let case = filed["case_id"].as_str().unwrap().to_owned();
+    let url = |u: &User| format!("{}/api/v1/cases/{case}/attachments", u.base);
+    let police = app.login("police_a").await;
+
+    // A page of HTML named .jpg, an empty file: refused, naming the field.
+    for (name, bytes) in [
+        ("伤情.jpg", b"<html><script>alert(1)</script>".to_vec()),
+        ("空.pdf", vec![]),
+    ] {
+        let r = police
+            .client
+            .post(url(&police))
+            .multipart(upload(name, bytes))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.json::<Value>().await.unwrap()["field"], "file");
+    }
+    // Past 10 MB: refused before it is kept.
+    let r = police
+        .client
+        .post(url(&police))
+        .multipart(upload("大.jpg", {
+            let mut b = photo();
+            b.resize(11 << 20, 0);
+            b
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            r.status(),
+            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::BAD_REQUEST
+        ),
+        "{}",
+        r.status()
+    );
+    let r = police
+        .client
+        .post(url(&police))
+        .multipart(upload("C:\\fakepath\\伤情.jpg", photo()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let a: Value = r.json().await.unwrap();
+    assert_eq!(a["kind"], "image/jpeg");
+    assert_eq!(a["name"], "伤情.jpg");
+    let r = teacher
+        .client
+        .post(url(&teacher))
+        .multipart(upload("statement.pdf", b"%PDF-1.7\n%%EOF".to_vec()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    // The police see both; the reporter only their own; another town nothing.
+    assert_eq!(
+        police
+            .get_json(&format!("/api/v1/cases/{case}/attachments"))
+            .await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let own = teacher
+        .get_json(&format!("/api/v1/cases/{case}/attachments"))
+        .await;
+    assert_eq!(own["items"].as_array().unwrap().len(), 1);
+    assert_eq!(own["items"][0]["name"], "statement.pdf");
+    let id = a["id"].as_str().unwrap();
+    assert_eq!(
+        teacher
+            .get(&format!("/api/v1/cases/{case}/attachments/{id}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let town_b = app.login("town_b").await;
+    assert_eq!(
+        town_b
+            .get(&format!("/api/v1/cases/{case}/attachments"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    // Served as what it is, sandboxed, not cached.
+    let r = police
+        .get(&format!("/api/v1/cases/{case}/attachments/{id}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    assert!(
+        r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("sandbox")
+    );
+    assert_eq!(r.bytes().await.unwrap().to_vec(), photo());
+    // Sealed at rest: neither the name nor the bytes are in the database as written.
+    let db = app.raw_db().await;
+    let (name, data): (String, String) =
+        sqlx::query_as("SELECT name, data FROM case_attachments WHERE id = $1")
+            .bind(id)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert!(!name.contains("伤情"));
+    use base64::Engine;
+    assert!(!data.contains(&base64::engine::general_purpose::STANDARD.encode(&photo()[..64])));
+
+    // Forty uploads at once on a case that holds thirty: thirty kept.
+    let mut burst = Vec::new();
+    for i in 0..40 {
+        let client = police.client.clone();
+        let u = url(&police);
+        burst.push(tokio::spawn(async move {
+            client
+                .post(u)
+                .multipart(upload(&format!("{i}.jpg"), photo()))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    let mut created = 0;
+    for b in burst {
+        if b.await.unwrap() == StatusCode::CREATED {
+            created += 1;
+        }
+    }
+    assert_eq!(created, 28, "30 a case, 2 were there");
+    assert_eq!(
+        police
+            .get_json(&format!("/api/v1/cases/{case}/attachments"))
+            .await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        30
+    );
+}

@@ -119,14 +119,18 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
         }
         for (m, _) in item_ops.as_object().unwrap() {
             let method: Method = m.to_uppercase().parse().unwrap();
-            let mut url = path.replace("{id}", &id_for(path));
+            let mut url = path
+                .replace("{id}", &id_for(path))
+                .replace("{attachment_id}", "any-attachment");
             // A link to an agency of the outsider's own town.
             url = url.replace("{agency_id}", "any-agency");
             for (name, user) in &outsiders {
                 let mut req = user
                     .client
                     .request(method.clone(), format!("{}{url}", app.base));
-                if let Some(b) = body_for(&method, path) {
+                if path.ends_with("/attachments") && method == Method::POST {
+                    req = req.multipart(evidence_form(""));
+                } else if let Some(b) = body_for(&method, path) {
                     req = req.json(&b);
                 }
                 let r = req.send().await.unwrap();
@@ -160,6 +164,17 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
             .len(),
         1
     );
+}
+
+/// An upload of a small photo, as a phone's form sends it (with the page's CSRF token).
+fn evidence_form(csrf: &str) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .text("csrf_token", csrf.to_owned())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10])
+                .file_name("photo.jpg"),
+        )
 }
 
 /// The fields a page's form sends besides its CSRF token, with values that pass, so that what
@@ -360,12 +375,15 @@ async fn no_user_of_another_area_reaches_a_record_through_any_route_of_the_route
     for (path, methods) in &with_ids {
         let url = path
             .replace("{id}", &id_for(path))
-            .replace("{agency_id}", "any-agency");
+            .replace("{agency_id}", "any-agency")
+            .replace("{attachment_id}", "any-attachment");
         for method in methods {
             for (name, client, csrf) in &outsiders {
                 let mut req = client.request(method.clone(), format!("{}{url}", app.base));
                 if method != Method::GET {
-                    req = if path.starts_with("/api/") {
+                    req = if path.ends_with("/attachments") {
+                        req.multipart(evidence_form(csrf))
+                    } else if path.starts_with("/api/") {
                         req.json(&body_for(method, path).unwrap_or_else(|| json!({})))
                     } else {
                         let mut form = vec![("csrf_token", csrf.as_str())];
