@@ -85,6 +85,20 @@ test('a report of a child living alone goes from the teacher to the police, the 
   assert.match(seen, /报告人信息已保密/);
   assert.match(seen, /通报乡镇人民政府/);
   assert.doesNotMatch(seen, /中心小学|13812345678/);
+  // It assesses: the areas, what was found, who took part, the child's own view.
+  await page.click('form[action$="/assessments"] button');
+  await page.locator('.error-box').waitFor();
+  assert.match(await page.textContent('.error-box'), /请选择该项的评估结果/);
+  for (const [area, concern] of [['safety', 'some'], ['guardianship', 'serious'], ['physical_health', 'none'], ['mental_health', 'some']]) {
+    await page.selectOption(`form[action$="/assessments"] select[name=${area}]`, concern);
+  }
+  await page.fill('form[action$="/assessments"] textarea[name=findings]', '姑姑临时照料，父亲尚未返乡');
+  await page.fill('form[action$="/assessments"] input[name=participants]', '镇儿童督导员、村儿童主任');
+  await page.fill('form[action$="/assessments"] textarea[name=child_view]', '想和爸爸一起住');
+  await page.click('form[action$="/assessments"] button');
+  await page.waitForURL(caseUrl);
+  assert.match(await page.textContent('main'), /风险等级：高，每 30 天至少走访一次/);
+  await page.screenshot({ path: path.join(shots, 'case-assessed-360.png'), fullPage: true });
   await page.fill('form[action$="/close-request"] input[name=reason]', '父亲已返乡照料，监护落实');
   await page.click('form[action$="/close-request"] button');
   await page.waitForURL(caseUrl);

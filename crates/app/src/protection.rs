@@ -121,6 +121,11 @@ pub struct CaseView {
     pub reporter_confidential: bool,
     /// Only what the reporter may read (status and feedback): they do not work on the case.
     pub reporter_view: bool,
+    /// The latest assessment's risk level, and the days between visits it calls for.
+    pub risk_level: Option<shouwang_domain::protection::RiskLevel>,
+    pub visit_interval_days: Option<u32>,
+    /// The town's assessments, newest first (for those who work on the case).
+    pub assessments: Vec<shouwang_store::protection::RecordedAssessment>,
 }
 
 const CONFIDENTIAL: &str = "报告人信息已保密";
@@ -621,6 +626,13 @@ pub async fn case(store: &Store, actor: &Actor, case_id: &str) -> Result<CaseVie
         reporter: sees.then(|| reporter_of(&report)),
         reporter_confidential: !sees,
         reporter_view: !works,
+        risk_level: case.risk.filter(|_| works),
+        visit_interval_days: case.risk.filter(|_| works).map(|r| r.visit_interval_days()),
+        assessments: if works {
+            store.assessments(&case.id).await?
+        } else {
+            vec![]
+        },
     };
     let mut tx = store.begin().await?;
     tx.audit(actor, "case_read", subject(&case), serde_json::json!({}))
@@ -661,6 +673,12 @@ fn event_label(kind: &str, code: Option<&str>, outcome: Option<&str>) -> String 
         "close_rejected" => "退回结案申请".into(),
         "reopened" => "重新开启".into(),
         "attachment" => "上传附件".into(),
+        "assessed" => format!(
+            "评估：风险等级{}",
+            code.and_then(shouwang_domain::protection::RiskLevel::parse)
+                .map(|r| r.label())
+                .unwrap_or("")
+        ),
         other => other.into(),
     }
 }
@@ -1130,4 +1148,48 @@ pub async fn attachment(
     .await?;
     tx.commit().await?;
     Ok((a, data))
+}
+
+/// The town (or the county) records an assessment of a case it assesses: the four areas, what was
+/// found, who took part and the child's own view; the risk level follows and is kept on the case.
+pub async fn assess(
+    store: &Store,
+    actor: &Actor,
+    case_id: &str,
+    input: &shouwang_domain::protection::AssessmentInput,
+) -> Result<CaseView> {
+    let assessment = input.parse()?;
+    let (case, _, works) = load(store, actor, case_id).await?;
+    if !works || !matches!(actor.role, Role::Town | Role::County | Role::CountyAdmin) {
+        return Err(StoreError::Forbidden);
+    }
+    if case.status != CaseStatus::Assessing {
+        return Err(StoreError::Conflict {
+            field: None,
+            message: format!(
+                "该个案当前状态为“{}”，公安机关通报乡镇后才能评估",
+                case.status.label()
+            ),
+        });
+    }
+    let mut tx = store.begin().await?;
+    tx.add_assessment(&case.id, &by(actor), &assessment).await?;
+    tx.add_case_event(
+        &case.id,
+        &by(actor),
+        "assessed",
+        Some(assessment.risk.code()),
+        None,
+        "",
+    )
+    .await?;
+    tx.audit(
+        actor,
+        "case_assess",
+        subject(&case),
+        serde_json::json!({"risk": assessment.risk.code()}),
+    )
+    .await?;
+    tx.commit().await?;
+    self::case(store, actor, case_id).await
 }

@@ -132,6 +132,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0014_case_attachments.sql"),
         postgres: include_str!("../migrations/0014_case_attachments.sql"),
     },
+    Migration {
+        version: 15,
+        sqlite: include_str!("../migrations/0015_assessments.sql"),
+        postgres: include_str!("../migrations/0015_assessments.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use shouwang_domain::protection::{CaseStatus, Severity, Situation};
+use shouwang_domain::protection::{Assessment, CaseStatus, RiskLevel, Severity, Situation};
 use shouwang_domain::region::{RegionCode, RegionLevel};
 
 use crate::tx::Tx;
@@ -40,6 +40,8 @@ pub struct CaseRow {
     pub closed_at: Option<String>,
     pub close_requested_by: Option<String>,
     pub version: i64,
+    /// The latest assessment's risk level.
+    pub risk: Option<RiskLevel>,
 }
 
 #[derive(Debug, Clone)]
@@ -94,7 +96,7 @@ const BODY_AAD: &str = "protection_reports.body";
 const DETAIL_AAD: &str = "case_events.detail";
 
 const CASE_COLUMNS: &str = "c.id, c.child_id, c.town_code, c.village_code, c.status, c.situations, c.severity, \
-     c.opened_at, c.updated_at, c.closed_at, c.close_requested_by, c.version";
+     c.opened_at, c.updated_at, c.closed_at, c.close_requested_by, c.version, c.risk_level";
 const REPORT_COLUMNS: &str = "r.id, r.case_id, r.reporter_user_id, r.reporter_role, r.receiving_org, r.town_code, \
      r.village_code, r.status, r.filed_at, r.discovered_at, r.received_at, r.received_by, r.escalated_at, \
      r.accepted_at, r.feedback_at, r.body";
@@ -121,6 +123,10 @@ fn case_of(r: &sqlx::any::AnyRow, at: usize) -> Result<CaseRow> {
         closed_at: r.try_get(at + 9)?,
         close_requested_by: r.try_get(at + 10)?,
         version: r.try_get(at + 11)?,
+        risk: r
+            .try_get::<Option<String>, _>(at + 12)?
+            .as_deref()
+            .and_then(RiskLevel::parse),
     })
 }
 
@@ -174,7 +180,7 @@ impl Store {
         .bind(case_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| Ok((case_of(&r, 0)?, self.report_of(&r, 12)?)))
+        row.map(|r| Ok((case_of(&r, 0)?, self.report_of(&r, 13)?)))
             .transpose()
     }
 
@@ -187,7 +193,7 @@ impl Store {
         .bind(report_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| Ok((case_of(&r, 0)?, self.report_of(&r, 12)?)))
+        row.map(|r| Ok((case_of(&r, 0)?, self.report_of(&r, 13)?)))
             .transpose()
     }
 
@@ -233,7 +239,7 @@ impl Store {
         q.fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|r| Ok((case_of(r, 0)?, self.report_of(r, 12)?)))
+            .map(|r| Ok((case_of(r, 0)?, self.report_of(r, 13)?)))
             .collect()
     }
 
@@ -623,5 +629,74 @@ impl Tx {
         .execute(self.conn())
         .await?;
         Ok(Some(id))
+    }
+}
+
+const ASSESSMENT_AAD: &str = "case_assessments.body";
+
+/// An assessment as recorded.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecordedAssessment {
+    pub at: String,
+    pub username: String,
+    pub assessment: Assessment,
+}
+
+impl Store {
+    /// A case's assessments, newest first.
+    pub async fn assessments(&self, case_id: &str) -> Result<Vec<RecordedAssessment>> {
+        let rows = sqlx::query(
+            "SELECT at, username, body FROM case_assessments WHERE case_id = $1 ORDER BY at DESC, id DESC",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let body = self
+                    .cipher
+                    .decrypt(ASSESSMENT_AAD, &r.try_get::<String, _>(2)?)?;
+                Ok(RecordedAssessment {
+                    at: r.try_get(0)?,
+                    username: r.try_get(1)?,
+                    assessment: serde_json::from_str(&body)
+                        .map_err(|e| StoreError::Config(format!("assessment: {e}")))?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Tx {
+    /// Records an assessment and sets the case's risk level from it.
+    pub async fn add_assessment(
+        &mut self,
+        case_id: &str,
+        by: &By<'_>,
+        a: &Assessment,
+    ) -> Result<()> {
+        let now = self.now().to_owned();
+        let body = serde_json::to_string(a).expect("serialisable");
+        let sealed = self.store.cipher.encrypt(ASSESSMENT_AAD, &body);
+        sqlx::query(
+            "INSERT INTO case_assessments (id, case_id, at, user_id, username, risk, body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(crate::new_id())
+        .bind(case_id)
+        .bind(&now)
+        .bind(by.user_id.unwrap_or_default())
+        .bind(by.username)
+        .bind(a.risk.code())
+        .bind(sealed)
+        .execute(self.conn())
+        .await?;
+        sqlx::query("UPDATE protection_cases SET risk_level = $1, updated_at = $2 WHERE id = $3")
+            .bind(a.risk.code())
+            .bind(&now)
+            .bind(case_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
     }
 }

@@ -31,11 +31,20 @@ use crate::state::AppState;
         request_close,
         decide_close,
         reopen,
+        assess,
         add_attachment,
         list_attachments,
         get_attachment
     ),
-    components(schemas(ReportInput, StepBody, RecordBody, NoteBody, ReasonBody, DecisionBody))
+    components(schemas(
+        ReportInput,
+        shouwang_domain::protection::AssessmentInput,
+        StepBody,
+        RecordBody,
+        NoteBody,
+        ReasonBody,
+        DecisionBody
+    ))
 )]
 pub struct ApiDoc;
 
@@ -337,4 +346,21 @@ pub async fn get_attachment(
         data,
     )
         .into_response())
+}
+
+/// The town (or the county) records an assessment of a case after the police notified it: each
+/// area's concern (none, some, serious, danger), what was found, who took part, the child's own
+/// view (or why it could not be heard). The risk level follows and sets the visits.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/assessments", params(("id" = String, Path)),
+    request_body = shouwang_domain::protection::AssessmentInput,
+    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn assess(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<shouwang_domain::protection::AssessmentInput>,
+) -> Result<Json<CaseView>, AppError> {
+    Ok(Json(
+        cases::assess(&state.store, &user.actor, &id, &b).await?,
+    ))
 }

@@ -41,6 +41,8 @@ pub fn routes() -> Router<AppState> {
             post(pages::close_decision_submit),
         )
         .route("/cases/{id}/reopen", post(pages::reopen_submit))
+        .route("/cases/{id}/assessments", post(pages::assessment_submit))
+        .route("/api/v1/cases/{id}/assessments", post(api::assess))
         .route(
             "/cases/{id}/attachments",
             post(pages::attachment_submit).layer(DefaultBodyLimit::max(ATTACHMENT_BODY)),

@@ -266,6 +266,8 @@ struct CasePage {
     is_civil: bool,
     outcomes: Vec<Opt>,
     records: Vec<Opt>,
+    concerns: Vec<Opt>,
+    areas: Vec<Opt>,
 }
 
 impl CasePage {
@@ -320,6 +322,16 @@ async fn case_view(
             error: error.map(|e| e.1),
             outcomes: opts(StepOutcome::ALL, StepOutcome::code, StepOutcome::label),
             records: opts(PoliceRecord::ALL, PoliceRecord::code, PoliceRecord::label),
+            concerns: opts(
+                shouwang_domain::protection::Concern::ALL,
+                shouwang_domain::protection::Concern::code,
+                shouwang_domain::protection::Concern::label,
+            ),
+            areas: opts(
+                shouwang_domain::protection::AssessmentArea::ALL,
+                shouwang_domain::protection::AssessmentArea::code,
+                shouwang_domain::protection::AssessmentArea::label,
+            ),
         }),
     )
         .into_response())
@@ -525,4 +537,32 @@ pub async fn attachment_submit(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+pub async fn assessment_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.trim().is_empty())
+    };
+    user.check_csrf(&get("csrf_token").unwrap_or_default())?;
+    let input = shouwang_domain::protection::AssessmentInput {
+        safety: get("safety"),
+        guardianship: get("guardianship"),
+        physical_health: get("physical_health"),
+        mental_health: get("mental_health"),
+        findings: get("findings"),
+        participants: get("participants"),
+        child_view: get("child_view"),
+        child_view_absent_reason: get("child_view_absent_reason"),
+    };
+    let r = cases::assess(&state.store, &user.actor, &id, &input).await;
+    after(&state, &user, &id, r).await
 }

@@ -16,7 +16,7 @@ use shouwang_domain::authz::Role;
 use crate::helpers::*;
 
 /// Requests sent (each a different operation, user and input).
-const CASES: usize = 1200;
+const CASES: usize = 2000;
 
 /// Resolves `{"$ref": "#/components/schemas/X"}` against the document.
 fn resolve<'a>(doc: &'a Value, s: &'a Value) -> &'a Value {

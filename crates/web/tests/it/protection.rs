@@ -264,11 +264,50 @@ async fn the_police_receive_respond_and_notify_the_town_which_closes_with_approv
             "notified_town"
         ]
     );
+    assert_eq!(
+        police
+            .post_json(&format!("/api/v1/cases/{case}/assessments"), &json!({}))
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     assert_eq!(c["timeline"][0]["by"], "报告人信息已保密");
     // The reporter reads the feedback.
     let mine = teacher.get_json(&format!("/api/v1/cases/{case}")).await;
     assert!(mine.to_string().contains("已联系家属"));
     assert!(!mine.to_string().contains("护送至近亲属"));
+
+    // The town assesses: the child's view or why not; the risk sets the visits. The police do not.
+    let assessment = json!({
+        "safety": "some", "guardianship": "serious", "physical_health": "none", "mental_health": "some",
+        "findings": "姑姑临时照料，父亲未返乡", "participants": "镇儿童督导员、村儿童主任"
+    });
+    let r = town
+        .post_json(&format!("/api/v1/cases/{case}/assessments"), &assessment)
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "child_view");
+    let mut heard = assessment.clone();
+    heard["child_view"] = json!("想和爸爸一起住");
+    let r = police
+        .post_json(&format!("/api/v1/cases/{case}/assessments"), &heard)
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = town
+        .post_json(&format!("/api/v1/cases/{case}/assessments"), &heard)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let c: Value = r.json().await.unwrap();
+    assert_eq!(c["risk_level"], "high");
+    assert_eq!(c["visit_interval_days"], 30);
+    assert_eq!(
+        c["assessments"][0]["assessment"]["child_view"],
+        "想和爸爸一起住"
+    );
+    // The reporter does not read the assessment.
+    let mine = teacher.get_json(&format!("/api/v1/cases/{case}")).await;
+    assert!(mine["assessments"].as_array().unwrap().is_empty());
+    assert!(mine["risk_level"].is_null());
 
     // Closing: a reason, then another user's approval.
     let r = town

@@ -39,6 +39,11 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
         ("POST", "/api/v1/cases/{id}/close-request") => json!({"reason": "监护已落实"}),
         ("POST", "/api/v1/cases/{id}/close-decision") => json!({"approve": true}),
         ("POST", "/api/v1/cases/{id}/reopen") => json!({"reason": "再次外出"}),
+        ("POST", "/api/v1/cases/{id}/assessments") => json!({
+            "safety": "some", "guardianship": "some", "physical_health": "none",
+            "mental_health": "none", "findings": "已照料", "participants": "督导员",
+            "child_view": "愿意"
+        }),
         _ => return None,
     })
 }
@@ -197,6 +202,15 @@ fn page_form_for(path: &str) -> Vec<(&'static str, &'static str)> {
         ("cases", "notify-town") => vec![("note", "已处置")],
         ("cases", "close-request" | "reopen") => vec![("reason", "监护已落实")],
         ("cases", "close-decision") => vec![("approve", "1")],
+        ("cases", "assessments") => vec![
+            ("safety", "some"),
+            ("guardianship", "some"),
+            ("physical_health", "none"),
+            ("mental_health", "none"),
+            ("findings", "已照料"),
+            ("participants", "督导员"),
+            ("child_view", "愿意"),
+        ],
         _ => vec![],
     }
 }
