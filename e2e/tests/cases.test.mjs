@@ -99,6 +99,28 @@ test('a report of a child living alone goes from the teacher to the police, the 
   await page.waitForURL(caseUrl);
   assert.match(await page.textContent('main'), /风险等级：高，每 30 天至少走访一次/);
   await page.screenshot({ path: path.join(shots, 'case-assessed-360.png'), fullPage: true });
+  // It plans help: guardianship guidance referred to the county women's federation, which
+  // accepts and records a session.
+  await page.click('summary:has-text("转介服务机构")');
+  await page.selectOption('form[action$="/referrals"] select[name=kind]', 'guardianship_guidance');
+  await page.selectOption('form[action$="/referrals"] select[name=agency_id]', { label: '县妇联' });
+  await page.fill('form[action$="/referrals"] input[name=note]', '指导姑姑履行临时照料，督促父亲返乡');
+  await page.click('form[action$="/referrals"] button');
+  await page.waitForURL(caseUrl);
+  assert.match(await page.textContent('ul.referrals'), /监护指导 → 县妇联：待接收/);
+  const federation = await phone('agency');
+  await federation.page.goto(`${app.base}/referrals`);
+  assert.match(await federation.page.textContent('main'), /王小花/);
+  await federation.page.click('button[value=accept]');
+  await federation.page.waitForURL(`${app.base}/referrals`);
+  await federation.page.fill('input[name=note]', '入户开展家庭监护指导一次');
+  await federation.page.click('button[value=deliver]');
+  await federation.page.waitForURL(`${app.base}/referrals`);
+  await federation.page.screenshot({ path: path.join(shots, 'referrals-provider-360.png'), fullPage: true });
+  await federation.context.close();
+  await page.reload();
+  assert.match(await page.textContent('ul.referrals'), /已接收[\s\S]*入户开展家庭监护指导一次/);
+
   await page.fill('form[action$="/close-request"] input[name=reason]', '父亲已返乡照料，监护落实');
   await page.click('form[action$="/close-request"] button');
   await page.waitForURL(caseUrl);

@@ -295,6 +295,83 @@ impl AssessmentInput {
 }
 
 code_enum! {
+    /// What a help plan refers the child to (景洪 000 三(二)4; 内蒙古 001 四(三): 监护指导、医疗救治、
+    /// 心理疏导、行为矫治、法律服务、法律援助; social assistance by 龙里 003 五(五)).
+    pub enum HelpKind {
+        GuardianshipGuidance = ("guardianship_guidance", "监护指导"),
+        MedicalTreatment = ("medical_treatment", "医疗救治"),
+        Counselling = ("counselling", "心理疏导"),
+        BehaviourCorrection = ("behaviour_correction", "行为矫治"),
+        LegalAid = ("legal_aid", "法律服务和法律援助"),
+        HealthCheck = ("health_check", "健康体检"),
+        Dibao = ("dibao", "最低生活保障"),
+        TemporaryAssistance = ("temporary_assistance", "临时救助"),
+        ExtremePovertySupport = ("extreme_poverty_support", "特困人员救助供养"),
+        MedicalAssistance = ("medical_assistance", "医疗救助"),
+        ChildWelfare = ("child_welfare", "儿童福利保障"),
+    }
+}
+
+code_enum! {
+    /// Where a referral to a provider stands.
+    pub enum ReferralStatus {
+        Pending = ("pending", "待接收"),
+        Accepted = ("accepted", "已接收"),
+        Declined = ("declined", "已拒绝"),
+        Delivered = ("delivered", "已完成"),
+    }
+}
+
+/// What a provider does with a referral.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferralAction {
+    Accept,
+    /// Declining says why.
+    Decline,
+    /// Records what was delivered (a session, a payment granted); may be recorded more than once
+    /// until the referral is complete.
+    Deliver {
+        complete: bool,
+    },
+}
+
+/// A referral's next status, or why not: accepted or declined when pending, delivered when
+/// accepted.
+pub fn referral_transition(
+    status: ReferralStatus,
+    action: ReferralAction,
+) -> Result<ReferralStatus, String> {
+    use ReferralStatus::*;
+    match (status, action) {
+        (Pending, ReferralAction::Accept) => Ok(Accepted),
+        (Pending, ReferralAction::Decline) => Ok(Declined),
+        (Accepted, ReferralAction::Deliver { complete: true }) => Ok(Delivered),
+        (Accepted, ReferralAction::Deliver { complete: false }) => Ok(Accepted),
+        (s, _) => Err(format!("该转介当前为“{}”，不能进行此操作", s.label())),
+    }
+}
+
+/// A referral unanswered this long, or accepted and not delivered this long, is overdue.
+pub const REFERRAL_ANSWER_DAYS: i64 = 7;
+pub const REFERRAL_DELIVERY_DAYS: i64 = 30;
+
+/// Whether a referral is overdue on `today`.
+pub fn referral_overdue(
+    status: ReferralStatus,
+    referred_on: NaiveDate,
+    accepted_on: Option<NaiveDate>,
+    today: NaiveDate,
+) -> bool {
+    match status {
+        ReferralStatus::Pending => today - referred_on > Duration::days(REFERRAL_ANSWER_DAYS),
+        ReferralStatus::Accepted => {
+            today - accepted_on.unwrap_or(referred_on) > Duration::days(REFERRAL_DELIVERY_DAYS)
+        }
+        ReferralStatus::Declined | ReferralStatus::Delivered => false,
+    }
+}
+
+code_enum! {
     /// What evidence a case takes: photos as phones save them, and PDFs (a medical record, a
     /// written statement).
     pub enum EvidenceKind {
@@ -802,6 +879,39 @@ mod tests {
         input.mental_health = Some("some".into());
         input.child_view = Some("想和爸爸一起住".into());
         assert_eq!(input.parse().unwrap().risk, RiskLevel::High);
+    }
+
+    #[test]
+    fn a_provider_accepts_or_declines_then_delivers_and_silence_becomes_overdue() {
+        use ReferralAction::*;
+        use ReferralStatus::*;
+        assert_eq!(referral_transition(Pending, Accept), Ok(Accepted));
+        assert_eq!(referral_transition(Pending, Decline), Ok(Declined));
+        assert_eq!(
+            referral_transition(Accepted, Deliver { complete: false }),
+            Ok(Accepted)
+        );
+        assert_eq!(
+            referral_transition(Accepted, Deliver { complete: true }),
+            Ok(Delivered)
+        );
+        assert!(referral_transition(Declined, Accept).is_err());
+        assert!(referral_transition(Pending, Deliver { complete: true }).is_err());
+        let d = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        assert!(!referral_overdue(Pending, d, None, d + Duration::days(7)));
+        assert!(referral_overdue(Pending, d, None, d + Duration::days(8)));
+        assert!(referral_overdue(
+            Accepted,
+            d,
+            Some(d),
+            d + Duration::days(31)
+        ));
+        assert!(!referral_overdue(
+            Delivered,
+            d,
+            Some(d),
+            d + Duration::days(300)
+        ));
     }
 
     #[test]

@@ -137,6 +137,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0015_assessments.sql"),
         postgres: include_str!("../migrations/0015_assessments.sql"),
     },
+    Migration {
+        version: 16,
+        sqlite: include_str!("../migrations/0016_referrals.sql"),
+        postgres: include_str!("../migrations/0016_referrals.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

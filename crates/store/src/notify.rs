@@ -66,6 +66,26 @@ impl Tx {
         Ok(users.len())
     }
 
+    /// Queues a notification for every active user of an agency (a provider, a school).
+    pub async fn notify_agency(
+        &mut self,
+        agency_id: &str,
+        kind: &str,
+        case_id: Option<&str>,
+        subject: &str,
+        body: &str,
+    ) -> Result<usize> {
+        let users: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM users WHERE agency_id = $1 AND active = 1")
+                .bind(agency_id)
+                .fetch_all(self.conn())
+                .await?;
+        for user in &users {
+            self.notify_user(user, kind, case_id, subject, body).await?;
+        }
+        Ok(users.len())
+    }
+
     /// Queues a notification for one user.
     pub async fn notify_user(
         &mut self,

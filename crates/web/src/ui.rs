@@ -57,6 +57,8 @@ pub struct Frame {
     pub can_reconcile: bool,
     /// Reads the county's archive of files that left the roster.
     pub can_archive: bool,
+    /// A provider organisation's user (agency, school): receives referrals.
+    pub is_provider: bool,
     /// Works 比对 items assigned to their unit.
     pub has_reconcile_tasks: bool,
 }
@@ -80,6 +82,7 @@ impl Frame {
             can_export: a.may(Action::Export),
             can_reconcile: a.may(Action::Reconcile),
             can_archive: a.may(Action::ReadArchive),
+            is_provider: a.agency_id.is_some(),
             has_reconcile_tasks: matches!(a.role, Role::Town | Role::School | Role::Police),
         }
     }

@@ -32,6 +32,10 @@ use crate::state::AppState;
         decide_close,
         reopen,
         assess,
+        refer,
+        providers,
+        provider_referrals,
+        answer_referral,
         add_attachment,
         list_attachments,
         get_attachment
@@ -363,4 +367,108 @@ pub async fn assess(
     Ok(Json(
         cases::assess(&state.store, &user.actor, &id, &b).await?,
     ))
+}
+
+/// A referral to a provider.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferBody {
+    pub kind: shouwang_domain::protection::HelpKind,
+    /// A provider (agency) of the case's county (`GET /api/v1/agencies`).
+    pub agency_id: String,
+    /// What the town asks the provider for.
+    pub note: String,
+}
+
+/// The town refers the child of a case it assesses to a provider for one kind of help (the help
+/// plan); the provider's users are told.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/referrals", params(("id" = String, Path)), request_body = ReferBody,
+    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn refer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ReferBody>,
+) -> Result<Json<CaseView>, AppError> {
+    Ok(Json(
+        cases::refer(
+            &state.store,
+            &user.actor,
+            &id,
+            b.kind,
+            &b.agency_id,
+            &b.note,
+        )
+        .await?,
+    ))
+}
+
+/// Your organisation's referrals (provider users), newest first.
+#[utoipa::path(get, path = "/api/v1/referrals",
+    responses((status = 200, body = Items<cases::ReferralView>), (status = 403, body = ErrorBody)))]
+pub async fn provider_referrals(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Items<cases::ReferralView>>, AppError> {
+    Ok(Json(Items {
+        items: cases::provider_referrals(&state.store, &user.actor).await?,
+    }))
+}
+
+/// What a provider does with a referral.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerBody {
+    /// accept, decline (with a reason), deliver (a service given), complete (the help is done)
+    #[schema(pattern = "^(accept|decline|deliver|complete)$")]
+    pub action: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A provider accepts or declines a referral, or records what it delivered.
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/answer", params(("id" = String, Path)), request_body = AnswerBody,
+    responses((status = 200, body = cases::ReferralView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn answer_referral(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<AnswerBody>,
+) -> Result<Json<cases::ReferralView>, AppError> {
+    let action = referral_action(&b.action)?;
+    Ok(Json(
+        cases::answer_referral(&state.store, &user.actor, &id, action, &b.note).await?,
+    ))
+}
+
+pub(super) fn referral_action(
+    code: &str,
+) -> Result<shouwang_domain::protection::ReferralAction, AppError> {
+    use shouwang_domain::protection::ReferralAction::*;
+    Ok(match code {
+        "accept" => Accept,
+        "decline" => Decline,
+        "deliver" => Deliver { complete: false },
+        "complete" => Deliver { complete: true },
+        _ => {
+            return Err(shouwang_domain::validation::ValidationErrors::single(
+                "action",
+                "action 应为 accept、decline、deliver 或 complete",
+            )
+            .into());
+        }
+    })
+}
+
+/// The service organisations of your county a help plan can refer to (social-work stations,
+/// hospitals, legal-aid centres, mass organisations; not schools).
+#[utoipa::path(get, path = "/api/v1/providers",
+    responses((status = 200, body = Items<shouwang_store::regions::Agency>)))]
+pub async fn providers(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Items<shouwang_store::regions::Agency>>, AppError> {
+    Ok(Json(Items {
+        items: cases::providers(&state.store, &user.actor).await?,
+    }))
 }

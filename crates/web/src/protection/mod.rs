@@ -42,6 +42,13 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/cases/{id}/reopen", post(pages::reopen_submit))
         .route("/cases/{id}/assessments", post(pages::assessment_submit))
+        .route("/cases/{id}/referrals", post(pages::referral_submit))
+        .route("/referrals", get(pages::referrals_page))
+        .route("/referrals/{id}/answer", post(pages::answer_submit))
+        .route("/api/v1/cases/{id}/referrals", post(api::refer))
+        .route("/api/v1/referrals", get(api::provider_referrals))
+        .route("/api/v1/providers", get(api::providers))
+        .route("/api/v1/referrals/{id}/answer", post(api::answer_referral))
         .route("/api/v1/cases/{id}/assessments", post(api::assess))
         .route(
             "/cases/{id}/attachments",

@@ -268,6 +268,8 @@ struct CasePage {
     records: Vec<Opt>,
     concerns: Vec<Opt>,
     areas: Vec<Opt>,
+    help_kinds: Vec<Opt>,
+    providers: Vec<Opt>,
 }
 
 impl CasePage {
@@ -281,6 +283,9 @@ impl CasePage {
             .map(|x| x.label())
             .collect::<Vec<_>>()
             .join("、")
+    }
+    fn entry(&self, kind: &str) -> &'static str {
+        entry_label(kind)
     }
     fn open_steps(&self) -> bool {
         self.c.status == CaseStatus::Responding
@@ -306,6 +311,19 @@ async fn case_view(
 ) -> PageResult {
     let c = cases::case(&state.store, &user.actor, id).await?;
     let attachments = cases::attachments(&state.store, &user.actor, id).await?;
+    // The county's providers, for the help plan.
+    let providers = if c.reporter_view {
+        vec![]
+    } else {
+        cases::providers(&state.store, &user.actor)
+            .await?
+            .into_iter()
+            .map(|a| Opt {
+                code: a.id,
+                label: a.name,
+            })
+            .collect()
+    };
     let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
     Ok((
         status,
@@ -332,6 +350,12 @@ async fn case_view(
                 shouwang_domain::protection::AssessmentArea::code,
                 shouwang_domain::protection::AssessmentArea::label,
             ),
+            help_kinds: opts(
+                shouwang_domain::protection::HelpKind::ALL,
+                shouwang_domain::protection::HelpKind::code,
+                shouwang_domain::protection::HelpKind::label,
+            ),
+            providers,
         }),
     )
         .into_response())
@@ -565,4 +589,112 @@ pub async fn assessment_submit(
     };
     let r = cases::assess(&state.store, &user.actor, &id, &input).await;
     after(&state, &user, &id, r).await
+}
+
+#[derive(Deserialize)]
+pub struct ReferForm {
+    csrf_token: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    agency_id: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn referral_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<ReferForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let Some(kind) = shouwang_domain::protection::HelpKind::parse(&f.kind) else {
+        let e = ValidationErrors::single("kind", "请选择需要的帮助");
+        return after(&state, &user, &id, Err(e.into())).await;
+    };
+    let r = cases::refer(&state.store, &user.actor, &id, kind, &f.agency_id, &f.note).await;
+    after(&state, &user, &id, r).await
+}
+
+#[derive(Template)]
+#[template(path = "protection/referrals.html")]
+struct ReferralsPage {
+    frame: Frame,
+    items: Vec<cases::ReferralView>,
+    error: Option<String>,
+}
+
+impl ReferralsPage {
+    fn place(&self, code: &str) -> String {
+        place_name(code)
+    }
+    fn entry(&self, kind: &str) -> &'static str {
+        entry_label(kind)
+    }
+}
+
+/// What a provider's log entry records.
+fn entry_label(kind: &str) -> &'static str {
+    match kind {
+        "accepted" => "接收",
+        "declined" => "拒绝",
+        "delivered" => "提供服务",
+        "completed" => "服务完成",
+        _ => "",
+    }
+}
+
+async fn referrals_view(
+    state: &AppState,
+    user: &CurrentUser,
+    error: Option<(StatusCode, String)>,
+) -> PageResult {
+    let items = cases::provider_referrals(&state.store, &user.actor).await?;
+    Ok((
+        error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK),
+        render(&ReferralsPage {
+            frame: Frame::of(state, user).await,
+            items,
+            error: error.map(|e| e.1),
+        }),
+    )
+        .into_response())
+}
+
+pub async fn referrals_page(State(state): State<AppState>, user: CurrentUser) -> PageResult {
+    referrals_view(&state, &user, None).await
+}
+
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    csrf_token: String,
+    action: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn answer_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<AnswerForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let action = super::api::referral_action(&f.action)?;
+    match cases::answer_referral(&state.store, &user.actor, &id, action, &f.note).await {
+        Ok(_) => Ok(Redirect::to("/referrals").into_response()),
+        Err(StoreError::Validation(v)) => {
+            referrals_view(
+                &state,
+                &user,
+                Some((StatusCode::UNPROCESSABLE_ENTITY, v.summary())),
+            )
+            .await
+        }
+        Err(StoreError::Conflict { message, .. }) => {
+            referrals_view(&state, &user, Some((StatusCode::CONFLICT, message))).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -309,6 +309,100 @@ async fn the_police_receive_respond_and_notify_the_town_which_closes_with_approv
     assert!(mine["assessments"].as_array().unwrap().is_empty());
     assert!(mine["risk_level"].is_null());
 
+    // The help plan: a referral to a social-work organisation of the county, which accepts and
+    // records its sessions; another provider sees none of it.
+    app.add_user("social", Role::Agency, "522730", Some("县社工站"))
+        .await;
+    let agencies = town.get_json("/api/v1/providers").await;
+    let social_id = agencies["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "县社工站")
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .expect("the county's social-work station");
+    let r = town
+        .post_json(
+            &format!("/api/v1/cases/{case}/referrals"),
+            &json!({"kind": "counselling", "agency_id": social_id, "note": "请开展心理疏导"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let c: Value = r.json().await.unwrap();
+    assert_eq!(c["referrals"][0]["status"], "pending");
+    let social = app.login("social").await;
+    let mine = social.get_json("/api/v1/referrals").await;
+    let referral = mine["items"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(mine["items"][0]["child_name"], "王小花");
+    assert!(
+        !mine.to_string().contains("冠山小学"),
+        "the provider does not learn the reporter"
+    );
+    let hospital = app.login("hospital_a").await;
+    assert_eq!(
+        hospital.get_json("/api/v1/referrals").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let r = hospital
+        .post_json(
+            &format!("/api/v1/referrals/{referral}/answer"),
+            &json!({"action": "accept"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = social
+        .post_json(
+            &format!("/api/v1/referrals/{referral}/answer"),
+            &json!({"action": "decline"}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "declining says why"
+    );
+    let r = social
+        .post_json(
+            &format!("/api/v1/referrals/{referral}/answer"),
+            &json!({"action": "deliver", "note": "x"}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CONFLICT,
+        "delivered before accepted"
+    );
+    for (action, note) in [
+        ("accept", ""),
+        ("deliver", "入户心理疏导一次"),
+        ("complete", "三次疏导后情绪稳定"),
+    ] {
+        let r = social
+            .post_json(
+                &format!("/api/v1/referrals/{referral}/answer"),
+                &json!({"action": action, "note": note}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{action}");
+    }
+    let c = town.get_json(&format!("/api/v1/cases/{case}")).await;
+    assert_eq!(c["referrals"][0]["status"], "delivered");
+    assert_eq!(c["referrals"][0]["log"].as_array().unwrap().len(), 3);
+    // A referral nobody answers for a week is overdue.
+    town.post_json(
+        &format!("/api/v1/cases/{case}/referrals"),
+        &json!({"kind": "dibao", "agency_id": social_id, "note": "核查低保条件"}),
+    )
+    .await;
+    app.clock.advance(8 * 24 * 3600);
+    let town = app.login("town_a").await;
+    let c = town.get_json(&format!("/api/v1/cases/{case}")).await;
+    assert_eq!(c["referrals"][1]["overdue"], true);
+    assert_eq!(c["referrals"][0]["overdue"], false);
+
     // Closing: a reason, then another user's approval.
     let r = town
         .post_json(

@@ -39,6 +39,10 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
         ("POST", "/api/v1/cases/{id}/close-request") => json!({"reason": "监护已落实"}),
         ("POST", "/api/v1/cases/{id}/close-decision") => json!({"approve": true}),
         ("POST", "/api/v1/cases/{id}/reopen") => json!({"reason": "再次外出"}),
+        ("POST", "/api/v1/referrals/{id}/answer") => json!({"action": "accept"}),
+        ("POST", "/api/v1/cases/{id}/referrals") => {
+            json!({"kind": "counselling", "agency_id": "any-agency", "note": "疏导"})
+        }
         ("POST", "/api/v1/cases/{id}/assessments") => json!({
             "safety": "some", "guardianship": "some", "physical_health": "none",
             "mental_health": "none", "findings": "已照料", "participants": "督导员",
@@ -202,6 +206,12 @@ fn page_form_for(path: &str) -> Vec<(&'static str, &'static str)> {
         ("cases", "notify-town") => vec![("note", "已处置")],
         ("cases", "close-request" | "reopen") => vec![("reason", "监护已落实")],
         ("cases", "close-decision") => vec![("approve", "1")],
+        ("referrals", "answer") => vec![("action", "accept")],
+        ("cases", "referrals") => vec![
+            ("kind", "counselling"),
+            ("agency_id", "any-agency"),
+            ("note", "疏导"),
+        ],
         ("cases", "assessments") => vec![
             ("safety", "some"),
             ("guardianship", "some"),
@@ -322,9 +332,50 @@ async fn no_user_of_another_area_reaches_a_record_through_any_route_of_the_route
         .as_str()
         .unwrap()
         .to_owned();
+    // A referral of town A's case to a provider of town A (the outsiders' agency is another).
+    app.add_user("police_a", Role::Police, TOWN_A, None).await;
+    app.add_user("social_a", Role::Agency, TOWN_A, Some("冠山社工站"))
+        .await;
+    let police = app.login("police_a").await;
+    let case_view: Value = police
+        .post_json(
+            &format!("/api/v1/reports/{}/receive", records.protection_report),
+            &json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(case_view["status"], "responding");
+    police
+        .post_json(
+            &format!("/api/v1/cases/{}/notify-town", records.case),
+            &json!({"note": "请评估"}),
+        )
+        .await;
+    let social_id = town_a.get_json("/api/v1/providers").await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "冠山社工站")
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    let r = town_a
+        .post_json(
+            &format!("/api/v1/cases/{}/referrals", records.case),
+            &json!({"kind": "counselling", "agency_id": social_id, "note": "疏导"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let referral_id = r.json::<Value>().await.unwrap()["referrals"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let id_for = |path: &str| -> String {
         let p = path.trim_start_matches("/api/v1");
-        if p.starts_with("/sessions/") {
+        if p.starts_with("/referrals/") {
+            referral_id.clone()
+        } else if p.starts_with("/sessions/") {
             session_id.clone()
         } else if p.starts_with("/tokens/") {
             token_id.clone()
