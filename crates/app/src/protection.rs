@@ -128,6 +128,8 @@ pub struct CaseView {
     pub assessments: Vec<shouwang_store::protection::RecordedAssessment>,
     /// The help plan: referrals to providers, with those overdue marked.
     pub referrals: Vec<ReferralView>,
+    /// Temporary guardianships (临时监护) of the child on this case.
+    pub placements: Vec<shouwang_store::protection::PlacementView>,
 }
 
 /// A referral as the case or the provider sees it.
@@ -653,6 +655,11 @@ pub async fn case(store: &Store, actor: &Actor, case_id: &str) -> Result<CaseVie
         } else {
             vec![]
         },
+        placements: if works {
+            store.placements(&case.id).await?
+        } else {
+            vec![]
+        },
     };
     let mut tx = store.begin().await?;
     tx.audit(actor, "case_read", subject(&case), serde_json::json!({}))
@@ -705,6 +712,13 @@ fn event_label(kind: &str, code: Option<&str>, outcome: Option<&str>) -> String 
                 .map(|s| s.label())
                 .unwrap_or("")
         ),
+        "placed" => format!(
+            "临时监护：{}",
+            code.and_then(shouwang_domain::protection::Placement::parse)
+                .map(|p| p.label())
+                .unwrap_or("")
+        ),
+        "placement_ended" => "临时监护结束".into(),
         "assessed" => format!(
             "评估：风险等级{}",
             code.and_then(shouwang_domain::protection::RiskLevel::parse)
@@ -1445,4 +1459,107 @@ pub async fn providers(
         .into_iter()
         .filter(|a| a.kind == "agency")
         .collect())
+}
+
+/// Civil affairs takes the child of a case into temporary guardianship (未成年人保护法 Art. 92's
+/// grounds, Art. 93's placements); while the response or the assessment runs.
+pub async fn place(
+    store: &Store,
+    actor: &Actor,
+    case_id: &str,
+    input: &shouwang_domain::protection::PlacementInput,
+) -> Result<CaseView> {
+    let record = input.parse(store.today())?;
+    let (case, _, works) = load(store, actor, case_id).await?;
+    if !works || !matches!(actor.role, Role::Town | Role::County | Role::CountyAdmin) {
+        return Err(StoreError::Forbidden);
+    }
+    if !matches!(case.status, CaseStatus::Responding | CaseStatus::Assessing) {
+        return Err(StoreError::Conflict {
+            field: None,
+            message: format!(
+                "该个案当前状态为“{}”，不能安排临时监护",
+                case.status.label()
+            ),
+        });
+    }
+    if store
+        .placements(&case.id)
+        .await?
+        .iter()
+        .any(|p| p.record.end_date.is_none())
+    {
+        return Err(StoreError::Conflict {
+            field: None,
+            message: "该儿童已在临时监护中，请先结束当前临时监护".into(),
+        });
+    }
+    let mut tx = store.begin().await?;
+    let id = tx.add_placement(&case.id, &by(actor), &record).await?;
+    tx.add_case_event(
+        &case.id,
+        &by(actor),
+        "placed",
+        Some(record.placement.code()),
+        None,
+        &format!("{}：{}", record.reason.label(), record.carer),
+    )
+    .await?;
+    tx.audit(
+        actor,
+        "case_place",
+        subject(&case),
+        serde_json::json!({"placement": id, "reason": record.reason.code(), "type": record.placement.code()}),
+    )
+    .await?;
+    tx.commit().await?;
+    self::case(store, actor, case_id).await
+}
+
+/// Ends a temporary guardianship on the assessment that lets the child return (or says where the
+/// child goes).
+pub async fn end_placement(
+    store: &Store,
+    actor: &Actor,
+    case_id: &str,
+    placement_id: &str,
+    end_date: Option<&str>,
+    assessment: &str,
+) -> Result<CaseView> {
+    let (case, _, works) = load(store, actor, case_id).await?;
+    if !works || !matches!(actor.role, Role::Town | Role::County | Role::CountyAdmin) {
+        return Err(StoreError::Forbidden);
+    }
+    let p = store
+        .placements(&case.id)
+        .await?
+        .into_iter()
+        .find(|p| p.id == placement_id)
+        .ok_or(StoreError::NotFound)?;
+    let ended = p.record.ended(end_date, assessment, store.today())?;
+    let mut tx = store.begin().await?;
+    if !tx.end_placement(&p, &ended).await? {
+        return Err(StoreError::Conflict {
+            field: None,
+            message: "该临时监护已被他人更新，请刷新后再操作".into(),
+        });
+    }
+    tx.add_case_event(
+        &case.id,
+        &by(actor),
+        "placement_ended",
+        None,
+        None,
+        ended.end_assessment.as_deref().unwrap_or(""),
+    )
+    .await?;
+    tx.audit(
+        actor,
+        "case_placement_end",
+        subject(&case),
+        serde_json::json!({"placement": p.id}),
+    )
+    .await?;
+    tx.commit().await?;
+    self::case(store, actor, case_id).await
 }

@@ -142,6 +142,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0016_referrals.sql"),
         postgres: include_str!("../migrations/0016_referrals.sql"),
     },
+    Migration {
+        version: 17,
+        sqlite: include_str!("../migrations/0017_placements.sql"),
+        postgres: include_str!("../migrations/0017_placements.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -65,7 +65,7 @@ fn report(village: &str, i: usize) -> ReportInput {
                 ][i % 8]
                     .into(),
             ),
-            sex: Some(if i % 2 == 0 { "男" } else { "女" }.into()),
+            sex: Some(if i.is_multiple_of(2) { "男" } else { "女" }.into()),
             village_code: Some(village.to_owned()),
             ..Default::default()
         }),

@@ -32,6 +32,8 @@ use crate::state::AppState;
         decide_close,
         reopen,
         assess,
+        place,
+        end_placement,
         refer,
         providers,
         provider_referrals,
@@ -471,4 +473,60 @@ pub async fn providers(
     Ok(Json(Items {
         items: cases::providers(&state.store, &user.actor).await?,
     }))
+}
+
+/// Civil affairs takes the child into temporary guardianship: the legal ground (Art. 92), the
+/// placement (Art. 93), the carer, the start.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/placements", params(("id" = String, Path)),
+    request_body = shouwang_domain::protection::PlacementInput,
+    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn place(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<shouwang_domain::protection::PlacementInput>,
+) -> Result<Json<CaseView>, AppError> {
+    Ok(Json(
+        cases::place(&state.store, &user.actor, &id, &b).await?,
+    ))
+}
+
+/// How a temporary guardianship ends.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndPlacementBody {
+    /// YYYY-MM-DD; today if absent.
+    #[serde(default)]
+    pub end_date: Option<String>,
+    /// The assessment before the child returns, and where the child goes.
+    pub assessment: String,
+}
+
+#[derive(Deserialize)]
+pub struct PlacementPath {
+    id: String,
+    placement_id: String,
+}
+
+/// Ends a temporary guardianship on the assessment that lets the child return.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/placements/{placement_id}/end",
+    params(("id" = String, Path), ("placement_id" = String, Path)), request_body = EndPlacementBody,
+    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn end_placement(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): Path<PlacementPath>,
+    ApiJson(b): ApiJson<EndPlacementBody>,
+) -> Result<Json<CaseView>, AppError> {
+    Ok(Json(
+        cases::end_placement(
+            &state.store,
+            &user.actor,
+            &p.id,
+            &p.placement_id,
+            b.end_date.as_deref(),
+            &b.assessment,
+        )
+        .await?,
+    ))
 }

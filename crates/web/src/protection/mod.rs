@@ -43,6 +43,16 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/reopen", post(pages::reopen_submit))
         .route("/cases/{id}/assessments", post(pages::assessment_submit))
         .route("/cases/{id}/referrals", post(pages::referral_submit))
+        .route("/cases/{id}/placements", post(pages::placement_submit))
+        .route(
+            "/cases/{id}/placements/{placement_id}/end",
+            post(pages::placement_end_submit),
+        )
+        .route("/api/v1/cases/{id}/placements", post(api::place))
+        .route(
+            "/api/v1/cases/{id}/placements/{placement_id}/end",
+            post(api::end_placement),
+        )
         .route("/referrals", get(pages::referrals_page))
         .route("/referrals/{id}/answer", post(pages::answer_submit))
         .route("/api/v1/cases/{id}/referrals", post(api::refer))

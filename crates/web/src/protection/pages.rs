@@ -270,6 +270,8 @@ struct CasePage {
     areas: Vec<Opt>,
     help_kinds: Vec<Opt>,
     providers: Vec<Opt>,
+    placement_reasons: Vec<Opt>,
+    placement_types: Vec<Opt>,
 }
 
 impl CasePage {
@@ -356,6 +358,16 @@ async fn case_view(
                 shouwang_domain::protection::HelpKind::label,
             ),
             providers,
+            placement_reasons: opts(
+                shouwang_domain::protection::TemporaryGuardianshipReason::ALL,
+                shouwang_domain::protection::TemporaryGuardianshipReason::code,
+                shouwang_domain::protection::TemporaryGuardianshipReason::label,
+            ),
+            placement_types: opts(
+                shouwang_domain::protection::Placement::ALL,
+                shouwang_domain::protection::Placement::code,
+                shouwang_domain::protection::Placement::label,
+            ),
         }),
     )
         .into_response())
@@ -697,4 +709,64 @@ pub async fn answer_submit(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+pub async fn placement_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.trim().is_empty())
+    };
+    user.check_csrf(&get("csrf_token").unwrap_or_default())?;
+    let input = shouwang_domain::protection::PlacementInput {
+        reason: get("reason"),
+        placement: get("placement"),
+        carer: get("carer"),
+        start_date: get("start_date"),
+        note: get("note"),
+    };
+    let r = cases::place(&state.store, &user.actor, &id, &input).await;
+    after(&state, &user, &id, r).await
+}
+
+#[derive(Deserialize)]
+pub struct EndForm {
+    csrf_token: String,
+    #[serde(default)]
+    end_date: String,
+    #[serde(default)]
+    assessment: String,
+}
+
+#[derive(Deserialize)]
+pub struct PlacementPath {
+    id: String,
+    placement_id: String,
+}
+
+pub async fn placement_end_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): Path<PlacementPath>,
+    Form(f): Form<EndForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let end = Some(f.end_date.as_str()).filter(|d| !d.is_empty());
+    let r = cases::end_placement(
+        &state.store,
+        &user.actor,
+        &p.id,
+        &p.placement_id,
+        end,
+        &f.assessment,
+    )
+    .await;
+    after(&state, &user, &p.id, r).await
 }

@@ -309,6 +309,48 @@ async fn the_police_receive_respond_and_notify_the_town_which_closes_with_approv
     assert!(mine["assessments"].as_array().unwrap().is_empty());
     assert!(mine["risk_level"].is_null());
 
+    // Temporary guardianship: a legal ground and a placement; one at a time; it ends on an
+    // assessment. The police do not place.
+    let placement = json!({"reason": "guardian_refuses", "placement": "relatives", "carer": "姑姑王某", "start_date": "2026-11-24"});
+    let r = police
+        .post_json(&format!("/api/v1/cases/{case}/placements"), &placement)
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = town
+        .post_json(
+            &format!("/api/v1/cases/{case}/placements"),
+            &json!({"reason": "because", "placement": "relatives", "carer": "姑姑"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = town
+        .post_json(&format!("/api/v1/cases/{case}/placements"), &placement)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let c: Value = r.json().await.unwrap();
+    let placement_id = c["placements"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(c["placements"][0]["placement"], "relatives");
+    let r = town
+        .post_json(&format!("/api/v1/cases/{case}/placements"), &placement)
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "one at a time");
+    let r = town
+        .post_json(
+            &format!("/api/v1/cases/{case}/placements/{placement_id}/end"),
+            &json!({"assessment": ""}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = town
+        .post_json(
+            &format!("/api/v1/cases/{case}/placements/{placement_id}/end"),
+            &json!({"assessment": "父亲返乡，评估具备监护能力，儿童返回家庭"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let c: Value = r.json().await.unwrap();
+    assert_eq!(c["placements"][0]["end_date"], "2026-11-24");
+
     // The help plan: a referral to a social-work organisation of the county, which accepts and
     // records its sessions; another provider sees none of it.
     app.add_user("social", Role::Agency, "522730", Some("县社工站"))

@@ -40,6 +40,12 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
         ("POST", "/api/v1/cases/{id}/close-decision") => json!({"approve": true}),
         ("POST", "/api/v1/cases/{id}/reopen") => json!({"reason": "再次外出"}),
         ("POST", "/api/v1/referrals/{id}/answer") => json!({"action": "accept"}),
+        ("POST", "/api/v1/cases/{id}/placements") => {
+            json!({"reason": "guardian_refuses", "placement": "relatives", "carer": "姑姑"})
+        }
+        ("POST", "/api/v1/cases/{id}/placements/{placement_id}/end") => {
+            json!({"assessment": "返回家庭"})
+        }
         ("POST", "/api/v1/cases/{id}/referrals") => {
             json!({"kind": "counselling", "agency_id": "any-agency", "note": "疏导"})
         }
@@ -130,7 +136,8 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
             let method: Method = m.to_uppercase().parse().unwrap();
             let mut url = path
                 .replace("{id}", &id_for(path))
-                .replace("{attachment_id}", "any-attachment");
+                .replace("{attachment_id}", "any-attachment")
+                .replace("{placement_id}", "any-placement");
             // A link to an agency of the outsider's own town.
             url = url.replace("{agency_id}", "any-agency");
             for (name, user) in &outsiders {
@@ -207,6 +214,12 @@ fn page_form_for(path: &str) -> Vec<(&'static str, &'static str)> {
         ("cases", "close-request" | "reopen") => vec![("reason", "监护已落实")],
         ("cases", "close-decision") => vec![("approve", "1")],
         ("referrals", "answer") => vec![("action", "accept")],
+        ("cases", "placements") => vec![
+            ("reason", "guardian_refuses"),
+            ("placement", "relatives"),
+            ("carer", "姑姑"),
+        ],
+        ("cases", "end") => vec![("assessment", "返回家庭")],
         ("cases", "referrals") => vec![
             ("kind", "counselling"),
             ("agency_id", "any-agency"),
@@ -441,7 +454,8 @@ async fn no_user_of_another_area_reaches_a_record_through_any_route_of_the_route
         let url = path
             .replace("{id}", &id_for(path))
             .replace("{agency_id}", "any-agency")
-            .replace("{attachment_id}", "any-attachment");
+            .replace("{attachment_id}", "any-attachment")
+            .replace("{placement_id}", "any-placement");
         for method in methods {
             for (name, client, csrf) in &outsiders {
                 let mut req = client.request(method.clone(), format!("{}{url}", app.base));
