@@ -136,6 +136,11 @@ test('a report of a child living alone goes from the teacher to the police, the 
   await page.waitForURL(caseUrl);
   assert.match(await page.textContent('.standing'), /已结案/);
   await page.screenshot({ path: path.join(shots, 'case-closed-360.png'), fullPage: true });
+  // The county's figures for the month count it.
+  await page.goto(`${app.base}/reports/figures?from=2026-11-01&to=2026-11-30`);
+  assert.match(await page.textContent('.cards'), /1\s*强制报告/);
+  assert.match(await page.textContent('main'), /脱离监护单独居住生活\s*1/);
+  await page.screenshot({ path: path.join(shots, 'case-figures-360.png'), fullPage: true });
 
   // Another town and a hospital that did not file: nothing.
   for (const name of ['longshan', 'hospital']) {

@@ -23,6 +23,7 @@ use crate::state::AppState;
         file_report,
         inbox,
         unreported,
+        figures,
         receive,
         get_case,
         record_step,
@@ -528,5 +529,60 @@ pub async fn end_placement(
             &b.assessment,
         )
         .await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+pub struct FiguresParams {
+    /// First day counted (YYYY-MM-DD); 1 January of this year if absent.
+    #[param(format = Date)]
+    pub from: Option<String>,
+    /// Last day counted; today if absent.
+    #[param(format = Date)]
+    pub to: Option<String>,
+}
+
+/// The period's days, checked (defaults: this year so far).
+pub(super) fn period(
+    p: &FiguresParams,
+    today: chrono::NaiveDate,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate), AppError> {
+    use chrono::Datelike;
+    let day = |v: &Option<String>, field: &str, default: chrono::NaiveDate| match v
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
+        None => Ok(default),
+        Some(t) => shouwang_domain::input::parse_date(t).ok_or_else(|| {
+            AppError::from(shouwang_domain::validation::ValidationErrors::single(
+                field,
+                "日期应形如 2026-01-01",
+            ))
+        }),
+    };
+    let from = day(
+        &p.from,
+        "from",
+        chrono::NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("1 January"),
+    )?;
+    Ok((from, day(&p.to, "to", today)?))
+}
+
+/// The figures of your area over a period: reports by situation, reporter and severity; receipt
+/// (count, minutes to receipt), escalations, minutes to the first action; open and closed cases;
+/// temporary guardianships; referrals by status; feedback overdue (龙里 003 asks for 1 Jan–31 Aug).
+#[utoipa::path(get, path = "/api/v1/cases/figures", params(FiguresParams),
+    responses((status = 200, body = cases::Figures), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn figures(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<FiguresParams>,
+) -> Result<Json<cases::Figures>, AppError> {
+    let (from, to) = period(&p, state.store.today())?;
+    Ok(Json(
+        cases::figures(&state.store, &user.actor, from, to).await?,
     ))
 }

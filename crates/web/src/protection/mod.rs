@@ -24,6 +24,8 @@ pub fn routes() -> Router<AppState> {
             get(pages::new_report_page).post(pages::new_report_submit),
         )
         .route("/reports/unreported", get(pages::unreported_page))
+        .route("/reports/figures", get(pages::figures_page))
+        .route("/api/v1/cases/figures", get(api::figures))
         .route("/reports/{id}/receive", post(pages::receive_submit))
         .route("/cases/{id}", get(pages::case_page))
         .route("/cases/{id}/steps", post(pages::step_submit))

@@ -486,6 +486,52 @@ async fn the_police_receive_respond_and_notify_the_town_which_closes_with_approv
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "assessing");
+
+    // The period's figures, for the area of the reader.
+    let f = county
+        .get_json("/api/v1/cases/figures?from=2026-11-01&to=2026-11-30")
+        .await;
+    assert_eq!(f["reports"], 1);
+    assert_eq!(f["by_situation"][0]["code"], "living_alone");
+    assert_eq!(f["by_reporter"][0]["code"], "school");
+    assert_eq!(f["received"], 1);
+    assert_eq!(f["receipt_minutes_median"], 0);
+    assert_eq!(f["placements"], 1);
+    let referrals: std::collections::HashMap<String, i64> = f["referrals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["code"].as_str().unwrap().to_owned(),
+                c["count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!((referrals["delivered"], referrals["pending"]), (1, 1));
+    let before = county
+        .get_json("/api/v1/cases/figures?from=2026-10-01&to=2026-10-31")
+        .await;
+    assert_eq!(before["reports"], 0);
+    assert_eq!(
+        county
+            .get("/api/v1/cases/figures?from=2026-11-30&to=2026-11-01")
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let teacher = app.login("teacher_a").await;
+    assert_eq!(
+        teacher.get("/api/v1/cases/figures").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let town_b = app.login("town_b").await;
+    assert_eq!(
+        town_b
+            .get_json("/api/v1/cases/figures?from=2026-11-01")
+            .await["reports"],
+        0
+    );
 }
 
 #[tokio::test]
