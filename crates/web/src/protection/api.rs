@@ -377,7 +377,7 @@ pub async fn assess(
 #[serde(deny_unknown_fields)]
 pub struct ReferBody {
     pub kind: shouwang_domain::protection::HelpKind,
-    /// A provider (agency) of the case's county (`GET /api/v1/agencies`).
+    /// A provider of the case's county (`GET /api/v1/providers`).
     pub agency_id: String,
     /// What the town asks the provider for.
     pub note: String,

@@ -151,13 +151,7 @@ pub async fn new_report_submit(
     user: CurrentUser,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-            .filter(|v| !v.trim().is_empty())
-    };
+    let get = |k: &str| field(&pairs, k);
     user.check_csrf(&get("csrf_token").unwrap_or_default())?;
     let child_id = get("child_id");
     let input = ReportInput {
@@ -581,13 +575,7 @@ pub async fn assessment_submit(
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-            .filter(|v| !v.trim().is_empty())
-    };
+    let get = |k: &str| field(&pairs, k);
     user.check_csrf(&get("csrf_token").unwrap_or_default())?;
     let input = shouwang_domain::protection::AssessmentInput {
         safety: get("safety"),
@@ -717,13 +705,7 @@ pub async fn placement_submit(
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-            .filter(|v| !v.trim().is_empty())
-    };
+    let get = |k: &str| field(&pairs, k);
     user.check_csrf(&get("csrf_token").unwrap_or_default())?;
     let input = shouwang_domain::protection::PlacementInput {
         reason: get("reason"),
@@ -801,4 +783,13 @@ pub async fn figures_page(
         place: place_name(&f.region_code),
         f,
     }))
+}
+
+/// A form's field by name, if filled in.
+fn field(pairs: &[(String, String)], name: &str) -> Option<String> {
+    pairs
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, v)| v.clone())
+        .filter(|v| !v.trim().is_empty())
 }
