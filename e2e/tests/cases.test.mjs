@@ -69,6 +69,14 @@ test('a report of a child living alone goes from the teacher to the police, the 
   await step('escort_to_temporary_care').locator('input[name=note]').fill('护送至近亲属（姑姑）临时照料');
   await step('escort_to_temporary_care').locator('button').click();
   await page.waitForURL(caseUrl);
+  // The police admonish the father (训诫) and say so on the case.
+  await page.click('summary:has-text("记录监护干预")');
+  await page.selectOption('form[action$="/interventions"] select[name=measure]', 'admonition');
+  await page.selectOption('form[action$="/interventions"] select[name=stage]', 'done');
+  await page.fill('form[action$="/interventions"] input[name=note]', '电话联系父亲并进行训诫');
+  await page.click('form[action$="/interventions"] button');
+  await page.waitForURL(caseUrl);
+  assert.match(await page.textContent('main'), /训诫：已实施/);
   await page.fill('form[action$="/notify-town"] input[name=note]', '儿童已由姑姑临时照料，请乡镇评估帮扶');
   await page.click('form[action$="/notify-town"] button');
   await page.waitForURL(caseUrl);

@@ -130,6 +130,8 @@ pub struct CaseView {
     pub referrals: Vec<ReferralView>,
     /// Temporary guardianships (临时监护) of the child on this case.
     pub placements: Vec<shouwang_store::protection::PlacementView>,
+    /// Guardianship intervention: each measure's steps as recorded.
+    pub interventions: Vec<shouwang_store::protection::InterventionStep>,
 }
 
 /// A referral as the case or the provider sees it.
@@ -660,6 +662,11 @@ pub async fn case(store: &Store, actor: &Actor, case_id: &str) -> Result<CaseVie
         } else {
             vec![]
         },
+        interventions: if works {
+            store.interventions(&case.id).await?
+        } else {
+            vec![]
+        },
     };
     let mut tx = store.begin().await?;
     tx.audit(actor, "case_read", subject(&case), serde_json::json!({}))
@@ -719,6 +726,16 @@ fn event_label(kind: &str, code: Option<&str>, outcome: Option<&str>) -> String 
                 .unwrap_or("")
         ),
         "placement_ended" => "临时监护结束".into(),
+        "intervention" => format!(
+            "监护干预：{}{}",
+            code.and_then(shouwang_domain::protection::Measure::parse)
+                .map(|m| m.label())
+                .unwrap_or(""),
+            outcome
+                .and_then(shouwang_domain::protection::Stage::parse)
+                .map(|s| format!("（{}）", s.label()))
+                .unwrap_or_default()
+        ),
         "assessed" => format!(
             "评估：风险等级{}",
             code.and_then(shouwang_domain::protection::RiskLevel::parse)
@@ -1749,4 +1766,110 @@ pub async fn figures(
     .await?;
     tx.commit().await?;
     Ok(result)
+}
+
+/// What one intervention step records.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct InterventionInput {
+    /// criticism_education, admonition, warning_letter, protection_order, administrative_penalty,
+    /// criminal_referral, revocation
+    pub measure: String,
+    /// The step (see each measure's steps: e.g. warning_letter issued → served → village_told →
+    /// follow_up).
+    pub stage: String,
+    pub note: String,
+    /// Revocation's application: the ground (民法典 Art. 36) and the applicant.
+    pub ground: Option<String>,
+    pub applicant: Option<String>,
+}
+
+/// Records a step of a guardianship intervention on a case the actor works on: the measure's
+/// steps in order, by the role the law gives it; a revocation's application names its ground and
+/// applicant.
+pub async fn intervene(
+    store: &Store,
+    actor: &Actor,
+    case_id: &str,
+    input: &InterventionInput,
+) -> Result<CaseView> {
+    use shouwang_domain::protection::{Measure, RevocationGround, Stage};
+    let measure = Measure::parse(&input.measure)
+        .ok_or_else(|| ValidationErrors::single("measure", "请选择干预措施"))?;
+    let stage = Stage::parse(&input.stage)
+        .ok_or_else(|| ValidationErrors::single("stage", "请选择步骤"))?;
+    let note = note_of(
+        &input.note,
+        "note",
+        Some("请填写具体情况（时间、对象、内容）"),
+    )?;
+    let (ground, applicant) = if measure == Measure::Revocation && stage == Stage::Applied {
+        let ground = input
+            .ground
+            .as_deref()
+            .and_then(RevocationGround::parse)
+            .ok_or_else(|| {
+                ValidationErrors::single(
+                    "ground",
+                    "请选择撤销监护资格的法定情形（民法典第三十六条）",
+                )
+            })?;
+        let applicant = input
+            .applicant
+            .as_deref()
+            .map(shouwang_domain::text::clean)
+            .filter(|a| !a.is_empty() && a.chars().count() <= 100)
+            .ok_or_else(|| ValidationErrors::single("applicant", "请填写申请人（100字以内）"))?;
+        (Some(ground), Some(applicant))
+    } else {
+        (None, None)
+    };
+    let (case, _, works) = load(store, actor, case_id).await?;
+    if !works || !measure.recorded_by(actor.role) {
+        return Err(StoreError::Forbidden);
+    }
+    if matches!(case.status, CaseStatus::Reported | CaseStatus::Closed) {
+        return Err(StoreError::Conflict {
+            field: None,
+            message: format!(
+                "该个案当前状态为“{}”，不能记录监护干预",
+                case.status.label()
+            ),
+        });
+    }
+    let mut tx = store.begin().await?;
+    let done = tx.recorded_stages(&case.id, measure).await?;
+    protection::next_stage(measure, &done, stage)
+        .map_err(|m| ValidationErrors::single("stage", m))?;
+    tx.add_intervention(
+        &case.id,
+        &by(actor),
+        measure,
+        stage,
+        &shouwang_store::protection::InterventionDetail {
+            note: note.clone(),
+            ground,
+            applicant,
+        },
+    )
+    .await?;
+    tx.add_case_event(
+        &case.id,
+        &by(actor),
+        "intervention",
+        Some(measure.code()),
+        Some(stage.code()),
+        &note,
+    )
+    .await?;
+    tx.audit(
+        actor,
+        "case_intervene",
+        subject(&case),
+        serde_json::json!({"measure": measure.code(), "stage": stage.code()}),
+    )
+    .await?;
+    tx.commit().await?;
+    self::case(store, actor, case_id).await
 }

@@ -509,6 +509,103 @@ impl PlacementRecord {
 }
 
 code_enum! {
+    /// The measures of guardianship intervention, in the law's order of severity (未成年人保护法 Art.
+    /// 108, 118; 反家庭暴力法 告诫书 and 人身安全保护令; 民法典 Art. 36 撤销监护资格).
+    pub enum Measure {
+        CriticismEducation = ("criticism_education", "批评教育"),
+        Admonition = ("admonition", "训诫"),
+        WarningLetter = ("warning_letter", "告诫书"),
+        ProtectionOrder = ("protection_order", "人身安全保护令"),
+        AdministrativePenalty = ("administrative_penalty", "行政处罚"),
+        CriminalReferral = ("criminal_referral", "移送追究刑事责任"),
+        Revocation = ("revocation", "撤销监护资格"),
+    }
+}
+
+code_enum! {
+    /// A step a measure goes through. Which steps a measure has, and in which order:
+    /// [`Measure::stages`].
+    pub enum Stage {
+        Done = ("done", "已实施"),
+        Issued = ("issued", "已出具"),
+        Served = ("served", "已送达"),
+        VillageTold = ("village_told", "已告知村（居）委会"),
+        FollowUp = ("follow_up", "回访"),
+        Applied = ("applied", "已申请"),
+        Granted = ("granted", "已裁定"),
+        Breached = ("breached", "违反保护令"),
+        Filed = ("filed", "已立案"),
+        Heard = ("heard", "已开庭"),
+        Judged = ("judged", "已判决"),
+        NewGuardian = ("new_guardian", "已指定新监护人"),
+    }
+}
+
+code_enum! {
+    /// Why a guardian's qualification is revoked (民法典 Art. 36).
+    pub enum RevocationGround {
+        SeriousHarm = ("serious_harm", "实施严重损害被监护人身心健康的行为"),
+        NeglectInDanger = ("neglect_in_danger", "怠于履行监护职责，或者无法履行监护职责且拒绝将监护职责部分或者全部委托给他人，导致被监护人处于危困状态"),
+        OtherInfringement = ("other_infringement", "实施严重侵害被监护人合法权益的其他行为"),
+    }
+}
+
+impl Measure {
+    /// The steps of a measure in order; the last of a list may repeat (follow-up visits,
+    /// breaches).
+    pub fn stages(self) -> &'static [Stage] {
+        use Stage::*;
+        match self {
+            Measure::CriticismEducation | Measure::Admonition | Measure::AdministrativePenalty => {
+                &[Done]
+            }
+            Measure::CriminalReferral => &[Done],
+            Measure::WarningLetter => &[Issued, Served, VillageTold, FollowUp],
+            Measure::ProtectionOrder => &[Applied, Granted, Served, Breached],
+            Measure::Revocation => &[Applied, Filed, Heard, Judged, NewGuardian],
+        }
+    }
+
+    /// Who records it: the police admonish, warn and refer (反家庭暴力法; 景洪 000 三(二)5 训诫);
+    /// civil affairs apply for protection orders and revocations (民法典 Art. 36: 民政 must apply when
+    /// nobody else does) and educate; both record what a court decided.
+    pub fn recorded_by(self, role: crate::authz::Role) -> bool {
+        use crate::authz::Role::*;
+        let civil = matches!(role, Town | County | CountyAdmin);
+        match self {
+            Measure::CriticismEducation => civil || role == Police,
+            Measure::Admonition | Measure::WarningLetter | Measure::CriminalReferral => {
+                role == Police
+            }
+            Measure::AdministrativePenalty => role == Police,
+            Measure::ProtectionOrder | Measure::Revocation => civil || role == Police,
+        }
+    }
+}
+
+/// Whether `next` may follow the stages already recorded for one measure: the first stage
+/// first, then each in order; the last may repeat (another follow-up visit, another breach).
+pub fn next_stage(measure: Measure, done: &[Stage], next: Stage) -> Result<(), String> {
+    let stages = measure.stages();
+    let Some(pos) = stages.iter().position(|s| *s == next) else {
+        return Err(format!("“{}”没有“{}”这一步", measure.label(), next.label()));
+    };
+    let reached = done
+        .iter()
+        .filter_map(|d| stages.iter().position(|s| s == d))
+        .max();
+    let last = stages.len() - 1;
+    match reached {
+        None if pos == 0 => Ok(()),
+        Some(r) if pos == r + 1 => Ok(()),
+        Some(r) if pos == r && r == last && stages.len() > 1 => Ok(()),
+        None => Err(format!("请先记录“{}”", stages[0].label())),
+        Some(r) if pos <= r => Err(format!("“{}”已记录", next.label())),
+        Some(r) => Err(format!("请先记录“{}”", stages[r + 1].label())),
+    }
+}
+
+code_enum! {
     /// What evidence a case takes: photos as phones save them, and PDFs (a medical record, a
     /// written statement).
     pub enum EvidenceKind {
@@ -1072,6 +1169,30 @@ mod tests {
             .unwrap();
         assert_eq!(ended.end_date, Some(today));
         assert!(ended.ended(None, "再次", today).is_err());
+    }
+
+    #[test]
+    fn a_warning_letter_is_issued_served_and_told_to_the_village_before_follow_ups() {
+        use Stage::*;
+        let m = Measure::WarningLetter;
+        assert!(next_stage(m, &[], Issued).is_ok());
+        assert!(next_stage(m, &[], Served).unwrap_err().contains("已出具"));
+        assert!(next_stage(m, &[Issued], Served).is_ok());
+        assert!(next_stage(m, &[Issued, Served], Issued).is_err());
+        assert!(next_stage(m, &[Issued, Served, VillageTold], FollowUp).is_ok());
+        assert!(next_stage(m, &[Issued, Served, VillageTold, FollowUp], FollowUp).is_ok());
+        assert!(next_stage(m, &[], Judged).is_err());
+        // A one-step measure is recorded once.
+        assert!(next_stage(Measure::Admonition, &[Done], Done).is_err());
+    }
+
+    #[test]
+    fn the_police_admonish_and_civil_affairs_apply_to_revoke() {
+        use crate::authz::Role;
+        assert!(Measure::Admonition.recorded_by(Role::Police));
+        assert!(!Measure::Admonition.recorded_by(Role::Town));
+        assert!(Measure::Revocation.recorded_by(Role::County));
+        assert!(!Measure::Revocation.recorded_by(Role::School));
     }
 
     #[test]

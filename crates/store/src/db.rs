@@ -147,6 +147,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0017_placements.sql"),
         postgres: include_str!("../migrations/0017_placements.sql"),
     },
+    Migration {
+        version: 18,
+        sqlite: include_str!("../migrations/0018_interventions.sql"),
+        postgres: include_str!("../migrations/0018_interventions.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

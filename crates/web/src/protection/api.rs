@@ -33,6 +33,7 @@ use crate::state::AppState;
         decide_close,
         reopen,
         assess,
+        intervene,
         place,
         end_placement,
         refer,
@@ -584,5 +585,21 @@ pub async fn figures(
     let (from, to) = period(&p, state.store.today())?;
     Ok(Json(
         cases::figures(&state.store, &user.actor, from, to).await?,
+    ))
+}
+
+/// Records a step of a guardianship intervention (批评教育, 训诫, 告诫书, 人身安全保护令, 行政处罚,
+/// 移送追究刑事责任, 撤销监护资格): each measure's steps in order, by the role the law gives it.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/interventions", params(("id" = String, Path)),
+    request_body = cases::InterventionInput,
+    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn intervene(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<cases::InterventionInput>,
+) -> Result<Json<CaseView>, AppError> {
+    Ok(Json(
+        cases::intervene(&state.store, &user.actor, &id, &b).await?,
     ))
 }

@@ -45,6 +45,11 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/reopen", post(pages::reopen_submit))
         .route("/cases/{id}/assessments", post(pages::assessment_submit))
         .route("/cases/{id}/referrals", post(pages::referral_submit))
+        .route(
+            "/cases/{id}/interventions",
+            post(pages::intervention_submit),
+        )
+        .route("/api/v1/cases/{id}/interventions", post(api::intervene))
         .route("/cases/{id}/placements", post(pages::placement_submit))
         .route(
             "/cases/{id}/placements/{placement_id}/end",

@@ -266,6 +266,9 @@ struct CasePage {
     providers: Vec<Opt>,
     placement_reasons: Vec<Opt>,
     placement_types: Vec<Opt>,
+    measures: Vec<Opt>,
+    stages: Vec<Opt>,
+    grounds: Vec<Opt>,
 }
 
 impl CasePage {
@@ -361,6 +364,21 @@ async fn case_view(
                 shouwang_domain::protection::Placement::ALL,
                 shouwang_domain::protection::Placement::code,
                 shouwang_domain::protection::Placement::label,
+            ),
+            measures: opts(
+                shouwang_domain::protection::Measure::ALL,
+                shouwang_domain::protection::Measure::code,
+                shouwang_domain::protection::Measure::label,
+            ),
+            stages: opts(
+                shouwang_domain::protection::Stage::ALL,
+                shouwang_domain::protection::Stage::code,
+                shouwang_domain::protection::Stage::label,
+            ),
+            grounds: opts(
+                shouwang_domain::protection::RevocationGround::ALL,
+                shouwang_domain::protection::RevocationGround::code,
+                shouwang_domain::protection::RevocationGround::label,
             ),
         }),
     )
@@ -792,4 +810,23 @@ fn field(pairs: &[(String, String)], name: &str) -> Option<String> {
         .find(|(key, _)| key == name)
         .map(|(_, v)| v.clone())
         .filter(|v| !v.trim().is_empty())
+}
+
+pub async fn intervention_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let get = |k: &str| field(&pairs, k);
+    user.check_csrf(&get("csrf_token").unwrap_or_default())?;
+    let input = cases::InterventionInput {
+        measure: get("measure").unwrap_or_default(),
+        stage: get("stage").unwrap_or_default(),
+        note: get("note").unwrap_or_default(),
+        ground: get("ground"),
+        applicant: get("applicant"),
+    };
+    let r = cases::intervene(&state.store, &user.actor, &id, &input).await;
+    after(&state, &user, &id, r).await
 }

@@ -309,6 +309,65 @@ async fn the_police_receive_respond_and_notify_the_town_which_closes_with_approv
     assert!(mine["assessments"].as_array().unwrap().is_empty());
     assert!(mine["risk_level"].is_null());
 
+    // Guardianship intervention: the police admonish and issue a warning letter in its order;
+    // civil affairs apply to revoke, naming the ground and the applicant.
+    let step = |measure: &str, stage: &str, note: &str| json!({"measure": measure, "stage": stage, "note": note});
+    let r = town
+        .post_json(
+            &format!("/api/v1/cases/{case}/interventions"),
+            &step("admonition", "done", "训诫"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "the police admonish");
+    let r = police
+        .post_json(
+            &format!("/api/v1/cases/{case}/interventions"),
+            &step("warning_letter", "served", "送达"),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "served before issued"
+    );
+    for (m, st, n) in [
+        ("admonition", "done", "对父亲进行训诫"),
+        ("warning_letter", "issued", "出具告诫书"),
+        ("warning_letter", "served", "当面送达父亲"),
+        ("warning_letter", "village_told", "告知村委会"),
+        ("warning_letter", "follow_up", "回访一次"),
+        ("warning_letter", "follow_up", "回访两次"),
+    ] {
+        let r = police
+            .post_json(
+                &format!("/api/v1/cases/{case}/interventions"),
+                &step(m, st, n),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{m} {st}");
+    }
+    let r = town
+        .post_json(
+            &format!("/api/v1/cases/{case}/interventions"),
+            &step("revocation", "applied", "向法院申请"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "ground");
+    let mut apply = step("revocation", "applied", "向法院申请撤销父亲监护资格");
+    apply["ground"] = json!("neglect_in_danger");
+    apply["applicant"] = json!("县民政局");
+    let r = town
+        .post_json(&format!("/api/v1/cases/{case}/interventions"), &apply)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let c: Value = r.json().await.unwrap();
+    let steps = c["interventions"].as_array().unwrap();
+    assert_eq!(steps.len(), 7);
+    assert_eq!(steps[6]["ground"], "neglect_in_danger");
+    let mine = teacher.get_json(&format!("/api/v1/cases/{case}")).await;
+    assert!(mine["interventions"].as_array().unwrap().is_empty());
+
     // Temporary guardianship: a legal ground and a placement; one at a time; it ends on an
     // assessment. The police do not place.
     let placement = json!({"reason": "guardian_refuses", "placement": "relatives", "carer": "姑姑王某", "start_date": "2026-11-24"});

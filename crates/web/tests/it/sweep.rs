@@ -40,6 +40,9 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
         ("POST", "/api/v1/cases/{id}/close-decision") => json!({"approve": true}),
         ("POST", "/api/v1/cases/{id}/reopen") => json!({"reason": "再次外出"}),
         ("POST", "/api/v1/referrals/{id}/answer") => json!({"action": "accept"}),
+        ("POST", "/api/v1/cases/{id}/interventions") => {
+            json!({"measure": "criticism_education", "stage": "done", "note": "教育"})
+        }
         ("POST", "/api/v1/cases/{id}/placements") => {
             json!({"reason": "guardian_refuses", "placement": "relatives", "carer": "姑姑"})
         }
@@ -214,6 +217,11 @@ fn page_form_for(path: &str) -> Vec<(&'static str, &'static str)> {
         ("cases", "close-request" | "reopen") => vec![("reason", "监护已落实")],
         ("cases", "close-decision") => vec![("approve", "1")],
         ("referrals", "answer") => vec![("action", "accept")],
+        ("cases", "interventions") => vec![
+            ("measure", "criticism_education"),
+            ("stage", "done"),
+            ("note", "教育"),
+        ],
         ("cases", "placements") => vec![
             ("reason", "guardian_refuses"),
             ("placement", "relatives"),
