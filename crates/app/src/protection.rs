@@ -132,6 +132,9 @@ pub struct CaseView {
     pub placements: Vec<shouwang_store::protection::PlacementView>,
     /// Guardianship intervention: each measure's steps as recorded.
     pub interventions: Vec<shouwang_store::protection::InterventionStep>,
+    /// The grounds of 民法典 Art. 36 the recorded facts meet while nobody has applied: civil affairs
+    /// must apply when nobody else does.
+    pub revocation_reminders: Vec<String>,
 }
 
 /// A referral as the case or the provider sees it.
@@ -667,7 +670,12 @@ pub async fn case(store: &Store, actor: &Actor, case_id: &str) -> Result<CaseVie
         } else {
             vec![]
         },
+        revocation_reminders: vec![],
     };
+    let mut view = view;
+    if works {
+        view.revocation_reminders = revocation_reminders(&view, store.today());
+    }
     let mut tx = store.begin().await?;
     tx.audit(actor, "case_read", subject(&case), serde_json::json!({}))
         .await?;
@@ -1872,4 +1880,33 @@ pub async fn intervene(
     .await?;
     tx.commit().await?;
     self::case(store, actor, case_id).await
+}
+
+/// What the case's records say about revoking the guardian's qualification.
+fn revocation_reminders(view: &CaseView, today: chrono::NaiveDate) -> Vec<String> {
+    use shouwang_domain::protection::{GuardianshipFacts, Measure, Stage};
+    let facts = GuardianshipFacts {
+        placement_since: view
+            .placements
+            .iter()
+            .filter(|p| p.record.end_date.is_none())
+            .map(|p| p.record.start_date)
+            .min(),
+        protection_order_breached: view
+            .interventions
+            .iter()
+            .any(|i| i.measure == Measure::ProtectionOrder && i.stage == Stage::Breached),
+        criminal_referral: view
+            .interventions
+            .iter()
+            .any(|i| i.measure == Measure::CriminalReferral),
+        revocation_applied: view
+            .interventions
+            .iter()
+            .any(|i| i.measure == Measure::Revocation),
+    };
+    protection::revocation_grounds(&facts, today)
+        .into_iter()
+        .map(|(ground, why)| format!("{why}，符合民法典第三十六条“{}”", ground.label()))
+        .collect()
 }

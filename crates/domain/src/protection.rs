@@ -605,6 +605,59 @@ pub fn next_stage(measure: Measure, done: &[Stage], next: Stage) -> Result<(), S
     }
 }
 
+/// What a case records that bears on revoking a guardian's qualification.
+#[derive(Debug, Clone, Default)]
+pub struct GuardianshipFacts {
+    /// Since when a temporary guardianship has run without the parents taking the child back.
+    pub placement_since: Option<NaiveDate>,
+    /// A personal safety protection order was breached.
+    pub protection_order_breached: bool,
+    /// The guardian was referred for criminal liability.
+    pub criminal_referral: bool,
+    /// A revocation was applied for already.
+    pub revocation_applied: bool,
+}
+
+/// Days of temporary guardianship after which the parents' failure is a ground by itself (the
+/// issue's 180 days without contact or support).
+pub const NEGLECT_DAYS: i64 = 180;
+
+/// The grounds of 民法典 Art. 36 the recorded facts meet, each with why — so that civil affairs,
+/// which must apply when nobody else does, is reminded. Nothing when a revocation was applied for.
+pub fn revocation_grounds(
+    facts: &GuardianshipFacts,
+    today: NaiveDate,
+) -> Vec<(RevocationGround, String)> {
+    if facts.revocation_applied {
+        return vec![];
+    }
+    let mut out = Vec::new();
+    if let Some(since) = facts.placement_since
+        && (today - since).num_days() >= NEGLECT_DAYS
+    {
+        out.push((
+            RevocationGround::NeglectInDanger,
+            format!(
+                "临时监护已持续{}天，父母仍未履行监护职责",
+                (today - since).num_days()
+            ),
+        ));
+    }
+    if facts.protection_order_breached {
+        out.push((
+            RevocationGround::SeriousHarm,
+            "监护人违反人身安全保护令".to_owned(),
+        ));
+    }
+    if facts.criminal_referral {
+        out.push((
+            RevocationGround::OtherInfringement,
+            "监护人已被移送追究刑事责任".to_owned(),
+        ));
+    }
+    out
+}
+
 code_enum! {
     /// What evidence a case takes: photos as phones save them, and PDFs (a medical record, a
     /// written statement).
@@ -1193,6 +1246,23 @@ mod tests {
         assert!(!Measure::Admonition.recorded_by(Role::Town));
         assert!(Measure::Revocation.recorded_by(Role::County));
         assert!(!Measure::Revocation.recorded_by(Role::School));
+    }
+
+    #[test]
+    fn a_hundred_and_eighty_days_of_temporary_guardianship_meet_a_ground_until_someone_applies() {
+        let today = NaiveDate::from_ymd_opt(2027, 6, 1).unwrap();
+        let mut facts = GuardianshipFacts {
+            placement_since: Some(today - Duration::days(179)),
+            ..Default::default()
+        };
+        assert!(revocation_grounds(&facts, today).is_empty());
+        facts.placement_since = Some(today - Duration::days(180));
+        let grounds = revocation_grounds(&facts, today);
+        assert_eq!(grounds[0].0, RevocationGround::NeglectInDanger);
+        facts.protection_order_breached = true;
+        assert_eq!(revocation_grounds(&facts, today).len(), 2);
+        facts.revocation_applied = true;
+        assert!(revocation_grounds(&facts, today).is_empty());
     }
 
     #[test]

@@ -937,3 +937,60 @@ async fn evidence_is_checked_sealed_and_scoped_like_the_case() {
         30
     );
 }
+
+/// A temporary guardianship that has run 180 days with the parents not back meets a ground of
+/// 民法典 Art. 36: the case reminds civil affairs to apply, until someone does.
+#[tokio::test]
+async fn civil_affairs_are_reminded_to_apply_for_revocation_when_the_facts_meet_a_ground() {
+    let app = spawn_app().await;
+    with_case_users(&app).await;
+    let teacher = app.login("teacher_a").await;
+    let filed: Value = teacher
+        .post_json("/api/v1/reports", &living_alone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (report, case) = (
+        filed["id"].as_str().unwrap().to_owned(),
+        filed["case_id"].as_str().unwrap().to_owned(),
+    );
+    let police = app.login("police_a").await;
+    police
+        .post_json(&format!("/api/v1/reports/{report}/receive"), &json!({}))
+        .await;
+    let town = app.login("town_a").await;
+    let r = town
+        .post_json(
+            &format!("/api/v1/cases/{case}/placements"),
+            &json!({"reason": "guardian_refuses", "placement": "relatives", "carer": "姑姑王某"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.json::<Value>().await.unwrap()["revocation_reminders"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    app.clock.advance(181 * 24 * 3600);
+    let town = app.login("town_a").await;
+    let c = town.get_json(&format!("/api/v1/cases/{case}")).await;
+    let reminders = c["revocation_reminders"].as_array().unwrap();
+    assert_eq!(reminders.len(), 1, "{c}");
+    assert!(reminders[0].as_str().unwrap().contains("181天"));
+    let r = town
+        .post_json(
+            &format!("/api/v1/cases/{case}/interventions"),
+            &json!({"measure": "revocation", "stage": "applied", "note": "向县法院申请",
+                    "ground": "neglect_in_danger", "applicant": "县民政局"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.json::<Value>().await.unwrap()["revocation_reminders"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
