@@ -19,7 +19,7 @@ fn may_export(actor: &Actor, region: &RegionCode) -> Result<()> {
     match actor.scope() {
         Scope::Region { code } if code.contains(region) => Ok(()),
         Scope::Region { .. } => Err(StoreError::NotFound),
-        Scope::Agency { .. } => Err(StoreError::Forbidden),
+        Scope::Agency { .. } | Scope::CasesOnly => Err(StoreError::Forbidden),
     }
 }
 

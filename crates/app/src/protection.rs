@@ -162,7 +162,8 @@ fn case_error(e: CaseError) -> StoreError {
     }
 }
 
-/// Whether the actor works on this case (beyond having filed it).
+/// Whether the actor works on this case (beyond having filed it). The court and the
+/// procuratorate: see [`sent_to`].
 fn works_on(actor: &Actor, case: &CaseRow, report: &ReportRow) -> bool {
     match actor.role {
         Role::Police => {
@@ -171,8 +172,33 @@ fn works_on(actor: &Actor, case: &CaseRow, report: &ReportRow) -> bool {
         Role::Village | Role::Town | Role::County | Role::CountyAdmin | Role::Oversight => {
             actor.region.contains(&case.village)
         }
-        Role::School | Role::Agency => false,
+        Role::School | Role::Agency | Role::Court | Role::Procuratorate => false,
     }
+}
+
+/// Whether a case of the court's or procuratorate's county was sent to it: an application for a
+/// protection order or a revocation (the court), a criminal referral (both).
+async fn sent_to(store: &Store, actor: &Actor, case: &CaseRow) -> Result<bool> {
+    use shouwang_domain::protection::Measure;
+    if !actor.region.contains(&case.town) {
+        return Ok(false);
+    }
+    let measures: Vec<Measure> = store
+        .interventions(&case.id)
+        .await?
+        .into_iter()
+        .map(|i| i.measure)
+        .collect();
+    Ok(match actor.role {
+        Role::Court => measures.iter().any(|m| {
+            matches!(
+                m,
+                Measure::ProtectionOrder | Measure::Revocation | Measure::CriminalReferral
+            )
+        }),
+        Role::Procuratorate => measures.contains(&Measure::CriminalReferral),
+        _ => false,
+    })
 }
 
 fn by(actor: &Actor) -> By<'_> {
@@ -471,8 +497,18 @@ pub async fn inbox(
             filter.area_within = Some(actor.region.clone())
         }
         Role::School | Role::Agency => filter.reporter = Some(actor.user_id.clone()),
+        Role::Court | Role::Procuratorate => filter.area_within = Some(actor.region.clone()),
     }
-    let rows = store.reports(&filter).await?;
+    let mut rows = store.reports(&filter).await?;
+    if matches!(actor.role, Role::Court | Role::Procuratorate) {
+        let mut sent = Vec::with_capacity(rows.len());
+        for row in rows {
+            if sent_to(store, actor, &row.0).await? {
+                sent.push(row);
+            }
+        }
+        rows = sent;
+    }
     let now = store.clock().now();
     let mut out = Vec::with_capacity(rows.len());
     let mut shown_reporters = 0;
@@ -566,7 +602,9 @@ async fn load(store: &Store, actor: &Actor, case_id: &str) -> Result<(CaseRow, R
         .case_with_report(case_id)
         .await?
         .ok_or(StoreError::NotFound)?;
-    let works = works_on(actor, &case, &report);
+    let works = works_on(actor, &case, &report)
+        || (matches!(actor.role, Role::Court | Role::Procuratorate)
+            && sent_to(store, actor, &case).await?);
     if !works && report.reporter_user_id != actor.user_id {
         return Err(StoreError::NotFound);
     }
@@ -1103,6 +1141,8 @@ pub async fn home_counts(store: &Store, actor: &Actor) -> Result<HomeCounts> {
     };
     match actor.role {
         Role::School | Role::Agency => filter.reporter = Some(actor.user_id.clone()),
+        // Only the cases sent to them.
+        Role::Court | Role::Procuratorate => return Ok(HomeCounts::default()),
         _ => filter.area_within = Some(actor.region.clone()),
     }
     let rows = store.reports(&filter).await?;
@@ -1834,7 +1874,7 @@ pub async fn intervene(
         (None, None)
     };
     let (case, _, works) = load(store, actor, case_id).await?;
-    if !works || !measure.recorded_by(actor.role) {
+    if !works || !measure.recorded_by(stage, actor.role) {
         return Err(StoreError::Forbidden);
     }
     if matches!(case.status, CaseStatus::Reported | CaseStatus::Closed) {

@@ -19,6 +19,8 @@ code_enum! {
         Police = ("police", "公安"),
         Agency = ("agency", "其他机构"),
         Oversight = ("oversight", "督查"),
+        Court = ("court", "人民法院"),
+        Procuratorate = ("procuratorate", "人民检察院"),
     }
 }
 
@@ -28,7 +30,9 @@ impl Role {
         match self {
             Role::Village => Some(RegionLevel::Village),
             Role::Town => Some(RegionLevel::Town),
-            Role::County | Role::CountyAdmin => Some(RegionLevel::County),
+            Role::County | Role::CountyAdmin | Role::Court | Role::Procuratorate => {
+                Some(RegionLevel::County)
+            }
             Role::School | Role::Police | Role::Agency | Role::Oversight => None,
         }
     }
@@ -101,6 +105,9 @@ pub enum Scope {
     Region { code: RegionCode },
     /// Children linked to this agency.
     Agency { agency_id: String },
+    /// No child's file or list: the court and the procuratorate reach only the cases sent to them
+    /// (`domain::protection`), never the county's roster.
+    CasesOnly,
 }
 
 /// The signed-in user as the domain sees them.
@@ -133,6 +140,9 @@ code_enum! {
 
 impl Actor {
     pub fn scope(&self) -> Scope {
+        if matches!(self.role, Role::Court | Role::Procuratorate) {
+            return Scope::CasesOnly;
+        }
         match (&self.agency_id, self.role.is_agency_role()) {
             (Some(id), true) => Scope::Agency {
                 agency_id: id.clone(),
@@ -148,14 +158,15 @@ impl Actor {
         use Action::*;
         use Role::*;
         match action {
-            ReadChild => true,
+            // The court and the procuratorate read the cases sent to them, not the roster.
+            ReadChild => !matches!(self.role, Court | Procuratorate),
             RegisterChild | EditChild | ExitChild | TransferChild => {
                 matches!(self.role, Village | Town | County | CountyAdmin)
             }
             // Police register hukou; county staff reconcile lists by ID number.
             UnmaskIdNumber => matches!(self.role, County | CountyAdmin | Police),
             // Anyone who works with children may report one (景洪 000 三(一) 发现报告).
-            ReportDiscovery => !matches!(self.role, Oversight),
+            ReportDiscovery => !matches!(self.role, Oversight | Court | Procuratorate),
             HandleDiscovery => matches!(self.role, Town | County | CountyAdmin),
             // Villages keep their own 花名册 and print each child's 登记表 (民发〔2016〕42号: 村(居)
             // fill 登记表 + 花名册 and send them to the town).

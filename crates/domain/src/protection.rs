@@ -559,7 +559,8 @@ impl Measure {
             Measure::CriticismEducation | Measure::Admonition | Measure::AdministrativePenalty => {
                 &[Done]
             }
-            Measure::CriminalReferral => &[Done],
+            // Referred by the police, received (受理) by the procuratorate, decided by the court.
+            Measure::CriminalReferral => &[Done, Filed, Judged],
             Measure::WarningLetter => &[Issued, Served, VillageTold, FollowUp],
             Measure::ProtectionOrder => &[Applied, Granted, Served, Breached],
             Measure::Revocation => &[Applied, Filed, Heard, Judged, NewGuardian],
@@ -569,9 +570,17 @@ impl Measure {
     /// Who records it: the police admonish, warn and refer (反家庭暴力法; 景洪 000 三(二)5 训诫);
     /// civil affairs apply for protection orders and revocations (民法典 Art. 36: 民政 must apply when
     /// nobody else does) and educate; both record what a court decided.
-    pub fn recorded_by(self, role: crate::authz::Role) -> bool {
+    pub fn recorded_by(self, stage: Stage, role: crate::authz::Role) -> bool {
         use crate::authz::Role::*;
         let civil = matches!(role, Town | County | CountyAdmin);
+        // What the court and the procuratorate decide, they record on the cases sent to them.
+        match (self, stage) {
+            (Measure::ProtectionOrder, Stage::Granted)
+            | (Measure::Revocation, Stage::Filed | Stage::Heard | Stage::Judged)
+            | (Measure::CriminalReferral, Stage::Judged) => return role == Court || civil,
+            (Measure::CriminalReferral, Stage::Filed) => return role == Procuratorate,
+            _ => {}
+        }
         match self {
             Measure::CriticismEducation => civil || role == Police,
             Measure::Admonition | Measure::WarningLetter | Measure::CriminalReferral => {
@@ -825,7 +834,7 @@ pub fn sees_reporter(actor: &Actor, handling_org: &RegionCode, reporter_user_id:
 /// committees (儿童主任), town offices, schools, hospitals, social-work and welfare bodies and mass
 /// organisations (agency users), the county's staff, and the police themselves.
 pub fn may_report(role: Role) -> bool {
-    !matches!(role, Role::Oversight)
+    !matches!(role, Role::Oversight | Role::Court | Role::Procuratorate)
 }
 
 /// A child not yet on the registry, with whatever is known.
@@ -1242,10 +1251,15 @@ mod tests {
     #[test]
     fn the_police_admonish_and_civil_affairs_apply_to_revoke() {
         use crate::authz::Role;
-        assert!(Measure::Admonition.recorded_by(Role::Police));
-        assert!(!Measure::Admonition.recorded_by(Role::Town));
-        assert!(Measure::Revocation.recorded_by(Role::County));
-        assert!(!Measure::Revocation.recorded_by(Role::School));
+        assert!(Measure::Admonition.recorded_by(Stage::Done, Role::Police));
+        assert!(!Measure::Admonition.recorded_by(Stage::Done, Role::Town));
+        assert!(Measure::Revocation.recorded_by(Stage::Applied, Role::County));
+        assert!(!Measure::Revocation.recorded_by(Stage::Applied, Role::School));
+        // The court records its decisions, not the application.
+        assert!(Measure::Revocation.recorded_by(Stage::Judged, Role::Court));
+        assert!(!Measure::Revocation.recorded_by(Stage::Applied, Role::Court));
+        assert!(Measure::CriminalReferral.recorded_by(Stage::Filed, Role::Procuratorate));
+        assert!(!Measure::CriminalReferral.recorded_by(Stage::Done, Role::Procuratorate));
     }
 
     #[test]

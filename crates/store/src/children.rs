@@ -89,6 +89,7 @@ async fn load(conn: &mut AnyConnection, store: &Store, id: &str) -> Result<Optio
 async fn in_scope(conn: &mut AnyConnection, actor: &Actor, row: &StoredChild) -> Result<bool> {
     Ok(match actor.scope() {
         Scope::Region { code } => code.contains(&row.file.village_code),
+        Scope::CasesOnly => false,
         Scope::Agency { agency_id } => {
             actor.region.contains(&row.file.village_code)
                 && sqlx::query_scalar::<_, i64>(

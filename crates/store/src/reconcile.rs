@@ -582,6 +582,7 @@ impl Store {
         } else {
             let role = arg(actor.role.code().to_owned(), &mut binds);
             match actor.scope() {
+                Scope::CasesOnly => sql.push_str("1 = 0"),
                 Scope::Agency { agency_id } => {
                     let g = arg(agency_id, &mut binds);
                     sql.push_str(&format!(

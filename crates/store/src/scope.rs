@@ -157,6 +157,7 @@ pub(crate) fn scoped(actor: &Actor, region: Option<&RegionCode>) -> Option<(Wher
             w.text("a.agency_id = ?", agency_id);
             " JOIN child_agencies a ON a.child_id = c.id"
         }
+        Scope::CasesOnly => return None,
     };
     Some((w, join))
 }

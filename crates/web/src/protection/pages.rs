@@ -258,6 +258,8 @@ struct CasePage {
     error: Option<String>,
     is_police: bool,
     is_civil: bool,
+    /// Records a step of a guardianship intervention (police, civil affairs, court, procuratorate).
+    can_intervene: bool,
     outcomes: Vec<Opt>,
     records: Vec<Opt>,
     concerns: Vec<Opt>,
@@ -332,6 +334,15 @@ async fn case_view(
             is_civil: matches!(
                 user.actor.role,
                 Role::Town | Role::County | Role::CountyAdmin
+            ) && !c.reporter_view,
+            can_intervene: matches!(
+                user.actor.role,
+                Role::Police
+                    | Role::Town
+                    | Role::County
+                    | Role::CountyAdmin
+                    | Role::Court
+                    | Role::Procuratorate
             ) && !c.reporter_view,
             c,
             attachments,

@@ -994,3 +994,133 @@ async fn civil_affairs_are_reminded_to_apply_for_revocation_when_the_facts_meet_
             .is_empty()
     );
 }
+
+/// The county's court and procuratorate reach no child's file or list — only the cases sent to
+/// them: the court those with an application for a protection order or a revocation, the
+/// procuratorate those with a criminal referral; they record their own decisions, and do not learn
+/// the reporter.
+#[tokio::test]
+async fn the_court_and_the_procuratorate_reach_only_the_cases_sent_to_them() {
+    let app = spawn_app().await;
+    with_case_users(&app).await;
+    app.add_user("court", Role::Court, "522730", None).await;
+    app.add_user("procuratorate", Role::Procuratorate, "522730", None)
+        .await;
+    let village = app.login("village_a").await;
+    let child = village.register(&boy(VILLAGE_A)).await;
+    let child_id = child["id"].as_str().unwrap().to_owned();
+    let filed: Value = village
+        .post_json(
+            "/api/v1/reports",
+            &json!({"child_id": child_id, "situations": ["domestic_violence"], "description": "邻居反映孩子常被打"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (report, case) = (
+        filed["id"].as_str().unwrap().to_owned(),
+        filed["case_id"].as_str().unwrap().to_owned(),
+    );
+    let court = app.login("court").await;
+    let procuratorate = app.login("procuratorate").await;
+    for u in [&court, &procuratorate] {
+        assert_eq!(u.get_json("/api/v1/children?status=all").await["total"], 0);
+        assert_eq!(
+            u.get(&format!("/api/v1/children/{child_id}"))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            u.get(&format!("/api/v1/cases/{case}")).await.status(),
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            u.get_json("/api/v1/reports").await["items"]
+                .as_array()
+                .unwrap()
+                .len(),
+            0
+        );
+        assert_eq!(
+            u.get("/api/v1/exports/roster?region=522730").await.status(),
+            StatusCode::FORBIDDEN
+        );
+        let r = u
+            .post_json(
+                "/api/v1/reports",
+                &json!({"child_id": child_id, "situations": ["living_alone"], "description": "x"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
+    let police = app.login("police_a").await;
+    police
+        .post_json(&format!("/api/v1/reports/{report}/receive"), &json!({}))
+        .await;
+    // The town applies for a protection order: the court now has the case.
+    let town = app.login("town_a").await;
+    let r = town
+        .post_json(
+            &format!("/api/v1/cases/{case}/interventions"),
+            &json!({"measure": "protection_order", "stage": "applied", "note": "代为申请人身安全保护令"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let c = court.get_json(&format!("/api/v1/cases/{case}")).await;
+    assert_eq!(c["reporter_confidential"], true);
+    assert!(c["reporter"].is_null());
+    assert_eq!(
+        court.get_json("/api/v1/reports").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        procuratorate
+            .get(&format!("/api/v1/cases/{case}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    // The court records its decision, not the police's or the town's steps.
+    let r = court
+        .post_json(
+            &format!("/api/v1/cases/{case}/interventions"),
+            &json!({"measure": "protection_order", "stage": "granted", "note": "裁定准许"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = court
+        .post_json(
+            &format!("/api/v1/cases/{case}/interventions"),
+            &json!({"measure": "admonition", "stage": "done", "note": "x"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // A criminal referral reaches the procuratorate, which records its receipt.
+    let r = police
+        .post_json(
+            &format!("/api/v1/cases/{case}/interventions"),
+            &json!({"measure": "criminal_referral", "stage": "done", "note": "移送审查起诉"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = procuratorate
+        .post_json(
+            &format!("/api/v1/cases/{case}/interventions"),
+            &json!({"measure": "criminal_referral", "stage": "filed", "note": "已受理"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // Still no child's file.
+    assert_eq!(
+        court
+            .get(&format!("/api/v1/children/{child_id}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}

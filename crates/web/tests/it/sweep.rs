@@ -75,6 +75,8 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
         .unwrap();
     app.add_user("oversight_far", Role::Oversight, "522731", None)
         .await;
+    // The county's own court: it reaches no child, only cases sent to it (none here).
+    app.add_user("court", Role::Court, "522730", None).await;
     let doc: Value = reqwest::get(format!("{}/api/openapi.json", app.base))
         .await
         .unwrap()
@@ -126,7 +128,7 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
     };
 
     let mut outsiders = Vec::new();
-    for name in ["town_b", "school_b", "agency_b", "oversight_far"] {
+    for name in ["town_b", "school_b", "agency_b", "oversight_far", "court"] {
         outsiders.push((name, app.login(name).await));
     }
     let mut swept = 0;
@@ -170,7 +172,7 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
         }
     }
     assert!(leaks.is_empty(), "{leaks:#?}");
-    assert!(swept >= 4 * 18, "only {swept} requests swept");
+    assert!(swept >= 5 * 18, "only {swept} requests swept");
     // Nothing changed: the child is as registered, the report still open, the import waiting.
     let v = village.get_json(&format!("/api/v1/children/{child}")).await;
     assert_eq!(v["version"], 1);
@@ -331,6 +333,8 @@ async fn no_user_of_another_area_reaches_a_record_through_any_route_of_the_route
         .unwrap();
     app.add_user("oversight_far", Role::Oversight, "522731", None)
         .await;
+    // The county's own court: it reaches no child, only cases sent to it (none here).
+    app.add_user("court", Role::Court, "522730", None).await;
     let records = app.town_a_records().await;
     let town_a_user = app
         .store
@@ -437,7 +441,7 @@ async fn no_user_of_another_area_reaches_a_record_through_any_route_of_the_route
 
     // The outsiders, each with the CSRF token of their own session (a form's token passes).
     let mut outsiders = Vec::new();
-    for name in ["town_b", "school_b", "agency_b", "oversight_far"] {
+    for name in ["town_b", "school_b", "agency_b", "oversight_far", "court"] {
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .default_headers(browser_headers(&app.base))
@@ -500,7 +504,7 @@ async fn no_user_of_another_area_reaches_a_record_through_any_route_of_the_route
         with_ids.len()
     );
     assert!(leaks.is_empty(), "{leaks:#?}");
-    assert!(swept >= 4 * 40, "only {swept} requests swept");
+    assert!(swept >= 5 * 40, "only {swept} requests swept");
     // Nothing changed: the child is as registered, the report still open.
     let village = app.login("village_a").await;
     let v = village
