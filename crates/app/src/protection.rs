@@ -189,16 +189,23 @@ async fn sent_to(store: &Store, actor: &Actor, case: &CaseRow) -> Result<bool> {
         .into_iter()
         .map(|i| i.measure)
         .collect();
-    Ok(match actor.role {
-        Role::Court => measures.iter().any(|m| {
-            matches!(
-                m,
-                Measure::ProtectionOrder | Measure::Revocation | Measure::CriminalReferral
-            )
-        }),
-        Role::Procuratorate => measures.contains(&Measure::CriminalReferral),
-        _ => false,
-    })
+    Ok(measures
+        .iter()
+        .any(|m| measures_sent_to(actor.role).contains(m)))
+}
+
+/// The measures that send a case to a court or a procuratorate.
+fn measures_sent_to(role: Role) -> &'static [shouwang_domain::protection::Measure] {
+    use shouwang_domain::protection::Measure;
+    match role {
+        Role::Court => &[
+            Measure::ProtectionOrder,
+            Measure::Revocation,
+            Measure::CriminalReferral,
+        ],
+        Role::Procuratorate => &[Measure::CriminalReferral],
+        _ => &[],
+    }
 }
 
 fn by(actor: &Actor) -> By<'_> {
@@ -497,18 +504,12 @@ pub async fn inbox(
             filter.area_within = Some(actor.region.clone())
         }
         Role::School | Role::Agency => filter.reporter = Some(actor.user_id.clone()),
-        Role::Court | Role::Procuratorate => filter.area_within = Some(actor.region.clone()),
-    }
-    let mut rows = store.reports(&filter).await?;
-    if matches!(actor.role, Role::Court | Role::Procuratorate) {
-        let mut sent = Vec::with_capacity(rows.len());
-        for row in rows {
-            if sent_to(store, actor, &row.0).await? {
-                sent.push(row);
-            }
+        Role::Court | Role::Procuratorate => {
+            filter.area_within = Some(actor.region.clone());
+            filter.with_measures = Some(measures_sent_to(actor.role).to_vec());
         }
-        rows = sent;
     }
+    let rows = store.reports(&filter).await?;
     let now = store.clock().now();
     let mut out = Vec::with_capacity(rows.len());
     let mut shown_reporters = 0;

@@ -91,6 +91,9 @@ pub struct ReportFilter {
     pub reporter: Option<String>,
     /// `unreceived`, `received`, or all.
     pub status: Option<String>,
+    /// Only cases on which one of these intervention measures was recorded (the cases sent to a
+    /// court or a procuratorate).
+    pub with_measures: Option<Vec<shouwang_domain::protection::Measure>>,
     /// Filed at or after / before these instants (RFC 3339).
     pub filed_from: Option<String>,
     pub filed_before: Option<String>,
@@ -232,6 +235,21 @@ impl Store {
         if let Some(s) = &f.status {
             binds.push(s.clone());
             sql.push_str(&format!(" AND r.status = ${}", binds.len()));
+        }
+        if let Some(measures) = &f.with_measures {
+            let mut marks = Vec::new();
+            for m in measures {
+                binds.push(m.code().to_owned());
+                marks.push(format!("${}", binds.len()));
+            }
+            if marks.is_empty() {
+                sql.push_str(" AND 1 = 0");
+            } else {
+                sql.push_str(&format!(
+                    " AND r.case_id IN (SELECT case_id FROM case_interventions WHERE measure IN ({}))",
+                    marks.join(", ")
+                ));
+            }
         }
         if let Some(t) = &f.filed_from {
             binds.push(t.clone());
