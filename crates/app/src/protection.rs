@@ -511,6 +511,12 @@ pub async fn inbox(
     }
     let rows = store.reports(&filter).await?;
     let now = store.clock().now();
+    // The registered children's names in one query.
+    let ids: Vec<&str> = rows
+        .iter()
+        .filter_map(|(case, _)| case.child_id.as_deref())
+        .collect();
+    let names = store.child_names(&ids).await?;
     let mut out = Vec::with_capacity(rows.len());
     let mut shown_reporters = 0;
     for (case, report) in rows {
@@ -519,7 +525,11 @@ pub async fn inbox(
         if sees && report.reporter_user_id != actor.user_id {
             shown_reporters += 1;
         }
-        out.push(summary(store, &case, &report, sees, now, delay).await?);
+        let name = match &case.child_id {
+            Some(id) => names.get(id).cloned().unwrap_or_default(),
+            None => report.body.child_name.clone().unwrap_or_default(),
+        };
+        out.push(summary(&case, &report, name, sees, now, delay));
     }
     let mut tx = store.begin().await?;
     tx.audit(
@@ -543,15 +553,14 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-async fn summary(
-    store: &Store,
+fn summary(
     case: &CaseRow,
     report: &ReportRow,
+    child_name: String,
     sees_reporter: bool,
     now: DateTime<Utc>,
     delay: Duration,
-) -> Result<ReportSummary> {
-    let child_name = child_name(store, case, report).await?;
+) -> ReportSummary {
     let overdue = report.status == "unreceived"
         && parse_time(&report.filed_at).is_some_and(|t| protection::escalation_due(t, now, delay));
     let feedback_overdue = report.feedback_at.is_none()
@@ -560,7 +569,7 @@ async fn summary(
             .as_deref()
             .and_then(parse_time)
             .is_some_and(|t| protection::feedback_due(t.date_naive()) < now.date_naive());
-    Ok(ReportSummary {
+    ReportSummary {
         id: report.id.clone(),
         case_id: case.id.clone(),
         status: report.status.clone(),
@@ -579,7 +588,7 @@ async fn summary(
         feedback_overdue,
         reporter: sees_reporter.then(|| reporter_of(report)),
         reporter_confidential: !sees_reporter,
-    })
+    }
 }
 
 async fn child_name(store: &Store, case: &CaseRow, report: &ReportRow) -> Result<String> {
