@@ -420,6 +420,10 @@ pub async fn escalate(store: &Store) -> Result<usize> {
     let delay = store.escalation_delay();
     let filed_by =
         (store.clock().now() - delay).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    // Inboxes call this on every read: take the write lock only when something is due.
+    if !store.unreceived_due(&filed_by).await? {
+        return Ok(0);
+    }
     let mut tx = store.begin().await?;
     let sent = tx.escalate_unreceived(&filed_by).await?;
     for (report_id, case_id, county) in &sent {

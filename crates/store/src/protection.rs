@@ -274,6 +274,19 @@ impl Store {
             .collect()
     }
 
+    /// Whether any report filed at or before `filed_by` is still unreceived and not sent up (a read
+    /// that spares every inbox read the write lock when there is nothing to escalate).
+    pub async fn unreceived_due(&self, filed_by: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM protection_reports \
+             WHERE status = 'unreceived' AND escalated_at IS NULL AND filed_at <= $1 LIMIT 1) due",
+        )
+        .bind(filed_by)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
     /// A case's timeline, oldest first.
     pub async fn case_events(&self, case_id: &str) -> Result<Vec<CaseEvent>> {
         let rows = sqlx::query(
