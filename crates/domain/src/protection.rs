@@ -351,7 +351,8 @@ pub fn referral_transition(
     }
 }
 
-/// A referral unanswered this long, or accepted and not delivered this long, is overdue.
+/// A referral unanswered this long, or accepted and not delivered this long, is overdue. The seeds
+/// set no limit (景洪 000 三(二)4 asks only that help be given); these are Shouwang's defaults.
 pub const REFERRAL_ANSWER_DAYS: i64 = 7;
 pub const REFERRAL_DELIVERY_DAYS: i64 = 30;
 
