@@ -18,3 +18,4 @@ pub mod protection;
 pub mod reconcile;
 pub mod retention;
 pub mod users;
+pub mod visits;

@@ -625,6 +625,29 @@ async fn load(store: &Store, actor: &Actor, case_id: &str) -> Result<(CaseRow, R
     Ok((case, report, works))
 }
 
+/// The case a visit follows up (随访): one the actor works on, not closed, about `child_id`.
+pub(crate) async fn follow_up_case(
+    store: &Store,
+    actor: &Actor,
+    case_id: &str,
+    child_id: &str,
+) -> Result<CaseRow> {
+    let (case, _, works) = load(store, actor, case_id).await?;
+    if !works {
+        return Err(StoreError::NotFound);
+    }
+    if case.child_id.as_deref() != Some(child_id) {
+        return Err(ValidationErrors::single("case_id", "该个案不是这名儿童的个案").into());
+    }
+    if case.status == CaseStatus::Closed {
+        return Err(StoreError::Conflict {
+            field: Some("case_id".into()),
+            message: "该个案已结案，随访请记为普通走访".into(),
+        });
+    }
+    Ok(case)
+}
+
 /// A case as the actor may see it; reading it is audited, and reading its reporter separately.
 pub async fn case(store: &Store, actor: &Actor, case_id: &str) -> Result<CaseView> {
     let (case, report, works) = load(store, actor, case_id).await?;
@@ -726,7 +749,13 @@ pub async fn case(store: &Store, actor: &Actor, case_id: &str) -> Result<CaseVie
     };
     let mut view = view;
     if works {
-        view.revocation_reminders = revocation_reminders(&view, store.today());
+        let silent_since = match &case.child_id {
+            Some(child) => {
+                shouwang_domain::guardianship::silent_since(&store.contact_facts(child).await?)
+            }
+            None => None,
+        };
+        view.revocation_reminders = revocation_reminders(&view, silent_since, store.today());
     }
     let mut tx = store.begin().await?;
     tx.audit(actor, "case_read", subject(&case), serde_json::json!({}))
@@ -786,6 +815,12 @@ fn event_label(kind: &str, code: Option<&str>, outcome: Option<&str>) -> String 
                 .unwrap_or("")
         ),
         "placement_ended" => "临时监护结束".into(),
+        "follow_up" => format!(
+            "随访：儿童状况{}",
+            code.and_then(shouwang_domain::visits::Condition::parse)
+                .map(|c| c.label())
+                .unwrap_or("")
+        ),
         "intervention" => format!(
             "监护干预：{}{}",
             code.and_then(shouwang_domain::protection::Measure::parse)
@@ -1937,7 +1972,11 @@ pub async fn intervene(
 }
 
 /// What the case's records say about revoking the guardian's qualification.
-fn revocation_reminders(view: &CaseView, today: chrono::NaiveDate) -> Vec<String> {
+fn revocation_reminders(
+    view: &CaseView,
+    parents_silent_since: Option<chrono::NaiveDate>,
+    today: chrono::NaiveDate,
+) -> Vec<String> {
     use shouwang_domain::protection::{GuardianshipFacts, Measure, Stage};
     let facts = GuardianshipFacts {
         placement_since: view
@@ -1958,6 +1997,7 @@ fn revocation_reminders(view: &CaseView, today: chrono::NaiveDate) -> Vec<String
             .interventions
             .iter()
             .any(|i| i.measure == Measure::Revocation),
+        parents_silent_since,
     };
     protection::revocation_grounds(&facts, today)
         .into_iter()

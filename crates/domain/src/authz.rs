@@ -135,6 +135,8 @@ code_enum! {
         ReadAudit = ("read_audit", "查看审计日志"),
         Reconcile = ("reconcile", "三方比对"),
         ReadArchive = ("read_archive", "查阅归档档案"),
+        RecordVisit = ("record_visit", "记录走访"),
+        RecordParentContact = ("record_parent_contact", "记录父母联系情况"),
     }
 }
 
@@ -178,6 +180,14 @@ impl Actor {
             // Files that left the roster are kept for the county only (个人信息保护法 Art. 19:
             // the least reach; `retention`).
             ReadArchive => matches!(self.role, County | CountyAdmin),
+            // Those who visit (景洪 000 二(二): 家访、探访、社会工作者随访; teachers' 家访): the
+            // village and town offices, the county, the children's schools and service agencies.
+            RecordVisit => matches!(
+                self.role,
+                Village | Town | County | CountyAdmin | School | Agency
+            ),
+            // The village keeps the parents' contact log; the town and county may fill it in.
+            RecordParentContact => matches!(self.role, Village | Town | County | CountyAdmin),
         }
     }
 

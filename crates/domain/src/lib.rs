@@ -8,6 +8,7 @@ mod code_enum;
 pub mod discovery;
 pub mod eligibility;
 pub mod fields;
+pub mod guardianship;
 pub mod history;
 pub mod id_number;
 pub mod input;
@@ -21,5 +22,6 @@ pub mod sample;
 pub mod summary_table;
 pub mod text;
 pub mod validation;
+pub mod visits;
 
 pub use chrono::NaiveDate;

@@ -626,10 +626,14 @@ pub struct GuardianshipFacts {
     pub criminal_referral: bool,
     /// A revocation was applied for already.
     pub revocation_applied: bool,
+    /// Since when the parents' contact log records neither contact nor support
+    /// (`guardianship::silent_since`).
+    pub parents_silent_since: Option<NaiveDate>,
 }
 
-/// Days of temporary guardianship after which the parents' failure is a ground by itself (the
-/// issue's 180 days without contact or support).
+/// Days after which the parents' failure is a ground by itself: 武清 004 二(一)1 监护人拒不履行监护职责
+/// 六个月以上导致农村留守儿童生活无着的 … 要依法向人民法院申请撤销监护人资格. 180 days is never later than
+/// six calendar months, so civil affairs is reminded no later than the seed requires.
 pub const NEGLECT_DAYS: i64 = 180;
 
 /// The grounds of 民法典 Art. 36 the recorded facts meet, each with why — so that civil affairs,
@@ -649,6 +653,17 @@ pub fn revocation_grounds(
             RevocationGround::NeglectInDanger,
             format!(
                 "临时监护已持续{}天，父母仍未履行监护职责",
+                (today - since).num_days()
+            ),
+        ));
+    }
+    if let Some(since) = facts.parents_silent_since
+        && (today - since).num_days() >= NEGLECT_DAYS
+    {
+        out.push((
+            RevocationGround::NeglectInDanger,
+            format!(
+                "父母已{}天未与儿童联系，也未给付生活费用",
                 (today - since).num_days()
             ),
         ));
@@ -1278,6 +1293,22 @@ mod tests {
         assert_eq!(revocation_grounds(&facts, today).len(), 2);
         facts.revocation_applied = true;
         assert!(revocation_grounds(&facts, today).is_empty());
+    }
+
+    #[test]
+    fn parents_silent_for_a_hundred_and_eighty_days_meet_a_ground() {
+        // 武清 004 二(一)1: 监护人拒不履行监护职责六个月以上 → 申请撤销监护人资格.
+        let today = NaiveDate::from_ymd_opt(2028, 3, 1).unwrap();
+        let mut facts = GuardianshipFacts {
+            parents_silent_since: Some(today - Duration::days(179)),
+            ..Default::default()
+        };
+        assert!(revocation_grounds(&facts, today).is_empty());
+        facts.parents_silent_since = Some(today - Duration::days(180));
+        let grounds = revocation_grounds(&facts, today);
+        assert_eq!(grounds.len(), 1);
+        assert_eq!(grounds[0].0, RevocationGround::NeglectInDanger);
+        assert!(grounds[0].1.contains("180天"));
     }
 
     #[test]

@@ -152,6 +152,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0018_interventions.sql"),
         postgres: include_str!("../migrations/0018_interventions.sql"),
     },
+    Migration {
+        version: 19,
+        sqlite: include_str!("../migrations/0019_visits.sql"),
+        postgres: include_str!("../migrations/0019_visits.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

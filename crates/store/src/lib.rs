@@ -28,6 +28,7 @@ mod settings;
 mod summary;
 pub mod tx;
 pub mod users;
+pub mod visits;
 
 use std::sync::Arc;
 

@@ -182,6 +182,7 @@ impl Store {
                     .bind(&id)
                     .execute(tx.conn())
                     .await?;
+                tx.erase_visits(&id).await?;
                 let region = format!("{village:012}");
                 tx.audit_as(
                     system(),

@@ -712,6 +712,16 @@ impl Store {
             .transpose()
     }
 
+    /// The name a user goes by (for forms that name the person who acted).
+    pub async fn display_name(&self, user_id: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
     pub async fn actor_by_username(&self, username: &str) -> Result<Option<Actor>> {
         let row = sqlx::query("SELECT id, username, role, region_code, agency_id FROM users WHERE username = $1 AND active = 1")
             .bind(username)

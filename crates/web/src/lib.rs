@@ -26,6 +26,7 @@ mod session;
 mod state;
 mod ui;
 mod users;
+mod visits;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -59,6 +60,7 @@ fn features() -> Router<AppState> {
         .merge(reconcile::routes())
         .merge(users::routes())
         .merge(audit::routes())
+        .merge(visits::routes())
         .merge(ui::routes())
         .merge(openapi::routes())
 }

@@ -32,6 +32,7 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
         crate::import::ApiDoc::openapi(),
         crate::exports::ApiDoc::openapi(),
         crate::reconcile::ApiDoc::openapi(),
+        crate::visits::ApiDoc::openapi(),
         crate::users::ApiDoc::openapi(),
         crate::audit::ApiDoc::openapi(),
     ] {

@@ -61,6 +61,8 @@ pub struct Frame {
     pub is_provider: bool,
     /// Works 比对 items assigned to their unit.
     pub has_reconcile_tasks: bool,
+    /// Visits children (the schedule of visits due).
+    pub can_visit: bool,
 }
 
 impl Frame {
@@ -84,6 +86,7 @@ impl Frame {
             can_archive: a.may(Action::ReadArchive),
             is_provider: a.agency_id.is_some(),
             has_reconcile_tasks: matches!(a.role, Role::Town | Role::School | Role::Police),
+            can_visit: a.may(Action::RecordVisit),
         }
     }
 }

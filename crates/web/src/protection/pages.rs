@@ -68,6 +68,8 @@ impl NewReportPage {
 #[serde(default)]
 pub struct NewParams {
     child_id: Option<String>,
+    /// A visit that found a situation to report: its note and place fill the form.
+    visit_id: Option<String>,
 }
 
 async fn new_view(
@@ -135,6 +137,20 @@ pub async fn new_report_page(
             village_code: Some(user.actor.region.to_string()),
             ..Default::default()
         });
+    }
+    if let (Some(child), Some(visit)) = (p.child_id.as_deref(), p.visit_id.as_deref()) {
+        let found = shouwang_app::visits::of_child(&state.store, &user.actor, child)
+            .await?
+            .into_iter()
+            .find(|v| v.id == visit);
+        if let Some(v) = found {
+            values.description = Some(format!(
+                "{}走访发现：{}",
+                v.record.visited_on,
+                v.record.note.unwrap_or_default()
+            ));
+            values.place = v.record.place;
+        }
     }
     new_view(
         &state,
@@ -271,6 +287,20 @@ struct CasePage {
     measures: Vec<Opt>,
     stages: Vec<Opt>,
     grounds: Vec<Opt>,
+    /// Records a follow-up visit (随访) of the child from the case.
+    can_follow_up: bool,
+    follow_up: FollowUpForm,
+}
+
+/// What the follow-up visit's form offers and fills in.
+struct FollowUpForm {
+    methods: Vec<Opt>,
+    roles: Vec<Opt>,
+    seen: Vec<Opt>,
+    conditions: Vec<Opt>,
+    usual_role: &'static str,
+    visitor_name: String,
+    today: String,
 }
 
 impl CasePage {
@@ -326,9 +356,40 @@ async fn case_view(
             .collect()
     };
     let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
+    let can_follow_up = !c.reporter_view
+        && c.child_id.is_some()
+        && c.status != CaseStatus::Closed
+        && user.actor.may(shouwang_domain::authz::Action::RecordVisit);
+    let follow_up = {
+        use shouwang_domain::visits::{Condition, Seen, VisitMethod, VisitorRole};
+        FollowUpForm {
+            methods: opts(VisitMethod::ALL, VisitMethod::code, VisitMethod::label),
+            roles: opts(VisitorRole::ALL, VisitorRole::code, VisitorRole::label),
+            seen: opts(Seen::ALL, Seen::code, Seen::label),
+            conditions: opts(Condition::ALL, Condition::code, Condition::label),
+            usual_role: match user.actor.role {
+                Role::Village => VisitorRole::ChildDirector.code(),
+                Role::Town => VisitorRole::Supervisor.code(),
+                Role::Agency => VisitorRole::SocialWorker.code(),
+                _ => VisitorRole::Other.code(),
+            },
+            visitor_name: if can_follow_up {
+                state
+                    .store
+                    .display_name(&user.actor.user_id)
+                    .await?
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            },
+            today: state.store.today().to_string(),
+        }
+    };
     Ok((
         status,
         render(&CasePage {
+            can_follow_up,
+            follow_up,
             frame: Frame::of(state, user).await,
             is_police: user.actor.role == Role::Police && !c.reporter_view,
             is_civil: matches!(

@@ -203,6 +203,7 @@ impl TestApp {
     }
 }
 
+#[derive(Clone)]
 pub struct User {
     pub client: Client,
     pub base: String,

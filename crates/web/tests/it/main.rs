@@ -17,3 +17,4 @@ mod second_factor;
 mod sweep;
 mod transfer;
 mod users;
+mod visits;

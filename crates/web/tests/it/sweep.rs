@@ -57,6 +57,13 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
             "mental_health": "none", "findings": "已照料", "participants": "督导员",
             "child_view": "愿意"
         }),
+        ("POST", "/api/v1/children/{id}/visits") => json!({
+            "method": "home", "visitor_role": "child_director", "visitor_name": "李芳",
+            "seen": ["child"], "condition": "good"
+        }),
+        ("POST", "/api/v1/children/{id}/parent-contacts") => {
+            json!({"parent": "mother", "method": "phone"})
+        }
         _ => return None,
     })
 }
@@ -244,6 +251,14 @@ fn page_form_for(path: &str) -> Vec<(&'static str, &'static str)> {
             ("participants", "督导员"),
             ("child_view", "愿意"),
         ],
+        ("children", "visits") => vec![
+            ("method", "home"),
+            ("visitor_role", "child_director"),
+            ("visitor_name", "李芳"),
+            ("seen", "child"),
+            ("condition", "good"),
+        ],
+        ("children", "parent-contacts") => vec![("parent", "mother"), ("contact_method", "phone")],
         _ => vec![],
     }
 }

@@ -1,0 +1,356 @@
+//! Visits (走访、探访、随访) and the parents' contact log: record them, read them, and the lists of
+//! children due and overdue for a visit. The rules are `domain::visits` and
+//! `domain::guardianship`.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use shouwang_domain::authz::{Action, Actor};
+use shouwang_domain::guardianship::{self, ContactInput};
+use shouwang_domain::region::RegionCode;
+use shouwang_domain::validation::ValidationErrors;
+use shouwang_domain::visits::{
+    Cadence, DueState, VisitInput, VisitPolicy, next_due, parse_client_key,
+};
+use shouwang_store::protection::By;
+use shouwang_store::visits::{ContactView, VisitView};
+use shouwang_store::{Result, Store, StoreError, Subject};
+
+/// How many visits and contacts a child's page shows.
+const SHOWN: i64 = 50;
+
+fn by(actor: &Actor) -> By<'_> {
+    By {
+        user_id: Some(&actor.user_id),
+        username: &actor.username,
+        role: actor.role.code(),
+    }
+}
+
+fn child_subject<'a>(id: &'a str, village: &'a str) -> Subject<'a> {
+    Subject {
+        entity: "child",
+        id: Some(id),
+        region: Some(village),
+    }
+}
+
+/// A recorded visit, and whether it was recorded before under the same key (a phone that sent it
+/// twice gets the first one back).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Recorded {
+    #[serde(flatten)]
+    pub visit: VisitView,
+    pub replayed: bool,
+}
+
+/// Whether an insert lost a race with another send of the same record.
+fn is_duplicate(e: &StoreError) -> bool {
+    matches!(e, StoreError::Conflict { field: Some(f), .. } if f == "client_key")
+}
+
+/// Records a visit of a child the actor may see. With `case_id`, it follows up that case (随访) and
+/// shows on the case's timeline. A `client_key` already used by this user returns the visit
+/// recorded under it (for the same child) instead of a second one.
+pub async fn record(
+    store: &Store,
+    actor: &Actor,
+    child_id: &str,
+    input: &VisitInput,
+) -> Result<Recorded> {
+    let child = store.visible_child(actor, child_id).await?;
+    if !actor.may(Action::RecordVisit) {
+        return Err(StoreError::Forbidden);
+    }
+    let key = input
+        .client_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty());
+    if let Some(k) = key
+        && parse_client_key(k).is_some()
+        && let Some(done) = replay(store, actor, child_id, k).await?
+    {
+        return Ok(done);
+    }
+    let default_name = store
+        .display_name(&actor.user_id)
+        .await?
+        .unwrap_or_else(|| actor.username.clone());
+    let record = input.parse(store.today(), &default_name)?;
+    let case = match input
+        .case_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(case_id) => Some(
+            crate::protection::follow_up_case(store, actor, case_id, child_id)
+                .await
+                .map_err(|e| match e {
+                    StoreError::NotFound => {
+                        ValidationErrors::single("case_id", "找不到该个案").into()
+                    }
+                    other => other,
+                })?,
+        ),
+        None => None,
+    };
+    let village = child.file.village_code.as_str().to_owned();
+    let mut tx = store.begin().await?;
+    let id = match tx
+        .add_visit(
+            child_id,
+            case.as_ref().map(|c| c.id.as_str()),
+            &by(actor),
+            &record,
+            key,
+        )
+        .await
+    {
+        Ok(id) => id,
+        Err(e) if is_duplicate(&e) => {
+            drop(tx);
+            let k = key.expect("only a keyed insert is a duplicate");
+            return replay(store, actor, child_id, k)
+                .await?
+                .ok_or(StoreError::NotFound);
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(case) = &case {
+        tx.add_case_event(
+            &case.id,
+            &by(actor),
+            "follow_up",
+            Some(record.condition.code()),
+            None,
+            record.note.as_deref().unwrap_or(""),
+        )
+        .await?;
+    }
+    tx.audit(
+        actor,
+        "visit_record",
+        child_subject(child_id, &village),
+        serde_json::json!({
+            "visit": id,
+            "case": case.as_ref().map(|c| c.id.as_str()),
+            "reportable": record.reportable,
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    let visit = store
+        .visits_of_child(child_id, SHOWN)
+        .await?
+        .into_iter()
+        .find(|v| v.id == id)
+        .ok_or(StoreError::NotFound)?;
+    Ok(Recorded {
+        visit,
+        replayed: false,
+    })
+}
+
+/// The visit this user recorded under `key`, if any; a key reused for another child is refused.
+async fn replay(
+    store: &Store,
+    actor: &Actor,
+    child_id: &str,
+    key: &str,
+) -> Result<Option<Recorded>> {
+    match store.visit_by_client_key(&actor.user_id, key).await? {
+        Some(v) if v.child_id == child_id => Ok(Some(Recorded {
+            visit: v,
+            replayed: true,
+        })),
+        Some(_) => Err(StoreError::Conflict {
+            field: Some("client_key".into()),
+            message: "该 client_key 已用于另一名儿童的走访记录".into(),
+        }),
+        None => Ok(None),
+    }
+}
+
+/// A child's visits, newest first (audited: they hold what visitors saw in the home).
+pub async fn of_child(store: &Store, actor: &Actor, child_id: &str) -> Result<Vec<VisitView>> {
+    let child = store.visible_child(actor, child_id).await?;
+    let visits = store.visits_of_child(child_id, SHOWN).await?;
+    let mut tx = store.begin().await?;
+    tx.audit(
+        actor,
+        "visits_read",
+        child_subject(child_id, child.file.village_code.as_str()),
+        serde_json::json!({"shown": visits.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(visits)
+}
+
+/// A child's contact log with the parents and how long they have been silent.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactLog {
+    pub items: Vec<ContactView>,
+    /// The last day the parents were reached or sent support (else the first recorded attempt).
+    pub silent_since: Option<NaiveDate>,
+    /// Days of silence, when they pass the lapse that warns the village.
+    pub lapse_days: Option<i64>,
+}
+
+pub async fn contacts(store: &Store, actor: &Actor, child_id: &str) -> Result<ContactLog> {
+    let child = store.visible_child(actor, child_id).await?;
+    let items = store.parent_contacts(child_id, SHOWN).await?;
+    let facts = store.contact_facts(child_id).await?;
+    let mut tx = store.begin().await?;
+    tx.audit(
+        actor,
+        "parent_contacts_read",
+        child_subject(child_id, child.file.village_code.as_str()),
+        serde_json::json!({"shown": items.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ContactLog {
+        items,
+        silent_since: guardianship::silent_since(&facts),
+        lapse_days: guardianship::lapse(&facts, store.today(), guardianship::DEFAULT_LAPSE_DAYS),
+    })
+}
+
+/// Records a contact with the parents (or an attempt that did not reach them).
+pub async fn record_contact(
+    store: &Store,
+    actor: &Actor,
+    child_id: &str,
+    input: &ContactInput,
+) -> Result<ContactLog> {
+    let child = store.visible_child(actor, child_id).await?;
+    if !actor.may(Action::RecordParentContact) {
+        return Err(StoreError::Forbidden);
+    }
+    let record = input.parse(store.today())?;
+    let mut tx = store.begin().await?;
+    let id = tx.add_parent_contact(child_id, &by(actor), &record).await?;
+    tx.audit(
+        actor,
+        "parent_contact_record",
+        child_subject(child_id, child.file.village_code.as_str()),
+        serde_json::json!({"contact": id, "reached": record.reached, "support": record.support}),
+    )
+    .await?;
+    tx.commit().await?;
+    contacts(store, actor, child_id).await
+}
+
+/// One child on the visiting schedule.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DueItem {
+    pub child_id: String,
+    pub name: String,
+    pub village_code: String,
+    pub cadence: Cadence,
+    pub last_visit: Option<NaiveDate>,
+    pub due: NaiveDate,
+    pub state: DueState,
+}
+
+/// How many children are in each state.
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DueCounts {
+    pub done: usize,
+    pub due: usize,
+    pub overdue: usize,
+}
+
+/// A page of the visiting schedule.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Schedule {
+    pub counts: DueCounts,
+    pub items: Vec<DueItem>,
+    /// Children in the chosen state (the pages' total).
+    pub total: usize,
+    pub page: usize,
+    pub per_page: usize,
+}
+
+/// What the schedule shows.
+#[derive(Debug, Clone, Default)]
+pub struct ScheduleQuery {
+    pub region: Option<RegionCode>,
+    /// None: due and overdue (what needs a visit), overdue first.
+    pub state: Option<DueState>,
+    pub page: usize,
+    pub per_page: usize,
+}
+
+/// The children on the roster in the actor's area with their next visit: due, overdue or done
+/// this period. The read is audited like a roster page (names of many children).
+pub async fn schedule(store: &Store, actor: &Actor, q: &ScheduleQuery) -> Result<Schedule> {
+    let today = store.today();
+    let policy = VisitPolicy::default();
+    let rows = store.visit_schedule(actor, q.region.as_ref()).await?;
+    let mut counts = DueCounts::default();
+    let mut items: Vec<DueItem> = rows
+        .into_iter()
+        .map(|r| {
+            let cadence = policy.cadence(r.risk, r.flags);
+            let due = next_due(r.last_visit, r.since, cadence);
+            let state = DueState::of(due, r.last_visit, today, cadence);
+            match state {
+                DueState::Done => counts.done += 1,
+                DueState::Due => counts.due += 1,
+                DueState::Overdue => counts.overdue += 1,
+            }
+            DueItem {
+                child_id: r.child_id,
+                name: r.name,
+                village_code: r.village.as_str().to_owned(),
+                cadence,
+                last_visit: r.last_visit,
+                due,
+                state,
+            }
+        })
+        .filter(|i| match q.state {
+            Some(s) => i.state == s,
+            None => i.state != DueState::Done,
+        })
+        .collect();
+    // Overdue first, then the soonest due; the village and name order otherwise stays.
+    items.sort_by_key(|i| (i.state != DueState::Overdue, i.due));
+    let per_page = q.per_page.clamp(1, 200);
+    let page = q.page.max(1);
+    let total = items.len();
+    let items: Vec<DueItem> = items
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    let mut tx = store.begin().await?;
+    tx.audit(
+        actor,
+        "visit_schedule_read",
+        Subject {
+            entity: "region",
+            id: None,
+            region: Some(q.region.as_ref().unwrap_or(&actor.region).as_str()),
+        },
+        serde_json::json!({"state": q.state.map(|s| s.code()), "shown": items.len(), "total": total}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Schedule {
+        counts,
+        items,
+        total,
+        page,
+        per_page,
+    })
+}

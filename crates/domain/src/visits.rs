@@ -1,0 +1,593 @@
+//! 走访、探访、随访: who visited a child, when, how the child was, and when the next visit is due.
+//!
+//! The seeds: village committees visit regularly (武清 004 二(一)1 村(居)民委员会要定期走访); 党员干部上门家访、
+//! 驻村干部探访、专业社会工作者随访、网格员日常关注 (景洪 000 二(二)); every file checked at least once a
+//! quarter (沈阳 002 一2 每季度至少更新1次; 武清 004 二(二) 每季度更新一次). Children at the highest risk are
+//! visited more often (issue 15: monthly or more), so the cadence follows the case assessment's risk
+//! and the key-target flags.
+
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::code_enum;
+use crate::eligibility::KeyTargetFlag;
+use crate::input::{parse_bool, parse_date};
+use crate::protection::RiskLevel;
+use crate::text;
+use crate::validation::ValidationErrors;
+
+code_enum! {
+    /// How the child was reached.
+    pub enum VisitMethod {
+        Home = ("home", "入户走访"),
+        Call = ("call", "电话或视频"),
+        School = ("school", "到校了解"),
+        Other = ("other", "其他方式"),
+    }
+}
+
+code_enum! {
+    /// Who visited (景洪 000 二(二): 党员干部家访、驻村干部探访、社会工作者随访、网格员日常关注).
+    pub enum VisitorRole {
+        ChildDirector = ("child_director", "儿童主任"),
+        Supervisor = ("supervisor", "儿童督导员"),
+        VillageCadre = ("village_cadre", "驻村干部"),
+        PartyCadre = ("party_cadre", "党员干部"),
+        GridWorker = ("grid_worker", "网格员"),
+        SocialWorker = ("social_worker", "社会工作者"),
+        Teacher = ("teacher", "教师"),
+        Volunteer = ("volunteer", "志愿者"),
+        Other = ("other", "其他人员"),
+    }
+}
+
+code_enum! {
+    /// Whom the visitor saw or spoke to.
+    pub enum Seen {
+        Child = ("child", "儿童本人"),
+        Guardian = ("guardian", "监护人或受委托照料人"),
+        Parent = ("parent", "父母（含电话、视频）"),
+        Teacher = ("teacher", "老师"),
+        Neighbour = ("neighbour", "邻居或村干部"),
+    }
+}
+
+code_enum! {
+    /// How the child was found (武清 004 二(一)1: 家庭情况、生活情况、监护情况、就学情况).
+    pub enum Condition {
+        Good = ("good", "良好"),
+        Fair = ("fair", "一般"),
+        Concern = ("concern", "需要关注"),
+        Danger = ("danger", "面临危险"),
+    }
+}
+
+/// A visit as typed on a phone or sent by the API. Everything is text so that each bad value is
+/// named rather than refused as a whole body.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct VisitInput {
+    /// YYYY-MM-DD; today if absent; not in the future.
+    pub visited_on: Option<String>,
+    /// home, call, school, other.
+    pub method: Option<String>,
+    /// Who visited: child_director, supervisor, village_cadre, party_cadre, grid_worker,
+    /// social_worker, teacher, volunteer, other.
+    pub visitor_role: Option<String>,
+    /// The visitor's name; the recording user's own name if absent.
+    pub visitor_name: Option<String>,
+    /// Where (a place name; the village by default).
+    pub place: Option<String>,
+    /// Where, from the phone's GPS: both or neither, in decimal degrees.
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    /// Whom the visitor saw: child, guardian, parent, teacher, neighbour.
+    pub seen: Option<Vec<String>>,
+    /// good, fair, concern, danger.
+    pub condition: Option<String>,
+    /// What the visitor found.
+    pub note: Option<String>,
+    /// Nothing in the file changed ("无变化"); otherwise the changes are made through the file's
+    /// ordinary edit, so its history holds them.
+    pub no_change: Option<bool>,
+    /// A situation that must be reported (强制报告) was found: the report form opens prefilled.
+    pub reportable: Option<bool>,
+    /// The protection case this visit follows up (随访), if any.
+    pub case_id: Option<String>,
+    /// The phone's own key for this record, so that a record sent twice is kept once (letters,
+    /// digits, `-` and `_`, at most 64).
+    pub client_key: Option<String>,
+}
+
+/// A visit that passed validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VisitRecord {
+    pub visited_on: NaiveDate,
+    pub method: VisitMethod,
+    pub visitor_role: VisitorRole,
+    pub visitor_name: String,
+    pub place: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub seen: Vec<Seen>,
+    pub condition: Condition,
+    pub note: Option<String>,
+    pub no_change: bool,
+    pub reportable: bool,
+}
+
+/// The longest free text of a visit.
+pub const MAX_NOTE_CHARS: usize = 2000;
+/// How far back a visit may be recorded (a phone that was offline for weeks, a paper form typed in
+/// later) — not further: an old date would make an overdue child look visited.
+pub const MAX_BACKDATE_DAYS: i64 = 92;
+
+fn present(v: &Option<String>) -> Option<String> {
+    v.as_deref().map(text::clean).filter(|s| !s.is_empty())
+}
+
+/// A client key as the phone sends it: letters, digits, `-`, `_`; 8 to 64 of them.
+pub fn parse_client_key(key: &str) -> Option<String> {
+    let ok = (8..=64).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    ok.then(|| key.to_owned())
+}
+
+impl VisitInput {
+    /// Checks every field and names each bad one. `default_visitor` is the recording user's name.
+    pub fn parse(
+        &self,
+        today: NaiveDate,
+        default_visitor: &str,
+    ) -> Result<VisitRecord, ValidationErrors> {
+        let mut e = ValidationErrors::default();
+        let visited_on = match present(&self.visited_on) {
+            None => today,
+            Some(d) => match parse_date(&d) {
+                Some(d) if d > today => {
+                    e.add("visited_on", "走访日期不能晚于今天");
+                    today
+                }
+                Some(d) if (today - d).num_days() > MAX_BACKDATE_DAYS => {
+                    e.add(
+                        "visited_on",
+                        format!("只能补录{MAX_BACKDATE_DAYS}天内的走访"),
+                    );
+                    today
+                }
+                Some(d) => d,
+                None => {
+                    e.add("visited_on", "走访日期格式不正确，应为 2026-12-01");
+                    today
+                }
+            },
+        };
+        let method = present(&self.method).and_then(|m| VisitMethod::parse(&m));
+        if method.is_none() {
+            e.add("method", "请选择走访方式");
+        }
+        let visitor_role = present(&self.visitor_role).and_then(|m| VisitorRole::parse(&m));
+        if visitor_role.is_none() {
+            e.add("visitor_role", "请选择走访人身份");
+        }
+        let visitor_name =
+            present(&self.visitor_name).unwrap_or_else(|| text::clean(default_visitor));
+        if visitor_name.is_empty() || visitor_name.chars().count() > 50 {
+            e.add("visitor_name", "请填写走访人姓名（50字以内）");
+        }
+        let place = present(&self.place);
+        if place.as_ref().is_some_and(|p| p.chars().count() > 100) {
+            e.add("place", "地点请不超过100字");
+        }
+        match (self.latitude, self.longitude) {
+            (None, None) => {}
+            (Some(lat), Some(lon))
+                if lat.is_finite()
+                    && lon.is_finite()
+                    && (-90.0..=90.0).contains(&lat)
+                    && (-180.0..=180.0).contains(&lon) => {}
+            (Some(_), None) | (None, Some(_)) => {
+                e.add("latitude", "经纬度须同时提供");
+            }
+            _ => e.add("latitude", "经纬度超出范围"),
+        }
+        let mut seen = Vec::new();
+        for s in self.seen.iter().flatten() {
+            match Seen::parse(s) {
+                Some(v) if !seen.contains(&v) => seen.push(v),
+                Some(_) => {}
+                None => {
+                    e.add("seen", format!("“{}”不是可选的见面对象", text::clean(s)));
+                    break;
+                }
+            }
+        }
+        let condition = present(&self.condition).and_then(|c| Condition::parse(&c));
+        if condition.is_none() {
+            e.add("condition", "请选择儿童状况");
+        }
+        let note = present(&self.note);
+        if note
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
+        {
+            e.add("note", format!("情况记录请不超过{MAX_NOTE_CHARS}字"));
+        }
+        let reportable = self.reportable.unwrap_or(false);
+        let condition_v = condition.unwrap_or(Condition::Good);
+        if (condition_v == Condition::Danger || reportable) && note.is_none() {
+            e.add("note", "发现危险或应报告的情形时，请写明看到的情况");
+        }
+        if method == Some(VisitMethod::Home) && !seen.contains(&Seen::Child) && note.is_none() {
+            e.add("note", "入户未见到儿童本人时，请写明原因");
+        }
+        if let Some(k) = present(&self.client_key)
+            && parse_client_key(&k).is_none()
+        {
+            e.add("client_key", "client_key 应为8到64位字母、数字、- 或 _");
+        }
+        e.into_result(())?;
+        Ok(VisitRecord {
+            visited_on,
+            method: method.expect("checked"),
+            visitor_role: visitor_role.expect("checked"),
+            visitor_name,
+            place,
+            latitude: self.latitude,
+            longitude: self.longitude,
+            seen,
+            condition: condition_v,
+            note,
+            no_change: self.no_change.unwrap_or(false),
+            reportable,
+        })
+    }
+}
+
+/// A checkbox value from a form ("on", 是, 1…), false when absent.
+pub fn form_bool(v: Option<&str>) -> bool {
+    v.and_then(parse_bool).unwrap_or(false)
+}
+
+code_enum! {
+    /// How often a child is visited at least.
+    pub enum Cadence {
+        Weekly = ("weekly", "每周"),
+        Monthly = ("monthly", "每月"),
+        Quarterly = ("quarterly", "每季度"),
+    }
+}
+
+/// The flags that put a child's guardianship in doubt: visited monthly like a high risk
+/// (附件1 note 5 监护情况差; 单独居住; 遭受侵害).
+const WATCHED: &[KeyTargetFlag] = &[
+    KeyTargetFlag::Unsupervised,
+    KeyTargetFlag::LivingAlone,
+    KeyTargetFlag::ParentIncapable,
+    KeyTargetFlag::EntrustedInsufficient,
+    KeyTargetFlag::Victimised,
+];
+
+/// The county's visiting policy: the cadence per risk and for the watched flags. The default is
+/// the seeds' quarter for everyone, monthly for high risk and the watched flags, weekly for the
+/// highest risk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VisitPolicy {
+    pub critical: Cadence,
+    pub high: Cadence,
+    pub watched: Cadence,
+    pub other: Cadence,
+}
+
+impl Default for VisitPolicy {
+    fn default() -> Self {
+        Self {
+            critical: Cadence::Weekly,
+            high: Cadence::Monthly,
+            watched: Cadence::Monthly,
+            other: Cadence::Quarterly,
+        }
+    }
+}
+
+impl VisitPolicy {
+    /// The cadence of a child: the most frequent its risk and flags call for.
+    pub fn cadence(&self, risk: Option<RiskLevel>, flags: i64) -> Cadence {
+        let mut c = self.other;
+        let mut tighten = |x: Cadence| {
+            if x < c {
+                c = x;
+            }
+        };
+        match risk {
+            Some(RiskLevel::Critical) => tighten(self.critical),
+            Some(RiskLevel::High) => tighten(self.high),
+            _ => {}
+        }
+        if WATCHED.iter().any(|f| flags & f.bit() != 0) {
+            tighten(self.watched);
+        }
+        c
+    }
+}
+
+/// The last day of the calendar month of `d`.
+fn month_end(d: NaiveDate) -> NaiveDate {
+    let first = d.with_day(1).expect("day 1 exists");
+    first
+        .checked_add_months(chrono::Months::new(1))
+        .expect("in range")
+        - Duration::days(1)
+}
+
+/// The last day of the calendar quarter of `d`.
+pub fn quarter_end(d: NaiveDate) -> NaiveDate {
+    let last_month = (d.month() - 1) / 3 * 3 + 3;
+    month_end(NaiveDate::from_ymd_opt(d.year(), last_month, 1).expect("valid month"))
+}
+
+/// The last day of the period (of `cadence`) that holds `d`. A week is counted from the visit:
+/// seven days; a month and a quarter are calendar ones ("每季度至少一次" is once in each quarter).
+fn period_end(d: NaiveDate, cadence: Cadence) -> NaiveDate {
+    match cadence {
+        Cadence::Weekly => d + Duration::days(7),
+        Cadence::Monthly => month_end(d),
+        Cadence::Quarterly => quarter_end(d),
+    }
+}
+
+/// When the next visit is due: by the end of the period after the one of the last visit; with no
+/// visit yet, by the end of the period in which the child came under watch (`since`: the file's
+/// registration, or the risk's assessment).
+pub fn next_due(last_visit: Option<NaiveDate>, since: NaiveDate, cadence: Cadence) -> NaiveDate {
+    match last_visit {
+        None => period_end(since, cadence),
+        Some(last) if cadence == Cadence::Weekly => last + Duration::days(7),
+        Some(last) => period_end(period_end(last, cadence) + Duration::days(1), cadence),
+    }
+}
+
+/// Where a child stands with its visits on `today`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DueState {
+    /// Visited in this period; the next is due later.
+    Done,
+    /// Due by the end of this period.
+    Due,
+    /// Past the due date.
+    Overdue,
+}
+
+impl DueState {
+    pub fn of(due: NaiveDate, last_visit: Option<NaiveDate>, today: NaiveDate, c: Cadence) -> Self {
+        if today > due {
+            DueState::Overdue
+        } else if last_visit.is_some_and(|l| period_end(l, c) >= today && c != Cadence::Weekly)
+            || (c == Cadence::Weekly && last_visit.is_some_and(|l| (today - l).num_days() < 7))
+        {
+            DueState::Done
+        } else {
+            DueState::Due
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            DueState::Done => "done",
+            DueState::Due => "due",
+            DueState::Overdue => "overdue",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            DueState::Done => "本期已走访",
+            DueState::Due => "待走访",
+            DueState::Overdue => "已逾期",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "done" => Some(DueState::Done),
+            "due" => Some(DueState::Due),
+            "overdue" => Some(DueState::Overdue),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn input() -> VisitInput {
+        VisitInput {
+            method: Some("home".into()),
+            visitor_role: Some("儿童主任".into()),
+            seen: Some(vec!["child".into(), "guardian".into()]),
+            condition: Some("good".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_visit_needs_how_who_and_the_childs_condition_and_names_each_missing_field() {
+        let e = VisitInput::default()
+            .parse(d("2026-12-01"), "")
+            .unwrap_err();
+        for f in ["method", "visitor_role", "visitor_name", "condition"] {
+            assert!(e.has(f), "{f}: {e:?}");
+        }
+        let v = input().parse(d("2026-12-01"), "王芳").unwrap();
+        assert_eq!(v.visitor_name, "王芳");
+        assert_eq!(v.visited_on, d("2026-12-01"));
+        assert_eq!(v.seen, vec![Seen::Child, Seen::Guardian]);
+    }
+
+    #[test]
+    fn a_visit_is_not_dated_in_the_future_nor_too_far_back() {
+        let today = d("2026-12-01");
+        let mut i = input();
+        i.visited_on = Some("2026-12-02".into());
+        assert!(i.parse(today, "王芳").unwrap_err().has("visited_on"));
+        i.visited_on = Some("2026-08-01".into());
+        assert!(i.parse(today, "王芳").unwrap_err().has("visited_on"));
+        i.visited_on = Some("2026年11月3日".into());
+        assert_eq!(i.parse(today, "王芳").unwrap().visited_on, d("2026-11-03"));
+    }
+
+    #[test]
+    fn danger_or_a_reportable_finding_must_say_what_was_seen() {
+        let today = d("2026-12-01");
+        let mut i = input();
+        i.condition = Some("danger".into());
+        assert!(i.parse(today, "王芳").unwrap_err().has("note"));
+        i.condition = Some("good".into());
+        i.reportable = Some(true);
+        assert!(i.parse(today, "王芳").unwrap_err().has("note"));
+        i.note = Some("孩子一人在家，已两天未见大人".into());
+        assert!(i.parse(today, "王芳").unwrap().reportable);
+    }
+
+    #[test]
+    fn a_home_visit_that_did_not_see_the_child_says_why() {
+        let mut i = input();
+        i.seen = Some(vec!["guardian".into()]);
+        assert!(i.parse(d("2026-12-01"), "王芳").unwrap_err().has("note"));
+    }
+
+    #[test]
+    fn gps_is_both_coordinates_in_range_or_none() {
+        let today = d("2026-12-01");
+        let mut i = input();
+        i.latitude = Some(26.2);
+        assert!(i.parse(today, "王芳").unwrap_err().has("latitude"));
+        i.longitude = Some(f64::NAN);
+        assert!(i.parse(today, "王芳").unwrap_err().has("latitude"));
+        i.longitude = Some(107.5);
+        assert!(i.parse(today, "王芳").is_ok());
+        i.latitude = Some(91.0);
+        assert!(i.parse(today, "王芳").unwrap_err().has("latitude"));
+    }
+
+    #[test]
+    fn unknown_codes_and_bad_client_keys_are_named() {
+        let mut i = input();
+        i.seen = Some(vec!["child".into(), "alien".into()]);
+        i.client_key = Some("x'; DROP".into());
+        let e = i.parse(d("2026-12-01"), "王芳").unwrap_err();
+        assert!(e.has("seen") && e.has("client_key"));
+        assert!(parse_client_key("0f5c2a9e-1b7d-4c1e-9a3f-2d8e6b7c1a00").is_some());
+        assert!(parse_client_key("short").is_none());
+    }
+
+    #[test]
+    fn cadence_follows_the_highest_risk_and_the_watched_flags() {
+        let p = VisitPolicy::default();
+        assert_eq!(p.cadence(None, 0), Cadence::Quarterly);
+        assert_eq!(p.cadence(Some(RiskLevel::Medium), 0), Cadence::Quarterly);
+        assert_eq!(p.cadence(Some(RiskLevel::High), 0), Cadence::Monthly);
+        assert_eq!(p.cadence(Some(RiskLevel::Critical), 0), Cadence::Weekly);
+        let alone = KeyTargetFlag::LivingAlone.bit();
+        assert_eq!(p.cadence(None, alone), Cadence::Monthly);
+        assert_eq!(
+            p.cadence(None, KeyTargetFlag::Disabled.bit()),
+            Cadence::Quarterly
+        );
+        // A county that visits everyone monthly.
+        let monthly = VisitPolicy {
+            other: Cadence::Monthly,
+            ..p
+        };
+        assert_eq!(monthly.cadence(None, 0), Cadence::Monthly);
+        assert_eq!(
+            monthly.cadence(Some(RiskLevel::Critical), alone),
+            Cadence::Weekly
+        );
+    }
+
+    #[test]
+    fn quarterly_means_once_in_each_calendar_quarter() {
+        // 沈阳 002 一2 每季度至少一次: visited in November → next due by the end of March.
+        let q = Cadence::Quarterly;
+        assert_eq!(
+            next_due(Some(d("2026-11-20")), d("2026-01-01"), q),
+            d("2027-03-31")
+        );
+        assert_eq!(
+            next_due(Some(d("2026-12-31")), d("2026-01-01"), q),
+            d("2027-03-31")
+        );
+        assert_eq!(
+            next_due(Some(d("2026-01-01")), d("2026-01-01"), q),
+            d("2026-06-30")
+        );
+        // Never visited: by the end of the quarter the file was registered in.
+        assert_eq!(next_due(None, d("2026-08-15"), q), d("2026-09-30"));
+    }
+
+    #[test]
+    fn monthly_due_dates_cross_leap_years() {
+        let m = Cadence::Monthly;
+        assert_eq!(
+            next_due(Some(d("2028-01-31")), d("2027-01-01"), m),
+            d("2028-02-29")
+        );
+        assert_eq!(
+            next_due(Some(d("2027-01-31")), d("2026-01-01"), m),
+            d("2027-02-28")
+        );
+        assert_eq!(
+            next_due(Some(d("2026-12-15")), d("2026-01-01"), m),
+            d("2027-01-31")
+        );
+        assert_eq!(next_due(None, d("2028-02-10"), m), d("2028-02-29"));
+        assert_eq!(quarter_end(d("2028-02-29")), d("2028-03-31"));
+    }
+
+    #[test]
+    fn weekly_counts_seven_days_from_the_visit() {
+        let w = Cadence::Weekly;
+        assert_eq!(
+            next_due(Some(d("2028-02-25")), d("2028-01-01"), w),
+            d("2028-03-03")
+        );
+        assert_eq!(next_due(None, d("2026-12-29"), w), d("2027-01-05"));
+    }
+
+    #[test]
+    fn due_state_is_done_in_the_visited_period_due_until_its_end_then_overdue() {
+        let q = Cadence::Quarterly;
+        let last = Some(d("2026-10-10"));
+        let due = next_due(last, d("2026-01-01"), q);
+        assert_eq!(DueState::of(due, last, d("2026-12-01"), q), DueState::Done);
+        assert_eq!(DueState::of(due, last, d("2027-02-01"), q), DueState::Due);
+        assert_eq!(
+            DueState::of(due, last, d("2027-04-01"), q),
+            DueState::Overdue
+        );
+        let never = next_due(None, d("2026-11-01"), q);
+        assert_eq!(DueState::of(never, None, d("2026-12-01"), q), DueState::Due);
+        assert_eq!(
+            DueState::of(never, None, d("2027-01-01"), q),
+            DueState::Overdue
+        );
+        let w = Cadence::Weekly;
+        let last = Some(d("2026-11-28"));
+        let due = next_due(last, d("2026-01-01"), w);
+        assert_eq!(DueState::of(due, last, d("2026-12-01"), w), DueState::Done);
+        assert_eq!(
+            DueState::of(due, last, d("2026-12-06"), w),
+            DueState::Overdue
+        );
+    }
+}

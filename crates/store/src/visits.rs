@@ -1,0 +1,304 @@
+//! Visits and the parents' contact log: SQL only. The caller (`app::visits`) has checked that the
+//! actor may see the child; the due list applies the actor's scope itself (`scope::scoped`).
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sqlx::Row;
+
+use shouwang_domain::authz::Actor;
+use shouwang_domain::guardianship::ContactRecord;
+use shouwang_domain::protection::RiskLevel;
+use shouwang_domain::region::RegionCode;
+use shouwang_domain::visits::VisitRecord;
+
+use crate::protection::By;
+use crate::scope::{self, roster_cutoff, scoped};
+use crate::{Result, Store, StoreError, Tx};
+
+const VISIT_AAD: &str = "visits.body";
+const CONTACT_AAD: &str = "parent_contacts.body";
+
+/// A recorded visit.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VisitView {
+    pub id: String,
+    pub child_id: String,
+    pub case_id: Option<String>,
+    /// Who recorded it (the user), and when.
+    pub recorded_by: String,
+    pub recorded_at: String,
+    #[serde(flatten)]
+    pub record: VisitRecord,
+}
+
+/// A recorded contact with the parents.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactView {
+    pub id: String,
+    pub child_id: String,
+    pub recorded_by: String,
+    pub recorded_at: String,
+    #[serde(flatten)]
+    pub record: ContactRecord,
+}
+
+/// A child on the roster with what its visiting schedule needs.
+#[derive(Debug, Clone)]
+pub struct DueRow {
+    pub child_id: String,
+    pub name: String,
+    pub village: RegionCode,
+    pub flags: i64,
+    /// When the file was registered (the schedule's start with no visit yet).
+    pub since: NaiveDate,
+    pub last_visit: Option<NaiveDate>,
+    /// The highest risk of the child's open cases.
+    pub risk: Option<RiskLevel>,
+}
+
+const VISIT_COLUMNS: &str = "id, child_id, case_id, username, at, body";
+
+impl Store {
+    fn visit_of(&self, r: &sqlx::any::AnyRow) -> Result<VisitView> {
+        let body = self
+            .cipher
+            .decrypt(VISIT_AAD, &r.try_get::<String, _>(5)?)?;
+        Ok(VisitView {
+            id: r.try_get(0)?,
+            child_id: r.try_get(1)?,
+            case_id: r.try_get(2)?,
+            recorded_by: r.try_get(3)?,
+            recorded_at: r.try_get(4)?,
+            record: serde_json::from_str(&body)
+                .map_err(|e| StoreError::Config(format!("visit: {e}")))?,
+        })
+    }
+
+    /// A child's visits, newest first (at most `limit`).
+    pub async fn visits_of_child(&self, child_id: &str, limit: i64) -> Result<Vec<VisitView>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {VISIT_COLUMNS} FROM visits WHERE child_id = $1 \
+             ORDER BY visited_on DESC, at DESC LIMIT $2"
+        ))
+        .bind(child_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| self.visit_of(r)).collect()
+    }
+
+    /// The visits that follow up a case (随访), oldest first.
+    pub async fn visits_of_case(&self, case_id: &str) -> Result<Vec<VisitView>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {VISIT_COLUMNS} FROM visits WHERE case_id = $1 ORDER BY visited_on, at"
+        ))
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| self.visit_of(r)).collect()
+    }
+
+    /// The visit a user already sent under this key, if any.
+    pub async fn visit_by_client_key(&self, user_id: &str, key: &str) -> Result<Option<VisitView>> {
+        let row = sqlx::query(&format!(
+            "SELECT {VISIT_COLUMNS} FROM visits WHERE user_id = $1 AND client_key = $2"
+        ))
+        .bind(user_id)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(|r| self.visit_of(r)).transpose()
+    }
+
+    /// A child's contact log, newest first (at most `limit`).
+    pub async fn parent_contacts(&self, child_id: &str, limit: i64) -> Result<Vec<ContactView>> {
+        let rows = sqlx::query(
+            "SELECT id, child_id, username, at, body FROM parent_contacts WHERE child_id = $1 \
+             ORDER BY contacted_on DESC, at DESC LIMIT $2",
+        )
+        .bind(child_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let body = self
+                    .cipher
+                    .decrypt(CONTACT_AAD, &r.try_get::<String, _>(4)?)?;
+                Ok(ContactView {
+                    id: r.try_get(0)?,
+                    child_id: r.try_get(1)?,
+                    recorded_by: r.try_get(2)?,
+                    recorded_at: r.try_get(3)?,
+                    record: serde_json::from_str(&body)
+                        .map_err(|e| StoreError::Config(format!("contact: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    /// What the contact log says, without opening it: (date, reached, support) per entry.
+    pub async fn contact_facts(&self, child_id: &str) -> Result<Vec<(NaiveDate, bool, bool)>> {
+        let rows = sqlx::query(
+            "SELECT contacted_on, reached, support FROM parent_contacts WHERE child_id = $1",
+        )
+        .bind(child_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let d: String = r.try_get(0)?;
+                Ok((
+                    d.parse()
+                        .map_err(|_| StoreError::Config(format!("contact date {d}")))?,
+                    r.try_get::<i64, _>(1)? != 0,
+                    r.try_get::<i64, _>(2)? != 0,
+                ))
+            })
+            .collect()
+    }
+
+    /// The children on the roster inside the actor's scope (narrowed to `region`), each with its
+    /// last visit and the highest risk of its open cases, in village and name order.
+    pub async fn visit_schedule(
+        &self,
+        actor: &Actor,
+        region: Option<&RegionCode>,
+    ) -> Result<Vec<DueRow>> {
+        let Some((mut w, join)) = scoped(actor, region) else {
+            return Ok(vec![]);
+        };
+        w.text(&scope::on_roster("c", "?"), roster_cutoff(self.today()));
+        let sql = format!(
+            "SELECT c.id, c.name, c.village_code, c.flags, c.created_at, \
+             (SELECT MAX(v.visited_on) FROM visits v WHERE v.child_id = c.id), \
+             (SELECT CAST(MAX(CASE p.risk_level WHEN 'critical' THEN 4 WHEN 'high' THEN 3 \
+                 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END) AS BIGINT) \
+              FROM protection_cases p WHERE p.child_id = c.id AND p.status <> 'closed') \
+             FROM children c{join}{} ORDER BY c.village_code, c.name, c.id",
+            w.sql
+        );
+        let rows = w.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let village: i64 = r.try_get(2)?;
+                let created: String = r.try_get(4)?;
+                let last: Option<String> = r.try_get(5)?;
+                let risk: Option<i64> = r.try_get(6)?;
+                Ok(DueRow {
+                    child_id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    village: RegionCode::parse(&format!("{village:012}"))
+                        .map_err(|e| StoreError::Config(format!("village {village}: {e}")))?,
+                    flags: r.try_get(3)?,
+                    since: created
+                        .get(..10)
+                        .and_then(|d| d.parse().ok())
+                        .unwrap_or_else(|| self.today()),
+                    last_visit: last.and_then(|d| d.parse().ok()),
+                    risk: match risk {
+                        Some(4) => Some(RiskLevel::Critical),
+                        Some(3) => Some(RiskLevel::High),
+                        Some(2) => Some(RiskLevel::Medium),
+                        Some(1) => Some(RiskLevel::Low),
+                        _ => None,
+                    },
+                })
+            })
+            .collect()
+    }
+}
+
+impl Tx {
+    /// Records a visit. A second record under the same user's `client_key` is refused by the
+    /// unique index as a `Conflict` on `client_key` (two sends racing; the caller answers with the
+    /// stored one).
+    pub async fn add_visit(
+        &mut self,
+        child_id: &str,
+        case_id: Option<&str>,
+        by: &By<'_>,
+        record: &VisitRecord,
+        client_key: Option<&str>,
+    ) -> Result<String> {
+        let id = crate::new_id();
+        let now = self.now().to_owned();
+        let sealed = self.store.cipher.encrypt(
+            VISIT_AAD,
+            &serde_json::to_string(record).expect("serialisable"),
+        );
+        sqlx::query(
+            "INSERT INTO visits (id, child_id, case_id, visited_on, method, condition, reportable, \
+             user_id, username, at, client_key, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&id)
+        .bind(child_id)
+        .bind(case_id)
+        .bind(record.visited_on.to_string())
+        .bind(record.method.code())
+        .bind(record.condition.code())
+        .bind(i64::from(record.reportable))
+        .bind(by.user_id.unwrap_or(""))
+        .bind(by.username)
+        .bind(now)
+        .bind(client_key)
+        .bind(sealed)
+        .execute(self.conn())
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict {
+                field: Some("client_key".into()),
+                message: "该记录已提交过".into(),
+            },
+            e => e.into(),
+        })?;
+        Ok(id)
+    }
+
+    pub async fn add_parent_contact(
+        &mut self,
+        child_id: &str,
+        by: &By<'_>,
+        record: &ContactRecord,
+    ) -> Result<String> {
+        let id = crate::new_id();
+        let now = self.now().to_owned();
+        let sealed = self.store.cipher.encrypt(
+            CONTACT_AAD,
+            &serde_json::to_string(record).expect("serialisable"),
+        );
+        sqlx::query(
+            "INSERT INTO parent_contacts (id, child_id, contacted_on, reached, support, user_id, \
+             username, at, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&id)
+        .bind(child_id)
+        .bind(record.contacted_on.to_string())
+        .bind(i64::from(record.reached))
+        .bind(i64::from(record.support))
+        .bind(by.user_id.unwrap_or(""))
+        .bind(by.username)
+        .bind(now)
+        .bind(sealed)
+        .execute(self.conn())
+        .await?;
+        Ok(id)
+    }
+
+    /// Erases what visitors and parents' contacts recorded of a child whose file is erased
+    /// (`retention`).
+    pub(crate) async fn erase_visits(&mut self, child_id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM visits WHERE child_id = $1")
+            .bind(child_id)
+            .execute(self.conn())
+            .await?;
+        sqlx::query("DELETE FROM parent_contacts WHERE child_id = $1")
+            .bind(child_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,153 @@
+//! The visits' JSON API.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi};
+
+use shouwang_app::visits::{self, ContactLog, Recorded, Schedule, ScheduleQuery};
+use shouwang_domain::guardianship::ContactInput;
+use shouwang_domain::region::RegionCode;
+use shouwang_domain::validation::ValidationErrors;
+use shouwang_domain::visits::{DueState, VisitInput};
+use shouwang_store::visits::VisitView;
+
+use crate::auth::CurrentUser;
+use crate::error::{AppError, ErrorBody};
+use crate::extract::{ApiJson, Path, Query};
+use crate::schema::Items;
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(record_visit, list_visits, record_contact, list_contacts, schedule),
+    components(schemas(VisitInput, ContactInput))
+)]
+pub struct ApiDoc;
+
+/// Records a visit (走访) of a child: how, who, whom they saw, the child's condition, "no change"
+/// or not, and whether a situation that must be reported was found. With `case_id` it follows up
+/// that case (随访) and shows on its timeline. A `client_key` the same user sent before returns
+/// the visit recorded then (200, `replayed: true`) instead of a second one (201).
+#[utoipa::path(post, path = "/api/v1/children/{id}/visits", params(("id" = String, Path)),
+    request_body = VisitInput,
+    responses((status = 201, body = Recorded), (status = 200, description = "sent before", body = Recorded),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn record_visit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<VisitInput>,
+) -> Result<impl IntoResponse, AppError> {
+    let r = visits::record(&state.store, &user.actor, &id, &body).await?;
+    let status = if r.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(r)))
+}
+
+/// A child's visits, newest first (the latest 50).
+#[utoipa::path(get, path = "/api/v1/children/{id}/visits", params(("id" = String, Path)),
+    responses((status = 200, body = Items<VisitView>), (status = 404, body = ErrorBody)))]
+pub async fn list_visits(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Items<VisitView>>, AppError> {
+    Ok(Json(Items {
+        items: visits::of_child(&state.store, &user.actor, &id).await?,
+    }))
+}
+
+/// Records a contact with the parents, or an attempt that did not reach them (未成年人保护法 Art.
+/// 23: at least weekly). Answers the log.
+#[utoipa::path(post, path = "/api/v1/children/{id}/parent-contacts", params(("id" = String, Path)),
+    request_body = ContactInput,
+    responses((status = 201, body = ContactLog), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn record_contact(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ContactInput>,
+) -> Result<impl IntoResponse, AppError> {
+    let log = visits::record_contact(&state.store, &user.actor, &id, &body).await?;
+    Ok((StatusCode::CREATED, Json(log)))
+}
+
+/// A child's contact log with the parents, and how long they have been silent.
+#[utoipa::path(get, path = "/api/v1/children/{id}/parent-contacts", params(("id" = String, Path)),
+    responses((status = 200, body = ContactLog), (status = 404, body = ErrorBody)))]
+pub async fn list_contacts(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<ContactLog>, AppError> {
+    Ok(Json(
+        visits::contacts(&state.store, &user.actor, &id).await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+pub struct ScheduleParams {
+    /// A division inside yours (12 digits or its prefix form); yours if absent.
+    #[param(pattern = "^[0-9]{6,12}$")]
+    pub region: Option<String>,
+    /// `overdue`, `due`, `done`; due and overdue if absent.
+    #[param(pattern = "^(overdue|due|done)$")]
+    pub state: Option<String>,
+    pub page: Option<usize>,
+    /// At most 200.
+    pub per_page: Option<usize>,
+}
+
+impl ScheduleParams {
+    pub fn query(&self) -> Result<ScheduleQuery, AppError> {
+        let mut e = ValidationErrors::default();
+        let region = match self.region.as_deref().filter(|r| !r.is_empty()) {
+            Some(r) => match RegionCode::parse(r) {
+                Ok(c) => Some(c),
+                Err(_) => {
+                    e.add("region", "区划代码不正确");
+                    None
+                }
+            },
+            None => None,
+        };
+        let state = match self.state.as_deref().filter(|s| !s.is_empty()) {
+            Some(s) => match DueState::parse(s) {
+                Some(v) => Some(v),
+                None => {
+                    e.add("state", "state 应为 overdue、due 或 done");
+                    None
+                }
+            },
+            None => None,
+        };
+        e.into_result(())?;
+        Ok(ScheduleQuery {
+            region,
+            state,
+            page: self.page.unwrap_or(1),
+            per_page: self.per_page.unwrap_or(50),
+        })
+    }
+}
+
+/// The children on the roster in your area with their next visit (每季度至少一次; monthly or weekly
+/// for high risk and the watched flags): overdue first.
+#[utoipa::path(get, path = "/api/v1/visits/schedule", params(ScheduleParams),
+    responses((status = 200, body = Schedule), (status = 422, body = ErrorBody)))]
+pub async fn schedule(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<ScheduleParams>,
+) -> Result<Json<Schedule>, AppError> {
+    let q = p.query()?;
+    Ok(Json(visits::schedule(&state.store, &user.actor, &q).await?))
+}

@@ -1,0 +1,37 @@
+//! 走访 (issue 15, first part; issue 13's follow-up visits): recording a visit from a phone, a
+//! child's visits and the parents' contact log, and the schedule of children due and overdue —
+//! as pages and under `/api/v1/children/{id}/visits`, `/api/v1/children/{id}/parent-contacts` and
+//! `/api/v1/visits/schedule`. The rules are `domain::visits` and `domain::guardianship`, the use
+//! cases `app::visits`.
+
+mod api;
+mod pages;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::state::AppState;
+
+pub use api::ApiDoc;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/visits", get(pages::schedule_page))
+        .route(
+            "/children/{id}/visits",
+            get(pages::child_visits_page).post(pages::visit_submit),
+        )
+        .route(
+            "/children/{id}/parent-contacts",
+            axum::routing::post(pages::contact_submit),
+        )
+        .route("/api/v1/visits/schedule", get(api::schedule))
+        .route(
+            "/api/v1/children/{id}/visits",
+            get(api::list_visits).post(api::record_visit),
+        )
+        .route(
+            "/api/v1/children/{id}/parent-contacts",
+            get(api::list_contacts).post(api::record_contact),
+        )
+}

@@ -1,0 +1,334 @@
+//! The visits' pages: a child's visits and contact log with the forms a phone fills in, and the
+//! schedule of children due and overdue.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+
+use shouwang_app::visits::{self, ContactLog, Schedule};
+use shouwang_domain::authz::{Action, Role};
+use shouwang_domain::guardianship::{ContactInput, ContactMethod, Parent};
+use shouwang_domain::validation::ValidationErrors;
+use shouwang_domain::visits::{
+    Condition, DueState, Seen, VisitInput, VisitMethod, VisitorRole, form_bool,
+};
+use shouwang_store::StoreError;
+use shouwang_store::visits::VisitView;
+
+use crate::auth::CurrentUser;
+use crate::extract::{Form, Path, Query};
+use crate::state::AppState;
+use crate::ui::{Frame, Opt, PageResult, opts, place_name, render};
+
+use super::api::ScheduleParams;
+
+#[derive(Template)]
+#[template(path = "visits/child.html")]
+struct ChildVisitsPage {
+    frame: Frame,
+    child_id: String,
+    child_name: String,
+    village: String,
+    visits: Vec<VisitView>,
+    log: ContactLog,
+    can_visit: bool,
+    can_contact: bool,
+    methods: Vec<Opt>,
+    roles: Vec<Opt>,
+    seen: Vec<Opt>,
+    conditions: Vec<Opt>,
+    parents: Vec<Opt>,
+    contact_methods: Vec<Opt>,
+    today: String,
+    values: VisitInput,
+    errors: ValidationErrors,
+    contact_errors: ValidationErrors,
+    notice: Option<String>,
+}
+
+impl ChildVisitsPage {
+    fn err(&self, f: &str) -> String {
+        self.errors.message_for(f).unwrap_or_default().to_owned()
+    }
+    fn cerr(&self, f: &str) -> String {
+        self.contact_errors
+            .message_for(f)
+            .unwrap_or_default()
+            .to_owned()
+    }
+    fn v(&self, f: &str) -> String {
+        let v = &self.values;
+        match f {
+            "visited_on" => v.visited_on.clone(),
+            "method" => v.method.clone(),
+            "visitor_role" => v.visitor_role.clone(),
+            "visitor_name" => v.visitor_name.clone(),
+            "place" => v.place.clone(),
+            "condition" => v.condition.clone(),
+            "note" => v.note.clone(),
+            "case_id" => v.case_id.clone(),
+            _ => None,
+        }
+        .unwrap_or_default()
+    }
+    fn saw(&self, code: &str) -> bool {
+        self.values.seen.iter().flatten().any(|s| s == code)
+    }
+    fn seen_labels(&self, v: &VisitView) -> String {
+        v.record
+            .seen
+            .iter()
+            .map(|s| s.label())
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+}
+
+/// The visitor a role usually is.
+fn usual_visitor(role: Role) -> VisitorRole {
+    match role {
+        Role::Village => VisitorRole::ChildDirector,
+        Role::Town => VisitorRole::Supervisor,
+        Role::School => VisitorRole::Teacher,
+        Role::Agency => VisitorRole::SocialWorker,
+        _ => VisitorRole::Other,
+    }
+}
+
+async fn child_view(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    values: Option<VisitInput>,
+    errors: ValidationErrors,
+    contact_errors: ValidationErrors,
+    notice: Option<String>,
+) -> PageResult {
+    let child = state.store.visible_child(&user.actor, id).await?;
+    let visits = visits::of_child(&state.store, &user.actor, id).await?;
+    let log = visits::contacts(&state.store, &user.actor, id).await?;
+    let values = match values {
+        Some(v) => v,
+        None => VisitInput {
+            visited_on: Some(state.store.today().to_string()),
+            method: Some(VisitMethod::Home.code().to_owned()),
+            visitor_role: Some(usual_visitor(user.actor.role).code().to_owned()),
+            visitor_name: state.store.display_name(&user.actor.user_id).await?,
+            ..Default::default()
+        },
+    };
+    let status = if errors.is_empty() && contact_errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((
+        status,
+        render(&ChildVisitsPage {
+            frame: Frame::of(state, user).await,
+            child_id: child.id.clone(),
+            child_name: child.file.name.as_str().to_owned(),
+            village: place_name(child.file.village_code.as_str()),
+            visits,
+            log,
+            can_visit: user.actor.may(Action::RecordVisit),
+            can_contact: user.actor.may(Action::RecordParentContact),
+            methods: opts(VisitMethod::ALL, VisitMethod::code, VisitMethod::label),
+            roles: opts(VisitorRole::ALL, VisitorRole::code, VisitorRole::label),
+            seen: opts(Seen::ALL, Seen::code, Seen::label),
+            conditions: opts(Condition::ALL, Condition::code, Condition::label),
+            parents: opts(Parent::ALL, Parent::code, Parent::label),
+            contact_methods: opts(
+                ContactMethod::ALL,
+                ContactMethod::code,
+                ContactMethod::label,
+            ),
+            today: state.store.today().to_string(),
+            values,
+            errors,
+            contact_errors,
+            notice,
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ChildParams {
+    saved: Option<String>,
+}
+
+pub async fn child_visits_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(p): Query<ChildParams>,
+) -> PageResult {
+    let notice = match p.saved.as_deref() {
+        Some("visit") => Some("走访记录已保存。".to_owned()),
+        Some("contact") => Some("联系情况已记录。".to_owned()),
+        _ => None,
+    };
+    child_view(
+        &state,
+        &user,
+        &id,
+        None,
+        ValidationErrors::default(),
+        ValidationErrors::default(),
+        notice,
+    )
+    .await
+}
+
+/// A form's field by name, if filled in.
+fn field(pairs: &[(String, String)], name: &str) -> Option<String> {
+    pairs
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, v)| v.clone())
+        .filter(|v| !v.trim().is_empty())
+}
+
+pub async fn visit_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let get = |k: &str| field(&pairs, k);
+    user.check_csrf(&get("csrf_token").unwrap_or_default())?;
+    let input = VisitInput {
+        visited_on: get("visited_on"),
+        method: get("method"),
+        visitor_role: get("visitor_role"),
+        visitor_name: get("visitor_name"),
+        place: get("place"),
+        latitude: None,
+        longitude: None,
+        seen: Some(
+            pairs
+                .iter()
+                .filter(|(k, _)| k == "seen")
+                .map(|(_, v)| v.clone())
+                .collect(),
+        ),
+        condition: get("condition"),
+        note: get("note"),
+        no_change: Some(form_bool(get("no_change").as_deref())),
+        reportable: Some(form_bool(get("reportable").as_deref())),
+        case_id: get("case_id"),
+        client_key: get("client_key"),
+    };
+    match visits::record(&state.store, &user.actor, &id, &input).await {
+        Ok(r) if r.visit.record.reportable => Ok(Redirect::to(&format!(
+            "/reports/new?child_id={id}&visit_id={}",
+            r.visit.id
+        ))
+        .into_response()),
+        Ok(r) => Ok(match r.visit.case_id {
+            Some(case) => Redirect::to(&format!("/cases/{case}")),
+            None => Redirect::to(&format!("/children/{id}/visits?saved=visit")),
+        }
+        .into_response()),
+        Err(StoreError::Validation(v)) => {
+            child_view(
+                &state,
+                &user,
+                &id,
+                Some(input),
+                v,
+                ValidationErrors::default(),
+                None,
+            )
+            .await
+        }
+        Err(StoreError::Conflict { message, field }) => {
+            child_view(
+                &state,
+                &user,
+                &id,
+                Some(input),
+                ValidationErrors::single(field.as_deref().unwrap_or("case_id"), message),
+                ValidationErrors::default(),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn contact_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let get = |k: &str| field(&pairs, k);
+    user.check_csrf(&get("csrf_token").unwrap_or_default())?;
+    let input = ContactInput {
+        contacted_on: get("contacted_on"),
+        parent: get("parent"),
+        method: get("contact_method"),
+        // The form asks "联系上了吗": 是 unless the user says no.
+        reached: Some(get("reached").as_deref() != Some("no")),
+        support: Some(form_bool(get("support").as_deref())),
+        note: get("contact_note"),
+    };
+    match visits::record_contact(&state.store, &user.actor, &id, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/children/{id}/visits?saved=contact")).into_response()),
+        Err(StoreError::Validation(v)) => {
+            child_view(
+                &state,
+                &user,
+                &id,
+                None,
+                ValidationErrors::default(),
+                v,
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "visits/schedule.html")]
+struct SchedulePage {
+    frame: Frame,
+    s: Schedule,
+    state: String,
+    place: String,
+    pages: usize,
+}
+
+impl SchedulePage {
+    fn place(&self, code: &str) -> String {
+        place_name(code)
+    }
+    fn state_label(&self, s: &DueState) -> &'static str {
+        s.label()
+    }
+}
+
+pub async fn schedule_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<ScheduleParams>,
+) -> PageResult {
+    let q = p.query()?;
+    let s = visits::schedule(&state.store, &user.actor, &q).await?;
+    let pages = s.total.div_ceil(s.per_page).max(1);
+    Ok(render(&SchedulePage {
+        frame: Frame::of(&state, &user).await,
+        place: place_name(q.region.as_ref().unwrap_or(&user.actor.region).as_str()),
+        state: q.state.map(|s| s.code().to_owned()).unwrap_or_default(),
+        s,
+        pages,
+    }))
+}

@@ -1,0 +1,329 @@
+//! 走访 through the API: a visit is kept once however often a phone sends it, only inside the
+//! visitor's area; the schedule follows the quarter; a follow-up visit shows on its case; parents
+//! silent for 180 days remind civil affairs of the ground to revoke.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use shouwang_domain::authz::Role;
+
+use crate::helpers::*;
+
+fn visit(key: &str) -> Value {
+    json!({
+        "method": "home",
+        "visitor_role": "child_director",
+        "seen": ["child", "guardian"],
+        "condition": "fair",
+        "note": "奶奶身体不好，孩子按时上学",
+        "no_change": true,
+        "client_key": key
+    })
+}
+
+async fn schedule(user: &User, state: &str) -> Value {
+    user.get_json(&format!("/api/v1/visits/schedule?state={state}"))
+        .await
+}
+
+#[tokio::test]
+async fn a_visit_is_kept_once_per_key_even_in_a_burst_and_only_inside_the_area() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    app.add_user("police_a", Role::Police, TOWN_A, None).await;
+    let village = app.login("village_a").await;
+    let child = village.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = village
+        .register(&boy_named(VILLAGE_A, "李明", ymd(2015, 3, 2), 77))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Never visited: due by the end of the quarter of registration.
+    let s = schedule(&village, "due").await;
+    assert_eq!(s["counts"]["due"], 2, "{s}");
+    assert_eq!(s["items"][0]["due"], "2026-12-31");
+    assert_eq!(s["items"][0]["cadence"], "quarterly");
+
+    // Every bad field is named; nothing is kept.
+    let r = village
+        .post_json(
+            &format!("/api/v1/children/{child}/visits"),
+            &json!({"visited_on": "2026-11-25", "method": "fly", "seen": ["ghost"],
+                    "latitude": 26.4, "client_key": "a"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.unwrap();
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for f in [
+        "visited_on",
+        "method",
+        "visitor_role",
+        "seen",
+        "condition",
+        "latitude",
+        "client_key",
+    ] {
+        assert!(fields.contains(&f), "{f} not in {body}");
+    }
+    // An unknown field is refused rather than ignored.
+    let r = village
+        .post_json(
+            &format!("/api/v1/children/{child}/visits"),
+            &json!({"method": "home", "visitor": "x"}),
+        )
+        .await;
+    assert!(r.status().is_client_error());
+    assert!(r.text().await.unwrap().contains("visitor"));
+    assert!(
+        village
+            .get_json(&format!("/api/v1/children/{child}/visits"))
+            .await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // Recorded: the visitor's name is the user's own when not given.
+    let key = "0f5c2a9e-1b7d-4c1e-9a3f-2d8e6b7c1a00";
+    let r = village
+        .post_json(&format!("/api/v1/children/{child}/visits"), &visit(key))
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let first: Value = r.json().await.unwrap();
+    assert_eq!(first["replayed"], false);
+    assert_eq!(first["visited_on"], "2026-11-24");
+    assert_eq!(first["visitor_name"], "village_a");
+
+    // A phone back online sends its queue twice over, in parallel: one record, the others get it.
+    let burst_key = "burst-0000-1111-2222";
+    let mut sends = Vec::new();
+    for _ in 0..8 {
+        let u = village.clone();
+        let path = format!("/api/v1/children/{child}/visits");
+        sends.push(tokio::spawn(async move {
+            let r = u.post_json(&path, &visit(burst_key)).await;
+            let status = r.status();
+            (status, r.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut created = 0;
+    let mut ids = std::collections::HashSet::new();
+    for s in sends {
+        let (status, body) = s.await.unwrap();
+        assert!(
+            status == StatusCode::CREATED || status == StatusCode::OK,
+            "{status} {body}"
+        );
+        created += usize::from(status == StatusCode::CREATED);
+        ids.insert(body["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(created, 1);
+    assert_eq!(ids.len(), 1);
+    let r = village
+        .post_json(&format!("/api/v1/children/{child}/visits"), &visit(key))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["id"], first["id"]);
+    let list = village
+        .get_json(&format!("/api/v1/children/{child}/visits"))
+        .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 2, "{list}");
+    // A key is one record: sent again for another child it is refused.
+    let r = village
+        .post_json(&format!("/api/v1/children/{other}/visits"), &visit(key))
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+
+    // Another town neither reads nor writes; the police read but do not record visits.
+    let town_b = app.login("town_b").await;
+    assert_eq!(
+        town_b
+            .get(&format!("/api/v1/children/{child}/visits"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let r = town_b
+        .post_json(
+            &format!("/api/v1/children/{child}/visits"),
+            &visit("town-b-key-000000"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(
+        schedule(&town_b, "done").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let police = app.login("police_a").await;
+    let r = police
+        .post_json(
+            &format!("/api/v1/children/{child}/visits"),
+            &visit("police-key-000000"),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        village
+            .get_json(&format!("/api/v1/children/{child}/visits"))
+            .await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // The schedule: the visited child is done this quarter, the other still due; in the new
+    // quarter the first is due again (by 31 March) and the other overdue.
+    let s = schedule(&village, "done").await;
+    assert_eq!(s["counts"]["done"], 1, "{s}");
+    assert_eq!(s["items"][0]["child_id"], child.as_str());
+    assert_eq!(s["items"][0]["due"], "2027-03-31");
+    app.clock.set(ymd(2027, 1, 2));
+    let village = app.login("village_a").await;
+    let s = village.get_json("/api/v1/visits/schedule").await;
+    assert_eq!(s["counts"]["overdue"], 1, "{s}");
+    assert_eq!(s["counts"]["due"], 1, "{s}");
+    assert_eq!(s["items"][0]["child_id"], other.as_str());
+    assert_eq!(s["items"][0]["state"], "overdue");
+    // A bad filter is named.
+    let r = village.get("/api/v1/visits/schedule?state=late").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn a_follow_up_visit_shows_on_its_case_and_silent_parents_remind_civil_affairs() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    app.add_user("police_a", Role::Police, TOWN_A, None).await;
+    let village = app.login("village_a").await;
+    let child = village.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = village
+        .register(&boy_named(VILLAGE_A, "李明", ymd(2015, 3, 2), 77))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let filed: Value = village
+        .post_json(
+            "/api/v1/reports",
+            &json!({"child_id": child, "situations": ["living_alone"],
+                    "description": "父母外出，孩子一人在家"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let case = filed["case_id"].as_str().unwrap().to_owned();
+    let police = app.login("police_a").await;
+    police
+        .post_json(
+            &format!("/api/v1/reports/{}/receive", filed["id"].as_str().unwrap()),
+            &json!({}),
+        )
+        .await;
+
+    // A follow-up on the case of another child is refused by name.
+    let town = app.login("town_a").await;
+    let mut follow = visit("follow-up-0000-0001");
+    follow["case_id"] = json!(case);
+    follow["visitor_role"] = json!("supervisor");
+    let r = town
+        .post_json(&format!("/api/v1/children/{other}/visits"), &follow)
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("case_id"));
+    let r = town
+        .post_json(&format!("/api/v1/children/{child}/visits"), &follow)
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let c = town.get_json(&format!("/api/v1/cases/{case}")).await;
+    let entry = c["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "follow_up")
+        .unwrap_or_else(|| panic!("no follow-up in {c}"))
+        .clone();
+    assert_eq!(entry["label"], "随访：儿童状况一般");
+    assert_eq!(entry["by"], "town_a");
+
+    // The parents' contact log: an attempt that did not reach them starts the silence.
+    let r = village
+        .post_json(
+            &format!("/api/v1/children/{child}/parent-contacts"),
+            &json!({"parent": "both", "method": "phone", "reached": false, "support": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = village
+        .post_json(
+            &format!("/api/v1/children/{child}/parent-contacts"),
+            &json!({"parent": "both", "method": "phone", "reached": false, "note": "电话停机"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let log: Value = r.json().await.unwrap();
+    assert_eq!(log["silent_since"], "2026-11-24");
+    assert!(log["lapse_days"].is_null());
+    // The police may not keep the log.
+    let r = police
+        .post_json(
+            &format!("/api/v1/children/{child}/parent-contacts"),
+            &json!({"parent": "both", "method": "phone"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // 179 days: a lapse for the village, no ground yet; 180: the case reminds civil affairs.
+    app.clock.advance(179 * 24 * 3600);
+    let village = app.login("village_a").await;
+    let log = village
+        .get_json(&format!("/api/v1/children/{child}/parent-contacts"))
+        .await;
+    assert_eq!(log["lapse_days"], 179);
+    let town = app.login("town_a").await;
+    let c = town.get_json(&format!("/api/v1/cases/{case}")).await;
+    assert!(
+        c["revocation_reminders"].as_array().unwrap().is_empty(),
+        "{c}"
+    );
+    app.clock.advance(24 * 3600);
+    let town = app.login("town_a").await;
+    let c = town.get_json(&format!("/api/v1/cases/{case}")).await;
+    let reminders = c["revocation_reminders"].as_array().unwrap();
+    assert_eq!(reminders.len(), 1, "{c}");
+    assert!(
+        reminders[0]
+            .as_str()
+            .unwrap()
+            .contains("父母已180天未与儿童联系"),
+        "{c}"
+    );
+    // The parents call: the silence ends and so does the reminder.
+    let village = app.login("village_a").await;
+    let r = village
+        .post_json(
+            &format!("/api/v1/children/{child}/parent-contacts"),
+            &json!({"parent": "mother", "method": "video"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let c = town.get_json(&format!("/api/v1/cases/{case}")).await;
+    assert!(c["revocation_reminders"].as_array().unwrap().is_empty());
+}
