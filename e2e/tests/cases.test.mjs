@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { start, login, run, password, root } from '../harness.mjs';
+import { start, login, run, password, root, idNumber } from '../harness.mjs';
 
 let app;
 before(async () => {
@@ -128,6 +128,56 @@ test('a report of a child living alone goes from the teacher to the police, the 
   await federation.context.close();
   await page.reload();
   assert.match(await page.textContent('ul.referrals'), /已接收[\s\S]*入户开展家庭监护指导一次/);
+
+  // She was not registered: the town registers her from the queue, and the case follows the file.
+  await page.goto(`${app.base}/discoveries`);
+  await page.locator('section.report', { hasText: '王小花' }).locator('a:has-text("登记该儿童")').click();
+  await page.waitForURL(/\/children\/new\?discovery=/);
+  assert.equal(await page.inputValue('#f-name'), '王小花');
+  await page.fill('#f-birth_date', '2016-05-01');
+  await page.fill('#f-id_number', idNumber('522730', '2016-05-01', 42));
+  await page.check('input[name=hukou_registered][value=true]');
+  await page.check('input[name=hukou_rural][value=true]');
+  await page.selectOption('#f-schooling', 'primary');
+  await page.selectOption('#f-father_status', 'alive');
+  await page.selectOption('#f-father_situation', 'away_for_work');
+  await page.selectOption('#f-father_work_place', '4403');
+  await page.selectOption('#f-mother_status', 'alive');
+  await page.selectOption('#f-mother_situation', 'away_for_work');
+  await page.selectOption('#f-mother_work_place', '3301');
+  await page.selectOption('#f-guardianship_type', 'unsupervised');
+  await page.click('button.primary');
+  await page.waitForURL(/\/children\/[0-9a-f-]+\?registered=1/);
+  const childUrl = page.url().replace('?registered=1', '');
+  await page.goto(`${app.base}/discoveries`);
+  assert.doesNotMatch(await page.textContent('main'), /王小花/);
+  await page.goto(caseUrl);
+  assert.match(await page.locator('ol.timeline').last().textContent(), /儿童已登记建档/);
+  // The follow-up visit (随访) from the case: the condition is required, then it is on the timeline.
+  await page.click('summary:has-text("记录随访")');
+  await page.check('form[action$="/visits"] input[name=seen][value=child]');
+  await page.click('form[action$="/visits"] button');
+  await page.locator('.error-box').waitFor();
+  assert.match(await page.textContent('.error-box'), /请选择儿童状况/);
+  await page.check('input[name=condition][value=fair]');
+  await page.fill('textarea[name=note]', '父亲已返乡，孩子与父亲同住，按时上学');
+  await page.click('button.primary:has-text("保存走访记录")');
+  await page.waitForURL(caseUrl);
+  assert.match(await page.locator('ol.timeline').last().textContent(), /随访：儿童状况一般[\s\S]*父亲已返乡/);
+  // The village director keeps the parents' contact log on her phone.
+  const director = await phone('village');
+  await director.page.goto(`${childUrl}/visits`);
+  assert.match(await director.page.textContent('main'), /个案随访/);
+  await director.page.click('summary:has-text("记录一次联系")');
+  await director.page.selectOption('select[name=parent]', 'father');
+  await director.page.selectOption('select[name=contact_method]', 'home');
+  await director.page.click('button:has-text("保存联系记录")');
+  await director.page.waitForURL(/saved=contact/);
+  assert.match(await director.page.textContent('main'), /父亲 · 回家探望 · 已联系上/);
+  await director.page.screenshot({ path: path.join(shots, 'visits-child-360.png'), fullPage: true });
+  await director.page.goto(`${app.base}/visits`);
+  await director.page.screenshot({ path: path.join(shots, 'visits-schedule-360.png'), fullPage: true });
+  await director.context.close();
 
   await page.fill('form[action$="/close-request"] input[name=reason]', '父亲已返乡照料，监护落实');
   await page.click('form[action$="/close-request"] button');

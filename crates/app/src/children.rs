@@ -386,6 +386,19 @@ pub async fn register(
     input: &ChildInput,
     confirm_duplicate: bool,
 ) -> Result<ChildRecord> {
+    register_settling(store, actor, input, confirm_duplicate, None).await
+}
+
+/// Registers a child and, in the same transaction, settles the discovery report (发现报告) of the
+/// town's queue the registration came from — which links the case of a mandatory report on a
+/// child not yet registered to the new file.
+pub async fn register_settling(
+    store: &Store,
+    actor: &Actor,
+    input: &ChildInput,
+    confirm_duplicate: bool,
+    discovery: Option<&str>,
+) -> Result<ChildRecord> {
     if !actor.may(Action::RegisterChild) {
         return Err(StoreError::Forbidden);
     }
@@ -440,6 +453,17 @@ pub async fn register(
         serde_json::json!({}),
     )
     .await?;
+    if let Some(d) = discovery {
+        crate::discoveries::close_in(&mut tx, actor, d, Some(&id), "")
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => StoreError::Conflict {
+                    field: None,
+                    message: "该发现报告已办结或不在您的辖区，请从待登记列表重新进入".into(),
+                },
+                other => other,
+            })?;
+    }
     tx.commit().await?;
     after_write(store, &id).await
 }

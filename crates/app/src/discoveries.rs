@@ -104,6 +104,35 @@ pub async fn close(
         return Err(StoreError::Forbidden);
     }
     let mut tx = store.begin().await?;
+    close_in(&mut tx, actor, id, child_id, note).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An open report of the actor's area, to register the child it names.
+pub async fn one(store: &Store, actor: &Actor, id: &str) -> Result<DiscoveryReport> {
+    if !actor.may(Action::HandleDiscovery) {
+        return Err(StoreError::Forbidden);
+    }
+    store
+        .open_discoveries(&actor.region)
+        .await?
+        .into_iter()
+        .find(|d| d.id == id)
+        .ok_or(StoreError::NotFound)
+}
+
+/// [`close`] inside the caller's transaction (a registration that settles the report).
+pub(crate) async fn close_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: &str,
+    child_id: Option<&str>,
+    note: &str,
+) -> Result<()> {
+    if !actor.may(Action::HandleDiscovery) {
+        return Err(StoreError::Forbidden);
+    }
     let town = tx
         .open_discovery_town(id)
         .await?
@@ -119,6 +148,24 @@ pub async fn close(
     let status = discovery::closing(child_in_town, note)?;
     tx.close_discovery(id, status, child_id, &actor.username, note)
         .await?;
+    // A report of a child not yet registered came with a case: the case now follows the file.
+    if let (Some(child), Some(case)) = (child_id, tx.discovery_case(id).await?)
+        && tx.link_case_child(&case, child).await?
+    {
+        tx.add_case_event(
+            &case,
+            &shouwang_store::protection::By {
+                user_id: Some(&actor.user_id),
+                username: &actor.username,
+                role: actor.role.code(),
+            },
+            "child_registered",
+            None,
+            None,
+            "",
+        )
+        .await?;
+    }
     tx.audit(
         actor,
         "discovery_close",
@@ -130,6 +177,5 @@ pub async fn close(
         serde_json::json!({"child_id": child_id}),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }

@@ -326,20 +326,22 @@ pub async fn file(store: &Store, actor: &Actor, input: &ReportInput) -> Result<F
     {
         // The town registers the child; the queue does not name the reporter.
         let labels: Vec<&str> = report.situations.iter().map(|s| s.label()).collect();
-        tx.insert_discovery(
-            &Discovery {
-                town: town.clone(),
-                village: Some(village.clone()),
-                name: name.clone(),
-                sex: *sex,
-                birth: *birth,
-                situation: format!("强制报告：{}", labels.join("、")),
-                phone: None,
-            },
-            &actor.user_id,
-            "强制报告转入（报告人信息已保密）",
-        )
-        .await?;
+        let queued = tx
+            .insert_discovery(
+                &Discovery {
+                    town: town.clone(),
+                    village: Some(village.clone()),
+                    name: name.clone(),
+                    sex: *sex,
+                    birth: *birth,
+                    situation: format!("强制报告：{}", labels.join("、")),
+                    phone: None,
+                },
+                &actor.user_id,
+                "强制报告转入（报告人信息已保密）",
+            )
+            .await?;
+        tx.set_discovery_case(&queued, &case_id).await?;
     }
     // The police and the town learn of it now, wherever they are; the message names no one.
     let message = format!(
@@ -815,6 +817,7 @@ fn event_label(kind: &str, code: Option<&str>, outcome: Option<&str>) -> String 
                 .unwrap_or("")
         ),
         "placement_ended" => "临时监护结束".into(),
+        "child_registered" => "儿童已登记建档，个案关联儿童档案".into(),
         "follow_up" => format!(
             "随访：儿童状况{}",
             code.and_then(shouwang_domain::visits::Condition::parse)

@@ -31,3 +31,8 @@ CREATE TABLE parent_contacts (
     body TEXT NOT NULL
 );
 CREATE INDEX parent_contacts_child ON parent_contacts (child_id, contacted_on)
+;
+
+-- A report on a child not yet registered puts the child in the town's queue; registering the child
+-- from the queue links the file to the case, so that the case's follow-up reaches the file.
+ALTER TABLE discovery_reports ADD COLUMN case_id TEXT

@@ -151,6 +151,28 @@ impl Tx {
         Ok(id)
     }
 
+    /// Marks a queued report as coming from a protection case (a mandatory report on a child not
+    /// yet registered).
+    pub async fn set_discovery_case(&mut self, id: &str, case_id: &str) -> Result<()> {
+        sqlx::query("UPDATE discovery_reports SET case_id = $1 WHERE id = $2")
+            .bind(case_id)
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// The protection case a queued report came from, if any.
+    pub async fn discovery_case(&mut self, id: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar::<_, Option<String>>(
+            "SELECT case_id FROM discovery_reports WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.conn())
+        .await?
+        .flatten())
+    }
+
     /// The town of an open report (none if it is missing or closed).
     pub async fn open_discovery_town(&mut self, id: &str) -> Result<Option<RegionCode>> {
         let town: Option<String> = sqlx::query_scalar(

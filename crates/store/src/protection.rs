@@ -456,6 +456,22 @@ impl Tx {
     }
 
     /// Adds an entry to a case's timeline (the note sealed).
+    /// Links a case opened on a child not yet registered to the file registered for the child.
+    /// False when the case already names a child.
+    pub async fn link_case_child(&mut self, case_id: &str, child_id: &str) -> Result<bool> {
+        let now = self.now().to_owned();
+        let done = sqlx::query(
+            "UPDATE protection_cases SET child_id = $1, updated_at = $2, version = version + 1 \
+             WHERE id = $3 AND child_id IS NULL",
+        )
+        .bind(child_id)
+        .bind(now)
+        .bind(case_id)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn add_case_event(
         &mut self,
         case_id: &str,

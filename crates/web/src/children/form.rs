@@ -20,6 +20,8 @@ pub struct FormView {
     /// A conflict or duplicate warning shown above the form.
     pub notice: Option<String>,
     pub show_confirm: bool,
+    /// The discovery report (发现报告) this registration settles, if it started from the queue.
+    pub discovery: Option<String>,
 }
 
 impl FormView {
@@ -33,6 +35,7 @@ impl FormView {
             errors,
             notice: None,
             show_confirm: false,
+            discovery: None,
         }
     }
     pub fn v(&self, name: &str) -> String {

@@ -38,7 +38,18 @@ pub(super) struct ChildFormPage {
     ids_masked: Vec<(String, String)>,
 }
 
-pub async fn register_page(State(state): State<AppState>, user: CurrentUser) -> PageResult {
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct RegisterParams {
+    /// A discovery report of the town's queue: what it says fills the form, and saving settles it.
+    discovery: Option<String>,
+}
+
+pub async fn register_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    crate::extract::Query(p): crate::extract::Query<RegisterParams>,
+) -> PageResult {
     if !user.actor.may(Action::RegisterChild) {
         return Err(AppError::Forbidden);
     }
@@ -48,9 +59,22 @@ pub async fn register_page(State(state): State<AppState>, user: CurrentUser) -> 
     if user.actor.region.level() == RegionLevel::Village {
         input.village_code = Some(user.actor.region.to_string());
     }
+    let discovery = match p.discovery.as_deref().filter(|d| !d.is_empty()) {
+        Some(id) => {
+            let d = shouwang_app::discoveries::one(&state.store, &user.actor, id).await?;
+            input.name = Some(d.child_name);
+            input.sex = d.sex;
+            input.birth_date = d.birth_date;
+            input.village_code = d.village_code.or(input.village_code);
+            Some(d.id)
+        }
+        None => None,
+    };
+    let mut form = FormView::new(&input, ValidationErrors::default());
+    form.discovery = discovery;
     Ok(render(&ChildFormPage {
         frame: Frame::of(&state, &user).await,
-        form: FormView::new(&input, ValidationErrors::default()),
+        form,
         c: Choices::for_actor(&state, &user.actor).await?,
         child_id: None,
         version: 0,
@@ -70,7 +94,10 @@ pub(super) fn form_input(
         fields.insert(m.to_owned(), Value::Array(vec![]));
     }
     for (k, v) in pairs {
-        if matches!(k.as_str(), "csrf_token" | "version" | "confirm_duplicate") {
+        if matches!(
+            k.as_str(),
+            "csrf_token" | "version" | "confirm_duplicate" | "discovery_id"
+        ) {
             control.insert(k, Value::String(v));
         } else if MULTI.contains(&k.as_str()) {
             if let Some(Value::Array(a)) = fields.get_mut(&k) {
@@ -105,13 +132,23 @@ pub async fn register_submit(
     let (input, control) = form_input(pairs)?;
     user.check_csrf(&control_str(&control, "csrf_token"))?;
     let confirm = control_str(&control, "confirm_duplicate") == "true";
-    match shouwang_app::children::register(&state.store, &user.actor, &input, confirm).await {
+    let discovery = Some(control_str(&control, "discovery_id")).filter(|d| !d.is_empty());
+    match shouwang_app::children::register_settling(
+        &state.store,
+        &user.actor,
+        &input,
+        confirm,
+        discovery.as_deref(),
+    )
+    .await
+    {
         Ok(r) => Ok(Redirect::to(&format!("/children/{}?registered=1", r.id)).into_response()),
         Err(e) => {
             let (errors, notice, show_confirm) = form_problem(e)?;
             let mut form = FormView::new(&input, errors);
             form.notice = notice;
             form.show_confirm = show_confirm;
+            form.discovery = discovery;
             Ok((
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,
                 render(&ChildFormPage {

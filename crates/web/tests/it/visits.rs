@@ -327,3 +327,56 @@ async fn a_follow_up_visit_shows_on_its_case_and_silent_parents_remind_civil_aff
     let c = town.get_json(&format!("/api/v1/cases/{case}")).await;
     assert!(c["revocation_reminders"].as_array().unwrap().is_empty());
 }
+
+/// A report on a child not yet registered queues the child at the town; registering the child from
+/// the queue links the case to the file, so the case's follow-up visits reach it.
+#[tokio::test]
+async fn registering_a_reported_child_from_the_queue_links_the_case_to_the_file() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let filed: Value = village
+        .post_json(
+            "/api/v1/reports",
+            &json!({"child": {"name": "王小花", "sex": "女", "village_code": VILLAGE_A},
+                    "situations": ["living_alone"], "description": "独自在家"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let case = filed["case_id"].as_str().unwrap().to_owned();
+    let town = app.login("town_a").await;
+    assert!(town.get_json(&format!("/api/v1/cases/{case}")).await["child_id"].is_null());
+    let queue = town.get_json("/api/v1/discoveries").await;
+    let queued = queue["items"][0]["id"].as_str().unwrap().to_owned();
+    let child = town
+        .register(&boy_named(VILLAGE_A, "王小花", ymd(2016, 5, 1), 31))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = town
+        .post_json(
+            &format!("/api/v1/discoveries/{queued}/close"),
+            &json!({"child_id": child}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let c = town.get_json(&format!("/api/v1/cases/{case}")).await;
+    assert_eq!(c["child_id"], child.as_str(), "{c}");
+    assert!(
+        c["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "child_registered"),
+        "{c}"
+    );
+    let mut follow = visit("linked-case-follow-up");
+    follow["case_id"] = json!(case);
+    let r = town
+        .post_json(&format!("/api/v1/children/{child}/visits"), &follow)
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+}
