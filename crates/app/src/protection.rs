@@ -93,6 +93,9 @@ pub struct StepState {
     pub label: String,
     pub outcome: Option<StepOutcome>,
     pub at: Option<String>,
+    /// When it should be recorded by (after receipt; `Step::time_limit`), and whether it is late.
+    pub due_at: Option<String>,
+    pub overdue: bool,
 }
 
 /// A case as its reader may see it.
@@ -683,6 +686,11 @@ pub async fn case(store: &Store, actor: &Actor, case_id: &str) -> Result<CaseVie
             }
         })
         .collect();
+    let received_at = timeline
+        .iter()
+        .find(|e| e.kind == "received")
+        .and_then(|e| parse_time(&e.at));
+    let now = store.clock().now();
     let steps = protection::playbook(&case.situations)
         .into_iter()
         .map(|step| {
@@ -701,6 +709,12 @@ pub async fn case(store: &Store, actor: &Actor, case_id: &str) -> Result<CaseVie
                     }
                 }),
                 at: last.map(|e| e.at.clone()),
+                due_at: received_at.map(|r| {
+                    (r + step.time_limit()).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                }),
+                overdue: last.is_none()
+                    && case.status == CaseStatus::Responding
+                    && received_at.is_some_and(|r| protection::step_overdue(step, r, now)),
             }
         })
         .collect();

@@ -100,6 +100,32 @@ code_enum! {
     }
 }
 
+impl Step {
+    /// How long after the police received the report a step should be recorded. The seeds ask for
+    /// 立即 and 第一时间 without hours (景洪 000 三(二)5; 武清 004 二(五); `domain-research.md` §2.3);
+    /// these are Shouwang's defaults: what stops harm or finds a missing child within two hours, the
+    /// parents and a carer found and the town told within a day, the rest within three days.
+    pub fn time_limit(self) -> Duration {
+        use Step::*;
+        match self {
+            StartMissingSearch | StopViolence | StopHarm | MedicalTreatment => Duration::hours(2),
+            OrderParentsBack | ContactParents | EscortToTemporaryCare | NotifyTown => {
+                Duration::hours(24)
+            }
+            AdmonishParents
+            | KeepContactingParents
+            | ShelterPlacement
+            | PreserveEvidence
+            | InjuryAssessment => Duration::days(3),
+        }
+    }
+}
+
+/// Whether a step not yet recorded is past its time limit.
+pub fn step_overdue(step: Step, received_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now > received_at + step.time_limit()
+}
+
 /// The playbook of the situations found: the seeds' steps in order, each once, the town's
 /// notification last (景洪 000 三(二)5; 内蒙古 001 四(二)).
 pub fn playbook(situations: &[Situation]) -> Vec<Step> {
@@ -1293,6 +1319,18 @@ mod tests {
         assert_eq!(revocation_grounds(&facts, today).len(), 2);
         facts.revocation_applied = true;
         assert!(revocation_grounds(&facts, today).is_empty());
+    }
+
+    #[test]
+    fn steps_that_stop_harm_are_due_in_two_hours_the_parents_in_a_day() {
+        let received = "2026-11-24T02:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let at = |h: i64| received + Duration::hours(h);
+        assert!(!step_overdue(Step::StopViolence, received, at(2)));
+        assert!(step_overdue(Step::StopViolence, received, at(3)));
+        assert!(!step_overdue(Step::OrderParentsBack, received, at(24)));
+        assert!(step_overdue(Step::OrderParentsBack, received, at(25)));
+        assert!(!step_overdue(Step::PreserveEvidence, received, at(72)));
+        assert!(step_overdue(Step::PreserveEvidence, received, at(73)));
     }
 
     #[test]

@@ -1124,3 +1124,57 @@ async fn the_court_and_the_procuratorate_reach_only_the_cases_sent_to_them() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// Each step of the emergency response is due a time after receipt (two hours for what stops harm,
+/// a day for the parents); a step not recorded in time is marked late until it is recorded.
+#[tokio::test]
+async fn a_step_not_recorded_in_its_time_is_marked_late() {
+    let app = spawn_app().await;
+    with_case_users(&app).await;
+    let teacher = app.login("teacher_a").await;
+    let mut body = living_alone();
+    body["situations"] = json!(["living_alone", "domestic_violence"]);
+    let filed: Value = teacher
+        .post_json("/api/v1/reports", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let case = filed["case_id"].as_str().unwrap().to_owned();
+    let police = app.login("police_a").await;
+    police
+        .post_json(
+            &format!("/api/v1/reports/{}/receive", filed["id"].as_str().unwrap()),
+            &json!({}),
+        )
+        .await;
+    let step = |c: &Value, code: &str| -> Value {
+        c["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["step"] == code)
+            .unwrap_or_else(|| panic!("{code} not in {c}"))
+            .clone()
+    };
+    let c = police.get_json(&format!("/api/v1/cases/{case}")).await;
+    assert_eq!(step(&c, "stop_violence")["overdue"], false);
+    assert!(step(&c, "stop_violence")["due_at"].is_string());
+    app.clock.advance(3 * 3600);
+    let police = app.login("police_a").await;
+    let c = police.get_json(&format!("/api/v1/cases/{case}")).await;
+    assert_eq!(step(&c, "stop_violence")["overdue"], true, "{c}");
+    assert_eq!(step(&c, "order_parents_back")["overdue"], false);
+    let r = police
+        .post_json(
+            &format!("/api/v1/cases/{case}/steps"),
+            &json!({"step": "stop_violence", "outcome": "done", "note": "已制止"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    app.clock.advance(22 * 3600);
+    let police = app.login("police_a").await;
+    let c = police.get_json(&format!("/api/v1/cases/{case}")).await;
+    assert_eq!(step(&c, "stop_violence")["overdue"], false);
+    assert_eq!(step(&c, "order_parents_back")["overdue"], true);
+}
