@@ -1168,7 +1168,7 @@ pub async fn unreported(
     ) {
         return Err(StoreError::Forbidden);
     }
-    let items = store.unreported(actor, 500).await?;
+    let items = unreported_items(store, actor, 500).await?;
     let mut tx = store.begin().await?;
     tx.audit(
         actor,
@@ -1182,6 +1182,33 @@ pub async fn unreported(
     )
     .await?;
     tx.commit().await?;
+    Ok(items)
+}
+
+/// Children whose file records a situation never reported, and children a visit found in a
+/// reportable situation with no report filed that day (未成年人保护法 Art. 117).
+async fn unreported_items(
+    store: &Store,
+    actor: &Actor,
+    limit: i64,
+) -> Result<Vec<shouwang_store::protection::Unreported>> {
+    let mut items = store.unreported(actor, limit).await?;
+    for v in store.reportable_visits(actor, limit).await? {
+        let opened = v.last_case_opened.as_deref().and_then(parse_time);
+        if protection::reported_since(v.visited_on, opened)
+            || items.iter().any(|i| i.child_id == v.child_id)
+        {
+            continue;
+        }
+        items.push(shouwang_store::protection::Unreported {
+            child_id: v.child_id,
+            name: v.name,
+            village_code: v.village_code,
+            recorded_at: v.recorded_at,
+            source: "visit".into(),
+        });
+    }
+    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     Ok(items)
 }
 
@@ -1232,7 +1259,7 @@ pub async fn home_counts(store: &Store, actor: &Actor) -> Result<HomeCounts> {
         actor.role,
         Role::Village | Role::Town | Role::County | Role::CountyAdmin | Role::Oversight
     ) {
-        c.unreported = store.unreported(actor, 1000).await?.len();
+        c.unreported = unreported_items(store, actor, 1000).await?.len();
     }
     Ok(c)
 }

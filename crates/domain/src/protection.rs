@@ -126,6 +126,14 @@ pub fn step_overdue(step: Step, received_at: DateTime<Utc>, now: DateTime<Utc>) 
     now > received_at + step.time_limit()
 }
 
+/// Whether a reportable situation found on `found_on` (a visit) was reported the same day: a case
+/// of the child opened since the start of that day in China (未成年人保护法 Art. 11 立即; Art. 117:
+/// a failure to report is visible). The latest case's opening is enough — any later report counts.
+pub fn reported_since(found_on: NaiveDate, last_case_opened: Option<DateTime<Utc>>) -> bool {
+    let day_start = found_on.and_hms_opt(0, 0, 0).expect("midnight").and_utc() - Duration::hours(8);
+    last_case_opened.is_some_and(|opened| opened >= day_start)
+}
+
 /// The playbook of the situations found: the seeds' steps in order, each once, the town's
 /// notification last (景洪 000 三(二)5; 内蒙古 001 四(二)).
 pub fn playbook(situations: &[Situation]) -> Vec<Step> {
@@ -1319,6 +1327,17 @@ mod tests {
         assert_eq!(revocation_grounds(&facts, today).len(), 2);
         facts.revocation_applied = true;
         assert!(revocation_grounds(&facts, today).is_empty());
+    }
+
+    #[test]
+    fn a_finding_is_reported_by_a_case_opened_from_the_start_of_its_day_in_china() {
+        let found = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let t = |s: &str| Some(s.parse::<DateTime<Utc>>().unwrap());
+        assert!(!reported_since(found, None));
+        // 07:00 in China on the day is 23:00 UTC the day before.
+        assert!(reported_since(found, t("2026-11-23T23:00:00Z")));
+        assert!(!reported_since(found, t("2026-11-23T15:59:00Z")));
+        assert!(reported_since(found, t("2026-11-30T02:00:00Z")));
     }
 
     #[test]

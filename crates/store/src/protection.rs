@@ -353,8 +353,22 @@ pub struct Unreported {
     pub child_id: String,
     pub name: String,
     pub village_code: String,
-    /// When the file last changed (the situation was recorded then or before).
+    /// When it was recorded: the file's last change (the situation was recorded then or before),
+    /// or the visit that found it.
     pub recorded_at: String,
+    /// `file` (单独居住 or 无人监护 in the file) or `visit` (a visit found a reportable situation).
+    pub source: String,
+}
+
+/// A visit that found a situation to report, with the child's latest case (if any).
+#[derive(Debug, Clone)]
+pub struct ReportableVisit {
+    pub child_id: String,
+    pub name: String,
+    pub village_code: String,
+    pub visited_on: chrono::NaiveDate,
+    pub recorded_at: String,
+    pub last_case_opened: Option<String>,
 }
 
 impl Store {
@@ -388,6 +402,46 @@ impl Store {
                     name: r.try_get(1)?,
                     village_code: format!("{village:012}"),
                     recorded_at: r.try_get(3)?,
+                    source: "file".into(),
+                })
+            })
+            .collect()
+    }
+
+    /// Visits of the actor's area that found a situation to report (the latest per child), with
+    /// the child's latest case: whether it was reported is the domain's rule
+    /// (`protection::reported_since`).
+    pub async fn reportable_visits(
+        &self,
+        actor: &shouwang_domain::authz::Actor,
+        limit: i64,
+    ) -> Result<Vec<ReportableVisit>> {
+        let Some((w, join)) = crate::scope::scoped(actor, None) else {
+            return Ok(vec![]);
+        };
+        let sql = format!(
+            "SELECT c.id, c.name, c.village_code, MAX(v.visited_on), MAX(v.at), \
+             (SELECT MAX(pc.opened_at) FROM protection_cases pc WHERE pc.child_id = c.id) \
+             FROM children c{join} JOIN visits v ON v.child_id = c.id{} \
+             AND c.status = 'active' AND v.reportable = 1 \
+             GROUP BY c.id, c.name, c.village_code ORDER BY MAX(v.at) DESC LIMIT {}",
+            w.sql,
+            limit.clamp(1, 1000)
+        );
+        let rows = w.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let village: i64 = r.try_get(2)?;
+                let on: String = r.try_get(3)?;
+                Ok(ReportableVisit {
+                    child_id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    village_code: format!("{village:012}"),
+                    visited_on: on
+                        .parse()
+                        .map_err(|_| StoreError::Config(format!("visit date {on}")))?,
+                    recorded_at: r.try_get(4)?,
+                    last_case_opened: r.try_get(5)?,
                 })
             })
             .collect()

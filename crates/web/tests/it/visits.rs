@@ -380,3 +380,56 @@ async fn registering_a_reported_child_from_the_queue_links_the_case_to_the_file(
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
 }
+
+/// 未成年人保护法 Art. 117: a visit that found a situation to report, with no report filed that
+/// day, is on the town's and oversight's 应报未报 list until a report is filed.
+#[tokio::test]
+async fn a_reportable_finding_not_reported_that_day_is_visible_to_the_town_and_oversight() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    app.add_user("oversight", Role::Oversight, "522730", None)
+        .await;
+    let village = app.login("village_a").await;
+    let child = village.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut found = visit("reportable-finding-01");
+    found["reportable"] = json!(true);
+    found["condition"] = json!("danger");
+    found["note"] = json!("孩子独自在家，身上有伤");
+    let r = village
+        .post_json(&format!("/api/v1/children/{child}/visits"), &found)
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let listed = |list: &Value| {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["child_id"] == child.as_str() && i["source"] == "visit")
+    };
+    // The same day, not yet reported: it shows (the visitor is on the report form).
+    app.clock.advance(6 * 3600);
+    for name in ["town_a", "oversight"] {
+        let u = app.login(name).await;
+        let list = u.get_json("/api/v1/reports/unreported").await;
+        assert!(listed(&list), "{name}: {list}");
+    }
+    let town_b = app.login("town_b").await;
+    assert!(!listed(
+        &town_b.get_json("/api/v1/reports/unreported").await
+    ));
+    // Reported: it leaves the list.
+    let village = app.login("village_a").await;
+    let r = village
+        .post_json(
+            "/api/v1/reports",
+            &json!({"child_id": child, "situations": ["living_alone", "unlawful_harm"],
+                    "description": "走访发现孩子独自在家，身上有伤"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let town = app.login("town_a").await;
+    assert!(!listed(&town.get_json("/api/v1/reports/unreported").await));
+}
