@@ -15,6 +15,7 @@ pub mod import;
 pub mod jobs;
 pub mod notify;
 pub mod protection;
+pub mod quarterly;
 pub mod reconcile;
 pub mod retention;
 pub mod users;

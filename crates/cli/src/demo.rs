@@ -588,3 +588,53 @@ impl SampleLists {
         Ok(self.paths)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shouwang_domain::eligibility::{AgeBand, age_on};
+    use shouwang_domain::summary_table::{Figures, cells_code, counts_on, parse_cells};
+
+    /// The 表间勾稽关系 hold for generated children of any number, and counting the stored cells
+    /// (what the database does) gives the same table as counting the files.
+    #[test]
+    fn the_summary_tables_rules_hold_for_generated_counties_of_any_size() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let ctx = ParseContext {
+            today,
+            divisions: Divisions::shipped(),
+        };
+        for (seed, n) in [(1_u64, 1_usize), (2, 17), (3, 400), (4, 5000)] {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut ids = IdSequences::default();
+            let (mut by_file, mut by_cells) = (Figures::default(), Figures::default());
+            let mut counted = 0;
+            for i in 0..n {
+                let village = ["522730001001", "522730001002", "522730100208"][i % 3];
+                let Ok(file) = child_input(&mut rng, village, today, &mut ids).parse(&ctx) else {
+                    continue;
+                };
+                counted += usize::from(by_file.count(&file, today));
+                if counts_on(&file, today)
+                    && let Some(cells) = parse_cells(&cells_code(&file))
+                {
+                    let band = AgeBand::of_age(age_on(file.birth_date, today)).unwrap();
+                    by_cells.add_group(band, file.sex, &cells, 1);
+                }
+            }
+            assert!(
+                by_file.cross_check().is_empty(),
+                "{:?}",
+                by_file.cross_check()
+            );
+            assert_eq!(by_file, by_cells, "seed {seed}");
+            assert_eq!(by_file.get(1), counted as u64);
+            if n >= 400 {
+                assert!(
+                    counted > n / 2,
+                    "most generated children are counted: {counted}"
+                );
+            }
+        }
+    }
+}

@@ -150,9 +150,10 @@ pub fn qualifies_except_age(file: &ChildFile) -> bool {
 }
 
 /// The version of the rules that derive a file's stored summary (`qualifies_except_age`,
-/// `missing_facts`, `key_target_flags`, the masked ID number). Raise it with any change to them: the store derives every
+/// `missing_facts`, `key_target_flags`, the masked ID number, the 汇总表's cells
+/// `summary_table::cells_code`). Raise it with any change to them: the store derives every
 /// file's summary again when it opens a database derived with another version.
-pub const DERIVATION_VERSION: u32 = 5;
+pub const DERIVATION_VERSION: u32 = 6;
 
 /// Everything the registration form asks that the file leaves blank, by the form's labels: the
 /// facts the definition needs ([`missing_facts`]) and the other fields a complete 登记表 has

@@ -15,6 +15,7 @@ pub mod input;
 pub mod lifecycle;
 pub mod person;
 pub mod protection;
+pub mod quarterly;
 pub mod region;
 pub mod retention;
 pub mod review;

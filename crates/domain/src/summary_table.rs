@@ -89,10 +89,6 @@ impl Figures {
         self.values[column - 1]
     }
 
-    fn add(&mut self, column: usize) {
-        self.values[column - 1] += 1;
-    }
-
     pub fn merge(&mut self, other: &Figures) {
         for (a, b) in self.values.iter_mut().zip(other.values) {
             *a += b;
@@ -102,51 +98,31 @@ impl Figures {
     /// Counts one child, if they are a 农村留守儿童 on the reference date and the table can place
     /// them ([`unplaced`]).
     pub fn count(&mut self, file: &ChildFile, on: NaiveDate) -> bool {
-        if !counts_on(file, on) || unplaced(file).is_some() {
+        if !counts_on(file, on) {
             return false;
         }
-        let Some(schooling) = file.schooling else {
+        let Some(cells) = cells(file) else {
             return false;
         };
         let Some(band) = AgeBand::of_age(age_on(file.birth_date, on)) else {
             return false;
         };
-        self.add(1);
+        self.add_group(band, file.sex, &cells, 1);
+        true
+    }
+
+    /// Adds `n` children of one age band and sex who count in the same `cells` ([`cells`]): the
+    /// one rule of [`Figures::count`], for counts a database grouped.
+    pub fn add_group(&mut self, band: AgeBand, sex: Sex, cells: &[usize], n: u64) {
         let base = match band {
             AgeBand::Infant => 2,
             AgeBand::School => 5,
             AgeBand::Teen => 8,
         };
-        self.add(base);
-        self.add(base + if file.sex == Sex::Male { 1 } else { 2 });
-        let schooling_index = Schooling::ALL
-            .iter()
-            .position(|s| *s == schooling)
-            .expect("every schooling value is listed");
-        self.add(11 + schooling_index);
-        self.add(match file.actual_guardianship() {
-            ActualGuardianship::BothAway => 19,
-            _ => 20,
-        });
-        self.add(match schooling {
-            S::Kindergarten | S::NotInKindergarten => 21,
-            S::SeniorHigh | S::Vocational => 22,
-            S::DroppedOut | S::NotInSchool => 23,
-            S::Primary | S::JuniorHigh if file.boarding => 24,
-            S::Primary | S::JuniorHigh => 25,
-        });
-        self.add(match file.entrusted_guardian.as_ref().map(|g| g.relation) {
-            Some(GuardianRelation::Grandparent | GuardianRelation::MaternalGrandparent) => 26,
-            Some(GuardianRelation::Sibling | GuardianRelation::OtherRelative) => 27,
-            Some(GuardianRelation::FriendNeighbour | GuardianRelation::Other) => 28,
-            None => 29,
-        });
-        self.add(match file.health.status {
-            HealthStatus::Healthy => 30,
-            HealthStatus::Disabled => 31,
-            HealthStatus::Ill => 32,
-        });
-        true
+        let sex_column = base + if sex == Sex::Male { 1 } else { 2 };
+        for column in [1, base, sex_column].iter().chain(cells) {
+            self.values[column - 1] += n;
+        }
     }
 
     /// The rules these figures break, each in words ("第1栏(10) ≠ 第2+5+8栏(9)").
@@ -168,6 +144,70 @@ impl Figures {
             })
             .collect()
     }
+}
+
+/// The columns a qualifying file counts in besides the total and the age-and-sex ones (which
+/// depend on the reference date): one each of 就学情况 (11–18), 实际监护情况 (19–20), 学段及寄宿
+/// (21–25), 委托监护 (26–29) and 身体状况 (30–32). None when the table cannot place the file
+/// ([`unplaced`]).
+pub fn cells(file: &ChildFile) -> Option<[usize; 5]> {
+    let schooling = file.schooling?;
+    let schooling_index = Schooling::ALL
+        .iter()
+        .position(|s| *s == schooling)
+        .expect("every schooling value is listed");
+    Some([
+        11 + schooling_index,
+        match file.actual_guardianship() {
+            ActualGuardianship::BothAway => 19,
+            _ => 20,
+        },
+        match schooling {
+            S::Kindergarten | S::NotInKindergarten => 21,
+            S::SeniorHigh | S::Vocational => 22,
+            S::DroppedOut | S::NotInSchool => 23,
+            S::Primary | S::JuniorHigh if file.boarding => 24,
+            S::Primary | S::JuniorHigh => 25,
+        },
+        match file.entrusted_guardian.as_ref().map(|g| g.relation) {
+            Some(GuardianRelation::Grandparent | GuardianRelation::MaternalGrandparent) => 26,
+            Some(GuardianRelation::Sibling | GuardianRelation::OtherRelative) => 27,
+            Some(GuardianRelation::FriendNeighbour | GuardianRelation::Other) => 28,
+            None => 29,
+        },
+        match file.health.status {
+            HealthStatus::Healthy => 30,
+            HealthStatus::Disabled => 31,
+            HealthStatus::Ill => 32,
+        },
+    ])
+}
+
+/// [`cells`] as stored beside a file ("13,19,25,26,30"); empty when the file does not qualify or
+/// cannot be placed, so that a database counts the table without opening a file.
+pub fn cells_code(file: &ChildFile) -> String {
+    if !qualifies_except_age(file) {
+        return String::new();
+    }
+    cells(file)
+        .map(|c| {
+            c.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default()
+}
+
+/// Reads a stored [`cells_code`]: five columns in their ranges, or None.
+pub fn parse_cells(code: &str) -> Option<[usize; 5]> {
+    let v: Vec<usize> = code
+        .split(',')
+        .map(|c| c.parse().ok())
+        .collect::<Option<_>>()?;
+    let ranges = [11..=18, 19..=20, 21..=25, 26..=29, 30..=32];
+    (v.len() == 5 && v.iter().zip(ranges).all(|(c, r)| r.contains(c)))
+        .then(|| [v[0], v[1], v[2], v[3], v[4]])
 }
 
 /// What a file on the roster leaves blank that the table sorts every child by (就学情况: columns
@@ -251,6 +291,41 @@ mod tests {
         assert_eq!((f.get(26), f.get(29)), (1, 1));
         assert_eq!((f.get(30), f.get(32)), (1, 1));
         assert!(f.cross_check().is_empty(), "{:?}", f.cross_check());
+    }
+
+    #[test]
+    fn counting_by_stored_cells_gives_the_same_table_as_counting_files() {
+        let on = ymd(2026, 11, 24);
+        let files = [
+            file(|_| {}),
+            file(|i| {
+                i.sex = Some("女".into());
+                i.id_number = None;
+                i.birth_date = Some("2011-02-01".into());
+                i.schooling = Some("初中".into());
+                i.boarding = Some("是".into());
+                i.health = Some("残疾".into());
+                i.disability_category = Some("肢体残疾".into());
+                i.disability_grade = Some("二级".into());
+            }),
+        ];
+        let mut by_file = Figures::default();
+        let mut by_cells = Figures::default();
+        for f in &files {
+            assert!(by_file.count(f, on));
+            let cells = parse_cells(&cells_code(f)).unwrap();
+            let band = AgeBand::of_age(age_on(f.birth_date, on)).unwrap();
+            by_cells.add_group(band, f.sex, &cells, 1);
+        }
+        assert_eq!(by_file, by_cells);
+        assert_eq!(parse_cells("13,19,25,26"), None);
+        assert_eq!(parse_cells("13,19,25,26,33"), None);
+        assert_eq!(parse_cells(""), None);
+        let not_left_behind = file(|i| {
+            i.mother_situation = Some("在家".into());
+            i.mother_work_place = None;
+        });
+        assert_eq!(cells_code(&not_left_behind), "");
     }
 
     #[test]

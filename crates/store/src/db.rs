@@ -157,6 +157,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0019_visits.sql"),
         postgres: include_str!("../migrations/0019_visits.sql"),
     },
+    Migration {
+        version: 20,
+        sqlite: include_str!("../migrations/0020_quarterly.sql"),
+        postgres: include_str!("../migrations/0020_quarterly.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

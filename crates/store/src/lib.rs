@@ -18,6 +18,7 @@ pub mod import;
 pub mod jobs;
 pub mod notify;
 pub mod protection;
+pub mod quarterly;
 pub mod reconcile;
 pub mod regions;
 pub mod retention;

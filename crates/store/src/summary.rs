@@ -15,7 +15,7 @@ use crate::regions::code_range;
 use crate::{IdCipher, Result};
 
 /// Columns in bind order.
-const COLUMNS: [&str; 13] = [
+const COLUMNS: [&str; 14] = [
     "village_code",
     "name",
     "name_pinyin",
@@ -29,6 +29,7 @@ const COLUMNS: [&str; 13] = [
     "guardianship_type",
     "schooling",
     "flags",
+    "summary_cells",
 ];
 
 pub(crate) struct Summary {
@@ -45,6 +46,7 @@ pub(crate) struct Summary {
     guardianship_type: &'static str,
     schooling: &'static str,
     flags: i64,
+    summary_cells: String,
 }
 
 impl Summary {
@@ -68,6 +70,7 @@ impl Summary {
             guardianship_type: file.guardianship_type.map_or("", |g| g.code()),
             schooling: file.schooling.map_or("", |s| s.code()),
             flags: eligibility::flag_mask(&eligibility::key_target_flags(file)),
+            summary_cells: shouwang_domain::summary_table::cells_code(file),
         }
     }
 
@@ -85,6 +88,7 @@ impl Summary {
             .bind(self.guardianship_type)
             .bind(self.schooling)
             .bind(self.flags)
+            .bind(self.summary_cells)
     }
 }
 

@@ -31,6 +31,28 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<
     }
 }
 
+/// A JSON body that may be left out: no body at all is the type's default; a body that is there
+/// is read like [`ApiJson`] (its type checked, its fields named when wrong).
+pub struct MaybeJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for MaybeJson<T> {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let declared = req
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let has_type = req.headers().contains_key(axum::http::header::CONTENT_TYPE);
+        if declared == Some(0) || (declared.is_none() && !has_type) {
+            return Ok(MaybeJson(T::default()));
+        }
+        ApiJson::<T>::from_request(req, state)
+            .await
+            .map(|ApiJson(v)| MaybeJson(v))
+    }
+}
+
 fn json_rejection(r: JsonRejection) -> AppError {
     match r {
         JsonRejection::MissingJsonContentType(_) => AppError::BadRequest {

@@ -18,6 +18,7 @@ mod import;
 mod openapi;
 mod places;
 mod protection;
+mod quarterly;
 mod reconcile;
 mod render;
 mod schema;
@@ -61,6 +62,7 @@ fn features() -> Router<AppState> {
         .merge(users::routes())
         .merge(audit::routes())
         .merge(visits::routes())
+        .merge(quarterly::routes())
         .merge(ui::routes())
         .merge(openapi::routes())
 }

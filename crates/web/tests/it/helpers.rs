@@ -261,6 +261,8 @@ pub struct Records {
     pub import: String,
     pub run: String,
     pub item: String,
+    /// Town A's quarterly report of 2026Q4 (frozen).
+    pub quarterly: String,
 }
 
 impl TestApp {
@@ -316,6 +318,16 @@ impl TestApp {
             .as_str()
             .unwrap()
             .to_owned();
+        let town = self.login("town_a").await;
+        let quarterly = id(town
+            .post_json(
+                "/api/v1/quarterly-reports",
+                &json!({"region": TOWN_A, "quarter": "2026Q4"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap());
         Records {
             child,
             report,
@@ -324,6 +336,7 @@ impl TestApp {
             import,
             run,
             item,
+            quarterly,
         }
     }
 }

@@ -11,6 +11,7 @@ mod jurisdiction;
 mod lifecycle;
 mod pages;
 mod protection;
+mod quarterly;
 mod reconcile;
 mod retention;
 mod second_factor;

@@ -101,6 +101,7 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
         item,
         protection_report,
         case,
+        quarterly,
     } = &records;
     let village = app.login("village_a").await;
     let town_a_user = app
@@ -129,6 +130,8 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
             protection_report.clone()
         } else if path.starts_with("/api/v1/cases/") {
             case.clone()
+        } else if path.starts_with("/api/v1/quarterly-reports/") {
+            quarterly.clone()
         } else {
             "unknown".to_owned()
         }
@@ -259,6 +262,7 @@ fn page_form_for(path: &str) -> Vec<(&'static str, &'static str)> {
             ("condition", "good"),
         ],
         ("children", "parent-contacts") => vec![("parent", "mother"), ("contact_method", "phone")],
+        ("quarterly", "action") => vec![("action", "approve")],
         _ => vec![],
     }
 }
@@ -435,6 +439,8 @@ async fn no_user_of_another_area_reaches_a_record_through_any_route_of_the_route
             records.protection_report.clone()
         } else if p.starts_with("/cases/") {
             records.case.clone()
+        } else if p.starts_with("/quarterly-reports/") || p.starts_with("/quarterly/") {
+            records.quarterly.clone()
         } else {
             panic!("the sweep does not know whose record {path} names: add it here")
         }

@@ -1,0 +1,623 @@
+//! The 汇总表 of any area on any date, and the quarterly reports: freeze, submit with signers,
+//! approve or return, aggregate upward only over approved reports. The rules are
+//! `domain::quarterly` and `domain::summary_table`.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use shouwang_domain::authz::{Actor, Scope};
+use shouwang_domain::quarterly::{
+    self, Quarter, ReportAction, ReportStatus, may_approve, may_prepare, reporting_level,
+};
+use shouwang_domain::region::{RegionCode, RegionLevel};
+use shouwang_domain::summary_table::{COLUMNS, Figures, parse_cells};
+use shouwang_domain::text;
+use shouwang_domain::validation::ValidationErrors;
+use shouwang_store::quarterly::{Frozen, ReportEvent, RosterLine, StoredReport};
+use shouwang_store::{Result, Store, StoreError, Subject};
+
+/// One column of the 汇总表 with its value.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ColumnValue {
+    pub no: usize,
+    /// The group and the column ("0—5周岁 男").
+    pub label: String,
+    pub value: u64,
+}
+
+/// The 汇总表 of an area on a date.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SummaryView {
+    pub region: String,
+    pub date: NaiveDate,
+    pub columns: Vec<ColumnValue>,
+    /// Whether the 表间勾稽关系 hold and every child on the roster is placed in the table.
+    pub checks_ok: bool,
+    /// The rules broken, in words.
+    pub checks: Vec<String>,
+    /// Children on the roster the table cannot place (就学情况 blank), left out of the figures.
+    pub unplaced: i64,
+    /// Whether the figures are a frozen quarterly report's (the same next year) rather than
+    /// counted from today's files.
+    pub frozen: bool,
+}
+
+fn view(
+    region: &RegionCode,
+    date: NaiveDate,
+    figures: &Figures,
+    unplaced: i64,
+    frozen: bool,
+) -> SummaryView {
+    let mut checks = figures.cross_check();
+    if unplaced > 0 {
+        checks.push(format!(
+            "{unplaced}名在册儿童“就学情况”未填写，不能计入第11—18栏及第21—25栏：请补充档案后重新生成"
+        ));
+    }
+    SummaryView {
+        region: region.as_str().to_owned(),
+        date,
+        columns: COLUMNS
+            .iter()
+            .map(|c| ColumnValue {
+                no: c.number,
+                label: match (c.group, c.label) {
+                    ("合计", label) => label.to_owned(),
+                    (group, "小计") => format!("{group}小计"),
+                    (group, label) => format!("{group} {label}"),
+                },
+                value: figures.get(c.number),
+            })
+            .collect(),
+        checks_ok: checks.is_empty(),
+        checks,
+        unplaced,
+        frozen,
+    }
+}
+
+/// Counts the 汇总表 of `region` on `on` from the narrow rows.
+async fn count(store: &Store, region: &RegionCode, on: NaiveDate) -> Result<(Figures, i64)> {
+    let mut figures = Figures::default();
+    let mut unplaced = 0i64;
+    for g in store.summary_groups(region, on).await? {
+        match parse_cells(&g.cells) {
+            Some(cells) => figures.add_group(g.band, g.sex, &cells, g.count),
+            None => unplaced += i64::try_from(g.count).unwrap_or(i64::MAX),
+        }
+    }
+    Ok((figures, unplaced))
+}
+
+fn figures_of(values: &[u64]) -> Figures {
+    let mut f = Figures::default();
+    for (a, b) in f.values.iter_mut().zip(values) {
+        *a = *b;
+    }
+    f
+}
+
+/// A region the actor's jurisdiction covers; anything else is absent (404).
+fn covered(actor: &Actor, code: &str, field: &str) -> Result<RegionCode> {
+    let region = RegionCode::parse(code.trim())
+        .map_err(|_| ValidationErrors::single(field, "区划代码不正确"))?;
+    match actor.scope() {
+        Scope::Region { code } if code.contains(&region) => Ok(region),
+        _ => Err(StoreError::NotFound),
+    }
+}
+
+/// The 汇总表 of `region` (the actor's own when absent) on `date` (today when absent): a frozen
+/// report's figures when one was made for that unit and date, else counted from the files.
+pub async fn summary(
+    store: &Store,
+    actor: &Actor,
+    region: Option<&str>,
+    date: Option<&str>,
+) -> Result<SummaryView> {
+    let region = match region.filter(|r| !r.trim().is_empty()) {
+        Some(r) => covered(actor, r, "region")?,
+        None => covered(actor, actor.region.as_str(), "region")?,
+    };
+    let date = match date.filter(|d| !d.trim().is_empty()) {
+        Some(d) => shouwang_domain::input::parse_date(d)
+            .ok_or_else(|| ValidationErrors::single("date", "日期格式不正确，应为 2026-12-31"))?,
+        None => store.today(),
+    };
+    let frozen = store
+        .quarterly_report_of(&region, Quarter::of(date))
+        .await?
+        .filter(|r| r.as_of == date);
+    let v = match frozen {
+        Some(r) => view(&region, date, &figures_of(&r.figures), r.unplaced, true),
+        None => {
+            let (figures, unplaced) = count(store, &region, date).await?;
+            view(&region, date, &figures, unplaced, false)
+        }
+    };
+    let mut tx = store.begin().await?;
+    tx.audit(
+        actor,
+        "summary_read",
+        Subject {
+            entity: "region",
+            id: None,
+            region: Some(region.as_str()),
+        },
+        serde_json::json!({"date": date, "frozen": v.frozen}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// A quarterly report as its reader sees it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportView {
+    pub id: String,
+    pub region: String,
+    pub quarter: String,
+    pub quarter_label: String,
+    pub status: ReportStatus,
+    pub summary: SummaryView,
+    pub frozen_at: String,
+    pub frozen_by: String,
+    pub submitted_at: Option<String>,
+    /// 填表人, 复核人, 单位负责人 as submitted.
+    pub filler: Option<String>,
+    pub reviewer: Option<String>,
+    pub head: Option<String>,
+    pub decided_at: Option<String>,
+    pub decided_by: Option<String>,
+    /// The level above's comment when it returned or approved the report.
+    pub comment: Option<String>,
+    pub events: Vec<ReportEvent>,
+    /// What the reader may do now.
+    pub may_submit: bool,
+    pub may_refresh: bool,
+    pub may_decide: bool,
+}
+
+async fn report_view(store: &Store, actor: &Actor, r: StoredReport) -> Result<ReportView> {
+    let events = store.quarterly_report_events(&r.id).await?;
+    let prepares = may_prepare(actor, &r.region);
+    Ok(ReportView {
+        summary: view(
+            &r.region,
+            r.as_of,
+            &figures_of(&r.figures),
+            r.unplaced,
+            true,
+        ),
+        id: r.id,
+        region: r.region.as_str().to_owned(),
+        quarter: r.quarter.to_string(),
+        quarter_label: r.quarter.label(),
+        may_submit: prepares && r.status == ReportStatus::Frozen,
+        may_refresh: prepares && matches!(r.status, ReportStatus::Frozen | ReportStatus::Returned),
+        may_decide: may_approve(actor, &r.region) && r.status == ReportStatus::Submitted,
+        status: r.status,
+        frozen_at: r.frozen_at,
+        frozen_by: r.frozen_by,
+        submitted_at: r.submitted_at,
+        filler: r.filler,
+        reviewer: r.reviewer,
+        head: r.head,
+        decided_at: r.decided_at,
+        decided_by: r.decided_by,
+        comment: r.comment,
+        events,
+    })
+}
+
+/// A report the actor's jurisdiction covers (its unit or a unit below); else absent.
+async fn load(store: &Store, actor: &Actor, id: &str) -> Result<StoredReport> {
+    let r = store
+        .quarterly_report(id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    match actor.scope() {
+        Scope::Region { code } if code.contains(&r.region) => Ok(r),
+        _ => Err(StoreError::NotFound),
+    }
+}
+
+fn subject(r: &StoredReport) -> Subject<'_> {
+    Subject {
+        entity: "quarterly_report",
+        id: Some(&r.id),
+        region: Some(r.region.as_str()),
+    }
+}
+
+pub async fn get(store: &Store, actor: &Actor, id: &str) -> Result<ReportView> {
+    let r = load(store, actor, id).await?;
+    report_view(store, actor, r).await
+}
+
+/// What a unit's report freezes: a town counts its children as of the quarter's end and keeps the
+/// roster it counted; a higher unit sums the approved reports of the units below it, all of which
+/// must be approved.
+async fn freeze(
+    store: &Store,
+    region: &RegionCode,
+    quarter: Quarter,
+) -> Result<(Vec<u64>, i64, Vec<RosterLine>)> {
+    let as_of = quarter.end();
+    let below = reporting_level(region)
+        .ok_or_else(|| ValidationErrors::single("region", "报表按乡镇（街道）及以上单位填报"))?;
+    if below == RegionLevel::Village {
+        let (figures, unplaced) = count(store, region, as_of).await?;
+        let roster = store.roster_lines(region, as_of).await?;
+        return Ok((figures.values.to_vec(), unplaced, roster));
+    }
+    let units = store.regions_within(region, below).await?;
+    let reports = store.quarterly_reports_within(region, quarter).await?;
+    let mut sum = Figures::default();
+    let mut unplaced = 0;
+    let mut missing = Vec::new();
+    for u in &units {
+        match reports
+            .iter()
+            .find(|r| r.region.as_str() == u.code && r.status == ReportStatus::Approved)
+        {
+            Some(r) => {
+                sum.merge(&figures_of(&r.figures));
+                unplaced += r.unplaced;
+            }
+            None => missing.push(u.name.clone()),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(StoreError::Conflict {
+            field: Some("region".into()),
+            message: format!(
+                "以下{}单位{}的报表尚未审核通过：{}",
+                missing.len(),
+                quarter.label(),
+                missing.join("、")
+            ),
+        });
+    }
+    Ok((sum.values.to_vec(), unplaced, vec![]))
+}
+
+fn parse_quarter(s: &str, today: NaiveDate) -> Result<Quarter> {
+    let q = Quarter::parse(s)
+        .ok_or_else(|| ValidationErrors::single("quarter", "季度格式应为 2026Q4"))?;
+    if q.start() > today {
+        return Err(ValidationErrors::single("quarter", format!("{}尚未开始", q.label())).into());
+    }
+    Ok(q)
+}
+
+/// Freezes a unit's report for a quarter (a town's as of the quarter's end; a county's and above
+/// as the sum of the approved reports below).
+pub async fn create(
+    store: &Store,
+    actor: &Actor,
+    region: &str,
+    quarter: &str,
+) -> Result<ReportView> {
+    let mut e = ValidationErrors::default();
+    let q = match parse_quarter(quarter, store.today()) {
+        Ok(q) => Some(q),
+        Err(StoreError::Validation(v)) => {
+            e.0.extend(v.0);
+            None
+        }
+        Err(other) => return Err(other),
+    };
+    let region = match covered(actor, region, "region") {
+        Ok(r) => Some(r),
+        Err(StoreError::Validation(v)) => {
+            e.0.extend(v.0);
+            None
+        }
+        Err(other) => return Err(other),
+    };
+    e.into_result(())?;
+    let (region, q) = (region.expect("checked"), q.expect("checked"));
+    if store.region(&region).await?.is_none() {
+        return Err(ValidationErrors::single("region", "该区划不在本系统中").into());
+    }
+    if !may_prepare(actor, &region) {
+        return Err(StoreError::Forbidden);
+    }
+    let (figures, unplaced, roster) = freeze(store, &region, q).await?;
+    let mut tx = store.begin().await?;
+    let id = tx
+        .insert_quarterly_report(
+            &region,
+            q,
+            &Frozen {
+                as_of: q.end(),
+                figures: &figures,
+                unplaced,
+                roster: &roster,
+            },
+            &actor.username,
+        )
+        .await?;
+    tx.audit(
+        actor,
+        "quarterly_report_freeze",
+        Subject {
+            entity: "quarterly_report",
+            id: Some(&id),
+            region: Some(region.as_str()),
+        },
+        serde_json::json!({"quarter": q.to_string(), "children": roster.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(store, actor, &id).await
+}
+
+fn changed_meanwhile() -> StoreError {
+    StoreError::Conflict {
+        field: None,
+        message: "报表已被他人更新，请刷新后再操作".into(),
+    }
+}
+
+fn step(r: &StoredReport, action: ReportAction) -> Result<ReportStatus> {
+    quarterly::transition(r.status, action).map_err(|e| StoreError::Conflict {
+        field: Some("status".into()),
+        message: e.to_string(),
+    })
+}
+
+/// Makes a frozen or returned report again from today's files (after the town corrected them).
+pub async fn refresh(store: &Store, actor: &Actor, id: &str) -> Result<ReportView> {
+    let r = load(store, actor, id).await?;
+    if !may_prepare(actor, &r.region) {
+        return Err(StoreError::Forbidden);
+    }
+    step(&r, ReportAction::Refresh)?;
+    let (figures, unplaced, roster) = freeze(store, &r.region, r.quarter).await?;
+    let mut tx = store.begin().await?;
+    let frozen = Frozen {
+        as_of: r.quarter.end(),
+        figures: &figures,
+        unplaced,
+        roster: &roster,
+    };
+    if !tx
+        .refreeze_quarterly_report(&r, &frozen, &actor.username)
+        .await?
+    {
+        return Err(changed_meanwhile());
+    }
+    tx.add_report_event(&r.id, &actor.username, "refreshed", "")
+        .await?;
+    tx.audit(
+        actor,
+        "quarterly_report_refresh",
+        subject(&r),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(store, actor, id).await
+}
+
+/// Who signs a submission besides the submitting user (填表人).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct SubmitInput {
+    /// 复核人; the submitting user's name if absent.
+    pub reviewer: Option<String>,
+    /// 单位负责人 (the town's head who signs and stamps it); the submitting user's name if absent.
+    pub head: Option<String>,
+}
+
+/// Submits a frozen report to the level above; the 勾稽关系 must hold and every child be placed.
+pub async fn submit(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    input: &SubmitInput,
+) -> Result<ReportView> {
+    let r = load(store, actor, id).await?;
+    if !may_prepare(actor, &r.region) {
+        return Err(StoreError::Forbidden);
+    }
+    step(&r, ReportAction::Submit)?;
+    let checks = view(
+        &r.region,
+        r.as_of,
+        &figures_of(&r.figures),
+        r.unplaced,
+        true,
+    )
+    .checks;
+    if !checks.is_empty() {
+        return Err(StoreError::Conflict {
+            field: Some("checks".into()),
+            message: format!("未通过表间勾稽关系校验，不能提交：{}", checks.join("；")),
+        });
+    }
+    let me = store
+        .display_name(&actor.user_id)
+        .await?
+        .unwrap_or_else(|| actor.username.clone());
+    let mut e = ValidationErrors::default();
+    let mut signer = |v: &Option<String>, field: &str| {
+        let s = v.as_deref().map(text::clean).unwrap_or_default();
+        if s.chars().count() > 50 {
+            e.add(field, "姓名请不超过50字");
+        }
+        if s.is_empty() { me.clone() } else { s }
+    };
+    let reviewer = signer(&input.reviewer, "reviewer");
+    let head = signer(&input.head, "head");
+    e.into_result(())?;
+    let mut tx = store.begin().await?;
+    if !tx
+        .submit_quarterly_report(&r, &me, &reviewer, &head)
+        .await?
+    {
+        return Err(changed_meanwhile());
+    }
+    tx.add_report_event(
+        &r.id,
+        &actor.username,
+        "submitted",
+        &format!("填表人：{me}；复核人：{reviewer}；单位负责人：{head}"),
+    )
+    .await?;
+    tx.audit(
+        actor,
+        "quarterly_report_submit",
+        subject(&r),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(store, actor, id).await
+}
+
+/// The level above approves (the report is locked) or returns it with what to correct.
+pub async fn decide(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    approve: bool,
+    comment: Option<&str>,
+) -> Result<ReportView> {
+    let r = load(store, actor, id).await?;
+    if !may_approve(actor, &r.region) {
+        return Err(StoreError::Forbidden);
+    }
+    let to = step(
+        &r,
+        if approve {
+            ReportAction::Approve
+        } else {
+            ReportAction::Return
+        },
+    )?;
+    let comment = comment.map(text::clean).filter(|c| !c.is_empty());
+    if !approve && comment.is_none() {
+        return Err(ValidationErrors::single("comment", "退回时请写明需要修改的内容").into());
+    }
+    if comment.as_ref().is_some_and(|c| c.chars().count() > 1000) {
+        return Err(ValidationErrors::single("comment", "意见请不超过1000字").into());
+    }
+    let mut tx = store.begin().await?;
+    if !tx
+        .decide_quarterly_report(&r, to, &actor.username, comment.as_deref())
+        .await?
+    {
+        return Err(changed_meanwhile());
+    }
+    tx.add_report_event(
+        &r.id,
+        &actor.username,
+        to.code(),
+        comment.as_deref().unwrap_or(""),
+    )
+    .await?;
+    tx.audit(
+        actor,
+        if approve {
+            "quarterly_report_approve"
+        } else {
+            "quarterly_report_return"
+        },
+        subject(&r),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(store, actor, id).await
+}
+
+/// A unit and where its report of the quarter stands.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UnitReport {
+    pub region: String,
+    pub name: String,
+    /// None: not made yet.
+    pub report_id: Option<String>,
+    pub status: Option<ReportStatus>,
+    pub submitted_at: Option<String>,
+}
+
+/// The reports of a quarter that concern the actor: their own unit's, and those of the units
+/// directly below it that report to it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QuarterOverview {
+    pub quarter: String,
+    pub quarter_label: String,
+    pub own: Option<UnitReport>,
+    pub below: Vec<UnitReport>,
+}
+
+pub async fn overview(
+    store: &Store,
+    actor: &Actor,
+    quarter: Option<&str>,
+) -> Result<QuarterOverview> {
+    let today = store.today();
+    let q = match quarter.filter(|q| !q.trim().is_empty()) {
+        Some(s) => parse_quarter(s, today)?,
+        // The quarter just ended is the one being reported in its first month; else this one.
+        None => {
+            let now = Quarter::of(today);
+            if today < now.start() + chrono::Duration::days(30) {
+                now.previous()
+            } else {
+                now
+            }
+        }
+    };
+    let Scope::Region { code: mine } = actor.scope() else {
+        return Err(StoreError::Forbidden);
+    };
+    let reports = store.quarterly_reports_within(&mine, q).await?;
+    let unit = |code: &str, name: String| {
+        let r = reports.iter().find(|r| r.region.as_str() == code);
+        UnitReport {
+            region: code.to_owned(),
+            name,
+            report_id: r.map(|r| r.id.clone()),
+            status: r.map(|r| r.status),
+            submitted_at: r.and_then(|r| r.submitted_at.clone()),
+        }
+    };
+    let own = match reporting_level(&mine) {
+        Some(_) => Some(unit(
+            mine.as_str(),
+            store
+                .region(&mine)
+                .await?
+                .map(|r| r.name)
+                .unwrap_or_default(),
+        )),
+        None => None,
+    };
+    let below = match reporting_level(&mine).filter(|l| *l != RegionLevel::Village) {
+        Some(level) => store
+            .regions_within(&mine, level)
+            .await?
+            .into_iter()
+            .map(|r| unit(&r.code, r.name))
+            .collect(),
+        None => vec![],
+    };
+    Ok(QuarterOverview {
+        quarter: q.to_string(),
+        quarter_label: q.label(),
+        own,
+        below,
+    })
+}

@@ -1,0 +1,230 @@
+//! The quarterly cycle (每季度核查、报送): each town's 汇总表 as of the quarter's end, frozen, submitted
+//! with its signers (填表人、复核人、单位负责人), approved or returned by the level above, locked once
+//! approved; a county's report is the sum of its towns' approved ones, and goes up the same way
+//! (沈阳 002 一2 每季度…报送, 并抄报同级教育、公安部门; 龙里 003 七(二) 镇(街道)要在每季度末填写…经镇(街道)
+//! 主要负责人签字并加盖公章后报县民政局; 武清 004 二(四) 村—镇—区 逐级汇总、上报). DHIS2's data approval is the
+//! model: per period and unit, level by level, a parent only after its children
+//! (`anchors.md` §2).
+
+use crate::authz::{Actor, Role};
+use crate::code_enum;
+use crate::region::{RegionCode, RegionLevel};
+use chrono::{Datelike, NaiveDate};
+
+/// A calendar quarter: "2026Q4".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Quarter {
+    pub year: i32,
+    /// 1–4.
+    pub q: u32,
+}
+
+impl Quarter {
+    /// "2026Q4" (also "2026q4", "2026-Q4").
+    pub fn parse(s: &str) -> Option<Quarter> {
+        let s = s.trim().to_ascii_uppercase().replace('-', "");
+        let (y, q) = s.split_once('Q')?;
+        let year: i32 = y.parse().ok()?;
+        let q: u32 = q.parse().ok()?;
+        ((2000..=2200).contains(&year) && (1..=4).contains(&q)).then_some(Quarter { year, q })
+    }
+
+    /// The quarter a date falls in.
+    pub fn of(d: NaiveDate) -> Quarter {
+        Quarter {
+            year: d.year(),
+            q: (d.month() - 1) / 3 + 1,
+        }
+    }
+
+    pub fn start(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, (self.q - 1) * 3 + 1, 1).expect("valid quarter")
+    }
+
+    /// The quarter's last day: the reference date of its reports.
+    pub fn end(self) -> NaiveDate {
+        crate::visits::quarter_end(self.start())
+    }
+
+    pub fn previous(self) -> Quarter {
+        if self.q == 1 {
+            Quarter {
+                year: self.year - 1,
+                q: 4,
+            }
+        } else {
+            Quarter {
+                year: self.year,
+                q: self.q - 1,
+            }
+        }
+    }
+
+    /// 2026年第四季度.
+    pub fn label(self) -> String {
+        format!(
+            "{}年第{}季度",
+            self.year,
+            ["一", "二", "三", "四"][self.q as usize - 1]
+        )
+    }
+}
+
+impl std::fmt::Display for Quarter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}Q{}", self.year, self.q)
+    }
+}
+
+code_enum! {
+    /// Where a quarterly report stands.
+    pub enum ReportStatus {
+        Frozen = ("frozen", "已冻结待提交"),
+        Submitted = ("submitted", "已提交待审核"),
+        Returned = ("returned", "已退回待修改"),
+        Approved = ("approved", "已审核通过"),
+    }
+}
+
+code_enum! {
+    /// What is done to a report.
+    pub enum ReportAction {
+        Refresh = ("refresh", "重新生成"),
+        Submit = ("submit", "提交"),
+        Approve = ("approve", "审核通过"),
+        Return = ("return", "退回"),
+    }
+}
+
+/// Why an action is refused: the state does not allow it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("报表当前状态为“{}”，不能{}", .from.label(), .action.label())]
+pub struct ReportTransitionError {
+    pub from: ReportStatus,
+    pub action: ReportAction,
+}
+
+/// The report's state machine: frozen → submitted → approved (locked) | returned → (refreshed)
+/// frozen → submitted …; a frozen report may be made again from the files before it is submitted.
+pub fn transition(
+    from: ReportStatus,
+    action: ReportAction,
+) -> Result<ReportStatus, ReportTransitionError> {
+    use ReportAction as A;
+    use ReportStatus as S;
+    match (from, action) {
+        (S::Frozen | S::Returned, A::Refresh) => Ok(S::Frozen),
+        (S::Frozen, A::Submit) => Ok(S::Submitted),
+        (S::Submitted, A::Approve) => Ok(S::Approved),
+        (S::Submitted, A::Return) => Ok(S::Returned),
+        _ => Err(ReportTransitionError { from, action }),
+    }
+}
+
+/// The level whose reports a unit's report sums: a town's report counts its children; a county's
+/// sums its towns, a prefecture its counties, a province its prefectures.
+pub fn reporting_level(region: &RegionCode) -> Option<RegionLevel> {
+    match region.level() {
+        RegionLevel::Town => Some(RegionLevel::Village),
+        RegionLevel::County => Some(RegionLevel::Town),
+        RegionLevel::Prefecture => Some(RegionLevel::County),
+        RegionLevel::Province => Some(RegionLevel::Prefecture),
+        _ => None,
+    }
+}
+
+/// Who makes and submits a unit's report: its own staff (a town's 儿童督导员; a county's civil
+/// affairs), or the county for a town that has no user yet.
+pub fn may_prepare(actor: &Actor, region: &RegionCode) -> bool {
+    match actor.role {
+        Role::Town => actor.region == *region,
+        Role::County | Role::CountyAdmin => actor.region.contains(region),
+        // Above the county, the prefecture's or province's own staff (oversight users there).
+        Role::Oversight => actor.region == *region && region.level() < RegionLevel::County,
+        _ => false,
+    }
+}
+
+/// Who approves or returns a unit's report: civil affairs or oversight of a level above it that
+/// contains it (the county for its towns; the prefecture's or province's oversight above a county).
+pub fn may_approve(actor: &Actor, region: &RegionCode) -> bool {
+    actor.region != *region
+        && actor.region.contains(region)
+        && matches!(
+            actor.role,
+            Role::County | Role::CountyAdmin | Role::Oversight
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, region: &str) -> Actor {
+        Actor {
+            user_id: "u".into(),
+            username: "u".into(),
+            role,
+            region: RegionCode::parse(region).unwrap(),
+            agency_id: None,
+        }
+    }
+
+    #[test]
+    fn quarters_parse_and_end_on_their_last_day() {
+        let q = Quarter::parse("2026Q4").unwrap();
+        assert_eq!(q.end(), NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
+        assert_eq!(q.to_string(), "2026Q4");
+        assert_eq!(q.label(), "2026年第四季度");
+        assert_eq!(
+            Quarter::parse("2028q1").unwrap().end().to_string(),
+            "2028-03-31"
+        );
+        assert_eq!(
+            Quarter::parse("2026-Q2").unwrap().start().to_string(),
+            "2026-04-01"
+        );
+        for bad in ["2026Q5", "2026", "Q4", "26Q4", "2026Q0", "x"] {
+            assert_eq!(Quarter::parse(bad), None, "{bad}");
+        }
+        assert_eq!(
+            Quarter::of(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()).previous(),
+            q
+        );
+    }
+
+    #[test]
+    fn a_report_is_submitted_then_approved_and_locked_or_returned_and_made_again() {
+        use ReportAction as A;
+        use ReportStatus as S;
+        assert_eq!(transition(S::Frozen, A::Submit), Ok(S::Submitted));
+        assert_eq!(transition(S::Submitted, A::Approve), Ok(S::Approved));
+        assert_eq!(transition(S::Submitted, A::Return), Ok(S::Returned));
+        assert_eq!(transition(S::Returned, A::Refresh), Ok(S::Frozen));
+        assert_eq!(transition(S::Frozen, A::Refresh), Ok(S::Frozen));
+        // Locked once approved; a returned report is corrected before it goes up again.
+        for a in ReportAction::ALL {
+            assert!(transition(S::Approved, *a).is_err());
+        }
+        assert!(transition(S::Returned, A::Submit).is_err());
+        assert!(transition(S::Frozen, A::Approve).is_err());
+        let e = transition(S::Approved, A::Refresh).unwrap_err();
+        assert_eq!(e.to_string(), "报表当前状态为“已审核通过”，不能重新生成");
+    }
+
+    #[test]
+    fn the_level_above_approves_and_the_unit_prepares() {
+        let town = RegionCode::parse("522730001").unwrap();
+        let county = RegionCode::parse("522730").unwrap();
+        assert!(may_prepare(&actor(Role::Town, "522730001"), &town));
+        assert!(!may_prepare(&actor(Role::Town, "522730100"), &town));
+        assert!(may_prepare(&actor(Role::County, "522730"), &town));
+        assert!(!may_prepare(&actor(Role::Village, "522730001001"), &town));
+        assert!(may_approve(&actor(Role::County, "522730"), &town));
+        assert!(!may_approve(&actor(Role::Town, "522730001"), &town));
+        assert!(!may_approve(&actor(Role::County, "522730"), &county));
+        assert!(may_approve(&actor(Role::Oversight, "5227"), &county));
+        assert!(!may_approve(&actor(Role::Oversight, "522731"), &town));
+        assert_eq!(reporting_level(&county), Some(RegionLevel::Town));
+    }
+}

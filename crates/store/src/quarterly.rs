@@ -1,0 +1,422 @@
+//! The 汇总表 counted in the database, and the quarterly reports: SQL only. The caller
+//! (`app::quarterly`) checks who may see and act on a unit.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use shouwang_domain::eligibility::AgeBand;
+use shouwang_domain::person::Sex;
+use shouwang_domain::quarterly::{Quarter, ReportStatus};
+use shouwang_domain::region::RegionCode;
+
+use crate::regions::code_range;
+use crate::scope::{on_roster, roster_cutoff};
+use crate::{Result, Store, StoreError, Tx};
+
+const ROSTER_AAD: &str = "quarterly_reports.roster";
+
+/// Children of one age band and sex who count in the same cells of the 汇总表.
+#[derive(Debug, Clone)]
+pub struct SummaryGroup {
+    pub sex: Sex,
+    pub band: AgeBand,
+    /// `summary_table::cells_code`; empty for a child the table cannot place.
+    pub cells: String,
+    pub count: u64,
+}
+
+/// One child as a frozen town report counted it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RosterLine {
+    pub child_id: String,
+    pub name: String,
+    pub village_code: String,
+    pub sex: String,
+    pub birth_date: String,
+    pub schooling: String,
+    pub guardianship_type: String,
+    pub flags: i64,
+}
+
+/// A quarterly report as stored.
+#[derive(Debug, Clone)]
+pub struct StoredReport {
+    pub id: String,
+    pub region: RegionCode,
+    pub quarter: Quarter,
+    pub status: ReportStatus,
+    pub as_of: NaiveDate,
+    pub figures: Vec<u64>,
+    pub unplaced: i64,
+    pub frozen_at: String,
+    pub frozen_by: String,
+    pub submitted_at: Option<String>,
+    pub filler: Option<String>,
+    pub reviewer: Option<String>,
+    pub head: Option<String>,
+    pub decided_at: Option<String>,
+    pub decided_by: Option<String>,
+    pub comment: Option<String>,
+    pub version: i64,
+}
+
+/// What happened to a report, in order.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportEvent {
+    pub at: String,
+    pub username: String,
+    /// frozen, refreshed, submitted, approved, returned
+    pub kind: String,
+    pub note: String,
+}
+
+const REPORT_COLUMNS: &str = "id, region_code, quarter, status, as_of, figures, unplaced, \
+     frozen_at, frozen_by, submitted_at, filler, reviewer, head, decided_at, decided_by, comment, version";
+
+fn report_of(r: &sqlx::any::AnyRow) -> Result<StoredReport> {
+    let bad = |what: &str| StoreError::Config(format!("quarterly report: bad {what}"));
+    let region: String = r.try_get(1)?;
+    let quarter: String = r.try_get(2)?;
+    let status: String = r.try_get(3)?;
+    let as_of: String = r.try_get(4)?;
+    let figures: String = r.try_get(5)?;
+    Ok(StoredReport {
+        id: r.try_get(0)?,
+        region: RegionCode::parse(&region).map_err(|_| bad("region"))?,
+        quarter: Quarter::parse(&quarter).ok_or_else(|| bad("quarter"))?,
+        status: ReportStatus::parse(&status).ok_or_else(|| bad("status"))?,
+        as_of: as_of.parse().map_err(|_| bad("date"))?,
+        figures: serde_json::from_str(&figures).map_err(|_| bad("figures"))?,
+        unplaced: r.try_get(6)?,
+        frozen_at: r.try_get(7)?,
+        frozen_by: r.try_get(8)?,
+        submitted_at: r.try_get(9)?,
+        filler: r.try_get(10)?,
+        reviewer: r.try_get(11)?,
+        head: r.try_get(12)?,
+        decided_at: r.try_get(13)?,
+        decided_by: r.try_get(14)?,
+        comment: r.try_get(15)?,
+        version: r.try_get(16)?,
+    })
+}
+
+impl Store {
+    /// The children on the roster of `region` on `on`, grouped by what the 汇总表 counts them in —
+    /// a count over the narrow rows, no file opened.
+    pub async fn summary_groups(
+        &self,
+        region: &RegionCode,
+        on: NaiveDate,
+    ) -> Result<Vec<SummaryGroup>> {
+        let (lo, hi) = code_range(region);
+        let infant_after = AgeBand::Infant.birth_range(on).0.to_string();
+        let school_after = AgeBand::School.birth_range(on).0.to_string();
+        let sql = format!(
+            "SELECT c.sex, CASE WHEN c.birth_date > $4 THEN 0 WHEN c.birth_date > $5 THEN 1 ELSE 2 END, \
+             c.summary_cells, COUNT(*) FROM children c \
+             WHERE c.village_code >= $1 AND c.village_code <= $2 AND c.archived_at IS NULL AND {} \
+             GROUP BY 1, 2, 3",
+            on_roster("c", "$3")
+        );
+        let rows = sqlx::query(&sql)
+            .bind(lo)
+            .bind(hi)
+            .bind(roster_cutoff(on))
+            .bind(infant_after)
+            .bind(school_after)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let sex: String = r.try_get(0)?;
+                let band: i64 = r.try_get(1)?;
+                Ok(SummaryGroup {
+                    sex: Sex::parse(&sex)
+                        .ok_or_else(|| StoreError::Config(format!("sex {sex}")))?,
+                    band: match band {
+                        0 => AgeBand::Infant,
+                        1 => AgeBand::School,
+                        _ => AgeBand::Teen,
+                    },
+                    cells: r.try_get(2)?,
+                    count: u64::try_from(r.try_get::<i64, _>(3)?).unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
+    /// The roster of a town on `on`, as a frozen report keeps it.
+    pub async fn roster_lines(
+        &self,
+        region: &RegionCode,
+        on: NaiveDate,
+    ) -> Result<Vec<RosterLine>> {
+        let (lo, hi) = code_range(region);
+        let sql = format!(
+            "SELECT c.id, c.name, c.village_code, c.sex, c.birth_date, c.schooling, \
+             c.guardianship_type, c.flags FROM children c \
+             WHERE c.village_code >= $1 AND c.village_code <= $2 AND c.archived_at IS NULL AND {} \
+             ORDER BY c.village_code, c.name, c.id",
+            on_roster("c", "$3")
+        );
+        let rows = sqlx::query(&sql)
+            .bind(lo)
+            .bind(hi)
+            .bind(roster_cutoff(on))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let village: i64 = r.try_get(2)?;
+                Ok(RosterLine {
+                    child_id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    village_code: format!("{village:012}"),
+                    sex: r.try_get(3)?,
+                    birth_date: r.try_get(4)?,
+                    schooling: r.try_get(5)?,
+                    guardianship_type: r.try_get(6)?,
+                    flags: r.try_get(7)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn quarterly_report(&self, id: &str) -> Result<Option<StoredReport>> {
+        let row = sqlx::query(&format!(
+            "SELECT {REPORT_COLUMNS} FROM quarterly_reports WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(report_of).transpose()
+    }
+
+    pub async fn quarterly_report_of(
+        &self,
+        region: &RegionCode,
+        quarter: Quarter,
+    ) -> Result<Option<StoredReport>> {
+        let row = sqlx::query(&format!(
+            "SELECT {REPORT_COLUMNS} FROM quarterly_reports WHERE region_code = $1 AND quarter = $2"
+        ))
+        .bind(region.as_str())
+        .bind(quarter.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(report_of).transpose()
+    }
+
+    /// The reports of a quarter of the units inside `within` (itself included).
+    pub async fn quarterly_reports_within(
+        &self,
+        within: &RegionCode,
+        quarter: Quarter,
+    ) -> Result<Vec<StoredReport>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {REPORT_COLUMNS} FROM quarterly_reports WHERE quarter = $1 \
+             AND region_code >= $2 AND region_code < $3 ORDER BY region_code"
+        ))
+        .bind(quarter.to_string())
+        .bind(within.as_str())
+        .bind(crate::scope::upper_bound(within.as_str()))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(report_of).collect()
+    }
+
+    /// The roster a town report froze.
+    pub async fn quarterly_roster(&self, id: &str) -> Result<Vec<RosterLine>> {
+        let sealed: Option<String> =
+            sqlx::query_scalar("SELECT roster FROM quarterly_reports WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        match sealed.filter(|s| !s.is_empty()) {
+            None => Ok(vec![]),
+            Some(s) => {
+                let plain = self.cipher.decrypt(ROSTER_AAD, &s)?;
+                serde_json::from_str(&plain)
+                    .map_err(|e| StoreError::Config(format!("frozen roster: {e}")))
+            }
+        }
+    }
+
+    pub async fn quarterly_report_events(&self, id: &str) -> Result<Vec<ReportEvent>> {
+        let rows = sqlx::query(
+            "SELECT at, username, kind, note FROM quarterly_report_events WHERE report_id = $1 ORDER BY at, id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReportEvent {
+                    at: r.try_get(0)?,
+                    username: r.try_get(1)?,
+                    kind: r.try_get(2)?,
+                    note: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// What a frozen report holds.
+pub struct Frozen<'a> {
+    pub as_of: NaiveDate,
+    pub figures: &'a [u64],
+    pub unplaced: i64,
+    /// A town's roster (empty for a unit that sums reports).
+    pub roster: &'a [RosterLine],
+}
+
+impl Tx {
+    fn seal_roster(&self, roster: &[RosterLine]) -> String {
+        if roster.is_empty() {
+            return String::new();
+        }
+        self.store.cipher.encrypt(
+            ROSTER_AAD,
+            &serde_json::to_string(roster).expect("serialisable"),
+        )
+    }
+
+    /// Freezes a new report; a second one of the same unit and quarter is a conflict.
+    pub async fn insert_quarterly_report(
+        &mut self,
+        region: &RegionCode,
+        quarter: Quarter,
+        frozen: &Frozen<'_>,
+        username: &str,
+    ) -> Result<String> {
+        let id = crate::new_id();
+        let now = self.now().to_owned();
+        let roster = self.seal_roster(frozen.roster);
+        sqlx::query(
+            "INSERT INTO quarterly_reports (id, region_code, quarter, status, as_of, figures, unplaced, \
+             roster, frozen_at, frozen_by, version) VALUES ($1, $2, $3, 'frozen', $4, $5, $6, $7, $8, $9, 1)",
+        )
+        .bind(&id)
+        .bind(region.as_str())
+        .bind(quarter.to_string())
+        .bind(frozen.as_of.to_string())
+        .bind(serde_json::to_string(frozen.figures).expect("numbers"))
+        .bind(frozen.unplaced)
+        .bind(roster)
+        .bind(&now)
+        .bind(username)
+        .execute(self.conn())
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict {
+                field: Some("quarter".into()),
+                message: "该单位本季度的报表已生成".into(),
+            },
+            e => e.into(),
+        })?;
+        self.add_report_event(&id, username, "frozen", "").await?;
+        Ok(id)
+    }
+
+    /// Makes a report again from the files (frozen or returned), if still at `version`.
+    pub async fn refreeze_quarterly_report(
+        &mut self,
+        r: &StoredReport,
+        frozen: &Frozen<'_>,
+        username: &str,
+    ) -> Result<bool> {
+        let now = self.now().to_owned();
+        let roster = self.seal_roster(frozen.roster);
+        let done = sqlx::query(
+            "UPDATE quarterly_reports SET status = 'frozen', as_of = $1, figures = $2, unplaced = $3, \
+             roster = $4, frozen_at = $5, frozen_by = $6, version = version + 1 \
+             WHERE id = $7 AND version = $8",
+        )
+        .bind(frozen.as_of.to_string())
+        .bind(serde_json::to_string(frozen.figures).expect("numbers"))
+        .bind(frozen.unplaced)
+        .bind(roster)
+        .bind(&now)
+        .bind(username)
+        .bind(&r.id)
+        .bind(r.version)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Submits a report with its signers, if still at `version`.
+    pub async fn submit_quarterly_report(
+        &mut self,
+        r: &StoredReport,
+        filler: &str,
+        reviewer: &str,
+        head: &str,
+    ) -> Result<bool> {
+        let now = self.now().to_owned();
+        let done = sqlx::query(
+            "UPDATE quarterly_reports SET status = 'submitted', submitted_at = $1, filler = $2, \
+             reviewer = $3, head = $4, version = version + 1 WHERE id = $5 AND version = $6",
+        )
+        .bind(&now)
+        .bind(filler)
+        .bind(reviewer)
+        .bind(head)
+        .bind(&r.id)
+        .bind(r.version)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Approves or returns a report, if still at `version`.
+    pub async fn decide_quarterly_report(
+        &mut self,
+        r: &StoredReport,
+        to: ReportStatus,
+        username: &str,
+        comment: Option<&str>,
+    ) -> Result<bool> {
+        let now = self.now().to_owned();
+        let done = sqlx::query(
+            "UPDATE quarterly_reports SET status = $1, decided_at = $2, decided_by = $3, comment = $4, \
+             version = version + 1 WHERE id = $5 AND version = $6",
+        )
+        .bind(to.code())
+        .bind(&now)
+        .bind(username)
+        .bind(comment)
+        .bind(&r.id)
+        .bind(r.version)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn add_report_event(
+        &mut self,
+        report_id: &str,
+        username: &str,
+        kind: &str,
+        note: &str,
+    ) -> Result<()> {
+        let now = self.now().to_owned();
+        sqlx::query(
+            "INSERT INTO quarterly_report_events (id, report_id, at, username, kind, note) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(crate::new_id())
+        .bind(report_id)
+        .bind(now)
+        .bind(username)
+        .bind(kind)
+        .bind(note)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+}

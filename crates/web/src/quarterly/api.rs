@@ -1,0 +1,188 @@
+//! The quarterly reports' JSON API (the Contract of issue 14).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use shouwang_app::quarterly::{self, QuarterOverview, ReportView, SubmitInput, SummaryView};
+
+use crate::auth::CurrentUser;
+use crate::error::{AppError, ErrorBody};
+use crate::extract::{ApiJson, MaybeJson, Path, Query};
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        summary,
+        overview,
+        create,
+        get_report,
+        refresh,
+        submit,
+        approve,
+        return_report
+    ),
+    components(schemas(NewReport, SubmitInput, CommentBody))
+)]
+pub struct ApiDoc;
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+pub struct SummaryParams {
+    /// A division inside yours; yours if absent.
+    #[param(pattern = "^[0-9]{2,12}$")]
+    pub region: Option<String>,
+    /// YYYY-MM-DD; today if absent.
+    pub date: Option<String>,
+}
+
+/// The 汇总表 (32 columns) of an area on a date, with whether the 表间勾稽关系 hold; a frozen
+/// quarterly report's figures when one was made for that unit and date (`frozen: true`).
+#[utoipa::path(get, path = "/api/v1/summary", params(SummaryParams),
+    responses((status = 200, body = SummaryView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn summary(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<SummaryParams>,
+) -> Result<Json<SummaryView>, AppError> {
+    Ok(Json(
+        quarterly::summary(
+            &state.store,
+            &user.actor,
+            p.region.as_deref(),
+            p.date.as_deref(),
+        )
+        .await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+pub struct OverviewParams {
+    /// 2026Q4; the quarter being reported if absent.
+    #[param(pattern = "^[0-9]{4}Q[1-4]$")]
+    pub quarter: Option<String>,
+}
+
+/// Your unit's report of the quarter and those of the units that report to you.
+#[utoipa::path(get, path = "/api/v1/quarterly-reports", params(OverviewParams),
+    responses((status = 200, body = QuarterOverview), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn overview(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<OverviewParams>,
+) -> Result<Json<QuarterOverview>, AppError> {
+    Ok(Json(
+        quarterly::overview(&state.store, &user.actor, p.quarter.as_deref()).await?,
+    ))
+}
+
+/// A unit and quarter to report.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReport {
+    /// The unit: a town (its children as of the quarter's end) or a county and above (the sum of
+    /// the approved reports below).
+    pub region: String,
+    /// 2026Q4
+    pub quarter: String,
+}
+
+/// Freezes a unit's report of a quarter. A county's (or higher) report before all the units below
+/// are approved is a 409 naming them.
+#[utoipa::path(post, path = "/api/v1/quarterly-reports", request_body = NewReport,
+    responses((status = 201, body = ReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(b): ApiJson<NewReport>,
+) -> Result<impl IntoResponse, AppError> {
+    let r = quarterly::create(&state.store, &user.actor, &b.region, &b.quarter).await?;
+    Ok((StatusCode::CREATED, Json(r)))
+}
+
+/// A quarterly report with its frozen 汇总表, signers and history.
+#[utoipa::path(get, path = "/api/v1/quarterly-reports/{id}", params(("id" = String, Path)),
+    responses((status = 200, body = ReportView), (status = 404, body = ErrorBody)))]
+pub async fn get_report(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<ReportView>, AppError> {
+    Ok(Json(quarterly::get(&state.store, &user.actor, &id).await?))
+}
+
+/// Makes a frozen or returned report again from the files (after corrections).
+#[utoipa::path(post, path = "/api/v1/quarterly-reports/{id}/refresh", params(("id" = String, Path)),
+    responses((status = 200, body = ReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<ReportView>, AppError> {
+    Ok(Json(
+        quarterly::refresh(&state.store, &user.actor, &id).await?,
+    ))
+}
+
+/// Submits a frozen report to the level above, with its 复核人 and 单位负责人 (the submitting user
+/// is the 填表人). Refused (409) while a 表间勾稽关系 fails.
+#[utoipa::path(post, path = "/api/v1/quarterly-reports/{id}/submit", params(("id" = String, Path)),
+    request_body(content = SubmitInput, description = "optional"),
+    responses((status = 200, body = ReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    MaybeJson(b): MaybeJson<SubmitInput>,
+) -> Result<Json<ReportView>, AppError> {
+    Ok(Json(
+        quarterly::submit(&state.store, &user.actor, &id, &b).await?,
+    ))
+}
+
+/// The level above's comment.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct CommentBody {
+    pub comment: Option<String>,
+}
+
+/// The level above approves a submitted report: it is locked.
+#[utoipa::path(post, path = "/api/v1/quarterly-reports/{id}/approve", params(("id" = String, Path)),
+    request_body(content = CommentBody, description = "optional"),
+    responses((status = 200, body = ReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn approve(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    MaybeJson(b): MaybeJson<CommentBody>,
+) -> Result<Json<ReportView>, AppError> {
+    Ok(Json(
+        quarterly::decide(&state.store, &user.actor, &id, true, b.comment.as_deref()).await?,
+    ))
+}
+
+/// The level above returns a submitted report with what to correct (`comment` required).
+#[utoipa::path(post, path = "/api/v1/quarterly-reports/{id}/return", params(("id" = String, Path)),
+    request_body = CommentBody,
+    responses((status = 200, body = ReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn return_report(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    MaybeJson(b): MaybeJson<CommentBody>,
+) -> Result<Json<ReportView>, AppError> {
+    Ok(Json(
+        quarterly::decide(&state.store, &user.actor, &id, false, b.comment.as_deref()).await?,
+    ))
+}

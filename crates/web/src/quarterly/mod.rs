@@ -1,0 +1,36 @@
+//! 季度报表 (issue 14): the 汇总表 of any area and date (`/api/v1/summary`), and the quarterly
+//! reports — frozen, submitted, approved or returned, aggregated upward — as pages and under
+//! `/api/v1/quarterly-reports`. The rules are `domain::quarterly`, the use cases `app::quarterly`.
+
+mod api;
+mod pages;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+pub use api::ApiDoc;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/summary", get(api::summary))
+        .route(
+            "/api/v1/quarterly-reports",
+            get(api::overview).post(api::create),
+        )
+        .route("/api/v1/quarterly-reports/{id}", get(api::get_report))
+        .route("/api/v1/quarterly-reports/{id}/refresh", post(api::refresh))
+        .route("/api/v1/quarterly-reports/{id}/submit", post(api::submit))
+        .route("/api/v1/quarterly-reports/{id}/approve", post(api::approve))
+        .route(
+            "/api/v1/quarterly-reports/{id}/return",
+            post(api::return_report),
+        )
+        .route(
+            "/quarterly",
+            get(pages::overview_page).post(pages::create_submit),
+        )
+        .route("/quarterly/{id}", get(pages::report_page))
+        .route("/quarterly/{id}/action", post(pages::action_submit))
+}

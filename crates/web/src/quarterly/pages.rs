@@ -1,0 +1,214 @@
+//! The quarterly reports' pages: the quarter's overview for a unit and those below it, and a
+//! report with its 汇总表 and actions.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+
+use shouwang_app::quarterly::{self, QuarterOverview, ReportView, SubmitInput};
+use shouwang_store::StoreError;
+
+use crate::auth::CurrentUser;
+use crate::extract::{Form, Path, Query};
+use crate::state::AppState;
+use crate::ui::{Frame, PageResult, place_name, render};
+
+use super::api::OverviewParams;
+
+#[derive(Template)]
+#[template(path = "quarterly/overview.html")]
+struct OverviewPage {
+    frame: Frame,
+    o: QuarterOverview,
+    error: Option<String>,
+    may_prepare_below: bool,
+}
+
+async fn overview_view(
+    state: &AppState,
+    user: &CurrentUser,
+    quarter: Option<&str>,
+    error: Option<(StatusCode, String)>,
+) -> PageResult {
+    let o = quarterly::overview(&state.store, &user.actor, quarter).await?;
+    let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
+    Ok((
+        status,
+        render(&OverviewPage {
+            frame: Frame::of(state, user).await,
+            may_prepare_below: matches!(
+                user.actor.role,
+                shouwang_domain::authz::Role::County | shouwang_domain::authz::Role::CountyAdmin
+            ),
+            o,
+            error: error.map(|e| e.1),
+        }),
+    )
+        .into_response())
+}
+
+pub async fn overview_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<OverviewParams>,
+) -> PageResult {
+    overview_view(&state, &user, p.quarter.as_deref(), None).await
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    csrf_token: String,
+    region: String,
+    quarter: String,
+}
+
+pub async fn create_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(f): Form<CreateForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    match quarterly::create(&state.store, &user.actor, &f.region, &f.quarter).await {
+        Ok(r) => Ok(Redirect::to(&format!("/quarterly/{}", r.id)).into_response()),
+        Err(StoreError::Conflict { message, .. }) => {
+            overview_view(
+                &state,
+                &user,
+                Some(&f.quarter),
+                Some((StatusCode::CONFLICT, message)),
+            )
+            .await
+        }
+        Err(StoreError::Validation(v)) => {
+            overview_view(
+                &state,
+                &user,
+                None,
+                Some((StatusCode::UNPROCESSABLE_ENTITY, v.summary())),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "quarterly/report.html")]
+struct ReportPage {
+    frame: Frame,
+    r: ReportView,
+    place: String,
+    error: Option<String>,
+}
+
+impl ReportPage {
+    fn short(&self, at: &str) -> String {
+        chrono::DateTime::parse_from_rfc3339(at)
+            .map(|t| {
+                (t.with_timezone(&chrono::Utc) + chrono::Duration::hours(8))
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_else(|_| at.to_owned())
+    }
+    fn event(&self, kind: &str) -> &'static str {
+        match kind {
+            "frozen" => "生成并冻结",
+            "refreshed" => "重新生成",
+            "submitted" => "提交",
+            "approved" => "审核通过",
+            "returned" => "退回",
+            _ => "其他",
+        }
+    }
+}
+
+async fn report_view(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    error: Option<(StatusCode, String)>,
+) -> PageResult {
+    let r = quarterly::get(&state.store, &user.actor, id).await?;
+    let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
+    Ok((
+        status,
+        render(&ReportPage {
+            frame: Frame::of(state, user).await,
+            place: place_name(&r.region),
+            r,
+            error: error.map(|e| e.1),
+        }),
+    )
+        .into_response())
+}
+
+pub async fn report_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> PageResult {
+    report_view(&state, &user, &id, None).await
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    csrf_token: String,
+    action: String,
+    #[serde(default)]
+    reviewer: String,
+    #[serde(default)]
+    head: String,
+    #[serde(default)]
+    comment: String,
+}
+
+pub async fn action_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<ActionForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let (store, actor) = (&state.store, &user.actor);
+    let comment = Some(f.comment.as_str()).filter(|c| !c.trim().is_empty());
+    let r = match f.action.as_str() {
+        "refresh" => quarterly::refresh(store, actor, &id).await,
+        "submit" => {
+            let input = SubmitInput {
+                reviewer: Some(f.reviewer.clone()),
+                head: Some(f.head.clone()),
+            };
+            quarterly::submit(store, actor, &id, &input).await
+        }
+        "approve" => quarterly::decide(store, actor, &id, true, comment).await,
+        "return" => quarterly::decide(store, actor, &id, false, comment).await,
+        _ => {
+            return report_view(
+                &state,
+                &user,
+                &id,
+                Some((StatusCode::UNPROCESSABLE_ENTITY, "未知操作".into())),
+            )
+            .await;
+        }
+    };
+    match r {
+        Ok(_) => Ok(Redirect::to(&format!("/quarterly/{id}")).into_response()),
+        Err(StoreError::Conflict { message, .. }) => {
+            report_view(&state, &user, &id, Some((StatusCode::CONFLICT, message))).await
+        }
+        Err(StoreError::Validation(v)) => {
+            report_view(
+                &state,
+                &user,
+                &id,
+                Some((StatusCode::UNPROCESSABLE_ENTITY, v.summary())),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,355 @@
+//! 季度报表 through the API (issue 14's Contract): a town freezes its quarter, cannot submit while a
+//! 勾稽关系 fails, corrects and submits with its signers; the county returns it, approves it; an
+//! approved report is locked and keeps its figures after the files change; the county's report
+//! opens only when every town is approved and is their sum.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn column(summary: &Value, no: u64) -> u64 {
+    summary["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["no"] == no)
+        .unwrap_or_else(|| panic!("no column {no} in {summary}"))["value"]
+        .as_u64()
+        .unwrap()
+}
+
+async fn post(user: &User, path: &str, body: Value) -> (StatusCode, Value) {
+    let r = user.post_json(path, &body).await;
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_quarter_is_frozen_checked_signed_returned_approved_locked_and_summed() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let first = village.register(&boy(VILLAGE_A)).await;
+    let mut no_school = boy_named(VILLAGE_A, "李明", ymd(2015, 3, 2), 77);
+    no_school.schooling = None;
+    let second = village.register(&no_school).await;
+    let second_id = second["id"].as_str().unwrap().to_owned();
+    let mut girl = boy_named(VILLAGE_A2, "王芳", ymd(2012, 9, 9), 88);
+    girl.sex = Some("女".into());
+    village
+        .register(&boy_named(VILLAGE_A, "张伟", ymd(2019, 1, 1), 91))
+        .await;
+    let town = app.login("town_a").await;
+    town.register(&girl).await;
+
+    // The live table: the child without 就学情况 is left out and the check says so.
+    let s = town
+        .get_json(&format!("/api/v1/summary?region={TOWN_A}"))
+        .await;
+    assert_eq!(s["region"], TOWN_A);
+    assert_eq!(s["date"], "2026-11-24");
+    assert_eq!(s["columns"].as_array().unwrap().len(), 32);
+    assert_eq!(column(&s, 1), 3, "{s}");
+    assert_eq!(column(&s, 1), column(&s, 2) + column(&s, 5) + column(&s, 8));
+    assert_eq!(s["frozen"], false);
+    assert_eq!(s["checks_ok"], false);
+    assert_eq!(s["unplaced"], 1);
+    // Another town's user does not read it; a bad date is named.
+    let town_b = app.login("town_b").await;
+    assert_eq!(
+        town_b
+            .get(&format!("/api/v1/summary?region={TOWN_A}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        town.get(&format!("/api/v1/summary?region={TOWN_A}&date=2026-13-01"))
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // Bad input is named; a village does not prepare the town's report.
+    let (status, body) = post(
+        &town,
+        "/api/v1/quarterly-reports",
+        json!({"region": TOWN_A, "quarter": "2026Q9"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("quarter"));
+    let (status, _) = post(
+        &town,
+        "/api/v1/quarterly-reports",
+        json!({"region": TOWN_A, "quarter": "2027Q1"}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a quarter not begun"
+    );
+    let (status, _) = post(
+        &village,
+        "/api/v1/quarterly-reports",
+        json!({"region": TOWN_A, "quarter": "2026Q4"}),
+    )
+    .await;
+    assert!(status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN);
+
+    // Frozen as of the quarter's end.
+    let (status, report) = post(
+        &town,
+        "/api/v1/quarterly-reports",
+        json!({"region": TOWN_A, "quarter": "2026Q4"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{report}");
+    assert_eq!(report["status"], "frozen");
+    assert_eq!(report["summary"]["date"], "2026-12-31");
+    assert_eq!(report["summary"]["frozen"], true);
+    let id = report["id"].as_str().unwrap().to_owned();
+    let (status, _) = post(
+        &town,
+        "/api/v1/quarterly-reports",
+        json!({"region": TOWN_A, "quarter": "2026Q4"}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "one report per unit and quarter"
+    );
+
+    // Not submitted while a child cannot be placed; corrected, made again, submitted.
+    let (status, body) = post(
+        &town,
+        &format!("/api/v1/quarterly-reports/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("就学情况"));
+    let r = town
+        .patch_json(
+            &format!("/api/v1/children/{second_id}"),
+            &json!({"version": 1, "schooling": "小学"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (status, report) = post(
+        &town,
+        &format!("/api/v1/quarterly-reports/{id}/refresh"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(report["summary"]["checks_ok"], true, "{report}");
+    assert_eq!(column(&report["summary"], 1), 4);
+    let (status, report) = post(
+        &town,
+        &format!("/api/v1/quarterly-reports/{id}/submit"),
+        json!({"reviewer": "李复核", "head": "王镇长"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["status"], "submitted");
+    assert_eq!(report["filler"], "town_a");
+    assert_eq!(report["head"], "王镇长");
+
+    // The town cannot approve its own; the county returns it, with what to fix.
+    let (status, _) = post(
+        &town,
+        &format!("/api/v1/quarterly-reports/{id}/approve"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let county = app.login("county").await;
+    let (status, _) = post(
+        &county,
+        &format!("/api/v1/quarterly-reports/{id}/return"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a return says why"
+    );
+    let (status, report) = post(
+        &county,
+        &format!("/api/v1/quarterly-reports/{id}/return"),
+        json!({"comment": "第26栏请核实祖父母监护人数"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(report["status"], "returned");
+    let (status, _) = post(
+        &town,
+        &format!("/api/v1/quarterly-reports/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "corrected before it goes up again"
+    );
+    post(
+        &town,
+        &format!("/api/v1/quarterly-reports/{id}/refresh"),
+        json!({}),
+    )
+    .await;
+    // Submitted without a body: the submitting user signs for all three.
+    let r = town
+        .client
+        .post(format!(
+            "{}/api/v1/quarterly-reports/{id}/submit",
+            town.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = county
+        .client
+        .post(format!(
+            "{}/api/v1/quarterly-reports/{id}/approve",
+            county.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let approved: Value = r.json().await.unwrap();
+    assert_eq!(approved["status"], "approved");
+
+    // Locked: nothing changes it; a later edit changes today's figures, not the frozen ones.
+    for action in ["approve", "return", "refresh", "submit"] {
+        let body = if action == "return" {
+            json!({"comment": "再改"})
+        } else {
+            json!({})
+        };
+        let (status, _) = post(
+            &county,
+            &format!("/api/v1/quarterly-reports/{id}/{action}"),
+            body,
+        )
+        .await;
+        assert!(
+            status == StatusCode::CONFLICT || status == StatusCode::FORBIDDEN,
+            "{action}: {status}"
+        );
+    }
+    let first_id = first["id"].as_str().unwrap();
+    let r = village
+        .post_json(
+            &format!("/api/v1/children/{first_id}/exit"),
+            &json!({"version": 1, "reason": "parents_returned", "date": "2026-11-24"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let frozen = county
+        .get_json(&format!("/api/v1/summary?region={TOWN_A}&date=2026-12-31"))
+        .await;
+    assert_eq!(frozen["frozen"], true);
+    assert_eq!(column(&frozen, 1), 4);
+    let live = county
+        .get_json(&format!("/api/v1/summary?region={TOWN_A}"))
+        .await;
+    assert_eq!(live["frozen"], false);
+    assert_eq!(column(&live, 1), 3);
+    assert_eq!(
+        county
+            .get_json(&format!("/api/v1/quarterly-reports/{id}"))
+            .await["summary"]["columns"],
+        approved["summary"]["columns"]
+    );
+    assert_eq!(
+        town_b
+            .get(&format!("/api/v1/quarterly-reports/{id}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // The county's report waits for every town, and names those missing.
+    let (status, body) = post(
+        &county,
+        "/api/v1/quarterly-reports",
+        json!({"region": "522730", "quarter": "2026Q4"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let message = body["message"].as_str().unwrap().to_owned();
+    let overview = county
+        .get_json("/api/v1/quarterly-reports?quarter=2026Q4")
+        .await;
+    let towns = overview["below"].as_array().unwrap().clone();
+    assert!(towns.len() > 1);
+    for t in &towns {
+        let approved = t["status"] == "approved";
+        assert_eq!(
+            message.contains(t["name"].as_str().unwrap()),
+            !approved,
+            "{message}"
+        );
+    }
+    // The county prepares and approves the empty towns' reports; then its own is their sum.
+    for t in towns.iter().filter(|t| t["status"] != "approved") {
+        let (status, r) = post(
+            &county,
+            "/api/v1/quarterly-reports",
+            json!({"region": t["region"], "quarter": "2026Q4"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{r}");
+        let rid = r["id"].as_str().unwrap();
+        let (status, _) = post(
+            &county,
+            &format!("/api/v1/quarterly-reports/{rid}/submit"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = post(
+            &county,
+            &format!("/api/v1/quarterly-reports/{rid}/approve"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, total) = post(
+        &county,
+        "/api/v1/quarterly-reports",
+        json!({"region": "522730", "quarter": "2026Q4"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{total}");
+    assert_eq!(
+        total["summary"]["columns"], approved["summary"]["columns"],
+        "the county's figures are the sum of its approved towns (one with children)"
+    );
+    assert_eq!(total["summary"]["checks_ok"], true);
+    // Nobody above the county here: the county does not approve its own report.
+    let tid = total["id"].as_str().unwrap();
+    post(
+        &county,
+        &format!("/api/v1/quarterly-reports/{tid}/submit"),
+        json!({}),
+    )
+    .await;
+    let (status, _) = post(
+        &county,
+        &format!("/api/v1/quarterly-reports/{tid}/approve"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
