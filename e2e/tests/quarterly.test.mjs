@@ -1,0 +1,72 @@
+// A quarter's report in the browser: the town generates its 2026Q4 汇总表 (frozen as of 31
+// December), signs and submits it; the county returns it with a comment; the town makes it again
+// and resubmits; the county approves it and it is locked. On a phone and on a desktop.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { start, login, root } from '../harness.mjs';
+
+let app;
+before(async () => { app = await start(); });
+after(async () => { await app?.stop(); });
+
+const shots = path.join(root, 'e2e/test-results');
+
+async function open(username, width = 360) {
+  const context = await app.browser.newContext({ viewport: { width, height: 740 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await login(page, app.base, username);
+  return { context, page };
+}
+
+test('a town submits its quarter, the county returns it, then approves it and it is locked', async () => {
+  const town = await open('town');
+  let page = town.page;
+  await page.goto(`${app.base}/quarterly?quarter=2026Q4`);
+  await page.click('button.primary:has-text("生成2026年第四季度报表")');
+  await page.waitForURL(/\/quarterly\/[0-9a-f-]+$/);
+  const reportUrl = page.url();
+  assert.match(await page.textContent('.standing'), /已冻结待提交 · 截至 2026-12-31/);
+  assert.match(await page.textContent('table.figures'), /农村留守儿童总数/);
+  await page.screenshot({ path: path.join(shots, 'quarterly-report-360.png'), fullPage: true });
+  await page.fill('input[name=reviewer]', '李复核');
+  await page.fill('input[name=head]', '王镇长');
+  await page.click('button.primary:has-text("提交县民政局审核")');
+  await page.waitForURL(reportUrl);
+  assert.match(await page.textContent('.standing'), /已提交待审核/);
+  assert.match(await page.textContent('dl.facts'), /王镇长/);
+
+  // The county returns it: a return without a comment is refused, with one it goes back.
+  const county = await open('county', 1280);
+  await county.page.goto(`${app.base}/quarterly?quarter=2026Q4`);
+  await county.page.screenshot({ path: path.join(shots, 'quarterly-overview-desktop.png'), fullPage: true });
+  await county.page.goto(reportUrl);
+  await county.page.click('button[value=return]');
+  await county.page.locator('.error-box').waitFor();
+  assert.match(await county.page.textContent('.error-box'), /退回时请写明需要修改的内容/);
+  await county.page.fill('textarea[name=comment]', '请核实第26栏祖父母监护人数');
+  await county.page.click('button[value=return]');
+  await county.page.waitForURL(reportUrl);
+  assert.match(await county.page.textContent('.standing'), /已退回待修改/);
+
+  // The town sees the comment, makes it again and resubmits.
+  await page.reload();
+  assert.match(await page.textContent('.notice-box'), /请核实第26栏/);
+  await page.click('button:has-text("按最新档案重新生成")');
+  await page.waitForURL(reportUrl);
+  await page.click('button.primary:has-text("提交县民政局审核")');
+  await page.waitForURL(reportUrl);
+
+  await county.page.reload();
+  await county.page.click('button[value=approve]');
+  await county.page.waitForURL(reportUrl);
+  assert.match(await county.page.textContent('.standing'), /已审核通过/);
+  assert.equal(await county.page.locator('button[value=approve]').count(), 0, 'locked');
+  await county.page.screenshot({ path: path.join(shots, 'quarterly-approved-desktop.png'), fullPage: true });
+  await page.reload();
+  assert.equal(await page.locator('button:has-text("按最新档案重新生成")').count(), 0, 'locked');
+  assert.match(await page.textContent('ol.timeline'), /生成并冻结[\s\S]*提交[\s\S]*退回[\s\S]*重新生成[\s\S]*审核通过/);
+  await town.context.close();
+  await county.context.close();
+});
