@@ -88,3 +88,91 @@ pub async fn child_for_form(
         file: row.file,
     })
 }
+
+/// The 汇总表 of `region` on `on` for export: one row per unit below and the total, counted from
+/// the narrow rows (no file is opened, so a province's table takes what a town's does) — or, when
+/// the unit's quarterly report was frozen for that date, that report's figures, said on the sheet.
+/// Records one audit event.
+pub async fn summary_table(
+    store: &Store,
+    actor: &Actor,
+    region: &RegionCode,
+    on: NaiveDate,
+) -> Result<shouwang_exchange::outputs::Summary> {
+    use shouwang_domain::region::Divisions;
+    use shouwang_domain::summary_table::Figures;
+    use shouwang_exchange::outputs::{Summary, SummaryRow};
+    may_export(actor, region)?;
+    let frozen = crate::quarterly::frozen_on(store, region, on).await?;
+    let (total, units, unplaced, note) = match &frozen {
+        Some(r) => {
+            let figures = |v: &[u64]| {
+                let mut f = Figures::default();
+                for (a, b) in f.values.iter_mut().zip(v) {
+                    *a = *b;
+                }
+                f
+            };
+            (
+                figures(&r.figures),
+                r.units
+                    .iter()
+                    .map(|(k, v)| (k.clone(), figures(v)))
+                    .collect(),
+                r.unplaced,
+                Some(format!(
+                    "本表为{}报表的冻结数据（{}，冻结于{}）",
+                    r.quarter.label(),
+                    r.status.label(),
+                    r.frozen_at.get(..10).unwrap_or(&r.frozen_at)
+                )),
+            )
+        }
+        None => {
+            let c =
+                crate::quarterly::count_units(store, region, on, region.level().below()).await?;
+            (c.total, c.units, c.unplaced, None)
+        }
+    };
+    let rows: Vec<SummaryRow> = Divisions::shipped()
+        .children(region)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| SummaryRow {
+            code: d.code.to_owned(),
+            unit: d.name.to_owned(),
+            figures: units.get(d.code).copied().unwrap_or_default(),
+        })
+        .collect();
+    let total = SummaryRow {
+        code: region.to_string(),
+        unit: "合计".to_owned(),
+        figures: total,
+    };
+    for row in rows.iter().chain(std::iter::once(&total)) {
+        let broken = row.figures.cross_check();
+        if !broken.is_empty() {
+            return Err(StoreError::Config(format!(
+                "{}：{}",
+                row.unit,
+                broken.join("；")
+            )));
+        }
+    }
+    audit_export(
+        store,
+        actor,
+        ExportKind::Summary,
+        region.as_str(),
+        None,
+        on,
+        usize::try_from(total.figures.get(1)).unwrap_or(usize::MAX),
+    )
+    .await?;
+    Ok(Summary {
+        units: rows,
+        total,
+        unplaced: usize::try_from(unplaced).unwrap_or(0),
+        note,
+    })
+}

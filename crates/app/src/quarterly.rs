@@ -2,6 +2,8 @@
 //! approve or return, aggregate upward only over approved reports. The rules are
 //! `domain::quarterly` and `domain::summary_table`.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -79,17 +81,57 @@ fn view(
     }
 }
 
-/// Counts the 汇总表 of `region` on `on` from the narrow rows.
-async fn count(store: &Store, region: &RegionCode, on: NaiveDate) -> Result<(Figures, i64)> {
-    let mut figures = Figures::default();
-    let mut unplaced = 0i64;
-    for g in store.summary_groups(region, on).await? {
+/// The 汇总表 of an area counted from the narrow rows: in total, per unit of the level asked for,
+/// and how many children on the roster it cannot place.
+pub(crate) struct Counted {
+    pub total: Figures,
+    pub units: BTreeMap<String, Figures>,
+    pub unplaced: i64,
+}
+
+pub(crate) async fn count_units(
+    store: &Store,
+    region: &RegionCode,
+    on: NaiveDate,
+    by: Option<RegionLevel>,
+) -> Result<Counted> {
+    let mut c = Counted {
+        total: Figures::default(),
+        units: BTreeMap::new(),
+        unplaced: 0,
+    };
+    for g in store.summary_groups(region, on, by).await? {
         match parse_cells(&g.cells) {
-            Some(cells) => figures.add_group(g.band, g.sex, &cells, g.count),
-            None => unplaced += i64::try_from(g.count).unwrap_or(i64::MAX),
+            Some(cells) => {
+                c.total.add_group(g.band, g.sex, &cells, g.count);
+                if let Some(unit) = g.unit {
+                    c.units
+                        .entry(unit)
+                        .or_default()
+                        .add_group(g.band, g.sex, &cells, g.count);
+                }
+            }
+            None => c.unplaced += i64::try_from(g.count).unwrap_or(i64::MAX),
         }
     }
-    Ok((figures, unplaced))
+    Ok(c)
+}
+
+async fn count(store: &Store, region: &RegionCode, on: NaiveDate) -> Result<(Figures, i64)> {
+    let c = count_units(store, region, on, None).await?;
+    Ok((c.total, c.unplaced))
+}
+
+/// The frozen report of a unit whose reference date is `on`, if one was made.
+pub(crate) async fn frozen_on(
+    store: &Store,
+    region: &RegionCode,
+    on: NaiveDate,
+) -> Result<Option<StoredReport>> {
+    Ok(store
+        .quarterly_report_of(region, Quarter::of(on))
+        .await?
+        .filter(|r| r.as_of == on))
 }
 
 fn figures_of(values: &[u64]) -> Figures {
@@ -127,11 +169,7 @@ pub async fn summary(
             .ok_or_else(|| ValidationErrors::single("date", "日期格式不正确，应为 2026-12-31"))?,
         None => store.today(),
     };
-    let frozen = store
-        .quarterly_report_of(&region, Quarter::of(date))
-        .await?
-        .filter(|r| r.as_of == date);
-    let v = match frozen {
+    let v = match frozen_on(store, &region, date).await? {
         Some(r) => view(&region, date, &figures_of(&r.figures), r.unplaced, true),
         None => {
             let (figures, unplaced) = count(store, &region, date).await?;
@@ -242,24 +280,48 @@ pub async fn get(store: &Store, actor: &Actor, id: &str) -> Result<ReportView> {
 /// What a unit's report freezes: a town counts its children as of the quarter's end and keeps the
 /// roster it counted; a higher unit sums the approved reports of the units below it, all of which
 /// must be approved.
-async fn freeze(
-    store: &Store,
-    region: &RegionCode,
-    quarter: Quarter,
-) -> Result<(Vec<u64>, i64, Vec<RosterLine>)> {
+struct Freeze {
+    figures: Vec<u64>,
+    units: BTreeMap<String, Vec<u64>>,
+    unplaced: i64,
+    roster: Vec<RosterLine>,
+}
+
+impl Freeze {
+    fn frozen(&self, as_of: NaiveDate) -> Frozen<'_> {
+        Frozen {
+            as_of,
+            figures: &self.figures,
+            units: &self.units,
+            unplaced: self.unplaced,
+            roster: &self.roster,
+        }
+    }
+}
+
+async fn freeze(store: &Store, region: &RegionCode, quarter: Quarter) -> Result<Freeze> {
     let as_of = quarter.end();
     let below = reporting_level(region)
         .ok_or_else(|| ValidationErrors::single("region", "报表按乡镇（街道）及以上单位填报"))?;
     if below == RegionLevel::Village {
-        let (figures, unplaced) = count(store, region, as_of).await?;
-        let roster = store.roster_lines(region, as_of).await?;
-        return Ok((figures.values.to_vec(), unplaced, roster));
+        let c = count_units(store, region, as_of, Some(RegionLevel::Village)).await?;
+        return Ok(Freeze {
+            figures: c.total.values.to_vec(),
+            units: c
+                .units
+                .into_iter()
+                .map(|(k, f)| (k, f.values.to_vec()))
+                .collect(),
+            unplaced: c.unplaced,
+            roster: store.roster_lines(region, as_of).await?,
+        });
     }
     let units = store.regions_within(region, below).await?;
     let reports = store.quarterly_reports_within(region, quarter).await?;
     let mut sum = Figures::default();
     let mut unplaced = 0;
     let mut missing = Vec::new();
+    let mut by_unit = BTreeMap::new();
     for u in &units {
         match reports
             .iter()
@@ -268,6 +330,7 @@ async fn freeze(
             Some(r) => {
                 sum.merge(&figures_of(&r.figures));
                 unplaced += r.unplaced;
+                by_unit.insert(u.code.clone(), r.figures.clone());
             }
             None => missing.push(u.name.clone()),
         }
@@ -283,7 +346,12 @@ async fn freeze(
             ),
         });
     }
-    Ok((sum.values.to_vec(), unplaced, vec![]))
+    Ok(Freeze {
+        figures: sum.values.to_vec(),
+        units: by_unit,
+        unplaced,
+        roster: vec![],
+    })
 }
 
 fn parse_quarter(s: &str, today: NaiveDate) -> Result<Quarter> {
@@ -328,20 +396,10 @@ pub async fn create(
     if !may_prepare(actor, &region) {
         return Err(StoreError::Forbidden);
     }
-    let (figures, unplaced, roster) = freeze(store, &region, q).await?;
+    let f = freeze(store, &region, q).await?;
     let mut tx = store.begin().await?;
     let id = tx
-        .insert_quarterly_report(
-            &region,
-            q,
-            &Frozen {
-                as_of: q.end(),
-                figures: &figures,
-                unplaced,
-                roster: &roster,
-            },
-            &actor.username,
-        )
+        .insert_quarterly_report(&region, q, &f.frozen(q.end()), &actor.username)
         .await?;
     tx.audit(
         actor,
@@ -351,7 +409,7 @@ pub async fn create(
             id: Some(&id),
             region: Some(region.as_str()),
         },
-        serde_json::json!({"quarter": q.to_string(), "children": roster.len()}),
+        serde_json::json!({"quarter": q.to_string(), "children": f.roster.len()}),
     )
     .await?;
     tx.commit().await?;
@@ -379,16 +437,10 @@ pub async fn refresh(store: &Store, actor: &Actor, id: &str) -> Result<ReportVie
         return Err(StoreError::Forbidden);
     }
     step(&r, ReportAction::Refresh)?;
-    let (figures, unplaced, roster) = freeze(store, &r.region, r.quarter).await?;
+    let f = freeze(store, &r.region, r.quarter).await?;
     let mut tx = store.begin().await?;
-    let frozen = Frozen {
-        as_of: r.quarter.end(),
-        figures: &figures,
-        unplaced,
-        roster: &roster,
-    };
     if !tx
-        .refreeze_quarterly_report(&r, &frozen, &actor.username)
+        .refreeze_quarterly_report(&r, &f.frozen(r.quarter.end()), &actor.username)
         .await?
     {
         return Err(changed_meanwhile());

@@ -769,6 +769,17 @@ async fn summary_figures_equal_counts_taken_from_the_roster_and_satisfy_the_cros
     let summary = outputs::summary_rows(&county, &children, on).unwrap();
     assert_eq!(summary.units.len(), 6, "one row per town of 龙里县");
     assert_eq!(summary.unplaced, 0);
+    // The database's count of the stored cells (what the export uses) is the same table, row by
+    // row, as counting the files themselves.
+    let counted = shouwang_app::exports::summary_table(&reg.store, &reg.county, &county, on)
+        .await
+        .unwrap();
+    assert_eq!(counted.total.figures, summary.total.figures);
+    assert_eq!(counted.units.len(), summary.units.len());
+    for (a, b) in counted.units.iter().zip(&summary.units) {
+        assert_eq!((&a.code, a.figures), (&b.code, b.figures), "{}", a.unit);
+    }
+    assert!(counted.note.is_none());
     let bytes = outputs::summary_workbook(&Heading::new(&county, on, on), &summary).unwrap();
     let sheet = read_sheet(&bytes);
     let total_row = sheet

@@ -76,11 +76,14 @@ pub async fn summary(
     on: NaiveDate,
     out: &Path,
 ) -> Result<()> {
-    let children = shouwang_app::exports::roster_on(store, actor, region, on, ExportKind::Summary)
+    let summary = shouwang_app::exports::summary_table(store, actor, region, on)
         .await
-        .map_err(|e| explain(e, region.as_str()))?;
-    let summary = outputs::summary_rows(region, &children, on)
-        .map_err(|e| anyhow::anyhow!("汇总数据未通过表间勾稽关系校验：{e}"))?;
+        .map_err(|e| match e {
+            shouwang_store::StoreError::Config(m) => {
+                anyhow::anyhow!("汇总数据未通过表间勾稽关系校验：{m}")
+            }
+            e => explain(e, region.as_str()),
+        })?;
     let heading = Heading::new(region, on, store.today());
     std::fs::write(out, outputs::summary_workbook(&heading, &summary)?)
         .with_context(|| format!("无法写入 {}", out.display()))?;

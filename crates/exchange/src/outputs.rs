@@ -323,6 +323,8 @@ pub struct Summary {
     pub units: Vec<SummaryRow>,
     pub total: SummaryRow,
     pub unplaced: usize,
+    /// Said above the table: that these are a frozen quarterly report's figures, and its state.
+    pub note: Option<String>,
 }
 
 /// Counts the children per sub-unit (towns of a county, villages of a town…) and in total.
@@ -387,6 +389,7 @@ pub fn summary_rows(
         units: units.into_values().collect(),
         total,
         unplaced,
+        note: None,
     })
 }
 
@@ -397,7 +400,12 @@ pub fn summary_workbook(heading: &Heading, summary: &Summary) -> Result<Vec<u8>,
     let ws = wb.add_worksheet();
     ws.set_name("汇总表")?;
     let last = COLUMNS.len() as u16;
-    title_rows(ws, heading, "农村留守儿童基本情况汇总表", last, 12)?;
+    let form = if summary.note.is_some() {
+        "农村留守儿童基本情况汇总表（冻结报表）"
+    } else {
+        "农村留守儿童基本情况汇总表"
+    };
+    title_rows(ws, heading, form, last, 12)?;
     let cell = Format::new()
         .set_border(FormatBorder::Thin)
         .set_font_size(9)
@@ -439,9 +447,15 @@ pub fn summary_workbook(heading: &Heading, summary: &Summary) -> Result<Vec<u8>,
         }
     }
     let below = 6 + rows.len() as u32;
-    let mut note = "表间勾稽关系（已校验）：1=2+5+8；1=11+…+18；1=19+20；1=21+…+25；1=26+…+29；1=30+31+32；2=3+4；5=6+7；8=9+10；13+14=24+25。\
-         统计对象为统计时点不满16周岁的农村留守儿童；患病指患有重特大疾病或严重精神障碍。"
-        .to_owned();
+    let mut note = summary
+        .note
+        .as_ref()
+        .map(|n| format!("{n}。"))
+        .unwrap_or_default();
+    note.push_str(
+        "表间勾稽关系（已校验）：1=2+5+8；1=11+…+18；1=19+20；1=21+…+25；1=26+…+29；1=30+31+32；2=3+4；5=6+7；8=9+10；13+14=24+25。\
+         统计对象为统计时点不满16周岁的农村留守儿童；患病指患有重特大疾病或严重精神障碍。",
+    );
     if summary.unplaced > 0 {
         note.push_str(&format!(
             "另有{}名农村留守儿童因就学情况未填写未计入本表，请在“待补充”名单中补充后重新导出。",

@@ -12,6 +12,7 @@ CREATE TABLE quarterly_reports (
     status TEXT NOT NULL,
     as_of TEXT NOT NULL,
     figures TEXT NOT NULL,
+    unit_figures TEXT NOT NULL,
     unplaced BIGINT NOT NULL,
     roster TEXT NOT NULL,
     frozen_at TEXT NOT NULL,

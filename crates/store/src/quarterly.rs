@@ -8,7 +8,7 @@ use sqlx::Row;
 use shouwang_domain::eligibility::AgeBand;
 use shouwang_domain::person::Sex;
 use shouwang_domain::quarterly::{Quarter, ReportStatus};
-use shouwang_domain::region::RegionCode;
+use shouwang_domain::region::{RegionCode, RegionLevel};
 
 use crate::regions::code_range;
 use crate::scope::{on_roster, roster_cutoff};
@@ -19,6 +19,8 @@ const ROSTER_AAD: &str = "quarterly_reports.roster";
 /// Children of one age band and sex who count in the same cells of the 汇总表.
 #[derive(Debug, Clone)]
 pub struct SummaryGroup {
+    /// The unit of the level asked for (a town's villages…), when grouped by unit.
+    pub unit: Option<String>,
     pub sex: Sex,
     pub band: AgeBand,
     /// `summary_table::cells_code`; empty for a child the table cannot place.
@@ -49,6 +51,8 @@ pub struct StoredReport {
     pub status: ReportStatus,
     pub as_of: NaiveDate,
     pub figures: Vec<u64>,
+    /// The figures of each unit below (a town's villages, a county's towns), by code.
+    pub units: std::collections::BTreeMap<String, Vec<u64>>,
     pub unplaced: i64,
     pub frozen_at: String,
     pub frozen_by: String,
@@ -73,8 +77,20 @@ pub struct ReportEvent {
     pub note: String,
 }
 
+/// How many digits a division code of a level has.
+fn level_digits(level: RegionLevel) -> usize {
+    match level {
+        RegionLevel::Province => 2,
+        RegionLevel::Prefecture => 4,
+        RegionLevel::County => 6,
+        RegionLevel::Town => 9,
+        RegionLevel::Village => 12,
+    }
+}
+
 const REPORT_COLUMNS: &str = "id, region_code, quarter, status, as_of, figures, unplaced, \
-     frozen_at, frozen_by, submitted_at, filler, reviewer, head, decided_at, decided_by, comment, version";
+     frozen_at, frozen_by, submitted_at, filler, reviewer, head, decided_at, decided_by, comment, version, \
+     unit_figures";
 
 fn report_of(r: &sqlx::any::AnyRow) -> Result<StoredReport> {
     let bad = |what: &str| StoreError::Config(format!("quarterly report: bad {what}"));
@@ -101,25 +117,31 @@ fn report_of(r: &sqlx::any::AnyRow) -> Result<StoredReport> {
         decided_by: r.try_get(14)?,
         comment: r.try_get(15)?,
         version: r.try_get(16)?,
+        units: serde_json::from_str(&r.try_get::<String, _>(17)?).map_err(|_| bad("units"))?,
     })
 }
 
 impl Store {
     /// The children on the roster of `region` on `on`, grouped by what the 汇总表 counts them in —
     /// a count over the narrow rows, no file opened.
+    /// With `by`, the groups are also split by the unit of that level the child lives in.
     pub async fn summary_groups(
         &self,
         region: &RegionCode,
         on: NaiveDate,
+        by: Option<RegionLevel>,
     ) -> Result<Vec<SummaryGroup>> {
         let (lo, hi) = code_range(region);
         let infant_after = AgeBand::Infant.birth_range(on).0.to_string();
         let school_after = AgeBand::School.birth_range(on).0.to_string();
+        let digits = by.map(level_digits).unwrap_or(12);
+        // A village code is 12 digits: the unit of a level is its leading digits.
+        let divisor = 10_i64.pow(12 - digits as u32);
         let sql = format!(
             "SELECT c.sex, CASE WHEN c.birth_date > $4 THEN 0 WHEN c.birth_date > $5 THEN 1 ELSE 2 END, \
-             c.summary_cells, COUNT(*) FROM children c \
+             c.summary_cells, COUNT(*), c.village_code / {divisor} FROM children c \
              WHERE c.village_code >= $1 AND c.village_code <= $2 AND c.archived_at IS NULL AND {} \
-             GROUP BY 1, 2, 3",
+             GROUP BY 1, 2, 3, 5",
             on_roster("c", "$3")
         );
         let rows = sqlx::query(&sql)
@@ -134,7 +156,9 @@ impl Store {
             .map(|r| {
                 let sex: String = r.try_get(0)?;
                 let band: i64 = r.try_get(1)?;
+                let unit: i64 = r.try_get(4)?;
                 Ok(SummaryGroup {
+                    unit: by.map(|_| format!("{unit:0digits$}")),
                     sex: Sex::parse(&sex)
                         .ok_or_else(|| StoreError::Config(format!("sex {sex}")))?,
                     band: match band {
@@ -270,6 +294,7 @@ impl Store {
 pub struct Frozen<'a> {
     pub as_of: NaiveDate,
     pub figures: &'a [u64],
+    pub units: &'a std::collections::BTreeMap<String, Vec<u64>>,
     pub unplaced: i64,
     /// A town's roster (empty for a unit that sums reports).
     pub roster: &'a [RosterLine],
@@ -299,7 +324,8 @@ impl Tx {
         let roster = self.seal_roster(frozen.roster);
         sqlx::query(
             "INSERT INTO quarterly_reports (id, region_code, quarter, status, as_of, figures, unplaced, \
-             roster, frozen_at, frozen_by, version) VALUES ($1, $2, $3, 'frozen', $4, $5, $6, $7, $8, $9, 1)",
+             roster, frozen_at, frozen_by, version, unit_figures) \
+             VALUES ($1, $2, $3, 'frozen', $4, $5, $6, $7, $8, $9, 1, $10)",
         )
         .bind(&id)
         .bind(region.as_str())
@@ -310,6 +336,7 @@ impl Tx {
         .bind(roster)
         .bind(&now)
         .bind(username)
+        .bind(serde_json::to_string(frozen.units).expect("numbers"))
         .execute(self.conn())
         .await
         .map_err(|e| match e {
@@ -334,7 +361,7 @@ impl Tx {
         let roster = self.seal_roster(frozen.roster);
         let done = sqlx::query(
             "UPDATE quarterly_reports SET status = 'frozen', as_of = $1, figures = $2, unplaced = $3, \
-             roster = $4, frozen_at = $5, frozen_by = $6, version = version + 1 \
+             roster = $4, frozen_at = $5, frozen_by = $6, unit_figures = $9, version = version + 1 \
              WHERE id = $7 AND version = $8",
         )
         .bind(frozen.as_of.to_string())
@@ -345,6 +372,7 @@ impl Tx {
         .bind(username)
         .bind(&r.id)
         .bind(r.version)
+        .bind(serde_json::to_string(frozen.units).expect("numbers"))
         .execute(self.conn())
         .await?;
         Ok(done.rows_affected() == 1)

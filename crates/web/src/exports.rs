@@ -185,15 +185,8 @@ pub async fn summary_download(
 ) -> Result<Response, AppError> {
     let region = p.region(&user.actor)?;
     let on = p.date(state.store.today())?;
-    let children = shouwang_app::exports::roster_on(
-        &state.store,
-        &user.actor,
-        &region,
-        on,
-        ExportKind::Summary,
-    )
-    .await?;
-    let summary = outputs::summary_rows(&region, &children, on).map_err(AppError::Internal)?;
+    let summary =
+        shouwang_app::exports::summary_table(&state.store, &user.actor, &region, on).await?;
     let heading = Heading::new(&region, on, state.store.today());
     let bytes = outputs::summary_workbook(&heading, &summary)
         .map_err(|e| AppError::Internal(e.to_string()))?;

@@ -277,6 +277,53 @@ async fn a_quarter_is_frozen_checked_signed_returned_approved_locked_and_summed(
             .status(),
         StatusCode::NOT_FOUND
     );
+    // The exported 汇总表 of the quarter's end is the frozen one, and says so; today's is live.
+    let sheet = |bytes: Vec<u8>| -> Vec<Vec<String>> {
+        use calamine::{Reader, Xlsx};
+        let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let range = wb.worksheet_range("汇总表").unwrap();
+        range
+            .rows()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect()
+    };
+    let total_of = |rows: &[Vec<String>]| -> String {
+        rows.iter().find(|r| r[0] == "合计").unwrap()[1].clone()
+    };
+    let frozen_sheet = sheet(
+        county
+            .get(&format!(
+                "/api/v1/exports/summary?region={TOWN_A}&date=2026-12-31"
+            ))
+            .await
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec(),
+    );
+    assert!(
+        frozen_sheet[0][0].contains("冻结报表"),
+        "{:?}",
+        frozen_sheet[0]
+    );
+    assert!(
+        frozen_sheet
+            .iter()
+            .flatten()
+            .any(|c| c.contains("本表为2026年第四季度报表的冻结数据（已审核通过"))
+    );
+    assert_eq!(total_of(&frozen_sheet), "4");
+    let live_sheet = sheet(
+        county
+            .get(&format!("/api/v1/exports/summary?region={TOWN_A}"))
+            .await
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec(),
+    );
+    assert!(!live_sheet[0][0].contains("冻结"));
+    assert_eq!(total_of(&live_sheet), "3");
 
     // The county's report waits for every town, and names those missing.
     let (status, body) = post(
