@@ -242,6 +242,56 @@ async fn main() -> Result<()> {
         county_search,
     );
 
+    // The 汇总表 of the town, the county and the whole loaded region (an oversight user there),
+    // through the API and as the .xlsx export: counted from the stored cells, no file opened.
+    let top = reqwest::Client::builder().cookie_store(true).build()?;
+    let added = store
+        .add_user(shouwang_store::users::NewUser {
+            username: "bench_top".into(),
+            display_name: "省级督查".into(),
+            password: demo::DEMO_PASSWORD.into(),
+            role: shouwang_domain::authz::Role::Oversight,
+            region: region.clone(),
+            agency: None,
+        })
+        .await;
+    if let Err(e) = added
+        && !matches!(e, shouwang_store::StoreError::Conflict { .. })
+    {
+        return Err(e.into());
+    }
+    top.post(format!("{base}/api/v1/session"))
+        .json(&json!({"username": "bench_top", "password": demo::DEMO_PASSWORD}))
+        .send()
+        .await?;
+    for (label, unit) in [("town", &town), ("county", &county), ("region", &region)] {
+        let mut api = Vec::new();
+        let mut export = Vec::new();
+        for _ in 0..args.requests.clamp(5, 50) {
+            let (t, v) = timed_get(&top, &format!("{base}/api/v1/summary?region={unit}")).await?;
+            anyhow::ensure!(v["checks_ok"].is_boolean(), "summary of {unit}: {v}");
+            api.push(t);
+            let t = Instant::now();
+            let r = top
+                .get(format!("{base}/api/v1/exports/summary?region={unit}"))
+                .send()
+                .await?;
+            anyhow::ensure!(r.status().is_success(), "export of {unit}: {}", r.status());
+            let _ = r.bytes().await?;
+            export.push(t.elapsed());
+        }
+        let total = timed_get(&top, &format!("{base}/api/v1/summary?region={unit}"))
+            .await?
+            .1["columns"][0]["value"]
+            .as_u64()
+            .unwrap_or(0);
+        report(
+            &format!("汇总表 API, {label} {unit} ({total} children)"),
+            api,
+        );
+        report(&format!("汇总表 .xlsx export, {label} {unit}"), export);
+    }
+
     let trivial = throughput(&client, &format!("{base}/static/app.css"), 8, 5).await;
     let roster_rps = throughput(
         &client,
@@ -318,6 +368,8 @@ async fn main() -> Result<()> {
         let rt = Instant::now();
         let r = client
             .post(format!("{base}/api/v1/children"))
+            // A cookie session's writes name their origin (the server refuses them otherwise).
+            .header("origin", &base)
             .json(&input)
             .send()
             .await?;
@@ -387,6 +439,8 @@ async fn main() -> Result<()> {
         let rt = Instant::now();
         let r = client
             .post(format!("{base}/api/v1/children"))
+            // A cookie session's writes name their origin (the server refuses them otherwise).
+            .header("origin", &base)
             .json(&input)
             .send()
             .await?;
