@@ -673,3 +673,141 @@ pub async fn overview(
         below,
     })
 }
+
+/// One unit on the 定期通报 ranking: its report's timeliness and state, and its children's
+/// verification this quarter.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RankedUnit {
+    pub region: String,
+    pub name: String,
+    /// Whether the unit reports (towns and above); a town's villages only verify.
+    pub reports: bool,
+    pub report_id: Option<String>,
+    pub status: Option<ReportStatus>,
+    pub due: Option<NaiveDate>,
+    /// The first submission (a report returned and submitted again keeps its first date).
+    pub first_submitted: Option<NaiveDate>,
+    pub timeliness: Option<quarterly::Timeliness>,
+    /// How many times the level above returned it.
+    pub returned: usize,
+    /// Children on the roster, and those visited or called this quarter (每季度核查).
+    pub children: i64,
+    pub verified: i64,
+    pub verified_percent: u32,
+}
+
+/// The quarter's 定期通报 for the units below the actor: on time first, then not yet due, late,
+/// missing; within each, the better verified first.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Ranking {
+    pub region: String,
+    pub quarter: String,
+    pub quarter_label: String,
+    pub units: Vec<RankedUnit>,
+}
+
+/// The China date of a stored time.
+fn china_date(at: &str) -> Option<NaiveDate> {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .ok()
+        .map(|t| (t.with_timezone(&chrono::Utc) + chrono::Duration::hours(8)).date_naive())
+}
+
+pub async fn ranking(store: &Store, actor: &Actor, quarter: Option<&str>) -> Result<Ranking> {
+    let Scope::Region { code: mine } = actor.scope() else {
+        return Err(StoreError::Forbidden);
+    };
+    let today = store.today();
+    let q = match quarter.filter(|q| !q.trim().is_empty()) {
+        Some(s) => parse_quarter(s, today)?,
+        None => Quarter::of(today),
+    };
+    let Some(below) = mine.level().below() else {
+        return Err(StoreError::Forbidden);
+    };
+    let units = store.regions_within(&mine, below).await?;
+    let reports = store.quarterly_reports_within(&mine, q).await?;
+    let on = q.end().min(today);
+    let verification = store
+        .verification_counts(&mine, below, q.start(), on)
+        .await?;
+    let deadlines = store.report_deadlines();
+    let mut out = Vec::with_capacity(units.len());
+    for u in units {
+        let code = RegionCode::parse(&u.code).map_err(|e| StoreError::Config(e.to_string()))?;
+        let reports_here = reporting_level(&code).is_some();
+        let report = reports.iter().find(|r| r.region == code);
+        let (first_submitted, returned) = match report {
+            Some(r) => {
+                let events = store.quarterly_report_events(&r.id).await?;
+                (
+                    events
+                        .iter()
+                        .filter(|e| e.kind == "submitted")
+                        .filter_map(|e| china_date(&e.at))
+                        .min(),
+                    events.iter().filter(|e| e.kind == "returned").count(),
+                )
+            }
+            None => (None, 0),
+        };
+        let due = reports_here.then(|| deadlines.due(&code, q));
+        let (children, verified) = verification
+            .iter()
+            .find(|(c, _, _)| *c == u.code)
+            .map(|(_, n, v)| (*n, *v))
+            .unwrap_or((0, 0));
+        out.push(RankedUnit {
+            timeliness: due.map(|d| quarterly::timeliness(d, first_submitted, today)),
+            region: u.code,
+            name: u.name,
+            reports: reports_here,
+            report_id: report.map(|r| r.id.clone()),
+            status: report.map(|r| r.status),
+            due,
+            first_submitted,
+            returned,
+            children,
+            verified,
+            verified_percent: if children == 0 {
+                100
+            } else {
+                u32::try_from(verified * 100 / children).unwrap_or(100)
+            },
+        });
+    }
+    let rank = |t: Option<quarterly::Timeliness>| match t {
+        Some(quarterly::Timeliness::OnTime) => 0,
+        Some(quarterly::Timeliness::Pending) | None => 1,
+        Some(quarterly::Timeliness::Late) => 2,
+        Some(quarterly::Timeliness::Missing) => 3,
+    };
+    out.sort_by(|a, b| {
+        rank(a.timeliness)
+            .cmp(&rank(b.timeliness))
+            .then(a.first_submitted.cmp(&b.first_submitted))
+            .then(b.verified_percent.cmp(&a.verified_percent))
+            .then(a.region.cmp(&b.region))
+    });
+    let mut tx = store.begin().await?;
+    tx.audit(
+        actor,
+        "ranking_read",
+        Subject {
+            entity: "region",
+            id: None,
+            region: Some(mine.as_str()),
+        },
+        serde_json::json!({"quarter": q.to_string()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ranking {
+        region: mine.as_str().to_owned(),
+        quarter: q.to_string(),
+        quarter_label: q.label(),
+        units: out,
+    })
+}

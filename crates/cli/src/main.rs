@@ -105,6 +105,13 @@ enum Command {
         /// Minutes a mandatory report may stay unreceived before it goes up to the county
         #[arg(long, env = "SHOUWANG_ESCALATE_AFTER_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=1440))]
         escalate_after_minutes: u32,
+        /// Days after a quarter's end each level's quarterly report is due (定期通报)
+        #[arg(
+            long,
+            env = "SHOUWANG_REPORT_DAYS",
+            default_value = "town=10,county=15,above=20"
+        )]
+        report_days: String,
     },
     /// Link two lists of people (三方比对): CSV or Excel with the columns
     /// record_id,name,sex,birth_date,id_number,county,town,village
@@ -469,6 +476,7 @@ async fn run() -> Result<()> {
             second_factor_roles,
             retention,
             escalate_after_minutes,
+            report_days,
             notify,
             sendmail,
             mail_from,
@@ -493,9 +501,11 @@ async fn run() -> Result<()> {
             let store = open(&db, false)
                 .await?
                 .with_second_factor(policy)
-                .with_escalation_delay(chrono::Duration::minutes(i64::from(
-                    escalate_after_minutes,
-                )));
+                .with_escalation_delay(chrono::Duration::minutes(i64::from(escalate_after_minutes)))
+                .with_report_deadlines(
+                    shouwang_domain::quarterly::Deadlines::parse(&report_days)
+                        .map_err(|e| anyhow::anyhow!("--report-days: {e}"))?,
+                );
             // The outbox is sent every ten seconds.
             let sender = store.clone();
             tokio::spawn(async move {

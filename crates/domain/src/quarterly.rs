@@ -156,6 +156,87 @@ pub fn may_approve(actor: &Actor, region: &RegionCode) -> bool {
         )
 }
 
+/// Days after a quarter's end a unit's report is due: a town's first, its county's after the
+/// towns are in, the levels above after that. 龙里 003 七(二) gave the county fifteen days after the
+/// period's end (9月15日前 for the figures to 31 August); the towns' and the higher levels' days are
+/// Shouwang's defaults. The server sets its own (`shouwang serve --report-days`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadlines {
+    pub town: u32,
+    pub county: u32,
+    pub above: u32,
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        Deadlines {
+            town: 10,
+            county: 15,
+            above: 20,
+        }
+    }
+}
+
+impl Deadlines {
+    /// `town=10,county=15,above=20` (any of them; the others keep their defaults).
+    pub fn parse(s: &str) -> Result<Deadlines, String> {
+        let mut d = Deadlines::default();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| format!("“{part}”应为 级别=天数，如 town=10"))?;
+            let days: u32 = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| (1..=90).contains(n))
+                .ok_or_else(|| format!("“{part}”的天数应为1到90"))?;
+            match k.trim() {
+                "town" => d.town = days,
+                "county" => d.county = days,
+                "above" => d.above = days,
+                other => return Err(format!("未知级别“{other}”（可选：town, county, above）")),
+            }
+        }
+        Ok(d)
+    }
+
+    /// The last day a unit's report of `quarter` is on time.
+    pub fn due(&self, region: &RegionCode, quarter: Quarter) -> NaiveDate {
+        let days = match region.level() {
+            RegionLevel::Town | RegionLevel::Village => self.town,
+            RegionLevel::County => self.county,
+            _ => self.above,
+        };
+        quarter.end() + chrono::Duration::days(i64::from(days))
+    }
+}
+
+code_enum! {
+    /// Whether a unit reported in time (定期通报).
+    pub enum Timeliness {
+        OnTime = ("on_time", "按时报送"),
+        Late = ("late", "逾期报送"),
+        Missing = ("missing", "逾期未报"),
+        Pending = ("pending", "未到报送期限"),
+    }
+}
+
+/// How a unit stands against its deadline: by its first submission (a report returned and
+/// submitted again keeps the first date), or, with none, by today.
+pub fn timeliness(
+    due: NaiveDate,
+    first_submitted: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Timeliness {
+    match first_submitted {
+        Some(d) if d <= due => Timeliness::OnTime,
+        Some(_) => Timeliness::Late,
+        None if today > due => Timeliness::Missing,
+        None => Timeliness::Pending,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,6 +291,49 @@ mod tests {
         assert!(transition(S::Frozen, A::Approve).is_err());
         let e = transition(S::Approved, A::Refresh).unwrap_err();
         assert_eq!(e.to_string(), "报表当前状态为“已审核通过”，不能重新生成");
+    }
+
+    #[test]
+    fn reports_are_due_days_after_the_quarter_and_judged_by_their_first_submission() {
+        let q = Quarter::parse("2026Q4").unwrap();
+        let d = Deadlines::default();
+        let town = RegionCode::parse("522730001").unwrap();
+        let county = RegionCode::parse("522730").unwrap();
+        let ymd = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(d.due(&town, q), ymd("2027-01-10"));
+        assert_eq!(d.due(&county, q), ymd("2027-01-15"));
+        let due = d.due(&town, q);
+        assert_eq!(
+            timeliness(due, Some(ymd("2027-01-10")), ymd("2027-02-01")),
+            Timeliness::OnTime
+        );
+        assert_eq!(
+            timeliness(due, Some(ymd("2027-01-11")), ymd("2027-02-01")),
+            Timeliness::Late
+        );
+        assert_eq!(
+            timeliness(due, None, ymd("2027-01-10")),
+            Timeliness::Pending
+        );
+        assert_eq!(
+            timeliness(due, None, ymd("2027-01-11")),
+            Timeliness::Missing
+        );
+        assert_eq!(
+            Deadlines::parse("town=7, county=12").unwrap(),
+            Deadlines {
+                town: 7,
+                county: 12,
+                above: 20
+            }
+        );
+        assert!(Deadlines::parse("town=0").is_err());
+        assert!(
+            Deadlines::parse("village=3")
+                .unwrap_err()
+                .contains("village")
+        );
+        assert!(Deadlines::parse("town").is_err());
     }
 
     #[test]

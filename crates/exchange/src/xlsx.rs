@@ -107,3 +107,32 @@ pub fn write_error_workbook(
     wb.save(path)?;
     Ok(n as usize)
 }
+
+/// A titled table as `.xlsx` (a 通报 ranking, a list): the title, a line under it, the header and
+/// the rows, every value as text.
+pub fn table_workbook(
+    title: &str,
+    subtitle: &str,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    let last = header.len().saturating_sub(1) as u16;
+    let big = Format::new().set_bold().set_font_size(14);
+    ws.merge_range(0, 0, 0, last, title, &big)?;
+    ws.merge_range(1, 0, 1, last, subtitle, &Format::new())?;
+    let head = Format::new().set_bold().set_border(FormatBorder::Thin);
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string_with_format(2, c as u16, *h, &head)?;
+        ws.set_column_width(c as u16, (h.chars().count() as f64 * 2.2).max(10.0))?;
+    }
+    let formats = Formats::new(Format::new().set_border(FormatBorder::Thin));
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            put_text(ws, 3 + r as u32, c as u16, v, &formats)?;
+        }
+    }
+    ws.set_freeze_panes(3, 0)?;
+    wb.save_to_buffer()
+}

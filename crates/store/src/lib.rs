@@ -75,6 +75,8 @@ pub struct Store {
     pub(crate) second_factor: Arc<SecondFactorPolicy>,
     /// How long a mandatory report may stay unreceived before it goes up to the county.
     pub(crate) escalation: chrono::Duration,
+    /// When each level's quarterly report is due.
+    pub(crate) report_deadlines: shouwang_domain::quarterly::Deadlines,
 }
 
 impl Store {
@@ -94,6 +96,7 @@ impl Store {
             clock,
             second_factor: Arc::new(SecondFactorPolicy::none()),
             escalation: shouwang_domain::protection::DEFAULT_ESCALATION,
+            report_deadlines: shouwang_domain::quarterly::Deadlines::default(),
         })
     }
 
@@ -110,6 +113,13 @@ impl Store {
     pub fn with_escalation_delay(mut self, delay: chrono::Duration) -> Store {
         self.escalation = delay;
         self
+    }
+    pub fn with_report_deadlines(mut self, d: shouwang_domain::quarterly::Deadlines) -> Store {
+        self.report_deadlines = d;
+        self
+    }
+    pub fn report_deadlines(&self) -> shouwang_domain::quarterly::Deadlines {
+        self.report_deadlines
     }
     pub fn escalation_delay(&self) -> chrono::Duration {
         self.escalation

@@ -173,6 +173,47 @@ impl Store {
             .collect()
     }
 
+    /// Per unit of `by` inside `region`: the children on the roster on `on`, and how many of them
+    /// were visited (走访 or called) between `from` and `on` — the quarter's verification.
+    pub async fn verification_counts(
+        &self,
+        region: &RegionCode,
+        by: RegionLevel,
+        from: NaiveDate,
+        on: NaiveDate,
+    ) -> Result<Vec<(String, i64, i64)>> {
+        let (lo, hi) = code_range(region);
+        let digits = level_digits(by);
+        let divisor = 10_i64.pow(12 - digits as u32);
+        let sql = format!(
+            "SELECT c.village_code / {divisor}, COUNT(*), \
+             SUM(CASE WHEN EXISTS (SELECT 1 FROM visits v WHERE v.child_id = c.id \
+                 AND v.visited_on >= $4 AND v.visited_on <= $5) THEN 1 ELSE 0 END) \
+             FROM children c WHERE c.village_code >= $1 AND c.village_code <= $2 \
+             AND c.archived_at IS NULL AND {} GROUP BY 1",
+            on_roster("c", "$3")
+        );
+        let rows = sqlx::query(&sql)
+            .bind(lo)
+            .bind(hi)
+            .bind(roster_cutoff(on))
+            .bind(from.to_string())
+            .bind(on.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let unit: i64 = r.try_get(0)?;
+                let verified: Option<i64> = r.try_get(2)?;
+                Ok((
+                    format!("{unit:0digits$}"),
+                    r.try_get(1)?,
+                    verified.unwrap_or(0),
+                ))
+            })
+            .collect()
+    }
+
     /// The roster of a town on `on`, as a frozen report keeps it.
     pub async fn roster_lines(
         &self,

@@ -7,7 +7,9 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use shouwang_app::quarterly::{self, QuarterOverview, ReportView, SubmitInput, SummaryView};
+use shouwang_app::quarterly::{
+    self, QuarterOverview, Ranking, ReportView, SubmitInput, SummaryView,
+};
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorBody};
@@ -19,6 +21,7 @@ use crate::state::AppState;
     paths(
         summary,
         overview,
+        ranking,
         create,
         get_report,
         refresh,
@@ -80,6 +83,21 @@ pub async fn overview(
 ) -> Result<Json<QuarterOverview>, AppError> {
     Ok(Json(
         quarterly::overview(&state.store, &user.actor, p.quarter.as_deref()).await?,
+    ))
+}
+
+/// The quarter's 定期通报 of the units below you: each unit's report against its deadline (on
+/// time, late, missing, not yet due; times returned) and its children's verification this
+/// quarter, on time first.
+#[utoipa::path(get, path = "/api/v1/quarterly-ranking", params(OverviewParams),
+    responses((status = 200, body = Ranking), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn ranking(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<OverviewParams>,
+) -> Result<Json<Ranking>, AppError> {
+    Ok(Json(
+        quarterly::ranking(&state.store, &user.actor, p.quarter.as_deref()).await?,
     ))
 }
 

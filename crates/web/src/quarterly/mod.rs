@@ -31,6 +31,9 @@ pub fn routes() -> Router<AppState> {
             "/quarterly",
             get(pages::overview_page).post(pages::create_submit),
         )
+        .route("/api/v1/quarterly-ranking", get(api::ranking))
+        .route("/quarterly/ranking", get(pages::ranking_page))
+        .route("/quarterly/ranking.xlsx", get(pages::ranking_download))
         .route("/quarterly/{id}", get(pages::report_page))
         .route("/quarterly/{id}/action", post(pages::action_submit))
 }

@@ -212,3 +212,76 @@ pub async fn action_submit(
         Err(e) => Err(e.into()),
     }
 }
+
+#[derive(Template)]
+#[template(path = "quarterly/ranking.html")]
+struct RankingPage {
+    frame: Frame,
+    r: quarterly::Ranking,
+    place: String,
+}
+
+pub async fn ranking_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<OverviewParams>,
+) -> PageResult {
+    let r = quarterly::ranking(&state.store, &user.actor, p.quarter.as_deref()).await?;
+    Ok(render(&RankingPage {
+        frame: Frame::of(&state, &user).await,
+        place: place_name(&r.region),
+        r,
+    }))
+}
+
+/// The ranking as a workbook a bureau sends round (定期通报).
+pub async fn ranking_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<OverviewParams>,
+) -> Result<axum::response::Response, crate::error::AppError> {
+    let r = quarterly::ranking(&state.store, &user.actor, p.quarter.as_deref()).await?;
+    let place = place_name(&r.region);
+    let rows: Vec<Vec<String>> = r
+        .units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            vec![
+                (i + 1).to_string(),
+                u.name.clone(),
+                u.timeliness.map(|t| t.label()).unwrap_or("—").to_owned(),
+                u.due.map(|d| d.to_string()).unwrap_or_default(),
+                u.first_submitted.map(|d| d.to_string()).unwrap_or_default(),
+                u.status.map(|s| s.label()).unwrap_or("未生成").to_owned(),
+                u.returned.to_string(),
+                u.children.to_string(),
+                u.verified.to_string(),
+                format!("{}%", u.verified_percent),
+            ]
+        })
+        .collect();
+    let bytes = shouwang_exchange::xlsx::table_workbook(
+        &format!("{place}{}农村留守儿童信息报送情况通报", r.quarter_label),
+        &format!("生成日期：{}", state.store.today()),
+        &[
+            "名次",
+            "单位",
+            "报送情况",
+            "报送期限",
+            "首次提交",
+            "审核状态",
+            "退回次数",
+            "在册儿童",
+            "本季度已核查",
+            "核查率",
+        ],
+        &rows,
+    )
+    .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+    Ok(crate::ui::download(
+        bytes,
+        &format!("{place}{}报送情况通报.xlsx", r.quarter_label),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ))
+}

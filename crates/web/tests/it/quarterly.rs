@@ -400,3 +400,92 @@ async fn a_quarter_is_frozen_checked_signed_returned_approved_locked_and_summed(
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+/// 定期通报: units on time first, missing ones last; each with its children's verification this
+/// quarter (a visit or a call counts); exported as .xlsx.
+#[tokio::test]
+async fn the_ranking_puts_units_on_time_first_and_shows_the_quarters_verification() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let child = village.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    village
+        .register(&boy_named(VILLAGE_A, "李明", ymd(2015, 3, 2), 77))
+        .await;
+    let r = village
+        .post_json(
+            &format!("/api/v1/children/{child}/visits"),
+            &json!({"method": "call", "visitor_role": "child_director", "condition": "good",
+                    "seen": ["parent"], "no_change": true}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let town = app.login("town_a").await;
+    let (status, report) = post(
+        &town,
+        "/api/v1/quarterly-reports",
+        json!({"region": TOWN_A, "quarter": "2026Q4"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = post(
+        &town,
+        &format!(
+            "/api/v1/quarterly-reports/{}/submit",
+            report["id"].as_str().unwrap()
+        ),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // After the towns' deadline (10 January).
+    app.clock.set(ymd(2027, 1, 12));
+    let county = app.login("county").await;
+    let ranking = county
+        .get_json("/api/v1/quarterly-ranking?quarter=2026Q4")
+        .await;
+    let units = ranking["units"].as_array().unwrap();
+    assert!(units.len() > 1);
+    assert_eq!(units[0]["region"], TOWN_A, "{ranking}");
+    assert_eq!(units[0]["timeliness"], "on_time");
+    assert_eq!(units[0]["first_submitted"], "2026-11-24");
+    assert_eq!(units[0]["due"], "2027-01-10");
+    assert_eq!(
+        (units[0]["children"].as_i64(), units[0]["verified"].as_i64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(units[0]["verified_percent"], 50);
+    assert!(
+        units[1..].iter().all(|u| u["timeliness"] == "missing"),
+        "{ranking}"
+    );
+    // The town sees its villages' verification (villages do not report).
+    let town = app.login("town_a").await;
+    let villages = town
+        .get_json("/api/v1/quarterly-ranking?quarter=2026Q4")
+        .await;
+    let a = villages["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["region"] == VILLAGE_A)
+        .unwrap()
+        .clone();
+    assert_eq!(a["reports"], false);
+    assert!(a["timeliness"].is_null());
+    assert_eq!(a["verified"], 1);
+    let r = county.get("/quarterly/ranking.xlsx?quarter=2026Q4").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.bytes().await.unwrap().starts_with(b"PK"));
+    assert_eq!(
+        county
+            .get("/api/v1/quarterly-ranking?quarter=2026Q7")
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+}
