@@ -67,6 +67,13 @@ test('a town submits its quarter, the county returns it, then approves it and it
   await page.reload();
   assert.equal(await page.locator('button:has-text("按最新档案重新生成")').count(), 0, 'locked');
   assert.match(await page.textContent('ol.timeline'), /生成并冻结[\s\S]*提交[\s\S]*退回[\s\S]*重新生成[\s\S]*审核通过/);
+  // The county's 定期通报: the town that reported first, the others not yet due.
+  await county.page.goto(`${app.base}/quarterly/ranking?quarter=2026Q4`);
+  const first = county.page.locator('table.roster tbody tr').first();
+  assert.match(await first.textContent(), /冠山街道[\s\S]*按时报送|冠山街道[\s\S]*未到报送期限/);
+  await county.page.screenshot({ path: path.join(shots, 'quarterly-ranking-desktop.png'), fullPage: true });
+  await page.goto(`${app.base}/quarterly/ranking?quarter=2026Q4`);
+  await page.screenshot({ path: path.join(shots, 'quarterly-ranking-360.png'), fullPage: true });
   await town.context.close();
   await county.context.close();
 });

@@ -219,6 +219,8 @@ struct RankingPage {
     frame: Frame,
     r: quarterly::Ranking,
     place: String,
+    /// Whether the units listed report (towns and above), or only verify (a town's villages).
+    reports: bool,
 }
 
 pub async fn ranking_page(
@@ -230,6 +232,7 @@ pub async fn ranking_page(
     Ok(render(&RankingPage {
         frame: Frame::of(&state, &user).await,
         place: place_name(&r.region),
+        reports: r.units.iter().any(|u| u.reports),
         r,
     }))
 }
