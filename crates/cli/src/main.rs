@@ -538,12 +538,20 @@ async fn run() -> Result<()> {
                 CookieSecure::Always => Some(true),
                 CookieSecure::Never => Some(false),
             };
-            // Retention runs at start and every six hours (each pass is idempotent).
+            // The quarter-end pass and retention run at start and every six hours (each pass is
+            // idempotent).
             let keeper = store.clone();
             tokio::spawn(async move {
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
                 loop {
                     every.tick().await;
+                    // What the quarter's end decides is written down first (children who turned
+                    // 16 leave the roster with the reason), then retention.
+                    match shouwang_app::quarterly::apply_quarter_end(&keeper).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(exited = n, "quarter-end pass"),
+                        Err(e) => tracing::error!(error = %e, "quarter-end pass failed"),
+                    }
                     match shouwang_app::retention::run(&keeper, &retention).await {
                         Ok(r) if r.archived + r.erased > 0 => {
                             tracing::info!(

@@ -214,6 +214,39 @@ impl Store {
             .collect()
     }
 
+    /// Active files of children 16 or older on `on` (a batch): (id, version, birth date, village).
+    pub async fn aged_out_on(
+        &self,
+        on: NaiveDate,
+        limit: i64,
+    ) -> Result<Vec<(String, i64, NaiveDate, RegionCode)>> {
+        let sql = format!(
+            "SELECT c.id, c.version, c.birth_date, c.village_code FROM children c \
+             WHERE c.archived_at IS NULL AND {} ORDER BY c.birth_date, c.id LIMIT {}",
+            crate::scope::aged_out("c", "$1"),
+            limit.clamp(1, 5000)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(roster_cutoff(on))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let birth: String = r.try_get(2)?;
+                let village: i64 = r.try_get(3)?;
+                Ok((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    birth
+                        .parse()
+                        .map_err(|_| StoreError::Config(format!("birth date {birth}")))?,
+                    RegionCode::parse(&format!("{village:012}"))
+                        .map_err(|e| StoreError::Config(e.to_string()))?,
+                ))
+            })
+            .collect()
+    }
+
     /// The roster of a town on `on`, as a frozen report keeps it.
     pub async fn roster_lines(
         &self,

@@ -489,3 +489,56 @@ async fn the_ranking_puts_units_on_time_first_and_shows_the_quarters_verificatio
         StatusCode::UNPROCESSABLE_ENTITY
     );
 }
+
+/// At a quarter's end what time decides is written down: a child who turned 16 by then leaves the
+/// roster with the reason 年满16周岁 on the birthday, in the history; one who turns 16 after the
+/// quarter's end waits for the next. Running the pass again changes nothing.
+#[tokio::test]
+async fn the_quarter_end_records_children_who_turned_sixteen_as_exited() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let turned = village
+        .register(&boy_named(VILLAGE_A, "王大", ymd(2010, 12, 15), 21))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let later = village
+        .register(&boy_named(VILLAGE_A, "王二", ymd(2011, 1, 3), 23))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        shouwang_app::quarterly::apply_quarter_end(&app.store)
+            .await
+            .unwrap(),
+        0,
+        "nobody is 16 at the end of the last quarter"
+    );
+    app.clock.set(ymd(2027, 1, 5));
+    assert_eq!(
+        shouwang_app::quarterly::apply_quarter_end(&app.store)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        shouwang_app::quarterly::apply_quarter_end(&app.store)
+            .await
+            .unwrap(),
+        0
+    );
+    let county = app.login("county").await;
+    let f = county.get_json(&format!("/api/v1/children/{turned}")).await;
+    assert_eq!(f["status"], "exited", "{f}");
+    assert_eq!(f["exit_reason"], "aged_sixteen");
+    assert_eq!(f["exit_date"], "2026-12-15");
+    let history = county
+        .get_json(&format!("/api/v1/children/{turned}/history"))
+        .await;
+    assert!(history.to_string().contains("system"), "{history}");
+    let f = county.get_json(&format!("/api/v1/children/{later}")).await;
+    assert_ne!(f["status"], "exited");
+}
