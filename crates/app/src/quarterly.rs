@@ -873,3 +873,63 @@ pub async fn apply_quarter_end(store: &Store) -> Result<usize> {
         }
     }
 }
+
+/// The figures of an area over a period (龙里 003 七(二): 1月1日至8月31日期间的汇总): the registry's
+/// registrations, exits by reason and visits, with the protection cases' figures of the same days.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PeriodFigures {
+    pub region: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Files registered in the period.
+    pub registered: i64,
+    /// Files that left the roster in the period, by reason.
+    pub exited: Vec<crate::protection::Count>,
+    pub visits: i64,
+    pub children_visited: i64,
+    /// Reports, cases, placements and referrals of the period.
+    pub cases: crate::protection::Figures,
+}
+
+pub async fn period(
+    store: &Store,
+    actor: &Actor,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<PeriodFigures> {
+    use shouwang_domain::lifecycle::ExitReason;
+    // The cases' figures check the role and the period, and are audited with it.
+    let cases = crate::protection::figures(store, actor, from, to).await?;
+    let Scope::Region { code: region } = actor.scope() else {
+        return Err(StoreError::Forbidden);
+    };
+    let instant = |d: NaiveDate| {
+        (d.and_hms_opt(0, 0, 0).expect("midnight").and_utc() - chrono::Duration::hours(8))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    };
+    let (start, end) = (instant(from), instant(to + chrono::Duration::days(1)));
+    let r = store
+        .registry_period(&region, (&start, &end), (from, to))
+        .await?;
+    Ok(PeriodFigures {
+        region: region.as_str().to_owned(),
+        from,
+        to,
+        registered: r.registered,
+        exited: r
+            .exits
+            .into_iter()
+            .map(|(code, count)| crate::protection::Count {
+                label: ExitReason::parse(&code)
+                    .map(|e| e.label().to_owned())
+                    .unwrap_or_else(|| code.clone()),
+                code,
+                count,
+            })
+            .collect(),
+        visits: r.visits,
+        children_visited: r.children_visited,
+        cases,
+    })
+}

@@ -66,6 +66,16 @@ pub struct StoredReport {
     pub version: i64,
 }
 
+/// The registry's activity over a period.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryPeriod {
+    pub registered: i64,
+    /// (exit reason code, files).
+    pub exits: Vec<(String, i64)>,
+    pub visits: i64,
+    pub children_visited: i64,
+}
+
 /// What happened to a report, in order.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -245,6 +255,54 @@ impl Store {
                 ))
             })
             .collect()
+    }
+
+    /// The registry's activity in `region` between two instants (`start` ≤ t < `end`, stored
+    /// time) and two days (`from` ≤ d ≤ `to`, China dates): files registered, exits by reason,
+    /// visits and children visited.
+    pub async fn registry_period(
+        &self,
+        region: &RegionCode,
+        (start, end): (&str, &str),
+        (from, to): (NaiveDate, NaiveDate),
+    ) -> Result<RegistryPeriod> {
+        let (lo, hi) = code_range(region);
+        let registered: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM children WHERE village_code >= $1 AND village_code <= $2 \
+             AND created_at >= $3 AND created_at < $4",
+        )
+        .bind(lo)
+        .bind(hi)
+        .bind(start)
+        .bind(end)
+        .fetch_one(&self.pool)
+        .await?;
+        let exits: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT exit_reason, COUNT(*) FROM children WHERE village_code >= $1 AND village_code <= $2 \
+             AND status = 'exited' AND exit_date >= $3 AND exit_date <= $4 GROUP BY exit_reason ORDER BY exit_reason",
+        )
+        .bind(lo)
+        .bind(hi)
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        let (visits, visited): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COUNT(DISTINCT v.child_id) FROM visits v JOIN children c ON c.id = v.child_id \
+             WHERE c.village_code >= $1 AND c.village_code <= $2 AND v.visited_on >= $3 AND v.visited_on <= $4",
+        )
+        .bind(lo)
+        .bind(hi)
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(RegistryPeriod {
+            registered,
+            exits,
+            visits,
+            children_visited: visited,
+        })
     }
 
     /// The roster of a town on `on`, as a frozen report keeps it.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use shouwang_app::quarterly::{
-    self, QuarterOverview, Ranking, ReportView, SubmitInput, SummaryView,
+    self, PeriodFigures, QuarterOverview, Ranking, ReportView, SubmitInput, SummaryView,
 };
 
 use crate::auth::CurrentUser;
@@ -22,6 +22,7 @@ use crate::state::AppState;
         summary,
         overview,
         ranking,
+        period_figures,
         create,
         get_report,
         refresh,
@@ -98,6 +99,59 @@ pub async fn ranking(
 ) -> Result<Json<Ranking>, AppError> {
     Ok(Json(
         quarterly::ranking(&state.store, &user.actor, p.quarter.as_deref()).await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+pub struct PeriodParams {
+    /// The first day (YYYY-MM-DD); 1 January of this year if absent.
+    pub from: Option<String>,
+    /// The last day; today if absent.
+    pub to: Option<String>,
+}
+
+impl PeriodParams {
+    pub fn days(
+        &self,
+        today: chrono::NaiveDate,
+    ) -> Result<(chrono::NaiveDate, chrono::NaiveDate), AppError> {
+        use chrono::Datelike;
+        let mut e = shouwang_domain::validation::ValidationErrors::default();
+        let mut day = |v: &Option<String>, field: &str, default: chrono::NaiveDate| match v
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        {
+            None => default,
+            Some(s) => shouwang_domain::input::parse_date(s).unwrap_or_else(|| {
+                e.add(field, "日期格式不正确，应为 2026-08-31");
+                default
+            }),
+        };
+        let from = day(
+            &self.from,
+            "from",
+            chrono::NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("1 January"),
+        );
+        let to = day(&self.to, "to", today);
+        e.into_result(())?;
+        Ok((from, to))
+    }
+}
+
+/// The figures of your area over a period: registrations, exits by reason, visits, and the
+/// protection cases' figures of the same days (龙里 asks for 1 January–31 August by 15 September).
+#[utoipa::path(get, path = "/api/v1/period-figures", params(PeriodParams),
+    responses((status = 200, body = PeriodFigures), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn period_figures(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<PeriodParams>,
+) -> Result<Json<PeriodFigures>, AppError> {
+    let (from, to) = p.days(state.store.today())?;
+    Ok(Json(
+        quarterly::period(&state.store, &user.actor, from, to).await?,
     ))
 }
 

@@ -32,6 +32,8 @@ pub fn routes() -> Router<AppState> {
             get(pages::overview_page).post(pages::create_submit),
         )
         .route("/api/v1/quarterly-ranking", get(api::ranking))
+        .route("/api/v1/period-figures", get(api::period_figures))
+        .route("/quarterly/period", get(pages::period_page))
         .route("/quarterly/ranking", get(pages::ranking_page))
         .route("/quarterly/ranking.xlsx", get(pages::ranking_download))
         .route("/quarterly/{id}", get(pages::report_page))

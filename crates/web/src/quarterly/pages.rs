@@ -288,3 +288,31 @@ pub async fn ranking_download(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ))
 }
+
+#[derive(Template)]
+#[template(path = "quarterly/period.html")]
+struct PeriodPage {
+    frame: Frame,
+    f: quarterly::PeriodFigures,
+    place: String,
+}
+
+impl PeriodPage {
+    fn exited_total(&self) -> i64 {
+        self.f.exited.iter().map(|e| e.count).sum()
+    }
+}
+
+pub async fn period_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<super::api::PeriodParams>,
+) -> PageResult {
+    let (from, to) = p.days(state.store.today())?;
+    let f = quarterly::period(&state.store, &user.actor, from, to).await?;
+    Ok(render(&PeriodPage {
+        frame: Frame::of(&state, &user).await,
+        place: place_name(&f.region),
+        f,
+    }))
+}

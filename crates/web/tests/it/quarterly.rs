@@ -542,3 +542,72 @@ async fn the_quarter_end_records_children_who_turned_sixteen_as_exited() {
     let f = county.get_json(&format!("/api/v1/children/{later}")).await;
     assert_ne!(f["status"], "exited");
 }
+
+/// Period figures (龙里 asks for 1 January–31 August): registrations, exits by reason, visits and
+/// reports of the days asked for, and nothing of other days.
+#[tokio::test]
+async fn period_figures_count_what_happened_between_two_days() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let town = app.login("town_a").await;
+    let a = town.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b = town
+        .register(&boy_named(VILLAGE_A, "李明", ymd(2015, 3, 2), 77))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = town
+        .post_json(
+            &format!("/api/v1/children/{b}/exit"),
+            &json!({"version": 1, "reason": "parents_returned", "date": "2026-11-20"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = town
+        .post_json(
+            &format!("/api/v1/children/{a}/visits"),
+            &json!({"method": "home", "visitor_role": "supervisor", "condition": "good",
+                    "seen": ["child"]}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = town
+        .post_json(
+            "/api/v1/reports",
+            &json!({"child_id": a, "situations": ["living_alone"], "description": "独自在家"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let f = town
+        .get_json("/api/v1/period-figures?from=2026-11-01&to=2026-11-30")
+        .await;
+    assert_eq!(f["registered"], 2, "{f}");
+    assert_eq!(f["exited"][0]["code"], "parents_returned");
+    assert_eq!(f["exited"][0]["count"], 1);
+    assert_eq!(f["visits"], 1);
+    assert_eq!(f["cases"]["reports"], 1);
+    let f = town
+        .get_json("/api/v1/period-figures?from=2026-10-01&to=2026-10-31")
+        .await;
+    assert_eq!(
+        (
+            f["registered"].as_i64(),
+            f["visits"].as_i64(),
+            f["cases"]["reports"].as_i64()
+        ),
+        (Some(0), Some(0), Some(0))
+    );
+    assert!(f["exited"].as_array().unwrap().is_empty());
+    let r = town.get("/api/v1/period-figures?from=2026-02-30").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("from"));
+    let town_b = app.login("town_b").await;
+    let f = town_b
+        .get_json("/api/v1/period-figures?from=2026-11-01&to=2026-11-30")
+        .await;
+    assert_eq!(f["registered"], 0, "another town's figures are its own");
+}
