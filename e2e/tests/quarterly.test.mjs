@@ -74,6 +74,14 @@ test('a town submits its quarter, the county returns it, then approves it and it
   await county.page.screenshot({ path: path.join(shots, 'quarterly-ranking-desktop.png'), fullPage: true });
   await page.goto(`${app.base}/quarterly/ranking?quarter=2026Q4`);
   await page.screenshot({ path: path.join(shots, 'quarterly-ranking-360.png'), fullPage: true });
+  // The dashboards: charts drawn on the server, every bar a link to its list.
+  await county.page.goto(`${app.base}/?rank=17`);
+  assert.ok(await county.page.locator('svg.chart').count() >= 5);
+  await county.page.screenshot({ path: path.join(shots, 'home-county-desktop.png'), fullPage: true });
+  await page.goto(`${app.base}/`);
+  await page.screenshot({ path: path.join(shots, 'home-town-360.png'), fullPage: true });
+  await page.click('svg.chart a[href="/children?age_band=0-5"]');
+  await page.waitForURL(/age_band=0-5/);
   await town.context.close();
   await county.context.close();
 });

@@ -933,3 +933,78 @@ pub async fn period(
         cases,
     })
 }
+
+/// What the home page shows of an area beyond its counts: the 汇总表 today and per unit below,
+/// the roster at the last quarters' ends (frozen figures where a report was made), and this
+/// quarter's verification.
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    pub region: RegionCode,
+    pub today: NaiveDate,
+    /// Today's 汇总表 of the area.
+    pub figures: Figures,
+    /// The same per unit below (towns of a county…): code, name, figures.
+    pub units: Vec<(String, String, Figures)>,
+    /// Children on the roster at each of the last quarters' ends, oldest first, then today:
+    /// (label, value, frozen).
+    pub trend: Vec<(String, u64, bool)>,
+    /// This quarter: children on the roster and those visited or called.
+    pub verified: (i64, i64),
+}
+
+pub async fn dashboard(store: &Store, actor: &Actor) -> Result<Option<Dashboard>> {
+    let Scope::Region { code: region } = actor.scope() else {
+        return Ok(None);
+    };
+    let today = store.today();
+    let below = region.level().below();
+    let c = count_units(store, &region, today, below).await?;
+    let names: BTreeMap<String, String> = match below {
+        Some(level) => store
+            .regions_within(&region, level)
+            .await?
+            .into_iter()
+            .map(|r| (r.code, r.name))
+            .collect(),
+        None => BTreeMap::new(),
+    };
+    let units = names
+        .into_iter()
+        .map(|(code, name)| {
+            let f = c.units.get(&code).copied().unwrap_or_default();
+            (code, name, f)
+        })
+        .collect();
+    let mut trend = Vec::new();
+    let mut q = Quarter::of(today).previous();
+    let mut quarters = Vec::new();
+    for _ in 0..4 {
+        quarters.push(q);
+        q = q.previous();
+    }
+    for q in quarters.into_iter().rev() {
+        let label = format!("{}Q{}", q.year % 100, q.q);
+        match frozen_on(store, &region, q.end()).await? {
+            Some(r) => trend.push((label, r.figures.first().copied().unwrap_or(0), true)),
+            None => {
+                let (f, _) = count(store, &region, q.end()).await?;
+                trend.push((label, f.get(1), false));
+            }
+        }
+    }
+    trend.push(("今天".to_owned(), c.total.get(1), false));
+    let this = Quarter::of(today);
+    let verified = store
+        .verification_counts(&region, RegionLevel::Village, this.start(), today)
+        .await?
+        .into_iter()
+        .fold((0, 0), |(n, v), (_, a, b)| (n + a, v + b));
+    Ok(Some(Dashboard {
+        region,
+        today,
+        figures: c.total,
+        units,
+        trend,
+        verified,
+    }))
+}

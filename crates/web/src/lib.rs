@@ -8,6 +8,7 @@
 
 mod audit;
 pub mod auth;
+mod charts;
 mod children;
 mod discoveries;
 pub mod error;

@@ -611,3 +611,34 @@ async fn period_figures_count_what_happened_between_two_days() {
         .await;
     assert_eq!(f["registered"], 0, "another town's figures are its own");
 }
+
+/// The home page of a region's user carries the dashboard — charts drawn on the server whose bars
+/// link to the lists behind them — and stays small; a school's has none (it sees single pupils).
+#[tokio::test]
+async fn the_dashboard_draws_its_charts_on_the_server_and_links_every_bar() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    app.add_user(
+        "school_a",
+        shouwang_domain::authz::Role::School,
+        TOWN_A,
+        Some("冠山街道中心小学"),
+    )
+    .await;
+    let town = app.login("town_a").await;
+    town.register(&boy(VILLAGE_A)).await;
+    let r = town.get("/?rank=13").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.len() < 100_000, "{} bytes", html.len());
+    assert!(html.matches(r#"<svg class="chart""#).count() >= 5);
+    assert!(
+        html.contains(r#"<a href="/children?age_band=6-13">"#),
+        "{html}"
+    );
+    assert!(html.contains(&format!(r#"<a href="/children?region={VILLAGE_A}">"#)));
+    assert!(!html.contains("<script>"), "no inline script");
+    let school = app.login("school_a").await;
+    let html = school.get("/").await.text().await.unwrap();
+    assert!(!html.contains(r#"<svg class="chart""#));
+}
