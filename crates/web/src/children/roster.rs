@@ -8,7 +8,7 @@ use serde::Deserialize;
 use shouwang_domain::child::*;
 use shouwang_domain::eligibility::{AgeBand, KeyTargetFlag};
 use shouwang_domain::input::parse_date;
-use shouwang_domain::region::{RegionCode, RegionLevel};
+use shouwang_domain::region::RegionCode;
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_store::regions::Region;
 use shouwang_store::roster::{ChildSummary, Page, RosterQuery, Sort, StandingFilter};
@@ -226,26 +226,22 @@ pub async fn roster(
             e.0.iter().map(|f| f.message.clone()).collect(),
         ),
     };
+    // The area picker drills down: the way from the user's area to the one chosen, then the
+    // units one level below it — never every village of a province (that was a page of 1 MB).
     let regions = if user.actor.agency_id.is_none() {
-        let mut r = state
-            .store
-            .regions_within(&user.actor.region, RegionLevel::Town)
-            .await?;
-        r.extend(
-            state
-                .store
-                .regions_within(&user.actor.region, RegionLevel::Village)
-                .await?,
-        );
-        r.sort_by(|a, b| a.code.cmp(&b.code));
-        r
+        area_choices(&state, &user.actor.region, p.region.as_deref()).await?
     } else {
         vec![]
     };
-    let village_names = regions
+    let divisions = shouwang_domain::region::Divisions::shipped();
+    let village_names = page
+        .items
         .iter()
-        .filter(|r| r.level == "village")
-        .map(|r| (r.code.clone(), r.name.clone()))
+        .filter_map(|c| {
+            let code = RegionCode::parse(&c.village_code).ok()?;
+            let name = divisions.get(&code).ok()?.name.to_owned();
+            Some((code.as_str().to_owned(), name))
+        })
         .collect();
     let pages = (page.total as u32).div_ceil(page.per_page.max(1)).max(1);
     let table = RosterTable {
@@ -321,4 +317,49 @@ pub async fn roster(
         ],
         errors,
     }))
+}
+
+/// The picker's choices: the way from `mine` down to the chosen area (each a step), then the
+/// units one level below the chosen area (or below `mine`), indented by depth.
+async fn area_choices(
+    state: &AppState,
+    mine: &RegionCode,
+    chosen: Option<&str>,
+) -> Result<Vec<Region>, crate::error::AppError> {
+    let chosen = chosen
+        .and_then(|c| RegionCode::parse(c.trim()).ok())
+        .filter(|c| mine.contains(c))
+        .unwrap_or_else(|| mine.clone());
+    let indent = |depth: usize, name: &str| format!("{}{name}", "　".repeat(depth));
+    let mut out = Vec::new();
+    let mut way = Vec::new();
+    let mut at = Some(chosen.clone());
+    while let Some(c) = at {
+        if c == *mine || !mine.contains(&c) {
+            break;
+        }
+        at = c.parent();
+        way.push(c);
+    }
+    way.reverse();
+    let divisions = shouwang_domain::region::Divisions::shipped();
+    for (depth, c) in way.iter().enumerate() {
+        out.push(Region {
+            code: c.as_str().to_owned(),
+            name: indent(
+                depth,
+                divisions.get(c).map(|d| d.name).unwrap_or(c.as_str()),
+            ),
+            level: "step".into(),
+        });
+    }
+    if let Some(below) = chosen.level().below() {
+        for r in state.store.regions_within(&chosen, below).await? {
+            out.push(Region {
+                name: indent(way.len(), &r.name),
+                ..r
+            });
+        }
+    }
+    Ok(out)
 }

@@ -412,3 +412,44 @@ async fn a_form_sent_back_with_errors_keeps_unanswered_questions_blank() {
         assert!(!ethnicity.contains("selected"), "no 民族 preselected");
     }
 }
+
+/// The roster's area picker drills down: a county user is offered the towns, then a town's
+/// villages once the town is chosen — never every village at once.
+#[tokio::test]
+async fn the_roster_area_picker_offers_one_level_at_a_time() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let county = app.login("county").await;
+    let options = |html: &str| -> Vec<String> {
+        let start = html.find(r#"<select name="region""#).unwrap();
+        let end = start + html[start..].find("</select>").unwrap();
+        html[start..end]
+            .split("<option value=\"")
+            .skip(2)
+            .map(|o| o.split('"').next().unwrap().to_owned())
+            .collect()
+    };
+    let html = county.get("/children").await.text().await.unwrap();
+    let top = options(&html);
+    assert!(
+        top.contains(&TOWN_A.to_owned()) && top.contains(&TOWN_B.to_owned()),
+        "{top:?}"
+    );
+    assert!(top.iter().all(|c| c.len() == 9), "towns only: {top:?}");
+    let html = county
+        .get(&format!("/children?region={TOWN_A}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let down = options(&html);
+    assert_eq!(down[0], TOWN_A, "the way to the chosen town first");
+    assert!(
+        down[1..]
+            .iter()
+            .all(|c| c.starts_with(TOWN_A) && c.len() == 12),
+        "{down:?}"
+    );
+    assert!(down.contains(&VILLAGE_A.to_owned()));
+    assert!(!down.iter().any(|c| c.starts_with(TOWN_B)));
+}
