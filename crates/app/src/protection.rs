@@ -175,7 +175,7 @@ fn works_on(actor: &Actor, case: &CaseRow, report: &ReportRow) -> bool {
         Role::Village | Role::Town | Role::County | Role::CountyAdmin | Role::Oversight => {
             actor.region.contains(&case.village)
         }
-        Role::School | Role::Agency | Role::Court | Role::Procuratorate => false,
+        Role::School | Role::Agency | Role::Court | Role::Procuratorate | Role::Education => false,
     }
 }
 
@@ -512,7 +512,9 @@ pub async fn inbox(
         Role::Village | Role::Town | Role::County | Role::CountyAdmin | Role::Oversight => {
             filter.area_within = Some(actor.region.clone())
         }
-        Role::School | Role::Agency => filter.reporter = Some(actor.user_id.clone()),
+        Role::School | Role::Agency | Role::Education => {
+            filter.reporter = Some(actor.user_id.clone())
+        }
         Role::Court | Role::Procuratorate => {
             filter.area_within = Some(actor.region.clone());
             filter.with_measures = Some(measures_sent_to(actor.role).to_vec());

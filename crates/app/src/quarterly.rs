@@ -9,13 +9,13 @@ use serde::{Deserialize, Serialize};
 
 use shouwang_domain::authz::{Actor, Scope};
 use shouwang_domain::quarterly::{
-    self, Quarter, ReportAction, ReportStatus, may_approve, may_prepare, reporting_level,
+    self, Quarter, ReportAction, ReportStatus, Section, may_approve, may_prepare, reporting_level,
 };
 use shouwang_domain::region::{RegionCode, RegionLevel};
 use shouwang_domain::summary_table::{COLUMNS, Figures, parse_cells};
 use shouwang_domain::text;
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_store::quarterly::{Frozen, ReportEvent, RosterLine, StoredReport};
+use shouwang_store::quarterly::{Frozen, ReportEvent, RosterLine, SectionCheck, StoredReport};
 use shouwang_store::{Result, Store, StoreError, Subject};
 
 /// One column of the 汇总表 with its value.
@@ -214,6 +214,16 @@ pub struct ReportView {
     /// The level above's comment when it returned or approved the report.
     pub comment: Option<String>,
     pub events: Vec<ReportEvent>,
+    /// The departments' checks of their sections (a town's report), and the figures they check:
+    /// 辍学 and 不在学 (columns 17–18) for education; children without hukou on the frozen roster
+    /// for the police.
+    pub education_check: Option<SectionCheck>,
+    pub police_check: Option<SectionCheck>,
+    pub dropped_out: u64,
+    pub not_in_school: u64,
+    pub without_hukou: usize,
+    /// The section the reader checks now, if any.
+    pub may_verify: Option<Section>,
     /// What the reader may do now.
     pub may_submit: bool,
     pub may_refresh: bool,
@@ -221,9 +231,34 @@ pub struct ReportView {
 }
 
 async fn report_view(store: &Store, actor: &Actor, r: StoredReport) -> Result<ReportView> {
+    use shouwang_domain::eligibility::KeyTargetFlag;
     let events = store.quarterly_report_events(&r.id).await?;
     let prepares = may_prepare(actor, &r.region);
+    let may_verify = (r.status == ReportStatus::Submitted)
+        .then(|| {
+            Section::ALL
+                .iter()
+                .copied()
+                .find(|s| quarterly::may_verify(actor, &r.region, *s))
+        })
+        .flatten();
+    let without_hukou = if reporting_level(&r.region) == Some(RegionLevel::Village) {
+        store
+            .quarterly_roster(&r.id)
+            .await?
+            .iter()
+            .filter(|l| l.flags & KeyTargetFlag::NoHukou.bit() != 0)
+            .count()
+    } else {
+        0
+    };
     Ok(ReportView {
+        dropped_out: r.figures.get(16).copied().unwrap_or(0),
+        not_in_school: r.figures.get(17).copied().unwrap_or(0),
+        without_hukou,
+        education_check: r.education_check.clone(),
+        police_check: r.police_check.clone(),
+        may_verify,
         summary: view(
             &r.region,
             r.as_of,
@@ -535,6 +570,74 @@ pub async fn submit(
     get(store, actor, id).await
 }
 
+/// A department checks its section of a submitted town report (the education bureau the
+/// 控辍保学 figures, the police the 户籍 and 应急处置 ones), with what it found.
+pub async fn verify(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    section: &str,
+    note: Option<&str>,
+) -> Result<ReportView> {
+    let section = Section::parse(section)
+        .ok_or_else(|| ValidationErrors::single("section", "section 应为 education 或 police"))?;
+    let r = load(store, actor, id).await?;
+    if !quarterly::may_verify(actor, &r.region, section) {
+        return Err(StoreError::Forbidden);
+    }
+    if r.status != ReportStatus::Submitted {
+        return Err(StoreError::Conflict {
+            field: Some("status".into()),
+            message: format!("报表当前状态为“{}”，提交后才能核实", r.status.label()),
+        });
+    }
+    let note = note.map(text::clean).unwrap_or_default();
+    if note.chars().count() > 500 {
+        return Err(ValidationErrors::single("note", "核实意见请不超过500字").into());
+    }
+    let name = store
+        .display_name(&actor.user_id)
+        .await?
+        .unwrap_or_else(|| actor.username.clone());
+    let check = SectionCheck {
+        username: actor.username.clone(),
+        name: name.clone(),
+        at: store
+            .clock()
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        note: note.clone(),
+    };
+    let mut tx = store.begin().await?;
+    if !tx.check_section(&r, section, &check).await? {
+        return Err(changed_meanwhile());
+    }
+    tx.add_report_event(
+        &r.id,
+        &actor.username,
+        "verified",
+        &format!(
+            "{}：{name}{}",
+            section.label(),
+            if note.is_empty() {
+                String::new()
+            } else {
+                format!("（{note}）")
+            }
+        ),
+    )
+    .await?;
+    tx.audit(
+        actor,
+        "quarterly_report_verify",
+        subject(&r),
+        serde_json::json!({"section": section.code()}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(store, actor, id).await
+}
+
 /// The level above approves (the report is locked) or returns it with what to correct.
 pub async fn decide(
     store: &Store,
@@ -555,6 +658,25 @@ pub async fn decide(
             ReportAction::Return
         },
     )?;
+    // A town's report waits for the departments that check its sections, where there are any
+    // (龙里 003 七(二): 县民政局要在…县教育局、县公安局核实更新数据的基础上汇总).
+    if approve && reporting_level(&r.region) == Some(RegionLevel::Village) {
+        let mut waiting = Vec::new();
+        for (section, check) in [
+            (Section::Education, &r.education_check),
+            (Section::Police, &r.police_check),
+        ] {
+            if check.is_none() && store.has_role_covering(&r.region, section.role()).await? {
+                waiting.push(section.label());
+            }
+        }
+        if !waiting.is_empty() {
+            return Err(StoreError::Conflict {
+                field: Some("status".into()),
+                message: format!("尚待核实：{}", waiting.join("、")),
+            });
+        }
+    }
     let comment = comment.map(text::clean).filter(|c| !c.is_empty());
     if !approve && comment.is_none() {
         return Err(ValidationErrors::single("comment", "退回时请写明需要修改的内容").into());

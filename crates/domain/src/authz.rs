@@ -21,6 +21,9 @@ code_enum! {
         Oversight = ("oversight", "督查"),
         Court = ("court", "人民法院"),
         Procuratorate = ("procuratorate", "人民检察院"),
+        /// 教育行政部门 (县教育局): checks the 控辍保学 figures of the towns' quarterly reports
+        /// (龙里 003 七(二) 县教育局…核实更新…控辍保学…数据).
+        Education = ("education", "教育行政部门"),
     }
 }
 
@@ -33,7 +36,7 @@ impl Role {
             Role::County | Role::CountyAdmin | Role::Court | Role::Procuratorate => {
                 Some(RegionLevel::County)
             }
-            Role::School | Role::Police | Role::Agency | Role::Oversight => None,
+            Role::School | Role::Police | Role::Agency | Role::Oversight | Role::Education => None,
         }
     }
     /// Roles whose members belong to an agency rather than a region office.

@@ -156,6 +156,33 @@ pub fn may_approve(actor: &Actor, region: &RegionCode) -> bool {
         )
 }
 
+code_enum! {
+    /// The sections of a town's report another department checks before the county approves it
+    /// (龙里 003 七(二): 县教育局和县公安局要分别核实更新…控辍保学、户籍登记和应急处置有关数据).
+    pub enum Section {
+        Education = ("education", "控辍保学（教育行政部门核实）"),
+        Police = ("police", "户籍登记和应急处置（公安机关核实）"),
+    }
+}
+
+impl Section {
+    /// The role that checks the section.
+    pub fn role(self) -> Role {
+        match self {
+            Section::Education => Role::Education,
+            Section::Police => Role::Police,
+        }
+    }
+}
+
+/// Whether the actor checks this section of a town's report: the department's own users whose
+/// area holds the town (the county's education bureau, the town's or the county's police).
+pub fn may_verify(actor: &Actor, region: &RegionCode, section: Section) -> bool {
+    actor.role == section.role()
+        && actor.region.contains(region)
+        && region.level() == RegionLevel::Town
+}
+
 /// Days after a quarter's end a unit's report is due: a town's first, its county's after the
 /// towns are in, the levels above after that. 龙里 003 七(二) gave the county fifteen days after the
 /// period's end (9月15日前 for the figures to 31 August); the towns' and the higher levels' days are
@@ -334,6 +361,42 @@ mod tests {
                 .contains("village")
         );
         assert!(Deadlines::parse("town").is_err());
+    }
+
+    #[test]
+    fn education_and_the_police_check_their_sections_of_a_towns_report() {
+        let town = RegionCode::parse("522730001").unwrap();
+        let county = RegionCode::parse("522730").unwrap();
+        assert!(may_verify(
+            &actor(Role::Education, "522730"),
+            &town,
+            Section::Education
+        ));
+        assert!(!may_verify(
+            &actor(Role::Education, "522730"),
+            &town,
+            Section::Police
+        ));
+        assert!(may_verify(
+            &actor(Role::Police, "522730001"),
+            &town,
+            Section::Police
+        ));
+        assert!(!may_verify(
+            &actor(Role::Police, "522730100"),
+            &town,
+            Section::Police
+        ));
+        assert!(!may_verify(
+            &actor(Role::Education, "522730"),
+            &county,
+            Section::Education
+        ));
+        assert!(!may_verify(
+            &actor(Role::County, "522730"),
+            &town,
+            Section::Education
+        ));
     }
 
     #[test]

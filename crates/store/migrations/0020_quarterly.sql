@@ -24,6 +24,9 @@ CREATE TABLE quarterly_reports (
     decided_at TEXT,
     decided_by TEXT,
     comment TEXT,
+    -- The education bureau's and the police's checks of their sections (JSON), before approval.
+    education_check TEXT,
+    police_check TEXT,
     version BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX quarterly_reports_unit ON quarterly_reports (region_code, quarter);

@@ -51,6 +51,9 @@ pub struct StoredReport {
     pub status: ReportStatus,
     pub as_of: NaiveDate,
     pub figures: Vec<u64>,
+    /// The sections checked by the education bureau and the police.
+    pub education_check: Option<SectionCheck>,
+    pub police_check: Option<SectionCheck>,
     /// The figures of each unit below (a town's villages, a county's towns), by code.
     pub units: std::collections::BTreeMap<String, Vec<u64>>,
     pub unplaced: i64,
@@ -74,6 +77,16 @@ pub struct RegistryPeriod {
     pub exits: Vec<(String, i64)>,
     pub visits: i64,
     pub children_visited: i64,
+}
+
+/// A department's check of its section of a report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SectionCheck {
+    pub username: String,
+    pub name: String,
+    pub at: String,
+    pub note: String,
 }
 
 /// What happened to a report, in order.
@@ -100,7 +113,15 @@ fn level_digits(level: RegionLevel) -> usize {
 
 const REPORT_COLUMNS: &str = "id, region_code, quarter, status, as_of, figures, unplaced, \
      frozen_at, frozen_by, submitted_at, filler, reviewer, head, decided_at, decided_by, comment, version, \
-     unit_figures";
+     unit_figures, education_check, police_check";
+
+fn check(json: Option<String>) -> Result<Option<SectionCheck>> {
+    json.map(|j| {
+        serde_json::from_str(&j)
+            .map_err(|_| StoreError::Config("quarterly report: bad check".into()))
+    })
+    .transpose()
+}
 
 fn report_of(r: &sqlx::any::AnyRow) -> Result<StoredReport> {
     let bad = |what: &str| StoreError::Config(format!("quarterly report: bad {what}"));
@@ -128,6 +149,8 @@ fn report_of(r: &sqlx::any::AnyRow) -> Result<StoredReport> {
         comment: r.try_get(15)?,
         version: r.try_get(16)?,
         units: serde_json::from_str(&r.try_get::<String, _>(17)?).map_err(|_| bad("units"))?,
+        education_check: check(r.try_get(18)?)?,
+        police_check: check(r.try_get(19)?)?,
     })
 }
 
@@ -342,6 +365,31 @@ impl Store {
             .collect()
     }
 
+    /// Whether an active user of `role` has an area that holds `region` (the unit itself or one
+    /// above it): a department that can check its section of the unit's report.
+    pub async fn has_role_covering(
+        &self,
+        region: &RegionCode,
+        role: shouwang_domain::authz::Role,
+    ) -> Result<bool> {
+        let mut codes = vec![region.as_str().to_owned()];
+        let mut at = region.parent();
+        while let Some(c) = at {
+            at = c.parent();
+            codes.push(c.as_str().to_owned());
+        }
+        let list: Vec<String> = (0..codes.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT COUNT(*) FROM users WHERE active = 1 AND role = $1 AND region_code IN ({})",
+            list.join(", ")
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(role.code());
+        for c in &codes {
+            q = q.bind(c.as_str());
+        }
+        Ok(q.fetch_one(&self.pool).await? > 0)
+    }
+
     pub async fn quarterly_report(&self, id: &str) -> Result<Option<StoredReport>> {
         let row = sqlx::query(&format!(
             "SELECT {REPORT_COLUMNS} FROM quarterly_reports WHERE id = $1"
@@ -493,7 +541,8 @@ impl Tx {
         let roster = self.seal_roster(frozen.roster);
         let done = sqlx::query(
             "UPDATE quarterly_reports SET status = 'frozen', as_of = $1, figures = $2, unplaced = $3, \
-             roster = $4, frozen_at = $5, frozen_by = $6, unit_figures = $9, version = version + 1 \
+             roster = $4, frozen_at = $5, frozen_by = $6, unit_figures = $9, \
+             education_check = NULL, police_check = NULL, version = version + 1 \
              WHERE id = $7 AND version = $8",
         )
         .bind(frozen.as_of.to_string())
@@ -527,6 +576,28 @@ impl Tx {
         .bind(filler)
         .bind(reviewer)
         .bind(head)
+        .bind(&r.id)
+        .bind(r.version)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records a department's check of its section, if the report is still at `version`.
+    pub async fn check_section(
+        &mut self,
+        r: &StoredReport,
+        section: shouwang_domain::quarterly::Section,
+        check: &SectionCheck,
+    ) -> Result<bool> {
+        let column = match section {
+            shouwang_domain::quarterly::Section::Education => "education_check",
+            shouwang_domain::quarterly::Section::Police => "police_check",
+        };
+        let done = sqlx::query(&format!(
+            "UPDATE quarterly_reports SET {column} = $1, version = version + 1 WHERE id = $2 AND version = $3"
+        ))
+        .bind(serde_json::to_string(check).expect("serialisable"))
         .bind(&r.id)
         .bind(r.version)
         .execute(self.conn())

@@ -27,10 +27,11 @@ use crate::state::AppState;
         get_report,
         refresh,
         submit,
+        verify,
         approve,
         return_report
     ),
-    components(schemas(NewReport, SubmitInput, CommentBody))
+    components(schemas(NewReport, SubmitInput, CommentBody, VerifyBody))
 )]
 pub struct ApiDoc;
 
@@ -218,6 +219,41 @@ pub async fn submit(
 ) -> Result<Json<ReportView>, AppError> {
     Ok(Json(
         quarterly::submit(&state.store, &user.actor, &id, &b).await?,
+    ))
+}
+
+/// A department's check of its section.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBody {
+    /// `education` (控辍保学) or `police` (户籍登记和应急处置).
+    pub section: String,
+    /// What was checked or corrected.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The education bureau or the police check their section of a submitted town report; the county
+/// approves a town's report only after the departments that cover the town have checked it.
+#[utoipa::path(post, path = "/api/v1/quarterly-reports/{id}/verify", params(("id" = String, Path)),
+    request_body = VerifyBody,
+    responses((status = 200, body = ReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn verify(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<VerifyBody>,
+) -> Result<Json<ReportView>, AppError> {
+    Ok(Json(
+        quarterly::verify(
+            &state.store,
+            &user.actor,
+            &id,
+            &b.section,
+            b.note.as_deref(),
+        )
+        .await?,
     ))
 }
 

@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/quarterly-reports/{id}", get(api::get_report))
         .route("/api/v1/quarterly-reports/{id}/refresh", post(api::refresh))
         .route("/api/v1/quarterly-reports/{id}/submit", post(api::submit))
+        .route("/api/v1/quarterly-reports/{id}/verify", post(api::verify))
         .route("/api/v1/quarterly-reports/{id}/approve", post(api::approve))
         .route(
             "/api/v1/quarterly-reports/{id}/return",

@@ -120,6 +120,7 @@ impl ReportPage {
             "submitted" => "提交",
             "approved" => "审核通过",
             "returned" => "退回",
+            "verified" => "部门核实",
             _ => "其他",
         }
     }
@@ -163,6 +164,8 @@ pub struct ActionForm {
     head: String,
     #[serde(default)]
     comment: String,
+    #[serde(default)]
+    section: String,
 }
 
 pub async fn action_submit(
@@ -183,6 +186,7 @@ pub async fn action_submit(
             };
             quarterly::submit(store, actor, &id, &input).await
         }
+        "verify" => quarterly::verify(store, actor, &id, &f.section, comment).await,
         "approve" => quarterly::decide(store, actor, &id, true, comment).await,
         "return" => quarterly::decide(store, actor, &id, false, comment).await,
         _ => {

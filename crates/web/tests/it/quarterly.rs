@@ -642,3 +642,123 @@ async fn the_dashboard_draws_its_charts_on_the_server_and_links_every_bar() {
     let html = school.get("/").await.text().await.unwrap();
     assert!(!html.contains(r#"<svg class="chart""#));
 }
+
+/// 龙里 003 七(二): the education bureau checks the 控辍保学 figures and the police the 户籍 and
+/// 应急处置 ones of a town's report before the county approves it; each checks only its own
+/// section; a report made again must be checked again.
+#[tokio::test]
+async fn departments_check_their_sections_before_the_county_approves() {
+    use shouwang_domain::authz::Role;
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    app.add_user("education", Role::Education, "522730", None)
+        .await;
+    app.add_user("police_a", Role::Police, TOWN_A, None).await;
+    let town = app.login("town_a").await;
+    town.register(&boy(VILLAGE_A)).await;
+    let (_, report) = post(
+        &town,
+        "/api/v1/quarterly-reports",
+        json!({"region": TOWN_A, "quarter": "2026Q4"}),
+    )
+    .await;
+    let id = report["id"].as_str().unwrap().to_owned();
+    let education = app.login("education").await;
+    let (status, _) = post(
+        &education,
+        &format!("/api/v1/quarterly-reports/{id}/verify"),
+        json!({"section": "education"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "checked once submitted");
+    post(
+        &town,
+        &format!("/api/v1/quarterly-reports/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    let county = app.login("county").await;
+    let (status, body) = post(
+        &county,
+        &format!("/api/v1/quarterly-reports/{id}/approve"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("控辍保学") && message.contains("户籍登记"),
+        "{message}"
+    );
+
+    let police = app.login("police_a").await;
+    for (user, section, expected) in [
+        (&education, "police", StatusCode::FORBIDDEN),
+        (&police, "education", StatusCode::FORBIDDEN),
+        (&county, "education", StatusCode::FORBIDDEN),
+        (&education, "school", StatusCode::UNPROCESSABLE_ENTITY),
+        (&education, "education", StatusCode::OK),
+        (&police, "police", StatusCode::OK),
+    ] {
+        let (status, body) = post(
+            user,
+            &format!("/api/v1/quarterly-reports/{id}/verify"),
+            json!({"section": section, "note": "与本部门数据一致"}),
+        )
+        .await;
+        assert_eq!(status, expected, "{section}: {body}");
+    }
+    let r = county
+        .get_json(&format!("/api/v1/quarterly-reports/{id}"))
+        .await;
+    assert_eq!(r["education_check"]["username"], "education");
+    assert_eq!(r["police_check"]["note"], "与本部门数据一致");
+
+    // Returned and made again: checked again before approval.
+    post(
+        &county,
+        &format!("/api/v1/quarterly-reports/{id}/return"),
+        json!({"comment": "请补充"}),
+    )
+    .await;
+    let (_, r) = post(
+        &town,
+        &format!("/api/v1/quarterly-reports/{id}/refresh"),
+        json!({}),
+    )
+    .await;
+    assert!(
+        r["education_check"].is_null() && r["police_check"].is_null(),
+        "{r}"
+    );
+    post(
+        &town,
+        &format!("/api/v1/quarterly-reports/{id}/submit"),
+        json!({}),
+    )
+    .await;
+    let (status, _) = post(
+        &county,
+        &format!("/api/v1/quarterly-reports/{id}/approve"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    for (user, section) in [(&education, "education"), (&police, "police")] {
+        let (status, _) = post(
+            user,
+            &format!("/api/v1/quarterly-reports/{id}/verify"),
+            json!({"section": section}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, r) = post(
+        &county,
+        &format!("/api/v1/quarterly-reports/{id}/approve"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["status"], "approved");
+}

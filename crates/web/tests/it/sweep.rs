@@ -61,6 +61,7 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
             "method": "home", "visitor_role": "child_director", "visitor_name": "李芳",
             "seen": ["child"], "condition": "good"
         }),
+        ("POST", "/api/v1/quarterly-reports/{id}/verify") => json!({"section": "education"}),
         ("POST", "/api/v1/children/{id}/parent-contacts") => {
             json!({"parent": "mother", "method": "phone"})
         }
