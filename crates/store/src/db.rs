@@ -162,6 +162,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0020_quarterly.sql"),
         postgres: include_str!("../migrations/0020_quarterly.sql"),
     },
+    Migration {
+        version: 21,
+        sqlite: include_str!("../migrations/0021_index_fixes.sql"),
+        postgres: include_str!("../migrations/0021_index_fixes.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {
