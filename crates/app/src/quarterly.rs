@@ -1070,8 +1070,12 @@ pub struct Dashboard {
     /// Children on the roster at each of the last quarters' ends, oldest first, then today:
     /// (label, value, frozen).
     pub trend: Vec<(String, u64, bool)>,
-    /// This quarter: children on the roster and those visited or called.
+    /// This quarter: children on the roster and those visited or called (counted live, for a
+    /// county and below).
     pub verified: (i64, i64),
+    /// Above the county the dashboard reads the quarterly reports (DHIS2's way: the aggregate
+    /// side from approved data), never the files: which report its figures come from.
+    pub source: Option<String>,
 }
 
 pub async fn dashboard(store: &Store, actor: &Actor) -> Result<Option<Dashboard>> {
@@ -1079,6 +1083,9 @@ pub async fn dashboard(store: &Store, actor: &Actor) -> Result<Option<Dashboard>
         return Ok(None);
     };
     let today = store.today();
+    if region.level() < RegionLevel::County {
+        return Ok(Some(reported_dashboard(store, region, today).await?));
+    }
     let below = region.level().below();
     let c = count_units(store, &region, today, below).await?;
     let names: BTreeMap<String, String> = match below {
@@ -1128,5 +1135,73 @@ pub async fn dashboard(store: &Store, actor: &Actor) -> Result<Option<Dashboard>
         units,
         trend,
         verified,
+        source: None,
     }))
+}
+
+/// The dashboard of a prefecture or a province, from its quarterly reports: the trend from the
+/// reports of the last quarters, the breakdowns and the units from the latest one.
+async fn reported_dashboard(
+    store: &Store,
+    region: RegionCode,
+    today: NaiveDate,
+) -> Result<Dashboard> {
+    let mut quarters = Vec::new();
+    let mut q = Quarter::of(today).previous();
+    for _ in 0..4 {
+        quarters.push(q);
+        q = q.previous();
+    }
+    quarters.reverse();
+    let mut trend = Vec::new();
+    let mut latest = None;
+    for q in &quarters {
+        let r = store.quarterly_report_of(&region, *q).await?;
+        trend.push((
+            format!("{}Q{}", q.year % 100, q.q),
+            r.as_ref()
+                .and_then(|r| r.figures.first().copied())
+                .unwrap_or(0),
+            r.is_some(),
+        ));
+        if r.is_some() {
+            latest = r;
+        }
+    }
+    let below = region.level().below();
+    let names: BTreeMap<String, String> = match below {
+        Some(level) => store
+            .regions_within(&region, level)
+            .await?
+            .into_iter()
+            .map(|r| (r.code, r.name))
+            .collect(),
+        None => BTreeMap::new(),
+    };
+    let units = names
+        .into_iter()
+        .map(|(code, name)| {
+            let f = latest
+                .as_ref()
+                .and_then(|r| r.units.get(&code))
+                .map(|v| figures_of(v))
+                .unwrap_or_default();
+            (code, name, f)
+        })
+        .collect();
+    Ok(Dashboard {
+        figures: latest
+            .as_ref()
+            .map(|r| figures_of(&r.figures))
+            .unwrap_or_default(),
+        source: Some(match &latest {
+            Some(r) => format!("{}报表（{}）", r.quarter.label(), r.status.label()),
+            None => "近四个季度尚无本级报表".to_owned(),
+        }),
+        region,
+        today,
+        units,
+        trend,
+        verified: (0, 0),
+    })
 }

@@ -33,8 +33,10 @@ struct Charts {
     guardianship: String,
     health: String,
     units: Option<String>,
-    /// This quarter's verification: children, verified, percent.
+    /// This quarter's verification: children, verified, percent (a county and below).
     verified: (i64, i64, i64),
+    /// Above the county: the quarterly report the figures come from.
+    source: Option<String>,
     /// The figure the units are ranked by, and the choices.
     rank: usize,
     rank_options: Vec<Opt>,
@@ -178,6 +180,7 @@ async fn charts(
                 verified * 100 / children
             },
         ),
+        source: d.source.clone(),
         rank,
         rank_options: COLUMNS
             .iter()

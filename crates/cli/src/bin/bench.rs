@@ -292,7 +292,11 @@ async fn main() -> Result<()> {
         report(&format!("汇总表 .xlsx export, {label} {unit}"), export);
     }
     // The home page (counts and the dashboard) of a town, a county and a whole-region user.
-    for (label, user) in [("town", &client), ("county", &county_client), ("region", &top)] {
+    for (label, user) in [
+        ("town", &client),
+        ("county", &county_client),
+        ("region", &top),
+    ] {
         let mut times = Vec::new();
         let mut size = 0;
         for _ in 0..args.requests.clamp(5, 30) {
@@ -302,7 +306,10 @@ async fn main() -> Result<()> {
             size = r.text().await?.len();
             times.push(t.elapsed());
         }
-        report(&format!("home page with dashboard, {label} ({} kB)", size / 1024), times);
+        report(
+            &format!("home page with dashboard, {label} ({} kB)", size / 1024),
+            times,
+        );
     }
 
     let trivial = throughput(&client, &format!("{base}/static/app.css"), 8, 5).await;

@@ -762,3 +762,25 @@ async fn departments_check_their_sections_before_the_county_approves() {
     assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(r["status"], "approved");
 }
+
+/// Above the county the dashboard reads the quarterly reports, never the files: a prefecture's
+/// home page says which report its figures come from.
+#[tokio::test]
+async fn a_prefectures_dashboard_comes_from_its_reports() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    app.add_user(
+        "prefecture",
+        shouwang_domain::authz::Role::Oversight,
+        "5227",
+        None,
+    )
+    .await;
+    let town = app.login("town_a").await;
+    town.register(&boy(VILLAGE_A)).await;
+    let pref = app.login("prefecture").await;
+    let html = pref.get("/").await.text().await.unwrap();
+    assert!(html.contains("数据来源"), "{html}");
+    assert!(html.contains("近四个季度尚无本级报表"));
+    assert!(html.matches(r#"<svg class="chart""#).count() >= 5);
+}
