@@ -1,6 +1,7 @@
 // A quarter's report in the browser: the town generates its 2026Q4 汇总表 (frozen as of 31
 // December), signs and submits it; the county returns it with a comment; the town makes it again
-// and resubmits; the county approves it and it is locked. On a phone and on a desktop.
+// and resubmits; the police station checks its section; the county approves it and it is locked.
+// On a phone and on a desktop.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -58,7 +59,21 @@ test('a town submits its quarter, the county returns it, then approves it and it
   await page.click('button.primary:has-text("提交县民政局审核")');
   await page.waitForURL(reportUrl);
 
+  // The county cannot approve before the town's police station has checked its section.
   await county.page.reload();
+  await county.page.click('button[value=approve]');
+  await county.page.locator('.error-box').waitFor();
+  assert.match(await county.page.textContent('.error-box'), /尚待核实：户籍登记和应急处置/);
+  const police = await open('police');
+  await police.page.goto(reportUrl);
+  await police.page.fill('textarea[name=comment]', '无户籍人数与户籍系统一致');
+  await police.page.click('button:has-text("确认核实")');
+  await police.page.waitForURL(reportUrl);
+  assert.match(await police.page.textContent('main'), /已由演示公安核实/);
+  assert.equal(await police.page.locator('button:has-text("确认核实")').count(), 0, 'checked once');
+  await police.page.screenshot({ path: path.join(shots, 'quarterly-police-check-360.png'), fullPage: true });
+  await police.context.close();
+  await county.page.goto(reportUrl);
   await county.page.click('button[value=approve]');
   await county.page.waitForURL(reportUrl);
   assert.match(await county.page.textContent('.standing'), /已审核通过/);

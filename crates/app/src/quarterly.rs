@@ -236,10 +236,13 @@ async fn report_view(store: &Store, actor: &Actor, r: StoredReport) -> Result<Re
     let prepares = may_prepare(actor, &r.region);
     let may_verify = (r.status == ReportStatus::Submitted)
         .then(|| {
-            Section::ALL
-                .iter()
-                .copied()
-                .find(|s| quarterly::may_verify(actor, &r.region, *s))
+            Section::ALL.iter().copied().find(|s| {
+                let done = match s {
+                    Section::Education => r.education_check.is_some(),
+                    Section::Police => r.police_check.is_some(),
+                };
+                !done && quarterly::may_verify(actor, &r.region, *s)
+            })
         })
         .flatten();
     let without_hukou = if reporting_level(&r.region) == Some(RegionLevel::Village) {
@@ -1088,16 +1091,8 @@ pub async fn dashboard(store: &Store, actor: &Actor) -> Result<Option<Dashboard>
     }
     let below = region.level().below();
     let c = count_units(store, &region, today, below).await?;
-    let names: BTreeMap<String, String> = match below {
-        Some(level) => store
-            .regions_within(&region, level)
-            .await?
-            .into_iter()
-            .map(|r| (r.code, r.name))
-            .collect(),
-        None => BTreeMap::new(),
-    };
-    let units = names
+    let units = unit_names(store, &region)
+        .await?
         .into_iter()
         .map(|(code, name)| {
             let f = c.units.get(&code).copied().unwrap_or_default();
@@ -1139,6 +1134,19 @@ pub async fn dashboard(store: &Store, actor: &Actor) -> Result<Option<Dashboard>
     }))
 }
 
+/// The units one level below `region`, by code, with their names.
+async fn unit_names(store: &Store, region: &RegionCode) -> Result<BTreeMap<String, String>> {
+    Ok(match region.level().below() {
+        Some(level) => store
+            .regions_within(region, level)
+            .await?
+            .into_iter()
+            .map(|r| (r.code, r.name))
+            .collect(),
+        None => BTreeMap::new(),
+    })
+}
+
 /// The dashboard of a prefecture or a province, from its quarterly reports: the trend from the
 /// reports of the last quarters, the breakdowns and the units from the latest one.
 async fn reported_dashboard(
@@ -1168,17 +1176,8 @@ async fn reported_dashboard(
             latest = r;
         }
     }
-    let below = region.level().below();
-    let names: BTreeMap<String, String> = match below {
-        Some(level) => store
-            .regions_within(&region, level)
-            .await?
-            .into_iter()
-            .map(|r| (r.code, r.name))
-            .collect(),
-        None => BTreeMap::new(),
-    };
-    let units = names
+    let units = unit_names(store, &region)
+        .await?
         .into_iter()
         .map(|(code, name)| {
             let f = latest

@@ -91,6 +91,26 @@ impl Frame {
     }
 }
 
+/// A stored time as people in China read it: 2026-11-24T09:30:00.000Z → 2026-11-24 17:30.
+pub fn china_time(at: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .map(|t| {
+            (t.with_timezone(&chrono::Utc) + chrono::Duration::hours(8))
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|_| at.to_owned())
+}
+
+/// A form's field by name, if filled in.
+pub fn form_field(pairs: &[(String, String)], name: &str) -> Option<String> {
+    pairs
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, v)| v.clone())
+        .filter(|v| !v.trim().is_empty())
+}
+
 /// "贵州省 黔南州 龙里县 冠山街道" style name of a code, from the shipped table.
 pub fn place_name(code: &str) -> String {
     RegionCode::parse(code)

@@ -322,14 +322,7 @@ impl CasePage {
         self.c.status == CaseStatus::Responding
     }
     fn short(&self, at: &str) -> String {
-        // 2026-11-24T09:30:00.000Z → 2026-11-24 17:30 (China time).
-        chrono::DateTime::parse_from_rfc3339(at)
-            .map(|t| {
-                (t.with_timezone(&chrono::Utc) + chrono::Duration::hours(8))
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_else(|_| at.to_owned())
+        crate::ui::china_time(at)
     }
 }
 
@@ -875,14 +868,7 @@ pub async fn figures_page(
     }))
 }
 
-/// A form's field by name, if filled in.
-fn field(pairs: &[(String, String)], name: &str) -> Option<String> {
-    pairs
-        .iter()
-        .find(|(key, _)| key == name)
-        .map(|(_, v)| v.clone())
-        .filter(|v| !v.trim().is_empty())
-}
+use crate::ui::form_field as field;
 
 pub async fn intervention_submit(
     State(state): State<AppState>,

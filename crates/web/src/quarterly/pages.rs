@@ -105,13 +105,7 @@ struct ReportPage {
 
 impl ReportPage {
     fn short(&self, at: &str) -> String {
-        chrono::DateTime::parse_from_rfc3339(at)
-            .map(|t| {
-                (t.with_timezone(&chrono::Utc) + chrono::Duration::hours(8))
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_else(|_| at.to_owned())
+        crate::ui::china_time(at)
     }
     fn event(&self, kind: &str) -> &'static str {
         match kind {

@@ -184,14 +184,7 @@ pub async fn child_visits_page(
     .await
 }
 
-/// A form's field by name, if filled in.
-fn field(pairs: &[(String, String)], name: &str) -> Option<String> {
-    pairs
-        .iter()
-        .find(|(key, _)| key == name)
-        .map(|(_, v)| v.clone())
-        .filter(|v| !v.trim().is_empty())
-}
+use crate::ui::form_field as field;
 
 pub async fn visit_submit(
     State(state): State<AppState>,
