@@ -1204,3 +1204,27 @@ async fn reported_dashboard(
         verified: (0, 0),
     })
 }
+
+/// The roster a town's report froze (who it counted), for its download; reading it is audited
+/// like an export of the roster.
+pub async fn frozen_roster(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+) -> Result<(ReportView, Vec<RosterLine>)> {
+    if !actor.may(shouwang_domain::authz::Action::Export) {
+        return Err(StoreError::Forbidden);
+    }
+    let r = load(store, actor, id).await?;
+    let lines = store.quarterly_roster(&r.id).await?;
+    let mut tx = store.begin().await?;
+    tx.audit(
+        actor,
+        "export",
+        subject(&r),
+        serde_json::json!({"kind": "frozen_roster", "count": lines.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((report_view(store, actor, r).await?, lines))
+}

@@ -38,5 +38,6 @@ pub fn routes() -> Router<AppState> {
         .route("/quarterly/ranking", get(pages::ranking_page))
         .route("/quarterly/ranking.xlsx", get(pages::ranking_download))
         .route("/quarterly/{id}", get(pages::report_page))
+        .route("/quarterly/{id}/roster.xlsx", get(pages::roster_download))
         .route("/quarterly/{id}/action", post(pages::action_submit))
 }

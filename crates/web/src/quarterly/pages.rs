@@ -314,3 +314,61 @@ pub async fn period_page(
         f,
     }))
 }
+
+/// The roster a town's report froze, as the workbook it was counted from; the sheet says it is
+/// frozen and as of when.
+pub async fn roster_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, crate::error::AppError> {
+    use shouwang_domain::child::{GuardianshipType, Schooling};
+    let (r, lines) = quarterly::frozen_roster(&state.store, &user.actor, &id).await?;
+    let place = place_name(&r.region);
+    let rows: Vec<Vec<String>> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            vec![
+                (i + 1).to_string(),
+                l.name.clone(),
+                l.sex.clone(),
+                l.birth_date.clone(),
+                place_name(&l.village_code),
+                Schooling::parse(&l.schooling)
+                    .map(|s| s.label().to_owned())
+                    .unwrap_or_default(),
+                GuardianshipType::parse(&l.guardianship_type)
+                    .map(|g| g.label().to_owned())
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let bytes = shouwang_exchange::xlsx::table_workbook(
+        &format!("{place}{}农村留守儿童花名册（冻结）", r.quarter_label),
+        &format!(
+            "本名册为{}报表冻结时计入的儿童（截至 {}，冻结于 {}，{}），共 {} 人",
+            r.quarter_label,
+            r.summary.date,
+            crate::ui::china_time(&r.frozen_at),
+            r.status.label(),
+            lines.len()
+        ),
+        &[
+            "序号",
+            "姓名",
+            "性别",
+            "出生日期",
+            "村（社区）",
+            "就学情况",
+            "监护类型",
+        ],
+        &rows,
+    )
+    .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+    Ok(crate::ui::download(
+        bytes,
+        &format!("{place}{}冻结花名册.xlsx", r.quarter_label),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ))
+}

@@ -324,6 +324,31 @@ async fn a_quarter_is_frozen_checked_signed_returned_approved_locked_and_summed(
     );
     assert!(!live_sheet[0][0].contains("冻结"));
     assert_eq!(total_of(&live_sheet), "3");
+    // The roster the report froze: the four children it counted, the exited one included.
+    let read = |bytes: Vec<u8>| -> Vec<Vec<String>> {
+        use calamine::{Reader, Xlsx};
+        let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let name = wb.sheet_names()[0].clone();
+        wb.worksheet_range(&name)
+            .unwrap()
+            .rows()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect()
+    };
+    let r = county.get(&format!("/quarterly/{id}/roster.xlsx")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let roster = read(r.bytes().await.unwrap().to_vec());
+    assert!(roster[0][0].contains("冻结"), "{:?}", roster[0]);
+    assert!(roster[1][0].contains("截至 2026-12-31"));
+    assert_eq!(roster.len(), 3 + 4, "title, note, header and four children");
+    assert!(roster.iter().any(|row| row[1] == "李明"));
+    assert_eq!(
+        town_b
+            .get(&format!("/quarterly/{id}/roster.xlsx"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
 
     // The county's report waits for every town, and names those missing.
     let (status, body) = post(
