@@ -354,3 +354,53 @@ pub async fn schedule(store: &Store, actor: &Actor, q: &ScheduleQuery) -> Result
         per_page,
     })
 }
+
+/// A child whose parents have not been heard from for longer than the lapse.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Lapsed {
+    pub child_id: String,
+    pub name: String,
+    pub village_code: String,
+    /// The last day the parents were reached or sent support (else the first recorded attempt).
+    pub silent_since: NaiveDate,
+    pub days: i64,
+}
+
+/// 父母联系中断: the children of the actor's area whose parents' contact log has lapsed
+/// (未成年人保护法 Art. 23: at least weekly; warned after `guardianship::DEFAULT_LAPSE_DAYS`),
+/// the longest silence first. Audited like a list of names.
+pub async fn lapsed(store: &Store, actor: &Actor) -> Result<Vec<Lapsed>> {
+    let today = store.today();
+    let mut out: Vec<Lapsed> = store
+        .contact_summaries(actor)
+        .await?
+        .into_iter()
+        .filter_map(|c| {
+            let since = guardianship::silence_start(c.last_heard, c.first_recorded);
+            let days = (today - since).num_days();
+            (days >= guardianship::DEFAULT_LAPSE_DAYS).then(|| Lapsed {
+                child_id: c.child_id,
+                name: c.name,
+                village_code: c.village.as_str().to_owned(),
+                silent_since: since,
+                days,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.days.cmp(&a.days).then(a.child_id.cmp(&b.child_id)));
+    let mut tx = store.begin().await?;
+    tx.audit(
+        actor,
+        "contact_lapses_read",
+        Subject {
+            entity: "region",
+            id: None,
+            region: Some(actor.region.as_str()),
+        },
+        serde_json::json!({"shown": out.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(out)
+}

@@ -119,7 +119,13 @@ pub fn silent_since(log: &[(NaiveDate, bool, bool)]) -> Option<NaiveDate> {
         .filter(|(_, reached, support)| *reached || *support)
         .map(|(d, _, _)| *d)
         .max();
-    last_heard.or_else(|| log.iter().map(|(d, _, _)| *d).min())
+    let first = log.iter().map(|(d, _, _)| *d).min()?;
+    Some(silence_start(last_heard, first))
+}
+
+/// [`silent_since`] from a log already summed up (a database's MAX and MIN).
+pub fn silence_start(last_heard: Option<NaiveDate>, first_recorded: NaiveDate) -> NaiveDate {
+    last_heard.unwrap_or(first_recorded)
 }
 
 /// Days of silence on `today`, and whether they pass the county's lapse.

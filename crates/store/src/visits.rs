@@ -211,6 +211,53 @@ impl Store {
     }
 }
 
+/// A child of the roster with a contact log: the last day the parents were reached or sent
+/// support, and the first recorded attempt.
+#[derive(Debug, Clone)]
+pub struct ContactSummary {
+    pub child_id: String,
+    pub name: String,
+    pub village: RegionCode,
+    pub last_heard: Option<NaiveDate>,
+    pub first_recorded: NaiveDate,
+}
+
+impl Store {
+    /// The children on the roster in the actor's scope whose parents' contact log has entries.
+    pub async fn contact_summaries(&self, actor: &Actor) -> Result<Vec<ContactSummary>> {
+        let Some((mut w, join)) = scoped(actor, None) else {
+            return Ok(vec![]);
+        };
+        w.text(&scope::on_roster("c", "?"), roster_cutoff(self.today()));
+        let sql = format!(
+            "SELECT c.id, c.name, c.village_code, \
+             MAX(CASE WHEN p.reached = 1 OR p.support = 1 THEN p.contacted_on END), \
+             MIN(p.contacted_on) \
+             FROM children c{join} JOIN parent_contacts p ON p.child_id = c.id{} \
+             GROUP BY c.id, c.name, c.village_code",
+            w.sql
+        );
+        let rows = w.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let village: i64 = r.try_get(2)?;
+                let last: Option<String> = r.try_get(3)?;
+                let first: String = r.try_get(4)?;
+                Ok(ContactSummary {
+                    child_id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    village: RegionCode::parse(&format!("{village:012}"))
+                        .map_err(|e| StoreError::Config(e.to_string()))?,
+                    last_heard: last.and_then(|d| d.parse().ok()),
+                    first_recorded: first
+                        .parse()
+                        .map_err(|_| StoreError::Config(format!("contact date {first}")))?,
+                })
+            })
+            .collect()
+    }
+}
+
 impl Tx {
     /// Records a visit. A second record under the same user's `client_key` is refused by the
     /// unique index as a `Conflict` on `client_key` (two sends racing; the caller answers with the

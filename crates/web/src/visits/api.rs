@@ -22,7 +22,14 @@ use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(record_visit, list_visits, record_contact, list_contacts, schedule),
+    paths(
+        record_visit,
+        list_visits,
+        record_contact,
+        list_contacts,
+        schedule,
+        lapsed
+    ),
     components(schemas(VisitInput, ContactInput))
 )]
 pub struct ApiDoc;
@@ -150,4 +157,17 @@ pub async fn schedule(
 ) -> Result<Json<Schedule>, AppError> {
     let q = p.query()?;
     Ok(Json(visits::schedule(&state.store, &user.actor, &q).await?))
+}
+
+/// 父母联系中断: the children of your area whose parents have not been reached (nor sent support)
+/// for a month or more by the contact log, the longest silence first.
+#[utoipa::path(get, path = "/api/v1/parent-contacts/lapsed",
+    responses((status = 200, body = Items<visits::Lapsed>)))]
+pub async fn lapsed(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Items<visits::Lapsed>>, AppError> {
+    Ok(Json(Items {
+        items: visits::lapsed(&state.store, &user.actor).await?,
+    }))
 }

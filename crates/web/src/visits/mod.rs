@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(pages::contact_submit),
         )
         .route("/api/v1/visits/schedule", get(api::schedule))
+        .route("/api/v1/parent-contacts/lapsed", get(api::lapsed))
         .route(
             "/api/v1/children/{id}/visits",
             get(api::list_visits).post(api::record_visit),

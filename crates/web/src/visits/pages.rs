@@ -295,6 +295,7 @@ pub async fn contact_submit(
 struct SchedulePage {
     frame: Frame,
     s: Schedule,
+    lapsed: Vec<visits::Lapsed>,
     state: String,
     place: String,
     pages: usize,
@@ -316,8 +317,10 @@ pub async fn schedule_page(
 ) -> PageResult {
     let q = p.query()?;
     let s = visits::schedule(&state.store, &user.actor, &q).await?;
+    let lapsed = visits::lapsed(&state.store, &user.actor).await?;
     let pages = s.total.div_ceil(s.per_page).max(1);
     Ok(render(&SchedulePage {
+        lapsed,
         frame: Frame::of(&state, &user).await,
         place: place_name(q.region.as_ref().unwrap_or(&user.actor.region).as_str()),
         state: q.state.map(|s| s.code().to_owned()).unwrap_or_default(),

@@ -297,6 +297,18 @@ async fn a_follow_up_visit_shows_on_its_case_and_silent_parents_remind_civil_aff
         .get_json(&format!("/api/v1/children/{child}/parent-contacts"))
         .await;
     assert_eq!(log["lapse_days"], 179);
+    // The village's 父母联系中断 list names the child; another town's does not.
+    let lapsed = village.get_json("/api/v1/parent-contacts/lapsed").await;
+    assert_eq!(lapsed["items"][0]["child_id"], child.as_str(), "{lapsed}");
+    assert_eq!(lapsed["items"][0]["days"], 179);
+    assert_eq!(lapsed["items"][0]["silent_since"], "2026-11-24");
+    let town_b = app.login("town_b").await;
+    assert!(
+        town_b.get_json("/api/v1/parent-contacts/lapsed").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     let town = app.login("town_a").await;
     let c = town.get_json(&format!("/api/v1/cases/{case}")).await;
     assert!(
@@ -326,6 +338,12 @@ async fn a_follow_up_visit_shows_on_its_case_and_silent_parents_remind_civil_aff
     assert_eq!(r.status(), StatusCode::CREATED);
     let c = town.get_json(&format!("/api/v1/cases/{case}")).await;
     assert!(c["revocation_reminders"].as_array().unwrap().is_empty());
+    assert!(
+        village.get_json("/api/v1/parent-contacts/lapsed").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// A report on a child not yet registered queues the child at the town; registering the child from
