@@ -154,11 +154,7 @@ pub(crate) async fn close_in(
     {
         tx.add_case_event(
             &case,
-            &shouwang_store::protection::By {
-                user_id: Some(&actor.user_id),
-                username: &actor.username,
-                role: actor.role.code(),
-            },
+            &shouwang_store::protection::By::of(actor),
             "child_registered",
             None,
             None,

@@ -105,29 +105,20 @@ pub async fn summary_table(
     may_export(actor, region)?;
     let frozen = crate::quarterly::frozen_on(store, region, on).await?;
     let (total, units, unplaced, note) = match &frozen {
-        Some(r) => {
-            let figures = |v: &[u64]| {
-                let mut f = Figures::default();
-                for (a, b) in f.values.iter_mut().zip(v) {
-                    *a = *b;
-                }
-                f
-            };
-            (
-                figures(&r.figures),
-                r.units
-                    .iter()
-                    .map(|(k, v)| (k.clone(), figures(v)))
-                    .collect(),
-                r.unplaced,
-                Some(format!(
-                    "本表为{}报表的冻结数据（{}，冻结于{}）",
-                    r.quarter.label(),
-                    r.status.label(),
-                    r.frozen_at.get(..10).unwrap_or(&r.frozen_at)
-                )),
-            )
-        }
+        Some(r) => (
+            Figures::from_values(&r.figures),
+            r.units
+                .iter()
+                .map(|(k, v)| (k.clone(), Figures::from_values(v)))
+                .collect(),
+            r.unplaced,
+            Some(format!(
+                "本表为{}报表的冻结数据（{}，冻结于{}）",
+                r.quarter.label(),
+                r.status.label(),
+                r.frozen_at.get(..10).unwrap_or(&r.frozen_at)
+            )),
+        ),
         None => {
             let c =
                 crate::quarterly::count_units(store, region, on, region.level().below()).await?;

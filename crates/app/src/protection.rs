@@ -211,14 +211,6 @@ fn measures_sent_to(role: Role) -> &'static [shouwang_domain::protection::Measur
     }
 }
 
-fn by(actor: &Actor) -> By<'_> {
-    By {
-        user_id: Some(&actor.user_id),
-        username: &actor.username,
-        role: actor.role.code(),
-    }
-}
-
 fn subject(case: &CaseRow) -> Subject<'_> {
     Subject {
         entity: "case",
@@ -321,7 +313,7 @@ pub async fn file(store: &Store, actor: &Actor, input: &ReportInput) -> Result<F
             body: &body,
         })
         .await?;
-    tx.add_case_event(&case_id, &by(actor), "filed", None, None, "")
+    tx.add_case_event(&case_id, &By::of(actor), "filed", None, None, "")
         .await?;
     if let ReportedChild::New {
         name, sex, birth, ..
@@ -951,7 +943,7 @@ pub async fn receive(store: &Store, actor: &Actor, report_id: &str) -> Result<Ca
                     message: "该报告已被受理".into(),
                 });
             }
-            tx.add_case_event(&case.id, &by(actor), "received", None, None, "")
+            tx.add_case_event(&case.id, &By::of(actor), "received", None, None, "")
                 .await
         },
         None,
@@ -989,7 +981,7 @@ pub async fn record_step(
         async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
             tx.add_case_event(
                 &case.id,
-                &by(actor),
+                &By::of(actor),
                 "step",
                 Some(step.code()),
                 Some(outcome.code()),
@@ -1040,7 +1032,7 @@ pub async fn police_record(
             }
             tx.add_case_event(
                 &case.id,
-                &by(actor),
+                &By::of(actor),
                 "police_record",
                 Some(record.code()),
                 None,
@@ -1067,7 +1059,7 @@ pub async fn notify_town(
         case_id,
         CaseAction::NotifyTown,
         async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
-            tx.add_case_event(&case.id, &by(actor), "notified_town", None, None, &note)
+            tx.add_case_event(&case.id, &By::of(actor), "notified_town", None, None, &note)
                 .await?;
             tx.notify_org(
                 &case.town,
@@ -1099,8 +1091,15 @@ pub async fn request_close(
         case_id,
         CaseAction::RequestClose,
         async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
-            tx.add_case_event(&case.id, &by(actor), "close_requested", None, None, &reason)
-                .await
+            tx.add_case_event(
+                &case.id,
+                &By::of(actor),
+                "close_requested",
+                None,
+                None,
+                &reason,
+            )
+            .await
         },
         Some(&actor.user_id),
     )
@@ -1133,7 +1132,7 @@ pub async fn decide_close(
         case_id,
         action,
         async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
-            tx.add_case_event(&case.id, &by(actor), kind, None, None, &note)
+            tx.add_case_event(&case.id, &By::of(actor), kind, None, None, &note)
                 .await
         },
         None,
@@ -1150,7 +1149,7 @@ pub async fn reopen(store: &Store, actor: &Actor, case_id: &str, reason: &str) -
         case_id,
         CaseAction::Reopen,
         async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
-            tx.add_case_event(&case.id, &by(actor), "reopened", None, None, &reason)
+            tx.add_case_event(&case.id, &By::of(actor), "reopened", None, None, &reason)
                 .await
         },
         None,
@@ -1284,7 +1283,7 @@ pub async fn attach(
     let id = tx
         .add_attachment(
             &case.id,
-            &by(actor),
+            &By::of(actor),
             kind.code(),
             &name,
             bytes,
@@ -1297,7 +1296,7 @@ pub async fn attach(
                 format!("每个个案最多{}个附件", protection::MAX_EVIDENCE_PER_CASE),
             )
         })?;
-    tx.add_case_event(&case.id, &by(actor), "attachment", None, None, &name)
+    tx.add_case_event(&case.id, &By::of(actor), "attachment", None, None, &name)
         .await?;
     tx.audit(
         actor,
@@ -1379,10 +1378,11 @@ pub async fn assess(
         });
     }
     let mut tx = store.begin().await?;
-    tx.add_assessment(&case.id, &by(actor), &assessment).await?;
+    tx.add_assessment(&case.id, &By::of(actor), &assessment)
+        .await?;
     tx.add_case_event(
         &case.id,
-        &by(actor),
+        &By::of(actor),
         "assessed",
         Some(assessment.risk.code()),
         None,
@@ -1410,7 +1410,7 @@ async fn referral_views(
         let day = |t: &Option<String>| {
             t.as_deref()
                 .and_then(parse_time)
-                .map(|t| (t + Duration::hours(8)).date_naive())
+                .map(shouwang_domain::clock::china_date)
         };
         let overdue = protection::referral_overdue(
             r.status,
@@ -1476,7 +1476,7 @@ pub async fn refer(
         .await?;
     tx.add_case_event(
         &case.id,
-        &by(actor),
+        &By::of(actor),
         "referred",
         Some(kind.code()),
         None,
@@ -1585,7 +1585,7 @@ pub async fn answer_referral(
     }
     tx.add_case_event(
         &case.id,
-        &by(actor),
+        &By::of(actor),
         "referral_answered",
         Some(next.code()),
         None,
@@ -1655,10 +1655,10 @@ pub async fn place(
         });
     }
     let mut tx = store.begin().await?;
-    let id = tx.add_placement(&case.id, &by(actor), &record).await?;
+    let id = tx.add_placement(&case.id, &By::of(actor), &record).await?;
     tx.add_case_event(
         &case.id,
-        &by(actor),
+        &By::of(actor),
         "placed",
         Some(record.placement.code()),
         None,
@@ -1706,7 +1706,7 @@ pub async fn end_placement(
     }
     tx.add_case_event(
         &case.id,
-        &by(actor),
+        &By::of(actor),
         "placement_ended",
         None,
         None,
@@ -1793,7 +1793,7 @@ pub async fn figures(
     }
     // Days in China (UTC+8) as instants.
     let instant = |d: chrono::NaiveDate| {
-        (d.and_hms_opt(0, 0, 0).expect("midnight").and_utc() - Duration::hours(8))
+        shouwang_domain::clock::china_day_start(d)
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     };
     let (start, end) = (instant(from), instant(to + Duration::days(1)));
@@ -1987,7 +1987,7 @@ pub async fn intervene(
         .map_err(|m| ValidationErrors::single("stage", m))?;
     tx.add_intervention(
         &case.id,
-        &by(actor),
+        &By::of(actor),
         measure,
         stage,
         &shouwang_store::protection::InterventionDetail {
@@ -1999,7 +1999,7 @@ pub async fn intervene(
     .await?;
     tx.add_case_event(
         &case.id,
-        &by(actor),
+        &By::of(actor),
         "intervention",
         Some(measure.code()),
         Some(stage.code()),

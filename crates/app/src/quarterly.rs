@@ -134,14 +134,6 @@ pub(crate) async fn frozen_on(
         .filter(|r| r.as_of == on))
 }
 
-fn figures_of(values: &[u64]) -> Figures {
-    let mut f = Figures::default();
-    for (a, b) in f.values.iter_mut().zip(values) {
-        *a = *b;
-    }
-    f
-}
-
 /// A region the actor's jurisdiction covers; anything else is absent (404).
 fn covered(actor: &Actor, code: &str, field: &str) -> Result<RegionCode> {
     let region = RegionCode::parse(code.trim())
@@ -170,7 +162,13 @@ pub async fn summary(
         None => store.today(),
     };
     let v = match frozen_on(store, &region, date).await? {
-        Some(r) => view(&region, date, &figures_of(&r.figures), r.unplaced, true),
+        Some(r) => view(
+            &region,
+            date,
+            &Figures::from_values(&r.figures),
+            r.unplaced,
+            true,
+        ),
         None => {
             let (figures, unplaced) = count(store, &region, date).await?;
             view(&region, date, &figures, unplaced, false)
@@ -265,7 +263,7 @@ async fn report_view(store: &Store, actor: &Actor, r: StoredReport) -> Result<Re
         summary: view(
             &r.region,
             r.as_of,
-            &figures_of(&r.figures),
+            &Figures::from_values(&r.figures),
             r.unplaced,
             true,
         ),
@@ -366,7 +364,7 @@ async fn freeze(store: &Store, region: &RegionCode, quarter: Quarter) -> Result<
             .find(|r| r.region.as_str() == u.code && r.status == ReportStatus::Approved)
         {
             Some(r) => {
-                sum.merge(&figures_of(&r.figures));
+                sum.merge(&Figures::from_values(&r.figures));
                 unplaced += r.unplaced;
                 by_unit.insert(u.code.clone(), r.figures.clone());
             }
@@ -522,7 +520,7 @@ pub async fn submit(
     let checks = view(
         &r.region,
         r.as_of,
-        &figures_of(&r.figures),
+        &Figures::from_values(&r.figures),
         r.unplaced,
         true,
     )
@@ -837,7 +835,7 @@ pub struct Ranking {
 fn china_date(at: &str) -> Option<NaiveDate> {
     chrono::DateTime::parse_from_rfc3339(at)
         .ok()
-        .map(|t| (t.with_timezone(&chrono::Utc) + chrono::Duration::hours(8)).date_naive())
+        .map(|t| shouwang_domain::clock::china_date(t.with_timezone(&chrono::Utc)))
 }
 
 pub async fn ranking(store: &Store, actor: &Actor, quarter: Option<&str>) -> Result<Ranking> {
@@ -1030,7 +1028,7 @@ pub async fn period(
         return Err(StoreError::Forbidden);
     };
     let instant = |d: NaiveDate| {
-        (d.and_hms_opt(0, 0, 0).expect("midnight").and_utc() - chrono::Duration::hours(8))
+        shouwang_domain::clock::china_day_start(d)
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     };
     let (start, end) = (instant(from), instant(to + chrono::Duration::days(1)));
@@ -1183,7 +1181,7 @@ async fn reported_dashboard(
             let f = latest
                 .as_ref()
                 .and_then(|r| r.units.get(&code))
-                .map(|v| figures_of(v))
+                .map(|v| Figures::from_values(v))
                 .unwrap_or_default();
             (code, name, f)
         })
@@ -1191,7 +1189,7 @@ async fn reported_dashboard(
     Ok(Dashboard {
         figures: latest
             .as_ref()
-            .map(|r| figures_of(&r.figures))
+            .map(|r| Figures::from_values(&r.figures))
             .unwrap_or_default(),
         source: Some(match &latest {
             Some(r) => format!("{}报表（{}）", r.quarter.label(), r.status.label()),

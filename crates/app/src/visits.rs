@@ -19,14 +19,6 @@ use shouwang_store::{Result, Store, StoreError, Subject};
 /// How many visits and contacts a child's page shows.
 const SHOWN: i64 = 50;
 
-fn by(actor: &Actor) -> By<'_> {
-    By {
-        user_id: Some(&actor.user_id),
-        username: &actor.username,
-        role: actor.role.code(),
-    }
-}
-
 fn child_subject<'a>(id: &'a str, village: &'a str) -> Subject<'a> {
     Subject {
         entity: "child",
@@ -103,7 +95,7 @@ pub async fn record(
         .add_visit(
             child_id,
             case.as_ref().map(|c| c.id.as_str()),
-            &by(actor),
+            &By::of(actor),
             &record,
             key,
         )
@@ -122,7 +114,7 @@ pub async fn record(
     if let Some(case) = &case {
         tx.add_case_event(
             &case.id,
-            &by(actor),
+            &By::of(actor),
             "follow_up",
             Some(record.condition.code()),
             None,
@@ -142,12 +134,8 @@ pub async fn record(
     )
     .await?;
     tx.commit().await?;
-    let visit = store
-        .visits_of_child(child_id, SHOWN)
-        .await?
-        .into_iter()
-        .find(|v| v.id == id)
-        .ok_or(StoreError::NotFound)?;
+    // Read back by its id: a visit dated back need not be among the newest shown.
+    let visit = store.visit(&id).await?.ok_or(StoreError::NotFound)?;
     Ok(Recorded {
         visit,
         replayed: false,
@@ -172,6 +160,32 @@ async fn replay(
         }),
         None => Ok(None),
     }
+}
+
+/// One visit of a child the actor may see (audited like the list): what a report filed from it
+/// starts with. Another child's visit is absent.
+pub async fn one(
+    store: &Store,
+    actor: &Actor,
+    child_id: &str,
+    visit_id: &str,
+) -> Result<VisitView> {
+    let child = store.visible_child(actor, child_id).await?;
+    let visit = store
+        .visit(visit_id)
+        .await?
+        .filter(|v| v.child_id == child_id)
+        .ok_or(StoreError::NotFound)?;
+    let mut tx = store.begin().await?;
+    tx.audit(
+        actor,
+        "visits_read",
+        child_subject(child_id, child.file.village_code.as_str()),
+        serde_json::json!({"visit": visit.id}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(visit)
 }
 
 /// A child's visits, newest first (audited: they hold what visitors saw in the home).
@@ -234,7 +248,9 @@ pub async fn record_contact(
     }
     let record = input.parse(store.today())?;
     let mut tx = store.begin().await?;
-    let id = tx.add_parent_contact(child_id, &by(actor), &record).await?;
+    let id = tx
+        .add_parent_contact(child_id, &By::of(actor), &record)
+        .await?;
     tx.audit(
         actor,
         "parent_contact_record",

@@ -6,8 +6,19 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
     /// The calendar date in China (UTC+8), where all the deadlines and ages are counted.
     fn today(&self) -> NaiveDate {
-        (self.now() + chrono::Duration::hours(8)).date_naive()
+        china_date(self.now())
     }
+}
+
+/// The calendar date in China (UTC+8) of an instant.
+pub fn china_date(t: DateTime<Utc>) -> NaiveDate {
+    (t + chrono::Duration::hours(8)).date_naive()
+}
+
+/// The instant a day begins in China (midnight UTC+8): a day's records are those from this
+/// instant to the next day's.
+pub fn china_day_start(d: NaiveDate) -> DateTime<Utc> {
+    d.and_hms_opt(0, 0, 0).expect("midnight").and_utc() - chrono::Duration::hours(8)
 }
 
 /// A clock that always answers the same instant (tests, reports "as of" a date).

@@ -130,8 +130,7 @@ pub fn step_overdue(step: Step, received_at: DateTime<Utc>, now: DateTime<Utc>) 
 /// of the child opened since the start of that day in China (未成年人保护法 Art. 11 立即; Art. 117:
 /// a failure to report is visible). The latest case's opening is enough — any later report counts.
 pub fn reported_since(found_on: NaiveDate, last_case_opened: Option<DateTime<Utc>>) -> bool {
-    let day_start = found_on.and_hms_opt(0, 0, 0).expect("midnight").and_utc() - Duration::hours(8);
-    last_case_opened.is_some_and(|opened| opened >= day_start)
+    last_case_opened.is_some_and(|opened| opened >= crate::clock::china_day_start(found_on))
 }
 
 /// The playbook of the situations found: the seeds' steps in order, each once, the town's

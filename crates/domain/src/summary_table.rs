@@ -89,6 +89,15 @@ impl Figures {
         self.values[column - 1]
     }
 
+    /// Figures as stored (column 1 first); missing columns are 0, extra values ignored.
+    pub fn from_values(values: &[u64]) -> Figures {
+        let mut f = Figures::default();
+        for (a, b) in f.values.iter_mut().zip(values) {
+            *a = *b;
+        }
+        f
+    }
+
     pub fn merge(&mut self, other: &Figures) {
         for (a, b) in self.values.iter_mut().zip(other.values) {
             *a += b;

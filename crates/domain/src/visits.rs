@@ -352,17 +352,16 @@ pub fn next_due(last_visit: Option<NaiveDate>, since: NaiveDate, cadence: Cadenc
     }
 }
 
-/// Where a child stands with its visits on `today`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum DueState {
-    /// Visited in this period; the next is due later.
-    Done,
-    /// Due by the end of this period.
-    Due,
-    /// Past the due date.
-    Overdue,
+code_enum! {
+    /// Where a child stands with its visits on `today`.
+    pub enum DueState {
+        /// Visited in this period; the next is due later.
+        Done = ("done", "本期已走访"),
+        /// Due by the end of this period.
+        Due = ("due", "待走访"),
+        /// Past the due date.
+        Overdue = ("overdue", "已逾期"),
+    }
 }
 
 impl DueState {
@@ -375,28 +374,6 @@ impl DueState {
             DueState::Done
         } else {
             DueState::Due
-        }
-    }
-    pub fn code(self) -> &'static str {
-        match self {
-            DueState::Done => "done",
-            DueState::Due => "due",
-            DueState::Overdue => "overdue",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            DueState::Done => "本期已走访",
-            DueState::Due => "待走访",
-            DueState::Overdue => "已逾期",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "done" => Some(DueState::Done),
-            "due" => Some(DueState::Due),
-            "overdue" => Some(DueState::Overdue),
-            _ => None,
         }
     }
 }

@@ -469,6 +469,17 @@ pub struct By<'a> {
     pub role: &'a str,
 }
 
+impl<'a> By<'a> {
+    /// The signed-in user who acts.
+    pub fn of(actor: &'a shouwang_domain::authz::Actor) -> By<'a> {
+        By {
+            user_id: Some(&actor.user_id),
+            username: &actor.username,
+            role: actor.role.code(),
+        }
+    }
+}
+
 impl Tx {
     /// A new case and the report that opens it: (case id, report id).
     pub async fn insert_case(&mut self, new: &NewCase<'_>) -> Result<(String, String)> {

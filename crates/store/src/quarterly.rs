@@ -100,17 +100,6 @@ pub struct ReportEvent {
     pub note: String,
 }
 
-/// How many digits a division code of a level has.
-fn level_digits(level: RegionLevel) -> usize {
-    match level {
-        RegionLevel::Province => 2,
-        RegionLevel::Prefecture => 4,
-        RegionLevel::County => 6,
-        RegionLevel::Town => 9,
-        RegionLevel::Village => 12,
-    }
-}
-
 const REPORT_COLUMNS: &str = "id, region_code, quarter, status, as_of, figures, unplaced, \
      frozen_at, frozen_by, submitted_at, filler, reviewer, head, decided_at, decided_by, comment, version, \
      unit_figures, education_check, police_check";
@@ -167,7 +156,7 @@ impl Store {
         let (lo, hi) = code_range(region);
         let infant_after = AgeBand::Infant.birth_range(on).0.to_string();
         let school_after = AgeBand::School.birth_range(on).0.to_string();
-        let digits = by.map(level_digits).unwrap_or(12);
+        let digits = by.map(RegionLevel::code_len).unwrap_or(12);
         // A village code is 12 digits: the unit of a level is its leading digits.
         let divisor = 10_i64.pow(12 - digits as u32);
         let sql = format!(
@@ -216,7 +205,7 @@ impl Store {
         on: NaiveDate,
     ) -> Result<Vec<(String, i64, i64)>> {
         let (lo, hi) = code_range(region);
-        let digits = level_digits(by);
+        let digits = by.code_len();
         let divisor = 10_i64.pow(12 - digits as u32);
         let sql = format!(
             "SELECT c.village_code / {divisor}, COUNT(*), \

@@ -89,6 +89,15 @@ impl Store {
         rows.iter().map(|r| self.visit_of(r)).collect()
     }
 
+    /// One visit by its id.
+    pub async fn visit(&self, id: &str) -> Result<Option<VisitView>> {
+        let row = sqlx::query(&format!("SELECT {VISIT_COLUMNS} FROM visits WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(|r| self.visit_of(r)).transpose()
+    }
+
     /// The visits that follow up a case (随访), oldest first.
     pub async fn visits_of_case(&self, case_id: &str) -> Result<Vec<VisitView>> {
         let rows = sqlx::query(&format!(

@@ -139,17 +139,18 @@ pub async fn new_report_page(
         });
     }
     if let (Some(child), Some(visit)) = (p.child_id.as_deref(), p.visit_id.as_deref()) {
-        let found = shouwang_app::visits::of_child(&state.store, &user.actor, child)
-            .await?
-            .into_iter()
-            .find(|v| v.id == visit);
-        if let Some(v) = found {
-            values.description = Some(format!(
-                "{}走访发现：{}",
-                v.record.visited_on,
-                v.record.note.unwrap_or_default()
-            ));
-            values.place = v.record.place;
+        // A visit that is not this child's (or not the user's to see) fills nothing.
+        match shouwang_app::visits::one(&state.store, &user.actor, child, visit).await {
+            Ok(v) => {
+                values.description = Some(format!(
+                    "{}走访发现：{}",
+                    v.record.visited_on,
+                    v.record.note.unwrap_or_default()
+                ));
+                values.place = v.record.place;
+            }
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
         }
     }
     new_view(

@@ -451,3 +451,59 @@ async fn a_reportable_finding_not_reported_that_day_is_visible_to_the_town_and_o
     let town = app.login("town_a").await;
     assert!(!listed(&town.get_json("/api/v1/reports/unreported").await));
 }
+
+/// A visit typed in late (dated back) among many newer ones is answered as recorded, and a report
+/// filed from a visit starts with what the visitor wrote — only for that child's visit.
+#[tokio::test]
+async fn a_late_visit_is_answered_as_recorded_and_a_report_starts_from_its_visit() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let child = village.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = village
+        .register(&boy_named(VILLAGE_A, "李明", ymd(2015, 3, 2), 77))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for i in 0..51 {
+        let r = village
+            .post_json(
+                &format!("/api/v1/children/{child}/visits"),
+                &visit(&format!("many-visits-{i:04}")),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let mut late = visit("late-visit-0001");
+    late["visited_on"] = json!("2026-09-01");
+    late["note"] = json!("九月入户，孩子独自在家");
+    let r = village
+        .post_json(&format!("/api/v1/children/{child}/visits"), &late)
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["visited_on"], "2026-09-01");
+    let id = v["id"].as_str().unwrap();
+    let html = village
+        .get(&format!("/reports/new?child_id={child}&visit_id={id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("2026-09-01走访发现：九月入户"),
+        "the report starts from the visit"
+    );
+    // Another child's report does not take this visit's words.
+    let html = village
+        .get(&format!("/reports/new?child_id={other}&visit_id={id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("九月入户"));
+}
