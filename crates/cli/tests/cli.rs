@@ -1115,3 +1115,171 @@ fn retention_archives_and_erases_by_the_periods_and_keeps_the_audit_chain() {
     let verified = stdout(&shouwang(dir.path(), &["audit", "verify", "--db", &db]));
     assert!(verified.contains("校验通过"), "{verified}");
 }
+
+/// The 汇总表 of a county, a prefecture and a province read from the roll-up the database's
+/// triggers keep equals the table counted over the files' rows — after bulk registration, edits
+/// that move a child's birth date across the age boundaries, change its sex or its schooling,
+/// exits and archiving — for every level, by unit, on many dates (29 February, year ends, the
+/// days either side of a boundary).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_change() {
+    use chrono::NaiveDate;
+    use shouwang_app::children::EditMode;
+    use shouwang_domain::input::ChildInput;
+    use shouwang_domain::lifecycle::ExitReason;
+    use shouwang_domain::region::{RegionCode, RegionLevel};
+    use shouwang_domain::sample::id_number_for;
+    use shouwang_store::roster::{RosterQuery, StandingFilter};
+    use shouwang_store::{IdCipher, Store};
+    use std::sync::Arc;
+
+    let ymd = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let today = ymd(2026, 11, 24);
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_db(dir.path());
+    let store = Store::open(
+        &db,
+        IdCipher::new([3; 32], [4; 32]),
+        Arc::new(shouwang_domain::clock::FixedClock::on(today)),
+    )
+    .await
+    .unwrap();
+    for (code, n, seed) in [("522730", 700, 7), ("532801", 300, 8)] {
+        let code = RegionCode::parse(code).unwrap();
+        store.init_region(&code).await.unwrap();
+        shouwang::demo::run(&store, &code, n, seed).await.unwrap();
+    }
+    // The demo's county user of 龙里县 edits and exits some of its children.
+    let county = store.actor_by_username("county").await.unwrap().unwrap();
+    let mut ids = Vec::new();
+    for page in 1..=20 {
+        let p = store
+            .roster(
+                &county,
+                &RosterQuery {
+                    standing: StandingFilter::All,
+                    page,
+                    per_page: 100,
+                    ..RosterQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        if p.items.is_empty() {
+            break;
+        }
+        ids.extend(p.items.into_iter().map(|c| c.id));
+    }
+    assert!(ids.len() > 500, "{}", ids.len());
+    let births = [
+        ymd(2010, 11, 24),
+        ymd(2010, 11, 25),
+        ymd(2012, 11, 24),
+        ymd(2012, 11, 25),
+        ymd(2020, 11, 24),
+        ymd(2020, 11, 25),
+        ymd(2012, 2, 29),
+        ymd(2016, 12, 31),
+        ymd(2017, 1, 1),
+    ];
+    for (k, id) in ids.iter().enumerate().filter(|(k, _)| k % 5 == 0) {
+        let record = shouwang_app::children::get(&store, &county, id, false)
+            .await
+            .unwrap();
+        let birth = births[k / 5 % births.len()];
+        let sex_seq = 500 + (k / 5) as u16;
+        let mut patch = ChildInput {
+            birth_date: Some(birth.to_string()),
+            sex: Some(if sex_seq % 2 == 1 { "男" } else { "女" }.to_owned()),
+            id_number: Some(id_number_for(
+                &record.file.village_code.as_str()[..6],
+                birth,
+                sex_seq,
+            )),
+            ..ChildInput::default()
+        };
+        if k % 3 == 0 {
+            patch.schooling = Some("辍学".to_owned());
+        }
+        shouwang_app::children::update(&store, &county, id, record.version, patch, EditMode::Patch)
+            .await
+            .unwrap();
+    }
+    for id in ids.iter().skip(1).step_by(9) {
+        let record = shouwang_app::children::get(&store, &county, id, false)
+            .await
+            .unwrap();
+        if record.status != shouwang_domain::lifecycle::ChildStatus::Active {
+            continue;
+        }
+        shouwang_app::children::exit(
+            &store,
+            &county,
+            id,
+            record.version,
+            ExitReason::ParentsReturned,
+            ymd(2026, 10, 1),
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    let run = store
+        .run_retention(&shouwang_domain::retention::Retention {
+            archive_after_days: 30,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(run.archived > 0, "some exits archived");
+
+    let mut dates = vec![
+        today,
+        ymd(2028, 2, 29),
+        ymd(2026, 12, 31),
+        ymd(2027, 1, 1),
+        ymd(2025, 6, 30),
+        ymd(2026, 11, 25),
+        ymd(2026, 11, 23),
+    ];
+    let mut on = ymd(2024, 1, 3);
+    while on < ymd(2031, 1, 1) {
+        dates.push(on);
+        on = on.checked_add_days(chrono::Days::new(97)).unwrap();
+    }
+    let shape = |gs: Vec<shouwang_store::quarterly::SummaryGroup>| {
+        let mut sums = std::collections::BTreeMap::new();
+        for g in gs {
+            *sums
+                .entry((g.unit, g.band.code(), g.sex.label(), g.cells))
+                .or_insert(0) += g.count;
+        }
+        sums.retain(|_, n| *n > 0);
+        sums
+    };
+    let mut compared = 0;
+    for (region, by) in [
+        ("52", None),
+        ("52", Some(RegionLevel::Prefecture)),
+        ("52", Some(RegionLevel::County)),
+        ("5227", None),
+        ("5227", Some(RegionLevel::County)),
+        ("522730", None),
+        ("53", Some(RegionLevel::County)),
+        ("532801", None),
+    ] {
+        let region = RegionCode::parse(region).unwrap();
+        for on in &dates {
+            let rolled = shape(store.summary_groups(&region, *on, by).await.unwrap());
+            let counted = shape(
+                store
+                    .summary_groups_counted(&region, *on, by)
+                    .await
+                    .unwrap(),
+            );
+            assert_eq!(rolled, counted, "{region:?} by {by:?} on {on}");
+            compared += rolled.len();
+        }
+    }
+    assert!(compared > 1000, "{compared} groups compared");
+}

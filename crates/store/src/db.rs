@@ -167,6 +167,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0021_index_fixes.sql"),
         postgres: include_str!("../migrations/0021_index_fixes.sql"),
     },
+    Migration {
+        version: 22,
+        sqlite: include_str!("../migrations/0022_roster_rollup.sqlite.sql"),
+        postgres: include_str!("../migrations/0022_roster_rollup.postgres.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {
@@ -188,7 +193,18 @@ pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {
             Backend::Postgres => m.postgres.to_owned(),
         };
         let mut tx = pool.begin().await?;
-        for statement in sql.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
+        // Statements end with ";" at a line's end, or — in a file holding triggers and
+        // functions, whose bodies have their own — with a line "--;".
+        let separator = if sql.contains("\n--;\n") {
+            "\n--;\n"
+        } else {
+            ";\n"
+        };
+        for statement in sql
+            .split(separator)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             tx.execute(statement).await?;
         }
         sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")

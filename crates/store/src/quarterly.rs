@@ -14,6 +14,8 @@ use crate::regions::code_range;
 use crate::scope::{on_roster, roster_cutoff};
 use crate::{Result, Store, StoreError, Tx};
 
+mod rollup;
+
 const ROSTER_AAD: &str = "quarterly_reports.roster";
 
 /// Children of one age band and sex who count in the same cells of the 汇总表.
@@ -144,10 +146,27 @@ fn report_of(r: &sqlx::any::AnyRow) -> Result<StoredReport> {
 }
 
 impl Store {
-    /// The children on the roster of `region` on `on`, grouped by what the 汇总表 counts them in —
-    /// a count over the narrow rows, no file opened.
+    /// The children on the roster of `region` on `on`, grouped by what the 汇总表 counts them in.
     /// With `by`, the groups are also split by the unit of that level the child lives in.
+    /// A county or anything above it, by units no smaller than counties, is read from the
+    /// maintained roll-up (a few hundred rows at any scale); a town, or units of towns and
+    /// villages, is counted over the roster's covering index.
     pub async fn summary_groups(
+        &self,
+        region: &RegionCode,
+        on: NaiveDate,
+        by: Option<RegionLevel>,
+    ) -> Result<Vec<SummaryGroup>> {
+        if region.level() <= RegionLevel::County && by.is_none_or(|l| l <= RegionLevel::County) {
+            self.summary_groups_rolled(region, on, by).await
+        } else {
+            self.summary_groups_counted(region, on, by).await
+        }
+    }
+
+    /// [`Store::summary_groups`] counted over the narrow rows, no file opened (and no roll-up:
+    /// what the roll-up is checked against).
+    pub async fn summary_groups_counted(
         &self,
         region: &RegionCode,
         on: NaiveDate,
@@ -163,7 +182,7 @@ impl Store {
             "SELECT c.sex, CASE WHEN c.birth_date > $4 THEN 0 WHEN c.birth_date > $5 THEN 1 ELSE 2 END, \
              c.summary_cells, COUNT(*), c.village_code / {divisor} FROM children c \
              WHERE c.village_code >= $1 AND c.village_code <= $2 AND c.archived_at IS NULL AND {} \
-             GROUP BY 1, 2, 3, 5",
+             AND c.birth_date <= $6 GROUP BY 1, 2, 3, 5",
             on_roster("c", "$3")
         );
         let rows = sqlx::query(&sql)
@@ -172,6 +191,7 @@ impl Store {
             .bind(roster_cutoff(on))
             .bind(infant_after)
             .bind(school_after)
+            .bind(on.to_string())
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
