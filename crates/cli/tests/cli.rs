@@ -1232,6 +1232,21 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
         .await
         .unwrap();
     assert!(run.archived > 0, "some exits archived");
+    // And one exit since, still in the working lists.
+    let recent = shouwang_app::children::get(&store, &county, &ids[3], false)
+        .await
+        .unwrap();
+    shouwang_app::children::exit(
+        &store,
+        &county,
+        &ids[3],
+        recent.version,
+        ExitReason::MovedWithParents,
+        today,
+        None,
+    )
+    .await
+    .unwrap();
 
     let mut dates = vec![
         today,
@@ -1282,4 +1297,29 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
         }
     }
     assert!(compared > 1000, "{compared} groups compared");
+
+    // The home page's counts kept by the triggers equal counting the rows, for the county, the
+    // prefecture and the province (children aged 16 still active among them).
+    for (name, code) in [("p52", "52"), ("p5227", "5227"), ("p53", "53")] {
+        store
+            .add_user(shouwang_store::users::NewUser {
+                username: name.into(),
+                display_name: name.into(),
+                password: "correct-horse-battery".into(),
+                role: shouwang_domain::authz::Role::Oversight,
+                region: RegionCode::parse(code).unwrap(),
+                agency: None,
+            })
+            .await
+            .unwrap();
+    }
+    for name in ["county", "p52", "p5227", "p53"] {
+        let actor = store.actor_by_username(name).await.unwrap().unwrap();
+        let kept = store.counts(&actor).await.unwrap();
+        assert_eq!(kept, store.counts_counted(&actor).await.unwrap(), "{name}");
+        assert!(kept.on_roster > 0, "{name}: {kept:?}");
+        if name != "p53" {
+            assert!(kept.aged_out > 0 && kept.exited > 0, "{name}: {kept:?}");
+        }
+    }
 }

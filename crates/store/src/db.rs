@@ -172,6 +172,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0022_roster_rollup.sqlite.sql"),
         postgres: include_str!("../migrations/0022_roster_rollup.postgres.sql"),
     },
+    Migration {
+        version: 23,
+        sqlite: include_str!("../migrations/0023_roster_cube.sqlite.sql"),
+        postgres: include_str!("../migrations/0023_roster_cube.postgres.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -5,13 +5,14 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::Row;
 
-use shouwang_domain::authz::Actor;
+use shouwang_domain::authz::{Actor, Scope};
 use shouwang_domain::child::{GuardianshipAssessment, GuardianshipType, Schooling};
 use shouwang_domain::eligibility::{AgeBand, Definition, KeyTargetFlag, age_on};
 use shouwang_domain::id_number::IdNumber;
 use shouwang_domain::lifecycle::{ChildStatus, RosterStanding};
-use shouwang_domain::region::RegionCode;
+use shouwang_domain::region::{RegionCode, RegionLevel};
 
+use crate::regions::code_range;
 use crate::scope::{self, Bind, roster_cutoff, scoped, upper_bound};
 use crate::{Result, Store};
 
@@ -107,7 +108,7 @@ pub struct Page<T> {
     pub per_page: u32,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
     pub on_roster: i64,
     pub not_eligible: i64,
@@ -121,6 +122,25 @@ pub struct Counts {
     pub dropped_out: i64,
     pub no_hukou: i64,
     pub poor_guardianship: i64,
+}
+
+impl Counts {
+    fn add(&mut self, other: &Counts, sign: i64) {
+        for (a, b) in [
+            (&mut self.on_roster, other.on_roster),
+            (&mut self.not_eligible, other.not_eligible),
+            (&mut self.incomplete, other.incomplete),
+            (&mut self.to_complete, other.to_complete),
+            (&mut self.aged_out, other.aged_out),
+            (&mut self.exited, other.exited),
+            (&mut self.unsupervised, other.unsupervised),
+            (&mut self.dropped_out, other.dropped_out),
+            (&mut self.no_hukou, other.no_hukou),
+            (&mut self.poor_guardianship, other.poor_guardianship),
+        ] {
+            *a += sign * b;
+        }
+    }
 }
 
 impl Store {
@@ -261,56 +281,138 @@ impl Store {
         })
     }
 
-    /// Headline counts of a jurisdiction for the home page.
+    /// Headline counts of a jurisdiction for the home page. A county or an area above it is read
+    /// from the counts the triggers keep (`roster_cube`, a few hundred rows) — corrected for the
+    /// active files of children already 16, read from their own index — and a town, a village or
+    /// an agency is counted over the roster's covering index.
     pub async fn counts(&self, actor: &Actor) -> Result<Counts> {
+        let on = self.today();
+        if let Scope::Region { code } = actor.scope()
+            && code.level() <= RegionLevel::County
+        {
+            return self.counts_kept(&code, on).await;
+        }
+        self.counts_counted(actor).await
+    }
+
+    /// [`Store::counts`] counted over the rows, whatever the actor's level (what the kept counts
+    /// are checked against).
+    pub async fn counts_counted(&self, actor: &Actor) -> Result<Counts> {
         let on = self.today();
         let Some((w, join)) = scoped(actor, None) else {
             return Ok(Counts::default());
         };
-        let cutoff = roster_cutoff(on);
-        let n = w.binds.len();
-        let (c1, c2, c3) = (
-            KeyTargetFlag::Unsupervised.bit(),
-            KeyTargetFlag::DroppedOut.bit(),
-            KeyTargetFlag::NoHukou.bit(),
-        );
-        let p = format!("${}", n + 1);
-        let live = scope::on_roster("c", &p);
-        let (not_eligible, aged_out) = (scope::not_eligible("c", &p), scope::aged_out("c", &p));
-        let incomplete = scope::incomplete("c", &p);
-        let to_complete = scope::to_complete("c");
-        let poor = scope::assessed("c", GuardianshipAssessment::Poor);
+        let p = format!("${}", w.binds.len() + 1);
         let sql = format!(
-            "SELECT \
-             COALESCE(SUM(CASE WHEN {live} THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN {not_eligible} THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN {aged_out} THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN c.status = 'exited' THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN {live} AND (c.flags & {c1}) <> 0 THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN {live} AND (c.flags & {c2}) <> 0 THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN {live} AND (c.flags & {c3}) <> 0 THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN {live} AND {poor} THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN {incomplete} THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN {live} AND {to_complete} THEN 1 ELSE 0 END), 0) \
-             FROM children c{join}{}",
-            w.sql,
+            "SELECT {} FROM children c{join}{}",
+            counts_select(&p, "1"),
+            w.sql
         );
-        let mut q = w.bind(sqlx::query(&sql));
-        q = q.bind(cutoff);
-        let r = q.fetch_one(&self.pool).await?;
-        // SUM over integer CASE values is BIGINT on PostgreSQL and INTEGER on SQLite.
-        let get = |i: usize| -> Result<i64> { Ok(r.try_get::<i64, _>(i)?) };
-        Ok(Counts {
-            on_roster: get(0)?,
-            not_eligible: get(1)?,
-            aged_out: get(2)?,
-            exited: get(3)?,
-            unsupervised: get(4)?,
-            dropped_out: get(5)?,
-            no_hukou: get(6)?,
-            poor_guardianship: get(7)?,
-            incomplete: get(8)?,
-            to_complete: get(9)?,
-        })
+        let r = w
+            .bind(sqlx::query(&sql))
+            .bind(roster_cutoff(on))
+            .fetch_one(&self.pool)
+            .await?;
+        counts_row(&r)
     }
+
+    async fn counts_kept(&self, region: &RegionCode, on: NaiveDate) -> Result<Counts> {
+        // The kept counts know no age: read them as if every child were young (a birth date no
+        // cutoff excludes), then move the active files of children already 16 — counted there
+        // as young — to where their age puts them.
+        const YOUNG: &str = "'9999-12-31' AS birth_date";
+        let cube = format!(
+            "SELECT {} FROM (SELECT status, qualifies, incomplete, guardianship_type, flags, n, {YOUNG} \
+             FROM roster_cube WHERE region = $1) c",
+            counts_select("$2", "c.n")
+        );
+        let cutoff = roster_cutoff(on);
+        let kept = counts_row(
+            &sqlx::query(&cube)
+                .bind(region.as_str())
+                .bind(&cutoff)
+                .fetch_one(&self.pool)
+                .await?,
+        )?;
+        let (lo, hi) = code_range(region);
+        let aged = "status = 'active' AND archived_at IS NULL AND birth_date <= $1 \
+                    AND village_code >= $2 AND village_code <= $3";
+        let as_counted = format!(
+            "SELECT {} FROM (SELECT status, qualifies, incomplete, guardianship_type, flags, {YOUNG} \
+             FROM children WHERE {aged}) c",
+            counts_select("$4", "1")
+        );
+        let as_they_are = format!(
+            "SELECT {} FROM children c WHERE {}",
+            counts_select("$4", "1"),
+            aged.replace("status", "c.status")
+                .replace("archived_at", "c.archived_at")
+                .replace("birth_date", "c.birth_date")
+                .replace("village_code", "c.village_code")
+        );
+        let mut out = kept;
+        for (sql, sign) in [(as_counted, -1), (as_they_are, 1)] {
+            let c = counts_row(
+                &sqlx::query(&sql)
+                    .bind(&cutoff)
+                    .bind(lo)
+                    .bind(hi)
+                    .bind(&cutoff)
+                    .fetch_one(&self.pool)
+                    .await?,
+            )?;
+            out.add(&c, sign);
+        }
+        Ok(out)
+    }
+}
+
+/// The home page's counts as one SELECT list over `c` (children, or rows standing for `weight`
+/// children each), `p` the placeholder of [`roster_cutoff`].
+fn counts_select(p: &str, weight: &str) -> String {
+    let (c1, c2, c3) = (
+        KeyTargetFlag::Unsupervised.bit(),
+        KeyTargetFlag::DroppedOut.bit(),
+        KeyTargetFlag::NoHukou.bit(),
+    );
+    let live = scope::on_roster("c", p);
+    let (not_eligible, aged_out) = (scope::not_eligible("c", p), scope::aged_out("c", p));
+    let incomplete = scope::incomplete("c", p);
+    let to_complete = scope::to_complete("c");
+    let poor = scope::assessed("c", GuardianshipAssessment::Poor);
+    [
+        live.clone(),
+        not_eligible,
+        aged_out,
+        "c.status = 'exited'".to_owned(),
+        format!("{live} AND (c.flags & {c1}) <> 0"),
+        format!("{live} AND (c.flags & {c2}) <> 0"),
+        format!("{live} AND (c.flags & {c3}) <> 0"),
+        format!("{live} AND {poor}"),
+        incomplete,
+        format!("{live} AND {to_complete}"),
+    ]
+    .iter()
+    // SUM is BIGINT on PostgreSQL and INTEGER on SQLite; CAST keeps both i64.
+    .map(|cond| {
+        format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN {weight} ELSE 0 END), 0) AS BIGINT)")
+    })
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+fn counts_row(r: &sqlx::any::AnyRow) -> Result<Counts> {
+    let get = |i: usize| -> Result<i64> { Ok(r.try_get::<i64, _>(i)?) };
+    Ok(Counts {
+        on_roster: get(0)?,
+        not_eligible: get(1)?,
+        aged_out: get(2)?,
+        exited: get(3)?,
+        unsupervised: get(4)?,
+        dropped_out: get(5)?,
+        no_hukou: get(6)?,
+        poor_guardianship: get(7)?,
+        incomplete: get(8)?,
+        to_complete: get(9)?,
+    })
 }

@@ -291,6 +291,48 @@ async fn main() -> Result<()> {
         );
         report(&format!("汇总表 .xlsx export, {label} {unit}"), export);
     }
+    // The same tables straight from the store: the roll-up the triggers keep, beside counting
+    // the rows (the way before it), for a county, the region and the whole country.
+    let on = store.today();
+    for (label, unit) in [
+        ("county", Some(&county)),
+        ("region", Some(&region)),
+        ("national", None),
+    ] {
+        let (mut rolled, mut counted) = (Vec::new(), Vec::new());
+        let mut total = 0;
+        for i in 0..args.requests.clamp(5, 50) {
+            let t = Instant::now();
+            let groups = match unit {
+                Some(u) => store.summary_groups(u, on, None).await?,
+                None => store.summary_groups_national(on).await?,
+            };
+            rolled.push(t.elapsed());
+            total = groups.iter().map(|g| g.count).sum::<u64>();
+            if let Some(u) = unit
+                && i < 5
+            {
+                let t = Instant::now();
+                let again = store.summary_groups_counted(u, on, None).await?;
+                counted.push(t.elapsed());
+                anyhow::ensure!(
+                    again.iter().map(|g| g.count).sum::<u64>() == total,
+                    "roll-up and rows disagree for {u}"
+                );
+            }
+        }
+        let name = unit.map(ToString::to_string).unwrap_or_default();
+        report(
+            &format!("汇总表 from the roll-up, {label} {name} ({total})"),
+            rolled,
+        );
+        if !counted.is_empty() {
+            report(
+                &format!("汇总表 counting the rows, {label} {name}"),
+                counted,
+            );
+        }
+    }
     // The home page (counts and the dashboard) of a town, a county and a whole-region user.
     for (label, user) in [
         ("town", &client),

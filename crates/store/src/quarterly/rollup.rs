@@ -118,6 +118,25 @@ impl Store {
                 .map(|r| r.code)
                 .collect(),
         };
+        self.rolled_in(&regions, on, by.is_some()).await
+    }
+
+    /// The 汇总表 groups of the whole country on `on` (every province this database holds):
+    /// the national figure of the benchmarks.
+    pub async fn summary_groups_national(&self, on: NaiveDate) -> Result<Vec<SummaryGroup>> {
+        let provinces: Vec<String> =
+            sqlx::query_scalar("SELECT code FROM regions WHERE level = 'province'")
+                .fetch_all(&self.pool)
+                .await?;
+        self.rolled_in(&provinces, on, false).await
+    }
+
+    async fn rolled_in(
+        &self,
+        regions: &[String],
+        on: NaiveDate,
+        per_unit: bool,
+    ) -> Result<Vec<SummaryGroup>> {
         let parts = plan(on);
         if regions.is_empty() || parts.is_empty() {
             return Ok(Vec::new());
@@ -140,7 +159,7 @@ impl Store {
             marks(regions.len() + 1, keys.len()),
         );
         let mut q = sqlx::query(&sql);
-        for r in &regions {
+        for r in regions {
             q = q.bind(r.as_str());
         }
         for k in &keys {
@@ -151,9 +170,14 @@ impl Store {
         for r in &rows {
             let bucket: String = r.try_get(1)?;
             let n: i64 = r.try_get(4)?;
+            let unit: String = if per_unit {
+                r.try_get(0)?
+            } else {
+                String::new()
+            };
             for (band, sign) in by_key.get(bucket.as_str()).into_iter().flatten() {
                 *sums
-                    .entry((r.try_get(0)?, *band, r.try_get(2)?, r.try_get(3)?))
+                    .entry((unit.clone(), *band, r.try_get(2)?, r.try_get(3)?))
                     .or_default() += sign * n;
             }
         }
@@ -163,7 +187,7 @@ impl Store {
                 continue;
             }
             out.push(SummaryGroup {
-                unit: by.map(|_| unit),
+                unit: per_unit.then_some(unit),
                 sex: Sex::parse(&sex).ok_or_else(|| StoreError::Config(format!("sex {sex}")))?,
                 band,
                 cells,
