@@ -177,6 +177,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0023_roster_cube.sqlite.sql"),
         postgres: include_str!("../migrations/0023_roster_cube.postgres.sql"),
     },
+    Migration {
+        version: 24,
+        sqlite: include_str!("../migrations/0024_unreported_index.sql"),
+        postgres: include_str!("../migrations/0024_unreported_index.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -371,6 +371,10 @@ pub struct ReportableVisit {
     pub last_case_opened: Option<String>,
 }
 
+/// 单独居住 | 无人监护 as flag bits, written as a number in the partial index of migration 0024,
+/// which the query must repeat to be served by it.
+const UNREPORTED_BITS: i64 = 3;
+
 impl Store {
     /// Children of the actor's area on the roster whose file says 单独居住 or 无人监护 — a situation
     /// the seeds require reporting at once (景洪 000 三(二)3) — and for whom no mandatory report was
@@ -380,11 +384,10 @@ impl Store {
         actor: &shouwang_domain::authz::Actor,
         limit: i64,
     ) -> Result<Vec<Unreported>> {
-        use shouwang_domain::eligibility::KeyTargetFlag;
         let Some((w, join)) = crate::scope::scoped(actor, None) else {
             return Ok(vec![]);
         };
-        let bits = KeyTargetFlag::LivingAlone.bit() | KeyTargetFlag::Unsupervised.bit();
+        let bits = UNREPORTED_BITS;
         let sql = format!(
             "SELECT c.id, c.name, c.village_code, c.updated_at FROM children c{join}{} \
              AND c.status = 'active' AND (c.flags & {bits}) <> 0 \
@@ -1260,5 +1263,21 @@ impl Tx {
         .execute(self.conn())
         .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod unreported_tests {
+    use shouwang_domain::eligibility::KeyTargetFlag;
+
+    #[test]
+    fn the_unreported_index_holds_the_living_alone_and_unsupervised_bits() {
+        assert_eq!(
+            super::UNREPORTED_BITS,
+            KeyTargetFlag::LivingAlone.bit() | KeyTargetFlag::Unsupervised.bit()
+        );
+        assert!(
+            include_str!("../migrations/0024_unreported_index.sql").contains("(flags & 3) <> 0")
+        );
     }
 }
