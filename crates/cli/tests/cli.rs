@@ -1321,5 +1321,55 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
         if name != "p53" {
             assert!(kept.aged_out > 0 && kept.exited > 0, "{name}: {kept:?}");
         }
+        // The roster's totals of a standing come from the same kept counts; its pages in name
+        // and birth-date order walk their index.
+        for (standing, want) in [
+            (StandingFilter::OnRoster, kept.on_roster),
+            (StandingFilter::NotEligible, kept.not_eligible),
+            (StandingFilter::Incomplete, kept.incomplete),
+            (StandingFilter::AgedOut, kept.aged_out),
+            (StandingFilter::Exited, kept.exited),
+        ] {
+            for sort in [
+                shouwang_store::roster::Sort::Village,
+                shouwang_store::roster::Sort::Name,
+                shouwang_store::roster::Sort::BirthDate,
+            ] {
+                let page = store
+                    .roster(
+                        &actor,
+                        &RosterQuery {
+                            standing,
+                            sort,
+                            per_page: 50,
+                            ..RosterQuery::default()
+                        },
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(page.total, want, "{name} {standing:?}");
+                assert_eq!(page.items.len() as i64, want.min(50), "{name} {standing:?}");
+                let keys: Vec<(String, String)> = page
+                    .items
+                    .iter()
+                    .map(|c| match sort {
+                        shouwang_store::roster::Sort::Name => (c.name.clone(), c.id.clone()),
+                        shouwang_store::roster::Sort::BirthDate => {
+                            (c.birth_date.clone(), c.name.clone())
+                        }
+                        shouwang_store::roster::Sort::Village => {
+                            (c.village_code.clone(), c.name.clone())
+                        }
+                    })
+                    .collect();
+                assert!(keys.is_sorted(), "{name} {standing:?} {sort:?}");
+                assert!(
+                    page.items
+                        .iter()
+                        .all(|c| c.village_code.starts_with(actor.region.as_str())),
+                    "{name}"
+                );
+            }
+        }
     }
 }

@@ -11,7 +11,7 @@ CREATE TABLE roster_cube (
     PRIMARY KEY (region, status, qualifies, incomplete, guardianship_type, flags)
 )
 --;
-CREATE INDEX children_active_birth ON children (birth_date, village_code, qualifies, incomplete, guardianship_type, flags) WHERE status = 'active' AND archived_at IS NULL
+CREATE INDEX children_active_birth ON children (birth_date, village_code, status, archived_at, qualifies, incomplete, guardianship_type, flags) WHERE status = 'active' AND archived_at IS NULL
 --;
 CREATE FUNCTION children_cube_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

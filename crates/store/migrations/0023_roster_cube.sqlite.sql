@@ -13,7 +13,7 @@ CREATE TABLE roster_cube (
     PRIMARY KEY (region, status, qualifies, incomplete, guardianship_type, flags)
 ) WITHOUT ROWID
 --;
-CREATE INDEX children_active_birth ON children (birth_date, village_code, qualifies, incomplete, guardianship_type, flags) WHERE status = 'active' AND archived_at IS NULL
+CREATE INDEX children_active_birth ON children (birth_date, village_code, status, archived_at, qualifies, incomplete, guardianship_type, flags) WHERE status = 'active' AND archived_at IS NULL
 --;
 INSERT INTO roster_cube (region, status, qualifies, incomplete, guardianship_type, flags, n)
 SELECT substr(printf('%012d', c.village_code), 1, l.len), c.status, c.qualifies, c.incomplete, c.guardianship_type, c.flags, COUNT(*)

@@ -2,3 +2,5 @@
 -- store::protection::UNREPORTED_BITS) are few; a province's home page counted them by scanning
 -- every file of the province (0.4 s at a million children). They get their own index.
 CREATE INDEX children_unreported ON children (village_code, updated_at, id) WHERE status = 'active' AND archived_at IS NULL AND (flags & 3) <> 0;
+-- And the visits that found a situation to report, from which the same list starts.
+CREATE INDEX visits_reportable ON visits (child_id, at, visited_on) WHERE reportable = 1;

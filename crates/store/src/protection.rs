@@ -422,11 +422,13 @@ impl Store {
         let Some((w, join)) = crate::scope::scoped(actor, None) else {
             return Ok(vec![]);
         };
+        // From the few reportable visits (their partial index, migration 0024) to the files, not
+        // from every file of the area to its visits: SQLite takes a CROSS JOIN's order as written.
         let sql = format!(
             "SELECT c.id, c.name, c.village_code, MAX(v.visited_on), MAX(v.at), \
              (SELECT MAX(pc.opened_at) FROM protection_cases pc WHERE pc.child_id = c.id) \
-             FROM children c{join} JOIN visits v ON v.child_id = c.id{} \
-             AND c.status = 'active' AND v.reportable = 1 \
+             FROM visits v CROSS JOIN children c{join}{} \
+             AND c.id = v.child_id AND c.status = 'active' AND v.reportable = 1 \
              GROUP BY c.id, c.name, c.village_code ORDER BY MAX(v.at) DESC LIMIT {}",
             w.sql,
             limit.clamp(1, 1000)

@@ -221,12 +221,56 @@ impl Store {
             Sort::Name => "c.name, c.id",
             Sort::BirthDate => "c.birth_date, c.name, c.id",
         };
-        let count_sql = format!("SELECT COUNT(*) FROM children c{join}{}", w.sql);
-        let total: i64 = w
-            .bind(sqlx::query(&count_sql))
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
+        // A county or more: a page in name or birth-date order walks that index and tests the
+        // area on it (`+`: not an index bound), instead of sorting every file of the area; and
+        // a list filtered by standing alone takes its total from the kept counts.
+        let wide = match actor.scope() {
+            Scope::Region { code } => {
+                let area = query
+                    .region
+                    .clone()
+                    .filter(|r| code.contains(r))
+                    .unwrap_or(code);
+                (area.level() <= RegionLevel::County).then_some(area)
+            }
+            _ => None,
+        };
+        if wide.is_some() && query.sort != Sort::Village {
+            w.sql = w
+                .sql
+                .replace("c.village_code >=", "+c.village_code >=")
+                .replace("c.village_code <=", "+c.village_code <=");
+        }
+        let only_standing = query.q.as_deref().is_none_or(|q| q.trim().is_empty())
+            && query.guardianship_type.is_none()
+            && query.assessment.is_none()
+            && !query.to_complete
+            && query.schooling.is_none()
+            && query.flag.is_none()
+            && query.age_band.is_none();
+        let kept_total = match &wide {
+            Some(area) if only_standing && query.standing != StandingFilter::All => {
+                let c = self.counts_kept(area, on).await?;
+                Some(match query.standing {
+                    StandingFilter::OnRoster => c.on_roster,
+                    StandingFilter::NotEligible => c.not_eligible,
+                    StandingFilter::Incomplete => c.incomplete,
+                    StandingFilter::AgedOut => c.aged_out,
+                    StandingFilter::Exited | StandingFilter::All => c.exited,
+                })
+            }
+            _ => None,
+        };
+        let total: i64 = match kept_total {
+            Some(t) => t,
+            None => {
+                let count_sql = format!("SELECT COUNT(*) FROM children c{join}{}", w.sql);
+                w.bind(sqlx::query(&count_sql))
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_get(0)?
+            }
+        };
         let list_sql = format!(
             "SELECT c.id, c.name, c.sex, c.birth_date, c.village_code, c.id_masked, c.status, c.qualifies, \
              c.guardianship_type, c.schooling, c.flags, c.incomplete FROM children c{join}{} ORDER BY {order} LIMIT {per_page} OFFSET {}",
@@ -335,20 +379,24 @@ impl Store {
                 .await?,
         )?;
         let (lo, hi) = code_range(region);
-        let aged = "status = 'active' AND archived_at IS NULL AND birth_date <= $1 \
-                    AND village_code >= $2 AND village_code <= $3";
+        // "+village_code": the area is tested on the rows of the partial index of active files by
+        // birth date (migration 0023), not used to pick the roster's index and scan the area.
+        let aged = |a: &str| {
+            format!(
+                "{a}status = 'active' AND {a}archived_at IS NULL AND {a}birth_date <= $1 \
+                 AND +{a}village_code >= $2 AND +{a}village_code <= $3"
+            )
+        };
         let as_counted = format!(
             "SELECT {} FROM (SELECT status, qualifies, incomplete, guardianship_type, flags, {YOUNG} \
-             FROM children WHERE {aged}) c",
-            counts_select("$4", "1")
+             FROM children WHERE {}) c",
+            counts_select("$4", "1"),
+            aged("")
         );
         let as_they_are = format!(
             "SELECT {} FROM children c WHERE {}",
             counts_select("$4", "1"),
-            aged.replace("status", "c.status")
-                .replace("archived_at", "c.archived_at")
-                .replace("birth_date", "c.birth_date")
-                .replace("village_code", "c.village_code")
+            aged("c.")
         );
         let mut out = kept;
         for (sql, sign) in [(as_counted, -1), (as_they_are, 1)] {
