@@ -284,6 +284,14 @@ pub struct DueCounts {
     pub overdue: usize,
 }
 
+/// Whether the schedule asked for covers more than a county: it is worked out child by child, so a
+/// prefecture or a province picks a county first (its pages offer them).
+pub fn schedule_too_wide(actor: &Actor, region: Option<&RegionCode>) -> bool {
+    let area = region.unwrap_or(&actor.region);
+    matches!(actor.scope(), shouwang_domain::authz::Scope::Region { .. })
+        && area.level() < shouwang_domain::region::RegionLevel::County
+}
+
 /// A page of the visiting schedule.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -309,6 +317,13 @@ pub struct ScheduleQuery {
 /// The children on the roster in the actor's area with their next visit: due, overdue or done
 /// this period. The read is audited like a roster page (names of many children).
 pub async fn schedule(store: &Store, actor: &Actor, q: &ScheduleQuery) -> Result<Schedule> {
+    if schedule_too_wide(actor, q.region.as_ref()) {
+        return Err(ValidationErrors::single(
+            "region",
+            "走访计划逐人列出，按县（市、区）及以下查看：请指定一个县级或以下区划",
+        )
+        .into());
+    }
     let today = store.today();
     let policy = VisitPolicy::default();
     let rows = store.visit_schedule(actor, q.region.as_ref()).await?;

@@ -240,6 +240,13 @@ impl Store {
                 .sql
                 .replace("c.village_code >=", "+c.village_code >=")
                 .replace("c.village_code <=", "+c.village_code <=");
+            if query.sort == Sort::Name {
+                // Text has no unary plus on PostgreSQL; "|| ''" hides the column the same way.
+                w.sql = w
+                    .sql
+                    .replace("c.birth_date >", "(c.birth_date || '') >")
+                    .replace("c.birth_date <=", "(c.birth_date || '') <=");
+            }
         }
         let only_standing = query.q.as_deref().is_none_or(|q| q.trim().is_empty())
             && query.guardianship_type.is_none()

@@ -299,6 +299,10 @@ struct SchedulePage {
     state: String,
     place: String,
     pages: usize,
+    /// The area chosen ("" for the user's own), kept by the page's links.
+    region: String,
+    /// Above a county: the units below to choose from.
+    units: Vec<shouwang_store::regions::Region>,
 }
 
 impl SchedulePage {
@@ -316,15 +320,31 @@ pub async fn schedule_page(
     Query(p): Query<ScheduleParams>,
 ) -> PageResult {
     let q = p.query()?;
-    let s = visits::schedule(&state.store, &user.actor, &q).await?;
-    let lapsed = visits::lapsed(&state.store, &user.actor).await?;
+    let area = q.region.clone().unwrap_or_else(|| user.actor.region.clone());
+    let (s, lapsed, units) = if visits::schedule_too_wide(&user.actor, q.region.as_ref()) {
+        // Above a county: the units below to choose from, each a link to its schedule.
+        let units = state.store.child_regions(&area).await?;
+        let empty = Schedule {
+            counts: Default::default(),
+            items: vec![],
+            total: 0,
+            page: 1,
+            per_page: 1,
+        };
+        (empty, vec![], units)
+    } else {
+        let s = visits::schedule(&state.store, &user.actor, &q).await?;
+        (s, visits::lapsed(&state.store, &user.actor).await?, vec![])
+    };
     let pages = s.total.div_ceil(s.per_page).max(1);
     Ok(render(&SchedulePage {
         lapsed,
         frame: Frame::of(&state, &user).await,
-        place: place_name(q.region.as_ref().unwrap_or(&user.actor.region).as_str()),
+        place: place_name(area.as_str()),
+        region: q.region.map(|r| r.as_str().to_owned()).unwrap_or_default(),
         state: q.state.map(|s| s.code().to_owned()).unwrap_or_default(),
         s,
         pages,
+        units,
     }))
 }

@@ -507,3 +507,25 @@ async fn a_late_visit_is_answered_as_recorded_and_a_report_starts_from_its_visit
         .unwrap();
     assert!(!html.contains("九月入户"));
 }
+
+/// The schedule is worked out child by child: above a county it is asked for by county — the API
+/// names the field, the page offers the counties below, and a county chosen there is listed.
+#[tokio::test]
+async fn above_a_county_the_schedule_is_chosen_by_county() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    app.add_user("prefecture", Role::Oversight, "5227", None).await;
+    let top = app.login("prefecture").await;
+    let r = top.get("/api/v1/visits/schedule").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.unwrap();
+    assert!(body.to_string().contains("region"), "{body}");
+    let page = top.get("/visits").await.text().await.unwrap();
+    assert!(page.contains("/visits?region=522730"), "{page}");
+    assert!(page.contains("龙里县"), "{page}");
+    let county = top.get_json("/api/v1/visits/schedule?region=522730").await;
+    assert!(county["counts"].is_object(), "{county}");
+    let page = top.get("/visits?region=522730").await.text().await.unwrap();
+    assert!(page.contains("本期待走访"), "{page}");
+    assert!(!page.contains("请选择县"), "{page}");
+}
