@@ -5,12 +5,12 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use shouwang_domain::authz::{Action, Actor};
+use shouwang_domain::authz::{Action, Actor, Role};
 use shouwang_domain::guardianship::{self, ContactInput};
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_domain::visits::{
-    Cadence, DueState, VisitInput, VisitPolicy, next_due, parse_client_key,
+    Cadence, DueState, SentVisit, VisitInput, VisitPolicy, VisitorRole, next_due, parse_client_key,
 };
 use shouwang_store::protection::By;
 use shouwang_store::visits::{ContactView, VisitView};
@@ -282,6 +282,87 @@ pub struct DueCounts {
     pub done: usize,
     pub due: usize,
     pub overdue: usize,
+}
+
+/// Records a visit sent as [`SentVisit`] under an idempotency key (`POST /api/v1/visits`): the
+/// same key from the same user returns the visit it recorded, whatever is sent again.
+pub async fn record_sent(
+    store: &Store,
+    actor: &Actor,
+    key: &str,
+    sent: &SentVisit,
+) -> Result<Recorded> {
+    let key = parse_client_key(key.trim()).ok_or_else(|| {
+        ValidationErrors::single(
+            "Idempotency-Key",
+            "Idempotency-Key 应为 8 至 64 位字母、数字、- 或 _（如一个 UUID）",
+        )
+    })?;
+    let default_role = match actor.role {
+        Role::Village => VisitorRole::ChildDirector,
+        Role::Town => VisitorRole::Supervisor,
+        Role::School => VisitorRole::Teacher,
+        Role::Agency => VisitorRole::SocialWorker,
+        _ => VisitorRole::Other,
+    };
+    let name = store
+        .display_name(&actor.user_id)
+        .await?
+        .unwrap_or_else(|| actor.username.clone());
+    let (child_id, input) = sent.check(default_role, &key, store.today(), &name)?;
+    record(store, actor, &child_id, &input).await
+}
+
+/// One child due a visit (`GET /api/v1/visits/due`).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DueEntry {
+    pub child_id: String,
+    pub name: String,
+    pub village_code: String,
+    /// The day by which the child is to be visited.
+    pub due_on: NaiveDate,
+    pub overdue: bool,
+    /// Who visits: the village's 儿童主任 (its village user), if it has one.
+    pub assignee: Option<String>,
+}
+
+/// The children of an area due a visit, overdue first; a child visited this period is not due.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DueList {
+    pub items: Vec<DueEntry>,
+    pub total: usize,
+    pub page: usize,
+    pub per_page: usize,
+}
+
+pub async fn due(store: &Store, actor: &Actor, q: &ScheduleQuery) -> Result<DueList> {
+    let q = ScheduleQuery {
+        state: q.state.filter(|s| *s != DueState::Done),
+        ..q.clone()
+    };
+    let s = schedule(store, actor, &q).await?;
+    let area = q.region.clone().unwrap_or_else(|| actor.region.clone());
+    let directors: std::collections::HashMap<String, String> =
+        store.village_directors(&area).await?.into_iter().collect();
+    Ok(DueList {
+        items: s
+            .items
+            .into_iter()
+            .map(|i| DueEntry {
+                assignee: directors.get(&i.village_code).cloned(),
+                child_id: i.child_id,
+                name: i.name,
+                village_code: i.village_code,
+                due_on: i.due,
+                overdue: i.state == DueState::Overdue,
+            })
+            .collect(),
+        total: s.total,
+        page: s.page,
+        per_page: s.per_page,
+    })
 }
 
 /// Whether the schedule asked for covers more than a county: it is worked out child by child, so a

@@ -59,6 +59,29 @@ code_enum! {
         Fair = ("fair", "一般"),
         Concern = ("concern", "需要关注"),
         Danger = ("danger", "面临危险"),
+        /// Sent without an assessment (`POST /api/v1/visits` with a note only); the form always
+        /// asks.
+        Unstated = ("unstated", "未说明"),
+    }
+}
+
+impl VisitMethod {
+    /// The `kind` of a visit as other systems name it: the codes and labels, and the usual
+    /// words for a home visit, a call and a school visit (家访、走访、探访、电话、视频、到校).
+    pub fn from_kind(kind: &str) -> Option<VisitMethod> {
+        let k = text::clean(kind).to_lowercase();
+        if let Some(m) = VisitMethod::parse(&k) {
+            return Some(m);
+        }
+        Some(match k.as_str() {
+            "home_visit" | "visit" | "home-visit" | "homevisit" | "in_person" | "家访" | "走访"
+            | "探访" | "入户" | "随访" => VisitMethod::Home,
+            "phone" | "phone_call" | "video" | "video_call" | "电话" | "视频" | "电话回访" => {
+                VisitMethod::Call
+            }
+            "school_visit" | "到校" | "学校" => VisitMethod::School,
+            _ => return None,
+        })
     }
 }
 
@@ -98,6 +121,131 @@ pub struct VisitInput {
     /// The phone's own key for this record, so that a record sent twice is kept once (letters,
     /// digits, `-` and `_`, at most 64).
     pub client_key: Option<String>,
+}
+
+/// A visit as another system or an offline phone sends it (`POST /api/v1/visits`, with the
+/// header `Idempotency-Key`): the child in the body, the time as RFC 3339, the way as `kind`.
+/// Whatever it leaves out takes the sender's defaults: their role, their name, today, 未说明.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SentVisit {
+    pub child_id: Option<String>,
+    /// When: RFC 3339 (`2026-12-01T09:30:00+08:00`), or a date; counted on China's calendar.
+    pub visited_at: Option<String>,
+    /// How: home_visit (家访), phone (电话、视频), school (到校), other — or the codes of `method`.
+    pub kind: Option<String>,
+    pub note: Option<String>,
+    pub visitor_role: Option<String>,
+    pub visitor_name: Option<String>,
+    pub place: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub seen: Option<Vec<String>>,
+    /// good, fair, concern, danger; 未说明 (`unstated`) if absent.
+    pub condition: Option<String>,
+    pub no_change: Option<bool>,
+    pub reportable: Option<bool>,
+    pub case_id: Option<String>,
+}
+
+impl SentVisit {
+    /// The child and the visit as the form's input, and what is wrong with the fields only this
+    /// form has (the rest is [`VisitInput::parse`]'s, named by [`sent_field`]).
+    pub fn to_input(
+        &self,
+        default_role: VisitorRole,
+        key: &str,
+    ) -> (String, VisitInput, ValidationErrors) {
+        let mut e = ValidationErrors::default();
+        let child_id = present(&self.child_id);
+        if child_id.is_none() {
+            e.add("child_id", "请指明儿童（child_id）");
+        }
+        let visited_on = match present(&self.visited_at) {
+            None => None,
+            Some(t) => match chrono::DateTime::parse_from_rfc3339(&t) {
+                Ok(at) => {
+                    Some(crate::clock::china_date(at.with_timezone(&chrono::Utc)).to_string())
+                }
+                Err(_) => match parse_date(&t) {
+                    Some(d) => Some(d.to_string()),
+                    None => {
+                        e.add(
+                            "visited_at",
+                            "走访时间格式不正确，应为 RFC 3339（如 2026-12-01T09:30:00+08:00）",
+                        );
+                        None
+                    }
+                },
+            },
+        };
+        let method = match present(&self.kind) {
+            Some(k) => match VisitMethod::from_kind(&k) {
+                Some(m) => Some(m),
+                None => {
+                    e.add(
+                        "kind",
+                        "走访方式应为 home_visit（家访）、phone（电话、视频）、school（到校）或 other",
+                    );
+                    None
+                }
+            },
+            None => {
+                e.add("kind", "请说明走访方式（kind）");
+                None
+            }
+        };
+        let input = VisitInput {
+            visited_on,
+            method: method.map(|m| m.code().to_owned()),
+            visitor_role: Some(
+                present(&self.visitor_role).unwrap_or_else(|| default_role.code().to_owned()),
+            ),
+            visitor_name: self.visitor_name.clone(),
+            place: self.place.clone(),
+            latitude: self.latitude,
+            longitude: self.longitude,
+            seen: self.seen.clone(),
+            condition: Some(
+                present(&self.condition).unwrap_or_else(|| Condition::Unstated.code().to_owned()),
+            ),
+            note: self.note.clone(),
+            no_change: self.no_change,
+            reportable: self.reportable,
+            case_id: self.case_id.clone(),
+            client_key: Some(key.to_owned()),
+        };
+        (child_id.unwrap_or_default(), input, e)
+    }
+
+    /// [`SentVisit::to_input`] and [`VisitInput::parse`] together: every bad field, named as sent.
+    pub fn check(
+        &self,
+        default_role: VisitorRole,
+        key: &str,
+        today: NaiveDate,
+        default_visitor: &str,
+    ) -> Result<(String, VisitInput), ValidationErrors> {
+        let (child_id, input, mut e) = self.to_input(default_role, key);
+        if let Err(more) = input.parse(today, default_visitor) {
+            for f in more.0 {
+                let field = sent_field(&f.field);
+                if !e.has(field) {
+                    e.add(field, f.message);
+                }
+            }
+        }
+        e.into_result((child_id, input))
+    }
+}
+
+/// A visit's fields as [`SentVisit`] names them, for the errors of [`VisitInput::parse`].
+pub fn sent_field(field: &str) -> &str {
+    match field {
+        "visited_on" => "visited_at",
+        "method" => "kind",
+        other => other,
+    }
 }
 
 /// A visit that passed validation.
@@ -394,6 +542,71 @@ mod tests {
             condition: Some("good".into()),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_sent_visit_reads_rfc3339_on_chinas_calendar_and_the_usual_kinds() {
+        let sent = SentVisit {
+            child_id: Some("c1".into()),
+            visited_at: Some("2026-11-30T17:30:00Z".into()),
+            kind: Some("家访".into()),
+            note: Some("孩子在家写作业".into()),
+            ..SentVisit::default()
+        };
+        let (child, input) = sent
+            .check(
+                VisitorRole::ChildDirector,
+                "k-12345678",
+                NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+                "王主任",
+            )
+            .unwrap();
+        assert_eq!(child, "c1");
+        // 17:30 UTC is 01:30 the next day in China.
+        assert_eq!(input.visited_on.as_deref(), Some("2026-12-01"));
+        assert_eq!(input.method.as_deref(), Some("home"));
+        assert_eq!(input.condition.as_deref(), Some("unstated"));
+        assert_eq!(input.visitor_role.as_deref(), Some("child_director"));
+        for (kind, method) in [
+            ("home_visit", VisitMethod::Home),
+            ("PHONE", VisitMethod::Call),
+            ("视频", VisitMethod::Call),
+            ("school", VisitMethod::School),
+            ("入户走访", VisitMethod::Home),
+        ] {
+            assert_eq!(VisitMethod::from_kind(kind), Some(method), "{kind}");
+        }
+        let bad = SentVisit {
+            visited_at: Some("yesterday".into()),
+            kind: Some("carrier pigeon".into()),
+            ..SentVisit::default()
+        };
+        let e = bad
+            .check(
+                VisitorRole::Other,
+                "k-12345678",
+                NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+                "王主任",
+            )
+            .unwrap_err();
+        for f in ["child_id", "visited_at", "kind"] {
+            assert!(e.has(f), "{f}: {e:?}");
+        }
+        assert_eq!(sent_field("visited_on"), "visited_at");
+        // A time ahead of today is named by the form's rule, as the sender named the field.
+        let ahead = SentVisit {
+            visited_at: Some("2026-12-24T10:30:00+08:00".into()),
+            ..sent
+        };
+        let e = ahead
+            .check(
+                VisitorRole::Other,
+                "k-12345678",
+                NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+                "王主任",
+            )
+            .unwrap_err();
+        assert!(e.has("visited_at") && !e.has("visited_on"), "{e:?}");
     }
 
     #[test]

@@ -169,6 +169,28 @@ impl Store {
             .collect()
     }
 
+    /// The 儿童主任 of each village inside `area` — the village users, their names — who are
+    /// assigned a village's visits unless someone else is named. (village code, name), the first
+    /// account of a village by user name.
+    pub async fn village_directors(&self, area: &RegionCode) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT region_code, display_name FROM users WHERE role = 'village' AND active = 1 \
+             AND region_code >= $1 AND region_code < $2 ORDER BY region_code, username",
+        )
+        .bind(area.as_str())
+        .bind(scope::upper_bound(area.as_str()))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<(String, String)> = Vec::with_capacity(rows.len());
+        for r in rows {
+            let (code, name): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+            if out.last().is_none_or(|(c, _)| *c != code) {
+                out.push((code, name));
+            }
+        }
+        Ok(out)
+    }
+
     /// The children on the roster inside the actor's scope (narrowed to `region`), each with its
     /// last visit and the highest risk of its open cases, in village and name order.
     pub async fn visit_schedule(

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
@@ -11,7 +11,7 @@ use shouwang_app::visits::{self, ContactLog, Recorded, Schedule, ScheduleQuery};
 use shouwang_domain::guardianship::ContactInput;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_domain::visits::{DueState, VisitInput};
+use shouwang_domain::visits::{DueState, SentVisit, VisitInput};
 use shouwang_store::visits::VisitView;
 
 use crate::auth::CurrentUser;
@@ -23,6 +23,8 @@ use crate::state::AppState;
 #[derive(OpenApi)]
 #[openapi(
     paths(
+        record_sent,
+        due,
         record_visit,
         list_visits,
         record_contact,
@@ -30,7 +32,7 @@ use crate::state::AppState;
         schedule,
         lapsed
     ),
-    components(schemas(VisitInput, ContactInput))
+    components(schemas(VisitInput, SentVisit, ContactInput))
 )]
 pub struct ApiDoc;
 
@@ -55,6 +57,56 @@ pub async fn record_visit(
         StatusCode::CREATED
     };
     Ok((status, Json(r)))
+}
+
+/// Records a visit sent by another system or an offline phone: `child_id`, `visited_at` (RFC
+/// 3339), `kind` (home_visit, phone, school, other), `note`, and any field of the form. The header
+/// `Idempotency-Key` (a UUID) is required: the same key again, from the same user, answers the
+/// visit first recorded (201 again, with `Idempotent-Replayed: true`) and stores nothing more; the
+/// key used for another child is a 409.
+#[utoipa::path(post, path = "/api/v1/visits",
+    params(("Idempotency-Key" = String, Header, description = "A UUID per record, kept by the sender")),
+    request_body = SentVisit,
+    responses((status = 201, body = Recorded), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn record_sent(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<SentVisit>,
+) -> Result<impl IntoResponse, AppError> {
+    let key = headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().unwrap_or("\u{0}"))
+        .unwrap_or("");
+    if key.trim().is_empty() {
+        return Err(ValidationErrors::single(
+            "Idempotency-Key",
+            "请在请求头 Idempotency-Key 中给出本条记录的唯一标识（如一个 UUID），重发时不变",
+        )
+        .into());
+    }
+    let r = visits::record_sent(&state.store, &user.actor, key, &body).await?;
+    let replayed = if r.replayed { "true" } else { "false" };
+    Ok((
+        StatusCode::CREATED,
+        [("idempotent-replayed", replayed)],
+        Json(r),
+    ))
+}
+
+/// The children of an area due a visit this period, overdue first, with the day each is due and
+/// who visits (the village's 儿童主任). A child visited this period is not due. By county or
+/// below (422 naming `region` above).
+#[utoipa::path(get, path = "/api/v1/visits/due", params(ScheduleParams),
+    responses((status = 200, body = visits::DueList), (status = 422, body = ErrorBody)))]
+pub async fn due(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<ScheduleParams>,
+) -> Result<Json<visits::DueList>, AppError> {
+    let q = p.query()?;
+    Ok(Json(visits::due(&state.store, &user.actor, &q).await?))
 }
 
 /// A child's visits, newest first (the latest 50).

@@ -26,6 +26,8 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(pages::contact_submit),
         )
         .route("/api/v1/visits/schedule", get(api::schedule))
+        .route("/api/v1/visits", axum::routing::post(api::record_sent))
+        .route("/api/v1/visits/due", get(api::due))
         .route("/api/v1/parent-contacts/lapsed", get(api::lapsed))
         .route(
             "/api/v1/children/{id}/visits",

@@ -138,7 +138,11 @@ async fn child_view(
             methods: opts(VisitMethod::ALL, VisitMethod::code, VisitMethod::label),
             roles: opts(VisitorRole::ALL, VisitorRole::code, VisitorRole::label),
             seen: opts(Seen::ALL, Seen::code, Seen::label),
-            conditions: opts(Condition::ALL, Condition::code, Condition::label),
+            // The form always asks: 未说明 is for records sent without an assessment.
+            conditions: opts(Condition::ALL, Condition::code, Condition::label)
+                .into_iter()
+                .filter(|o| o.code != Condition::Unstated.code())
+                .collect(),
             parents: opts(Parent::ALL, Parent::code, Parent::label),
             contact_methods: opts(
                 ContactMethod::ALL,
@@ -320,7 +324,10 @@ pub async fn schedule_page(
     Query(p): Query<ScheduleParams>,
 ) -> PageResult {
     let q = p.query()?;
-    let area = q.region.clone().unwrap_or_else(|| user.actor.region.clone());
+    let area = q
+        .region
+        .clone()
+        .unwrap_or_else(|| user.actor.region.clone());
     let (s, lapsed, units) = if visits::schedule_too_wide(&user.actor, q.region.as_ref()) {
         // Above a county: the units below to choose from, each a link to its schedule.
         let units = state.store.child_regions(&area).await?;

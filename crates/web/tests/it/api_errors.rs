@@ -366,6 +366,11 @@ async fn openapi_parameters_are_where_the_paths_say() {
                         !path.contains(&placeholder),
                         "{method} {path}: {name} is in the path but declared as a query"
                     ),
+                    // A header the operation reads (POST /api/v1/visits: Idempotency-Key).
+                    "header" => assert!(
+                        !path.contains(&placeholder) && name.starts_with(char::is_uppercase),
+                        "{method} {path}: header {name}"
+                    ),
                     other => panic!("{method} {path}: {name} in {other}"),
                 }
                 checked += 1;

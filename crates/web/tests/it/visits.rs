@@ -514,7 +514,8 @@ async fn a_late_visit_is_answered_as_recorded_and_a_report_starts_from_its_visit
 async fn above_a_county_the_schedule_is_chosen_by_county() {
     let app = spawn_app().await;
     app.with_standard_users().await;
-    app.add_user("prefecture", Role::Oversight, "5227", None).await;
+    app.add_user("prefecture", Role::Oversight, "5227", None)
+        .await;
     let top = app.login("prefecture").await;
     let r = top.get("/api/v1/visits/schedule").await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -528,4 +529,116 @@ async fn above_a_county_the_schedule_is_chosen_by_county() {
     let page = top.get("/visits?region=522730").await.text().await.unwrap();
     assert!(page.contains("本期待走访"), "{page}");
     assert!(!page.contains("请选择县"), "{page}");
+}
+
+async fn send_visit(user: &User, key: Option<&str>, body: &Value) -> (StatusCode, Value) {
+    let mut req = user
+        .client
+        .post(format!("{}/api/v1/visits", user.base))
+        .json(body);
+    if let Some(k) = key {
+        req = req.header("Idempotency-Key", k);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// The contract of issue 15: `POST /api/v1/visits` keyed by `Idempotency-Key` keeps one visit per
+/// key however often and however concurrently it is sent; `GET /api/v1/visits/due` lists the
+/// child until it is visited this quarter, with the day and the village's 儿童主任.
+#[tokio::test]
+async fn a_sent_visit_is_kept_once_per_idempotency_key_and_ends_the_childs_due_visit() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let child = village.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = village
+        .register(&boy_named(VILLAGE_A, "李明", ymd(2015, 3, 2), 77))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let due = village
+        .get_json(&format!("/api/v1/visits/due?region={VILLAGE_A}"))
+        .await;
+    assert_eq!(due["total"], 2, "{due}");
+    let item = due["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["child_id"] == child.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(item["due_on"], "2026-12-31");
+    assert_eq!(item["overdue"], false);
+    assert_eq!(item["assignee"], "village_a");
+
+    let body = json!({"child_id": child, "visited_at": "2026-11-24T10:30:00+08:00",
+                      "kind": "home_visit", "note": "孩子在家，奶奶照看"});
+    // Without the key, with a malformed key, with a bad kind and time: refused, each named.
+    let (s, e) = send_visit(&village, None, &body).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(e.to_string().contains("Idempotency-Key"), "{e}");
+    let (s, e) = send_visit(&village, Some("bad key!"), &body).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (s, e) = send_visit(
+        &village,
+        Some("5b0e9a52-8f0a-4f4e-bd0e-000000000001"),
+        &json!({"child_id": child, "visited_at": "2026-12-24T10:30:00+08:00", "kind": "pigeon"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    for f in ["visited_at", "kind"] {
+        assert!(e.to_string().contains(&format!("\"{f}\"")), "{f}: {e}");
+    }
+
+    // The same key sent eight times at once, then again: one visit, the same id every time.
+    let key = "5b0e9a52-8f0a-4f4e-bd0e-6f1c2d3e4f50";
+    let sends: Vec<_> = (0..8)
+        .map(|_| {
+            let (v, b) = (village.clone(), body.clone());
+            tokio::spawn(async move { send_visit(&v, Some(key), &b).await })
+        })
+        .collect();
+    let mut ids = std::collections::BTreeSet::new();
+    for s in sends {
+        let (status, v) = s.await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        ids.insert(v["id"].as_str().unwrap().to_owned());
+    }
+    let (status, again) = send_visit(&village, Some(key), &body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert!(ids.contains(again["id"].as_str().unwrap()));
+    assert_eq!(again["replayed"], true);
+    let stored = village
+        .get_json(&format!("/api/v1/children/{child}/visits"))
+        .await;
+    assert_eq!(stored["items"].as_array().unwrap().len(), 1, "{stored}");
+    assert_eq!(stored["items"][0]["method"], "home");
+    assert_eq!(stored["items"][0]["condition"], "unstated");
+
+    // The key is the first record's: used for another child it is a conflict.
+    let (s, _) = send_visit(
+        &village,
+        Some(key),
+        &json!({"child_id": other, "kind": "phone", "note": "电话"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    // Another town's user cannot record a visit of this child.
+    let town_b = app.login("town_b").await;
+    let (s, _) = send_visit(&town_b, Some("5b0e9a52-8f0a-4f4e-bd0e-000000000002"), &body).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Visited this quarter: no longer due; the other child still is.
+    let due = village
+        .get_json(&format!("/api/v1/visits/due?region={VILLAGE_A}"))
+        .await;
+    assert_eq!(due["total"], 1, "{due}");
+    assert_eq!(due["items"][0]["child_id"], other.as_str());
 }
