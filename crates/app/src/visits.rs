@@ -7,10 +7,12 @@ use serde::Serialize;
 
 use shouwang_domain::authz::{Action, Actor, Role};
 use shouwang_domain::guardianship::{self, ContactInput};
+use shouwang_domain::input::ChildInput;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_domain::visits::{
-    Cadence, DueState, SentVisit, VisitInput, VisitPolicy, VisitorRole, next_due, parse_client_key,
+    Cadence, DueState, FieldConflict, Fields, SentVisit, VisitInput, VisitPolicy, VisitorRole,
+    merge_offline, next_due, parse_client_key,
 };
 use shouwang_store::protection::By;
 use shouwang_store::visits::{ContactView, VisitView};
@@ -511,6 +513,172 @@ pub async fn lapsed(store: &Store, actor: &Actor) -> Result<Vec<Lapsed>> {
             region: Some(actor.region.as_str()),
         },
         serde_json::json!({"shown": out.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The fields a phone may change offline: the registration form's, but not the ID numbers (the
+/// phone never holds them in full).
+fn offline_field(name: &str) -> bool {
+    !name.contains("id_number")
+}
+
+/// A file's form fields as text, by name.
+fn fields_of(input: &ChildInput) -> Fields {
+    match serde_json::to_value(input) {
+        Ok(serde_json::Value::Object(m)) => m
+            .into_iter()
+            .filter(|(k, _)| offline_field(k))
+            .map(|(k, v)| (k, v.as_str().map(str::to_owned)))
+            .collect(),
+        _ => Fields::new(),
+    }
+}
+
+/// The most fields and the longest value one offline edit may carry.
+const MAX_OFFLINE_FIELDS: usize = 60;
+const MAX_OFFLINE_VALUE_CHARS: usize = 500;
+
+/// What came of the changes a phone made to a file offline.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum OfflineEdit {
+    /// Applied (or already there); the file's version now.
+    Applied { version: i64, changed: Vec<String> },
+    /// Someone changed the same fields meanwhile: nothing was applied; each is for the person to
+    /// resolve (send again with `base` set to `theirs` to keep their own value).
+    Conflicts { conflicts: Vec<FieldConflict> },
+}
+
+/// Applies a phone's offline changes to a file by [`merge_offline`]: never overwriting what
+/// someone else changed meanwhile.
+pub async fn offline_edit(
+    store: &Store,
+    actor: &Actor,
+    child_id: &str,
+    base: &Fields,
+    mine: &Fields,
+) -> Result<OfflineEdit> {
+    let mut e = ValidationErrors::default();
+    if mine.is_empty() || mine.len() > MAX_OFFLINE_FIELDS || base.len() > MAX_OFFLINE_FIELDS {
+        e.add("changes", format!("离线修改应有1至{MAX_OFFLINE_FIELDS}项"));
+    }
+    let known = fields_of(&ChildInput::default());
+    for (k, v) in mine.iter().chain(base.iter()) {
+        if !known.contains_key(k) {
+            e.add(k, "不是可离线修改的档案项目");
+        } else if v
+            .as_deref()
+            .is_some_and(|v| v.chars().count() > MAX_OFFLINE_VALUE_CHARS)
+        {
+            e.add(k, format!("内容请不超过{MAX_OFFLINE_VALUE_CHARS}字"));
+        }
+    }
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    let record = crate::children::get(store, actor, child_id, false).await?;
+    let current = fields_of(&ChildInput::from_file(&record.file));
+    match merge_offline(base, &current, mine) {
+        Err(conflicts) => Ok(OfflineEdit::Conflicts { conflicts }),
+        Ok(changes) if changes.is_empty() => Ok(OfflineEdit::Applied {
+            version: record.version,
+            changed: vec![],
+        }),
+        Ok(changes) => {
+            let changed: Vec<String> = changes.keys().cloned().collect();
+            let patch: serde_json::Map<String, serde_json::Value> = changes
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::Value::String(v.unwrap_or_default())))
+                .collect();
+            let input: ChildInput = serde_json::from_value(serde_json::Value::Object(patch))
+                .map_err(|e| ValidationErrors::single("changes", e.to_string()))?;
+            let r = crate::children::update(
+                store,
+                actor,
+                child_id,
+                record.version,
+                input,
+                crate::children::EditMode::Patch,
+            )
+            .await?;
+            Ok(OfflineEdit::Applied {
+                version: r.version,
+                changed,
+            })
+        }
+    }
+}
+
+/// A child due a visit as a phone keeps it for working offline: the file's version and the few
+/// fields a visit may change, as they are now (the `base` of a later offline edit).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PackItem {
+    pub child_id: String,
+    pub name: String,
+    pub village_code: String,
+    pub due_on: NaiveDate,
+    pub overdue: bool,
+    pub version: i64,
+    pub fields: Fields,
+}
+
+/// The fields the offline visit form offers to change.
+pub const OFFLINE_FORM_FIELDS: [&str; 4] = [
+    "guardian_phone",
+    "schooling",
+    "father_phone",
+    "mother_phone",
+];
+
+/// The most children a phone takes offline (the overdue first, then the soonest due).
+pub const MAX_PACK: usize = 200;
+
+/// What a phone takes offline: the children of the user's area due a visit, with the fields
+/// the offline form may change. Audited as one read of those files.
+pub async fn offline_pack(store: &Store, actor: &Actor) -> Result<Vec<PackItem>> {
+    let s = schedule(
+        store,
+        actor,
+        &ScheduleQuery {
+            region: None,
+            state: None,
+            page: 1,
+            per_page: MAX_PACK,
+        },
+    )
+    .await?;
+    let mut out = Vec::with_capacity(s.items.len());
+    for i in s.items.into_iter().take(MAX_PACK) {
+        let row = store.visible_child(actor, &i.child_id).await?;
+        let all = fields_of(&ChildInput::from_file(&row.file));
+        out.push(PackItem {
+            fields: OFFLINE_FORM_FIELDS
+                .iter()
+                .map(|f| (f.to_string(), all.get(*f).cloned().flatten()))
+                .collect(),
+            version: row.version,
+            child_id: i.child_id,
+            name: i.name,
+            village_code: i.village_code,
+            due_on: i.due,
+            overdue: i.state == DueState::Overdue,
+        });
+    }
+    let mut tx = store.begin().await?;
+    tx.audit(
+        actor,
+        "offline_pack_read",
+        Subject {
+            entity: "region",
+            id: None,
+            region: Some(actor.region.as_str()),
+        },
+        serde_json::json!({"children": out.len()}),
     )
     .await?;
     tx.commit().await?;

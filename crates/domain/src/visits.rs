@@ -781,3 +781,117 @@ mod tests {
         );
     }
 }
+
+/// One field changed on a phone offline that someone else changed meanwhile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FieldConflict {
+    pub field: String,
+    /// What the phone saw when it went offline.
+    pub base: Option<String>,
+    /// What the file says now.
+    pub theirs: Option<String>,
+    /// What the phone wants.
+    pub mine: Option<String>,
+}
+
+/// A file's fields as text (the registration form's names), for [`merge_offline`].
+pub type Fields = std::collections::BTreeMap<String, Option<String>>;
+
+/// Merges the changes a phone made offline into the file as it is now (a three-way merge): a field
+/// nobody else touched takes the phone's value; a field already holding the phone's value needs
+/// nothing (the change was sent before); a field someone else changed to something else is a
+/// conflict, and with any conflict nothing is applied — the person resolves each one. Returns the
+/// changes to make.
+pub fn merge_offline(
+    base: &Fields,
+    current: &Fields,
+    mine: &Fields,
+) -> Result<Fields, Vec<FieldConflict>> {
+    let mut changes = Fields::new();
+    let mut conflicts = Vec::new();
+    let norm = |v: Option<&Option<String>>| -> Option<String> {
+        v.cloned()
+            .flatten()
+            .map(|s| text::clean(&s))
+            .filter(|s| !s.is_empty())
+    };
+    for (field, wanted) in mine {
+        let wanted = norm(Some(wanted));
+        let now = norm(current.get(field));
+        let seen = norm(base.get(field));
+        if now == wanted {
+            continue;
+        }
+        if now == seen {
+            changes.insert(field.clone(), wanted);
+        } else {
+            conflicts.push(FieldConflict {
+                field: field.clone(),
+                base: seen,
+                theirs: now,
+                mine: wanted,
+            });
+        }
+    }
+    if conflicts.is_empty() {
+        Ok(changes)
+    } else {
+        Err(conflicts)
+    }
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::*;
+
+    fn fields(pairs: &[(&str, Option<&str>)]) -> Fields {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.map(str::to_owned)))
+            .collect()
+    }
+
+    #[test]
+    fn an_offline_change_applies_unless_someone_else_changed_the_same_field() {
+        let base = fields(&[
+            ("guardian_phone", Some("13800000000")),
+            ("schooling", Some("小学")),
+        ]);
+        // Someone changed the schooling meanwhile; the phone changed the guardian's phone.
+        let current = fields(&[
+            ("guardian_phone", Some("13800000000")),
+            ("schooling", Some("初中")),
+        ]);
+        let mine = fields(&[("guardian_phone", Some("13900000000"))]);
+        assert_eq!(
+            merge_offline(&base, &current, &mine).unwrap(),
+            fields(&[("guardian_phone", Some("13900000000"))])
+        );
+        // The same field changed both ways: a conflict naming all three values, nothing applied.
+        let mine = fields(&[
+            ("guardian_phone", Some("13900000000")),
+            ("schooling", Some("辍学")),
+        ]);
+        let c = merge_offline(&base, &current, &mine).unwrap_err();
+        assert_eq!(
+            c,
+            vec![FieldConflict {
+                field: "schooling".into(),
+                base: Some("小学".into()),
+                theirs: Some("初中".into()),
+                mine: Some("辍学".into()),
+            }]
+        );
+        // Sent again after it was applied: nothing to do, no conflict.
+        let applied = fields(&[
+            ("guardian_phone", Some("13900000000")),
+            ("schooling", Some("初中")),
+        ]);
+        let mine = fields(&[("guardian_phone", Some("13900000000"))]);
+        assert!(merge_offline(&base, &applied, &mine).unwrap().is_empty());
+        // Both made the same change: no conflict either; blank and absent are the same.
+        let mine = fields(&[("schooling", Some(" 初中 ")), ("remarks", Some(""))]);
+        assert!(merge_offline(&base, &current, &mine).unwrap().is_empty());
+    }
+}

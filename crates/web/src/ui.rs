@@ -23,6 +23,55 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/static/app.css", get(css))
         .route("/static/htmx.min.js", get(htmx))
+        .route("/static/offline.js", get(offline_js))
+        .route("/static/icon.svg", get(icon))
+        .route("/manifest.webmanifest", get(manifest))
+        .route("/sw.js", get(service_worker))
+        .route("/offline", get(offline_page))
+}
+
+// The installable app (issue 15, offline visits): its manifest, its service worker at the root
+// (so that it may answer for every page), the offline script and page. Revalidated on every
+// load, so that a new version reaches phones at once.
+fn revalidated(
+    content_type: &'static str,
+    body: &'static str,
+) -> ([(header::HeaderName, &'static str); 2], &'static str) {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+}
+async fn offline_js() -> impl IntoResponse {
+    revalidated(
+        "text/javascript; charset=utf-8",
+        include_str!("../static/offline.js"),
+    )
+}
+async fn service_worker() -> impl IntoResponse {
+    revalidated(
+        "text/javascript; charset=utf-8",
+        include_str!("../static/sw.js"),
+    )
+}
+async fn manifest() -> impl IntoResponse {
+    revalidated(
+        "application/manifest+json; charset=utf-8",
+        include_str!("../static/manifest.webmanifest"),
+    )
+}
+async fn icon() -> impl IntoResponse {
+    revalidated("image/svg+xml", include_str!("../static/icon.svg"))
+}
+/// The offline visit page: no personal data in it (the script fills it from the phone's store).
+async fn offline_page() -> impl IntoResponse {
+    revalidated(
+        "text/html; charset=utf-8",
+        include_str!("../templates/offline.html"),
+    )
 }
 
 async fn css() -> impl IntoResponse {

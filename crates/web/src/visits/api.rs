@@ -25,6 +25,8 @@ use crate::state::AppState;
     paths(
         record_sent,
         due,
+        offline_pack,
+        offline_edit,
         record_visit,
         list_visits,
         record_contact,
@@ -32,7 +34,7 @@ use crate::state::AppState;
         schedule,
         lapsed
     ),
-    components(schemas(VisitInput, SentVisit, ContactInput))
+    components(schemas(VisitInput, SentVisit, ContactInput, OfflineChanges))
 )]
 pub struct ApiDoc;
 
@@ -107,6 +109,49 @@ pub async fn due(
 ) -> Result<Json<visits::DueList>, AppError> {
     let q = p.query()?;
     Ok(Json(visits::due(&state.store, &user.actor, &q).await?))
+}
+
+/// What a phone takes offline: the children of your area due a visit (at most 200, overdue
+/// first), each with the file's version and the fields the offline form may change. Audited.
+#[utoipa::path(get, path = "/api/v1/visits/offline-pack",
+    responses((status = 200, body = Items<visits::PackItem>), (status = 422, body = ErrorBody)))]
+pub async fn offline_pack(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Items<visits::PackItem>>, AppError> {
+    Ok(Json(Items {
+        items: visits::offline_pack(&state.store, &user.actor).await?,
+    }))
+}
+
+/// Changes to a file made on a phone offline: the fields as the phone saw them (`base`) and as it
+/// wants them (`changes`), by the registration form's names.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfflineChanges {
+    pub base: shouwang_domain::visits::Fields,
+    pub changes: shouwang_domain::visits::Fields,
+}
+
+/// Applies changes made offline to a file: fields nobody else changed meanwhile take the phone's
+/// values (200 `applied`); if someone changed one of them to something else, nothing is applied
+/// and each conflict comes back with the three values (409 `conflicts`) for the person to resolve.
+#[utoipa::path(post, path = "/api/v1/children/{id}/offline-edits", params(("id" = String, Path)),
+    request_body = OfflineChanges,
+    responses((status = 200, body = visits::OfflineEdit), (status = 409, body = visits::OfflineEdit),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn offline_edit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<OfflineChanges>,
+) -> Result<impl IntoResponse, AppError> {
+    let r = visits::offline_edit(&state.store, &user.actor, &id, &body.base, &body.changes).await?;
+    let status = match r {
+        visits::OfflineEdit::Applied { .. } => StatusCode::OK,
+        visits::OfflineEdit::Conflicts { .. } => StatusCode::CONFLICT,
+    };
+    Ok((status, Json(r)))
 }
 
 /// A child's visits, newest first (the latest 50).

@@ -28,6 +28,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/visits/schedule", get(api::schedule))
         .route("/api/v1/visits", axum::routing::post(api::record_sent))
         .route("/api/v1/visits/due", get(api::due))
+        .route("/api/v1/visits/offline-pack", get(api::offline_pack))
+        .route(
+            "/api/v1/children/{id}/offline-edits",
+            axum::routing::post(api::offline_edit),
+        )
         .route("/api/v1/parent-contacts/lapsed", get(api::lapsed))
         .route(
             "/api/v1/children/{id}/visits",

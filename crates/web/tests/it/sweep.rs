@@ -65,6 +65,9 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
         ("POST", "/api/v1/children/{id}/parent-contacts") => {
             json!({"parent": "mother", "method": "phone"})
         }
+        ("POST", "/api/v1/children/{id}/offline-edits") => {
+            json!({"base": {"remarks": null}, "changes": {"remarks": "改"}})
+        }
         _ => return None,
     })
 }

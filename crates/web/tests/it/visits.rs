@@ -642,3 +642,142 @@ async fn a_sent_visit_is_kept_once_per_idempotency_key_and_ends_the_childs_due_v
     assert_eq!(due["total"], 1, "{due}");
     assert_eq!(due["items"][0]["child_id"], other.as_str());
 }
+
+/// Changes made on a phone offline: applied where nobody else changed the field meanwhile; a field
+/// the town changed to something else comes back as a conflict with the three values and nothing is
+/// applied; sent again with the town's value as the base (the person chose theirs), it applies.
+#[tokio::test]
+async fn offline_changes_merge_field_by_field_and_conflicts_are_returned_not_overwritten() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let town = app.login("town_a").await;
+    let child = village.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The phone takes the children due a visit, with the file's version and the form's fields.
+    let pack = village.get_json("/api/v1/visits/offline-pack").await;
+    let item = pack["items"][0].clone();
+    assert_eq!(item["child_id"], child.as_str());
+    assert_eq!(item["fields"]["guardian_phone"], "13900139000");
+    let version = item["version"].as_i64().unwrap();
+    let audit = app
+        .login("admin")
+        .await
+        .get_json("/api/v1/audit?action=offline_pack_read")
+        .await;
+    assert!(audit.to_string().contains("offline_pack_read"), "{audit}");
+
+    // Meanwhile the town changes the guardian's phone.
+    let r = town
+        .patch_json(
+            &format!("/api/v1/children/{child}"),
+            &json!({"version": version, "guardian_phone": "13700137000"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+
+    // The phone changed the guardian's phone and the father's: a conflict, nothing applied.
+    let path = format!("/api/v1/children/{child}/offline-edits");
+    let base =
+        json!({"guardian_phone": "13900139000", "father_phone": item["fields"]["father_phone"]});
+    let changes = json!({"guardian_phone": "13600136000", "father_phone": "13500135000"});
+    let r = village
+        .post_json(&path, &json!({"base": base, "changes": changes}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["outcome"], "conflicts");
+    assert_eq!(body["conflicts"].as_array().unwrap().len(), 1, "{body}");
+    let c = &body["conflicts"][0];
+    assert_eq!(
+        (&c["field"], &c["base"], &c["theirs"], &c["mine"]),
+        (
+            &json!("guardian_phone"),
+            &json!("13900139000"),
+            &json!("13700137000"),
+            &json!("13600136000")
+        )
+    );
+    let file = village.get_json(&format!("/api/v1/children/{child}")).await;
+    assert!(
+        file.to_string().contains("13700137000"),
+        "the town's value stays"
+    );
+    assert!(!file.to_string().contains("13500135000"), "nothing applied");
+
+    // The person keeps their own value over the town's: sent with the town's as the base.
+    let base =
+        json!({"guardian_phone": "13700137000", "father_phone": item["fields"]["father_phone"]});
+    let r = village
+        .post_json(&path, &json!({"base": base, "changes": changes}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["outcome"], "applied");
+    let file = village.get_json(&format!("/api/v1/children/{child}")).await;
+    assert!(file.to_string().contains("13600136000") && file.to_string().contains("13500135000"));
+    // Sent once more (the phone did not hear the answer): nothing to do.
+    let again: Value = village
+        .post_json(&path, &json!({"base": base, "changes": changes}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["outcome"], "applied");
+    assert_eq!(again["changed"].as_array().unwrap().len(), 0);
+
+    // Fields that are not the form's, and ID numbers, are refused by name.
+    let r = village
+        .post_json(
+            &path,
+            &json!({"base": {}, "changes": {"id_number": "x", "colour": "red"}}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let t = r.text().await.unwrap();
+    assert!(t.contains("id_number") && t.contains("colour"), "{t}");
+    // Another town's user: not found.
+    let town_b = app.login("town_b").await;
+    let r = town_b
+        .post_json(&path, &json!({"base": {}, "changes": {"remarks": "x"}}))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+/// The pages are an installable app: a manifest, a service worker at the root, the offline page.
+#[tokio::test]
+async fn the_pages_link_a_manifest_and_register_a_service_worker() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let page = village.get("/visits").await.text().await.unwrap();
+    assert!(page.contains(r#"<link rel="manifest" href="/manifest.webmanifest">"#));
+    assert!(page.contains(r#"src="/static/offline.js""#));
+    let js = village
+        .get("/static/offline.js")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(js.contains("serviceWorker.register('/sw.js')"));
+    let sw = village.get("/sw.js").await;
+    assert!(
+        sw.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    let manifest: Value = village
+        .get("/manifest.webmanifest")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(manifest["short_name"], "守望");
+    assert_eq!(manifest["start_url"], "/visits");
+    let offline = village.get("/offline").await.text().await.unwrap();
+    assert!(offline.contains("离线走访") && offline.contains("offline-pack"));
+}

@@ -1,0 +1,260 @@
+// 守望 offline: registers the service worker; keeps on the phone the children due a visit and a
+// queue of what was recorded without a signal; sends the queue when the phone is back online —
+// each visit once (its Idempotency-Key), each change to a file by a three-way merge whose
+// conflicts the person resolves here (never overwriting what someone else changed).
+(function () {
+  'use strict';
+  var QUEUE = 'shouwang.queue';
+  var PACK = 'shouwang.pack';
+  var FIELDS = { guardian_phone: '监护人电话', schooling: '就学情况', father_phone: '父亲电话', mother_phone: '母亲电话' };
+  var KINDS = [['home', '入户走访'], ['call', '电话或视频'], ['school', '到校了解'], ['other', '其他方式']];
+  var CONDITIONS = [['good', '良好'], ['fair', '一般'], ['concern', '需要关注'], ['danger', '面临危险']];
+
+  function load(k, d) { try { return JSON.parse(localStorage.getItem(k)) || d; } catch (e) { return d; } }
+  function save(k, v) { localStorage.setItem(k, JSON.stringify(v)); }
+  function queue() { return load(QUEUE, []); }
+  function uuid() {
+    if (self.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    return Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join('');
+  }
+  function el(tag, attrs, children) {
+    var n = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === 'text') n.textContent = attrs[k]; else n.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) n.appendChild(c); });
+    return n;
+  }
+  function say(msg) {
+    var s = document.getElementById('sync-status');
+    if (s) s.textContent = msg;
+  }
+  function today() {
+    var d = new Date();
+    return d.getFullYear() + '-' + String(d.getMonth() + 1).padStart(2, '0') + '-' + String(d.getDate()).padStart(2, '0');
+  }
+
+  function enqueue(items) {
+    var q = queue();
+    items.forEach(function (i) { i.key = i.key || uuid(); i.at = new Date().toISOString(); q.push(i); });
+    save(QUEUE, q);
+    showQueue();
+  }
+
+  function send(item) {
+    var post = function (url, body, extra) {
+      var headers = { 'content-type': 'application/json' };
+      Object.keys(extra || {}).forEach(function (k) { headers[k] = extra[k]; });
+      return fetch(url, { method: 'POST', credentials: 'same-origin', headers: headers, body: JSON.stringify(body) });
+    };
+    if (item.type === 'visit') return post('/api/v1/visits', item.body, { 'idempotency-key': item.key });
+    return post('/api/v1/children/' + encodeURIComponent(item.child_id) + '/offline-edits',
+      { base: item.base, changes: item.changes });
+  }
+
+  var flushing = false;
+  async function flush() {
+    if (flushing || !navigator.onLine) return;
+    flushing = true;
+    try {
+      var q = queue();
+      var left = [];
+      var sent = 0;
+      var toReport = [];
+      var retry = false;
+      for (var i = 0; i < q.length; i++) {
+        var item = q[i];
+        if (item.conflicts) { left.push(item); continue; }
+        var r;
+        try { r = await send(item); } catch (e) {
+          // No way through yet (the signal comes back before the network does): try again soon.
+          left = left.concat(q.slice(i));
+          retry = true;
+          break;
+        }
+        if (r.status === 200 || r.status === 201) {
+          sent++;
+          if (item.type === 'visit' && item.body.reportable) {
+            var v = await r.json().catch(function () { return {}; });
+            toReport.push({ name: item.name, href: '/reports/new?child_id=' + encodeURIComponent(item.body.child_id) + '&visit_id=' + encodeURIComponent(v.id || '') });
+          }
+          continue;
+        }
+        var body = await r.json().catch(function () { return {}; });
+        if (r.status === 401) {
+          left = left.concat(q.slice(i));
+          say('请先登录；离线记录会在登录后自动发送');
+          break;
+        }
+        if (r.status === 409 && item.type === 'edit' && body.conflicts) item.conflicts = body.conflicts;
+        else item.error = body.message || ('发送失败（' + r.status + '）');
+        left.push(item);
+      }
+      save(QUEUE, left);
+      if (retry) setTimeout(flush, 3000);
+      if (sent) say('已发送 ' + sent + ' 条离线记录');
+      var status = document.getElementById('sync-status');
+      if (status) toReport.forEach(function (t) {
+        status.appendChild(el('a', { class: 'report-now', href: t.href, text: ' 立即为' + t.name + '填写强制报告' }));
+      });
+      else if (!left.length && q.length === 0) say('');
+      showQueue();
+    } finally {
+      flushing = false;
+    }
+  }
+
+  function showQueue() {
+    var box = document.getElementById('offline-queue');
+    if (!box) return;
+    var q = queue();
+    box.textContent = '';
+    if (!q.length) return;
+    box.appendChild(el('h2', { text: '手机上待发送的记录（' + q.length + '）' }));
+    q.forEach(function (item, n) {
+      var what = item.type === 'visit' ? '走访：' + (item.name || '') + ' ' + (item.body.note || '') : '修改档案：' + (item.name || '');
+      var li = el('div', { class: 'queued' + (item.conflicts ? ' conflict' : '') }, [el('p', { text: what })]);
+      if (item.error) li.appendChild(el('p', { class: 'error', text: item.error }));
+      (item.conflicts || []).forEach(function (c) {
+        var label = FIELDS[c.field] || c.field;
+        var row = el('div', { class: 'conflict-field' }, [
+          el('p', { text: label + '：离线前为“' + (c.base || '空') + '”，他人已改为“' + (c.theirs || '空') + '”，您改为“' + (c.mine || '空') + '”' }),
+        ]);
+        var theirs = el('button', { type: 'button', class: 'keep-theirs', text: '保留他人的修改' });
+        var mine = el('button', { type: 'button', class: 'use-mine', text: '用我的修改' });
+        theirs.onclick = function () { resolve(n, c.field, false); };
+        mine.onclick = function () { resolve(n, c.field, true); };
+        row.appendChild(theirs);
+        row.appendChild(mine);
+        li.appendChild(row);
+      });
+      box.appendChild(li);
+    });
+  }
+
+  // A conflict settled by the person: their value kept (the change dropped), or mine sent again
+  // over what the other person wrote (the base becomes what they saw now).
+  function resolve(n, field, useMine) {
+    var q = queue();
+    var item = q[n];
+    if (!item || !item.conflicts) return;
+    var c = item.conflicts.filter(function (x) { return x.field === field; })[0];
+    if (useMine) item.base[field] = c.theirs; else delete item.changes[field];
+    item.conflicts = item.conflicts.filter(function (x) { return x.field !== field; });
+    if (!item.conflicts.length) delete item.conflicts;
+    if (!Object.keys(item.changes).length) q.splice(n, 1);
+    save(QUEUE, q);
+    showQueue();
+    flush();
+  }
+
+  // The offline page: the children kept on the phone, each with a visit form.
+  function showPack() {
+    var box = document.getElementById('offline-pack');
+    if (!box) return;
+    var pack = load(PACK, null);
+    box.textContent = '';
+    if (!pack) {
+      box.appendChild(el('p', { text: '手机上还没有走访名单。请在有网络时打开“走访”页面，名单会自动保存到手机上。' }));
+      return;
+    }
+    box.appendChild(el('p', { class: 'sub', text: '名单保存于 ' + pack.saved + '，共 ' + pack.items.length + ' 名待走访儿童。' }));
+    pack.items.forEach(function (c) {
+      var form = el('form', { class: 'offline-visit', 'data-child': c.child_id });
+      form.appendChild(el('h3', { text: c.name + (c.overdue ? '（已逾期）' : '') }));
+      form.appendChild(el('p', { class: 'sub', text: '应走访日期 ' + c.due_on }));
+      var kind = el('select', { name: 'kind' });
+      KINDS.forEach(function (k) { kind.appendChild(el('option', { value: k[0], text: k[1] })); });
+      form.appendChild(el('label', { text: '走访方式' }, [kind]));
+      var cond = el('select', { name: 'condition' });
+      CONDITIONS.forEach(function (k) { cond.appendChild(el('option', { value: k[0], text: k[1] })); });
+      form.appendChild(el('label', { text: '儿童状况' }, [cond]));
+      form.appendChild(el('label', { text: '情况记录' }, [el('textarea', { name: 'note', rows: '2' })]));
+      form.appendChild(el('label', { class: 'check' }, [el('input', { type: 'checkbox', name: 'reportable' }), el('span', { text: ' 发现应报告情形（如独自在家无人照料）' })]));
+      Object.keys(FIELDS).forEach(function (f) {
+        var v = c.fields[f] || '';
+        form.appendChild(el('label', { text: FIELDS[f] }, [el('input', { name: 'field.' + f, value: v })]));
+      });
+      form.appendChild(el('button', { type: 'submit', class: 'primary', text: '保存到手机' }));
+      form.onsubmit = function (ev) {
+        ev.preventDefault();
+        var get = function (n) { return form.elements[n]; };
+        var body = {
+          child_id: c.child_id, visited_at: new Date().toISOString(), kind: get('kind').value,
+          condition: get('condition').value, note: get('note').value.trim() || null,
+          reportable: get('reportable').checked,
+        };
+        var changes = {};
+        Object.keys(FIELDS).forEach(function (f) {
+          var now = get('field.' + f).value.trim();
+          if (now !== (c.fields[f] || '')) changes[f] = now || null;
+        });
+        var items = [{ type: 'visit', name: c.name, body: body }];
+        if (Object.keys(changes).length) {
+          var base = {};
+          Object.keys(changes).forEach(function (f) { base[f] = c.fields[f]; });
+          items.push({ type: 'edit', name: c.name, child_id: c.child_id, base: base, changes: changes });
+        }
+        enqueue(items);
+        form.replaceWith(el('p', { class: 'saved', text: c.name + '：已保存在手机上，联网后自动发送' + (body.reportable ? '；联网后请立即填写强制报告' : '') }));
+        flush();
+      };
+      box.appendChild(form);
+    });
+  }
+
+  // Online on the visits page: keep the children due a visit on the phone for later.
+  async function refreshPack() {
+    if (!navigator.onLine || !document.querySelector('[data-offline-pack]')) return;
+    try {
+      var r = await fetch('/api/v1/visits/offline-pack', { credentials: 'same-origin' });
+      if (!r.ok) return;
+      var body = await r.json();
+      save(PACK, { saved: today(), items: body.items });
+    } catch (e) { /* offline meanwhile: keep the last list */ }
+  }
+
+  // The per-child visit form, if the signal drops before it is sent: kept on the phone instead.
+  function holdFormsOffline() {
+    document.querySelectorAll('form[data-offline-visit]').forEach(function (form) {
+      form.addEventListener('submit', function (ev) {
+        if (navigator.onLine) return;
+        ev.preventDefault();
+        var f = form.elements;
+        var seen = Array.prototype.filter.call(form.querySelectorAll('input[name=seen]:checked'), function () { return true; })
+          .map(function (x) { return x.value; });
+        var condition = form.querySelector('input[name=condition]:checked');
+        enqueue([{ type: 'visit', name: form.getAttribute('data-child-name') || '', body: {
+          child_id: form.getAttribute('data-offline-visit'),
+          visited_at: (f.visited_on && f.visited_on.value) || new Date().toISOString(),
+          kind: f.method ? (form.querySelector('[name=method]:checked') || f.method).value : 'home',
+          visitor_role: f.visitor_role ? f.visitor_role.value : null,
+          visitor_name: f.visitor_name ? f.visitor_name.value || null : null,
+          seen: seen, condition: condition ? condition.value : null,
+          note: f.note ? f.note.value.trim() || null : null,
+          no_change: !!(f.no_change && f.no_change.checked), reportable: !!(f.reportable && f.reportable.checked),
+        } }]);
+        say('没有网络：这次走访已保存在手机上，联网后自动发送');
+      });
+    });
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(function () {});
+    var logout = document.querySelector('form[action="/logout"]');
+    if (logout) logout.addEventListener('submit', function (ev) {
+      var n = queue().length;
+      if (n && !window.confirm('手机上还有 ' + n + ' 条离线记录未发送，退出将删除它们。确定退出？')) { ev.preventDefault(); return; }
+      localStorage.removeItem(QUEUE);
+      localStorage.removeItem(PACK);
+    });
+    holdFormsOffline();
+    showPack();
+    showQueue();
+    refreshPack();
+    flush();
+  });
+  window.addEventListener('online', function () { say('已联网，正在发送离线记录…'); flush(); });
+  window.addEventListener('offline', function () { say('没有网络：走访可先保存在手机上'); });
+})();
