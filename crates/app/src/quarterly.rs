@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use shouwang_domain::authz::{Actor, Scope};
 use shouwang_domain::quarterly::{
-    self, Quarter, ReportAction, ReportStatus, Section, may_approve, may_prepare, reporting_level,
+    self, ItemRef, Quarter, ReportAction, ReportStatus, ReturnItem, Section, check_return_items,
+    may_approve, may_prepare, reporting_level,
 };
 use shouwang_domain::region::{RegionCode, RegionLevel};
 use shouwang_domain::summary_table::{COLUMNS, Figures, parse_cells};
@@ -211,6 +212,10 @@ pub struct ReportView {
     pub decided_by: Option<String>,
     /// The level above's comment when it returned or approved the report.
     pub comment: Option<String>,
+    /// Its comments per item when it returned the report, with what each item is.
+    pub return_items: Vec<ReturnItemView>,
+    /// The units the report's rows are (a town's villages), which a return may name.
+    pub units: Vec<String>,
     pub events: Vec<ReportEvent>,
     /// The departments' checks of their sections (a town's report), and the figures they check:
     /// 辍学 and 不在学 (columns 17–18) for education; children without hukou on the frozen roster
@@ -253,6 +258,19 @@ async fn report_view(store: &Store, actor: &Actor, r: StoredReport) -> Result<Re
     } else {
         0
     };
+    let return_items = r
+        .return_items
+        .iter()
+        .map(|it| ReturnItemView {
+            label: item_label(it, &r),
+            column: match it.target(&r.units.keys().map(String::as_str).collect::<Vec<_>>()) {
+                Some(ItemRef::Column(n)) => Some(n),
+                _ => None,
+            },
+            item: it.item.clone(),
+            comment: it.comment.clone(),
+        })
+        .collect();
     Ok(ReportView {
         dropped_out: r.figures.get(16).copied().unwrap_or(0),
         not_in_school: r.figures.get(17).copied().unwrap_or(0),
@@ -283,9 +301,44 @@ async fn report_view(store: &Store, actor: &Actor, r: StoredReport) -> Result<Re
         head: r.head,
         decided_at: r.decided_at,
         decided_by: r.decided_by,
+        units: r.units.keys().cloned().collect(),
+        return_items,
         comment: r.comment,
         events,
     })
+}
+
+/// A comment per item of a returned report, with the item's name.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReturnItemView {
+    pub item: String,
+    /// 第26栏（委托监护 · （外）祖父母监护）, or the unit's name.
+    pub label: String,
+    /// The column it names, if a column.
+    pub column: Option<usize>,
+    pub comment: String,
+}
+
+/// What an item of a return names, in words.
+fn item_label(it: &ReturnItem, r: &StoredReport) -> String {
+    let units: Vec<&str> = r.units.keys().map(String::as_str).collect();
+    match it.target(&units) {
+        Some(ItemRef::Column(n)) => {
+            let c = COLUMNS[n - 1];
+            format!("第{n}栏（{} · {}）", c.group, c.label)
+        }
+        Some(ItemRef::Unit(code)) => RegionCode::parse(code)
+            .ok()
+            .and_then(|c| {
+                shouwang_domain::region::Divisions::shipped()
+                    .get(&c)
+                    .ok()
+                    .map(|d| d.name.to_owned())
+            })
+            .unwrap_or_else(|| code.to_owned()),
+        None => it.item.clone(),
+    }
 }
 
 /// A report the actor's jurisdiction covers (its unit or a unit below); else absent.
@@ -646,6 +699,7 @@ pub async fn decide(
     id: &str,
     approve: bool,
     comment: Option<&str>,
+    items: &[ReturnItem],
 ) -> Result<ReportView> {
     let r = load(store, actor, id).await?;
     if !may_approve(actor, &r.region) {
@@ -679,26 +733,38 @@ pub async fn decide(
         }
     }
     let comment = comment.map(text::clean).filter(|c| !c.is_empty());
-    if !approve && comment.is_none() {
-        return Err(ValidationErrors::single("comment", "退回时请写明需要修改的内容").into());
+    let units: Vec<&str> = r.units.keys().map(String::as_str).collect();
+    let items = if approve {
+        Vec::new()
+    } else {
+        check_return_items(items, &units)?
+    };
+    if !approve && comment.is_none() && items.is_empty() {
+        return Err(ValidationErrors::single(
+            "comment",
+            "退回时请写明需要修改的内容（总体意见或逐项意见）",
+        )
+        .into());
     }
     if comment.as_ref().is_some_and(|c| c.chars().count() > 1000) {
         return Err(ValidationErrors::single("comment", "意见请不超过1000字").into());
     }
     let mut tx = store.begin().await?;
     if !tx
-        .decide_quarterly_report(&r, to, &actor.username, comment.as_deref())
+        .decide_quarterly_report(&r, to, &actor.username, comment.as_deref(), &items)
         .await?
     {
         return Err(changed_meanwhile());
     }
-    tx.add_report_event(
-        &r.id,
-        &actor.username,
-        to.code(),
-        comment.as_deref().unwrap_or(""),
-    )
-    .await?;
+    let mut note = comment.clone().unwrap_or_default();
+    for it in &items {
+        if !note.is_empty() {
+            note.push('；');
+        }
+        note.push_str(&format!("{}：{}", item_label(it, &r), it.comment));
+    }
+    tx.add_report_event(&r.id, &actor.username, to.code(), &note)
+        .await?;
     tx.audit(
         actor,
         if approve {

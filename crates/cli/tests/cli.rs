@@ -552,6 +552,31 @@ fn the_server_prints_a_childs_forms_over_http() {
                     "{doc}: {text}"
                 );
             }
+            // The county's 定期通报 of its towns, printed.
+            let r = client
+                .get(format!("{base}/quarterly/ranking.pdf?quarter=2026Q4"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.headers()["content-type"], "application/pdf");
+            let path = dir.path().join("ranking.pdf");
+            std::fs::write(&path, r.bytes().await.unwrap()).unwrap();
+            let text = Command::new("pdftotext")
+                .arg("-layout")
+                .arg(&path)
+                .arg("-")
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&text.stdout);
+            for want in [
+                "第四季度农村留守儿童信息报送情况通报",
+                "未到报送期限",
+                "冠山街道",
+                "核查率",
+            ] {
+                assert!(text.contains(want), "{want}: {text}");
+            }
         });
     });
     let _ = server.kill();

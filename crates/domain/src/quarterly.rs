@@ -264,9 +264,119 @@ pub fn timeliness(
     }
 }
 
+/// One item of a returned report and what to correct in it: a column of the 汇总表 ("26") or a
+/// unit whose row is wrong (its code). The level above returns "with comments per item".
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReturnItem {
+    /// A column number (1–32; "第26栏" is read too) or the code of a unit of the report.
+    pub item: String,
+    pub comment: String,
+}
+
+/// The most items one return may name, and the longest comment of one.
+pub const MAX_RETURN_ITEMS: usize = 40;
+pub const MAX_ITEM_COMMENT_CHARS: usize = 500;
+
+/// What an item names, once checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemRef<'a> {
+    Column(usize),
+    Unit(&'a str),
+}
+
+impl ReturnItem {
+    /// What the item names: a column of the table, or one of `units`.
+    pub fn target<'a>(&'a self, units: &[&'a str]) -> Option<ItemRef<'a>> {
+        let item = self.item.trim();
+        let digits = item.trim_start_matches('第').trim_end_matches('栏').trim();
+        if let Ok(n) = digits.parse::<usize>()
+            && (1..=32).contains(&n)
+            && digits.len() <= 2
+        {
+            return Some(ItemRef::Column(n));
+        }
+        units.iter().find(|u| **u == item).map(|u| ItemRef::Unit(u))
+    }
+}
+
+/// Checks the items of a return against the report's units: each names a column or a unit and
+/// says what to correct; blank rows (a form's unused lines) are dropped. Errors name the row
+/// (`items[2].item`).
+pub fn check_return_items(
+    items: &[ReturnItem],
+    units: &[&str],
+) -> Result<Vec<ReturnItem>, crate::validation::ValidationErrors> {
+    let mut e = crate::validation::ValidationErrors::default();
+    let mut out = Vec::new();
+    if items.len() > MAX_RETURN_ITEMS {
+        e.add("items", format!("逐项意见最多{MAX_RETURN_ITEMS}条"));
+        return Err(e);
+    }
+    for (i, it) in items.iter().enumerate() {
+        let comment = crate::text::clean(&it.comment);
+        if it.item.trim().is_empty() && comment.is_empty() {
+            continue;
+        }
+        if it.target(units).is_none() {
+            e.add(
+                &format!("items[{i}].item"),
+                "应为栏次（1至32）或本报表中的单位",
+            );
+        }
+        if comment.is_empty() {
+            e.add(&format!("items[{i}].comment"), "请写明这一项需要修改的内容");
+        } else if comment.chars().count() > MAX_ITEM_COMMENT_CHARS {
+            e.add(
+                &format!("items[{i}].comment"),
+                format!("每条意见请不超过{MAX_ITEM_COMMENT_CHARS}字"),
+            );
+        }
+        out.push(ReturnItem {
+            item: it.item.trim().to_owned(),
+            comment,
+        });
+    }
+    e.into_result(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn return_items_name_a_column_or_a_unit_of_the_report_and_say_what_to_correct() {
+        let units = ["522730001001", "522730001002"];
+        let item = |i: &str, c: &str| ReturnItem {
+            item: i.into(),
+            comment: c.into(),
+        };
+        let ok = check_return_items(
+            &[
+                item("26", "祖父母监护人数与花名册不符"),
+                item("第17栏", "辍学人数请与教育局核对"),
+                item("522730001002", "本村少报两名"),
+                item("", ""),
+            ],
+            &units,
+        )
+        .unwrap();
+        assert_eq!(ok.len(), 3);
+        assert_eq!(ok[1].target(&units), Some(ItemRef::Column(17)));
+        assert_eq!(ok[2].target(&units), Some(ItemRef::Unit("522730001002")));
+        let e = check_return_items(
+            &[
+                item("33", "x"),
+                item("522730100208", "别的镇的村"),
+                item("5", ""),
+            ],
+            &units,
+        )
+        .unwrap_err();
+        for f in ["items[0].item", "items[1].item", "items[2].comment"] {
+            assert!(e.has(f), "{f}: {e:?}");
+        }
+    }
 
     fn actor(role: Role, region: &str) -> Actor {
         Actor {

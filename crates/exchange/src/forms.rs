@@ -40,6 +40,19 @@ pub trait FormPrinter: Send + Sync {
     fn registration_forms(&self, forms: &[FormHeading<'_>]) -> Result<Vec<u8>, String>;
     /// 《农村留守儿童委托监护责任确认书》 for one child.
     fn agreement(&self, form: &FormHeading<'_>) -> Result<Vec<u8>, String>;
+    /// A printed table (the 定期通报's ranking…): a title, a line under it, the header and rows.
+    fn table(&self, doc: &PrintedTable) -> Result<Vec<u8>, String>;
+}
+
+/// A table to print on landscape A4, its header repeated on every page.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PrintedTable {
+    pub title: String,
+    pub subtitle: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// Lines under the table (what the figures mean, who issued it).
+    pub notes: Vec<String>,
 }
 
 fn opt_date(d: Option<NaiveDate>) -> String {

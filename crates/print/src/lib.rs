@@ -12,7 +12,7 @@ use typst::foundations::{Dict, IntoValue};
 use typst_as_lib::TypstEngine;
 use typst_layout::PagedDocument;
 
-pub use shouwang_exchange::forms::{FormHeading, FormPrinter};
+pub use shouwang_exchange::forms::{FormHeading, FormPrinter, PrintedTable};
 use shouwang_exchange::forms::{agreement_data, registration_data};
 
 /// Where Debian's `fonts-noto-cjk` puts the fonts.
@@ -22,6 +22,7 @@ const FONT_FILES: [&str; 2] = ["NotoSerifCJK-Regular.ttc", "NotoSerifCJK-Bold.tt
 const COMMON: &str = include_str!("../templates/common.typ");
 const REGISTRATION: &str = include_str!("../templates/registration.typ");
 const AGREEMENT: &str = include_str!("../templates/agreement.typ");
+const TABLE: &str = include_str!("../templates/table.typ");
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrintError {
@@ -56,6 +57,7 @@ impl Printer {
                 ("common.typ", COMMON),
                 ("registration.typ", REGISTRATION),
                 ("agreement.typ", AGREEMENT),
+                ("table.typ", TABLE),
             ])
             .build();
         Ok(Printer { engine })
@@ -84,5 +86,10 @@ impl FormPrinter for Printer {
     fn agreement(&self, form: &FormHeading<'_>) -> Result<Vec<u8>, String> {
         self.render("agreement.typ", &agreement_data(form))
             .map_err(|e| e.to_string())
+    }
+
+    fn table(&self, doc: &PrintedTable) -> Result<Vec<u8>, String> {
+        let data = serde_json::to_value(doc).map_err(|e| e.to_string())?;
+        self.render("table.typ", &data).map_err(|e| e.to_string())
     }
 }

@@ -182,6 +182,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0024_unreported_index.sql"),
         postgres: include_str!("../migrations/0024_unreported_index.sql"),
     },
+    Migration {
+        version: 25,
+        sqlite: include_str!("../migrations/0025_return_items.sql"),
+        postgres: include_str!("../migrations/0025_return_items.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -68,6 +68,8 @@ pub struct StoredReport {
     pub decided_at: Option<String>,
     pub decided_by: Option<String>,
     pub comment: Option<String>,
+    /// The level above's comments per item when it returned the report.
+    pub return_items: Vec<shouwang_domain::quarterly::ReturnItem>,
     pub version: i64,
 }
 
@@ -104,7 +106,7 @@ pub struct ReportEvent {
 
 const REPORT_COLUMNS: &str = "id, region_code, quarter, status, as_of, figures, unplaced, \
      frozen_at, frozen_by, submitted_at, filler, reviewer, head, decided_at, decided_by, comment, version, \
-     unit_figures, education_check, police_check";
+     unit_figures, education_check, police_check, return_items";
 
 fn check(json: Option<String>) -> Result<Option<SectionCheck>> {
     json.map(|j| {
@@ -142,6 +144,8 @@ fn report_of(r: &sqlx::any::AnyRow) -> Result<StoredReport> {
         units: serde_json::from_str(&r.try_get::<String, _>(17)?).map_err(|_| bad("units"))?,
         education_check: check(r.try_get(18)?)?,
         police_check: check(r.try_get(19)?)?,
+        return_items: serde_json::from_str(&r.try_get::<String, _>(20)?)
+            .map_err(|_| bad("return items"))?,
     })
 }
 
@@ -621,11 +625,14 @@ impl Tx {
         to: ReportStatus,
         username: &str,
         comment: Option<&str>,
+        items: &[shouwang_domain::quarterly::ReturnItem],
     ) -> Result<bool> {
         let now = self.now().to_owned();
+        let items = serde_json::to_string(items)
+            .map_err(|e| StoreError::Config(format!("return items: {e}")))?;
         let done = sqlx::query(
             "UPDATE quarterly_reports SET status = $1, decided_at = $2, decided_by = $3, comment = $4, \
-             version = version + 1 WHERE id = $5 AND version = $6",
+             return_items = $7, version = version + 1 WHERE id = $5 AND version = $6",
         )
         .bind(to.code())
         .bind(&now)
@@ -633,6 +640,7 @@ impl Tx {
         .bind(comment)
         .bind(&r.id)
         .bind(r.version)
+        .bind(items)
         .execute(self.conn())
         .await?;
         Ok(done.rows_affected() == 1)

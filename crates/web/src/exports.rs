@@ -197,7 +197,7 @@ pub async fn summary_download(
     ))
 }
 
-fn printer(
+pub(crate) fn printer(
     state: &AppState,
 ) -> Result<std::sync::Arc<dyn shouwang_exchange::forms::FormPrinter>, AppError> {
     state

@@ -257,11 +257,13 @@ pub async fn verify(
     ))
 }
 
-/// The level above's comment.
+/// The level above's comment; when returning, also (or instead) a comment per item: a column of
+/// the 汇总表 (`"26"`) or a unit of the report (its code).
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct CommentBody {
     pub comment: Option<String>,
+    pub items: Vec<shouwang_domain::quarterly::ReturnItem>,
 }
 
 /// The level above approves a submitted report: it is locked.
@@ -275,11 +277,20 @@ pub async fn approve(
     MaybeJson(b): MaybeJson<CommentBody>,
 ) -> Result<Json<ReportView>, AppError> {
     Ok(Json(
-        quarterly::decide(&state.store, &user.actor, &id, true, b.comment.as_deref()).await?,
+        quarterly::decide(
+            &state.store,
+            &user.actor,
+            &id,
+            true,
+            b.comment.as_deref(),
+            &[],
+        )
+        .await?,
     ))
 }
 
-/// The level above returns a submitted report with what to correct (`comment` required).
+/// The level above returns a submitted report with what to correct: a `comment`, `items` (what
+/// to correct per column or unit), or both.
 #[utoipa::path(post, path = "/api/v1/quarterly-reports/{id}/return", params(("id" = String, Path)),
     request_body = CommentBody,
     responses((status = 200, body = ReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -291,6 +302,14 @@ pub async fn return_report(
     MaybeJson(b): MaybeJson<CommentBody>,
 ) -> Result<Json<ReportView>, AppError> {
     Ok(Json(
-        quarterly::decide(&state.store, &user.actor, &id, false, b.comment.as_deref()).await?,
+        quarterly::decide(
+            &state.store,
+            &user.actor,
+            &id,
+            false,
+            b.comment.as_deref(),
+            &b.items,
+        )
+        .await?,
     ))
 }

@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/quarterly/period", get(pages::period_page))
         .route("/quarterly/ranking", get(pages::ranking_page))
         .route("/quarterly/ranking.xlsx", get(pages::ranking_download))
+        .route("/quarterly/ranking.pdf", get(pages::ranking_pdf))
         .route("/quarterly/{id}", get(pages::report_page))
         .route("/quarterly/{id}/roster.xlsx", get(pages::roster_download))
         .route("/quarterly/{id}/action", post(pages::action_submit))

@@ -104,6 +104,17 @@ struct ReportPage {
 }
 
 impl ReportPage {
+    /// The comment a return made on column `no`, if any.
+    fn returned(&self, no: &usize) -> Option<&str> {
+        self.r
+            .return_items
+            .iter()
+            .find(|i| i.column == Some(*no))
+            .map(|i| i.comment.as_str())
+    }
+    fn place(&self, code: &str) -> String {
+        crate::ui::place_name(code)
+    }
     fn short(&self, at: &str) -> String {
         crate::ui::china_time(at)
     }
@@ -148,26 +159,55 @@ pub async fn report_page(
     report_view(&state, &user, &id, None).await
 }
 
-#[derive(Deserialize)]
-pub struct ActionForm {
+/// The report page's action form. Returning names items in repeated `item` / `item_comment`
+/// pairs (one per line of the form; blank lines are dropped).
+struct ActionForm {
     csrf_token: String,
     action: String,
-    #[serde(default)]
     reviewer: String,
-    #[serde(default)]
     head: String,
-    #[serde(default)]
     comment: String,
-    #[serde(default)]
     section: String,
+    items: Vec<shouwang_domain::quarterly::ReturnItem>,
+}
+
+impl ActionForm {
+    fn read(pairs: &[(String, String)]) -> Self {
+        let one = |k: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let all = |k: &'static str| {
+            pairs
+                .iter()
+                .filter(move |(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+        };
+        ActionForm {
+            csrf_token: one("csrf_token"),
+            action: one("action"),
+            reviewer: one("reviewer"),
+            head: one("head"),
+            comment: one("comment"),
+            section: one("section"),
+            items: all("item")
+                .zip(all("item_comment"))
+                .map(|(item, comment)| shouwang_domain::quarterly::ReturnItem { item, comment })
+                .collect(),
+        }
+    }
 }
 
 pub async fn action_submit(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-    Form(f): Form<ActionForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
+    let f = ActionForm::read(&pairs);
     user.check_csrf(&f.csrf_token)?;
     let (store, actor) = (&state.store, &user.actor);
     let comment = Some(f.comment.as_str()).filter(|c| !c.trim().is_empty());
@@ -181,8 +221,8 @@ pub async fn action_submit(
             quarterly::submit(store, actor, &id, &input).await
         }
         "verify" => quarterly::verify(store, actor, &id, &f.section, comment).await,
-        "approve" => quarterly::decide(store, actor, &id, true, comment).await,
-        "return" => quarterly::decide(store, actor, &id, false, comment).await,
+        "approve" => quarterly::decide(store, actor, &id, true, comment, &[]).await,
+        "return" => quarterly::decide(store, actor, &id, false, comment, &f.items).await,
         _ => {
             return report_view(
                 &state,
@@ -235,15 +275,23 @@ pub async fn ranking_page(
     }))
 }
 
-/// The ranking as a workbook a bureau sends round (定期通报).
-pub async fn ranking_download(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Query(p): Query<OverviewParams>,
-) -> Result<axum::response::Response, crate::error::AppError> {
-    let r = quarterly::ranking(&state.store, &user.actor, p.quarter.as_deref()).await?;
+const RANKING_HEADER: [&str; 10] = [
+    "名次",
+    "单位",
+    "报送情况",
+    "报送期限",
+    "首次提交",
+    "审核状态",
+    "退回次数",
+    "在册儿童",
+    "本季度已核查",
+    "核查率",
+];
+
+/// The 定期通报 as a table: its title, the line under it, the rows in rank order.
+fn ranking_table(state: &AppState, r: &quarterly::Ranking) -> (String, String, Vec<Vec<String>>) {
     let place = place_name(&r.region);
-    let rows: Vec<Vec<String>> = r
+    let rows = r
         .units
         .iter()
         .enumerate()
@@ -262,28 +310,57 @@ pub async fn ranking_download(
             ]
         })
         .collect();
-    let bytes = shouwang_exchange::xlsx::table_workbook(
-        &format!("{place}{}农村留守儿童信息报送情况通报", r.quarter_label),
-        &format!("生成日期：{}", state.store.today()),
-        &[
-            "名次",
-            "单位",
-            "报送情况",
-            "报送期限",
-            "首次提交",
-            "审核状态",
-            "退回次数",
-            "在册儿童",
-            "本季度已核查",
-            "核查率",
-        ],
-        &rows,
+    (
+        format!("{place}{}农村留守儿童信息报送情况通报", r.quarter_label),
+        format!("生成日期：{}", state.store.today()),
+        rows,
     )
-    .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+}
+
+/// The ranking as a workbook a bureau sends round (定期通报).
+pub async fn ranking_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<OverviewParams>,
+) -> Result<axum::response::Response, crate::error::AppError> {
+    let r = quarterly::ranking(&state.store, &user.actor, p.quarter.as_deref()).await?;
+    let (title, subtitle, rows) = ranking_table(&state, &r);
+    let bytes = shouwang_exchange::xlsx::table_workbook(&title, &subtitle, &RANKING_HEADER, &rows)
+        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
     Ok(crate::ui::download(
         bytes,
-        &format!("{place}{}报送情况通报.xlsx", r.quarter_label),
+        &format!("{title}.xlsx"),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ))
+}
+
+/// The ranking as the printed notice (定期通报, 景洪 000 三(一); 龙里 003 七(三)): a PDF.
+pub async fn ranking_pdf(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<OverviewParams>,
+) -> Result<axum::response::Response, crate::error::AppError> {
+    let r = quarterly::ranking(&state.store, &user.actor, p.quarter.as_deref()).await?;
+    let printer = crate::exports::printer(&state)?;
+    let (title, subtitle, rows) = ranking_table(&state, &r);
+    let doc = shouwang_exchange::forms::PrintedTable {
+        title: title.clone(),
+        subtitle,
+        header: RANKING_HEADER.iter().map(|h| h.to_string()).collect(),
+        rows,
+        notes: vec![
+            "报送情况按首次提交日期与报送期限比较；退回后再次提交的，仍以首次提交为准。".into(),
+            "核查率：本季度内经走访或电话核查的在册儿童所占比例（每季度至少核查一次）。".into(),
+        ],
+    };
+    let bytes = tokio::task::spawn_blocking(move || printer.table(&doc))
+        .await
+        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?
+        .map_err(crate::error::AppError::Internal)?;
+    Ok(crate::ui::download(
+        bytes,
+        &format!("{title}.pdf"),
+        "application/pdf",
     ))
 }
 

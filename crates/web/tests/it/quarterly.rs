@@ -179,14 +179,42 @@ async fn a_quarter_is_frozen_checked_signed_returned_approved_locked_and_summed(
         StatusCode::UNPROCESSABLE_ENTITY,
         "a return says why"
     );
+    // Items that are not a column or a unit of this report are named by row.
+    let (status, body) = post(
+        &county,
+        &format!("/api/v1/quarterly-reports/{id}/return"),
+        json!({"items": [{"item": "33", "comment": "x"}, {"item": "522730100208", "comment": "y"},
+                         {"item": "26", "comment": ""}]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    for f in ["items[0].item", "items[1].item", "items[2].comment"] {
+        assert!(body.to_string().contains(f), "{f}: {body}");
+    }
     let (status, report) = post(
         &county,
         &format!("/api/v1/quarterly-reports/{id}/return"),
-        json!({"comment": "第26栏请核实祖父母监护人数"}),
+        json!({"comment": "请逐项核实后重报",
+               "items": [{"item": "26", "comment": "请核实祖父母监护人数"},
+                         {"item": VILLAGE_A, "comment": "本村少报一名"}]}),
     )
     .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["status"], "returned");
+    let items = report["return_items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{report}");
+    assert_eq!(items[0]["label"], "第26栏（委托监护 · （外）祖父母监护）");
+    assert_eq!(items[0]["column"], 26);
+    assert_eq!(items[1]["item"], VILLAGE_A);
+    assert_ne!(items[1]["label"], VILLAGE_A, "the village by its name");
+    // The town sees each item beside its figure on the page.
+    let page = town
+        .get(&format!("/quarterly/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("逐项意见") && page.contains("退回意见：请核实祖父母监护人数"));
     let (status, _) = post(
         &town,
         &format!("/api/v1/quarterly-reports/{id}/submit"),
@@ -227,6 +255,11 @@ async fn a_quarter_is_frozen_checked_signed_returned_approved_locked_and_summed(
     assert_eq!(r.status(), StatusCode::OK);
     let approved: Value = r.json().await.unwrap();
     assert_eq!(approved["status"], "approved");
+    assert_eq!(
+        approved["return_items"],
+        json!([]),
+        "settled by the approval"
+    );
 
     // Locked: nothing changes it; a later edit changes today's figures, not the frozen ones.
     for action in ["approve", "return", "refresh", "submit"] {
