@@ -240,7 +240,8 @@ enum UserCommand {
         db: DbArgs,
         #[arg(long)]
         username: String,
-        /// village, town, county, county_admin, school, police, agency, oversight
+        /// village, town, county, county_admin, school, police, agency, oversight, court,
+        /// procuratorate, education
         #[arg(long)]
         role: String,
         /// Region code of the user's office (for school/agency users: the region the agency is under)
@@ -681,7 +682,10 @@ async fn run() -> Result<()> {
             if !password_stdin {
                 bail!("请用 --password-stdin 从标准输入提供密码（避免密码出现在命令历史中）");
             }
-            let role = Role::parse(&role).with_context(|| format!("未知角色“{role}”：可选 village, town, county, county_admin, school, police, agency, oversight"))?;
+            let role = Role::parse(&role).with_context(|| {
+                let all: Vec<&str> = Role::ALL.iter().map(|r| r.code()).collect();
+                format!("未知角色“{role}”：可选 {}", all.join(", "))
+            })?;
             let region = parse_region(&org)?;
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
