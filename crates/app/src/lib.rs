@@ -7,6 +7,7 @@
 //! the store's error type, whose variants (validation, not found, conflict, forbidden) are what a
 //! front end shows.
 
+pub mod attendance;
 pub mod audit;
 pub mod children;
 pub mod discoveries;

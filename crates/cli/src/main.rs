@@ -56,6 +56,8 @@ enum Command {
     Demo {
         #[command(flatten)]
         db: DbArgs,
+        /// A division code, or several separated by commas (several provinces for a national
+        /// benchmark: the children are shared out evenly; the demo users are of the first)
         #[arg(long, default_value = "522730")]
         region: String,
         #[arg(long, default_value_t = 2000)]
@@ -464,10 +466,25 @@ async fn run() -> Result<()> {
             seed,
             lists,
         } => {
-            let region = parse_region(&region)?;
+            let regions = region
+                .split(',')
+                .filter(|r| !r.trim().is_empty())
+                .map(parse_region)
+                .collect::<Result<Vec<_>>>()?;
+            anyhow::ensure!(!regions.is_empty(), "请用 --region 指定至少一个区划代码");
             let store = open(&db, true).await?;
-            init(&store, &region).await?;
-            demo::run_with_lists(&store, &region, children, seed, lists.as_deref()).await?;
+            let share = children / regions.len();
+            for (i, region) in regions.iter().enumerate() {
+                init(&store, region).await?;
+                // The first region takes what does not divide evenly.
+                let n = if i == 0 {
+                    children - share * (regions.len() - 1)
+                } else {
+                    share
+                };
+                let lists = if i == 0 { lists.as_deref() } else { None };
+                demo::run_with_lists(&store, region, n, seed + i as u64, lists).await?;
+            }
         }
         Command::Serve {
             db,

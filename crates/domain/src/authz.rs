@@ -140,6 +140,8 @@ code_enum! {
         ReadArchive = ("read_archive", "查阅归档档案"),
         RecordVisit = ("record_visit", "记录走访"),
         RecordParentContact = ("record_parent_contact", "记录父母联系情况"),
+        RecordAbsence = ("record_absence", "登记缺勤"),
+        WorkReturn = ("work_return", "劝返"),
     }
 }
 
@@ -191,6 +193,14 @@ impl Actor {
             ),
             // The village keeps the parents' contact log; the town and county may fill it in.
             RecordParentContact => matches!(self.role, Village | Town | County | CountyAdmin),
+            // The school records its pupils' absences (沈阳 002 一3: 中小学校要及时了解原因).
+            RecordAbsence => matches!(self.role, School),
+            // The school organises the 劝返 with the village and town (龙里 003 五(三)2: 县教育局和
+            // 镇（街道）要指导各中小学校、村（社区）…逐一核查); the education bureau follows it.
+            WorkReturn => matches!(
+                self.role,
+                School | Village | Town | County | CountyAdmin | Education
+            ),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Shouwang's domain: the child file, divisions, ID numbers, eligibility, flags, roles — rules only,
 //! no I/O. Storage, web, import/export depend on this crate, never the other way.
 
+pub mod attendance;
 pub mod authz;
 pub mod child;
 pub mod clock;

@@ -187,6 +187,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0025_return_items.sql"),
         postgres: include_str!("../migrations/0025_return_items.sql"),
     },
+    Migration {
+        version: 26,
+        sqlite: include_str!("../migrations/0026_attendance.sql"),
+        postgres: include_str!("../migrations/0026_attendance.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -6,6 +6,7 @@
 //! Every query that touches a child takes the acting user and applies their jurisdiction; an
 //! out-of-scope record is indistinguishable from a missing one.
 
+pub mod attendance;
 pub mod audit;
 mod bulk;
 pub mod children;

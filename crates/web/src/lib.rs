@@ -6,6 +6,7 @@
 //! and its own `routes()`; [`features`] merges them and `openapi` lists their API documents.
 //! Shared machinery that no feature owns: `state`, `error`, `auth`, `extract`, `render`, `ui`.
 
+mod attendance;
 mod audit;
 pub mod auth;
 mod charts;
@@ -63,6 +64,7 @@ fn features() -> Router<AppState> {
         .merge(users::routes())
         .merge(audit::routes())
         .merge(visits::routes())
+        .merge(attendance::routes())
         .merge(quarterly::routes())
         .merge(ui::routes())
         .merge(openapi::routes())

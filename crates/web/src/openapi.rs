@@ -33,6 +33,7 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
         crate::exports::ApiDoc::openapi(),
         crate::reconcile::ApiDoc::openapi(),
         crate::visits::ApiDoc::openapi(),
+        crate::attendance::ApiDoc::openapi(),
         crate::quarterly::ApiDoc::openapi(),
         crate::users::ApiDoc::openapi(),
         crate::audit::ApiDoc::openapi(),

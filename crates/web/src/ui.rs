@@ -112,6 +112,10 @@ pub struct Frame {
     pub has_reconcile_tasks: bool,
     /// Visits children (the schedule of visits due).
     pub can_visit: bool,
+    /// Records pupils' absences (a school).
+    pub can_record_absence: bool,
+    /// Works on 劝返 (the school, the village, town and county, the education bureau).
+    pub can_work_return: bool,
 }
 
 impl Frame {
@@ -136,6 +140,8 @@ impl Frame {
             is_provider: a.agency_id.is_some(),
             has_reconcile_tasks: matches!(a.role, Role::Town | Role::School | Role::Police),
             can_visit: a.may(Action::RecordVisit),
+            can_record_absence: a.may(Action::RecordAbsence),
+            can_work_return: a.may(Action::WorkReturn),
         }
     }
 }

@@ -238,6 +238,7 @@ async fn every_answer_is_one_the_description_lists_with_the_body_it_describes() 
         protection_report,
         case,
         quarterly,
+        return_task,
     } = app.town_a_records().await;
     // The record each kind of path names (chosen half the time, so that operations on records
     // reach their success as often as they reach their refusals).
@@ -251,6 +252,7 @@ async fn every_answer_is_one_the_description_lists_with_the_body_it_describes() 
         ("/api/v1/reports/", protection_report.clone()),
         ("/api/v1/cases/", case.clone()),
         ("/api/v1/quarterly-reports/", quarterly.clone()),
+        ("/api/v1/return-tasks/", return_task.clone()),
     ];
     let ids = vec![
         child,
@@ -261,6 +263,7 @@ async fn every_answer_is_one_the_description_lists_with_the_body_it_describes() 
         protection_report,
         case,
         quarterly,
+        return_task,
         uuid::Uuid::now_v7().to_string(),
         TOWN_A.to_owned(),
         "522730".to_owned(),

@@ -263,6 +263,8 @@ pub struct Records {
     pub item: String,
     /// Town A's quarterly report of 2026Q4 (frozen).
     pub quarterly: String,
+    /// A 劝返 of the child, opened by its school in town A.
+    pub return_task: String,
 }
 
 impl TestApp {
@@ -328,6 +330,39 @@ impl TestApp {
             .json()
             .await
             .unwrap());
+        self.add_user("school_rec", Role::School, TOWN_A, Some("冠山中学"))
+            .await;
+        let town_actor = self
+            .store
+            .actor_by_username("town_a")
+            .await
+            .unwrap()
+            .unwrap();
+        let school_actor = self
+            .store
+            .actor_by_username("school_rec")
+            .await
+            .unwrap()
+            .unwrap();
+        shouwang_app::children::link_agency(
+            &self.store,
+            &town_actor,
+            &child,
+            school_actor.agency_id.as_deref().unwrap(),
+        )
+        .await
+        .unwrap();
+        let school = self.login("school_rec").await;
+        let absences: Value = school
+            .post_json(
+                &format!("/api/v1/children/{child}/absences"),
+                &json!({"from": "2026-11-16", "to": "2026-11-24"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let return_task = absences["task"]["id"].as_str().unwrap().to_owned();
         Records {
             child,
             report,
@@ -337,6 +372,7 @@ impl TestApp {
             run,
             item,
             quarterly,
+            return_task,
         }
     }
 }

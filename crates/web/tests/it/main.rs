@@ -3,6 +3,7 @@
 
 mod api_children;
 mod api_errors;
+mod attendance;
 mod audit;
 mod contract;
 mod discovery;

@@ -65,6 +65,11 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
         ("POST", "/api/v1/children/{id}/parent-contacts") => {
             json!({"parent": "mother", "method": "phone"})
         }
+        ("POST", "/api/v1/children/{id}/absences") => json!({"from": "2026-11-20"}),
+        ("POST", "/api/v1/return-tasks/{id}/steps") => {
+            json!({"step": "home_visit", "note": "入户"})
+        }
+        ("POST", "/api/v1/return-tasks/{id}/finish") => json!({"outcome": "returned"}),
         ("POST", "/api/v1/children/{id}/offline-edits") => {
             json!({"base": {"remarks": null}, "changes": {"remarks": "改"}})
         }
@@ -106,6 +111,7 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
         protection_report,
         case,
         quarterly,
+        return_task,
     } = &records;
     let village = app.login("village_a").await;
     let town_a_user = app
@@ -136,6 +142,8 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
             case.clone()
         } else if path.starts_with("/api/v1/quarterly-reports/") {
             quarterly.clone()
+        } else if path.starts_with("/api/v1/return-tasks/") {
+            return_task.clone()
         } else {
             "unknown".to_owned()
         }
@@ -267,6 +275,8 @@ fn page_form_for(path: &str) -> Vec<(&'static str, &'static str)> {
         ],
         ("children", "parent-contacts") => vec![("parent", "mother"), ("contact_method", "phone")],
         ("quarterly", "action") => vec![("action", "approve")],
+        ("returns", "action") => vec![("action", "returned")],
+        ("children", "absences") => vec![("from", "2026-11-20")],
         _ => vec![],
     }
 }
@@ -445,6 +455,8 @@ async fn no_user_of_another_area_reaches_a_record_through_any_route_of_the_route
             records.case.clone()
         } else if p.starts_with("/quarterly-reports/") || p.starts_with("/quarterly/") {
             records.quarterly.clone()
+        } else if p.starts_with("/return-tasks/") || p.starts_with("/returns/") {
+            records.return_task.clone()
         } else {
             panic!("the sweep does not know whose record {path} names: add it here")
         }

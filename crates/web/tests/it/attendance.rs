@@ -1,0 +1,169 @@
+//! 控辍保学 through the API: a school's pupil away more than a week gets a 劝返; it fails only
+//! after a step and with the day of the 学籍 mark; then the file says 辍学 and the roster flags
+//! 失学辍学; another town and another school reach none of it.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use shouwang_domain::authz::Role;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn a_week_away_opens_a_return_that_fails_into_a_dropout_flag_the_town_sees() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    app.add_user("school_a", Role::School, TOWN_A, Some("冠山小学"))
+        .await;
+    app.add_user("school_b", Role::School, TOWN_B, Some("龙山小学"))
+        .await;
+    let village = app.login("village_a").await;
+    let child = village.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let town = app
+        .store
+        .actor_by_username("town_a")
+        .await
+        .unwrap()
+        .unwrap();
+    let school_actor = app
+        .store
+        .actor_by_username("school_a")
+        .await
+        .unwrap()
+        .unwrap();
+    shouwang_app::children::link_agency(
+        &app.store,
+        &town,
+        &child,
+        school_actor.agency_id.as_deref().unwrap(),
+    )
+    .await
+    .unwrap();
+    let school = app.login("school_a").await;
+    let path = format!("/api/v1/children/{child}/absences");
+
+    // Bad days are named; another school cannot record for this pupil.
+    let r = school
+        .post_json(&path, &json!({"from": "2026-11-25", "to": "2026-11-01"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("from"));
+    let other = app.login("school_b").await;
+    let r = other.post_json(&path, &json!({"from": "2026-11-16"})).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // The village cannot record absences (the school does).
+    let r = village
+        .post_json(&path, &json!({"from": "2026-11-16"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // Four days excused, then seven school days unexplained (16–24 November): a 劝返 opens.
+    let r: Value = school
+        .post_json(
+            &path,
+            &json!({"from": "2026-11-09", "to": "2026-11-12", "excused": true, "note": "病假"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(r["task"].is_null(), "{r}");
+    let r = school
+        .post_json(
+            &path,
+            &json!({"from": "2026-11-16", "to": "2026-11-24", "note": "家长联系不上"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r: Value = r.json().await.unwrap();
+    assert_eq!(r["days"].as_array().unwrap().len(), 7, "weekends left out");
+    let task = r["task"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(r["task"]["status"], "open");
+    assert_eq!(r["task"]["away_from"], "2026-11-16");
+    // The town is told, and sees the task; another town does not.
+    let town_a = app.login("town_a").await;
+    let list = town_a.get_json("/api/v1/return-tasks").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let town_b = app.login("town_b").await;
+    assert_eq!(
+        town_b
+            .get(&format!("/api/v1/return-tasks/{task}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        other
+            .get(&format!("/api/v1/return-tasks/{task}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // It fails only after a step, and with the day of the 学籍 mark.
+    let finish = format!("/api/v1/return-tasks/{task}/finish");
+    let r = school
+        .post_json(
+            &finish,
+            &json!({"outcome": "failed", "marked_on": "2026-11-24"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let r = town_a
+        .post_json(
+            &format!("/api/v1/return-tasks/{task}/steps"),
+            &json!({"step": "home_visit", "note": "会同村委入户，孩子在家帮忙务农，不愿返校"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = school
+        .post_json(
+            &finish,
+            &json!({"outcome": "failed", "marked_on": "2026-10-01"}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "before the absence began"
+    );
+    let r = school
+        .post_json(
+            &finish,
+            &json!({"outcome": "failed", "marked_on": "2026-11-24", "note": "父母不配合"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let done: Value = r.json().await.unwrap();
+    assert_eq!(done["status"], "failed");
+    assert_eq!(done["marked_on"], "2026-11-24");
+    let r = school
+        .post_json(&finish, &json!({"outcome": "returned"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "ended once");
+
+    // The file says 辍学 (with its history) and the town's roster flags 失学辍学.
+    let file = town_a.get_json(&format!("/api/v1/children/{child}")).await;
+    assert_eq!(file["file"]["schooling"], "dropped_out", "{file}");
+    assert!(
+        file["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["flag"] == "dropped_out"),
+        "{file}"
+    );
+    let history = town_a
+        .get_json(&format!("/api/v1/children/{child}/history"))
+        .await;
+    assert_eq!(
+        history["items"][0]["changes"][0]["new"], "dropped_out",
+        "{history}"
+    );
+    assert_eq!(history["items"][0]["username"], "school_a");
+    let flagged = town_a.get_json("/api/v1/children?flag=dropped_out").await;
+    assert_eq!(flagged["total"], 1);
+}
