@@ -243,6 +243,26 @@ impl Store {
             .collect())
     }
 
+    /// The agencies a child is linked to (its school…), in name order.
+    pub async fn child_agencies(&self, child_id: &str) -> Result<Vec<Agency>> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.name, a.kind, a.region_code FROM child_agencies ca \
+             JOIN agencies a ON a.id = ca.agency_id WHERE ca.child_id = $1 ORDER BY a.name",
+        )
+        .bind(child_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Agency {
+                id: r.get(0),
+                name: r.get(1),
+                kind: r.get(2),
+                region_code: r.get(3),
+            })
+            .collect())
+    }
+
     /// The region an agency sits under.
     pub async fn agency_region(&self, id: &str) -> Result<Option<String>> {
         Ok(

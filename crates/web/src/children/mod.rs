@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/archive/{id}", get(archive::get_archived))
         .route("/children/{id}/exit", post(pages::exit_submit))
         .route("/children/{id}/transfer", post(pages::transfer_submit))
+        .route("/children/{id}/school", post(pages::school_submit))
         .route(
             "/api/v1/children",
             get(api::list_children).post(api::register_child),

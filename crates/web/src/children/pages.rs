@@ -309,6 +309,10 @@ pub(super) struct ChildPage {
     error: Option<String>,
     /// Opened from the county's archive, for this reason: read-only, no tabs.
     archived: Option<String>,
+    /// The schools (and other agencies) the child is linked to, by name.
+    linked: Vec<String>,
+    /// Schools of the child's town it may be linked to (for those who edit the file).
+    schools: Vec<Opt>,
 }
 
 impl ChildPage {
@@ -452,8 +456,25 @@ pub async fn child_view(
             .collect(),
         _ => vec![],
     };
+    let linked_agencies = state.store.child_agencies(id).await?;
+    let schools = match (can_edit, r.file.village_code.parent()) {
+        (true, Some(town)) => state
+            .store
+            .agencies_within(&town)
+            .await?
+            .into_iter()
+            .filter(|a| a.kind == "school" && !linked_agencies.iter().any(|l| l.id == a.id))
+            .map(|a| Opt {
+                code: a.id,
+                label: a.name,
+            })
+            .collect(),
+        _ => vec![],
+    };
     Ok(render(&ChildPage {
         frame: Frame::of(state, user).await,
+        linked: linked_agencies.into_iter().map(|a| a.name).collect(),
+        schools,
         village_name,
         notice,
         can_edit,
@@ -492,6 +513,8 @@ pub async fn archived_view(
         error: None,
         r,
         archived: Some(reason),
+        linked: vec![],
+        schools: vec![],
     }))
 }
 
@@ -640,4 +663,27 @@ pub async fn transfer_submit(
         }
         Err(e) => Err(e),
     }
+}
+
+#[derive(serde::Deserialize)]
+pub struct SchoolForm {
+    csrf_token: String,
+    #[serde(default)]
+    agency_id: String,
+}
+
+/// Links the child to a school of its town (the school then sees and keeps its pupil's file and
+/// records absences), by those who edit the file.
+pub async fn school_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    crate::extract::Form(f): crate::extract::Form<SchoolForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    if f.agency_id.trim().is_empty() {
+        return child_view(&state, &user, &id, false, None, Some("请选择学校".into())).await;
+    }
+    shouwang_app::children::link_agency(&state.store, &user.actor, &id, f.agency_id.trim()).await?;
+    Ok(axum::response::Redirect::to(&format!("/children/{id}?saved=1")).into_response())
 }

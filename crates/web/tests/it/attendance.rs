@@ -167,3 +167,78 @@ async fn a_week_away_opens_a_return_that_fails_into_a_dropout_flag_the_town_sees
     let flagged = town_a.get_json("/api/v1/children?flag=dropped_out").await;
     assert_eq!(flagged["total"], 1);
 }
+
+/// The town links a pupil to a school of its town from the child's page; the school then sees
+/// the pupil. A school of another town is not offered, and cannot be linked by a forged form.
+#[tokio::test]
+async fn a_pupil_is_linked_to_a_school_of_the_town_from_the_childs_page() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    app.add_user("school_a", Role::School, TOWN_A, Some("冠山小学"))
+        .await;
+    app.add_user("school_b", Role::School, TOWN_B, Some("龙山小学"))
+        .await;
+    let village = app.login("village_a").await;
+    let child = village.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let town = app.login("town_a").await;
+    let html = town
+        .get(&format!("/children/{child}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("就读学校（系统内）") && html.contains("冠山小学"));
+    assert!(
+        !html.contains("龙山小学"),
+        "only the schools of the child's town"
+    );
+    let at = html.find("name=\"csrf_token\" value=\"").unwrap() + 25;
+    let csrf = html[at..at + html[at..].find('"').unwrap()].to_owned();
+    let school_of = |name: &str| {
+        let name = name.to_owned();
+        let store = app.store.clone();
+        async move {
+            store
+                .actor_by_username(&name)
+                .await
+                .unwrap()
+                .unwrap()
+                .agency_id
+                .unwrap()
+        }
+    };
+    let far = school_of("school_b").await;
+    let r = town
+        .client
+        .post(format!("{}/children/{child}/school", town.base))
+        .form(&[("csrf_token", csrf.as_str()), ("agency_id", far.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    let near = school_of("school_a").await;
+    let r = town
+        .client
+        .post(format!("{}/children/{child}/school", town.base))
+        .form(&[("csrf_token", csrf.as_str()), ("agency_id", near.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{}",
+        r.status()
+    );
+    let school = app.login("school_a").await;
+    assert_eq!(school.get_json("/api/v1/children").await["total"], 1);
+    let html = town
+        .get(&format!("/children/{child}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("冠山小学"));
+}

@@ -277,6 +277,7 @@ fn page_form_for(path: &str) -> Vec<(&'static str, &'static str)> {
         ("quarterly", "action") => vec![("action", "approve")],
         ("returns", "action") => vec![("action", "returned")],
         ("children", "absences") => vec![("from", "2026-11-20")],
+        ("children", "school") => vec![("agency_id", "any-agency")],
         _ => vec![],
     }
 }
