@@ -17,6 +17,7 @@ pub mod discovery;
 pub mod export;
 pub mod import;
 pub mod jobs;
+pub mod kept;
 pub mod notify;
 pub mod protection;
 pub mod quarterly;
@@ -90,7 +91,7 @@ impl Store {
         summary::remask_history(&pool).await?;
         summary::seal_history(&pool, &cipher).await?;
         discovery::seal_legacy(&pool, &cipher).await?;
-        Ok(Store {
+        let store = Store {
             pool,
             backend,
             cipher: Arc::new(cipher),
@@ -98,7 +99,9 @@ impl Store {
             second_factor: Arc::new(SecondFactorPolicy::none()),
             escalation: shouwang_domain::protection::DEFAULT_ESCALATION,
             report_deadlines: shouwang_domain::quarterly::Deadlines::default(),
-        })
+        };
+        store.ensure_kept_counts().await?;
+        Ok(store)
     }
 
     /// Requires a second factor of these roles at sign-in (none unless set).

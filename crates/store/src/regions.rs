@@ -34,6 +34,16 @@ pub struct Agency {
     pub region_code: String,
 }
 
+/// An agency from a row of (id, name, kind, region_code).
+fn agency_of(r: &sqlx::any::AnyRow) -> Agency {
+    Agency {
+        id: r.get(0),
+        name: r.get(1),
+        kind: r.get(2),
+        region_code: r.get(3),
+    }
+}
+
 /// The 12-digit integer form of a code and the inclusive integer range of its subtree.
 pub fn code_range(code: &RegionCode) -> (i64, i64) {
     let lo: i64 = code.padded12().parse().expect("digits");
@@ -232,15 +242,7 @@ impl Store {
         .bind(format!("{region}:"))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| Agency {
-                id: r.get(0),
-                name: r.get(1),
-                kind: r.get(2),
-                region_code: r.get(3),
-            })
-            .collect())
+        Ok(rows.iter().map(agency_of).collect())
     }
 
     /// The agencies a child is linked to (its school…), in name order.
@@ -252,15 +254,7 @@ impl Store {
         .bind(child_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| Agency {
-                id: r.get(0),
-                name: r.get(1),
-                kind: r.get(2),
-                region_code: r.get(3),
-            })
-            .collect())
+        Ok(rows.iter().map(agency_of).collect())
     }
 
     /// The region an agency sits under.
