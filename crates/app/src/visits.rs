@@ -395,6 +395,8 @@ pub struct ScheduleQuery {
     pub state: Option<DueState>,
     pub page: usize,
     pub per_page: usize,
+    /// Only the villages whose 儿童主任 has this name (a person's own list).
+    pub assignee: Option<String>,
 }
 
 /// The children on the roster in the actor's area with their next visit: due, overdue or done
@@ -409,7 +411,18 @@ pub async fn schedule(store: &Store, actor: &Actor, q: &ScheduleQuery) -> Result
     }
     let today = store.today();
     let policy = VisitPolicy::default();
-    let rows = store.visit_schedule(actor, q.region.as_ref()).await?;
+    let mut rows = store.visit_schedule(actor, q.region.as_ref()).await?;
+    if let Some(name) = &q.assignee {
+        let area = q.region.clone().unwrap_or_else(|| actor.region.clone());
+        let villages: std::collections::HashSet<String> = store
+            .village_directors(&area)
+            .await?
+            .into_iter()
+            .filter(|(_, n)| n == name)
+            .map(|(v, _)| v)
+            .collect();
+        rows.retain(|r| villages.contains(r.village.as_str()));
+    }
     let mut counts = DueCounts::default();
     let mut items: Vec<DueItem> = rows
         .into_iter()
@@ -649,6 +662,7 @@ pub async fn offline_pack(store: &Store, actor: &Actor) -> Result<Vec<PackItem>>
             state: None,
             page: 1,
             per_page: MAX_PACK,
+            assignee: None,
         },
     )
     .await?;

@@ -208,6 +208,8 @@ pub struct ScheduleParams {
     pub page: Option<usize>,
     /// At most 200.
     pub per_page: Option<usize>,
+    /// Only the children a named person visits (the villages whose 儿童主任 has this name).
+    pub assignee: Option<String>,
 }
 
 impl ScheduleParams {
@@ -234,11 +236,20 @@ impl ScheduleParams {
             None => None,
         };
         e.into_result(())?;
+        let assignee = self
+            .assignee
+            .as_deref()
+            .map(shouwang_domain::text::clean)
+            .filter(|a| !a.is_empty());
+        if assignee.as_ref().is_some_and(|a| a.chars().count() > 50) {
+            return Err(ValidationErrors::single("assignee", "姓名请不超过50字").into());
+        }
         Ok(ScheduleQuery {
             region,
             state,
             page: self.page.unwrap_or(1),
             per_page: self.per_page.unwrap_or(50),
+            assignee,
         })
     }
 }

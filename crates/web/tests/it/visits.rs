@@ -641,6 +641,18 @@ async fn a_sent_visit_is_kept_once_per_idempotency_key_and_ends_the_childs_due_v
         .await;
     assert_eq!(due["total"], 1, "{due}");
     assert_eq!(due["items"][0]["child_id"], other.as_str());
+    // A person's own list: the villages they are 儿童主任 of.
+    let town = app.login("town_a").await;
+    let mine = town
+        .get_json(&format!(
+            "/api/v1/visits/due?region={TOWN_A}&assignee=village_a"
+        ))
+        .await;
+    assert_eq!(mine["total"], 1, "{mine}");
+    let nobody = town
+        .get_json(&format!("/api/v1/visits/due?region={TOWN_A}&assignee=王五"))
+        .await;
+    assert_eq!(nobody["total"], 0, "{nobody}");
 }
 
 /// Changes made on a phone offline: applied where nobody else changed the field meanwhile; a field
