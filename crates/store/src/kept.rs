@@ -103,8 +103,12 @@ impl Store {
         match self.backend() {
             Backend::Sqlite => self.pool.execute("ANALYZE").await?,
             Backend::Postgres => {
+                // VACUUM too: the roster's covering index answers without the table only for
+                // pages the visibility map marks all-visible, which a fresh load has none of.
                 for t in ["children", "roster_rollup", "roster_cube"] {
-                    self.pool.execute(format!("ANALYZE {t}").as_str()).await?;
+                    self.pool
+                        .execute(format!("VACUUM (ANALYZE) {t}").as_str())
+                        .await?;
                 }
                 Default::default()
             }
