@@ -698,3 +698,88 @@ pub async fn offline_pack(store: &Store, actor: &Actor) -> Result<Vec<PackItem>>
     tx.commit().await?;
     Ok(out)
 }
+
+/// Records a check of the child's carer (委托监护: Art. 22's checklist and the initial assessment
+/// of capacity), by the village, town or county. An unfit carer starts the replacement: the file's
+/// 监护类型 becomes 受委托监护人监护能力不足 through the ordinary edit (its history, the roster's
+/// flag) and the town is told to have the parents name another carer (沈阳 002 一2: 对不具备监护能力的,
+/// 及时督促留守儿童父母确定其他受委托监护人).
+pub async fn record_carer_check(
+    store: &Store,
+    actor: &Actor,
+    child_id: &str,
+    input: &shouwang_domain::guardianship::CarerCheckInput,
+) -> Result<Vec<shouwang_store::visits::CarerCheckView>> {
+    use shouwang_domain::guardianship::CarerVerdict;
+    let child = store.visible_child(actor, child_id).await?;
+    if !actor.may(Action::RecordParentContact) {
+        return Err(StoreError::Forbidden);
+    }
+    let check = input.parse(store.today())?;
+    let village = child.file.village_code.clone();
+    let mut tx = store.begin().await?;
+    let id = tx.add_carer_check(child_id, &By::of(actor), &check).await?;
+    if check.verdict == CarerVerdict::Unfit {
+        let patch = ChildInput {
+            guardianship_type: Some("受委托监护人监护能力不足".into()),
+            ..ChildInput::default()
+        };
+        crate::children::edit_in(
+            &mut tx,
+            actor,
+            child_id,
+            None,
+            patch,
+            crate::children::EditMode::Patch,
+        )
+        .await?;
+        if let Some(town) = village.parent() {
+            tx.notify_org(
+                &town,
+                &[shouwang_domain::authz::Role::Town],
+                "carer_unfit",
+                None,
+                "受委托监护人不具备监护能力",
+                "一名农村留守儿童的受委托监护人经评估不具备监护能力，请督促其父母另行确定受委托监护人。",
+            )
+            .await?;
+        }
+    }
+    tx.audit(
+        actor,
+        "carer_check",
+        Subject {
+            entity: "child",
+            id: Some(child_id),
+            region: Some(village.as_str()),
+        },
+        serde_json::json!({"check": id, "verdict": check.verdict.code()}),
+    )
+    .await?;
+    tx.commit().await?;
+    carer_checks(store, actor, child_id).await
+}
+
+/// A child's carer checks, newest first (audited: they say what was found about a person).
+pub async fn carer_checks(
+    store: &Store,
+    actor: &Actor,
+    child_id: &str,
+) -> Result<Vec<shouwang_store::visits::CarerCheckView>> {
+    let child = store.visible_child(actor, child_id).await?;
+    let out = store.carer_checks(child_id).await?;
+    let mut tx = store.begin().await?;
+    tx.audit(
+        actor,
+        "carer_checks_read",
+        Subject {
+            entity: "child",
+            id: Some(child_id),
+            region: Some(child.file.village_code.as_str()),
+        },
+        serde_json::json!({"shown": out.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(out)
+}

@@ -192,6 +192,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0026_attendance.sql"),
         postgres: include_str!("../migrations/0026_attendance.sql"),
     },
+    Migration {
+        version: 27,
+        sqlite: include_str!("../migrations/0027_carer_checks.sql"),
+        postgres: include_str!("../migrations/0027_carer_checks.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

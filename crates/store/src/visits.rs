@@ -17,6 +17,18 @@ use crate::{Result, Store, StoreError, Tx};
 
 const VISIT_AAD: &str = "visits.body";
 const CONTACT_AAD: &str = "parent_contacts.body";
+const CARER_AAD: &str = "carer_checks.body";
+
+/// A carer check as stored.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CarerCheckView {
+    pub id: String,
+    pub recorded_by: String,
+    pub recorded_at: String,
+    #[serde(flatten)]
+    pub check: shouwang_domain::guardianship::CarerCheck,
+}
 
 /// A recorded visit.
 #[derive(Debug, Clone, Serialize)]
@@ -77,6 +89,28 @@ impl Store {
     }
 
     /// A child's visits, newest first (at most `limit`).
+    /// A child's carer checks, newest first.
+    pub async fn carer_checks(&self, child_id: &str) -> Result<Vec<CarerCheckView>> {
+        let rows = sqlx::query(
+            "SELECT id, username, at, body FROM carer_checks WHERE child_id = $1 ORDER BY at DESC, id DESC LIMIT 50",
+        )
+        .bind(child_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let body: String = r.try_get(3)?;
+                Ok(CarerCheckView {
+                    id: r.try_get(0)?,
+                    recorded_by: r.try_get(1)?,
+                    recorded_at: r.try_get(2)?,
+                    check: serde_json::from_str(&self.cipher.decrypt(CARER_AAD, &body)?)
+                        .map_err(|_| StoreError::Config("carer check: bad body".into()))?,
+                })
+            })
+            .collect()
+    }
+
     pub async fn visits_of_child(&self, child_id: &str, limit: i64) -> Result<Vec<VisitView>> {
         let rows = sqlx::query(&format!(
             "SELECT {VISIT_COLUMNS} FROM visits WHERE child_id = $1 \
@@ -333,6 +367,35 @@ impl Tx {
             },
             e => e.into(),
         })?;
+        Ok(id)
+    }
+
+    pub async fn add_carer_check(
+        &mut self,
+        child_id: &str,
+        by: &By<'_>,
+        check: &shouwang_domain::guardianship::CarerCheck,
+    ) -> Result<String> {
+        let id = crate::new_id();
+        let now = self.now().to_owned();
+        let body = self.store.cipher.encrypt(
+            CARER_AAD,
+            &serde_json::to_string(check).expect("serialisable"),
+        );
+        sqlx::query(
+            "INSERT INTO carer_checks (id, child_id, verdict, next_due, user_id, username, at, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&id)
+        .bind(child_id)
+        .bind(check.verdict.code())
+        .bind(check.next_due.map(|d| d.to_string()))
+        .bind(by.user_id.unwrap_or(""))
+        .bind(by.username)
+        .bind(now)
+        .bind(body)
+        .execute(self.conn())
+        .await?;
         Ok(id)
     }
 

@@ -23,6 +23,8 @@ use crate::state::AppState;
 #[derive(OpenApi)]
 #[openapi(
     paths(
+        record_carer_check,
+        list_carer_checks,
         record_sent,
         due,
         offline_pack,
@@ -34,7 +36,13 @@ use crate::state::AppState;
         schedule,
         lapsed
     ),
-    components(schemas(VisitInput, SentVisit, ContactInput, OfflineChanges))
+    components(schemas(
+        VisitInput,
+        SentVisit,
+        ContactInput,
+        OfflineChanges,
+        shouwang_domain::guardianship::CarerCheckInput
+    ))
 )]
 pub struct ApiDoc;
 
@@ -152,6 +160,37 @@ pub async fn offline_edit(
         visits::OfflineEdit::Conflicts { .. } => StatusCode::CONFLICT,
     };
     Ok((status, Json(r)))
+}
+
+/// Records a check of the child's carer: who, the disqualifications of 未成年人保护法 Art. 22 found
+/// (`crime`, `vice`, `neglect`, `other`; none: empty) and how that was checked, each capacity item
+/// rated (`health`, `time`, `means`, `schooling`, `safety` → `good`, `fair`, `poor`). The verdict
+/// and the next assessment follow; an unfit carer changes the file's 监护类型 and tells the town.
+#[utoipa::path(post, path = "/api/v1/children/{id}/carer-checks", params(("id" = String, Path)),
+    request_body = shouwang_domain::guardianship::CarerCheckInput,
+    responses((status = 201, body = Items<shouwang_store::visits::CarerCheckView>), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn record_carer_check(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<shouwang_domain::guardianship::CarerCheckInput>,
+) -> Result<impl IntoResponse, AppError> {
+    let items = visits::record_carer_check(&state.store, &user.actor, &id, &body).await?;
+    Ok((StatusCode::CREATED, Json(Items { items })))
+}
+
+/// A child's carer checks, newest first.
+#[utoipa::path(get, path = "/api/v1/children/{id}/carer-checks", params(("id" = String, Path)),
+    responses((status = 200, body = Items<shouwang_store::visits::CarerCheckView>), (status = 404, body = ErrorBody)))]
+pub async fn list_carer_checks(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Items<shouwang_store::visits::CarerCheckView>>, AppError> {
+    Ok(Json(Items {
+        items: visits::carer_checks(&state.store, &user.actor, &id).await?,
+    }))
 }
 
 /// A child's visits, newest first (the latest 50).

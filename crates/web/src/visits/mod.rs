@@ -30,6 +30,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/visits/due", get(api::due))
         .route("/api/v1/visits/offline-pack", get(api::offline_pack))
         .route(
+            "/api/v1/children/{id}/carer-checks",
+            get(api::list_carer_checks).post(api::record_carer_check),
+        )
+        .route(
             "/api/v1/children/{id}/offline-edits",
             axum::routing::post(api::offline_edit),
         )

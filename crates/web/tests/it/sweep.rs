@@ -66,6 +66,10 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
             json!({"parent": "mother", "method": "phone"})
         }
         ("POST", "/api/v1/children/{id}/absences") => json!({"from": "2026-11-20"}),
+        ("POST", "/api/v1/children/{id}/carer-checks") => json!({
+            "carer_name": "李秀英", "disqualifications": [], "checked_how": "询问邻居",
+            "ratings": {"health": "good", "time": "good", "means": "good", "schooling": "good", "safety": "good"}
+        }),
         ("POST", "/api/v1/return-tasks/{id}/steps") => {
             json!({"step": "home_visit", "note": "入户"})
         }

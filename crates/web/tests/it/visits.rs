@@ -793,3 +793,77 @@ async fn the_pages_link_a_manifest_and_register_a_service_worker() {
     let offline = village.get("/offline").await.text().await.unwrap();
     assert!(offline.contains("离线走访") && offline.contains("offline-pack"));
 }
+
+/// A carer check: each missing item named; a fit carer is due again in a year; an unfit one
+/// changes the file's 监护类型 (history and flag) and the next check is not scheduled; another town
+/// reads nothing.
+#[tokio::test]
+async fn a_carer_found_unfit_changes_the_files_guardianship_type_and_tells_the_town() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let child = village.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/children/{child}/carer-checks");
+    let r = village
+        .post_json(&path, &json!({"ratings": {"health": "great"}}))
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let t = r.text().await.unwrap();
+    for f in [
+        "carer_name",
+        "checked_how",
+        "ratings.health",
+        "ratings.safety",
+    ] {
+        assert!(t.contains(f), "{f}: {t}");
+    }
+    let ratings = json!({"health": "good", "time": "good", "means": "fair", "schooling": "good", "safety": "good"});
+    let r = village
+        .post_json(
+            &path,
+            &json!({"carer_name": "李秀英", "disqualifications": [], "checked_how": "询问本人和邻居",
+                    "ratings": ratings}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["items"][0]["verdict"], "with_support");
+    assert_eq!(v["items"][0]["next_due"], "2027-05-24");
+    let r = village
+        .post_json(
+            &path,
+            &json!({"carer_name": "李秀英", "disqualifications": ["vice"], "checked_how": "村委会证明其长期酗酒",
+                    "ratings": ratings}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["items"][0]["verdict"], "unfit");
+    assert!(v["items"][0]["next_due"].is_null());
+    let town = app.login("town_a").await;
+    let file = town.get_json(&format!("/api/v1/children/{child}")).await;
+    assert_eq!(
+        file["file"]["guardianship_type"], "entrusted_insufficient",
+        "{file}"
+    );
+    assert!(
+        file["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["flag"] == "entrusted_insufficient"),
+        "{file}"
+    );
+    assert_eq!(
+        town.get_json(&path).await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let town_b = app.login("town_b").await;
+    assert_eq!(town_b.get(&path).await.status(), StatusCode::NOT_FOUND);
+}
