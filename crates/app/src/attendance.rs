@@ -84,7 +84,18 @@ pub async fn record_absences(
         (Some(open), _) => Some(open),
         (None, Some(stretch)) => {
             let mut tx = store.begin().await?;
-            let id = tx.open_return(child_id, agency, &village, stretch).await?;
+            let id = match tx.open_return(child_id, agency, &village, stretch).await {
+                Ok(id) => id,
+                // Another sheet for the same pupil opened it meanwhile: that one it is.
+                Err(StoreError::Conflict { .. }) => {
+                    drop(tx);
+                    return Ok(AbsencesRecorded {
+                        days,
+                        task: store.open_return_task(child_id).await?,
+                    });
+                }
+                Err(e) => return Err(e),
+            };
             let town = village
                 .parent()
                 .ok_or_else(|| StoreError::Config("village without town".into()))?;

@@ -207,6 +207,8 @@ impl Tx {
         Ok(())
     }
 
+    /// Opens a 劝返; a pupil with one open already is a conflict (a unique index, so two requests
+    /// at once open one).
     pub async fn open_return(
         &mut self,
         child_id: &str,
@@ -231,7 +233,14 @@ impl Tx {
         .bind(steps)
         .bind(now)
         .execute(self.conn())
-        .await?;
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict {
+                field: Some("child_id".into()),
+                message: "该生已有进行中的劝返".into(),
+            },
+            e => e.into(),
+        })?;
         Ok(id)
     }
 

@@ -197,6 +197,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0027_carer_checks.sql"),
         postgres: include_str!("../migrations/0027_carer_checks.sql"),
     },
+    Migration {
+        version: 28,
+        sqlite: include_str!("../migrations/0028_one_open_return.sql"),
+        postgres: include_str!("../migrations/0028_one_open_return.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

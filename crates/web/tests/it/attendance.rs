@@ -71,6 +71,29 @@ async fn a_week_away_opens_a_return_that_fails_into_a_dropout_flag_the_town_sees
         .await
         .unwrap();
     assert!(r["task"].is_null(), "{r}");
+    // The same sheet sent six times at once (a double tap, a retry): one 劝返.
+    let sends: Vec<_> = (0..6)
+        .map(|_| {
+            let (s, p) = (school.clone(), path.clone());
+            tokio::spawn(async move {
+                s.post_json(
+                    &p,
+                    &json!({"from": "2026-11-16", "to": "2026-11-24", "note": "家长联系不上"}),
+                )
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()
+            })
+        })
+        .collect();
+    let mut opened = std::collections::BTreeSet::new();
+    for s in sends {
+        let v = s.await.unwrap();
+        opened.insert(v["task"]["id"].as_str().unwrap_or("none").to_owned());
+    }
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    assert!(!opened.contains("none"), "{opened:?}");
     let r = school
         .post_json(
             &path,
