@@ -336,19 +336,7 @@ pub async fn written_report(
     let school = store.agency_name(&t.agency_id).await?.unwrap_or_default();
     let place = |code: &str| {
         shouwang_domain::region::RegionCode::parse(code)
-            .ok()
-            .and_then(|c| {
-                shouwang_domain::region::Divisions::shipped()
-                    .lineage(&c)
-                    .ok()
-                    .map(|l| {
-                        l.iter()
-                            .skip(2)
-                            .map(|d| d.name)
-                            .collect::<Vec<_>>()
-                            .join("")
-                    })
-            })
+            .map(|c| crate::protection::place_of(&c))
             .unwrap_or_default()
     };
     let age = age_on(f.birth_date, store.today());

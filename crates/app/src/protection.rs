@@ -384,7 +384,7 @@ pub async fn file(store: &Store, actor: &Actor, input: &ReportInput) -> Result<F
 }
 
 /// A place's name as people say it (县 乡镇 村).
-fn place_of(code: &RegionCode) -> String {
+pub(crate) fn place_of(code: &RegionCode) -> String {
     Divisions::shipped()
         .lineage(code)
         .map(|l| {
