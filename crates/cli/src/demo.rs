@@ -424,24 +424,30 @@ pub async fn run_with_lists(
             household.display()
         );
     }
+    // The accounts as stored: a second region (or a second run) keeps the first one's users, so
+    // their places are read back rather than assumed.
     println!("演示账号（密码均为 {DEMO_PASSWORD}）：");
-    for (role, org, agency) in &users {
+    for (role, _, _) in &users {
+        let Some(actor) = store.actor_by_username(role.code()).await? else {
+            continue;
+        };
         let place = divisions
-            .lineage(org)?
+            .lineage(&actor.region)?
             .iter()
             .skip(2)
             .map(|d| d.name)
             .collect::<Vec<_>>()
             .join(" ");
+        let agency = match &actor.agency_id {
+            Some(id) => store.agency_name(id).await?,
+            None => None,
+        };
         println!(
             "  {:<13} {}  {}{}",
             role.code(),
             role.label(),
             place,
-            agency
-                .as_deref()
-                .map(|a| format!(" · {a}"))
-                .unwrap_or_default()
+            agency.map(|a| format!(" · {a}")).unwrap_or_default()
         );
     }
     Ok(())

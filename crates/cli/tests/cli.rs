@@ -223,6 +223,48 @@ fn demo_creates_children_in_real_villages_and_prints_one_login_per_role() {
     }
 }
 
+/// Several regions in one demo (a national benchmark): the children shared out, the accounts those
+/// of the first region, named by their real places however many regions follow.
+#[test]
+fn demo_shares_children_over_several_regions() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_db(dir.path());
+    let out = stdout(&shouwang(
+        dir.path(),
+        &[
+            "demo",
+            "--db",
+            &db,
+            "--region",
+            "522730,152527",
+            "--children",
+            "301",
+            "--seed",
+            "5",
+        ],
+    ));
+    assert!(
+        out.contains("已生成 151 名演示儿童，分布在 82 个村（社区）"),
+        "{out}"
+    );
+    assert!(
+        out.contains("已生成 150 名演示儿童，分布在 188 个村（社区）"),
+        "{out}"
+    );
+    // The village account is 龙里县's, also in the second region's listing.
+    let village_lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.trim_start().starts_with("village "))
+        .collect();
+    assert_eq!(village_lines.len(), 2, "{out}");
+    assert!(village_lines.iter().all(|l| l.contains("龙里县")), "{out}");
+    let bad = shouwang(
+        dir.path(),
+        &["demo", "--db", &db, "--region", "522730,999999"],
+    );
+    assert!(!bad.status.success());
+}
+
 /// A demo county with its users, for the import and export commands.
 fn demo_county(dir: &std::path::Path, children: &str) -> String {
     let db = fresh_db(dir);
