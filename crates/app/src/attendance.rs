@@ -43,8 +43,22 @@ pub async fn record_absences(
     else {
         return Err(StoreError::Forbidden);
     };
+    let (days, excused, note) = attendance::absence_days(input, store.today())?;
+    record_days(store, actor, &child, agency, days, excused, note).await
+}
+
+/// Records the days (checked) and opens or extends the 劝返 they call for.
+async fn record_days(
+    store: &Store,
+    actor: &Actor,
+    child: &shouwang_store::children::StoredChild,
+    agency: &str,
+    days: Vec<NaiveDate>,
+    excused: bool,
+    note: Option<String>,
+) -> Result<AbsencesRecorded> {
+    let child_id = child.id.as_str();
     let today = store.today();
-    let (days, excused, note) = attendance::absence_days(input, today)?;
     let mut tx = store.begin().await?;
     tx.add_absences(
         child_id,
@@ -84,7 +98,10 @@ pub async fn record_absences(
         (Some(open), _) => Some(open),
         (None, Some(stretch)) => {
             let mut tx = store.begin().await?;
-            let id = match tx.open_return(child_id, agency, &village, stretch).await {
+            let id = match tx
+                .open_return(child_id, Some(agency), &village, stretch, None)
+                .await
+            {
                 Ok(id) => id,
                 // Another sheet for the same pupil opened it meanwhile: that one it is.
                 Err(StoreError::Conflict { .. }) => {
@@ -131,7 +148,7 @@ pub async fn record_absences(
 pub async fn task(store: &Store, actor: &Actor, id: &str) -> Result<ReturnTask> {
     let t = store.return_task(id).await?.ok_or(StoreError::NotFound)?;
     let mine = match actor.scope() {
-        Scope::Agency { agency_id } => agency_id == t.agency_id,
+        Scope::Agency { agency_id } => t.agency_id.as_deref() == Some(agency_id.as_str()),
         Scope::Region { code } => shouwang_domain::region::RegionCode::parse(&t.village_code)
             .is_ok_and(|v| code.contains(&v)),
         Scope::CasesOnly => false,
@@ -270,6 +287,23 @@ pub async fn finish(
         .await?;
         let village = shouwang_domain::region::RegionCode::parse(&t.village_code)
             .map_err(|e| StoreError::Config(e.to_string()))?;
+        // 14–16 and out of school: to the education bureau for secondary vocational education.
+        let child = tx.store().child(&t.child_id).await?;
+        if attendance::vocational_age(age_on(child.file.birth_date, tx.today())) {
+            crate::routings::send_in(
+                &mut tx,
+                actor,
+                &t.child_id,
+                &village,
+                shouwang_domain::routing::Need::Vocational,
+                shouwang_domain::routing::Unit::Education,
+                Some(
+                    "劝返无效，该生已满14周岁不满16周岁，请动员其接受免费中等职业教育并反馈结果。",
+                ),
+                Some(&format!("return:{}", t.id)),
+            )
+            .await?;
+        }
         if let Some(town) = village.parent() {
             tx.notify_org(
                 &town,
@@ -333,7 +367,10 @@ pub async fn written_report(
     }
     let child = crate::children::get(store, actor, &t.child_id, false).await?;
     let f = &child.file;
-    let school = store.agency_name(&t.agency_id).await?.unwrap_or_default();
+    let school = match &t.agency_id {
+        Some(a) => store.agency_name(a).await?.unwrap_or_default(),
+        None => "（未在学籍名单中，三方比对发现）".to_owned(),
+    };
     let place = |code: &str| {
         shouwang_domain::region::RegionCode::parse(code)
             .map(|c| crate::protection::place_of(&c))
@@ -382,4 +419,138 @@ pub async fn written_report(
         format!("报送：县教育局、{town}　　报告日期：{}", store.today()),
         rows,
     ))
+}
+
+/// What importing an attendance sheet did.
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SheetImported {
+    /// Pupils whose absences were recorded.
+    pub pupils: usize,
+    /// Days recorded (unexplained and explained).
+    pub days: usize,
+    /// The 劝返 open after the import for the pupils of the sheet (new or already open).
+    pub tasks: Vec<ReturnTask>,
+    /// What was not imported, by row (a mark not known, a pupil not of the school, two of a name).
+    pub problems: Vec<String>,
+}
+
+/// Imports a school's attendance sheet (考勤表): the month's grid or a list of absences, as
+/// `exchange::attendance` reads it. Each row is matched to one of the school's own pupils by ID
+/// number when the sheet has it, else by a name only one of its pupils has; what does not match is
+/// named by row and left out. Days older than the absences' back-dating limit are left out too.
+pub async fn import_sheet(
+    store: &Store,
+    actor: &Actor,
+    path: &std::path::Path,
+    month: Option<(i32, u32)>,
+) -> Result<SheetImported> {
+    let Some(agency) = actor
+        .agency_id
+        .as_deref()
+        .filter(|_| actor.may(Action::RecordAbsence))
+    else {
+        return Err(StoreError::Forbidden);
+    };
+    let today = store.today();
+    let path = path.to_owned();
+    let read = tokio::task::spawn_blocking(move || {
+        let mut book = shouwang_exchange::sheet::open(&path).map_err(|e| e.to_string())?;
+        shouwang_exchange::attendance::read_attendance(&mut book, month, today)
+    })
+    .await
+    .map_err(|e| StoreError::Config(format!("reading task failed: {e}")))?
+    .map_err(|m| ValidationErrors::single("file", m))?;
+    let pupils = store.agency_pupils(agency).await?;
+    let oldest = today - chrono::Duration::days(attendance::MAX_BACKDATE_DAYS);
+    let mut out = SheetImported {
+        problems: read.problems,
+        ..Default::default()
+    };
+    for row in read.pupils {
+        let by_id = row
+            .id_number
+            .as_deref()
+            .and_then(|s| shouwang_domain::id_number::IdNumber::parse(s).ok())
+            .map(|id| store.id_hash(&id));
+        let matches: Vec<&(String, String, Option<String>)> = match &by_id {
+            Some(h) => pupils
+                .iter()
+                .filter(|p| p.2.as_deref() == Some(h.as_str()))
+                .collect(),
+            None => pupils
+                .iter()
+                .filter(|p| text::clean(&p.1) == text::clean(&row.name))
+                .collect(),
+        };
+        let id = match matches.as_slice() {
+            [one] => one.0.clone(),
+            [] => {
+                out.problems.push(format!(
+                    "第{}行：“{}”不是本校已关联的留守儿童，未导入",
+                    row.row, row.name
+                ));
+                continue;
+            }
+            _ => {
+                out.problems.push(format!(
+                    "第{}行：本校有{}名叫“{}”的留守儿童，请在表中填写身份证号",
+                    row.row,
+                    matches.len(),
+                    row.name
+                ));
+                continue;
+            }
+        };
+        let child = store.child(&id).await?;
+        let mut recorded = false;
+        for (days, excused) in [(row.excused, true), (row.unexcused, false)] {
+            let (kept, old): (Vec<NaiveDate>, Vec<NaiveDate>) =
+                days.into_iter().partition(|d| *d >= oldest);
+            if !old.is_empty() {
+                out.problems.push(format!(
+                    "第{}行：{}天缺勤早于{}，超过补录期限，未导入",
+                    row.row,
+                    old.len(),
+                    oldest
+                ));
+            }
+            if kept.is_empty() {
+                continue;
+            }
+            out.days += kept.len();
+            recorded = true;
+            let r = record_days(
+                store,
+                actor,
+                &child,
+                agency,
+                kept,
+                excused,
+                Some("考勤表导入".into()),
+            )
+            .await?;
+            if let Some(t) = r.task
+                && !out.tasks.iter().any(|x| x.id == t.id)
+            {
+                out.tasks.push(t);
+            }
+        }
+        out.pupils += usize::from(recorded);
+    }
+    let mut tx = store.begin().await?;
+    tx.audit(
+        actor,
+        "absences_import",
+        Subject {
+            entity: "agency",
+            id: Some(agency),
+            region: Some(actor.region.as_str()),
+        },
+        serde_json::json!({"pupils": out.pupils, "days": out.days, "problems": out.problems.len(),
+            "tasks": out.tasks.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(out)
 }

@@ -175,7 +175,12 @@ fn works_on(actor: &Actor, case: &CaseRow, report: &ReportRow) -> bool {
         Role::Village | Role::Town | Role::County | Role::CountyAdmin | Role::Oversight => {
             actor.region.contains(&case.village)
         }
-        Role::School | Role::Agency | Role::Court | Role::Procuratorate | Role::Education => false,
+        Role::School
+        | Role::Agency
+        | Role::Court
+        | Role::Procuratorate
+        | Role::Education
+        | Role::Department => false,
     }
 }
 
@@ -504,7 +509,7 @@ pub async fn inbox(
         Role::Village | Role::Town | Role::County | Role::CountyAdmin | Role::Oversight => {
             filter.area_within = Some(actor.region.clone())
         }
-        Role::School | Role::Agency | Role::Education => {
+        Role::School | Role::Agency | Role::Education | Role::Department => {
             filter.reporter = Some(actor.user_id.clone())
         }
         Role::Court | Role::Procuratorate => {

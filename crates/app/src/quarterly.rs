@@ -942,7 +942,17 @@ pub async fn ranking(store: &Store, actor: &Actor, quarter: Option<&str>) -> Res
             }
             None => (None, 0),
         };
-        let due = reports_here.then(|| deadlines.due(&code, q));
+        // A town's and a county's deadlines are their county's (`domain::settings`).
+        let due = match reports_here {
+            true => Some(
+                store
+                    .county_settings(&code)
+                    .await?
+                    .deadlines(deadlines)
+                    .due(&code, q),
+            ),
+            false => None,
+        };
         let (children, verified) = verification
             .iter()
             .find(|(c, _, _)| *c == u.code)

@@ -12,6 +12,7 @@ use shouwang_domain::authz::{Action, Actor, Role};
 use shouwang_domain::discovery::DiscoveryInput;
 use shouwang_domain::input::ChildInput;
 use shouwang_domain::review::{self, Access, Assignee, AssigneeRef, Decision};
+use shouwang_domain::routing::{Need, Unit};
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_linkage::discrepancy::{
     self, FindingKind, ListEntry, ListKind, id_fix, missing_from, unmatched_entry,
@@ -368,9 +369,112 @@ async fn accept_effects(
                 spawn(tx, item, FindingKind::UrbanHukou, None, true, true, effects).await?;
             }
         }
-        _ => {}
+        // 疑似辍学: the 劝返 starts (沈阳 002 一3; 龙里 003 五(三)2), with the pupil's school when
+        // the file is linked to one, else worked by the town and village.
+        FindingKind::NotInSchoolList => {
+            let Some(child) = &item.child_id else {
+                return Ok(());
+            };
+            let task = open_return_from(tx, item, child).await?;
+            effects.insert("return_task".into(), serde_json::json!(task));
+        }
+        // 疑似无户籍: the child goes to the police station until registered (龙里 003 五(四)1–2).
+        FindingKind::NotInHouseholdList => {
+            let Some(child) = &item.child_id else {
+                return Ok(());
+            };
+            let village = tx.store().child(child).await?.file.village_code;
+            let (id, _) = crate::routings::send_in(
+                tx,
+                actor,
+                child,
+                &village,
+                Need::NoHukou,
+                Unit::Police,
+                Some(&format!(
+                    "三方比对：{}中未找到该儿童，疑似无户籍，请核查并依法办理户籍登记。",
+                    item.list_kind.list_name()
+                )),
+                Some(&format!("reconcile:{}", item.id)),
+            )
+            .await?;
+            effects.insert("routing".into(), serde_json::json!(id));
+        }
+        // 非农业户口: the town reviews whether the child is a 农村 left-behind child at all; the
+        // item keeps the child, and the town is told where to look.
+        FindingKind::UrbanHukou => {
+            let Some(child) = &item.child_id else {
+                return Ok(());
+            };
+            let village = tx.store().child(child).await?.file.village_code;
+            if let Some(town) = village.parent() {
+                tx.notify_org(
+                    &town,
+                    &[Role::Town],
+                    "eligibility_review",
+                    None,
+                    "请复核农村留守儿童认定",
+                    &format!(
+                        "三方比对发现贵乡镇一名登记儿童为非农业户口，请复核其是否属于农村留守儿童（守望系统 /children/{child}；比对条目 /reconcile/items/{}）。",
+                        item.id
+                    ),
+                )
+                .await?;
+                effects.insert(
+                    "eligibility_review".into(),
+                    serde_json::json!(town.as_str()),
+                );
+            }
+        }
     }
     Ok(())
+}
+
+/// Opens the 劝返 of a child found missing from the student list, or finds the one open.
+async fn open_return_from(tx: &mut Tx, item: &ItemRow, child: &str) -> Result<String> {
+    let store = tx.store().clone();
+    if let Some(open) = store.open_return_task(child).await? {
+        return Ok(open.id);
+    }
+    let file = store.child(child).await?.file;
+    let school = store
+        .child_agencies(child)
+        .await?
+        .into_iter()
+        .find(|a| a.kind == Role::School.code())
+        .map(|a| a.id);
+    let today = tx.today();
+    let id = tx
+        .open_return(
+            child,
+            school.as_deref(),
+            &file.village_code,
+            (today, today),
+            Some(&format!("reconcile:{}", item.id)),
+        )
+        .await?;
+    if let Some(school) = &school {
+        tx.notify_agency(
+            school,
+            "return_opened",
+            None,
+            "三方比对：疑似失学辍学",
+            "县民政部门三方比对发现贵校一名农村留守儿童不在学籍名单中，已开启劝返，请登录守望系统查看。",
+        )
+        .await?;
+    }
+    if let Some(town) = file.village_code.parent() {
+        tx.notify_org(
+            &town,
+            &[Role::Town],
+            "return_opened",
+            None,
+            "三方比对：疑似失学辍学",
+            "三方比对发现贵乡镇一名农村留守儿童不在学籍名单中，已开启劝返，请会同村（居）委会和学校核查劝返。",
+        )
+        .await?;
+    }
+    Ok(id)
 }
 
 async fn reject_effects(tx: &mut Tx, item: &ItemRow, effects: &mut Effects) -> Result<()> {

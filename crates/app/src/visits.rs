@@ -11,8 +11,8 @@ use shouwang_domain::input::ChildInput;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_domain::visits::{
-    Cadence, DueState, FieldConflict, Fields, SentVisit, VisitInput, VisitPolicy, VisitorRole,
-    merge_offline, next_due, parse_client_key,
+    Cadence, DueState, FieldConflict, Fields, SentVisit, VisitInput, VisitorRole, merge_offline,
+    next_due, parse_client_key,
 };
 use shouwang_store::protection::By;
 use shouwang_store::visits::{ContactView, VisitView};
@@ -233,7 +233,14 @@ pub async fn contacts(store: &Store, actor: &Actor, child_id: &str) -> Result<Co
     Ok(ContactLog {
         items,
         silent_since: guardianship::silent_since(&facts),
-        lapse_days: guardianship::lapse(&facts, store.today(), guardianship::DEFAULT_LAPSE_DAYS),
+        lapse_days: guardianship::lapse(
+            &facts,
+            store.today(),
+            store
+                .county_settings(&child.file.village_code)
+                .await?
+                .contact_lapse_days,
+        ),
     })
 }
 
@@ -410,7 +417,10 @@ pub async fn schedule(store: &Store, actor: &Actor, q: &ScheduleQuery) -> Result
         .into());
     }
     let today = store.today();
-    let policy = VisitPolicy::default();
+    let policy = store
+        .county_settings(q.region.as_ref().unwrap_or(&actor.region))
+        .await?
+        .visits;
     let mut rows = store.visit_schedule(actor, q.region.as_ref()).await?;
     if let Some(name) = &q.assignee {
         let area = q.region.clone().unwrap_or_else(|| actor.region.clone());
@@ -499,14 +509,30 @@ pub struct Lapsed {
 /// the longest silence first. Audited like a list of names.
 pub async fn lapsed(store: &Store, actor: &Actor) -> Result<Vec<Lapsed>> {
     let today = store.today();
-    let mut out: Vec<Lapsed> = store
-        .contact_summaries(actor)
-        .await?
+    let summaries = store.contact_summaries(actor).await?;
+    // Each county's own lapse (`domain::settings`), read once per county.
+    let mut lapse_of = std::collections::HashMap::new();
+    for c in &summaries {
+        if let Some(county) = c
+            .village
+            .at_level(shouwang_domain::region::RegionLevel::County)
+            && !lapse_of.contains_key(&county)
+        {
+            let days = store.county_settings(&county).await?.contact_lapse_days;
+            lapse_of.insert(county, days);
+        }
+    }
+    let mut out: Vec<Lapsed> = summaries
         .into_iter()
         .filter_map(|c| {
             let since = guardianship::silence_start(c.last_heard, c.first_recorded);
             let days = (today - since).num_days();
-            (days >= guardianship::DEFAULT_LAPSE_DAYS).then(|| Lapsed {
+            let lapse = c
+                .village
+                .at_level(shouwang_domain::region::RegionLevel::County)
+                .and_then(|k| lapse_of.get(&k).copied())
+                .unwrap_or(guardianship::DEFAULT_LAPSE_DAYS);
+            (days >= lapse).then(|| Lapsed {
                 child_id: c.child_id,
                 name: c.name,
                 village_code: c.village.as_str().to_owned(),

@@ -294,6 +294,49 @@ pub async fn run_with_lists(
     seed: u64,
     lists: Option<&std::path::Path>,
 ) -> Result<()> {
+    run_regions(store, std::slice::from_ref(region), children, seed, lists).await
+}
+
+/// The children shared out over several regions (the first takes what does not divide evenly;
+/// the lists, when asked for, are of the first region). A large load sets the kept counts aside
+/// once and counts everything once at the end, however many regions it covers.
+pub async fn run_regions(
+    store: &Store,
+    regions: &[RegionCode],
+    children: usize,
+    seed: u64,
+    lists: Option<&std::path::Path>,
+) -> Result<()> {
+    anyhow::ensure!(!regions.is_empty(), "请用 --region 指定至少一个区划代码");
+    let bulk = children >= BULK_LOAD;
+    if bulk {
+        store.set_kept_counts_aside().await?;
+    }
+    let share = children / regions.len();
+    for (i, region) in regions.iter().enumerate() {
+        let n = if i == 0 {
+            children - share * (regions.len() - 1)
+        } else {
+            share
+        };
+        let lists = if i == 0 { lists } else { None };
+        load_region(store, region, n, seed + i as u64, lists).await?;
+    }
+    if bulk {
+        let t = std::time::Instant::now();
+        store.rebuild_kept_counts().await?;
+        eprintln!("已重新统计汇总（{:.1} 秒）", t.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+async fn load_region(
+    store: &Store,
+    region: &RegionCode,
+    children: usize,
+    seed: u64,
+    lists: Option<&std::path::Path>,
+) -> Result<()> {
     let mut lists = lists.map(|d| SampleLists::create(d, seed)).transpose()?;
     let divisions = Divisions::shipped();
     let villages: Vec<String> = divisions
@@ -321,6 +364,7 @@ pub async fn run_with_lists(
         (Role::School, first_town.clone(), Some(school_name.clone())),
         (Role::Police, first_town.clone(), None),
         (Role::Agency, county.clone(), Some("县妇联".to_owned())),
+        (Role::Department, county.clone(), Some("县残联".to_owned())),
         (Role::Oversight, county.clone(), None),
     ];
     let mut school_agency = None;
@@ -347,11 +391,6 @@ pub async fn run_with_lists(
     let mut rng = StdRng::seed_from_u64(seed);
     let mut ids = IdSequences::default();
     let started = std::time::Instant::now();
-    // A large load counts everything once at the end instead of keeping the counts per child.
-    let bulk = children >= BULK_LOAD;
-    if bulk {
-        store.set_kept_counts_aside().await?;
-    }
     let mut done = 0usize;
     let chunk = 20_000;
     while done < children {
@@ -405,11 +444,6 @@ pub async fn run_with_lists(
                 done as f64 / started.elapsed().as_secs_f64()
             );
         }
-    }
-    if bulk {
-        let t = std::time::Instant::now();
-        store.rebuild_kept_counts().await?;
-        eprintln!("已重新统计汇总（{:.1} 秒）", t.elapsed().as_secs_f64());
     }
     println!(
         "已生成 {children} 名演示儿童，分布在 {} 个村（社区）",

@@ -473,18 +473,10 @@ async fn run() -> Result<()> {
                 .collect::<Result<Vec<_>>>()?;
             anyhow::ensure!(!regions.is_empty(), "请用 --region 指定至少一个区划代码");
             let store = open(&db, true).await?;
-            let share = children / regions.len();
-            for (i, region) in regions.iter().enumerate() {
+            for region in &regions {
                 init(&store, region).await?;
-                // The first region takes what does not divide evenly.
-                let n = if i == 0 {
-                    children - share * (regions.len() - 1)
-                } else {
-                    share
-                };
-                let lists = if i == 0 { lists.as_deref() } else { None };
-                demo::run_with_lists(&store, region, n, seed + i as u64, lists).await?;
             }
+            demo::run_regions(&store, &regions, children, seed, lists.as_deref()).await?;
         }
         Command::Serve {
             db,

@@ -24,6 +24,9 @@ code_enum! {
         /// 教育行政部门 (县教育局): checks the 控辍保学 figures of the towns' quarterly reports
         /// (龙里 003 七(二) 县教育局…核实更新…控辍保学…数据).
         Education = ("education", "教育行政部门"),
+        /// A county department that takes referred children (县人社、卫健、乡村振兴/扶贫、残联: 龙里
+        /// 003 五(五)1); its agency's name says which (`routing::Unit::from_agency_name`).
+        Department = ("department", "职能部门"),
     }
 }
 
@@ -36,12 +39,17 @@ impl Role {
             Role::County | Role::CountyAdmin | Role::Court | Role::Procuratorate => {
                 Some(RegionLevel::County)
             }
-            Role::School | Role::Police | Role::Agency | Role::Oversight | Role::Education => None,
+            Role::School
+            | Role::Police
+            | Role::Agency
+            | Role::Oversight
+            | Role::Education
+            | Role::Department => None,
         }
     }
     /// Roles whose members belong to an agency rather than a region office.
     pub fn is_agency_role(self) -> bool {
-        matches!(self, Role::School | Role::Agency)
+        matches!(self, Role::School | Role::Agency | Role::Department)
     }
 }
 
@@ -142,6 +150,9 @@ code_enum! {
         RecordParentContact = ("record_parent_contact", "记录父母联系情况"),
         RecordAbsence = ("record_absence", "登记缺勤"),
         WorkReturn = ("work_return", "劝返"),
+        Route = ("route", "部门转办"),
+        HandleRouting = ("handle_routing", "办理部门转办"),
+        ConfigureCounty = ("configure_county", "设置本县参数"),
     }
 }
 
@@ -178,7 +189,7 @@ impl Actor {
             // Villages keep their own 花名册 and print each child's 登记表 (民发〔2016〕42号: 村(居)
             // fill 登记表 + 花名册 and send them to the town).
             Export => matches!(self.role, Village | Town | County | CountyAdmin | Oversight),
-            ManageUsers | ReadAudit => matches!(self.role, CountyAdmin),
+            ManageUsers | ReadAudit | ConfigureCounty => matches!(self.role, CountyAdmin),
             // The county compares its roster with the education and police lists (seeds/004
             // 二(四): 民政摸排数据、教育…学籍系统…及公安机关户籍数据进行比对核实).
             Reconcile => matches!(self.role, County | CountyAdmin),
@@ -201,6 +212,12 @@ impl Actor {
                 self.role,
                 School | Village | Town | County | CountyAdmin | Education
             ),
+            // The offices that find the children send them on (龙里 003 五(四)1, 五(五)1: 县民政
+            // 指导各镇…摸底排查…通报给同级公安机关…县人社、卫计、扶贫、残联).
+            Route => matches!(self.role, Village | Town | County | CountyAdmin),
+            // The police register hukou; the departments give the help (五(四)2, 五(五)).
+            // The education bureau takes the 14–16-year-olds out of school (五(三)3).
+            HandleRouting => matches!(self.role, Police | Department | Education),
         }
     }
 

@@ -3,6 +3,7 @@
 //! PDF forms are printed by `shouwang-print`, kept apart so its large typesetting engine stays out
 //! of this crate's and the web crate's builds.
 
+pub mod attendance;
 pub mod columns;
 pub mod forms;
 pub mod lists;

@@ -30,7 +30,9 @@ pub struct StepRecord {
 pub struct ReturnTask {
     pub id: String,
     pub child_id: String,
-    pub agency_id: String,
+    /// The school working it; none when the county opened it from 三方比对 (the town and the
+    /// village work it then).
+    pub agency_id: Option<String>,
     pub village_code: String,
     /// The stretch away from school that started it.
     pub away_from: NaiveDate,
@@ -44,10 +46,12 @@ pub struct ReturnTask {
     pub closed_at: Option<String>,
     pub closed_by: Option<String>,
     pub version: i64,
+    /// Where it came from when not from absences (`reconcile:<finding id>`).
+    pub source: Option<String>,
 }
 
 const TASK_COLUMNS: &str = "id, child_id, agency_id, village_code, away_from, away_to, status, steps, \
-     outcome_note, marked_on, opened_at, closed_at, closed_by, version";
+     outcome_note, marked_on, opened_at, closed_at, closed_by, version, source";
 
 impl Store {
     fn task_of(&self, r: &sqlx::any::AnyRow) -> Result<ReturnTask> {
@@ -73,6 +77,7 @@ impl Store {
             closed_at: r.try_get(11)?,
             closed_by: r.try_get(12)?,
             version: r.try_get(13)?,
+            source: r.try_get(14)?,
         })
     }
 
@@ -113,6 +118,23 @@ impl Store {
                         .transpose()?,
                 ))
             })
+            .collect()
+    }
+
+    /// A school's pupils on the roster (linked to it): (id, name, ID-number index).
+    pub async fn agency_pupils(
+        &self,
+        agency_id: &str,
+    ) -> Result<Vec<(String, String, Option<String>)>> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.name, c.id_hash FROM child_agencies ca JOIN children c ON c.id = ca.child_id \
+             WHERE ca.agency_id = $1 AND c.status = 'active' AND c.archived_at IS NULL ORDER BY c.id",
+        )
+        .bind(agency_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
             .collect()
     }
 
@@ -212,9 +234,10 @@ impl Tx {
     pub async fn open_return(
         &mut self,
         child_id: &str,
-        agency_id: &str,
+        agency_id: Option<&str>,
         village: &RegionCode,
         away: (NaiveDate, NaiveDate),
+        source: Option<&str>,
     ) -> Result<String> {
         let id = crate::new_id();
         let now = self.now().to_owned();
@@ -222,7 +245,7 @@ impl Tx {
         let (lo, _) = code_range(village);
         sqlx::query(
             "INSERT INTO return_tasks (id, child_id, agency_id, village_code, away_from, away_to, status, \
-             steps, opened_at, version) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, 1)",
+             steps, opened_at, version, source) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, 1, $9)",
         )
         .bind(&id)
         .bind(child_id)
@@ -232,6 +255,7 @@ impl Tx {
         .bind(away.1.to_string())
         .bind(steps)
         .bind(now)
+        .bind(source)
         .execute(self.conn())
         .await
         .map_err(|e| match e {

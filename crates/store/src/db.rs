@@ -202,6 +202,26 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0028_one_open_return.sql"),
         postgres: include_str!("../migrations/0028_one_open_return.sql"),
     },
+    Migration {
+        version: 29,
+        sqlite: include_str!("../migrations/0029_routings.sql"),
+        postgres: include_str!("../migrations/0029_routings.sql"),
+    },
+    Migration {
+        version: 30,
+        sqlite: include_str!("../migrations/0030_return_without_school.sqlite.sql"),
+        postgres: include_str!("../migrations/0030_return_without_school.postgres.sql"),
+    },
+    Migration {
+        version: 31,
+        sqlite: include_str!("../migrations/0031_agreements.sql"),
+        postgres: include_str!("../migrations/0031_agreements.sql"),
+    },
+    Migration {
+        version: 32,
+        sqlite: include_str!("../migrations/0032_county_settings.sql"),
+        postgres: include_str!("../migrations/0032_county_settings.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -175,6 +175,16 @@ impl Store {
                 format!("{}用户需指定所属机构名称", new.role.label()),
             );
         }
+        // A department says in its name which it is (县残联, 县卫健局…): referrals are routed by it.
+        if new.role == shouwang_domain::authz::Role::Department
+            && let Some(name) = new.agency.as_deref().filter(|n| !n.trim().is_empty())
+            && shouwang_domain::routing::Unit::from_agency_name(name).is_none()
+        {
+            errors.add(
+                "agency",
+                "职能部门的名称应写明是人社、卫健（卫计）、乡村振兴（扶贫）或残联，例如“龙里县残联”",
+            );
+        }
         if self.region(&new.region).await?.is_none() {
             errors.add("org", format!("区划“{}”尚未初始化或不存在", new.region));
         }
@@ -182,10 +192,15 @@ impl Store {
             return Err(errors.into());
         }
         let agency_id = match (&new.agency, new.role.is_agency_role()) {
-            (Some(name), true) => Some(
-                self.ensure_agency(&new.region, name.trim(), new.role.code())
-                    .await?,
-            ),
+            (Some(name), true) => {
+                let kind = match shouwang_domain::routing::Unit::from_agency_name(name) {
+                    Some(unit) if new.role == shouwang_domain::authz::Role::Department => {
+                        unit.code()
+                    }
+                    _ => new.role.code(),
+                };
+                Some(self.ensure_agency(&new.region, name.trim(), kind).await?)
+            }
             _ => None,
         };
         let password = new.password.clone();

@@ -429,17 +429,23 @@ impl Tx {
         Ok(id)
     }
 
-    /// Erases what visitors and parents' contacts recorded of a child whose file is erased
-    /// (`retention`).
+    /// Erases what field work recorded of a child whose file is erased (`retention`): visits,
+    /// parents' contacts, carer checks, agreements and their scans, absences, 劝返 and routings.
     pub(crate) async fn erase_visits(&mut self, child_id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM visits WHERE child_id = $1")
-            .bind(child_id)
-            .execute(self.conn())
-            .await?;
-        sqlx::query("DELETE FROM parent_contacts WHERE child_id = $1")
-            .bind(child_id)
-            .execute(self.conn())
-            .await?;
+        for table in [
+            "visits",
+            "parent_contacts",
+            "carer_checks",
+            "agreements",
+            "absences",
+            "return_tasks",
+            "routings",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE child_id = $1"))
+                .bind(child_id)
+                .execute(self.conn())
+                .await?;
+        }
         Ok(())
     }
 }

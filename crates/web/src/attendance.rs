@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::{OpenApi, ToSchema};
 
-use shouwang_app::attendance::{self, AbsencesRecorded};
+use shouwang_app::attendance::{self, AbsencesRecorded, SheetImported};
 use shouwang_domain::attendance::{AbsenceInput, ReturnStep};
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_store::StoreError;
@@ -27,8 +27,16 @@ use crate::ui::{Frame, PageResult, place_name, render};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(record_absences, list_tasks, get_task, add_step, finish, report_pdf),
-    components(schemas(AbsenceInput, StepBody, FinishBody))
+    paths(
+        record_absences,
+        import_sheet,
+        list_tasks,
+        get_task,
+        add_step,
+        finish,
+        report_pdf
+    ),
+    components(schemas(AbsenceInput, StepBody, FinishBody, SheetImported))
 )]
 pub struct ApiDoc;
 
@@ -42,12 +50,99 @@ pub fn routes() -> Router<AppState> {
         .route("/returns/{id}", get(task_page))
         .route("/returns/{id}/action", post(task_action))
         .route("/api/v1/children/{id}/absences", post(record_absences))
+        .route(
+            "/api/v1/absences/import",
+            post(import_sheet).layer(axum::extract::DefaultBodyLimit::max(SHEET_BYTES)),
+        )
+        .route(
+            "/returns/import",
+            post(import_submit).layer(axum::extract::DefaultBodyLimit::max(
+                SHEET_BYTES + (64 << 10),
+            )),
+        )
         .route("/api/v1/return-tasks", get(list_tasks))
         .route("/api/v1/return-tasks/{id}", get(get_task))
         .route("/api/v1/return-tasks/{id}/steps", post(add_step))
         .route("/api/v1/return-tasks/{id}/finish", post(finish))
         .route("/api/v1/return-tasks/{id}/report.pdf", get(report_pdf))
         .route("/returns/{id}/report.pdf", get(report_pdf))
+}
+
+/// The largest attendance sheet taken (a school's month is a few hundred kB).
+const SHEET_BYTES: usize = 5 << 20;
+
+/// `month` as YYYY-MM, or each wrong form named.
+fn month_param(m: Option<&str>) -> Result<Option<(i32, u32)>, AppError> {
+    match m.map(str::trim).filter(|m| !m.is_empty()) {
+        None => Ok(None),
+        Some(v) => shouwang_exchange::attendance::month_in(v)
+            .map(Some)
+            .ok_or_else(|| {
+                AppError::from(StoreError::from(ValidationErrors::single(
+                    "month",
+                    "月份应写作 2026-11",
+                )))
+            }),
+    }
+}
+
+async fn import_bytes(
+    state: &AppState,
+    user: &CurrentUser,
+    bytes: &[u8],
+    month: Option<(i32, u32)>,
+) -> Result<SheetImported, AppError> {
+    if bytes.is_empty() {
+        return Err(StoreError::from(ValidationErrors::single("file", "请选择考勤表文件")).into());
+    }
+    let file = tempfile::NamedTempFile::new().map_err(|e| AppError::Internal(e.to_string()))?;
+    std::fs::write(file.path(), bytes).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(attendance::import_sheet(&state.store, &user.actor, file.path(), month).await?)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportParams {
+    /// The month of a grid whose title does not say it: YYYY-MM.
+    month: Option<String>,
+}
+
+/// A school's attendance sheet (考勤表: .xlsx, .xls or .csv, ≤ 5 MB) as the body: the month's grid
+/// (one column per day; √ present, 旷/× unexplained, 病/事 leave) or a list of absences (姓名,
+/// 缺勤日期, 类别). Rows are matched to the school's pupils by ID number or a name only one of
+/// them has; what is not imported is named by row in `problems`.
+#[utoipa::path(post, path = "/api/v1/absences/import", params(ImportParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = SheetImported), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn import_sheet(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    crate::extract::Query(p): crate::extract::Query<ImportParams>,
+    body: axum::body::Bytes,
+) -> Result<Json<SheetImported>, AppError> {
+    let month = month_param(p.month.as_deref())?;
+    Ok(Json(import_bytes(&state, &user, &body, month).await?))
+}
+
+/// The page's upload of an attendance sheet: the outcome shown above the 劝返 list.
+pub async fn import_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    multipart: crate::extract::Multipart,
+) -> PageResult {
+    let (fields, upload) = crate::extract::upload_form_within(multipart, SHEET_BYTES).await?;
+    user.check_csrf(fields.get("csrf_token").map(String::as_str).unwrap_or(""))?;
+    let bytes = upload.map(|(_, b)| b).unwrap_or_default();
+    let outcome = match month_param(fields.get("month").map(String::as_str)) {
+        Ok(month) => import_bytes(&state, &user, &bytes, month).await,
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(done) => tasks_view(&state, &user, Some(Ok(done))).await,
+        Err(AppError::Validation(e)) => tasks_view(&state, &user, Some(Err(e.summary()))).await,
+        Err(e) => Err(e),
+    }
 }
 
 /// Records a pupil's absences (the school's own pupils): a day or a range of school days,
@@ -306,9 +401,20 @@ struct TaskRow {
 struct TasksPage {
     frame: Frame,
     rows: Vec<TaskRow>,
+    /// What an attendance sheet's import did, or why it was refused.
+    imported: Option<Result<SheetImported, String>>,
+    month: String,
 }
 
 pub async fn tasks_page(State(state): State<AppState>, user: CurrentUser) -> PageResult {
+    tasks_view(&state, &user, None).await
+}
+
+async fn tasks_view(
+    state: &AppState,
+    user: &CurrentUser,
+    imported: Option<Result<SheetImported, String>>,
+) -> PageResult {
     let tasks = attendance::tasks(&state.store, &user.actor).await?;
     let mut rows = Vec::with_capacity(tasks.len());
     for t in tasks {
@@ -322,10 +428,17 @@ pub async fn tasks_page(State(state): State<AppState>, user: CurrentUser) -> Pag
             t,
         });
     }
-    Ok(render(&TasksPage {
-        frame: Frame::of(&state, &user).await,
+    let status = match &imported {
+        Some(Err(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::OK,
+    };
+    let page = render(&TasksPage {
+        frame: Frame::of(state, user).await,
         rows,
-    }))
+        imported,
+        month: state.store.today().format("%Y-%m").to_string(),
+    });
+    Ok((status, page).into_response())
 }
 
 #[derive(Template)]

@@ -50,6 +50,8 @@ struct HomePage {
     frame: Frame,
     counts: Counts,
     open_discoveries: i64,
+    /// Open routings to the police and the departments (sent from here, or received).
+    routings_open: Option<i64>,
     cases: shouwang_app::protection::HomeCounts,
     today: String,
     towns: Vec<Region>,
@@ -218,6 +220,7 @@ async fn home(
         frame: Frame::of(&state, &user).await,
         counts,
         open_discoveries,
+        routings_open: shouwang_app::routings::open_count(&state.store, &user.actor).await?,
         cases,
         today: state.store.today().to_string(),
         towns,

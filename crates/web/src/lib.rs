@@ -15,6 +15,7 @@ mod discoveries;
 pub mod error;
 mod exports;
 mod extract;
+mod guardianship;
 mod home;
 mod import;
 mod openapi;
@@ -23,9 +24,11 @@ mod protection;
 mod quarterly;
 mod reconcile;
 mod render;
+mod routings;
 mod schema;
 mod second_factor;
 mod session;
+mod settings;
 mod state;
 mod ui;
 mod users;
@@ -65,6 +68,9 @@ fn features() -> Router<AppState> {
         .merge(audit::routes())
         .merge(visits::routes())
         .merge(attendance::routes())
+        .merge(routings::routes())
+        .merge(guardianship::routes())
+        .merge(settings::routes())
         .merge(quarterly::routes())
         .merge(ui::routes())
         .merge(openapi::routes())

@@ -116,6 +116,10 @@ pub struct Frame {
     pub can_record_absence: bool,
     /// Works on 劝返 (the school, the village, town and county, the education bureau).
     pub can_work_return: bool,
+    /// Sends children to the police and the departments, or receives them (部门转办).
+    pub can_route: bool,
+    /// Keeps the parents' contact log and the 委托监护 records (the village, town and county).
+    pub can_keep_contacts: bool,
 }
 
 impl Frame {
@@ -142,6 +146,8 @@ impl Frame {
             can_visit: a.may(Action::RecordVisit),
             can_record_absence: a.may(Action::RecordAbsence),
             can_work_return: a.may(Action::WorkReturn),
+            can_route: a.may(Action::Route) || a.may(Action::HandleRouting),
+            can_keep_contacts: a.may(Action::RecordParentContact),
         }
     }
 }

@@ -7,7 +7,10 @@
 //! 4. requests/s under concurrency for a trivial endpoint and for the roster, and with wrk when it
 //!    is installed.
 //!
-//! Usage: shouwang-bench --db <path|postgres://…> [--region 52] [--children 1000000] [--requests 400]
+//! 5. the 汇总表, the home page, the roster and a name search of a user over the whole first region.
+//!
+//! Usage: shouwang-bench --db <path|postgres://…> [--region 52[,53,…]] [--children 1000000]
+//! [--requests 400] — several regions share the children out (the demo users are in the first).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -91,7 +94,12 @@ async fn throughput(client: &reqwest::Client, url: &str, tasks: usize, seconds: 
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
-    let region = Divisions::shipped().parse_existing(&args.region)?;
+    let regions = args
+        .region
+        .split(',')
+        .map(|r| Divisions::shipped().parse_existing(r.trim()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let region = regions[0].clone();
     let keys = if args.db.starts_with("postgres") {
         "bench.keys".to_owned()
     } else {
@@ -112,10 +120,12 @@ async fn main() -> Result<()> {
 
     if !args.skip_load {
         let t = Instant::now();
-        store.init_region(&region).await?;
-        println!("init region: {:.1} s", t.elapsed().as_secs_f64());
+        for r in &regions {
+            store.init_region(r).await?;
+        }
+        println!("init regions: {:.1} s", t.elapsed().as_secs_f64());
         let t = Instant::now();
-        demo::run(&store, &region, args.children, 42).await?;
+        demo::run_regions(&store, &regions, args.children, 42, None).await?;
         let s = t.elapsed().as_secs_f64();
         println!(
             "bulk load: {} children in {:.1} s = {:.0} children/s",
@@ -333,6 +343,51 @@ async fn main() -> Result<()> {
             );
         }
     }
+    // The whole region's user on the pages a town user uses: the roster (default order and by
+    // name), a name search and the roster page.
+    let (mut top_roster, mut top_by_name, mut top_search, mut top_html) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut html_size = 0;
+    for i in 0..args.requests.clamp(5, 100) {
+        let p = 1 + i % 20;
+        top_roster.push(
+            timed_get(
+                &top,
+                &format!("{base}/api/v1/children?per_page=20&page={p}"),
+            )
+            .await?
+            .0,
+        );
+        top_by_name.push(
+            timed_get(
+                &top,
+                &format!("{base}/api/v1/children?per_page=20&page={p}&sort=name"),
+            )
+            .await?
+            .0,
+        );
+        let name = &names[i % names.len()];
+        top_search.push(
+            timed_get(
+                &top,
+                &format!("{base}/api/v1/children?q={}", urlencode(name)),
+            )
+            .await?
+            .0,
+        );
+        let t = Instant::now();
+        let r = top.get(format!("{base}/children?page={p}")).send().await?;
+        anyhow::ensure!(r.status().is_success(), "roster page: {}", r.status());
+        html_size = r.text().await?.len();
+        top_html.push(t.elapsed());
+    }
+    report(&format!("roster, region user {region} (API)"), top_roster);
+    report("roster by name, region user (API)", top_by_name);
+    report("search by full name, region user (API)", top_search);
+    report(
+        &format!("roster page, region user ({} kB)", html_size / 1024),
+        top_html,
+    );
     // The home page (counts and the dashboard) of a town, a county and a whole-region user.
     for (label, user) in [
         ("town", &client),

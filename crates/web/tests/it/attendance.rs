@@ -265,3 +265,142 @@ async fn a_pupil_is_linked_to_a_school_of_the_town_from_the_childs_page() {
         .unwrap();
     assert!(html.contains("冠山小学"));
 }
+
+/// A class teacher's month sheet imported: each pupil matched by ID number or by a name only one
+/// pupil of the school has; a pupil of another school, two of a name, and a mark not known are
+/// named by row and left out; seven days away opens the 劝返. Only a school imports; an oversized
+/// or unreadable file is refused.
+#[tokio::test]
+async fn an_attendance_sheet_records_the_schools_own_pupils_and_names_what_it_leaves_out() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    app.add_user("school_a", Role::School, TOWN_A, Some("冠山小学"))
+        .await;
+    let village = app.login("village_a").await;
+    let town = app
+        .store
+        .actor_by_username("town_a")
+        .await
+        .unwrap()
+        .unwrap();
+    let school_actor = app
+        .store
+        .actor_by_username("school_a")
+        .await
+        .unwrap()
+        .unwrap();
+    let agency = school_actor.agency_id.clone().unwrap();
+    let mut ids = Vec::new();
+    for (name, birth, seq, linked) in [
+        ("王小明", ymd(2016, 7, 31), 11, true),
+        ("李小红", ymd(2015, 3, 2), 13, true),
+        ("李小红", ymd(2016, 5, 6), 15, true),
+        ("赵小兰", ymd(2015, 9, 9), 17, false),
+    ] {
+        let input = boy_named(VILLAGE_A, name, birth, seq);
+        let id_number = input.id_number.clone().unwrap();
+        let id = village.register(&input).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        if linked {
+            shouwang_app::children::link_agency(&app.store, &town, &id, &agency)
+                .await
+                .unwrap();
+        }
+        ids.push((id, id_number));
+    }
+    let sheet = format!(
+        "冠山小学2026年11月学生考勤表\n\
+         姓名,身份证号,16,17,18,19,20,23,24\n\
+         王小明,,旷,旷,旷,旷,旷,旷,旷\n\
+         李小红,,病,√,√,√,√,√,√\n\
+         李小红,{},√,×,√,√,√,√,√\n\
+         赵小兰,,旷,,,,,,\n\
+         王小明,,√,√,?,√,√,√,√\n",
+        ids[2].1
+    );
+    let send = |user: &User, body: Vec<u8>| {
+        user.client
+            .post(format!("{}/api/v1/absences/import", user.base))
+            .body(body)
+            .send()
+    };
+    let r = send(&village, sheet.clone().into_bytes()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let school = app.login("school_a").await;
+    let r = send(&school, sheet.into_bytes()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let done: Value = r.json().await.unwrap();
+    assert_eq!(done["pupils"], 2, "{done}");
+    assert_eq!(done["days"], 8, "{done}");
+    assert_eq!(done["tasks"].as_array().unwrap().len(), 1, "{done}");
+    assert_eq!(done["tasks"][0]["child_id"], ids[0].0.as_str());
+    let problems: Vec<&str> = done["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("第4行") && p.contains("请在表中填写身份证号")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("第6行") && p.contains("不是本校")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("第7行E列")),
+        "{problems:?}"
+    );
+    // The pupil matched by ID number has the day recorded; the other pupil of the name nothing.
+    let days = app
+        .store
+        .unexcused_days(&ids[2].0, ymd(2026, 11, 1))
+        .await
+        .unwrap();
+    assert_eq!(days, vec![ymd(2026, 11, 17)]);
+    assert!(
+        app.store
+            .absences(&ids[1].0, ymd(2026, 11, 1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        app.store
+            .absences(&ids[3].0, ymd(2026, 11, 1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The same sheet again records nothing twice and opens no second 劝返.
+    let again: Value = send(&school, done_sheet_again(&ids[2].1).into_bytes())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["tasks"][0]["id"], done["tasks"][0]["id"]);
+
+    // Refused: not a sheet; too large.
+    let r = send(&school, b"\x00\x01garbage".to_vec()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("file"));
+    let r = send(&school, vec![b'a'; 6 << 20]).await.unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+fn done_sheet_again(id_number: &str) -> String {
+    format!(
+        "冠山小学2026年11月\n\
+         姓名,身份证号,16,17,18,19,20,23,24\n\
+         王小明,,旷,旷,旷,旷,旷,旷,旷\n\
+         李小红,{id_number},√,×,√,√,√,√,√\n"
+    )
+}

@@ -239,6 +239,7 @@ async fn every_answer_is_one_the_description_lists_with_the_body_it_describes() 
         case,
         quarterly,
         return_task,
+        routing,
     } = app.town_a_records().await;
     // The record each kind of path names (chosen half the time, so that operations on records
     // reach their success as often as they reach their refusals).
@@ -253,6 +254,7 @@ async fn every_answer_is_one_the_description_lists_with_the_body_it_describes() 
         ("/api/v1/cases/", case.clone()),
         ("/api/v1/quarterly-reports/", quarterly.clone()),
         ("/api/v1/return-tasks/", return_task.clone()),
+        ("/api/v1/routings/", routing.clone()),
     ];
     let ids = vec![
         child,
@@ -264,6 +266,7 @@ async fn every_answer_is_one_the_description_lists_with_the_body_it_describes() 
         case,
         quarterly,
         return_task,
+        routing,
         uuid::Uuid::now_v7().to_string(),
         TOWN_A.to_owned(),
         "522730".to_owned(),

@@ -265,6 +265,8 @@ pub struct Records {
     pub quarterly: String,
     /// A 劝返 of the child, opened by its school in town A.
     pub return_task: String,
+    /// A routing of the child to the departments (家庭生活困难), sent by its village.
+    pub routing: String,
 }
 
 impl TestApp {
@@ -363,6 +365,16 @@ impl TestApp {
             .await
             .unwrap();
         let return_task = absences["task"]["id"].as_str().unwrap().to_owned();
+        let sent: Value = village
+            .post_json(
+                &format!("/api/v1/children/{child}/routings"),
+                &json!({"need": "hardship", "note": "父亲重病，家庭困难"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let routing = sent["items"][0]["id"].as_str().unwrap().to_owned();
         Records {
             child,
             report,
@@ -373,6 +385,7 @@ impl TestApp {
             item,
             quarterly,
             return_task,
+            routing,
         }
     }
 }
@@ -394,4 +407,10 @@ pub fn boy_named(village: &str, name: &str, birth: NaiveDate, seq: u16) -> Child
     i.name = Some(name.into());
     i.id_number = Some(shouwang_domain::sample::id_number_for("522730", birth, seq));
     i
+}
+
+/// The CSRF token of a page's first form.
+pub fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf_token\" value=\"").unwrap() + 25;
+    html[at..at + html[at..].find('"').unwrap()].to_owned()
 }

@@ -717,11 +717,6 @@ async fn the_pages_run_a_comparison_and_work_the_queue() {
     assert_eq!(town.get("/reconcile/tasks").await.status(), StatusCode::OK);
 }
 
-fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf_token\" value=\"").unwrap() + 25;
-    html[at..at + html[at..].find('"').unwrap()].to_owned()
-}
-
 #[tokio::test]
 async fn the_api_takes_column_choices_for_titles_it_does_not_know() {
     let app = spawn_app().await;
@@ -820,4 +815,142 @@ async fn the_api_takes_column_choices_for_titles_it_does_not_know() {
     };
     assert_eq!(placed("覃小雨"), Some(json!("522730104231")));
     assert_eq!(placed("覃小云"), Some(json!("522730")));
+}
+
+/// Accepted findings act on the files: 疑似辍学 opens a 劝返 (no school: the town works it),
+/// 疑似无户籍 sends the child to the police station, 非农业户口 asks the town to review; accepting
+/// again answers with what is open, nothing twice.
+#[tokio::test]
+async fn accepted_findings_open_a_return_a_police_routing_and_a_town_review() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    app.add_user("police_a", Role::Police, TOWN_A, None).await;
+    let kids = roster(&app, 12).await;
+    let county = app.login("county").await;
+    let header = [
+        "姓名",
+        "性别",
+        "出生日期",
+        "身份证号",
+        "县",
+        "乡镇",
+        "村",
+        "户口性质",
+    ];
+    let row = |k: &Kid, hukou: &str| {
+        let [c, t, v] = place(k.village);
+        csv_row(&[
+            &k.name,
+            "男",
+            &k.birth.to_string(),
+            k.id_number.as_deref().unwrap_or(""),
+            &c,
+            &t,
+            &v,
+            hukou,
+        ])
+    };
+    // kids[0] (village A) is missing from both lists; kids[3] (village A) has urban hukou.
+    let mut household = csv_row(&header);
+    let mut school = csv_row(&header[..7]);
+    for (i, k) in kids.iter().enumerate().skip(1) {
+        household.push_str(&row(k, if i == 3 { "非农业" } else { "农业" }));
+        let line = row(k, "");
+        school.push_str(&line[..line.rfind(',').unwrap()]);
+        school.push('\n');
+    }
+    assert_eq!(
+        upload(&county, "household", &household).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        upload(&county, "education", &school).await.status(),
+        StatusCode::CREATED
+    );
+    let all = items(&county, "").await;
+    let find = |kind: &str, child: &str| -> String {
+        all.iter()
+            .find(|i| i["kind"] == kind && i["child_id"] == child)
+            .unwrap_or_else(|| panic!("{kind} {child}: {all:?}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let no_hukou = find("not_in_household_list", &kids[0].id);
+    let dropout = find("not_in_school_list", &kids[0].id);
+    let urban = find("urban_hukou", &kids[3].id);
+
+    // Before: the police have nothing, the town no 劝返.
+    let police = app.login("police_a").await;
+    assert!(
+        police.get_json("/api/v1/routings").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    for item in [&no_hukou, &dropout, &urban] {
+        let r = decide(
+            &county,
+            item,
+            json!({"action": "accept", "note": "核实属实"}),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    }
+    let inbox = police.get_json("/api/v1/routings").await["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    assert_eq!(inbox[0]["child_id"], kids[0].id.as_str());
+    assert_eq!(inbox[0]["need"], "no_hukou");
+    assert_eq!(inbox[0]["status"], "sent");
+    assert_eq!(inbox[0]["source"], format!("reconcile:{no_hukou}"));
+    let town = app.login("town_a").await;
+    let tasks = town.get_json("/api/v1/return-tasks").await["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert_eq!(tasks[0]["child_id"], kids[0].id.as_str());
+    assert!(tasks[0]["agency_id"].is_null());
+    assert_eq!(tasks[0]["source"], format!("reconcile:{dropout}"));
+    // The town can work it (no school to wait for).
+    let r = town
+        .post_json(
+            &format!(
+                "/api/v1/return-tasks/{}/steps",
+                tasks[0]["id"].as_str().unwrap()
+            ),
+            &json!({"step": "home_visit", "note": "会同村委会入户，孩子在家帮忙务农"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // The town was asked to review the urban-hukou child, by a notification that names no child.
+    let db = app.raw_db().await;
+    let told: Vec<(String, String)> = sqlx::query_as(
+        "SELECT n.kind, n.body FROM notifications n JOIN users u ON u.id = n.recipient_user_id \
+         WHERE u.username = 'town_a' ORDER BY n.created_at",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    let review = told
+        .iter()
+        .find(|(k, _)| k == "eligibility_review")
+        .expect("review asked");
+    assert!(
+        review.1.contains(&kids[3].id) && !review.1.contains(&kids[3].name),
+        "{review:?}"
+    );
+    assert!(told.iter().any(|(k, _)| k == "return_opened"), "{told:?}");
+    let police_told: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM notifications n JOIN users u ON u.id = n.recipient_user_id \
+         WHERE u.username = 'police_a' AND n.kind = 'routing_sent'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(police_told, 1);
 }

@@ -74,6 +74,11 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
             json!({"step": "home_visit", "note": "入户"})
         }
         ("POST", "/api/v1/return-tasks/{id}/finish") => json!({"outcome": "returned"}),
+        ("POST", "/api/v1/children/{id}/routings") => json!({"need": "hardship"}),
+        ("POST", "/api/v1/routings/{id}/events") => json!({"event": "progress", "note": "已核实"}),
+        ("POST", "/api/v1/children/{id}/agreements") => {
+            json!({"carer_name": "李秀英", "signed_on": "2026-11-20"})
+        }
         ("POST", "/api/v1/children/{id}/offline-edits") => {
             json!({"base": {"remarks": null}, "changes": {"remarks": "改"}})
         }
@@ -116,6 +121,7 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
         case,
         quarterly,
         return_task,
+        routing,
     } = &records;
     let village = app.login("village_a").await;
     let town_a_user = app
@@ -148,6 +154,8 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
             quarterly.clone()
         } else if path.starts_with("/api/v1/return-tasks/") {
             return_task.clone()
+        } else if path.starts_with("/api/v1/routings/") {
+            routing.clone()
         } else {
             "unknown".to_owned()
         }
@@ -168,6 +176,7 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
             let mut url = path
                 .replace("{id}", &id_for(path))
                 .replace("{attachment_id}", "any-attachment")
+                .replace("{agreement_id}", "any-agreement")
                 .replace("{placement_id}", "any-placement");
             // A link to an agency of the outsider's own town.
             url = url.replace("{agency_id}", "any-agency");
@@ -280,6 +289,9 @@ fn page_form_for(path: &str) -> Vec<(&'static str, &'static str)> {
         ("children", "parent-contacts") => vec![("parent", "mother"), ("contact_method", "phone")],
         ("quarterly", "action") => vec![("action", "approve")],
         ("returns", "action") => vec![("action", "returned")],
+        ("routings", "action") => vec![("event", "progress"), ("note", "已核实")],
+        ("children", "routings") => vec![("need", "hardship")],
+        ("children", "carer-checks") => vec![("carer_name", "李秀英"), ("checked_how", "询问邻居")],
         ("children", "absences") => vec![("from", "2026-11-20")],
         ("children", "school") => vec![("agency_id", "any-agency")],
         _ => vec![],
@@ -462,6 +474,8 @@ async fn no_user_of_another_area_reaches_a_record_through_any_route_of_the_route
             records.quarterly.clone()
         } else if p.starts_with("/return-tasks/") || p.starts_with("/returns/") {
             records.return_task.clone()
+        } else if p.starts_with("/routings/") {
+            records.routing.clone()
         } else {
             panic!("the sweep does not know whose record {path} names: add it here")
         }
@@ -509,12 +523,15 @@ async fn no_user_of_another_area_reaches_a_record_through_any_route_of_the_route
             .replace("{id}", &id_for(path))
             .replace("{agency_id}", "any-agency")
             .replace("{attachment_id}", "any-attachment")
+            .replace("{agreement_id}", "any-agreement")
             .replace("{placement_id}", "any-placement");
         for method in methods {
             for (name, client, csrf) in &outsiders {
                 let mut req = client.request(method.clone(), format!("{}{url}", app.base));
                 if method != Method::GET {
-                    req = if path.ends_with("/attachments") {
+                    let upload = path.ends_with("/attachments")
+                        || (!path.starts_with("/api/") && path.ends_with("/agreements"));
+                    req = if upload {
                         req.multipart(evidence_form(csrf))
                     } else if path.starts_with("/api/") {
                         req.json(&body_for(method, path).unwrap_or_else(|| json!({})))

@@ -1,0 +1,398 @@
+//! Routing until done (转办, issue 15): the village, town or county sends a child without hukou to
+//! the police station and a child in hardship, seriously ill or disabled to the county departments
+//! (龙里 003 五(四)1–3, 五(五)1); each routing sits in the receiving unit's inbox and on the
+//! sender's list until the unit closes it — registered (with the date, the 户口 number and, for a
+//! child not registered as the parents' own, the DNA taken) or done with its feedback, or declined
+//! with a reason. The rules are `domain::routing`; who may is here.
+//!
+//! A department sees of the child only what it needs to act (name, sex, birth date, village, the
+//! carer and the village contact to reach), never the file (least privilege); every read of a
+//! routing is audited.
+
+use serde::Serialize;
+
+use shouwang_domain::authz::{Action, Actor, Role, Scope};
+use shouwang_domain::region::RegionCode;
+use shouwang_domain::routing::{self, Event, EventInput, Need, RoutingInput, Status, Unit};
+use shouwang_store::protection::By;
+use shouwang_store::routings::{EventRecord, Routing, Which};
+use shouwang_store::{Result, Store, StoreError, Subject, Tx};
+
+/// A routing as a user sees it: what was sent, about whom, and what the user may do next.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RoutingView {
+    #[serde(flatten)]
+    pub routing: Routing,
+    pub child_name: String,
+    pub child_sex: String,
+    pub child_birth_date: String,
+    /// 乡镇 and village, by name.
+    pub place: String,
+    /// Who to reach about the child: the carer (or a parent) and the village contact.
+    pub contacts: Vec<String>,
+    /// The events this user may record now.
+    pub actions: Vec<Event>,
+}
+
+/// Which side of routings an actor is on.
+enum Side {
+    /// The receiving unit, over an area.
+    Receiver(Unit, RegionCode),
+    /// The offices that send, over their area.
+    Sender(RegionCode),
+}
+
+async fn side(store: &Store, actor: &Actor) -> Result<Side> {
+    if actor.may(Action::Route) {
+        return Ok(Side::Sender(actor.region.clone()));
+    }
+    if !actor.may(Action::HandleRouting) {
+        return Err(StoreError::Forbidden);
+    }
+    match (actor.role, actor.scope()) {
+        (Role::Police, Scope::Region { code }) => Ok(Side::Receiver(Unit::Police, code)),
+        (Role::Education, Scope::Region { code }) => Ok(Side::Receiver(Unit::Education, code)),
+        (Role::Department, Scope::Agency { agency_id }) => {
+            let (kind, region) = store
+                .agency_kind(&agency_id)
+                .await?
+                .ok_or(StoreError::Forbidden)?;
+            let unit = Unit::parse(&kind).ok_or(StoreError::Forbidden)?;
+            let region =
+                RegionCode::parse(&region).map_err(|e| StoreError::Config(e.to_string()))?;
+            Ok(Side::Receiver(unit, region))
+        }
+        _ => Err(StoreError::Forbidden),
+    }
+}
+
+fn village_of(r: &Routing) -> Result<RegionCode> {
+    RegionCode::parse(&r.village_code).map_err(|e| StoreError::Config(e.to_string()))
+}
+
+/// Whether the side reaches the routing, and the events it may record on it.
+fn reach(side: &Side, r: &Routing) -> Result<Option<Vec<Event>>> {
+    let village = village_of(r)?;
+    let open = r.status.is_open();
+    Ok(match side {
+        Side::Receiver(unit, area) if *unit == r.unit && area.contains(&village) => Some(
+            [
+                Event::Accept,
+                Event::Progress,
+                Event::Finish,
+                Event::Decline,
+            ]
+            .into_iter()
+            .filter(|e| open && (*e != Event::Accept || r.status == Status::Sent))
+            .collect(),
+        ),
+        Side::Sender(area) if area.contains(&village) => {
+            Some(if open { vec![Event::Withdraw] } else { vec![] })
+        }
+        _ => None,
+    })
+}
+
+async fn view(store: &Store, r: Routing, actions: Vec<Event>) -> Result<RoutingView> {
+    let child = store.child(&r.child_id).await?;
+    let f = &child.file;
+    let mut contacts = Vec::new();
+    if let Some(g) = &f.entrusted_guardian {
+        contacts.push(format!(
+            "受委托监护人 {}{}",
+            g.name.as_str(),
+            g.phone
+                .as_ref()
+                .map(|p| format!(" {}", p.as_str()))
+                .unwrap_or_default()
+        ));
+    }
+    for (who, p) in [("父亲", &f.father), ("母亲", &f.mother)] {
+        if let (Some(n), Some(phone)) = (&p.name, &p.phone) {
+            contacts.push(format!("{who} {} {}", n.as_str(), phone.as_str()));
+        }
+    }
+    if let (Some(n), Some(phone)) = (&f.contact.name, &f.contact.phone) {
+        contacts.push(format!("村（居）联系人 {} {}", n.as_str(), phone.as_str()));
+    }
+    Ok(RoutingView {
+        child_name: f.name.as_str().to_owned(),
+        child_sex: f.sex.label().to_owned(),
+        child_birth_date: f.birth_date.to_string(),
+        place: crate::protection::place_of(&f.village_code),
+        contacts,
+        actions,
+        routing: r,
+    })
+}
+
+fn subject<'a>(r: &'a Routing) -> Subject<'a> {
+    Subject {
+        entity: "routing",
+        id: Some(&r.id),
+        region: Some(&r.village_code),
+    }
+}
+
+/// Tells the receiving unit: the police of the child's town and county, or the department's
+/// users over the village.
+async fn tell_receiver(
+    tx: &mut Tx,
+    unit: Unit,
+    village: &RegionCode,
+    subject: &str,
+    body: &str,
+) -> Result<()> {
+    match unit {
+        Unit::Police | Unit::Education => {
+            let role = if unit == Unit::Police {
+                Role::Police
+            } else {
+                Role::Education
+            };
+            let mut at = village.parent();
+            while let Some(org) = at {
+                tx.notify_org(&org, &[role], "routing_sent", None, subject, body)
+                    .await?;
+                at = org.parent();
+            }
+        }
+        _ => {
+            for agency in tx.store().department_agencies(unit, village).await? {
+                tx.notify_agency(&agency, "routing_sent", None, subject, body)
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sends a routing inside `tx` (the 三方比对 acceptance uses it too). A routing of the child for
+/// the need to the unit still open is answered with that one (nothing new is stored).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn send_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    child_id: &str,
+    village: &RegionCode,
+    need: Need,
+    unit: Unit,
+    note: Option<&str>,
+    source: Option<&str>,
+) -> Result<(String, bool)> {
+    if let Some(open) = tx.store().open_routing(child_id, need, unit).await? {
+        return Ok((open.id, false));
+    }
+    let id = tx
+        .add_routing(child_id, village, need, unit, note, source, &By::of(actor))
+        .await?;
+    tell_receiver(
+        tx,
+        unit,
+        village,
+        &format!("新的转办：{}", unit.label()),
+        "有农村留守儿童转办到贵单位，请登录守望系统“部门转办”查看并办理，办结后填写办理结果。",
+    )
+    .await?;
+    tx.audit(
+        actor,
+        "routing_send",
+        Subject {
+            entity: "routing",
+            id: Some(&id),
+            region: Some(village.as_str()),
+        },
+        serde_json::json!({"child": child_id, "need": need.code(), "unit": unit.code(), "source": source}),
+    )
+    .await?;
+    Ok((id, true))
+}
+
+/// Sends a child to the units the need goes to (one routing each).
+pub async fn send(
+    store: &Store,
+    actor: &Actor,
+    child_id: &str,
+    input: &RoutingInput,
+) -> Result<Vec<RoutingView>> {
+    if !actor.may(Action::Route) {
+        return Err(StoreError::Forbidden);
+    }
+    let child = store.visible_child(actor, child_id).await?;
+    let new = input.parse()?;
+    let age = shouwang_domain::eligibility::age_on(child.file.birth_date, store.today());
+    if new.need == Need::Vocational && !shouwang_domain::attendance::vocational_age(age) {
+        return Err(shouwang_domain::validation::ValidationErrors::single(
+            "need",
+            format!("中等职业教育动员适用于14至16周岁未在学的儿童（该儿童{age}周岁）"),
+        )
+        .into());
+    }
+    let mut tx = store.begin().await?;
+    let mut ids = Vec::new();
+    for unit in &new.units {
+        let (id, _) = send_in(
+            &mut tx,
+            actor,
+            child_id,
+            &child.file.village_code,
+            new.need,
+            *unit,
+            new.note.as_deref(),
+            None,
+        )
+        .await?;
+        ids.push(id);
+    }
+    tx.commit().await?;
+    let mut out = Vec::new();
+    for id in ids {
+        out.push(get(store, actor, &id).await?);
+    }
+    Ok(out)
+}
+
+/// One routing the actor reaches (audited: it says who the child is and how to reach them).
+pub async fn get(store: &Store, actor: &Actor, id: &str) -> Result<RoutingView> {
+    let side = side(store, actor).await?;
+    let r = store.routing(id).await?.ok_or(StoreError::NotFound)?;
+    let actions = reach(&side, &r)?.ok_or(StoreError::NotFound)?;
+    let mut tx = store.begin().await?;
+    tx.audit(actor, "routing_read", subject(&r), serde_json::json!({}))
+        .await?;
+    tx.commit().await?;
+    view(store, r, actions).await
+}
+
+/// The actor's list: a receiving unit's inbox, or the routings of the sender's area; open ones
+/// first, oldest waiting first.
+pub async fn list(store: &Store, actor: &Actor, open_only: bool) -> Result<Vec<RoutingView>> {
+    let side = side(store, actor).await?;
+    let rows = match &side {
+        Side::Receiver(unit, area) => {
+            store
+                .routings(Which::Inbox { unit: *unit, area }, open_only, 200)
+                .await?
+        }
+        Side::Sender(area) => store.routings(Which::Area { area }, open_only, 200).await?,
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        if let Some(actions) = reach(&side, &r)? {
+            out.push(view(store, r, actions).await?);
+        }
+    }
+    let mut tx = store.begin().await?;
+    tx.audit(
+        actor,
+        "routings_read",
+        Subject {
+            entity: "routing",
+            id: None,
+            region: Some(actor.region.as_str()),
+        },
+        serde_json::json!({"count": out.len(), "open_only": open_only}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// How many routings the actor's list has open (none for those who neither send nor receive).
+pub async fn open_count(store: &Store, actor: &Actor) -> Result<Option<i64>> {
+    let side = match side(store, actor).await {
+        Ok(s) => s,
+        Err(StoreError::Forbidden) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(Some(match &side {
+        Side::Receiver(unit, area) => {
+            store
+                .open_routings(Which::Inbox { unit: *unit, area })
+                .await?
+        }
+        Side::Sender(area) => store.open_routings(Which::Area { area }).await?,
+    }))
+}
+
+/// A child's routings (on the child's page, for those who see the file).
+pub async fn of_child(store: &Store, actor: &Actor, child_id: &str) -> Result<Vec<Routing>> {
+    store.visible_child(actor, child_id).await?;
+    store.child_routings(child_id).await
+}
+
+/// Records an event: the receiving unit accepts, notes progress, finishes or declines; the sender
+/// withdraws. The other side is told.
+pub async fn act(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    input: &EventInput,
+) -> Result<RoutingView> {
+    let side = side(store, actor).await?;
+    let mut r = store.routing(id).await?.ok_or(StoreError::NotFound)?;
+    let allowed = reach(&side, &r)?.ok_or(StoreError::NotFound)?;
+    let t = routing::transition(r.unit, r.status, input, store.today())?;
+    if !allowed.contains(&t.event) {
+        return Err(StoreError::Conflict {
+            field: Some("event".into()),
+            message: match side {
+                Side::Receiver(..) => format!("接收单位不能{}该转办", t.event.label()),
+                Side::Sender(_) => format!("转办由接收单位{}", t.event.label()),
+            },
+        });
+    }
+    r.status = t.to;
+    if t.registered_on.is_some() {
+        r.registered_on = t.registered_on;
+        r.hukou_number = t.hukou_number.clone();
+        r.dna_collected = t.dna_collected;
+    }
+    let mut tx = store.begin().await?;
+    r.events.push(EventRecord {
+        event: t.event,
+        note: t.note.clone(),
+        at: tx.now().to_owned(),
+        by: actor.username.clone(),
+    });
+    if !tx.save_routing(&r).await? {
+        return Err(StoreError::Conflict {
+            field: Some("version".into()),
+            message: "该转办刚被他人更新，请刷新后重试".into(),
+        });
+    }
+    let village = village_of(&r)?;
+    match side {
+        Side::Receiver(..) => {
+            if let Some(town) = village.parent() {
+                tx.notify_org(
+                    &town,
+                    &[Role::Town],
+                    "routing_event",
+                    None,
+                    &format!("转办{}：{}", t.event.label(), r.unit.label()),
+                    "您所在乡镇的一名农村留守儿童的转办有了新进展，请登录守望系统“部门转办”查看。",
+                )
+                .await?;
+            }
+        }
+        Side::Sender(_) => tell_receiver(
+            &mut tx,
+            r.unit,
+            &village,
+            "转办已撤回",
+            "一项转办到贵单位的农村留守儿童事项已由转出单位撤回，请登录守望系统“部门转办”查看。",
+        )
+        .await?,
+    }
+    tx.audit(
+        actor,
+        "routing_event",
+        subject(&r),
+        serde_json::json!({"event": t.event.code(), "status": r.status.code()}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(store, actor, id).await
+}

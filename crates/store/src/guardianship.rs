@@ -1,0 +1,218 @@
+//! 委托监护 agreements and the lists of what is due (carer re-assessments, agreements to renew) —
+//! SQL only (`app::guardianship` decides who may).
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sqlx::Row;
+
+use shouwang_domain::guardianship::{Agreement, CarerVerdict};
+use shouwang_domain::region::RegionCode;
+
+use crate::protection::By;
+use crate::regions::code_range;
+use crate::{Result, Store, StoreError, Tx};
+
+const BODY_AAD: &str = "agreements.body";
+const SCAN_AAD: &str = "agreements.scan";
+
+/// A recorded agreement (without the scan's bytes).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgreementView {
+    pub id: String,
+    pub child_id: String,
+    #[serde(flatten)]
+    pub agreement: Agreement,
+    /// `image/jpeg`, `application/pdf`…, when the signed paper was scanned.
+    pub scan_kind: Option<String>,
+    pub scan_size: Option<i64>,
+    pub replaced_by: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: String,
+}
+
+/// A child of an area with something due on its 委托监护.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GuardianshipDue {
+    pub child_id: String,
+    pub village_code: String,
+    /// The carer's re-assessment date, or the agreement's last day.
+    pub due_on: NaiveDate,
+    /// For a re-assessment: the last verdict.
+    pub verdict: Option<CarerVerdict>,
+}
+
+const COLUMNS: &str = "id, child_id, body, scan_kind, scan_size, replaced_by, username, at";
+
+impl Store {
+    fn agreement_of(&self, r: &sqlx::any::AnyRow) -> Result<AgreementView> {
+        let body: String = r.try_get(2)?;
+        Ok(AgreementView {
+            id: r.try_get(0)?,
+            child_id: r.try_get(1)?,
+            agreement: serde_json::from_str(&self.cipher.decrypt(BODY_AAD, &body)?)
+                .map_err(|_| StoreError::Config("agreement: bad body".into()))?,
+            scan_kind: r.try_get(3)?,
+            scan_size: r.try_get(4)?,
+            replaced_by: r.try_get(5)?,
+            recorded_by: r.try_get(6)?,
+            recorded_at: r.try_get(7)?,
+        })
+    }
+
+    /// A child's agreements, newest first.
+    pub async fn agreements(&self, child_id: &str) -> Result<Vec<AgreementView>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM agreements WHERE child_id = $1 ORDER BY at DESC, id DESC LIMIT 50"
+        ))
+        .bind(child_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| self.agreement_of(r)).collect()
+    }
+
+    /// An agreement's scan: (kind, bytes).
+    pub async fn agreement_scan(
+        &self,
+        child_id: &str,
+        id: &str,
+    ) -> Result<Option<(String, Vec<u8>)>> {
+        let row = sqlx::query(
+            "SELECT scan_kind, scan FROM agreements WHERE id = $1 AND child_id = $2 AND scan IS NOT NULL",
+        )
+        .bind(id)
+        .bind(child_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let kind: String = r.try_get(0)?;
+        let sealed: String = r.try_get(1)?;
+        let bytes = self.cipher.decrypt_bytes(SCAN_AAD, &sealed)?;
+        Ok(Some((kind, bytes)))
+    }
+
+    /// The children of `area` on the roster whose carer is due a re-assessment by `until` (the
+    /// latest check's next date), soonest first.
+    pub async fn reassessments_due(
+        &self,
+        area: &RegionCode,
+        until: NaiveDate,
+        limit: i64,
+    ) -> Result<Vec<GuardianshipDue>> {
+        let (lo, hi) = code_range(area);
+        let rows = sqlx::query(&format!(
+            "SELECT c.id, c.village_code, k.next_due, k.verdict FROM carer_checks k \
+             JOIN children c ON c.id = k.child_id \
+             WHERE k.next_due <= $1 AND c.village_code >= $2 AND c.village_code <= $3 \
+             AND c.status = 'active' AND c.archived_at IS NULL \
+             AND k.at = (SELECT MAX(x.at) FROM carer_checks x WHERE x.child_id = k.child_id) \
+             ORDER BY k.next_due, c.id LIMIT {}",
+            limit.clamp(1, 1000)
+        ))
+        .bind(until.to_string())
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let village: i64 = r.try_get(1)?;
+                let due: String = r.try_get(2)?;
+                let verdict: String = r.try_get(3)?;
+                Ok(GuardianshipDue {
+                    child_id: r.try_get(0)?,
+                    village_code: format!("{village:012}"),
+                    due_on: due
+                        .parse()
+                        .map_err(|_| StoreError::Config("carer check: bad date".into()))?,
+                    verdict: CarerVerdict::parse(&verdict),
+                })
+            })
+            .collect()
+    }
+
+    /// The children of `area` on the roster whose current agreement ends by `until` (renew it), or
+    /// has ended, soonest first.
+    pub async fn agreements_ending(
+        &self,
+        area: &RegionCode,
+        until: NaiveDate,
+        limit: i64,
+    ) -> Result<Vec<GuardianshipDue>> {
+        let (lo, hi) = code_range(area);
+        let rows = sqlx::query(&format!(
+            "SELECT c.id, c.village_code, a.ends_on FROM agreements a \
+             JOIN children c ON c.id = a.child_id \
+             WHERE a.replaced_by IS NULL AND a.ends_on <= $1 \
+             AND c.village_code >= $2 AND c.village_code <= $3 \
+             AND c.status = 'active' AND c.archived_at IS NULL \
+             ORDER BY a.ends_on, c.id LIMIT {}",
+            limit.clamp(1, 1000)
+        ))
+        .bind(until.to_string())
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let village: i64 = r.try_get(1)?;
+                let due: String = r.try_get(2)?;
+                Ok(GuardianshipDue {
+                    child_id: r.try_get(0)?,
+                    village_code: format!("{village:012}"),
+                    due_on: due
+                        .parse()
+                        .map_err(|_| StoreError::Config("agreement: bad date".into()))?,
+                    verdict: None,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Tx {
+    /// Records an agreement (replacing the child's current one) with its scan, if any.
+    pub async fn add_agreement(
+        &mut self,
+        child_id: &str,
+        by: &By<'_>,
+        a: &Agreement,
+        scan: Option<(&str, &[u8])>,
+    ) -> Result<String> {
+        let id = crate::new_id();
+        let now = self.now().to_owned();
+        let body = self
+            .store
+            .cipher
+            .encrypt(BODY_AAD, &serde_json::to_string(a).expect("serialisable"));
+        let sealed = scan.map(|(_, bytes)| self.store.cipher.encrypt_bytes(SCAN_AAD, bytes));
+        sqlx::query(
+            "UPDATE agreements SET replaced_by = $1 WHERE child_id = $2 AND replaced_by IS NULL",
+        )
+        .bind(&id)
+        .bind(child_id)
+        .execute(self.conn())
+        .await?;
+        sqlx::query(
+            "INSERT INTO agreements (id, child_id, kind, signed_on, ends_on, body, scan_kind, scan_size, \
+             scan, user_id, username, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(&id)
+        .bind(child_id)
+        .bind(a.kind.code())
+        .bind(a.signed_on.to_string())
+        .bind(a.ends_on.to_string())
+        .bind(body)
+        .bind(scan.map(|(k, _)| k))
+        .bind(scan.map(|(_, b)| b.len() as i64))
+        .bind(sealed)
+        .bind(by.user_id.unwrap_or(""))
+        .bind(by.username)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(id)
+    }
+}
