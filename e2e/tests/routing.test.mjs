@@ -73,14 +73,14 @@ test('the carer is assessed, the signed 确认书 is kept with its photo and ask
   const child = await firstChild(page);
   await page.goto(`${app.base}/children/${child.id}/guardianship`);
   await page.click('summary:has-text("记录一次评估")');
-  await page.fill('input[name=carer_name]', '李秀英');
+  await page.fill('#k-n', '李秀英');
   await page.fill('input[name=checked_how]', '询问本人和邻居，查询派出所记录');
   await page.check('input[name=rating_time][value=fair]');
   await page.click('button:has-text("保存评估")');
   await page.locator('.ok-box').waitFor();
   assert.match(await page.textContent('.ok-box'), /基本具备，需帮扶指导/);
   await page.click('summary:has-text("登记签订")');
-  await page.fill('input[name=carer_name]', '李秀英');
+  await page.fill('#g-n', '李秀英');
   await page.fill('input[name=signed_on]', '2025-12-10');
   await page.check('input[name=school_notified]');
   // The photo of the signed page: a PNG from the phone's camera.

@@ -309,7 +309,8 @@ impl CarerCheckInput {
                 ),
             }
         }
-        let checked_how = clean(&self.checked_how).unwrap_or_default();
+        let free = |v: &Option<String>| v.as_deref().map(text::free).filter(|s| !s.is_empty());
+        let checked_how = free(&self.checked_how).unwrap_or_default();
         if checked_how.is_empty() || checked_how.chars().count() > 500 {
             e.add(
                 "checked_how",
@@ -339,7 +340,7 @@ impl CarerCheckInput {
                 e.add(&format!("ratings.{k}"), "不是评估项目");
             }
         }
-        let note = clean(&self.note);
+        let note = free(&self.note);
         if note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
             e.add("note", "说明请不超过1000字");
         }
@@ -577,7 +578,11 @@ impl AgreementInput {
             },
             (None, None) => None,
         };
-        let note = clean(&self.note);
+        let note = self
+            .note
+            .as_deref()
+            .map(text::free)
+            .filter(|s| !s.is_empty());
         if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
             e.add("note", "说明请不超过500字");
         }

@@ -138,12 +138,7 @@ const MAX_NOTE: usize = 500;
 
 /// Free text as written (its Chinese punctuation kept), without control characters.
 fn note_of(v: &Option<String>, field: &str, e: &mut ValidationErrors) -> Option<String> {
-    let n: String = v
-        .as_deref()?
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control() || *c == '\n')
-        .collect();
+    let n = text::free(v.as_deref()?);
     if n.is_empty() {
         return None;
     }

@@ -27,6 +27,28 @@ pub fn clean(input: &str) -> String {
     out
 }
 
+/// Free text (a note, how something was checked) as written: trimmed, its Chinese punctuation and
+/// line breaks kept, other control characters dropped.
+pub fn free(input: &str) -> String {
+    input
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .collect()
+}
+
+#[cfg(test)]
+mod free_tests {
+    #[test]
+    fn free_text_keeps_its_punctuation() {
+        assert_eq!(
+            super::free(" 询问本人和邻居，查询派出所记录\u{0007}\n "),
+            "询问本人和邻居，查询派出所记录"
+        );
+        assert_eq!(super::free("第一行\n第二行"), "第一行\n第二行");
+    }
+}
+
 /// Toneless pinyin of a name, syllables joined without spaces ("王小明" → "wangxiaoming"),
 /// and the initials ("wxm"). Surnames whose reading differs from the character's common
 /// reading use an override table (rust-stack P8).
