@@ -517,18 +517,6 @@ pub async fn task_action(
     };
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/returns/{id}")).into_response()),
-        Err(StoreError::Validation(e)) => {
-            task_view(
-                &state,
-                &user,
-                &id,
-                Some((StatusCode::UNPROCESSABLE_ENTITY, e.summary())),
-            )
-            .await
-        }
-        Err(StoreError::Conflict { message, .. }) => {
-            task_view(&state, &user, &id, Some((StatusCode::CONFLICT, message))).await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => task_view(&state, &user, &id, Some(crate::ui::refusal(e)?)).await,
     }
 }

@@ -230,19 +230,7 @@ pub async fn action_submit(
     };
     match routings::act(&state.store, &user.actor, &id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/routings/{id}")).into_response()),
-        Err(StoreError::Validation(e)) => {
-            one_view(
-                &state,
-                &user,
-                &id,
-                Some((StatusCode::UNPROCESSABLE_ENTITY, e.summary())),
-            )
-            .await
-        }
-        Err(StoreError::Conflict { message, .. }) => {
-            one_view(&state, &user, &id, Some((StatusCode::CONFLICT, message))).await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => one_view(&state, &user, &id, Some(crate::ui::refusal(e)?)).await,
     }
 }
 

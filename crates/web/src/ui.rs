@@ -3,7 +3,7 @@
 //! files.
 
 use axum::Router;
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
@@ -149,6 +149,18 @@ impl Frame {
             can_route: a.may(Action::Route) || a.may(Action::HandleRouting),
             can_keep_contacts: a.may(Action::RecordParentContact),
         }
+    }
+}
+
+/// What a page shows above its form when an action on it was refused: a wrong field (422) or a
+/// state that does not allow it (409), with the message; any other error is the error page.
+pub fn refusal(e: shouwang_store::StoreError) -> Result<(StatusCode, String), AppError> {
+    match e {
+        shouwang_store::StoreError::Validation(v) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, v.summary()))
+        }
+        shouwang_store::StoreError::Conflict { message, .. } => Ok((StatusCode::CONFLICT, message)),
+        e => Err(e.into()),
     }
 }
 

@@ -22,26 +22,7 @@ async fn a_week_away_opens_a_return_that_fails_into_a_dropout_flag_the_town_sees
         .as_str()
         .unwrap()
         .to_owned();
-    let town = app
-        .store
-        .actor_by_username("town_a")
-        .await
-        .unwrap()
-        .unwrap();
-    let school_actor = app
-        .store
-        .actor_by_username("school_a")
-        .await
-        .unwrap()
-        .unwrap();
-    shouwang_app::children::link_agency(
-        &app.store,
-        &town,
-        &child,
-        school_actor.agency_id.as_deref().unwrap(),
-    )
-    .await
-    .unwrap();
+    app.link_to_agency_of(&child, "school_a").await;
     let school = app.login("school_a").await;
     let path = format!("/api/v1/children/{child}/absences");
 
@@ -277,19 +258,6 @@ async fn an_attendance_sheet_records_the_schools_own_pupils_and_names_what_it_le
     app.add_user("school_a", Role::School, TOWN_A, Some("冠山小学"))
         .await;
     let village = app.login("village_a").await;
-    let town = app
-        .store
-        .actor_by_username("town_a")
-        .await
-        .unwrap()
-        .unwrap();
-    let school_actor = app
-        .store
-        .actor_by_username("school_a")
-        .await
-        .unwrap()
-        .unwrap();
-    let agency = school_actor.agency_id.clone().unwrap();
     let mut ids = Vec::new();
     for (name, birth, seq, linked) in [
         ("王小明", ymd(2016, 7, 31), 11, true),
@@ -304,9 +272,7 @@ async fn an_attendance_sheet_records_the_schools_own_pupils_and_names_what_it_le
             .unwrap()
             .to_owned();
         if linked {
-            shouwang_app::children::link_agency(&app.store, &town, &id, &agency)
-                .await
-                .unwrap();
+            app.link_to_agency_of(&id, "school_a").await;
         }
         ids.push((id, id_number));
     }

@@ -195,6 +195,27 @@ impl TestApp {
             .await;
     }
 
+    /// Links a child to the school (or agency) of `agency_user`, as town A's supervisor does.
+    pub async fn link_to_agency_of(&self, child: &str, agency_user: &str) {
+        let town = self
+            .store
+            .actor_by_username("town_a")
+            .await
+            .unwrap()
+            .unwrap();
+        let agency = self
+            .store
+            .actor_by_username(agency_user)
+            .await
+            .unwrap()
+            .unwrap()
+            .agency_id
+            .unwrap();
+        shouwang_app::children::link_agency(&self.store, &town, child, &agency)
+            .await
+            .unwrap();
+    }
+
     pub async fn count_children(&self) -> i64 {
         // Through the admin's API view of everything, any status.
         let admin = self.login("admin").await;
@@ -334,26 +355,7 @@ impl TestApp {
             .unwrap());
         self.add_user("school_rec", Role::School, TOWN_A, Some("冠山中学"))
             .await;
-        let town_actor = self
-            .store
-            .actor_by_username("town_a")
-            .await
-            .unwrap()
-            .unwrap();
-        let school_actor = self
-            .store
-            .actor_by_username("school_rec")
-            .await
-            .unwrap()
-            .unwrap();
-        shouwang_app::children::link_agency(
-            &self.store,
-            &town_actor,
-            &child,
-            school_actor.agency_id.as_deref().unwrap(),
-        )
-        .await
-        .unwrap();
+        self.link_to_agency_of(&child, "school_rec").await;
         let school = self.login("school_rec").await;
         let absences: Value = school
             .post_json(

@@ -125,26 +125,7 @@ async fn a_school_sees_only_the_children_linked_to_it_and_cannot_edit() {
         .as_str()
         .unwrap()
         .to_owned();
-    let county = app
-        .store
-        .actor_by_username("town_a")
-        .await
-        .unwrap()
-        .unwrap();
-    let school = app
-        .store
-        .actor_by_username("school_a")
-        .await
-        .unwrap()
-        .unwrap();
-    shouwang_app::children::link_agency(
-        &app.store,
-        &county,
-        &linked,
-        school.agency_id.as_deref().unwrap(),
-    )
-    .await
-    .unwrap();
+    app.link_to_agency_of(&linked, "school_a").await;
     let s = app.login("school_a").await;
     let list = s.get_json("/api/v1/children").await;
     assert_eq!(list["total"], 1);

@@ -264,26 +264,7 @@ async fn a_failed_return_at_fifteen_goes_to_the_education_bureau_for_vocational_
         .as_str()
         .unwrap()
         .to_owned();
-    let town = app
-        .store
-        .actor_by_username("town_a")
-        .await
-        .unwrap()
-        .unwrap();
-    let school_actor = app
-        .store
-        .actor_by_username("school_a")
-        .await
-        .unwrap()
-        .unwrap();
-    shouwang_app::children::link_agency(
-        &app.store,
-        &town,
-        &teen,
-        school_actor.agency_id.as_deref().unwrap(),
-    )
-    .await
-    .unwrap();
+    app.link_to_agency_of(&teen, "school_a").await;
     let school = app.login("school_a").await;
     let r: Value = school
         .post_json(
