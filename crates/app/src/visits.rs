@@ -282,6 +282,9 @@ pub struct DueItem {
     pub last_visit: Option<NaiveDate>,
     pub due: NaiveDate,
     pub state: DueState,
+    /// Who visits: the person assigned to the child, else the village's 儿童主任 (its user).
+    pub assignee: Option<String>,
+    pub assignee_role: Option<VisitorRole>,
 }
 
 /// How many children are in each state.
@@ -332,8 +335,10 @@ pub struct DueEntry {
     /// The day by which the child is to be visited.
     pub due_on: NaiveDate,
     pub overdue: bool,
-    /// Who visits: the village's 儿童主任 (its village user), if it has one.
+    /// Who visits: the person the child's visits are assigned to, else the village's 儿童主任
+    /// (its village user), if it has one.
     pub assignee: Option<String>,
+    pub assignee_role: Option<VisitorRole>,
 }
 
 /// The children of an area due a visit, overdue first; a child visited this period is not due.
@@ -352,15 +357,13 @@ pub async fn due(store: &Store, actor: &Actor, q: &ScheduleQuery) -> Result<DueL
         ..q.clone()
     };
     let s = schedule(store, actor, &q).await?;
-    let area = q.region.clone().unwrap_or_else(|| actor.region.clone());
-    let directors: std::collections::HashMap<String, String> =
-        store.village_directors(&area).await?.into_iter().collect();
     Ok(DueList {
         items: s
             .items
             .into_iter()
             .map(|i| DueEntry {
-                assignee: directors.get(&i.village_code).cloned(),
+                assignee: i.assignee,
+                assignee_role: i.assignee_role,
                 child_id: i.child_id,
                 name: i.name,
                 village_code: i.village_code,
@@ -421,22 +424,29 @@ pub async fn schedule(store: &Store, actor: &Actor, q: &ScheduleQuery) -> Result
         .county_settings(q.region.as_ref().unwrap_or(&actor.region))
         .await?
         .visits;
-    let mut rows = store.visit_schedule(actor, q.region.as_ref()).await?;
-    if let Some(name) = &q.assignee {
-        let area = q.region.clone().unwrap_or_else(|| actor.region.clone());
-        let villages: std::collections::HashSet<String> = store
-            .village_directors(&area)
-            .await?
-            .into_iter()
-            .filter(|(_, n)| n == name)
-            .map(|(v, _)| v)
-            .collect();
-        rows.retain(|r| villages.contains(r.village.as_str()));
-    }
+    let rows = store.visit_schedule(actor, q.region.as_ref()).await?;
+    // Who visits: the person the child is assigned to, else the village's 儿童主任.
+    let area = q.region.clone().unwrap_or_else(|| actor.region.clone());
+    let directors: std::collections::HashMap<String, String> =
+        store.village_directors(&area).await?.into_iter().collect();
+    let assigned: std::collections::HashMap<String, (String, VisitorRole)> = store
+        .visit_assignments(&area)
+        .await?
+        .into_iter()
+        .map(|(child, name, role)| (child, (name, role)))
+        .collect();
+    let who = |child: &str, village: &str| match assigned.get(child) {
+        Some((name, role)) => (Some(name.clone()), Some(*role)),
+        None => (
+            directors.get(village).cloned(),
+            directors.get(village).map(|_| VisitorRole::ChildDirector),
+        ),
+    };
     let mut counts = DueCounts::default();
     let mut items: Vec<DueItem> = rows
         .into_iter()
         .map(|r| {
+            let (assignee, assignee_role) = who(&r.child_id, r.village.as_str());
             let cadence = policy.cadence(r.risk, r.flags);
             let due = next_due(r.last_visit, r.since, cadence);
             let state = DueState::of(due, r.last_visit, today, cadence);
@@ -453,8 +463,11 @@ pub async fn schedule(store: &Store, actor: &Actor, q: &ScheduleQuery) -> Result
                 last_visit: r.last_visit,
                 due,
                 state,
+                assignee,
+                assignee_role,
             }
         })
+        .filter(|i| q.assignee.is_none() || i.assignee == q.assignee)
         .filter(|i| match q.state {
             Some(s) => i.state == s,
             None => i.state != DueState::Done,
@@ -808,4 +821,51 @@ pub async fn carer_checks(
     .await?;
     tx.commit().await?;
     Ok(out)
+}
+
+/// Assigns a child's visits to a named person (驻村干部, 网格员, a social worker, a volunteer…), or
+/// gives them back to the village's 儿童主任; by the offices that keep the file.
+pub async fn assign_visitor(
+    store: &Store,
+    actor: &Actor,
+    child_id: &str,
+    input: &shouwang_domain::visits::VisitorAssignment,
+) -> Result<Option<(String, VisitorRole)>> {
+    let child = store.visible_child(actor, child_id).await?;
+    if !actor.may(Action::EditChild) {
+        return Err(StoreError::Forbidden);
+    }
+    let who = input.parse()?;
+    let mut tx = store.begin().await?;
+    tx.assign_visitor(
+        child_id,
+        who.as_ref().map(|(n, r)| (n.as_str(), *r)),
+        &actor.username,
+    )
+    .await?;
+    tx.audit(
+        actor,
+        "visitor_assign",
+        child_subject(child_id, child.file.village_code.as_str()),
+        serde_json::json!({"role": who.as_ref().map(|(_, r)| r.code())}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(who)
+}
+
+/// Who a child's visits are assigned to, if not the village's 儿童主任.
+pub async fn assigned_visitor(
+    store: &Store,
+    actor: &Actor,
+    child_id: &str,
+) -> Result<Option<(String, VisitorRole)>> {
+    let child = store.visible_child(actor, child_id).await?;
+    let village = child.file.village_code;
+    Ok(store
+        .visit_assignments(&village)
+        .await?
+        .into_iter()
+        .find(|(c, _, _)| c == child_id)
+        .map(|(_, n, r)| (n, r)))
 }

@@ -895,3 +895,89 @@ mod merge_tests {
         assert!(merge_offline(&base, &current, &mine).unwrap().is_empty());
     }
 }
+
+/// Who visits a child, when not the village's 儿童主任: a named person and their role (景洪 000
+/// 二(二)). An empty name gives the child back to the 儿童主任.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct VisitorAssignment {
+    pub name: Option<String>,
+    /// child_director, village_cadre, grid_worker, social_worker, volunteer…
+    pub role: Option<String>,
+}
+
+impl VisitorAssignment {
+    /// The person, or None to give the child back to the village's 儿童主任.
+    pub fn parse(&self) -> Result<Option<(String, VisitorRole)>, ValidationErrors> {
+        let name = self
+            .name
+            .as_deref()
+            .map(crate::text::clean)
+            .filter(|s| !s.is_empty());
+        let Some(name) = name else {
+            return Ok(None);
+        };
+        let mut e = ValidationErrors::default();
+        if name.chars().count() > 30 || name.chars().any(|c| c.is_ascii_digit()) {
+            e.add("name", "请填写走访人姓名（30字以内，不含数字）");
+        }
+        let role = match self
+            .role
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => {
+                e.add(
+                    "role",
+                    "请选择走访人身份（驻村干部、网格员、社会工作者、志愿者等）",
+                );
+                None
+            }
+            Some(r) => {
+                let role = VisitorRole::parse(r);
+                if role.is_none() {
+                    e.add("role", format!("未知的走访人身份“{r}”"));
+                }
+                role
+            }
+        };
+        e.into_result(())?;
+        Ok(Some((name, role.expect("checked"))))
+    }
+}
+
+#[cfg(test)]
+mod assignment_tests {
+    use super::*;
+
+    #[test]
+    fn a_visitor_is_named_with_a_role_or_given_back() {
+        let a = VisitorAssignment {
+            name: Some(" 刘 网格 ".into()),
+            role: Some("网格员".into()),
+        };
+        assert_eq!(
+            a.parse().unwrap(),
+            Some(("刘 网格".to_owned(), VisitorRole::GridWorker))
+        );
+        assert_eq!(VisitorAssignment::default().parse().unwrap(), None);
+        let e = VisitorAssignment {
+            name: Some("张三123".into()),
+            role: Some("mayor".into()),
+        }
+        .parse()
+        .unwrap_err();
+        assert!(e.has("name") && e.has("role"), "{e:?}");
+        assert!(
+            VisitorAssignment {
+                name: Some("李芳".into()),
+                role: None
+            }
+            .parse()
+            .unwrap_err()
+            .has("role")
+        );
+    }
+}

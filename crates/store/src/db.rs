@@ -222,6 +222,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0032_county_settings.sql"),
         postgres: include_str!("../migrations/0032_county_settings.sql"),
     },
+    Migration {
+        version: 33,
+        sqlite: include_str!("../migrations/0033_visit_assignments.sql"),
+        postgres: include_str!("../migrations/0033_visit_assignments.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -225,6 +225,33 @@ impl Store {
         Ok(out)
     }
 
+    /// The children of `area` whose visits are assigned to a named person: (child, name, role).
+    pub async fn visit_assignments(
+        &self,
+        area: &RegionCode,
+    ) -> Result<Vec<(String, String, shouwang_domain::visits::VisitorRole)>> {
+        let (lo, hi) = crate::regions::code_range(area);
+        let rows = sqlx::query(
+            "SELECT a.child_id, a.name, a.role FROM visit_assignments a JOIN children c ON c.id = a.child_id \
+             WHERE c.village_code >= $1 AND c.village_code <= $2",
+        )
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let role: String = r.try_get(2)?;
+                Ok((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    shouwang_domain::visits::VisitorRole::parse(&role)
+                        .ok_or_else(|| StoreError::Config(format!("visitor role {role}")))?,
+                ))
+            })
+            .collect()
+    }
+
     /// The children on the roster inside the actor's scope (narrowed to `region`), each with its
     /// last visit and the highest risk of its open cases, in village and name order.
     pub async fn visit_schedule(
@@ -429,11 +456,39 @@ impl Tx {
         Ok(id)
     }
 
+    /// Assigns a child's visits to a named person, or back to the village's 儿童主任 (None).
+    pub async fn assign_visitor(
+        &mut self,
+        child_id: &str,
+        who: Option<(&str, shouwang_domain::visits::VisitorRole)>,
+        by: &str,
+    ) -> Result<()> {
+        sqlx::query("DELETE FROM visit_assignments WHERE child_id = $1")
+            .bind(child_id)
+            .execute(self.conn())
+            .await?;
+        if let Some((name, role)) = who {
+            let now = self.now().to_owned();
+            sqlx::query(
+                "INSERT INTO visit_assignments (child_id, name, role, assigned_by, at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(child_id)
+            .bind(name)
+            .bind(role.code())
+            .bind(by)
+            .bind(now)
+            .execute(self.conn())
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Erases what field work recorded of a child whose file is erased (`retention`): visits,
     /// parents' contacts, carer checks, agreements and their scans, absences, 劝返 and routings.
     pub(crate) async fn erase_visits(&mut self, child_id: &str) -> Result<()> {
         for table in [
             "visits",
+            "visit_assignments",
             "parent_contacts",
             "carer_checks",
             "agreements",

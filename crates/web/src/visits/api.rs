@@ -34,13 +34,17 @@ use crate::state::AppState;
         record_contact,
         list_contacts,
         schedule,
-        lapsed
+        lapsed,
+        get_visitor,
+        put_visitor
     ),
     components(schemas(
         VisitInput,
         SentVisit,
         ContactInput,
         OfflineChanges,
+        Visitor,
+        shouwang_domain::visits::VisitorAssignment,
         shouwang_domain::guardianship::CarerCheckInput
     ))
 )]
@@ -317,4 +321,47 @@ pub async fn lapsed(
     Ok(Json(Items {
         items: visits::lapsed(&state.store, &user.actor).await?,
     }))
+}
+
+/// Who visits a child: a named person, or the village's 儿童主任 (`name` and `role` null).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Visitor {
+    pub name: Option<String>,
+    pub role: Option<String>,
+}
+
+fn visitor_of(v: Option<(String, shouwang_domain::visits::VisitorRole)>) -> Visitor {
+    Visitor {
+        role: v.as_ref().map(|(_, r)| r.code().to_owned()),
+        name: v.map(|(n, _)| n),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/children/{id}/visitor", params(("id" = String, Path)),
+    responses((status = 200, body = Visitor), (status = 404, body = ErrorBody)))]
+pub async fn get_visitor(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Visitor>, AppError> {
+    Ok(Json(visitor_of(
+        visits::assigned_visitor(&state.store, &user.actor, &id).await?,
+    )))
+}
+
+/// Assigns the child's visits to a named person (驻村干部, 网格员, 社会工作者, 志愿者…): `name` and
+/// `role`; an empty `name` gives them back to the village's 儿童主任. The due list names them.
+#[utoipa::path(put, path = "/api/v1/children/{id}/visitor", params(("id" = String, Path)),
+    request_body = shouwang_domain::visits::VisitorAssignment,
+    responses((status = 200, body = Visitor), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn put_visitor(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<shouwang_domain::visits::VisitorAssignment>,
+) -> Result<Json<Visitor>, AppError> {
+    Ok(Json(visitor_of(
+        visits::assign_visitor(&state.store, &user.actor, &id, &body).await?,
+    )))
 }

@@ -25,6 +25,14 @@ pub fn routes() -> Router<AppState> {
             "/children/{id}/parent-contacts",
             axum::routing::post(pages::contact_submit),
         )
+        .route(
+            "/children/{id}/visitor",
+            axum::routing::post(pages::visitor_submit),
+        )
+        .route(
+            "/api/v1/children/{id}/visitor",
+            get(api::get_visitor).put(api::put_visitor),
+        )
         .route("/api/v1/visits/schedule", get(api::schedule))
         .route("/api/v1/visits", axum::routing::post(api::record_sent))
         .route("/api/v1/visits/due", get(api::due))

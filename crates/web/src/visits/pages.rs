@@ -46,6 +46,9 @@ struct ChildVisitsPage {
     errors: ValidationErrors,
     contact_errors: ValidationErrors,
     notice: Option<String>,
+    /// The person the child's visits are assigned to (else the village's 儿童主任).
+    visitor: Option<(String, VisitorRole)>,
+    can_assign: bool,
 }
 
 impl ChildVisitsPage {
@@ -154,9 +157,42 @@ async fn child_view(
             errors,
             contact_errors,
             notice,
+            visitor: visits::assigned_visitor(&state.store, &user.actor, id).await?,
+            can_assign: user.actor.may(Action::EditChild),
         }),
     )
         .into_response())
+}
+
+/// Assigns the child's visits to a named person (or back to the 儿童主任, with an empty name).
+pub async fn visitor_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let get = |k: &str| field(&pairs, k);
+    user.check_csrf(&get("csrf_token").unwrap_or_default())?;
+    let input = shouwang_domain::visits::VisitorAssignment {
+        name: get("visitor_assignee"),
+        role: get("visitor_assignee_role"),
+    };
+    match visits::assign_visitor(&state.store, &user.actor, &id, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/children/{id}/visits?saved=visitor")).into_response()),
+        Err(StoreError::Validation(v)) => {
+            child_view(
+                &state,
+                &user,
+                &id,
+                None,
+                v,
+                ValidationErrors::default(),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -174,6 +210,7 @@ pub async fn child_visits_page(
     let notice = match p.saved.as_deref() {
         Some("visit") => Some("走访记录已保存。".to_owned()),
         Some("contact") => Some("联系情况已记录。".to_owned()),
+        Some("visitor") => Some("走访人已指定。".to_owned()),
         _ => None,
     };
     child_view(

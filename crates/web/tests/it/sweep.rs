@@ -75,6 +75,9 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
         }
         ("POST", "/api/v1/return-tasks/{id}/finish") => json!({"outcome": "returned"}),
         ("POST", "/api/v1/children/{id}/routings") => json!({"need": "hardship"}),
+        ("PUT", "/api/v1/children/{id}/visitor") => {
+            json!({"name": "刘网格", "role": "grid_worker"})
+        }
         ("POST", "/api/v1/routings/{id}/events") => json!({"event": "progress", "note": "已核实"}),
         ("POST", "/api/v1/children/{id}/agreements") => {
             json!({"carer_name": "李秀英", "signed_on": "2026-11-20"})
@@ -291,6 +294,10 @@ fn page_form_for(path: &str) -> Vec<(&'static str, &'static str)> {
         ("returns", "action") => vec![("action", "returned")],
         ("routings", "action") => vec![("event", "progress"), ("note", "已核实")],
         ("children", "routings") => vec![("need", "hardship")],
+        ("children", "visitor") => vec![
+            ("visitor_assignee", "刘网格"),
+            ("visitor_assignee_role", "grid_worker"),
+        ],
         ("children", "carer-checks") => vec![("carer_name", "李秀英"), ("checked_how", "询问邻居")],
         ("children", "absences") => vec![("from", "2026-11-20")],
         ("children", "school") => vec![("agency_id", "any-agency")],

@@ -867,3 +867,60 @@ async fn a_carer_found_unfit_changes_the_files_guardianship_type_and_tells_the_t
     let town_b = app.login("town_b").await;
     assert_eq!(town_b.get(&path).await.status(), StatusCode::NOT_FOUND);
 }
+
+/// A child's visits assigned to a 网格员: the due list names them (and their own list finds the
+/// child); a wrong role is named; another town cannot assign; an empty name gives the child back
+/// to the village's 儿童主任.
+#[tokio::test]
+async fn a_child_assigned_to_a_grid_worker_is_on_their_due_list() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let child = village.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let town = app.login("town_a").await;
+    let path = format!("/api/v1/children/{child}/visitor");
+    let put = |u: &User, body: Value| u.client.put(format!("{}{path}", u.base)).json(&body).send();
+    let due = town
+        .get_json(&format!("/api/v1/visits/due?region={TOWN_A}"))
+        .await;
+    assert_eq!(due["items"][0]["assignee_role"], "child_director", "{due}");
+    let r = put(&town, json!({"name": "刘网格", "role": "mayor"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("role"));
+    let other = app.login("town_b").await;
+    let r = put(&other, json!({"name": "刘网格", "role": "grid_worker"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = put(&town, json!({"name": "刘网格", "role": "网格员"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(town.get_json(&path).await["role"], "grid_worker");
+    let due = town
+        .get_json(&format!("/api/v1/visits/due?region={TOWN_A}"))
+        .await;
+    assert_eq!(due["items"][0]["assignee"], "刘网格", "{due}");
+    assert_eq!(due["items"][0]["assignee_role"], "grid_worker");
+    let mine = town
+        .get_json(&format!(
+            "/api/v1/visits/due?region={TOWN_A}&assignee=刘网格"
+        ))
+        .await;
+    assert_eq!(mine["total"], 1, "{mine}");
+    let page = village
+        .get(&format!("/children/{child}/visits"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("走访人：刘网格（网格员）"), "{page}");
+    let r = put(&town, json!({"name": ""})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(town.get_json(&path).await["name"].is_null());
+}
