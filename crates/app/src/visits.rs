@@ -869,3 +869,94 @@ pub async fn assigned_visitor(
         .find(|(c, _, _)| c == child_id)
         .map(|(_, n, r)| (n, r)))
 }
+
+/// The most photos a visit keeps.
+pub const MAX_PHOTOS_PER_VISIT: i64 = 3;
+
+/// Adds a photo to one of the child's visits (走访…拍照): a JPEG, PNG or WebP as its bytes say (a
+/// name or a declared type is not trusted), at most
+/// [`shouwang_domain::protection::MAX_EVIDENCE_BYTES`], [`MAX_PHOTOS_PER_VISIT`] a visit.
+pub async fn add_photo(
+    store: &Store,
+    actor: &Actor,
+    child_id: &str,
+    visit_id: &str,
+    bytes: &[u8],
+) -> Result<String> {
+    use shouwang_domain::protection::EvidenceKind;
+    let child = store.visible_child(actor, child_id).await?;
+    if !actor.may(Action::RecordVisit) {
+        return Err(StoreError::Forbidden);
+    }
+    let kind = EvidenceKind::sniff(bytes).map_err(|m| ValidationErrors::single("photo", m))?;
+    if kind == EvidenceKind::Pdf {
+        return Err(
+            ValidationErrors::single("photo", "走访照片只能是图片（JPEG、PNG、WebP）").into(),
+        );
+    }
+    let mut tx = store.begin().await?;
+    let id = match tx
+        .add_visit_photo(
+            child_id,
+            visit_id,
+            &By::of(actor),
+            kind.code(),
+            bytes,
+            MAX_PHOTOS_PER_VISIT,
+        )
+        .await?
+    {
+        None => return Err(StoreError::NotFound),
+        Some(None) => {
+            return Err(ValidationErrors::single(
+                "photo",
+                format!("每次走访最多{MAX_PHOTOS_PER_VISIT}张照片"),
+            )
+            .into());
+        }
+        Some(Some(id)) => id,
+    };
+    tx.audit(
+        actor,
+        "visit_photo_add",
+        child_subject(child_id, child.file.village_code.as_str()),
+        serde_json::json!({"visit": visit_id, "photo": id, "kind": kind.code(), "size": bytes.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A child's visit photos (without their bytes).
+pub async fn photos(
+    store: &Store,
+    actor: &Actor,
+    child_id: &str,
+) -> Result<Vec<shouwang_store::visits::VisitPhoto>> {
+    store.visible_child(actor, child_id).await?;
+    store.visit_photos(child_id).await
+}
+
+/// One photo with its bytes; each read audited.
+pub async fn photo(
+    store: &Store,
+    actor: &Actor,
+    child_id: &str,
+    id: &str,
+) -> Result<(String, Vec<u8>)> {
+    let child = store.visible_child(actor, child_id).await?;
+    let out = store
+        .visit_photo(child_id, id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let mut tx = store.begin().await?;
+    tx.audit(
+        actor,
+        "visit_photo_read",
+        child_subject(child_id, child.file.village_code.as_str()),
+        serde_json::json!({"photo": id}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(out)
+}

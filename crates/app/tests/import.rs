@@ -1031,8 +1031,8 @@ async fn a_large_import_into_an_empty_registry_keeps_its_indexes_and_search() {
         .await
         .unwrap();
         assert_eq!(
-            indexes, 9,
-            "every index of children is back, the partial ones of 0023 and 0024 too"
+            indexes, 10,
+            "every index of children is back, the partial ones of 0023 and 0024 and those of 0035 too"
         );
         let ok: String = sqlx::query_scalar("PRAGMA integrity_check")
             .fetch_one(&mut conn)

@@ -214,6 +214,7 @@ fn demo_creates_children_in_real_villages_and_prints_one_login_per_role() {
         "school",
         "police",
         "agency",
+        "department",
         "oversight",
     ] {
         assert!(
@@ -1439,7 +1440,9 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
                     .items
                     .iter()
                     .map(|c| match sort {
-                        shouwang_store::roster::Sort::Name => (c.name.clone(), c.id.clone()),
+                        shouwang_store::roster::Sort::Name => {
+                            (c.name.clone(), c.village_code.clone())
+                        }
                         shouwang_store::roster::Sort::BirthDate => {
                             (c.birth_date.clone(), c.name.clone())
                         }

@@ -227,6 +227,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0033_visit_assignments.sql"),
         postgres: include_str!("../migrations/0033_visit_assignments.sql"),
     },
+    Migration {
+        version: 34,
+        sqlite: include_str!("../migrations/0034_visit_photos.sql"),
+        postgres: include_str!("../migrations/0034_visit_photos.sql"),
+    },
+    Migration {
+        version: 35,
+        sqlite: include_str!("../migrations/0035_search_indexes.sql"),
+        postgres: include_str!("../migrations/0035_search_indexes.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -218,7 +218,7 @@ impl Store {
         }
         let order = match query.sort {
             Sort::Village => "c.village_code, c.name, c.id",
-            Sort::Name => "c.name, c.id",
+            Sort::Name => "c.name, c.village_code, c.id",
             Sort::BirthDate => "c.birth_date, c.name, c.id",
         };
         // A county or more: a page in name or birth-date order walks that index and tests the
@@ -235,7 +235,12 @@ impl Store {
             }
             _ => None,
         };
-        if wide.is_some() && query.sort != Sort::Village {
+        // A name typed in: the name index finds it, however wide the area (the area is tested on
+        // the index, not walked).
+        let by_name = query.q.as_deref().is_some_and(|q| {
+            !q.trim().is_empty() && !q.trim().chars().all(|c| c.is_ascii_alphanumeric())
+        });
+        if wide.is_some() && (query.sort != Sort::Village || by_name) {
             w.sql = w
                 .sql
                 .replace("c.village_code >=", "+c.village_code >=")
@@ -278,9 +283,12 @@ impl Store {
                     .try_get(0)?
             }
         };
+        // The page's ids from the index alone, then those rows: a page never reads every file
+        // that matches (a deferred join).
         let list_sql = format!(
             "SELECT c.id, c.name, c.sex, c.birth_date, c.village_code, c.id_masked, c.status, c.qualifies, \
-             c.guardianship_type, c.schooling, c.flags, c.incomplete FROM children c{join}{} ORDER BY {order} LIMIT {per_page} OFFSET {}",
+             c.guardianship_type, c.schooling, c.flags, c.incomplete FROM children c WHERE c.id IN \
+             (SELECT c.id FROM children c{join}{} ORDER BY {order} LIMIT {per_page} OFFSET {}) ORDER BY {order}",
             w.sql,
             u64::from(page - 1) * u64::from(per_page)
         );

@@ -18,6 +18,20 @@ use crate::{Result, Store, StoreError, Tx};
 const VISIT_AAD: &str = "visits.body";
 const CONTACT_AAD: &str = "parent_contacts.body";
 const CARER_AAD: &str = "carer_checks.body";
+const PHOTO_AAD: &str = "visit_photos.data";
+
+/// A visit's photo (without its bytes).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VisitPhoto {
+    pub id: String,
+    pub visit_id: String,
+    /// image/jpeg, image/png or image/webp.
+    pub kind: String,
+    pub size: i64,
+    pub at: String,
+    pub username: String,
+}
 
 /// A carer check as stored.
 #[derive(Debug, Clone, Serialize)]
@@ -223,6 +237,43 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// A child's visit photos, oldest first.
+    pub async fn visit_photos(&self, child_id: &str) -> Result<Vec<VisitPhoto>> {
+        let rows = sqlx::query(
+            "SELECT id, visit_id, kind, size, at, username FROM visit_photos WHERE child_id = $1 ORDER BY at, id",
+        )
+        .bind(child_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(VisitPhoto {
+                    id: r.try_get(0)?,
+                    visit_id: r.try_get(1)?,
+                    kind: r.try_get(2)?,
+                    size: r.try_get(3)?,
+                    at: r.try_get(4)?,
+                    username: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    /// A photo of one of the child's visits: (kind, bytes).
+    pub async fn visit_photo(&self, child_id: &str, id: &str) -> Result<Option<(String, Vec<u8>)>> {
+        let row =
+            sqlx::query("SELECT kind, data FROM visit_photos WHERE child_id = $1 AND id = $2")
+                .bind(child_id)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(r) = row else { return Ok(None) };
+        let data = self
+            .cipher
+            .decrypt_bytes(PHOTO_AAD, &r.try_get::<String, _>(1)?)?;
+        Ok(Some((r.try_get(0)?, data)))
     }
 
     /// The children of `area` whose visits are assigned to a named person: (child, name, role).
@@ -456,6 +507,54 @@ impl Tx {
         Ok(id)
     }
 
+    /// Adds a photo to a visit of the child; None when the visit is not the child's, Some(None)
+    /// when it has `max` already.
+    pub async fn add_visit_photo(
+        &mut self,
+        child_id: &str,
+        visit_id: &str,
+        by: &By<'_>,
+        kind: &str,
+        data: &[u8],
+        max: i64,
+    ) -> Result<Option<Option<String>>> {
+        let ours: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM visits WHERE id = $1 AND child_id = $2")
+                .bind(visit_id)
+                .bind(child_id)
+                .fetch_one(self.conn())
+                .await?;
+        if ours == 0 {
+            return Ok(None);
+        }
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM visit_photos WHERE visit_id = $1")
+            .bind(visit_id)
+            .fetch_one(self.conn())
+            .await?;
+        if n >= max {
+            return Ok(Some(None));
+        }
+        let id = crate::new_id();
+        let now = self.now().to_owned();
+        let sealed = self.store.cipher.encrypt_bytes(PHOTO_AAD, data);
+        sqlx::query(
+            "INSERT INTO visit_photos (id, visit_id, child_id, kind, size, data, user_id, username, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&id)
+        .bind(visit_id)
+        .bind(child_id)
+        .bind(kind)
+        .bind(data.len() as i64)
+        .bind(sealed)
+        .bind(by.user_id.unwrap_or_default())
+        .bind(by.username)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(Some(Some(id)))
+    }
+
     /// Assigns a child's visits to a named person, or back to the village's 儿童主任 (None).
     pub async fn assign_visitor(
         &mut self,
@@ -487,6 +586,7 @@ impl Tx {
     /// parents' contacts, carer checks, agreements and their scans, absences, 劝返 and routings.
     pub(crate) async fn erase_visits(&mut self, child_id: &str) -> Result<()> {
         for table in [
+            "visit_photos",
             "visits",
             "visit_assignments",
             "parent_contacts",

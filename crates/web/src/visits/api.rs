@@ -36,7 +36,10 @@ use crate::state::AppState;
         schedule,
         lapsed,
         get_visitor,
-        put_visitor
+        put_visitor,
+        add_photo,
+        list_photos,
+        get_photo
     ),
     components(schemas(
         VisitInput,
@@ -364,4 +367,83 @@ pub async fn put_visitor(
     Ok(Json(visitor_of(
         visits::assign_visitor(&state.store, &user.actor, &id, &body).await?,
     )))
+}
+
+#[derive(Deserialize)]
+pub struct VisitPath {
+    id: String,
+    visit_id: String,
+}
+
+impl VisitPath {
+    pub fn child(&self) -> &str {
+        &self.id
+    }
+    pub fn visit(&self) -> &str {
+        &self.visit_id
+    }
+}
+
+/// A photo of a visit (走访拍照) as the body: JPEG, PNG or WebP, read from its bytes, ≤ 10 MB, at
+/// most three a visit → 201 `{"id"}`.
+#[utoipa::path(post, path = "/api/v1/children/{id}/visits/{visit_id}/photos",
+    params(("id" = String, Path), ("visit_id" = String, Path)),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_photo(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): Path<VisitPath>,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, AppError> {
+    let id = visits::add_photo(&state.store, &user.actor, &p.id, &p.visit_id, &body).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// The id of what was created.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Created {
+    pub id: String,
+}
+
+/// A child's visit photos (without their bytes), oldest first.
+#[utoipa::path(get, path = "/api/v1/children/{id}/visit-photos", params(("id" = String, Path)),
+    responses((status = 200, body = Items<shouwang_store::visits::VisitPhoto>), (status = 404, body = ErrorBody)))]
+pub async fn list_photos(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Items<shouwang_store::visits::VisitPhoto>>, AppError> {
+    Ok(Json(Items {
+        items: visits::photos(&state.store, &user.actor, &id).await?,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct PhotoPath {
+    id: String,
+    photo_id: String,
+}
+
+/// A visit photo's bytes (each read audited).
+#[utoipa::path(get, path = "/api/v1/children/{id}/visit-photos/{photo_id}",
+    params(("id" = String, Path), ("photo_id" = String, Path)),
+    responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 404, body = ErrorBody)))]
+pub async fn get_photo(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): Path<PhotoPath>,
+) -> Result<axum::response::Response, AppError> {
+    let (kind, bytes) = visits::photo(&state.store, &user.actor, &p.id, &p.photo_id).await?;
+    let ext = match kind.as_str() {
+        "image/png" => "png",
+        "image/webp" => "webp",
+        _ => "jpg",
+    };
+    Ok(crate::ui::download(
+        bytes,
+        &format!("走访照片.{ext}"),
+        &kind,
+    ))
 }

@@ -14,6 +14,9 @@ use crate::state::AppState;
 
 pub use api::ApiDoc;
 
+/// A photo's largest body (the photo and a form's fields).
+const PHOTO_BODY: usize = shouwang_domain::protection::MAX_EVIDENCE_BYTES + (64 << 10);
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/visits", get(pages::schedule_page))
@@ -28,6 +31,25 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/children/{id}/visitor",
             axum::routing::post(pages::visitor_submit),
+        )
+        .route(
+            "/children/{id}/visits/{visit_id}/photos",
+            axum::routing::post(pages::photo_submit)
+                .layer(axum::extract::DefaultBodyLimit::max(PHOTO_BODY)),
+        )
+        .route(
+            "/children/{id}/visit-photos/{photo_id}",
+            get(api::get_photo),
+        )
+        .route(
+            "/api/v1/children/{id}/visits/{visit_id}/photos",
+            axum::routing::post(api::add_photo)
+                .layer(axum::extract::DefaultBodyLimit::max(PHOTO_BODY)),
+        )
+        .route("/api/v1/children/{id}/visit-photos", get(api::list_photos))
+        .route(
+            "/api/v1/children/{id}/visit-photos/{photo_id}",
+            get(api::get_photo),
         )
         .route(
             "/api/v1/children/{id}/visitor",

@@ -49,9 +49,17 @@ struct ChildVisitsPage {
     /// The person the child's visits are assigned to (else the village's 儿童主任).
     visitor: Option<(String, VisitorRole)>,
     can_assign: bool,
+    photos: Vec<shouwang_store::visits::VisitPhoto>,
+    photo_error: Option<String>,
 }
 
 impl ChildVisitsPage {
+    fn photos_of(&self, visit: &str) -> Vec<&shouwang_store::visits::VisitPhoto> {
+        self.photos.iter().filter(|p| p.visit_id == visit).collect()
+    }
+    fn photo_room(&self, visit: &str) -> bool {
+        (self.photos_of(visit).len() as i64) < visits::MAX_PHOTOS_PER_VISIT
+    }
     fn err(&self, f: &str) -> String {
         self.errors.message_for(f).unwrap_or_default().to_owned()
     }
@@ -122,6 +130,7 @@ async fn child_view(
             ..Default::default()
         },
     };
+    let photo_error = contact_errors.message_for("photo").map(ToOwned::to_owned);
     let status = if errors.is_empty() && contact_errors.is_empty() {
         StatusCode::OK
     } else {
@@ -159,6 +168,8 @@ async fn child_view(
             notice,
             visitor: visits::assigned_visitor(&state.store, &user.actor, id).await?,
             can_assign: user.actor.may(Action::EditChild),
+            photos: visits::photos(&state.store, &user.actor, id).await?,
+            photo_error,
         }),
     )
         .into_response())
@@ -211,6 +222,7 @@ pub async fn child_visits_page(
         Some("visit") => Some("走访记录已保存。".to_owned()),
         Some("contact") => Some("联系情况已记录。".to_owned()),
         Some("visitor") => Some("走访人已指定。".to_owned()),
+        Some("photo") => Some("照片已保存。".to_owned()),
         _ => None,
     };
     child_view(
@@ -391,4 +403,40 @@ pub async fn schedule_page(
         pages,
         units,
     }))
+}
+
+/// A photo added to a visit from the page (a phone's camera).
+pub async fn photo_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): Path<super::api::VisitPath>,
+    multipart: crate::extract::Multipart,
+) -> PageResult {
+    let (fields, upload) = crate::extract::upload_form_within(
+        multipart,
+        shouwang_domain::protection::MAX_EVIDENCE_BYTES,
+    )
+    .await?;
+    user.check_csrf(fields.get("csrf_token").map(String::as_str).unwrap_or(""))?;
+    let (id, visit) = (p.child(), p.visit());
+    let r = match upload.filter(|(_, b)| !b.is_empty()) {
+        None => Err(ValidationErrors::single("photo", "请选择或拍摄一张照片").into()),
+        Some((_, bytes)) => visits::add_photo(&state.store, &user.actor, id, visit, &bytes).await,
+    };
+    match r {
+        Ok(_) => Ok(Redirect::to(&format!("/children/{id}/visits?saved=photo")).into_response()),
+        Err(StoreError::Validation(v)) => {
+            child_view(
+                &state,
+                &user,
+                id,
+                None,
+                ValidationErrors::default(),
+                v,
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -180,6 +180,8 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
                 .replace("{id}", &id_for(path))
                 .replace("{attachment_id}", "any-attachment")
                 .replace("{agreement_id}", "any-agreement")
+                .replace("{visit_id}", "any-visit")
+                .replace("{photo_id}", "any-photo")
                 .replace("{placement_id}", "any-placement");
             // A link to an agency of the outsider's own town.
             url = url.replace("{agency_id}", "any-agency");
@@ -531,13 +533,16 @@ async fn no_user_of_another_area_reaches_a_record_through_any_route_of_the_route
             .replace("{agency_id}", "any-agency")
             .replace("{attachment_id}", "any-attachment")
             .replace("{agreement_id}", "any-agreement")
+            .replace("{visit_id}", "any-visit")
+            .replace("{photo_id}", "any-photo")
             .replace("{placement_id}", "any-placement");
         for method in methods {
             for (name, client, csrf) in &outsiders {
                 let mut req = client.request(method.clone(), format!("{}{url}", app.base));
                 if method != Method::GET {
                     let upload = path.ends_with("/attachments")
-                        || (!path.starts_with("/api/") && path.ends_with("/agreements"));
+                        || (!path.starts_with("/api/")
+                            && (path.ends_with("/agreements") || path.ends_with("/photos")));
                     req = if upload {
                         req.multipart(evidence_form(csrf))
                     } else if path.starts_with("/api/") {

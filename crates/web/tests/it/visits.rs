@@ -924,3 +924,96 @@ async fn a_child_assigned_to_a_grid_worker_is_on_their_due_list() {
     assert_eq!(r.status(), StatusCode::OK);
     assert!(town.get_json(&path).await["name"].is_null());
 }
+
+/// A visit's photos: images only, read from their bytes; three a visit; only to a visit of the
+/// same child; another town's user reaches none of them.
+#[tokio::test]
+async fn a_visit_keeps_up_to_three_photos_read_from_their_bytes() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let child = village.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other_child = village
+        .register(&boy_named(VILLAGE_A, "李小红", ymd(2015, 2, 3), 41))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = json!({"method": "home", "visitor_role": "child_director", "visitor_name": "李芳",
+        "seen": ["child"], "condition": "good"});
+    let visit = |c: String| {
+        let v = village.clone();
+        let body = body.clone();
+        async move {
+            let r = v
+                .post_json(&format!("/api/v1/children/{c}/visits"), &body)
+                .await;
+            assert_eq!(r.status(), StatusCode::CREATED);
+            r.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let v1 = visit(child.clone()).await;
+    let v2 = visit(other_child.clone()).await;
+    const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F'];
+    let send = |user: &User, c: &str, v: &str, bytes: &[u8]| {
+        user.client
+            .post(format!(
+                "{}/api/v1/children/{c}/visits/{v}/photos",
+                user.base
+            ))
+            .body(bytes.to_vec())
+            .send()
+    };
+    let r = send(&village, &child, &v1, b"%PDF-1.7 not a photo")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = send(&village, &child, &v1, b"MZ\x90\x00").await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Not this child's visit.
+    let r = send(&village, &child, &v2, JPEG).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let r = send(&village, &child, &v1, JPEG).await.unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        ids.push(
+            r.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let r = send(&village, &child, &v1, JPEG).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("最多3张"));
+    let list = village
+        .get_json(&format!("/api/v1/children/{child}/visit-photos"))
+        .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 3);
+    assert_eq!(list["items"][0]["kind"], "image/jpeg");
+    let photo = format!("/api/v1/children/{child}/visit-photos/{}", ids[0]);
+    let r = village.get(&photo).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), JPEG);
+    let far = app.login("town_b").await;
+    assert_eq!(far.get(&photo).await.status(), StatusCode::NOT_FOUND);
+    let r = send(&far, &child, &v1, JPEG).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let page = village
+        .get(&format!("/children/{child}/visits"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("照片3") && !page.contains("添加照片"),
+        "{page}"
+    );
+}
