@@ -237,6 +237,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0035_search_indexes.sql"),
         postgres: include_str!("../migrations/0035_search_indexes.sql"),
     },
+    Migration {
+        version: 36,
+        sqlite: include_str!("../migrations/0036_verified.sqlite.sql"),
+        postgres: include_str!("../migrations/0036_verified.postgres.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -228,36 +228,37 @@ impl Store {
         from: NaiveDate,
         on: NaiveDate,
     ) -> Result<Vec<(String, i64, i64)>> {
-        let (lo, hi) = code_range(region);
-        let digits = by.code_len();
-        let divisor = 10_i64.pow(12 - digits as u32);
-        let sql = format!(
-            "SELECT c.village_code / {divisor}, COUNT(*), \
-             SUM(CASE WHEN EXISTS (SELECT 1 FROM visits v WHERE v.child_id = c.id \
-                 AND v.visited_on >= $4 AND v.visited_on <= $5) THEN 1 ELSE 0 END) \
-             FROM children c WHERE c.village_code >= $1 AND c.village_code <= $2 \
-             AND c.archived_at IS NULL AND {} GROUP BY 1",
-            on_roster("c", "$3")
-        );
-        let rows = sqlx::query(&sql)
-            .bind(lo)
-            .bind(hi)
-            .bind(roster_cutoff(on))
-            .bind(from.to_string())
-            .bind(on.to_string())
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                let unit: i64 = r.try_get(0)?;
-                let verified: Option<i64> = r.try_get(2)?;
-                Ok((
-                    format!("{unit:0digits$}"),
-                    r.try_get(1)?,
-                    verified.unwrap_or(0),
-                ))
-            })
-            .collect()
+        // The children on the roster per unit: the kept roll-up above a county, the roster's
+        // index below.
+        let mut per: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+        for g in self.summary_groups(region, on, Some(by)).await? {
+            per.entry(g.unit.unwrap_or_default()).or_default().0 += g.count as i64;
+        }
+        // Those verified this quarter, as the visits' triggers keep them (0036): children visited
+        // or called in the quarter, in the village they lived in then; at most the roster's count.
+        let quarter = shouwang_domain::quarterly::Quarter::of(from).to_string();
+        let digits = by.code_len() as i64;
+        let rows = sqlx::query(
+            "SELECT region, n FROM verification_rollup WHERE quarter = $1 AND region >= $2 \
+             AND region < $3 AND length(region) = $4",
+        )
+        .bind(&quarter)
+        .bind(region.as_str())
+        .bind(format!("{region};"))
+        .bind(digits)
+        .fetch_all(&self.pool)
+        .await?;
+        for r in rows {
+            let unit: String = r.try_get(0)?;
+            if let Some(e) = per.get_mut(&unit) {
+                e.1 = r.try_get::<i64, _>(1)?.min(e.0);
+            }
+        }
+        Ok(per
+            .into_iter()
+            .filter(|(_, (n, _))| *n > 0)
+            .map(|(unit, (n, v))| (unit, n, v))
+            .collect())
     }
 
     /// Active files of children 16 or older on `on` (a batch): (id, version, birth date, village).

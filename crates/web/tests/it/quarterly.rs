@@ -842,3 +842,53 @@ async fn a_prefectures_dashboard_comes_from_its_reports() {
     assert!(html.contains("近四个季度尚无本级报表"));
     assert!(html.matches(r#"<svg class="chart""#).count() >= 5);
 }
+
+/// 每季度核查 as kept by the visits' triggers: a child visited twice in a quarter counts once, a
+/// visit typed in late counts for the quarter it was made in, and the ranking reads the counts.
+#[tokio::test]
+async fn the_ranking_counts_each_child_verified_once_in_the_quarter_of_its_visit() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let first = village.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let second = village
+        .register(&boy_named(VILLAGE_A, "李小红", ymd(2015, 2, 3), 51))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (child, on) in [(&first, "2026-11-24"), (&first, "2026-10-05"), (&second, "2026-09-20")] {
+        let r = village
+            .post_json(
+                &format!("/api/v1/children/{child}/visits"),
+                &json!({"method": "home", "visitor_role": "child_director", "visitor_name": "李芳",
+                    "seen": ["child"], "condition": "good", "visited_on": on}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    }
+    let county = app.login("county").await;
+    let town = |q: &str| {
+        let county = county.clone();
+        let q = q.to_owned();
+        async move {
+            let r = county
+                .get_json(&format!("/api/v1/quarterly-ranking?quarter={q}"))
+                .await;
+            r["units"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|u| u["region"] == TOWN_A)
+                .cloned()
+                .unwrap()
+        }
+    };
+    let q4 = town("2026Q4").await;
+    assert_eq!((q4["children"].as_i64(), q4["verified"].as_i64()), (Some(2), Some(1)), "{q4}");
+    let q3 = town("2026Q3").await;
+    assert_eq!(q3["verified"], 1, "{q3}");
+}
