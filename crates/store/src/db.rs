@@ -43,6 +43,12 @@ pub(crate) async fn connect(db: &str) -> Result<(AnyPool, Backend)> {
                          PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;",
                     )
                     .await?;
+                } else {
+                    // One statement serves a town (a few hundred files) and a province (a million):
+                    // a generic plan, which PostgreSQL settles on after five runs of a prepared
+                    // statement, fits one of them badly. Plan each run for its own parameters.
+                    conn.execute("SET plan_cache_mode = force_custom_plan")
+                        .await?;
                 }
                 Ok(())
             })

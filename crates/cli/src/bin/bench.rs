@@ -388,6 +388,18 @@ async fn main() -> Result<()> {
         &format!("roster page, region user ({} kB)", html_size / 1024),
         top_html,
     );
+    // The 定期通报 ranking (timeliness and this quarter's verification of the units below).
+    for (label, user) in [("county", &county_client), ("region", &top)] {
+        let mut times = Vec::new();
+        for _ in 0..args.requests.clamp(5, 30) {
+            times.push(
+                timed_get(user, &format!("{base}/api/v1/quarterly-ranking"))
+                    .await?
+                    .0,
+            );
+        }
+        report(&format!("定期通报 ranking, {label} (API)"), times);
+    }
     // The home page (counts and the dashboard) of a town, a county and a whole-region user.
     for (label, user) in [
         ("town", &client),

@@ -860,7 +860,11 @@ async fn the_ranking_counts_each_child_verified_once_in_the_quarter_of_its_visit
         .as_str()
         .unwrap()
         .to_owned();
-    for (child, on) in [(&first, "2026-11-24"), (&first, "2026-10-05"), (&second, "2026-09-20")] {
+    for (child, on) in [
+        (&first, "2026-11-24"),
+        (&first, "2026-10-05"),
+        (&second, "2026-09-20"),
+    ] {
         let r = village
             .post_json(
                 &format!("/api/v1/children/{child}/visits"),
@@ -868,7 +872,12 @@ async fn the_ranking_counts_each_child_verified_once_in_the_quarter_of_its_visit
                     "seen": ["child"], "condition": "good", "visited_on": on}),
             )
             .await;
-        assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.text().await.unwrap()
+        );
     }
     let county = app.login("county").await;
     let town = |q: &str| {
@@ -888,7 +897,11 @@ async fn the_ranking_counts_each_child_verified_once_in_the_quarter_of_its_visit
         }
     };
     let q4 = town("2026Q4").await;
-    assert_eq!((q4["children"].as_i64(), q4["verified"].as_i64()), (Some(2), Some(1)), "{q4}");
+    assert_eq!(
+        (q4["children"].as_i64(), q4["verified"].as_i64()),
+        (Some(2), Some(1)),
+        "{q4}"
+    );
     let q3 = town("2026Q3").await;
     assert_eq!(q3["verified"], 1, "{q3}");
 }
