@@ -81,7 +81,7 @@ impl SettingsInput {
                     Some(c) => *into = c,
                     None => e.add(
                         field,
-                        "应为 weekly（每周）、monthly（每月）或 quarterly（每季度）",
+                        "走访频次应为每周（weekly）、每月（monthly）或每季度（quarterly）",
                     ),
                 }
             }
@@ -99,7 +99,16 @@ impl SettingsInput {
             if range.contains(&n) {
                 Some(n)
             } else {
-                e.add(field, format!("应在{}到{}之间", range.start(), range.end()));
+                let label = match field {
+                    "town_report_days" => "乡镇报送期限（天）",
+                    "county_report_days" => "县级报送期限（天）",
+                    "contact_lapse_days" => "父母未联系提醒天数",
+                    _ => "协议默认有效期（月）",
+                };
+                e.add(
+                    field,
+                    format!("{label}应在{}到{}之间", range.start(), range.end()),
+                );
                 None
             }
         };

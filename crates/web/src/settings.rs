@@ -82,6 +82,20 @@ struct Page {
     can_change: bool,
     errors: ValidationErrors,
     saved: bool,
+    /// What was typed, shown again with the errors.
+    typed: Vec<(String, String)>,
+}
+
+impl Page {
+    /// The value a field shows: what was typed when the form came back with errors, else the
+    /// setting.
+    fn val(&self, name: &str, setting: &str) -> String {
+        self.typed
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| setting.to_owned())
+    }
 }
 
 async fn view(
@@ -89,6 +103,7 @@ async fn view(
     user: &CurrentUser,
     errors: ValidationErrors,
     saved: bool,
+    typed: Vec<(String, String)>,
 ) -> PageResult {
     let (county, s) = shouwang_app::settings::get(&state.store, &user.actor).await?;
     let status = if errors.is_empty() {
@@ -116,6 +131,7 @@ async fn view(
             .may(shouwang_domain::authz::Action::ConfigureCounty),
         errors,
         saved,
+        typed,
     });
     Ok((status, page).into_response())
 }
@@ -130,6 +146,7 @@ pub async fn page(
         &user,
         ValidationErrors::default(),
         q.contains_key("saved"),
+        vec![],
     )
     .await
 }
@@ -162,11 +179,11 @@ pub async fn submit(
         agreement_term_months: number("agreement_term_months"),
     };
     if !errors.is_empty() {
-        return view(&state, &user, errors, false).await;
+        return view(&state, &user, errors, false, pairs).await;
     }
     match shouwang_app::settings::set(&state.store, &user.actor, &input).await {
         Ok(_) => Ok(Redirect::to("/settings?saved=1").into_response()),
-        Err(StoreError::Validation(e)) => view(&state, &user, e, false).await,
+        Err(StoreError::Validation(e)) => view(&state, &user, e, false, pairs).await,
         Err(e) => Err(e.into()),
     }
 }
