@@ -12,7 +12,6 @@ use shouwang_domain::guardianship::{
     self, AgreementInput, AgreementState, LatestCheck, RENEW_WITHIN_DAYS,
 };
 use shouwang_domain::protection::EvidenceKind;
-use shouwang_domain::validation::ValidationErrors;
 use shouwang_store::guardianship::{AgreementView, GuardianshipDue};
 use shouwang_store::protection::By;
 use shouwang_store::{Result, Store, StoreError, Subject};
@@ -85,24 +84,20 @@ pub async fn record(
         .county_settings(&child.file.village_code)
         .await?
         .agreement_term_months;
-    let mut errors = match input.parse(store.today(), latest.as_ref(), term) {
-        Ok(_) => ValidationErrors::default(),
-        Err(e) => e,
-    };
-    let kind = match scan.filter(|b| !b.is_empty()) {
-        Some(bytes) => match EvidenceKind::sniff(bytes) {
-            Ok(k) => Some(k),
-            Err(m) => {
+    // Every wrong field at once: the form's and the scan's.
+    let parsed = input.parse(store.today(), latest.as_ref(), term);
+    let scan = scan.filter(|b| !b.is_empty());
+    let kind = scan.map(EvidenceKind::sniff).transpose();
+    let (agreement, kind) = match (parsed, kind) {
+        (Ok(a), Ok(k)) => (a, k),
+        (parsed, kind) => {
+            let mut errors = parsed.err().unwrap_or_default();
+            if let Err(m) = kind {
                 errors.add("scan", m);
-                None
             }
-        },
-        None => None,
+            return Err(errors.into());
+        }
     };
-    if !errors.is_empty() {
-        return Err(errors.into());
-    }
-    let agreement = input.parse(store.today(), latest.as_ref(), term)?;
     let village = child.file.village_code.clone();
     let mut tx = store.begin().await?;
     let id = tx
@@ -163,7 +158,6 @@ pub struct Due {
 pub struct DueItem {
     #[serde(flatten)]
     pub due: GuardianshipDue,
-    pub name: String,
     pub overdue: bool,
 }
 
@@ -174,26 +168,16 @@ pub async fn due(store: &Store, actor: &Actor) -> Result<Due> {
     let today = store.today();
     let until = today + Duration::days(RENEW_WITHIN_DAYS);
     let area = &actor.region;
-    let named = |rows: Vec<GuardianshipDue>| async move {
-        let mut out = Vec::with_capacity(rows.len());
-        for due in rows {
-            let name = store
-                .child(&due.child_id)
-                .await?
-                .file
-                .name
-                .as_str()
-                .to_owned();
-            out.push(DueItem {
+    let dated = |rows: Vec<GuardianshipDue>| -> Vec<DueItem> {
+        rows.into_iter()
+            .map(|due| DueItem {
                 overdue: due.due_on < today,
-                name,
                 due,
-            });
-        }
-        Ok::<_, StoreError>(out)
+            })
+            .collect()
     };
-    let reassess = named(store.reassessments_due(area, until, 500).await?).await?;
-    let renew = named(store.agreements_ending(area, until, 500).await?).await?;
+    let reassess = dated(store.reassessments_due(area, until, 500).await?);
+    let renew = dated(store.agreements_ending(area, until, 500).await?);
     let mut tx = store.begin().await?;
     tx.audit(
         actor,

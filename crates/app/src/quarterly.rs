@@ -923,6 +923,9 @@ pub async fn ranking(store: &Store, actor: &Actor, quarter: Option<&str>) -> Res
         .verification_counts(&mine, below, q.start(), on)
         .await?;
     let deadlines = store.report_deadlines();
+    // Each unit's deadline is its county's (`domain::settings`): read once per county.
+    let mut county_deadlines: std::collections::HashMap<String, quarterly::Deadlines> =
+        Default::default();
     let mut out = Vec::with_capacity(units.len());
     for u in units {
         let code = RegionCode::parse(&u.code).map_err(|e| StoreError::Config(e.to_string()))?;
@@ -944,13 +947,21 @@ pub async fn ranking(store: &Store, actor: &Actor, quarter: Option<&str>) -> Res
         };
         // A town's and a county's deadlines are their county's (`domain::settings`).
         let due = match reports_here {
-            true => Some(
-                store
-                    .county_settings(&code)
-                    .await?
-                    .deadlines(deadlines)
-                    .due(&code, q),
-            ),
+            true => {
+                let county = code
+                    .at_level(RegionLevel::County)
+                    .map(|c| c.as_str().to_owned())
+                    .unwrap_or_default();
+                let d = match county_deadlines.get(&county) {
+                    Some(d) => *d,
+                    None => {
+                        let d = store.county_settings(&code).await?.deadlines(deadlines);
+                        county_deadlines.insert(county, d);
+                        d
+                    }
+                };
+                Some(d.due(&code, q))
+            }
             false => None,
         };
         let (children, verified) = verification

@@ -860,14 +860,8 @@ pub async fn assigned_visitor(
     actor: &Actor,
     child_id: &str,
 ) -> Result<Option<(String, VisitorRole)>> {
-    let child = store.visible_child(actor, child_id).await?;
-    let village = child.file.village_code;
-    Ok(store
-        .visit_assignments(&village)
-        .await?
-        .into_iter()
-        .find(|(c, _, _)| c == child_id)
-        .map(|(_, n, r)| (n, r)))
+    store.visible_child(actor, child_id).await?;
+    store.visit_assignment(child_id).await
 }
 
 /// The most photos a visit keeps.

@@ -36,6 +36,7 @@ pub struct AgreementView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GuardianshipDue {
     pub child_id: String,
+    pub name: String,
     pub village_code: String,
     /// The carer's re-assessment date, or the agreement's last day.
     pub due_on: NaiveDate,
@@ -102,7 +103,7 @@ impl Store {
     ) -> Result<Vec<GuardianshipDue>> {
         let (lo, hi) = code_range(area);
         let rows = sqlx::query(&format!(
-            "SELECT c.id, c.village_code, k.next_due, k.verdict FROM carer_checks k \
+            "SELECT c.id, c.village_code, k.next_due, k.verdict, c.name FROM carer_checks k \
              JOIN children c ON c.id = k.child_id \
              WHERE k.next_due <= $1 AND c.village_code >= $2 AND c.village_code <= $3 \
              AND c.status = 'active' AND c.archived_at IS NULL \
@@ -127,6 +128,7 @@ impl Store {
                         .parse()
                         .map_err(|_| StoreError::Config("carer check: bad date".into()))?,
                     verdict: CarerVerdict::parse(&verdict),
+                    name: r.try_get(4)?,
                 })
             })
             .collect()
@@ -142,7 +144,7 @@ impl Store {
     ) -> Result<Vec<GuardianshipDue>> {
         let (lo, hi) = code_range(area);
         let rows = sqlx::query(&format!(
-            "SELECT c.id, c.village_code, a.ends_on FROM agreements a \
+            "SELECT c.id, c.village_code, a.ends_on, c.name FROM agreements a \
              JOIN children c ON c.id = a.child_id \
              WHERE a.replaced_by IS NULL AND a.ends_on <= $1 \
              AND c.village_code >= $2 AND c.village_code <= $3 \
@@ -166,6 +168,7 @@ impl Store {
                         .parse()
                         .map_err(|_| StoreError::Config("agreement: bad date".into()))?,
                     verdict: None,
+                    name: r.try_get(3)?,
                 })
             })
             .collect()

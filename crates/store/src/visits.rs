@@ -276,6 +276,24 @@ impl Store {
         Ok(Some((r.try_get(0)?, data)))
     }
 
+    /// Who a child's visits are assigned to, if anyone: (name, role).
+    pub async fn visit_assignment(
+        &self,
+        child_id: &str,
+    ) -> Result<Option<(String, shouwang_domain::visits::VisitorRole)>> {
+        let row = sqlx::query("SELECT name, role FROM visit_assignments WHERE child_id = $1")
+            .bind(child_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(r) = row else { return Ok(None) };
+        let role: String = r.try_get(1)?;
+        Ok(Some((
+            r.try_get(0)?,
+            shouwang_domain::visits::VisitorRole::parse(&role)
+                .ok_or_else(|| StoreError::Config(format!("visitor role {role}")))?,
+        )))
+    }
+
     /// The children of `area` whose visits are assigned to a named person: (child, name, role).
     pub async fn visit_assignments(
         &self,

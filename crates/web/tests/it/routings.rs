@@ -100,6 +100,12 @@ async fn a_child_goes_to_the_police_until_registered_and_to_a_department_that_se
 
     // The town's police see it with whom to reach; the other town's and the departments do not.
     let police = app.login("police_a").await;
+    // The home page counts what waits in the inbox.
+    let home = police.get("/").await.text().await.unwrap();
+    assert!(
+        home.contains("<b>1</b><span>部门转办未办结</span>"),
+        "{home}"
+    );
     let inbox = police.get_json("/api/v1/routings").await;
     assert_eq!(inbox["items"].as_array().unwrap().len(), 1, "{inbox}");
     assert_eq!(inbox["items"][0]["child_name"], "王小明");
