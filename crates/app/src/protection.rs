@@ -1199,23 +1199,34 @@ async fn unreported_items(
     limit: i64,
 ) -> Result<Vec<shouwang_store::protection::Unreported>> {
     let mut items = store.unreported(actor, limit).await?;
-    for v in store.reportable_visits(actor, limit).await? {
-        let opened = v.last_case_opened.as_deref().and_then(parse_time);
-        if protection::reported_since(v.visited_on, opened)
-            || items.iter().any(|i| i.child_id == v.child_id)
-        {
-            continue;
-        }
-        items.push(shouwang_store::protection::Unreported {
+    items.extend(unreported_visits(store, actor, limit).await?);
+    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(items)
+}
+
+/// Children a visit found in a reportable situation with no report filed since, whose file is not
+/// on the files' list already.
+async fn unreported_visits(
+    store: &Store,
+    actor: &Actor,
+    limit: i64,
+) -> Result<Vec<shouwang_store::protection::Unreported>> {
+    Ok(store
+        .reportable_visits(actor, limit)
+        .await?
+        .into_iter()
+        .filter(|v| {
+            let opened = v.last_case_opened.as_deref().and_then(parse_time);
+            !v.in_file_list && !protection::reported_since(v.visited_on, opened)
+        })
+        .map(|v| shouwang_store::protection::Unreported {
             child_id: v.child_id,
             name: v.name,
             village_code: v.village_code,
             recorded_at: v.recorded_at,
             source: "visit".into(),
-        });
-    }
-    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok(items)
+        })
+        .collect())
 }
 
 /// The home page's figures of the cases capability for the actor.
@@ -1265,7 +1276,8 @@ pub async fn home_counts(store: &Store, actor: &Actor) -> Result<HomeCounts> {
         actor.role,
         Role::Village | Role::Town | Role::County | Role::CountyAdmin | Role::Oversight
     ) {
-        c.unreported = unreported_items(store, actor, 1000).await?.len();
+        c.unreported = usize::try_from(store.unreported_count(actor).await?).unwrap_or(0)
+            + unreported_visits(store, actor, 1000).await?.len();
     }
     Ok(c)
 }

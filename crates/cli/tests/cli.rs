@@ -1322,6 +1322,57 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
     .await
     .unwrap();
 
+    // 应报未报: a report filed on every other child whose file says 单独居住 or 无人监护 takes it off
+    // the list (the case's trigger marks the file reported, 0037).
+    let unreported = store.unreported(&county, 1000).await.unwrap();
+    assert!(unreported.len() >= 2, "{}", unreported.len());
+    for u in unreported.iter().step_by(2) {
+        shouwang_app::protection::file(
+            &store,
+            &county,
+            &shouwang_domain::protection::ReportInput {
+                child_id: Some(u.child_id.clone()),
+                situations: vec!["living_alone".into()],
+                description: Some("连续多日独自在家".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let left = store.unreported(&county, 1000).await.unwrap();
+    assert_eq!(left.len(), unreported.len() / 2, "half reported");
+    // A report on a child not yet found on the registry, linked to its file afterwards, takes it
+    // off too.
+    let filed = shouwang_app::protection::file(
+        &store,
+        &county,
+        &shouwang_domain::protection::ReportInput {
+            child: Some(shouwang_domain::protection::NewChildInput {
+                name: Some("张小明".into()),
+                village_code: Some(left[0].village_code.clone()),
+                ..Default::default()
+            }),
+            situations: vec!["living_alone".into()],
+            description: Some("连续多日独自在家".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(store.unreported(&county, 1000).await.unwrap().len(), left.len());
+    let mut tx = store.begin().await.unwrap();
+    assert!(
+        tx.link_case_child(&filed.case_id, &left[0].child_id)
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(
+        store.unreported(&county, 1000).await.unwrap().len(),
+        left.len() - 1
+    );
+
     // A bulk load that stopped before rebuilding (its counts set aside): the next open rebuilds.
     store.set_kept_counts_aside().await.unwrap();
     shouwang::demo::run(&store, &RegionCode::parse("522730").unwrap(), 40, 99)
@@ -1404,6 +1455,11 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
         let actor = store.actor_by_username(name).await.unwrap().unwrap();
         let kept = store.counts(&actor).await.unwrap();
         assert_eq!(kept, store.counts_counted(&actor).await.unwrap(), "{name}");
+        assert_eq!(
+            store.unreported_count(&actor).await.unwrap(),
+            store.unreported(&actor, 1000).await.unwrap().len() as i64,
+            "{name}: 应报未报"
+        );
         assert!(kept.on_roster > 0, "{name}: {kept:?}");
         if name != "p53" {
             assert!(kept.aged_out > 0 && kept.exited > 0, "{name}: {kept:?}");

@@ -248,6 +248,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0036_verified.sqlite.sql"),
         postgres: include_str!("../migrations/0036_verified.postgres.sql"),
     },
+    Migration {
+        version: 37,
+        sqlite: include_str!("../migrations/0037_unreported_kept.sqlite.sql"),
+        postgres: include_str!("../migrations/0037_unreported_kept.postgres.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

@@ -369,10 +369,12 @@ pub struct ReportableVisit {
     pub visited_on: chrono::NaiveDate,
     pub recorded_at: String,
     pub last_case_opened: Option<String>,
+    /// The file itself is on [`Store::unreported`]'s list (单独居住 or 无人监护, no case ever).
+    pub in_file_list: bool,
 }
 
-/// 单独居住 | 无人监护 as flag bits, written as a number in the partial index of migration 0024,
-/// which the query must repeat to be served by it.
+/// 单独居住 | 无人监护 as flag bits, written as a number in the partial index of migrations 0024
+/// and 0037, which the query must repeat to be served by it.
 const UNREPORTED_BITS: i64 = 3;
 
 impl Store {
@@ -390,8 +392,7 @@ impl Store {
         let bits = UNREPORTED_BITS;
         let sql = format!(
             "SELECT c.id, c.name, c.village_code, c.updated_at FROM children c{join}{} \
-             AND c.status = 'active' AND (c.flags & {bits}) <> 0 \
-             AND NOT EXISTS (SELECT 1 FROM protection_cases pc WHERE pc.child_id = c.id) \
+             AND c.status = 'active' AND (c.flags & {bits}) <> 0 AND c.reported = 0 \
              ORDER BY c.updated_at, c.id LIMIT {}",
             w.sql,
             limit.clamp(1, 1000)
@@ -411,6 +412,35 @@ impl Store {
             .collect()
     }
 
+    /// How many children [`Store::unreported`] lists for the actor (without its limit): for a
+    /// county or an area above it read from the counts the triggers keep (`roster_cube`, migration
+    /// 0037), for a town, a village or an agency counted on the list's own partial index.
+    pub async fn unreported_count(&self, actor: &shouwang_domain::authz::Actor) -> Result<i64> {
+        let bits = UNREPORTED_BITS;
+        if let shouwang_domain::authz::Scope::Region { code } = actor.scope()
+            && code.level() <= RegionLevel::County
+        {
+            let sql = format!(
+                "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM roster_cube WHERE region = $1 \
+                 AND status = 'active' AND reported = 0 AND (flags & {bits}) <> 0"
+            );
+            return Ok(sqlx::query_scalar(&sql)
+                .bind(code.as_str())
+                .fetch_one(&self.pool)
+                .await?);
+        }
+        let Some((w, join)) = crate::scope::scoped(actor, None) else {
+            return Ok(0);
+        };
+        let sql = format!(
+            "SELECT COUNT(*) FROM children c{join}{} \
+             AND c.status = 'active' AND (c.flags & {bits}) <> 0 AND c.reported = 0",
+            w.sql
+        );
+        let row = w.bind(sqlx::query(&sql)).fetch_one(&self.pool).await?;
+        Ok(row.try_get(0)?)
+    }
+
     /// Visits of the actor's area that found a situation to report (the latest per child), with
     /// the child's latest case: whether it was reported is the domain's rule
     /// (`protection::reported_since`).
@@ -424,12 +454,14 @@ impl Store {
         };
         // From the few reportable visits (their partial index, migration 0024) to the files, not
         // from every file of the area to its visits: SQLite takes a CROSS JOIN's order as written.
+        let bits = UNREPORTED_BITS;
         let sql = format!(
             "SELECT c.id, c.name, c.village_code, MAX(v.visited_on), MAX(v.at), \
-             (SELECT MAX(pc.opened_at) FROM protection_cases pc WHERE pc.child_id = c.id) \
+             (SELECT MAX(pc.opened_at) FROM protection_cases pc WHERE pc.child_id = c.id), \
+             CASE WHEN (c.flags & {bits}) <> 0 AND c.reported = 0 THEN 1 ELSE 0 END \
              FROM visits v CROSS JOIN children c{join}{} \
              AND c.id = v.child_id AND c.status = 'active' AND v.reportable = 1 \
-             GROUP BY c.id, c.name, c.village_code ORDER BY MAX(v.at) DESC LIMIT {}",
+             GROUP BY c.id, c.name, c.village_code, c.flags, c.reported ORDER BY MAX(v.at) DESC LIMIT {}",
             w.sql,
             limit.clamp(1, 1000)
         );
@@ -447,6 +479,7 @@ impl Store {
                         .map_err(|_| StoreError::Config(format!("visit date {on}")))?,
                     recorded_at: r.try_get(4)?,
                     last_case_opened: r.try_get(5)?,
+                    in_file_list: r.try_get::<i64, _>(6)? == 1,
                 })
             })
             .collect()
@@ -1278,8 +1311,11 @@ mod unreported_tests {
             super::UNREPORTED_BITS,
             KeyTargetFlag::LivingAlone.bit() | KeyTargetFlag::Unsupervised.bit()
         );
-        assert!(
-            include_str!("../migrations/0024_unreported_index.sql").contains("(flags & 3) <> 0")
-        );
+        for sql in [
+            include_str!("../migrations/0037_unreported_kept.sqlite.sql"),
+            include_str!("../migrations/0037_unreported_kept.postgres.sql"),
+        ] {
+            assert!(sql.contains("(flags & 3) <> 0 AND reported = 0"));
+        }
     }
 }

@@ -152,9 +152,16 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        // Summed over the regions by the database when the units are not asked for: the whole
+        // country is a few hundred rows to decode, not the provinces' thousands.
+        let (region, n, group) = if per_unit {
+            ("region", "n", "")
+        } else {
+            ("''", "CAST(SUM(n) AS BIGINT)", " GROUP BY bucket, sex, cells")
+        };
         let sql = format!(
-            "SELECT region, bucket, sex, cells, n FROM roster_rollup \
-             WHERE region IN ({}) AND bucket IN ({}) AND n <> 0",
+            "SELECT {region}, bucket, sex, cells, {n} FROM roster_rollup \
+             WHERE region IN ({}) AND bucket IN ({}) AND n <> 0{group}",
             marks(1, regions.len()),
             marks(regions.len() + 1, keys.len()),
         );
