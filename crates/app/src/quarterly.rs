@@ -1174,13 +1174,23 @@ pub async fn dashboard(store: &Store, actor: &Actor) -> Result<Option<Dashboard>
     if region.level() < RegionLevel::County {
         return Ok(Some(reported_dashboard(store, region, today).await?));
     }
-    let below = region.level().below();
-    let c = count_units(store, &region, today, below).await?;
+    // Counted once by village: the units below (towns of a county, villages of a town) are
+    // their villages summed, and the quarter's verification is read against the same counts.
+    let c = count_units(store, &region, today, Some(RegionLevel::Village)).await?;
+    let mut below: BTreeMap<String, Figures> = BTreeMap::new();
+    if let Some(level) = region.level().below() {
+        for (village, f) in &c.units {
+            below
+                .entry(village[..level.code_len().min(village.len())].to_owned())
+                .or_default()
+                .merge(f);
+        }
+    }
     let units = unit_names(store, &region)
         .await?
         .into_iter()
         .map(|(code, name)| {
-            let f = c.units.get(&code).copied().unwrap_or_default();
+            let f = below.get(&code).copied().unwrap_or_default();
             (code, name, f)
         })
         .collect();
@@ -1202,12 +1212,14 @@ pub async fn dashboard(store: &Store, actor: &Actor) -> Result<Option<Dashboard>
         }
     }
     trend.push(("今天".to_owned(), c.total.get(1), false));
-    let this = Quarter::of(today);
-    let verified = store
-        .verification_counts(&region, RegionLevel::Village, this.start(), today)
-        .await?
-        .into_iter()
-        .fold((0, 0), |(n, v), (_, a, b)| (n + a, v + b));
+    let done = store
+        .verified_in(&region, RegionLevel::Village, today)
+        .await?;
+    let verified = c.units.iter().fold((0, 0), |(n, v), (village, f)| {
+        let on_roster = i64::try_from(f.get(1)).unwrap_or(i64::MAX);
+        let verified = done.get(village).copied().unwrap_or(0).min(on_roster);
+        (n + on_roster, v + verified)
+    });
     Ok(Some(Dashboard {
         region,
         today,

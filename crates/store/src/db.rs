@@ -253,6 +253,16 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0037_unreported_kept.sqlite.sql"),
         postgres: include_str!("../migrations/0037_unreported_kept.postgres.sql"),
     },
+    Migration {
+        version: 38,
+        sqlite: include_str!("../migrations/0038_area_indexes.sql"),
+        postgres: include_str!("../migrations/0038_area_indexes.sql"),
+    },
+    Migration {
+        version: 39,
+        sqlite: include_str!("../migrations/0039_national_rollup.sqlite.sql"),
+        postgres: include_str!("../migrations/0039_national_rollup.postgres.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

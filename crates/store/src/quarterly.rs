@@ -234,9 +234,28 @@ impl Store {
         for g in self.summary_groups(region, on, Some(by)).await? {
             per.entry(g.unit.unwrap_or_default()).or_default().0 += g.count as i64;
         }
-        // Those verified this quarter, as the visits' triggers keep them (0036): children visited
-        // or called in the quarter, in the village they lived in then; at most the roster's count.
-        let quarter = shouwang_domain::quarterly::Quarter::of(from).to_string();
+        for (unit, v) in self.verified_in(region, by, from).await? {
+            if let Some(e) = per.get_mut(&unit) {
+                e.1 = v.min(e.0);
+            }
+        }
+        Ok(per
+            .into_iter()
+            .filter(|(_, (n, _))| *n > 0)
+            .map(|(unit, (n, v))| (unit, n, v))
+            .collect())
+    }
+
+    /// Per unit of `by` inside `region`: the children verified in the quarter of `day`, as the
+    /// visits' triggers keep them (0036) — children visited or called in the quarter, in the
+    /// village they lived in then. The caller caps each at the unit's roster.
+    pub async fn verified_in(
+        &self,
+        region: &RegionCode,
+        by: RegionLevel,
+        day: NaiveDate,
+    ) -> Result<std::collections::BTreeMap<String, i64>> {
+        let quarter = shouwang_domain::quarterly::Quarter::of(day).to_string();
         let digits = by.code_len() as i64;
         let rows = sqlx::query(
             "SELECT region, n FROM verification_rollup WHERE quarter = $1 AND region >= $2 \
@@ -248,35 +267,47 @@ impl Store {
         .bind(digits)
         .fetch_all(&self.pool)
         .await?;
-        for r in rows {
-            let unit: String = r.try_get(0)?;
-            if let Some(e) = per.get_mut(&unit) {
-                e.1 = r.try_get::<i64, _>(1)?.min(e.0);
-            }
-        }
-        Ok(per
-            .into_iter()
-            .filter(|(_, (n, _))| *n > 0)
-            .map(|(unit, (n, v))| (unit, n, v))
-            .collect())
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     /// Active files of children 16 or older on `on` (a batch): (id, version, birth date, village).
+    /// Read province by province on the aged files' index (migration 0038).
     pub async fn aged_out_on(
         &self,
         on: NaiveDate,
         limit: i64,
     ) -> Result<Vec<(String, i64, NaiveDate, RegionCode)>> {
+        let limit = limit.clamp(1, 5000);
+        let provinces: Vec<i64> = sqlx::query_scalar(
+            "SELECT code12 FROM regions WHERE level = 'province' ORDER BY code12",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         let sql = format!(
             "SELECT c.id, c.version, c.birth_date, c.village_code FROM children c \
-             WHERE c.archived_at IS NULL AND {} ORDER BY c.birth_date, c.id LIMIT {}",
+             WHERE c.archived_at IS NULL AND (c.village_code / {PROVINCE}) = $2 AND {} \
+             ORDER BY c.birth_date, c.id LIMIT {limit}",
             crate::scope::aged_out("c", "$1"),
-            limit.clamp(1, 5000)
+            PROVINCE = crate::scope::PROVINCE,
         );
-        let rows = sqlx::query(&sql)
-            .bind(roster_cutoff(on))
-            .fetch_all(&self.pool)
-            .await?;
+        let mut rows = Vec::new();
+        for p in provinces {
+            let left = limit - rows.len() as i64;
+            if left <= 0 {
+                break;
+            }
+            rows.extend(
+                sqlx::query(&sql)
+                    .bind(roster_cutoff(on))
+                    .bind(p / crate::scope::PROVINCE)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .take(left as usize),
+            );
+        }
         rows.iter()
             .map(|r| {
                 let birth: String = r.try_get(2)?;

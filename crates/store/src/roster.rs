@@ -394,38 +394,33 @@ impl Store {
                 .await?,
         )?;
         let (lo, hi) = code_range(region);
-        // "+village_code": the area is tested on the rows of the partial index of active files by
-        // birth date (migration 0023), not used to pick the roster's index and scan the area.
-        let aged = |a: &str| {
-            format!(
-                "{a}status = 'active' AND {a}archived_at IS NULL AND {a}birth_date <= $1 \
-                 AND +{a}village_code >= $2 AND +{a}village_code <= $3"
-            )
-        };
-        let as_counted = format!(
-            "SELECT {} FROM (SELECT status, qualifies, incomplete, guardianship_type, flags, {YOUNG} \
-             FROM children WHERE {}) c",
-            counts_select("$4", "1"),
-            aged("")
+        // The aged files of the area's province from their partial index (migration 0038: the
+        // province, then the birth date), the area tested on its rows ("+village_code": not a
+        // bound that would pick the roster's index and walk the area). Each counts once as it is
+        // and once less as the young file the kept counts took it for.
+        let sql = format!(
+            "WITH aged AS MATERIALIZED (SELECT status, qualifies, incomplete, guardianship_type, \
+             flags, birth_date FROM children WHERE status = 'active' AND archived_at IS NULL \
+             AND (village_code / {PROVINCE}) = $5 AND birth_date <= $1 \
+             AND +village_code >= $2 AND +village_code <= $3) \
+             SELECT {} FROM (SELECT status, qualifies, incomplete, guardianship_type, flags, \
+             birth_date, 1 AS w FROM aged UNION ALL SELECT status, qualifies, incomplete, \
+             guardianship_type, flags, {YOUNG}, -1 AS w FROM aged) c",
+            counts_select("$4", "c.w"),
+            PROVINCE = scope::PROVINCE,
         );
-        let as_they_are = format!(
-            "SELECT {} FROM children c WHERE {}",
-            counts_select("$4", "1"),
-            aged("c.")
-        );
+        let c = counts_row(
+            &sqlx::query(&sql)
+                .bind(&cutoff)
+                .bind(lo)
+                .bind(hi)
+                .bind(&cutoff)
+                .bind(lo / scope::PROVINCE)
+                .fetch_one(&self.pool)
+                .await?,
+        )?;
         let mut out = kept;
-        for (sql, sign) in [(as_counted, -1), (as_they_are, 1)] {
-            let c = counts_row(
-                &sqlx::query(&sql)
-                    .bind(&cutoff)
-                    .bind(lo)
-                    .bind(hi)
-                    .bind(&cutoff)
-                    .fetch_one(&self.pool)
-                    .await?,
-            )?;
-            out.add(&c, sign);
-        }
+        out.add(&c, 1);
         Ok(out)
     }
 }

@@ -35,6 +35,10 @@ pub(crate) fn incomplete(alias: &str, cutoff: &str) -> String {
 }
 
 /// Active files of children 16 or older: they left the roster on their birthday.
+/// A village code (12 digits, a number) divided by this is its province: the leading column of the
+/// aged files' index (migration 0038), written the same way in the queries it serves.
+pub(crate) const PROVINCE: i64 = 10_000_000_000;
+
 pub(crate) fn aged_out(alias: &str, cutoff: &str) -> String {
     format!("{alias}.status = 'active' AND {alias}.birth_date <= {cutoff}")
 }

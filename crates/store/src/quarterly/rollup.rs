@@ -121,14 +121,10 @@ impl Store {
         self.rolled_in(&regions, on, by.is_some()).await
     }
 
-    /// The 汇总表 groups of the whole country on `on` (every province this database holds):
-    /// the national figure of the benchmarks.
+    /// The 汇总表 groups of the whole country on `on` (every province this database holds): the
+    /// roll-up's own area '' (migration 0039), as many rows to read as a province.
     pub async fn summary_groups_national(&self, on: NaiveDate) -> Result<Vec<SummaryGroup>> {
-        let provinces: Vec<String> =
-            sqlx::query_scalar("SELECT code FROM regions WHERE level = 'province'")
-                .fetch_all(&self.pool)
-                .await?;
-        self.rolled_in(&provinces, on, false).await
+        self.rolled_in(&[String::new()], on, false).await
     }
 
     async fn rolled_in(
@@ -157,7 +153,11 @@ impl Store {
         let (region, n, group) = if per_unit {
             ("region", "n", "")
         } else {
-            ("''", "CAST(SUM(n) AS BIGINT)", " GROUP BY bucket, sex, cells")
+            (
+                "''",
+                "CAST(SUM(n) AS BIGINT)",
+                " GROUP BY bucket, sex, cells",
+            )
         };
         let sql = format!(
             "SELECT {region}, bucket, sex, cells, {n} FROM roster_rollup \

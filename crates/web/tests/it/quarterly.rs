@@ -904,4 +904,21 @@ async fn the_ranking_counts_each_child_verified_once_in_the_quarter_of_its_visit
     );
     let q3 = town("2026Q3").await;
     assert_eq!(q3["verified"], 1, "{q3}");
+    // The home pages of the county and of the town read the same: one of two this quarter.
+    for user in ["county", "town_a"] {
+        let html = app.login(user).await.get("/").await.text().await.unwrap();
+        assert!(
+            html.contains("50%") && html.contains("1 / 2 名在册儿童本季度已走访或电话核查"),
+            "{user}: {html}"
+        );
+        if user == "county" {
+            // The units below are the villages' counts summed: town A's bar says 2.
+            let bar = html
+                .split(&format!(r#"<a href="/children?region={TOWN_A}">"#))
+                .nth(1)
+                .and_then(|rest| rest.split("</a>").next())
+                .unwrap_or_default();
+            assert!(bar.ends_with(">2</text>"), "{bar}");
+        }
+    }
 }
