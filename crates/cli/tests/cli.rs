@@ -1455,6 +1455,22 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
         }
     }
     assert!(compared > 1000, "{compared} groups compared");
+    // A town's trend: every date's total in one pass equals counting that date's groups.
+    for code in ["522730001", "522730100", "522730"] {
+        let region = RegionCode::parse(code).unwrap();
+        let totals = store.roster_totals(&region, &dates).await.unwrap();
+        assert!(totals.iter().any(|t| *t > 0), "{code}: {totals:?}");
+        for (on, total) in dates.iter().zip(totals) {
+            let counted: u64 = store
+                .summary_groups_counted(&region, *on, None)
+                .await
+                .unwrap()
+                .iter()
+                .map(|g| g.count)
+                .sum();
+            assert_eq!(total as u64, counted, "{code} on {on}");
+        }
+    }
     // The whole country (0039: its own area of the roll-up) is its two provinces counted.
     for on in &dates {
         let mut counted = Vec::new();
