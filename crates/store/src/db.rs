@@ -263,6 +263,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0039_national_rollup.sqlite.sql"),
         postgres: include_str!("../migrations/0039_national_rollup.postgres.sql"),
     },
+    Migration {
+        version: 40,
+        sqlite: include_str!("../migrations/0040_retention_indexes.sql"),
+        postgres: include_str!("../migrations/0040_retention_indexes.sql"),
+    },
 ];
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {

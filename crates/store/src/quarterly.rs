@@ -221,7 +221,11 @@ impl Store {
 
     /// How many children were on the roster of `region` on each of `dates`, as the files say
     /// today, counted in one pass over the roster's index (a town's trend over the quarters).
-    pub async fn roster_totals(&self, region: &RegionCode, dates: &[NaiveDate]) -> Result<Vec<i64>> {
+    pub async fn roster_totals(
+        &self,
+        region: &RegionCode,
+        dates: &[NaiveDate],
+    ) -> Result<Vec<i64>> {
         if dates.is_empty() {
             return Ok(Vec::new());
         }

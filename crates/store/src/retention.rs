@@ -71,9 +71,15 @@ fn summary(r: &sqlx::any::AnyRow) -> Result<ArchivedSummary> {
     })
 }
 
-/// Which files left the roster on or before `left_by`: exited by then, or 16 by then.
-fn left_by_clause() -> &'static str {
-    "((c.status = 'exited' AND c.exit_date <= $1) OR c.birth_date <= $2)"
+/// Which files left the roster on or before `left_by` ($1 the day, $2 the last birth date of a
+/// child 16 by then), of those `state` selects: exited by then, or 16 by then. Written as a union
+/// of the two so that each side is found on its own index (migration 0040), not by reading every
+/// file.
+fn left_files(state: &str) -> String {
+    format!(
+        "SELECT c.id FROM children c WHERE {state} AND c.status = 'exited' AND c.exit_date <= $1 \
+         UNION SELECT c.id FROM children c WHERE {state} AND c.birth_date <= $2"
+    )
 }
 
 fn left_by_binds(left_by: NaiveDate) -> (String, String) {
@@ -100,17 +106,39 @@ impl Store {
         let (exit_by, born_by) = left_by_binds(left_by);
         let mut tx = self.begin().await?;
         let now = tx.now().to_owned();
-        let done = sqlx::query(&format!(
-            "UPDATE children SET archived_at = $3 WHERE id IN \
-             (SELECT c.id FROM children c WHERE c.archived_at IS NULL AND {})",
-            left_by_clause()
-        ))
+        // The exits not archived yet are few (their partial index, 0040): test them all.
+        let mut n = sqlx::query(
+            "UPDATE children SET archived_at = $3 WHERE id IN (SELECT c.id FROM children c \
+             WHERE c.status = 'exited' AND c.archived_at IS NULL \
+             AND (c.exit_date <= $1 OR c.birth_date <= $2))",
+        )
         .bind(&exit_by)
         .bind(&born_by)
         .bind(&now)
         .execute(tx.conn())
-        .await?;
-        let n = done.rows_affected();
+        .await?
+        .rows_affected();
+        // The active files of children 16 by then, province by province on the aged files' index
+        // (0038).
+        let provinces: Vec<i64> =
+            sqlx::query_scalar("SELECT code12 FROM regions WHERE level = 'province'")
+                .fetch_all(tx.conn())
+                .await?;
+        let aged = format!(
+            "UPDATE children SET archived_at = $2 WHERE id IN (SELECT c.id FROM children c \
+             WHERE c.status = 'active' AND c.archived_at IS NULL \
+             AND (c.village_code / {}) = $3 AND c.birth_date <= $1)",
+            crate::scope::PROVINCE
+        );
+        for p in provinces {
+            n += sqlx::query(&aged)
+                .bind(&born_by)
+                .bind(&now)
+                .bind(p / crate::scope::PROVINCE)
+                .execute(tx.conn())
+                .await?
+                .rows_affected();
+        }
         if n > 0 {
             // Links of schools and agencies end with the file's working life.
             sqlx::query(
@@ -140,10 +168,9 @@ impl Store {
         let mut erased = 0;
         loop {
             let rows = sqlx::query(&format!(
-                "SELECT c.id, c.birth_date, c.village_code FROM children c \
-                 WHERE c.archived_at IS NOT NULL AND c.erased_at IS NULL AND {} \
+                "SELECT c.id, c.birth_date, c.village_code FROM children c WHERE c.id IN ({}) \
                  ORDER BY c.id LIMIT {ERASE_BATCH}",
-                left_by_clause()
+                left_files("c.archived_at IS NOT NULL AND c.erased_at IS NULL")
             ))
             .bind(&exit_by)
             .bind(&born_by)
