@@ -1162,19 +1162,48 @@ pub async fn reopen(store: &Store, actor: &Actor, case_id: &str, reason: &str) -
     .await
 }
 
-/// Children of the actor's area whose file records 单独居住 or 无人监护 with no mandatory report
-/// filed (未保法 Art. 117): the town's and oversight's list; looking at it is audited.
+/// 应报未报 of an area: how many children, and the first of them.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UnreportedList {
+    /// All of them in the area (the files' count kept by the triggers, and the visits').
+    pub total: i64,
+    /// The longest unreported first, at most the limit asked for.
+    pub items: Vec<shouwang_store::protection::Unreported>,
+}
+
+/// Children of the actor's area (or of `region` inside it) whose file records 单独居住 or 无人监护
+/// with no mandatory report filed (未保法 Art. 117): the town's and oversight's list, at most
+/// `limit` (1–500) of them with the total; looking at it is audited.
 pub async fn unreported(
     store: &Store,
     actor: &Actor,
-) -> Result<Vec<shouwang_store::protection::Unreported>> {
+    region: Option<&str>,
+    limit: i64,
+) -> Result<UnreportedList> {
     if !matches!(
         actor.role,
         Role::Village | Role::Town | Role::County | Role::CountyAdmin | Role::Oversight
     ) {
         return Err(StoreError::Forbidden);
     }
-    let items = unreported_items(store, actor, 500).await?;
+    let region = match region.map(str::trim).filter(|r| !r.is_empty()) {
+        None => None,
+        Some(r) => {
+            let code = RegionCode::parse(r)
+                .map_err(|_| ValidationErrors::single("region", "区划代码不正确"))?;
+            if !actor.region.contains(&code) {
+                return Err(StoreError::NotFound);
+            }
+            Some(code)
+        }
+    };
+    let limit = limit.clamp(1, 500);
+    let visits = unreported_visits(store, actor, region.as_ref(), 1000).await?;
+    let total = store.unreported_count(actor, region.as_ref()).await? + visits.len() as i64;
+    let mut items = store.unreported(actor, region.as_ref(), limit).await?;
+    items.extend(visits);
+    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let mut tx = store.begin().await?;
     tx.audit(
         actor,
@@ -1182,26 +1211,13 @@ pub async fn unreported(
         Subject {
             entity: "region",
             id: None,
-            region: Some(actor.region.as_str()),
+            region: Some(region.as_ref().unwrap_or(&actor.region).as_str()),
         },
-        serde_json::json!({"shown": items.len()}),
+        serde_json::json!({"shown": items.len(), "total": total}),
     )
     .await?;
     tx.commit().await?;
-    Ok(items)
-}
-
-/// Children whose file records a situation never reported, and children a visit found in a
-/// reportable situation with no report filed that day (未成年人保护法 Art. 117).
-async fn unreported_items(
-    store: &Store,
-    actor: &Actor,
-    limit: i64,
-) -> Result<Vec<shouwang_store::protection::Unreported>> {
-    let mut items = store.unreported(actor, limit).await?;
-    items.extend(unreported_visits(store, actor, limit).await?);
-    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok(items)
+    Ok(UnreportedList { total, items })
 }
 
 /// Children a visit found in a reportable situation with no report filed since, whose file is not
@@ -1209,10 +1225,11 @@ async fn unreported_items(
 async fn unreported_visits(
     store: &Store,
     actor: &Actor,
+    region: Option<&RegionCode>,
     limit: i64,
 ) -> Result<Vec<shouwang_store::protection::Unreported>> {
     Ok(store
-        .reportable_visits(actor, limit)
+        .reportable_visits(actor, region, limit)
         .await?
         .into_iter()
         .filter(|v| {
@@ -1276,8 +1293,8 @@ pub async fn home_counts(store: &Store, actor: &Actor) -> Result<HomeCounts> {
         actor.role,
         Role::Village | Role::Town | Role::County | Role::CountyAdmin | Role::Oversight
     ) {
-        c.unreported = usize::try_from(store.unreported_count(actor).await?).unwrap_or(0)
-            + unreported_visits(store, actor, 1000).await?.len();
+        c.unreported = usize::try_from(store.unreported_count(actor, None).await?).unwrap_or(0)
+            + unreported_visits(store, actor, None, 1000).await?.len();
     }
     Ok(c)
 }

@@ -1338,7 +1338,7 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
 
     // 应报未报: a report filed on every other child whose file says 单独居住 or 无人监护 takes it off
     // the list (the case's trigger marks the file reported, 0037).
-    let unreported = store.unreported(&county, 1000).await.unwrap();
+    let unreported = store.unreported(&county, None, 1000).await.unwrap();
     assert!(unreported.len() >= 2, "{}", unreported.len());
     for u in unreported.iter().step_by(2) {
         shouwang_app::protection::file(
@@ -1354,7 +1354,7 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
         .await
         .unwrap();
     }
-    let left = store.unreported(&county, 1000).await.unwrap();
+    let left = store.unreported(&county, None, 1000).await.unwrap();
     assert_eq!(left.len(), unreported.len() / 2, "half reported");
     // A report on a child not yet found on the registry, linked to its file afterwards, takes it
     // off too.
@@ -1375,7 +1375,7 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
     .await
     .unwrap();
     assert_eq!(
-        store.unreported(&county, 1000).await.unwrap().len(),
+        store.unreported(&county, None, 1000).await.unwrap().len(),
         left.len()
     );
     let mut tx = store.begin().await.unwrap();
@@ -1386,7 +1386,7 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
     );
     tx.commit().await.unwrap();
     assert_eq!(
-        store.unreported(&county, 1000).await.unwrap().len(),
+        store.unreported(&county, None, 1000).await.unwrap().len(),
         left.len() - 1
     );
 
@@ -1509,8 +1509,8 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
         let kept = store.counts(&actor).await.unwrap();
         assert_eq!(kept, store.counts_counted(&actor).await.unwrap(), "{name}");
         assert_eq!(
-            store.unreported_count(&actor).await.unwrap(),
-            store.unreported(&actor, 1000).await.unwrap().len() as i64,
+            store.unreported_count(&actor, None).await.unwrap(),
+            store.unreported(&actor, None, 1000).await.unwrap().len() as i64,
             "{name}: 应报未报"
         );
         assert!(kept.on_roster > 0, "{name}: {kept:?}");

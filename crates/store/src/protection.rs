@@ -384,9 +384,10 @@ impl Store {
     pub async fn unreported(
         &self,
         actor: &shouwang_domain::authz::Actor,
+        region: Option<&RegionCode>,
         limit: i64,
     ) -> Result<Vec<Unreported>> {
-        let Some((w, join)) = crate::scope::scoped(actor, None) else {
+        let Some((w, join)) = crate::scope::scoped(actor, region) else {
             return Ok(vec![]);
         };
         let bits = UNREPORTED_BITS;
@@ -415,11 +416,22 @@ impl Store {
     /// How many children [`Store::unreported`] lists for the actor (without its limit): for a
     /// county or an area above it read from the counts the triggers keep (`roster_cube`, migration
     /// 0037), for a town, a village or an agency counted on the list's own partial index.
-    pub async fn unreported_count(&self, actor: &shouwang_domain::authz::Actor) -> Result<i64> {
+    pub async fn unreported_count(
+        &self,
+        actor: &shouwang_domain::authz::Actor,
+        region: Option<&RegionCode>,
+    ) -> Result<i64> {
         let bits = UNREPORTED_BITS;
-        if let shouwang_domain::authz::Scope::Region { code } = actor.scope()
-            && code.level() <= RegionLevel::County
-        {
+        if let shouwang_domain::authz::Scope::Region { code: mine } = actor.scope() {
+            let code = match region {
+                None => mine,
+                Some(r) if mine.contains(r) => r.clone(),
+                Some(r) if r.contains(&mine) => mine,
+                Some(_) => return Ok(0),
+            };
+            if code.level() > RegionLevel::County {
+                return self.unreported_counted(actor, Some(&code)).await;
+            }
             let sql = format!(
                 "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM roster_cube WHERE region = $1 \
                  AND status = 'active' AND reported = 0 AND (flags & {bits}) <> 0"
@@ -429,7 +441,16 @@ impl Store {
                 .fetch_one(&self.pool)
                 .await?);
         }
-        let Some((w, join)) = crate::scope::scoped(actor, None) else {
+        self.unreported_counted(actor, region).await
+    }
+
+    async fn unreported_counted(
+        &self,
+        actor: &shouwang_domain::authz::Actor,
+        region: Option<&RegionCode>,
+    ) -> Result<i64> {
+        let bits = UNREPORTED_BITS;
+        let Some((w, join)) = crate::scope::scoped(actor, region) else {
             return Ok(0);
         };
         let sql = format!(
@@ -447,9 +468,10 @@ impl Store {
     pub async fn reportable_visits(
         &self,
         actor: &shouwang_domain::authz::Actor,
+        region: Option<&RegionCode>,
         limit: i64,
     ) -> Result<Vec<ReportableVisit>> {
-        let Some((w, join)) = crate::scope::scoped(actor, None) else {
+        let Some((w, join)) = crate::scope::scoped(actor, region) else {
             return Ok(vec![]);
         };
         // From the few reportable visits (their partial index, migration 0024) to the files, not

@@ -260,17 +260,27 @@ pub async fn reopen(
     ))
 }
 
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(default)]
+pub struct UnreportedParams {
+    /// A division inside your area (your whole area if absent).
+    pub region: Option<String>,
+}
+
 /// Children of your area whose file records 单独居住 or 无人监护 and for whom no mandatory report was
-/// filed (未成年人保护法 Art. 117: failures to report are visible to the town and oversight).
-#[utoipa::path(get, path = "/api/v1/reports/unreported",
-    responses((status = 200, description = "children to report", body = Items<shouwang_store::protection::Unreported>), (status = 403, body = ErrorBody)))]
+/// filed (未成年人保护法 Art. 117: failures to report are visible to the town and oversight): how
+/// many in all (`total`), and the 500 longest unreported.
+#[utoipa::path(get, path = "/api/v1/reports/unreported", params(UnreportedParams),
+    responses((status = 200, description = "children to report", body = cases::UnreportedList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn unreported(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Json<Items<shouwang_store::protection::Unreported>>, AppError> {
-    Ok(Json(Items {
-        items: cases::unreported(&state.store, &user.actor).await?,
-    }))
+    Query(p): Query<UnreportedParams>,
+) -> Result<Json<cases::UnreportedList>, AppError> {
+    Ok(Json(
+        cases::unreported(&state.store, &user.actor, p.region.as_deref(), 500).await?,
+    ))
 }
 
 /// Adds evidence to a case (multipart, field `file`): a photo (JPEG, PNG, WebP) or a PDF, at most

@@ -602,8 +602,14 @@ pub async fn reopen_submit(
 #[template(path = "protection/unreported.html")]
 struct UnreportedPage {
     frame: Frame,
-    items: Vec<shouwang_store::protection::Unreported>,
+    list: cases::UnreportedList,
+    /// The area shown, when narrowed, and the areas one level below it to narrow to.
+    area: Option<shouwang_store::regions::Region>,
+    below: Vec<shouwang_store::regions::Region>,
 }
+
+/// A page lists this many; a wider area is narrowed by its units (a page stays small on a phone).
+const UNREPORTED_SHOWN: i64 = 100;
 
 impl UnreportedPage {
     fn place(&self, code: &str) -> String {
@@ -611,11 +617,39 @@ impl UnreportedPage {
     }
 }
 
-pub async fn unreported_page(State(state): State<AppState>, user: CurrentUser) -> PageResult {
-    let items = cases::unreported(&state.store, &user.actor).await?;
+pub async fn unreported_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<super::api::UnreportedParams>,
+) -> PageResult {
+    let list = cases::unreported(
+        &state.store,
+        &user.actor,
+        p.region.as_deref(),
+        UNREPORTED_SHOWN,
+    )
+    .await?;
+    let code = match p.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => shouwang_domain::region::RegionCode::parse(r).ok(),
+        None => None,
+    };
+    let area = match &code {
+        Some(c) => state.store.region(c).await?,
+        None => None,
+    };
+    let below = if list.total > list.items.len() as i64 {
+        state
+            .store
+            .child_regions(code.as_ref().unwrap_or(&user.actor.region))
+            .await?
+    } else {
+        vec![]
+    };
     Ok(render(&UnreportedPage {
         frame: Frame::of(&state, &user).await,
-        items,
+        list,
+        area,
+        below,
     }))
 }
 

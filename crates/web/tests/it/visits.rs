@@ -434,10 +434,32 @@ async fn a_reportable_finding_not_reported_that_day_is_visible_to_the_town_and_o
         let list = u.get_json("/api/v1/reports/unreported").await;
         assert!(listed(&list), "{name}: {list}");
     }
+    // Narrowed to a town of the county: its own count; another town's is none of town B's.
+    let oversight = app.login("oversight").await;
+    for (region, total) in [(TOWN_A, 1), (TOWN_B, 0), (VILLAGE_A, 1)] {
+        let list = oversight
+            .get_json(&format!("/api/v1/reports/unreported?region={region}"))
+            .await;
+        assert_eq!(list["total"], total, "{region}: {list}");
+    }
+    let html = oversight
+        .get("/reports/unreported?region=522730001")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("共 1 名"), "{html}");
     let town_b = app.login("town_b").await;
     assert!(!listed(
         &town_b.get_json("/api/v1/reports/unreported").await
     ));
+    let r = town_b
+        .get(&format!("/api/v1/reports/unreported?region={TOWN_A}"))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = town_b.get("/api/v1/reports/unreported?region=52x").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("region"));
     // Reported: it leaves the list.
     let village = app.login("village_a").await;
     let r = village
