@@ -1159,7 +1159,8 @@ fn serve_requires_a_second_factor_of_county_roles_by_default() {
 #[test]
 fn retention_archives_and_erases_by_the_periods_and_keeps_the_audit_chain() {
     let dir = tempfile::tempdir().unwrap();
-    let db = demo_county(dir.path(), "40");
+    // More files than one batch archives (2,000) or erases (200).
+    let db = demo_county(dir.path(), "2100");
     let bad = shouwang(
         dir.path(),
         &["retention", "--db", &db, "--erase-after-years", "0"],
@@ -1170,8 +1171,8 @@ fn retention_archives_and_erases_by_the_periods_and_keeps_the_audit_chain() {
         dir.path(),
         &["retention", "--db", &db, "--today", "2050-01-01"],
     ));
-    assert!(later.contains("已归档 40 份"), "{later}");
-    assert!(later.contains("已删除 40 份"), "{later}");
+    assert!(later.contains("已归档 2100 份"), "{later}");
+    assert!(later.contains("已删除 2100 份"), "{later}");
     let again = stdout(&shouwang(
         dir.path(),
         &["retention", "--db", &db, "--today", "2050-01-01"],

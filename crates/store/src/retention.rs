@@ -18,6 +18,9 @@ use crate::{Result, Store, StoreError, Subject};
 /// Files erased in one transaction.
 const ERASE_BATCH: usize = 200;
 
+/// Files archived in one transaction.
+const ARCHIVE_BATCH: usize = 2000;
+
 /// What one retention pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RetentionRun {
@@ -102,43 +105,78 @@ impl Store {
         })
     }
 
+    /// Archives in batches of [`ARCHIVE_BATCH`], each its own transaction: a backlog (a server
+    /// down for weeks, a first start on imported files — 65,029 files at 7M) never holds SQLite's
+    /// write lock for more than a moment.
     async fn archive_left(&self, left_by: NaiveDate) -> Result<u64> {
         let (exit_by, born_by) = left_by_binds(left_by);
-        let mut tx = self.begin().await?;
-        let now = tx.now().to_owned();
         // The exits not archived yet are few (their partial index, 0040): test them all.
-        let mut n = sqlx::query(
+        let exits = format!(
             "UPDATE children SET archived_at = $3 WHERE id IN (SELECT c.id FROM children c \
              WHERE c.status = 'exited' AND c.archived_at IS NULL \
-             AND (c.exit_date <= $1 OR c.birth_date <= $2))",
-        )
-        .bind(&exit_by)
-        .bind(&born_by)
-        .bind(&now)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
+             AND (c.exit_date <= $1 OR c.birth_date <= $2) LIMIT {ARCHIVE_BATCH})"
+        );
+        let mut n = 0;
+        loop {
+            let done = self
+                .archive_batch(&exits, &[&exit_by, &born_by], None, &exit_by)
+                .await?;
+            n += done;
+            if done < ARCHIVE_BATCH as u64 {
+                break;
+            }
+        }
         // The active files of children 16 by then, province by province on the aged files' index
         // (0038).
         let provinces: Vec<i64> =
             sqlx::query_scalar("SELECT code12 FROM regions WHERE level = 'province'")
-                .fetch_all(tx.conn())
+                .fetch_all(&self.pool)
                 .await?;
         let aged = format!(
             "UPDATE children SET archived_at = $2 WHERE id IN (SELECT c.id FROM children c \
              WHERE c.status = 'active' AND c.archived_at IS NULL \
-             AND (c.village_code / {}) = $3 AND c.birth_date <= $1)",
+             AND (c.village_code / {}) = $3 AND c.birth_date <= $1 LIMIT {ARCHIVE_BATCH})",
             crate::scope::PROVINCE
         );
         for p in provinces {
-            n += sqlx::query(&aged)
-                .bind(&born_by)
-                .bind(&now)
-                .bind(p / crate::scope::PROVINCE)
-                .execute(tx.conn())
-                .await?
-                .rows_affected();
+            loop {
+                let done = self
+                    .archive_batch(
+                        &aged,
+                        &[&born_by],
+                        Some(p / crate::scope::PROVINCE),
+                        &exit_by,
+                    )
+                    .await?;
+                n += done;
+                if done < ARCHIVE_BATCH as u64 {
+                    break;
+                }
+            }
         }
+        Ok(n)
+    }
+
+    /// One batch of [`Store::archive_left`]: `sql` binds `dates` first, then the time of
+    /// archiving, then the province if there is one.
+    async fn archive_batch(
+        &self,
+        sql: &str,
+        dates: &[&String],
+        province: Option<i64>,
+        left_by: &str,
+    ) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let now = tx.now().to_owned();
+        let mut q = sqlx::query(sql);
+        for d in dates {
+            q = q.bind(d.as_str());
+        }
+        q = q.bind(&now);
+        if let Some(p) = province {
+            q = q.bind(p);
+        }
+        let n = q.execute(tx.conn()).await?.rows_affected();
         if n > 0 {
             // Links of schools and agencies end with the file's working life.
             sqlx::query(
@@ -155,7 +193,7 @@ impl Store {
                     id: None,
                     region: None,
                 },
-                serde_json::json!({"files": n, "left_by": exit_by}),
+                serde_json::json!({"files": n, "left_by": left_by}),
             )
             .await?;
         }
