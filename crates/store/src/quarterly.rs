@@ -316,11 +316,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<(String, i64, NaiveDate, RegionCode)>> {
         let limit = limit.clamp(1, 5000);
-        let provinces: Vec<i64> = sqlx::query_scalar(
-            "SELECT code12 FROM regions WHERE level = 'province' ORDER BY code12",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let provinces = self.province_keys().await?;
         let sql = format!(
             "SELECT c.id, c.version, c.birth_date, c.village_code FROM children c \
              WHERE c.archived_at IS NULL AND (c.village_code / {PROVINCE}) = $2 AND {} \
@@ -337,7 +333,7 @@ impl Store {
             rows.extend(
                 sqlx::query(&sql)
                     .bind(roster_cutoff(on))
-                    .bind(p / crate::scope::PROVINCE)
+                    .bind(p)
                     .fetch_all(&self.pool)
                     .await?
                     .into_iter()

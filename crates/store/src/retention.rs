@@ -128,10 +128,7 @@ impl Store {
         }
         // The active files of children 16 by then, province by province on the aged files' index
         // (0038).
-        let provinces: Vec<i64> =
-            sqlx::query_scalar("SELECT code12 FROM regions WHERE level = 'province'")
-                .fetch_all(&self.pool)
-                .await?;
+        let provinces = self.province_keys().await?;
         let aged = format!(
             "UPDATE children SET archived_at = $2 WHERE id IN (SELECT c.id FROM children c \
              WHERE c.status = 'active' AND c.archived_at IS NULL \
@@ -141,12 +138,7 @@ impl Store {
         for p in provinces {
             loop {
                 let done = self
-                    .archive_batch(
-                        &aged,
-                        &[&born_by],
-                        Some(p / crate::scope::PROVINCE),
-                        &exit_by,
-                    )
+                    .archive_batch(&aged, &[&born_by], Some(p), &exit_by)
                     .await?;
                 n += done;
                 if done < ARCHIVE_BATCH as u64 {
