@@ -308,6 +308,20 @@ impl Store {
             .collect()
     }
 
+    /// The provinces this database holds, as the aged files' index leads with them
+    /// (`village_code / scope::PROVINCE`, migration 0038), in order.
+    pub(crate) async fn province_keys(&self) -> Result<Vec<i64>> {
+        let codes: Vec<i64> = sqlx::query_scalar(
+            "SELECT code12 FROM regions WHERE level = 'province' ORDER BY code12",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(codes
+            .into_iter()
+            .map(|c| c / crate::scope::PROVINCE)
+            .collect())
+    }
+
     /// Active files of children 16 or older on `on` (a batch): (id, version, birth date, village).
     /// Read province by province on the aged files' index (migration 0038).
     pub async fn aged_out_on(

@@ -61,20 +61,6 @@ pub struct InitReport {
 }
 
 impl Store {
-    /// The provinces this database holds, as the aged files' index leads with them
-    /// (`village_code / scope::PROVINCE`, migration 0038), in order.
-    pub(crate) async fn province_keys(&self) -> Result<Vec<i64>> {
-        let codes: Vec<i64> = sqlx::query_scalar(
-            "SELECT code12 FROM regions WHERE level = 'province' ORDER BY code12",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(codes
-            .into_iter()
-            .map(|c| c / crate::scope::PROVINCE)
-            .collect())
-    }
-
     /// Loads a region (any level), its ancestors and everything below it. Idempotent.
     pub async fn init_region(&self, code: &RegionCode) -> Result<InitReport> {
         let table = Divisions::shipped();
