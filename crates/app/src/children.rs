@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use shouwang_domain::authz::{Action, Actor};
+use shouwang_domain::authz::{Action, Actor, Role};
 use shouwang_domain::child::ChildFile;
 use shouwang_domain::eligibility::{self, Eligibility, FlagReason};
 use shouwang_domain::history;
@@ -236,8 +236,9 @@ pub async fn find_duplicates(
     actor: &Actor,
     file: &ChildFile,
     exclude: Option<&str>,
-) -> Result<Vec<Duplicate>> {
+) -> Result<Found> {
     let mut out = Vec::new();
+    let mut other_towns = Vec::new();
     if let Some(idn) = &file.id_number {
         for (id, village) in store.children_with_id_number(idn, exclude).await? {
             let inside = actor.region.contains(&village);
@@ -306,10 +307,11 @@ pub async fn find_duplicates(
                 like.summary()
             )
         } else {
-            format!(
-                "本县其他乡镇已有疑似同一儿童（{}，相似度{percent}%），请与县民政部门核实",
-                like.summary()
-            )
+            // Another town's child: the user is told nothing that depends on it (issue 24: the
+            // warning told a town that another town had registered a child of that name and
+            // birth date); `register` raises it to the county and audits it.
+            other_towns.push((c.id, like.probability));
+            continue;
         };
         near.push((
             like.probability,
@@ -322,7 +324,60 @@ pub async fn find_duplicates(
     }
     near.sort_by(|x, y| y.0.total_cmp(&x.0));
     out.extend(near.into_iter().map(|(_, d)| d));
-    Ok(out)
+    Ok(Found {
+        shown: out,
+        other_towns,
+    })
+}
+
+/// What the duplicate check found: what the user may be told, and the likely duplicates in other
+/// towns of the county, which only the county hears of.
+pub struct Found {
+    pub shown: Vec<Duplicate>,
+    pub other_towns: Vec<(String, f64)>,
+}
+
+/// A registration that another town's file may duplicate: audited, and the county's staff told
+/// (the notification names neither child; the audit event names both files).
+async fn raise_near_duplicate(
+    tx: &mut Tx,
+    actor: &Actor,
+    new_id: &str,
+    file: &ChildFile,
+    others: &[(String, f64)],
+) -> Result<()> {
+    if others.is_empty() {
+        return Ok(());
+    }
+    let best = others.iter().map(|o| o.1).fold(0.0, f64::max);
+    tx.audit(
+        actor,
+        "near_duplicate_elsewhere",
+        Subject {
+            entity: "child",
+            id: Some(new_id),
+            region: Some(file.village_code.as_str()),
+        },
+        serde_json::json!({
+            "matches": others.iter().map(|o| o.0.as_str()).collect::<Vec<_>>(),
+            "probability": (best * 100.0).floor() / 100.0,
+        }),
+    )
+    .await?;
+    let county = file
+        .village_code
+        .at_level(RegionLevel::County)
+        .expect("village codes have a county");
+    tx.notify_org(
+        &county,
+        &[Role::County],
+        "near_duplicate",
+        None,
+        "登记疑似重复，请核实",
+        "本县一个乡镇新登记的儿童与其他乡镇已登记的档案疑似同一儿童。请在审计日志中查看“near_duplicate_elsewhere”记录，核实后处理。",
+    )
+    .await?;
+    Ok(())
 }
 
 /// What a user is told of an ID number registered outside their area.
@@ -421,7 +476,8 @@ pub async fn register_settling(
             ValidationErrors::single("village_code", "该村（社区）尚未在系统中初始化").into(),
         );
     }
-    let dups = find_duplicates(store, actor, &file, None).await?;
+    let found = find_duplicates(store, actor, &file, None).await?;
+    let dups = found.shown;
     if dups
         .iter()
         .any(|d| d.probability.is_none() && d.child_id.is_none())
@@ -453,6 +509,7 @@ pub async fn register_settling(
         serde_json::json!({}),
     )
     .await?;
+    raise_near_duplicate(&mut tx, actor, &id, &file, &found.other_towns).await?;
     if let Some(d) = discovery {
         crate::discoveries::close_in(&mut tx, actor, d, Some(&id), "")
             .await
@@ -479,10 +536,54 @@ pub async fn update(
     mode: EditMode,
 ) -> Result<ChildRecord> {
     require(store, actor, Action::EditChild, id).await?;
+    let attempted = input.clone();
     let mut tx = store.begin().await?;
-    edit_in(&mut tx, actor, id, Some(expected_version), input, mode).await?;
+    match edit_in(&mut tx, actor, id, Some(expected_version), input, mode).await {
+        Ok(_) => {}
+        // An ID number registered outside the user's area: as at registration (issue 24: the
+        // edit route answered the same 409 but audited and raised nothing, an oracle of who is
+        // registered where), the look-up is audited and the county's queue told — after the
+        // edit's transaction is given up.
+        Err(StoreError::Conflict { field, message }) if message == ELSEWHERE => {
+            drop(tx);
+            let row = store.visible_child(actor, id).await?;
+            if let Ok(file) = merged_file(&row.file, attempted, mode, store) {
+                raise_duplicate_elsewhere(store, actor, &file).await?;
+            }
+            return Err(StoreError::Conflict { field, message });
+        }
+        Err(e) => return Err(e),
+    }
     tx.commit().await?;
     after_write(store, id).await
+}
+
+/// The file an edit would leave: the input laid over the stored file (`Patch`), or in its place
+/// with the ID numbers kept where left blank (`Replace`: a form never shows them in full).
+fn merged_file(
+    stored: &ChildFile,
+    input: ChildInput,
+    mode: EditMode,
+    store: &Store,
+) -> Result<ChildFile> {
+    let current = ChildInput::from_file(stored);
+    let merged = match mode {
+        EditMode::Patch => current.overlay(input),
+        EditMode::Replace => {
+            let mut i = input;
+            let keep = |new: &mut Option<String>, old: &Option<String>| {
+                if new.as_deref().map(str::trim).unwrap_or("").is_empty() {
+                    *new = old.clone();
+                }
+            };
+            keep(&mut i.id_number, &current.id_number);
+            keep(&mut i.father_id_number, &current.father_id_number);
+            keep(&mut i.mother_id_number, &current.mother_id_number);
+            keep(&mut i.guardian_id_number, &current.guardian_id_number);
+            i
+        }
+    };
+    Ok(merged.parse(&parse_context(store))?)
 }
 
 /// An edit inside the caller's transaction, for use cases that edit as one of their effects (an
@@ -502,24 +603,7 @@ pub async fn edit_in(
     if row.version != expected_version {
         return Err(version_conflict(row.version));
     }
-    let current = ChildInput::from_file(&row.file);
-    let merged = match mode {
-        EditMode::Patch => current.overlay(input),
-        EditMode::Replace => {
-            let mut i = input;
-            let keep = |new: &mut Option<String>, old: &Option<String>| {
-                if new.as_deref().map(str::trim).unwrap_or("").is_empty() {
-                    *new = old.clone();
-                }
-            };
-            keep(&mut i.id_number, &current.id_number);
-            keep(&mut i.father_id_number, &current.father_id_number);
-            keep(&mut i.mother_id_number, &current.mother_id_number);
-            keep(&mut i.guardian_id_number, &current.guardian_id_number);
-            i
-        }
-    };
-    let file = merged.parse(&parse_context(tx.store()))?;
+    let file = merged_file(&row.file, input, mode, &tx.store().clone())?;
     if file.village_code != row.file.village_code {
         return Err(ValidationErrors::single(
             "village_code",
@@ -529,7 +613,7 @@ pub async fn edit_in(
     }
     if file.id_number != row.file.id_number {
         let store = tx.store().clone();
-        same_id_number(&find_duplicates(&store, actor, &file, Some(id)).await?)?;
+        same_id_number(&find_duplicates(&store, actor, &file, Some(id)).await?.shown)?;
     }
     let changes = history::diff(&row.file, &file);
     if changes.is_empty() {
@@ -673,10 +757,15 @@ pub async fn link_agency(
     agency_id: &str,
 ) -> Result<()> {
     require(store, actor, Action::EditChild, child_id).await?;
-    let agency_region = store
-        .agency_region(agency_id)
+    // Only a school or a service agency is linked to a child (and sees the file while it serves
+    // the child); a county department is reached by a routing, never by a link.
+    let (kind, agency_region) = store
+        .agency_kind(agency_id)
         .await?
         .ok_or(StoreError::NotFound)?;
+    if !matches!(kind.as_str(), "school" | "agency") {
+        return Err(StoreError::NotFound);
+    }
     let agency_region =
         RegionCode::parse(&agency_region).map_err(|e| StoreError::Config(e.to_string()))?;
     if !actor.region.contains(&agency_region) && !agency_region.contains(&actor.region) {

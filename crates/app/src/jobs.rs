@@ -70,6 +70,30 @@ pub struct Starting<'a> {
 
 /// Starts a job for the actor with its uploaded file; refuses a sixth unfinished job. Jobs of the
 /// kind left waiting too long are failed first, so they free their slots.
+/// How many more jobs the user may start now (the limit less their unfinished jobs): asked before
+/// an upload is received, so a burst is refused before its bodies are read. `start` counts again
+/// in its transaction, which decides.
+pub async fn room_for(store: &Store, cache: &Jobs, actor: &Actor, kind: &Kind) -> Result<i64> {
+    // As `start` does: jobs of the kind left waiting too long free their slots first.
+    for id in store
+        .expire_waiting_jobs(kind.name, kind.waiting_for, kind.expired)
+        .await?
+    {
+        cache.forget(&id);
+    }
+    Ok((OPEN_JOBS_PER_USER - store.open_jobs(&actor.user_id).await?).max(0))
+}
+
+/// The refusal when a user has no room for another job.
+pub fn too_many_jobs() -> StoreError {
+    StoreError::Conflict {
+        field: Some("file".into()),
+        message: format!(
+            "您已有{OPEN_JOBS_PER_USER}个未完成的任务（导入或比对），请先完成或等待其结束后再上传"
+        ),
+    }
+}
+
 pub async fn start(
     store: &Store,
     cache: &Jobs,
@@ -106,12 +130,7 @@ pub async fn start(
         )
         .await?;
     if !created {
-        return Err(StoreError::Conflict {
-            field: Some("file".into()),
-            message: format!(
-                "您已有{OPEN_JOBS_PER_USER}个未完成的任务（导入或比对），请先完成或等待其结束后再上传"
-            ),
-        });
+        return Err(too_many_jobs());
     }
     Ok(id)
 }

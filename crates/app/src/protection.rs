@@ -667,13 +667,24 @@ pub async fn case(store: &Store, actor: &Actor, case_id: &str) -> Result<CaseVie
                 || e.code.as_deref() == Some(PoliceRecord::Feedback.code())
         })
         .map(|e| {
-            let by =
-                if e.user_id.as_deref() == Some(reporter_id.as_str()) && e.kind == "filed" && !sees
-                {
-                    CONFIDENTIAL.to_owned()
-                } else {
-                    e.username.clone()
-                };
+            // Everything the reporter does on the case is the reporter's (issue 24: their
+            // evidence's file name and their username were read by the town and the village):
+            // who did it and what they wrote are kept from those who may not see the reporter,
+            // and so is the police's feedback to them.
+            let reporters = e.user_id.as_deref() == Some(reporter_id.as_str())
+                || e.code.as_deref() == Some(PoliceRecord::Feedback.code());
+            let (by, note) = if reporters && !sees {
+                (
+                    if e.user_id.as_deref() == Some(reporter_id.as_str()) {
+                        CONFIDENTIAL.to_owned()
+                    } else {
+                        e.username.clone()
+                    },
+                    None,
+                )
+            } else {
+                (e.username.clone(), e.note)
+            };
             TimelineEntry {
                 label: event_label(&e.kind, e.code.as_deref(), e.outcome.as_deref()),
                 at: e.at,
@@ -681,7 +692,7 @@ pub async fn case(store: &Store, actor: &Actor, case_id: &str) -> Result<CaseVie
                 by,
                 code: e.code,
                 outcome: e.outcome,
-                note: e.note,
+                note,
             }
         })
         .collect();
@@ -1348,19 +1359,32 @@ pub async fn attach(
         .ok_or(StoreError::NotFound)
 }
 
-/// A case's evidence as the actor may see it: all of it for those who work on the case, their own
-/// uploads for the reporter.
+/// Which evidence the actor may read: their own uploads; those who work on the case, the rest —
+/// but the reporter's uploads only where the reporter may be seen (a photo's name, a letterhead,
+/// the uploader's account name identify the reporter as surely as the report's own form).
+fn evidence_reader<'a>(
+    actor: &'a Actor,
+    report: &'a ReportRow,
+    works: bool,
+) -> impl Fn(&shouwang_store::protection::Attachment) -> bool + 'a {
+    let sees = protection::sees_reporter(actor, &report.receiving_org, &report.reporter_user_id);
+    move |a| a.user_id == actor.user_id || (works && (sees || a.user_id != report.reporter_user_id))
+}
+
+/// A case's evidence as the actor may see it: all of it for those who work on the case (the
+/// reporter's only where the reporter may be seen), their own uploads for the reporter.
 pub async fn attachments(
     store: &Store,
     actor: &Actor,
     case_id: &str,
 ) -> Result<Vec<shouwang_store::protection::Attachment>> {
-    let (case, _, works) = load(store, actor, case_id).await?;
+    let (case, report, works) = load(store, actor, case_id).await?;
+    let may = evidence_reader(actor, &report, works);
     Ok(store
         .attachments(&case.id)
         .await?
         .into_iter()
-        .filter(|a| works || a.user_id == actor.user_id)
+        .filter(|a| may(a))
         .collect())
 }
 
@@ -1371,11 +1395,12 @@ pub async fn attachment(
     case_id: &str,
     id: &str,
 ) -> Result<(shouwang_store::protection::Attachment, Vec<u8>)> {
-    let (case, _, works) = load(store, actor, case_id).await?;
+    let (case, report, works) = load(store, actor, case_id).await?;
+    let may = evidence_reader(actor, &report, works);
     let (a, data) = store
         .attachment(&case.id, id)
         .await?
-        .filter(|(a, _)| works || a.user_id == actor.user_id)
+        .filter(|(a, _)| may(a))
         .ok_or(StoreError::NotFound)?;
     let mut tx = store.begin().await?;
     tx.audit(
@@ -1806,6 +1831,36 @@ fn quantile(sorted: &[i64], q: f64) -> Option<i64> {
 
 /// The figures of the actor's area for the days `from` to `to` (China time), computed from the
 /// reports, cases and their records; reading them is audited.
+/// Who reported, as a breakdown fit for the reader: the county's civil-affairs staff may know
+/// every reporter of their county and read it whole; anyone else reads no cell under
+/// [`protection::MIN_REPORTER_CELL`] (a town asking for one day saw "学校 1" and could tie it to
+/// the case filed that day). Small cells are summed into one "其他" when that sum is large
+/// enough; otherwise the breakdown is not shown.
+fn publishable_reporters(cells: Vec<Count>, whole: bool) -> Vec<Count> {
+    if whole {
+        return cells;
+    }
+    let (shown, small): (Vec<Count>, Vec<Count>) = cells
+        .into_iter()
+        .filter(|c| c.count > 0)
+        .partition(|c| c.count >= protection::MIN_REPORTER_CELL);
+    let other: i64 = small.iter().map(|c| c.count).sum();
+    match other {
+        0 => shown,
+        n if n >= protection::MIN_REPORTER_CELL => {
+            let mut shown = shown;
+            shown.push(Count {
+                code: "other".into(),
+                label: "其他".into(),
+                count: n,
+            });
+            shown
+        }
+        // One small cell and the total would give it away: nothing.
+        _ => Vec::new(),
+    }
+}
+
 pub async fn figures(
     store: &Store,
     actor: &Actor,
@@ -1837,6 +1892,7 @@ pub async fn figures(
             filed_from: Some(start.clone()),
             filed_before: Some(end.clone()),
             limit: 100_000,
+            with_archived: true,
             ..Default::default()
         })
         .await?;
@@ -1894,14 +1950,17 @@ pub async fn figures(
                 count,
             })
             .collect(),
-        by_reporter: reporters
-            .into_iter()
-            .map(|(r, count)| Count {
-                label: Role::parse(&r).map(|x| x.label()).unwrap_or("").into(),
-                code: r,
-                count,
-            })
-            .collect(),
+        by_reporter: publishable_reporters(
+            reporters
+                .into_iter()
+                .map(|(r, count)| Count {
+                    label: Role::parse(&r).map(|x| x.label()).unwrap_or("").into(),
+                    code: r,
+                    count,
+                })
+                .collect(),
+            matches!(actor.role, Role::County | Role::CountyAdmin),
+        ),
         by_severity: severities
             .into_iter()
             .map(|(s, count)| Count {

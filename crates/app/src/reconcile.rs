@@ -158,12 +158,24 @@ pub async fn run(
     store.reconcile_run(&actor.region, &run_id).await
 }
 
-/// The unit an assignee names, if it lies in the actor's jurisdiction and is set up here.
-async fn assignee(store: &Store, actor: &Actor, written: &str) -> Result<Assignee> {
+/// The unit an assignee names, if it lies in the actor's jurisdiction, is set up here, and covers
+/// the item's place (issue 24: an item assigned to a school of another town gave that school the
+/// child's name, sex, birth date and place).
+async fn assignee(
+    store: &Store,
+    actor: &Actor,
+    written: &str,
+    item_region: &str,
+) -> Result<Assignee> {
+    let covers =
+        |unit: &shouwang_domain::region::RegionCode| item_region.starts_with(unit.as_str());
     match AssigneeRef::parse(written).map_err(review_error)? {
         AssigneeRef::Region(role, code) => {
             if !actor.region.contains(&code) || store.region(&code).await?.is_none() {
                 return Err(invalid("assignee", "交办对象不在本辖区内"));
+            }
+            if !covers(&code) {
+                return Err(invalid("assignee", "交办对象不负责该儿童所在地"));
             }
             Ok(Assignee {
                 role,
@@ -178,6 +190,9 @@ async fn assignee(store: &Store, actor: &Actor, written: &str) -> Result<Assigne
                 .and_then(|r| shouwang_domain::region::RegionCode::parse(&r).ok())
                 .filter(|r| actor.region.contains(r))
                 .ok_or_else(|| invalid("assignee", "该学校不在本辖区内"))?;
+            if !covers(&region) {
+                return Err(invalid("assignee", "该学校不在该儿童所在乡镇"));
+            }
             Ok(Assignee {
                 role: Role::School,
                 region: Some(region),
@@ -235,7 +250,7 @@ pub async fn decide(
                 .as_deref()
                 .filter(|s| !s.trim().is_empty())
                 .ok_or_else(|| invalid("assignee", "请选择交办对象"))?;
-            let a = assignee(store, actor, written).await?;
+            let a = assignee(store, actor, written, &item.region_code).await?;
             tx.assign_item(id, &a, note).await?;
             effects.insert(
                 "assignee".into(),

@@ -53,9 +53,10 @@ async fn side(store: &Store, actor: &Actor) -> Result<Side> {
     match (actor.role, actor.scope()) {
         (Role::Police, Scope::Region { code }) => Ok(Side::Receiver(Unit::Police, code)),
         (Role::Education, Scope::Region { code }) => Ok(Side::Receiver(Unit::Education, code)),
-        (Role::Department, Scope::Agency { agency_id }) => {
+        (Role::Department, _) => {
+            let agency_id = actor.agency_id.as_deref().ok_or(StoreError::Forbidden)?;
             let (kind, region) = store
-                .agency_kind(&agency_id)
+                .agency_kind(agency_id)
                 .await?
                 .ok_or(StoreError::Forbidden)?;
             let unit = Unit::parse(&kind).ok_or(StoreError::Forbidden)?;
@@ -76,6 +77,9 @@ fn reach(side: &Side, r: &Routing) -> Result<Option<Vec<Event>>> {
     let village = village_of(r)?;
     let open = r.status.is_open();
     Ok(match side {
+        // A department reaches a routing while it is open; the police keep theirs (a hukou
+        // registered is the police's own record).
+        Side::Receiver(unit, _) if !open && Unit::DEPARTMENTS.contains(unit) => None,
         Side::Receiver(unit, area) if *unit == r.unit && area.contains(&village) => Some(
             [
                 Event::Accept,
@@ -394,5 +398,13 @@ pub async fn act(
     )
     .await?;
     tx.commit().await?;
-    get(store, actor, id).await
+    match get(store, actor, id).await {
+        // A department's reach ends with the routing it closed: it gets the routing as it left
+        // it, without anything more to do.
+        Err(StoreError::NotFound) => {
+            let r = store.routing(id).await?.ok_or(StoreError::NotFound)?;
+            view(store, r, vec![]).await
+        }
+        other => other,
+    }
 }

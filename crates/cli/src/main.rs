@@ -114,6 +114,25 @@ enum Command {
             default_value = "town=10,county=15,above=20"
         )]
         report_days: String,
+        /// Addresses of the reverse proxies in front of the server (comma-separated): only their
+        /// X-Forwarded-For names the client; anyone else's is ignored
+        #[arg(long, env = "SHOUWANG_TRUSTED_PROXY", value_delimiter = ',')]
+        trusted_proxy: Vec<std::net::IpAddr>,
+        /// Connections held at once (more wait in the kernel's queue)
+        #[arg(long, env = "SHOUWANG_MAX_CONNECTIONS", default_value_t = shouwang_web::DEFAULT_MAX_CONNECTIONS as u64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        max_connections: u64,
+        /// Seconds a connection has to send a request's headers
+        #[arg(long, env = "SHOUWANG_HEADER_TIMEOUT_SECS", default_value_t = shouwang_web::DEFAULT_HEADER_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=300))]
+        header_timeout_secs: u64,
+        /// Write a backup (as `shouwang backup` does) into this directory on a schedule
+        #[arg(long, env = "SHOUWANG_BACKUP_DIR")]
+        backup_dir: Option<PathBuf>,
+        /// Hours between scheduled backups (the first one an interval after the start)
+        #[arg(long, env = "SHOUWANG_BACKUP_EVERY", default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..=8760))]
+        backup_every: u64,
+        /// Scheduled backups kept (older ones are deleted)
+        #[arg(long, env = "SHOUWANG_BACKUP_KEEP", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        backup_keep: u64,
     },
     /// Link two lists of people (三方比对): CSV or Excel with the columns
     /// record_id,name,sex,birth_date,id_number,county,town,village
@@ -196,6 +215,33 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// A consistent backup of the database while the server runs (`backup --db DB --out FILE`),
+    /// with a manifest and a checksum; `backup verify FILE` checks one
+    #[command(args_conflicts_with_subcommands = true)]
+    Backup {
+        #[command(subcommand)]
+        check: Option<BackupCheck>,
+        /// Database: a file path (SQLite) or postgres://user@host/db
+        #[arg(long)]
+        db: Option<String>,
+        /// The backup file to write (it must not exist)
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Restore a backup into a new database (a SQLite path not yet used, or an empty PostgreSQL
+    /// database); then `keys import` the key file kept apart
+    Restore {
+        /// The backup file
+        #[arg(long)]
+        from: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// The key file, sealed with a passphrase to keep offline apart from the data backups
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Archive the files that left the roster and erase the personal fields of those whose
     /// period ended (the server also does this at start and every six hours)
     Retention {
@@ -226,9 +272,51 @@ impl RetentionArgs {
 }
 
 #[derive(Subcommand)]
+enum BackupCheck {
+    /// Check a backup file: its manifest, checksum and database (exit 1 if damaged or partial)
+    Verify { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Write the database's key file sealed with a passphrase read from standard input
+    Export {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The sealed key backup to write (it must not exist)
+        #[arg(long)]
+        out: PathBuf,
+        /// Read the passphrase from standard input (required: never on the command line)
+        #[arg(long)]
+        passphrase_stdin: bool,
+    },
+    /// Write the key file of a database from a sealed key backup and its passphrase
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The sealed key backup
+        #[arg(long)]
+        from: PathBuf,
+        /// Read the passphrase from standard input (required)
+        #[arg(long)]
+        passphrase_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute the audit log's keyed hash chain; exit 1 naming the first broken event
+    /// Recompute the audit log's keyed hash chain and compare its head with the anchor kept
+    /// beside the key file; exit 1 naming the first broken event
     Verify {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Check the chain only, when no anchor was ever written (its tail cannot be checked)
+        #[arg(long)]
+        no_anchor: bool,
+    },
+    /// Re-chain, with the key, a log written before the keyed chain (version 1), after checking
+    /// it; verification refuses version 1 events until then
+    Upgrade {
         #[command(flatten)]
         db: DbArgs,
     },
@@ -383,6 +471,101 @@ async fn open(args: &DbArgs, create_keys: bool) -> Result<Store> {
     Ok(store)
 }
 
+/// The audit anchor's file: beside the key file (apart from the database, like the keys).
+fn anchor_path(args: &DbArgs) -> PathBuf {
+    key_path(args).with_extension("anchor")
+}
+
+/// Writes the audit log's head to the anchor file after a command that may have written; a log
+/// found cut short or rewritten is not anchored over, and the warning says so.
+async fn anchor(store: &Store, args: &DbArgs) {
+    let path = anchor_path(args);
+    match store.write_audit_anchor(&path).await {
+        Ok(a) => tracing::debug!(seq = a.seq, mac = %a.mac, "audit anchor"),
+        Err(e) => tracing::error!(error = %e, anchor = %path.display(), "audit anchor not written"),
+    }
+}
+
+/// One scheduled backup into `dir`, named by its time, and the oldest beyond `keep` deleted.
+async fn scheduled_backup(db: &str, dir: &std::path::Path, keep: usize) {
+    let now = chrono::Utc::now();
+    let out = dir.join(format!("shouwang-{}.backup", now.format("%Y%m%d-%H%M%S")));
+    match shouwang_store::backup::create(db, &out, now).await {
+        Ok(m) => tracing::info!(
+            file = %out.display(),
+            bytes = m.payload.bytes,
+            sha256 = %m.payload.sha256,
+            audit_seq = m.audit_seq,
+            "scheduled backup"
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "scheduled backup failed");
+            return;
+        }
+    }
+    let mut kept: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.file_name().is_some_and(|n| {
+                        let n = n.to_string_lossy();
+                        n.starts_with("shouwang-") && n.ends_with(".backup")
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    kept.sort();
+    let excess = kept.len().saturating_sub(keep);
+    for old in &kept[..excess] {
+        if let Err(e) = std::fs::remove_file(old) {
+            tracing::warn!(error = %e, file = %old.display(), "old backup not deleted");
+        }
+    }
+}
+
+/// A passphrase from standard input (its last line end taken off).
+fn read_passphrase(from_stdin: bool) -> Result<String> {
+    if !from_stdin {
+        bail!("请用 --passphrase-stdin 从标准输入给出口令（口令不写在命令行上）");
+    }
+    let mut text = String::new();
+    std::io::Read::take(std::io::stdin(), 4096).read_to_string(&mut text)?;
+    Ok(text.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+/// A database restored with its keys: every sealed value must open with them (a sample of each
+/// kind is read) and the audit log verify; then its head is anchored beside the key file, where
+/// this database's later verifications will look.
+async fn anchor_restored(db: &DbArgs) -> Result<()> {
+    let store = open(db, false).await?;
+    let opened = store.open_sealed_sample().await;
+    let verdict = store.verify_audit_log(None).await;
+    match (opened, verdict) {
+        (Err(e), _) => {
+            store.close().await;
+            bail!("密钥打不开恢复的数据：{e}（是这个数据库的密钥备份吗？）");
+        }
+        (_, Ok(shouwang_store::audit::AuditVerdict::Broken { why, .. })) => {
+            store.close().await;
+            bail!("恢复的审计日志校验失败：{why}");
+        }
+        (_, Err(e)) => {
+            store.close().await;
+            return Err(e.into());
+        }
+        (Ok(n), Ok(shouwang_store::audit::AuditVerdict::Intact { events, .. })) => {
+            let path = anchor_path(db);
+            if !path.exists() {
+                anchor(&store, db).await;
+            }
+            store.close().await;
+            println!("密钥与数据相符：{n} 项加密数据可以打开，审计日志 {events} 条校验通过");
+        }
+    }
+    Ok(())
+}
+
 /// Creates the key directory readable by its owner only.
 fn create_private_dir(dir: &std::path::Path) -> Result<()> {
     let mut builder = std::fs::DirBuilder::new();
@@ -433,6 +616,7 @@ async fn init(store: &Store, region: &RegionCode) -> Result<()> {
 
 #[tokio::main]
 async fn main() {
+    shouwang_exchange::sheet::on_idle(shouwang::release_memory);
     // A person reads these messages: the error and its causes in one line, no backtrace.
     if let Err(e) = run().await {
         eprintln!("错误：{e:#}");
@@ -454,6 +638,7 @@ async fn run() -> Result<()> {
             let region = parse_region(&region)?;
             let store = open(&db, true).await?;
             init(&store, &region).await?;
+            anchor(&store, &db).await;
             println!(
                 "密钥文件：{}（请妥善保管并与数据库分开备份）",
                 key_path(&db).display()
@@ -477,6 +662,7 @@ async fn run() -> Result<()> {
                 init(&store, region).await?;
             }
             demo::run_regions(&store, &regions, children, seed, lists.as_deref()).await?;
+            anchor(&store, &db).await;
         }
         Command::Serve {
             db,
@@ -490,6 +676,12 @@ async fn run() -> Result<()> {
             notify,
             sendmail,
             mail_from,
+            trusted_proxy,
+            max_connections,
+            header_timeout_secs,
+            backup_dir,
+            backup_every,
+            backup_keep,
         } => {
             let channel: Arc<dyn shouwang_app::notify::Channel> = match notify {
                 NotifyChannel::Log => Arc::new(shouwang_app::notify::LogChannel),
@@ -575,8 +767,56 @@ async fn run() -> Result<()> {
                     }
                 }
             });
+            // The audit log's head goes outside the database every ten seconds it has moved, and
+            // into the server's log (a copy the operator keeps off this machine).
+            let anchored = store.clone();
+            let anchor_db = db.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(10));
+                let mut last = -1;
+                loop {
+                    every.tick().await;
+                    let path = anchor_path(&anchor_db);
+                    match anchored.write_audit_anchor(&path).await {
+                        Ok(a) if a.seq != last => {
+                            last = a.seq;
+                            tracing::info!(seq = a.seq, hash = %a.hash, mac = %a.mac, "audit anchor");
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(error = %e, "audit anchor not written"),
+                    }
+                }
+            });
+            if let Some(dir) = backup_dir {
+                create_private_dir(&dir)?;
+                let url = db.db.clone();
+                tokio::spawn(async move {
+                    let period = std::time::Duration::from_secs(backup_every * 3600);
+                    let mut every =
+                        tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+                    loop {
+                        every.tick().await;
+                        scheduled_backup(&url, &dir, backup_keep as usize).await;
+                    }
+                });
+            }
             println!("守望 Shouwang 已启动：http://{bind}/");
-            shouwang_web::serve(store, bind, secure, Some(printer)).await?;
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("无法监听 {bind}"))?;
+            shouwang_web::serve_with_options(
+                store.clone(),
+                listener,
+                shouwang_web::ServeOptions {
+                    secure_cookies: secure,
+                    printer: Some(printer),
+                    trusted_proxies: trusted_proxy,
+                    max_connections: max_connections as usize,
+                    header_timeout: std::time::Duration::from_secs(header_timeout_secs),
+                },
+            )
+            .await?;
+            anchor(&store, &db).await;
         }
         Command::Reconcile {
             left,
@@ -608,6 +848,7 @@ async fn run() -> Result<()> {
                 save_mapping,
             )
             .await?;
+            anchor(&store, &db).await;
             store.close().await;
             std::process::exit(code);
         }
@@ -667,6 +908,7 @@ async fn run() -> Result<()> {
                     .await
                 }
             };
+            anchor(&store, &db).await;
             store.close().await;
             result?;
         }
@@ -713,6 +955,7 @@ async fn run() -> Result<()> {
             {
                 Ok(u) => {
                     store.set_user_email(&u.id, email.as_ref()).await?;
+                    anchor(&store, &db).await;
                     println!(
                         "已创建用户 {}（{}，{}）",
                         u.username,
@@ -728,6 +971,7 @@ async fn run() -> Result<()> {
             let policy = periods.policy()?;
             let store = open(&db, false).await?;
             let run = shouwang_app::retention::run(&store, &policy).await;
+            anchor(&store, &db).await;
             store.close().await;
             let run = run?;
             println!(
@@ -735,19 +979,145 @@ async fn run() -> Result<()> {
                 run.archived, policy.archive_after_days, run.erased, policy.erase_after_years
             );
         }
+        Command::Backup {
+            check: Some(BackupCheck::Verify { file }),
+            ..
+        } => {
+            let m = shouwang_store::backup::verify(&file).await?;
+            println!(
+                "备份完整：{}，{} 数据库，结构版本 {}，{} 张表共 {} 行，审计日志到第 {} 条；校验和 {}",
+                m.created_at,
+                m.backend,
+                m.schema_version,
+                m.tables.len(),
+                m.tables.values().sum::<i64>(),
+                m.audit_seq,
+                m.payload.sha256
+            );
+        }
+        Command::Backup {
+            check: None,
+            db,
+            out,
+        } => {
+            let (Some(db), Some(out)) = (db, out) else {
+                bail!("请用 --db 指定数据库、--out 指定备份文件");
+            };
+            let m = shouwang_store::backup::create(&db, &out, chrono::Utc::now()).await?;
+            println!(
+                "已备份到 {}：{} 张表共 {} 行，{} 字节，校验和 {}",
+                out.display(),
+                m.tables.len(),
+                m.tables.values().sum::<i64>(),
+                m.payload.bytes,
+                m.payload.sha256
+            );
+        }
+        Command::Restore { from, db } => {
+            let m = shouwang_store::backup::restore(&from, &db.db).await?;
+            println!(
+                "已从 {} 恢复到 {}：{} 张表共 {} 行（备份于 {}）",
+                from.display(),
+                redact(&db.db),
+                m.tables.len(),
+                m.tables.values().sum::<i64>(),
+                m.created_at
+            );
+            if key_path(&db).exists() {
+                anchor_restored(&db).await?;
+            } else {
+                println!(
+                    "下一步：shouwang keys import --db {} --from <密钥备份> --passphrase-stdin",
+                    redact(&db.db)
+                );
+            }
+        }
+        Command::Keys {
+            command:
+                KeysCommand::Export {
+                    db,
+                    out,
+                    passphrase_stdin,
+                },
+        } => {
+            let passphrase = read_passphrase(passphrase_stdin)?;
+            let text = shouwang_store::SealedKeys::export(&key_path(&db), &passphrase)?;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&out)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+                .with_context(|| format!("无法写入 {}（不覆盖已有文件）", out.display()))?;
+            println!(
+                "已把密钥文件用口令加密写入 {}：请与数据库备份分开保存，口令另行保管",
+                out.display()
+            );
+        }
+        Command::Keys {
+            command:
+                KeysCommand::Import {
+                    db,
+                    from,
+                    passphrase_stdin,
+                },
+        } => {
+            let passphrase = read_passphrase(passphrase_stdin)?;
+            let sealed = std::fs::read_to_string(&from)
+                .with_context(|| format!("无法读取 {}", from.display()))?;
+            let path = key_path(&db);
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                create_private_dir(dir)?;
+            }
+            shouwang_store::SealedKeys::import(&sealed, &passphrase, &path)?;
+            println!("已写入密钥文件 {}", path.display());
+            let exists = db.db.starts_with("postgres")
+                || std::path::Path::new(db.db.strip_prefix("sqlite://").unwrap_or(&db.db)).exists();
+            if exists {
+                anchor_restored(&db).await?;
+            }
+        }
         Command::Audit {
-            command: AuditCommand::Verify { db },
+            command: AuditCommand::Verify { db, no_anchor },
         } => {
             let store = open(&db, false).await?;
-            let broken = store.verify_audit_chain().await;
-            let events = store.audit_event_count().await;
+            let path = anchor_path(&db);
+            let kept = store.read_audit_anchor(&path);
+            let verdict = match &kept {
+                Ok(Some(a)) => store.verify_audit_log(Some(a)).await,
+                _ => store.verify_audit_log(None).await,
+            };
             store.close().await;
-            match broken? {
-                None => println!("审计日志完整：{} 条记录的哈希链校验通过", events?),
-                Some(seq) => bail!(
-                    "审计日志第 {seq} 条记录起哈希链断开：该记录或其前一条被修改、删除或插入过，请从备份核对"
+            let kept = kept?;
+            match verdict? {
+                shouwang_store::audit::AuditVerdict::Broken { why, .. } => {
+                    bail!("审计日志校验失败：{why}。请从备份核对")
+                }
+                shouwang_store::audit::AuditVerdict::Intact { events, .. } if kept.is_none() => {
+                    if !no_anchor {
+                        bail!(
+                            "没有找到库外的审计锚点 {}：{events} 条记录的哈希链本身完整，但无法确认末尾没有被删除。\
+                             锚点由 serve 等命令写在密钥文件旁；若确实从未写过，可加 --no-anchor 只校验哈希链",
+                            path.display()
+                        );
+                    }
+                    println!("审计日志的哈希链完整：{events} 条记录（未与库外锚点核对）");
+                }
+                shouwang_store::audit::AuditVerdict::Intact { events, anchored } => println!(
+                    "审计日志完整：{events} 条记录的哈希链校验通过，与库外锚点（第 {} 条）相符",
+                    anchored.unwrap_or(0)
                 ),
             }
+        }
+        Command::Audit {
+            command: AuditCommand::Upgrade { db },
+        } => {
+            let store = open(&db, false).await?;
+            let upgraded = store.upgrade_audit_chain().await;
+            if upgraded.is_ok() {
+                anchor(&store, &db).await;
+            }
+            store.close().await;
+            println!("已用密钥重新串联 {} 条旧版本记录", upgraded?);
         }
     }
     Ok(())

@@ -892,6 +892,177 @@ fn audit_verify_passes_on_a_clean_log_and_names_the_first_broken_event() {
     assert!(err.contains(&format!("第 {seq} 条")), "{err}");
 }
 
+/// The forgeries of issue 24, each by someone with the database but not the key file: cutting the
+/// tail (and setting the head to match), emptying the log, deleting chosen events and re-chaining
+/// the rest with the old unkeyed algorithm, inserting an event. Each fails verification, naming
+/// what was found; the anchor beside the key file is what shows a cut tail.
+#[test]
+fn audit_verify_fails_on_every_forgery_made_without_the_key() {
+    let sql = |db: &str,
+               f: &dyn Fn(
+        &mut sqlx::AnyConnection,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>>| {
+        let url = if db.starts_with("postgres") {
+            db.to_owned()
+        } else {
+            format!("sqlite://{db}")
+        };
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            use sqlx::Connection;
+            sqlx::any::install_default_drivers();
+            let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+            f(&mut conn).await;
+        })
+    };
+    let verify_fails = |dir: &std::path::Path, db: &str, expect: &str| {
+        let o = shouwang(dir, &["audit", "verify", "--db", db]);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains(expect), "expected {expect}: {err}");
+    };
+    /// Sets the head to the log's last event, as an attacker hiding a cut tail would.
+    async fn head_to_last(c: &mut sqlx::AnyConnection) {
+        let last: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *c)
+                .await
+                .unwrap();
+        let (seq, hash) = last.unwrap_or((0, "0".repeat(64)));
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(seq)
+            .bind(hash)
+            .execute(&mut *c)
+            .await
+            .unwrap();
+    }
+
+    // The tail cut, head and all.
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_county(dir.path(), "5");
+    assert!(stdout(&shouwang(dir.path(), &["audit", "verify", "--db", &db])).contains("锚点"));
+    sql(&db, &|c| {
+        Box::pin(async move {
+            sqlx::query(
+                "DELETE FROM audit_events WHERE seq > (SELECT MAX(seq) - 3 FROM audit_events)",
+            )
+            .execute(&mut *c)
+            .await
+            .unwrap();
+            head_to_last(c).await;
+        })
+    });
+    verify_fails(dir.path(), &db, "日志末尾被删除");
+    // Without the anchor the cut cannot be seen, and verify says so rather than passing.
+    std::fs::rename(
+        dir.path().join("test.anchor"),
+        dir.path().join("kept.anchor"),
+    )
+    .unwrap();
+    verify_fails(dir.path(), &db, "没有找到库外的审计锚点");
+    // A server or command started on the cut log does not anchor over it.
+    std::fs::rename(
+        dir.path().join("kept.anchor"),
+        dir.path().join("test.anchor"),
+    )
+    .unwrap();
+    let o = shouwang(dir.path(), &["retention", "--db", &db]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("锚点未更新"));
+    verify_fails(dir.path(), &db, "审计日志校验失败");
+
+    // The log emptied.
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_county(dir.path(), "5");
+    sql(&db, &|c| {
+        Box::pin(async move {
+            sqlx::query("DELETE FROM audit_events")
+                .execute(&mut *c)
+                .await
+                .unwrap();
+            head_to_last(c).await;
+        })
+    });
+    verify_fails(dir.path(), &db, "日志被清空");
+
+    // Chosen events deleted, another edited, the rest re-chained as version 1 (unkeyed SHA-256).
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_county(dir.path(), "5");
+    sql(&db, &|c| {
+        Box::pin(async move {
+            sqlx::query("DELETE FROM audit_events WHERE seq % 3 = 0")
+                .execute(&mut *c)
+                .await
+                .unwrap();
+            sqlx::query("UPDATE audit_events SET username = 'nobody' WHERE seq = 2")
+                .execute(&mut *c)
+                .await
+                .unwrap();
+            let rows: Vec<(i64, String, String, String, String, Option<String>, String)> = sqlx::query_as(
+                "SELECT seq, at, username, action, entity, entity_id, detail FROM audit_events ORDER BY seq",
+            )
+            .fetch_all(&mut *c)
+            .await
+            .unwrap();
+            let mut prev = "0".repeat(64);
+            for (new_seq, (old_seq, at, username, action, entity, entity_id, detail)) in
+                (1i64..).zip(rows)
+            {
+                use sha2::Digest;
+                let mut h = sha2::Sha256::new();
+                for part in [
+                    &prev,
+                    &new_seq.to_string(),
+                    &at,
+                    &username,
+                    &action,
+                    &entity,
+                    entity_id.as_deref().unwrap_or(""),
+                    &detail,
+                ] {
+                    h.update(part.as_bytes());
+                    h.update([0u8]);
+                }
+                let hash = hex::encode(h.finalize());
+                sqlx::query("UPDATE audit_events SET seq = $1, prev_hash = $2, hash = $3, hash_version = 1 WHERE seq = $4")
+                    .bind(new_seq)
+                    .bind(&prev)
+                    .bind(&hash)
+                    .bind(old_seq)
+                    .execute(&mut *c)
+                    .await
+                    .unwrap();
+                prev = hash;
+            }
+            head_to_last(c).await;
+        })
+    });
+    verify_fails(dir.path(), &db, "旧算法");
+
+    // An event inserted in the middle, and one deleted from the middle.
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_county(dir.path(), "5");
+    sql(&db, &|c| {
+        Box::pin(async move {
+            sqlx::query("DELETE FROM audit_events WHERE seq = 4")
+                .execute(&mut *c)
+                .await
+                .unwrap();
+        })
+    });
+    verify_fails(dir.path(), &db, "第 4 条记录缺失");
+    sql(&db, &|c| {
+        Box::pin(async move {
+            sqlx::query(
+                "INSERT INTO audit_events (seq, at, user_id, username, action, entity, entity_id, region_code, detail, prev_hash, hash, hash_version) \
+                 SELECT 4, at, user_id, 'someone', action, entity, entity_id, region_code, detail, prev_hash, hash, 2 FROM audit_events WHERE seq = 5",
+            )
+            .execute(&mut *c)
+            .await
+            .unwrap();
+        })
+    });
+    verify_fails(dir.path(), &db, "第 4 条记录起哈希链断开");
+}
+
 /// kill -9 while an import of 20,000 children is being committed and while registrations are
 /// arriving: after the restart each is all or nothing — the roster holds the demo's children plus
 /// the whole import or none of it, every registered child has its history — and the audit chain
@@ -1074,6 +1245,7 @@ fn the_key_file_defaults_to_a_place_apart_from_the_database() {
     let keys: Vec<_> = std::fs::read_dir(config.path().join("shouwang/keys"))
         .unwrap()
         .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".keys"))
         .collect();
     assert_eq!(keys.len(), 1);
     assert!(keys[0].file_name().to_string_lossy().starts_with("county-"));
@@ -1571,4 +1743,305 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
             }
         }
     }
+}
+
+/// Runs the binary with `input` on its standard input (a passphrase).
+fn shouwang_with_stdin(dir: &std::path::Path, args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shouwang"))
+        .args(args)
+        .env("SHOUWANG_KEY_FILE", dir.join("test.keys"))
+        .env("SHOUWANG_TODAY", "2026-11-24")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Issue 24's drill: a backup taken while the server works (every read writes an audit event),
+/// the keys exported under a passphrase, the database and its keys destroyed; restored into a new
+/// database, the keys imported: the audit log verifies, the counts are the backup's, and a child's
+/// file reads as it did. A damaged or partial backup and a wrong passphrase are refused.
+#[test]
+fn a_backup_taken_under_load_restores_with_its_keys_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_county(dir.path(), "60");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut server = start_server_with(dir.path(), &db, port, &["--second-factor-roles", "none"]);
+    let base = format!("http://127.0.0.1:{port}");
+    let login = |base: String| async move {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let r = client
+            .post(format!("{base}/api/v1/session"))
+            .header("origin", &base)
+            .json(&serde_json::json!({"username": "county", "password": "shouwang-demo"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK);
+        client
+    };
+    let client = rt.block_on(login(base.clone()));
+    let roster: serde_json::Value = rt.block_on(async {
+        client
+            .get(format!("{base}/api/v1/children?per_page=1"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    let child = roster["items"][0]["id"].as_str().unwrap().to_owned();
+    let file_of = |client: reqwest::Client, base: String, child: String| async move {
+        let v: serde_json::Value = client
+            .get(format!("{base}/api/v1/children/{child}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v
+    };
+    let before = rt.block_on(file_of(client.clone(), base.clone(), child.clone()));
+    assert!(
+        before["file"].is_object() || before["name"].is_string(),
+        "{before}"
+    );
+    // Reads going on (each one audited) while the backup is taken.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = {
+        let (client, base, stop) = (client.clone(), base.clone(), stop.clone());
+        rt.spawn(async move {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = client
+                    .get(format!("{base}/api/v1/children?per_page=5"))
+                    .send()
+                    .await;
+                n += 1;
+            }
+            n
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let backup = dir.path().join("county.backup");
+    let out = stdout(&shouwang(
+        dir.path(),
+        &["backup", "--db", &db, "--out", backup.to_str().unwrap()],
+    ));
+    assert!(out.contains("已备份"), "{out}");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(rt.block_on(load).unwrap() > 0);
+    let verified = stdout(&shouwang(
+        dir.path(),
+        &["backup", "verify", backup.to_str().unwrap()],
+    ));
+    assert!(verified.contains("备份完整"), "{verified}");
+    // The keys, sealed with a passphrase (a short one refused).
+    let sealed = dir.path().join("keys.sealed");
+    let short = shouwang_with_stdin(
+        dir.path(),
+        &[
+            "keys",
+            "export",
+            "--db",
+            &db,
+            "--out",
+            sealed.to_str().unwrap(),
+            "--passphrase-stdin",
+        ],
+        "short\n",
+    );
+    assert_eq!(short.status.code(), Some(1));
+    let passphrase = "冠山街道-留守儿童-2026-保管\n";
+    stdout(&shouwang_with_stdin(
+        dir.path(),
+        &[
+            "keys",
+            "export",
+            "--db",
+            &db,
+            "--out",
+            sealed.to_str().unwrap(),
+            "--passphrase-stdin",
+        ],
+        passphrase,
+    ));
+    assert!(
+        !std::fs::read_to_string(&sealed).unwrap().contains(
+            &std::fs::read_to_string(dir.path().join("test.keys"))
+                .unwrap()
+                .lines()
+                .find(|l| l.starts_with("encryption_key"))
+                .unwrap()[18..]
+        )
+    );
+    server.kill().unwrap();
+    let _ = server.wait();
+    let counts = |db: &str| -> Vec<(String, i64)> {
+        let url = if db.starts_with("postgres") {
+            db.to_owned()
+        } else {
+            format!("sqlite://{db}")
+        };
+        rt.block_on(async {
+            use sqlx::Connection;
+            sqlx::any::install_default_drivers();
+            let mut c = sqlx::AnyConnection::connect(&url).await.unwrap();
+            let mut out = Vec::new();
+            for t in ["children", "child_docs", "child_history", "users"] {
+                let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {t}"))
+                    .fetch_one(&mut c)
+                    .await
+                    .unwrap();
+                out.push((t.to_owned(), n));
+            }
+            out
+        })
+    };
+    let counted = counts(&db);
+
+    // The disk dies: the database and its keys are gone.
+    if db.starts_with("postgres") {
+        let (server_url, name) = db.rsplit_once('/').unwrap();
+        let out = Command::new("psql")
+            .args([
+                &format!("{server_url}/postgres"),
+                "-qc",
+                &format!("DROP DATABASE {name} WITH (FORCE)"),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    } else {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{db}{suffix}"));
+        }
+    }
+    std::fs::remove_file(dir.path().join("test.keys")).unwrap();
+
+    // A partial copy of the backup, and a damaged one, are refused.
+    let new_dir = tempfile::tempdir().unwrap();
+    let new_db = fresh_db(new_dir.path());
+    let bytes = std::fs::read(&backup).unwrap();
+    let partial = new_dir.path().join("partial.backup");
+    std::fs::write(&partial, &bytes[..bytes.len() / 2]).unwrap();
+    let mut damaged = bytes.clone();
+    let at = damaged.len() / 2;
+    damaged[at] ^= 0xFF;
+    let broken = new_dir.path().join("damaged.backup");
+    std::fs::write(&broken, &damaged).unwrap();
+    for bad in [&partial, &broken] {
+        let o = shouwang(new_dir.path(), &["backup", "verify", bad.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1));
+        let o = shouwang(
+            new_dir.path(),
+            &["restore", "--from", bad.to_str().unwrap(), "--db", &new_db],
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+        assert!(String::from_utf8_lossy(&o.stderr).contains("备份文件不完整或已损坏"));
+    }
+
+    // Restored, then the keys imported (a wrong passphrase refused).
+    let out = stdout(&shouwang(
+        new_dir.path(),
+        &[
+            "restore",
+            "--from",
+            backup.to_str().unwrap(),
+            "--db",
+            &new_db,
+        ],
+    ));
+    assert!(out.contains("keys import"), "{out}");
+    let wrong = shouwang_with_stdin(
+        new_dir.path(),
+        &[
+            "keys",
+            "import",
+            "--db",
+            &new_db,
+            "--from",
+            sealed.to_str().unwrap(),
+            "--passphrase-stdin",
+        ],
+        "not-the-passphrase-at-all\n",
+    );
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("口令不正确"));
+    let out = stdout(&shouwang_with_stdin(
+        new_dir.path(),
+        &[
+            "keys",
+            "import",
+            "--db",
+            &new_db,
+            "--from",
+            sealed.to_str().unwrap(),
+            "--passphrase-stdin",
+        ],
+        passphrase,
+    ));
+    assert!(out.contains("密钥与数据相符"), "{out}");
+    let verified = stdout(&shouwang(
+        new_dir.path(),
+        &["audit", "verify", "--db", &new_db],
+    ));
+    assert!(verified.contains("校验通过"), "{verified}");
+    assert_eq!(counts(&new_db), counted);
+    // A restore never writes over a database.
+    let again = shouwang(
+        new_dir.path(),
+        &[
+            "restore",
+            "--from",
+            backup.to_str().unwrap(),
+            "--db",
+            &new_db,
+        ],
+    );
+    assert_eq!(again.status.code(), Some(1));
+
+    // The same child's file, read through the restored server.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut server = start_server_with(
+        new_dir.path(),
+        &new_db,
+        port,
+        &["--second-factor-roles", "none"],
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let client = rt.block_on(login(base.clone()));
+    let after = rt.block_on(file_of(client, base, child));
+    server.kill().unwrap();
+    let _ = server.wait();
+    assert_eq!(before, after);
 }

@@ -117,7 +117,8 @@ pub enum Scope {
     /// Children linked to this agency.
     Agency { agency_id: String },
     /// No child's file or list: the court and the procuratorate reach only the cases sent to them
-    /// (`domain::protection`), never the county's roster.
+    /// (`domain::protection`), a county department (人社、卫健、乡村振兴、残联) only the routings
+    /// sent to it while they are open (`domain::routing`) — never the county's roster.
     CasesOnly,
 }
 
@@ -158,7 +159,12 @@ code_enum! {
 
 impl Actor {
     pub fn scope(&self) -> Scope {
-        if matches!(self.role, Role::Court | Role::Procuratorate) {
+        // A department sees what it was routed, for as long as the routing is open — not the
+        // file (issue 24: a link to 县残联 opened the whole file, visit notes and photos).
+        if matches!(
+            self.role,
+            Role::Court | Role::Procuratorate | Role::Department
+        ) {
             return Scope::CasesOnly;
         }
         match (&self.agency_id, self.role.is_agency_role()) {
@@ -177,7 +183,7 @@ impl Actor {
         use Role::*;
         match action {
             // The court and the procuratorate read the cases sent to them, not the roster.
-            ReadChild => !matches!(self.role, Court | Procuratorate),
+            ReadChild => !matches!(self.role, Court | Procuratorate | Department),
             RegisterChild | EditChild | ExitChild | TransferChild => {
                 matches!(self.role, Village | Town | County | CountyAdmin)
             }

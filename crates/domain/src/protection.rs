@@ -867,6 +867,11 @@ pub fn feedback_due(accepted_on: NaiveDate) -> NaiveDate {
     accepted_on + Duration::days(FEEDBACK_DAYS)
 }
 
+/// The smallest count of reports by one kind of reporter that figures show to someone who may not
+/// see reporters: fewer could name the reporter of a case (强制报告意见 keeps the reporter's
+/// identity confidential, as [`sees_reporter`] does; the figures must not undo it).
+pub const MIN_REPORTER_CELL: i64 = 5;
+
 /// Who sees the reporter's name, unit and contact: the police handling the report and the county's
 /// civil affairs bureau (强制报告意见: the reporter's identity is kept confidential), and the reporter.
 /// Everyone else working on the case reads 报告人信息已保密.

@@ -89,7 +89,10 @@ impl Access {
                 _ => false,
             },
             _ => false,
-        };
+        } && assignee
+            .and_then(|a| a.region.as_ref())
+            // An assignment stored before the check at assigning: the unit must cover the place.
+            .is_some_and(|r| item_region.starts_with(r.as_str()));
         Access { manages, assigned }
     }
     pub fn sees(self) -> bool {

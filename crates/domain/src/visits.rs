@@ -125,9 +125,12 @@ pub struct VisitInput {
 
 /// A visit as another system or an offline phone sends it (`POST /api/v1/visits`, with the
 /// header `Idempotency-Key`): the child in the body, the time as RFC 3339, the way as `kind`.
-/// Whatever it leaves out takes the sender's defaults: their role, their name, today, 未说明.
+/// Whatever it leaves out takes the sender's defaults: their role, their name, today, 未说明. A
+/// field it does not know is refused, naming it, as every other body is (a misspelt field would
+/// otherwise be lost without a word).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct SentVisit {
     pub child_id: Option<String>,
     /// When: RFC 3339 (`2026-12-01T09:30:00+08:00`), or a date; counted on China's calendar.

@@ -135,12 +135,21 @@ pub const MAX_COLUMNS: u32 = 16_384;
 pub const MAX_ROWS: u32 = 1_048_576;
 /// Merged regions one sheet may declare.
 pub const MAX_MERGES: usize = 100_000;
-/// Bytes one part of an .xlsx may unpack to, and all of them together (a 64 MB upload of a
-/// roster unpacks to well under a gigabyte; a zip bomb to far more).
-const MAX_XLSX_PART: u64 = 1 << 30;
-const MAX_XLSX_TOTAL: u64 = 2 << 30;
-/// The shared strings are held in memory whole while a sheet is read.
-const MAX_SHARED_STRINGS: u64 = 256 << 20;
+/// Bytes one part of an .xlsx may unpack to, and all of them together. A 100,000-row roster of
+/// 31 columns as Excel writes it is ~150 MB of sheet XML; a zip bomb unpacks to far more. These
+/// bound the time a reading takes; what bounds its memory is [`MAX_XML_PIECE`] and the shared
+/// strings' limits below (the reader streams each part, holding one piece of XML at a time).
+const MAX_XLSX_PART: u64 = 256 << 20;
+const MAX_XLSX_TOTAL: u64 = 512 << 20;
+/// The shared strings are held in memory whole while a sheet is read: their part's size, and how
+/// many there are (the reader reserves the `uniqueCount` the file declares, on the file's word).
+/// A 100,000-row roster has a few hundred thousand distinct texts, a few MB.
+const MAX_SHARED_STRINGS: u64 = 64 << 20;
+const MAX_SHARED_ITEMS: u64 = 2_000_000;
+/// The longest single piece of XML a part may hold — a run of text (whitespace included), a tag,
+/// a comment: the XML reader holds one whole piece in memory (a 900 MB run of spaces inside
+/// `<sheetData>` was 1.9 GB at once). Excel caps a cell at 32,767 characters (≤ 229 kB escaped).
+pub const MAX_XML_PIECE: usize = 256 << 10;
 /// Parts an .xlsx may hold.
 const MAX_XLSX_PARTS: usize = 10_000;
 
@@ -151,8 +160,11 @@ fn too_large(what: &str) -> SheetError {
 }
 
 /// Cells one .xls sheet may span (its bounding box, which the reader lays out whole): a 65,536-row
-/// BIFF sheet 60 columns wide is under four million.
+/// BIFF sheet 60 columns wide is under four million. The reader lays out every sheet of the
+/// workbook at once, so the sheets together may span no more than [`MAX_XLS_BOOK_CELLS`] (256
+/// sheets of two corner cells each would otherwise be ~32 GB).
 const MAX_XLS_CELLS: u64 = 4_000_000;
+const MAX_XLS_BOOK_CELLS: u64 = 6_000_000;
 
 /// Walks the records of an .xls workbook stream before the reader does, and refuses a sheet
 /// whose declared dimensions or whose cells span more than [`MAX_XLS_CELLS`] (the reader reserves
@@ -217,7 +229,9 @@ fn check_biff_sheets(data: &[u8]) -> Result<(), SheetError> {
         pos = next;
     }
     let mut walked = 0usize;
+    let mut book = 0u64;
     for start in starts {
+        let mut sheet = 0u64;
         let mut pos = start;
         let (mut seen_bof, mut depth) = (false, 0usize);
         let mut rows = (u32::MAX, 0u32);
@@ -274,6 +288,7 @@ fn check_biff_sheets(data: &[u8]) -> Result<(), SheetError> {
                     if cells > MAX_XLS_CELLS {
                         return Err(refuse(cells));
                     }
+                    sheet = sheet.max(cells);
                 }
                 // Cell records: row and column first. MULRK/MULBLANK end with their last column.
                 0x0006 | 0x0201 | 0x0203 | 0x0204 | 0x0205 | 0x027E | 0x00D6 | 0x00FD | 0x00BD
@@ -293,9 +308,16 @@ fn check_biff_sheets(data: &[u8]) -> Result<(), SheetError> {
                     if cells > MAX_XLS_CELLS {
                         return Err(refuse(cells));
                     }
+                    sheet = sheet.max(cells);
                 }
                 _ => {}
             }
+        }
+        book = book.saturating_add(sheet);
+        if book > MAX_XLS_BOOK_CELLS {
+            return Err(too_large(&format!(
+                "各工作表合计范围超过 {MAX_XLS_BOOK_CELLS} 个单元格"
+            )));
         }
     }
     Ok(())
@@ -328,8 +350,8 @@ fn guarded<T>(read: impl FnOnce() -> Result<T, SheetError>) -> Result<T, SheetEr
 }
 
 /// Unpacks every part of an .xlsx once, counting the bytes it really unpacks to (the sizes the
-/// zip declares are not trusted), and refuses the file past the limits before any part is read
-/// into memory.
+/// zip declares are not trusted) and the shape of its XML ([`XmlShape`]), and refuses the file
+/// past the limits before the reader opens any part.
 fn check_xlsx_parts(path: &Path) -> Result<(), SheetError> {
     let mut zip = zip::ZipArchive::new(BufReader::new(File::open(path)?))
         .map_err(|e| SheetError::Damaged(e.to_string()))?;
@@ -346,11 +368,16 @@ fn check_xlsx_parts(path: &Path) -> Result<(), SheetError> {
             .name()
             .map(|n| n.into_owned())
             .unwrap_or_else(|_| format!("第{}个文件", i + 1));
-        let limit = if name.ends_with("sharedStrings.xml") {
+        let shared = name.ends_with("sharedStrings.xml");
+        let limit = if shared {
             MAX_SHARED_STRINGS
         } else {
             MAX_XLSX_PART
         };
+        let lower = name.to_ascii_lowercase();
+        let mut shape =
+            (lower.ends_with(".xml") || lower.ends_with(".rels") || lower.ends_with(".vml"))
+                .then(|| XmlShape::new(shared));
         let mut size = 0u64;
         loop {
             let n = match part.read(&mut buf) {
@@ -372,9 +399,185 @@ fn check_xlsx_parts(path: &Path) -> Result<(), SheetError> {
                     MAX_XLSX_TOTAL >> 20
                 )));
             }
+            if let Some(shape) = shape.as_mut() {
+                shape
+                    .feed(&buf[..n])
+                    .map_err(|what| too_large(&format!("其中“{name}”{what}")))?;
+            }
+        }
+        if let Some(shape) = shape {
+            shape
+                .finish()
+                .map_err(|what| too_large(&format!("其中“{name}”{what}")))?;
         }
     }
     Ok(())
+}
+
+/// Where a scan of XML stands: inside text, just after `<` (deciding what opens), inside a tag
+/// (and inside a quoted attribute value), a comment, a CDATA section or a declaration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Piece {
+    Text,
+    Open,
+    Tag(Option<u8>),
+    Comment,
+    Cdata,
+    Declaration,
+}
+
+/// A streaming look at an XML part's shape, chunk by chunk, holding a few bytes: refuses a piece
+/// longer than [`MAX_XML_PIECE`] (what the reader would hold at once), a DOCTYPE (Excel never
+/// writes one; the reader holds it whole), and in the shared strings more than
+/// [`MAX_SHARED_ITEMS`] strings, declared or present.
+struct XmlShape {
+    piece: Piece,
+    run: usize,
+    open: Vec<u8>,
+    last: [u8; 3],
+    shared: bool,
+    items: u64,
+    head: Vec<u8>,
+}
+
+impl XmlShape {
+    fn new(shared: bool) -> Self {
+        XmlShape {
+            piece: Piece::Text,
+            run: 0,
+            open: Vec::with_capacity(8),
+            last: [0; 3],
+            shared,
+            items: 0,
+            head: Vec::new(),
+        }
+    }
+
+    fn feed(&mut self, bytes: &[u8]) -> Result<(), String> {
+        if self.shared && self.head.len() < 4096 {
+            let take = (4096 - self.head.len()).min(bytes.len());
+            self.head.extend_from_slice(&bytes[..take]);
+        }
+        for &b in bytes {
+            self.run += 1;
+            match self.piece {
+                Piece::Text => {
+                    if b == b'<' {
+                        self.piece = Piece::Open;
+                        self.open.clear();
+                        self.run = 1;
+                    }
+                }
+                Piece::Open => {
+                    self.open.push(b);
+                    self.decide_open(b)?;
+                }
+                Piece::Tag(quote) => self.in_tag(quote, b),
+                Piece::Comment => {
+                    if b == b'>' && self.last[1..] == *b"--" {
+                        self.end_piece();
+                    }
+                }
+                Piece::Cdata => {
+                    if b == b'>' && self.last[1..] == *b"]]" {
+                        self.end_piece();
+                    }
+                }
+                Piece::Declaration => {
+                    if b == b'>' && self.last[2] == b'?' {
+                        self.end_piece();
+                    }
+                }
+            }
+            if self.shared && matches!(b, b'>' | b' ' | b'/') && self.last == *b"<si" {
+                self.items += 1;
+                if self.items > MAX_SHARED_ITEMS {
+                    return Err(format!("的共享文字超过 {MAX_SHARED_ITEMS} 条"));
+                }
+            }
+            self.last = [self.last[1], self.last[2], b];
+            if self.run > MAX_XML_PIECE {
+                return Err(format!(
+                    "有一段文字、空白或标记超过 {} KB（Excel 一个单元格最多 32767 个字符）",
+                    MAX_XML_PIECE >> 10
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn end_piece(&mut self) {
+        self.piece = Piece::Text;
+        self.run = 0;
+    }
+
+    fn in_tag(&mut self, quote: Option<u8>, b: u8) {
+        match quote {
+            None if b == b'"' || b == b'\'' => self.piece = Piece::Tag(Some(b)),
+            None if b == b'>' => self.end_piece(),
+            Some(q) if b == q => self.piece = Piece::Tag(None),
+            _ => {}
+        }
+    }
+
+    /// After `<`: a comment, CDATA, a declaration, a DOCTYPE (refused) or a tag.
+    fn decide_open(&mut self, b: u8) -> Result<(), String> {
+        const KINDS: [(&[u8], Piece); 2] = [(b"!--", Piece::Comment), (b"![CDATA[", Piece::Cdata)];
+        match self.open[0] {
+            b'?' => self.piece = Piece::Declaration,
+            b'!' => {
+                if b"!DOCTYPE".starts_with(&self.open) || self.open.starts_with(b"!DOCTYPE") {
+                    if self.open.len() >= 8 {
+                        return Err("含有文档类型声明（DOCTYPE），Excel 不会写入".into());
+                    }
+                    return Ok(());
+                }
+                for (prefix, kind) in KINDS {
+                    if self.open.as_slice() == prefix {
+                        self.piece = kind;
+                        return Ok(());
+                    }
+                    if prefix.starts_with(&self.open) {
+                        return Ok(());
+                    }
+                }
+                self.piece = Piece::Tag(None);
+                self.in_tag(None, b);
+            }
+            _ => {
+                self.piece = Piece::Tag(None);
+                self.in_tag(None, b);
+            }
+        }
+        Ok(())
+    }
+
+    /// The end of the part: the shared strings' declared count, which the reader reserves.
+    fn finish(self) -> Result<(), String> {
+        if !self.shared {
+            return Ok(());
+        }
+        let head = String::from_utf8_lossy(&self.head);
+        let Some(at) = head.find("uniqueCount=") else {
+            return Ok(());
+        };
+        let value: String = head[at + "uniqueCount=".len()..]
+            .trim_start_matches(['"', '\''])
+            .chars()
+            .take_while(|c| !matches!(c, '"' | '\''))
+            .collect();
+        let value = value.trim();
+        if value.is_empty() || !value.bytes().all(|c| c.is_ascii_digit()) {
+            // Not a number: the reader ignores it.
+            return Ok(());
+        }
+        match value.parse::<u64>() {
+            Ok(n) if n <= MAX_SHARED_ITEMS => Ok(()),
+            _ => Err(format!(
+                "声明的共享文字数（{value}）超过 {MAX_SHARED_ITEMS} 条"
+            )),
+        }
+    }
 }
 
 /// The file formats read.
@@ -399,6 +602,59 @@ impl Format {
 pub struct Book {
     inner: Inner,
     sheets: Vec<String>,
+    _turn: ReadingTurn,
+}
+
+/// Spreadsheets this process reads at once, whoever asks: each reading is bounded (the limits
+/// above: one piece of XML, the shared strings, the .xls grid), and so is their sum — several
+/// users uploading at once wait their turn instead of adding up (two crafted uploads at once
+/// aborted the server). A turn is taken when a file is opened and given back when its `Book` is
+/// dropped; the last one out hands the freed memory back to the system ([`on_idle`]).
+pub const READINGS_AT_ONCE: usize = 2;
+
+static READINGS: (std::sync::Mutex<usize>, std::sync::Condvar) =
+    (std::sync::Mutex::new(0), std::sync::Condvar::new());
+static IDLE_HOOK: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Sets what runs when the last reading ends (the binary returns its allocator's free pages to
+/// the system: a reading's memory must not stay with the process after the job).
+pub fn on_idle(hook: fn()) {
+    let _ = IDLE_HOOK.set(hook);
+}
+
+/// Readings under way in this process (for tests and the server's status).
+pub fn readings_now() -> usize {
+    *READINGS.0.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+struct ReadingTurn;
+
+impl ReadingTurn {
+    /// Waits for a turn (called on a reader's own thread, never on the async workers).
+    fn take() -> ReadingTurn {
+        let (count, freed) = &READINGS;
+        let mut n = count.lock().unwrap_or_else(|e| e.into_inner());
+        while *n >= READINGS_AT_ONCE {
+            n = freed.wait(n).unwrap_or_else(|e| e.into_inner());
+        }
+        *n += 1;
+        ReadingTurn
+    }
+}
+
+impl Drop for ReadingTurn {
+    fn drop(&mut self) {
+        let (count, freed) = &READINGS;
+        let idle = {
+            let mut n = count.lock().unwrap_or_else(|e| e.into_inner());
+            *n -= 1;
+            *n == 0
+        };
+        freed.notify_one();
+        if idle && let Some(hook) = IDLE_HOOK.get() {
+            hook();
+        }
+    }
 }
 
 enum Inner {
@@ -437,6 +693,7 @@ pub fn sniff_format(path: &Path) -> Result<Format, SheetError> {
 
 /// Opens a spreadsheet, telling its format from its first bytes.
 pub fn open(path: &Path) -> Result<Book, SheetError> {
+    let _turn = ReadingTurn::take();
     let head = head(path)?;
     if head.starts_with(b"PK\x03\x04") {
         check_xlsx_parts(path)?;
@@ -452,6 +709,7 @@ pub fn open(path: &Path) -> Result<Book, SheetError> {
         return Ok(Book {
             inner: Inner::Xlsx(Box::new(wb)),
             sheets,
+            _turn,
         });
     }
     if head.starts_with(&OLE_MAGIC) {
@@ -474,6 +732,7 @@ pub fn open(path: &Path) -> Result<Book, SheetError> {
         return Ok(Book {
             inner: Inner::Xls(Box::new(wb)),
             sheets,
+            _turn,
         });
     }
     if head.contains(&0) {
@@ -481,6 +740,7 @@ pub fn open(path: &Path) -> Result<Book, SheetError> {
     }
     let encoding = sniff_encoding(&head);
     let delimiter = sniff_delimiter(&head, encoding);
+    check_csv_shape(path, delimiter)?;
     Ok(Book {
         inner: Inner::Csv {
             path: path.to_owned(),
@@ -488,7 +748,53 @@ pub fn open(path: &Path) -> Result<Book, SheetError> {
             delimiter,
         },
         sheets: vec!["CSV".to_owned()],
+        _turn,
     })
+}
+
+/// Walks a CSV file once before it is read, honouring quotes, and refuses a record of more than
+/// [`MAX_COLUMNS`] fields or a field longer than [`MAX_XML_PIECE`]: the CSV reader holds a whole
+/// record, so one 64 MB line of commas would be ~64 million cells. The delimiters and the quote
+/// are ASCII, which neither UTF-8 nor GB18030 uses inside a character.
+fn check_csv_shape(path: &Path, delimiter: u8) -> Result<(), SheetError> {
+    let mut reader = BufReader::with_capacity(1 << 16, File::open(path)?);
+    let (mut quoted, mut fields, mut field) = (false, 1u32, 0usize);
+    let mut line = 1u64;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        for &b in buf {
+            match b {
+                b'"' => quoted = !quoted,
+                b'\n' if !quoted => {
+                    line += 1;
+                    (fields, field) = (1, 0);
+                    continue;
+                }
+                b'\n' => line += 1,
+                _ if b == delimiter && !quoted => {
+                    fields += 1;
+                    field = 0;
+                    if fields > MAX_COLUMNS {
+                        return Err(too_large(&format!("第 {line} 行超过 {MAX_COLUMNS} 列")));
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            field += 1;
+            if field > MAX_XML_PIECE {
+                return Err(too_large(&format!(
+                    "第 {line} 行有一格超过 {} KB",
+                    MAX_XML_PIECE >> 10
+                )));
+            }
+        }
+        let n = buf.len();
+        reader.consume(n);
+    }
 }
 
 fn contains_utf16(bytes: &[u8], needle: &str) -> bool {

@@ -87,12 +87,13 @@ fn a_merge_across_the_whole_width_is_refused() {
 #[test]
 fn a_zip_that_unpacks_past_the_limit_is_refused_before_it_is_read() {
     let dir = tempfile::tempdir().unwrap();
-    // 300 MB of shared strings in a file of well under a megabyte.
+    // 70 MB of well-formed shared strings in a file of well under a megabyte.
     let path = crafted_xlsx(dir.path(), |name, bytes| {
         if name == "xl/sharedStrings.xml" {
-            let mut big = bytes;
-            big.resize(300 << 20, b' ');
-            big
+            let text = String::from_utf8(bytes).unwrap();
+            let item = format!("<si><t>{}</t></si>", "王".repeat(1000));
+            text.replacen("</sst>", &format!("{}</sst>", item.repeat(24_000)), 1)
+                .into_bytes()
         } else {
             bytes
         }
@@ -100,14 +101,154 @@ fn a_zip_that_unpacks_past_the_limit_is_refused_before_it_is_read() {
     assert!(std::fs::metadata(&path).unwrap().len() < 2 << 20);
     let m = too_large(sheet::open(&path).err().expect("refused"));
     assert!(
-        m.contains("sharedStrings.xml") && m.contains("256 MB"),
+        m.contains("sharedStrings.xml") && m.contains("64 MB"),
         "{m}"
     );
+}
+
+/// The attack of issue 24: a ~1 MB upload whose sheet holds a vast run of whitespace inside
+/// `<sheetData>`. The XML reader holds one text run whole (900 MB took the server to 2.9 GB, two
+/// at once aborted it); the run is refused at 256 kB, before the reader opens the part.
+#[test]
+fn a_run_of_whitespace_inside_the_sheet_is_refused_before_the_reader_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for (at, what) in [("<sheetData>", " "), ("<v>", "\t"), ("<sheetData>", "\r\n")] {
+        let run = what.repeat((48 << 20) / what.len());
+        let path = crafted_xlsx(
+            dir.path(),
+            sheet_xml(|x| x.replacen(at, &format!("{at}{run}"), 1)),
+        );
+        assert!(std::fs::metadata(&path).unwrap().len() < 1 << 20);
+        let m = too_large(sheet::open(&path).err().expect("refused"));
+        assert!(m.contains("sheet1.xml") && m.contains("256 KB"), "{m}");
+    }
+    // The same inside a tag's attribute, and inside a comment.
+    for (from, to) in [
+        (
+            "<sheetData>",
+            format!("<sheetData x=\"{}\">", "a".repeat(300 << 10)),
+        ),
+        (
+            "<sheetData>",
+            format!("<!--{}--><sheetData>", "-".repeat(300 << 10)),
+        ),
+    ] {
+        let path = crafted_xlsx(dir.path(), sheet_xml(|x| x.replacen(from, &to, 1)));
+        let m = too_large(sheet::open(&path).err().expect("refused"));
+        assert!(m.contains("256 KB"), "{m}");
+    }
+    // A real long cell (Excel's 32,767 characters) still reads.
+    let long = "王".repeat(32_767);
+    let path = crafted_xlsx(
+        dir.path(),
+        sheet_xml(|x| {
+            x.replacen(
+                "</row></sheetData>",
+                &format!(
+                    "<c r=\"D2\" t=\"inlineStr\"><is><t>{long}</t></is></c></row></sheetData>"
+                ),
+                1,
+            )
+        }),
+    );
+    let mut book = sheet::open(&path).expect("a long cell is a real sheet");
+    let rows: Vec<_> = book.rows(0).unwrap().map(Result::unwrap).collect();
+    assert!(
+        rows[1]
+            .cells
+            .iter()
+            .any(|c| c.display().chars().count() == 32_767)
+    );
+}
+
+/// Shared strings declaring a hundred billion entries: the reader reserves what the file declares,
+/// so a few bytes would ask for terabytes (an abort, not an error).
+#[test]
+fn shared_strings_declaring_billions_of_entries_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = crafted_xlsx(dir.path(), |name, bytes| {
+        if name == "xl/sharedStrings.xml" {
+            let text = String::from_utf8(bytes).unwrap();
+            let at = text.find("uniqueCount=\"").unwrap() + "uniqueCount=\"".len();
+            let end = at + text[at..].find('"').unwrap();
+            format!("{}100000000000{}", &text[..at], &text[end..]).into_bytes()
+        } else {
+            bytes
+        }
+    });
+    let m = too_large(sheet::open(&path).err().expect("refused"));
+    assert!(
+        m.contains("100000000000") && m.contains("sharedStrings.xml"),
+        "{m}"
+    );
+    // And present: three million tiny strings.
+    let path = crafted_xlsx(dir.path(), |name, bytes| {
+        if name == "xl/sharedStrings.xml" {
+            let text = String::from_utf8(bytes).unwrap();
+            text.replacen(
+                "</sst>",
+                &format!("{}</sst>", "<si><t/></si>".repeat(3_000_000)),
+                1,
+            )
+            .into_bytes()
+        } else {
+            bytes
+        }
+    });
+    let m = too_large(sheet::open(&path).err().expect("refused"));
+    assert!(m.contains("2000000"), "{m}");
+}
+
+#[test]
+fn a_doctype_in_a_part_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = crafted_xlsx(
+        dir.path(),
+        sheet_xml(|x| {
+            x.replacen(
+                "<worksheet",
+                "<!DOCTYPE worksheet [<!ENTITY a \"aaaaaaaaaa\">]><worksheet",
+                1,
+            )
+        }),
+    );
+    let m = too_large(sheet::open(&path).err().expect("refused"));
+    assert!(m.contains("DOCTYPE"), "{m}");
+}
+
+/// A CSV is read a record at a time, but a record whole: one line of a million commas would be a
+/// million cells, one unterminated quote a field of the whole file.
+#[test]
+fn a_csv_line_of_endless_fields_or_an_endless_field_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wide.csv");
+    std::fs::write(
+        &path,
+        format!("姓名,性别\n王小明{}\n", ",".repeat(1_000_000)),
+    )
+    .unwrap();
+    let m = too_large(sheet::open(&path).err().expect("refused"));
+    assert!(m.contains("第 2 行") && m.contains("16384"), "{m}");
+    let path = dir.path().join("long.csv");
+    std::fs::write(&path, format!("姓名,性别\n\"{}", "王".repeat(1 << 20))).unwrap();
+    let m = too_large(sheet::open(&path).err().expect("refused"));
+    assert!(m.contains("256 KB"), "{m}");
+    // A quoted field holding the delimiter and a line break is one field.
+    let path = dir.path().join("ok.csv");
+    std::fs::write(&path, "姓名,住址\n王小明,\"冠山街道,\n冠山社区\"\n").unwrap();
+    let mut book = sheet::open(&path).unwrap();
+    let rows: Vec<_> = book.rows(0).unwrap().map(Result::unwrap).collect();
+    assert_eq!(rows[1].cells.len(), 2);
 }
 
 /// A BIFF8 workbook stream in an OLE container, as Excel 97–2003 writes it: the globals, then one
 /// sheet with the given records.
 fn crafted_xls(dir: &Path, sheet: &[(u16, Vec<u8>)]) -> PathBuf {
+    crafted_xls_book(dir, &[sheet])
+}
+
+/// The same with several sheets, each named and placed by its BOUNDSHEET record.
+fn crafted_xls_book(dir: &Path, sheets: &[&[(u16, Vec<u8>)]]) -> PathBuf {
     let record = |typ: u16, body: &[u8]| {
         let mut r = typ.to_le_bytes().to_vec();
         r.extend((body.len() as u16).to_le_bytes());
@@ -120,25 +261,41 @@ fn crafted_xls(dir: &Path, sheet: &[(u16, Vec<u8>)]) -> PathBuf {
         b.extend([0u8; 12]);
         b
     };
-    // The globals name the sheet and where its records start (BOUNDSHEET), as Excel writes them.
-    let boundsheet = |at: u32| {
+    // The globals name each sheet and where its records start (BOUNDSHEET), as Excel writes them.
+    let boundsheet = |at: u32, i: usize| {
+        let name = format!("Sheet{}", i + 1);
         let mut b = at.to_le_bytes().to_vec();
         b.extend([0u8, 0u8]); // visible worksheet
-        b.extend([6u8, 0u8]); // "Sheet1", 8-bit characters
-        b.extend(b"Sheet1");
+        b.extend([name.len() as u8, 0u8]); // 8-bit characters
+        b.extend(name.as_bytes());
         b
     };
+    let bodies: Vec<Vec<u8>> = sheets
+        .iter()
+        .map(|sheet| {
+            let mut s = record(0x0809, &bof(0x0010));
+            for (typ, body) in sheet.iter() {
+                s.extend(record(*typ, body));
+            }
+            s.extend(record(0x000A, &[]));
+            s
+        })
+        .collect();
     let globals_len = record(0x0809, &bof(0x0005)).len()
-        + record(0x0085, &boundsheet(0)).len()
+        + (0..sheets.len())
+            .map(|i| record(0x0085, &boundsheet(0, i)).len())
+            .sum::<usize>()
         + record(0x000A, &[]).len();
     let mut stream = record(0x0809, &bof(0x0005));
-    stream.extend(record(0x0085, &boundsheet(globals_len as u32)));
-    stream.extend(record(0x000A, &[]));
-    stream.extend(record(0x0809, &bof(0x0010)));
-    for (typ, body) in sheet {
-        stream.extend(record(*typ, body));
+    let mut at = globals_len;
+    for (i, body) in bodies.iter().enumerate() {
+        stream.extend(record(0x0085, &boundsheet(at as u32, i)));
+        at += body.len();
     }
     stream.extend(record(0x000A, &[]));
+    for body in &bodies {
+        stream.extend(body);
+    }
     let path = dir.join("crafted.xls");
     let mut comp = cfb::create(&path).unwrap();
     comp.create_stream("/Workbook")
@@ -192,6 +349,21 @@ fn two_xls_cells_at_opposite_corners_are_refused() {
     let path = crafted_xls(dir.path(), &[number_cell(0, 0), number_cell(65_535, 255)]);
     let m = too_large(sheet::open(&path).err().expect("refused"));
     assert!(m.contains("16777216"), "{m}");
+}
+
+/// The reader lays out every sheet of an .xls at once: 200 sheets of two corner cells each (each
+/// under the one-sheet limit) would be ~24 GB.
+#[test]
+fn an_xls_whose_sheets_together_span_too_many_cells_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = [number_cell(0, 0), number_cell(19_999, 59)];
+    let sheets: Vec<&[(u16, Vec<u8>)]> = (0..200).map(|_| &sheet[..]).collect();
+    let path = crafted_xls_book(dir.path(), &sheets);
+    let m = too_large(sheet::open(&path).err().expect("refused"));
+    assert!(m.contains("6000000"), "{m}");
+    // Two such sheets are a real workbook.
+    let path = crafted_xls_book(dir.path(), &sheets[..2]);
+    assert_eq!(sheet::open(&path).unwrap().sheet_names().len(), 2);
 }
 
 /// Reads every row of whatever a file holds; what matters is that it returns.

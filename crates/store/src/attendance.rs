@@ -140,7 +140,8 @@ impl Store {
 
     pub async fn return_task(&self, id: &str) -> Result<Option<ReturnTask>> {
         let row = sqlx::query(&format!(
-            "SELECT {TASK_COLUMNS} FROM return_tasks WHERE id = $1"
+            "SELECT {TASK_COLUMNS} FROM return_tasks WHERE id = $1 AND {}",
+            crate::scope::live_child("return_tasks.child_id")
         ))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -151,7 +152,8 @@ impl Store {
     /// The open 劝返 of a pupil, if any.
     pub async fn open_return_task(&self, child_id: &str) -> Result<Option<ReturnTask>> {
         let row = sqlx::query(&format!(
-            "SELECT {TASK_COLUMNS} FROM return_tasks WHERE child_id = $1 AND status = 'open'"
+            "SELECT {TASK_COLUMNS} FROM return_tasks WHERE child_id = $1 AND status = 'open' AND {}",
+            crate::scope::live_child("return_tasks.child_id")
         ))
         .bind(child_id)
         .fetch_optional(&self.pool)
@@ -170,8 +172,9 @@ impl Store {
         let rows = match agency {
             Some(a) => {
                 sqlx::query(&format!(
-                    "SELECT {TASK_COLUMNS} FROM return_tasks WHERE agency_id = $1 \
+                    "SELECT {TASK_COLUMNS} FROM return_tasks WHERE agency_id = $1 AND {} \
                      ORDER BY status = 'open' DESC, opened_at DESC LIMIT {}",
+                    crate::scope::live_child("return_tasks.child_id"),
                     limit.clamp(1, 500)
                 ))
                 .bind(a)
@@ -181,7 +184,8 @@ impl Store {
             None => {
                 sqlx::query(&format!(
                     "SELECT {TASK_COLUMNS} FROM return_tasks WHERE village_code >= $1 AND village_code <= $2 \
-                     ORDER BY status = 'open' DESC, opened_at DESC LIMIT {}",
+                     AND {} ORDER BY status = 'open' DESC, opened_at DESC LIMIT {}",
+                    crate::scope::live_child("return_tasks.child_id"),
                     limit.clamp(1, 500)
                 ))
                 .bind(lo)

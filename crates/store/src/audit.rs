@@ -252,12 +252,25 @@ impl Store {
             .await?)
     }
 
-    /// Recomputes the whole chain; returns the first broken sequence number, if any. Version 2
-    /// events are checked with the key: an event edited, deleted, inserted or moved to another
-    /// region or user breaks the chain from there on.
+    /// Recomputes the whole chain; returns the first broken sequence number, if any (see
+    /// [`Store::verify_audit_log`], which also says why and checks an anchor).
     pub async fn verify_audit_chain(&self) -> Result<Option<i64>> {
+        Ok(match self.verify_audit_log(None).await? {
+            AuditVerdict::Intact { .. } => None,
+            AuditVerdict::Broken { seq, .. } => Some(seq),
+        })
+    }
+
+    /// Recomputes the whole chain with the key. Refused: an event edited, inserted, moved to
+    /// another user or region (its MAC), one removed anywhere (the sequence has a gap, or the
+    /// last event is not the head the log keeps), an event of the old unkeyed algorithm (version
+    /// 1: anyone can compute it, so a downgrade is a forgery until `shouwang audit upgrade` has
+    /// re-chained a log written before version 2), and — against an anchor kept outside the
+    /// database ([`AuditAnchor`]) — a log cut short or emptied, head and all.
+    pub async fn verify_audit_log(&self, anchor: Option<&AuditAnchor>) -> Result<AuditVerdict> {
         let mut prev = "0".repeat(64);
         let mut after = 0i64;
+        let broken = |seq: i64, why: String| Ok(AuditVerdict::Broken { seq, why });
         loop {
             let rows = sqlx::query(
                 "SELECT seq, at, user_id, username, action, entity, entity_id, region_code, detail, prev_hash, hash, hash_version \
@@ -267,62 +280,289 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
             if rows.is_empty() {
-                return Ok(None);
+                break;
             }
             for r in rows {
-                let seq: i64 = r.try_get(0)?;
+                let seq: i64 = r.try_get("seq")?;
+                if seq != after + 1 {
+                    return broken(after + 1, format!("第 {} 条记录缺失（被删除）", after + 1));
+                }
                 after = seq;
-                let (at, username, action, entity, detail): (
-                    String,
-                    String,
-                    String,
-                    String,
-                    String,
-                ) = (
-                    r.try_get(1)?,
-                    r.try_get(3)?,
-                    r.try_get(4)?,
-                    r.try_get(5)?,
-                    r.try_get(8)?,
-                );
-                let user_id: Option<String> = r.try_get(2)?;
-                let entity_id: Option<String> = r.try_get(6)?;
-                let region_code: Option<String> = r.try_get(7)?;
-                let version: i64 = r.try_get(11)?;
-                let expected = match version {
-                    1 => chain_hash(
-                        &prev,
+                let version: i64 = r.try_get("hash_version")?;
+                if version != 2 {
+                    return broken(
                         seq,
-                        &at,
-                        &username,
-                        &action,
-                        &entity,
-                        entity_id.as_deref(),
-                        &detail,
-                    ),
-                    _ => chain_mac(
-                        &self.cipher,
-                        &prev,
-                        &Event {
-                            seq,
-                            at: &at,
-                            user_id: user_id.as_deref(),
-                            username: &username,
-                            action: &action,
-                            entity: &entity,
-                            entity_id: entity_id.as_deref(),
-                            region_code: region_code.as_deref(),
-                            detail: &detail,
-                        },
-                    ),
-                };
-                let stored_prev: String = r.try_get(9)?;
-                let hash: String = r.try_get(10)?;
+                        format!(
+                            "第 {seq} 条记录使用无密钥的旧算法（版本 {version}）：任何人都能算出，\
+                             视为伪造；旧版本写下的日志请先核对后运行 shouwang audit upgrade"
+                        ),
+                    );
+                }
+                let text = |c: &str| -> Result<String> { Ok(r.try_get(c)?) };
+                let opt = |c: &str| -> Result<Option<String>> { Ok(r.try_get(c)?) };
+                let (at, username, action, entity, detail) = (
+                    text("at")?,
+                    text("username")?,
+                    text("action")?,
+                    text("entity")?,
+                    text("detail")?,
+                );
+                let (user_id, entity_id, region_code) =
+                    (opt("user_id")?, opt("entity_id")?, opt("region_code")?);
+                let expected = chain_mac(
+                    &self.cipher,
+                    &prev,
+                    &Event {
+                        seq,
+                        at: &at,
+                        user_id: user_id.as_deref(),
+                        username: &username,
+                        action: &action,
+                        entity: &entity,
+                        entity_id: entity_id.as_deref(),
+                        region_code: region_code.as_deref(),
+                        detail: &detail,
+                    },
+                );
+                let (stored_prev, hash) = (text("prev_hash")?, text("hash")?);
                 if stored_prev != prev || hash != expected {
-                    return Ok(Some(seq));
+                    return broken(
+                        seq,
+                        format!(
+                            "第 {seq} 条记录起哈希链断开：该记录或其前一条被修改、删除或插入过"
+                        ),
+                    );
+                }
+                if let Some(a) = anchor.filter(|a| a.seq == seq)
+                    && a.hash != hash
+                {
+                    return broken(
+                        seq,
+                        format!("第 {seq} 条记录与库外的审计锚点不符：日志被改写"),
+                    );
                 }
                 prev = hash;
             }
         }
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        let (head_seq, head_hash): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
+        if head_seq != after || head_hash != prev {
+            return broken(
+                after + 1,
+                format!(
+                    "日志头记着第 {head_seq} 条，日志只到第 {after} 条（或末条与日志头不符）：末尾的记录被删除，或日志头被改动"
+                ),
+            );
+        }
+        if let Some(a) = anchor
+            && a.seq > after
+        {
+            return broken(
+                after + 1,
+                format!(
+                    "库外的审计锚点记着第 {} 条（{}），数据库只有 {after} 条：日志末尾被删除或日志被清空",
+                    a.seq, a.at
+                ),
+            );
+        }
+        Ok(AuditVerdict::Intact {
+            events: after,
+            anchored: anchor.map(|a| a.seq),
+        })
     }
+
+    /// Re-chains a log written before version 2 with the key, after checking its unkeyed
+    /// prefix: run once by an operator who has compared the old events with a backup (an
+    /// attacker can write a version 1 chain, so verification never accepts one).
+    pub async fn upgrade_audit_chain(&self) -> Result<i64> {
+        let mut conn = self.pool.begin().await?;
+        lock_head(&mut conn).await?;
+        let rows = sqlx::query(
+            "SELECT seq, at, user_id, username, action, entity, entity_id, region_code, detail, prev_hash, hash, hash_version \
+             FROM audit_events ORDER BY seq",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let (mut old_prev, mut new_prev) = ("0".repeat(64), "0".repeat(64));
+        let mut upgraded = 0i64;
+        for r in rows {
+            let seq: i64 = r.try_get("seq")?;
+            let version: i64 = r.try_get("hash_version")?;
+            let text = |c: &str| -> Result<String> { Ok(r.try_get(c)?) };
+            let opt = |c: &str| -> Result<Option<String>> { Ok(r.try_get(c)?) };
+            let (at, username, action, entity, detail) = (
+                text("at")?,
+                text("username")?,
+                text("action")?,
+                text("entity")?,
+                text("detail")?,
+            );
+            let (user_id, entity_id, region_code) =
+                (opt("user_id")?, opt("entity_id")?, opt("region_code")?);
+            let event = Event {
+                seq,
+                at: &at,
+                user_id: user_id.as_deref(),
+                username: &username,
+                action: &action,
+                entity: &entity,
+                entity_id: entity_id.as_deref(),
+                region_code: region_code.as_deref(),
+                detail: &detail,
+            };
+            let expected = if version == 1 {
+                chain_hash(
+                    &old_prev,
+                    seq,
+                    &at,
+                    &username,
+                    &action,
+                    &entity,
+                    entity_id.as_deref(),
+                    &detail,
+                )
+            } else {
+                chain_mac(&self.cipher, &old_prev, &event)
+            };
+            if text("prev_hash")? != old_prev || text("hash")? != expected {
+                return Err(crate::StoreError::Conflict {
+                    field: None,
+                    message: format!("第 {seq} 条记录起哈希链断开，不能升级：请先从备份核对"),
+                });
+            }
+            old_prev = expected;
+            let hash = chain_mac(&self.cipher, &new_prev, &event);
+            if version != 2 || hash != old_prev {
+                sqlx::query(
+                    "UPDATE audit_events SET prev_hash = $1, hash = $2, hash_version = 2 WHERE seq = $3",
+                )
+                .bind(&new_prev)
+                .bind(&hash)
+                .bind(seq)
+                .execute(&mut *conn)
+                .await?;
+                upgraded += 1;
+            }
+            new_prev = hash;
+        }
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+            .bind(&new_prev)
+            .execute(&mut *conn)
+            .await?;
+        conn.commit().await?;
+        Ok(upgraded)
+    }
+
+    /// The head of the log as an anchor to keep outside the database, keyed so that nobody
+    /// without the key file can write one.
+    pub async fn audit_anchor_now(&self) -> Result<AuditAnchor> {
+        let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        let (seq, hash): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
+        let at = self.clock.now().to_rfc3339();
+        let mac = self
+            .cipher
+            .audit_mac(&["anchor", &seq.to_string(), &hash, &at]);
+        Ok(AuditAnchor { seq, hash, at, mac })
+    }
+
+    /// Reads an anchor file; its MAC must be this key's.
+    pub fn read_audit_anchor(&self, path: &std::path::Path) -> Result<Option<AuditAnchor>> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(crate::StoreError::Config(format!(
+                    "无法读取审计锚点 {}：{e}",
+                    path.display()
+                )));
+            }
+        };
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.trim().strip_prefix(name)?.trim().strip_prefix('='))
+                .map(|v| v.trim().trim_matches('"').to_owned())
+        };
+        let bad = || {
+            crate::StoreError::Config(format!(
+                "审计锚点 {} 已损坏或不是本数据库密钥写下的",
+                path.display()
+            ))
+        };
+        let (Some(seq), Some(hash), Some(at), Some(mac)) =
+            (field("seq"), field("hash"), field("at"), field("mac"))
+        else {
+            return Err(bad());
+        };
+        let seq: i64 = seq.parse().map_err(|_| bad())?;
+        if self
+            .cipher
+            .audit_mac(&["anchor", &seq.to_string(), &hash, &at])
+            != mac
+        {
+            return Err(bad());
+        }
+        Ok(Some(AuditAnchor { seq, hash, at, mac }))
+    }
+
+    /// Writes the log's head to the anchor file (owner-only, replaced atomically), unless the
+    /// anchor there records more than the log holds or an event the log no longer has: a log cut
+    /// short or rewritten is never anchored over (the error says so, for the server's log).
+    pub async fn write_audit_anchor(&self, path: &std::path::Path) -> Result<AuditAnchor> {
+        let now = self.audit_anchor_now().await?;
+        if let Some(kept) = self.read_audit_anchor(path)? {
+            if kept.seq > now.seq {
+                return Err(crate::StoreError::Config(format!(
+                    "审计锚点记着第 {} 条，数据库只有 {} 条：审计日志末尾被删除，锚点未更新，请运行 shouwang audit verify",
+                    kept.seq, now.seq
+                )));
+            }
+            let at_kept: Option<String> =
+                sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = $1")
+                    .bind(kept.seq)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            if kept.seq > 0 && at_kept.as_deref() != Some(kept.hash.as_str()) {
+                return Err(crate::StoreError::Config(format!(
+                    "审计日志第 {} 条与锚点不符：日志被改写，锚点未更新，请运行 shouwang audit verify",
+                    kept.seq
+                )));
+            }
+            if kept.seq == now.seq {
+                return Ok(kept);
+            }
+        }
+        let text = format!(
+            "# 守望 Shouwang 审计锚点：数据库之外记下的审计日志头（与密钥文件放在一起，勿删）。\n\
+             seq = {}\nhash = \"{}\"\nat = \"{}\"\nmac = \"{}\"\n",
+            now.seq, now.hash, now.at, now.mac
+        );
+        crate::crypto::replace_private(path, &text).map_err(|e| {
+            crate::StoreError::Config(format!("无法写入审计锚点 {}：{e}", path.display()))
+        })?;
+        Ok(now)
+    }
+}
+
+/// The head of the audit log as it was at a moment, kept outside the database (beside the key
+/// file, and in the server's log): an attacker with the database but not the key can cut the
+/// log's tail and set its head to match, but cannot write an anchor, so the cut shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditAnchor {
+    pub seq: i64,
+    pub hash: String,
+    pub at: String,
+    pub mac: String,
+}
+
+/// What a verification found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuditVerdict {
+    /// Every event checked; `anchored`: the anchor's event, when one was given.
+    Intact { events: i64, anchored: Option<i64> },
+    /// The first event that fails, and why (Chinese).
+    Broken { seq: i64, why: String },
 }

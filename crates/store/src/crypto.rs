@@ -177,6 +177,147 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     options.open(path)?.write_all(text.as_bytes())
 }
 
+/// The key file sealed with a passphrase, to keep offline apart from the data backups: a county
+/// that loses its key file loses every ID number, history entry and report, and one that keeps it
+/// beside the backups gives both to whoever takes them. Argon2id (memory-hard: 64 MiB and three
+/// passes a guess) derives the key; AES-256-GCM seals the key file's text, its header (format and
+/// parameters) bound as associated data.
+pub struct SealedKeys;
+
+const SEALED_FORMAT: &str = "shouwang-keys/1";
+/// Argon2id parameters: memory in KiB, passes, lanes.
+const KDF_M: u32 = 64 * 1024;
+const KDF_T: u32 = 3;
+const KDF_P: u32 = 1;
+/// The shortest passphrase taken (it guards every child's ID number).
+pub const MIN_PASSPHRASE_CHARS: usize = 12;
+
+impl SealedKeys {
+    fn derive(
+        passphrase: &str,
+        salt: &[u8],
+        m: u32,
+        t: u32,
+        p: u32,
+    ) -> Result<[u8; 32], StoreError> {
+        // Bounds on what a file may ask of this machine (a crafted file must not take 100 GB).
+        if !(8 * 1024..=1024 * 1024).contains(&m) || !(1..=16).contains(&t) || !(1..=8).contains(&p)
+        {
+            return Err(StoreError::Config(
+                "密钥备份的参数超出范围：文件已损坏".into(),
+            ));
+        }
+        let params = argon2::Params::new(m, t, p, Some(32))
+            .map_err(|e| StoreError::Config(format!("密钥备份的参数不正确：{e}")))?;
+        let argon =
+            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let mut key = [0u8; 32];
+        argon
+            .hash_password_into(passphrase.as_bytes(), salt, &mut key)
+            .map_err(|e| StoreError::Config(format!("无法由口令生成密钥：{e}")))?;
+        Ok(key)
+    }
+
+    /// The key file at `path` (checked: it must load), sealed with `passphrase`.
+    pub fn export(path: &Path, passphrase: &str) -> Result<String, StoreError> {
+        if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+            return Err(StoreError::Config(format!(
+                "口令至少 {MIN_PASSPHRASE_CHARS} 个字符（它保护全县儿童的身份证号码）"
+            )));
+        }
+        KeyFile::load(path)?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| StoreError::Config(format!("无法读取密钥文件 {}：{e}", path.display())))?;
+        let mut salt = [0u8; 16];
+        let mut nonce = [0u8; 12];
+        rand::thread_rng().fill_bytes(&mut salt);
+        rand::thread_rng().fill_bytes(&mut nonce);
+        let key = Self::derive(passphrase, &salt, KDF_M, KDF_T, KDF_P)?;
+        let header = format!("{SEALED_FORMAT}\0argon2id\0{KDF_M}\0{KDF_T}\0{KDF_P}");
+        let sealed = Aes256Gcm::new(&key.into())
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: text.as_bytes(),
+                    aad: header.as_bytes(),
+                },
+            )
+            .expect("AES-GCM encryption does not fail for short inputs");
+        Ok(format!(
+            "# 守望 Shouwang 密钥备份：密钥文件用口令加密（Argon2id + AES-256-GCM）。\n\
+             # 与数据库备份分开保存（例如离线U盘、保险柜），口令另行保管。\n\
+             format = \"{SEALED_FORMAT}\"\nkdf = \"argon2id\"\nm = {KDF_M}\nt = {KDF_T}\np = {KDF_P}\n\
+             salt = \"{}\"\nnonce = \"{}\"\nsealed = \"{}\"\n",
+            B64.encode(salt),
+            B64.encode(nonce),
+            B64.encode(sealed)
+        ))
+    }
+
+    /// Opens a sealed key backup and writes the key file at `path`, owner-only. Refuses a wrong
+    /// passphrase, a damaged file, and a different key file already at `path` (never
+    /// overwritten: it may open another database).
+    pub fn import(sealed: &str, passphrase: &str, path: &Path) -> Result<(), StoreError> {
+        if sealed.len() > 64 << 10 {
+            return Err(StoreError::Config("这不是守望的密钥备份文件".into()));
+        }
+        let field = |name: &str| {
+            sealed
+                .lines()
+                .find_map(|l| l.trim().strip_prefix(name)?.trim().strip_prefix('='))
+                .map(|v| v.trim().trim_matches('"').to_owned())
+        };
+        let bad = || StoreError::Config("这不是守望的密钥备份文件，或文件已损坏".into());
+        if field("format").as_deref() != Some(SEALED_FORMAT)
+            || field("kdf").as_deref() != Some("argon2id")
+        {
+            return Err(bad());
+        }
+        let num = |n: &str| field(n).and_then(|v| v.parse::<u32>().ok()).ok_or_else(bad);
+        let (m, t, p) = (num("m")?, num("t")?, num("p")?);
+        let b64 = |n: &str| field(n).and_then(|v| B64.decode(v).ok()).ok_or_else(bad);
+        let (salt, nonce, body) = (b64("salt")?, b64("nonce")?, b64("sealed")?);
+        if nonce.len() != 12 || salt.len() < 8 {
+            return Err(bad());
+        }
+        let key = Self::derive(passphrase, &salt, m, t, p)?;
+        let header = format!("{SEALED_FORMAT}\0argon2id\0{m}\0{t}\0{p}");
+        let text = Aes256Gcm::new(&key.into())
+            .decrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: &body,
+                    aad: header.as_bytes(),
+                },
+            )
+            .map_err(|_| StoreError::Config("口令不正确，或密钥备份文件已损坏".into()))?;
+        let text = String::from_utf8(text).map_err(|_| bad())?;
+        if path.exists() {
+            let same = std::fs::read_to_string(path).is_ok_and(|t| t == text);
+            if same {
+                return Ok(());
+            }
+            return Err(StoreError::Config(format!(
+                "{} 已有另一份密钥文件，不覆盖（它可能打开另一个数据库）；请先移走它",
+                path.display()
+            )));
+        }
+        write_private(path, &text)
+            .map_err(|e| StoreError::Config(format!("无法写入密钥文件 {}：{e}", path.display())))?;
+        // What was written must load.
+        KeyFile::load(path).map(|_| ())
+    }
+}
+
+/// Writes `text` to `path` owner-only, replacing what was there at once (a temporary file beside
+/// it, then a rename): a reader sees the old text or the new, never half.
+pub(crate) fn replace_private(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    write_private(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -268,7 +268,17 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0040_retention_indexes.sql"),
         postgres: include_str!("../migrations/0040_retention_indexes.sql"),
     },
+    Migration {
+        version: 41,
+        sqlite: include_str!("../migrations/0041_hardening.sql"),
+        postgres: include_str!("../migrations/0041_hardening.sql"),
+    },
 ];
+
+/// The newest migration this program knows.
+pub(crate) fn latest_version() -> i64 {
+    MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
+}
 
 pub(crate) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {
     pool.execute(

@@ -103,6 +103,16 @@ impl Store {
     /// Creates a job unless its owner already has `limit` unfinished jobs of any kind; false
     /// then. Atomic against a burst of uploads: the owner's user row is locked first, so the
     /// count and the insert of one upload happen before the next upload counts.
+    /// The owner's unfinished jobs (waiting or running).
+    pub async fn open_jobs(&self, owner_id: &str) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE owner_id = $1 AND state IN ('waiting', 'running')",
+        )
+        .bind(owner_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     pub async fn create_job(&self, new: NewJob<'_>, limit: i64) -> Result<bool> {
         let now = self.now_text();
         let mut tx = self.pool.begin().await?;

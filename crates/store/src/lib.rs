@@ -8,6 +8,7 @@
 
 pub mod attendance;
 pub mod audit;
+pub mod backup;
 mod bulk;
 pub mod children;
 mod codec;
@@ -41,7 +42,7 @@ use shouwang_domain::authz::SecondFactorPolicy;
 use shouwang_domain::clock::Clock;
 use shouwang_domain::validation::ValidationErrors;
 
-pub use crypto::{IdCipher, KeyFile};
+pub use crypto::{IdCipher, KeyFile, SealedKeys};
 pub use db::Backend;
 pub use tx::{Subject, Tx};
 

@@ -98,6 +98,8 @@ pub struct ReportFilter {
     pub filed_from: Option<String>,
     pub filed_before: Option<String>,
     pub limit: i64,
+    /// Also reports on children whose files were archived (counted in figures; never listed).
+    pub with_archived: bool,
 }
 
 const BODY_AAD: &str = "protection_reports.body";
@@ -183,7 +185,8 @@ impl Store {
     pub async fn case_with_report(&self, case_id: &str) -> Result<Option<(CaseRow, ReportRow)>> {
         let row = sqlx::query(&format!(
             "SELECT {CASE_COLUMNS}, {REPORT_COLUMNS} FROM protection_cases c \
-             JOIN protection_reports r ON r.case_id = c.id WHERE c.id = $1"
+             JOIN protection_reports r ON r.case_id = c.id WHERE c.id = $1 AND {}",
+            crate::scope::live_child("c.child_id")
         ))
         .bind(case_id)
         .fetch_optional(&self.pool)
@@ -196,7 +199,8 @@ impl Store {
     pub async fn report_with_case(&self, report_id: &str) -> Result<Option<(CaseRow, ReportRow)>> {
         let row = sqlx::query(&format!(
             "SELECT {CASE_COLUMNS}, {REPORT_COLUMNS} FROM protection_reports r \
-             JOIN protection_cases c ON c.id = r.case_id WHERE r.id = $1"
+             JOIN protection_cases c ON c.id = r.case_id WHERE r.id = $1 AND {}",
+            crate::scope::live_child("c.child_id")
         ))
         .bind(report_id)
         .fetch_optional(&self.pool)
@@ -212,6 +216,10 @@ impl Store {
              JOIN protection_cases c ON c.id = r.case_id WHERE 1=1"
         );
         let mut binds: Vec<String> = Vec::new();
+        if !f.with_archived {
+            sql.push_str(" AND ");
+            sql.push_str(&crate::scope::live_child("c.child_id"));
+        }
         // Region codes are text here: the codes inside one are a prefix range.
         fn within(column: &str, code: &RegionCode, binds: &mut Vec<String>) -> String {
             binds.push(code.as_str().to_owned());

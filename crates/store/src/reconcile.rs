@@ -581,6 +581,11 @@ impl Store {
             sql.push_str(&format!("i.region_code >= {a} AND i.region_code < {b}"));
         } else {
             let role = arg(actor.role.code().to_owned(), &mut binds);
+            // The assigned unit covers the item's place (an assignment made before that was
+            // checked gives nothing away).
+            sql.push_str(
+                "substr(i.region_code, 1, length(i.assignee_region)) = i.assignee_region AND ",
+            );
             match actor.scope() {
                 Scope::CasesOnly => sql.push_str("1 = 0"),
                 Scope::Agency { agency_id } => {

@@ -101,10 +101,13 @@ impl Store {
     }
 
     pub async fn routing(&self, id: &str) -> Result<Option<Routing>> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM routings WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM routings WHERE id = $1 AND {}",
+            crate::scope::live_child("routings.child_id")
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| self.routing_of(&r)).transpose()
     }
 
@@ -126,10 +129,11 @@ impl Store {
         open_only: bool,
         limit: i64,
     ) -> Result<Vec<Routing>> {
+        let live = crate::scope::live_child("routings.child_id");
         let open = if open_only {
-            " AND status IN ('sent', 'accepted')"
+            format!(" AND status IN ('sent', 'accepted') AND {live}")
         } else {
-            ""
+            format!(" AND {live}")
         };
         let order = "ORDER BY CASE WHEN status IN ('sent', 'accepted') THEN 0 ELSE 1 END, \
                      CASE WHEN status IN ('sent', 'accepted') THEN sent_at END, sent_at DESC, id";
@@ -164,7 +168,10 @@ impl Store {
 
     /// How many routings of a list are open.
     pub async fn open_routings(&self, which: Which<'_>) -> Result<i64> {
-        let open = "status IN ('sent', 'accepted')";
+        let open = format!(
+            "status IN ('sent', 'accepted') AND {}",
+            crate::scope::live_child("routings.child_id")
+        );
         Ok(match which {
             Which::Inbox { unit, area } => {
                 let (lo, hi) = code_range(area);

@@ -14,6 +14,15 @@ use crate::regions::code_range;
 /// definition (`qualifies`, kept by the domain's `qualifies_except_age`) and is of a child under
 /// 16 on the date. `cutoff` is the placeholder bound to [`roster_cutoff`] of that date; the
 /// domain's `summary_table::counts_on` is the same rule for one file.
+/// The record's child (the column `child`; a record without one passes) is not archived: every
+/// view of a file that left the roster goes with it — cases, inboxes, routings, 劝返 (issue 24:
+/// archived children were still reachable through them, parents' phones included).
+pub(crate) fn live_child(child: &str) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM children arch WHERE arch.id = {child} AND arch.archived_at IS NOT NULL)"
+    )
+}
+
 pub(crate) fn on_roster(alias: &str, cutoff: &str) -> String {
     format!("{alias}.status = 'active' AND {alias}.qualifies = 1 AND {alias}.birth_date > {cutoff}")
 }

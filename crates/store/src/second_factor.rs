@@ -4,8 +4,11 @@
 //! - The secret is sealed like personal data (a copy of the database carries no usable secret
 //!   without the key file); a secret being set up is kept apart until a code confirms it.
 //! - A code is accepted once: the step it belongs to must be later than the last one used.
-//! - Wrong codes are counted per user over [`CODE_WINDOW_MINUTES`], whatever the session or the
-//!   address: someone who has the password cannot get fresh guesses by signing in again.
+//! - Six-digit attempts are counted per user over [`CODE_WINDOW_MINUTES`], whatever the session
+//!   or the address, each reserved before it is checked (a parallel burst is counted like a slow
+//!   one): someone who has the password cannot get fresh guesses by signing in again.
+//! - Recovery codes are tried within the session's own budget ([`MAX_RECOVERY_ATTEMPTS`]): the
+//!   owner's way back in is never spent by an attacker's guesses.
 //! - Passing it gives the session a new token (the one seen before the second factor is useless).
 
 use rand::RngCore;
@@ -27,6 +30,14 @@ const DIGITS: usize = 6;
 /// Wrong codes a user may enter within [`CODE_WINDOW_MINUTES`]; then codes are refused unchecked.
 pub const MAX_CODE_FAILURES: i64 = 5;
 pub const CODE_WINDOW_MINUTES: i64 = 15;
+/// Recovery codes one signed-in-but-unverified session may try; then it must sign in again
+/// (which the password throttle counts). Kept per session, not per user, so an attacker who has
+/// the password cannot use up the owner's way back in.
+pub const MAX_RECOVERY_ATTEMPTS: i64 = 10;
+/// How long a passed second factor counts for an administrator's change (accounts, settings):
+/// past it the code is asked again, so a session left open, or a cookie taken, does not make
+/// accounts.
+pub const FRESH_FACTOR_MINUTES: i64 = 15;
 /// Recovery codes issued at set-up, each 80 random bits.
 pub const RECOVERY_CODES: usize = 10;
 /// The name an authenticator app shows beside the code.
@@ -242,9 +253,9 @@ impl Store {
         session_token: Option<&str>,
         code: &str,
     ) -> Result<Vec<String>> {
-        if self.code_failures(&actor.user_id).await? >= MAX_CODE_FAILURES {
+        let Some(attempt) = self.reserve_code_attempt(&actor.user_id).await? else {
             return Err(throttled_error());
-        }
+        };
         let pending: Option<String> =
             sqlx::query_scalar("SELECT totp_pending FROM users WHERE id = $1")
                 .bind(&actor.user_id)
@@ -256,7 +267,7 @@ impl Store {
         let secret = self.cipher.decrypt_bytes("totp", &pending)?;
         let t = totp(secret, &actor.username)?;
         let Some(step) = matching_step(&t, &normalise(code), self.unix_now()) else {
-            self.record_code_failure(actor).await?;
+            self.audit_code_failure(actor, "totp").await?;
             return Err(ValidationErrors::single(
                 "code",
                 "验证码不正确：请输入验证器应用当前显示的6位数字（并确认手机时间准确）",
@@ -265,6 +276,7 @@ impl Store {
         };
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
         let mut tx = self.begin().await?;
+        self.release_code_attempt(&mut tx, &attempt).await?;
         sqlx::query(
             "UPDATE users SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = $1 WHERE id = $2",
         )
@@ -285,10 +297,11 @@ impl Store {
         }
         if let Some(token) = session_token {
             sqlx::query(
-                "UPDATE sessions SET second_factor = '' WHERE id_hash = $1 AND user_id = $2",
+                "UPDATE sessions SET second_factor = '', factor_at = $3 WHERE id_hash = $1 AND user_id = $2",
             )
             .bind(token_hash(token))
             .bind(&actor.user_id)
+            .bind(tx.now().to_owned())
             .execute(tx.conn())
             .await?;
         }
@@ -319,29 +332,52 @@ impl Store {
             return Err(StoreError::NotFound);
         };
         let actor = self.actor_from_row(&row).await?;
-        if self.code_failures(&actor.user_id).await? >= MAX_CODE_FAILURES {
-            return Ok(CodeOutcome::Throttled);
-        }
+        let code = normalise(code);
+        // A recovery code (16 characters, 80 bits: no guessing reaches one) is tried within this
+        // session's own budget, so an attacker's guesses never lock the owner out of theirs; a
+        // six-digit code within the user's, reserved before it is checked, so a parallel burst
+        // is counted like a slow one (issue 24: 200 at once were all checked).
+        let recovery = code.len() == 16;
+        let attempt = if recovery {
+            let reserved = sqlx::query(
+                "UPDATE sessions SET recovery_attempts = recovery_attempts + 1 \
+                 WHERE id_hash = $1 AND recovery_attempts < $2",
+            )
+            .bind(token_hash(session_token))
+            .bind(MAX_RECOVERY_ATTEMPTS)
+            .execute(&self.pool)
+            .await?;
+            if reserved.rows_affected() != 1 {
+                return Ok(CodeOutcome::Throttled);
+            }
+            None
+        } else {
+            match self.reserve_code_attempt(&actor.user_id).await? {
+                Some(id) => Some(id),
+                None => return Ok(CodeOutcome::Throttled),
+            }
+        };
         let sealed: Option<String> = row.try_get("totp_secret")?;
         let last_step: i64 = row.try_get("totp_last_step")?;
         let secret = self
             .cipher
             .decrypt_bytes("totp", sealed.as_deref().unwrap_or_default())?;
         let t = totp(secret, &actor.username)?;
-        let code = normalise(code);
         let mut tx = self.begin().await?;
-        let passed = match matching_step(&t, &code, self.unix_now()) {
-            // A code already used (seen over a shoulder, replayed) is refused.
-            Some(step) if step as i64 > last_step => {
-                sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2")
-                    .bind(step as i64)
-                    .bind(&actor.user_id)
-                    .execute(tx.conn())
-                    .await?;
-                Some("totp")
+        let passed = match (recovery, matching_step(&t, &code, self.unix_now())) {
+            // A code already used (seen over a shoulder, replayed, sent twice at once) is refused:
+            // the step moves forward only once.
+            (false, Some(step)) if step as i64 > last_step => {
+                let moved = sqlx::query(
+                    "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1",
+                )
+                .bind(step as i64)
+                .bind(&actor.user_id)
+                .execute(tx.conn())
+                .await?;
+                (moved.rows_affected() == 1).then_some("totp")
             }
-            Some(_) => None,
-            None if code.len() == 16 => {
+            (true, _) => {
                 let used = sqlx::query(
                     "UPDATE second_factor_recovery SET used_at = $1 \
                      WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
@@ -353,16 +389,20 @@ impl Store {
                 .await?;
                 (used.rows_affected() == 1).then_some("recovery_code")
             }
-            None => None,
+            _ => None,
         };
         let Some(how) = passed else {
             drop(tx);
-            self.record_code_failure(&actor).await?;
+            self.audit_code_failure(&actor, if recovery { "recovery_code" } else { "totp" })
+                .await?;
             return Ok(CodeOutcome::Wrong);
         };
+        if let Some(attempt) = &attempt {
+            self.release_code_attempt(&mut tx, attempt).await?;
+        }
         let (token, csrf) = (random_token(), random_token());
         sqlx::query(
-            "UPDATE sessions SET id_hash = $1, csrf_token = $2, second_factor = '', last_seen = $3 WHERE id_hash = $4",
+            "UPDATE sessions SET id_hash = $1, csrf_token = $2, second_factor = '', last_seen = $3, factor_at = $3 WHERE id_hash = $4",
         )
         .bind(token_hash(&token))
         .bind(&csrf)
@@ -411,32 +451,52 @@ impl Store {
         tx.commit().await
     }
 
-    async fn code_failures(&self, user_id: &str) -> Result<i64> {
+    /// Reserves one six-digit attempt of the user's budget ([`MAX_CODE_FAILURES`] in
+    /// [`CODE_WINDOW_MINUTES`]) before the code is checked: counted and written in one
+    /// transaction that holds the write lock (as a password attempt is), so parallel attempts
+    /// queue and the sixth finds the budget spent. `None`: spent. A right code gives its
+    /// reservation back ([`Self::release_code_attempt`]).
+    async fn reserve_code_attempt(&self, user_id: &str) -> Result<Option<String>> {
         let since = (self.clock.now() - chrono::Duration::minutes(CODE_WINDOW_MINUTES))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        Ok(sqlx::query_scalar(
+        let mut tx = self.begin().await?;
+        let used: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM second_factor_failures WHERE user_id = $1 AND at >= $2",
         )
         .bind(user_id)
-        .bind(since)
-        .fetch_one(&self.pool)
-        .await?)
-    }
-
-    /// A wrong code: counted, and audited where the user's administrator sees it.
-    async fn record_code_failure(&self, actor: &Actor) -> Result<()> {
-        let mut tx = self.begin().await?;
+        .bind(&since)
+        .fetch_one(tx.conn())
+        .await?;
+        if used >= MAX_CODE_FAILURES {
+            return Ok(None);
+        }
+        let id = crate::new_id();
         sqlx::query("INSERT INTO second_factor_failures (id, user_id, at) VALUES ($1, $2, $3)")
-            .bind(crate::new_id())
-            .bind(&actor.user_id)
+            .bind(&id)
+            .bind(user_id)
             .bind(tx.now().to_owned())
             .execute(tx.conn())
             .await?;
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+
+    async fn release_code_attempt(&self, tx: &mut crate::tx::Tx, id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM second_factor_failures WHERE id = $1")
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// A wrong code (its attempt already counted): audited where the user's administrator sees it.
+    async fn audit_code_failure(&self, actor: &Actor, with: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
         tx.audit(
             actor,
             "second_factor_failed",
             user_subject(actor),
-            serde_json::json!({}),
+            serde_json::json!({"with": with}),
         )
         .await?;
         tx.commit().await

@@ -119,10 +119,21 @@ pub async fn import_sheet(
     State(state): State<AppState>,
     user: CurrentUser,
     crate::extract::Query(p): crate::extract::Query<ImportParams>,
-    body: axum::body::Bytes,
+    req: axum::extract::Request,
 ) -> Result<Json<SheetImported>, AppError> {
     let month = month_param(p.month.as_deref())?;
-    Ok(Json(import_bytes(&state, &user, &body, month).await?))
+    let upload = crate::uploads::receive_body(
+        &state,
+        &user.actor,
+        req,
+        SHEET_BYTES,
+        crate::uploads::Admit::One,
+        "考勤表".into(),
+    )
+    .await?;
+    Ok(Json(
+        import_bytes(&state, &user, &upload.bytes, month).await?,
+    ))
 }
 
 /// The page's upload of an attendance sheet: the outcome shown above the 劝返 list.
@@ -131,9 +142,16 @@ pub async fn import_submit(
     user: CurrentUser,
     multipart: crate::extract::Multipart,
 ) -> PageResult {
-    let (fields, upload) = crate::extract::upload_form_within(multipart, SHEET_BYTES).await?;
+    let (fields, upload) = crate::uploads::receive_form(
+        &state,
+        &user.actor,
+        multipart,
+        SHEET_BYTES,
+        crate::uploads::Admit::One,
+    )
+    .await?;
     user.check_csrf(fields.get("csrf_token").map(String::as_str).unwrap_or(""))?;
-    let bytes = upload.map(|(_, b)| b).unwrap_or_default();
+    let bytes = upload.as_ref().map(|u| u.bytes.clone()).unwrap_or_default();
     let outcome = match month_param(fields.get("month").map(String::as_str)) {
         Ok(month) => import_bytes(&state, &user, &bytes, month).await,
         Err(e) => Err(e),

@@ -39,6 +39,8 @@ pub struct CurrentUser {
     pub must_change_password: bool,
     /// What the session still lacks (only the second factor's own routes see anything but None).
     pub second_factor: SecondFactor,
+    /// Whether the session's second factor is fresh (`None`: the user has none).
+    pub factor_fresh: Option<bool>,
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -73,6 +75,7 @@ impl CurrentUser {
                 session_token: None,
                 must_change_password: false,
                 second_factor: SecondFactor::None,
+                factor_fresh: None,
             });
         }
         let jar = CookieJar::from_headers(&parts.headers);
@@ -122,7 +125,25 @@ impl CurrentUser {
             session_token: Some(token),
             must_change_password: session.must_change_password,
             second_factor: session.second_factor,
+            factor_fresh: session.factor_fresh,
         })
+    }
+
+    /// An administrator's change (accounts, a county's settings) is made in a signed-in session,
+    /// never with an API token (a token lives in scripts and files; issue 24: a county_admin
+    /// token could create accounts), and — for a user with a second factor — one whose code was
+    /// given within the last minutes: past that the session is asked for it again.
+    pub async fn require_admin_session(&self, state: &AppState) -> Result<(), AppError> {
+        if self.by_token {
+            return Err(AppError::Forbidden);
+        }
+        if self.factor_fresh == Some(false)
+            && let Some(token) = &self.session_token
+        {
+            state.store.ask_second_factor_again(token).await?;
+            return Err(AppError::SecondFactorRequired);
+        }
+        Ok(())
     }
 }
 

@@ -255,6 +255,13 @@ pub async fn negotiate(request: Request, next: Next) -> Response {
     let response = match (response.extensions().get::<Rendered>(), response.status()) {
         (None, StatusCode::METHOD_NOT_ALLOWED) => AppError::MethodNotAllowed.into_response(),
         (None, StatusCode::REQUEST_TIMEOUT) => AppError::Timeout.into_response(),
+        // A body refused by a limit before any extractor of ours saw it.
+        (None, StatusCode::PAYLOAD_TOO_LARGE) => AppError::BadRequest {
+            code: "payload_too_large",
+            field: None,
+            message: "请求体过大".into(),
+        }
+        .into_response(),
         _ => response,
     };
     if api {

@@ -2,6 +2,7 @@
 //! (a Chinese page or JSON, by `error::negotiate`), and upload forms.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -119,9 +120,17 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Que
     }
 }
 
-/// Where a request comes from, for throttling: the peer's address, or — when the peer is a proxy
-/// on this machine — the address the proxy put last in `X-Forwarded-For` (the one it saw; earlier
-/// entries are the client's own say).
+/// The proxies whose `X-Forwarded-For` is believed (`serve --trusted-proxy`), put on each request
+/// by the server.
+#[derive(Clone, Default)]
+pub struct TrustedProxies(pub Arc<[std::net::IpAddr]>);
+
+/// Where a request comes from, for throttling: the peer's address — unless the peer is a proxy
+/// the operator named (`serve --trusted-proxy`), when it is the nearest address in
+/// `X-Forwarded-For` that is not itself a named proxy (what the proxies saw; entries further
+/// left are the client's own say). A header from anyone else is ignored: trusting it whenever the
+/// peer was loopback let an attacker rotate it for endless guesses (issue 24). An IPv6 client is
+/// known by its /64, the block one host can take addresses from at will.
 pub struct ClientAddress(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
@@ -130,18 +139,40 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
         let peer = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip());
-        let forwarded = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .map(str::trim)
-            .and_then(|v| v.parse::<std::net::IpAddr>().ok());
-        Ok(ClientAddress(match (peer, forwarded) {
-            (Some(p), Some(f)) if p.is_loopback() => f.to_string(),
-            (Some(p), _) => p.to_string(),
-            (None, _) => "unknown".to_owned(),
+            .map(|c| c.0.ip().to_canonical());
+        let trusted = parts
+            .extensions
+            .get::<TrustedProxies>()
+            .cloned()
+            .unwrap_or_default();
+        let Some(peer) = peer else {
+            return Ok(ClientAddress("unknown".to_owned()));
+        };
+        let mut client = peer;
+        if trusted.0.contains(&peer) {
+            let hops: Vec<std::net::IpAddr> = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(|h| {
+                    h.trim()
+                        .parse::<std::net::IpAddr>()
+                        .map(|ip| ip.to_canonical())
+                })
+                .collect::<Result<_, _>>()
+                .unwrap_or_default();
+            if let Some(nearest) = hops.into_iter().rev().find(|ip| !trusted.0.contains(ip)) {
+                client = nearest;
+            }
+        }
+        Ok(ClientAddress(match client {
+            std::net::IpAddr::V6(v6) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            v4 => v4.to_string(),
         }))
     }
 }
@@ -161,6 +192,44 @@ impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> 
             }),
         }
     }
+}
+
+/// A raw request body (a photo, a file) whose refusals — past the route's limit, a body cut off —
+/// are [`AppError`]s in the one error shape, not axum's plain text ("Failed to buffer the request
+/// body").
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(|r| {
+                if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    too_large()
+                } else {
+                    AppError::BadRequest {
+                        code: "body_read",
+                        field: None,
+                        message: "请求内容没有完整收到，请重新提交".into(),
+                    }
+                }
+            })
+    }
+}
+
+/// Whether a body error is the route's length limit (axum's `LengthLimitError` under its
+/// wrapping).
+pub fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 fn too_large() -> AppError {
@@ -189,14 +258,8 @@ impl<S: Send + Sync> FromRequest<S> for Multipart {
     }
 }
 
-/// A multipart upload form: its text fields by name, and the file (its name and bytes).
-pub async fn upload_form(
-    multipart: Multipart,
-) -> Result<(HashMap<String, String>, Option<(String, Bytes)>), AppError> {
-    upload_form_within(multipart, MAX_UPLOAD_BYTES).await
-}
-
-/// The same, for a route whose body limit is `max` (named in the message when it is passed).
+/// A multipart upload form: its text fields by name, and the file (its name and bytes), for a
+/// route whose body limit is `max` (named in the message when it is passed).
 pub async fn upload_form_within(
     Multipart(mut multipart): Multipart,
     max: usize,

@@ -31,6 +31,7 @@ mod session;
 mod settings;
 mod state;
 mod ui;
+mod uploads;
 mod users;
 mod visits;
 
@@ -116,6 +117,38 @@ pub fn router(state: AppState) -> Router {
     app.with_state(state)
 }
 
+/// How the server takes connections; the defaults are `shouwang serve`'s.
+#[derive(Clone)]
+pub struct ServeOptions {
+    /// `None`: secure unless bound to loopback.
+    pub secure_cookies: Option<bool>,
+    pub printer: Option<Arc<dyn FormPrinter>>,
+    /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`); none by default.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Connections held at once; past it new ones wait in the kernel's queue, holding no file.
+    pub max_connections: usize,
+    /// Time a connection has to send a request's headers (and an idle kept-alive connection to
+    /// send the next); past it the connection is closed.
+    pub header_timeout: std::time::Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            secure_cookies: None,
+            printer: None,
+            trusted_proxies: Vec::new(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_timeout: std::time::Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
+        }
+    }
+}
+
+/// Below the common limit of 1,024 open files, with room for the database, its journal, uploads
+/// being spooled, fonts and the mail program.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 15;
+
 /// Serves until Ctrl-C. `secure_cookies: None` means: secure unless bound to loopback.
 pub async fn serve(
     store: Store,
@@ -142,6 +175,24 @@ pub async fn serve_with(
     secure_cookies: Option<bool>,
     printer: Option<Arc<dyn FormPrinter>>,
 ) -> std::io::Result<()> {
+    serve_with_options(
+        store,
+        listener,
+        ServeOptions {
+            secure_cookies,
+            printer,
+            ..ServeOptions::default()
+        },
+    )
+    .await
+}
+
+/// Serves with every option.
+pub async fn serve_with_options(
+    store: Store,
+    listener: tokio::net::TcpListener,
+    options: ServeOptions,
+) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     // Work that was running when the server last stopped did not finish: say so to its owner.
     match store
@@ -152,7 +203,7 @@ pub async fn serve_with(
         Ok(n) => tracing::warn!(jobs = n, "jobs interrupted by the last stop marked failed"),
         Err(e) => tracing::error!(error = %e, "interrupted jobs not marked"),
     }
-    let secure = secure_cookies.unwrap_or(!addr.ip().is_loopback());
+    let secure = options.secure_cookies.unwrap_or(!addr.ip().is_loopback());
     // A session cookie without Secure travels in clear text: only for a demo on this machine.
     if !secure && !addr.ip().is_loopback() {
         return Err(std::io::Error::other(
@@ -164,15 +215,94 @@ pub async fn serve_with(
         secure_cookies: secure,
         jobs: Arc::default(),
         exports: Arc::default(),
-        printer,
+        uploads: Arc::new(uploads::Uploading::new()),
+        printer: options.printer.clone(),
     });
     tracing::info!(%addr, "守望 Shouwang listening");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    accept_loop(listener, app, &options, async {
         let _ = tokio::signal::ctrl_c().await;
     })
-    .await
+    .await;
+    Ok(())
+}
+
+/// Takes connections and serves HTTP/1.1 on each (issue 24: ~1,000 clients sending half a
+/// request held their sockets for ever and the server ran out of files):
+/// - a connection is taken only when one of `max_connections` turns is free; until then new
+///   ones wait in the kernel's queue, holding no file of ours;
+/// - its headers must arrive within `header_timeout` (hyper's timer, also for the idle time
+///   between kept-alive requests); a body's time is the router's request time limit;
+/// - an accept error (EMFILE: out of files) is logged and retried a moment later, never the end.
+///
+/// At shutdown it stops taking connections and lets those open finish (30 s at most).
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    options: &ServeOptions,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use tower::Service as _;
+    let turns = Arc::new(tokio::sync::Semaphore::new(options.max_connections.max(1)));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(options.header_timeout);
+    let trusted = extract::TrustedProxies(options.trusted_proxies.clone().into());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let turn = tokio::select! {
+            t = turns.clone().acquire_owned() => match t {
+                Ok(t) => t,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(c) => c,
+                Err(e) if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionRefused
+                        | std::io::ErrorKind::ConnectionAborted
+                        | std::io::ErrorKind::ConnectionReset
+                ) => continue,
+                Err(e) => {
+                    tracing::error!(error = %e, "accept error; retrying in a second");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let (app, trusted, http) = (app.clone(), trusted.clone(), http.clone());
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let _turn = turn;
+            let service = hyper::service::service_fn(
+                move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(remote));
+                    req.extensions_mut().insert(trusted.clone());
+                    app.clone().call(req.map(axum::body::Body::new))
+                },
+            );
+            let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => return,
+                _ = stop.changed() => {}
+            }
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), conn).await;
+        });
+    }
+    drop(listener);
+    let _ = stop_tx.send(());
+    // Wait for the connections to finish: every turn back.
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(31),
+        turns.acquire_many(options.max_connections.max(1) as u32),
+    )
+    .await;
 }

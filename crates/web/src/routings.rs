@@ -229,6 +229,13 @@ pub async fn action_submit(
         dna_collected: Some(f.dna_collected.is_some()),
     };
     match routings::act(&state.store, &user.actor, &id, &input).await {
+        // A department that closed its routing no longer reaches it: back to its inbox.
+        Ok(v)
+            if v.actions.is_empty()
+                && user.actor.role == shouwang_domain::authz::Role::Department =>
+        {
+            Ok(Redirect::to("/routings").into_response())
+        }
         Ok(_) => Ok(Redirect::to(&format!("/routings/{id}")).into_response()),
         Err(e) => one_view(&state, &user, &id, Some(crate::ui::refusal(e)?)).await,
     }

@@ -62,6 +62,7 @@ pub async fn change(
     user: CurrentUser,
     ApiJson(body): ApiJson<SettingsInput>,
 ) -> Result<Json<CountyView>, AppError> {
+    user.require_admin_session(&state).await?;
     let settings = shouwang_app::settings::set(&state.store, &user.actor, &body).await?;
     let (county, _) = shouwang_app::settings::get(&state.store, &user.actor).await?;
     Ok(Json(CountyView {
@@ -157,6 +158,7 @@ pub async fn submit(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     user.check_csrf(&form_field(&pairs, "csrf_token").unwrap_or_default())?;
+    user.require_admin_session(&state).await?;
     let mut errors = ValidationErrors::default();
     let mut number = |k: &str| -> Option<i64> {
         let v = form_field(&pairs, k)?;

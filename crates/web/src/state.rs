@@ -17,6 +17,8 @@ pub struct AppState {
     pub printer: Option<Arc<dyn FormPrinter>>,
     /// Who is having a large file built right now (one at a time each).
     pub exports: Arc<Exporting>,
+    /// Who is sending an upload right now, and the uploads held in memory.
+    pub uploads: Arc<crate::uploads::Uploading>,
 }
 
 /// The users whose export is being built.

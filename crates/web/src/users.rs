@@ -144,6 +144,7 @@ async fn users_submit(
     Form(values): Form<std::collections::HashMap<String, String>>,
 ) -> PageResult {
     user.check_csrf(values.get("csrf_token").map(String::as_str).unwrap_or(""))?;
+    user.require_admin_session(&state).await?;
     let get = |k: &str| values.get(k).cloned().unwrap_or_default();
     let body = NewUserBody {
         username: get("username"),
@@ -273,6 +274,7 @@ pub async fn add_user(
     user: CurrentUser,
     ApiJson(b): ApiJson<NewUserBody>,
 ) -> Result<impl IntoResponse, AppError> {
+    user.require_admin_session(&state).await?;
     let (new, email) = new_user(b)?;
     let created = shouwang_app::users::add(&state.store, &user.actor, new, email).await?;
     Ok((StatusCode::CREATED, Json(created)))
@@ -280,12 +282,13 @@ pub async fn add_user(
 
 /// Disables a user of your jurisdiction: they cannot sign in, and every session and API token of
 /// theirs ends at once.
-#[utoipa::path(post, path = "/api/v1/users/{id}/disable", params(("id" = String, Path)), responses((status = 204, description = "disabled")))]
+#[utoipa::path(post, path = "/api/v1/users/{id}/disable", params(("id" = String, Path)), responses((status = 204, description = "disabled"), (status = 403, body = ErrorBody)))]
 pub async fn disable_user(
     State(state): State<AppState>,
     user: CurrentUser,
     crate::extract::Path(id): crate::extract::Path<String>,
 ) -> Result<StatusCode, AppError> {
+    user.require_admin_session(&state).await?;
     shouwang_app::users::disable(&state.store, &user.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -293,12 +296,13 @@ pub async fn disable_user(
 /// Resets the second factor of a user of your jurisdiction (a lost phone): their authenticator
 /// and recovery codes are removed and their sessions and tokens end; they set up a new one at
 /// their next sign-in if their role requires it.
-#[utoipa::path(post, path = "/api/v1/users/{id}/second-factor/reset", params(("id" = String, Path)), responses((status = 204, description = "reset")))]
+#[utoipa::path(post, path = "/api/v1/users/{id}/second-factor/reset", params(("id" = String, Path)), responses((status = 204, description = "reset"), (status = 403, body = ErrorBody)))]
 pub async fn reset_second_factor(
     State(state): State<AppState>,
     user: CurrentUser,
     crate::extract::Path(id): crate::extract::Path<String>,
 ) -> Result<StatusCode, AppError> {
+    user.require_admin_session(&state).await?;
     shouwang_app::users::reset_second_factor(&state.store, &user.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -315,6 +319,7 @@ async fn disable_page(
     Form(f): Form<CsrfForm>,
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
+    user.require_admin_session(&state).await?;
     match shouwang_app::users::disable(&state.store, &user.actor, &id).await {
         Ok(()) => done(&state, &user, "已停用该用户，其登录和令牌已全部失效").await,
         Err(shouwang_store::StoreError::Validation(v)) => {
@@ -331,6 +336,7 @@ async fn reset_page(
     Form(f): Form<CsrfForm>,
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
+    user.require_admin_session(&state).await?;
     shouwang_app::users::reset_second_factor(&state.store, &user.actor, &id).await?;
     done(
         &state,

@@ -3,7 +3,6 @@
 
 use crate::extract::Path;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -101,15 +100,25 @@ pub async fn upload_api(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(p): Query<UploadParams>,
-    body: Bytes,
+    req: axum::extract::Request,
 ) -> Result<Response, AppError> {
-    let id = start_job(
+    if !(user
+        .actor
+        .may(shouwang_domain::authz::Action::RegisterChild)
+        && user.actor.may(shouwang_domain::authz::Action::EditChild))
+    {
+        return Err(AppError::Forbidden);
+    }
+    let upload = crate::uploads::receive_body(
         &state,
         &user.actor,
+        req,
+        crate::extract::MAX_UPLOAD_BYTES,
+        crate::uploads::Admit::Job(&super::jobs::KIND),
         p.filename.unwrap_or_else(|| "upload".into()),
-        &body,
     )
     .await?;
+    let id = start_job(&state, &user.actor, upload.name.clone(), &upload.bytes).await?;
     Ok((
         StatusCode::ACCEPTED,
         [(header::LOCATION, format!("/api/v1/imports/{id}"))],

@@ -23,7 +23,6 @@ const PREVIEW_ROWS: usize = 200;
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, PageError};
-use crate::extract::upload_form;
 use crate::ui::{Frame, XLSX, download, render};
 
 // ---- Import pages -------------------------------------------------------------------------------
@@ -53,11 +52,24 @@ pub(super) async fn upload_page(
     user: CurrentUser,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let (fields, upload) = upload_form(multipart).await?;
+    if !(user.actor.may(Action::RegisterChild) && user.actor.may(Action::EditChild)) {
+        return Err(AppError::Forbidden.into());
+    }
+    let (fields, upload) = crate::uploads::receive_form(
+        &state,
+        &user.actor,
+        multipart,
+        crate::extract::MAX_UPLOAD_BYTES,
+        crate::uploads::Admit::Job(&super::jobs::KIND),
+    )
+    .await?;
     let csrf = fields.get("csrf_token").cloned().unwrap_or_default();
     user.check_csrf(&csrf)?;
-    let (name, bytes) = upload.unwrap_or_default();
-    match start_job(&state, &user.actor, name, &bytes).await {
+    let (name, bytes) = upload
+        .as_ref()
+        .map(|u| (u.name.clone(), &u.bytes[..]))
+        .unwrap_or_default();
+    match start_job(&state, &user.actor, name, bytes).await {
         Ok(id) => Ok(Redirect::to(&format!("/import/{id}")).into_response()),
         Err(AppError::BadRequest { message, .. }) => Ok(render(&ImportPage {
             frame: Frame::of(&state, &user).await,

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use crate::extract::Path;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -52,15 +51,25 @@ pub struct ColumnsParams {
     responses((status = 200, description = "the columns as read (field is null where the title is not known; give those as `columns` when running the comparison) and the first rows", body = ListPreview),
         (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn columns_api(
+    State(state): State<AppState>,
     user: CurrentUser,
     Query(p): Query<ColumnsParams>,
-    body: Bytes,
+    req: axum::extract::Request,
 ) -> Result<Response, AppError> {
     if !user.actor.may(Action::Reconcile) {
         return Err(AppError::Forbidden);
     }
     let name = p.filename.unwrap_or_else(|| "upload".into());
-    let (_dir, path) = save_upload(&name, &body)?;
+    let upload = crate::uploads::receive_body(
+        &state,
+        &user.actor,
+        req,
+        crate::extract::MAX_UPLOAD_BYTES,
+        crate::uploads::Admit::One,
+        name,
+    )
+    .await?;
+    let (_dir, path) = save_upload(&upload.name, &upload.bytes)?;
     Ok(Json(preview_saved(&path).await?).into_response())
 }
 
@@ -101,16 +110,25 @@ pub async fn upload_api(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(p): Query<UploadParams>,
-    body: Bytes,
+    req: axum::extract::Request,
 ) -> Result<Response, AppError> {
     if !user.actor.may(Action::Reconcile) {
         return Err(AppError::Forbidden);
     }
     let kind = list_kind(&p.kind)?;
     let choices = columns_param(p.columns.as_deref().unwrap_or(""))?;
-    let name = p.filename.unwrap_or_else(|| "upload".into());
+    let upload = crate::uploads::receive_body(
+        &state,
+        &user.actor,
+        req,
+        crate::extract::MAX_UPLOAD_BYTES,
+        crate::uploads::Admit::Job(&super::jobs::KIND),
+        p.filename.unwrap_or_else(|| "upload".into()),
+    )
+    .await?;
+    let (name, body) = (&upload.name, &upload.bytes);
     // The header is checked now, so a list the reader cannot use is refused at once.
-    let (_dir, path) = save_upload(&name, &body)?;
+    let (_dir, path) = save_upload(name, body)?;
     let mut columns = preview_saved(&path).await?.columns;
     if !choices.is_empty() {
         // The choices checked against the header first, so their errors name `columns`.
@@ -125,7 +143,7 @@ pub async fn upload_api(
     columns.check().map_err(list_error)?;
     // Reading and comparing run as a job: a county's whole student list may take longer than a
     // request may.
-    let id = start_now(&state, &user.actor, kind, &name, &body, &columns).await?;
+    let id = start_now(&state, &user.actor, kind, name, body, &columns).await?;
     let deadline = tokio::time::Instant::now() + API_WAIT;
     loop {
         match view(&state, &user.actor, &id).await?.state {

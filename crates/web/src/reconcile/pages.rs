@@ -22,7 +22,7 @@ use super::jobs::*;
 use super::run::*;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
-use crate::extract::{Form, Query, upload_form};
+use crate::extract::{Form, Query};
 use crate::state::AppState;
 use crate::ui::{Frame, Opt, PageResult, beijing, render};
 
@@ -59,17 +59,27 @@ pub(super) async fn upload_page(
     user: CurrentUser,
     multipart: Multipart,
 ) -> PageResult {
-    let (fields, upload) = upload_form(multipart).await?;
-    let field = |k: &str| fields.get(k).cloned().unwrap_or_default();
-    let (csrf, kind) = (field("csrf_token"), field("kind"));
-    user.check_csrf(&csrf)?;
     if !user.actor.may(Action::Reconcile) {
         return Err(AppError::Forbidden);
     }
-    let (name, bytes) = upload.unwrap_or_default();
+    let (fields, upload) = crate::uploads::receive_form(
+        &state,
+        &user.actor,
+        multipart,
+        crate::extract::MAX_UPLOAD_BYTES,
+        crate::uploads::Admit::Job(&super::jobs::KIND),
+    )
+    .await?;
+    let field = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    let (csrf, kind) = (field("csrf_token"), field("kind"));
+    user.check_csrf(&csrf)?;
+    let (name, bytes) = upload
+        .as_ref()
+        .map(|u| (u.name.as_str(), &u.bytes[..]))
+        .unwrap_or_default();
     let result = async {
         let kind = list_kind(&kind)?;
-        super::run::upload(&state, &user.actor, kind, &name, &bytes).await
+        super::run::upload(&state, &user.actor, kind, name, bytes).await
     }
     .await;
     match result {

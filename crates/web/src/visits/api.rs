@@ -395,7 +395,7 @@ pub async fn add_photo(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(p): Path<VisitPath>,
-    body: axum::body::Bytes,
+    crate::extract::RawBody(body): crate::extract::RawBody,
 ) -> Result<impl IntoResponse, AppError> {
     let id = visits::add_photo(&state.store, &user.actor, &p.id, &p.visit_id, &body).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))

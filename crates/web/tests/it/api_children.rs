@@ -317,12 +317,47 @@ async fn a_child_typed_differently_is_caught_at_registration_by_the_linkage_engi
         "{message}"
     );
     // The same name and birth date in another town of the county (a child registered again
-    // where the grandparents live): told, without the name, to check with the county.
-    let message = warned(&app, "town_b", "522730100004").await;
+    // where the grandparents live): the other town is told nothing that depends on town A's file
+    // (issue 24: the warning was an oracle of who is registered where) — the registration goes
+    // ahead, the county is told and the look-up audited, naming both files.
+    let u = app.login("town_b").await;
+    let mut child = boy_named("522730100004", "王小明", ymd(2016, 3, 7), 13);
+    child.id_number = None;
+    child.hukou_registered = Some("否".into());
+    let r = u
+        .post_json("/api/v1/children", &serde_json::to_value(&child).unwrap())
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let body = r.text().await.unwrap();
     assert!(
-        message.contains("本县其他乡镇") && !message.contains("王小明"),
-        "{message}"
+        !body.contains("其他乡镇") && !body.contains("相似度"),
+        "{body}"
     );
+    let new_id = serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin = app.login("admin").await;
+    let events = admin
+        .get_json("/api/v1/audit?action=near_duplicate_elsewhere")
+        .await;
+    let event = &events["items"][0];
+    assert_eq!(event["entity_id"], new_id.as_str(), "{events}");
+    assert!(
+        event["detail"]
+            .as_str()
+            .unwrap()
+            .contains(created["id"].as_str().unwrap()),
+        "{events}"
+    );
+    let raised: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM notifications n JOIN users u ON u.id = n.recipient_user_id \
+         WHERE n.kind = 'near_duplicate' AND u.username = 'county'",
+    )
+    .fetch_one(&app.raw_db().await)
+    .await
+    .unwrap();
+    assert_eq!(raised, 1);
     // A different child born the same day in the same village is no duplicate.
     let other = boy_named(VILLAGE_A, "李华", ymd(2016, 3, 7), 15);
     t.register(&other).await;

@@ -155,6 +155,55 @@ async fn an_id_number_registered_in_another_town_is_not_an_oracle() {
     assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
 }
 
+/// Issue 24: changing one's own child's ID number to one registered in another town answered the
+/// same 409 as registration but audited and raised nothing. The edit is refused, the look-up is
+/// audited and the town's queue gets the case to resolve — as at registration — and the file is
+/// unchanged.
+#[tokio::test]
+async fn an_edit_to_an_id_number_registered_in_another_town_is_audited_and_raised() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let other = app.login("town_b").await;
+    // Born the same day as the child edited below, so the number fits its birth date and sex.
+    let there = boy_named("522730100211", "张小兵", ymd(2015, 6, 1), 23);
+    let taken = there.id_number.clone().unwrap();
+    other.register(&there).await;
+    let v = app.login("village_a").await;
+    let mine = boy_named(VILLAGE_A, "李小军", ymd(2015, 6, 1), 21);
+    let created = v.register(&mine).await;
+    let id = created["id"].as_str().unwrap();
+    let r = v
+        .patch_json(
+            &format!("/api/v1/children/{id}"),
+            &serde_json::json!({"version": 1, "id_number": taken}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("已有登记记录"),
+        "{body}"
+    );
+    assert!(!body.to_string().contains("522730100"), "{body}");
+    let admin = app.login("admin").await;
+    let log = admin
+        .get_json("/api/v1/audit?username=village_a&action=id_duplicate_elsewhere")
+        .await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 1, "{log}");
+    let town = app.login("town_a").await;
+    let queue = town.get_json("/api/v1/discoveries").await;
+    assert!(
+        queue["items"][0]["situation"]
+            .as_str()
+            .unwrap()
+            .contains("身份证号码"),
+        "{queue}"
+    );
+    assert!(!queue.to_string().contains(&taken));
+    let file = v.get_json(&format!("/api/v1/children/{id}")).await;
+    assert_eq!(file["version"], 1, "{file}");
+}
+
 /// The chain covers every column and is keyed: moving an event to another region (out of an
 /// admin's view) breaks it too, and a failed login on an account is shown to that account's
 /// area admin.

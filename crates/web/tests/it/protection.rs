@@ -777,6 +777,109 @@ fn upload(name: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
     )
 }
 
+/// Issue 24: the reporting school's evidence named the teacher (its file name held her phone) and
+/// the timeline named the school's account, to the town, the village and oversight. Everything the
+/// reporter does on the case is theirs: only those who may see the reporter read it. The figures
+/// by kind of reporter show no cell small enough to name a case's reporter.
+#[tokio::test]
+async fn the_reporters_evidence_and_notes_stay_with_those_who_may_see_the_reporter() {
+    let app = spawn_app().await;
+    with_case_users(&app).await;
+    app.add_user("oversight", Role::Oversight, "522730", None)
+        .await;
+    let teacher = app.login("teacher_a").await;
+    let filed: Value = teacher
+        .post_json("/api/v1/reports", &living_alone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let case = filed["case_id"].as_str().unwrap().to_owned();
+    let r = teacher
+        .client
+        .post(format!("{}/api/v1/cases/{case}/attachments", teacher.base))
+        .multipart(upload(
+            "王老师13912345678的说明.pdf",
+            b"%PDF-1.7\n%%EOF".to_vec(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let evidence = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let police = app.login("police_a").await;
+    let r = police
+        .post_json(
+            &format!("/api/v1/reports/{}/receive", filed["id"].as_str().unwrap()),
+            &json!({}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+
+    for who in ["town_a", "village_a", "oversight"] {
+        let u = app.login(who).await;
+        let view = u.get(&format!("/api/v1/cases/{case}")).await;
+        if view.status() == StatusCode::NOT_FOUND {
+            continue;
+        }
+        let view = view.text().await.unwrap();
+        let list = u
+            .get(&format!("/api/v1/cases/{case}/attachments"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let page = u.get(&format!("/cases/{case}")).await.text().await.unwrap();
+        for text in [&view, &list, &page] {
+            assert!(
+                !text.contains("teacher_a")
+                    && !text.contains("13912345678")
+                    && !text.contains("王老师"),
+                "{who} reads the reporter: {text}"
+            );
+        }
+        assert_eq!(
+            u.get(&format!("/api/v1/cases/{case}/attachments/{evidence}"))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND,
+            "{who}"
+        );
+        // One report that day: no breakdown by reporter small enough to name its kind.
+        let f = u
+            .get("/api/v1/cases/figures?from=2026-11-24&to=2026-11-24")
+            .await;
+        if f.status() == StatusCode::OK {
+            let f: Value = f.json().await.unwrap();
+            assert!(f["reports"].as_i64().unwrap() >= 1, "{who}: {f}");
+            assert!(
+                f["by_reporter"].as_array().unwrap().is_empty(),
+                "{who}: {f}"
+            );
+        }
+    }
+    // The police handling it and the county read it all.
+    for who in ["police_a", "county"] {
+        let u = app.login(who).await;
+        let list = u
+            .get(&format!("/api/v1/cases/{case}/attachments"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(list.contains("13912345678"), "{who}: {list}");
+    }
+    let f = app
+        .login("county")
+        .await
+        .get_json("/api/v1/cases/figures?from=2026-11-24&to=2026-11-24")
+        .await;
+    assert_eq!(f["by_reporter"][0]["count"], 1, "{f}");
+}
+
 /// Evidence: type read from the bytes, size and count limited (also under a parallel burst),
 /// sealed at rest, read by those who work on the case and by its uploader only, served sandboxed.
 #[tokio::test]

@@ -268,13 +268,29 @@ async fn the_student_list_finds_dropouts_id_numbers_and_undiscovered_children() 
         StatusCode::FORBIDDEN
     );
     let dropout = dropouts[0]["id"].as_str().unwrap();
-    let r = decide(
-        &county,
-        dropout,
-        json!({"action": "assign", "assignee": "town:522730100"}),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::OK);
+    // Another town, or a school of another town, does not cover the child (issue 24: it then
+    // read the item — name, sex, birth date, place).
+    app.add_user("school_b", Role::School, TOWN_B, Some("龙山中学"))
+        .await;
+    let school_b = app
+        .store
+        .actor_by_username("school_b")
+        .await
+        .unwrap()
+        .unwrap()
+        .agency_id
+        .unwrap();
+    for assignee in ["town:522730100".to_owned(), format!("school:{school_b}")] {
+        let r = decide(
+            &county,
+            dropout,
+            json!({"action": "assign", "assignee": assignee}),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{assignee}");
+        assert_eq!(r.json::<Value>().await.unwrap()["field"], "assignee");
+    }
+    assert!(items(&app.login("school_b").await, "").await.is_empty());
     let r = decide(
         &county,
         dropout,

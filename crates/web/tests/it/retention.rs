@@ -210,3 +210,69 @@ async fn a_child_who_aged_out_is_archived_after_the_period() {
         1
     );
 }
+
+/// Issue 24: an archived child was still reachable through its case, the reports inbox, its
+/// routings (with the parents' phones) and its 劝返. Retention applies to every view of a file.
+#[tokio::test]
+async fn an_archived_childs_cases_routings_and_returns_are_out_of_every_view() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    app.add_user("police_a", Role::Police, TOWN_A, None).await;
+    let records = app.town_a_records().await;
+    let village = app.login("village_a").await;
+    let version = village
+        .get_json(&format!("/api/v1/children/{}", records.child))
+        .await["version"]
+        .as_i64()
+        .unwrap();
+    let r = village
+        .post_json(
+            &format!("/api/v1/children/{}/exit", records.child),
+            &json!({"version": version, "reason": "parents_returned", "date": "2026-11-20"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // Before the archive the police and the town still reach the case.
+    let police = app.login("police_a").await;
+    assert_eq!(
+        police
+            .get(&format!("/api/v1/cases/{}", records.case))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    app.clock.set(ymd(2026, 12, 21));
+    assert_eq!(
+        app.store
+            .run_retention(&Retention::default())
+            .await
+            .unwrap()
+            .archived,
+        1
+    );
+    for who in ["village_a", "town_a", "county", "police_a", "school_rec"] {
+        let u = app.login(who).await;
+        for path in [
+            format!("/api/v1/cases/{}", records.case),
+            format!("/api/v1/routings/{}", records.routing),
+            format!("/api/v1/return-tasks/{}", records.return_task),
+        ] {
+            let status = u.get(&path).await.status();
+            assert!(
+                status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
+                "{who} reaches {path}: {status}"
+            );
+        }
+        for (list, id) in [
+            ("/api/v1/reports", &records.protection_report),
+            ("/api/v1/routings?all=true", &records.routing),
+            ("/api/v1/return-tasks", &records.return_task),
+        ] {
+            let r = u.get(list).await;
+            if r.status() == StatusCode::OK {
+                let text = r.text().await.unwrap();
+                assert!(!text.contains(id.as_str()), "{who} lists {id} in {list}");
+            }
+        }
+    }
+}

@@ -209,6 +209,62 @@ async fn a_child_goes_to_the_police_until_registered_and_to_a_department_that_se
     // The child's own list shows all three.
     let list = village.get_json(&path).await;
     assert_eq!(list["items"].as_array().unwrap().len(), 3, "{list}");
+    // Finished, the routing is out of the department's reach (issue 24: a department read what
+    // it had been routed for ever).
+    assert!(
+        cdpf.get_json("/api/v1/routings").await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        cdpf.get(&format!("/api/v1/routings/{id}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    // A village or town cannot link the child to a department to open the file to it (issue
+    // 24: the link to 县残联 gave it the whole file, visit notes, photos, contacts)…
+    let agency = app
+        .store
+        .actor_by_username("cdpf")
+        .await
+        .unwrap()
+        .unwrap()
+        .agency_id
+        .unwrap();
+    for who in [&village, &app.login("town_a").await] {
+        let r = who
+            .client
+            .put(format!(
+                "{}/api/v1/children/{child}/agencies/{agency}",
+                who.base
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    }
+    // …and a link written straight into the database opens nothing either.
+    sqlx::query("INSERT INTO child_agencies (child_id, agency_id) VALUES ($1, $2)")
+        .bind(&child)
+        .bind(&agency)
+        .execute(&app.raw_db().await)
+        .await
+        .unwrap();
+    for path in [
+        format!("/api/v1/children/{child}"),
+        format!("/api/v1/children/{child}/visits"),
+        format!("/api/v1/children/{child}/routings"),
+    ] {
+        let status = cdpf.get(&path).await.status();
+        assert!(
+            status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
+            "{path}: {status}"
+        );
+    }
+    let r = cdpf.get("/api/v1/children").await;
+    if r.status() == StatusCode::OK {
+        assert_eq!(r.json::<Value>().await.unwrap()["total"], 0);
+    }
 }
 
 /// Two sends at once for the same need and unit store one routing (a unique index).

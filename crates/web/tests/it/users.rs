@@ -423,3 +423,59 @@ async fn a_user_lists_their_sessions_and_ends_one_left_elsewhere() {
         StatusCode::OK
     );
 }
+
+/// Issue 24: a county administrator's API token could create accounts. An administrator's change
+/// is made in a signed-in session, never with a token (which lives in scripts and files).
+#[tokio::test]
+async fn an_administrators_token_cannot_make_accounts_or_change_settings() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let admin = app.login("admin").await;
+    let token = admin
+        .post_json("/api/v1/tokens", &json!({"name": "脚本"}))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bearer = reqwest::Client::new();
+    let r = bearer
+        .post(format!("{}/api/v1/users", app.base))
+        .bearer_auth(&token)
+        .json(
+            &json!({"username": "mole", "password": "correct-horse-battery-9",
+            "role": "county_admin", "org": "522730"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(app.store.actor_by_username("mole").await.unwrap().is_none());
+    let village = app
+        .store
+        .actor_by_username("village_a")
+        .await
+        .unwrap()
+        .unwrap();
+    let r = bearer
+        .post(format!(
+            "{}/api/v1/users/{}/disable",
+            app.base, village.user_id
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The session does it.
+    let r = admin
+        .post_json(
+            "/api/v1/users",
+            &json!({"username": "helper", "password": "correct-horse-battery-9",
+                "role": "village", "org": VILLAGE_A}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+}
