@@ -892,16 +892,20 @@ fn audit_verify_passes_on_a_clean_log_and_names_the_first_broken_event() {
     assert!(err.contains(&format!("第 {seq} 条")), "{err}");
 }
 
+/// A piece of SQL run on a connection (the forgeries below).
+type Sql = dyn Fn(
+    &mut sqlx::AnyConnection,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>>;
+/// An audit event's fields as the old unkeyed chain covered them.
+type OldEvent = (i64, String, String, String, String, Option<String>, String);
+
 /// The forgeries of issue 24, each by someone with the database but not the key file: cutting the
 /// tail (and setting the head to match), emptying the log, deleting chosen events and re-chaining
 /// the rest with the old unkeyed algorithm, inserting an event. Each fails verification, naming
 /// what was found; the anchor beside the key file is what shows a cut tail.
 #[test]
 fn audit_verify_fails_on_every_forgery_made_without_the_key() {
-    let sql = |db: &str,
-               f: &dyn Fn(
-        &mut sqlx::AnyConnection,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + '_>>| {
+    let sql = |db: &str, f: &Sql| {
         let url = if db.starts_with("postgres") {
             db.to_owned()
         } else {
@@ -996,7 +1000,7 @@ fn audit_verify_fails_on_every_forgery_made_without_the_key() {
                 .execute(&mut *c)
                 .await
                 .unwrap();
-            let rows: Vec<(i64, String, String, String, String, Option<String>, String)> = sqlx::query_as(
+            let rows: Vec<OldEvent> = sqlx::query_as(
                 "SELECT seq, at, username, action, entity, entity_id, detail FROM audit_events ORDER BY seq",
             )
             .fetch_all(&mut *c)

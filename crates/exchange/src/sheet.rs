@@ -629,28 +629,39 @@ pub fn readings_now() -> usize {
 
 struct ReadingTurn;
 
+std::thread_local! {
+    /// Turns this thread holds: a thread that reads one file and opens another while it holds the
+    /// first (comparing two sheets) takes its next turn without waiting, or two such threads
+    /// would wait on each other for ever.
+    static HELD_HERE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 impl ReadingTurn {
     /// Waits for a turn (called on a reader's own thread, never on the async workers).
     fn take() -> ReadingTurn {
         let (count, freed) = &READINGS;
         let mut n = count.lock().unwrap_or_else(|e| e.into_inner());
-        while *n >= READINGS_AT_ONCE {
-            n = freed.wait(n).unwrap_or_else(|e| e.into_inner());
+        if HELD_HERE.get() == 0 {
+            while *n >= READINGS_AT_ONCE {
+                n = freed.wait(n).unwrap_or_else(|e| e.into_inner());
+            }
         }
         *n += 1;
+        HELD_HERE.set(HELD_HERE.get() + 1);
         ReadingTurn
     }
 }
 
 impl Drop for ReadingTurn {
     fn drop(&mut self) {
+        HELD_HERE.set(HELD_HERE.get().saturating_sub(1));
         let (count, freed) = &READINGS;
         let idle = {
             let mut n = count.lock().unwrap_or_else(|e| e.into_inner());
             *n -= 1;
             *n == 0
         };
-        freed.notify_one();
+        freed.notify_all();
         if idle && let Some(hook) = IDLE_HOOK.get() {
             hook();
         }

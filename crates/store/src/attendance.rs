@@ -61,6 +61,7 @@ impl Store {
         let status: String = r.try_get(6)?;
         let steps: String = r.try_get(7)?;
         let marked: Option<String> = r.try_get(9)?;
+        let id: String = r.try_get(0)?;
         Ok(ReturnTask {
             id: r.try_get(0)?,
             child_id: r.try_get(1)?,
@@ -69,7 +70,7 @@ impl Store {
             away_from: date(r.try_get(4)?)?,
             away_to: date(r.try_get(5)?)?,
             status: ReturnStatus::parse(&status).ok_or_else(|| bad("status"))?,
-            steps: serde_json::from_str(&self.cipher.decrypt(STEPS_AAD, &steps)?)
+            steps: serde_json::from_str(&self.cipher.open_str(STEPS_AAD, &id, &steps)?)
                 .map_err(|_| bad("steps"))?,
             outcome_note: r.try_get(8)?,
             marked_on: marked.map(date).transpose()?,
@@ -114,8 +115,12 @@ impl Store {
                     day.parse()
                         .map_err(|_| StoreError::Config(format!("absence day {day}")))?,
                     r.try_get::<i64, _>(1)? == 1,
-                    note.map(|n| self.cipher.decrypt(NOTE_AAD, &n))
-                        .transpose()?,
+                    // An absence is one per pupil and day: its note is bound to both.
+                    note.map(|n| {
+                        self.cipher
+                            .open_str(NOTE_AAD, &format!("{child_id}/{day}"), &n)
+                    })
+                    .transpose()?,
                 ))
             })
             .collect()
@@ -210,8 +215,12 @@ impl Tx {
         by: &By<'_>,
     ) -> Result<()> {
         let now = self.now().to_owned();
-        let sealed = note.map(|n| self.store.cipher.encrypt(NOTE_AAD, n));
         for day in days {
+            let sealed = note.map(|n| {
+                self.store
+                    .cipher
+                    .seal_str(NOTE_AAD, &format!("{child_id}/{day}"), n)
+            });
             sqlx::query(
                 "INSERT INTO absences (id, child_id, agency_id, day, excused, note, user_id, username, at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -245,7 +254,7 @@ impl Tx {
     ) -> Result<String> {
         let id = crate::new_id();
         let now = self.now().to_owned();
-        let steps = self.store.cipher.encrypt(STEPS_AAD, "[]");
+        let steps = self.store.cipher.seal_str(STEPS_AAD, &id, "[]");
         let (lo, _) = code_range(village);
         sqlx::query(
             "INSERT INTO return_tasks (id, child_id, agency_id, village_code, away_from, away_to, status, \
@@ -275,8 +284,9 @@ impl Tx {
     /// Writes a task's new state if it is still at `t.version`; false if someone changed it.
     pub async fn save_return(&mut self, t: &ReturnTask, by: &str) -> Result<bool> {
         let now = self.now().to_owned();
-        let steps = self.store.cipher.encrypt(
+        let steps = self.store.cipher.seal_str(
             STEPS_AAD,
+            &t.id,
             &serde_json::to_string(&t.steps).expect("serialisable"),
         );
         let closing = t.status != ReturnStatus::Open;

@@ -67,7 +67,7 @@ async fn load(conn: &mut AnyConnection, store: &Store, id: &str) -> Result<Optio
     .fetch_optional(&mut *conn)
     .await?;
     let Some(r) = row else { return Ok(None) };
-    let file = store.decrypt_file(&r.try_get::<String, _>(1)?)?;
+    let file = store.decrypt_file(id, &r.try_get::<String, _>(1)?)?;
     let status: String = r.try_get(2)?;
     let exit_reason: Option<String> = r.try_get(3)?;
     let exit_date: Option<String> = r.try_get(4)?;
@@ -122,8 +122,8 @@ async fn visible(
 
 impl Store {
     /// A stored, encrypted file.
-    pub(crate) fn decrypt_file(&self, doc: &str) -> Result<ChildFile> {
-        crate::codec::decrypt_doc(&self.cipher, doc)
+    pub(crate) fn decrypt_file(&self, child_id: &str, doc: &str) -> Result<ChildFile> {
+        crate::codec::decrypt_doc(&self.cipher, child_id, doc)
     }
 
     /// The blind index an ID number is looked up by.
@@ -154,7 +154,7 @@ impl Store {
 
     /// A file's history, newest first. The caller has checked the child is visible.
     pub async fn child_history(&self, id: &str) -> Result<Vec<HistoryEntry>> {
-        let rows = sqlx::query("SELECT version, at, username, kind, changes FROM child_history WHERE child_id = $1 ORDER BY version DESC")
+        let rows = sqlx::query("SELECT version, at, username, kind, changes, id FROM child_history WHERE child_id = $1 ORDER BY version DESC")
             .bind(id)
             .fetch_all(&self.pool)
             .await?;
@@ -165,7 +165,11 @@ impl Store {
                     at: r.try_get(1)?,
                     username: r.try_get(2)?,
                     kind: r.try_get(3)?,
-                    changes: open_changes(&self.cipher, &r.try_get::<String, _>(4)?)?,
+                    changes: open_changes(
+                        &self.cipher,
+                        &r.try_get::<String, _>(5)?,
+                        &r.try_get::<String, _>(4)?,
+                    )?,
                 })
             })
             .collect()
@@ -329,9 +333,10 @@ impl Tx {
         changes: &[FieldChange],
     ) -> Result<()> {
         let now = self.now().to_owned();
-        let sealed = seal_changes(&self.store.cipher, changes);
+        let id = crate::new_id();
+        let sealed = seal_changes(&self.store.cipher, &id, changes);
         sqlx::query("INSERT INTO child_history (id, child_id, version, at, user_id, username, kind, changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-            .bind(crate::new_id())
+            .bind(&id)
             .bind(child_id)
             .bind(version)
             .bind(&now)
@@ -388,19 +393,25 @@ const HISTORY_AAD: &str = "child_history.changes";
 
 /// A history entry's changes as stored: encrypted like the file (names, phones, health and
 /// parents' details are in them).
-pub(crate) fn seal_changes(cipher: &crate::IdCipher, changes: &[FieldChange]) -> String {
-    cipher.encrypt(
+pub(crate) fn seal_changes(cipher: &crate::IdCipher, id: &str, changes: &[FieldChange]) -> String {
+    cipher.seal_str(
         HISTORY_AAD,
+        id,
         &serde_json::to_string(changes).expect("serialisable"),
     )
 }
 
-/// A stored entry's changes: encrypted, or — written before entries were — plain JSON.
-pub(crate) fn open_changes(cipher: &crate::IdCipher, stored: &str) -> Result<Vec<FieldChange>> {
-    let json = if stored.starts_with('[') {
+/// A stored entry's changes: sealed for its row, or — written before entries were sealed, and
+/// only until the store has sealed them all — plain JSON.
+pub(crate) fn open_changes(
+    cipher: &crate::IdCipher,
+    id: &str,
+    stored: &str,
+) -> Result<Vec<FieldChange>> {
+    let json = if stored.starts_with('[') && cipher.legacy_ok() {
         stored.to_owned()
     } else {
-        cipher.decrypt(HISTORY_AAD, stored)?
+        cipher.open_str(HISTORY_AAD, id, stored)?
     };
     serde_json::from_str(&json)
         .map_err(|e| StoreError::Config(format!("stored history unreadable: {e}")))
@@ -426,15 +437,17 @@ pub(crate) async fn insert_history_rows(
     );
     let mut q = sqlx::query(&sql);
     for (child, version, changes) in entries {
+        let id = crate::new_id();
+        let sealed = seal_changes(cipher, &id, changes);
         q = q
-            .bind(crate::new_id())
+            .bind(id)
             .bind(child.clone())
             .bind(*version)
             .bind(at.to_owned())
             .bind(who.user_id.unwrap_or("system").to_owned())
             .bind(who.username.to_owned())
             .bind(kind.to_owned())
-            .bind(seal_changes(cipher, changes));
+            .bind(sealed);
     }
     q.execute(&mut *conn).await?;
     Ok(())

@@ -14,18 +14,18 @@ const DOC_AAD: &str = "children.doc";
 /// Files without the tag are plain JSON.
 const DOC_LZ4: u8 = 2;
 
-/// The whole file, encrypted; the AAD binds it to its column.
-pub(crate) fn encrypt_doc(cipher: &IdCipher, f: &ChildFile) -> String {
+/// The whole file, encrypted; the AAD binds it to its column and its child.
+pub(crate) fn encrypt_doc(cipher: &IdCipher, child_id: &str, f: &ChildFile) -> String {
     let json = serde_json::to_vec(f).expect("serialisable");
     let mut packed = Vec::with_capacity(json.len() / 2 + 16);
     packed.push(DOC_LZ4);
     packed.extend_from_slice(&lz4_flex::compress_prepend_size(&json));
-    cipher.encrypt_bytes(DOC_AAD, &packed)
+    cipher.seal(DOC_AAD, child_id, &packed)
 }
 
 /// A stored, encrypted file.
-pub(crate) fn decrypt_doc(cipher: &IdCipher, doc: &str) -> Result<ChildFile> {
-    let doc = cipher.decrypt_bytes(DOC_AAD, doc)?;
+pub(crate) fn decrypt_doc(cipher: &IdCipher, child_id: &str, doc: &str) -> Result<ChildFile> {
+    let doc = cipher.open(DOC_AAD, child_id, doc)?;
     let unreadable =
         |e: serde_json::Error| StoreError::Config(format!("stored child file unreadable: {e}"));
     match doc.split_first() {

@@ -15,6 +15,13 @@ use sha2::Sha256;
 use crate::StoreError;
 
 const VERSION: &str = "v1";
+/// Sealed for a row: the associated data is [`seat`].
+const ROW_VERSION: &str = "v2";
+
+/// The associated data of a value sealed for a row: the column and the row's key.
+fn seat(column: &str, row: &str) -> String {
+    format!("shouwang seal v2\0{column}\0{row}")
+}
 
 fn damaged() -> StoreError {
     StoreError::Config("无法解密存储的数据（身份证号码或档案）：密钥不匹配或数据损坏".into())
@@ -24,6 +31,10 @@ pub struct IdCipher {
     aead: Aes256Gcm,
     /// HMAC already keyed (cloned per value, so the key schedule runs once).
     index_mac: Hmac<Sha256>,
+    /// Whether values sealed before row binding (`v1`, bound to their column only) still open:
+    /// until the store has sealed every one again for its row (`reseal`), then never — a `v1`
+    /// value copied in from an old backup or another row is refused.
+    legacy: std::sync::atomic::AtomicBool,
 }
 
 impl IdCipher {
@@ -32,7 +43,81 @@ impl IdCipher {
             aead: Aes256Gcm::new(&encryption_key.into()),
             index_mac: <Hmac<Sha256> as Mac>::new_from_slice(&index_key)
                 .expect("HMAC takes any key length"),
+            legacy: std::sync::atomic::AtomicBool::new(true),
         }
+    }
+
+    /// Stops opening `v1` values (once every one was sealed again for its row).
+    pub(crate) fn refuse_legacy(&self) {
+        self.legacy
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub(crate) fn legacy_ok(&self) -> bool {
+        self.legacy.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Seals a value for one row of one column (`v2`): the associated data is the column and the
+    /// row's key, so a value copied to another row, or another column, does not open (issue 24:
+    /// child B's sealed file copied over child A's was served as A's).
+    pub(crate) fn seal(&self, column: &str, row: &str, plain: &[u8]) -> String {
+        let mut nonce = [0u8; 12];
+        rand::thread_rng().fill_bytes(&mut nonce);
+        let aad = seat(column, row);
+        let ct = self
+            .aead
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plain,
+                    aad: aad.as_bytes(),
+                },
+            )
+            .expect("AES-GCM encryption does not fail for short inputs");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ct);
+        format!("{ROW_VERSION}:{}", B64.encode(out))
+    }
+
+    pub(crate) fn seal_str(&self, column: &str, row: &str, plain: &str) -> String {
+        self.seal(column, row, plain.as_bytes())
+    }
+
+    /// Opens a value sealed for this row of this column; a `v1` value (column only) only while
+    /// the store has not yet sealed every value for its row.
+    pub(crate) fn open(
+        &self,
+        column: &str,
+        row: &str,
+        stored: &str,
+    ) -> Result<Vec<u8>, StoreError> {
+        if let Some(body) = stored.strip_prefix("v2:") {
+            return self.open_with(body, seat(column, row).as_bytes());
+        }
+        if stored.starts_with("v1:") && self.legacy_ok() {
+            return self.decrypt_bytes(column, stored);
+        }
+        Err(damaged())
+    }
+
+    pub(crate) fn open_str(
+        &self,
+        column: &str,
+        row: &str,
+        stored: &str,
+    ) -> Result<String, StoreError> {
+        String::from_utf8(self.open(column, row, stored)?).map_err(|_| damaged())
+    }
+
+    fn open_with(&self, body: &str, aad: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let bytes = B64.decode(body).map_err(|_| damaged())?;
+        if bytes.len() < 12 {
+            return Err(damaged());
+        }
+        let (nonce, ct) = bytes.split_at(12);
+        self.aead
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad })
+            .map_err(|_| damaged())
     }
 
     /// `v1:<base64(nonce ‖ ciphertext)>`; the AAD binds the value to its column.

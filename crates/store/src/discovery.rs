@@ -35,10 +35,11 @@ fn aad(column: &str) -> String {
     format!("discovery_reports.{column}")
 }
 
-/// A sealed column's value; written before reports were sealed, the plain text.
-fn open_value(cipher: &crate::IdCipher, column: &str, stored: String) -> Result<String> {
-    if stored.starts_with("v1:") {
-        cipher.decrypt(&aad(column), &stored)
+/// A sealed column's value, sealed for its report; written before reports were sealed, the plain
+/// text — only until the store has sealed every value for its row.
+fn open_value(cipher: &crate::IdCipher, id: &str, column: &str, stored: String) -> Result<String> {
+    if stored.starts_with("v1:") || stored.starts_with("v2:") || !cipher.legacy_ok() {
+        cipher.open_str(&aad(column), id, &stored)
     } else {
         Ok(stored)
     }
@@ -61,9 +62,9 @@ pub(crate) async fn seal_legacy(pool: &sqlx::AnyPool, cipher: &crate::IdCipher) 
         sqlx::query(
             "UPDATE discovery_reports SET child_name = $1, situation = $2, reporter_phone = $3 WHERE id = $4",
         )
-        .bind(cipher.encrypt(&aad("child_name"), &name))
-        .bind(cipher.encrypt(&aad("situation"), &situation))
-        .bind(phone.map(|p| cipher.encrypt(&aad("reporter_phone"), &p)))
+        .bind(cipher.seal_str(&aad("child_name"), &id, &name))
+        .bind(cipher.seal_str(&aad("situation"), &id, &situation))
+        .bind(phone.map(|p| cipher.seal_str(&aad("reporter_phone"), &id, &p)))
         .bind(&id)
         .execute(&mut *tx)
         .await?;
@@ -85,11 +86,12 @@ impl Store {
         .bind(format!("{region}:"))
         .fetch_all(&self.pool)
         .await?;
-        let open = |column: &str, v: String| open_value(&self.cipher, column, v);
         rows.iter()
             .map(|r| {
+                let id: String = r.try_get(0)?;
+                let open = |column: &str, v: String| open_value(&self.cipher, &id, column, v);
                 Ok(DiscoveryReport {
-                    id: r.try_get(0)?,
+                    id: id.clone(),
                     created_at: r.try_get(1)?,
                     reporter_org: r.try_get(2)?,
                     town_code: r.try_get(3)?,
@@ -130,7 +132,7 @@ impl Tx {
         let id = crate::new_id();
         let now = self.now().to_owned();
         let cipher = self.store.cipher.clone();
-        let seal = |column: &str, v: &str| cipher.encrypt(&aad(column), v);
+        let seal = |column: &str, v: &str| cipher.seal_str(&aad(column), &id, v);
         sqlx::query(
             "INSERT INTO discovery_reports (id, created_at, reporter_user_id, reporter_org, town_code, village_code, child_name, sex, birth_date, situation, reporter_phone, status) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open')",

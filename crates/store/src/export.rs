@@ -59,7 +59,8 @@ impl Store {
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let file = self.decrypt_file(&r.try_get::<String, _>(1)?)?;
+            let file =
+                self.decrypt_file(&r.try_get::<String, _>(0)?, &r.try_get::<String, _>(1)?)?;
             if counts_on(&file, on) {
                 out.push(ExportChild {
                     id: r.try_get(0)?,

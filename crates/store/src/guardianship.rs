@@ -49,11 +49,12 @@ const COLUMNS: &str = "id, child_id, body, scan_kind, scan_size, replaced_by, us
 impl Store {
     fn agreement_of(&self, r: &sqlx::any::AnyRow) -> Result<AgreementView> {
         let body: String = r.try_get(2)?;
+        let id: String = r.try_get(0)?;
         Ok(AgreementView {
-            id: r.try_get(0)?,
-            child_id: r.try_get(1)?,
-            agreement: serde_json::from_str(&self.cipher.decrypt(BODY_AAD, &body)?)
+            agreement: serde_json::from_str(&self.cipher.open_str(BODY_AAD, &id, &body)?)
                 .map_err(|_| StoreError::Config("agreement: bad body".into()))?,
+            id,
+            child_id: r.try_get(1)?,
             scan_kind: r.try_get(3)?,
             scan_size: r.try_get(4)?,
             replaced_by: r.try_get(5)?,
@@ -89,7 +90,7 @@ impl Store {
         let Some(r) = row else { return Ok(None) };
         let kind: String = r.try_get(0)?;
         let sealed: String = r.try_get(1)?;
-        let bytes = self.cipher.decrypt_bytes(SCAN_AAD, &sealed)?;
+        let bytes = self.cipher.open(SCAN_AAD, id, &sealed)?;
         Ok(Some((kind, bytes)))
     }
 
@@ -186,11 +187,12 @@ impl Tx {
     ) -> Result<String> {
         let id = crate::new_id();
         let now = self.now().to_owned();
-        let body = self
-            .store
-            .cipher
-            .encrypt(BODY_AAD, &serde_json::to_string(a).expect("serialisable"));
-        let sealed = scan.map(|(_, bytes)| self.store.cipher.encrypt_bytes(SCAN_AAD, bytes));
+        let body = self.store.cipher.seal_str(
+            BODY_AAD,
+            &id,
+            &serde_json::to_string(a).expect("serialisable"),
+        );
+        let sealed = scan.map(|(_, bytes)| self.store.cipher.seal(SCAN_AAD, &id, bytes));
         sqlx::query(
             "UPDATE agreements SET replaced_by = $1 WHERE child_id = $2 AND replaced_by IS NULL",
         )

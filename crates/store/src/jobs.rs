@@ -146,7 +146,7 @@ impl Store {
             sqlx::query("INSERT INTO job_files (job_id, name, content) VALUES ($1, $2, $3)")
                 .bind(new.id)
                 .bind(name)
-                .bind(self.cipher.encrypt_bytes(FILE_AAD, bytes))
+                .bind(self.cipher.seal(FILE_AAD, new.id, bytes))
                 .execute(&mut *tx)
                 .await?;
         }
@@ -231,7 +231,7 @@ impl Store {
         let content: String = row.try_get(1)?;
         Ok(Some((
             row.try_get(0)?,
-            self.cipher.decrypt_bytes(FILE_AAD, &content)?,
+            self.cipher.open(FILE_AAD, id, &content)?,
         )))
     }
 

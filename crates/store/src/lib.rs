@@ -25,6 +25,7 @@ pub mod protection;
 pub mod quarterly;
 pub mod reconcile;
 pub mod regions;
+mod reseal;
 pub mod retention;
 pub mod roster;
 pub mod routings;
@@ -94,6 +95,7 @@ impl Store {
         summary::remask_history(&pool).await?;
         summary::seal_history(&pool, &cipher).await?;
         discovery::seal_legacy(&pool, &cipher).await?;
+        reseal::reseal(&pool, &cipher).await?;
         let store = Store {
             pool,
             backend,

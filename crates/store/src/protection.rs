@@ -143,7 +143,8 @@ fn case_of(r: &sqlx::any::AnyRow, at: usize) -> Result<CaseRow> {
 impl Store {
     fn report_of(&self, r: &sqlx::any::AnyRow, at: usize) -> Result<ReportRow> {
         let sealed: String = r.try_get(at + 15)?;
-        let body: ReportBody = serde_json::from_str(&self.cipher.decrypt(BODY_AAD, &sealed)?)
+        let id: String = r.try_get(at)?;
+        let body: ReportBody = serde_json::from_str(&self.cipher.open_str(BODY_AAD, &id, &sealed)?)
             .map_err(|e| StoreError::Config(format!("report body: {e}")))?;
         Ok(ReportRow {
             id: r.try_get(at)?,
@@ -298,7 +299,7 @@ impl Store {
     /// A case's timeline, oldest first.
     pub async fn case_events(&self, case_id: &str) -> Result<Vec<CaseEvent>> {
         let rows = sqlx::query(
-            "SELECT at, user_id, username, role, kind, code, outcome, detail FROM case_events \
+            "SELECT at, user_id, username, role, kind, code, outcome, detail, id FROM case_events \
              WHERE case_id = $1 ORDER BY at, id",
         )
         .bind(case_id)
@@ -307,7 +308,9 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let sealed: String = r.try_get(7)?;
-                let note = self.cipher.decrypt(DETAIL_AAD, &sealed)?;
+                let note =
+                    self.cipher
+                        .open_str(DETAIL_AAD, &r.try_get::<String, _>(8)?, &sealed)?;
                 Ok(CaseEvent {
                     at: r.try_get(0)?,
                     user_id: r.try_get(1)?,
@@ -568,7 +571,7 @@ impl Tx {
         .execute(self.conn())
         .await?;
         let body = serde_json::to_string(new.body).expect("serialisable");
-        let sealed = self.store.cipher.encrypt(BODY_AAD, &body);
+        let sealed = self.store.cipher.seal_str(BODY_AAD, &report_id, &body);
         sqlx::query(
             "INSERT INTO protection_reports (id, case_id, reporter_user_id, reporter_role, receiving_org, town_code, village_code, status, filed_at, discovered_at, body) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'unreceived', $8, $9, $10)",
@@ -615,12 +618,13 @@ impl Tx {
         note: &str,
     ) -> Result<()> {
         let now = self.now().to_owned();
-        let sealed = self.store.cipher.encrypt(DETAIL_AAD, note);
+        let id = crate::new_id();
+        let sealed = self.store.cipher.seal_str(DETAIL_AAD, &id, note);
         sqlx::query(
             "INSERT INTO case_events (id, case_id, at, user_id, username, role, kind, code, outcome, detail) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
-        .bind(crate::new_id())
+        .bind(&id)
         .bind(case_id)
         .bind(now)
         .bind(by.user_id)
@@ -753,16 +757,19 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
+                let id: String = r.try_get(0)?;
                 Ok(Attachment {
-                    id: r.try_get(0)?,
+                    name: self.cipher.open_str(
+                        ATTACHMENT_NAME_AAD,
+                        &id,
+                        &r.try_get::<String, _>(6)?,
+                    )?,
+                    id,
                     at: r.try_get(1)?,
                     user_id: r.try_get(2)?,
                     username: r.try_get(3)?,
                     kind: r.try_get(4)?,
                     size: r.try_get(5)?,
-                    name: self
-                        .cipher
-                        .decrypt(ATTACHMENT_NAME_AAD, &r.try_get::<String, _>(6)?)?,
                 })
             })
             .collect()
@@ -784,7 +791,7 @@ impl Store {
         let Some(r) = row else { return Ok(None) };
         let data = self
             .cipher
-            .decrypt_bytes(ATTACHMENT_AAD, &r.try_get::<String, _>(7)?)?;
+            .open(ATTACHMENT_AAD, id, &r.try_get::<String, _>(7)?)?;
         Ok(Some((
             Attachment {
                 id: r.try_get(0)?,
@@ -795,7 +802,7 @@ impl Store {
                 size: r.try_get(5)?,
                 name: self
                     .cipher
-                    .decrypt(ATTACHMENT_NAME_AAD, &r.try_get::<String, _>(6)?)?,
+                    .open_str(ATTACHMENT_NAME_AAD, id, &r.try_get::<String, _>(6)?)?,
             },
             data,
         )))
@@ -824,8 +831,8 @@ impl Tx {
         let id = crate::new_id();
         let now = self.now().to_owned();
         let (sealed_name, sealed) = (
-            self.store.cipher.encrypt(ATTACHMENT_NAME_AAD, name),
-            self.store.cipher.encrypt_bytes(ATTACHMENT_AAD, data),
+            self.store.cipher.seal_str(ATTACHMENT_NAME_AAD, &id, name),
+            self.store.cipher.seal(ATTACHMENT_AAD, &id, data),
         );
         sqlx::query(
             "INSERT INTO case_attachments (id, case_id, at, user_id, username, kind, size, name, data) \
@@ -861,16 +868,18 @@ impl Store {
     /// A case's assessments, newest first.
     pub async fn assessments(&self, case_id: &str) -> Result<Vec<RecordedAssessment>> {
         let rows = sqlx::query(
-            "SELECT at, username, body FROM case_assessments WHERE case_id = $1 ORDER BY at DESC, id DESC",
+            "SELECT at, username, body, id FROM case_assessments WHERE case_id = $1 ORDER BY at DESC, id DESC",
         )
         .bind(case_id)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
             .map(|r| {
-                let body = self
-                    .cipher
-                    .decrypt(ASSESSMENT_AAD, &r.try_get::<String, _>(2)?)?;
+                let body = self.cipher.open_str(
+                    ASSESSMENT_AAD,
+                    &r.try_get::<String, _>(3)?,
+                    &r.try_get::<String, _>(2)?,
+                )?;
                 Ok(RecordedAssessment {
                     at: r.try_get(0)?,
                     username: r.try_get(1)?,
@@ -892,11 +901,12 @@ impl Tx {
     ) -> Result<()> {
         let now = self.now().to_owned();
         let body = serde_json::to_string(a).expect("serialisable");
-        let sealed = self.store.cipher.encrypt(ASSESSMENT_AAD, &body);
+        let id = crate::new_id();
+        let sealed = self.store.cipher.seal_str(ASSESSMENT_AAD, &id, &body);
         sqlx::query(
             "INSERT INTO case_assessments (id, case_id, at, user_id, username, risk, body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind(crate::new_id())
+        .bind(&id)
         .bind(case_id)
         .bind(&now)
         .bind(by.user_id.unwrap_or_default())
@@ -955,9 +965,10 @@ impl Store {
     fn referral_of(&self, r: &sqlx::any::AnyRow) -> Result<Referral> {
         let kind: String = r.try_get(2)?;
         let status: String = r.try_get(5)?;
+        let id: String = r.try_get(0)?;
         let log = self
             .cipher
-            .decrypt(REFERRAL_LOG_AAD, &r.try_get::<String, _>(10)?)?;
+            .open_str(REFERRAL_LOG_AAD, &id, &r.try_get::<String, _>(10)?)?;
         Ok(Referral {
             id: r.try_get(0)?,
             case_id: r.try_get(1)?,
@@ -972,7 +983,7 @@ impl Store {
             delivered_at: r.try_get(8)?,
             note: self
                 .cipher
-                .decrypt(REFERRAL_NOTE_AAD, &r.try_get::<String, _>(9)?)?,
+                .open_str(REFERRAL_NOTE_AAD, &id, &r.try_get::<String, _>(9)?)?,
             log: serde_json::from_str(&log)
                 .map_err(|e| StoreError::Config(format!("referral log: {e}")))?,
             version: r.try_get(11)?,
@@ -1026,8 +1037,8 @@ impl Tx {
         let id = crate::new_id();
         let now = self.now().to_owned();
         let (note, log) = (
-            self.store.cipher.encrypt(REFERRAL_NOTE_AAD, note),
-            self.store.cipher.encrypt(REFERRAL_LOG_AAD, "[]"),
+            self.store.cipher.seal_str(REFERRAL_NOTE_AAD, &id, note),
+            self.store.cipher.seal_str(REFERRAL_LOG_AAD, &id, "[]"),
         );
         sqlx::query(
             "INSERT INTO case_referrals (id, case_id, kind, agency_id, status, referred_at, referred_by, note, log, version) \
@@ -1059,8 +1070,9 @@ impl Tx {
             (a, _) => a.cloned(),
         };
         let delivered = (status == ReferralStatus::Delivered).then(|| now.clone());
-        let sealed = self.store.cipher.encrypt(
+        let sealed = self.store.cipher.seal_str(
             REFERRAL_LOG_AAD,
+            &r.id,
             &serde_json::to_string(log).expect("serialisable"),
         );
         let done = sqlx::query(
@@ -1103,9 +1115,11 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let body = self
-                    .cipher
-                    .decrypt(PLACEMENT_AAD, &r.try_get::<String, _>(2)?)?;
+                let body = self.cipher.open_str(
+                    PLACEMENT_AAD,
+                    &r.try_get::<String, _>(0)?,
+                    &r.try_get::<String, _>(2)?,
+                )?;
                 Ok(PlacementView {
                     id: r.try_get(0)?,
                     username: r.try_get(1)?,
@@ -1127,8 +1141,9 @@ impl Tx {
     ) -> Result<String> {
         let id = crate::new_id();
         let now = self.now().to_owned();
-        let sealed = self.store.cipher.encrypt(
+        let sealed = self.store.cipher.seal_str(
             PLACEMENT_AAD,
+            &id,
             &serde_json::to_string(record).expect("serialisable"),
         );
         sqlx::query(
@@ -1150,8 +1165,9 @@ impl Tx {
         p: &PlacementView,
         record: &shouwang_domain::protection::PlacementRecord,
     ) -> Result<bool> {
-        let sealed = self.store.cipher.encrypt(
+        let sealed = self.store.cipher.seal_str(
             PLACEMENT_AAD,
+            &p.id,
             &serde_json::to_string(record).expect("serialisable"),
         );
         let done = sqlx::query(
@@ -1252,7 +1268,7 @@ impl Store {
     /// A case's intervention steps, oldest first.
     pub async fn interventions(&self, case_id: &str) -> Result<Vec<InterventionStep>> {
         let rows = sqlx::query(
-            "SELECT at, username, measure, stage, body FROM case_interventions WHERE case_id = $1 ORDER BY at, id",
+            "SELECT at, username, measure, stage, body, id FROM case_interventions WHERE case_id = $1 ORDER BY at, id",
         )
         .bind(case_id)
         .fetch_all(&self.pool)
@@ -1261,9 +1277,11 @@ impl Store {
             .map(|r| {
                 let measure: String = r.try_get(2)?;
                 let stage: String = r.try_get(3)?;
-                let body = self
-                    .cipher
-                    .decrypt(INTERVENTION_AAD, &r.try_get::<String, _>(4)?)?;
+                let body = self.cipher.open_str(
+                    INTERVENTION_AAD,
+                    &r.try_get::<String, _>(5)?,
+                    &r.try_get::<String, _>(4)?,
+                )?;
                 Ok(InterventionStep {
                     at: r.try_get(0)?,
                     username: r.try_get(1)?,
@@ -1309,15 +1327,17 @@ impl Tx {
         detail: &InterventionDetail,
     ) -> Result<()> {
         let now = self.now().to_owned();
-        let sealed = self.store.cipher.encrypt(
+        let id = crate::new_id();
+        let sealed = self.store.cipher.seal_str(
             INTERVENTION_AAD,
+            &id,
             &serde_json::to_string(detail).expect("serialisable"),
         );
         sqlx::query(
             "INSERT INTO case_interventions (id, case_id, at, user_id, username, measure, stage, body) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(crate::new_id())
+        .bind(&id)
         .bind(case_id)
         .bind(now)
         .bind(by.user_id.unwrap_or_default())

@@ -534,7 +534,7 @@ impl Store {
         match sealed.filter(|s| !s.is_empty()) {
             None => Ok(vec![]),
             Some(s) => {
-                let plain = self.cipher.decrypt(ROSTER_AAD, &s)?;
+                let plain = self.cipher.open_str(ROSTER_AAD, id, &s)?;
                 serde_json::from_str(&plain)
                     .map_err(|e| StoreError::Config(format!("frozen roster: {e}")))
             }
@@ -572,12 +572,13 @@ pub struct Frozen<'a> {
 }
 
 impl Tx {
-    fn seal_roster(&self, roster: &[RosterLine]) -> String {
+    fn seal_roster(&self, id: &str, roster: &[RosterLine]) -> String {
         if roster.is_empty() {
             return String::new();
         }
-        self.store.cipher.encrypt(
+        self.store.cipher.seal_str(
             ROSTER_AAD,
+            id,
             &serde_json::to_string(roster).expect("serialisable"),
         )
     }
@@ -592,7 +593,7 @@ impl Tx {
     ) -> Result<String> {
         let id = crate::new_id();
         let now = self.now().to_owned();
-        let roster = self.seal_roster(frozen.roster);
+        let roster = self.seal_roster(&id, frozen.roster);
         sqlx::query(
             "INSERT INTO quarterly_reports (id, region_code, quarter, status, as_of, figures, unplaced, \
              roster, frozen_at, frozen_by, version, unit_figures) \
@@ -629,7 +630,7 @@ impl Tx {
         username: &str,
     ) -> Result<bool> {
         let now = self.now().to_owned();
-        let roster = self.seal_roster(frozen.roster);
+        let roster = self.seal_roster(&r.id, frozen.roster);
         let done = sqlx::query(
             "UPDATE quarterly_reports SET status = 'frozen', as_of = $1, figures = $2, unplaced = $3, \
              roster = $4, frozen_at = $5, frozen_by = $6, unit_figures = $9, \

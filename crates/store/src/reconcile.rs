@@ -343,7 +343,7 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let id: String = r.try_get(0)?;
-            let file = self.decrypt_file(&r.try_get::<String, _>(1)?)?;
+            let file = self.decrypt_file(&id, &r.try_get::<String, _>(1)?)?;
             out.push((
                 file_record(&id, &file),
                 file.village_code.as_str().to_owned(),
@@ -374,7 +374,7 @@ impl Store {
         .bind(kind.code())
         .bind(region_code)
         .bind(child_id)
-        .bind(self.cipher.encrypt_bytes(DOC_AAD, &json))
+        .bind(self.cipher.seal(DOC_AAD, &id, &json))
         .execute(&mut *tx)
         .await?;
         Ok(id)
@@ -445,9 +445,11 @@ impl Store {
         let role: Option<String> = r.try_get(8)?;
         let region: Option<String> = r.try_get(9)?;
         let agency: Option<String> = r.try_get(10)?;
-        let doc = self
-            .cipher
-            .decrypt_bytes(DOC_AAD, &r.try_get::<String, _>(11)?)?;
+        let doc = self.cipher.open(
+            DOC_AAD,
+            &r.try_get::<String, _>(0)?,
+            &r.try_get::<String, _>(11)?,
+        )?;
         Ok(ItemRow {
             id: r.try_get(0)?,
             run_id: r.try_get(1)?,

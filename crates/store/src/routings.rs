@@ -64,6 +64,7 @@ pub enum Which<'a> {
 impl Store {
     fn routing_of(&self, r: &sqlx::any::AnyRow) -> Result<Routing> {
         let bad = |w: &str| StoreError::Config(format!("routing: bad {w}"));
+        let id: String = r.try_get(0)?;
         let village: i64 = r.try_get(2)?;
         let need: String = r.try_get(3)?;
         let unit: String = r.try_get(4)?;
@@ -81,15 +82,15 @@ impl Store {
             unit: Unit::parse(&unit).ok_or_else(|| bad("unit"))?,
             status: Status::parse(&status).ok_or_else(|| bad("status"))?,
             note: note
-                .map(|n| self.cipher.decrypt(NOTE_AAD, &n))
+                .map(|n| self.cipher.open_str(NOTE_AAD, &id, &n))
                 .transpose()?,
-            events: serde_json::from_str(&self.cipher.decrypt(EVENTS_AAD, &events)?)
+            events: serde_json::from_str(&self.cipher.open_str(EVENTS_AAD, &id, &events)?)
                 .map_err(|_| bad("events"))?,
             registered_on: registered
                 .map(|d| d.parse().map_err(|_| bad("registered_on")))
                 .transpose()?,
             hukou_number: hukou
-                .map(|h| self.cipher.decrypt(HUKOU_AAD, &h))
+                .map(|h| self.cipher.open_str(HUKOU_AAD, &id, &h))
                 .transpose()?,
             dna_collected: dna.map(|d| d == 1),
             source: r.try_get(11)?,
@@ -274,8 +275,8 @@ impl Tx {
     ) -> Result<String> {
         let id = crate::new_id();
         let now = self.now().to_owned();
-        let events = self.store.cipher.encrypt(EVENTS_AAD, "[]");
-        let note = note.map(|n| self.store.cipher.encrypt(NOTE_AAD, n));
+        let events = self.store.cipher.seal_str(EVENTS_AAD, &id, "[]");
+        let note = note.map(|n| self.store.cipher.seal_str(NOTE_AAD, &id, n));
         let (lo, _) = code_range(village);
         sqlx::query(
             "INSERT INTO routings (id, child_id, village_code, need, unit, status, note, events, source, \
@@ -306,14 +307,15 @@ impl Tx {
     /// Writes a routing's new state if it is still at `r.version`; false if someone changed it.
     pub async fn save_routing(&mut self, r: &Routing) -> Result<bool> {
         let now = self.now().to_owned();
-        let events = self.store.cipher.encrypt(
+        let events = self.store.cipher.seal_str(
             EVENTS_AAD,
+            &r.id,
             &serde_json::to_string(&r.events).expect("serialisable"),
         );
         let hukou = r
             .hukou_number
             .as_deref()
-            .map(|h| self.store.cipher.encrypt(HUKOU_AAD, h));
+            .map(|h| self.store.cipher.seal_str(HUKOU_AAD, &r.id, h));
         let done = sqlx::query(
             "UPDATE routings SET status = $1, events = $2, registered_on = $3, hukou_number = $4, \
              dna_collected = $5, closed_at = $6, version = version + 1 WHERE id = $7 AND version = $8",

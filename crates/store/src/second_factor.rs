@@ -205,7 +205,7 @@ impl Store {
         let t = totp(secret.clone(), &actor.username)?;
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE users SET totp_pending = $1 WHERE id = $2")
-            .bind(self.cipher.encrypt_bytes("totp", &secret))
+            .bind(self.cipher.seal("totp", &actor.user_id, &secret))
             .bind(&actor.user_id)
             .execute(tx.conn())
             .await?;
@@ -235,7 +235,7 @@ impl Store {
             return Ok(None);
         };
         let t = totp(
-            self.cipher.decrypt_bytes("totp", &pending)?,
+            self.cipher.open("totp", &actor.user_id, &pending)?,
             &actor.username,
         )?;
         Ok(Some(Enrolment {
@@ -264,7 +264,7 @@ impl Store {
         let Some(pending) = pending else {
             return Err(ValidationErrors::single("code", "请先开始设置两步验证").into());
         };
-        let secret = self.cipher.decrypt_bytes("totp", &pending)?;
+        let secret = self.cipher.open("totp", &actor.user_id, &pending)?;
         let t = totp(secret, &actor.username)?;
         let Some(step) = matching_step(&t, &normalise(code), self.unix_now()) else {
             self.audit_code_failure(actor, "totp").await?;
@@ -359,9 +359,11 @@ impl Store {
         };
         let sealed: Option<String> = row.try_get("totp_secret")?;
         let last_step: i64 = row.try_get("totp_last_step")?;
-        let secret = self
-            .cipher
-            .decrypt_bytes("totp", sealed.as_deref().unwrap_or_default())?;
+        let secret = self.cipher.open(
+            "totp",
+            &actor.user_id,
+            sealed.as_deref().unwrap_or_default(),
+        )?;
         let t = totp(secret, &actor.username)?;
         let mut tx = self.begin().await?;
         let passed = match (recovery, matching_step(&t, &code, self.unix_now())) {

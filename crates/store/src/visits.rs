@@ -88,9 +88,11 @@ const VISIT_COLUMNS: &str = "id, child_id, case_id, username, at, body";
 
 impl Store {
     fn visit_of(&self, r: &sqlx::any::AnyRow) -> Result<VisitView> {
-        let body = self
-            .cipher
-            .decrypt(VISIT_AAD, &r.try_get::<String, _>(5)?)?;
+        let body = self.cipher.open_str(
+            VISIT_AAD,
+            &r.try_get::<String, _>(0)?,
+            &r.try_get::<String, _>(5)?,
+        )?;
         Ok(VisitView {
             id: r.try_get(0)?,
             child_id: r.try_get(1)?,
@@ -118,8 +120,12 @@ impl Store {
                     id: r.try_get(0)?,
                     recorded_by: r.try_get(1)?,
                     recorded_at: r.try_get(2)?,
-                    check: serde_json::from_str(&self.cipher.decrypt(CARER_AAD, &body)?)
-                        .map_err(|_| StoreError::Config("carer check: bad body".into()))?,
+                    check: serde_json::from_str(&self.cipher.open_str(
+                        CARER_AAD,
+                        &r.try_get::<String, _>(0)?,
+                        &body,
+                    )?)
+                    .map_err(|_| StoreError::Config("carer check: bad body".into()))?,
                 })
             })
             .collect()
@@ -181,9 +187,11 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let body = self
-                    .cipher
-                    .decrypt(CONTACT_AAD, &r.try_get::<String, _>(4)?)?;
+                let body = self.cipher.open_str(
+                    CONTACT_AAD,
+                    &r.try_get::<String, _>(0)?,
+                    &r.try_get::<String, _>(4)?,
+                )?;
                 Ok(ContactView {
                     id: r.try_get(0)?,
                     child_id: r.try_get(1)?,
@@ -272,7 +280,7 @@ impl Store {
         let Some(r) = row else { return Ok(None) };
         let data = self
             .cipher
-            .decrypt_bytes(PHOTO_AAD, &r.try_get::<String, _>(1)?)?;
+            .open(PHOTO_AAD, id, &r.try_get::<String, _>(1)?)?;
         Ok(Some((r.try_get(0)?, data)))
     }
 
@@ -433,8 +441,9 @@ impl Tx {
     ) -> Result<String> {
         let id = crate::new_id();
         let now = self.now().to_owned();
-        let sealed = self.store.cipher.encrypt(
+        let sealed = self.store.cipher.seal_str(
             VISIT_AAD,
+            &id,
             &serde_json::to_string(record).expect("serialisable"),
         );
         sqlx::query(
@@ -474,8 +483,9 @@ impl Tx {
     ) -> Result<String> {
         let id = crate::new_id();
         let now = self.now().to_owned();
-        let body = self.store.cipher.encrypt(
+        let body = self.store.cipher.seal_str(
             CARER_AAD,
+            &id,
             &serde_json::to_string(check).expect("serialisable"),
         );
         sqlx::query(
@@ -503,8 +513,9 @@ impl Tx {
     ) -> Result<String> {
         let id = crate::new_id();
         let now = self.now().to_owned();
-        let sealed = self.store.cipher.encrypt(
+        let sealed = self.store.cipher.seal_str(
             CONTACT_AAD,
+            &id,
             &serde_json::to_string(record).expect("serialisable"),
         );
         sqlx::query(
@@ -554,7 +565,7 @@ impl Tx {
         }
         let id = crate::new_id();
         let now = self.now().to_owned();
-        let sealed = self.store.cipher.encrypt_bytes(PHOTO_AAD, data);
+        let sealed = self.store.cipher.seal(PHOTO_AAD, &id, data);
         sqlx::query(
             "INSERT INTO visit_photos (id, visit_id, child_id, kind, size, data, user_id, username, at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

@@ -215,7 +215,7 @@ pub async fn serve_with_options(
         secure_cookies: secure,
         jobs: Arc::default(),
         exports: Arc::default(),
-        uploads: Arc::new(uploads::Uploading::new()),
+        uploads: Arc::new(state::Uploading::new()),
         printer: options.printer.clone(),
     });
     tracing::info!(%addr, "守望 Shouwang listening");

@@ -1,77 +1,26 @@
 //! Receiving uploaded files. Whether a user may send one now is decided before the body is read
 //! (their unfinished jobs and the uploads they are sending), the body goes to a private temporary
 //! file as it arrives, counted against the route's limit, and only then is it read into memory —
-//! at most [`HELD_AT_ONCE`] uploads at a time in the whole server. A burst of 50 uploads of 6 MB
+//! at most [`crate::state::HELD_AT_ONCE`] uploads at a time in the whole server. A burst of 50 uploads of 6 MB
 //! by one user used to be read whole (RSS 264 → 787 MB) before the five-jobs limit answered 409.
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
 
 use axum::RequestExt;
 use axum::body::Bytes;
 use axum::extract::Request;
 use axum::http::header;
 use http_body_util::BodyExt;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::OwnedSemaphorePermit;
 
 use shouwang_domain::authz::Actor;
 
 use crate::error::AppError;
-use crate::state::AppState;
-
-/// Uploads held in memory at once by the whole server (each at most the route's limit, 64 MB).
-pub const HELD_AT_ONCE: usize = 2;
+use crate::state::{AppState, SendingTurn};
 
 /// What a user may send at once when the upload is read at once rather than kept as a job.
 const AT_ONCE_EACH: i64 = 1;
-
-/// The users sending an upload right now, and how many each.
-pub struct Uploading {
-    users: Mutex<HashMap<String, i64>>,
-    held: Arc<Semaphore>,
-}
-
-impl Uploading {
-    pub fn new() -> Self {
-        Uploading {
-            users: Mutex::default(),
-            held: Arc::new(Semaphore::new(HELD_AT_ONCE)),
-        }
-    }
-
-    /// A turn for `user` unless they already send `room` uploads.
-    fn begin(self: &Arc<Self>, user: &str, room: i64) -> Option<SendingTurn> {
-        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
-        let sending = users.entry(user.to_owned()).or_default();
-        if *sending >= room {
-            return None;
-        }
-        *sending += 1;
-        Some(SendingTurn {
-            of: self.clone(),
-            user: user.to_owned(),
-        })
-    }
-}
-
-/// Held while a user's upload is received and handled.
-struct SendingTurn {
-    of: Arc<Uploading>,
-    user: String,
-}
-
-impl Drop for SendingTurn {
-    fn drop(&mut self) {
-        let mut users = self.of.users.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = users.get_mut(&self.user) {
-            *n -= 1;
-            if *n <= 0 {
-                users.remove(&self.user);
-            }
-        }
-    }
-}
 
 /// What an upload may start.
 #[derive(Clone, Copy)]
@@ -167,8 +116,7 @@ impl Spool {
     ) -> Result<Upload, AppError> {
         let held = state
             .uploads
-            .held
-            .clone()
+            .held()
             .acquire_owned()
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;

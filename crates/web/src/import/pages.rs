@@ -53,7 +53,7 @@ pub(super) async fn upload_page(
     multipart: Multipart,
 ) -> Result<Response, PageError> {
     if !(user.actor.may(Action::RegisterChild) && user.actor.may(Action::EditChild)) {
-        return Err(AppError::Forbidden.into());
+        return Err(AppError::Forbidden);
     }
     let (fields, upload) = crate::uploads::receive_form(
         &state,

@@ -1,7 +1,7 @@
 //! Every read of a file, every change and every login is in the append-only, hash-chained log.
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -235,4 +235,69 @@ async fn moving_an_event_out_of_an_admins_view_breaks_the_chain_and_failed_login
         .await
         .unwrap();
     assert_eq!(app.store.verify_audit_chain().await.unwrap(), Some(seq));
+}
+
+/// Issue 24: child B's sealed file copied over child A's was served as A's (and one report's body
+/// over another's), and nothing noticed. Each sealed value is bound to its row: the copy does not
+/// open, and nobody reads B's file as A's.
+#[tokio::test]
+async fn a_sealed_value_copied_to_another_row_does_not_open() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let v = app.login("village_a").await;
+    let a = v
+        .register(&boy_named(VILLAGE_A, "李甲", ymd(2015, 6, 1), 31))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b = v
+        .register(&boy_named(VILLAGE_A, "王乙", ymd(2014, 3, 2), 33))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let report = |child: &str, what: &str| json!({"child_id": child, "situations": ["living_alone"], "description": what});
+    let ra: Value = v
+        .post_json("/api/v1/reports", &report(&a, "甲独自在家"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rb: Value = v
+        .post_json("/api/v1/reports", &report(&b, "乙被打伤，邻居报告"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let db = app.raw_db().await;
+    sqlx::query(
+        "UPDATE child_docs SET doc = (SELECT doc FROM child_docs WHERE child_id = $1) WHERE child_id = $2",
+    )
+    .bind(&b)
+    .bind(&a)
+    .execute(&db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE protection_reports SET body = (SELECT body FROM protection_reports WHERE id = $1) WHERE id = $2",
+    )
+    .bind(rb["id"].as_str().unwrap())
+    .bind(ra["id"].as_str().unwrap())
+    .execute(&db)
+    .await
+    .unwrap();
+    let county = app.login("county").await;
+    for path in [
+        format!("/api/v1/children/{a}"),
+        format!("/api/v1/cases/{}", ra["case_id"].as_str().unwrap()),
+    ] {
+        let r = county.get(&path).await;
+        assert!(!r.status().is_success(), "{path}: {}", r.status());
+        let body = r.text().await.unwrap();
+        assert!(!body.contains("王乙") && !body.contains("被打伤"), "{body}");
+    }
+    // B's own file and report still read.
+    let file = county.get_json(&format!("/api/v1/children/{b}")).await;
+    assert!(file.to_string().contains("王乙"));
 }

@@ -242,7 +242,7 @@ async fn discovery_reports_are_stored_encrypted() {
         (&situation, "身上有伤"),
         (&phone, "13800138000"),
     ] {
-        assert!(raw.starts_with("v1:") && !raw.contains(secret), "{raw}");
+        assert!(raw.starts_with("v2:") && !raw.contains(secret), "{raw}");
     }
     let town = app.login("town_a").await;
     let queue = town.get_json("/api/v1/discoveries").await;

@@ -474,3 +474,58 @@ async fn a_preview_can_be_given_up_and_one_left_a_day_expires() {
     assert_eq!(v["state"], "failed", "{v}");
     assert!(v["message"].as_str().unwrap().contains("24小时"), "{v}");
 }
+
+/// Issue 24: 50 parallel 6 MB uploads by one user were read whole into memory before the
+/// five-jobs limit answered 409. The limit is decided before the body is read: a user with five
+/// unfinished jobs is refused while their next upload's body has not even arrived, and a body
+/// declared past the limit is refused before a byte of it is read.
+#[tokio::test]
+async fn an_upload_is_refused_by_its_limits_before_its_body_is_read() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let town = app.login("town_a").await;
+    for i in 0..5 {
+        let r = upload(&town, &format!("r{i}.csv"), roster_csv()).await;
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+    }
+    let login = reqwest::Client::new()
+        .post(format!("{}/api/v1/session", app.base))
+        .json(&json!({"username": "town_a", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let host = app.base.trim_start_matches("http://").to_owned();
+    // Headers and a first kilobyte of a 6 MB body; the rest never comes.
+    let send_half = |length: usize| {
+        let (host, cookie, base) = (host.clone(), cookie.clone(), app.base.clone());
+        async move {
+            let mut s = tokio::net::TcpStream::connect(&host).await.unwrap();
+            let head = format!(
+                "POST /api/v1/imports?filename=big.csv HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n\
+                 Origin: {base}\r\nContent-Type: application/octet-stream\r\nContent-Length: {length}\r\n\r\n"
+            );
+            s.write_all(head.as_bytes()).await.unwrap();
+            s.write_all(&vec![b'x'; 1024]).await.unwrap();
+            let mut answer = vec![0u8; 4096];
+            let n = tokio::time::timeout(std::time::Duration::from_secs(10), s.read(&mut answer))
+                .await
+                .expect("answered without waiting for the body")
+                .unwrap();
+            String::from_utf8_lossy(&answer[..n]).into_owned()
+        }
+    };
+    let answer = send_half(6 << 20).await;
+    assert!(answer.starts_with("HTTP/1.1 409"), "{answer}");
+    assert!(answer.contains("5个未完成的任务"), "{answer}");
+    let answer = send_half(65 << 20).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("payload_too_large"), "{answer}");
+}
