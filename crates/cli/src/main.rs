@@ -121,15 +121,19 @@ enum Command {
         /// Connections held at once (more wait in the kernel's queue)
         #[arg(long, env = "SHOUWANG_MAX_CONNECTIONS", default_value_t = shouwang_web::DEFAULT_MAX_CONNECTIONS as u64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
         max_connections: u64,
+        /// Connections one client address may hold at once (not counted for --trusted-proxy)
+        #[arg(long, env = "SHOUWANG_MAX_PER_ADDRESS", default_value_t = shouwang_web::DEFAULT_MAX_PER_ADDRESS as u64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        max_per_address: u64,
         /// Seconds a connection has to send a request's headers
         #[arg(long, env = "SHOUWANG_HEADER_TIMEOUT_SECS", default_value_t = shouwang_web::DEFAULT_HEADER_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=300))]
         header_timeout_secs: u64,
         /// Write a backup (as `shouwang backup` does) into this directory on a schedule
         #[arg(long, env = "SHOUWANG_BACKUP_DIR")]
         backup_dir: Option<PathBuf>,
-        /// Hours between scheduled backups (the first one an interval after the start)
-        #[arg(long, env = "SHOUWANG_BACKUP_EVERY", default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..=8760))]
-        backup_every: u64,
+        /// Time between scheduled backups: hours, or a number with s, m, h or d (30m, 6h, 1d); the
+        /// first one an interval after the start
+        #[arg(long, env = "SHOUWANG_BACKUP_EVERY", default_value = "24h", value_parser = parse_every)]
+        backup_every: std::time::Duration,
         /// Scheduled backups kept (older ones are deleted)
         #[arg(long, env = "SHOUWANG_BACKUP_KEEP", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=1000))]
         backup_keep: u64,
@@ -486,10 +490,37 @@ async fn anchor(store: &Store, args: &DbArgs) {
     }
 }
 
+/// `--backup-every`: hours, or a number with its unit (s, m, h, d); at least a second, at most a
+/// year.
+fn parse_every(s: &str) -> std::result::Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (number, unit) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => (&s[..i], s[i..].trim()),
+        None => (s, "h"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("“{s}”应写作小时数，或带单位的数字：30m、6h、1d"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("“{unit}”不是时间单位：请用 s、m、h 或 d")),
+    };
+    if !(1..=366 * 86_400).contains(&secs) {
+        return Err("备份间隔应在 1 秒到一年之间".into());
+    }
+    Ok(std::time::Duration::from_secs(secs))
+}
+
 /// One scheduled backup into `dir`, named by its time, and the oldest beyond `keep` deleted.
 async fn scheduled_backup(db: &str, dir: &std::path::Path, keep: usize) {
     let now = chrono::Utc::now();
-    let out = dir.join(format!("shouwang-{}.backup", now.format("%Y%m%d-%H%M%S")));
+    let out = dir.join(format!(
+        "shouwang-{}.backup",
+        now.format("%Y%m%d-%H%M%S%.3f")
+    ));
     match shouwang_store::backup::create(db, &out, now).await {
         Ok(m) => tracing::info!(
             file = %out.display(),
@@ -678,6 +709,7 @@ async fn run() -> Result<()> {
             mail_from,
             trusted_proxy,
             max_connections,
+            max_per_address,
             header_timeout_secs,
             backup_dir,
             backup_every,
@@ -791,7 +823,7 @@ async fn run() -> Result<()> {
                 create_private_dir(&dir)?;
                 let url = db.db.clone();
                 tokio::spawn(async move {
-                    let period = std::time::Duration::from_secs(backup_every * 3600);
+                    let period = backup_every;
                     let mut every =
                         tokio::time::interval_at(tokio::time::Instant::now() + period, period);
                     loop {
@@ -812,6 +844,7 @@ async fn run() -> Result<()> {
                     printer: Some(printer),
                     trusted_proxies: trusted_proxy,
                     max_connections: max_connections as usize,
+                    max_per_address: max_per_address as usize,
                     header_timeout: std::time::Duration::from_secs(header_timeout_secs),
                 },
             )

@@ -2049,3 +2049,64 @@ fn a_backup_taken_under_load_restores_with_its_keys_and_verifies() {
     let _ = server.wait();
     assert_eq!(before, after);
 }
+
+/// `serve --backup-dir` writes a backup every interval and keeps the newest N, each one whole.
+#[test]
+fn the_server_backs_up_on_a_schedule_and_keeps_the_newest() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_county(dir.path(), "5");
+    let backups = dir.path().join("backups");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut server = start_server_with(
+        dir.path(),
+        &db,
+        port,
+        &[
+            "--second-factor-roles",
+            "none",
+            "--backup-dir",
+            backups.to_str().unwrap(),
+            "--backup-every",
+            "2s",
+            "--backup-keep",
+            "2",
+        ],
+    );
+    let listed = || -> Vec<std::path::PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(&backups)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        v.retain(|p| p.extension().is_some_and(|e| e == "backup"));
+        v.sort();
+        v
+    };
+    // Every two seconds: after nine, four or so were written and two kept.
+    std::thread::sleep(std::time::Duration::from_secs(9));
+    server.kill().unwrap();
+    let _ = server.wait();
+    let kept = listed();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    for b in &kept {
+        let out = stdout(&shouwang(
+            dir.path(),
+            &["backup", "verify", b.to_str().unwrap()],
+        ));
+        assert!(out.contains("备份完整"), "{out}");
+    }
+    let bad = shouwang(
+        dir.path(),
+        &[
+            "serve",
+            "--db",
+            &db,
+            "--backup-dir",
+            "x",
+            "--backup-every",
+            "3w",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+}

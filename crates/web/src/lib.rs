@@ -127,6 +127,9 @@ pub struct ServeOptions {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Connections held at once; past it new ones wait in the kernel's queue, holding no file.
     pub max_connections: usize,
+    /// Connections one address may hold at once (a named proxy: any number); more are closed as
+    /// they come, so one address cannot take every turn.
+    pub max_per_address: usize,
     /// Time a connection has to send a request's headers (and an idle kept-alive connection to
     /// send the next); past it the connection is closed.
     pub header_timeout: std::time::Duration,
@@ -139,6 +142,7 @@ impl Default for ServeOptions {
             printer: None,
             trusted_proxies: Vec::new(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_per_address: DEFAULT_MAX_PER_ADDRESS,
             header_timeout: std::time::Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
         }
     }
@@ -147,6 +151,9 @@ impl Default for ServeOptions {
 /// Below the common limit of 1,024 open files, with room for the database, its journal, uploads
 /// being spooled, fonts and the mail program.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+/// A browser opens at most six connections to a site; 64 is an office of ten people behind one
+/// address, all working at once.
+pub const DEFAULT_MAX_PER_ADDRESS: usize = 64;
 pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 15;
 
 /// Serves until Ctrl-C. `secure_cookies: None` means: secure unless bound to loopback.
@@ -229,7 +236,9 @@ pub async fn serve_with_options(
 /// Takes connections and serves HTTP/1.1 on each (issue 24: ~1,000 clients sending half a
 /// request held their sockets for ever and the server ran out of files):
 /// - a connection is taken only when one of `max_connections` turns is free; until then new
-///   ones wait in the kernel's queue, holding no file of ours;
+///   ones wait in the kernel's queue, holding no file of ours; one address holds at most
+///   `max_per_address` (more are closed at once: one attacker cannot take every turn and make
+///   everyone else wait behind the header time limit);
 /// - its headers must arrive within `header_timeout` (hyper's timer, also for the idle time
 ///   between kept-alive requests); a body's time is the router's request time limit;
 /// - an accept error (EMFILE: out of files) is logged and retried a moment later, never the end.
@@ -247,6 +256,8 @@ async fn accept_loop(
     http.timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(options.header_timeout);
     let trusted = extract::TrustedProxies(options.trusted_proxies.clone().into());
+    let per_address: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>> =
+        Arc::default();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -274,11 +285,28 @@ async fn accept_loop(
             },
             _ = &mut shutdown => break,
         };
+        let peer = remote.ip().to_canonical();
+        let address_turn = if trusted.0.contains(&peer) {
+            None
+        } else {
+            let mut held = per_address.lock().unwrap_or_else(|e| e.into_inner());
+            let n = held.entry(peer).or_default();
+            if *n >= options.max_per_address.max(1) {
+                // Closed as it comes: the turn goes back at once.
+                drop(stream);
+                continue;
+            }
+            *n += 1;
+            Some(AddressTurn {
+                of: per_address.clone(),
+                peer,
+            })
+        };
         let _ = stream.set_nodelay(true);
         let (app, trusted, http) = (app.clone(), trusted.clone(), http.clone());
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
-            let _turn = turn;
+            let _turn = (turn, address_turn);
             let service = hyper::service::service_fn(
                 move |mut req: axum::http::Request<hyper::body::Incoming>| {
                     req.extensions_mut()
@@ -305,4 +333,22 @@ async fn accept_loop(
         turns.acquire_many(options.max_connections.max(1) as u32),
     )
     .await;
+}
+
+/// One connection's count against its address, given back when the connection ends.
+struct AddressTurn {
+    of: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
+    peer: std::net::IpAddr,
+}
+
+impl Drop for AddressTurn {
+    fn drop(&mut self) {
+        let mut held = self.of.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = held.get_mut(&self.peer) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.peer);
+            }
+        }
+    }
 }

@@ -952,3 +952,49 @@ async fn slow_clients_are_cut_off_and_cannot_take_every_connection() {
     }
     assert_eq!(closed, 20);
 }
+
+/// One address holds at most its share of the connections: 30 slow clients from one address
+/// take four turns, the rest are closed as they come, and a request from elsewhere is answered at
+/// once, not after the slow ones' time runs out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_cannot_take_every_connection() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let store = app.store.clone();
+    tokio::spawn(async move {
+        shouwang_web::serve_with_options(
+            store,
+            listener,
+            shouwang_web::ServeOptions {
+                max_connections: 8,
+                max_per_address: 4,
+                header_timeout: std::time::Duration::from_secs(30),
+                ..Default::default()
+            },
+        )
+        .await
+    });
+    let mut slow = Vec::new();
+    for _ in 0..30 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.21:0".parse().unwrap()).unwrap();
+        let mut s = socket.connect(addr).await.unwrap();
+        let _ = s.write_all(b"GET /login HTTP/1.1\r\nHost: x\r\n").await;
+        slow.push(s);
+    }
+    let started = std::time::Instant::now();
+    let r = client_at("127.0.0.22")
+        .get(format!("http://{addr}/login"))
+        .timeout(std::time::Duration::from_secs(20))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
