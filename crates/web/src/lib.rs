@@ -155,6 +155,8 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 /// address, all working at once.
 pub const DEFAULT_MAX_PER_ADDRESS: usize = 64;
 pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 15;
+/// The time for headers when the server is pressed (see `accept_loop`).
+const PRESSED_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Serves until Ctrl-C. `secure_cookies: None` means: secure unless bound to loopback.
 pub async fn serve(
@@ -240,7 +242,8 @@ pub async fn serve_with_options(
 ///   `max_per_address` (more are closed at once: one attacker cannot take every turn and make
 ///   everyone else wait behind the header time limit);
 /// - its headers must arrive within `header_timeout` (hyper's timer, also for the idle time
-///   between kept-alive requests); a body's time is the router's request time limit;
+///   between kept-alive requests) — two seconds when less than a quarter of the turns are free;
+///   a body's time is the router's request time limit;
 /// - an accept error (EMFILE: out of files) is logged and retried a moment later, never the end.
 ///
 /// At shutdown it stops taking connections and lets those open finish (30 s at most).
@@ -255,6 +258,12 @@ async fn accept_loop(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(options.header_timeout);
+    // Under pressure (less than a quarter of the turns free), a new connection has two seconds
+    // for its headers: a browser sends them at once, even on a village's weak signal, and slow
+    // clients from many addresses then free their turns every two seconds, not every fifteen.
+    let mut pressed = http.clone();
+    pressed.header_read_timeout(options.header_timeout.min(PRESSED_HEADER_TIMEOUT));
+    let pressure_at = options.max_connections.max(1) / 4;
     let trusted = extract::TrustedProxies(options.trusted_proxies.clone().into());
     let per_address: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>> =
         Arc::default();
@@ -303,7 +312,12 @@ async fn accept_loop(
             })
         };
         let _ = stream.set_nodelay(true);
-        let (app, trusted, http) = (app.clone(), trusted.clone(), http.clone());
+        let http = if turns.available_permits() < pressure_at {
+            pressed.clone()
+        } else {
+            http.clone()
+        };
+        let (app, trusted) = (app.clone(), trusted.clone());
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
             let _turn = (turn, address_turn);
