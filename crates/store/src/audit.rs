@@ -283,12 +283,13 @@ impl Store {
                 break;
             }
             for r in rows {
-                let seq: i64 = r.try_get("seq")?;
+                let stored = StoredEvent::of(&r)?;
+                let seq = stored.seq;
                 if seq != after + 1 {
                     return broken(after + 1, format!("第 {} 条记录缺失（被删除）", after + 1));
                 }
                 after = seq;
-                let version: i64 = r.try_get("hash_version")?;
+                let version = stored.version;
                 if version != 2 {
                     return broken(
                         seq,
@@ -298,34 +299,9 @@ impl Store {
                         ),
                     );
                 }
-                let text = |c: &str| -> Result<String> { Ok(r.try_get(c)?) };
-                let opt = |c: &str| -> Result<Option<String>> { Ok(r.try_get(c)?) };
-                let (at, username, action, entity, detail) = (
-                    text("at")?,
-                    text("username")?,
-                    text("action")?,
-                    text("entity")?,
-                    text("detail")?,
-                );
-                let (user_id, entity_id, region_code) =
-                    (opt("user_id")?, opt("entity_id")?, opt("region_code")?);
-                let expected = chain_mac(
-                    &self.cipher,
-                    &prev,
-                    &Event {
-                        seq,
-                        at: &at,
-                        user_id: user_id.as_deref(),
-                        username: &username,
-                        action: &action,
-                        entity: &entity,
-                        entity_id: entity_id.as_deref(),
-                        region_code: region_code.as_deref(),
-                        detail: &detail,
-                    },
-                );
-                let (stored_prev, hash) = (text("prev_hash")?, text("hash")?);
-                if stored_prev != prev || hash != expected {
+                let expected = chain_mac(&self.cipher, &prev, &stored.event());
+                let hash = stored.hash.clone();
+                if stored.prev_hash != prev || hash != expected {
                     return broken(
                         seq,
                         format!(
@@ -388,45 +364,24 @@ impl Store {
         let (mut old_prev, mut new_prev) = ("0".repeat(64), "0".repeat(64));
         let mut upgraded = 0i64;
         for r in rows {
-            let seq: i64 = r.try_get("seq")?;
-            let version: i64 = r.try_get("hash_version")?;
-            let text = |c: &str| -> Result<String> { Ok(r.try_get(c)?) };
-            let opt = |c: &str| -> Result<Option<String>> { Ok(r.try_get(c)?) };
-            let (at, username, action, entity, detail) = (
-                text("at")?,
-                text("username")?,
-                text("action")?,
-                text("entity")?,
-                text("detail")?,
-            );
-            let (user_id, entity_id, region_code) =
-                (opt("user_id")?, opt("entity_id")?, opt("region_code")?);
-            let event = Event {
-                seq,
-                at: &at,
-                user_id: user_id.as_deref(),
-                username: &username,
-                action: &action,
-                entity: &entity,
-                entity_id: entity_id.as_deref(),
-                region_code: region_code.as_deref(),
-                detail: &detail,
-            };
-            let expected = if version == 1 {
+            let stored = StoredEvent::of(&r)?;
+            let seq = stored.seq;
+            let event = stored.event();
+            let expected = if stored.version == 1 {
                 chain_hash(
                     &old_prev,
                     seq,
-                    &at,
-                    &username,
-                    &action,
-                    &entity,
-                    entity_id.as_deref(),
-                    &detail,
+                    &stored.at,
+                    &stored.username,
+                    &stored.action,
+                    &stored.entity,
+                    stored.entity_id.as_deref(),
+                    &stored.detail,
                 )
             } else {
                 chain_mac(&self.cipher, &old_prev, &event)
             };
-            if text("prev_hash")? != old_prev || text("hash")? != expected {
+            if stored.prev_hash != old_prev || stored.hash != expected {
                 return Err(crate::StoreError::Conflict {
                     field: None,
                     message: format!("第 {seq} 条记录起哈希链断开，不能升级：请先从备份核对"),
@@ -434,7 +389,7 @@ impl Store {
             }
             old_prev = expected;
             let hash = chain_mac(&self.cipher, &new_prev, &event);
-            if version != 2 || hash != old_prev {
+            if stored.version != 2 || hash != old_prev {
                 sqlx::query(
                     "UPDATE audit_events SET prev_hash = $1, hash = $2, hash_version = 2 WHERE seq = $3",
                 )
@@ -544,6 +499,55 @@ impl Store {
             crate::StoreError::Config(format!("无法写入审计锚点 {}：{e}", path.display()))
         })?;
         Ok(now)
+    }
+}
+
+/// An event as the log holds it.
+struct StoredEvent {
+    seq: i64,
+    version: i64,
+    at: String,
+    user_id: Option<String>,
+    username: String,
+    action: String,
+    entity: String,
+    entity_id: Option<String>,
+    region_code: Option<String>,
+    detail: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl StoredEvent {
+    fn of(r: &sqlx::any::AnyRow) -> Result<StoredEvent> {
+        Ok(StoredEvent {
+            seq: r.try_get("seq")?,
+            version: r.try_get("hash_version")?,
+            at: r.try_get("at")?,
+            user_id: r.try_get("user_id")?,
+            username: r.try_get("username")?,
+            action: r.try_get("action")?,
+            entity: r.try_get("entity")?,
+            entity_id: r.try_get("entity_id")?,
+            region_code: r.try_get("region_code")?,
+            detail: r.try_get("detail")?,
+            prev_hash: r.try_get("prev_hash")?,
+            hash: r.try_get("hash")?,
+        })
+    }
+
+    fn event(&self) -> Event<'_> {
+        Event {
+            seq: self.seq,
+            at: &self.at,
+            user_id: self.user_id.as_deref(),
+            username: &self.username,
+            action: &self.action,
+            entity: &self.entity,
+            entity_id: self.entity_id.as_deref(),
+            region_code: self.region_code.as_deref(),
+            detail: &self.detail,
+        }
     }
 }
 

@@ -61,22 +61,20 @@ impl IdCipher {
     /// row's key, so a value copied to another row, or another column, does not open (issue 24:
     /// child B's sealed file copied over child A's was served as A's).
     pub(crate) fn seal(&self, column: &str, row: &str, plain: &[u8]) -> String {
+        self.seal_with(ROW_VERSION, seat(column, row).as_bytes(), plain)
+    }
+
+    /// `<version>:<base64(nonce ‖ ciphertext)>` under a fresh random nonce.
+    fn seal_with(&self, version: &str, aad: &[u8], plain: &[u8]) -> String {
         let mut nonce = [0u8; 12];
         rand::thread_rng().fill_bytes(&mut nonce);
-        let aad = seat(column, row);
         let ct = self
             .aead
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: plain,
-                    aad: aad.as_bytes(),
-                },
-            )
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad })
             .expect("AES-GCM encryption does not fail for short inputs");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ct);
-        format!("{ROW_VERSION}:{}", B64.encode(out))
+        format!("{version}:{}", B64.encode(out))
     }
 
     pub(crate) fn seal_str(&self, column: &str, row: &str, plain: &str) -> String {
@@ -130,39 +128,12 @@ impl IdCipher {
     }
 
     pub(crate) fn encrypt_bytes(&self, column: &str, plain: &[u8]) -> String {
-        let mut nonce = [0u8; 12];
-        rand::thread_rng().fill_bytes(&mut nonce);
-        let ct = self
-            .aead
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: plain,
-                    aad: column.as_bytes(),
-                },
-            )
-            .expect("AES-GCM encryption does not fail for short inputs");
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&ct);
-        format!("{VERSION}:{}", B64.encode(out))
+        self.seal_with(VERSION, column.as_bytes(), plain)
     }
 
     pub(crate) fn decrypt_bytes(&self, column: &str, stored: &str) -> Result<Vec<u8>, StoreError> {
         let body = stored.strip_prefix("v1:").ok_or_else(damaged)?;
-        let bytes = B64.decode(body).map_err(|_| damaged())?;
-        if bytes.len() < 12 {
-            return Err(damaged());
-        }
-        let (nonce, ct) = bytes.split_at(12);
-        self.aead
-            .decrypt(
-                Nonce::from_slice(nonce),
-                Payload {
-                    msg: ct,
-                    aad: column.as_bytes(),
-                },
-            )
-            .map_err(|_| damaged())
+        self.open_with(body, column.as_bytes())
     }
 
     /// Keyed hash of a normalised ID number: equal numbers give equal hashes, and the hash says
