@@ -55,14 +55,28 @@ pub(super) async fn upload_page(
     if !(user.actor.may(Action::RegisterChild) && user.actor.may(Action::EditChild)) {
         return Err(AppError::Forbidden);
     }
-    let (fields, upload) = crate::uploads::receive_form(
+    let refused = |message: String| async {
+        Ok(render(&ImportPage {
+            frame: Frame::of(&state, &user).await,
+            error: message,
+        }))
+    };
+    // Refused before the file is read (too many unfinished jobs, too large): said on the form.
+    let (fields, upload) = match crate::uploads::receive_form(
         &state,
         &user.actor,
         multipart,
         crate::extract::MAX_UPLOAD_BYTES,
         crate::uploads::Admit::Job(&super::jobs::KIND),
     )
-    .await?;
+    .await
+    {
+        Ok(received) => received,
+        Err(AppError::Conflict { message, .. } | AppError::BadRequest { message, .. }) => {
+            return refused(message).await;
+        }
+        Err(e) => return Err(e),
+    };
     let csrf = fields.get("csrf_token").cloned().unwrap_or_default();
     user.check_csrf(&csrf)?;
     let (name, bytes) = upload
@@ -71,10 +85,9 @@ pub(super) async fn upload_page(
         .unwrap_or_default();
     match start_job(&state, &user.actor, name, bytes).await {
         Ok(id) => Ok(Redirect::to(&format!("/import/{id}")).into_response()),
-        Err(AppError::BadRequest { message, .. }) => Ok(render(&ImportPage {
-            frame: Frame::of(&state, &user).await,
-            error: message,
-        })),
+        Err(AppError::BadRequest { message, .. } | AppError::Conflict { message, .. }) => {
+            refused(message).await
+        }
         Err(e) => Err(e),
     }
 }

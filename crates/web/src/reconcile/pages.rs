@@ -62,14 +62,22 @@ pub(super) async fn upload_page(
     if !user.actor.may(Action::Reconcile) {
         return Err(AppError::Forbidden);
     }
-    let (fields, upload) = crate::uploads::receive_form(
+    // Refused before the file is read (too many unfinished jobs, too large): said on the page.
+    let (fields, upload) = match crate::uploads::receive_form(
         &state,
         &user.actor,
         multipart,
         crate::extract::MAX_UPLOAD_BYTES,
         crate::uploads::Admit::Job(&super::jobs::KIND),
     )
-    .await?;
+    .await
+    {
+        Ok(received) => received,
+        Err(AppError::Conflict { message, .. } | AppError::BadRequest { message, .. }) => {
+            return show_runs(&state, &user, message).await;
+        }
+        Err(e) => return Err(e),
+    };
     let field = |k: &str| fields.get(k).cloned().unwrap_or_default();
     let (csrf, kind) = (field("csrf_token"), field("kind"));
     user.check_csrf(&csrf)?;
@@ -84,7 +92,9 @@ pub(super) async fn upload_page(
     .await;
     match result {
         Ok(id) => Ok(Redirect::to(&format!("/reconcile/jobs/{id}")).into_response()),
-        Err(AppError::BadRequest { message, .. }) => show_runs(&state, &user, message).await,
+        Err(AppError::BadRequest { message, .. } | AppError::Conflict { message, .. }) => {
+            show_runs(&state, &user, message).await
+        }
         Err(e) => Err(e),
     }
 }
