@@ -360,6 +360,17 @@ async fn an_attendance_sheet_records_the_schools_own_pupils_and_names_what_it_le
     assert!(r.text().await.unwrap().contains("file"));
     let r = send(&school, vec![b'a'; 6 << 20]).await.unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // In the one error shape (issue 24: raw bodies answered axum's plain text).
+    assert!(
+        r.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["code"],
+        "payload_too_large"
+    );
 }
 
 fn done_sheet_again(id_number: &str) -> String {

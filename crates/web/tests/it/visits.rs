@@ -1039,3 +1039,28 @@ async fn a_visit_keeps_up_to_three_photos_read_from_their_bytes() {
         "{page}"
     );
 }
+
+/// Issue 24: `POST /api/v1/visits` ignored a field it did not know where every other body refuses
+/// one; a misspelt field is named, and nothing is kept.
+#[tokio::test]
+async fn a_sent_visit_with_a_field_it_does_not_know_is_refused_naming_it() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let child = village.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = send_visit(
+        &village,
+        Some("key-unknown-field-1"),
+        &json!({"child_id": child, "kind": "home_visit", "notes": "拼错的字段名"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["field"], "notes", "{body}");
+    let visits = village
+        .get_json(&format!("/api/v1/children/{child}/visits"))
+        .await;
+    assert_eq!(visits["items"].as_array().unwrap().len(), 0, "{visits}");
+}
