@@ -1048,6 +1048,22 @@ async fn run() -> Result<()> {
         }
         Command::Restore { from, db } => {
             let m = shouwang_store::backup::restore(&from, &db.db).await?;
+            // The anchor beside this database's key belonged to the database that was here (a
+            // restore never writes over one): its log went with it. Kept aside, not deleted; the
+            // restored log is anchored below or by `keys import`.
+            let old_anchor = anchor_path(&db);
+            if old_anchor.exists() {
+                let aside = old_anchor.with_extension(format!(
+                    "anchor.before-restore-{}",
+                    chrono::Utc::now().format("%Y%m%d%H%M%S")
+                ));
+                std::fs::rename(&old_anchor, &aside)
+                    .with_context(|| format!("无法移开旧的审计锚点 {}", old_anchor.display()))?;
+                println!(
+                    "原数据库的审计锚点已移到 {}（恢复后的日志另行锚定）",
+                    aside.display()
+                );
+            }
             println!(
                 "已从 {} 恢复到 {}：{} 张表共 {} 行（备份于 {}）",
                 from.display(),
@@ -1103,9 +1119,10 @@ async fn run() -> Result<()> {
             }
             shouwang_store::SealedKeys::import(&sealed, &passphrase, &path)?;
             println!("已写入密钥文件 {}", path.display());
-            let exists = db.db.starts_with("postgres")
-                || std::path::Path::new(db.db.strip_prefix("sqlite://").unwrap_or(&db.db)).exists();
-            if exists {
+            // A database already restored is checked with the keys and anchored; before the
+            // restore there is nothing to open (and opening would create the tables a restore
+            // refuses to write over).
+            if !shouwang_store::backup::is_empty(&db.db).await? {
                 anchor_restored(&db).await?;
             }
         }

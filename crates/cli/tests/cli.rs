@@ -2031,6 +2031,49 @@ fn a_backup_taken_under_load_restores_with_its_keys_and_verifies() {
     );
     assert_eq!(again.status.code(), Some(1));
 
+    // Restored where the lost database was, its key file and anchor kept (the anchor ahead of the
+    // backup: events were written after it was taken): the restore sets the old anchor aside and
+    // the restored log verifies against its own.
+    let same_dir = tempfile::tempdir().unwrap();
+    let same_db = fresh_db(same_dir.path());
+    stdout(&shouwang_with_stdin(
+        same_dir.path(),
+        &[
+            "keys",
+            "import",
+            "--db",
+            &same_db,
+            "--from",
+            sealed.to_str().unwrap(),
+            "--passphrase-stdin",
+        ],
+        passphrase,
+    ));
+    std::fs::copy(
+        dir.path().join("test.anchor"),
+        same_dir.path().join("test.anchor"),
+    )
+    .unwrap();
+    let out = stdout(&shouwang(
+        same_dir.path(),
+        &[
+            "restore",
+            "--from",
+            backup.to_str().unwrap(),
+            "--db",
+            &same_db,
+        ],
+    ));
+    assert!(
+        out.contains("审计锚点已移到") && out.contains("密钥与数据相符"),
+        "{out}"
+    );
+    let verified = stdout(&shouwang(
+        same_dir.path(),
+        &["audit", "verify", "--db", &same_db],
+    ));
+    assert!(verified.contains("校验通过"), "{verified}");
+
     // The same child's file, read through the restored server.
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

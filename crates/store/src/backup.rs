@@ -374,6 +374,23 @@ fn unpack(file: &Path, dir: &Path) -> Result<(Manifest, PathBuf)> {
     Ok((manifest, path))
 }
 
+/// Whether `db` holds no database yet (a SQLite path with no file, or a PostgreSQL database with
+/// no table): nothing to open with a key, and a place a backup may be restored into.
+pub async fn is_empty(db: &str) -> Result<bool> {
+    let postgres = db.starts_with("postgres://") || db.starts_with("postgresql://");
+    if !postgres {
+        let path = db.strip_prefix("sqlite://").unwrap_or(db);
+        return Ok(!Path::new(path).exists());
+    }
+    let (pool, _) = db::connect(db).await?;
+    let tables: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema()")
+            .fetch_one(&pool)
+            .await?;
+    pool.close().await;
+    Ok(tables == 0)
+}
+
 /// Restores a checked backup into `db`: a SQLite path where no database is yet, or an empty
 /// PostgreSQL database. Refuses a damaged or partial file, a backup of a newer schema than this
 /// program knows, and a target that holds data.
