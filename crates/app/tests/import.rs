@@ -1540,3 +1540,57 @@ async fn an_imported_id_number_registered_elsewhere_goes_to_the_county() {
     assert!(queue[0].situation.contains("导入") && queue[0].situation.contains("522730"));
     assert!(!queue[0].situation.contains(&id_number));
 }
+
+/// A database sealed before values were bound to their rows is sealed again once when it opens,
+/// walking each table once in key order (batches of 500): 1,200 history entries written plain
+/// all come out sealed for their rows, and read back.
+#[tokio::test]
+async fn values_sealed_before_rows_were_bound_are_sealed_again_in_one_walk() {
+    let reg = registry().await;
+    let input = left_behind_boy("522730100211", ymd(2016, 7, 31));
+    let child = shouwang_app::children::register(&reg.store, &reg.county, &input, true)
+        .await
+        .unwrap();
+    sqlx::any::install_default_drivers();
+    let url = if reg.db.starts_with("postgres") {
+        reg.db.clone()
+    } else {
+        format!("sqlite:{}", reg.db)
+    };
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    for i in 0..1200 {
+        sqlx::query(
+            "INSERT INTO child_history (id, child_id, version, at, user_id, username, kind, changes) \
+             VALUES ($1, $2, $3, '2026-11-24T00:00:00.000Z', 'u', 'u', 'edit', '[]')",
+        )
+        .bind(format!("old-{i:05}"))
+        .bind(&child.id)
+        .bind(100 + i as i64)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query("DELETE FROM store_settings WHERE key = 'sealed_for_rows'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    reg.store.close().await;
+    let store = Store::open(
+        &reg.db,
+        IdCipher::new([3; 32], [4; 32]),
+        Arc::new(FixedClock::on(ymd(2026, 11, 24))),
+    )
+    .await
+    .unwrap();
+    let plain: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM child_history WHERE changes NOT LIKE 'v2:%'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(plain, 0);
+    let history = shouwang_app::children::history(&store, &reg.county, &child.id)
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 1201);
+    pool.close().await;
+}

@@ -103,12 +103,26 @@ pub(crate) async fn reseal(pool: &sqlx::AnyPool, cipher: &IdCipher) -> Result<()
             }
             _ => String::new(),
         };
+        // Walked once in key order (a cursor on the key's index): asking again from the start
+        // after each batch would read the values already sealed again and again — a province's
+        // million files are read once, not two thousand times.
+        let marks: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+        let mut after: Option<Vec<String>> = None;
         loop {
-            let rows = sqlx::query(&format!(
-                "SELECT {key_list}, {column} FROM {table} WHERE {column} LIKE 'v1:%'{plain} LIMIT {BATCH}"
-            ))
-            .fetch_all(pool)
-            .await?;
+            let from = if after.is_some() {
+                format!("({key_list}) > ({}) AND ", marks.join(", "))
+            } else {
+                String::new()
+            };
+            let sql = format!(
+                "SELECT {key_list}, {column} FROM {table} WHERE {from}({column} LIKE 'v1:%'{plain}) \
+                 ORDER BY {key_list} LIMIT {BATCH}"
+            );
+            let mut q = sqlx::query(&sql);
+            for v in after.iter().flatten() {
+                q = q.bind(v.clone());
+            }
+            let rows = q.fetch_all(pool).await?;
             if rows.is_empty() {
                 break;
             }
@@ -142,6 +156,7 @@ pub(crate) async fn reseal(pool: &sqlx::AnyPool, cipher: &IdCipher) -> Result<()
                 }
                 q.execute(&mut *tx).await?;
                 resealed += 1;
+                after = Some(key_values);
             }
             tx.commit().await?;
         }
