@@ -349,6 +349,14 @@ fn unpack(file: &Path, dir: &Path) -> Result<(Manifest, PathBuf)> {
     let mut entry = zip
         .by_name(&manifest.payload.name)
         .map_err(|_| damaged("缺少数据库文件"))?;
+    // Written stored, never compressed: what it unpacks to is no larger than the file itself,
+    // whatever the manifest declares (a crafted backup must not fill the disk).
+    if entry.compression() != zip::CompressionMethod::Stored
+        || entry.size() != manifest.payload.bytes
+        || entry.compressed_size() != entry.size()
+    {
+        return Err(damaged("数据库文件的存放方式或大小与清单不符"));
+    }
     let mut out = std::fs::File::create(&path).map_err(|e| io("无法解出备份", e))?;
     let mut hash = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
