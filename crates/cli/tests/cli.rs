@@ -892,6 +892,115 @@ fn audit_verify_passes_on_a_clean_log_and_names_the_first_broken_event() {
     assert!(err.contains(&format!("第 {seq} 条")), "{err}");
 }
 
+/// Runs `f` on a connection to `db`, as someone with the database file (not the key) would.
+fn on_db(db: &str, f: &Sql) {
+    let url = if db.starts_with("postgres") {
+        db.to_owned()
+    } else {
+        format!("sqlite://{db}")
+    };
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        f(&mut conn).await;
+    })
+}
+
+/// Re-chains the whole log with the old unkeyed algorithm (version 1: SHA-256 without the user
+/// and the region), numbering the events from 1, and sets the head to match.
+async fn rechain_as_v1(c: &mut sqlx::AnyConnection) {
+    let rows: Vec<OldEvent> = sqlx::query_as(
+        "SELECT seq, at, username, action, entity, entity_id, detail FROM audit_events ORDER BY seq",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .unwrap();
+    let mut prev = "0".repeat(64);
+    for (new_seq, (old_seq, at, username, action, entity, entity_id, detail)) in (1i64..).zip(rows)
+    {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        for part in [
+            &prev,
+            &new_seq.to_string(),
+            &at,
+            &username,
+            &action,
+            &entity,
+            entity_id.as_deref().unwrap_or(""),
+            &detail,
+        ] {
+            h.update(part.as_bytes());
+            h.update([0u8]);
+        }
+        let hash = hex::encode(h.finalize());
+        sqlx::query(
+            "UPDATE audit_events SET seq = $1, prev_hash = $2, hash = $3, hash_version = 1 WHERE seq = $4",
+        )
+        .bind(new_seq)
+        .bind(&prev)
+        .bind(&hash)
+        .bind(old_seq)
+        .execute(&mut *c)
+        .await
+        .unwrap();
+        prev = hash;
+    }
+    head_to_last(c).await;
+}
+
+/// Sets the head to the log's last event, as an attacker hiding a cut tail would.
+async fn head_to_last(c: &mut sqlx::AnyConnection) {
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *c)
+            .await
+            .unwrap();
+    let (seq, hash) = last.unwrap_or((0, "0".repeat(64)));
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(seq)
+        .bind(hash)
+        .execute(&mut *c)
+        .await
+        .unwrap();
+}
+
+/// A log written before the keyed chain (version 1 throughout) fails verification until the
+/// operator re-chains it with `shouwang audit upgrade`; then it verifies, against the anchor kept
+/// before too (the keyed hashes of unchanged events are the same). A version 1 log that was
+/// tampered with is not upgraded.
+#[test]
+fn a_log_written_before_the_keyed_chain_verifies_after_audit_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_county(dir.path(), "5");
+    on_db(&db, &|c| Box::pin(rechain_as_v1(c)));
+    let o = shouwang(dir.path(), &["audit", "verify", "--db", &db]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("旧算法"));
+    let out = stdout(&shouwang(dir.path(), &["audit", "upgrade", "--db", &db]));
+    assert!(out.contains("重新串联"), "{out}");
+    let verified = stdout(&shouwang(dir.path(), &["audit", "verify", "--db", &db]));
+    assert!(verified.contains("与库外锚点"), "{verified}");
+    // Broken before the upgrade: refused, and the log left as it was.
+    on_db(&db, &|c| {
+        Box::pin(async move {
+            rechain_as_v1(c).await;
+            sqlx::query("UPDATE audit_events SET username = 'nobody' WHERE seq = 3")
+                .execute(&mut *c)
+                .await
+                .unwrap();
+        })
+    });
+    let o = shouwang(dir.path(), &["audit", "upgrade", "--db", &db]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("第 3 条"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 /// A piece of SQL run on a connection (the forgeries below).
 type Sql = dyn Fn(
     &mut sqlx::AnyConnection,
@@ -905,46 +1014,17 @@ type OldEvent = (i64, String, String, String, String, Option<String>, String);
 /// what was found; the anchor beside the key file is what shows a cut tail.
 #[test]
 fn audit_verify_fails_on_every_forgery_made_without_the_key() {
-    let sql = |db: &str, f: &Sql| {
-        let url = if db.starts_with("postgres") {
-            db.to_owned()
-        } else {
-            format!("sqlite://{db}")
-        };
-        tokio::runtime::Runtime::new().unwrap().block_on(async {
-            use sqlx::Connection;
-            sqlx::any::install_default_drivers();
-            let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
-            f(&mut conn).await;
-        })
-    };
     let verify_fails = |dir: &std::path::Path, db: &str, expect: &str| {
         let o = shouwang(dir, &["audit", "verify", "--db", db]);
         let err = String::from_utf8_lossy(&o.stderr).into_owned();
         assert_eq!(o.status.code(), Some(1), "{err}");
         assert!(err.contains(expect), "expected {expect}: {err}");
     };
-    /// Sets the head to the log's last event, as an attacker hiding a cut tail would.
-    async fn head_to_last(c: &mut sqlx::AnyConnection) {
-        let last: Option<(i64, String)> =
-            sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *c)
-                .await
-                .unwrap();
-        let (seq, hash) = last.unwrap_or((0, "0".repeat(64)));
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-            .bind(seq)
-            .bind(hash)
-            .execute(&mut *c)
-            .await
-            .unwrap();
-    }
-
     // The tail cut, head and all.
     let dir = tempfile::tempdir().unwrap();
     let db = demo_county(dir.path(), "5");
     assert!(stdout(&shouwang(dir.path(), &["audit", "verify", "--db", &db])).contains("锚点"));
-    sql(&db, &|c| {
+    on_db(&db, &|c| {
         Box::pin(async move {
             sqlx::query(
                 "DELETE FROM audit_events WHERE seq > (SELECT MAX(seq) - 3 FROM audit_events)",
@@ -976,7 +1056,7 @@ fn audit_verify_fails_on_every_forgery_made_without_the_key() {
     // The log emptied.
     let dir = tempfile::tempdir().unwrap();
     let db = demo_county(dir.path(), "5");
-    sql(&db, &|c| {
+    on_db(&db, &|c| {
         Box::pin(async move {
             sqlx::query("DELETE FROM audit_events")
                 .execute(&mut *c)
@@ -990,7 +1070,7 @@ fn audit_verify_fails_on_every_forgery_made_without_the_key() {
     // Chosen events deleted, another edited, the rest re-chained as version 1 (unkeyed SHA-256).
     let dir = tempfile::tempdir().unwrap();
     let db = demo_county(dir.path(), "5");
-    sql(&db, &|c| {
+    on_db(&db, &|c| {
         Box::pin(async move {
             sqlx::query("DELETE FROM audit_events WHERE seq % 3 = 0")
                 .execute(&mut *c)
@@ -1000,43 +1080,7 @@ fn audit_verify_fails_on_every_forgery_made_without_the_key() {
                 .execute(&mut *c)
                 .await
                 .unwrap();
-            let rows: Vec<OldEvent> = sqlx::query_as(
-                "SELECT seq, at, username, action, entity, entity_id, detail FROM audit_events ORDER BY seq",
-            )
-            .fetch_all(&mut *c)
-            .await
-            .unwrap();
-            let mut prev = "0".repeat(64);
-            for (new_seq, (old_seq, at, username, action, entity, entity_id, detail)) in
-                (1i64..).zip(rows)
-            {
-                use sha2::Digest;
-                let mut h = sha2::Sha256::new();
-                for part in [
-                    &prev,
-                    &new_seq.to_string(),
-                    &at,
-                    &username,
-                    &action,
-                    &entity,
-                    entity_id.as_deref().unwrap_or(""),
-                    &detail,
-                ] {
-                    h.update(part.as_bytes());
-                    h.update([0u8]);
-                }
-                let hash = hex::encode(h.finalize());
-                sqlx::query("UPDATE audit_events SET seq = $1, prev_hash = $2, hash = $3, hash_version = 1 WHERE seq = $4")
-                    .bind(new_seq)
-                    .bind(&prev)
-                    .bind(&hash)
-                    .bind(old_seq)
-                    .execute(&mut *c)
-                    .await
-                    .unwrap();
-                prev = hash;
-            }
-            head_to_last(c).await;
+            rechain_as_v1(c).await;
         })
     });
     verify_fails(dir.path(), &db, "旧算法");
@@ -1044,7 +1088,7 @@ fn audit_verify_fails_on_every_forgery_made_without_the_key() {
     // An event inserted in the middle, and one deleted from the middle.
     let dir = tempfile::tempdir().unwrap();
     let db = demo_county(dir.path(), "5");
-    sql(&db, &|c| {
+    on_db(&db, &|c| {
         Box::pin(async move {
             sqlx::query("DELETE FROM audit_events WHERE seq = 4")
                 .execute(&mut *c)
@@ -1053,7 +1097,7 @@ fn audit_verify_fails_on_every_forgery_made_without_the_key() {
         })
     });
     verify_fails(dir.path(), &db, "第 4 条记录缺失");
-    sql(&db, &|c| {
+    on_db(&db, &|c| {
         Box::pin(async move {
             sqlx::query(
                 "INSERT INTO audit_events (seq, at, user_id, username, action, entity, entity_id, region_code, detail, prev_hash, hash, hash_version) \

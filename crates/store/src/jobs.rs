@@ -8,6 +8,9 @@ use sqlx::Row;
 use crate::{Result, Store};
 
 const FILE_AAD: &str = "job_files.content";
+/// How many unfinished jobs (waiting or running) an owner has.
+const OPEN_JOBS: &str =
+    "SELECT COUNT(*) FROM jobs WHERE owner_id = $1 AND state IN ('waiting', 'running')";
 
 /// Where a job is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,12 +108,10 @@ impl Store {
     /// count and the insert of one upload happen before the next upload counts.
     /// The owner's unfinished jobs (waiting or running).
     pub async fn open_jobs(&self, owner_id: &str) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM jobs WHERE owner_id = $1 AND state IN ('waiting', 'running')",
-        )
-        .bind(owner_id)
-        .fetch_one(&self.pool)
-        .await?)
+        Ok(sqlx::query_scalar(OPEN_JOBS)
+            .bind(owner_id)
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     pub async fn create_job(&self, new: NewJob<'_>, limit: i64) -> Result<bool> {
@@ -120,12 +121,10 @@ impl Store {
             .bind(new.owner_id)
             .execute(&mut *tx)
             .await?;
-        let open: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM jobs WHERE owner_id = $1 AND state IN ('waiting', 'running')",
-        )
-        .bind(new.owner_id)
-        .fetch_one(&mut *tx)
-        .await?;
+        let open: i64 = sqlx::query_scalar(OPEN_JOBS)
+            .bind(new.owner_id)
+            .fetch_one(&mut *tx)
+            .await?;
         if open >= limit {
             return Ok(false);
         }

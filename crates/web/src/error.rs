@@ -282,6 +282,19 @@ pub async fn negotiate(request: Request, next: Next) -> Response {
     }
 }
 
+impl AppError {
+    /// A refusal a person can act on from the form that sent it (a wrong or too large file, too
+    /// many unfinished jobs): its message, for the form to show; any other error as it is.
+    pub fn into_form_message(self) -> Result<String, AppError> {
+        match self {
+            AppError::BadRequest { message, .. } | AppError::Conflict { message, .. } => {
+                Ok(message)
+            }
+            other => Err(other),
+        }
+    }
+}
+
 /// What the owner reads of an error that ended a job: the message of a refusal, else `fallback`
 /// (the detail is logged, never shown).
 pub fn job_failure_message(e: AppError, forbidden: &str, fallback: &str) -> String {

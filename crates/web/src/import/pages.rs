@@ -72,10 +72,7 @@ pub(super) async fn upload_page(
     .await
     {
         Ok(received) => received,
-        Err(AppError::Conflict { message, .. } | AppError::BadRequest { message, .. }) => {
-            return refused(message).await;
-        }
-        Err(e) => return Err(e),
+        Err(e) => return refused(e.into_form_message()?).await,
     };
     let csrf = fields.get("csrf_token").cloned().unwrap_or_default();
     user.check_csrf(&csrf)?;
@@ -85,10 +82,7 @@ pub(super) async fn upload_page(
         .unwrap_or_default();
     match start_job(&state, &user.actor, name, bytes).await {
         Ok(id) => Ok(Redirect::to(&format!("/import/{id}")).into_response()),
-        Err(AppError::BadRequest { message, .. } | AppError::Conflict { message, .. }) => {
-            refused(message).await
-        }
-        Err(e) => Err(e),
+        Err(e) => refused(e.into_form_message()?).await,
     }
 }
 

@@ -73,10 +73,7 @@ pub(super) async fn upload_page(
     .await
     {
         Ok(received) => received,
-        Err(AppError::Conflict { message, .. } | AppError::BadRequest { message, .. }) => {
-            return show_runs(&state, &user, message).await;
-        }
-        Err(e) => return Err(e),
+        Err(e) => return show_runs(&state, &user, e.into_form_message()?).await,
     };
     let field = |k: &str| fields.get(k).cloned().unwrap_or_default();
     let (csrf, kind) = (field("csrf_token"), field("kind"));
@@ -92,10 +89,7 @@ pub(super) async fn upload_page(
     .await;
     match result {
         Ok(id) => Ok(Redirect::to(&format!("/reconcile/jobs/{id}")).into_response()),
-        Err(AppError::BadRequest { message, .. } | AppError::Conflict { message, .. }) => {
-            show_runs(&state, &user, message).await
-        }
-        Err(e) => Err(e),
+        Err(e) => show_runs(&state, &user, e.into_form_message()?).await,
     }
 }
 

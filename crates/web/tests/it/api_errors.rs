@@ -694,6 +694,18 @@ async fn a_parallel_burst_of_guesses_is_counted_and_does_not_lock_the_owner_out(
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
+/// The app served by `serve_with_options` on a port of its own (the options under test).
+async fn serve_on_loopback(
+    app: &TestApp,
+    options: shouwang_web::ServeOptions,
+) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let store = app.store.clone();
+    tokio::spawn(async move { shouwang_web::serve_with_options(store, listener, options).await });
+    addr
+}
+
 fn client_at(address: &str) -> reqwest::Client {
     reqwest::Client::builder()
         .local_address(address.parse::<std::net::IpAddr>().unwrap())
@@ -805,20 +817,15 @@ async fn forwarded_addresses_count_only_from_a_named_proxy_and_an_account_has_a_
     }
     // Behind a named proxy, each forwarded client counts for itself (the proxy's other users are
     // not shut out by one of them).
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let proxied = format!("http://{}", listener.local_addr().unwrap());
-    let store = app.store.clone();
-    tokio::spawn(async move {
-        shouwang_web::serve_with_options(
-            store,
-            listener,
-            shouwang_web::ServeOptions {
-                trusted_proxies: vec!["127.0.0.12".parse().unwrap()],
-                ..Default::default()
-            },
-        )
-        .await
-    });
+    let addr = serve_on_loopback(
+        &app,
+        shouwang_web::ServeOptions {
+            trusted_proxies: vec!["127.0.0.12".parse().unwrap()],
+            ..Default::default()
+        },
+    )
+    .await;
+    let proxied = format!("http://{addr}");
     let proxy = client_at("127.0.0.12");
     let via = |client: reqwest::Client, forwarded: String, user: &'static str, pw: String| {
         let proxied = proxied.clone();
@@ -904,21 +911,15 @@ async fn forwarded_addresses_count_only_from_a_named_proxy_and_an_account_has_a_
 async fn slow_clients_are_cut_off_and_cannot_take_every_connection() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let app = spawn_app().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let store = app.store.clone();
-    tokio::spawn(async move {
-        shouwang_web::serve_with_options(
-            store,
-            listener,
-            shouwang_web::ServeOptions {
-                max_connections: 8,
-                header_timeout: std::time::Duration::from_secs(1),
-                ..Default::default()
-            },
-        )
-        .await
-    });
+    let addr = serve_on_loopback(
+        &app,
+        shouwang_web::ServeOptions {
+            max_connections: 8,
+            header_timeout: std::time::Duration::from_secs(1),
+            ..Default::default()
+        },
+    )
+    .await;
     // Twenty slow clients: half a request each, or nothing at all.
     let mut slow = Vec::new();
     for i in 0..20 {
@@ -960,22 +961,16 @@ async fn slow_clients_are_cut_off_and_cannot_take_every_connection() {
 async fn one_address_cannot_take_every_connection() {
     use tokio::io::AsyncWriteExt;
     let app = spawn_app().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let store = app.store.clone();
-    tokio::spawn(async move {
-        shouwang_web::serve_with_options(
-            store,
-            listener,
-            shouwang_web::ServeOptions {
-                max_connections: 8,
-                max_per_address: 4,
-                header_timeout: std::time::Duration::from_secs(30),
-                ..Default::default()
-            },
-        )
-        .await
-    });
+    let addr = serve_on_loopback(
+        &app,
+        shouwang_web::ServeOptions {
+            max_connections: 8,
+            max_per_address: 4,
+            header_timeout: std::time::Duration::from_secs(30),
+            ..Default::default()
+        },
+    )
+    .await;
     let mut slow = Vec::new();
     for _ in 0..30 {
         let socket = tokio::net::TcpSocket::new_v4().unwrap();

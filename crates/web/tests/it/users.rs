@@ -469,6 +469,18 @@ async fn an_administrators_token_cannot_make_accounts_or_change_settings() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = bearer
+        .put(format!("{}/api/v1/settings", app.base))
+        .bearer_auth(&token)
+        .json(&json!({"contact_lapse_days": 7}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        admin.get_json("/api/v1/settings").await["settings"]["contact_lapse_days"],
+        30
+    );
     // The session does it.
     let r = admin
         .post_json(
