@@ -6,6 +6,10 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+/// The views this capability hands a front end.
+pub use shouwang_store::attendance::ReturnTask;
+
+use crate::{App, Error, Result};
 use shouwang_domain::attendance::{
     self, AbsenceInput, ReturnStatus, ReturnStep, away_more_than_a_week, may_fail, may_record_step,
 };
@@ -14,9 +18,9 @@ use shouwang_domain::eligibility::age_on;
 use shouwang_domain::input::ChildInput;
 use shouwang_domain::text;
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_store::attendance::{ReturnTask, StepRecord};
-use shouwang_store::protection::By;
-use shouwang_store::{Result, Store, StoreError, Subject};
+use shouwang_store::By;
+use shouwang_store::Subject;
+use shouwang_store::attendance::StepRecord;
 
 /// What recording absences did.
 #[derive(Debug, Clone, Serialize)]
@@ -30,26 +34,26 @@ pub struct AbsencesRecorded {
 /// Records a pupil's absences (the school's own pupils: linked to it); opens a 劝返 when the
 /// unexplained ones make the latest stretch more than a week.
 pub async fn record_absences(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     child_id: &str,
     input: &AbsenceInput,
 ) -> Result<AbsencesRecorded> {
-    let child = store.visible_child(actor, child_id).await?;
+    let child = app.store.visible_child(actor, child_id).await?;
     let Some(agency) = actor
         .agency_id
         .as_deref()
         .filter(|_| actor.may(Action::RecordAbsence))
     else {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     };
-    let (days, excused, note) = attendance::absence_days(input, store.today())?;
-    record_days(store, actor, &child, agency, days, excused, note).await
+    let (days, excused, note) = attendance::absence_days(input, app.store.today())?;
+    record_days(app, actor, &child, agency, days, excused, note).await
 }
 
 /// Records the days (checked) and opens or extends the 劝返 they call for.
 async fn record_days(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     child: &shouwang_store::children::StoredChild,
     agency: &str,
@@ -58,8 +62,8 @@ async fn record_days(
     note: Option<String>,
 ) -> Result<AbsencesRecorded> {
     let child_id = child.id.as_str();
-    let today = store.today();
-    let mut tx = store.begin().await?;
+    let today = app.store.today();
+    let mut tx = app.store.begin().await?;
     tx.add_absences(
         child_id,
         agency,
@@ -84,38 +88,39 @@ async fn record_days(
     tx.commit().await?;
 
     let since = today - chrono::Duration::days(attendance::MAX_BACKDATE_DAYS);
-    let away = away_more_than_a_week(&store.unexcused_days(child_id, since).await?);
-    let task = match (store.open_return_task(child_id).await?, away) {
+    let away = away_more_than_a_week(&app.store.unexcused_days(child_id, since).await?);
+    let task = match (app.store.open_return_task(child_id).await?, away) {
         (Some(mut open), Some((_, last))) if last > open.away_to => {
             // Still away: the open 劝返 covers the longer stretch.
             open.away_to = last;
-            let mut tx = store.begin().await?;
+            let mut tx = app.store.begin().await?;
             if tx.save_return(&open, &actor.username).await? {
                 tx.commit().await?;
             }
-            store.return_task(&open.id).await?
+            app.store.return_task(&open.id).await?
         }
         (Some(open), _) => Some(open),
         (None, Some(stretch)) => {
-            let mut tx = store.begin().await?;
+            let mut tx = app.store.begin().await?;
             let id = match tx
                 .open_return(child_id, Some(agency), &village, stretch, None)
                 .await
+                .map_err(Error::from)
             {
                 Ok(id) => id,
                 // Another sheet for the same pupil opened it meanwhile: that one it is.
-                Err(StoreError::Conflict { .. }) => {
+                Err(Error::Conflict { .. }) => {
                     drop(tx);
                     return Ok(AbsencesRecorded {
                         days,
-                        task: store.open_return_task(child_id).await?,
+                        task: app.store.open_return_task(child_id).await?,
                     });
                 }
                 Err(e) => return Err(e),
             };
             let town = village
                 .parent()
-                .ok_or_else(|| StoreError::Config("village without town".into()))?;
+                .ok_or_else(|| Error::Internal("village without town".into()))?;
             tx.notify_org(
                 &town,
                 &[Role::Town],
@@ -137,7 +142,7 @@ async fn record_days(
             )
             .await?;
             tx.commit().await?;
-            store.return_task(&id).await?
+            app.store.return_task(&id).await?
         }
         (None, None) => None,
     };
@@ -145,8 +150,8 @@ async fn record_days(
 }
 
 /// A 劝返 the actor works on: the school's own, or one in the actor's area.
-pub async fn task(store: &Store, actor: &Actor, id: &str) -> Result<ReturnTask> {
-    let t = store.return_task(id).await?.ok_or(StoreError::NotFound)?;
+pub async fn task(app: &App, actor: &Actor, id: &str) -> Result<ReturnTask> {
+    let t = app.store.return_task(id).await?.ok_or(Error::NotFound)?;
     let mine = match actor.scope() {
         Scope::Agency { agency_id } => t.agency_id.as_deref() == Some(agency_id.as_str()),
         Scope::Region { code } => shouwang_domain::region::RegionCode::parse(&t.village_code)
@@ -154,29 +159,28 @@ pub async fn task(store: &Store, actor: &Actor, id: &str) -> Result<ReturnTask> 
         Scope::CasesOnly => false,
     };
     if !mine || !actor.may(Action::WorkReturn) {
-        return Err(StoreError::NotFound);
+        return Err(Error::NotFound);
     }
     Ok(t)
 }
 
 /// The 劝返 tasks the actor works on, open first.
-pub async fn tasks(store: &Store, actor: &Actor) -> Result<Vec<ReturnTask>> {
+pub async fn tasks(app: &App, actor: &Actor) -> Result<Vec<ReturnTask>> {
     if !actor.may(Action::WorkReturn) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
     match actor.scope() {
-        Scope::Agency { agency_id } => {
-            store
-                .return_tasks(Some(&agency_id), &actor.region, 200)
-                .await
-        }
-        Scope::Region { code } => store.return_tasks(None, &code, 200).await,
+        Scope::Agency { agency_id } => Ok(app
+            .store
+            .return_tasks(Some(&agency_id), &actor.region, 200)
+            .await?),
+        Scope::Region { code } => Ok(app.store.return_tasks(None, &code, 200).await?),
         Scope::CasesOnly => Ok(vec![]),
     }
 }
 
-fn changed_meanwhile() -> StoreError {
-    StoreError::Conflict {
+fn changed_meanwhile() -> Error {
+    Error::Conflict {
         field: Some("version".into()),
         message: "该劝返刚被他人更新，请刷新后重试".into(),
     }
@@ -184,13 +188,13 @@ fn changed_meanwhile() -> StoreError {
 
 /// Records a step of a 劝返 (a call to the parents, a home visit with the village…).
 pub async fn add_step(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     id: &str,
     step: &str,
     note: &str,
 ) -> Result<ReturnTask> {
-    let mut t = task(store, actor, id).await?;
+    let mut t = task(app, actor, id).await?;
     let step = ReturnStep::parse(step.trim())
         .ok_or_else(|| ValidationErrors::single("step", "请选择劝返措施"))?;
     let note = text::clean(note);
@@ -198,7 +202,7 @@ pub async fn add_step(
         return Err(ValidationErrors::single("note", "请写明劝返情况（500字以内）").into());
     }
     if !may_record_step(t.status) {
-        return Err(StoreError::Conflict {
+        return Err(Error::Conflict {
             field: Some("status".into()),
             message: "该劝返已结束".into(),
         });
@@ -206,24 +210,24 @@ pub async fn add_step(
     t.steps.push(StepRecord {
         step,
         note,
-        on: store.today(),
+        on: app.store.today(),
         by: actor.username.clone(),
     });
-    save(store, actor, &t, "return_step").await
+    save(app, actor, &t, "return_step").await
 }
 
 /// Ends a 劝返: the pupil is back (`returned`), or it failed (`failed`: the day the pupil was
 /// marked in the 学籍 system is required, and the file's 就学情况 becomes 辍学 through the
 /// ordinary edit, so its history and the roster's 失学辍学 flag show it).
 pub async fn finish(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     id: &str,
     outcome: &str,
     note: &str,
     marked_on: Option<&str>,
 ) -> Result<ReturnTask> {
-    let mut t = task(store, actor, id).await?;
+    let mut t = task(app, actor, id).await?;
     let note = text::clean(note);
     if note.chars().count() > 500 {
         return Err(ValidationErrors::single("note", "说明请不超过500字").into());
@@ -231,7 +235,7 @@ pub async fn finish(
     match outcome {
         "returned" => {
             if t.status != ReturnStatus::Open {
-                return Err(StoreError::Conflict {
+                return Err(Error::Conflict {
                     field: Some("status".into()),
                     message: "该劝返已结束".into(),
                 });
@@ -239,11 +243,11 @@ pub async fn finish(
             t.status = ReturnStatus::Returned;
         }
         "failed" => {
-            may_fail(t.status, t.steps.len()).map_err(|m| StoreError::Conflict {
+            may_fail(t.status, t.steps.len()).map_err(|m| Error::Conflict {
                 field: Some("status".into()),
                 message: m.into(),
             })?;
-            let today = store.today();
+            let today = app.store.today();
             let marked = marked_on
                 .map(text::clean)
                 .filter(|s| !s.is_empty())
@@ -267,7 +271,7 @@ pub async fn finish(
         }
     }
     t.outcome_note = (!note.is_empty()).then_some(note);
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     if !tx.save_return(&t, &actor.username).await? {
         return Err(changed_meanwhile());
     }
@@ -286,7 +290,7 @@ pub async fn finish(
         )
         .await?;
         let village = shouwang_domain::region::RegionCode::parse(&t.village_code)
-            .map_err(|e| StoreError::Config(e.to_string()))?;
+            .map_err(|e| Error::Internal(e.to_string()))?;
         // 14–16 and out of school: to the education bureau for secondary vocational education.
         let child = tx.store().child(&t.child_id).await?;
         if attendance::vocational_age(age_on(child.file.birth_date, tx.today())) {
@@ -328,11 +332,11 @@ pub async fn finish(
     )
     .await?;
     tx.commit().await?;
-    store.return_task(id).await?.ok_or(StoreError::NotFound)
+    app.store.return_task(id).await?.ok_or(Error::NotFound)
 }
 
-async fn save(store: &Store, actor: &Actor, t: &ReturnTask, action: &str) -> Result<ReturnTask> {
-    let mut tx = store.begin().await?;
+async fn save(app: &App, actor: &Actor, t: &ReturnTask, action: &str) -> Result<ReturnTask> {
+    let mut tx = app.store.begin().await?;
     if !tx.save_return(t, &actor.username).await? {
         return Err(changed_meanwhile());
     }
@@ -348,27 +352,27 @@ async fn save(store: &Store, actor: &Actor, t: &ReturnTask, action: &str) -> Res
     )
     .await?;
     tx.commit().await?;
-    store.return_task(&t.id).await?.ok_or(StoreError::NotFound)
+    app.store.return_task(&t.id).await?.ok_or(Error::NotFound)
 }
 
 /// The written report of a failed 劝返 (书面报告县教育局和镇（街道）), as the rows of a printed
 /// table: what, and its value. Read once per print (audited as a read of the file).
 pub async fn written_report(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     id: &str,
 ) -> Result<(String, Vec<Vec<String>>)> {
-    let t = task(store, actor, id).await?;
+    let t = task(app, actor, id).await?;
     if t.status != ReturnStatus::Failed {
-        return Err(StoreError::Conflict {
+        return Err(Error::Conflict {
             field: Some("status".into()),
             message: "劝返无效后才出具书面报告".into(),
         });
     }
-    let child = crate::children::get(store, actor, &t.child_id, false).await?;
+    let child = crate::children::get(app, actor, &t.child_id, false).await?;
     let f = &child.file;
     let school = match &t.agency_id {
-        Some(a) => store.agency_name(a).await?.unwrap_or_default(),
+        Some(a) => app.store.agency_name(a).await?.unwrap_or_default(),
         None => "（未在学籍名单中，三方比对发现）".to_owned(),
     };
     let place = |code: &str| {
@@ -376,7 +380,7 @@ pub async fn written_report(
             .map(|c| crate::protection::place_of(&c))
             .unwrap_or_default()
     };
-    let age = age_on(f.birth_date, store.today());
+    let age = age_on(f.birth_date, app.store.today());
     let mut rows = vec![
         vec!["学生姓名".into(), f.name.as_str().to_owned()],
         vec!["性别".into(), f.sex.label().to_owned()],
@@ -416,7 +420,7 @@ pub async fn written_report(
         .map(|t| place(t.as_str()))
         .unwrap_or_default();
     Ok((
-        format!("报送：县教育局、{town}　　报告日期：{}", store.today()),
+        format!("报送：县教育局、{town}　　报告日期：{}", app.store.today()),
         rows,
     ))
 }
@@ -440,7 +444,7 @@ pub struct SheetImported {
 /// number when the sheet has it, else by a name only one of its pupils has; what does not match is
 /// named by row and left out. Days older than the absences' back-dating limit are left out too.
 pub async fn import_sheet(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     path: &std::path::Path,
     month: Option<(i32, u32)>,
@@ -450,18 +454,18 @@ pub async fn import_sheet(
         .as_deref()
         .filter(|_| actor.may(Action::RecordAbsence))
     else {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     };
-    let today = store.today();
+    let today = app.store.today();
     let path = path.to_owned();
     let read = tokio::task::spawn_blocking(move || {
         let mut book = shouwang_exchange::sheet::open(&path).map_err(|e| e.to_string())?;
         shouwang_exchange::attendance::read_attendance(&mut book, month, today)
     })
     .await
-    .map_err(|e| StoreError::Config(format!("reading task failed: {e}")))?
+    .map_err(|e| Error::Internal(format!("reading task failed: {e}")))?
     .map_err(|m| ValidationErrors::single("file", m))?;
-    let pupils = store.agency_pupils(agency).await?;
+    let pupils = app.store.agency_pupils(agency).await?;
     let oldest = today - chrono::Duration::days(attendance::MAX_BACKDATE_DAYS);
     let mut out = SheetImported {
         problems: read.problems,
@@ -472,7 +476,7 @@ pub async fn import_sheet(
             .id_number
             .as_deref()
             .and_then(|s| shouwang_domain::id_number::IdNumber::parse(s).ok())
-            .map(|id| store.id_hash(&id));
+            .map(|id| app.store.id_hash(&id));
         let matches: Vec<&(String, String, Option<String>)> = match &by_id {
             Some(h) => pupils
                 .iter()
@@ -502,7 +506,7 @@ pub async fn import_sheet(
                 continue;
             }
         };
-        let child = store.child(&id).await?;
+        let child = app.store.child(&id).await?;
         let mut recorded = false;
         for (days, excused) in [(row.excused, true), (row.unexcused, false)] {
             let (kept, old): (Vec<NaiveDate>, Vec<NaiveDate>) =
@@ -521,7 +525,7 @@ pub async fn import_sheet(
             out.days += kept.len();
             recorded = true;
             let r = record_days(
-                store,
+                app,
                 actor,
                 &child,
                 agency,
@@ -538,7 +542,7 @@ pub async fn import_sheet(
         }
         out.pupils += usize::from(recorded);
     }
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "absences_import",
@@ -553,4 +557,21 @@ pub async fn import_sheet(
     .await?;
     tx.commit().await?;
     Ok(out)
+}
+
+/// A pupil's recorded absences since `since` (day, excused, reason), for a child the actor may see.
+pub async fn absences(
+    app: &App,
+    actor: &Actor,
+    child_id: &str,
+    since: NaiveDate,
+) -> Result<Vec<(NaiveDate, bool, Option<String>)>> {
+    app.store.visible_child(actor, child_id).await?;
+    Ok(app.store.absences(child_id, since).await?)
+}
+
+/// The open 劝返 of a child the actor may see, if any.
+pub async fn open_task(app: &App, actor: &Actor, child_id: &str) -> Result<Option<ReturnTask>> {
+    app.store.visible_child(actor, child_id).await?;
+    Ok(app.store.open_return_task(child_id).await?)
 }

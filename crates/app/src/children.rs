@@ -6,6 +6,11 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+/// The views this capability hands a front end.
+pub use shouwang_store::children::HistoryEntry;
+pub use shouwang_store::roster::{ChildSummary, Counts, Page, RosterQuery, Sort, StandingFilter};
+
+use crate::{App, Error, Result};
 use shouwang_domain::authz::{Action, Actor, Role};
 use shouwang_domain::child::ChildFile;
 use shouwang_domain::eligibility::{self, Eligibility, FlagReason};
@@ -18,9 +23,8 @@ use shouwang_domain::validation::ValidationErrors;
 use shouwang_linkage::prepare::Prepared;
 use shouwang_linkage::registry::{file_record, registry_record};
 use shouwang_linkage::single;
-use shouwang_store::children::{HistoryEntry, StoredChild};
-use shouwang_store::roster::{ChildSummary, Page, RosterQuery};
-use shouwang_store::{Result, Store, StoreError, Subject, Tx};
+pub use shouwang_store::children::StoredChild;
+use shouwang_store::{Store, Subject, Tx};
 
 /// A child's file as a user may see it. ID numbers inside `file` are present only when the user
 /// asked to reveal them and may; `ids_masked` always holds the masked forms.
@@ -94,9 +98,9 @@ fn strip_ids(mut f: ChildFile) -> ChildFile {
     f
 }
 
-fn parse_context(store: &Store) -> ParseContext<'static> {
+fn parse_context(today: chrono::NaiveDate) -> ParseContext<'static> {
     ParseContext {
-        today: store.today(),
+        today,
         divisions: Divisions::shipped(),
     }
 }
@@ -134,16 +138,16 @@ pub fn record(row: StoredChild, reveal: bool, today: NaiveDate) -> ChildRecord {
     }
 }
 
-fn version_conflict(current: i64) -> StoreError {
-    StoreError::Conflict {
+fn version_conflict(current: i64) -> Error {
+    Error::Conflict {
         field: Some("version".into()),
         message: format!("该档案已被他人修改（当前版本{current}），请刷新后重新编辑"),
     }
 }
 
-fn lifecycle_error(field: &str, e: lifecycle::LifecycleError) -> StoreError {
+fn lifecycle_error(field: &str, e: lifecycle::LifecycleError) -> Error {
     match e {
-        lifecycle::LifecycleError::EditOfExited => StoreError::Conflict {
+        lifecycle::LifecycleError::EditOfExited => Error::Conflict {
             field: None,
             message: e.to_string(),
         },
@@ -153,27 +157,27 @@ fn lifecycle_error(field: &str, e: lifecycle::LifecycleError) -> StoreError {
 
 /// Refuses an action the role may not take, without telling an out-of-scope user the child
 /// exists (reads are allowed to more roles than writes).
-async fn require(store: &Store, actor: &Actor, action: Action, id: &str) -> Result<()> {
+async fn require(app: &App, actor: &Actor, action: Action, id: &str) -> Result<()> {
     if actor.may(action) {
         return Ok(());
     }
-    store.visible_child(actor, id).await?;
-    Err(StoreError::Forbidden)
+    app.store.visible_child(actor, id).await?;
+    Err(Error::Forbidden)
 }
 
 /// The file after a write, as the writer sees it (not audited again: the write was).
-async fn after_write(store: &Store, id: &str) -> Result<ChildRecord> {
-    Ok(record(store.child(id).await?, false, store.today()))
+async fn after_write(app: &App, id: &str) -> Result<ChildRecord> {
+    Ok(record(app.store.child(id).await?, false, app.store.today()))
 }
 
 /// Reads a child's file (audited). Out of scope and missing are the same `NotFound`. `reveal`
 /// asks for full ID numbers; it is refused for roles that do not need them, and logged when
 /// granted.
-pub async fn get(store: &Store, actor: &Actor, id: &str, reveal: bool) -> Result<ChildRecord> {
+pub async fn get(app: &App, actor: &Actor, id: &str, reveal: bool) -> Result<ChildRecord> {
     if reveal && !actor.may(Action::UnmaskIdNumber) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     let row = tx.visible_child(actor, id).await?;
     let region = row.file.village_code.as_str().to_owned();
     tx.audit(
@@ -188,19 +192,15 @@ pub async fn get(store: &Store, actor: &Actor, id: &str, reveal: bool) -> Result
     )
     .await?;
     tx.commit().await?;
-    Ok(record(row, reveal, store.today()))
+    Ok(record(row, reveal, app.store.today()))
 }
 
 /// One page of the roster the actor may see. A list shows personal data of many children, so the
 /// read is audited with its filter and how many rows it showed (a bulk read leaves a trace like
 /// opening one file does).
-pub async fn roster(
-    store: &Store,
-    actor: &Actor,
-    query: &RosterQuery,
-) -> Result<Page<ChildSummary>> {
-    let page = store.roster(actor, query).await?;
-    let mut tx = store.begin().await?;
+pub async fn roster(app: &App, actor: &Actor, query: &RosterQuery) -> Result<Page<ChildSummary>> {
+    let page = app.store.roster(actor, query).await?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "roster_read",
@@ -223,15 +223,24 @@ pub async fn roster(
 }
 
 /// A file's history, newest first, if the actor may see the child.
-pub async fn history(store: &Store, actor: &Actor, id: &str) -> Result<Vec<HistoryEntry>> {
-    store.visible_child(actor, id).await?;
-    store.child_history(id).await
+pub async fn history(app: &App, actor: &Actor, id: &str) -> Result<Vec<HistoryEntry>> {
+    app.store.visible_child(actor, id).await?;
+    Ok(app.store.child_history(id).await?)
 }
 
 /// Possible duplicates of a file: the same ID number anywhere (details only inside the
 /// jurisdiction), or a child of the same county the linkage engine finds likely the same (a
 /// homophone name, the birth date's day and month swapped…), most likely first.
 pub async fn find_duplicates(
+    app: &App,
+    actor: &Actor,
+    file: &ChildFile,
+    exclude: Option<&str>,
+) -> Result<Found> {
+    duplicates_in(&app.store, actor, file, exclude).await
+}
+
+async fn duplicates_in(
     store: &Store,
     actor: &Actor,
     file: &ChildFile,
@@ -386,13 +395,13 @@ pub const ELSEWHERE: &str = "该身份证号码已有登记记录，不能重复
 /// An ID number registered outside the user's area came up: the look-up is audited and the case
 /// goes to the town's discovery queue, which the county sees, to be resolved there — the user is
 /// told no more than that a record exists.
-async fn raise_duplicate_elsewhere(store: &Store, actor: &Actor, file: &ChildFile) -> Result<()> {
+async fn raise_duplicate_elsewhere(app: &App, actor: &Actor, file: &ChildFile) -> Result<()> {
     let masked = file.id_number.as_ref().map(IdNumber::masked);
     let town = file
         .village_code
         .at_level(RegionLevel::Town)
         .expect("village codes have a town");
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "id_duplicate_elsewhere",
@@ -419,13 +428,13 @@ async fn raise_duplicate_elsewhere(store: &Store, actor: &Actor, file: &ChildFil
         };
         crate::discoveries::file_in(&mut tx, actor, &input).await?;
     }
-    tx.commit().await
+    Ok(tx.commit().await?)
 }
 
 /// Refuses a file whose ID number is already registered (to another child).
 fn same_id_number(dups: &[Duplicate]) -> Result<()> {
     match dups.iter().find(|d| d.probability.is_none()) {
-        Some(d) => Err(StoreError::Conflict {
+        Some(d) => Err(Error::Conflict {
             field: Some("id_number".into()),
             message: d.reason.clone(),
         }),
@@ -436,34 +445,34 @@ fn same_id_number(dups: &[Duplicate]) -> Result<()> {
 /// Registers a child. Same ID number → conflict; likely the same child in the county (see
 /// [`find_duplicates`]) → a warning that `confirm_duplicate` overrides.
 pub async fn register(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     input: &ChildInput,
     confirm_duplicate: bool,
 ) -> Result<ChildRecord> {
-    register_settling(store, actor, input, confirm_duplicate, None).await
+    register_settling(app, actor, input, confirm_duplicate, None).await
 }
 
 /// Registers a child and, in the same transaction, settles the discovery report (发现报告) of the
 /// town's queue the registration came from — which links the case of a mandatory report on a
 /// child not yet registered to the new file.
 pub async fn register_settling(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     input: &ChildInput,
     confirm_duplicate: bool,
     discovery: Option<&str>,
 ) -> Result<ChildRecord> {
     if !actor.may(Action::RegisterChild) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let file = input.parse(&parse_context(store))?;
+    let file = input.parse(&parse_context(app.today()))?;
     if !actor.covers(&file.village_code) {
         return Err(
             ValidationErrors::single("village_code", "所选村（社区）不在您的管辖范围内").into(),
         );
     }
-    if eligibility::age_on(file.birth_date, store.today()) >= 16 {
+    if eligibility::age_on(file.birth_date, app.store.today()) >= 16 {
         // 国发〔2016〕13号: the roster covers children under 16.
         return Err(ValidationErrors::single(
             "birth_date",
@@ -471,30 +480,30 @@ pub async fn register_settling(
         )
         .into());
     }
-    if store.region(&file.village_code).await?.is_none() {
+    if app.store.region(&file.village_code).await?.is_none() {
         return Err(
             ValidationErrors::single("village_code", "该村（社区）尚未在系统中初始化").into(),
         );
     }
-    let found = find_duplicates(store, actor, &file, None).await?;
+    let found = find_duplicates(app, actor, &file, None).await?;
     let dups = found.shown;
     if dups
         .iter()
         .any(|d| d.probability.is_none() && d.child_id.is_none())
     {
-        raise_duplicate_elsewhere(store, actor, &file).await?;
+        raise_duplicate_elsewhere(app, actor, &file).await?;
     }
     same_id_number(&dups)?;
     if let Some(first) = dups.first()
         && !confirm_duplicate
     {
-        return Err(StoreError::Conflict {
+        return Err(Error::Conflict {
             field: Some("name".into()),
             message: format!("{}。确认不是同一人后请勾选“确认登记”再提交", first.reason),
         });
     }
     let id = uuid::Uuid::now_v7().to_string();
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     tx.insert_child(&id, &file).await?;
     let changes = history::diff(&None::<ChildFile>, &Some(file.clone()));
     tx.add_history(&id, 1, actor, "register", &changes).await?;
@@ -514,7 +523,7 @@ pub async fn register_settling(
         crate::discoveries::close_in(&mut tx, actor, d, Some(&id), "")
             .await
             .map_err(|e| match e {
-                StoreError::NotFound => StoreError::Conflict {
+                Error::NotFound => Error::Conflict {
                     field: None,
                     message: "该发现报告已办结或不在您的辖区，请从待登记列表重新进入".into(),
                 },
@@ -522,40 +531,40 @@ pub async fn register_settling(
             })?;
     }
     tx.commit().await?;
-    after_write(store, &id).await
+    after_write(app, &id).await
 }
 
 /// Edits a file. `expected_version` is the version the user's form was based on; if someone else
 /// saved in between, the edit is refused with a conflict instead of overwriting.
 pub async fn update(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     id: &str,
     expected_version: i64,
     input: ChildInput,
     mode: EditMode,
 ) -> Result<ChildRecord> {
-    require(store, actor, Action::EditChild, id).await?;
+    require(app, actor, Action::EditChild, id).await?;
     let attempted = input.clone();
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     match edit_in(&mut tx, actor, id, Some(expected_version), input, mode).await {
         Ok(_) => {}
         // An ID number registered outside the user's area: as at registration (issue 24: the
         // edit route answered the same 409 but audited and raised nothing, an oracle of who is
         // registered where), the look-up is audited and the county's queue told — after the
         // edit's transaction is given up.
-        Err(StoreError::Conflict { field, message }) if message == ELSEWHERE => {
+        Err(Error::Conflict { field, message }) if message == ELSEWHERE => {
             drop(tx);
-            let row = store.visible_child(actor, id).await?;
-            if let Ok(file) = merged_file(&row.file, attempted, mode, store) {
-                raise_duplicate_elsewhere(store, actor, &file).await?;
+            let row = app.store.visible_child(actor, id).await?;
+            if let Ok(file) = merged_file(&row.file, attempted, mode, app.today()) {
+                raise_duplicate_elsewhere(app, actor, &file).await?;
             }
-            return Err(StoreError::Conflict { field, message });
+            return Err(Error::Conflict { field, message });
         }
         Err(e) => return Err(e),
     }
     tx.commit().await?;
-    after_write(store, id).await
+    after_write(app, id).await
 }
 
 /// The file an edit would leave: the input laid over the stored file (`Patch`), or in its place
@@ -564,7 +573,7 @@ fn merged_file(
     stored: &ChildFile,
     input: ChildInput,
     mode: EditMode,
-    store: &Store,
+    today: chrono::NaiveDate,
 ) -> Result<ChildFile> {
     let current = ChildInput::from_file(stored);
     let merged = match mode {
@@ -583,7 +592,7 @@ fn merged_file(
             i
         }
     };
-    Ok(merged.parse(&parse_context(store))?)
+    Ok(merged.parse(&parse_context(today))?)
 }
 
 /// An edit inside the caller's transaction, for use cases that edit as one of their effects (an
@@ -603,7 +612,7 @@ pub async fn edit_in(
     if row.version != expected_version {
         return Err(version_conflict(row.version));
     }
-    let file = merged_file(&row.file, input, mode, &tx.store().clone())?;
+    let file = merged_file(&row.file, input, mode, tx.today())?;
     if file.village_code != row.file.village_code {
         return Err(ValidationErrors::single(
             "village_code",
@@ -613,7 +622,7 @@ pub async fn edit_in(
     }
     if file.id_number != row.file.id_number {
         let store = tx.store().clone();
-        same_id_number(&find_duplicates(&store, actor, &file, Some(id)).await?.shown)?;
+        same_id_number(&duplicates_in(&store, actor, &file, Some(id)).await?.shown)?;
     }
     let changes = history::diff(&row.file, &file);
     if changes.is_empty() {
@@ -641,7 +650,7 @@ pub async fn edit_in(
 
 /// Takes a child off the roster with a reason and date (dynamic management, 内蒙古 001 三(二)).
 pub async fn exit(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     id: &str,
     expected_version: i64,
@@ -649,8 +658,8 @@ pub async fn exit(
     date: NaiveDate,
     note: Option<&str>,
 ) -> Result<ChildRecord> {
-    require(store, actor, Action::ExitChild, id).await?;
-    let mut tx = store.begin().await?;
+    require(app, actor, Action::ExitChild, id).await?;
+    let mut tx = app.store.begin().await?;
     let row = tx.visible_child(actor, id).await?;
     if row.version != expected_version {
         return Err(version_conflict(row.version));
@@ -660,7 +669,7 @@ pub async fn exit(
         row.exit_date,
         row.file.birth_date,
         date,
-        store.today(),
+        app.store.today(),
     )
     .map_err(|e| lifecycle_error("date", e))?;
     if !tx.set_exited(id, reason, date, expected_version).await? {
@@ -683,19 +692,19 @@ pub async fn exit(
     )
     .await?;
     tx.commit().await?;
-    after_write(store, id).await
+    after_write(app, id).await
 }
 
 /// Moves a child to another village (in this county or elsewhere); the history keeps where they
 /// came from. The receiving village must be set up in this deployment.
 pub async fn transfer(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     id: &str,
     expected_version: i64,
     to_village: &str,
 ) -> Result<ChildRecord> {
-    require(store, actor, Action::TransferChild, id).await?;
+    require(app, actor, Action::TransferChild, id).await?;
     let target = Divisions::shipped()
         .parse_existing(to_village)
         .map_err(|e| ValidationErrors::single("to_village", e.to_string()))?;
@@ -704,14 +713,14 @@ pub async fn transfer(
             ValidationErrors::single("to_village", "转入地应为村级区划（12位代码）").into(),
         );
     }
-    if store.region(&target).await?.is_none() {
+    if app.store.region(&target).await?.is_none() {
         return Err(ValidationErrors::single(
             "to_village",
             format!("转入地“{target}”尚未在本系统初始化"),
         )
         .into());
     }
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     let row = tx.visible_child(actor, id).await?;
     if row.version != expected_version {
         return Err(version_conflict(row.version));
@@ -745,33 +754,29 @@ pub async fn transfer(
     )
     .await?;
     tx.commit().await?;
-    after_write(store, id).await
+    after_write(app, id).await
 }
 
 /// Links a child to an agency (e.g. the school they attend), so that agency's users see them.
 /// The agency must be inside the actor's jurisdiction, or the jurisdiction inside the agency's.
-pub async fn link_agency(
-    store: &Store,
-    actor: &Actor,
-    child_id: &str,
-    agency_id: &str,
-) -> Result<()> {
-    require(store, actor, Action::EditChild, child_id).await?;
+pub async fn link_agency(app: &App, actor: &Actor, child_id: &str, agency_id: &str) -> Result<()> {
+    require(app, actor, Action::EditChild, child_id).await?;
     // Only a school or a service agency is linked to a child (and sees the file while it serves
     // the child); a county department is reached by a routing, never by a link.
-    let (kind, agency_region) = store
+    let (kind, agency_region) = app
+        .store
         .agency_kind(agency_id)
         .await?
-        .ok_or(StoreError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     if !matches!(kind.as_str(), "school" | "agency") {
-        return Err(StoreError::NotFound);
+        return Err(Error::NotFound);
     }
     let agency_region =
-        RegionCode::parse(&agency_region).map_err(|e| StoreError::Config(e.to_string()))?;
+        RegionCode::parse(&agency_region).map_err(|e| Error::Internal(e.to_string()))?;
     if !actor.region.contains(&agency_region) && !agency_region.contains(&actor.region) {
-        return Err(StoreError::NotFound);
+        return Err(Error::NotFound);
     }
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     let row = tx.visible_child(actor, child_id).await?;
     tx.link_agency(child_id, agency_id).await?;
     tx.audit(
@@ -787,4 +792,25 @@ pub async fn link_agency(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A file the actor may see, for a page's heading (name, place): not a read of the file's
+/// contents, which [`get`] audits.
+pub async fn visible(app: &App, actor: &Actor, id: &str) -> Result<StoredChild> {
+    Ok(app.store.visible_child(actor, id).await?)
+}
+
+/// The schools and agencies linked to a child the actor may see.
+pub async fn linked_agencies(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+) -> Result<Vec<crate::places::Agency>> {
+    app.store.visible_child(actor, id).await?;
+    Ok(app.store.child_agencies(id).await?)
+}
+
+/// The actor's counts of children (on the roster, by standing).
+pub async fn counts(app: &App, actor: &Actor) -> Result<Counts> {
+    Ok(app.store.counts(actor).await?)
 }

@@ -1,18 +1,21 @@
 //! 发现报告's use cases: anyone who works with children files a report; the town registers the
 //! child or dismisses the report with a reason (景洪 000 三(一); rules in `domain::discovery`).
 
+/// The views this capability hands a front end.
+pub use shouwang_store::discovery::DiscoveryReport;
+
+use crate::{App, Error, Result};
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::discovery::{self, DiscoveryInput};
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_store::discovery::DiscoveryReport;
-use shouwang_store::{Result, Store, StoreError, Subject, Tx};
+use shouwang_store::{Subject, Tx};
 
 /// Files a report in its town's queue; returns its id.
-pub async fn file(store: &Store, actor: &Actor, input: &DiscoveryInput) -> Result<String> {
+pub async fn file(app: &App, actor: &Actor, input: &DiscoveryInput) -> Result<String> {
     if !actor.may(Action::ReportDiscovery) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     let id = file_in(&mut tx, actor, input).await?;
     tx.commit().await?;
     Ok(id)
@@ -61,13 +64,13 @@ pub async fn file_in(tx: &mut Tx, actor: &Actor, input: &DiscoveryInput) -> Resu
 
 /// Open reports of the towns inside the actor's jurisdiction (none for roles that do not handle
 /// them).
-pub async fn queue(store: &Store, actor: &Actor) -> Result<Vec<DiscoveryReport>> {
+pub async fn queue(app: &App, actor: &Actor) -> Result<Vec<DiscoveryReport>> {
     if !actor.may(Action::HandleDiscovery) {
         return Ok(vec![]);
     }
-    let reports = store.open_discoveries(&actor.region).await?;
+    let reports = app.store.open_discoveries(&actor.region).await?;
     // Reports name children and reporters: reading the queue is audited.
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "discovery_queue_read",
@@ -84,42 +87,42 @@ pub async fn queue(store: &Store, actor: &Actor) -> Result<Vec<DiscoveryReport>>
 }
 
 /// How many reports wait for the actor (0 for roles that do not handle them).
-pub async fn open_count(store: &Store, actor: &Actor) -> Result<i64> {
+pub async fn open_count(app: &App, actor: &Actor) -> Result<i64> {
     if !actor.may(Action::HandleDiscovery) {
         return Ok(0);
     }
-    store.open_discovery_count(&actor.region).await
+    Ok(app.store.open_discovery_count(&actor.region).await?)
 }
 
 /// Closes a report: registered as `child_id` (a file in the report's town), or dismissed with a
 /// note.
 pub async fn close(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     id: &str,
     child_id: Option<&str>,
     note: &str,
 ) -> Result<()> {
     if !actor.may(Action::HandleDiscovery) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     close_in(&mut tx, actor, id, child_id, note).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// An open report of the actor's area, to register the child it names.
-pub async fn one(store: &Store, actor: &Actor, id: &str) -> Result<DiscoveryReport> {
+pub async fn one(app: &App, actor: &Actor, id: &str) -> Result<DiscoveryReport> {
     if !actor.may(Action::HandleDiscovery) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    store
+    app.store
         .open_discoveries(&actor.region)
         .await?
         .into_iter()
         .find(|d| d.id == id)
-        .ok_or(StoreError::NotFound)
+        .ok_or(Error::NotFound)
 }
 
 /// [`close`] inside the caller's transaction (a registration that settles the report).
@@ -131,13 +134,13 @@ pub(crate) async fn close_in(
     note: &str,
 ) -> Result<()> {
     if !actor.may(Action::HandleDiscovery) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
     let town = tx
         .open_discovery_town(id)
         .await?
         .filter(|t| actor.region.contains(t))
-        .ok_or(StoreError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     let child_in_town = match child_id {
         Some(c) => {
             let row = tx.visible_child(actor, c).await?;
@@ -154,7 +157,7 @@ pub(crate) async fn close_in(
     {
         tx.add_case_event(
             &case,
-            &shouwang_store::protection::By::of(actor),
+            &shouwang_store::By::of(actor),
             "child_registered",
             None,
             None,

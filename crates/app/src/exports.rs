@@ -4,27 +4,30 @@
 
 use chrono::NaiveDate;
 
+/// The views this capability hands a front end.
+pub use shouwang_store::export::{ExportChild, ExportKind};
+
+use crate::{App, Error, Result};
 use shouwang_domain::authz::{Action, Actor, Scope};
 use shouwang_domain::region::RegionCode;
-use shouwang_store::export::{ExportChild, ExportKind};
-use shouwang_store::{Result, Store, StoreError, Subject};
+use shouwang_store::Subject;
 
 /// Whether the actor may export the files of `region`: an exporting role, and the region inside
 /// their jurisdiction (outside it reads as not found, as everywhere else). Agencies export
 /// nothing: they see single children, not areas.
 fn may_export(actor: &Actor, region: &RegionCode) -> Result<()> {
     if !actor.may(Action::Export) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
     match actor.scope() {
         Scope::Region { code } if code.contains(region) => Ok(()),
-        Scope::Region { .. } => Err(StoreError::NotFound),
-        Scope::Agency { .. } | Scope::CasesOnly => Err(StoreError::Forbidden),
+        Scope::Region { .. } => Err(Error::NotFound),
+        Scope::Agency { .. } | Scope::CasesOnly => Err(Error::Forbidden),
     }
 }
 
 async fn audit_export(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     kind: ExportKind,
     region: &str,
@@ -32,7 +35,7 @@ async fn audit_export(
     on: NaiveDate,
     count: usize,
 ) -> Result<()> {
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "export",
@@ -44,42 +47,42 @@ async fn audit_export(
         serde_json::json!({"kind": kind.code(), "date": on.to_string(), "count": count}),
     )
     .await?;
-    tx.commit().await
+    Ok(tx.commit().await?)
 }
 
 /// The children of `region` on the roster on `on` (see `Store::roster_on`), for an export of
 /// `kind`. Records one audit event.
 pub async fn roster_on(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     region: &RegionCode,
     on: NaiveDate,
     kind: ExportKind,
 ) -> Result<Vec<ExportChild>> {
     may_export(actor, region)?;
-    let out = store.roster_on(region, on).await?;
-    audit_export(store, actor, kind, region.as_str(), None, on, out.len()).await?;
+    let out = app.store.roster_on(region, on).await?;
+    audit_export(app, actor, kind, region.as_str(), None, on, out.len()).await?;
     Ok(out)
 }
 
 /// One child's file for a printed form, if the user may export it. Audited.
 pub async fn child_for_form(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     id: &str,
     kind: ExportKind,
 ) -> Result<ExportChild> {
     if !actor.may(Action::Export) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let row = store.visible_child(actor, id).await?;
+    let row = app.store.visible_child(actor, id).await?;
     audit_export(
-        store,
+        app,
         actor,
         kind,
         row.file.village_code.as_str(),
         Some(id),
-        store.today(),
+        app.store.today(),
         1,
     )
     .await?;
@@ -94,7 +97,7 @@ pub async fn child_for_form(
 /// the unit's quarterly report was frozen for that date, that report's figures, said on the sheet.
 /// Records one audit event.
 pub async fn summary_table(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     region: &RegionCode,
     on: NaiveDate,
@@ -103,7 +106,7 @@ pub async fn summary_table(
     use shouwang_domain::summary_table::Figures;
     use shouwang_exchange::outputs::{Summary, SummaryRow};
     may_export(actor, region)?;
-    let frozen = crate::quarterly::frozen_on(store, region, on).await?;
+    let frozen = crate::quarterly::frozen_on(app, region, on).await?;
     let (total, units, unplaced, note) = match &frozen {
         Some(r) => (
             Figures::from_values(&r.figures),
@@ -120,8 +123,7 @@ pub async fn summary_table(
             )),
         ),
         None => {
-            let c =
-                crate::quarterly::count_units(store, region, on, region.level().below()).await?;
+            let c = crate::quarterly::count_units(app, region, on, region.level().below()).await?;
             (c.total, c.units, c.unplaced, None)
         }
     };
@@ -143,7 +145,7 @@ pub async fn summary_table(
     for row in rows.iter().chain(std::iter::once(&total)) {
         let broken = row.figures.cross_check();
         if !broken.is_empty() {
-            return Err(StoreError::Config(format!(
+            return Err(Error::Internal(format!(
                 "{}：{}",
                 row.unit,
                 broken.join("；")
@@ -151,7 +153,7 @@ pub async fn summary_table(
         }
     }
     audit_export(
-        store,
+        app,
         actor,
         ExportKind::Summary,
         region.as_str(),

@@ -26,8 +26,13 @@ use shouwang_exchange::read::{self, Problem, RowInput};
 use shouwang_exchange::roster_file::{Message, ReadError, spawn_reader};
 use shouwang_exchange::sheet::{self, Format, SheetError};
 use shouwang_exchange::xlsx::{ErrorRow, write_error_workbook};
-use shouwang_store::import::{ImportCounts, ImportUpdate, MatchKey, Matched, changes};
-use shouwang_store::{Store, StoreError};
+use shouwang_store::StoreError;
+use shouwang_store::import::{ImportUpdate, MatchKey, Matched, changes};
+
+/// The views this capability hands a front end.
+pub use shouwang_store::import::ImportCounts;
+
+use crate::{App, Error, Result};
 
 pub use shouwang_exchange::roster_file::{Progress, SheetInfo, missing_columns};
 
@@ -42,9 +47,15 @@ pub enum ImportError {
     #[error("导入未执行：有{0}行存在错误。请修正后重新导入，或选择只导入无误的行")]
     HasErrors(usize),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] Error),
     #[error("写出错误清单失败：{0}")]
     Write(String),
+}
+
+impl From<StoreError> for ImportError {
+    fn from(e: StoreError) -> Self {
+        ImportError::Store(e.into())
+    }
 }
 
 impl From<SheetError> for ImportError {
@@ -190,16 +201,16 @@ pub enum CommitMode {
 
 /// Imports for one user.
 pub struct Importer<'a> {
-    store: &'a Store,
+    app: &'a App,
     actor: &'a Actor,
 }
 
 impl<'a> Importer<'a> {
-    pub fn new(store: &'a Store, actor: &'a Actor) -> Result<Importer<'a>, ImportError> {
+    pub fn new(app: &'a App, actor: &'a Actor) -> Result<Importer<'a>, ImportError> {
         if !actor.may(Action::RegisterChild) || !actor.may(Action::EditChild) {
             return Err(ImportError::Forbidden);
         }
-        Ok(Importer { store, actor })
+        Ok(Importer { app, actor })
     }
 
     /// Reads and checks a file without writing anything.
@@ -231,6 +242,7 @@ impl<'a> Importer<'a> {
             match message? {
                 Message::Detected(signature) => {
                     let saved = self
+                        .app
                         .store
                         .import_mapping(self.actor, &signature)
                         .await?
@@ -279,7 +291,7 @@ impl<'a> Importer<'a> {
         seen_ids: &mut HashMap<String, u32>,
         seen_people: &mut HashMap<(String, NaiveDate, String), (u32, bool)>,
     ) -> Result<Vec<PlannedRow>, ImportError> {
-        let today = self.store.today();
+        let today = self.app.store.today();
         let ctx = ParseContext {
             today,
             divisions: Divisions::shipped(),
@@ -287,7 +299,7 @@ impl<'a> Importer<'a> {
         // Who each row is, where the row says enough to tell.
         let keys: Vec<Option<MatchKey>> = batch.iter().map(match_key).collect();
         let wanted: Vec<MatchKey> = keys.iter().flatten().cloned().collect();
-        let found = self.store.match_children(self.actor, &wanted).await?;
+        let found = self.app.store.match_children(self.actor, &wanted).await?;
         // Numbers registered outside the user's area came up: the look-up is audited (how many,
         // which, masked), so a file probing for them leaves a trace for the county.
         let elsewhere: Vec<String> = wanted
@@ -297,7 +309,7 @@ impl<'a> Importer<'a> {
             .filter_map(|(k, _)| k.id_number.as_ref().map(IdNumber::masked))
             .collect();
         if !elsewhere.is_empty() {
-            let mut tx = self.store.begin().await?;
+            let mut tx = self.app.store.begin().await?;
             tx.audit(
                 self.actor,
                 "import_id_duplicate_elsewhere",
@@ -441,7 +453,7 @@ impl<'a> Importer<'a> {
         if keys.is_empty() || !self.actor.may(Action::ReportDiscovery) {
             return Ok(());
         }
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.app.store.begin().await?;
         for k in keys {
             let Some(town) = k
                 .village_code
@@ -478,6 +490,7 @@ impl<'a> Importer<'a> {
         choices: &std::collections::BTreeMap<String, String>,
     ) -> Result<(), ImportError> {
         Ok(self
+            .app
             .store
             .save_import_mapping(self.actor, signature, choices)
             .await?)
@@ -487,6 +500,7 @@ impl<'a> Importer<'a> {
     pub async fn save_mapping(&self, plan: &Plan) -> Result<(), ImportError> {
         let m = &plan.info.mapping;
         Ok(self
+            .app
             .store
             .save_import_mapping(self.actor, &m.signature(), &m.saved_form())
             .await?)
@@ -514,13 +528,14 @@ impl<'a> Importer<'a> {
             .chain(updates.iter().map(|u| &u.file.village_code))
             .find(|v| !self.actor.covers(v))
         {
-            return Err(StoreError::Conflict {
+            return Err(Error::Conflict {
                 field: Some("village_code".into()),
                 message: format!("村（社区）{v}不在您的管辖范围内"),
             }
             .into());
         }
         Ok(self
+            .app
             .store
             .import_children(self.actor, &plan.source, &creates, &updates)
             .await?)

@@ -12,10 +12,12 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use shouwang_domain::authz::Actor;
-use shouwang_store::Store;
-use shouwang_store::jobs::{Job, JobState, JobUpdate, NewJob};
+use shouwang_store::jobs::{JobUpdate, NewJob};
 
-use shouwang_store::{Result, StoreError};
+/// The views this capability hands a front end.
+pub use shouwang_store::jobs::{Job, JobState};
+
+use crate::{App, Error, Result};
 
 /// Unfinished jobs (waiting or running) one user may have at once. A user's jobs never push out
 /// another's.
@@ -73,20 +75,21 @@ pub struct Starting<'a> {
 /// How many more jobs the user may start now (the limit less their unfinished jobs): asked before
 /// an upload is received, so a burst is refused before its bodies are read. `start` counts again
 /// in its transaction, which decides.
-pub async fn room_for(store: &Store, cache: &Jobs, actor: &Actor, kind: &Kind) -> Result<i64> {
+pub async fn room_for(app: &App, cache: &Jobs, actor: &Actor, kind: &Kind) -> Result<i64> {
     // As `start` does: jobs of the kind left waiting too long free their slots first.
-    for id in store
+    for id in app
+        .store
         .expire_waiting_jobs(kind.name, kind.waiting_for, kind.expired)
         .await?
     {
         cache.forget(&id);
     }
-    Ok((OPEN_JOBS_PER_USER - store.open_jobs(&actor.user_id).await?).max(0))
+    Ok((OPEN_JOBS_PER_USER - app.store.open_jobs(&actor.user_id).await?).max(0))
 }
 
 /// The refusal when a user has no room for another job.
-pub fn too_many_jobs() -> StoreError {
-    StoreError::Conflict {
+pub fn too_many_jobs() -> Error {
+    Error::Conflict {
         field: Some("file".into()),
         message: format!(
             "您已有{OPEN_JOBS_PER_USER}个未完成的任务（导入或比对），请先完成或等待其结束后再上传"
@@ -94,12 +97,7 @@ pub fn too_many_jobs() -> StoreError {
     }
 }
 
-pub async fn start(
-    store: &Store,
-    cache: &Jobs,
-    actor: &Actor,
-    job: Starting<'_>,
-) -> Result<String> {
+pub async fn start(app: &App, cache: &Jobs, actor: &Actor, job: Starting<'_>) -> Result<String> {
     let Starting {
         kind,
         state,
@@ -107,15 +105,17 @@ pub async fn start(
         detail,
         file,
     } = job;
-    for id in store
+    for id in app
+        .store
         .expire_waiting_jobs(kind.name, kind.waiting_for, kind.expired)
         .await?
     {
         cache.forget(&id);
     }
     let id = uuid::Uuid::now_v7().simple().to_string();
-    store.prune_jobs(&actor.user_id, FINISHED_KEPT).await?;
-    let created = store
+    app.store.prune_jobs(&actor.user_id, FINISHED_KEPT).await?;
+    let created = app
+        .store
         .create_job(
             NewJob {
                 id: &id,
@@ -138,7 +138,7 @@ pub async fn start(
 /// Starts the work of a job waiting for its owner in phase `from`: running in `phase` from now.
 /// Only one of two racing requests gets `true`.
 pub async fn take_up(
-    store: &Store,
+    app: &App,
     id: &str,
     from: &str,
     phase: &str,
@@ -151,22 +151,24 @@ pub async fn take_up(
         result: Value::Null,
         message: None,
     };
-    store
+    Ok(app
+        .store
         .set_job(id, update, Some((JobState::Waiting, from)))
-        .await
+        .await?)
 }
 
 /// Gives up a job waiting for its owner (in `phase`); 409 when it is not waiting.
 pub async fn discard(
-    store: &Store,
+    app: &App,
     cache: &Jobs,
     actor: &Actor,
     id: &str,
     kind: &Kind,
     phase: &str,
 ) -> Result<()> {
-    load(store, cache, actor, id, kind).await?;
-    let given_up = store
+    load(app, cache, actor, id, kind).await?;
+    let given_up = app
+        .store
         .set_job(
             id,
             JobUpdate {
@@ -180,37 +182,31 @@ pub async fn discard(
         )
         .await?;
     if !given_up {
-        return Err(StoreError::Conflict {
+        return Err(Error::Conflict {
             field: None,
             message: "任务正在进行或已经结束，不能放弃".into(),
         });
     }
     cache.forget(id);
-    store.drop_job_file(id).await?;
+    app.store.drop_job_file(id).await?;
     Ok(())
 }
 
 /// The actor's job of this kind; 404 for anyone else's, as for a job that does not exist. A job
 /// that waited for its owner longer than its kind allows is failed now.
-pub async fn load(
-    store: &Store,
-    cache: &Jobs,
-    actor: &Actor,
-    id: &str,
-    kind: &Kind,
-) -> Result<Job> {
-    let job = match store.job(id).await? {
+pub async fn load(app: &App, cache: &Jobs, actor: &Actor, id: &str, kind: &Kind) -> Result<Job> {
+    let job = match app.store.job(id).await? {
         Some(j) if j.owner_id == actor.user_id && j.kind == kind.name => j,
-        _ => return Err(StoreError::NotFound),
+        _ => return Err(Error::NotFound),
     };
-    let limit = (store.clock().now() - kind.waiting_for)
+    let limit = (app.store.clock().now() - kind.waiting_for)
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     if job.state == JobState::Waiting
         && job.updated_at < limit
-        && store.expire_job(id, kind.expired).await?
+        && app.store.expire_job(id, kind.expired).await?
     {
         cache.forget(id);
-        return store.job(id).await?.ok_or(StoreError::NotFound);
+        return app.store.job(id).await?.ok_or(Error::NotFound);
     }
     Ok(job)
 }
@@ -218,7 +214,7 @@ pub async fn load(
 /// Sets a job's state; a background task has nobody to tell of a failure to record it, so it is
 /// logged.
 async fn set(
-    store: &Store,
+    app: &App,
     id: &str,
     state: JobState,
     phase: &str,
@@ -232,37 +228,29 @@ async fn set(
         result,
         message,
     };
-    if let Err(e) = store.set_job(id, update, None).await {
+    if let Err(e) = app.store.set_job(id, update, None).await {
         tracing::error!(error = %e, job = id, "job state not recorded");
     }
 }
 
 /// The job waits for its owner (a plan to commit, columns to check).
-pub async fn wait(store: &Store, id: &str, phase: &str) {
-    set(store, id, JobState::Waiting, phase, Value::Null, None).await
+pub async fn wait(app: &App, id: &str, phase: &str) {
+    set(app, id, JobState::Waiting, phase, Value::Null, None).await
 }
 
 /// The job moves on to another phase of its work.
-pub async fn run(store: &Store, id: &str, phase: &str) {
-    set(store, id, JobState::Running, phase, Value::Null, None).await
+pub async fn run(app: &App, id: &str, phase: &str) {
+    set(app, id, JobState::Running, phase, Value::Null, None).await
 }
 
-pub async fn done(store: &Store, id: &str, phase: &str, result: Value) {
-    set(store, id, JobState::Done, phase, result, None).await
+pub async fn done(app: &App, id: &str, phase: &str, result: Value) {
+    set(app, id, JobState::Done, phase, result, None).await
 }
 
 /// The job failed: its file goes at once (the owner uploads again).
-pub async fn fail(store: &Store, id: &str, phase: &str, message: &str) {
-    set(
-        store,
-        id,
-        JobState::Failed,
-        phase,
-        Value::Null,
-        Some(message),
-    )
-    .await;
-    if let Err(e) = store.drop_job_file(id).await {
+pub async fn fail(app: &App, id: &str, phase: &str, message: &str) {
+    set(app, id, JobState::Failed, phase, Value::Null, Some(message)).await;
+    if let Err(e) = app.store.drop_job_file(id).await {
         tracing::warn!(error = %e, job = id, "failed job's file not deleted");
     }
 }
@@ -271,30 +259,30 @@ pub async fn fail(store: &Store, id: &str, phase: &str, message: &str) {
 /// instead of staying "running" until the next restart. The handle ends when the job's state is
 /// recorded.
 pub fn spawn(
-    store: &Store,
+    app: &App,
     id: &str,
     phase: &'static str,
     message: &'static str,
     work: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> tokio::task::JoinHandle<()> {
-    let (store, id) = (store.clone(), id.to_owned());
+    let (app, id) = (app.clone(), id.to_owned());
     let inner = tokio::spawn(work);
     tokio::spawn(async move {
         if let Err(e) = inner.await
             && e.is_panic()
         {
             tracing::error!(job = %id, "job task panicked");
-            fail(&store, &id, phase, message).await;
+            fail(&app, &id, phase, message).await;
         }
     })
 }
 
 /// Reports progress without waiting for it to be written; a report that arrives after the job
 /// moved on changes nothing.
-pub fn report(store: &Store, id: &str, phase: &'static str, progress: Value) {
-    let (store, id) = (store.clone(), id.to_owned());
+pub fn report(app: &App, id: &str, phase: &'static str, progress: Value) {
+    let (app, id) = (app.clone(), id.to_owned());
     tokio::spawn(async move {
-        if let Err(e) = store.job_progress(&id, phase, &progress).await {
+        if let Err(e) = app.store.job_progress(&id, phase, &progress).await {
             tracing::warn!(error = %e, "job progress not recorded");
         }
     });
@@ -303,10 +291,10 @@ pub fn report(store: &Store, id: &str, phase: &'static str, progress: Value) {
 /// The job's file in a private temporary directory under its own name, for the readers that
 /// take a path; `None` once the file was deleted.
 pub async fn file_on_disk(
-    store: &Store,
+    app: &App,
     id: &str,
 ) -> Result<Option<(tempfile::TempDir, std::path::PathBuf)>> {
-    let Some((name, bytes)) = store.job_file(id).await? else {
+    let Some((name, bytes)) = app.store.job_file(id).await? else {
         return Ok(None);
     };
     tokio::task::spawn_blocking(move || {
@@ -320,9 +308,25 @@ pub async fn file_on_disk(
         Ok::<_, std::io::Error>((dir, path))
     })
     .await
-    .map_err(|e| StoreError::Config(format!("writing a job's file: {e}")))?
+    .map_err(|e| Error::Internal(format!("writing a job's file: {e}")))?
     .map(Some)
-    .map_err(|e| StoreError::Config(format!("writing a job's file: {e}")))
+    .map_err(|e| Error::Internal(format!("writing a job's file: {e}")))
+}
+
+/// Records what a job's feature keeps in its detail (the reading's findings, a plan's summary).
+pub async fn set_detail(app: &App, id: &str, detail: &Value) -> Result<()> {
+    Ok(app.store.set_job_detail(id, detail).await?)
+}
+
+/// Deletes a job's stored file once it is no longer needed.
+pub async fn drop_file(app: &App, id: &str) -> Result<()> {
+    Ok(app.store.drop_job_file(id).await?)
+}
+
+/// Marks the jobs that were running when the server last stopped as failed, saying so
+/// ([`INTERRUPTED`]); returns how many.
+pub async fn interrupt_running(app: &App) -> Result<u64> {
+    Ok(app.store.interrupt_running_jobs(INTERRUPTED).await?)
 }
 
 #[cfg(test)]
@@ -337,7 +341,7 @@ mod tests {
     #[tokio::test]
     async fn a_job_whose_work_panics_is_failed_not_left_running() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(
+        let app = App::open(
             dir.path().join("j.db").to_str().unwrap(),
             IdCipher::new([1; 32], [2; 32]),
             std::sync::Arc::new(FixedClock::on(
@@ -346,11 +350,11 @@ mod tests {
         )
         .await
         .unwrap();
-        store
+        app.store
             .init_region(&RegionCode::parse("522730").unwrap())
             .await
             .unwrap();
-        store
+        app.store
             .add_user(NewUser {
                 username: "county".into(),
                 display_name: "county".into(),
@@ -361,14 +365,19 @@ mod tests {
             })
             .await
             .unwrap();
-        let actor = store.actor_by_username("county").await.unwrap().unwrap();
+        let actor = app
+            .store
+            .actor_by_username("county")
+            .await
+            .unwrap()
+            .unwrap();
         let kind = Kind {
             name: "import",
             waiting_for: chrono::Duration::hours(1),
             expired: "过期",
         };
         let id = start(
-            &store,
+            &app,
             &Jobs::default(),
             &actor,
             Starting {
@@ -381,14 +390,14 @@ mod tests {
         )
         .await
         .unwrap();
-        spawn(&store, &id, "reading", "读取失败", async {
+        spawn(&app, &id, "reading", "读取失败", async {
             panic!("a bug")
         })
         .await
         .unwrap();
-        let job = store.job(&id).await.unwrap().unwrap();
+        let job = app.store.job(&id).await.unwrap().unwrap();
         assert_eq!(job.state, JobState::Failed);
         assert_eq!(job.message.as_deref(), Some("读取失败"));
-        assert!(store.job_file(&id).await.unwrap().is_none());
+        assert!(app.store.job_file(&id).await.unwrap().is_none());
     }
 }

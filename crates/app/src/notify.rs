@@ -7,9 +7,9 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
+use crate::{App, Error, Result};
 use base64::Engine;
 use shouwang_store::notify::Outgoing;
-use shouwang_store::{Result, Store};
 
 /// A way of reaching a person outside the system.
 pub trait Channel: Send + Sync {
@@ -121,20 +121,20 @@ pub struct Dispatched {
 
 /// Sends what is due through `channel` (on a blocking thread: a channel may run a program or wait
 /// on the network).
-pub async fn dispatch(store: &Store, channel: Arc<dyn Channel>) -> Result<Dispatched> {
-    let due = store.due_notifications(100).await?;
+pub async fn dispatch(app: &App, channel: Arc<dyn Channel>) -> Result<Dispatched> {
+    let due = app.store.due_notifications(100).await?;
     let mut done = Dispatched::default();
     for n in due {
         let ch = channel.clone();
         let (outcome, n) = tokio::task::spawn_blocking(move || (ch.send(&n), n))
             .await
-            .map_err(|e| shouwang_store::StoreError::Config(e.to_string()))?;
+            .map_err(|e| Error::Internal(e.to_string()))?;
         if outcome.is_ok() {
             done.sent += 1;
         } else {
             done.failed += 1;
         }
-        store
+        app.store
             .notification_result(&n.id, channel.name(), outcome, n.attempts)
             .await?;
     }

@@ -7,6 +7,10 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+/// The views this capability hands a front end.
+pub use shouwang_store::protection::Attachment;
+
+use crate::{App, Error, Result};
 use shouwang_domain::authz::{Actor, Role};
 use shouwang_domain::discovery::Discovery;
 use shouwang_domain::protection::{
@@ -15,8 +19,9 @@ use shouwang_domain::protection::{
 };
 use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_store::protection::{By, CaseRow, NewCase, ReportBody, ReportFilter, ReportRow};
-use shouwang_store::{Result, Store, StoreError, Subject, Tx};
+use shouwang_store::By;
+use shouwang_store::protection::{CaseRow, NewCase, ReportBody, ReportFilter, ReportRow};
+use shouwang_store::{Subject, Tx};
 
 /// What the reporter reads back after filing.
 #[derive(Debug, Clone, Serialize)]
@@ -155,10 +160,10 @@ pub struct ReferralView {
 
 const CONFIDENTIAL: &str = "报告人信息已保密";
 
-fn case_error(e: CaseError) -> StoreError {
+fn case_error(e: CaseError) -> Error {
     match e {
-        CaseError::Role(_) => StoreError::Forbidden,
-        other => StoreError::Conflict {
+        CaseError::Role(_) => Error::Forbidden,
+        other => Error::Conflict {
             field: None,
             message: other.to_string(),
         },
@@ -186,12 +191,13 @@ fn works_on(actor: &Actor, case: &CaseRow, report: &ReportRow) -> bool {
 
 /// Whether a case of the court's or procuratorate's county was sent to it: an application for a
 /// protection order or a revocation (the court), a criminal referral (both).
-async fn sent_to(store: &Store, actor: &Actor, case: &CaseRow) -> Result<bool> {
+async fn sent_to(app: &App, actor: &Actor, case: &CaseRow) -> Result<bool> {
     use shouwang_domain::protection::Measure;
     if !actor.region.contains(&case.town) {
         return Ok(false);
     }
-    let measures: Vec<Measure> = store
+    let measures: Vec<Measure> = app
+        .store
         .interventions(&case.id)
         .await?
         .into_iter()
@@ -224,10 +230,11 @@ fn subject(case: &CaseRow) -> Subject<'_> {
     }
 }
 
-async fn unit_of(store: &Store, actor: &Actor) -> Result<String> {
+async fn unit_of(app: &App, actor: &Actor) -> Result<String> {
     Ok(match &actor.agency_id {
-        Some(a) => store.agency_name(a).await?.unwrap_or_default(),
-        None => store
+        Some(a) => app.store.agency_name(a).await?.unwrap_or_default(),
+        None => app
+            .store
             .region(&actor.region)
             .await?
             .map(|r| r.name)
@@ -238,20 +245,25 @@ async fn unit_of(store: &Store, actor: &Actor) -> Result<String> {
 /// Files a mandatory report: the case opens, the report lands in the inbox of the police of the
 /// child's town (else the county's) and in the town's; a child not on the registry also enters the
 /// town's registration queue (without the reporter).
-pub async fn file(store: &Store, actor: &Actor, input: &ReportInput) -> Result<Filed> {
+pub async fn file(app: &App, actor: &Actor, input: &ReportInput) -> Result<Filed> {
     if !protection::may_report(actor.role) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let report = input.parse(store.clock().now())?;
+    let report = input.parse(app.store.clock().now())?;
     let (child_id, village, child_name) = match &report.child {
         ReportedChild::Registered(id) => {
             // Any child the reporter can see (a teacher's linked pupil, a village's child).
-            let row = store.visible_child(actor, id).await.map_err(|e| match e {
-                StoreError::NotFound => {
-                    ValidationErrors::single("child_id", "找不到该儿童，请改为填写儿童情况").into()
-                }
-                other => other,
-            })?;
+            let row =
+                app.store
+                    .visible_child(actor, id)
+                    .await
+                    .map_err(|e| match Error::from(e) {
+                        Error::NotFound => {
+                            ValidationErrors::single("child_id", "找不到该儿童，请改为填写儿童情况")
+                                .into()
+                        }
+                        other => other,
+                    })?;
             (
                 Some(row.id.clone()),
                 row.file.village_code.clone(),
@@ -278,17 +290,17 @@ pub async fn file(store: &Store, actor: &Actor, input: &ReportInput) -> Result<F
     let town = village
         .at_level(RegionLevel::Town)
         .ok_or_else(|| ValidationErrors::single("child.village_code", "请选择到村（社区）一级"))?;
-    if store.region(&town).await?.is_none() {
+    if app.store.region(&town).await?.is_none() {
         return Err(
             ValidationErrors::single("child.village_code", "该地不在本系统服务范围内").into(),
         );
     }
-    let receiving = store.police_org_for(&town).await?;
+    let receiving = app.store.police_org_for(&town).await?;
     let body = ReportBody {
         description: report.description.clone(),
         place: report.place.clone(),
         reporter_name: actor.username.clone(),
-        reporter_unit: unit_of(store, actor).await?,
+        reporter_unit: unit_of(app, actor).await?,
         reporter_phone: report.reporter_phone.clone(),
         child_name: matches!(report.child, ReportedChild::New { .. }).then(|| child_name.clone()),
         child_sex: match &report.child {
@@ -303,7 +315,7 @@ pub async fn file(store: &Store, actor: &Actor, input: &ReportInput) -> Result<F
     let discovered = report
         .discovered_at
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     let (case_id, report_id) = tx
         .insert_case(&NewCase {
             child_id: child_id.as_deref(),
@@ -418,15 +430,15 @@ fn police_name(org: &RegionCode) -> String {
 /// Sends up to the county the reports nobody received within `delay` (run by the server every
 /// minute and before every inbox is read): their receiving org becomes the county, the case's
 /// timeline and the audit log say so.
-pub async fn escalate(store: &Store) -> Result<usize> {
-    let delay = store.escalation_delay();
+pub async fn escalate(app: &App) -> Result<usize> {
+    let delay = app.policies.escalation;
     let filed_by =
-        (store.clock().now() - delay).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        (app.store.clock().now() - delay).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     // Inboxes call this on every read: take the write lock only when something is due.
-    if !store.unreceived_due(&filed_by).await? {
+    if !app.store.unreceived_due(&filed_by).await? {
         return Ok(0);
     }
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     let sent = tx.escalate_unreceived(&filed_by).await?;
     for (report_id, case_id, county) in &sent {
         tx.add_case_event(
@@ -459,7 +471,7 @@ pub async fn escalate(store: &Store) -> Result<usize> {
         )
         .await?;
         tx.audit_as(
-            shouwang_store::audit::Who {
+            shouwang_store::Who {
                 user_id: None,
                 username: "system",
             },
@@ -488,13 +500,9 @@ pub enum InboxStatus {
 /// The actor's inbox: for the police, the reports sent to their org (a county's police see the
 /// county's); for civil affairs, villages and oversight, the reports about children of their area;
 /// for everyone else, the reports they filed.
-pub async fn inbox(
-    store: &Store,
-    actor: &Actor,
-    status: InboxStatus,
-) -> Result<Vec<ReportSummary>> {
-    escalate(store).await?;
-    let delay = store.escalation_delay();
+pub async fn inbox(app: &App, actor: &Actor, status: InboxStatus) -> Result<Vec<ReportSummary>> {
+    escalate(app).await?;
+    let delay = app.policies.escalation;
     let mut filter = ReportFilter {
         status: match status {
             InboxStatus::Unreceived => Some("unreceived".into()),
@@ -517,14 +525,14 @@ pub async fn inbox(
             filter.with_measures = Some(measures_sent_to(actor.role).to_vec());
         }
     }
-    let rows = store.reports(&filter).await?;
-    let now = store.clock().now();
+    let rows = app.store.reports(&filter).await?;
+    let now = app.store.clock().now();
     // The registered children's names in one query.
     let ids: Vec<&str> = rows
         .iter()
         .filter_map(|(case, _)| case.child_id.as_deref())
         .collect();
-    let names = store.child_names(&ids).await?;
+    let names = app.store.child_names(&ids).await?;
     let mut out = Vec::with_capacity(rows.len());
     let mut shown_reporters = 0;
     for (case, report) in rows {
@@ -539,7 +547,7 @@ pub async fn inbox(
         };
         out.push(summary(&case, &report, name, sees, now, delay));
     }
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "report_inbox_read",
@@ -599,9 +607,9 @@ fn summary(
     }
 }
 
-async fn child_name(store: &Store, case: &CaseRow, report: &ReportRow) -> Result<String> {
+async fn child_name(app: &App, case: &CaseRow, report: &ReportRow) -> Result<String> {
     Ok(match &case.child_id {
-        Some(id) => store.child_name(id).await?.unwrap_or_default(),
+        Some(id) => app.store.child_name(id).await?.unwrap_or_default(),
         None => report.body.child_name.clone().unwrap_or_default(),
     })
 }
@@ -615,36 +623,37 @@ fn reporter_of(report: &ReportRow) -> Reporter {
 }
 
 /// A case the actor works on or filed; anything else is not found.
-async fn load(store: &Store, actor: &Actor, case_id: &str) -> Result<(CaseRow, ReportRow, bool)> {
-    let (case, report) = store
+async fn load(app: &App, actor: &Actor, case_id: &str) -> Result<(CaseRow, ReportRow, bool)> {
+    let (case, report) = app
+        .store
         .case_with_report(case_id)
         .await?
-        .ok_or(StoreError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     let works = works_on(actor, &case, &report)
         || (matches!(actor.role, Role::Court | Role::Procuratorate)
-            && sent_to(store, actor, &case).await?);
+            && sent_to(app, actor, &case).await?);
     if !works && report.reporter_user_id != actor.user_id {
-        return Err(StoreError::NotFound);
+        return Err(Error::NotFound);
     }
     Ok((case, report, works))
 }
 
 /// The case a visit follows up (随访): one the actor works on, not closed, about `child_id`.
 pub(crate) async fn follow_up_case(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     case_id: &str,
     child_id: &str,
 ) -> Result<CaseRow> {
-    let (case, _, works) = load(store, actor, case_id).await?;
+    let (case, _, works) = load(app, actor, case_id).await?;
     if !works {
-        return Err(StoreError::NotFound);
+        return Err(Error::NotFound);
     }
     if case.child_id.as_deref() != Some(child_id) {
         return Err(ValidationErrors::single("case_id", "该个案不是这名儿童的个案").into());
     }
     if case.status == CaseStatus::Closed {
-        return Err(StoreError::Conflict {
+        return Err(Error::Conflict {
             field: Some("case_id".into()),
             message: "该个案已结案，随访请记为普通走访".into(),
         });
@@ -653,10 +662,10 @@ pub(crate) async fn follow_up_case(
 }
 
 /// A case as the actor may see it; reading it is audited, and reading its reporter separately.
-pub async fn case(store: &Store, actor: &Actor, case_id: &str) -> Result<CaseView> {
-    let (case, report, works) = load(store, actor, case_id).await?;
+pub async fn case(app: &App, actor: &Actor, case_id: &str) -> Result<CaseView> {
+    let (case, report, works) = load(app, actor, case_id).await?;
     let sees = protection::sees_reporter(actor, &report.receiving_org, &report.reporter_user_id);
-    let events = store.case_events(&case.id).await?;
+    let events = app.store.case_events(&case.id).await?;
     let reporter_id = report.reporter_user_id.clone();
     let timeline: Vec<TimelineEntry> = events
         .into_iter()
@@ -700,7 +709,7 @@ pub async fn case(store: &Store, actor: &Actor, case_id: &str) -> Result<CaseVie
         .iter()
         .find(|e| e.kind == "received")
         .and_then(|e| parse_time(&e.at));
-    let now = store.clock().now();
+    let now = app.store.clock().now();
     let steps = protection::playbook(&case.situations)
         .into_iter()
         .map(|step| {
@@ -732,7 +741,7 @@ pub async fn case(store: &Store, actor: &Actor, case_id: &str) -> Result<CaseVie
         id: case.id.clone(),
         report_id: report.id.clone(),
         child_id: if works { case.child_id.clone() } else { None },
-        child_name: child_name(store, &case, &report).await?,
+        child_name: child_name(app, &case, &report).await?,
         status: case.status,
         situations: case.situations.clone(),
         severity: case.severity,
@@ -752,22 +761,22 @@ pub async fn case(store: &Store, actor: &Actor, case_id: &str) -> Result<CaseVie
         risk_level: case.risk.filter(|_| works),
         visit_interval_days: case.risk.filter(|_| works).map(|r| r.visit_interval_days()),
         assessments: if works {
-            store.assessments(&case.id).await?
+            app.store.assessments(&case.id).await?
         } else {
             vec![]
         },
         referrals: if works {
-            referral_views(store, store.referrals_of_case(&case.id).await?).await?
+            referral_views(app, app.store.referrals_of_case(&case.id).await?).await?
         } else {
             vec![]
         },
         placements: if works {
-            store.placements(&case.id).await?
+            app.store.placements(&case.id).await?
         } else {
             vec![]
         },
         interventions: if works {
-            store.interventions(&case.id).await?
+            app.store.interventions(&case.id).await?
         } else {
             vec![]
         },
@@ -777,13 +786,13 @@ pub async fn case(store: &Store, actor: &Actor, case_id: &str) -> Result<CaseVie
     if works {
         let silent_since = match &case.child_id {
             Some(child) => {
-                shouwang_domain::guardianship::silent_since(&store.contact_facts(child).await?)
+                shouwang_domain::guardianship::silent_since(&app.store.contact_facts(child).await?)
             }
             None => None,
         };
-        view.revocation_reminders = revocation_reminders(&view, silent_since, store.today());
+        view.revocation_reminders = revocation_reminders(&view, silent_since, app.store.today());
     }
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     tx.audit(actor, "case_read", subject(&case), serde_json::json!({}))
         .await?;
     if sees && actor.user_id != report.reporter_user_id {
@@ -871,24 +880,24 @@ fn event_label(kind: &str, code: Option<&str>, outcome: Option<&str>) -> String 
 /// Applies `action` to a case the actor works on, in one transaction with its timeline entry and
 /// audit event; a case moved meanwhile is a conflict.
 async fn act(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     case_id: &str,
     action: CaseAction,
     write: impl AsyncFnOnce(&mut Tx, &CaseRow, &ReportRow) -> Result<()>,
     close_requested_by: Option<&str>,
 ) -> Result<CaseView> {
-    let (case, report, works) = load(store, actor, case_id).await?;
+    let (case, report, works) = load(app, actor, case_id).await?;
     if !works {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
     let next = protection::transition(case.status, action, actor.role).map_err(case_error)?;
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     if !tx
         .set_case_status(&case.id, case.version, next, close_requested_by)
         .await?
     {
-        return Err(StoreError::Conflict {
+        return Err(Error::Conflict {
             field: None,
             message: "该个案已被他人更新，请刷新后再操作".into(),
         });
@@ -902,7 +911,7 @@ async fn act(
     )
     .await?;
     tx.commit().await?;
-    self::case(store, actor, case_id).await
+    self::case(app, actor, case_id).await
 }
 
 fn action_code(a: CaseAction) -> &'static str {
@@ -932,35 +941,37 @@ fn note_of(note: &str, field: &str, required: Option<&str>) -> Result<String> {
 
 /// The police receive a report (受理); a report escalated to the county may be received by the
 /// county's civil affairs too.
-pub async fn receive(store: &Store, actor: &Actor, report_id: &str) -> Result<CaseView> {
-    let (case, report) = store
+pub async fn receive(app: &App, actor: &Actor, report_id: &str) -> Result<CaseView> {
+    let (case, report) = app
+        .store
         .report_with_case(report_id)
         .await?
-        .ok_or(StoreError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     if !works_on(actor, &case, &report) {
-        return Err(StoreError::NotFound);
+        return Err(Error::NotFound);
     }
     if matches!(actor.role, Role::County | Role::CountyAdmin) && report.escalated_at.is_none() {
-        return Err(StoreError::Conflict {
+        return Err(Error::Conflict {
             field: None,
             message: "该报告尚未超时上报，请由派出所受理".into(),
         });
     }
     let who = actor.user_id.clone();
     act(
-        store,
+        app,
         actor,
         &case.id,
         CaseAction::Receive,
         async |tx: &mut Tx, case: &CaseRow, report: &ReportRow| {
             if !tx.receive_report(&report.id, &who).await? {
-                return Err(StoreError::Conflict {
+                return Err(Error::Conflict {
                     field: None,
                     message: "该报告已被受理".into(),
                 });
             }
-            tx.add_case_event(&case.id, &By::of(actor), "received", None, None, "")
-                .await
+            Ok(tx
+                .add_case_event(&case.id, &By::of(actor), "received", None, None, "")
+                .await?)
         },
         None,
     )
@@ -969,7 +980,7 @@ pub async fn receive(store: &Store, actor: &Actor, report_id: &str) -> Result<Ca
 
 /// Records a step of the emergency response; a skipped or failed step says why.
 pub async fn record_step(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     case_id: &str,
     step: Step,
@@ -985,12 +996,12 @@ pub async fn record_step(
     if step == Step::NotifyTown {
         return Err(ValidationErrors::single("step", "通报乡镇请使用“通报乡镇”操作").into());
     }
-    let (case, _, _) = load(store, actor, case_id).await?;
+    let (case, _, _) = load(app, actor, case_id).await?;
     if !protection::playbook(&case.situations).contains(&step) {
         return Err(ValidationErrors::single("step", "该步骤不属于本个案情形的处置流程").into());
     }
     act(
-        store,
+        app,
         actor,
         case_id,
         CaseAction::Respond,
@@ -1004,6 +1015,7 @@ pub async fn record_step(
                 &note,
             )
             .await
+            .map_err(Error::from)
         },
         None,
     )
@@ -1012,7 +1024,7 @@ pub async fn record_step(
 
 /// Records 受案、立案、反馈 or a transfer.
 pub async fn police_record(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     case_id: &str,
     record: PoliceRecord,
@@ -1024,7 +1036,7 @@ pub async fn police_record(
         (record == PoliceRecord::Feedback).then_some("请填写向报告人反馈的内容"),
     )?;
     act(
-        store,
+        app,
         actor,
         case_id,
         CaseAction::Respond,
@@ -1055,6 +1067,7 @@ pub async fn police_record(
                 &note,
             )
             .await
+            .map_err(Error::from)
         },
         None,
     )
@@ -1062,15 +1075,10 @@ pub async fn police_record(
 }
 
 /// The police notify the town (通报乡镇): the town's assessment and help begin.
-pub async fn notify_town(
-    store: &Store,
-    actor: &Actor,
-    case_id: &str,
-    note: &str,
-) -> Result<CaseView> {
+pub async fn notify_town(app: &App, actor: &Actor, case_id: &str, note: &str) -> Result<CaseView> {
     let note = note_of(note, "note", None)?;
     act(
-        store,
+        app,
         actor,
         case_id,
         CaseAction::NotifyTown,
@@ -1095,14 +1103,14 @@ pub async fn notify_town(
 
 /// The town asks to close the case, saying why.
 pub async fn request_close(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     case_id: &str,
     reason: &str,
 ) -> Result<CaseView> {
     let reason = note_of(reason, "reason", Some("请说明结案理由"))?;
     act(
-        store,
+        app,
         actor,
         case_id,
         CaseAction::RequestClose,
@@ -1116,6 +1124,7 @@ pub async fn request_close(
                 &reason,
             )
             .await
+            .map_err(Error::from)
         },
         Some(&actor.user_id),
     )
@@ -1124,14 +1133,14 @@ pub async fn request_close(
 
 /// Another town or county user approves closing, or returns it with a note.
 pub async fn decide_close(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     case_id: &str,
     approve: bool,
     note: &str,
 ) -> Result<CaseView> {
     let note = note_of(note, "note", (!approve).then_some("退回结案申请请说明原因"))?;
-    let (case, _, _) = load(store, actor, case_id).await?;
+    let (case, _, _) = load(app, actor, case_id).await?;
     if case.status == CaseStatus::Closing
         && case.close_requested_by.as_deref() == Some(actor.user_id.as_str())
     {
@@ -1143,13 +1152,14 @@ pub async fn decide_close(
         (CaseAction::RejectClose, "close_rejected")
     };
     act(
-        store,
+        app,
         actor,
         case_id,
         action,
         async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
             tx.add_case_event(&case.id, &By::of(actor), kind, None, None, &note)
                 .await
+                .map_err(Error::from)
         },
         None,
     )
@@ -1157,16 +1167,17 @@ pub async fn decide_close(
 }
 
 /// Reopens a closed case, saying why.
-pub async fn reopen(store: &Store, actor: &Actor, case_id: &str, reason: &str) -> Result<CaseView> {
+pub async fn reopen(app: &App, actor: &Actor, case_id: &str, reason: &str) -> Result<CaseView> {
     let reason = note_of(reason, "reason", Some("请说明重新开启的理由"))?;
     act(
-        store,
+        app,
         actor,
         case_id,
         CaseAction::Reopen,
         async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
             tx.add_case_event(&case.id, &By::of(actor), "reopened", None, None, &reason)
                 .await
+                .map_err(Error::from)
         },
         None,
     )
@@ -1187,7 +1198,7 @@ pub struct UnreportedList {
 /// with no mandatory report filed (未保法 Art. 117): the town's and oversight's list, at most
 /// `limit` (1–500) of them with the total; looking at it is audited.
 pub async fn unreported(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     region: Option<&str>,
     limit: i64,
@@ -1196,7 +1207,7 @@ pub async fn unreported(
         actor.role,
         Role::Village | Role::Town | Role::County | Role::CountyAdmin | Role::Oversight
     ) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
     let region = match region.map(str::trim).filter(|r| !r.is_empty()) {
         None => None,
@@ -1204,18 +1215,18 @@ pub async fn unreported(
             let code = RegionCode::parse(r)
                 .map_err(|_| ValidationErrors::single("region", "区划代码不正确"))?;
             if !actor.region.contains(&code) {
-                return Err(StoreError::NotFound);
+                return Err(Error::NotFound);
             }
             Some(code)
         }
     };
     let limit = limit.clamp(1, 500);
-    let visits = unreported_visits(store, actor, region.as_ref(), 1000).await?;
-    let total = store.unreported_count(actor, region.as_ref()).await? + visits.len() as i64;
-    let mut items = store.unreported(actor, region.as_ref(), limit).await?;
+    let visits = unreported_visits(app, actor, region.as_ref(), 1000).await?;
+    let total = app.store.unreported_count(actor, region.as_ref()).await? + visits.len() as i64;
+    let mut items = app.store.unreported(actor, region.as_ref(), limit).await?;
     items.extend(visits);
     items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "unreported_read",
@@ -1234,12 +1245,13 @@ pub async fn unreported(
 /// Children a visit found in a reportable situation with no report filed since, whose file is not
 /// on the files' list already.
 async fn unreported_visits(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     region: Option<&RegionCode>,
     limit: i64,
 ) -> Result<Vec<shouwang_store::protection::Unreported>> {
-    Ok(store
+    Ok(app
+        .store
         .reportable_visits(actor, region, limit)
         .await?
         .into_iter()
@@ -1271,8 +1283,8 @@ pub struct HomeCounts {
 }
 
 /// Counts for the home page (the inbox's own scope).
-pub async fn home_counts(store: &Store, actor: &Actor) -> Result<HomeCounts> {
-    escalate(store).await?;
+pub async fn home_counts(app: &App, actor: &Actor) -> Result<HomeCounts> {
+    escalate(app).await?;
     let mut filter = ReportFilter {
         limit: 500,
         ..Default::default()
@@ -1283,9 +1295,9 @@ pub async fn home_counts(store: &Store, actor: &Actor) -> Result<HomeCounts> {
         Role::Court | Role::Procuratorate => return Ok(HomeCounts::default()),
         _ => filter.area_within = Some(actor.region.clone()),
     }
-    let rows = store.reports(&filter).await?;
-    let now = store.clock().now();
-    let delay = store.escalation_delay();
+    let rows = app.store.reports(&filter).await?;
+    let now = app.store.clock().now();
+    let delay = app.policies.escalation;
     let mut c = HomeCounts::default();
     for (case, report) in &rows {
         if report.status == "unreceived" {
@@ -1304,8 +1316,8 @@ pub async fn home_counts(store: &Store, actor: &Actor) -> Result<HomeCounts> {
         actor.role,
         Role::Village | Role::Town | Role::County | Role::CountyAdmin | Role::Oversight
     ) {
-        c.unreported = usize::try_from(store.unreported_count(actor, None).await?).unwrap_or(0)
-            + unreported_visits(store, actor, None, 1000).await?.len();
+        c.unreported = usize::try_from(app.store.unreported_count(actor, None).await?).unwrap_or(0)
+            + unreported_visits(app, actor, None, 1000).await?.len();
     }
     Ok(c)
 }
@@ -1314,17 +1326,17 @@ pub async fn home_counts(store: &Store, actor: &Actor) -> Result<HomeCounts> {
 /// read from them (a name or a declared type is not trusted); at most
 /// [`protection::MAX_EVIDENCE_BYTES`] each and [`protection::MAX_EVIDENCE_PER_CASE`] a case.
 pub async fn attach(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     case_id: &str,
     name: &str,
     bytes: &[u8],
 ) -> Result<shouwang_store::protection::Attachment> {
-    let (case, _, _) = load(store, actor, case_id).await?;
+    let (case, _, _) = load(app, actor, case_id).await?;
     let kind =
         protection::EvidenceKind::sniff(bytes).map_err(|m| ValidationErrors::single("file", m))?;
     let name = protection::evidence_name(name);
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     let id = tx
         .add_attachment(
             &case.id,
@@ -1351,12 +1363,12 @@ pub async fn attach(
     )
     .await?;
     tx.commit().await?;
-    store
+    app.store
         .attachments(&case.id)
         .await?
         .into_iter()
         .find(|a| a.id == id)
-        .ok_or(StoreError::NotFound)
+        .ok_or(Error::NotFound)
 }
 
 /// Which evidence the actor may read: their own uploads; those who work on the case, the rest —
@@ -1374,13 +1386,14 @@ fn evidence_reader<'a>(
 /// A case's evidence as the actor may see it: all of it for those who work on the case (the
 /// reporter's only where the reporter may be seen), their own uploads for the reporter.
 pub async fn attachments(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     case_id: &str,
 ) -> Result<Vec<shouwang_store::protection::Attachment>> {
-    let (case, report, works) = load(store, actor, case_id).await?;
+    let (case, report, works) = load(app, actor, case_id).await?;
     let may = evidence_reader(actor, &report, works);
-    Ok(store
+    Ok(app
+        .store
         .attachments(&case.id)
         .await?
         .into_iter()
@@ -1390,19 +1403,20 @@ pub async fn attachments(
 
 /// One piece of evidence with its bytes, for the same readers; each read is audited.
 pub async fn attachment(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     case_id: &str,
     id: &str,
 ) -> Result<(shouwang_store::protection::Attachment, Vec<u8>)> {
-    let (case, report, works) = load(store, actor, case_id).await?;
+    let (case, report, works) = load(app, actor, case_id).await?;
     let may = evidence_reader(actor, &report, works);
-    let (a, data) = store
+    let (a, data) = app
+        .store
         .attachment(&case.id, id)
         .await?
         .filter(|(a, _)| may(a))
-        .ok_or(StoreError::NotFound)?;
-    let mut tx = store.begin().await?;
+        .ok_or(Error::NotFound)?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "case_attachment_read",
@@ -1417,18 +1431,18 @@ pub async fn attachment(
 /// The town (or the county) records an assessment of a case it assesses: the four areas, what was
 /// found, who took part and the child's own view; the risk level follows and is kept on the case.
 pub async fn assess(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     case_id: &str,
     input: &shouwang_domain::protection::AssessmentInput,
 ) -> Result<CaseView> {
     let assessment = input.parse()?;
-    let (case, _, works) = load(store, actor, case_id).await?;
+    let (case, _, works) = load(app, actor, case_id).await?;
     if !works || !matches!(actor.role, Role::Town | Role::County | Role::CountyAdmin) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
     if case.status != CaseStatus::Assessing {
-        return Err(StoreError::Conflict {
+        return Err(Error::Conflict {
             field: None,
             message: format!(
                 "该个案当前状态为“{}”，公安机关通报乡镇后才能评估",
@@ -1436,7 +1450,7 @@ pub async fn assess(
             ),
         });
     }
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     tx.add_assessment(&case.id, &By::of(actor), &assessment)
         .await?;
     tx.add_case_event(
@@ -1456,14 +1470,14 @@ pub async fn assess(
     )
     .await?;
     tx.commit().await?;
-    self::case(store, actor, case_id).await
+    self::case(app, actor, case_id).await
 }
 
 async fn referral_views(
-    store: &Store,
+    app: &App,
     referrals: Vec<shouwang_store::protection::Referral>,
 ) -> Result<Vec<ReferralView>> {
-    let today = store.today();
+    let today = app.store.today();
     let mut out = Vec::with_capacity(referrals.len());
     for r in referrals {
         let day = |t: &Option<String>| {
@@ -1477,9 +1491,9 @@ async fn referral_views(
             day(&r.answered_at),
             today,
         );
-        let (child_name, village_code) = match store.case_with_report(&r.case_id).await? {
+        let (child_name, village_code) = match app.store.case_with_report(&r.case_id).await? {
             Some((case, report)) => (
-                child_name(store, &case, &report).await?,
+                child_name(app, &case, &report).await?,
                 case.village.as_str().to_owned(),
             ),
             None => (String::new(), String::new()),
@@ -1498,7 +1512,7 @@ async fn referral_views(
 /// (a social-work organisation, a hospital, a legal-aid centre…) for one kind of help; the
 /// provider's users are told.
 pub async fn refer(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     case_id: &str,
     kind: shouwang_domain::protection::HelpKind,
@@ -1506,12 +1520,12 @@ pub async fn refer(
     note: &str,
 ) -> Result<CaseView> {
     let note = note_of(note, "note", Some("请写明需要服务机构提供的帮助"))?;
-    let (case, _, works) = load(store, actor, case_id).await?;
+    let (case, _, works) = load(app, actor, case_id).await?;
     if !works || !matches!(actor.role, Role::Town | Role::County | Role::CountyAdmin) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
     if case.status != CaseStatus::Assessing {
-        return Err(StoreError::Conflict {
+        return Err(Error::Conflict {
             field: None,
             message: format!("该个案当前状态为“{}”，不能转介", case.status.label()),
         });
@@ -1521,7 +1535,8 @@ pub async fn refer(
         .at_level(RegionLevel::County)
         .unwrap_or_else(|| case.town.clone());
     // A service organisation of the case's county (a school is not a provider of help).
-    let provider = store
+    let provider = app
+        .store
         .agencies_within(&county)
         .await?
         .into_iter()
@@ -1529,7 +1544,7 @@ pub async fn refer(
     if !provider {
         return Err(ValidationErrors::single("agency_id", "请选择本县（市、区）的服务机构").into());
     }
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     let id = tx
         .insert_referral(&case.id, kind, agency_id, &actor.user_id, &note)
         .await?;
@@ -1561,16 +1576,16 @@ pub async fn refer(
     )
     .await?;
     tx.commit().await?;
-    self::case(store, actor, case_id).await
+    self::case(app, actor, case_id).await
 }
 
 /// A provider's referrals (its users'), newest first.
-pub async fn provider_referrals(store: &Store, actor: &Actor) -> Result<Vec<ReferralView>> {
+pub async fn provider_referrals(app: &App, actor: &Actor) -> Result<Vec<ReferralView>> {
     let Some(agency) = actor.agency_id.as_deref() else {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     };
-    let list = referral_views(store, store.referrals_of_agency(agency).await?).await?;
-    let mut tx = store.begin().await?;
+    let list = referral_views(app, app.store.referrals_of_agency(agency).await?).await?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "referrals_read",
@@ -1589,18 +1604,19 @@ pub async fn provider_referrals(store: &Store, actor: &Actor) -> Result<Vec<Refe
 /// A provider accepts or declines a referral (declining says why), or records what it delivered
 /// (`complete` when the help is done).
 pub async fn answer_referral(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     referral_id: &str,
     action: shouwang_domain::protection::ReferralAction,
     note: &str,
 ) -> Result<ReferralView> {
     use shouwang_domain::protection::ReferralAction;
-    let r = store
+    let r = app
+        .store
         .referral(referral_id)
         .await?
         .filter(|r| actor.agency_id.as_deref() == Some(r.agency_id.as_str()))
-        .ok_or(StoreError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     let note = note_of(
         note,
         "note",
@@ -1610,11 +1626,10 @@ pub async fn answer_referral(
             ReferralAction::Accept => None,
         },
     )?;
-    let next =
-        protection::referral_transition(r.status, action).map_err(|m| StoreError::Conflict {
-            field: None,
-            message: m,
-        })?;
+    let next = protection::referral_transition(r.status, action).map_err(|m| Error::Conflict {
+        field: None,
+        message: m,
+    })?;
     let kind = match action {
         ReferralAction::Accept => "accepted",
         ReferralAction::Decline => "declined",
@@ -1623,7 +1638,8 @@ pub async fn answer_referral(
     };
     let mut log = r.log.clone();
     log.push(shouwang_store::protection::ReferralEntry {
-        at: store
+        at: app
+            .store
             .clock()
             .now()
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -1631,13 +1647,14 @@ pub async fn answer_referral(
         kind: kind.into(),
         note: note.clone(),
     });
-    let (case, _) = store
+    let (case, _) = app
+        .store
         .case_with_report(&r.case_id)
         .await?
-        .ok_or(StoreError::NotFound)?;
-    let mut tx = store.begin().await?;
+        .ok_or(Error::NotFound)?;
+    let mut tx = app.store.begin().await?;
     if !tx.update_referral(&r, next, &log).await? {
-        return Err(StoreError::Conflict {
+        return Err(Error::Conflict {
             field: None,
             message: "该转介已被他人更新，请刷新后再操作".into(),
         });
@@ -1659,20 +1676,18 @@ pub async fn answer_referral(
     )
     .await?;
     tx.commit().await?;
-    let updated = store.referral(&r.id).await?.ok_or(StoreError::NotFound)?;
-    Ok(referral_views(store, vec![updated]).await?.remove(0))
+    let updated = app.store.referral(&r.id).await?.ok_or(Error::NotFound)?;
+    Ok(referral_views(app, vec![updated]).await?.remove(0))
 }
 
 /// The service organisations of the actor's county (agencies that are not schools).
-pub async fn providers(
-    store: &Store,
-    actor: &Actor,
-) -> Result<Vec<shouwang_store::regions::Agency>> {
+pub async fn providers(app: &App, actor: &Actor) -> Result<Vec<shouwang_store::regions::Agency>> {
     let county = actor
         .region
         .at_level(RegionLevel::County)
         .unwrap_or_else(|| actor.region.clone());
-    Ok(store
+    Ok(app
+        .store
         .agencies_within(&county)
         .await?
         .into_iter()
@@ -1683,18 +1698,18 @@ pub async fn providers(
 /// Civil affairs takes the child of a case into temporary guardianship (未成年人保护法 Art. 92's
 /// grounds, Art. 93's placements); while the response or the assessment runs.
 pub async fn place(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     case_id: &str,
     input: &shouwang_domain::protection::PlacementInput,
 ) -> Result<CaseView> {
-    let record = input.parse(store.today())?;
-    let (case, _, works) = load(store, actor, case_id).await?;
+    let record = input.parse(app.store.today())?;
+    let (case, _, works) = load(app, actor, case_id).await?;
     if !works || !matches!(actor.role, Role::Town | Role::County | Role::CountyAdmin) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
     if !matches!(case.status, CaseStatus::Responding | CaseStatus::Assessing) {
-        return Err(StoreError::Conflict {
+        return Err(Error::Conflict {
             field: None,
             message: format!(
                 "该个案当前状态为“{}”，不能安排临时监护",
@@ -1702,18 +1717,19 @@ pub async fn place(
             ),
         });
     }
-    if store
+    if app
+        .store
         .placements(&case.id)
         .await?
         .iter()
         .any(|p| p.record.end_date.is_none())
     {
-        return Err(StoreError::Conflict {
+        return Err(Error::Conflict {
             field: None,
             message: "该儿童已在临时监护中，请先结束当前临时监护".into(),
         });
     }
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     let id = tx.add_placement(&case.id, &By::of(actor), &record).await?;
     tx.add_case_event(
         &case.id,
@@ -1732,33 +1748,34 @@ pub async fn place(
     )
     .await?;
     tx.commit().await?;
-    self::case(store, actor, case_id).await
+    self::case(app, actor, case_id).await
 }
 
 /// Ends a temporary guardianship on the assessment that lets the child return (or says where the
 /// child goes).
 pub async fn end_placement(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     case_id: &str,
     placement_id: &str,
     end_date: Option<&str>,
     assessment: &str,
 ) -> Result<CaseView> {
-    let (case, _, works) = load(store, actor, case_id).await?;
+    let (case, _, works) = load(app, actor, case_id).await?;
     if !works || !matches!(actor.role, Role::Town | Role::County | Role::CountyAdmin) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let p = store
+    let p = app
+        .store
         .placements(&case.id)
         .await?
         .into_iter()
         .find(|p| p.id == placement_id)
-        .ok_or(StoreError::NotFound)?;
-    let ended = p.record.ended(end_date, assessment, store.today())?;
-    let mut tx = store.begin().await?;
+        .ok_or(Error::NotFound)?;
+    let ended = p.record.ended(end_date, assessment, app.store.today())?;
+    let mut tx = app.store.begin().await?;
     if !tx.end_placement(&p, &ended).await? {
-        return Err(StoreError::Conflict {
+        return Err(Error::Conflict {
             field: None,
             message: "该临时监护已被他人更新，请刷新后再操作".into(),
         });
@@ -1780,7 +1797,7 @@ pub async fn end_placement(
     )
     .await?;
     tx.commit().await?;
-    self::case(store, actor, case_id).await
+    self::case(app, actor, case_id).await
 }
 
 /// One count of the figures, with its label.
@@ -1862,7 +1879,7 @@ fn publishable_reporters(cells: Vec<Count>, whole: bool) -> Vec<Count> {
 }
 
 pub async fn figures(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
@@ -1871,7 +1888,7 @@ pub async fn figures(
         actor.role,
         Role::Town | Role::County | Role::CountyAdmin | Role::Oversight | Role::Police
     ) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
     if to < from || (to - from).num_days() > 3660 {
         return Err(ValidationErrors::single(
@@ -1886,7 +1903,8 @@ pub async fn figures(
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     };
     let (start, end) = (instant(from), instant(to + Duration::days(1)));
-    let rows = store
+    let rows = app
+        .store
         .reports(&ReportFilter {
             area_within: Some(actor.region.clone()),
             filed_from: Some(start.clone()),
@@ -1896,8 +1914,8 @@ pub async fn figures(
             ..Default::default()
         })
         .await?;
-    let activity = store.case_activity(&actor.region, &start, &end).await?;
-    let now = store.clock().now();
+    let activity = app.store.case_activity(&actor.region, &start, &end).await?;
+    let now = app.store.clock().now();
     let mut situations: std::collections::BTreeMap<Situation, i64> = Default::default();
     let mut reporters: std::collections::BTreeMap<String, i64> = Default::default();
     let mut severities: std::collections::BTreeMap<Severity, i64> = Default::default();
@@ -1988,7 +2006,7 @@ pub async fn figures(
             .collect(),
         feedback_overdue,
     };
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "case_figures_read",
@@ -2025,7 +2043,7 @@ pub struct InterventionInput {
 /// steps in order, by the role the law gives it; a revocation's application names its ground and
 /// applicant.
 pub async fn intervene(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     case_id: &str,
     input: &InterventionInput,
@@ -2061,12 +2079,12 @@ pub async fn intervene(
     } else {
         (None, None)
     };
-    let (case, _, works) = load(store, actor, case_id).await?;
+    let (case, _, works) = load(app, actor, case_id).await?;
     if !works || !measure.recorded_by(stage, actor.role) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
     if matches!(case.status, CaseStatus::Reported | CaseStatus::Closed) {
-        return Err(StoreError::Conflict {
+        return Err(Error::Conflict {
             field: None,
             message: format!(
                 "该个案当前状态为“{}”，不能记录监护干预",
@@ -2074,7 +2092,7 @@ pub async fn intervene(
             ),
         });
     }
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     let done = tx.recorded_stages(&case.id, measure).await?;
     protection::next_stage(measure, &done, stage)
         .map_err(|m| ValidationErrors::single("stage", m))?;
@@ -2107,7 +2125,7 @@ pub async fn intervene(
     )
     .await?;
     tx.commit().await?;
-    self::case(store, actor, case_id).await
+    self::case(app, actor, case_id).await
 }
 
 /// What the case's records say about revoking the guardian's qualification.

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::{App, Error, Result};
 use shouwang_domain::authz::{Actor, Scope};
 use shouwang_domain::quarterly::{
     self, ItemRef, Quarter, ReportAction, ReportStatus, ReturnItem, Section, check_return_items,
@@ -16,8 +17,8 @@ use shouwang_domain::region::{RegionCode, RegionLevel};
 use shouwang_domain::summary_table::{COLUMNS, Figures, parse_cells};
 use shouwang_domain::text;
 use shouwang_domain::validation::ValidationErrors;
+use shouwang_store::Subject;
 use shouwang_store::quarterly::{Frozen, ReportEvent, RosterLine, SectionCheck, StoredReport};
-use shouwang_store::{Result, Store, StoreError, Subject};
 
 /// One column of the 汇总表 with its value.
 #[derive(Debug, Clone, Serialize)]
@@ -91,7 +92,7 @@ pub(crate) struct Counted {
 }
 
 pub(crate) async fn count_units(
-    store: &Store,
+    app: &App,
     region: &RegionCode,
     on: NaiveDate,
     by: Option<RegionLevel>,
@@ -101,7 +102,7 @@ pub(crate) async fn count_units(
         units: BTreeMap::new(),
         unplaced: 0,
     };
-    for g in store.summary_groups(region, on, by).await? {
+    for g in app.store.summary_groups(region, on, by).await? {
         match parse_cells(&g.cells) {
             Some(cells) => {
                 c.total.add_group(g.band, g.sex, &cells, g.count);
@@ -118,18 +119,19 @@ pub(crate) async fn count_units(
     Ok(c)
 }
 
-async fn count(store: &Store, region: &RegionCode, on: NaiveDate) -> Result<(Figures, i64)> {
-    let c = count_units(store, region, on, None).await?;
+async fn count(app: &App, region: &RegionCode, on: NaiveDate) -> Result<(Figures, i64)> {
+    let c = count_units(app, region, on, None).await?;
     Ok((c.total, c.unplaced))
 }
 
 /// The frozen report of a unit whose reference date is `on`, if one was made.
 pub(crate) async fn frozen_on(
-    store: &Store,
+    app: &App,
     region: &RegionCode,
     on: NaiveDate,
 ) -> Result<Option<StoredReport>> {
-    Ok(store
+    Ok(app
+        .store
         .quarterly_report_of(region, Quarter::of(on))
         .await?
         .filter(|r| r.as_of == on))
@@ -141,14 +143,14 @@ fn covered(actor: &Actor, code: &str, field: &str) -> Result<RegionCode> {
         .map_err(|_| ValidationErrors::single(field, "区划代码不正确"))?;
     match actor.scope() {
         Scope::Region { code } if code.contains(&region) => Ok(region),
-        _ => Err(StoreError::NotFound),
+        _ => Err(Error::NotFound),
     }
 }
 
 /// The 汇总表 of `region` (the actor's own when absent) on `date` (today when absent): a frozen
 /// report's figures when one was made for that unit and date, else counted from the files.
 pub async fn summary(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     region: Option<&str>,
     date: Option<&str>,
@@ -160,9 +162,9 @@ pub async fn summary(
     let date = match date.filter(|d| !d.trim().is_empty()) {
         Some(d) => shouwang_domain::input::parse_date(d)
             .ok_or_else(|| ValidationErrors::single("date", "日期格式不正确，应为 2026-12-31"))?,
-        None => store.today(),
+        None => app.store.today(),
     };
-    let v = match frozen_on(store, &region, date).await? {
+    let v = match frozen_on(app, &region, date).await? {
         Some(r) => view(
             &region,
             date,
@@ -171,11 +173,11 @@ pub async fn summary(
             true,
         ),
         None => {
-            let (figures, unplaced) = count(store, &region, date).await?;
+            let (figures, unplaced) = count(app, &region, date).await?;
             view(&region, date, &figures, unplaced, false)
         }
     };
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "summary_read",
@@ -233,9 +235,9 @@ pub struct ReportView {
     pub may_decide: bool,
 }
 
-async fn report_view(store: &Store, actor: &Actor, r: StoredReport) -> Result<ReportView> {
+async fn report_view(app: &App, actor: &Actor, r: StoredReport) -> Result<ReportView> {
     use shouwang_domain::eligibility::KeyTargetFlag;
-    let events = store.quarterly_report_events(&r.id).await?;
+    let events = app.store.quarterly_report_events(&r.id).await?;
     let prepares = may_prepare(actor, &r.region);
     let may_verify = (r.status == ReportStatus::Submitted)
         .then(|| {
@@ -249,7 +251,7 @@ async fn report_view(store: &Store, actor: &Actor, r: StoredReport) -> Result<Re
         })
         .flatten();
     let without_hukou = if reporting_level(&r.region) == Some(RegionLevel::Village) {
-        store
+        app.store
             .quarterly_roster(&r.id)
             .await?
             .iter()
@@ -342,14 +344,15 @@ fn item_label(it: &ReturnItem, r: &StoredReport) -> String {
 }
 
 /// A report the actor's jurisdiction covers (its unit or a unit below); else absent.
-async fn load(store: &Store, actor: &Actor, id: &str) -> Result<StoredReport> {
-    let r = store
+async fn load(app: &App, actor: &Actor, id: &str) -> Result<StoredReport> {
+    let r = app
+        .store
         .quarterly_report(id)
         .await?
-        .ok_or(StoreError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     match actor.scope() {
         Scope::Region { code } if code.contains(&r.region) => Ok(r),
-        _ => Err(StoreError::NotFound),
+        _ => Err(Error::NotFound),
     }
 }
 
@@ -361,9 +364,9 @@ fn subject(r: &StoredReport) -> Subject<'_> {
     }
 }
 
-pub async fn get(store: &Store, actor: &Actor, id: &str) -> Result<ReportView> {
-    let r = load(store, actor, id).await?;
-    report_view(store, actor, r).await
+pub async fn get(app: &App, actor: &Actor, id: &str) -> Result<ReportView> {
+    let r = load(app, actor, id).await?;
+    report_view(app, actor, r).await
 }
 
 /// What a unit's report freezes: a town counts its children as of the quarter's end and keeps the
@@ -388,12 +391,12 @@ impl Freeze {
     }
 }
 
-async fn freeze(store: &Store, region: &RegionCode, quarter: Quarter) -> Result<Freeze> {
+async fn freeze(app: &App, region: &RegionCode, quarter: Quarter) -> Result<Freeze> {
     let as_of = quarter.end();
     let below = reporting_level(region)
         .ok_or_else(|| ValidationErrors::single("region", "报表按乡镇（街道）及以上单位填报"))?;
     if below == RegionLevel::Village {
-        let c = count_units(store, region, as_of, Some(RegionLevel::Village)).await?;
+        let c = count_units(app, region, as_of, Some(RegionLevel::Village)).await?;
         return Ok(Freeze {
             figures: c.total.values.to_vec(),
             units: c
@@ -402,11 +405,11 @@ async fn freeze(store: &Store, region: &RegionCode, quarter: Quarter) -> Result<
                 .map(|(k, f)| (k, f.values.to_vec()))
                 .collect(),
             unplaced: c.unplaced,
-            roster: store.roster_lines(region, as_of).await?,
+            roster: app.store.roster_lines(region, as_of).await?,
         });
     }
-    let units = store.regions_within(region, below).await?;
-    let reports = store.quarterly_reports_within(region, quarter).await?;
+    let units = app.store.regions_within(region, below).await?;
+    let reports = app.store.quarterly_reports_within(region, quarter).await?;
     let mut sum = Figures::default();
     let mut unplaced = 0;
     let mut missing = Vec::new();
@@ -425,7 +428,7 @@ async fn freeze(store: &Store, region: &RegionCode, quarter: Quarter) -> Result<
         }
     }
     if !missing.is_empty() {
-        return Err(StoreError::Conflict {
+        return Err(Error::Conflict {
             field: Some("region".into()),
             message: format!(
                 "以下{}单位{}的报表尚未审核通过：{}",
@@ -454,16 +457,11 @@ fn parse_quarter(s: &str, today: NaiveDate) -> Result<Quarter> {
 
 /// Freezes a unit's report for a quarter (a town's as of the quarter's end; a county's and above
 /// as the sum of the approved reports below).
-pub async fn create(
-    store: &Store,
-    actor: &Actor,
-    region: &str,
-    quarter: &str,
-) -> Result<ReportView> {
+pub async fn create(app: &App, actor: &Actor, region: &str, quarter: &str) -> Result<ReportView> {
     let mut e = ValidationErrors::default();
-    let q = match parse_quarter(quarter, store.today()) {
+    let q = match parse_quarter(quarter, app.store.today()) {
         Ok(q) => Some(q),
-        Err(StoreError::Validation(v)) => {
+        Err(Error::Validation(v)) => {
             e.0.extend(v.0);
             None
         }
@@ -471,7 +469,7 @@ pub async fn create(
     };
     let region = match covered(actor, region, "region") {
         Ok(r) => Some(r),
-        Err(StoreError::Validation(v)) => {
+        Err(Error::Validation(v)) => {
             e.0.extend(v.0);
             None
         }
@@ -479,14 +477,14 @@ pub async fn create(
     };
     e.into_result(())?;
     let (region, q) = (region.expect("checked"), q.expect("checked"));
-    if store.region(&region).await?.is_none() {
+    if app.store.region(&region).await?.is_none() {
         return Err(ValidationErrors::single("region", "该区划不在本系统中").into());
     }
     if !may_prepare(actor, &region) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let f = freeze(store, &region, q).await?;
-    let mut tx = store.begin().await?;
+    let f = freeze(app, &region, q).await?;
+    let mut tx = app.store.begin().await?;
     let id = tx
         .insert_quarterly_report(&region, q, &f.frozen(q.end()), &actor.username)
         .await?;
@@ -502,32 +500,32 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    get(store, actor, &id).await
+    get(app, actor, &id).await
 }
 
-fn changed_meanwhile() -> StoreError {
-    StoreError::Conflict {
+fn changed_meanwhile() -> Error {
+    Error::Conflict {
         field: None,
         message: "报表已被他人更新，请刷新后再操作".into(),
     }
 }
 
 fn step(r: &StoredReport, action: ReportAction) -> Result<ReportStatus> {
-    quarterly::transition(r.status, action).map_err(|e| StoreError::Conflict {
+    quarterly::transition(r.status, action).map_err(|e| Error::Conflict {
         field: Some("status".into()),
         message: e.to_string(),
     })
 }
 
 /// Makes a frozen or returned report again from today's files (after the town corrected them).
-pub async fn refresh(store: &Store, actor: &Actor, id: &str) -> Result<ReportView> {
-    let r = load(store, actor, id).await?;
+pub async fn refresh(app: &App, actor: &Actor, id: &str) -> Result<ReportView> {
+    let r = load(app, actor, id).await?;
     if !may_prepare(actor, &r.region) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
     step(&r, ReportAction::Refresh)?;
-    let f = freeze(store, &r.region, r.quarter).await?;
-    let mut tx = store.begin().await?;
+    let f = freeze(app, &r.region, r.quarter).await?;
+    let mut tx = app.store.begin().await?;
     if !tx
         .refreeze_quarterly_report(&r, &f.frozen(r.quarter.end()), &actor.username)
         .await?
@@ -544,7 +542,7 @@ pub async fn refresh(store: &Store, actor: &Actor, id: &str) -> Result<ReportVie
     )
     .await?;
     tx.commit().await?;
-    get(store, actor, id).await
+    get(app, actor, id).await
 }
 
 /// Who signs a submission besides the submitting user (填表人).
@@ -559,15 +557,10 @@ pub struct SubmitInput {
 }
 
 /// Submits a frozen report to the level above; the 勾稽关系 must hold and every child be placed.
-pub async fn submit(
-    store: &Store,
-    actor: &Actor,
-    id: &str,
-    input: &SubmitInput,
-) -> Result<ReportView> {
-    let r = load(store, actor, id).await?;
+pub async fn submit(app: &App, actor: &Actor, id: &str, input: &SubmitInput) -> Result<ReportView> {
+    let r = load(app, actor, id).await?;
     if !may_prepare(actor, &r.region) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
     step(&r, ReportAction::Submit)?;
     let checks = view(
@@ -579,12 +572,13 @@ pub async fn submit(
     )
     .checks;
     if !checks.is_empty() {
-        return Err(StoreError::Conflict {
+        return Err(Error::Conflict {
             field: Some("checks".into()),
             message: format!("未通过表间勾稽关系校验，不能提交：{}", checks.join("；")),
         });
     }
-    let me = store
+    let me = app
+        .store
         .display_name(&actor.user_id)
         .await?
         .unwrap_or_else(|| actor.username.clone());
@@ -599,7 +593,7 @@ pub async fn submit(
     let reviewer = signer(&input.reviewer, "reviewer");
     let head = signer(&input.head, "head");
     e.into_result(())?;
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     if !tx
         .submit_quarterly_report(&r, &me, &reviewer, &head)
         .await?
@@ -621,13 +615,13 @@ pub async fn submit(
     )
     .await?;
     tx.commit().await?;
-    get(store, actor, id).await
+    get(app, actor, id).await
 }
 
 /// A department checks its section of a submitted town report (the education bureau the
 /// 控辍保学 figures, the police the 户籍 and 应急处置 ones), with what it found.
 pub async fn verify(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     id: &str,
     section: &str,
@@ -635,12 +629,12 @@ pub async fn verify(
 ) -> Result<ReportView> {
     let section = Section::parse(section)
         .ok_or_else(|| ValidationErrors::single("section", "section 应为 education 或 police"))?;
-    let r = load(store, actor, id).await?;
+    let r = load(app, actor, id).await?;
     if !quarterly::may_verify(actor, &r.region, section) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
     if r.status != ReportStatus::Submitted {
-        return Err(StoreError::Conflict {
+        return Err(Error::Conflict {
             field: Some("status".into()),
             message: format!("报表当前状态为“{}”，提交后才能核实", r.status.label()),
         });
@@ -649,20 +643,22 @@ pub async fn verify(
     if note.chars().count() > 500 {
         return Err(ValidationErrors::single("note", "核实意见请不超过500字").into());
     }
-    let name = store
+    let name = app
+        .store
         .display_name(&actor.user_id)
         .await?
         .unwrap_or_else(|| actor.username.clone());
     let check = SectionCheck {
         username: actor.username.clone(),
         name: name.clone(),
-        at: store
+        at: app
+            .store
             .clock()
             .now()
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         note: note.clone(),
     };
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     if !tx.check_section(&r, section, &check).await? {
         return Err(changed_meanwhile());
     }
@@ -689,21 +685,21 @@ pub async fn verify(
     )
     .await?;
     tx.commit().await?;
-    get(store, actor, id).await
+    get(app, actor, id).await
 }
 
 /// The level above approves (the report is locked) or returns it with what to correct.
 pub async fn decide(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     id: &str,
     approve: bool,
     comment: Option<&str>,
     items: &[ReturnItem],
 ) -> Result<ReportView> {
-    let r = load(store, actor, id).await?;
+    let r = load(app, actor, id).await?;
     if !may_approve(actor, &r.region) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
     let to = step(
         &r,
@@ -721,12 +717,17 @@ pub async fn decide(
             (Section::Education, &r.education_check),
             (Section::Police, &r.police_check),
         ] {
-            if check.is_none() && store.has_role_covering(&r.region, section.role()).await? {
+            if check.is_none()
+                && app
+                    .store
+                    .has_role_covering(&r.region, section.role())
+                    .await?
+            {
                 waiting.push(section.label());
             }
         }
         if !waiting.is_empty() {
-            return Err(StoreError::Conflict {
+            return Err(Error::Conflict {
                 field: Some("status".into()),
                 message: format!("尚待核实：{}", waiting.join("、")),
             });
@@ -749,7 +750,7 @@ pub async fn decide(
     if comment.as_ref().is_some_and(|c| c.chars().count() > 1000) {
         return Err(ValidationErrors::single("comment", "意见请不超过1000字").into());
     }
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     if !tx
         .decide_quarterly_report(&r, to, &actor.username, comment.as_deref(), &items)
         .await?
@@ -777,7 +778,7 @@ pub async fn decide(
     )
     .await?;
     tx.commit().await?;
-    get(store, actor, id).await
+    get(app, actor, id).await
 }
 
 /// A unit and where its report of the quarter stands.
@@ -803,12 +804,8 @@ pub struct QuarterOverview {
     pub below: Vec<UnitReport>,
 }
 
-pub async fn overview(
-    store: &Store,
-    actor: &Actor,
-    quarter: Option<&str>,
-) -> Result<QuarterOverview> {
-    let today = store.today();
+pub async fn overview(app: &App, actor: &Actor, quarter: Option<&str>) -> Result<QuarterOverview> {
+    let today = app.store.today();
     let q = match quarter.filter(|q| !q.trim().is_empty()) {
         Some(s) => parse_quarter(s, today)?,
         // The quarter just ended is the one being reported in its first month; else this one.
@@ -822,9 +819,9 @@ pub async fn overview(
         }
     };
     let Scope::Region { code: mine } = actor.scope() else {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     };
-    let reports = store.quarterly_reports_within(&mine, q).await?;
+    let reports = app.store.quarterly_reports_within(&mine, q).await?;
     let unit = |code: &str, name: String| {
         let r = reports.iter().find(|r| r.region.as_str() == code);
         UnitReport {
@@ -838,7 +835,7 @@ pub async fn overview(
     let own = match reporting_level(&mine) {
         Some(_) => Some(unit(
             mine.as_str(),
-            store
+            app.store
                 .region(&mine)
                 .await?
                 .map(|r| r.name)
@@ -847,7 +844,8 @@ pub async fn overview(
         None => None,
     };
     let below = match reporting_level(&mine).filter(|l| *l != RegionLevel::Village) {
-        Some(level) => store
+        Some(level) => app
+            .store
             .regions_within(&mine, level)
             .await?
             .into_iter()
@@ -904,36 +902,37 @@ fn china_date(at: &str) -> Option<NaiveDate> {
         .map(|t| shouwang_domain::clock::china_date(t.with_timezone(&chrono::Utc)))
 }
 
-pub async fn ranking(store: &Store, actor: &Actor, quarter: Option<&str>) -> Result<Ranking> {
+pub async fn ranking(app: &App, actor: &Actor, quarter: Option<&str>) -> Result<Ranking> {
     let Scope::Region { code: mine } = actor.scope() else {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     };
-    let today = store.today();
+    let today = app.store.today();
     let q = match quarter.filter(|q| !q.trim().is_empty()) {
         Some(s) => parse_quarter(s, today)?,
         None => Quarter::of(today),
     };
     let Some(below) = mine.level().below() else {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     };
-    let units = store.regions_within(&mine, below).await?;
-    let reports = store.quarterly_reports_within(&mine, q).await?;
+    let units = app.store.regions_within(&mine, below).await?;
+    let reports = app.store.quarterly_reports_within(&mine, q).await?;
     let on = q.end().min(today);
-    let verification = store
+    let verification = app
+        .store
         .verification_counts(&mine, below, q.start(), on)
         .await?;
-    let deadlines = store.report_deadlines();
+    let deadlines = app.policies.report_deadlines;
     // Each unit's deadline is its county's (`domain::settings`): read once per county.
     let mut county_deadlines: std::collections::HashMap<String, quarterly::Deadlines> =
         Default::default();
     let mut out = Vec::with_capacity(units.len());
     for u in units {
-        let code = RegionCode::parse(&u.code).map_err(|e| StoreError::Config(e.to_string()))?;
+        let code = RegionCode::parse(&u.code).map_err(|e| Error::Internal(e.to_string()))?;
         let reports_here = reporting_level(&code).is_some();
         let report = reports.iter().find(|r| r.region == code);
         let (first_submitted, returned) = match report {
             Some(r) => {
-                let events = store.quarterly_report_events(&r.id).await?;
+                let events = app.store.quarterly_report_events(&r.id).await?;
                 (
                     events
                         .iter()
@@ -955,7 +954,7 @@ pub async fn ranking(store: &Store, actor: &Actor, quarter: Option<&str>) -> Res
                 let d = match county_deadlines.get(&county) {
                     Some(d) => *d,
                     None => {
-                        let d = store.county_settings(&code).await?.deadlines(deadlines);
+                        let d = app.store.county_settings(&code).await?.deadlines(deadlines);
                         county_deadlines.insert(county, d);
                         d
                     }
@@ -1001,7 +1000,7 @@ pub async fn ranking(store: &Store, actor: &Actor, quarter: Option<&str>) -> Res
             .then(b.verified_percent.cmp(&a.verified_percent))
             .then(a.region.cmp(&b.region))
     });
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "ranking_read",
@@ -1027,19 +1026,19 @@ pub async fn ranking(store: &Store, actor: &Actor, quarter: Option<&str>) -> Res
 /// birthday, in the file's history like any exit (国发〔2016〕13号: 不满十六周岁). The roster and
 /// every count leave them out from the birthday already; this writes it down. Safe to run any
 /// number of times; the server runs it at start and every six hours. Returns the files exited.
-pub async fn apply_quarter_end(store: &Store) -> Result<usize> {
+pub async fn apply_quarter_end(app: &App) -> Result<usize> {
     use shouwang_domain::authz::Role;
     use shouwang_domain::eligibility::sixteenth_birthday;
     use shouwang_domain::lifecycle::{self, ExitReason};
-    let cutoff = Quarter::of(store.today()).previous().end();
+    let cutoff = Quarter::of(app.store.today()).previous().end();
     let mut exited = 0;
     loop {
-        let batch = store.aged_out_on(cutoff, 500).await?;
+        let batch = app.store.aged_out_on(cutoff, 500).await?;
         if batch.is_empty() {
             return Ok(exited);
         }
         let mut moved = 0;
-        let mut tx = store.begin().await?;
+        let mut tx = app.store.begin().await?;
         for (id, version, birth, village) in &batch {
             let system = Actor {
                 user_id: "system".into(),
@@ -1103,23 +1102,24 @@ pub struct PeriodFigures {
 }
 
 pub async fn period(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<PeriodFigures> {
     use shouwang_domain::lifecycle::ExitReason;
     // The cases' figures check the role and the period, and are audited with it.
-    let cases = crate::protection::figures(store, actor, from, to).await?;
+    let cases = crate::protection::figures(app, actor, from, to).await?;
     let Scope::Region { code: region } = actor.scope() else {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     };
     let instant = |d: NaiveDate| {
         shouwang_domain::clock::china_day_start(d)
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     };
     let (start, end) = (instant(from), instant(to + chrono::Duration::days(1)));
-    let r = store
+    let r = app
+        .store
         .registry_period(&region, (&start, &end), (from, to))
         .await?;
     Ok(PeriodFigures {
@@ -1166,17 +1166,17 @@ pub struct Dashboard {
     pub source: Option<String>,
 }
 
-pub async fn dashboard(store: &Store, actor: &Actor) -> Result<Option<Dashboard>> {
+pub async fn dashboard(app: &App, actor: &Actor) -> Result<Option<Dashboard>> {
     let Scope::Region { code: region } = actor.scope() else {
         return Ok(None);
     };
-    let today = store.today();
+    let today = app.store.today();
     if region.level() < RegionLevel::County {
-        return Ok(Some(reported_dashboard(store, region, today).await?));
+        return Ok(Some(reported_dashboard(app, region, today).await?));
     }
     // Counted once by village: the units below (towns of a county, villages of a town) are
     // their villages summed, and the quarter's verification is read against the same counts.
-    let c = count_units(store, &region, today, Some(RegionLevel::Village)).await?;
+    let c = count_units(app, &region, today, Some(RegionLevel::Village)).await?;
     let mut below: BTreeMap<String, Figures> = BTreeMap::new();
     if let Some(level) = region.level().below() {
         for (village, f) in &c.units {
@@ -1186,7 +1186,7 @@ pub async fn dashboard(store: &Store, actor: &Actor) -> Result<Option<Dashboard>
                 .merge(f);
         }
     }
-    let units = unit_names(store, &region)
+    let units = unit_names(app, &region)
         .await?
         .into_iter()
         .map(|(code, name)| {
@@ -1206,11 +1206,11 @@ pub async fn dashboard(store: &Store, actor: &Actor) -> Result<Option<Dashboard>
     // the kept roll-up for a county, in one pass over the roster for a town or a village.
     let mut frozen = Vec::new();
     for q in &quarters {
-        frozen.push(frozen_on(store, &region, q.end()).await?);
+        frozen.push(frozen_on(app, &region, q.end()).await?);
     }
     let counted = if region.level() > RegionLevel::County {
         let dates: Vec<NaiveDate> = quarters.iter().map(|q| q.end()).collect();
-        store.roster_totals(&region, &dates).await?
+        app.store.roster_totals(&region, &dates).await?
     } else {
         Vec::new()
     };
@@ -1221,14 +1221,15 @@ pub async fn dashboard(store: &Store, actor: &Actor) -> Result<Option<Dashboard>
             None => {
                 let n = match counted.get(i) {
                     Some(n) => u64::try_from(*n).unwrap_or(0),
-                    None => count(store, &region, q.end()).await?.0.get(1),
+                    None => count(app, &region, q.end()).await?.0.get(1),
                 };
                 trend.push((label, n, false));
             }
         }
     }
     trend.push(("今天".to_owned(), c.total.get(1), false));
-    let done = store
+    let done = app
+        .store
         .verified_in(&region, RegionLevel::Village, today)
         .await?;
     let verified = c.units.iter().fold((0, 0), |(n, v), (village, f)| {
@@ -1248,9 +1249,10 @@ pub async fn dashboard(store: &Store, actor: &Actor) -> Result<Option<Dashboard>
 }
 
 /// The units one level below `region`, by code, with their names.
-async fn unit_names(store: &Store, region: &RegionCode) -> Result<BTreeMap<String, String>> {
+async fn unit_names(app: &App, region: &RegionCode) -> Result<BTreeMap<String, String>> {
     Ok(match region.level().below() {
-        Some(level) => store
+        Some(level) => app
+            .store
             .regions_within(region, level)
             .await?
             .into_iter()
@@ -1262,11 +1264,7 @@ async fn unit_names(store: &Store, region: &RegionCode) -> Result<BTreeMap<Strin
 
 /// The dashboard of a prefecture or a province, from its quarterly reports: the trend from the
 /// reports of the last quarters, the breakdowns and the units from the latest one.
-async fn reported_dashboard(
-    store: &Store,
-    region: RegionCode,
-    today: NaiveDate,
-) -> Result<Dashboard> {
+async fn reported_dashboard(app: &App, region: RegionCode, today: NaiveDate) -> Result<Dashboard> {
     let mut quarters = Vec::new();
     let mut q = Quarter::of(today).previous();
     for _ in 0..4 {
@@ -1277,7 +1275,7 @@ async fn reported_dashboard(
     let mut trend = Vec::new();
     let mut latest = None;
     for q in &quarters {
-        let r = store.quarterly_report_of(&region, *q).await?;
+        let r = app.store.quarterly_report_of(&region, *q).await?;
         trend.push((
             format!("{}Q{}", q.year % 100, q.q),
             r.as_ref()
@@ -1289,7 +1287,7 @@ async fn reported_dashboard(
             latest = r;
         }
     }
-    let units = unit_names(store, &region)
+    let units = unit_names(app, &region)
         .await?
         .into_iter()
         .map(|(code, name)| {
@@ -1321,16 +1319,16 @@ async fn reported_dashboard(
 /// The roster a town's report froze (who it counted), for its download; reading it is audited
 /// like an export of the roster.
 pub async fn frozen_roster(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     id: &str,
 ) -> Result<(ReportView, Vec<RosterLine>)> {
     if !actor.may(shouwang_domain::authz::Action::Export) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let r = load(store, actor, id).await?;
-    let lines = store.quarterly_roster(&r.id).await?;
-    let mut tx = store.begin().await?;
+    let r = load(app, actor, id).await?;
+    let lines = app.store.quarterly_roster(&r.id).await?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "export",
@@ -1339,5 +1337,5 @@ pub async fn frozen_roster(
     )
     .await?;
     tx.commit().await?;
-    Ok((report_view(store, actor, r).await?, lines))
+    Ok((report_view(app, actor, r).await?, lines))
 }

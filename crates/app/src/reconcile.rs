@@ -8,6 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The views this capability hands a front end.
+pub use shouwang_store::reconcile::{ItemFilter, ItemView, RunSummary};
+
+use crate::{App, Error, Result};
 use shouwang_domain::authz::{Action, Actor, Role};
 use shouwang_domain::discovery::DiscoveryInput;
 use shouwang_domain::input::ChildInput;
@@ -18,10 +22,8 @@ use shouwang_linkage::discrepancy::{
     self, FindingKind, ListEntry, ListKind, id_fix, missing_from, unmatched_entry,
 };
 use shouwang_linkage::{Record, Settings, link};
-use shouwang_store::reconcile::{
-    ItemDoc, ItemFilter, ItemRow, ItemView, MAX_LIST, RunSummary, StoredReason,
-};
-use shouwang_store::{Result, Store, StoreError, Subject, Tx};
+use shouwang_store::reconcile::{ItemDoc, ItemRow, MAX_LIST, StoredReason};
+use shouwang_store::{Subject, Tx};
 
 use crate::children::{self, EditMode};
 use crate::discoveries;
@@ -40,16 +42,16 @@ pub struct ItemDecision {
     pub note: Option<String>,
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> StoreError {
+fn invalid(field: &str, message: impl Into<String>) -> Error {
     ValidationErrors::single(field, message.into()).into()
 }
 
-fn review_error(e: review::ReviewError) -> StoreError {
+fn review_error(e: review::ReviewError) -> Error {
     use review::ReviewError::*;
     match e {
-        NotVisible => StoreError::NotFound,
-        OnlyTheCountyAssigns => StoreError::Forbidden,
-        AlreadyDecided(_) => StoreError::Conflict {
+        NotVisible => Error::NotFound,
+        OnlyTheCountyAssigns => Error::Forbidden,
+        AlreadyDecided(_) => Error::Conflict {
             field: None,
             message: e.to_string(),
         },
@@ -60,14 +62,14 @@ fn review_error(e: review::ReviewError) -> StoreError {
 /// Compares the roster of the actor's jurisdiction (children on it now) with a list and keeps the
 /// findings as items. The comparison runs on a blocking thread (both cores).
 pub async fn run(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     kind: ListKind,
     source_name: &str,
     entries: Vec<ListEntry>,
 ) -> Result<RunSummary> {
     if !actor.may(Action::Reconcile) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
     if entries.is_empty() {
         return Err(invalid("file", "名单中没有记录"));
@@ -79,10 +81,10 @@ pub async fn run(
         ));
     }
     let region = actor.region.clone();
-    let places = store.places(&region).await?;
+    let places = app.store.places(&region).await?;
     let (roster, child_villages): (Vec<Record>, Vec<String>) =
-        store.roster_records(&region).await?.into_iter().unzip();
-    let today = store.today();
+        app.store.roster_records(&region).await?.into_iter().unzip();
+    let today = app.store.today();
     let list = entries;
     let (roster, list, found, tally) = tokio::task::spawn_blocking(move || {
         let records: Vec<Record> = list.iter().map(|e| e.record.clone()).collect();
@@ -91,7 +93,7 @@ pub async fn run(
         (roster, list, found, tally)
     })
     .await
-    .map_err(|e| StoreError::Config(format!("comparison failed: {e}")))?;
+    .map_err(|e| Error::Internal(format!("comparison failed: {e}")))?;
 
     let mut items = Vec::with_capacity(found.len());
     let mut outside = 0usize;
@@ -133,7 +135,7 @@ pub async fn run(
     }
     let mut tally = tally;
     tally.findings = items.len();
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     let run_id = tx
         .insert_run(&region, kind, source_name, &actor.username, &tally)
         .await?;
@@ -155,23 +157,18 @@ pub async fn run(
     )
     .await?;
     tx.commit().await?;
-    store.reconcile_run(&actor.region, &run_id).await
+    Ok(app.store.reconcile_run(&actor.region, &run_id).await?)
 }
 
 /// The unit an assignee names, if it lies in the actor's jurisdiction, is set up here, and covers
 /// the item's place (issue 24: an item assigned to a school of another town gave that school the
 /// child's name, sex, birth date and place).
-async fn assignee(
-    store: &Store,
-    actor: &Actor,
-    written: &str,
-    item_region: &str,
-) -> Result<Assignee> {
+async fn assignee(app: &App, actor: &Actor, written: &str, item_region: &str) -> Result<Assignee> {
     let covers =
         |unit: &shouwang_domain::region::RegionCode| item_region.starts_with(unit.as_str());
     match AssigneeRef::parse(written).map_err(review_error)? {
         AssigneeRef::Region(role, code) => {
-            if !actor.region.contains(&code) || store.region(&code).await?.is_none() {
+            if !actor.region.contains(&code) || app.store.region(&code).await?.is_none() {
                 return Err(invalid("assignee", "交办对象不在本辖区内"));
             }
             if !covers(&code) {
@@ -184,7 +181,8 @@ async fn assignee(
             })
         }
         AssigneeRef::School(agency) => {
-            let region = store
+            let region = app
+                .store
                 .agency_region(&agency)
                 .await?
                 .and_then(|r| shouwang_domain::region::RegionCode::parse(&r).ok())
@@ -208,7 +206,7 @@ type Effects = serde_json::Map<String, serde_json::Value>;
 /// unit an item was assigned to may accept or reject it (`domain::review::decide`). Every
 /// decision is audited with its note and effects, in the transaction that makes them.
 pub async fn decide(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     id: &str,
     decision: &ItemDecision,
@@ -228,11 +226,11 @@ pub async fn decide(
             "操作应为 accept（确认）、reject（否定）或 assign（交办）",
         )
     })?;
-    let mut tx = store.begin().await?;
-    let item = tx.reconcile_item(id).await?.ok_or(StoreError::NotFound)?;
+    let mut tx = app.store.begin().await?;
+    let item = tx.reconcile_item(id).await?.ok_or(Error::NotFound)?;
     let access = Access::of(actor, &item.region_code, item.assignee.as_ref());
     let to = review::decide(item.status, action, access).map_err(|e| match e {
-        review::ReviewError::AlreadyDecided(s) => StoreError::Conflict {
+        review::ReviewError::AlreadyDecided(s) => Error::Conflict {
             field: None,
             message: format!(
                 "该条目已于 {} 处理（{}）",
@@ -250,7 +248,7 @@ pub async fn decide(
                 .as_deref()
                 .filter(|s| !s.trim().is_empty())
                 .ok_or_else(|| invalid("assignee", "请选择交办对象"))?;
-            let a = assignee(store, actor, written, &item.region_code).await?;
+            let a = assignee(app, actor, written, &item.region_code).await?;
             tx.assign_item(id, &a, note).await?;
             effects.insert(
                 "assignee".into(),
@@ -287,7 +285,7 @@ pub async fn decide(
     )
     .await?;
     tx.commit().await?;
-    store.reconcile_item(actor, id).await
+    Ok(app.store.reconcile_item(actor, id).await?)
 }
 
 async fn accept_effects(
@@ -306,7 +304,7 @@ async fn accept_effects(
                 return Ok(());
             };
             if !actor.may(Action::EditChild) {
-                return Err(StoreError::Conflict {
+                return Err(Error::Conflict {
                     field: None,
                     message: "更正身份证号码须由县民政部门确认，请退回县民政部门处理".into(),
                 });
@@ -534,30 +532,26 @@ async fn spawn(
 }
 
 /// The comparisons of the actor's county, newest first.
-pub async fn runs(store: &Store, actor: &Actor) -> Result<Vec<RunSummary>> {
+pub async fn runs(app: &App, actor: &Actor) -> Result<Vec<RunSummary>> {
     if !actor.may(Action::Reconcile) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    store.reconcile_runs(&actor.region).await
+    Ok(app.store.reconcile_runs(&actor.region).await?)
 }
 
 /// One comparison of the actor's county with its counts.
-pub async fn run_summary(store: &Store, actor: &Actor, id: &str) -> Result<RunSummary> {
+pub async fn run_summary(app: &App, actor: &Actor, id: &str) -> Result<RunSummary> {
     if !actor.may(Action::Reconcile) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    store.reconcile_run(&actor.region, id).await
+    Ok(app.store.reconcile_run(&actor.region, id).await?)
 }
 
 /// The items the actor may see (the county's, or those assigned to their unit), paged. The read
 /// is audited with the items shown.
-pub async fn items(
-    store: &Store,
-    actor: &Actor,
-    filter: &ItemFilter,
-) -> Result<(Vec<ItemView>, i64)> {
-    let (items, total) = store.reconcile_items(actor, filter).await?;
-    let mut tx = store.begin().await?;
+pub async fn items(app: &App, actor: &Actor, filter: &ItemFilter) -> Result<(Vec<ItemView>, i64)> {
+    let (items, total) = app.store.reconcile_items(actor, filter).await?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "reconcile_items_read",
@@ -575,19 +569,34 @@ pub async fn items(
 }
 
 /// One item, if the actor's county ran its comparison or it was assigned to their unit.
-pub async fn item(store: &Store, actor: &Actor, id: &str) -> Result<ItemView> {
-    store.reconcile_item(actor, id).await
+pub async fn item(app: &App, actor: &Actor, id: &str) -> Result<ItemView> {
+    Ok(app.store.reconcile_item(actor, id).await?)
 }
 
 /// Saves a list's column choices for the next list with the same header, in the county.
 pub async fn save_columns(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     signature: &str,
     choices: &std::collections::BTreeMap<String, String>,
 ) -> Result<()> {
     if !actor.may(Action::Reconcile) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    store.save_import_mapping(actor, signature, choices).await
+    Ok(app
+        .store
+        .save_import_mapping(actor, signature, choices)
+        .await?)
+}
+
+/// The column choices saved for a list with this header, in the county (see [`save_columns`]).
+pub async fn saved_mapping(
+    app: &App,
+    actor: &Actor,
+    signature: &str,
+) -> Result<Option<std::collections::BTreeMap<String, String>>> {
+    if !actor.may(Action::Reconcile) {
+        return Err(Error::Forbidden);
+    }
+    Ok(app.store.import_mapping(actor, signature).await?)
 }

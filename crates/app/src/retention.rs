@@ -2,12 +2,16 @@
 //! and erases, and the county's archive — every list and every file read from it states a reason,
 //! which the audit log keeps.
 
+/// The views this capability hands a front end.
+pub use shouwang_store::retention::ArchivedSummary;
+
+use crate::{App, Error, Result};
 use chrono::NaiveDate;
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::retention::Retention;
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_store::retention::{ArchivedFile, ArchivedSummary, RetentionRun};
-use shouwang_store::{Result, Store, StoreError, Subject};
+use shouwang_store::Subject;
+use shouwang_store::retention::{ArchivedFile, RetentionRun};
 
 use crate::children::{ChildRecord, record};
 
@@ -15,8 +19,8 @@ use crate::children::{ChildRecord, record};
 pub const MAX_REASON_CHARS: usize = 200;
 
 /// Runs one retention pass (as the system).
-pub async fn run(store: &Store, policy: &Retention) -> Result<RetentionRun> {
-    store.run_retention(policy).await
+pub async fn run(app: &App, policy: &Retention) -> Result<RetentionRun> {
+    Ok(app.store.run_retention(policy).await?)
 }
 
 /// A stated reason: at least a few words, at most [`MAX_REASON_CHARS`].
@@ -44,21 +48,21 @@ fn may(actor: &Actor) -> Result<()> {
     if actor.may(Action::ReadArchive) {
         Ok(())
     } else {
-        Err(StoreError::Forbidden)
+        Err(Error::Forbidden)
     }
 }
 
 /// Archived files of the actor's county found by `q` (a name's beginning or an ID number).
 pub async fn list(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     why: &str,
     q: Option<&str>,
 ) -> Result<Vec<ArchivedSummary>> {
     may(actor)?;
     let why = reason(why)?;
-    let items = store.archived_children(&actor.region, q, 100).await?;
-    let mut tx = store.begin().await?;
+    let items = app.store.archived_children(&actor.region, q, 100).await?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "archive_list",
@@ -86,7 +90,7 @@ pub enum ArchivedView {
 
 /// Opens one archived file of the actor's county, for a reason that is audited.
 pub async fn open(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     id: &str,
     why: &str,
@@ -94,7 +98,7 @@ pub async fn open(
 ) -> Result<ArchivedView> {
     may(actor)?;
     let why = reason(why)?;
-    let file = store.archived_child(&actor.region, id).await?;
+    let file = app.store.archived_child(&actor.region, id).await?;
     let (view, region) = match file {
         ArchivedFile::Kept(row) => {
             let region = row.file.village_code.to_string();
@@ -108,7 +112,7 @@ pub async fn open(
             (ArchivedView::Erased(s), region)
         }
     };
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "archive_read",

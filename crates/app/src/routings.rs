@@ -11,12 +11,16 @@
 
 use serde::Serialize;
 
+/// The views this capability hands a front end.
+pub use shouwang_store::routings::Routing;
+
+use crate::{App, Error, Result};
 use shouwang_domain::authz::{Action, Actor, Role, Scope};
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::routing::{self, Event, EventInput, Need, RoutingInput, Status, Unit};
-use shouwang_store::protection::By;
-use shouwang_store::routings::{EventRecord, Routing, Which};
-use shouwang_store::{Result, Store, StoreError, Subject, Tx};
+use shouwang_store::By;
+use shouwang_store::routings::{EventRecord, Which};
+use shouwang_store::{Subject, Tx};
 
 /// A routing as a user sees it: what was sent, about whom, and what the user may do next.
 #[derive(Debug, Clone, Serialize)]
@@ -43,33 +47,33 @@ enum Side {
     Sender(RegionCode),
 }
 
-async fn side(store: &Store, actor: &Actor) -> Result<Side> {
+async fn side(app: &App, actor: &Actor) -> Result<Side> {
     if actor.may(Action::Route) {
         return Ok(Side::Sender(actor.region.clone()));
     }
     if !actor.may(Action::HandleRouting) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
     match (actor.role, actor.scope()) {
         (Role::Police, Scope::Region { code }) => Ok(Side::Receiver(Unit::Police, code)),
         (Role::Education, Scope::Region { code }) => Ok(Side::Receiver(Unit::Education, code)),
         (Role::Department, _) => {
-            let agency_id = actor.agency_id.as_deref().ok_or(StoreError::Forbidden)?;
-            let (kind, region) = store
+            let agency_id = actor.agency_id.as_deref().ok_or(Error::Forbidden)?;
+            let (kind, region) = app
+                .store
                 .agency_kind(agency_id)
                 .await?
-                .ok_or(StoreError::Forbidden)?;
-            let unit = Unit::parse(&kind).ok_or(StoreError::Forbidden)?;
-            let region =
-                RegionCode::parse(&region).map_err(|e| StoreError::Config(e.to_string()))?;
+                .ok_or(Error::Forbidden)?;
+            let unit = Unit::parse(&kind).ok_or(Error::Forbidden)?;
+            let region = RegionCode::parse(&region).map_err(|e| Error::Internal(e.to_string()))?;
             Ok(Side::Receiver(unit, region))
         }
-        _ => Err(StoreError::Forbidden),
+        _ => Err(Error::Forbidden),
     }
 }
 
 fn village_of(r: &Routing) -> Result<RegionCode> {
-    RegionCode::parse(&r.village_code).map_err(|e| StoreError::Config(e.to_string()))
+    RegionCode::parse(&r.village_code).map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// Whether the side reaches the routing, and the events it may record on it.
@@ -98,8 +102,8 @@ fn reach(side: &Side, r: &Routing) -> Result<Option<Vec<Event>>> {
     })
 }
 
-async fn view(store: &Store, r: Routing, actions: Vec<Event>) -> Result<RoutingView> {
-    let child = store.child(&r.child_id).await?;
+async fn view(app: &App, r: Routing, actions: Vec<Event>) -> Result<RoutingView> {
+    let child = app.store.child(&r.child_id).await?;
     let f = &child.file;
     let mut contacts = Vec::new();
     if let Some(g) = &f.entrusted_guardian {
@@ -215,17 +219,17 @@ pub(crate) async fn send_in(
 
 /// Sends a child to the units the need goes to (one routing each).
 pub async fn send(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     child_id: &str,
     input: &RoutingInput,
 ) -> Result<Vec<RoutingView>> {
     if !actor.may(Action::Route) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
-    let child = store.visible_child(actor, child_id).await?;
+    let child = app.store.visible_child(actor, child_id).await?;
     let new = input.parse()?;
-    let age = shouwang_domain::eligibility::age_on(child.file.birth_date, store.today());
+    let age = shouwang_domain::eligibility::age_on(child.file.birth_date, app.store.today());
     if new.need == Need::Vocational && !shouwang_domain::attendance::vocational_age(age) {
         return Err(shouwang_domain::validation::ValidationErrors::single(
             "need",
@@ -233,7 +237,7 @@ pub async fn send(
         )
         .into());
     }
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     let mut ids = Vec::new();
     for unit in &new.units {
         let (id, _) = send_in(
@@ -252,42 +256,46 @@ pub async fn send(
     tx.commit().await?;
     let mut out = Vec::new();
     for id in ids {
-        out.push(get(store, actor, &id).await?);
+        out.push(get(app, actor, &id).await?);
     }
     Ok(out)
 }
 
 /// One routing the actor reaches (audited: it says who the child is and how to reach them).
-pub async fn get(store: &Store, actor: &Actor, id: &str) -> Result<RoutingView> {
-    let side = side(store, actor).await?;
-    let r = store.routing(id).await?.ok_or(StoreError::NotFound)?;
-    let actions = reach(&side, &r)?.ok_or(StoreError::NotFound)?;
-    let mut tx = store.begin().await?;
+pub async fn get(app: &App, actor: &Actor, id: &str) -> Result<RoutingView> {
+    let side = side(app, actor).await?;
+    let r = app.store.routing(id).await?.ok_or(Error::NotFound)?;
+    let actions = reach(&side, &r)?.ok_or(Error::NotFound)?;
+    let mut tx = app.store.begin().await?;
     tx.audit(actor, "routing_read", subject(&r), serde_json::json!({}))
         .await?;
     tx.commit().await?;
-    view(store, r, actions).await
+    view(app, r, actions).await
 }
 
 /// The actor's list: a receiving unit's inbox, or the routings of the sender's area; open ones
 /// first, oldest waiting first.
-pub async fn list(store: &Store, actor: &Actor, open_only: bool) -> Result<Vec<RoutingView>> {
-    let side = side(store, actor).await?;
+pub async fn list(app: &App, actor: &Actor, open_only: bool) -> Result<Vec<RoutingView>> {
+    let side = side(app, actor).await?;
     let rows = match &side {
         Side::Receiver(unit, area) => {
-            store
+            app.store
                 .routings(Which::Inbox { unit: *unit, area }, open_only, 200)
                 .await?
         }
-        Side::Sender(area) => store.routings(Which::Area { area }, open_only, 200).await?,
+        Side::Sender(area) => {
+            app.store
+                .routings(Which::Area { area }, open_only, 200)
+                .await?
+        }
     };
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         if let Some(actions) = reach(&side, &r)? {
-            out.push(view(store, r, actions).await?);
+            out.push(view(app, r, actions).await?);
         }
     }
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "routings_read",
@@ -304,42 +312,37 @@ pub async fn list(store: &Store, actor: &Actor, open_only: bool) -> Result<Vec<R
 }
 
 /// How many routings the actor's list has open (none for those who neither send nor receive).
-pub async fn open_count(store: &Store, actor: &Actor) -> Result<Option<i64>> {
-    let side = match side(store, actor).await {
+pub async fn open_count(app: &App, actor: &Actor) -> Result<Option<i64>> {
+    let side = match side(app, actor).await {
         Ok(s) => s,
-        Err(StoreError::Forbidden) => return Ok(None),
+        Err(Error::Forbidden) => return Ok(None),
         Err(e) => return Err(e),
     };
     Ok(Some(match &side {
         Side::Receiver(unit, area) => {
-            store
+            app.store
                 .open_routings(Which::Inbox { unit: *unit, area })
                 .await?
         }
-        Side::Sender(area) => store.open_routings(Which::Area { area }).await?,
+        Side::Sender(area) => app.store.open_routings(Which::Area { area }).await?,
     }))
 }
 
 /// A child's routings (on the child's page, for those who see the file).
-pub async fn of_child(store: &Store, actor: &Actor, child_id: &str) -> Result<Vec<Routing>> {
-    store.visible_child(actor, child_id).await?;
-    store.child_routings(child_id).await
+pub async fn of_child(app: &App, actor: &Actor, child_id: &str) -> Result<Vec<Routing>> {
+    app.store.visible_child(actor, child_id).await?;
+    Ok(app.store.child_routings(child_id).await?)
 }
 
 /// Records an event: the receiving unit accepts, notes progress, finishes or declines; the sender
 /// withdraws. The other side is told.
-pub async fn act(
-    store: &Store,
-    actor: &Actor,
-    id: &str,
-    input: &EventInput,
-) -> Result<RoutingView> {
-    let side = side(store, actor).await?;
-    let mut r = store.routing(id).await?.ok_or(StoreError::NotFound)?;
-    let allowed = reach(&side, &r)?.ok_or(StoreError::NotFound)?;
-    let t = routing::transition(r.unit, r.status, input, store.today())?;
+pub async fn act(app: &App, actor: &Actor, id: &str, input: &EventInput) -> Result<RoutingView> {
+    let side = side(app, actor).await?;
+    let mut r = app.store.routing(id).await?.ok_or(Error::NotFound)?;
+    let allowed = reach(&side, &r)?.ok_or(Error::NotFound)?;
+    let t = routing::transition(r.unit, r.status, input, app.store.today())?;
     if !allowed.contains(&t.event) {
-        return Err(StoreError::Conflict {
+        return Err(Error::Conflict {
             field: Some("event".into()),
             message: match side {
                 Side::Receiver(..) => format!("接收单位不能{}该转办", t.event.label()),
@@ -353,7 +356,7 @@ pub async fn act(
         r.hukou_number = t.hukou_number.clone();
         r.dna_collected = t.dna_collected;
     }
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     r.events.push(EventRecord {
         event: t.event,
         note: t.note.clone(),
@@ -361,7 +364,7 @@ pub async fn act(
         by: actor.username.clone(),
     });
     if !tx.save_routing(&r).await? {
-        return Err(StoreError::Conflict {
+        return Err(Error::Conflict {
             field: Some("version".into()),
             message: "该转办刚被他人更新，请刷新后重试".into(),
         });
@@ -398,12 +401,12 @@ pub async fn act(
     )
     .await?;
     tx.commit().await?;
-    match get(store, actor, id).await {
+    match get(app, actor, id).await {
         // A department's reach ends with the routing it closed: it gets the routing as it left
         // it, without anything more to do.
-        Err(StoreError::NotFound) => {
-            let r = store.routing(id).await?.ok_or(StoreError::NotFound)?;
-            view(store, r, vec![]).await
+        Err(Error::NotFound) => {
+            let r = app.store.routing(id).await?.ok_or(Error::NotFound)?;
+            view(app, r, vec![]).await
         }
         other => other,
     }

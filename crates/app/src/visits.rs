@@ -5,8 +5,11 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+/// The views this capability hands a front end.
+pub use shouwang_store::visits::{VisitPhoto, VisitView};
+
+use crate::{App, Error, Result};
 use shouwang_domain::authz::{Action, Actor, Role};
-use shouwang_domain::guardianship::{self, ContactInput};
 use shouwang_domain::input::ChildInput;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::validation::ValidationErrors;
@@ -14,9 +17,8 @@ use shouwang_domain::visits::{
     Cadence, DueState, FieldConflict, Fields, SentVisit, VisitInput, VisitorRole, merge_offline,
     next_due, parse_client_key,
 };
-use shouwang_store::protection::By;
-use shouwang_store::visits::{ContactView, VisitView};
-use shouwang_store::{Result, Store, StoreError, Subject};
+use shouwang_store::By;
+use shouwang_store::Subject;
 
 /// How many visits and contacts a child's page shows.
 const SHOWN: i64 = 50;
@@ -40,22 +42,22 @@ pub struct Recorded {
 }
 
 /// Whether an insert lost a race with another send of the same record.
-fn is_duplicate(e: &StoreError) -> bool {
-    matches!(e, StoreError::Conflict { field: Some(f), .. } if f == "client_key")
+fn is_duplicate(e: &Error) -> bool {
+    matches!(e, Error::Conflict { field: Some(f), .. } if f == "client_key")
 }
 
 /// Records a visit of a child the actor may see. With `case_id`, it follows up that case (随访) and
 /// shows on the case's timeline. A `client_key` already used by this user returns the visit
 /// recorded under it (for the same child) instead of a second one.
 pub async fn record(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     child_id: &str,
     input: &VisitInput,
 ) -> Result<Recorded> {
-    let child = store.visible_child(actor, child_id).await?;
+    let child = app.store.visible_child(actor, child_id).await?;
     if !actor.may(Action::RecordVisit) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
     let key = input
         .client_key
@@ -64,15 +66,16 @@ pub async fn record(
         .filter(|k| !k.is_empty());
     if let Some(k) = key
         && parse_client_key(k).is_some()
-        && let Some(done) = replay(store, actor, child_id, k).await?
+        && let Some(done) = replay(app, actor, child_id, k).await?
     {
         return Ok(done);
     }
-    let default_name = store
+    let default_name = app
+        .store
         .display_name(&actor.user_id)
         .await?
         .unwrap_or_else(|| actor.username.clone());
-    let record = input.parse(store.today(), &default_name)?;
+    let record = input.parse(app.store.today(), &default_name)?;
     let case = match input
         .case_id
         .as_deref()
@@ -80,19 +83,17 @@ pub async fn record(
         .filter(|c| !c.is_empty())
     {
         Some(case_id) => Some(
-            crate::protection::follow_up_case(store, actor, case_id, child_id)
+            crate::protection::follow_up_case(app, actor, case_id, child_id)
                 .await
                 .map_err(|e| match e {
-                    StoreError::NotFound => {
-                        ValidationErrors::single("case_id", "找不到该个案").into()
-                    }
+                    Error::NotFound => ValidationErrors::single("case_id", "找不到该个案").into(),
                     other => other,
                 })?,
         ),
         None => None,
     };
     let village = child.file.village_code.as_str().to_owned();
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     let id = match tx
         .add_visit(
             child_id,
@@ -102,14 +103,15 @@ pub async fn record(
             key,
         )
         .await
+        .map_err(Error::from)
     {
         Ok(id) => id,
         Err(e) if is_duplicate(&e) => {
             drop(tx);
             let k = key.expect("only a keyed insert is a duplicate");
-            return replay(store, actor, child_id, k)
+            return replay(app, actor, child_id, k)
                 .await?
-                .ok_or(StoreError::NotFound);
+                .ok_or(Error::NotFound);
         }
         Err(e) => return Err(e),
     };
@@ -137,7 +139,7 @@ pub async fn record(
     .await?;
     tx.commit().await?;
     // Read back by its id: a visit dated back need not be among the newest shown.
-    let visit = store.visit(&id).await?.ok_or(StoreError::NotFound)?;
+    let visit = app.store.visit(&id).await?.ok_or(Error::NotFound)?;
     Ok(Recorded {
         visit,
         replayed: false,
@@ -145,18 +147,13 @@ pub async fn record(
 }
 
 /// The visit this user recorded under `key`, if any; a key reused for another child is refused.
-async fn replay(
-    store: &Store,
-    actor: &Actor,
-    child_id: &str,
-    key: &str,
-) -> Result<Option<Recorded>> {
-    match store.visit_by_client_key(&actor.user_id, key).await? {
+async fn replay(app: &App, actor: &Actor, child_id: &str, key: &str) -> Result<Option<Recorded>> {
+    match app.store.visit_by_client_key(&actor.user_id, key).await? {
         Some(v) if v.child_id == child_id => Ok(Some(Recorded {
             visit: v,
             replayed: true,
         })),
-        Some(_) => Err(StoreError::Conflict {
+        Some(_) => Err(Error::Conflict {
             field: Some("client_key".into()),
             message: "该 client_key 已用于另一名儿童的走访记录".into(),
         }),
@@ -166,19 +163,15 @@ async fn replay(
 
 /// One visit of a child the actor may see (audited like the list): what a report filed from it
 /// starts with. Another child's visit is absent.
-pub async fn one(
-    store: &Store,
-    actor: &Actor,
-    child_id: &str,
-    visit_id: &str,
-) -> Result<VisitView> {
-    let child = store.visible_child(actor, child_id).await?;
-    let visit = store
+pub async fn one(app: &App, actor: &Actor, child_id: &str, visit_id: &str) -> Result<VisitView> {
+    let child = app.store.visible_child(actor, child_id).await?;
+    let visit = app
+        .store
         .visit(visit_id)
         .await?
         .filter(|v| v.child_id == child_id)
-        .ok_or(StoreError::NotFound)?;
-    let mut tx = store.begin().await?;
+        .ok_or(Error::NotFound)?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "visits_read",
@@ -191,10 +184,10 @@ pub async fn one(
 }
 
 /// A child's visits, newest first (audited: they hold what visitors saw in the home).
-pub async fn of_child(store: &Store, actor: &Actor, child_id: &str) -> Result<Vec<VisitView>> {
-    let child = store.visible_child(actor, child_id).await?;
-    let visits = store.visits_of_child(child_id, SHOWN).await?;
-    let mut tx = store.begin().await?;
+pub async fn of_child(app: &App, actor: &Actor, child_id: &str) -> Result<Vec<VisitView>> {
+    let child = app.store.visible_child(actor, child_id).await?;
+    let visits = app.store.visits_of_child(child_id, SHOWN).await?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "visits_read",
@@ -204,71 +197,6 @@ pub async fn of_child(store: &Store, actor: &Actor, child_id: &str) -> Result<Ve
     .await?;
     tx.commit().await?;
     Ok(visits)
-}
-
-/// A child's contact log with the parents and how long they have been silent.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ContactLog {
-    pub items: Vec<ContactView>,
-    /// The last day the parents were reached or sent support (else the first recorded attempt).
-    pub silent_since: Option<NaiveDate>,
-    /// Days of silence, when they pass the lapse that warns the village.
-    pub lapse_days: Option<i64>,
-}
-
-pub async fn contacts(store: &Store, actor: &Actor, child_id: &str) -> Result<ContactLog> {
-    let child = store.visible_child(actor, child_id).await?;
-    let items = store.parent_contacts(child_id, SHOWN).await?;
-    let facts = store.contact_facts(child_id).await?;
-    let mut tx = store.begin().await?;
-    tx.audit(
-        actor,
-        "parent_contacts_read",
-        child_subject(child_id, child.file.village_code.as_str()),
-        serde_json::json!({"shown": items.len()}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(ContactLog {
-        items,
-        silent_since: guardianship::silent_since(&facts),
-        lapse_days: guardianship::lapse(
-            &facts,
-            store.today(),
-            store
-                .county_settings(&child.file.village_code)
-                .await?
-                .contact_lapse_days,
-        ),
-    })
-}
-
-/// Records a contact with the parents (or an attempt that did not reach them).
-pub async fn record_contact(
-    store: &Store,
-    actor: &Actor,
-    child_id: &str,
-    input: &ContactInput,
-) -> Result<ContactLog> {
-    let child = store.visible_child(actor, child_id).await?;
-    if !actor.may(Action::RecordParentContact) {
-        return Err(StoreError::Forbidden);
-    }
-    let record = input.parse(store.today())?;
-    let mut tx = store.begin().await?;
-    let id = tx
-        .add_parent_contact(child_id, &By::of(actor), &record)
-        .await?;
-    tx.audit(
-        actor,
-        "parent_contact_record",
-        child_subject(child_id, child.file.village_code.as_str()),
-        serde_json::json!({"contact": id, "reached": record.reached, "support": record.support}),
-    )
-    .await?;
-    tx.commit().await?;
-    contacts(store, actor, child_id).await
 }
 
 /// One child on the visiting schedule.
@@ -299,7 +227,7 @@ pub struct DueCounts {
 /// Records a visit sent as [`SentVisit`] under an idempotency key (`POST /api/v1/visits`): the
 /// same key from the same user returns the visit it recorded, whatever is sent again.
 pub async fn record_sent(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     key: &str,
     sent: &SentVisit,
@@ -317,12 +245,13 @@ pub async fn record_sent(
         Role::Agency => VisitorRole::SocialWorker,
         _ => VisitorRole::Other,
     };
-    let name = store
+    let name = app
+        .store
         .display_name(&actor.user_id)
         .await?
         .unwrap_or_else(|| actor.username.clone());
-    let (child_id, input) = sent.check(default_role, &key, store.today(), &name)?;
-    record(store, actor, &child_id, &input).await
+    let (child_id, input) = sent.check(default_role, &key, app.store.today(), &name)?;
+    record(app, actor, &child_id, &input).await
 }
 
 /// One child due a visit (`GET /api/v1/visits/due`).
@@ -351,12 +280,12 @@ pub struct DueList {
     pub per_page: usize,
 }
 
-pub async fn due(store: &Store, actor: &Actor, q: &ScheduleQuery) -> Result<DueList> {
+pub async fn due(app: &App, actor: &Actor, q: &ScheduleQuery) -> Result<DueList> {
     let q = ScheduleQuery {
         state: q.state.filter(|s| *s != DueState::Done),
         ..q.clone()
     };
-    let s = schedule(store, actor, &q).await?;
+    let s = schedule(app, actor, &q).await?;
     Ok(DueList {
         items: s
             .items
@@ -411,7 +340,7 @@ pub struct ScheduleQuery {
 
 /// The children on the roster in the actor's area with their next visit: due, overdue or done
 /// this period. The read is audited like a roster page (names of many children).
-pub async fn schedule(store: &Store, actor: &Actor, q: &ScheduleQuery) -> Result<Schedule> {
+pub async fn schedule(app: &App, actor: &Actor, q: &ScheduleQuery) -> Result<Schedule> {
     if schedule_too_wide(actor, q.region.as_ref()) {
         return Err(ValidationErrors::single(
             "region",
@@ -419,17 +348,23 @@ pub async fn schedule(store: &Store, actor: &Actor, q: &ScheduleQuery) -> Result
         )
         .into());
     }
-    let today = store.today();
-    let policy = store
+    let today = app.store.today();
+    let policy = app
+        .store
         .county_settings(q.region.as_ref().unwrap_or(&actor.region))
         .await?
         .visits;
-    let rows = store.visit_schedule(actor, q.region.as_ref()).await?;
+    let rows = app.store.visit_schedule(actor, q.region.as_ref()).await?;
     // Who visits: the person the child is assigned to, else the village's 儿童主任.
     let area = q.region.clone().unwrap_or_else(|| actor.region.clone());
-    let directors: std::collections::HashMap<String, String> =
-        store.village_directors(&area).await?.into_iter().collect();
-    let assigned: std::collections::HashMap<String, (String, VisitorRole)> = store
+    let directors: std::collections::HashMap<String, String> = app
+        .store
+        .village_directors(&area)
+        .await?
+        .into_iter()
+        .collect();
+    let assigned: std::collections::HashMap<String, (String, VisitorRole)> = app
+        .store
         .visit_assignments(&area)
         .await?
         .into_iter()
@@ -483,7 +418,7 @@ pub async fn schedule(store: &Store, actor: &Actor, q: &ScheduleQuery) -> Result
         .skip((page - 1) * per_page)
         .take(per_page)
         .collect();
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "visit_schedule_read",
@@ -503,72 +438,6 @@ pub async fn schedule(store: &Store, actor: &Actor, q: &ScheduleQuery) -> Result
         page,
         per_page,
     })
-}
-
-/// A child whose parents have not been heard from for longer than the lapse.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Lapsed {
-    pub child_id: String,
-    pub name: String,
-    pub village_code: String,
-    /// The last day the parents were reached or sent support (else the first recorded attempt).
-    pub silent_since: NaiveDate,
-    pub days: i64,
-}
-
-/// 父母联系中断: the children of the actor's area whose parents' contact log has lapsed
-/// (未成年人保护法 Art. 23: at least weekly; warned after `guardianship::DEFAULT_LAPSE_DAYS`),
-/// the longest silence first. Audited like a list of names.
-pub async fn lapsed(store: &Store, actor: &Actor) -> Result<Vec<Lapsed>> {
-    let today = store.today();
-    let summaries = store.contact_summaries(actor).await?;
-    // Each county's own lapse (`domain::settings`), read once per county.
-    let mut lapse_of = std::collections::HashMap::new();
-    for c in &summaries {
-        if let Some(county) = c
-            .village
-            .at_level(shouwang_domain::region::RegionLevel::County)
-            && !lapse_of.contains_key(&county)
-        {
-            let days = store.county_settings(&county).await?.contact_lapse_days;
-            lapse_of.insert(county, days);
-        }
-    }
-    let mut out: Vec<Lapsed> = summaries
-        .into_iter()
-        .filter_map(|c| {
-            let since = guardianship::silence_start(c.last_heard, c.first_recorded);
-            let days = (today - since).num_days();
-            let lapse = c
-                .village
-                .at_level(shouwang_domain::region::RegionLevel::County)
-                .and_then(|k| lapse_of.get(&k).copied())
-                .unwrap_or(guardianship::DEFAULT_LAPSE_DAYS);
-            (days >= lapse).then(|| Lapsed {
-                child_id: c.child_id,
-                name: c.name,
-                village_code: c.village.as_str().to_owned(),
-                silent_since: since,
-                days,
-            })
-        })
-        .collect();
-    out.sort_by(|a, b| b.days.cmp(&a.days).then(a.child_id.cmp(&b.child_id)));
-    let mut tx = store.begin().await?;
-    tx.audit(
-        actor,
-        "contact_lapses_read",
-        Subject {
-            entity: "region",
-            id: None,
-            region: Some(actor.region.as_str()),
-        },
-        serde_json::json!({"shown": out.len()}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(out)
 }
 
 /// The fields a phone may change offline: the registration form's, but not the ID numbers (the
@@ -608,7 +477,7 @@ pub enum OfflineEdit {
 /// Applies a phone's offline changes to a file by [`merge_offline`]: never overwriting what
 /// someone else changed meanwhile.
 pub async fn offline_edit(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     child_id: &str,
     base: &Fields,
@@ -632,7 +501,7 @@ pub async fn offline_edit(
     if !e.is_empty() {
         return Err(e.into());
     }
-    let record = crate::children::get(store, actor, child_id, false).await?;
+    let record = crate::children::get(app, actor, child_id, false).await?;
     let current = fields_of(&ChildInput::from_file(&record.file));
     match merge_offline(base, &current, mine) {
         Err(conflicts) => Ok(OfflineEdit::Conflicts { conflicts }),
@@ -649,7 +518,7 @@ pub async fn offline_edit(
             let input: ChildInput = serde_json::from_value(serde_json::Value::Object(patch))
                 .map_err(|e| ValidationErrors::single("changes", e.to_string()))?;
             let r = crate::children::update(
-                store,
+                app,
                 actor,
                 child_id,
                 record.version,
@@ -692,9 +561,9 @@ pub const MAX_PACK: usize = 200;
 
 /// What a phone takes offline: the children of the user's area due a visit, with the fields
 /// the offline form may change. Audited as one read of those files.
-pub async fn offline_pack(store: &Store, actor: &Actor) -> Result<Vec<PackItem>> {
+pub async fn offline_pack(app: &App, actor: &Actor) -> Result<Vec<PackItem>> {
     let s = schedule(
-        store,
+        app,
         actor,
         &ScheduleQuery {
             region: None,
@@ -707,7 +576,7 @@ pub async fn offline_pack(store: &Store, actor: &Actor) -> Result<Vec<PackItem>>
     .await?;
     let mut out = Vec::with_capacity(s.items.len());
     for i in s.items.into_iter().take(MAX_PACK) {
-        let row = store.visible_child(actor, &i.child_id).await?;
+        let row = app.store.visible_child(actor, &i.child_id).await?;
         let all = fields_of(&ChildInput::from_file(&row.file));
         out.push(PackItem {
             fields: OFFLINE_FORM_FIELDS
@@ -722,7 +591,7 @@ pub async fn offline_pack(store: &Store, actor: &Actor) -> Result<Vec<PackItem>>
             overdue: i.state == DueState::Overdue,
         });
     }
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "offline_pack_read",
@@ -738,105 +607,20 @@ pub async fn offline_pack(store: &Store, actor: &Actor) -> Result<Vec<PackItem>>
     Ok(out)
 }
 
-/// Records a check of the child's carer (委托监护: Art. 22's checklist and the initial assessment
-/// of capacity), by the village, town or county. An unfit carer starts the replacement: the file's
-/// 监护类型 becomes 受委托监护人监护能力不足 through the ordinary edit (its history, the roster's
-/// flag) and the town is told to have the parents name another carer (沈阳 002 一2: 对不具备监护能力的,
-/// 及时督促留守儿童父母确定其他受委托监护人).
-pub async fn record_carer_check(
-    store: &Store,
-    actor: &Actor,
-    child_id: &str,
-    input: &shouwang_domain::guardianship::CarerCheckInput,
-) -> Result<Vec<shouwang_store::visits::CarerCheckView>> {
-    use shouwang_domain::guardianship::CarerVerdict;
-    let child = store.visible_child(actor, child_id).await?;
-    if !actor.may(Action::RecordParentContact) {
-        return Err(StoreError::Forbidden);
-    }
-    let check = input.parse(store.today())?;
-    let village = child.file.village_code.clone();
-    let mut tx = store.begin().await?;
-    let id = tx.add_carer_check(child_id, &By::of(actor), &check).await?;
-    if check.verdict == CarerVerdict::Unfit {
-        let patch = ChildInput {
-            guardianship_type: Some("受委托监护人监护能力不足".into()),
-            ..ChildInput::default()
-        };
-        crate::children::edit_in(
-            &mut tx,
-            actor,
-            child_id,
-            None,
-            patch,
-            crate::children::EditMode::Patch,
-        )
-        .await?;
-        if let Some(town) = village.parent() {
-            tx.notify_org(
-                &town,
-                &[shouwang_domain::authz::Role::Town],
-                "carer_unfit",
-                None,
-                "受委托监护人不具备监护能力",
-                "一名农村留守儿童的受委托监护人经评估不具备监护能力，请督促其父母另行确定受委托监护人。",
-            )
-            .await?;
-        }
-    }
-    tx.audit(
-        actor,
-        "carer_check",
-        Subject {
-            entity: "child",
-            id: Some(child_id),
-            region: Some(village.as_str()),
-        },
-        serde_json::json!({"check": id, "verdict": check.verdict.code()}),
-    )
-    .await?;
-    tx.commit().await?;
-    carer_checks(store, actor, child_id).await
-}
-
-/// A child's carer checks, newest first (audited: they say what was found about a person).
-pub async fn carer_checks(
-    store: &Store,
-    actor: &Actor,
-    child_id: &str,
-) -> Result<Vec<shouwang_store::visits::CarerCheckView>> {
-    let child = store.visible_child(actor, child_id).await?;
-    let out = store.carer_checks(child_id).await?;
-    let mut tx = store.begin().await?;
-    tx.audit(
-        actor,
-        "carer_checks_read",
-        Subject {
-            entity: "child",
-            id: Some(child_id),
-            region: Some(child.file.village_code.as_str()),
-        },
-        serde_json::json!({"shown": out.len()}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(out)
-}
-
 /// Assigns a child's visits to a named person (驻村干部, 网格员, a social worker, a volunteer…), or
 /// gives them back to the village's 儿童主任; by the offices that keep the file.
 pub async fn assign_visitor(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     child_id: &str,
     input: &shouwang_domain::visits::VisitorAssignment,
 ) -> Result<Option<(String, VisitorRole)>> {
-    let child = store.visible_child(actor, child_id).await?;
+    let child = app.store.visible_child(actor, child_id).await?;
     if !actor.may(Action::EditChild) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
     let who = input.parse()?;
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     tx.assign_visitor(
         child_id,
         who.as_ref().map(|(n, r)| (n.as_str(), *r)),
@@ -856,12 +640,12 @@ pub async fn assign_visitor(
 
 /// Who a child's visits are assigned to, if not the village's 儿童主任.
 pub async fn assigned_visitor(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     child_id: &str,
 ) -> Result<Option<(String, VisitorRole)>> {
-    store.visible_child(actor, child_id).await?;
-    store.visit_assignment(child_id).await
+    app.store.visible_child(actor, child_id).await?;
+    Ok(app.store.visit_assignment(child_id).await?)
 }
 
 /// The most photos a visit keeps.
@@ -871,16 +655,16 @@ pub const MAX_PHOTOS_PER_VISIT: i64 = 3;
 /// name or a declared type is not trusted), at most
 /// [`shouwang_domain::protection::MAX_EVIDENCE_BYTES`], [`MAX_PHOTOS_PER_VISIT`] a visit.
 pub async fn add_photo(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     child_id: &str,
     visit_id: &str,
     bytes: &[u8],
 ) -> Result<String> {
     use shouwang_domain::protection::EvidenceKind;
-    let child = store.visible_child(actor, child_id).await?;
+    let child = app.store.visible_child(actor, child_id).await?;
     if !actor.may(Action::RecordVisit) {
-        return Err(StoreError::Forbidden);
+        return Err(Error::Forbidden);
     }
     let kind = EvidenceKind::sniff(bytes).map_err(|m| ValidationErrors::single("photo", m))?;
     if kind == EvidenceKind::Pdf {
@@ -888,7 +672,7 @@ pub async fn add_photo(
             ValidationErrors::single("photo", "走访照片只能是图片（JPEG、PNG、WebP）").into(),
         );
     }
-    let mut tx = store.begin().await?;
+    let mut tx = app.store.begin().await?;
     let id = match tx
         .add_visit_photo(
             child_id,
@@ -900,7 +684,7 @@ pub async fn add_photo(
         )
         .await?
     {
-        None => return Err(StoreError::NotFound),
+        None => return Err(Error::NotFound),
         Some(None) => {
             return Err(ValidationErrors::single(
                 "photo",
@@ -923,27 +707,28 @@ pub async fn add_photo(
 
 /// A child's visit photos (without their bytes).
 pub async fn photos(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     child_id: &str,
 ) -> Result<Vec<shouwang_store::visits::VisitPhoto>> {
-    store.visible_child(actor, child_id).await?;
-    store.visit_photos(child_id).await
+    app.store.visible_child(actor, child_id).await?;
+    Ok(app.store.visit_photos(child_id).await?)
 }
 
 /// One photo with its bytes; each read audited.
 pub async fn photo(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     child_id: &str,
     id: &str,
 ) -> Result<(String, Vec<u8>)> {
-    let child = store.visible_child(actor, child_id).await?;
-    let out = store
+    let child = app.store.visible_child(actor, child_id).await?;
+    let out = app
+        .store
         .visit_photo(child_id, id)
         .await?
-        .ok_or(StoreError::NotFound)?;
-    let mut tx = store.begin().await?;
+        .ok_or(Error::NotFound)?;
+    let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
         "visit_photo_read",

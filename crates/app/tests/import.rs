@@ -10,6 +10,7 @@ use std::sync::Arc;
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
+use shouwang_app::App;
 use shouwang_app::import::{CommitMode, ImportError, Importer, Outcome, Plan};
 use shouwang_domain::authz::{Actor, Role};
 use shouwang_domain::clock::FixedClock;
@@ -21,6 +22,7 @@ use shouwang_store::{IdCipher, Store};
 
 struct Registry {
     store: Store,
+    app: App,
     db: String,
     county: Actor,
     town_b: Actor,
@@ -93,6 +95,7 @@ async fn registry() -> Registry {
     let town_b = actors.pop().unwrap();
     let county = actors.pop().unwrap();
     Registry {
+        app: App::new(store.clone()),
         store,
         db,
         county,
@@ -116,7 +119,7 @@ impl Registry {
         path: &Path,
         choices: &BTreeMap<String, String>,
     ) -> Result<Plan, ImportError> {
-        Importer::new(&self.store, actor)?
+        Importer::new(&self.app, actor)?
             .plan(path, "test", choices, &mut |_| {})
             .await
     }
@@ -333,7 +336,7 @@ async fn a_hand_made_roster_with_merged_two_row_headers_is_read_and_imported() {
 
     // Nothing was written by the preview; all-or-nothing refuses a file with errors.
     assert_eq!(reg.total().await, 0);
-    let importer = Importer::new(&reg.store, &reg.county).unwrap();
+    let importer = Importer::new(&reg.app, &reg.county).unwrap();
     assert!(matches!(
         importer.commit(&plan, CommitMode::All).await,
         Err(ImportError::HasErrors(1))
@@ -388,7 +391,7 @@ async fn a_changed_phone_number_is_an_update_that_names_the_field() {
     let first = reg.path("a.csv");
     std::fs::write(&first, csv("13812345678")).unwrap();
     let plan = reg.plan(&reg.county, &first).await.unwrap();
-    Importer::new(&reg.store, &reg.county)
+    Importer::new(&reg.app, &reg.county)
         .unwrap()
         .commit(&plan, CommitMode::All)
         .await
@@ -402,12 +405,12 @@ async fn a_changed_phone_number_is_an_update_that_names_the_field() {
     assert_eq!(u.changes.len(), 1);
     assert_eq!(u.changes[0].field, "entrusted_guardian.phone");
     assert_eq!(u.changes[0].new.as_deref(), Some("13812345679"));
-    Importer::new(&reg.store, &reg.county)
+    Importer::new(&reg.app, &reg.county)
         .unwrap()
         .commit(&plan, CommitMode::All)
         .await
         .unwrap();
-    let history = shouwang_app::children::history(&reg.store, &reg.county, &u.child_id)
+    let history = shouwang_app::children::history(&reg.app, &reg.county, &u.child_id)
         .await
         .unwrap();
     assert_eq!(history.len(), 2);
@@ -565,7 +568,7 @@ async fn a_column_the_importer_does_not_know_can_be_mapped_by_the_user() {
     assert!(!plan.info.saved_mapping);
     // Saved, the mapping serves the next file with the same header, for this county and the
     // towns below it.
-    Importer::new(&reg.store, &reg.county)
+    Importer::new(&reg.app, &reg.county)
         .unwrap()
         .save_mapping(&plan)
         .await
@@ -657,7 +660,7 @@ fn varied_children() -> Vec<ChildInput> {
 
 async fn with_varied_children(reg: &Registry) {
     for input in varied_children() {
-        shouwang_app::children::register(&reg.store, &reg.county, &input, true)
+        shouwang_app::children::register(&reg.app, &reg.county, &input, true)
             .await
             .unwrap();
     }
@@ -681,7 +684,7 @@ async fn export_roster(reg: &Registry, actor: &Actor, region: &str) -> Vec<u8> {
     let on = reg.store.today();
     let region = RegionCode::parse(region).unwrap();
     let children =
-        shouwang_app::exports::roster_on(&reg.store, actor, &region, on, ExportKind::Roster)
+        shouwang_app::exports::roster_on(&reg.app, actor, &region, on, ExportKind::Roster)
             .await
             .unwrap();
     let reveal = actor.may(shouwang_domain::authz::Action::UnmaskIdNumber);
@@ -763,7 +766,7 @@ async fn summary_figures_equal_counts_taken_from_the_roster_and_satisfy_the_cros
     let on = reg.store.today();
     let county = RegionCode::parse("522730").unwrap();
     let children =
-        shouwang_app::exports::roster_on(&reg.store, &reg.county, &county, on, ExportKind::Summary)
+        shouwang_app::exports::roster_on(&reg.app, &reg.county, &county, on, ExportKind::Summary)
             .await
             .unwrap();
     let summary = outputs::summary_rows(&county, &children, on).unwrap();
@@ -771,7 +774,7 @@ async fn summary_figures_equal_counts_taken_from_the_roster_and_satisfy_the_cros
     assert_eq!(summary.unplaced, 0);
     // The database's count of the stored cells (what the export uses) is the same table, row by
     // row, as counting the files themselves.
-    let counted = shouwang_app::exports::summary_table(&reg.store, &reg.county, &county, on)
+    let counted = shouwang_app::exports::summary_table(&reg.app, &reg.county, &county, on)
         .await
         .unwrap();
     assert_eq!(counted.total.figures, summary.total.figures);
@@ -836,7 +839,7 @@ async fn exports_are_scoped_to_the_jurisdiction_and_audited() {
     let on = reg.store.today();
     let other_town = RegionCode::parse("522730100").unwrap();
     let e = shouwang_app::exports::roster_on(
-        &reg.store,
+        &reg.app,
         &reg.town_b,
         &other_town,
         on,
@@ -844,10 +847,10 @@ async fn exports_are_scoped_to_the_jurisdiction_and_audited() {
     )
     .await
     .unwrap_err();
-    assert!(matches!(e, shouwang_store::StoreError::NotFound), "{e:?}");
+    assert!(matches!(e, shouwang_app::Error::NotFound), "{e:?}");
     // The town's own roster holds only its children.
     let own = shouwang_app::exports::roster_on(
-        &reg.store,
+        &reg.app,
         &reg.town_b,
         &RegionCode::parse("522730001").unwrap(),
         on,
@@ -873,7 +876,7 @@ async fn exports_are_scoped_to_the_jurisdiction_and_audited() {
     );
     // Children registered after the reference date were not on the roster then.
     let before = shouwang_app::exports::roster_on(
-        &reg.store,
+        &reg.app,
         &reg.county,
         &RegionCode::parse("522730").unwrap(),
         ymd(2026, 1, 1),
@@ -895,7 +898,7 @@ async fn exports_are_scoped_to_the_jurisdiction_and_audited() {
         .unwrap();
     let admin = reg.store.actor_by_username("admin").await.unwrap().unwrap();
     let events = shouwang_app::audit::events(
-        &reg.store,
+        &reg.app,
         &admin,
         &shouwang_store::audit::AuditFilter {
             action: Some("export".into()),
@@ -922,7 +925,7 @@ async fn the_registration_form_as_xlsx_is_one_printed_page_per_child_with_ticks(
     let town = RegionCode::parse("522730001").unwrap();
     for (actor, reveal) in [(&reg.county, true), (&reg.town_b, false)] {
         let children =
-            shouwang_app::exports::roster_on(&reg.store, actor, &town, on, ExportKind::Form)
+            shouwang_app::exports::roster_on(&reg.app, actor, &town, on, ExportKind::Form)
                 .await
                 .unwrap();
         assert_eq!(children.len(), 3);
@@ -999,7 +1002,7 @@ async fn a_large_import_into_an_empty_registry_keeps_its_indexes_and_search() {
     std::fs::write(&path, csv).unwrap();
     let plan = reg.plan(&reg.county, &path).await.unwrap();
     assert_eq!(plan.counts().create, 10_000, "{:?}", errors_of(&plan));
-    Importer::new(&reg.store, &reg.county)
+    Importer::new(&reg.app, &reg.county)
         .unwrap()
         .commit(&plan, CommitMode::All)
         .await
@@ -1121,7 +1124,7 @@ async fn a_roster_whose_villages_are_only_in_the_address_column_imports_in_full(
             row.notes
         );
     }
-    let done = Importer::new(&reg.store, &reg.county)
+    let done = Importer::new(&reg.app, &reg.county)
         .unwrap()
         .commit(&plan, CommitMode::All)
         .await
@@ -1257,7 +1260,7 @@ async fn a_roster_without_ethnicity_and_parents_columns_imports_as_incomplete() 
         "{:?}",
         plan.missing_columns
     );
-    Importer::new(&reg.store, &reg.county)
+    Importer::new(&reg.app, &reg.county)
         .unwrap()
         .commit(&plan, CommitMode::All)
         .await
@@ -1278,7 +1281,7 @@ async fn a_roster_without_ethnicity_and_parents_columns_imports_as_incomplete() 
         )
         .await
         .unwrap();
-    let child = shouwang_app::children::get(&reg.store, &reg.county, &page.items[0].id, false)
+    let child = shouwang_app::children::get(&reg.app, &reg.county, &page.items[0].id, false)
         .await
         .unwrap();
     assert_eq!(child.file.ethnicity, None);
@@ -1313,7 +1316,7 @@ async fn a_roster_without_schooling_and_guardianship_type_imports_to_be_complete
     std::fs::write(&path, csv).unwrap();
     let plan = reg.plan(&reg.county, &path).await.unwrap();
     assert_eq!(plan.counts().create, 4, "{:?}", errors_of(&plan));
-    Importer::new(&reg.store, &reg.county)
+    Importer::new(&reg.app, &reg.county)
         .unwrap()
         .commit(&plan, CommitMode::All)
         .await
@@ -1331,7 +1334,7 @@ async fn a_roster_without_schooling_and_guardianship_type_imports_to_be_complete
         .await
         .unwrap();
     assert_eq!(page.total, 4);
-    let child = shouwang_app::children::get(&reg.store, &reg.county, &page.items[0].id, false)
+    let child = shouwang_app::children::get(&reg.app, &reg.county, &page.items[0].id, false)
         .await
         .unwrap();
     assert_eq!(child.file.schooling, None);
@@ -1345,7 +1348,7 @@ async fn a_roster_without_schooling_and_guardianship_type_imports_to_be_complete
     let on = reg.store.today();
     let county = RegionCode::parse("522730").unwrap();
     let children =
-        shouwang_app::exports::roster_on(&reg.store, &reg.county, &county, on, ExportKind::Summary)
+        shouwang_app::exports::roster_on(&reg.app, &reg.county, &county, on, ExportKind::Summary)
             .await
             .unwrap();
     let summary = outputs::summary_rows(&county, &children, on).unwrap();
@@ -1411,7 +1414,7 @@ async fn a_roster_with_a_cell_beyond_excels_columns_is_refused_naming_the_limit(
 async fn history_written_under_the_old_mask_is_masked_again_when_the_store_opens() {
     let reg = registry().await;
     let input = left_behind_boy("522730100211", ymd(2016, 7, 31));
-    let child = shouwang_app::children::register(&reg.store, &reg.county, &input, true)
+    let child = shouwang_app::children::register(&reg.app, &reg.county, &input, true)
         .await
         .unwrap();
     let id_number = input.id_number.clone().unwrap();
@@ -1450,7 +1453,7 @@ async fn history_written_under_the_old_mask_is_masked_again_when_the_store_opens
     )
     .await
     .unwrap();
-    let history = shouwang_app::children::history(&store, &reg.county, &child.id)
+    let history = shouwang_app::children::history(&App::new(store.clone()), &reg.county, &child.id)
         .await
         .unwrap();
     let shown: Vec<&str> = history
@@ -1470,7 +1473,7 @@ async fn history_written_under_the_old_mask_is_masked_again_when_the_store_opens
 async fn history_is_stored_encrypted() {
     let reg = registry().await;
     let input = left_behind_boy("522730100211", ymd(2016, 7, 31));
-    let child = shouwang_app::children::register(&reg.store, &reg.county, &input, true)
+    let child = shouwang_app::children::register(&reg.app, &reg.county, &input, true)
         .await
         .unwrap();
     sqlx::any::install_default_drivers();
@@ -1492,7 +1495,7 @@ async fn history_is_stored_encrypted() {
     for secret in ["王小明", "李秀英", "13800138000"] {
         assert!(!raw[0].contains(secret));
     }
-    let history = shouwang_app::children::history(&reg.store, &reg.county, &child.id)
+    let history = shouwang_app::children::history(&reg.app, &reg.county, &child.id)
         .await
         .unwrap();
     assert!(
@@ -1510,7 +1513,7 @@ async fn history_is_stored_encrypted() {
 async fn an_imported_id_number_registered_elsewhere_goes_to_the_county() {
     let reg = registry().await;
     let there = left_behind_boy("522730100211", ymd(2016, 7, 31));
-    shouwang_app::children::register(&reg.store, &reg.county, &there, true)
+    shouwang_app::children::register(&reg.app, &reg.county, &there, true)
         .await
         .unwrap();
     let id_number = there.id_number.clone().unwrap();
@@ -1528,12 +1531,12 @@ async fn an_imported_id_number_registered_elsewhere_goes_to_the_county() {
         message.contains("已有登记记录") && !message.contains("其他地区"),
         "{message}"
     );
-    Importer::new(&reg.store, &reg.town_b)
+    Importer::new(&reg.app, &reg.town_b)
         .unwrap()
         .commit(&plan, CommitMode::Valid)
         .await
         .unwrap();
-    let queue = shouwang_app::discoveries::queue(&reg.store, &reg.town_b)
+    let queue = shouwang_app::discoveries::queue(&reg.app, &reg.town_b)
         .await
         .unwrap();
     assert_eq!(queue.len(), 1);
@@ -1548,7 +1551,7 @@ async fn an_imported_id_number_registered_elsewhere_goes_to_the_county() {
 async fn values_sealed_before_rows_were_bound_are_sealed_again_in_one_walk() {
     let reg = registry().await;
     let input = left_behind_boy("522730100211", ymd(2016, 7, 31));
-    let child = shouwang_app::children::register(&reg.store, &reg.county, &input, true)
+    let child = shouwang_app::children::register(&reg.app, &reg.county, &input, true)
         .await
         .unwrap();
     sqlx::any::install_default_drivers();
@@ -1588,7 +1591,7 @@ async fn values_sealed_before_rows_were_bound_are_sealed_again_in_one_walk() {
             .await
             .unwrap();
     assert_eq!(plain, 0);
-    let history = shouwang_app::children::history(&store, &reg.county, &child.id)
+    let history = shouwang_app::children::history(&App::new(store.clone()), &reg.county, &child.id)
         .await
         .unwrap();
     assert_eq!(history.len(), 1201);

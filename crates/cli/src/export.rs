@@ -5,14 +5,14 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 
+use shouwang_app::App;
+use shouwang_app::exports::ExportKind;
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::child::{GuardianshipType, Schooling};
 use shouwang_domain::eligibility::{AgeBand, KeyTargetFlag};
 use shouwang_domain::region::RegionCode;
 use shouwang_exchange::forms::{FormHeading, FormPrinter};
 use shouwang_exchange::outputs::{self, Heading, RosterFilter};
-use shouwang_store::export::ExportKind;
-use shouwang_store::{Store, StoreError};
 
 /// Parses the roster filters given on the command line.
 pub fn filter(
@@ -34,30 +34,30 @@ pub fn filter(
     })
 }
 
-fn explain(e: StoreError, region: &str) -> anyhow::Error {
+fn explain(e: shouwang_app::Error, region: &str) -> anyhow::Error {
     match e {
-        StoreError::NotFound => anyhow::anyhow!("{region} 不在您的管辖范围内"),
-        StoreError::Forbidden => anyhow::anyhow!("您的账号没有导出权限"),
+        shouwang_app::Error::NotFound => anyhow::anyhow!("{region} 不在您的管辖范围内"),
+        shouwang_app::Error::Forbidden => anyhow::anyhow!("您的账号没有导出权限"),
         other => other.into(),
     }
 }
 
 pub async fn roster(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     region: &RegionCode,
     on: NaiveDate,
     filter: &RosterFilter,
     out: &Path,
 ) -> Result<()> {
-    let children = shouwang_app::exports::roster_on(store, actor, region, on, ExportKind::Roster)
+    let children = shouwang_app::exports::roster_on(app, actor, region, on, ExportKind::Roster)
         .await
         .map_err(|e| explain(e, region.as_str()))?;
     let children: Vec<_> = children
         .into_iter()
         .filter(|c| filter.admits(&c.file, on))
         .collect();
-    let heading = Heading::new(region, on, store.today());
+    let heading = Heading::new(region, on, app.today());
     let bytes = outputs::roster_workbook(&heading, &children, actor.may(Action::UnmaskIdNumber))?;
     std::fs::write(out, bytes).with_context(|| format!("无法写入 {}", out.display()))?;
     println!(
@@ -70,21 +70,21 @@ pub async fn roster(
 }
 
 pub async fn summary(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     region: &RegionCode,
     on: NaiveDate,
     out: &Path,
 ) -> Result<()> {
-    let summary = shouwang_app::exports::summary_table(store, actor, region, on)
+    let summary = shouwang_app::exports::summary_table(app, actor, region, on)
         .await
         .map_err(|e| match e {
-            shouwang_store::StoreError::Config(m) => {
+            shouwang_app::Error::Internal(m) => {
                 anyhow::anyhow!("汇总数据未通过表间勾稽关系校验：{m}")
             }
             e => explain(e, region.as_str()),
         })?;
-    let heading = Heading::new(region, on, store.today());
+    let heading = Heading::new(region, on, app.today());
     std::fs::write(out, outputs::summary_workbook(&heading, &summary)?)
         .with_context(|| format!("无法写入 {}", out.display()))?;
     println!(
@@ -118,7 +118,7 @@ pub fn wants_xlsx(out: &Path) -> bool {
 /// `.xlsx` output, as a workbook; 确认书 as PDF. `printer` is needed for PDF only.
 #[allow(clippy::too_many_arguments)]
 pub async fn forms(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     printer: Option<&dyn FormPrinter>,
     child: Option<&str>,
@@ -138,15 +138,13 @@ pub async fn forms(
     };
     let children = match (child, region) {
         (Some(id), _) => vec![
-            shouwang_app::exports::child_for_form(store, actor, id, kind)
+            shouwang_app::exports::child_for_form(app, actor, id, kind)
                 .await
                 .map_err(|e| explain(e, id))?,
         ],
-        (None, Some(r)) if !agreement => {
-            shouwang_app::exports::roster_on(store, actor, r, on, kind)
-                .await
-                .map_err(|e| explain(e, r.as_str()))?
-        }
+        (None, Some(r)) if !agreement => shouwang_app::exports::roster_on(app, actor, r, on, kind)
+            .await
+            .map_err(|e| explain(e, r.as_str()))?,
         _ => bail!("请用 --child <儿童编号> 指定儿童（登记表也可用 --region <村级代码> 打印全村）"),
     };
     if children.is_empty() {
@@ -154,7 +152,7 @@ pub async fn forms(
     }
     let headings: Vec<FormHeading<'_>> = children
         .iter()
-        .map(|c| FormHeading::of(&c.file, store.today(), reveal))
+        .map(|c| FormHeading::of(&c.file, app.today(), reveal))
         .collect();
     let bytes = match printer {
         _ if wants_xlsx(out) => shouwang_exchange::forms::registration_workbook(&headings)?,

@@ -7,19 +7,19 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
+use shouwang_app::App;
 use shouwang_app::import::{
     CommitMode, ImportError, Importer, Outcome, Progress, describe_changes,
 };
 use shouwang_domain::authz::Actor;
 use shouwang_exchange::columns::{column_letter, target};
-use shouwang_store::Store;
 
 /// Lines listed per kind of outcome before "…".
 const LIST: usize = 30;
 
 /// Runs an import; returns the exit status (0 = the file was read, and committed if asked).
 pub async fn run(
-    store: &Store,
+    app: &App,
     actor: &Actor,
     file: &Path,
     commit: Option<CommitMode>,
@@ -34,7 +34,7 @@ pub async fn run(
         };
         choices.insert(column.trim().to_owned(), field.trim().to_owned());
     }
-    let importer = match Importer::new(store, actor) {
+    let importer = match Importer::new(app, actor) {
         Ok(i) => i,
         Err(e) => {
             eprintln!("导入失败：{e}");

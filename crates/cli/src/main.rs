@@ -10,6 +10,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
+use shouwang_app::App;
 use shouwang_app::import::CommitMode;
 use shouwang_domain::authz::{Actor, Role};
 use shouwang_domain::clock::{Clock, FixedClock};
@@ -732,16 +733,15 @@ async fn run() -> Result<()> {
             // The fonts are loaded once, before anything else: without them no form prints.
             let printer: Arc<dyn shouwang_exchange::forms::FormPrinter> =
                 Arc::new(export::printer(&font_dir)?);
-            let store = open(&db, false)
-                .await?
-                .with_second_factor(policy)
-                .with_escalation_delay(chrono::Duration::minutes(i64::from(escalate_after_minutes)))
-                .with_report_deadlines(
-                    shouwang_domain::quarterly::Deadlines::parse(&report_days)
-                        .map_err(|e| anyhow::anyhow!("--report-days: {e}"))?,
-                );
+            let store = open(&db, false).await?;
+            let app = App::new(store.clone()).with_policies(shouwang_app::Policies {
+                second_factor: policy,
+                escalation: chrono::Duration::minutes(i64::from(escalate_after_minutes)),
+                report_deadlines: shouwang_domain::quarterly::Deadlines::parse(&report_days)
+                    .map_err(|e| anyhow::anyhow!("--report-days: {e}"))?,
+            });
             // The outbox is sent every ten seconds.
-            let sender = store.clone();
+            let sender = app.clone();
             tokio::spawn(async move {
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(10));
                 loop {
@@ -753,7 +753,7 @@ async fn run() -> Result<()> {
             });
             // Unreceived mandatory reports go up to the county when their delay passes, whether
             // or not anyone opens an inbox.
-            let watcher = store.clone();
+            let watcher = app.clone();
             tokio::spawn(async move {
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
                 loop {
@@ -774,7 +774,7 @@ async fn run() -> Result<()> {
             };
             // The quarter-end pass and retention run at start and every six hours (each pass is
             // idempotent).
-            let keeper = store.clone();
+            let keeper = app.clone();
             tokio::spawn(async move {
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
                 loop {
@@ -837,7 +837,7 @@ async fn run() -> Result<()> {
                 .await
                 .with_context(|| format!("无法监听 {bind}"))?;
             shouwang_web::serve_with_options(
-                store.clone(),
+                app,
                 listener,
                 shouwang_web::ServeOptions {
                     secure_cookies: secure,
@@ -869,7 +869,7 @@ async fn run() -> Result<()> {
             let store = open(&db, false).await?;
             let actor = acting_user(&store, &as_user).await?;
             let code = import::run(
-                &store,
+                &App::new(store.clone()),
                 &actor,
                 &file,
                 commit.map(|c| match c {
@@ -916,11 +916,12 @@ async fn run() -> Result<()> {
                 age_band.as_deref(),
                 flag.as_deref(),
             )?;
+            let app = App::new(store.clone());
             let result = match what {
                 ExportWhat::Roster => {
-                    export::roster(&store, &actor, &region, on, &filter, &out).await
+                    export::roster(&app, &actor, &region, on, &filter, &out).await
                 }
-                ExportWhat::Summary => export::summary(&store, &actor, &region, on, &out).await,
+                ExportWhat::Summary => export::summary(&app, &actor, &region, on, &out).await,
                 ExportWhat::Form | ExportWhat::Agreement => {
                     // A 登记表 as .xlsx needs no fonts; PDFs do, and say so before any work.
                     let printer = if export::wants_xlsx(&out) {
@@ -929,7 +930,7 @@ async fn run() -> Result<()> {
                         Some(export::printer(&font_dir)?)
                     };
                     export::forms(
-                        &store,
+                        &app,
                         &actor,
                         printer.as_ref().map(|p| p as &dyn FormPrinter),
                         child.as_deref(),
@@ -1003,7 +1004,7 @@ async fn run() -> Result<()> {
         Command::Retention { db, periods } => {
             let policy = periods.policy()?;
             let store = open(&db, false).await?;
-            let run = shouwang_app::retention::run(&store, &policy).await;
+            let run = shouwang_app::retention::run(&App::new(store.clone()), &policy).await;
             anchor(&store, &db).await;
             store.close().await;
             let run = run?;

@@ -1478,9 +1478,10 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
         ymd(2017, 1, 1),
     ];
     for (k, id) in ids.iter().enumerate().filter(|(k, _)| k % 5 == 0) {
-        let record = shouwang_app::children::get(&store, &county, id, false)
-            .await
-            .unwrap();
+        let record =
+            shouwang_app::children::get(&shouwang_app::App::new(store.clone()), &county, id, false)
+                .await
+                .unwrap();
         let birth = births[k / 5 % births.len()];
         let sex_seq = 500 + (k / 5) as u16;
         let mut patch = ChildInput {
@@ -1496,19 +1497,27 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
         if k % 3 == 0 {
             patch.schooling = Some("辍学".to_owned());
         }
-        shouwang_app::children::update(&store, &county, id, record.version, patch, EditMode::Patch)
-            .await
-            .unwrap();
+        shouwang_app::children::update(
+            &shouwang_app::App::new(store.clone()),
+            &county,
+            id,
+            record.version,
+            patch,
+            EditMode::Patch,
+        )
+        .await
+        .unwrap();
     }
     for id in ids.iter().skip(1).step_by(9) {
-        let record = shouwang_app::children::get(&store, &county, id, false)
-            .await
-            .unwrap();
+        let record =
+            shouwang_app::children::get(&shouwang_app::App::new(store.clone()), &county, id, false)
+                .await
+                .unwrap();
         if record.status != shouwang_domain::lifecycle::ChildStatus::Active {
             continue;
         }
         shouwang_app::children::exit(
-            &store,
+            &shouwang_app::App::new(store.clone()),
             &county,
             id,
             record.version,
@@ -1528,11 +1537,16 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
         .unwrap();
     assert!(run.archived > 0, "some exits archived");
     // And one exit since, still in the working lists.
-    let recent = shouwang_app::children::get(&store, &county, &ids[3], false)
-        .await
-        .unwrap();
+    let recent = shouwang_app::children::get(
+        &shouwang_app::App::new(store.clone()),
+        &county,
+        &ids[3],
+        false,
+    )
+    .await
+    .unwrap();
     shouwang_app::children::exit(
-        &store,
+        &shouwang_app::App::new(store.clone()),
         &county,
         &ids[3],
         recent.version,
@@ -1563,7 +1577,7 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
     assert!(unreported.len() >= 2, "{}", unreported.len());
     for u in unreported.iter().step_by(2) {
         shouwang_app::protection::file(
-            &store,
+            &shouwang_app::App::new(store.clone()),
             &county,
             &shouwang_domain::protection::ReportInput {
                 child_id: Some(u.child_id.clone()),
@@ -1580,7 +1594,7 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
     // A report on a child not yet found on the registry, linked to its file afterwards, takes it
     // off too.
     let filed = shouwang_app::protection::file(
-        &store,
+        &shouwang_app::App::new(store.clone()),
         &county,
         &shouwang_domain::protection::ReportInput {
             child: Some(shouwang_domain::protection::NewChildInput {
@@ -1612,11 +1626,16 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
     );
 
     // And one more exit, after the rebuild.
-    let last = shouwang_app::children::get(&store, &county, &ids[8], false)
-        .await
-        .unwrap();
+    let last = shouwang_app::children::get(
+        &shouwang_app::App::new(store.clone()),
+        &county,
+        &ids[8],
+        false,
+    )
+    .await
+    .unwrap();
     shouwang_app::children::exit(
-        &store,
+        &shouwang_app::App::new(store.clone()),
         &county,
         &ids[8],
         last.version,

@@ -7,7 +7,7 @@ use sqlx::Row;
 use shouwang_domain::attendance::{ReturnStatus, ReturnStep};
 use shouwang_domain::region::RegionCode;
 
-use crate::protection::By;
+use crate::By;
 use crate::regions::code_range;
 use crate::{Result, Store, StoreError, Tx};
 

@@ -7,25 +7,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
-use shouwang_domain::authz::Actor;
 use shouwang_domain::region::RegionCode;
 
+pub use crate::stamp::Who;
 use crate::{IdCipher, Result, Store};
-
-/// Who did it: a signed-in user, or the system / an anonymous login attempt.
-pub struct Who<'a> {
-    pub user_id: Option<&'a str>,
-    pub username: &'a str,
-}
-
-impl<'a> From<&'a Actor> for Who<'a> {
-    fn from(a: &'a Actor) -> Self {
-        Who {
-            user_id: Some(&a.user_id),
-            username: &a.username,
-        }
-    }
-}
 
 /// Takes the audit head's row lock. Every write transaction starts with this, which also makes a
 /// SQLite transaction take the write lock at once (rust-stack P3).

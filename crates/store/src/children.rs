@@ -481,3 +481,37 @@ fn near_dates(d: NaiveDate) -> Vec<NaiveDate> {
     out.dedup();
     out
 }
+
+/// Names for lists (an inbox's page, a case's heading): no file's contents.
+impl Store {
+    /// The names of registered children by id (an inbox's page in one query).
+    pub async fn child_names(
+        &self,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, String>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id, name FROM children WHERE id IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            out.extend(q.fetch_all(&self.pool).await?);
+        }
+        Ok(out)
+    }
+
+    /// The name of a registered child (for inboxes and the case page).
+    pub async fn child_name(&self, child_id: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT name FROM children WHERE id = $1")
+                .bind(child_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+}

@@ -1,15 +1,18 @@
-//! 委托监护 agreements and the lists of what is due (carer re-assessments, agreements to renew) —
-//! SQL only (`app::guardianship` decides who may).
+//! Guardianship: the parents' contact log, the carer's checks, 委托监护 agreements and the lists of
+//! what is due (carer re-assessments, agreements to renew) — SQL only (`app::guardianship`
+//! decides who may).
 
 use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::Row;
 
-use shouwang_domain::guardianship::{Agreement, CarerVerdict};
+use shouwang_domain::authz::Actor;
+use shouwang_domain::guardianship::{Agreement, CarerVerdict, ContactRecord};
 use shouwang_domain::region::RegionCode;
 
-use crate::protection::By;
+use crate::By;
 use crate::regions::code_range;
+use crate::scope::{self, roster_cutoff, scoped};
 use crate::{Result, Store, StoreError, Tx};
 
 const BODY_AAD: &str = "agreements.body";
@@ -216,6 +219,220 @@ impl Tx {
         .bind(by.user_id.unwrap_or(""))
         .bind(by.username)
         .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(id)
+    }
+}
+
+const CONTACT_AAD: &str = "parent_contacts.body";
+
+const CARER_AAD: &str = "carer_checks.body";
+
+/// A carer check as stored.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CarerCheckView {
+    pub id: String,
+    pub recorded_by: String,
+    pub recorded_at: String,
+    #[serde(flatten)]
+    pub check: shouwang_domain::guardianship::CarerCheck,
+}
+
+/// A recorded contact with the parents.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactView {
+    pub id: String,
+    pub child_id: String,
+    pub recorded_by: String,
+    pub recorded_at: String,
+    #[serde(flatten)]
+    pub record: ContactRecord,
+}
+
+/// A child of the roster with a contact log: the last day the parents were reached or sent
+/// support, and the first recorded attempt.
+#[derive(Debug, Clone)]
+pub struct ContactSummary {
+    pub child_id: String,
+    pub name: String,
+    pub village: RegionCode,
+    pub last_heard: Option<NaiveDate>,
+    pub first_recorded: NaiveDate,
+}
+
+impl Store {
+    /// A child's visits, newest first (at most `limit`).
+    /// A child's carer checks, newest first.
+    pub async fn carer_checks(&self, child_id: &str) -> Result<Vec<CarerCheckView>> {
+        let rows = sqlx::query(
+            "SELECT id, username, at, body FROM carer_checks WHERE child_id = $1 ORDER BY at DESC, id DESC LIMIT 50",
+        )
+        .bind(child_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let body: String = r.try_get(3)?;
+                Ok(CarerCheckView {
+                    id: r.try_get(0)?,
+                    recorded_by: r.try_get(1)?,
+                    recorded_at: r.try_get(2)?,
+                    check: serde_json::from_str(&self.cipher.open_str(
+                        CARER_AAD,
+                        &r.try_get::<String, _>(0)?,
+                        &body,
+                    )?)
+                    .map_err(|_| StoreError::Config("carer check: bad body".into()))?,
+                })
+            })
+            .collect()
+    }
+
+    /// A child's contact log, newest first (at most `limit`).
+    pub async fn parent_contacts(&self, child_id: &str, limit: i64) -> Result<Vec<ContactView>> {
+        let rows = sqlx::query(
+            "SELECT id, child_id, username, at, body FROM parent_contacts WHERE child_id = $1 \
+             ORDER BY contacted_on DESC, at DESC LIMIT $2",
+        )
+        .bind(child_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let body = self.cipher.open_str(
+                    CONTACT_AAD,
+                    &r.try_get::<String, _>(0)?,
+                    &r.try_get::<String, _>(4)?,
+                )?;
+                Ok(ContactView {
+                    id: r.try_get(0)?,
+                    child_id: r.try_get(1)?,
+                    recorded_by: r.try_get(2)?,
+                    recorded_at: r.try_get(3)?,
+                    record: serde_json::from_str(&body)
+                        .map_err(|e| StoreError::Config(format!("contact: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    /// What the contact log says, without opening it: (date, reached, support) per entry.
+    pub async fn contact_facts(&self, child_id: &str) -> Result<Vec<(NaiveDate, bool, bool)>> {
+        let rows = sqlx::query(
+            "SELECT contacted_on, reached, support FROM parent_contacts WHERE child_id = $1",
+        )
+        .bind(child_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let d: String = r.try_get(0)?;
+                Ok((
+                    d.parse()
+                        .map_err(|_| StoreError::Config(format!("contact date {d}")))?,
+                    r.try_get::<i64, _>(1)? != 0,
+                    r.try_get::<i64, _>(2)? != 0,
+                ))
+            })
+            .collect()
+    }
+
+    /// The children on the roster in the actor's scope whose parents' contact log has entries.
+    pub async fn contact_summaries(&self, actor: &Actor) -> Result<Vec<ContactSummary>> {
+        let Some((mut w, join)) = scoped(actor, None) else {
+            return Ok(vec![]);
+        };
+        w.text(&scope::on_roster("c", "?"), roster_cutoff(self.today()));
+        let sql = format!(
+            "SELECT c.id, c.name, c.village_code, \
+             MAX(CASE WHEN p.reached = 1 OR p.support = 1 THEN p.contacted_on END), \
+             MIN(p.contacted_on) \
+             FROM children c{join} JOIN parent_contacts p ON p.child_id = c.id{} \
+             GROUP BY c.id, c.name, c.village_code",
+            w.sql
+        );
+        let rows = w.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let village: i64 = r.try_get(2)?;
+                let last: Option<String> = r.try_get(3)?;
+                let first: String = r.try_get(4)?;
+                Ok(ContactSummary {
+                    child_id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    village: RegionCode::parse(&format!("{village:012}"))
+                        .map_err(|e| StoreError::Config(e.to_string()))?,
+                    last_heard: last.and_then(|d| d.parse().ok()),
+                    first_recorded: first
+                        .parse()
+                        .map_err(|_| StoreError::Config(format!("contact date {first}")))?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Tx {
+    pub async fn add_carer_check(
+        &mut self,
+        child_id: &str,
+        by: &By<'_>,
+        check: &shouwang_domain::guardianship::CarerCheck,
+    ) -> Result<String> {
+        let id = crate::new_id();
+        let now = self.now().to_owned();
+        let body = self.store.cipher.seal_str(
+            CARER_AAD,
+            &id,
+            &serde_json::to_string(check).expect("serialisable"),
+        );
+        sqlx::query(
+            "INSERT INTO carer_checks (id, child_id, verdict, next_due, user_id, username, at, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&id)
+        .bind(child_id)
+        .bind(check.verdict.code())
+        .bind(check.next_due.map(|d| d.to_string()))
+        .bind(by.user_id.unwrap_or(""))
+        .bind(by.username)
+        .bind(now)
+        .bind(body)
+        .execute(self.conn())
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn add_parent_contact(
+        &mut self,
+        child_id: &str,
+        by: &By<'_>,
+        record: &ContactRecord,
+    ) -> Result<String> {
+        let id = crate::new_id();
+        let now = self.now().to_owned();
+        let sealed = self.store.cipher.seal_str(
+            CONTACT_AAD,
+            &id,
+            &serde_json::to_string(record).expect("serialisable"),
+        );
+        sqlx::query(
+            "INSERT INTO parent_contacts (id, child_id, contacted_on, reached, support, user_id, \
+             username, at, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&id)
+        .bind(child_id)
+        .bind(record.contacted_on.to_string())
+        .bind(i64::from(record.reached))
+        .bind(i64::from(record.support))
+        .bind(by.user_id.unwrap_or(""))
+        .bind(by.username)
+        .bind(now)
+        .bind(sealed)
         .execute(self.conn())
         .await?;
         Ok(id)

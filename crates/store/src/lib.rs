@@ -3,7 +3,8 @@
 //! app-generated UUIDv7 keys, division codes as 12-digit integers so every jurisdiction is an
 //! integer range, and text compared byte-wise (PostgreSQL columns use `COLLATE "C"`).
 //!
-//! Every query that touches a child takes the acting user and applies their jurisdiction; an
+//! SQL only: no permission checks and no decisions — those are the use cases' (`shouwang-app`).
+//! A list or read of children takes the actor's jurisdiction as a predicate (`scope`), so an
 //! out-of-scope record is indistinguishable from a missing one.
 
 pub mod attendance;
@@ -12,6 +13,7 @@ pub mod backup;
 mod bulk;
 pub mod children;
 mod codec;
+mod county_settings;
 mod crypto;
 mod db;
 pub mod discovery;
@@ -32,6 +34,7 @@ pub mod routings;
 mod scope;
 pub mod second_factor;
 mod settings;
+pub mod stamp;
 mod summary;
 pub mod tx;
 pub mod users;
@@ -39,12 +42,12 @@ pub mod visits;
 
 use std::sync::Arc;
 
-use shouwang_domain::authz::SecondFactorPolicy;
 use shouwang_domain::clock::Clock;
 use shouwang_domain::validation::ValidationErrors;
 
 pub use crypto::{IdCipher, KeyFile, SealedKeys};
 pub use db::Backend;
+pub use stamp::{By, Who};
 pub use tx::{Subject, Tx};
 
 /// A store error. `Validation`, `NotFound`, `Conflict` and `Forbidden` carry what a user should
@@ -77,12 +80,6 @@ pub struct Store {
     pub(crate) backend: Backend,
     pub(crate) cipher: Arc<IdCipher>,
     pub(crate) clock: Arc<dyn Clock>,
-    /// The roles that must sign in with a second factor.
-    pub(crate) second_factor: Arc<SecondFactorPolicy>,
-    /// How long a mandatory report may stay unreceived before it goes up to the county.
-    pub(crate) escalation: chrono::Duration,
-    /// When each level's quarterly report is due.
-    pub(crate) report_deadlines: shouwang_domain::quarterly::Deadlines,
 }
 
 impl Store {
@@ -101,37 +98,9 @@ impl Store {
             backend,
             cipher: Arc::new(cipher),
             clock,
-            second_factor: Arc::new(SecondFactorPolicy::none()),
-            escalation: shouwang_domain::protection::DEFAULT_ESCALATION,
-            report_deadlines: shouwang_domain::quarterly::Deadlines::default(),
         };
         store.ensure_kept_counts().await?;
         Ok(store)
-    }
-
-    /// Requires a second factor of these roles at sign-in (none unless set).
-    pub fn with_second_factor(mut self, policy: SecondFactorPolicy) -> Store {
-        self.second_factor = Arc::new(policy);
-        self
-    }
-    pub fn second_factor_policy(&self) -> &SecondFactorPolicy {
-        &self.second_factor
-    }
-
-    /// Sends unreceived mandatory reports up to the county after `delay` (one hour unless set).
-    pub fn with_escalation_delay(mut self, delay: chrono::Duration) -> Store {
-        self.escalation = delay;
-        self
-    }
-    pub fn with_report_deadlines(mut self, d: shouwang_domain::quarterly::Deadlines) -> Store {
-        self.report_deadlines = d;
-        self
-    }
-    pub fn report_deadlines(&self) -> shouwang_domain::quarterly::Deadlines {
-        self.report_deadlines
-    }
-    pub fn escalation_delay(&self) -> chrono::Duration {
-        self.escalation
     }
 
     pub fn backend(&self) -> Backend {

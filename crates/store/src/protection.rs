@@ -11,7 +11,7 @@ use shouwang_domain::protection::{
 use shouwang_domain::region::{RegionCode, RegionLevel};
 
 use crate::tx::Tx;
-use crate::{Result, Store, StoreError};
+use crate::{By, Result, Store, StoreError};
 
 /// What a report says that is not counted: sealed as one value.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -324,37 +324,6 @@ impl Store {
             })
             .collect()
     }
-
-    /// The names of registered children by id (an inbox's page in one query).
-    pub async fn child_names(
-        &self,
-        ids: &[&str],
-    ) -> Result<std::collections::HashMap<String, String>> {
-        let mut out = std::collections::HashMap::new();
-        for chunk in ids.chunks(500) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "SELECT id, name FROM children WHERE id IN ({})",
-                marks.join(", ")
-            );
-            let mut q = sqlx::query_as::<_, (String, String)>(&sql);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            out.extend(q.fetch_all(&self.pool).await?);
-        }
-        Ok(out)
-    }
-
-    /// The name of a registered child (for inboxes and the case page).
-    pub async fn child_name(&self, child_id: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT name FROM children WHERE id = $1")
-                .bind(child_id)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
-    }
 }
 
 /// A child whose file records a situation that must be reported and for whom no report was filed.
@@ -531,24 +500,6 @@ pub struct NewCase<'a> {
     pub receiving_org: &'a RegionCode,
     pub discovered_at: &'a str,
     pub body: &'a ReportBody,
-}
-
-/// Who does something to a case (for its timeline).
-pub struct By<'a> {
-    pub user_id: Option<&'a str>,
-    pub username: &'a str,
-    pub role: &'a str,
-}
-
-impl<'a> By<'a> {
-    /// The signed-in user who acts.
-    pub fn of(actor: &'a shouwang_domain::authz::Actor) -> By<'a> {
-        By {
-            user_id: Some(&actor.user_id),
-            username: &actor.username,
-            role: actor.role.code(),
-        }
-    }
 }
 
 impl Tx {

@@ -8,7 +8,7 @@ use sqlx::Row;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::routing::{Event, Need, Status, Unit};
 
-use crate::protection::By;
+use crate::By;
 use crate::regions::code_range;
 use crate::{Result, Store, StoreError, Tx};
 
@@ -245,17 +245,6 @@ impl Store {
             q = q.bind(o);
         }
         Ok(q.fetch_all(&self.pool).await?)
-    }
-
-    /// An agency's kind and region.
-    pub async fn agency_kind(&self, id: &str) -> Result<Option<(String, String)>> {
-        let row = sqlx::query("SELECT kind, region_code FROM agencies WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row
-            .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
-            .transpose()?)
     }
 }
 

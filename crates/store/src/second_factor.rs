@@ -174,8 +174,13 @@ impl Store {
         self.clock.now().timestamp().max(0) as u64
     }
 
-    /// Whether a user has a second factor, whether their role must, and the recovery codes left.
-    pub async fn second_factor_status(&self, actor: &Actor) -> Result<FactorStatus> {
+    /// Whether a user has a second factor and the recovery codes left (`required` is the policy's
+    /// answer, which the caller passes).
+    pub async fn second_factor_status(
+        &self,
+        actor: &Actor,
+        required: bool,
+    ) -> Result<FactorStatus> {
         // Counts, so that both databases answer a BIGINT.
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM users WHERE id = $1 AND totp_secret IS NOT NULL), \
@@ -186,7 +191,7 @@ impl Store {
         .await?;
         Ok(FactorStatus {
             enabled: row.try_get::<i64, _>(0)? == 1,
-            required: self.second_factor.requires(actor.role),
+            required,
             recovery_codes_left: row.try_get(1)?,
         })
     }
@@ -194,7 +199,7 @@ impl Store {
     /// Starts setting up an authenticator app: a new secret, kept apart until a code confirms it.
     /// A user who has one already turns it off first (a stolen session must not swap it).
     pub async fn begin_enrolment(&self, actor: &Actor) -> Result<Enrolment> {
-        if self.second_factor_status(actor).await?.enabled {
+        if self.second_factor_status(actor, false).await?.enabled {
             return Err(StoreError::Conflict {
                 field: None,
                 message: "两步验证已开启；如需更换手机，请先关闭再重新设置".into(),
@@ -426,18 +431,9 @@ impl Store {
         })
     }
 
-    /// Turns one's own second factor off, with the password; refused when the role requires it.
+    /// Turns one's own second factor off, with the password (whether the role may is the
+    /// caller's decision).
     pub async fn turn_off_second_factor(&self, actor: &Actor, password: &str) -> Result<()> {
-        if self.second_factor.requires(actor.role) {
-            return Err(ValidationErrors::single(
-                "second_factor",
-                format!(
-                    "{}必须使用两步验证，不能关闭；更换手机请联系管理员重置",
-                    actor.role.label()
-                ),
-            )
-            .into());
-        }
         if !self.check_password(actor, password).await? {
             return Err(ValidationErrors::single("current_password", "当前密码不正确").into());
         }

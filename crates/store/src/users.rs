@@ -6,7 +6,7 @@ use rand::RngCore;
 use serde::Serialize;
 use sqlx::Row;
 
-use shouwang_domain::authz::{Actor, Role};
+use shouwang_domain::authz::{Actor, Role, SecondFactorPolicy};
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::validation::ValidationErrors;
 
@@ -306,6 +306,7 @@ impl Store {
         username: &str,
         password: &str,
         address: &str,
+        policy: &SecondFactorPolicy,
     ) -> Result<LoginOutcome> {
         if username.chars().count() > MAX_USERNAME_CHARS || password.len() > MAX_PASSWORD_BYTES {
             return Ok(LoginOutcome::BadCredentials);
@@ -478,7 +479,7 @@ impl Store {
         // The password is right; a second factor may still be owed before the session works.
         let second_factor = if row.try_get::<Option<String>, _>("totp_secret")?.is_some() {
             SecondFactor::Code
-        } else if self.second_factor.requires(actor.role) {
+        } else if policy.requires(actor.role) {
             SecondFactor::Enrol
         } else {
             SecondFactor::None
@@ -718,7 +719,11 @@ impl Store {
         Ok(token)
     }
 
-    pub async fn token_actor(&self, token: &str) -> Result<Option<Actor>> {
+    pub async fn token_actor(
+        &self,
+        token: &str,
+        policy: &SecondFactorPolicy,
+    ) -> Result<Option<Actor>> {
         let row = sqlx::query(
             "SELECT u.id, u.username, u.role, u.region_code, u.agency_id, u.totp_secret FROM api_tokens t \
              JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2 AND u.active = 1",
@@ -731,9 +736,7 @@ impl Store {
         let actor = self.actor_from_row(&r).await?;
         // A token of a user whose role must sign in with a second factor, and who has none (it was
         // issued before the policy said so): not accepted until they set one up.
-        if self.second_factor.requires(actor.role)
-            && r.try_get::<Option<String>, _>("totp_secret")?.is_none()
-        {
+        if policy.requires(actor.role) && r.try_get::<Option<String>, _>("totp_secret")?.is_none() {
             return Ok(None);
         }
         Ok(Some(actor))

@@ -12,11 +12,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::{OpenApi, ToSchema};
 
+use shouwang_app::attendance::ReturnTask;
 use shouwang_app::attendance::{self, AbsencesRecorded, SheetImported};
 use shouwang_domain::attendance::{AbsenceInput, ReturnStep};
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_store::StoreError;
-use shouwang_store::attendance::ReturnTask;
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorBody};
@@ -78,7 +77,7 @@ fn month_param(m: Option<&str>) -> Result<Option<(i32, u32)>, AppError> {
         Some(v) => shouwang_exchange::attendance::month_in(v)
             .map(Some)
             .ok_or_else(|| {
-                AppError::from(StoreError::from(ValidationErrors::single(
+                AppError::from(shouwang_app::Error::from(ValidationErrors::single(
                     "month",
                     "月份应写作 2026-11",
                 )))
@@ -93,11 +92,15 @@ async fn import_bytes(
     month: Option<(i32, u32)>,
 ) -> Result<SheetImported, AppError> {
     if bytes.is_empty() {
-        return Err(StoreError::from(ValidationErrors::single("file", "请选择考勤表文件")).into());
+        return Err(shouwang_app::Error::from(ValidationErrors::single(
+            "file",
+            "请选择考勤表文件",
+        ))
+        .into());
     }
     let file = tempfile::NamedTempFile::new().map_err(|e| AppError::Internal(e.to_string()))?;
     std::fs::write(file.path(), bytes).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(attendance::import_sheet(&state.store, &user.actor, file.path(), month).await?)
+    Ok(attendance::import_sheet(&state.app, &user.actor, file.path(), month).await?)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -175,7 +178,7 @@ pub async fn record_absences(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AbsenceInput>,
 ) -> Result<impl IntoResponse, AppError> {
-    let r = attendance::record_absences(&state.store, &user.actor, &id, &body).await?;
+    let r = attendance::record_absences(&state.app, &user.actor, &id, &body).await?;
     Ok((StatusCode::CREATED, Json(r)))
 }
 
@@ -187,7 +190,7 @@ pub async fn list_tasks(
     user: CurrentUser,
 ) -> Result<Json<Items<ReturnTask>>, AppError> {
     Ok(Json(Items {
-        items: attendance::tasks(&state.store, &user.actor).await?,
+        items: attendance::tasks(&state.app, &user.actor).await?,
     }))
 }
 
@@ -198,9 +201,7 @@ pub async fn get_task(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<ReturnTask>, AppError> {
-    Ok(Json(
-        attendance::task(&state.store, &user.actor, &id).await?,
-    ))
+    Ok(Json(attendance::task(&state.app, &user.actor, &id).await?))
 }
 
 /// A step of a 劝返: `contact_parents`, `contact_guardian`, `home_visit`, `other`, with what came
@@ -223,7 +224,7 @@ pub async fn add_step(
     ApiJson(b): ApiJson<StepBody>,
 ) -> Result<Json<ReturnTask>, AppError> {
     Ok(Json(
-        attendance::add_step(&state.store, &user.actor, &id, &b.step, &b.note).await?,
+        attendance::add_step(&state.app, &user.actor, &id, &b.step, &b.note).await?,
     ))
 }
 
@@ -249,7 +250,7 @@ pub async fn finish(
 ) -> Result<Json<ReturnTask>, AppError> {
     Ok(Json(
         attendance::finish(
-            &state.store,
+            &state.app,
             &user.actor,
             &id,
             &b.outcome,
@@ -269,7 +270,7 @@ pub async fn report_pdf(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<axum::response::Response, AppError> {
-    let (subtitle, rows) = attendance::written_report(&state.store, &user.actor, &id).await?;
+    let (subtitle, rows) = attendance::written_report(&state.app, &user.actor, &id).await?;
     let printer = crate::exports::printer(&state)?;
     let doc = shouwang_exchange::forms::PrintedTable {
         title: "关于农村留守儿童劝返无效情况的书面报告".into(),
@@ -314,8 +315,8 @@ async fn absences_view(
     notice: Option<String>,
     values: (String, String),
 ) -> PageResult {
-    let child = shouwang_app::children::get(&state.store, &user.actor, id, false).await?;
-    let today = state.store.today();
+    let child = shouwang_app::children::get(&state.app, &user.actor, id, false).await?;
+    let today = state.app.today();
     let since = today - chrono::Duration::days(shouwang_domain::attendance::MAX_BACKDATE_DAYS);
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -326,8 +327,8 @@ async fn absences_view(
         frame: Frame::of(state, user).await,
         child_id: id.to_owned(),
         child_name: child.file.name.as_str().to_owned(),
-        absences: state.store.absences(id, since).await?,
-        task: state.store.open_return_task(id).await?,
+        absences: shouwang_app::attendance::absences(&state.app, &user.actor, id, since).await?,
+        task: shouwang_app::attendance::open_task(&state.app, &user.actor, id).await?,
         errors,
         notice,
         from: values.0,
@@ -379,7 +380,7 @@ pub async fn absences_submit(
         excused: Some(f.excused.is_some()),
         note: Some(f.note.clone()),
     };
-    match attendance::record_absences(&state.store, &user.actor, &id, &input).await {
+    match attendance::record_absences(&state.app, &user.actor, &id, &input).await {
         Ok(r) => {
             let notice = match &r.task {
                 Some(t) => format!(
@@ -400,7 +401,7 @@ pub async fn absences_submit(
             )
             .await
         }
-        Err(StoreError::Validation(e)) => {
+        Err(shouwang_app::Error::Validation(e)) => {
             absences_view(&state, &user, &id, e, None, (f.from, f.to)).await
         }
         Err(e) => Err(e.into()),
@@ -433,10 +434,11 @@ async fn tasks_view(
     user: &CurrentUser,
     imported: Option<Result<SheetImported, String>>,
 ) -> PageResult {
-    let tasks = attendance::tasks(&state.store, &user.actor).await?;
+    let tasks = attendance::tasks(&state.app, &user.actor).await?;
     let mut rows = Vec::with_capacity(tasks.len());
     for t in tasks {
-        let name = match state.store.visible_child(&user.actor, &t.child_id).await {
+        let name = match shouwang_app::children::visible(&state.app, &user.actor, &t.child_id).await
+        {
             Ok(c) => c.file.name.as_str().to_owned(),
             Err(_) => "（不在本单位范围）".to_owned(),
         };
@@ -454,7 +456,7 @@ async fn tasks_view(
         frame: Frame::of(state, user).await,
         rows,
         imported,
-        month: state.store.today().format("%Y-%m").to_string(),
+        month: state.app.today().format("%Y-%m").to_string(),
     });
     Ok((status, page).into_response())
 }
@@ -475,10 +477,8 @@ async fn task_view(
     id: &str,
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
-    let t = attendance::task(&state.store, &user.actor, id).await?;
-    let name = state
-        .store
-        .visible_child(&user.actor, &t.child_id)
+    let t = attendance::task(&state.app, &user.actor, id).await?;
+    let name = shouwang_app::children::visible(&state.app, &user.actor, &t.child_id)
         .await
         .map(|c| c.file.name.as_str().to_owned())
         .unwrap_or_default();
@@ -492,7 +492,7 @@ async fn task_view(
         },
         steps: crate::ui::opts(ReturnStep::ALL, ReturnStep::code, ReturnStep::label),
         error: error.map(|e| e.1),
-        today: state.store.today().to_string(),
+        today: state.app.today().to_string(),
     });
     Ok((status, page).into_response())
 }
@@ -524,12 +524,12 @@ pub async fn task_action(
     Form(f): Form<TaskForm>,
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
-    let (store, actor) = (&state.store, &user.actor);
+    let (app, actor) = (&state.app, &user.actor);
     let r = match f.action.as_str() {
-        "step" => attendance::add_step(store, actor, &id, &f.step, &f.note).await,
-        "returned" => attendance::finish(store, actor, &id, "returned", &f.note, None).await,
+        "step" => attendance::add_step(app, actor, &id, &f.step, &f.note).await,
+        "returned" => attendance::finish(app, actor, &id, "returned", &f.note, None).await,
         "failed" => {
-            attendance::finish(store, actor, &id, "failed", &f.note, Some(&f.marked_on)).await
+            attendance::finish(app, actor, &id, "failed", &f.note, Some(&f.marked_on)).await
         }
         _ => Err(ValidationErrors::single("action", "未知操作").into()),
     };

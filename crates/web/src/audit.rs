@@ -13,7 +13,7 @@ use crate::extract::Query;
 use crate::schema::Items;
 use crate::state::AppState;
 use crate::ui::{Frame, PageResult, render};
-use shouwang_store::audit::AuditEvent;
+use shouwang_app::audit::AuditEvent;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -29,7 +29,7 @@ pub struct ApiDoc;
 #[template(path = "audit/audit.html")]
 struct AuditPage {
     frame: Frame,
-    items: Vec<shouwang_store::audit::AuditEvent>,
+    items: Vec<shouwang_app::audit::AuditEvent>,
     username: String,
     action: String,
     next_before: Option<i64>,
@@ -48,14 +48,14 @@ async fn audit_page(
     user: CurrentUser,
     Query(q): Query<AuditQuery>,
 ) -> PageResult {
-    let filter = shouwang_store::audit::AuditFilter {
+    let filter = shouwang_app::audit::AuditFilter {
         username: Some(q.username.trim().to_owned()).filter(|s| !s.is_empty()),
         action: Some(q.action.trim().to_owned()).filter(|s| !s.is_empty()),
         entity_id: None,
         before_seq: q.before,
         limit: 100,
     };
-    let items = shouwang_app::audit::events(&state.store, &user.actor, &filter).await?;
+    let items = shouwang_app::audit::events(&state.app, &user.actor, &filter).await?;
     let next_before = (items.len() == 100)
         .then(|| items.last().map(|e| e.seq))
         .flatten();
@@ -87,7 +87,7 @@ pub async fn audit_log(
     user: CurrentUser,
     Query(p): Query<AuditParams>,
 ) -> Result<Json<Items<AuditEvent>>, AppError> {
-    let filter = shouwang_store::audit::AuditFilter {
+    let filter = shouwang_app::audit::AuditFilter {
         username: p.username,
         action: p.action,
         entity_id: p.entity_id,
@@ -95,6 +95,6 @@ pub async fn audit_log(
         limit: p.limit.unwrap_or(100),
     };
     Ok(Json(Items {
-        items: shouwang_app::audit::events(&state.store, &user.actor, &filter).await?,
+        items: shouwang_app::audit::events(&state.app, &user.actor, &filter).await?,
     }))
 }

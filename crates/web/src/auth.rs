@@ -9,8 +9,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum_extra::extract::CookieJar;
 
+use shouwang_app::session::SecondFactor;
 use shouwang_domain::authz::Actor;
-use shouwang_store::second_factor::SecondFactor;
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -63,9 +63,7 @@ impl CurrentUser {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
         {
-            let actor = state
-                .store
-                .token_actor(token.trim())
+            let actor = shouwang_app::session::token_actor(&state.app, token.trim())
                 .await?
                 .ok_or(AppError::Unauthorized)?;
             return Ok(CurrentUser {
@@ -83,9 +81,7 @@ impl CurrentUser {
             .get(session_cookie_name(state.secure_cookies))
             .map(|c| c.value().to_owned())
             .ok_or(AppError::Unauthorized)?;
-        let session = state
-            .store
-            .session(&token)
+        let session = shouwang_app::session::session(&state.app, &token)
             .await?
             .ok_or(AppError::Unauthorized)?;
         // A cookie rides along with whatever a browser sends, so a change made with one must show
@@ -140,7 +136,7 @@ impl CurrentUser {
         if self.factor_fresh == Some(false)
             && let Some(token) = &self.session_token
         {
-            state.store.ask_second_factor_again(token).await?;
+            shouwang_app::session::ask_second_factor_again(&state.app, token).await?;
             return Err(AppError::SecondFactorRequired);
         }
         Ok(())

@@ -11,11 +11,11 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::{OpenApi, ToSchema};
 
+use shouwang_app::discoveries::DiscoveryReport;
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::discovery::DiscoveryInput;
 use shouwang_domain::region::RegionLevel;
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_store::discovery::DiscoveryReport;
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorBody, PageError};
@@ -78,16 +78,16 @@ async fn discovery_towns(state: &AppState, actor: &Actor) -> Result<Vec<Opt>, Pa
         .region
         .at_level(RegionLevel::County)
         .unwrap_or_else(|| actor.region.clone());
-    Ok(state
-        .store
-        .regions_within(&county, RegionLevel::Town)
-        .await?
-        .into_iter()
-        .map(|r| Opt {
-            label: r.name,
-            code: r.code,
-        })
-        .collect())
+    Ok(
+        shouwang_app::places::regions_within(&state.app, &county, RegionLevel::Town)
+            .await?
+            .into_iter()
+            .map(|r| Opt {
+                label: r.name,
+                code: r.code,
+            })
+            .collect(),
+    )
 }
 
 async fn discovery_new(State(state): State<AppState>, user: CurrentUser) -> PageResult {
@@ -130,9 +130,9 @@ async fn discovery_submit(
     }
     user.check_csrf(&csrf)?;
     let (errors, done) =
-        match shouwang_app::discoveries::file(&state.store, &user.actor, &values).await {
+        match shouwang_app::discoveries::file(&state.app, &user.actor, &values).await {
             Ok(_) => (ValidationErrors::default(), true),
-            Err(shouwang_store::StoreError::Validation(v)) => (v, false),
+            Err(shouwang_app::Error::Validation(v)) => (v, false),
             Err(e) => return Err(e.into()),
         };
     Ok(render(&DiscoveryNewPage {
@@ -165,7 +165,7 @@ async fn discoveries_page(State(state): State<AppState>, user: CurrentUser) -> P
     if !user.actor.may(Action::HandleDiscovery) {
         return Err(AppError::Forbidden);
     }
-    let items = shouwang_app::discoveries::queue(&state.store, &user.actor).await?;
+    let items = shouwang_app::discoveries::queue(&state.app, &user.actor).await?;
     Ok(render(&DiscoveriesPage {
         frame: Frame::of(&state, &user).await,
         items,
@@ -190,7 +190,7 @@ async fn discovery_close(
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
     let child = Some(f.child_id.trim()).filter(|s| !s.is_empty());
-    shouwang_app::discoveries::close(&state.store, &user.actor, &id, child, &f.note).await?;
+    shouwang_app::discoveries::close(&state.app, &user.actor, &id, child, &f.note).await?;
     Ok(Redirect::to("/discoveries").into_response())
 }
 
@@ -211,14 +211,8 @@ pub async fn close_discovery(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<CloseDiscoveryBody>,
 ) -> Result<StatusCode, AppError> {
-    shouwang_app::discoveries::close(
-        &state.store,
-        &user.actor,
-        &id,
-        b.child_id.as_deref(),
-        &b.note,
-    )
-    .await?;
+    shouwang_app::discoveries::close(&state.app, &user.actor, &id, b.child_id.as_deref(), &b.note)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -228,7 +222,7 @@ pub async fn file_discovery(
     user: CurrentUser,
     ApiJson(b): ApiJson<DiscoveryInput>,
 ) -> Result<impl IntoResponse, AppError> {
-    let id = shouwang_app::discoveries::file(&state.store, &user.actor, &b).await?;
+    let id = shouwang_app::discoveries::file(&state.app, &user.actor, &b).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -238,6 +232,6 @@ pub async fn discovery_queue(
     user: CurrentUser,
 ) -> Result<Json<Items<DiscoveryReport>>, AppError> {
     Ok(Json(Items {
-        items: shouwang_app::discoveries::queue(&state.store, &user.actor).await?,
+        items: shouwang_app::discoveries::queue(&state.app, &user.actor).await?,
     }))
 }

@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Serialize;
 
 use shouwang_domain::validation::{FieldError, ValidationErrors};
-use shouwang_store::StoreError;
 
 use crate::render::{ErrorPage, render};
 
@@ -76,15 +75,16 @@ impl From<&FieldError> for FieldErrorBody {
     }
 }
 
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> Self {
+impl From<shouwang_app::Error> for AppError {
+    fn from(e: shouwang_app::Error) -> Self {
         match e {
-            StoreError::Validation(v) => AppError::Validation(v),
-            StoreError::NotFound => AppError::NotFound,
-            StoreError::Forbidden => AppError::Forbidden,
-            StoreError::Conflict { field, message } => AppError::Conflict { field, message },
-            StoreError::Config(m) => AppError::Internal(m),
-            StoreError::Database(e) => AppError::Internal(e.to_string()),
+            shouwang_app::Error::Validation(v) => AppError::Validation(v),
+            shouwang_app::Error::NotFound => AppError::NotFound,
+            shouwang_app::Error::Forbidden => AppError::Forbidden,
+            shouwang_app::Error::Conflict { field, message } => {
+                AppError::Conflict { field, message }
+            }
+            shouwang_app::Error::Internal(m) => AppError::Internal(m),
         }
     }
 }

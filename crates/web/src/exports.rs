@@ -10,6 +10,7 @@ use axum::routing::get;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use shouwang_app::exports::{ExportChild, ExportKind};
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::child::{GuardianshipType, Schooling};
 use shouwang_domain::eligibility::{AgeBand, KeyTargetFlag};
@@ -17,7 +18,6 @@ use shouwang_domain::input::parse_date;
 use shouwang_domain::region::RegionCode;
 use shouwang_exchange::forms::FormHeading;
 use shouwang_exchange::outputs::{self, Heading, RosterFilter};
-use shouwang_store::export::{ExportChild, ExportKind};
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, PageError};
@@ -149,20 +149,15 @@ pub async fn roster_download(
     Query(p): Query<ExportParams>,
 ) -> Result<Response, AppError> {
     let region = p.region(&user.actor)?;
-    let on = p.date(state.store.today())?;
+    let on = p.date(state.app.today())?;
     let filter = p.filter()?;
-    let children: Vec<ExportChild> = shouwang_app::exports::roster_on(
-        &state.store,
-        &user.actor,
-        &region,
-        on,
-        ExportKind::Roster,
-    )
-    .await?
-    .into_iter()
-    .filter(|c| filter.admits(&c.file, on))
-    .collect();
-    let heading = Heading::new(&region, on, state.store.today());
+    let children: Vec<ExportChild> =
+        shouwang_app::exports::roster_on(&state.app, &user.actor, &region, on, ExportKind::Roster)
+            .await?
+            .into_iter()
+            .filter(|c| filter.admits(&c.file, on))
+            .collect();
+    let heading = Heading::new(&region, on, state.app.today());
     let reveal = user.actor.may(Action::UnmaskIdNumber);
     let unit = heading.unit.clone();
     let bytes = off_the_workers(&state, &user.actor, move || {
@@ -184,10 +179,10 @@ pub async fn summary_download(
     Query(p): Query<ExportParams>,
 ) -> Result<Response, AppError> {
     let region = p.region(&user.actor)?;
-    let on = p.date(state.store.today())?;
+    let on = p.date(state.app.today())?;
     let summary =
-        shouwang_app::exports::summary_table(&state.store, &user.actor, &region, on).await?;
-    let heading = Heading::new(&region, on, state.store.today());
+        shouwang_app::exports::summary_table(&state.app, &user.actor, &region, on).await?;
+    let heading = Heading::new(&region, on, state.app.today());
     let bytes = outputs::summary_workbook(&heading, &summary)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(download(
@@ -288,7 +283,7 @@ async fn print_forms(
             ),
         });
     }
-    let today = state.store.today();
+    let today = state.app.today();
     let reveal = actor.may(Action::UnmaskIdNumber);
     let printer = match document {
         Document::FormXlsx => None,
@@ -319,8 +314,7 @@ async fn child_document(
     document: Document,
 ) -> Result<Response, AppError> {
     let child =
-        shouwang_app::exports::child_for_form(&state.store, &user.actor, id, document.kind())
-            .await?;
+        shouwang_app::exports::child_for_form(&state.app, &user.actor, id, document.kind()).await?;
     let name = child.file.name.to_string();
     let bytes = print_forms(state, &user.actor, vec![child], document).await?;
     let (ext, content_type) = document.file_type();
@@ -369,9 +363,9 @@ async fn village_forms(
     document: Document,
 ) -> Result<Response, AppError> {
     let region = p.region(&user.actor)?;
-    let on = p.date(state.store.today())?;
+    let on = p.date(state.app.today())?;
     let children =
-        shouwang_app::exports::roster_on(&state.store, &user.actor, &region, on, ExportKind::Form)
+        shouwang_app::exports::roster_on(&state.app, &user.actor, &region, on, ExportKind::Form)
             .await?;
     if children.is_empty() {
         return Err(AppError::NotFound);
@@ -420,12 +414,12 @@ async fn exports_page(
     }
     let own = user.actor.region.clone();
     let mut regions = vec![(own.to_string(), outputs::unit_name(&own))];
-    for r in state.store.child_regions(&own).await? {
+    for r in shouwang_app::places::child_regions(&state.app, &own).await? {
         regions.push((r.code.clone(), format!("　{}", r.name)));
     }
     Ok(render(&ExportsPage {
         frame: Frame::of(&state, &user).await,
-        today: state.store.today().to_string(),
+        today: state.app.today().to_string(),
         regions,
         can_print: state.printer.is_some(),
     }))

@@ -1,8 +1,9 @@
-//! 委托监护 (issue 15): a child's carer checks and agreements on one page
+//! Guardianship: 委托监护 (issue 15) — a child's carer checks and agreements on one page
 //! (`/children/{id}/guardianship`: the Art. 22 checklist and capacity assessment, the signed
 //! 确认书/责任书 with its scan and term), the area's list of carers to re-assess and agreements to
-//! renew (`/guardianship`), and `/api/v1/children/{id}/agreements`, `/api/v1/guardianship/due`.
-//! The rules are `domain::guardianship`, the use cases `app::guardianship` and `app::visits`.
+//! renew (`/guardianship`) — and the parents' contact log's API (its form and list are on the
+//! child's visits page, `visits::pages`, which shows both). The rules are `domain::guardianship`,
+//! the use cases `app::guardianship`.
 
 use std::collections::BTreeMap;
 
@@ -15,14 +16,14 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::OpenApi;
 
-use shouwang_app::guardianship::{self, AgreementNow, Due};
+use shouwang_app::guardianship::CarerCheckView;
+use shouwang_app::guardianship::{self, AgreementNow, ContactLog, Due};
+use shouwang_domain::guardianship::ContactInput;
 use shouwang_domain::guardianship::{
     AgreementInput, AgreementKind, CapacityItem, CarerCheckInput, Disqualification, Rating,
 };
 use shouwang_domain::protection::MAX_EVIDENCE_BYTES;
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_store::StoreError;
-use shouwang_store::visits::CarerCheckView;
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorBody};
@@ -35,8 +36,18 @@ const SCAN_BODY: usize = MAX_EVIDENCE_BYTES + (256 << 10);
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_agreements, record_agreement, agreement_scan, due),
-    components(schemas(AgreementInput))
+    paths(
+        list_agreements,
+        record_agreement,
+        agreement_scan,
+        due,
+        record_carer_check,
+        list_carer_checks,
+        record_contact,
+        list_contacts,
+        lapsed
+    ),
+    components(schemas(AgreementInput, ContactInput, CarerCheckInput))
 )]
 pub struct ApiDoc;
 
@@ -62,6 +73,15 @@ pub fn routes() -> Router<AppState> {
             get(agreement_scan),
         )
         .route("/api/v1/guardianship/due", get(due))
+        .route(
+            "/api/v1/children/{id}/carer-checks",
+            get(list_carer_checks).post(record_carer_check),
+        )
+        .route("/api/v1/parent-contacts/lapsed", get(lapsed))
+        .route(
+            "/api/v1/children/{id}/parent-contacts",
+            get(list_contacts).post(record_contact),
+        )
 }
 
 /// A child's 委托监护 agreements, newest first, each with its state today (`in_force`,
@@ -74,7 +94,7 @@ pub async fn list_agreements(
     Path(id): Path<String>,
 ) -> Result<Json<Items<AgreementNow>>, AppError> {
     Ok(Json(Items {
-        items: guardianship::agreements(&state.store, &user.actor, &id).await?,
+        items: guardianship::agreements(&state.app, &user.actor, &id).await?,
     }))
 }
 
@@ -91,7 +111,7 @@ pub async fn record_agreement(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AgreementInput>,
 ) -> Result<impl IntoResponse, AppError> {
-    let items = guardianship::record(&state.store, &user.actor, &id, &body, None).await?;
+    let items = guardianship::record(&state.app, &user.actor, &id, &body, None).await?;
     Ok((StatusCode::CREATED, Json(Items { items })))
 }
 
@@ -110,8 +130,7 @@ pub async fn agreement_scan(
     user: CurrentUser,
     Path(p): Path<ScanPath>,
 ) -> Result<axum::response::Response, AppError> {
-    let (kind, bytes) =
-        guardianship::scan(&state.store, &user.actor, &p.id, &p.agreement_id).await?;
+    let (kind, bytes) = guardianship::scan(&state.app, &user.actor, &p.id, &p.agreement_id).await?;
     let ext = match kind.as_str() {
         "application/pdf" => "pdf",
         "image/png" => "png",
@@ -130,7 +149,7 @@ pub async fn agreement_scan(
 #[utoipa::path(get, path = "/api/v1/guardianship/due", operation_id = "guardianship_due",
     responses((status = 200, body = Due), (status = 403, body = ErrorBody)))]
 pub async fn due(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Due>, AppError> {
-    Ok(Json(guardianship::due(&state.store, &user.actor).await?))
+    Ok(Json(guardianship::due(&state.app, &user.actor).await?))
 }
 
 #[derive(Template)]
@@ -147,7 +166,7 @@ impl DuePage {
 }
 
 pub async fn due_page(State(state): State<AppState>, user: CurrentUser) -> PageResult {
-    let due = guardianship::due(&state.store, &user.actor).await?;
+    let due = guardianship::due(&state.app, &user.actor).await?;
     Ok(render(&DuePage {
         frame: Frame::of(&state, &user).await,
         due,
@@ -188,7 +207,7 @@ struct Outcome {
 }
 
 async fn child_view(state: &AppState, user: &CurrentUser, id: &str, o: Outcome) -> PageResult {
-    let child = shouwang_app::children::get(&state.store, &user.actor, id, false).await?;
+    let child = shouwang_app::children::get(&state.app, &user.actor, id, false).await?;
     let status = if o.check_errors.is_empty() && o.agreement_errors.is_empty() {
         StatusCode::OK
     } else {
@@ -204,8 +223,8 @@ async fn child_view(state: &AppState, user: &CurrentUser, id: &str, o: Outcome) 
             .as_ref()
             .map(|g| g.name.as_str().to_owned())
             .unwrap_or_default(),
-        checks: shouwang_app::visits::carer_checks(&state.store, &user.actor, id).await?,
-        agreements: guardianship::agreements(&state.store, &user.actor, id).await?,
+        checks: shouwang_app::guardianship::carer_checks(&state.app, &user.actor, id).await?,
+        agreements: guardianship::agreements(&state.app, &user.actor, id).await?,
         disqualifications: opts(
             Disqualification::ALL,
             Disqualification::code,
@@ -224,7 +243,7 @@ async fn child_view(state: &AppState, user: &CurrentUser, id: &str, o: Outcome) 
         check_errors: o.check_errors,
         agreement_errors: o.agreement_errors,
         notice: o.notice,
-        today: state.store.today().to_string(),
+        today: state.app.today().to_string(),
     });
     Ok((status, page).into_response())
 }
@@ -262,7 +281,8 @@ pub async fn check_submit(
         ratings,
         note: form_field(&pairs, "note"),
     };
-    match shouwang_app::visits::record_carer_check(&state.store, &user.actor, &id, &input).await {
+    match shouwang_app::guardianship::record_carer_check(&state.app, &user.actor, &id, &input).await
+    {
         Ok(checks) => {
             let verdict = checks
                 .first()
@@ -279,7 +299,7 @@ pub async fn check_submit(
             )
             .await
         }
-        Err(StoreError::Validation(e)) => {
+        Err(shouwang_app::Error::Validation(e)) => {
             child_view(
                 &state,
                 &user,
@@ -315,11 +335,11 @@ pub async fn agreement_submit(
         note: get("note"),
     };
     let scan = upload.as_ref().map(|(_, b)| b.as_ref());
-    match guardianship::record(&state.store, &user.actor, &id, &input, scan).await {
+    match guardianship::record(&state.app, &user.actor, &id, &input, scan).await {
         Ok(_) => {
             Ok(Redirect::to(&format!("/children/{id}/guardianship#agreements")).into_response())
         }
-        Err(StoreError::Validation(e)) => {
+        Err(shouwang_app::Error::Validation(e)) => {
             child_view(
                 &state,
                 &user,
@@ -333,4 +353,76 @@ pub async fn agreement_submit(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Records a check of the child's carer: who, the disqualifications of 未成年人保护法 Art. 22 found
+/// (`crime`, `vice`, `neglect`, `other`; none: empty) and how that was checked, each capacity item
+/// rated (`health`, `time`, `means`, `schooling`, `safety` → `good`, `fair`, `poor`). The verdict
+/// and the next assessment follow; an unfit carer changes the file's 监护类型 and tells the town.
+#[utoipa::path(post, path = "/api/v1/children/{id}/carer-checks", params(("id" = String, Path)),
+    request_body = shouwang_domain::guardianship::CarerCheckInput,
+    responses((status = 201, body = Items<CarerCheckView>), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn record_carer_check(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<shouwang_domain::guardianship::CarerCheckInput>,
+) -> Result<impl IntoResponse, AppError> {
+    let items = guardianship::record_carer_check(&state.app, &user.actor, &id, &body).await?;
+    Ok((StatusCode::CREATED, Json(Items { items })))
+}
+
+/// A child's carer checks, newest first.
+#[utoipa::path(get, path = "/api/v1/children/{id}/carer-checks", params(("id" = String, Path)),
+    responses((status = 200, body = Items<CarerCheckView>), (status = 404, body = ErrorBody)))]
+pub async fn list_carer_checks(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Items<CarerCheckView>>, AppError> {
+    Ok(Json(Items {
+        items: guardianship::carer_checks(&state.app, &user.actor, &id).await?,
+    }))
+}
+
+/// Records a contact with the parents, or an attempt that did not reach them (未成年人保护法 Art.
+/// 23: at least weekly). Answers the log.
+#[utoipa::path(post, path = "/api/v1/children/{id}/parent-contacts", params(("id" = String, Path)),
+    request_body = ContactInput,
+    responses((status = 201, body = ContactLog), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn record_contact(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ContactInput>,
+) -> Result<impl IntoResponse, AppError> {
+    let log = guardianship::record_contact(&state.app, &user.actor, &id, &body).await?;
+    Ok((StatusCode::CREATED, Json(log)))
+}
+
+/// A child's contact log with the parents, and how long they have been silent.
+#[utoipa::path(get, path = "/api/v1/children/{id}/parent-contacts", params(("id" = String, Path)),
+    responses((status = 200, body = ContactLog), (status = 404, body = ErrorBody)))]
+pub async fn list_contacts(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<ContactLog>, AppError> {
+    Ok(Json(
+        guardianship::contacts(&state.app, &user.actor, &id).await?,
+    ))
+}
+
+/// 父母联系中断: the children of your area whose parents have not been reached (nor sent support)
+/// for a month or more by the contact log, the longest silence first.
+#[utoipa::path(get, path = "/api/v1/parent-contacts/lapsed",
+    responses((status = 200, body = Items<guardianship::Lapsed>)))]
+pub async fn lapsed(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Items<guardianship::Lapsed>>, AppError> {
+    Ok(Json(Items {
+        items: guardianship::lapsed(&state.app, &user.actor).await?,
+    }))
 }

@@ -9,11 +9,11 @@ use axum::extract::State;
 use axum::routing::get;
 use serde::Deserialize;
 
+use shouwang_app::children::Counts;
+use shouwang_app::places::Region;
 use shouwang_domain::child::Schooling;
 use shouwang_domain::eligibility::{AgeBand, KeyTargetFlag};
 use shouwang_domain::summary_table::COLUMNS;
-use shouwang_store::regions::Region;
-use shouwang_store::roster::Counts;
 
 use crate::auth::CurrentUser;
 use crate::charts::{Bar, bars, columns};
@@ -78,7 +78,7 @@ async fn charts(
     user: &CurrentUser,
     rank: usize,
 ) -> Result<Option<Charts>, crate::error::AppError> {
-    let Some(d) = shouwang_app::quarterly::dashboard(&state.store, &user.actor).await? else {
+    let Some(d) = shouwang_app::quarterly::dashboard(&state.app, &user.actor).await? else {
         return Ok(None);
     };
     let f = &d.figures;
@@ -155,7 +155,7 @@ async fn charts(
         if d.units.is_empty() || d.region.level() > shouwang_domain::region::RegionLevel::County {
             None
         } else {
-            let o = shouwang_app::quarterly::overview(&state.store, &user.actor, None).await?;
+            let o = shouwang_app::quarterly::overview(&state.app, &user.actor, None).await?;
             let count = |s: shouwang_domain::quarterly::ReportStatus| {
                 o.below.iter().filter(|u| u.status == Some(s)).count()
             };
@@ -204,11 +204,11 @@ async fn home(
     user: CurrentUser,
     Query(p): Query<HomeParams>,
 ) -> PageResult {
-    let counts = state.store.counts(&user.actor).await?;
-    let open_discoveries = shouwang_app::discoveries::open_count(&state.store, &user.actor).await?;
-    let cases = shouwang_app::protection::home_counts(&state.store, &user.actor).await?;
+    let counts = shouwang_app::children::counts(&state.app, &user.actor).await?;
+    let open_discoveries = shouwang_app::discoveries::open_count(&state.app, &user.actor).await?;
+    let cases = shouwang_app::protection::home_counts(&state.app, &user.actor).await?;
     let towns = if user.actor.agency_id.is_none() {
-        state.store.child_regions(&user.actor.region).await?
+        shouwang_app::places::child_regions(&state.app, &user.actor.region).await?
     } else {
         vec![]
     };
@@ -220,9 +220,9 @@ async fn home(
         frame: Frame::of(&state, &user).await,
         counts,
         open_discoveries,
-        routings_open: shouwang_app::routings::open_count(&state.store, &user.actor).await?,
+        routings_open: shouwang_app::routings::open_count(&state.app, &user.actor).await?,
         cases,
-        today: state.store.today().to_string(),
+        today: state.app.today().to_string(),
         towns,
         charts: charts(&state, &user, rank).await?,
     }))

@@ -1,5 +1,5 @@
 //! Shouwang's web front end: the Chinese server-rendered UI (askama + htmx) and the JSON API,
-//! both calling the same store. Build with [`router`] and serve with [`serve`].
+//! both calling the same use cases (`shouwang_app`). Build with [`router`] and serve with [`serve`].
 //!
 //! One module per capability (`children`, `discoveries`, `import`, `exports`, `reconcile`,
 //! `users`, `audit`, `session`, `home`, `places`), each with its pages and its API side by side
@@ -45,8 +45,8 @@ use axum::http::{HeaderValue, header};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use shouwang_app::App;
 use shouwang_exchange::forms::FormPrinter;
-use shouwang_store::Store;
 
 pub use extract::MAX_BODY_BYTES;
 pub use openapi::api_doc;
@@ -160,32 +160,32 @@ const PRESSED_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_se
 
 /// Serves until Ctrl-C. `secure_cookies: None` means: secure unless bound to loopback.
 pub async fn serve(
-    store: Store,
+    app: App,
     bind: SocketAddr,
     secure_cookies: Option<bool>,
     printer: Option<Arc<dyn FormPrinter>>,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
-    serve_with(store, listener, secure_cookies, printer).await
+    serve_with(app, listener, secure_cookies, printer).await
 }
 
 pub async fn serve_on(
-    store: Store,
+    app: App,
     listener: tokio::net::TcpListener,
     secure_cookies: Option<bool>,
 ) -> std::io::Result<()> {
-    serve_with(store, listener, secure_cookies, None).await
+    serve_with(app, listener, secure_cookies, None).await
 }
 
 /// Serves with a PDF printer for the printed forms.
 pub async fn serve_with(
-    store: Store,
+    app: App,
     listener: tokio::net::TcpListener,
     secure_cookies: Option<bool>,
     printer: Option<Arc<dyn FormPrinter>>,
 ) -> std::io::Result<()> {
     serve_with_options(
-        store,
+        app,
         listener,
         ServeOptions {
             secure_cookies,
@@ -198,16 +198,13 @@ pub async fn serve_with(
 
 /// Serves with every option.
 pub async fn serve_with_options(
-    store: Store,
+    app: App,
     listener: tokio::net::TcpListener,
     options: ServeOptions,
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     // Work that was running when the server last stopped did not finish: say so to its owner.
-    match store
-        .interrupt_running_jobs(shouwang_app::jobs::INTERRUPTED)
-        .await
-    {
+    match shouwang_app::jobs::interrupt_running(&app).await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(jobs = n, "jobs interrupted by the last stop marked failed"),
         Err(e) => tracing::error!(error = %e, "interrupted jobs not marked"),
@@ -219,8 +216,8 @@ pub async fn serve_with_options(
             "会话 Cookie 不加 Secure 只允许在本机（回环地址）运行演示；对外服务请通过 HTTPS 代理并使用 --cookie-secure auto 或 always",
         ));
     }
-    let app = router(AppState {
-        store,
+    let router = router(AppState {
+        app,
         secure_cookies: secure,
         jobs: Arc::default(),
         exports: Arc::default(),
@@ -228,7 +225,7 @@ pub async fn serve_with_options(
         printer: options.printer.clone(),
     });
     tracing::info!(%addr, "守望 Shouwang listening");
-    accept_loop(listener, app, &options, async {
+    accept_loop(listener, router, &options, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await;

@@ -13,7 +13,7 @@ use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorBody};
 use crate::schema::Items;
 use crate::state::AppState;
-use shouwang_store::regions::{Agency, RegionWithChildren};
+use shouwang_app::places::{Agency, RegionWithChildren};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -41,9 +41,7 @@ pub async fn region(
         field: Some("code".into()),
         message: e.to_string(),
     })?;
-    let r = state
-        .store
-        .region_with_children(&code)
+    let r = shouwang_app::places::region_with_children(&state.app, &code)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(r))
@@ -55,7 +53,7 @@ pub async fn agencies(
     user: CurrentUser,
 ) -> Result<Json<Items<Agency>>, AppError> {
     Ok(Json(Items {
-        items: state.store.agencies_within(&user.actor.region).await?,
+        items: shouwang_app::places::agencies_within(&state.app, &user.actor.region).await?,
     }))
 }
 
@@ -66,6 +64,6 @@ pub async fn link_agency(
     user: CurrentUser,
     Path((id, agency_id)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    shouwang_app::children::link_agency(&state.store, &user.actor, &id, &agency_id).await?;
+    shouwang_app::children::link_agency(&state.app, &user.actor, &id, &agency_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -13,11 +13,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
 
+use shouwang_app::routings::Routing;
 use shouwang_app::routings::{self, RoutingView};
 use shouwang_domain::routing::{EventInput, Need, RoutingInput, Unit};
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_store::StoreError;
-use shouwang_store::routings::Routing;
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorBody};
@@ -58,7 +57,7 @@ pub async fn send(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RoutingInput>,
 ) -> Result<impl IntoResponse, AppError> {
-    let items = routings::send(&state.store, &user.actor, &id, &body).await?;
+    let items = routings::send(&state.app, &user.actor, &id, &body).await?;
     Ok((StatusCode::CREATED, Json(Items { items })))
 }
 
@@ -71,7 +70,7 @@ pub async fn of_child(
     Path(id): Path<String>,
 ) -> Result<Json<Items<Routing>>, AppError> {
     Ok(Json(Items {
-        items: routings::of_child(&state.store, &user.actor, &id).await?,
+        items: routings::of_child(&state.app, &user.actor, &id).await?,
     }))
 }
 
@@ -94,7 +93,7 @@ pub async fn list(
 ) -> Result<Json<Items<RoutingView>>, AppError> {
     let open_only = !q.all.unwrap_or(false);
     Ok(Json(Items {
-        items: routings::list(&state.store, &user.actor, open_only).await?,
+        items: routings::list(&state.app, &user.actor, open_only).await?,
     }))
 }
 
@@ -105,7 +104,7 @@ pub async fn get_one(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<RoutingView>, AppError> {
-    Ok(Json(routings::get(&state.store, &user.actor, &id).await?))
+    Ok(Json(routings::get(&state.app, &user.actor, &id).await?))
 }
 
 /// Records an event: the receiving unit `accept`s, notes `progress`, `finish`es (the police with
@@ -122,7 +121,7 @@ pub async fn act(
     ApiJson(body): ApiJson<EventInput>,
 ) -> Result<Json<RoutingView>, AppError> {
     Ok(Json(
-        routings::act(&state.store, &user.actor, &id, &body).await?,
+        routings::act(&state.app, &user.actor, &id, &body).await?,
     ))
 }
 
@@ -141,7 +140,7 @@ pub async fn list_page(
     Query(q): Query<ListQuery>,
 ) -> PageResult {
     let all = q.all.unwrap_or(false);
-    let rows = routings::list(&state.store, &user.actor, !all).await?;
+    let rows = routings::list(&state.app, &user.actor, !all).await?;
     Ok(render(&ListPage {
         frame: Frame::of(&state, &user).await,
         rows,
@@ -177,14 +176,14 @@ async fn one_view(
     id: &str,
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
-    let r = routings::get(&state.store, &user.actor, id).await?;
+    let r = routings::get(&state.app, &user.actor, id).await?;
     let status = error.as_ref().map_or(StatusCode::OK, |e| e.0);
     let page = render(&OnePage {
         frame: Frame::of(state, user).await,
         sent_at: china_time(&r.routing.sent_at),
         r,
         error: error.map(|e| e.1),
-        today: state.store.today().to_string(),
+        today: state.app.today().to_string(),
     });
     Ok((status, page).into_response())
 }
@@ -228,7 +227,7 @@ pub async fn action_submit(
         not_biological: Some(f.not_biological.is_some()),
         dna_collected: Some(f.dna_collected.is_some()),
     };
-    match routings::act(&state.store, &user.actor, &id, &input).await {
+    match routings::act(&state.app, &user.actor, &id, &input).await {
         // A department that closed its routing no longer reaches it: back to its inbox.
         Ok(v)
             if v.actions.is_empty()
@@ -268,7 +267,7 @@ async fn child_view(
     errors: ValidationErrors,
     values: SendForm,
 ) -> PageResult {
-    let child = shouwang_app::children::get(&state.store, &user.actor, id, false).await?;
+    let child = shouwang_app::children::get(&state.app, &user.actor, id, false).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -278,7 +277,7 @@ async fn child_view(
         frame: Frame::of(state, user).await,
         child_id: id.to_owned(),
         child_name: child.file.name.as_str().to_owned(),
-        rows: routings::of_child(&state.store, &user.actor, id).await?,
+        rows: routings::of_child(&state.app, &user.actor, id).await?,
         needs: opts(Need::ALL, Need::code, Need::label),
         units: opts(Unit::ALL, Unit::code, Unit::label),
         can_send: user.actor.may(shouwang_domain::authz::Action::Route),
@@ -334,13 +333,13 @@ pub async fn send_submit(
         units: Some(f.units.clone()),
         note: Some(f.note.clone()),
     };
-    match routings::send(&state.store, &user.actor, &id, &input).await {
+    match routings::send(&state.app, &user.actor, &id, &input).await {
         Ok(sent) => Ok(Redirect::to(&match sent.as_slice() {
             [one] => format!("/routings/{}", one.routing.id),
             _ => format!("/children/{id}/routings"),
         })
         .into_response()),
-        Err(StoreError::Validation(e)) => child_view(&state, &user, &id, e, f).await,
+        Err(shouwang_app::Error::Validation(e)) => child_view(&state, &user, &id, e, f).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -1,6 +1,6 @@
 //! The second factor (issue 12 §12): setting up an authenticator app (QR code, recovery codes),
-//! entering its code after the password, turning it off where the role allows. The rules and the
-//! storage are `shouwang_store::second_factor`; which roles must is the server's configuration.
+//! entering its code after the password, turning it off where the role allows. The rules are
+//! `shouwang_app::session`'s; which roles must is the server's configuration.
 
 use askama::Template;
 use axum::extract::State;
@@ -12,8 +12,7 @@ use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use shouwang_store::StoreError;
-use shouwang_store::second_factor::{CodeOutcome, Enrolment, FactorStatus, SecondFactor};
+use shouwang_app::session::{CodeOutcome, Enrolment, FactorStatus, SecondFactor};
 
 use crate::auth::CurrentUser;
 use crate::error::AppError;
@@ -107,7 +106,7 @@ async fn check_code(
             });
         }
     };
-    Ok(state.store.pass_second_factor(token, code).await?)
+    Ok(shouwang_app::session::pass_second_factor(&state.app, token, code).await?)
 }
 
 fn wrong_code() -> AppError {
@@ -124,7 +123,9 @@ pub async fn status(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Json<FactorStatus>, AppError> {
-    Ok(Json(state.store.second_factor_status(&user.actor).await?))
+    Ok(Json(
+        shouwang_app::session::second_factor_status(&state.app, &user.actor).await?,
+    ))
 }
 
 /// Starts setting up an authenticator app: a new secret (as text and as the `otpauth://` address
@@ -135,7 +136,9 @@ pub async fn setup(
     user: CurrentUser,
 ) -> Result<Json<Enrolment>, AppError> {
     from_session(&user)?;
-    Ok(Json(state.store.begin_enrolment(&user.actor).await?))
+    Ok(Json(
+        shouwang_app::session::begin_enrolment(&state.app, &user.actor).await?,
+    ))
 }
 
 /// Confirms the secret being set up with a code from the app; answers the recovery codes (shown
@@ -147,10 +150,13 @@ pub async fn confirm(
     ApiJson(body): ApiJson<CodeBody>,
 ) -> Result<Json<RecoveryCodes>, AppError> {
     from_session(&user)?;
-    let recovery_codes = state
-        .store
-        .confirm_enrolment(&user.actor, user.session_token.as_deref(), &body.code)
-        .await?;
+    let recovery_codes = shouwang_app::session::confirm_enrolment(
+        &state.app,
+        &user.actor,
+        user.session_token.as_deref(),
+        &body.code,
+    )
+    .await?;
     Ok(Json(RecoveryCodes { recovery_codes }))
 }
 
@@ -162,9 +168,7 @@ pub async fn turn_off(
     ApiJson(body): ApiJson<OffBody>,
 ) -> Result<StatusCode, AppError> {
     from_session(&user)?;
-    state
-        .store
-        .turn_off_second_factor(&user.actor, &body.current_password)
+    shouwang_app::session::turn_off_second_factor(&state.app, &user.actor, &body.current_password)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -249,7 +253,7 @@ struct SetupPage {
 }
 
 async fn setup_page(State(state): State<AppState>, user: CurrentUser) -> PageResult {
-    let status = state.store.second_factor_status(&user.actor).await?;
+    let status = shouwang_app::session::second_factor_status(&state.app, &user.actor).await?;
     Ok(render(&SetupPage {
         csrf: user.csrf.clone(),
         forced: user.second_factor == SecondFactor::Enrol,
@@ -281,9 +285,9 @@ async fn setup_submit(
     Form(f): Form<CsrfForm>,
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
-    let enrolment = state.store.begin_enrolment(&user.actor).await?;
+    let enrolment = shouwang_app::session::begin_enrolment(&state.app, &user.actor).await?;
     let svg = qr_svg(&enrolment.otpauth_uri)?;
-    let status = state.store.second_factor_status(&user.actor).await?;
+    let status = shouwang_app::session::second_factor_status(&state.app, &user.actor).await?;
     Ok(render(&SetupPage {
         csrf: user.csrf.clone(),
         forced: user.second_factor == SecondFactor::Enrol,
@@ -300,18 +304,21 @@ async fn confirm_submit(
     Form(f): Form<CodeForm>,
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
-    let outcome = state
-        .store
-        .confirm_enrolment(&user.actor, user.session_token.as_deref(), &f.code)
-        .await;
+    let outcome = shouwang_app::session::confirm_enrolment(
+        &state.app,
+        &user.actor,
+        user.session_token.as_deref(),
+        &f.code,
+    )
+    .await;
     let (recovery_codes, error) = match outcome {
         Ok(codes) => (codes, None),
-        Err(StoreError::Validation(v)) => (vec![], Some(v.summary())),
+        Err(shouwang_app::Error::Validation(v)) => (vec![], Some(v.summary())),
         Err(e) => return Err(e.into()),
     };
     // After a wrong code the same secret is shown again.
     let enrolment = match &error {
-        Some(_) => match state.store.pending_enrolment(&user.actor).await? {
+        Some(_) => match shouwang_app::session::pending_enrolment(&state.app, &user.actor).await? {
             Some(e) => {
                 let svg = qr_svg(&e.otpauth_uri)?;
                 Some((e, svg))
@@ -320,7 +327,7 @@ async fn confirm_submit(
         },
         None => None,
     };
-    let status = state.store.second_factor_status(&user.actor).await?;
+    let status = shouwang_app::session::second_factor_status(&state.app, &user.actor).await?;
     let code = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -352,16 +359,18 @@ async fn off_submit(
     Form(f): Form<OffForm>,
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
-    let error = match state
-        .store
-        .turn_off_second_factor(&user.actor, &f.current_password)
-        .await
+    let error = match shouwang_app::session::turn_off_second_factor(
+        &state.app,
+        &user.actor,
+        &f.current_password,
+    )
+    .await
     {
         Ok(()) => None,
-        Err(StoreError::Validation(v)) => Some(v.summary()),
+        Err(shouwang_app::Error::Validation(v)) => Some(v.summary()),
         Err(e) => return Err(e.into()),
     };
-    let status = state.store.second_factor_status(&user.actor).await?;
+    let status = shouwang_app::session::second_factor_status(&state.app, &user.actor).await?;
     Ok((
         if error.is_some() {
             StatusCode::UNPROCESSABLE_ENTITY

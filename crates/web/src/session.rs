@@ -10,8 +10,8 @@ use axum_extra::extract::CookieJar;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
+use shouwang_app::session::LoginOutcome;
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_store::users::LoginOutcome;
 
 use crate::auth::{CurrentUser, check_same_site};
 use crate::error::{AppError, ErrorBody};
@@ -76,10 +76,8 @@ async fn login_submit(
     Form(f): Form<LoginForm>,
 ) -> PageResult {
     crate::auth::check_same_site(&headers)?;
-    let outcome = state
-        .store
-        .login(f.username.trim(), &f.password, &address)
-        .await?;
+    let outcome =
+        shouwang_app::session::login(&state.app, f.username.trim(), &f.password, &address).await?;
     Ok(match outcome {
         LoginOutcome::Ok { session_token, .. } => (
             jar.add(session_cookie(&state, session_token)),
@@ -119,7 +117,7 @@ async fn logout_page(
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
     if let Some(t) = &user.session_token {
-        state.store.logout(t).await?;
+        shouwang_app::session::logout(&state.app, t).await?;
     }
     Ok((
         jar.remove(
@@ -151,7 +149,7 @@ pub struct LoginResponse {
     /// `POST /api/v1/session/second-factor`; `enrol` — the role requires a second factor, set one
     /// up (`POST /api/v1/second-factor/setup`, then `/confirm`). Until then other operations answer
     /// 401 `second_factor_required` or 403 `second_factor_enrolment_required`.
-    pub second_factor: shouwang_store::second_factor::SecondFactor,
+    pub second_factor: shouwang_app::session::SecondFactor,
 }
 
 /// Cookie attributes: HttpOnly, SameSite=Lax, Secure unless serving plain HTTP on loopback. No
@@ -181,9 +179,7 @@ pub async fn login(
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<impl IntoResponse, AppError> {
     check_same_site(&headers)?;
-    match state
-        .store
-        .login(body.username.trim(), &body.password, &address)
+    match shouwang_app::session::login(&state.app, body.username.trim(), &body.password, &address)
         .await?
     {
         LoginOutcome::Ok {
@@ -213,7 +209,7 @@ pub async fn logout(
     jar: CookieJar,
 ) -> Result<impl IntoResponse, AppError> {
     if let Some(t) = &user.session_token {
-        state.store.logout(t).await?;
+        shouwang_app::session::logout(&state.app, t).await?;
     }
     Ok((
         jar.remove(
@@ -258,22 +254,21 @@ pub async fn issue_token(
     if body.name.trim().is_empty() {
         return Err(ValidationErrors::single("name", "请填写令牌用途").into());
     }
-    let token = state
-        .store
-        .issue_token(&user.actor, body.name.trim(), body.days)
-        .await?;
+    let token =
+        shouwang_app::session::issue_token(&state.app, &user.actor, body.name.trim(), body.days)
+            .await?;
     Ok((StatusCode::CREATED, Json(TokenResponse { token })))
 }
 
 /// Your API tokens that have not expired (the tokens themselves were shown once; each is listed
 /// by its id, name and dates).
-#[utoipa::path(get, path = "/api/v1/tokens", responses((status = 200, description = "your tokens", body = crate::schema::Items<shouwang_store::users::TokenSummary>)))]
+#[utoipa::path(get, path = "/api/v1/tokens", responses((status = 200, description = "your tokens", body = crate::schema::Items<shouwang_app::session::TokenSummary>)))]
 pub async fn list_tokens(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Json<crate::schema::Items<shouwang_store::users::TokenSummary>>, AppError> {
+) -> Result<Json<crate::schema::Items<shouwang_app::session::TokenSummary>>, AppError> {
     Ok(Json(crate::schema::Items {
-        items: shouwang_app::users::tokens(&state.store, &user.actor).await?,
+        items: shouwang_app::session::tokens(&state.app, &user.actor).await?,
     }))
 }
 
@@ -284,7 +279,7 @@ pub async fn revoke_token(
     user: CurrentUser,
     crate::extract::Path(id): crate::extract::Path<String>,
 ) -> Result<StatusCode, AppError> {
-    shouwang_app::users::revoke_token(&state.store, &user.actor, &id).await?;
+    shouwang_app::session::revoke_token(&state.app, &user.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -321,19 +316,18 @@ async fn password_submit(
     let result = if f.new_password != f.confirm_password {
         Err("两次输入的新密码不一致".to_owned())
     } else {
-        state
-            .store
-            .change_password(
-                &user.actor,
-                &f.current_password,
-                &f.new_password,
-                user.session_token.as_deref(),
-            )
-            .await
-            .map_err(|e| match e {
-                shouwang_store::StoreError::Validation(v) => v.summary(),
-                other => other.to_string(),
-            })
+        shouwang_app::session::change_password(
+            &state.app,
+            &user.actor,
+            &f.current_password,
+            &f.new_password,
+            user.session_token.as_deref(),
+        )
+        .await
+        .map_err(|e| match e {
+            shouwang_app::Error::Validation(v) => v.summary(),
+            other => other.to_string(),
+        })
     };
     Ok(match result {
         Ok(()) => Redirect::to("/").into_response(),
@@ -370,27 +364,26 @@ pub async fn change_password(
     if user.by_token {
         return Err(AppError::Forbidden);
     }
-    state
-        .store
-        .change_password(
-            &user.actor,
-            &body.current_password,
-            &body.new_password,
-            user.session_token.as_deref(),
-        )
-        .await?;
+    shouwang_app::session::change_password(
+        &state.app,
+        &user.actor,
+        &body.current_password,
+        &body.new_password,
+        user.session_token.as_deref(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Your signed-in sessions; `current` is the one asking.
-#[utoipa::path(get, path = "/api/v1/sessions", responses((status = 200, description = "your sessions", body = crate::schema::Items<shouwang_store::users::SessionSummary>)))]
+#[utoipa::path(get, path = "/api/v1/sessions", responses((status = 200, description = "your sessions", body = crate::schema::Items<shouwang_app::session::SessionSummary>)))]
 pub async fn list_sessions(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Json<crate::schema::Items<shouwang_store::users::SessionSummary>>, AppError> {
+) -> Result<Json<crate::schema::Items<shouwang_app::session::SessionSummary>>, AppError> {
     Ok(Json(crate::schema::Items {
-        items: shouwang_app::users::sessions(
-            &state.store,
+        items: shouwang_app::session::sessions(
+            &state.app,
             &user.actor,
             user.session_token.as_deref(),
         )
@@ -405,6 +398,6 @@ pub async fn end_session(
     user: CurrentUser,
     crate::extract::Path(id): crate::extract::Path<String>,
 ) -> Result<StatusCode, AppError> {
-    shouwang_app::users::end_session(&state.store, &user.actor, &id).await?;
+    shouwang_app::session::end_session(&state.app, &user.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,7 +14,6 @@ use utoipa::{OpenApi, ToSchema};
 use shouwang_domain::settings::{CountySettings, SettingsInput};
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_domain::visits::Cadence;
-use shouwang_store::StoreError;
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorBody};
@@ -47,7 +46,7 @@ pub async fn read(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Json<CountyView>, AppError> {
-    let (county, settings) = shouwang_app::settings::get(&state.store, &user.actor).await?;
+    let (county, settings) = shouwang_app::settings::get(&state.app, &user.actor).await?;
     Ok(Json(CountyView {
         county: county.as_str().to_owned(),
         settings,
@@ -63,8 +62,8 @@ pub async fn change(
     ApiJson(body): ApiJson<SettingsInput>,
 ) -> Result<Json<CountyView>, AppError> {
     user.require_admin_session(&state).await?;
-    let settings = shouwang_app::settings::set(&state.store, &user.actor, &body).await?;
-    let (county, _) = shouwang_app::settings::get(&state.store, &user.actor).await?;
+    let settings = shouwang_app::settings::set(&state.app, &user.actor, &body).await?;
+    let (county, _) = shouwang_app::settings::get(&state.app, &user.actor).await?;
     Ok(Json(CountyView {
         county: county.as_str().to_owned(),
         settings,
@@ -106,7 +105,7 @@ async fn view(
     saved: bool,
     typed: Vec<(String, String)>,
 ) -> PageResult {
-    let (county, s) = shouwang_app::settings::get(&state.store, &user.actor).await?;
+    let (county, s) = shouwang_app::settings::get(&state.app, &user.actor).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -183,9 +182,9 @@ pub async fn submit(
     if !errors.is_empty() {
         return view(&state, &user, errors, false, pairs).await;
     }
-    match shouwang_app::settings::set(&state.store, &user.actor, &input).await {
+    match shouwang_app::settings::set(&state.app, &user.actor, &input).await {
         Ok(_) => Ok(Redirect::to("/settings?saved=1").into_response()),
-        Err(StoreError::Validation(e)) => view(&state, &user, e, false, pairs).await,
+        Err(shouwang_app::Error::Validation(e)) => view(&state, &user, e, false, pairs).await,
         Err(e) => Err(e.into()),
     }
 }

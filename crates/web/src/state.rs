@@ -1,14 +1,15 @@
-//! What every handler can reach: the store, the printer, the cookie policy and the features'
-//! jobs.
+//! What every handler can reach: the use cases ([`App`]: the store behind them, the clock, the
+//! policies), the printer, the cookie policy and the web's own bookkeeping of jobs, exports and
+//! uploads. There is no store here: `web` does not depend on it.
 
 use std::sync::Arc;
 
+use shouwang_app::App;
 use shouwang_exchange::forms::FormPrinter;
-use shouwang_store::Store;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
+    pub app: App,
     /// Set the cookie's Secure flag (off only for plain HTTP on loopback, e.g. the demo).
     pub secure_cookies: bool,
     /// What the jobs of this server keep in memory beside the jobs table.

@@ -126,7 +126,10 @@ impl Frame {
     pub async fn of(state: &AppState, user: &CurrentUser) -> Frame {
         let a = &user.actor;
         let org_name = match &a.agency_id {
-            Some(id) => state.store.agency_name(id).await.ok().flatten(),
+            Some(id) => shouwang_app::places::agency_name(&state.app, id)
+                .await
+                .ok()
+                .flatten(),
             None => None,
         }
         .unwrap_or_else(|| place_name(a.region.as_str()));
@@ -154,12 +157,10 @@ impl Frame {
 
 /// What a page shows above its form when an action on it was refused: a wrong field (422) or a
 /// state that does not allow it (409), with the message; any other error is the error page.
-pub fn refusal(e: shouwang_store::StoreError) -> Result<(StatusCode, String), AppError> {
+pub fn refusal(e: shouwang_app::Error) -> Result<(StatusCode, String), AppError> {
     match e {
-        shouwang_store::StoreError::Validation(v) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, v.summary()))
-        }
-        shouwang_store::StoreError::Conflict { message, .. } => Ok((StatusCode::CONFLICT, message)),
+        shouwang_app::Error::Validation(v) => Ok((StatusCode::UNPROCESSABLE_ENTITY, v.summary())),
+        shouwang_app::Error::Conflict { message, .. } => Ok((StatusCode::CONFLICT, message)),
         e => Err(e.into()),
     }
 }

@@ -44,7 +44,7 @@ pub struct Upload {
 async fn admit(state: &AppState, actor: &Actor, admit: Admit) -> Result<SendingTurn, AppError> {
     let room = match admit {
         Admit::Job(kind) => {
-            shouwang_app::jobs::room_for(&state.store, &state.jobs, actor, kind).await?
+            shouwang_app::jobs::room_for(&state.app, &state.jobs, actor, kind).await?
         }
         Admit::One => AT_ONCE_EACH,
     };
@@ -53,7 +53,7 @@ async fn admit(state: &AppState, actor: &Actor, admit: Admit) -> Result<SendingT
         .begin(&actor.user_id, room)
         .ok_or_else(|| match admit {
             Admit::Job(_) => shouwang_app::jobs::too_many_jobs().into(),
-            Admit::One => AppError::from(shouwang_store::StoreError::Conflict {
+            Admit::One => AppError::from(shouwang_app::Error::Conflict {
                 field: Some("file".into()),
                 message: "您有一个文件正在上传或处理，请等它完成后再上传".into(),
             }),

@@ -18,7 +18,7 @@ use crate::extract::{ApiJson, Form};
 use crate::schema::Items;
 use crate::state::AppState;
 use crate::ui::{Frame, Opt, PageResult, opts, place_name, render};
-use shouwang_store::users::UserSummary;
+use shouwang_app::users::UserSummary;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -50,7 +50,7 @@ pub struct ApiDoc;
 #[template(path = "users/users.html")]
 struct UsersPage {
     frame: Frame,
-    users: Vec<shouwang_store::users::UserSummary>,
+    users: Vec<shouwang_app::users::UserSummary>,
     roles: Vec<Opt>,
     orgs: Vec<Opt>,
     values: std::collections::HashMap<String, String>,
@@ -83,16 +83,14 @@ async fn users_view(
     errors: ValidationErrors,
     created: Option<String>,
 ) -> PageResult {
-    let users = shouwang_app::users::list(&state.store, &user.actor).await?;
+    let users = shouwang_app::users::list(&state.app, &user.actor).await?;
     let mut orgs = vec![Opt {
         code: user.actor.region.to_string(),
         label: place_name(user.actor.region.as_str()),
     }];
     for level in [RegionLevel::Town, RegionLevel::Village] {
         orgs.extend(
-            state
-                .store
-                .regions_within(&user.actor.region, level)
+            shouwang_app::places::regions_within(&state.app, &user.actor.region, level)
                 .await?
                 .into_iter()
                 .map(|r| Opt {
@@ -156,7 +154,7 @@ async fn users_submit(
         email: Some(get("email")),
     };
     let result = match new_user(body) {
-        Ok((new, email)) => shouwang_app::users::add(&state.store, &user.actor, new, email)
+        Ok((new, email)) => shouwang_app::users::add(&state.app, &user.actor, new, email)
             .await
             .map_err(AppError::from),
         Err(e) => Err(e.into()),
@@ -214,7 +212,7 @@ pub fn new_user(
     b: NewUserBody,
 ) -> Result<
     (
-        shouwang_store::users::NewUser,
+        shouwang_app::users::NewUser,
         Option<shouwang_domain::person::EmailAddress>,
     ),
     ValidationErrors,
@@ -243,7 +241,7 @@ pub fn new_user(
     };
     e.into_result(())?;
     Ok((
-        shouwang_store::users::NewUser {
+        shouwang_app::users::NewUser {
             display_name: b
                 .display_name
                 .filter(|d| !d.trim().is_empty())
@@ -264,7 +262,7 @@ pub async fn list_users(
     user: CurrentUser,
 ) -> Result<Json<Items<UserSummary>>, AppError> {
     Ok(Json(Items {
-        items: shouwang_app::users::list(&state.store, &user.actor).await?,
+        items: shouwang_app::users::list(&state.app, &user.actor).await?,
     }))
 }
 
@@ -276,7 +274,7 @@ pub async fn add_user(
 ) -> Result<impl IntoResponse, AppError> {
     user.require_admin_session(&state).await?;
     let (new, email) = new_user(b)?;
-    let created = shouwang_app::users::add(&state.store, &user.actor, new, email).await?;
+    let created = shouwang_app::users::add(&state.app, &user.actor, new, email).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -289,7 +287,7 @@ pub async fn disable_user(
     crate::extract::Path(id): crate::extract::Path<String>,
 ) -> Result<StatusCode, AppError> {
     user.require_admin_session(&state).await?;
-    shouwang_app::users::disable(&state.store, &user.actor, &id).await?;
+    shouwang_app::users::disable(&state.app, &user.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -303,7 +301,7 @@ pub async fn reset_second_factor(
     crate::extract::Path(id): crate::extract::Path<String>,
 ) -> Result<StatusCode, AppError> {
     user.require_admin_session(&state).await?;
-    shouwang_app::users::reset_second_factor(&state.store, &user.actor, &id).await?;
+    shouwang_app::users::reset_second_factor(&state.app, &user.actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -320,9 +318,9 @@ async fn disable_page(
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
     user.require_admin_session(&state).await?;
-    match shouwang_app::users::disable(&state.store, &user.actor, &id).await {
+    match shouwang_app::users::disable(&state.app, &user.actor, &id).await {
         Ok(()) => done(&state, &user, "已停用该用户，其登录和令牌已全部失效").await,
-        Err(shouwang_store::StoreError::Validation(v)) => {
+        Err(shouwang_app::Error::Validation(v)) => {
             users_view(&state, &user, Default::default(), v, None).await
         }
         Err(e) => Err(e.into()),
@@ -337,7 +335,7 @@ async fn reset_page(
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
     user.require_admin_session(&state).await?;
-    shouwang_app::users::reset_second_factor(&state.store, &user.actor, &id).await?;
+    shouwang_app::users::reset_second_factor(&state.app, &user.actor, &id).await?;
     done(
         &state,
         &user,

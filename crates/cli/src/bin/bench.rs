@@ -137,8 +137,8 @@ async fn main() -> Result<()> {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let server_store = store.clone();
-    tokio::spawn(async move { shouwang_web::serve_on(server_store, listener, Some(false)).await });
+    let server_app = shouwang_app::App::new(store.clone());
+    tokio::spawn(async move { shouwang_web::serve_on(server_app, listener, Some(false)).await });
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let client = reqwest::Client::builder()

@@ -88,6 +88,7 @@ async fn main() -> Result<()> {
     .await?;
     let county = RegionCode::parse(&args.region)?;
     store.init_region(&county).await?;
+    let app = shouwang_app::App::new(store.clone());
     let villages: Vec<String> = Divisions::shipped()
         .subtree(&county)?
         .filter(|d| d.level == RegionLevel::Village)
@@ -123,7 +124,7 @@ async fn main() -> Result<()> {
     // 1. The county's load, filed one after another.
     let t = Instant::now();
     for i in 0..args.cases {
-        protection::file(&store, &reporter, &report(&villages[i % villages.len()], i)).await?;
+        protection::file(&app, &reporter, &report(&villages[i % villages.len()], i)).await?;
     }
     let took = t.elapsed();
     println!(
@@ -143,7 +144,7 @@ async fn main() -> Result<()> {
     let mut tasks = Vec::with_capacity(args.burst);
     for i in 0..args.burst {
         let (s, a, v) = (
-            store.clone(),
+            app.clone(),
             reporter.clone(),
             town_villages[i % town_villages.len()].clone(),
         );
@@ -169,7 +170,7 @@ async fn main() -> Result<()> {
         latencies.last().unwrap().as_secs_f64() * 1e3,
     );
     let police = actor("police").await?;
-    let inbox = protection::inbox(&store, &police, InboxStatus::Unreceived).await?;
+    let inbox = protection::inbox(&app, &police, InboxStatus::Unreceived).await?;
     println!(
         "the town's police inbox shows {} (capped at 200)",
         inbox.len()
@@ -181,7 +182,7 @@ async fn main() -> Result<()> {
         let mut times = Vec::with_capacity(args.reads);
         for _ in 0..args.reads {
             let t = Instant::now();
-            protection::inbox(&store, &who, InboxStatus::All).await?;
+            protection::inbox(&app, &who, InboxStatus::All).await?;
             times.push(t.elapsed());
         }
         times.sort();

@@ -12,15 +12,15 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{OpenApi, ToSchema};
 
+use shouwang_app::children::HistoryEntry;
 use shouwang_app::children::{ChildRecord, EditMode, MaskedIds};
+use shouwang_app::children::{ChildSummary, Page};
 use shouwang_domain::child::{ActualGuardianship, ChildFile};
 use shouwang_domain::eligibility::{Eligibility, FlagReason};
 use shouwang_domain::input::{ChildInput, parse_date};
 use shouwang_domain::lifecycle::ExitReason;
 use shouwang_domain::lifecycle::RosterStanding;
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_store::children::HistoryEntry;
-use shouwang_store::roster::{ChildSummary, Page};
 
 use super::roster::{ListParams, roster_query};
 use crate::auth::CurrentUser;
@@ -53,7 +53,7 @@ pub async fn list_children(
 ) -> Result<Json<Page<ChildSummary>>, AppError> {
     let q = roster_query(&p)?;
     Ok(Json(
-        shouwang_app::children::roster(&state.store, &user.actor, &q).await?,
+        shouwang_app::children::roster(&state.app, &user.actor, &q).await?,
     ))
 }
 
@@ -173,7 +173,7 @@ pub async fn get_child(
         .reveal
         .as_deref()
         .is_some_and(|v| matches!(v, "true" | "1"));
-    let r = shouwang_app::children::get(&state.store, &user.actor, &id, reveal).await?;
+    let r = shouwang_app::children::get(&state.app, &user.actor, &id, reveal).await?;
     Ok(Json(ChildView::of(&r)))
 }
 
@@ -224,7 +224,7 @@ pub async fn register_child(
         .get("confirm_duplicate")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let r = shouwang_app::children::register(&state.store, &user.actor, &input, confirm).await?;
+    let r = shouwang_app::children::register(&state.app, &user.actor, &input, confirm).await?;
     Ok((StatusCode::CREATED, Json(ChildView::of(&r))))
 }
 
@@ -249,7 +249,7 @@ pub async fn patch_child(
     let (extra, input) = split_body(body, &["version"])?;
     let version = required_version(&extra)?;
     let r = shouwang_app::children::update(
-        &state.store,
+        &state.app,
         &user.actor,
         &id,
         version,
@@ -266,7 +266,7 @@ pub async fn child_history(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<Items<HistoryEntry>>, AppError> {
-    let items = shouwang_app::children::history(&state.store, &user.actor, &id).await?;
+    let items = shouwang_app::children::history(&state.app, &user.actor, &id).await?;
     Ok(Json(Items { items }))
 }
 
@@ -306,7 +306,7 @@ pub async fn exit_child(
 ) -> Result<Json<ChildView>, AppError> {
     let (reason, date) = parse_exit(&b.reason, &b.date)?;
     let r = shouwang_app::children::exit(
-        &state.store,
+        &state.app,
         &user.actor,
         &id,
         b.version,
@@ -334,7 +334,7 @@ pub async fn transfer_child(
     ApiJson(b): ApiJson<TransferBody>,
 ) -> Result<Json<ChildView>, AppError> {
     let r =
-        shouwang_app::children::transfer(&state.store, &user.actor, &id, b.version, &b.to_village)
+        shouwang_app::children::transfer(&state.app, &user.actor, &id, b.version, &b.to_village)
             .await?;
     Ok(Json(ChildView::of(&r)))
 }

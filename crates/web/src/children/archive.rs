@@ -9,9 +9,8 @@ use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use shouwang_app::retention::ArchivedSummary;
 use shouwang_app::retention::{self, ArchivedView};
-use shouwang_store::StoreError;
-use shouwang_store::retention::ArchivedSummary;
 
 use super::api::ChildView;
 use crate::auth::CurrentUser;
@@ -64,7 +63,7 @@ pub async fn list_archive(
     user: CurrentUser,
     Query(p): Query<ArchiveParams>,
 ) -> Result<Json<Items<ArchivedSummary>>, AppError> {
-    let items = retention::list(&state.store, &user.actor, &p.reason, p.q.as_deref()).await?;
+    let items = retention::list(&state.app, &user.actor, &p.reason, p.q.as_deref()).await?;
     Ok(Json(Items { items }))
 }
 
@@ -77,14 +76,7 @@ pub async fn get_archived(
     Path(id): Path<String>,
     Query(p): Query<ReasonParam>,
 ) -> Result<Json<ArchivedFileView>, AppError> {
-    let view = retention::open(
-        &state.store,
-        &user.actor,
-        &id,
-        &p.reason,
-        state.store.today(),
-    )
-    .await?;
+    let view = retention::open(&state.app, &user.actor, &id, &p.reason, state.app.today()).await?;
     Ok(Json(match view {
         ArchivedView::Kept(r) => ArchivedFileView {
             erased: false,
@@ -129,9 +121,9 @@ pub async fn archive_page(
 ) -> PageResult {
     let asked = !p.reason.is_empty() || p.q.is_some();
     let (items, error) = if asked {
-        match retention::list(&state.store, &user.actor, &p.reason, p.q.as_deref()).await {
+        match retention::list(&state.app, &user.actor, &p.reason, p.q.as_deref()).await {
             Ok(items) => (Some(items), None),
-            Err(StoreError::Validation(v)) => (None, Some(v.summary())),
+            Err(shouwang_app::Error::Validation(v)) => (None, Some(v.summary())),
             Err(e) => return Err(e.into()),
         }
     } else if user.actor.may(shouwang_domain::authz::Action::ReadArchive) {
@@ -172,22 +164,15 @@ pub async fn archived_page(
     Path(id): Path<String>,
     Query(p): Query<ReasonParam>,
 ) -> PageResult {
-    let view = match retention::open(
-        &state.store,
-        &user.actor,
-        &id,
-        &p.reason,
-        state.store.today(),
-    )
-    .await
-    {
-        Ok(v) => v,
-        // No reason given: back to the archive, which asks for one.
-        Err(StoreError::Validation(_)) => {
-            return Ok(axum::response::Redirect::to("/archive").into_response());
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let view =
+        match retention::open(&state.app, &user.actor, &id, &p.reason, state.app.today()).await {
+            Ok(v) => v,
+            // No reason given: back to the archive, which asks for one.
+            Err(shouwang_app::Error::Validation(_)) => {
+                return Ok(axum::response::Redirect::to("/archive").into_response());
+            }
+            Err(e) => return Err(e.into()),
+        };
     match view {
         ArchivedView::Kept(r) => super::pages::archived_view(&state, &user, *r, p.reason).await,
         ArchivedView::Erased(row) => Ok(render(&ErasedPage {

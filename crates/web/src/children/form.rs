@@ -141,16 +141,15 @@ pub struct ParentFields {
 
 impl Choices {
     pub(super) async fn for_actor(state: &AppState, actor: &Actor) -> Result<Choices, PageError> {
-        let villages = state
-            .store
-            .regions_within(&actor.region, RegionLevel::Village)
-            .await?
-            .into_iter()
-            .map(|r| Opt {
-                label: place_name(&r.code),
-                code: r.code,
-            })
-            .collect();
+        let villages =
+            shouwang_app::places::regions_within(&state.app, &actor.region, RegionLevel::Village)
+                .await?
+                .into_iter()
+                .map(|r| Opt {
+                    label: place_name(&r.code),
+                    code: r.code,
+                })
+                .collect();
         Ok(Choices {
             ethnicities: ETHNICITIES
                 .iter()

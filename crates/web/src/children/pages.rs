@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use shouwang_app::children::HistoryEntry;
 use shouwang_app::children::{ChildRecord, EditMode};
 use shouwang_domain::authz::Action;
 use shouwang_domain::child::*;
@@ -16,7 +17,6 @@ use shouwang_domain::input::ChildInput;
 use shouwang_domain::lifecycle::ExitReason;
 use shouwang_domain::region::{Divisions, RegionLevel};
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_store::children::HistoryEntry;
 
 use super::api::parse_exit;
 use super::form::*;
@@ -61,7 +61,7 @@ pub async fn register_page(
     }
     let discovery = match p.discovery.as_deref().filter(|d| !d.is_empty()) {
         Some(id) => {
-            let d = shouwang_app::discoveries::one(&state.store, &user.actor, id).await?;
+            let d = shouwang_app::discoveries::one(&state.app, &user.actor, id).await?;
             input.name = Some(d.child_name);
             input.sex = d.sex;
             input.birth_date = d.birth_date;
@@ -134,7 +134,7 @@ pub async fn register_submit(
     let confirm = control_str(&control, "confirm_duplicate") == "true";
     let discovery = Some(control_str(&control, "discovery_id")).filter(|d| !d.is_empty());
     match shouwang_app::children::register_settling(
-        &state.store,
+        &state.app,
         &user.actor,
         &input,
         confirm,
@@ -165,10 +165,10 @@ pub async fn register_submit(
     }
 }
 
-/// Turns a store error into what the form shows: field errors, a notice, and whether to offer
+/// Turns a use case's error into what the form shows: field errors, a notice, and whether to offer
 /// "确认登记" (same name and birth date in the town). Other errors become error pages.
 pub(super) fn form_problem(
-    e: shouwang_store::StoreError,
+    e: shouwang_app::Error,
 ) -> Result<(ValidationErrors, Option<String>, bool), PageError> {
     match AppError::from(e) {
         AppError::Validation(v) => Ok((v, Some("请修改标红的项目后重新提交".into()), false)),
@@ -236,7 +236,7 @@ pub async fn edit_page(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> PageResult {
-    let r = shouwang_app::children::get(&state.store, &user.actor, &id, false).await?;
+    let r = shouwang_app::children::get(&state.app, &user.actor, &id, false).await?;
     if !user.actor.may(Action::EditChild) {
         return Err(AppError::Forbidden);
     }
@@ -262,7 +262,7 @@ pub async fn edit_submit(
         .parse()
         .map_err(|_| AppError::Validation(ValidationErrors::single("version", "缺少版本号")))?;
     match shouwang_app::children::update(
-        &state.store,
+        &state.app,
         &user.actor,
         &id,
         version,
@@ -273,8 +273,7 @@ pub async fn edit_submit(
     {
         Ok(r) => Ok(Redirect::to(&format!("/children/{}?saved=1", r.id)).into_response()),
         Err(e) => {
-            let current =
-                shouwang_app::children::get(&state.store, &user.actor, &id, false).await?;
+            let current = shouwang_app::children::get(&state.app, &user.actor, &id, false).await?;
             let (errors, notice, _) = form_problem(e)?;
             let mut form = FormView::new(&input, errors);
             form.notice = notice;
@@ -431,7 +430,7 @@ pub async fn child_view(
     notice: Option<String>,
     error: Option<String>,
 ) -> PageResult {
-    let r = shouwang_app::children::get(&state.store, &user.actor, id, reveal).await?;
+    let r = shouwang_app::children::get(&state.app, &user.actor, id, reveal).await?;
     let village_name = r
         .place
         .iter()
@@ -443,24 +442,23 @@ pub async fn child_view(
         && r.status == shouwang_domain::lifecycle::ChildStatus::Active;
     // Villages of the child's county, for the transfer picker.
     let transfer_villages = match (can_edit, r.file.village_code.at_level(RegionLevel::County)) {
-        (true, Some(county)) => state
-            .store
-            .regions_within(&county, RegionLevel::Village)
-            .await?
-            .into_iter()
-            .filter(|v| v.code != r.file.village_code.as_str())
-            .map(|v| Opt {
-                label: place_name(&v.code),
-                code: v.code,
-            })
-            .collect(),
+        (true, Some(county)) => {
+            shouwang_app::places::regions_within(&state.app, &county, RegionLevel::Village)
+                .await?
+                .into_iter()
+                .filter(|v| v.code != r.file.village_code.as_str())
+                .map(|v| Opt {
+                    label: place_name(&v.code),
+                    code: v.code,
+                })
+                .collect()
+        }
         _ => vec![],
     };
-    let linked_agencies = state.store.child_agencies(id).await?;
+    let linked_agencies =
+        shouwang_app::children::linked_agencies(&state.app, &user.actor, id).await?;
     let schools = match (can_edit, r.file.village_code.parent()) {
-        (true, Some(town)) => state
-            .store
-            .agencies_within(&town)
+        (true, Some(town)) => shouwang_app::places::agencies_within(&state.app, &town)
             .await?
             .into_iter()
             .filter(|a| a.kind == "school" && !linked_agencies.iter().any(|l| l.id == a.id))
@@ -481,7 +479,7 @@ pub async fn child_view(
         transfer_villages,
         can_reveal: user.actor.may(Action::UnmaskIdNumber) && !reveal,
         exit_reasons: opts(ExitReason::ALL, ExitReason::code, ExitReason::label),
-        today: state.store.today().to_string(),
+        today: state.app.today().to_string(),
         error,
         r,
         archived: None,
@@ -509,7 +507,7 @@ pub async fn archived_view(
         transfer_villages: vec![],
         can_reveal: false,
         exit_reasons: vec![],
-        today: state.store.today().to_string(),
+        today: state.app.today().to_string(),
         error: None,
         r,
         archived: Some(reason),
@@ -571,8 +569,8 @@ pub async fn history_page(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> PageResult {
-    let r = shouwang_app::children::get(&state.store, &user.actor, &id, false).await?;
-    let entries = shouwang_app::children::history(&state.store, &user.actor, &id).await?;
+    let r = shouwang_app::children::get(&state.app, &user.actor, &id, false).await?;
+    let entries = shouwang_app::children::history(&state.app, &user.actor, &id).await?;
     Ok(render(&HistoryPage {
         frame: Frame::of(&state, &user).await,
         id,
@@ -603,7 +601,7 @@ pub async fn exit_submit(
     user.check_csrf(&f.csrf_token)?;
     let result = match parse_exit(&f.reason, &f.date) {
         Ok((reason, date)) => shouwang_app::children::exit(
-            &state.store,
+            &state.app,
             &user.actor,
             &id,
             f.version,
@@ -643,7 +641,7 @@ pub async fn transfer_submit(
     Form(f): Form<TransferForm>,
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
-    match shouwang_app::children::transfer(&state.store, &user.actor, &id, f.version, &f.to_village)
+    match shouwang_app::children::transfer(&state.app, &user.actor, &id, f.version, &f.to_village)
         .await
         .map_err(AppError::from)
     {
@@ -684,6 +682,6 @@ pub async fn school_submit(
     if f.agency_id.trim().is_empty() {
         return child_view(&state, &user, &id, false, None, Some("请选择学校".into())).await;
     }
-    shouwang_app::children::link_agency(&state.store, &user.actor, &id, f.agency_id.trim()).await?;
+    shouwang_app::children::link_agency(&state.app, &user.actor, &id, f.agency_id.trim()).await?;
     Ok(axum::response::Redirect::to(&format!("/children/{id}?saved=1")).into_response())
 }

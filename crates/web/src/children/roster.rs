@@ -5,13 +5,13 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use serde::Deserialize;
 
+use shouwang_app::children::{ChildSummary, Page, RosterQuery, Sort, StandingFilter};
+use shouwang_app::places::Region;
 use shouwang_domain::child::*;
 use shouwang_domain::eligibility::{AgeBand, KeyTargetFlag};
 use shouwang_domain::input::parse_date;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_store::regions::Region;
-use shouwang_store::roster::{ChildSummary, Page, RosterQuery, Sort, StandingFilter};
 
 use crate::auth::CurrentUser;
 use crate::extract::Query;
@@ -213,7 +213,7 @@ pub async fn roster(
 ) -> PageResult {
     let (page, errors) = match roster_query(&p) {
         Ok(q) => (
-            shouwang_app::children::roster(&state.store, &user.actor, &q).await?,
+            shouwang_app::children::roster(&state.app, &user.actor, &q).await?,
             vec![],
         ),
         Err(e) => (
@@ -354,7 +354,7 @@ async fn area_choices(
         });
     }
     if let Some(below) = chosen.level().below() {
-        for r in state.store.regions_within(&chosen, below).await? {
+        for r in shouwang_app::places::regions_within(&state.app, &chosen, below).await? {
             out.push(Region {
                 name: indent(way.len(), &r.name),
                 ..r

@@ -55,7 +55,7 @@ pub struct ImportJob {
     pub message: Option<String>,
     /// When committed: what was written.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub result: Option<shouwang_store::import::ImportCounts>,
+    pub result: Option<shouwang_app::import::ImportCounts>,
     /// When ready: what was found in the file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sheet: Option<shouwang_exchange::roster_file::SheetInfo>,
@@ -281,7 +281,7 @@ pub async fn discard_api(
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     shouwang_app::jobs::discard(
-        &state.store,
+        &state.app,
         &state.jobs,
         &user.actor,
         &id,

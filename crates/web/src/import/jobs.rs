@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use shouwang_app::import::ImportCounts;
 use shouwang_app::import::{Plan, Progress};
-use shouwang_store::import::ImportCounts;
 
 pub(crate) const KIND: shouwang_app::jobs::Kind = shouwang_app::jobs::Kind {
     name: "import",

@@ -9,10 +9,10 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use shouwang_app::import::ImportCounts;
 use shouwang_app::import::{Outcome, describe_changes};
 use shouwang_domain::authz::Action;
 use shouwang_exchange::columns::{TARGETS, column_letter};
-use shouwang_store::import::ImportCounts;
 
 use super::jobs::*;
 use super::run::*;
@@ -370,7 +370,7 @@ pub(super) async fn mapping_page(
                 field: Some("mapping".into()),
                 message,
             })?;
-        shouwang_app::import::Importer::new(&state.store, &user.actor)
+        shouwang_app::import::Importer::new(&state.app, &user.actor)
             .map_err(super::run::import_error)?
             .save_columns(&mapping.signature(), &mapping.saved_form())
             .await
@@ -415,7 +415,7 @@ pub(super) async fn discard_page(
 ) -> Result<Response, PageError> {
     user.check_csrf(form.csrf_token.as_deref().unwrap_or(""))?;
     shouwang_app::jobs::discard(
-        &state.store,
+        &state.app,
         &state.jobs,
         &user.actor,
         &id,

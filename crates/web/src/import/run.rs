@@ -6,8 +6,8 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use shouwang_app::import::{CommitMode, ImportError, Importer, Plan, Progress};
+use shouwang_app::jobs::{Job, JobState as Stored};
 use shouwang_domain::authz::{Action, Actor};
-use shouwang_store::jobs::{Job, JobState as Stored};
 
 use super::jobs::{COMMITTING, Detail, JobState, KIND, READING, READY};
 use crate::error::AppError;
@@ -52,7 +52,7 @@ pub(super) async fn start_job(
         choices: Default::default(),
     };
     let id = jobs::start(
-        &state.store,
+        &state.app,
         &state.jobs,
         actor,
         jobs::Starting {
@@ -73,28 +73,28 @@ pub(super) async fn start_job(
 /// fix does not see the old plan as the new one).
 pub(super) fn plan_in_background(state: &AppState, actor: &Actor, id: &str) {
     state.jobs.forget(id);
-    let store = state.store.clone();
+    let app = state.app.clone();
     let (state, actor, id) = (state.clone(), actor.clone(), id.to_owned());
     jobs::spawn(
-        &store,
+        &app,
         &id.clone(),
         READING,
         "读取失败，请稍后重试",
         async move {
             let result = async {
-                let job = jobs::load(&state.store, &state.jobs, &actor, &id, &KIND).await?;
+                let job = jobs::load(&state.app, &state.jobs, &actor, &id, &KIND).await?;
                 let detail = detail_of(&job);
-                let Some((_dir, path)) = jobs::file_on_disk(&state.store, &id).await? else {
+                let Some((_dir, path)) = jobs::file_on_disk(&state.app, &id).await? else {
                     return Err(AppError::BadRequest {
                         code: "import",
                         field: Some("file".into()),
                         message: "上传的文件已不在，请重新上传".into(),
                     });
                 };
-                let importer = Importer::new(&state.store, &actor).map_err(import_error)?;
-                let (store, job_id) = (state.store.clone(), id.clone());
+                let importer = Importer::new(&state.app, &actor).map_err(import_error)?;
+                let (app, job_id) = (state.app.clone(), id.clone());
                 let mut progress =
-                    move |p: Progress| jobs::report(&store, &job_id, READING, json!(p));
+                    move |p: Progress| jobs::report(&app, &job_id, READING, json!(p));
                 importer
                     .plan(&path, &detail.source, &detail.choices, &mut progress)
                     .await
@@ -104,7 +104,7 @@ pub(super) fn plan_in_background(state: &AppState, actor: &Actor, id: &str) {
             match result {
                 Ok(plan) => {
                     state.jobs.put(&id, Arc::new(plan));
-                    jobs::wait(&state.store, &id, READY).await
+                    jobs::wait(&state.app, &id, READY).await
                 }
                 Err(e) => {
                     let message = crate::error::job_failure_message(
@@ -112,7 +112,7 @@ pub(super) fn plan_in_background(state: &AppState, actor: &Actor, id: &str) {
                         "您的账号没有导入儿童信息的权限",
                         "读取失败，请稍后重试",
                     );
-                    jobs::fail(&state.store, &id, READING, &message).await
+                    jobs::fail(&state.app, &id, READING, &message).await
                 }
             }
         },
@@ -122,7 +122,7 @@ pub(super) fn plan_in_background(state: &AppState, actor: &Actor, id: &str) {
 /// Moves a job to reading again (after its columns changed, or a restart lost its plan) and
 /// starts the reading, once: of two requests racing for it, one starts it.
 pub(super) async fn read_again(state: &AppState, actor: &Actor, id: &str) -> Result<(), AppError> {
-    let moved = jobs::take_up(&state.store, id, READY, READING, json!(Progress::default())).await?;
+    let moved = jobs::take_up(&state.app, id, READY, READING, json!(Progress::default())).await?;
     if moved {
         plan_in_background(state, actor, id);
     }
@@ -135,7 +135,7 @@ pub(super) async fn view(
     actor: &Actor,
     id: &str,
 ) -> Result<(JobState, String), AppError> {
-    let job = jobs::load(&state.store, &state.jobs, actor, id, &KIND).await?;
+    let job = jobs::load(&state.app, &state.jobs, actor, id, &KIND).await?;
     let source = detail_of(&job).source;
     let shown = match job.state {
         Stored::Running if job.phase == COMMITTING => JobState::Committing,
@@ -163,10 +163,10 @@ pub(super) async fn remap(
     id: &str,
     choices: std::collections::BTreeMap<String, String>,
 ) -> Result<(), AppError> {
-    let job = jobs::load(&state.store, &state.jobs, actor, id, &KIND).await?;
+    let job = jobs::load(&state.app, &state.jobs, actor, id, &KIND).await?;
     let mut detail = detail_of(&job);
     detail.choices = choices;
-    state.store.set_job_detail(id, &json!(detail)).await?;
+    shouwang_app::jobs::set_detail(&state.app, id, &json!(detail)).await?;
     read_again(state, actor, id).await
 }
 
@@ -179,45 +179,45 @@ pub(super) async fn commit(
     mode: CommitMode,
 ) -> Result<tokio::task::JoinHandle<()>, AppError> {
     // The permission first: a user who may not import learns nothing of the job's state.
-    Importer::new(&state.store, actor).map_err(import_error)?;
+    Importer::new(&state.app, actor).map_err(import_error)?;
     if mode == CommitMode::All && plan.counts().error > 0 {
         return Err(AppError::Conflict {
             field: Some("mode".into()),
             message: ImportError::HasErrors(plan.counts().error).to_string(),
         });
     }
-    let moved = jobs::take_up(&state.store, id, READY, COMMITTING, Value::Null).await?;
+    let moved = jobs::take_up(&state.app, id, READY, COMMITTING, Value::Null).await?;
     if !moved {
         return Err(AppError::Conflict {
             field: None,
             message: "该导入尚未读取完成或已经导入".into(),
         });
     }
-    let store = state.store.clone();
+    let app = state.app.clone();
     let (state, actor, id) = (state.clone(), actor.clone(), id.to_owned());
     Ok(jobs::spawn(
-        &store,
+        &app,
         &id.clone(),
         COMMITTING,
         "导入失败，没有写入任何数据；请稍后重试",
         async move {
-            let result = match Importer::new(&state.store, &actor) {
+            let result = match Importer::new(&state.app, &actor) {
                 Ok(i) => i.commit(&plan, mode).await,
                 Err(e) => Err(e),
             };
-            let store = &state.store;
+            let app = &state.app;
             match result {
                 Ok(counts) => {
                     state.jobs.forget(&id);
-                    let _ = store.drop_job_file(&id).await;
-                    jobs::done(store, &id, COMMITTING, json!(counts)).await
+                    let _ = jobs::drop_file(app, &id).await;
+                    jobs::done(app, &id, COMMITTING, json!(counts)).await
                 }
                 // The plan stays for another try (e.g. valid rows only).
-                Err(ImportError::HasErrors(_)) => jobs::wait(store, &id, READY).await,
+                Err(ImportError::HasErrors(_)) => jobs::wait(app, &id, READY).await,
                 Err(e) => {
                     state.jobs.forget(&id);
                     jobs::fail(
-                        store,
+                        app,
                         &id,
                         COMMITTING,
                         &format!("导入失败，没有写入任何数据：{e}"),

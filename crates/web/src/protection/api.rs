@@ -67,7 +67,7 @@ pub async fn file_report(
     user: CurrentUser,
     ApiJson(body): ApiJson<ReportInput>,
 ) -> Result<impl IntoResponse, AppError> {
-    let filed = cases::file(&state.store, &user.actor, &body).await?;
+    let filed = cases::file(&state.app, &user.actor, &body).await?;
     Ok((StatusCode::CREATED, Json(filed)))
 }
 
@@ -104,7 +104,7 @@ pub async fn inbox(
         }
     };
     Ok(Json(Items {
-        items: cases::inbox(&state.store, &user.actor, status).await?,
+        items: cases::inbox(&state.app, &user.actor, status).await?,
     }))
 }
 
@@ -117,7 +117,7 @@ pub async fn receive(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<CaseView>, AppError> {
-    Ok(Json(cases::receive(&state.store, &user.actor, &id).await?))
+    Ok(Json(cases::receive(&state.app, &user.actor, &id).await?))
 }
 
 /// A case with its timeline. The reporter is shown only to the police handling it and the county
@@ -130,7 +130,7 @@ pub async fn get_case(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<CaseView>, AppError> {
-    Ok(Json(cases::case(&state.store, &user.actor, &id).await?))
+    Ok(Json(cases::case(&state.app, &user.actor, &id).await?))
 }
 
 /// A step of the emergency response.
@@ -154,7 +154,7 @@ pub async fn record_step(
     ApiJson(b): ApiJson<StepBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
-        cases::record_step(&state.store, &user.actor, &id, b.step, b.outcome, &b.note).await?,
+        cases::record_step(&state.app, &user.actor, &id, b.step, b.outcome, &b.note).await?,
     ))
 }
 
@@ -179,7 +179,7 @@ pub async fn police_record(
     ApiJson(b): ApiJson<RecordBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
-        cases::police_record(&state.store, &user.actor, &id, b.record, &b.note).await?,
+        cases::police_record(&state.app, &user.actor, &id, b.record, &b.note).await?,
     ))
 }
 
@@ -199,7 +199,7 @@ pub async fn notify_town(
     ApiJson(b): ApiJson<NoteBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
-        cases::notify_town(&state.store, &user.actor, &id, &b.note).await?,
+        cases::notify_town(&state.app, &user.actor, &id, &b.note).await?,
     ))
 }
 
@@ -219,7 +219,7 @@ pub async fn request_close(
     ApiJson(b): ApiJson<ReasonBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
-        cases::request_close(&state.store, &user.actor, &id, &b.reason).await?,
+        cases::request_close(&state.app, &user.actor, &id, &b.reason).await?,
     ))
 }
 
@@ -242,7 +242,7 @@ pub async fn decide_close(
     ApiJson(b): ApiJson<DecisionBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
-        cases::decide_close(&state.store, &user.actor, &id, b.approve, &b.note).await?,
+        cases::decide_close(&state.app, &user.actor, &id, b.approve, &b.note).await?,
     ))
 }
 
@@ -256,7 +256,7 @@ pub async fn reopen(
     ApiJson(b): ApiJson<ReasonBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
-        cases::reopen(&state.store, &user.actor, &id, &b.reason).await?,
+        cases::reopen(&state.app, &user.actor, &id, &b.reason).await?,
     ))
 }
 
@@ -279,7 +279,7 @@ pub async fn unreported(
     Query(p): Query<UnreportedParams>,
 ) -> Result<Json<cases::UnreportedList>, AppError> {
     Ok(Json(
-        cases::unreported(&state.store, &user.actor, p.region.as_deref(), 500).await?,
+        cases::unreported(&state.app, &user.actor, p.region.as_deref(), 500).await?,
     ))
 }
 
@@ -288,7 +288,7 @@ pub async fn unreported(
 /// its reporter may add.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", params(("id" = String, Path)),
     request_body(content_type = "multipart/form-data", description = "field `file`"),
-    responses((status = 201, body = shouwang_store::protection::Attachment), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = shouwang_app::protection::Attachment), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_attachment(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -306,20 +306,20 @@ pub async fn add_attachment(
             "请选择要上传的照片或 PDF 文件",
         )
     })?;
-    let a = cases::attach(&state.store, &user.actor, &id, &name, &bytes).await?;
+    let a = cases::attach(&state.app, &user.actor, &id, &name, &bytes).await?;
     Ok((StatusCode::CREATED, Json(a)))
 }
 
 /// A case's evidence (those who work on it see all; the reporter their own uploads).
 #[utoipa::path(get, path = "/api/v1/cases/{id}/attachments", params(("id" = String, Path)),
-    responses((status = 200, body = Items<shouwang_store::protection::Attachment>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Items<shouwang_app::protection::Attachment>), (status = 404, body = ErrorBody)))]
 pub async fn list_attachments(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Items<shouwang_store::protection::Attachment>>, AppError> {
+) -> Result<Json<Items<shouwang_app::protection::Attachment>>, AppError> {
     Ok(Json(Items {
-        items: cases::attachments(&state.store, &user.actor, &id).await?,
+        items: cases::attachments(&state.app, &user.actor, &id).await?,
     }))
 }
 
@@ -339,7 +339,7 @@ pub async fn get_attachment(
     user: CurrentUser,
     Path(p): Path<AttachmentPath>,
 ) -> Result<axum::response::Response, AppError> {
-    let (a, data) = cases::attachment(&state.store, &user.actor, &p.id, &p.attachment_id).await?;
+    let (a, data) = cases::attachment(&state.app, &user.actor, &p.id, &p.attachment_id).await?;
     let disposition = if a.kind == "application/pdf" {
         "attachment; filename=\"evidence.pdf\""
     } else {
@@ -378,9 +378,7 @@ pub async fn assess(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<shouwang_domain::protection::AssessmentInput>,
 ) -> Result<Json<CaseView>, AppError> {
-    Ok(Json(
-        cases::assess(&state.store, &user.actor, &id, &b).await?,
-    ))
+    Ok(Json(cases::assess(&state.app, &user.actor, &id, &b).await?))
 }
 
 /// A referral to a provider.
@@ -405,15 +403,7 @@ pub async fn refer(
     ApiJson(b): ApiJson<ReferBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
-        cases::refer(
-            &state.store,
-            &user.actor,
-            &id,
-            b.kind,
-            &b.agency_id,
-            &b.note,
-        )
-        .await?,
+        cases::refer(&state.app, &user.actor, &id, b.kind, &b.agency_id, &b.note).await?,
     ))
 }
 
@@ -425,7 +415,7 @@ pub async fn provider_referrals(
     user: CurrentUser,
 ) -> Result<Json<Items<cases::ReferralView>>, AppError> {
     Ok(Json(Items {
-        items: cases::provider_referrals(&state.store, &user.actor).await?,
+        items: cases::provider_referrals(&state.app, &user.actor).await?,
     }))
 }
 
@@ -451,7 +441,7 @@ pub async fn answer_referral(
 ) -> Result<Json<cases::ReferralView>, AppError> {
     let action = referral_action(&b.action)?;
     Ok(Json(
-        cases::answer_referral(&state.store, &user.actor, &id, action, &b.note).await?,
+        cases::answer_referral(&state.app, &user.actor, &id, action, &b.note).await?,
     ))
 }
 
@@ -477,13 +467,13 @@ pub(super) fn referral_action(
 /// The service organisations of your county a help plan can refer to (social-work stations,
 /// hospitals, legal-aid centres, mass organisations; not schools).
 #[utoipa::path(get, path = "/api/v1/providers",
-    responses((status = 200, body = Items<shouwang_store::regions::Agency>)))]
+    responses((status = 200, body = Items<shouwang_app::places::Agency>)))]
 pub async fn providers(
     State(state): State<AppState>,
     user: CurrentUser,
-) -> Result<Json<Items<shouwang_store::regions::Agency>>, AppError> {
+) -> Result<Json<Items<shouwang_app::places::Agency>>, AppError> {
     Ok(Json(Items {
-        items: cases::providers(&state.store, &user.actor).await?,
+        items: cases::providers(&state.app, &user.actor).await?,
     }))
 }
 
@@ -498,9 +488,7 @@ pub async fn place(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<shouwang_domain::protection::PlacementInput>,
 ) -> Result<Json<CaseView>, AppError> {
-    Ok(Json(
-        cases::place(&state.store, &user.actor, &id, &b).await?,
-    ))
+    Ok(Json(cases::place(&state.app, &user.actor, &id, &b).await?))
 }
 
 /// How a temporary guardianship ends.
@@ -532,7 +520,7 @@ pub async fn end_placement(
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
         cases::end_placement(
-            &state.store,
+            &state.app,
             &user.actor,
             &p.id,
             &p.placement_id,
@@ -592,9 +580,9 @@ pub async fn figures(
     user: CurrentUser,
     Query(p): Query<FiguresParams>,
 ) -> Result<Json<cases::Figures>, AppError> {
-    let (from, to) = period(&p, state.store.today())?;
+    let (from, to) = period(&p, state.app.today())?;
     Ok(Json(
-        cases::figures(&state.store, &user.actor, from, to).await?,
+        cases::figures(&state.app, &user.actor, from, to).await?,
     ))
 }
 
@@ -610,6 +598,6 @@ pub async fn intervene(
     ApiJson(b): ApiJson<cases::InterventionInput>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
-        cases::intervene(&state.store, &user.actor, &id, &b).await?,
+        cases::intervene(&state.app, &user.actor, &id, &b).await?,
     ))
 }

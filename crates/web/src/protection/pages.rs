@@ -13,7 +13,6 @@ use shouwang_domain::protection::{
 };
 use shouwang_domain::region::RegionLevel;
 use shouwang_domain::validation::ValidationErrors;
-use shouwang_store::StoreError;
 
 use crate::auth::CurrentUser;
 use crate::error::AppError;
@@ -84,7 +83,7 @@ async fn new_view(
     }
     let child = match child_id.filter(|c| !c.is_empty()) {
         Some(id) => {
-            let row = state.store.visible_child(&user.actor, id).await?;
+            let row = shouwang_app::children::visible(&state.app, &user.actor, id).await?;
             Some((row.id, row.file.name.as_str().to_owned()))
         }
         None => None,
@@ -94,16 +93,15 @@ async fn new_view(
         .region
         .at_level(RegionLevel::County)
         .unwrap_or_else(|| user.actor.region.clone());
-    let mut villages: Vec<Opt> = state
-        .store
-        .regions_within(&county, RegionLevel::Village)
-        .await?
-        .into_iter()
-        .map(|r| Opt {
-            label: place_name(&r.code),
-            code: r.code,
-        })
-        .collect();
+    let mut villages: Vec<Opt> =
+        shouwang_app::places::regions_within(&state.app, &county, RegionLevel::Village)
+            .await?
+            .into_iter()
+            .map(|r| Opt {
+                label: place_name(&r.code),
+                code: r.code,
+            })
+            .collect();
     // The reporter's own villages first.
     villages.sort_by_key(|v| !v.code.starts_with(user.actor.region.as_str()));
     let status = if errors.is_empty() {
@@ -140,7 +138,7 @@ pub async fn new_report_page(
     }
     if let (Some(child), Some(visit)) = (p.child_id.as_deref(), p.visit_id.as_deref()) {
         // A visit that is not this child's (or not the user's to see) fills nothing.
-        match shouwang_app::visits::one(&state.store, &user.actor, child, visit).await {
+        match shouwang_app::visits::one(&state.app, &user.actor, child, visit).await {
             Ok(v) => {
                 values.description = Some(format!(
                     "{}走访发现：{}",
@@ -149,7 +147,7 @@ pub async fn new_report_page(
                 ));
                 values.place = v.record.place;
             }
-            Err(StoreError::NotFound) => {}
+            Err(shouwang_app::Error::NotFound) => {}
             Err(e) => return Err(e.into()),
         }
     }
@@ -197,9 +195,9 @@ pub async fn new_report_submit(
         }),
         reporter_phone: get("reporter_phone"),
     };
-    match cases::file(&state.store, &user.actor, &input).await {
+    match cases::file(&state.app, &user.actor, &input).await {
         Ok(filed) => Ok(Redirect::to(&format!("/cases/{}?filed=1", filed.case_id)).into_response()),
-        Err(StoreError::Validation(v)) => {
+        Err(shouwang_app::Error::Validation(v)) => {
             new_view(&state, &user, child_id.as_deref(), input, v).await
         }
         Err(e) => Err(e.into()),
@@ -240,7 +238,7 @@ pub async fn inbox_page(
         Some("received") => (InboxStatus::Received, "received"),
         _ => (InboxStatus::All, "all"),
     };
-    let items = cases::inbox(&state.store, &user.actor, status).await?;
+    let items = cases::inbox(&state.app, &user.actor, status).await?;
     Ok(render(&InboxPage {
         frame: Frame::of(&state, &user).await,
         items,
@@ -261,7 +259,7 @@ pub async fn receive_submit(
     Form(f): Form<CsrfForm>,
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
-    let view = cases::receive(&state.store, &user.actor, &id).await?;
+    let view = cases::receive(&state.app, &user.actor, &id).await?;
     Ok(Redirect::to(&format!("/cases/{}", view.id)).into_response())
 }
 
@@ -270,7 +268,7 @@ pub async fn receive_submit(
 struct CasePage {
     frame: Frame,
     c: CaseView,
-    attachments: Vec<shouwang_store::protection::Attachment>,
+    attachments: Vec<shouwang_app::protection::Attachment>,
     notice: Option<String>,
     error: Option<String>,
     is_police: bool,
@@ -334,13 +332,13 @@ async fn case_view(
     notice: Option<String>,
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
-    let c = cases::case(&state.store, &user.actor, id).await?;
-    let attachments = cases::attachments(&state.store, &user.actor, id).await?;
+    let c = cases::case(&state.app, &user.actor, id).await?;
+    let attachments = cases::attachments(&state.app, &user.actor, id).await?;
     // The county's providers, for the help plan.
     let providers = if c.reporter_view {
         vec![]
     } else {
-        cases::providers(&state.store, &user.actor)
+        cases::providers(&state.app, &user.actor)
             .await?
             .into_iter()
             .map(|a| Opt {
@@ -368,15 +366,13 @@ async fn case_view(
                 _ => VisitorRole::Other.code(),
             },
             visitor_name: if can_follow_up {
-                state
-                    .store
-                    .display_name(&user.actor.user_id)
+                shouwang_app::users::display_name(&state.app, &user.actor.user_id)
                     .await?
                     .unwrap_or_default()
             } else {
                 String::new()
             },
-            today: state.store.today().to_string(),
+            today: state.app.today().to_string(),
         }
     };
     Ok((
@@ -475,11 +471,11 @@ async fn after(
     state: &AppState,
     user: &CurrentUser,
     id: &str,
-    result: Result<CaseView, StoreError>,
+    result: Result<CaseView, shouwang_app::Error>,
 ) -> PageResult {
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
-        Err(StoreError::Validation(v)) => {
+        Err(shouwang_app::Error::Validation(v)) => {
             case_view(
                 state,
                 user,
@@ -489,7 +485,7 @@ async fn after(
             )
             .await
         }
-        Err(StoreError::Conflict { message, .. }) => {
+        Err(shouwang_app::Error::Conflict { message, .. }) => {
             case_view(state, user, id, None, Some((StatusCode::CONFLICT, message))).await
         }
         Err(e) => Err(e.into()),
@@ -516,7 +512,7 @@ pub async fn step_submit(
         let e = ValidationErrors::single("outcome", "请选择步骤和结果");
         return after(&state, &user, &id, Err(e.into())).await;
     };
-    let r = cases::record_step(&state.store, &user.actor, &id, step, outcome, &f.note).await;
+    let r = cases::record_step(&state.app, &user.actor, &id, step, outcome, &f.note).await;
     after(&state, &user, &id, r).await
 }
 
@@ -539,7 +535,7 @@ pub async fn police_record_submit(
         let e = ValidationErrors::single("record", "请选择记录类型");
         return after(&state, &user, &id, Err(e.into())).await;
     };
-    let r = cases::police_record(&state.store, &user.actor, &id, record, &f.note).await;
+    let r = cases::police_record(&state.app, &user.actor, &id, record, &f.note).await;
     after(&state, &user, &id, r).await
 }
 
@@ -561,7 +557,7 @@ pub async fn notify_submit(
     Form(f): Form<NoteForm>,
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
-    let r = cases::notify_town(&state.store, &user.actor, &id, &f.note).await;
+    let r = cases::notify_town(&state.app, &user.actor, &id, &f.note).await;
     after(&state, &user, &id, r).await
 }
 
@@ -572,7 +568,7 @@ pub async fn close_request_submit(
     Form(f): Form<NoteForm>,
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
-    let r = cases::request_close(&state.store, &user.actor, &id, &f.reason).await;
+    let r = cases::request_close(&state.app, &user.actor, &id, &f.reason).await;
     after(&state, &user, &id, r).await
 }
 
@@ -583,7 +579,7 @@ pub async fn close_decision_submit(
     Form(f): Form<NoteForm>,
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
-    let r = cases::decide_close(&state.store, &user.actor, &id, f.approve == "1", &f.note).await;
+    let r = cases::decide_close(&state.app, &user.actor, &id, f.approve == "1", &f.note).await;
     after(&state, &user, &id, r).await
 }
 
@@ -594,7 +590,7 @@ pub async fn reopen_submit(
     Form(f): Form<NoteForm>,
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
-    let r = cases::reopen(&state.store, &user.actor, &id, &f.reason).await;
+    let r = cases::reopen(&state.app, &user.actor, &id, &f.reason).await;
     after(&state, &user, &id, r).await
 }
 
@@ -604,8 +600,8 @@ struct UnreportedPage {
     frame: Frame,
     list: cases::UnreportedList,
     /// The area shown, when narrowed, and the areas one level below it to narrow to.
-    area: Option<shouwang_store::regions::Region>,
-    below: Vec<shouwang_store::regions::Region>,
+    area: Option<shouwang_app::places::Region>,
+    below: Vec<shouwang_app::places::Region>,
 }
 
 /// A page lists this many; a wider area is narrowed by its units (a page stays small on a phone).
@@ -623,7 +619,7 @@ pub async fn unreported_page(
     Query(p): Query<super::api::UnreportedParams>,
 ) -> PageResult {
     let list = cases::unreported(
-        &state.store,
+        &state.app,
         &user.actor,
         p.region.as_deref(),
         UNREPORTED_SHOWN,
@@ -634,13 +630,11 @@ pub async fn unreported_page(
         None => None,
     };
     let area = match &code {
-        Some(c) => state.store.region(c).await?,
+        Some(c) => shouwang_app::places::region(&state.app, c).await?,
         None => None,
     };
     let below = if list.total > list.items.len() as i64 {
-        state
-            .store
-            .child_regions(code.as_ref().unwrap_or(&user.actor.region))
+        shouwang_app::places::child_regions(&state.app, code.as_ref().unwrap_or(&user.actor.region))
             .await?
     } else {
         vec![]
@@ -667,13 +661,13 @@ pub async fn attachment_submit(
     user.check_csrf(fields.get("csrf_token").map(String::as_str).unwrap_or(""))?;
     let r = match upload.filter(|(_, b)| !b.is_empty()) {
         None => Err(ValidationErrors::single("file", "请选择要上传的照片或 PDF 文件").into()),
-        Some((name, bytes)) => cases::attach(&state.store, &user.actor, &id, &name, &bytes)
+        Some((name, bytes)) => cases::attach(&state.app, &user.actor, &id, &name, &bytes)
             .await
             .map(|_| ()),
     };
     match r {
         Ok(()) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
-        Err(StoreError::Validation(v)) => {
+        Err(shouwang_app::Error::Validation(v)) => {
             case_view(
                 &state,
                 &user,
@@ -705,7 +699,7 @@ pub async fn assessment_submit(
         child_view: get("child_view"),
         child_view_absent_reason: get("child_view_absent_reason"),
     };
-    let r = cases::assess(&state.store, &user.actor, &id, &input).await;
+    let r = cases::assess(&state.app, &user.actor, &id, &input).await;
     after(&state, &user, &id, r).await
 }
 
@@ -731,7 +725,7 @@ pub async fn referral_submit(
         let e = ValidationErrors::single("kind", "请选择需要的帮助");
         return after(&state, &user, &id, Err(e.into())).await;
     };
-    let r = cases::refer(&state.store, &user.actor, &id, kind, &f.agency_id, &f.note).await;
+    let r = cases::refer(&state.app, &user.actor, &id, kind, &f.agency_id, &f.note).await;
     after(&state, &user, &id, r).await
 }
 
@@ -768,7 +762,7 @@ async fn referrals_view(
     user: &CurrentUser,
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
-    let items = cases::provider_referrals(&state.store, &user.actor).await?;
+    let items = cases::provider_referrals(&state.app, &user.actor).await?;
     Ok((
         error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK),
         render(&ReferralsPage {
@@ -800,9 +794,9 @@ pub async fn answer_submit(
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
     let action = super::api::referral_action(&f.action)?;
-    match cases::answer_referral(&state.store, &user.actor, &id, action, &f.note).await {
+    match cases::answer_referral(&state.app, &user.actor, &id, action, &f.note).await {
         Ok(_) => Ok(Redirect::to("/referrals").into_response()),
-        Err(StoreError::Validation(v)) => {
+        Err(shouwang_app::Error::Validation(v)) => {
             referrals_view(
                 &state,
                 &user,
@@ -810,7 +804,7 @@ pub async fn answer_submit(
             )
             .await
         }
-        Err(StoreError::Conflict { message, .. }) => {
+        Err(shouwang_app::Error::Conflict { message, .. }) => {
             referrals_view(&state, &user, Some((StatusCode::CONFLICT, message))).await
         }
         Err(e) => Err(e.into()),
@@ -832,7 +826,7 @@ pub async fn placement_submit(
         start_date: get("start_date"),
         note: get("note"),
     };
-    let r = cases::place(&state.store, &user.actor, &id, &input).await;
+    let r = cases::place(&state.app, &user.actor, &id, &input).await;
     after(&state, &user, &id, r).await
 }
 
@@ -860,7 +854,7 @@ pub async fn placement_end_submit(
     user.check_csrf(&f.csrf_token)?;
     let end = Some(f.end_date.as_str()).filter(|d| !d.is_empty());
     let r = cases::end_placement(
-        &state.store,
+        &state.app,
         &user.actor,
         &p.id,
         &p.placement_id,
@@ -894,8 +888,8 @@ pub async fn figures_page(
     user: CurrentUser,
     Query(p): Query<super::api::FiguresParams>,
 ) -> PageResult {
-    let (from, to) = super::api::period(&p, state.store.today())?;
-    let f = cases::figures(&state.store, &user.actor, from, to).await?;
+    let (from, to) = super::api::period(&p, state.app.today())?;
+    let f = cases::figures(&state.app, &user.actor, from, to).await?;
     Ok(render(&FiguresPage {
         frame: Frame::of(&state, &user).await,
         place: place_name(&f.region_code),
@@ -920,6 +914,6 @@ pub async fn intervention_submit(
         ground: get("ground"),
         applicant: get("applicant"),
     };
-    let r = cases::intervene(&state.store, &user.actor, &id, &input).await;
+    let r = cases::intervene(&state.app, &user.actor, &id, &input).await;
     after(&state, &user, &id, r).await
 }

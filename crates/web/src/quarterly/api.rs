@@ -57,7 +57,7 @@ pub async fn summary(
 ) -> Result<Json<SummaryView>, AppError> {
     Ok(Json(
         quarterly::summary(
-            &state.store,
+            &state.app,
             &user.actor,
             p.region.as_deref(),
             p.date.as_deref(),
@@ -84,7 +84,7 @@ pub async fn overview(
     Query(p): Query<OverviewParams>,
 ) -> Result<Json<QuarterOverview>, AppError> {
     Ok(Json(
-        quarterly::overview(&state.store, &user.actor, p.quarter.as_deref()).await?,
+        quarterly::overview(&state.app, &user.actor, p.quarter.as_deref()).await?,
     ))
 }
 
@@ -99,7 +99,7 @@ pub async fn ranking(
     Query(p): Query<OverviewParams>,
 ) -> Result<Json<Ranking>, AppError> {
     Ok(Json(
-        quarterly::ranking(&state.store, &user.actor, p.quarter.as_deref()).await?,
+        quarterly::ranking(&state.app, &user.actor, p.quarter.as_deref()).await?,
     ))
 }
 
@@ -150,9 +150,9 @@ pub async fn period_figures(
     user: CurrentUser,
     Query(p): Query<PeriodParams>,
 ) -> Result<Json<PeriodFigures>, AppError> {
-    let (from, to) = p.days(state.store.today())?;
+    let (from, to) = p.days(state.app.today())?;
     Ok(Json(
-        quarterly::period(&state.store, &user.actor, from, to).await?,
+        quarterly::period(&state.app, &user.actor, from, to).await?,
     ))
 }
 
@@ -177,7 +177,7 @@ pub async fn create(
     user: CurrentUser,
     ApiJson(b): ApiJson<NewReport>,
 ) -> Result<impl IntoResponse, AppError> {
-    let r = quarterly::create(&state.store, &user.actor, &b.region, &b.quarter).await?;
+    let r = quarterly::create(&state.app, &user.actor, &b.region, &b.quarter).await?;
     Ok((StatusCode::CREATED, Json(r)))
 }
 
@@ -189,7 +189,7 @@ pub async fn get_report(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<ReportView>, AppError> {
-    Ok(Json(quarterly::get(&state.store, &user.actor, &id).await?))
+    Ok(Json(quarterly::get(&state.app, &user.actor, &id).await?))
 }
 
 /// Makes a frozen or returned report again from the files (after corrections).
@@ -201,7 +201,7 @@ pub async fn refresh(
     Path(id): Path<String>,
 ) -> Result<Json<ReportView>, AppError> {
     Ok(Json(
-        quarterly::refresh(&state.store, &user.actor, &id).await?,
+        quarterly::refresh(&state.app, &user.actor, &id).await?,
     ))
 }
 
@@ -218,7 +218,7 @@ pub async fn submit(
     MaybeJson(b): MaybeJson<SubmitInput>,
 ) -> Result<Json<ReportView>, AppError> {
     Ok(Json(
-        quarterly::submit(&state.store, &user.actor, &id, &b).await?,
+        quarterly::submit(&state.app, &user.actor, &id, &b).await?,
     ))
 }
 
@@ -246,14 +246,7 @@ pub async fn verify(
     ApiJson(b): ApiJson<VerifyBody>,
 ) -> Result<Json<ReportView>, AppError> {
     Ok(Json(
-        quarterly::verify(
-            &state.store,
-            &user.actor,
-            &id,
-            &b.section,
-            b.note.as_deref(),
-        )
-        .await?,
+        quarterly::verify(&state.app, &user.actor, &id, &b.section, b.note.as_deref()).await?,
     ))
 }
 
@@ -278,7 +271,7 @@ pub async fn approve(
 ) -> Result<Json<ReportView>, AppError> {
     Ok(Json(
         quarterly::decide(
-            &state.store,
+            &state.app,
             &user.actor,
             &id,
             true,
@@ -303,7 +296,7 @@ pub async fn return_report(
 ) -> Result<Json<ReportView>, AppError> {
     Ok(Json(
         quarterly::decide(
-            &state.store,
+            &state.app,
             &user.actor,
             &id,
             false,

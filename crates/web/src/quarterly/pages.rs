@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use shouwang_app::quarterly::{self, QuarterOverview, ReportView, SubmitInput};
-use shouwang_store::StoreError;
 
 use crate::auth::CurrentUser;
 use crate::extract::{Form, Path, Query};
@@ -32,7 +31,7 @@ async fn overview_view(
     quarter: Option<&str>,
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
-    let o = quarterly::overview(&state.store, &user.actor, quarter).await?;
+    let o = quarterly::overview(&state.app, &user.actor, quarter).await?;
     let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
     Ok((
         status,
@@ -70,9 +69,9 @@ pub async fn create_submit(
     Form(f): Form<CreateForm>,
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
-    match quarterly::create(&state.store, &user.actor, &f.region, &f.quarter).await {
+    match quarterly::create(&state.app, &user.actor, &f.region, &f.quarter).await {
         Ok(r) => Ok(Redirect::to(&format!("/quarterly/{}", r.id)).into_response()),
-        Err(StoreError::Conflict { message, .. }) => {
+        Err(shouwang_app::Error::Conflict { message, .. }) => {
             overview_view(
                 &state,
                 &user,
@@ -81,7 +80,7 @@ pub async fn create_submit(
             )
             .await
         }
-        Err(StoreError::Validation(v)) => {
+        Err(shouwang_app::Error::Validation(v)) => {
             overview_view(
                 &state,
                 &user,
@@ -137,7 +136,7 @@ async fn report_view(
     id: &str,
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
-    let r = quarterly::get(&state.store, &user.actor, id).await?;
+    let r = quarterly::get(&state.app, &user.actor, id).await?;
     let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
     Ok((
         status,
@@ -209,20 +208,20 @@ pub async fn action_submit(
 ) -> PageResult {
     let f = ActionForm::read(&pairs);
     user.check_csrf(&f.csrf_token)?;
-    let (store, actor) = (&state.store, &user.actor);
+    let (app, actor) = (&state.app, &user.actor);
     let comment = Some(f.comment.as_str()).filter(|c| !c.trim().is_empty());
     let r = match f.action.as_str() {
-        "refresh" => quarterly::refresh(store, actor, &id).await,
+        "refresh" => quarterly::refresh(app, actor, &id).await,
         "submit" => {
             let input = SubmitInput {
                 reviewer: Some(f.reviewer.clone()),
                 head: Some(f.head.clone()),
             };
-            quarterly::submit(store, actor, &id, &input).await
+            quarterly::submit(app, actor, &id, &input).await
         }
-        "verify" => quarterly::verify(store, actor, &id, &f.section, comment).await,
-        "approve" => quarterly::decide(store, actor, &id, true, comment, &[]).await,
-        "return" => quarterly::decide(store, actor, &id, false, comment, &f.items).await,
+        "verify" => quarterly::verify(app, actor, &id, &f.section, comment).await,
+        "approve" => quarterly::decide(app, actor, &id, true, comment, &[]).await,
+        "return" => quarterly::decide(app, actor, &id, false, comment, &f.items).await,
         _ => {
             return report_view(
                 &state,
@@ -235,10 +234,10 @@ pub async fn action_submit(
     };
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/quarterly/{id}")).into_response()),
-        Err(StoreError::Conflict { message, .. }) => {
+        Err(shouwang_app::Error::Conflict { message, .. }) => {
             report_view(&state, &user, &id, Some((StatusCode::CONFLICT, message))).await
         }
-        Err(StoreError::Validation(v)) => {
+        Err(shouwang_app::Error::Validation(v)) => {
             report_view(
                 &state,
                 &user,
@@ -266,7 +265,7 @@ pub async fn ranking_page(
     user: CurrentUser,
     Query(p): Query<OverviewParams>,
 ) -> PageResult {
-    let r = quarterly::ranking(&state.store, &user.actor, p.quarter.as_deref()).await?;
+    let r = quarterly::ranking(&state.app, &user.actor, p.quarter.as_deref()).await?;
     Ok(render(&RankingPage {
         frame: Frame::of(&state, &user).await,
         place: place_name(&r.region),
@@ -312,7 +311,7 @@ fn ranking_table(state: &AppState, r: &quarterly::Ranking) -> (String, String, V
         .collect();
     (
         format!("{place}{}农村留守儿童信息报送情况通报", r.quarter_label),
-        format!("生成日期：{}", state.store.today()),
+        format!("生成日期：{}", state.app.today()),
         rows,
     )
 }
@@ -323,7 +322,7 @@ pub async fn ranking_download(
     user: CurrentUser,
     Query(p): Query<OverviewParams>,
 ) -> Result<axum::response::Response, crate::error::AppError> {
-    let r = quarterly::ranking(&state.store, &user.actor, p.quarter.as_deref()).await?;
+    let r = quarterly::ranking(&state.app, &user.actor, p.quarter.as_deref()).await?;
     let (title, subtitle, rows) = ranking_table(&state, &r);
     let bytes = shouwang_exchange::xlsx::table_workbook(&title, &subtitle, &RANKING_HEADER, &rows)
         .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
@@ -340,7 +339,7 @@ pub async fn ranking_pdf(
     user: CurrentUser,
     Query(p): Query<OverviewParams>,
 ) -> Result<axum::response::Response, crate::error::AppError> {
-    let r = quarterly::ranking(&state.store, &user.actor, p.quarter.as_deref()).await?;
+    let r = quarterly::ranking(&state.app, &user.actor, p.quarter.as_deref()).await?;
     let printer = crate::exports::printer(&state)?;
     let (title, subtitle, rows) = ranking_table(&state, &r);
     let doc = shouwang_exchange::forms::PrintedTable {
@@ -383,8 +382,8 @@ pub async fn period_page(
     user: CurrentUser,
     Query(p): Query<super::api::PeriodParams>,
 ) -> PageResult {
-    let (from, to) = p.days(state.store.today())?;
-    let f = quarterly::period(&state.store, &user.actor, from, to).await?;
+    let (from, to) = p.days(state.app.today())?;
+    let f = quarterly::period(&state.app, &user.actor, from, to).await?;
     Ok(render(&PeriodPage {
         frame: Frame::of(&state, &user).await,
         place: place_name(&f.region),
@@ -400,7 +399,7 @@ pub async fn roster_download(
     Path(id): Path<String>,
 ) -> Result<axum::response::Response, crate::error::AppError> {
     use shouwang_domain::child::{GuardianshipType, Schooling};
-    let (r, lines) = quarterly::frozen_roster(&state.store, &user.actor, &id).await?;
+    let (r, lines) = quarterly::frozen_roster(&state.app, &user.actor, &id).await?;
     let place = place_name(&r.region);
     let rows: Vec<Vec<String>> = lines
         .iter()

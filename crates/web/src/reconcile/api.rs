@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use shouwang_app::reconcile::ItemDecision;
+use shouwang_app::reconcile::{ItemFilter, ItemView, RunSummary};
 use shouwang_domain::authz::Action;
 use shouwang_exchange::lists::ListPreview;
-use shouwang_store::reconcile::{ItemFilter, ItemView, RunSummary};
 
 use super::jobs::JobState;
 use super::run::*;
@@ -148,8 +148,8 @@ pub async fn upload_api(
     loop {
         match view(&state, &user.actor, &id).await?.state {
             JobState::Done(run_id) => {
-                let run = shouwang_app::reconcile::run_summary(&state.store, &user.actor, &run_id)
-                    .await?;
+                let run =
+                    shouwang_app::reconcile::run_summary(&state.app, &user.actor, &run_id).await?;
                 return Ok((
                     StatusCode::CREATED,
                     [(header::LOCATION, format!("/api/v1/reconcile/runs/{run_id}"))],
@@ -235,7 +235,7 @@ pub async fn runs_api(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Response, AppError> {
-    let runs = shouwang_app::reconcile::runs(&state.store, &user.actor).await?;
+    let runs = shouwang_app::reconcile::runs(&state.app, &user.actor).await?;
     Ok(Json(Items { items: runs }).into_response())
 }
 
@@ -247,7 +247,7 @@ pub async fn run_api(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     Ok(
-        Json(shouwang_app::reconcile::run_summary(&state.store, &user.actor, &id).await?)
+        Json(shouwang_app::reconcile::run_summary(&state.app, &user.actor, &id).await?)
             .into_response(),
     )
 }
@@ -282,7 +282,7 @@ pub async fn items_api(
         offset: p.offset.unwrap_or(0),
         limit: p.limit.unwrap_or(50),
     };
-    let (items, total) = shouwang_app::reconcile::items(&state.store, &user.actor, &filter).await?;
+    let (items, total) = shouwang_app::reconcile::items(&state.app, &user.actor, &filter).await?;
     Ok(Json(ItemPage { total, items }).into_response())
 }
 
@@ -293,7 +293,7 @@ pub async fn item_api(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    Ok(Json(shouwang_app::reconcile::item(&state.store, &user.actor, &id).await?).into_response())
+    Ok(Json(shouwang_app::reconcile::item(&state.app, &user.actor, &id).await?).into_response())
 }
 
 /// One page of items and how many there are in all.
@@ -325,7 +325,7 @@ pub async fn decide_api(
     crate::extract::ApiJson(b): crate::extract::ApiJson<DecisionBody>,
 ) -> Result<Response, AppError> {
     let item = shouwang_app::reconcile::decide(
-        &state.store,
+        &state.app,
         &user.actor,
         &id,
         &ItemDecision {

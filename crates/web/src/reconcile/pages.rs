@@ -10,11 +10,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use shouwang_app::reconcile::ItemDecision;
+use shouwang_app::reconcile::{ItemFilter, ItemView, RunSummary};
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::region::RegionLevel;
 use shouwang_exchange::lists::{FIELDS, field_key};
 use shouwang_linkage::discrepancy::{FindingKind, ListKind};
-use shouwang_store::reconcile::{ItemFilter, ItemView, RunSummary};
 
 use shouwang_exchange::lists::{ListColumns, ListPreview};
 
@@ -45,7 +45,7 @@ pub(super) async fn reconcile_page(State(state): State<AppState>, user: CurrentU
 pub(super) async fn show_runs(state: &AppState, user: &CurrentUser, error: String) -> PageResult {
     Ok(render(&ReconcilePage {
         frame: Frame::of(state, user).await,
-        runs: shouwang_app::reconcile::runs(&state.store, &user.actor).await?,
+        runs: shouwang_app::reconcile::runs(&state.app, &user.actor).await?,
         kinds: ListKind::ALL
             .iter()
             .map(|k| (k.code(), k.label()))
@@ -262,7 +262,7 @@ pub(super) async fn start_page(
     begin(&state, &user.actor, &id, &columns).await?;
     if value("save") == "1"
         && let Err(e) = shouwang_app::reconcile::save_columns(
-            &state.store,
+            &state.app,
             &user.actor,
             &saved_key(&columns),
             &columns.saved_form(),
@@ -337,10 +337,8 @@ pub(super) async fn assignees(
     if !actor.may(Action::Reconcile) {
         return Ok((Vec::new(), Vec::new()));
     }
-    let towns = state
-        .store
-        .regions_within(&actor.region, RegionLevel::Town)
-        .await?;
+    let towns =
+        shouwang_app::places::regions_within(&state.app, &actor.region, RegionLevel::Town).await?;
     let mut out = Vec::new();
     for t in &towns {
         out.push(Opt {
@@ -348,9 +346,7 @@ pub(super) async fn assignees(
             label: format!("{}（乡镇）", t.name),
         });
     }
-    let county = state
-        .store
-        .region(&actor.region)
+    let county = shouwang_app::places::region(&state.app, &actor.region)
         .await?
         .map(|r| r.name)
         .unwrap_or_default();
@@ -364,7 +360,7 @@ pub(super) async fn assignees(
             label: format!("{}派出所", t.name),
         });
     }
-    for a in state.store.agencies_within(&actor.region).await? {
+    for a in shouwang_app::places::agencies_within(&state.app, &actor.region).await? {
         if a.kind == "school" {
             out.push(Opt {
                 code: format!("school:{}", a.id),
@@ -401,7 +397,7 @@ pub(super) async fn items_page(
         offset: q.offset.max(0),
         limit: PAGE,
     };
-    let (items, total) = shouwang_app::reconcile::items(&state.store, &user.actor, &filter).await?;
+    let (items, total) = shouwang_app::reconcile::items(&state.app, &user.actor, &filter).await?;
     let (assignees, towns) = assignees(state, &user.actor).await?;
     let link = |offset: i64| format!("{back}?kind={}&status={}&offset={offset}", q.kind, q.status);
     let offset = filter.offset;
@@ -445,7 +441,7 @@ pub(super) async fn run_page(
     Path(id): Path<String>,
     Query(q): Query<ItemsQuery>,
 ) -> PageResult {
-    let run = shouwang_app::reconcile::run_summary(&state.store, &user.actor, &id).await?;
+    let run = shouwang_app::reconcile::run_summary(&state.app, &user.actor, &id).await?;
     items_page(&state, &user, Some(run), q, format!("/reconcile/runs/{id}")).await
 }
 
@@ -477,7 +473,7 @@ pub(super) async fn decide_page(
     user.check_csrf(&f.csrf_token)?;
     let some = |s: String| Some(s).filter(|s| !s.trim().is_empty());
     shouwang_app::reconcile::decide(
-        &state.store,
+        &state.app,
         &user.actor,
         &id,
         &ItemDecision {

@@ -8,7 +8,7 @@ use shouwang_exchange::lists::{ListColumns, ListPreview};
 use shouwang_linkage::discrepancy::{ListEntry, ListKind};
 
 use serde_json::json;
-use shouwang_store::jobs::{Job, JobState as Stored};
+use shouwang_app::jobs::{Job, JobState as Stored};
 
 use super::jobs::*;
 use crate::error::AppError;
@@ -111,10 +111,9 @@ pub(super) async fn upload(
     let preview = preview_saved(&path).await?;
     let mut choices = BTreeMap::new();
     let mut saved = false;
-    if let Some(stored) = state
-        .store
-        .import_mapping(actor, &saved_key(&preview.columns))
-        .await?
+    if let Some(stored) =
+        shouwang_app::reconcile::saved_mapping(&state.app, actor, &saved_key(&preview.columns))
+            .await?
     {
         let mut columns = preview.columns.clone();
         if columns.apply(&stored).is_ok() {
@@ -140,7 +139,7 @@ async fn keep(
 ) -> Result<String, AppError> {
     let name = detail.source.clone();
     Ok(jobs::start(
-        &state.store,
+        &state.app,
         &state.jobs,
         actor,
         jobs::Starting {
@@ -177,7 +176,7 @@ pub(super) async fn start_now(
 
 /// The actor's comparison job as its pages show it.
 pub(super) async fn view(state: &AppState, actor: &Actor, id: &str) -> Result<JobView, AppError> {
-    let job = jobs::load(&state.store, &state.jobs, actor, id, &KIND).await?;
+    let job = jobs::load(&state.app, &state.jobs, actor, id, &KIND).await?;
     let detail = detail_of(&job)?;
     let kind = ListKind::parse(&detail.list_kind)
         .ok_or_else(|| AppError::Internal(format!("list kind {}", detail.list_kind)))?;
@@ -189,7 +188,7 @@ pub(super) async fn view(state: &AppState, actor: &Actor, id: &str) -> Result<Jo
         Stored::Failed => JobState::Failed(job.message.clone().unwrap_or_default()),
     };
     let preview = match shown {
-        JobState::Columns => match jobs::file_on_disk(&state.store, id).await? {
+        JobState::Columns => match jobs::file_on_disk(&state.app, id).await? {
             Some((_dir, path)) => {
                 let mut preview = preview_saved(&path).await?;
                 let mut columns = preview.columns.clone();
@@ -219,16 +218,16 @@ pub(super) async fn begin(
     id: &str,
     columns: &ListColumns,
 ) -> Result<(), AppError> {
-    let job = jobs::load(&state.store, &state.jobs, actor, id, &KIND).await?;
+    let job = jobs::load(&state.app, &state.jobs, actor, id, &KIND).await?;
     let mut detail = detail_of(&job)?;
     let kind = ListKind::parse(&detail.list_kind)
         .ok_or_else(|| AppError::Internal(format!("list kind {}", detail.list_kind)))?;
-    let moved = jobs::take_up(&state.store, id, COLUMNS, READING, json!({"rows": 0})).await?;
+    let moved = jobs::take_up(&state.app, id, COLUMNS, READING, json!({"rows": 0})).await?;
     if !moved {
         return Err(already_started());
     }
     detail.choices = columns.saved_form();
-    state.store.set_job_detail(id, &json!(detail)).await?;
+    shouwang_app::jobs::set_detail(&state.app, id, &json!(detail)).await?;
     compare_in_background(state, actor, id, kind, detail);
     Ok(())
 }
@@ -241,49 +240,41 @@ fn compare_in_background(
     kind: ListKind,
     detail: Detail,
 ) {
-    let store = state.store.clone();
+    let app = state.app.clone();
     let (state, actor, id) = (state.clone(), actor.clone(), id.to_owned());
     jobs::spawn(
-        &store,
+        &app,
         &id.clone(),
         COMPARING,
         "比对失败，没有保存任何结果；请稍后重试",
         async move {
             let result = async {
-                let Some((_dir, path)) = jobs::file_on_disk(&state.store, &id).await? else {
+                let Some((_dir, path)) = jobs::file_on_disk(&state.app, &id).await? else {
                     return Err(list_error("上传的名单已不在，请重新上传".into()));
                 };
-                let (store, job_id) = (state.store.clone(), id.clone());
+                let (app, job_id) = (state.app.clone(), id.clone());
                 let entries = read_saved(path, detail.choices.clone(), move |n| {
-                    jobs::report(&store, &job_id, READING, json!({"rows": n}))
+                    jobs::report(&app, &job_id, READING, json!({"rows": n}))
                 })
                 .await;
-                state.store.drop_job_file(&id).await?;
+                shouwang_app::jobs::drop_file(&state.app, &id).await?;
                 let entries = entries?;
-                jobs::run(&state.store, &id, COMPARING).await;
+                jobs::run(&state.app, &id, COMPARING).await;
                 Ok::<_, AppError>(
-                    shouwang_app::reconcile::run(
-                        &state.store,
-                        &actor,
-                        kind,
-                        &detail.source,
-                        entries,
-                    )
-                    .await?,
+                    shouwang_app::reconcile::run(&state.app, &actor, kind, &detail.source, entries)
+                        .await?,
                 )
             }
             .await;
             match result {
-                Ok(run) => {
-                    jobs::done(&state.store, &id, COMPARING, json!({"run_id": run.id})).await
-                }
+                Ok(run) => jobs::done(&state.app, &id, COMPARING, json!({"run_id": run.id})).await,
                 Err(e) => {
                     let message = crate::error::job_failure_message(
                         e,
                         "没有比对权限",
                         "比对失败，没有保存任何结果；请稍后重试",
                     );
-                    jobs::fail(&state.store, &id, COMPARING, &message).await
+                    jobs::fail(&state.app, &id, COMPARING, &message).await
                 }
             }
         },

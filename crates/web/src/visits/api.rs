@@ -7,12 +7,11 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
 
-use shouwang_app::visits::{self, ContactLog, Recorded, Schedule, ScheduleQuery};
-use shouwang_domain::guardianship::ContactInput;
+use shouwang_app::visits::VisitView;
+use shouwang_app::visits::{self, Recorded, Schedule, ScheduleQuery};
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_domain::visits::{DueState, SentVisit, VisitInput};
-use shouwang_store::visits::VisitView;
 
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorBody};
@@ -23,18 +22,13 @@ use crate::state::AppState;
 #[derive(OpenApi)]
 #[openapi(
     paths(
-        record_carer_check,
-        list_carer_checks,
         record_sent,
         due,
         offline_pack,
         offline_edit,
         record_visit,
         list_visits,
-        record_contact,
-        list_contacts,
         schedule,
-        lapsed,
         get_visitor,
         put_visitor,
         add_photo,
@@ -44,11 +38,9 @@ use crate::state::AppState;
     components(schemas(
         VisitInput,
         SentVisit,
-        ContactInput,
         OfflineChanges,
         Visitor,
-        shouwang_domain::visits::VisitorAssignment,
-        shouwang_domain::guardianship::CarerCheckInput
+        shouwang_domain::visits::VisitorAssignment
     ))
 )]
 pub struct ApiDoc;
@@ -67,7 +59,7 @@ pub async fn record_visit(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<VisitInput>,
 ) -> Result<impl IntoResponse, AppError> {
-    let r = visits::record(&state.store, &user.actor, &id, &body).await?;
+    let r = visits::record(&state.app, &user.actor, &id, &body).await?;
     let status = if r.replayed {
         StatusCode::OK
     } else {
@@ -103,7 +95,7 @@ pub async fn record_sent(
         )
         .into());
     }
-    let r = visits::record_sent(&state.store, &user.actor, key, &body).await?;
+    let r = visits::record_sent(&state.app, &user.actor, key, &body).await?;
     let replayed = if r.replayed { "true" } else { "false" };
     Ok((
         StatusCode::CREATED,
@@ -123,7 +115,7 @@ pub async fn due(
     Query(p): Query<ScheduleParams>,
 ) -> Result<Json<visits::DueList>, AppError> {
     let q = p.query()?;
-    Ok(Json(visits::due(&state.store, &user.actor, &q).await?))
+    Ok(Json(visits::due(&state.app, &user.actor, &q).await?))
 }
 
 /// What a phone takes offline: the children of your area due a visit (at most 200, overdue
@@ -135,7 +127,7 @@ pub async fn offline_pack(
     user: CurrentUser,
 ) -> Result<Json<Items<visits::PackItem>>, AppError> {
     Ok(Json(Items {
-        items: visits::offline_pack(&state.store, &user.actor).await?,
+        items: visits::offline_pack(&state.app, &user.actor).await?,
     }))
 }
 
@@ -161,43 +153,12 @@ pub async fn offline_edit(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<OfflineChanges>,
 ) -> Result<impl IntoResponse, AppError> {
-    let r = visits::offline_edit(&state.store, &user.actor, &id, &body.base, &body.changes).await?;
+    let r = visits::offline_edit(&state.app, &user.actor, &id, &body.base, &body.changes).await?;
     let status = match r {
         visits::OfflineEdit::Applied { .. } => StatusCode::OK,
         visits::OfflineEdit::Conflicts { .. } => StatusCode::CONFLICT,
     };
     Ok((status, Json(r)))
-}
-
-/// Records a check of the child's carer: who, the disqualifications of 未成年人保护法 Art. 22 found
-/// (`crime`, `vice`, `neglect`, `other`; none: empty) and how that was checked, each capacity item
-/// rated (`health`, `time`, `means`, `schooling`, `safety` → `good`, `fair`, `poor`). The verdict
-/// and the next assessment follow; an unfit carer changes the file's 监护类型 and tells the town.
-#[utoipa::path(post, path = "/api/v1/children/{id}/carer-checks", params(("id" = String, Path)),
-    request_body = shouwang_domain::guardianship::CarerCheckInput,
-    responses((status = 201, body = Items<shouwang_store::visits::CarerCheckView>), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn record_carer_check(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<shouwang_domain::guardianship::CarerCheckInput>,
-) -> Result<impl IntoResponse, AppError> {
-    let items = visits::record_carer_check(&state.store, &user.actor, &id, &body).await?;
-    Ok((StatusCode::CREATED, Json(Items { items })))
-}
-
-/// A child's carer checks, newest first.
-#[utoipa::path(get, path = "/api/v1/children/{id}/carer-checks", params(("id" = String, Path)),
-    responses((status = 200, body = Items<shouwang_store::visits::CarerCheckView>), (status = 404, body = ErrorBody)))]
-pub async fn list_carer_checks(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<String>,
-) -> Result<Json<Items<shouwang_store::visits::CarerCheckView>>, AppError> {
-    Ok(Json(Items {
-        items: visits::carer_checks(&state.store, &user.actor, &id).await?,
-    }))
 }
 
 /// A child's visits, newest first (the latest 50).
@@ -209,36 +170,8 @@ pub async fn list_visits(
     Path(id): Path<String>,
 ) -> Result<Json<Items<VisitView>>, AppError> {
     Ok(Json(Items {
-        items: visits::of_child(&state.store, &user.actor, &id).await?,
+        items: visits::of_child(&state.app, &user.actor, &id).await?,
     }))
-}
-
-/// Records a contact with the parents, or an attempt that did not reach them (未成年人保护法 Art.
-/// 23: at least weekly). Answers the log.
-#[utoipa::path(post, path = "/api/v1/children/{id}/parent-contacts", params(("id" = String, Path)),
-    request_body = ContactInput,
-    responses((status = 201, body = ContactLog), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn record_contact(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<ContactInput>,
-) -> Result<impl IntoResponse, AppError> {
-    let log = visits::record_contact(&state.store, &user.actor, &id, &body).await?;
-    Ok((StatusCode::CREATED, Json(log)))
-}
-
-/// A child's contact log with the parents, and how long they have been silent.
-#[utoipa::path(get, path = "/api/v1/children/{id}/parent-contacts", params(("id" = String, Path)),
-    responses((status = 200, body = ContactLog), (status = 404, body = ErrorBody)))]
-pub async fn list_contacts(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<String>,
-) -> Result<Json<ContactLog>, AppError> {
-    Ok(Json(
-        visits::contacts(&state.store, &user.actor, &id).await?,
-    ))
 }
 
 #[derive(Deserialize, IntoParams, Default)]
@@ -310,20 +243,7 @@ pub async fn schedule(
     Query(p): Query<ScheduleParams>,
 ) -> Result<Json<Schedule>, AppError> {
     let q = p.query()?;
-    Ok(Json(visits::schedule(&state.store, &user.actor, &q).await?))
-}
-
-/// 父母联系中断: the children of your area whose parents have not been reached (nor sent support)
-/// for a month or more by the contact log, the longest silence first.
-#[utoipa::path(get, path = "/api/v1/parent-contacts/lapsed",
-    responses((status = 200, body = Items<visits::Lapsed>)))]
-pub async fn lapsed(
-    State(state): State<AppState>,
-    user: CurrentUser,
-) -> Result<Json<Items<visits::Lapsed>>, AppError> {
-    Ok(Json(Items {
-        items: visits::lapsed(&state.store, &user.actor).await?,
-    }))
+    Ok(Json(visits::schedule(&state.app, &user.actor, &q).await?))
 }
 
 /// Who visits a child: a named person, or the village's 儿童主任 (`name` and `role` null).
@@ -348,7 +268,7 @@ pub async fn get_visitor(
     Path(id): Path<String>,
 ) -> Result<Json<Visitor>, AppError> {
     Ok(Json(visitor_of(
-        visits::assigned_visitor(&state.store, &user.actor, &id).await?,
+        visits::assigned_visitor(&state.app, &user.actor, &id).await?,
     )))
 }
 
@@ -365,7 +285,7 @@ pub async fn put_visitor(
     ApiJson(body): ApiJson<shouwang_domain::visits::VisitorAssignment>,
 ) -> Result<Json<Visitor>, AppError> {
     Ok(Json(visitor_of(
-        visits::assign_visitor(&state.store, &user.actor, &id, &body).await?,
+        visits::assign_visitor(&state.app, &user.actor, &id, &body).await?,
     )))
 }
 
@@ -397,7 +317,7 @@ pub async fn add_photo(
     Path(p): Path<VisitPath>,
     crate::extract::RawBody(body): crate::extract::RawBody,
 ) -> Result<impl IntoResponse, AppError> {
-    let id = visits::add_photo(&state.store, &user.actor, &p.id, &p.visit_id, &body).await?;
+    let id = visits::add_photo(&state.app, &user.actor, &p.id, &p.visit_id, &body).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -409,14 +329,14 @@ pub struct Created {
 
 /// A child's visit photos (without their bytes), oldest first.
 #[utoipa::path(get, path = "/api/v1/children/{id}/visit-photos", params(("id" = String, Path)),
-    responses((status = 200, body = Items<shouwang_store::visits::VisitPhoto>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Items<shouwang_app::visits::VisitPhoto>), (status = 404, body = ErrorBody)))]
 pub async fn list_photos(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
-) -> Result<Json<Items<shouwang_store::visits::VisitPhoto>>, AppError> {
+) -> Result<Json<Items<shouwang_app::visits::VisitPhoto>>, AppError> {
     Ok(Json(Items {
-        items: visits::photos(&state.store, &user.actor, &id).await?,
+        items: visits::photos(&state.app, &user.actor, &id).await?,
     }))
 }
 
@@ -435,7 +355,7 @@ pub async fn get_photo(
     user: CurrentUser,
     Path(p): Path<PhotoPath>,
 ) -> Result<axum::response::Response, AppError> {
-    let (kind, bytes) = visits::photo(&state.store, &user.actor, &p.id, &p.photo_id).await?;
+    let (kind, bytes) = visits::photo(&state.app, &user.actor, &p.id, &p.photo_id).await?;
     let ext = match kind.as_str() {
         "image/png" => "png",
         "image/webp" => "webp",

@@ -60,20 +60,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/visits/due", get(api::due))
         .route("/api/v1/visits/offline-pack", get(api::offline_pack))
         .route(
-            "/api/v1/children/{id}/carer-checks",
-            get(api::list_carer_checks).post(api::record_carer_check),
-        )
-        .route(
             "/api/v1/children/{id}/offline-edits",
             axum::routing::post(api::offline_edit),
         )
-        .route("/api/v1/parent-contacts/lapsed", get(api::lapsed))
         .route(
             "/api/v1/children/{id}/visits",
             get(api::list_visits).post(api::record_visit),
-        )
-        .route(
-            "/api/v1/children/{id}/parent-contacts",
-            get(api::list_contacts).post(api::record_contact),
         )
 }

@@ -7,15 +7,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
-use shouwang_app::visits::{self, ContactLog, Schedule};
+use shouwang_app::guardianship::ContactLog;
+use shouwang_app::visits::VisitView;
+use shouwang_app::visits::{self, Schedule};
 use shouwang_domain::authz::{Action, Role};
 use shouwang_domain::guardianship::{ContactInput, ContactMethod, Parent};
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_domain::visits::{
     Condition, DueState, Seen, VisitInput, VisitMethod, VisitorRole, form_bool,
 };
-use shouwang_store::StoreError;
-use shouwang_store::visits::VisitView;
 
 use crate::auth::CurrentUser;
 use crate::extract::{Form, Path, Query};
@@ -49,12 +49,12 @@ struct ChildVisitsPage {
     /// The person the child's visits are assigned to (else the village's 儿童主任).
     visitor: Option<(String, VisitorRole)>,
     can_assign: bool,
-    photos: Vec<shouwang_store::visits::VisitPhoto>,
+    photos: Vec<shouwang_app::visits::VisitPhoto>,
     photo_error: Option<String>,
 }
 
 impl ChildVisitsPage {
-    fn photos_of(&self, visit: &str) -> Vec<&shouwang_store::visits::VisitPhoto> {
+    fn photos_of(&self, visit: &str) -> Vec<&shouwang_app::visits::VisitPhoto> {
         self.photos.iter().filter(|p| p.visit_id == visit).collect()
     }
     fn photo_room(&self, visit: &str) -> bool {
@@ -117,16 +117,17 @@ async fn child_view(
     contact_errors: ValidationErrors,
     notice: Option<String>,
 ) -> PageResult {
-    let child = state.store.visible_child(&user.actor, id).await?;
-    let visits = visits::of_child(&state.store, &user.actor, id).await?;
-    let log = visits::contacts(&state.store, &user.actor, id).await?;
+    let child = shouwang_app::children::visible(&state.app, &user.actor, id).await?;
+    let visits = visits::of_child(&state.app, &user.actor, id).await?;
+    let log = shouwang_app::guardianship::contacts(&state.app, &user.actor, id).await?;
     let values = match values {
         Some(v) => v,
         None => VisitInput {
-            visited_on: Some(state.store.today().to_string()),
+            visited_on: Some(state.app.today().to_string()),
             method: Some(VisitMethod::Home.code().to_owned()),
             visitor_role: Some(usual_visitor(user.actor.role).code().to_owned()),
-            visitor_name: state.store.display_name(&user.actor.user_id).await?,
+            visitor_name: shouwang_app::users::display_name(&state.app, &user.actor.user_id)
+                .await?,
             ..Default::default()
         },
     };
@@ -161,14 +162,14 @@ async fn child_view(
                 ContactMethod::code,
                 ContactMethod::label,
             ),
-            today: state.store.today().to_string(),
+            today: state.app.today().to_string(),
             values,
             errors,
             contact_errors,
             notice,
-            visitor: visits::assigned_visitor(&state.store, &user.actor, id).await?,
+            visitor: visits::assigned_visitor(&state.app, &user.actor, id).await?,
             can_assign: user.actor.may(Action::EditChild),
-            photos: visits::photos(&state.store, &user.actor, id).await?,
+            photos: visits::photos(&state.app, &user.actor, id).await?,
             photo_error,
         }),
     )
@@ -188,9 +189,9 @@ pub async fn visitor_submit(
         name: get("visitor_assignee"),
         role: get("visitor_assignee_role"),
     };
-    match visits::assign_visitor(&state.store, &user.actor, &id, &input).await {
+    match visits::assign_visitor(&state.app, &user.actor, &id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/children/{id}/visits?saved=visitor")).into_response()),
-        Err(StoreError::Validation(v)) => {
+        Err(shouwang_app::Error::Validation(v)) => {
             child_view(
                 &state,
                 &user,
@@ -269,7 +270,7 @@ pub async fn visit_submit(
         case_id: get("case_id"),
         client_key: get("client_key"),
     };
-    match visits::record(&state.store, &user.actor, &id, &input).await {
+    match visits::record(&state.app, &user.actor, &id, &input).await {
         Ok(r) if r.visit.record.reportable => Ok(Redirect::to(&format!(
             "/reports/new?child_id={id}&visit_id={}",
             r.visit.id
@@ -280,7 +281,7 @@ pub async fn visit_submit(
             None => Redirect::to(&format!("/children/{id}/visits?saved=visit")),
         }
         .into_response()),
-        Err(StoreError::Validation(v)) => {
+        Err(shouwang_app::Error::Validation(v)) => {
             child_view(
                 &state,
                 &user,
@@ -292,7 +293,7 @@ pub async fn visit_submit(
             )
             .await
         }
-        Err(StoreError::Conflict { message, field }) => {
+        Err(shouwang_app::Error::Conflict { message, field }) => {
             child_view(
                 &state,
                 &user,
@@ -325,9 +326,9 @@ pub async fn contact_submit(
         support: Some(form_bool(get("support").as_deref())),
         note: get("contact_note"),
     };
-    match visits::record_contact(&state.store, &user.actor, &id, &input).await {
+    match shouwang_app::guardianship::record_contact(&state.app, &user.actor, &id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/children/{id}/visits?saved=contact")).into_response()),
-        Err(StoreError::Validation(v)) => {
+        Err(shouwang_app::Error::Validation(v)) => {
             child_view(
                 &state,
                 &user,
@@ -348,14 +349,14 @@ pub async fn contact_submit(
 struct SchedulePage {
     frame: Frame,
     s: Schedule,
-    lapsed: Vec<visits::Lapsed>,
+    lapsed: Vec<shouwang_app::guardianship::Lapsed>,
     state: String,
     place: String,
     pages: usize,
     /// The area chosen ("" for the user's own), kept by the page's links.
     region: String,
     /// Above a county: the units below to choose from.
-    units: Vec<shouwang_store::regions::Region>,
+    units: Vec<shouwang_app::places::Region>,
 }
 
 impl SchedulePage {
@@ -379,7 +380,7 @@ pub async fn schedule_page(
         .unwrap_or_else(|| user.actor.region.clone());
     let (s, lapsed, units) = if visits::schedule_too_wide(&user.actor, q.region.as_ref()) {
         // Above a county: the units below to choose from, each a link to its schedule.
-        let units = state.store.child_regions(&area).await?;
+        let units = shouwang_app::places::child_regions(&state.app, &area).await?;
         let empty = Schedule {
             counts: Default::default(),
             items: vec![],
@@ -389,8 +390,12 @@ pub async fn schedule_page(
         };
         (empty, vec![], units)
     } else {
-        let s = visits::schedule(&state.store, &user.actor, &q).await?;
-        (s, visits::lapsed(&state.store, &user.actor).await?, vec![])
+        let s = visits::schedule(&state.app, &user.actor, &q).await?;
+        (
+            s,
+            shouwang_app::guardianship::lapsed(&state.app, &user.actor).await?,
+            vec![],
+        )
     };
     let pages = s.total.div_ceil(s.per_page).max(1);
     Ok(render(&SchedulePage {
@@ -421,11 +426,11 @@ pub async fn photo_submit(
     let (id, visit) = (p.child(), p.visit());
     let r = match upload.filter(|(_, b)| !b.is_empty()) {
         None => Err(ValidationErrors::single("photo", "请选择或拍摄一张照片").into()),
-        Some((_, bytes)) => visits::add_photo(&state.store, &user.actor, id, visit, &bytes).await,
+        Some((_, bytes)) => visits::add_photo(&state.app, &user.actor, id, visit, &bytes).await,
     };
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/children/{id}/visits?saved=photo")).into_response()),
-        Err(StoreError::Validation(v)) => {
+        Err(shouwang_app::Error::Validation(v)) => {
             child_view(
                 &state,
                 &user,

@@ -518,7 +518,7 @@ async fn printing_more_forms_than_one_file_holds_is_refused_with_what_to_do() {
     }
     let path = std::env::temp_dir().join(format!("forms-cap-{}.csv", uuid::Uuid::now_v7()));
     std::fs::write(&path, csv).unwrap();
-    let importer = shouwang_app::import::Importer::new(&app.store, &county).unwrap();
+    let importer = shouwang_app::import::Importer::new(&app.use_cases, &county).unwrap();
     let plan = importer
         .plan(&path, "花名册.csv", &Default::default(), &mut |_| {})
         .await
@@ -607,8 +607,8 @@ async fn the_session_cookie_is_secure_and_host_bound_and_never_clear_text_off_th
     app.with_standard_users().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let store = app.store.clone();
-    tokio::spawn(async move { shouwang_web::serve_on(store, listener, Some(true)).await });
+    let use_cases = app.use_cases.clone();
+    tokio::spawn(async move { shouwang_web::serve_on(use_cases, listener, Some(true)).await });
     let r = reqwest::Client::new()
         .post(format!("{base}/api/v1/session"))
         .json(&json!({"username": "county", "password": PASSWORD}))
@@ -621,7 +621,7 @@ async fn the_session_cookie_is_secure_and_host_bound_and_never_clear_text_off_th
     assert!(cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("Path=/"));
 
     let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
-    let refused = shouwang_web::serve_on(app.store.clone(), listener, Some(false)).await;
+    let refused = shouwang_web::serve_on(app.use_cases.clone(), listener, Some(false)).await;
     assert!(refused.is_err());
 }
 
@@ -701,8 +701,10 @@ async fn serve_on_loopback(
 ) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let store = app.store.clone();
-    tokio::spawn(async move { shouwang_web::serve_with_options(store, listener, options).await });
+    let use_cases = app.use_cases.clone();
+    tokio::spawn(
+        async move { shouwang_web::serve_with_options(use_cases, listener, options).await },
+    );
     addr
 }
 

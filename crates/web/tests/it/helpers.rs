@@ -6,13 +6,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 
+use shouwang_app::App;
 use shouwang_domain::authz::Role;
 use shouwang_domain::clock::Clock;
 use shouwang_domain::input::ChildInput;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::sample::left_behind_boy;
-use shouwang_store::users::NewUser;
-use shouwang_store::{IdCipher, Store};
+use shouwang_testkit::store::users::NewUser;
+use shouwang_testkit::store::{IdCipher, Store};
 
 pub const PASSWORD: &str = "correct-horse-battery";
 /// 龙里县 冠山街道 冠山社区 and another village of the same town; 龙山镇 is another town.
@@ -44,29 +45,16 @@ pub fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
 pub struct TestApp {
     pub base: String,
     pub db: String,
+    /// The store, for arranging a test's data and checking what only the database shows.
     pub store: Store,
+    /// The use cases as the server runs them (its policies), for calling them directly.
+    pub use_cases: App,
     pub clock: TestClock,
     _dir: tempfile::TempDir,
 }
 
-/// A fresh database: a temporary SQLite file, or a new PostgreSQL database.
 async fn fresh_db(dir: &std::path::Path) -> String {
-    match std::env::var("SHOUWANG_TEST_PG") {
-        Ok(server) if !server.is_empty() => {
-            use sqlx::Connection;
-            sqlx::any::install_default_drivers();
-            let name = format!("t_{}", uuid::Uuid::now_v7().simple());
-            let mut admin = sqlx::AnyConnection::connect(&format!("{server}/postgres"))
-                .await
-                .expect("PostgreSQL reachable");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            format!("{server}/{name}")
-        }
-        _ => dir.join("test.db").to_string_lossy().into_owned(),
-    }
+    shouwang_testkit::fresh_db(dir).await
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -117,12 +105,14 @@ async fn spawn_app_with(
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let s = store.clone().with_second_factor(second_factor);
+    let use_cases = App::new(store.clone()).with_second_factor(second_factor);
+    let s = use_cases.clone();
     tokio::spawn(async move { shouwang_web::serve_with(s, listener, None, printer).await });
     TestApp {
         base,
         db,
         store,
+        use_cases,
         clock,
         _dir: dir,
     }
@@ -211,7 +201,7 @@ impl TestApp {
             .unwrap()
             .agency_id
             .unwrap();
-        shouwang_app::children::link_agency(&self.store, &town, child, &agency)
+        shouwang_app::children::link_agency(&self.use_cases, &town, child, &agency)
             .await
             .unwrap();
     }

@@ -191,7 +191,7 @@ async fn a_schools_access_ends_when_the_child_moves_away_or_exits() {
             .as_str()
             .unwrap()
             .to_owned();
-        shouwang_app::children::link_agency(&app.store, &town, &id, &agency)
+        shouwang_app::children::link_agency(&app.use_cases, &town, &id, &agency)
             .await
             .unwrap();
         ids.push(id);
@@ -200,9 +200,10 @@ async fn a_schools_access_ends_when_the_child_moves_away_or_exits() {
     assert_eq!(s.get_json("/api/v1/children").await["total"], 2);
 
     // The first moves to 龙山镇.
-    let moved = shouwang_app::children::transfer(&app.store, &county, &ids[0], 1, "522730100211")
-        .await
-        .unwrap();
+    let moved =
+        shouwang_app::children::transfer(&app.use_cases, &county, &ids[0], 1, "522730100211")
+            .await
+            .unwrap();
     assert_eq!(moved.version, 2);
     assert_eq!(
         s.get(&format!("/api/v1/children/{}", ids[0]))
@@ -212,7 +213,7 @@ async fn a_schools_access_ends_when_the_child_moves_away_or_exits() {
     );
     // The second leaves the roster.
     shouwang_app::children::exit(
-        &app.store,
+        &app.use_cases,
         &town,
         &ids[1],
         1,

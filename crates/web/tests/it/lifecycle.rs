@@ -177,9 +177,9 @@ async fn summaries_are_derived_again_when_the_rules_change() {
     assert_eq!(village.get_json("/api/v1/children").await["total"], 1);
 
     // Opening the database again derives every summary with today's rules.
-    let reopened = shouwang_store::Store::open(
+    let reopened = shouwang_testkit::store::Store::open(
         &app.db,
-        shouwang_store::IdCipher::new([7; 32], [9; 32]),
+        shouwang_testkit::store::IdCipher::new([7; 32], [9; 32]),
         std::sync::Arc::new(app.clock.clone()),
     )
     .await

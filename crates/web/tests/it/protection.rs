@@ -711,7 +711,7 @@ async fn a_report_notifies_the_police_and_the_town_and_the_outbox_is_sent() {
         program: program.to_string_lossy().into_owned(),
         from: "shouwang@county.example".into(),
     });
-    let done = dispatch(&app.store, email.clone()).await.unwrap();
+    let done = dispatch(&app.use_cases, email.clone()).await.unwrap();
     assert_eq!((done.sent, done.failed), (1, 1), "town_a has no address");
     let mail = std::fs::read_to_string(&out).unwrap();
     assert!(mail.contains("To: duty@police.example"));
@@ -724,10 +724,10 @@ async fn a_report_notifies_the_police_and_the_town_and_the_outbox_is_sent() {
         "-t -i"
     );
     // The failed one waits for its retry; the log channel sends it then.
-    assert_eq!(dispatch(&app.store, email).await.unwrap().sent, 0);
+    assert_eq!(dispatch(&app.use_cases, email).await.unwrap().sent, 0);
     app.clock.advance(3 * 60);
     let log: Arc<dyn Channel> = Arc::new(LogChannel);
-    assert_eq!(dispatch(&app.store, log.clone()).await.unwrap().sent, 1);
+    assert_eq!(dispatch(&app.use_cases, log.clone()).await.unwrap().sent, 1);
     let told = app.store.case_notifications(&case).await.unwrap();
     assert!(told.iter().all(|n| n.status == "sent"), "{told:?}");
 

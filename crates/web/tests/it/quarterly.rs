@@ -569,7 +569,7 @@ async fn the_quarter_end_records_children_who_turned_sixteen_as_exited() {
         .unwrap()
         .to_owned();
     assert_eq!(
-        shouwang_app::quarterly::apply_quarter_end(&app.store)
+        shouwang_app::quarterly::apply_quarter_end(&app.use_cases)
             .await
             .unwrap(),
         0,
@@ -577,13 +577,13 @@ async fn the_quarter_end_records_children_who_turned_sixteen_as_exited() {
     );
     app.clock.set(ymd(2027, 1, 5));
     assert_eq!(
-        shouwang_app::quarterly::apply_quarter_end(&app.store)
+        shouwang_app::quarterly::apply_quarter_end(&app.use_cases)
             .await
             .unwrap(),
         1
     );
     assert_eq!(
-        shouwang_app::quarterly::apply_quarter_end(&app.store)
+        shouwang_app::quarterly::apply_quarter_end(&app.use_cases)
             .await
             .unwrap(),
         0

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use shouwang_domain::authz::Role;
-use shouwang_store::users::NewUser;
+use shouwang_testkit::store::users::NewUser;
 
 use crate::helpers::*;
 

@@ -379,8 +379,8 @@ async fn a_plan_waiting_for_its_decision_survives_a_restart_and_a_running_job_is
     // A second server on the same database, as after a restart: nothing in memory.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let store = app.store.clone();
-    tokio::spawn(async move { shouwang_web::serve_on(store, listener, None).await });
+    let use_cases = app.use_cases.clone();
+    tokio::spawn(async move { shouwang_web::serve_on(use_cases, listener, None).await });
     let again = TestApp::login_at(&base, "town_a").await;
     let plan = wait_ready(&again, &id).await;
     assert_eq!(plan["state"], "ready", "{plan}");

@@ -1,0 +1,45 @@
+//! Places: the divisions the system serves and the agencies (schools, organisations, departments)
+//! set up in them — reference data every page needs for its choices and headings, no child in it.
+
+use shouwang_domain::region::{RegionCode, RegionLevel};
+
+pub use shouwang_store::regions::{Agency, Region, RegionWithChildren};
+
+use crate::{App, Result};
+
+/// A division by its code, if the system serves it.
+pub async fn region(app: &App, code: &RegionCode) -> Result<Option<Region>> {
+    Ok(app.store.region(code).await?)
+}
+
+/// A division with the divisions directly below it.
+pub async fn region_with_children(
+    app: &App,
+    code: &RegionCode,
+) -> Result<Option<RegionWithChildren>> {
+    Ok(app.store.region_with_children(code).await?)
+}
+
+/// The divisions directly below `code`, in code order.
+pub async fn child_regions(app: &App, code: &RegionCode) -> Result<Vec<Region>> {
+    Ok(app.store.child_regions(code).await?)
+}
+
+/// The divisions of one level inside `within` (e.g. all villages of a county), in code order.
+pub async fn regions_within(
+    app: &App,
+    within: &RegionCode,
+    level: RegionLevel,
+) -> Result<Vec<Region>> {
+    Ok(app.store.regions_within(within, level).await?)
+}
+
+/// The agencies set up inside `region`.
+pub async fn agencies_within(app: &App, region: &RegionCode) -> Result<Vec<Agency>> {
+    Ok(app.store.agencies_within(region).await?)
+}
+
+/// An agency's name.
+pub async fn agency_name(app: &App, id: &str) -> Result<Option<String>> {
+    Ok(app.store.agency_name(id).await?)
+}
