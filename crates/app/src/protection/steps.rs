@@ -1,0 +1,310 @@
+//! The case's life: received, the emergency steps, the police's record, the town told, closed, reopened.
+
+use super::*;
+
+/// Applies `action` to a case the actor works on, in one transaction with its timeline entry and
+/// audit event; a case moved meanwhile is a conflict.
+pub(super) async fn act(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    action: CaseAction,
+    write: impl AsyncFnOnce(&mut Tx, &CaseRow, &ReportRow) -> Result<()>,
+    close_requested_by: Option<&str>,
+) -> Result<CaseView> {
+    let (case, report, works) = load(app, actor, case_id).await?;
+    if !works {
+        return Err(Error::Forbidden);
+    }
+    let next = protection::transition(case.status, action, actor.role).map_err(case_error)?;
+    let mut tx = app.store.begin().await?;
+    if !tx
+        .set_case_status(&case.id, case.version, next, close_requested_by)
+        .await?
+    {
+        return Err(Error::Conflict {
+            field: None,
+            message: "该个案已被他人更新，请刷新后再操作".into(),
+        });
+    }
+    write(&mut tx, &case, &report).await?;
+    tx.audit(
+        actor,
+        &format!("case_{}", action_code(action)),
+        subject(&case),
+        serde_json::json!({"from": case.status.code(), "to": next.code()}),
+    )
+    .await?;
+    tx.commit().await?;
+    self::case(app, actor, case_id).await
+}
+
+pub(super) fn action_code(a: CaseAction) -> &'static str {
+    match a {
+        CaseAction::Receive => "receive",
+        CaseAction::Respond => "respond",
+        CaseAction::NotifyTown => "notify_town",
+        CaseAction::RequestClose => "request_close",
+        CaseAction::ApproveClose => "approve_close",
+        CaseAction::RejectClose => "reject_close",
+        CaseAction::Reopen => "reopen",
+    }
+}
+
+pub(super) fn note_of(note: &str, field: &str, required: Option<&str>) -> Result<String> {
+    let n = shouwang_domain::text::clean(note);
+    if n.chars().count() > 1000 {
+        return Err(ValidationErrors::single(field, "说明请不超过1000字").into());
+    }
+    if let Some(msg) = required
+        && n.is_empty()
+    {
+        return Err(ValidationErrors::single(field, msg).into());
+    }
+    Ok(n)
+}
+
+/// The police receive a report (受理); a report escalated to the county may be received by the
+/// county's civil affairs too.
+pub async fn receive(app: &App, actor: &Actor, report_id: &str) -> Result<CaseView> {
+    let (case, report) = app
+        .store
+        .report_with_case(report_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !works_on(actor, &case, &report) {
+        return Err(Error::NotFound);
+    }
+    if matches!(actor.role, Role::County | Role::CountyAdmin) && report.escalated_at.is_none() {
+        return Err(Error::Conflict {
+            field: None,
+            message: "该报告尚未超时上报，请由派出所受理".into(),
+        });
+    }
+    let who = actor.user_id.clone();
+    act(
+        app,
+        actor,
+        &case.id,
+        CaseAction::Receive,
+        async |tx: &mut Tx, case: &CaseRow, report: &ReportRow| {
+            if !tx.receive_report(&report.id, &who).await? {
+                return Err(Error::Conflict {
+                    field: None,
+                    message: "该报告已被受理".into(),
+                });
+            }
+            Ok(tx
+                .add_case_event(&case.id, &By::of(actor), "received", None, None, "")
+                .await?)
+        },
+        None,
+    )
+    .await
+}
+
+/// Records a step of the emergency response; a skipped or failed step says why.
+pub async fn record_step(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    step: Step,
+    outcome: StepOutcome,
+    note: &str,
+) -> Result<CaseView> {
+    let note = note_of(
+        note,
+        "note",
+        matches!(outcome, StepOutcome::Skipped | StepOutcome::Failed)
+            .then_some("跳过或未成功的步骤请说明原因"),
+    )?;
+    if step == Step::NotifyTown {
+        return Err(ValidationErrors::single("step", "通报乡镇请使用“通报乡镇”操作").into());
+    }
+    let (case, _, _) = load(app, actor, case_id).await?;
+    if !protection::playbook(&case.situations).contains(&step) {
+        return Err(ValidationErrors::single("step", "该步骤不属于本个案情形的处置流程").into());
+    }
+    act(
+        app,
+        actor,
+        case_id,
+        CaseAction::Respond,
+        async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
+            tx.add_case_event(
+                &case.id,
+                &By::of(actor),
+                "step",
+                Some(step.code()),
+                Some(outcome.code()),
+                &note,
+            )
+            .await
+            .map_err(Error::from)
+        },
+        None,
+    )
+    .await
+}
+
+/// Records 受案、立案、反馈 or a transfer.
+pub async fn police_record(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    record: PoliceRecord,
+    note: &str,
+) -> Result<CaseView> {
+    let note = note_of(
+        note,
+        "note",
+        (record == PoliceRecord::Feedback).then_some("请填写向报告人反馈的内容"),
+    )?;
+    act(
+        app,
+        actor,
+        case_id,
+        CaseAction::Respond,
+        async |tx: &mut Tx, case: &CaseRow, report: &ReportRow| {
+            match record {
+                PoliceRecord::CaseAccepted | PoliceRecord::CaseFiled => {
+                    tx.mark_report(&report.id, false).await?
+                }
+                PoliceRecord::Feedback => {
+                    tx.mark_report(&report.id, true).await?;
+                    tx.notify_user(
+                        &report.reporter_user_id,
+                        "feedback",
+                        Some(&case.id),
+                        "守望：您的强制报告有新的反馈",
+                        "公安机关对您提交的强制报告作出了反馈，请登录守望查看。",
+                    )
+                    .await?;
+                }
+                PoliceRecord::Transferred => {}
+            }
+            tx.add_case_event(
+                &case.id,
+                &By::of(actor),
+                "police_record",
+                Some(record.code()),
+                None,
+                &note,
+            )
+            .await
+            .map_err(Error::from)
+        },
+        None,
+    )
+    .await
+}
+
+/// The police notify the town (通报乡镇): the town's assessment and help begin.
+pub async fn notify_town(app: &App, actor: &Actor, case_id: &str, note: &str) -> Result<CaseView> {
+    let note = note_of(note, "note", None)?;
+    act(
+        app,
+        actor,
+        case_id,
+        CaseAction::NotifyTown,
+        async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
+            tx.add_case_event(&case.id, &By::of(actor), "notified_town", None, None, &note)
+                .await?;
+            tx.notify_org(
+                &case.town,
+                &[Role::Town],
+                "town_notified",
+                Some(&case.id),
+                "守望：公安机关通报个案",
+                "公安机关已就一起个案通报本乡镇（街道），请登录守望开展评估帮扶。",
+            )
+            .await?;
+            Ok(())
+        },
+        None,
+    )
+    .await
+}
+
+/// The town asks to close the case, saying why.
+pub async fn request_close(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    reason: &str,
+) -> Result<CaseView> {
+    let reason = note_of(reason, "reason", Some("请说明结案理由"))?;
+    act(
+        app,
+        actor,
+        case_id,
+        CaseAction::RequestClose,
+        async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
+            tx.add_case_event(
+                &case.id,
+                &By::of(actor),
+                "close_requested",
+                None,
+                None,
+                &reason,
+            )
+            .await
+            .map_err(Error::from)
+        },
+        Some(&actor.user_id),
+    )
+    .await
+}
+
+/// Another town or county user approves closing, or returns it with a note.
+pub async fn decide_close(
+    app: &App,
+    actor: &Actor,
+    case_id: &str,
+    approve: bool,
+    note: &str,
+) -> Result<CaseView> {
+    let note = note_of(note, "note", (!approve).then_some("退回结案申请请说明原因"))?;
+    let (case, _, _) = load(app, actor, case_id).await?;
+    if case.status == CaseStatus::Closing
+        && case.close_requested_by.as_deref() == Some(actor.user_id.as_str())
+    {
+        return Err(case_error(CaseError::SelfApproval));
+    }
+    let (action, kind) = if approve {
+        (CaseAction::ApproveClose, "closed")
+    } else {
+        (CaseAction::RejectClose, "close_rejected")
+    };
+    act(
+        app,
+        actor,
+        case_id,
+        action,
+        async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
+            tx.add_case_event(&case.id, &By::of(actor), kind, None, None, &note)
+                .await
+                .map_err(Error::from)
+        },
+        None,
+    )
+    .await
+}
+
+/// Reopens a closed case, saying why.
+pub async fn reopen(app: &App, actor: &Actor, case_id: &str, reason: &str) -> Result<CaseView> {
+    let reason = note_of(reason, "reason", Some("请说明重新开启的理由"))?;
+    act(
+        app,
+        actor,
+        case_id,
+        CaseAction::Reopen,
+        async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
+            tx.add_case_event(&case.id, &By::of(actor), "reopened", None, None, &reason)
+                .await
+                .map_err(Error::from)
+        },
+        None,
+    )
+    .await
+}

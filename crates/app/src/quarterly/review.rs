@@ -1,0 +1,239 @@
+//! Submitting, checking and approving a report.
+
+use super::*;
+
+/// Who signs a submission besides the submitting user (填表人).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct SubmitInput {
+    /// 复核人; the submitting user's name if absent.
+    pub reviewer: Option<String>,
+    /// 单位负责人 (the town's head who signs and stamps it); the submitting user's name if absent.
+    pub head: Option<String>,
+}
+
+/// Submits a frozen report to the level above; the 勾稽关系 must hold and every child be placed.
+pub async fn submit(app: &App, actor: &Actor, id: &str, input: &SubmitInput) -> Result<ReportView> {
+    let r = load(app, actor, id).await?;
+    if !may_prepare(actor, &r.region) {
+        return Err(Error::Forbidden);
+    }
+    step(&r, ReportAction::Submit)?;
+    let checks = view(
+        &r.region,
+        r.as_of,
+        &Figures::from_values(&r.figures),
+        r.unplaced,
+        true,
+    )
+    .checks;
+    if !checks.is_empty() {
+        return Err(Error::Conflict {
+            field: Some("checks".into()),
+            message: format!("未通过表间勾稽关系校验，不能提交：{}", checks.join("；")),
+        });
+    }
+    let me = app
+        .store
+        .display_name(&actor.user_id)
+        .await?
+        .unwrap_or_else(|| actor.username.clone());
+    let mut e = ValidationErrors::default();
+    let mut signer = |v: &Option<String>, field: &str| {
+        let s = v.as_deref().map(text::clean).unwrap_or_default();
+        if s.chars().count() > 50 {
+            e.add(field, "姓名请不超过50字");
+        }
+        if s.is_empty() { me.clone() } else { s }
+    };
+    let reviewer = signer(&input.reviewer, "reviewer");
+    let head = signer(&input.head, "head");
+    e.into_result(())?;
+    let mut tx = app.store.begin().await?;
+    if !tx
+        .submit_quarterly_report(&r, &me, &reviewer, &head)
+        .await?
+    {
+        return Err(changed_meanwhile());
+    }
+    tx.add_report_event(
+        &r.id,
+        &actor.username,
+        "submitted",
+        &format!("填表人：{me}；复核人：{reviewer}；单位负责人：{head}"),
+    )
+    .await?;
+    tx.audit(
+        actor,
+        "quarterly_report_submit",
+        subject(&r),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(app, actor, id).await
+}
+
+/// A department checks its section of a submitted town report (the education bureau the
+/// 控辍保学 figures, the police the 户籍 and 应急处置 ones), with what it found.
+pub async fn verify(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    section: &str,
+    note: Option<&str>,
+) -> Result<ReportView> {
+    let section = Section::parse(section)
+        .ok_or_else(|| ValidationErrors::single("section", "section 应为 education 或 police"))?;
+    let r = load(app, actor, id).await?;
+    if !quarterly::may_verify(actor, &r.region, section) {
+        return Err(Error::Forbidden);
+    }
+    if r.status != ReportStatus::Submitted {
+        return Err(Error::Conflict {
+            field: Some("status".into()),
+            message: format!("报表当前状态为“{}”，提交后才能核实", r.status.label()),
+        });
+    }
+    let note = note.map(text::clean).unwrap_or_default();
+    if note.chars().count() > 500 {
+        return Err(ValidationErrors::single("note", "核实意见请不超过500字").into());
+    }
+    let name = app
+        .store
+        .display_name(&actor.user_id)
+        .await?
+        .unwrap_or_else(|| actor.username.clone());
+    let check = SectionCheck {
+        username: actor.username.clone(),
+        name: name.clone(),
+        at: app
+            .store
+            .clock()
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        note: note.clone(),
+    };
+    let mut tx = app.store.begin().await?;
+    if !tx.check_section(&r, section, &check).await? {
+        return Err(changed_meanwhile());
+    }
+    tx.add_report_event(
+        &r.id,
+        &actor.username,
+        "verified",
+        &format!(
+            "{}：{name}{}",
+            section.label(),
+            if note.is_empty() {
+                String::new()
+            } else {
+                format!("（{note}）")
+            }
+        ),
+    )
+    .await?;
+    tx.audit(
+        actor,
+        "quarterly_report_verify",
+        subject(&r),
+        serde_json::json!({"section": section.code()}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(app, actor, id).await
+}
+
+/// The level above approves (the report is locked) or returns it with what to correct.
+pub async fn decide(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    approve: bool,
+    comment: Option<&str>,
+    items: &[ReturnItem],
+) -> Result<ReportView> {
+    let r = load(app, actor, id).await?;
+    if !may_approve(actor, &r.region) {
+        return Err(Error::Forbidden);
+    }
+    let to = step(
+        &r,
+        if approve {
+            ReportAction::Approve
+        } else {
+            ReportAction::Return
+        },
+    )?;
+    // A town's report waits for the departments that check its sections, where there are any
+    // (龙里 003 七(二): 县民政局要在…县教育局、县公安局核实更新数据的基础上汇总).
+    if approve && reporting_level(&r.region) == Some(RegionLevel::Village) {
+        let mut waiting = Vec::new();
+        for (section, check) in [
+            (Section::Education, &r.education_check),
+            (Section::Police, &r.police_check),
+        ] {
+            if check.is_none()
+                && app
+                    .store
+                    .has_role_covering(&r.region, section.role())
+                    .await?
+            {
+                waiting.push(section.label());
+            }
+        }
+        if !waiting.is_empty() {
+            return Err(Error::Conflict {
+                field: Some("status".into()),
+                message: format!("尚待核实：{}", waiting.join("、")),
+            });
+        }
+    }
+    let comment = comment.map(text::clean).filter(|c| !c.is_empty());
+    let units: Vec<&str> = r.units.keys().map(String::as_str).collect();
+    let items = if approve {
+        Vec::new()
+    } else {
+        check_return_items(items, &units)?
+    };
+    if !approve && comment.is_none() && items.is_empty() {
+        return Err(ValidationErrors::single(
+            "comment",
+            "退回时请写明需要修改的内容（总体意见或逐项意见）",
+        )
+        .into());
+    }
+    if comment.as_ref().is_some_and(|c| c.chars().count() > 1000) {
+        return Err(ValidationErrors::single("comment", "意见请不超过1000字").into());
+    }
+    let mut tx = app.store.begin().await?;
+    if !tx
+        .decide_quarterly_report(&r, to, &actor.username, comment.as_deref(), &items)
+        .await?
+    {
+        return Err(changed_meanwhile());
+    }
+    let mut note = comment.clone().unwrap_or_default();
+    for it in &items {
+        if !note.is_empty() {
+            note.push('；');
+        }
+        note.push_str(&format!("{}：{}", item_label(it, &r), it.comment));
+    }
+    tx.add_report_event(&r.id, &actor.username, to.code(), &note)
+        .await?;
+    tx.audit(
+        actor,
+        if approve {
+            "quarterly_report_approve"
+        } else {
+            "quarterly_report_return"
+        },
+        subject(&r),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    get(app, actor, id).await
+}

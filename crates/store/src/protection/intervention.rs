@@ -1,0 +1,114 @@
+//! Guardianship intervention: its measures' stages.
+
+use super::*;
+
+const INTERVENTION_AAD: &str = "case_interventions.body";
+
+/// What a step of an intervention says beside its codes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InterventionDetail {
+    pub note: String,
+    /// For a revocation's application: the ground (民法典 Art. 36) and who applied.
+    pub ground: Option<shouwang_domain::protection::RevocationGround>,
+    pub applicant: Option<String>,
+}
+
+/// A recorded step of a measure.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InterventionStep {
+    pub at: String,
+    pub username: String,
+    pub measure: shouwang_domain::protection::Measure,
+    pub stage: shouwang_domain::protection::Stage,
+    #[serde(flatten)]
+    pub detail: InterventionDetail,
+}
+
+impl Store {
+    /// A case's intervention steps, oldest first.
+    pub async fn interventions(&self, case_id: &str) -> Result<Vec<InterventionStep>> {
+        let rows = sqlx::query(
+            "SELECT at, username, measure, stage, body, id FROM case_interventions WHERE case_id = $1 ORDER BY at, id",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let measure: String = r.try_get(2)?;
+                let stage: String = r.try_get(3)?;
+                let body = self.cipher.open_str(
+                    INTERVENTION_AAD,
+                    &r.try_get::<String, _>(5)?,
+                    &r.try_get::<String, _>(4)?,
+                )?;
+                Ok(InterventionStep {
+                    at: r.try_get(0)?,
+                    username: r.try_get(1)?,
+                    measure: shouwang_domain::protection::Measure::parse(&measure)
+                        .ok_or_else(|| StoreError::Config(format!("measure {measure}")))?,
+                    stage: shouwang_domain::protection::Stage::parse(&stage)
+                        .ok_or_else(|| StoreError::Config(format!("stage {stage}")))?,
+                    detail: serde_json::from_str(&body)
+                        .map_err(|e| StoreError::Config(format!("intervention: {e}")))?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Tx {
+    /// Records a step of a measure; the stages already recorded for it, read in this transaction,
+    /// are returned first for the caller's check (so two people cannot record the same step).
+    pub async fn recorded_stages(
+        &mut self,
+        case_id: &str,
+        measure: shouwang_domain::protection::Measure,
+    ) -> Result<Vec<shouwang_domain::protection::Stage>> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT stage FROM case_interventions WHERE case_id = $1 AND measure = $2 ORDER BY at, id",
+        )
+        .bind(case_id)
+        .bind(measure.code())
+        .fetch_all(self.conn())
+        .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|s| shouwang_domain::protection::Stage::parse(s))
+            .collect())
+    }
+
+    pub async fn add_intervention(
+        &mut self,
+        case_id: &str,
+        by: &By<'_>,
+        measure: shouwang_domain::protection::Measure,
+        stage: shouwang_domain::protection::Stage,
+        detail: &InterventionDetail,
+    ) -> Result<()> {
+        let now = self.now().to_owned();
+        let id = crate::new_id();
+        let sealed = self.store.cipher.seal_str(
+            INTERVENTION_AAD,
+            &id,
+            &serde_json::to_string(detail).expect("serialisable"),
+        );
+        sqlx::query(
+            "INSERT INTO case_interventions (id, case_id, at, user_id, username, measure, stage, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&id)
+        .bind(case_id)
+        .bind(now)
+        .bind(by.user_id.unwrap_or_default())
+        .bind(by.username)
+        .bind(measure.code())
+        .bind(stage.code())
+        .bind(sealed)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+}

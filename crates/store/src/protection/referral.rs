@@ -1,0 +1,169 @@
+//! Referrals to services and their log.
+
+use super::*;
+
+const REFERRAL_NOTE_AAD: &str = "case_referrals.note";
+const REFERRAL_LOG_AAD: &str = "case_referrals.log";
+
+/// One entry a provider recorded on a referral.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReferralEntry {
+    pub at: String,
+    pub username: String,
+    /// accepted, declined, delivered, completed
+    pub kind: String,
+    pub note: String,
+}
+
+/// A referral to a provider.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Referral {
+    pub id: String,
+    pub case_id: String,
+    pub kind: HelpKind,
+    pub agency_id: String,
+    pub agency_name: String,
+    pub status: ReferralStatus,
+    pub referred_at: String,
+    pub answered_at: Option<String>,
+    pub delivered_at: Option<String>,
+    /// What the town asks for.
+    pub note: String,
+    pub log: Vec<ReferralEntry>,
+    pub version: i64,
+}
+
+const REFERRAL_COLUMNS: &str = "f.id, f.case_id, f.kind, f.agency_id, a.name, f.status, f.referred_at, \
+     f.answered_at, f.delivered_at, f.note, f.log, f.version";
+
+impl Store {
+    fn referral_of(&self, r: &sqlx::any::AnyRow) -> Result<Referral> {
+        let kind: String = r.try_get(2)?;
+        let status: String = r.try_get(5)?;
+        let id: String = r.try_get(0)?;
+        let log = self
+            .cipher
+            .open_str(REFERRAL_LOG_AAD, &id, &r.try_get::<String, _>(10)?)?;
+        Ok(Referral {
+            id: r.try_get(0)?,
+            case_id: r.try_get(1)?,
+            kind: HelpKind::parse(&kind)
+                .ok_or_else(|| StoreError::Config(format!("help kind {kind}")))?,
+            agency_id: r.try_get(3)?,
+            agency_name: r.try_get(4)?,
+            status: ReferralStatus::parse(&status)
+                .ok_or_else(|| StoreError::Config(format!("referral status {status}")))?,
+            referred_at: r.try_get(6)?,
+            answered_at: r.try_get(7)?,
+            delivered_at: r.try_get(8)?,
+            note: self
+                .cipher
+                .open_str(REFERRAL_NOTE_AAD, &id, &r.try_get::<String, _>(9)?)?,
+            log: serde_json::from_str(&log)
+                .map_err(|e| StoreError::Config(format!("referral log: {e}")))?,
+            version: r.try_get(11)?,
+        })
+    }
+
+    /// A case's referrals, oldest first.
+    pub async fn referrals_of_case(&self, case_id: &str) -> Result<Vec<Referral>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {REFERRAL_COLUMNS} FROM case_referrals f JOIN agencies a ON a.id = f.agency_id \
+             WHERE f.case_id = $1 ORDER BY f.referred_at, f.id"
+        ))
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| self.referral_of(r)).collect()
+    }
+
+    /// An agency's referrals, newest first.
+    pub async fn referrals_of_agency(&self, agency_id: &str) -> Result<Vec<Referral>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {REFERRAL_COLUMNS} FROM case_referrals f JOIN agencies a ON a.id = f.agency_id \
+             WHERE f.agency_id = $1 ORDER BY f.referred_at DESC, f.id LIMIT 500"
+        ))
+        .bind(agency_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| self.referral_of(r)).collect()
+    }
+
+    pub async fn referral(&self, id: &str) -> Result<Option<Referral>> {
+        let row = sqlx::query(&format!(
+            "SELECT {REFERRAL_COLUMNS} FROM case_referrals f JOIN agencies a ON a.id = f.agency_id WHERE f.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| self.referral_of(&r)).transpose()
+    }
+}
+
+impl Tx {
+    pub async fn insert_referral(
+        &mut self,
+        case_id: &str,
+        kind: HelpKind,
+        agency_id: &str,
+        by: &str,
+        note: &str,
+    ) -> Result<String> {
+        let id = crate::new_id();
+        let now = self.now().to_owned();
+        let (note, log) = (
+            self.store.cipher.seal_str(REFERRAL_NOTE_AAD, &id, note),
+            self.store.cipher.seal_str(REFERRAL_LOG_AAD, &id, "[]"),
+        );
+        sqlx::query(
+            "INSERT INTO case_referrals (id, case_id, kind, agency_id, status, referred_at, referred_by, note, log, version) \
+             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8, 1)",
+        )
+        .bind(&id)
+        .bind(case_id)
+        .bind(kind.code())
+        .bind(agency_id)
+        .bind(now)
+        .bind(by)
+        .bind(note)
+        .bind(log)
+        .execute(self.conn())
+        .await?;
+        Ok(id)
+    }
+
+    /// Moves a referral to `status` with a new log, if it is still at `version`.
+    pub async fn update_referral(
+        &mut self,
+        r: &Referral,
+        status: ReferralStatus,
+        log: &[ReferralEntry],
+    ) -> Result<bool> {
+        let now = self.now().to_owned();
+        let answered = match (r.answered_at.as_ref(), status) {
+            (None, ReferralStatus::Accepted | ReferralStatus::Declined) => Some(now.clone()),
+            (a, _) => a.cloned(),
+        };
+        let delivered = (status == ReferralStatus::Delivered).then(|| now.clone());
+        let sealed = self.store.cipher.seal_str(
+            REFERRAL_LOG_AAD,
+            &r.id,
+            &serde_json::to_string(log).expect("serialisable"),
+        );
+        let done = sqlx::query(
+            "UPDATE case_referrals SET status = $1, answered_at = $2, delivered_at = COALESCE($3, delivered_at), log = $4, version = version + 1 \
+             WHERE id = $5 AND version = $6",
+        )
+        .bind(status.code())
+        .bind(answered)
+        .bind(delivered)
+        .bind(sealed)
+        .bind(&r.id)
+        .bind(r.version)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,518 @@
+//! Signing in (the password and its throttling), sessions and API tokens: their rows and hashes.
+//! Which roles owe a second factor is the caller's policy, passed in.
+
+use super::*;
+
+impl Store {
+    /// Checks a password from a client address; on success opens a session.
+    ///
+    /// Throttling (the attempt is reserved before the password is checked, in one transaction that
+    /// serialises writers, so parallel guesses are all counted):
+    /// - [`MAX_FAILURES`] failures for one account from one address within [`THROTTLE_MINUTES`]
+    ///   stop that address for that account; the owner at another address is not locked out;
+    /// - [`MAX_ADDRESS_FAILURES`] failures from one address, whatever the accounts, stop the address
+    ///   (password spraying);
+    /// - failures on an account from everywhere slow its answers down (up to
+    ///   [`MAX_DELAY_SECS`] s), and past [`MAX_ACCOUNT_FAILURES_PER_DAY`] in a day stop its
+    ///   password being checked until they age out;
+    /// - a refusal writes no failure row; refusals are counted per address or account, and
+    ///   audited at counts 1, 2, 4, 8…; failures and refusals older than a day are deleted;
+    /// - at most [`HASHES_AT_ONCE`] passwords are checked at a time (each costs memory and a core).
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        address: &str,
+        policy: &SecondFactorPolicy,
+    ) -> Result<LoginOutcome> {
+        if username.chars().count() > MAX_USERNAME_CHARS || password.len() > MAX_PASSWORD_BYTES {
+            return Ok(LoginOutcome::BadCredentials);
+        }
+        let since = (self.clock.now() - chrono::Duration::minutes(THROTTLE_MINUTES))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let day_ago = (self.clock.now() - chrono::Duration::hours(24))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let (mine, on_account) = {
+            let mut tx = self.pool.begin().await?;
+            audit::lock_head(&mut tx).await?;
+            // What no limit looks at any more goes: the failures and refusals of a flood are kept
+            // a day, not for ever (issue 24: ~0.8 GB an hour from one address).
+            sqlx::query("DELETE FROM login_failures WHERE at < $1")
+                .bind(&day_ago)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM login_refusals WHERE last_at < $1")
+                .bind(&day_ago)
+                .execute(&mut *tx)
+                .await?;
+            // This account from this address, this address on any account, this account from
+            // anywhere (in the window, and in the day) — in one pass over the attempts.
+            let counts = sqlx::query(
+                "SELECT \
+                 COALESCE(SUM(CASE WHEN username = $1 AND address = $2 AND at >= $3 THEN 1 ELSE 0 END), 0), \
+                 COALESCE(SUM(CASE WHEN address = $2 AND at >= $3 THEN 1 ELSE 0 END), 0), \
+                 COALESCE(SUM(CASE WHEN username = $1 AND at >= $3 THEN 1 ELSE 0 END), 0), \
+                 COALESCE(SUM(CASE WHEN username = $1 THEN 1 ELSE 0 END), 0) \
+                 FROM login_failures WHERE (username = $1 AND at >= $4) OR (address = $2 AND at >= $3)",
+            )
+            .bind(username)
+            .bind(address)
+            .bind(&since)
+            .bind(&day_ago)
+            .fetch_one(&mut *tx)
+            .await?;
+            let (mine, from_address, on_account, on_account_today): (i64, i64, i64, i64) = (
+                counts.try_get(0)?,
+                counts.try_get(1)?,
+                counts.try_get(2)?,
+                counts.try_get(3)?,
+            );
+            // Refused unchecked: counted in one row per address or account (not a row and an
+            // audit event each), audited when the count reaches 1, 2, 4, 8… so the account's
+            // administrator sees the flood and its size in a handful of events.
+            let refused_as = if from_address >= MAX_ADDRESS_FAILURES {
+                Some(("", address, "address"))
+            } else if on_account_today >= MAX_ACCOUNT_FAILURES_PER_DAY {
+                Some((username, "*", "account_day"))
+            } else if mine >= MAX_FAILURES {
+                Some((username, address, "account_address"))
+            } else {
+                None
+            };
+            if let Some((key_user, key_address, reason)) = refused_as {
+                let now = self.now_text();
+                let (refused, first_at): (i64, String) = sqlx::query_as(
+                    "INSERT INTO login_refusals (username, address, first_at, last_at, refused) \
+                     VALUES ($1, $2, $3, $3, 1) \
+                     ON CONFLICT (username, address) DO UPDATE SET \
+                     refused = CASE WHEN login_refusals.last_at < $4 THEN 1 ELSE login_refusals.refused + 1 END, \
+                     first_at = CASE WHEN login_refusals.last_at < $4 THEN excluded.first_at ELSE login_refusals.first_at END, \
+                     last_at = excluded.last_at \
+                     RETURNING refused, first_at",
+                )
+                .bind(key_user)
+                .bind(key_address)
+                .bind(&now)
+                .bind(&since)
+                .fetch_one(&mut *tx)
+                .await?;
+                if (refused as u64).is_power_of_two() {
+                    let account: Option<(String, String)> =
+                        sqlx::query_as("SELECT id, region_code FROM users WHERE username = $1")
+                            .bind(username)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    audit::record(
+                        &mut tx,
+                        &self.cipher,
+                        &now,
+                        Who {
+                            user_id: account.as_ref().map(|(id, _)| id.as_str()),
+                            username,
+                        },
+                        "login_throttled",
+                        "session",
+                        None,
+                        account.as_ref().map(|(_, region)| region.as_str()),
+                        serde_json::json!({
+                            "address": address,
+                            "reason": reason,
+                            "refused": refused,
+                            "since": first_at,
+                        }),
+                    )
+                    .await?;
+                }
+                tx.commit().await?;
+                return Ok(LoginOutcome::Throttled);
+            }
+            sqlx::query(
+                "INSERT INTO login_failures (id, username, at, address) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(crate::new_id())
+            .bind(username)
+            .bind(self.now_text())
+            .bind(address)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            // The attempt just reserved counts from here on.
+            (mine + 1, on_account + 1)
+        };
+        // Many failures on this account from elsewhere: answer slower, but answer.
+        let delay = (on_account - mine - MAX_FAILURES).clamp(0, MAX_DELAY_SECS);
+        if delay > 0 {
+            tokio::time::sleep(std::time::Duration::from_secs(delay as u64)).await;
+        }
+        let row = sqlx::query(
+            "SELECT id, username, role, region_code, agency_id, password_hash, totp_secret FROM users WHERE username = $1 AND active = 1",
+        )
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        let hash = row
+            .as_ref()
+            .map(|r| r.get::<String, _>("password_hash"))
+            .unwrap_or_else(|| dummy_hash().to_owned());
+        let pw = password.to_owned();
+        let ok = {
+            static HASHING: tokio::sync::Semaphore =
+                tokio::sync::Semaphore::const_new(HASHES_AT_ONCE);
+            let _turn = HASHING
+                .acquire()
+                .await
+                .map_err(|e| StoreError::Config(e.to_string()))?;
+            tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
+                .await
+                .unwrap_or(false)
+        };
+        // A failed attempt on an existing account is the account's: its area's admin sees it.
+        let known: Option<(String, String)> = row
+            .as_ref()
+            .map(|r| (r.get::<String, _>("id"), r.get::<String, _>("region_code")));
+        let Some(row) = row.filter(|_| ok) else {
+            // The attempt reserved above stays as the failure.
+            let mut tx = self.pool.begin().await?;
+            audit::lock_head(&mut tx).await?;
+            audit::record(
+                &mut tx,
+                &self.cipher,
+                &self.now_text(),
+                Who {
+                    user_id: known.as_ref().map(|(id, _)| id.as_str()),
+                    username,
+                },
+                "login_failed",
+                "session",
+                None,
+                known.as_ref().map(|(_, region)| region.as_str()),
+                serde_json::json!({}),
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(LoginOutcome::BadCredentials);
+        };
+        let actor = self.actor_from_row(&row).await?;
+        // The password is right; a second factor may still be owed before the session works.
+        let second_factor = if row.try_get::<Option<String>, _>("totp_secret")?.is_some() {
+            SecondFactor::Code
+        } else if policy.requires(actor.role) {
+            SecondFactor::Enrol
+        } else {
+            SecondFactor::None
+        };
+        let token = random_token();
+        let csrf = random_token();
+        let expires = (self.clock.now() + chrono::Duration::hours(SESSION_HOURS))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let mut tx = self.pool.begin().await?;
+        audit::lock_head(&mut tx).await?;
+        sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, last_seen, second_factor) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(token_hash(&token))
+            .bind(&actor.user_id)
+            .bind(&csrf)
+            .bind(self.now_text())
+            .bind(&expires)
+            .bind(self.now_text())
+            .bind(second_factor.stored())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(self.now_text())
+            .execute(&mut *tx)
+            .await?;
+        // Success clears this address's attempts on the account (others' stay counted).
+        sqlx::query("DELETE FROM login_failures WHERE username = $1 AND address = $2")
+            .bind(username)
+            .bind(address)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            &self.cipher,
+            &self.now_text(),
+            (&actor).into(),
+            "login",
+            "session",
+            None,
+            Some(actor.region.as_str()),
+            serde_json::json!({"second_factor": second_factor}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(LoginOutcome::Ok {
+            actor,
+            session_token: token,
+            csrf_token: csrf,
+            second_factor,
+        })
+    }
+
+    /// Changes a user's password after checking the current one; every other session and every
+    /// API token of theirs ends (whoever knew the old password is out), the current session stays.
+    pub async fn change_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+        keep_session: Option<&str>,
+    ) -> Result<()> {
+        let mut errors = ValidationErrors::default();
+        if new.chars().count() < 10 {
+            errors.add("new_password", "新密码至少10位");
+        }
+        if new.len() > MAX_PASSWORD_BYTES {
+            errors.add("new_password", "新密码过长");
+        }
+        if new == current {
+            errors.add("new_password", "新密码不能与当前密码相同");
+        }
+        let new_owned = new.to_owned();
+        if !self.check_password(actor, current).await? {
+            errors.add("current_password", "当前密码不正确");
+        }
+        if !errors.is_empty() {
+            return Err(errors.into());
+        }
+        let hash = tokio::task::spawn_blocking(move || hash_password(&new_owned))
+            .await
+            .map_err(|e| StoreError::Config(e.to_string()))?;
+        let mut tx = self.pool.begin().await?;
+        audit::lock_head(&mut tx).await?;
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2")
+            .bind(&hash)
+            .bind(&actor.user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(&actor.user_id)
+            .bind(keep_session.map(token_hash).unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
+            .bind(&actor.user_id)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            &self.cipher,
+            &self.now_text(),
+            actor.into(),
+            "password_change",
+            "user",
+            Some(&actor.user_id),
+            Some(actor.region.as_str()),
+            serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The user and CSRF token of a live session: before its absolute end and used within
+    /// [`SESSION_IDLE_MINUTES`]. Use is recorded at most once a minute (a write per request would
+    /// queue every request behind the database's write lock).
+    pub async fn session(&self, token: &str) -> Result<Option<Session>> {
+        let now = self.clock.now();
+        let idle_since = (now - chrono::Duration::minutes(SESSION_IDLE_MINUTES))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let row = sqlx::query(
+            "SELECT u.id, u.username, u.role, u.region_code, u.agency_id, u.must_change_password, s.csrf_token, s.last_seen, s.second_factor, \
+             s.factor_at, CASE WHEN u.totp_secret IS NULL THEN 0 ELSE 1 END AS enrolled FROM sessions s \
+             JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen > $3 AND u.active = 1",
+        )
+        .bind(token_hash(token))
+        .bind(self.now_text())
+        .bind(&idle_since)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let last_seen: String = r.try_get("last_seen")?;
+        let a_minute_ago = (now - chrono::Duration::minutes(1))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        if last_seen < a_minute_ago {
+            sqlx::query("UPDATE sessions SET last_seen = $1 WHERE id_hash = $2")
+                .bind(self.now_text())
+                .bind(token_hash(token))
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some(Session {
+            actor: self.actor_from_row(&r).await?,
+            csrf_token: r.try_get("csrf_token")?,
+            must_change_password: r.try_get::<i64, _>("must_change_password")? == 1,
+            second_factor: SecondFactor::from_stored(&r.try_get::<String, _>("second_factor")?),
+            factor_fresh: (r.try_get::<i64, _>("enrolled")? == 1).then(|| {
+                let fresh_since = (now
+                    - chrono::Duration::minutes(crate::second_factor::FRESH_FACTOR_MINUTES))
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                r.try_get::<String, _>("factor_at")
+                    .is_ok_and(|at| !at.is_empty() && at >= fresh_since)
+            }),
+        }))
+    }
+
+    /// Asks a session for its second factor again (before an administrator's change, when the
+    /// last time is not fresh): until the code is given, the session opens nothing else.
+    pub async fn ask_second_factor_again(&self, token: &str) -> Result<()> {
+        sqlx::query("UPDATE sessions SET second_factor = 'code' WHERE id_hash = $1")
+            .bind(token_hash(token))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<()> {
+        let actor = self.session(token).await?;
+        let mut tx = self.pool.begin().await?;
+        audit::lock_head(&mut tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(token_hash(token))
+            .execute(&mut *tx)
+            .await?;
+        if let Some(Session { actor, .. }) = &actor {
+            audit::record(
+                &mut tx,
+                &self.cipher,
+                &self.now_text(),
+                actor.into(),
+                "logout",
+                "session",
+                None,
+                Some(actor.region.as_str()),
+                serde_json::json!({}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Issues an API token for a user (shown once; only its hash is stored).
+    pub async fn issue_token(&self, actor: &Actor, name: &str, days: i64) -> Result<String> {
+        let token = format!("sw_{}", random_token());
+        let expires = (self.clock.now() + chrono::Duration::days(days.clamp(1, 365)))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let mut tx = self.pool.begin().await?;
+        audit::lock_head(&mut tx).await?;
+        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(token_hash(&token))
+            .bind(&actor.user_id)
+            .bind(name)
+            .bind(self.now_text())
+            .bind(expires)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            &self.cipher,
+            &self.now_text(),
+            actor.into(),
+            "token_issue",
+            "user",
+            Some(&actor.user_id),
+            Some(actor.region.as_str()),
+            serde_json::json!({"name": name}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    pub async fn token_actor(
+        &self,
+        token: &str,
+        policy: &SecondFactorPolicy,
+    ) -> Result<Option<Actor>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.username, u.role, u.region_code, u.agency_id, u.totp_secret FROM api_tokens t \
+             JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2 AND u.active = 1",
+        )
+        .bind(token_hash(token))
+        .bind(self.now_text())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let actor = self.actor_from_row(&r).await?;
+        // A token of a user whose role must sign in with a second factor, and who has none (it was
+        // issued before the policy said so): not accepted until they set one up.
+        if policy.requires(actor.role) && r.try_get::<Option<String>, _>("totp_secret")?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(actor))
+    }
+
+    /// A user's API tokens that have not expired (their hashes are their ids: the tokens
+    /// themselves were shown once and are not kept).
+    pub async fn tokens_of(&self, user_id: &str) -> Result<Vec<TokenSummary>> {
+        let rows = sqlx::query(
+            "SELECT token_hash, name, created_at, expires_at FROM api_tokens \
+             WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at",
+        )
+        .bind(user_id)
+        .bind(self.now_text())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TokenSummary {
+                    id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    created_at: r.try_get(2)?,
+                    expires_at: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    /// A user's live sessions, `current` marking the one whose token is given.
+    pub async fn sessions_of(
+        &self,
+        user_id: &str,
+        current: Option<&str>,
+    ) -> Result<Vec<SessionSummary>> {
+        let current = current.map(token_hash);
+        let rows = sqlx::query(
+            "SELECT id_hash, created_at, last_seen, expires_at FROM sessions \
+             WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at",
+        )
+        .bind(user_id)
+        .bind(self.now_text())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get(0)?;
+                Ok(SessionSummary {
+                    current: current.as_deref() == Some(id.as_str()),
+                    id,
+                    created_at: r.try_get(1)?,
+                    last_seen: r.try_get(2)?,
+                    expires_at: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl crate::Tx {
+    /// Revokes one of a user's API tokens; false if the user has no such token.
+    pub async fn revoke_token(&mut self, user_id: &str, token_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM api_tokens WHERE user_id = $1 AND token_hash = $2")
+            .bind(user_id)
+            .bind(token_id)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Ends one of a user's sessions; false if the user has no such session.
+    pub async fn end_session(&mut self, user_id: &str, session_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash = $2")
+            .bind(user_id)
+            .bind(session_id)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}

@@ -1,0 +1,334 @@
+//! The case page and the actions of its life.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "protection/case.html")]
+pub(super) struct CasePage {
+    frame: Frame,
+    c: CaseView,
+    attachments: Vec<shouwang_app::protection::Attachment>,
+    notice: Option<String>,
+    error: Option<String>,
+    is_police: bool,
+    is_civil: bool,
+    /// Records a step of a guardianship intervention (police, civil affairs, court, procuratorate).
+    can_intervene: bool,
+    outcomes: Vec<Opt>,
+    records: Vec<Opt>,
+    concerns: Vec<Opt>,
+    areas: Vec<Opt>,
+    help_kinds: Vec<Opt>,
+    providers: Vec<Opt>,
+    placement_reasons: Vec<Opt>,
+    placement_types: Vec<Opt>,
+    measures: Vec<Opt>,
+    stages: Vec<Opt>,
+    grounds: Vec<Opt>,
+    /// Records a follow-up visit (随访) of the child from the case.
+    can_follow_up: bool,
+    follow_up: FollowUpForm,
+}
+
+/// What the follow-up visit's form offers and fills in.
+pub(super) struct FollowUpForm {
+    methods: Vec<Opt>,
+    roles: Vec<Opt>,
+    seen: Vec<Opt>,
+    conditions: Vec<Opt>,
+    usual_role: &'static str,
+    visitor_name: String,
+    today: String,
+}
+
+impl CasePage {
+    fn place(&self, code: &str) -> String {
+        place_name(code)
+    }
+    fn labels(&self) -> String {
+        self.c
+            .situations
+            .iter()
+            .map(|x| x.label())
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+    fn entry(&self, kind: &str) -> &'static str {
+        entry_label(kind)
+    }
+    fn open_steps(&self) -> bool {
+        self.c.status == CaseStatus::Responding
+    }
+    fn short(&self, at: &str) -> String {
+        crate::ui::china_time(at)
+    }
+}
+
+pub(super) async fn case_view(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    notice: Option<String>,
+    error: Option<(StatusCode, String)>,
+) -> PageResult {
+    let c = cases::case(&state.app, &user.actor, id).await?;
+    let attachments = cases::attachments(&state.app, &user.actor, id).await?;
+    // The county's providers, for the help plan.
+    let providers = if c.reporter_view {
+        vec![]
+    } else {
+        cases::providers(&state.app, &user.actor)
+            .await?
+            .into_iter()
+            .map(|a| Opt {
+                code: a.id,
+                label: a.name,
+            })
+            .collect()
+    };
+    let status = error.as_ref().map(|e| e.0).unwrap_or(StatusCode::OK);
+    let can_follow_up = !c.reporter_view
+        && c.child_id.is_some()
+        && c.status != CaseStatus::Closed
+        && user.actor.may(shouwang_domain::authz::Action::RecordVisit);
+    let follow_up = {
+        use shouwang_domain::visits::{Condition, Seen, VisitMethod, VisitorRole};
+        FollowUpForm {
+            methods: opts(VisitMethod::ALL, VisitMethod::code, VisitMethod::label),
+            roles: opts(VisitorRole::ALL, VisitorRole::code, VisitorRole::label),
+            seen: opts(Seen::ALL, Seen::code, Seen::label),
+            conditions: opts(Condition::ALL, Condition::code, Condition::label),
+            usual_role: match user.actor.role {
+                Role::Village => VisitorRole::ChildDirector.code(),
+                Role::Town => VisitorRole::Supervisor.code(),
+                Role::Agency => VisitorRole::SocialWorker.code(),
+                _ => VisitorRole::Other.code(),
+            },
+            visitor_name: if can_follow_up {
+                shouwang_app::users::display_name(&state.app, &user.actor.user_id)
+                    .await?
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            },
+            today: state.app.today().to_string(),
+        }
+    };
+    Ok((
+        status,
+        render(&CasePage {
+            can_follow_up,
+            follow_up,
+            frame: Frame::of(state, user).await,
+            is_police: user.actor.role == Role::Police && !c.reporter_view,
+            is_civil: matches!(
+                user.actor.role,
+                Role::Town | Role::County | Role::CountyAdmin
+            ) && !c.reporter_view,
+            can_intervene: matches!(
+                user.actor.role,
+                Role::Police
+                    | Role::Town
+                    | Role::County
+                    | Role::CountyAdmin
+                    | Role::Court
+                    | Role::Procuratorate
+            ) && !c.reporter_view,
+            c,
+            attachments,
+            notice,
+            error: error.map(|e| e.1),
+            outcomes: opts(StepOutcome::ALL, StepOutcome::code, StepOutcome::label),
+            records: opts(PoliceRecord::ALL, PoliceRecord::code, PoliceRecord::label),
+            concerns: opts(
+                shouwang_domain::protection::Concern::ALL,
+                shouwang_domain::protection::Concern::code,
+                shouwang_domain::protection::Concern::label,
+            ),
+            areas: opts(
+                shouwang_domain::protection::AssessmentArea::ALL,
+                shouwang_domain::protection::AssessmentArea::code,
+                shouwang_domain::protection::AssessmentArea::label,
+            ),
+            help_kinds: opts(
+                shouwang_domain::protection::HelpKind::ALL,
+                shouwang_domain::protection::HelpKind::code,
+                shouwang_domain::protection::HelpKind::label,
+            ),
+            providers,
+            placement_reasons: opts(
+                shouwang_domain::protection::TemporaryGuardianshipReason::ALL,
+                shouwang_domain::protection::TemporaryGuardianshipReason::code,
+                shouwang_domain::protection::TemporaryGuardianshipReason::label,
+            ),
+            placement_types: opts(
+                shouwang_domain::protection::Placement::ALL,
+                shouwang_domain::protection::Placement::code,
+                shouwang_domain::protection::Placement::label,
+            ),
+            measures: opts(
+                shouwang_domain::protection::Measure::ALL,
+                shouwang_domain::protection::Measure::code,
+                shouwang_domain::protection::Measure::label,
+            ),
+            stages: opts(
+                shouwang_domain::protection::Stage::ALL,
+                shouwang_domain::protection::Stage::code,
+                shouwang_domain::protection::Stage::label,
+            ),
+            grounds: opts(
+                shouwang_domain::protection::RevocationGround::ALL,
+                shouwang_domain::protection::RevocationGround::code,
+                shouwang_domain::protection::RevocationGround::label,
+            ),
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CaseParams {
+    filed: Option<String>,
+}
+
+pub async fn case_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Query(p): Query<CaseParams>,
+) -> PageResult {
+    let notice = p
+        .filed
+        .is_some()
+        .then(|| "已报告。公安机关和乡镇已收到，处理进展和反馈将在此显示。".to_owned());
+    case_view(&state, &user, &id, notice, None).await
+}
+
+/// After an action on the case page: back to the case, or the case with what went wrong.
+pub(super) async fn after(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    result: Result<CaseView, shouwang_app::Error>,
+) -> PageResult {
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Err(shouwang_app::Error::Validation(v)) => {
+            case_view(
+                state,
+                user,
+                id,
+                None,
+                Some((StatusCode::UNPROCESSABLE_ENTITY, v.summary())),
+            )
+            .await
+        }
+        Err(shouwang_app::Error::Conflict { message, .. }) => {
+            case_view(state, user, id, None, Some((StatusCode::CONFLICT, message))).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StepForm {
+    csrf_token: String,
+    step: String,
+    outcome: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn step_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<StepForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let (Some(step), Some(outcome)) = (Step::parse(&f.step), StepOutcome::parse(&f.outcome)) else {
+        let e = ValidationErrors::single("outcome", "请选择步骤和结果");
+        return after(&state, &user, &id, Err(e.into())).await;
+    };
+    let r = cases::record_step(&state.app, &user.actor, &id, step, outcome, &f.note).await;
+    after(&state, &user, &id, r).await
+}
+
+#[derive(Deserialize)]
+pub struct RecordForm {
+    csrf_token: String,
+    record: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn police_record_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<RecordForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let Some(record) = PoliceRecord::parse(&f.record) else {
+        let e = ValidationErrors::single("record", "请选择记录类型");
+        return after(&state, &user, &id, Err(e.into())).await;
+    };
+    let r = cases::police_record(&state.app, &user.actor, &id, record, &f.note).await;
+    after(&state, &user, &id, r).await
+}
+
+#[derive(Deserialize)]
+pub struct NoteForm {
+    csrf_token: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    approve: String,
+}
+
+pub async fn notify_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<NoteForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let r = cases::notify_town(&state.app, &user.actor, &id, &f.note).await;
+    after(&state, &user, &id, r).await
+}
+
+pub async fn close_request_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<NoteForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let r = cases::request_close(&state.app, &user.actor, &id, &f.reason).await;
+    after(&state, &user, &id, r).await
+}
+
+pub async fn close_decision_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<NoteForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let r = cases::decide_close(&state.app, &user.actor, &id, f.approve == "1", &f.note).await;
+    after(&state, &user, &id, r).await
+}
+
+pub async fn reopen_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<NoteForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let r = cases::reopen(&state.app, &user.actor, &id, &f.reason).await;
+    after(&state, &user, &id, r).await
+}

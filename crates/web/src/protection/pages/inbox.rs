@@ -1,0 +1,62 @@
+//! The police's and the towns' inboxes.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "protection/inbox.html")]
+pub(super) struct InboxPage {
+    frame: Frame,
+    items: Vec<ReportSummary>,
+    status: String,
+    is_police: bool,
+}
+
+impl InboxPage {
+    fn place(&self, code: &str) -> String {
+        place_name(code)
+    }
+    fn labels(&self, s: &[Situation]) -> String {
+        s.iter().map(|x| x.label()).collect::<Vec<_>>().join("、")
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct InboxParams {
+    status: Option<String>,
+}
+
+pub async fn inbox_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<InboxParams>,
+) -> PageResult {
+    let (status, key) = match p.status.as_deref() {
+        Some("unreceived") => (InboxStatus::Unreceived, "unreceived"),
+        Some("received") => (InboxStatus::Received, "received"),
+        _ => (InboxStatus::All, "all"),
+    };
+    let items = cases::inbox(&state.app, &user.actor, status).await?;
+    Ok(render(&InboxPage {
+        frame: Frame::of(&state, &user).await,
+        items,
+        status: key.to_owned(),
+        is_police: user.actor.role == Role::Police,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf_token: String,
+}
+
+pub async fn receive_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let view = cases::receive(&state.app, &user.actor, &id).await?;
+    Ok(Redirect::to(&format!("/cases/{}", view.id)).into_response())
+}

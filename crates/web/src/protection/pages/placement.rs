@@ -1,0 +1,57 @@
+//! Placements from the case page.
+
+use super::*;
+
+pub async fn placement_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let get = |k: &str| field(&pairs, k);
+    user.check_csrf(&get("csrf_token").unwrap_or_default())?;
+    let input = shouwang_domain::protection::PlacementInput {
+        reason: get("reason"),
+        placement: get("placement"),
+        carer: get("carer"),
+        start_date: get("start_date"),
+        note: get("note"),
+    };
+    let r = cases::place(&state.app, &user.actor, &id, &input).await;
+    after(&state, &user, &id, r).await
+}
+
+#[derive(Deserialize)]
+pub struct EndForm {
+    csrf_token: String,
+    #[serde(default)]
+    end_date: String,
+    #[serde(default)]
+    assessment: String,
+}
+
+#[derive(Deserialize)]
+pub struct PlacementPath {
+    id: String,
+    placement_id: String,
+}
+
+pub async fn placement_end_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(p): Path<PlacementPath>,
+    Form(f): Form<EndForm>,
+) -> PageResult {
+    user.check_csrf(&f.csrf_token)?;
+    let end = Some(f.end_date.as_str()).filter(|d| !d.is_empty());
+    let r = cases::end_placement(
+        &state.app,
+        &user.actor,
+        &p.id,
+        &p.placement_id,
+        end,
+        &f.assessment,
+    )
+    .await;
+    after(&state, &user, &p.id, r).await
+}
