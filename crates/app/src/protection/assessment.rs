@@ -9,7 +9,7 @@ pub async fn assess(
     actor: &Actor,
     case_id: &str,
     input: &shouwang_domain::protection::AssessmentInput,
-) -> Result<CaseView> {
+) -> Result<String> {
     let assessment = input.parse()?;
     let (case, _, works) = load(app, actor, case_id).await?;
     if !works || !matches!(actor.role, Role::Town | Role::County | Role::CountyAdmin) {
@@ -44,5 +44,5 @@ pub async fn assess(
     )
     .await?;
     tx.commit().await?;
-    self::case(app, actor, case_id).await
+    Ok(case_id.to_owned())
 }

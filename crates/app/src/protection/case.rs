@@ -72,6 +72,8 @@ pub struct CaseView {
     /// The grounds of 民法典 Art. 36 the recorded facts meet while nobody has applied: civil affairs
     /// must apply when nobody else does.
     pub revocation_reminders: Vec<String>,
+    /// The evidence the actor may see (see [`attachments`]): the page lists it from here.
+    pub attachments: Vec<Attachment>,
 }
 
 pub(super) async fn child_name(app: &App, case: &CaseRow, report: &ReportRow) -> Result<String> {
@@ -252,6 +254,15 @@ pub async fn case(app: &App, actor: &Actor, case_id: &str) -> Result<CaseView> {
             vec![]
         },
         revocation_reminders: vec![],
+        attachments: {
+            let may = evidence_reader(actor, &report, works);
+            app.store
+                .attachments(&case.id)
+                .await?
+                .into_iter()
+                .filter(|a| may(a))
+                .collect()
+        },
     };
     let mut view = view;
     if works {

@@ -27,7 +27,7 @@ pub async fn intervene(
     actor: &Actor,
     case_id: &str,
     input: &InterventionInput,
-) -> Result<CaseView> {
+) -> Result<String> {
     use shouwang_domain::protection::{Measure, RevocationGround, Stage};
     let measure = Measure::parse(&input.measure)
         .ok_or_else(|| ValidationErrors::single("measure", "请选择干预措施"))?;
@@ -105,7 +105,7 @@ pub async fn intervene(
     )
     .await?;
     tx.commit().await?;
-    self::case(app, actor, case_id).await
+    Ok(case_id.to_owned())
 }
 
 /// What the case's records say about revoking the guardian's qualification.

@@ -60,7 +60,7 @@ pub async fn refer(
     kind: shouwang_domain::protection::HelpKind,
     agency_id: &str,
     note: &str,
-) -> Result<CaseView> {
+) -> Result<String> {
     let note = note_of(note, "note", Some("请写明需要服务机构提供的帮助"))?;
     let (case, _, works) = load(app, actor, case_id).await?;
     if !works || !matches!(actor.role, Role::Town | Role::County | Role::CountyAdmin) {
@@ -118,7 +118,7 @@ pub async fn refer(
     )
     .await?;
     tx.commit().await?;
-    self::case(app, actor, case_id).await
+    Ok(case_id.to_owned())
 }
 
 /// A provider's referrals (its users'), newest first.

@@ -11,7 +11,7 @@ pub(super) async fn act(
     action: CaseAction,
     write: impl AsyncFnOnce(&mut Tx, &CaseRow, &ReportRow) -> Result<()>,
     close_requested_by: Option<&str>,
-) -> Result<CaseView> {
+) -> Result<String> {
     let (case, report, works) = load(app, actor, case_id).await?;
     if !works {
         return Err(Error::Forbidden);
@@ -36,7 +36,7 @@ pub(super) async fn act(
     )
     .await?;
     tx.commit().await?;
-    self::case(app, actor, case_id).await
+    Ok(case_id.to_owned())
 }
 
 pub(super) fn action_code(a: CaseAction) -> &'static str {
@@ -66,7 +66,7 @@ pub(super) fn note_of(note: &str, field: &str, required: Option<&str>) -> Result
 
 /// The police receive a report (受理); a report escalated to the county may be received by the
 /// county's civil affairs too.
-pub async fn receive(app: &App, actor: &Actor, report_id: &str) -> Result<CaseView> {
+pub async fn receive(app: &App, actor: &Actor, report_id: &str) -> Result<String> {
     let (case, report) = app
         .store
         .report_with_case(report_id)
@@ -111,7 +111,7 @@ pub async fn record_step(
     step: Step,
     outcome: StepOutcome,
     note: &str,
-) -> Result<CaseView> {
+) -> Result<String> {
     let note = note_of(
         note,
         "note",
@@ -154,7 +154,7 @@ pub async fn police_record(
     case_id: &str,
     record: PoliceRecord,
     note: &str,
-) -> Result<CaseView> {
+) -> Result<String> {
     let note = note_of(
         note,
         "note",
@@ -200,7 +200,7 @@ pub async fn police_record(
 }
 
 /// The police notify the town (通报乡镇): the town's assessment and help begin.
-pub async fn notify_town(app: &App, actor: &Actor, case_id: &str, note: &str) -> Result<CaseView> {
+pub async fn notify_town(app: &App, actor: &Actor, case_id: &str, note: &str) -> Result<String> {
     let note = note_of(note, "note", None)?;
     act(
         app,
@@ -232,7 +232,7 @@ pub async fn request_close(
     actor: &Actor,
     case_id: &str,
     reason: &str,
-) -> Result<CaseView> {
+) -> Result<String> {
     let reason = note_of(reason, "reason", Some("请说明结案理由"))?;
     act(
         app,
@@ -263,7 +263,7 @@ pub async fn decide_close(
     case_id: &str,
     approve: bool,
     note: &str,
-) -> Result<CaseView> {
+) -> Result<String> {
     let note = note_of(note, "note", (!approve).then_some("退回结案申请请说明原因"))?;
     let (case, _, _) = load(app, actor, case_id).await?;
     if case.status == CaseStatus::Closing
@@ -292,7 +292,7 @@ pub async fn decide_close(
 }
 
 /// Reopens a closed case, saying why.
-pub async fn reopen(app: &App, actor: &Actor, case_id: &str, reason: &str) -> Result<CaseView> {
+pub async fn reopen(app: &App, actor: &Actor, case_id: &str, reason: &str) -> Result<String> {
     let reason = note_of(reason, "reason", Some("请说明重新开启的理由"))?;
     act(
         app,

@@ -117,7 +117,14 @@ pub async fn receive(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<CaseView>, AppError> {
-    Ok(Json(cases::receive(&state.app, &user.actor, &id).await?))
+    Ok(Json(
+        cases::case(
+            &state.app,
+            &user.actor,
+            &cases::receive(&state.app, &user.actor, &id).await?,
+        )
+        .await?,
+    ))
 }
 
 /// A case with its timeline. The reporter is shown only to the police handling it and the county
@@ -154,7 +161,12 @@ pub async fn record_step(
     ApiJson(b): ApiJson<StepBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
-        cases::record_step(&state.app, &user.actor, &id, b.step, b.outcome, &b.note).await?,
+        cases::case(
+            &state.app,
+            &user.actor,
+            &cases::record_step(&state.app, &user.actor, &id, b.step, b.outcome, &b.note).await?,
+        )
+        .await?,
     ))
 }
 
@@ -179,7 +191,12 @@ pub async fn police_record(
     ApiJson(b): ApiJson<RecordBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
-        cases::police_record(&state.app, &user.actor, &id, b.record, &b.note).await?,
+        cases::case(
+            &state.app,
+            &user.actor,
+            &cases::police_record(&state.app, &user.actor, &id, b.record, &b.note).await?,
+        )
+        .await?,
     ))
 }
 
@@ -199,7 +216,12 @@ pub async fn notify_town(
     ApiJson(b): ApiJson<NoteBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
-        cases::notify_town(&state.app, &user.actor, &id, &b.note).await?,
+        cases::case(
+            &state.app,
+            &user.actor,
+            &cases::notify_town(&state.app, &user.actor, &id, &b.note).await?,
+        )
+        .await?,
     ))
 }
 
@@ -219,7 +241,12 @@ pub async fn request_close(
     ApiJson(b): ApiJson<ReasonBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
-        cases::request_close(&state.app, &user.actor, &id, &b.reason).await?,
+        cases::case(
+            &state.app,
+            &user.actor,
+            &cases::request_close(&state.app, &user.actor, &id, &b.reason).await?,
+        )
+        .await?,
     ))
 }
 
@@ -242,7 +269,12 @@ pub async fn decide_close(
     ApiJson(b): ApiJson<DecisionBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
-        cases::decide_close(&state.app, &user.actor, &id, b.approve, &b.note).await?,
+        cases::case(
+            &state.app,
+            &user.actor,
+            &cases::decide_close(&state.app, &user.actor, &id, b.approve, &b.note).await?,
+        )
+        .await?,
     ))
 }
 
@@ -256,7 +288,12 @@ pub async fn reopen(
     ApiJson(b): ApiJson<ReasonBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
-        cases::reopen(&state.app, &user.actor, &id, &b.reason).await?,
+        cases::case(
+            &state.app,
+            &user.actor,
+            &cases::reopen(&state.app, &user.actor, &id, &b.reason).await?,
+        )
+        .await?,
     ))
 }
 
@@ -378,7 +415,14 @@ pub async fn assess(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<shouwang_domain::protection::AssessmentInput>,
 ) -> Result<Json<CaseView>, AppError> {
-    Ok(Json(cases::assess(&state.app, &user.actor, &id, &b).await?))
+    Ok(Json(
+        cases::case(
+            &state.app,
+            &user.actor,
+            &cases::assess(&state.app, &user.actor, &id, &b).await?,
+        )
+        .await?,
+    ))
 }
 
 /// A referral to a provider.
@@ -403,7 +447,12 @@ pub async fn refer(
     ApiJson(b): ApiJson<ReferBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
-        cases::refer(&state.app, &user.actor, &id, b.kind, &b.agency_id, &b.note).await?,
+        cases::case(
+            &state.app,
+            &user.actor,
+            &cases::refer(&state.app, &user.actor, &id, b.kind, &b.agency_id, &b.note).await?,
+        )
+        .await?,
     ))
 }
 
@@ -488,7 +537,14 @@ pub async fn place(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<shouwang_domain::protection::PlacementInput>,
 ) -> Result<Json<CaseView>, AppError> {
-    Ok(Json(cases::place(&state.app, &user.actor, &id, &b).await?))
+    Ok(Json(
+        cases::case(
+            &state.app,
+            &user.actor,
+            &cases::place(&state.app, &user.actor, &id, &b).await?,
+        )
+        .await?,
+    ))
 }
 
 /// How a temporary guardianship ends.
@@ -519,13 +575,18 @@ pub async fn end_placement(
     ApiJson(b): ApiJson<EndPlacementBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
-        cases::end_placement(
+        cases::case(
             &state.app,
             &user.actor,
-            &p.id,
-            &p.placement_id,
-            b.end_date.as_deref(),
-            &b.assessment,
+            &cases::end_placement(
+                &state.app,
+                &user.actor,
+                &p.id,
+                &p.placement_id,
+                b.end_date.as_deref(),
+                &b.assessment,
+            )
+            .await?,
         )
         .await?,
     ))
@@ -598,6 +659,11 @@ pub async fn intervene(
     ApiJson(b): ApiJson<cases::InterventionInput>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
-        cases::intervene(&state.app, &user.actor, &id, &b).await?,
+        cases::case(
+            &state.app,
+            &user.actor,
+            &cases::intervene(&state.app, &user.actor, &id, &b).await?,
+        )
+        .await?,
     ))
 }

@@ -1281,3 +1281,115 @@ async fn a_step_not_recorded_in_its_time_is_marked_late() {
     assert_eq!(step(&c, "stop_violence")["overdue"], false);
     assert_eq!(step(&c, "order_parents_back")["overdue"], true);
 }
+
+/// Issue 25: one click on a case page writes its action and one read — the action does not build
+/// a view the page throws away and builds again (it wrote three audit rows).
+#[tokio::test]
+async fn a_click_on_a_case_page_audits_the_action_and_one_read() {
+    let app = spawn_app().await;
+    with_case_users(&app).await;
+    let teacher = app.login("teacher_a").await;
+    let filed: Value = teacher
+        .post_json("/api/v1/reports", &living_alone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (report, case) = (
+        filed["id"].as_str().unwrap().to_owned(),
+        filed["case_id"].as_str().unwrap().to_owned(),
+    );
+    let police = reqwest::Client::builder()
+        .cookie_store(true)
+        .default_headers(browser_headers(&app.base))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = police
+        .post(format!("{}/login", app.base))
+        .form(&[("username", "police_a"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let inbox = police
+        .get(format!("{}/reports", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = inbox
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .expect("the inbox has a form")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let admin = app.login("admin").await;
+    let count = |action: &'static str| {
+        let (admin, case) = (&admin, case.clone());
+        async move {
+            admin
+                .get_json(&format!("/api/v1/audit?action={action}&entity_id={case}"))
+                .await["items"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(count("case_read").await, 0);
+
+    // 受理 from the inbox: the form posts, the page follows the redirect.
+    let r = police
+        .post(format!("{}/reports/{report}/receive", app.base))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(to, format!("/cases/{case}"));
+    let page = police
+        .get(format!("{}{to}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(count("case_receive").await, 1);
+    assert_eq!(count("case_read").await, 1, "one read for one page shown");
+
+    // A step from the case page: again the action and the page's one read.
+    let r = police
+        .post(format!("{}/cases/{case}/steps", app.base))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("step", "order_parents_back"),
+            ("outcome", "done"),
+            ("note", "已电话责令父母返回"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    police
+        .get(format!("{}/cases/{case}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(count("case_respond").await, 1);
+    assert_eq!(count("case_read").await, 2);
+
+    // The API answers an action with the case, read and audited once.
+    let r = police
+        .post(format!("{}/api/v1/cases/{case}/notify-town", app.base))
+        .header("x-csrf-token", csrf.as_str())
+        .json(&json!({"note": "已通报乡镇"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert_eq!(count("case_read").await, 3);
+}

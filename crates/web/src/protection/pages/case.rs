@@ -72,7 +72,7 @@ pub(super) async fn case_view(
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
     let c = cases::case(&state.app, &user.actor, id).await?;
-    let attachments = cases::attachments(&state.app, &user.actor, id).await?;
+    let attachments = c.attachments.clone();
     // The county's providers, for the help plan.
     let providers = if c.reporter_view {
         vec![]
@@ -210,7 +210,7 @@ pub(super) async fn after(
     state: &AppState,
     user: &CurrentUser,
     id: &str,
-    result: Result<CaseView, shouwang_app::Error>,
+    result: Result<String, shouwang_app::Error>,
 ) -> PageResult {
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),

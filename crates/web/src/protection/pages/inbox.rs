@@ -57,6 +57,6 @@ pub async fn receive_submit(
     Form(f): Form<CsrfForm>,
 ) -> PageResult {
     user.check_csrf(&f.csrf_token)?;
-    let view = cases::receive(&state.app, &user.actor, &id).await?;
-    Ok(Redirect::to(&format!("/cases/{}", view.id)).into_response())
+    let case_id = cases::receive(&state.app, &user.actor, &id).await?;
+    Ok(Redirect::to(&format!("/cases/{case_id}")).into_response())
 }
