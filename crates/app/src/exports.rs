@@ -146,7 +146,7 @@ pub async fn summary_table(
         let broken = row.figures.cross_check();
         if !broken.is_empty() {
             return Err(Error::Internal(format!(
-                "{}：{}",
+                "汇总数据未通过表间勾稽关系校验：{}：{}",
                 row.unit,
                 broken.join("；")
             )));

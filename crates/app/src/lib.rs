@@ -4,7 +4,8 @@
 //! reads and writes.
 //!
 //! One module per capability; `docs/architecture.md` says where a new one goes. Every use case
-//! takes the [`App`] — the store, the clock and the county's policies — and returns this crate's
+//! takes the [`App`] — the store (with the injected clock) and the deployment's policies — and
+//! returns this crate's
 //! [`Error`], whose variants (validation, not found, conflict, forbidden) are what a front end
 //! shows. A front end reaches data only through here: `web` does not depend on the store.
 
@@ -59,7 +60,8 @@ impl Default for Policies {
     }
 }
 
-/// What every use case works with: the store (private to this crate), the clock and the policies.
+/// What every use case works with: the store (private to this crate; it holds the injected clock)
+/// and the deployment's policies.
 /// Cheap to clone; a front end keeps one and passes it to every call.
 #[derive(Clone)]
 pub struct App {

@@ -1,6 +1,6 @@
-//! Visits (走访、探访、随访) and the parents' contact log: record them, read them, and the lists of
-//! children due and overdue for a visit. The rules are `domain::visits` and
-//! `domain::guardianship`.
+//! Visits (走访、探访、随访): record them, read them, who visits a child, the visit photos, and
+//! the lists of children due and overdue for a visit. The rules are `domain::visits`; the
+//! parents' contact log and the carer checks are `app::guardianship`.
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -20,7 +20,7 @@ use shouwang_domain::visits::{
 use shouwang_store::By;
 use shouwang_store::Subject;
 
-/// How many visits and contacts a child's page shows.
+/// How many visits a child's page shows.
 const SHOWN: i64 = 50;
 
 fn child_subject<'a>(id: &'a str, village: &'a str) -> Subject<'a> {

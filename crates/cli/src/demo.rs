@@ -10,9 +10,9 @@ use shouwang_domain::authz::Role;
 use shouwang_domain::input::{ChildInput, ParseContext};
 use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
 use shouwang_domain::sample::id_number_for;
-use shouwang_store::Store;
 use shouwang_store::audit::Who;
 use shouwang_store::users::NewUser;
+use shouwang_store::{PreparedChildren, Store};
 
 pub const DEMO_PASSWORD: &str = "shouwang-demo";
 
@@ -279,8 +279,12 @@ pub fn child_input(
     }
 }
 
-/// From this many children, a demo load sets the kept counts aside and rebuilds them at the end.
+/// From this many children, a demo load is a bulk load: the kept counts and the child tables'
+/// secondary indexes are set aside and made again once at the end (`Store::begin_bulk_load`).
 pub const BULK_LOAD: usize = 50_000;
+
+/// Files generated, prepared and written as one batch (one transaction).
+const CHUNK: usize = 5_000;
 
 pub async fn run(store: &Store, region: &RegionCode, children: usize, seed: u64) -> Result<()> {
     run_with_lists(store, region, children, seed, None).await
@@ -310,7 +314,7 @@ pub async fn run_regions(
     anyhow::ensure!(!regions.is_empty(), "请用 --region 指定至少一个区划代码");
     let bulk = children >= BULK_LOAD;
     if bulk {
-        store.set_kept_counts_aside().await?;
+        store.begin_bulk_load().await?;
     }
     let share = children / regions.len();
     for (i, region) in regions.iter().enumerate() {
@@ -322,10 +326,15 @@ pub async fn run_regions(
         let lists = if i == 0 { lists } else { None };
         load_region(store, region, n, seed + i as u64, lists).await?;
     }
+    let t = std::time::Instant::now();
     if bulk {
-        let t = std::time::Instant::now();
-        store.rebuild_kept_counts().await?;
-        eprintln!("已重新统计汇总（{:.1} 秒）", t.elapsed().as_secs_f64());
+        store.finish_bulk_load().await?;
+        eprintln!(
+            "已重建索引并重新统计汇总（{:.1} 秒）",
+            t.elapsed().as_secs_f64()
+        );
+    } else {
+        store.analyze().await?;
     }
     Ok(())
 }
@@ -388,66 +397,120 @@ async fn load_region(
         school_agency = a.agency_id;
     }
 
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut ids = IdSequences::default();
+    let village_count = villages.len();
+    // The files are generated, checked, hashed and sealed on a thread of their own while the
+    // database writes the batch before: the two overlap (the database works on its own thread
+    // for SQLite, in its own process for PostgreSQL).
+    let (send, batches) = tokio::sync::mpsc::channel::<PreparedChildren>(2);
+    let generating = {
+        let store = store.clone();
+        let first_town = first_town.clone();
+        tokio::task::spawn_blocking(move || -> Result<Option<SampleLists>> {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut ids = IdSequences::default();
+            let mut done = 0usize;
+            while done < children {
+                let n = CHUNK.min(children - done);
+                let mut files = Vec::with_capacity(n);
+                let mut links = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let village = &villages[rng.gen_range(0..villages.len())];
+                    let input = child_input(&mut rng, village, today, &mut ids);
+                    let file = input.parse(&ctx).map_err(|e| {
+                        anyhow::anyhow!("demo generator produced an invalid file: {}", e.summary())
+                    })?;
+                    let at_school = first_town.contains(&file.village_code)
+                        && matches!(
+                            file.schooling,
+                            Some(shouwang_domain::child::Schooling::Primary)
+                        );
+                    links.push(if at_school {
+                        school_agency.clone()
+                    } else {
+                        None
+                    });
+                    if let Some(l) = lists.as_mut() {
+                        l.add(&file, today)?;
+                        // About one in two hundred left-behind children nobody registered yet.
+                        if l.extra.gen_ratio(1, 200) {
+                            let unknown =
+                                child_input(&mut l.extra, village, today, &mut ids).parse(&ctx);
+                            if let Ok(unknown) = unknown
+                                && shouwang_linkage::discrepancy::school_age(
+                                    unknown.birth_date,
+                                    today,
+                                )
+                            {
+                                l.add_unregistered(&unknown)?;
+                            }
+                        }
+                    }
+                    files.push(file);
+                }
+                if send
+                    .blocking_send(store.prepare_children(&files, &links))
+                    .is_err()
+                {
+                    // The writer stopped (its error is the one reported).
+                    break;
+                }
+                done += n;
+            }
+            Ok(lists)
+        })
+    };
     let started = std::time::Instant::now();
-    let mut done = 0usize;
-    let chunk = 20_000;
-    while done < children {
-        let n = chunk.min(children - done);
-        let mut files = Vec::with_capacity(n);
-        let mut links = Vec::with_capacity(n);
-        for _ in 0..n {
-            let village = &villages[rng.gen_range(0..villages.len())];
-            let input = child_input(&mut rng, village, today, &mut ids);
-            let file = input.parse(&ctx).map_err(|e| {
-                anyhow::anyhow!("demo generator produced an invalid file: {}", e.summary())
-            })?;
-            let at_school = first_town.contains(&file.village_code)
-                && matches!(
-                    file.schooling,
-                    Some(shouwang_domain::child::Schooling::Primary)
-                );
-            links.push(if at_school {
-                school_agency.clone()
-            } else {
-                None
-            });
-            if let Some(l) = lists.as_mut() {
-                l.add(&file, today)?;
-                // About one in two hundred left-behind children nobody registered yet.
-                if l.extra.gen_ratio(1, 200) {
-                    let unknown = child_input(&mut l.extra, village, today, &mut ids).parse(&ctx);
-                    if let Ok(unknown) = unknown
-                        && shouwang_linkage::discrepancy::school_age(unknown.birth_date, today)
-                    {
-                        l.add_unregistered(&unknown)?;
+    let batches = std::sync::Arc::new(tokio::sync::Mutex::new(batches));
+    let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let writers: Vec<_> = (0..store.bulk_writers())
+        .map(|_| {
+            let (store, batches, written) = (store.clone(), batches.clone(), written.clone());
+            tokio::spawn(async move {
+                loop {
+                    let Some(batch) = batches.lock().await.recv().await else {
+                        return Ok::<_, anyhow::Error>(());
+                    };
+                    let n = store
+                        .insert_prepared(
+                            Who {
+                                user_id: None,
+                                username: "demo",
+                            },
+                            batch,
+                        )
+                        .await?;
+                    let done = written.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+                    if children > CHUNK && done % 100_000 < n {
+                        eprintln!(
+                            "已生成 {done}/{children} 名儿童（{:.0} 名/秒）",
+                            done as f64 / started.elapsed().as_secs_f64()
+                        );
                     }
                 }
-            }
-            files.push(file);
-        }
-        store
-            .bulk_insert_children(
-                Who {
-                    user_id: None,
-                    username: "demo",
-                },
-                &files,
-                &links,
-            )
-            .await?;
-        done += n;
-        if children > chunk {
-            eprintln!(
-                "已生成 {done}/{children} 名儿童（{:.0} 名/秒）",
-                done as f64 / started.elapsed().as_secs_f64()
-            );
+            })
+        })
+        .collect();
+    let mut failed = None;
+    for w in writers {
+        if let Err(e) = w
+            .await
+            .map_err(|e| anyhow::anyhow!("demo writer stopped: {e}"))
+            .and_then(|r| r)
+        {
+            // The others stop when the generator does (it stops when no one receives).
+            batches.lock().await.close();
+            failed.get_or_insert(e);
         }
     }
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let lists = generating
+        .await
+        .map_err(|e| anyhow::anyhow!("demo generator stopped: {e}"))??;
     println!(
         "已生成 {children} 名演示儿童，分布在 {} 个村（社区）",
-        villages.len()
+        village_count
     );
     println!();
     if let Some(l) = lists {

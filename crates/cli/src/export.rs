@@ -78,12 +78,7 @@ pub async fn summary(
 ) -> Result<()> {
     let summary = shouwang_app::exports::summary_table(app, actor, region, on)
         .await
-        .map_err(|e| match e {
-            shouwang_app::Error::Internal(m) => {
-                anyhow::anyhow!("汇总数据未通过表间勾稽关系校验：{m}")
-            }
-            e => explain(e, region.as_str()),
-        })?;
+        .map_err(|e| explain(e, region.as_str()))?;
     let heading = Heading::new(region, on, app.today());
     std::fs::write(out, outputs::summary_workbook(&heading, &summary)?)
         .with_context(|| format!("无法写入 {}", out.display()))?;

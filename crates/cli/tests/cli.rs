@@ -1433,15 +1433,15 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
     )
     .await
     .unwrap();
-    // The first county loads with the counts set aside and rebuilt in one pass (a bulk load);
-    // everything after is kept by the triggers the rebuild put back.
-    store.set_kept_counts_aside().await.unwrap();
+    // The first county loads as a bulk load (counts and indexes set aside, made again in one
+    // pass each); everything after is kept by the triggers the rebuild put back.
+    store.begin_bulk_load().await.unwrap();
     for (code, n, seed) in [("522730", 700, 7), ("532801", 300, 8)] {
         let code = RegionCode::parse(code).unwrap();
         store.init_region(&code).await.unwrap();
         shouwang::demo::run(&store, &code, n, seed).await.unwrap();
         if code.as_str() == "522730" {
-            store.rebuild_kept_counts().await.unwrap();
+            store.finish_bulk_load().await.unwrap();
         }
     }
     // The demo's county user of 龙里县 edits and exits some of its children.
@@ -2215,4 +2215,83 @@ fn the_server_backs_up_on_a_schedule_and_keeps_the_newest() {
         ],
     );
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// Issue 25: a bulk load sets the child tables' secondary indexes aside and makes them again —
+/// at its end, or when the database is next opened after a load that stopped half-way — with
+/// the statements the migrations wrote, on both databases.
+#[tokio::test]
+async fn a_bulk_load_sets_the_indexes_aside_and_gets_them_back_even_after_a_stop() {
+    use shouwang_domain::region::RegionCode;
+    use shouwang_store::{IdCipher, Store};
+    use sqlx::Connection;
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_db(dir.path());
+    let open = || async {
+        Store::open(
+            &db,
+            IdCipher::new([3; 32], [4; 32]),
+            Arc::new(shouwang_domain::clock::FixedClock::on(
+                chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+            )),
+        )
+        .await
+        .unwrap()
+    };
+    let url = if db.starts_with("postgres") {
+        db.clone()
+    } else {
+        format!("sqlite://{db}")
+    };
+    sqlx::any::install_default_drivers();
+    let indexes = || async {
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        let sql = if url.starts_with("postgres") {
+            "SELECT indexname || ': ' || indexdef FROM pg_indexes WHERE tablename IN \
+             ('children', 'child_docs', 'child_history', 'child_agencies') ORDER BY indexname"
+        } else {
+            "SELECT name || ': ' || COALESCE(sql, '') FROM sqlite_master WHERE type = 'index' AND tbl_name IN \
+             ('children', 'child_docs', 'child_history', 'child_agencies') ORDER BY name"
+        };
+        let found: Vec<String> = sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+        found
+    };
+    let store = open().await;
+    let county = RegionCode::parse("522730").unwrap();
+    store.init_region(&county).await.unwrap();
+    let before = indexes().await;
+    assert!(
+        before.iter().any(|i| i.starts_with("children_roster")),
+        "{before:?}"
+    );
+
+    // A load that stops half-way: the indexes are gone while it runs, back at the next open.
+    store.begin_bulk_load().await.unwrap();
+    let during = indexes().await;
+    assert!(during.len() < before.len(), "{during:?}");
+    assert!(!during.iter().any(|i| i.starts_with("children_roster")));
+    shouwang::demo::run(&store, &county, 300, 5).await.unwrap();
+    store.close().await;
+    let store = open().await;
+    assert_eq!(indexes().await, before);
+    let town = store.actor_by_username("town").await.unwrap().unwrap();
+    let counted = store.counts(&town).await.unwrap();
+
+    // A load that finishes: the same indexes, the counts kept again.
+    store.begin_bulk_load().await.unwrap();
+    shouwang::demo::run(&store, &county, 200, 6).await.unwrap();
+    store.finish_bulk_load().await.unwrap();
+    assert_eq!(indexes().await, before);
+    let after = store.counts(&town).await.unwrap();
+    let total = |c: &shouwang_store::roster::Counts| c.on_roster + c.not_eligible + c.incomplete;
+    assert!(
+        total(&after) > total(&counted),
+        "{} then {}",
+        total(&counted),
+        total(&after)
+    );
+    store.close().await;
 }

@@ -23,6 +23,7 @@ pub mod import;
 pub mod jobs;
 pub mod kept;
 pub mod notify;
+pub mod pace;
 pub mod protection;
 pub mod quarterly;
 pub mod reconcile;
@@ -45,6 +46,7 @@ use std::sync::Arc;
 use shouwang_domain::clock::Clock;
 use shouwang_domain::validation::ValidationErrors;
 
+pub use bulk::PreparedChildren;
 pub use crypto::{IdCipher, KeyFile, SealedKeys};
 pub use db::Backend;
 pub use stamp::{By, Who};
@@ -87,6 +89,11 @@ impl Store {
     /// SQLite; `postgres://…` means PostgreSQL.
     pub async fn open(db: &str, cipher: IdCipher, clock: Arc<dyn Clock>) -> Result<Store> {
         let (pool, backend) = db::connect(db).await?;
+        // A bulk load that stopped half-way left the child tables without their indexes: they
+        // come back before any migration, which may expect them.
+        if bulk::settings_exist(&pool, backend).await? {
+            bulk::restore_indexes(&pool).await?;
+        }
         db::migrate(&pool, backend).await?;
         summary::rederive_if_rules_changed(&pool, &cipher).await?;
         summary::remask_history(&pool).await?;

@@ -12,6 +12,7 @@ use shouwang_domain::retention::{Retention, erased_birth_date};
 
 use crate::audit::Who;
 use crate::children::StoredChild;
+use crate::pace::Pace;
 use crate::regions::code_range;
 use crate::{Result, Store, StoreError, Subject};
 
@@ -105,43 +106,52 @@ impl Store {
         })
     }
 
-    /// Archives in batches of [`ARCHIVE_BATCH`], each its own transaction: a backlog (a server
-    /// down for weeks, a first start on imported files — 65,029 files at 7M) never holds SQLite's
-    /// write lock for more than a moment.
+    /// Archives in batches of at most [`ARCHIVE_BATCH`], each its own transaction sized by its
+    /// [`Pace`]: a backlog (a server down for weeks, a first start on imported files — 65,029
+    /// files at 7M) never holds SQLite's write lock or the audit head for more than a moment.
     async fn archive_left(&self, left_by: NaiveDate) -> Result<u64> {
         let (exit_by, born_by) = left_by_binds(left_by);
         // The exits not archived yet are few (their partial index, 0040): test them all.
-        let exits = format!(
-            "UPDATE children SET archived_at = $3 WHERE id IN (SELECT c.id FROM children c \
-             WHERE c.status = 'exited' AND c.archived_at IS NULL \
-             AND (c.exit_date <= $1 OR c.birth_date <= $2) LIMIT {ARCHIVE_BATCH})"
-        );
+        let exits = |limit: usize| {
+            format!(
+                "UPDATE children SET archived_at = $3 WHERE id IN (SELECT c.id FROM children c \
+                 WHERE c.status = 'exited' AND c.archived_at IS NULL \
+                 AND (c.exit_date <= $1 OR c.birth_date <= $2) LIMIT {limit})"
+            )
+        };
         let mut n = 0;
+        let mut pace = Pace::new(50, 10, ARCHIVE_BATCH);
         loop {
+            let limit = pace.begin();
             let done = self
-                .archive_batch(&exits, &[&exit_by, &born_by], None, &exit_by)
+                .archive_batch(&exits(limit), &[&exit_by, &born_by], None, &exit_by)
                 .await?;
+            pace.done().await;
             n += done;
-            if done < ARCHIVE_BATCH as u64 {
+            if done < limit as u64 {
                 break;
             }
         }
         // The active files of children 16 by then, province by province on the aged files' index
         // (0038).
         let provinces = self.province_keys().await?;
-        let aged = format!(
-            "UPDATE children SET archived_at = $2 WHERE id IN (SELECT c.id FROM children c \
-             WHERE c.status = 'active' AND c.archived_at IS NULL \
-             AND (c.village_code / {}) = $3 AND c.birth_date <= $1 LIMIT {ARCHIVE_BATCH})",
-            crate::scope::PROVINCE
-        );
+        let aged = |limit: usize| {
+            format!(
+                "UPDATE children SET archived_at = $2 WHERE id IN (SELECT c.id FROM children c \
+                 WHERE c.status = 'active' AND c.archived_at IS NULL \
+                 AND (c.village_code / {}) = $3 AND c.birth_date <= $1 LIMIT {limit})",
+                crate::scope::PROVINCE
+            )
+        };
         for p in provinces {
             loop {
+                let limit = pace.begin();
                 let done = self
-                    .archive_batch(&aged, &[&born_by], Some(p), &exit_by)
+                    .archive_batch(&aged(limit), &[&born_by], Some(p), &exit_by)
                     .await?;
+                pace.done().await;
                 n += done;
-                if done < ARCHIVE_BATCH as u64 {
+                if done < limit as u64 {
                     break;
                 }
             }
@@ -196,10 +206,12 @@ impl Store {
     async fn erase_left(&self, left_by: NaiveDate) -> Result<u64> {
         let (exit_by, born_by) = left_by_binds(left_by);
         let mut erased = 0;
+        let mut pace = Pace::new(10, 2, ERASE_BATCH);
         loop {
+            let limit = pace.begin();
             let rows = sqlx::query(&format!(
                 "SELECT c.id, c.birth_date, c.village_code FROM children c WHERE c.id IN ({}) \
-                 ORDER BY c.id LIMIT {ERASE_BATCH}",
+                 ORDER BY c.id LIMIT {limit}",
                 left_files("c.archived_at IS NOT NULL AND c.erased_at IS NULL")
             ))
             .bind(&exit_by)
@@ -254,6 +266,7 @@ impl Store {
                 .await?;
             }
             tx.commit().await?;
+            pace.done().await;
             erased += rows.len() as u64;
         }
     }

@@ -99,6 +99,12 @@ pub(crate) struct NewChild {
     doc: String,
 }
 
+impl NewChild {
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 /// The hashing, compression and encryption a write needs, done apart from the write so a large
 /// import can prepare the next batch while the database stores this one.
 pub(crate) fn prepare(cipher: &IdCipher, rows: &[(String, &ChildFile)]) -> Vec<NewChild> {

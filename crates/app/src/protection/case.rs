@@ -290,7 +290,7 @@ pub async fn case(app: &App, actor: &Actor, case_id: &str) -> Result<CaseView> {
     Ok(view)
 }
 
-pub(super) fn event_label(kind: &str, code: Option<&str>, outcome: Option<&str>) -> String {
+fn event_label(kind: &str, code: Option<&str>, outcome: Option<&str>) -> String {
     let outcome = outcome.and_then(StepOutcome::parse).map(|o| o.label());
     match kind {
         "filed" => "提交强制报告".into(),

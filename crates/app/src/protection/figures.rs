@@ -40,11 +40,11 @@ pub struct Figures {
     pub feedback_overdue: i64,
 }
 
-pub(super) fn minutes_between(a: &str, b: &str) -> Option<i64> {
+fn minutes_between(a: &str, b: &str) -> Option<i64> {
     Some((parse_time(b)? - parse_time(a)?).num_minutes().max(0))
 }
 
-pub(super) fn quantile(sorted: &[i64], q: f64) -> Option<i64> {
+fn quantile(sorted: &[i64], q: f64) -> Option<i64> {
     (!sorted.is_empty()).then(|| sorted[((sorted.len() - 1) as f64 * q).round() as usize])
 }
 
@@ -55,7 +55,7 @@ pub(super) fn quantile(sorted: &[i64], q: f64) -> Option<i64> {
 /// [`protection::MIN_REPORTER_CELL`] (a town asking for one day saw "学校 1" and could tie it to
 /// the case filed that day). Small cells are summed into one "其他" when that sum is large
 /// enough; otherwise the breakdown is not shown.
-pub(super) fn publishable_reporters(cells: Vec<Count>, whole: bool) -> Vec<Count> {
+fn publishable_reporters(cells: Vec<Count>, whole: bool) -> Vec<Count> {
     if whole {
         return cells;
     }

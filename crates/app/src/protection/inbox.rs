@@ -110,7 +110,7 @@ pub(super) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-pub(super) fn summary(
+fn summary(
     case: &CaseRow,
     report: &ReportRow,
     child_name: String,

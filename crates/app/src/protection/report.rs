@@ -197,7 +197,7 @@ pub(crate) fn place_of(code: &RegionCode) -> String {
 }
 
 /// The police org's name: the town's station or the county's public security bureau.
-pub(super) fn police_name(org: &RegionCode) -> String {
+fn police_name(org: &RegionCode) -> String {
     let place = Divisions::shipped()
         .lineage(org)
         .map(|l| l.iter().map(|d| d.name.to_owned()).collect::<Vec<_>>())

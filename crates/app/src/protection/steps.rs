@@ -4,7 +4,7 @@ use super::*;
 
 /// Applies `action` to a case the actor works on, in one transaction with its timeline entry and
 /// audit event; a case moved meanwhile is a conflict.
-pub(super) async fn act(
+async fn act(
     app: &App,
     actor: &Actor,
     case_id: &str,
@@ -39,7 +39,7 @@ pub(super) async fn act(
     Ok(case_id.to_owned())
 }
 
-pub(super) fn action_code(a: CaseAction) -> &'static str {
+fn action_code(a: CaseAction) -> &'static str {
     match a {
         CaseAction::Receive => "receive",
         CaseAction::Respond => "respond",

@@ -168,7 +168,7 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<Option<Dashboard>> {
 }
 
 /// The units one level below `region`, by code, with their names.
-pub(super) async fn unit_names(app: &App, region: &RegionCode) -> Result<BTreeMap<String, String>> {
+async fn unit_names(app: &App, region: &RegionCode) -> Result<BTreeMap<String, String>> {
     Ok(match region.level().below() {
         Some(level) => app
             .store
@@ -183,11 +183,7 @@ pub(super) async fn unit_names(app: &App, region: &RegionCode) -> Result<BTreeMa
 
 /// The dashboard of a prefecture or a province, from its quarterly reports: the trend from the
 /// reports of the last quarters, the breakdowns and the units from the latest one.
-pub(super) async fn reported_dashboard(
-    app: &App,
-    region: RegionCode,
-    today: NaiveDate,
-) -> Result<Dashboard> {
+async fn reported_dashboard(app: &App, region: RegionCode, today: NaiveDate) -> Result<Dashboard> {
     let mut quarters = Vec::new();
     let mut q = Quarter::of(today).previous();
     for _ in 0..4 {

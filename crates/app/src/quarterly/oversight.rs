@@ -117,7 +117,7 @@ pub struct Ranking {
 }
 
 /// The China date of a stored time.
-pub(super) fn china_date(at: &str) -> Option<NaiveDate> {
+fn china_date(at: &str) -> Option<NaiveDate> {
     chrono::DateTime::parse_from_rfc3339(at)
         .ok()
         .map(|t| shouwang_domain::clock::china_date(t.with_timezone(&chrono::Utc)))

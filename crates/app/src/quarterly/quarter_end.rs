@@ -13,8 +13,11 @@ pub async fn apply_quarter_end(app: &App) -> Result<usize> {
     use shouwang_domain::lifecycle::{self, ExitReason};
     let cutoff = Quarter::of(app.store.today()).previous().end();
     let mut exited = 0;
+    // A first start after a load of millions meets a backlog: each transaction takes what fits
+    // in a moment (`Pace`), so requests do not queue behind the pass.
+    let mut pace = shouwang_store::pace::Pace::new(20, 5, 500);
     loop {
-        let batch = app.store.aged_out_on(cutoff, 500).await?;
+        let batch = app.store.aged_out_on(cutoff, pace.begin() as i64).await?;
         if batch.is_empty() {
             return Ok(exited);
         }
@@ -56,6 +59,7 @@ pub async fn apply_quarter_end(app: &App) -> Result<usize> {
             .await?;
         }
         tx.commit().await?;
+        pace.done().await;
         exited += moved;
         if moved == 0 {
             // Every file of the batch changed meanwhile: the next pass takes them.

@@ -44,7 +44,7 @@ pub struct ReportView {
     pub may_decide: bool,
 }
 
-pub(super) async fn report_view(app: &App, actor: &Actor, r: StoredReport) -> Result<ReportView> {
+async fn report_view(app: &App, actor: &Actor, r: StoredReport) -> Result<ReportView> {
     use shouwang_domain::eligibility::KeyTargetFlag;
     let events = app.store.quarterly_report_events(&r.id).await?;
     let prepares = may_prepare(actor, &r.region);
@@ -181,7 +181,7 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> Result<ReportView> {
 /// What a unit's report freezes: a town counts its children as of the quarter's end and keeps the
 /// roster it counted; a higher unit sums the approved reports of the units below it, all of which
 /// must be approved.
-pub(super) struct Freeze {
+struct Freeze {
     figures: Vec<u64>,
     units: BTreeMap<String, Vec<u64>>,
     unplaced: i64,
@@ -200,7 +200,7 @@ impl Freeze {
     }
 }
 
-pub(super) async fn freeze(app: &App, region: &RegionCode, quarter: Quarter) -> Result<Freeze> {
+async fn freeze(app: &App, region: &RegionCode, quarter: Quarter) -> Result<Freeze> {
     let as_of = quarter.end();
     let below = reporting_level(region)
         .ok_or_else(|| ValidationErrors::single("region", "报表按乡镇（街道）及以上单位填报"))?;

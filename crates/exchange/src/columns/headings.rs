@@ -45,9 +45,9 @@ pub(super) const GROUPS: &[(&str, Group)] = &[
     ("母", Group::Mother),
 ];
 
-pub(super) const NAME: &[&str] = &["姓名", "名字", ""];
-pub(super) const DATE: &[&str] = &["出生日期", "出生年月", "出生年月日", "生日", "出生时间"];
-pub(super) const ID: &[&str] = &[
+const NAME: &[&str] = &["姓名", "名字", ""];
+const DATE: &[&str] = &["出生日期", "出生年月", "出生年月日", "生日", "出生时间"];
+const ID: &[&str] = &[
     "公民身份号码",
     "公民身份证号码",
     "公民身份证号",
@@ -57,7 +57,7 @@ pub(super) const ID: &[&str] = &[
     "证件号码",
     "身份证",
 ];
-pub(super) const PHONE: &[&str] = &[
+const PHONE: &[&str] = &[
     "联系电话",
     "电话",
     "手机",
@@ -66,7 +66,7 @@ pub(super) const PHONE: &[&str] = &[
     "联系方式",
     "电话号码",
 ];
-pub(super) const WORK: &[&str] = &[
+const WORK: &[&str] = &[
     "务工地点",
     "当前务工地点",
     "外出务工地点",

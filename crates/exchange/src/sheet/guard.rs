@@ -6,19 +6,19 @@ use super::*;
 /// 31 columns as Excel writes it is ~150 MB of sheet XML; a zip bomb unpacks to far more. These
 /// bound the time a reading takes; what bounds its memory is [`MAX_XML_PIECE`] and the shared
 /// strings' limits below (the reader streams each part, holding one piece of XML at a time).
-pub(super) const MAX_XLSX_PART: u64 = 256 << 20;
-pub(super) const MAX_XLSX_TOTAL: u64 = 512 << 20;
+const MAX_XLSX_PART: u64 = 256 << 20;
+const MAX_XLSX_TOTAL: u64 = 512 << 20;
 /// The shared strings are held in memory whole while a sheet is read: their part's size, and how
 /// many there are (the reader reserves the `uniqueCount` the file declares, on the file's word).
 /// A 100,000-row roster has a few hundred thousand distinct texts, a few MB.
-pub(super) const MAX_SHARED_STRINGS: u64 = 64 << 20;
-pub(super) const MAX_SHARED_ITEMS: u64 = 2_000_000;
+const MAX_SHARED_STRINGS: u64 = 64 << 20;
+const MAX_SHARED_ITEMS: u64 = 2_000_000;
 /// The longest single piece of XML a part may hold — a run of text (whitespace included), a tag,
 /// a comment: the XML reader holds one whole piece in memory (a 900 MB run of spaces inside
 /// `<sheetData>` was 1.9 GB at once). Excel caps a cell at 32,767 characters (≤ 229 kB escaped).
 pub const MAX_XML_PIECE: usize = 256 << 10;
 /// Parts an .xlsx may hold.
-pub(super) const MAX_XLSX_PARTS: usize = 10_000;
+const MAX_XLSX_PARTS: usize = 10_000;
 
 pub(super) fn too_large(what: &str) -> SheetError {
     SheetError::TooLarge(format!(
@@ -30,8 +30,8 @@ pub(super) fn too_large(what: &str) -> SheetError {
 /// BIFF sheet 60 columns wide is under four million. The reader lays out every sheet of the
 /// workbook at once, so the sheets together may span no more than [`MAX_XLS_BOOK_CELLS`] (256
 /// sheets of two corner cells each would otherwise be ~32 GB).
-pub(super) const MAX_XLS_CELLS: u64 = 4_000_000;
-pub(super) const MAX_XLS_BOOK_CELLS: u64 = 6_000_000;
+const MAX_XLS_CELLS: u64 = 4_000_000;
+const MAX_XLS_BOOK_CELLS: u64 = 6_000_000;
 
 /// Walks the records of an .xls workbook stream before the reader does, and refuses a sheet
 /// whose declared dimensions or whose cells span more than [`MAX_XLS_CELLS`] (the reader reserves
@@ -59,12 +59,12 @@ pub(super) fn check_xls_grid(path: &Path) -> Result<(&'static str, Vec<u8>), She
 
 /// Sheets of an .xls workbook the reader follows ([`check_biff_sheets`]) and the bytes it may walk
 /// doing so (each sheet is read from its BOUNDSHEET offset to its end-of-file record).
-pub(super) const MAX_XLS_SHEETS: usize = 256;
-pub(super) const MAX_XLS_WALK: usize = 256 << 20;
+const MAX_XLS_SHEETS: usize = 256;
+const MAX_XLS_WALK: usize = 256 << 20;
 
 /// One BIFF record as the reader splits them: type, body, and where the next one starts (`None`
 /// when the record runs past the stream, where the reader stops with an error).
-pub(super) fn biff_record(data: &[u8], pos: usize) -> Option<(u16, &[u8], usize)> {
+fn biff_record(data: &[u8], pos: usize) -> Option<(u16, &[u8], usize)> {
     let head = data.get(pos..pos + 4)?;
     let typ = u16::from_le_bytes([head[0], head[1]]);
     let len = usize::from(u16::from_le_bytes([head[2], head[3]]));
@@ -78,7 +78,7 @@ pub(super) fn biff_record(data: &[u8], pos: usize) -> Option<(u16, &[u8], usize)
 /// with the reader's arithmetic, including a last row before the first, which wraps — or whose
 /// cells span more than [`MAX_XLS_CELLS`]: the reader reserves that many cells at once, on the
 /// file's word (fuzzing found a 7 kB file asking for 1.3 PB).
-pub(super) fn check_biff_sheets(data: &[u8]) -> Result<(), SheetError> {
+fn check_biff_sheets(data: &[u8]) -> Result<(), SheetError> {
     let refuse = |cells: u64| {
         too_large(&format!(
             "一张工作表的范围达 {cells} 个单元格，超过 {MAX_XLS_CELLS} 个"
@@ -284,7 +284,7 @@ pub(super) fn check_xlsx_parts(path: &Path) -> Result<(), SheetError> {
 /// Where a scan of XML stands: inside text, just after `<` (deciding what opens), inside a tag
 /// (and inside a quoted attribute value), a comment, a CDATA section or a declaration.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) enum Piece {
+enum Piece {
     Text,
     Open,
     Tag(Option<u8>),
@@ -297,7 +297,7 @@ pub(super) enum Piece {
 /// longer than [`MAX_XML_PIECE`] (what the reader would hold at once), a DOCTYPE (Excel never
 /// writes one; the reader holds it whole), and in the shared strings more than
 /// [`MAX_SHARED_ITEMS`] strings, declared or present.
-pub(super) struct XmlShape {
+struct XmlShape {
     piece: Piece,
     run: usize,
     open: Vec<u8>,

@@ -1,8 +1,9 @@
 //! 走访 (issue 15, first part; issue 13's follow-up visits): recording a visit from a phone, a
-//! child's visits and the parents' contact log, and the schedule of children due and overdue —
-//! as pages and under `/api/v1/children/{id}/visits`, `/api/v1/children/{id}/parent-contacts` and
-//! `/api/v1/visits/schedule`. The rules are `domain::visits` and `domain::guardianship`, the use
-//! cases `app::visits`.
+//! child's visits, and the schedule of children due and overdue — as pages and under
+//! `/api/v1/children/{id}/visits` and `/api/v1/visits/schedule`. A child's visits page also shows
+//! and takes the parents' contact log, whose use cases (`app::guardianship`) and API
+//! (`web::guardianship`) are guardianship's. The rules are `domain::visits`, the use cases
+//! `app::visits`.
 
 mod api;
 mod pages;

@@ -4,7 +4,7 @@ use super::*;
 
 #[derive(Template)]
 #[template(path = "protection/case.html")]
-pub(super) struct CasePage {
+struct CasePage {
     frame: Frame,
     c: CaseView,
     attachments: Vec<shouwang_app::protection::Attachment>,
@@ -31,7 +31,7 @@ pub(super) struct CasePage {
 }
 
 /// What the follow-up visit's form offers and fills in.
-pub(super) struct FollowUpForm {
+struct FollowUpForm {
     methods: Vec<Opt>,
     roles: Vec<Opt>,
     seen: Vec<Opt>,

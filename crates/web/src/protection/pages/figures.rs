@@ -4,7 +4,7 @@ use super::*;
 
 #[derive(Template)]
 #[template(path = "protection/figures.html")]
-pub(super) struct FiguresPage {
+struct FiguresPage {
     frame: Frame,
     f: cases::Figures,
     place: String,

@@ -4,7 +4,7 @@ use super::*;
 
 #[derive(Template)]
 #[template(path = "protection/inbox.html")]
-pub(super) struct InboxPage {
+struct InboxPage {
     frame: Frame,
     items: Vec<ReportSummary>,
     status: String,

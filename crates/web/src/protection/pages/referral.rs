@@ -30,7 +30,7 @@ pub async fn referral_submit(
 
 #[derive(Template)]
 #[template(path = "protection/referrals.html")]
-pub(super) struct ReferralsPage {
+struct ReferralsPage {
     frame: Frame,
     items: Vec<cases::ReferralView>,
     error: Option<String>,
@@ -56,7 +56,7 @@ pub(super) fn entry_label(kind: &str) -> &'static str {
     }
 }
 
-pub(super) async fn referrals_view(
+async fn referrals_view(
     state: &AppState,
     user: &CurrentUser,
     error: Option<(StatusCode, String)>,

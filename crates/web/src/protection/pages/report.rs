@@ -4,7 +4,7 @@ use super::*;
 
 #[derive(Template)]
 #[template(path = "protection/new.html")]
-pub(super) struct NewReportPage {
+struct NewReportPage {
     frame: Frame,
     /// A registered child chosen from their file: (id, name).
     child: Option<(String, String)>,
@@ -53,7 +53,7 @@ pub struct NewParams {
     visit_id: Option<String>,
 }
 
-pub(super) async fn new_view(
+async fn new_view(
     state: &AppState,
     user: &CurrentUser,
     child_id: Option<&str>,

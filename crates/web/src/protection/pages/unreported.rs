@@ -4,7 +4,7 @@ use super::*;
 
 #[derive(Template)]
 #[template(path = "protection/unreported.html")]
-pub(super) struct UnreportedPage {
+struct UnreportedPage {
     frame: Frame,
     list: cases::UnreportedList,
     /// The area shown, when narrowed, and the areas one level below it to narrow to.
@@ -13,7 +13,7 @@ pub(super) struct UnreportedPage {
 }
 
 /// A page lists this many; a wider area is narrowed by its units (a page stays small on a phone).
-pub(super) const UNREPORTED_SHOWN: i64 = 100;
+const UNREPORTED_SHOWN: i64 = 100;
 
 impl UnreportedPage {
     fn place(&self, code: &str) -> String {
