@@ -17,9 +17,9 @@ use shouwang_app::attendance::{self, AbsencesRecorded, SheetImported};
 use shouwang_domain::attendance::{AbsenceInput, ReturnStep};
 use shouwang_domain::validation::ValidationErrors;
 
-use crate::auth::CurrentUser;
+use crate::auth::{CheckedForm, CurrentUser};
 use crate::error::{AppError, ErrorBody};
-use crate::extract::{ApiJson, Form, Path};
+use crate::extract::{ApiJson, Path};
 use crate::schema::Items;
 use crate::state::AppState;
 use crate::ui::{Frame, PageResult, place_name, render};
@@ -116,8 +116,7 @@ pub struct ImportParams {
 /// them has; what is not imported is named by row in `problems`.
 #[utoipa::path(post, path = "/api/v1/absences/import", params(ImportParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 200, body = SheetImported), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = SheetImported)))]
 pub async fn import_sheet(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -170,8 +169,7 @@ pub async fn import_submit(
 /// explained or not. Unexplained absences of more than a week open a 劝返 (`task`).
 #[utoipa::path(post, path = "/api/v1/children/{id}/absences", params(("id" = String, Path)),
     request_body = AbsenceInput,
-    responses((status = 201, body = AbsencesRecorded), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = AbsencesRecorded)))]
 pub async fn record_absences(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -184,7 +182,7 @@ pub async fn record_absences(
 
 /// The 劝返 you work on, open first.
 #[utoipa::path(get, path = "/api/v1/return-tasks",
-    responses((status = 200, body = Items<ReturnTask>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Items<ReturnTask>)))]
 pub async fn list_tasks(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -195,7 +193,7 @@ pub async fn list_tasks(
 }
 
 #[utoipa::path(get, path = "/api/v1/return-tasks/{id}", params(("id" = String, Path)),
-    responses((status = 200, body = ReturnTask), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ReturnTask)))]
 pub async fn get_task(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -215,8 +213,7 @@ pub struct StepBody {
 
 #[utoipa::path(post, path = "/api/v1/return-tasks/{id}/steps", params(("id" = String, Path)),
     request_body = StepBody,
-    responses((status = 200, body = ReturnTask), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ReturnTask), (status = 409, body = ErrorBody)))]
 pub async fn add_step(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -240,8 +237,7 @@ pub struct FinishBody {
 
 #[utoipa::path(post, path = "/api/v1/return-tasks/{id}/finish", params(("id" = String, Path)),
     request_body = FinishBody,
-    responses((status = 200, body = ReturnTask), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ReturnTask), (status = 409, body = ErrorBody)))]
 pub async fn finish(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -263,7 +259,7 @@ pub async fn finish(
 
 /// The written report of a failed 劝返 to the county education bureau and the town (PDF).
 #[utoipa::path(get, path = "/api/v1/return-tasks/{id}/report.pdf", params(("id" = String, Path)),
-    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = ErrorBody),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>),
         (status = 409, body = ErrorBody)))]
 pub async fn report_pdf(
     State(state): State<AppState>,
@@ -356,7 +352,6 @@ pub async fn absences_page(
 
 #[derive(Deserialize)]
 pub struct AbsenceForm {
-    csrf_token: String,
     #[serde(default)]
     from: String,
     #[serde(default)]
@@ -369,11 +364,9 @@ pub struct AbsenceForm {
 
 pub async fn absences_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(f): Form<AbsenceForm>,
+    CheckedForm(user, f): CheckedForm<AbsenceForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let input = AbsenceInput {
         from: Some(f.from.clone()),
         to: Some(f.to.clone()).filter(|t| !t.trim().is_empty()),
@@ -507,7 +500,6 @@ pub async fn task_page(
 
 #[derive(Deserialize)]
 pub struct TaskForm {
-    csrf_token: String,
     action: String,
     #[serde(default)]
     step: String,
@@ -519,11 +511,9 @@ pub struct TaskForm {
 
 pub async fn task_action(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(f): Form<TaskForm>,
+    CheckedForm(user, f): CheckedForm<TaskForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let (app, actor) = (&state.app, &user.actor);
     let r = match f.action.as_str() {
         "step" => attendance::add_step(app, actor, &id, &f.step, &f.note).await,

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::OpenApi;
 
 use crate::auth::CurrentUser;
-use crate::error::{AppError, ErrorBody};
+use crate::error::AppError;
 use crate::extract::Query;
 use crate::schema::Items;
 use crate::state::AppState;
@@ -81,7 +81,7 @@ pub struct AuditParams {
     pub limit: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/audit", params(AuditParams), responses((status = 200, description = "events, newest first", body = Items<AuditEvent>), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/audit", params(AuditParams), responses((status = 200, description = "events, newest first", body = Items<AuditEvent>)))]
 pub async fn audit_log(
     State(state): State<AppState>,
     user: CurrentUser,

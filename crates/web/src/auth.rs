@@ -185,6 +185,56 @@ pub fn csrf_error() -> AppError {
     }
 }
 
+/// An HTML form posted by the signed-in user, its synchronizer token (`csrf_token`) checked before
+/// the handler runs: `CheckedForm(user, form): CheckedForm<T>` takes the place of the user and the
+/// form, so a handler cannot forget the check. `T` may be a struct or the raw
+/// `Vec<(String, String)>` pairs. (Uploads are multipart, streamed to disk; they check the token
+/// they read, by hand.)
+pub struct CheckedForm<T>(pub CurrentUser, pub T);
+
+/// A form that carries nothing but its token (a button: sign out, revoke, receive).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
+impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for CheckedForm<T> {
+    type Rejection = AppError;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let user = CurrentUser::from_request_parts(&mut parts, state).await?;
+        let method = parts.method.clone();
+        let content_type = parts.headers.get(header::CONTENT_TYPE).cloned();
+        let crate::extract::RawBody(bytes) = crate::extract::RawBody::from_request(
+            axum::extract::Request::from_parts(parts, body),
+            state,
+        )
+        .await?;
+        // The same bytes read twice: once for the token, once as the handler's type.
+        let again = || {
+            let mut r = axum::extract::Request::new(axum::body::Body::from(bytes.clone()));
+            *r.method_mut() = method.clone();
+            if let Some(t) = &content_type {
+                r.headers_mut().insert(header::CONTENT_TYPE, t.clone());
+            }
+            r
+        };
+        let crate::extract::Form(pairs) =
+            crate::extract::Form::<Vec<(String, String)>>::from_request(again(), state).await?;
+        let token = pairs
+            .iter()
+            .find(|(k, _)| k == "csrf_token")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
+        user.check_csrf(token)?;
+        let crate::extract::Form(form) =
+            crate::extract::Form::<T>::from_request(again(), state).await?;
+        Ok(CheckedForm(user, form))
+    }
+}
+
 impl CurrentUser {
     /// Checks the synchronizer token of an HTML form.
     pub fn check_csrf(&self, submitted: &str) -> Result<(), AppError> {

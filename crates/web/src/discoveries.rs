@@ -17,9 +17,9 @@ use shouwang_domain::discovery::DiscoveryInput;
 use shouwang_domain::region::RegionLevel;
 use shouwang_domain::validation::ValidationErrors;
 
-use crate::auth::CurrentUser;
-use crate::error::{AppError, ErrorBody, PageError};
-use crate::extract::{ApiJson, Form};
+use crate::auth::{CheckedForm, CurrentUser};
+use crate::error::{AppError, PageError};
+use crate::extract::ApiJson;
 use crate::schema::{Created, Items};
 use crate::state::AppState;
 use crate::ui::{Frame, Opt, PageResult, place_name, render};
@@ -106,17 +106,12 @@ async fn discovery_new(State(state): State<AppState>, user: CurrentUser) -> Page
 
 async fn discovery_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
-    let mut csrf = String::new();
     let mut values = DiscoveryInput::default();
     for (k, v) in pairs {
         let slot = match k.as_str() {
-            "csrf_token" => {
-                csrf = v;
-                continue;
-            }
+            "csrf_token" => continue,
             "town_code" => &mut values.town_code,
             "village_code" => &mut values.village_code,
             "child_name" => &mut values.child_name,
@@ -128,7 +123,6 @@ async fn discovery_submit(
         };
         *slot = Some(v);
     }
-    user.check_csrf(&csrf)?;
     let (errors, done) =
         match shouwang_app::discoveries::file(&state.app, &user.actor, &values).await {
             Ok(_) => (ValidationErrors::default(), true),
@@ -175,8 +169,6 @@ async fn discoveries_page(State(state): State<AppState>, user: CurrentUser) -> P
 #[derive(Deserialize)]
 struct CloseForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     child_id: String,
     #[serde(default)]
     note: String,
@@ -184,11 +176,9 @@ struct CloseForm {
 
 async fn discovery_close(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(f): Form<CloseForm>,
+    CheckedForm(user, f): CheckedForm<CloseForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let child = Some(f.child_id.trim()).filter(|s| !s.is_empty());
     shouwang_app::discoveries::close(&state.app, &user.actor, &id, child, &f.note).await?;
     Ok(Redirect::to("/discoveries").into_response())
@@ -204,7 +194,7 @@ pub struct CloseDiscoveryBody {
 }
 
 #[utoipa::path(post, path = "/api/v1/discoveries/{id}/close", params(("id" = String, Path)), request_body = CloseDiscoveryBody,
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204)))]
 pub async fn close_discovery(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -216,7 +206,7 @@ pub async fn close_discovery(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/v1/discoveries", request_body = DiscoveryInput, responses((status = 201, description = "filed in the town's queue", body = Created), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/discoveries", request_body = DiscoveryInput, responses((status = 201, description = "filed in the town's queue", body = Created)))]
 pub async fn file_discovery(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -142,7 +142,8 @@ impl ExportParams {
 }
 
 #[utoipa::path(get, path = "/api/v1/exports/roster", params(ExportParams),
-    responses((status = 200, description = "花名册 .xlsx", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = crate::schema::Binary), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "花名册 .xlsx", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = crate::schema::Binary),
+        (status = 404, description = "所指的地区不存在或不在您的管辖范围内", body = crate::error::ErrorBody)))]
 pub async fn roster_download(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -172,7 +173,8 @@ pub async fn roster_download(
 }
 
 #[utoipa::path(get, path = "/api/v1/exports/summary", params(SummaryParams),
-    responses((status = 200, description = "汇总表 .xlsx (32 columns, cross-checked)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = crate::schema::Binary), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "汇总表 .xlsx (32 columns, cross-checked)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = crate::schema::Binary),
+        (status = 404, description = "所指的地区不存在或不在您的管辖范围内", body = crate::error::ErrorBody)))]
 pub async fn summary_download(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -326,7 +328,7 @@ async fn child_document(
 }
 
 #[utoipa::path(get, path = "/api/v1/children/{id}/form.pdf", params(("id" = String, Path)),
-    responses((status = 200, description = "登记表 PDF", content_type = "application/pdf", body = crate::schema::Binary), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "登记表 PDF", content_type = "application/pdf", body = crate::schema::Binary)))]
 pub async fn form_download(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -336,7 +338,7 @@ pub async fn form_download(
 }
 
 #[utoipa::path(get, path = "/api/v1/children/{id}/form.xlsx", params(("id" = String, Path)),
-    responses((status = 200, description = "登记表 .xlsx (laid out as the printed form)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = crate::schema::Binary), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "登记表 .xlsx (laid out as the printed form)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = crate::schema::Binary)))]
 pub async fn form_xlsx_download(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -346,7 +348,7 @@ pub async fn form_xlsx_download(
 }
 
 #[utoipa::path(get, path = "/api/v1/children/{id}/agreement.pdf", params(("id" = String, Path)),
-    responses((status = 200, description = "委托监护责任确认书 PDF", content_type = "application/pdf", body = crate::schema::Binary), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "委托监护责任确认书 PDF", content_type = "application/pdf", body = crate::schema::Binary)))]
 pub async fn agreement_download(
     State(state): State<AppState>,
     user: CurrentUser,

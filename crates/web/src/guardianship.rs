@@ -25,9 +25,9 @@ use shouwang_domain::guardianship::{
 use shouwang_domain::protection::MAX_EVIDENCE_BYTES;
 use shouwang_domain::validation::ValidationErrors;
 
-use crate::auth::CurrentUser;
-use crate::error::{AppError, ErrorBody};
-use crate::extract::{ApiJson, Form, Path};
+use crate::auth::{CheckedForm, CurrentUser};
+use crate::error::AppError;
+use crate::extract::{ApiJson, Path};
 use crate::schema::Items;
 use crate::state::AppState;
 use crate::ui::{Frame, Opt, PageResult, china_time, form_field, opts, place_name, render};
@@ -87,7 +87,7 @@ pub fn routes() -> Router<AppState> {
 /// A child's 委托监护 agreements, newest first, each with its state today (`in_force`,
 /// `expiring`: renew it, `lapsed`, `replaced`).
 #[utoipa::path(get, path = "/api/v1/children/{id}/agreements", params(("id" = String, Path)),
-    responses((status = 200, body = Items<AgreementNow>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Items<AgreementNow>)))]
 pub async fn list_agreements(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -103,8 +103,7 @@ pub async fn list_agreements(
 /// paper is uploaded on the page (multipart).
 #[utoipa::path(post, path = "/api/v1/children/{id}/agreements", params(("id" = String, Path)),
     request_body = AgreementInput,
-    responses((status = 201, body = Items<AgreementNow>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Items<AgreementNow>)))]
 pub async fn record_agreement(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -124,7 +123,7 @@ pub struct ScanPath {
 /// The scan of a signed agreement (a photo or a PDF, as uploaded; each read audited).
 #[utoipa::path(get, path = "/api/v1/children/{id}/agreements/{agreement_id}/scan",
     params(("id" = String, Path), ("agreement_id" = String, Path)),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>)))]
 pub async fn agreement_scan(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -147,7 +146,7 @@ pub async fn agreement_scan(
 /// Carers due a re-assessment and agreements to renew (ending within 30 days, or ended) in your
 /// area, soonest first.
 #[utoipa::path(get, path = "/api/v1/guardianship/due", operation_id = "guardianship_due",
-    responses((status = 200, body = Due), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Due)))]
 pub async fn due(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Due>, AppError> {
     Ok(Json(guardianship::due(&state.app, &user.actor).await?))
 }
@@ -258,11 +257,9 @@ pub async fn child_page(
 
 pub async fn check_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
-    user.check_csrf(&form_field(&pairs, "csrf_token").unwrap_or_default())?;
     let mut ratings = BTreeMap::new();
     for item in CapacityItem::ALL {
         if let Some(r) = form_field(&pairs, &format!("rating_{}", item.code())) {
@@ -361,8 +358,7 @@ pub async fn agreement_submit(
 /// and the next assessment follow; an unfit carer changes the file's 监护类型 and tells the town.
 #[utoipa::path(post, path = "/api/v1/children/{id}/carer-checks", params(("id" = String, Path)),
     request_body = shouwang_domain::guardianship::CarerCheckInput,
-    responses((status = 201, body = Items<CarerCheckView>), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Items<CarerCheckView>)))]
 pub async fn record_carer_check(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -375,7 +371,7 @@ pub async fn record_carer_check(
 
 /// A child's carer checks, newest first.
 #[utoipa::path(get, path = "/api/v1/children/{id}/carer-checks", params(("id" = String, Path)),
-    responses((status = 200, body = Items<CarerCheckView>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Items<CarerCheckView>)))]
 pub async fn list_carer_checks(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -390,7 +386,7 @@ pub async fn list_carer_checks(
 /// 23: at least weekly). Answers the log.
 #[utoipa::path(post, path = "/api/v1/children/{id}/parent-contacts", params(("id" = String, Path)),
     request_body = ContactInput,
-    responses((status = 201, body = ContactLog), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ContactLog)))]
 pub async fn record_contact(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -403,7 +399,7 @@ pub async fn record_contact(
 
 /// A child's contact log with the parents, and how long they have been silent.
 #[utoipa::path(get, path = "/api/v1/children/{id}/parent-contacts", params(("id" = String, Path)),
-    responses((status = 200, body = ContactLog), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ContactLog)))]
 pub async fn list_contacts(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use shouwang_domain::region::RegionCode;
 
 use crate::auth::CurrentUser;
-use crate::error::{AppError, ErrorBody};
+use crate::error::AppError;
 use crate::schema::Items;
 use crate::state::AppState;
 use shouwang_app::places::{Agency, RegionWithChildren};
@@ -30,7 +30,7 @@ pub fn routes() -> Router<AppState> {
 pub struct ApiDoc;
 
 #[utoipa::path(get, path = "/api/v1/regions/{code}", params(("code" = String, Path, description = "division code")),
-    responses((status = 200, description = "the division and the divisions under it", body = RegionWithChildren), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "the division and the divisions under it", body = RegionWithChildren)))]
 pub async fn region(
     State(state): State<AppState>,
     _user: CurrentUser,
@@ -58,7 +58,7 @@ pub async fn agencies(
 }
 
 #[utoipa::path(put, path = "/api/v1/children/{id}/agencies/{agency_id}", params(("id" = String, Path), ("agency_id" = String, Path)),
-    responses((status = 204, description = "linked: the agency's users now see the child"), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "linked: the agency's users now see the child")))]
 pub async fn link_agency(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -18,9 +18,9 @@ use shouwang_app::routings::{self, RoutingView};
 use shouwang_domain::routing::{EventInput, Need, RoutingInput, Unit};
 use shouwang_domain::validation::ValidationErrors;
 
-use crate::auth::CurrentUser;
+use crate::auth::{CheckedForm, CurrentUser};
 use crate::error::{AppError, ErrorBody};
-use crate::extract::{ApiJson, Form, Path, Query};
+use crate::extract::{ApiJson, Path, Query};
 use crate::schema::Items;
 use crate::state::AppState;
 use crate::ui::{Frame, Opt, PageResult, china_time, opts, render};
@@ -49,8 +49,7 @@ pub fn routes() -> Router<AppState> {
 /// one still open for the same need and unit is answered as it is.
 #[utoipa::path(post, path = "/api/v1/children/{id}/routings", params(("id" = String, Path)),
     request_body = RoutingInput,
-    responses((status = 201, body = Items<RoutingView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Items<RoutingView>)))]
 pub async fn send(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -63,7 +62,7 @@ pub async fn send(
 
 /// A child's routings, newest first (for those who see the child's file).
 #[utoipa::path(get, path = "/api/v1/children/{id}/routings", params(("id" = String, Path)),
-    responses((status = 200, body = Items<Routing>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Items<Routing>)))]
 pub async fn of_child(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -85,7 +84,7 @@ pub struct ListQuery {
 /// The receiving unit's inbox (the police, a department) or the routings of the sender's area,
 /// open first and the oldest waiting first.
 #[utoipa::path(get, path = "/api/v1/routings", params(ListQuery),
-    responses((status = 200, body = Items<RoutingView>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Items<RoutingView>)))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -98,7 +97,7 @@ pub async fn list(
 }
 
 #[utoipa::path(get, path = "/api/v1/routings/{id}", params(("id" = String, Path)),
-    responses((status = 200, body = RoutingView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = RoutingView)))]
 pub async fn get_one(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -112,8 +111,7 @@ pub async fn get_one(
 /// sender `withdraw`s. Closed routings take nothing more (422).
 #[utoipa::path(post, path = "/api/v1/routings/{id}/events", params(("id" = String, Path)),
     request_body = EventInput,
-    responses((status = 200, body = RoutingView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = RoutingView), (status = 409, body = ErrorBody)))]
 pub async fn act(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -198,7 +196,6 @@ pub async fn one_page(
 
 #[derive(Deserialize)]
 pub struct ActionForm {
-    csrf_token: String,
     event: String,
     #[serde(default)]
     note: String,
@@ -214,11 +211,9 @@ pub struct ActionForm {
 
 pub async fn action_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(f): Form<ActionForm>,
+    CheckedForm(user, f): CheckedForm<ActionForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let input = EventInput {
         event: Some(f.event),
         note: Some(f.note),
@@ -313,11 +308,9 @@ pub struct SendForm {
 
 pub async fn send_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
-    user.check_csrf(&crate::ui::form_field(&pairs, "csrf_token").unwrap_or_default())?;
     let f = SendForm {
         need: crate::ui::form_field(&pairs, "need").unwrap_or_default(),
         units: pairs

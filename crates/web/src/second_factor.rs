@@ -2,6 +2,7 @@
 //! entering its code after the password, turning it off where the role allows. The rules are
 //! `shouwang_app::session`'s; which roles must is the server's configuration.
 
+use crate::auth::NoFields;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,9 +15,9 @@ use utoipa::{OpenApi, ToSchema};
 
 use shouwang_app::session::{CodeOutcome, Enrolment, FactorStatus, SecondFactor};
 
-use crate::auth::CurrentUser;
+use crate::auth::{CheckedForm, CurrentUser};
 use crate::error::AppError;
-use crate::extract::{ApiJson, Form};
+use crate::extract::ApiJson;
 use crate::state::AppState;
 use crate::ui::{PageResult, render};
 
@@ -201,17 +202,14 @@ async fn code_page(user: CurrentUser) -> PageResult {
 
 #[derive(Deserialize)]
 struct CodeForm {
-    csrf_token: String,
     code: String,
 }
 
 async fn code_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     jar: CookieJar,
-    Form(f): Form<CodeForm>,
+    CheckedForm(user, f): CheckedForm<CodeForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let (status, error) = match check_code(&state, &user, &f.code).await? {
         CodeOutcome::Passed { session_token, .. } => {
             return Ok((
@@ -264,11 +262,6 @@ async fn setup_page(State(state): State<AppState>, user: CurrentUser) -> PageRes
     }))
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf_token: String,
-}
-
 fn qr_svg(uri: &str) -> Result<String, AppError> {
     let code = qrcode::QrCode::new(uri.as_bytes())
         .map_err(|e| AppError::Internal(format!("QR code: {e}")))?;
@@ -281,10 +274,8 @@ fn qr_svg(uri: &str) -> Result<String, AppError> {
 
 async fn setup_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Form(f): Form<CsrfForm>,
+    CheckedForm(user, NoFields {}): CheckedForm<NoFields>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let enrolment = shouwang_app::session::begin_enrolment(&state.app, &user.actor).await?;
     let svg = qr_svg(&enrolment.otpauth_uri)?;
     let status = shouwang_app::session::second_factor_status(&state.app, &user.actor).await?;
@@ -300,10 +291,8 @@ async fn setup_submit(
 
 async fn confirm_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Form(f): Form<CodeForm>,
+    CheckedForm(user, f): CheckedForm<CodeForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let outcome = shouwang_app::session::confirm_enrolment(
         &state.app,
         &user.actor,
@@ -349,16 +338,13 @@ async fn confirm_submit(
 
 #[derive(Deserialize)]
 struct OffForm {
-    csrf_token: String,
     current_password: String,
 }
 
 async fn off_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Form(f): Form<OffForm>,
+    CheckedForm(user, f): CheckedForm<OffForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let error = match shouwang_app::session::turn_off_second_factor(
         &state.app,
         &user.actor,

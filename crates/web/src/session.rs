@@ -1,5 +1,6 @@
 //! Logging in and out: the login page, the session API and bearer tokens.
 
+use crate::auth::NoFields;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -13,7 +14,7 @@ use utoipa::{OpenApi, ToSchema};
 use shouwang_app::session::LoginOutcome;
 use shouwang_domain::validation::ValidationErrors;
 
-use crate::auth::{CurrentUser, check_same_site};
+use crate::auth::{CheckedForm, CurrentUser, check_same_site};
 use crate::error::{AppError, ErrorBody};
 use crate::extract::{ApiJson, Form};
 use crate::state::AppState;
@@ -103,19 +104,11 @@ async fn login_submit(
     })
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf_token: String,
-}
-
 async fn logout_page(
     State(state): State<AppState>,
-    user: CurrentUser,
     jar: CookieJar,
-    Form(f): Form<CsrfForm>,
+    CheckedForm(user, NoFields {}): CheckedForm<NoFields>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     if let Some(t) = &user.session_token {
         shouwang_app::session::logout(&state.app, t).await?;
     }
@@ -170,7 +163,9 @@ pub fn session_cookie(
 }
 
 #[utoipa::path(post, path = "/api/v1/session", request_body = LoginBody,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = LoginResponse),
+        (status = 401, description = "用户名或密码不对", body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     crate::extract::ClientAddress(address): crate::extract::ClientAddress,
@@ -240,7 +235,7 @@ fn default_days() -> i64 {
     90
 }
 
-#[utoipa::path(post, path = "/api/v1/tokens", request_body = TokenBody, responses((status = 201, description = "send it as Authorization: Bearer", body = TokenResponse), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/tokens", request_body = TokenBody, responses((status = 201, description = "send it as Authorization: Bearer", body = TokenResponse)))]
 pub async fn issue_token(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -301,7 +296,6 @@ async fn password_page(user: CurrentUser) -> PageResult {
 
 #[derive(Deserialize)]
 struct PasswordForm {
-    csrf_token: String,
     current_password: String,
     new_password: String,
     confirm_password: String,
@@ -309,10 +303,8 @@ struct PasswordForm {
 
 async fn password_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Form(f): Form<PasswordForm>,
+    CheckedForm(user, f): CheckedForm<PasswordForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let result = if f.new_password != f.confirm_password {
         Err("两次输入的新密码不一致".to_owned())
     } else {

@@ -15,9 +15,9 @@ use shouwang_domain::settings::{CountySettings, SettingsInput};
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_domain::visits::Cadence;
 
-use crate::auth::CurrentUser;
-use crate::error::{AppError, ErrorBody};
-use crate::extract::{ApiJson, Form};
+use crate::auth::{CheckedForm, CurrentUser};
+use crate::error::AppError;
+use crate::extract::ApiJson;
 use crate::state::AppState;
 use crate::ui::{Frame, Opt, PageResult, form_field, opts, place_name, render};
 
@@ -41,7 +41,7 @@ pub struct CountyView {
 
 /// The settings of your county.
 #[utoipa::path(get, path = "/api/v1/settings",
-    responses((status = 200, body = CountyView), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = CountyView)))]
 pub async fn read(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -55,7 +55,7 @@ pub async fn read(
 
 /// Changes your county's settings (its administrator): any of the fields; each wrong one named.
 #[utoipa::path(put, path = "/api/v1/settings", request_body = SettingsInput,
-    responses((status = 200, body = CountyView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CountyView)))]
 pub async fn change(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -153,10 +153,8 @@ pub async fn page(
 
 pub async fn submit(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
-    user.check_csrf(&form_field(&pairs, "csrf_token").unwrap_or_default())?;
     user.require_admin_session(&state).await?;
     let mut errors = ValidationErrors::default();
     let mut number = |k: &str| -> Option<i64> {

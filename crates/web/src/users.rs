@@ -1,5 +1,6 @@
 //! Accounts of an area, kept by its administrator.
 
+use crate::auth::NoFields;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -12,9 +13,9 @@ use utoipa::{OpenApi, ToSchema};
 use shouwang_domain::region::RegionLevel;
 use shouwang_domain::validation::ValidationErrors;
 
-use crate::auth::CurrentUser;
-use crate::error::{AppError, ErrorBody};
-use crate::extract::{ApiJson, Form};
+use crate::auth::{CheckedForm, CurrentUser};
+use crate::error::AppError;
+use crate::extract::ApiJson;
 use crate::schema::Items;
 use crate::state::AppState;
 use crate::ui::{Frame, Opt, PageResult, opts, place_name, render};
@@ -138,10 +139,8 @@ async fn users_page(State(state): State<AppState>, user: CurrentUser) -> PageRes
 
 async fn users_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Form(values): Form<std::collections::HashMap<String, String>>,
+    CheckedForm(user, values): CheckedForm<std::collections::HashMap<String, String>>,
 ) -> PageResult {
-    user.check_csrf(values.get("csrf_token").map(String::as_str).unwrap_or(""))?;
     user.require_admin_session(&state).await?;
     let get = |k: &str| values.get(k).cloned().unwrap_or_default();
     let body = NewUserBody {
@@ -256,7 +255,7 @@ pub fn new_user(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/users", responses((status = 200, description = "the users of your jurisdiction", body = Items<UserSummary>), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/users", responses((status = 200, description = "the users of your jurisdiction", body = Items<UserSummary>)))]
 pub async fn list_users(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -266,7 +265,7 @@ pub async fn list_users(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/users", request_body = NewUserBody, responses((status = 201, description = "the new user", body = UserSummary), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/users", request_body = NewUserBody, responses((status = 201, description = "the new user", body = UserSummary)))]
 pub async fn add_user(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -280,7 +279,7 @@ pub async fn add_user(
 
 /// Disables a user of your jurisdiction: they cannot sign in, and every session and API token of
 /// theirs ends at once.
-#[utoipa::path(post, path = "/api/v1/users/{id}/disable", params(("id" = String, Path)), responses((status = 204, description = "disabled"), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/users/{id}/disable", params(("id" = String, Path)), responses((status = 204, description = "disabled")))]
 pub async fn disable_user(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -294,7 +293,7 @@ pub async fn disable_user(
 /// Resets the second factor of a user of your jurisdiction (a lost phone): their authenticator
 /// and recovery codes are removed and their sessions and tokens end; they set up a new one at
 /// their next sign-in if their role requires it.
-#[utoipa::path(post, path = "/api/v1/users/{id}/second-factor/reset", params(("id" = String, Path)), responses((status = 204, description = "reset"), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/users/{id}/second-factor/reset", params(("id" = String, Path)), responses((status = 204, description = "reset")))]
 pub async fn reset_second_factor(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -305,18 +304,11 @@ pub async fn reset_second_factor(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf_token: String,
-}
-
 async fn disable_page(
     State(state): State<AppState>,
-    user: CurrentUser,
     crate::extract::Path(id): crate::extract::Path<String>,
-    Form(f): Form<CsrfForm>,
+    CheckedForm(user, NoFields {}): CheckedForm<NoFields>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     user.require_admin_session(&state).await?;
     match shouwang_app::users::disable(&state.app, &user.actor, &id).await {
         Ok(()) => done(&state, &user, "已停用该用户，其登录和令牌已全部失效").await,
@@ -329,11 +321,9 @@ async fn disable_page(
 
 async fn reset_page(
     State(state): State<AppState>,
-    user: CurrentUser,
     crate::extract::Path(id): crate::extract::Path<String>,
-    Form(f): Form<CsrfForm>,
+    CheckedForm(user, NoFields {}): CheckedForm<NoFields>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     user.require_admin_session(&state).await?;
     shouwang_app::users::reset_second_factor(&state.app, &user.actor, &id).await?;
     done(

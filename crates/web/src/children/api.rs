@@ -45,7 +45,7 @@ use crate::state::AppState;
 pub struct ApiDoc;
 
 #[utoipa::path(get, path = "/api/v1/children", params(ListParams),
-    responses((status = 200, description = "one page of the roster", body = Page<ChildSummary>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, description = "one page of the roster", body = Page<ChildSummary>)))]
 pub async fn list_children(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -162,7 +162,7 @@ pub struct GetParams {
 }
 
 #[utoipa::path(get, path = "/api/v1/children/{id}", params(("id" = String, Path), GetParams),
-    responses((status = 200, description = "the child's file", body = ChildView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "the child's file", body = ChildView)))]
 pub async fn get_child(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -213,7 +213,7 @@ pub(super) fn split_body(
 }
 
 #[utoipa::path(post, path = "/api/v1/children", request_body(content = ChildRegistration),
-    responses((status = 201, description = "the new file", body = ChildView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, description = "the new file", body = ChildView), (status = 409, body = ErrorBody)))]
 pub async fn register_child(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -239,7 +239,7 @@ pub(super) fn required_version(extra: &serde_json::Map<String, Value>) -> Result
 }
 
 #[utoipa::path(patch, path = "/api/v1/children/{id}", params(("id" = String, Path)), request_body(content = ChildPatch),
-    responses((status = 200, description = "the updated file", body = ChildView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "the updated file", body = ChildView), (status = 409, body = ErrorBody)))]
 pub async fn patch_child(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -297,7 +297,7 @@ pub fn parse_exit(
     Ok((r.expect("checked"), d.expect("checked")))
 }
 
-#[utoipa::path(post, path = "/api/v1/children/{id}/exit", params(("id" = String, Path)), request_body = ExitBody, responses((status = 200, description = "the file after the exit", body = ChildView), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/children/{id}/exit", params(("id" = String, Path)), request_body = ExitBody, responses((status = 200, description = "the file after the exit", body = ChildView)))]
 pub async fn exit_child(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -326,7 +326,7 @@ pub struct TransferBody {
     pub to_village: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/children/{id}/transfer", params(("id" = String, Path)), request_body = TransferBody, responses((status = 200, description = "the file in its new village", body = ChildView), (status = 422, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/children/{id}/transfer", params(("id" = String, Path)), request_body = TransferBody, responses((status = 200, description = "the file in its new village", body = ChildView)))]
 pub async fn transfer_child(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -14,7 +14,7 @@ use shouwang_app::retention::{self, ArchivedView};
 
 use super::api::ChildView;
 use crate::auth::CurrentUser;
-use crate::error::{AppError, ErrorBody};
+use crate::error::AppError;
 use crate::extract::{Path, Query};
 use crate::schema::Items;
 use crate::state::AppState;
@@ -57,7 +57,7 @@ pub struct ArchivedFileView {
 /// Archived files of your county (left the roster, kept for the period set): county staff only,
 /// with a reason.
 #[utoipa::path(get, path = "/api/v1/archive", params(ArchiveParams),
-    responses((status = 200, description = "archived files found", body = Items<ArchivedSummary>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "archived files found", body = Items<ArchivedSummary>)))]
 pub async fn list_archive(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -69,7 +69,7 @@ pub async fn list_archive(
 
 /// One archived file of your county, with a reason.
 #[utoipa::path(get, path = "/api/v1/archive/{id}", params(("id" = String, Path), ReasonParam),
-    responses((status = 200, body = ArchivedFileView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ArchivedFileView)))]
 pub async fn get_archived(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -20,9 +20,9 @@ use shouwang_domain::validation::ValidationErrors;
 
 use super::api::parse_exit;
 use super::form::*;
-use crate::auth::CurrentUser;
+use crate::auth::{CheckedForm, CurrentUser};
 use crate::error::{AppError, PageError};
-use crate::extract::{Form, Query};
+use crate::extract::Query;
 use crate::state::AppState;
 use crate::ui::{Frame, Opt, PageResult, opts, place_name, render};
 
@@ -126,11 +126,9 @@ pub(super) fn control_str(control: &Map<String, Value>, k: &str) -> String {
 
 pub async fn register_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let (input, control) = form_input(pairs)?;
-    user.check_csrf(&control_str(&control, "csrf_token"))?;
     let confirm = control_str(&control, "confirm_duplicate") == "true";
     let discovery = Some(control_str(&control, "discovery_id")).filter(|d| !d.is_empty());
     match shouwang_app::children::register_settling(
@@ -252,12 +250,10 @@ pub async fn edit_page(
 
 pub async fn edit_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let (input, control) = form_input(pairs)?;
-    user.check_csrf(&control_str(&control, "csrf_token"))?;
     let version: i64 = control_str(&control, "version")
         .parse()
         .map_err(|_| AppError::Validation(ValidationErrors::single("version", "缺少版本号")))?;
@@ -581,8 +577,6 @@ pub async fn history_page(
 
 #[derive(Deserialize)]
 pub(super) struct ExitForm {
-    #[serde(default)]
-    csrf_token: String,
     version: i64,
     #[serde(default)]
     reason: String,
@@ -594,11 +588,9 @@ pub(super) struct ExitForm {
 
 pub async fn exit_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(f): Form<ExitForm>,
+    CheckedForm(user, f): CheckedForm<ExitForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let result = match parse_exit(&f.reason, &f.date) {
         Ok((reason, date)) => shouwang_app::children::exit(
             &state.app,
@@ -627,8 +619,6 @@ pub async fn exit_submit(
 
 #[derive(Deserialize)]
 pub(super) struct TransferForm {
-    #[serde(default)]
-    csrf_token: String,
     version: i64,
     #[serde(default)]
     to_village: String,
@@ -636,11 +626,9 @@ pub(super) struct TransferForm {
 
 pub async fn transfer_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(f): Form<TransferForm>,
+    CheckedForm(user, f): CheckedForm<TransferForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     match shouwang_app::children::transfer(&state.app, &user.actor, &id, f.version, &f.to_village)
         .await
         .map_err(AppError::from)
@@ -665,7 +653,6 @@ pub async fn transfer_submit(
 
 #[derive(serde::Deserialize)]
 pub struct SchoolForm {
-    csrf_token: String,
     #[serde(default)]
     agency_id: String,
 }
@@ -674,11 +661,9 @@ pub struct SchoolForm {
 /// records absences), by those who edit the file.
 pub async fn school_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    crate::extract::Form(f): crate::extract::Form<SchoolForm>,
+    CheckedForm(user, f): CheckedForm<SchoolForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     if f.agency_id.trim().is_empty() {
         return child_view(&state, &user, &id, false, None, Some("请选择学校".into())).await;
     }

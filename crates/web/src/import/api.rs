@@ -95,7 +95,7 @@ pub struct UploadParams {
 /// `POST /api/v1/imports?filename=花名册.xlsx` with the file as the body → 202 `{"id"}`.
 #[utoipa::path(post, path = "/api/v1/imports", operation_id = "upload_import", params(("filename" = Option<String>, Query, description = "the file's name, e.g. 花名册.xlsx")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = ".xlsx, .xls or .csv (UTF-8 or GB18030)"),
-    responses((status = 202, description = "the file is being read; poll GET /api/v1/imports/{id}", body = ImportJob), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 202, description = "the file is being read; poll GET /api/v1/imports/{id}", body = ImportJob)))]
 pub async fn upload_api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -145,7 +145,7 @@ pub struct JobRow {
 }
 
 #[utoipa::path(get, path = "/api/v1/imports/{id}", params(("id" = String, Path)),
-    responses((status = 200, description = "where the import stands", body = ImportJob), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "where the import stands", body = ImportJob)))]
 pub async fn job_api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -274,7 +274,7 @@ pub async fn commit_api(
 
 /// Gives up an import waiting for its decision: nothing is written, the uploaded file is deleted.
 #[utoipa::path(delete, path = "/api/v1/imports/{id}", params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn discard_api(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -336,16 +336,9 @@ pub(super) async fn job_status_fragment(
 
 pub(super) async fn mapping_page(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    crate::extract::Form(form): crate::extract::Form<Vec<(String, String)>>,
+    crate::auth::CheckedForm(user, form): crate::auth::CheckedForm<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let csrf = form
-        .iter()
-        .find(|(k, _)| k == "csrf_token")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("");
-    user.check_csrf(csrf)?;
     let (job, _) = view(&state, &user.actor, &id).await?;
     let JobState::Ready(plan) = job else {
         return Ok(Redirect::to(&format!("/import/{id}")).into_response());
@@ -382,17 +375,14 @@ pub(super) async fn mapping_page(
 
 #[derive(Deserialize)]
 pub(super) struct CommitForm {
-    csrf_token: Option<String>,
     mode: String,
 }
 
 pub(super) async fn commit_page(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    crate::extract::Form(form): crate::extract::Form<CommitForm>,
+    crate::auth::CheckedForm(user, form): crate::auth::CheckedForm<CommitForm>,
 ) -> Result<Response, PageError> {
-    user.check_csrf(form.csrf_token.as_deref().unwrap_or(""))?;
     let mode = commit_mode(&form.mode)?;
     let (job, _) = view(&state, &user.actor, &id).await?;
     if let JobState::Ready(plan) = job {
@@ -401,19 +391,12 @@ pub(super) async fn commit_page(
     Ok(Redirect::to(&format!("/import/{id}")).into_response())
 }
 
-#[derive(Deserialize)]
-pub(super) struct CsrfForm {
-    csrf_token: Option<String>,
-}
-
 /// Gives up a preview: nothing is imported, the file is deleted.
 pub(super) async fn discard_page(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    crate::extract::Form(form): crate::extract::Form<CsrfForm>,
+    crate::auth::CheckedForm(user, _): crate::auth::CheckedForm<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    user.check_csrf(form.csrf_token.as_deref().unwrap_or(""))?;
     shouwang_app::jobs::discard(
         &state.app,
         &state.jobs,

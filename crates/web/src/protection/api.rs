@@ -61,7 +61,7 @@ pub struct ApiDoc;
 /// the child's town (else the county's) and of the town. An unknown situation code is a 422
 /// naming `situations`.
 #[utoipa::path(post, path = "/api/v1/reports", request_body = ReportInput,
-    responses((status = 201, description = "filed", body = Filed), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, description = "filed", body = Filed)))]
 pub async fn file_report(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -85,7 +85,7 @@ pub struct InboxParams {
 /// the reports they filed — newest first. Unreceived reports past the delay go up to the county
 /// first.
 #[utoipa::path(get, path = "/api/v1/reports", params(InboxParams),
-    responses((status = 200, description = "reports", body = Items<ReportSummary>), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "reports", body = Items<ReportSummary>)))]
 pub async fn inbox(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -111,7 +111,7 @@ pub async fn inbox(
 /// The police receive a report (受理); its time is recorded. A report escalated to the county may
 /// be received by the county's civil affairs too.
 #[utoipa::path(post, path = "/api/v1/reports/{id}/receive", params(("id" = String, Path)),
-    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = CaseView), (status = 409, body = ErrorBody)))]
 pub async fn receive(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -131,7 +131,7 @@ pub async fn receive(
 /// civil-affairs bureau (`reporter_confidential` otherwise); the reporter reads the status and the
 /// feedback of what they filed. Outside the caller's area: 404.
 #[utoipa::path(get, path = "/api/v1/cases/{id}", params(("id" = String, Path)),
-    responses((status = 200, body = CaseView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = CaseView)))]
 pub async fn get_case(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -153,7 +153,7 @@ pub struct StepBody {
 
 /// The police record a step of the emergency response (who and when are recorded).
 #[utoipa::path(post, path = "/api/v1/cases/{id}/steps", params(("id" = String, Path)), request_body = StepBody,
-    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CaseView), (status = 409, body = ErrorBody)))]
 pub async fn record_step(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -183,7 +183,7 @@ pub struct RecordBody {
 /// The police record 受案/立案, their feedback to the reporter (due within 3 days of it) or a
 /// transfer.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/police-records", params(("id" = String, Path)), request_body = RecordBody,
-    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CaseView), (status = 409, body = ErrorBody)))]
 pub async fn police_record(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -208,7 +208,7 @@ pub struct NoteBody {
 
 /// The police notify the town (通报乡镇): the case moves to the town's assessment and help.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/notify-town", params(("id" = String, Path)), request_body = NoteBody,
-    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = CaseView), (status = 409, body = ErrorBody)))]
 pub async fn notify_town(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -233,7 +233,7 @@ pub struct ReasonBody {
 
 /// The town asks to close the case, with a reason; another town or county user decides.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/close-request", params(("id" = String, Path)), request_body = ReasonBody,
-    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CaseView), (status = 409, body = ErrorBody)))]
 pub async fn request_close(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -261,7 +261,7 @@ pub struct DecisionBody {
 
 /// Approves closing (by a town or county user other than the one who asked) or returns it.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/close-decision", params(("id" = String, Path)), request_body = DecisionBody,
-    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CaseView), (status = 409, body = ErrorBody)))]
 pub async fn decide_close(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -280,7 +280,7 @@ pub async fn decide_close(
 
 /// Reopens a closed case, with a reason.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/reopen", params(("id" = String, Path)), request_body = ReasonBody,
-    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CaseView), (status = 409, body = ErrorBody)))]
 pub async fn reopen(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -309,7 +309,8 @@ pub struct UnreportedParams {
 /// filed (未成年人保护法 Art. 117: failures to report are visible to the town and oversight): how
 /// many in all (`total`), and the 500 longest unreported.
 #[utoipa::path(get, path = "/api/v1/reports/unreported", params(UnreportedParams),
-    responses((status = 200, description = "children to report", body = cases::UnreportedList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "children to report", body = cases::UnreportedList),
+        (status = 404, description = "所指的地区不存在或不在您的管辖范围内", body = crate::error::ErrorBody)))]
 pub async fn unreported(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -325,7 +326,7 @@ pub async fn unreported(
 /// its reporter may add.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", params(("id" = String, Path)),
     request_body(content_type = "multipart/form-data", description = "field `file`"),
-    responses((status = 201, body = shouwang_app::protection::Attachment), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = shouwang_app::protection::Attachment)))]
 pub async fn add_attachment(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -349,7 +350,7 @@ pub async fn add_attachment(
 
 /// A case's evidence (those who work on it see all; the reporter their own uploads).
 #[utoipa::path(get, path = "/api/v1/cases/{id}/attachments", params(("id" = String, Path)),
-    responses((status = 200, body = Items<shouwang_app::protection::Attachment>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Items<shouwang_app::protection::Attachment>)))]
 pub async fn list_attachments(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -370,7 +371,7 @@ pub struct AttachmentPath {
 /// is audited.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/attachments/{attachment_id}",
     params(("id" = String, Path), ("attachment_id" = String, Path)),
-    responses((status = 200, description = "the file (image/jpeg, image/png, image/webp or application/pdf)", content_type = "application/octet-stream", body = crate::schema::Binary), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "the file (image/jpeg, image/png, image/webp or application/pdf)", content_type = "application/octet-stream", body = crate::schema::Binary)))]
 pub async fn get_attachment(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -408,7 +409,7 @@ pub async fn get_attachment(
 /// view (or why it could not be heard). The risk level follows and sets the visits.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/assessments", params(("id" = String, Path)),
     request_body = shouwang_domain::protection::AssessmentInput,
-    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CaseView), (status = 409, body = ErrorBody)))]
 pub async fn assess(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -439,7 +440,7 @@ pub struct ReferBody {
 /// The town refers the child of a case it assesses to a provider for one kind of help (the help
 /// plan); the provider's users are told.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/referrals", params(("id" = String, Path)), request_body = ReferBody,
-    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CaseView), (status = 409, body = ErrorBody)))]
 pub async fn refer(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -458,7 +459,7 @@ pub async fn refer(
 
 /// Your organisation's referrals (provider users), newest first.
 #[utoipa::path(get, path = "/api/v1/referrals",
-    responses((status = 200, body = Items<cases::ReferralView>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Items<cases::ReferralView>)))]
 pub async fn provider_referrals(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -481,7 +482,7 @@ pub struct AnswerBody {
 
 /// A provider accepts or declines a referral, or records what it delivered.
 #[utoipa::path(post, path = "/api/v1/referrals/{id}/answer", params(("id" = String, Path)), request_body = AnswerBody,
-    responses((status = 200, body = cases::ReferralView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = cases::ReferralView), (status = 409, body = ErrorBody)))]
 pub async fn answer_referral(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -530,7 +531,7 @@ pub async fn providers(
 /// placement (Art. 93), the carer, the start.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/placements", params(("id" = String, Path)),
     request_body = shouwang_domain::protection::PlacementInput,
-    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CaseView), (status = 409, body = ErrorBody)))]
 pub async fn place(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -567,7 +568,7 @@ pub struct PlacementPath {
 /// Ends a temporary guardianship on the assessment that lets the child return.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/placements/{placement_id}/end",
     params(("id" = String, Path), ("placement_id" = String, Path)), request_body = EndPlacementBody,
-    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CaseView), (status = 409, body = ErrorBody)))]
 pub async fn end_placement(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -635,7 +636,7 @@ pub(super) fn period(
 /// (count, minutes to receipt), escalations, minutes to the first action; open and closed cases;
 /// temporary guardianships; referrals by status; feedback overdue (龙里 003 asks for 1 Jan–31 Aug).
 #[utoipa::path(get, path = "/api/v1/cases/figures", params(FiguresParams),
-    responses((status = 200, body = cases::Figures), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = cases::Figures)))]
 pub async fn figures(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -651,7 +652,7 @@ pub async fn figures(
 /// 移送追究刑事责任, 撤销监护资格): each measure's steps in order, by the role the law gives it.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/interventions", params(("id" = String, Path)),
     request_body = cases::InterventionInput,
-    responses((status = 200, body = CaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CaseView), (status = 409, body = ErrorBody)))]
 pub async fn intervene(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -49,7 +49,8 @@ pub struct SummaryParams {
 /// The 汇总表 (32 columns) of an area on a date, with whether the 表间勾稽关系 hold; a frozen
 /// quarterly report's figures when one was made for that unit and date (`frozen: true`).
 #[utoipa::path(get, path = "/api/v1/summary", params(SummaryParams),
-    responses((status = 200, body = SummaryView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = SummaryView),
+        (status = 404, description = "所指的地区不存在或不在您的管辖范围内", body = crate::error::ErrorBody)))]
 pub async fn summary(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -77,7 +78,7 @@ pub struct OverviewParams {
 
 /// Your unit's report of the quarter and those of the units that report to you.
 #[utoipa::path(get, path = "/api/v1/quarterly-reports", params(OverviewParams),
-    responses((status = 200, body = QuarterOverview), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = QuarterOverview)))]
 pub async fn overview(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -92,7 +93,7 @@ pub async fn overview(
 /// time, late, missing, not yet due; times returned) and its children's verification this
 /// quarter, on time first.
 #[utoipa::path(get, path = "/api/v1/quarterly-ranking", params(OverviewParams),
-    responses((status = 200, body = Ranking), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Ranking)))]
 pub async fn ranking(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -144,7 +145,7 @@ impl PeriodParams {
 /// The figures of your area over a period: registrations, exits by reason, visits, and the
 /// protection cases' figures of the same days (龙里 asks for 1 January–31 August by 15 September).
 #[utoipa::path(get, path = "/api/v1/period-figures", params(PeriodParams),
-    responses((status = 200, body = PeriodFigures), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = PeriodFigures)))]
 pub async fn period_figures(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -170,8 +171,9 @@ pub struct NewReport {
 /// Freezes a unit's report of a quarter. A county's (or higher) report before all the units below
 /// are approved is a 409 naming them.
 #[utoipa::path(post, path = "/api/v1/quarterly-reports", request_body = NewReport,
-    responses((status = 201, body = ReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ReportView),
+        (status = 404, description = "所指的单位不存在或不在您的管辖范围内", body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -183,7 +185,7 @@ pub async fn create(
 
 /// A quarterly report with its frozen 汇总表, signers and history.
 #[utoipa::path(get, path = "/api/v1/quarterly-reports/{id}", params(("id" = String, Path)),
-    responses((status = 200, body = ReportView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ReportView)))]
 pub async fn get_report(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -194,7 +196,7 @@ pub async fn get_report(
 
 /// Makes a frozen or returned report again from the files (after corrections).
 #[utoipa::path(post, path = "/api/v1/quarterly-reports/{id}/refresh", params(("id" = String, Path)),
-    responses((status = 200, body = ReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = ReportView), (status = 409, body = ErrorBody)))]
 pub async fn refresh(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -209,8 +211,8 @@ pub async fn refresh(
 /// is the 填表人). Refused (409) while a 表间勾稽关系 fails.
 #[utoipa::path(post, path = "/api/v1/quarterly-reports/{id}/submit", params(("id" = String, Path)),
     request_body(content = SubmitInput, description = "optional"),
-    responses((status = 200, body = ReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ReportView),
+        (status = 409, body = ErrorBody)))]
 pub async fn submit(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -237,8 +239,8 @@ pub struct VerifyBody {
 /// approves a town's report only after the departments that cover the town have checked it.
 #[utoipa::path(post, path = "/api/v1/quarterly-reports/{id}/verify", params(("id" = String, Path)),
     request_body = VerifyBody,
-    responses((status = 200, body = ReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ReportView),
+        (status = 409, body = ErrorBody)))]
 pub async fn verify(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -262,7 +264,7 @@ pub struct CommentBody {
 /// The level above approves a submitted report: it is locked.
 #[utoipa::path(post, path = "/api/v1/quarterly-reports/{id}/approve", params(("id" = String, Path)),
     request_body(content = CommentBody, description = "optional"),
-    responses((status = 200, body = ReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = ReportView), (status = 409, body = ErrorBody)))]
 pub async fn approve(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -286,8 +288,8 @@ pub async fn approve(
 /// to correct per column or unit), or both.
 #[utoipa::path(post, path = "/api/v1/quarterly-reports/{id}/return", params(("id" = String, Path)),
     request_body = CommentBody,
-    responses((status = 200, body = ReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ReportView),
+        (status = 409, body = ErrorBody)))]
 pub async fn return_report(
     State(state): State<AppState>,
     user: CurrentUser,

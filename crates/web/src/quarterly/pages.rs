@@ -9,8 +9,8 @@ use serde::Deserialize;
 
 use shouwang_app::quarterly::{self, QuarterOverview, ReportView, SubmitInput};
 
-use crate::auth::CurrentUser;
-use crate::extract::{Form, Path, Query};
+use crate::auth::{CheckedForm, CurrentUser};
+use crate::extract::{Path, Query};
 use crate::state::AppState;
 use crate::ui::{Frame, PageResult, place_name, render};
 
@@ -58,17 +58,14 @@ pub async fn overview_page(
 
 #[derive(Deserialize)]
 pub struct CreateForm {
-    csrf_token: String,
     region: String,
     quarter: String,
 }
 
 pub async fn create_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Form(f): Form<CreateForm>,
+    CheckedForm(user, f): CheckedForm<CreateForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     match quarterly::create(&state.app, &user.actor, &f.region, &f.quarter).await {
         Ok(r) => Ok(Redirect::to(&format!("/quarterly/{}", r.id)).into_response()),
         Err(shouwang_app::Error::Conflict { message, .. }) => {
@@ -161,7 +158,6 @@ pub async fn report_page(
 /// The report page's action form. Returning names items in repeated `item` / `item_comment`
 /// pairs (one per line of the form; blank lines are dropped).
 struct ActionForm {
-    csrf_token: String,
     action: String,
     reviewer: String,
     head: String,
@@ -186,7 +182,6 @@ impl ActionForm {
                 .map(|(_, v)| v.clone())
         };
         ActionForm {
-            csrf_token: one("csrf_token"),
             action: one("action"),
             reviewer: one("reviewer"),
             head: one("head"),
@@ -202,12 +197,10 @@ impl ActionForm {
 
 pub async fn action_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let f = ActionForm::read(&pairs);
-    user.check_csrf(&f.csrf_token)?;
     let (app, actor) = (&state.app, &user.actor);
     let comment = Some(f.comment.as_str()).filter(|c| !c.trim().is_empty());
     let r = match f.action.as_str() {

@@ -48,8 +48,7 @@ pub struct ColumnsParams {
 #[utoipa::path(post, path = "/api/v1/reconcile/columns",
     params(("filename" = Option<String>, Query, description = "the list's file name")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = ".xlsx, .xls or .csv"),
-    responses((status = 200, description = "the columns as read (field is null where the title is not known; give those as `columns` when running the comparison) and the first rows", body = ListPreview),
-        (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "the columns as read (field is null where the title is not known; give those as `columns` when running the comparison) and the first rows", body = ListPreview)))]
 pub async fn columns_api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -104,8 +103,7 @@ pub(super) fn columns_param(s: &str) -> Result<BTreeMap<String, String>, AppErro
     request_body(content = Vec<u8>, content_type = "application/octet-stream",
         description = ".xlsx, .xls or .csv with a header row: record_id,name,sex,birth_date,id_number,county,town,village (or 姓名, 性别, 出生日期, 公民身份号码…), optional 户口性质 and 是否留守, any other columns kept"),
     responses((status = 201, description = "the comparison, when it finished within 20 seconds", body = RunSummary),
-        (status = 202, description = "a large list goes on comparing as a job; poll GET /api/v1/reconcile/jobs/{id}", body = ComparisonJob),
-        (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+        (status = 202, description = "a large list goes on comparing as a job; poll GET /api/v1/reconcile/jobs/{id}", body = ComparisonJob)))]
 pub async fn upload_api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -219,7 +217,7 @@ impl ComparisonJob {
 
 /// A comparison job of the user's (started by the API or a page).
 #[utoipa::path(get, path = "/api/v1/reconcile/jobs/{id}", operation_id = "comparison_job", params(("id" = String, Path)),
-    responses((status = 200, description = "where the comparison stands", body = ComparisonJob), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "where the comparison stands", body = ComparisonJob)))]
 pub async fn job_api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -230,7 +228,7 @@ pub async fn job_api(
 }
 
 #[utoipa::path(get, path = "/api/v1/reconcile/runs",
-    responses((status = 200, description = "the comparisons of your jurisdiction, newest first", body = Items<RunSummary>), (status = 403, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "the comparisons of your jurisdiction, newest first", body = Items<RunSummary>)))]
 pub async fn runs_api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -240,7 +238,7 @@ pub async fn runs_api(
 }
 
 #[utoipa::path(get, path = "/api/v1/reconcile/runs/{id}", params(("id" = String, Path)),
-    responses((status = 200, description = "one comparison with its counts", body = RunSummary), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "one comparison with its counts", body = RunSummary)))]
 pub async fn run_api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -268,7 +266,7 @@ pub struct ItemsParams {
            ("status" = inline(Option<crate::schema::ItemStatusFilter>), Query, description = "open, assigned, accepted, rejected or pending (open and assigned)"),
            ("mine" = Option<bool>, Query, description = "only items assigned to the user's unit (always so for users who do not run comparisons)"),
            ("offset" = Option<i64>, Query, minimum = 0), ("limit" = Option<i64>, Query, minimum = 1, maximum = 500)),
-    responses((status = 200, description = "one page of the items you may see", body = ItemPage), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "one page of the items you may see", body = ItemPage)))]
 pub async fn items_api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -287,7 +285,7 @@ pub async fn items_api(
 }
 
 #[utoipa::path(get, path = "/api/v1/reconcile/items/{id}", params(("id" = String, Path)),
-    responses((status = 200, description = "one item", body = ItemView), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "one item", body = ItemView)))]
 pub async fn item_api(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -316,8 +314,8 @@ pub struct DecisionBody {
 }
 
 #[utoipa::path(post, path = "/api/v1/reconcile/items/{id}/decision", params(("id" = String, Path)), request_body = DecisionBody,
-    responses((status = 200, description = "the item after the decision", body = ItemView), (status = 404, body = crate::error::ErrorBody),
-        (status = 409, body = crate::error::ErrorBody, description = "already decided"), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "the item after the decision", body = ItemView),
+        (status = 409, body = crate::error::ErrorBody, description = "already decided")))]
 pub async fn decide_api(
     State(state): State<AppState>,
     user: CurrentUser,

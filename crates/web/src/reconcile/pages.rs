@@ -20,9 +20,9 @@ use shouwang_exchange::lists::{ListColumns, ListPreview};
 
 use super::jobs::*;
 use super::run::*;
-use crate::auth::CurrentUser;
+use crate::auth::{CheckedForm, CurrentUser};
 use crate::error::AppError;
-use crate::extract::{Form, Query};
+use crate::extract::Query;
 use crate::state::AppState;
 use crate::ui::{Frame, Opt, PageResult, beijing, render};
 
@@ -221,9 +221,8 @@ pub(super) fn choices_of(form: &[(String, String)]) -> BTreeMap<String, String> 
 
 pub(super) async fn start_page(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
+    CheckedForm(user, form): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let value = |k: &str| {
         form.iter()
@@ -231,7 +230,6 @@ pub(super) async fn start_page(
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    user.check_csrf(&value("csrf_token"))?;
     if !user.actor.may(Action::Reconcile) {
         return Err(AppError::Forbidden);
     }
@@ -466,11 +464,9 @@ pub(super) struct DecideForm {
 
 pub(super) async fn decide_page(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(f): Form<DecideForm>,
+    CheckedForm(user, f): CheckedForm<DecideForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let some = |s: String| Some(s).filter(|s| !s.trim().is_empty());
     shouwang_app::reconcile::decide(
         &state.app,

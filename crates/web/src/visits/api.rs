@@ -51,8 +51,7 @@ pub struct ApiDoc;
 /// the visit recorded then (200, `replayed: true`) instead of a second one (201).
 #[utoipa::path(post, path = "/api/v1/children/{id}/visits", params(("id" = String, Path)),
     request_body = VisitInput,
-    responses((status = 201, body = Recorded), (status = 200, description = "sent before", body = Recorded),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Recorded), (status = 200, description = "sent before", body = Recorded), (status = 409, body = ErrorBody)))]
 pub async fn record_visit(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -76,8 +75,9 @@ pub async fn record_visit(
 #[utoipa::path(post, path = "/api/v1/visits",
     params(("Idempotency-Key" = String, Header, description = "A UUID per record, kept by the sender")),
     request_body = SentVisit,
-    responses((status = 201, body = Recorded), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Recorded),
+        (status = 404, description = "所指的儿童不存在或不在您的管辖范围内", body = crate::error::ErrorBody),
+        (status = 409, body = ErrorBody)))]
 pub async fn record_sent(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -108,7 +108,7 @@ pub async fn record_sent(
 /// who visits (the village's 儿童主任). A child visited this period is not due. By county or
 /// below (422 naming `region` above).
 #[utoipa::path(get, path = "/api/v1/visits/due", params(ScheduleParams),
-    responses((status = 200, body = visits::DueList), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = visits::DueList)))]
 pub async fn due(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -121,7 +121,7 @@ pub async fn due(
 /// What a phone takes offline: the children of your area due a visit (at most 200, overdue
 /// first), each with the file's version and the fields the offline form may change. Audited.
 #[utoipa::path(get, path = "/api/v1/visits/offline-pack",
-    responses((status = 200, body = Items<visits::PackItem>), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Items<visits::PackItem>)))]
 pub async fn offline_pack(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -145,8 +145,7 @@ pub struct OfflineChanges {
 /// and each conflict comes back with the three values (409 `conflicts`) for the person to resolve.
 #[utoipa::path(post, path = "/api/v1/children/{id}/offline-edits", params(("id" = String, Path)),
     request_body = OfflineChanges,
-    responses((status = 200, body = visits::OfflineEdit), (status = 409, body = visits::OfflineEdit),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = visits::OfflineEdit), (status = 409, body = visits::OfflineEdit)))]
 pub async fn offline_edit(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -163,7 +162,7 @@ pub async fn offline_edit(
 
 /// A child's visits, newest first (the latest 50).
 #[utoipa::path(get, path = "/api/v1/children/{id}/visits", params(("id" = String, Path)),
-    responses((status = 200, body = Items<VisitView>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Items<VisitView>)))]
 pub async fn list_visits(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -236,7 +235,7 @@ impl ScheduleParams {
 /// The children on the roster in your area with their next visit (每季度至少一次; monthly or weekly
 /// for high risk and the watched flags): overdue first.
 #[utoipa::path(get, path = "/api/v1/visits/schedule", params(ScheduleParams),
-    responses((status = 200, body = Schedule), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Schedule)))]
 pub async fn schedule(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -261,7 +260,7 @@ fn visitor_of(v: Option<(String, shouwang_domain::visits::VisitorRole)>) -> Visi
 }
 
 #[utoipa::path(get, path = "/api/v1/children/{id}/visitor", params(("id" = String, Path)),
-    responses((status = 200, body = Visitor), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Visitor)))]
 pub async fn get_visitor(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -276,8 +275,7 @@ pub async fn get_visitor(
 /// `role`; an empty `name` gives them back to the village's 儿童主任. The due list names them.
 #[utoipa::path(put, path = "/api/v1/children/{id}/visitor", params(("id" = String, Path)),
     request_body = shouwang_domain::visits::VisitorAssignment,
-    responses((status = 200, body = Visitor), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Visitor)))]
 pub async fn put_visitor(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -309,8 +307,7 @@ impl VisitPath {
 #[utoipa::path(post, path = "/api/v1/children/{id}/visits/{visit_id}/photos",
     params(("id" = String, Path), ("visit_id" = String, Path)),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Created)))]
 pub async fn add_photo(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -329,7 +326,7 @@ pub struct Created {
 
 /// A child's visit photos (without their bytes), oldest first.
 #[utoipa::path(get, path = "/api/v1/children/{id}/visit-photos", params(("id" = String, Path)),
-    responses((status = 200, body = Items<shouwang_app::visits::VisitPhoto>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Items<shouwang_app::visits::VisitPhoto>)))]
 pub async fn list_photos(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -349,7 +346,7 @@ pub struct PhotoPath {
 /// A visit photo's bytes (each read audited).
 #[utoipa::path(get, path = "/api/v1/children/{id}/visit-photos/{photo_id}",
     params(("id" = String, Path), ("photo_id" = String, Path)),
-    responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content_type = "image/jpeg", body = Vec<u8>)))]
 pub async fn get_photo(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -17,8 +17,8 @@ use shouwang_domain::visits::{
     Condition, DueState, Seen, VisitInput, VisitMethod, VisitorRole, form_bool,
 };
 
-use crate::auth::CurrentUser;
-use crate::extract::{Form, Path, Query};
+use crate::auth::{CheckedForm, CurrentUser};
+use crate::extract::{Path, Query};
 use crate::state::AppState;
 use crate::ui::{Frame, Opt, PageResult, opts, place_name, render};
 
@@ -179,12 +179,10 @@ async fn child_view(
 /// Assigns the child's visits to a named person (or back to the 儿童主任, with an empty name).
 pub async fn visitor_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let get = |k: &str| field(&pairs, k);
-    user.check_csrf(&get("csrf_token").unwrap_or_default())?;
     let input = shouwang_domain::visits::VisitorAssignment {
         name: get("visitor_assignee"),
         role: get("visitor_assignee_role"),
@@ -242,12 +240,10 @@ use crate::ui::form_field as field;
 
 pub async fn visit_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let get = |k: &str| field(&pairs, k);
-    user.check_csrf(&get("csrf_token").unwrap_or_default())?;
     let input = VisitInput {
         visited_on: get("visited_on"),
         method: get("method"),
@@ -311,12 +307,10 @@ pub async fn visit_submit(
 
 pub async fn contact_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let get = |k: &str| field(&pairs, k);
-    user.check_csrf(&get("csrf_token").unwrap_or_default())?;
     let input = ContactInput {
         contacted_on: get("contacted_on"),
         parent: get("parent"),

@@ -1,15 +1,14 @@
 //! The town's assessment from the case page.
 
 use super::*;
+use crate::auth::CheckedForm;
 
 pub async fn assessment_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let get = |k: &str| field(&pairs, k);
-    user.check_csrf(&get("csrf_token").unwrap_or_default())?;
     let input = shouwang_domain::protection::AssessmentInput {
         safety: get("safety"),
         guardianship: get("guardianship"),

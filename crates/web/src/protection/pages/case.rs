@@ -1,6 +1,7 @@
 //! The case page and the actions of its life.
 
 use super::*;
+use crate::auth::CheckedForm;
 
 #[derive(Template)]
 #[template(path = "protection/case.html")]
@@ -233,7 +234,6 @@ pub(super) async fn after(
 
 #[derive(Deserialize)]
 pub struct StepForm {
-    csrf_token: String,
     step: String,
     outcome: String,
     #[serde(default)]
@@ -242,11 +242,9 @@ pub struct StepForm {
 
 pub async fn step_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(f): Form<StepForm>,
+    CheckedForm(user, f): CheckedForm<StepForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let (Some(step), Some(outcome)) = (Step::parse(&f.step), StepOutcome::parse(&f.outcome)) else {
         let e = ValidationErrors::single("outcome", "请选择步骤和结果");
         return after(&state, &user, &id, Err(e.into())).await;
@@ -257,7 +255,6 @@ pub async fn step_submit(
 
 #[derive(Deserialize)]
 pub struct RecordForm {
-    csrf_token: String,
     record: String,
     #[serde(default)]
     note: String,
@@ -265,11 +262,9 @@ pub struct RecordForm {
 
 pub async fn police_record_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(f): Form<RecordForm>,
+    CheckedForm(user, f): CheckedForm<RecordForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let Some(record) = PoliceRecord::parse(&f.record) else {
         let e = ValidationErrors::single("record", "请选择记录类型");
         return after(&state, &user, &id, Err(e.into())).await;
@@ -280,7 +275,6 @@ pub async fn police_record_submit(
 
 #[derive(Deserialize)]
 pub struct NoteForm {
-    csrf_token: String,
     #[serde(default)]
     note: String,
     #[serde(default)]
@@ -291,44 +285,36 @@ pub struct NoteForm {
 
 pub async fn notify_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(f): Form<NoteForm>,
+    CheckedForm(user, f): CheckedForm<NoteForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let r = cases::notify_town(&state.app, &user.actor, &id, &f.note).await;
     after(&state, &user, &id, r).await
 }
 
 pub async fn close_request_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(f): Form<NoteForm>,
+    CheckedForm(user, f): CheckedForm<NoteForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let r = cases::request_close(&state.app, &user.actor, &id, &f.reason).await;
     after(&state, &user, &id, r).await
 }
 
 pub async fn close_decision_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(f): Form<NoteForm>,
+    CheckedForm(user, f): CheckedForm<NoteForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let r = cases::decide_close(&state.app, &user.actor, &id, f.approve == "1", &f.note).await;
     after(&state, &user, &id, r).await
 }
 
 pub async fn reopen_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(f): Form<NoteForm>,
+    CheckedForm(user, f): CheckedForm<NoteForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let r = cases::reopen(&state.app, &user.actor, &id, &f.reason).await;
     after(&state, &user, &id, r).await
 }

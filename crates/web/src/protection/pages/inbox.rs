@@ -1,6 +1,8 @@
 //! The police's and the towns' inboxes.
 
 use super::*;
+use crate::auth::CheckedForm;
+use crate::auth::NoFields;
 
 #[derive(Template)]
 #[template(path = "protection/inbox.html")]
@@ -45,18 +47,11 @@ pub async fn inbox_page(
     }))
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf_token: String,
-}
-
 pub async fn receive_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(f): Form<CsrfForm>,
+    CheckedForm(user, NoFields {}): CheckedForm<NoFields>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let case_id = cases::receive(&state.app, &user.actor, &id).await?;
     Ok(Redirect::to(&format!("/cases/{case_id}")).into_response())
 }

@@ -16,7 +16,7 @@ use shouwang_domain::validation::ValidationErrors;
 
 use crate::auth::CurrentUser;
 use crate::error::AppError;
-use crate::extract::{Form, Path, Query};
+use crate::extract::{Path, Query};
 use crate::state::AppState;
 use crate::ui::form_field as field;
 use crate::ui::{Frame, Opt, PageResult, opts, place_name, render};

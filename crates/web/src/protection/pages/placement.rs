@@ -1,15 +1,14 @@
 //! Placements from the case page.
 
 use super::*;
+use crate::auth::CheckedForm;
 
 pub async fn placement_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let get = |k: &str| field(&pairs, k);
-    user.check_csrf(&get("csrf_token").unwrap_or_default())?;
     let input = shouwang_domain::protection::PlacementInput {
         reason: get("reason"),
         placement: get("placement"),
@@ -23,7 +22,6 @@ pub async fn placement_submit(
 
 #[derive(Deserialize)]
 pub struct EndForm {
-    csrf_token: String,
     #[serde(default)]
     end_date: String,
     #[serde(default)]
@@ -38,11 +36,9 @@ pub struct PlacementPath {
 
 pub async fn placement_end_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(p): Path<PlacementPath>,
-    Form(f): Form<EndForm>,
+    CheckedForm(user, f): CheckedForm<EndForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let end = Some(f.end_date.as_str()).filter(|d| !d.is_empty());
     let r = cases::end_placement(
         &state.app,

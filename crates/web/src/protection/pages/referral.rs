@@ -1,10 +1,10 @@
 //! Referrals: sent from the case page, answered by the provider on its page.
 
 use super::*;
+use crate::auth::CheckedForm;
 
 #[derive(Deserialize)]
 pub struct ReferForm {
-    csrf_token: String,
     #[serde(default)]
     kind: String,
     #[serde(default)]
@@ -15,11 +15,9 @@ pub struct ReferForm {
 
 pub async fn referral_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(f): Form<ReferForm>,
+    CheckedForm(user, f): CheckedForm<ReferForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let Some(kind) = shouwang_domain::protection::HelpKind::parse(&f.kind) else {
         let e = ValidationErrors::single("kind", "请选择需要的帮助");
         return after(&state, &user, &id, Err(e.into())).await;
@@ -79,7 +77,6 @@ pub async fn referrals_page(State(state): State<AppState>, user: CurrentUser) ->
 
 #[derive(Deserialize)]
 pub struct AnswerForm {
-    csrf_token: String,
     action: String,
     #[serde(default)]
     note: String,
@@ -87,11 +84,9 @@ pub struct AnswerForm {
 
 pub async fn answer_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    Form(f): Form<AnswerForm>,
+    CheckedForm(user, f): CheckedForm<AnswerForm>,
 ) -> PageResult {
-    user.check_csrf(&f.csrf_token)?;
     let action = super::super::api::referral_action(&f.action)?;
     match cases::answer_referral(&state.app, &user.actor, &id, action, &f.note).await {
         Ok(_) => Ok(Redirect::to("/referrals").into_response()),

@@ -1,6 +1,7 @@
 //! The report form: a mandatory report filed from the page.
 
 use super::*;
+use crate::auth::CheckedForm;
 
 #[derive(Template)]
 #[template(path = "protection/new.html")]
@@ -145,11 +146,9 @@ pub async fn new_report_page(
 
 pub async fn new_report_submit(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let get = |k: &str| field(&pairs, k);
-    user.check_csrf(&get("csrf_token").unwrap_or_default())?;
     let child_id = get("child_id");
     let input = ReportInput {
         child: child_id.is_none().then(|| NewChildInput {
