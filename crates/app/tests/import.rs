@@ -34,29 +34,7 @@ fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
 }
 
 async fn fresh_db(dir: &Path) -> String {
-    match std::env::var("SHOUWANG_TEST_PG") {
-        Ok(server) if !server.is_empty() => {
-            use sqlx::Connection;
-            sqlx::any::install_default_drivers();
-            let name = format!(
-                "x_{}_{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos()
-            );
-            let mut admin = sqlx::AnyConnection::connect(&format!("{server}/postgres"))
-                .await
-                .expect("PostgreSQL reachable");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            format!("{server}/{name}")
-        }
-        _ => dir.join("x.db").to_string_lossy().into_owned(),
-    }
+    shouwang_testkit::fresh_db(dir).await
 }
 
 async fn registry() -> Registry {
@@ -1024,7 +1002,7 @@ async fn a_large_import_into_an_empty_registry_keeps_its_indexes_and_search() {
     if std::env::var("SHOUWANG_TEST_PG").map_or(true, |s| s.is_empty()) {
         use sqlx::Connection;
         let mut conn =
-            sqlx::AnyConnection::connect(&format!("sqlite://{}", reg.path("x.db").display()))
+            sqlx::AnyConnection::connect(&format!("sqlite://{}", reg.path("test.db").display()))
                 .await
                 .unwrap();
         let indexes: Vec<String> = sqlx::query_scalar(
@@ -1050,6 +1028,7 @@ async fn a_large_import_into_an_empty_registry_keeps_its_indexes_and_search() {
                 "children_to_erase_birth",
                 "children_to_erase_exit",
                 "children_unreported",
+                "children_without_id",
             ],
             "every index of children is back, the partial ones too"
         );

@@ -55,14 +55,21 @@ fn given_name(rng: &mut StdRng, boy: bool) -> String {
 /// Hands out ID-number sequence digits per (county, birth date) so that no two synthetic children
 /// share a number (GB 11643: the sequence distinguishes people born on one day in one place).
 #[derive(Default)]
-pub struct IdSequences(std::collections::HashMap<(u32, NaiveDate), u16>);
+pub struct IdSequences(std::collections::HashMap<(u32, NaiveDate), u16>, u16);
 
 impl IdSequences {
+    /// Sequences that start at the given pair (0–499): a second set of synthetic children (a
+    /// roster to import into a demo database) that shares no number with the first.
+    pub fn starting_at(pair: u16) -> IdSequences {
+        IdSequences(Default::default(), pair.min(499))
+    }
+
     fn next(&mut self, county: &str, birth: NaiveDate, boy: bool) -> Option<u16> {
+        let start = self.1;
         let n = self
             .0
             .entry((county.parse().unwrap_or(0), birth))
-            .or_insert(0);
+            .or_insert(start);
         let seq = *n * 2 + u16::from(boy);
         *n += 1;
         (seq < 1000).then_some(seq)

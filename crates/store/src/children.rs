@@ -58,21 +58,49 @@ pub struct Candidate {
     pub id_hash: Option<String>,
 }
 
+const LOAD_SQL: &str = "SELECT c.id, d.doc, c.status, c.exit_reason, c.exit_date, c.version, c.created_at, c.updated_at, c.archived_at \
+     FROM children c JOIN child_docs d ON d.child_id = c.id WHERE c.id";
+
 async fn load(conn: &mut AnyConnection, store: &Store, id: &str) -> Result<Option<StoredChild>> {
-    let row = sqlx::query(
-        "SELECT c.id, d.doc, c.status, c.exit_reason, c.exit_date, c.version, c.created_at, c.updated_at, c.archived_at \
-         FROM children c JOIN child_docs d ON d.child_id = c.id WHERE c.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(r) = row else { return Ok(None) };
-    let file = store.decrypt_file(id, &r.try_get::<String, _>(1)?)?;
+    let row = sqlx::query(&format!("{LOAD_SQL} = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| decode(store, &r)).transpose()
+}
+
+/// Several children by id (those that exist), in no particular order.
+pub(crate) async fn load_many(
+    conn: &mut AnyConnection,
+    store: &Store,
+    ids: &[&str],
+) -> Result<Vec<StoredChild>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{LOAD_SQL} IN ({})",
+        crate::db::Params::new(store.backend).list(ids.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| decode(store, r))
+        .collect()
+}
+
+fn decode(store: &Store, r: &sqlx::any::AnyRow) -> Result<StoredChild> {
+    let id: String = r.try_get(0)?;
+    let file = store.decrypt_file(&id, &r.try_get::<String, _>(1)?)?;
     let status: String = r.try_get(2)?;
     let exit_reason: Option<String> = r.try_get(3)?;
     let exit_date: Option<String> = r.try_get(4)?;
-    Ok(Some(StoredChild {
-        id: r.try_get(0)?,
+    Ok(StoredChild {
+        id,
         file,
         status: ChildStatus::parse(&status).unwrap_or(ChildStatus::Active),
         exit_reason: exit_reason.as_deref().and_then(ExitReason::parse),
@@ -81,7 +109,7 @@ async fn load(conn: &mut AnyConnection, store: &Store, id: &str) -> Result<Optio
         created_at: r.try_get(6)?,
         updated_at: r.try_get(7)?,
         archived_at: r.try_get(8)?,
-    }))
+    })
 }
 
 /// Whether the actor's jurisdiction includes this stored child: its village inside their area,
@@ -129,14 +157,6 @@ impl Store {
     /// The blind index an ID number is looked up by.
     pub fn id_hash(&self, id: &IdNumber) -> String {
         self.cipher.blind_index(id.as_str())
-    }
-
-    pub(crate) async fn load_row(
-        &self,
-        conn: &mut AnyConnection,
-        id: &str,
-    ) -> Result<Option<StoredChild>> {
-        load(conn, self, id).await
     }
 
     /// A child the actor may see (outside a transaction); missing and out of scope are the same

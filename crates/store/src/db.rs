@@ -273,7 +273,27 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0041_hardening.sql"),
         postgres: include_str!("../migrations/0041_hardening.sql"),
     },
+    Migration {
+        version: 42,
+        sqlite: include_str!("../migrations/0042_children_without_id.sql"),
+        postgres: include_str!("../migrations/0042_children_without_id.sql"),
+    },
 ];
+
+/// A fingerprint of the schema this program migrates to (every migration's text): a template
+/// database made by one build serves only tests of a build with the same migrations.
+pub fn schema_fingerprint() -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for m in MIGRATIONS {
+        h.update(m.version.to_le_bytes());
+        h.update(m.sqlite.as_bytes());
+        h.update([0]);
+        h.update(m.postgres.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(&h.finalize()[..8])
+}
 
 /// The newest migration this program knows.
 pub(crate) fn latest_version() -> i64 {

@@ -105,54 +105,64 @@ impl Store {
                 }
             }
         }
-        // By name + birth date + village, for rows the ID did not place.
-        let by_name: Vec<usize> = (0..keys.len())
+        // By name + birth date + village, for rows the ID did not place. A row with an ID number
+        // can only be a child stored without one (the same number was looked up above, and two
+        // different numbers are two children), so it reads the small index of those; a row
+        // without a number may be anyone of that name.
+        let (with_id, without_id): (Vec<usize>, Vec<usize>) = (0..keys.len())
             .filter(|i| found[*i].is_none() && !elsewhere[*i])
-            .collect();
-        for chunk in by_name.chunks(BATCH) {
-            let sql = format!(
-                "SELECT id, name, birth_date, village_code, id_hash FROM children WHERE name IN ({})",
-                Params::new(self.backend).list(chunk.len())
-            );
-            let mut q = sqlx::query(&sql);
-            for i in chunk {
-                q = q.bind(keys[*i].name.as_str().to_owned());
-            }
-            let mut index: HashMap<(String, String, i64), (String, Option<String>)> =
-                HashMap::new();
-            for r in q.fetch_all(&mut *conn).await? {
-                index.insert(
-                    (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?),
-                    (r.try_get(0)?, r.try_get(4)?),
+            .partition(|i| keys[*i].id_number.is_some());
+        for (rows, filter) in [(with_id, " AND id_hash IS NULL"), (without_id, "")] {
+            for chunk in rows.chunks(BATCH) {
+                let sql = format!(
+                    "SELECT id, name, birth_date, village_code, id_hash FROM children WHERE name IN ({}){filter}",
+                    Params::new(self.backend).list(chunk.len())
                 );
-            }
-            for i in chunk {
-                let k = &keys[*i];
-                let key = (
-                    k.name.as_str().to_owned(),
-                    k.birth_date.to_string(),
-                    crate::regions::code_range(&k.village_code).0,
-                );
-                if let Some((id, stored_hash)) = index.get(&key) {
-                    // Two different ID numbers are two children, whatever their names.
-                    let differs = match (&k.id_number, stored_hash) {
-                        (Some(n), Some(h)) => self.cipher.blind_index(n.as_str()) != *h,
-                        _ => false,
-                    };
-                    if !differs && actor.covers(&k.village_code) {
-                        found[*i] = Some(id.clone());
+                let mut q = sqlx::query(&sql);
+                for i in chunk {
+                    q = q.bind(keys[*i].name.as_str().to_owned());
+                }
+                let mut index: HashMap<(String, String, i64), (String, Option<String>)> =
+                    HashMap::new();
+                for r in q.fetch_all(&mut *conn).await? {
+                    index.insert(
+                        (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?),
+                        (r.try_get(0)?, r.try_get(4)?),
+                    );
+                }
+                for i in chunk {
+                    let k = &keys[*i];
+                    let key = (
+                        k.name.as_str().to_owned(),
+                        k.birth_date.to_string(),
+                        crate::regions::code_range(&k.village_code).0,
+                    );
+                    if let Some((id, stored_hash)) = index.get(&key) {
+                        // Two different ID numbers are two children, whatever their names.
+                        let differs = match (&k.id_number, stored_hash) {
+                            (Some(n), Some(h)) => self.cipher.blind_index(n.as_str()) != *h,
+                            _ => false,
+                        };
+                        if !differs && actor.covers(&k.village_code) {
+                            found[*i] = Some(id.clone());
+                        }
                     }
                 }
+            }
+        }
+        // The matched files, read a batch at a time.
+        let wanted: Vec<&str> = found.iter().flatten().map(String::as_str).collect();
+        let mut stored = HashMap::with_capacity(wanted.len());
+        for chunk in wanted.chunks(BATCH) {
+            for row in crate::children::load_many(&mut conn, self, chunk).await? {
+                stored.insert(row.id.clone(), row);
             }
         }
         let mut out = Vec::with_capacity(keys.len());
         for (i, id) in found.into_iter().enumerate() {
             out.push(match id {
                 Some(id) => {
-                    let row = self
-                        .load_row(&mut conn, &id)
-                        .await?
-                        .ok_or(StoreError::NotFound)?;
+                    let row = stored.get(&id).cloned().ok_or(StoreError::NotFound)?;
                     Some(Matched::Inside {
                         id: row.id,
                         version: row.version,

@@ -48,7 +48,7 @@ use shouwang_domain::validation::ValidationErrors;
 
 pub use bulk::PreparedChildren;
 pub use crypto::{IdCipher, KeyFile, SealedKeys};
-pub use db::Backend;
+pub use db::{Backend, schema_fingerprint};
 pub use stamp::{By, Who};
 pub use tx::{Subject, Tx};
 

@@ -41,6 +41,9 @@ enum Cmd {
         out: PathBuf,
         #[arg(long, default_value = "522730")]
         region: String,
+        /// First ID-number sequence pair (0–499): 250 makes numbers a demo database does not hold.
+        #[arg(long, default_value_t = 0)]
+        seq_from: u16,
     },
     Exports {
         #[arg(long, default_value_t = 100_000)]
@@ -58,7 +61,7 @@ enum Format {
     Xlsx,
 }
 
-fn files(rows: usize, region: &str) -> Result<Vec<ChildFile>> {
+fn files(rows: usize, region: &str, seq_from: u16) -> Result<Vec<ChildFile>> {
     let divisions = Divisions::shipped();
     let region = RegionCode::parse(region)?;
     let villages: Vec<String> = divisions
@@ -69,7 +72,7 @@ fn files(rows: usize, region: &str) -> Result<Vec<ChildFile>> {
     let today = chrono::Utc::now().date_naive();
     let ctx = ParseContext { today, divisions };
     let mut rng = StdRng::seed_from_u64(7);
-    let mut ids = IdSequences::default();
+    let mut ids = IdSequences::starting_at(seq_from);
     let mut out = Vec::with_capacity(rows);
     let mut i = 0usize;
     while out.len() < rows {
@@ -102,9 +105,10 @@ fn main() -> Result<()> {
             format,
             out,
             region,
+            seq_from,
         } => {
             let t = Instant::now();
-            let files = files(rows, &region)?;
+            let files = files(rows, &region, seq_from)?;
             let generated = t.elapsed();
             let t = Instant::now();
             match format {
@@ -143,7 +147,7 @@ fn main() -> Result<()> {
             pages,
             region,
         } => {
-            let files = files(rows, &region)?;
+            let files = files(rows, &region, 0)?;
             let region = RegionCode::parse(&region)?;
             let today = chrono::Utc::now().date_naive();
             let children = as_exported(files);
