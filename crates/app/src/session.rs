@@ -6,23 +6,101 @@ use shouwang_domain::authz::Actor;
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_store::Subject;
 
+use shouwang_domain::signin;
 pub use shouwang_store::second_factor::{CodeOutcome, Enrolment, FactorStatus, SecondFactor};
-pub use shouwang_store::users::{LoginOutcome, Session, SessionSummary, TokenSummary};
+use shouwang_store::users::{self, Reservation};
+pub use shouwang_store::users::{Session, SessionSummary, TokenSummary};
 
 use crate::{App, Error, Result};
 
-/// Checks a password and opens a session. Throttled per account and address (the store counts
-/// the attempts); a role the policy names gets a session that still owes a second factor.
+/// What a sign-in came to.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    Ok {
+        actor: Actor,
+        session_token: String,
+        csrf_token: String,
+        /// What the new session still lacks (a code, or setting one up).
+        second_factor: SecondFactor,
+    },
+    BadCredentials,
+    Throttled,
+}
+
+/// Passwords checked at once by the server (argon2 takes memory and a core each).
+pub const HASHES_AT_ONCE: usize = 2;
+
+/// Checks a password from a client address and opens a session. The attempt is counted before
+/// the password is checked, so parallel guesses are all counted; the limits are
+/// [`shouwang_domain::signin`]'s (per account and address, per address, per account a day), a
+/// much-guessed account answers slower, and a role the policy names gets a session that still
+/// owes a second factor. An unknown name costs the same hash as a known one.
 pub async fn login(
     app: &App,
     username: &str,
     password: &str,
     address: &str,
 ) -> Result<LoginOutcome> {
-    Ok(app
+    if signin::implausible(username, password) {
+        return Ok(LoginOutcome::BadCredentials);
+    }
+    let before = match app
         .store
-        .login(username, password, address, &app.policies.second_factor)
-        .await?)
+        .reserve_login_attempt(username, address, signin::refusal)
+        .await?
+    {
+        Reservation::Refused => return Ok(LoginOutcome::Throttled),
+        Reservation::Counted(before) => before,
+    };
+    // Many failures on this account from elsewhere: answer slower, but answer.
+    let delay = signin::delay_secs(&before);
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_secs(delay)).await;
+    }
+    let candidate = app.store.login_candidate(username).await?;
+    let hash = candidate
+        .as_ref()
+        .map(|c| c.password_hash.clone())
+        .unwrap_or_else(|| users::dummy_hash().to_owned());
+    let right = {
+        static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHES_AT_ONCE);
+        let _turn = HASHING
+            .acquire()
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || users::verify_password(&password, &hash))
+            .await
+            .unwrap_or(false)
+    };
+    let candidate = match candidate {
+        Some(candidate) if right => candidate,
+        // The attempt reserved above stays as the failure.
+        other => {
+            app.store
+                .record_login_failure(username, other.as_ref().map(|c| &c.actor))
+                .await?;
+            return Ok(LoginOutcome::BadCredentials);
+        }
+    };
+    // The password is right; a second factor may still be owed before the session works.
+    let second_factor = if candidate.has_second_factor {
+        SecondFactor::Code
+    } else if app.policies.second_factor.requires(candidate.actor.role) {
+        SecondFactor::Enrol
+    } else {
+        SecondFactor::None
+    };
+    let (session_token, csrf_token) = app
+        .store
+        .open_session(&candidate.actor, address, second_factor)
+        .await?;
+    Ok(LoginOutcome::Ok {
+        actor: candidate.actor,
+        session_token,
+        csrf_token,
+        second_factor,
+    })
 }
 
 /// The live session of a cookie's token, if any.

@@ -23,6 +23,7 @@ pub mod review;
 pub mod routing;
 pub mod sample;
 pub mod settings;
+pub mod signin;
 pub mod summary_table;
 pub mod text;
 pub mod validation;

@@ -16,23 +16,7 @@ use crate::{Result, Store, StoreError, random_token, token_hash};
 
 mod sessions;
 
-/// Failed logins allowed per username within [`THROTTLE_MINUTES`] before further attempts are
-/// refused without checking the password.
-pub const MAX_FAILURES: i64 = 5;
-pub const THROTTLE_MINUTES: i64 = 15;
-/// Failed logins one client address may make, on any accounts, within [`THROTTLE_MINUTES`].
-pub const MAX_ADDRESS_FAILURES: i64 = 30;
-/// The longest an answer to a login on a much-guessed account is held back.
-pub const MAX_DELAY_SECS: i64 = 5;
-/// Failures on one account from anywhere within a day; past them the account's password is not
-/// checked until the day's failures age out (NIST SP 800-63B's ceiling: an attacker with many
-/// addresses gets 100 guesses a day, not ten a second).
-pub const MAX_ACCOUNT_FAILURES_PER_DAY: i64 = 100;
-/// Passwords checked at once by the server (argon2 takes memory and a core each).
-pub const HASHES_AT_ONCE: usize = 2;
-/// Longer usernames and passwords are refused before anything is looked up or hashed.
-pub const MAX_USERNAME_CHARS: usize = 64;
-pub const MAX_PASSWORD_BYTES: usize = 1024;
+pub use shouwang_domain::signin::{Attempts, MAX_PASSWORD_BYTES, Refusal, THROTTLE_MINUTES};
 pub const SESSION_HOURS: i64 = 12;
 /// A session unused this long ends (a phone left unlocked, a shared office PC).
 pub const SESSION_IDLE_MINUTES: i64 = 60;
@@ -98,17 +82,21 @@ pub struct UserSummary {
     pub second_factor: bool,
 }
 
+/// What counting a login attempt came to.
 #[derive(Debug)]
-pub enum LoginOutcome {
-    Ok {
-        actor: Actor,
-        session_token: String,
-        csrf_token: String,
-        /// What the new session still lacks (a code, or setting one up).
-        second_factor: SecondFactor,
-    },
-    BadCredentials,
-    Throttled,
+pub enum Reservation {
+    /// Refused unchecked (the refusal counted, and audited at 1, 2, 4, 8…).
+    Refused,
+    /// Counted as a failure until the password proves right; the failures before it.
+    Counted(Attempts),
+}
+
+/// An active account a password is checked against.
+#[derive(Debug)]
+pub struct LoginCandidate {
+    pub actor: Actor,
+    pub password_hash: String,
+    pub has_second_factor: bool,
 }
 
 pub fn hash_password(password: &str) -> String {
@@ -121,7 +109,8 @@ pub fn hash_password(password: &str) -> String {
         .to_string()
 }
 
-fn verify_password(password: &str, hash: &str) -> bool {
+/// Whether `password` matches an Argon2 hash (CPU-bound: call it on a blocking thread).
+pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|h| {
             Argon2::default()
@@ -132,7 +121,7 @@ fn verify_password(password: &str, hash: &str) -> bool {
 }
 
 /// A hash to verify against when the user does not exist, so timing does not reveal usernames.
-fn dummy_hash() -> &'static str {
+pub fn dummy_hash() -> &'static str {
     static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     H.get_or_init(|| hash_password("not-a-real-password"))
 }

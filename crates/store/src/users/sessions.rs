@@ -4,203 +4,176 @@
 use super::*;
 
 impl Store {
-    /// Checks a password from a client address; on success opens a session.
+    /// Counts a login attempt before its password is checked, in one transaction that serialises
+    /// writers (so parallel guesses are all counted): reads the failures already counted
+    /// ([`Attempts`]), asks `refuse` (the rule, [`shouwang_domain::signin::refusal`]) whether to
+    /// refuse it unchecked, and either counts the refusal or reserves the attempt as a failure
+    /// (cleared again by [`Store::open_session`]).
     ///
-    /// Throttling (the attempt is reserved before the password is checked, in one transaction that
-    /// serialises writers, so parallel guesses are all counted):
-    /// - [`MAX_FAILURES`] failures for one account from one address within [`THROTTLE_MINUTES`]
-    ///   stop that address for that account; the owner at another address is not locked out;
-    /// - [`MAX_ADDRESS_FAILURES`] failures from one address, whatever the accounts, stop the address
-    ///   (password spraying);
-    /// - failures on an account from everywhere slow its answers down (up to
-    ///   [`MAX_DELAY_SECS`] s), and past [`MAX_ACCOUNT_FAILURES_PER_DAY`] in a day stop its
-    ///   password being checked until they age out;
-    /// - a refusal writes no failure row; refusals are counted per address or account, and
-    ///   audited at counts 1, 2, 4, 8…; failures and refusals older than a day are deleted;
-    /// - at most [`HASHES_AT_ONCE`] passwords are checked at a time (each costs memory and a core).
-    pub async fn login(
+    /// A refusal writes no failure row; refusals are counted in one row per address or account
+    /// and audited when the count reaches 1, 2, 4, 8… (the account's administrator sees the flood
+    /// and its size in a handful of events). Failures and refusals older than a day are deleted
+    /// (issue 24: a flood from one address was ~0.8 GB an hour).
+    pub async fn reserve_login_attempt(
         &self,
         username: &str,
-        password: &str,
         address: &str,
-        policy: &SecondFactorPolicy,
-    ) -> Result<LoginOutcome> {
-        if username.chars().count() > MAX_USERNAME_CHARS || password.len() > MAX_PASSWORD_BYTES {
-            return Ok(LoginOutcome::BadCredentials);
-        }
+        refuse: impl FnOnce(&Attempts) -> Option<Refusal>,
+    ) -> Result<Reservation> {
         let since = (self.clock.now() - chrono::Duration::minutes(THROTTLE_MINUTES))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let day_ago = (self.clock.now() - chrono::Duration::hours(24))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let (mine, on_account) = {
-            let mut tx = self.pool.begin().await?;
-            audit::lock_head(&mut tx).await?;
-            // What no limit looks at any more goes: the failures and refusals of a flood are kept
-            // a day, not for ever (issue 24: ~0.8 GB an hour from one address).
-            sqlx::query("DELETE FROM login_failures WHERE at < $1")
-                .bind(&day_ago)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM login_refusals WHERE last_at < $1")
-                .bind(&day_ago)
-                .execute(&mut *tx)
-                .await?;
-            // This account from this address, this address on any account, this account from
-            // anywhere (in the window, and in the day) — in one pass over the attempts.
-            let counts = sqlx::query(
-                "SELECT \
-                 COALESCE(SUM(CASE WHEN username = $1 AND address = $2 AND at >= $3 THEN 1 ELSE 0 END), 0), \
-                 COALESCE(SUM(CASE WHEN address = $2 AND at >= $3 THEN 1 ELSE 0 END), 0), \
-                 COALESCE(SUM(CASE WHEN username = $1 AND at >= $3 THEN 1 ELSE 0 END), 0), \
-                 COALESCE(SUM(CASE WHEN username = $1 THEN 1 ELSE 0 END), 0) \
-                 FROM login_failures WHERE (username = $1 AND at >= $4) OR (address = $2 AND at >= $3)",
-            )
-            .bind(username)
-            .bind(address)
-            .bind(&since)
+        let mut tx = self.pool.begin().await?;
+        audit::lock_head(&mut tx).await?;
+        sqlx::query("DELETE FROM login_failures WHERE at < $1")
             .bind(&day_ago)
-            .fetch_one(&mut *tx)
-            .await?;
-            let (mine, from_address, on_account, on_account_today): (i64, i64, i64, i64) = (
-                counts.try_get(0)?,
-                counts.try_get(1)?,
-                counts.try_get(2)?,
-                counts.try_get(3)?,
-            );
-            // Refused unchecked: counted in one row per address or account (not a row and an
-            // audit event each), audited when the count reaches 1, 2, 4, 8… so the account's
-            // administrator sees the flood and its size in a handful of events.
-            let refused_as = if from_address >= MAX_ADDRESS_FAILURES {
-                Some(("", address, "address"))
-            } else if on_account_today >= MAX_ACCOUNT_FAILURES_PER_DAY {
-                Some((username, "*", "account_day"))
-            } else if mine >= MAX_FAILURES {
-                Some((username, address, "account_address"))
-            } else {
-                None
-            };
-            if let Some((key_user, key_address, reason)) = refused_as {
-                let now = self.now_text();
-                let (refused, first_at): (i64, String) = sqlx::query_as(
-                    "INSERT INTO login_refusals (username, address, first_at, last_at, refused) \
-                     VALUES ($1, $2, $3, $3, 1) \
-                     ON CONFLICT (username, address) DO UPDATE SET \
-                     refused = CASE WHEN login_refusals.last_at < $4 THEN 1 ELSE login_refusals.refused + 1 END, \
-                     first_at = CASE WHEN login_refusals.last_at < $4 THEN excluded.first_at ELSE login_refusals.first_at END, \
-                     last_at = excluded.last_at \
-                     RETURNING refused, first_at",
-                )
-                .bind(key_user)
-                .bind(key_address)
-                .bind(&now)
-                .bind(&since)
-                .fetch_one(&mut *tx)
-                .await?;
-                if (refused as u64).is_power_of_two() {
-                    let account: Option<(String, String)> =
-                        sqlx::query_as("SELECT id, region_code FROM users WHERE username = $1")
-                            .bind(username)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    audit::record(
-                        &mut tx,
-                        &self.cipher,
-                        &now,
-                        Who {
-                            user_id: account.as_ref().map(|(id, _)| id.as_str()),
-                            username,
-                        },
-                        "login_throttled",
-                        "session",
-                        None,
-                        account.as_ref().map(|(_, region)| region.as_str()),
-                        serde_json::json!({
-                            "address": address,
-                            "reason": reason,
-                            "refused": refused,
-                            "since": first_at,
-                        }),
-                    )
-                    .await?;
-                }
-                tx.commit().await?;
-                return Ok(LoginOutcome::Throttled);
-            }
-            sqlx::query(
-                "INSERT INTO login_failures (id, username, at, address) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(crate::new_id())
-            .bind(username)
-            .bind(self.now_text())
-            .bind(address)
             .execute(&mut *tx)
             .await?;
-            tx.commit().await?;
-            // The attempt just reserved counts from here on.
-            (mine + 1, on_account + 1)
+        sqlx::query("DELETE FROM login_refusals WHERE last_at < $1")
+            .bind(&day_ago)
+            .execute(&mut *tx)
+            .await?;
+        // This account from this address, this address on any account, this account from
+        // anywhere (in the window, and in the day) — in one pass over the attempts.
+        let counts = sqlx::query(
+            "SELECT \
+             COALESCE(SUM(CASE WHEN username = $1 AND address = $2 AND at >= $3 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN address = $2 AND at >= $3 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN username = $1 AND at >= $3 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN username = $1 THEN 1 ELSE 0 END), 0) \
+             FROM login_failures WHERE (username = $1 AND at >= $4) OR (address = $2 AND at >= $3)",
+        )
+        .bind(username)
+        .bind(address)
+        .bind(&since)
+        .bind(&day_ago)
+        .fetch_one(&mut *tx)
+        .await?;
+        let before = Attempts {
+            mine: counts.try_get(0)?,
+            from_address: counts.try_get(1)?,
+            on_account: counts.try_get(2)?,
+            on_account_today: counts.try_get(3)?,
         };
-        // Many failures on this account from elsewhere: answer slower, but answer.
-        let delay = (on_account - mine - MAX_FAILURES).clamp(0, MAX_DELAY_SECS);
-        if delay > 0 {
-            tokio::time::sleep(std::time::Duration::from_secs(delay as u64)).await;
+        if let Some(refusal) = refuse(&before) {
+            let (key_user, key_address) = match refusal {
+                Refusal::Address => ("", address),
+                Refusal::AccountDay => (username, "*"),
+                Refusal::AccountAddress => (username, address),
+            };
+            let now = self.now_text();
+            let (refused, first_at): (i64, String) = sqlx::query_as(
+                "INSERT INTO login_refusals (username, address, first_at, last_at, refused) \
+                 VALUES ($1, $2, $3, $3, 1) \
+                 ON CONFLICT (username, address) DO UPDATE SET \
+                 refused = CASE WHEN login_refusals.last_at < $4 THEN 1 ELSE login_refusals.refused + 1 END, \
+                 first_at = CASE WHEN login_refusals.last_at < $4 THEN excluded.first_at ELSE login_refusals.first_at END, \
+                 last_at = excluded.last_at \
+                 RETURNING refused, first_at",
+            )
+            .bind(key_user)
+            .bind(key_address)
+            .bind(&now)
+            .bind(&since)
+            .fetch_one(&mut *tx)
+            .await?;
+            if (refused as u64).is_power_of_two() {
+                let account: Option<(String, String)> =
+                    sqlx::query_as("SELECT id, region_code FROM users WHERE username = $1")
+                        .bind(username)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                audit::record(
+                    &mut tx,
+                    &self.cipher,
+                    &now,
+                    Who {
+                        user_id: account.as_ref().map(|(id, _)| id.as_str()),
+                        username,
+                    },
+                    "login_throttled",
+                    "session",
+                    None,
+                    account.as_ref().map(|(_, region)| region.as_str()),
+                    serde_json::json!({
+                        "address": address,
+                        "reason": refusal.code(),
+                        "refused": refused,
+                        "since": first_at,
+                    }),
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            return Ok(Reservation::Refused);
         }
+        sqlx::query(
+            "INSERT INTO login_failures (id, username, at, address) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(crate::new_id())
+        .bind(username)
+        .bind(self.now_text())
+        .bind(address)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Reservation::Counted(before))
+    }
+
+    /// The active account of this name, with its password hash, if any.
+    pub async fn login_candidate(&self, username: &str) -> Result<Option<LoginCandidate>> {
         let row = sqlx::query(
             "SELECT id, username, role, region_code, agency_id, password_hash, totp_secret FROM users WHERE username = $1 AND active = 1",
         )
         .bind(username)
         .fetch_optional(&self.pool)
         .await?;
-        let hash = row
-            .as_ref()
-            .map(|r| r.get::<String, _>("password_hash"))
-            .unwrap_or_else(|| dummy_hash().to_owned());
-        let pw = password.to_owned();
-        let ok = {
-            static HASHING: tokio::sync::Semaphore =
-                tokio::sync::Semaphore::const_new(HASHES_AT_ONCE);
-            let _turn = HASHING
-                .acquire()
-                .await
-                .map_err(|e| StoreError::Config(e.to_string()))?;
-            tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
-                .await
-                .unwrap_or(false)
-        };
-        // A failed attempt on an existing account is the account's: its area's admin sees it.
-        let known: Option<(String, String)> = row
-            .as_ref()
-            .map(|r| (r.get::<String, _>("id"), r.get::<String, _>("region_code")));
-        let Some(row) = row.filter(|_| ok) else {
-            // The attempt reserved above stays as the failure.
-            let mut tx = self.pool.begin().await?;
-            audit::lock_head(&mut tx).await?;
-            audit::record(
-                &mut tx,
-                &self.cipher,
-                &self.now_text(),
-                Who {
-                    user_id: known.as_ref().map(|(id, _)| id.as_str()),
-                    username,
-                },
-                "login_failed",
-                "session",
-                None,
-                known.as_ref().map(|(_, region)| region.as_str()),
-                serde_json::json!({}),
-            )
-            .await?;
-            tx.commit().await?;
-            return Ok(LoginOutcome::BadCredentials);
-        };
-        let actor = self.actor_from_row(&row).await?;
-        // The password is right; a second factor may still be owed before the session works.
-        let second_factor = if row.try_get::<Option<String>, _>("totp_secret")?.is_some() {
-            SecondFactor::Code
-        } else if policy.requires(actor.role) {
-            SecondFactor::Enrol
-        } else {
-            SecondFactor::None
-        };
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(LoginCandidate {
+            actor: self.actor_from_row(&row).await?,
+            password_hash: row.try_get("password_hash")?,
+            has_second_factor: row.try_get::<Option<String>, _>("totp_secret")?.is_some(),
+        }))
+    }
+
+    /// Audits a wrong password (the attempt reserved before it stays as the failure). A failed
+    /// attempt on an existing account is the account's: its area's administrator sees it.
+    pub async fn record_login_failure(
+        &self,
+        username: &str,
+        account: Option<&Actor>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        audit::lock_head(&mut tx).await?;
+        audit::record(
+            &mut tx,
+            &self.cipher,
+            &self.now_text(),
+            Who {
+                user_id: account.map(|a| a.user_id.as_str()),
+                username,
+            },
+            "login_failed",
+            "session",
+            None,
+            account.map(|a| a.region.as_str()),
+            serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Opens a session for a user whose password was right, owing `second_factor`; clears this
+    /// address's failures on the account (others' stay counted) and expired sessions. Returns the
+    /// session's token and its CSRF token.
+    pub async fn open_session(
+        &self,
+        actor: &Actor,
+        address: &str,
+        second_factor: SecondFactor,
+    ) -> Result<(String, String)> {
         let token = random_token();
         let csrf = random_token();
         let expires = (self.clock.now() + chrono::Duration::hours(SESSION_HOURS))
@@ -221,9 +194,8 @@ impl Store {
             .bind(self.now_text())
             .execute(&mut *tx)
             .await?;
-        // Success clears this address's attempts on the account (others' stay counted).
         sqlx::query("DELETE FROM login_failures WHERE username = $1 AND address = $2")
-            .bind(username)
+            .bind(&actor.username)
             .bind(address)
             .execute(&mut *tx)
             .await?;
@@ -231,7 +203,7 @@ impl Store {
             &mut tx,
             &self.cipher,
             &self.now_text(),
-            (&actor).into(),
+            actor.into(),
             "login",
             "session",
             None,
@@ -240,12 +212,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(LoginOutcome::Ok {
-            actor,
-            session_token: token,
-            csrf_token: csrf,
-            second_factor,
-        })
+        Ok((token, csrf))
     }
 
     /// Changes a user's password after checking the current one; every other session and every
