@@ -1576,3 +1576,117 @@ async fn values_sealed_before_rows_were_bound_are_sealed_again_in_one_walk() {
     assert_eq!(history.len(), 1201);
     pool.close().await;
 }
+
+/// A roster of `n` new children of 龙山镇's 龙山社区, varied in birth date, sex, schooling and
+/// guardianship, as a county would keep it in CSV.
+fn large_roster(path: &Path, n: usize) {
+    let mut text = String::from(
+        "序号,姓名,性别,民族,出生日期,身份证号,乡镇,村,就学情况,监护类型,留守类型,外出务工地点,监护人,与儿童关系,联系电话,户籍性质,父亲目前情况,母亲目前情况\n",
+    );
+    let given = ["光", "佳怡", "晨", "雨", "浩然", "思琪", "子涵", "宇"];
+    let second = ["明", "华", "玲", "军", "芳", "强", "丽", "杰", "静", "磊"];
+    let schooling = ["小学", "初中", "幼儿园", "辍学"];
+    let care = ["监护情况较好", "监护情况一般", "受委托监护人监护能力不足"];
+    for i in 0..n {
+        let birth = ymd(2011, 1, 1) + chrono::Days::new((i * 3) as u64 % 4000);
+        let male = i % 2 == 0;
+        // The sequence's parity is the sex digit of the number.
+        let seq = (i / 2 % 400) as u16 * 2 + if male { 1 } else { 0 };
+        text.push_str(&format!(
+            "{},杨{}{},{},汉族,{},{},龙山镇,龙山社区,{},{},父母双方外出,广东省广州市,杨国华,祖父,138{:08},农业户口,外出务工,外出务工\n",
+            i + 1,
+            given[i % given.len()],
+            second[i / given.len() % second.len()],
+            if male { "男" } else { "女" },
+            birth,
+            id_number_for("522730", birth, seq),
+            schooling[i % schooling.len()],
+            care[i % care.len()],
+            i
+        ));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[tokio::test]
+async fn a_large_import_keeps_the_counts_it_adds_in_one_pass_equal_to_counting() {
+    use shouwang_domain::region::RegionLevel;
+    let reg = registry().await;
+    // Children already counted one by one, then a thousand-odd more imported at once.
+    with_varied_children(&reg).await;
+    let path = reg.path("large.csv");
+    large_roster(&path, 1_200);
+    let plan = reg.plan(&reg.county, &path).await.unwrap();
+    assert_eq!(
+        plan.counts().create,
+        1_200,
+        "{:?}",
+        &errors_of(&plan)[..5.min(plan.counts().error)]
+    );
+    let done = Importer::new(&reg.app, &reg.county)
+        .unwrap()
+        .commit(&plan, CommitMode::All)
+        .await
+        .unwrap();
+    assert_eq!(done.created, 1_200);
+    let kept = reg.store.counts(&reg.county).await.unwrap();
+    assert_eq!(kept, reg.store.counts_counted(&reg.county).await.unwrap());
+    assert!(kept.on_roster >= 1_200, "{kept:?}");
+    let counted: u64 = reg
+        .store
+        .summary_groups(
+            &RegionCode::parse("522730").unwrap(),
+            reg.store.today(),
+            None,
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|g| g.count)
+        .sum();
+    assert!(counted >= 1_000, "{counted}");
+    let on = reg.store.today();
+    // The same figures, however a way of counting splits them into groups.
+    let rows = |groups: Vec<shouwang_store::quarterly::SummaryGroup>| {
+        let mut sums: BTreeMap<String, u64> = BTreeMap::new();
+        for g in groups {
+            *sums
+                .entry(format!("{:?} {:?} {:?} {}", g.unit, g.sex, g.band, g.cells))
+                .or_default() += g.count;
+        }
+        sums.retain(|_, n| *n > 0);
+        sums
+    };
+    for region in ["52", "5227", "522730"] {
+        let region = RegionCode::parse(region).unwrap();
+        for by in [None, Some(RegionLevel::County)] {
+            let kept = rows(reg.store.summary_groups(&region, on, by).await.unwrap());
+            assert!(!kept.is_empty());
+            assert_eq!(
+                kept,
+                rows(
+                    reg.store
+                        .summary_groups_counted(&region, on, by)
+                        .await
+                        .unwrap()
+                ),
+                "{region} by {by:?}"
+            );
+        }
+    }
+    // The counts are kept one by one again afterwards: a small import moves them.
+    let before = reg.store.counts(&reg.county).await.unwrap();
+    let small = reg
+        .plan(&reg.county, &fixture("roster-source.csv"))
+        .await
+        .unwrap();
+    assert_eq!(small.counts().create, 3);
+    Importer::new(&reg.app, &reg.county)
+        .unwrap()
+        .commit(&small, CommitMode::All)
+        .await
+        .unwrap();
+    let after = reg.store.counts(&reg.county).await.unwrap();
+    assert_ne!(after, before);
+    assert_eq!(after, reg.store.counts_counted(&reg.county).await.unwrap());
+}
