@@ -1609,7 +1609,7 @@ fn large_roster(path: &Path, n: usize) {
 }
 
 #[tokio::test]
-async fn a_large_import_keeps_the_counts_it_adds_in_one_pass_equal_to_counting() {
+async fn a_large_import_keeps_the_counts_equal_to_counting() {
     use shouwang_domain::region::RegionLevel;
     let reg = registry().await;
     // Children already counted one by one, then a thousand-odd more imported at once.

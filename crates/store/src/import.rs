@@ -213,12 +213,6 @@ impl Store {
             }
         }
         let set_aside = self.set_aside_indexes(&mut tx, creates.len()).await?;
-        // Many new files: their kept counts added in one grouped pass, not fifteen upserts each.
-        let counts = if self.backend == crate::Backend::Sqlite && creates.len() >= COUNT_AFTER_MIN {
-            Some(crate::kept::NewChildrenCounts::begin(&mut tx).await?)
-        } else {
-            None
-        };
         // Each batch is written while the next one is hashed, compressed and encrypted on a
         // blocking thread: the database works on a thread of its own (SQLite) or in its own
         // process (PostgreSQL), so the two overlap.
@@ -245,10 +239,6 @@ impl Store {
                 .await
                 .map_err(|e| StoreError::Config(format!("preparing an import batch: {e}")))?;
             next = chunks.next().map(prepare);
-            if let Some(counts) = &counts {
-                let ids: Vec<&str> = prepared.iter().map(crate::summary::NewChild::id).collect();
-                counts.add(&mut tx, &ids).await?;
-            }
             crate::summary::insert_prepared(&mut tx, self.backend, prepared, &now).await?;
             insert_history_rows(
                 &mut tx,
@@ -260,9 +250,6 @@ impl Store {
                 "import",
             )
             .await?;
-        }
-        if let Some(counts) = counts {
-            counts.finish(&mut tx).await?;
         }
         for sql in &set_aside {
             sqlx::query(sql).execute(&mut *tx).await?;
@@ -329,9 +316,6 @@ impl Store {
         })
     }
 }
-
-/// New children from which a SQLite import counts them for the kept counts in one pass.
-const COUNT_AFTER_MIN: usize = 1_000;
 
 /// New children from which a SQLite import sets the roster's indexes aside (see below).
 const REBUILD_MIN: usize = 10_000;
