@@ -5,6 +5,7 @@
 
 use chrono::NaiveDate;
 use serde::Serialize;
+use shouwang_domain::audit::AuditAction;
 
 /// The views this capability hands a front end.
 pub use shouwang_store::attendance::ReturnTask;
@@ -76,7 +77,7 @@ async fn record_days(
     let village = child.file.village_code.clone();
     tx.audit(
         actor,
-        "absences_record",
+        AuditAction::AbsencesRecord,
         Subject {
             entity: "child",
             id: Some(child_id),
@@ -132,7 +133,7 @@ async fn record_days(
             .await?;
             tx.audit(
                 actor,
-                "return_open",
+                AuditAction::ReturnOpen,
                 Subject {
                     entity: "return_task",
                     id: Some(&id),
@@ -213,7 +214,7 @@ pub async fn add_step(
         on: app.store.today(),
         by: actor.username.clone(),
     });
-    save(app, actor, &t, "return_step").await
+    save(app, actor, &t, AuditAction::ReturnStep).await
 }
 
 /// Ends a 劝返: the pupil is back (`returned`), or it failed (`failed`: the day the pupil was
@@ -322,7 +323,7 @@ pub async fn finish(
     }
     tx.audit(
         actor,
-        "return_finish",
+        AuditAction::ReturnFinish,
         Subject {
             entity: "return_task",
             id: Some(&t.id),
@@ -335,7 +336,7 @@ pub async fn finish(
     app.store.return_task(id).await?.ok_or(Error::NotFound)
 }
 
-async fn save(app: &App, actor: &Actor, t: &ReturnTask, action: &str) -> Result<ReturnTask> {
+async fn save(app: &App, actor: &Actor, t: &ReturnTask, action: AuditAction) -> Result<ReturnTask> {
     let mut tx = app.store.begin().await?;
     if !tx.save_return(t, &actor.username).await? {
         return Err(changed_meanwhile());
@@ -545,7 +546,7 @@ pub async fn import_sheet(
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "absences_import",
+        AuditAction::AbsencesImport,
         Subject {
             entity: "agency",
             id: Some(agency),

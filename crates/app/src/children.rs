@@ -5,6 +5,7 @@
 
 use chrono::NaiveDate;
 use serde::Serialize;
+use shouwang_domain::audit::AuditAction;
 
 /// The views this capability hands a front end.
 pub use shouwang_store::children::HistoryEntry;
@@ -185,7 +186,11 @@ pub async fn get(app: &App, actor: &Actor, id: &str, reveal: bool) -> Result<Chi
     let region = row.file.village_code.as_str().to_owned();
     tx.audit(
         actor,
-        if reveal { "id_unmask" } else { "child_read" },
+        if reveal {
+            AuditAction::IdUnmask
+        } else {
+            AuditAction::ChildRead
+        },
         Subject {
             entity: "child",
             id: Some(id),
@@ -206,7 +211,7 @@ pub async fn roster(app: &App, actor: &Actor, query: &RosterQuery) -> Result<Pag
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "roster_read",
+        AuditAction::RosterRead,
         Subject {
             entity: "region",
             id: None,
@@ -298,7 +303,7 @@ pub async fn register_settling(
     tx.add_history(&id, 1, actor, "register", &changes).await?;
     tx.audit(
         actor,
-        "child_register",
+        AuditAction::ChildRegister,
         Subject {
             entity: "child",
             id: Some(&id),
@@ -425,7 +430,7 @@ pub async fn edit_in(
     let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
     tx.audit(
         actor,
-        "child_edit",
+        AuditAction::ChildEdit,
         Subject {
             entity: "child",
             id: Some(id),
@@ -471,7 +476,7 @@ pub async fn exit(
         .await?;
     tx.audit(
         actor,
-        "child_exit",
+        AuditAction::ChildExit,
         Subject {
             entity: "child",
             id: Some(id),
@@ -533,7 +538,7 @@ pub async fn transfer(
         .await?;
     tx.audit(
         actor,
-        "child_transfer",
+        AuditAction::ChildTransfer,
         Subject {
             entity: "child",
             id: Some(id),
@@ -570,7 +575,7 @@ pub async fn link_agency(app: &App, actor: &Actor, child_id: &str, agency_id: &s
     tx.link_agency(child_id, agency_id).await?;
     tx.audit(
         actor,
-        "child_link_agency",
+        AuditAction::ChildLinkAgency,
         Subject {
             entity: "child",
             id: Some(child_id),

@@ -5,6 +5,7 @@
 pub use shouwang_store::discovery::DiscoveryReport;
 
 use crate::{App, Error, Result};
+use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::discovery::{self, DiscoveryInput};
 use shouwang_domain::validation::ValidationErrors;
@@ -50,7 +51,7 @@ pub async fn file_in(tx: &mut Tx, actor: &Actor, input: &DiscoveryInput) -> Resu
         .await?;
     tx.audit(
         actor,
-        "discovery_file",
+        AuditAction::DiscoveryFile,
         Subject {
             entity: "discovery",
             id: Some(&id),
@@ -73,7 +74,7 @@ pub async fn queue(app: &App, actor: &Actor) -> Result<Vec<DiscoveryReport>> {
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "discovery_queue_read",
+        AuditAction::DiscoveryQueueRead,
         Subject {
             entity: "discovery",
             id: None,
@@ -167,7 +168,7 @@ pub(crate) async fn close_in(
     }
     tx.audit(
         actor,
-        "discovery_close",
+        AuditAction::DiscoveryClose,
         Subject {
             entity: "discovery",
             id: Some(id),

@@ -3,6 +3,7 @@
 //! `print`.
 
 use chrono::NaiveDate;
+use shouwang_domain::audit::AuditAction;
 
 /// The views this capability hands a front end.
 pub use shouwang_store::export::{ExportChild, ExportKind};
@@ -38,7 +39,7 @@ async fn audit_export(
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "export",
+        AuditAction::Export,
         Subject {
             entity: if child.is_some() { "child" } else { "region" },
             id: child,

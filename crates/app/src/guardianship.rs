@@ -7,6 +7,7 @@
 
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
+use shouwang_domain::audit::AuditAction;
 
 /// The views this capability hands a front end.
 pub use shouwang_store::guardianship::{CarerCheckView, ContactView};
@@ -122,7 +123,7 @@ pub async fn record(
         .await?;
     tx.audit(
         actor,
-        "agreement_record",
+        AuditAction::AgreementRecord,
         subject(child_id, village.as_str()),
         serde_json::json!({"agreement": id, "kind": agreement.kind.code(), "ends_on": agreement.ends_on,
             "scan": kind.map(|k| k.code())}),
@@ -143,7 +144,7 @@ pub async fn scan(app: &App, actor: &Actor, child_id: &str, id: &str) -> Result<
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "agreement_scan_read",
+        AuditAction::AgreementScanRead,
         subject(child_id, child.file.village_code.as_str()),
         serde_json::json!({"agreement": id}),
     )
@@ -189,7 +190,7 @@ pub async fn due(app: &App, actor: &Actor) -> Result<Due> {
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "guardianship_due_read",
+        AuditAction::GuardianshipDueRead,
         Subject {
             entity: "child",
             id: None,
@@ -220,7 +221,7 @@ pub async fn contacts(app: &App, actor: &Actor, child_id: &str) -> Result<Contac
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "parent_contacts_read",
+        AuditAction::ParentContactsRead,
         subject(child_id, child.file.village_code.as_str()),
         serde_json::json!({"shown": items.len()}),
     )
@@ -258,7 +259,7 @@ pub async fn record_contact(
         .await?;
     tx.audit(
         actor,
-        "parent_contact_record",
+        AuditAction::ParentContactRecord,
         subject(child_id, child.file.village_code.as_str()),
         serde_json::json!({"contact": id, "reached": record.reached, "support": record.support}),
     )
@@ -320,7 +321,7 @@ pub async fn lapsed(app: &App, actor: &Actor) -> Result<Vec<Lapsed>> {
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "contact_lapses_read",
+        AuditAction::ContactLapsesRead,
         Subject {
             entity: "region",
             id: None,
@@ -381,7 +382,7 @@ pub async fn record_carer_check(
     }
     tx.audit(
         actor,
-        "carer_check",
+        AuditAction::CarerCheck,
         Subject {
             entity: "child",
             id: Some(child_id),
@@ -401,7 +402,7 @@ pub async fn carer_checks(app: &App, actor: &Actor, child_id: &str) -> Result<Ve
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "carer_checks_read",
+        AuditAction::CarerChecksRead,
         Subject {
             entity: "child",
             id: Some(child_id),

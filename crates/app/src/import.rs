@@ -4,6 +4,7 @@
 //! unchanged and rows in error with the reason per cell. Nothing is written until the plan is
 //! committed, whole or its valid rows only, in one transaction.
 
+use shouwang_domain::audit::AuditAction;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
@@ -312,7 +313,7 @@ impl<'a> Importer<'a> {
             let mut tx = self.app.store.begin().await?;
             tx.audit(
                 self.actor,
-                "import_id_duplicate_elsewhere",
+                AuditAction::ImportIdDuplicateElsewhere,
                 shouwang_store::Subject {
                     entity: "import",
                     id: None,

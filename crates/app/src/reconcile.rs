@@ -7,6 +7,7 @@
 //! have been unpaired.
 
 use serde::{Deserialize, Serialize};
+use shouwang_domain::audit::AuditAction;
 
 /// The views this capability hands a front end.
 pub use shouwang_store::reconcile::{ItemFilter, ItemView, RunSummary};
@@ -145,7 +146,7 @@ pub async fn run(
     }
     tx.audit(
         actor,
-        "reconcile_run",
+        AuditAction::ReconcileRun,
         Subject {
             entity: "reconcile_run",
             id: Some(&run_id),
@@ -275,7 +276,7 @@ pub async fn decide(
     effects.insert("note".into(), serde_json::json!(note));
     tx.audit(
         actor,
-        &format!("reconcile_item_{}", action.code()),
+        AuditAction::reconcile_item(action),
         Subject {
             entity: "reconcile_item",
             id: Some(id),
@@ -554,7 +555,7 @@ pub async fn items(app: &App, actor: &Actor, filter: &ItemFilter) -> Result<(Vec
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "reconcile_items_read",
+        AuditAction::ReconcileItemsRead,
         Subject {
             entity: "reconcile_item",
             id: None,

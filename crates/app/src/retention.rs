@@ -7,6 +7,7 @@ pub use shouwang_store::retention::ArchivedSummary;
 
 use crate::{App, Error, Result};
 use chrono::NaiveDate;
+use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::retention::Retention;
 use shouwang_domain::validation::ValidationErrors;
@@ -65,7 +66,7 @@ pub async fn list(
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "archive_list",
+        AuditAction::ArchiveList,
         Subject {
             entity: "region",
             id: None,
@@ -115,7 +116,7 @@ pub async fn open(
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "archive_read",
+        AuditAction::ArchiveRead,
         Subject {
             entity: "child",
             id: Some(id),

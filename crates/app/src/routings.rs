@@ -10,6 +10,7 @@
 //! routing is audited.
 
 use serde::Serialize;
+use shouwang_domain::audit::AuditAction;
 
 /// The views this capability hands a front end.
 pub use shouwang_store::routings::Routing;
@@ -205,7 +206,7 @@ pub(crate) async fn send_in(
     .await?;
     tx.audit(
         actor,
-        "routing_send",
+        AuditAction::RoutingSend,
         Subject {
             entity: "routing",
             id: Some(&id),
@@ -267,8 +268,13 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> Result<RoutingView> {
     let r = app.store.routing(id).await?.ok_or(Error::NotFound)?;
     let actions = reach(&side, &r)?.ok_or(Error::NotFound)?;
     let mut tx = app.store.begin().await?;
-    tx.audit(actor, "routing_read", subject(&r), serde_json::json!({}))
-        .await?;
+    tx.audit(
+        actor,
+        AuditAction::RoutingRead,
+        subject(&r),
+        serde_json::json!({}),
+    )
+    .await?;
     tx.commit().await?;
     view(app, r, actions).await
 }
@@ -298,7 +304,7 @@ pub async fn list(app: &App, actor: &Actor, open_only: bool) -> Result<Vec<Routi
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "routings_read",
+        AuditAction::RoutingsRead,
         Subject {
             entity: "routing",
             id: None,
@@ -395,7 +401,7 @@ pub async fn act(app: &App, actor: &Actor, id: &str, input: &EventInput) -> Resu
     }
     tx.audit(
         actor,
-        "routing_event",
+        AuditAction::RoutingEvent,
         subject(&r),
         serde_json::json!({"event": t.event.code(), "status": r.status.code()}),
     )

@@ -2,6 +2,7 @@
 //! and the second factor. The rules are decided here — which roles must have a second factor,
 //! whether one may be turned off — and the store keeps their rows and hashes.
 
+use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::Actor;
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_store::Subject;
@@ -211,7 +212,7 @@ pub async fn revoke_token(app: &App, actor: &Actor, token_id: &str) -> Result<()
     }
     tx.audit(
         actor,
-        "token_revoke",
+        AuditAction::TokenRevoke,
         Subject {
             entity: "token",
             id: None,
@@ -240,7 +241,7 @@ pub async fn end_session(app: &App, actor: &Actor, session_id: &str) -> Result<(
     }
     tx.audit(
         actor,
-        "session_end",
+        AuditAction::SessionEnd,
         Subject {
             entity: "session",
             id: None,

@@ -2,6 +2,7 @@
 //! administrator, every change audited with what it was and what it became.
 
 use crate::{App, Error, Result};
+use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::region::{RegionCode, RegionLevel};
 use shouwang_domain::settings::{CountySettings, SettingsInput};
@@ -28,7 +29,7 @@ pub async fn set(app: &App, actor: &Actor, input: &SettingsInput) -> Result<Coun
         .await?;
     tx.audit(
         actor,
-        "county_settings_set",
+        AuditAction::CountySettingsSet,
         Subject {
             entity: "county",
             id: Some(county.as_str()),

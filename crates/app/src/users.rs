@@ -5,6 +5,7 @@
 pub use shouwang_store::users::{NewUser, UserSummary};
 
 use crate::{App, Error, Result};
+use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_store::Subject;
@@ -61,7 +62,7 @@ pub async fn disable(app: &App, admin: &Actor, user_id: &str) -> Result<()> {
     let changed = tx.disable_user(user_id).await?;
     tx.audit(
         admin,
-        "user_disable",
+        AuditAction::UserDisable,
         Subject {
             entity: "user",
             id: Some(user_id),
@@ -91,7 +92,7 @@ pub async fn reset_second_factor(app: &App, admin: &Actor, user_id: &str) -> Res
     tx.end_all_sessions(user_id).await?;
     tx.audit(
         admin,
-        "second_factor_reset",
+        AuditAction::SecondFactorReset,
         Subject {
             entity: "user",
             id: Some(user_id),

@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 use serde::Serialize;
+use shouwang_domain::audit::AuditAction;
 
 /// The views this capability hands a front end.
 pub use shouwang_store::visits::{VisitPhoto, VisitView};
@@ -128,7 +129,7 @@ pub async fn record(
     }
     tx.audit(
         actor,
-        "visit_record",
+        AuditAction::VisitRecord,
         child_subject(child_id, &village),
         serde_json::json!({
             "visit": id,
@@ -174,7 +175,7 @@ pub async fn one(app: &App, actor: &Actor, child_id: &str, visit_id: &str) -> Re
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "visits_read",
+        AuditAction::VisitsRead,
         child_subject(child_id, child.file.village_code.as_str()),
         serde_json::json!({"visit": visit.id}),
     )
@@ -190,7 +191,7 @@ pub async fn of_child(app: &App, actor: &Actor, child_id: &str) -> Result<Vec<Vi
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "visits_read",
+        AuditAction::VisitsRead,
         child_subject(child_id, child.file.village_code.as_str()),
         serde_json::json!({"shown": visits.len()}),
     )
@@ -421,7 +422,7 @@ pub async fn schedule(app: &App, actor: &Actor, q: &ScheduleQuery) -> Result<Sch
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "visit_schedule_read",
+        AuditAction::VisitScheduleRead,
         Subject {
             entity: "region",
             id: None,
@@ -594,7 +595,7 @@ pub async fn offline_pack(app: &App, actor: &Actor) -> Result<Vec<PackItem>> {
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "offline_pack_read",
+        AuditAction::OfflinePackRead,
         Subject {
             entity: "region",
             id: None,
@@ -629,7 +630,7 @@ pub async fn assign_visitor(
     .await?;
     tx.audit(
         actor,
-        "visitor_assign",
+        AuditAction::VisitorAssign,
         child_subject(child_id, child.file.village_code.as_str()),
         serde_json::json!({"role": who.as_ref().map(|(_, r)| r.code())}),
     )
@@ -696,7 +697,7 @@ pub async fn add_photo(
     };
     tx.audit(
         actor,
-        "visit_photo_add",
+        AuditAction::VisitPhotoAdd,
         child_subject(child_id, child.file.village_code.as_str()),
         serde_json::json!({"visit": visit_id, "photo": id, "kind": kind.code(), "size": bytes.len()}),
     )
@@ -731,7 +732,7 @@ pub async fn photo(
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "visit_photo_read",
+        AuditAction::VisitPhotoRead,
         child_subject(child_id, child.file.village_code.as_str()),
         serde_json::json!({"photo": id}),
     )

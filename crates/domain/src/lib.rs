@@ -2,6 +2,7 @@
 //! no I/O. Storage, web, import/export depend on this crate, never the other way.
 
 pub mod attendance;
+pub mod audit;
 pub mod authz;
 pub mod child;
 pub mod clock;

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use shouwang_domain::audit::AuditAction;
 use sqlx::{AnyConnection, Row};
 
 use shouwang_domain::region::RegionCode;
@@ -56,12 +57,13 @@ pub(crate) async fn record(
     cipher: &IdCipher,
     at: &str,
     who: Who<'_>,
-    action: &str,
+    action: AuditAction,
     entity: &str,
     entity_id: Option<&str>,
     region_code: Option<&str>,
     detail: serde_json::Value,
 ) -> Result<()> {
+    let action = action.code();
     let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
         .fetch_one(&mut *conn)
         .await?;
@@ -144,7 +146,10 @@ pub struct AuditEvent {
     pub seq: i64,
     pub at: String,
     pub username: String,
+    /// The action's code (the API's filter takes it).
     pub action: String,
+    /// The action in words.
+    pub action_label: String,
     pub entity: String,
     pub entity_id: Option<String>,
     pub region_code: Option<String>,
@@ -165,7 +170,7 @@ impl Store {
     pub async fn audit(
         &self,
         who: Who<'_>,
-        action: &str,
+        action: AuditAction,
         entity: &str,
         entity_id: Option<&str>,
         region_code: Option<&str>,
@@ -216,11 +221,13 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
+                let action: String = r.try_get(3)?;
                 Ok(AuditEvent {
                     seq: r.try_get(0)?,
                     at: r.try_get(1)?,
                     username: r.try_get(2)?,
-                    action: r.try_get(3)?,
+                    action_label: AuditAction::words(&action),
+                    action,
                     entity: r.try_get(4)?,
                     entity_id: r.try_get(5)?,
                     region_code: r.try_get(6)?,

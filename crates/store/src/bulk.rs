@@ -6,6 +6,7 @@
 //! indexes of the child tables are set aside and made again once, in one pass each, which is
 //! what loads a country in minutes rather than an hour.
 
+use shouwang_domain::audit::AuditAction;
 use sqlx::Executor;
 
 use shouwang_domain::child::ChildFile;
@@ -157,7 +158,7 @@ impl Store {
                 user_id: who.user_id,
                 username: who.username,
             },
-            "child_bulk_insert",
+            AuditAction::ChildBulkInsert,
             "child",
             None,
             None,

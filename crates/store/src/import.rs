@@ -1,6 +1,7 @@
 //! Storage side of spreadsheet imports: finding the children a sheet's rows already describe, and
 //! writing a checked import in one transaction (all rows or none).
 
+use shouwang_domain::audit::AuditAction;
 use std::collections::HashMap;
 
 use sqlx::Row;
@@ -295,7 +296,7 @@ impl Store {
             &self.cipher,
             &now,
             actor.into(),
-            "child_import",
+            AuditAction::ChildImport,
             "import",
             None,
             Some(actor.region.as_str()),

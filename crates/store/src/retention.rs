@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 use serde::Serialize;
+use shouwang_domain::audit::AuditAction;
 use sqlx::Row;
 
 use shouwang_domain::eligibility::under_sixteen_born_after;
@@ -189,7 +190,7 @@ impl Store {
             .await?;
             tx.audit_as(
                 system(),
-                "retention_archive",
+                AuditAction::RetentionArchive,
                 Subject {
                     entity: "child",
                     id: None,
@@ -255,7 +256,7 @@ impl Store {
                 let region = format!("{village:012}");
                 tx.audit_as(
                     system(),
-                    "retention_erase",
+                    AuditAction::RetentionErase,
                     Subject {
                         entity: "child",
                         id: Some(&id),

@@ -14,6 +14,7 @@
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use shouwang_domain::audit::AuditAction;
 use sqlx::Row;
 use totp_rs::{Algorithm, TOTP};
 
@@ -216,7 +217,7 @@ impl Store {
             .await?;
         tx.audit(
             actor,
-            "second_factor_setup",
+            AuditAction::SecondFactorSetup,
             user_subject(actor),
             serde_json::json!({}),
         )
@@ -312,7 +313,7 @@ impl Store {
         }
         tx.audit(
             actor,
-            "second_factor_on",
+            AuditAction::SecondFactorOn,
             user_subject(actor),
             serde_json::json!({}),
         )
@@ -419,7 +420,7 @@ impl Store {
         .await?;
         tx.audit(
             &actor,
-            "second_factor_passed",
+            AuditAction::SecondFactorPassed,
             user_subject(&actor),
             serde_json::json!({"with": how}),
         )
@@ -441,7 +442,7 @@ impl Store {
         tx.clear_second_factor(&actor.user_id).await?;
         tx.audit(
             actor,
-            "second_factor_off",
+            AuditAction::SecondFactorOff,
             user_subject(actor),
             serde_json::json!({}),
         )
@@ -492,7 +493,7 @@ impl Store {
         let mut tx = self.begin().await?;
         tx.audit(
             actor,
-            "second_factor_failed",
+            AuditAction::SecondFactorFailed,
             user_subject(actor),
             serde_json::json!({"with": with}),
         )

@@ -7,6 +7,7 @@
 //! on an upgrade.
 
 use chrono::NaiveDate;
+use shouwang_domain::audit::AuditAction;
 use sqlx::AnyConnection;
 
 use shouwang_domain::authz::Actor;
@@ -62,7 +63,7 @@ impl Tx {
     pub async fn audit(
         &mut self,
         actor: &Actor,
-        action: &str,
+        action: AuditAction,
         subject: Subject<'_>,
         detail: serde_json::Value,
     ) -> Result<()> {
@@ -73,7 +74,7 @@ impl Tx {
     pub async fn audit_as(
         &mut self,
         who: Who<'_>,
-        action: &str,
+        action: AuditAction,
         subject: Subject<'_>,
         detail: serde_json::Value,
     ) -> Result<()> {

@@ -4,6 +4,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
 use serde::Serialize;
+use shouwang_domain::audit::AuditAction;
 use sqlx::Row;
 
 use shouwang_domain::authz::{Actor, Role, SecondFactorPolicy};
@@ -246,7 +247,7 @@ impl Store {
                     username: "system",
                 },
             },
-            "user_add",
+            AuditAction::UserAdd,
             "user",
             Some(&id),
             Some(new.region.as_str()),

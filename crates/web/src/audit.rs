@@ -32,6 +32,8 @@ struct AuditPage {
     items: Vec<shouwang_app::audit::AuditEvent>,
     username: String,
     action: String,
+    /// Every action, for the filter: (code, words).
+    actions: &'static [(&'static str, &'static str)],
     next_before: Option<i64>,
 }
 
@@ -64,6 +66,7 @@ async fn audit_page(
         items,
         username: q.username,
         action: q.action,
+        actions: shouwang_domain::audit::AuditAction::OPTIONS,
         next_before,
     }))
 }

@@ -1,6 +1,7 @@
 //! Possible duplicates: the same ID number anywhere, a likely same child in the county; the refusals and the raising to the county they lead to.
 
 use super::*;
+use shouwang_domain::audit::AuditAction;
 
 /// Possible duplicates of a file: the same ID number anywhere (details only inside the
 /// jurisdiction), or a child of the same county the linkage engine finds likely the same (a
@@ -135,7 +136,7 @@ pub(super) async fn raise_near_duplicate(
     let best = others.iter().map(|o| o.1).fold(0.0, f64::max);
     tx.audit(
         actor,
-        "near_duplicate_elsewhere",
+        AuditAction::NearDuplicateElsewhere,
         Subject {
             entity: "child",
             id: Some(new_id),
@@ -182,7 +183,7 @@ pub(super) async fn raise_duplicate_elsewhere(
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "id_duplicate_elsewhere",
+        AuditAction::IdDuplicateElsewhere,
         Subject {
             entity: "child",
             id: None,

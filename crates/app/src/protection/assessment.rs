@@ -1,6 +1,7 @@
 //! The town's assessment.
 
 use super::*;
+use shouwang_domain::audit::AuditAction;
 
 /// The town (or the county) records an assessment of a case it assesses: the four areas, what was
 /// found, who took part and the child's own view; the risk level follows and is kept on the case.
@@ -38,7 +39,7 @@ pub async fn assess(
     .await?;
     tx.audit(
         actor,
-        "case_assess",
+        AuditAction::CaseAssess,
         subject(&case),
         serde_json::json!({"risk": assessment.risk.code()}),
     )

@@ -1,6 +1,7 @@
 //! A case as its workers read it: the view, the timeline, one read and one audit.
 
 use super::*;
+use shouwang_domain::audit::AuditAction;
 
 /// One entry of a case's timeline as its reader may see it.
 #[derive(Debug, Clone, Serialize)]
@@ -275,12 +276,17 @@ pub async fn case(app: &App, actor: &Actor, case_id: &str) -> Result<CaseView> {
         view.revocation_reminders = revocation_reminders(&view, silent_since, app.store.today());
     }
     let mut tx = app.store.begin().await?;
-    tx.audit(actor, "case_read", subject(&case), serde_json::json!({}))
-        .await?;
+    tx.audit(
+        actor,
+        AuditAction::CaseRead,
+        subject(&case),
+        serde_json::json!({}),
+    )
+    .await?;
     if sees && actor.user_id != report.reporter_user_id {
         tx.audit(
             actor,
-            "case_reporter_read",
+            AuditAction::CaseReporterRead,
             subject(&case),
             serde_json::json!({"report": report.id}),
         )

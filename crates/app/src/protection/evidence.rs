@@ -1,6 +1,7 @@
 //! Evidence: uploaded, listed, read (the reporter's kept from those who may not see the reporter).
 
 use super::*;
+use shouwang_domain::audit::AuditAction;
 
 /// Adds evidence to a case: by those who work on it, or by its reporter. What the bytes are is
 /// read from them (a name or a declared type is not trusted); at most
@@ -37,7 +38,7 @@ pub async fn attach(
         .await?;
     tx.audit(
         actor,
-        "case_attachment_add",
+        AuditAction::CaseAttachmentAdd,
         subject(&case),
         serde_json::json!({"attachment": id, "kind": kind.code(), "size": bytes.len()}),
     )
@@ -99,7 +100,7 @@ pub async fn attachment(
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "case_attachment_read",
+        AuditAction::CaseAttachmentRead,
         subject(&case),
         serde_json::json!({"attachment": id}),
     )

@@ -1,6 +1,7 @@
 //! The protection figures: counts, times, and reporters' kinds without small cells.
 
 use super::*;
+use shouwang_domain::audit::AuditAction;
 
 /// One count of the figures, with its label.
 #[derive(Debug, Clone, Serialize)]
@@ -211,7 +212,7 @@ pub async fn figures(
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "case_figures_read",
+        AuditAction::CaseFiguresRead,
         Subject {
             entity: "region",
             id: None,

@@ -1,6 +1,7 @@
 //! The police's and the towns' inboxes, and the counts on a home page.
 
 use super::*;
+use shouwang_domain::audit::AuditAction;
 
 /// A report as an inbox lists it.
 #[derive(Debug, Clone, Serialize)]
@@ -91,7 +92,7 @@ pub async fn inbox(app: &App, actor: &Actor, status: InboxStatus) -> Result<Vec<
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "report_inbox_read",
+        AuditAction::ReportInboxRead,
         Subject {
             entity: "region",
             id: None,

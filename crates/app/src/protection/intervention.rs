@@ -1,6 +1,7 @@
 //! Guardianship intervention and the reminders of revocation's grounds.
 
 use super::*;
+use shouwang_domain::audit::AuditAction;
 
 /// What one intervention step records.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -99,7 +100,7 @@ pub async fn intervene(
     .await?;
     tx.audit(
         actor,
-        "case_intervene",
+        AuditAction::CaseIntervene,
         subject(&case),
         serde_json::json!({"measure": measure.code(), "stage": stage.code()}),
     )

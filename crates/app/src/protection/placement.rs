@@ -1,6 +1,7 @@
 //! Temporary guardianship and other placements.
 
 use super::*;
+use shouwang_domain::audit::AuditAction;
 
 /// Civil affairs takes the child of a case into temporary guardianship (未成年人保护法 Art. 92's
 /// grounds, Art. 93's placements); while the response or the assessment runs.
@@ -49,7 +50,7 @@ pub async fn place(
     .await?;
     tx.audit(
         actor,
-        "case_place",
+        AuditAction::CasePlace,
         subject(&case),
         serde_json::json!({"placement": id, "reason": record.reason.code(), "type": record.placement.code()}),
     )
@@ -98,7 +99,7 @@ pub async fn end_placement(
     .await?;
     tx.audit(
         actor,
-        "case_placement_end",
+        AuditAction::CasePlacementEnd,
         subject(&case),
         serde_json::json!({"placement": p.id}),
     )

@@ -1,6 +1,7 @@
 //! Referrals to services: sent by the town, answered by the provider.
 
 use super::*;
+use shouwang_domain::audit::AuditAction;
 
 /// A referral as the case or the provider sees it.
 #[derive(Debug, Clone, Serialize)]
@@ -112,7 +113,7 @@ pub async fn refer(
     .await?;
     tx.audit(
         actor,
-        "case_refer",
+        AuditAction::CaseRefer,
         subject(&case),
         serde_json::json!({"referral": id, "kind": kind.code(), "agency": agency_id}),
     )
@@ -130,7 +131,7 @@ pub async fn provider_referrals(app: &App, actor: &Actor) -> Result<Vec<Referral
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "referrals_read",
+        AuditAction::ReferralsRead,
         Subject {
             entity: "agency",
             id: Some(agency),
@@ -172,11 +173,13 @@ pub async fn answer_referral(
         field: None,
         message: m,
     })?;
-    let kind = match action {
-        ReferralAction::Accept => "accepted",
-        ReferralAction::Decline => "declined",
-        ReferralAction::Deliver { complete: false } => "delivered",
-        ReferralAction::Deliver { complete: true } => "completed",
+    let (kind, audited) = match action {
+        ReferralAction::Accept => ("accepted", AuditAction::ReferralAccepted),
+        ReferralAction::Decline => ("declined", AuditAction::ReferralDeclined),
+        ReferralAction::Deliver { complete: false } => {
+            ("delivered", AuditAction::ReferralDelivered)
+        }
+        ReferralAction::Deliver { complete: true } => ("completed", AuditAction::ReferralCompleted),
     };
     let mut log = r.log.clone();
     log.push(shouwang_store::protection::ReferralEntry {
@@ -212,7 +215,7 @@ pub async fn answer_referral(
     .await?;
     tx.audit(
         actor,
-        &format!("referral_{kind}"),
+        audited,
         subject(&case),
         serde_json::json!({"referral": r.id}),
     )

@@ -1,6 +1,7 @@
 //! Filing a report, its escalation when unreceived.
 
 use super::*;
+use shouwang_domain::audit::AuditAction;
 
 /// What the reporter reads back after filing.
 #[derive(Debug, Clone, Serialize)]
@@ -163,7 +164,7 @@ pub async fn file(app: &App, actor: &Actor, input: &ReportInput) -> Result<Filed
     .await?;
     tx.audit(
         actor,
-        "report_file",
+        AuditAction::ReportFile,
         Subject {
             entity: "case",
             id: Some(&case_id),
@@ -257,7 +258,7 @@ pub async fn escalate(app: &App) -> Result<usize> {
                 user_id: None,
                 username: "system",
             },
-            "report_escalate",
+            AuditAction::ReportEscalate,
             Subject {
                 entity: "case",
                 id: Some(case_id),

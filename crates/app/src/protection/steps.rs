@@ -1,6 +1,7 @@
 //! The case's life: received, the emergency steps, the police's record, the town told, closed, reopened.
 
 use super::*;
+use shouwang_domain::audit::AuditAction;
 
 /// Applies `action` to a case the actor works on, in one transaction with its timeline entry and
 /// audit event; a case moved meanwhile is a conflict.
@@ -30,25 +31,13 @@ async fn act(
     write(&mut tx, &case, &report).await?;
     tx.audit(
         actor,
-        &format!("case_{}", action_code(action)),
+        AuditAction::case(action),
         subject(&case),
         serde_json::json!({"from": case.status.code(), "to": next.code()}),
     )
     .await?;
     tx.commit().await?;
     Ok(case_id.to_owned())
-}
-
-fn action_code(a: CaseAction) -> &'static str {
-    match a {
-        CaseAction::Receive => "receive",
-        CaseAction::Respond => "respond",
-        CaseAction::NotifyTown => "notify_town",
-        CaseAction::RequestClose => "request_close",
-        CaseAction::ApproveClose => "approve_close",
-        CaseAction::RejectClose => "reject_close",
-        CaseAction::Reopen => "reopen",
-    }
 }
 
 pub(super) fn note_of(note: &str, field: &str, required: Option<&str>) -> Result<String> {

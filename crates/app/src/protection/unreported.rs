@@ -1,6 +1,7 @@
 //! 应报未报: what was found and not reported.
 
 use super::*;
+use shouwang_domain::audit::AuditAction;
 
 /// 应报未报 of an area: how many children, and the first of them.
 #[derive(Debug, Clone, Serialize)]
@@ -47,7 +48,7 @@ pub async fn unreported(
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "unreported_read",
+        AuditAction::UnreportedRead,
         Subject {
             entity: "region",
             id: None,

@@ -1,6 +1,7 @@
 //! The quarter's overview and the 定期通报 ranking.
 
 use super::*;
+use shouwang_domain::audit::AuditAction;
 
 /// A unit and where its report of the quarter stands.
 #[derive(Debug, Clone, Serialize)]
@@ -224,7 +225,7 @@ pub async fn ranking(app: &App, actor: &Actor, quarter: Option<&str>) -> Result<
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "ranking_read",
+        AuditAction::RankingRead,
         Subject {
             entity: "region",
             id: None,

@@ -1,6 +1,7 @@
 //! The quarter's end: children who turned 16 leave the roster with the reason.
 
 use super::*;
+use shouwang_domain::audit::AuditAction;
 
 /// What time decides at a quarter's end, applied and recorded (每季度核查): a child who turned 16 by
 /// the end of the last completed quarter leaves the roster with the reason 年满16周岁 on the
@@ -48,7 +49,7 @@ pub async fn apply_quarter_end(app: &App) -> Result<usize> {
                 .await?;
             tx.audit(
                 &system,
-                "child_exit",
+                AuditAction::ChildExit,
                 Subject {
                     entity: "child",
                     id: Some(id),

@@ -1,6 +1,7 @@
 //! A quarterly report: its view, creation, freezing and refreshing, and its frozen roster.
 
 use super::*;
+use shouwang_domain::audit::AuditAction;
 
 /// A quarterly report as its reader sees it.
 #[derive(Debug, Clone, Serialize)]
@@ -299,7 +300,7 @@ pub async fn create(app: &App, actor: &Actor, region: &str, quarter: &str) -> Re
         .await?;
     tx.audit(
         actor,
-        "quarterly_report_freeze",
+        AuditAction::QuarterlyReportFreeze,
         Subject {
             entity: "quarterly_report",
             id: Some(&id),
@@ -345,7 +346,7 @@ pub async fn refresh(app: &App, actor: &Actor, id: &str) -> Result<ReportView> {
         .await?;
     tx.audit(
         actor,
-        "quarterly_report_refresh",
+        AuditAction::QuarterlyReportRefresh,
         subject(&r),
         serde_json::json!({}),
     )
@@ -369,7 +370,7 @@ pub async fn frozen_roster(
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "export",
+        AuditAction::Export,
         subject(&r),
         serde_json::json!({"kind": "frozen_roster", "count": lines.len()}),
     )

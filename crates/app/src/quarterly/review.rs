@@ -1,6 +1,7 @@
 //! Submitting, checking and approving a report.
 
 use super::*;
+use shouwang_domain::audit::AuditAction;
 
 /// Who signs a submission besides the submitting user (填表人).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -66,7 +67,7 @@ pub async fn submit(app: &App, actor: &Actor, id: &str, input: &SubmitInput) -> 
     .await?;
     tx.audit(
         actor,
-        "quarterly_report_submit",
+        AuditAction::QuarterlyReportSubmit,
         subject(&r),
         serde_json::json!({}),
     )
@@ -136,7 +137,7 @@ pub async fn verify(
     .await?;
     tx.audit(
         actor,
-        "quarterly_report_verify",
+        AuditAction::QuarterlyReportVerify,
         subject(&r),
         serde_json::json!({"section": section.code()}),
     )
@@ -226,9 +227,9 @@ pub async fn decide(
     tx.audit(
         actor,
         if approve {
-            "quarterly_report_approve"
+            AuditAction::QuarterlyReportApprove
         } else {
-            "quarterly_report_return"
+            AuditAction::QuarterlyReportReturn
         },
         subject(&r),
         serde_json::json!({}),

@@ -1,6 +1,7 @@
 //! The 汇总表 of any area and date (or a report's frozen figures).
 
 use super::*;
+use shouwang_domain::audit::AuditAction;
 
 /// One column of the 汇总表 with its value.
 #[derive(Debug, Clone, Serialize)]
@@ -162,7 +163,7 @@ pub async fn summary(
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
-        "summary_read",
+        AuditAction::SummaryRead,
         Subject {
             entity: "region",
             id: None,

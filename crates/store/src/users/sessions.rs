@@ -2,6 +2,7 @@
 //! Which roles owe a second factor is the caller's policy, passed in.
 
 use super::*;
+use shouwang_domain::audit::AuditAction;
 
 impl Store {
     /// Counts a login attempt before its password is checked, in one transaction that serialises
@@ -92,7 +93,7 @@ impl Store {
                         user_id: account.as_ref().map(|(id, _)| id.as_str()),
                         username,
                     },
-                    "login_throttled",
+                    AuditAction::LoginThrottled,
                     "session",
                     None,
                     account.as_ref().map(|(_, region)| region.as_str()),
@@ -154,7 +155,7 @@ impl Store {
                 user_id: account.map(|a| a.user_id.as_str()),
                 username,
             },
-            "login_failed",
+            AuditAction::LoginFailed,
             "session",
             None,
             account.map(|a| a.region.as_str()),
@@ -204,7 +205,7 @@ impl Store {
             &self.cipher,
             &self.now_text(),
             actor.into(),
-            "login",
+            AuditAction::Login,
             "session",
             None,
             Some(actor.region.as_str()),
@@ -265,7 +266,7 @@ impl Store {
             &self.cipher,
             &self.now_text(),
             actor.into(),
-            "password_change",
+            AuditAction::PasswordChange,
             "user",
             Some(&actor.user_id),
             Some(actor.region.as_str()),
@@ -343,7 +344,7 @@ impl Store {
                 &self.cipher,
                 &self.now_text(),
                 actor.into(),
-                "logout",
+                AuditAction::Logout,
                 "session",
                 None,
                 Some(actor.region.as_str()),
@@ -375,7 +376,7 @@ impl Store {
             &self.cipher,
             &self.now_text(),
             actor.into(),
-            "token_issue",
+            AuditAction::TokenIssue,
             "user",
             Some(&actor.user_id),
             Some(actor.region.as_str()),

@@ -29,6 +29,23 @@ async fn reads_changes_and_logins_are_audited_and_only_admins_browse_the_log() {
         actions,
         ["child_read", "child_read", "child_register", "login"]
     );
+    let words: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action_label"].as_str().unwrap())
+        .collect();
+    assert_eq!(words, ["查看档案", "查看档案", "登记儿童", "登录"]);
+    // The page says it in words, and filters by them.
+    let page = admin
+        .get("/audit?username=village_a&action=child_register")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"<option value="child_register" selected>登记儿童</option>"#));
+    assert!(page.contains(r#"<td title="child_register">登记儿童</td>"#));
+    assert!(!page.contains(r#"<td title="child_read">"#));
     assert!(
         !log.to_string()
             .contains(boy(VILLAGE_A).id_number.unwrap().as_str())
