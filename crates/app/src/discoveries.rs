@@ -8,6 +8,7 @@ use crate::{App, Error, Result};
 use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::discovery::{self, DiscoveryInput};
+use shouwang_domain::protection::CaseEventKind;
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_store::{Subject, Tx};
 
@@ -159,7 +160,7 @@ pub(crate) async fn close_in(
         tx.add_case_event(
             &case,
             &shouwang_store::By::of(actor),
-            "child_registered",
+            CaseEventKind::ChildRegistered,
             None,
             None,
             "",

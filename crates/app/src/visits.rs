@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::protection::CaseEventKind;
 
 /// The views this capability hands a front end.
 pub use shouwang_store::visits::{VisitPhoto, VisitView};
@@ -120,7 +121,7 @@ pub async fn record(
         tx.add_case_event(
             &case.id,
             &By::of(actor),
-            "follow_up",
+            CaseEventKind::FollowUp,
             Some(record.condition.code()),
             None,
             record.note.as_deref().unwrap_or(""),

@@ -2,6 +2,7 @@
 
 use super::*;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::protection::CaseEventKind;
 
 /// The town (or the county) records an assessment of a case it assesses: the four areas, what was
 /// found, who took part and the child's own view; the risk level follows and is kept on the case.
@@ -31,7 +32,7 @@ pub async fn assess(
     tx.add_case_event(
         &case.id,
         &By::of(actor),
-        "assessed",
+        CaseEventKind::Assessed,
         Some(assessment.risk.code()),
         None,
         "",

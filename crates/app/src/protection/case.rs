@@ -2,6 +2,7 @@
 
 use super::*;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::protection::CaseEventKind;
 
 /// One entry of a case's timeline as its reader may see it.
 #[derive(Debug, Clone, Serialize)]
@@ -146,7 +147,13 @@ pub async fn case(app: &App, actor: &Actor, case_id: &str) -> Result<CaseView> {
         // The reporter who does not work on the case reads its status and the feedback only.
         .filter(|e| {
             works
-                || matches!(e.kind.as_str(), "filed" | "received" | "closed")
+                || [
+                    CaseEventKind::Filed,
+                    CaseEventKind::Received,
+                    CaseEventKind::Closed,
+                ]
+                .iter()
+                .any(|k| k.code() == e.kind)
                 || e.code.as_deref() == Some(PoliceRecord::Feedback.code())
         })
         .map(|e| {
@@ -181,21 +188,21 @@ pub async fn case(app: &App, actor: &Actor, case_id: &str) -> Result<CaseView> {
         .collect();
     let received_at = timeline
         .iter()
-        .find(|e| e.kind == "received")
+        .find(|e| e.kind == CaseEventKind::Received.code())
         .and_then(|e| parse_time(&e.at));
     let now = app.store.clock().now();
     let steps = protection::playbook(&case.situations)
         .into_iter()
         .map(|step| {
             let last = timeline.iter().rev().find(|e| {
-                (e.kind == "step" && e.code.as_deref() == Some(step.code()))
-                    || (step == Step::NotifyTown && e.kind == "notified_town")
+                (e.kind == CaseEventKind::Step.code() && e.code.as_deref() == Some(step.code()))
+                    || (step == Step::NotifyTown && e.kind == CaseEventKind::NotifiedTown.code())
             });
             StepState {
                 step,
                 label: step.label().to_owned(),
                 outcome: last.and_then(|e| {
-                    if e.kind == "notified_town" {
+                    if e.kind == CaseEventKind::NotifiedTown.code() {
                         Some(StepOutcome::Done)
                     } else {
                         e.outcome.as_deref().and_then(StepOutcome::parse)
@@ -297,56 +304,42 @@ pub async fn case(app: &App, actor: &Actor, case_id: &str) -> Result<CaseView> {
 }
 
 fn event_label(kind: &str, code: Option<&str>, outcome: Option<&str>) -> String {
+    let Some(kind) = CaseEventKind::parse(kind) else {
+        // A kind this version does not know (written by a later one) is shown as it is.
+        return kind.to_owned();
+    };
     let outcome = outcome.and_then(StepOutcome::parse).map(|o| o.label());
+    let what = |label: Option<&str>| format!("{}：{}", kind.label(), label.unwrap_or(""));
     match kind {
-        "filed" => "提交强制报告".into(),
-        "received" => "公安机关受理".into(),
-        "escalated" => "超时未受理，上报县级".into(),
-        "step" => format!(
-            "应急处置：{}{}",
+        CaseEventKind::Step => format!(
+            "{}：{}{}",
+            kind.label(),
             code.and_then(Step::parse).map(|s| s.label()).unwrap_or(""),
             outcome.map(|o| format!("（{o}）")).unwrap_or_default()
         ),
-        "police_record" => format!(
-            "公安机关：{}",
-            code.and_then(PoliceRecord::parse)
-                .map(|r| r.label())
-                .unwrap_or("")
-        ),
-        "notified_town" => "通报乡镇人民政府（街道办）".into(),
-        "close_requested" => "申请结案".into(),
-        "closed" => "批准结案".into(),
-        "close_rejected" => "退回结案申请".into(),
-        "reopened" => "重新开启".into(),
-        "attachment" => "上传附件".into(),
-        "referred" => format!(
-            "转介：{}",
+        CaseEventKind::PoliceRecord => what(code.and_then(PoliceRecord::parse).map(|r| r.label())),
+        CaseEventKind::Referred => what(
             code.and_then(shouwang_domain::protection::HelpKind::parse)
-                .map(|k| k.label())
-                .unwrap_or("")
+                .map(|k| k.label()),
         ),
-        "referral_answered" => format!(
-            "服务机构：{}",
+        CaseEventKind::ReferralAnswered => what(
             code.and_then(shouwang_domain::protection::ReferralStatus::parse)
-                .map(|s| s.label())
-                .unwrap_or("")
+                .map(|s| s.label()),
         ),
-        "placed" => format!(
-            "临时监护：{}",
+        CaseEventKind::Placed => what(
             code.and_then(shouwang_domain::protection::Placement::parse)
-                .map(|p| p.label())
-                .unwrap_or("")
+                .map(|p| p.label()),
         ),
-        "placement_ended" => "临时监护结束".into(),
-        "child_registered" => "儿童已登记建档，个案关联儿童档案".into(),
-        "follow_up" => format!(
-            "随访：儿童状况{}",
+        CaseEventKind::FollowUp => format!(
+            "{}：儿童状况{}",
+            kind.label(),
             code.and_then(shouwang_domain::visits::Condition::parse)
                 .map(|c| c.label())
                 .unwrap_or("")
         ),
-        "intervention" => format!(
-            "监护干预：{}{}",
+        CaseEventKind::Intervention => format!(
+            "{}：{}{}",
+            kind.label(),
             code.and_then(shouwang_domain::protection::Measure::parse)
                 .map(|m| m.label())
                 .unwrap_or(""),
@@ -355,12 +348,13 @@ fn event_label(kind: &str, code: Option<&str>, outcome: Option<&str>) -> String 
                 .map(|s| format!("（{}）", s.label()))
                 .unwrap_or_default()
         ),
-        "assessed" => format!(
-            "评估：风险等级{}",
+        CaseEventKind::Assessed => format!(
+            "{}：风险等级{}",
+            kind.label(),
             code.and_then(shouwang_domain::protection::RiskLevel::parse)
                 .map(|r| r.label())
                 .unwrap_or("")
         ),
-        other => other.into(),
+        _ => kind.label().to_owned(),
     }
 }

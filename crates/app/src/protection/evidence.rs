@@ -2,6 +2,7 @@
 
 use super::*;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::protection::CaseEventKind;
 
 /// Adds evidence to a case: by those who work on it, or by its reporter. What the bytes are is
 /// read from them (a name or a declared type is not trusted); at most
@@ -34,8 +35,15 @@ pub async fn attach(
                 format!("每个个案最多{}个附件", protection::MAX_EVIDENCE_PER_CASE),
             )
         })?;
-    tx.add_case_event(&case.id, &By::of(actor), "attachment", None, None, &name)
-        .await?;
+    tx.add_case_event(
+        &case.id,
+        &By::of(actor),
+        CaseEventKind::Attachment,
+        None,
+        None,
+        &name,
+    )
+    .await?;
     tx.audit(
         actor,
         AuditAction::CaseAttachmentAdd,

@@ -2,6 +2,7 @@
 
 use super::*;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::protection::CaseEventKind;
 
 /// What one intervention step records.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -92,7 +93,7 @@ pub async fn intervene(
     tx.add_case_event(
         &case.id,
         &By::of(actor),
-        "intervention",
+        CaseEventKind::Intervention,
         Some(measure.code()),
         Some(stage.code()),
         &note,

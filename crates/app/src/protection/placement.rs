@@ -2,6 +2,7 @@
 
 use super::*;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::protection::CaseEventKind;
 
 /// Civil affairs takes the child of a case into temporary guardianship (未成年人保护法 Art. 92's
 /// grounds, Art. 93's placements); while the response or the assessment runs.
@@ -42,7 +43,7 @@ pub async fn place(
     tx.add_case_event(
         &case.id,
         &By::of(actor),
-        "placed",
+        CaseEventKind::Placed,
         Some(record.placement.code()),
         None,
         &format!("{}：{}", record.reason.label(), record.carer),
@@ -91,7 +92,7 @@ pub async fn end_placement(
     tx.add_case_event(
         &case.id,
         &By::of(actor),
-        "placement_ended",
+        CaseEventKind::PlacementEnded,
         None,
         None,
         ended.end_assessment.as_deref().unwrap_or(""),

@@ -2,6 +2,7 @@
 
 use super::*;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::protection::CaseEventKind;
 
 /// A referral as the case or the provider sees it.
 #[derive(Debug, Clone, Serialize)]
@@ -94,7 +95,7 @@ pub async fn refer(
     tx.add_case_event(
         &case.id,
         &By::of(actor),
-        "referred",
+        CaseEventKind::Referred,
         Some(kind.code()),
         None,
         &note,
@@ -207,7 +208,7 @@ pub async fn answer_referral(
     tx.add_case_event(
         &case.id,
         &By::of(actor),
-        "referral_answered",
+        CaseEventKind::ReferralAnswered,
         Some(next.code()),
         None,
         &format!("{}：{}", r.kind.label(), note),

@@ -2,6 +2,7 @@
 
 use super::*;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::protection::CaseEventKind;
 
 /// What the reporter reads back after filing.
 #[derive(Debug, Clone, Serialize)]
@@ -113,8 +114,15 @@ pub async fn file(app: &App, actor: &Actor, input: &ReportInput) -> Result<Filed
             body: &body,
         })
         .await?;
-    tx.add_case_event(&case_id, &By::of(actor), "filed", None, None, "")
-        .await?;
+    tx.add_case_event(
+        &case_id,
+        &By::of(actor),
+        CaseEventKind::Filed,
+        None,
+        None,
+        "",
+    )
+    .await?;
     if let ReportedChild::New {
         name, sex, birth, ..
     } = &report.child
@@ -231,7 +239,7 @@ pub async fn escalate(app: &App) -> Result<usize> {
                 username: "system",
                 role: "system",
             },
-            "escalated",
+            CaseEventKind::Escalated,
             None,
             None,
             &format!(

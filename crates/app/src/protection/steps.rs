@@ -2,6 +2,7 @@
 
 use super::*;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::protection::CaseEventKind;
 
 /// Applies `action` to a case the actor works on, in one transaction with its timeline entry and
 /// audit event; a case moved meanwhile is a conflict.
@@ -84,7 +85,14 @@ pub async fn receive(app: &App, actor: &Actor, report_id: &str) -> Result<String
                 });
             }
             Ok(tx
-                .add_case_event(&case.id, &By::of(actor), "received", None, None, "")
+                .add_case_event(
+                    &case.id,
+                    &By::of(actor),
+                    CaseEventKind::Received,
+                    None,
+                    None,
+                    "",
+                )
                 .await?)
         },
         None,
@@ -123,7 +131,7 @@ pub async fn record_step(
             tx.add_case_event(
                 &case.id,
                 &By::of(actor),
-                "step",
+                CaseEventKind::Step,
                 Some(step.code()),
                 Some(outcome.code()),
                 &note,
@@ -175,7 +183,7 @@ pub async fn police_record(
             tx.add_case_event(
                 &case.id,
                 &By::of(actor),
-                "police_record",
+                CaseEventKind::PoliceRecord,
                 Some(record.code()),
                 None,
                 &note,
@@ -197,8 +205,15 @@ pub async fn notify_town(app: &App, actor: &Actor, case_id: &str, note: &str) ->
         case_id,
         CaseAction::NotifyTown,
         async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
-            tx.add_case_event(&case.id, &By::of(actor), "notified_town", None, None, &note)
-                .await?;
+            tx.add_case_event(
+                &case.id,
+                &By::of(actor),
+                CaseEventKind::NotifiedTown,
+                None,
+                None,
+                &note,
+            )
+            .await?;
             tx.notify_org(
                 &case.town,
                 &[Role::Town],
@@ -232,7 +247,7 @@ pub async fn request_close(
             tx.add_case_event(
                 &case.id,
                 &By::of(actor),
-                "close_requested",
+                CaseEventKind::CloseRequested,
                 None,
                 None,
                 &reason,
@@ -261,9 +276,9 @@ pub async fn decide_close(
         return Err(case_error(CaseError::SelfApproval));
     }
     let (action, kind) = if approve {
-        (CaseAction::ApproveClose, "closed")
+        (CaseAction::ApproveClose, CaseEventKind::Closed)
     } else {
-        (CaseAction::RejectClose, "close_rejected")
+        (CaseAction::RejectClose, CaseEventKind::CloseRejected)
     };
     act(
         app,
@@ -289,9 +304,16 @@ pub async fn reopen(app: &App, actor: &Actor, case_id: &str, reason: &str) -> Re
         case_id,
         CaseAction::Reopen,
         async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
-            tx.add_case_event(&case.id, &By::of(actor), "reopened", None, None, &reason)
-                .await
-                .map_err(Error::from)
+            tx.add_case_event(
+                &case.id,
+                &By::of(actor),
+                CaseEventKind::Reopened,
+                None,
+                None,
+                &reason,
+            )
+            .await
+            .map_err(Error::from)
         },
         None,
     )

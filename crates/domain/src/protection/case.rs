@@ -17,6 +17,32 @@ code_enum! {
     }
 }
 
+code_enum! {
+    /// What a case's timeline records, in the words its line begins with (the line adds the
+    /// step, the kind of help, the measure… from the event's code).
+    pub enum CaseEventKind {
+        Filed = ("filed", "提交强制报告"),
+        Received = ("received", "公安机关受理"),
+        Escalated = ("escalated", "超时未受理，上报县级"),
+        Step = ("step", "应急处置"),
+        PoliceRecord = ("police_record", "公安机关"),
+        NotifiedTown = ("notified_town", "通报乡镇人民政府（街道办）"),
+        CloseRequested = ("close_requested", "申请结案"),
+        Closed = ("closed", "批准结案"),
+        CloseRejected = ("close_rejected", "退回结案申请"),
+        Reopened = ("reopened", "重新开启"),
+        Attachment = ("attachment", "上传附件"),
+        Referred = ("referred", "转介"),
+        ReferralAnswered = ("referral_answered", "服务机构"),
+        Placed = ("placed", "临时监护"),
+        PlacementEnded = ("placement_ended", "临时监护结束"),
+        ChildRegistered = ("child_registered", "儿童已登记建档，个案关联儿童档案"),
+        FollowUp = ("follow_up", "随访"),
+        Intervention = ("intervention", "监护干预"),
+        Assessed = ("assessed", "评估"),
+    }
+}
+
 /// Something done to a case, checked against its status and the actor's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CaseAction {

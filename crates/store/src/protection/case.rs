@@ -1,6 +1,7 @@
 //! Cases and their reports: rows, reads, the timeline, and the writes of the case's life.
 
 use super::*;
+use shouwang_domain::protection::CaseEventKind;
 
 /// What a report says that is not counted: sealed as one value.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -390,7 +391,7 @@ impl Tx {
         &mut self,
         case_id: &str,
         by: &By<'_>,
-        kind: &str,
+        kind: CaseEventKind,
         code: Option<&str>,
         outcome: Option<&str>,
         note: &str,
@@ -408,7 +409,7 @@ impl Tx {
         .bind(by.user_id)
         .bind(by.username)
         .bind(by.role)
-        .bind(kind)
+        .bind(kind.code())
         .bind(code)
         .bind(outcome)
         .bind(sealed)

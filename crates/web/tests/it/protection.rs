@@ -264,6 +264,25 @@ async fn the_police_receive_respond_and_notify_the_town_which_closes_with_approv
             "notified_town"
         ]
     );
+    // Each line in words, with what the event's codes name.
+    let labels: Vec<&str> = c["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "提交强制报告",
+            "公安机关受理",
+            "应急处置：责令父母立即返回或确定受委托监护人（未成功）",
+            "应急处置：联系不上父母的，就近护送至近亲属、村（居）委会或救助管理机构、福利机构临时监护照料（已完成）",
+            "公安机关：受案",
+            "公安机关：向报告人反馈",
+            "通报乡镇人民政府（街道办）",
+        ]
+    );
     assert_eq!(
         police
             .post_json(&format!("/api/v1/cases/{case}/assessments"), &json!({}))
