@@ -21,18 +21,26 @@ pub fn diff<T: Serialize>(old: &T, new: &T) -> Vec<FieldChange> {
     let mut b = Vec::new();
     flatten("", &old, &mut a);
     flatten("", &new, &mut b);
+    // By path (a path appears once; the first is kept if not), so a file of a hundred fields is
+    // compared in one ordered walk rather than a search per field.
+    let index = |pairs: Vec<(String, String)>| {
+        let mut m = std::collections::BTreeMap::new();
+        for (k, v) in pairs {
+            m.entry(k).or_insert(v);
+        }
+        m
+    };
+    let (a, b) = (index(a), index(b));
+    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
     let mut out = Vec::new();
-    let keys: std::collections::BTreeSet<&String> =
-        a.iter().chain(b.iter()).map(|(k, _)| k).collect();
     for k in keys {
-        let va = a.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
-        let vb = b.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
+        let (va, vb) = (a.get(k), b.get(k));
         if va != vb {
-            let masked = |v: Option<String>| {
+            let masked = |v: Option<&String>| {
                 if k.ends_with("id_number") {
-                    v.map(|s| mask_id(&s))
+                    v.map(|s| mask_id(s))
                 } else {
-                    v
+                    v.cloned()
                 }
             };
             out.push(FieldChange {
