@@ -5,7 +5,6 @@
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use shouwang_domain::audit::AuditAction;
 
 /// The views this capability hands a front end.
 pub use shouwang_store::attendance::ReturnTask;
@@ -14,6 +13,7 @@ use crate::{App, Error, Result};
 use shouwang_domain::attendance::{
     self, AbsenceInput, ReturnStatus, ReturnStep, away_more_than_a_week, may_fail, may_record_step,
 };
+use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor, Role, Scope};
 use shouwang_domain::eligibility::age_on;
 use shouwang_domain::input::ChildInput;

@@ -5,13 +5,13 @@
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use shouwang_domain::audit::AuditAction;
 
 /// The views this capability hands a front end.
 pub use shouwang_store::children::HistoryEntry;
 pub use shouwang_store::roster::{ChildSummary, Counts, Page, RosterQuery, Sort, StandingFilter};
 
 use crate::{App, Error, Result};
+use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor, Role};
 use shouwang_domain::child::ChildFile;
 use shouwang_domain::eligibility::{self, Eligibility, FlagReason};

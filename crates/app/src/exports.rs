@@ -3,12 +3,12 @@
 //! `print`.
 
 use chrono::NaiveDate;
-use shouwang_domain::audit::AuditAction;
 
 /// The views this capability hands a front end.
 pub use shouwang_store::export::{ExportChild, ExportKind};
 
 use crate::{App, Error, Result};
+use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor, Scope};
 use shouwang_domain::region::RegionCode;
 use shouwang_store::Subject;

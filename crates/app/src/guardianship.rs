@@ -7,12 +7,12 @@
 
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
-use shouwang_domain::audit::AuditAction;
 
 /// The views this capability hands a front end.
 pub use shouwang_store::guardianship::{CarerCheckView, ContactView};
 
 use crate::{App, Error, Result};
+use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::guardianship::{
     self, AgreementInput, AgreementState, ContactInput, LatestCheck, RENEW_WITHIN_DAYS,

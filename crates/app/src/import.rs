@@ -4,7 +4,6 @@
 //! unchanged and rows in error with the reason per cell. Nothing is written until the plan is
 //! committed, whole or its valid rows only, in one transaction.
 
-use shouwang_domain::audit::AuditAction;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
@@ -12,6 +11,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::child::{ChildFile, IncapacityReason, ParentSituation};
 use shouwang_domain::eligibility;

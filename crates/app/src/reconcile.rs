@@ -7,12 +7,12 @@
 //! have been unpaired.
 
 use serde::{Deserialize, Serialize};
-use shouwang_domain::audit::AuditAction;
 
 /// The views this capability hands a front end.
 pub use shouwang_store::reconcile::{ItemFilter, ItemView, RunSummary};
 
 use crate::{App, Error, Result};
+use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor, Role};
 use shouwang_domain::discovery::DiscoveryInput;
 use shouwang_domain::input::ChildInput;

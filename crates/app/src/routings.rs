@@ -10,12 +10,12 @@
 //! routing is audited.
 
 use serde::Serialize;
-use shouwang_domain::audit::AuditAction;
 
 /// The views this capability hands a front end.
 pub use shouwang_store::routings::Routing;
 
 use crate::{App, Error, Result};
+use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor, Role, Scope};
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::routing::{self, Event, EventInput, Need, RoutingInput, Status, Unit};

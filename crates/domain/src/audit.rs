@@ -1,7 +1,8 @@
 //! What the audit log records: every action by its stable code (stored, chained, filtered on)
-//! and its Chinese words (what a county administrator reads). 《未成年人保护法》第一百零三条 and
-//! the data-security rules the plans cite ask that who read and changed a child's personal
-//! information can be told afterwards; the log is that account, and it has to be legible.
+//! and its Chinese words (what a county administrator reads). 《个人信息保护法》第五十一条 asks for
+//! access limited to the least and controlled, 第五十五、五十六条 for records of the processing
+//! kept, and 《未成年人保护法》第一百一十七条 holds to account those who knew of harm and did not
+//! report it: who read and changed a child's file, and when, has to be told afterwards, legibly.
 
 use crate::code_enum;
 use crate::protection::CaseAction;

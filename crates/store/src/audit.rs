@@ -5,9 +5,9 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use shouwang_domain::audit::AuditAction;
 use sqlx::{AnyConnection, Row};
 
+use shouwang_domain::audit::AuditAction;
 use shouwang_domain::region::RegionCode;
 
 pub use crate::stamp::Who;

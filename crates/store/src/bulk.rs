@@ -6,9 +6,9 @@
 //! indexes of the child tables are set aside and made again once, in one pass each, which is
 //! what loads a country in minutes rather than an hour.
 
-use shouwang_domain::audit::AuditAction;
 use sqlx::Executor;
 
+use shouwang_domain::audit::AuditAction;
 use shouwang_domain::child::ChildFile;
 
 use crate::audit::{self, Who};

@@ -1,11 +1,11 @@
 //! Storage side of spreadsheet imports: finding the children a sheet's rows already describe, and
 //! writing a checked import in one transaction (all rows or none).
 
-use shouwang_domain::audit::AuditAction;
 use std::collections::HashMap;
 
 use sqlx::Row;
 
+use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::Actor;
 use shouwang_domain::child::ChildFile;
 use shouwang_domain::history::{self, FieldChange};

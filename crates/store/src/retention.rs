@@ -4,9 +4,9 @@
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use shouwang_domain::audit::AuditAction;
 use sqlx::Row;
 
+use shouwang_domain::audit::AuditAction;
 use shouwang_domain::eligibility::under_sixteen_born_after;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::retention::{Retention, erased_birth_date};

@@ -14,10 +14,10 @@
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use shouwang_domain::audit::AuditAction;
 use sqlx::Row;
 use totp_rs::{Algorithm, TOTP};
 
+use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::Actor;
 use shouwang_domain::validation::ValidationErrors;
 

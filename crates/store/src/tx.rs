@@ -7,9 +7,9 @@
 //! on an upgrade.
 
 use chrono::NaiveDate;
-use shouwang_domain::audit::AuditAction;
 use sqlx::AnyConnection;
 
+use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::Actor;
 
 use crate::audit::{self, Who};

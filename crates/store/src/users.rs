@@ -4,9 +4,9 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
 use serde::Serialize;
-use shouwang_domain::audit::AuditAction;
 use sqlx::Row;
 
+use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Actor, Role, SecondFactorPolicy};
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::validation::ValidationErrors;
@@ -17,7 +17,7 @@ use crate::{Result, Store, StoreError, random_token, token_hash};
 
 mod sessions;
 
-pub use shouwang_domain::signin::{Attempts, MAX_PASSWORD_BYTES, Refusal, THROTTLE_MINUTES};
+use shouwang_domain::signin::{Attempts, MAX_PASSWORD_BYTES, Refusal, THROTTLE_MINUTES};
 pub const SESSION_HOURS: i64 = 12;
 /// A session unused this long ends (a phone left unlocked, a shared office PC).
 pub const SESSION_IDLE_MINUTES: i64 = 60;

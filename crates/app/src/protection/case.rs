@@ -147,13 +147,10 @@ pub async fn case(app: &App, actor: &Actor, case_id: &str) -> Result<CaseView> {
         // The reporter who does not work on the case reads its status and the feedback only.
         .filter(|e| {
             works
-                || [
-                    CaseEventKind::Filed,
-                    CaseEventKind::Received,
-                    CaseEventKind::Closed,
-                ]
-                .iter()
-                .any(|k| k.code() == e.kind)
+                || matches!(
+                    CaseEventKind::parse(&e.kind),
+                    Some(CaseEventKind::Filed | CaseEventKind::Received | CaseEventKind::Closed)
+                )
                 || e.code.as_deref() == Some(PoliceRecord::Feedback.code())
         })
         .map(|e| {

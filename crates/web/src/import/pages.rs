@@ -395,7 +395,9 @@ pub(super) async fn commit_page(
 pub(super) async fn discard_page(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    crate::auth::CheckedForm(user, _): crate::auth::CheckedForm<Vec<(String, String)>>,
+    crate::auth::CheckedForm(user, crate::auth::NoFields {}): crate::auth::CheckedForm<
+        crate::auth::NoFields,
+    >,
 ) -> Result<Response, PageError> {
     shouwang_app::jobs::discard(
         &state.app,
