@@ -165,6 +165,97 @@ async fn forms_without_the_csrf_token_are_refused() {
     assert_eq!(app.count_children().await, 0);
 }
 
+/// Every form a signed-in user posts (not the streamed uploads, which check the token they
+/// read) is refused before its handler runs unless it carries the session's own token in its
+/// body: none at all, another user's real token, or this session's token put in the address
+/// instead of the form.
+#[tokio::test]
+async fn every_form_post_is_refused_without_its_own_token_in_the_body() {
+    const FORMS: [&str; 46] = [
+        "/cases/x/assessments",
+        "/cases/x/close-decision",
+        "/cases/x/close-request",
+        "/cases/x/interventions",
+        "/cases/x/notify-town",
+        "/cases/x/placements",
+        "/cases/x/placements/y/end",
+        "/cases/x/police-records",
+        "/cases/x/referrals",
+        "/cases/x/reopen",
+        "/cases/x/steps",
+        "/children",
+        "/children/x/absences",
+        "/children/x/carer-checks",
+        "/children/x/edit",
+        "/children/x/exit",
+        "/children/x/parent-contacts",
+        "/children/x/routings",
+        "/children/x/school",
+        "/children/x/transfer",
+        "/children/x/visitor",
+        "/children/x/visits",
+        "/discoveries",
+        "/discoveries/x/close",
+        "/import/x/commit",
+        "/import/x/discard",
+        "/import/x/mapping",
+        "/logout",
+        "/password",
+        "/quarterly",
+        "/quarterly/x/action",
+        "/reconcile/items/x",
+        "/reconcile/jobs/x/start",
+        "/referrals/x/answer",
+        "/reports/new",
+        "/reports/x/receive",
+        "/returns/x/action",
+        "/routings/x/action",
+        "/second-factor/confirm",
+        "/second-factor/off",
+        "/second-factor/setup",
+        "/settings",
+        "/users",
+        "/users/x/disable",
+        "/users/x/second-factor/reset",
+        "/login/second-factor",
+    ];
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let (client, own) = browser_login(&app, "county").await;
+    let (_, others) = browser_login(&app, "town_a").await;
+    assert_ne!(own, others);
+    for path in FORMS {
+        for (query, body) in [
+            ("", vec![("name", "王小明")]),
+            (
+                "",
+                vec![("csrf_token", others.as_str()), ("name", "王小明")],
+            ),
+            (&*format!("?csrf_token={own}"), vec![("name", "王小明")]),
+        ] {
+            let r = client
+                .post(format!("{}{path}{query}", app.base))
+                .form(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                r.status(),
+                StatusCode::BAD_REQUEST,
+                "{path}{query} {body:?}"
+            );
+            assert!(
+                r.text().await.unwrap().contains("页面已过期"),
+                "{path}{query} {body:?}"
+            );
+        }
+    }
+    // Nothing was done: no child, and the session still works (the logout was refused too).
+    assert_eq!(app.count_children().await, 0);
+    let home = client.get(format!("{}/", app.base)).send().await.unwrap();
+    assert_eq!(home.status(), StatusCode::OK);
+}
+
 #[tokio::test]
 async fn another_towns_user_cannot_open_or_find_the_child_in_the_ui() {
     let app = spawn_app().await;
