@@ -46,6 +46,7 @@ impl From<StoreError> for Error {
             StoreError::Forbidden => Error::Forbidden,
             StoreError::Conflict { field, message } => Error::Conflict { field, message },
             StoreError::Config(m) => Error::Internal(m),
+            e @ StoreError::Damaged { .. } => Error::Internal(e.to_string()),
             StoreError::Database(e) => Error::Internal(format!("database error: {e}")),
         }
     }

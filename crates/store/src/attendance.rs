@@ -9,10 +9,8 @@ use shouwang_domain::region::RegionCode;
 
 use crate::By;
 use crate::regions::code_range;
+use crate::sealed::{ABSENCE_NOTE, RETURN_STEPS};
 use crate::{Result, Store, StoreError, Tx};
-
-const NOTE_AAD: &str = "absences.note";
-const STEPS_AAD: &str = "return_tasks.steps";
 
 /// One step of a 劝返, as recorded.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,28 +55,26 @@ impl Store {
     fn task_of(&self, r: &sqlx::any::AnyRow) -> Result<ReturnTask> {
         let bad = |w: &str| StoreError::Config(format!("return task: bad {w}"));
         let date = |s: String| s.parse::<NaiveDate>().map_err(|_| bad("date"));
-        let village: i64 = r.try_get(3)?;
-        let status: String = r.try_get(6)?;
-        let steps: String = r.try_get(7)?;
-        let marked: Option<String> = r.try_get(9)?;
-        let id: String = r.try_get(0)?;
+        let village: i64 = r.try_get("village_code")?;
+        let status: String = r.try_get("status")?;
+        let marked: Option<String> = r.try_get("marked_on")?;
+        let id: String = r.try_get("id")?;
         Ok(ReturnTask {
-            id: r.try_get(0)?,
-            child_id: r.try_get(1)?,
-            agency_id: r.try_get(2)?,
+            steps: RETURN_STEPS.open(&self.cipher, &id, &r.try_get::<String, _>("steps")?)?,
+            id,
+            child_id: r.try_get("child_id")?,
+            agency_id: r.try_get("agency_id")?,
             village_code: format!("{village:012}"),
-            away_from: date(r.try_get(4)?)?,
-            away_to: date(r.try_get(5)?)?,
+            away_from: date(r.try_get("away_from")?)?,
+            away_to: date(r.try_get("away_to")?)?,
             status: ReturnStatus::parse(&status).ok_or_else(|| bad("status"))?,
-            steps: serde_json::from_str(&self.cipher.open_str(STEPS_AAD, &id, &steps)?)
-                .map_err(|_| bad("steps"))?,
-            outcome_note: r.try_get(8)?,
+            outcome_note: r.try_get("outcome_note")?,
             marked_on: marked.map(date).transpose()?,
-            opened_at: r.try_get(10)?,
-            closed_at: r.try_get(11)?,
-            closed_by: r.try_get(12)?,
-            version: r.try_get(13)?,
-            source: r.try_get(14)?,
+            opened_at: r.try_get("opened_at")?,
+            closed_at: r.try_get("closed_at")?,
+            closed_by: r.try_get("closed_by")?,
+            version: r.try_get("version")?,
+            source: r.try_get("source")?,
         })
     }
 
@@ -109,18 +105,18 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let day: String = r.try_get(0)?;
-                let note: Option<String> = r.try_get(2)?;
+                let day: String = r.try_get("day")?;
+                let note: Option<String> = r.try_get("note")?;
                 Ok((
                     day.parse()
                         .map_err(|_| StoreError::Config(format!("absence day {day}")))?,
-                    r.try_get::<i64, _>(1)? == 1,
+                    r.try_get::<i64, _>("excused")? == 1,
                     // An absence is one per pupil and day: its note is bound to both.
-                    note.map(|n| {
-                        self.cipher
-                            .open_str(NOTE_AAD, &format!("{child_id}/{day}"), &n)
-                    })
-                    .transpose()?,
+                    ABSENCE_NOTE.open_opt(
+                        &self.cipher,
+                        &format!("{child_id}/{day}"),
+                        note.as_deref(),
+                    )?,
                 ))
             })
             .collect()
@@ -139,7 +135,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .map(|r| Ok((r.try_get("id")?, r.try_get("name")?, r.try_get("id_hash")?)))
             .collect()
     }
 
@@ -216,11 +212,8 @@ impl Tx {
     ) -> Result<()> {
         let now = self.now().to_owned();
         for day in days {
-            let sealed = note.map(|n| {
-                self.store
-                    .cipher
-                    .seal_str(NOTE_AAD, &format!("{child_id}/{day}"), n)
-            });
+            let sealed = note
+                .map(|n| ABSENCE_NOTE.seal(&self.store.cipher, &format!("{child_id}/{day}"), n));
             sqlx::query(
                 "INSERT INTO absences (id, child_id, agency_id, day, excused, note, user_id, username, at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -254,7 +247,7 @@ impl Tx {
     ) -> Result<String> {
         let id = crate::new_id();
         let now = self.now().to_owned();
-        let steps = self.store.cipher.seal_str(STEPS_AAD, &id, "[]");
+        let steps = RETURN_STEPS.seal(&self.store.cipher, &id, &[]);
         let (lo, _) = code_range(village);
         sqlx::query(
             "INSERT INTO return_tasks (id, child_id, agency_id, village_code, away_from, away_to, status, \
@@ -284,11 +277,7 @@ impl Tx {
     /// Writes a task's new state if it is still at `t.version`; false if someone changed it.
     pub async fn save_return(&mut self, t: &ReturnTask, by: &str) -> Result<bool> {
         let now = self.now().to_owned();
-        let steps = self.store.cipher.seal_str(
-            STEPS_AAD,
-            &t.id,
-            &serde_json::to_string(&t.steps).expect("serialisable"),
-        );
+        let steps = RETURN_STEPS.seal(&self.store.cipher, &t.id, &t.steps);
         let closing = t.status != ReturnStatus::Open;
         let done = sqlx::query(
             "UPDATE return_tasks SET status = $1, steps = $2, outcome_note = $3, marked_on = $4, \

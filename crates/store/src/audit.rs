@@ -67,8 +67,8 @@ pub(crate) async fn record(
     let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
         .fetch_one(&mut *conn)
         .await?;
-    let seq: i64 = head.try_get::<i64, _>(0)? + 1;
-    let prev: String = head.try_get(1)?;
+    let seq: i64 = head.try_get::<i64, _>("seq")? + 1;
+    let prev: String = head.try_get("hash")?;
     let detail = detail.to_string();
     let hash = chain_mac(
         cipher,
@@ -221,17 +221,17 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let action: String = r.try_get(3)?;
+                let action: String = r.try_get("action")?;
                 Ok(AuditEvent {
-                    seq: r.try_get(0)?,
-                    at: r.try_get(1)?,
-                    username: r.try_get(2)?,
+                    seq: r.try_get("seq")?,
+                    at: r.try_get("at")?,
+                    username: r.try_get("username")?,
                     action_label: AuditAction::words(&action),
                     action,
-                    entity: r.try_get(4)?,
-                    entity_id: r.try_get(5)?,
-                    region_code: r.try_get(6)?,
-                    detail: r.try_get(7)?,
+                    entity: r.try_get("entity")?,
+                    entity_id: r.try_get("entity_id")?,
+                    region_code: r.try_get("region_code")?,
+                    detail: r.try_get("detail")?,
                 })
             })
             .collect()
@@ -315,7 +315,7 @@ impl Store {
         let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
             .fetch_one(&self.pool)
             .await?;
-        let (head_seq, head_hash): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
+        let (head_seq, head_hash): (i64, String) = (head.try_get("seq")?, head.try_get("hash")?);
         if head_seq != after || head_hash != prev {
             return broken(
                 after + 1,
@@ -408,7 +408,7 @@ impl Store {
         let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
             .fetch_one(&self.pool)
             .await?;
-        let (seq, hash): (i64, String) = (head.try_get(0)?, head.try_get(1)?);
+        let (seq, hash): (i64, String) = (head.try_get("seq")?, head.try_get("hash")?);
         let at = self.clock.now().to_rfc3339();
         let mac = self
             .cipher

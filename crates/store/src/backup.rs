@@ -232,8 +232,8 @@ async fn facts_of(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<Fa
     Ok(Facts {
         schema_version,
         tables,
-        audit_seq: head.try_get(0)?,
-        audit_hash: head.try_get(1)?,
+        audit_seq: head.try_get("seq")?,
+        audit_hash: head.try_get("hash")?,
     })
 }
 

@@ -79,7 +79,7 @@ impl Store {
             .iter()
             .map(|child| {
                 let id = crate::new_id();
-                let sealed = crate::children::seal_changes(&self.cipher, &id, &[]);
+                let sealed = crate::sealed::CHILD_HISTORY.seal(&self.cipher, &id, &[]);
                 (id, child.clone(), sealed)
             })
             .collect();

@@ -15,6 +15,7 @@ use shouwang_domain::region::{RegionCode, RegionLevel};
 
 use crate::db::{Backend, Params};
 use crate::regions::code_range;
+use crate::sealed::CHILD_HISTORY;
 use crate::tx::Tx;
 use crate::{Result, Store, StoreError};
 
@@ -94,21 +95,21 @@ pub(crate) async fn load_many(
 }
 
 fn decode(store: &Store, r: &sqlx::any::AnyRow) -> Result<StoredChild> {
-    let id: String = r.try_get(0)?;
-    let file = store.decrypt_file(&id, &r.try_get::<String, _>(1)?)?;
-    let status: String = r.try_get(2)?;
-    let exit_reason: Option<String> = r.try_get(3)?;
-    let exit_date: Option<String> = r.try_get(4)?;
+    let id: String = r.try_get("id")?;
+    let file = store.decrypt_file(&id, &r.try_get::<String, _>("doc")?)?;
+    let status: String = r.try_get("status")?;
+    let exit_reason: Option<String> = r.try_get("exit_reason")?;
+    let exit_date: Option<String> = r.try_get("exit_date")?;
     Ok(StoredChild {
         id,
         file,
         status: ChildStatus::parse(&status).unwrap_or(ChildStatus::Active),
         exit_reason: exit_reason.as_deref().and_then(ExitReason::parse),
         exit_date: exit_date.as_deref().and_then(|d| d.parse().ok()),
-        version: r.try_get(5)?,
-        created_at: r.try_get(6)?,
-        updated_at: r.try_get(7)?,
-        archived_at: r.try_get(8)?,
+        version: r.try_get("version")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        archived_at: r.try_get("archived_at")?,
     })
 }
 
@@ -151,7 +152,7 @@ async fn visible(
 impl Store {
     /// A stored, encrypted file.
     pub(crate) fn decrypt_file(&self, child_id: &str, doc: &str) -> Result<ChildFile> {
-        crate::codec::decrypt_doc(&self.cipher, child_id, doc)
+        crate::sealed::CHILD_DOC.open(&self.cipher, child_id, doc)
     }
 
     /// The blind index an ID number is looked up by.
@@ -181,14 +182,14 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(HistoryEntry {
-                    version: r.try_get(0)?,
-                    at: r.try_get(1)?,
-                    username: r.try_get(2)?,
-                    kind: r.try_get(3)?,
-                    changes: open_changes(
+                    version: r.try_get("version")?,
+                    at: r.try_get("at")?,
+                    username: r.try_get("username")?,
+                    kind: r.try_get("kind")?,
+                    changes: CHILD_HISTORY.open_or_plain(
                         &self.cipher,
-                        &r.try_get::<String, _>(5)?,
-                        &r.try_get::<String, _>(4)?,
+                        &r.try_get::<String, _>("id")?,
+                        &r.try_get::<String, _>("changes")?,
                     )?,
                 })
             })
@@ -209,9 +210,9 @@ impl Store {
                 .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let village: i64 = r.try_get(1)?;
+            let village: i64 = r.try_get("village_code")?;
             if let Ok(v) = RegionCode::parse(&format!("{village:012}")) {
-                out.push((r.try_get(0)?, v));
+                out.push((r.try_get("id")?, v));
             }
         }
         Ok(out)
@@ -264,21 +265,21 @@ impl Store {
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
         for r in rows {
-            let id: String = r.try_get(0)?;
+            let id: String = r.try_get("id")?;
             if !seen.insert(id.clone()) {
                 continue;
             }
-            let village: i64 = r.try_get(1)?;
+            let village: i64 = r.try_get("village_code")?;
             let Ok(village) = RegionCode::parse(&format!("{village:012}")) else {
                 continue;
             };
             out.push(Candidate {
                 id,
                 village,
-                name: r.try_get(2)?,
-                sex: r.try_get(3)?,
-                birth_date: r.try_get(4)?,
-                id_hash: r.try_get(5)?,
+                name: r.try_get("name")?,
+                sex: r.try_get("sex")?,
+                birth_date: r.try_get("birth_date")?,
+                id_hash: r.try_get("id_hash")?,
             });
         }
         Ok(out)
@@ -354,7 +355,7 @@ impl Tx {
     ) -> Result<()> {
         let now = self.now().to_owned();
         let id = crate::new_id();
-        let sealed = seal_changes(&self.store.cipher, &id, changes);
+        let sealed = CHILD_HISTORY.seal(&self.store.cipher, &id, changes);
         sqlx::query("INSERT INTO child_history (id, child_id, version, at, user_id, username, kind, changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(&id)
             .bind(child_id)
@@ -408,35 +409,6 @@ impl Tx {
     }
 }
 
-/// What a history entry's changes are bound to when encrypted.
-const HISTORY_AAD: &str = "child_history.changes";
-
-/// A history entry's changes as stored: encrypted like the file (names, phones, health and
-/// parents' details are in them).
-pub(crate) fn seal_changes(cipher: &crate::IdCipher, id: &str, changes: &[FieldChange]) -> String {
-    cipher.seal_str(
-        HISTORY_AAD,
-        id,
-        &serde_json::to_string(changes).expect("serialisable"),
-    )
-}
-
-/// A stored entry's changes: sealed for its row, or — written before entries were sealed, and
-/// only until the store has sealed them all — plain JSON.
-pub(crate) fn open_changes(
-    cipher: &crate::IdCipher,
-    id: &str,
-    stored: &str,
-) -> Result<Vec<FieldChange>> {
-    let json = if stored.starts_with('[') && cipher.legacy_ok() {
-        stored.to_owned()
-    } else {
-        cipher.open_str(HISTORY_AAD, id, stored)?
-    };
-    serde_json::from_str(&json)
-        .map_err(|e| StoreError::Config(format!("stored history unreadable: {e}")))
-}
-
 /// Inserts history entries `(child id, version, changes)` in one multi-row statement.
 pub(crate) async fn insert_history_rows(
     conn: &mut AnyConnection,
@@ -458,7 +430,7 @@ pub(crate) async fn insert_history_rows(
     let mut q = sqlx::query(&sql);
     for (child, version, changes) in entries {
         let id = crate::new_id();
-        let sealed = seal_changes(cipher, &id, changes);
+        let sealed = CHILD_HISTORY.seal(cipher, &id, changes);
         q = q
             .bind(id)
             .bind(child.clone())

@@ -59,7 +59,8 @@ impl IdCipher {
 
     /// Seals a value for one row of one column (`v2`): the associated data is the column and the
     /// row's key, so a value copied to another row, or another column, does not open (issue 24:
-    /// child B's sealed file copied over child A's was served as A's).
+    /// child B's sealed file copied over child A's was served as A's). Sealed columns are declared
+    /// in `crate::sealed`, which calls this.
     pub(crate) fn seal(&self, column: &str, row: &str, plain: &[u8]) -> String {
         self.seal_with(ROW_VERSION, seat(column, row).as_bytes(), plain)
     }
@@ -77,12 +78,9 @@ impl IdCipher {
         format!("{version}:{}", B64.encode(out))
     }
 
-    pub(crate) fn seal_str(&self, column: &str, row: &str, plain: &str) -> String {
-        self.seal(column, row, plain.as_bytes())
-    }
-
     /// Opens a value sealed for this row of this column; a `v1` value (column only) only while
-    /// the store has not yet sealed every value for its row.
+    /// the store has not yet sealed every value for its row. What the bytes are, and the error a
+    /// caller sees, is the sealed column's (`crate::sealed`).
     pub(crate) fn open(
         &self,
         column: &str,
@@ -96,15 +94,6 @@ impl IdCipher {
             return self.decrypt_bytes(column, stored);
         }
         Err(damaged())
-    }
-
-    pub(crate) fn open_str(
-        &self,
-        column: &str,
-        row: &str,
-        stored: &str,
-    ) -> Result<String, StoreError> {
-        String::from_utf8(self.open(column, row, stored)?).map_err(|_| damaged())
     }
 
     fn open_with(&self, body: &str, aad: &[u8]) -> Result<Vec<u8>, StoreError> {

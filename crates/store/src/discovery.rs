@@ -7,6 +7,7 @@ use sqlx::Row;
 use shouwang_domain::discovery::{Discovery, DiscoveryStatus};
 use shouwang_domain::region::RegionCode;
 
+use crate::sealed::{DISCOVERY_CHILD_NAME, DISCOVERY_PHONE, DISCOVERY_SITUATION};
 use crate::tx::Tx;
 use crate::{Result, Store, StoreError};
 
@@ -27,23 +28,9 @@ pub struct DiscoveryReport {
     pub child_id: Option<String>,
 }
 
-/// The columns of a report that say who the child is and what was found, or who reported it:
-/// stored encrypted, each bound to its column.
-const SEALED: [&str; 3] = ["child_name", "situation", "reporter_phone"];
-
-fn aad(column: &str) -> String {
-    format!("discovery_reports.{column}")
-}
-
-/// A sealed column's value, sealed for its report; written before reports were sealed, the plain
-/// text — only until the store has sealed every value for its row.
-fn open_value(cipher: &crate::IdCipher, id: &str, column: &str, stored: String) -> Result<String> {
-    if stored.starts_with("v1:") || stored.starts_with("v2:") || !cipher.legacy_ok() {
-        cipher.open_str(&aad(column), id, &stored)
-    } else {
-        Ok(stored)
-    }
-}
+// The columns of a report that say who the child is and what was found, or who reported it are
+// sealed for their report (`crate::sealed`); written before reports were sealed, they were plain
+// text, read as such only until the store has sealed every value for its row.
 
 /// Encrypts the reports written before reports were sealed. Runs once per database, at open.
 pub(crate) async fn seal_legacy(pool: &sqlx::AnyPool, cipher: &crate::IdCipher) -> Result<()> {
@@ -54,7 +41,8 @@ pub(crate) async fn seal_legacy(pool: &sqlx::AnyPool, cipher: &crate::IdCipher) 
     let mut tx = pool.begin().await?;
     crate::settings::set(&mut tx, KEY, "1").await?;
     let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT id, child_name, situation, reporter_phone FROM discovery_reports WHERE child_name NOT LIKE 'v1:%'",
+        "SELECT id, child_name, situation, reporter_phone FROM discovery_reports \
+         WHERE child_name NOT LIKE 'v1:%' AND child_name NOT LIKE 'v2:%'",
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -62,9 +50,9 @@ pub(crate) async fn seal_legacy(pool: &sqlx::AnyPool, cipher: &crate::IdCipher) 
         sqlx::query(
             "UPDATE discovery_reports SET child_name = $1, situation = $2, reporter_phone = $3 WHERE id = $4",
         )
-        .bind(cipher.seal_str(&aad("child_name"), &id, &name))
-        .bind(cipher.seal_str(&aad("situation"), &id, &situation))
-        .bind(phone.map(|p| cipher.seal_str(&aad("reporter_phone"), &id, &p)))
+        .bind(DISCOVERY_CHILD_NAME.seal(cipher, &id, &name))
+        .bind(DISCOVERY_SITUATION.seal(cipher, &id, &situation))
+        .bind(phone.map(|p| DISCOVERY_PHONE.seal(cipher, &id, &p)))
         .bind(&id)
         .execute(&mut *tx)
         .await?;
@@ -88,24 +76,32 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let id: String = r.try_get(0)?;
-                let open = |column: &str, v: String| open_value(&self.cipher, &id, column, v);
+                let id: String = r.try_get("id")?;
+                let c = &self.cipher;
                 Ok(DiscoveryReport {
                     id: id.clone(),
-                    created_at: r.try_get(1)?,
-                    reporter_org: r.try_get(2)?,
-                    town_code: r.try_get(3)?,
-                    village_code: r.try_get(4)?,
-                    child_name: open(SEALED[0], r.try_get(5)?)?,
-                    sex: r.try_get(6)?,
-                    birth_date: r.try_get(7)?,
-                    situation: open(SEALED[1], r.try_get(8)?)?,
+                    created_at: r.try_get("created_at")?,
+                    reporter_org: r.try_get("reporter_org")?,
+                    town_code: r.try_get("town_code")?,
+                    village_code: r.try_get("village_code")?,
+                    child_name: DISCOVERY_CHILD_NAME.open_or_plain(
+                        c,
+                        &id,
+                        &r.try_get::<String, _>("child_name")?,
+                    )?,
+                    sex: r.try_get("sex")?,
+                    birth_date: r.try_get("birth_date")?,
+                    situation: DISCOVERY_SITUATION.open_or_plain(
+                        c,
+                        &id,
+                        &r.try_get::<String, _>("situation")?,
+                    )?,
                     reporter_phone: r
-                        .try_get::<Option<String>, _>(9)?
-                        .map(|p| open(SEALED[2], p))
+                        .try_get::<Option<String>, _>("reporter_phone")?
+                        .map(|p| DISCOVERY_PHONE.open_or_plain(c, &id, &p))
                         .transpose()?,
-                    status: r.try_get(10)?,
-                    child_id: r.try_get(11)?,
+                    status: r.try_get("status")?,
+                    child_id: r.try_get("child_id")?,
                 })
             })
             .collect()
@@ -132,7 +128,6 @@ impl Tx {
         let id = crate::new_id();
         let now = self.now().to_owned();
         let cipher = self.store.cipher.clone();
-        let seal = |column: &str, v: &str| cipher.seal_str(&aad(column), &id, v);
         sqlx::query(
             "INSERT INTO discovery_reports (id, created_at, reporter_user_id, reporter_org, town_code, village_code, child_name, sex, birth_date, situation, reporter_phone, status) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open')",
@@ -143,11 +138,16 @@ impl Tx {
         .bind(reporter_org)
         .bind(report.town.as_str())
         .bind(report.village.as_ref().map(|v| v.as_str().to_owned()))
-        .bind(seal(SEALED[0], report.name.as_str()))
+        .bind(DISCOVERY_CHILD_NAME.seal(&cipher, &id, report.name.as_str()))
         .bind(report.sex.map(|s| s.label().to_owned()))
         .bind(report.birth.map(|b| b.to_string()))
-        .bind(seal(SEALED[1], &report.situation))
-        .bind(report.phone.as_ref().map(|p| seal(SEALED[2], p.as_str())))
+        .bind(DISCOVERY_SITUATION.seal(&cipher, &id, &report.situation))
+        .bind(
+            report
+                .phone
+                .as_ref()
+                .map(|p| DISCOVERY_PHONE.seal(&cipher, &id, p.as_str())),
+        )
         .execute(self.conn())
         .await?;
         Ok(id)

@@ -59,11 +59,13 @@ impl Store {
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let file =
-                self.decrypt_file(&r.try_get::<String, _>(0)?, &r.try_get::<String, _>(1)?)?;
+            let file = self.decrypt_file(
+                &r.try_get::<String, _>("id")?,
+                &r.try_get::<String, _>("doc")?,
+            )?;
             if counts_on(&file, on) {
                 out.push(ExportChild {
-                    id: r.try_get(0)?,
+                    id: r.try_get("id")?,
                     file,
                 });
             }

@@ -13,10 +13,8 @@ use shouwang_domain::region::RegionCode;
 use crate::By;
 use crate::regions::code_range;
 use crate::scope::{self, roster_cutoff, scoped};
+use crate::sealed::{AGREEMENT_BODY, AGREEMENT_SCAN, CARER_CHECK, PARENT_CONTACT};
 use crate::{Result, Store, StoreError, Tx};
-
-const BODY_AAD: &str = "agreements.body";
-const SCAN_AAD: &str = "agreements.scan";
 
 /// A recorded agreement (without the scan's bytes).
 #[derive(Debug, Clone, Serialize)]
@@ -51,18 +49,16 @@ const COLUMNS: &str = "id, child_id, body, scan_kind, scan_size, replaced_by, us
 
 impl Store {
     fn agreement_of(&self, r: &sqlx::any::AnyRow) -> Result<AgreementView> {
-        let body: String = r.try_get(2)?;
-        let id: String = r.try_get(0)?;
+        let id: String = r.try_get("id")?;
         Ok(AgreementView {
-            agreement: serde_json::from_str(&self.cipher.open_str(BODY_AAD, &id, &body)?)
-                .map_err(|_| StoreError::Config("agreement: bad body".into()))?,
+            agreement: AGREEMENT_BODY.open(&self.cipher, &id, &r.try_get::<String, _>("body")?)?,
             id,
-            child_id: r.try_get(1)?,
-            scan_kind: r.try_get(3)?,
-            scan_size: r.try_get(4)?,
-            replaced_by: r.try_get(5)?,
-            recorded_by: r.try_get(6)?,
-            recorded_at: r.try_get(7)?,
+            child_id: r.try_get("child_id")?,
+            scan_kind: r.try_get("scan_kind")?,
+            scan_size: r.try_get("scan_size")?,
+            replaced_by: r.try_get("replaced_by")?,
+            recorded_by: r.try_get("username")?,
+            recorded_at: r.try_get("at")?,
         })
     }
 
@@ -91,9 +87,9 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let Some(r) = row else { return Ok(None) };
-        let kind: String = r.try_get(0)?;
-        let sealed: String = r.try_get(1)?;
-        let bytes = self.cipher.open(SCAN_AAD, id, &sealed)?;
+        let kind: String = r.try_get("scan_kind")?;
+        let sealed: String = r.try_get("scan")?;
+        let bytes = AGREEMENT_SCAN.open(&self.cipher, id, &sealed)?;
         Ok(Some((kind, bytes)))
     }
 
@@ -122,17 +118,17 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let village: i64 = r.try_get(1)?;
-                let due: String = r.try_get(2)?;
-                let verdict: String = r.try_get(3)?;
+                let village: i64 = r.try_get("village_code")?;
+                let due: String = r.try_get("next_due")?;
+                let verdict: String = r.try_get("verdict")?;
                 Ok(GuardianshipDue {
-                    child_id: r.try_get(0)?,
+                    child_id: r.try_get("id")?,
                     village_code: format!("{village:012}"),
                     due_on: due
                         .parse()
                         .map_err(|_| StoreError::Config("carer check: bad date".into()))?,
                     verdict: CarerVerdict::parse(&verdict),
-                    name: r.try_get(4)?,
+                    name: r.try_get("name")?,
                 })
             })
             .collect()
@@ -163,16 +159,16 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let village: i64 = r.try_get(1)?;
-                let due: String = r.try_get(2)?;
+                let village: i64 = r.try_get("village_code")?;
+                let due: String = r.try_get("ends_on")?;
                 Ok(GuardianshipDue {
-                    child_id: r.try_get(0)?,
+                    child_id: r.try_get("id")?,
                     village_code: format!("{village:012}"),
                     due_on: due
                         .parse()
                         .map_err(|_| StoreError::Config("agreement: bad date".into()))?,
                     verdict: None,
-                    name: r.try_get(3)?,
+                    name: r.try_get("name")?,
                 })
             })
             .collect()
@@ -190,12 +186,8 @@ impl Tx {
     ) -> Result<String> {
         let id = crate::new_id();
         let now = self.now().to_owned();
-        let body = self.store.cipher.seal_str(
-            BODY_AAD,
-            &id,
-            &serde_json::to_string(a).expect("serialisable"),
-        );
-        let sealed = scan.map(|(_, bytes)| self.store.cipher.seal(SCAN_AAD, &id, bytes));
+        let body = AGREEMENT_BODY.seal(&self.store.cipher, &id, a);
+        let sealed = scan.map(|(_, bytes)| AGREEMENT_SCAN.seal(&self.store.cipher, &id, bytes));
         sqlx::query(
             "UPDATE agreements SET replaced_by = $1 WHERE child_id = $2 AND replaced_by IS NULL",
         )
@@ -224,10 +216,6 @@ impl Tx {
         Ok(id)
     }
 }
-
-const CONTACT_AAD: &str = "parent_contacts.body";
-
-const CARER_AAD: &str = "carer_checks.body";
 
 /// A carer check as stored.
 #[derive(Debug, Clone, Serialize)]
@@ -264,7 +252,6 @@ pub struct ContactSummary {
 }
 
 impl Store {
-    /// A child's visits, newest first (at most `limit`).
     /// A child's carer checks, newest first.
     pub async fn carer_checks(&self, child_id: &str) -> Result<Vec<CarerCheckView>> {
         let rows = sqlx::query(
@@ -275,17 +262,12 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let body: String = r.try_get(3)?;
+                let id: String = r.try_get("id")?;
                 Ok(CarerCheckView {
-                    id: r.try_get(0)?,
-                    recorded_by: r.try_get(1)?,
-                    recorded_at: r.try_get(2)?,
-                    check: serde_json::from_str(&self.cipher.open_str(
-                        CARER_AAD,
-                        &r.try_get::<String, _>(0)?,
-                        &body,
-                    )?)
-                    .map_err(|_| StoreError::Config("carer check: bad body".into()))?,
+                    check: CARER_CHECK.open(&self.cipher, &id, &r.try_get::<String, _>("body")?)?,
+                    id,
+                    recorded_by: r.try_get("username")?,
+                    recorded_at: r.try_get("at")?,
                 })
             })
             .collect()
@@ -303,18 +285,17 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let body = self.cipher.open_str(
-                    CONTACT_AAD,
-                    &r.try_get::<String, _>(0)?,
-                    &r.try_get::<String, _>(4)?,
-                )?;
+                let id: String = r.try_get("id")?;
                 Ok(ContactView {
-                    id: r.try_get(0)?,
-                    child_id: r.try_get(1)?,
-                    recorded_by: r.try_get(2)?,
-                    recorded_at: r.try_get(3)?,
-                    record: serde_json::from_str(&body)
-                        .map_err(|e| StoreError::Config(format!("contact: {e}")))?,
+                    record: PARENT_CONTACT.open(
+                        &self.cipher,
+                        &id,
+                        &r.try_get::<String, _>("body")?,
+                    )?,
+                    id,
+                    child_id: r.try_get("child_id")?,
+                    recorded_by: r.try_get("username")?,
+                    recorded_at: r.try_get("at")?,
                 })
             })
             .collect()
@@ -330,12 +311,12 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let d: String = r.try_get(0)?;
+                let d: String = r.try_get("contacted_on")?;
                 Ok((
                     d.parse()
                         .map_err(|_| StoreError::Config(format!("contact date {d}")))?,
-                    r.try_get::<i64, _>(1)? != 0,
-                    r.try_get::<i64, _>(2)? != 0,
+                    r.try_get::<i64, _>("reached")? != 0,
+                    r.try_get::<i64, _>("support")? != 0,
                 ))
             })
             .collect()
@@ -349,8 +330,8 @@ impl Store {
         w.text(&scope::on_roster("c", "?"), roster_cutoff(self.today()));
         let sql = format!(
             "SELECT c.id, c.name, c.village_code, \
-             MAX(CASE WHEN p.reached = 1 OR p.support = 1 THEN p.contacted_on END), \
-             MIN(p.contacted_on) \
+             MAX(CASE WHEN p.reached = 1 OR p.support = 1 THEN p.contacted_on END) AS last_reached, \
+             MIN(p.contacted_on) AS first_contact \
              FROM children c{join} JOIN parent_contacts p ON p.child_id = c.id{} \
              GROUP BY c.id, c.name, c.village_code",
             w.sql
@@ -358,12 +339,12 @@ impl Store {
         let rows = w.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
-                let village: i64 = r.try_get(2)?;
-                let last: Option<String> = r.try_get(3)?;
-                let first: String = r.try_get(4)?;
+                let village: i64 = r.try_get("village_code")?;
+                let last: Option<String> = r.try_get("last_reached")?;
+                let first: String = r.try_get("first_contact")?;
                 Ok(ContactSummary {
-                    child_id: r.try_get(0)?,
-                    name: r.try_get(1)?,
+                    child_id: r.try_get("id")?,
+                    name: r.try_get("name")?,
                     village: RegionCode::parse(&format!("{village:012}"))
                         .map_err(|e| StoreError::Config(e.to_string()))?,
                     last_heard: last.and_then(|d| d.parse().ok()),
@@ -385,11 +366,7 @@ impl Tx {
     ) -> Result<String> {
         let id = crate::new_id();
         let now = self.now().to_owned();
-        let body = self.store.cipher.seal_str(
-            CARER_AAD,
-            &id,
-            &serde_json::to_string(check).expect("serialisable"),
-        );
+        let body = CARER_CHECK.seal(&self.store.cipher, &id, check);
         sqlx::query(
             "INSERT INTO carer_checks (id, child_id, verdict, next_due, user_id, username, at, body) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -415,11 +392,7 @@ impl Tx {
     ) -> Result<String> {
         let id = crate::new_id();
         let now = self.now().to_owned();
-        let sealed = self.store.cipher.seal_str(
-            CONTACT_AAD,
-            &id,
-            &serde_json::to_string(record).expect("serialisable"),
-        );
+        let sealed = PARENT_CONTACT.seal(&self.store.cipher, &id, record);
         sqlx::query(
             "INSERT INTO parent_contacts (id, child_id, contacted_on, reached, support, user_id, \
              username, at, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

@@ -94,7 +94,10 @@ impl Store {
             }
             let mut by_hash: HashMap<String, (String, i64)> = HashMap::new();
             for r in q.fetch_all(&mut *conn).await? {
-                by_hash.insert(r.try_get(1)?, (r.try_get(0)?, r.try_get(2)?));
+                by_hash.insert(
+                    r.try_get("id_hash")?,
+                    (r.try_get("id")?, r.try_get("village_code")?),
+                );
             }
             for (i, h) in chunk {
                 if let Some((id, village)) = by_hash.get(h) {
@@ -127,8 +130,12 @@ impl Store {
                     HashMap::new();
                 for r in q.fetch_all(&mut *conn).await? {
                     index.insert(
-                        (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?),
-                        (r.try_get(0)?, r.try_get(4)?),
+                        (
+                            r.try_get("name")?,
+                            r.try_get("birth_date")?,
+                            r.try_get("village_code")?,
+                        ),
+                        (r.try_get("id")?, r.try_get("id_hash")?),
                     );
                 }
                 for i in chunk {

@@ -5,9 +5,9 @@
 use serde_json::Value;
 use sqlx::Row;
 
+use crate::sealed::JOB_FILE;
 use crate::{Result, Store};
 
-const FILE_AAD: &str = "job_files.content";
 /// How many unfinished jobs (waiting or running) an owner has.
 const OPEN_JOBS: &str =
     "SELECT COUNT(*) FROM jobs WHERE owner_id = $1 AND state IN ('waiting', 'running')";
@@ -83,22 +83,22 @@ const COLUMNS: &str =
     "id, owner_id, kind, state, phase, progress, detail, result, message, created_at, updated_at";
 
 fn job_of(r: &sqlx::any::AnyRow) -> Result<Job> {
-    let json = |i: usize| -> Result<Value> {
-        let text: String = r.try_get(i)?;
+    let json = |name: &str| -> Result<Value> {
+        let text: String = r.try_get(name)?;
         Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
     };
     Ok(Job {
-        id: r.try_get(0)?,
-        owner_id: r.try_get(1)?,
-        kind: r.try_get(2)?,
-        state: JobState::parse(&r.try_get::<String, _>(3)?),
-        phase: r.try_get(4)?,
-        progress: json(5)?,
-        detail: json(6)?,
-        result: json(7)?,
-        message: r.try_get(8)?,
-        created_at: r.try_get(9)?,
-        updated_at: r.try_get(10)?,
+        id: r.try_get("id")?,
+        owner_id: r.try_get("owner_id")?,
+        kind: r.try_get("kind")?,
+        state: JobState::parse(&r.try_get::<String, _>("state")?),
+        phase: r.try_get("phase")?,
+        progress: json("progress")?,
+        detail: json("detail")?,
+        result: json("result")?,
+        message: r.try_get("message")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
     })
 }
 
@@ -145,7 +145,7 @@ impl Store {
             sqlx::query("INSERT INTO job_files (job_id, name, content) VALUES ($1, $2, $3)")
                 .bind(new.id)
                 .bind(name)
-                .bind(self.cipher.seal(FILE_AAD, new.id, bytes))
+                .bind(JOB_FILE.seal(&self.cipher, new.id, bytes))
                 .execute(&mut *tx)
                 .await?;
         }
@@ -227,10 +227,10 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row else { return Ok(None) };
-        let content: String = row.try_get(1)?;
+        let content: String = row.try_get("content")?;
         Ok(Some((
-            row.try_get(0)?,
-            self.cipher.open(FILE_AAD, id, &content)?,
+            row.try_get("name")?,
+            JOB_FILE.open(&self.cipher, id, &content)?,
         )))
     }
 

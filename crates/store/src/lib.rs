@@ -12,7 +12,6 @@ pub mod audit;
 pub mod backup;
 mod bulk;
 pub mod children;
-mod codec;
 mod county_settings;
 mod crypto;
 mod db;
@@ -33,6 +32,7 @@ pub mod retention;
 pub mod roster;
 pub mod routings;
 mod scope;
+mod sealed;
 pub mod second_factor;
 mod settings;
 pub mod stamp;
@@ -69,6 +69,14 @@ pub enum StoreError {
     Forbidden,
     #[error("{0}")]
     Config(String),
+    /// A stored value that does not open with this store's keys, or opens to something its
+    /// column cannot hold: a fault of the system, never of the person asking.
+    #[error("存储的数据无法读取（{column}，行 {row}）：{why}")]
+    Damaged {
+        column: String,
+        row: String,
+        why: String,
+    },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }

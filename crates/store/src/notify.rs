@@ -128,14 +128,14 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(Outgoing {
-                    id: r.try_get(0)?,
-                    kind: r.try_get(1)?,
-                    case_id: r.try_get(2)?,
-                    username: r.try_get(3)?,
-                    email: r.try_get(4)?,
-                    subject: r.try_get(5)?,
-                    body: r.try_get(6)?,
-                    attempts: r.try_get(7)?,
+                    id: r.try_get("id")?,
+                    kind: r.try_get("kind")?,
+                    case_id: r.try_get("case_id")?,
+                    username: r.try_get("username")?,
+                    email: r.try_get("email")?,
+                    subject: r.try_get("subject")?,
+                    body: r.try_get("body")?,
+                    attempts: r.try_get("attempts")?,
                 })
             })
             .collect()
@@ -201,12 +201,12 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(Sent {
-                    kind: r.try_get(0)?,
-                    username: r.try_get(1)?,
-                    status: r.try_get(2)?,
-                    channel: r.try_get(3)?,
-                    created_at: r.try_get(4)?,
-                    sent_at: r.try_get(5)?,
+                    kind: r.try_get("kind")?,
+                    username: r.try_get("username")?,
+                    status: r.try_get("status")?,
+                    channel: r.try_get("channel")?,
+                    created_at: r.try_get("created_at")?,
+                    sent_at: r.try_get("sent_at")?,
                 })
             })
             .collect()

@@ -12,11 +12,10 @@ use shouwang_domain::region::{RegionCode, RegionLevel};
 
 use crate::regions::code_range;
 use crate::scope::{on_roster, roster_cutoff};
+use crate::sealed::QUARTERLY_ROSTER;
 use crate::{Result, Store, StoreError, Tx};
 
 mod rollup;
-
-const ROSTER_AAD: &str = "quarterly_reports.roster";
 
 /// Children of one age band and sex who count in the same cells of the 汇总表.
 #[derive(Debug, Clone)]
@@ -118,33 +117,34 @@ fn check(json: Option<String>) -> Result<Option<SectionCheck>> {
 
 fn report_of(r: &sqlx::any::AnyRow) -> Result<StoredReport> {
     let bad = |what: &str| StoreError::Config(format!("quarterly report: bad {what}"));
-    let region: String = r.try_get(1)?;
-    let quarter: String = r.try_get(2)?;
-    let status: String = r.try_get(3)?;
-    let as_of: String = r.try_get(4)?;
-    let figures: String = r.try_get(5)?;
+    let region: String = r.try_get("region_code")?;
+    let quarter: String = r.try_get("quarter")?;
+    let status: String = r.try_get("status")?;
+    let as_of: String = r.try_get("as_of")?;
+    let figures: String = r.try_get("figures")?;
     Ok(StoredReport {
-        id: r.try_get(0)?,
+        id: r.try_get("id")?,
         region: RegionCode::parse(&region).map_err(|_| bad("region"))?,
         quarter: Quarter::parse(&quarter).ok_or_else(|| bad("quarter"))?,
         status: ReportStatus::parse(&status).ok_or_else(|| bad("status"))?,
         as_of: as_of.parse().map_err(|_| bad("date"))?,
         figures: serde_json::from_str(&figures).map_err(|_| bad("figures"))?,
-        unplaced: r.try_get(6)?,
-        frozen_at: r.try_get(7)?,
-        frozen_by: r.try_get(8)?,
-        submitted_at: r.try_get(9)?,
-        filler: r.try_get(10)?,
-        reviewer: r.try_get(11)?,
-        head: r.try_get(12)?,
-        decided_at: r.try_get(13)?,
-        decided_by: r.try_get(14)?,
-        comment: r.try_get(15)?,
-        version: r.try_get(16)?,
-        units: serde_json::from_str(&r.try_get::<String, _>(17)?).map_err(|_| bad("units"))?,
-        education_check: check(r.try_get(18)?)?,
-        police_check: check(r.try_get(19)?)?,
-        return_items: serde_json::from_str(&r.try_get::<String, _>(20)?)
+        unplaced: r.try_get("unplaced")?,
+        frozen_at: r.try_get("frozen_at")?,
+        frozen_by: r.try_get("frozen_by")?,
+        submitted_at: r.try_get("submitted_at")?,
+        filler: r.try_get("filler")?,
+        reviewer: r.try_get("reviewer")?,
+        head: r.try_get("head")?,
+        decided_at: r.try_get("decided_at")?,
+        decided_by: r.try_get("decided_by")?,
+        comment: r.try_get("comment")?,
+        version: r.try_get("version")?,
+        units: serde_json::from_str(&r.try_get::<String, _>("unit_figures")?)
+            .map_err(|_| bad("units"))?,
+        education_check: check(r.try_get("education_check")?)?,
+        police_check: check(r.try_get("police_check")?)?,
+        return_items: serde_json::from_str(&r.try_get::<String, _>("return_items")?)
             .map_err(|_| bad("return items"))?,
     })
 }
@@ -183,8 +183,8 @@ impl Store {
         // A village code is 12 digits: the unit of a level is its leading digits.
         let divisor = 10_i64.pow(12 - digits as u32);
         let sql = format!(
-            "SELECT c.sex, CASE WHEN c.birth_date > $4 THEN 0 WHEN c.birth_date > $5 THEN 1 ELSE 2 END, \
-             c.summary_cells, COUNT(*), c.village_code / {divisor} FROM children c \
+            "SELECT c.sex, CASE WHEN c.birth_date > $4 THEN 0 WHEN c.birth_date > $5 THEN 1 ELSE 2 END \
+             AS band, c.summary_cells, COUNT(*) AS n, c.village_code / {divisor} AS unit FROM children c \
              WHERE c.village_code >= $1 AND c.village_code <= $2 AND c.archived_at IS NULL AND {} \
              AND c.birth_date <= $6 GROUP BY 1, 2, 3, 5",
             on_roster("c", "$3")
@@ -200,9 +200,9 @@ impl Store {
             .await?;
         rows.iter()
             .map(|r| {
-                let sex: String = r.try_get(0)?;
-                let band: i64 = r.try_get(1)?;
-                let unit: i64 = r.try_get(4)?;
+                let sex: String = r.try_get("sex")?;
+                let band: i64 = r.try_get("band")?;
+                let unit: i64 = r.try_get("unit")?;
                 Ok(SummaryGroup {
                     unit: by.map(|_| format!("{unit:0digits$}")),
                     sex: Sex::parse(&sex)
@@ -212,8 +212,8 @@ impl Store {
                         1 => AgeBand::School,
                         _ => AgeBand::Teen,
                     },
-                    cells: r.try_get(2)?,
-                    count: u64::try_from(r.try_get::<i64, _>(3)?).unwrap_or(0),
+                    cells: r.try_get("summary_cells")?,
+                    count: u64::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0),
                 })
             })
             .collect()
@@ -235,7 +235,7 @@ impl Store {
                 let (cutoff, on) = (3 + 2 * i, 4 + 2 * i);
                 format!(
                     "CAST(COALESCE(SUM(CASE WHEN c.birth_date > ${cutoff} AND c.birth_date <= ${on} \
-                     THEN 1 ELSE 0 END), 0) AS BIGINT)"
+                     THEN 1 ELSE 0 END), 0) AS BIGINT) AS on_{i}"
                 )
             })
             .collect();
@@ -251,7 +251,7 @@ impl Store {
         }
         let row = q.fetch_one(&self.pool).await?;
         (0..dates.len())
-            .map(|i| Ok(row.try_get::<i64, _>(i)?))
+            .map(|i| Ok(row.try_get::<i64, _>(format!("on_{i}").as_str())?))
             .collect()
     }
 
@@ -304,7 +304,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .map(|r| Ok((r.try_get("region")?, r.try_get("n")?)))
             .collect()
     }
 
@@ -356,11 +356,11 @@ impl Store {
         }
         rows.iter()
             .map(|r| {
-                let birth: String = r.try_get(2)?;
-                let village: i64 = r.try_get(3)?;
+                let birth: String = r.try_get("birth_date")?;
+                let village: i64 = r.try_get("village_code")?;
                 Ok((
-                    r.try_get(0)?,
-                    r.try_get(1)?,
+                    r.try_get("id")?,
+                    r.try_get("version")?,
                     birth
                         .parse()
                         .map_err(|_| StoreError::Config(format!("birth date {birth}")))?,
@@ -441,16 +441,16 @@ impl Store {
             .await?;
         rows.iter()
             .map(|r| {
-                let village: i64 = r.try_get(2)?;
+                let village: i64 = r.try_get("village_code")?;
                 Ok(RosterLine {
-                    child_id: r.try_get(0)?,
-                    name: r.try_get(1)?,
+                    child_id: r.try_get("id")?,
+                    name: r.try_get("name")?,
                     village_code: format!("{village:012}"),
-                    sex: r.try_get(3)?,
-                    birth_date: r.try_get(4)?,
-                    schooling: r.try_get(5)?,
-                    guardianship_type: r.try_get(6)?,
-                    flags: r.try_get(7)?,
+                    sex: r.try_get("sex")?,
+                    birth_date: r.try_get("birth_date")?,
+                    schooling: r.try_get("schooling")?,
+                    guardianship_type: r.try_get("guardianship_type")?,
+                    flags: r.try_get("flags")?,
                 })
             })
             .collect()
@@ -533,11 +533,7 @@ impl Store {
                 .await?;
         match sealed.filter(|s| !s.is_empty()) {
             None => Ok(vec![]),
-            Some(s) => {
-                let plain = self.cipher.open_str(ROSTER_AAD, id, &s)?;
-                serde_json::from_str(&plain)
-                    .map_err(|e| StoreError::Config(format!("frozen roster: {e}")))
-            }
+            Some(s) => QUARTERLY_ROSTER.open(&self.cipher, id, &s),
         }
     }
 
@@ -551,10 +547,10 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(ReportEvent {
-                    at: r.try_get(0)?,
-                    username: r.try_get(1)?,
-                    kind: r.try_get(2)?,
-                    note: r.try_get(3)?,
+                    at: r.try_get("at")?,
+                    username: r.try_get("username")?,
+                    kind: r.try_get("kind")?,
+                    note: r.try_get("note")?,
                 })
             })
             .collect()
@@ -576,11 +572,7 @@ impl Tx {
         if roster.is_empty() {
             return String::new();
         }
-        self.store.cipher.seal_str(
-            ROSTER_AAD,
-            id,
-            &serde_json::to_string(roster).expect("serialisable"),
-        )
+        QUARTERLY_ROSTER.seal(&self.store.cipher, id, roster)
     }
 
     /// Freezes a new report; a second one of the same unit and quarter is a conflict.

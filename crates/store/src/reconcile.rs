@@ -30,7 +30,6 @@ use crate::{Result, Store, StoreError};
 
 mod items;
 
-const DOC_AAD: &str = "reconcile_items.doc";
 /// Largest list one comparison takes (a county's students are tens of thousands).
 pub const MAX_LIST: usize = 1_000_000;
 
@@ -166,24 +165,26 @@ pub struct ItemRow {
 
 const RUN_COLUMNS: &str = "id, region_code, list_kind, source_name, created_at, created_by, tally";
 /// Per kind of finding: all items and those still open or assigned.
-const COUNT_COLUMNS: &str =
-    "i.kind, COUNT(*), SUM(CASE WHEN i.status IN ('open', 'assigned') THEN 1 ELSE 0 END)";
+const COUNT_COLUMNS: &str = "i.kind, COUNT(*) AS total, SUM(CASE WHEN i.status IN ('open', 'assigned') THEN 1 ELSE 0 END) \
+     AS still_open";
 
 /// A run's row (`RUN_COLUMNS`) with its counts per kind.
 fn run_summary(
     row: &sqlx::any::AnyRow,
     by_kind: Option<&HashMap<String, (i64, i64)>>,
 ) -> Result<RunSummary> {
-    let list_kind = ListKind::parse(&row.try_get::<String, _>(2)?).unwrap_or(ListKind::Education);
-    let tally: Tally = serde_json::from_str(&row.try_get::<String, _>(6)?).unwrap_or_default();
+    let list_kind =
+        ListKind::parse(&row.try_get::<String, _>("list_kind")?).unwrap_or(ListKind::Education);
+    let tally: Tally =
+        serde_json::from_str(&row.try_get::<String, _>("tally")?).unwrap_or_default();
     Ok(RunSummary {
-        id: row.try_get(0)?,
-        region_code: row.try_get(1)?,
+        id: row.try_get("id")?,
+        region_code: row.try_get("region_code")?,
         list_kind,
         list_label: list_kind.label(),
-        source_name: row.try_get(3)?,
-        created_at: row.try_get(4)?,
-        created_by: row.try_get(5)?,
+        source_name: row.try_get("source_name")?,
+        created_at: row.try_get("created_at")?,
+        created_by: row.try_get("created_by")?,
         tally,
         counts: FindingKind::ALL
             .iter()
@@ -344,8 +345,8 @@ impl Store {
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let id: String = r.try_get(0)?;
-            let file = self.decrypt_file(&id, &r.try_get::<String, _>(1)?)?;
+            let id: String = r.try_get("id")?;
+            let file = self.decrypt_file(&id, &r.try_get::<String, _>("doc")?)?;
             out.push((
                 file_record(&id, &file),
                 file.village_code.as_str().to_owned(),
@@ -365,7 +366,6 @@ impl Store {
     ) -> Result<String> {
         let id = crate::new_id();
         let child_id = doc.child.as_ref().map(|c| c.record_id.clone());
-        let json = serde_json::to_vec(doc).expect("item serialises");
         sqlx::query(
             "INSERT INTO reconcile_items (id, run_id, seq, kind, region_code, child_id, status, doc) \
              VALUES ($1, $2, $3, $4, $5, $6, 'open', $7)",
@@ -376,7 +376,7 @@ impl Store {
         .bind(kind.code())
         .bind(region_code)
         .bind(child_id)
-        .bind(self.cipher.seal(DOC_AAD, &id, &json))
+        .bind(crate::sealed::RECONCILE_ITEM.seal(&self.cipher, &id, doc))
         .execute(&mut *tx)
         .await?;
         Ok(id)
@@ -404,14 +404,14 @@ impl Store {
         .await?;
         let mut by_run: HashMap<String, HashMap<String, (i64, i64)>> = HashMap::new();
         for c in counts {
-            by_run
-                .entry(c.try_get(0)?)
-                .or_default()
-                .insert(c.try_get(1)?, (c.try_get(2)?, c.try_get(3)?));
+            by_run.entry(c.try_get("run_id")?).or_default().insert(
+                c.try_get("kind")?,
+                (c.try_get("total")?, c.try_get("still_open")?),
+            );
         }
         rows.iter()
             .map(|r| {
-                let id: String = r.try_get(0)?;
+                let id: String = r.try_get("id")?;
                 run_summary(r, by_run.get(&id))
             })
             .collect()
@@ -426,7 +426,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
-        let region: String = row.try_get(1)?;
+        let region: String = row.try_get("region_code")?;
         if !region.starts_with(within.as_str()) {
             return Err(StoreError::NotFound);
         }
@@ -438,7 +438,10 @@ impl Store {
         .await?;
         let mut by_kind = HashMap::new();
         for c in counts {
-            by_kind.insert(c.try_get(0)?, (c.try_get(1)?, c.try_get(2)?));
+            by_kind.insert(
+                c.try_get("kind")?,
+                (c.try_get("total")?, c.try_get("still_open")?),
+            );
         }
         run_summary(&row, Some(&by_kind))
     }

@@ -283,7 +283,7 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row
-            .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
+            .map(|r| Ok::<_, sqlx::Error>((r.try_get("kind")?, r.try_get("region_code")?)))
             .transpose()?)
     }
 }

@@ -11,72 +11,8 @@
 
 use sqlx::Row;
 
+use crate::sealed::{ALL, Column};
 use crate::{IdCipher, Result, StoreError};
-
-/// Every sealed column: table, column, the column's associated data, the columns of the row's key
-/// (joined with `/` into the key sealed with the value).
-pub(crate) const SEALED: &[(&str, &str, &str, &[&str])] = &[
-    ("child_docs", "doc", "children.doc", &["child_id"]),
-    ("child_history", "changes", "child_history.changes", &["id"]),
-    (
-        "protection_reports",
-        "body",
-        "protection_reports.body",
-        &["id"],
-    ),
-    ("case_events", "detail", "case_events.detail", &["id"]),
-    ("case_attachments", "data", "case_attachments.data", &["id"]),
-    ("case_attachments", "name", "case_attachments.name", &["id"]),
-    ("case_assessments", "body", "case_assessments.body", &["id"]),
-    ("case_referrals", "note", "case_referrals.note", &["id"]),
-    ("case_referrals", "log", "case_referrals.log", &["id"]),
-    ("case_placements", "body", "case_placements.body", &["id"]),
-    (
-        "case_interventions",
-        "body",
-        "case_interventions.body",
-        &["id"],
-    ),
-    (
-        "quarterly_reports",
-        "roster",
-        "quarterly_reports.roster",
-        &["id"],
-    ),
-    ("reconcile_items", "doc", "reconcile_items.doc", &["id"]),
-    ("routings", "note", "routings.note", &["id"]),
-    ("routings", "events", "routings.events", &["id"]),
-    ("routings", "hukou_number", "routings.hukou_number", &["id"]),
-    ("visits", "body", "visits.body", &["id"]),
-    ("parent_contacts", "body", "parent_contacts.body", &["id"]),
-    ("carer_checks", "body", "carer_checks.body", &["id"]),
-    ("visit_photos", "data", "visit_photos.data", &["id"]),
-    ("absences", "note", "absences.note", &["child_id", "day"]),
-    ("return_tasks", "steps", "return_tasks.steps", &["id"]),
-    ("agreements", "body", "agreements.body", &["id"]),
-    ("agreements", "scan", "agreements.scan", &["id"]),
-    ("job_files", "content", "job_files.content", &["job_id"]),
-    (
-        "discovery_reports",
-        "child_name",
-        "discovery_reports.child_name",
-        &["id"],
-    ),
-    (
-        "discovery_reports",
-        "situation",
-        "discovery_reports.situation",
-        &["id"],
-    ),
-    (
-        "discovery_reports",
-        "reporter_phone",
-        "discovery_reports.reporter_phone",
-        &["id"],
-    ),
-    ("users", "totp_secret", "totp", &["id"]),
-    ("users", "totp_pending", "totp", &["id"]),
-];
 
 const MARKER: &str = "sealed_for_rows";
 const BATCH: i64 = 500;
@@ -90,7 +26,13 @@ pub(crate) async fn reseal(pool: &sqlx::AnyPool, cipher: &IdCipher) -> Result<()
         return Ok(());
     }
     let mut resealed = 0usize;
-    for (table, column, aad, keys) in SEALED {
+    for Column {
+        table,
+        column,
+        bound_to: aad,
+        key: keys,
+    } in ALL
+    {
         let key_list = keys.join(", ");
         // Plain values only where they were ever written plain: history as JSON, discovery
         // reports' fields as text.
@@ -128,10 +70,11 @@ pub(crate) async fn reseal(pool: &sqlx::AnyPool, cipher: &IdCipher) -> Result<()
             }
             let mut tx = pool.begin().await?;
             for r in &rows {
-                let key_values: Vec<String> = (0..keys.len())
-                    .map(|i| r.try_get::<String, _>(i))
+                let key_values: Vec<String> = keys
+                    .iter()
+                    .map(|k| r.try_get::<String, _>(*k))
                     .collect::<Result<_, _>>()?;
-                let stored: String = r.try_get(keys.len())?;
+                let stored: String = r.try_get(*column)?;
                 let value = if stored.starts_with("v1:") {
                     cipher.decrypt_bytes(aad, &stored).map_err(|_| {
                         StoreError::Config(format!(
@@ -176,7 +119,13 @@ impl crate::Store {
     /// a restore, whether the keys imported are this database's. Returns how many opened.
     pub async fn open_sealed_sample(&self) -> Result<usize> {
         let mut opened = 0;
-        for (table, column, aad, keys) in SEALED {
+        for Column {
+            table,
+            column,
+            bound_to: aad,
+            key: keys,
+        } in ALL
+        {
             let rows = sqlx::query(&format!(
                 "SELECT {}, {column} FROM {table} WHERE {column} LIKE 'v2:%' LIMIT 20",
                 keys.join(", ")
@@ -184,10 +133,11 @@ impl crate::Store {
             .fetch_all(&self.pool)
             .await?;
             for r in rows {
-                let key: Vec<String> = (0..keys.len())
-                    .map(|i| r.try_get::<String, _>(i))
+                let key: Vec<String> = keys
+                    .iter()
+                    .map(|k| r.try_get::<String, _>(*k))
                     .collect::<Result<_, _>>()?;
-                let stored: String = r.try_get(keys.len())?;
+                let stored: String = r.try_get(*column)?;
                 self.cipher
                     .open(aad, &key.join("/"), &stored)
                     .map_err(|_| {

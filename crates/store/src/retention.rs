@@ -60,19 +60,19 @@ const SUMMARY_COLUMNS: &str = "c.id, c.name, c.sex, c.birth_date, c.village_code
      c.exit_reason, c.exit_date, c.archived_at, c.erased_at";
 
 fn summary(r: &sqlx::any::AnyRow) -> Result<ArchivedSummary> {
-    let village: i64 = r.try_get(4)?;
+    let village: i64 = r.try_get("village_code")?;
     Ok(ArchivedSummary {
-        id: r.try_get(0)?,
-        name: r.try_get(1)?,
-        sex: r.try_get(2)?,
-        birth_date: r.try_get(3)?,
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        sex: r.try_get("sex")?,
+        birth_date: r.try_get("birth_date")?,
         village_code: format!("{village:012}"),
-        id_masked: r.try_get(5)?,
-        status: r.try_get(6)?,
-        exit_reason: r.try_get(7)?,
-        exit_date: r.try_get(8)?,
-        archived_at: r.try_get(9)?,
-        erased_at: r.try_get(10)?,
+        id_masked: r.try_get("id_masked")?,
+        status: r.try_get("status")?,
+        exit_reason: r.try_get("exit_reason")?,
+        exit_date: r.try_get("exit_date")?,
+        archived_at: r.try_get("archived_at")?,
+        erased_at: r.try_get("erased_at")?,
     })
 }
 
@@ -225,9 +225,9 @@ impl Store {
             let mut tx = self.begin().await?;
             let now = tx.now().to_owned();
             for r in &rows {
-                let id: String = r.try_get(0)?;
-                let birth: String = r.try_get(1)?;
-                let village: i64 = r.try_get(2)?;
+                let id: String = r.try_get("id")?;
+                let birth: String = r.try_get("birth_date")?;
+                let village: i64 = r.try_get("village_code")?;
                 let year_only = birth
                     .parse::<NaiveDate>()
                     .map(erased_birth_date)

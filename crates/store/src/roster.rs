@@ -276,11 +276,11 @@ impl Store {
         let total: i64 = match kept_total {
             Some(t) => t,
             None => {
-                let count_sql = format!("SELECT COUNT(*) FROM children c{join}{}", w.sql);
+                let count_sql = format!("SELECT COUNT(*) AS n FROM children c{join}{}", w.sql);
                 w.bind(sqlx::query(&count_sql))
                     .fetch_one(&self.pool)
                     .await?
-                    .try_get(0)?
+                    .try_get("n")?
             }
         };
         // The page's ids from the index alone, then those rows: a page never reads every file
@@ -295,29 +295,29 @@ impl Store {
         let rows = w.bind(sqlx::query(&list_sql)).fetch_all(&self.pool).await?;
         let mut items = Vec::with_capacity(rows.len());
         for r in rows {
-            let birth: String = r.try_get(3)?;
+            let birth: String = r.try_get("birth_date")?;
             let birth_date: NaiveDate = birth.parse().unwrap_or(on);
-            let status: String = r.try_get(6)?;
+            let status: String = r.try_get("status")?;
             let standing = RosterStanding::of(
                 ChildStatus::parse(&status).unwrap_or(ChildStatus::Active),
                 Definition::from_stored(
-                    r.try_get::<i64, _>(7)? == 1,
-                    r.try_get::<i64, _>(11)? == 2,
+                    r.try_get::<i64, _>("qualifies")? == 1,
+                    r.try_get::<i64, _>("incomplete")? == 2,
                 ),
                 birth_date,
                 on,
             );
-            let village: i64 = r.try_get(4)?;
-            let gt: String = r.try_get(8)?;
-            let schooling: String = r.try_get(9)?;
+            let village: i64 = r.try_get("village_code")?;
+            let gt: String = r.try_get("guardianship_type")?;
+            let schooling: String = r.try_get("schooling")?;
             items.push(ChildSummary {
-                id: r.try_get(0)?,
-                name: r.try_get(1)?,
-                sex: r.try_get(2)?,
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                sex: r.try_get("sex")?,
                 age: age_on(birth_date, on),
                 birth_date: birth,
                 village_code: format!("{village:012}"),
-                id_number_masked: r.try_get(5)?,
+                id_number_masked: r.try_get("id_masked")?,
                 status: standing.code().to_owned(),
                 status_label: standing.label().to_owned(),
                 guardianship_type: GuardianshipType::parse(&gt)
@@ -326,7 +326,7 @@ impl Store {
                 schooling: Schooling::parse(&schooling)
                     .map(|s| s.label().to_owned())
                     .unwrap_or(schooling),
-                flags: KeyTargetFlag::from_mask(r.try_get(10)?)
+                flags: KeyTargetFlag::from_mask(r.try_get("flags")?)
                     .iter()
                     .map(|f| f.label().to_owned())
                     .collect(),
@@ -439,38 +439,40 @@ fn counts_select(p: &str, weight: &str) -> String {
     let to_complete = scope::to_complete("c");
     let poor = scope::assessed("c", GuardianshipAssessment::Poor);
     [
-        live.clone(),
-        not_eligible,
-        aged_out,
-        "c.status = 'exited'".to_owned(),
-        format!("{live} AND (c.flags & {c1}) <> 0"),
-        format!("{live} AND (c.flags & {c2}) <> 0"),
-        format!("{live} AND (c.flags & {c3}) <> 0"),
-        format!("{live} AND {poor}"),
-        incomplete,
-        format!("{live} AND {to_complete}"),
+        ("on_roster", live.clone()),
+        ("not_eligible", not_eligible),
+        ("aged_out", aged_out),
+        ("exited", "c.status = 'exited'".to_owned()),
+        ("unsupervised", format!("{live} AND (c.flags & {c1}) <> 0")),
+        ("dropped_out", format!("{live} AND (c.flags & {c2}) <> 0")),
+        ("no_hukou", format!("{live} AND (c.flags & {c3}) <> 0")),
+        ("poor_guardianship", format!("{live} AND {poor}")),
+        ("incomplete", incomplete),
+        ("to_complete", format!("{live} AND {to_complete}")),
     ]
     .iter()
     // SUM is BIGINT on PostgreSQL and INTEGER on SQLite; CAST keeps both i64.
-    .map(|cond| {
-        format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN {weight} ELSE 0 END), 0) AS BIGINT)")
+    .map(|(name, cond)| {
+        format!(
+            "CAST(COALESCE(SUM(CASE WHEN {cond} THEN {weight} ELSE 0 END), 0) AS BIGINT) AS {name}"
+        )
     })
     .collect::<Vec<_>>()
     .join(", ")
 }
 
 fn counts_row(r: &sqlx::any::AnyRow) -> Result<Counts> {
-    let get = |i: usize| -> Result<i64> { Ok(r.try_get::<i64, _>(i)?) };
+    let get = |name: &str| -> Result<i64> { Ok(r.try_get::<i64, _>(name)?) };
     Ok(Counts {
-        on_roster: get(0)?,
-        not_eligible: get(1)?,
-        aged_out: get(2)?,
-        exited: get(3)?,
-        unsupervised: get(4)?,
-        dropped_out: get(5)?,
-        no_hukou: get(6)?,
-        poor_guardianship: get(7)?,
-        incomplete: get(8)?,
-        to_complete: get(9)?,
+        on_roster: get("on_roster")?,
+        not_eligible: get("not_eligible")?,
+        aged_out: get("aged_out")?,
+        exited: get("exited")?,
+        unsupervised: get("unsupervised")?,
+        dropped_out: get("dropped_out")?,
+        no_hukou: get("no_hukou")?,
+        poor_guardianship: get("poor_guardianship")?,
+        incomplete: get("incomplete")?,
+        to_complete: get("to_complete")?,
     })
 }

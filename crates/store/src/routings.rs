@@ -10,11 +10,8 @@ use shouwang_domain::routing::{Event, Need, Status, Unit};
 
 use crate::By;
 use crate::regions::code_range;
+use crate::sealed::{ROUTING_EVENTS, ROUTING_HUKOU, ROUTING_NOTE};
 use crate::{Result, Store, StoreError, Tx};
-
-const NOTE_AAD: &str = "routings.note";
-const EVENTS_AAD: &str = "routings.events";
-const HUKOU_AAD: &str = "routings.hukou_number";
 
 /// One event of a routing, as recorded.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -64,40 +61,35 @@ pub enum Which<'a> {
 impl Store {
     fn routing_of(&self, r: &sqlx::any::AnyRow) -> Result<Routing> {
         let bad = |w: &str| StoreError::Config(format!("routing: bad {w}"));
-        let id: String = r.try_get(0)?;
-        let village: i64 = r.try_get(2)?;
-        let need: String = r.try_get(3)?;
-        let unit: String = r.try_get(4)?;
-        let status: String = r.try_get(5)?;
-        let note: Option<String> = r.try_get(6)?;
-        let events: String = r.try_get(7)?;
-        let registered: Option<String> = r.try_get(8)?;
-        let hukou: Option<String> = r.try_get(9)?;
-        let dna: Option<i64> = r.try_get(10)?;
+        let id: String = r.try_get("id")?;
+        let village: i64 = r.try_get("village_code")?;
+        let need: String = r.try_get("need")?;
+        let unit: String = r.try_get("unit")?;
+        let status: String = r.try_get("status")?;
+        let note: Option<String> = r.try_get("note")?;
+        let registered: Option<String> = r.try_get("registered_on")?;
+        let hukou: Option<String> = r.try_get("hukou_number")?;
+        let dna: Option<i64> = r.try_get("dna_collected")?;
+        let events = ROUTING_EVENTS.open(&self.cipher, &id, &r.try_get::<String, _>("events")?)?;
         Ok(Routing {
-            id: r.try_get(0)?,
-            child_id: r.try_get(1)?,
+            note: ROUTING_NOTE.open_opt(&self.cipher, &id, note.as_deref())?,
+            hukou_number: ROUTING_HUKOU.open_opt(&self.cipher, &id, hukou.as_deref())?,
+            id,
+            events,
+            child_id: r.try_get("child_id")?,
             village_code: format!("{village:012}"),
             need: Need::parse(&need).ok_or_else(|| bad("need"))?,
             unit: Unit::parse(&unit).ok_or_else(|| bad("unit"))?,
             status: Status::parse(&status).ok_or_else(|| bad("status"))?,
-            note: note
-                .map(|n| self.cipher.open_str(NOTE_AAD, &id, &n))
-                .transpose()?,
-            events: serde_json::from_str(&self.cipher.open_str(EVENTS_AAD, &id, &events)?)
-                .map_err(|_| bad("events"))?,
             registered_on: registered
                 .map(|d| d.parse().map_err(|_| bad("registered_on")))
                 .transpose()?,
-            hukou_number: hukou
-                .map(|h| self.cipher.open_str(HUKOU_AAD, &id, &h))
-                .transpose()?,
             dna_collected: dna.map(|d| d == 1),
-            source: r.try_get(11)?,
-            sent_by: r.try_get(12)?,
-            sent_at: r.try_get(13)?,
-            closed_at: r.try_get(14)?,
-            version: r.try_get(15)?,
+            source: r.try_get("source")?,
+            sent_by: r.try_get("sent_by")?,
+            sent_at: r.try_get("sent_at")?,
+            closed_at: r.try_get("closed_at")?,
+            version: r.try_get("version")?,
         })
     }
 
@@ -264,8 +256,8 @@ impl Tx {
     ) -> Result<String> {
         let id = crate::new_id();
         let now = self.now().to_owned();
-        let events = self.store.cipher.seal_str(EVENTS_AAD, &id, "[]");
-        let note = note.map(|n| self.store.cipher.seal_str(NOTE_AAD, &id, n));
+        let events = ROUTING_EVENTS.seal(&self.store.cipher, &id, &[]);
+        let note = note.map(|n| ROUTING_NOTE.seal(&self.store.cipher, &id, n));
         let (lo, _) = code_range(village);
         sqlx::query(
             "INSERT INTO routings (id, child_id, village_code, need, unit, status, note, events, source, \
@@ -296,15 +288,11 @@ impl Tx {
     /// Writes a routing's new state if it is still at `r.version`; false if someone changed it.
     pub async fn save_routing(&mut self, r: &Routing) -> Result<bool> {
         let now = self.now().to_owned();
-        let events = self.store.cipher.seal_str(
-            EVENTS_AAD,
-            &r.id,
-            &serde_json::to_string(&r.events).expect("serialisable"),
-        );
+        let events = ROUTING_EVENTS.seal(&self.store.cipher, &r.id, &r.events);
         let hukou = r
             .hukou_number
             .as_deref()
-            .map(|h| self.store.cipher.seal_str(HUKOU_AAD, &r.id, h));
+            .map(|h| ROUTING_HUKOU.seal(&self.store.cipher, &r.id, h));
         let done = sqlx::query(
             "UPDATE routings SET status = $1, events = $2, registered_on = $3, hukou_number = $4, \
              dna_collected = $5, closed_at = $6, version = version + 1 WHERE id = $7 AND version = $8",

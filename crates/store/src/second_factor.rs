@@ -21,6 +21,7 @@ use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::Actor;
 use shouwang_domain::validation::ValidationErrors;
 
+use crate::sealed::{TOTP_PENDING, TOTP_SECRET};
 use crate::{Result, Store, StoreError, Subject, random_token, token_hash};
 
 /// Seconds per TOTP step, and how many steps before or after now a code may belong to (a phone
@@ -184,16 +185,17 @@ impl Store {
     ) -> Result<FactorStatus> {
         // Counts, so that both databases answer a BIGINT.
         let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM users WHERE id = $1 AND totp_secret IS NOT NULL), \
-             (SELECT COUNT(*) FROM second_factor_recovery WHERE user_id = $1 AND used_at IS NULL)",
+            "SELECT (SELECT COUNT(*) FROM users WHERE id = $1 AND totp_secret IS NOT NULL) AS enabled, \
+             (SELECT COUNT(*) FROM second_factor_recovery WHERE user_id = $1 AND used_at IS NULL) \
+             AS codes_left",
         )
         .bind(&actor.user_id)
         .fetch_one(&self.pool)
         .await?;
         Ok(FactorStatus {
-            enabled: row.try_get::<i64, _>(0)? == 1,
+            enabled: row.try_get::<i64, _>("enabled")? == 1,
             required,
-            recovery_codes_left: row.try_get(1)?,
+            recovery_codes_left: row.try_get("codes_left")?,
         })
     }
 
@@ -211,7 +213,7 @@ impl Store {
         let t = totp(secret.clone(), &actor.username)?;
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE users SET totp_pending = $1 WHERE id = $2")
-            .bind(self.cipher.seal("totp", &actor.user_id, &secret))
+            .bind(TOTP_PENDING.seal(&self.cipher, &actor.user_id, &secret))
             .bind(&actor.user_id)
             .execute(tx.conn())
             .await?;
@@ -241,7 +243,7 @@ impl Store {
             return Ok(None);
         };
         let t = totp(
-            self.cipher.open("totp", &actor.user_id, &pending)?,
+            TOTP_PENDING.open(&self.cipher, &actor.user_id, &pending)?,
             &actor.username,
         )?;
         Ok(Some(Enrolment {
@@ -270,7 +272,7 @@ impl Store {
         let Some(pending) = pending else {
             return Err(ValidationErrors::single("code", "请先开始设置两步验证").into());
         };
-        let secret = self.cipher.open("totp", &actor.user_id, &pending)?;
+        let secret = TOTP_PENDING.open(&self.cipher, &actor.user_id, &pending)?;
         let t = totp(secret, &actor.username)?;
         let Some(step) = matching_step(&t, &normalise(code), self.unix_now()) else {
             self.audit_code_failure(actor, "totp").await?;
@@ -365,8 +367,8 @@ impl Store {
         };
         let sealed: Option<String> = row.try_get("totp_secret")?;
         let last_step: i64 = row.try_get("totp_last_step")?;
-        let secret = self.cipher.open(
-            "totp",
+        let secret = TOTP_SECRET.open(
+            &self.cipher,
             &actor.user_id,
             sealed.as_deref().unwrap_or_default(),
         )?;

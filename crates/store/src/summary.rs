@@ -112,7 +112,7 @@ pub(crate) fn prepare(cipher: &IdCipher, rows: &[(String, &ChildFile)]) -> Vec<N
         .map(|(id, file)| NewChild {
             id: id.clone(),
             summary: Summary::of(file, cipher),
-            doc: crate::codec::encrypt_doc(cipher, id, file),
+            doc: crate::sealed::CHILD_DOC.seal(cipher, id, file),
         })
         .collect()
 }
@@ -199,7 +199,7 @@ pub(crate) async fn update(
         return Ok(false);
     }
     sqlx::query("UPDATE child_docs SET doc = $1 WHERE child_id = $2")
-        .bind(crate::codec::encrypt_doc(cipher, id, file))
+        .bind(crate::sealed::CHILD_DOC.seal(cipher, id, file))
         .bind(id)
         .execute(&mut *conn)
         .await?;
@@ -256,7 +256,7 @@ pub(crate) async fn rederive_if_rules_changed(
         after = last.clone();
         files += rows.len();
         for (id, doc) in rows {
-            let file = crate::codec::decrypt_doc(cipher, &id, &doc)?;
+            let file = crate::sealed::CHILD_DOC.open(cipher, &id, &doc)?;
             Summary::of(&file, cipher)
                 .bind(sqlx::query(&sql))
                 .bind(id)
@@ -348,7 +348,11 @@ pub(crate) async fn seal_history(pool: &sqlx::AnyPool, cipher: &IdCipher) -> Res
         for (id, changes) in rows {
             // The JSON as written, sealed as it is (reading it back parses it).
             sqlx::query("UPDATE child_history SET changes = $1 WHERE id = $2")
-                .bind(cipher.seal_str("child_history.changes", &id, &changes))
+                .bind(cipher.seal(
+                    crate::sealed::CHILD_HISTORY.bound_to,
+                    &id,
+                    changes.as_bytes(),
+                ))
                 .bind(&id)
                 .execute(&mut *tx)
                 .await?;

@@ -12,10 +12,8 @@ use shouwang_domain::visits::VisitRecord;
 
 use crate::By;
 use crate::scope::{self, roster_cutoff, scoped};
+use crate::sealed::{VISIT_BODY, VISIT_PHOTO};
 use crate::{Result, Store, StoreError, Tx};
-
-const VISIT_AAD: &str = "visits.body";
-const PHOTO_AAD: &str = "visit_photos.data";
 
 /// A visit's photo (without its bytes).
 #[derive(Debug, Clone, Serialize)]
@@ -62,19 +60,15 @@ const VISIT_COLUMNS: &str = "id, child_id, case_id, username, at, body";
 
 impl Store {
     fn visit_of(&self, r: &sqlx::any::AnyRow) -> Result<VisitView> {
-        let body = self.cipher.open_str(
-            VISIT_AAD,
-            &r.try_get::<String, _>(0)?,
-            &r.try_get::<String, _>(5)?,
-        )?;
+        let id: String = r.try_get("id")?;
+        let record = VISIT_BODY.open(&self.cipher, &id, &r.try_get::<String, _>("body")?)?;
         Ok(VisitView {
-            id: r.try_get(0)?,
-            child_id: r.try_get(1)?,
-            case_id: r.try_get(2)?,
-            recorded_by: r.try_get(3)?,
-            recorded_at: r.try_get(4)?,
-            record: serde_json::from_str(&body)
-                .map_err(|e| StoreError::Config(format!("visit: {e}")))?,
+            id,
+            child_id: r.try_get("child_id")?,
+            case_id: r.try_get("case_id")?,
+            recorded_by: r.try_get("username")?,
+            recorded_at: r.try_get("at")?,
+            record,
         })
     }
 
@@ -136,7 +130,8 @@ impl Store {
         .await?;
         let mut out: Vec<(String, String)> = Vec::with_capacity(rows.len());
         for r in rows {
-            let (code, name): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+            let (code, name): (String, String) =
+                (r.try_get("region_code")?, r.try_get("display_name")?);
             if out.last().is_none_or(|(c, _)| *c != code) {
                 out.push((code, name));
             }
@@ -155,12 +150,12 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(VisitPhoto {
-                    id: r.try_get(0)?,
-                    visit_id: r.try_get(1)?,
-                    kind: r.try_get(2)?,
-                    size: r.try_get(3)?,
-                    at: r.try_get(4)?,
-                    username: r.try_get(5)?,
+                    id: r.try_get("id")?,
+                    visit_id: r.try_get("visit_id")?,
+                    kind: r.try_get("kind")?,
+                    size: r.try_get("size")?,
+                    at: r.try_get("at")?,
+                    username: r.try_get("username")?,
                 })
             })
             .collect()
@@ -175,10 +170,8 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
         let Some(r) = row else { return Ok(None) };
-        let data = self
-            .cipher
-            .open(PHOTO_AAD, id, &r.try_get::<String, _>(1)?)?;
-        Ok(Some((r.try_get(0)?, data)))
+        let data = VISIT_PHOTO.open(&self.cipher, id, &r.try_get::<String, _>("data")?)?;
+        Ok(Some((r.try_get("kind")?, data)))
     }
 
     /// Who a child's visits are assigned to, if anyone: (name, role).
@@ -191,9 +184,9 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         let Some(r) = row else { return Ok(None) };
-        let role: String = r.try_get(1)?;
+        let role: String = r.try_get("role")?;
         Ok(Some((
-            r.try_get(0)?,
+            r.try_get("name")?,
             shouwang_domain::visits::VisitorRole::parse(&role)
                 .ok_or_else(|| StoreError::Config(format!("visitor role {role}")))?,
         )))
@@ -215,10 +208,10 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let role: String = r.try_get(2)?;
+                let role: String = r.try_get("role")?;
                 Ok((
-                    r.try_get(0)?,
-                    r.try_get(1)?,
+                    r.try_get("child_id")?,
+                    r.try_get("name")?,
                     shouwang_domain::visits::VisitorRole::parse(&role)
                         .ok_or_else(|| StoreError::Config(format!("visitor role {role}")))?,
                 ))
@@ -239,26 +232,26 @@ impl Store {
         w.text(&scope::on_roster("c", "?"), roster_cutoff(self.today()));
         let sql = format!(
             "SELECT c.id, c.name, c.village_code, c.flags, c.created_at, \
-             (SELECT MAX(v.visited_on) FROM visits v WHERE v.child_id = c.id), \
+             (SELECT MAX(v.visited_on) FROM visits v WHERE v.child_id = c.id) AS last_visit, \
              (SELECT CAST(MAX(CASE p.risk_level WHEN 'critical' THEN 4 WHEN 'high' THEN 3 \
                  WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END) AS BIGINT) \
-              FROM protection_cases p WHERE p.child_id = c.id AND p.status <> 'closed') \
+              FROM protection_cases p WHERE p.child_id = c.id AND p.status <> 'closed') AS risk \
              FROM children c{join}{} ORDER BY c.village_code, c.name, c.id",
             w.sql
         );
         let rows = w.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
-                let village: i64 = r.try_get(2)?;
-                let created: String = r.try_get(4)?;
-                let last: Option<String> = r.try_get(5)?;
-                let risk: Option<i64> = r.try_get(6)?;
+                let village: i64 = r.try_get("village_code")?;
+                let created: String = r.try_get("created_at")?;
+                let last: Option<String> = r.try_get("last_visit")?;
+                let risk: Option<i64> = r.try_get("risk")?;
                 Ok(DueRow {
-                    child_id: r.try_get(0)?,
-                    name: r.try_get(1)?,
+                    child_id: r.try_get("id")?,
+                    name: r.try_get("name")?,
                     village: RegionCode::parse(&format!("{village:012}"))
                         .map_err(|e| StoreError::Config(format!("village {village}: {e}")))?,
-                    flags: r.try_get(3)?,
+                    flags: r.try_get("flags")?,
                     since: created
                         .get(..10)
                         .and_then(|d| d.parse().ok())
@@ -291,11 +284,7 @@ impl Tx {
     ) -> Result<String> {
         let id = crate::new_id();
         let now = self.now().to_owned();
-        let sealed = self.store.cipher.seal_str(
-            VISIT_AAD,
-            &id,
-            &serde_json::to_string(record).expect("serialisable"),
-        );
+        let sealed = VISIT_BODY.seal(&self.store.cipher, &id, record);
         sqlx::query(
             "INSERT INTO visits (id, child_id, case_id, visited_on, method, condition, reportable, \
              user_id, username, at, client_key, body) \
@@ -354,7 +343,7 @@ impl Tx {
         }
         let id = crate::new_id();
         let now = self.now().to_owned();
-        let sealed = self.store.cipher.seal(PHOTO_AAD, &id, data);
+        let sealed = VISIT_PHOTO.seal(&self.store.cipher, &id, data);
         sqlx::query(
             "INSERT INTO visit_photos (id, visit_id, child_id, kind, size, data, user_id, username, at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

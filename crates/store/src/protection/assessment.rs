@@ -1,8 +1,7 @@
 //! The town's assessments of a case.
 
 use super::*;
-
-const ASSESSMENT_AAD: &str = "case_assessments.body";
+use crate::sealed::CASE_ASSESSMENT;
 
 /// An assessment as recorded.
 #[derive(Debug, Clone, Serialize)]
@@ -24,16 +23,14 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let body = self.cipher.open_str(
-                    ASSESSMENT_AAD,
-                    &r.try_get::<String, _>(3)?,
-                    &r.try_get::<String, _>(2)?,
-                )?;
                 Ok(RecordedAssessment {
-                    at: r.try_get(0)?,
-                    username: r.try_get(1)?,
-                    assessment: serde_json::from_str(&body)
-                        .map_err(|e| StoreError::Config(format!("assessment: {e}")))?,
+                    at: r.try_get("at")?,
+                    username: r.try_get("username")?,
+                    assessment: CASE_ASSESSMENT.open(
+                        &self.cipher,
+                        &r.try_get::<String, _>("id")?,
+                        &r.try_get::<String, _>("body")?,
+                    )?,
                 })
             })
             .collect()
@@ -49,9 +46,8 @@ impl Tx {
         a: &Assessment,
     ) -> Result<()> {
         let now = self.now().to_owned();
-        let body = serde_json::to_string(a).expect("serialisable");
         let id = crate::new_id();
-        let sealed = self.store.cipher.seal_str(ASSESSMENT_AAD, &id, &body);
+        let sealed = CASE_ASSESSMENT.seal(&self.store.cipher, &id, a);
         sqlx::query(
             "INSERT INTO case_assessments (id, case_id, at, user_id, username, risk, body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )

@@ -3,6 +3,8 @@
 use super::*;
 use shouwang_domain::protection::CaseEventKind;
 
+use crate::sealed::{CASE_EVENT_DETAIL, REPORT_BODY};
+
 /// What a report says that is not counted: sealed as one value.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ReportBody {
@@ -92,66 +94,70 @@ pub struct ReportFilter {
     pub with_archived: bool,
 }
 
-const BODY_AAD: &str = "protection_reports.body";
-const DETAIL_AAD: &str = "case_events.detail";
-
-const CASE_COLUMNS: &str = "c.id, c.child_id, c.town_code, c.village_code, c.status, c.situations, c.severity, \
-     c.opened_at, c.updated_at, c.closed_at, c.close_requested_by, c.version, c.risk_level";
-const REPORT_COLUMNS: &str = "r.id, r.case_id, r.reporter_user_id, r.reporter_role, r.receiving_org, r.town_code, \
-     r.village_code, r.status, r.filed_at, r.discovered_at, r.received_at, r.received_by, r.escalated_at, \
-     r.accepted_at, r.feedback_at, r.body";
+/// A case's columns, named `c_…` (a case is read with its report, whose columns share names).
+const CASE_COLUMNS: &str = "c.id AS c_id, c.child_id AS c_child_id, c.town_code AS c_town, \
+     c.village_code AS c_village, c.status AS c_status, c.situations AS c_situations, \
+     c.severity AS c_severity, c.opened_at AS c_opened_at, c.updated_at AS c_updated_at, \
+     c.closed_at AS c_closed_at, c.close_requested_by AS c_close_requested_by, \
+     c.version AS c_version, c.risk_level AS c_risk";
+/// A report's columns, named `r_…`.
+const REPORT_COLUMNS: &str = "r.id AS r_id, r.case_id AS r_case_id, \
+     r.reporter_user_id AS r_reporter_user_id, r.reporter_role AS r_reporter_role, \
+     r.receiving_org AS r_receiving_org, r.town_code AS r_town, r.village_code AS r_village, \
+     r.status AS r_status, r.filed_at AS r_filed_at, r.discovered_at AS r_discovered_at, \
+     r.received_at AS r_received_at, r.received_by AS r_received_by, \
+     r.escalated_at AS r_escalated_at, r.accepted_at AS r_accepted_at, \
+     r.feedback_at AS r_feedback_at, r.body AS r_body";
 
 fn region(s: &str) -> Result<RegionCode> {
     RegionCode::parse(s).map_err(|e| StoreError::Config(e.to_string()))
 }
 
-fn case_of(r: &sqlx::any::AnyRow, at: usize) -> Result<CaseRow> {
-    let status: String = r.try_get(at + 4)?;
-    let situations: String = r.try_get(at + 5)?;
-    let severity: String = r.try_get(at + 6)?;
+fn case_of(r: &sqlx::any::AnyRow) -> Result<CaseRow> {
+    let status: String = r.try_get("c_status")?;
+    let situations: String = r.try_get("c_situations")?;
+    let severity: String = r.try_get("c_severity")?;
     Ok(CaseRow {
-        id: r.try_get(at)?,
-        child_id: r.try_get(at + 1)?,
-        town: region(&r.try_get::<String, _>(at + 2)?)?,
-        village: region(&r.try_get::<String, _>(at + 3)?)?,
+        id: r.try_get("c_id")?,
+        child_id: r.try_get("c_child_id")?,
+        town: region(&r.try_get::<String, _>("c_town")?)?,
+        village: region(&r.try_get::<String, _>("c_village")?)?,
         status: CaseStatus::parse(&status)
             .ok_or_else(|| StoreError::Config(format!("case status {status}")))?,
         situations: situations.split(',').filter_map(Situation::parse).collect(),
         severity: Severity::parse(&severity).unwrap_or(Severity::Serious),
-        opened_at: r.try_get(at + 7)?,
-        updated_at: r.try_get(at + 8)?,
-        closed_at: r.try_get(at + 9)?,
-        close_requested_by: r.try_get(at + 10)?,
-        version: r.try_get(at + 11)?,
+        opened_at: r.try_get("c_opened_at")?,
+        updated_at: r.try_get("c_updated_at")?,
+        closed_at: r.try_get("c_closed_at")?,
+        close_requested_by: r.try_get("c_close_requested_by")?,
+        version: r.try_get("c_version")?,
         risk: r
-            .try_get::<Option<String>, _>(at + 12)?
+            .try_get::<Option<String>, _>("c_risk")?
             .as_deref()
             .and_then(RiskLevel::parse),
     })
 }
 
 impl Store {
-    fn report_of(&self, r: &sqlx::any::AnyRow, at: usize) -> Result<ReportRow> {
-        let sealed: String = r.try_get(at + 15)?;
-        let id: String = r.try_get(at)?;
-        let body: ReportBody = serde_json::from_str(&self.cipher.open_str(BODY_AAD, &id, &sealed)?)
-            .map_err(|e| StoreError::Config(format!("report body: {e}")))?;
+    fn report_of(&self, r: &sqlx::any::AnyRow) -> Result<ReportRow> {
+        let id: String = r.try_get("r_id")?;
+        let body = REPORT_BODY.open(&self.cipher, &id, &r.try_get::<String, _>("r_body")?)?;
         Ok(ReportRow {
-            id: r.try_get(at)?,
-            case_id: r.try_get(at + 1)?,
-            reporter_user_id: r.try_get(at + 2)?,
-            reporter_role: r.try_get(at + 3)?,
-            receiving_org: region(&r.try_get::<String, _>(at + 4)?)?,
-            town: region(&r.try_get::<String, _>(at + 5)?)?,
-            village: region(&r.try_get::<String, _>(at + 6)?)?,
-            status: r.try_get(at + 7)?,
-            filed_at: r.try_get(at + 8)?,
-            discovered_at: r.try_get(at + 9)?,
-            received_at: r.try_get(at + 10)?,
-            received_by: r.try_get(at + 11)?,
-            escalated_at: r.try_get(at + 12)?,
-            accepted_at: r.try_get(at + 13)?,
-            feedback_at: r.try_get(at + 14)?,
+            id,
+            case_id: r.try_get("r_case_id")?,
+            reporter_user_id: r.try_get("r_reporter_user_id")?,
+            reporter_role: r.try_get("r_reporter_role")?,
+            receiving_org: region(&r.try_get::<String, _>("r_receiving_org")?)?,
+            town: region(&r.try_get::<String, _>("r_town")?)?,
+            village: region(&r.try_get::<String, _>("r_village")?)?,
+            status: r.try_get("r_status")?,
+            filed_at: r.try_get("r_filed_at")?,
+            discovered_at: r.try_get("r_discovered_at")?,
+            received_at: r.try_get("r_received_at")?,
+            received_by: r.try_get("r_received_by")?,
+            escalated_at: r.try_get("r_escalated_at")?,
+            accepted_at: r.try_get("r_accepted_at")?,
+            feedback_at: r.try_get("r_feedback_at")?,
             body,
         })
     }
@@ -182,7 +188,7 @@ impl Store {
         .bind(case_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| Ok((case_of(&r, 0)?, self.report_of(&r, 13)?)))
+        row.map(|r| Ok((case_of(&r)?, self.report_of(&r)?)))
             .transpose()
     }
 
@@ -196,7 +202,7 @@ impl Store {
         .bind(report_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| Ok((case_of(&r, 0)?, self.report_of(&r, 13)?)))
+        row.map(|r| Ok((case_of(&r)?, self.report_of(&r)?)))
             .transpose()
     }
 
@@ -269,7 +275,7 @@ impl Store {
         q.fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|r| Ok((case_of(r, 0)?, self.report_of(r, 13)?)))
+            .map(|r| Ok((case_of(r)?, self.report_of(r)?)))
             .collect()
     }
 
@@ -297,18 +303,19 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let sealed: String = r.try_get(7)?;
-                let note =
-                    self.cipher
-                        .open_str(DETAIL_AAD, &r.try_get::<String, _>(8)?, &sealed)?;
+                let note = CASE_EVENT_DETAIL.open(
+                    &self.cipher,
+                    &r.try_get::<String, _>("id")?,
+                    &r.try_get::<String, _>("detail")?,
+                )?;
                 Ok(CaseEvent {
-                    at: r.try_get(0)?,
-                    user_id: r.try_get(1)?,
-                    username: r.try_get(2)?,
-                    role: r.try_get(3)?,
-                    kind: r.try_get(4)?,
-                    code: r.try_get(5)?,
-                    outcome: r.try_get(6)?,
+                    at: r.try_get("at")?,
+                    user_id: r.try_get("user_id")?,
+                    username: r.try_get("username")?,
+                    role: r.try_get("role")?,
+                    kind: r.try_get("kind")?,
+                    code: r.try_get("code")?,
+                    outcome: r.try_get("outcome")?,
                     note: Some(note).filter(|n| !n.is_empty()),
                 })
             })
@@ -349,8 +356,7 @@ impl Tx {
         .bind(&now)
         .execute(self.conn())
         .await?;
-        let body = serde_json::to_string(new.body).expect("serialisable");
-        let sealed = self.store.cipher.seal_str(BODY_AAD, &report_id, &body);
+        let sealed = REPORT_BODY.seal(&self.store.cipher, &report_id, new.body);
         sqlx::query(
             "INSERT INTO protection_reports (id, case_id, reporter_user_id, reporter_role, receiving_org, town_code, village_code, status, filed_at, discovered_at, body) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'unreceived', $8, $9, $10)",
@@ -398,7 +404,7 @@ impl Tx {
     ) -> Result<()> {
         let now = self.now().to_owned();
         let id = crate::new_id();
-        let sealed = self.store.cipher.seal_str(DETAIL_AAD, &id, note);
+        let sealed = CASE_EVENT_DETAIL.seal(&self.store.cipher, &id, note);
         sqlx::query(
             "INSERT INTO case_events (id, case_id, at, user_id, username, role, kind, code, outcome, detail) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

@@ -1,9 +1,7 @@
 //! A case's evidence: sealed attachments.
 
 use super::*;
-
-const ATTACHMENT_AAD: &str = "case_attachments.data";
-const ATTACHMENT_NAME_AAD: &str = "case_attachments.name";
+use crate::sealed::{CASE_ATTACHMENT, CASE_ATTACHMENT_NAME};
 
 /// Evidence on a case, as listed (its bytes are fetched one at a time).
 #[derive(Debug, Clone, Serialize)]
@@ -20,33 +18,31 @@ pub struct Attachment {
     pub name: String,
 }
 
+const LISTED: &str = "id, at, user_id, username, kind, size, name";
+
 impl Store {
+    fn attachment_of(&self, r: &sqlx::any::AnyRow) -> Result<Attachment> {
+        let id: String = r.try_get("id")?;
+        Ok(Attachment {
+            name: CASE_ATTACHMENT_NAME.open(&self.cipher, &id, &r.try_get::<String, _>("name")?)?,
+            id,
+            at: r.try_get("at")?,
+            user_id: r.try_get("user_id")?,
+            username: r.try_get("username")?,
+            kind: r.try_get("kind")?,
+            size: r.try_get("size")?,
+        })
+    }
+
     /// A case's evidence, oldest first.
     pub async fn attachments(&self, case_id: &str) -> Result<Vec<Attachment>> {
-        let rows = sqlx::query(
-            "SELECT id, at, user_id, username, kind, size, name FROM case_attachments WHERE case_id = $1 ORDER BY at, id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {LISTED} FROM case_attachments WHERE case_id = $1 ORDER BY at, id"
+        ))
         .bind(case_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let id: String = r.try_get(0)?;
-                Ok(Attachment {
-                    name: self.cipher.open_str(
-                        ATTACHMENT_NAME_AAD,
-                        &id,
-                        &r.try_get::<String, _>(6)?,
-                    )?,
-                    id,
-                    at: r.try_get(1)?,
-                    user_id: r.try_get(2)?,
-                    username: r.try_get(3)?,
-                    kind: r.try_get(4)?,
-                    size: r.try_get(5)?,
-                })
-            })
-            .collect()
+        rows.iter().map(|r| self.attachment_of(r)).collect()
     }
 
     /// One attachment of a case with its bytes.
@@ -55,31 +51,16 @@ impl Store {
         case_id: &str,
         id: &str,
     ) -> Result<Option<(Attachment, Vec<u8>)>> {
-        let row = sqlx::query(
-            "SELECT id, at, user_id, username, kind, size, name, data FROM case_attachments WHERE case_id = $1 AND id = $2",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {LISTED}, data FROM case_attachments WHERE case_id = $1 AND id = $2"
+        ))
         .bind(case_id)
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
         let Some(r) = row else { return Ok(None) };
-        let data = self
-            .cipher
-            .open(ATTACHMENT_AAD, id, &r.try_get::<String, _>(7)?)?;
-        Ok(Some((
-            Attachment {
-                id: r.try_get(0)?,
-                at: r.try_get(1)?,
-                user_id: r.try_get(2)?,
-                username: r.try_get(3)?,
-                kind: r.try_get(4)?,
-                size: r.try_get(5)?,
-                name: self
-                    .cipher
-                    .open_str(ATTACHMENT_NAME_AAD, id, &r.try_get::<String, _>(6)?)?,
-            },
-            data,
-        )))
+        let data = CASE_ATTACHMENT.open(&self.cipher, id, &r.try_get::<String, _>("data")?)?;
+        Ok(Some((self.attachment_of(&r)?, data)))
     }
 }
 
@@ -105,8 +86,8 @@ impl Tx {
         let id = crate::new_id();
         let now = self.now().to_owned();
         let (sealed_name, sealed) = (
-            self.store.cipher.seal_str(ATTACHMENT_NAME_AAD, &id, name),
-            self.store.cipher.seal(ATTACHMENT_AAD, &id, data),
+            CASE_ATTACHMENT_NAME.seal(&self.store.cipher, &id, name),
+            CASE_ATTACHMENT.seal(&self.store.cipher, &id, data),
         );
         sqlx::query(
             "INSERT INTO case_attachments (id, case_id, at, user_id, username, kind, size, name, data) \

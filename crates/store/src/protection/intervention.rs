@@ -1,8 +1,7 @@
 //! Guardianship intervention: its measures' stages.
 
 use super::*;
-
-const INTERVENTION_AAD: &str = "case_interventions.body";
+use crate::sealed::CASE_INTERVENTION;
 
 /// What a step of an intervention says beside its codes.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -37,22 +36,20 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let measure: String = r.try_get(2)?;
-                let stage: String = r.try_get(3)?;
-                let body = self.cipher.open_str(
-                    INTERVENTION_AAD,
-                    &r.try_get::<String, _>(5)?,
-                    &r.try_get::<String, _>(4)?,
-                )?;
+                let measure: String = r.try_get("measure")?;
+                let stage: String = r.try_get("stage")?;
                 Ok(InterventionStep {
-                    at: r.try_get(0)?,
-                    username: r.try_get(1)?,
+                    at: r.try_get("at")?,
+                    username: r.try_get("username")?,
                     measure: shouwang_domain::protection::Measure::parse(&measure)
                         .ok_or_else(|| StoreError::Config(format!("measure {measure}")))?,
                     stage: shouwang_domain::protection::Stage::parse(&stage)
                         .ok_or_else(|| StoreError::Config(format!("stage {stage}")))?,
-                    detail: serde_json::from_str(&body)
-                        .map_err(|e| StoreError::Config(format!("intervention: {e}")))?,
+                    detail: CASE_INTERVENTION.open(
+                        &self.cipher,
+                        &r.try_get::<String, _>("id")?,
+                        &r.try_get::<String, _>("body")?,
+                    )?,
                 })
             })
             .collect()
@@ -90,11 +87,7 @@ impl Tx {
     ) -> Result<()> {
         let now = self.now().to_owned();
         let id = crate::new_id();
-        let sealed = self.store.cipher.seal_str(
-            INTERVENTION_AAD,
-            &id,
-            &serde_json::to_string(detail).expect("serialisable"),
-        );
+        let sealed = CASE_INTERVENTION.seal(&self.store.cipher, &id, detail);
         sqlx::query(
             "INSERT INTO case_interventions (id, case_id, at, user_id, username, measure, stage, body) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

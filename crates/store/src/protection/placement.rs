@@ -1,8 +1,7 @@
 //! Temporary guardianship and other placements.
 
 use super::*;
-
-const PLACEMENT_AAD: &str = "case_placements.body";
+use crate::sealed::CASE_PLACEMENT;
 
 /// A temporary guardianship on a case.
 #[derive(Debug, Clone, Serialize)]
@@ -26,17 +25,16 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let body = self.cipher.open_str(
-                    PLACEMENT_AAD,
-                    &r.try_get::<String, _>(0)?,
-                    &r.try_get::<String, _>(2)?,
-                )?;
+                let id: String = r.try_get("id")?;
                 Ok(PlacementView {
-                    id: r.try_get(0)?,
-                    username: r.try_get(1)?,
-                    record: serde_json::from_str(&body)
-                        .map_err(|e| StoreError::Config(format!("placement: {e}")))?,
-                    version: r.try_get(3)?,
+                    record: CASE_PLACEMENT.open(
+                        &self.cipher,
+                        &id,
+                        &r.try_get::<String, _>("body")?,
+                    )?,
+                    id,
+                    username: r.try_get("username")?,
+                    version: r.try_get("version")?,
                 })
             })
             .collect()
@@ -52,11 +50,7 @@ impl Tx {
     ) -> Result<String> {
         let id = crate::new_id();
         let now = self.now().to_owned();
-        let sealed = self.store.cipher.seal_str(
-            PLACEMENT_AAD,
-            &id,
-            &serde_json::to_string(record).expect("serialisable"),
-        );
+        let sealed = CASE_PLACEMENT.seal(&self.store.cipher, &id, record);
         sqlx::query(
             "INSERT INTO case_placements (id, case_id, at, username, open, body, version) VALUES ($1, $2, $3, $4, 1, $5, 1)",
         )
@@ -76,11 +70,7 @@ impl Tx {
         p: &PlacementView,
         record: &shouwang_domain::protection::PlacementRecord,
     ) -> Result<bool> {
-        let sealed = self.store.cipher.seal_str(
-            PLACEMENT_AAD,
-            &p.id,
-            &serde_json::to_string(record).expect("serialisable"),
-        );
+        let sealed = CASE_PLACEMENT.seal(&self.store.cipher, &p.id, record);
         let done = sqlx::query(
             "UPDATE case_placements SET open = 0, body = $1, version = version + 1 WHERE id = $2 AND version = $3 AND open = 1",
         )

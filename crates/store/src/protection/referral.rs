@@ -1,9 +1,7 @@
 //! Referrals to services and their log.
 
 use super::*;
-
-const REFERRAL_NOTE_AAD: &str = "case_referrals.note";
-const REFERRAL_LOG_AAD: &str = "case_referrals.log";
+use crate::sealed::{REFERRAL_LOG, REFERRAL_NOTE};
 
 /// One entry a provider recorded on a referral.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,35 +33,29 @@ pub struct Referral {
     pub version: i64,
 }
 
-const REFERRAL_COLUMNS: &str = "f.id, f.case_id, f.kind, f.agency_id, a.name, f.status, f.referred_at, \
-     f.answered_at, f.delivered_at, f.note, f.log, f.version";
+const REFERRAL_COLUMNS: &str = "f.id, f.case_id, f.kind, f.agency_id, a.name AS agency_name, f.status, \
+     f.referred_at, f.answered_at, f.delivered_at, f.note, f.log, f.version";
 
 impl Store {
     fn referral_of(&self, r: &sqlx::any::AnyRow) -> Result<Referral> {
-        let kind: String = r.try_get(2)?;
-        let status: String = r.try_get(5)?;
-        let id: String = r.try_get(0)?;
-        let log = self
-            .cipher
-            .open_str(REFERRAL_LOG_AAD, &id, &r.try_get::<String, _>(10)?)?;
+        let kind: String = r.try_get("kind")?;
+        let status: String = r.try_get("status")?;
+        let id: String = r.try_get("id")?;
         Ok(Referral {
-            id: r.try_get(0)?,
-            case_id: r.try_get(1)?,
+            note: REFERRAL_NOTE.open(&self.cipher, &id, &r.try_get::<String, _>("note")?)?,
+            log: REFERRAL_LOG.open(&self.cipher, &id, &r.try_get::<String, _>("log")?)?,
+            id,
+            case_id: r.try_get("case_id")?,
             kind: HelpKind::parse(&kind)
                 .ok_or_else(|| StoreError::Config(format!("help kind {kind}")))?,
-            agency_id: r.try_get(3)?,
-            agency_name: r.try_get(4)?,
+            agency_id: r.try_get("agency_id")?,
+            agency_name: r.try_get("agency_name")?,
             status: ReferralStatus::parse(&status)
                 .ok_or_else(|| StoreError::Config(format!("referral status {status}")))?,
-            referred_at: r.try_get(6)?,
-            answered_at: r.try_get(7)?,
-            delivered_at: r.try_get(8)?,
-            note: self
-                .cipher
-                .open_str(REFERRAL_NOTE_AAD, &id, &r.try_get::<String, _>(9)?)?,
-            log: serde_json::from_str(&log)
-                .map_err(|e| StoreError::Config(format!("referral log: {e}")))?,
-            version: r.try_get(11)?,
+            referred_at: r.try_get("referred_at")?,
+            answered_at: r.try_get("answered_at")?,
+            delivered_at: r.try_get("delivered_at")?,
+            version: r.try_get("version")?,
         })
     }
 
@@ -114,8 +106,8 @@ impl Tx {
         let id = crate::new_id();
         let now = self.now().to_owned();
         let (note, log) = (
-            self.store.cipher.seal_str(REFERRAL_NOTE_AAD, &id, note),
-            self.store.cipher.seal_str(REFERRAL_LOG_AAD, &id, "[]"),
+            REFERRAL_NOTE.seal(&self.store.cipher, &id, note),
+            REFERRAL_LOG.seal(&self.store.cipher, &id, &[]),
         );
         sqlx::query(
             "INSERT INTO case_referrals (id, case_id, kind, agency_id, status, referred_at, referred_by, note, log, version) \
@@ -147,11 +139,7 @@ impl Tx {
             (a, _) => a.cloned(),
         };
         let delivered = (status == ReferralStatus::Delivered).then(|| now.clone());
-        let sealed = self.store.cipher.seal_str(
-            REFERRAL_LOG_AAD,
-            &r.id,
-            &serde_json::to_string(log).expect("serialisable"),
-        );
+        let sealed = REFERRAL_LOG.seal(&self.store.cipher, &r.id, log);
         let done = sqlx::query(
             "UPDATE case_referrals SET status = $1, answered_at = $2, delivered_at = COALESCE($3, delivered_at), log = $4, version = version + 1 \
              WHERE id = $5 AND version = $6",

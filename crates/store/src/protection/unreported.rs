@@ -57,12 +57,12 @@ impl Store {
         let rows = w.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
-                let village: i64 = r.try_get(2)?;
+                let village: i64 = r.try_get("village_code")?;
                 Ok(Unreported {
-                    child_id: r.try_get(0)?,
-                    name: r.try_get(1)?,
+                    child_id: r.try_get("id")?,
+                    name: r.try_get("name")?,
                     village_code: format!("{village:012}"),
-                    recorded_at: r.try_get(3)?,
+                    recorded_at: r.try_get("updated_at")?,
                     source: "file".into(),
                 })
             })
@@ -110,12 +110,12 @@ impl Store {
             return Ok(0);
         };
         let sql = format!(
-            "SELECT COUNT(*) FROM children c{join}{} \
+            "SELECT COUNT(*) AS n FROM children c{join}{} \
              AND c.status = 'active' AND (c.flags & {bits}) <> 0 AND c.reported = 0",
             w.sql
         );
         let row = w.bind(sqlx::query(&sql)).fetch_one(&self.pool).await?;
-        Ok(row.try_get(0)?)
+        Ok(row.try_get("n")?)
     }
 
     /// Visits of the actor's area that found a situation to report (the latest per child), with
@@ -134,9 +134,11 @@ impl Store {
         // from every file of the area to its visits: SQLite takes a CROSS JOIN's order as written.
         let bits = UNREPORTED_BITS;
         let sql = format!(
-            "SELECT c.id, c.name, c.village_code, MAX(v.visited_on), MAX(v.at), \
-             (SELECT MAX(pc.opened_at) FROM protection_cases pc WHERE pc.child_id = c.id), \
-             CASE WHEN (c.flags & {bits}) <> 0 AND c.reported = 0 THEN 1 ELSE 0 END \
+            "SELECT c.id, c.name, c.village_code, MAX(v.visited_on) AS visited_on, \
+             MAX(v.at) AS recorded_at, \
+             (SELECT MAX(pc.opened_at) FROM protection_cases pc WHERE pc.child_id = c.id) \
+             AS last_case_opened, \
+             CASE WHEN (c.flags & {bits}) <> 0 AND c.reported = 0 THEN 1 ELSE 0 END AS in_file_list \
              FROM visits v CROSS JOIN children c{join}{} \
              AND c.id = v.child_id AND c.status = 'active' AND v.reportable = 1 \
              GROUP BY c.id, c.name, c.village_code, c.flags, c.reported ORDER BY MAX(v.at) DESC LIMIT {}",
@@ -146,18 +148,18 @@ impl Store {
         let rows = w.bind(sqlx::query(&sql)).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
-                let village: i64 = r.try_get(2)?;
-                let on: String = r.try_get(3)?;
+                let village: i64 = r.try_get("village_code")?;
+                let on: String = r.try_get("visited_on")?;
                 Ok(ReportableVisit {
-                    child_id: r.try_get(0)?,
-                    name: r.try_get(1)?,
+                    child_id: r.try_get("id")?,
+                    name: r.try_get("name")?,
                     village_code: format!("{village:012}"),
                     visited_on: on
                         .parse()
                         .map_err(|_| StoreError::Config(format!("visit date {on}")))?,
-                    recorded_at: r.try_get(4)?,
-                    last_case_opened: r.try_get(5)?,
-                    in_file_list: r.try_get::<i64, _>(6)? == 1,
+                    recorded_at: r.try_get("recorded_at")?,
+                    last_case_opened: r.try_get("last_case_opened")?,
+                    in_file_list: r.try_get::<i64, _>("in_file_list")? == 1,
                 })
             })
             .collect()

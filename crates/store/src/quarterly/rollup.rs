@@ -160,7 +160,7 @@ impl Store {
             )
         };
         let sql = format!(
-            "SELECT {region}, bucket, sex, cells, {n} FROM roster_rollup \
+            "SELECT {region} AS region, bucket, sex, cells, {n} AS n FROM roster_rollup \
              WHERE region IN ({}) AND bucket IN ({}) AND n <> 0{group}",
             marks(1, regions.len()),
             marks(regions.len() + 1, keys.len()),
@@ -175,16 +175,16 @@ impl Store {
         let rows = q.fetch_all(&self.pool).await?;
         let mut sums: HashMap<(String, AgeBand, String, String), i64> = HashMap::new();
         for r in &rows {
-            let bucket: String = r.try_get(1)?;
-            let n: i64 = r.try_get(4)?;
+            let bucket: String = r.try_get("bucket")?;
+            let n: i64 = r.try_get("n")?;
             let unit: String = if per_unit {
-                r.try_get(0)?
+                r.try_get("region")?
             } else {
                 String::new()
             };
             for (band, sign) in by_key.get(bucket.as_str()).into_iter().flatten() {
                 *sums
-                    .entry((unit.clone(), *band, r.try_get(2)?, r.try_get(3)?))
+                    .entry((unit.clone(), *band, r.try_get("sex")?, r.try_get("cells")?))
                     .or_default() += sign * n;
             }
         }

@@ -5,34 +5,34 @@ use super::*;
 
 impl Store {
     pub(super) fn item_from(&self, r: &sqlx::any::AnyRow) -> Result<ItemRow> {
-        let role: Option<String> = r.try_get(8)?;
-        let region: Option<String> = r.try_get(9)?;
-        let agency: Option<String> = r.try_get(10)?;
-        let doc = self.cipher.open(
-            DOC_AAD,
-            &r.try_get::<String, _>(0)?,
-            &r.try_get::<String, _>(11)?,
-        )?;
+        let role: Option<String> = r.try_get("assignee_role")?;
+        let region: Option<String> = r.try_get("assignee_region")?;
+        let agency: Option<String> = r.try_get("assignee_agency")?;
         Ok(ItemRow {
-            id: r.try_get(0)?,
-            run_id: r.try_get(1)?,
-            list_kind: ListKind::parse(&r.try_get::<String, _>(2)?).unwrap_or(ListKind::Education),
-            seq: r.try_get(3)?,
-            kind: FindingKind::parse(&r.try_get::<String, _>(4)?)
+            id: r.try_get("id")?,
+            run_id: r.try_get("run_id")?,
+            list_kind: ListKind::parse(&r.try_get::<String, _>("list_kind")?)
+                .unwrap_or(ListKind::Education),
+            seq: r.try_get("seq")?,
+            kind: FindingKind::parse(&r.try_get::<String, _>("kind")?)
                 .ok_or_else(|| StoreError::Config("unknown finding kind".into()))?,
-            region_code: r.try_get(5)?,
-            child_id: r.try_get(6)?,
-            status: ItemStatus::parse(&r.try_get::<String, _>(7)?).unwrap_or(ItemStatus::Open),
+            region_code: r.try_get("region_code")?,
+            child_id: r.try_get("child_id")?,
+            status: ItemStatus::parse(&r.try_get::<String, _>("status")?)
+                .unwrap_or(ItemStatus::Open),
             assignee: role.as_deref().and_then(Role::parse).map(|role| Assignee {
                 role,
                 region: region.as_deref().and_then(|s| RegionCode::parse(s).ok()),
                 agency,
             }),
-            doc: serde_json::from_slice(&doc)
-                .map_err(|e| StoreError::Config(format!("stored item unreadable: {e}")))?,
-            decided_by: r.try_get(12)?,
-            decided_at: r.try_get(13)?,
-            note: r.try_get(14)?,
+            doc: crate::sealed::RECONCILE_ITEM.open(
+                &self.cipher,
+                &r.try_get::<String, _>("id")?,
+                &r.try_get::<String, _>("doc")?,
+            )?,
+            decided_by: r.try_get("decided_by")?,
+            decided_at: r.try_get("decided_at")?,
+            note: r.try_get("note")?,
         })
     }
 

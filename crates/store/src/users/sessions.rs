@@ -39,10 +39,10 @@ impl Store {
         // anywhere (in the window, and in the day) — in one pass over the attempts.
         let counts = sqlx::query(
             "SELECT \
-             COALESCE(SUM(CASE WHEN username = $1 AND address = $2 AND at >= $3 THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN address = $2 AND at >= $3 THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN username = $1 AND at >= $3 THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN username = $1 THEN 1 ELSE 0 END), 0) \
+             COALESCE(SUM(CASE WHEN username = $1 AND address = $2 AND at >= $3 THEN 1 ELSE 0 END), 0) AS mine, \
+             COALESCE(SUM(CASE WHEN address = $2 AND at >= $3 THEN 1 ELSE 0 END), 0) AS from_address, \
+             COALESCE(SUM(CASE WHEN username = $1 AND at >= $3 THEN 1 ELSE 0 END), 0) AS on_account, \
+             COALESCE(SUM(CASE WHEN username = $1 THEN 1 ELSE 0 END), 0) AS on_account_today \
              FROM login_failures WHERE (username = $1 AND at >= $4) OR (address = $2 AND at >= $3)",
         )
         .bind(username)
@@ -52,10 +52,10 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let before = Attempts {
-            mine: counts.try_get(0)?,
-            from_address: counts.try_get(1)?,
-            on_account: counts.try_get(2)?,
-            on_account_today: counts.try_get(3)?,
+            mine: counts.try_get("mine")?,
+            from_address: counts.try_get("from_address")?,
+            on_account: counts.try_get("on_account")?,
+            on_account_today: counts.try_get("on_account_today")?,
         };
         if let Some(refusal) = refuse(&before) {
             let (key_user, key_address) = match refusal {
@@ -424,10 +424,10 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(TokenSummary {
-                    id: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    created_at: r.try_get(2)?,
-                    expires_at: r.try_get(3)?,
+                    id: r.try_get("token_hash")?,
+                    name: r.try_get("name")?,
+                    created_at: r.try_get("created_at")?,
+                    expires_at: r.try_get("expires_at")?,
                 })
             })
             .collect()
@@ -450,13 +450,13 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let id: String = r.try_get(0)?;
+                let id: String = r.try_get("id_hash")?;
                 Ok(SessionSummary {
                     current: current.as_deref() == Some(id.as_str()),
                     id,
-                    created_at: r.try_get(1)?,
-                    last_seen: r.try_get(2)?,
-                    expires_at: r.try_get(3)?,
+                    created_at: r.try_get("created_at")?,
+                    last_seen: r.try_get("last_seen")?,
+                    expires_at: r.try_get("expires_at")?,
                 })
             })
             .collect()
