@@ -16,6 +16,7 @@ use shouwang_domain::attendance::{
 use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor, Role, Scope};
 use shouwang_domain::eligibility::age_on;
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::input::ChildInput;
 use shouwang_domain::text;
 use shouwang_domain::validation::ValidationErrors;
@@ -37,7 +38,7 @@ pub struct AbsencesRecorded {
 pub async fn record_absences(
     app: &App,
     actor: &Actor,
-    child_id: &str,
+    child_id: &ChildId,
     input: &AbsenceInput,
 ) -> Result<AbsencesRecorded> {
     let child = app.store.visible_child(actor, child_id).await?;
@@ -62,7 +63,7 @@ async fn record_days(
     excused: bool,
     note: Option<String>,
 ) -> Result<AbsencesRecorded> {
-    let child_id = child.id.as_str();
+    let child_id = &child.id;
     let today = app.store.today();
     let mut tx = app.store.begin().await?;
     tx.add_absences(
@@ -80,7 +81,7 @@ async fn record_days(
         AuditAction::AbsencesRecord,
         Subject {
             entity: "child",
-            id: Some(child_id),
+            id: Some(child_id.as_str()),
             region: Some(village.as_str()),
         },
         serde_json::json!({"days": days.len(), "excused": excused}),
@@ -507,7 +508,7 @@ pub async fn import_sheet(
                 continue;
             }
         };
-        let child = app.store.child(&id).await?;
+        let child = app.store.child(&ChildId::new(id)).await?;
         let mut recorded = false;
         for (days, excused) in [(row.excused, true), (row.unexcused, false)] {
             let (kept, old): (Vec<NaiveDate>, Vec<NaiveDate>) =
@@ -564,7 +565,7 @@ pub async fn import_sheet(
 pub async fn absences(
     app: &App,
     actor: &Actor,
-    child_id: &str,
+    child_id: &ChildId,
     since: NaiveDate,
 ) -> Result<Vec<(NaiveDate, bool, Option<String>)>> {
     app.store.visible_child(actor, child_id).await?;
@@ -572,7 +573,7 @@ pub async fn absences(
 }
 
 /// The open 劝返 of a child the actor may see, if any.
-pub async fn open_task(app: &App, actor: &Actor, child_id: &str) -> Result<Option<ReturnTask>> {
+pub async fn open_task(app: &App, actor: &Actor, child_id: &ChildId) -> Result<Option<ReturnTask>> {
     app.store.visible_child(actor, child_id).await?;
     Ok(app.store.open_return_task(child_id).await?)
 }

@@ -17,6 +17,7 @@ use shouwang_domain::child::ChildFile;
 use shouwang_domain::eligibility::{self, Eligibility, FlagReason};
 use shouwang_domain::history;
 use shouwang_domain::id_number::IdNumber;
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::input::{ChildInput, ParseContext};
 use shouwang_domain::lifecycle::{self, ChildStatus, ExitReason, RosterStanding};
 use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
@@ -34,7 +35,7 @@ pub use duplicates::*;
 /// asked to reveal them and may; `ids_masked` always holds the masked forms.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChildRecord {
-    pub id: String,
+    pub id: ChildId,
     pub file: ChildFile,
     pub ids_masked: MaskedIds,
     pub status: ChildStatus,
@@ -161,7 +162,7 @@ fn lifecycle_error(field: &str, e: lifecycle::LifecycleError) -> Error {
 
 /// Refuses an action the role may not take, without telling an out-of-scope user the child
 /// exists (reads are allowed to more roles than writes).
-async fn require(app: &App, actor: &Actor, action: Action, id: &str) -> Result<()> {
+async fn require(app: &App, actor: &Actor, action: Action, id: &ChildId) -> Result<()> {
     if actor.may(action) {
         return Ok(());
     }
@@ -170,14 +171,14 @@ async fn require(app: &App, actor: &Actor, action: Action, id: &str) -> Result<(
 }
 
 /// The file after a write, as the writer sees it (not audited again: the write was).
-async fn after_write(app: &App, id: &str) -> Result<ChildRecord> {
+async fn after_write(app: &App, id: &ChildId) -> Result<ChildRecord> {
     Ok(record(app.store.child(id).await?, false, app.store.today()))
 }
 
 /// Reads a child's file (audited). Out of scope and missing are the same `NotFound`. `reveal`
 /// asks for full ID numbers; it is refused for roles that do not need them, and logged when
 /// granted.
-pub async fn get(app: &App, actor: &Actor, id: &str, reveal: bool) -> Result<ChildRecord> {
+pub async fn get(app: &App, actor: &Actor, id: &ChildId, reveal: bool) -> Result<ChildRecord> {
     if reveal && !actor.may(Action::UnmaskIdNumber) {
         return Err(Error::Forbidden);
     }
@@ -193,7 +194,7 @@ pub async fn get(app: &App, actor: &Actor, id: &str, reveal: bool) -> Result<Chi
         },
         Subject {
             entity: "child",
-            id: Some(id),
+            id: Some(id.as_str()),
             region: Some(&region),
         },
         serde_json::json!({}),
@@ -231,7 +232,7 @@ pub async fn roster(app: &App, actor: &Actor, query: &RosterQuery) -> Result<Pag
 }
 
 /// A file's history, newest first, if the actor may see the child.
-pub async fn history(app: &App, actor: &Actor, id: &str) -> Result<Vec<HistoryEntry>> {
+pub async fn history(app: &App, actor: &Actor, id: &ChildId) -> Result<Vec<HistoryEntry>> {
     app.store.visible_child(actor, id).await?;
     Ok(app.store.child_history(id).await?)
 }
@@ -296,7 +297,7 @@ pub async fn register_settling(
             message: format!("{}。确认不是同一人后请勾选“确认登记”再提交", first.reason),
         });
     }
-    let id = uuid::Uuid::now_v7().to_string();
+    let id = ChildId::new(uuid::Uuid::now_v7().to_string());
     let mut tx = app.store.begin().await?;
     tx.insert_child(&id, &file).await?;
     let changes = history::diff(&None::<ChildFile>, &Some(file.clone()));
@@ -306,13 +307,13 @@ pub async fn register_settling(
         AuditAction::ChildRegister,
         Subject {
             entity: "child",
-            id: Some(&id),
+            id: Some(id.as_str()),
             region: Some(file.village_code.as_str()),
         },
         serde_json::json!({}),
     )
     .await?;
-    raise_near_duplicate(&mut tx, actor, &id, &file, &found.other_towns).await?;
+    raise_near_duplicate(&mut tx, actor, id.as_str(), &file, &found.other_towns).await?;
     if let Some(d) = discovery {
         crate::discoveries::close_in(&mut tx, actor, d, Some(&id), "")
             .await
@@ -333,7 +334,7 @@ pub async fn register_settling(
 pub async fn update(
     app: &App,
     actor: &Actor,
-    id: &str,
+    id: &ChildId,
     expected_version: i64,
     input: ChildInput,
     mode: EditMode,
@@ -395,7 +396,7 @@ fn merged_file(
 pub async fn edit_in(
     tx: &mut Tx,
     actor: &Actor,
-    id: &str,
+    id: &ChildId,
     expected_version: Option<i64>,
     input: ChildInput,
     mode: EditMode,
@@ -416,7 +417,11 @@ pub async fn edit_in(
     }
     if file.id_number != row.file.id_number {
         let store = tx.store().clone();
-        same_id_number(&duplicates_in(&store, actor, &file, Some(id)).await?.shown)?;
+        same_id_number(
+            &duplicates_in(&store, actor, &file, Some(id.as_str()))
+                .await?
+                .shown,
+        )?;
     }
     let changes = history::diff(&row.file, &file);
     if changes.is_empty() {
@@ -433,7 +438,7 @@ pub async fn edit_in(
         AuditAction::ChildEdit,
         Subject {
             entity: "child",
-            id: Some(id),
+            id: Some(id.as_str()),
             region: Some(file.village_code.as_str()),
         },
         serde_json::json!({"fields": fields}),
@@ -446,7 +451,7 @@ pub async fn edit_in(
 pub async fn exit(
     app: &App,
     actor: &Actor,
-    id: &str,
+    id: &ChildId,
     expected_version: i64,
     reason: ExitReason,
     date: NaiveDate,
@@ -479,7 +484,7 @@ pub async fn exit(
         AuditAction::ChildExit,
         Subject {
             entity: "child",
-            id: Some(id),
+            id: Some(id.as_str()),
             region: Some(row.file.village_code.as_str()),
         },
         serde_json::json!({"reason": reason.code(), "date": date, "agency_links_ended": unlinked}),
@@ -494,7 +499,7 @@ pub async fn exit(
 pub async fn transfer(
     app: &App,
     actor: &Actor,
-    id: &str,
+    id: &ChildId,
     expected_version: i64,
     to_village: &str,
 ) -> Result<ChildRecord> {
@@ -541,7 +546,7 @@ pub async fn transfer(
         AuditAction::ChildTransfer,
         Subject {
             entity: "child",
-            id: Some(id),
+            id: Some(id.as_str()),
             region: Some(from.as_str()),
         },
         serde_json::json!({"from": from, "to": target, "agency_links_ended": unlinked}),
@@ -553,7 +558,12 @@ pub async fn transfer(
 
 /// Links a child to an agency (e.g. the school they attend), so that agency's users see them.
 /// The agency must be inside the actor's jurisdiction, or the jurisdiction inside the agency's.
-pub async fn link_agency(app: &App, actor: &Actor, child_id: &str, agency_id: &str) -> Result<()> {
+pub async fn link_agency(
+    app: &App,
+    actor: &Actor,
+    child_id: &ChildId,
+    agency_id: &str,
+) -> Result<()> {
     require(app, actor, Action::EditChild, child_id).await?;
     // Only a school or a service agency is linked to a child (and sees the file while it serves
     // the child); a county department is reached by a routing, never by a link.
@@ -578,7 +588,7 @@ pub async fn link_agency(app: &App, actor: &Actor, child_id: &str, agency_id: &s
         AuditAction::ChildLinkAgency,
         Subject {
             entity: "child",
-            id: Some(child_id),
+            id: Some(child_id.as_str()),
             region: Some(row.file.village_code.as_str()),
         },
         serde_json::json!({"agency": agency_id}),
@@ -590,7 +600,7 @@ pub async fn link_agency(app: &App, actor: &Actor, child_id: &str, agency_id: &s
 
 /// A file the actor may see, for a page's heading (name, place): not a read of the file's
 /// contents, which [`get`] audits.
-pub async fn visible(app: &App, actor: &Actor, id: &str) -> Result<StoredChild> {
+pub async fn visible(app: &App, actor: &Actor, id: &ChildId) -> Result<StoredChild> {
     Ok(app.store.visible_child(actor, id).await?)
 }
 
@@ -598,7 +608,7 @@ pub async fn visible(app: &App, actor: &Actor, id: &str) -> Result<StoredChild> 
 pub async fn linked_agencies(
     app: &App,
     actor: &Actor,
-    id: &str,
+    id: &ChildId,
 ) -> Result<Vec<crate::places::Agency>> {
     app.store.visible_child(actor, id).await?;
     Ok(app.store.child_agencies(id).await?)

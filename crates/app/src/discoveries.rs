@@ -8,6 +8,7 @@ use crate::{App, Error, Result};
 use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::discovery::{self, DiscoveryInput};
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::protection::CaseEventKind;
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_store::{Subject, Tx};
@@ -102,7 +103,7 @@ pub async fn close(
     app: &App,
     actor: &Actor,
     id: &str,
-    child_id: Option<&str>,
+    child_id: Option<&ChildId>,
     note: &str,
 ) -> Result<()> {
     if !actor.may(Action::HandleDiscovery) {
@@ -132,7 +133,7 @@ pub(crate) async fn close_in(
     tx: &mut Tx,
     actor: &Actor,
     id: &str,
-    child_id: Option<&str>,
+    child_id: Option<&ChildId>,
     note: &str,
 ) -> Result<()> {
     if !actor.may(Action::HandleDiscovery) {
@@ -151,8 +152,14 @@ pub(crate) async fn close_in(
         None => None,
     };
     let status = discovery::closing(child_in_town, note)?;
-    tx.close_discovery(id, status, child_id, &actor.username, note)
-        .await?;
+    tx.close_discovery(
+        id,
+        status,
+        child_id.map(ChildId::as_str),
+        &actor.username,
+        note,
+    )
+    .await?;
     // A report of a child not yet registered came with a case: the case now follows the file.
     if let (Some(child), Some(case)) = (child_id, tx.discovery_case(id).await?)
         && tx.link_case_child(&case, child).await?

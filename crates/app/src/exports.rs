@@ -10,6 +10,7 @@ pub use shouwang_store::export::{ExportChild, ExportKind};
 use crate::{App, Error, Result};
 use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor, Scope};
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::region::RegionCode;
 use shouwang_store::Subject;
 
@@ -70,7 +71,7 @@ pub async fn roster_on(
 pub async fn child_for_form(
     app: &App,
     actor: &Actor,
-    id: &str,
+    id: &ChildId,
     kind: ExportKind,
 ) -> Result<ExportChild> {
     if !actor.may(Action::Export) {
@@ -82,13 +83,13 @@ pub async fn child_for_form(
         actor,
         kind,
         row.file.village_code.as_str(),
-        Some(id),
+        Some(id.as_str()),
         app.store.today(),
         1,
     )
     .await?;
     Ok(ExportChild {
-        id: row.id,
+        id: row.id.into_string(),
         file: row.file,
     })
 }

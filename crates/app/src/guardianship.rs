@@ -17,6 +17,7 @@ use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::guardianship::{
     self, AgreementInput, AgreementState, ContactInput, LatestCheck, RENEW_WITHIN_DAYS,
 };
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::input::ChildInput;
 use shouwang_domain::protection::EvidenceKind;
 use shouwang_store::By;
@@ -35,16 +36,16 @@ pub struct AgreementNow {
     pub state: AgreementState,
 }
 
-fn subject<'a>(child_id: &'a str, village: &'a str) -> Subject<'a> {
+fn subject<'a>(child_id: &'a ChildId, village: &'a str) -> Subject<'a> {
     Subject {
         entity: "child",
-        id: Some(child_id),
+        id: Some(child_id.as_str()),
         region: Some(village),
     }
 }
 
 /// A child's agreements, newest first, each with its state today.
-pub async fn agreements(app: &App, actor: &Actor, child_id: &str) -> Result<Vec<AgreementNow>> {
+pub async fn agreements(app: &App, actor: &Actor, child_id: &ChildId) -> Result<Vec<AgreementNow>> {
     app.store.visible_child(actor, child_id).await?;
     let today = app.store.today();
     Ok(app
@@ -69,7 +70,7 @@ pub async fn agreements(app: &App, actor: &Actor, child_id: &str) -> Result<Vec<
 pub async fn record(
     app: &App,
     actor: &Actor,
-    child_id: &str,
+    child_id: &ChildId,
     input: &AgreementInput,
     scan: Option<&[u8]>,
 ) -> Result<Vec<AgreementNow>> {
@@ -134,7 +135,12 @@ pub async fn record(
 }
 
 /// The scan of a signed agreement (audited: it shows who signed for the child).
-pub async fn scan(app: &App, actor: &Actor, child_id: &str, id: &str) -> Result<(String, Vec<u8>)> {
+pub async fn scan(
+    app: &App,
+    actor: &Actor,
+    child_id: &ChildId,
+    id: &str,
+) -> Result<(String, Vec<u8>)> {
     let child = app.store.visible_child(actor, child_id).await?;
     let out = app
         .store
@@ -214,7 +220,7 @@ pub struct ContactLog {
     pub lapse_days: Option<i64>,
 }
 
-pub async fn contacts(app: &App, actor: &Actor, child_id: &str) -> Result<ContactLog> {
+pub async fn contacts(app: &App, actor: &Actor, child_id: &ChildId) -> Result<ContactLog> {
     let child = app.store.visible_child(actor, child_id).await?;
     let items = app.store.parent_contacts(child_id, SHOWN).await?;
     let facts = app.store.contact_facts(child_id).await?;
@@ -245,7 +251,7 @@ pub async fn contacts(app: &App, actor: &Actor, child_id: &str) -> Result<Contac
 pub async fn record_contact(
     app: &App,
     actor: &Actor,
-    child_id: &str,
+    child_id: &ChildId,
     input: &ContactInput,
 ) -> Result<ContactLog> {
     let child = app.store.visible_child(actor, child_id).await?;
@@ -342,7 +348,7 @@ pub async fn lapsed(app: &App, actor: &Actor) -> Result<Vec<Lapsed>> {
 pub async fn record_carer_check(
     app: &App,
     actor: &Actor,
-    child_id: &str,
+    child_id: &ChildId,
     input: &shouwang_domain::guardianship::CarerCheckInput,
 ) -> Result<Vec<CarerCheckView>> {
     use shouwang_domain::guardianship::CarerVerdict;
@@ -385,7 +391,7 @@ pub async fn record_carer_check(
         AuditAction::CarerCheck,
         Subject {
             entity: "child",
-            id: Some(child_id),
+            id: Some(child_id.as_str()),
             region: Some(village.as_str()),
         },
         serde_json::json!({"check": id, "verdict": check.verdict.code()}),
@@ -396,7 +402,11 @@ pub async fn record_carer_check(
 }
 
 /// A child's carer checks, newest first (audited: they say what was found about a person).
-pub async fn carer_checks(app: &App, actor: &Actor, child_id: &str) -> Result<Vec<CarerCheckView>> {
+pub async fn carer_checks(
+    app: &App,
+    actor: &Actor,
+    child_id: &ChildId,
+) -> Result<Vec<CarerCheckView>> {
     let child = app.store.visible_child(actor, child_id).await?;
     let out = app.store.carer_checks(child_id).await?;
     let mut tx = app.store.begin().await?;
@@ -405,7 +415,7 @@ pub async fn carer_checks(app: &App, actor: &Actor, child_id: &str) -> Result<Ve
         AuditAction::CarerChecksRead,
         Subject {
             entity: "child",
-            id: Some(child_id),
+            id: Some(child_id.as_str()),
             region: Some(child.file.village_code.as_str()),
         },
         serde_json::json!({"shown": out.len()}),

@@ -15,6 +15,7 @@ use crate::{App, Error, Result};
 use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor, Role};
 use shouwang_domain::discovery::DiscoveryInput;
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::input::ChildInput;
 use shouwang_domain::review::{self, Access, Assignee, AssigneeRef, Decision};
 use shouwang_domain::routing::{Need, Unit};
@@ -445,7 +446,7 @@ async fn accept_effects(
 }
 
 /// Opens the 劝返 of a child found missing from the student list, or finds the one open.
-async fn open_return_from(tx: &mut Tx, item: &ItemRow, child: &str) -> Result<String> {
+async fn open_return_from(tx: &mut Tx, item: &ItemRow, child: &ChildId) -> Result<String> {
     let store = tx.store().clone();
     if let Some(open) = store.open_return_task(child).await? {
         return Ok(open.id);

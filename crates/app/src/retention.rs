@@ -9,6 +9,7 @@ use crate::{App, Error, Result};
 use chrono::NaiveDate;
 use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor};
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::retention::Retention;
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_store::Subject;
@@ -93,7 +94,7 @@ pub enum ArchivedView {
 pub async fn open(
     app: &App,
     actor: &Actor,
-    id: &str,
+    id: &ChildId,
     why: &str,
     today: NaiveDate,
 ) -> Result<ArchivedView> {
@@ -119,7 +120,7 @@ pub async fn open(
         AuditAction::ArchiveRead,
         Subject {
             entity: "child",
-            id: Some(id),
+            id: Some(id.as_str()),
             region: Some(&region),
         },
         serde_json::json!({"reason": why}),

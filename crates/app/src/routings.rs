@@ -17,6 +17,7 @@ pub use shouwang_store::routings::Routing;
 use crate::{App, Error, Result};
 use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor, Role, Scope};
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::routing::{self, Event, EventInput, Need, RoutingInput, Status, Unit};
 use shouwang_store::By;
@@ -183,7 +184,7 @@ async fn tell_receiver(
 pub(crate) async fn send_in(
     tx: &mut Tx,
     actor: &Actor,
-    child_id: &str,
+    child_id: &ChildId,
     village: &RegionCode,
     need: Need,
     unit: Unit,
@@ -222,7 +223,7 @@ pub(crate) async fn send_in(
 pub async fn send(
     app: &App,
     actor: &Actor,
-    child_id: &str,
+    child_id: &ChildId,
     input: &RoutingInput,
 ) -> Result<Vec<RoutingView>> {
     if !actor.may(Action::Route) {
@@ -335,7 +336,7 @@ pub async fn open_count(app: &App, actor: &Actor) -> Result<Option<i64>> {
 }
 
 /// A child's routings (on the child's page, for those who see the file).
-pub async fn of_child(app: &App, actor: &Actor, child_id: &str) -> Result<Vec<Routing>> {
+pub async fn of_child(app: &App, actor: &Actor, child_id: &ChildId) -> Result<Vec<Routing>> {
     app.store.visible_child(actor, child_id).await?;
     Ok(app.store.child_routings(child_id).await?)
 }

@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::ids::{CaseId, ChildId};
 use shouwang_domain::protection::CaseEventKind;
 
 /// The views this capability hands a front end.
@@ -25,10 +26,10 @@ use shouwang_store::Subject;
 /// How many visits a child's page shows.
 const SHOWN: i64 = 50;
 
-fn child_subject<'a>(id: &'a str, village: &'a str) -> Subject<'a> {
+fn child_subject<'a>(id: &'a ChildId, village: &'a str) -> Subject<'a> {
     Subject {
         entity: "child",
-        id: Some(id),
+        id: Some(id.as_str()),
         region: Some(village),
     }
 }
@@ -54,7 +55,7 @@ fn is_duplicate(e: &Error) -> bool {
 pub async fn record(
     app: &App,
     actor: &Actor,
-    child_id: &str,
+    child_id: &ChildId,
     input: &VisitInput,
 ) -> Result<Recorded> {
     let child = app.store.visible_child(actor, child_id).await?;
@@ -85,7 +86,7 @@ pub async fn record(
         .filter(|c| !c.is_empty())
     {
         Some(case_id) => Some(
-            crate::protection::follow_up_case(app, actor, case_id, child_id)
+            crate::protection::follow_up_case(app, actor, &CaseId::from(case_id), child_id)
                 .await
                 .map_err(|e| match e {
                     Error::NotFound => ValidationErrors::single("case_id", "找不到该个案").into(),
@@ -149,9 +150,14 @@ pub async fn record(
 }
 
 /// The visit this user recorded under `key`, if any; a key reused for another child is refused.
-async fn replay(app: &App, actor: &Actor, child_id: &str, key: &str) -> Result<Option<Recorded>> {
+async fn replay(
+    app: &App,
+    actor: &Actor,
+    child_id: &ChildId,
+    key: &str,
+) -> Result<Option<Recorded>> {
     match app.store.visit_by_client_key(&actor.user_id, key).await? {
-        Some(v) if v.child_id == child_id => Ok(Some(Recorded {
+        Some(v) if v.child_id == child_id.as_str() => Ok(Some(Recorded {
             visit: v,
             replayed: true,
         })),
@@ -165,13 +171,18 @@ async fn replay(app: &App, actor: &Actor, child_id: &str, key: &str) -> Result<O
 
 /// One visit of a child the actor may see (audited like the list): what a report filed from it
 /// starts with. Another child's visit is absent.
-pub async fn one(app: &App, actor: &Actor, child_id: &str, visit_id: &str) -> Result<VisitView> {
+pub async fn one(
+    app: &App,
+    actor: &Actor,
+    child_id: &ChildId,
+    visit_id: &str,
+) -> Result<VisitView> {
     let child = app.store.visible_child(actor, child_id).await?;
     let visit = app
         .store
         .visit(visit_id)
         .await?
-        .filter(|v| v.child_id == child_id)
+        .filter(|v| v.child_id == child_id.as_str())
         .ok_or(Error::NotFound)?;
     let mut tx = app.store.begin().await?;
     tx.audit(
@@ -186,7 +197,7 @@ pub async fn one(app: &App, actor: &Actor, child_id: &str, visit_id: &str) -> Re
 }
 
 /// A child's visits, newest first (audited: they hold what visitors saw in the home).
-pub async fn of_child(app: &App, actor: &Actor, child_id: &str) -> Result<Vec<VisitView>> {
+pub async fn of_child(app: &App, actor: &Actor, child_id: &ChildId) -> Result<Vec<VisitView>> {
     let child = app.store.visible_child(actor, child_id).await?;
     let visits = app.store.visits_of_child(child_id, SHOWN).await?;
     let mut tx = app.store.begin().await?;
@@ -253,7 +264,7 @@ pub async fn record_sent(
         .await?
         .unwrap_or_else(|| actor.username.clone());
     let (child_id, input) = sent.check(default_role, &key, app.store.today(), &name)?;
-    record(app, actor, &child_id, &input).await
+    record(app, actor, &ChildId::new(child_id), &input).await
 }
 
 /// One child due a visit (`GET /api/v1/visits/due`).
@@ -481,7 +492,7 @@ pub enum OfflineEdit {
 pub async fn offline_edit(
     app: &App,
     actor: &Actor,
-    child_id: &str,
+    child_id: &ChildId,
     base: &Fields,
     mine: &Fields,
 ) -> Result<OfflineEdit> {
@@ -578,7 +589,10 @@ pub async fn offline_pack(app: &App, actor: &Actor) -> Result<Vec<PackItem>> {
     .await?;
     let mut out = Vec::with_capacity(s.items.len());
     for i in s.items.into_iter().take(MAX_PACK) {
-        let row = app.store.visible_child(actor, &i.child_id).await?;
+        let row = app
+            .store
+            .visible_child(actor, &ChildId::new(i.child_id.clone()))
+            .await?;
         let all = fields_of(&ChildInput::from_file(&row.file));
         out.push(PackItem {
             fields: OFFLINE_FORM_FIELDS
@@ -614,7 +628,7 @@ pub async fn offline_pack(app: &App, actor: &Actor) -> Result<Vec<PackItem>> {
 pub async fn assign_visitor(
     app: &App,
     actor: &Actor,
-    child_id: &str,
+    child_id: &ChildId,
     input: &shouwang_domain::visits::VisitorAssignment,
 ) -> Result<Option<(String, VisitorRole)>> {
     let child = app.store.visible_child(actor, child_id).await?;
@@ -644,7 +658,7 @@ pub async fn assign_visitor(
 pub async fn assigned_visitor(
     app: &App,
     actor: &Actor,
-    child_id: &str,
+    child_id: &ChildId,
 ) -> Result<Option<(String, VisitorRole)>> {
     app.store.visible_child(actor, child_id).await?;
     Ok(app.store.visit_assignment(child_id).await?)
@@ -659,7 +673,7 @@ pub const MAX_PHOTOS_PER_VISIT: i64 = 3;
 pub async fn add_photo(
     app: &App,
     actor: &Actor,
-    child_id: &str,
+    child_id: &ChildId,
     visit_id: &str,
     bytes: &[u8],
 ) -> Result<String> {
@@ -711,7 +725,7 @@ pub async fn add_photo(
 pub async fn photos(
     app: &App,
     actor: &Actor,
-    child_id: &str,
+    child_id: &ChildId,
 ) -> Result<Vec<shouwang_store::visits::VisitPhoto>> {
     app.store.visible_child(actor, child_id).await?;
     Ok(app.store.visit_photos(child_id).await?)
@@ -721,7 +735,7 @@ pub async fn photos(
 pub async fn photo(
     app: &App,
     actor: &Actor,
-    child_id: &str,
+    child_id: &ChildId,
     id: &str,
 ) -> Result<(String, Vec<u8>)> {
     let child = app.store.visible_child(actor, child_id).await?;

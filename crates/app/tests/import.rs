@@ -14,6 +14,7 @@ use shouwang_app::App;
 use shouwang_app::import::{CommitMode, ImportError, Importer, Outcome, Plan};
 use shouwang_domain::authz::{Actor, Role};
 use shouwang_domain::clock::FixedClock;
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::sample::id_number_for;
 use shouwang_store::roster::{RosterQuery, StandingFilter};
@@ -388,9 +389,10 @@ async fn a_changed_phone_number_is_an_update_that_names_the_field() {
         .commit(&plan, CommitMode::All)
         .await
         .unwrap();
-    let history = shouwang_app::children::history(&reg.app, &reg.county, &u.child_id)
-        .await
-        .unwrap();
+    let history =
+        shouwang_app::children::history(&reg.app, &reg.county, &ChildId::new(u.child_id.clone()))
+            .await
+            .unwrap();
     assert_eq!(history.len(), 2);
     assert!(history.iter().all(|h| h.kind == "import"));
 }
@@ -1260,9 +1262,14 @@ async fn a_roster_without_ethnicity_and_parents_columns_imports_as_incomplete() 
         )
         .await
         .unwrap();
-    let child = shouwang_app::children::get(&reg.app, &reg.county, &page.items[0].id, false)
-        .await
-        .unwrap();
+    let child = shouwang_app::children::get(
+        &reg.app,
+        &reg.county,
+        &ChildId::new(page.items[0].id.clone()),
+        false,
+    )
+    .await
+    .unwrap();
     assert_eq!(child.file.ethnicity, None);
     let missing = &child.eligibility.missing;
     assert!(
@@ -1313,9 +1320,14 @@ async fn a_roster_without_schooling_and_guardianship_type_imports_to_be_complete
         .await
         .unwrap();
     assert_eq!(page.total, 4);
-    let child = shouwang_app::children::get(&reg.app, &reg.county, &page.items[0].id, false)
-        .await
-        .unwrap();
+    let child = shouwang_app::children::get(
+        &reg.app,
+        &reg.county,
+        &ChildId::new(page.items[0].id.clone()),
+        false,
+    )
+    .await
+    .unwrap();
     assert_eq!(child.file.schooling, None);
     assert_eq!(child.file.assessment(), None);
     let missing = shouwang_domain::eligibility::missing_fields(&child.file);
@@ -1409,7 +1421,7 @@ async fn history_written_under_the_old_mask_is_masked_again_when_the_store_opens
         .bind(format!(
             r#"[{{"field":"id_number","old":null,"new":"{old_mask}"}},{{"field":"father.id_number","old":"{old_mask}","new":null}}]"#
         ))
-        .bind(&child.id)
+        .bind(child.id.as_str())
         .execute(&pool)
         .await
         .unwrap();
@@ -1464,7 +1476,7 @@ async fn history_is_stored_encrypted() {
     let pool = sqlx::AnyPool::connect(&url).await.unwrap();
     let raw: Vec<String> =
         sqlx::query_scalar("SELECT changes FROM child_history WHERE child_id = $1")
-            .bind(&child.id)
+            .bind(child.id.as_str())
             .fetch_all(&pool)
             .await
             .unwrap();
@@ -1546,7 +1558,7 @@ async fn values_sealed_before_rows_were_bound_are_sealed_again_in_one_walk() {
              VALUES ($1, $2, $3, '2026-11-24T00:00:00.000Z', 'u', 'u', 'edit', '[]')",
         )
         .bind(format!("old-{i:05}"))
-        .bind(&child.id)
+        .bind(child.id.as_str())
         .bind(100 + i as i64)
         .execute(&pool)
         .await

@@ -133,9 +133,14 @@ pub async fn forms(
     };
     let children = match (child, region) {
         (Some(id), _) => vec![
-            shouwang_app::exports::child_for_form(app, actor, id, kind)
-                .await
-                .map_err(|e| explain(e, id))?,
+            shouwang_app::exports::child_for_form(
+                app,
+                actor,
+                &shouwang_domain::ids::ChildId::from(id),
+                kind,
+            )
+            .await
+            .map_err(|e| explain(e, id))?,
         ],
         (None, Some(r)) if !agreement => shouwang_app::exports::roster_on(app, actor, r, on, kind)
             .await

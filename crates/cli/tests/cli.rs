@@ -1478,10 +1478,14 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
         ymd(2017, 1, 1),
     ];
     for (k, id) in ids.iter().enumerate().filter(|(k, _)| k % 5 == 0) {
-        let record =
-            shouwang_app::children::get(&shouwang_app::App::new(store.clone()), &county, id, false)
-                .await
-                .unwrap();
+        let record = shouwang_app::children::get(
+            &shouwang_app::App::new(store.clone()),
+            &county,
+            &shouwang_domain::ids::ChildId::from(id.as_str()),
+            false,
+        )
+        .await
+        .unwrap();
         let birth = births[k / 5 % births.len()];
         let sex_seq = 500 + (k / 5) as u16;
         let mut patch = ChildInput {
@@ -1500,7 +1504,7 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
         shouwang_app::children::update(
             &shouwang_app::App::new(store.clone()),
             &county,
-            id,
+            &shouwang_domain::ids::ChildId::from(id.as_str()),
             record.version,
             patch,
             EditMode::Patch,
@@ -1509,17 +1513,21 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
         .unwrap();
     }
     for id in ids.iter().skip(1).step_by(9) {
-        let record =
-            shouwang_app::children::get(&shouwang_app::App::new(store.clone()), &county, id, false)
-                .await
-                .unwrap();
+        let record = shouwang_app::children::get(
+            &shouwang_app::App::new(store.clone()),
+            &county,
+            &shouwang_domain::ids::ChildId::from(id.as_str()),
+            false,
+        )
+        .await
+        .unwrap();
         if record.status != shouwang_domain::lifecycle::ChildStatus::Active {
             continue;
         }
         shouwang_app::children::exit(
             &shouwang_app::App::new(store.clone()),
             &county,
-            id,
+            &shouwang_domain::ids::ChildId::from(id.as_str()),
             record.version,
             ExitReason::ParentsReturned,
             ymd(2026, 10, 1),
@@ -1540,7 +1548,7 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
     let recent = shouwang_app::children::get(
         &shouwang_app::App::new(store.clone()),
         &county,
-        &ids[3],
+        &shouwang_domain::ids::ChildId::from(ids[3].as_str()),
         false,
     )
     .await
@@ -1548,7 +1556,7 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
     shouwang_app::children::exit(
         &shouwang_app::App::new(store.clone()),
         &county,
-        &ids[3],
+        &shouwang_domain::ids::ChildId::from(ids[3].as_str()),
         recent.version,
         ExitReason::MovedWithParents,
         today,
@@ -1615,9 +1623,12 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
     );
     let mut tx = store.begin().await.unwrap();
     assert!(
-        tx.link_case_child(&filed.case_id, &left[0].child_id)
-            .await
-            .unwrap()
+        tx.link_case_child(
+            &filed.case_id,
+            &shouwang_domain::ids::ChildId::from(left[0].child_id.as_str())
+        )
+        .await
+        .unwrap()
     );
     tx.commit().await.unwrap();
     assert_eq!(
@@ -1629,7 +1640,7 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
     let last = shouwang_app::children::get(
         &shouwang_app::App::new(store.clone()),
         &county,
-        &ids[8],
+        &shouwang_domain::ids::ChildId::from(ids[8].as_str()),
         false,
     )
     .await
@@ -1637,7 +1648,7 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
     shouwang_app::children::exit(
         &shouwang_app::App::new(store.clone()),
         &county,
-        &ids[8],
+        &shouwang_domain::ids::ChildId::from(ids[8].as_str()),
         last.version,
         ExitReason::MovedWithParents,
         today,

@@ -13,6 +13,7 @@ pub mod fields;
 pub mod guardianship;
 pub mod history;
 pub mod id_number;
+pub mod ids;
 pub mod input;
 pub mod lifecycle;
 pub mod person;

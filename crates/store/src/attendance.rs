@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use shouwang_domain::attendance::{ReturnStatus, ReturnStep};
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::region::RegionCode;
 
 use crate::By;
@@ -27,7 +28,7 @@ pub struct StepRecord {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReturnTask {
     pub id: String,
-    pub child_id: String,
+    pub child_id: ChildId,
     /// The school working it; none when the county opened it from 三方比对 (the town and the
     /// village work it then).
     pub agency_id: Option<String>,
@@ -62,7 +63,7 @@ impl Store {
         Ok(ReturnTask {
             steps: RETURN_STEPS.open(&self.cipher, &id, &r.try_get::<String, _>("steps")?)?,
             id,
-            child_id: r.try_get("child_id")?,
+            child_id: ChildId::new(r.try_get::<String, _>("child_id")?),
             agency_id: r.try_get("agency_id")?,
             village_code: format!("{village:012}"),
             away_from: date(r.try_get("away_from")?)?,
@@ -79,7 +80,12 @@ impl Store {
     }
 
     /// The unexplained days a pupil was away since `since`.
-    pub async fn unexcused_days(&self, child_id: &str, since: NaiveDate) -> Result<Vec<NaiveDate>> {
+    pub async fn unexcused_days(
+        &self,
+        child_id: &ChildId,
+        since: NaiveDate,
+    ) -> Result<Vec<NaiveDate>> {
+        let child_id = child_id.as_str();
         let rows: Vec<String> = sqlx::query_scalar(
             "SELECT day FROM absences WHERE child_id = $1 AND excused = 0 AND day >= $2 ORDER BY day",
         )
@@ -93,9 +99,10 @@ impl Store {
     /// A pupil's absences recorded since `since`: (day, excused, note).
     pub async fn absences(
         &self,
-        child_id: &str,
+        child_id: &ChildId,
         since: NaiveDate,
     ) -> Result<Vec<(NaiveDate, bool, Option<String>)>> {
+        let child_id = child_id.as_str();
         let rows = sqlx::query(
             "SELECT day, excused, note FROM absences WHERE child_id = $1 AND day >= $2 ORDER BY day DESC",
         )
@@ -151,7 +158,8 @@ impl Store {
     }
 
     /// The open 劝返 of a pupil, if any.
-    pub async fn open_return_task(&self, child_id: &str) -> Result<Option<ReturnTask>> {
+    pub async fn open_return_task(&self, child_id: &ChildId) -> Result<Option<ReturnTask>> {
+        let child_id = child_id.as_str();
         let row = sqlx::query(&format!(
             "SELECT {TASK_COLUMNS} FROM return_tasks WHERE child_id = $1 AND status = 'open' AND {}",
             crate::scope::live_child("return_tasks.child_id")
@@ -203,13 +211,14 @@ impl Tx {
     /// Records days absent (a day recorded again takes the new excused/note).
     pub async fn add_absences(
         &mut self,
-        child_id: &str,
+        child_id: &ChildId,
         agency_id: &str,
         days: &[NaiveDate],
         excused: bool,
         note: Option<&str>,
         by: &By<'_>,
     ) -> Result<()> {
+        let child_id = child_id.as_str();
         let now = self.now().to_owned();
         for day in days {
             let sealed = note
@@ -239,12 +248,13 @@ impl Tx {
     /// at once open one).
     pub async fn open_return(
         &mut self,
-        child_id: &str,
+        child_id: &ChildId,
         agency_id: Option<&str>,
         village: &RegionCode,
         away: (NaiveDate, NaiveDate),
         source: Option<&str>,
     ) -> Result<String> {
+        let child_id = child_id.as_str();
         let id = crate::new_id();
         let now = self.now().to_owned();
         let steps = RETURN_STEPS.seal(&self.store.cipher, &id, &[]);

@@ -10,6 +10,7 @@ use shouwang_domain::authz::{Actor, Scope};
 use shouwang_domain::child::ChildFile;
 use shouwang_domain::history::FieldChange;
 use shouwang_domain::id_number::IdNumber;
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::lifecycle::{ChildStatus, ExitReason};
 use shouwang_domain::region::{RegionCode, RegionLevel};
 
@@ -33,7 +34,7 @@ pub struct HistoryEntry {
 /// A stored file with its state, decrypted.
 #[derive(Debug, Clone)]
 pub struct StoredChild {
-    pub id: String,
+    pub id: ChildId,
     pub file: ChildFile,
     pub status: ChildStatus,
     pub exit_reason: Option<ExitReason>,
@@ -101,7 +102,7 @@ fn decode(store: &Store, r: &sqlx::any::AnyRow) -> Result<StoredChild> {
     let exit_reason: Option<String> = r.try_get("exit_reason")?;
     let exit_date: Option<String> = r.try_get("exit_date")?;
     Ok(StoredChild {
-        id,
+        id: ChildId::new(id),
         file,
         status: ChildStatus::parse(&status).unwrap_or(ChildStatus::Active),
         exit_reason: exit_reason.as_deref().and_then(ExitReason::parse),
@@ -125,7 +126,7 @@ async fn in_scope(conn: &mut AnyConnection, actor: &Actor, row: &StoredChild) ->
                     "SELECT COUNT(*) FROM child_agencies WHERE agency_id = $1 AND child_id = $2",
                 )
                 .bind(agency_id)
-                .bind(&row.id)
+                .bind(row.id.as_str())
                 .fetch_one(&mut *conn)
                 .await?
                     > 0
@@ -162,19 +163,22 @@ impl Store {
 
     /// A child the actor may see (outside a transaction); missing and out of scope are the same
     /// `NotFound`.
-    pub async fn visible_child(&self, actor: &Actor, id: &str) -> Result<StoredChild> {
+    pub async fn visible_child(&self, actor: &Actor, id: &ChildId) -> Result<StoredChild> {
+        let id = id.as_str();
         let mut conn = self.pool.acquire().await?;
         visible(&mut conn, self, actor, id).await
     }
 
     /// A child by id, whoever may see it (after a write the use case has checked).
-    pub async fn child(&self, id: &str) -> Result<StoredChild> {
+    pub async fn child(&self, id: &ChildId) -> Result<StoredChild> {
+        let id = id.as_str();
         let mut conn = self.pool.acquire().await?;
         load(&mut conn, self, id).await?.ok_or(StoreError::NotFound)
     }
 
     /// A file's history, newest first. The caller has checked the child is visible.
-    pub async fn child_history(&self, id: &str) -> Result<Vec<HistoryEntry>> {
+    pub async fn child_history(&self, id: &ChildId) -> Result<Vec<HistoryEntry>> {
+        let id = id.as_str();
         let rows = sqlx::query("SELECT version, at, username, kind, changes, id FROM child_history WHERE child_id = $1 ORDER BY version DESC")
             .bind(id)
             .fetch_all(&self.pool)
@@ -288,13 +292,15 @@ impl Store {
 
 impl Tx {
     /// A child the actor may see, read in this transaction.
-    pub async fn visible_child(&mut self, actor: &Actor, id: &str) -> Result<StoredChild> {
+    pub async fn visible_child(&mut self, actor: &Actor, id: &ChildId) -> Result<StoredChild> {
+        let id = id.as_str();
         let store = self.store.clone();
         visible(self.conn(), &store, actor, id).await
     }
 
     /// A new file (version 1).
-    pub async fn insert_child(&mut self, id: &str, file: &ChildFile) -> Result<()> {
+    pub async fn insert_child(&mut self, id: &ChildId, file: &ChildFile) -> Result<()> {
+        let id = id.as_str();
         let (backend, cipher, now) = (
             self.store.backend,
             self.store.cipher.clone(),
@@ -313,10 +319,11 @@ impl Tx {
     /// Replaces a file if it is still at `expected_version`; false if someone saved in between.
     pub async fn write_child(
         &mut self,
-        id: &str,
+        id: &ChildId,
         file: &ChildFile,
         expected_version: i64,
     ) -> Result<bool> {
+        let id = id.as_str();
         let (cipher, now) = (self.store.cipher.clone(), self.now().to_owned());
         crate::summary::update(self.conn(), &cipher, id, file, expected_version, &now).await
     }
@@ -325,11 +332,12 @@ impl Tx {
     /// between.
     pub async fn set_exited(
         &mut self,
-        id: &str,
+        id: &ChildId,
         reason: ExitReason,
         date: NaiveDate,
         expected_version: i64,
     ) -> Result<bool> {
+        let id = id.as_str();
         let now = self.now().to_owned();
         let done = sqlx::query(
             "UPDATE children SET status = 'exited', exit_reason = $1, exit_date = $2, version = version + 1, updated_at = $3 WHERE id = $4 AND version = $5",
@@ -347,12 +355,13 @@ impl Tx {
     /// One history entry: the file's `version` after the change, what kind of change, by whom.
     pub async fn add_history(
         &mut self,
-        child_id: &str,
+        child_id: &ChildId,
         version: i64,
         actor: &Actor,
         kind: &str,
         changes: &[FieldChange],
     ) -> Result<()> {
+        let child_id = child_id.as_str();
         let now = self.now().to_owned();
         let id = crate::new_id();
         let sealed = CHILD_HISTORY.seal(&self.store.cipher, &id, changes);
@@ -374,9 +383,10 @@ impl Tx {
     /// does not hold the village the child moves to. Returns how many ended.
     pub async fn end_agency_links(
         &mut self,
-        child_id: &str,
+        child_id: &ChildId,
         keep_within: Option<&RegionCode>,
     ) -> Result<u64> {
+        let child_id = child_id.as_str();
         let done = match keep_within {
             None => {
                 sqlx::query("DELETE FROM child_agencies WHERE child_id = $1")
@@ -399,7 +409,8 @@ impl Tx {
     }
 
     /// Links a child to an agency (once).
-    pub async fn link_agency(&mut self, child_id: &str, agency_id: &str) -> Result<()> {
+    pub async fn link_agency(&mut self, child_id: &ChildId, agency_id: &str) -> Result<()> {
+        let child_id = child_id.as_str();
         sqlx::query("INSERT INTO child_agencies (child_id, agency_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(child_id)
             .bind(agency_id)
@@ -498,7 +509,8 @@ impl Store {
     }
 
     /// The name of a registered child (for inboxes and the case page).
-    pub async fn child_name(&self, child_id: &str) -> Result<Option<String>> {
+    pub async fn child_name(&self, child_id: &ChildId) -> Result<Option<String>> {
+        let child_id = child_id.as_str();
         Ok(
             sqlx::query_scalar("SELECT name FROM children WHERE id = $1")
                 .bind(child_id)

@@ -5,6 +5,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use shouwang_domain::discovery::{Discovery, DiscoveryStatus};
+use shouwang_domain::ids::CaseId;
 use shouwang_domain::region::RegionCode;
 
 use crate::sealed::{DISCOVERY_CHILD_NAME, DISCOVERY_PHONE, DISCOVERY_SITUATION};
@@ -155,7 +156,8 @@ impl Tx {
 
     /// Marks a queued report as coming from a protection case (a mandatory report on a child not
     /// yet registered).
-    pub async fn set_discovery_case(&mut self, id: &str, case_id: &str) -> Result<()> {
+    pub async fn set_discovery_case(&mut self, id: &str, case_id: &CaseId) -> Result<()> {
+        let case_id = case_id.as_str();
         sqlx::query("UPDATE discovery_reports SET case_id = $1 WHERE id = $2")
             .bind(case_id)
             .bind(id)
@@ -165,14 +167,15 @@ impl Tx {
     }
 
     /// The protection case a queued report came from, if any.
-    pub async fn discovery_case(&mut self, id: &str) -> Result<Option<String>> {
+    pub async fn discovery_case(&mut self, id: &str) -> Result<Option<CaseId>> {
         Ok(sqlx::query_scalar::<_, Option<String>>(
             "SELECT case_id FROM discovery_reports WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(self.conn())
         .await?
-        .flatten())
+        .flatten()
+        .map(CaseId::new))
     }
 
     /// The town of an open report (none if it is missing or closed).

@@ -8,6 +8,7 @@ use sqlx::Row;
 
 use shouwang_domain::authz::Actor;
 use shouwang_domain::guardianship::{Agreement, CarerVerdict, ContactRecord};
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::region::RegionCode;
 
 use crate::By;
@@ -63,7 +64,8 @@ impl Store {
     }
 
     /// A child's agreements, newest first.
-    pub async fn agreements(&self, child_id: &str) -> Result<Vec<AgreementView>> {
+    pub async fn agreements(&self, child_id: &ChildId) -> Result<Vec<AgreementView>> {
+        let child_id = child_id.as_str();
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM agreements WHERE child_id = $1 ORDER BY at DESC, id DESC LIMIT 50"
         ))
@@ -76,9 +78,10 @@ impl Store {
     /// An agreement's scan: (kind, bytes).
     pub async fn agreement_scan(
         &self,
-        child_id: &str,
+        child_id: &ChildId,
         id: &str,
     ) -> Result<Option<(String, Vec<u8>)>> {
+        let child_id = child_id.as_str();
         let row = sqlx::query(
             "SELECT scan_kind, scan FROM agreements WHERE id = $1 AND child_id = $2 AND scan IS NOT NULL",
         )
@@ -179,11 +182,12 @@ impl Tx {
     /// Records an agreement (replacing the child's current one) with its scan, if any.
     pub async fn add_agreement(
         &mut self,
-        child_id: &str,
+        child_id: &ChildId,
         by: &By<'_>,
         a: &Agreement,
         scan: Option<(&str, &[u8])>,
     ) -> Result<String> {
+        let child_id = child_id.as_str();
         let id = crate::new_id();
         let now = self.now().to_owned();
         let body = AGREEMENT_BODY.seal(&self.store.cipher, &id, a);
@@ -253,7 +257,8 @@ pub struct ContactSummary {
 
 impl Store {
     /// A child's carer checks, newest first.
-    pub async fn carer_checks(&self, child_id: &str) -> Result<Vec<CarerCheckView>> {
+    pub async fn carer_checks(&self, child_id: &ChildId) -> Result<Vec<CarerCheckView>> {
+        let child_id = child_id.as_str();
         let rows = sqlx::query(
             "SELECT id, username, at, body FROM carer_checks WHERE child_id = $1 ORDER BY at DESC, id DESC LIMIT 50",
         )
@@ -274,7 +279,12 @@ impl Store {
     }
 
     /// A child's contact log, newest first (at most `limit`).
-    pub async fn parent_contacts(&self, child_id: &str, limit: i64) -> Result<Vec<ContactView>> {
+    pub async fn parent_contacts(
+        &self,
+        child_id: &ChildId,
+        limit: i64,
+    ) -> Result<Vec<ContactView>> {
+        let child_id = child_id.as_str();
         let rows = sqlx::query(
             "SELECT id, child_id, username, at, body FROM parent_contacts WHERE child_id = $1 \
              ORDER BY contacted_on DESC, at DESC LIMIT $2",
@@ -302,7 +312,8 @@ impl Store {
     }
 
     /// What the contact log says, without opening it: (date, reached, support) per entry.
-    pub async fn contact_facts(&self, child_id: &str) -> Result<Vec<(NaiveDate, bool, bool)>> {
+    pub async fn contact_facts(&self, child_id: &ChildId) -> Result<Vec<(NaiveDate, bool, bool)>> {
+        let child_id = child_id.as_str();
         let rows = sqlx::query(
             "SELECT contacted_on, reached, support FROM parent_contacts WHERE child_id = $1",
         )
@@ -360,10 +371,11 @@ impl Store {
 impl Tx {
     pub async fn add_carer_check(
         &mut self,
-        child_id: &str,
+        child_id: &ChildId,
         by: &By<'_>,
         check: &shouwang_domain::guardianship::CarerCheck,
     ) -> Result<String> {
+        let child_id = child_id.as_str();
         let id = crate::new_id();
         let now = self.now().to_owned();
         let body = CARER_CHECK.seal(&self.store.cipher, &id, check);
@@ -386,10 +398,11 @@ impl Tx {
 
     pub async fn add_parent_contact(
         &mut self,
-        child_id: &str,
+        child_id: &ChildId,
         by: &By<'_>,
         record: &ContactRecord,
     ) -> Result<String> {
+        let child_id = child_id.as_str();
         let id = crate::new_id();
         let now = self.now().to_owned();
         let sealed = PARENT_CONTACT.seal(&self.store.cipher, &id, record);

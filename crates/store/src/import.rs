@@ -163,7 +163,7 @@ impl Store {
         let mut stored = HashMap::with_capacity(wanted.len());
         for chunk in wanted.chunks(BATCH) {
             for row in crate::children::load_many(&mut conn, self, chunk).await? {
-                stored.insert(row.id.clone(), row);
+                stored.insert(row.id.to_string(), row);
             }
         }
         let mut out = Vec::with_capacity(keys.len());
@@ -172,7 +172,7 @@ impl Store {
                 Some(id) => {
                     let row = stored.get(&id).cloned().ok_or(StoreError::NotFound)?;
                     Some(Matched::Inside {
-                        id: row.id,
+                        id: row.id.into_string(),
                         version: row.version,
                         status: row.status,
                         file: Box::new(row.file),

@@ -6,6 +6,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use shouwang_domain::authz::Role;
+use shouwang_domain::ids::CaseId;
 use shouwang_domain::region::RegionCode;
 
 use crate::tx::Tx;
@@ -190,7 +191,8 @@ impl Store {
     }
 
     /// The notifications of a case (who was told, and whether it went out).
-    pub async fn case_notifications(&self, case_id: &str) -> Result<Vec<Sent>> {
+    pub async fn case_notifications(&self, case_id: &CaseId) -> Result<Vec<Sent>> {
+        let case_id = case_id.as_str();
         let rows = sqlx::query(
             "SELECT n.kind, u.username, n.status, n.channel, n.created_at, n.sent_at FROM notifications n \
              JOIN users u ON u.id = n.recipient_user_id WHERE n.case_id = $1 ORDER BY n.created_at, n.id",

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use shouwang_domain::ids::ChildId;
 use sqlx::Row;
 
 use shouwang_domain::eligibility::AgeBand;
@@ -328,7 +329,7 @@ impl Store {
         &self,
         on: NaiveDate,
         limit: i64,
-    ) -> Result<Vec<(String, i64, NaiveDate, RegionCode)>> {
+    ) -> Result<Vec<(ChildId, i64, NaiveDate, RegionCode)>> {
         let limit = limit.clamp(1, 5000);
         let provinces = self.province_keys().await?;
         let sql = format!(
@@ -359,7 +360,7 @@ impl Store {
                 let birth: String = r.try_get("birth_date")?;
                 let village: i64 = r.try_get("village_code")?;
                 Ok((
-                    r.try_get("id")?,
+                    ChildId::new(r.try_get::<String, _>("id")?),
                     r.try_get("version")?,
                     birth
                         .parse()

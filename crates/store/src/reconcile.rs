@@ -13,6 +13,7 @@ use sqlx::{AnyConnection, Row};
 
 use shouwang_domain::authz::{Action, Actor, Role, Scope};
 use shouwang_domain::id_number::mask_id;
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
 pub use shouwang_domain::review::ItemStatus;
 use shouwang_domain::review::{Access, Assignee};
@@ -154,7 +155,7 @@ pub struct ItemRow {
     pub seq: i64,
     pub kind: FindingKind,
     pub region_code: String,
-    pub child_id: Option<String>,
+    pub child_id: Option<ChildId>,
     pub status: ItemStatus,
     pub assignee: Option<Assignee>,
     pub doc: ItemDoc,

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use sqlx::Row;
 
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
 
 use crate::{Result, Store, StoreError};
@@ -246,7 +247,8 @@ impl Store {
     }
 
     /// The agencies a child is linked to (its school…), in name order.
-    pub async fn child_agencies(&self, child_id: &str) -> Result<Vec<Agency>> {
+    pub async fn child_agencies(&self, child_id: &ChildId) -> Result<Vec<Agency>> {
+        let child_id = child_id.as_str();
         let rows = sqlx::query(
             "SELECT a.id, a.name, a.kind, a.region_code FROM child_agencies ca \
              JOIN agencies a ON a.id = ca.agency_id WHERE ca.child_id = $1 ORDER BY a.name",

@@ -8,6 +8,7 @@ use sqlx::Row;
 
 use shouwang_domain::audit::AuditAction;
 use shouwang_domain::eligibility::under_sixteen_born_after;
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::retention::{Retention, erased_birth_date};
 
@@ -319,7 +320,8 @@ impl Store {
     }
 
     /// One archived file inside `region`: the whole file while kept, its counted row once erased.
-    pub async fn archived_child(&self, region: &RegionCode, id: &str) -> Result<ArchivedFile> {
+    pub async fn archived_child(&self, region: &RegionCode, id: &ChildId) -> Result<ArchivedFile> {
+        let id = id.as_str();
         let (lo, hi) = code_range(region);
         let row = sqlx::query(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM children c WHERE c.id = $1 AND c.archived_at IS NOT NULL \
@@ -335,7 +337,9 @@ impl Store {
         if s.erased_at.is_some() {
             return Ok(ArchivedFile::Erased(Box::new(s)));
         }
-        Ok(ArchivedFile::Kept(Box::new(self.child(id).await?)))
+        Ok(ArchivedFile::Kept(Box::new(
+            self.child(&ChildId::new(id)).await?,
+        )))
     }
 }
 

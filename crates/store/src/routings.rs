@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::routing::{Event, Need, Status, Unit};
 
@@ -28,7 +29,7 @@ pub struct EventRecord {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Routing {
     pub id: String,
-    pub child_id: String,
+    pub child_id: ChildId,
     pub village_code: String,
     pub need: Need,
     pub unit: Unit,
@@ -76,7 +77,7 @@ impl Store {
             hukou_number: ROUTING_HUKOU.open_opt(&self.cipher, &id, hukou.as_deref())?,
             id,
             events,
-            child_id: r.try_get("child_id")?,
+            child_id: ChildId::new(r.try_get::<String, _>("child_id")?),
             village_code: format!("{village:012}"),
             need: Need::parse(&need).ok_or_else(|| bad("need"))?,
             unit: Unit::parse(&unit).ok_or_else(|| bad("unit"))?,
@@ -105,7 +106,8 @@ impl Store {
     }
 
     /// A child's routings, newest first.
-    pub async fn child_routings(&self, child_id: &str) -> Result<Vec<Routing>> {
+    pub async fn child_routings(&self, child_id: &ChildId) -> Result<Vec<Routing>> {
+        let child_id = child_id.as_str();
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM routings WHERE child_id = $1 ORDER BY sent_at DESC, id LIMIT 100"
         ))
@@ -195,10 +197,11 @@ impl Store {
     /// The open routing of a child for a need to a unit, if any.
     pub async fn open_routing(
         &self,
-        child_id: &str,
+        child_id: &ChildId,
         need: Need,
         unit: Unit,
     ) -> Result<Option<Routing>> {
+        let child_id = child_id.as_str();
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM routings WHERE child_id = $1 AND need = $2 AND unit = $3 \
              AND status IN ('sent', 'accepted')"
@@ -246,7 +249,7 @@ impl Tx {
     #[allow(clippy::too_many_arguments)]
     pub async fn add_routing(
         &mut self,
-        child_id: &str,
+        child_id: &ChildId,
         village: &RegionCode,
         need: Need,
         unit: Unit,
@@ -254,6 +257,7 @@ impl Tx {
         source: Option<&str>,
         by: &By<'_>,
     ) -> Result<String> {
+        let child_id = child_id.as_str();
         let id = crate::new_id();
         let now = self.now().to_owned();
         let events = ROUTING_EVENTS.seal(&self.store.cipher, &id, &[]);

@@ -6,6 +6,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use shouwang_domain::authz::Actor;
+use shouwang_domain::ids::{CaseId, ChildId};
 use shouwang_domain::protection::RiskLevel;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::visits::VisitRecord;
@@ -72,7 +73,8 @@ impl Store {
         })
     }
 
-    pub async fn visits_of_child(&self, child_id: &str, limit: i64) -> Result<Vec<VisitView>> {
+    pub async fn visits_of_child(&self, child_id: &ChildId, limit: i64) -> Result<Vec<VisitView>> {
+        let child_id = child_id.as_str();
         let rows = sqlx::query(&format!(
             "SELECT {VISIT_COLUMNS} FROM visits WHERE child_id = $1 \
              ORDER BY visited_on DESC, at DESC LIMIT $2"
@@ -94,7 +96,8 @@ impl Store {
     }
 
     /// The visits that follow up a case (随访), oldest first.
-    pub async fn visits_of_case(&self, case_id: &str) -> Result<Vec<VisitView>> {
+    pub async fn visits_of_case(&self, case_id: &CaseId) -> Result<Vec<VisitView>> {
+        let case_id = case_id.as_str();
         let rows = sqlx::query(&format!(
             "SELECT {VISIT_COLUMNS} FROM visits WHERE case_id = $1 ORDER BY visited_on, at"
         ))
@@ -140,7 +143,8 @@ impl Store {
     }
 
     /// A child's visit photos, oldest first.
-    pub async fn visit_photos(&self, child_id: &str) -> Result<Vec<VisitPhoto>> {
+    pub async fn visit_photos(&self, child_id: &ChildId) -> Result<Vec<VisitPhoto>> {
+        let child_id = child_id.as_str();
         let rows = sqlx::query(
             "SELECT id, visit_id, kind, size, at, username FROM visit_photos WHERE child_id = $1 ORDER BY at, id",
         )
@@ -162,7 +166,12 @@ impl Store {
     }
 
     /// A photo of one of the child's visits: (kind, bytes).
-    pub async fn visit_photo(&self, child_id: &str, id: &str) -> Result<Option<(String, Vec<u8>)>> {
+    pub async fn visit_photo(
+        &self,
+        child_id: &ChildId,
+        id: &str,
+    ) -> Result<Option<(String, Vec<u8>)>> {
+        let child_id = child_id.as_str();
         let row =
             sqlx::query("SELECT kind, data FROM visit_photos WHERE child_id = $1 AND id = $2")
                 .bind(child_id)
@@ -177,8 +186,9 @@ impl Store {
     /// Who a child's visits are assigned to, if anyone: (name, role).
     pub async fn visit_assignment(
         &self,
-        child_id: &str,
+        child_id: &ChildId,
     ) -> Result<Option<(String, shouwang_domain::visits::VisitorRole)>> {
+        let child_id = child_id.as_str();
         let row = sqlx::query("SELECT name, role FROM visit_assignments WHERE child_id = $1")
             .bind(child_id)
             .fetch_optional(&self.pool)
@@ -276,12 +286,13 @@ impl Tx {
     /// stored one).
     pub async fn add_visit(
         &mut self,
-        child_id: &str,
+        child_id: &ChildId,
         case_id: Option<&str>,
         by: &By<'_>,
         record: &VisitRecord,
         client_key: Option<&str>,
     ) -> Result<String> {
+        let child_id = child_id.as_str();
         let id = crate::new_id();
         let now = self.now().to_owned();
         let sealed = VISIT_BODY.seal(&self.store.cipher, &id, record);
@@ -318,13 +329,14 @@ impl Tx {
     /// when it has `max` already.
     pub async fn add_visit_photo(
         &mut self,
-        child_id: &str,
+        child_id: &ChildId,
         visit_id: &str,
         by: &By<'_>,
         kind: &str,
         data: &[u8],
         max: i64,
     ) -> Result<Option<Option<String>>> {
+        let child_id = child_id.as_str();
         let ours: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM visits WHERE id = $1 AND child_id = $2")
                 .bind(visit_id)
@@ -365,10 +377,11 @@ impl Tx {
     /// Assigns a child's visits to a named person, or back to the village's 儿童主任 (None).
     pub async fn assign_visitor(
         &mut self,
-        child_id: &str,
+        child_id: &ChildId,
         who: Option<(&str, shouwang_domain::visits::VisitorRole)>,
         by: &str,
     ) -> Result<()> {
+        let child_id = child_id.as_str();
         sqlx::query("DELETE FROM visit_assignments WHERE child_id = $1")
             .bind(child_id)
             .execute(self.conn())

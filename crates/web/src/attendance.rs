@@ -15,6 +15,7 @@ use utoipa::{OpenApi, ToSchema};
 use shouwang_app::attendance::ReturnTask;
 use shouwang_app::attendance::{self, AbsencesRecorded, SheetImported};
 use shouwang_domain::attendance::{AbsenceInput, ReturnStep};
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::validation::ValidationErrors;
 
 use crate::auth::{CheckedForm, CurrentUser};
@@ -173,7 +174,7 @@ pub async fn import_submit(
 pub async fn record_absences(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     ApiJson(body): ApiJson<AbsenceInput>,
 ) -> Result<impl IntoResponse, AppError> {
     let r = attendance::record_absences(&state.app, &user.actor, &id, &body).await?;
@@ -306,7 +307,7 @@ struct AbsencesPage {
 async fn absences_view(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
+    id: &ChildId,
     errors: ValidationErrors,
     notice: Option<String>,
     values: (String, String),
@@ -321,7 +322,7 @@ async fn absences_view(
     };
     let page = render(&AbsencesPage {
         frame: Frame::of(state, user).await,
-        child_id: id.to_owned(),
+        child_id: id.to_string(),
         child_name: child.file.name.as_str().to_owned(),
         absences: shouwang_app::attendance::absences(&state.app, &user.actor, id, since).await?,
         task: shouwang_app::attendance::open_task(&state.app, &user.actor, id).await?,
@@ -337,7 +338,7 @@ async fn absences_view(
 pub async fn absences_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
 ) -> PageResult {
     absences_view(
         &state,
@@ -364,7 +365,7 @@ pub struct AbsenceForm {
 
 pub async fn absences_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     CheckedForm(user, f): CheckedForm<AbsenceForm>,
 ) -> PageResult {
     let input = AbsenceInput {

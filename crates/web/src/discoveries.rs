@@ -14,6 +14,7 @@ use utoipa::{OpenApi, ToSchema};
 use shouwang_app::discoveries::DiscoveryReport;
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::discovery::DiscoveryInput;
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::region::RegionLevel;
 use shouwang_domain::validation::ValidationErrors;
 
@@ -179,8 +180,10 @@ async fn discovery_close(
     Path(id): Path<String>,
     CheckedForm(user, f): CheckedForm<CloseForm>,
 ) -> PageResult {
-    let child = Some(f.child_id.trim()).filter(|s| !s.is_empty());
-    shouwang_app::discoveries::close(&state.app, &user.actor, &id, child, &f.note).await?;
+    let child = Some(f.child_id.trim())
+        .filter(|s| !s.is_empty())
+        .map(ChildId::from);
+    shouwang_app::discoveries::close(&state.app, &user.actor, &id, child.as_ref(), &f.note).await?;
     Ok(Redirect::to("/discoveries").into_response())
 }
 
@@ -201,8 +204,14 @@ pub async fn close_discovery(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<CloseDiscoveryBody>,
 ) -> Result<StatusCode, AppError> {
-    shouwang_app::discoveries::close(&state.app, &user.actor, &id, b.child_id.as_deref(), &b.note)
-        .await?;
+    shouwang_app::discoveries::close(
+        &state.app,
+        &user.actor,
+        &id,
+        b.child_id.map(ChildId::new).as_ref(),
+        &b.note,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -14,6 +14,7 @@ use shouwang_app::exports::{ExportChild, ExportKind};
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::child::{GuardianshipType, Schooling};
 use shouwang_domain::eligibility::{AgeBand, KeyTargetFlag};
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::input::parse_date;
 use shouwang_domain::region::RegionCode;
 use shouwang_exchange::forms::FormHeading;
@@ -312,7 +313,7 @@ async fn print_forms(
 async fn child_document(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
+    id: &ChildId,
     document: Document,
 ) -> Result<Response, AppError> {
     let child =
@@ -332,7 +333,7 @@ async fn child_document(
 pub async fn form_download(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
 ) -> Result<Response, AppError> {
     child_document(&state, &user, &id, Document::FormPdf).await
 }
@@ -342,7 +343,7 @@ pub async fn form_download(
 pub async fn form_xlsx_download(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
 ) -> Result<Response, AppError> {
     child_document(&state, &user, &id, Document::FormXlsx).await
 }
@@ -352,7 +353,7 @@ pub async fn form_xlsx_download(
 pub async fn agreement_download(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
 ) -> Result<Response, AppError> {
     child_document(&state, &user, &id, Document::Agreement).await
 }

@@ -22,6 +22,7 @@ use shouwang_domain::guardianship::ContactInput;
 use shouwang_domain::guardianship::{
     AgreementInput, AgreementKind, CapacityItem, CarerCheckInput, Disqualification, Rating,
 };
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::protection::MAX_EVIDENCE_BYTES;
 use shouwang_domain::validation::ValidationErrors;
 
@@ -91,7 +92,7 @@ pub fn routes() -> Router<AppState> {
 pub async fn list_agreements(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
 ) -> Result<Json<Items<AgreementNow>>, AppError> {
     Ok(Json(Items {
         items: guardianship::agreements(&state.app, &user.actor, &id).await?,
@@ -107,7 +108,7 @@ pub async fn list_agreements(
 pub async fn record_agreement(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     ApiJson(body): ApiJson<AgreementInput>,
 ) -> Result<impl IntoResponse, AppError> {
     let items = guardianship::record(&state.app, &user.actor, &id, &body, None).await?;
@@ -116,7 +117,7 @@ pub async fn record_agreement(
 
 #[derive(Deserialize)]
 pub struct ScanPath {
-    id: String,
+    id: ChildId,
     agreement_id: String,
 }
 
@@ -205,7 +206,7 @@ struct Outcome {
     notice: Option<String>,
 }
 
-async fn child_view(state: &AppState, user: &CurrentUser, id: &str, o: Outcome) -> PageResult {
+async fn child_view(state: &AppState, user: &CurrentUser, id: &ChildId, o: Outcome) -> PageResult {
     let child = shouwang_app::children::get(&state.app, &user.actor, id, false).await?;
     let status = if o.check_errors.is_empty() && o.agreement_errors.is_empty() {
         StatusCode::OK
@@ -214,7 +215,7 @@ async fn child_view(state: &AppState, user: &CurrentUser, id: &str, o: Outcome) 
     };
     let page = render(&ChildPage {
         frame: Frame::of(state, user).await,
-        child_id: id.to_owned(),
+        child_id: id.to_string(),
         child_name: child.file.name.as_str().to_owned(),
         carer_name: child
             .file
@@ -250,14 +251,14 @@ async fn child_view(state: &AppState, user: &CurrentUser, id: &str, o: Outcome) 
 pub async fn child_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
 ) -> PageResult {
     child_view(&state, &user, &id, Outcome::default()).await
 }
 
 pub async fn check_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let mut ratings = BTreeMap::new();
@@ -315,7 +316,7 @@ pub async fn check_submit(
 pub async fn agreement_submit(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     multipart: crate::extract::Multipart,
 ) -> PageResult {
     let (fields, upload) =
@@ -362,7 +363,7 @@ pub async fn agreement_submit(
 pub async fn record_carer_check(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     ApiJson(body): ApiJson<shouwang_domain::guardianship::CarerCheckInput>,
 ) -> Result<impl IntoResponse, AppError> {
     let items = guardianship::record_carer_check(&state.app, &user.actor, &id, &body).await?;
@@ -375,7 +376,7 @@ pub async fn record_carer_check(
 pub async fn list_carer_checks(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
 ) -> Result<Json<Items<CarerCheckView>>, AppError> {
     Ok(Json(Items {
         items: guardianship::carer_checks(&state.app, &user.actor, &id).await?,
@@ -390,7 +391,7 @@ pub async fn list_carer_checks(
 pub async fn record_contact(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     ApiJson(body): ApiJson<ContactInput>,
 ) -> Result<impl IntoResponse, AppError> {
     let log = guardianship::record_contact(&state.app, &user.actor, &id, &body).await?;
@@ -403,7 +404,7 @@ pub async fn record_contact(
 pub async fn list_contacts(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
 ) -> Result<Json<ContactLog>, AppError> {
     Ok(Json(
         guardianship::contacts(&state.app, &user.actor, &id).await?,

@@ -7,6 +7,7 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use utoipa::OpenApi;
 
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::region::RegionCode;
 
 use crate::auth::CurrentUser;
@@ -62,7 +63,7 @@ pub async fn agencies(
 pub async fn link_agency(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((id, agency_id)): Path<(String, String)>,
+    Path((id, agency_id)): Path<(ChildId, String)>,
 ) -> Result<StatusCode, AppError> {
     shouwang_app::children::link_agency(&state.app, &user.actor, &id, &agency_id).await?;
     Ok(StatusCode::NO_CONTENT)

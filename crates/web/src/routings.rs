@@ -15,6 +15,7 @@ use utoipa::{IntoParams, OpenApi};
 
 use shouwang_app::routings::Routing;
 use shouwang_app::routings::{self, RoutingView};
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::routing::{EventInput, Need, RoutingInput, Unit};
 use shouwang_domain::validation::ValidationErrors;
 
@@ -53,7 +54,7 @@ pub fn routes() -> Router<AppState> {
 pub async fn send(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     ApiJson(body): ApiJson<RoutingInput>,
 ) -> Result<impl IntoResponse, AppError> {
     let items = routings::send(&state.app, &user.actor, &id, &body).await?;
@@ -66,7 +67,7 @@ pub async fn send(
 pub async fn of_child(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
 ) -> Result<Json<Items<Routing>>, AppError> {
     Ok(Json(Items {
         items: routings::of_child(&state.app, &user.actor, &id).await?,
@@ -258,7 +259,7 @@ impl ChildPage {
 async fn child_view(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
+    id: &ChildId,
     errors: ValidationErrors,
     values: SendForm,
 ) -> PageResult {
@@ -270,7 +271,7 @@ async fn child_view(
     };
     let page = render(&ChildPage {
         frame: Frame::of(state, user).await,
-        child_id: id.to_owned(),
+        child_id: id.to_string(),
         child_name: child.file.name.as_str().to_owned(),
         rows: routings::of_child(&state.app, &user.actor, id).await?,
         needs: opts(Need::ALL, Need::code, Need::label),
@@ -286,7 +287,7 @@ async fn child_view(
 pub async fn child_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
 ) -> PageResult {
     child_view(
         &state,
@@ -308,7 +309,7 @@ pub struct SendForm {
 
 pub async fn send_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let f = SendForm {

@@ -69,7 +69,7 @@ pub(super) fn measures_sent_to(role: Role) -> &'static [shouwang_domain::protect
 pub(super) fn subject(case: &CaseRow) -> Subject<'_> {
     Subject {
         entity: "case",
-        id: Some(&case.id),
+        id: Some(case.id.as_str()),
         region: Some(case.village.as_str()),
     }
 }

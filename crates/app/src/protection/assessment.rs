@@ -2,6 +2,7 @@
 
 use super::*;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::ids::CaseId;
 use shouwang_domain::protection::CaseEventKind;
 
 /// The town (or the county) records an assessment of a case it assesses: the four areas, what was
@@ -9,9 +10,9 @@ use shouwang_domain::protection::CaseEventKind;
 pub async fn assess(
     app: &App,
     actor: &Actor,
-    case_id: &str,
+    case_id: &CaseId,
     input: &shouwang_domain::protection::AssessmentInput,
-) -> Result<String> {
+) -> Result<CaseId> {
     let assessment = input.parse()?;
     let (case, _, works) = load(app, actor, case_id).await?;
     if !works || !matches!(actor.role, Role::Town | Role::County | Role::CountyAdmin) {
@@ -46,5 +47,5 @@ pub async fn assess(
     )
     .await?;
     tx.commit().await?;
-    Ok(case_id.to_owned())
+    Ok(case_id.clone())
 }

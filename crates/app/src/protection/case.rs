@@ -2,6 +2,7 @@
 
 use super::*;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::ids::{CaseId, ChildId};
 use shouwang_domain::protection::CaseEventKind;
 
 /// One entry of a case's timeline as its reader may see it.
@@ -38,9 +39,9 @@ pub struct StepState {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CaseView {
-    pub id: String,
+    pub id: CaseId,
     pub report_id: String,
-    pub child_id: Option<String>,
+    pub child_id: Option<ChildId>,
     pub child_name: String,
     pub status: CaseStatus,
     pub situations: Vec<Situation>,
@@ -97,7 +98,7 @@ pub(super) fn reporter_of(report: &ReportRow) -> Reporter {
 pub(super) async fn load(
     app: &App,
     actor: &Actor,
-    case_id: &str,
+    case_id: &CaseId,
 ) -> Result<(CaseRow, ReportRow, bool)> {
     let (case, report) = app
         .store
@@ -117,14 +118,14 @@ pub(super) async fn load(
 pub(crate) async fn follow_up_case(
     app: &App,
     actor: &Actor,
-    case_id: &str,
-    child_id: &str,
+    case_id: &CaseId,
+    child_id: &ChildId,
 ) -> Result<CaseRow> {
     let (case, _, works) = load(app, actor, case_id).await?;
     if !works {
         return Err(Error::NotFound);
     }
-    if case.child_id.as_deref() != Some(child_id) {
+    if case.child_id.as_ref() != Some(child_id) {
         return Err(ValidationErrors::single("case_id", "该个案不是这名儿童的个案").into());
     }
     if case.status == CaseStatus::Closed {
@@ -137,7 +138,7 @@ pub(crate) async fn follow_up_case(
 }
 
 /// A case as the actor may see it; reading it is audited, and reading its reporter separately.
-pub async fn case(app: &App, actor: &Actor, case_id: &str) -> Result<CaseView> {
+pub async fn case(app: &App, actor: &Actor, case_id: &CaseId) -> Result<CaseView> {
     let (case, report, works) = load(app, actor, case_id).await?;
     let sees = protection::sees_reporter(actor, &report.receiving_org, &report.reporter_user_id);
     let events = app.store.case_events(&case.id).await?;

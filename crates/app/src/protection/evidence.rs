@@ -2,6 +2,7 @@
 
 use super::*;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::ids::CaseId;
 use shouwang_domain::protection::CaseEventKind;
 
 /// Adds evidence to a case: by those who work on it, or by its reporter. What the bytes are is
@@ -10,7 +11,7 @@ use shouwang_domain::protection::CaseEventKind;
 pub async fn attach(
     app: &App,
     actor: &Actor,
-    case_id: &str,
+    case_id: &CaseId,
     name: &str,
     bytes: &[u8],
 ) -> Result<shouwang_store::protection::Attachment> {
@@ -77,7 +78,7 @@ pub(super) fn evidence_reader<'a>(
 pub async fn attachments(
     app: &App,
     actor: &Actor,
-    case_id: &str,
+    case_id: &CaseId,
 ) -> Result<Vec<shouwang_store::protection::Attachment>> {
     let (case, report, works) = load(app, actor, case_id).await?;
     let may = evidence_reader(actor, &report, works);
@@ -94,7 +95,7 @@ pub async fn attachments(
 pub async fn attachment(
     app: &App,
     actor: &Actor,
-    case_id: &str,
+    case_id: &CaseId,
     id: &str,
 ) -> Result<(shouwang_store::protection::Attachment, Vec<u8>)> {
     let (case, report, works) = load(app, actor, case_id).await?;

@@ -134,7 +134,7 @@ pub async fn figures(
         if let Some(at) = &report.received_at {
             received += 1;
             receipt.extend(minutes_between(&report.filed_at, at));
-            if let Some(first) = activity.first_action.get(&case.id) {
+            if let Some(first) = activity.first_action.get(case.id.as_str()) {
                 first_action.extend(minutes_between(at, first));
             }
         }

@@ -2,13 +2,14 @@
 
 use super::*;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::ids::{CaseId, ChildId};
 
 /// A report as an inbox lists it.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportSummary {
     pub id: String,
-    pub case_id: String,
+    pub case_id: CaseId,
     /// `unreceived` or `received`
     pub status: String,
     pub case_status: CaseStatus,
@@ -72,7 +73,7 @@ pub async fn inbox(app: &App, actor: &Actor, status: InboxStatus) -> Result<Vec<
     // The registered children's names in one query.
     let ids: Vec<&str> = rows
         .iter()
-        .filter_map(|(case, _)| case.child_id.as_deref())
+        .filter_map(|(case, _)| case.child_id.as_ref().map(ChildId::as_str))
         .collect();
     let names = app.store.child_names(&ids).await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -84,7 +85,7 @@ pub async fn inbox(app: &App, actor: &Actor, status: InboxStatus) -> Result<Vec<
             shown_reporters += 1;
         }
         let name = match &case.child_id {
-            Some(id) => names.get(id).cloned().unwrap_or_default(),
+            Some(id) => names.get(id.as_str()).cloned().unwrap_or_default(),
             None => report.body.child_name.clone().unwrap_or_default(),
         };
         out.push(summary(&case, &report, name, sees, now, delay));

@@ -2,6 +2,7 @@
 
 use super::*;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::ids::CaseId;
 use shouwang_domain::protection::CaseEventKind;
 
 /// What one intervention step records.
@@ -27,9 +28,9 @@ pub struct InterventionInput {
 pub async fn intervene(
     app: &App,
     actor: &Actor,
-    case_id: &str,
+    case_id: &CaseId,
     input: &InterventionInput,
-) -> Result<String> {
+) -> Result<CaseId> {
     use shouwang_domain::protection::{Measure, RevocationGround, Stage};
     let measure = Measure::parse(&input.measure)
         .ok_or_else(|| ValidationErrors::single("measure", "请选择干预措施"))?;
@@ -107,7 +108,7 @@ pub async fn intervene(
     )
     .await?;
     tx.commit().await?;
-    Ok(case_id.to_owned())
+    Ok(case_id.clone())
 }
 
 /// What the case's records say about revoking the guardian's qualification.

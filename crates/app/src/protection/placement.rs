@@ -2,6 +2,7 @@
 
 use super::*;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::ids::CaseId;
 use shouwang_domain::protection::CaseEventKind;
 
 /// Civil affairs takes the child of a case into temporary guardianship (未成年人保护法 Art. 92's
@@ -9,9 +10,9 @@ use shouwang_domain::protection::CaseEventKind;
 pub async fn place(
     app: &App,
     actor: &Actor,
-    case_id: &str,
+    case_id: &CaseId,
     input: &shouwang_domain::protection::PlacementInput,
-) -> Result<String> {
+) -> Result<CaseId> {
     let record = input.parse(app.store.today())?;
     let (case, _, works) = load(app, actor, case_id).await?;
     if !works || !matches!(actor.role, Role::Town | Role::County | Role::CountyAdmin) {
@@ -57,7 +58,7 @@ pub async fn place(
     )
     .await?;
     tx.commit().await?;
-    Ok(case_id.to_owned())
+    Ok(case_id.clone())
 }
 
 /// Ends a temporary guardianship on the assessment that lets the child return (or says where the
@@ -65,11 +66,11 @@ pub async fn place(
 pub async fn end_placement(
     app: &App,
     actor: &Actor,
-    case_id: &str,
+    case_id: &CaseId,
     placement_id: &str,
     end_date: Option<&str>,
     assessment: &str,
-) -> Result<String> {
+) -> Result<CaseId> {
     let (case, _, works) = load(app, actor, case_id).await?;
     if !works || !matches!(actor.role, Role::Town | Role::County | Role::CountyAdmin) {
         return Err(Error::Forbidden);
@@ -106,5 +107,5 @@ pub async fn end_placement(
     )
     .await?;
     tx.commit().await?;
-    Ok(case_id.to_owned())
+    Ok(case_id.clone())
 }

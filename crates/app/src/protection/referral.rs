@@ -2,6 +2,7 @@
 
 use super::*;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::ids::CaseId;
 use shouwang_domain::protection::CaseEventKind;
 
 /// A referral as the case or the provider sees it.
@@ -58,11 +59,11 @@ pub(super) async fn referral_views(
 pub async fn refer(
     app: &App,
     actor: &Actor,
-    case_id: &str,
+    case_id: &CaseId,
     kind: shouwang_domain::protection::HelpKind,
     agency_id: &str,
     note: &str,
-) -> Result<String> {
+) -> Result<CaseId> {
     let note = note_of(note, "note", Some("请写明需要服务机构提供的帮助"))?;
     let (case, _, works) = load(app, actor, case_id).await?;
     if !works || !matches!(actor.role, Role::Town | Role::County | Role::CountyAdmin) {
@@ -104,7 +105,7 @@ pub async fn refer(
     tx.notify_agency(
         agency_id,
         "referral",
-        Some(&case.id),
+        Some(case.id.as_str()),
         "守望：新的转介",
         &format!(
             "乡镇转介了一名儿童，需要“{}”服务，请登录守望接收。",
@@ -120,7 +121,7 @@ pub async fn refer(
     )
     .await?;
     tx.commit().await?;
-    Ok(case_id.to_owned())
+    Ok(case_id.clone())
 }
 
 /// A provider's referrals (its users'), newest first.

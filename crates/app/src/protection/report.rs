@@ -2,6 +2,7 @@
 
 use super::*;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::ids::CaseId;
 use shouwang_domain::protection::CaseEventKind;
 
 /// What the reporter reads back after filing.
@@ -9,7 +10,7 @@ use shouwang_domain::protection::CaseEventKind;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Filed {
     pub id: String,
-    pub case_id: String,
+    pub case_id: CaseId,
     /// `unreceived` until the police receive it.
     pub status: String,
     /// The region code of the police org it went to (the child's town's station, else the county).
@@ -102,7 +103,7 @@ pub async fn file(app: &App, actor: &Actor, input: &ReportInput) -> Result<Filed
     let mut tx = app.store.begin().await?;
     let (case_id, report_id) = tx
         .insert_case(&NewCase {
-            child_id: child_id.as_deref(),
+            child_id: child_id.as_ref(),
             town: &town,
             village: &village,
             situations: &report.situations,
@@ -156,7 +157,7 @@ pub async fn file(app: &App, actor: &Actor, input: &ReportInput) -> Result<Filed
         &receiving,
         &[Role::Police],
         "report_filed",
-        Some(&case_id),
+        Some(case_id.as_str()),
         "守望：新的强制报告",
         &message,
     )
@@ -165,7 +166,7 @@ pub async fn file(app: &App, actor: &Actor, input: &ReportInput) -> Result<Filed
         &town,
         &[Role::Town],
         "report_filed",
-        Some(&case_id),
+        Some(case_id.as_str()),
         "守望：新的强制报告",
         &message,
     )
@@ -175,7 +176,7 @@ pub async fn file(app: &App, actor: &Actor, input: &ReportInput) -> Result<Filed
         AuditAction::ReportFile,
         Subject {
             entity: "case",
-            id: Some(&case_id),
+            id: Some(case_id.as_str()),
             region: Some(village.as_str()),
         },
         serde_json::json!({"report": report_id, "situations": report.situations.iter().map(|s| s.code()).collect::<Vec<_>>()}),
@@ -253,7 +254,7 @@ pub async fn escalate(app: &App) -> Result<usize> {
             county,
             &[Role::Police, Role::County, Role::CountyAdmin],
             "report_escalated",
-            Some(case_id),
+            Some(case_id.as_str()),
             "守望：强制报告超时未受理",
             &format!(
                 "一份强制报告超过{}分钟未受理，已上报县级，请立即登录处理。",
@@ -269,7 +270,7 @@ pub async fn escalate(app: &App) -> Result<usize> {
             AuditAction::ReportEscalate,
             Subject {
                 entity: "case",
-                id: Some(case_id),
+                id: Some(case_id.as_str()),
                 region: Some(county.as_str()),
             },
             serde_json::json!({"report": report_id}),

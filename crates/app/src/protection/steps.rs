@@ -2,6 +2,7 @@
 
 use super::*;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::ids::CaseId;
 use shouwang_domain::protection::CaseEventKind;
 
 /// Applies `action` to a case the actor works on, in one transaction with its timeline entry and
@@ -9,11 +10,11 @@ use shouwang_domain::protection::CaseEventKind;
 async fn act(
     app: &App,
     actor: &Actor,
-    case_id: &str,
+    case_id: &CaseId,
     action: CaseAction,
     write: impl AsyncFnOnce(&mut Tx, &CaseRow, &ReportRow) -> Result<()>,
     close_requested_by: Option<&str>,
-) -> Result<String> {
+) -> Result<CaseId> {
     let (case, report, works) = load(app, actor, case_id).await?;
     if !works {
         return Err(Error::Forbidden);
@@ -38,7 +39,7 @@ async fn act(
     )
     .await?;
     tx.commit().await?;
-    Ok(case_id.to_owned())
+    Ok(case_id.clone())
 }
 
 pub(super) fn note_of(note: &str, field: &str, required: Option<&str>) -> Result<String> {
@@ -56,7 +57,7 @@ pub(super) fn note_of(note: &str, field: &str, required: Option<&str>) -> Result
 
 /// The police receive a report (受理); a report escalated to the county may be received by the
 /// county's civil affairs too.
-pub async fn receive(app: &App, actor: &Actor, report_id: &str) -> Result<String> {
+pub async fn receive(app: &App, actor: &Actor, report_id: &str) -> Result<CaseId> {
     let (case, report) = app
         .store
         .report_with_case(report_id)
@@ -104,11 +105,11 @@ pub async fn receive(app: &App, actor: &Actor, report_id: &str) -> Result<String
 pub async fn record_step(
     app: &App,
     actor: &Actor,
-    case_id: &str,
+    case_id: &CaseId,
     step: Step,
     outcome: StepOutcome,
     note: &str,
-) -> Result<String> {
+) -> Result<CaseId> {
     let note = note_of(
         note,
         "note",
@@ -148,10 +149,10 @@ pub async fn record_step(
 pub async fn police_record(
     app: &App,
     actor: &Actor,
-    case_id: &str,
+    case_id: &CaseId,
     record: PoliceRecord,
     note: &str,
-) -> Result<String> {
+) -> Result<CaseId> {
     let note = note_of(
         note,
         "note",
@@ -172,7 +173,7 @@ pub async fn police_record(
                     tx.notify_user(
                         &report.reporter_user_id,
                         "feedback",
-                        Some(&case.id),
+                        Some(case.id.as_str()),
                         "守望：您的强制报告有新的反馈",
                         "公安机关对您提交的强制报告作出了反馈，请登录守望查看。",
                     )
@@ -197,7 +198,7 @@ pub async fn police_record(
 }
 
 /// The police notify the town (通报乡镇): the town's assessment and help begin.
-pub async fn notify_town(app: &App, actor: &Actor, case_id: &str, note: &str) -> Result<String> {
+pub async fn notify_town(app: &App, actor: &Actor, case_id: &CaseId, note: &str) -> Result<CaseId> {
     let note = note_of(note, "note", None)?;
     act(
         app,
@@ -218,7 +219,7 @@ pub async fn notify_town(app: &App, actor: &Actor, case_id: &str, note: &str) ->
                 &case.town,
                 &[Role::Town],
                 "town_notified",
-                Some(&case.id),
+                Some(case.id.as_str()),
                 "守望：公安机关通报个案",
                 "公安机关已就一起个案通报本乡镇（街道），请登录守望开展评估帮扶。",
             )
@@ -234,9 +235,9 @@ pub async fn notify_town(app: &App, actor: &Actor, case_id: &str, note: &str) ->
 pub async fn request_close(
     app: &App,
     actor: &Actor,
-    case_id: &str,
+    case_id: &CaseId,
     reason: &str,
-) -> Result<String> {
+) -> Result<CaseId> {
     let reason = note_of(reason, "reason", Some("请说明结案理由"))?;
     act(
         app,
@@ -264,10 +265,10 @@ pub async fn request_close(
 pub async fn decide_close(
     app: &App,
     actor: &Actor,
-    case_id: &str,
+    case_id: &CaseId,
     approve: bool,
     note: &str,
-) -> Result<String> {
+) -> Result<CaseId> {
     let note = note_of(note, "note", (!approve).then_some("退回结案申请请说明原因"))?;
     let (case, _, _) = load(app, actor, case_id).await?;
     if case.status == CaseStatus::Closing
@@ -296,7 +297,7 @@ pub async fn decide_close(
 }
 
 /// Reopens a closed case, saying why.
-pub async fn reopen(app: &App, actor: &Actor, case_id: &str, reason: &str) -> Result<String> {
+pub async fn reopen(app: &App, actor: &Actor, case_id: &CaseId, reason: &str) -> Result<CaseId> {
     let reason = note_of(reason, "reason", Some("请说明重新开启的理由"))?;
     act(
         app,

@@ -52,7 +52,7 @@ pub async fn apply_quarter_end(app: &App) -> Result<usize> {
                 AuditAction::ChildExit,
                 Subject {
                     entity: "child",
-                    id: Some(id),
+                    id: Some(id.as_str()),
                     region: Some(village.as_str()),
                 },
                 serde_json::json!({"reason": ExitReason::AgedSixteen.code(), "date": date, "quarter_end": cutoff}),

@@ -98,7 +98,7 @@ pub struct ReportInput {
 /// Who the report is about, checked.
 #[derive(Debug, Clone)]
 pub enum ReportedChild {
-    Registered(String),
+    Registered(crate::ids::ChildId),
     New {
         name: PersonName,
         sex: Option<Sex>,
@@ -128,7 +128,7 @@ impl ReportInput {
         let mut e = ValidationErrors::default();
         let present = |v: &Option<String>| v.as_deref().map(text::clean).filter(|s| !s.is_empty());
         let child = match (present(&self.child_id), &self.child) {
-            (Some(id), None) => Some(ReportedChild::Registered(id)),
+            (Some(id), None) => Some(ReportedChild::Registered(crate::ids::ChildId::new(id))),
             (None, Some(c)) => {
                 let name = match present(&c.name).map(|n| PersonName::parse(&n)) {
                     Some(Ok(n)) => Some(n),

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::sealed::CASE_ASSESSMENT;
+use shouwang_domain::ids::CaseId;
 
 /// An assessment as recorded.
 #[derive(Debug, Clone, Serialize)]
@@ -14,7 +15,8 @@ pub struct RecordedAssessment {
 
 impl Store {
     /// A case's assessments, newest first.
-    pub async fn assessments(&self, case_id: &str) -> Result<Vec<RecordedAssessment>> {
+    pub async fn assessments(&self, case_id: &CaseId) -> Result<Vec<RecordedAssessment>> {
+        let case_id = case_id.as_str();
         let rows = sqlx::query(
             "SELECT at, username, body, id FROM case_assessments WHERE case_id = $1 ORDER BY at DESC, id DESC",
         )
@@ -41,10 +43,11 @@ impl Tx {
     /// Records an assessment and sets the case's risk level from it.
     pub async fn add_assessment(
         &mut self,
-        case_id: &str,
+        case_id: &CaseId,
         by: &By<'_>,
         a: &Assessment,
     ) -> Result<()> {
+        let case_id = case_id.as_str();
         let now = self.now().to_owned();
         let id = crate::new_id();
         let sealed = CASE_ASSESSMENT.seal(&self.store.cipher, &id, a);

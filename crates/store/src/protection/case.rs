@@ -1,6 +1,7 @@
 //! Cases and their reports: rows, reads, the timeline, and the writes of the case's life.
 
 use super::*;
+use shouwang_domain::ids::{CaseId, ChildId};
 use shouwang_domain::protection::CaseEventKind;
 
 use crate::sealed::{CASE_EVENT_DETAIL, REPORT_BODY};
@@ -22,8 +23,8 @@ pub struct ReportBody {
 
 #[derive(Debug, Clone)]
 pub struct CaseRow {
-    pub id: String,
-    pub child_id: Option<String>,
+    pub id: CaseId,
+    pub child_id: Option<ChildId>,
     pub town: RegionCode,
     pub village: RegionCode,
     pub status: CaseStatus,
@@ -41,7 +42,7 @@ pub struct CaseRow {
 #[derive(Debug, Clone)]
 pub struct ReportRow {
     pub id: String,
-    pub case_id: String,
+    pub case_id: CaseId,
     pub reporter_user_id: String,
     pub reporter_role: String,
     pub receiving_org: RegionCode,
@@ -118,8 +119,10 @@ fn case_of(r: &sqlx::any::AnyRow) -> Result<CaseRow> {
     let situations: String = r.try_get("c_situations")?;
     let severity: String = r.try_get("c_severity")?;
     Ok(CaseRow {
-        id: r.try_get("c_id")?,
-        child_id: r.try_get("c_child_id")?,
+        id: CaseId::new(r.try_get::<String, _>("c_id")?),
+        child_id: r
+            .try_get::<Option<String>, _>("c_child_id")?
+            .map(ChildId::new),
         town: region(&r.try_get::<String, _>("c_town")?)?,
         village: region(&r.try_get::<String, _>("c_village")?)?,
         status: CaseStatus::parse(&status)
@@ -144,7 +147,7 @@ impl Store {
         let body = REPORT_BODY.open(&self.cipher, &id, &r.try_get::<String, _>("r_body")?)?;
         Ok(ReportRow {
             id,
-            case_id: r.try_get("r_case_id")?,
+            case_id: CaseId::new(r.try_get::<String, _>("r_case_id")?),
             reporter_user_id: r.try_get("r_reporter_user_id")?,
             reporter_role: r.try_get("r_reporter_role")?,
             receiving_org: region(&r.try_get::<String, _>("r_receiving_org")?)?,
@@ -179,7 +182,8 @@ impl Store {
     }
 
     /// A case and the report that opened it.
-    pub async fn case_with_report(&self, case_id: &str) -> Result<Option<(CaseRow, ReportRow)>> {
+    pub async fn case_with_report(&self, case_id: &CaseId) -> Result<Option<(CaseRow, ReportRow)>> {
+        let case_id = case_id.as_str();
         let row = sqlx::query(&format!(
             "SELECT {CASE_COLUMNS}, {REPORT_COLUMNS} FROM protection_cases c \
              JOIN protection_reports r ON r.case_id = c.id WHERE c.id = $1 AND {}",
@@ -293,7 +297,8 @@ impl Store {
     }
 
     /// A case's timeline, oldest first.
-    pub async fn case_events(&self, case_id: &str) -> Result<Vec<CaseEvent>> {
+    pub async fn case_events(&self, case_id: &CaseId) -> Result<Vec<CaseEvent>> {
+        let case_id = case_id.as_str();
         let rows = sqlx::query(
             "SELECT at, user_id, username, role, kind, code, outcome, detail, id FROM case_events \
              WHERE case_id = $1 ORDER BY at, id",
@@ -325,7 +330,7 @@ impl Store {
 
 /// What a new case and its report are, for [`Tx::insert_case`].
 pub struct NewCase<'a> {
-    pub child_id: Option<&'a str>,
+    pub child_id: Option<&'a ChildId>,
     pub town: &'a RegionCode,
     pub village: &'a RegionCode,
     pub situations: &'a [Situation],
@@ -339,7 +344,7 @@ pub struct NewCase<'a> {
 
 impl Tx {
     /// A new case and the report that opens it: (case id, report id).
-    pub async fn insert_case(&mut self, new: &NewCase<'_>) -> Result<(String, String)> {
+    pub async fn insert_case(&mut self, new: &NewCase<'_>) -> Result<(CaseId, String)> {
         let (case_id, report_id) = (crate::new_id(), crate::new_id());
         let now = self.now().to_owned();
         let codes: Vec<&str> = new.situations.iter().map(|s| s.code()).collect();
@@ -348,7 +353,7 @@ impl Tx {
              VALUES ($1, $2, $3, $4, 'reported', $5, $6, $7, $7, 1)",
         )
         .bind(&case_id)
-        .bind(new.child_id)
+        .bind(new.child_id.map(ChildId::as_str))
         .bind(new.town.as_str())
         .bind(new.village.as_str())
         .bind(codes.join(","))
@@ -373,13 +378,15 @@ impl Tx {
         .bind(sealed)
         .execute(self.conn())
         .await?;
-        Ok((case_id, report_id))
+        Ok((CaseId::new(case_id), report_id))
     }
 
     /// Adds an entry to a case's timeline (the note sealed).
     /// Links a case opened on a child not yet registered to the file registered for the child.
     /// False when the case already names a child.
-    pub async fn link_case_child(&mut self, case_id: &str, child_id: &str) -> Result<bool> {
+    pub async fn link_case_child(&mut self, case_id: &CaseId, child_id: &ChildId) -> Result<bool> {
+        let child_id = child_id.as_str();
+        let case_id = case_id.as_str();
         let now = self.now().to_owned();
         let done = sqlx::query(
             "UPDATE protection_cases SET child_id = $1, updated_at = $2, version = version + 1 \
@@ -395,13 +402,14 @@ impl Tx {
 
     pub async fn add_case_event(
         &mut self,
-        case_id: &str,
+        case_id: &CaseId,
         by: &By<'_>,
         kind: CaseEventKind,
         code: Option<&str>,
         outcome: Option<&str>,
         note: &str,
     ) -> Result<()> {
+        let case_id = case_id.as_str();
         let now = self.now().to_owned();
         let id = crate::new_id();
         let sealed = CASE_EVENT_DETAIL.seal(&self.store.cipher, &id, note);
@@ -427,11 +435,12 @@ impl Tx {
     /// Moves a case to `status` if it is still at `version`; false if someone moved it meanwhile.
     pub async fn set_case_status(
         &mut self,
-        case_id: &str,
+        case_id: &CaseId,
         version: i64,
         status: CaseStatus,
         close_requested_by: Option<&str>,
     ) -> Result<bool> {
+        let case_id = case_id.as_str();
         let now = self.now().to_owned();
         let closed_at = (status == CaseStatus::Closed).then(|| now.clone());
         let done = sqlx::query(
@@ -485,7 +494,7 @@ impl Tx {
     pub async fn escalate_unreceived(
         &mut self,
         filed_by: &str,
-    ) -> Result<Vec<(String, String, RegionCode)>> {
+    ) -> Result<Vec<(String, CaseId, RegionCode)>> {
         let rows: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT id, case_id, town_code FROM protection_reports \
              WHERE status = 'unreceived' AND escalated_at IS NULL AND filed_at <= $1 ORDER BY filed_at LIMIT 1000",
@@ -507,7 +516,7 @@ impl Tx {
             .bind(&id)
             .execute(self.conn())
             .await?;
-            out.push((id, case_id, county));
+            out.push((id, CaseId::new(case_id), county));
         }
         Ok(out)
     }

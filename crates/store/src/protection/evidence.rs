@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::sealed::{CASE_ATTACHMENT, CASE_ATTACHMENT_NAME};
+use shouwang_domain::ids::CaseId;
 
 /// Evidence on a case, as listed (its bytes are fetched one at a time).
 #[derive(Debug, Clone, Serialize)]
@@ -35,7 +36,8 @@ impl Store {
     }
 
     /// A case's evidence, oldest first.
-    pub async fn attachments(&self, case_id: &str) -> Result<Vec<Attachment>> {
+    pub async fn attachments(&self, case_id: &CaseId) -> Result<Vec<Attachment>> {
+        let case_id = case_id.as_str();
         let rows = sqlx::query(&format!(
             "SELECT {LISTED} FROM case_attachments WHERE case_id = $1 ORDER BY at, id"
         ))
@@ -48,9 +50,10 @@ impl Store {
     /// One attachment of a case with its bytes.
     pub async fn attachment(
         &self,
-        case_id: &str,
+        case_id: &CaseId,
         id: &str,
     ) -> Result<Option<(Attachment, Vec<u8>)>> {
+        let case_id = case_id.as_str();
         let row = sqlx::query(&format!(
             "SELECT {LISTED}, data FROM case_attachments WHERE case_id = $1 AND id = $2"
         ))
@@ -69,13 +72,14 @@ impl Tx {
     /// transaction, so parallel uploads cannot pass it).
     pub async fn add_attachment(
         &mut self,
-        case_id: &str,
+        case_id: &CaseId,
         by: &By<'_>,
         kind: &str,
         name: &str,
         data: &[u8],
         max: i64,
     ) -> Result<Option<String>> {
+        let case_id = case_id.as_str();
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM case_attachments WHERE case_id = $1")
             .bind(case_id)
             .fetch_one(self.conn())

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::sealed::CASE_INTERVENTION;
+use shouwang_domain::ids::CaseId;
 
 /// What a step of an intervention says beside its codes.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -27,7 +28,8 @@ pub struct InterventionStep {
 
 impl Store {
     /// A case's intervention steps, oldest first.
-    pub async fn interventions(&self, case_id: &str) -> Result<Vec<InterventionStep>> {
+    pub async fn interventions(&self, case_id: &CaseId) -> Result<Vec<InterventionStep>> {
+        let case_id = case_id.as_str();
         let rows = sqlx::query(
             "SELECT at, username, measure, stage, body, id FROM case_interventions WHERE case_id = $1 ORDER BY at, id",
         )
@@ -61,9 +63,10 @@ impl Tx {
     /// are returned first for the caller's check (so two people cannot record the same step).
     pub async fn recorded_stages(
         &mut self,
-        case_id: &str,
+        case_id: &CaseId,
         measure: shouwang_domain::protection::Measure,
     ) -> Result<Vec<shouwang_domain::protection::Stage>> {
+        let case_id = case_id.as_str();
         let rows: Vec<String> = sqlx::query_scalar(
             "SELECT stage FROM case_interventions WHERE case_id = $1 AND measure = $2 ORDER BY at, id",
         )
@@ -79,12 +82,13 @@ impl Tx {
 
     pub async fn add_intervention(
         &mut self,
-        case_id: &str,
+        case_id: &CaseId,
         by: &By<'_>,
         measure: shouwang_domain::protection::Measure,
         stage: shouwang_domain::protection::Stage,
         detail: &InterventionDetail,
     ) -> Result<()> {
+        let case_id = case_id.as_str();
         let now = self.now().to_owned();
         let id = crate::new_id();
         let sealed = CASE_INTERVENTION.seal(&self.store.cipher, &id, detail);

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::sealed::CASE_PLACEMENT;
+use shouwang_domain::ids::CaseId;
 
 /// A temporary guardianship on a case.
 #[derive(Debug, Clone, Serialize)]
@@ -16,7 +17,8 @@ pub struct PlacementView {
 }
 
 impl Store {
-    pub async fn placements(&self, case_id: &str) -> Result<Vec<PlacementView>> {
+    pub async fn placements(&self, case_id: &CaseId) -> Result<Vec<PlacementView>> {
+        let case_id = case_id.as_str();
         let rows = sqlx::query(
             "SELECT id, username, body, version FROM case_placements WHERE case_id = $1 ORDER BY at, id",
         )
@@ -44,10 +46,11 @@ impl Store {
 impl Tx {
     pub async fn add_placement(
         &mut self,
-        case_id: &str,
+        case_id: &CaseId,
         by: &By<'_>,
         record: &shouwang_domain::protection::PlacementRecord,
     ) -> Result<String> {
+        let case_id = case_id.as_str();
         let id = crate::new_id();
         let now = self.now().to_owned();
         let sealed = CASE_PLACEMENT.seal(&self.store.cipher, &id, record);

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::sealed::{REFERRAL_LOG, REFERRAL_NOTE};
+use shouwang_domain::ids::CaseId;
 
 /// One entry a provider recorded on a referral.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -19,7 +20,7 @@ pub struct ReferralEntry {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Referral {
     pub id: String,
-    pub case_id: String,
+    pub case_id: CaseId,
     pub kind: HelpKind,
     pub agency_id: String,
     pub agency_name: String,
@@ -45,7 +46,7 @@ impl Store {
             note: REFERRAL_NOTE.open(&self.cipher, &id, &r.try_get::<String, _>("note")?)?,
             log: REFERRAL_LOG.open(&self.cipher, &id, &r.try_get::<String, _>("log")?)?,
             id,
-            case_id: r.try_get("case_id")?,
+            case_id: CaseId::new(r.try_get::<String, _>("case_id")?),
             kind: HelpKind::parse(&kind)
                 .ok_or_else(|| StoreError::Config(format!("help kind {kind}")))?,
             agency_id: r.try_get("agency_id")?,
@@ -60,7 +61,8 @@ impl Store {
     }
 
     /// A case's referrals, oldest first.
-    pub async fn referrals_of_case(&self, case_id: &str) -> Result<Vec<Referral>> {
+    pub async fn referrals_of_case(&self, case_id: &CaseId) -> Result<Vec<Referral>> {
+        let case_id = case_id.as_str();
         let rows = sqlx::query(&format!(
             "SELECT {REFERRAL_COLUMNS} FROM case_referrals f JOIN agencies a ON a.id = f.agency_id \
              WHERE f.case_id = $1 ORDER BY f.referred_at, f.id"
@@ -97,12 +99,13 @@ impl Store {
 impl Tx {
     pub async fn insert_referral(
         &mut self,
-        case_id: &str,
+        case_id: &CaseId,
         kind: HelpKind,
         agency_id: &str,
         by: &str,
         note: &str,
     ) -> Result<String> {
+        let case_id = case_id.as_str();
         let id = crate::new_id();
         let now = self.now().to_owned();
         let (note, log) = (

@@ -17,7 +17,9 @@ impl Store {
             kind: FindingKind::parse(&r.try_get::<String, _>("kind")?)
                 .ok_or_else(|| StoreError::Config("unknown finding kind".into()))?,
             region_code: r.try_get("region_code")?,
-            child_id: r.try_get("child_id")?,
+            child_id: r
+                .try_get::<Option<String>, _>("child_id")?
+                .map(ChildId::new),
             status: ItemStatus::parse(&r.try_get::<String, _>("status")?)
                 .unwrap_or(ItemStatus::Open),
             assignee: role.as_deref().and_then(Role::parse).map(|role| Assignee {
@@ -108,7 +110,7 @@ impl Store {
             status: item.status,
             status_label: item.status.label(),
             region_code: item.region_code,
-            child_id: item.child_id,
+            child_id: item.child_id.map(ChildId::into_string),
             probability: item.doc.probability,
             reasons: item.doc.reasons,
             assignee: item

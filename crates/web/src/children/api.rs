@@ -17,6 +17,7 @@ use shouwang_app::children::{ChildRecord, EditMode, MaskedIds};
 use shouwang_app::children::{ChildSummary, Page};
 use shouwang_domain::child::{ActualGuardianship, ChildFile};
 use shouwang_domain::eligibility::{Eligibility, FlagReason};
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::input::{ChildInput, parse_date};
 use shouwang_domain::lifecycle::ExitReason;
 use shouwang_domain::lifecycle::RosterStanding;
@@ -95,7 +96,7 @@ pub struct ChildView {
 impl ChildView {
     pub fn of(r: &ChildRecord) -> ChildView {
         ChildView {
-            id: r.id.clone(),
+            id: r.id.to_string(),
             name: r.file.name.as_str().to_owned(),
             sex: r.file.sex.label(),
             birth_date: r.file.birth_date,
@@ -166,7 +167,7 @@ pub struct GetParams {
 pub async fn get_child(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     Query(p): Query<GetParams>,
 ) -> Result<Json<ChildView>, AppError> {
     let reveal = p
@@ -243,7 +244,7 @@ pub(super) fn required_version(extra: &serde_json::Map<String, Value>) -> Result
 pub async fn patch_child(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<ChildView>, AppError> {
     let (extra, input) = split_body(body, &["version"])?;
@@ -264,7 +265,7 @@ pub async fn patch_child(
 pub async fn child_history(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
 ) -> Result<Json<Items<HistoryEntry>>, AppError> {
     let items = shouwang_app::children::history(&state.app, &user.actor, &id).await?;
     Ok(Json(Items { items }))
@@ -301,7 +302,7 @@ pub fn parse_exit(
 pub async fn exit_child(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     ApiJson(b): ApiJson<ExitBody>,
 ) -> Result<Json<ChildView>, AppError> {
     let (reason, date) = parse_exit(&b.reason, &b.date)?;
@@ -330,7 +331,7 @@ pub struct TransferBody {
 pub async fn transfer_child(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     ApiJson(b): ApiJson<TransferBody>,
 ) -> Result<Json<ChildView>, AppError> {
     let r =

@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
+use shouwang_domain::ids::ChildId;
 use utoipa::{IntoParams, ToSchema};
 
 use shouwang_app::retention::ArchivedSummary;
@@ -73,7 +74,7 @@ pub async fn list_archive(
 pub async fn get_archived(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     Query(p): Query<ReasonParam>,
 ) -> Result<Json<ArchivedFileView>, AppError> {
     let view = retention::open(&state.app, &user.actor, &id, &p.reason, state.app.today()).await?;
@@ -161,7 +162,7 @@ struct ErasedPage {
 pub async fn archived_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     Query(p): Query<ReasonParam>,
 ) -> PageResult {
     let view =

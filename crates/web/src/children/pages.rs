@@ -13,6 +13,7 @@ use shouwang_domain::authz::Action;
 use shouwang_domain::child::*;
 use shouwang_domain::history::field_label;
 use shouwang_domain::id_number::IdNumber;
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::input::ChildInput;
 use shouwang_domain::lifecycle::ExitReason;
 use shouwang_domain::region::{Divisions, RegionLevel};
@@ -232,7 +233,7 @@ pub(super) fn masked_list(r: &ChildRecord) -> Vec<(String, String)> {
 pub async fn edit_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
 ) -> PageResult {
     let r = shouwang_app::children::get(&state.app, &user.actor, &id, false).await?;
     if !user.actor.may(Action::EditChild) {
@@ -243,14 +244,14 @@ pub async fn edit_page(
         form: FormView::new(&ChildInput::from_file(&r.file), ValidationErrors::default()),
         c: Choices::for_actor(&state, &user.actor).await?,
         ids_masked: masked_list(&r),
-        child_id: Some(r.id),
+        child_id: Some(r.id.into_string()),
         version: r.version,
     }))
 }
 
 pub async fn edit_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let (input, control) = form_input(pairs)?;
@@ -280,7 +281,7 @@ pub async fn edit_submit(
                     form,
                     c: Choices::for_actor(&state, &user.actor).await?,
                     ids_masked: masked_list(&current),
-                    child_id: Some(id),
+                    child_id: Some(id.into_string()),
                     version,
                 }),
             )
@@ -421,7 +422,7 @@ pub(super) struct ChildParams {
 pub async fn child_view(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
+    id: &ChildId,
     reveal: bool,
     notice: Option<String>,
     error: Option<String>,
@@ -515,7 +516,7 @@ pub async fn archived_view(
 pub async fn child_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     Query(p): Query<ChildParams>,
 ) -> PageResult {
     let notice = if p.registered.is_some() {
@@ -563,13 +564,13 @@ impl HistoryPage {
 pub async fn history_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
 ) -> PageResult {
     let r = shouwang_app::children::get(&state.app, &user.actor, &id, false).await?;
     let entries = shouwang_app::children::history(&state.app, &user.actor, &id).await?;
     Ok(render(&HistoryPage {
         frame: Frame::of(&state, &user).await,
-        id,
+        id: id.into_string(),
         name: r.file.name.to_string(),
         entries,
     }))
@@ -588,7 +589,7 @@ pub(super) struct ExitForm {
 
 pub async fn exit_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     CheckedForm(user, f): CheckedForm<ExitForm>,
 ) -> PageResult {
     let result = match parse_exit(&f.reason, &f.date) {
@@ -626,7 +627,7 @@ pub(super) struct TransferForm {
 
 pub async fn transfer_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     CheckedForm(user, f): CheckedForm<TransferForm>,
 ) -> PageResult {
     match shouwang_app::children::transfer(&state.app, &user.actor, &id, f.version, &f.to_village)
@@ -661,7 +662,7 @@ pub struct SchoolForm {
 /// records absences), by those who edit the file.
 pub async fn school_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     CheckedForm(user, f): CheckedForm<SchoolForm>,
 ) -> PageResult {
     if f.agency_id.trim().is_empty() {

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use shouwang_app::protection::{self as cases, CaseView, Filed, InboxStatus, ReportSummary};
+use shouwang_domain::ids::CaseId;
 use shouwang_domain::protection::{PoliceRecord, ReportInput, Step, StepOutcome};
 
 use crate::auth::CurrentUser;
@@ -135,7 +136,7 @@ pub async fn receive(
 pub async fn get_case(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(cases::case(&state.app, &user.actor, &id).await?))
 }
@@ -157,7 +158,7 @@ pub struct StepBody {
 pub async fn record_step(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     ApiJson(b): ApiJson<StepBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
@@ -187,7 +188,7 @@ pub struct RecordBody {
 pub async fn police_record(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     ApiJson(b): ApiJson<RecordBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
@@ -212,7 +213,7 @@ pub struct NoteBody {
 pub async fn notify_town(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     ApiJson(b): ApiJson<NoteBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
@@ -237,7 +238,7 @@ pub struct ReasonBody {
 pub async fn request_close(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     ApiJson(b): ApiJson<ReasonBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
@@ -265,7 +266,7 @@ pub struct DecisionBody {
 pub async fn decide_close(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     ApiJson(b): ApiJson<DecisionBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
@@ -284,7 +285,7 @@ pub async fn decide_close(
 pub async fn reopen(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     ApiJson(b): ApiJson<ReasonBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
@@ -330,7 +331,7 @@ pub async fn unreported(
 pub async fn add_attachment(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     multipart: crate::extract::Multipart,
 ) -> Result<impl IntoResponse, AppError> {
     let (_, upload) = crate::extract::upload_form_within(
@@ -354,7 +355,7 @@ pub async fn add_attachment(
 pub async fn list_attachments(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
 ) -> Result<Json<Items<shouwang_app::protection::Attachment>>, AppError> {
     Ok(Json(Items {
         items: cases::attachments(&state.app, &user.actor, &id).await?,
@@ -363,7 +364,7 @@ pub async fn list_attachments(
 
 #[derive(Deserialize)]
 pub struct AttachmentPath {
-    id: String,
+    id: CaseId,
     attachment_id: String,
 }
 
@@ -413,7 +414,7 @@ pub async fn get_attachment(
 pub async fn assess(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     ApiJson(b): ApiJson<shouwang_domain::protection::AssessmentInput>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
@@ -444,7 +445,7 @@ pub struct ReferBody {
 pub async fn refer(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     ApiJson(b): ApiJson<ReferBody>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
@@ -535,7 +536,7 @@ pub async fn providers(
 pub async fn place(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     ApiJson(b): ApiJson<shouwang_domain::protection::PlacementInput>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
@@ -561,7 +562,7 @@ pub struct EndPlacementBody {
 
 #[derive(Deserialize)]
 pub struct PlacementPath {
-    id: String,
+    id: CaseId,
     placement_id: String,
 }
 
@@ -656,7 +657,7 @@ pub async fn figures(
 pub async fn intervene(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     ApiJson(b): ApiJson<cases::InterventionInput>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(

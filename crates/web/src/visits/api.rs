@@ -9,6 +9,7 @@ use utoipa::{IntoParams, OpenApi};
 
 use shouwang_app::visits::VisitView;
 use shouwang_app::visits::{self, Recorded, Schedule, ScheduleQuery};
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_domain::visits::{DueState, SentVisit, VisitInput};
@@ -55,7 +56,7 @@ pub struct ApiDoc;
 pub async fn record_visit(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     ApiJson(body): ApiJson<VisitInput>,
 ) -> Result<impl IntoResponse, AppError> {
     let r = visits::record(&state.app, &user.actor, &id, &body).await?;
@@ -149,7 +150,7 @@ pub struct OfflineChanges {
 pub async fn offline_edit(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     ApiJson(body): ApiJson<OfflineChanges>,
 ) -> Result<impl IntoResponse, AppError> {
     let r = visits::offline_edit(&state.app, &user.actor, &id, &body.base, &body.changes).await?;
@@ -166,7 +167,7 @@ pub async fn offline_edit(
 pub async fn list_visits(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
 ) -> Result<Json<Items<VisitView>>, AppError> {
     Ok(Json(Items {
         items: visits::of_child(&state.app, &user.actor, &id).await?,
@@ -264,7 +265,7 @@ fn visitor_of(v: Option<(String, shouwang_domain::visits::VisitorRole)>) -> Visi
 pub async fn get_visitor(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
 ) -> Result<Json<Visitor>, AppError> {
     Ok(Json(visitor_of(
         visits::assigned_visitor(&state.app, &user.actor, &id).await?,
@@ -279,7 +280,7 @@ pub async fn get_visitor(
 pub async fn put_visitor(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     ApiJson(body): ApiJson<shouwang_domain::visits::VisitorAssignment>,
 ) -> Result<Json<Visitor>, AppError> {
     Ok(Json(visitor_of(
@@ -289,12 +290,12 @@ pub async fn put_visitor(
 
 #[derive(Deserialize)]
 pub struct VisitPath {
-    id: String,
+    id: ChildId,
     visit_id: String,
 }
 
 impl VisitPath {
-    pub fn child(&self) -> &str {
+    pub fn child(&self) -> &ChildId {
         &self.id
     }
     pub fn visit(&self) -> &str {
@@ -330,7 +331,7 @@ pub struct Created {
 pub async fn list_photos(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
 ) -> Result<Json<Items<shouwang_app::visits::VisitPhoto>>, AppError> {
     Ok(Json(Items {
         items: visits::photos(&state.app, &user.actor, &id).await?,
@@ -339,7 +340,7 @@ pub async fn list_photos(
 
 #[derive(Deserialize)]
 pub struct PhotoPath {
-    id: String,
+    id: ChildId,
     photo_id: String,
 }
 

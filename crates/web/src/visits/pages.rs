@@ -12,6 +12,7 @@ use shouwang_app::visits::VisitView;
 use shouwang_app::visits::{self, Schedule};
 use shouwang_domain::authz::{Action, Role};
 use shouwang_domain::guardianship::{ContactInput, ContactMethod, Parent};
+use shouwang_domain::ids::ChildId;
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_domain::visits::{
     Condition, DueState, Seen, VisitInput, VisitMethod, VisitorRole, form_bool,
@@ -111,7 +112,7 @@ fn usual_visitor(role: Role) -> VisitorRole {
 async fn child_view(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
+    id: &ChildId,
     values: Option<VisitInput>,
     errors: ValidationErrors,
     contact_errors: ValidationErrors,
@@ -141,7 +142,7 @@ async fn child_view(
         status,
         render(&ChildVisitsPage {
             frame: Frame::of(state, user).await,
-            child_id: child.id.clone(),
+            child_id: child.id.to_string(),
             child_name: child.file.name.as_str().to_owned(),
             village: place_name(child.file.village_code.as_str()),
             visits,
@@ -179,7 +180,7 @@ async fn child_view(
 /// Assigns the child's visits to a named person (or back to the 儿童主任, with an empty name).
 pub async fn visitor_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let get = |k: &str| field(&pairs, k);
@@ -214,7 +215,7 @@ pub struct ChildParams {
 pub async fn child_visits_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     Query(p): Query<ChildParams>,
 ) -> PageResult {
     let notice = match p.saved.as_deref() {
@@ -240,7 +241,7 @@ use crate::ui::form_field as field;
 
 pub async fn visit_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let get = |k: &str| field(&pairs, k);
@@ -307,7 +308,7 @@ pub async fn visit_submit(
 
 pub async fn contact_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<ChildId>,
     CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let get = |k: &str| field(&pairs, k);

@@ -327,20 +327,29 @@ async fn an_attendance_sheet_records_the_schools_own_pupils_and_names_what_it_le
     // The pupil matched by ID number has the day recorded; the other pupil of the name nothing.
     let days = app
         .store
-        .unexcused_days(&ids[2].0, ymd(2026, 11, 1))
+        .unexcused_days(
+            &shouwang_domain::ids::ChildId::from(ids[2].0.as_str()),
+            ymd(2026, 11, 1),
+        )
         .await
         .unwrap();
     assert_eq!(days, vec![ymd(2026, 11, 17)]);
     assert!(
         app.store
-            .absences(&ids[1].0, ymd(2026, 11, 1))
+            .absences(
+                &shouwang_domain::ids::ChildId::from(ids[1].0.as_str()),
+                ymd(2026, 11, 1)
+            )
             .await
             .unwrap()
             .is_empty()
     );
     assert!(
         app.store
-            .absences(&ids[3].0, ymd(2026, 11, 1))
+            .absences(
+                &shouwang_domain::ids::ChildId::from(ids[3].0.as_str()),
+                ymd(2026, 11, 1)
+            )
             .await
             .unwrap()
             .is_empty()

@@ -201,9 +201,14 @@ impl TestApp {
             .unwrap()
             .agency_id
             .unwrap();
-        shouwang_app::children::link_agency(&self.use_cases, &town, child, &agency)
-            .await
-            .unwrap();
+        shouwang_app::children::link_agency(
+            &self.use_cases,
+            &town,
+            &shouwang_domain::ids::ChildId::from(child),
+            &agency,
+        )
+        .await
+        .unwrap();
     }
 
     pub async fn count_children(&self) -> i64 {

@@ -191,19 +191,29 @@ async fn a_schools_access_ends_when_the_child_moves_away_or_exits() {
             .as_str()
             .unwrap()
             .to_owned();
-        shouwang_app::children::link_agency(&app.use_cases, &town, &id, &agency)
-            .await
-            .unwrap();
+        shouwang_app::children::link_agency(
+            &app.use_cases,
+            &town,
+            &shouwang_domain::ids::ChildId::from(id.as_str()),
+            &agency,
+        )
+        .await
+        .unwrap();
         ids.push(id);
     }
     let s = app.login("school_a").await;
     assert_eq!(s.get_json("/api/v1/children").await["total"], 2);
 
     // The first moves to 龙山镇.
-    let moved =
-        shouwang_app::children::transfer(&app.use_cases, &county, &ids[0], 1, "522730100211")
-            .await
-            .unwrap();
+    let moved = shouwang_app::children::transfer(
+        &app.use_cases,
+        &county,
+        &shouwang_domain::ids::ChildId::from(ids[0].as_str()),
+        1,
+        "522730100211",
+    )
+    .await
+    .unwrap();
     assert_eq!(moved.version, 2);
     assert_eq!(
         s.get(&format!("/api/v1/children/{}", ids[0]))
@@ -215,7 +225,7 @@ async fn a_schools_access_ends_when_the_child_moves_away_or_exits() {
     shouwang_app::children::exit(
         &app.use_cases,
         &town,
-        &ids[1],
+        &shouwang_domain::ids::ChildId::from(ids[1].as_str()),
         1,
         shouwang_domain::lifecycle::ExitReason::ParentsReturned,
         ymd(2026, 11, 20),

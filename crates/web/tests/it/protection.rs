@@ -706,7 +706,11 @@ async fn a_report_notifies_the_police_and_the_town_and_the_outbox_is_sent() {
         .await
         .unwrap();
     let case = filed["case_id"].as_str().unwrap().to_owned();
-    let told = app.store.case_notifications(&case).await.unwrap();
+    let told = app
+        .store
+        .case_notifications(&shouwang_domain::ids::CaseId::from(case.as_str()))
+        .await
+        .unwrap();
     let mut who: Vec<&str> = told.iter().map(|n| n.username.as_str()).collect();
     who.sort();
     assert_eq!(who, ["police_a", "town_a"]);
@@ -747,14 +751,22 @@ async fn a_report_notifies_the_police_and_the_town_and_the_outbox_is_sent() {
     app.clock.advance(3 * 60);
     let log: Arc<dyn Channel> = Arc::new(LogChannel);
     assert_eq!(dispatch(&app.use_cases, log.clone()).await.unwrap().sent, 1);
-    let told = app.store.case_notifications(&case).await.unwrap();
+    let told = app
+        .store
+        .case_notifications(&shouwang_domain::ids::CaseId::from(case.as_str()))
+        .await
+        .unwrap();
     assert!(told.iter().all(|n| n.status == "sent"), "{told:?}");
 
     // Nobody receives it for an hour: the county is told.
     app.clock.advance(60 * 60);
     let county = app.login("county").await;
     county.get_json("/api/v1/reports").await;
-    let told = app.store.case_notifications(&case).await.unwrap();
+    let told = app
+        .store
+        .case_notifications(&shouwang_domain::ids::CaseId::from(case.as_str()))
+        .await
+        .unwrap();
     let escalated: Vec<&str> = told
         .iter()
         .filter(|n| n.kind == "report_escalated")
@@ -776,7 +788,11 @@ async fn a_report_notifies_the_police_and_the_town_and_the_outbox_is_sent() {
             &json!({"record": "feedback", "note": "已处置"}),
         )
         .await;
-    let told = app.store.case_notifications(&case).await.unwrap();
+    let told = app
+        .store
+        .case_notifications(&shouwang_domain::ids::CaseId::from(case.as_str()))
+        .await
+        .unwrap();
     assert!(
         told.iter()
             .any(|n| n.kind == "feedback" && n.username == "teacher_a")

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::auth::CheckedForm;
+use shouwang_domain::ids::CaseId;
 
 #[derive(Template)]
 #[template(path = "protection/case.html")]
@@ -68,7 +69,7 @@ impl CasePage {
 pub(super) async fn case_view(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
+    id: &CaseId,
     notice: Option<String>,
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
@@ -196,7 +197,7 @@ pub struct CaseParams {
 pub async fn case_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     Query(p): Query<CaseParams>,
 ) -> PageResult {
     let notice = p
@@ -210,8 +211,8 @@ pub async fn case_page(
 pub(super) async fn after(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
-    result: Result<String, shouwang_app::Error>,
+    id: &CaseId,
+    result: Result<CaseId, shouwang_app::Error>,
 ) -> PageResult {
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
@@ -242,7 +243,7 @@ pub struct StepForm {
 
 pub async fn step_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     CheckedForm(user, f): CheckedForm<StepForm>,
 ) -> PageResult {
     let (Some(step), Some(outcome)) = (Step::parse(&f.step), StepOutcome::parse(&f.outcome)) else {
@@ -262,7 +263,7 @@ pub struct RecordForm {
 
 pub async fn police_record_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     CheckedForm(user, f): CheckedForm<RecordForm>,
 ) -> PageResult {
     let Some(record) = PoliceRecord::parse(&f.record) else {
@@ -285,7 +286,7 @@ pub struct NoteForm {
 
 pub async fn notify_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     CheckedForm(user, f): CheckedForm<NoteForm>,
 ) -> PageResult {
     let r = cases::notify_town(&state.app, &user.actor, &id, &f.note).await;
@@ -294,7 +295,7 @@ pub async fn notify_submit(
 
 pub async fn close_request_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     CheckedForm(user, f): CheckedForm<NoteForm>,
 ) -> PageResult {
     let r = cases::request_close(&state.app, &user.actor, &id, &f.reason).await;
@@ -303,7 +304,7 @@ pub async fn close_request_submit(
 
 pub async fn close_decision_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     CheckedForm(user, f): CheckedForm<NoteForm>,
 ) -> PageResult {
     let r = cases::decide_close(&state.app, &user.actor, &id, f.approve == "1", &f.note).await;
@@ -312,7 +313,7 @@ pub async fn close_decision_submit(
 
 pub async fn reopen_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     CheckedForm(user, f): CheckedForm<NoteForm>,
 ) -> PageResult {
     let r = cases::reopen(&state.app, &user.actor, &id, &f.reason).await;

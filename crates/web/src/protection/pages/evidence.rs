@@ -1,11 +1,12 @@
 //! Evidence uploaded from the case page.
 
 use super::*;
+use shouwang_domain::ids::CaseId;
 
 pub async fn attachment_submit(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     multipart: crate::extract::Multipart,
 ) -> PageResult {
     let (fields, upload) = crate::extract::upload_form_within(

@@ -2,10 +2,11 @@
 
 use super::*;
 use crate::auth::CheckedForm;
+use shouwang_domain::ids::CaseId;
 
 pub async fn intervention_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let get = |k: &str| field(&pairs, k);

@@ -2,10 +2,11 @@
 
 use super::*;
 use crate::auth::CheckedForm;
+use shouwang_domain::ids::CaseId;
 
 pub async fn placement_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let get = |k: &str| field(&pairs, k);
@@ -30,7 +31,7 @@ pub struct EndForm {
 
 #[derive(Deserialize)]
 pub struct PlacementPath {
-    id: String,
+    id: CaseId,
     placement_id: String,
 }
 

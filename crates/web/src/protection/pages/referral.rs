@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::auth::CheckedForm;
+use shouwang_domain::ids::CaseId;
 
 #[derive(Deserialize)]
 pub struct ReferForm {
@@ -15,7 +16,7 @@ pub struct ReferForm {
 
 pub async fn referral_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<CaseId>,
     CheckedForm(user, f): CheckedForm<ReferForm>,
 ) -> PageResult {
     let Some(kind) = shouwang_domain::protection::HelpKind::parse(&f.kind) else {

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::auth::CheckedForm;
+use shouwang_domain::ids::ChildId;
 
 #[derive(Template)]
 #[template(path = "protection/new.html")]
@@ -66,8 +67,9 @@ async fn new_view(
     }
     let child = match child_id.filter(|c| !c.is_empty()) {
         Some(id) => {
-            let row = shouwang_app::children::visible(&state.app, &user.actor, id).await?;
-            Some((row.id, row.file.name.as_str().to_owned()))
+            let row = shouwang_app::children::visible(&state.app, &user.actor, &ChildId::from(id))
+                .await?;
+            Some((row.id.into_string(), row.file.name.as_str().to_owned()))
         }
         None => None,
     };
@@ -121,7 +123,8 @@ pub async fn new_report_page(
     }
     if let (Some(child), Some(visit)) = (p.child_id.as_deref(), p.visit_id.as_deref()) {
         // A visit that is not this child's (or not the user's to see) fills nothing.
-        match shouwang_app::visits::one(&state.app, &user.actor, child, visit).await {
+        match shouwang_app::visits::one(&state.app, &user.actor, &ChildId::from(child), visit).await
+        {
             Ok(v) => {
                 values.description = Some(format!(
                     "{}走访发现：{}",

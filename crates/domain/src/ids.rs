@@ -1,0 +1,92 @@
+//! The ids of the records the rooms hand each other: a child's file and a protection case. A
+//! function that takes a `&ChildId` cannot be given a case's id, a user's id or an ID number by
+//! mistake; on the wire (JSON, paths, forms) an id is the same string as before.
+//!
+//! An id says nothing of whether the record exists or whom it is shown to: a use case finds the
+//! record in the actor's jurisdiction or answers "not found", whatever the string.
+
+use std::fmt;
+
+macro_rules! id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn new(id: impl Into<String>) -> Self {
+                $name(id.into())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(id: String) -> Self {
+                $name(id)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(id: &str) -> Self {
+                $name(id.to_owned())
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+    };
+}
+
+id! {
+    /// A child's file (`children.id`).
+    ChildId
+}
+
+id! {
+    /// A protection case (`protection_cases.id`).
+    CaseId
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_is_its_string_on_the_wire() {
+        let id = ChildId::new("0193a1b2-c3d4");
+        assert_eq!(serde_json::to_string(&id).unwrap(), "\"0193a1b2-c3d4\"");
+        let back: CaseId = serde_json::from_str("\"0193a1b2-c3d4\"").unwrap();
+        assert_eq!(back.as_str(), id.as_str());
+        assert_eq!(id.to_string(), "0193a1b2-c3d4");
+    }
+}
