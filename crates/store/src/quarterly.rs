@@ -97,7 +97,7 @@ pub struct SectionCheck {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportEvent {
-    pub at: String,
+    pub at: shouwang_domain::clock::At,
     pub username: String,
     /// frozen, refreshed, submitted, approved, returned
     pub kind: String,
@@ -548,7 +548,7 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(ReportEvent {
-                    at: r.try_get("at")?,
+                    at: crate::stamp::at(r, "at")?,
                     username: r.try_get("username")?,
                     kind: r.try_get("kind")?,
                     note: r.try_get("note")?,

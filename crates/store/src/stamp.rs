@@ -3,6 +3,7 @@
 //! stamps its records the same way.
 
 use shouwang_domain::authz::Actor;
+use shouwang_domain::clock::At;
 
 /// Who does something to a record (its own columns: user, username, role at the time).
 pub struct By<'a> {
@@ -35,4 +36,27 @@ impl<'a> From<&'a Actor> for Who<'a> {
             username: &a.username,
         }
     }
+}
+
+/// When, as records keep it: a column of RFC 3339 text read as a [`At`]; text that is not a time
+/// is damaged data, named with its column.
+pub(crate) fn at(r: &sqlx::any::AnyRow, column: &str) -> crate::Result<At> {
+    use sqlx::Row;
+    let text: String = r.try_get(column)?;
+    parse_at(column, &text)
+}
+
+/// A time that may be absent.
+pub(crate) fn at_opt(r: &sqlx::any::AnyRow, column: &str) -> crate::Result<Option<At>> {
+    use sqlx::Row;
+    let text: Option<String> = r.try_get(column)?;
+    text.map(|t| parse_at(column, &t)).transpose()
+}
+
+pub(crate) fn parse_at(column: &str, text: &str) -> crate::Result<At> {
+    At::parse(text).ok_or_else(|| crate::StoreError::Damaged {
+        column: column.to_owned(),
+        row: String::new(),
+        why: format!("not a time: {text}"),
+    })
 }

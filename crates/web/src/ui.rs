@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use shouwang_domain::authz::{Action, Role};
+use shouwang_domain::clock::At;
 use shouwang_domain::region::{Divisions, RegionCode};
 
 use crate::auth::CurrentUser;
@@ -166,14 +167,38 @@ pub fn refusal(e: shouwang_app::Error) -> Result<(StatusCode, String), AppError>
 }
 
 /// A stored time as people in China read it: 2026-11-24T09:30:00.000Z → 2026-11-24 17:30.
-pub fn china_time(at: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(at)
-        .map(|t| {
-            (t.with_timezone(&chrono::Utc) + chrono::Duration::hours(8))
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_else(|_| at.to_owned())
+pub fn china_time(at: &(impl ChinaTime + ?Sized)) -> String {
+    at.china_time()
+}
+
+/// A recorded time, as text or as [`At`], shown in China's time to the minute; text that is not
+/// a time is shown as it is.
+pub trait ChinaTime {
+    fn china_time(&self) -> String;
+}
+
+impl ChinaTime for At {
+    fn china_time(&self) -> String {
+        self.china_minute()
+    }
+}
+
+impl ChinaTime for str {
+    fn china_time(&self) -> String {
+        At::parse(self).map_or_else(|| self.to_owned(), |t| t.china_minute())
+    }
+}
+
+impl ChinaTime for String {
+    fn china_time(&self) -> String {
+        self.as_str().china_time()
+    }
+}
+
+impl<T: ChinaTime + ?Sized> ChinaTime for &T {
+    fn china_time(&self) -> String {
+        (**self).china_time()
+    }
 }
 
 /// A form's field by name, if filled in.
@@ -225,17 +250,6 @@ pub fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-/// A stored UTC timestamp as people in China read it: Beijing time to the minute.
-pub fn beijing(at: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(at)
-        .map(|t| {
-            t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("in range"))
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_else(|_| at.to_owned())
 }
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

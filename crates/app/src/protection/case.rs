@@ -9,7 +9,7 @@ use shouwang_domain::protection::CaseEventKind;
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimelineEntry {
-    pub at: String,
+    pub at: At,
     /// filed, received, escalated, step, police_record, notified_town, close_requested, closed,
     /// close_rejected, reopened
     pub kind: String,
@@ -29,9 +29,9 @@ pub struct StepState {
     pub step: Step,
     pub label: String,
     pub outcome: Option<StepOutcome>,
-    pub at: Option<String>,
+    pub at: Option<At>,
     /// When it should be recorded by (after receipt; `Step::time_limit`), and whether it is late.
-    pub due_at: Option<String>,
+    pub due_at: Option<At>,
     pub overdue: bool,
 }
 
@@ -50,9 +50,9 @@ pub struct CaseView {
     pub village_code: String,
     pub description: String,
     pub place: Option<String>,
-    pub discovered_at: String,
-    pub opened_at: String,
-    pub closed_at: Option<String>,
+    pub discovered_at: At,
+    pub opened_at: At,
+    pub closed_at: Option<At>,
     pub version: i64,
     pub timeline: Vec<TimelineEntry>,
     /// The emergency response's steps for the situations found.
@@ -187,7 +187,7 @@ pub async fn case(app: &App, actor: &Actor, case_id: &CaseId) -> Result<CaseView
     let received_at = timeline
         .iter()
         .find(|e| e.kind == CaseEventKind::Received.code())
-        .and_then(|e| parse_time(&e.at));
+        .map(|e| e.at.instant());
     let now = app.store.clock().now();
     let steps = protection::playbook(&case.situations)
         .into_iter()
@@ -207,9 +207,7 @@ pub async fn case(app: &App, actor: &Actor, case_id: &CaseId) -> Result<CaseView
                     }
                 }),
                 at: last.map(|e| e.at.clone()),
-                due_at: received_at.map(|r| {
-                    (r + step.time_limit()).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-                }),
+                due_at: received_at.map(|r| At::of(r + step.time_limit())),
                 overdue: last.is_none()
                     && case.status == CaseStatus::Responding
                     && received_at.is_some_and(|r| protection::step_overdue(step, r, now)),

@@ -41,10 +41,6 @@ pub struct Figures {
     pub feedback_overdue: i64,
 }
 
-fn minutes_between(a: &str, b: &str) -> Option<i64> {
-    Some((parse_time(b)? - parse_time(a)?).num_minutes().max(0))
-}
-
 fn quantile(sorted: &[i64], q: f64) -> Option<i64> {
     (!sorted.is_empty()).then(|| sorted[((sorted.len() - 1) as f64 * q).round() as usize])
 }
@@ -133,9 +129,9 @@ pub async fn figures(
         *severities.entry(case.severity).or_default() += 1;
         if let Some(at) = &report.received_at {
             received += 1;
-            receipt.extend(minutes_between(&report.filed_at, at));
+            receipt.push(report.filed_at.minutes_to(at));
             if let Some(first) = activity.first_action.get(case.id.as_str()) {
-                first_action.extend(minutes_between(at, first));
+                first_action.push(at.minutes_to(first));
             }
         }
         if report.escalated_at.is_some() {
@@ -149,9 +145,8 @@ pub async fn figures(
         if report.feedback_at.is_none()
             && report
                 .accepted_at
-                .as_deref()
-                .and_then(parse_time)
-                .is_some_and(|t| protection::feedback_due(t.date_naive()) < now.date_naive())
+                .as_ref()
+                .is_some_and(|t| protection::feedback_due(t.china_date()) < china_date(now))
         {
             feedback_overdue += 1;
         }

@@ -18,15 +18,15 @@ pub struct ReportSummary {
     pub child_name: String,
     pub village_code: String,
     pub receiving_org: String,
-    pub filed_at: String,
-    pub received_at: Option<String>,
+    pub filed_at: At,
+    pub received_at: Option<At>,
     /// Sent up to the county because nobody received it in time.
     pub escalated: bool,
     /// Unreceived past the escalation delay.
     pub overdue: bool,
     /// The police's 受案/立案 and the feedback due three days after it.
-    pub accepted_at: Option<String>,
-    pub feedback_at: Option<String>,
+    pub accepted_at: Option<At>,
+    pub feedback_at: Option<At>,
     pub feedback_overdue: bool,
     pub reporter: Option<Reporter>,
     pub reporter_confidential: bool,
@@ -106,12 +106,6 @@ pub async fn inbox(app: &App, actor: &Actor, status: InboxStatus) -> Result<Vec<
     Ok(out)
 }
 
-pub(super) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
-
 fn summary(
     case: &CaseRow,
     report: &ReportRow,
@@ -121,13 +115,13 @@ fn summary(
     delay: Duration,
 ) -> ReportSummary {
     let overdue = report.status == "unreceived"
-        && parse_time(&report.filed_at).is_some_and(|t| protection::escalation_due(t, now, delay));
+        && protection::escalation_due(report.filed_at.instant(), now, delay);
+    // The police's feedback is due some days after acceptance, counted in China's dates.
     let feedback_overdue = report.feedback_at.is_none()
         && report
             .accepted_at
-            .as_deref()
-            .and_then(parse_time)
-            .is_some_and(|t| protection::feedback_due(t.date_naive()) < now.date_naive());
+            .as_ref()
+            .is_some_and(|t| protection::feedback_due(t.china_date()) < china_date(now));
     ReportSummary {
         id: report.id.clone(),
         case_id: case.id.clone(),
@@ -183,9 +177,7 @@ pub async fn home_counts(app: &App, actor: &Actor) -> Result<HomeCounts> {
     for (case, report) in &rows {
         if report.status == "unreceived" {
             c.unreceived += 1;
-            if parse_time(&report.filed_at)
-                .is_some_and(|t| protection::escalation_due(t, now, delay))
-            {
+            if protection::escalation_due(report.filed_at.instant(), now, delay) {
                 c.overdue += 1;
             }
         }

@@ -12,6 +12,7 @@ pub use shouwang_store::protection::Attachment;
 
 use crate::{App, Error, Result};
 use shouwang_domain::authz::{Actor, Role};
+use shouwang_domain::clock::{At, china_date};
 use shouwang_domain::discovery::Discovery;
 use shouwang_domain::protection::{
     self, CaseAction, CaseError, CaseStatus, PoliceRecord, ReportInput, ReportedChild, Severity,

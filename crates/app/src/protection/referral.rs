@@ -25,11 +25,7 @@ pub(super) async fn referral_views(
     let today = app.store.today();
     let mut out = Vec::with_capacity(referrals.len());
     for r in referrals {
-        let day = |t: &Option<String>| {
-            t.as_deref()
-                .and_then(parse_time)
-                .map(shouwang_domain::clock::china_date)
-        };
+        let day = |t: &Option<String>| t.as_deref().and_then(At::parse).map(|t| t.china_date());
         let overdue = protection::referral_overdue(
             r.status,
             day(&Some(r.referred_at.clone())).unwrap_or(today),

@@ -75,7 +75,11 @@ pub(super) async fn unreported_visits(
         .await?
         .into_iter()
         .filter(|v| {
-            let opened = v.last_case_opened.as_deref().and_then(parse_time);
+            let opened = v
+                .last_case_opened
+                .as_deref()
+                .and_then(At::parse)
+                .map(|t| t.instant());
             !v.in_file_list && !protection::reported_since(v.visited_on, opened)
         })
         .map(|v| shouwang_store::protection::Unreported {

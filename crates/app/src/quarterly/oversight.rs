@@ -117,13 +117,6 @@ pub struct Ranking {
     pub units: Vec<RankedUnit>,
 }
 
-/// The China date of a stored time.
-fn china_date(at: &str) -> Option<NaiveDate> {
-    chrono::DateTime::parse_from_rfc3339(at)
-        .ok()
-        .map(|t| shouwang_domain::clock::china_date(t.with_timezone(&chrono::Utc)))
-}
-
 pub async fn ranking(app: &App, actor: &Actor, quarter: Option<&str>) -> Result<Ranking> {
     let Scope::Region { code: mine } = actor.scope() else {
         return Err(Error::Forbidden);
@@ -159,7 +152,7 @@ pub async fn ranking(app: &App, actor: &Actor, quarter: Option<&str>) -> Result<
                     events
                         .iter()
                         .filter(|e| e.kind == "submitted")
-                        .filter_map(|e| china_date(&e.at))
+                        .map(|e| e.at.china_date())
                         .min(),
                     events.iter().filter(|e| e.kind == "returned").count(),
                 )

@@ -5,6 +5,8 @@ use shouwang_domain::ids::{CaseId, ChildId};
 use shouwang_domain::protection::CaseEventKind;
 
 use crate::sealed::{CASE_EVENT_DETAIL, REPORT_BODY};
+use crate::stamp::{at, at_opt};
+use shouwang_domain::clock::At;
 
 /// What a report says that is not counted: sealed as one value.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -30,9 +32,9 @@ pub struct CaseRow {
     pub status: CaseStatus,
     pub situations: Vec<Situation>,
     pub severity: Severity,
-    pub opened_at: String,
-    pub updated_at: String,
-    pub closed_at: Option<String>,
+    pub opened_at: At,
+    pub updated_at: At,
+    pub closed_at: Option<At>,
     pub close_requested_by: Option<String>,
     pub version: i64,
     /// The latest assessment's risk level.
@@ -50,20 +52,20 @@ pub struct ReportRow {
     pub village: RegionCode,
     /// `unreceived` or `received`.
     pub status: String,
-    pub filed_at: String,
-    pub discovered_at: String,
-    pub received_at: Option<String>,
+    pub filed_at: At,
+    pub discovered_at: At,
+    pub received_at: Option<At>,
     pub received_by: Option<String>,
-    pub escalated_at: Option<String>,
-    pub accepted_at: Option<String>,
-    pub feedback_at: Option<String>,
+    pub escalated_at: Option<At>,
+    pub accepted_at: Option<At>,
+    pub feedback_at: Option<At>,
     pub body: ReportBody,
 }
 
 /// One entry of a case's timeline.
 #[derive(Debug, Clone)]
 pub struct CaseEvent {
-    pub at: String,
+    pub at: At,
     pub user_id: Option<String>,
     pub username: String,
     pub role: String,
@@ -129,9 +131,9 @@ fn case_of(r: &sqlx::any::AnyRow) -> Result<CaseRow> {
             .ok_or_else(|| StoreError::Config(format!("case status {status}")))?,
         situations: situations.split(',').filter_map(Situation::parse).collect(),
         severity: Severity::parse(&severity).unwrap_or(Severity::Serious),
-        opened_at: r.try_get("c_opened_at")?,
-        updated_at: r.try_get("c_updated_at")?,
-        closed_at: r.try_get("c_closed_at")?,
+        opened_at: at(r, "c_opened_at")?,
+        updated_at: at(r, "c_updated_at")?,
+        closed_at: at_opt(r, "c_closed_at")?,
         close_requested_by: r.try_get("c_close_requested_by")?,
         version: r.try_get("c_version")?,
         risk: r
@@ -154,13 +156,13 @@ impl Store {
             town: region(&r.try_get::<String, _>("r_town")?)?,
             village: region(&r.try_get::<String, _>("r_village")?)?,
             status: r.try_get("r_status")?,
-            filed_at: r.try_get("r_filed_at")?,
-            discovered_at: r.try_get("r_discovered_at")?,
-            received_at: r.try_get("r_received_at")?,
+            filed_at: at(r, "r_filed_at")?,
+            discovered_at: at(r, "r_discovered_at")?,
+            received_at: at_opt(r, "r_received_at")?,
             received_by: r.try_get("r_received_by")?,
-            escalated_at: r.try_get("r_escalated_at")?,
-            accepted_at: r.try_get("r_accepted_at")?,
-            feedback_at: r.try_get("r_feedback_at")?,
+            escalated_at: at_opt(r, "r_escalated_at")?,
+            accepted_at: at_opt(r, "r_accepted_at")?,
+            feedback_at: at_opt(r, "r_feedback_at")?,
             body,
         })
     }
@@ -314,7 +316,7 @@ impl Store {
                     &r.try_get::<String, _>("detail")?,
                 )?;
                 Ok(CaseEvent {
-                    at: r.try_get("at")?,
+                    at: at(r, "at")?,
                     user_id: r.try_get("user_id")?,
                     username: r.try_get("username")?,
                     role: r.try_get("role")?,

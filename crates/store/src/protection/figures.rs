@@ -6,7 +6,7 @@ use super::*;
 #[derive(Debug, Clone, Default)]
 pub struct CaseActivity {
     /// Per case: the first response step or police record.
-    pub first_action: std::collections::HashMap<String, String>,
+    pub first_action: std::collections::HashMap<String, shouwang_domain::clock::At>,
     /// Placements started, by case.
     pub placements: std::collections::HashMap<String, i64>,
     /// Referrals by status code.
@@ -35,7 +35,10 @@ impl Store {
         .bind(before)
         .fetch_all(&self.pool)
         .await?;
-        out.first_action = rows.into_iter().collect();
+        out.first_action = rows
+            .into_iter()
+            .map(|(case, at)| Ok((case, crate::stamp::parse_at("case_events.at", &at)?)))
+            .collect::<Result<_>>()?;
         let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
             "SELECT case_id, COUNT(*) FROM case_placements WHERE case_id IN ({within}) GROUP BY case_id"
         ))

@@ -111,7 +111,7 @@ impl ReportPage {
     fn place(&self, code: &str) -> String {
         crate::ui::place_name(code)
     }
-    fn short(&self, at: &str) -> String {
+    fn short(&self, at: &(impl crate::ui::ChinaTime + ?Sized)) -> String {
         crate::ui::china_time(at)
     }
     fn event(&self, kind: &str) -> &'static str {

@@ -24,7 +24,7 @@ use crate::auth::{CheckedForm, CurrentUser};
 use crate::error::AppError;
 use crate::extract::Query;
 use crate::state::AppState;
-use crate::ui::{Frame, Opt, PageResult, beijing, render};
+use crate::ui::{Frame, Opt, PageResult, china_time, render};
 
 #[derive(Template)]
 #[template(path = "reconcile/reconcile.html")]
@@ -294,13 +294,13 @@ pub(super) struct ItemsPage {
 
 impl ReconcilePage {
     fn when(&self, at: &str) -> String {
-        beijing(at)
+        china_time(at)
     }
 }
 
 impl ItemsPage {
     fn when(&self, at: &str) -> String {
-        beijing(at)
+        china_time(at)
     }
     fn percent(&self, p: &Option<f64>) -> String {
         p.map(|p| format!("{:.1}%", p * 100.0)).unwrap_or_default()

@@ -82,6 +82,14 @@ async fn a_report_reaches_the_towns_police_and_only_they_and_the_county_see_the_
     assert_eq!(item["child_name"], "王小花");
     assert_eq!(item["reporter"]["phone"], "13812345678");
     assert_eq!(item["reporter_confidential"], false);
+    // The inbox page shows when it was filed in China's time, not the UTC text.
+    let filed = chrono::DateTime::parse_from_rfc3339(item["filed_at"].as_str().unwrap()).unwrap();
+    let beijing = (filed.with_timezone(&chrono::Utc) + chrono::Duration::hours(8))
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    let page = police.get("/reports").await.text().await.unwrap();
+    assert!(page.contains(&beijing), "{beijing} not on the inbox page");
+    assert!(!page.contains("UTC"), "the inbox still shows UTC");
     // The town sees the report, not who made it.
     let town = app.login("town_a").await;
     let inbox = town.get_json("/api/v1/reports").await;

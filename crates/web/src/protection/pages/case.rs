@@ -61,7 +61,7 @@ impl CasePage {
     fn open_steps(&self) -> bool {
         self.c.status == CaseStatus::Responding
     }
-    fn short(&self, at: &str) -> String {
+    fn short(&self, at: &(impl crate::ui::ChinaTime + ?Sized)) -> String {
         crate::ui::china_time(at)
     }
 }
