@@ -41,7 +41,7 @@ pub async fn record_absences(
     child_id: &ChildId,
     input: &AbsenceInput,
 ) -> Result<AbsencesRecorded> {
-    let child = app.store.visible_child(actor, child_id).await?;
+    let child = app.store.children().visible_child(actor, child_id).await?;
     let Some(agency) = actor
         .agency_id
         .as_deref()
@@ -66,15 +66,16 @@ async fn record_days(
     let child_id = &child.id;
     let today = app.store.today();
     let mut tx = app.store.begin().await?;
-    tx.add_absences(
-        child_id,
-        agency,
-        &days,
-        excused,
-        note.as_deref(),
-        &By::of(actor),
-    )
-    .await?;
+    tx.attendance()
+        .add_absences(
+            child_id,
+            agency,
+            &days,
+            excused,
+            note.as_deref(),
+            &By::of(actor),
+        )
+        .await?;
     let village = child.file.village_code.clone();
     tx.audit(
         actor,
@@ -90,21 +91,30 @@ async fn record_days(
     tx.commit().await?;
 
     let since = today - chrono::Duration::days(attendance::MAX_BACKDATE_DAYS);
-    let away = away_more_than_a_week(&app.store.unexcused_days(child_id, since).await?);
-    let task = match (app.store.open_return_task(child_id).await?, away) {
+    let away = away_more_than_a_week(
+        &app.store
+            .attendance()
+            .unexcused_days(child_id, since)
+            .await?,
+    );
+    let task = match (
+        app.store.attendance().open_return_task(child_id).await?,
+        away,
+    ) {
         (Some(mut open), Some((_, last))) if last > open.away_to => {
             // Still away: the open 劝返 covers the longer stretch.
             open.away_to = last;
             let mut tx = app.store.begin().await?;
-            if tx.save_return(&open, &actor.username).await? {
+            if tx.attendance().save_return(&open, &actor.username).await? {
                 tx.commit().await?;
             }
-            app.store.return_task(&open.id).await?
+            app.store.attendance().return_task(&open.id).await?
         }
         (Some(open), _) => Some(open),
         (None, Some(stretch)) => {
             let mut tx = app.store.begin().await?;
             let id = match tx
+                .attendance()
                 .open_return(child_id, Some(agency), &village, stretch, None)
                 .await
                 .map_err(Error::from)
@@ -115,7 +125,7 @@ async fn record_days(
                     drop(tx);
                     return Ok(AbsencesRecorded {
                         days,
-                        task: app.store.open_return_task(child_id).await?,
+                        task: app.store.attendance().open_return_task(child_id).await?,
                     });
                 }
                 Err(e) => return Err(e),
@@ -123,7 +133,7 @@ async fn record_days(
             let town = village
                 .parent()
                 .ok_or_else(|| Error::Internal("village without town".into()))?;
-            tx.notify_org(
+            tx.notifications().notify_org(
                 &town,
                 &[Role::Town],
                 "return_opened",
@@ -144,7 +154,7 @@ async fn record_days(
             )
             .await?;
             tx.commit().await?;
-            app.store.return_task(&id).await?
+            app.store.attendance().return_task(&id).await?
         }
         (None, None) => None,
     };
@@ -153,7 +163,12 @@ async fn record_days(
 
 /// A 劝返 the actor works on: the school's own, or one in the actor's area.
 pub async fn task(app: &App, actor: &Actor, id: &str) -> Result<ReturnTask> {
-    let t = app.store.return_task(id).await?.ok_or(Error::NotFound)?;
+    let t = app
+        .store
+        .attendance()
+        .return_task(id)
+        .await?
+        .ok_or(Error::NotFound)?;
     let mine = match actor.scope() {
         Scope::Agency { agency_id } => t.agency_id.as_deref() == Some(agency_id.as_str()),
         Scope::Region { code } => shouwang_domain::region::RegionCode::parse(&t.village_code)
@@ -174,9 +189,14 @@ pub async fn tasks(app: &App, actor: &Actor) -> Result<Vec<ReturnTask>> {
     match actor.scope() {
         Scope::Agency { agency_id } => Ok(app
             .store
+            .attendance()
             .return_tasks(Some(&agency_id), &actor.region, 200)
             .await?),
-        Scope::Region { code } => Ok(app.store.return_tasks(None, &code, 200).await?),
+        Scope::Region { code } => Ok(app
+            .store
+            .attendance()
+            .return_tasks(None, &code, 200)
+            .await?),
         Scope::CasesOnly => Ok(vec![]),
     }
 }
@@ -274,7 +294,7 @@ pub async fn finish(
     }
     t.outcome_note = (!note.is_empty()).then_some(note);
     let mut tx = app.store.begin().await?;
-    if !tx.save_return(&t, &actor.username).await? {
+    if !tx.attendance().save_return(&t, &actor.username).await? {
         return Err(changed_meanwhile());
     }
     if t.status == ReturnStatus::Failed {
@@ -294,7 +314,7 @@ pub async fn finish(
         let village = shouwang_domain::region::RegionCode::parse(&t.village_code)
             .map_err(|e| Error::Internal(e.to_string()))?;
         // 14–16 and out of school: to the education bureau for secondary vocational education.
-        let child = tx.store().child(&t.child_id).await?;
+        let child = tx.store().children().child(&t.child_id).await?;
         if attendance::vocational_age(age_on(child.file.birth_date, tx.today())) {
             crate::routings::send_in(
                 &mut tx,
@@ -311,15 +331,16 @@ pub async fn finish(
             .await?;
         }
         if let Some(town) = village.parent() {
-            tx.notify_org(
-                &town,
-                &[Role::Town],
-                "return_failed",
-                None,
-                "劝返无效书面报告",
-                "一名农村留守儿童劝返无效，已在学籍系统中标识，书面报告可在守望系统中查看。",
-            )
-            .await?;
+            tx.notifications()
+                .notify_org(
+                    &town,
+                    &[Role::Town],
+                    "return_failed",
+                    None,
+                    "劝返无效书面报告",
+                    "一名农村留守儿童劝返无效，已在学籍系统中标识，书面报告可在守望系统中查看。",
+                )
+                .await?;
         }
     }
     tx.audit(
@@ -334,12 +355,16 @@ pub async fn finish(
     )
     .await?;
     tx.commit().await?;
-    app.store.return_task(id).await?.ok_or(Error::NotFound)
+    app.store
+        .attendance()
+        .return_task(id)
+        .await?
+        .ok_or(Error::NotFound)
 }
 
 async fn save(app: &App, actor: &Actor, t: &ReturnTask, action: AuditAction) -> Result<ReturnTask> {
     let mut tx = app.store.begin().await?;
-    if !tx.save_return(t, &actor.username).await? {
+    if !tx.attendance().save_return(t, &actor.username).await? {
         return Err(changed_meanwhile());
     }
     tx.audit(
@@ -354,7 +379,11 @@ async fn save(app: &App, actor: &Actor, t: &ReturnTask, action: AuditAction) -> 
     )
     .await?;
     tx.commit().await?;
-    app.store.return_task(&t.id).await?.ok_or(Error::NotFound)
+    app.store
+        .attendance()
+        .return_task(&t.id)
+        .await?
+        .ok_or(Error::NotFound)
 }
 
 /// The written report of a failed 劝返 (书面报告县教育局和镇（街道）), as the rows of a printed
@@ -374,7 +403,12 @@ pub async fn written_report(
     let child = crate::children::get(app, actor, &t.child_id, false).await?;
     let f = &child.file;
     let school = match &t.agency_id {
-        Some(a) => app.store.agency_name(a).await?.unwrap_or_default(),
+        Some(a) => app
+            .store
+            .regions()
+            .agency_name(a)
+            .await?
+            .unwrap_or_default(),
         None => "（未在学籍名单中，三方比对发现）".to_owned(),
     };
     let place = |code: &str| {
@@ -467,7 +501,7 @@ pub async fn import_sheet(
     .await
     .map_err(|e| Error::Internal(format!("reading task failed: {e}")))?
     .map_err(|m| ValidationErrors::single("file", m))?;
-    let pupils = app.store.agency_pupils(agency).await?;
+    let pupils = app.store.attendance().agency_pupils(agency).await?;
     let oldest = today - chrono::Duration::days(attendance::MAX_BACKDATE_DAYS);
     let mut out = SheetImported {
         problems: read.problems,
@@ -478,7 +512,7 @@ pub async fn import_sheet(
             .id_number
             .as_deref()
             .and_then(|s| shouwang_domain::id_number::IdNumber::parse(s).ok())
-            .map(|id| app.store.id_hash(&id));
+            .map(|id| app.store.children().id_hash(&id));
         let matches: Vec<&(String, String, Option<String>)> = match &by_id {
             Some(h) => pupils
                 .iter()
@@ -508,7 +542,7 @@ pub async fn import_sheet(
                 continue;
             }
         };
-        let child = app.store.child(&ChildId::new(id)).await?;
+        let child = app.store.children().child(&ChildId::new(id)).await?;
         let mut recorded = false;
         for (days, excused) in [(row.excused, true), (row.unexcused, false)] {
             let (kept, old): (Vec<NaiveDate>, Vec<NaiveDate>) =
@@ -568,12 +602,12 @@ pub async fn absences(
     child_id: &ChildId,
     since: NaiveDate,
 ) -> Result<Vec<(NaiveDate, bool, Option<String>)>> {
-    app.store.visible_child(actor, child_id).await?;
-    Ok(app.store.absences(child_id, since).await?)
+    app.store.children().visible_child(actor, child_id).await?;
+    Ok(app.store.attendance().absences(child_id, since).await?)
 }
 
 /// The open 劝返 of a child the actor may see, if any.
 pub async fn open_task(app: &App, actor: &Actor, child_id: &ChildId) -> Result<Option<ReturnTask>> {
-    app.store.visible_child(actor, child_id).await?;
-    Ok(app.store.open_return_task(child_id).await?)
+    app.store.children().visible_child(actor, child_id).await?;
+    Ok(app.store.attendance().open_return_task(child_id).await?)
 }

@@ -11,5 +11,9 @@ pub async fn events(app: &App, actor: &Actor, filter: &AuditFilter) -> Result<Ve
     if !actor.may(Action::ReadAudit) {
         return Err(Error::Forbidden);
     }
-    Ok(app.store.audit_events(&actor.region, filter).await?)
+    Ok(app
+        .store
+        .audit_log()
+        .audit_events(&actor.region, filter)
+        .await?)
 }

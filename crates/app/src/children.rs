@@ -166,13 +166,17 @@ async fn require(app: &App, actor: &Actor, action: Action, id: &ChildId) -> Resu
     if actor.may(action) {
         return Ok(());
     }
-    app.store.visible_child(actor, id).await?;
+    app.store.children().visible_child(actor, id).await?;
     Err(Error::Forbidden)
 }
 
 /// The file after a write, as the writer sees it (not audited again: the write was).
 async fn after_write(app: &App, id: &ChildId) -> Result<ChildRecord> {
-    Ok(record(app.store.child(id).await?, false, app.store.today()))
+    Ok(record(
+        app.store.children().child(id).await?,
+        false,
+        app.store.today(),
+    ))
 }
 
 /// Reads a child's file (audited). Out of scope and missing are the same `NotFound`. `reveal`
@@ -183,7 +187,7 @@ pub async fn get(app: &App, actor: &Actor, id: &ChildId, reveal: bool) -> Result
         return Err(Error::Forbidden);
     }
     let mut tx = app.store.begin().await?;
-    let row = tx.visible_child(actor, id).await?;
+    let row = tx.children().visible_child(actor, id).await?;
     let region = row.file.village_code.as_str().to_owned();
     tx.audit(
         actor,
@@ -208,7 +212,7 @@ pub async fn get(app: &App, actor: &Actor, id: &ChildId, reveal: bool) -> Result
 /// read is audited with its filter and how many rows it showed (a bulk read leaves a trace like
 /// opening one file does).
 pub async fn roster(app: &App, actor: &Actor, query: &RosterQuery) -> Result<Page<ChildSummary>> {
-    let page = app.store.roster(actor, query).await?;
+    let page = app.store.rosters().roster(actor, query).await?;
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
@@ -233,8 +237,8 @@ pub async fn roster(app: &App, actor: &Actor, query: &RosterQuery) -> Result<Pag
 
 /// A file's history, newest first, if the actor may see the child.
 pub async fn history(app: &App, actor: &Actor, id: &ChildId) -> Result<Vec<HistoryEntry>> {
-    app.store.visible_child(actor, id).await?;
-    Ok(app.store.child_history(id).await?)
+    app.store.children().visible_child(actor, id).await?;
+    Ok(app.store.children().child_history(id).await?)
 }
 
 /// Registers a child. Same ID number → conflict; likely the same child in the county (see
@@ -275,7 +279,13 @@ pub async fn register_settling(
         )
         .into());
     }
-    if app.store.region(&file.village_code).await?.is_none() {
+    if app
+        .store
+        .regions()
+        .region(&file.village_code)
+        .await?
+        .is_none()
+    {
         return Err(
             ValidationErrors::single("village_code", "该村（社区）尚未在系统中初始化").into(),
         );
@@ -299,9 +309,11 @@ pub async fn register_settling(
     }
     let id = ChildId::new(uuid::Uuid::now_v7().to_string());
     let mut tx = app.store.begin().await?;
-    tx.insert_child(&id, &file).await?;
+    tx.children().insert_child(&id, &file).await?;
     let changes = history::diff(&None::<ChildFile>, &Some(file.clone()));
-    tx.add_history(&id, 1, actor, "register", &changes).await?;
+    tx.children()
+        .add_history(&id, 1, actor, "register", &changes)
+        .await?;
     tx.audit(
         actor,
         AuditAction::ChildRegister,
@@ -350,7 +362,7 @@ pub async fn update(
         // edit's transaction is given up.
         Err(Error::Conflict { field, message }) if message == ELSEWHERE => {
             drop(tx);
-            let row = app.store.visible_child(actor, id).await?;
+            let row = app.store.children().visible_child(actor, id).await?;
             if let Ok(file) = merged_file(&row.file, attempted, mode, app.today()) {
                 raise_duplicate_elsewhere(app, actor, &file).await?;
             }
@@ -401,7 +413,7 @@ pub async fn edit_in(
     input: ChildInput,
     mode: EditMode,
 ) -> Result<bool> {
-    let row = tx.visible_child(actor, id).await?;
+    let row = tx.children().visible_child(actor, id).await?;
     lifecycle::check_edit(row.status).map_err(|e| lifecycle_error("status", e))?;
     let expected_version = expected_version.unwrap_or(row.version);
     if row.version != expected_version {
@@ -427,10 +439,15 @@ pub async fn edit_in(
     if changes.is_empty() {
         return Ok(false);
     }
-    if !tx.write_child(id, &file, expected_version).await? {
+    if !tx
+        .children()
+        .write_child(id, &file, expected_version)
+        .await?
+    {
         return Err(version_conflict(expected_version + 1));
     }
-    tx.add_history(id, row.version + 1, actor, "edit", &changes)
+    tx.children()
+        .add_history(id, row.version + 1, actor, "edit", &changes)
         .await?;
     let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
     tx.audit(
@@ -459,7 +476,7 @@ pub async fn exit(
 ) -> Result<ChildRecord> {
     require(app, actor, Action::ExitChild, id).await?;
     let mut tx = app.store.begin().await?;
-    let row = tx.visible_child(actor, id).await?;
+    let row = tx.children().visible_child(actor, id).await?;
     if row.version != expected_version {
         return Err(version_conflict(row.version));
     }
@@ -471,13 +488,18 @@ pub async fn exit(
         app.store.today(),
     )
     .map_err(|e| lifecycle_error("date", e))?;
-    if !tx.set_exited(id, reason, date, expected_version).await? {
+    if !tx
+        .children()
+        .set_exited(id, reason, date, expected_version)
+        .await?
+    {
         return Err(version_conflict(expected_version + 1));
     }
     // A school or agency saw the child because of where the child was; that ends with the exit.
-    let unlinked = tx.end_agency_links(id, None).await?;
+    let unlinked = tx.children().end_agency_links(id, None).await?;
     let changes = lifecycle::exit_changes(reason, date, note);
-    tx.add_history(id, row.version + 1, actor, "exit", &changes)
+    tx.children()
+        .add_history(id, row.version + 1, actor, "exit", &changes)
         .await?;
     tx.audit(
         actor,
@@ -512,7 +534,7 @@ pub async fn transfer(
             ValidationErrors::single("to_village", "转入地应为村级区划（12位代码）").into(),
         );
     }
-    if app.store.region(&target).await?.is_none() {
+    if app.store.regions().region(&target).await?.is_none() {
         return Err(ValidationErrors::single(
             "to_village",
             format!("转入地“{target}”尚未在本系统初始化"),
@@ -520,7 +542,7 @@ pub async fn transfer(
         .into());
     }
     let mut tx = app.store.begin().await?;
-    let row = tx.visible_child(actor, id).await?;
+    let row = tx.children().visible_child(actor, id).await?;
     if row.version != expected_version {
         return Err(version_conflict(row.version));
     }
@@ -529,17 +551,22 @@ pub async fn transfer(
     let from: RegionCode = row.file.village_code.clone();
     let mut file = row.file;
     file.village_code = target.clone();
-    if !tx.write_child(id, &file, expected_version).await? {
+    if !tx
+        .children()
+        .write_child(id, &file, expected_version)
+        .await?
+    {
         return Err(version_conflict(expected_version + 1));
     }
     // Agencies of the old area no longer see the child.
-    let unlinked = tx.end_agency_links(id, Some(&target)).await?;
+    let unlinked = tx.children().end_agency_links(id, Some(&target)).await?;
     let changes = vec![history::FieldChange {
         field: "village_code".into(),
         old: Some(from.to_string()),
         new: Some(target.to_string()),
     }];
-    tx.add_history(id, row.version + 1, actor, "transfer", &changes)
+    tx.children()
+        .add_history(id, row.version + 1, actor, "transfer", &changes)
         .await?;
     tx.audit(
         actor,
@@ -569,6 +596,7 @@ pub async fn link_agency(
     // the child); a county department is reached by a routing, never by a link.
     let (kind, agency_region) = app
         .store
+        .regions()
         .agency_kind(agency_id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -581,8 +609,8 @@ pub async fn link_agency(
         return Err(Error::NotFound);
     }
     let mut tx = app.store.begin().await?;
-    let row = tx.visible_child(actor, child_id).await?;
-    tx.link_agency(child_id, agency_id).await?;
+    let row = tx.children().visible_child(actor, child_id).await?;
+    tx.children().link_agency(child_id, agency_id).await?;
     tx.audit(
         actor,
         AuditAction::ChildLinkAgency,
@@ -601,7 +629,7 @@ pub async fn link_agency(
 /// A file the actor may see, for a page's heading (name, place): not a read of the file's
 /// contents, which [`get`] audits.
 pub async fn visible(app: &App, actor: &Actor, id: &ChildId) -> Result<StoredChild> {
-    Ok(app.store.visible_child(actor, id).await?)
+    Ok(app.store.children().visible_child(actor, id).await?)
 }
 
 /// The schools and agencies linked to a child the actor may see.
@@ -610,11 +638,11 @@ pub async fn linked_agencies(
     actor: &Actor,
     id: &ChildId,
 ) -> Result<Vec<crate::places::Agency>> {
-    app.store.visible_child(actor, id).await?;
-    Ok(app.store.child_agencies(id).await?)
+    app.store.children().visible_child(actor, id).await?;
+    Ok(app.store.regions().child_agencies(id).await?)
 }
 
 /// The actor's counts of children (on the roster, by standing).
 pub async fn counts(app: &App, actor: &Actor) -> Result<Counts> {
-    Ok(app.store.counts(actor).await?)
+    Ok(app.store.rosters().counts(actor).await?)
 }

@@ -33,18 +33,20 @@ pub async fn file_in(tx: &mut Tx, actor: &Actor, input: &DiscoveryInput) -> Resu
     if !(actor.region.contains(&report.town) || report.town.contains(&actor.region)) {
         return Err(ValidationErrors::single("town_code", "所选乡镇不在您的管辖范围内").into());
     }
-    if store.region(&report.town).await?.is_none() {
+    if store.regions().region(&report.town).await?.is_none() {
         return Err(ValidationErrors::single("town_code", "该乡镇不在本系统服务范围内").into());
     }
     let org = match &actor.agency_id {
-        Some(a) => store.agency_name(a).await?.unwrap_or_default(),
+        Some(a) => store.regions().agency_name(a).await?.unwrap_or_default(),
         None => store
+            .regions()
             .region(&actor.region)
             .await?
             .map(|r| r.name)
             .unwrap_or_default(),
     };
     let id = tx
+        .discoveries()
         .insert_discovery(
             &report,
             &actor.user_id,
@@ -71,7 +73,11 @@ pub async fn queue(app: &App, actor: &Actor) -> Result<Vec<DiscoveryReport>> {
     if !actor.may(Action::HandleDiscovery) {
         return Ok(vec![]);
     }
-    let reports = app.store.open_discoveries(&actor.region).await?;
+    let reports = app
+        .store
+        .discoveries()
+        .open_discoveries(&actor.region)
+        .await?;
     // Reports name children and reporters: reading the queue is audited.
     let mut tx = app.store.begin().await?;
     tx.audit(
@@ -94,7 +100,11 @@ pub async fn open_count(app: &App, actor: &Actor) -> Result<i64> {
     if !actor.may(Action::HandleDiscovery) {
         return Ok(0);
     }
-    Ok(app.store.open_discovery_count(&actor.region).await?)
+    Ok(app
+        .store
+        .discoveries()
+        .open_discovery_count(&actor.region)
+        .await?)
 }
 
 /// Closes a report: registered as `child_id` (a file in the report's town), or dismissed with a
@@ -121,6 +131,7 @@ pub async fn one(app: &App, actor: &Actor, id: &str) -> Result<DiscoveryReport> 
         return Err(Error::Forbidden);
     }
     app.store
+        .discoveries()
         .open_discoveries(&actor.region)
         .await?
         .into_iter()
@@ -140,39 +151,42 @@ pub(crate) async fn close_in(
         return Err(Error::Forbidden);
     }
     let town = tx
+        .discoveries()
         .open_discovery_town(id)
         .await?
         .filter(|t| actor.region.contains(t))
         .ok_or(Error::NotFound)?;
     let child_in_town = match child_id {
         Some(c) => {
-            let row = tx.visible_child(actor, c).await?;
+            let row = tx.children().visible_child(actor, c).await?;
             Some(town.contains(&row.file.village_code))
         }
         None => None,
     };
     let status = discovery::closing(child_in_town, note)?;
-    tx.close_discovery(
-        id,
-        status,
-        child_id.map(ChildId::as_str),
-        &actor.username,
-        note,
-    )
-    .await?;
-    // A report of a child not yet registered came with a case: the case now follows the file.
-    if let (Some(child), Some(case)) = (child_id, tx.discovery_case(id).await?)
-        && tx.link_case_child(&case, child).await?
-    {
-        tx.add_case_event(
-            &case,
-            &shouwang_store::By::of(actor),
-            CaseEventKind::ChildRegistered,
-            None,
-            None,
-            "",
+    tx.discoveries()
+        .close_discovery(
+            id,
+            status,
+            child_id.map(ChildId::as_str),
+            &actor.username,
+            note,
         )
         .await?;
+    // A report of a child not yet registered came with a case: the case now follows the file.
+    if let (Some(child), Some(case)) = (child_id, tx.discoveries().discovery_case(id).await?)
+        && tx.protection().link_case_child(&case, child).await?
+    {
+        tx.protection()
+            .add_case_event(
+                &case,
+                &shouwang_store::By::of(actor),
+                CaseEventKind::ChildRegistered,
+                None,
+                None,
+                "",
+            )
+            .await?;
     }
     tx.audit(
         actor,

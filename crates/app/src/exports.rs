@@ -62,7 +62,7 @@ pub async fn roster_on(
     kind: ExportKind,
 ) -> Result<Vec<ExportChild>> {
     may_export(actor, region)?;
-    let out = app.store.roster_on(region, on).await?;
+    let out = app.store.exports().roster_on(region, on).await?;
     audit_export(app, actor, kind, region.as_str(), None, on, out.len()).await?;
     Ok(out)
 }
@@ -77,7 +77,7 @@ pub async fn child_for_form(
     if !actor.may(Action::Export) {
         return Err(Error::Forbidden);
     }
-    let row = app.store.visible_child(actor, id).await?;
+    let row = app.store.children().visible_child(actor, id).await?;
     audit_export(
         app,
         actor,

@@ -46,10 +46,11 @@ fn subject<'a>(child_id: &'a ChildId, village: &'a str) -> Subject<'a> {
 
 /// A child's agreements, newest first, each with its state today.
 pub async fn agreements(app: &App, actor: &Actor, child_id: &ChildId) -> Result<Vec<AgreementNow>> {
-    app.store.visible_child(actor, child_id).await?;
+    app.store.children().visible_child(actor, child_id).await?;
     let today = app.store.today();
     Ok(app
         .store
+        .guardianship()
         .agreements(child_id)
         .await?
         .into_iter()
@@ -74,12 +75,13 @@ pub async fn record(
     input: &AgreementInput,
     scan: Option<&[u8]>,
 ) -> Result<Vec<AgreementNow>> {
-    let child = app.store.visible_child(actor, child_id).await?;
+    let child = app.store.children().visible_child(actor, child_id).await?;
     if !actor.may(Action::RecordParentContact) {
         return Err(Error::Forbidden);
     }
     let latest = app
         .store
+        .guardianship()
         .carer_checks(child_id)
         .await?
         .into_iter()
@@ -95,6 +97,7 @@ pub async fn record(
         });
     let term = app
         .store
+        .counties()
         .county_settings(&child.file.village_code)
         .await?
         .agreement_term_months;
@@ -115,6 +118,7 @@ pub async fn record(
     let village = child.file.village_code.clone();
     let mut tx = app.store.begin().await?;
     let id = tx
+        .guardianship()
         .add_agreement(
             child_id,
             &By::of(actor),
@@ -141,9 +145,10 @@ pub async fn scan(
     child_id: &ChildId,
     id: &str,
 ) -> Result<(String, Vec<u8>)> {
-    let child = app.store.visible_child(actor, child_id).await?;
+    let child = app.store.children().visible_child(actor, child_id).await?;
     let out = app
         .store
+        .guardianship()
         .agreement_scan(child_id, id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -191,8 +196,18 @@ pub async fn due(app: &App, actor: &Actor) -> Result<Due> {
             })
             .collect()
     };
-    let reassess = dated(app.store.reassessments_due(area, until, 500).await?);
-    let renew = dated(app.store.agreements_ending(area, until, 500).await?);
+    let reassess = dated(
+        app.store
+            .guardianship()
+            .reassessments_due(area, until, 500)
+            .await?,
+    );
+    let renew = dated(
+        app.store
+            .guardianship()
+            .agreements_ending(area, until, 500)
+            .await?,
+    );
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
@@ -221,9 +236,13 @@ pub struct ContactLog {
 }
 
 pub async fn contacts(app: &App, actor: &Actor, child_id: &ChildId) -> Result<ContactLog> {
-    let child = app.store.visible_child(actor, child_id).await?;
-    let items = app.store.parent_contacts(child_id, SHOWN).await?;
-    let facts = app.store.contact_facts(child_id).await?;
+    let child = app.store.children().visible_child(actor, child_id).await?;
+    let items = app
+        .store
+        .guardianship()
+        .parent_contacts(child_id, SHOWN)
+        .await?;
+    let facts = app.store.guardianship().contact_facts(child_id).await?;
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
@@ -240,6 +259,7 @@ pub async fn contacts(app: &App, actor: &Actor, child_id: &ChildId) -> Result<Co
             &facts,
             app.store.today(),
             app.store
+                .counties()
                 .county_settings(&child.file.village_code)
                 .await?
                 .contact_lapse_days,
@@ -254,13 +274,14 @@ pub async fn record_contact(
     child_id: &ChildId,
     input: &ContactInput,
 ) -> Result<ContactLog> {
-    let child = app.store.visible_child(actor, child_id).await?;
+    let child = app.store.children().visible_child(actor, child_id).await?;
     if !actor.may(Action::RecordParentContact) {
         return Err(Error::Forbidden);
     }
     let record = input.parse(app.store.today())?;
     let mut tx = app.store.begin().await?;
     let id = tx
+        .guardianship()
         .add_parent_contact(child_id, &By::of(actor), &record)
         .await?;
     tx.audit(
@@ -291,7 +312,7 @@ pub struct Lapsed {
 /// the longest silence first. Audited like a list of names.
 pub async fn lapsed(app: &App, actor: &Actor) -> Result<Vec<Lapsed>> {
     let today = app.store.today();
-    let summaries = app.store.contact_summaries(actor).await?;
+    let summaries = app.store.guardianship().contact_summaries(actor).await?;
     // Each county's own lapse (`domain::settings`), read once per county.
     let mut lapse_of = std::collections::HashMap::new();
     for c in &summaries {
@@ -300,7 +321,12 @@ pub async fn lapsed(app: &App, actor: &Actor) -> Result<Vec<Lapsed>> {
             .at_level(shouwang_domain::region::RegionLevel::County)
             && !lapse_of.contains_key(&county)
         {
-            let days = app.store.county_settings(&county).await?.contact_lapse_days;
+            let days = app
+                .store
+                .counties()
+                .county_settings(&county)
+                .await?
+                .contact_lapse_days;
             lapse_of.insert(county, days);
         }
     }
@@ -352,14 +378,17 @@ pub async fn record_carer_check(
     input: &shouwang_domain::guardianship::CarerCheckInput,
 ) -> Result<Vec<CarerCheckView>> {
     use shouwang_domain::guardianship::CarerVerdict;
-    let child = app.store.visible_child(actor, child_id).await?;
+    let child = app.store.children().visible_child(actor, child_id).await?;
     if !actor.may(Action::RecordParentContact) {
         return Err(Error::Forbidden);
     }
     let check = input.parse(app.store.today())?;
     let village = child.file.village_code.clone();
     let mut tx = app.store.begin().await?;
-    let id = tx.add_carer_check(child_id, &By::of(actor), &check).await?;
+    let id = tx
+        .guardianship()
+        .add_carer_check(child_id, &By::of(actor), &check)
+        .await?;
     if check.verdict == CarerVerdict::Unfit {
         let patch = ChildInput {
             guardianship_type: Some("受委托监护人监护能力不足".into()),
@@ -375,7 +404,7 @@ pub async fn record_carer_check(
         )
         .await?;
         if let Some(town) = village.parent() {
-            tx.notify_org(
+            tx.notifications().notify_org(
                 &town,
                 &[shouwang_domain::authz::Role::Town],
                 "carer_unfit",
@@ -407,8 +436,8 @@ pub async fn carer_checks(
     actor: &Actor,
     child_id: &ChildId,
 ) -> Result<Vec<CarerCheckView>> {
-    let child = app.store.visible_child(actor, child_id).await?;
-    let out = app.store.carer_checks(child_id).await?;
+    let child = app.store.children().visible_child(actor, child_id).await?;
+    let out = app.store.guardianship().carer_checks(child_id).await?;
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,

@@ -245,6 +245,7 @@ impl<'a> Importer<'a> {
                     let saved = self
                         .app
                         .store
+                        .imports()
                         .import_mapping(self.actor, &signature)
                         .await?
                         .unwrap_or_default();
@@ -300,7 +301,12 @@ impl<'a> Importer<'a> {
         // Who each row is, where the row says enough to tell.
         let keys: Vec<Option<MatchKey>> = batch.iter().map(match_key).collect();
         let wanted: Vec<MatchKey> = keys.iter().flatten().cloned().collect();
-        let found = self.app.store.match_children(self.actor, &wanted).await?;
+        let found = self
+            .app
+            .store
+            .imports()
+            .match_children(self.actor, &wanted)
+            .await?;
         // Numbers registered outside the user's area came up: the look-up is audited (how many,
         // which, masked), so a file probing for them leaves a trace for the county.
         let elsewhere: Vec<String> = wanted
@@ -493,6 +499,7 @@ impl<'a> Importer<'a> {
         Ok(self
             .app
             .store
+            .imports()
             .save_import_mapping(self.actor, signature, choices)
             .await?)
     }
@@ -503,6 +510,7 @@ impl<'a> Importer<'a> {
         Ok(self
             .app
             .store
+            .imports()
             .save_import_mapping(self.actor, &m.signature(), &m.saved_form())
             .await?)
     }
@@ -538,6 +546,7 @@ impl<'a> Importer<'a> {
         Ok(self
             .app
             .store
+            .imports()
             .import_children(self.actor, &plan.source, &creates, &updates)
             .await?)
     }

@@ -79,12 +79,13 @@ pub async fn room_for(app: &App, cache: &Jobs, actor: &Actor, kind: &Kind) -> Re
     // As `start` does: jobs of the kind left waiting too long free their slots first.
     for id in app
         .store
+        .jobs()
         .expire_waiting_jobs(kind.name, kind.waiting_for, kind.expired)
         .await?
     {
         cache.forget(&id);
     }
-    Ok((OPEN_JOBS_PER_USER - app.store.open_jobs(&actor.user_id).await?).max(0))
+    Ok((OPEN_JOBS_PER_USER - app.store.jobs().open_jobs(&actor.user_id).await?).max(0))
 }
 
 /// The refusal when a user has no room for another job.
@@ -107,15 +108,20 @@ pub async fn start(app: &App, cache: &Jobs, actor: &Actor, job: Starting<'_>) ->
     } = job;
     for id in app
         .store
+        .jobs()
         .expire_waiting_jobs(kind.name, kind.waiting_for, kind.expired)
         .await?
     {
         cache.forget(&id);
     }
     let id = uuid::Uuid::now_v7().simple().to_string();
-    app.store.prune_jobs(&actor.user_id, FINISHED_KEPT).await?;
+    app.store
+        .jobs()
+        .prune_jobs(&actor.user_id, FINISHED_KEPT)
+        .await?;
     let created = app
         .store
+        .jobs()
         .create_job(
             NewJob {
                 id: &id,
@@ -153,6 +159,7 @@ pub async fn take_up(
     };
     Ok(app
         .store
+        .jobs()
         .set_job(id, update, Some((JobState::Waiting, from)))
         .await?)
 }
@@ -169,6 +176,7 @@ pub async fn discard(
     load(app, cache, actor, id, kind).await?;
     let given_up = app
         .store
+        .jobs()
         .set_job(
             id,
             JobUpdate {
@@ -188,14 +196,14 @@ pub async fn discard(
         });
     }
     cache.forget(id);
-    app.store.drop_job_file(id).await?;
+    app.store.jobs().drop_job_file(id).await?;
     Ok(())
 }
 
 /// The actor's job of this kind; 404 for anyone else's, as for a job that does not exist. A job
 /// that waited for its owner longer than its kind allows is failed now.
 pub async fn load(app: &App, cache: &Jobs, actor: &Actor, id: &str, kind: &Kind) -> Result<Job> {
-    let job = match app.store.job(id).await? {
+    let job = match app.store.jobs().job(id).await? {
         Some(j) if j.owner_id == actor.user_id && j.kind == kind.name => j,
         _ => return Err(Error::NotFound),
     };
@@ -203,10 +211,10 @@ pub async fn load(app: &App, cache: &Jobs, actor: &Actor, id: &str, kind: &Kind)
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     if job.state == JobState::Waiting
         && job.updated_at < limit
-        && app.store.expire_job(id, kind.expired).await?
+        && app.store.jobs().expire_job(id, kind.expired).await?
     {
         cache.forget(id);
-        return app.store.job(id).await?.ok_or(Error::NotFound);
+        return app.store.jobs().job(id).await?.ok_or(Error::NotFound);
     }
     Ok(job)
 }
@@ -228,7 +236,7 @@ async fn set(
         result,
         message,
     };
-    if let Err(e) = app.store.set_job(id, update, None).await {
+    if let Err(e) = app.store.jobs().set_job(id, update, None).await {
         tracing::error!(error = %e, job = id, "job state not recorded");
     }
 }
@@ -250,7 +258,7 @@ pub async fn done(app: &App, id: &str, phase: &str, result: Value) {
 /// The job failed: its file goes at once (the owner uploads again).
 pub async fn fail(app: &App, id: &str, phase: &str, message: &str) {
     set(app, id, JobState::Failed, phase, Value::Null, Some(message)).await;
-    if let Err(e) = app.store.drop_job_file(id).await {
+    if let Err(e) = app.store.jobs().drop_job_file(id).await {
         tracing::warn!(error = %e, job = id, "failed job's file not deleted");
     }
 }
@@ -282,7 +290,7 @@ pub fn spawn(
 pub fn report(app: &App, id: &str, phase: &'static str, progress: Value) {
     let (app, id) = (app.clone(), id.to_owned());
     tokio::spawn(async move {
-        if let Err(e) = app.store.job_progress(&id, phase, &progress).await {
+        if let Err(e) = app.store.jobs().job_progress(&id, phase, &progress).await {
             tracing::warn!(error = %e, "job progress not recorded");
         }
     });
@@ -294,7 +302,7 @@ pub async fn file_on_disk(
     app: &App,
     id: &str,
 ) -> Result<Option<(tempfile::TempDir, std::path::PathBuf)>> {
-    let Some((name, bytes)) = app.store.job_file(id).await? else {
+    let Some((name, bytes)) = app.store.jobs().job_file(id).await? else {
         return Ok(None);
     };
     tokio::task::spawn_blocking(move || {
@@ -315,18 +323,18 @@ pub async fn file_on_disk(
 
 /// Records what a job's feature keeps in its detail (the reading's findings, a plan's summary).
 pub async fn set_detail(app: &App, id: &str, detail: &Value) -> Result<()> {
-    Ok(app.store.set_job_detail(id, detail).await?)
+    Ok(app.store.jobs().set_job_detail(id, detail).await?)
 }
 
 /// Deletes a job's stored file once it is no longer needed.
 pub async fn drop_file(app: &App, id: &str) -> Result<()> {
-    Ok(app.store.drop_job_file(id).await?)
+    Ok(app.store.jobs().drop_job_file(id).await?)
 }
 
 /// Marks the jobs that were running when the server last stopped as failed, saying so
 /// ([`INTERRUPTED`]); returns how many.
 pub async fn interrupt_running(app: &App) -> Result<u64> {
-    Ok(app.store.interrupt_running_jobs(INTERRUPTED).await?)
+    Ok(app.store.jobs().interrupt_running_jobs(INTERRUPTED).await?)
 }
 
 #[cfg(test)]
@@ -351,10 +359,12 @@ mod tests {
         .await
         .unwrap();
         app.store
+            .regions()
             .init_region(&RegionCode::parse("522730").unwrap())
             .await
             .unwrap();
         app.store
+            .users()
             .add_user(NewUser {
                 username: "county".into(),
                 display_name: "county".into(),
@@ -367,6 +377,7 @@ mod tests {
             .unwrap();
         let actor = app
             .store
+            .users()
             .actor_by_username("county")
             .await
             .unwrap()
@@ -395,9 +406,9 @@ mod tests {
         })
         .await
         .unwrap();
-        let job = app.store.job(&id).await.unwrap().unwrap();
+        let job = app.store.jobs().job(&id).await.unwrap().unwrap();
         assert_eq!(job.state, JobState::Failed);
         assert_eq!(job.message.as_deref(), Some("读取失败"));
-        assert!(app.store.job_file(&id).await.unwrap().is_none());
+        assert!(app.store.jobs().job_file(&id).await.unwrap().is_none());
     }
 }

@@ -122,7 +122,7 @@ pub struct Dispatched {
 /// Sends what is due through `channel` (on a blocking thread: a channel may run a program or wait
 /// on the network).
 pub async fn dispatch(app: &App, channel: Arc<dyn Channel>) -> Result<Dispatched> {
-    let due = app.store.due_notifications(100).await?;
+    let due = app.store.notifications().due_notifications(100).await?;
     let mut done = Dispatched::default();
     for n in due {
         let ch = channel.clone();
@@ -135,6 +135,7 @@ pub async fn dispatch(app: &App, channel: Arc<dyn Channel>) -> Result<Dispatched
             done.failed += 1;
         }
         app.store
+            .notifications()
             .notification_result(&n.id, channel.name(), outcome, n.attempts)
             .await?;
     }

@@ -9,7 +9,7 @@ use crate::{App, Result};
 
 /// A division by its code, if the system serves it.
 pub async fn region(app: &App, code: &RegionCode) -> Result<Option<Region>> {
-    Ok(app.store.region(code).await?)
+    Ok(app.store.regions().region(code).await?)
 }
 
 /// A division with the divisions directly below it.
@@ -17,12 +17,12 @@ pub async fn region_with_children(
     app: &App,
     code: &RegionCode,
 ) -> Result<Option<RegionWithChildren>> {
-    Ok(app.store.region_with_children(code).await?)
+    Ok(app.store.regions().region_with_children(code).await?)
 }
 
 /// The divisions directly below `code`, in code order.
 pub async fn child_regions(app: &App, code: &RegionCode) -> Result<Vec<Region>> {
-    Ok(app.store.child_regions(code).await?)
+    Ok(app.store.regions().child_regions(code).await?)
 }
 
 /// The divisions of one level inside `within` (e.g. all villages of a county), in code order.
@@ -31,15 +31,15 @@ pub async fn regions_within(
     within: &RegionCode,
     level: RegionLevel,
 ) -> Result<Vec<Region>> {
-    Ok(app.store.regions_within(within, level).await?)
+    Ok(app.store.regions().regions_within(within, level).await?)
 }
 
 /// The agencies set up inside `region`.
 pub async fn agencies_within(app: &App, region: &RegionCode) -> Result<Vec<Agency>> {
-    Ok(app.store.agencies_within(region).await?)
+    Ok(app.store.regions().agencies_within(region).await?)
 }
 
 /// An agency's name.
 pub async fn agency_name(app: &App, id: &str) -> Result<Option<String>> {
-    Ok(app.store.agency_name(id).await?)
+    Ok(app.store.regions().agency_name(id).await?)
 }

@@ -83,9 +83,14 @@ pub async fn run(
         ));
     }
     let region = actor.region.clone();
-    let places = app.store.places(&region).await?;
-    let (roster, child_villages): (Vec<Record>, Vec<String>) =
-        app.store.roster_records(&region).await?.into_iter().unzip();
+    let places = app.store.reconcile().places(&region).await?;
+    let (roster, child_villages): (Vec<Record>, Vec<String>) = app
+        .store
+        .reconcile()
+        .roster_records(&region)
+        .await?
+        .into_iter()
+        .unzip();
     let today = app.store.today();
     let list = entries;
     let (roster, list, found, tally) = tokio::task::spawn_blocking(move || {
@@ -139,10 +144,12 @@ pub async fn run(
     tally.findings = items.len();
     let mut tx = app.store.begin().await?;
     let run_id = tx
+        .reconcile()
         .insert_run(&region, kind, source_name, &actor.username, &tally)
         .await?;
     for (seq, (kind, region_code, doc)) in items.iter().enumerate() {
-        tx.insert_item(&run_id, seq as i64 + 1, *kind, region_code, doc)
+        tx.reconcile()
+            .insert_item(&run_id, seq as i64 + 1, *kind, region_code, doc)
             .await?;
     }
     tx.audit(
@@ -159,7 +166,11 @@ pub async fn run(
     )
     .await?;
     tx.commit().await?;
-    Ok(app.store.reconcile_run(&actor.region, &run_id).await?)
+    Ok(app
+        .store
+        .reconcile()
+        .reconcile_run(&actor.region, &run_id)
+        .await?)
 }
 
 /// The unit an assignee names, if it lies in the actor's jurisdiction, is set up here, and covers
@@ -170,7 +181,7 @@ async fn assignee(app: &App, actor: &Actor, written: &str, item_region: &str) ->
         |unit: &shouwang_domain::region::RegionCode| item_region.starts_with(unit.as_str());
     match AssigneeRef::parse(written).map_err(review_error)? {
         AssigneeRef::Region(role, code) => {
-            if !actor.region.contains(&code) || app.store.region(&code).await?.is_none() {
+            if !actor.region.contains(&code) || app.store.regions().region(&code).await?.is_none() {
                 return Err(invalid("assignee", "交办对象不在本辖区内"));
             }
             if !covers(&code) {
@@ -185,6 +196,7 @@ async fn assignee(app: &App, actor: &Actor, written: &str, item_region: &str) ->
         AssigneeRef::School(agency) => {
             let region = app
                 .store
+                .regions()
                 .agency_region(&agency)
                 .await?
                 .and_then(|r| shouwang_domain::region::RegionCode::parse(&r).ok())
@@ -229,7 +241,11 @@ pub async fn decide(
         )
     })?;
     let mut tx = app.store.begin().await?;
-    let item = tx.reconcile_item(id).await?.ok_or(Error::NotFound)?;
+    let item = tx
+        .reconcile()
+        .reconcile_item(id)
+        .await?
+        .ok_or(Error::NotFound)?;
     let access = Access::of(actor, &item.region_code, item.assignee.as_ref());
     let to = review::decide(item.status, action, access).map_err(|e| match e {
         review::ReviewError::AlreadyDecided(s) => Error::Conflict {
@@ -251,7 +267,7 @@ pub async fn decide(
                 .filter(|s| !s.trim().is_empty())
                 .ok_or_else(|| invalid("assignee", "请选择交办对象"))?;
             let a = assignee(app, actor, written, &item.region_code).await?;
-            tx.assign_item(id, &a, note).await?;
+            tx.reconcile().assign_item(id, &a, note).await?;
             effects.insert(
                 "assignee".into(),
                 serde_json::json!(format!(
@@ -266,11 +282,15 @@ pub async fn decide(
         }
         Decision::Accept => {
             accept_effects(&mut tx, actor, &item, decision, &mut effects).await?;
-            tx.close_item(id, to, &actor.username, note).await?;
+            tx.reconcile()
+                .close_item(id, to, &actor.username, note)
+                .await?;
         }
         Decision::Reject => {
             reject_effects(&mut tx, &item, &mut effects).await?;
-            tx.close_item(id, to, &actor.username, note).await?;
+            tx.reconcile()
+                .close_item(id, to, &actor.username, note)
+                .await?;
         }
     }
     effects.insert("kind".into(), serde_json::json!(item.kind.code()));
@@ -287,7 +307,7 @@ pub async fn decide(
     )
     .await?;
     tx.commit().await?;
-    Ok(app.store.reconcile_item(actor, id).await?)
+    Ok(app.store.reconcile().reconcile_item(actor, id).await?)
 }
 
 async fn accept_effects(
@@ -398,7 +418,7 @@ async fn accept_effects(
             let Some(child) = &item.child_id else {
                 return Ok(());
             };
-            let village = tx.store().child(child).await?.file.village_code;
+            let village = tx.store().children().child(child).await?.file.village_code;
             let (id, _) = crate::routings::send_in(
                 tx,
                 actor,
@@ -421,9 +441,9 @@ async fn accept_effects(
             let Some(child) = &item.child_id else {
                 return Ok(());
             };
-            let village = tx.store().child(child).await?.file.village_code;
+            let village = tx.store().children().child(child).await?.file.village_code;
             if let Some(town) = village.parent() {
-                tx.notify_org(
+                tx.notifications().notify_org(
                     &town,
                     &[Role::Town],
                     "eligibility_review",
@@ -448,11 +468,12 @@ async fn accept_effects(
 /// Opens the 劝返 of a child found missing from the student list, or finds the one open.
 async fn open_return_from(tx: &mut Tx, item: &ItemRow, child: &ChildId) -> Result<String> {
     let store = tx.store().clone();
-    if let Some(open) = store.open_return_task(child).await? {
+    if let Some(open) = store.attendance().open_return_task(child).await? {
         return Ok(open.id);
     }
-    let file = store.child(child).await?.file;
+    let file = store.children().child(child).await?.file;
     let school = store
+        .regions()
         .child_agencies(child)
         .await?
         .into_iter()
@@ -460,6 +481,7 @@ async fn open_return_from(tx: &mut Tx, item: &ItemRow, child: &ChildId) -> Resul
         .map(|a| a.id);
     let today = tx.today();
     let id = tx
+        .attendance()
         .open_return(
             child,
             school.as_deref(),
@@ -469,7 +491,7 @@ async fn open_return_from(tx: &mut Tx, item: &ItemRow, child: &ChildId) -> Resul
         )
         .await?;
     if let Some(school) = &school {
-        tx.notify_agency(
+        tx.notifications().notify_agency(
             school,
             "return_opened",
             None,
@@ -479,7 +501,7 @@ async fn open_return_from(tx: &mut Tx, item: &ItemRow, child: &ChildId) -> Resul
         .await?;
     }
     if let Some(town) = file.village_code.parent() {
-        tx.notify_org(
+        tx.notifications().notify_org(
             &town,
             &[Role::Town],
             "return_opened",
@@ -522,6 +544,7 @@ async fn spawn(
     effects: &mut Effects,
 ) -> Result<()> {
     let new = tx
+        .reconcile()
         .spawn_item(item, kind, fix, with_child, with_entry)
         .await?;
     effects
@@ -538,7 +561,7 @@ pub async fn runs(app: &App, actor: &Actor) -> Result<Vec<RunSummary>> {
     if !actor.may(Action::Reconcile) {
         return Err(Error::Forbidden);
     }
-    Ok(app.store.reconcile_runs(&actor.region).await?)
+    Ok(app.store.reconcile().reconcile_runs(&actor.region).await?)
 }
 
 /// One comparison of the actor's county with its counts.
@@ -546,13 +569,17 @@ pub async fn run_summary(app: &App, actor: &Actor, id: &str) -> Result<RunSummar
     if !actor.may(Action::Reconcile) {
         return Err(Error::Forbidden);
     }
-    Ok(app.store.reconcile_run(&actor.region, id).await?)
+    Ok(app
+        .store
+        .reconcile()
+        .reconcile_run(&actor.region, id)
+        .await?)
 }
 
 /// The items the actor may see (the county's, or those assigned to their unit), paged. The read
 /// is audited with the items shown.
 pub async fn items(app: &App, actor: &Actor, filter: &ItemFilter) -> Result<(Vec<ItemView>, i64)> {
-    let (items, total) = app.store.reconcile_items(actor, filter).await?;
+    let (items, total) = app.store.reconcile().reconcile_items(actor, filter).await?;
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
@@ -572,7 +599,7 @@ pub async fn items(app: &App, actor: &Actor, filter: &ItemFilter) -> Result<(Vec
 
 /// One item, if the actor's county ran its comparison or it was assigned to their unit.
 pub async fn item(app: &App, actor: &Actor, id: &str) -> Result<ItemView> {
-    Ok(app.store.reconcile_item(actor, id).await?)
+    Ok(app.store.reconcile().reconcile_item(actor, id).await?)
 }
 
 /// Saves a list's column choices for the next list with the same header, in the county.
@@ -587,6 +614,7 @@ pub async fn save_columns(
     }
     Ok(app
         .store
+        .imports()
         .save_import_mapping(actor, signature, choices)
         .await?)
 }
@@ -600,5 +628,5 @@ pub async fn saved_mapping(
     if !actor.may(Action::Reconcile) {
         return Err(Error::Forbidden);
     }
-    Ok(app.store.import_mapping(actor, signature).await?)
+    Ok(app.store.imports().import_mapping(actor, signature).await?)
 }

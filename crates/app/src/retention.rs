@@ -22,7 +22,7 @@ pub const MAX_REASON_CHARS: usize = 200;
 
 /// Runs one retention pass (as the system).
 pub async fn run(app: &App, policy: &Retention) -> Result<RetentionRun> {
-    Ok(app.store.run_retention(policy).await?)
+    Ok(app.store.retention().run_retention(policy).await?)
 }
 
 /// A stated reason: at least a few words, at most [`MAX_REASON_CHARS`].
@@ -63,7 +63,11 @@ pub async fn list(
 ) -> Result<Vec<ArchivedSummary>> {
     may(actor)?;
     let why = reason(why)?;
-    let items = app.store.archived_children(&actor.region, q, 100).await?;
+    let items = app
+        .store
+        .retention()
+        .archived_children(&actor.region, q, 100)
+        .await?;
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
@@ -100,7 +104,11 @@ pub async fn open(
 ) -> Result<ArchivedView> {
     may(actor)?;
     let why = reason(why)?;
-    let file = app.store.archived_child(&actor.region, id).await?;
+    let file = app
+        .store
+        .retention()
+        .archived_child(&actor.region, id)
+        .await?;
     let (view, region) = match file {
         ArchivedFile::Kept(row) => {
             let region = row.file.village_code.to_string();

@@ -63,6 +63,7 @@ async fn side(app: &App, actor: &Actor) -> Result<Side> {
             let agency_id = actor.agency_id.as_deref().ok_or(Error::Forbidden)?;
             let (kind, region) = app
                 .store
+                .regions()
                 .agency_kind(agency_id)
                 .await?
                 .ok_or(Error::Forbidden)?;
@@ -105,7 +106,7 @@ fn reach(side: &Side, r: &Routing) -> Result<Option<Vec<Event>>> {
 }
 
 async fn view(app: &App, r: Routing, actions: Vec<Event>) -> Result<RoutingView> {
-    let child = app.store.child(&r.child_id).await?;
+    let child = app.store.children().child(&r.child_id).await?;
     let f = &child.file;
     let mut contacts = Vec::new();
     if let Some(g) = &f.entrusted_guardian {
@@ -163,14 +164,21 @@ async fn tell_receiver(
             };
             let mut at = village.parent();
             while let Some(org) = at {
-                tx.notify_org(&org, &[role], "routing_sent", None, subject, body)
+                tx.notifications()
+                    .notify_org(&org, &[role], "routing_sent", None, subject, body)
                     .await?;
                 at = org.parent();
             }
         }
         _ => {
-            for agency in tx.store().department_agencies(unit, village).await? {
-                tx.notify_agency(&agency, "routing_sent", None, subject, body)
+            for agency in tx
+                .store()
+                .routes()
+                .department_agencies(unit, village)
+                .await?
+            {
+                tx.notifications()
+                    .notify_agency(&agency, "routing_sent", None, subject, body)
                     .await?;
             }
         }
@@ -191,10 +199,16 @@ pub(crate) async fn send_in(
     note: Option<&str>,
     source: Option<&str>,
 ) -> Result<(String, bool)> {
-    if let Some(open) = tx.store().open_routing(child_id, need, unit).await? {
+    if let Some(open) = tx
+        .store()
+        .routes()
+        .open_routing(child_id, need, unit)
+        .await?
+    {
         return Ok((open.id, false));
     }
     let id = tx
+        .routes()
         .add_routing(child_id, village, need, unit, note, source, &By::of(actor))
         .await?;
     tell_receiver(
@@ -229,7 +243,7 @@ pub async fn send(
     if !actor.may(Action::Route) {
         return Err(Error::Forbidden);
     }
-    let child = app.store.visible_child(actor, child_id).await?;
+    let child = app.store.children().visible_child(actor, child_id).await?;
     let new = input.parse()?;
     let age = shouwang_domain::eligibility::age_on(child.file.birth_date, app.store.today());
     if new.need == Need::Vocational && !shouwang_domain::attendance::vocational_age(age) {
@@ -266,7 +280,12 @@ pub async fn send(
 /// One routing the actor reaches (audited: it says who the child is and how to reach them).
 pub async fn get(app: &App, actor: &Actor, id: &str) -> Result<RoutingView> {
     let side = side(app, actor).await?;
-    let r = app.store.routing(id).await?.ok_or(Error::NotFound)?;
+    let r = app
+        .store
+        .routes()
+        .routing(id)
+        .await?
+        .ok_or(Error::NotFound)?;
     let actions = reach(&side, &r)?.ok_or(Error::NotFound)?;
     let mut tx = app.store.begin().await?;
     tx.audit(
@@ -287,11 +306,13 @@ pub async fn list(app: &App, actor: &Actor, open_only: bool) -> Result<Vec<Routi
     let rows = match &side {
         Side::Receiver(unit, area) => {
             app.store
+                .routes()
                 .routings(Which::Inbox { unit: *unit, area }, open_only, 200)
                 .await?
         }
         Side::Sender(area) => {
             app.store
+                .routes()
                 .routings(Which::Area { area }, open_only, 200)
                 .await?
         }
@@ -328,24 +349,35 @@ pub async fn open_count(app: &App, actor: &Actor) -> Result<Option<i64>> {
     Ok(Some(match &side {
         Side::Receiver(unit, area) => {
             app.store
+                .routes()
                 .open_routings(Which::Inbox { unit: *unit, area })
                 .await?
         }
-        Side::Sender(area) => app.store.open_routings(Which::Area { area }).await?,
+        Side::Sender(area) => {
+            app.store
+                .routes()
+                .open_routings(Which::Area { area })
+                .await?
+        }
     }))
 }
 
 /// A child's routings (on the child's page, for those who see the file).
 pub async fn of_child(app: &App, actor: &Actor, child_id: &ChildId) -> Result<Vec<Routing>> {
-    app.store.visible_child(actor, child_id).await?;
-    Ok(app.store.child_routings(child_id).await?)
+    app.store.children().visible_child(actor, child_id).await?;
+    Ok(app.store.routes().child_routings(child_id).await?)
 }
 
 /// Records an event: the receiving unit accepts, notes progress, finishes or declines; the sender
 /// withdraws. The other side is told.
 pub async fn act(app: &App, actor: &Actor, id: &str, input: &EventInput) -> Result<RoutingView> {
     let side = side(app, actor).await?;
-    let mut r = app.store.routing(id).await?.ok_or(Error::NotFound)?;
+    let mut r = app
+        .store
+        .routes()
+        .routing(id)
+        .await?
+        .ok_or(Error::NotFound)?;
     let allowed = reach(&side, &r)?.ok_or(Error::NotFound)?;
     let t = routing::transition(r.unit, r.status, input, app.store.today())?;
     if !allowed.contains(&t.event) {
@@ -370,7 +402,7 @@ pub async fn act(app: &App, actor: &Actor, id: &str, input: &EventInput) -> Resu
         at: tx.now().to_owned(),
         by: actor.username.clone(),
     });
-    if !tx.save_routing(&r).await? {
+    if !tx.routes().save_routing(&r).await? {
         return Err(Error::Conflict {
             field: Some("version".into()),
             message: "该转办刚被他人更新，请刷新后重试".into(),
@@ -380,7 +412,7 @@ pub async fn act(app: &App, actor: &Actor, id: &str, input: &EventInput) -> Resu
     match side {
         Side::Receiver(..) => {
             if let Some(town) = village.parent() {
-                tx.notify_org(
+                tx.notifications().notify_org(
                     &town,
                     &[Role::Town],
                     "routing_event",
@@ -412,7 +444,12 @@ pub async fn act(app: &App, actor: &Actor, id: &str, input: &EventInput) -> Resu
         // A department's reach ends with the routing it closed: it gets the routing as it left
         // it, without anything more to do.
         Err(Error::NotFound) => {
-            let r = app.store.routing(id).await?.ok_or(Error::NotFound)?;
+            let r = app
+                .store
+                .routes()
+                .routing(id)
+                .await?
+                .ok_or(Error::NotFound)?;
             view(app, r, vec![]).await
         }
         other => other,

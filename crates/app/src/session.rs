@@ -47,6 +47,7 @@ pub async fn login(
     }
     let before = match app
         .store
+        .sessions()
         .reserve_login_attempt(username, address, signin::refusal)
         .await?
     {
@@ -58,7 +59,7 @@ pub async fn login(
     if delay > 0 {
         tokio::time::sleep(std::time::Duration::from_secs(delay)).await;
     }
-    let candidate = app.store.login_candidate(username).await?;
+    let candidate = app.store.sessions().login_candidate(username).await?;
     let hash = candidate
         .as_ref()
         .map(|c| c.password_hash.clone())
@@ -79,6 +80,7 @@ pub async fn login(
         // The attempt reserved above stays as the failure.
         other => {
             app.store
+                .sessions()
                 .record_login_failure(username, other.as_ref().map(|c| &c.actor))
                 .await?;
             return Ok(LoginOutcome::BadCredentials);
@@ -94,6 +96,7 @@ pub async fn login(
     };
     let (session_token, csrf_token) = app
         .store
+        .sessions()
         .open_session(&candidate.actor, address, second_factor)
         .await?;
     Ok(LoginOutcome::Ok {
@@ -106,7 +109,7 @@ pub async fn login(
 
 /// The live session of a cookie's token, if any.
 pub async fn session(app: &App, token: &str) -> Result<Option<Session>> {
-    Ok(app.store.session(token).await?)
+    Ok(app.store.sessions().session(token).await?)
 }
 
 /// The user of an API token. A token of a user whose role must have a second factor, and who has
@@ -114,18 +117,19 @@ pub async fn session(app: &App, token: &str) -> Result<Option<Session>> {
 pub async fn token_actor(app: &App, token: &str) -> Result<Option<Actor>> {
     Ok(app
         .store
+        .sessions()
         .token_actor(token, &app.policies.second_factor)
         .await?)
 }
 
 /// Ends the session of this token.
 pub async fn logout(app: &App, token: &str) -> Result<()> {
-    Ok(app.store.logout(token).await?)
+    Ok(app.store.sessions().logout(token).await?)
 }
 
 /// Asks the session for a fresh code (an administrator's sensitive change, past the fresh window).
 pub async fn ask_second_factor_again(app: &App, token: &str) -> Result<()> {
-    Ok(app.store.ask_second_factor_again(token).await?)
+    Ok(app.store.sessions().ask_second_factor_again(token).await?)
 }
 
 /// Replaces one's own password after checking the current one; every other session and token
@@ -139,30 +143,35 @@ pub async fn change_password(
 ) -> Result<()> {
     Ok(app
         .store
+        .sessions()
         .change_password(actor, current, new, keep_session)
         .await?)
 }
 
 /// Issues an API token of the actor, valid `days`; the token is shown once.
 pub async fn issue_token(app: &App, actor: &Actor, name: &str, days: i64) -> Result<String> {
-    Ok(app.store.issue_token(actor, name, days).await?)
+    Ok(app.store.sessions().issue_token(actor, name, days).await?)
 }
 
 /// Whether the actor has a second factor, whether the policy requires one of their role, and
 /// the recovery codes left.
 pub async fn second_factor_status(app: &App, actor: &Actor) -> Result<FactorStatus> {
     let required = app.policies.second_factor.requires(actor.role);
-    Ok(app.store.second_factor_status(actor, required).await?)
+    Ok(app
+        .store
+        .second_factor()
+        .second_factor_status(actor, required)
+        .await?)
 }
 
 /// Starts setting up an authenticator app (refused while one is on).
 pub async fn begin_enrolment(app: &App, actor: &Actor) -> Result<Enrolment> {
-    Ok(app.store.begin_enrolment(actor).await?)
+    Ok(app.store.second_factor().begin_enrolment(actor).await?)
 }
 
 /// The set-up begun and not yet confirmed, if any.
 pub async fn pending_enrolment(app: &App, actor: &Actor) -> Result<Option<Enrolment>> {
-    Ok(app.store.pending_enrolment(actor).await?)
+    Ok(app.store.second_factor().pending_enrolment(actor).await?)
 }
 
 /// Confirms the set-up with a code of the app; returns the recovery codes (shown once).
@@ -174,13 +183,18 @@ pub async fn confirm_enrolment(
 ) -> Result<Vec<String>> {
     Ok(app
         .store
+        .second_factor()
         .confirm_enrolment(actor, session_token, code)
         .await?)
 }
 
 /// Checks a six-digit code or a recovery code for a session that owes one.
 pub async fn pass_second_factor(app: &App, session_token: &str, code: &str) -> Result<CodeOutcome> {
-    Ok(app.store.pass_second_factor(session_token, code).await?)
+    Ok(app
+        .store
+        .second_factor()
+        .pass_second_factor(session_token, code)
+        .await?)
 }
 
 /// Turns one's own second factor off, with the password; refused when the policy requires it
@@ -196,18 +210,22 @@ pub async fn turn_off_second_factor(app: &App, actor: &Actor, password: &str) ->
         )
         .into());
     }
-    Ok(app.store.turn_off_second_factor(actor, password).await?)
+    Ok(app
+        .store
+        .second_factor()
+        .turn_off_second_factor(actor, password)
+        .await?)
 }
 
 /// The actor's own API tokens.
 pub async fn tokens(app: &App, actor: &Actor) -> Result<Vec<TokenSummary>> {
-    Ok(app.store.tokens_of(&actor.user_id).await?)
+    Ok(app.store.sessions().tokens_of(&actor.user_id).await?)
 }
 
 /// Revokes one of the actor's own API tokens (anyone else's is not found).
 pub async fn revoke_token(app: &App, actor: &Actor, token_id: &str) -> Result<()> {
     let mut tx = app.store.begin().await?;
-    if !tx.revoke_token(&actor.user_id, token_id).await? {
+    if !tx.sessions().revoke_token(&actor.user_id, token_id).await? {
         return Err(Error::NotFound);
     }
     tx.audit(
@@ -230,13 +248,21 @@ pub async fn sessions(
     actor: &Actor,
     current: Option<&str>,
 ) -> Result<Vec<SessionSummary>> {
-    Ok(app.store.sessions_of(&actor.user_id, current).await?)
+    Ok(app
+        .store
+        .sessions()
+        .sessions_of(&actor.user_id, current)
+        .await?)
 }
 
 /// Ends one of the actor's own sessions (a phone left somewhere); anyone else's is not found.
 pub async fn end_session(app: &App, actor: &Actor, session_id: &str) -> Result<()> {
     let mut tx = app.store.begin().await?;
-    if !tx.end_session(&actor.user_id, session_id).await? {
+    if !tx
+        .sessions()
+        .end_session(&actor.user_id, session_id)
+        .await?
+    {
         return Err(Error::NotFound);
     }
     tx.audit(

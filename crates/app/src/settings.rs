@@ -14,7 +14,10 @@ pub async fn get(app: &App, actor: &Actor) -> Result<(RegionCode, CountySettings
         .region
         .at_level(RegionLevel::County)
         .ok_or(Error::Forbidden)?;
-    Ok((county.clone(), app.store.county_settings(&county).await?))
+    Ok((
+        county.clone(),
+        app.store.counties().county_settings(&county).await?,
+    ))
 }
 
 /// Changes the settings of the administrator's county.
@@ -25,7 +28,8 @@ pub async fn set(app: &App, actor: &Actor, input: &SettingsInput) -> Result<Coun
     let (county, before) = get(app, actor).await?;
     let after = input.apply(&before)?;
     let mut tx = app.store.begin().await?;
-    tx.set_county_settings(&county, &after, &actor.username)
+    tx.counties()
+        .set_county_settings(&county, &after, &actor.username)
         .await?;
     tx.audit(
         actor,

@@ -28,8 +28,9 @@ pub async fn add(
         )
         .into());
     }
-    let created = app.store.create_user(Some(admin), new).await?;
+    let created = app.store.users().create_user(Some(admin), new).await?;
     app.store
+        .users()
         .set_user_email(&created.id, email.as_ref())
         .await?;
     Ok(created)
@@ -40,7 +41,7 @@ pub async fn list(app: &App, admin: &Actor) -> Result<Vec<UserSummary>> {
     if !admin.may(Action::ManageUsers) {
         return Err(Error::Forbidden);
     }
-    Ok(app.store.users_within(&admin.region).await?)
+    Ok(app.store.users().users_within(&admin.region).await?)
 }
 
 /// Disables a user of the administrator's jurisdiction: sign-in refused, and every session and
@@ -51,6 +52,7 @@ pub async fn disable(app: &App, admin: &Actor, user_id: &str) -> Result<()> {
     }
     let region = app
         .store
+        .users()
         .user_region(user_id)
         .await?
         .filter(|r| admin.region.contains(r))
@@ -59,7 +61,7 @@ pub async fn disable(app: &App, admin: &Actor, user_id: &str) -> Result<()> {
         return Err(ValidationErrors::single("user", "不能停用自己的账号").into());
     }
     let mut tx = app.store.begin().await?;
-    let changed = tx.disable_user(user_id).await?;
+    let changed = tx.users().disable_user(user_id).await?;
     tx.audit(
         admin,
         AuditAction::UserDisable,
@@ -83,13 +85,14 @@ pub async fn reset_second_factor(app: &App, admin: &Actor, user_id: &str) -> Res
     }
     let region = app
         .store
+        .users()
         .user_region(user_id)
         .await?
         .filter(|r| admin.region.contains(r))
         .ok_or(Error::NotFound)?;
     let mut tx = app.store.begin().await?;
-    tx.clear_second_factor(user_id).await?;
-    tx.end_all_sessions(user_id).await?;
+    tx.second_factor().clear_second_factor(user_id).await?;
+    tx.users().end_all_sessions(user_id).await?;
     tx.audit(
         admin,
         AuditAction::SecondFactorReset,
@@ -106,5 +109,5 @@ pub async fn reset_second_factor(app: &App, admin: &Actor, user_id: &str) -> Res
 
 /// A user's name as forms prefill it (a visitor's own name; they may change it).
 pub async fn display_name(app: &App, user_id: &str) -> Result<Option<String>> {
-    Ok(app.store.display_name(user_id).await?)
+    Ok(app.store.users().display_name(user_id).await?)
 }

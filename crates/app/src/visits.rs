@@ -58,7 +58,7 @@ pub async fn record(
     child_id: &ChildId,
     input: &VisitInput,
 ) -> Result<Recorded> {
-    let child = app.store.visible_child(actor, child_id).await?;
+    let child = app.store.children().visible_child(actor, child_id).await?;
     if !actor.may(Action::RecordVisit) {
         return Err(Error::Forbidden);
     }
@@ -75,6 +75,7 @@ pub async fn record(
     }
     let default_name = app
         .store
+        .users()
         .display_name(&actor.user_id)
         .await?
         .unwrap_or_else(|| actor.username.clone());
@@ -98,6 +99,7 @@ pub async fn record(
     let village = child.file.village_code.as_str().to_owned();
     let mut tx = app.store.begin().await?;
     let id = match tx
+        .visits()
         .add_visit(
             child_id,
             case.as_ref().map(|c| c.id.as_str()),
@@ -119,15 +121,16 @@ pub async fn record(
         Err(e) => return Err(e),
     };
     if let Some(case) = &case {
-        tx.add_case_event(
-            &case.id,
-            &By::of(actor),
-            CaseEventKind::FollowUp,
-            Some(record.condition.code()),
-            None,
-            record.note.as_deref().unwrap_or(""),
-        )
-        .await?;
+        tx.protection()
+            .add_case_event(
+                &case.id,
+                &By::of(actor),
+                CaseEventKind::FollowUp,
+                Some(record.condition.code()),
+                None,
+                record.note.as_deref().unwrap_or(""),
+            )
+            .await?;
     }
     tx.audit(
         actor,
@@ -142,7 +145,12 @@ pub async fn record(
     .await?;
     tx.commit().await?;
     // Read back by its id: a visit dated back need not be among the newest shown.
-    let visit = app.store.visit(&id).await?.ok_or(Error::NotFound)?;
+    let visit = app
+        .store
+        .visits()
+        .visit(&id)
+        .await?
+        .ok_or(Error::NotFound)?;
     Ok(Recorded {
         visit,
         replayed: false,
@@ -156,7 +164,12 @@ async fn replay(
     child_id: &ChildId,
     key: &str,
 ) -> Result<Option<Recorded>> {
-    match app.store.visit_by_client_key(&actor.user_id, key).await? {
+    match app
+        .store
+        .visits()
+        .visit_by_client_key(&actor.user_id, key)
+        .await?
+    {
         Some(v) if v.child_id == child_id.as_str() => Ok(Some(Recorded {
             visit: v,
             replayed: true,
@@ -177,9 +190,10 @@ pub async fn one(
     child_id: &ChildId,
     visit_id: &str,
 ) -> Result<VisitView> {
-    let child = app.store.visible_child(actor, child_id).await?;
+    let child = app.store.children().visible_child(actor, child_id).await?;
     let visit = app
         .store
+        .visits()
         .visit(visit_id)
         .await?
         .filter(|v| v.child_id == child_id.as_str())
@@ -198,8 +212,8 @@ pub async fn one(
 
 /// A child's visits, newest first (audited: they hold what visitors saw in the home).
 pub async fn of_child(app: &App, actor: &Actor, child_id: &ChildId) -> Result<Vec<VisitView>> {
-    let child = app.store.visible_child(actor, child_id).await?;
-    let visits = app.store.visits_of_child(child_id, SHOWN).await?;
+    let child = app.store.children().visible_child(actor, child_id).await?;
+    let visits = app.store.visits().visits_of_child(child_id, SHOWN).await?;
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
@@ -260,6 +274,7 @@ pub async fn record_sent(
     };
     let name = app
         .store
+        .users()
         .display_name(&actor.user_id)
         .await?
         .unwrap_or_else(|| actor.username.clone());
@@ -364,20 +379,27 @@ pub async fn schedule(app: &App, actor: &Actor, q: &ScheduleQuery) -> Result<Sch
     let today = app.store.today();
     let policy = app
         .store
+        .counties()
         .county_settings(q.region.as_ref().unwrap_or(&actor.region))
         .await?
         .visits;
-    let rows = app.store.visit_schedule(actor, q.region.as_ref()).await?;
+    let rows = app
+        .store
+        .visits()
+        .visit_schedule(actor, q.region.as_ref())
+        .await?;
     // Who visits: the person the child is assigned to, else the village's 儿童主任.
     let area = q.region.clone().unwrap_or_else(|| actor.region.clone());
     let directors: std::collections::HashMap<String, String> = app
         .store
+        .visits()
         .village_directors(&area)
         .await?
         .into_iter()
         .collect();
     let assigned: std::collections::HashMap<String, (String, VisitorRole)> = app
         .store
+        .visits()
         .visit_assignments(&area)
         .await?
         .into_iter()
@@ -591,6 +613,7 @@ pub async fn offline_pack(app: &App, actor: &Actor) -> Result<Vec<PackItem>> {
     for i in s.items.into_iter().take(MAX_PACK) {
         let row = app
             .store
+            .children()
             .visible_child(actor, &ChildId::new(i.child_id.clone()))
             .await?;
         let all = fields_of(&ChildInput::from_file(&row.file));
@@ -631,18 +654,19 @@ pub async fn assign_visitor(
     child_id: &ChildId,
     input: &shouwang_domain::visits::VisitorAssignment,
 ) -> Result<Option<(String, VisitorRole)>> {
-    let child = app.store.visible_child(actor, child_id).await?;
+    let child = app.store.children().visible_child(actor, child_id).await?;
     if !actor.may(Action::EditChild) {
         return Err(Error::Forbidden);
     }
     let who = input.parse()?;
     let mut tx = app.store.begin().await?;
-    tx.assign_visitor(
-        child_id,
-        who.as_ref().map(|(n, r)| (n.as_str(), *r)),
-        &actor.username,
-    )
-    .await?;
+    tx.visits()
+        .assign_visitor(
+            child_id,
+            who.as_ref().map(|(n, r)| (n.as_str(), *r)),
+            &actor.username,
+        )
+        .await?;
     tx.audit(
         actor,
         AuditAction::VisitorAssign,
@@ -660,8 +684,8 @@ pub async fn assigned_visitor(
     actor: &Actor,
     child_id: &ChildId,
 ) -> Result<Option<(String, VisitorRole)>> {
-    app.store.visible_child(actor, child_id).await?;
-    Ok(app.store.visit_assignment(child_id).await?)
+    app.store.children().visible_child(actor, child_id).await?;
+    Ok(app.store.visits().visit_assignment(child_id).await?)
 }
 
 /// The most photos a visit keeps.
@@ -678,7 +702,7 @@ pub async fn add_photo(
     bytes: &[u8],
 ) -> Result<String> {
     use shouwang_domain::protection::EvidenceKind;
-    let child = app.store.visible_child(actor, child_id).await?;
+    let child = app.store.children().visible_child(actor, child_id).await?;
     if !actor.may(Action::RecordVisit) {
         return Err(Error::Forbidden);
     }
@@ -690,6 +714,7 @@ pub async fn add_photo(
     }
     let mut tx = app.store.begin().await?;
     let id = match tx
+        .visits()
         .add_visit_photo(
             child_id,
             visit_id,
@@ -727,8 +752,8 @@ pub async fn photos(
     actor: &Actor,
     child_id: &ChildId,
 ) -> Result<Vec<shouwang_store::visits::VisitPhoto>> {
-    app.store.visible_child(actor, child_id).await?;
-    Ok(app.store.visit_photos(child_id).await?)
+    app.store.children().visible_child(actor, child_id).await?;
+    Ok(app.store.visits().visit_photos(child_id).await?)
 }
 
 /// One photo with its bytes; each read audited.
@@ -738,9 +763,10 @@ pub async fn photo(
     child_id: &ChildId,
     id: &str,
 ) -> Result<(String, Vec<u8>)> {
-    let child = app.store.visible_child(actor, child_id).await?;
+    let child = app.store.children().visible_child(actor, child_id).await?;
     let out = app
         .store
+        .visits()
         .visit_photo(child_id, id)
         .await?
         .ok_or(Error::NotFound)?;

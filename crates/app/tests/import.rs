@@ -49,6 +49,7 @@ async fn registry() -> Registry {
     .await
     .unwrap();
     store
+        .regions()
         .init_region(&RegionCode::parse("522730").unwrap())
         .await
         .unwrap();
@@ -59,6 +60,7 @@ async fn registry() -> Registry {
         ("town_b", Role::Town, "522730001"),
     ] {
         store
+            .users()
             .add_user(NewUser {
                 username: username.into(),
                 display_name: username.into(),
@@ -69,7 +71,14 @@ async fn registry() -> Registry {
             })
             .await
             .unwrap();
-        actors.push(store.actor_by_username(username).await.unwrap().unwrap());
+        actors.push(
+            store
+                .users()
+                .actor_by_username(username)
+                .await
+                .unwrap()
+                .unwrap(),
+        );
     }
     let town_b = actors.pop().unwrap();
     let county = actors.pop().unwrap();
@@ -110,6 +119,7 @@ impl Registry {
 
     async fn count(&self, standing: StandingFilter) -> i64 {
         self.store
+            .rosters()
             .roster(
                 &self.county,
                 &RosterQuery {
@@ -866,6 +876,7 @@ async fn exports_are_scoped_to_the_jurisdiction_and_audited() {
     .unwrap();
     assert!(before.is_empty());
     reg.store
+        .users()
         .add_user(NewUser {
             username: "admin".into(),
             display_name: "admin".into(),
@@ -876,7 +887,13 @@ async fn exports_are_scoped_to_the_jurisdiction_and_audited() {
         })
         .await
         .unwrap();
-    let admin = reg.store.actor_by_username("admin").await.unwrap().unwrap();
+    let admin = reg
+        .store
+        .users()
+        .actor_by_username("admin")
+        .await
+        .unwrap()
+        .unwrap();
     let events = shouwang_app::audit::events(
         &reg.app,
         &admin,
@@ -990,6 +1007,7 @@ async fn a_large_import_into_an_empty_registry_keeps_its_indexes_and_search() {
     assert_eq!(reg.total().await, 10_000);
     let found = reg
         .store
+        .rosters()
         .roster(
             &reg.county,
             &RosterQuery {
@@ -1134,6 +1152,7 @@ async fn an_address_naming_two_villages_is_a_row_error_that_names_both() {
 async fn a_village_directors_roster_without_a_village_column_is_their_own_village() {
     let reg = registry().await;
     reg.store
+        .users()
         .add_user(NewUser {
             username: "yuxia".into(),
             display_name: "余下村儿童主任".into(),
@@ -1144,7 +1163,13 @@ async fn a_village_directors_roster_without_a_village_column_is_their_own_villag
         })
         .await
         .unwrap();
-    let director = reg.store.actor_by_username("yuxia").await.unwrap().unwrap();
+    let director = reg
+        .store
+        .users()
+        .actor_by_username("yuxia")
+        .await
+        .unwrap()
+        .unwrap();
     let csv = format!("{ADDRESS_HEADER}{}", address_row(2, ""));
     let path = reg.path("own.csv");
     std::fs::write(&path, csv).unwrap();
@@ -1253,6 +1278,7 @@ async fn a_roster_without_ethnicity_and_parents_columns_imports_as_incomplete() 
     assert_eq!(reg.count(StandingFilter::Incomplete).await, 6);
     let page = reg
         .store
+        .rosters()
         .roster(
             &reg.county,
             &RosterQuery {
@@ -1310,6 +1336,7 @@ async fn a_roster_without_schooling_and_guardianship_type_imports_to_be_complete
     assert_eq!(reg.count(StandingFilter::OnRoster).await, 4);
     let page = reg
         .store
+        .rosters()
         .roster(
             &reg.county,
             &RosterQuery {
@@ -1641,11 +1668,19 @@ async fn a_large_import_keeps_the_counts_equal_to_counting() {
         .await
         .unwrap();
     assert_eq!(done.created, 1_200);
-    let kept = reg.store.counts(&reg.county).await.unwrap();
-    assert_eq!(kept, reg.store.counts_counted(&reg.county).await.unwrap());
+    let kept = reg.store.rosters().counts(&reg.county).await.unwrap();
+    assert_eq!(
+        kept,
+        reg.store
+            .rosters()
+            .counts_counted(&reg.county)
+            .await
+            .unwrap()
+    );
     assert!(kept.on_roster >= 1_200, "{kept:?}");
     let counted: u64 = reg
         .store
+        .quarterly()
         .summary_groups(
             &RegionCode::parse("522730").unwrap(),
             reg.store.today(),
@@ -1672,12 +1707,19 @@ async fn a_large_import_keeps_the_counts_equal_to_counting() {
     for region in ["52", "5227", "522730"] {
         let region = RegionCode::parse(region).unwrap();
         for by in [None, Some(RegionLevel::County)] {
-            let kept = rows(reg.store.summary_groups(&region, on, by).await.unwrap());
+            let kept = rows(
+                reg.store
+                    .quarterly()
+                    .summary_groups(&region, on, by)
+                    .await
+                    .unwrap(),
+            );
             assert!(!kept.is_empty());
             assert_eq!(
                 kept,
                 rows(
                     reg.store
+                        .quarterly()
                         .summary_groups_counted(&region, on, by)
                         .await
                         .unwrap()
@@ -1687,7 +1729,7 @@ async fn a_large_import_keeps_the_counts_equal_to_counting() {
         }
     }
     // The counts are kept one by one again afterwards: a small import moves them.
-    let before = reg.store.counts(&reg.county).await.unwrap();
+    let before = reg.store.rosters().counts(&reg.county).await.unwrap();
     let small = reg
         .plan(&reg.county, &fixture("roster-source.csv"))
         .await
@@ -1698,7 +1740,14 @@ async fn a_large_import_keeps_the_counts_equal_to_counting() {
         .commit(&small, CommitMode::All)
         .await
         .unwrap();
-    let after = reg.store.counts(&reg.county).await.unwrap();
+    let after = reg.store.rosters().counts(&reg.county).await.unwrap();
     assert_ne!(after, before);
-    assert_eq!(after, reg.store.counts_counted(&reg.county).await.unwrap());
+    assert_eq!(
+        after,
+        reg.store
+            .rosters()
+            .counts_counted(&reg.county)
+            .await
+            .unwrap()
+    );
 }

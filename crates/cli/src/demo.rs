@@ -321,7 +321,7 @@ pub async fn run_regions(
     anyhow::ensure!(!regions.is_empty(), "请用 --region 指定至少一个区划代码");
     let bulk = children >= BULK_LOAD;
     if bulk {
-        store.begin_bulk_load().await?;
+        store.bulk().begin_bulk_load().await?;
     }
     let share = children / regions.len();
     for (i, region) in regions.iter().enumerate() {
@@ -335,13 +335,13 @@ pub async fn run_regions(
     }
     let t = std::time::Instant::now();
     if bulk {
-        store.finish_bulk_load().await?;
+        store.bulk().finish_bulk_load().await?;
         eprintln!(
             "已重建索引并重新统计汇总（{:.1} 秒）",
             t.elapsed().as_secs_f64()
         );
     } else {
-        store.analyze().await?;
+        store.bulk().analyze().await?;
     }
     Ok(())
 }
@@ -386,6 +386,7 @@ async fn load_region(
     let mut school_agency = None;
     for (role, org, agency) in &users {
         let result = store
+            .users()
             .add_user(NewUser {
                 username: role.code().to_owned(),
                 display_name: format!("演示{}", role.label()),
@@ -400,7 +401,7 @@ async fn load_region(
             Err(e) => return Err(e.into()),
         }
     }
-    if let Some(a) = store.actor_by_username("school").await? {
+    if let Some(a) = store.users().actor_by_username("school").await? {
         school_agency = a.agency_id;
     }
 
@@ -455,7 +456,7 @@ async fn load_region(
                     files.push(file);
                 }
                 if send
-                    .blocking_send(store.prepare_children(&files, &links))
+                    .blocking_send(store.bulk().prepare_children(&files, &links))
                     .is_err()
                 {
                     // The writer stopped (its error is the one reported).
@@ -469,7 +470,7 @@ async fn load_region(
     let started = std::time::Instant::now();
     let batches = std::sync::Arc::new(tokio::sync::Mutex::new(batches));
     let written = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let writers: Vec<_> = (0..store.bulk_writers())
+    let writers: Vec<_> = (0..store.bulk().bulk_writers())
         .map(|_| {
             let (store, batches, written) = (store.clone(), batches.clone(), written.clone());
             tokio::spawn(async move {
@@ -478,6 +479,7 @@ async fn load_region(
                         return Ok::<_, anyhow::Error>(());
                     };
                     let n = store
+                        .bulk()
                         .insert_prepared(
                             Who {
                                 user_id: None,
@@ -532,7 +534,7 @@ async fn load_region(
     // their places are read back rather than assumed.
     println!("演示账号（密码均为 {DEMO_PASSWORD}）：");
     for (role, _, _) in &users {
-        let Some(actor) = store.actor_by_username(role.code()).await? else {
+        let Some(actor) = store.users().actor_by_username(role.code()).await? else {
             continue;
         };
         let place = divisions
@@ -543,7 +545,7 @@ async fn load_region(
             .collect::<Vec<_>>()
             .join(" ");
         let agency = match &actor.agency_id {
-            Some(id) => store.agency_name(id).await?,
+            Some(id) => store.regions().agency_name(id).await?,
             None => None,
         };
         println!(

@@ -187,7 +187,7 @@ async fn run() -> Result<()> {
                 loop {
                     every.tick().await;
                     let path = anchor_path(&anchor_db);
-                    match anchored.write_audit_anchor(&path).await {
+                    match anchored.audit_log().write_audit_anchor(&path).await {
                         Ok(a) if a.seq != last => {
                             last = a.seq;
                             tracing::info!(seq = a.seq, hash = %a.hash, mac = %a.mac, "audit anchor");
@@ -355,6 +355,7 @@ async fn run() -> Result<()> {
             let password = password.trim_end_matches(['\n', '\r']).to_owned();
             let store = open(&db, false).await?;
             match store
+                .users()
                 .add_user(NewUser {
                     display_name: name.unwrap_or_else(|| username.clone()),
                     username,
@@ -366,7 +367,7 @@ async fn run() -> Result<()> {
                 .await
             {
                 Ok(u) => {
-                    store.set_user_email(&u.id, email.as_ref()).await?;
+                    store.users().set_user_email(&u.id, email.as_ref()).await?;
                     anchor(&store, &db).await;
                     println!(
                         "已创建用户 {}（{}，{}）",
@@ -510,10 +511,10 @@ async fn run() -> Result<()> {
         } => {
             let store = open(&db, false).await?;
             let path = anchor_path(&db);
-            let kept = store.read_audit_anchor(&path);
+            let kept = store.audit_log().read_audit_anchor(&path);
             let verdict = match &kept {
-                Ok(Some(a)) => store.verify_audit_log(Some(a)).await,
-                _ => store.verify_audit_log(None).await,
+                Ok(Some(a)) => store.audit_log().verify_audit_log(Some(a)).await,
+                _ => store.audit_log().verify_audit_log(None).await,
             };
             store.close().await;
             let kept = kept?;
@@ -541,7 +542,7 @@ async fn run() -> Result<()> {
             command: AuditCommand::Upgrade { db },
         } => {
             let store = open(&db, false).await?;
-            let upgraded = store.upgrade_audit_chain().await;
+            let upgraded = store.audit_log().upgrade_audit_chain().await;
             if upgraded.is_ok() {
                 anchor(&store, &db).await;
             }

@@ -105,7 +105,7 @@ pub(crate) fn anchor_path(args: &DbArgs) -> PathBuf {
 /// found cut short or rewritten is not anchored over, and the warning says so.
 pub(crate) async fn anchor(store: &Store, args: &DbArgs) {
     let path = anchor_path(args);
-    match store.write_audit_anchor(&path).await {
+    match store.audit_log().write_audit_anchor(&path).await {
         Ok(a) => tracing::debug!(seq = a.seq, mac = %a.mac, "audit anchor"),
         Err(e) => tracing::error!(error = %e, anchor = %path.display(), "audit anchor not written"),
     }
@@ -191,8 +191,8 @@ pub(crate) fn read_passphrase(from_stdin: bool) -> Result<String> {
 /// this database's later verifications will look.
 pub(crate) async fn anchor_restored(db: &DbArgs) -> Result<()> {
     let store = open(db, false).await?;
-    let opened = store.open_sealed_sample().await;
-    let verdict = store.verify_audit_log(None).await;
+    let opened = store.sealed().open_sealed_sample().await;
+    let verdict = store.audit_log().verify_audit_log(None).await;
     match (opened, verdict) {
         (Err(e), _) => {
             store.close().await;
@@ -252,13 +252,14 @@ pub(crate) fn parse_region(code: &str) -> Result<RegionCode> {
 
 pub(crate) async fn acting_user(store: &Store, username: &str) -> Result<Actor> {
     store
+        .users()
         .actor_by_username(username)
         .await?
         .with_context(|| format!("没有用户“{username}”（或该用户已停用）"))
 }
 
 pub(crate) async fn init(store: &Store, region: &RegionCode) -> Result<()> {
-    let r = store.init_region(region).await?;
+    let r = store.regions().init_region(region).await?;
     println!(
         "已初始化 {}（{}）：{} 个县级区划，{} 个乡级区划，{} 个村级区划",
         r.region_name, region, r.counties, r.towns, r.villages

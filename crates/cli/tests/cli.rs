@@ -1435,20 +1435,26 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
     .unwrap();
     // The first county loads as a bulk load (counts and indexes set aside, made again in one
     // pass each); everything after is kept by the triggers the rebuild put back.
-    store.begin_bulk_load().await.unwrap();
+    store.bulk().begin_bulk_load().await.unwrap();
     for (code, n, seed) in [("522730", 700, 7), ("532801", 300, 8)] {
         let code = RegionCode::parse(code).unwrap();
-        store.init_region(&code).await.unwrap();
+        store.regions().init_region(&code).await.unwrap();
         shouwang::demo::run(&store, &code, n, seed).await.unwrap();
         if code.as_str() == "522730" {
-            store.finish_bulk_load().await.unwrap();
+            store.bulk().finish_bulk_load().await.unwrap();
         }
     }
     // The demo's county user of 龙里县 edits and exits some of its children.
-    let county = store.actor_by_username("county").await.unwrap().unwrap();
+    let county = store
+        .users()
+        .actor_by_username("county")
+        .await
+        .unwrap()
+        .unwrap();
     let mut ids = Vec::new();
     for page in 1..=20 {
         let p = store
+            .rosters()
             .roster(
                 &county,
                 &RosterQuery {
@@ -1537,6 +1543,7 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
         .unwrap();
     }
     let run = store
+        .retention()
         .run_retention(&shouwang_domain::retention::Retention {
             archive_after_days: 30,
             ..Default::default()
@@ -1567,7 +1574,7 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
 
     // A bulk load that stopped before rebuilding (its counts set aside): the next open rebuilds;
     // the changes after it are kept by the triggers the rebuild put back.
-    store.set_kept_counts_aside().await.unwrap();
+    store.kept().set_kept_counts_aside().await.unwrap();
     shouwang::demo::run(&store, &RegionCode::parse("522730").unwrap(), 40, 99)
         .await
         .unwrap();
@@ -1581,7 +1588,11 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
 
     // 应报未报: a report filed on every other child whose file says 单独居住 or 无人监护 takes it off
     // the list (the case's trigger marks the file reported, 0037).
-    let unreported = store.unreported(&county, None, 1000).await.unwrap();
+    let unreported = store
+        .protection()
+        .unreported(&county, None, 1000)
+        .await
+        .unwrap();
     assert!(unreported.len() >= 2, "{}", unreported.len());
     for u in unreported.iter().step_by(2) {
         shouwang_app::protection::file(
@@ -1597,7 +1608,11 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
         .await
         .unwrap();
     }
-    let left = store.unreported(&county, None, 1000).await.unwrap();
+    let left = store
+        .protection()
+        .unreported(&county, None, 1000)
+        .await
+        .unwrap();
     assert_eq!(left.len(), unreported.len() / 2, "half reported");
     // A report on a child not yet found on the registry, linked to its file afterwards, takes it
     // off too.
@@ -1618,21 +1633,32 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
     .await
     .unwrap();
     assert_eq!(
-        store.unreported(&county, None, 1000).await.unwrap().len(),
+        store
+            .protection()
+            .unreported(&county, None, 1000)
+            .await
+            .unwrap()
+            .len(),
         left.len()
     );
     let mut tx = store.begin().await.unwrap();
     assert!(
-        tx.link_case_child(
-            &filed.case_id,
-            &shouwang_domain::ids::ChildId::from(left[0].child_id.as_str())
-        )
-        .await
-        .unwrap()
+        tx.protection()
+            .link_case_child(
+                &filed.case_id,
+                &shouwang_domain::ids::ChildId::from(left[0].child_id.as_str())
+            )
+            .await
+            .unwrap()
     );
     tx.commit().await.unwrap();
     assert_eq!(
-        store.unreported(&county, None, 1000).await.unwrap().len(),
+        store
+            .protection()
+            .unreported(&county, None, 1000)
+            .await
+            .unwrap()
+            .len(),
         left.len() - 1
     );
 
@@ -1694,9 +1720,16 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
     ] {
         let region = RegionCode::parse(region).unwrap();
         for on in &dates {
-            let rolled = shape(store.summary_groups(&region, *on, by).await.unwrap());
+            let rolled = shape(
+                store
+                    .quarterly()
+                    .summary_groups(&region, *on, by)
+                    .await
+                    .unwrap(),
+            );
             let counted = shape(
                 store
+                    .quarterly()
                     .summary_groups_counted(&region, *on, by)
                     .await
                     .unwrap(),
@@ -1709,10 +1742,15 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
     // A town's trend: every date's total in one pass equals counting that date's groups.
     for code in ["522730001", "522730100", "522730"] {
         let region = RegionCode::parse(code).unwrap();
-        let totals = store.roster_totals(&region, &dates).await.unwrap();
+        let totals = store
+            .quarterly()
+            .roster_totals(&region, &dates)
+            .await
+            .unwrap();
         assert!(totals.iter().any(|t| *t > 0), "{code}: {totals:?}");
         for (on, total) in dates.iter().zip(totals) {
             let counted: u64 = store
+                .quarterly()
                 .summary_groups_counted(&region, *on, None)
                 .await
                 .unwrap()
@@ -1728,13 +1766,20 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
         for p in ["52", "53"] {
             counted.extend(
                 store
+                    .quarterly()
                     .summary_groups_counted(&RegionCode::parse(p).unwrap(), *on, None)
                     .await
                     .unwrap(),
             );
         }
         assert_eq!(
-            shape(store.summary_groups_national(*on).await.unwrap()),
+            shape(
+                store
+                    .quarterly()
+                    .summary_groups_national(*on)
+                    .await
+                    .unwrap()
+            ),
             shape(counted),
             "national on {on}"
         );
@@ -1744,6 +1789,7 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
     // prefecture and the province (children aged 16 still active among them).
     for (name, code) in [("p52", "52"), ("p5227", "5227"), ("p53", "53")] {
         store
+            .users()
             .add_user(shouwang_store::users::NewUser {
                 username: name.into(),
                 display_name: name.into(),
@@ -1756,12 +1802,30 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
             .unwrap();
     }
     for name in ["county", "p52", "p5227", "p53"] {
-        let actor = store.actor_by_username(name).await.unwrap().unwrap();
-        let kept = store.counts(&actor).await.unwrap();
-        assert_eq!(kept, store.counts_counted(&actor).await.unwrap(), "{name}");
+        let actor = store
+            .users()
+            .actor_by_username(name)
+            .await
+            .unwrap()
+            .unwrap();
+        let kept = store.rosters().counts(&actor).await.unwrap();
         assert_eq!(
-            store.unreported_count(&actor, None).await.unwrap(),
-            store.unreported(&actor, None, 1000).await.unwrap().len() as i64,
+            kept,
+            store.rosters().counts_counted(&actor).await.unwrap(),
+            "{name}"
+        );
+        assert_eq!(
+            store
+                .protection()
+                .unreported_count(&actor, None)
+                .await
+                .unwrap(),
+            store
+                .protection()
+                .unreported(&actor, None, 1000)
+                .await
+                .unwrap()
+                .len() as i64,
             "{name}: 应报未报"
         );
         assert!(kept.on_roster > 0, "{name}: {kept:?}");
@@ -1783,6 +1847,7 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
                 shouwang_store::roster::Sort::BirthDate,
             ] {
                 let page = store
+                    .rosters()
                     .roster(
                         &actor,
                         &RosterQuery {
@@ -2272,7 +2337,7 @@ async fn a_bulk_load_sets_the_indexes_aside_and_gets_them_back_even_after_a_stop
     };
     let store = open().await;
     let county = RegionCode::parse("522730").unwrap();
-    store.init_region(&county).await.unwrap();
+    store.regions().init_region(&county).await.unwrap();
     let before = indexes().await;
     assert!(
         before.iter().any(|i| i.starts_with("children_roster")),
@@ -2280,7 +2345,7 @@ async fn a_bulk_load_sets_the_indexes_aside_and_gets_them_back_even_after_a_stop
     );
 
     // A load that stops half-way: the indexes are gone while it runs, back at the next open.
-    store.begin_bulk_load().await.unwrap();
+    store.bulk().begin_bulk_load().await.unwrap();
     let during = indexes().await;
     assert!(during.len() < before.len(), "{during:?}");
     assert!(!during.iter().any(|i| i.starts_with("children_roster")));
@@ -2288,15 +2353,20 @@ async fn a_bulk_load_sets_the_indexes_aside_and_gets_them_back_even_after_a_stop
     store.close().await;
     let store = open().await;
     assert_eq!(indexes().await, before);
-    let town = store.actor_by_username("town").await.unwrap().unwrap();
-    let counted = store.counts(&town).await.unwrap();
+    let town = store
+        .users()
+        .actor_by_username("town")
+        .await
+        .unwrap()
+        .unwrap();
+    let counted = store.rosters().counts(&town).await.unwrap();
 
     // A load that finishes: the same indexes, the counts kept again.
-    store.begin_bulk_load().await.unwrap();
+    store.bulk().begin_bulk_load().await.unwrap();
     shouwang::demo::run(&store, &county, 200, 6).await.unwrap();
-    store.finish_bulk_load().await.unwrap();
+    store.bulk().finish_bulk_load().await.unwrap();
     assert_eq!(indexes().await, before);
-    let after = store.counts(&town).await.unwrap();
+    let after = store.rosters().counts(&town).await.unwrap();
     let total = |c: &shouwang_store::roster::Counts| c.on_roster + c.not_eligible + c.incomplete;
     assert!(
         total(&after) > total(&counted),

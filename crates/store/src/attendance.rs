@@ -10,8 +10,14 @@ use shouwang_domain::region::RegionCode;
 
 use crate::By;
 use crate::regions::code_range;
-use crate::sealed::{ABSENCE_NOTE, RETURN_STEPS};
-use crate::{Result, Store, StoreError, Tx};
+use crate::rooms::{AttendanceRoom, AttendanceTxRoom};
+use crate::sealed::{self, Journal, Sealed, Text};
+use crate::{Result, StoreError};
+
+/// An absence's note, sealed for `child_id/day`.
+pub(crate) const ABSENCE_NOTE: Sealed<Text> = sealed::listed("absences", "note");
+pub(crate) const RETURN_STEPS: Sealed<Journal<StepRecord>> =
+    sealed::listed("return_tasks", "steps");
 
 /// One step of a 劝返, as recorded.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -52,7 +58,7 @@ pub struct ReturnTask {
 const TASK_COLUMNS: &str = "id, child_id, agency_id, village_code, away_from, away_to, status, steps, \
      outcome_note, marked_on, opened_at, closed_at, closed_by, version, source";
 
-impl Store {
+impl AttendanceRoom<'_> {
     fn task_of(&self, r: &sqlx::any::AnyRow) -> Result<ReturnTask> {
         let bad = |w: &str| StoreError::Config(format!("return task: bad {w}"));
         let date = |s: String| s.parse::<NaiveDate>().map_err(|_| bad("date"));
@@ -207,7 +213,7 @@ impl Store {
     }
 }
 
-impl Tx {
+impl AttendanceTxRoom<'_> {
     /// Records days absent (a day recorded again takes the new excused/note).
     pub async fn add_absences(
         &mut self,

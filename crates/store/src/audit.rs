@@ -10,8 +10,9 @@ use sqlx::{AnyConnection, Row};
 use shouwang_domain::audit::AuditAction;
 use shouwang_domain::region::RegionCode;
 
+use crate::rooms::AuditLogRoom;
 pub use crate::stamp::Who;
-use crate::{IdCipher, Result, Store};
+use crate::{IdCipher, Result};
 
 /// Takes the audit head's row lock. Every write transaction starts with this, which also makes a
 /// SQLite transaction take the write lock at once (rust-stack P3).
@@ -165,7 +166,7 @@ pub struct AuditFilter {
     pub limit: i64,
 }
 
-impl Store {
+impl AuditLogRoom<'_> {
     /// Writes one audit event in its own transaction (logins, exports, denied attempts).
     pub async fn audit(
         &self,

@@ -13,8 +13,10 @@ use shouwang_domain::child::ChildFile;
 
 use crate::audit::{self, Who};
 use crate::db::{Backend, Params};
+use crate::rooms::BulkRoom;
+use crate::summary::CHILD_HISTORY;
 use crate::summary::NewChild;
-use crate::{Result, Store, StoreError};
+use crate::{Result, StoreError};
 
 /// Rows per INSERT statement (17 parameters each: well under SQLite's 32,766 limit).
 const BATCH: usize = 400;
@@ -48,7 +50,7 @@ impl PreparedChildren {
     }
 }
 
-impl Store {
+impl BulkRoom<'_> {
     /// Refreshes the query planner's statistics on the children table.
     pub async fn analyze(&self) -> Result<()> {
         let mut conn = self.pool.acquire().await?;
@@ -79,7 +81,7 @@ impl Store {
             .iter()
             .map(|child| {
                 let id = crate::new_id();
-                let sealed = crate::sealed::CHILD_HISTORY.seal(&self.cipher, &id, &[]);
+                let sealed = CHILD_HISTORY.seal(&self.cipher, &id, &[]);
                 (id, child.clone(), sealed)
             })
             .collect();
@@ -198,7 +200,7 @@ impl Store {
     /// load that stops half-way gets them back at the next open). Call
     /// [`Store::finish_bulk_load`] after it.
     pub async fn begin_bulk_load(&self) -> Result<()> {
-        self.set_kept_counts_aside().await?;
+        self.kept().set_kept_counts_aside().await?;
         let mut tx = self.pool.begin().await?;
         audit::lock_head(&mut tx).await?;
         let mut kept: Vec<String> = remembered(&mut tx).await?.unwrap_or_default();
@@ -221,7 +223,7 @@ impl Store {
     /// in one pass, the planner's statistics refreshed (by the rebuild).
     pub async fn finish_bulk_load(&self) -> Result<()> {
         restore_indexes(&self.pool).await?;
-        self.rebuild_kept_counts().await
+        self.kept().rebuild_kept_counts().await
     }
 }
 

@@ -16,8 +16,8 @@ use shouwang_domain::region::{RegionCode, RegionLevel};
 
 use crate::db::{Backend, Params};
 use crate::regions::code_range;
-use crate::sealed::CHILD_HISTORY;
-use crate::tx::Tx;
+use crate::rooms::{ChildrenRoom, ChildrenTxRoom};
+use crate::summary::{CHILD_DOC, CHILD_HISTORY};
 use crate::{Result, Store, StoreError};
 
 /// One entry of a file's history, newest first when listed.
@@ -97,7 +97,9 @@ pub(crate) async fn load_many(
 
 fn decode(store: &Store, r: &sqlx::any::AnyRow) -> Result<StoredChild> {
     let id: String = r.try_get("id")?;
-    let file = store.decrypt_file(&id, &r.try_get::<String, _>("doc")?)?;
+    let file = store
+        .children()
+        .decrypt_file(&id, &r.try_get::<String, _>("doc")?)?;
     let status: String = r.try_get("status")?;
     let exit_reason: Option<String> = r.try_get("exit_reason")?;
     let exit_date: Option<String> = r.try_get("exit_date")?;
@@ -150,10 +152,10 @@ async fn visible(
     }
 }
 
-impl Store {
+impl ChildrenRoom<'_> {
     /// A stored, encrypted file.
     pub(crate) fn decrypt_file(&self, child_id: &str, doc: &str) -> Result<ChildFile> {
-        crate::sealed::CHILD_DOC.open(&self.cipher, child_id, doc)
+        CHILD_DOC.open(&self.cipher, child_id, doc)
     }
 
     /// The blind index an ID number is looked up by.
@@ -290,7 +292,7 @@ impl Store {
     }
 }
 
-impl Tx {
+impl ChildrenTxRoom<'_> {
     /// A child the actor may see, read in this transaction.
     pub async fn visible_child(&mut self, actor: &Actor, id: &ChildId) -> Result<StoredChild> {
         let id = id.as_str();
@@ -486,7 +488,7 @@ fn near_dates(d: NaiveDate) -> Vec<NaiveDate> {
 }
 
 /// Names for lists (an inbox's page, a case's heading): no file's contents.
-impl Store {
+impl ChildrenRoom<'_> {
     /// The names of registered children by id (an inbox's page in one query).
     pub async fn child_names(
         &self,

@@ -5,9 +5,10 @@
 use shouwang_domain::region::{RegionCode, RegionLevel};
 use shouwang_domain::settings::CountySettings;
 
-use crate::{Result, Store, StoreError};
+use crate::rooms::{CountiesRoom, CountiesTxRoom};
+use crate::{Result, StoreError};
 
-impl Store {
+impl CountiesRoom<'_> {
     /// A county's settings (the defaults when it has chosen none). A code below a county reads its
     /// county's; above a county, the defaults.
     pub async fn county_settings(&self, code: &RegionCode) -> Result<CountySettings> {
@@ -27,7 +28,7 @@ impl Store {
     }
 }
 
-impl crate::Tx {
+impl CountiesTxRoom<'_> {
     /// Keeps a county's settings.
     pub async fn set_county_settings(
         &mut self,

@@ -8,9 +8,16 @@ use shouwang_domain::discovery::{Discovery, DiscoveryStatus};
 use shouwang_domain::ids::CaseId;
 use shouwang_domain::region::RegionCode;
 
-use crate::sealed::{DISCOVERY_CHILD_NAME, DISCOVERY_PHONE, DISCOVERY_SITUATION};
-use crate::tx::Tx;
-use crate::{Result, Store, StoreError};
+use crate::rooms::{DiscoveriesRoom, DiscoveriesTxRoom};
+use crate::sealed::{self, Sealed, Text};
+use crate::{Result, StoreError};
+
+pub(crate) const DISCOVERY_CHILD_NAME: Sealed<Text> =
+    sealed::listed("discovery_reports", "child_name");
+pub(crate) const DISCOVERY_SITUATION: Sealed<Text> =
+    sealed::listed("discovery_reports", "situation");
+pub(crate) const DISCOVERY_PHONE: Sealed<Text> =
+    sealed::listed("discovery_reports", "reporter_phone");
 
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -64,7 +71,7 @@ pub(crate) async fn seal_legacy(pool: &sqlx::AnyPool, cipher: &crate::IdCipher) 
 
 const REPORT_COLUMNS: &str = "id, created_at, reporter_org, town_code, village_code, child_name, sex, birth_date, situation, reporter_phone, status, child_id";
 
-impl Store {
+impl DiscoveriesRoom<'_> {
     /// Open reports for towns inside `region`, oldest first.
     pub async fn open_discoveries(&self, region: &RegionCode) -> Result<Vec<DiscoveryReport>> {
         let rows = sqlx::query(&format!(
@@ -118,7 +125,7 @@ impl Store {
     }
 }
 
-impl Tx {
+impl DiscoveriesTxRoom<'_> {
     /// Files a checked report in its town's queue; returns its id.
     pub async fn insert_discovery(
         &mut self,

@@ -9,8 +9,9 @@ use shouwang_domain::child::ChildFile;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::summary_table::counts_on;
 
+use crate::Result;
 use crate::regions::code_range;
-use crate::{Result, Store};
+use crate::rooms::ExportsRoom;
 
 /// A child in an export.
 #[derive(Debug, Clone)]
@@ -39,7 +40,7 @@ impl ExportKind {
     }
 }
 
-impl Store {
+impl ExportsRoom<'_> {
     /// The children of `region` on the roster on `on`: registered by then, not exited by then,
     /// under 16 then and meeting the definition. The caller has checked the region is the
     /// user's to export.
@@ -59,7 +60,7 @@ impl Store {
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let file = self.decrypt_file(
+            let file = self.children().decrypt_file(
                 &r.try_get::<String, _>("id")?,
                 &r.try_get::<String, _>("doc")?,
             )?;

@@ -13,9 +13,18 @@ use shouwang_domain::region::RegionCode;
 
 use crate::By;
 use crate::regions::code_range;
+use crate::rooms::{GuardianshipRoom, GuardianshipTxRoom};
 use crate::scope::{self, roster_cutoff, scoped};
-use crate::sealed::{AGREEMENT_BODY, AGREEMENT_SCAN, CARER_CHECK, PARENT_CONTACT};
-use crate::{Result, Store, StoreError, Tx};
+use crate::sealed::{self, Attachment, Json, Sealed};
+use crate::{Result, StoreError};
+
+pub(crate) const PARENT_CONTACT: Sealed<Json<shouwang_domain::guardianship::ContactRecord>> =
+    sealed::listed("parent_contacts", "body");
+pub(crate) const CARER_CHECK: Sealed<Json<shouwang_domain::guardianship::CarerCheck>> =
+    sealed::listed("carer_checks", "body");
+pub(crate) const AGREEMENT_BODY: Sealed<Json<shouwang_domain::guardianship::Agreement>> =
+    sealed::listed("agreements", "body");
+pub(crate) const AGREEMENT_SCAN: Sealed<Attachment> = sealed::listed("agreements", "scan");
 
 /// A recorded agreement (without the scan's bytes).
 #[derive(Debug, Clone, Serialize)]
@@ -48,7 +57,7 @@ pub struct GuardianshipDue {
 
 const COLUMNS: &str = "id, child_id, body, scan_kind, scan_size, replaced_by, username, at";
 
-impl Store {
+impl GuardianshipRoom<'_> {
     fn agreement_of(&self, r: &sqlx::any::AnyRow) -> Result<AgreementView> {
         let id: String = r.try_get("id")?;
         Ok(AgreementView {
@@ -178,7 +187,7 @@ impl Store {
     }
 }
 
-impl Tx {
+impl GuardianshipTxRoom<'_> {
     /// Records an agreement (replacing the child's current one) with its scan, if any.
     pub async fn add_agreement(
         &mut self,
@@ -255,7 +264,7 @@ pub struct ContactSummary {
     pub first_recorded: NaiveDate,
 }
 
-impl Store {
+impl GuardianshipRoom<'_> {
     /// A child's carer checks, newest first.
     pub async fn carer_checks(&self, child_id: &ChildId) -> Result<Vec<CarerCheckView>> {
         let child_id = child_id.as_str();
@@ -368,7 +377,7 @@ impl Store {
     }
 }
 
-impl Tx {
+impl GuardianshipTxRoom<'_> {
     pub async fn add_carer_check(
         &mut self,
         child_id: &ChildId,

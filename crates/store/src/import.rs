@@ -17,7 +17,8 @@ use shouwang_domain::region::RegionCode;
 use crate::audit;
 use crate::children::insert_history_rows;
 use crate::db::Params;
-use crate::{Result, Store, StoreError};
+use crate::rooms::ImportsRoom;
+use crate::{Result, StoreError};
 
 /// What identifies a sheet row's child: the ID number, else name + birth date + village.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -61,7 +62,7 @@ pub struct ImportCounts {
 /// Rows per multi-row statement.
 const BATCH: usize = 400;
 
-impl Store {
+impl ImportsRoom<'_> {
     /// For each key, the stored child it names, if any. ID numbers are looked up by their keyed
     /// hash anywhere (a child registered in another county is reported, not shown); name + birth
     /// date + village only inside the jurisdiction.
@@ -316,7 +317,7 @@ impl Store {
         .await?;
         tx.commit().await?;
         if creates.len() > 1000 {
-            self.analyze().await?;
+            self.bulk().analyze().await?;
         }
         Ok(ImportCounts {
             created: creates.len(),
@@ -328,7 +329,7 @@ impl Store {
 /// New children from which a SQLite import sets the roster's indexes aside (see below).
 const REBUILD_MIN: usize = 10_000;
 
-impl Store {
+impl ImportsRoom<'_> {
     /// For a large import into SQLite that grows the children table by a quarter or more, drops
     /// the children's secondary indexes (returning their definitions) so the rows go in without
     /// keeping ten randomly ordered indexes up to date, row by row; they are rebuilt, sorted, in

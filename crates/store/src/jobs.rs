@@ -5,8 +5,11 @@
 use serde_json::Value;
 use sqlx::Row;
 
-use crate::sealed::JOB_FILE;
-use crate::{Result, Store};
+use crate::Result;
+use crate::rooms::JobsRoom;
+use crate::sealed::{self, Attachment, Sealed};
+
+pub(crate) const JOB_FILE: Sealed<Attachment> = sealed::listed("job_files", "content");
 
 /// How many unfinished jobs (waiting or running) an owner has.
 const OPEN_JOBS: &str =
@@ -102,7 +105,7 @@ fn job_of(r: &sqlx::any::AnyRow) -> Result<Job> {
     })
 }
 
-impl Store {
+impl JobsRoom<'_> {
     /// Creates a job unless its owner already has `limit` unfinished jobs of any kind; false
     /// then. Atomic against a burst of uploads: the owner's user row is locked first, so the
     /// count and the insert of one upload happen before the next upload counts.

@@ -5,8 +5,9 @@
 
 use sqlx::Executor;
 
+use crate::Result;
 use crate::db::Backend;
-use crate::{Result, Store};
+use crate::rooms::KeptRoom;
 
 const ROLLUP_SQLITE: &str = include_str!("../migrations/0022_roster_rollup.sqlite.sql");
 const NATIONAL_SQLITE: &str = include_str!("../migrations/0039_national_rollup.sqlite.sql");
@@ -41,7 +42,7 @@ fn statements(sql: &str) -> impl Iterator<Item = &str> {
         .filter(|s| !s.is_empty())
 }
 
-impl Store {
+impl KeptRoom<'_> {
     /// Stops keeping the counts (for a bulk load that nothing else writes during). Call
     /// [`Store::rebuild_kept_counts`] after it.
     pub async fn set_kept_counts_aside(&self) -> Result<()> {
@@ -135,7 +136,7 @@ impl Store {
     }
 }
 
-impl Store {
+impl KeptRoom<'_> {
     /// At start-up: if a bulk load stopped before it rebuilt the counts (its triggers missing or
     /// disabled), rebuild them now, so that the counts are never silently stale.
     pub(crate) async fn ensure_kept_counts(&self) -> Result<()> {

@@ -29,6 +29,7 @@ pub mod reconcile;
 pub mod regions;
 mod reseal;
 pub mod retention;
+pub mod rooms;
 pub mod roster;
 pub mod routings;
 mod scope;
@@ -114,7 +115,7 @@ impl Store {
             cipher: Arc::new(cipher),
             clock,
         };
-        store.ensure_kept_counts().await?;
+        store.kept().ensure_kept_counts().await?;
         Ok(store)
     }
 

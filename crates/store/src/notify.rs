@@ -9,8 +9,8 @@ use shouwang_domain::authz::Role;
 use shouwang_domain::ids::CaseId;
 use shouwang_domain::region::RegionCode;
 
-use crate::tx::Tx;
-use crate::{Result, Store};
+use crate::Result;
+use crate::rooms::{NotificationsRoom, NotificationsTxRoom};
 
 /// Attempts before a notification is given up (each failure waits longer).
 pub const MAX_ATTEMPTS: i64 = 5;
@@ -42,7 +42,7 @@ pub struct Sent {
     pub sent_at: Option<String>,
 }
 
-impl Tx {
+impl NotificationsTxRoom<'_> {
     /// Queues a notification for every active user of these roles sitting exactly at `org`.
     pub async fn notify_org(
         &mut self,
@@ -114,7 +114,7 @@ impl Tx {
     }
 }
 
-impl Store {
+impl NotificationsRoom<'_> {
     /// Notifications due now, oldest first.
     pub async fn due_notifications(&self, limit: i64) -> Result<Vec<Outgoing>> {
         let rows = sqlx::query(

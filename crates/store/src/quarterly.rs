@@ -12,9 +12,13 @@ use shouwang_domain::quarterly::{Quarter, ReportStatus};
 use shouwang_domain::region::{RegionCode, RegionLevel};
 
 use crate::regions::code_range;
+use crate::rooms::{QuarterlyRoom, QuarterlyTxRoom};
 use crate::scope::{on_roster, roster_cutoff};
-use crate::sealed::QUARTERLY_ROSTER;
-use crate::{Result, Store, StoreError, Tx};
+use crate::sealed::{self, Journal, Sealed};
+use crate::{Result, StoreError};
+
+pub(crate) const QUARTERLY_ROSTER: Sealed<Journal<RosterLine>> =
+    sealed::listed("quarterly_reports", "roster");
 
 mod rollup;
 
@@ -150,7 +154,7 @@ fn report_of(r: &sqlx::any::AnyRow) -> Result<StoredReport> {
     })
 }
 
-impl Store {
+impl QuarterlyRoom<'_> {
     /// The children on the roster of `region` on `on`, grouped by what the 汇总表 counts them in.
     /// With `by`, the groups are also split by the unit of that level the child lives in.
     /// A county or anything above it, by units no smaller than counties, is read from the
@@ -568,7 +572,7 @@ pub struct Frozen<'a> {
     pub roster: &'a [RosterLine],
 }
 
-impl Tx {
+impl QuarterlyTxRoom<'_> {
     fn seal_roster(&self, id: &str, roster: &[RosterLine]) -> String {
         if roster.is_empty() {
             return String::new();

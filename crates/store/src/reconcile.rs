@@ -25,9 +25,12 @@ use shouwang_linkage::prepare::{division_code, place_core};
 use shouwang_linkage::registry::file_record;
 
 use crate::regions::code_range;
+use crate::rooms::{ReconcileRoom, ReconcileTxRoom};
 use crate::scope;
-use crate::tx::Tx;
-use crate::{Result, Store, StoreError};
+use crate::sealed::{self, Json, Sealed};
+use crate::{Result, StoreError};
+
+pub(crate) const RECONCILE_ITEM: Sealed<Json<ItemDoc>> = sealed::listed("reconcile_items", "doc");
 
 mod items;
 
@@ -291,23 +294,28 @@ impl Places {
     }
 }
 
-impl Store {
+impl ReconcileRoom<'_> {
     /// The towns and villages of a jurisdiction by name, to place a list's rows.
     pub async fn places(&self, region: &RegionCode) -> Result<Places> {
         let mut names = HashMap::new();
-        let county = self.region(region).await?.map(|r| r.name);
+        let county = self.regions().region(region).await?.map(|r| r.name);
         if let Some(c) = &county {
             names.insert(region.as_str().to_owned(), c.clone());
         }
         let core = |n: &str| place_core(&text::clean(n));
         let towns: Vec<(String, String, String)> = self
+            .regions()
             .regions_within(region, RegionLevel::Town)
             .await?
             .into_iter()
             .map(|t| (core(&t.name), t.code, t.name))
             .collect();
         let mut villages: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
-        for v in self.regions_within(region, RegionLevel::Village).await? {
+        for v in self
+            .regions()
+            .regions_within(region, RegionLevel::Village)
+            .await?
+        {
             let town = v.code[..9].to_owned();
             villages
                 .entry(town)
@@ -347,7 +355,9 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let id: String = r.try_get("id")?;
-            let file = self.decrypt_file(&id, &r.try_get::<String, _>("doc")?)?;
+            let file = self
+                .children()
+                .decrypt_file(&id, &r.try_get::<String, _>("doc")?)?;
             out.push((
                 file_record(&id, &file),
                 file.village_code.as_str().to_owned(),
@@ -377,7 +387,7 @@ impl Store {
         .bind(kind.code())
         .bind(region_code)
         .bind(child_id)
-        .bind(crate::sealed::RECONCILE_ITEM.seal(&self.cipher, &id, doc))
+        .bind(RECONCILE_ITEM.seal(&self.cipher, &id, doc))
         .execute(&mut *tx)
         .await?;
         Ok(id)
@@ -448,7 +458,7 @@ impl Store {
     }
 }
 
-impl Tx {
+impl ReconcileTxRoom<'_> {
     /// A comparison's run, before its items.
     pub async fn insert_run(
         &mut self,
@@ -487,6 +497,7 @@ impl Tx {
     ) -> Result<String> {
         let store = self.store.clone();
         store
+            .reconcile()
             .insert_item(self.conn(), run_id, seq, kind, region_code, doc)
             .await
     }
@@ -494,7 +505,7 @@ impl Tx {
     /// An item by id, whoever may see it (the use case decides that with `review::Access`).
     pub async fn reconcile_item(&mut self, id: &str) -> Result<Option<ItemRow>> {
         let store = self.store.clone();
-        store.load_item(self.conn(), id).await
+        store.reconcile().load_item(self.conn(), id).await
     }
 
     /// Assigns an item to a unit.
@@ -565,6 +576,7 @@ impl Tx {
         .await?;
         let store = self.store.clone();
         store
+            .reconcile()
             .insert_item(
                 self.conn(),
                 &item.run_id,

@@ -7,7 +7,8 @@ use sqlx::Row;
 use shouwang_domain::ids::ChildId;
 use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
 
-use crate::{Result, Store, StoreError};
+use crate::rooms::RegionsRoom;
+use crate::{Result, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -61,7 +62,7 @@ pub struct InitReport {
     pub villages: usize,
 }
 
-impl Store {
+impl RegionsRoom<'_> {
     /// Loads a region (any level), its ancestors and everything below it. Idempotent.
     pub async fn init_region(&self, code: &RegionCode) -> Result<InitReport> {
         let table = Divisions::shipped();

@@ -11,6 +11,7 @@
 
 use sqlx::Row;
 
+use crate::rooms::SealedRoom;
 use crate::sealed::{ALL, Column};
 use crate::{IdCipher, Result, StoreError};
 
@@ -114,7 +115,7 @@ pub(crate) async fn reseal(pool: &sqlx::AnyPool, cipher: &IdCipher) -> Result<()
     Ok(())
 }
 
-impl crate::Store {
+impl SealedRoom<'_> {
     /// Opens a sample of every sealed column (up to 20 values each) with this store's keys: after
     /// a restore, whether the keys imported are this database's. Returns how many opened.
     pub async fn open_sealed_sample(&self) -> Result<usize> {

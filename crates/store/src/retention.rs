@@ -16,7 +16,8 @@ use crate::audit::Who;
 use crate::children::StoredChild;
 use crate::pace::Pace;
 use crate::regions::code_range;
-use crate::{Result, Store, StoreError, Subject};
+use crate::rooms::RetentionRoom;
+use crate::{Result, StoreError, Subject};
 
 /// Files erased in one transaction.
 const ERASE_BATCH: usize = 200;
@@ -95,7 +96,7 @@ fn left_by_binds(left_by: NaiveDate) -> (String, String) {
     )
 }
 
-impl Store {
+impl RetentionRoom<'_> {
     /// One pass of retention on today's date: archives the files that left the roster
     /// `archive_after_days` ago, then erases those that left `erase_after_years` ago. Safe to run
     /// at any time and as often as wanted (the server runs it at start and every six hours; the
@@ -136,7 +137,7 @@ impl Store {
         }
         // The active files of children 16 by then, province by province on the aged files' index
         // (0038).
-        let provinces = self.province_keys().await?;
+        let provinces = self.quarterly().province_keys().await?;
         let aged = |limit: usize| {
             format!(
                 "UPDATE children SET archived_at = $2 WHERE id IN (SELECT c.id FROM children c \
@@ -253,7 +254,7 @@ impl Store {
                     .bind(&id)
                     .execute(tx.conn())
                     .await?;
-                tx.erase_visits(&id).await?;
+                tx.visits().erase_visits(&id).await?;
                 let region = format!("{village:012}");
                 tx.audit_as(
                     system(),
@@ -338,7 +339,7 @@ impl Store {
             return Ok(ArchivedFile::Erased(Box::new(s)));
         }
         Ok(ArchivedFile::Kept(Box::new(
-            self.child(&ChildId::new(id)).await?,
+            self.children().child(&ChildId::new(id)).await?,
         )))
     }
 }

@@ -12,9 +12,10 @@ use shouwang_domain::id_number::IdNumber;
 use shouwang_domain::lifecycle::{ChildStatus, RosterStanding};
 use shouwang_domain::region::{RegionCode, RegionLevel};
 
+use crate::Result;
 use crate::regions::code_range;
+use crate::rooms::RostersRoom;
 use crate::scope::{self, Bind, roster_cutoff, scoped, upper_bound};
-use crate::{Result, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StandingFilter {
@@ -143,7 +144,7 @@ impl Counts {
     }
 }
 
-impl Store {
+impl RostersRoom<'_> {
     pub async fn roster(&self, actor: &Actor, query: &RosterQuery) -> Result<Page<ChildSummary>> {
         let per_page = query.per_page.clamp(1, 200);
         let page = query.page.max(1);

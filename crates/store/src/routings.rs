@@ -11,8 +11,14 @@ use shouwang_domain::routing::{Event, Need, Status, Unit};
 
 use crate::By;
 use crate::regions::code_range;
-use crate::sealed::{ROUTING_EVENTS, ROUTING_HUKOU, ROUTING_NOTE};
-use crate::{Result, Store, StoreError, Tx};
+use crate::rooms::{RoutesRoom, RoutesTxRoom};
+use crate::sealed::{self, Journal, Sealed, Text};
+use crate::{Result, StoreError};
+
+pub(crate) const ROUTING_NOTE: Sealed<Text> = sealed::listed("routings", "note");
+pub(crate) const ROUTING_EVENTS: Sealed<Journal<EventRecord>> =
+    sealed::listed("routings", "events");
+pub(crate) const ROUTING_HUKOU: Sealed<Text> = sealed::listed("routings", "hukou_number");
 
 /// One event of a routing, as recorded.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -59,7 +65,7 @@ pub enum Which<'a> {
     Area { area: &'a RegionCode },
 }
 
-impl Store {
+impl RoutesRoom<'_> {
     fn routing_of(&self, r: &sqlx::any::AnyRow) -> Result<Routing> {
         let bad = |w: &str| StoreError::Config(format!("routing: bad {w}"));
         let id: String = r.try_get("id")?;
@@ -243,7 +249,7 @@ impl Store {
     }
 }
 
-impl Tx {
+impl RoutesTxRoom<'_> {
     /// Sends a routing; a child with one open for the need to the unit already is a conflict (a
     /// unique index, so two sends at once store one).
     #[allow(clippy::too_many_arguments)]

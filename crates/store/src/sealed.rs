@@ -22,16 +22,6 @@ use std::marker::PhantomData;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shouwang_domain::child::ChildFile;
-use shouwang_domain::guardianship::{Agreement, CarerCheck, ContactRecord};
-use shouwang_domain::history::FieldChange;
-use shouwang_domain::protection::{Assessment, PlacementRecord};
-use shouwang_domain::visits::VisitRecord;
-
-use crate::attendance::StepRecord;
-use crate::protection::{InterventionDetail, ReferralEntry, ReportBody};
-use crate::quarterly::RosterLine;
-use crate::reconcile::ItemDoc;
-use crate::routings::EventRecord;
 
 use crate::{IdCipher, Result, StoreError};
 
@@ -134,18 +124,16 @@ impl Holds for ChildDoc {
     }
 }
 
-/// One sealed column: where it is, what it holds, the columns of its row's key (joined with `/`
-/// into the key a value is sealed for) and the name its values are bound to.
+/// One sealed column with what it holds: a [`Column`] of [`ALL`], typed. Declared in its room:
+/// `const VISIT_BODY: Sealed<Json<VisitRecord>> = sealed::listed("visits", "body");`
 pub(crate) struct Sealed<H: Holds + ?Sized> {
-    pub table: &'static str,
-    pub column: &'static str,
-    /// The associated data's name of the column (`table.column`, kept as first written).
-    pub bound_to: &'static str,
-    pub key: &'static [&'static str],
+    at: &'static Column,
     holds: PhantomData<fn() -> Box<H>>,
 }
 
-/// A sealed column without its type: what the passes over every column need.
+/// A sealed column without its type: where it is, the name its values are bound to (the
+/// associated data's name, `table.column` as first written) and the columns of its row's key
+/// (joined with `/` into the key a value is sealed for).
 pub(crate) struct Column {
     pub table: &'static str,
     pub column: &'static str,
@@ -153,40 +141,52 @@ pub(crate) struct Column {
     pub key: &'static [&'static str],
 }
 
-impl<H: Holds + ?Sized> Sealed<H> {
-    const fn at(
-        table: &'static str,
-        column: &'static str,
-        bound_to: &'static str,
-        key: &'static [&'static str],
-    ) -> Self {
-        Sealed {
-            table,
-            column,
-            bound_to,
-            key,
-            holds: PhantomData,
-        }
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
     }
-
-    const fn untyped(&self) -> Column {
-        Column {
-            table: self.table,
-            column: self.column,
-            bound_to: self.bound_to,
-            key: self.key,
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
         }
+        i += 1;
+    }
+    true
+}
+
+/// The column `table.column` of [`ALL`], typed by what it holds; a column not on the list does
+/// not compile.
+pub(crate) const fn listed<H: Holds + ?Sized>(table: &str, column: &str) -> Sealed<H> {
+    let mut i = 0;
+    while i < ALL.len() {
+        if same(ALL[i].table, table) && same(ALL[i].column, column) {
+            return Sealed {
+                at: &ALL[i],
+                holds: PhantomData,
+            };
+        }
+        i += 1;
+    }
+    panic!("a sealed column must be listed in sealed::ALL");
+}
+
+impl<H: Holds + ?Sized> Sealed<H> {
+    /// The name its values are bound to.
+    pub fn bound_to(&self) -> &'static str {
+        self.at.bound_to
     }
 
     /// `value` sealed for the row keyed `row`.
     pub fn seal(&self, cipher: &IdCipher, row: &str, value: &H::In) -> String {
-        cipher.seal(self.bound_to, row, &H::encode(value))
+        cipher.seal(self.at.bound_to, row, &H::encode(value))
     }
 
     /// The value stored for the row keyed `row`.
     pub fn open(&self, cipher: &IdCipher, row: &str, stored: &str) -> Result<H::Out> {
         let bytes = cipher
-            .open(self.bound_to, row, stored)
+            .open(self.at.bound_to, row, stored)
             .map_err(|_| self.damaged(row, "密钥不匹配或数据已损坏".into()))?;
         H::decode(bytes).map_err(|why| self.damaged(row, why))
     }
@@ -213,57 +213,199 @@ impl<H: Holds + ?Sized> Sealed<H> {
 
     fn damaged(&self, row: &str, why: String) -> StoreError {
         StoreError::Damaged {
-            column: format!("{}.{}", self.table, self.column),
+            column: format!("{}.{}", self.at.table, self.at.column),
             row: row.to_owned(),
             why,
         }
     }
 }
 
-macro_rules! sealed {
-    ($($(#[$doc:meta])* $name:ident: $holds:ty = $table:literal . $column:literal as $bound:literal by [$($key:literal),+];)+) => {
-        $($(#[$doc])* pub(crate) const $name: Sealed<$holds> = Sealed::at($table, $column, $bound, &[$($key),+]);)+
-        /// Every sealed column, in the order the passes walk them.
-        pub(crate) const ALL: &[Column] = &[$($name.untyped()),+];
-    };
-}
-
-sealed! {
-    CHILD_DOC: ChildDoc = "child_docs"."doc" as "children.doc" by ["child_id"];
-    /// A history entry's changes (names, phones, health and parents' details are in them).
-    CHILD_HISTORY: Journal<FieldChange> = "child_history"."changes" as "child_history.changes" by ["id"];
-    /// A 强制报告's body.
-    REPORT_BODY: Json<ReportBody> = "protection_reports"."body" as "protection_reports.body" by ["id"];
-    CASE_EVENT_DETAIL: Text = "case_events"."detail" as "case_events.detail" by ["id"];
-    CASE_ATTACHMENT: Attachment = "case_attachments"."data" as "case_attachments.data" by ["id"];
-    CASE_ATTACHMENT_NAME: Text = "case_attachments"."name" as "case_attachments.name" by ["id"];
-    CASE_ASSESSMENT: Json<Assessment> = "case_assessments"."body" as "case_assessments.body" by ["id"];
-    REFERRAL_NOTE: Text = "case_referrals"."note" as "case_referrals.note" by ["id"];
-    REFERRAL_LOG: Journal<ReferralEntry> = "case_referrals"."log" as "case_referrals.log" by ["id"];
-    CASE_PLACEMENT: Json<PlacementRecord> = "case_placements"."body" as "case_placements.body" by ["id"];
-    CASE_INTERVENTION: Json<InterventionDetail> = "case_interventions"."body" as "case_interventions.body" by ["id"];
-    QUARTERLY_ROSTER: Journal<RosterLine> = "quarterly_reports"."roster" as "quarterly_reports.roster" by ["id"];
-    RECONCILE_ITEM: Json<ItemDoc> = "reconcile_items"."doc" as "reconcile_items.doc" by ["id"];
-    ROUTING_NOTE: Text = "routings"."note" as "routings.note" by ["id"];
-    ROUTING_EVENTS: Journal<EventRecord> = "routings"."events" as "routings.events" by ["id"];
-    ROUTING_HUKOU: Text = "routings"."hukou_number" as "routings.hukou_number" by ["id"];
-    VISIT_BODY: Json<VisitRecord> = "visits"."body" as "visits.body" by ["id"];
-    PARENT_CONTACT: Json<ContactRecord> = "parent_contacts"."body" as "parent_contacts.body" by ["id"];
-    CARER_CHECK: Json<CarerCheck> = "carer_checks"."body" as "carer_checks.body" by ["id"];
-    VISIT_PHOTO: Attachment = "visit_photos"."data" as "visit_photos.data" by ["id"];
-    /// An absence's note, sealed for `child_id/day`.
-    ABSENCE_NOTE: Text = "absences"."note" as "absences.note" by ["child_id", "day"];
-    RETURN_STEPS: Journal<StepRecord> = "return_tasks"."steps" as "return_tasks.steps" by ["id"];
-    AGREEMENT_BODY: Json<Agreement> = "agreements"."body" as "agreements.body" by ["id"];
-    AGREEMENT_SCAN: Attachment = "agreements"."scan" as "agreements.scan" by ["id"];
-    JOB_FILE: Attachment = "job_files"."content" as "job_files.content" by ["job_id"];
-    DISCOVERY_CHILD_NAME: Text = "discovery_reports"."child_name" as "discovery_reports.child_name" by ["id"];
-    DISCOVERY_SITUATION: Text = "discovery_reports"."situation" as "discovery_reports.situation" by ["id"];
-    DISCOVERY_PHONE: Text = "discovery_reports"."reporter_phone" as "discovery_reports.reporter_phone" by ["id"];
-    /// A second factor's secret, sealed for its user (both columns bound to the name `totp`).
-    TOTP_SECRET: Attachment = "users"."totp_secret" as "totp" by ["id"];
-    TOTP_PENDING: Attachment = "users"."totp_pending" as "totp" by ["id"];
-}
+/// Every sealed column: table, column, the name its values are bound to, the columns of the row's
+/// key. A typed column ([`Sealed`], declared in its room with [`listed`]) must be here: the
+/// resealing pass and a restore's key check walk this list, and `listed` refuses at compile time
+/// a column that is not on it.
+pub(crate) const ALL: &[Column] = &[
+    Column {
+        table: "child_docs",
+        column: "doc",
+        bound_to: "children.doc",
+        key: &["child_id"],
+    },
+    Column {
+        table: "child_history",
+        column: "changes",
+        bound_to: "child_history.changes",
+        key: &["id"],
+    },
+    Column {
+        table: "protection_reports",
+        column: "body",
+        bound_to: "protection_reports.body",
+        key: &["id"],
+    },
+    Column {
+        table: "case_events",
+        column: "detail",
+        bound_to: "case_events.detail",
+        key: &["id"],
+    },
+    Column {
+        table: "case_attachments",
+        column: "data",
+        bound_to: "case_attachments.data",
+        key: &["id"],
+    },
+    Column {
+        table: "case_attachments",
+        column: "name",
+        bound_to: "case_attachments.name",
+        key: &["id"],
+    },
+    Column {
+        table: "case_assessments",
+        column: "body",
+        bound_to: "case_assessments.body",
+        key: &["id"],
+    },
+    Column {
+        table: "case_referrals",
+        column: "note",
+        bound_to: "case_referrals.note",
+        key: &["id"],
+    },
+    Column {
+        table: "case_referrals",
+        column: "log",
+        bound_to: "case_referrals.log",
+        key: &["id"],
+    },
+    Column {
+        table: "case_placements",
+        column: "body",
+        bound_to: "case_placements.body",
+        key: &["id"],
+    },
+    Column {
+        table: "case_interventions",
+        column: "body",
+        bound_to: "case_interventions.body",
+        key: &["id"],
+    },
+    Column {
+        table: "quarterly_reports",
+        column: "roster",
+        bound_to: "quarterly_reports.roster",
+        key: &["id"],
+    },
+    Column {
+        table: "reconcile_items",
+        column: "doc",
+        bound_to: "reconcile_items.doc",
+        key: &["id"],
+    },
+    Column {
+        table: "routings",
+        column: "note",
+        bound_to: "routings.note",
+        key: &["id"],
+    },
+    Column {
+        table: "routings",
+        column: "events",
+        bound_to: "routings.events",
+        key: &["id"],
+    },
+    Column {
+        table: "routings",
+        column: "hukou_number",
+        bound_to: "routings.hukou_number",
+        key: &["id"],
+    },
+    Column {
+        table: "visits",
+        column: "body",
+        bound_to: "visits.body",
+        key: &["id"],
+    },
+    Column {
+        table: "parent_contacts",
+        column: "body",
+        bound_to: "parent_contacts.body",
+        key: &["id"],
+    },
+    Column {
+        table: "carer_checks",
+        column: "body",
+        bound_to: "carer_checks.body",
+        key: &["id"],
+    },
+    Column {
+        table: "visit_photos",
+        column: "data",
+        bound_to: "visit_photos.data",
+        key: &["id"],
+    },
+    Column {
+        table: "absences",
+        column: "note",
+        bound_to: "absences.note",
+        key: &["child_id", "day"],
+    },
+    Column {
+        table: "return_tasks",
+        column: "steps",
+        bound_to: "return_tasks.steps",
+        key: &["id"],
+    },
+    Column {
+        table: "agreements",
+        column: "body",
+        bound_to: "agreements.body",
+        key: &["id"],
+    },
+    Column {
+        table: "agreements",
+        column: "scan",
+        bound_to: "agreements.scan",
+        key: &["id"],
+    },
+    Column {
+        table: "job_files",
+        column: "content",
+        bound_to: "job_files.content",
+        key: &["job_id"],
+    },
+    Column {
+        table: "discovery_reports",
+        column: "child_name",
+        bound_to: "discovery_reports.child_name",
+        key: &["id"],
+    },
+    Column {
+        table: "discovery_reports",
+        column: "situation",
+        bound_to: "discovery_reports.situation",
+        key: &["id"],
+    },
+    Column {
+        table: "discovery_reports",
+        column: "reporter_phone",
+        bound_to: "discovery_reports.reporter_phone",
+        key: &["id"],
+    },
+    Column {
+        table: "users",
+        column: "totp_secret",
+        bound_to: "totp",
+        key: &["id"],
+    },
+    Column {
+        table: "users",
+        column: "totp_pending",
+        bound_to: "totp",
+        key: &["id"],
+    },
+];
 
 #[cfg(test)]
 mod tests {
@@ -273,18 +415,20 @@ mod tests {
         IdCipher::new([7; 32], [9; 32])
     }
 
+    const NOTE: Sealed<Text> = listed("routings", "note");
+    const HUKOU: Sealed<Text> = listed("routings", "hukou_number");
+    const CHANGES: Sealed<Journal<shouwang_domain::history::FieldChange>> =
+        listed("child_history", "changes");
+
     #[test]
     fn a_value_opens_only_for_its_row_and_its_column() {
         let c = cipher();
-        let sealed = ROUTING_NOTE.seal(&c, "r1", "家访时孩子不在家");
-        assert_eq!(
-            ROUTING_NOTE.open(&c, "r1", &sealed).unwrap(),
-            "家访时孩子不在家"
-        );
-        for (col, row) in [(&ROUTING_NOTE, "r2"), (&ROUTING_HUKOU, "r1")] {
+        let sealed = NOTE.seal(&c, "r1", "家访时孩子不在家");
+        assert_eq!(NOTE.open(&c, "r1", &sealed).unwrap(), "家访时孩子不在家");
+        for (col, row) in [(&NOTE, "r2"), (&HUKOU, "r1")] {
             match col.open(&c, row, &sealed) {
                 Err(StoreError::Damaged { column, row: r, .. }) => {
-                    assert_eq!(column, format!("{}.{}", col.table, col.column));
+                    assert_eq!(column, format!("{}.{}", col.at.table, col.at.column));
                     assert_eq!(r, row);
                 }
                 other => panic!("opened elsewhere: {other:?}"),
@@ -296,13 +440,13 @@ mod tests {
     fn a_journal_that_opens_but_does_not_parse_is_damaged_not_empty() {
         let c = cipher();
         // Sealed for the right row and column, but not a list of changes.
-        let stored = c.seal(CHILD_HISTORY.bound_to, "h1", b"{\"not\":\"a list\"}");
+        let stored = c.seal(CHANGES.bound_to(), "h1", b"{\"not\":\"a list\"}");
         assert!(matches!(
-            CHILD_HISTORY.open(&c, "h1", &stored),
+            CHANGES.open(&c, "h1", &stored),
             Err(StoreError::Damaged { .. })
         ));
-        let ok = CHILD_HISTORY.seal(&c, "h1", &[]);
-        assert_eq!(CHILD_HISTORY.open(&c, "h1", &ok).unwrap().len(), 0);
+        let ok = CHANGES.seal(&c, "h1", &[]);
+        assert_eq!(CHANGES.open(&c, "h1", &ok).unwrap().len(), 0);
     }
 
     #[test]

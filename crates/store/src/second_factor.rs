@@ -21,8 +21,13 @@ use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::Actor;
 use shouwang_domain::validation::ValidationErrors;
 
-use crate::sealed::{TOTP_PENDING, TOTP_SECRET};
-use crate::{Result, Store, StoreError, Subject, random_token, token_hash};
+use crate::rooms::{SecondFactorRoom, SecondFactorTxRoom};
+use crate::sealed::{self, Attachment, Sealed};
+use crate::{Result, StoreError, Subject, random_token, token_hash};
+
+/// A second factor's secret, sealed for its user (both columns bound to the name `totp`).
+pub(crate) const TOTP_SECRET: Sealed<Attachment> = sealed::listed("users", "totp_secret");
+pub(crate) const TOTP_PENDING: Sealed<Attachment> = sealed::listed("users", "totp_pending");
 
 /// Seconds per TOTP step, and how many steps before or after now a code may belong to (a phone
 /// whose clock is half a minute off still works).
@@ -171,7 +176,7 @@ fn base32_encode(bytes: &[u8]) -> String {
         .to_string()
 }
 
-impl Store {
+impl SecondFactorRoom<'_> {
     fn unix_now(&self) -> u64 {
         self.clock.now().timestamp().max(0) as u64
     }
@@ -339,7 +344,7 @@ impl Store {
         let Some(row) = row else {
             return Err(StoreError::NotFound);
         };
-        let actor = self.actor_from_row(&row).await?;
+        let actor = self.users().actor_from_row(&row).await?;
         let code = normalise(code);
         // A recovery code (16 characters, 80 bits: no guessing reaches one) is tried within this
         // session's own budget, so an attacker's guesses never lock the owner out of theirs; a
@@ -437,11 +442,13 @@ impl Store {
     /// Turns one's own second factor off, with the password (whether the role may is the
     /// caller's decision).
     pub async fn turn_off_second_factor(&self, actor: &Actor, password: &str) -> Result<()> {
-        if !self.check_password(actor, password).await? {
+        if !self.users().check_password(actor, password).await? {
             return Err(ValidationErrors::single("current_password", "当前密码不正确").into());
         }
         let mut tx = self.begin().await?;
-        tx.clear_second_factor(&actor.user_id).await?;
+        tx.second_factor()
+            .clear_second_factor(&actor.user_id)
+            .await?;
         tx.audit(
             actor,
             AuditAction::SecondFactorOff,
@@ -504,7 +511,7 @@ impl Store {
     }
 }
 
-impl crate::tx::Tx {
+impl SecondFactorTxRoom<'_> {
     /// Removes a user's second factor and recovery codes (turned off by them, or reset by their
     /// administrator after a lost phone).
     pub async fn clear_second_factor(&mut self, user_id: &str) -> Result<()> {

@@ -12,7 +12,13 @@ use shouwang_domain::id_number::{IdNumber, mask_id};
 
 use crate::db::{Backend, Params};
 use crate::regions::code_range;
+use crate::sealed::{self, ChildDoc, Journal, Sealed};
 use crate::{IdCipher, Result};
+
+pub(crate) const CHILD_DOC: Sealed<ChildDoc> = sealed::listed("child_docs", "doc");
+/// A history entry's changes (names, phones, health and parents' details are in them).
+pub(crate) const CHILD_HISTORY: Sealed<Journal<shouwang_domain::history::FieldChange>> =
+    sealed::listed("child_history", "changes");
 
 /// Columns in bind order.
 const COLUMNS: [&str; 14] = [
@@ -112,7 +118,7 @@ pub(crate) fn prepare(cipher: &IdCipher, rows: &[(String, &ChildFile)]) -> Vec<N
         .map(|(id, file)| NewChild {
             id: id.clone(),
             summary: Summary::of(file, cipher),
-            doc: crate::sealed::CHILD_DOC.seal(cipher, id, file),
+            doc: CHILD_DOC.seal(cipher, id, file),
         })
         .collect()
 }
@@ -199,7 +205,7 @@ pub(crate) async fn update(
         return Ok(false);
     }
     sqlx::query("UPDATE child_docs SET doc = $1 WHERE child_id = $2")
-        .bind(crate::sealed::CHILD_DOC.seal(cipher, id, file))
+        .bind(CHILD_DOC.seal(cipher, id, file))
         .bind(id)
         .execute(&mut *conn)
         .await?;
@@ -256,7 +262,7 @@ pub(crate) async fn rederive_if_rules_changed(
         after = last.clone();
         files += rows.len();
         for (id, doc) in rows {
-            let file = crate::sealed::CHILD_DOC.open(cipher, &id, &doc)?;
+            let file = CHILD_DOC.open(cipher, &id, &doc)?;
             Summary::of(&file, cipher)
                 .bind(sqlx::query(&sql))
                 .bind(id)
@@ -348,11 +354,7 @@ pub(crate) async fn seal_history(pool: &sqlx::AnyPool, cipher: &IdCipher) -> Res
         for (id, changes) in rows {
             // The JSON as written, sealed as it is (reading it back parses it).
             sqlx::query("UPDATE child_history SET changes = $1 WHERE id = $2")
-                .bind(cipher.seal(
-                    crate::sealed::CHILD_HISTORY.bound_to,
-                    &id,
-                    changes.as_bytes(),
-                ))
+                .bind(cipher.seal(CHILD_HISTORY.bound_to(), &id, changes.as_bytes()))
                 .bind(&id)
                 .execute(&mut *tx)
                 .await?;

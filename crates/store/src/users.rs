@@ -12,8 +12,9 @@ use shouwang_domain::region::RegionCode;
 use shouwang_domain::validation::ValidationErrors;
 
 use crate::audit::{self, Who};
+use crate::rooms::{UsersRoom, UsersTxRoom};
 use crate::second_factor::SecondFactor;
-use crate::{Result, Store, StoreError, random_token, token_hash};
+use crate::{Result, StoreError, random_token, token_hash};
 
 mod sessions;
 
@@ -127,7 +128,7 @@ pub fn dummy_hash() -> &'static str {
     H.get_or_init(|| hash_password("not-a-real-password"))
 }
 
-impl Store {
+impl UsersRoom<'_> {
     /// Adds a user on behalf of the system (CLI, demo).
     pub async fn add_user(&self, new: NewUser) -> Result<UserSummary> {
         self.create_user(None, new).await
@@ -185,7 +186,7 @@ impl Store {
                 "职能部门的名称应写明是人社、卫健（卫计）、乡村振兴（扶贫）或残联，例如“龙里县残联”",
             );
         }
-        if self.region(&new.region).await?.is_none() {
+        if self.regions().region(&new.region).await?.is_none() {
             errors.add("org", format!("区划“{}”尚未初始化或不存在", new.region));
         }
         if !errors.is_empty() {
@@ -199,7 +200,11 @@ impl Store {
                     }
                     _ => new.role.code(),
                 };
-                Some(self.ensure_agency(&new.region, name.trim(), kind).await?)
+                Some(
+                    self.regions()
+                        .ensure_agency(&new.region, name.trim(), kind)
+                        .await?,
+                )
             }
             _ => None,
         };
@@ -370,7 +375,7 @@ impl Store {
 }
 
 /// The account writes of the users capability, inside a use case's transaction.
-impl crate::tx::Tx {
+impl UsersTxRoom<'_> {
     /// Disables a user: they cannot sign in, and every session and token of theirs ends now.
     pub async fn disable_user(&mut self, user_id: &str) -> Result<bool> {
         let done = sqlx::query("UPDATE users SET active = 0 WHERE id = $1 AND active = 1")

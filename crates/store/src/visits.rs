@@ -12,9 +12,14 @@ use shouwang_domain::region::RegionCode;
 use shouwang_domain::visits::VisitRecord;
 
 use crate::By;
+use crate::rooms::{VisitsRoom, VisitsTxRoom};
 use crate::scope::{self, roster_cutoff, scoped};
-use crate::sealed::{VISIT_BODY, VISIT_PHOTO};
-use crate::{Result, Store, StoreError, Tx};
+use crate::sealed::{self, Attachment, Json, Sealed};
+use crate::{Result, StoreError};
+
+pub(crate) const VISIT_BODY: Sealed<Json<shouwang_domain::visits::VisitRecord>> =
+    sealed::listed("visits", "body");
+pub(crate) const VISIT_PHOTO: Sealed<Attachment> = sealed::listed("visit_photos", "data");
 
 /// A visit's photo (without its bytes).
 #[derive(Debug, Clone, Serialize)]
@@ -59,7 +64,7 @@ pub struct DueRow {
 
 const VISIT_COLUMNS: &str = "id, child_id, case_id, username, at, body";
 
-impl Store {
+impl VisitsRoom<'_> {
     fn visit_of(&self, r: &sqlx::any::AnyRow) -> Result<VisitView> {
         let id: String = r.try_get("id")?;
         let record = VISIT_BODY.open(&self.cipher, &id, &r.try_get::<String, _>("body")?)?;
@@ -280,7 +285,7 @@ impl Store {
     }
 }
 
-impl Tx {
+impl VisitsTxRoom<'_> {
     /// Records a visit. A second record under the same user's `client_key` is refused by the
     /// unique index as a `Conflict` on `client_key` (two sends racing; the caller answers with the
     /// stored one).

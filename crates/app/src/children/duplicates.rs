@@ -24,7 +24,11 @@ pub(super) async fn duplicates_in(
     let mut out = Vec::new();
     let mut other_towns = Vec::new();
     if let Some(idn) = &file.id_number {
-        for (id, village) in store.children_with_id_number(idn, exclude).await? {
+        for (id, village) in store
+            .children()
+            .children_with_id_number(idn, exclude)
+            .await?
+        {
             let inside = actor.region.contains(&village);
             out.push(Duplicate {
                 probability: None,
@@ -44,10 +48,10 @@ pub(super) async fn duplicates_in(
         .at_level(RegionLevel::Town)
         .expect("village codes have a town");
     let model = single::registry_model();
-    let new_id_hash = file.id_number.as_ref().map(|n| store.id_hash(n));
+    let new_id_hash = file.id_number.as_ref().map(|n| store.children().id_hash(n));
     let new = Prepared::of(&file_record("", file));
     let mut near: Vec<(f64, Duplicate)> = Vec::new();
-    for c in store.near_children(file, exclude).await? {
+    for c in store.children().near_children(file, exclude).await? {
         // Reported above (and outside the user's area its id is not in the warning).
         if out
             .iter()
@@ -152,7 +156,7 @@ pub(super) async fn raise_near_duplicate(
         .village_code
         .at_level(RegionLevel::County)
         .expect("village codes have a county");
-    tx.notify_org(
+    tx.notifications().notify_org(
         &county,
         &[Role::County],
         "near_duplicate",

@@ -42,6 +42,7 @@ pub(super) async fn sent_to(app: &App, actor: &Actor, case: &CaseRow) -> Result<
     }
     let measures: Vec<Measure> = app
         .store
+        .protection()
         .interventions(&case.id)
         .await?
         .into_iter()
@@ -76,9 +77,15 @@ pub(super) fn subject(case: &CaseRow) -> Subject<'_> {
 
 pub(super) async fn unit_of(app: &App, actor: &Actor) -> Result<String> {
     Ok(match &actor.agency_id {
-        Some(a) => app.store.agency_name(a).await?.unwrap_or_default(),
+        Some(a) => app
+            .store
+            .regions()
+            .agency_name(a)
+            .await?
+            .unwrap_or_default(),
         None => app
             .store
+            .regions()
             .region(&actor.region)
             .await?
             .map(|r| r.name)

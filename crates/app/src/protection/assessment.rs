@@ -28,17 +28,19 @@ pub async fn assess(
         });
     }
     let mut tx = app.store.begin().await?;
-    tx.add_assessment(&case.id, &By::of(actor), &assessment)
+    tx.protection()
+        .add_assessment(&case.id, &By::of(actor), &assessment)
         .await?;
-    tx.add_case_event(
-        &case.id,
-        &By::of(actor),
-        CaseEventKind::Assessed,
-        Some(assessment.risk.code()),
-        None,
-        "",
-    )
-    .await?;
+    tx.protection()
+        .add_case_event(
+            &case.id,
+            &By::of(actor),
+            CaseEventKind::Assessed,
+            Some(assessment.risk.code()),
+            None,
+            "",
+        )
+        .await?;
     tx.audit(
         actor,
         AuditAction::CaseAssess,

@@ -81,7 +81,12 @@ pub struct CaseView {
 
 pub(super) async fn child_name(app: &App, case: &CaseRow, report: &ReportRow) -> Result<String> {
     Ok(match &case.child_id {
-        Some(id) => app.store.child_name(id).await?.unwrap_or_default(),
+        Some(id) => app
+            .store
+            .children()
+            .child_name(id)
+            .await?
+            .unwrap_or_default(),
         None => report.body.child_name.clone().unwrap_or_default(),
     })
 }
@@ -102,6 +107,7 @@ pub(super) async fn load(
 ) -> Result<(CaseRow, ReportRow, bool)> {
     let (case, report) = app
         .store
+        .protection()
         .case_with_report(case_id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -141,7 +147,7 @@ pub(crate) async fn follow_up_case(
 pub async fn case(app: &App, actor: &Actor, case_id: &CaseId) -> Result<CaseView> {
     let (case, report, works) = load(app, actor, case_id).await?;
     let sees = protection::sees_reporter(actor, &report.receiving_org, &report.reporter_user_id);
-    let events = app.store.case_events(&case.id).await?;
+    let events = app.store.protection().case_events(&case.id).await?;
     let reporter_id = report.reporter_user_id.clone();
     let timeline: Vec<TimelineEntry> = events
         .into_iter()
@@ -238,22 +244,26 @@ pub async fn case(app: &App, actor: &Actor, case_id: &CaseId) -> Result<CaseView
         risk_level: case.risk.filter(|_| works),
         visit_interval_days: case.risk.filter(|_| works).map(|r| r.visit_interval_days()),
         assessments: if works {
-            app.store.assessments(&case.id).await?
+            app.store.protection().assessments(&case.id).await?
         } else {
             vec![]
         },
         referrals: if works {
-            referral_views(app, app.store.referrals_of_case(&case.id).await?).await?
+            referral_views(
+                app,
+                app.store.protection().referrals_of_case(&case.id).await?,
+            )
+            .await?
         } else {
             vec![]
         },
         placements: if works {
-            app.store.placements(&case.id).await?
+            app.store.protection().placements(&case.id).await?
         } else {
             vec![]
         },
         interventions: if works {
-            app.store.interventions(&case.id).await?
+            app.store.protection().interventions(&case.id).await?
         } else {
             vec![]
         },
@@ -261,6 +271,7 @@ pub async fn case(app: &App, actor: &Actor, case_id: &CaseId) -> Result<CaseView
         attachments: {
             let may = evidence_reader(actor, &report, works);
             app.store
+                .protection()
                 .attachments(&case.id)
                 .await?
                 .into_iter()
@@ -271,9 +282,9 @@ pub async fn case(app: &App, actor: &Actor, case_id: &CaseId) -> Result<CaseView
     let mut view = view;
     if works {
         let silent_since = match &case.child_id {
-            Some(child) => {
-                shouwang_domain::guardianship::silent_since(&app.store.contact_facts(child).await?)
-            }
+            Some(child) => shouwang_domain::guardianship::silent_since(
+                &app.store.guardianship().contact_facts(child).await?,
+            ),
             None => None,
         };
         view.revocation_reminders = revocation_reminders(&view, silent_since, app.store.today());

@@ -21,6 +21,7 @@ pub async fn attach(
     let name = protection::evidence_name(name);
     let mut tx = app.store.begin().await?;
     let id = tx
+        .protection()
         .add_attachment(
             &case.id,
             &By::of(actor),
@@ -36,15 +37,16 @@ pub async fn attach(
                 format!("每个个案最多{}个附件", protection::MAX_EVIDENCE_PER_CASE),
             )
         })?;
-    tx.add_case_event(
-        &case.id,
-        &By::of(actor),
-        CaseEventKind::Attachment,
-        None,
-        None,
-        &name,
-    )
-    .await?;
+    tx.protection()
+        .add_case_event(
+            &case.id,
+            &By::of(actor),
+            CaseEventKind::Attachment,
+            None,
+            None,
+            &name,
+        )
+        .await?;
     tx.audit(
         actor,
         AuditAction::CaseAttachmentAdd,
@@ -54,6 +56,7 @@ pub async fn attach(
     .await?;
     tx.commit().await?;
     app.store
+        .protection()
         .attachments(&case.id)
         .await?
         .into_iter()
@@ -84,6 +87,7 @@ pub async fn attachments(
     let may = evidence_reader(actor, &report, works);
     Ok(app
         .store
+        .protection()
         .attachments(&case.id)
         .await?
         .into_iter()
@@ -102,6 +106,7 @@ pub async fn attachment(
     let may = evidence_reader(actor, &report, works);
     let (a, data) = app
         .store
+        .protection()
         .attachment(&case.id, id)
         .await?
         .filter(|(a, _)| may(a))

@@ -104,6 +104,7 @@ pub async fn figures(
     let (start, end) = (instant(from), instant(to + Duration::days(1)));
     let rows = app
         .store
+        .protection()
         .reports(&ReportFilter {
             area_within: Some(actor.region.clone()),
             filed_from: Some(start.clone()),
@@ -113,7 +114,11 @@ pub async fn figures(
             ..Default::default()
         })
         .await?;
-    let activity = app.store.case_activity(&actor.region, &start, &end).await?;
+    let activity = app
+        .store
+        .protection()
+        .case_activity(&actor.region, &start, &end)
+        .await?;
     let now = app.store.clock().now();
     let mut situations: std::collections::BTreeMap<Situation, i64> = Default::default();
     let mut reporters: std::collections::BTreeMap<String, i64> = Default::default();

@@ -68,14 +68,14 @@ pub async fn inbox(app: &App, actor: &Actor, status: InboxStatus) -> Result<Vec<
             filter.with_measures = Some(measures_sent_to(actor.role).to_vec());
         }
     }
-    let rows = app.store.reports(&filter).await?;
+    let rows = app.store.protection().reports(&filter).await?;
     let now = app.store.clock().now();
     // The registered children's names in one query.
     let ids: Vec<&str> = rows
         .iter()
         .filter_map(|(case, _)| case.child_id.as_ref().map(ChildId::as_str))
         .collect();
-    let names = app.store.child_names(&ids).await?;
+    let names = app.store.children().child_names(&ids).await?;
     let mut out = Vec::with_capacity(rows.len());
     let mut shown_reporters = 0;
     for (case, report) in rows {
@@ -170,7 +170,7 @@ pub async fn home_counts(app: &App, actor: &Actor) -> Result<HomeCounts> {
         Role::Court | Role::Procuratorate => return Ok(HomeCounts::default()),
         _ => filter.area_within = Some(actor.region.clone()),
     }
-    let rows = app.store.reports(&filter).await?;
+    let rows = app.store.protection().reports(&filter).await?;
     let now = app.store.clock().now();
     let delay = app.policies.escalation;
     let mut c = HomeCounts::default();
@@ -189,7 +189,8 @@ pub async fn home_counts(app: &App, actor: &Actor) -> Result<HomeCounts> {
         actor.role,
         Role::Village | Role::Town | Role::County | Role::CountyAdmin | Role::Oversight
     ) {
-        c.unreported = usize::try_from(app.store.unreported_count(actor, None).await?).unwrap_or(0)
+        c.unreported = usize::try_from(app.store.protection().unreported_count(actor, None).await?)
+            .unwrap_or(0)
             + unreported_visits(app, actor, None, 1000).await?.len();
     }
     Ok(c)

@@ -76,30 +76,32 @@ pub async fn intervene(
         });
     }
     let mut tx = app.store.begin().await?;
-    let done = tx.recorded_stages(&case.id, measure).await?;
+    let done = tx.protection().recorded_stages(&case.id, measure).await?;
     protection::next_stage(measure, &done, stage)
         .map_err(|m| ValidationErrors::single("stage", m))?;
-    tx.add_intervention(
-        &case.id,
-        &By::of(actor),
-        measure,
-        stage,
-        &shouwang_store::protection::InterventionDetail {
-            note: note.clone(),
-            ground,
-            applicant,
-        },
-    )
-    .await?;
-    tx.add_case_event(
-        &case.id,
-        &By::of(actor),
-        CaseEventKind::Intervention,
-        Some(measure.code()),
-        Some(stage.code()),
-        &note,
-    )
-    .await?;
+    tx.protection()
+        .add_intervention(
+            &case.id,
+            &By::of(actor),
+            measure,
+            stage,
+            &shouwang_store::protection::InterventionDetail {
+                note: note.clone(),
+                ground,
+                applicant,
+            },
+        )
+        .await?;
+    tx.protection()
+        .add_case_event(
+            &case.id,
+            &By::of(actor),
+            CaseEventKind::Intervention,
+            Some(measure.code()),
+            Some(stage.code()),
+            &note,
+        )
+        .await?;
     tx.audit(
         actor,
         AuditAction::CaseIntervene,

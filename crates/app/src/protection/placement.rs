@@ -29,6 +29,7 @@ pub async fn place(
     }
     if app
         .store
+        .protection()
         .placements(&case.id)
         .await?
         .iter()
@@ -40,16 +41,20 @@ pub async fn place(
         });
     }
     let mut tx = app.store.begin().await?;
-    let id = tx.add_placement(&case.id, &By::of(actor), &record).await?;
-    tx.add_case_event(
-        &case.id,
-        &By::of(actor),
-        CaseEventKind::Placed,
-        Some(record.placement.code()),
-        None,
-        &format!("{}：{}", record.reason.label(), record.carer),
-    )
-    .await?;
+    let id = tx
+        .protection()
+        .add_placement(&case.id, &By::of(actor), &record)
+        .await?;
+    tx.protection()
+        .add_case_event(
+            &case.id,
+            &By::of(actor),
+            CaseEventKind::Placed,
+            Some(record.placement.code()),
+            None,
+            &format!("{}：{}", record.reason.label(), record.carer),
+        )
+        .await?;
     tx.audit(
         actor,
         AuditAction::CasePlace,
@@ -77,6 +82,7 @@ pub async fn end_placement(
     }
     let p = app
         .store
+        .protection()
         .placements(&case.id)
         .await?
         .into_iter()
@@ -84,21 +90,22 @@ pub async fn end_placement(
         .ok_or(Error::NotFound)?;
     let ended = p.record.ended(end_date, assessment, app.store.today())?;
     let mut tx = app.store.begin().await?;
-    if !tx.end_placement(&p, &ended).await? {
+    if !tx.protection().end_placement(&p, &ended).await? {
         return Err(Error::Conflict {
             field: None,
             message: "该临时监护已被他人更新，请刷新后再操作".into(),
         });
     }
-    tx.add_case_event(
-        &case.id,
-        &By::of(actor),
-        CaseEventKind::PlacementEnded,
-        None,
-        None,
-        ended.end_assessment.as_deref().unwrap_or(""),
-    )
-    .await?;
+    tx.protection()
+        .add_case_event(
+            &case.id,
+            &By::of(actor),
+            CaseEventKind::PlacementEnded,
+            None,
+            None,
+            ended.end_assessment.as_deref().unwrap_or(""),
+        )
+        .await?;
     tx.audit(
         actor,
         AuditAction::CasePlacementEnd,

@@ -32,13 +32,14 @@ pub(super) async fn referral_views(
             day(&r.answered_at),
             today,
         );
-        let (child_name, village_code) = match app.store.case_with_report(&r.case_id).await? {
-            Some((case, report)) => (
-                child_name(app, &case, &report).await?,
-                case.village.as_str().to_owned(),
-            ),
-            None => (String::new(), String::new()),
-        };
+        let (child_name, village_code) =
+            match app.store.protection().case_with_report(&r.case_id).await? {
+                Some((case, report)) => (
+                    child_name(app, &case, &report).await?,
+                    case.village.as_str().to_owned(),
+                ),
+                None => (String::new(), String::new()),
+            };
         out.push(ReferralView {
             referral: r,
             overdue,
@@ -78,6 +79,7 @@ pub async fn refer(
     // A service organisation of the case's county (a school is not a provider of help).
     let provider = app
         .store
+        .regions()
         .agencies_within(&county)
         .await?
         .into_iter()
@@ -87,28 +89,31 @@ pub async fn refer(
     }
     let mut tx = app.store.begin().await?;
     let id = tx
+        .protection()
         .insert_referral(&case.id, kind, agency_id, &actor.user_id, &note)
         .await?;
-    tx.add_case_event(
-        &case.id,
-        &By::of(actor),
-        CaseEventKind::Referred,
-        Some(kind.code()),
-        None,
-        &note,
-    )
-    .await?;
-    tx.notify_agency(
-        agency_id,
-        "referral",
-        Some(case.id.as_str()),
-        "守望：新的转介",
-        &format!(
-            "乡镇转介了一名儿童，需要“{}”服务，请登录守望接收。",
-            kind.label()
-        ),
-    )
-    .await?;
+    tx.protection()
+        .add_case_event(
+            &case.id,
+            &By::of(actor),
+            CaseEventKind::Referred,
+            Some(kind.code()),
+            None,
+            &note,
+        )
+        .await?;
+    tx.notifications()
+        .notify_agency(
+            agency_id,
+            "referral",
+            Some(case.id.as_str()),
+            "守望：新的转介",
+            &format!(
+                "乡镇转介了一名儿童，需要“{}”服务，请登录守望接收。",
+                kind.label()
+            ),
+        )
+        .await?;
     tx.audit(
         actor,
         AuditAction::CaseRefer,
@@ -125,7 +130,11 @@ pub async fn provider_referrals(app: &App, actor: &Actor) -> Result<Vec<Referral
     let Some(agency) = actor.agency_id.as_deref() else {
         return Err(Error::Forbidden);
     };
-    let list = referral_views(app, app.store.referrals_of_agency(agency).await?).await?;
+    let list = referral_views(
+        app,
+        app.store.protection().referrals_of_agency(agency).await?,
+    )
+    .await?;
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
@@ -154,6 +163,7 @@ pub async fn answer_referral(
     use shouwang_domain::protection::ReferralAction;
     let r = app
         .store
+        .protection()
         .referral(referral_id)
         .await?
         .filter(|r| actor.agency_id.as_deref() == Some(r.agency_id.as_str()))
@@ -192,25 +202,27 @@ pub async fn answer_referral(
     });
     let (case, _) = app
         .store
+        .protection()
         .case_with_report(&r.case_id)
         .await?
         .ok_or(Error::NotFound)?;
     let mut tx = app.store.begin().await?;
-    if !tx.update_referral(&r, next, &log).await? {
+    if !tx.protection().update_referral(&r, next, &log).await? {
         return Err(Error::Conflict {
             field: None,
             message: "该转介已被他人更新，请刷新后再操作".into(),
         });
     }
-    tx.add_case_event(
-        &case.id,
-        &By::of(actor),
-        CaseEventKind::ReferralAnswered,
-        Some(next.code()),
-        None,
-        &format!("{}：{}", r.kind.label(), note),
-    )
-    .await?;
+    tx.protection()
+        .add_case_event(
+            &case.id,
+            &By::of(actor),
+            CaseEventKind::ReferralAnswered,
+            Some(next.code()),
+            None,
+            &format!("{}：{}", r.kind.label(), note),
+        )
+        .await?;
     tx.audit(
         actor,
         audited,
@@ -219,7 +231,12 @@ pub async fn answer_referral(
     )
     .await?;
     tx.commit().await?;
-    let updated = app.store.referral(&r.id).await?.ok_or(Error::NotFound)?;
+    let updated = app
+        .store
+        .protection()
+        .referral(&r.id)
+        .await?
+        .ok_or(Error::NotFound)?;
     Ok(referral_views(app, vec![updated]).await?.remove(0))
 }
 
@@ -231,6 +248,7 @@ pub async fn providers(app: &App, actor: &Actor) -> Result<Vec<shouwang_store::r
         .unwrap_or_else(|| actor.region.clone());
     Ok(app
         .store
+        .regions()
         .agencies_within(&county)
         .await?
         .into_iter()

@@ -38,17 +38,18 @@ pub async fn file(app: &App, actor: &Actor, input: &ReportInput) -> Result<Filed
     let (child_id, village, child_name) = match &report.child {
         ReportedChild::Registered(id) => {
             // Any child the reporter can see (a teacher's linked pupil, a village's child).
-            let row =
-                app.store
-                    .visible_child(actor, id)
-                    .await
-                    .map_err(|e| match Error::from(e) {
-                        Error::NotFound => {
-                            ValidationErrors::single("child_id", "找不到该儿童，请改为填写儿童情况")
-                                .into()
-                        }
-                        other => other,
-                    })?;
+            let row = app
+                .store
+                .children()
+                .visible_child(actor, id)
+                .await
+                .map_err(|e| match Error::from(e) {
+                    Error::NotFound => {
+                        ValidationErrors::single("child_id", "找不到该儿童，请改为填写儿童情况")
+                            .into()
+                    }
+                    other => other,
+                })?;
             (
                 Some(row.id.clone()),
                 row.file.village_code.clone(),
@@ -75,12 +76,12 @@ pub async fn file(app: &App, actor: &Actor, input: &ReportInput) -> Result<Filed
     let town = village
         .at_level(RegionLevel::Town)
         .ok_or_else(|| ValidationErrors::single("child.village_code", "请选择到村（社区）一级"))?;
-    if app.store.region(&town).await?.is_none() {
+    if app.store.regions().region(&town).await?.is_none() {
         return Err(
             ValidationErrors::single("child.village_code", "该地不在本系统服务范围内").into(),
         );
     }
-    let receiving = app.store.police_org_for(&town).await?;
+    let receiving = app.store.protection().police_org_for(&town).await?;
     let body = ReportBody {
         description: report.description.clone(),
         place: report.place.clone(),
@@ -102,6 +103,7 @@ pub async fn file(app: &App, actor: &Actor, input: &ReportInput) -> Result<Filed
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let mut tx = app.store.begin().await?;
     let (case_id, report_id) = tx
+        .protection()
         .insert_case(&NewCase {
             child_id: child_id.as_ref(),
             town: &town,
@@ -115,15 +117,16 @@ pub async fn file(app: &App, actor: &Actor, input: &ReportInput) -> Result<Filed
             body: &body,
         })
         .await?;
-    tx.add_case_event(
-        &case_id,
-        &By::of(actor),
-        CaseEventKind::Filed,
-        None,
-        None,
-        "",
-    )
-    .await?;
+    tx.protection()
+        .add_case_event(
+            &case_id,
+            &By::of(actor),
+            CaseEventKind::Filed,
+            None,
+            None,
+            "",
+        )
+        .await?;
     if let ReportedChild::New {
         name, sex, birth, ..
     } = &report.child
@@ -131,6 +134,7 @@ pub async fn file(app: &App, actor: &Actor, input: &ReportInput) -> Result<Filed
         // The town registers the child; the queue does not name the reporter.
         let labels: Vec<&str> = report.situations.iter().map(|s| s.label()).collect();
         let queued = tx
+            .discoveries()
             .insert_discovery(
                 &Discovery {
                     town: town.clone(),
@@ -145,7 +149,9 @@ pub async fn file(app: &App, actor: &Actor, input: &ReportInput) -> Result<Filed
                 "强制报告转入（报告人信息已保密）",
             )
             .await?;
-        tx.set_discovery_case(&queued, &case_id).await?;
+        tx.discoveries()
+            .set_discovery_case(&queued, &case_id)
+            .await?;
     }
     // The police and the town learn of it now, wherever they are; the message names no one.
     let message = format!(
@@ -153,24 +159,26 @@ pub async fn file(app: &App, actor: &Actor, input: &ReportInput) -> Result<Filed
         place_of(&village),
         report.severity.label()
     );
-    tx.notify_org(
-        &receiving,
-        &[Role::Police],
-        "report_filed",
-        Some(case_id.as_str()),
-        "守望：新的强制报告",
-        &message,
-    )
-    .await?;
-    tx.notify_org(
-        &town,
-        &[Role::Town],
-        "report_filed",
-        Some(case_id.as_str()),
-        "守望：新的强制报告",
-        &message,
-    )
-    .await?;
+    tx.notifications()
+        .notify_org(
+            &receiving,
+            &[Role::Police],
+            "report_filed",
+            Some(case_id.as_str()),
+            "守望：新的强制报告",
+            &message,
+        )
+        .await?;
+    tx.notifications()
+        .notify_org(
+            &town,
+            &[Role::Town],
+            "report_filed",
+            Some(case_id.as_str()),
+            "守望：新的强制报告",
+            &message,
+        )
+        .await?;
     tx.audit(
         actor,
         AuditAction::ReportFile,
@@ -227,41 +235,43 @@ pub async fn escalate(app: &App) -> Result<usize> {
     let filed_by =
         (app.store.clock().now() - delay).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     // Inboxes call this on every read: take the write lock only when something is due.
-    if !app.store.unreceived_due(&filed_by).await? {
+    if !app.store.protection().unreceived_due(&filed_by).await? {
         return Ok(0);
     }
     let mut tx = app.store.begin().await?;
-    let sent = tx.escalate_unreceived(&filed_by).await?;
+    let sent = tx.protection().escalate_unreceived(&filed_by).await?;
     for (report_id, case_id, county) in &sent {
-        tx.add_case_event(
-            case_id,
-            &By {
-                user_id: None,
-                username: "system",
-                role: "system",
-            },
-            CaseEventKind::Escalated,
-            None,
-            None,
-            &format!(
-                "超过{}分钟未受理，已上报至{}",
-                delay.num_minutes(),
-                police_name(county)
-            ),
-        )
-        .await?;
-        tx.notify_org(
-            county,
-            &[Role::Police, Role::County, Role::CountyAdmin],
-            "report_escalated",
-            Some(case_id.as_str()),
-            "守望：强制报告超时未受理",
-            &format!(
-                "一份强制报告超过{}分钟未受理，已上报县级，请立即登录处理。",
-                delay.num_minutes()
-            ),
-        )
-        .await?;
+        tx.protection()
+            .add_case_event(
+                case_id,
+                &By {
+                    user_id: None,
+                    username: "system",
+                    role: "system",
+                },
+                CaseEventKind::Escalated,
+                None,
+                None,
+                &format!(
+                    "超过{}分钟未受理，已上报至{}",
+                    delay.num_minutes(),
+                    police_name(county)
+                ),
+            )
+            .await?;
+        tx.notifications()
+            .notify_org(
+                county,
+                &[Role::Police, Role::County, Role::CountyAdmin],
+                "report_escalated",
+                Some(case_id.as_str()),
+                "守望：强制报告超时未受理",
+                &format!(
+                    "一份强制报告超过{}分钟未受理，已上报县级，请立即登录处理。",
+                    delay.num_minutes()
+                ),
+            )
+            .await?;
         tx.audit_as(
             shouwang_store::Who {
                 user_id: None,

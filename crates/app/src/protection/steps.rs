@@ -22,6 +22,7 @@ async fn act(
     let next = protection::transition(case.status, action, actor.role).map_err(case_error)?;
     let mut tx = app.store.begin().await?;
     if !tx
+        .protection()
         .set_case_status(&case.id, case.version, next, close_requested_by)
         .await?
     {
@@ -60,6 +61,7 @@ pub(super) fn note_of(note: &str, field: &str, required: Option<&str>) -> Result
 pub async fn receive(app: &App, actor: &Actor, report_id: &str) -> Result<CaseId> {
     let (case, report) = app
         .store
+        .protection()
         .report_with_case(report_id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -79,13 +81,14 @@ pub async fn receive(app: &App, actor: &Actor, report_id: &str) -> Result<CaseId
         &case.id,
         CaseAction::Receive,
         async |tx: &mut Tx, case: &CaseRow, report: &ReportRow| {
-            if !tx.receive_report(&report.id, &who).await? {
+            if !tx.protection().receive_report(&report.id, &who).await? {
                 return Err(Error::Conflict {
                     field: None,
                     message: "该报告已被受理".into(),
                 });
             }
             Ok(tx
+                .protection()
                 .add_case_event(
                     &case.id,
                     &By::of(actor),
@@ -129,16 +132,17 @@ pub async fn record_step(
         case_id,
         CaseAction::Respond,
         async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
-            tx.add_case_event(
-                &case.id,
-                &By::of(actor),
-                CaseEventKind::Step,
-                Some(step.code()),
-                Some(outcome.code()),
-                &note,
-            )
-            .await
-            .map_err(Error::from)
+            tx.protection()
+                .add_case_event(
+                    &case.id,
+                    &By::of(actor),
+                    CaseEventKind::Step,
+                    Some(step.code()),
+                    Some(outcome.code()),
+                    &note,
+                )
+                .await
+                .map_err(Error::from)
         },
         None,
     )
@@ -166,31 +170,33 @@ pub async fn police_record(
         async |tx: &mut Tx, case: &CaseRow, report: &ReportRow| {
             match record {
                 PoliceRecord::CaseAccepted | PoliceRecord::CaseFiled => {
-                    tx.mark_report(&report.id, false).await?
+                    tx.protection().mark_report(&report.id, false).await?
                 }
                 PoliceRecord::Feedback => {
-                    tx.mark_report(&report.id, true).await?;
-                    tx.notify_user(
-                        &report.reporter_user_id,
-                        "feedback",
-                        Some(case.id.as_str()),
-                        "守望：您的强制报告有新的反馈",
-                        "公安机关对您提交的强制报告作出了反馈，请登录守望查看。",
-                    )
-                    .await?;
+                    tx.protection().mark_report(&report.id, true).await?;
+                    tx.notifications()
+                        .notify_user(
+                            &report.reporter_user_id,
+                            "feedback",
+                            Some(case.id.as_str()),
+                            "守望：您的强制报告有新的反馈",
+                            "公安机关对您提交的强制报告作出了反馈，请登录守望查看。",
+                        )
+                        .await?;
                 }
                 PoliceRecord::Transferred => {}
             }
-            tx.add_case_event(
-                &case.id,
-                &By::of(actor),
-                CaseEventKind::PoliceRecord,
-                Some(record.code()),
-                None,
-                &note,
-            )
-            .await
-            .map_err(Error::from)
+            tx.protection()
+                .add_case_event(
+                    &case.id,
+                    &By::of(actor),
+                    CaseEventKind::PoliceRecord,
+                    Some(record.code()),
+                    None,
+                    &note,
+                )
+                .await
+                .map_err(Error::from)
         },
         None,
     )
@@ -206,24 +212,26 @@ pub async fn notify_town(app: &App, actor: &Actor, case_id: &CaseId, note: &str)
         case_id,
         CaseAction::NotifyTown,
         async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
-            tx.add_case_event(
-                &case.id,
-                &By::of(actor),
-                CaseEventKind::NotifiedTown,
-                None,
-                None,
-                &note,
-            )
-            .await?;
-            tx.notify_org(
-                &case.town,
-                &[Role::Town],
-                "town_notified",
-                Some(case.id.as_str()),
-                "守望：公安机关通报个案",
-                "公安机关已就一起个案通报本乡镇（街道），请登录守望开展评估帮扶。",
-            )
-            .await?;
+            tx.protection()
+                .add_case_event(
+                    &case.id,
+                    &By::of(actor),
+                    CaseEventKind::NotifiedTown,
+                    None,
+                    None,
+                    &note,
+                )
+                .await?;
+            tx.notifications()
+                .notify_org(
+                    &case.town,
+                    &[Role::Town],
+                    "town_notified",
+                    Some(case.id.as_str()),
+                    "守望：公安机关通报个案",
+                    "公安机关已就一起个案通报本乡镇（街道），请登录守望开展评估帮扶。",
+                )
+                .await?;
             Ok(())
         },
         None,
@@ -245,16 +253,17 @@ pub async fn request_close(
         case_id,
         CaseAction::RequestClose,
         async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
-            tx.add_case_event(
-                &case.id,
-                &By::of(actor),
-                CaseEventKind::CloseRequested,
-                None,
-                None,
-                &reason,
-            )
-            .await
-            .map_err(Error::from)
+            tx.protection()
+                .add_case_event(
+                    &case.id,
+                    &By::of(actor),
+                    CaseEventKind::CloseRequested,
+                    None,
+                    None,
+                    &reason,
+                )
+                .await
+                .map_err(Error::from)
         },
         Some(&actor.user_id),
     )
@@ -287,7 +296,8 @@ pub async fn decide_close(
         case_id,
         action,
         async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
-            tx.add_case_event(&case.id, &By::of(actor), kind, None, None, &note)
+            tx.protection()
+                .add_case_event(&case.id, &By::of(actor), kind, None, None, &note)
                 .await
                 .map_err(Error::from)
         },
@@ -305,16 +315,17 @@ pub async fn reopen(app: &App, actor: &Actor, case_id: &CaseId, reason: &str) ->
         case_id,
         CaseAction::Reopen,
         async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
-            tx.add_case_event(
-                &case.id,
-                &By::of(actor),
-                CaseEventKind::Reopened,
-                None,
-                None,
-                &reason,
-            )
-            .await
-            .map_err(Error::from)
+            tx.protection()
+                .add_case_event(
+                    &case.id,
+                    &By::of(actor),
+                    CaseEventKind::Reopened,
+                    None,
+                    None,
+                    &reason,
+                )
+                .await
+                .map_err(Error::from)
         },
         None,
     )

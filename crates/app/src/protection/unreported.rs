@@ -41,8 +41,17 @@ pub async fn unreported(
     };
     let limit = limit.clamp(1, 500);
     let visits = unreported_visits(app, actor, region.as_ref(), 1000).await?;
-    let total = app.store.unreported_count(actor, region.as_ref()).await? + visits.len() as i64;
-    let mut items = app.store.unreported(actor, region.as_ref(), limit).await?;
+    let total = app
+        .store
+        .protection()
+        .unreported_count(actor, region.as_ref())
+        .await?
+        + visits.len() as i64;
+    let mut items = app
+        .store
+        .protection()
+        .unreported(actor, region.as_ref(), limit)
+        .await?;
     items.extend(visits);
     items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let mut tx = app.store.begin().await?;
@@ -71,6 +80,7 @@ pub(super) async fn unreported_visits(
 ) -> Result<Vec<shouwang_store::protection::Unreported>> {
     Ok(app
         .store
+        .protection()
         .reportable_visits(actor, region, limit)
         .await?
         .into_iter()

@@ -39,6 +39,7 @@ pub async fn period(
     let (start, end) = (instant(from), instant(to + chrono::Duration::days(1)));
     let r = app
         .store
+        .quarterly()
         .registry_period(&region, (&start, &end), (from, to))
         .await?;
     Ok(PeriodFigures {
@@ -129,7 +130,7 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<Option<Dashboard>> {
     }
     let counted = if region.level() > RegionLevel::County {
         let dates: Vec<NaiveDate> = quarters.iter().map(|q| q.end()).collect();
-        app.store.roster_totals(&region, &dates).await?
+        app.store.quarterly().roster_totals(&region, &dates).await?
     } else {
         Vec::new()
     };
@@ -149,6 +150,7 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<Option<Dashboard>> {
     trend.push(("今天".to_owned(), c.total.get(1), false));
     let done = app
         .store
+        .quarterly()
         .verified_in(&region, RegionLevel::Village, today)
         .await?;
     let verified = c.units.iter().fold((0, 0), |(n, v), (village, f)| {
@@ -172,6 +174,7 @@ async fn unit_names(app: &App, region: &RegionCode) -> Result<BTreeMap<String, S
     Ok(match region.level().below() {
         Some(level) => app
             .store
+            .regions()
             .regions_within(region, level)
             .await?
             .into_iter()
@@ -194,7 +197,11 @@ async fn reported_dashboard(app: &App, region: RegionCode, today: NaiveDate) -> 
     let mut trend = Vec::new();
     let mut latest = None;
     for q in &quarters {
-        let r = app.store.quarterly_report_of(&region, *q).await?;
+        let r = app
+            .store
+            .quarterly()
+            .quarterly_report_of(&region, *q)
+            .await?;
         trend.push((
             format!("{}Q{}", q.year % 100, q.q),
             r.as_ref()

@@ -43,7 +43,11 @@ pub async fn overview(app: &App, actor: &Actor, quarter: Option<&str>) -> Result
     let Scope::Region { code: mine } = actor.scope() else {
         return Err(Error::Forbidden);
     };
-    let reports = app.store.quarterly_reports_within(&mine, q).await?;
+    let reports = app
+        .store
+        .quarterly()
+        .quarterly_reports_within(&mine, q)
+        .await?;
     let unit = |code: &str, name: String| {
         let r = reports.iter().find(|r| r.region.as_str() == code);
         UnitReport {
@@ -58,6 +62,7 @@ pub async fn overview(app: &App, actor: &Actor, quarter: Option<&str>) -> Result
         Some(_) => Some(unit(
             mine.as_str(),
             app.store
+                .regions()
                 .region(&mine)
                 .await?
                 .map(|r| r.name)
@@ -68,6 +73,7 @@ pub async fn overview(app: &App, actor: &Actor, quarter: Option<&str>) -> Result
     let below = match reporting_level(&mine).filter(|l| *l != RegionLevel::Village) {
         Some(level) => app
             .store
+            .regions()
             .regions_within(&mine, level)
             .await?
             .into_iter()
@@ -129,11 +135,16 @@ pub async fn ranking(app: &App, actor: &Actor, quarter: Option<&str>) -> Result<
     let Some(below) = mine.level().below() else {
         return Err(Error::Forbidden);
     };
-    let units = app.store.regions_within(&mine, below).await?;
-    let reports = app.store.quarterly_reports_within(&mine, q).await?;
+    let units = app.store.regions().regions_within(&mine, below).await?;
+    let reports = app
+        .store
+        .quarterly()
+        .quarterly_reports_within(&mine, q)
+        .await?;
     let on = q.end().min(today);
     let verification = app
         .store
+        .quarterly()
         .verification_counts(&mine, below, q.start(), on)
         .await?;
     let deadlines = app.policies.report_deadlines;
@@ -147,7 +158,7 @@ pub async fn ranking(app: &App, actor: &Actor, quarter: Option<&str>) -> Result<
         let report = reports.iter().find(|r| r.region == code);
         let (first_submitted, returned) = match report {
             Some(r) => {
-                let events = app.store.quarterly_report_events(&r.id).await?;
+                let events = app.store.quarterly().quarterly_report_events(&r.id).await?;
                 (
                     events
                         .iter()
@@ -169,7 +180,12 @@ pub async fn ranking(app: &App, actor: &Actor, quarter: Option<&str>) -> Result<
                 let d = match county_deadlines.get(&county) {
                     Some(d) => *d,
                     None => {
-                        let d = app.store.county_settings(&code).await?.deadlines(deadlines);
+                        let d = app
+                            .store
+                            .counties()
+                            .county_settings(&code)
+                            .await?
+                            .deadlines(deadlines);
                         county_deadlines.insert(county, d);
                         d
                     }

@@ -18,7 +18,11 @@ pub async fn apply_quarter_end(app: &App) -> Result<usize> {
     // in a moment (`Pace`), so requests do not queue behind the pass.
     let mut pace = shouwang_store::pace::Pace::new(20, 5, 500);
     loop {
-        let batch = app.store.aged_out_on(cutoff, pace.begin() as i64).await?;
+        let batch = app
+            .store
+            .quarterly()
+            .aged_out_on(cutoff, pace.begin() as i64)
+            .await?;
         if batch.is_empty() {
             return Ok(exited);
         }
@@ -36,16 +40,18 @@ pub async fn apply_quarter_end(app: &App) -> Result<usize> {
             };
             let date = sixteenth_birthday(*birth);
             if !tx
+                .children()
                 .set_exited(id, ExitReason::AgedSixteen, date, *version)
                 .await?
             {
                 continue;
             }
             moved += 1;
-            tx.end_agency_links(id, None).await?;
+            tx.children().end_agency_links(id, None).await?;
             let changes =
                 lifecycle::exit_changes(ExitReason::AgedSixteen, date, Some("季度末自动办理"));
-            tx.add_history(id, version + 1, &system, "exit", &changes)
+            tx.children()
+                .add_history(id, version + 1, &system, "exit", &changes)
                 .await?;
             tx.audit(
                 &system,

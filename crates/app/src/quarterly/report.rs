@@ -47,7 +47,7 @@ pub struct ReportView {
 
 async fn report_view(app: &App, actor: &Actor, r: StoredReport) -> Result<ReportView> {
     use shouwang_domain::eligibility::KeyTargetFlag;
-    let events = app.store.quarterly_report_events(&r.id).await?;
+    let events = app.store.quarterly().quarterly_report_events(&r.id).await?;
     let prepares = may_prepare(actor, &r.region);
     let may_verify = (r.status == ReportStatus::Submitted)
         .then(|| {
@@ -62,6 +62,7 @@ async fn report_view(app: &App, actor: &Actor, r: StoredReport) -> Result<Report
         .flatten();
     let without_hukou = if reporting_level(&r.region) == Some(RegionLevel::Village) {
         app.store
+            .quarterly()
             .quarterly_roster(&r.id)
             .await?
             .iter()
@@ -157,6 +158,7 @@ pub(super) fn item_label(it: &ReturnItem, r: &StoredReport) -> String {
 pub(super) async fn load(app: &App, actor: &Actor, id: &str) -> Result<StoredReport> {
     let r = app
         .store
+        .quarterly()
         .quarterly_report(id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -215,11 +217,15 @@ async fn freeze(app: &App, region: &RegionCode, quarter: Quarter) -> Result<Free
                 .map(|(k, f)| (k, f.values.to_vec()))
                 .collect(),
             unplaced: c.unplaced,
-            roster: app.store.roster_lines(region, as_of).await?,
+            roster: app.store.quarterly().roster_lines(region, as_of).await?,
         });
     }
-    let units = app.store.regions_within(region, below).await?;
-    let reports = app.store.quarterly_reports_within(region, quarter).await?;
+    let units = app.store.regions().regions_within(region, below).await?;
+    let reports = app
+        .store
+        .quarterly()
+        .quarterly_reports_within(region, quarter)
+        .await?;
     let mut sum = Figures::default();
     let mut unplaced = 0;
     let mut missing = Vec::new();
@@ -287,7 +293,7 @@ pub async fn create(app: &App, actor: &Actor, region: &str, quarter: &str) -> Re
     };
     e.into_result(())?;
     let (region, q) = (region.expect("checked"), q.expect("checked"));
-    if app.store.region(&region).await?.is_none() {
+    if app.store.regions().region(&region).await?.is_none() {
         return Err(ValidationErrors::single("region", "该区划不在本系统中").into());
     }
     if !may_prepare(actor, &region) {
@@ -296,6 +302,7 @@ pub async fn create(app: &App, actor: &Actor, region: &str, quarter: &str) -> Re
     let f = freeze(app, &region, q).await?;
     let mut tx = app.store.begin().await?;
     let id = tx
+        .quarterly()
         .insert_quarterly_report(&region, q, &f.frozen(q.end()), &actor.username)
         .await?;
     tx.audit(
@@ -337,12 +344,14 @@ pub async fn refresh(app: &App, actor: &Actor, id: &str) -> Result<ReportView> {
     let f = freeze(app, &r.region, r.quarter).await?;
     let mut tx = app.store.begin().await?;
     if !tx
+        .quarterly()
         .refreeze_quarterly_report(&r, &f.frozen(r.quarter.end()), &actor.username)
         .await?
     {
         return Err(changed_meanwhile());
     }
-    tx.add_report_event(&r.id, &actor.username, "refreshed", "")
+    tx.quarterly()
+        .add_report_event(&r.id, &actor.username, "refreshed", "")
         .await?;
     tx.audit(
         actor,
@@ -366,7 +375,7 @@ pub async fn frozen_roster(
         return Err(Error::Forbidden);
     }
     let r = load(app, actor, id).await?;
-    let lines = app.store.quarterly_roster(&r.id).await?;
+    let lines = app.store.quarterly().quarterly_roster(&r.id).await?;
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,

@@ -37,6 +37,7 @@ pub async fn submit(app: &App, actor: &Actor, id: &str, input: &SubmitInput) -> 
     }
     let me = app
         .store
+        .users()
         .display_name(&actor.user_id)
         .await?
         .unwrap_or_else(|| actor.username.clone());
@@ -53,18 +54,20 @@ pub async fn submit(app: &App, actor: &Actor, id: &str, input: &SubmitInput) -> 
     e.into_result(())?;
     let mut tx = app.store.begin().await?;
     if !tx
+        .quarterly()
         .submit_quarterly_report(&r, &me, &reviewer, &head)
         .await?
     {
         return Err(changed_meanwhile());
     }
-    tx.add_report_event(
-        &r.id,
-        &actor.username,
-        "submitted",
-        &format!("填表人：{me}；复核人：{reviewer}；单位负责人：{head}"),
-    )
-    .await?;
+    tx.quarterly()
+        .add_report_event(
+            &r.id,
+            &actor.username,
+            "submitted",
+            &format!("填表人：{me}；复核人：{reviewer}；单位负责人：{head}"),
+        )
+        .await?;
     tx.audit(
         actor,
         AuditAction::QuarterlyReportSubmit,
@@ -103,6 +106,7 @@ pub async fn verify(
     }
     let name = app
         .store
+        .users()
         .display_name(&actor.user_id)
         .await?
         .unwrap_or_else(|| actor.username.clone());
@@ -117,24 +121,25 @@ pub async fn verify(
         note: note.clone(),
     };
     let mut tx = app.store.begin().await?;
-    if !tx.check_section(&r, section, &check).await? {
+    if !tx.quarterly().check_section(&r, section, &check).await? {
         return Err(changed_meanwhile());
     }
-    tx.add_report_event(
-        &r.id,
-        &actor.username,
-        "verified",
-        &format!(
-            "{}：{name}{}",
-            section.label(),
-            if note.is_empty() {
-                String::new()
-            } else {
-                format!("（{note}）")
-            }
-        ),
-    )
-    .await?;
+    tx.quarterly()
+        .add_report_event(
+            &r.id,
+            &actor.username,
+            "verified",
+            &format!(
+                "{}：{name}{}",
+                section.label(),
+                if note.is_empty() {
+                    String::new()
+                } else {
+                    format!("（{note}）")
+                }
+            ),
+        )
+        .await?;
     tx.audit(
         actor,
         AuditAction::QuarterlyReportVerify,
@@ -178,6 +183,7 @@ pub async fn decide(
             if check.is_none()
                 && app
                     .store
+                    .quarterly()
                     .has_role_covering(&r.region, section.role())
                     .await?
             {
@@ -210,6 +216,7 @@ pub async fn decide(
     }
     let mut tx = app.store.begin().await?;
     if !tx
+        .quarterly()
         .decide_quarterly_report(&r, to, &actor.username, comment.as_deref(), &items)
         .await?
     {
@@ -222,7 +229,8 @@ pub async fn decide(
         }
         note.push_str(&format!("{}：{}", item_label(it, &r), it.comment));
     }
-    tx.add_report_event(&r.id, &actor.username, to.code(), &note)
+    tx.quarterly()
+        .add_report_event(&r.id, &actor.username, to.code(), &note)
         .await?;
     tx.audit(
         actor,

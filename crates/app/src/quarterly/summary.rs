@@ -85,7 +85,7 @@ pub(crate) async fn count_units(
         units: BTreeMap::new(),
         unplaced: 0,
     };
-    for g in app.store.summary_groups(region, on, by).await? {
+    for g in app.store.quarterly().summary_groups(region, on, by).await? {
         match parse_cells(&g.cells) {
             Some(cells) => {
                 c.total.add_group(g.band, g.sex, &cells, g.count);
@@ -115,6 +115,7 @@ pub(crate) async fn frozen_on(
 ) -> Result<Option<StoredReport>> {
     Ok(app
         .store
+        .quarterly()
         .quarterly_report_of(region, Quarter::of(on))
         .await?
         .filter(|r| r.as_of == on))

@@ -121,7 +121,7 @@ async fn main() -> Result<()> {
     if !args.skip_load {
         let t = Instant::now();
         for r in &regions {
-            store.init_region(r).await?;
+            store.regions().init_region(r).await?;
         }
         println!("init regions: {:.1} s", t.elapsed().as_secs_f64());
         let t = Instant::now();
@@ -165,6 +165,7 @@ async fn main() -> Result<()> {
         .unwrap_or("")
         .to_owned();
     let town = store
+        .users()
         .actor_by_username("town")
         .await?
         .context("demo town user")?
@@ -256,6 +257,7 @@ async fn main() -> Result<()> {
     // through the API and as the .xlsx export: counted from the stored cells, no file opened.
     let top = reqwest::Client::builder().cookie_store(true).build()?;
     let added = store
+        .users()
         .add_user(shouwang_store::users::NewUser {
             username: "bench_top".into(),
             display_name: "省级督查".into(),
@@ -314,8 +316,8 @@ async fn main() -> Result<()> {
         for i in 0..args.requests.clamp(5, 50) {
             let t = Instant::now();
             let groups = match unit {
-                Some(u) => store.summary_groups(u, on, None).await?,
-                None => store.summary_groups_national(on).await?,
+                Some(u) => store.quarterly().summary_groups(u, on, None).await?,
+                None => store.quarterly().summary_groups_national(on).await?,
             };
             rolled.push(t.elapsed());
             total = groups.iter().map(|g| g.count).sum::<u64>();
@@ -323,7 +325,10 @@ async fn main() -> Result<()> {
                 && i < 5
             {
                 let t = Instant::now();
-                let again = store.summary_groups_counted(u, on, None).await?;
+                let again = store
+                    .quarterly()
+                    .summary_groups_counted(u, on, None)
+                    .await?;
                 counted.push(t.elapsed());
                 anyhow::ensure!(
                     again.iter().map(|g| g.count).sum::<u64>() == total,

@@ -87,7 +87,7 @@ async fn main() -> Result<()> {
     )
     .await?;
     let county = RegionCode::parse(&args.region)?;
-    store.init_region(&county).await?;
+    store.regions().init_region(&county).await?;
     let app = shouwang_app::App::new(store.clone());
     let villages: Vec<String> = Divisions::shipped()
         .subtree(&county)?
@@ -104,6 +104,7 @@ async fn main() -> Result<()> {
         ("reporter", Role::County, county.clone()),
     ] {
         store
+            .users()
             .add_user(NewUser {
                 username: name.into(),
                 display_name: name.into(),
@@ -114,11 +115,11 @@ async fn main() -> Result<()> {
             })
             .await?;
     }
-    let reporter = store.actor_by_username("reporter").await?.unwrap();
+    let reporter = store.users().actor_by_username("reporter").await?.unwrap();
     let actor = |n: &str| {
         let s = store.clone();
         let n = n.to_owned();
-        async move { s.actor_by_username(&n).await.map(|a| a.unwrap()) }
+        async move { s.users().actor_by_username(&n).await.map(|a| a.unwrap()) }
     };
 
     // 1. The county's load, filed one after another.

@@ -1,8 +1,12 @@
 //! The town's assessments of a case.
 
 use super::*;
-use crate::sealed::CASE_ASSESSMENT;
+use crate::rooms::{ProtectionRoom, ProtectionTxRoom};
+use crate::sealed::{self, Json, Sealed};
 use shouwang_domain::ids::CaseId;
+
+pub(crate) const CASE_ASSESSMENT: Sealed<Json<shouwang_domain::protection::Assessment>> =
+    sealed::listed("case_assessments", "body");
 
 /// An assessment as recorded.
 #[derive(Debug, Clone, Serialize)]
@@ -13,7 +17,7 @@ pub struct RecordedAssessment {
     pub assessment: Assessment,
 }
 
-impl Store {
+impl ProtectionRoom<'_> {
     /// A case's assessments, newest first.
     pub async fn assessments(&self, case_id: &CaseId) -> Result<Vec<RecordedAssessment>> {
         let case_id = case_id.as_str();
@@ -39,7 +43,7 @@ impl Store {
     }
 }
 
-impl Tx {
+impl ProtectionTxRoom<'_> {
     /// Records an assessment and sets the case's risk level from it.
     pub async fn add_assessment(
         &mut self,

@@ -4,9 +4,15 @@ use super::*;
 use shouwang_domain::ids::{CaseId, ChildId};
 use shouwang_domain::protection::CaseEventKind;
 
-use crate::sealed::{CASE_EVENT_DETAIL, REPORT_BODY};
+use crate::rooms::{ProtectionRoom, ProtectionTxRoom};
+use crate::sealed::{self, Json, Sealed, Text};
 use crate::stamp::{at, at_opt};
 use shouwang_domain::clock::At;
+
+/// A 强制报告's body.
+pub(crate) const REPORT_BODY: Sealed<Json<ReportBody>> =
+    sealed::listed("protection_reports", "body");
+pub(crate) const CASE_EVENT_DETAIL: Sealed<Text> = sealed::listed("case_events", "detail");
 
 /// What a report says that is not counted: sealed as one value.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -143,7 +149,7 @@ fn case_of(r: &sqlx::any::AnyRow) -> Result<CaseRow> {
     })
 }
 
-impl Store {
+impl ProtectionRoom<'_> {
     fn report_of(&self, r: &sqlx::any::AnyRow) -> Result<ReportRow> {
         let id: String = r.try_get("r_id")?;
         let body = REPORT_BODY.open(&self.cipher, &id, &r.try_get::<String, _>("r_body")?)?;
@@ -344,7 +350,7 @@ pub struct NewCase<'a> {
     pub body: &'a ReportBody,
 }
 
-impl Tx {
+impl ProtectionTxRoom<'_> {
     /// A new case and the report that opens it: (case id, report id).
     pub async fn insert_case(&mut self, new: &NewCase<'_>) -> Result<(CaseId, String)> {
         let (case_id, report_id) = (crate::new_id(), crate::new_id());

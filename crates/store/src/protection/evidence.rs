@@ -1,8 +1,13 @@
 //! A case's evidence: sealed attachments.
 
 use super::*;
-use crate::sealed::{CASE_ATTACHMENT, CASE_ATTACHMENT_NAME};
+use crate::rooms::{ProtectionRoom, ProtectionTxRoom};
+use crate::sealed::{self, Sealed, Text};
 use shouwang_domain::ids::CaseId;
+
+pub(crate) const CASE_ATTACHMENT: Sealed<sealed::Attachment> =
+    sealed::listed("case_attachments", "data");
+pub(crate) const CASE_ATTACHMENT_NAME: Sealed<Text> = sealed::listed("case_attachments", "name");
 
 /// Evidence on a case, as listed (its bytes are fetched one at a time).
 #[derive(Debug, Clone, Serialize)]
@@ -21,7 +26,7 @@ pub struct Attachment {
 
 const LISTED: &str = "id, at, user_id, username, kind, size, name";
 
-impl Store {
+impl ProtectionRoom<'_> {
     fn attachment_of(&self, r: &sqlx::any::AnyRow) -> Result<Attachment> {
         let id: String = r.try_get("id")?;
         Ok(Attachment {
@@ -67,7 +72,7 @@ impl Store {
     }
 }
 
-impl Tx {
+impl ProtectionTxRoom<'_> {
     /// Stores a piece of evidence, sealed; refused past `max` on the case (counted inside the
     /// transaction, so parallel uploads cannot pass it).
     pub async fn add_attachment(

@@ -2,6 +2,8 @@
 
 use super::*;
 
+use crate::rooms::ProtectionRoom;
+
 /// What the figures of a period count beside the reports themselves.
 #[derive(Debug, Clone, Default)]
 pub struct CaseActivity {
@@ -13,7 +15,7 @@ pub struct CaseActivity {
     pub referrals: std::collections::HashMap<String, i64>,
 }
 
-impl Store {
+impl ProtectionRoom<'_> {
     /// The activity on the cases of reports filed in `region` between the instants.
     pub async fn case_activity(
         &self,

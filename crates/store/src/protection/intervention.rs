@@ -1,8 +1,12 @@
 //! Guardianship intervention: its measures' stages.
 
 use super::*;
-use crate::sealed::CASE_INTERVENTION;
+use crate::rooms::{ProtectionRoom, ProtectionTxRoom};
+use crate::sealed::{self, Json, Sealed};
 use shouwang_domain::ids::CaseId;
+
+pub(crate) const CASE_INTERVENTION: Sealed<Json<InterventionDetail>> =
+    sealed::listed("case_interventions", "body");
 
 /// What a step of an intervention says beside its codes.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -26,7 +30,7 @@ pub struct InterventionStep {
     pub detail: InterventionDetail,
 }
 
-impl Store {
+impl ProtectionRoom<'_> {
     /// A case's intervention steps, oldest first.
     pub async fn interventions(&self, case_id: &CaseId) -> Result<Vec<InterventionStep>> {
         let case_id = case_id.as_str();
@@ -58,7 +62,7 @@ impl Store {
     }
 }
 
-impl Tx {
+impl ProtectionTxRoom<'_> {
     /// Records a step of a measure; the stages already recorded for it, read in this transaction,
     /// are returned first for the caller's check (so two people cannot record the same step).
     pub async fn recorded_stages(

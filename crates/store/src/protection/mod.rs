@@ -10,8 +10,7 @@ use shouwang_domain::protection::{
 };
 use shouwang_domain::region::{RegionCode, RegionLevel};
 
-use crate::tx::Tx;
-use crate::{By, Result, Store, StoreError};
+use crate::{By, Result, StoreError};
 
 mod assessment;
 mod case;

@@ -1,8 +1,12 @@
 //! Temporary guardianship and other placements.
 
 use super::*;
-use crate::sealed::CASE_PLACEMENT;
+use crate::rooms::{ProtectionRoom, ProtectionTxRoom};
+use crate::sealed::{self, Json, Sealed};
 use shouwang_domain::ids::CaseId;
+
+pub(crate) const CASE_PLACEMENT: Sealed<Json<shouwang_domain::protection::PlacementRecord>> =
+    sealed::listed("case_placements", "body");
 
 /// A temporary guardianship on a case.
 #[derive(Debug, Clone, Serialize)]
@@ -16,7 +20,7 @@ pub struct PlacementView {
     pub version: i64,
 }
 
-impl Store {
+impl ProtectionRoom<'_> {
     pub async fn placements(&self, case_id: &CaseId) -> Result<Vec<PlacementView>> {
         let case_id = case_id.as_str();
         let rows = sqlx::query(
@@ -43,7 +47,7 @@ impl Store {
     }
 }
 
-impl Tx {
+impl ProtectionTxRoom<'_> {
     pub async fn add_placement(
         &mut self,
         case_id: &CaseId,

@@ -1,8 +1,13 @@
 //! Referrals to services and their log.
 
 use super::*;
-use crate::sealed::{REFERRAL_LOG, REFERRAL_NOTE};
+use crate::rooms::{ProtectionRoom, ProtectionTxRoom};
+use crate::sealed::{self, Journal, Sealed, Text};
 use shouwang_domain::ids::CaseId;
+
+pub(crate) const REFERRAL_NOTE: Sealed<Text> = sealed::listed("case_referrals", "note");
+pub(crate) const REFERRAL_LOG: Sealed<Journal<ReferralEntry>> =
+    sealed::listed("case_referrals", "log");
 
 /// One entry a provider recorded on a referral.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -37,7 +42,7 @@ pub struct Referral {
 const REFERRAL_COLUMNS: &str = "f.id, f.case_id, f.kind, f.agency_id, a.name AS agency_name, f.status, \
      f.referred_at, f.answered_at, f.delivered_at, f.note, f.log, f.version";
 
-impl Store {
+impl ProtectionRoom<'_> {
     fn referral_of(&self, r: &sqlx::any::AnyRow) -> Result<Referral> {
         let kind: String = r.try_get("kind")?;
         let status: String = r.try_get("status")?;
@@ -96,7 +101,7 @@ impl Store {
     }
 }
 
-impl Tx {
+impl ProtectionTxRoom<'_> {
     pub async fn insert_referral(
         &mut self,
         case_id: &CaseId,

@@ -2,6 +2,8 @@
 
 use super::*;
 
+use crate::rooms::ProtectionRoom;
+
 /// A child whose file records a situation that must be reported and for whom no report was filed.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -33,7 +35,7 @@ pub struct ReportableVisit {
 /// and 0037, which the query must repeat to be served by it.
 const UNREPORTED_BITS: i64 = 3;
 
-impl Store {
+impl ProtectionRoom<'_> {
     /// Children of the actor's area on the roster whose file says 单独居住 or 无人监护 — a situation
     /// the seeds require reporting at once (景洪 000 三(二)3) — and for whom no mandatory report was
     /// ever filed (未成年人保护法 Art. 117: failure to report is visible to the town and oversight).

@@ -17,7 +17,8 @@ use shouwang_domain::person::Sex;
 use shouwang_domain::region::{RegionCode, RegionLevel};
 
 use super::SummaryGroup;
-use crate::{Result, Store, StoreError};
+use crate::rooms::QuarterlyRoom;
+use crate::{Result, StoreError};
 
 /// The band a birth date counts in on `on`: none before birth or from the 16th birthday (the
 /// same rule as `scope::on_roster` and the age bands of the table).
@@ -100,7 +101,7 @@ pub(crate) fn plan(on: NaiveDate) -> Vec<Part> {
     parts
 }
 
-impl Store {
+impl QuarterlyRoom<'_> {
     /// [`Store::summary_groups`] from the roll-up: `region` a county or above, `by` none or a
     /// level down to the county.
     pub(crate) async fn summary_groups_rolled(
@@ -112,6 +113,7 @@ impl Store {
         let regions: Vec<String> = match by {
             None => vec![region.as_str().to_owned()],
             Some(level) => self
+                .regions()
                 .regions_within(region, level)
                 .await?
                 .into_iter()

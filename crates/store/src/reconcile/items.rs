@@ -3,7 +3,9 @@
 
 use super::*;
 
-impl Store {
+use crate::rooms::ReconcileRoom;
+
+impl ReconcileRoom<'_> {
     pub(super) fn item_from(&self, r: &sqlx::any::AnyRow) -> Result<ItemRow> {
         let role: Option<String> = r.try_get("assignee_role")?;
         let region: Option<String> = r.try_get("assignee_region")?;
@@ -27,7 +29,7 @@ impl Store {
                 region: region.as_deref().and_then(|s| RegionCode::parse(s).ok()),
                 agency,
             }),
-            doc: crate::sealed::RECONCILE_ITEM.open(
+            doc: RECONCILE_ITEM.open(
                 &self.cipher,
                 &r.try_get::<String, _>("id")?,
                 &r.try_get::<String, _>("doc")?,
@@ -40,7 +42,11 @@ impl Store {
 
     async fn assignee_label(&self, a: &Assignee) -> Result<String> {
         let place = match (&a.agency, &a.region) {
-            (Some(agency), _) => self.agency_name(agency).await?.unwrap_or_default(),
+            (Some(agency), _) => self
+                .regions()
+                .agency_name(agency)
+                .await?
+                .unwrap_or_default(),
             (None, Some(r)) => Divisions::shipped()
                 .get(r)
                 .map(|d| d.name.to_owned())

@@ -4,7 +4,9 @@
 use super::*;
 use shouwang_domain::audit::AuditAction;
 
-impl Store {
+use crate::rooms::{SessionsRoom, SessionsTxRoom};
+
+impl SessionsRoom<'_> {
     /// Counts a login attempt before its password is checked, in one transaction that serialises
     /// writers (so parallel guesses are all counted): reads the failures already counted
     /// ([`Attempts`]), asks `refuse` (the rule, [`shouwang_domain::signin::refusal`]) whether to
@@ -132,7 +134,7 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some(LoginCandidate {
-            actor: self.actor_from_row(&row).await?,
+            actor: self.users().actor_from_row(&row).await?,
             password_hash: row.try_get("password_hash")?,
             has_second_factor: row.try_get::<Option<String>, _>("totp_secret")?.is_some(),
         }))
@@ -236,7 +238,7 @@ impl Store {
             errors.add("new_password", "新密码不能与当前密码相同");
         }
         let new_owned = new.to_owned();
-        if !self.check_password(actor, current).await? {
+        if !self.users().check_password(actor, current).await? {
             errors.add("current_password", "当前密码不正确");
         }
         if !errors.is_empty() {
@@ -306,7 +308,7 @@ impl Store {
                 .await?;
         }
         Ok(Some(Session {
-            actor: self.actor_from_row(&r).await?,
+            actor: self.users().actor_from_row(&r).await?,
             csrf_token: r.try_get("csrf_token")?,
             must_change_password: r.try_get::<i64, _>("must_change_password")? == 1,
             second_factor: SecondFactor::from_stored(&r.try_get::<String, _>("second_factor")?),
@@ -401,7 +403,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let Some(r) = row else { return Ok(None) };
-        let actor = self.actor_from_row(&r).await?;
+        let actor = self.users().actor_from_row(&r).await?;
         // A token of a user whose role must sign in with a second factor, and who has none (it was
         // issued before the policy said so): not accepted until they set one up.
         if policy.requires(actor.role) && r.try_get::<Option<String>, _>("totp_secret")?.is_none() {
@@ -463,7 +465,7 @@ impl Store {
     }
 }
 
-impl crate::Tx {
+impl SessionsTxRoom<'_> {
     /// Revokes one of a user's API tokens; false if the user has no such token.
     pub async fn revoke_token(&mut self, user_id: &str, token_id: &str) -> Result<bool> {
         let done = sqlx::query("DELETE FROM api_tokens WHERE user_id = $1 AND token_hash = $2")

@@ -491,6 +491,7 @@ async fn printing_more_forms_than_one_file_holds_is_refused_with_what_to_do() {
     app.with_standard_users().await;
     let county = app
         .store
+        .users()
         .actor_by_username("county")
         .await
         .unwrap()

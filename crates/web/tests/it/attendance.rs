@@ -206,6 +206,7 @@ async fn a_pupil_is_linked_to_a_school_of_the_town_from_the_childs_page() {
         let store = app.store.clone();
         async move {
             store
+                .users()
                 .actor_by_username(&name)
                 .await
                 .unwrap()
@@ -327,6 +328,7 @@ async fn an_attendance_sheet_records_the_schools_own_pupils_and_names_what_it_le
     // The pupil matched by ID number has the day recorded; the other pupil of the name nothing.
     let days = app
         .store
+        .attendance()
         .unexcused_days(
             &shouwang_domain::ids::ChildId::from(ids[2].0.as_str()),
             ymd(2026, 11, 1),
@@ -336,6 +338,7 @@ async fn an_attendance_sheet_records_the_schools_own_pupils_and_names_what_it_le
     assert_eq!(days, vec![ymd(2026, 11, 17)]);
     assert!(
         app.store
+            .attendance()
             .absences(
                 &shouwang_domain::ids::ChildId::from(ids[1].0.as_str()),
                 ymd(2026, 11, 1)
@@ -346,6 +349,7 @@ async fn an_attendance_sheet_records_the_schools_own_pupils_and_names_what_it_le
     );
     assert!(
         app.store
+            .attendance()
             .absences(
                 &shouwang_domain::ids::ChildId::from(ids[3].0.as_str()),
                 ymd(2026, 11, 1)

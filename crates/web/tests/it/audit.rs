@@ -50,7 +50,10 @@ async fn reads_changes_and_logins_are_audited_and_only_admins_browse_the_log() {
         !log.to_string()
             .contains(boy(VILLAGE_A).id_number.unwrap().as_str())
     );
-    assert_eq!(app.store.verify_audit_chain().await.unwrap(), None);
+    assert_eq!(
+        app.store.audit_log().verify_audit_chain().await.unwrap(),
+        None
+    );
 }
 
 #[tokio::test]
@@ -59,7 +62,10 @@ async fn tampering_with_the_audit_log_breaks_the_chain() {
     app.with_standard_users().await;
     let v = app.login("village_a").await;
     v.register(&boy(VILLAGE_A)).await;
-    assert_eq!(app.store.verify_audit_chain().await.unwrap(), None);
+    assert_eq!(
+        app.store.audit_log().verify_audit_chain().await.unwrap(),
+        None
+    );
     let admin = app.login("admin").await;
     let log: Value = admin.get_json("/api/v1/audit?action=child_register").await;
     let seq = log["items"][0]["seq"].as_i64().unwrap();
@@ -70,7 +76,10 @@ async fn tampering_with_the_audit_log_breaks_the_chain() {
         .execute(&pool)
         .await
         .unwrap();
-    assert_eq!(app.store.verify_audit_chain().await.unwrap(), Some(seq));
+    assert_eq!(
+        app.store.audit_log().verify_audit_chain().await.unwrap(),
+        Some(seq)
+    );
 }
 
 /// A list or a search shows many children's details: it leaves a trace like opening one file —
@@ -241,7 +250,10 @@ async fn moving_an_event_out_of_an_admins_view_breaks_the_chain_and_failed_login
     let failed = admin.get_json("/api/v1/audit?action=login_failed").await;
     assert_eq!(failed["items"][0]["username"], "village_a", "{failed}");
     assert_eq!(failed["items"][0]["region_code"], VILLAGE_A);
-    assert_eq!(app.store.verify_audit_chain().await.unwrap(), None);
+    assert_eq!(
+        app.store.audit_log().verify_audit_chain().await.unwrap(),
+        None
+    );
 
     let log: Value = admin.get_json("/api/v1/audit?action=child_register").await;
     let seq = log["items"][0]["seq"].as_i64().unwrap();
@@ -251,7 +263,10 @@ async fn moving_an_event_out_of_an_admins_view_breaks_the_chain_and_failed_login
         .execute(&pool)
         .await
         .unwrap();
-    assert_eq!(app.store.verify_audit_chain().await.unwrap(), Some(seq));
+    assert_eq!(
+        app.store.audit_log().verify_audit_chain().await.unwrap(),
+        Some(seq)
+    );
 }
 
 /// Issue 24: child B's sealed file copied over child A's was served as A's (and one report's body

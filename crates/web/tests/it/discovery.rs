@@ -170,6 +170,7 @@ async fn linking_a_child_to_a_school_through_the_api_lets_that_school_see_them()
     let school_a = items[0]["id"].as_str().unwrap();
     let school_b = app
         .store
+        .users()
         .actor_by_username("school_b")
         .await
         .unwrap()

@@ -100,6 +100,7 @@ async fn spawn_app_with(
     .await
     .unwrap();
     store
+        .regions()
         .init_region(&RegionCode::parse("522730").unwrap())
         .await
         .unwrap();
@@ -132,6 +133,7 @@ impl TestApp {
 
     pub async fn add_user(&self, username: &str, role: Role, org: &str, agency: Option<&str>) {
         self.store
+            .users()
             .add_user(NewUser {
                 username: username.into(),
                 display_name: username.into(),
@@ -189,12 +191,14 @@ impl TestApp {
     pub async fn link_to_agency_of(&self, child: &str, agency_user: &str) {
         let town = self
             .store
+            .users()
             .actor_by_username("town_a")
             .await
             .unwrap()
             .unwrap();
         let agency = self
             .store
+            .users()
             .actor_by_username(agency_user)
             .await
             .unwrap()

@@ -165,18 +165,21 @@ async fn a_schools_access_ends_when_the_child_moves_away_or_exits() {
         .await;
     let town = app
         .store
+        .users()
         .actor_by_username("town_a")
         .await
         .unwrap()
         .unwrap();
     let county = app
         .store
+        .users()
         .actor_by_username("county")
         .await
         .unwrap()
         .unwrap();
     let school = app
         .store
+        .users()
         .actor_by_username("school_a")
         .await
         .unwrap()

@@ -697,12 +697,14 @@ async fn a_report_notifies_the_police_and_the_town_and_the_outbox_is_sent() {
     with_case_users(&app).await;
     let police = app
         .store
+        .users()
         .actor_by_username("police_a")
         .await
         .unwrap()
         .unwrap();
     let address = shouwang_domain::person::EmailAddress::parse("duty@police.example").unwrap();
     app.store
+        .users()
         .set_user_email(&police.user_id, Some(&address))
         .await
         .unwrap();
@@ -716,6 +718,7 @@ async fn a_report_notifies_the_police_and_the_town_and_the_outbox_is_sent() {
     let case = filed["case_id"].as_str().unwrap().to_owned();
     let told = app
         .store
+        .notifications()
         .case_notifications(&shouwang_domain::ids::CaseId::from(case.as_str()))
         .await
         .unwrap();
@@ -761,6 +764,7 @@ async fn a_report_notifies_the_police_and_the_town_and_the_outbox_is_sent() {
     assert_eq!(dispatch(&app.use_cases, log.clone()).await.unwrap().sent, 1);
     let told = app
         .store
+        .notifications()
         .case_notifications(&shouwang_domain::ids::CaseId::from(case.as_str()))
         .await
         .unwrap();
@@ -772,6 +776,7 @@ async fn a_report_notifies_the_police_and_the_town_and_the_outbox_is_sent() {
     county.get_json("/api/v1/reports").await;
     let told = app
         .store
+        .notifications()
         .case_notifications(&shouwang_domain::ids::CaseId::from(case.as_str()))
         .await
         .unwrap();
@@ -798,6 +803,7 @@ async fn a_report_notifies_the_police_and_the_town_and_the_outbox_is_sent() {
         .await;
     let told = app
         .store
+        .notifications()
         .case_notifications(&shouwang_domain::ids::CaseId::from(case.as_str()))
         .await
         .unwrap();

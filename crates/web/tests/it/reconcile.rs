@@ -274,6 +274,7 @@ async fn the_student_list_finds_dropouts_id_numbers_and_undiscovered_children() 
         .await;
     let school_b = app
         .store
+        .users()
         .actor_by_username("school_b")
         .await
         .unwrap()

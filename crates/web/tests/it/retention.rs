@@ -19,6 +19,7 @@ async fn a_file_that_left_the_roster_is_archived_then_its_personal_fields_are_er
     let app = spawn_app().await;
     app.with_standard_users().await;
     app.store
+        .regions()
         .init_region(&RegionCode::parse("522731").unwrap())
         .await
         .unwrap();
@@ -40,7 +41,7 @@ async fn a_file_that_left_the_roster_is_archived_then_its_personal_fields_are_er
     let policy = Retention::default();
 
     // Within the period the village still sees the file it exited.
-    let run = app.store.run_retention(&policy).await.unwrap();
+    let run = app.store.retention().run_retention(&policy).await.unwrap();
     assert_eq!((run.archived, run.erased), (0, 0));
     assert_eq!(
         village.get_json("/api/v1/children?status=exited").await["total"],
@@ -49,9 +50,17 @@ async fn a_file_that_left_the_roster_is_archived_then_its_personal_fields_are_er
 
     // Thirty days after the exit it is archived: no list, search or read of anyone finds it.
     app.clock.set(ymd(2026, 12, 21));
-    let run = app.store.run_retention(&policy).await.unwrap();
+    let run = app.store.retention().run_retention(&policy).await.unwrap();
     assert_eq!((run.archived, run.erased), (1, 0));
-    assert_eq!(app.store.run_retention(&policy).await.unwrap().archived, 0);
+    assert_eq!(
+        app.store
+            .retention()
+            .run_retention(&policy)
+            .await
+            .unwrap()
+            .archived,
+        0
+    );
     for name in ["village_a", "town_a", "county"] {
         let u = app.login(name).await;
         assert_eq!(
@@ -122,9 +131,25 @@ async fn a_file_that_left_the_roster_is_archived_then_its_personal_fields_are_er
 
     // Three years after it left the roster, the personal fields go; the counted row stays.
     app.clock.set(ymd(2029, 11, 19));
-    assert_eq!(app.store.run_retention(&policy).await.unwrap().erased, 0);
+    assert_eq!(
+        app.store
+            .retention()
+            .run_retention(&policy)
+            .await
+            .unwrap()
+            .erased,
+        0
+    );
     app.clock.set(ymd(2029, 11, 20));
-    assert_eq!(app.store.run_retention(&policy).await.unwrap().erased, 1);
+    assert_eq!(
+        app.store
+            .retention()
+            .run_retention(&policy)
+            .await
+            .unwrap()
+            .erased,
+        1
+    );
     let db = app.raw_db().await;
     let row = sqlx::query(
         "SELECT name, name_pinyin, birth_date, id_hash, id_cipher, id_masked, status, exit_reason, sex \
@@ -158,7 +183,10 @@ async fn a_file_that_left_the_roster_is_archived_then_its_personal_fields_are_er
         .await
         .unwrap();
     assert!(events_after > events_before);
-    assert_eq!(app.store.verify_audit_chain().await.unwrap(), None);
+    assert_eq!(
+        app.store.audit_log().verify_audit_chain().await.unwrap(),
+        None
+    );
     // The archive shows what is left.
     let county = app.login("county").await;
     let file = county
@@ -192,14 +220,30 @@ async fn a_child_who_aged_out_is_archived_after_the_period() {
         .await;
     let policy = Retention::default();
     app.clock.set(ymd(2026, 12, 30));
-    assert_eq!(app.store.run_retention(&policy).await.unwrap().archived, 0);
+    assert_eq!(
+        app.store
+            .retention()
+            .run_retention(&policy)
+            .await
+            .unwrap()
+            .archived,
+        0
+    );
     let town = app.login("town_a").await;
     assert_eq!(
         town.get_json("/api/v1/children?status=aged_out").await["total"],
         1
     );
     app.clock.set(ymd(2026, 12, 31));
-    assert_eq!(app.store.run_retention(&policy).await.unwrap().archived, 1);
+    assert_eq!(
+        app.store
+            .retention()
+            .run_retention(&policy)
+            .await
+            .unwrap()
+            .archived,
+        1
+    );
     let town = app.login("town_a").await;
     assert_eq!(
         town.get_json("/api/v1/children?status=aged_out").await["total"],
@@ -244,6 +288,7 @@ async fn an_archived_childs_cases_routings_and_returns_are_out_of_every_view() {
     app.clock.set(ymd(2026, 12, 21));
     assert_eq!(
         app.store
+            .retention()
             .run_retention(&Retention::default())
             .await
             .unwrap()

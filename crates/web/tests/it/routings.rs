@@ -41,6 +41,7 @@ async fn a_child_goes_to_the_police_until_registered_and_to_a_department_that_se
     // A department must say which it is.
     let e = app
         .store
+        .users()
         .add_user(NewUser {
             username: "bureau".into(),
             display_name: "某局".into(),
@@ -225,6 +226,7 @@ async fn a_child_goes_to_the_police_until_registered_and_to_a_department_that_se
     // 24: the link to 县残联 gave it the whole file, visit notes, photos, contacts)…
     let agency = app
         .store
+        .users()
         .actor_by_username("cdpf")
         .await
         .unwrap()

@@ -443,6 +443,7 @@ async fn an_administrators_change_asks_for_the_code_again_when_it_is_not_fresh()
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert!(
         app.store
+            .users()
             .actor_by_username("stale_one")
             .await
             .unwrap()
@@ -479,6 +480,7 @@ async fn the_administrator_resets_a_lost_second_factor_within_their_area() {
     enrol(&raw, &county, &app).await;
     let county_id = app
         .store
+        .users()
         .actor_by_username("county")
         .await
         .unwrap()
@@ -517,6 +519,7 @@ async fn the_administrator_resets_a_lost_second_factor_within_their_area() {
 
     // An administrator of another county does not find the user.
     app.store
+        .regions()
         .init_region(&shouwang_domain::region::RegionCode::parse("522731").unwrap())
         .await
         .unwrap();
@@ -578,11 +581,17 @@ async fn a_token_of_a_county_user_without_a_second_factor_is_refused() {
     app.with_standard_users().await;
     let county = app
         .store
+        .users()
         .actor_by_username("county")
         .await
         .unwrap()
         .unwrap();
-    let token = app.store.issue_token(&county, "旧脚本", 30).await.unwrap();
+    let token = app
+        .store
+        .sessions()
+        .issue_token(&county, "旧脚本", 30)
+        .await
+        .unwrap();
     let client = reqwest::Client::new();
     let call = || {
         client

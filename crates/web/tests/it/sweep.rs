@@ -98,6 +98,7 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
     app.add_user("agency_b", Role::Agency, TOWN_B, Some("龙山镇社工站"))
         .await;
     app.store
+        .regions()
         .init_region(&RegionCode::parse("522731").unwrap())
         .await
         .unwrap();
@@ -129,6 +130,7 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
     let village = app.login("village_a").await;
     let town_a_user = app
         .store
+        .users()
         .actor_by_username("town_a")
         .await
         .unwrap()
@@ -387,6 +389,7 @@ async fn no_user_of_another_area_reaches_a_record_through_any_route_of_the_route
     app.add_user("agency_b", Role::Agency, TOWN_B, Some("龙山镇社工站"))
         .await;
     app.store
+        .regions()
         .init_region(&RegionCode::parse("522731").unwrap())
         .await
         .unwrap();
@@ -397,6 +400,7 @@ async fn no_user_of_another_area_reaches_a_record_through_any_route_of_the_route
     let records = app.town_a_records().await;
     let town_a_user = app
         .store
+        .users()
         .actor_by_username("town_a")
         .await
         .unwrap()

@@ -288,11 +288,18 @@ async fn tokens_are_revocable_and_a_disabled_user_is_out_at_once() {
         .to_owned();
     let village = app
         .store
+        .users()
         .actor_by_username("village_a")
         .await
         .unwrap()
         .unwrap();
-    let admin_actor = app.store.actor_by_username("admin").await.unwrap().unwrap();
+    let admin_actor = app
+        .store
+        .users()
+        .actor_by_username("admin")
+        .await
+        .unwrap()
+        .unwrap();
     let admin = app.login("admin").await;
     let r = admin
         .post_json(
@@ -328,6 +335,7 @@ async fn tokens_are_revocable_and_a_disabled_user_is_out_at_once() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     // Another county's admin does not find this county's users.
     app.store
+        .regions()
         .init_region(&shouwang_domain::region::RegionCode::parse("522731").unwrap())
         .await
         .unwrap();
@@ -341,6 +349,7 @@ async fn tokens_are_revocable_and_a_disabled_user_is_out_at_once() {
     let far = app.login("admin_far").await;
     let town = app
         .store
+        .users()
         .actor_by_username("town_a")
         .await
         .unwrap()
@@ -452,9 +461,17 @@ async fn an_administrators_token_cannot_make_accounts_or_change_settings() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert!(app.store.actor_by_username("mole").await.unwrap().is_none());
+    assert!(
+        app.store
+            .users()
+            .actor_by_username("mole")
+            .await
+            .unwrap()
+            .is_none()
+    );
     let village = app
         .store
+        .users()
         .actor_by_username("village_a")
         .await
         .unwrap()
