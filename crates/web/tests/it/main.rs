@@ -5,6 +5,7 @@ mod api_children;
 mod api_errors;
 mod attendance;
 mod audit;
+mod client;
 mod contract;
 mod discovery;
 mod guardianship;

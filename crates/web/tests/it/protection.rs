@@ -7,6 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use shouwang_domain::authz::Role;
+use shouwang_domain::protection::{NewChildInput, PoliceRecord, ReportInput, Step, StepOutcome};
 
 use crate::helpers::*;
 
@@ -22,14 +23,25 @@ async fn with_case_users(app: &TestApp) {
 }
 
 fn living_alone() -> Value {
-    json!({
-        "child": {"name": "王小花", "sex": "女", "village_code": VILLAGE_A},
-        "situations": ["living_alone"],
-        "description": "连续三天独自在家，父母在外务工联系不上",
-        "severity": "urgent",
-        "discovered_at": "2026-11-24T09:30:00+08:00",
-        "reporter_phone": "13812345678"
-    })
+    serde_json::to_value(living_alone_report()).unwrap()
+}
+
+/// The report most tests file: a girl living alone, found by her school.
+fn living_alone_report() -> ReportInput {
+    ReportInput {
+        child: Some(NewChildInput {
+            name: Some("王小花".into()),
+            sex: Some("女".into()),
+            village_code: Some(VILLAGE_A.into()),
+            ..Default::default()
+        }),
+        situations: vec!["living_alone".into()],
+        description: Some("连续三天独自在家，父母在外务工联系不上".into()),
+        severity: Some("urgent".into()),
+        discovered_at: Some("2026-11-24T09:30:00+08:00".into()),
+        reporter_phone: Some("13812345678".into()),
+        ..Default::default()
+    }
 }
 
 #[tokio::test]
@@ -155,12 +167,7 @@ async fn the_police_receive_respond_and_notify_the_town_which_closes_with_approv
     let app = spawn_app().await;
     with_case_users(&app).await;
     let teacher = app.login("teacher_a").await;
-    let filed: Value = teacher
-        .post_json("/api/v1/reports", &living_alone())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let filed = teacher.file_report(&living_alone_report()).await.created();
     let (report, case) = (
         filed["id"].as_str().unwrap().to_owned(),
         filed["case_id"].as_str().unwrap().to_owned(),
@@ -168,90 +175,62 @@ async fn the_police_receive_respond_and_notify_the_town_which_closes_with_approv
     let police = app.login("police_a").await;
     let town = app.login("town_a").await;
     // Only the police receive; a step before receipt is out of order.
-    let r = town
-        .post_json(&format!("/api/v1/reports/{report}/receive"), &json!({}))
-        .await;
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = police
-        .post_json(
-            &format!("/api/v1/cases/{case}/notify-town"),
-            &json!({"note": "x"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::CONFLICT);
-    let r = police
-        .post_json(&format!("/api/v1/reports/{report}/receive"), &json!({}))
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    let c: Value = r.json().await.unwrap();
+    town.receive(&report).await.is(StatusCode::FORBIDDEN);
+    police
+        .notify_town(&case, "x")
+        .await
+        .is(StatusCode::CONFLICT);
+    let c = police.receive(&report).await.ok();
     assert_eq!(c["status"], "responding");
     assert_eq!(
         c["steps"].as_array().unwrap()[0]["step"],
         "order_parents_back"
     );
-    let r = police
-        .post_json(&format!("/api/v1/reports/{report}/receive"), &json!({}))
-        .await;
-    assert_eq!(r.status(), StatusCode::CONFLICT, "received twice");
+    police.receive(&report).await.is(StatusCode::CONFLICT); // received twice
 
     // The steps of the playbook: a failed one says why; one of another playbook is refused.
-    let step = |step: &str, outcome: &str, note: &str| json!({"step": step, "outcome": outcome, "note": note});
-    let r = police
-        .post_json(
-            &format!("/api/v1/cases/{case}/steps"),
-            &step("order_parents_back", "failed", ""),
+    police
+        .step(&case, Step::OrderParentsBack, StepOutcome::Failed, "")
+        .await
+        .refused_on("note");
+    police
+        .step(&case, Step::StopViolence, StepOutcome::Done, "")
+        .await
+        .refused_on("step");
+    police
+        .step(
+            &case,
+            Step::OrderParentsBack,
+            StepOutcome::Failed,
+            "联系父母未果",
         )
-        .await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let r = police
-        .post_json(
-            &format!("/api/v1/cases/{case}/steps"),
-            &step("stop_violence", "done", ""),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    for (s, o, n) in [
-        ("order_parents_back", "failed", "联系父母未果"),
-        (
-            "escort_to_temporary_care",
-            "done",
+        .await
+        .ok();
+    police
+        .step(
+            &case,
+            Step::EscortToTemporaryCare,
+            StepOutcome::Done,
             "护送至近亲属（姑姑）临时照料",
-        ),
-    ] {
-        let r = police
-            .post_json(&format!("/api/v1/cases/{case}/steps"), &step(s, o, n))
-            .await;
-        assert_eq!(r.status(), StatusCode::OK);
-    }
-    let r = police
-        .post_json(
-            &format!("/api/v1/cases/{case}/police-records"),
-            &json!({"record": "case_accepted"}),
         )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    let r = police
-        .post_json(
-            &format!("/api/v1/cases/{case}/police-records"),
-            &json!({"record": "feedback", "note": "已联系家属，儿童由姑姑照料"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
+        .await
+        .ok();
+    police
+        .police_record(&case, PoliceRecord::CaseAccepted, "")
+        .await
+        .ok();
+    police
+        .police_record(&case, PoliceRecord::Feedback, "已联系家属，儿童由姑姑照料")
+        .await
+        .ok();
     // The town cannot record police steps.
-    let r = town
-        .post_json(
-            &format!("/api/v1/cases/{case}/steps"),
-            &step("admonish_parents", "done", ""),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = police
-        .post_json(
-            &format!("/api/v1/cases/{case}/notify-town"),
-            &json!({"note": "儿童已由近亲属临时照料，请乡镇评估帮扶"}),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
+    town.step(&case, Step::AdmonishParents, StepOutcome::Done, "")
+        .await
+        .is(StatusCode::FORBIDDEN);
+    police
+        .notify_town(&case, "儿童已由近亲属临时照料，请乡镇评估帮扶")
+        .await
+        .ok();
     let c = town.get_json(&format!("/api/v1/cases/{case}")).await;
     assert_eq!(c["status"], "assessing");
     let kinds: Vec<&str> = c["timeline"]
