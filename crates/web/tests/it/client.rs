@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use shouwang_domain::protection::{PoliceRecord, ReportInput, Step, StepOutcome};
+use shouwang_domain::visits::VisitInput;
 
 use crate::helpers::User;
 
@@ -109,5 +110,11 @@ impl User {
             &json!({"note": note}),
         )
         .await
+    }
+
+    /// Records a visit of a child (`POST /api/v1/children/{id}/visits`).
+    pub async fn record_visit(&self, child: &str, visit: &VisitInput) -> Reply {
+        self.send(&format!("/api/v1/children/{child}/visits"), visit)
+            .await
     }
 }

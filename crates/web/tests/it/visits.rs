@@ -6,19 +6,21 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use shouwang_domain::authz::Role;
+use shouwang_domain::visits::VisitInput;
 
 use crate::helpers::*;
 
-fn visit(key: &str) -> Value {
-    json!({
-        "method": "home",
-        "visitor_role": "child_director",
-        "seen": ["child", "guardian"],
-        "condition": "fair",
-        "note": "奶奶身体不好，孩子按时上学",
-        "no_change": true,
-        "client_key": key
-    })
+fn visit(key: &str) -> VisitInput {
+    VisitInput {
+        method: Some("home".into()),
+        visitor_role: Some("child_director".into()),
+        seen: Some(vec!["child".into(), "guardian".into()]),
+        condition: Some("fair".into()),
+        note: Some("奶奶身体不好，孩子按时上学".into()),
+        no_change: Some(true),
+        client_key: Some(key.into()),
+        ..Default::default()
+    }
 }
 
 async fn schedule(user: &User, state: &str) -> Value {
@@ -96,11 +98,7 @@ async fn a_visit_is_kept_once_per_key_even_in_a_burst_and_only_inside_the_area()
 
     // Recorded: the visitor's name is the user's own when not given.
     let key = "0f5c2a9e-1b7d-4c1e-9a3f-2d8e6b7c1a00";
-    let r = village
-        .post_json(&format!("/api/v1/children/{child}/visits"), &visit(key))
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let first: Value = r.json().await.unwrap();
+    let first = village.record_visit(&child, &visit(key)).await.created();
     assert_eq!(first["replayed"], false);
     assert_eq!(first["visited_on"], "2026-11-24");
     assert_eq!(first["visitor_name"], "village_a");
@@ -110,11 +108,10 @@ async fn a_visit_is_kept_once_per_key_even_in_a_burst_and_only_inside_the_area()
     let mut sends = Vec::new();
     for _ in 0..8 {
         let u = village.clone();
-        let path = format!("/api/v1/children/{child}/visits");
+        let child = child.clone();
         sends.push(tokio::spawn(async move {
-            let r = u.post_json(&path, &visit(burst_key)).await;
-            let status = r.status();
-            (status, r.json::<Value>().await.unwrap())
+            let r = u.record_visit(&child, &visit(burst_key)).await;
+            (r.status, r.body)
         }));
     }
     let mut created = 0;
@@ -130,20 +127,17 @@ async fn a_visit_is_kept_once_per_key_even_in_a_burst_and_only_inside_the_area()
     }
     assert_eq!(created, 1);
     assert_eq!(ids.len(), 1);
-    let r = village
-        .post_json(&format!("/api/v1/children/{child}/visits"), &visit(key))
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.json::<Value>().await.unwrap()["id"], first["id"]);
+    let again = village.record_visit(&child, &visit(key)).await.ok();
+    assert_eq!(again["id"], first["id"]);
     let list = village
         .get_json(&format!("/api/v1/children/{child}/visits"))
         .await;
     assert_eq!(list["items"].as_array().unwrap().len(), 2, "{list}");
     // A key is one record: sent again for another child it is refused.
-    let r = village
-        .post_json(&format!("/api/v1/children/{other}/visits"), &visit(key))
-        .await;
-    assert_eq!(r.status(), StatusCode::CONFLICT);
+    village
+        .record_visit(&other, &visit(key))
+        .await
+        .is(StatusCode::CONFLICT);
 
     // Another town neither reads nor writes; the police read but do not record visits.
     let town_b = app.login("town_b").await;
@@ -154,13 +148,10 @@ async fn a_visit_is_kept_once_per_key_even_in_a_burst_and_only_inside_the_area()
             .status(),
         StatusCode::NOT_FOUND
     );
-    let r = town_b
-        .post_json(
-            &format!("/api/v1/children/{child}/visits"),
-            &visit("town-b-key-000000"),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    town_b
+        .record_visit(&child, &visit("town-b-key-000000"))
+        .await
+        .is(StatusCode::NOT_FOUND);
     assert!(
         schedule(&town_b, "done").await["items"]
             .as_array()
@@ -168,13 +159,10 @@ async fn a_visit_is_kept_once_per_key_even_in_a_burst_and_only_inside_the_area()
             .is_empty()
     );
     let police = app.login("police_a").await;
-    let r = police
-        .post_json(
-            &format!("/api/v1/children/{child}/visits"),
-            &visit("police-key-000000"),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    police
+        .record_visit(&child, &visit("police-key-000000"))
+        .await
+        .is(StatusCode::FORBIDDEN);
     assert_eq!(
         village
             .get_json(&format!("/api/v1/children/{child}/visits"))
@@ -240,18 +228,15 @@ async fn a_follow_up_visit_shows_on_its_case_and_silent_parents_remind_civil_aff
 
     // A follow-up on the case of another child is refused by name.
     let town = app.login("town_a").await;
-    let mut follow = visit("follow-up-0000-0001");
-    follow["case_id"] = json!(case);
-    follow["visitor_role"] = json!("supervisor");
-    let r = town
-        .post_json(&format!("/api/v1/children/{other}/visits"), &follow)
-        .await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("case_id"));
-    let r = town
-        .post_json(&format!("/api/v1/children/{child}/visits"), &follow)
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
+    let follow = VisitInput {
+        case_id: Some(case.clone()),
+        visitor_role: Some("supervisor".into()),
+        ..visit("follow-up-0000-0001")
+    };
+    town.record_visit(&other, &follow)
+        .await
+        .refused_on("case_id");
+    town.record_visit(&child, &follow).await.created();
     let c = town.get_json(&format!("/api/v1/cases/{case}")).await;
     let entry = c["timeline"]
         .as_array()
@@ -391,12 +376,11 @@ async fn registering_a_reported_child_from_the_queue_links_the_case_to_the_file(
             .any(|e| e["kind"] == "child_registered"),
         "{c}"
     );
-    let mut follow = visit("linked-case-follow-up");
-    follow["case_id"] = json!(case);
-    let r = town
-        .post_json(&format!("/api/v1/children/{child}/visits"), &follow)
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
+    let follow = VisitInput {
+        case_id: Some(case.clone()),
+        ..visit("linked-case-follow-up")
+    };
+    town.record_visit(&child, &follow).await.created();
 }
 
 /// 未成年人保护法 Art. 117: a visit that found a situation to report, with no report filed that
@@ -412,14 +396,13 @@ async fn a_reportable_finding_not_reported_that_day_is_visible_to_the_town_and_o
         .as_str()
         .unwrap()
         .to_owned();
-    let mut found = visit("reportable-finding-01");
-    found["reportable"] = json!(true);
-    found["condition"] = json!("danger");
-    found["note"] = json!("孩子独自在家，身上有伤");
-    let r = village
-        .post_json(&format!("/api/v1/children/{child}/visits"), &found)
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
+    let found = VisitInput {
+        reportable: Some(true),
+        condition: Some("danger".into()),
+        note: Some("孩子独自在家，身上有伤".into()),
+        ..visit("reportable-finding-01")
+    };
+    village.record_visit(&child, &found).await.created();
     let listed = |list: &Value| {
         list["items"]
             .as_array()
@@ -492,22 +475,17 @@ async fn a_late_visit_is_answered_as_recorded_and_a_report_starts_from_its_visit
         .unwrap()
         .to_owned();
     for i in 0..51 {
-        let r = village
-            .post_json(
-                &format!("/api/v1/children/{child}/visits"),
-                &visit(&format!("many-visits-{i:04}")),
-            )
-            .await;
-        assert_eq!(r.status(), StatusCode::CREATED);
+        village
+            .record_visit(&child, &visit(&format!("many-visits-{i:04}")))
+            .await
+            .created();
     }
-    let mut late = visit("late-visit-0001");
-    late["visited_on"] = json!("2026-09-01");
-    late["note"] = json!("九月入户，孩子独自在家");
-    let r = village
-        .post_json(&format!("/api/v1/children/{child}/visits"), &late)
-        .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let v: Value = r.json().await.unwrap();
+    let late = VisitInput {
+        visited_on: Some("2026-09-01".into()),
+        note: Some("九月入户，孩子独自在家".into()),
+        ..visit("late-visit-0001")
+    };
+    let v = village.record_visit(&child, &late).await.created();
     assert_eq!(v["visited_on"], "2026-09-01");
     let id = v["id"].as_str().unwrap();
     let html = village
