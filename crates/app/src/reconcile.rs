@@ -24,7 +24,7 @@ use shouwang_linkage::discrepancy::{
     self, FindingKind, ListEntry, ListKind, id_fix, missing_from, unmatched_entry,
 };
 use shouwang_linkage::{Record, Settings, link};
-use shouwang_store::reconcile::{ItemDoc, ItemRow, MAX_LIST, StoredReason};
+use shouwang_store::reconcile::{ItemDoc, ItemReach, ItemRow, MAX_LIST, StoredReason};
 use shouwang_store::{Subject, Tx};
 
 use crate::children::{self, EditMode};
@@ -307,7 +307,7 @@ pub async fn decide(
     )
     .await?;
     tx.commit().await?;
-    Ok(app.store.reconcile().reconcile_item(actor, id).await?)
+    self::item(app, actor, id).await
 }
 
 async fn accept_effects(
@@ -579,7 +579,18 @@ pub async fn run_summary(app: &App, actor: &Actor, id: &str) -> Result<RunSummar
 /// The items the actor may see (the county's, or those assigned to their unit), paged. The read
 /// is audited with the items shown.
 pub async fn items(app: &App, actor: &Actor, filter: &ItemFilter) -> Result<(Vec<ItemView>, i64)> {
-    let (items, total) = app.store.reconcile().reconcile_items(actor, filter).await?;
+    // A county user reads all of their county's comparisons (unless they ask for their own
+    // queue); anyone else, the items assigned to their unit.
+    let reach = if actor.may(Action::Reconcile) && !filter.mine {
+        ItemReach::Within(&actor.region)
+    } else {
+        ItemReach::AssignedTo(actor)
+    };
+    let (rows, total) = app.store.reconcile().reconcile_items(reach, filter).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        items.push(view(app, actor, row).await?);
+    }
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,
@@ -599,7 +610,24 @@ pub async fn items(app: &App, actor: &Actor, filter: &ItemFilter) -> Result<(Vec
 
 /// One item, if the actor's county ran its comparison or it was assigned to their unit.
 pub async fn item(app: &App, actor: &Actor, id: &str) -> Result<ItemView> {
-    Ok(app.store.reconcile().reconcile_item(actor, id).await?)
+    let row = app
+        .store
+        .reconcile()
+        .item_row(id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if !Access::of(actor, &row.region_code, row.assignee.as_ref()).sees() {
+        return Err(Error::NotFound);
+    }
+    view(app, actor, row).await
+}
+
+/// An item as `actor` reads it: whole ID numbers only for those who may unmask them, and what
+/// they may do with it (`review::Access`).
+async fn view(app: &App, actor: &Actor, row: ItemRow) -> Result<ItemView> {
+    let access = Access::of(actor, &row.region_code, row.assignee.as_ref());
+    let whole = actor.may(Action::UnmaskIdNumber);
+    Ok(app.store.reconcile().item_view(row, whole, access).await?)
 }
 
 /// Saves a list's column choices for the next list with the same header, in the county.

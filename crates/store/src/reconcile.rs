@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 
-use shouwang_domain::authz::{Action, Actor, Role, Scope};
+use shouwang_domain::authz::{Actor, Role, Scope};
 use shouwang_domain::id_number::mask_id;
 use shouwang_domain::ids::ChildId;
 use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
@@ -33,6 +33,7 @@ use crate::{Result, StoreError};
 pub(crate) const RECONCILE_ITEM: Sealed<Json<ItemDoc>> = sealed::listed("reconcile_items", "doc");
 
 mod items;
+pub use items::ItemReach;
 
 /// Largest list one comparison takes (a county's students are tens of thousands).
 pub const MAX_LIST: usize = 1_000_000;

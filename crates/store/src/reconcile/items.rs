@@ -5,6 +5,14 @@ use super::*;
 
 use crate::rooms::ReconcileRoom;
 
+/// Which items a list reads: those of the comparisons run within a region (the county that ran
+/// them), or those assigned to the actor's unit (the jurisdiction predicate of the assignment).
+#[derive(Clone, Copy)]
+pub enum ItemReach<'a> {
+    Within(&'a RegionCode),
+    AssignedTo(&'a Actor),
+}
+
 impl ReconcileRoom<'_> {
     pub(super) fn item_from(&self, r: &sqlx::any::AnyRow) -> Result<ItemRow> {
         let role: Option<String> = r.try_get("assignee_role")?;
@@ -40,7 +48,8 @@ impl ReconcileRoom<'_> {
         })
     }
 
-    async fn assignee_label(&self, a: &Assignee) -> Result<String> {
+    /// Who an item is assigned to, in words: the unit's name and its role.
+    pub async fn assignee_label(&self, a: &Assignee) -> Result<String> {
         let place = match (&a.agency, &a.region) {
             (Some(agency), _) => self
                 .regions()
@@ -56,9 +65,15 @@ impl ReconcileRoom<'_> {
         Ok(format!("{}（{}）", place, a.role.label()))
     }
 
-    async fn item_view(&self, actor: &Actor, item: ItemRow) -> Result<ItemView> {
-        let access = Access::of(actor, &item.region_code, item.assignee.as_ref());
-        let whole = actor.may(Action::UnmaskIdNumber);
+    /// An item as its reader sees it, with what the use case decided: whether the reader sees
+    /// whole ID numbers (`whole_ids`) and what they may do with it (`access`).
+    pub async fn item_view(
+        &self,
+        item: ItemRow,
+        whole_ids: bool,
+        access: Access,
+    ) -> Result<ItemView> {
+        let whole = whole_ids;
         let show_id = |s: Option<&str>| match s {
             Some(s) if whole => s.to_owned(),
             Some(s) => mask_id(s),
@@ -134,13 +149,12 @@ impl ReconcileRoom<'_> {
         })
     }
 
-    /// Items the actor may see: everything of their county's comparisons for county users, the
-    /// items assigned to their unit for the others. Paged.
+    /// Items within `reach` (the use case decides which), filtered and paged.
     pub async fn reconcile_items(
         &self,
-        actor: &Actor,
+        reach: ItemReach<'_>,
         filter: &ItemFilter,
-    ) -> Result<(Vec<ItemView>, i64)> {
+    ) -> Result<(Vec<ItemRow>, i64)> {
         let mut sql =
             String::from("FROM reconcile_items i JOIN reconcile_runs r ON r.id = i.run_id WHERE ");
         let mut binds: Vec<String> = Vec::new();
@@ -148,39 +162,42 @@ impl ReconcileRoom<'_> {
             binds.push(v);
             format!("${}", binds.len())
         };
-        if actor.may(Action::Reconcile) && !filter.mine {
-            let (lo, hi) = text_range(actor.region.as_str());
-            let (a, b) = (arg(lo, &mut binds), arg(hi, &mut binds));
-            sql.push_str(&format!("i.region_code >= {a} AND i.region_code < {b}"));
-        } else {
-            let role = arg(actor.role.code().to_owned(), &mut binds);
-            // The assigned unit covers the item's place (an assignment made before that was
-            // checked gives nothing away).
-            sql.push_str(
-                "substr(i.region_code, 1, length(i.assignee_region)) = i.assignee_region AND ",
-            );
-            match actor.scope() {
-                Scope::CasesOnly => sql.push_str("1 = 0"),
-                Scope::Agency { agency_id } => {
-                    let g = arg(agency_id, &mut binds);
-                    sql.push_str(&format!(
-                        "i.assignee_role = {role} AND i.assignee_agency = {g}"
-                    ));
-                }
-                Scope::Region { code } => {
-                    // Assigned to a region that holds the user's, or one inside it.
-                    let prefixes: Vec<String> = [6usize, 9, 12]
-                        .into_iter()
-                        .filter(|n| *n <= code.as_str().len())
-                        .map(|n| arg(code.as_str()[..n].to_owned(), &mut binds))
-                        .collect();
-                    let (lo, hi) = text_range(code.as_str());
-                    let (a, b) = (arg(lo, &mut binds), arg(hi, &mut binds));
-                    sql.push_str(&format!(
+        match reach {
+            ItemReach::Within(region) => {
+                let (lo, hi) = text_range(region.as_str());
+                let (a, b) = (arg(lo, &mut binds), arg(hi, &mut binds));
+                sql.push_str(&format!("i.region_code >= {a} AND i.region_code < {b}"));
+            }
+            ItemReach::AssignedTo(actor) => {
+                let role = arg(actor.role.code().to_owned(), &mut binds);
+                // The assigned unit covers the item's place (an assignment made before that was
+                // checked gives nothing away).
+                sql.push_str(
+                    "substr(i.region_code, 1, length(i.assignee_region)) = i.assignee_region AND ",
+                );
+                match actor.scope() {
+                    Scope::CasesOnly => sql.push_str("1 = 0"),
+                    Scope::Agency { agency_id } => {
+                        let g = arg(agency_id, &mut binds);
+                        sql.push_str(&format!(
+                            "i.assignee_role = {role} AND i.assignee_agency = {g}"
+                        ));
+                    }
+                    Scope::Region { code } => {
+                        // Assigned to a region that holds the user's, or one inside it.
+                        let prefixes: Vec<String> = [6usize, 9, 12]
+                            .into_iter()
+                            .filter(|n| *n <= code.as_str().len())
+                            .map(|n| arg(code.as_str()[..n].to_owned(), &mut binds))
+                            .collect();
+                        let (lo, hi) = text_range(code.as_str());
+                        let (a, b) = (arg(lo, &mut binds), arg(hi, &mut binds));
+                        sql.push_str(&format!(
                         "i.assignee_role = {role} AND i.assignee_agency IS NULL AND \
                          (i.assignee_region IN ({}) OR (i.assignee_region >= {a} AND i.assignee_region < {b}))",
                         prefixes.join(", ")
                     ));
+                    }
                 }
             }
         }
@@ -222,11 +239,10 @@ impl ReconcileRoom<'_> {
             q = q.bind(b.clone());
         }
         let rows = q.fetch_all(&self.pool).await?;
-        let mut items = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let row = self.item_from(r)?;
-            items.push(self.item_view(actor, row).await?);
-        }
+        let items = rows
+            .iter()
+            .map(|r| self.item_from(r))
+            .collect::<Result<_>>()?;
         Ok((items, total))
     }
 
@@ -244,17 +260,9 @@ impl ReconcileRoom<'_> {
         row.as_ref().map(|r| self.item_from(r)).transpose()
     }
 
-    /// One item, if the actor manages it or it was assigned to them.
-    pub async fn reconcile_item(&self, actor: &Actor, id: &str) -> Result<ItemView> {
+    /// One item by its id, whoever may see it (the use case decides that with `review::Access`).
+    pub async fn item_row(&self, id: &str) -> Result<Option<ItemRow>> {
         let mut conn = self.pool.acquire().await?;
-        let item = self
-            .load_item(&mut conn, id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        drop(conn);
-        if !Access::of(actor, &item.region_code, item.assignee.as_ref()).sees() {
-            return Err(StoreError::NotFound);
-        }
-        self.item_view(actor, item).await
+        self.load_item(&mut conn, id).await
     }
 }
