@@ -53,6 +53,22 @@ pub(crate) fn at_opt(r: &sqlx::any::AnyRow, column: &str) -> crate::Result<Optio
     text.map(|t| parse_at(column, &t)).transpose()
 }
 
+/// A code column read as its enum; a code the enum does not know is damaged data, named with its
+/// column (never read as some default).
+pub(crate) fn code<T>(
+    r: &sqlx::any::AnyRow,
+    column: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> crate::Result<T> {
+    use sqlx::Row;
+    let text: String = r.try_get(column)?;
+    parse(&text).ok_or_else(|| crate::StoreError::Damaged {
+        column: column.to_owned(),
+        row: String::new(),
+        why: format!("unknown code: {text}"),
+    })
+}
+
 pub(crate) fn parse_at(column: &str, text: &str) -> crate::Result<At> {
     At::parse(text).ok_or_else(|| crate::StoreError::Damaged {
         column: column.to_owned(),
