@@ -100,13 +100,12 @@ fn decode(store: &Store, r: &sqlx::any::AnyRow) -> Result<StoredChild> {
     let file = store
         .children()
         .decrypt_file(&id, &r.try_get::<String, _>("doc")?)?;
-    let status: String = r.try_get("status")?;
     let exit_reason: Option<String> = r.try_get("exit_reason")?;
     let exit_date: Option<String> = r.try_get("exit_date")?;
     Ok(StoredChild {
         id: ChildId::new(id),
         file,
-        status: ChildStatus::parse(&status).unwrap_or(ChildStatus::Active),
+        status: crate::stamp::code(r, "status", ChildStatus::parse)?,
         exit_reason: exit_reason.as_deref().and_then(ExitReason::parse),
         exit_date: exit_date.as_deref().and_then(|d| d.parse().ok()),
         version: r.try_get("version")?,

@@ -298,9 +298,8 @@ impl RostersRoom<'_> {
         for r in rows {
             let birth: String = r.try_get("birth_date")?;
             let birth_date: NaiveDate = birth.parse().unwrap_or(on);
-            let status: String = r.try_get("status")?;
             let standing = RosterStanding::of(
-                ChildStatus::parse(&status).unwrap_or(ChildStatus::Active),
+                crate::stamp::code(&r, "status", ChildStatus::parse)?,
                 Definition::from_stored(
                     r.try_get::<i64, _>("qualifies")? == 1,
                     r.try_get::<i64, _>("incomplete")? == 2,

@@ -123,9 +123,7 @@ fn region(s: &str) -> Result<RegionCode> {
 }
 
 fn case_of(r: &sqlx::any::AnyRow) -> Result<CaseRow> {
-    let status: String = r.try_get("c_status")?;
     let situations: String = r.try_get("c_situations")?;
-    let severity: String = r.try_get("c_severity")?;
     Ok(CaseRow {
         id: CaseId::new(r.try_get::<String, _>("c_id")?),
         child_id: r
@@ -133,10 +131,9 @@ fn case_of(r: &sqlx::any::AnyRow) -> Result<CaseRow> {
             .map(ChildId::new),
         town: region(&r.try_get::<String, _>("c_town")?)?,
         village: region(&r.try_get::<String, _>("c_village")?)?,
-        status: CaseStatus::parse(&status)
-            .ok_or_else(|| StoreError::Config(format!("case status {status}")))?,
+        status: crate::stamp::code(r, "c_status", CaseStatus::parse)?,
         situations: situations.split(',').filter_map(Situation::parse).collect(),
-        severity: Severity::parse(&severity).unwrap_or(Severity::Serious),
+        severity: crate::stamp::code(r, "c_severity", Severity::parse)?,
         opened_at: at(r, "c_opened_at")?,
         updated_at: at(r, "c_updated_at")?,
         closed_at: at_opt(r, "c_closed_at")?,
