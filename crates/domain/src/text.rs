@@ -145,3 +145,20 @@ mod tests {
         assert_eq!(surname_pinyin("王小明"), "wang");
     }
 }
+
+/// Whether two strings are equal, where only a `const fn` may run: tables checked while the
+/// program compiles (the form's fields, the sealed columns).
+pub const fn const_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}

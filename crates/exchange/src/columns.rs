@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
+use shouwang_domain::text::const_eq;
 
 use crate::sheet::{Cell, Merge, Row};
 
@@ -53,21 +54,6 @@ const fn form_label(key: &str) -> &'static str {
         i += 1;
     }
     panic!("not a form field")
-}
-
-const fn const_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
 }
 
 macro_rules! targets {

@@ -22,6 +22,7 @@ use std::marker::PhantomData;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shouwang_domain::child::ChildFile;
+use shouwang_domain::text::const_eq;
 
 use crate::{IdCipher, Result, StoreError};
 
@@ -141,27 +142,12 @@ pub(crate) struct Column {
     pub key: &'static [&'static str],
 }
 
-const fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
 /// The column `table.column` of [`ALL`], typed by what it holds; a column not on the list does
 /// not compile.
 pub(crate) const fn listed<H: Holds + ?Sized>(table: &str, column: &str) -> Sealed<H> {
     let mut i = 0;
     while i < ALL.len() {
-        if same(ALL[i].table, table) && same(ALL[i].column, column) {
+        if const_eq(ALL[i].table, table) && const_eq(ALL[i].column, column) {
             return Sealed {
                 at: &ALL[i],
                 holds: PhantomData,
