@@ -171,3 +171,26 @@ async fn a_files_history_reads_back_its_times_and_changes() {
     assert_eq!(at.china_date(), today());
     assert!(history[0].changes.iter().any(|c| c.field == "name"));
 }
+
+#[tokio::test]
+async fn a_stored_code_the_store_does_not_know_is_damaged_not_a_default() {
+    let db = db().await;
+    let ids = db.children(1).await;
+    let pool = db.raw().await;
+    sqlx::query("UPDATE children SET status = 'gone' WHERE id = $1")
+        .bind(ids[0].as_str())
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    // Not read as 在册 (active): the column and the row are named.
+    match db.store.children().child(&ids[0]).await {
+        Err(StoreError::Damaged { column, row, why }) => {
+            assert_eq!(column, "status");
+            assert_eq!(row, ids[0].as_str());
+            assert!(why.contains("gone"), "{why}");
+        }
+        Err(e) => panic!("another error: {e}"),
+        Ok(c) => panic!("read as {:?}", c.status),
+    }
+}

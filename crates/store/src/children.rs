@@ -105,7 +105,7 @@ fn decode(store: &Store, r: &sqlx::any::AnyRow) -> Result<StoredChild> {
     Ok(StoredChild {
         id: ChildId::new(id),
         file,
-        status: crate::stamp::code(r, "status", ChildStatus::parse)?,
+        status: crate::decode::code(r, "status", ChildStatus::parse)?,
         exit_reason: exit_reason.as_deref().and_then(ExitReason::parse),
         exit_date: exit_date.as_deref().and_then(|d| d.parse().ok()),
         version: r.try_get("version")?,

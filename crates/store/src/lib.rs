@@ -15,6 +15,7 @@ pub mod children;
 mod county_settings;
 mod crypto;
 mod db;
+mod decode;
 pub mod discovery;
 pub mod export;
 pub mod guardianship;
@@ -72,7 +73,7 @@ pub enum StoreError {
     Config(String),
     /// A stored value that does not open with this store's keys, or opens to something its
     /// column cannot hold: a fault of the system, never of the person asking.
-    #[error("存储的数据无法读取（{column}，行 {row}）：{why}")]
+    #[error("存储的数据无法读取（{column}{}）：{why}", row_part(.row))]
     Damaged {
         column: String,
         row: String,
@@ -83,6 +84,15 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The row of a damaged value as its message says it, when it is known.
+fn row_part(row: &str) -> String {
+    if row.is_empty() {
+        String::new()
+    } else {
+        format!("，行 {row}")
+    }
+}
 
 /// The handle every front end uses.
 #[derive(Clone)]

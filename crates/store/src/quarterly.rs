@@ -552,7 +552,7 @@ impl QuarterlyRoom<'_> {
         rows.iter()
             .map(|r| {
                 Ok(ReportEvent {
-                    at: crate::stamp::at(r, "at")?,
+                    at: crate::decode::at(r, "at")?,
                     username: r.try_get("username")?,
                     kind: r.try_get("kind")?,
                     note: r.try_get("note")?,

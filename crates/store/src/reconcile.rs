@@ -178,7 +178,7 @@ fn run_summary(
     row: &sqlx::any::AnyRow,
     by_kind: Option<&HashMap<String, (i64, i64)>>,
 ) -> Result<RunSummary> {
-    let list_kind = crate::stamp::code(row, "list_kind", ListKind::parse)?;
+    let list_kind = crate::decode::code(row, "list_kind", ListKind::parse)?;
     let tally: Tally =
         serde_json::from_str(&row.try_get::<String, _>("tally")?).unwrap_or_default();
     Ok(RunSummary {

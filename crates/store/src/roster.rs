@@ -299,7 +299,7 @@ impl RostersRoom<'_> {
             let birth: String = r.try_get("birth_date")?;
             let birth_date: NaiveDate = birth.parse().unwrap_or(on);
             let standing = RosterStanding::of(
-                crate::stamp::code(&r, "status", ChildStatus::parse)?,
+                crate::decode::code(&r, "status", ChildStatus::parse)?,
                 Definition::from_stored(
                     r.try_get::<i64, _>("qualifies")? == 1,
                     r.try_get::<i64, _>("incomplete")? == 2,

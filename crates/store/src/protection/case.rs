@@ -4,9 +4,9 @@ use super::*;
 use shouwang_domain::ids::{CaseId, ChildId};
 use shouwang_domain::protection::CaseEventKind;
 
+use crate::decode::{at, at_opt};
 use crate::rooms::{ProtectionRoom, ProtectionTxRoom};
 use crate::sealed::{self, Json, Sealed, Text};
-use crate::stamp::{at, at_opt};
 use shouwang_domain::clock::At;
 
 /// A 强制报告's body.
@@ -131,9 +131,9 @@ fn case_of(r: &sqlx::any::AnyRow) -> Result<CaseRow> {
             .map(ChildId::new),
         town: region(&r.try_get::<String, _>("c_town")?)?,
         village: region(&r.try_get::<String, _>("c_village")?)?,
-        status: crate::stamp::code(r, "c_status", CaseStatus::parse)?,
+        status: crate::decode::code(r, "c_status", CaseStatus::parse)?,
         situations: situations.split(',').filter_map(Situation::parse).collect(),
-        severity: crate::stamp::code(r, "c_severity", Severity::parse)?,
+        severity: crate::decode::code(r, "c_severity", Severity::parse)?,
         opened_at: at(r, "c_opened_at")?,
         updated_at: at(r, "c_updated_at")?,
         closed_at: at_opt(r, "c_closed_at")?,

@@ -39,7 +39,10 @@ impl ProtectionRoom<'_> {
         .await?;
         out.first_action = rows
             .into_iter()
-            .map(|(case, at)| Ok((case, crate::stamp::parse_at("case_events.at", &at)?)))
+            .map(|(case, at)| {
+                let at = crate::decode::parse_at("case_events.at", &case, &at)?;
+                Ok((case, at))
+            })
             .collect::<Result<_>>()?;
         let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
             "SELECT case_id, COUNT(*) FROM case_placements WHERE case_id IN ({within}) GROUP BY case_id"

@@ -21,7 +21,7 @@ impl ReconcileRoom<'_> {
         Ok(ItemRow {
             id: r.try_get("id")?,
             run_id: r.try_get("run_id")?,
-            list_kind: crate::stamp::code(r, "list_kind", ListKind::parse)?,
+            list_kind: crate::decode::code(r, "list_kind", ListKind::parse)?,
             seq: r.try_get("seq")?,
             kind: FindingKind::parse(&r.try_get::<String, _>("kind")?)
                 .ok_or_else(|| StoreError::Config("unknown finding kind".into()))?,
@@ -29,7 +29,7 @@ impl ReconcileRoom<'_> {
             child_id: r
                 .try_get::<Option<String>, _>("child_id")?
                 .map(ChildId::new),
-            status: crate::stamp::code(r, "status", ItemStatus::parse)?,
+            status: crate::decode::code(r, "status", ItemStatus::parse)?,
             assignee: role.as_deref().and_then(Role::parse).map(|role| Assignee {
                 role,
                 region: region.as_deref().and_then(|s| RegionCode::parse(s).ok()),
