@@ -344,7 +344,6 @@ mod tests {
     use shouwang_domain::clock::FixedClock;
     use shouwang_domain::region::RegionCode;
     use shouwang_store::IdCipher;
-    use shouwang_store::users::NewUser;
 
     #[tokio::test]
     async fn a_job_whose_work_panics_is_failed_not_left_running() {
@@ -363,25 +362,8 @@ mod tests {
             .init_region(&RegionCode::parse("522730").unwrap())
             .await
             .unwrap();
-        app.store
-            .users()
-            .add_user(NewUser {
-                username: "county".into(),
-                display_name: "county".into(),
-                password: "correct-horse-battery".into(),
-                role: Role::County,
-                region: RegionCode::parse("522730").unwrap(),
-                agency: None,
-            })
-            .await
-            .unwrap();
-        let actor = app
-            .store
-            .users()
-            .actor_by_username("county")
-            .await
-            .unwrap()
-            .unwrap();
+        let actor =
+            shouwang_testkit::actor(&app.store, "county", "county", Role::County, "522730").await;
         let kind = Kind {
             name: "import",
             waiting_for: chrono::Duration::hours(1),

@@ -18,7 +18,6 @@ use shouwang_domain::ids::ChildId;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::sample::id_number_for;
 use shouwang_store::roster::{RosterQuery, StandingFilter};
-use shouwang_store::users::NewUser;
 use shouwang_store::{IdCipher, Store};
 
 struct Registry {
@@ -53,35 +52,9 @@ async fn registry() -> Registry {
         .init_region(&RegionCode::parse("522730").unwrap())
         .await
         .unwrap();
-    let mut actors = Vec::new();
-    for (username, role, org) in [
-        ("county", Role::County, "522730"),
-        // 冠山街道: the other town's supervisor.
-        ("town_b", Role::Town, "522730001"),
-    ] {
-        store
-            .users()
-            .add_user(NewUser {
-                username: username.into(),
-                display_name: username.into(),
-                password: "correct-horse-battery".into(),
-                role,
-                region: RegionCode::parse(org).unwrap(),
-                agency: None,
-            })
-            .await
-            .unwrap();
-        actors.push(
-            store
-                .users()
-                .actor_by_username(username)
-                .await
-                .unwrap()
-                .unwrap(),
-        );
-    }
-    let town_b = actors.pop().unwrap();
-    let county = actors.pop().unwrap();
+    let county = shouwang_testkit::actor(&store, "county", "county", Role::County, "522730").await;
+    // 冠山街道: the other town's supervisor.
+    let town_b = shouwang_testkit::actor(&store, "town_b", "town_b", Role::Town, "522730001").await;
     Registry {
         app: App::new(store.clone()),
         store,
@@ -875,25 +848,8 @@ async fn exports_are_scoped_to_the_jurisdiction_and_audited() {
     .await
     .unwrap();
     assert!(before.is_empty());
-    reg.store
-        .users()
-        .add_user(NewUser {
-            username: "admin".into(),
-            display_name: "admin".into(),
-            password: "correct-horse-battery".into(),
-            role: Role::CountyAdmin,
-            region: RegionCode::parse("522730").unwrap(),
-            agency: None,
-        })
-        .await
-        .unwrap();
-    let admin = reg
-        .store
-        .users()
-        .actor_by_username("admin")
-        .await
-        .unwrap()
-        .unwrap();
+    let admin =
+        shouwang_testkit::actor(&reg.store, "admin", "admin", Role::CountyAdmin, "522730").await;
     let events = shouwang_app::audit::events(
         &reg.app,
         &admin,
@@ -1151,25 +1107,14 @@ async fn an_address_naming_two_villages_is_a_row_error_that_names_both() {
 #[tokio::test]
 async fn a_village_directors_roster_without_a_village_column_is_their_own_village() {
     let reg = registry().await;
-    reg.store
-        .users()
-        .add_user(NewUser {
-            username: "yuxia".into(),
-            display_name: "余下村儿童主任".into(),
-            password: "correct-horse-battery".into(),
-            role: Role::Village,
-            region: RegionCode::parse("522730100208").unwrap(),
-            agency: None,
-        })
-        .await
-        .unwrap();
-    let director = reg
-        .store
-        .users()
-        .actor_by_username("yuxia")
-        .await
-        .unwrap()
-        .unwrap();
+    let director = shouwang_testkit::actor(
+        &reg.store,
+        "yuxia",
+        "余下村儿童主任",
+        Role::Village,
+        "522730100208",
+    )
+    .await;
     let csv = format!("{ADDRESS_HEADER}{}", address_row(2, ""));
     let path = reg.path("own.csv");
     std::fs::write(&path, csv).unwrap();

@@ -13,7 +13,6 @@ use shouwang_domain::clock::FixedClock;
 use shouwang_domain::ids::ChildId;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::sample::{id_number_for, left_behind_boy};
-use shouwang_store::users::NewUser;
 use shouwang_store::{IdCipher, Store, StoreError};
 
 const VILLAGE: &str = "522730100208";
@@ -45,24 +44,8 @@ async fn db() -> Db {
         .init_region(&RegionCode::parse("522730").unwrap())
         .await
         .unwrap();
-    store
-        .users()
-        .add_user(NewUser {
-            username: "county".into(),
-            display_name: "县民政局".into(),
-            password: "correct-horse-battery".into(),
-            role: Role::County,
-            region: RegionCode::parse("522730").unwrap(),
-            agency: None,
-        })
-        .await
-        .unwrap();
-    let county = store
-        .users()
-        .actor_by_username("county")
-        .await
-        .unwrap()
-        .unwrap();
+    let county =
+        shouwang_testkit::actor(&store, "county", "县民政局", Role::County, "522730").await;
     let url = if path.starts_with("postgres") {
         path
     } else {

@@ -135,3 +135,32 @@ async fn template_exists(admin: &mut sqlx::AnyConnection, template: &str) -> boo
     .expect("catalogue readable")
         > 0
 }
+
+/// Adds a user (display name = username, a test password) and returns them as the actor the use
+/// cases take.
+pub async fn actor(
+    store: &store::Store,
+    username: &str,
+    display_name: &str,
+    role: shouwang_domain::authz::Role,
+    region: &str,
+) -> shouwang_domain::authz::Actor {
+    store
+        .users()
+        .add_user(store::users::NewUser {
+            username: username.into(),
+            display_name: display_name.into(),
+            password: "correct-horse-battery".into(),
+            role,
+            region: shouwang_domain::region::RegionCode::parse(region).expect("a region code"),
+            agency: None,
+        })
+        .await
+        .expect("user added");
+    store
+        .users()
+        .actor_by_username(username)
+        .await
+        .expect("read back")
+        .expect("the user just added")
+}
