@@ -544,3 +544,77 @@ async fn the_roster_area_picker_offers_one_level_at_a_time() {
     assert!(down.contains(&VILLAGE_A.to_owned()));
     assert!(!down.iter().any(|c| c.starts_with(TOWN_B)));
 }
+
+/// GET `path` as `user` with and without `Accept-Encoding: gzip`: (content-encoding, bytes on the
+/// wire with gzip, the body without).
+async fn fetched_both_ways(user: &User, path: &str) -> (Option<String>, Vec<u8>, Vec<u8>) {
+    let url = format!("{}{path}", user.base);
+    let zipped = user
+        .client
+        .get(&url)
+        .header(reqwest::header::ACCEPT_ENCODING, "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zipped.status(), StatusCode::OK, "{path}");
+    let encoding = zipped
+        .headers()
+        .get(reqwest::header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let wire = zipped.bytes().await.unwrap().to_vec();
+    let plain = user.get(path).await;
+    assert!(
+        plain
+            .headers()
+            .get(reqwest::header::CONTENT_ENCODING)
+            .is_none()
+    );
+    (encoding, wire, plain.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn pages_scripts_and_json_are_gzipped_for_slow_connections_but_workbooks_are_not() {
+    use std::io::Read;
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let id = village.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for path in [
+        "/static/htmx.min.js".to_owned(),
+        "/children/new".to_owned(),
+        format!("/api/v1/children/{id}"),
+    ] {
+        let (encoding, wire, plain) = fetched_both_ways(&village, &path).await;
+        assert_eq!(encoding.as_deref(), Some("gzip"), "{path}");
+        assert!(
+            wire.len() * 2 < plain.len(),
+            "{path}: {} of {}",
+            wire.len(),
+            plain.len()
+        );
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&wire[..])
+            .read_to_end(&mut unzipped)
+            .unwrap();
+        if path.starts_with("/static") {
+            assert_eq!(unzipped, plain, "{path}");
+        } else {
+            // Pages carry a fresh CSRF token each time; the text around it is the same.
+            assert!(
+                unzipped.len().abs_diff(plain.len()) < 64,
+                "{path}: {} vs {}",
+                unzipped.len(),
+                plain.len()
+            );
+        }
+    }
+    // A workbook is a zip already: it goes as it is.
+    let (encoding, wire, plain) =
+        fetched_both_ways(&village, &format!("/children/{id}/form.xlsx")).await;
+    assert_eq!(encoding, None);
+    assert_eq!(&wire[..4], b"PK\x03\x04");
+    assert_eq!(wire.len(), plain.len());
+}
