@@ -30,12 +30,11 @@ test('a village director registers a child, fixing a wrong ID number, and finds 
   await login(page, 'village');
   await page.goto(`${base}/children/new`);
   await page.fill('#f-name', name);
-  await page.selectOption('#f-sex', '女');
-  await page.fill('#f-birth_date', birth);
   await page.fill('#f-id_number', badId);
   // Validated as typed.
   await page.locator('#idcheck .bad').waitFor();
   assert.match(await page.textContent('#idcheck'), /校验位错误/);
+  assert.doesNotMatch(await page.textContent('#idcheck'), /应为/, 'the right check digit is not handed out');
   await page.check('input[name=hukou_registered][value=true]');
   await page.check('input[name=hukou_rural][value=true]');
   await page.selectOption('#f-schooling', 'primary');
@@ -58,6 +57,9 @@ test('a village director registers a child, fixing a wrong ID number, and finds 
   assert.equal(await page.inputValue('#f-name'), name);
   await page.fill('#f-id_number', goodId);
   await page.locator('#idcheck .ok').waitFor();
+  // The valid number holds her sex and birth date: the form fills them in.
+  assert.equal(await page.inputValue('#f-sex'), '女');
+  assert.equal(await page.inputValue('#f-birth_date'), birth);
   await page.click('button.primary');
   await page.waitForURL(/\/children\/[0-9a-f-]+\?registered=1/);
   const file = await page.textContent('main');

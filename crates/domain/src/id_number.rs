@@ -35,8 +35,15 @@ pub enum IdNumberError {
     Length(usize),
     #[error("身份证号码前17位只能是数字，最后一位是数字或X")]
     Format,
-    #[error("身份证号码校验位错误（应为{expected}）")]
-    Checksum { expected: char },
+    /// The check character does not fit the first 17. Which character would fit is not said:
+    /// a person who mistyped a middle digit would change the last one to it and save a valid-
+    /// looking wrong number.
+    #[error("身份证号码校验位错误：号码中有数字输错，请对照证件逐位核对")]
+    Checksum,
+    /// 15-digit numbers were issued only to people born before 2000 (GB 11643-1999 replaced
+    /// them), so no child has one.
+    #[error("15位旧身份证号码只发给2000年以前出生的人，儿童的身份证号码应为18位")]
+    LegacyForChild,
     #[error("身份证号码中的出生日期{0}不存在")]
     BirthDate(String),
     #[error("身份证号码中的出生日期晚于今天")]
@@ -74,11 +81,8 @@ impl IdNumber {
                 {
                     return Err(IdNumberError::Format);
                 }
-                let expected = check_char(&bytes[..17]);
-                if bytes[17] != expected {
-                    return Err(IdNumberError::Checksum {
-                        expected: expected as char,
-                    });
+                if bytes[17] != check_char(&bytes[..17]) {
+                    return Err(IdNumberError::Checksum);
                 }
                 let id = IdNumber(normalised);
                 id.validate_parts()?;
@@ -101,6 +105,20 @@ impl IdNumber {
             }
             n => Err(IdNumberError::Length(n)),
         }
+    }
+
+    /// A child's ID number: 18 characters only (see [`IdNumberError::LegacyForChild`]).
+    pub fn parse_child(input: &str) -> Result<Self, IdNumberError> {
+        let digits = input
+            .chars()
+            .map(crate::text::to_half_width)
+            .filter(|c| !c.is_whitespace())
+            .count();
+        let id = IdNumber::parse(input)?;
+        if digits == 15 {
+            return Err(IdNumberError::LegacyForChild);
+        }
+        Ok(id)
     }
 
     fn validate_parts(&self) -> Result<(), IdNumberError> {
@@ -305,10 +323,26 @@ mod tests {
     }
 
     #[test]
-    fn wrong_check_digit_names_the_right_one() {
+    fn a_wrong_check_digit_is_refused_without_saying_which_would_fit() {
+        let e = IdNumber::parse("36042619910102009X").unwrap_err();
+        assert_eq!(e, IdNumberError::Checksum);
+        // The right one is 3: the message must not hand it out.
+        assert!(!e.to_string().contains('3'), "{e}");
+        assert!(!e.to_string().contains("应为"), "{e}");
+    }
+
+    #[test]
+    fn a_child_has_no_fifteen_digit_number() {
+        assert!(IdNumber::parse("431389760616601").is_ok());
         assert_eq!(
-            IdNumber::parse("36042619910102009X"),
-            Err(IdNumberError::Checksum { expected: '3' })
+            IdNumber::parse_child("431389760616601"),
+            Err(IdNumberError::LegacyForChild)
+        );
+        assert_eq!(
+            IdNumber::parse_child(" 44011320141005001x ")
+                .unwrap()
+                .as_str(),
+            "44011320141005001X"
         );
     }
 

@@ -233,8 +233,14 @@ impl Parser<'_> {
 
     fn id_number(&mut self, field: &str, value: &Option<String>) -> Option<IdNumber> {
         let today = self.ctx.today;
+        let child = field == "id_number";
         self.optional(field, value, |s| {
-            let id = IdNumber::parse(s).map_err(|e| e.to_string())?;
+            let id = if child {
+                IdNumber::parse_child(s)
+            } else {
+                IdNumber::parse(s)
+            }
+            .map_err(|e| e.to_string())?;
             id.check_not_future(today).map_err(|e| e.to_string())?;
             Ok(id)
         })

@@ -258,3 +258,19 @@
   window.addEventListener('online', function () { say('已联网，正在发送离线记录…'); flush(); });
   window.addEventListener('offline', function () { say('没有网络：走访可先保存在手机上'); });
 })();
+
+// The registration form: a valid ID number holds the child's sex and birth date, which the live
+// check (#idcheck, data-sex / data-birth) fills in instead of asking for them again.
+(function () {
+  'use strict';
+  document.addEventListener('htmx:afterSwap', function (e) {
+    var target = e.detail && e.detail.target;
+    if (!target || target.id !== 'idcheck') return;
+    var ok = target.querySelector('[data-sex]');
+    if (!ok) return;
+    var sex = document.getElementById('f-sex');
+    var birth = document.getElementById('f-birth_date');
+    if (sex) sex.value = ok.getAttribute('data-sex');
+    if (birth) birth.value = ok.getAttribute('data-birth');
+  });
+})();

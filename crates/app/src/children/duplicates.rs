@@ -224,3 +224,77 @@ pub(super) fn same_id_number(dups: &[Duplicate]) -> Result<()> {
         None => Ok(()),
     }
 }
+
+/// What the registration form's live check says of an ID number as it is typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdCheck {
+    /// Not a child's valid number, and why (never which check character would fit).
+    Invalid(String),
+    /// A valid number: the sex and birth date it holds, and whether a child with it is already
+    /// registered (looked up only for a user who may register).
+    Valid {
+        sex: shouwang_domain::person::Sex,
+        birth_date: NaiveDate,
+        registered: Option<Registered>,
+    },
+}
+
+/// Where a number the form checks is already registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Registered {
+    /// In the user's area: the file, to open instead of registering again.
+    Here(ChildId),
+    /// Outside it: only that a record exists (the register is not an oracle of who lives where).
+    Elsewhere,
+}
+
+/// Checks an ID number as typed on the form of a new child (`editing`: the child whose file is
+/// being edited, whose own number is no duplicate). A number registered elsewhere is audited, as
+/// at registration, so a form used to probe numbers leaves a trace for the county.
+pub async fn check_id_number(
+    app: &App,
+    actor: &Actor,
+    typed: &str,
+    editing: Option<&ChildId>,
+) -> Result<IdCheck> {
+    let id = match IdNumber::parse_child(typed).and_then(|id| {
+        id.check_not_future(app.today())?;
+        Ok(id)
+    }) {
+        Ok(id) => id,
+        Err(e) => return Ok(IdCheck::Invalid(e.to_string())),
+    };
+    let mut registered = None;
+    if actor.may(Action::RegisterChild) {
+        let found = app
+            .store
+            .children()
+            .children_with_id_number(&id, editing.map(ChildId::as_str))
+            .await?;
+        registered = found
+            .iter()
+            .find(|(_, v)| actor.covers(v))
+            .map(|(c, _)| Registered::Here(ChildId::new(c.clone())));
+        if registered.is_none() && !found.is_empty() {
+            registered = Some(Registered::Elsewhere);
+            let mut tx = app.store.begin().await?;
+            tx.audit(
+                actor,
+                AuditAction::IdDuplicateElsewhere,
+                Subject {
+                    entity: "child",
+                    id: None,
+                    region: Some(actor.region.as_str()),
+                },
+                serde_json::json!({"id_number": id.masked(), "at": "form_check"}),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+    }
+    Ok(IdCheck::Valid {
+        sex: id.sex(),
+        birth_date: id.birth_date(),
+        registered,
+    })
+}

@@ -3,7 +3,7 @@
 use crate::extract::Path;
 use askama::Template;
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -187,27 +187,50 @@ pub(super) fn form_problem(
 pub(super) struct CheckIdParams {
     #[serde(default)]
     id_number: String,
+    /// The child whose file is being edited (its own number is no duplicate).
+    #[serde(default)]
+    editing: Option<ChildId>,
 }
 
-/// Validate-as-you-type for the ID number: checksum, date and the derived sex and birth date.
-pub async fn check_id(_user: CurrentUser, Query(p): Query<CheckIdParams>) -> Response {
+/// Validate-as-you-type for a child's ID number: whether it is valid (never which check
+/// character would fit), the sex and birth date it holds — which the form then fills in
+/// (`data-sex`, `data-birth`; static/offline.js) — and whether the child is already registered.
+pub async fn check_id(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(p): Query<CheckIdParams>,
+) -> PageResult {
+    use shouwang_app::children::{IdCheck, Registered};
     let s = p.id_number.trim();
-    let html = if s.is_empty() {
-        String::new()
-    } else {
-        match IdNumber::parse(s) {
-            Ok(id) => format!(
-                "<span class=\"ok\">号码有效：{}，出生日期 {}</span>",
-                id.sex().label(),
-                id.birth_date()
-            ),
-            Err(e) => format!(
-                "<span class=\"bad\">{}</span>",
-                askama_escape(&e.to_string())
-            ),
+    if s.is_empty() {
+        return Ok(Html(String::new()).into_response());
+    }
+    let check =
+        shouwang_app::children::check_id_number(&state.app, &user.actor, s, p.editing.as_ref())
+            .await?;
+    let html = match check {
+        IdCheck::Invalid(e) => format!("<span class=\"bad\">{}</span>", askama_escape(&e)),
+        IdCheck::Valid {
+            sex,
+            birth_date,
+            registered,
+        } => {
+            let valid = format!(
+                "<span class=\"ok\" data-sex=\"{sex}\" data-birth=\"{birth_date}\">号码有效：{sex}，出生日期 {birth_date}（已据此填写性别和出生日期）</span>",
+                sex = sex.label(),
+            );
+            match registered {
+                None => valid,
+                Some(Registered::Here(id)) => format!(
+                    "{valid}<span class=\"bad\">该号码的儿童已在您的辖区登记，不能重复登记。<a href=\"/children/{id}\">查看该儿童的档案</a></span>"
+                ),
+                Some(Registered::Elsewhere) => format!(
+                    "{valid}<span class=\"bad\">该号码的儿童已在其他地区登记，不能重复登记。如儿童已迁来本地，请联系县民政部门核实，由原登记地办理转移</span>"
+                ),
+            }
         }
     };
-    Html(html).into_response()
+    Ok(Html(html).into_response())
 }
 
 pub(super) fn askama_escape(s: &str) -> String {

@@ -618,3 +618,66 @@ async fn pages_scripts_and_json_are_gzipped_for_slow_connections_but_workbooks_a
     assert_eq!(&wire[..4], b"PK\x03\x04");
     assert_eq!(wire.len(), plain.len());
 }
+
+#[tokio::test]
+async fn the_live_id_check_never_hands_out_the_check_digit_fills_sex_and_birth_and_says_when_registered()
+ {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let check = |user: User, number: String, editing: Option<String>| async move {
+        let mut path = format!("/children/check-id?id_number={number}");
+        if let Some(e) = editing {
+            path.push_str(&format!("&editing={e}"));
+        }
+        let r = user.get(&path).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        r.text().await.unwrap()
+    };
+    let good = shouwang_domain::sample::id_number_for("522730", ymd(2015, 3, 8), 24);
+    // A middle digit mistyped: refused, and nothing says which last character would fit.
+    let mut typo = good.clone().into_bytes();
+    typo[10] = if typo[10] == b'9' { b'8' } else { typo[10] + 1 };
+    let typo = String::from_utf8(typo).unwrap();
+    let html = check(village.clone(), typo.clone(), None).await;
+    assert!(
+        html.contains("class=\"bad\"") && html.contains("校验位错误"),
+        "{html}"
+    );
+    for c in "0123456789X".chars() {
+        let fitting = format!("{}{c}", &typo[..17]);
+        if shouwang_domain::id_number::IdNumber::parse(&fitting).is_ok() {
+            assert!(!html.contains(&format!("应为{c}")), "{html}");
+        }
+    }
+    assert!(!html.contains("应为"), "{html}");
+    // A 15-digit number is no child's.
+    let html = check(village.clone(), "431389760616601".into(), None).await;
+    assert!(html.contains("15位旧身份证号码"), "{html}");
+    // Valid: the sex and birth date it holds, for the form to fill in; not registered yet.
+    let html = check(village.clone(), good.clone(), None).await;
+    assert!(
+        html.contains("data-sex=\"女\"") && html.contains("data-birth=\"2015-03-08\""),
+        "{html}"
+    );
+    assert!(!html.contains("已在"), "{html}");
+    // Registered in the user's area: a link to the file; elsewhere: only that it exists.
+    let mut girl = boy(VILLAGE_A);
+    girl.name = Some("石小花".into());
+    girl.sex = Some("女".into());
+    girl.birth_date = Some("2015-03-08".into());
+    girl.id_number = Some(good.clone());
+    let id = village.register(&girl).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let html = check(village.clone(), good.clone(), None).await;
+    assert!(html.contains(&format!("href=\"/children/{id}\"")), "{html}");
+    // Its own number, on its own edit form, is no duplicate.
+    let html = check(village.clone(), good.clone(), Some(id.clone())).await;
+    assert!(!html.contains("已在"), "{html}");
+    let other = app.login("town_b").await;
+    let html = check(other, good.clone(), None).await;
+    assert!(html.contains("已在其他地区登记"), "{html}");
+    assert!(!html.contains(&id), "{html}");
+}
