@@ -98,9 +98,19 @@ pub async fn summary(
     Ok(())
 }
 
-/// Where the CJK fonts are, for the printed forms.
+/// The printer of the forms, with the system's CJK fonts in `font_dir`, else the shipped ones.
 pub fn printer(font_dir: &Path) -> Result<shouwang_print::Printer> {
-    Ok(shouwang_print::Printer::load(font_dir)?)
+    let printer = shouwang_print::Printer::load(font_dir)?;
+    match printer.font_source() {
+        shouwang_print::FontSource::System(dir) => {
+            tracing::info!(dir = %dir.display(), "printed forms use the system's Noto Serif CJK")
+        }
+        shouwang_print::FontSource::Shipped => tracing::info!(
+            dir = %font_dir.display(),
+            "no Noto Serif CJK in the font folder: printed forms use the fonts shipped with the program"
+        ),
+    }
+    Ok(printer)
 }
 
 /// Whether a form goes out as `.xlsx` (by the output file's name) rather than PDF.
