@@ -61,15 +61,21 @@ test('visits recorded offline arrive once each, a conflicting change is resolved
   await page.goto(`${app.base}/children/${alone.child_id}/visits`);
   await page.locator('h1:has-text("离线走访")').waitFor();
   const form = (c) => page.locator(`form.offline-visit[data-child="${c.child_id}"]`);
-  await form(alone).locator('select[name=condition]').selectOption('danger');
+  // Nothing is chosen for the person: saving without saying how and what was seen is refused.
   await form(alone).locator('textarea[name=note]').fill('孩子独自在家，无人照料');
+  await form(alone).locator('button').click();
+  assert.match(await form(alone).locator('.err').textContent(), /请选择走访方式和儿童状况/);
+  await form(alone).locator('select[name=kind]').selectOption('home');
+  await form(alone).locator('select[name=condition]').selectOption('danger');
   await form(alone).locator('input[name=reportable]').check();
   await form(alone).locator('button').click();
+  await form(phone).locator('select[name=kind]').selectOption('home');
   await form(phone).locator('select[name=condition]').selectOption('fair');
   await form(phone).locator('textarea[name=note]').fill('奶奶照看，换了新手机号');
   await form(phone).locator('input[name="field.guardian_phone"]').fill('13600136000');
   await form(phone).locator('button').click();
   await form(called).locator('select[name=kind]').selectOption('call');
+  await form(called).locator('select[name=condition]').selectOption('good');
   await form(called).locator('textarea[name=note]').fill('电话了解，情况良好');
   await form(called).locator('button').click();
   assert.match(await page.textContent('main'), /已保存在手机上，联网后自动发送/);

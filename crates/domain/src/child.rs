@@ -188,7 +188,9 @@ code_enum! {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
-    pub status: HealthStatus,
+    /// Blank when nobody said (待补充): never taken as 健康.
+    #[serde(default)]
+    pub status: Option<HealthStatus>,
     pub disability_category: Option<DisabilityCategory>,
     pub disability_grade: Option<DisabilityGrade>,
     pub illness: Option<String>,
@@ -316,12 +318,16 @@ pub struct ChildFile {
     pub village_code: RegionCode,
     pub residence_address: Option<String>,
     pub health: Health,
-    pub boarding: bool,
+    /// Blank when nobody said (待补充).
+    #[serde(default)]
+    pub boarding: Option<bool>,
     /// `None` when the form leaves it blank (待补充; the 汇总表 cannot place the child until known).
     pub schooling: Option<Schooling>,
     pub school_name: Option<String>,
     /// 脱离监护单独居住 (沈阳 002 三: 不得让不满16周岁的儿童脱离监护单独居住生活).
-    pub living_alone: bool,
+    /// Blank when nobody said (待补充): never taken as "no".
+    #[serde(default)]
+    pub living_alone: Option<bool>,
     // 家庭情况
     pub paternal_grandfather: Kin,
     pub paternal_grandmother: Kin,

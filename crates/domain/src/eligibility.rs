@@ -153,7 +153,7 @@ pub fn qualifies_except_age(file: &ChildFile) -> bool {
 /// `missing_facts`, `key_target_flags`, the masked ID number, the 汇总表's cells
 /// `summary_table::cells_code`). Raise it with any change to them: the store derives every
 /// file's summary again when it opens a database derived with another version.
-pub const DERIVATION_VERSION: u32 = 6;
+pub const DERIVATION_VERSION: u32 = 7;
 
 /// Everything the registration form asks that the file leaves blank, by the form's labels: the
 /// facts the definition needs ([`missing_facts`]) and the other fields a complete 登记表 has
@@ -177,6 +177,15 @@ pub fn missing_fields(file: &ChildFile) -> Vec<&'static str> {
     }
     if file.hukou_registered.is_none() {
         out.push("是否登记户口");
+    }
+    if file.health.status.is_none() {
+        out.push("身体情况");
+    }
+    if file.boarding.is_none() {
+        out.push("是否学校寄宿");
+    }
+    if file.living_alone.is_none() {
+        out.push("是否脱离监护单独居住");
     }
     if file.schooling.is_none() {
         out.push("就学情况");
@@ -375,7 +384,7 @@ pub fn key_target_flags(file: &ChildFile) -> Vec<FlagReason> {
             "父母均不在家且未委托其他监护人",
         );
     }
-    if file.living_alone {
+    if file.living_alone == Some(true) {
         derived(KeyTargetFlag::LivingAlone, "登记为脱离监护单独居住");
     }
     if file.guardianship_type == Some(GuardianshipType::ParentIncapable) {
@@ -409,9 +418,9 @@ pub fn key_target_flags(file: &ChildFile) -> Vec<FlagReason> {
         derived(KeyTargetFlag::NoHukou, "未登记户口");
     }
     match file.health.status {
-        HealthStatus::Disabled => derived(KeyTargetFlag::Disabled, "身体情况为“残疾”"),
-        HealthStatus::Ill => derived(KeyTargetFlag::SeriouslyIll, "患有重特大疾病"),
-        HealthStatus::Healthy => {}
+        Some(HealthStatus::Disabled) => derived(KeyTargetFlag::Disabled, "身体情况为“残疾”"),
+        Some(HealthStatus::Ill) => derived(KeyTargetFlag::SeriouslyIll, "患有重特大疾病"),
+        Some(HealthStatus::Healthy) | None => {}
     }
     if file.assistance.contains(&Assistance::Dibao) {
         derived(KeyTargetFlag::Hardship, "家庭享受低保");
@@ -450,6 +459,30 @@ mod tests {
             divisions: Divisions::shipped(),
         })
         .unwrap()
+    }
+
+    #[test]
+    fn health_boarding_and_living_alone_left_blank_are_unknown_not_healthy_or_no() {
+        let mut i = left_behind_boy("522730001001", ymd(2016, 7, 31));
+        i.health = None;
+        i.boarding = None;
+        i.living_alone = None;
+        let f = parse(&i);
+        assert_eq!(f.health.status, None);
+        assert_eq!((f.boarding, f.living_alone), (None, None));
+        let missing = missing_fields(&f);
+        for label in ["身体情况", "是否学校寄宿", "是否脱离监护单独居住"] {
+            assert!(missing.contains(&label), "{label}: {missing:?}");
+        }
+        // The definition does not need them: the file qualifies, on the 待补充 list.
+        assert_eq!(completeness(&f), 1);
+        assert!(qualifies_except_age(&f));
+        // No flag is derived from what nobody said, and the 汇总表 cannot place the child.
+        assert!(key_target_flags(&f).is_empty());
+        assert_eq!(crate::summary_table::unplaced(&f), Some("身体情况"));
+        // Stated, they count: 单独居住 is a key target.
+        i.living_alone = Some("是".into());
+        assert!(!key_target_flags(&parse(&i)).is_empty());
     }
 
     /// The sample boy (father and mother away for work) with the mother's column left blank.

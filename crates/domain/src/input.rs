@@ -513,8 +513,7 @@ impl ChildInput {
             DisabilityGrade::parse,
         );
         let illness = p.text("illness", &self.illness);
-        let health_status = health_status.unwrap_or(HealthStatus::Healthy);
-        if health_status == HealthStatus::Disabled {
+        if health_status == Some(HealthStatus::Disabled) {
             if disability_category.is_none() && !p.errors.has("disability_category") {
                 p.errors
                     .add("disability_category", "残疾儿童请选择残疾类别");
@@ -523,18 +522,19 @@ impl ChildInput {
                 p.errors.add("disability_grade", "残疾儿童请选择残疾等级");
             }
         }
-        if health_status == HealthStatus::Ill && illness.is_none() {
+        if health_status == Some(HealthStatus::Ill) && illness.is_none() {
             p.errors.add(
                 "illness",
                 "患病儿童请填写患病类型（重特大疾病或严重精神障碍）",
             );
         }
-        let boarding = p.flag("boarding", &self.boarding);
+        let boarding = present(&self.boarding).map(|_| p.flag("boarding", &self.boarding));
         // 就学情况 and 监护类型 left blank make the file 待补充, not invalid (only identity and place
         // are needed to create it).
         let schooling = p.enum_value("schooling", &self.schooling, Schooling::parse);
         let school_name = p.text("school_name", &self.school_name);
-        let living_alone = p.flag("living_alone", &self.living_alone);
+        let living_alone =
+            present(&self.living_alone).map(|_| p.flag("living_alone", &self.living_alone));
         let paternal_grandfather = p.kin("paternal_grandfather", "祖父");
         let paternal_grandmother = p.kin("paternal_grandmother", "祖母");
         let maternal_grandfather = p.kin("maternal_grandfather", "外祖父");
@@ -623,7 +623,7 @@ impl ChildInput {
                 "6周岁以下儿童不属于“辍学”，请选“未入园”或“幼儿园”",
             );
         }
-        if boarding && schooling.is_some_and(|s| !s.in_school()) {
+        if boarding == Some(true) && schooling.is_some_and(|s| !s.in_school()) {
             p.errors.add("boarding", "未在学的儿童不能登记为学校寄宿");
         }
         if guardianship_type == Some(GuardianshipType::ParentIncapable)
@@ -667,13 +667,13 @@ impl ChildInput {
             residence_address,
             health: Health {
                 status: health_status,
-                disability_category: (health_status == HealthStatus::Disabled)
+                disability_category: (health_status == Some(HealthStatus::Disabled))
                     .then_some(disability_category)
                     .flatten(),
-                disability_grade: (health_status == HealthStatus::Disabled)
+                disability_grade: (health_status == Some(HealthStatus::Disabled))
                     .then_some(disability_grade)
                     .flatten(),
-                illness: (health_status == HealthStatus::Ill)
+                illness: (health_status == Some(HealthStatus::Ill))
                     .then_some(illness)
                     .flatten(),
             },
@@ -732,14 +732,14 @@ impl ChildInput {
             hukou_place: f.hukou_place.clone(),
             village_code: Some(f.village_code.to_string()),
             residence_address: f.residence_address.clone(),
-            health: Some(f.health.status.code().to_owned()),
+            health: f.health.status.map(|s| s.code().to_owned()),
             disability_category: f.health.disability_category.map(|v| v.code().to_owned()),
             disability_grade: f.health.disability_grade.map(|v| v.code().to_owned()),
             illness: f.health.illness.clone(),
-            boarding: b(f.boarding),
+            boarding: f.boarding.and_then(b),
             schooling: f.schooling.map(|s| s.code().to_owned()),
             school_name: f.school_name.clone(),
-            living_alone: b(f.living_alone),
+            living_alone: f.living_alone.and_then(b),
             paternal_grandfather_status: pgf_s,
             paternal_grandfather_name: pgf_n,
             paternal_grandfather_birth_date: pgf_b,

@@ -175,8 +175,10 @@ pub fn cells(file: &ChildFile) -> Option<[usize; 5]> {
             S::Kindergarten | S::NotInKindergarten => 21,
             S::SeniorHigh | S::Vocational => 22,
             S::DroppedOut | S::NotInSchool => 23,
-            S::Primary | S::JuniorHigh if file.boarding => 24,
-            S::Primary | S::JuniorHigh => 25,
+            S::Primary | S::JuniorHigh => match file.boarding? {
+                true => 24,
+                false => 25,
+            },
         },
         match file.entrusted_guardian.as_ref().map(|g| g.relation) {
             Some(GuardianRelation::Grandparent | GuardianRelation::MaternalGrandparent) => 26,
@@ -184,7 +186,7 @@ pub fn cells(file: &ChildFile) -> Option<[usize; 5]> {
             Some(GuardianRelation::FriendNeighbour | GuardianRelation::Other) => 28,
             None => 29,
         },
-        match file.health.status {
+        match file.health.status? {
             HealthStatus::Healthy => 30,
             HealthStatus::Disabled => 31,
             HealthStatus::Ill => 32,
@@ -223,7 +225,19 @@ pub fn parse_cells(code: &str) -> Option<[usize; 5]> {
 /// 11–18 and 21–25 each hold every child once). Such a child cannot be counted without breaking
 /// the 表间勾稽关系; the export says how many were left out and why.
 pub fn unplaced(file: &ChildFile) -> Option<&'static str> {
-    file.schooling.is_none().then_some("就学情况")
+    let in_compulsory = matches!(
+        file.schooling,
+        Some(Schooling::Primary | Schooling::JuniorHigh)
+    );
+    if file.schooling.is_none() {
+        Some("就学情况")
+    } else if file.health.status.is_none() {
+        Some("身体情况")
+    } else if in_compulsory && file.boarding.is_none() {
+        Some("是否学校寄宿")
+    } else {
+        None
+    }
 }
 
 /// Whether a file counts as a 农村留守儿童 on a date (under 16 then, and the facts qualify).

@@ -152,13 +152,13 @@ pub fn registration_data(h: &FormHeading<'_>) -> Value {
         _ => None,
     };
     let health_detail = match f.health.status {
-        HealthStatus::Disabled => format!(
+        Some(HealthStatus::Disabled) => format!(
             "{}{}",
             f.health.disability_category.map_or("", |c| c.label()),
             f.health.disability_grade.map_or("", |g| g.label())
         ),
-        HealthStatus::Ill => f.health.illness.clone().unwrap_or_default(),
-        HealthStatus::Healthy => String::new(),
+        Some(HealthStatus::Ill) => f.health.illness.clone().unwrap_or_default(),
+        Some(HealthStatus::Healthy) | None => String::new(),
     };
     json!({
         "unit": h.unit,
@@ -171,9 +171,9 @@ pub fn registration_data(h: &FormHeading<'_>) -> Value {
         "hukou_registered": yes_no_unknown(f.hukou_registered),
         "hukou_place": f.hukou_place.clone().unwrap_or_default(),
         "residence": format!("{}{}", place(&f.village_code), f.residence_address.clone().unwrap_or_default()),
-        "health": ticks(HealthStatus::ALL, HealthStatus::label, |s| s == f.health.status),
+        "health": ticks(HealthStatus::ALL, HealthStatus::label, |s| Some(s) == f.health.status),
         "health_detail": health_detail,
-        "boarding": yes_no(f.boarding),
+        "boarding": yes_no_unknown(f.boarding),
         "school_name": f.school_name.clone().unwrap_or_default(),
         "schooling": ticks(Schooling::ALL, Schooling::label, |s| Some(s) == f.schooling),
         "family": [

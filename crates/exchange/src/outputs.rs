@@ -182,8 +182,13 @@ pub fn roster_values(i: usize, f: &ChildFile, reveal_ids: bool) -> Vec<String> {
         division_name(&f.village_code, RegionLevel::Village),
         f.schooling.map_or("", |s| s.label()).to_owned(),
         opt(f.school_name.clone()),
-        if f.boarding { "是" } else { "否" }.to_owned(),
-        f.health.status.label().to_owned(),
+        match f.boarding {
+            Some(true) => "是",
+            Some(false) => "否",
+            None => "",
+        }
+        .to_owned(),
+        f.health.status.map_or("", |s| s.label()).to_owned(),
         match (f.health.disability_category, f.health.disability_grade) {
             (Some(c), Some(g)) => format!("{}{}", c.label(), g.label()),
             (Some(c), None) => c.label().to_owned(),

@@ -164,12 +164,15 @@
       var form = el('form', { class: 'offline-visit', 'data-child': c.child_id });
       form.appendChild(el('h3', { text: c.name + (c.overdue ? '（已逾期）' : '') }));
       form.appendChild(el('p', { class: 'sub', text: '应走访日期 ' + c.due_on }));
-      var kind = el('select', { name: 'kind' });
+      // What records a fact starts blank: the person chooses what they saw.
+      var kind = el('select', { name: 'kind' }, [el('option', { value: '', text: '请选择' })]);
       KINDS.forEach(function (k) { kind.appendChild(el('option', { value: k[0], text: k[1] })); });
       form.appendChild(el('label', { text: '走访方式' }, [kind]));
-      var cond = el('select', { name: 'condition' });
+      var cond = el('select', { name: 'condition' }, [el('option', { value: '', text: '请选择' })]);
       CONDITIONS.forEach(function (k) { cond.appendChild(el('option', { value: k[0], text: k[1] })); });
       form.appendChild(el('label', { text: '儿童状况' }, [cond]));
+      var problem = el('p', { class: 'err', role: 'alert' });
+      form.appendChild(problem);
       form.appendChild(el('label', { text: '情况记录' }, [el('textarea', { name: 'note', rows: '2' })]));
       form.appendChild(el('label', { class: 'check' }, [el('input', { type: 'checkbox', name: 'reportable' }), el('span', { text: ' 发现应报告情形（如独自在家无人照料）' })]));
       Object.keys(FIELDS).forEach(function (f) {
@@ -180,6 +183,12 @@
       form.onsubmit = function (ev) {
         ev.preventDefault();
         var get = function (n) { return form.elements[n]; };
+        var blank = [['kind', '走访方式'], ['condition', '儿童状况']].filter(function (f) { return !get(f[0]).value; });
+        if (blank.length) {
+          problem.textContent = '请选择' + blank.map(function (f) { return f[1]; }).join('和');
+          get(blank[0][0]).focus();
+          return;
+        }
         var body = {
           child_id: c.child_id, visited_at: new Date().toISOString(), kind: get('kind').value,
           condition: get('condition').value, note: get('note').value.trim() || null,

@@ -416,9 +416,6 @@ impl ChildPage {
             .map(|p| p.as_str().to_owned())
             .unwrap_or_else(|| "—".into())
     }
-    fn yn(&self, b: &bool) -> &'static str {
-        if *b { "是" } else { "否" }
-    }
     fn yn_unknown(&self, b: &Option<bool>) -> &'static str {
         match b {
             Some(true) => "是",
