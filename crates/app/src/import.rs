@@ -15,6 +15,7 @@ use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::child::{ChildFile, IncapacityReason, ParentSituation};
 use shouwang_domain::eligibility;
+use shouwang_domain::fields;
 use shouwang_domain::history::FieldChange;
 use shouwang_domain::id_number::IdNumber;
 use shouwang_domain::input::{ChildInput, ParseContext, parse_date};
@@ -22,6 +23,7 @@ use shouwang_domain::lifecycle::ChildStatus;
 use shouwang_domain::person::PersonName;
 use shouwang_domain::region::Divisions;
 use shouwang_exchange::columns::Mapping;
+use shouwang_exchange::fill::{self, Fill};
 use shouwang_exchange::places::Places;
 use shouwang_exchange::read::{self, Problem, RowInput};
 use shouwang_exchange::roster_file::{Message, ReadError, spawn_reader};
@@ -88,6 +90,9 @@ pub struct PlannedRow {
     /// A row whose ID number is registered outside the user's area: what the county is told when
     /// the import is committed (the user is told only that a record exists).
     pub registered_elsewhere: Option<shouwang_store::import::MatchKey>,
+    /// The fields the file's fills stated for this row (`--fill`): recorded in a new file's first
+    /// history entry as stated at import by the importing user.
+    pub filled: Vec<FieldChange>,
 }
 
 impl PlannedRow {
@@ -204,6 +209,8 @@ pub enum CommitMode {
 pub struct Importer<'a> {
     app: &'a App,
     actor: &'a Actor,
+    /// What the whole file states once (`--fill 户籍性质=农业户口`).
+    fills: Vec<Fill>,
 }
 
 impl<'a> Importer<'a> {
@@ -211,7 +218,17 @@ impl<'a> Importer<'a> {
         if !actor.may(Action::RegisterChild) || !actor.may(Action::EditChild) {
             return Err(ImportError::Forbidden);
         }
-        Ok(Importer { app, actor })
+        Ok(Importer {
+            app,
+            actor,
+            fills: Vec::new(),
+        })
+    }
+
+    /// Fields every row that leaves them blank takes (see [`shouwang_exchange::fill`]).
+    pub fn with_fills(mut self, fills: Vec<Fill>) -> Self {
+        self.fills = fills;
+        self
     }
 
     /// Reads and checks a file without writing anything.
@@ -294,6 +311,20 @@ impl<'a> Importer<'a> {
         seen_people: &mut HashMap<(String, NaiveDate, String), (u32, bool)>,
     ) -> Result<Vec<PlannedRow>, ImportError> {
         let today = self.app.store.today();
+        let mut batch = batch;
+        let filled: Vec<Vec<FieldChange>> = batch
+            .iter_mut()
+            .map(|row| {
+                fill::apply(&self.fills, &mut row.input)
+                    .into_iter()
+                    .map(|f| FieldChange {
+                        field: fields::field(f.key).map_or(f.key, |x| x.path).to_owned(),
+                        old: None,
+                        new: Some(f.value.clone()),
+                    })
+                    .collect()
+            })
+            .collect();
         let ctx = ParseContext {
             today,
             divisions: Divisions::shipped(),
@@ -332,7 +363,7 @@ impl<'a> Importer<'a> {
         }
         let mut matches = found.into_iter();
         let mut out = Vec::with_capacity(batch.len());
-        for (row, key) in batch.into_iter().zip(keys) {
+        for ((row, key), filled) in batch.into_iter().zip(keys).zip(filled) {
             let matched = if key.is_some() {
                 matches.next().flatten()
             } else {
@@ -442,6 +473,7 @@ impl<'a> Importer<'a> {
                 cells,
                 sheet: row.sheet,
                 notes: row.notes,
+                filled,
             });
         }
         Ok(out)
@@ -525,7 +557,7 @@ impl<'a> Importer<'a> {
         let mut updates = Vec::with_capacity(counts.update);
         for r in &plan.rows {
             match &r.outcome {
-                Outcome::Create(f) => creates.push(&**f),
+                Outcome::Create(f) => creates.push((&**f, &r.filled[..])),
                 Outcome::Update(u) => updates.push(&**u),
                 _ => {}
             }
@@ -533,7 +565,7 @@ impl<'a> Importer<'a> {
         self.raise_registered_elsewhere(plan).await?;
         if let Some(v) = creates
             .iter()
-            .map(|f| &f.village_code)
+            .map(|(f, _)| &f.village_code)
             .chain(updates.iter().map(|u| &u.file.village_code))
             .find(|v| !self.actor.covers(v))
         {

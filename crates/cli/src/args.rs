@@ -163,6 +163,10 @@ pub(crate) enum Command {
         /// Save this file's column mapping; later files with the same header use it
         #[arg(long)]
         save_mapping: bool,
+        /// State a field once for the whole file: 字段=值 (e.g. 户籍性质=农业户口), by the field
+        /// catalogue's label or key; every row that leaves it blank takes it (repeatable)
+        #[arg(long = "fill", value_name = "FIELD=VALUE")]
+        fill: Vec<String>,
     },
     /// Export official documents: roster|summary (.xlsx) for a region; form (登记表, .pdf or .xlsx by
     /// the --out name) for a child or a village; agreement (.pdf) for a child

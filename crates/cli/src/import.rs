@@ -25,8 +25,23 @@ pub async fn run(
     commit: Option<CommitMode>,
     errors: Option<&Path>,
     map: &[String],
+    fill: &[String],
     save_mapping: bool,
 ) -> Result<i32> {
+    let mut fills = Vec::with_capacity(fill.len());
+    for spec in fill {
+        match shouwang_exchange::fill::parse(spec) {
+            Ok(f)
+                if fills
+                    .iter()
+                    .any(|g: &shouwang_exchange::fill::Fill| g.key == f.key) =>
+            {
+                bail!("--fill：{}写了两次", f.label)
+            }
+            Ok(f) => fills.push(f),
+            Err(e) => bail!("--fill：{e}"),
+        }
+    }
     let mut choices = BTreeMap::new();
     for m in map {
         let Some((column, field)) = m.split_once('=') else {
@@ -35,7 +50,7 @@ pub async fn run(
         choices.insert(column.trim().to_owned(), field.trim().to_owned());
     }
     let importer = match Importer::new(app, actor) {
-        Ok(i) => i,
+        Ok(i) => i.with_fills(fills),
         Err(e) => {
             eprintln!("导入失败：{e}");
             return Ok(2);

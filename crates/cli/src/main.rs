@@ -243,6 +243,7 @@ async fn run() -> Result<()> {
             errors,
             map,
             save_mapping,
+            fill,
         } => {
             let store = open(&db, false).await?;
             let actor = acting_user(&store, &as_user).await?;
@@ -256,6 +257,7 @@ async fn run() -> Result<()> {
                 }),
                 errors.as_deref(),
                 &map,
+                &fill,
                 save_mapping,
             )
             .await?;

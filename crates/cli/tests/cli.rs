@@ -2389,3 +2389,96 @@ async fn a_bulk_load_sets_the_indexes_aside_and_gets_them_back_even_after_a_stop
     );
     store.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fill_states_a_field_once_for_the_whole_file_and_each_file_says_who_stated_it() {
+    use shouwang_domain::id_number::IdNumber;
+    use shouwang_domain::sample::id_number_for;
+    use shouwang_store::{KeyFile, Store};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_county(dir.path(), "0");
+    let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    let (yang, wu) = (
+        id_number_for("522730", d(2016, 3, 12), 31),
+        id_number_for("522730", d(2019, 9, 1), 32),
+    );
+    // A county's 花名册 that says nothing of 户籍 for anyone, and 民族 for one row only.
+    let csv = dir.path().join("花名册.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "姓名,性别,民族,出生日期,身份证号,乡镇,村,就学情况,留守类型,外出务工地点,监护人,与儿童关系\n\
+             杨光,男,布依族,2016-03-12,{yang},龙山镇,余下村,小学,父母双方外出,广东省广州市,杨国华,祖父\n\
+             吴佳怡,女,,2019-09-01,{wu},龙山镇,余下村,幼儿园,父母双方外出,浙江宁波,吴桂英,外婆\n"
+        ),
+    )
+    .unwrap();
+    let import = |extra: &[&str]| {
+        let mut args = vec![
+            "import",
+            "--db",
+            &db,
+            "--as",
+            "county",
+            csv.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        shouwang(dir.path(), &args)
+    };
+    // A fill that cannot be stated for a whole file is refused before anything is read.
+    for (spec, says) in [
+        ("姓名=张三", "不能为整个文件统一填写"),
+        ("星座=白羊", "没有名为“星座”的字段"),
+        ("户籍性质=居民户口", "居民户口"),
+    ] {
+        let o = import(&["--fill", spec, "--commit", "all"]);
+        assert_eq!(o.status.code(), Some(1), "{spec}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains(says), "{spec}");
+    }
+    let out = stdout(&import(&[
+        "--fill",
+        "户籍性质=农业户口",
+        "--fill",
+        "民族=汉族",
+        "--commit",
+        "all",
+    ]));
+    assert!(out.contains("新增 2 名儿童"), "{out}");
+
+    let store = Store::open(
+        &db,
+        KeyFile::load(&dir.path().join("test.keys")).unwrap(),
+        Arc::new(shouwang_domain::clock::FixedClock::on(d(2026, 11, 24))),
+    )
+    .await
+    .unwrap();
+    for (number, ethnicity) in [(&yang, "布依族"), (&wu, "汉族")] {
+        let id = IdNumber::parse(number).unwrap();
+        let found = store
+            .children()
+            .children_with_id_number(&id, None)
+            .await
+            .unwrap();
+        let child = shouwang_domain::ids::ChildId::new(found[0].0.clone());
+        let file = store.children().child(&child).await.unwrap().file;
+        assert_eq!(file.hukou_rural, Some(true));
+        // The row's own 民族 stands; the fill only took the blank one.
+        assert_eq!(file.ethnicity.map(|e| e.label()), Some(ethnicity));
+        let history = store.children().child_history(&child).await.unwrap();
+        let first = &history[0];
+        assert_eq!(
+            (first.kind.as_str(), first.username.as_str()),
+            ("import", "county")
+        );
+        let stated: Vec<&str> = first.changes.iter().map(|c| c.field.as_str()).collect();
+        assert!(stated.contains(&"hukou_rural"), "{stated:?}");
+        assert_eq!(
+            stated.contains(&"ethnicity"),
+            ethnicity == "汉族",
+            "{stated:?}"
+        );
+    }
+    store.close().await;
+}

@@ -173,6 +173,11 @@ fn group_of(text: &str) -> Option<Group> {
 }
 
 /// The key a one-cell header names: whole-text aliases first, then group prefix + field.
+/// The field a header text names, as the header search reads it (户籍性质 → hukou_rural).
+pub fn key_of_header(text: &str) -> Option<&'static str> {
+    key_of_text(text)
+}
+
 fn key_of_text(text: &str) -> Option<&'static str> {
     for drop_notes in [true, false] {
         let t = normalise(text, drop_notes);

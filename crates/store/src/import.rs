@@ -193,7 +193,7 @@ impl ImportsRoom<'_> {
         &self,
         actor: &Actor,
         source: &str,
-        creates: &[&ChildFile],
+        creates: &[(&ChildFile, &[FieldChange])],
         updates: &[&ImportUpdate],
     ) -> Result<ImportCounts> {
         let now = self.now_text();
@@ -202,7 +202,7 @@ impl ImportsRoom<'_> {
         // A new child's ID number registered since the preview refuses the whole import.
         let hashes: Vec<String> = creates
             .iter()
-            .filter_map(|f| f.id_number.as_ref())
+            .filter_map(|(f, _)| f.id_number.as_ref())
             .map(|n| self.cipher.blind_index(n.as_str()))
             .collect();
         for chunk in hashes.chunks(BATCH) {
@@ -225,18 +225,20 @@ impl ImportsRoom<'_> {
         // Each batch is written while the next one is hashed, compressed and encrypted on a
         // blocking thread: the database works on a thread of its own (SQLite) or in its own
         // process (PostgreSQL), so the two overlap.
-        let prepare = |chunk: &[&ChildFile]| {
-            let rows: Vec<(String, ChildFile)> = chunk
+        let prepare = |chunk: &[(&ChildFile, &[FieldChange])]| {
+            let rows: Vec<(String, ChildFile, Vec<FieldChange>)> = chunk
                 .iter()
-                .map(|f| (crate::new_id(), (*f).clone()))
+                .map(|(f, filled)| (crate::new_id(), (*f).clone(), filled.to_vec()))
                 .collect();
             let cipher = self.cipher.clone();
             tokio::task::spawn_blocking(move || {
                 let refs: Vec<(String, &ChildFile)> =
-                    rows.iter().map(|(id, f)| (id.clone(), f)).collect();
+                    rows.iter().map(|(id, f, _)| (id.clone(), f)).collect();
+                // A new file's first entry: what the file's fills stated for it (the rest is
+                // the sheet's, named by the import's audit event).
                 let history: Vec<(String, i64, Vec<FieldChange>)> = rows
                     .iter()
-                    .map(|(id, _)| (id.clone(), 1, Vec::new()))
+                    .map(|(id, _, filled)| (id.clone(), 1, filled.clone()))
                     .collect();
                 (crate::summary::prepare(&cipher, &refs), history)
             })
