@@ -17,17 +17,24 @@ use shouwang_exchange::columns::{column_letter, target};
 /// Lines listed per kind of outcome before "…".
 const LIST: usize = 30;
 
+/// What `shouwang import` was asked, besides the file.
+pub struct Options<'a> {
+    pub commit: Option<CommitMode>,
+    pub errors: Option<&'a Path>,
+    pub map: &'a [String],
+    pub fill: &'a [String],
+    pub save_mapping: bool,
+}
+
 /// Runs an import; returns the exit status (0 = the file was read, and committed if asked).
-pub async fn run(
-    app: &App,
-    actor: &Actor,
-    file: &Path,
-    commit: Option<CommitMode>,
-    errors: Option<&Path>,
-    map: &[String],
-    fill: &[String],
-    save_mapping: bool,
-) -> Result<i32> {
+pub async fn run(app: &App, actor: &Actor, file: &Path, options: Options<'_>) -> Result<i32> {
+    let Options {
+        commit,
+        errors,
+        map,
+        fill,
+        save_mapping,
+    } = options;
     let mut fills = Vec::with_capacity(fill.len());
     for spec in fill {
         match shouwang_exchange::fill::parse(spec) {

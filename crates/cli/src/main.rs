@@ -251,14 +251,16 @@ async fn run() -> Result<()> {
                 &App::new(store.clone()),
                 &actor,
                 &file,
-                commit.map(|c| match c {
-                    CommitArg::All => CommitMode::All,
-                    CommitArg::Valid => CommitMode::Valid,
-                }),
-                errors.as_deref(),
-                &map,
-                &fill,
-                save_mapping,
+                import::Options {
+                    commit: commit.map(|c| match c {
+                        CommitArg::All => CommitMode::All,
+                        CommitArg::Valid => CommitMode::Valid,
+                    }),
+                    errors: errors.as_deref(),
+                    map: &map,
+                    fill: &fill,
+                    save_mapping,
+                },
             )
             .await?;
             anchor(&store, &db).await;
