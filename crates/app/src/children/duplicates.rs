@@ -185,15 +185,12 @@ pub(super) async fn raise_duplicate_elsewhere(
         .at_level(RegionLevel::Town)
         .expect("village codes have a town");
     let mut tx = app.store.begin().await?;
-    tx.audit(
+    audit_elsewhere(
+        &mut tx,
         actor,
-        AuditAction::IdDuplicateElsewhere,
-        Subject {
-            entity: "child",
-            id: None,
-            region: Some(file.village_code.as_str()),
-        },
-        serde_json::json!({"id_number": masked}),
+        file.village_code.as_str(),
+        masked.clone(),
+        "register",
     )
     .await?;
     if actor.may(Action::ReportDiscovery) {
@@ -278,17 +275,8 @@ pub async fn check_id_number(
         if registered.is_none() && !found.is_empty() {
             registered = Some(Registered::Elsewhere);
             let mut tx = app.store.begin().await?;
-            tx.audit(
-                actor,
-                AuditAction::IdDuplicateElsewhere,
-                Subject {
-                    entity: "child",
-                    id: None,
-                    region: Some(actor.region.as_str()),
-                },
-                serde_json::json!({"id_number": id.masked(), "at": "form_check"}),
-            )
-            .await?;
+            let masked = Some(id.masked());
+            audit_elsewhere(&mut tx, actor, actor.region.as_str(), masked, "form_check").await?;
             tx.commit().await?;
         }
     }
@@ -297,4 +285,27 @@ pub async fn check_id_number(
         birth_date: id.birth_date(),
         registered,
     })
+}
+
+/// An ID number registered outside the user's area came up (at registration or in the form's
+/// live check): the county sees who looked, where and when.
+async fn audit_elsewhere(
+    tx: &mut Tx,
+    actor: &Actor,
+    region: &str,
+    masked: Option<String>,
+    at: &str,
+) -> Result<()> {
+    tx.audit(
+        actor,
+        AuditAction::IdDuplicateElsewhere,
+        Subject {
+            entity: "child",
+            id: None,
+            region: Some(region),
+        },
+        serde_json::json!({"id_number": masked, "at": at}),
+    )
+    .await?;
+    Ok(())
 }
