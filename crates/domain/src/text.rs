@@ -9,11 +9,17 @@ pub fn to_half_width(c: char) -> char {
     }
 }
 
-/// Trims, converts full-width ASCII and collapses inner runs of white space to one space.
+/// Trims, converts full-width letters, digits and signs to ASCII and collapses inner runs of
+/// white space to one space. Chinese sentence punctuation (，；：！？) stays as written: "，" is
+/// the comma of Chinese text, not a typo of ",".
 pub fn clean(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
     let mut pending_space = false;
-    for c in input.chars().map(to_half_width) {
+    let keep = |c: char| matches!(c, '，' | '；' | '：' | '！' | '？');
+    for c in input
+        .chars()
+        .map(|c| if keep(c) { c } else { to_half_width(c) })
+    {
         if c.is_whitespace() {
             pending_space = !out.is_empty();
         } else {
@@ -132,6 +138,15 @@ mod tests {
     #[test]
     fn full_width_and_ideographic_spaces_are_cleaned() {
         assert_eq!(clean("　王　小明  Ａ１ "), "王 小明 A1");
+    }
+
+    #[test]
+    fn chinese_sentence_punctuation_is_kept() {
+        assert_eq!(
+            clean("已联系父亲，父亲称下周返乡；孩子：暂住姑姑家！"),
+            "已联系父亲，父亲称下周返乡；孩子：暂住姑姑家！"
+        );
+        assert_eq!(clean("１２号（东）"), "12号(东)");
     }
 
     #[test]
