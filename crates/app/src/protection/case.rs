@@ -30,7 +30,8 @@ pub struct StepState {
     pub label: String,
     pub outcome: Option<StepOutcome>,
     pub at: Option<At>,
-    /// When it should be recorded by (after receipt; `Step::time_limit`), and whether it is late.
+    /// When it should be recorded by (after receipt; `Step::time_limit`; none for a step left
+    /// unrecorded when the case moved on), and whether it is late.
     pub due_at: Option<At>,
     pub overdue: bool,
 }
@@ -213,7 +214,10 @@ pub async fn case(app: &App, actor: &Actor, case_id: &CaseId) -> Result<CaseView
                     }
                 }),
                 at: last.map(|e| e.at.clone()),
-                due_at: received_at.map(|r| At::of(r + step.time_limit())),
+                // A step left unrecorded when the case moved on (通报乡镇) has no deadline left.
+                due_at: received_at
+                    .filter(|_| last.is_some() || case.status == CaseStatus::Responding)
+                    .map(|r| At::of(r + step.time_limit())),
                 overdue: last.is_none()
                     && case.status == CaseStatus::Responding
                     && received_at.is_some_and(|r| protection::step_overdue(step, r, now)),

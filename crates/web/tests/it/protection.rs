@@ -233,6 +233,24 @@ async fn the_police_receive_respond_and_notify_the_town_which_closes_with_approv
         .ok();
     let c = town.get_json(&format!("/api/v1/cases/{case}")).await;
     assert_eq!(c["status"], "assessing");
+    // Steps left unrecorded when the case moved on keep no deadline, and are not late.
+    let unrecorded: Vec<&Value> = c["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["outcome"].is_null())
+        .collect();
+    assert!(!unrecorded.is_empty(), "{}", c["steps"]);
+    for s in unrecorded {
+        assert!(s["due_at"].is_null() && s["overdue"] == false, "{s}");
+    }
+    let page = police
+        .get(&format!("/cases/{case}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("应急处置结束时未记录"), "the page says so");
     let kinds: Vec<&str> = c["timeline"]
         .as_array()
         .unwrap()
