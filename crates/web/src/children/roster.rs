@@ -46,7 +46,8 @@ pub struct ListParams {
     pub age_band: Option<String>,
     #[param(value_type = Option<shouwang_domain::child::Schooling>, inline)]
     pub schooling: Option<String>,
-    /// on_roster (default), incomplete, not_eligible, aged_out, exited, all
+    /// on_roster (the default of a list), incomplete, not_eligible, aged_out, exited, all (the
+    /// default of a search by `q`: a search finds every child the user may see, and says its state)
     #[param(value_type = Option<crate::schema::RosterStatus>, inline)]
     pub status: Option<String>,
     /// village (default), name, birth_date
@@ -111,6 +112,11 @@ pub fn roster_query(p: &ListParams) -> Result<RosterQuery, ValidationErrors> {
                 ),
             ),
         }
+    }
+    // A search looks for one child: it finds them whatever the state of their file (信息不全,
+    // exited…), which each row says; a list without one shows the roster.
+    if nonempty(&p.status).is_none() && nonempty(&p.q).is_some() {
+        q.standing = StandingFilter::All;
     }
     if let Some(v) = nonempty(&p.sort) {
         match Sort::parse(v) {
@@ -276,9 +282,15 @@ pub async fn roster(
         age_bands: opts(AgeBand::ALL, AgeBand::code, AgeBand::label),
         schoolings: opts(Schooling::ALL, Schooling::code, Schooling::label),
         standings: vec![
+            // No status chosen: the roster for a list, every state for a search by name (the
+            // live search sends the select's value with each keystroke).
+            Opt {
+                code: "".into(),
+                label: "在册（搜索姓名时不限）".into(),
+            },
             Opt {
                 code: "on_roster".into(),
-                label: "在册".into(),
+                label: "仅在册".into(),
             },
             Opt {
                 code: "incomplete".into(),

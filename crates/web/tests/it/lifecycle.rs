@@ -142,6 +142,32 @@ async fn a_mother_left_blank_puts_the_child_on_the_incomplete_list_not_the_roste
         village.get_json("/api/v1/children?status=incomplete").await["total"],
         1
     );
+    // A search by name finds the child whatever the state of the file, and says the state; the
+    // page's filter shows what it searched.
+    let found = village.get_json("/api/v1/children?q=王小明").await;
+    assert_eq!(found["total"], 1, "{found}");
+    assert_eq!(found["items"][0]["status"], "incomplete", "{found}");
+    let page = village
+        .get("/children?q=%E7%8E%8B%E5%B0%8F%E6%98%8E")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("王小明") && page.contains("信息不全"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<option value=\"\" selected>在册（搜索姓名时不限）"),
+        "{page}"
+    );
+    // A search that names a state keeps to it.
+    assert_eq!(
+        village
+            .get_json("/api/v1/children?q=王小明&status=on_roster")
+            .await["total"],
+        0
+    );
     // Filling the gap puts the child on the roster.
     let r = village
         .patch_json(
