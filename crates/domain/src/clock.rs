@@ -85,6 +85,13 @@ impl At {
             .to_string()
     }
 
+    /// Beijing time to the second (`2026-11-24 17:30:05`), for a log where order matters.
+    pub fn china_second(&self) -> String {
+        (self.instant + chrono::Duration::hours(8))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    }
+
     /// Whole minutes from `self` to `later` (none below zero).
     pub fn minutes_to(&self, later: &At) -> i64 {
         (later.instant - self.instant).num_minutes().max(0)

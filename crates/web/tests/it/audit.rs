@@ -46,6 +46,28 @@ async fn reads_changes_and_logins_are_audited_and_only_admins_browse_the_log() {
     assert!(page.contains(r#"<option value="child_register" selected>登记儿童</option>"#));
     assert!(page.contains(r#"<td title="child_register">登记儿童</td>"#));
     assert!(!page.contains(r#"<td title="child_read">"#));
+    // China's time (the test clock stands at 04:00 UTC = 12:00 in Beijing), the record and the
+    // place in words, no ISO time, region code or JSON.
+    assert!(page.contains("2026-11-24 12:00:00"), "{page}");
+    assert!(page.contains("<td>儿童档案 "), "{page}");
+    assert!(page.contains("冠山社区"), "{page}");
+    let rows = &page[page.find("<tbody>").unwrap()..];
+    for raw in ["T04:00", "Z<", "{\"", ">522730001001<"] {
+        assert!(!rows.contains(raw), "{raw} in {rows}");
+    }
+    // The details in words.
+    let logins = admin.get("/audit?action=login").await.text().await.unwrap();
+    let rows = &logins[logins.find("<tbody>").unwrap()..];
+    assert!(rows.contains("两步验证：不需要"), "{rows}");
+    let users = admin
+        .get("/audit?action=user_add")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let rows = &users[users.find("<tbody>").unwrap()..];
+    assert!(rows.contains("角色：儿童主任"), "{rows}");
+    assert!(!rows.contains("{\""), "{rows}");
     assert!(
         !log.to_string()
             .contains(boy(VILLAGE_A).id_number.unwrap().as_str())
