@@ -35,20 +35,10 @@ pub async fn run(app: &App, actor: &Actor, file: &Path, options: Options<'_>) ->
         fill,
         save_mapping,
     } = options;
-    let mut fills = Vec::with_capacity(fill.len());
-    for spec in fill {
-        match shouwang_exchange::fill::parse(spec) {
-            Ok(f)
-                if fills
-                    .iter()
-                    .any(|g: &shouwang_exchange::fill::Fill| g.key == f.key) =>
-            {
-                bail!("--fill：{}写了两次", f.label)
-            }
-            Ok(f) => fills.push(f),
-            Err(e) => bail!("--fill：{e}"),
-        }
-    }
+    let fills = match shouwang_exchange::fill::parse_all(fill) {
+        Ok(f) => f,
+        Err(e) => bail!("--fill：{e}"),
+    };
     let mut choices = BTreeMap::new();
     for m in map {
         let Some((column, field)) = m.split_once('=') else {

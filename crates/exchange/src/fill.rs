@@ -17,8 +17,10 @@ pub struct Fill {
     pub key: &'static str,
     /// The catalogue's label, for messages and history.
     pub label: &'static str,
-    /// The value as the form takes it (是 / a code list's label…).
+    /// The value as the form takes it (是 / a code list's label…; several joined by 、).
     pub value: String,
+    /// The value in the form's shape: a text, or a list for a field of several choices.
+    form_value: serde_json::Value,
 }
 
 /// Fields that tell one child from another: a whole file cannot state them once.
@@ -43,14 +45,38 @@ pub fn parse(spec: &str) -> Result<Fill, String> {
     if value.is_empty() {
         return Err(format!("请写出{}的值", target.label));
     }
-    let value = values::read(target.kind, target.key, &Cell::Text(value.to_owned()))
-        .map_err(|e| format!("{}：{e}", target.label))?
-        .ok_or_else(|| format!("请写出{}的值", target.label))?;
+    let cell = Cell::Text(value.to_owned());
+    let (value, form_value) = if target.kind == Kind::Multi {
+        let items = values::multi(target.key, &cell)
+            .map_err(|e| format!("{}：{e}", target.label))?
+            .ok_or_else(|| format!("请写出{}的值", target.label))?;
+        (items.join("、"), serde_json::json!(items))
+    } else {
+        let v = values::read(target.kind, target.key, &cell)
+            .map_err(|e| format!("{}：{e}", target.label))?
+            .ok_or_else(|| format!("请写出{}的值", target.label))?;
+        (v.clone(), serde_json::Value::String(v))
+    };
     Ok(Fill {
         key: target.key,
-        label: fields::label(target.key),
+        label: target.label,
         value,
+        form_value,
     })
+}
+
+/// Parses every `--fill` (or the import page's fills): each as [`parse`], and a field named twice
+/// is refused (which value would the file state?).
+pub fn parse_all<S: AsRef<str>>(specs: &[S]) -> Result<Vec<Fill>, String> {
+    let mut fills: Vec<Fill> = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let f = parse(spec.as_ref())?;
+        if fills.iter().any(|g| g.key == f.key) {
+            return Err(format!("{}写了两次", f.label));
+        }
+        fills.push(f);
+    }
+    Ok(fills)
 }
 
 /// Fills the row's blank fields; returns the fills it took (a field the row states keeps the
@@ -66,21 +92,24 @@ pub fn apply<'f>(fills: &'f [Fill], input: &mut ChildInput) -> Vec<&'f Fill> {
     };
     let mut taken = Vec::new();
     for f in fills {
-        let blank = fields
-            .get(f.key)
-            .is_none_or(|v| v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty()));
+        let blank = fields.get(f.key).is_none_or(|v| {
+            v.is_null()
+                || v.as_str().is_some_and(|s| s.trim().is_empty())
+                || v.as_array().is_some_and(Vec::is_empty)
+        });
         if blank {
-            fields.insert(f.key.to_owned(), serde_json::Value::String(f.value.clone()));
+            fields.insert(f.key.to_owned(), f.form_value.clone());
             taken.push(f);
         }
     }
-    if !taken.is_empty()
-        && let Ok(filled) = serde_json::from_value(serde_json::Value::Object(fields))
-    {
-        *input = filled;
+    if taken.is_empty() {
         return taken;
     }
-    Vec::new()
+    // Every fill holds a value of its field's shape (text, or a list for several choices), so
+    // the form takes it back.
+    *input = serde_json::from_value(serde_json::Value::Object(fields))
+        .expect("a fill's value has its field's shape");
+    taken
 }
 
 /// A field by its key (hukou_rural), the catalogue's label or short label (是否农村户籍), or a
@@ -126,6 +155,23 @@ mod tests {
     }
 
     #[test]
+    fn a_field_of_several_choices_is_filled_as_a_list() {
+        let fills = parse_all(&["救助帮扶情况=低保、临时救助"]).unwrap();
+        let mut input = ChildInput::default();
+        assert_eq!(apply(&fills, &mut input).len(), 1);
+        let stated = input.assistance.clone().unwrap();
+        assert_eq!(stated.len(), 2, "{stated:?}");
+        assert_eq!(fills[0].value, stated.join("、"));
+        // A row that states its own keeps them.
+        let mut own = ChildInput {
+            assistance: Some(vec!["特困供养".into()]),
+            ..Default::default()
+        };
+        assert!(apply(&fills, &mut own).is_empty());
+        assert_eq!(own.assistance.unwrap(), vec!["特困供养".to_owned()]);
+    }
+
+    #[test]
     fn what_a_whole_file_cannot_state_is_refused_with_the_reason() {
         assert!(parse("户籍性质").unwrap_err().contains("字段=值"));
         assert!(
@@ -140,5 +186,10 @@ mod tests {
         );
         assert!(parse("户籍性质=居民户口").unwrap_err().contains("居民户口"));
         assert!(parse("户籍性质= ").unwrap_err().contains("请写出"));
+        assert!(
+            parse_all(&["户籍性质=农业户口", "是否农村户籍=否"])
+                .unwrap_err()
+                .contains("写了两次")
+        );
     }
 }
