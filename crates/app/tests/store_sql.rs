@@ -177,3 +177,29 @@ async fn a_stored_code_the_store_does_not_know_is_damaged_not_a_default() {
         Ok(c) => panic!("read as {:?}", c.status),
     }
 }
+
+#[tokio::test]
+async fn a_roster_row_whose_birth_date_is_not_a_date_is_damaged_not_read_as_today() {
+    let db = db().await;
+    let ids = db.children(2).await;
+    let pool = db.raw().await;
+    sqlx::query("UPDATE children SET birth_date = '2016-02-30' WHERE id = $1")
+        .bind(ids[1].as_str())
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let query = shouwang_store::roster::RosterQuery {
+        per_page: 50,
+        ..Default::default()
+    };
+    match db.store.rosters().roster(&db.county, &query).await {
+        Err(StoreError::Damaged { column, row, why }) => {
+            assert_eq!(column, "birth_date");
+            assert_eq!(row, ids[1].as_str());
+            assert!(why.contains("2016-02-30"), "{why}");
+        }
+        Err(e) => panic!("another error: {e}"),
+        Ok(p) => panic!("read as {:?}", p.items),
+    }
+}

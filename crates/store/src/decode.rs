@@ -1,4 +1,5 @@
-//! Reading a row's typed values: a recorded time as an [`At`], a code as its enum. A value the
+//! Reading a row's typed values: a recorded time as an [`At`], a date, a code as its enum, a JSON
+//! column as its type. A value the
 //! type cannot read is damaged data, named with its column and (when the row has an id) its row —
 //! never replaced by some default.
 
@@ -34,6 +35,19 @@ pub(crate) fn parse_at(column: &str, row: &str, text: &str) -> Result<At> {
 pub(crate) fn code<T>(r: &AnyRow, column: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
     let text: String = r.try_get(column)?;
     parse(&text).ok_or_else(|| damaged(r, column, format!("unknown code: {text}")))
+}
+
+/// A column of ISO dates (`2016-07-31`) read as a date.
+pub(crate) fn date(r: &AnyRow, column: &str) -> Result<chrono::NaiveDate> {
+    let text: String = r.try_get(column)?;
+    text.parse()
+        .map_err(|_| damaged(r, column, format!("not a date: {text}")))
+}
+
+/// A column of JSON text read as `T`.
+pub(crate) fn json<T: serde::de::DeserializeOwned>(r: &AnyRow, column: &str) -> Result<T> {
+    let text: String = r.try_get(column)?;
+    serde_json::from_str(&text).map_err(|e| damaged(r, column, format!("not its JSON: {e}")))
 }
 
 /// Damaged data in `column`, with the row's id if the query read one (looked up only on failure).

@@ -179,8 +179,7 @@ fn run_summary(
     by_kind: Option<&HashMap<String, (i64, i64)>>,
 ) -> Result<RunSummary> {
     let list_kind = crate::decode::code(row, "list_kind", ListKind::parse)?;
-    let tally: Tally =
-        serde_json::from_str(&row.try_get::<String, _>("tally")?).unwrap_or_default();
+    let tally: Tally = crate::decode::json(row, "tally")?;
     Ok(RunSummary {
         id: row.try_get("id")?,
         region_code: row.try_get("region_code")?,

@@ -296,8 +296,7 @@ impl RostersRoom<'_> {
         let rows = w.bind(sqlx::query(&list_sql)).fetch_all(&self.pool).await?;
         let mut items = Vec::with_capacity(rows.len());
         for r in rows {
-            let birth: String = r.try_get("birth_date")?;
-            let birth_date: NaiveDate = birth.parse().unwrap_or(on);
+            let birth_date = crate::decode::date(&r, "birth_date")?;
             let standing = RosterStanding::of(
                 crate::decode::code(&r, "status", ChildStatus::parse)?,
                 Definition::from_stored(
@@ -315,7 +314,7 @@ impl RostersRoom<'_> {
                 name: r.try_get("name")?,
                 sex: r.try_get("sex")?,
                 age: age_on(birth_date, on),
-                birth_date: birth,
+                birth_date: birth_date.to_string(),
                 village_code: format!("{village:012}"),
                 id_number_masked: r.try_get("id_masked")?,
                 status: standing.code().to_owned(),

@@ -23,8 +23,7 @@ impl ReconcileRoom<'_> {
             run_id: r.try_get("run_id")?,
             list_kind: crate::decode::code(r, "list_kind", ListKind::parse)?,
             seq: r.try_get("seq")?,
-            kind: FindingKind::parse(&r.try_get::<String, _>("kind")?)
-                .ok_or_else(|| StoreError::Config("unknown finding kind".into()))?,
+            kind: crate::decode::code(r, "kind", FindingKind::parse)?,
             region_code: r.try_get("region_code")?,
             child_id: r
                 .try_get::<Option<String>, _>("child_id")?
@@ -71,9 +70,8 @@ impl ReconcileRoom<'_> {
         whole_ids: bool,
         access: Access,
     ) -> Result<ItemView> {
-        let whole = whole_ids;
         let show_id = |s: Option<&str>| match s {
-            Some(s) if whole => s.to_owned(),
+            Some(s) if whole_ids => s.to_owned(),
             Some(s) => mask_id(s),
             None => String::new(),
         };
