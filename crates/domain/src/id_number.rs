@@ -66,13 +66,7 @@ impl IdNumber {
     /// The date is checked for existence and ≥ 1900 only; whether it lies in the future depends on
     /// "today" and is checked by [`IdNumber::check_not_future`] with the caller's clock.
     pub fn parse(input: &str) -> Result<Self, IdNumberError> {
-        let normalised: String = input
-            .trim()
-            .chars()
-            .map(crate::text::to_half_width)
-            .filter(|c| !c.is_whitespace())
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
+        let normalised = normalise(input);
         let bytes = normalised.as_bytes();
         match normalised.chars().count() {
             18 => {
@@ -109,13 +103,8 @@ impl IdNumber {
 
     /// A child's ID number: 18 characters only (see [`IdNumberError::LegacyForChild`]).
     pub fn parse_child(input: &str) -> Result<Self, IdNumberError> {
-        let digits = input
-            .chars()
-            .map(crate::text::to_half_width)
-            .filter(|c| !c.is_whitespace())
-            .count();
         let id = IdNumber::parse(input)?;
-        if digits == 15 {
+        if normalise(input).chars().count() == 15 {
             return Err(IdNumberError::LegacyForChild);
         }
         Ok(id)
@@ -199,6 +188,17 @@ impl IdNumber {
     pub fn masked(&self) -> String {
         mask_id(&self.0)
     }
+}
+
+/// A number as typed, as [`IdNumber::parse`] reads it: half-width, no spaces, upper-case X.
+fn normalise(input: &str) -> String {
+    input
+        .trim()
+        .chars()
+        .map(crate::text::to_half_width)
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
 }
 
 /// Masks any ID-like string for people who may not see it whole. An ID number keeps only its

@@ -62,10 +62,9 @@ impl Printer {
     /// (Debian's fonts-noto-cjk), or, when it holds neither, the subsets shipped in the program.
     /// A folder holding one of the two but not the other is a broken installation, named.
     pub fn load(font_dir: &Path) -> Result<Printer, PrintError> {
-        let paths = FONT_FILES.map(|name| font_dir.join(name));
-        let found: Vec<bool> = paths.iter().map(|p| p.is_file()).collect();
         use typst::foundations::Bytes;
-        let (bytes, source): (Vec<Bytes>, FontSource) = if found.iter().any(|f| *f) {
+        let paths = FONT_FILES.map(|name| font_dir.join(name));
+        let (bytes, source): (Vec<Bytes>, FontSource) = if paths.iter().any(|p| p.is_file()) {
             let mut bytes = Vec::new();
             for path in paths {
                 match std::fs::read(&path) {
