@@ -33,7 +33,7 @@ struct AuditLine {
     username: String,
     action: String,
     action_label: String,
-    entity: &'static str,
+    entity: String,
     entity_id: Option<String>,
     place: Option<String>,
     detail: String,
@@ -48,7 +48,7 @@ impl AuditLine {
             username: e.username,
             action: e.action,
             action_label: e.action_label,
-            entity: entity_words(&e.entity),
+            entity: entity_words(&e.entity).to_owned(),
             entity_id: e.entity_id,
             place: e.region_code.as_deref().map(crate::ui::place_name),
             detail: detail_words(&e.detail),
@@ -56,8 +56,9 @@ impl AuditLine {
     }
 }
 
-/// The kind of record an event is about, in words.
-fn entity_words(entity: &str) -> &'static str {
+/// The kind of record an event is about, in words (a kind not named here as it is recorded, so
+/// no two kinds read the same).
+fn entity_words(entity: &str) -> &str {
     match entity {
         "child" => "儿童档案",
         "case" => "强制报告个案",
@@ -82,7 +83,7 @@ fn entity_words(entity: &str) -> &'static str {
         "token" => "接口令牌",
         "county" => "县级设置",
         "child_list" | "roster" => "花名册",
-        _ => "其他记录",
+        other => other,
     }
 }
 
