@@ -44,12 +44,12 @@ async fn reads_changes_and_logins_are_audited_and_only_admins_browse_the_log() {
         .await
         .unwrap();
     assert!(page.contains(r#"<option value="child_register" selected>登记儿童</option>"#));
-    assert!(page.contains(r#"<td title="child_register">登记儿童</td>"#));
-    assert!(!page.contains(r#"<td title="child_read">"#));
+    assert!(page.contains(r#"<td data-label="操作" title="child_register">登记儿童</td>"#));
+    assert!(!page.contains(r#"title="child_read">"#));
     // China's time (the test clock stands at 04:00 UTC = 12:00 in Beijing), the record and the
     // place in words, no ISO time, region code or JSON.
     assert!(page.contains("2026-11-24 12:00:00"), "{page}");
-    assert!(page.contains("<td>儿童档案 "), "{page}");
+    assert!(page.contains("<td data-label=\"对象\">儿童档案 "), "{page}");
     assert!(page.contains("冠山社区"), "{page}");
     let rows = &page[page.find("<tbody>").unwrap()..];
     for raw in ["T04:00", "Z<", "{\"", ">522730001001<"] {
