@@ -40,18 +40,12 @@ async fn fresh_db(dir: &Path) -> String {
 async fn registry() -> Registry {
     let dir = tempfile::tempdir().unwrap();
     let db = fresh_db(dir.path()).await;
-    let store = Store::open(
+    let store = shouwang_testkit::county_store(
         &db,
         IdCipher::new([3; 32], [4; 32]),
         Arc::new(FixedClock::on(ymd(2026, 11, 24))),
     )
-    .await
-    .unwrap();
-    store
-        .regions()
-        .init_region(&RegionCode::parse("522730").unwrap())
-        .await
-        .unwrap();
+    .await;
     let county = shouwang_testkit::actor(&store, "county", "county", Role::County, "522730").await;
     // 冠山街道: the other town's supervisor.
     let town_b = shouwang_testkit::actor(&store, "town_b", "town_b", Role::Town, "522730001").await;

@@ -11,7 +11,6 @@ use shouwang_app::App;
 use shouwang_domain::authz::{Actor, Role};
 use shouwang_domain::clock::FixedClock;
 use shouwang_domain::ids::ChildId;
-use shouwang_domain::region::RegionCode;
 use shouwang_domain::sample::{id_number_for, left_behind_boy};
 use shouwang_store::{IdCipher, Store, StoreError};
 
@@ -32,18 +31,12 @@ fn today() -> NaiveDate {
 async fn db() -> Db {
     let dir = tempfile::tempdir().unwrap();
     let path = shouwang_testkit::fresh_db(dir.path()).await;
-    let store = Store::open(
+    let store = shouwang_testkit::county_store(
         &path,
         IdCipher::new([5; 32], [6; 32]),
         Arc::new(FixedClock::on(today())),
     )
-    .await
-    .unwrap();
-    store
-        .regions()
-        .init_region(&RegionCode::parse("522730").unwrap())
-        .await
-        .unwrap();
+    .await;
     let county =
         shouwang_testkit::actor(&store, "county", "县民政局", Role::County, "522730").await;
     let url = if path.starts_with("postgres") {

@@ -136,6 +136,24 @@ async fn template_exists(admin: &mut sqlx::AnyConnection, template: &str) -> boo
         > 0
 }
 
+/// The store on `db`, opened with `cipher` and `clock`, with 龙里县 (522730) and its towns and
+/// villages loaded: where most tests begin.
+pub async fn county_store(
+    db: &str,
+    cipher: store::IdCipher,
+    clock: Arc<dyn shouwang_domain::clock::Clock>,
+) -> store::Store {
+    let store = store::Store::open(db, cipher, clock)
+        .await
+        .expect("store opens");
+    store
+        .regions()
+        .init_region(&shouwang_domain::region::RegionCode::parse("522730").expect("a county"))
+        .await
+        .expect("county loaded");
+    store
+}
+
 /// Adds a user (display name = username, a test password) and returns them as the actor the use
 /// cases take.
 pub async fn actor(

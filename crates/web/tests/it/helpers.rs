@@ -92,18 +92,12 @@ async fn spawn_app_with(
     let db = fresh_db(dir.path()).await;
     let clock = TestClock(Arc::new(Mutex::new(Utc::now())));
     clock.set(ymd(2026, 11, 24));
-    let store = Store::open(
-        &db.clone(),
+    let store = shouwang_testkit::county_store(
+        &db,
         IdCipher::new([7; 32], [9; 32]),
         Arc::new(clock.clone()),
     )
-    .await
-    .unwrap();
-    store
-        .regions()
-        .init_region(&RegionCode::parse("522730").unwrap())
-        .await
-        .unwrap();
+    .await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let use_cases = App::new(store.clone()).with_second_factor(second_factor);
