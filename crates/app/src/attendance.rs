@@ -20,6 +20,7 @@ use shouwang_domain::ids::ChildId;
 use shouwang_domain::input::ChildInput;
 use shouwang_domain::text;
 use shouwang_domain::validation::ValidationErrors;
+use shouwang_domain::work::{WorkItem, WorkKind};
 use shouwang_store::By;
 use shouwang_store::Subject;
 use shouwang_store::attendance::StepRecord;
@@ -610,4 +611,40 @@ pub async fn absences(
 pub async fn open_task(app: &App, actor: &Actor, child_id: &ChildId) -> Result<Option<ReturnTask>> {
     app.store.children().visible_child(actor, child_id).await?;
     Ok(app.store.attendance().open_return_task(child_id).await?)
+}
+
+/// The open 劝返 waiting on the actor (`app::work`), the longest away first; not audited (the work
+/// list is, once). 龙里 003 五(三)2 asks for them to be followed 及时: a 劝返 has no day of its own,
+/// so it is listed from the day it opened.
+pub(crate) async fn work(app: &App, actor: &Actor) -> Result<Vec<WorkItem>> {
+    if !actor.may(Action::WorkReturn) {
+        return Ok(vec![]);
+    }
+    let open: Vec<ReturnTask> = tasks(app, actor)
+        .await?
+        .into_iter()
+        .filter(|t| t.status == ReturnStatus::Open)
+        .collect();
+    let ids: Vec<&str> = open.iter().map(|t| t.child_id.as_str()).collect();
+    let names = app.store.children().child_names(&ids).await?;
+    Ok(open
+        .iter()
+        .map(|t| {
+            let name = names.get(t.child_id.as_str()).cloned().unwrap_or_default();
+            let what = if t.steps.is_empty() {
+                "开始劝返"
+            } else {
+                "继续劝返"
+            };
+            WorkItem::new(
+                WorkKind::DropoutTask,
+                format!(
+                    "{what}：{name}（{} 起未到校）",
+                    t.away_from.format("%-m月%-d日")
+                ),
+                format!("/returns/{}", t.id),
+            )
+            .about(t.child_id.as_str())
+        })
+        .collect())
 }

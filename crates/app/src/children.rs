@@ -22,6 +22,7 @@ use shouwang_domain::input::{ChildInput, ParseContext};
 use shouwang_domain::lifecycle::{self, ChildStatus, ExitReason, RosterStanding};
 use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
 use shouwang_domain::validation::ValidationErrors;
+use shouwang_domain::work::{WorkItem, WorkKind};
 use shouwang_linkage::prepare::Prepared;
 use shouwang_linkage::registry::{file_record, registry_record};
 use shouwang_linkage::single;
@@ -645,4 +646,30 @@ pub async fn linked_agencies(
 /// The actor's counts of children (on the roster, by standing).
 pub async fn counts(app: &App, actor: &Actor) -> Result<Counts> {
     Ok(app.store.rosters().counts(actor).await?)
+}
+
+/// The files waiting to be completed (`app::work`): those that say too little to decide whether
+/// the child is left behind, and those on the roster with a blank of the form (待补充). One line
+/// each, to the list that names them; counts only, so nothing here is audited.
+pub(crate) async fn work(app: &App, actor: &Actor) -> Result<Vec<WorkItem>> {
+    if !actor.may(Action::EditChild) {
+        return Ok(vec![]);
+    }
+    let c = counts(app, actor).await?;
+    let mut out = Vec::new();
+    if c.incomplete > 0 {
+        out.push(WorkItem::new(
+            WorkKind::FileIncomplete,
+            format!("{} 份档案信息不全，无法认定是否为留守儿童", c.incomplete),
+            "/children?status=incomplete",
+        ));
+    }
+    if c.to_complete > 0 {
+        out.push(WorkItem::new(
+            WorkKind::FileIncomplete,
+            format!("{} 名在册儿童的登记表待补充", c.to_complete),
+            "/children?to_complete=1",
+        ));
+    }
+    Ok(out)
 }

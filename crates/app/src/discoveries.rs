@@ -11,6 +11,7 @@ use shouwang_domain::discovery::{self, DiscoveryInput};
 use shouwang_domain::ids::ChildId;
 use shouwang_domain::protection::CaseEventKind;
 use shouwang_domain::validation::ValidationErrors;
+use shouwang_domain::work::{WorkItem, WorkKind};
 use shouwang_store::{Subject, Tx};
 
 /// Files a report in its town's queue; returns its id.
@@ -51,6 +52,18 @@ pub async fn file_in(tx: &mut Tx, actor: &Actor, input: &DiscoveryInput) -> Resu
             &report,
             &actor.user_id,
             &format!("{org}（{}）", actor.username),
+        )
+        .await?;
+    // The town registers it: its users are told, not only the reporter who waits (the message
+    // names no child; the queue does, to those who may read it).
+    tx.notifications()
+        .notify_org(
+            &report.town,
+            &[shouwang_domain::authz::Role::Town],
+            "discovery_filed",
+            None,
+            "守望：新的发现报告待登记",
+            "有一份发现报告报送本乡镇（街道），请登录守望核实后登记建档或说明不予登记的理由。",
         )
         .await?;
     tx.audit(
@@ -200,4 +213,41 @@ pub(crate) async fn close_in(
     )
     .await?;
     Ok(())
+}
+
+/// The reports waiting to be registered or dismissed (`app::work`), oldest first; not audited (the
+/// work list is, once).
+pub(crate) async fn work(app: &App, actor: &Actor) -> Result<Vec<WorkItem>> {
+    if !actor.may(Action::HandleDiscovery) {
+        return Ok(vec![]);
+    }
+    let reports = app
+        .store
+        .discoveries()
+        .open_discoveries(&actor.region)
+        .await?;
+    Ok(reports
+        .into_iter()
+        .map(|r| {
+            let line = WorkItem::new(
+                WorkKind::RegistrationWaiting,
+                format!("登记建档：{}（{}）", r.child_name, brief(&r.situation)),
+                "/discoveries",
+            );
+            match r.child_id {
+                Some(id) => line.about(id),
+                None => line,
+            }
+        })
+        .collect())
+}
+
+/// A report's situation as a line of a list shows it.
+fn brief(situation: &str) -> String {
+    const SHOWN: usize = 24;
+    let s = situation.trim();
+    match s.char_indices().nth(SHOWN) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
+    }
 }

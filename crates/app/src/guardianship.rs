@@ -20,6 +20,7 @@ use shouwang_domain::guardianship::{
 use shouwang_domain::ids::ChildId;
 use shouwang_domain::input::ChildInput;
 use shouwang_domain::protection::EvidenceKind;
+use shouwang_domain::work::{WorkItem, WorkKind};
 use shouwang_store::By;
 use shouwang_store::Subject;
 
@@ -311,6 +312,25 @@ pub struct Lapsed {
 /// (未成年人保护法 Art. 23: at least weekly; warned after `guardianship::DEFAULT_LAPSE_DAYS`),
 /// the longest silence first. Audited like a list of names.
 pub async fn lapsed(app: &App, actor: &Actor) -> Result<Vec<Lapsed>> {
+    let out = lapsed_of(app, actor).await?;
+    let mut tx = app.store.begin().await?;
+    tx.audit(
+        actor,
+        AuditAction::ContactLapsesRead,
+        Subject {
+            entity: "region",
+            id: None,
+            region: Some(actor.region.as_str()),
+        },
+        serde_json::json!({"shown": out.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The lapses and each one's lapse in days, not audited (its callers are).
+async fn lapsed_of(app: &App, actor: &Actor) -> Result<Vec<Lapsed>> {
     let today = app.store.today();
     let summaries = app.store.guardianship().contact_summaries(actor).await?;
     // Each county's own lapse (`domain::settings`), read once per county.
@@ -350,19 +370,6 @@ pub async fn lapsed(app: &App, actor: &Actor) -> Result<Vec<Lapsed>> {
         })
         .collect();
     out.sort_by(|a, b| b.days.cmp(&a.days).then(a.child_id.cmp(&b.child_id)));
-    let mut tx = app.store.begin().await?;
-    tx.audit(
-        actor,
-        AuditAction::ContactLapsesRead,
-        Subject {
-            entity: "region",
-            id: None,
-            region: Some(actor.region.as_str()),
-        },
-        serde_json::json!({"shown": out.len()}),
-    )
-    .await?;
-    tx.commit().await?;
     Ok(out)
 }
 
@@ -452,4 +459,39 @@ pub async fn carer_checks(
     .await?;
     tx.commit().await?;
     Ok(out)
+}
+
+/// The lapses waiting on the actor (`app::work`), not audited (the work list is, once): a line per
+/// child for the village, whose 儿童主任 reaches the parents; one line for a town or a county, which
+/// sees that they are reached.
+pub(crate) async fn work(app: &App, actor: &Actor) -> Result<Vec<WorkItem>> {
+    if !actor.may(Action::RecordParentContact) {
+        return Ok(vec![]);
+    }
+    let lapsed = lapsed_of(app, actor).await?;
+    if actor.role == shouwang_domain::authz::Role::Village {
+        return Ok(lapsed
+            .into_iter()
+            .map(|l| {
+                WorkItem::new(
+                    WorkKind::ParentContactLapsed,
+                    format!("{}的父母已 {} 天没有联系", l.name, l.days),
+                    format!("/children/{}/visits", l.child_id),
+                )
+                .late()
+                .about(l.child_id)
+            })
+            .collect());
+    }
+    Ok(match lapsed.len() {
+        0 => vec![],
+        n => vec![
+            WorkItem::new(
+                WorkKind::ParentContactLapsed,
+                format!("{n} 名儿童的父母联系中断，请督促联系"),
+                "/visits#lapsed",
+            )
+            .late(),
+        ],
+    })
 }

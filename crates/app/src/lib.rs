@@ -29,6 +29,7 @@ pub mod session;
 pub mod settings;
 pub mod users;
 pub mod visits;
+pub mod work;
 
 use std::sync::Arc;
 

@@ -20,6 +20,7 @@ use shouwang_domain::authz::{Action, Actor, Role, Scope};
 use shouwang_domain::ids::ChildId;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::routing::{self, Event, EventInput, Need, RoutingInput, Status, Unit};
+use shouwang_domain::work::{WorkItem, WorkKind};
 use shouwang_store::By;
 use shouwang_store::routings::{EventRecord, Which};
 use shouwang_store::{Subject, Tx};
@@ -302,8 +303,26 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> Result<RoutingView> {
 /// The actor's list: a receiving unit's inbox, or the routings of the sender's area; open ones
 /// first, oldest waiting first.
 pub async fn list(app: &App, actor: &Actor, open_only: bool) -> Result<Vec<RoutingView>> {
-    let side = side(app, actor).await?;
-    let rows = match &side {
+    let out = list_of(app, &side(app, actor).await?, open_only).await?;
+    let mut tx = app.store.begin().await?;
+    tx.audit(
+        actor,
+        AuditAction::RoutingsRead,
+        Subject {
+            entity: "routing",
+            id: None,
+            region: Some(actor.region.as_str()),
+        },
+        serde_json::json!({"count": out.len(), "open_only": open_only}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The list of one side, not audited (its callers are).
+async fn list_of(app: &App, side: &Side, open_only: bool) -> Result<Vec<RoutingView>> {
+    let rows = match side {
         Side::Receiver(unit, area) => {
             app.store
                 .routes()
@@ -319,24 +338,38 @@ pub async fn list(app: &App, actor: &Actor, open_only: bool) -> Result<Vec<Routi
     };
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        if let Some(actions) = reach(&side, &r)? {
+        if let Some(actions) = reach(side, &r)? {
             out.push(view(app, r, actions).await?);
         }
     }
-    let mut tx = app.store.begin().await?;
-    tx.audit(
-        actor,
-        AuditAction::RoutingsRead,
-        Subject {
-            entity: "routing",
-            id: None,
-            region: Some(actor.region.as_str()),
-        },
-        serde_json::json!({"count": out.len(), "open_only": open_only}),
-    )
-    .await?;
-    tx.commit().await?;
     Ok(out)
+}
+
+/// The routings waiting on a receiving unit (`app::work`), the oldest first; not audited (the
+/// work list is, once). The offices that send them wait; the unit that receives them works.
+pub(crate) async fn work(app: &App, actor: &Actor) -> Result<Vec<WorkItem>> {
+    let side = match side(app, actor).await {
+        Ok(s @ Side::Receiver(..)) => s,
+        Ok(Side::Sender(_)) | Err(Error::Forbidden) => return Ok(vec![]),
+        Err(e) => return Err(e),
+    };
+    Ok(list_of(app, &side, true)
+        .await?
+        .into_iter()
+        .filter(|v| !v.actions.is_empty())
+        .map(|v| {
+            let what = match v.routing.status {
+                Status::Sent => "受理",
+                _ => "办理",
+            };
+            WorkItem::new(
+                WorkKind::RoutingWaiting,
+                format!("{what}转办：{}（{}）", v.child_name, v.routing.need.label()),
+                format!("/routings/{}", v.routing.id),
+            )
+            .about(v.routing.child_id.as_str())
+        })
+        .collect())
 }
 
 /// How many routings the actor's list has open (none for those who neither send nor receive).

@@ -92,6 +92,7 @@ code_enum! {
         ParentContactRecord = ("parent_contact_record", "记录父母联系"),
         ParentContactsRead = ("parent_contacts_read", "查看父母联系记录"),
         ContactLapsesRead = ("contact_lapses_read", "查看失联名单"),
+        WorkRead = ("work_read", "查看待办事项"),
         CarerCheck = ("carer_check", "受委托监护人能力核查"),
         CarerChecksRead = ("carer_checks_read", "查看监护能力核查"),
         AgreementRecord = ("agreement_record", "登记委托监护协议"),

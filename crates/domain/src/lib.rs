@@ -30,5 +30,6 @@ pub mod summary_table;
 pub mod text;
 pub mod validation;
 pub mod visits;
+pub mod work;
 
 pub use chrono::NaiveDate;

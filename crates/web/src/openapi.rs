@@ -40,6 +40,7 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
         crate::quarterly::ApiDoc::openapi(),
         crate::users::ApiDoc::openapi(),
         crate::audit::ApiDoc::openapi(),
+        crate::home::ApiDoc::openapi(),
     ] {
         doc.merge(part);
     }

@@ -36,6 +36,7 @@ mod referral;
 mod report;
 mod steps;
 mod unreported;
+mod work;
 
 use access::*;
 pub use assessment::*;
@@ -49,3 +50,4 @@ pub use referral::*;
 pub use report::*;
 pub use steps::*;
 pub use unreported::*;
+pub(crate) use work::work;

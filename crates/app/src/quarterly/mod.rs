@@ -26,6 +26,7 @@ mod quarter_end;
 mod report;
 mod review;
 mod summary;
+mod work;
 
 pub use dashboard::*;
 pub use oversight::*;
@@ -33,3 +34,4 @@ pub use quarter_end::*;
 pub use report::*;
 pub use review::*;
 pub use summary::*;
+pub(crate) use work::work;

@@ -2,6 +2,38 @@
 
 use super::*;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::authz::Role;
+use shouwang_store::Tx;
+
+/// The users who act on a unit's report at `region`: its own staff (who prepare it) or, for the
+/// level above, those who approve.
+fn staff(region: &RegionCode) -> &'static [Role] {
+    match region.level() {
+        RegionLevel::Town => &[Role::Town],
+        RegionLevel::County => &[Role::County, Role::CountyAdmin],
+        _ => &[Role::Oversight],
+    }
+}
+
+/// Tells whoever the report now waits on (the message names the unit and the quarter only).
+async fn tell(tx: &mut Tx, at: &RegionCode, roles: &[Role], kind: &str, body: &str) -> Result<()> {
+    tx.notifications()
+        .notify_org(at, roles, kind, None, "守望：季度报表", body)
+        .await?;
+    Ok(())
+}
+
+/// The report's unit and quarter in words (`某某镇2026年第三季度报表`).
+async fn named(app: &App, r: &StoredReport) -> Result<String> {
+    let unit = app
+        .store
+        .regions()
+        .region(&r.region)
+        .await?
+        .map(|x| x.name)
+        .unwrap_or_else(|| r.region.as_str().to_owned());
+    Ok(format!("{unit}{}报表", r.quarter.label()))
+}
 
 /// Who signs a submission besides the submitting user (填表人).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -68,6 +100,37 @@ pub async fn submit(app: &App, actor: &Actor, id: &str, input: &SubmitInput) -> 
             &format!("填表人：{me}；复核人：{reviewer}；单位负责人：{head}"),
         )
         .await?;
+    // The level above approves it, after the departments check a town's sections: each is told.
+    let what = named(app, &r).await?;
+    if let Some(above) = r.region.parent() {
+        tell(
+            &mut tx,
+            &above,
+            staff(&above),
+            "quarterly_submitted",
+            &format!("{what}已提交，请登录守望审核。"),
+        )
+        .await?;
+    }
+    if r.region.level() == RegionLevel::Town {
+        let county = r.region.at_level(RegionLevel::County);
+        for (section, at) in [
+            (Section::Police, Some(r.region.clone())),
+            (Section::Police, county.clone()),
+            (Section::Education, county.clone()),
+        ] {
+            if let Some(at) = at {
+                tell(
+                    &mut tx,
+                    &at,
+                    &[section.role()],
+                    "quarterly_to_verify",
+                    &format!("{what}已提交，请登录守望核实{}。", section.label()),
+                )
+                .await?;
+            }
+        }
+    }
     tx.audit(
         actor,
         AuditAction::QuarterlyReportSubmit,
@@ -140,6 +203,17 @@ pub async fn verify(
             ),
         )
         .await?;
+    if let Some(above) = r.region.parent() {
+        let what = named(app, &r).await?;
+        tell(
+            &mut tx,
+            &above,
+            staff(&above),
+            "quarterly_verified",
+            &format!("{what}的{}已核实。", section.label()),
+        )
+        .await?;
+    }
     tx.audit(
         actor,
         AuditAction::QuarterlyReportVerify,
@@ -232,6 +306,17 @@ pub async fn decide(
     tx.quarterly()
         .add_report_event(&r.id, &actor.username, to.code(), &note)
         .await?;
+    if !approve {
+        let what = named(app, &r).await?;
+        tell(
+            &mut tx,
+            &r.region,
+            staff(&r.region),
+            "quarterly_returned",
+            &format!("{what}已被退回，请登录守望按意见修改后重新提交。"),
+        )
+        .await?;
+    }
     tx.audit(
         actor,
         if approve {

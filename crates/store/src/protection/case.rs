@@ -101,6 +101,8 @@ pub struct ReportFilter {
     pub limit: i64,
     /// Also reports on children whose files were archived (counted in figures; never listed).
     pub with_archived: bool,
+    /// Only cases not closed.
+    pub open_only: bool,
 }
 
 /// A case's columns, named `c_…` (a case is read with its report, whose columns share names).
@@ -264,6 +266,9 @@ impl ProtectionRoom<'_> {
                     marks.join(", ")
                 ));
             }
+        }
+        if f.open_only {
+            sql.push_str(" AND c.status <> 'closed'");
         }
         if let Some(t) = &f.filed_from {
             binds.push(t.clone());

@@ -24,3 +24,4 @@ mod sweep;
 mod transfer;
 mod users;
 mod visits;
+mod work;

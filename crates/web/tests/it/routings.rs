@@ -101,10 +101,11 @@ async fn a_child_goes_to_the_police_until_registered_and_to_a_department_that_se
 
     // The town's police see it with whom to reach; the other town's and the departments do not.
     let police = app.login("police_a").await;
-    // The home page counts what waits in the inbox.
+    // The home page lists what waits in the inbox, as a line of work to the routing.
     let home = police.get("/").await.text().await.unwrap();
+    assert!(home.contains("受理转办：王小明（无户籍）"), "{home}");
     assert!(
-        home.contains("<b>1</b><span>部门转办未办结</span>"),
+        home.contains(&format!("href=\"/routings/{hukou}\"")),
         "{home}"
     );
     let inbox = police.get_json("/api/v1/routings").await;

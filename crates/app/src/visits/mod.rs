@@ -14,14 +14,16 @@ pub use shouwang_store::visits::{VisitPhoto, VisitView};
 use crate::{App, Error, Result};
 use shouwang_domain::authz::{Action, Actor, Role};
 use shouwang_domain::input::ChildInput;
-use shouwang_domain::region::RegionCode;
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_domain::visits::{
-    Cadence, DueState, FieldConflict, Fields, SentVisit, VisitInput, VisitorRole, merge_offline,
-    next_due, parse_client_key,
+    DueState, FieldConflict, Fields, SentVisit, VisitInput, VisitorRole, merge_offline,
+    parse_client_key,
 };
 use shouwang_store::By;
 use shouwang_store::Subject;
+
+mod schedule;
+pub use schedule::*;
 
 /// How many visits a child's page shows.
 const SHOWN: i64 = 50;
@@ -226,31 +228,6 @@ pub async fn of_child(app: &App, actor: &Actor, child_id: &ChildId) -> Result<Ve
     Ok(visits)
 }
 
-/// One child on the visiting schedule.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct DueItem {
-    pub child_id: String,
-    pub name: String,
-    pub village_code: String,
-    pub cadence: Cadence,
-    pub last_visit: Option<NaiveDate>,
-    pub due: NaiveDate,
-    pub state: DueState,
-    /// Who visits: the person assigned to the child, else the village's 儿童主任 (its user).
-    pub assignee: Option<String>,
-    pub assignee_role: Option<VisitorRole>,
-}
-
-/// How many children are in each state.
-#[derive(Debug, Clone, Default, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct DueCounts {
-    pub done: usize,
-    pub due: usize,
-    pub overdue: usize,
-}
-
 /// Records a visit sent as [`SentVisit`] under an idempotency key (`POST /api/v1/visits`): the
 /// same key from the same user returns the visit it recorded, whatever is sent again.
 pub async fn record_sent(
@@ -280,199 +257,6 @@ pub async fn record_sent(
         .unwrap_or_else(|| actor.username.clone());
     let (child_id, input) = sent.check(default_role, &key, app.store.today(), &name)?;
     record(app, actor, &ChildId::new(child_id), &input).await
-}
-
-/// One child due a visit (`GET /api/v1/visits/due`).
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct DueEntry {
-    pub child_id: String,
-    pub name: String,
-    pub village_code: String,
-    /// The day by which the child is to be visited.
-    pub due_on: NaiveDate,
-    pub overdue: bool,
-    /// Who visits: the person the child's visits are assigned to, else the village's 儿童主任
-    /// (its village user), if it has one.
-    pub assignee: Option<String>,
-    pub assignee_role: Option<VisitorRole>,
-}
-
-/// The children of an area due a visit, overdue first; a child visited this period is not due.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct DueList {
-    pub items: Vec<DueEntry>,
-    pub total: usize,
-    pub page: usize,
-    pub per_page: usize,
-}
-
-pub async fn due(app: &App, actor: &Actor, q: &ScheduleQuery) -> Result<DueList> {
-    let q = ScheduleQuery {
-        state: q.state.filter(|s| *s != DueState::Done),
-        ..q.clone()
-    };
-    let s = schedule(app, actor, &q).await?;
-    Ok(DueList {
-        items: s
-            .items
-            .into_iter()
-            .map(|i| DueEntry {
-                assignee: i.assignee,
-                assignee_role: i.assignee_role,
-                child_id: i.child_id,
-                name: i.name,
-                village_code: i.village_code,
-                due_on: i.due,
-                overdue: i.state == DueState::Overdue,
-            })
-            .collect(),
-        total: s.total,
-        page: s.page,
-        per_page: s.per_page,
-    })
-}
-
-/// Whether the schedule asked for covers more than a county: it is worked out child by child, so a
-/// prefecture or a province picks a county first (its pages offer them).
-pub fn schedule_too_wide(actor: &Actor, region: Option<&RegionCode>) -> bool {
-    let area = region.unwrap_or(&actor.region);
-    matches!(actor.scope(), shouwang_domain::authz::Scope::Region { .. })
-        && area.level() < shouwang_domain::region::RegionLevel::County
-}
-
-/// A page of the visiting schedule.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Schedule {
-    pub counts: DueCounts,
-    pub items: Vec<DueItem>,
-    /// Children in the chosen state (the pages' total).
-    pub total: usize,
-    pub page: usize,
-    pub per_page: usize,
-}
-
-/// What the schedule shows.
-#[derive(Debug, Clone, Default)]
-pub struct ScheduleQuery {
-    pub region: Option<RegionCode>,
-    /// None: due and overdue (what needs a visit), overdue first.
-    pub state: Option<DueState>,
-    pub page: usize,
-    pub per_page: usize,
-    /// Only the villages whose 儿童主任 has this name (a person's own list).
-    pub assignee: Option<String>,
-}
-
-/// The children on the roster in the actor's area with their next visit: due, overdue or done
-/// this period. The read is audited like a roster page (names of many children).
-pub async fn schedule(app: &App, actor: &Actor, q: &ScheduleQuery) -> Result<Schedule> {
-    if schedule_too_wide(actor, q.region.as_ref()) {
-        return Err(ValidationErrors::single(
-            "region",
-            "走访计划逐人列出，按县（市、区）及以下查看：请指定一个县级或以下区划",
-        )
-        .into());
-    }
-    let today = app.store.today();
-    let policy = app
-        .store
-        .counties()
-        .county_settings(q.region.as_ref().unwrap_or(&actor.region))
-        .await?
-        .visits;
-    let rows = app
-        .store
-        .visits()
-        .visit_schedule(actor, q.region.as_ref())
-        .await?;
-    // Who visits: the person the child is assigned to, else the village's 儿童主任.
-    let area = q.region.clone().unwrap_or_else(|| actor.region.clone());
-    let directors: std::collections::HashMap<String, String> = app
-        .store
-        .visits()
-        .village_directors(&area)
-        .await?
-        .into_iter()
-        .collect();
-    let assigned: std::collections::HashMap<String, (String, VisitorRole)> = app
-        .store
-        .visits()
-        .visit_assignments(&area)
-        .await?
-        .into_iter()
-        .map(|(child, name, role)| (child, (name, role)))
-        .collect();
-    let who = |child: &str, village: &str| match assigned.get(child) {
-        Some((name, role)) => (Some(name.clone()), Some(*role)),
-        None => (
-            directors.get(village).cloned(),
-            directors.get(village).map(|_| VisitorRole::ChildDirector),
-        ),
-    };
-    let mut counts = DueCounts::default();
-    let mut items: Vec<DueItem> = rows
-        .into_iter()
-        .map(|r| {
-            let (assignee, assignee_role) = who(&r.child_id, r.village.as_str());
-            let cadence = policy.cadence(r.risk, r.flags);
-            let due = next_due(r.last_visit, r.since, cadence);
-            let state = DueState::of(due, r.last_visit, today, cadence);
-            match state {
-                DueState::Done => counts.done += 1,
-                DueState::Due => counts.due += 1,
-                DueState::Overdue => counts.overdue += 1,
-            }
-            DueItem {
-                child_id: r.child_id,
-                name: r.name,
-                village_code: r.village.as_str().to_owned(),
-                cadence,
-                last_visit: r.last_visit,
-                due,
-                state,
-                assignee,
-                assignee_role,
-            }
-        })
-        .filter(|i| q.assignee.is_none() || i.assignee == q.assignee)
-        .filter(|i| match q.state {
-            Some(s) => i.state == s,
-            None => i.state != DueState::Done,
-        })
-        .collect();
-    // Overdue first, then the soonest due; the village and name order otherwise stays.
-    items.sort_by_key(|i| (i.state != DueState::Overdue, i.due));
-    let per_page = q.per_page.clamp(1, 200);
-    let page = q.page.max(1);
-    let total = items.len();
-    let items: Vec<DueItem> = items
-        .into_iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .collect();
-    let mut tx = app.store.begin().await?;
-    tx.audit(
-        actor,
-        AuditAction::VisitScheduleRead,
-        Subject {
-            entity: "region",
-            id: None,
-            region: Some(q.region.as_ref().unwrap_or(&actor.region).as_str()),
-        },
-        serde_json::json!({"state": q.state.map(|s| s.code()), "shown": items.len(), "total": total}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Schedule {
-        counts,
-        items,
-        total,
-        page,
-        per_page,
-    })
 }
 
 /// The fields a phone may change offline: the registration form's, but not the ID numbers (the

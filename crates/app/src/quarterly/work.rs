@@ -1,0 +1,117 @@
+//! The quarterly reports waiting on a person (`app::work`): the unit's own report of the quarter
+//! just ended to submit (or, returned, to correct), the towns' reports a department checks, the
+//! reports of the units below to approve. Each is due on its county's deadline
+//! (`domain::quarterly::Deadlines`; 龙里 003 七(二)). Not audited: the work list is, once.
+
+use super::*;
+use shouwang_domain::authz::Role;
+use shouwang_domain::quarterly::may_verify;
+use shouwang_domain::work::{WorkItem, WorkKind};
+
+/// The day a unit's report of `q` is due, by its county's deadlines.
+async fn due(app: &App, region: &RegionCode, q: Quarter) -> Result<NaiveDate> {
+    Ok(app
+        .store
+        .counties()
+        .county_settings(region)
+        .await?
+        .deadlines(app.policies.report_deadlines)
+        .due(region, q))
+}
+
+pub(crate) async fn work(app: &App, actor: &Actor) -> Result<Vec<WorkItem>> {
+    let Scope::Region { code: mine } = actor.scope() else {
+        return Ok(vec![]);
+    };
+    let today = app.store.today();
+    // The quarter being reported is the last one that ended.
+    let q = Quarter::of(today).previous();
+    let label = q.label();
+    let reports = app
+        .store
+        .quarterly()
+        .quarterly_reports_within(&mine, q)
+        .await?;
+    let href = |r: Option<&StoredReport>| match r {
+        Some(r) => format!("/quarterly/{}", r.id),
+        None => format!("/quarterly?quarter={q}"),
+    };
+    let mut out = Vec::new();
+    // The unit's own report.
+    if reporting_level(&mine).is_some() && may_prepare(actor, &mine) {
+        let own = reports.iter().find(|r| r.region == mine);
+        let day = due(app, &mine, q).await?;
+        match own.map(|r| r.status) {
+            None | Some(ReportStatus::Frozen) => out.push(
+                WorkItem::new(
+                    WorkKind::QuarterlyToPrepare,
+                    format!("提交{label}报表"),
+                    href(own),
+                )
+                .due(day, today),
+            ),
+            Some(ReportStatus::Returned) => out.push(
+                WorkItem::new(
+                    WorkKind::QuarterlyReturned,
+                    format!("{label}报表被退回：修改后重新提交"),
+                    href(own),
+                )
+                .due(day, today),
+            ),
+            Some(ReportStatus::Submitted | ReportStatus::Approved) => {}
+        }
+    }
+    let submitted = reports
+        .iter()
+        .filter(|r| r.status == ReportStatus::Submitted && r.region != mine);
+    let mut names = std::collections::HashMap::new();
+    for r in submitted {
+        let name = match names.get(&r.region) {
+            Some(n) => n,
+            None => {
+                let n = app
+                    .store
+                    .regions()
+                    .region(&r.region)
+                    .await?
+                    .map(|x| x.name)
+                    .unwrap_or_else(|| r.region.as_str().to_owned());
+                names.entry(r.region.clone()).or_insert(n)
+            }
+        }
+        .clone();
+        // The level above approves by its own deadline; the departments check before it.
+        let parent = r.region.parent().unwrap_or_else(|| r.region.clone());
+        if may_approve(actor, &r.region) && mine.level() < r.region.level() {
+            let direct = reporting_level(&mine) == Some(r.region.level());
+            if direct {
+                out.push(
+                    WorkItem::new(
+                        WorkKind::QuarterlyToApprove,
+                        format!("审核{name}{label}报表"),
+                        href(Some(r)),
+                    )
+                    .due(due(app, &parent, q).await?, today),
+                );
+            }
+        }
+        if matches!(actor.role, Role::Police | Role::Education) {
+            for (section, check) in [
+                (Section::Police, &r.police_check),
+                (Section::Education, &r.education_check),
+            ] {
+                if check.is_none() && may_verify(actor, &r.region, section) {
+                    out.push(
+                        WorkItem::new(
+                            WorkKind::QuarterlyToVerify,
+                            format!("核实{name}{label}报表：{}", section.label()),
+                            href(Some(r)),
+                        )
+                        .due(due(app, &parent, q).await?, today),
+                    );
+                }
+            }
+        }
+    }
+    Ok(out)
+}
