@@ -28,6 +28,16 @@ async function open(username, width = 360) {
   return { context, page };
 }
 
+// A page signed and stamped, as a scanner makes it.
+const SIGNED_PAGE = Buffer.from('%PDF-1.4\n% signed and stamped\n%%EOF\n');
+
+async function uploadSignedPage(page) {
+  const url = page.url();
+  await page.setInputFiles('input[name=file]', { name: '签字盖章页.pdf', mimeType: 'application/pdf', buffer: SIGNED_PAGE });
+  await page.click('button:has-text("上传签字盖章页并报送")');
+  await page.waitForURL(url);
+}
+
 async function api(page, method, url, data) {
   const r = await page.request.fetch(`${app.base}${url}`, { method, data, headers: { origin: app.base } });
   return { status: r.status(), body: await r.json().catch(() => null) };
@@ -72,7 +82,7 @@ test('a quarter is verified, checked, returned per item, approved, summed and ra
   assert.match(await page.textContent('.error-box'), /表间勾稽关系校验未通过/);
   await page.fill('input[name=reviewer]', '李复核');
   await page.fill('input[name=head]', '王镇长');
-  await page.click('button.primary:has-text("提交县民政局审核")');
+  await page.click('button.primary:has-text("提交，请复核人、单位负责人确认")');
   await page.locator('.error-box[role=alert]').first().waitFor();
   assert.match(await page.textContent('main'), /就学情况/);
   await page.screenshot({ path: path.join(shots, 'quarter-check-failed-360.png'), fullPage: true });
@@ -86,8 +96,12 @@ test('a quarter is verified, checked, returned per item, approved, summed and ra
   assert.match(await page.textContent('.ok-box'), /表间勾稽关系校验通过/);
   await page.fill('input[name=reviewer]', '李复核');
   await page.fill('input[name=head]', '王镇长');
-  await page.click('button.primary:has-text("提交县民政局审核")');
+  await page.click('button.primary:has-text("提交，请复核人、单位负责人确认")');
   await page.waitForURL(reportUrl);
+  // Named, not signed: it waits for them; the page they signed and stamped goes up with it.
+  assert.match(await page.textContent('.standing'), /待签字确认/);
+  await page.screenshot({ path: path.join(shots, 'quarter-signing-360.png'), fullPage: true });
+  await uploadSignedPage(page);
   assert.match(await page.textContent('.standing'), /已提交待审核/);
 
   // The county returns it with a comment on column 26.
@@ -106,8 +120,9 @@ test('a quarter is verified, checked, returned per item, approved, summed and ra
   await page.waitForURL(reportUrl);
   await page.fill('input[name=reviewer]', '李复核');
   await page.fill('input[name=head]', '王镇长');
-  await page.click('button.primary:has-text("提交县民政局审核")');
+  await page.click('button.primary:has-text("提交，请复核人、单位负责人确认")');
   await page.waitForURL(reportUrl);
+  await uploadSignedPage(page);
 
   // Education and the police check their sections; then the county approves.
   for (const who of ['edu', 'police']) {
@@ -141,6 +156,12 @@ test('a quarter is verified, checked, returned per item, approved, summed and ra
       id = made.body.id;
       const sub = await api(county.page, 'POST', `/api/v1/quarterly-reports/${id}/submit`, { reviewer: '县复核', head: `${t.name}负责人` });
       assert.equal(sub.status, 200, JSON.stringify(sub.body));
+      assert.equal(sub.body.status, 'signing');
+      const signed = await county.page.request.post(`${app.base}/api/v1/quarterly-reports/${id}/signed-page`, {
+        headers: { origin: app.base },
+        multipart: { file: { name: '签字盖章页.pdf', mimeType: 'application/pdf', buffer: SIGNED_PAGE } },
+      });
+      assert.equal(signed.status(), 200, await signed.text());
       const checked = await api(edu.page, 'POST', `/api/v1/quarterly-reports/${id}/verify`, { section: 'education' });
       assert.equal(checked.status, 200, JSON.stringify(checked.body));
       const ok = await api(county.page, 'POST', `/api/v1/quarterly-reports/${id}/approve`, {});

@@ -21,6 +21,16 @@ async function open(username, width = 360) {
   return { context, page };
 }
 
+// A page signed and stamped, as a scanner makes it.
+const SIGNED_PAGE = Buffer.from('%PDF-1.4\n% signed and stamped\n%%EOF\n');
+
+async function uploadSignedPage(page) {
+  const url = page.url();
+  await page.setInputFiles('input[name=file]', { name: '签字盖章页.pdf', mimeType: 'application/pdf', buffer: SIGNED_PAGE });
+  await page.click('button:has-text("上传签字盖章页并报送")');
+  await page.waitForURL(url);
+}
+
 test('a town submits its quarter, the county returns it, then approves it and it is locked', async () => {
   const town = await open('town');
   let page = town.page;
@@ -33,8 +43,13 @@ test('a town submits its quarter, the county returns it, then approves it and it
   await page.screenshot({ path: path.join(shots, 'quarterly-report-360.png'), fullPage: true });
   await page.fill('input[name=reviewer]', '李复核');
   await page.fill('input[name=head]', '王镇长');
-  await page.click('button.primary:has-text("提交县民政局审核")');
+  await page.click('button.primary:has-text("提交，请复核人、单位负责人确认")');
   await page.waitForURL(reportUrl);
+  // Not submitted until its 复核人 and 单位负责人 have signed: here the page they signed and
+  // stamped is uploaded.
+  assert.match(await page.textContent('.standing'), /待签字确认/);
+  assert.match(await page.textContent('main'), /王镇长：尚未确认/);
+  await uploadSignedPage(page);
   assert.match(await page.textContent('.standing'), /已提交待审核/);
   assert.match(await page.textContent('dl.facts'), /王镇长/);
 
@@ -56,8 +71,15 @@ test('a town submits its quarter, the county returns it, then approves it and it
   assert.match(await page.textContent('.notice-box'), /请核实第26栏/);
   await page.click('button:has-text("按最新档案重新生成")');
   await page.waitForURL(reportUrl);
-  await page.click('button.primary:has-text("提交县民政局审核")');
+  // Nobody's name is written for them: left blank, the form says so.
+  await page.click('button.primary:has-text("提交，请复核人、单位负责人确认")');
+  await page.locator('.error-box').waitFor();
+  assert.match(await page.textContent('.error-box'), /请填写复核人姓名/);
+  await page.fill('input[name=reviewer]', '李复核');
+  await page.fill('input[name=head]', '王镇长');
+  await page.click('button.primary:has-text("提交，请复核人、单位负责人确认")');
   await page.waitForURL(reportUrl);
+  await uploadSignedPage(page);
 
   // The county cannot approve before the town's police station has checked its section.
   await county.page.reload();

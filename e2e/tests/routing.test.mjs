@@ -75,7 +75,17 @@ test('the carer is assessed, the signed 确认书 is kept with its photo and ask
   await page.click('summary:has-text("记录一次评估")');
   await page.fill('#k-n', '李秀英');
   await page.fill('input[name=checked_how]', '询问本人和邻居，查询派出所记录');
+  // Nothing is rated for the person: saved with a rating left out, the form names it and keeps
+  // what was typed.
   await page.check('input[name=rating_time][value=fair]');
+  await page.click('button:has-text("保存评估")');
+  await page.locator('.error-box').waitFor();
+  assert.match(await page.textContent('.rating.has-error'), /请评估/);
+  assert.equal(await page.inputValue('input[name=checked_how]'), '询问本人和邻居，查询派出所记录');
+  assert.ok(await page.isChecked('input[name=rating_time][value=fair]'));
+  for (const item of ['health', 'means', 'schooling', 'safety']) {
+    await page.check(`input[name=rating_${item}][value=good]`);
+  }
   await page.click('button:has-text("保存评估")');
   await page.locator('.ok-box').waitFor();
   assert.match(await page.textContent('.ok-box'), /基本具备，需帮扶指导/);

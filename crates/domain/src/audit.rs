@@ -120,6 +120,8 @@ code_enum! {
         QuarterlyReportRefresh = ("quarterly_report_refresh", "更新季度报告"),
         QuarterlyReportSubmit = ("quarterly_report_submit", "上报季度报告"),
         QuarterlyReportVerify = ("quarterly_report_verify", "核实季度报告"),
+        QuarterlyReportConfirm = ("quarterly_report_confirm", "签字确认季度报告"),
+        QuarterlyReportScan = ("quarterly_report_scan", "上传季度报告签字盖章页"),
         QuarterlyReportApprove = ("quarterly_report_approve", "审核通过季度报告"),
         QuarterlyReportReturn = ("quarterly_report_return", "退回季度报告"),
         RankingRead = ("ranking_read", "查看定期通报"),

@@ -80,6 +80,9 @@ code_enum! {
     /// Where a quarterly report stands.
     pub enum ReportStatus {
         Frozen = ("frozen", "已冻结待提交"),
+        /// Named its 复核人 and 单位负责人, who have not both confirmed (nor was the signed and
+        /// stamped page uploaded): not yet submitted.
+        Signing = ("signing", "待签字确认"),
         Submitted = ("submitted", "已提交待审核"),
         Returned = ("returned", "已退回待修改"),
         Approved = ("approved", "已审核通过"),
@@ -91,6 +94,8 @@ code_enum! {
     pub enum ReportAction {
         Refresh = ("refresh", "重新生成"),
         Submit = ("submit", "提交"),
+        /// The signers confirmed (or the signed page was uploaded): the report goes up.
+        Confirm = ("confirm", "签字确认"),
         Approve = ("approve", "审核通过"),
         Return = ("return", "退回"),
     }
@@ -113,8 +118,9 @@ pub fn transition(
     use ReportAction as A;
     use ReportStatus as S;
     match (from, action) {
-        (S::Frozen | S::Returned, A::Refresh) => Ok(S::Frozen),
-        (S::Frozen, A::Submit) => Ok(S::Submitted),
+        (S::Frozen | S::Returned | S::Signing, A::Refresh) => Ok(S::Frozen),
+        (S::Frozen, A::Submit) => Ok(S::Signing),
+        (S::Signing, A::Confirm) => Ok(S::Submitted),
         (S::Submitted, A::Approve) => Ok(S::Approved),
         (S::Submitted, A::Return) => Ok(S::Returned),
         _ => Err(ReportTransitionError { from, action }),
@@ -154,6 +160,33 @@ pub fn may_approve(actor: &Actor, region: &RegionCode) -> bool {
             actor.role,
             Role::County | Role::CountyAdmin | Role::Oversight
         )
+}
+
+code_enum! {
+    /// Who signs a unit's report besides the one who filled it in (填表人): 龙里 003 七(二) asks
+    /// for the report 签字确认，加盖公章.
+    pub enum Signer {
+        Reviewer = ("reviewer", "复核人"),
+        Head = ("head", "单位负责人"),
+    }
+}
+
+/// Whether the actor confirms as `signer` of the unit's report: a user of the unit itself (one who
+/// may prepare its report and sits at it), not the one who submitted it, whose name is the name
+/// the report gives for that signer. Three signatures are three people: the filer does not sign
+/// for the others, and a user does not sign twice.
+pub fn may_confirm(
+    actor: &Actor,
+    actor_name: &str,
+    region: &RegionCode,
+    filer_user_id: Option<&str>,
+    named: &str,
+) -> bool {
+    actor.region == *region
+        && may_prepare(actor, region)
+        && filer_user_id != Some(actor.user_id.as_str())
+        && !named.is_empty()
+        && crate::text::clean(actor_name) == crate::text::clean(named)
 }
 
 code_enum! {
@@ -415,7 +448,11 @@ mod tests {
     fn a_report_is_submitted_then_approved_and_locked_or_returned_and_made_again() {
         use ReportAction as A;
         use ReportStatus as S;
-        assert_eq!(transition(S::Frozen, A::Submit), Ok(S::Submitted));
+        assert_eq!(transition(S::Frozen, A::Submit), Ok(S::Signing));
+        assert_eq!(transition(S::Signing, A::Confirm), Ok(S::Submitted));
+        assert_eq!(transition(S::Signing, A::Refresh), Ok(S::Frozen));
+        assert!(transition(S::Signing, A::Approve).is_err());
+        assert!(transition(S::Frozen, A::Confirm).is_err());
         assert_eq!(transition(S::Submitted, A::Approve), Ok(S::Approved));
         assert_eq!(transition(S::Submitted, A::Return), Ok(S::Returned));
         assert_eq!(transition(S::Returned, A::Refresh), Ok(S::Frozen));

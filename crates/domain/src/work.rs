@@ -30,6 +30,8 @@ code_enum! {
         FileIncomplete = ("file_incomplete", "档案待补充"),
         /// The unit's quarterly report to submit.
         QuarterlyToPrepare = ("quarterly_to_prepare", "季度报表待提交"),
+        /// A report on which this person is named 复核人 or 单位负责人, waiting for their confirmation.
+        QuarterlyToSign = ("quarterly_to_sign", "季度报表待签字确认"),
         /// A town's report waiting for this department's check.
         QuarterlyToVerify = ("quarterly_to_verify", "季度报表待核实"),
         /// A report of a unit below waiting for approval.

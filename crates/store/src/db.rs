@@ -278,6 +278,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0042_children_without_id.sql"),
         postgres: include_str!("../migrations/0042_children_without_id.sql"),
     },
+    Migration {
+        version: 43,
+        sqlite: include_str!("../migrations/0043_report_signatures.sql"),
+        postgres: include_str!("../migrations/0043_report_signatures.sql"),
+    },
 ];
 
 /// A fingerprint of the schema this program migrates to (every migration's text): a template

@@ -21,6 +21,9 @@ pub(crate) const QUARTERLY_ROSTER: Sealed<Journal<RosterLine>> =
     sealed::listed("quarterly_reports", "roster");
 
 mod rollup;
+mod signing;
+
+pub use signing::{Confirmation, Signatures, SignedScan};
 
 /// Children of one age band and sex who count in the same cells of the 汇总表.
 #[derive(Debug, Clone)]
@@ -75,6 +78,11 @@ pub struct StoredReport {
     /// The level above's comments per item when it returned the report.
     pub return_items: Vec<shouwang_domain::quarterly::ReturnItem>,
     pub version: i64,
+    /// Who submitted it (the 填表人's account), and the 复核人's and 单位负责人's confirmations.
+    pub filer_user_id: Option<String>,
+    pub signatures: Signatures,
+    /// The signed and stamped page, when it was uploaded instead.
+    pub signed_scan: Option<SignedScan>,
 }
 
 /// The registry's activity over a period.
@@ -110,7 +118,8 @@ pub struct ReportEvent {
 
 const REPORT_COLUMNS: &str = "id, region_code, quarter, status, as_of, figures, unplaced, \
      frozen_at, frozen_by, submitted_at, filler, reviewer, head, decided_at, decided_by, comment, version, \
-     unit_figures, education_check, police_check, return_items";
+     unit_figures, education_check, police_check, return_items, filer_user_id, signatures, \
+     signed_scan_kind, signed_scan_size";
 
 fn check(json: Option<String>) -> Result<Option<SectionCheck>> {
     json.map(|j| {
@@ -151,6 +160,16 @@ fn report_of(r: &sqlx::any::AnyRow) -> Result<StoredReport> {
         police_check: check(r.try_get("police_check")?)?,
         return_items: serde_json::from_str(&r.try_get::<String, _>("return_items")?)
             .map_err(|_| bad("return items"))?,
+        filer_user_id: r.try_get("filer_user_id")?,
+        signatures: serde_json::from_str(&r.try_get::<String, _>("signatures")?)
+            .map_err(|_| bad("signatures"))?,
+        signed_scan: match (
+            r.try_get::<Option<String>, _>("signed_scan_kind")?,
+            r.try_get::<Option<i64>, _>("signed_scan_size")?,
+        ) {
+            (Some(kind), Some(size)) => Some(SignedScan { kind, size }),
+            _ => None,
+        },
     })
 }
 
@@ -631,8 +650,9 @@ impl QuarterlyTxRoom<'_> {
         let done = sqlx::query(
             "UPDATE quarterly_reports SET status = 'frozen', as_of = $1, figures = $2, unplaced = $3, \
              roster = $4, frozen_at = $5, frozen_by = $6, unit_figures = $9, \
-             education_check = NULL, police_check = NULL, version = version + 1 \
-             WHERE id = $7 AND version = $8",
+             education_check = NULL, police_check = NULL, filer_user_id = NULL, signatures = '{}', \
+             signed_scan = NULL, signed_scan_kind = NULL, signed_scan_size = NULL, \
+             version = version + 1 WHERE id = $7 AND version = $8",
         )
         .bind(frozen.as_of.to_string())
         .bind(serde_json::to_string(frozen.figures).expect("numbers"))
@@ -648,23 +668,26 @@ impl QuarterlyTxRoom<'_> {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Submits a report with its signers, if still at `version`.
+    /// Submits a report for its signers' confirmation (status `signing`), naming the 填表人 (the
+    /// submitting user), the 复核人 and the 单位负责人; earlier confirmations and scans are void.
     pub async fn submit_quarterly_report(
         &mut self,
         r: &StoredReport,
+        filer_user_id: &str,
         filler: &str,
         reviewer: &str,
         head: &str,
     ) -> Result<bool> {
-        let now = self.now().to_owned();
         let done = sqlx::query(
-            "UPDATE quarterly_reports SET status = 'submitted', submitted_at = $1, filler = $2, \
-             reviewer = $3, head = $4, version = version + 1 WHERE id = $5 AND version = $6",
+            "UPDATE quarterly_reports SET status = 'signing', submitted_at = NULL, filler = $1, \
+             reviewer = $2, head = $3, filer_user_id = $4, signatures = '{}', signed_scan = NULL, \
+             signed_scan_kind = NULL, signed_scan_size = NULL, version = version + 1 \
+             WHERE id = $5 AND version = $6",
         )
-        .bind(&now)
         .bind(filler)
         .bind(reviewer)
         .bind(head)
+        .bind(filer_user_id)
         .bind(&r.id)
         .bind(r.version)
         .execute(self.conn())

@@ -356,6 +356,12 @@ pub(crate) const ALL: &[Column] = &[
         key: &["id"],
     },
     Column {
+        table: "quarterly_reports",
+        column: "signed_scan",
+        bound_to: "quarterly_reports.signed_scan",
+        key: &["id"],
+    },
+    Column {
         table: "job_files",
         column: "content",
         bound_to: "job_files.content",
@@ -447,6 +453,6 @@ mod tests {
             );
             assert!(!c.key.is_empty());
         }
-        assert_eq!(ALL.len(), 30);
+        assert_eq!(ALL.len(), 31);
     }
 }

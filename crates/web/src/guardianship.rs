@@ -183,9 +183,12 @@ struct ChildPage {
     checks: Vec<CarerCheckView>,
     agreements: Vec<AgreementNow>,
     disqualifications: Vec<Opt>,
-    items: Vec<Opt>,
+    /// The capacity items, each with what was chosen (none until the person chooses) and its error.
+    items: Vec<RatingRow>,
     ratings: Vec<Opt>,
     kinds: Vec<Opt>,
+    /// What was typed into the carer check, kept when it is refused.
+    typed: CarerCheckInput,
     can_record: bool,
     check_errors: ValidationErrors,
     agreement_errors: ValidationErrors,
@@ -199,9 +202,18 @@ impl ChildPage {
     }
 }
 
+/// One capacity item of the carer check as the form shows it.
+struct RatingRow {
+    code: String,
+    label: String,
+    chosen: String,
+    error: Option<String>,
+}
+
 #[derive(Default)]
 struct Outcome {
     check_errors: ValidationErrors,
+    typed: CarerCheckInput,
     agreement_errors: ValidationErrors,
     notice: Option<String>,
 }
@@ -230,8 +242,21 @@ async fn child_view(state: &AppState, user: &CurrentUser, id: &ChildId, o: Outco
             Disqualification::code,
             Disqualification::label,
         ),
-        items: opts(CapacityItem::ALL, CapacityItem::code, CapacityItem::label),
+        // Each rating is the person's: none is chosen for them (a blank is not 良好).
+        items: CapacityItem::ALL
+            .iter()
+            .map(|i| RatingRow {
+                code: i.code().to_owned(),
+                label: i.label().to_owned(),
+                chosen: o.typed.ratings.get(i.code()).cloned().unwrap_or_default(),
+                error: o
+                    .check_errors
+                    .message_for(&format!("ratings.{}", i.code()))
+                    .map(str::to_owned),
+            })
+            .collect(),
         ratings: opts(Rating::ALL, Rating::code, Rating::label),
+        typed: o.typed,
         kinds: opts(
             AgreementKind::ALL,
             AgreementKind::code,
@@ -304,6 +329,7 @@ pub async fn check_submit(
                 &id,
                 Outcome {
                     check_errors: e,
+                    typed: input,
                     ..Outcome::default()
                 },
             )

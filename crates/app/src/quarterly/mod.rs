@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::{App, Error, Result};
 use shouwang_domain::authz::{Actor, Scope};
 use shouwang_domain::quarterly::{
-    self, ItemRef, Quarter, ReportAction, ReportStatus, ReturnItem, Section, check_return_items,
-    may_approve, may_prepare, reporting_level,
+    self, ItemRef, Quarter, ReportAction, ReportStatus, ReturnItem, Section, Signer,
+    check_return_items, may_approve, may_prepare, reporting_level,
 };
 use shouwang_domain::region::{RegionCode, RegionLevel};
 use shouwang_domain::summary_table::{COLUMNS, Figures, parse_cells};
@@ -25,6 +25,7 @@ mod oversight;
 mod quarter_end;
 mod report;
 mod review;
+mod signing;
 mod summary;
 mod work;
 
@@ -33,5 +34,6 @@ pub use oversight::*;
 pub use quarter_end::*;
 pub use report::*;
 pub use review::*;
+pub use signing::*;
 pub use summary::*;
 pub(crate) use work::work;

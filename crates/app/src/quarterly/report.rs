@@ -39,6 +39,13 @@ pub struct ReportView {
     pub without_hukou: usize,
     /// The section the reader checks now, if any.
     pub may_verify: Option<Section>,
+    /// The 复核人's and 单位负责人's confirmations, and the signed page if it was uploaded.
+    pub signatures: shouwang_store::quarterly::Signatures,
+    pub signed_scan: Option<shouwang_store::quarterly::SignedScan>,
+    /// The signers the reader may confirm as now (the reader is named on the report).
+    pub may_confirm_as: Vec<Signer>,
+    /// The reader may upload the signed and stamped page (the unit's own staff, while signing).
+    pub may_attach_signed_page: bool,
     /// What the reader may do now.
     pub may_submit: bool,
     pub may_refresh: bool,
@@ -49,6 +56,12 @@ async fn report_view(app: &App, actor: &Actor, r: StoredReport) -> Result<Report
     use shouwang_domain::eligibility::KeyTargetFlag;
     let events = app.store.quarterly().quarterly_report_events(&r.id).await?;
     let prepares = may_prepare(actor, &r.region);
+    let may_confirm_as = if r.status == ReportStatus::Signing {
+        let me = super::signing::reader_name(app, actor).await?;
+        super::signing::signs_as(actor, &me, &r)
+    } else {
+        vec![]
+    };
     let may_verify = (r.status == ReportStatus::Submitted)
         .then(|| {
             Section::ALL.iter().copied().find(|s| {
@@ -103,7 +116,15 @@ async fn report_view(app: &App, actor: &Actor, r: StoredReport) -> Result<Report
         quarter: r.quarter.to_string(),
         quarter_label: r.quarter.label(),
         may_submit: prepares && r.status == ReportStatus::Frozen,
-        may_refresh: prepares && matches!(r.status, ReportStatus::Frozen | ReportStatus::Returned),
+        may_refresh: prepares
+            && matches!(
+                r.status,
+                ReportStatus::Frozen | ReportStatus::Returned | ReportStatus::Signing
+            ),
+        may_attach_signed_page: prepares && r.status == ReportStatus::Signing,
+        may_confirm_as,
+        signatures: r.signatures,
+        signed_scan: r.signed_scan,
         may_decide: may_approve(actor, &r.region) && r.status == ReportStatus::Submitted,
         status: r.status,
         frozen_at: r.frozen_at,

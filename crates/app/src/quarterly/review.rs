@@ -7,7 +7,7 @@ use shouwang_store::Tx;
 
 /// The users who act on a unit's report at `region`: its own staff (who prepare it) or, for the
 /// level above, those who approve.
-fn staff(region: &RegionCode) -> &'static [Role] {
+pub(super) fn staff(region: &RegionCode) -> &'static [Role] {
     match region.level() {
         RegionLevel::Town => &[Role::Town],
         RegionLevel::County => &[Role::County, Role::CountyAdmin],
@@ -16,15 +16,57 @@ fn staff(region: &RegionCode) -> &'static [Role] {
 }
 
 /// Tells whoever the report now waits on (the message names the unit and the quarter only).
-async fn tell(tx: &mut Tx, at: &RegionCode, roles: &[Role], kind: &str, body: &str) -> Result<()> {
+pub(super) async fn tell(
+    tx: &mut Tx,
+    at: &RegionCode,
+    roles: &[Role],
+    kind: &str,
+    body: &str,
+) -> Result<()> {
     tx.notifications()
         .notify_org(at, roles, kind, None, "守望：季度报表", body)
         .await?;
     Ok(())
 }
 
+/// A report that went up (both signed, or its signed page uploaded): the level above approves it,
+/// after the departments check a town's sections; each is told.
+pub(super) async fn went_up(app: &App, tx: &mut Tx, r: &StoredReport) -> Result<()> {
+    let what = named(app, r).await?;
+    if let Some(above) = r.region.parent() {
+        tell(
+            tx,
+            &above,
+            staff(&above),
+            "quarterly_submitted",
+            &format!("{what}已提交，请登录守望审核。"),
+        )
+        .await?;
+    }
+    if r.region.level() == RegionLevel::Town {
+        let county = r.region.at_level(RegionLevel::County);
+        for (section, at) in [
+            (Section::Police, Some(r.region.clone())),
+            (Section::Police, county.clone()),
+            (Section::Education, county.clone()),
+        ] {
+            if let Some(at) = at {
+                tell(
+                    tx,
+                    &at,
+                    &[section.role()],
+                    "quarterly_to_verify",
+                    &format!("{what}已提交，请登录守望核实{}。", section.label()),
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The report's unit and quarter in words (`某某镇2026年第三季度报表`).
-async fn named(app: &App, r: &StoredReport) -> Result<String> {
+pub(super) async fn named(app: &App, r: &StoredReport) -> Result<String> {
     let unit = app
         .store
         .regions()
@@ -35,14 +77,15 @@ async fn named(app: &App, r: &StoredReport) -> Result<String> {
     Ok(format!("{unit}{}报表", r.quarter.label()))
 }
 
-/// Who signs a submission besides the submitting user (填表人).
+/// Who signs a submission besides the submitting user (填表人): both named, each a person other
+/// than the filer, who then confirm (`signing`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct SubmitInput {
-    /// 复核人; the submitting user's name if absent.
+    /// 复核人: required.
     pub reviewer: Option<String>,
-    /// 单位负责人 (the town's head who signs and stamps it); the submitting user's name if absent.
+    /// 单位负责人 (the unit's head who signs and stamps it): required.
     pub head: Option<String>,
 }
 
@@ -73,21 +116,34 @@ pub async fn submit(app: &App, actor: &Actor, id: &str, input: &SubmitInput) -> 
         .display_name(&actor.user_id)
         .await?
         .unwrap_or_else(|| actor.username.clone());
+    // Three signatures are three people: nobody's name is written for them, and the filer does not
+    // sign for the others (龙里 003 七(二): 签字确认，加盖公章).
     let mut e = ValidationErrors::default();
-    let mut signer = |v: &Option<String>, field: &str| {
+    let mut signer = |v: &Option<String>, who: Signer| {
         let s = v.as_deref().map(text::clean).unwrap_or_default();
-        if s.chars().count() > 50 {
+        let field = who.code();
+        if s.is_empty() {
+            e.add(field, format!("请填写{}姓名", who.label()));
+        } else if s.chars().count() > 50 {
             e.add(field, "姓名请不超过50字");
+        } else if s == text::clean(&me) {
+            e.add(
+                field,
+                format!(
+                    "{}应为填表人以外的另一人（由其本人在系统中确认）",
+                    who.label()
+                ),
+            );
         }
-        if s.is_empty() { me.clone() } else { s }
+        s
     };
-    let reviewer = signer(&input.reviewer, "reviewer");
-    let head = signer(&input.head, "head");
+    let reviewer = signer(&input.reviewer, Signer::Reviewer);
+    let head = signer(&input.head, Signer::Head);
     e.into_result(())?;
     let mut tx = app.store.begin().await?;
     if !tx
         .quarterly()
-        .submit_quarterly_report(&r, &me, &reviewer, &head)
+        .submit_quarterly_report(&r, &actor.user_id, &me, &reviewer, &head)
         .await?
     {
         return Err(changed_meanwhile());
@@ -96,41 +152,23 @@ pub async fn submit(app: &App, actor: &Actor, id: &str, input: &SubmitInput) -> 
         .add_report_event(
             &r.id,
             &actor.username,
-            "submitted",
+            // Submitted for signing; the report goes up (`submitted`) once signed.
+            "signing",
             &format!("填表人：{me}；复核人：{reviewer}；单位负责人：{head}"),
         )
         .await?;
-    // The level above approves it, after the departments check a town's sections: each is told.
+    // The signers are told: the report waits on them now.
     let what = named(app, &r).await?;
-    if let Some(above) = r.region.parent() {
-        tell(
-            &mut tx,
-            &above,
-            staff(&above),
-            "quarterly_submitted",
-            &format!("{what}已提交，请登录守望审核。"),
-        )
-        .await?;
-    }
-    if r.region.level() == RegionLevel::Town {
-        let county = r.region.at_level(RegionLevel::County);
-        for (section, at) in [
-            (Section::Police, Some(r.region.clone())),
-            (Section::Police, county.clone()),
-            (Section::Education, county.clone()),
-        ] {
-            if let Some(at) = at {
-                tell(
-                    &mut tx,
-                    &at,
-                    &[section.role()],
-                    "quarterly_to_verify",
-                    &format!("{what}已提交，请登录守望核实{}。", section.label()),
-                )
-                .await?;
-            }
-        }
-    }
+    tell(
+        &mut tx,
+        &r.region,
+        staff(&r.region),
+        "quarterly_to_sign",
+        &format!(
+            "{what}待复核人（{reviewer}）和单位负责人（{head}）登录守望签字确认，或上传签字盖章页。"
+        ),
+    )
+    .await?;
     tx.audit(
         actor,
         AuditAction::QuarterlyReportSubmit,

@@ -50,6 +50,16 @@ pub(crate) async fn work(app: &App, actor: &Actor) -> Result<Vec<WorkItem>> {
                 )
                 .due(day, today),
             ),
+            // Submitted, not yet signed: the filer sees to it that the signers confirm, or
+            // uploads the signed and stamped page.
+            Some(ReportStatus::Signing) => out.push(
+                WorkItem::new(
+                    WorkKind::QuarterlyToPrepare,
+                    format!("{label}报表待复核人、单位负责人签字确认（或上传签字盖章页）"),
+                    href(own),
+                )
+                .due(day, today),
+            ),
             Some(ReportStatus::Returned) => out.push(
                 WorkItem::new(
                     WorkKind::QuarterlyReturned,
@@ -59,6 +69,33 @@ pub(crate) async fn work(app: &App, actor: &Actor) -> Result<Vec<WorkItem>> {
                 .due(day, today),
             ),
             Some(ReportStatus::Submitted | ReportStatus::Approved) => {}
+        }
+    }
+    // The reports this person is named on as a signer (the quarter just ended, or this one if a
+    // report of it was made early).
+    let current = app
+        .store
+        .quarterly()
+        .quarterly_reports_within(&mine, Quarter::of(today))
+        .await?;
+    let signing: Vec<&StoredReport> = reports
+        .iter()
+        .chain(current.iter())
+        .filter(|r| r.status == ReportStatus::Signing)
+        .collect();
+    if !signing.is_empty() {
+        let me = super::signing::reader_name(app, actor).await?;
+        for r in signing {
+            for signer in super::signing::signs_as(actor, &me, r) {
+                out.push(
+                    WorkItem::new(
+                        WorkKind::QuarterlyToSign,
+                        format!("作为{}签字确认{}报表", signer.label(), r.quarter.label()),
+                        href(Some(r)),
+                    )
+                    .due(due(app, &r.region, r.quarter).await?, today),
+                );
+            }
         }
     }
     let submitted = reports

@@ -14,6 +14,7 @@ use shouwang_app::quarterly::{
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorBody};
 use crate::extract::{ApiJson, MaybeJson, Path, Query};
+use crate::schema::Binary;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -27,6 +28,9 @@ use crate::state::AppState;
         get_report,
         refresh,
         submit,
+        confirm,
+        signed_page,
+        signed_page_download,
         verify,
         approve,
         return_report
@@ -306,5 +310,80 @@ pub async fn return_report(
             &b.items,
         )
         .await?,
+    ))
+}
+
+/// Which signer confirms.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmBody {
+    /// `reviewer` (复核人) or `head` (单位负责人).
+    #[serde(rename = "as")]
+    pub signer: String,
+}
+
+/// The 复核人 or the 单位负责人 named on a report confirms it, as a user of the unit other than
+/// the one who submitted it, whose name is the name given. With both, the report is submitted to
+/// the level above (until then its status is `signing`).
+#[utoipa::path(post, path = "/api/v1/quarterly-reports/{id}/confirm", params(("id" = String, Path)),
+    operation_id = "confirm_report",
+    request_body = ConfirmBody,
+    responses((status = 200, body = ReportView),
+        (status = 409, body = ErrorBody)))]
+pub async fn confirm(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ConfirmBody>,
+) -> Result<Json<ReportView>, AppError> {
+    Ok(Json(
+        quarterly::confirm(&state.app, &user.actor, &id, &b.signer).await?,
+    ))
+}
+
+/// The page the 复核人 and 单位负责人 signed and the unit stamped (PDF, JPEG, PNG or WebP, at most
+/// 10 MB), as the multipart field `file`: the report is submitted to the level above.
+#[utoipa::path(post, path = "/api/v1/quarterly-reports/{id}/signed-page", params(("id" = String, Path)),
+    operation_id = "upload_signed_page",
+    request_body(content = Binary, content_type = "multipart/form-data"),
+    responses((status = 200, body = ReportView),
+        (status = 409, body = ErrorBody)))]
+pub async fn signed_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    multipart: crate::extract::Multipart,
+) -> Result<Json<ReportView>, AppError> {
+    let (_, upload) = crate::extract::upload_form_within(
+        multipart,
+        shouwang_domain::protection::MAX_EVIDENCE_BYTES,
+    )
+    .await?;
+    let bytes = upload.map(|(_, b)| b).unwrap_or_default();
+    Ok(Json(
+        quarterly::attach_signed_page(&state.app, &user.actor, &id, &bytes).await?,
+    ))
+}
+
+/// The signed and stamped page of a report.
+#[utoipa::path(get, path = "/api/v1/quarterly-reports/{id}/signed-page", params(("id" = String, Path)),
+    operation_id = "signed_page_download",
+    responses((status = 200, body = Binary)))]
+pub async fn signed_page_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, AppError> {
+    let (kind, bytes) = quarterly::signed_page(&state.app, &user.actor, &id).await?;
+    let ext = match kind.as_str() {
+        "application/pdf" => "pdf",
+        "image/png" => "png",
+        "image/webp" => "webp",
+        _ => "jpg",
+    };
+    Ok(crate::ui::download(
+        bytes,
+        &format!("季度报表签字盖章页.{ext}"),
+        &kind,
     ))
 }

@@ -12,6 +12,9 @@ use crate::state::AppState;
 
 pub use api::ApiDoc;
 
+/// An upload of the signed page: the file and the form around it.
+const SCAN_BODY: usize = shouwang_domain::protection::MAX_EVIDENCE_BYTES + (256 << 10);
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/summary", get(api::summary))
@@ -23,6 +26,19 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/quarterly-reports/{id}/refresh", post(api::refresh))
         .route("/api/v1/quarterly-reports/{id}/submit", post(api::submit))
         .route("/api/v1/quarterly-reports/{id}/verify", post(api::verify))
+        .route("/api/v1/quarterly-reports/{id}/confirm", post(api::confirm))
+        .route(
+            "/api/v1/quarterly-reports/{id}/signed-page",
+            post(api::signed_page)
+                .get(api::signed_page_download)
+                .layer(axum::extract::DefaultBodyLimit::max(SCAN_BODY)),
+        )
+        .route(
+            "/quarterly/{id}/signed-page",
+            post(pages::signed_page_submit)
+                .get(api::signed_page_download)
+                .layer(axum::extract::DefaultBodyLimit::max(SCAN_BODY)),
+        )
         .route("/api/v1/quarterly-reports/{id}/approve", post(api::approve))
         .route(
             "/api/v1/quarterly-reports/{id}/return",

@@ -118,7 +118,9 @@ impl ReportPage {
         match kind {
             "frozen" => "生成并冻结",
             "refreshed" => "重新生成",
-            "submitted" => "提交",
+            "signing" => "提交（待签字确认）",
+            "submitted" => "报送上级",
+            "confirmed" => "签字确认",
             "approved" => "审核通过",
             "returned" => "退回",
             "verified" => "部门核实",
@@ -163,6 +165,8 @@ struct ActionForm {
     head: String,
     comment: String,
     section: String,
+    /// `reviewer` or `head`: the signer who confirms.
+    signer: String,
     items: Vec<shouwang_domain::quarterly::ReturnItem>,
 }
 
@@ -187,6 +191,7 @@ impl ActionForm {
             head: one("head"),
             comment: one("comment"),
             section: one("section"),
+            signer: one("as"),
             items: all("item")
                 .zip(all("item_comment"))
                 .map(|(item, comment)| shouwang_domain::quarterly::ReturnItem { item, comment })
@@ -212,6 +217,7 @@ pub async fn action_submit(
             };
             quarterly::submit(app, actor, &id, &input).await
         }
+        "confirm" => quarterly::confirm(app, actor, &id, &f.signer).await,
         "verify" => quarterly::verify(app, actor, &id, &f.section, comment).await,
         "approve" => quarterly::decide(app, actor, &id, true, comment, &[]).await,
         "return" => quarterly::decide(app, actor, &id, false, comment, &f.items).await,
@@ -440,4 +446,36 @@ pub async fn roster_download(
         &format!("{place}{}冻结花名册.xlsx", r.quarter_label),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ))
+}
+
+/// The signed and stamped page, uploaded from the report page: the report goes up.
+pub async fn signed_page_submit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    multipart: crate::extract::Multipart,
+) -> PageResult {
+    let (fields, upload) = crate::extract::upload_form_within(
+        multipart,
+        shouwang_domain::protection::MAX_EVIDENCE_BYTES,
+    )
+    .await?;
+    user.check_csrf(fields.get("csrf_token").map(String::as_str).unwrap_or(""))?;
+    let bytes = upload.map(|(_, b)| b).unwrap_or_default();
+    match quarterly::attach_signed_page(&state.app, &user.actor, &id, &bytes).await {
+        Ok(_) => Ok(Redirect::to(&format!("/quarterly/{id}")).into_response()),
+        Err(shouwang_app::Error::Conflict { message, .. }) => {
+            report_view(&state, &user, &id, Some((StatusCode::CONFLICT, message))).await
+        }
+        Err(shouwang_app::Error::Validation(v)) => {
+            report_view(
+                &state,
+                &user,
+                &id,
+                Some((StatusCode::UNPROCESSABLE_ENTITY, v.summary())),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -25,6 +25,47 @@ async fn post(user: &User, path: &str, body: Value) -> (StatusCode, Value) {
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// A page signed and stamped, as a scanner makes it (a PDF).
+const SIGNED_PAGE: &[u8] = b"%PDF-1.4\n% signed and stamped\n%%EOF\n";
+
+/// Uploads the signed and stamped page of a report waiting for its signatures.
+async fn upload_signed_page(user: &User, id: &str) -> (StatusCode, Value) {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(SIGNED_PAGE.to_vec())
+            .file_name("签字盖章页.pdf")
+            .mime_str("application/pdf")
+            .unwrap(),
+    );
+    let r = user
+        .client
+        .post(format!(
+            "{}/api/v1/quarterly-reports/{id}/signed-page",
+            user.base
+        ))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Submits a report naming two other signers, and uploads the page they signed: it goes up.
+async fn submit_signed(user: &User, id: &str) -> (StatusCode, Value) {
+    let (status, body) = post(
+        user,
+        &format!("/api/v1/quarterly-reports/{id}/submit"),
+        json!({"reviewer": "李复核", "head": "王镇长"}),
+    )
+    .await;
+    if status != StatusCode::OK {
+        return (status, body);
+    }
+    assert_eq!(body["status"], "signing", "{body}");
+    upload_signed_page(user, id).await
+}
+
 #[tokio::test]
 async fn a_quarter_is_frozen_checked_signed_returned_approved_locked_and_summed() {
     let app = spawn_app().await;
@@ -124,12 +165,7 @@ async fn a_quarter_is_frozen_checked_signed_returned_approved_locked_and_summed(
     );
 
     // Not submitted while a child cannot be placed; corrected, made again, submitted.
-    let (status, body) = post(
-        &town,
-        &format!("/api/v1/quarterly-reports/{id}/submit"),
-        json!({}),
-    )
-    .await;
+    let (status, body) = submit_signed(&town, &id).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(body["message"].as_str().unwrap().contains("就学情况"));
     let r = town
@@ -155,9 +191,78 @@ async fn a_quarter_is_frozen_checked_signed_returned_approved_locked_and_summed(
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{report}");
-    assert_eq!(report["status"], "submitted");
+    // Named, not yet signed: the report waits for its 复核人 and 单位负责人, not for the county.
+    assert_eq!(report["status"], "signing");
     assert_eq!(report["filler"], "town_a");
     assert_eq!(report["head"], "王镇长");
+    assert!(report["submitted_at"].is_null());
+    let county = app.login("county").await;
+    let (status, _) = post(
+        &county,
+        &format!("/api/v1/quarterly-reports/{id}/approve"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "not submitted until signed");
+    // The signers are two other users of the town, named as the report names them.
+    for (username, name, at) in [
+        ("reviewer_a", "李复核", TOWN_A),
+        ("head_a", "王镇长", TOWN_A),
+        ("head_b", "王镇长", TOWN_B),
+    ] {
+        app.store
+            .users()
+            .add_user(shouwang_testkit::store::users::NewUser {
+                username: username.into(),
+                display_name: name.into(),
+                password: PASSWORD.into(),
+                role: shouwang_domain::authz::Role::Town,
+                region: shouwang_domain::region::RegionCode::parse(at).unwrap(),
+                agency: None,
+            })
+            .await
+            .unwrap();
+    }
+    let confirm = |who: &str| json!({"as": who});
+    // The filer does not sign for the others; a namesake of another town does not sign here; the
+    // reviewer does not sign as the head.
+    let path = format!("/api/v1/quarterly-reports/{id}/confirm");
+    for (user, who) in [
+        ("town_a", "head"),
+        ("head_b", "head"),
+        ("reviewer_a", "head"),
+    ] {
+        let (status, body) = post(&app.login(user).await, &path, confirm(who)).await;
+        assert!(
+            status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+            "{user} as {who}: {status} {body}"
+        );
+    }
+    let (status, body) = post(&town, &path, confirm("signer")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let reviewer = app.login("reviewer_a").await;
+    let (status, body) = post(&reviewer, &path, confirm("reviewer")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "signing");
+    assert_eq!(body["signatures"]["reviewer"]["name"], "李复核");
+    let (status, _) = post(&reviewer, &path, confirm("reviewer")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "signed once");
+    // The head sees it on their work list, and signs: the report goes up.
+    let head = app.login("head_a").await;
+    let w = head.get_json("/api/v1/work").await;
+    assert!(
+        w["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "quarterly_to_sign" && i["href"] == format!("/quarterly/{id}")),
+        "{w}"
+    );
+    let (status, report) = post(&head, &path, confirm("head")).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["status"], "submitted");
+    assert!(report["submitted_at"].is_string());
+    assert_eq!(report["signatures"]["head"]["name"], "王镇长");
 
     // The town cannot approve its own; the county returns it, with what to fix.
     let (status, _) = post(
@@ -215,12 +320,7 @@ async fn a_quarter_is_frozen_checked_signed_returned_approved_locked_and_summed(
         .await
         .unwrap();
     assert!(page.contains("逐项意见") && page.contains("退回意见：请核实祖父母监护人数"));
-    let (status, _) = post(
-        &town,
-        &format!("/api/v1/quarterly-reports/{id}/submit"),
-        json!({}),
-    )
-    .await;
+    let (status, _) = submit_signed(&town, &id).await;
     assert_eq!(
         status,
         StatusCode::CONFLICT,
@@ -232,7 +332,8 @@ async fn a_quarter_is_frozen_checked_signed_returned_approved_locked_and_summed(
         json!({}),
     )
     .await;
-    // Submitted without a body: the submitting user signs for all three.
+    // Submitted without a body: nobody's name is written for them (three signatures are three
+    // people); the filer's own name is refused as a signer's.
     let r = town
         .client
         .post(format!(
@@ -242,7 +343,65 @@ async fn a_quarter_is_frozen_checked_signed_returned_approved_locked_and_summed(
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.unwrap();
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["reviewer", "head"], "{body}");
+    let (status, body) = post(
+        &town,
+        &format!("/api/v1/quarterly-reports/{id}/submit"),
+        json!({"reviewer": "town_a", "head": "王镇长"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    // Resubmitted with the page they signed and stamped, uploaded: a file that is not one is
+    // refused by what it is, not by its name.
+    post(
+        &town,
+        &format!("/api/v1/quarterly-reports/{id}/submit"),
+        json!({"reviewer": "李复核", "head": "王镇长"}),
+    )
+    .await;
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"MZ\x90\x00 not a scan".to_vec())
+            .file_name("签字页.pdf")
+            .mime_str("application/pdf")
+            .unwrap(),
+    );
+    let r = town
+        .client
+        .post(format!(
+            "{}/api/v1/quarterly-reports/{id}/signed-page",
+            town.base
+        ))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, body) = upload_signed_page(&town, &id).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "submitted");
+    assert_eq!(body["signed_scan"]["kind"], "application/pdf");
+    let page = county
+        .get(&format!("/api/v1/quarterly-reports/{id}/signed-page"))
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.bytes().await.unwrap().as_ref(), SIGNED_PAGE);
+    assert_eq!(
+        app.login("town_b")
+            .await
+            .get(&format!("/api/v1/quarterly-reports/{id}/signed-page"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
     let r = county
         .client
         .post(format!(
@@ -415,12 +574,7 @@ async fn a_quarter_is_frozen_checked_signed_returned_approved_locked_and_summed(
         .await;
         assert_eq!(status, StatusCode::CREATED, "{r}");
         let rid = r["id"].as_str().unwrap();
-        let (status, _) = post(
-            &county,
-            &format!("/api/v1/quarterly-reports/{rid}/submit"),
-            json!({}),
-        )
-        .await;
+        let (status, _) = submit_signed(&county, rid).await;
         assert_eq!(status, StatusCode::OK);
         let (status, _) = post(
             &county,
@@ -444,12 +598,7 @@ async fn a_quarter_is_frozen_checked_signed_returned_approved_locked_and_summed(
     assert_eq!(total["summary"]["checks_ok"], true);
     // Nobody above the county here: the county does not approve its own report.
     let tid = total["id"].as_str().unwrap();
-    post(
-        &county,
-        &format!("/api/v1/quarterly-reports/{tid}/submit"),
-        json!({}),
-    )
-    .await;
+    submit_signed(&county, tid).await;
     let (status, _) = post(
         &county,
         &format!("/api/v1/quarterly-reports/{tid}/approve"),
@@ -489,15 +638,7 @@ async fn the_ranking_puts_units_on_time_first_and_shows_the_quarters_verificatio
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, _) = post(
-        &town,
-        &format!(
-            "/api/v1/quarterly-reports/{}/submit",
-            report["id"].as_str().unwrap()
-        ),
-        json!({}),
-    )
-    .await;
+    let (status, _) = submit_signed(&town, report["id"].as_str().unwrap()).await;
     assert_eq!(status, StatusCode::OK);
 
     // After the towns' deadline (10 January).
@@ -729,12 +870,7 @@ async fn departments_check_their_sections_before_the_county_approves() {
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "checked once submitted");
-    post(
-        &town,
-        &format!("/api/v1/quarterly-reports/{id}/submit"),
-        json!({}),
-    )
-    .await;
+    submit_signed(&town, &id).await;
     let county = app.login("county").await;
     let (status, body) = post(
         &county,
@@ -789,12 +925,7 @@ async fn departments_check_their_sections_before_the_county_approves() {
         r["education_check"].is_null() && r["police_check"].is_null(),
         "{r}"
     );
-    post(
-        &town,
-        &format!("/api/v1/quarterly-reports/{id}/submit"),
-        json!({}),
-    )
-    .await;
+    submit_signed(&town, &id).await;
     let (status, _) = post(
         &county,
         &format!("/api/v1/quarterly-reports/{id}/approve"),

@@ -62,6 +62,7 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
             "seen": ["child"], "condition": "good"
         }),
         ("POST", "/api/v1/quarterly-reports/{id}/verify") => json!({"section": "education"}),
+        ("POST", "/api/v1/quarterly-reports/{id}/confirm") => json!({"as": "reviewer"}),
         ("POST", "/api/v1/children/{id}/parent-contacts") => {
             json!({"parent": "mother", "method": "phone"})
         }
@@ -191,7 +192,9 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
                 let mut req = user
                     .client
                     .request(method.clone(), format!("{}{url}", app.base));
-                if path.ends_with("/attachments") && method == Method::POST {
+                if (path.ends_with("/attachments") || path.ends_with("/signed-page"))
+                    && method == Method::POST
+                {
                     req = req.multipart(evidence_form(""));
                 } else if let Some(b) = body_for(&method, path) {
                     req = req.json(&b);
@@ -545,6 +548,7 @@ async fn no_user_of_another_area_reaches_a_record_through_any_route_of_the_route
                 let mut req = client.request(method.clone(), format!("{}{url}", app.base));
                 if method != Method::GET {
                     let upload = path.ends_with("/attachments")
+                        || path.ends_with("/signed-page")
                         || (!path.starts_with("/api/")
                             && (path.ends_with("/agreements") || path.ends_with("/photos")));
                     req = if upload {

@@ -296,6 +296,37 @@ async fn a_submitted_town_report_waits_on_the_police_and_the_county_who_are_told
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    // Not yet signed: it is still the town's to see through, and nobody above is told yet.
+    let waiting = of_kind(&work(&town).await, "quarterly_to_prepare")[0].clone();
+    assert!(
+        waiting["title"].as_str().unwrap().contains("签字确认"),
+        "{waiting}"
+    );
+    assert!(
+        of_kind(
+            &work(&app.login("county").await).await,
+            "quarterly_to_approve"
+        )
+        .is_empty()
+    );
+    assert_eq!(told(&app, "county", "quarterly_submitted").await, 0);
+    assert_eq!(told(&app, "town_a", "quarterly_to_sign").await, 1);
+    // The page the signers signed and stamped, uploaded: it goes up.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"%PDF-1.4\n%%EOF\n".to_vec()).file_name("签字页.pdf"),
+    );
+    let r = town
+        .client
+        .post(format!(
+            "{}/api/v1/quarterly-reports/{id}/signed-page",
+            town.base
+        ))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     assert!(of_kind(&work(&town).await, "quarterly_to_prepare").is_empty());
 
     // The county approves it; the county's police check their section; both are told.
