@@ -65,7 +65,15 @@ test('a county officer sets up her authenticator and is asked for its code at th
   await page.screenshot({ path: path.join(shots, 'second-factor-codes-360.png'), fullPage: true });
   await page.click('text=我已保存，进入系统');
   await page.waitForURL(`${app.base}/`);
-  await page.click('header button:has-text("退出登录")');
+  // On the phone the header is one line; the menu holds the rest, each a finger-sized target.
+  const header = await page.locator('header.top').boundingBox();
+  assert.ok(header.height <= 60, `header ${header.height}px`);
+  assert.equal(await page.isVisible('header nav'), false);
+  await page.click('header a.menu-open');
+  const out = page.locator('header button:has-text("退出登录")');
+  assert.ok((await out.boundingBox()).height >= 44);
+  await page.screenshot({ path: path.join(shots, 'menu-open-360.png'), fullPage: false });
+  await out.click();
   await page.waitForURL(`${app.base}/login`);
 
   // The next sign-in asks for the code; the one already used is refused, the next one opens.

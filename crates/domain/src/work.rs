@@ -10,6 +10,9 @@ use crate::code_enum;
 code_enum! {
     /// What a line of work is, in the order the home page groups them when their urgency is equal.
     pub enum WorkKind {
+        /// A child whose file or visit records 单独居住 or 无人监护 with no mandatory report filed
+        /// (未成年人保护法 Art. 11 立即报告; Art. 117).
+        ReportUnfiled = ("report_unfiled", "应报未报"),
         /// 强制报告 to receive (the police; the county once it is escalated).
         ReportUnreceived = ("report_unreceived", "强制报告待受理"),
         /// An emergency step, the feedback to the reporter, or a closing to approve.

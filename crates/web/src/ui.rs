@@ -121,6 +121,13 @@ pub struct Frame {
     pub can_route: bool,
     /// Keeps the parents' contact log and the 委托监护 records (the village, town and county).
     pub can_keep_contacts: bool,
+    /// Reads the roster (not the court, the procuratorate or a department, which see their cases).
+    pub can_read_children: bool,
+    /// Files a 发现报告.
+    pub can_report_discovery: bool,
+    /// Prepares, checks or approves quarterly reports (a town and above, the police and the
+    /// education bureau who check a town's sections).
+    pub can_quarterly: bool,
 }
 
 impl Frame {
@@ -152,6 +159,17 @@ impl Frame {
             can_work_return: a.may(Action::WorkReturn),
             can_route: a.may(Action::Route) || a.may(Action::HandleRouting),
             can_keep_contacts: a.may(Action::RecordParentContact),
+            can_read_children: a.may(Action::ReadChild),
+            can_report_discovery: a.may(Action::ReportDiscovery),
+            can_quarterly: matches!(
+                a.role,
+                Role::Town
+                    | Role::County
+                    | Role::CountyAdmin
+                    | Role::Oversight
+                    | Role::Police
+                    | Role::Education
+            ),
         }
     }
 }

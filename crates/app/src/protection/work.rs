@@ -19,6 +19,7 @@ fn situations(case: &CaseRow) -> String {
 
 pub(crate) async fn work(app: &App, actor: &Actor) -> Result<Vec<WorkItem>> {
     let mut out = referral_work(app, actor).await?;
+    out.extend(unfiled_work(app, actor).await?);
     let police = actor.role == Role::Police;
     let civil = matches!(actor.role, Role::Town | Role::County | Role::CountyAdmin);
     if !police && !civil {
@@ -186,6 +187,48 @@ async fn referral_work(app: &App, actor: &Actor) -> Result<Vec<WorkItem>> {
             )
             .due(due, today);
             if v.overdue { line.late() } else { line }
+        })
+        .collect())
+}
+
+/// 应报未报: the village reports each child at once (a line per child, to the report form); a town
+/// or a county sees that it is done (one line, to the list). Late from the day it was recorded:
+/// the law says 立即.
+async fn unfiled_work(app: &App, actor: &Actor) -> Result<Vec<WorkItem>> {
+    if !matches!(
+        actor.role,
+        Role::Village | Role::Town | Role::County | Role::CountyAdmin
+    ) {
+        return Ok(vec![]);
+    }
+    let visits = unreported_visits(app, actor, None, 1000).await?;
+    if actor.role != Role::Village {
+        let total =
+            app.store.protection().unreported_count(actor, None).await? + visits.len() as i64;
+        return Ok(match total {
+            0 => vec![],
+            n => vec![
+                WorkItem::new(
+                    WorkKind::ReportUnfiled,
+                    format!("{n} 名儿童单独居住或无人监护，尚未提交强制报告"),
+                    "/reports/unreported",
+                )
+                .late(),
+            ],
+        });
+    }
+    let mut items = app.store.protection().unreported(actor, None, 200).await?;
+    items.extend(visits);
+    Ok(items
+        .into_iter()
+        .map(|u| {
+            WorkItem::new(
+                WorkKind::ReportUnfiled,
+                format!("向公安机关报告：{}（单独居住或无人监护）", u.name),
+                format!("/reports/new?child_id={}", u.child_id),
+            )
+            .late()
+            .about(u.child_id)
         })
         .collect())
 }

@@ -116,6 +116,31 @@ async fn each_role_sees_its_own_work_and_whoever_is_waited_on_is_told() {
     );
     assert!(of_kind(&work(&app.login("town_b").await).await, "visit_due").is_empty());
 
+    // A child recorded as living alone with no report filed: the village reports at once (a line
+    // to the report form, already late); the town sees how many.
+    let mut alone = boy_named(VILLAGE_A, "张独居", ymd(2014, 5, 6), 61);
+    alone.living_alone = Some("是".into());
+    let alone = village.register(&alone).await;
+    let alone_id = alone["id"].as_str().unwrap();
+    let vw = work(&village).await;
+    let unfiled = of_kind(&vw, "report_unfiled");
+    assert_eq!(unfiled.len(), 1, "{vw}");
+    assert_eq!(
+        unfiled[0]["href"],
+        format!("/reports/new?child_id={alone_id}")
+    );
+    assert_eq!(unfiled[0]["overdue"], true);
+    assert_most_urgent_first(&vw);
+    assert_eq!(
+        vw["items"][0]["kind"], "report_unfiled",
+        "the most urgent first: {vw}"
+    );
+    let tw = work(&town).await;
+    let aggregate = of_kind(&tw, "report_unfiled");
+    assert_eq!(aggregate.len(), 1, "{tw}");
+    assert!(aggregate[0]["child_id"].is_null());
+    assert!(of_kind(&work(&app.login("town_b").await).await, "report_unfiled").is_empty());
+
     // A teacher's mandatory report waits on the town's police: they are told and it is theirs.
     let teacher = app.login("teacher_a").await;
     let filed = teacher.file_report(&report_on(VILLAGE_A)).await.created();
