@@ -151,6 +151,10 @@ struct DiscoveriesPage {
 }
 
 impl DiscoveriesPage {
+    /// A recorded time in China's time.
+    fn at(&self, at: &str) -> String {
+        crate::ui::china_time(at)
+    }
     fn town(&self, code: &str) -> String {
         place_name(code)
     }

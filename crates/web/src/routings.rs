@@ -133,6 +133,12 @@ struct ListPage {
     receiver: bool,
 }
 
+impl ListPage {
+    fn day(&self, at: &str) -> String {
+        crate::ui::china_day(at)
+    }
+}
+
 pub async fn list_page(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -251,6 +257,9 @@ struct ChildPage {
 }
 
 impl ChildPage {
+    fn day(&self, at: &str) -> String {
+        crate::ui::china_day(at)
+    }
     fn chosen(&self, unit: &str) -> bool {
         self.values.units.iter().any(|u| u == unit)
     }

@@ -184,6 +184,12 @@ pub fn refusal(e: shouwang_app::Error) -> Result<(StatusCode, String), AppError>
     }
 }
 
+/// The day of a stored time in China (a time recorded at 01:00 in Beijing is that day, not the
+/// day before as its UTC text says); text that is not a time is shown as it is.
+pub fn china_day(at: &str) -> String {
+    At::parse(at).map_or_else(|| at.to_owned(), |t| t.china_date().to_string())
+}
+
 /// A stored time as people in China read it: 2026-11-24T09:30:00.000Z → 2026-11-24 17:30.
 pub fn china_time(at: &(impl ChinaTime + ?Sized)) -> String {
     at.china_time()
@@ -296,4 +302,15 @@ pub fn download(bytes: Vec<u8>, filename: &str, content_type: &str) -> Response 
         bytes,
     )
         .into_response()
+}
+
+/// Template filters every page may use (`use crate::ui::filters;` beside a template).
+pub mod filters {
+    /// `{{ at|china_day }}`: the day of a stored time in China.
+    pub fn china_day<T: std::fmt::Display>(
+        at: T,
+        _: &dyn askama::Values,
+    ) -> askama::Result<String> {
+        Ok(super::china_day(&at.to_string()))
+    }
 }

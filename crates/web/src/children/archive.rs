@@ -21,6 +21,8 @@ use crate::schema::Items;
 use crate::state::AppState;
 use crate::ui::{Frame, PageResult, place_name, render};
 
+use crate::ui::filters;
+
 /// The archive's part of the API description.
 #[derive(utoipa::OpenApi)]
 #[openapi(

@@ -335,6 +335,10 @@ pub(super) struct ChildPage {
 }
 
 impl ChildPage {
+    /// A recorded time in China's time.
+    fn at(&self, at: &str) -> String {
+        crate::ui::china_time(at)
+    }
     fn id_shown(&self, masked: &Option<String>, full: Option<&IdNumber>) -> String {
         match full {
             Some(id) => id.to_string(),
@@ -567,6 +571,10 @@ pub(super) struct HistoryPage {
 }
 
 impl HistoryPage {
+    /// A recorded time in China's time.
+    fn at(&self, at: &str) -> String {
+        crate::ui::china_time(at)
+    }
     fn label(&self, field: &str) -> String {
         field_label(field)
     }

@@ -14,6 +14,8 @@ use crate::extract::{Path, Query};
 use crate::state::AppState;
 use crate::ui::{Frame, PageResult, place_name, render};
 
+use crate::ui::filters;
+
 use super::api::OverviewParams;
 
 #[derive(Template)]

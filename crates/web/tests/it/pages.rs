@@ -681,3 +681,41 @@ async fn the_live_id_check_never_hands_out_the_check_digit_fills_sex_and_birth_a
     assert!(html.contains("已在其他地区登记"), "{html}");
     assert!(!html.contains(&id), "{html}");
 }
+
+/// Times on pages are China's: a report filed at 00:30 in Beijing (16:30 UTC the day before) shows
+/// that day and time, on the queue and on the child's routings, never its UTC text.
+#[tokio::test]
+async fn pages_show_times_and_days_in_chinas_time() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    app.clock.set(ymd(2026, 11, 24));
+    // 04:00 UTC + 12.5 h = 16:30 UTC = 00:30 on the 25th in Beijing.
+    app.clock.advance(12 * 3600 + 1800);
+    let village = app.login("village_a").await;
+    let r = village
+        .post_json(
+            "/api/v1/discoveries",
+            &serde_json::json!({"town_code": TOWN_A, "child_name": "李某", "situation": "独自在家"}),
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let child = village.register(&boy(VILLAGE_A)).await;
+    let id = child["id"].as_str().unwrap();
+    let page = app
+        .login("town_a")
+        .await
+        .get("/discoveries")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("2026-11-25 00:30"), "{page}");
+    assert!(!page.contains("2026-11-24T16:30"), "{page}");
+    let file = village
+        .get(&format!("/children/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(file.contains("登记于 2026-11-25 00:30"), "{file}");
+}

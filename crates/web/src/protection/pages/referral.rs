@@ -4,6 +4,8 @@ use super::*;
 use crate::auth::CheckedForm;
 use shouwang_domain::ids::CaseId;
 
+use crate::ui::filters;
+
 #[derive(Deserialize)]
 pub struct ReferForm {
     #[serde(default)]

@@ -1,6 +1,7 @@
 //! 应报未报.
 
 use super::*;
+use crate::ui::filters;
 
 #[derive(Template)]
 #[template(path = "protection/unreported.html")]
