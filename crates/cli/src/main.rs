@@ -72,6 +72,7 @@ async fn run() -> Result<()> {
                 init(&store, region).await?;
             }
             demo::run_regions(&store, &regions, children, seed, lists.as_deref()).await?;
+            shouwang::demo_work::open(&store).await?;
             anchor(&store, &db).await;
         }
         Command::Serve {
