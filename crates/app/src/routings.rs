@@ -113,7 +113,11 @@ async fn view(app: &App, r: Routing, actions: Vec<Event>) -> Result<RoutingView>
     if let Some(g) = &f.entrusted_guardian {
         contacts.push(format!(
             "受委托监护人 {}{}",
-            g.name.as_str(),
+            match (&g.name, g.relation) {
+                (Some(n), _) => n.as_str().to_owned(),
+                (None, Some(r)) => format!("（{}，姓名未填写）", r.label()),
+                (None, None) => "（姓名未填写）".to_owned(),
+            },
             g.phone
                 .as_ref()
                 .map(|p| format!(" {}", p.as_str()))

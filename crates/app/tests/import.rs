@@ -285,7 +285,12 @@ async fn a_hand_made_roster_with_merged_two_row_headers_is_read_and_imported() {
     assert_eq!(li.village_code.as_str(), "522730100208");
     assert_eq!(li.mother.work_place.as_ref().unwrap().as_str(), "4403");
     assert_eq!(
-        li.entrusted_guardian.as_ref().unwrap().relation.label(),
+        li.entrusted_guardian
+            .as_ref()
+            .unwrap()
+            .relation
+            .unwrap()
+            .label(),
         "祖父母"
     );
     assert_eq!(li.ethnicity.unwrap().label(), "汉族");
@@ -1689,4 +1694,80 @@ async fn a_large_import_keeps_the_counts_equal_to_counting() {
             .await
             .unwrap()
     );
+}
+
+/// A county workbook whose 监护人 column holds 奶奶 / 爷爷 / 外婆 and which has no 与儿童关系 column
+/// (issue 26): the word is the relation, the carer's name is not known — every row imports, the
+/// files are 待补充 with the name named, and the 汇总表 places each by the relation; a real name
+/// with no relation leaves the relation 待补充 and the child out of the table, saying why.
+#[tokio::test]
+async fn a_carer_named_by_kinship_with_no_relation_column_imports_every_row() {
+    let reg = registry().await;
+    let mut csv = String::from(
+        "姓名,性别,民族,出生日期,身份证号,户口性质,乡镇,村,就学情况,是否寄宿,身体状况,监护类型,父亲情况,母亲情况,监护人\n",
+    );
+    let carers = ["奶奶", "爷爷", "外婆", "姑姑", "张秀英"];
+    for (i, carer) in carers.iter().enumerate() {
+        let birth = ymd(2014, 3, 1) + chrono::Duration::days(i as i64 * 50);
+        csv.push_str(&format!(
+            "罗{},女,汉族,{birth},{},农业,龙山镇,余下村,小学,否,健康,监护情况一般,外出务工,外出务工,{carer}\n",
+            ["一", "二", "三", "四", "五"][i],
+            id_number_for("522730", birth, 2 + 2 * i as u16)
+        ));
+    }
+    let path = reg.path("kin.csv");
+    std::fs::write(&path, csv).unwrap();
+    let plan = reg.plan(&reg.county, &path).await.unwrap();
+    assert!(errors_of(&plan).is_empty(), "{:?}", errors_of(&plan));
+    assert_eq!(plan.counts().create, 5);
+    Importer::new(&reg.app, &reg.county)
+        .unwrap()
+        .commit(&plan, CommitMode::All)
+        .await
+        .unwrap();
+    let page = reg
+        .store
+        .rosters()
+        .roster(
+            &reg.county,
+            &RosterQuery {
+                per_page: 50,
+                ..RosterQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        page.items.len(),
+        5,
+        "all on the roster: {} incomplete, {} not eligible",
+        reg.count(StandingFilter::Incomplete).await,
+        reg.count(StandingFilter::NotEligible).await
+    );
+    let mut seen = std::collections::BTreeMap::new();
+    for item in &page.items {
+        let c = shouwang_app::children::get(
+            &reg.app,
+            &reg.county,
+            &ChildId::new(item.id.clone()),
+            false,
+        )
+        .await
+        .unwrap();
+        let g = c.file.entrusted_guardian.clone().expect("a carer");
+        let missing = shouwang_domain::eligibility::missing_fields(&c.file);
+        seen.insert(
+            c.file.name.as_str().to_owned(),
+            (g.name.map(|n| n.as_str().to_owned()), g.relation, missing),
+        );
+    }
+    use shouwang_domain::child::GuardianRelation as R;
+    let (name, relation, missing) = &seen["罗一"];
+    assert_eq!((name.as_deref(), *relation), (None, Some(R::Grandparent)));
+    assert!(missing.contains(&"受委托监护人姓名"), "{missing:?}");
+    assert_eq!(seen["罗三"].1, Some(R::MaternalGrandparent));
+    assert_eq!(seen["罗四"].1, Some(R::OtherRelative));
+    let (name, relation, missing) = &seen["罗五"];
+    assert_eq!((name.as_deref(), *relation), (Some("张秀英"), None));
+    assert!(missing.contains(&"受委托监护人与儿童关系"), "{missing:?}");
 }

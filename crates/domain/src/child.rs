@@ -112,6 +112,35 @@ code_enum! {
     }
 }
 
+impl GuardianRelation {
+    /// The relation a word of kinship names, as rosters write it where the carer's name or the
+    /// relation goes (奶奶, 外婆, 姑姑, 邻居…): the child's point of view, 附件1's categories.
+    pub fn from_word(word: &str) -> Option<GuardianRelation> {
+        use GuardianRelation::*;
+        let w = crate::text::clean(word);
+        let w = w
+            .trim_start_matches('其')
+            .trim_end_matches("照料")
+            .trim_end_matches("照顾");
+        Some(match w {
+            "爷爷" | "奶奶" | "祖父" | "祖母" | "爷爷奶奶" | "爷奶" | "祖父母" => {
+                Grandparent
+            }
+            "外公" | "外婆" | "姥姥" | "姥爷" | "外祖父" | "外祖母" | "外公外婆" | "外祖父母" => {
+                MaternalGrandparent
+            }
+            "哥哥" | "姐姐" | "兄" | "姐" | "兄长" | "兄姐" | "哥" => Sibling,
+            "叔叔" | "叔" | "伯伯" | "伯父" | "伯母" | "婶婶" | "婶" | "姑姑" | "姑妈" | "姑"
+            | "姑父" | "舅舅" | "舅" | "舅妈" | "姨妈" | "姨" | "小姨" | "姨父" | "大伯"
+            | "叔父" | "亲戚" | "亲属" | "其他亲属" | "堂哥" | "堂姐" | "表哥" | "表姐" => {
+                OtherRelative
+            }
+            "邻居" | "朋友" | "亲友" | "亲友邻居" | "朋友邻居" => FriendNeighbour,
+            _ => return None,
+        })
+    }
+}
+
 code_enum! {
     /// 监护类型 (single tick, 附件1).
     pub enum GuardianshipType {
@@ -266,10 +295,12 @@ impl Parent {
 /// 受委托监护人.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntrustedGuardian {
-    pub name: PersonName,
+    /// Unknown when the file names the carer only by a relation (监护人：奶奶) or not at all.
+    pub name: Option<PersonName>,
     pub phone: Option<PhoneNumber>,
     pub id_number: Option<IdNumber>,
-    pub relation: GuardianRelation,
+    /// Unknown when the file does not say it: the file is then 待补充, not refused.
+    pub relation: Option<GuardianRelation>,
     pub address: Option<String>,
 }
 

@@ -193,6 +193,24 @@ pub fn missing_fields(file: &ChildFile) -> Vec<&'static str> {
     if file.guardianship_type.is_none() {
         out.push("监护类型");
     }
+    for (parent, label) in [
+        (&file.father, "父亲外出务工地点"),
+        (&file.mother, "母亲外出务工地点"),
+    ] {
+        if parent.situation == Some(crate::child::ParentSituation::AwayForWork)
+            && parent.work_place.is_none()
+        {
+            out.push(label);
+        }
+    }
+    if let Some(g) = &file.entrusted_guardian {
+        if g.name.is_none() {
+            out.push("受委托监护人姓名");
+        }
+        if g.relation.is_none() {
+            out.push("受委托监护人与儿童关系");
+        }
+    }
     out
 }
 

@@ -383,16 +383,10 @@ impl Parser<'_> {
         if status_v == KinStatus::Alive {
             // A living parent whose situation is blank is unknown, not an error: the file is
             // saved and waits on the 信息不全 list (eligibility::missing_facts).
+            // A work place not stated (附件1 note 7 asks for “XXX省(区、市)XXX市”) is unknown too:
+            // the file is 待补充 (`eligibility::missing_fields`), never refused for a column
+            // the roster does not have.
             match situation_v {
-                Some(ParentSituation::AwayForWork)
-                    if work_v.is_none() && !self.errors.has(&format!("{prefix}_work_place")) =>
-                {
-                    // 附件1 note 7: 父母外出务工地点填写到“XXX省(区、市)XXX市”.
-                    self.errors.add(
-                        &format!("{prefix}_work_place"),
-                        format!("{label}外出务工，请填写务工地点（省、市）"),
-                    );
-                }
                 Some(ParentSituation::Incapable) if incapacity_v.is_none() => self.errors.add(
                     &format!("{prefix}_incapacity"),
                     format!("请选择{label}无监护能力的原因（重病、重残等）"),
@@ -545,38 +539,32 @@ impl ChildInput {
         let mother = p.parent(WhichParent::Mother);
         let entrusted = match present(&self.entrusted) {
             Some(_) => p.flag("entrusted", &self.entrusted),
-            None => present(&self.guardian_name).is_some(),
+            None => {
+                present(&self.guardian_name).is_some() || present(&self.guardian_relation).is_some()
+            }
         };
-        let guardian_name = p.name("guardian_name", &self.guardian_name);
+        // A word of kinship where the name goes (监护人：奶奶) is the relation, and the name is
+        // not known; a missing name or relation leaves the file 待补充, it is not refused.
+        let named_by_relation = present(&self.guardian_name).and_then(GuardianRelation::from_word);
+        let guardian_name = match named_by_relation {
+            Some(_) => None,
+            None => p.name("guardian_name", &self.guardian_name),
+        };
         let guardian_phone = p.phone("guardian_phone", &self.guardian_phone);
         let guardian_id = p.id_number("guardian_id_number", &self.guardian_id_number);
-        let guardian_relation = p.enum_value(
-            "guardian_relation",
-            &self.guardian_relation,
-            GuardianRelation::parse,
-        );
+        let guardian_relation = p
+            .enum_value("guardian_relation", &self.guardian_relation, |s| {
+                GuardianRelation::parse(s).or_else(|| GuardianRelation::from_word(s))
+            })
+            .or(named_by_relation);
         let guardian_address = p.text("guardian_address", &self.guardian_address);
-        let entrusted_guardian = if entrusted {
-            if guardian_name.is_none() && !p.errors.has("guardian_name") {
-                p.errors
-                    .add("guardian_name", "已委托其他监护人，请填写受委托监护人姓名");
-            }
-            if guardian_relation.is_none() && !p.errors.has("guardian_relation") {
-                p.errors
-                    .add("guardian_relation", "请选择受委托监护人与儿童的关系");
-            }
-            guardian_name
-                .zip(guardian_relation)
-                .map(|(name, relation)| EntrustedGuardian {
-                    name,
-                    phone: guardian_phone,
-                    id_number: guardian_id,
-                    relation,
-                    address: guardian_address,
-                })
-        } else {
-            None
-        };
+        let entrusted_guardian = entrusted.then_some(EntrustedGuardian {
+            name: guardian_name,
+            phone: guardian_phone,
+            id_number: guardian_id,
+            relation: guardian_relation,
+            address: guardian_address,
+        });
         let guardianship_type = p.enum_value(
             "guardianship_type",
             &self.guardianship_type,

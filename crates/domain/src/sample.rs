@@ -205,8 +205,11 @@ mod tests {
     #[test]
     fn away_parent_needs_a_work_place_at_city_level() {
         let mut i = boy();
+        // Not stated: the file waits on the 待补充 list for it (a roster without the column is
+        // not refused row by row).
         i.father_work_place = None;
-        assert!(i.parse(&ctx()).unwrap_err().has("father_work_place"));
+        let file = i.parse(&ctx()).unwrap();
+        assert!(crate::eligibility::missing_fields(&file).contains(&"父亲外出务工地点"));
         i.father_work_place = Some("440106".into());
         assert!(
             i.parse(&ctx())

@@ -180,10 +180,12 @@ pub fn cells(file: &ChildFile) -> Option<[usize; 5]> {
                 false => 25,
             },
         },
+        // A carer whose relation the file does not say cannot be placed (附件1's columns 26–28).
         match file.entrusted_guardian.as_ref().map(|g| g.relation) {
-            Some(GuardianRelation::Grandparent | GuardianRelation::MaternalGrandparent) => 26,
-            Some(GuardianRelation::Sibling | GuardianRelation::OtherRelative) => 27,
-            Some(GuardianRelation::FriendNeighbour | GuardianRelation::Other) => 28,
+            Some(Some(GuardianRelation::Grandparent | GuardianRelation::MaternalGrandparent)) => 26,
+            Some(Some(GuardianRelation::Sibling | GuardianRelation::OtherRelative)) => 27,
+            Some(Some(GuardianRelation::FriendNeighbour | GuardianRelation::Other)) => 28,
+            Some(None) => return None,
             None => 29,
         },
         match file.health.status? {
@@ -235,6 +237,12 @@ pub fn unplaced(file: &ChildFile) -> Option<&'static str> {
         Some("身体情况")
     } else if in_compulsory && file.boarding.is_none() {
         Some("是否学校寄宿")
+    } else if file
+        .entrusted_guardian
+        .as_ref()
+        .is_some_and(|g| g.relation.is_none())
+    {
+        Some("受委托监护人与儿童关系")
     } else {
         None
     }

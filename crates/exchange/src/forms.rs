@@ -191,10 +191,10 @@ pub fn registration_data(h: &FormHeading<'_>) -> Value {
         "incapable": ticks(WhichParent::ALL, WhichParent::label, |w| Some(w) == unable),
         "entrusted": json!([["有", g.is_some()], ["无", g.is_none()]]),
         "guardian": {
-            "name": g.map(|g| g.name.to_string()).unwrap_or_default(),
+            "name": g.and_then(|g| g.name.as_ref().map(|n| n.to_string())).unwrap_or_default(),
             "phone": g.and_then(|g| g.phone.as_ref().map(|p| p.as_str().to_owned())).unwrap_or_default(),
             "id": g.map(|g| id_text(&g.id_number, h.reveal_ids)).unwrap_or_default(),
-            "relation": g.map(|g| g.relation.label()).unwrap_or_default(),
+            "relation": g.and_then(|g| g.relation.map(|r| r.label())).unwrap_or_default(),
             "address": g.and_then(|g| g.address.clone()).unwrap_or_default(),
         },
         "guardianship_type": ticks(GuardianshipType::ALL, GuardianshipType::label, |t| Some(t) == f.guardianship_type),
@@ -231,8 +231,8 @@ pub fn agreement_data(h: &FormHeading<'_>) -> Value {
         "father": parent(&f.father),
         "mother": parent(&f.mother),
         "guardian": {
-            "name": g.map(|g| g.name.to_string()).unwrap_or_default(),
-            "relation": g.map(|g| g.relation.label()).unwrap_or_default(),
+            "name": g.and_then(|g| g.name.as_ref().map(|n| n.to_string())).unwrap_or_default(),
+            "relation": g.and_then(|g| g.relation.map(|r| r.label())).unwrap_or_default(),
             "phone": g.and_then(|g| g.phone.as_ref().map(|p| p.as_str().to_owned())).unwrap_or_default(),
             "id": g.map(|g| id_text(&g.id_number, h.reveal_ids)).unwrap_or_default(),
             "address": g.and_then(|g| g.address.clone()).unwrap_or_default(),

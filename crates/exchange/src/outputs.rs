@@ -200,8 +200,8 @@ pub fn roster_values(i: usize, f: &ChildFile, reveal_ids: bool) -> Vec<String> {
     v.extend(parent(&f.father));
     v.extend(parent(&f.mother));
     v.extend([
-        opt(g.map(|g| g.name.to_string())),
-        opt(g.map(|g| g.relation.label().to_owned())),
+        opt(g.and_then(|g| g.name.as_ref().map(|n| n.to_string()))),
+        opt(g.and_then(|g| g.relation.map(|r| r.label().to_owned()))),
         opt(g.and_then(|g| g.phone.as_ref().map(|p| p.as_str().to_owned()))),
         f.guardianship_type.map_or("", |g| g.label()).to_owned(),
         f.assessment().map_or("", |a| a.label()).to_owned(),

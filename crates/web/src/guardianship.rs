@@ -233,7 +233,7 @@ async fn child_view(state: &AppState, user: &CurrentUser, id: &ChildId, o: Outco
             .file
             .entrusted_guardian
             .as_ref()
-            .map(|g| g.name.as_str().to_owned())
+            .and_then(|g| g.name.as_ref().map(|n| n.as_str().to_owned()))
             .unwrap_or_default(),
         checks: shouwang_app::guardianship::carer_checks(&state.app, &user.actor, id).await?,
         agreements: guardianship::agreements(&state.app, &user.actor, id).await?,

@@ -73,10 +73,10 @@ impl ChildInput {
             mother_work_place: s(&f.mother.work_place),
             mother_phone: f.mother.phone.as_ref().map(|p| p.as_str().to_owned()),
             entrusted: b(g.is_some()),
-            guardian_name: g.map(|g| g.name.to_string()),
+            guardian_name: g.and_then(|g| g.name.as_ref().map(|n| n.to_string())),
             guardian_phone: g.and_then(|g| g.phone.as_ref().map(|p| p.as_str().to_owned())),
             guardian_id_number: g.and_then(|g| s(&g.id_number)),
-            guardian_relation: g.map(|g| g.relation.code().to_owned()),
+            guardian_relation: g.and_then(|g| g.relation.map(|r| r.code().to_owned())),
             guardian_address: g.and_then(|g| g.address.clone()),
             guardianship_type: f.guardianship_type.map(|g| g.code().to_owned()),
             income_sources: Some(
