@@ -309,17 +309,41 @@ pub(crate) async fn work(app: &App, actor: &Actor) -> Result<Vec<WorkItem>> {
             .into_iter()
             .map(|r| (r.code, r.name))
             .collect();
-    Ok(units
-        .into_iter()
-        .map(|(code, (n, late, soonest))| {
-            let name = names.get(&code).cloned().unwrap_or_else(|| code.clone());
-            let title = match late {
-                0 => format!("{name}：{n} 名儿童待走访"),
-                _ => format!("{name}：{n} 名儿童待走访，其中 {late} 名已逾期"),
-            };
-            let line = WorkItem::new(WorkKind::VisitDue, title, format!("/visits?region={code}"))
-                .due(soonest, today);
-            if late > 0 { line.late() } else { line }
-        })
-        .collect())
+    // A unit with visits overdue is a line of its own; the others, on time, are one line for the
+    // whole area (a town's twenty villages would otherwise fill its list).
+    let mut out = Vec::new();
+    let (mut on_time, mut on_time_units, mut soonest_on_time) = (0usize, 0usize, None);
+    for (code, (n, late, soonest)) in units {
+        if late == 0 {
+            on_time += n;
+            on_time_units += 1;
+            soonest_on_time = Some(soonest_on_time.map_or(soonest, |d: NaiveDate| d.min(soonest)));
+            continue;
+        }
+        let name = names.get(&code).cloned().unwrap_or_else(|| code.clone());
+        out.push(
+            WorkItem::new(
+                WorkKind::VisitDue,
+                format!("{name}：{late} 名儿童走访已逾期（共 {n} 名待走访）"),
+                format!("/visits?region={code}&state=overdue"),
+            )
+            .due(soonest, today)
+            .late(),
+        );
+    }
+    if let Some(day) = soonest_on_time {
+        let unit = match level {
+            shouwang_domain::region::RegionLevel::Village => "个村（社区）",
+            _ => "个乡镇（街道）",
+        };
+        out.push(
+            WorkItem::new(
+                WorkKind::VisitDue,
+                format!("{on_time} 名儿童本期待走访（{on_time_units} {unit}）"),
+                "/visits",
+            )
+            .due(day, today),
+        );
+    }
+    Ok(out)
 }

@@ -118,7 +118,14 @@ pub async fn upload_api(
         p.filename.unwrap_or_else(|| "upload".into()),
     )
     .await?;
-    let id = start_job(&state, &user.actor, upload.name.clone(), &upload.bytes).await?;
+    let id = start_job(
+        &state,
+        &user.actor,
+        upload.name.clone(),
+        &upload.bytes,
+        Vec::new(),
+    )
+    .await?;
     Ok((
         StatusCode::ACCEPTED,
         [(header::LOCATION, format!("/api/v1/imports/{id}"))],
@@ -151,8 +158,8 @@ pub async fn job_api(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let (job, source) = view(&state, &user.actor, &id).await?;
-    let source = Some(source);
+    let (job, detail) = view(&state, &user.actor, &id).await?;
+    let source = Some(detail.source);
     let body = match job {
         JobState::Reading(p) => ImportJob {
             progress: Some(p),

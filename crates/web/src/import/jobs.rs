@@ -36,4 +36,8 @@ pub(crate) struct Detail {
     pub(crate) source: String,
     #[serde(default)]
     pub(crate) choices: BTreeMap<String, String>,
+    /// What the whole file states once (`字段=值`, as `shouwang import --fill`): a field every row
+    /// that leaves it blank takes (`exchange::fill`).
+    #[serde(default)]
+    pub(crate) fills: Vec<String>,
 }

@@ -80,7 +80,19 @@ pub(super) async fn upload_page(
         .as_ref()
         .map(|u| (u.name.clone(), &u.bytes[..]))
         .unwrap_or_default();
-    match start_job(&state, &user.actor, name, bytes).await {
+    // 全表统一填写: one `字段=值` a line.
+    let fills: Vec<String> = fields
+        .get("fill")
+        .map(|f| {
+            f.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .take(40)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    match start_job(&state, &user.actor, name, bytes, fills).await {
         Ok(id) => Ok(Redirect::to(&format!("/import/{id}")).into_response()),
         Err(e) => refused(e.into_form_message()?).await,
     }
@@ -106,6 +118,8 @@ pub(super) struct JobPage {
     frame: Frame,
     id: String,
     source: String,
+    /// What the whole file states once (`字段=值`).
+    fills: Vec<String>,
     state: &'static str,
     rows_read: u64,
     rows_expected: u64,
@@ -139,6 +153,7 @@ pub(super) fn job_view(frame: Frame, id: &str, source: String, state: JobState) 
         frame,
         id: id.to_owned(),
         source,
+        fills: Vec::new(),
         state: "reading",
         rows_read: 0,
         rows_expected: 0,
@@ -292,13 +307,10 @@ pub(super) async fn job_page(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let (job, source) = view(&state, &user.actor, &id).await?;
-    Ok(render(&job_view(
-        Frame::of(&state, &user).await,
-        &id,
-        source,
-        job,
-    )))
+    let (job, detail) = view(&state, &user.actor, &id).await?;
+    let mut page = job_view(Frame::of(&state, &user).await, &id, detail.source, job);
+    page.fills = detail.fills;
+    Ok(render(&page))
 }
 
 #[derive(Template)]
@@ -416,7 +428,8 @@ pub(super) async fn errors_download(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let (job, source) = view(&state, &user.actor, &id).await?;
+    let (job, detail) = view(&state, &user.actor, &id).await?;
+    let source = detail.source;
     let JobState::Ready(plan) = job else {
         return Err(AppError::NotFound);
     };

@@ -36,6 +36,7 @@ pub(super) async fn start_job(
     actor: &Actor,
     source: String,
     bytes: &[u8],
+    fills: Vec<String>,
 ) -> Result<String, AppError> {
     if !(actor.may(Action::RegisterChild) && actor.may(Action::EditChild)) {
         return Err(AppError::Forbidden);
@@ -47,9 +48,14 @@ pub(super) async fn start_job(
             message: "请选择要导入的文件（文件是空的）".into(),
         });
     }
+    // What the file states once is checked before anything is stored: a wrong field or value
+    // is named on the form.
+    shouwang_exchange::fill::parse_all(&fills)
+        .map_err(|m| shouwang_domain::validation::ValidationErrors::single("fill", m))?;
     let detail = Detail {
         source: source.clone(),
         choices: Default::default(),
+        fills,
     };
     let id = jobs::start(
         &state.app,
@@ -91,7 +97,10 @@ pub(super) fn plan_in_background(state: &AppState, actor: &Actor, id: &str) {
                         message: "上传的文件已不在，请重新上传".into(),
                     });
                 };
-                let importer = Importer::new(&state.app, &actor).map_err(import_error)?;
+                let fills = shouwang_exchange::fill::parse_all(&detail.fills).unwrap_or_default();
+                let importer = Importer::new(&state.app, &actor)
+                    .map_err(import_error)?
+                    .with_fills(fills);
                 let (app, job_id) = (state.app.clone(), id.clone());
                 let mut progress =
                     move |p: Progress| jobs::report(&app, &job_id, READING, json!(p));
@@ -134,9 +143,9 @@ pub(super) async fn view(
     state: &AppState,
     actor: &Actor,
     id: &str,
-) -> Result<(JobState, String), AppError> {
+) -> Result<(JobState, Detail), AppError> {
     let job = jobs::load(&state.app, &state.jobs, actor, id, &KIND).await?;
-    let source = detail_of(&job).source;
+    let detail = detail_of(&job);
     let shown = match job.state {
         Stored::Running if job.phase == COMMITTING => JobState::Committing,
         Stored::Running => {
@@ -153,7 +162,7 @@ pub(super) async fn view(
         Stored::Done => JobState::Committed(serde_json::from_value(job.result).unwrap_or_default()),
         Stored::Failed => JobState::Failed(job.message.unwrap_or_default()),
     };
-    Ok((shown, source))
+    Ok((shown, detail))
 }
 
 /// Saves new column choices and reads the file again with them.

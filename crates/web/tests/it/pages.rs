@@ -719,3 +719,77 @@ async fn pages_show_times_and_days_in_chinas_time() {
         .unwrap();
     assert!(file.contains("登记于 2026-11-25 00:30"), "{file}");
 }
+
+/// The import page states once what holds for the whole file (`字段=值`, as `--fill`): a wrong
+/// field is named on the form and nothing is stored; a right one shows on the preview and fills
+/// every row that leaves it blank.
+#[tokio::test]
+async fn the_import_page_fills_what_the_whole_file_states_once() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let town = app.login("town_a").await;
+    let page = town.get("/import").await.text().await.unwrap();
+    let csrf = csrf_of(&page);
+    let csv = "姓名,性别,出生日期,村,就学情况\n李小红,女,2015-02-03,冠山社区,小学\n";
+    let upload = |fill: &str| {
+        reqwest::multipart::Form::new()
+            .text("csrf_token", csrf.clone())
+            .text("fill", fill.to_owned())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("花名册.csv"),
+            )
+    };
+    let r = town
+        .client
+        .post(format!("{}/import", town.base))
+        .multipart(upload("不存在的栏目=1"))
+        .send()
+        .await
+        .unwrap();
+    let body = r.text().await.unwrap();
+    assert!(body.contains("不存在的栏目"), "{body}");
+    assert!(body.contains("error-box"), "{body}");
+    let r = town
+        .client
+        .post(format!("{}/import", town.base))
+        .multipart(upload("户籍性质=农业户口\n\n是否学校寄宿=否"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let job = r.headers()["location"].to_str().unwrap().to_owned();
+    let id = job.rsplit('/').next().unwrap().to_owned();
+    // Read in the background: wait for the preview.
+    let mut preview = String::new();
+    for _ in 0..100 {
+        preview = town.get(&job).await.text().await.unwrap();
+        if preview.contains("name=\"mode\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        preview.contains("全表统一填写") && preview.contains("户籍性质=农业户口"),
+        "{preview}"
+    );
+    let r = town
+        .post_json(
+            &format!("/api/v1/imports/{id}/commit"),
+            &serde_json::json!({"mode": "valid"}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    for _ in 0..100 {
+        let v = town.get_json(&format!("/api/v1/imports/{id}")).await;
+        if v["state"] == "done" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let list = town.get_json("/api/v1/children?q=李小红&status=all").await;
+    let child = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let file = town.get_json(&format!("/api/v1/children/{child}")).await;
+    assert_eq!(file["file"]["hukou_rural"], true, "{file}");
+    assert_eq!(file["file"]["boarding"], false, "{file}");
+}

@@ -104,15 +104,13 @@ async fn each_role_sees_its_own_work_and_whoever_is_waited_on_is_told() {
     let per_village = of_kind(&tw, "visit_due");
     assert_eq!(per_village.len(), 1, "{tw}");
     assert!(per_village[0]["child_id"].is_null());
-    assert_eq!(
-        per_village[0]["href"],
-        format!("/visits?region={VILLAGE_A}")
-    );
+    assert_eq!(per_village[0]["href"], "/visits");
     assert!(
         per_village[0]["title"]
             .as_str()
             .unwrap()
-            .contains("1 名儿童")
+            .contains("1 名儿童本期待走访（1 个村"),
+        "{tw}"
     );
     assert!(of_kind(&work(&app.login("town_b").await).await, "visit_due").is_empty());
 
@@ -218,6 +216,23 @@ async fn each_role_sees_its_own_work_and_whoever_is_waited_on_is_told() {
     );
     assert!(of_kind(&work(&teacher).await, "registration_waiting").is_empty());
     assert_most_urgent_first(&tw);
+
+    // Past the quarter's end the village's visits are late: the town sees that village on a line
+    // of its own, to its overdue list.
+    app.clock.set(ymd(2027, 1, 3));
+    let town = app.login("town_a").await;
+    let tw = work(&town).await;
+    let late = of_kind(&tw, "visit_due");
+    assert_eq!(late.len(), 1, "{tw}");
+    assert_eq!(
+        late[0]["href"],
+        format!("/visits?region={VILLAGE_A}&state=overdue")
+    );
+    assert_eq!(late[0]["overdue"], true);
+    assert!(
+        late[0]["title"].as_str().unwrap().contains("已逾期"),
+        "{tw}"
+    );
 }
 
 #[tokio::test]
