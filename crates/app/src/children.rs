@@ -30,7 +30,9 @@ pub use shouwang_store::children::StoredChild;
 use shouwang_store::{Store, Subject, Tx};
 
 mod duplicates;
+mod fill;
 pub use duplicates::*;
+pub use fill::{Filled, MAX_SELECTED, fill_selected};
 
 /// A child's file as a user may see it. ID numbers inside `file` are present only when the user
 /// asked to reveal them and may; `ids_masked` always holds the masked forms.

@@ -17,6 +17,7 @@ pub use archive::ArchiveApiDoc;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/children/fill", axum::routing::post(roster::fill_submit))
         .route(
             "/children",
             get(roster::roster).post(pages::register_submit),

@@ -3,6 +3,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use axum::response::IntoResponse;
 use serde::Deserialize;
 
 use shouwang_app::children::{ChildSummary, Page, RosterQuery, Sort, StandingFilter};
@@ -13,7 +14,7 @@ use shouwang_domain::input::parse_date;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::validation::ValidationErrors;
 
-use crate::auth::CurrentUser;
+use crate::auth::{CheckedForm, CurrentUser};
 use crate::extract::Query;
 use crate::state::AppState;
 use crate::ui::{Frame, Opt, PageResult, opts, place_name, render, urlencode};
@@ -143,6 +144,7 @@ pub fn roster_query(p: &ListParams) -> Result<RosterQuery, ValidationErrors> {
 #[template(path = "children/roster.html")]
 pub(super) struct RosterPage {
     frame: Frame,
+    notice: Option<String>,
     table: RosterTable,
     regions: Vec<Region>,
     guardianship_types: Vec<Opt>,
@@ -158,6 +160,9 @@ pub(super) struct RosterPage {
 #[derive(Template)]
 #[template(path = "children/roster_table.html")]
 pub(super) struct RosterTable {
+    /// Tick boxes and the 为所选儿童填写 form.
+    can_fill: bool,
+    csrf: String,
     page: Page<ChildSummary>,
     params: ListParams,
     pages: u32,
@@ -217,7 +222,69 @@ pub async fn roster(
     headers: HeaderMap,
     Query(p): Query<ListParams>,
 ) -> PageResult {
-    let (page, errors) = match roster_query(&p) {
+    roster_view(
+        &state,
+        &user,
+        headers.contains_key("hx-request"),
+        p,
+        None,
+        vec![],
+    )
+    .await
+}
+
+/// 为所选儿童填写: the 待补充 list's form completes the ticked files with `字段=值` (one a line),
+/// then shows the list again with what was done, or what was wrong.
+pub async fn fill_submit(
+    State(state): State<AppState>,
+    CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
+) -> PageResult {
+    let ids: Vec<shouwang_domain::ids::ChildId> = pairs
+        .iter()
+        .filter(|(k, _)| k == "id")
+        .take(shouwang_app::children::MAX_SELECTED + 1)
+        .map(|(_, v)| shouwang_domain::ids::ChildId::new(v.clone()))
+        .collect();
+    let specs: Vec<String> = crate::ui::form_field(&pairs, "fill")
+        .map(|f| {
+            f.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .take(20)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let p = ListParams {
+        to_complete: Some("1".into()),
+        ..ListParams::default()
+    };
+    match shouwang_app::children::fill_selected(&state.app, &user.actor, &ids, &specs).await {
+        Ok(done) => {
+            let mut notice = format!("已为 {} 名儿童填写：{}", done.filled, specs.join("；"));
+            if done.unchanged > 0 {
+                notice.push_str(&format!("（另有 {} 名已填写该项，未改动）", done.unchanged));
+            }
+            roster_view(&state, &user, false, p, Some(notice), vec![]).await
+        }
+        Err(shouwang_app::Error::Validation(v)) => {
+            let errors = v.0.iter().map(|f| f.message.clone()).collect();
+            let page = roster_view(&state, &user, false, p, None, errors).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn roster_view(
+    state: &AppState,
+    user: &CurrentUser,
+    hx: bool,
+    p: ListParams,
+    notice: Option<String>,
+    mut extra_errors: Vec<String>,
+) -> PageResult {
+    let (page, mut errors) = match roster_query(&p) {
         Ok(q) => (
             shouwang_app::children::roster(&state.app, &user.actor, &q).await?,
             vec![],
@@ -234,8 +301,9 @@ pub async fn roster(
     };
     // The area picker drills down: the way from the user's area to the one chosen, then the
     // units one level below it — never every village of a province (that was a page of 1 MB).
+    errors.append(&mut extra_errors);
     let regions = if user.actor.agency_id.is_none() {
-        area_choices(&state, &user.actor.region, p.region.as_deref()).await?
+        area_choices(state, &user.actor.region, p.region.as_deref()).await?
     } else {
         vec![]
     };
@@ -250,18 +318,26 @@ pub async fn roster(
         })
         .collect();
     let pages = (page.total as u32).div_ceil(page.per_page.max(1)).max(1);
+    // The 待补充 list completes many files at once (those who edit files).
+    let can_fill = user.actor.may(shouwang_domain::authz::Action::EditChild)
+        && p.to_complete
+            .as_deref()
+            .is_some_and(|v| !v.is_empty() && v != "0");
     let table = RosterTable {
+        can_fill,
+        csrf: user.csrf.clone(),
         query_base: query_base(&p),
         page,
         params: p,
         pages,
         village_names,
     };
-    if headers.contains_key("hx-request") {
+    if hx {
         return Ok(render(&table));
     }
     Ok(render(&RosterPage {
-        frame: Frame::of(&state, &user).await,
+        frame: Frame::of(state, user).await,
+        notice,
         table,
         regions,
         guardianship_types: opts(

@@ -1,6 +1,7 @@
 //! The Chinese pages: login, CSRF on forms, registration with errors next to the field, roster.
 
 use reqwest::StatusCode;
+use serde_json::Value;
 
 use crate::helpers::*;
 
@@ -792,4 +793,112 @@ async fn the_import_page_fills_what_the_whole_file_states_once() {
     let file = town.get_json(&format!("/api/v1/children/{child}")).await;
     assert_eq!(file["file"]["hukou_rural"], true, "{file}");
     assert_eq!(file["file"]["boarding"], false, "{file}");
+}
+
+/// 为所选儿童填写: the 待补充 list completes the ticked files at once, only where they are blank,
+/// refuses a field that tells one child from another, and reaches no file outside the user's area.
+#[tokio::test]
+async fn the_to_complete_list_fills_the_ticked_files_where_they_are_blank() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let mut ids = Vec::new();
+    for (i, (name, ethnicity)) in [("张一", None), ("张二", None), ("张三", Some("苗族"))]
+        .into_iter()
+        .enumerate()
+    {
+        let mut c = boy_named(VILLAGE_A, name, ymd(2015, 3, 2), 41 + 2 * i as u16);
+        c.ethnicity = ethnicity.map(str::to_owned);
+        ids.push(
+            village.register(&c).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let list = village
+        .get("/children?to_complete=1")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("为所选儿童填写"), "{list}");
+    assert!(
+        list.contains(&format!("name=\"id\" value=\"{}\"", ids[0])),
+        "{list}"
+    );
+    let csrf = csrf_of(&list);
+    let post = |user: &User, form: Vec<(&'static str, String)>| {
+        let user = user.clone();
+        async move {
+            let r = user
+                .client
+                .post(format!("{}/children/fill", user.base))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let mut form: Vec<(&'static str, String)> = ids.iter().map(|i| ("id", i.clone())).collect();
+    form.push(("csrf_token", csrf.clone()));
+    // A field that tells one child from another is not filled for many.
+    let mut bad = form.clone();
+    bad.push(("fill", "姓名=张三".into()));
+    let (status, body) = post(&village, bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("姓名"), "{body}");
+    let (status, body) = post(
+        &village,
+        vec![("csrf_token", csrf.clone()), ("fill", "民族=汉族".into())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("请先勾选"), "{body}");
+    // Filled where blank; the one already stated keeps its value.
+    let mut good = form.clone();
+    good.push(("fill", "民族=汉族".into()));
+    let (status, body) = post(&village, good).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("已为 2 名儿童填写：民族=汉族"), "{body}");
+    assert!(body.contains("另有 1 名"), "{body}");
+    let ethnicity = |v: Value| v["file"]["ethnicity"].as_str().unwrap_or("").to_owned();
+    // (民族 is kept by its GB 3304 code: 01 汉族.)
+    assert_eq!(
+        ethnicity(
+            village
+                .get_json(&format!("/api/v1/children/{}", ids[0]))
+                .await
+        ),
+        "01"
+    );
+    assert_ne!(
+        ethnicity(
+            village
+                .get_json(&format!("/api/v1/children/{}", ids[2]))
+                .await
+        ),
+        "01"
+    );
+    // Another village's director cannot fill these files.
+    let other = app.login("village_a2").await;
+    let other_csrf = csrf_of(
+        &other
+            .get("/children?to_complete=1")
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    let (status, _) = post(
+        &other,
+        vec![
+            ("csrf_token", other_csrf),
+            ("id", ids[1].clone()),
+            ("fill", "是否学校寄宿=否".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
