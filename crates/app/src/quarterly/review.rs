@@ -29,9 +29,19 @@ pub(super) async fn tell(
     Ok(())
 }
 
-/// A report that went up (both signed, or its signed page uploaded): the level above approves it,
-/// after the departments check a town's sections; each is told.
-pub(super) async fn went_up(app: &App, tx: &mut Tx, r: &StoredReport) -> Result<()> {
+/// A report that went up (both signed, or its signed page uploaded, as `how` says): its timeline
+/// records the submission (the day the 定期通报 counts), and the level above, which approves it
+/// after the departments check a town's sections, is told, as are those departments.
+pub(super) async fn went_up(
+    app: &App,
+    tx: &mut Tx,
+    r: &StoredReport,
+    by: &str,
+    how: &str,
+) -> Result<()> {
+    tx.quarterly()
+        .add_report_event(&r.id, by, "submitted", how)
+        .await?;
     let what = named(app, r).await?;
     if let Some(above) = r.region.parent() {
         tell(

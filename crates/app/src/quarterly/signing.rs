@@ -102,15 +102,14 @@ pub async fn confirm(app: &App, actor: &Actor, id: &str, signer: &str) -> Result
         Signer::Head => signatures.head = Some(c),
     }
     if signatures.complete() {
-        tx.quarterly()
-            .add_report_event(
-                &r.id,
-                &actor.username,
-                "submitted",
-                "复核人、单位负责人均已签字确认",
-            )
-            .await?;
-        went_up(app, &mut tx, &r).await?;
+        went_up(
+            app,
+            &mut tx,
+            &r,
+            &actor.username,
+            "复核人、单位负责人均已签字确认",
+        )
+        .await?;
     }
     tx.audit(
         actor,
@@ -153,15 +152,14 @@ pub async fn attach_signed_page(
     {
         return Err(changed_meanwhile());
     }
-    tx.quarterly()
-        .add_report_event(
-            &r.id,
-            &actor.username,
-            "submitted",
-            "已上传复核人、单位负责人签字盖章页",
-        )
-        .await?;
-    went_up(app, &mut tx, &r).await?;
+    went_up(
+        app,
+        &mut tx,
+        &r,
+        &actor.username,
+        "已上传复核人、单位负责人签字盖章页",
+    )
+    .await?;
     tx.audit(
         actor,
         AuditAction::QuarterlyReportScan,

@@ -233,21 +233,19 @@ pub async fn action_submit(
             .await;
         }
     };
+    after_action(&state, &user, &id, r).await
+}
+
+/// Back to the report after an action: what was done shows on it, or what was refused, above it.
+async fn after_action(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    r: Result<ReportView, shouwang_app::Error>,
+) -> PageResult {
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/quarterly/{id}")).into_response()),
-        Err(shouwang_app::Error::Conflict { message, .. }) => {
-            report_view(&state, &user, &id, Some((StatusCode::CONFLICT, message))).await
-        }
-        Err(shouwang_app::Error::Validation(v)) => {
-            report_view(
-                &state,
-                &user,
-                &id,
-                Some((StatusCode::UNPROCESSABLE_ENTITY, v.summary())),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => report_view(state, user, id, Some(crate::ui::refusal(e)?)).await,
     }
 }
 
@@ -464,20 +462,6 @@ pub async fn signed_page_submit(
     .await?;
     user.check_csrf(fields.get("csrf_token").map(String::as_str).unwrap_or(""))?;
     let bytes = upload.map(|(_, b)| b).unwrap_or_default();
-    match quarterly::attach_signed_page(&state.app, &user.actor, &id, &bytes).await {
-        Ok(_) => Ok(Redirect::to(&format!("/quarterly/{id}")).into_response()),
-        Err(shouwang_app::Error::Conflict { message, .. }) => {
-            report_view(&state, &user, &id, Some((StatusCode::CONFLICT, message))).await
-        }
-        Err(shouwang_app::Error::Validation(v)) => {
-            report_view(
-                &state,
-                &user,
-                &id,
-                Some((StatusCode::UNPROCESSABLE_ENTITY, v.summary())),
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+    let r = quarterly::attach_signed_page(&state.app, &user.actor, &id, &bytes).await;
+    after_action(&state, &user, &id, r).await
 }
