@@ -45,6 +45,8 @@ test('a report of a child living alone goes from the teacher to the police, the 
   await page.click('button.primary:has-text("立即报告")');
   await page.waitForURL(/\/cases\/[0-9a-f-]+\?filed=1$/);
   const caseUrl = page.url().replace('?filed=1', '');
+  // Back on the case after an action (with what was done said at the top: ?received=1, ?saved=1).
+  const atCase = (u) => u.href.split('?')[0] === caseUrl;
   assert.match(await page.textContent('.ok-box'), /已报告/);
 
   // The police station receives it and sees the reporter.
@@ -54,7 +56,9 @@ test('a report of a child living alone goes from the teacher to the police, the 
   const row = page.locator('tr', { hasText: '王小花' });
   assert.match(await row.textContent(), /中心小学/);
   await row.locator('button:has-text("受理")').click();
-  await page.waitForURL(caseUrl);
+  await page.waitForURL(atCase);
+  // What was done is said where the page comes back to.
+  assert.match(await page.textContent('.ok-box'), /已受理/);
   const step = (code) => page.locator(`form.step-form:has(input[name=step][value=${code}])`);
   // A failed step without a reason is refused, with the reason it is recorded.
   await step('order_parents_back').locator('select[name=outcome]').selectOption('failed');
@@ -64,22 +68,22 @@ test('a report of a child living alone goes from the teacher to the police, the 
   await step('order_parents_back').locator('select[name=outcome]').selectOption('failed');
   await step('order_parents_back').locator('input[name=note]').fill('联系父母未果');
   await step('order_parents_back').locator('button').click();
-  await page.waitForURL(caseUrl);
+  await page.waitForURL(atCase);
   await step('escort_to_temporary_care').locator('select[name=outcome]').selectOption('done');
   await step('escort_to_temporary_care').locator('input[name=note]').fill('护送至近亲属（姑姑）临时照料');
   await step('escort_to_temporary_care').locator('button').click();
-  await page.waitForURL(caseUrl);
+  await page.waitForURL(atCase);
   // The police admonish the father (训诫) and say so on the case.
   await page.click('summary:has-text("记录监护干预")');
   await page.selectOption('form[action$="/interventions"] select[name=measure]', 'admonition');
   await page.selectOption('form[action$="/interventions"] select[name=stage]', 'done');
   await page.fill('form[action$="/interventions"] input[name=note]', '电话联系父亲并进行训诫');
   await page.click('form[action$="/interventions"] button');
-  await page.waitForURL(caseUrl);
+  await page.waitForURL(atCase);
   assert.match(await page.textContent('main'), /训诫：已实施/);
   await page.fill('form[action$="/notify-town"] input[name=note]', '儿童已由姑姑临时照料，请乡镇评估帮扶');
   await page.click('form[action$="/notify-town"] button');
-  await page.waitForURL(caseUrl);
+  await page.waitForURL(atCase);
   assert.match(await page.textContent('.standing'), /评估帮扶中/);
   await page.screenshot({ path: path.join(shots, 'case-police-360.png'), fullPage: true });
 
@@ -88,7 +92,7 @@ test('a report of a child living alone goes from the teacher to the police, the 
   page = town.page;
   await page.goto(`${app.base}/reports`);
   await page.click('a:has-text("王小花")');
-  await page.waitForURL(caseUrl);
+  await page.waitForURL(atCase);
   const seen = await page.textContent('main');
   assert.match(seen, /报告人信息已保密/);
   assert.match(seen, /通报乡镇人民政府/);
@@ -104,7 +108,7 @@ test('a report of a child living alone goes from the teacher to the police, the 
   await page.fill('form[action$="/assessments"] input[name=participants]', '镇儿童督导员、村儿童主任');
   await page.fill('form[action$="/assessments"] textarea[name=child_view]', '想和爸爸一起住');
   await page.click('form[action$="/assessments"] button');
-  await page.waitForURL(caseUrl);
+  await page.waitForURL(atCase);
   assert.match(await page.textContent('main'), /风险等级：高，每 30 天至少走访一次/);
   await page.screenshot({ path: path.join(shots, 'case-assessed-360.png'), fullPage: true });
   // It plans help: guardianship guidance referred to the county women's federation, which
@@ -114,7 +118,7 @@ test('a report of a child living alone goes from the teacher to the police, the 
   await page.selectOption('form[action$="/referrals"] select[name=agency_id]', { label: '县妇联' });
   await page.fill('form[action$="/referrals"] input[name=note]', '指导姑姑履行临时照料，督促父亲返乡');
   await page.click('form[action$="/referrals"] button');
-  await page.waitForURL(caseUrl);
+  await page.waitForURL(atCase);
   assert.match(await page.textContent('ul.referrals'), /监护指导 → 县妇联：待接收/);
   const federation = await phone('agency');
   await federation.page.goto(`${app.base}/referrals`);
@@ -164,7 +168,7 @@ test('a report of a child living alone goes from the teacher to the police, the 
   await page.check('input[name=condition][value=fair]');
   await page.fill('textarea[name=note]', '父亲已返乡，孩子与父亲同住，按时上学');
   await page.click('button.primary:has-text("保存走访记录")');
-  await page.waitForURL(caseUrl);
+  await page.waitForURL(atCase);
   assert.match(await page.locator('ol.timeline').last().textContent(), /随访：儿童状况一般[\s\S]*父亲已返乡/);
   // The village director keeps the parents' contact log on her phone.
   const director = await phone('village');
@@ -183,7 +187,7 @@ test('a report of a child living alone goes from the teacher to the police, the 
 
   await page.fill('form[action$="/close-request"] input[name=reason]', '父亲已返乡照料，监护落实');
   await page.click('form[action$="/close-request"] button');
-  await page.waitForURL(caseUrl);
+  await page.waitForURL(atCase);
   assert.match(await page.textContent('.standing'), /待审批结案/);
 
   // The county approves.
@@ -193,7 +197,7 @@ test('a report of a child living alone goes from the teacher to the police, the 
   assert.match(await page.textContent('main'), /中心小学/);
   await page.fill('form[action$="/close-decision"] input[name=note]', '同意结案');
   await page.click('form[action$="/close-decision"] button[value="1"]');
-  await page.waitForURL(caseUrl);
+  await page.waitForURL(atCase);
   assert.match(await page.textContent('.standing'), /已结案/);
   await page.screenshot({ path: path.join(shots, 'case-closed-360.png'), fullPage: true });
   // The county's figures for the month count it, beside the demo county's own three reports (one

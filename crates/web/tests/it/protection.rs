@@ -1397,7 +1397,7 @@ async fn a_click_on_a_case_page_audits_the_action_and_one_read() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let to = r.headers()["location"].to_str().unwrap().to_owned();
-    assert_eq!(to, format!("/cases/{case}"));
+    assert_eq!(to, format!("/cases/{case}?received=1"));
     let page = police
         .get(format!("{}{to}", app.base))
         .send()

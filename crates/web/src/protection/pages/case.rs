@@ -194,6 +194,10 @@ pub(super) async fn case_view(
 #[serde(default)]
 pub struct CaseParams {
     filed: Option<String>,
+    /// After 受理 (the police).
+    received: Option<String>,
+    /// After any other action on the case.
+    saved: Option<String>,
 }
 
 pub async fn case_page(
@@ -202,10 +206,16 @@ pub async fn case_page(
     Path(id): Path<CaseId>,
     Query(p): Query<CaseParams>,
 ) -> PageResult {
-    let notice = p
-        .filed
-        .is_some()
-        .then(|| "已报告。公安机关和乡镇已收到，处理进展和反馈将在此显示。".to_owned());
+    // What was just done, said at the top of the page it comes back to.
+    let notice = if p.filed.is_some() {
+        Some("已报告。公安机关和乡镇已收到，处理进展和反馈将在此显示。".to_owned())
+    } else if p.received.is_some() {
+        Some("已受理。请按下列处置步骤逐项记录，各步骤均有时限。".to_owned())
+    } else if p.saved.is_some() {
+        Some("已保存，已记入下方的办理经过。".to_owned())
+    } else {
+        None
+    };
     case_view(&state, &user, &id, notice, None).await
 }
 
@@ -217,7 +227,7 @@ pub(super) async fn after(
     result: Result<CaseId, shouwang_app::Error>,
 ) -> PageResult {
     match result {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?saved=1")).into_response()),
         Err(shouwang_app::Error::Validation(v)) => {
             case_view(
                 state,

@@ -53,5 +53,5 @@ pub async fn receive_submit(
     CheckedForm(user, NoFields {}): CheckedForm<NoFields>,
 ) -> PageResult {
     let case_id = cases::receive(&state.app, &user.actor, &id).await?;
-    Ok(Redirect::to(&format!("/cases/{case_id}")).into_response())
+    Ok(Redirect::to(&format!("/cases/{case_id}?received=1")).into_response())
 }
