@@ -167,6 +167,24 @@ async fn each_role_sees_its_own_work_and_whoever_is_waited_on_is_told() {
     );
     assert_most_urgent_first(&pw);
     assert_eq!(of_kind(&work(&county).await, "report_unreceived").len(), 1);
+    // The line leads to the inbox, where the county can receive it (the town cannot).
+    let receive = format!("/reports/{}/receive", filed["id"].as_str().unwrap());
+    let inbox = county
+        .get("/reports?status=unreceived")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(inbox.contains(&receive), "{inbox}");
+    let inbox = app
+        .login("town_a")
+        .await
+        .get("/reports?status=unreceived")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!inbox.contains(&receive), "{inbox}");
 
     // Received, the emergency steps are the police's work on the case, each with its time limit.
     police.receive(filed["id"].as_str().unwrap()).await.ok();

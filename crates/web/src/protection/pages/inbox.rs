@@ -11,6 +11,8 @@ struct InboxPage {
     items: Vec<ReportSummary>,
     status: String,
     is_police: bool,
+    /// The county's civil affairs receive a report that went up to them (景洪 000 三(二)3).
+    receives_escalated: bool,
 }
 
 impl InboxPage {
@@ -44,6 +46,7 @@ pub async fn inbox_page(
         items,
         status: key.to_owned(),
         is_police: user.actor.role == Role::Police,
+        receives_escalated: matches!(user.actor.role, Role::County | Role::CountyAdmin),
     }))
 }
 
