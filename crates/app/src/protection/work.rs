@@ -39,8 +39,17 @@ pub(crate) async fn work(app: &App, actor: &Actor) -> Result<Vec<WorkItem>> {
     let now = app.store.clock().now();
     let today = china_date(now);
     let delay = app.policies.escalation;
+    // The registered children's names in one query (as the inbox reads them), not one a case.
+    let ids: Vec<&str> = rows
+        .iter()
+        .filter_map(|(case, _)| case.child_id.as_ref().map(|id| id.as_str()))
+        .collect();
+    let names = app.store.children().child_names(&ids).await?;
     for (case, report) in rows {
-        let name = child_name(app, &case, &report).await?;
+        let name = match &case.child_id {
+            Some(id) => names.get(id.as_str()).cloned().unwrap_or_default(),
+            None => report.body.child_name.clone().unwrap_or_default(),
+        };
         let href = format!("/cases/{}", case.id);
         let about = |line: WorkItem| match &case.child_id {
             Some(id) => line.about(id.as_str()),

@@ -42,18 +42,14 @@ pub(super) fn signs_as(actor: &Actor, actor_name: &str, r: &StoredReport) -> Vec
         .collect()
 }
 
-async fn name_of(app: &App, actor: &Actor) -> Result<String> {
+/// The actor's name as a report names its signers (their display name, else their username).
+pub(super) async fn reader_name(app: &App, actor: &Actor) -> Result<String> {
     Ok(app
         .store
         .users()
         .display_name(&actor.user_id)
         .await?
         .unwrap_or_else(|| actor.username.clone()))
-}
-
-/// The reader's display name, for the view's "may confirm".
-pub(super) async fn reader_name(app: &App, actor: &Actor) -> Result<String> {
-    name_of(app, actor).await
 }
 
 /// The actor confirms as `signer` (`reviewer` or `head`) the report they are named on.
@@ -67,7 +63,7 @@ pub async fn confirm(app: &App, actor: &Actor, id: &str, signer: &str) -> Result
             message: format!("报表当前状态为“{}”，不需要签字确认", r.status.label()),
         });
     }
-    let name = name_of(app, actor).await?;
+    let name = reader_name(app, actor).await?;
     if !signs_as(actor, &name, &r).contains(&signer) {
         return Err(Error::Forbidden);
     }

@@ -4,7 +4,6 @@
 //! (`domain::quarterly::Deadlines`; 龙里 003 七(二)). Not audited: the work list is, once.
 
 use super::*;
-use shouwang_domain::authz::Role;
 use shouwang_domain::quarterly::may_verify;
 use shouwang_domain::work::{WorkItem, WorkKind};
 
@@ -101,53 +100,50 @@ pub(crate) async fn work(app: &App, actor: &Actor) -> Result<Vec<WorkItem>> {
     let submitted = reports
         .iter()
         .filter(|r| r.status == ReportStatus::Submitted && r.region != mine);
-    let mut names = std::collections::HashMap::new();
     for r in submitted {
-        let name = match names.get(&r.region) {
-            Some(n) => n,
-            None => {
-                let n = app
-                    .store
-                    .regions()
-                    .region(&r.region)
-                    .await?
-                    .map(|x| x.name)
-                    .unwrap_or_else(|| r.region.as_str().to_owned());
-                names.entry(r.region.clone()).or_insert(n)
-            }
+        // The level directly above approves it; the departments check a town's sections first.
+        let approves =
+            may_approve(actor, &r.region) && reporting_level(&mine) == Some(r.region.level());
+        let checks: Vec<Section> = [
+            (Section::Police, &r.police_check),
+            (Section::Education, &r.education_check),
+        ]
+        .into_iter()
+        .filter(|(s, check)| check.is_none() && may_verify(actor, &r.region, *s))
+        .map(|(s, _)| s)
+        .collect();
+        if !approves && checks.is_empty() {
+            continue;
         }
-        .clone();
-        // The level above approves by its own deadline; the departments check before it.
+        let name = app
+            .store
+            .regions()
+            .region(&r.region)
+            .await?
+            .map(|x| x.name)
+            .unwrap_or_else(|| r.region.as_str().to_owned());
+        // All of it is due by the approving level's own deadline.
         let parent = r.region.parent().unwrap_or_else(|| r.region.clone());
-        if may_approve(actor, &r.region) && mine.level() < r.region.level() {
-            let direct = reporting_level(&mine) == Some(r.region.level());
-            if direct {
-                out.push(
-                    WorkItem::new(
-                        WorkKind::QuarterlyToApprove,
-                        format!("审核{name}{label}报表"),
-                        href(Some(r)),
-                    )
-                    .due(due(app, &parent, q).await?, today),
-                );
-            }
+        let day = due(app, &parent, q).await?;
+        if approves {
+            out.push(
+                WorkItem::new(
+                    WorkKind::QuarterlyToApprove,
+                    format!("审核{name}{label}报表"),
+                    href(Some(r)),
+                )
+                .due(day, today),
+            );
         }
-        if matches!(actor.role, Role::Police | Role::Education) {
-            for (section, check) in [
-                (Section::Police, &r.police_check),
-                (Section::Education, &r.education_check),
-            ] {
-                if check.is_none() && may_verify(actor, &r.region, section) {
-                    out.push(
-                        WorkItem::new(
-                            WorkKind::QuarterlyToVerify,
-                            format!("核实{name}{label}报表：{}", section.label()),
-                            href(Some(r)),
-                        )
-                        .due(due(app, &parent, q).await?, today),
-                    );
-                }
-            }
+        for section in checks {
+            out.push(
+                WorkItem::new(
+                    WorkKind::QuarterlyToVerify,
+                    format!("核实{name}{label}报表：{}", section.label()),
+                    href(Some(r)),
+                )
+                .due(day, today),
+            );
         }
     }
     Ok(out)

@@ -409,3 +409,42 @@ pub fn csrf_of(html: &str) -> String {
     let at = html.find("name=\"csrf_token\" value=\"").unwrap() + 25;
     html[at..at + html[at..].find('"').unwrap()].to_owned()
 }
+
+/// How many notifications of `kind` were queued for `username`.
+pub async fn told(app: &TestApp, username: &str, kind: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM notifications n JOIN users u ON u.id = n.recipient_user_id \
+         WHERE u.username = $1 AND n.kind = $2",
+    )
+    .bind(username)
+    .bind(kind)
+    .fetch_one(&app.raw_db().await)
+    .await
+    .unwrap()
+}
+
+/// A page signed and stamped, as a scanner makes it (a PDF).
+pub const SIGNED_PAGE: &[u8] = b"%PDF-1.4\n% signed and stamped\n%%EOF\n";
+
+/// Uploads the signed and stamped page of a quarterly report waiting for its signatures.
+pub async fn upload_signed_page(user: &User, id: &str) -> (StatusCode, Value) {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(SIGNED_PAGE.to_vec())
+            .file_name("签字盖章页.pdf")
+            .mime_str("application/pdf")
+            .unwrap(),
+    );
+    let r = user
+        .client
+        .post(format!(
+            "{}/api/v1/quarterly-reports/{id}/signed-page",
+            user.base
+        ))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}

@@ -25,32 +25,6 @@ async fn post(user: &User, path: &str, body: Value) -> (StatusCode, Value) {
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-/// A page signed and stamped, as a scanner makes it (a PDF).
-const SIGNED_PAGE: &[u8] = b"%PDF-1.4\n% signed and stamped\n%%EOF\n";
-
-/// Uploads the signed and stamped page of a report waiting for its signatures.
-async fn upload_signed_page(user: &User, id: &str) -> (StatusCode, Value) {
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(SIGNED_PAGE.to_vec())
-            .file_name("签字盖章页.pdf")
-            .mime_str("application/pdf")
-            .unwrap(),
-    );
-    let r = user
-        .client
-        .post(format!(
-            "{}/api/v1/quarterly-reports/{id}/signed-page",
-            user.base
-        ))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
 /// Submits a report naming two other signers, and uploads the page they signed: it goes up.
 async fn submit_signed(user: &User, id: &str) -> (StatusCode, Value) {
     let (status, body) = post(

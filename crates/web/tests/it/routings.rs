@@ -11,18 +11,6 @@ use shouwang_testkit::store::users::NewUser;
 
 use crate::helpers::*;
 
-async fn told(app: &TestApp, username: &str, kind: &str) -> i64 {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM notifications n JOIN users u ON u.id = n.recipient_user_id \
-         WHERE u.username = $1 AND n.kind = $2",
-    )
-    .bind(username)
-    .bind(kind)
-    .fetch_one(&app.raw_db().await)
-    .await
-    .unwrap()
-}
-
 #[tokio::test]
 async fn a_child_goes_to_the_police_until_registered_and_to_a_department_that_sees_only_its_own() {
     let app = spawn_app().await;

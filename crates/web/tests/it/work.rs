@@ -22,18 +22,6 @@ fn of_kind<'a>(w: &'a Value, kind: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-async fn told(app: &TestApp, username: &str, kind: &str) -> i64 {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM notifications n JOIN users u ON u.id = n.recipient_user_id \
-         WHERE n.kind = $1 AND u.username = $2",
-    )
-    .bind(kind)
-    .bind(username)
-    .fetch_one(&app.raw_db().await)
-    .await
-    .unwrap()
-}
-
 async fn work_reads(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = 'work_read'")
         .fetch_one(&app.raw_db().await)
@@ -370,21 +358,8 @@ async fn a_submitted_town_report_waits_on_the_police_and_the_county_who_are_told
     assert_eq!(told(&app, "county", "quarterly_submitted").await, 0);
     assert_eq!(told(&app, "town_a", "quarterly_to_sign").await, 1);
     // The page the signers signed and stamped, uploaded: it goes up.
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(b"%PDF-1.4\n%%EOF\n".to_vec()).file_name("签字页.pdf"),
-    );
-    let r = town
-        .client
-        .post(format!(
-            "{}/api/v1/quarterly-reports/{id}/signed-page",
-            town.base
-        ))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let (status, body) = upload_signed_page(&town, &id).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     assert!(of_kind(&work(&town).await, "quarterly_to_prepare").is_empty());
 
     // The county approves it; the county's police check their section; both are told.
