@@ -211,6 +211,9 @@ pub struct Importer<'a> {
     actor: &'a Actor,
     /// What the whole file states once (`--fill 户籍性质=农业户口`).
     fills: Vec<Fill>,
+    /// Named in the history of every file the commit writes: the job's id on the web, a new
+    /// one otherwise.
+    import_id: String,
 }
 
 impl<'a> Importer<'a> {
@@ -222,7 +225,19 @@ impl<'a> Importer<'a> {
             app,
             actor,
             fills: Vec::new(),
+            import_id: uuid::Uuid::now_v7().to_string(),
         })
+    }
+
+    /// The id the written files' history names (the web's import job).
+    pub fn for_import(mut self, id: &str) -> Self {
+        id.clone_into(&mut self.import_id);
+        self
+    }
+
+    /// What the roster's `import` filter takes to list the files this import wrote.
+    pub fn import_id(&self) -> &str {
+        &self.import_id
     }
 
     /// Fields every row that leaves them blank takes (see [`shouwang_exchange::fill`]).
@@ -547,7 +562,9 @@ impl<'a> Importer<'a> {
             .await?)
     }
 
-    /// Writes a plan. `All` refuses a plan with errors; `Valid` skips the rows in error.
+    /// Writes a plan. `All` refuses a plan with errors; `Valid` skips the rows in error. Every
+    /// file it writes carries the import's id in its history (the roster's `import` filter lists
+    /// them).
     pub async fn commit(&self, plan: &Plan, mode: CommitMode) -> Result<ImportCounts, ImportError> {
         let counts = plan.counts();
         if mode == CommitMode::All && counts.error > 0 {
@@ -579,7 +596,13 @@ impl<'a> Importer<'a> {
             .app
             .store
             .imports()
-            .import_children(self.actor, &plan.source, &creates, &updates)
+            .import_children(
+                self.actor,
+                &plan.source,
+                &self.import_id,
+                &creates,
+                &updates,
+            )
             .await?)
     }
 }

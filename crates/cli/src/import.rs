@@ -173,10 +173,11 @@ pub async fn run(app: &App, actor: &Actor, file: &Path, options: Options<'_>) ->
         return Ok(0);
     };
     let started = std::time::Instant::now();
+    let import_id = importer.import_id().to_owned();
     match importer.commit(&plan, mode).await {
         Ok(done) => {
             println!(
-                "已导入：新增 {} 名儿童，更新 {} 名儿童{}（写入用时 {:.1} 秒）",
+                "已导入：新增 {} 名儿童，更新 {} 名儿童{}（写入用时 {:.1} 秒；本次导入编号 {import_id}，花名册中可按此编号列出这些儿童：/children?import={import_id}）",
                 done.created,
                 done.updated,
                 if counts.error > 0 && mode == CommitMode::Valid {

@@ -421,23 +421,25 @@ impl ChildrenTxRoom<'_> {
     }
 }
 
-/// Inserts history entries `(child id, version, changes)` in one multi-row statement.
-pub(crate) async fn insert_history_rows(
+/// Inserts an import's history entries `(child id, version, changes)` in one multi-row
+/// statement, each naming the import (its job's id) so that its result can list the files it
+/// wrote.
+pub(crate) async fn insert_import_history(
     conn: &mut AnyConnection,
     backend: Backend,
     cipher: &crate::IdCipher,
     entries: &[(String, i64, Vec<FieldChange>)],
     at: &str,
     who: impl Into<crate::audit::Who<'_>>,
-    kind: &str,
+    import_id: &str,
 ) -> Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
     let who = who.into();
     let sql = format!(
-        "INSERT INTO child_history (id, child_id, version, at, user_id, username, kind, changes) VALUES {}",
-        Params::new(backend).rows(entries.len(), 8)
+        "INSERT INTO child_history (id, child_id, version, at, user_id, username, kind, changes, import_id) VALUES {}",
+        Params::new(backend).rows(entries.len(), 9)
     );
     let mut q = sqlx::query(&sql);
     for (child, version, changes) in entries {
@@ -450,8 +452,9 @@ pub(crate) async fn insert_history_rows(
             .bind(at.to_owned())
             .bind(who.user_id.unwrap_or("system").to_owned())
             .bind(who.username.to_owned())
-            .bind(kind.to_owned())
-            .bind(sealed);
+            .bind("import")
+            .bind(sealed)
+            .bind(import_id.to_owned());
     }
     q.execute(&mut *conn).await?;
     Ok(())

@@ -283,6 +283,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0043_report_signatures.sql"),
         postgres: include_str!("../migrations/0043_report_signatures.sql"),
     },
+    Migration {
+        version: 44,
+        sqlite: include_str!("../migrations/0044_import_rows.sql"),
+        postgres: include_str!("../migrations/0044_import_rows.sql"),
+    },
 ];
 
 /// A fingerprint of the schema this program migrates to (every migration's text): a template

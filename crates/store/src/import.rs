@@ -15,7 +15,7 @@ use shouwang_domain::person::PersonName;
 use shouwang_domain::region::RegionCode;
 
 use crate::audit;
-use crate::children::insert_history_rows;
+use crate::children::insert_import_history;
 use crate::db::Params;
 use crate::rooms::ImportsRoom;
 use crate::{Result, StoreError};
@@ -193,6 +193,7 @@ impl ImportsRoom<'_> {
         &self,
         actor: &Actor,
         source: &str,
+        import_id: &str,
         creates: &[(&ChildFile, &[FieldChange])],
         updates: &[&ImportUpdate],
     ) -> Result<ImportCounts> {
@@ -251,14 +252,14 @@ impl ImportsRoom<'_> {
                 .map_err(|e| StoreError::Config(format!("preparing an import batch: {e}")))?;
             next = chunks.next().map(prepare);
             crate::summary::insert_prepared(&mut tx, self.backend, prepared, &now).await?;
-            insert_history_rows(
+            insert_import_history(
                 &mut tx,
                 self.backend,
                 &self.cipher,
                 &history,
                 &now,
                 actor,
-                "import",
+                import_id,
             )
             .await?;
         }
@@ -290,14 +291,14 @@ impl ImportsRoom<'_> {
                 .iter()
                 .map(|u| (u.child_id.clone(), u.version + 1, u.changes.clone()))
                 .collect();
-            insert_history_rows(
+            insert_import_history(
                 &mut tx,
                 self.backend,
                 &self.cipher,
                 &history,
                 &now,
                 actor,
-                "import",
+                import_id,
             )
             .await?;
         }
@@ -312,6 +313,7 @@ impl ImportsRoom<'_> {
             Some(actor.region.as_str()),
             serde_json::json!({
                 "source": source,
+                "import": import_id,
                 "created": creates.len(),
                 "updated": updates.len(),
             }),

@@ -81,6 +81,8 @@ pub struct RosterQuery {
     pub per_page: u32,
     /// Reference date; today when absent.
     pub on: Option<NaiveDate>,
+    /// Only the files one import wrote (its job's id, kept in their history).
+    pub import: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -178,6 +180,12 @@ impl RostersRoom<'_> {
         if query.to_complete {
             w.raw(&scope::to_complete("c"));
         }
+        if let Some(import) = &query.import {
+            w.text(
+                "c.id IN (SELECT h.child_id FROM child_history h WHERE h.import_id = ?)",
+                import.clone(),
+            );
+        }
         if let Some(s) = query.schooling {
             w.text("c.schooling = ?", s.code().to_owned());
         }
@@ -258,6 +266,7 @@ impl RostersRoom<'_> {
             && query.guardianship_type.is_none()
             && query.assessment.is_none()
             && !query.to_complete
+            && query.import.is_none()
             && query.schooling.is_none()
             && query.flag.is_none()
             && query.age_band.is_none();

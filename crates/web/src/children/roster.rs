@@ -57,6 +57,10 @@ pub struct ListParams {
     /// Reference date (default today)
     #[param(value_type = Option<chrono::NaiveDate>, inline)]
     pub on: Option<String>,
+    /// An import's id: only the files that import wrote (created or updated), whatever their
+    /// state unless `status` says
+    #[param(max_length = 64)]
+    pub import: Option<String>,
 }
 
 pub(super) fn nonempty(v: &Option<String>) -> Option<&str> {
@@ -116,7 +120,15 @@ pub fn roster_query(p: &ListParams) -> Result<RosterQuery, ValidationErrors> {
     }
     // A search looks for one child: it finds them whatever the state of their file (信息不全,
     // exited…), which each row says; a list without one shows the roster.
-    if nonempty(&p.status).is_none() && nonempty(&p.q).is_some() {
+    if let Some(v) = nonempty(&p.import) {
+        if v.len() <= 64 && v.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            q.import = Some(v.to_owned());
+        } else {
+            e.add("import", "导入编号格式不正确");
+        }
+    }
+    // So does the list of one import's files: every row it wrote, 信息不全 or not.
+    if nonempty(&p.status).is_none() && (nonempty(&p.q).is_some() || q.import.is_some()) {
         q.standing = StandingFilter::All;
     }
     if let Some(v) = nonempty(&p.sort) {
@@ -183,6 +195,7 @@ impl RosterTable {
             "schooling" => &self.params.schooling,
             "status" => &self.params.status,
             "sort" => &self.params.sort,
+            "import" => &self.params.import,
             _ => &None,
         };
         v.clone().unwrap_or_default()
@@ -208,6 +221,7 @@ pub(super) fn query_base(p: &ListParams) -> String {
         ("schooling", &p.schooling),
         ("status", &p.status),
         ("sort", &p.sort),
+        ("import", &p.import),
     ] {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
             pairs.push(format!("{k}={}", urlencode(v)));

@@ -211,7 +211,7 @@ pub(super) async fn commit(
         "导入失败，没有写入任何数据；请稍后重试",
         async move {
             let result = match Importer::new(&state.app, &actor) {
-                Ok(i) => i.commit(&plan, mode).await,
+                Ok(i) => i.for_import(&id).commit(&plan, mode).await,
                 Err(e) => Err(e),
             };
             let app = &state.app;

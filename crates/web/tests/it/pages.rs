@@ -793,6 +793,43 @@ async fn the_import_page_fills_what_the_whole_file_states_once() {
     let file = town.get_json(&format!("/api/v1/children/{child}")).await;
     assert_eq!(file["file"]["hukou_rural"], true, "{file}");
     assert_eq!(file["file"]["boarding"], false, "{file}");
+
+    // The result links to exactly the files this import wrote, 信息不全 or not; a child
+    // registered by hand beside it is not among them, and no other town sees them.
+    let done = town.get(&job).await.text().await.unwrap();
+    assert!(done.contains(&format!("/children?import={id}")), "{done}");
+    let village = app.login("village_a").await;
+    village
+        .register(&boy_named(VILLAGE_A, "张手登", ymd(2014, 5, 6), 7))
+        .await;
+    let written = town
+        .get_json(&format!("/api/v1/children?import={id}"))
+        .await;
+    assert_eq!(written["total"], 1, "{written}");
+    assert_eq!(written["items"][0]["id"], child.as_str(), "{written}");
+    let all = town.get_json("/api/v1/children?status=all").await;
+    assert!(all["total"].as_i64().unwrap() >= 2, "{all}");
+    let page = town
+        .get(&format!("/children?import={id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("李小红")
+            && !page.contains("张手登")
+            && page.contains("只看这次导入写入的儿童"),
+        "{page}"
+    );
+    let other = app.login("town_b").await;
+    let theirs = other
+        .get_json(&format!("/api/v1/children?import={id}"))
+        .await;
+    assert_eq!(theirs["total"], 0, "{theirs}");
+    let bad = town.get("/api/v1/children?import=1%27%20OR%201%3D1").await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = bad.json().await.unwrap();
+    assert!(body.to_string().contains("import"), "{body}");
 }
 
 /// 为所选儿童填写: the 待补充 list completes the ticked files at once, only where they are blank,
