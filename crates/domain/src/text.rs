@@ -33,7 +33,7 @@ pub fn clean(input: &str) -> String {
     out
 }
 
-/// Free text (a note, how something was checked) as written: trimmed, its Chinese punctuation and
+/// Free text (a note, how something was checked, a case note) as written: trimmed, its Chinese punctuation and
 /// line breaks kept, other control characters dropped.
 pub fn free(input: &str) -> String {
     input

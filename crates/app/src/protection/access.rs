@@ -92,3 +92,17 @@ pub(super) async fn unit_of(app: &App, actor: &Actor) -> Result<String> {
             .unwrap_or_default(),
     })
 }
+
+/// Holds the case under `tx` while it is still in one of `statuses` (what was checked before the
+/// transaction is checked again under the row's lock): two requests at once act one after the
+/// other, and the second is refused if the first moved the case on.
+pub(super) async fn hold(tx: &mut Tx, case: &CaseRow, statuses: &[CaseStatus]) -> Result<()> {
+    if tx.protection().hold_case(&case.id, statuses).await? {
+        Ok(())
+    } else {
+        Err(Error::Conflict {
+            field: None,
+            message: "该个案刚被他人更新，请刷新页面后再操作".into(),
+        })
+    }
+}

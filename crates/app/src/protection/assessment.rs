@@ -28,6 +28,7 @@ pub async fn assess(
         });
     }
     let mut tx = app.store.begin().await?;
+    hold(&mut tx, &case, &[CaseStatus::Assessing]).await?;
     tx.protection()
         .add_assessment(&case.id, &By::of(actor), &assessment)
         .await?;

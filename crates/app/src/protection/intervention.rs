@@ -76,6 +76,16 @@ pub async fn intervene(
         });
     }
     let mut tx = app.store.begin().await?;
+    hold(
+        &mut tx,
+        &case,
+        &[
+            CaseStatus::Responding,
+            CaseStatus::Assessing,
+            CaseStatus::Closing,
+        ],
+    )
+    .await?;
     let done = tx.protection().recorded_stages(&case.id, measure).await?;
     protection::next_stage(measure, &done, stage)
         .map_err(|m| ValidationErrors::single("stage", m))?;

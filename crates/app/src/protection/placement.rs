@@ -27,20 +27,19 @@ pub async fn place(
             ),
         });
     }
-    if app
-        .store
-        .protection()
-        .placements(&case.id)
-        .await?
-        .iter()
-        .any(|p| p.record.end_date.is_none())
-    {
+    let mut tx = app.store.begin().await?;
+    hold(
+        &mut tx,
+        &case,
+        &[CaseStatus::Responding, CaseStatus::Assessing],
+    )
+    .await?;
+    if tx.protection().has_open_placement(&case.id).await? {
         return Err(Error::Conflict {
             field: None,
             message: "该儿童已在临时监护中，请先结束当前临时监护".into(),
         });
     }
-    let mut tx = app.store.begin().await?;
     let id = tx
         .protection()
         .add_placement(&case.id, &By::of(actor), &record)

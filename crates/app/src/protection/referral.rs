@@ -88,6 +88,18 @@ pub async fn refer(
         return Err(ValidationErrors::single("agency_id", "请选择本县（市、区）的服务机构").into());
     }
     let mut tx = app.store.begin().await?;
+    hold(&mut tx, &case, &[CaseStatus::Assessing]).await?;
+    // A second press of the button (or a retried call) refers nobody twice.
+    if tx
+        .protection()
+        .has_open_referral(&case.id, kind, agency_id)
+        .await?
+    {
+        return Err(Error::Conflict {
+            field: Some("agency_id".into()),
+            message: format!("已向该服务机构转介“{}”，正等待其接收或服务中", kind.label()),
+        });
+    }
     let id = tx
         .protection()
         .insert_referral(&case.id, kind, agency_id, &actor.user_id, &note)

@@ -44,7 +44,7 @@ async fn act(
 }
 
 pub(super) fn note_of(note: &str, field: &str, required: Option<&str>) -> Result<String> {
-    let n = shouwang_domain::text::clean(note);
+    let n = shouwang_domain::text::free(note);
     if n.chars().count() > 1000 {
         return Err(ValidationErrors::single(field, "说明请不超过1000字").into());
     }
@@ -123,6 +123,20 @@ pub async fn record_step(
         return Err(ValidationErrors::single("step", "通报乡镇请使用“通报乡镇”操作").into());
     }
     let (case, _, _) = load(app, actor, case_id).await?;
+    // The emergency response ends with 通报乡镇: a page left open since then records no step
+    // (the steps not recorded stay "not recorded when the response ended").
+    if matches!(
+        case.status,
+        CaseStatus::Assessing | CaseStatus::Closing | CaseStatus::Closed
+    ) {
+        return Err(Error::Conflict {
+            field: Some("step".into()),
+            message: format!(
+                "应急处置已结束（个案当前为“{}”），不能再记录处置步骤",
+                case.status.label()
+            ),
+        });
+    }
     if !protection::playbook(&case.situations).contains(&step) {
         return Err(ValidationErrors::single("step", "该步骤不属于本个案情形的处置流程").into());
     }

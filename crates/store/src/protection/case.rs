@@ -468,6 +468,25 @@ impl ProtectionTxRoom<'_> {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Holds a case for the rest of the transaction if it is still in one of `statuses` (a write
+    /// that changes nothing but takes the row's lock): what was checked before the transaction
+    /// is true under the lock, so two requests at once (a double click, a retried call) act one
+    /// after the other, the second seeing what the first wrote. False when the case has moved on.
+    pub async fn hold_case(&mut self, case_id: &CaseId, statuses: &[CaseStatus]) -> Result<bool> {
+        let list = statuses
+            .iter()
+            .map(|s| format!("'{}'", s.code()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let done = sqlx::query(&format!(
+            "UPDATE protection_cases SET version = version WHERE id = $1 AND status IN ({list})"
+        ))
+        .bind(case_id.as_str())
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Records that the police received a report; false if it was received already.
     pub async fn receive_report(&mut self, report_id: &str, by_user: &str) -> Result<bool> {
         let now = self.now().to_owned();
@@ -518,15 +537,20 @@ impl ProtectionTxRoom<'_> {
             let county = region(&town)?
                 .at_level(RegionLevel::County)
                 .ok_or_else(|| StoreError::Config(format!("{town} has no county")))?;
-            sqlx::query(
-                "UPDATE protection_reports SET escalated_at = $1, receiving_org = $2 WHERE id = $3",
+            // Checked again by the write: a report received, or sent up by another pass, since
+            // the read above is left as it is (and not told about twice).
+            let done = sqlx::query(
+                "UPDATE protection_reports SET escalated_at = $1, receiving_org = $2 \
+                 WHERE id = $3 AND status = 'unreceived' AND escalated_at IS NULL",
             )
             .bind(&now)
             .bind(county.as_str())
             .bind(&id)
             .execute(self.conn())
             .await?;
-            out.push((id, CaseId::new(case_id), county));
+            if done.rows_affected() == 1 {
+                out.push((id, CaseId::new(case_id), county));
+            }
         }
         Ok(out)
     }

@@ -48,6 +48,18 @@ impl ProtectionRoom<'_> {
 }
 
 impl ProtectionTxRoom<'_> {
+    /// Whether the case has a placement not yet ended (read inside the transaction, after
+    /// [`ProtectionTxRoom::hold_case`]).
+    pub async fn has_open_placement(&mut self, case_id: &CaseId) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM case_placements WHERE case_id = $1 AND open = 1",
+        )
+        .bind(case_id.as_str())
+        .fetch_one(self.conn())
+        .await?;
+        Ok(n > 0)
+    }
+
     pub async fn add_placement(
         &mut self,
         case_id: &CaseId,

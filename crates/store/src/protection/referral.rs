@@ -102,6 +102,27 @@ impl ProtectionRoom<'_> {
 }
 
 impl ProtectionTxRoom<'_> {
+    /// Whether the case has a referral of this kind to this provider still waiting for an
+    /// answer or accepted (read inside the transaction, after
+    /// [`ProtectionTxRoom::hold_case`]).
+    pub async fn has_open_referral(
+        &mut self,
+        case_id: &CaseId,
+        kind: HelpKind,
+        agency_id: &str,
+    ) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM case_referrals WHERE case_id = $1 AND kind = $2 AND agency_id = $3 \
+             AND status IN ('pending', 'accepted')",
+        )
+        .bind(case_id.as_str())
+        .bind(kind.code())
+        .bind(agency_id)
+        .fetch_one(self.conn())
+        .await?;
+        Ok(n > 0)
+    }
+
     pub async fn insert_referral(
         &mut self,
         case_id: &CaseId,

@@ -251,6 +251,11 @@ async fn the_police_receive_respond_and_notify_the_town_which_closes_with_approv
         .await
         .unwrap();
     assert!(page.contains("应急处置结束时未记录"), "the page says so");
+    // A step posted from a page left open since 通报乡镇 is refused, not recorded late.
+    police
+        .step(&case, Step::AdmonishParents, StepOutcome::Done, "")
+        .await
+        .is(StatusCode::CONFLICT);
     let kinds: Vec<&str> = c["timeline"]
         .as_array()
         .unwrap()
@@ -527,6 +532,49 @@ async fn the_police_receive_respond_and_notify_the_town_which_closes_with_approv
     let c = town.get_json(&format!("/api/v1/cases/{case}")).await;
     assert_eq!(c["referrals"][1]["overdue"], true);
     assert_eq!(c["referrals"][0]["overdue"], false);
+    // The same referral pressed again, or eight at once, refers the child once.
+    let r = town
+        .post_json(
+            &format!("/api/v1/cases/{case}/referrals"),
+            &json!({"kind": "dibao", "agency_id": social_id, "note": "核查低保条件"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "already waiting");
+    let mut burst = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (client, base) = (town.client.clone(), town.base.clone());
+        let body = json!({"kind": "counselling", "agency_id": social_id, "note": "再次心理疏导"});
+        let path = format!("{base}/api/v1/cases/{case}/referrals");
+        burst.spawn(async move { client.post(path).json(&body).send().await.unwrap().status() });
+    }
+    let statuses = burst.join_all().await;
+    assert_eq!(
+        statuses.iter().filter(|s| s.is_success()).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| s.is_success() || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+    let c = town.get_json(&format!("/api/v1/cases/{case}")).await;
+    let waiting = c["referrals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "counselling" && r["status"] == "pending")
+        .count();
+    assert_eq!(waiting, 1, "{c}");
+    let social = app.login("social").await;
+    assert_eq!(
+        social.get_json("/api/v1/referrals").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 
     // Closing: a reason, then another user's approval.
     let r = town
@@ -591,7 +639,7 @@ async fn the_police_receive_respond_and_notify_the_town_which_closes_with_approv
             )
         })
         .collect();
-    assert_eq!((referrals["delivered"], referrals["pending"]), (1, 1));
+    assert_eq!((referrals["delivered"], referrals["pending"]), (1, 2));
     let before = county
         .get_json("/api/v1/cases/figures?from=2026-10-01&to=2026-10-31")
         .await;
