@@ -20,6 +20,7 @@ use shouwang_domain::input::ChildInput;
 use shouwang_domain::review::{self, Access, Assignee, AssigneeRef, Decision};
 use shouwang_domain::routing::{Need, Unit};
 use shouwang_domain::validation::ValidationErrors;
+use shouwang_linkage::coverage::{Coverage, RosterChild};
 use shouwang_linkage::discrepancy::{
     self, FindingKind, ListEntry, ListKind, id_fix, missing_from, unmatched_entry,
 };
@@ -29,6 +30,9 @@ use shouwang_store::{Subject, Tx};
 
 use crate::children::{self, EditMode};
 use crate::discoveries;
+
+mod bulk;
+pub use bulk::*;
 
 /// A person's decision on an item.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -84,23 +88,54 @@ pub async fn run(
     }
     let region = actor.region.clone();
     let places = app.store.reconcile().places(&region).await?;
-    let (roster, child_villages): (Vec<Record>, Vec<String>) = app
-        .store
-        .reconcile()
-        .roster_records(&region)
-        .await?
-        .into_iter()
-        .unzip();
+    let mut roster = Vec::new();
+    let mut child_villages = Vec::new();
+    let mut child_schools = Vec::new();
+    for (record, village, school) in app.store.reconcile().roster_records(&region).await? {
+        roster.push(record);
+        child_villages.push(village);
+        child_schools.push(school);
+    }
     let today = app.store.today();
     let list = entries;
-    let (roster, list, found, tally) = tokio::task::spawn_blocking(move || {
+    let (roster, list, linkage) = tokio::task::spawn_blocking(move || {
         let records: Vec<Record> = list.iter().map(|e| e.record.clone()).collect();
         let linkage = link(&roster, &records, &Settings::default());
-        let (found, tally) = discrepancy::findings(kind, &roster, &list, &linkage, today);
-        (roster, list, found, tally)
+        (roster, list, linkage)
     })
     .await
     .map_err(|e| Error::Internal(format!("comparison failed: {e}")))?;
+    // What the list can speak for: where its rows live (their matched child's village, or the
+    // village or town they name), the schools it names, the ages it holds.
+    let mut row_places: Vec<Option<String>> = list
+        .iter()
+        .map(|e| {
+            places
+                .locate(&e.record, &region)
+                .map(|(code, _)| code)
+                .filter(|code| *code != region.as_str())
+        })
+        .collect();
+    for k in &linkage.links {
+        row_places[k.right] = Some(child_villages[k.left].clone());
+    }
+    let coverage = Coverage::of(&list, &row_places);
+    let covered: Vec<bool> = roster
+        .iter()
+        .enumerate()
+        .map(|(r, record)| {
+            let (id, _) = shouwang_linkage::prepare::id_of(record);
+            coverage.covers(
+                kind,
+                RosterChild {
+                    village: &child_villages[r],
+                    school: child_schools[r].as_deref(),
+                    birth: shouwang_linkage::prepare::birth_of(record, id.as_ref()),
+                },
+            )
+        })
+        .collect();
+    let (found, tally) = discrepancy::findings(kind, &roster, &list, &linkage, &covered, today);
 
     let mut items = Vec::with_capacity(found.len());
     let mut outside = 0usize;
@@ -162,6 +197,7 @@ pub async fn run(
         },
         serde_json::json!({"list": kind.code(), "source": source_name, "roster": tally.roster,
             "list_rows": tally.list, "matched": tally.matched, "review": tally.review,
+            "covered": tally.covered,
             "findings": tally.findings, "outside": outside}),
     )
     .await?;
@@ -307,7 +343,7 @@ pub async fn decide(
     )
     .await?;
     tx.commit().await?;
-    self::item(app, actor, id).await
+    self::item(app, actor, id, false).await
 }
 
 async fn accept_effects(
@@ -589,7 +625,7 @@ pub async fn items(app: &App, actor: &Actor, filter: &ItemFilter) -> Result<(Vec
     let (rows, total) = app.store.reconcile().reconcile_items(reach, filter).await?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
-        items.push(view(app, actor, row).await?);
+        items.push(view(app, actor, row, false).await?);
     }
     let mut tx = app.store.begin().await?;
     tx.audit(
@@ -608,8 +644,10 @@ pub async fn items(app: &App, actor: &Actor, filter: &ItemFilter) -> Result<(Vec
     Ok((items, total))
 }
 
-/// One item, if the actor's county ran its comparison or it was assigned to their unit.
-pub async fn item(app: &App, actor: &Actor, id: &str) -> Result<ItemView> {
+/// One item, if the actor's county ran its comparison or it was assigned to their unit. Its ID
+/// numbers are masked as the roster masks them; `reveal` shows them whole to a user who may
+/// unmask ID numbers, and that read is audited.
+pub async fn item(app: &App, actor: &Actor, id: &str, reveal: bool) -> Result<ItemView> {
     let row = app
         .store
         .reconcile()
@@ -619,14 +657,34 @@ pub async fn item(app: &App, actor: &Actor, id: &str) -> Result<ItemView> {
     if !Access::of(actor, &row.region_code, row.assignee.as_ref()).sees() {
         return Err(Error::NotFound);
     }
-    view(app, actor, row).await
+    if !reveal {
+        return view(app, actor, row, false).await;
+    }
+    if !actor.may(Action::UnmaskIdNumber) {
+        return Err(Error::Forbidden);
+    }
+    let region = row.region_code.clone();
+    let shown = view(app, actor, row, true).await?;
+    let mut tx = app.store.begin().await?;
+    tx.audit(
+        actor,
+        AuditAction::ReconcileIdReveal,
+        Subject {
+            entity: "reconcile_item",
+            id: Some(id),
+            region: Some(&region),
+        },
+        serde_json::json!({"child": shown.child_id}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(shown)
 }
 
-/// An item as `actor` reads it: whole ID numbers only for those who may unmask them, and what
-/// they may do with it (`review::Access`).
-async fn view(app: &App, actor: &Actor, row: ItemRow) -> Result<ItemView> {
+/// An item as `actor` reads it: ID numbers masked unless `whole` (a reveal the caller checked and
+/// audits), and what they may do with it (`review::Access`).
+async fn view(app: &App, actor: &Actor, row: ItemRow, whole: bool) -> Result<ItemView> {
     let access = Access::of(actor, &row.region_code, row.assignee.as_ref());
-    let whole = actor.may(Action::UnmaskIdNumber);
     Ok(app.store.reconcile().item_view(row, whole, access).await?)
 }
 

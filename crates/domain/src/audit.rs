@@ -115,6 +115,8 @@ code_enum! {
         ReconcileItemAccept = ("reconcile_item_accept", "确认比对条目"),
         ReconcileItemReject = ("reconcile_item_reject", "否定比对条目"),
         ReconcileItemAssign = ("reconcile_item_assign", "交办比对条目"),
+        ReconcileRunWithdraw = ("reconcile_run_withdraw", "撤回三方比对"),
+        ReconcileIdReveal = ("reconcile_id_reveal", "查看比对条目的完整身份证号码"),
         // Quarterly reports.
         QuarterlyReportFreeze = ("quarterly_report_freeze", "生成季度报告"),
         QuarterlyReportRefresh = ("quarterly_report_refresh", "更新季度报告"),

@@ -13,6 +13,8 @@ code_enum! {
         Assigned = ("assigned", "已交办"),
         Accepted = ("accepted", "已确认"),
         Rejected = ("rejected", "已否定"),
+        /// The county withdrew the comparison before anyone decided it.
+        Withdrawn = ("withdrawn", "已撤回"),
     }
 }
 

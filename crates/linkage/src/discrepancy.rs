@@ -139,6 +139,10 @@ pub struct Tally {
     pub matched: usize,
     pub review: usize,
     pub findings: usize,
+    /// Roster children the list speaks for (see [`crate::coverage`]); only they can be "not in
+    /// the list". Absent from runs made before it was counted.
+    #[serde(default)]
+    pub covered: usize,
 }
 
 /// Compulsory-education age (义务教育法 第十一条: from six; nine years of school).
@@ -193,12 +197,15 @@ pub fn id_fix(list: ListKind, roster: &Record, entry: &Record) -> Option<IdFix> 
     }
 }
 
-/// The findings of one comparison, roster first in roster order, then the list's entries.
+/// The findings of one comparison, roster first in roster order, then the list's entries. Only a
+/// roster child the list covers (`covered[r]`, see [`crate::coverage`]) is a finding for being
+/// absent from it.
 pub fn findings(
     list: ListKind,
     roster: &[Record],
     entries: &[ListEntry],
     linkage: &Linkage,
+    covered: &[bool],
     on: NaiveDate,
 ) -> (Vec<Finding>, Tally) {
     let mut roster_link = vec![None; roster.len()];
@@ -211,11 +218,14 @@ pub fn findings(
     let mut tally = Tally {
         roster: roster.len(),
         list: entries.len(),
+        covered: covered.iter().filter(|c| **c).count(),
         ..Tally::default()
     };
     for (r, child) in roster.iter().enumerate() {
         let Some(i) = roster_link[r] else {
-            if let Some(kind) = missing_from(list, child, on) {
+            if covered.get(r).copied().unwrap_or(false)
+                && let Some(kind) = missing_from(list, child, on)
+            {
                 out.push(Finding {
                     kind,
                     roster: Some(r),

@@ -19,6 +19,7 @@
 
 pub mod block;
 pub mod compare;
+pub mod coverage;
 pub mod discrepancy;
 pub mod link;
 pub mod model;

@@ -288,6 +288,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0044_import_rows.sql"),
         postgres: include_str!("../migrations/0044_import_rows.sql"),
     },
+    Migration {
+        version: 45,
+        sqlite: include_str!("../migrations/0045_reconcile_withdraw.sql"),
+        postgres: include_str!("../migrations/0045_reconcile_withdraw.sql"),
+    },
 ];
 
 /// A fingerprint of the schema this program migrates to (every migration's text): a template

@@ -50,8 +50,22 @@ pub struct RunSummary {
     pub created_at: String,
     pub created_by: String,
     pub tally: Tally,
+    /// What the sizes say (a list far smaller than the part of the roster it was compared with,
+    /// few rows matched): shown before anyone works the items.
+    pub warnings: Vec<String>,
     /// Per kind of finding: (kind, label, all, still open or assigned).
     pub counts: Vec<KindCount>,
+    /// Set when the county withdrew the run.
+    pub withdrawn: Option<Withdrawal>,
+}
+
+/// Who withdrew a run, when and why.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Withdrawal {
+    pub at: String,
+    pub by: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -168,7 +182,8 @@ pub struct ItemRow {
     pub note: Option<String>,
 }
 
-const RUN_COLUMNS: &str = "id, region_code, list_kind, source_name, created_at, created_by, tally";
+const RUN_COLUMNS: &str = "id, region_code, list_kind, source_name, created_at, created_by, tally, \
+     withdrawn_at, withdrawn_by, withdraw_reason";
 /// Per kind of finding: all items and those still open or assigned.
 const COUNT_COLUMNS: &str = "i.kind, COUNT(*) AS total, SUM(CASE WHEN i.status IN ('open', 'assigned') THEN 1 ELSE 0 END) \
      AS still_open";
@@ -188,7 +203,20 @@ fn run_summary(
         source_name: row.try_get("source_name")?,
         created_at: row.try_get("created_at")?,
         created_by: row.try_get("created_by")?,
+        warnings: shouwang_linkage::coverage::warnings(&tally),
         tally,
+        withdrawn: match row.try_get::<Option<String>, _>("withdrawn_at")? {
+            Some(at) => Some(Withdrawal {
+                at,
+                by: row
+                    .try_get::<Option<String>, _>("withdrawn_by")?
+                    .unwrap_or_default(),
+                reason: row
+                    .try_get::<Option<String>, _>("withdraw_reason")?
+                    .unwrap_or_default(),
+            }),
+            None => None,
+        },
         counts: FindingKind::ALL
             .iter()
             .filter_map(|k| {
@@ -337,8 +365,11 @@ impl ReconcileRoom<'_> {
     }
 
     /// The children on the roster of a jurisdiction now, as linkage records (record id = the
-    /// child's id), with their villages.
-    pub async fn roster_records(&self, region: &RegionCode) -> Result<Vec<(Record, String)>> {
+    /// child's id), with their villages and the school their files name.
+    pub async fn roster_records(
+        &self,
+        region: &RegionCode,
+    ) -> Result<Vec<(Record, String, Option<String>)>> {
         let (lo, hi) = code_range(region);
         let rows = sqlx::query(&format!(
             "SELECT c.id, d.doc FROM children c JOIN child_docs d ON d.child_id = c.id \
@@ -360,6 +391,7 @@ impl ReconcileRoom<'_> {
             out.push((
                 file_record(&id, &file),
                 file.village_code.as_str().to_owned(),
+                file.school_name.clone(),
             ));
         }
         Ok(out)
@@ -458,6 +490,45 @@ impl ReconcileRoom<'_> {
 }
 
 impl ReconcileTxRoom<'_> {
+    /// Withdraws a run of `within` not withdrawn yet: the run says by whom and why, and its items
+    /// still waiting for a decision are withdrawn. Returns how many items were withdrawn; None
+    /// when there is no such run (or it was withdrawn already).
+    pub async fn withdraw_run(
+        &mut self,
+        within: &RegionCode,
+        id: &str,
+        by: &str,
+        reason: &str,
+    ) -> Result<Option<u64>> {
+        let (lo, hi) = text_range(within.as_str());
+        let now = self.now().to_owned();
+        let done = sqlx::query(
+            "UPDATE reconcile_runs SET withdrawn_at = $1, withdrawn_by = $2, withdraw_reason = $3 \
+             WHERE id = $4 AND region_code >= $5 AND region_code < $6 AND withdrawn_at IS NULL",
+        )
+        .bind(&now)
+        .bind(by)
+        .bind(reason)
+        .bind(id)
+        .bind(lo)
+        .bind(hi)
+        .execute(self.conn())
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(None);
+        }
+        let items = sqlx::query(
+            "UPDATE reconcile_items SET status = 'withdrawn', decided_by = $1, decided_at = $2 \
+             WHERE run_id = $3 AND status IN ('open', 'assigned')",
+        )
+        .bind(by)
+        .bind(&now)
+        .bind(id)
+        .execute(self.conn())
+        .await?;
+        Ok(Some(items.rows_affected()))
+    }
+
     /// A comparison's run, before its items.
     pub async fn insert_run(
         &mut self,

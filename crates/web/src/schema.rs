@@ -295,5 +295,6 @@ pub enum ItemStatusFilter {
     Assigned,
     Accepted,
     Rejected,
+    Withdrawn,
     Pending,
 }

@@ -32,9 +32,11 @@ use crate::state::AppState;
         run_api,
         items_api,
         item_api,
-        decide_api
+        decide_api,
+        decide_many_api,
+        withdraw_api
     ),
-    components(schemas(DecisionBody, ItemPage, ComparisonJob))
+    components(schemas(DecisionBody, BulkDecisionBody, WithdrawBody, ItemPage, ComparisonJob))
 )]
 pub struct ApiDoc;
 
@@ -284,14 +286,95 @@ pub async fn items_api(
     Ok(Json(ItemPage { total, items }).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/reconcile/items/{id}", params(("id" = String, Path)),
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ItemParams {
+    /// 1 (or true): the ID numbers whole (county civil affairs and police only; the read is audited).
+    /// Otherwise masked, as the roster shows them.
+    #[param(value_type = Option<crate::schema::OneOrZero>, inline)]
+    reveal: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/reconcile/items/{id}", params(("id" = String, Path), ItemParams),
     responses((status = 200, description = "one item", body = ItemView)))]
 pub async fn item_api(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<String>,
+    Query(p): Query<ItemParams>,
 ) -> Result<Response, AppError> {
-    Ok(Json(shouwang_app::reconcile::item(&state.app, &user.actor, &id).await?).into_response())
+    let reveal = match p.reveal.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => false,
+        Some(v) => shouwang_domain::input::parse_bool(v).ok_or_else(|| {
+            shouwang_domain::validation::ValidationErrors::single("reveal", "reveal 应为 1 或 0")
+        })?,
+    };
+    Ok(
+        Json(shouwang_app::reconcile::item(&state.app, &user.actor, &id, reveal).await?)
+            .into_response(),
+    )
+}
+
+/// The same decision on many items.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct BulkDecisionBody {
+    /// The items (at most 500).
+    #[schema(min_items = 1, max_items = 500)]
+    ids: Vec<String>,
+    /// accept（确认）、reject（否定）或 assign（交办）
+    #[schema(value_type = shouwang_domain::review::Decision)]
+    action: String,
+    /// For assign: `town:<乡镇代码>`, `police:<区划代码>` or `school:<机构ID>`.
+    assignee: Option<String>,
+    note: Option<String>,
+}
+
+/// Decides many items at once: each is decided as alone (its own record and audit); those the
+/// user may not decide or that were decided meanwhile are listed with why.
+#[utoipa::path(post, path = "/api/v1/reconcile/items/decisions", request_body = BulkDecisionBody,
+    responses((status = 200, description = "the items decided and those refused", body = shouwang_app::reconcile::BulkOutcome)))]
+pub async fn decide_many_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    crate::extract::ApiJson(b): crate::extract::ApiJson<BulkDecisionBody>,
+) -> Result<Response, AppError> {
+    let outcome = shouwang_app::reconcile::decide_many(
+        &state.app,
+        &user.actor,
+        &b.ids,
+        &ItemDecision {
+            action: b.action,
+            assignee: b.assignee,
+            town_code: None,
+            note: b.note,
+        },
+    )
+    .await?;
+    Ok(Json(outcome).into_response())
+}
+
+/// Why a run is withdrawn.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct WithdrawBody {
+    #[schema(min_length = 1, max_length = 500)]
+    reason: String,
+}
+
+/// The county withdraws a comparison: its items still waiting are withdrawn (已撤回) and leave
+/// every queue; decided items keep what they did.
+#[utoipa::path(post, path = "/api/v1/reconcile/runs/{id}/withdraw", params(("id" = String, Path)), request_body = WithdrawBody,
+    responses((status = 200, description = "the run, withdrawn", body = RunSummary),
+        (status = 409, body = crate::error::ErrorBody, description = "withdrawn already")))]
+pub async fn withdraw_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    crate::extract::ApiJson(b): crate::extract::ApiJson<WithdrawBody>,
+) -> Result<Response, AppError> {
+    Ok(
+        Json(shouwang_app::reconcile::withdraw_run(&state.app, &user.actor, &id, &b.reason).await?)
+            .into_response(),
+    )
 }
 
 /// One page of items and how many there are in all.

@@ -35,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .route("/reconcile/runs/{id}", get(pages::run_page))
         .route("/reconcile/tasks", get(pages::tasks_page))
         .route("/reconcile/items/{id}", post(pages::decide_page))
+        .route("/reconcile/items/bulk", post(pages::bulk_page))
+        .route("/reconcile/runs/{id}/withdraw", post(pages::withdraw_page))
         .route(
             "/api/v1/reconcile/runs",
             get(api::runs_api).post(api::upload_api),
@@ -42,6 +44,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/reconcile/columns", post(api::columns_api))
         .route("/api/v1/reconcile/jobs/{id}", get(api::job_api))
         .route("/api/v1/reconcile/runs/{id}", get(api::run_api))
+        .route(
+            "/api/v1/reconcile/runs/{id}/withdraw",
+            post(api::withdraw_api),
+        )
+        .route(
+            "/api/v1/reconcile/items/decisions",
+            post(api::decide_many_api),
+        )
         .route("/api/v1/reconcile/items", get(api::items_api))
         .route("/api/v1/reconcile/items/{id}", get(api::item_api))
         .route(

@@ -24,7 +24,7 @@ use crate::auth::{CheckedForm, CurrentUser};
 use crate::error::AppError;
 use crate::extract::Query;
 use crate::state::AppState;
-use crate::ui::{Frame, Opt, PageResult, china_time, render};
+use crate::ui::{Frame, Opt, PageResult, china_time, render, urlencode};
 
 #[derive(Template)]
 #[template(path = "reconcile/reconcile.html")]
@@ -290,6 +290,11 @@ pub(super) struct ItemsPage {
     back: String,
     prev: Option<String>,
     next: Option<String>,
+    /// The user may see an item's ID numbers whole (county civil affairs, police), one item at a
+    /// time, audited.
+    may_reveal: bool,
+    /// What a decision on many items did, or a withdrawal.
+    notice: Option<String>,
 }
 
 impl ReconcilePage {
@@ -308,6 +313,19 @@ impl ItemsPage {
     fn weight(&self, w: &f64) -> String {
         format!("{w:+.1}")
     }
+    fn any_decidable(&self) -> bool {
+        self.items.iter().any(|i| i.may_decide)
+    }
+    fn any_assignable(&self) -> bool {
+        self.items.iter().any(|i| i.may_assign)
+    }
+    /// Whether an item shows an ID number masked (the reveal link is offered).
+    fn masked(&self, i: &ItemView) -> bool {
+        let m = |s: &str| s.contains('*');
+        i.child.as_ref().is_some_and(|p| m(&p.id_number))
+            || i.entry.as_ref().is_some_and(|p| m(&p.id_number))
+            || i.fix.as_ref().and_then(|f| f.to.as_deref()).is_some_and(m)
+    }
     fn yes_no(&self, v: &Option<bool>) -> &'static str {
         match v {
             Some(true) => "是",
@@ -323,6 +341,12 @@ pub(super) struct ItemsQuery {
     kind: String,
     status: String,
     offset: i64,
+    /// An item to show with its ID numbers whole.
+    reveal: String,
+    /// After a decision on many items: how many were done and refused.
+    done: Option<usize>,
+    refused: Option<usize>,
+    withdrawn: Option<u8>,
 }
 
 pub(super) const PAGE: i64 = 50;
@@ -395,10 +419,34 @@ pub(super) async fn items_page(
         offset: q.offset.max(0),
         limit: PAGE,
     };
-    let (items, total) = shouwang_app::reconcile::items(&state.app, &user.actor, &filter).await?;
+    let (mut items, total) =
+        shouwang_app::reconcile::items(&state.app, &user.actor, &filter).await?;
+    let may_reveal = user.actor.may(Action::UnmaskIdNumber);
+    if may_reveal
+        && !q.reveal.is_empty()
+        && let Some(at) = items.iter().position(|i| i.id == q.reveal)
+    {
+        items[at] = shouwang_app::reconcile::item(&state.app, &user.actor, &q.reveal, true).await?;
+    }
     let (assignees, towns) = assignees(state, &user.actor).await?;
-    let link = |offset: i64| format!("{back}?kind={}&status={}&offset={offset}", q.kind, q.status);
+    let link = |offset: i64| {
+        format!(
+            "{back}?kind={}&status={}&offset={offset}",
+            urlencode(&q.kind),
+            urlencode(&q.status)
+        )
+    };
     let offset = filter.offset;
+    let notice = match (q.done, q.refused, q.withdrawn) {
+        (_, _, Some(_)) => {
+            Some("已撤回此次比对：尚未处理的条目已撤回，不再出现在任何待办中。".to_owned())
+        }
+        (Some(done), Some(0) | None, _) => Some(format!("已处理 {done} 条。")),
+        (Some(done), Some(refused), _) => Some(format!(
+            "已处理 {done} 条；{refused} 条未能处理（已被他人处理，或不属于您处理）。"
+        )),
+        _ => None,
+    };
     Ok(render(&ItemsPage {
         frame: Frame::of(state, user).await,
         title: match &run {
@@ -426,10 +474,13 @@ pub(super) async fn items_page(
             ("assigned", "已交办"),
             ("accepted", "已确认"),
             ("rejected", "已否定"),
+            ("withdrawn", "已撤回"),
         ],
         assignees,
         towns,
         back,
+        may_reveal,
+        notice,
     }))
 }
 
@@ -480,13 +531,70 @@ pub(super) async fn decide_page(
         },
     )
     .await?;
-    // Back to the list the form was on (only ever a page of this feature).
-    let back = if f.back.starts_with("/reconcile/") && !f.back.contains("//") {
-        f.back
+    Ok(Redirect::to(&format!("{}#item-{id}", back_of(f.back))).into_response())
+}
+
+/// Back to the list a form was on (only ever a page of this feature).
+fn back_of(back: String) -> String {
+    if back.starts_with("/reconcile/") && !back.contains("//") && !back.contains('?') {
+        back
     } else {
         "/reconcile".into()
-    };
-    Ok(Redirect::to(&format!("{back}#item-{id}")).into_response())
+    }
+}
+
+/// 批量处理: the ticked items of a page, one decision.
+pub(super) async fn bulk_page(
+    State(state): State<AppState>,
+    CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
+) -> PageResult {
+    let ids: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "id")
+        .take(shouwang_app::reconcile::MAX_BULK + 1)
+        .map(|(_, v)| v.clone())
+        .collect();
+    let field = |name: &str| crate::ui::form_field(&pairs, name);
+    let outcome = shouwang_app::reconcile::decide_many(
+        &state.app,
+        &user.actor,
+        &ids,
+        &ItemDecision {
+            action: field("action").unwrap_or_default(),
+            assignee: field("assignee"),
+            town_code: None,
+            note: field("note"),
+        },
+    )
+    .await?;
+    Ok(Redirect::to(&format!(
+        "{}?done={}&refused={}",
+        back_of(field("back").unwrap_or_default()),
+        outcome.done.len(),
+        outcome.refused.len()
+    ))
+    .into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct WithdrawForm {
+    csrf_token: String,
+    reason: String,
+}
+
+/// 撤回此次比对.
+pub(super) async fn withdraw_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    CheckedForm(user, f): CheckedForm<WithdrawForm>,
+) -> PageResult {
+    let _ = &f.csrf_token;
+    shouwang_app::reconcile::withdraw_run(&state.app, &user.actor, &id, &f.reason).await?;
+    Ok(Redirect::to(&format!(
+        "/reconcile/runs/{id}?withdrawn=1&status=withdrawn"
+    ))
+    .into_response())
 }
 
 // ---------- API ----------

@@ -326,7 +326,7 @@ impl TestApp {
                 "{}/api/v1/reconcile/runs?kind=education&filename=学籍.csv",
                 self.base
             ))
-            .body("姓名,性别,出生日期,乡镇,村\n张小军,男,2014-05-06,冠山街道,冠山社区\n")
+            .body("姓名,性别,出生日期,乡镇,村\n张小军,男,2016-03-01,冠山街道,冠山社区\n")
             .send()
             .await
             .unwrap();

@@ -224,9 +224,29 @@ async fn the_student_list_finds_dropouts_id_numbers_and_undiscovered_children() 
         .find(|i| i["child_id"] == kids[1].id.as_str())
         .unwrap();
     let full = id_number_for("522730", kids[1].birth, 901);
-    // County staff may see whole numbers.
+    // Masked as the roster masks them; county staff may reveal one item's whole numbers, and
+    // that read is audited.
     assert_eq!(fill["fix"]["side"], "roster");
-    assert_eq!(fill["fix"]["to"], full.as_str());
+    assert!(
+        fill["fix"]["to"].as_str().unwrap().contains('*')
+            && !all.iter().any(|i| i.to_string().contains(&full)),
+        "{fill}"
+    );
+    let fill_id = fill["id"].as_str().unwrap();
+    let whole = county
+        .get_json(&format!("/api/v1/reconcile/items/{fill_id}?reveal=1"))
+        .await;
+    assert_eq!(whole["fix"]["to"], full.as_str());
+    let audit = app
+        .login("admin")
+        .await
+        .get_json("/api/v1/audit?action=reconcile_id_reveal")
+        .await;
+    assert!(audit.to_string().contains(fill_id), "{audit}");
+    let r = county
+        .get(&format!("/api/v1/reconcile/items/{fill_id}?reveal=maybe"))
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let typo = ids
         .iter()
         .find(|i| i["child_id"] == kids[2].id.as_str())
@@ -323,6 +343,11 @@ async fn the_student_list_finds_dropouts_id_numbers_and_undiscovered_children() 
             .unwrap()
             .contains('*')
     );
+    // The town may not reveal them.
+    let r = town
+        .get(&format!("/api/v1/reconcile/items/{dropout}?reveal=1"))
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let other = app.login("town_b").await;
     assert!(items(&other, "").await.is_empty());
     assert_eq!(
@@ -561,13 +586,21 @@ async fn the_household_list_finds_missing_and_urban_hukou_and_a_rejected_pair_sp
     let mine = items(&police, "").await;
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0]["kind"], "urban_hukou");
-    // Police see whole ID numbers (they keep the register).
+    // Police see masked numbers in the list and may reveal the whole ones (they keep the
+    // register).
     assert!(
-        !mine[0]["child"]["id_number"]
+        mine[0]["child"]["id_number"]
             .as_str()
             .unwrap()
             .contains('*')
     );
+    let whole = police
+        .get_json(&format!(
+            "/api/v1/reconcile/items/{}?reveal=1",
+            mine[0]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert!(!whole["child"]["id_number"].as_str().unwrap().contains('*'));
     let r = decide(
         &police,
         urban[0]["id"].as_str().unwrap(),
@@ -970,4 +1003,203 @@ async fn accepted_findings_open_a_return_a_police_routing_and_a_town_review() {
     .await
     .unwrap();
     assert_eq!(police_told, 1);
+}
+
+/// One school's short list is compared with the children it can speak for (its pupils' village
+/// and ages), not the whole county, and the run says the sizes do not fit; the county decides
+/// many items at once (each refused item said), and withdraws the run, which empties every
+/// queue of its items.
+#[tokio::test]
+async fn a_short_list_covers_its_area_many_items_are_decided_at_once_and_a_run_is_withdrawn() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let kids = roster(&app, 60).await;
+    let county = app.login("county").await;
+    let mut csv = csv_row(&["学籍号", "姓名", "性别", "出生日期", "身份证号"]);
+    // Six pupils of one village; the list says no place and no school.
+    for (i, k) in kids.iter().enumerate().step_by(3).take(6) {
+        let birth = k.birth.to_string();
+        csv.push_str(&csv_row(&[
+            &format!("G{i:04}"),
+            &k.name,
+            "男",
+            &birth,
+            k.id_number.as_deref().unwrap_or(""),
+        ]));
+    }
+    let r = upload(&county, "education", &csv).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let run: Value = r.json().await.unwrap();
+    assert_eq!(run["tally"]["matched"], 6, "{run}");
+    // Only the village the six live in: its 20 children, 14 of them not on the list.
+    assert_eq!(run["tally"]["covered"], 20, "{run}");
+    let warnings = run["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("名单只有 6 行")),
+        "{run}"
+    );
+    let run_id = run["id"].as_str().unwrap().to_owned();
+    let all = items(&county, &format!("run_id={run_id}")).await;
+    let dropouts = of_kind(&all, "not_in_school_list");
+    assert_eq!(dropouts.len(), 14, "{all:?}");
+    assert!(
+        dropouts.iter().all(|d| d["region_code"] == VILLAGE_A),
+        "{dropouts:?}"
+    );
+    let page = county
+        .get(&format!("/reconcile/runs/{run_id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("名单只有 6 行")
+            && page.contains("批量处理")
+            && page.contains("撤回此次比对"),
+        "{page}"
+    );
+
+    // Many at once: an id not the county's is refused and said, the others done.
+    let ids: Vec<String> = dropouts[..3]
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect();
+    let mut asked = ids.clone();
+    asked.push("not-an-item".into());
+    let r = county
+        .post_json(
+            "/api/v1/reconcile/items/decisions",
+            &json!({"ids": asked, "action": "reject", "note": "已在县外就读"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let outcome: Value = r.json().await.unwrap();
+    assert_eq!(outcome["done"].as_array().unwrap().len(), 3, "{outcome}");
+    assert_eq!(outcome["refused"][0]["id"], "not-an-item", "{outcome}");
+    // Again: each is decided already.
+    let again: Value = county
+        .post_json(
+            "/api/v1/reconcile/items/decisions",
+            &json!({"ids": ids, "action": "accept"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["done"].as_array().unwrap().len(), 0, "{again}");
+    assert!(
+        again["refused"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("已否定"),
+        "{again}"
+    );
+    for (body, field) in [
+        (json!({"ids": [], "action": "reject"}), "ids"),
+        (json!({"ids": vec!["x"; 501], "action": "reject"}), "ids"),
+        (json!({"ids": ["x"], "action": "approve"}), "action"),
+    ] {
+        let r = county
+            .post_json("/api/v1/reconcile/items/decisions", &body)
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(r.json::<Value>().await.unwrap()["field"], field);
+    }
+    // Another town's user decides none of them.
+    let other = app.login("town_b").await;
+    let theirs: Value = other
+        .post_json(
+            "/api/v1/reconcile/items/decisions",
+            &json!({"ids": [dropouts[5]["id"]], "action": "accept"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["done"].as_array().unwrap().len(), 0, "{theirs}");
+    // The page's ticked items.
+    let csrf = csrf_of(&page);
+    let r = county
+        .client
+        .post(format!("{}/reconcile/items/bulk", county.base))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("back", &format!("/reconcile/runs/{run_id}")),
+            ("action", "reject"),
+            ("note", "转学"),
+            ("id", dropouts[3]["id"].as_str().unwrap()),
+            ("id", dropouts[4]["id"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.contains("done=2&refused=0"), "{to}");
+    let after = county.get(&to).await.text().await.unwrap();
+    assert!(after.contains("已处理 2 条"), "{after}");
+
+    // Withdrawn: only by the county, with a reason; its waiting items leave every queue.
+    let town = app.login("town_a").await;
+    let assigned = dropouts[6]["id"].as_str().unwrap();
+    decide(
+        &county,
+        assigned,
+        json!({"action": "assign", "assignee": format!("town:{TOWN_A}")}),
+    )
+    .await;
+    assert_eq!(items(&town, "").await.len(), 1);
+    let withdraw = format!("/api/v1/reconcile/runs/{run_id}/withdraw");
+    let r = town
+        .post_json(&withdraw, &json!({"reason": "名单有误"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = county.post_json(&withdraw, &json!({"reason": " "})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = county
+        .post_json(
+            &withdraw,
+            &json!({"reason": "上传的是一所学校的名单，应按全县学籍重新比对"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let done: Value = r.json().await.unwrap();
+    assert_eq!(done["withdrawn"]["by"], "county", "{done}");
+    assert!(items(&town, "status=pending").await.is_empty());
+    assert!(
+        items(&county, &format!("run_id={run_id}&status=pending"))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        items(&county, &format!("run_id={run_id}&status=withdrawn"))
+            .await
+            .len(),
+        9
+    );
+    assert_eq!(
+        items(&county, &format!("run_id={run_id}&status=rejected"))
+            .await
+            .len(),
+        5,
+        "what was decided stays"
+    );
+    let r = county
+        .post_json(&withdraw, &json!({"reason": "再次"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let r = decide(&county, assigned, json!({"action": "accept"})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let page = county
+        .get(&format!("/reconcile/runs/{run_id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("此次比对已于") && !page.contains("撤回原因"),
+        "{page}"
+    );
 }

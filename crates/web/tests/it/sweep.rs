@@ -28,6 +28,7 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
         ("POST", "/api/v1/discoveries/{id}/close") => json!({"note": "查无此人"}),
         ("POST", "/api/v1/imports/{id}/commit") => json!({"mode": "valid"}),
         ("POST", "/api/v1/reconcile/items/{id}/decision") => json!({"action": "reject"}),
+        ("POST", "/api/v1/reconcile/runs/{id}/withdraw") => json!({"reason": "名单有误"}),
         ("POST", "/api/v1/users/{id}/disable") => json!({}),
         ("POST", "/api/v1/users/{id}/second-factor/reset") => json!({}),
         ("POST", "/api/v1/reports/{id}/receive") => json!({}),

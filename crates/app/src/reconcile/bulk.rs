@@ -1,0 +1,123 @@
+//! What the county does to many items at once, or to a whole run: the same decision on the
+//! items ticked, and the withdrawal of a comparison made with the wrong list.
+
+use serde::Serialize;
+
+use super::{ItemDecision, RunSummary, decide, invalid, run_summary};
+use crate::{App, Error, Result};
+use shouwang_domain::audit::AuditAction;
+use shouwang_domain::authz::{Action, Actor};
+use shouwang_domain::review::Decision;
+use shouwang_store::Subject;
+
+/// Most items one request decides at once.
+pub const MAX_BULK: usize = 500;
+
+/// What a decision on many items did: the items decided, and those refused with why.
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BulkOutcome {
+    pub done: Vec<String>,
+    pub refused: Vec<Refusal>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Refusal {
+    pub id: String,
+    pub message: String,
+}
+
+/// The same decision on many items (each as [`decide`] makes it, in its own transaction with its
+/// own audit record): an item the user may not decide, or one decided meanwhile, is refused and
+/// said, the others are done. At most [`MAX_BULK`] at once; an id given twice counts once.
+pub async fn decide_many(
+    app: &App,
+    actor: &Actor,
+    ids: &[String],
+    decision: &ItemDecision,
+) -> Result<BulkOutcome> {
+    if ids.is_empty() {
+        return Err(invalid("ids", "请选择要处理的条目"));
+    }
+    if ids.len() > MAX_BULK {
+        return Err(invalid(
+            "ids",
+            format!("一次最多处理 {MAX_BULK} 条，请分批处理"),
+        ));
+    }
+    if Decision::parse(decision.action.trim()).is_none() {
+        return Err(invalid(
+            "action",
+            "操作应为 accept（确认）、reject（否定）或 assign（交办）",
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut out = BulkOutcome::default();
+    for id in ids.iter().filter(|id| seen.insert(id.as_str())) {
+        match decide(app, actor, id, decision).await {
+            Ok(_) => out.done.push(id.clone()),
+            // A wrong note or assignee is wrong for every item: said once, as for one item.
+            Err(e @ Error::Validation(_)) if out.done.is_empty() && out.refused.is_empty() => {
+                return Err(e);
+            }
+            Err(e @ Error::Internal(_)) => return Err(e),
+            Err(e) => out.refused.push(Refusal {
+                id: id.clone(),
+                message: match e {
+                    Error::NotFound | Error::Forbidden => "记录不存在".into(),
+                    e => e.to_string(),
+                },
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// The county withdraws a comparison it ran (a wrong list, another county's file): the run says
+/// by whom and why, its items still waiting are withdrawn and leave every queue; what was decided
+/// stays done. Audited with the number of items withdrawn.
+pub async fn withdraw_run(app: &App, actor: &Actor, id: &str, reason: &str) -> Result<RunSummary> {
+    if !actor.may(Action::Reconcile) {
+        return Err(Error::Forbidden);
+    }
+    let reason = shouwang_domain::text::free(reason);
+    if reason.is_empty() {
+        return Err(invalid("reason", "请写明撤回的原因"));
+    }
+    if reason.chars().count() > 500 {
+        return Err(invalid("reason", "原因不能超过500字"));
+    }
+    // Not found outside the county, whatever the id.
+    let run = run_summary(app, actor, id).await?;
+    if run.withdrawn.is_some() {
+        return Err(Error::Conflict {
+            field: None,
+            message: "该次比对已撤回".into(),
+        });
+    }
+    let mut tx = app.store.begin().await?;
+    let Some(items) = tx
+        .reconcile()
+        .withdraw_run(&actor.region, id, &actor.username, &reason)
+        .await?
+    else {
+        return Err(Error::Conflict {
+            field: None,
+            message: "该次比对已撤回".into(),
+        });
+    };
+    tx.audit(
+        actor,
+        AuditAction::ReconcileRunWithdraw,
+        Subject {
+            entity: "reconcile_run",
+            id: Some(id),
+            region: Some(actor.region.as_str()),
+        },
+        serde_json::json!({"reason": reason, "items_withdrawn": items}),
+    )
+    .await?;
+    tx.commit().await?;
+    run_summary(app, actor, id).await
+}
