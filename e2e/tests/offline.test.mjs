@@ -61,6 +61,12 @@ test('visits recorded offline arrive once each, a conflicting change is resolved
   await page.goto(`${app.base}/children/${alone.child_id}/visits`);
   await page.locator('h1:has-text("离线走访")').waitFor();
   const form = (c) => page.locator(`form.offline-visit[data-child="${c.child_id}"]`);
+  // The list is a line a child (a page at a time, found by name); a child's form opens under
+  // their line.
+  assert.equal(await page.locator('form.offline-visit').count(), 0);
+  for (const c of [alone, phone, called]) {
+    await page.locator(`details.offline-child[data-child="${c.child_id}"] > summary`).click();
+  }
   // Nothing is chosen for the person: saving without saying how and what was seen is refused.
   await form(alone).locator('textarea[name=note]').fill('孩子独自在家，无人照料');
   await form(alone).locator('button').click();

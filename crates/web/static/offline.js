@@ -149,7 +149,9 @@
     flush();
   }
 
-  // The offline page: the children kept on the phone, each with a visit form.
+  // The offline page: the children kept on the phone, a line each (the overdue first), found by
+  // name and shown a page at a time; a child's visit form opens under their line.
+  var PAGE = 20;
   function showPack() {
     var box = document.getElementById('offline-pack');
     if (!box) return;
@@ -159,11 +161,44 @@
       box.appendChild(el('p', { text: '手机上还没有走访名单。请在有网络时打开“走访”页面，名单会自动保存到手机上。' }));
       return;
     }
-    box.appendChild(el('p', { class: 'sub', text: '名单保存于 ' + pack.saved + '，共 ' + pack.items.length + ' 名待走访儿童。' }));
-    pack.items.forEach(function (c) {
+    var late = pack.items.filter(function (c) { return c.overdue; }).length;
+    box.appendChild(el('p', { class: 'sub', text: '名单保存于 ' + pack.saved + '，共 ' + pack.items.length + ' 名待走访儿童' + (late ? '，其中已逾期 ' + late + ' 名' : '') + '。点姓名填写走访记录。' }));
+    var find = el('input', { type: 'search', placeholder: '按姓名查找', 'aria-label': '按姓名查找' });
+    box.appendChild(el('label', { class: 'offline-find' }, [find]));
+    var list = el('div', { class: 'offline-list' });
+    var more = el('button', { type: 'button', class: 'secondary offline-more' });
+    box.appendChild(list);
+    box.appendChild(more);
+    var shown = PAGE;
+    function render() {
+      var q = find.value.trim();
+      var hits = pack.items.filter(function (c) { return !q || c.name.indexOf(q) >= 0; });
+      list.textContent = '';
+      hits.slice(0, shown).forEach(function (c) { list.appendChild(childLine(c)); });
+      if (!hits.length) list.appendChild(el('p', { class: 'empty', text: '没有找到“' + q + '”。' }));
+      var left = hits.length - Math.min(shown, hits.length);
+      more.hidden = left <= 0;
+      more.textContent = '显示更多（还有 ' + left + ' 名）';
+    }
+    find.oninput = function () { shown = PAGE; render(); };
+    more.onclick = function () { shown += PAGE; render(); };
+    render();
+  }
+
+  function childLine(c) {
+    var line = el('details', { class: 'offline-child' + (c.overdue ? ' late' : ''), 'data-child': c.child_id });
+    line.appendChild(el('summary', {}, [
+      el('b', { text: c.name }),
+      el('span', { class: 'sub', text: (c.overdue ? ' 已逾期 · ' : ' ') + '应走访 ' + c.due_on }),
+    ]));
+    line.addEventListener('toggle', function () {
+      if (line.open && !line.querySelector('form')) line.appendChild(visitForm(c, line));
+    });
+    return line;
+  }
+
+  function visitForm(c, line) {
       var form = el('form', { class: 'offline-visit', 'data-child': c.child_id });
-      form.appendChild(el('h3', { text: c.name + (c.overdue ? '（已逾期）' : '') }));
-      form.appendChild(el('p', { class: 'sub', text: '应走访日期 ' + c.due_on }));
       // What records a fact starts blank: the person chooses what they saw.
       var kind = el('select', { name: 'kind' }, [el('option', { value: '', text: '请选择' })]);
       KINDS.forEach(function (k) { kind.appendChild(el('option', { value: k[0], text: k[1] })); });
@@ -206,11 +241,10 @@
           items.push({ type: 'edit', name: c.name, child_id: c.child_id, base: base, changes: changes });
         }
         enqueue(items);
-        form.replaceWith(el('p', { class: 'saved', text: c.name + '：已保存在手机上，联网后自动发送' + (body.reportable ? '；联网后请立即填写强制报告' : '') }));
+        line.replaceWith(el('p', { class: 'saved', text: c.name + '：已保存在手机上，联网后自动发送' + (body.reportable ? '；联网后请立即填写强制报告' : '') }));
         flush();
       };
-      box.appendChild(form);
-    });
+      return form;
   }
 
   // Online on the visits page: keep the children due a visit on the phone for later.

@@ -1,7 +1,7 @@
 // 守望's service worker: keeps the application shell (styles, the offline script, the offline
 // page) so that a phone without a signal still opens the visit form. Pages hold personal data and
 // are never cached here; what a visit needs offline is kept by offline.js, and cleared at logout.
-const SHELL = 'shouwang-shell-v1';
+const SHELL = 'shouwang-shell-v2';
 const FILES = ['/offline', '/static/app.css', '/static/offline.js', '/manifest.webmanifest', '/static/icon.svg'];
 
 self.addEventListener('install', (e) => {
@@ -27,6 +27,17 @@ self.addEventListener('fetch', (e) => {
     return;
   }
   if (FILES.includes(url.pathname)) {
-    e.respondWith(fetch(req).catch(() => caches.match(url.pathname)));
+    // Online: the file as the server has it now, kept for the next time without a signal.
+    e.respondWith(
+      fetch(req)
+        .then((res) => {
+          if (res.ok) {
+            const copy = res.clone();
+            caches.open(SHELL).then((c) => c.put(url.pathname, copy));
+          }
+          return res;
+        })
+        .catch(() => caches.match(url.pathname)),
+    );
   }
 });
