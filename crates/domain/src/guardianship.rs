@@ -43,7 +43,8 @@ pub struct ContactInput {
     pub parent: Option<String>,
     /// phone, video, message, home, other.
     pub method: Option<String>,
-    /// Whether the parent was reached (false: tried and could not reach them).
+    /// Whether the parent was reached (false: tried and could not reach them). Required: a
+    /// blank is not "reached".
     pub reached: Option<bool>,
     /// Whether the parent sent money or things for the child's living (抚养费、生活费).
     pub support: Option<bool>,
@@ -88,9 +89,12 @@ impl ContactInput {
         if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
             e.add("note", "说明请不超过500字");
         }
-        let reached = self.reached.unwrap_or(true);
+        if self.reached.is_none() {
+            e.add("reached", "请选择是否联系上了父母");
+        }
+        let reached = self.reached.unwrap_or(false);
         let support = self.support.unwrap_or(false);
-        if !reached && support {
+        if self.reached == Some(false) && support {
             e.add("support", "未联系上父母时不能记录寄送生活费");
         }
         e.into_result(())?;
@@ -147,10 +151,11 @@ mod tests {
     fn a_contact_names_the_parent_and_the_way_and_is_not_dated_ahead() {
         let today = d("2026-12-01");
         let e = ContactInput::default().parse(today).unwrap_err();
-        assert!(e.has("parent") && e.has("method"));
+        assert!(e.has("parent") && e.has("method") && e.has("reached"));
         let c = ContactInput {
             parent: Some("母亲".into()),
             method: Some("video".into()),
+            reached: Some(true),
             support: Some(true),
             ..Default::default()
         }

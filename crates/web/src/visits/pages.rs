@@ -46,6 +46,7 @@ struct ChildVisitsPage {
     values: VisitInput,
     errors: ValidationErrors,
     contact_errors: ValidationErrors,
+    contact_values: Vec<(String, String)>,
     notice: Option<String>,
     /// The person the child's visits are assigned to (else the village's 儿童主任).
     visitor: Option<(String, VisitorRole)>,
@@ -63,6 +64,17 @@ impl ChildVisitsPage {
     }
     fn err(&self, f: &str) -> String {
         self.errors.message_for(f).unwrap_or_default().to_owned()
+    }
+    /// Said where the contact form is (the page comes back at that section).
+    fn contact_saved(&self) -> &'static str {
+        CONTACT_SAVED
+    }
+    /// What was typed in the parents' contact form (its date defaults to today).
+    fn cv(&self, f: &str) -> String {
+        crate::ui::form_field(&self.contact_values, f).unwrap_or_else(|| match f {
+            "contacted_on" => self.today.clone(),
+            _ => String::new(),
+        })
     }
     fn cerr(&self, f: &str) -> String {
         self.contact_errors
@@ -109,15 +121,37 @@ fn usual_visitor(role: Role) -> VisitorRole {
     }
 }
 
+const CONTACT_SAVED: &str = "联系情况已记录。";
+
+/// The parents' contact form as it was sent back: what was wrong and what was typed.
+#[derive(Default)]
+struct ContactForm {
+    errors: ValidationErrors,
+    values: Vec<(String, String)>,
+}
+
+impl From<ValidationErrors> for ContactForm {
+    fn from(errors: ValidationErrors) -> Self {
+        ContactForm {
+            errors,
+            values: Vec::new(),
+        }
+    }
+}
+
 async fn child_view(
     state: &AppState,
     user: &CurrentUser,
     id: &ChildId,
     values: Option<VisitInput>,
     errors: ValidationErrors,
-    contact_errors: ValidationErrors,
+    contact: impl Into<ContactForm>,
     notice: Option<String>,
 ) -> PageResult {
+    let ContactForm {
+        errors: contact_errors,
+        values: contact_values,
+    } = contact.into();
     let child = shouwang_app::children::visible(&state.app, &user.actor, id).await?;
     let visits = visits::of_child(&state.app, &user.actor, id).await?;
     let log = shouwang_app::guardianship::contacts(&state.app, &user.actor, id).await?;
@@ -125,7 +159,8 @@ async fn child_view(
         Some(v) => v,
         None => VisitInput {
             visited_on: Some(state.app.today().to_string()),
-            method: Some(VisitMethod::Home.code().to_owned()),
+            // How the visit was made is the visitor's to say: the form starts blank.
+            method: None,
             visitor_role: Some(usual_visitor(user.actor.role).code().to_owned()),
             visitor_name: shouwang_app::users::display_name(&state.app, &user.actor.user_id)
                 .await?,
@@ -167,6 +202,7 @@ async fn child_view(
             values,
             errors,
             contact_errors,
+            contact_values,
             notice,
             visitor: visits::assigned_visitor(&state.app, &user.actor, id).await?,
             can_assign: user.actor.may(Action::EditChild),
@@ -220,7 +256,7 @@ pub async fn child_visits_page(
 ) -> PageResult {
     let notice = match p.saved.as_deref() {
         Some("visit") => Some("走访记录已保存。".to_owned()),
-        Some("contact") => Some("联系情况已记录。".to_owned()),
+        Some("contact") => Some(CONTACT_SAVED.to_owned()),
         Some("visitor") => Some("走访人已指定。".to_owned()),
         Some("photo") => Some("照片已保存。".to_owned()),
         _ => None,
@@ -316,13 +352,19 @@ pub async fn contact_submit(
         contacted_on: get("contacted_on"),
         parent: get("parent"),
         method: get("contact_method"),
-        // The form asks "联系上了吗": 是 unless the user says no.
-        reached: Some(get("reached").as_deref() != Some("no")),
+        // The form asks "联系上了吗" and starts blank: a blank is not "reached".
+        reached: match get("reached").as_deref() {
+            Some("yes") => Some(true),
+            Some("no") => Some(false),
+            _ => None,
+        },
         support: Some(form_bool(get("support").as_deref())),
         note: get("contact_note"),
     };
     match shouwang_app::guardianship::record_contact(&state.app, &user.actor, &id, &input).await {
-        Ok(_) => Ok(Redirect::to(&format!("/children/{id}/visits?saved=contact")).into_response()),
+        Ok(_) => Ok(
+            Redirect::to(&format!("/children/{id}/visits?saved=contact#parents")).into_response(),
+        ),
         Err(shouwang_app::Error::Validation(v)) => {
             child_view(
                 &state,
@@ -330,7 +372,10 @@ pub async fn contact_submit(
                 &id,
                 None,
                 ValidationErrors::default(),
-                v,
+                ContactForm {
+                    errors: v,
+                    values: pairs,
+                },
                 None,
             )
             .await

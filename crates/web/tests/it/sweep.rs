@@ -65,7 +65,7 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
         ("POST", "/api/v1/quarterly-reports/{id}/verify") => json!({"section": "education"}),
         ("POST", "/api/v1/quarterly-reports/{id}/confirm") => json!({"as": "reviewer"}),
         ("POST", "/api/v1/children/{id}/parent-contacts") => {
-            json!({"parent": "mother", "method": "phone"})
+            json!({"parent": "mother", "method": "phone", "reached": true})
         }
         ("POST", "/api/v1/children/{id}/absences") => json!({"from": "2026-11-20"}),
         ("POST", "/api/v1/children/{id}/carer-checks") => json!({
@@ -297,7 +297,11 @@ fn page_form_for(path: &str) -> Vec<(&'static str, &'static str)> {
             ("seen", "child"),
             ("condition", "good"),
         ],
-        ("children", "parent-contacts") => vec![("parent", "mother"), ("contact_method", "phone")],
+        ("children", "parent-contacts") => vec![
+            ("parent", "mother"),
+            ("contact_method", "phone"),
+            ("reached", "yes"),
+        ],
         ("quarterly", "action") => vec![("action", "approve")],
         ("returns", "action") => vec![("action", "returned")],
         ("routings", "action") => vec![("event", "progress"), ("note", "已核实")],

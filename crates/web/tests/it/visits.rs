@@ -317,7 +317,7 @@ async fn a_follow_up_visit_shows_on_its_case_and_silent_parents_remind_civil_aff
     let r = village
         .post_json(
             &format!("/api/v1/children/{child}/parent-contacts"),
-            &json!({"parent": "mother", "method": "video"}),
+            &json!({"parent": "mother", "method": "video", "reached": true}),
         )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
@@ -1041,4 +1041,84 @@ async fn a_sent_visit_with_a_field_it_does_not_know_is_refused_naming_it() {
         .get_json(&format!("/api/v1/children/{child}/visits"))
         .await;
     assert_eq!(visits["items"].as_array().unwrap().len(), 0, "{visits}");
+}
+
+/// The parents' contact form asks whether they were reached (never assumed); a form sent without
+/// it comes back at the form, with what was typed and the error beside the question; a saved
+/// contact says so there too.
+#[tokio::test]
+async fn the_contact_form_asks_if_the_parents_were_reached_and_answers_where_it_is() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let child = village.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page = village
+        .get(&format!("/children/{child}/visits"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("parent-contacts#parents")
+            && page.contains(r#"<select name="reached"><option value="">请选择</option>"#),
+        "{page}"
+    );
+    let csrf = csrf_of(&page);
+    let post = |fields: Vec<(&'static str, &'static str)>| {
+        let mut form = vec![("csrf_token".to_owned(), csrf.clone())];
+        form.extend(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        );
+        village
+            .client
+            .post(format!("{}/children/{child}/parent-contacts", village.base))
+            .form(&form)
+            .send()
+    };
+    let r = post(vec![
+        ("parent", "mother"),
+        ("contact_method", "video"),
+        ("contact_note", "妈妈说下月寄钱"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("请选择是否联系上了父母"), "{body}");
+    assert!(
+        body.contains(r#"<option value="mother" selected>"#)
+            && body.contains(r#"<option value="video" selected>"#)
+            && body.contains("妈妈说下月寄钱"),
+        "what was typed stays: {body}"
+    );
+    let log = village
+        .get_json(&format!("/api/v1/children/{child}/parent-contacts"))
+        .await;
+    assert!(log["items"].as_array().unwrap().is_empty(), "{log}");
+    let r = post(vec![
+        ("parent", "mother"),
+        ("contact_method", "video"),
+        ("reached", "no"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.ends_with("saved=contact#parents"), "{to}");
+    let log = village
+        .get_json(&format!("/api/v1/children/{child}/parent-contacts"))
+        .await;
+    assert_eq!(log["items"][0]["reached"], false, "{log}");
+    let r = village
+        .post_json(
+            &format!("/api/v1/children/{child}/parent-contacts"),
+            &json!({"parent": "mother", "method": "phone"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
