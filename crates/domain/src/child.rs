@@ -366,7 +366,14 @@ pub struct ChildFile {
     pub maternal_grandmother: Kin,
     pub father: Parent,
     pub mother: Parent,
-    // 受委托监护人 (None = 父母外出未委托其他监护人)
+    /// 父母外出是否委托其他监护人 (附件1): blank when nobody said (待补充; the 汇总表 cannot place
+    /// the child in its columns 26–29 until known) — never taken as "no". Files written before
+    /// it was kept on its own hold no value: they named a carer or they did not, and whether "no
+    /// carer" was stated or a form's default cannot be told, so they read as blank unless they
+    /// name one (see [`ChildFile::entrusted`]).
+    #[serde(default)]
+    pub entrusted: Option<bool>,
+    /// 受委托监护人: present when the parents entrusted someone (what is known of them).
     pub entrusted_guardian: Option<EntrustedGuardian>,
     // 监护类型
     /// `None` when the form leaves it blank (待补充).
@@ -380,6 +387,13 @@ pub struct ChildFile {
 }
 
 impl ChildFile {
+    /// Whether the parents entrusted another guardian: as stated, or (a file written before it
+    /// was kept on its own) yes when the file names a carer, else not known.
+    pub fn entrusted(&self) -> Option<bool> {
+        self.entrusted
+            .or(self.entrusted_guardian.is_some().then_some(true))
+    }
+
     pub fn actual_guardianship(&self) -> ActualGuardianship {
         let (f, m) = (&self.father, &self.mother);
         if f.is_away_for_work() && m.is_away_for_work() {

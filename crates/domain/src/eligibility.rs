@@ -153,7 +153,7 @@ pub fn qualifies_except_age(file: &ChildFile) -> bool {
 /// `missing_facts`, `key_target_flags`, the masked ID number, the 汇总表's cells
 /// `summary_table::cells_code`). Raise it with any change to them: the store derives every
 /// file's summary again when it opens a database derived with another version.
-pub const DERIVATION_VERSION: u32 = 7;
+pub const DERIVATION_VERSION: u32 = 8;
 
 /// Everything the registration form asks that the file leaves blank, by the form's labels: the
 /// facts the definition needs ([`missing_facts`]) and the other fields a complete 登记表 has
@@ -202,6 +202,13 @@ pub fn missing_fields(file: &ChildFile) -> Vec<&'static str> {
         {
             out.push(label);
         }
+    }
+    // Asked of a child whose parents are away (no capable parent at home).
+    if file.entrusted().is_none()
+        && !file.father.capable_at_home()
+        && !file.mother.capable_at_home()
+    {
+        out.push("父母外出是否委托其他监护人");
     }
     if let Some(g) = &file.entrusted_guardian {
         if g.name.is_none() {
@@ -389,7 +396,7 @@ pub fn key_target_flags(file: &ChildFile) -> Vec<FlagReason> {
         })
     };
     // From stated facts only: a parent left blank may be at home.
-    let no_carer = file.entrusted_guardian.is_none()
+    let no_carer = file.entrusted() == Some(false)
         && !file.father.capable_at_home()
         && !file.mother.capable_at_home()
         && !file.father.is_unknown()

@@ -174,7 +174,7 @@ fields! {
     "mother_incapacity" @ "mother.incapacity" => ("母亲无监护能力原因", "无监护能力原因", Choice(IncapacityReason::OPTIONS), Family),
     "mother_work_place" @ "mother.work_place" => ("母亲务工地点", "当前务工地点（省、市）", WorkPlace, Family, roster),
     "mother_phone" @ "mother.phone" => ("母亲联系电话", "联系电话", Phone, Family, roster),
-    "entrusted" @ "entrusted_guardian" => ("父母外出是否委托其他监护人", "父母外出是否委托其他监护人", YesNo, Guardian),
+    "entrusted" @ "entrusted" => ("父母外出是否委托其他监护人", "父母外出是否委托其他监护人", YesNo, Guardian),
     "guardian_name" @ "entrusted_guardian.name" => ("受委托监护人姓名", "受委托监护人姓名", Name, Guardian, roster),
     "guardian_relation" @ "entrusted_guardian.relation" => ("与被监护人关系", "与儿童关系", Choice(GuardianRelation::OPTIONS), Guardian, roster),
     "guardian_phone" @ "entrusted_guardian.phone" => ("受委托监护人电话", "联系电话", Phone, Guardian, roster),
@@ -202,6 +202,12 @@ pub fn label(key: &str) -> &str {
 
 /// The field stored at a dotted path of a file, as history entries name them.
 pub fn at_path(path: &str) -> Option<&'static Field> {
+    // Entries written before 是否委托 was kept on its own name the carer's whole record.
+    let path = if path == "entrusted_guardian" {
+        "entrusted"
+    } else {
+        path
+    };
     FIELDS.iter().find(|f| f.path == path)
 }
 

@@ -537,11 +537,12 @@ impl ChildInput {
         let maternal_grandmother = p.kin("maternal_grandmother", "外祖母");
         let father = p.parent(WhichParent::Father);
         let mother = p.parent(WhichParent::Mother);
+        // 是否委托: as stated; a carer named says yes; otherwise not known (待补充), never "no".
         let entrusted = match present(&self.entrusted) {
-            Some(_) => p.flag("entrusted", &self.entrusted),
-            None => {
-                present(&self.guardian_name).is_some() || present(&self.guardian_relation).is_some()
-            }
+            Some(_) => Some(p.flag("entrusted", &self.entrusted)),
+            None => (present(&self.guardian_name).is_some()
+                || present(&self.guardian_relation).is_some())
+            .then_some(true),
         };
         // A word of kinship where the name goes (监护人：奶奶) is the relation, and the name is
         // not known; a missing name or relation leaves the file 待补充, it is not refused.
@@ -558,7 +559,7 @@ impl ChildInput {
             })
             .or(named_by_relation);
         let guardian_address = p.text("guardian_address", &self.guardian_address);
-        let entrusted_guardian = entrusted.then_some(EntrustedGuardian {
+        let entrusted_guardian = (entrusted == Some(true)).then(|| EntrustedGuardian {
             name: guardian_name,
             phone: guardian_phone,
             id_number: guardian_id,
@@ -631,8 +632,7 @@ impl ChildInput {
             && !father.is_unknown()
             && !mother.is_unknown();
         if nobody_at_home
-            && entrusted_guardian.is_none()
-            && !entrusted
+            && entrusted == Some(false)
             && matches!(
                 guardianship_type,
                 Some(GuardianshipType::Good | GuardianshipType::Fair)
@@ -677,6 +677,7 @@ impl ChildInput {
             maternal_grandmother,
             father,
             mother,
+            entrusted,
             entrusted_guardian,
             guardianship_type,
             income_sources,

@@ -180,13 +180,21 @@ pub fn cells(file: &ChildFile) -> Option<[usize; 5]> {
                 false => 25,
             },
         },
-        // A carer whose relation the file does not say cannot be placed (附件1's columns 26–28).
-        match file.entrusted_guardian.as_ref().map(|g| g.relation) {
-            Some(Some(GuardianRelation::Grandparent | GuardianRelation::MaternalGrandparent)) => 26,
-            Some(Some(GuardianRelation::Sibling | GuardianRelation::OtherRelative)) => 27,
-            Some(Some(GuardianRelation::FriendNeighbour | GuardianRelation::Other)) => 28,
-            Some(None) => return None,
-            None => 29,
+        // A carer whose relation the file does not say cannot be placed (附件1's columns 26–28),
+        // nor a child of whom nobody said whether the parents entrusted anyone (column 29 is
+        // "未委托", a stated fact).
+        match (
+            file.entrusted(),
+            file.entrusted_guardian.as_ref().map(|g| g.relation),
+        ) {
+            (
+                _,
+                Some(Some(GuardianRelation::Grandparent | GuardianRelation::MaternalGrandparent)),
+            ) => 26,
+            (_, Some(Some(GuardianRelation::Sibling | GuardianRelation::OtherRelative))) => 27,
+            (_, Some(Some(GuardianRelation::FriendNeighbour | GuardianRelation::Other))) => 28,
+            (Some(false), None) => 29,
+            _ => return None,
         },
         match file.health.status? {
             HealthStatus::Healthy => 30,
@@ -237,6 +245,8 @@ pub fn unplaced(file: &ChildFile) -> Option<&'static str> {
         Some("身体情况")
     } else if in_compulsory && file.boarding.is_none() {
         Some("是否学校寄宿")
+    } else if file.entrusted().is_none() {
+        Some("父母外出是否委托其他监护人")
     } else if file
         .entrusted_guardian
         .as_ref()
@@ -274,6 +284,52 @@ mod tests {
                 divisions: Divisions::shipped(),
             })
             .unwrap()
+    }
+
+    /// 是否委托 left blank with no carer named is not known: the file asks for it (待补充) and the
+    /// table cannot place the child; stated 否 is column 29; a file written before the answer
+    /// was kept reads as it says (a carer named: yes; none: not known).
+    #[test]
+    fn not_entrusted_is_a_stated_fact_not_a_blank() {
+        let blank = file(|i| {
+            i.entrusted = None;
+            i.guardian_name = None;
+            i.guardian_relation = None;
+            i.guardian_phone = None;
+            i.guardian_id_number = None;
+            i.guardian_address = None;
+            i.guardianship_type = Some("无人监护".into());
+        });
+        assert_eq!(blank.entrusted(), None);
+        assert!(blank.entrusted_guardian.is_none());
+        assert!(crate::eligibility::missing_fields(&blank).contains(&"父母外出是否委托其他监护人"));
+        assert_eq!(unplaced(&blank), Some("父母外出是否委托其他监护人"));
+        assert_eq!(cells(&blank), None);
+        let no = file(|i| {
+            i.entrusted = Some("否".into());
+            i.guardian_name = None;
+            i.guardian_relation = None;
+            i.guardian_phone = None;
+            i.guardian_id_number = None;
+            i.guardian_address = None;
+            i.guardianship_type = Some("无人监护".into());
+        });
+        assert_eq!(no.entrusted(), Some(false));
+        assert_eq!(cells(&no).map(|c| c[3]), Some(29));
+        assert!(!crate::eligibility::missing_fields(&no).contains(&"父母外出是否委托其他监护人"));
+        // A carer named says yes (column 26: a grandparent).
+        let yes = file(|i| i.entrusted = None);
+        assert_eq!(yes.entrusted(), Some(true));
+        assert_eq!(cells(&yes).map(|c| c[3]), Some(26));
+        // Files kept before: no `entrusted` in the stored document.
+        let mut old = serde_json::to_value(&no).unwrap();
+        old.as_object_mut().unwrap().remove("entrusted");
+        let old: ChildFile = serde_json::from_value(old).unwrap();
+        assert_eq!(old.entrusted(), None);
+        let mut old = serde_json::to_value(&yes).unwrap();
+        old.as_object_mut().unwrap().remove("entrusted");
+        let old: ChildFile = serde_json::from_value(old).unwrap();
+        assert_eq!(old.entrusted(), Some(true));
     }
 
     #[test]

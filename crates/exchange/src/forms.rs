@@ -189,7 +189,8 @@ pub fn registration_data(h: &FormHeading<'_>) -> Value {
         "both_away": yes_no(actual == ActualGuardianship::BothAway),
         "one_away": yes_no(unable.is_some()),
         "incapable": ticks(WhichParent::ALL, WhichParent::label, |w| Some(w) == unable),
-        "entrusted": json!([["有", g.is_some()], ["无", g.is_none()]]),
+        // Not ticked either way when nobody said.
+        "entrusted": json!([["有", f.entrusted() == Some(true)], ["无", f.entrusted() == Some(false)]]),
         "guardian": {
             "name": g.and_then(|g| g.name.as_ref().map(|n| n.to_string())).unwrap_or_default(),
             "phone": g.and_then(|g| g.phone.as_ref().map(|p| p.as_str().to_owned())).unwrap_or_default(),

@@ -227,9 +227,6 @@ pub fn child_file_schema() -> Object {
     }
     let mut root = Node::default();
     for f in FIELDS {
-        if f.key == "entrusted" {
-            continue; // stored as whether `entrusted_guardian` is present
-        }
         let parts: Vec<&str> = f.path.split('.').collect();
         insert(&mut root, &parts, file_leaf(f));
     }

@@ -72,7 +72,7 @@ impl ChildInput {
             mother_incapacity: f.mother.incapacity.map(|v| v.code().to_owned()),
             mother_work_place: s(&f.mother.work_place),
             mother_phone: f.mother.phone.as_ref().map(|p| p.as_str().to_owned()),
-            entrusted: b(g.is_some()),
+            entrusted: f.entrusted().and_then(b),
             guardian_name: g.and_then(|g| g.name.as_ref().map(|n| n.to_string())),
             guardian_phone: g.and_then(|g| g.phone.as_ref().map(|p| p.as_str().to_owned())),
             guardian_id_number: g.and_then(|g| s(&g.id_number)),
