@@ -559,7 +559,7 @@ impl ChildInput {
             })
             .or(named_by_relation);
         let guardian_address = p.text("guardian_address", &self.guardian_address);
-        let entrusted_guardian = (entrusted == Some(true)).then(|| EntrustedGuardian {
+        let entrusted_guardian = (entrusted == Some(true)).then_some(EntrustedGuardian {
             name: guardian_name,
             phone: guardian_phone,
             id_number: guardian_id,
