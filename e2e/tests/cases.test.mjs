@@ -165,6 +165,8 @@ test('a report of a child living alone goes from the teacher to the police, the 
   await page.click('form[action$="/visits"] button');
   await page.locator('.error-box').waitFor();
   assert.match(await page.textContent('.error-box'), /请选择儿童状况/);
+  // How the visit was made is never chosen for the visitor either.
+  await page.selectOption('select[name=method]', 'home');
   await page.check('input[name=condition][value=fair]');
   await page.fill('textarea[name=note]', '父亲已返乡，孩子与父亲同住，按时上学');
   await page.click('button.primary:has-text("保存走访记录")');
@@ -177,6 +179,7 @@ test('a report of a child living alone goes from the teacher to the police, the 
   await director.page.click('summary:has-text("记录一次联系")');
   await director.page.selectOption('select[name=parent]', 'father');
   await director.page.selectOption('select[name=contact_method]', 'home');
+  await director.page.selectOption('select[name=reached]', 'yes');
   await director.page.click('button:has-text("保存联系记录")');
   await director.page.waitForURL(/saved=contact/);
   assert.match(await director.page.textContent('main'), /父亲 · 回家探望 · 已联系上/);

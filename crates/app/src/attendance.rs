@@ -220,7 +220,7 @@ pub async fn add_step(
     let mut t = task(app, actor, id).await?;
     let step = ReturnStep::parse(step.trim())
         .ok_or_else(|| ValidationErrors::single("step", "请选择劝返措施"))?;
-    let note = text::clean(note);
+    let note = text::free(note);
     if note.is_empty() || note.chars().count() > 500 {
         return Err(ValidationErrors::single("note", "请写明劝返情况（500字以内）").into());
     }
