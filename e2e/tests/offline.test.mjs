@@ -86,6 +86,11 @@ test('visits recorded offline arrive once each, a conflicting change is resolved
   await form(called).locator('button').click();
   assert.match(await page.textContent('main'), /已保存在手机上，联网后自动发送/);
   assert.match(await page.textContent('#offline-queue'), /手机上待发送的记录（4）/);
+  // Found again by name, a child whose visit waits on the phone is not offered a second form.
+  await page.fill('.offline-find input', alone.name);
+  assert.match(await page.textContent('.offline-list'), /走访已保存在手机上/);
+  assert.equal(await page.locator(`details.offline-child[data-child="${alone.child_id}"]`).count(), 0);
+  await page.fill('.offline-find input', '');
   await page.screenshot({ path: path.join(shots, 'offline-visits-360.png'), fullPage: true });
 
   // Meanwhile the town changes the same guardian's phone; nothing has reached the server yet.

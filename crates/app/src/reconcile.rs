@@ -107,19 +107,23 @@ pub async fn run(
     .map_err(|e| Error::Internal(format!("comparison failed: {e}")))?;
     // What the list can speak for: where its rows live (their matched child's village, or the
     // village or town they name), the schools it names, the ages it holds.
-    let mut row_places: Vec<Option<String>> = list
+    // Only a pair the linkage is sure of places a row; a pair still to review does not.
+    let row_places = list
         .iter()
-        .map(|e| {
+        .filter_map(|e| {
             places
                 .locate(&e.record, &region)
                 .map(|(code, _)| code)
                 .filter(|code| *code != region.as_str())
         })
-        .collect();
-    for k in &linkage.links {
-        row_places[k.right] = Some(child_villages[k.left].clone());
-    }
-    let coverage = Coverage::of(&list, &row_places);
+        .chain(
+            linkage
+                .links
+                .iter()
+                .filter(|k| k.decision == shouwang_linkage::Decision::Match)
+                .map(|k| child_villages[k.left].clone()),
+        );
+    let coverage = Coverage::of(&list, row_places);
     let covered: Vec<bool> = roster
         .iter()
         .enumerate()

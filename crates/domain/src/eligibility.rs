@@ -395,18 +395,24 @@ pub fn key_target_flags(file: &ChildFile) -> Vec<FlagReason> {
             because: because.to_owned(),
         })
     };
-    // From stated facts only: a parent left blank may be at home.
-    let no_carer = file.entrusted() == Some(false)
-        && !file.father.capable_at_home()
+    // From stated facts only: a parent left blank may be at home. With both parents stated to
+    // be away, a carer nobody named is a child to look at (a safety flag errs towards a visit),
+    // and the reason says it is not known rather than that there is none.
+    let nobody_home = !file.father.capable_at_home()
         && !file.mother.capable_at_home()
         && !file.father.is_unknown()
         && !file.mother.is_unknown();
     if file.guardianship_type == Some(GuardianshipType::Unsupervised) {
         derived(KeyTargetFlag::Unsupervised, "监护类型为“无人监护”");
-    } else if no_carer {
+    } else if nobody_home && file.entrusted() == Some(false) {
         derived(
             KeyTargetFlag::Unsupervised,
             "父母均不在家且未委托其他监护人",
+        );
+    } else if nobody_home && file.entrusted().is_none() {
+        derived(
+            KeyTargetFlag::Unsupervised,
+            "父母均不在家，未说明是否委托其他监护人（待核实）",
         );
     }
     if file.living_alone == Some(true) {

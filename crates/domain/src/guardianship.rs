@@ -45,6 +45,7 @@ pub struct ContactInput {
     pub method: Option<String>,
     /// Whether the parent was reached (false: tried and could not reach them). Required: a
     /// blank is not "reached".
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub reached: Option<bool>,
     /// Whether the parent sent money or things for the child's living (抚养费、生活费).
     pub support: Option<bool>,

@@ -305,6 +305,24 @@ mod tests {
         assert!(crate::eligibility::missing_fields(&blank).contains(&"父母外出是否委托其他监护人"));
         assert_eq!(unplaced(&blank), Some("父母外出是否委托其他监护人"));
         assert_eq!(cells(&blank), None);
+        // Both parents away and no carer named: a child to look at, and the reason says why.
+        let unsure = file(|i| {
+            i.entrusted = None;
+            i.guardian_name = None;
+            i.guardian_relation = None;
+            i.guardian_phone = None;
+            i.guardian_id_number = None;
+            i.guardian_address = None;
+            i.guardianship_type = Some("监护情况一般".into());
+        });
+        let flags = crate::eligibility::key_target_flags(&unsure);
+        assert!(
+            flags.iter().any(
+                |f| f.flag == crate::eligibility::KeyTargetFlag::Unsupervised
+                    && f.because.contains("未说明是否委托")
+            ),
+            "{flags:?}"
+        );
         let no = file(|i| {
             i.entrusted = Some("否".into());
             i.guardian_name = None;

@@ -79,14 +79,14 @@ pub struct RosterChild<'a> {
 }
 
 impl Coverage {
-    /// The coverage of a list: `places[i]` is where row `i` was placed (its matched child's
-    /// village, or the village or town it names; None when neither).
-    pub fn of(entries: &[ListEntry], places: &[Option<String>]) -> Coverage {
-        let mut c = Coverage::default();
-        for (e, place) in entries.iter().zip(places) {
-            if let Some(p) = place {
-                c.places.insert(p.clone());
-            }
+    /// The coverage of a list whose rows were placed at `places` (the villages of the children
+    /// its rows matched, and the villages or towns its rows name).
+    pub fn of(entries: &[ListEntry], places: impl IntoIterator<Item = String>) -> Coverage {
+        let mut c = Coverage {
+            places: places.into_iter().collect(),
+            ..Coverage::default()
+        };
+        for e in entries {
             if let Some(s) = school_of(e) {
                 c.schools.insert(s);
             }
@@ -138,13 +138,17 @@ pub fn warnings(tally: &Tally) -> Vec<String> {
             tally.list
         ));
     }
-    if tally.covered >= 20 && tally.covered > tally.list.saturating_mul(3) {
+    // Runs made before coverage was counted say nothing of it.
+    let Some(covered) = tally.covered else {
+        return out;
+    };
+    if covered >= 20 && covered > tally.list.saturating_mul(3) {
         out.push(format!(
-            "比对范围内花名册有 {} 名儿童，而名单只有 {} 行：名单可能不全（例如只是一所学校或一个年级），“名单中未找到”的多数可能并非失学或无户籍，请先核对名单再处理。",
-            tally.covered, tally.list
+            "比对范围内花名册有 {covered} 名儿童，而名单只有 {} 行：名单可能不全（例如只是一所学校或一个年级），“名单中未找到”的多数可能并非失学或无户籍，请先核对名单再处理。",
+            tally.list
         ));
     }
-    if tally.covered == 0 && tally.roster > 0 {
+    if covered == 0 && tally.roster > 0 {
         out.push(
             "名单所及的花名册儿童为 0 人（名单中的人所在的村、名单列出的学校都对不上花名册），因此没有列出“名单中未找到”的儿童；名单如缺乡镇、村两列，请补上后重新比对。"
                 .into(),
@@ -185,7 +189,7 @@ mod tests {
             entry("2015-03-01", Some("冠山中心小学")),
             entry("2016-09-01", Some("冠山中心小学")),
         ];
-        let c = Coverage::of(&list, &[Some("522730100201".into()), None]);
+        let c = Coverage::of(&list, ["522730100201".to_owned()]);
         assert_eq!(c.born, Some((ymd(2014, 3, 1), ymd(2017, 9, 1))));
         let child = |village, school, birth| RosterChild {
             village,
@@ -219,7 +223,7 @@ mod tests {
     #[test]
     fn a_town_named_covers_its_villages_and_a_placeless_list_covers_nothing() {
         let list = [entry("2015-03-01", None)];
-        let c = Coverage::of(&list, &[Some("522730100".into())]);
+        let c = Coverage::of(&list, ["522730100".to_owned()]);
         let kid = |v| RosterChild {
             village: v,
             school: None,
@@ -227,7 +231,7 @@ mod tests {
         };
         assert!(c.covers(ListKind::Education, kid("522730100201")));
         assert!(!c.covers(ListKind::Education, kid("522730101201")));
-        let none = Coverage::of(&list, &[None]);
+        let none = Coverage::of(&list, []);
         assert!(!none.covers(ListKind::Education, kid("522730100201")));
     }
 
@@ -237,7 +241,7 @@ mod tests {
             roster: 4000,
             list,
             matched,
-            covered,
+            covered: Some(covered),
             ..Tally::default()
         };
         assert!(warnings(&t(200, 190, 220)).is_empty());
@@ -246,5 +250,11 @@ mod tests {
         assert!(w[0].contains("3765") && w[0].contains("只有 6 行"), "{w:?}");
         assert_eq!(warnings(&t(100, 10, 100)).len(), 1);
         assert!(warnings(&t(6, 0, 0))[1].contains("乡镇、村两列"));
+        // A run made before coverage was counted.
+        let old = Tally {
+            covered: None,
+            ..t(6, 6, 0)
+        };
+        assert!(warnings(&old).is_empty());
     }
 }

@@ -140,9 +140,9 @@ pub struct Tally {
     pub review: usize,
     pub findings: usize,
     /// Roster children the list speaks for (see [`crate::coverage`]); only they can be "not in
-    /// the list". Absent from runs made before it was counted.
+    /// the list". None for runs made before it was counted (they compared the whole roster).
     #[serde(default)]
-    pub covered: usize,
+    pub covered: Option<usize>,
 }
 
 /// Compulsory-education age (义务教育法 第十一条: from six; nine years of school).
@@ -218,7 +218,7 @@ pub fn findings(
     let mut tally = Tally {
         roster: roster.len(),
         list: entries.len(),
-        covered: covered.iter().filter(|c| **c).count(),
+        covered: Some(covered.iter().filter(|c| **c).count()),
         ..Tally::default()
     };
     for (r, child) in roster.iter().enumerate() {

@@ -154,7 +154,10 @@ async fn visible(
 impl ChildrenRoom<'_> {
     /// A stored, encrypted file.
     pub(crate) fn decrypt_file(&self, child_id: &str, doc: &str) -> Result<ChildFile> {
-        CHILD_DOC.open(&self.cipher, child_id, doc)
+        let mut file: ChildFile = CHILD_DOC.open(&self.cipher, child_id, doc)?;
+        // A file kept before 是否委托 was stored on its own says it by naming a carer.
+        file.entrusted = file.entrusted();
+        Ok(file)
     }
 
     /// The blind index an ID number is looked up by.

@@ -174,7 +174,14 @@
       var q = find.value.trim();
       var hits = pack.items.filter(function (c) { return !q || c.name.indexOf(q) >= 0; });
       list.textContent = '';
-      hits.slice(0, shown).forEach(function (c) { list.appendChild(childLine(c)); });
+      // A child whose visit waits on the phone is said so, not offered a second form.
+      var waiting = {};
+      queue().forEach(function (i) { if (i.type === 'visit' && i.body) waiting[i.body.child_id] = true; });
+      hits.slice(0, shown).forEach(function (c) {
+        list.appendChild(waiting[c.child_id]
+          ? el('p', { class: 'saved', text: c.name + '：走访已保存在手机上，联网后自动发送' })
+          : childLine(c));
+      });
       if (!hits.length) list.appendChild(el('p', { class: 'empty', text: '没有找到“' + q + '”。' }));
       var left = hits.length - Math.min(shown, hits.length);
       more.hidden = left <= 0;
@@ -268,10 +275,18 @@
         var seen = Array.prototype.filter.call(form.querySelectorAll('input[name=seen]:checked'), function () { return true; })
           .map(function (x) { return x.value; });
         var condition = form.querySelector('input[name=condition]:checked');
+        var method = f.method ? f.method.value : '';
+        // Kept on the phone only once it says how the visit was made and how the child was: a
+        // record the server would refuse could not be put right from the queue.
+        if (!method || !condition) {
+          say('请先选择' + [!method && '走访方式', !condition && '儿童状况'].filter(Boolean).join('和') + '，再保存到手机');
+          (f.method && !method ? f.method : form.querySelector('input[name=condition]')).focus();
+          return;
+        }
         enqueue([{ type: 'visit', name: form.getAttribute('data-child-name') || '', body: {
           child_id: form.getAttribute('data-offline-visit'),
           visited_at: (f.visited_on && f.visited_on.value) || new Date().toISOString(),
-          kind: f.method ? (form.querySelector('[name=method]:checked') || f.method).value : 'home',
+          kind: method,
           visitor_role: f.visitor_role ? f.visitor_role.value : null,
           visitor_name: f.visitor_name ? f.visitor_name.value || null : null,
           seen: seen, condition: condition ? condition.value : null,

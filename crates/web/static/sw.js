@@ -5,7 +5,12 @@ const SHELL = 'shouwang-shell-v2';
 const FILES = ['/offline', '/static/app.css', '/static/offline.js', '/manifest.webmanifest', '/static/icon.svg'];
 
 self.addEventListener('install', (e) => {
-  e.waitUntil(caches.open(SHELL).then((c) => c.addAll(FILES)).then(() => self.skipWaiting()));
+  // Past the browser's HTTP cache: the shell as this server has it now.
+  e.waitUntil(
+    caches.open(SHELL)
+      .then((c) => c.addAll(FILES.map((f) => new Request(f, { cache: 'reload' }))))
+      .then(() => self.skipWaiting()),
+  );
 });
 
 self.addEventListener('activate', (e) => {

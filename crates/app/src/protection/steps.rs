@@ -123,20 +123,6 @@ pub async fn record_step(
         return Err(ValidationErrors::single("step", "通报乡镇请使用“通报乡镇”操作").into());
     }
     let (case, _, _) = load(app, actor, case_id).await?;
-    // The emergency response ends with 通报乡镇: a page left open since then records no step
-    // (the steps not recorded stay "not recorded when the response ended").
-    if matches!(
-        case.status,
-        CaseStatus::Assessing | CaseStatus::Closing | CaseStatus::Closed
-    ) {
-        return Err(Error::Conflict {
-            field: Some("step".into()),
-            message: format!(
-                "应急处置已结束（个案当前为“{}”），不能再记录处置步骤",
-                case.status.label()
-            ),
-        });
-    }
     if !protection::playbook(&case.situations).contains(&step) {
         return Err(ValidationErrors::single("step", "该步骤不属于本个案情形的处置流程").into());
     }
@@ -146,6 +132,21 @@ pub async fn record_step(
         case_id,
         CaseAction::Respond,
         async |tx: &mut Tx, case: &CaseRow, _: &ReportRow| {
+            // The emergency response ends with 通报乡镇: a page left open since then records no
+            // step (those not recorded stay "not recorded when the response ended"). Checked on
+            // the case as this transaction holds it.
+            if matches!(
+                case.status,
+                CaseStatus::Assessing | CaseStatus::Closing | CaseStatus::Closed
+            ) {
+                return Err(Error::Conflict {
+                    field: Some("step".into()),
+                    message: format!(
+                        "应急处置已结束（个案当前为“{}”），不能再记录处置步骤",
+                        case.status.label()
+                    ),
+                });
+            }
             tx.protection()
                 .add_case_event(
                     &case.id,

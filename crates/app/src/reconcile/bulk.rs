@@ -46,22 +46,40 @@ pub async fn decide_many(
             format!("一次最多处理 {MAX_BULK} 条，请分批处理"),
         ));
     }
-    if Decision::parse(decision.action.trim()).is_none() {
-        return Err(invalid(
+    // What is wrong for every item is said once, before any is decided.
+    let action = Decision::parse(decision.action.trim()).ok_or_else(|| {
+        invalid(
             "action",
             "操作应为 accept（确认）、reject（否定）或 assign（交办）",
-        ));
+        )
+    })?;
+    if decision
+        .note
+        .as_deref()
+        .is_some_and(|n| n.trim().chars().count() > 500)
+    {
+        return Err(invalid("note", "说明不能超过500字"));
+    }
+    if action == Decision::Assign {
+        let written = decision.assignee.as_deref().unwrap_or("").trim();
+        shouwang_domain::review::AssigneeRef::parse(written).map_err(super::review_error)?;
     }
     let mut seen = std::collections::HashSet::new();
     let mut out = BulkOutcome::default();
     for id in ids.iter().filter(|id| seen.insert(id.as_str())) {
         match decide(app, actor, id, decision).await {
             Ok(_) => out.done.push(id.clone()),
-            // A wrong note or assignee is wrong for every item: said once, as for one item.
-            Err(e @ Error::Validation(_)) if out.done.is_empty() && out.refused.is_empty() => {
-                return Err(e);
+            // A fault of the system stops the run; what was done stays done and is said.
+            Err(Error::Internal(e)) => {
+                tracing::error!(error = %e, item = %id, "a decision on many items stopped");
+                out.refused.push(Refusal {
+                    id: id.clone(),
+                    message: "系统出错，此条及其后的条目未处理，请稍后重试".into(),
+                });
+                break;
             }
-            Err(e @ Error::Internal(_)) => return Err(e),
+            // What is wrong for one item only (its town, an assignee who does not cover it…),
+            // a decision taken meanwhile, an item that is not the user's.
             Err(e) => out.refused.push(Refusal {
                 id: id.clone(),
                 message: match e {

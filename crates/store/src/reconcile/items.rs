@@ -75,8 +75,22 @@ impl ReconcileRoom<'_> {
             Some(s) => mask_id(s),
             None => String::new(),
         };
+        // A list's other columns and its own numbers (a 学籍号 is "G" and the ID number) may hold
+        // ID numbers too: masked as the ID number is.
+        let show_text = |title: &str, v: &str| {
+            if whole_ids {
+                v.to_owned()
+            } else if ["身份证", "证件", "学籍号"]
+                .iter()
+                .any(|t| title.contains(t))
+            {
+                mask_id(v)
+            } else {
+                shouwang_domain::id_number::mask_id_in_text(v)
+            }
+        };
         let person = |r: &Record, place: String| PersonView {
-            record_id: r.record_id.clone(),
+            record_id: show_text("", &r.record_id),
             row: None,
             name: r.name.clone().unwrap_or_default(),
             sex: r.sex.clone().unwrap_or_default(),
@@ -107,7 +121,11 @@ impl ReconcileRoom<'_> {
                 row: Some(e.row),
                 hukou: e.hukou.map(|h| h.label()),
                 parents_away: e.parents_away,
-                extra: e.extra.clone(),
+                extra: e
+                    .extra
+                    .iter()
+                    .map(|(title, v)| (title.clone(), show_text(title, v)))
+                    .collect(),
                 ..person(
                     &e.record,
                     item.doc.place.clone().unwrap_or_else(|| join(&e.record)),

@@ -295,6 +295,8 @@ pub(super) struct ItemsPage {
     may_reveal: bool,
     /// What a decision on many items did, or a withdrawal.
     notice: Option<String>,
+    /// The page's first item (kept by the reveal link).
+    offset: i64,
 }
 
 impl ReconcilePage {
@@ -481,6 +483,7 @@ pub(super) async fn items_page(
         back,
         may_reveal,
         notice,
+        offset,
     }))
 }
 
@@ -536,7 +539,12 @@ pub(super) async fn decide_page(
 
 /// Back to the list a form was on (only ever a page of this feature).
 fn back_of(back: String) -> String {
-    if back.starts_with("/reconcile/") && !back.contains("//") && !back.contains('?') {
+    if back.starts_with("/reconcile/")
+        && !back.contains("//")
+        && back
+            .chars()
+            .all(|c| c.is_ascii_graphic() && c != '?' && c != '#')
+    {
         back
     } else {
         "/reconcile".into()

@@ -108,6 +108,8 @@ async fn the_student_list_finds_dropouts_id_numbers_and_undiscovered_children() 
     let kids = roster(&app, 60).await;
     let county = app.login("county").await;
 
+    // The school's list also holds a parent's ID number in a column of its own.
+    let parent_id = id_number_for("522730", ymd(1985, 4, 2), 777);
     let mut csv = csv_row(&[
         "学籍号",
         "姓名",
@@ -118,6 +120,7 @@ async fn the_student_list_finds_dropouts_id_numbers_and_undiscovered_children() 
         "乡镇",
         "村",
         "学校",
+        "家长身份证",
         "是否留守",
     ]);
     for (i, k) in kids.iter().enumerate() {
@@ -147,6 +150,7 @@ async fn the_student_list_finds_dropouts_id_numbers_and_undiscovered_children() 
             &t,
             &v,
             "冠山小学",
+            &parent_id,
             "是",
         ]));
     }
@@ -162,6 +166,7 @@ async fn the_student_list_finds_dropouts_id_numbers_and_undiscovered_children() 
         "",
         VILLAGE_A,
         "冠山小学",
+        &parent_id,
         "是",
     ]));
     csv.push_str(&csv_row(&[
@@ -174,6 +179,7 @@ async fn the_student_list_finds_dropouts_id_numbers_and_undiscovered_children() 
         &t,
         &v,
         "冠山小学",
+        &parent_id,
         "否",
     ]));
     csv.push_str(&csv_row(&[
@@ -186,6 +192,7 @@ async fn the_student_list_finds_dropouts_id_numbers_and_undiscovered_children() 
         "城关镇",
         "",
         "冠山小学",
+        &parent_id,
         "是",
     ]));
 
@@ -213,6 +220,11 @@ async fn the_student_list_finds_dropouts_id_numbers_and_undiscovered_children() 
     let run_id = run["id"].as_str().unwrap().to_owned();
 
     let all = items(&county, &format!("run_id={run_id}")).await;
+    // Masked there as everywhere, in the list's other columns too.
+    assert!(
+        !all.iter().any(|i| i.to_string().contains(&parent_id)),
+        "{all:?}"
+    );
     let dropouts = of_kind(&all, "not_in_school_list");
     assert_eq!(dropouts.len(), 1, "{all:?}");
     assert_eq!(dropouts[0]["child_id"], kids[0].id.as_str());
@@ -237,6 +249,7 @@ async fn the_student_list_finds_dropouts_id_numbers_and_undiscovered_children() 
         .get_json(&format!("/api/v1/reconcile/items/{fill_id}?reveal=1"))
         .await;
     assert_eq!(whole["fix"]["to"], full.as_str());
+    assert!(whole.to_string().contains(&parent_id), "{whole}");
     let audit = app
         .login("admin")
         .await
@@ -1100,6 +1113,10 @@ async fn a_short_list_covers_its_area_many_items_are_decided_at_once_and_a_run_i
         (json!({"ids": [], "action": "reject"}), "ids"),
         (json!({"ids": vec!["x"; 501], "action": "reject"}), "ids"),
         (json!({"ids": ["x"], "action": "approve"}), "action"),
+        (
+            json!({"ids": ["x"], "action": "assign", "assignee": "nowhere"}),
+            "assignee",
+        ),
     ] {
         let r = county
             .post_json("/api/v1/reconcile/items/decisions", &body)
