@@ -16,7 +16,7 @@ use shouwang_domain::attendance::{
 use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor, Role, Scope};
 use shouwang_domain::eligibility::age_on;
-use shouwang_domain::ids::ChildId;
+use shouwang_domain::ids::{ChildId, ReturnTaskId};
 use shouwang_domain::input::ChildInput;
 use shouwang_domain::text;
 use shouwang_domain::validation::ValidationErrors;
@@ -163,11 +163,11 @@ async fn record_days(
 }
 
 /// A 劝返 the actor works on: the school's own, or one in the actor's area.
-pub async fn task(app: &App, actor: &Actor, id: &str) -> Result<ReturnTask> {
+pub async fn task(app: &App, actor: &Actor, id: &ReturnTaskId) -> Result<ReturnTask> {
     let t = app
         .store
         .attendance()
-        .return_task(id)
+        .return_task(id.as_str())
         .await?
         .ok_or(Error::NotFound)?;
     let mine = match actor.scope() {
@@ -213,7 +213,7 @@ fn changed_meanwhile() -> Error {
 pub async fn add_step(
     app: &App,
     actor: &Actor,
-    id: &str,
+    id: &ReturnTaskId,
     step: &str,
     note: &str,
 ) -> Result<ReturnTask> {
@@ -245,7 +245,7 @@ pub async fn add_step(
 pub async fn finish(
     app: &App,
     actor: &Actor,
-    id: &str,
+    id: &ReturnTaskId,
     outcome: &str,
     note: &str,
     marked_on: Option<&str>,
@@ -358,7 +358,7 @@ pub async fn finish(
     tx.commit().await?;
     app.store
         .attendance()
-        .return_task(id)
+        .return_task(id.as_str())
         .await?
         .ok_or(Error::NotFound)
 }
@@ -392,7 +392,7 @@ async fn save(app: &App, actor: &Actor, t: &ReturnTask, action: AuditAction) -> 
 pub async fn written_report(
     app: &App,
     actor: &Actor,
-    id: &str,
+    id: &ReturnTaskId,
 ) -> Result<(String, Vec<Vec<String>>)> {
     let t = task(app, actor, id).await?;
     if t.status != ReturnStatus::Failed {

@@ -263,7 +263,7 @@ pub async fn register_settling(
     actor: &Actor,
     input: &ChildInput,
     confirm_duplicate: bool,
-    discovery: Option<&str>,
+    discovery: Option<&shouwang_domain::ids::DiscoveryId>,
 ) -> Result<ChildRecord> {
     if !actor.may(Action::RegisterChild) {
         return Err(Error::Forbidden);

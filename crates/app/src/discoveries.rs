@@ -8,7 +8,7 @@ use crate::{App, Error, Result};
 use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::discovery::{self, DiscoveryInput};
-use shouwang_domain::ids::ChildId;
+use shouwang_domain::ids::{ChildId, DiscoveryId};
 use shouwang_domain::protection::CaseEventKind;
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_domain::work::{WorkItem, WorkKind};
@@ -125,7 +125,7 @@ pub async fn open_count(app: &App, actor: &Actor) -> Result<i64> {
 pub async fn close(
     app: &App,
     actor: &Actor,
-    id: &str,
+    id: &DiscoveryId,
     child_id: Option<&ChildId>,
     note: &str,
 ) -> Result<()> {
@@ -139,7 +139,7 @@ pub async fn close(
 }
 
 /// An open report of the actor's area, to register the child it names.
-pub async fn one(app: &App, actor: &Actor, id: &str) -> Result<DiscoveryReport> {
+pub async fn one(app: &App, actor: &Actor, id: &DiscoveryId) -> Result<DiscoveryReport> {
     if !actor.may(Action::HandleDiscovery) {
         return Err(Error::Forbidden);
     }
@@ -148,7 +148,7 @@ pub async fn one(app: &App, actor: &Actor, id: &str) -> Result<DiscoveryReport> 
         .open_discoveries(&actor.region)
         .await?
         .into_iter()
-        .find(|d| d.id == id)
+        .find(|d| d.id == id.as_str())
         .ok_or(Error::NotFound)
 }
 
@@ -156,7 +156,7 @@ pub async fn one(app: &App, actor: &Actor, id: &str) -> Result<DiscoveryReport> 
 pub(crate) async fn close_in(
     tx: &mut Tx,
     actor: &Actor,
-    id: &str,
+    id: &DiscoveryId,
     child_id: Option<&ChildId>,
     note: &str,
 ) -> Result<()> {
@@ -165,7 +165,7 @@ pub(crate) async fn close_in(
     }
     let town = tx
         .discoveries()
-        .open_discovery_town(id)
+        .open_discovery_town(id.as_str())
         .await?
         .filter(|t| actor.region.contains(t))
         .ok_or(Error::NotFound)?;
@@ -179,7 +179,7 @@ pub(crate) async fn close_in(
     let status = discovery::closing(child_in_town, note)?;
     tx.discoveries()
         .close_discovery(
-            id,
+            id.as_str(),
             status,
             child_id.map(ChildId::as_str),
             &actor.username,
@@ -187,8 +187,10 @@ pub(crate) async fn close_in(
         )
         .await?;
     // A report of a child not yet registered came with a case: the case now follows the file.
-    if let (Some(child), Some(case)) = (child_id, tx.discoveries().discovery_case(id).await?)
-        && tx.protection().link_case_child(&case, child).await?
+    if let (Some(child), Some(case)) = (
+        child_id,
+        tx.discoveries().discovery_case(id.as_str()).await?,
+    ) && tx.protection().link_case_child(&case, child).await?
     {
         tx.protection()
             .add_case_event(
@@ -206,7 +208,7 @@ pub(crate) async fn close_in(
         AuditAction::DiscoveryClose,
         Subject {
             entity: "discovery",
-            id: Some(id),
+            id: Some(id.as_str()),
             region: Some(town.as_str()),
         },
         serde_json::json!({"child_id": child_id}),

@@ -15,7 +15,7 @@ use crate::{App, Error, Result};
 use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor, Role};
 use shouwang_domain::discovery::DiscoveryInput;
-use shouwang_domain::ids::ChildId;
+use shouwang_domain::ids::{ChildId, ItemId, RunId};
 use shouwang_domain::input::ChildInput;
 use shouwang_domain::review::{self, Access, Assignee, AssigneeRef, Decision};
 use shouwang_domain::routing::{Need, Unit};
@@ -262,9 +262,10 @@ type Effects = serde_json::Map<String, serde_json::Value>;
 pub async fn decide(
     app: &App,
     actor: &Actor,
-    id: &str,
+    id: &ItemId,
     decision: &ItemDecision,
 ) -> Result<ItemView> {
+    let (item_id, id) = (id, id.as_str());
     let note = decision
         .note
         .as_deref()
@@ -347,7 +348,7 @@ pub async fn decide(
     )
     .await?;
     tx.commit().await?;
-    self::item(app, actor, id, false).await
+    self::item(app, actor, item_id, false).await
 }
 
 async fn accept_effects(
@@ -605,7 +606,8 @@ pub async fn runs(app: &App, actor: &Actor) -> Result<Vec<RunSummary>> {
 }
 
 /// One comparison of the actor's county with its counts.
-pub async fn run_summary(app: &App, actor: &Actor, id: &str) -> Result<RunSummary> {
+pub async fn run_summary(app: &App, actor: &Actor, id: &RunId) -> Result<RunSummary> {
+    let id = id.as_str();
     if !actor.may(Action::Reconcile) {
         return Err(Error::Forbidden);
     }
@@ -651,7 +653,8 @@ pub async fn items(app: &App, actor: &Actor, filter: &ItemFilter) -> Result<(Vec
 /// One item, if the actor's county ran its comparison or it was assigned to their unit. Its ID
 /// numbers are masked as the roster masks them; `reveal` shows them whole to a user who may
 /// unmask ID numbers, and that read is audited.
-pub async fn item(app: &App, actor: &Actor, id: &str, reveal: bool) -> Result<ItemView> {
+pub async fn item(app: &App, actor: &Actor, id: &ItemId, reveal: bool) -> Result<ItemView> {
+    let id = id.as_str();
     let row = app
         .store
         .reconcile()

@@ -17,7 +17,7 @@ pub use shouwang_store::routings::Routing;
 use crate::{App, Error, Result};
 use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor, Role, Scope};
-use shouwang_domain::ids::ChildId;
+use shouwang_domain::ids::{ChildId, RoutingId};
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::routing::{self, Event, EventInput, Need, RoutingInput, Status, Unit};
 use shouwang_domain::work::{WorkItem, WorkKind};
@@ -277,18 +277,18 @@ pub async fn send(
     tx.commit().await?;
     let mut out = Vec::new();
     for id in ids {
-        out.push(get(app, actor, &id).await?);
+        out.push(get(app, actor, &RoutingId::new(id)).await?);
     }
     Ok(out)
 }
 
 /// One routing the actor reaches (audited: it says who the child is and how to reach them).
-pub async fn get(app: &App, actor: &Actor, id: &str) -> Result<RoutingView> {
+pub async fn get(app: &App, actor: &Actor, id: &RoutingId) -> Result<RoutingView> {
     let side = side(app, actor).await?;
     let r = app
         .store
         .routes()
-        .routing(id)
+        .routing(id.as_str())
         .await?
         .ok_or(Error::NotFound)?;
     let actions = reach(&side, &r)?.ok_or(Error::NotFound)?;
@@ -407,12 +407,17 @@ pub async fn of_child(app: &App, actor: &Actor, child_id: &ChildId) -> Result<Ve
 
 /// Records an event: the receiving unit accepts, notes progress, finishes or declines; the sender
 /// withdraws. The other side is told.
-pub async fn act(app: &App, actor: &Actor, id: &str, input: &EventInput) -> Result<RoutingView> {
+pub async fn act(
+    app: &App,
+    actor: &Actor,
+    id: &RoutingId,
+    input: &EventInput,
+) -> Result<RoutingView> {
     let side = side(app, actor).await?;
     let mut r = app
         .store
         .routes()
-        .routing(id)
+        .routing(id.as_str())
         .await?
         .ok_or(Error::NotFound)?;
     let allowed = reach(&side, &r)?.ok_or(Error::NotFound)?;
@@ -484,7 +489,7 @@ pub async fn act(app: &App, actor: &Actor, id: &str, input: &EventInput) -> Resu
             let r = app
                 .store
                 .routes()
-                .routing(id)
+                .routing(id.as_str())
                 .await?
                 .ok_or(Error::NotFound)?;
             view(app, r, vec![]).await

@@ -7,6 +7,7 @@ pub use shouwang_store::users::{NewUser, UserSummary};
 use crate::{App, Error, Result};
 use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor};
+use shouwang_domain::ids::UserId;
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_store::Subject;
 
@@ -46,7 +47,8 @@ pub async fn list(app: &App, admin: &Actor) -> Result<Vec<UserSummary>> {
 
 /// Disables a user of the administrator's jurisdiction: sign-in refused, and every session and
 /// API token of theirs ends at once. An administrator does not disable themselves.
-pub async fn disable(app: &App, admin: &Actor, user_id: &str) -> Result<()> {
+pub async fn disable(app: &App, admin: &Actor, user_id: &UserId) -> Result<()> {
+    let user_id = user_id.as_str();
     if !admin.may(Action::ManageUsers) {
         return Err(Error::Forbidden);
     }
@@ -79,7 +81,8 @@ pub async fn disable(app: &App, admin: &Actor, user_id: &str) -> Result<()> {
 /// Resets the second factor of a user of the administrator's jurisdiction (a lost phone, no
 /// recovery codes left): their authenticator and recovery codes are removed and every session and
 /// API token of theirs ends; at their next sign-in they set up a new one if their role requires.
-pub async fn reset_second_factor(app: &App, admin: &Actor, user_id: &str) -> Result<()> {
+pub async fn reset_second_factor(app: &App, admin: &Actor, user_id: &UserId) -> Result<()> {
+    let user_id = user_id.as_str();
     if !admin.may(Action::ManageUsers) {
         return Err(Error::Forbidden);
     }

@@ -9,6 +9,7 @@ use anyhow::Result;
 use shouwang_app::App;
 use shouwang_app::protection;
 use shouwang_domain::authz::Actor;
+use shouwang_domain::ids::ReportId;
 use shouwang_domain::protection::{HelpKind, NewChildInput, ReportInput};
 use shouwang_store::Store;
 
@@ -74,7 +75,7 @@ pub async fn open(store: &Store) -> Result<()> {
         ),
     )
     .await?;
-    protection::receive(&app, &police, &received.id).await?;
+    protection::receive(&app, &police, &ReportId::from(received.id.as_str())).await?;
     let passed = protection::file(
         &app,
         &village,
@@ -87,7 +88,7 @@ pub async fn open(store: &Store) -> Result<()> {
         ),
     )
     .await?;
-    protection::receive(&app, &police, &passed.id).await?;
+    protection::receive(&app, &police, &ReportId::from(passed.id.as_str())).await?;
     protection::notify_town(
         &app,
         &police,

@@ -1,6 +1,6 @@
-//! The ids of the records the rooms hand each other: a child's file and a protection case. A
-//! function that takes a `&ChildId` cannot be given a case's id, a user's id or an ID number by
-//! mistake; on the wire (JSON, paths, forms) an id is the same string as before.
+//! The ids of the records the rooms hand each other: a child's file, a protection case, a report,
+//! a routing, a visit… A function that takes a `&ChildId` cannot be given a case's id, a user's id
+//! or an ID number by mistake; on the wire (JSON, paths, forms) an id is the same string as before.
 //!
 //! An id says nothing of whether the record exists or whom it is shown to: a use case finds the
 //! record in the actor's jurisdiction or answers "not found", whatever the string.
@@ -63,6 +63,71 @@ id! {
 id! {
     /// A protection case (`protection_cases.id`).
     CaseId
+}
+
+id! {
+    /// A mandatory report (强制报告, `protection_reports.id`).
+    ReportId
+}
+
+id! {
+    /// A case's referral to a provider (`case_referrals.id`).
+    ReferralId
+}
+
+id! {
+    /// A case's placement (临时监护…, `case_placements.id`).
+    PlacementId
+}
+
+id! {
+    /// An attachment of a case (evidence, `case_attachments.id`).
+    AttachmentId
+}
+
+id! {
+    /// A routing to the police or a department (部门转办, `routings.id`).
+    RoutingId
+}
+
+id! {
+    /// A discovery report (发现报告, `discovery_reports.id`).
+    DiscoveryId
+}
+
+id! {
+    /// A 劝返 task (`return_tasks.id`).
+    ReturnTaskId
+}
+
+id! {
+    /// A visit (`visits.id`).
+    VisitId
+}
+
+id! {
+    /// A quarterly report (`quarterly_reports.id`).
+    QuarterlyReportId
+}
+
+id! {
+    /// A user account (`users.id`).
+    UserId
+}
+
+id! {
+    /// A 三方比对 run (`reconcile_runs.id`).
+    RunId
+}
+
+id! {
+    /// A finding of a 三方比对 run (`reconcile_items.id`).
+    ItemId
+}
+
+id! {
+    /// A long piece of work (an import, a comparison, an export: `jobs.id`).
+    JobId
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use utoipa::{OpenApi, ToSchema};
 use shouwang_app::attendance::ReturnTask;
 use shouwang_app::attendance::{self, AbsencesRecorded, SheetImported};
 use shouwang_domain::attendance::{AbsenceInput, ReturnStep};
-use shouwang_domain::ids::ChildId;
+use shouwang_domain::ids::{ChildId, ReturnTaskId};
 use shouwang_domain::validation::ValidationErrors;
 
 use crate::auth::{CheckedForm, CurrentUser};
@@ -198,7 +198,7 @@ pub async fn list_tasks(
 pub async fn get_task(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ReturnTaskId>,
 ) -> Result<Json<ReturnTask>, AppError> {
     Ok(Json(attendance::task(&state.app, &user.actor, &id).await?))
 }
@@ -218,7 +218,7 @@ pub struct StepBody {
 pub async fn add_step(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ReturnTaskId>,
     ApiJson(b): ApiJson<StepBody>,
 ) -> Result<Json<ReturnTask>, AppError> {
     Ok(Json(
@@ -242,7 +242,7 @@ pub struct FinishBody {
 pub async fn finish(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ReturnTaskId>,
     ApiJson(b): ApiJson<FinishBody>,
 ) -> Result<Json<ReturnTask>, AppError> {
     Ok(Json(
@@ -265,7 +265,7 @@ pub async fn finish(
 pub async fn report_pdf(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ReturnTaskId>,
 ) -> Result<axum::response::Response, AppError> {
     let (subtitle, rows) = attendance::written_report(&state.app, &user.actor, &id).await?;
     let printer = crate::exports::printer(&state)?;
@@ -468,7 +468,7 @@ struct TaskPage {
 async fn task_view(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
+    id: &ReturnTaskId,
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
     let t = attendance::task(&state.app, &user.actor, id).await?;
@@ -494,7 +494,7 @@ async fn task_view(
 pub async fn task_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<ReturnTaskId>,
 ) -> PageResult {
     task_view(&state, &user, &id, None).await
 }
@@ -512,7 +512,7 @@ pub struct TaskForm {
 
 pub async fn task_action(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<ReturnTaskId>,
     CheckedForm(user, f): CheckedForm<TaskForm>,
 ) -> PageResult {
     let (app, actor) = (&state.app, &user.actor);

@@ -181,7 +181,7 @@ struct CloseForm {
 
 async fn discovery_close(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::DiscoveryId>,
     CheckedForm(user, f): CheckedForm<CloseForm>,
 ) -> PageResult {
     let child = Some(f.child_id.trim())
@@ -205,7 +205,7 @@ pub struct CloseDiscoveryBody {
 pub async fn close_discovery(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::DiscoveryId>,
     ApiJson(b): ApiJson<CloseDiscoveryBody>,
 ) -> Result<StatusCode, AppError> {
     shouwang_app::discoveries::close(

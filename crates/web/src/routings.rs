@@ -15,7 +15,7 @@ use utoipa::{IntoParams, OpenApi};
 
 use shouwang_app::routings::Routing;
 use shouwang_app::routings::{self, RoutingView};
-use shouwang_domain::ids::ChildId;
+use shouwang_domain::ids::{ChildId, RoutingId};
 use shouwang_domain::routing::{EventInput, Need, RoutingInput, Unit};
 use shouwang_domain::validation::ValidationErrors;
 
@@ -102,7 +102,7 @@ pub async fn list(
 pub async fn get_one(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<RoutingId>,
 ) -> Result<Json<RoutingView>, AppError> {
     Ok(Json(routings::get(&state.app, &user.actor, &id).await?))
 }
@@ -116,7 +116,7 @@ pub async fn get_one(
 pub async fn act(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<RoutingId>,
     ApiJson(body): ApiJson<EventInput>,
 ) -> Result<Json<RoutingView>, AppError> {
     Ok(Json(
@@ -178,7 +178,7 @@ impl OnePage {
 async fn one_view(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
+    id: &RoutingId,
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
     let r = routings::get(&state.app, &user.actor, id).await?;
@@ -196,7 +196,7 @@ async fn one_view(
 pub async fn one_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<RoutingId>,
 ) -> PageResult {
     one_view(&state, &user, &id, None).await
 }
@@ -218,7 +218,7 @@ pub struct ActionForm {
 
 pub async fn action_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<RoutingId>,
     CheckedForm(user, f): CheckedForm<ActionForm>,
 ) -> PageResult {
     let input = EventInput {

@@ -283,7 +283,7 @@ pub async fn add_user(
 pub async fn disable_user(
     State(state): State<AppState>,
     user: CurrentUser,
-    crate::extract::Path(id): crate::extract::Path<String>,
+    crate::extract::Path(id): crate::extract::Path<shouwang_domain::ids::UserId>,
 ) -> Result<StatusCode, AppError> {
     user.require_admin_session(&state).await?;
     shouwang_app::users::disable(&state.app, &user.actor, &id).await?;
@@ -297,7 +297,7 @@ pub async fn disable_user(
 pub async fn reset_second_factor(
     State(state): State<AppState>,
     user: CurrentUser,
-    crate::extract::Path(id): crate::extract::Path<String>,
+    crate::extract::Path(id): crate::extract::Path<shouwang_domain::ids::UserId>,
 ) -> Result<StatusCode, AppError> {
     user.require_admin_session(&state).await?;
     shouwang_app::users::reset_second_factor(&state.app, &user.actor, &id).await?;
@@ -306,7 +306,7 @@ pub async fn reset_second_factor(
 
 async fn disable_page(
     State(state): State<AppState>,
-    crate::extract::Path(id): crate::extract::Path<String>,
+    crate::extract::Path(id): crate::extract::Path<shouwang_domain::ids::UserId>,
     CheckedForm(user, NoFields {}): CheckedForm<NoFields>,
 ) -> PageResult {
     user.require_admin_session(&state).await?;
@@ -321,7 +321,7 @@ async fn disable_page(
 
 async fn reset_page(
     State(state): State<AppState>,
-    crate::extract::Path(id): crate::extract::Path<String>,
+    crate::extract::Path(id): crate::extract::Path<shouwang_domain::ids::UserId>,
     CheckedForm(user, NoFields {}): CheckedForm<NoFields>,
 ) -> PageResult {
     user.require_admin_session(&state).await?;

@@ -100,14 +100,14 @@ pub async fn attachment(
     app: &App,
     actor: &Actor,
     case_id: &CaseId,
-    id: &str,
+    id: &AttachmentId,
 ) -> Result<(shouwang_store::protection::Attachment, Vec<u8>)> {
     let (case, report, works) = load(app, actor, case_id).await?;
     let may = evidence_reader(actor, &report, works);
     let (a, data) = app
         .store
         .protection()
-        .attachment(&case.id, id)
+        .attachment(&case.id, id.as_str())
         .await?
         .filter(|(a, _)| may(a))
         .ok_or(Error::NotFound)?;

@@ -14,6 +14,7 @@ use crate::{App, Error, Result};
 use shouwang_domain::authz::{Actor, Role};
 use shouwang_domain::clock::{At, china_date};
 use shouwang_domain::discovery::Discovery;
+use shouwang_domain::ids::{AttachmentId, PlacementId, ReferralId, ReportId};
 use shouwang_domain::protection::{
     self, CaseAction, CaseError, CaseStatus, PoliceRecord, ReportInput, ReportedChild, Severity,
     Situation, Step, StepOutcome,

@@ -71,7 +71,7 @@ pub async fn end_placement(
     app: &App,
     actor: &Actor,
     case_id: &CaseId,
-    placement_id: &str,
+    placement_id: &PlacementId,
     end_date: Option<&str>,
     assessment: &str,
 ) -> Result<CaseId> {
@@ -85,7 +85,7 @@ pub async fn end_placement(
         .placements(&case.id)
         .await?
         .into_iter()
-        .find(|p| p.id == placement_id)
+        .find(|p| p.id == placement_id.as_str())
         .ok_or(Error::NotFound)?;
     let ended = p.record.ended(end_date, assessment, app.store.today())?;
     let mut tx = app.store.begin().await?;

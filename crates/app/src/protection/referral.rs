@@ -168,7 +168,7 @@ pub async fn provider_referrals(app: &App, actor: &Actor) -> Result<Vec<Referral
 pub async fn answer_referral(
     app: &App,
     actor: &Actor,
-    referral_id: &str,
+    referral_id: &ReferralId,
     action: shouwang_domain::protection::ReferralAction,
     note: &str,
 ) -> Result<ReferralView> {
@@ -176,7 +176,7 @@ pub async fn answer_referral(
     let r = app
         .store
         .protection()
-        .referral(referral_id)
+        .referral(referral_id.as_str())
         .await?
         .filter(|r| actor.agency_id.as_deref() == Some(r.agency_id.as_str()))
         .ok_or(Error::NotFound)?;

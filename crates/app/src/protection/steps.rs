@@ -58,11 +58,11 @@ pub(super) fn note_of(note: &str, field: &str, required: Option<&str>) -> Result
 
 /// The police receive a report (受理); a report escalated to the county may be received by the
 /// county's civil affairs too.
-pub async fn receive(app: &App, actor: &Actor, report_id: &str) -> Result<CaseId> {
+pub async fn receive(app: &App, actor: &Actor, report_id: &ReportId) -> Result<CaseId> {
     let (case, report) = app
         .store
         .protection()
-        .report_with_case(report_id)
+        .report_with_case(report_id.as_str())
         .await?
         .ok_or(Error::NotFound)?;
     if !works_on(actor, &case, &report) {

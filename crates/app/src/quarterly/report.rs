@@ -2,6 +2,7 @@
 
 use super::*;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::ids::QuarterlyReportId;
 
 /// A quarterly report as its reader sees it.
 #[derive(Debug, Clone, Serialize)]
@@ -176,11 +177,11 @@ pub(super) fn item_label(it: &ReturnItem, r: &StoredReport) -> String {
 }
 
 /// A report the actor's jurisdiction covers (its unit or a unit below); else absent.
-pub(super) async fn load(app: &App, actor: &Actor, id: &str) -> Result<StoredReport> {
+pub(super) async fn load(app: &App, actor: &Actor, id: &QuarterlyReportId) -> Result<StoredReport> {
     let r = app
         .store
         .quarterly()
-        .quarterly_report(id)
+        .quarterly_report(id.as_str())
         .await?
         .ok_or(Error::NotFound)?;
     match actor.scope() {
@@ -197,7 +198,7 @@ pub(super) fn subject(r: &StoredReport) -> Subject<'_> {
     }
 }
 
-pub async fn get(app: &App, actor: &Actor, id: &str) -> Result<ReportView> {
+pub async fn get(app: &App, actor: &Actor, id: &QuarterlyReportId) -> Result<ReportView> {
     let r = load(app, actor, id).await?;
     report_view(app, actor, r).await
 }
@@ -338,7 +339,7 @@ pub async fn create(app: &App, actor: &Actor, region: &str, quarter: &str) -> Re
     )
     .await?;
     tx.commit().await?;
-    get(app, actor, &id).await
+    get(app, actor, &QuarterlyReportId::new(id)).await
 }
 
 pub(super) fn changed_meanwhile() -> Error {
@@ -356,7 +357,7 @@ pub(super) fn step(r: &StoredReport, action: ReportAction) -> Result<ReportStatu
 }
 
 /// Makes a frozen or returned report again from today's files (after the town corrected them).
-pub async fn refresh(app: &App, actor: &Actor, id: &str) -> Result<ReportView> {
+pub async fn refresh(app: &App, actor: &Actor, id: &QuarterlyReportId) -> Result<ReportView> {
     let r = load(app, actor, id).await?;
     if !may_prepare(actor, &r.region) {
         return Err(Error::Forbidden);
@@ -390,7 +391,7 @@ pub async fn refresh(app: &App, actor: &Actor, id: &str) -> Result<ReportView> {
 pub async fn frozen_roster(
     app: &App,
     actor: &Actor,
-    id: &str,
+    id: &QuarterlyReportId,
 ) -> Result<(ReportView, Vec<RosterLine>)> {
     if !actor.may(shouwang_domain::authz::Action::Export) {
         return Err(Error::Forbidden);

@@ -3,6 +3,7 @@
 use super::*;
 use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::Role;
+use shouwang_domain::ids::QuarterlyReportId;
 use shouwang_store::Tx;
 
 /// The users who act on a unit's report at `region`: its own staff (who prepare it) or, for the
@@ -100,7 +101,12 @@ pub struct SubmitInput {
 }
 
 /// Submits a frozen report to the level above; the 勾稽关系 must hold and every child be placed.
-pub async fn submit(app: &App, actor: &Actor, id: &str, input: &SubmitInput) -> Result<ReportView> {
+pub async fn submit(
+    app: &App,
+    actor: &Actor,
+    id: &QuarterlyReportId,
+    input: &SubmitInput,
+) -> Result<ReportView> {
     let r = load(app, actor, id).await?;
     if !may_prepare(actor, &r.region) {
         return Err(Error::Forbidden);
@@ -195,7 +201,7 @@ pub async fn submit(app: &App, actor: &Actor, id: &str, input: &SubmitInput) -> 
 pub async fn verify(
     app: &App,
     actor: &Actor,
-    id: &str,
+    id: &QuarterlyReportId,
     section: &str,
     note: Option<&str>,
 ) -> Result<ReportView> {
@@ -277,7 +283,7 @@ pub async fn verify(
 pub async fn decide(
     app: &App,
     actor: &Actor,
-    id: &str,
+    id: &QuarterlyReportId,
     approve: bool,
     comment: Option<&str>,
     items: &[ReturnItem],

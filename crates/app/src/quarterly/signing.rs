@@ -6,6 +6,7 @@
 use super::review::went_up;
 use super::*;
 use shouwang_domain::audit::AuditAction;
+use shouwang_domain::ids::QuarterlyReportId;
 use shouwang_domain::protection::EvidenceKind;
 use shouwang_store::quarterly::Confirmation;
 
@@ -53,7 +54,12 @@ pub(super) async fn reader_name(app: &App, actor: &Actor) -> Result<String> {
 }
 
 /// The actor confirms as `signer` (`reviewer` or `head`) the report they are named on.
-pub async fn confirm(app: &App, actor: &Actor, id: &str, signer: &str) -> Result<ReportView> {
+pub async fn confirm(
+    app: &App,
+    actor: &Actor,
+    id: &QuarterlyReportId,
+    signer: &str,
+) -> Result<ReportView> {
     let signer = Signer::parse(signer)
         .ok_or_else(|| ValidationErrors::single("as", "as 应为 reviewer 或 head"))?;
     let r = load(app, actor, id).await?;
@@ -123,7 +129,7 @@ pub async fn confirm(app: &App, actor: &Actor, id: &str, signer: &str) -> Result
 pub async fn attach_signed_page(
     app: &App,
     actor: &Actor,
-    id: &str,
+    id: &QuarterlyReportId,
     bytes: &[u8],
 ) -> Result<ReportView> {
     let r = load(app, actor, id).await?;
@@ -168,7 +174,11 @@ pub async fn attach_signed_page(
 }
 
 /// The signed page of a report the actor may read: (kind, bytes).
-pub async fn signed_page(app: &App, actor: &Actor, id: &str) -> Result<(String, Vec<u8>)> {
+pub async fn signed_page(
+    app: &App,
+    actor: &Actor,
+    id: &QuarterlyReportId,
+) -> Result<(String, Vec<u8>)> {
     let r = load(app, actor, id).await?;
     app.store
         .quarterly()

@@ -7,6 +7,7 @@ use super::{ItemDecision, RunSummary, decide, invalid, run_summary};
 use crate::{App, Error, Result};
 use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor};
+use shouwang_domain::ids::{ItemId, RunId};
 use shouwang_domain::review::Decision;
 use shouwang_store::Subject;
 
@@ -67,7 +68,7 @@ pub async fn decide_many(
     let mut seen = std::collections::HashSet::new();
     let mut out = BulkOutcome::default();
     for id in ids.iter().filter(|id| seen.insert(id.as_str())) {
-        match decide(app, actor, id, decision).await {
+        match decide(app, actor, &ItemId::new(id.clone()), decision).await {
             Ok(_) => out.done.push(id.clone()),
             // A fault of the system stops the run; what was done stays done and is said.
             Err(Error::Internal(e)) => {
@@ -95,7 +96,13 @@ pub async fn decide_many(
 /// The county withdraws a comparison it ran (a wrong list, another county's file): the run says
 /// by whom and why, its items still waiting are withdrawn and leave every queue; what was decided
 /// stays done. Audited with the number of items withdrawn.
-pub async fn withdraw_run(app: &App, actor: &Actor, id: &str, reason: &str) -> Result<RunSummary> {
+pub async fn withdraw_run(
+    app: &App,
+    actor: &Actor,
+    id: &RunId,
+    reason: &str,
+) -> Result<RunSummary> {
+    let (run_id, id) = (id, id.as_str());
     if !actor.may(Action::Reconcile) {
         return Err(Error::Forbidden);
     }
@@ -107,7 +114,7 @@ pub async fn withdraw_run(app: &App, actor: &Actor, id: &str, reason: &str) -> R
         return Err(invalid("reason", "原因不能超过500字"));
     }
     // Not found outside the county, whatever the id.
-    let run = run_summary(app, actor, id).await?;
+    let run = run_summary(app, actor, run_id).await?;
     if run.withdrawn.is_some() {
         return Err(Error::Conflict {
             field: None,
@@ -137,5 +144,5 @@ pub async fn withdraw_run(app: &App, actor: &Actor, id: &str, reason: &str) -> R
     )
     .await?;
     tx.commit().await?;
-    run_summary(app, actor, id).await
+    run_summary(app, actor, run_id).await
 }

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 use shouwang_domain::audit::AuditAction;
-use shouwang_domain::ids::{CaseId, ChildId};
+use shouwang_domain::ids::{CaseId, ChildId, VisitId};
 use shouwang_domain::protection::CaseEventKind;
 
 /// The views this capability hands a front end.
@@ -190,13 +190,13 @@ pub async fn one(
     app: &App,
     actor: &Actor,
     child_id: &ChildId,
-    visit_id: &str,
+    visit_id: &VisitId,
 ) -> Result<VisitView> {
     let child = app.store.children().visible_child(actor, child_id).await?;
     let visit = app
         .store
         .visits()
-        .visit(visit_id)
+        .visit(visit_id.as_str())
         .await?
         .filter(|v| v.child_id == child_id.as_str())
         .ok_or(Error::NotFound)?;
@@ -482,7 +482,7 @@ pub async fn add_photo(
     app: &App,
     actor: &Actor,
     child_id: &ChildId,
-    visit_id: &str,
+    visit_id: &VisitId,
     bytes: &[u8],
 ) -> Result<String> {
     use shouwang_domain::protection::EvidenceKind;
@@ -501,7 +501,7 @@ pub async fn add_photo(
         .visits()
         .add_visit_photo(
             child_id,
-            visit_id,
+            visit_id.as_str(),
             &By::of(actor),
             kind.code(),
             bytes,

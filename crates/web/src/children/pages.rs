@@ -62,7 +62,12 @@ pub async fn register_page(
     }
     let discovery = match p.discovery.as_deref().filter(|d| !d.is_empty()) {
         Some(id) => {
-            let d = shouwang_app::discoveries::one(&state.app, &user.actor, id).await?;
+            let d = shouwang_app::discoveries::one(
+                &state.app,
+                &user.actor,
+                &shouwang_domain::ids::DiscoveryId::new(id),
+            )
+            .await?;
             input.name = Some(d.child_name);
             input.sex = d.sex;
             input.birth_date = d.birth_date;
@@ -131,13 +136,15 @@ pub async fn register_submit(
 ) -> PageResult {
     let (input, control) = form_input(pairs)?;
     let confirm = control_str(&control, "confirm_duplicate") == "true";
-    let discovery = Some(control_str(&control, "discovery_id")).filter(|d| !d.is_empty());
+    let discovery = Some(control_str(&control, "discovery_id"))
+        .filter(|d| !d.is_empty())
+        .map(shouwang_domain::ids::DiscoveryId::new);
     match shouwang_app::children::register_settling(
         &state.app,
         &user.actor,
         &input,
         confirm,
-        discovery.as_deref(),
+        discovery.as_ref(),
     )
     .await
     {
@@ -147,7 +154,7 @@ pub async fn register_submit(
             let mut form = FormView::new(&input, errors);
             form.notice = notice;
             form.show_confirm = show_confirm;
-            form.discovery = discovery;
+            form.discovery = discovery.map(shouwang_domain::ids::DiscoveryId::into_string);
             Ok((
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,
                 render(&ChildFormPage {

@@ -116,7 +116,7 @@ pub async fn inbox(
 pub async fn receive(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::ReportId>,
 ) -> Result<Json<CaseView>, AppError> {
     Ok(Json(
         cases::case(
@@ -365,7 +365,7 @@ pub async fn list_attachments(
 #[derive(Deserialize)]
 pub struct AttachmentPath {
     id: CaseId,
-    attachment_id: String,
+    attachment_id: shouwang_domain::ids::AttachmentId,
 }
 
 /// One piece of evidence: a photo shown inline, a PDF downloaded; sandboxed, not cached. Each read
@@ -487,7 +487,7 @@ pub struct AnswerBody {
 pub async fn answer_referral(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::ReferralId>,
     ApiJson(b): ApiJson<AnswerBody>,
 ) -> Result<Json<cases::ReferralView>, AppError> {
     let action = referral_action(&b.action)?;
@@ -563,7 +563,7 @@ pub struct EndPlacementBody {
 #[derive(Deserialize)]
 pub struct PlacementPath {
     id: CaseId,
-    placement_id: String,
+    placement_id: shouwang_domain::ids::PlacementId,
 }
 
 /// Ends a temporary guardianship on the assessment that lets the child return.

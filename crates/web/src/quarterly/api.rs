@@ -193,7 +193,7 @@ pub async fn create(
 pub async fn get_report(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::QuarterlyReportId>,
 ) -> Result<Json<ReportView>, AppError> {
     Ok(Json(quarterly::get(&state.app, &user.actor, &id).await?))
 }
@@ -204,7 +204,7 @@ pub async fn get_report(
 pub async fn refresh(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::QuarterlyReportId>,
 ) -> Result<Json<ReportView>, AppError> {
     Ok(Json(
         quarterly::refresh(&state.app, &user.actor, &id).await?,
@@ -220,7 +220,7 @@ pub async fn refresh(
 pub async fn submit(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::QuarterlyReportId>,
     MaybeJson(b): MaybeJson<SubmitInput>,
 ) -> Result<Json<ReportView>, AppError> {
     Ok(Json(
@@ -248,7 +248,7 @@ pub struct VerifyBody {
 pub async fn verify(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::QuarterlyReportId>,
     ApiJson(b): ApiJson<VerifyBody>,
 ) -> Result<Json<ReportView>, AppError> {
     Ok(Json(
@@ -272,7 +272,7 @@ pub struct CommentBody {
 pub async fn approve(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::QuarterlyReportId>,
     MaybeJson(b): MaybeJson<CommentBody>,
 ) -> Result<Json<ReportView>, AppError> {
     Ok(Json(
@@ -297,7 +297,7 @@ pub async fn approve(
 pub async fn return_report(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::QuarterlyReportId>,
     MaybeJson(b): MaybeJson<CommentBody>,
 ) -> Result<Json<ReportView>, AppError> {
     Ok(Json(
@@ -333,7 +333,7 @@ pub struct ConfirmBody {
 pub async fn confirm(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::QuarterlyReportId>,
     ApiJson(b): ApiJson<ConfirmBody>,
 ) -> Result<Json<ReportView>, AppError> {
     Ok(Json(
@@ -351,7 +351,7 @@ pub async fn confirm(
 pub async fn signed_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::QuarterlyReportId>,
     multipart: crate::extract::Multipart,
 ) -> Result<Json<ReportView>, AppError> {
     let (_, upload) = crate::extract::upload_form_within(
@@ -372,7 +372,7 @@ pub async fn signed_page(
 pub async fn signed_page_download(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::QuarterlyReportId>,
 ) -> Result<axum::response::Response, AppError> {
     let (kind, bytes) = quarterly::signed_page(&state.app, &user.actor, &id).await?;
     let ext = match kind.as_str() {

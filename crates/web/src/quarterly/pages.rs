@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
+use shouwang_domain::ids::QuarterlyReportId;
 
 use shouwang_app::quarterly::{self, QuarterOverview, ReportView, SubmitInput};
 
@@ -134,7 +135,7 @@ impl ReportPage {
 async fn report_view(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
+    id: &QuarterlyReportId,
     error: Option<(StatusCode, String)>,
 ) -> PageResult {
     let r = quarterly::get(&state.app, &user.actor, id).await?;
@@ -154,7 +155,7 @@ async fn report_view(
 pub async fn report_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<QuarterlyReportId>,
 ) -> PageResult {
     report_view(&state, &user, &id, None).await
 }
@@ -204,7 +205,7 @@ impl ActionForm {
 
 pub async fn action_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<QuarterlyReportId>,
     CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let f = ActionForm::read(&pairs);
@@ -240,7 +241,7 @@ pub async fn action_submit(
 async fn after_action(
     state: &AppState,
     user: &CurrentUser,
-    id: &str,
+    id: &QuarterlyReportId,
     r: Result<ReportView, shouwang_app::Error>,
 ) -> PageResult {
     match r {
@@ -395,7 +396,7 @@ pub async fn period_page(
 pub async fn roster_download(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<QuarterlyReportId>,
 ) -> Result<axum::response::Response, crate::error::AppError> {
     use shouwang_domain::child::{GuardianshipType, Schooling};
     let (r, lines) = quarterly::frozen_roster(&state.app, &user.actor, &id).await?;
@@ -452,7 +453,7 @@ pub async fn roster_download(
 pub async fn signed_page_submit(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<QuarterlyReportId>,
     multipart: crate::extract::Multipart,
 ) -> PageResult {
     let (fields, upload) = crate::extract::upload_form_within(

@@ -148,8 +148,12 @@ pub async fn upload_api(
     loop {
         match view(&state, &user.actor, &id).await?.state {
             JobState::Done(run_id) => {
-                let run =
-                    shouwang_app::reconcile::run_summary(&state.app, &user.actor, &run_id).await?;
+                let run = shouwang_app::reconcile::run_summary(
+                    &state.app,
+                    &user.actor,
+                    &shouwang_domain::ids::RunId::new(run_id.clone()),
+                )
+                .await?;
                 return Ok((
                     StatusCode::CREATED,
                     [(header::LOCATION, format!("/api/v1/reconcile/runs/{run_id}"))],
@@ -244,7 +248,7 @@ pub async fn runs_api(
 pub async fn run_api(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::RunId>,
 ) -> Result<Response, AppError> {
     Ok(
         Json(shouwang_app::reconcile::run_summary(&state.app, &user.actor, &id).await?)
@@ -300,7 +304,7 @@ pub struct ItemParams {
 pub async fn item_api(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::ItemId>,
     Query(p): Query<ItemParams>,
 ) -> Result<Response, AppError> {
     let reveal = match p.reveal.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
@@ -368,7 +372,7 @@ pub struct WithdrawBody {
 pub async fn withdraw_api(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::RunId>,
     crate::extract::ApiJson(b): crate::extract::ApiJson<WithdrawBody>,
 ) -> Result<Response, AppError> {
     Ok(
@@ -402,7 +406,7 @@ pub struct DecisionBody {
 pub async fn decide_api(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::ItemId>,
     crate::extract::ApiJson(b): crate::extract::ApiJson<DecisionBody>,
 ) -> Result<Response, AppError> {
     let item = shouwang_app::reconcile::decide(

@@ -428,7 +428,8 @@ pub(super) async fn items_page(
         && !q.reveal.is_empty()
         && let Some(at) = items.iter().position(|i| i.id == q.reveal)
     {
-        items[at] = shouwang_app::reconcile::item(&state.app, &user.actor, &q.reveal, true).await?;
+        let id = shouwang_domain::ids::ItemId::new(q.reveal.clone());
+        items[at] = shouwang_app::reconcile::item(&state.app, &user.actor, &id, true).await?;
     }
     let (assignees, towns) = assignees(state, &user.actor).await?;
     let link = |offset: i64| {
@@ -490,7 +491,7 @@ pub(super) async fn items_page(
 pub(super) async fn run_page(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::RunId>,
     Query(q): Query<ItemsQuery>,
 ) -> PageResult {
     let run = shouwang_app::reconcile::run_summary(&state.app, &user.actor, &id).await?;
@@ -518,7 +519,7 @@ pub(super) struct DecideForm {
 
 pub(super) async fn decide_page(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::ItemId>,
     CheckedForm(user, f): CheckedForm<DecideForm>,
 ) -> PageResult {
     let some = |s: String| Some(s).filter(|s| !s.trim().is_empty());
@@ -594,7 +595,7 @@ pub(super) struct WithdrawForm {
 /// 撤回此次比对.
 pub(super) async fn withdraw_page(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::RunId>,
     CheckedForm(user, f): CheckedForm<WithdrawForm>,
 ) -> PageResult {
     let _ = &f.csrf_token;

@@ -291,14 +291,14 @@ pub async fn put_visitor(
 #[derive(Deserialize)]
 pub struct VisitPath {
     id: ChildId,
-    visit_id: String,
+    visit_id: shouwang_domain::ids::VisitId,
 }
 
 impl VisitPath {
     pub fn child(&self) -> &ChildId {
         &self.id
     }
-    pub fn visit(&self) -> &str {
+    pub fn visit(&self) -> &shouwang_domain::ids::VisitId {
         &self.visit_id
     }
 }

@@ -52,7 +52,7 @@ pub async fn inbox_page(
 
 pub async fn receive_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::ReportId>,
     CheckedForm(user, NoFields {}): CheckedForm<NoFields>,
 ) -> PageResult {
     let case_id = cases::receive(&state.app, &user.actor, &id).await?;

@@ -32,7 +32,7 @@ pub struct EndForm {
 #[derive(Deserialize)]
 pub struct PlacementPath {
     id: CaseId,
-    placement_id: String,
+    placement_id: shouwang_domain::ids::PlacementId,
 }
 
 pub async fn placement_end_submit(

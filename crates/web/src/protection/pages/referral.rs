@@ -87,7 +87,7 @@ pub struct AnswerForm {
 
 pub async fn answer_submit(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<shouwang_domain::ids::ReferralId>,
     CheckedForm(user, f): CheckedForm<AnswerForm>,
 ) -> PageResult {
     let action = super::super::api::referral_action(&f.action)?;

@@ -123,7 +123,9 @@ pub async fn new_report_page(
     }
     if let (Some(child), Some(visit)) = (p.child_id.as_deref(), p.visit_id.as_deref()) {
         // A visit that is not this child's (or not the user's to see) fills nothing.
-        match shouwang_app::visits::one(&state.app, &user.actor, &ChildId::from(child), visit).await
+        let visit = shouwang_domain::ids::VisitId::from(visit);
+        match shouwang_app::visits::one(&state.app, &user.actor, &ChildId::from(child), &visit)
+            .await
         {
             Ok(v) => {
                 values.description = Some(format!(
