@@ -293,6 +293,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0045_reconcile_withdraw.sql"),
         postgres: include_str!("../migrations/0045_reconcile_withdraw.sql"),
     },
+    Migration {
+        version: 46,
+        sqlite: include_str!("../migrations/0046_unreported_parent_incapable.sql"),
+        postgres: include_str!("../migrations/0046_unreported_parent_incapable.sql"),
+    },
 ];
 
 /// A fingerprint of the schema this program migrates to (every migration's text): a template

@@ -13,7 +13,7 @@ pub struct UnreportedList {
     pub items: Vec<shouwang_store::protection::Unreported>,
 }
 
-/// Children of the actor's area (or of `region` inside it) whose file records 单独居住 or 无人监护
+/// Children of the actor's area (or of `region` inside it) whose file records 单独居住, 无人监护 or 父或母无监护能力
 /// with no mandatory report filed (未保法 Art. 117): the town's and oversight's list, at most
 /// `limit` (1–500) of them with the total; looking at it is audited.
 pub async fn unreported(

@@ -219,7 +219,7 @@ async fn unfiled_work(app: &App, actor: &Actor) -> Result<Vec<WorkItem>> {
             n => vec![
                 WorkItem::new(
                     WorkKind::ReportUnfiled,
-                    format!("{n} 名儿童单独居住或无人监护，尚未提交强制报告"),
+                    format!("{n} 名儿童单独居住、无人监护或父或母无监护能力，尚未提交强制报告"),
                     "/reports/unreported",
                 )
                 .late(),
@@ -233,7 +233,10 @@ async fn unfiled_work(app: &App, actor: &Actor) -> Result<Vec<WorkItem>> {
         .map(|u| {
             WorkItem::new(
                 WorkKind::ReportUnfiled,
-                format!("向公安机关报告：{}（单独居住或无人监护）", u.name),
+                format!(
+                    "向公安机关报告：{}（单独居住、无人监护或父或母无监护能力）",
+                    u.name
+                ),
                 format!("/reports/new?child_id={}", u.child_id),
             )
             .late()

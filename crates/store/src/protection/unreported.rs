@@ -14,7 +14,8 @@ pub struct Unreported {
     /// When it was recorded: the file's last change (the situation was recorded then or before),
     /// or the visit that found it.
     pub recorded_at: String,
-    /// `file` (单独居住 or 无人监护 in the file) or `visit` (a visit found a reportable situation).
+    /// `file` (单独居住, 无人监护 or 父或母无监护能力 in the file) or `visit` (a visit found a
+    /// reportable situation).
     pub source: String,
 }
 
@@ -27,17 +28,19 @@ pub struct ReportableVisit {
     pub visited_on: chrono::NaiveDate,
     pub recorded_at: String,
     pub last_case_opened: Option<String>,
-    /// The file itself is on [`Store::unreported`]'s list (单独居住 or 无人监护, no case ever).
+    /// The file itself is on [`Store::unreported`]'s list (单独居住, 无人监护 or 父或母无监护能力, no case ever).
     pub in_file_list: bool,
 }
 
-/// 单独居住 | 无人监护 as flag bits, written as a number in the partial index of migrations 0024
-/// and 0037, which the query must repeat to be served by it.
-const UNREPORTED_BITS: i64 = 3;
+/// 无人监护 | 单独居住 | 父或母无监护能力 as flag bits, written as a number in the partial index of
+/// migration 0046, which the query must repeat to be served by it. The village reports "父母一方
+/// 外出另一方无监护能力或无人监护的农村留守儿童等重点对象" to the police at any time (沈阳 002 一4;
+/// 龙里 003 五(二)3), and a child found living alone at once (景洪 000 三(二)3).
+const UNREPORTED_BITS: i64 = 7;
 
 impl ProtectionRoom<'_> {
-    /// Children of the actor's area on the roster whose file says 单独居住 or 无人监护 — a situation
-    /// the seeds require reporting at once (景洪 000 三(二)3) — and for whom no mandatory report was
+    /// Children of the actor's area on the roster whose file says 单独居住, 无人监护 or 父或母无监护能力
+    /// — situations the seeds require reporting at once (景洪 000 三(二)3; 沈阳 002 一4) — and for whom no mandatory report was
     /// ever filed (未成年人保护法 Art. 117: failure to report is visible to the town and oversight).
     pub async fn unreported(
         &self,
@@ -173,16 +176,14 @@ mod unreported_tests {
     use shouwang_domain::eligibility::KeyTargetFlag;
 
     #[test]
-    fn the_unreported_index_holds_the_living_alone_and_unsupervised_bits() {
+    fn the_unreported_index_holds_the_living_alone_unsupervised_and_parent_incapable_bits() {
         assert_eq!(
             super::UNREPORTED_BITS,
-            KeyTargetFlag::LivingAlone.bit() | KeyTargetFlag::Unsupervised.bit()
+            KeyTargetFlag::LivingAlone.bit()
+                | KeyTargetFlag::Unsupervised.bit()
+                | KeyTargetFlag::ParentIncapable.bit()
         );
-        for sql in [
-            include_str!("../../migrations/0037_unreported_kept.sqlite.sql"),
-            include_str!("../../migrations/0037_unreported_kept.postgres.sql"),
-        ] {
-            assert!(sql.contains("(flags & 3) <> 0 AND reported = 0"));
-        }
+        let sql = include_str!("../../migrations/0046_unreported_parent_incapable.sql");
+        assert!(sql.contains("(flags & 7) <> 0 AND reported = 0"));
     }
 }

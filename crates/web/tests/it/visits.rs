@@ -1122,3 +1122,47 @@ async fn the_contact_form_asks_if_the_parents_were_reached_and_answers_where_it_
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// 应报未报 holds a child whose father is away and whose mother at home cannot care for him: the
+/// village reports "父母一方外出另一方无监护能力或无人监护" children to the police at any time
+/// (沈阳 002 一4; 龙里 003 五(二)3). Once a report is filed, the child leaves the list.
+#[tokio::test]
+async fn a_child_with_one_parent_away_and_the_other_incapable_is_to_be_reported() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let village = app.login("village_a").await;
+    let mut input = boy_named(VILLAGE_A, "陈小安", ymd(2015, 4, 9), 61);
+    input.mother_situation = Some("在家但无监护能力".into());
+    input.mother_work_place = None;
+    input.mother_incapacity = Some("重残".into());
+    input.guardianship_type = Some("父或母无监护能力".into());
+    let child = village.register(&input).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let on_list = |list: &Value| {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["child_id"] == child.as_str() && i["source"] == "file")
+    };
+    let town = app.login("town_a").await;
+    let list = town.get_json("/api/v1/reports/unreported").await;
+    assert!(on_list(&list), "{list}");
+    let work = village.get_json("/api/v1/work?kind=report_unfiled").await;
+    assert!(
+        work.to_string().contains("父或母无监护能力"),
+        "the village is told to report: {work}"
+    );
+    let r = village
+        .post_json(
+            "/api/v1/reports",
+            &json!({"child_id": child, "situations": ["guardian_incapable"],
+                "description": "父亲在外务工，母亲重残无力照料"}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let list = town.get_json("/api/v1/reports/unreported").await;
+    assert!(!on_list(&list), "{list}");
+}
