@@ -331,17 +331,28 @@ pub async fn finish(
             )
             .await?;
         }
-        if let Some(town) = village.parent() {
-            tx.notifications()
-                .notify_org(
-                    &town,
-                    &[Role::Town],
-                    "return_failed",
-                    None,
-                    "劝返无效书面报告",
-                    "一名农村留守儿童劝返无效，已在学籍系统中标识，书面报告可在守望系统中查看。",
-                )
-                .await?;
+        // 劝返无效的，…及时书面报告县教育局和镇（街道）(龙里 003 五(三)2; 沈阳 002 一3; 内蒙古 001
+        // and 武清 004 say the same): the town and the county's education bureau are told.
+        let to = [
+            (village.parent(), Role::Town),
+            (
+                village.at_level(shouwang_domain::region::RegionLevel::County),
+                Role::Education,
+            ),
+        ];
+        for (org, role) in to {
+            if let Some(org) = org {
+                tx.notifications()
+                    .notify_org(
+                        &org,
+                        &[role],
+                        "return_failed",
+                        None,
+                        "劝返无效书面报告",
+                        "一名农村留守儿童劝返无效，已在学籍系统中标识，书面报告可在守望系统中查看。",
+                    )
+                    .await?;
+            }
         }
     }
     tx.audit(

@@ -17,6 +17,10 @@ async fn a_week_away_opens_a_return_that_fails_into_a_dropout_flag_the_town_sees
         .await;
     app.add_user("school_b", Role::School, TOWN_B, Some("龙山小学"))
         .await;
+    app.add_user("edu_county", Role::Education, "522730", None)
+        .await;
+    app.add_user("edu_elsewhere", Role::Education, TOWN_B, None)
+        .await;
     let village = app.login("village_a").await;
     let child = village.register(&boy(VILLAGE_A)).await["id"]
         .as_str()
@@ -144,6 +148,11 @@ async fn a_week_away_opens_a_return_that_fails_into_a_dropout_flag_the_town_sees
     let done: Value = r.json().await.unwrap();
     assert_eq!(done["status"], "failed");
     assert_eq!(done["marked_on"], "2026-11-24");
+    // The written report goes to the town and to the county's education bureau (龙里 003
+    // 五(三)2: 书面报告县教育局和镇（街道））; an education user of a town is not.
+    assert_eq!(told(&app, "town_a", "return_failed").await, 1);
+    assert_eq!(told(&app, "edu_county", "return_failed").await, 1);
+    assert_eq!(told(&app, "edu_elsewhere", "return_failed").await, 0);
     let r = school
         .post_json(&finish, &json!({"outcome": "returned"}))
         .await;
