@@ -34,6 +34,9 @@ pub struct StepState {
     /// unrecorded when the case moved on), and whether it is late.
     pub due_at: Option<At>,
     pub overdue: bool,
+    /// In the playbook of the case's situations (what is expected); false for another lawful
+    /// step the responder recorded beyond it (no time limit).
+    pub expected: bool,
 }
 
 /// A case as its reader may see it.
@@ -196,9 +199,22 @@ pub async fn case(app: &App, actor: &Actor, case_id: &CaseId) -> Result<CaseView
         .find(|e| e.kind == CaseEventKind::Received.code())
         .map(|e| e.at.instant());
     let now = app.store.clock().now();
-    let steps = protection::playbook(&case.situations)
+    let playbook = protection::playbook(&case.situations);
+    // The playbook's steps, then any other step the responder recorded (a playbook is what is
+    // expected, not all a responder may lawfully do).
+    let mut steps: Vec<Step> = playbook.clone();
+    for e in &timeline {
+        if e.kind == CaseEventKind::Step.code()
+            && let Some(step) = e.code.as_deref().and_then(Step::parse)
+            && !steps.contains(&step)
+        {
+            steps.push(step);
+        }
+    }
+    let steps = steps
         .into_iter()
         .map(|step| {
+            let expected = playbook.contains(&step);
             let last = timeline.iter().rev().find(|e| {
                 (e.kind == CaseEventKind::Step.code() && e.code.as_deref() == Some(step.code()))
                     || (step == Step::NotifyTown && e.kind == CaseEventKind::NotifiedTown.code())
@@ -216,11 +232,14 @@ pub async fn case(app: &App, actor: &Actor, case_id: &CaseId) -> Result<CaseView
                 at: last.map(|e| e.at.clone()),
                 // A step left unrecorded when the case moved on (通报乡镇) has no deadline left.
                 due_at: received_at
+                    .filter(|_| expected)
                     .filter(|_| last.is_some() || case.status == CaseStatus::Responding)
                     .map(|r| At::of(r + step.time_limit())),
-                overdue: last.is_none()
+                overdue: expected
+                    && last.is_none()
                     && case.status == CaseStatus::Responding
                     && received_at.is_some_and(|r| protection::step_overdue(step, r, now)),
+                expected,
             }
         })
         .collect();

@@ -122,10 +122,9 @@ pub async fn record_step(
     if step == Step::NotifyTown {
         return Err(ValidationErrors::single("step", "通报乡镇请使用“通报乡镇”操作").into());
     }
-    let (case, _, _) = load(app, actor, case_id).await?;
-    if !protection::playbook(&case.situations).contains(&step) {
-        return Err(ValidationErrors::single("step", "该步骤不属于本个案情形的处置流程").into());
-    }
+    // A playbook is what is expected; a responder may record any other lawful step of the
+    // emergency response too (内蒙古 001 四(二): 对于上述情形，要按照有关规定调查取证，协助其就医、
+    // 鉴定伤情), shown beyond the playbook without a time limit.
     act(
         app,
         actor,

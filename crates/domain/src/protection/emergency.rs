@@ -101,12 +101,23 @@ pub fn playbook(situations: &[Situation]) -> Vec<Step> {
                 add(&[ContactParents, EscortToTemporaryCare, KeepContactingParents])
             }
             Missing => add(&[StartMissingSearch, ContactParents]),
-            // 遭受家庭暴力的，公安机关要依法制止，必要时…安置到临时庇护场所.
-            DomesticViolence => add(&[StopViolence, PreserveEvidence, ShelterPlacement]),
-            // 遭受其他不法侵害、意外伤害的，公安机关要依法制止侵害行为、实施保护.
-            AccidentalInjury | AbnormalInjuryOrDeath => {
-                add(&[MedicalTreatment, InjuryAssessment, ContactParents])
-            }
+            // 遭受家庭暴力的，公安机关要依法制止，必要时…安置到临时庇护场所; 对于上述情形，要按照有关
+            // 规定调查取证，协助其就医、鉴定伤情 (内蒙古 001 四(二); 武清 004 二(五)).
+            DomesticViolence => add(&[
+                StopViolence,
+                PreserveEvidence,
+                MedicalTreatment,
+                InjuryAssessment,
+                ShelterPlacement,
+            ]),
+            // 遭受其他不法侵害、意外伤害的，公安机关要依法制止侵害行为、实施保护; and, as above,
+            // 调查取证，协助其就医、鉴定伤情.
+            AccidentalInjury | AbnormalInjuryOrDeath => add(&[
+                MedicalTreatment,
+                InjuryAssessment,
+                PreserveEvidence,
+                ContactParents,
+            ]),
             UnlawfulHarm | PrivatePartsInjury | SexualAssault | AbuseSigns | OrganisedBegging
             | OtherSeriousHarm => add(&[
                 StopHarm,

@@ -37,6 +37,26 @@ fn several_situations_merge_their_steps_once_each_with_the_town_notified_last() 
     assert!(steps.contains(&Step::ShelterPlacement) && steps.contains(&Step::ContactParents));
 }
 
+/// 对于上述情形，要按照有关规定调查取证，协助其就医、鉴定伤情 (内蒙古 001 四(二); 武清 004 二(五)):
+/// violence and injuries expect evidence, medical care and an injury assessment.
+#[test]
+fn violence_and_injuries_expect_evidence_medical_care_and_an_injury_assessment() {
+    for situation in [
+        Situation::DomesticViolence,
+        Situation::AccidentalInjury,
+        Situation::AbnormalInjuryOrDeath,
+    ] {
+        let steps = playbook(&[situation]);
+        for step in [
+            Step::PreserveEvidence,
+            Step::MedicalTreatment,
+            Step::InjuryAssessment,
+        ] {
+            assert!(steps.contains(&step), "{situation:?} lacks {step:?}");
+        }
+    }
+}
+
 #[test]
 fn the_police_receive_respond_and_notify_the_town_which_closes_with_another_users_approval() {
     use CaseAction::*;

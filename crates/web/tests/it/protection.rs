@@ -188,15 +188,45 @@ async fn the_police_receive_respond_and_notify_the_town_which_closes_with_approv
     );
     police.receive(&report).await.is(StatusCode::CONFLICT); // received twice
 
-    // The steps of the playbook: a failed one says why; one of another playbook is refused.
+    // The steps of the playbook: a failed one says why. A playbook is what is expected, not all
+    // the police may do: another lawful step is recorded beside it, with no time limit
+    // (内蒙古 001 四(二): 对于上述情形，要按照有关规定调查取证…).
     police
         .step(&case, Step::OrderParentsBack, StepOutcome::Failed, "")
         .await
         .refused_on("note");
     police
-        .step(&case, Step::StopViolence, StepOutcome::Done, "")
+        .step(
+            &case,
+            Step::PreserveEvidence,
+            StepOutcome::Done,
+            "现场拍照取证",
+        )
         .await
-        .refused_on("step");
+        .ok();
+    let c = police.get_json(&format!("/api/v1/cases/{case}")).await;
+    let other = c["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "preserve_evidence")
+        .unwrap_or_else(|| panic!("{c}"));
+    assert_eq!(other["expected"], false, "{other}");
+    assert!(
+        other["due_at"].is_null() && other["overdue"] == false,
+        "{other}"
+    );
+    assert_eq!(other["outcome"], "done");
+    let page = police
+        .get(&format!("/cases/{case}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("其他措施") && page.contains("记录其他处置措施"),
+        "{page}"
+    );
     police
         .step(
             &case,
@@ -269,6 +299,7 @@ async fn the_police_receive_respond_and_notify_the_town_which_closes_with_approv
             "received",
             "step",
             "step",
+            "step",
             "police_record",
             "police_record",
             "notified_town"
@@ -286,6 +317,7 @@ async fn the_police_receive_respond_and_notify_the_town_which_closes_with_approv
         [
             "提交强制报告",
             "公安机关受理",
+            "应急处置：固定证据（已完成）",
             "应急处置：责令父母立即返回或确定受委托监护人（未成功）",
             "应急处置：联系不上父母的，就近护送至近亲属、村（居）委会或救助管理机构、福利机构临时监护照料（已完成）",
             "公安机关：受案",

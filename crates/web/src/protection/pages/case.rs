@@ -63,6 +63,15 @@ impl CasePage {
     fn open_steps(&self) -> bool {
         self.c.status == CaseStatus::Responding
     }
+    /// Lawful steps beyond the case's playbook the police may also record (not yet shown).
+    fn other_steps(&self) -> Vec<(&'static str, &'static str)> {
+        shouwang_domain::protection::Step::ALL
+            .iter()
+            .filter(|s| **s != shouwang_domain::protection::Step::NotifyTown)
+            .filter(|s| !self.c.steps.iter().any(|x| x.step == **s))
+            .map(|s| (s.code(), s.label()))
+            .collect()
+    }
     fn short(&self, at: &(impl crate::ui::ChinaTime + ?Sized)) -> String {
         crate::ui::china_time(at)
     }
