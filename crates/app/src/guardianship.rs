@@ -103,7 +103,12 @@ pub async fn record(
         .await?
         .agreement_term_months;
     // Every wrong field at once: the form's and the scan's.
-    let parsed = input.parse(app.store.today(), latest.as_ref(), term);
+    let parsed = input.parse(
+        app.store.today(),
+        latest.as_ref(),
+        term,
+        child.file.birth_date,
+    );
     let scan = scan.filter(|b| !b.is_empty());
     let kind = scan.map(EvidenceKind::sniff).transpose();
     let (agreement, kind) = match (parsed, kind) {

@@ -160,9 +160,13 @@ pub async fn forms(
     if children.is_empty() {
         bail!("所选范围内没有儿童");
     }
+    let term = shouwang_app::settings::get(app, actor)
+        .await
+        .map(|(_, s)| s.agreement_term_months)
+        .unwrap_or(shouwang_domain::guardianship::DEFAULT_TERM_MONTHS);
     let headings: Vec<FormHeading<'_>> = children
         .iter()
-        .map(|c| FormHeading::of(&c.file, app.today(), reveal))
+        .map(|c| FormHeading::of(&c.file, app.today(), reveal).with_agreement_term(term))
         .collect();
     let bytes = match printer {
         _ if wants_xlsx(out) => shouwang_exchange::forms::registration_workbook(&headings)?,

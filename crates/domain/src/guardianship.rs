@@ -469,8 +469,6 @@ pub const DEFAULT_TERM_MONTHS: u32 = 12;
 pub const MAX_TERM_MONTHS: u32 = 36;
 /// Renewal is asked for this many days before the end.
 pub const RENEW_WITHIN_DAYS: i64 = 30;
-/// A signed agreement is recorded at most this long after signing.
-pub const MAX_SIGNED_AGO_DAYS: i64 = 365;
 
 /// A signed agreement as recorded (the scan, when there is one, comes beside it).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -483,7 +481,8 @@ pub struct AgreementInput {
     /// The day it was signed, YYYY-MM-DD.
     pub signed_on: Option<String>,
     /// The last day it is in force; empty = signed_on + the county's term (12 months unless it
-    /// chose another) − 1 day.
+    /// chose another) − 1 day, and never past the day before the child turns 16 (the printed
+    /// 确认书's term, [`agreement_end`]).
     pub ends_on: Option<String>,
     /// The parents told the school (its name in `note` if you like).
     pub school_notified: Option<bool>,
@@ -516,12 +515,16 @@ pub struct LatestCheck {
 impl AgreementInput {
     /// Checks the agreement; it may be recorded only for a carer whose latest check did not find
     /// them unfit.
+    /// `birth_date` is the child's: an entrustment ends, at the latest, the day before they turn 16
+    /// (a child of 16 is no longer a left-behind child; the printed 确认书 says so).
     pub fn parse(
         &self,
         today: NaiveDate,
         latest: Option<&LatestCheck>,
         term_months: u32,
+        birth_date: NaiveDate,
     ) -> Result<Agreement, ValidationErrors> {
+        let last_day = last_day_for(birth_date);
         let mut e = ValidationErrors::default();
         let clean = |v: &Option<String>| v.as_deref().map(text::clean).filter(|s| !s.is_empty());
         let kind = match clean(&self.kind) {
@@ -551,8 +554,13 @@ impl AgreementInput {
                     e.add("signed_on", "签订日期不能晚于今天");
                     None
                 }
-                Some(d) if (today - d).num_days() > MAX_SIGNED_AGO_DAYS => {
-                    e.add("signed_on", "只能登记一年内签订的协议");
+                // An agreement signed long ago is entered as it was (a paper kept in the village):
+                // it shows as lapsed if its term is over.
+                Some(d) if d < birth_date || d >= last_day => {
+                    e.add(
+                        "signed_on",
+                        format!("签订日期应在儿童出生之后、年满十六周岁之前（{last_day}之前）"),
+                    );
                     None
                 }
                 Some(d) => Some(d),
@@ -563,7 +571,7 @@ impl AgreementInput {
             },
         };
         let ends_on = match (clean(&self.ends_on), signed_on) {
-            (None, Some(s)) => default_end(s, term_months),
+            (None, Some(s)) => Some(agreement_end(s, term_months, birth_date)),
             (Some(v), signed) => match (parse_date(&v), signed) {
                 (Some(end), Some(s)) if end <= s => {
                     e.add("ends_on", "到期日期应晚于签订日期");
@@ -574,6 +582,16 @@ impl AgreementInput {
                         .is_some_and(|max| end > max) =>
                 {
                     e.add("ends_on", format!("期限最长{MAX_TERM_MONTHS}个月"));
+                    None
+                }
+                (Some(end), _) if end >= last_day => {
+                    e.add(
+                        "ends_on",
+                        format!(
+                            "委托期限最晚至儿童年满十六周岁的前一天（{}）",
+                            last_day.pred_opt().unwrap_or(last_day)
+                        ),
+                    );
                     None
                 }
                 (Some(end), _) => Some(end),
@@ -626,6 +644,19 @@ impl AgreementInput {
     }
 }
 
+/// The day a child turns 16, after which no entrustment runs.
+fn last_day_for(birth_date: NaiveDate) -> NaiveDate {
+    crate::eligibility::sixteenth_birthday(birth_date)
+}
+
+/// The last day of an agreement signed on `signed_on` when none is written: the county's term
+/// ([`default_end`]) but never past the day before the child turns 16 — what the printed 确认书
+/// says (委托期限 … 至 …) and what is recorded agree.
+pub fn agreement_end(signed_on: NaiveDate, term_months: u32, birth_date: NaiveDate) -> NaiveDate {
+    let before_sixteen = last_day_for(birth_date).pred_opt().unwrap_or(signed_on);
+    default_end(signed_on, term_months).map_or(before_sixteen, |end| end.min(before_sixteen))
+}
+
 /// The last day of a term of `months` when none is written: that many months less a day (a year
 /// from 29 Feb → 27 Feb next year).
 pub fn default_end(signed_on: NaiveDate, months: u32) -> Option<NaiveDate> {
@@ -663,6 +694,11 @@ mod agreement_tests {
         }
     }
 
+    const BORN: NaiveDate = match NaiveDate::from_ymd_opt(2016, 7, 31) {
+        Some(d) => d,
+        None => panic!(),
+    };
+
     fn signed(on: &str) -> AgreementInput {
         AgreementInput {
             carer_name: Some("李秀英".into()),
@@ -675,7 +711,12 @@ mod agreement_tests {
     fn the_term_defaults_to_a_year_less_a_day_and_renewal_is_asked_a_month_before() {
         let today = ymd(2026, 11, 24);
         let a = signed("2026-03-01")
-            .parse(today, Some(&fit(ymd(2026, 2, 20))), DEFAULT_TERM_MONTHS)
+            .parse(
+                today,
+                Some(&fit(ymd(2026, 2, 20))),
+                DEFAULT_TERM_MONTHS,
+                BORN,
+            )
             .unwrap();
         assert_eq!(a.kind, AgreementKind::Confirmation);
         assert_eq!(a.ends_on, ymd(2027, 2, 28));
@@ -710,7 +751,7 @@ mod agreement_tests {
         let input = signed("2026-11-20");
         assert!(
             input
-                .parse(today, None, DEFAULT_TERM_MONTHS)
+                .parse(today, None, DEFAULT_TERM_MONTHS, BORN)
                 .unwrap_err()
                 .has("carer_name")
         );
@@ -720,7 +761,7 @@ mod agreement_tests {
         };
         assert!(
             input
-                .parse(today, Some(&unfit), DEFAULT_TERM_MONTHS)
+                .parse(today, Some(&unfit), DEFAULT_TERM_MONTHS, BORN)
                 .unwrap_err()
                 .has("carer_name")
         );
@@ -730,13 +771,18 @@ mod agreement_tests {
         };
         assert!(
             input
-                .parse(today, Some(&other), DEFAULT_TERM_MONTHS)
+                .parse(today, Some(&other), DEFAULT_TERM_MONTHS, BORN)
                 .unwrap_err()
                 .has("carer_name")
         );
         assert!(
             input
-                .parse(today, Some(&fit(ymd(2026, 11, 1))), DEFAULT_TERM_MONTHS)
+                .parse(
+                    today,
+                    Some(&fit(ymd(2026, 11, 1))),
+                    DEFAULT_TERM_MONTHS,
+                    BORN
+                )
                 .is_ok()
         );
     }
@@ -751,7 +797,7 @@ mod agreement_tests {
             note: Some("x".repeat(501)),
             ..Default::default()
         }
-        .parse(today, None, DEFAULT_TERM_MONTHS)
+        .parse(today, None, DEFAULT_TERM_MONTHS, BORN)
         .unwrap_err();
         for f in ["kind", "carer_name", "signed_on", "ends_on", "note"] {
             assert!(e.has(f), "{f}: {e:?}");
@@ -761,7 +807,7 @@ mod agreement_tests {
         too_long.ends_on = Some("2030-01-01".into());
         assert!(
             too_long
-                .parse(today, Some(&check), DEFAULT_TERM_MONTHS)
+                .parse(today, Some(&check), DEFAULT_TERM_MONTHS, BORN)
                 .unwrap_err()
                 .has("ends_on")
         );
@@ -769,15 +815,53 @@ mod agreement_tests {
         backwards.ends_on = Some("2026-01-01".into());
         assert!(
             backwards
-                .parse(today, Some(&check), DEFAULT_TERM_MONTHS)
+                .parse(today, Some(&check), DEFAULT_TERM_MONTHS, BORN)
                 .unwrap_err()
                 .has("ends_on")
         );
+        // An agreement signed long ago is entered as it was, and reads as lapsed.
+        let old = signed("2025-11-01")
+            .parse(today, Some(&check), DEFAULT_TERM_MONTHS, BORN)
+            .unwrap();
+        assert_eq!(old.ends_on, ymd(2026, 10, 31));
+        assert_eq!(
+            agreement_state(old.ends_on, false, today),
+            AgreementState::Lapsed
+        );
         assert!(
-            signed("2025-11-01")
-                .parse(today, Some(&check), DEFAULT_TERM_MONTHS)
+            signed("2015-01-01")
+                .parse(today, Some(&check), DEFAULT_TERM_MONTHS, BORN)
                 .unwrap_err()
-                .has("signed_on")
+                .has("signed_on"),
+            "before the child was born"
+        );
+    }
+
+    /// The printed 确认书 and the recorded agreement agree: the county's term, never past the day
+    /// before the child turns 16 (a child of 16 is no longer left behind).
+    #[test]
+    fn an_entrustment_ends_at_the_latest_the_day_before_the_child_turns_16() {
+        let today = ymd(2026, 11, 24);
+        let born = ymd(2011, 1, 10);
+        let check = fit(ymd(2026, 1, 1));
+        let a = signed("2026-03-01")
+            .parse(today, Some(&check), DEFAULT_TERM_MONTHS, born)
+            .unwrap();
+        assert_eq!(a.ends_on, ymd(2027, 1, 9));
+        assert_eq!(agreement_end(ymd(2026, 3, 1), 12, born), ymd(2027, 1, 9));
+        assert_eq!(agreement_end(ymd(2026, 3, 1), 12, BORN), ymd(2027, 2, 28));
+        let mut past_sixteen = signed("2026-03-01");
+        past_sixteen.ends_on = Some("2027-06-01".into());
+        let e = past_sixteen
+            .parse(today, Some(&check), DEFAULT_TERM_MONTHS, born)
+            .unwrap_err();
+        assert!(e.has("ends_on"), "{e:?}");
+        assert!(
+            signed("2027-01-10")
+                .parse(ymd(2027, 2, 1), Some(&check), DEFAULT_TERM_MONTHS, born)
+                .unwrap_err()
+                .has("signed_on"),
+            "signed on the 16th birthday"
         );
     }
 }

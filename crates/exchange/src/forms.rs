@@ -6,7 +6,6 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use shouwang_domain::child::*;
-use shouwang_domain::eligibility::sixteenth_birthday;
 use shouwang_domain::id_number::IdNumber;
 use shouwang_domain::region::{RegionCode, RegionLevel};
 
@@ -20,9 +19,18 @@ pub struct FormHeading<'a> {
     pub filled: NaiveDate,
     /// Whether ID numbers print in full (roles that may see them) or masked.
     pub reveal_ids: bool,
+    /// The county's agreement term in months (`CountySettings::agreement_term_months`): the
+    /// 确认书's 委托期限 is the one an agreement signed that day is recorded with.
+    pub agreement_term_months: u32,
 }
 
 impl<'a> FormHeading<'a> {
+    /// With the county's agreement term (see [`FormHeading::agreement_term_months`]).
+    pub fn with_agreement_term(mut self, months: u32) -> Self {
+        self.agreement_term_months = months;
+        self
+    }
+
     /// The form of a child's file as its village fills it in (填报单位 = the village's full name).
     pub fn of(file: &'a ChildFile, filled: NaiveDate, reveal_ids: bool) -> FormHeading<'a> {
         FormHeading {
@@ -30,6 +38,7 @@ impl<'a> FormHeading<'a> {
             unit: crate::outputs::unit_name(&file.village_code),
             filled,
             reveal_ids,
+            agreement_term_months: shouwang_domain::guardianship::DEFAULT_TERM_MONTHS,
         }
     }
 }
@@ -250,7 +259,11 @@ pub fn agreement_data(h: &FormHeading<'_>) -> Value {
         "contact_name": f.contact.name.as_ref().map(|n| n.to_string()).unwrap_or_default(),
         "contact_phone": f.contact.phone.as_ref().map(|p| p.as_str().to_owned()).unwrap_or_default(),
         "term_from": cn_date(h.filled),
-        "term_to": cn_date(sixteenth_birthday(f.birth_date)),
+        "term_to": cn_date(shouwang_domain::guardianship::agreement_end(
+            h.filled,
+            h.agreement_term_months,
+            f.birth_date,
+        )),
     })
 }
 

@@ -31,6 +31,7 @@ fn heading(file: &ChildFile, reveal_ids: bool) -> FormHeading<'_> {
         unit: "龙里县冠山街道冠山社区居民委员会".into(),
         filled: ymd(2026, 11, 24),
         reveal_ids,
+        agreement_term_months: 12,
     }
 }
 
@@ -164,7 +165,8 @@ fn the_agreement_names_the_parties_and_the_duties_of_the_law() {
         "第二十二条",
         "手印",
         "盖章",
-        "2032年7月31日",
+        // The county's term from the day it is filled (a year less a day), as it is recorded.
+        "2027年11月23日",
     ] {
         assert!(text.contains(needle), "{needle} missing:\n{text}");
     }

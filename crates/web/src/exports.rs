@@ -288,6 +288,11 @@ async fn print_forms(
     }
     let today = state.app.today();
     let reveal = actor.may(Action::UnmaskIdNumber);
+    // The 确认书 prints the term an agreement signed today is recorded with (the county's).
+    let term = shouwang_app::settings::get(&state.app, actor)
+        .await
+        .map(|(_, s)| s.agreement_term_months)
+        .unwrap_or(shouwang_domain::guardianship::DEFAULT_TERM_MONTHS);
     let printer = match document {
         Document::FormXlsx => None,
         _ => Some(printer(state)?),
@@ -295,7 +300,7 @@ async fn print_forms(
     off_the_workers(state, actor, move || {
         let forms: Vec<FormHeading<'_>> = children
             .iter()
-            .map(|c| FormHeading::of(&c.file, today, reveal))
+            .map(|c| FormHeading::of(&c.file, today, reveal).with_agreement_term(term))
             .collect();
         match (document, printer) {
             (Document::FormXlsx, _) => {
