@@ -112,11 +112,24 @@ pub async fn intervene(
             &note,
         )
         .await?;
+    let village_told = protection::village_told(measure, &case.situations);
+    if village_told {
+        tx.notifications()
+            .notify_org(
+                &case.village,
+                &[Role::Village],
+                "intervention_notice",
+                Some(case.id.as_str()),
+                "守望：遗弃儿童的监护人已受批评教育",
+                "公安机关对遗弃儿童的监护人给予了批评教育，现通报村（居）民委员会，请加强对该儿童的关注和走访。",
+            )
+            .await?;
+    }
     tx.audit(
         actor,
         AuditAction::CaseIntervene,
         subject(&case),
-        serde_json::json!({"measure": measure.code(), "stage": stage.code()}),
+        serde_json::json!({"measure": measure.code(), "stage": stage.code(), "village_told": village_told}),
     )
     .await?;
     tx.commit().await?;

@@ -44,6 +44,14 @@ code_enum! {
     }
 }
 
+/// Whether the village committee is told of a measure: a guardian who abandoned a child and was
+/// spared a penalty as too minor is given 批评教育 "并通报当地村(居)民委员会" (沈阳 002 一9; 龙里 003
+/// 五(一)3 严惩遗弃行为), so that the village watches over the child.
+pub fn village_told(measure: Measure, situations: &[crate::protection::Situation]) -> bool {
+    measure == Measure::CriticismEducation
+        && situations.contains(&crate::protection::Situation::Abandoned)
+}
+
 impl Measure {
     /// The steps of a measure in order; the last of a list may repeat (follow-up visits,
     /// breaches).

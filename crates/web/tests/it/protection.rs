@@ -1519,3 +1519,36 @@ async fn a_click_on_a_case_page_audits_the_action_and_one_read() {
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     assert_eq!(count("case_read").await, 3);
 }
+
+/// A guardian who abandoned a child and is given 批评教育 (too minor for a penalty) is 通报 to the
+/// village committee (沈阳 002 一9), which then watches over the child; 批评教育 on another
+/// situation tells nobody.
+#[tokio::test]
+async fn criticism_for_abandonment_is_told_to_the_village() {
+    let app = spawn_app().await;
+    with_case_users(&app).await;
+    let teacher = app.login("teacher_a").await;
+    let police = app.login("police_a").await;
+    let mut abandoned = living_alone_report();
+    abandoned.situations = vec!["abandoned".into()];
+    let mut neglected = living_alone_report();
+    neglected.situations = vec!["guardian_neglect".into()];
+    let mut cases = Vec::new();
+    for report in [&abandoned, &neglected] {
+        let filed = teacher.file_report(report).await.created();
+        let id = filed["id"].as_str().unwrap().to_owned();
+        police.receive(&id).await.ok();
+        cases.push(filed["case_id"].as_str().unwrap().to_owned());
+    }
+    for case in &cases {
+        let r = police
+            .post_json(
+                &format!("/api/v1/cases/{case}/interventions"),
+                &json!({"measure": "criticism_education", "stage": "done", "note": "批评教育"}),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    }
+    assert_eq!(told(&app, "village_a", "intervention_notice").await, 1);
+    assert_eq!(told(&app, "village_a2", "intervention_notice").await, 0);
+}
