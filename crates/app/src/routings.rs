@@ -450,6 +450,25 @@ pub async fn act(
             message: "该转办刚被他人更新，请刷新后重试".into(),
         });
     }
+    // The police registered the child (龙里 003 五(四) 落实户籍登记责任): the file says so by an
+    // ordinary edit in its history, and its 无户籍 flag goes with it.
+    if r.need == shouwang_domain::routing::Need::NoHukou
+        && t.event == Event::Finish
+        && t.registered_on.is_some()
+    {
+        crate::children::edit_in(
+            &mut tx,
+            actor,
+            &r.child_id,
+            None,
+            shouwang_domain::input::ChildInput {
+                hukou_registered: Some("是".into()),
+                ..Default::default()
+            },
+            crate::children::EditMode::Patch,
+        )
+        .await?;
+    }
     let village = village_of(&r)?;
     match side {
         Side::Receiver(..) => {

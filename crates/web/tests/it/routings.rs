@@ -43,10 +43,24 @@ async fn a_child_goes_to_the_police_until_registered_and_to_a_department_that_se
     assert!(format!("{e:?}").contains("agency"), "{e:?}");
 
     let village = app.login("village_a").await;
-    let child = village.register(&boy(VILLAGE_A)).await["id"]
+    // A child whose birth was never registered (无户籍).
+    let mut unregistered = boy(VILLAGE_A);
+    unregistered.hukou_registered = Some("否".into());
+    unregistered.id_number = None;
+    let child = village.register(&unregistered).await["id"]
         .as_str()
         .unwrap()
         .to_owned();
+    let flags = |file: &Value| -> Vec<String> {
+        file["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["flag"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let before = village.get_json(&format!("/api/v1/children/{child}")).await;
+    assert!(flags(&before).contains(&"no_hukou".to_owned()), "{before}");
     let path = format!("/api/v1/children/{child}/routings");
 
     // Hukou goes to the police only; each bad field is named.
@@ -144,6 +158,15 @@ async fn a_child_goes_to_the_police_until_registered_and_to_a_department_that_se
     assert_eq!(closed["status"], "done");
     assert_eq!(closed["registered_on"], "2026-11-20");
     assert_eq!(closed["dna_collected"], true);
+    // The file says the child is registered now, by an edit in its history; the flag is gone
+    // (龙里 003 五(四)).
+    let after = village.get_json(&format!("/api/v1/children/{child}")).await;
+    assert_eq!(after["file"]["hukou_registered"], true, "{after}");
+    assert!(!flags(&after).contains(&"no_hukou".to_owned()), "{after}");
+    let history = village
+        .get_json(&format!("/api/v1/children/{child}/history"))
+        .await;
+    assert!(history.to_string().contains("police_a"), "{history}");
     assert!(told(&app, "town_a", "routing_event").await >= 2);
     // Closed: nothing more, from either side.
     let r = village
