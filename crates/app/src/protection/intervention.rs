@@ -112,6 +112,33 @@ pub async fn intervene(
             &note,
         )
         .await?;
+    for role in protection::stage_tells(measure, stage) {
+        // The village of the case is told at its village; the police and the town at the town.
+        let org = if *role == Role::Village {
+            &case.village
+        } else {
+            &case.town
+        };
+        tx.notifications()
+            .notify_org(
+                org,
+                &[*role],
+                "intervention_notice",
+                Some(case.id.as_str()),
+                &format!("守望：{}（{}）", measure.label(), stage.label()),
+                &match stage {
+                    shouwang_domain::protection::Stage::Breached => {
+                        "村（居）委会报告：一名儿童的人身安全保护令未得到遵守，请及时处置。"
+                            .to_owned()
+                    }
+                    _ => format!(
+                        "{}已送达。请村（居）民委员会做好入户跟踪查访，协助落实执行；发现不能落实的，及时报告。",
+                        measure.label()
+                    ),
+                },
+            )
+            .await?;
+    }
     let village_told = protection::village_told(measure, &case.situations);
     if village_told {
         tx.notifications()

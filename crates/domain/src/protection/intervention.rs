@@ -24,7 +24,7 @@ code_enum! {
         Issued = ("issued", "已出具"),
         Served = ("served", "已送达"),
         VillageTold = ("village_told", "已告知村（居）委会"),
-        FollowUp = ("follow_up", "回访"),
+        FollowUp = ("follow_up", "入户跟踪查访"),
         Applied = ("applied", "已申请"),
         Granted = ("granted", "已裁定"),
         Breached = ("breached", "违反保护令"),
@@ -41,6 +41,18 @@ code_enum! {
         SeriousHarm = ("serious_harm", "实施严重损害被监护人身心健康的行为"),
         NeglectInDanger = ("neglect_in_danger", "怠于履行监护职责，或者无法履行监护职责且拒绝将监护职责部分或者全部委托给他人，导致被监护人处于危困状态"),
         OtherInfringement = ("other_infringement", "实施严重侵害被监护人合法权益的其他行为"),
+    }
+}
+
+/// Whom a recorded stage tells, beyond the case's timeline (内蒙古 001 四(四)): a served 告诫书 and a
+/// served 人身保护令 tell the village committee (to follow up at home, to help enforce it); a
+/// breach of a 保护令 tells the police and the town (有关部门).
+pub fn stage_tells(measure: Measure, stage: Stage) -> &'static [crate::authz::Role] {
+    use crate::authz::Role::*;
+    match (measure, stage) {
+        (Measure::WarningLetter | Measure::ProtectionOrder, Stage::Served) => &[Village],
+        (Measure::ProtectionOrder, Stage::Breached) => &[Police, Town],
+        _ => &[],
     }
 }
 
@@ -81,6 +93,12 @@ impl Measure {
             | (Measure::Revocation, Stage::Filed | Stage::Heard | Stage::Judged)
             | (Measure::CriminalReferral, Stage::Judged) => return role == Court || civil,
             (Measure::CriminalReferral, Stage::Filed) => return role == Procuratorate,
+            // The village's part (内蒙古 001 四(四)): told of a served 告诫书, it does the 入户跟踪
+            // 查访; it helps enforce a 人身保护令 and reports when it is not kept.
+            (Measure::WarningLetter, Stage::FollowUp)
+            | (Measure::ProtectionOrder, Stage::Breached) => {
+                return role == Village || role == Police || civil;
+            }
             _ => {}
         }
         match self {

@@ -1552,3 +1552,72 @@ async fn criticism_for_abandonment_is_told_to_the_village() {
     assert_eq!(told(&app, "village_a", "intervention_notice").await, 1);
     assert_eq!(told(&app, "village_a2", "intervention_notice").await, 0);
 }
+
+/// The village's part in a 告诫书 and a 人身保护令 (内蒙古 001 四(四)): told when either is served,
+/// it records its 入户跟踪查访 and reports a breach of the order, which tells the police and the town.
+#[tokio::test]
+async fn the_village_follows_up_a_warning_letter_and_reports_a_breached_order() {
+    let app = spawn_app().await;
+    with_case_users(&app).await;
+    let teacher = app.login("teacher_a").await;
+    let police = app.login("police_a").await;
+    let town = app.login("town_a").await;
+    let village = app.login("village_a").await;
+    let mut report = living_alone_report();
+    report.situations = vec!["domestic_violence".into()];
+    let filed = teacher.file_report(&report).await.created();
+    police.receive(filed["id"].as_str().unwrap()).await.ok();
+    let case = filed["case_id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/cases/{case}/interventions");
+    let record =
+        |measure: &str, stage: &str| json!({"measure": measure, "stage": stage, "note": "记录"});
+    // The village may not serve a letter, but is told when the police do.
+    let r = village
+        .post_json(&path, &record("warning_letter", "issued"))
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    for stage in ["issued", "served", "village_told"] {
+        let r = police
+            .post_json(&path, &record("warning_letter", stage))
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "{stage}: {}",
+            r.text().await.unwrap()
+        );
+    }
+    assert_eq!(told(&app, "village_a", "intervention_notice").await, 1);
+    let page = village
+        .get(&format!("/cases/{case}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("告诫书送达后的入户跟踪查访"), "{page}");
+    let r = village
+        .post_json(&path, &record("warning_letter", "follow_up"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    // A protection order: applied and granted by civil affairs, served by the police, then the
+    // village reports that it is not kept.
+    for (who, stage) in [(&town, "applied"), (&town, "granted"), (&police, "served")] {
+        let r = who
+            .post_json(&path, &record("protection_order", stage))
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "{stage}: {}",
+            r.text().await.unwrap()
+        );
+    }
+    assert_eq!(told(&app, "village_a", "intervention_notice").await, 2);
+    let r = village
+        .post_json(&path, &record("protection_order", "breached"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert_eq!(told(&app, "police_a", "intervention_notice").await, 1);
+    assert_eq!(told(&app, "town_a", "intervention_notice").await, 1);
+    assert_eq!(told(&app, "town_b", "intervention_notice").await, 0);
+}

@@ -18,6 +18,8 @@ struct CasePage {
     is_civil: bool,
     /// Records a step of a guardianship intervention (police, civil affairs, court, procuratorate).
     can_intervene: bool,
+    /// The case's village committee (its part in a 告诫书 and a 保护令).
+    is_village: bool,
     outcomes: Vec<Opt>,
     records: Vec<Opt>,
     concerns: Vec<Opt>,
@@ -62,6 +64,13 @@ impl CasePage {
     }
     fn open_steps(&self) -> bool {
         self.c.status == CaseStatus::Responding
+    }
+    /// Whether a measure reached a stage (the village's forms follow a served letter or order).
+    fn reached(&self, measure: &str, stage: &str) -> bool {
+        self.c
+            .interventions
+            .iter()
+            .any(|i| i.measure.code() == measure && i.stage.code() == stage)
     }
     /// Lawful steps beyond the case's playbook the police may also record (not yet shown).
     fn other_steps(&self) -> Vec<(&'static str, &'static str)> {
@@ -138,6 +147,7 @@ pub(super) async fn case_view(
                 user.actor.role,
                 Role::Town | Role::County | Role::CountyAdmin
             ) && !c.reporter_view,
+            is_village: user.actor.role == Role::Village && !c.reporter_view,
             can_intervene: matches!(
                 user.actor.role,
                 Role::Police
