@@ -61,6 +61,9 @@ code_enum! {
         Illness = ("illness", "患重大疾病"),
         Disability = ("disability", "残疾"),
         Vocational = ("vocational", "14至16周岁未在学（中等职业教育）"),
+        /// 因遭受侵害或临时监护需要转学、异地入学接受义务教育的，教育部门应给予保障 (内蒙古 001
+        /// 四(二); 龙里 003 五(一)2).
+        SchoolTransfer = ("school_transfer", "需转学、异地入学（临时监护或遭受侵害）"),
     }
 }
 
@@ -74,7 +77,7 @@ impl Need {
             Need::Hardship => &[Unit::Rural, Unit::Hrss],
             Need::Illness => &[Unit::Health, Unit::Hrss],
             Need::Disability => &[Unit::Disability, Unit::Health],
-            Need::Vocational => &[Unit::Education],
+            Need::Vocational | Need::SchoolTransfer => &[Unit::Education],
         }
     }
 }

@@ -384,3 +384,35 @@ async fn a_failed_return_at_fifteen_goes_to_the_education_bureau_for_vocational_
         .await;
     assert_eq!(mine["items"][0]["status"], "done");
 }
+
+/// A child who must change school (in temporary care, or harmed) is routed to the county's
+/// education bureau, which sees it (内蒙古 001 四(二): 教育部门应给予保障; 龙里 003 五(一)2).
+#[tokio::test]
+async fn a_child_who_must_change_school_is_routed_to_the_education_bureau() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    app.add_user("edu", Role::Education, "522730", None).await;
+    let village = app.login("village_a").await;
+    let child = village.register(&boy(VILLAGE_A)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let town = app.login("town_a").await;
+    let r = town
+        .post_json(
+            &format!("/api/v1/children/{child}/routings"),
+            &json!({"need": "school_transfer", "note": "临时监护期间需转入县城小学"}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let sent: Value = r.json().await.unwrap();
+    assert_eq!(sent["items"][0]["unit"], "education");
+    let edu = app.login("edu").await;
+    let inbox = edu.get_json("/api/v1/routings").await;
+    assert_eq!(inbox["items"][0]["need"], "school_transfer", "{inbox}");
+}
