@@ -291,30 +291,26 @@ mod tests {
     /// was kept reads as it says (a carer named: yes; none: not known).
     #[test]
     fn not_entrusted_is_a_stated_fact_not_a_blank() {
-        let blank = file(|i| {
-            i.entrusted = None;
-            i.guardian_name = None;
-            i.guardian_relation = None;
-            i.guardian_phone = None;
-            i.guardian_id_number = None;
-            i.guardian_address = None;
-            i.guardianship_type = Some("无人监护".into());
-        });
+        // No carer named; 是否委托 as `entrusted` says, the 监护类型 as `kind`.
+        let without_carer = |entrusted: Option<&str>, kind: &str| {
+            file(|i| {
+                i.entrusted = entrusted.map(str::to_owned);
+                i.guardian_name = None;
+                i.guardian_relation = None;
+                i.guardian_phone = None;
+                i.guardian_id_number = None;
+                i.guardian_address = None;
+                i.guardianship_type = Some(kind.to_owned());
+            })
+        };
+        let blank = without_carer(None, "无人监护");
         assert_eq!(blank.entrusted(), None);
         assert!(blank.entrusted_guardian.is_none());
         assert!(crate::eligibility::missing_fields(&blank).contains(&"父母外出是否委托其他监护人"));
         assert_eq!(unplaced(&blank), Some("父母外出是否委托其他监护人"));
         assert_eq!(cells(&blank), None);
         // Both parents away and no carer named: a child to look at, and the reason says why.
-        let unsure = file(|i| {
-            i.entrusted = None;
-            i.guardian_name = None;
-            i.guardian_relation = None;
-            i.guardian_phone = None;
-            i.guardian_id_number = None;
-            i.guardian_address = None;
-            i.guardianship_type = Some("监护情况一般".into());
-        });
+        let unsure = without_carer(None, "监护情况一般");
         let flags = crate::eligibility::key_target_flags(&unsure);
         assert!(
             flags.iter().any(
@@ -323,15 +319,7 @@ mod tests {
             ),
             "{flags:?}"
         );
-        let no = file(|i| {
-            i.entrusted = Some("否".into());
-            i.guardian_name = None;
-            i.guardian_relation = None;
-            i.guardian_phone = None;
-            i.guardian_id_number = None;
-            i.guardian_address = None;
-            i.guardianship_type = Some("无人监护".into());
-        });
+        let no = without_carer(Some("否"), "无人监护");
         assert_eq!(no.entrusted(), Some(false));
         assert_eq!(cells(&no).map(|c| c[3]), Some(29));
         assert!(!crate::eligibility::missing_fields(&no).contains(&"父母外出是否委托其他监护人"));
