@@ -12,6 +12,13 @@ pub async fn region(app: &App, code: &RegionCode) -> Result<Option<Region>> {
     Ok(app.store.regions().region(code).await?)
 }
 
+/// A division's name, or its code when the system does not serve it (a heading never fails).
+pub async fn name(app: &App, code: &RegionCode) -> Result<String> {
+    Ok(region(app, code)
+        .await?
+        .map_or_else(|| code.as_str().to_owned(), |r| r.name))
+}
+
 /// A division with the divisions directly below it.
 pub async fn region_with_children(
     app: &App,

@@ -112,8 +112,9 @@ pub async fn intervene(
             &note,
         )
         .await?;
-    for role in protection::stage_tells(measure, stage) {
-        // The village of the case is told at its village; the police and the town at the town.
+    let told = protection::who_is_told(measure, stage, &case.situations);
+    for (role, body) in &told {
+        // The village is told at the case's village; the police and the town at its town.
         let org = if *role == Role::Village {
             &case.village
         } else {
@@ -126,29 +127,7 @@ pub async fn intervene(
                 "intervention_notice",
                 Some(case.id.as_str()),
                 &format!("守望：{}（{}）", measure.label(), stage.label()),
-                &match stage {
-                    shouwang_domain::protection::Stage::Breached => {
-                        "村（居）委会报告：一名儿童的人身安全保护令未得到遵守，请及时处置。"
-                            .to_owned()
-                    }
-                    _ => format!(
-                        "{}已送达。请村（居）民委员会做好入户跟踪查访，协助落实执行；发现不能落实的，及时报告。",
-                        measure.label()
-                    ),
-                },
-            )
-            .await?;
-    }
-    let village_told = protection::village_told(measure, &case.situations);
-    if village_told {
-        tx.notifications()
-            .notify_org(
-                &case.village,
-                &[Role::Village],
-                "intervention_notice",
-                Some(case.id.as_str()),
-                "守望：遗弃儿童的监护人已受批评教育",
-                "公安机关对遗弃儿童的监护人给予了批评教育，现通报村（居）民委员会，请加强对该儿童的关注和走访。",
+                body,
             )
             .await?;
     }
@@ -156,7 +135,8 @@ pub async fn intervene(
         actor,
         AuditAction::CaseIntervene,
         subject(&case),
-        serde_json::json!({"measure": measure.code(), "stage": stage.code(), "village_told": village_told}),
+        serde_json::json!({"measure": measure.code(), "stage": stage.code(),
+            "told": told.iter().map(|(r, _)| r.code()).collect::<Vec<_>>()}),
     )
     .await?;
     tx.commit().await?;

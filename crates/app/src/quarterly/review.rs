@@ -78,13 +78,7 @@ pub(super) async fn went_up(
 
 /// The report's unit and quarter in words (`某某镇2026年第三季度报表`).
 pub(super) async fn named(app: &App, r: &StoredReport) -> Result<String> {
-    let unit = app
-        .store
-        .regions()
-        .region(&r.region)
-        .await?
-        .map(|x| x.name)
-        .unwrap_or_else(|| r.region.as_str().to_owned());
+    let unit = crate::places::name(app, &r.region).await?;
     Ok(format!("{unit}{}报表", r.quarter.label()))
 }
 

@@ -115,13 +115,7 @@ pub(crate) async fn work(app: &App, actor: &Actor) -> Result<Vec<WorkItem>> {
         if !approves && checks.is_empty() {
             continue;
         }
-        let name = app
-            .store
-            .regions()
-            .region(&r.region)
-            .await?
-            .map(|x| x.name)
-            .unwrap_or_else(|| r.region.as_str().to_owned());
+        let name = crate::places::name(app, &r.region).await?;
         // All of it is due by the approving level's own deadline.
         let parent = r.region.parent().unwrap_or_else(|| r.region.clone());
         let day = due(app, &parent, q).await?;

@@ -44,24 +44,36 @@ code_enum! {
     }
 }
 
-/// Whom a recorded stage tells, beyond the case's timeline (内蒙古 001 四(四)): a served 告诫书 and a
-/// served 人身保护令 tell the village committee (to follow up at home, to help enforce it); a
-/// breach of a 保护令 tells the police and the town (有关部门).
-pub fn stage_tells(measure: Measure, stage: Stage) -> &'static [crate::authz::Role] {
+/// Whom a recorded measure tells beyond the case's timeline, each with what they are asked to do:
+/// - a served 告诫书 or 人身保护令 tells the village committee (to follow up at home, to help enforce
+///   it), and a breach of a 保护令 tells the police and the town (有关部门) (内蒙古 001 四(四));
+/// - 批评教育 of a guardian who abandoned a child and was spared a penalty as too minor is
+///   "通报当地村(居)民委员会" (沈阳 002 一9; 龙里 003 五(一)3 严惩遗弃行为).
+pub fn who_is_told(
+    measure: Measure,
+    stage: Stage,
+    situations: &[crate::protection::Situation],
+) -> Vec<(crate::authz::Role, &'static str)> {
     use crate::authz::Role::*;
     match (measure, stage) {
-        (Measure::WarningLetter | Measure::ProtectionOrder, Stage::Served) => &[Village],
-        (Measure::ProtectionOrder, Stage::Breached) => &[Police, Town],
-        _ => &[],
+        (Measure::WarningLetter | Measure::ProtectionOrder, Stage::Served) => vec![(
+            Village,
+            "该文书已送达当事人。请村（居）民委员会做好入户跟踪查访，协助落实执行；发现不能落实的，及时报告。",
+        )],
+        (Measure::ProtectionOrder, Stage::Breached) => {
+            let body = "村（居）委会报告：一名儿童的人身安全保护令未得到遵守，请及时处置。";
+            vec![(Police, body), (Town, body)]
+        }
+        (Measure::CriticismEducation, _)
+            if situations.contains(&crate::protection::Situation::Abandoned) =>
+        {
+            vec![(
+                Village,
+                "公安机关对遗弃儿童的监护人给予了批评教育，现通报村（居）民委员会，请加强对该儿童的关注和走访。",
+            )]
+        }
+        _ => vec![],
     }
-}
-
-/// Whether the village committee is told of a measure: a guardian who abandoned a child and was
-/// spared a penalty as too minor is given 批评教育 "并通报当地村(居)民委员会" (沈阳 002 一9; 龙里 003
-/// 五(一)3 严惩遗弃行为), so that the village watches over the child.
-pub fn village_told(measure: Measure, situations: &[crate::protection::Situation]) -> bool {
-    measure == Measure::CriticismEducation
-        && situations.contains(&crate::protection::Situation::Abandoned)
 }
 
 impl Measure {
