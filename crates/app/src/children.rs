@@ -20,6 +20,7 @@ use shouwang_domain::id_number::IdNumber;
 use shouwang_domain::ids::ChildId;
 use shouwang_domain::input::{ChildInput, ParseContext};
 use shouwang_domain::lifecycle::{self, ChildStatus, ExitReason, RosterStanding};
+use shouwang_domain::population::{self, Membership};
 use shouwang_domain::region::{Divisions, RegionCode, RegionLevel};
 use shouwang_domain::validation::ValidationErrors;
 use shouwang_domain::work::{WorkItem, WorkKind};
@@ -50,6 +51,11 @@ pub struct ChildRecord {
     pub standing: RosterStanding,
     pub eligibility: Eligibility,
     pub flags: Vec<FlagReason>,
+    /// The populations of the registry the file's facts establish, with their reasons (issue
+    /// 27); none once the file left the registry.
+    pub populations: Vec<Membership>,
+    /// Facts 事实无人抚养 needs that the file leaves blank (a parent's situation).
+    pub de_facto_missing: Vec<String>,
     /// Province → village names of where the child lives.
     pub place: Vec<String>,
     pub revealed: bool,
@@ -119,6 +125,14 @@ pub fn record(row: StoredChild, reveal: bool, today: NaiveDate) -> ChildRecord {
     let standing = RosterStanding::of(row.status, definition, row.file.birth_date, today);
     let eligibility = eligibility::assess(&row.file, today);
     let flags = eligibility::key_target_flags(&row.file);
+    let (populations, de_facto_missing) = if row.status == ChildStatus::Active {
+        (
+            population::of(&row.file, &eligibility),
+            population::de_facto_missing(&row.file),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let ids_masked = masked_ids(&row.file);
     let place = Divisions::shipped()
         .lineage(&row.file.village_code)
@@ -141,6 +155,8 @@ pub fn record(row: StoredChild, reveal: bool, today: NaiveDate) -> ChildRecord {
         standing,
         eligibility,
         flags,
+        populations,
+        de_facto_missing,
         place,
         revealed: reveal,
     }

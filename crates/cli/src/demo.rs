@@ -158,9 +158,19 @@ pub fn child_input(
         ("失联", None, "外出务工")
     } else if kind < 0.07 {
         ("外出务工", None, "在家")
+    } else if kind >= 0.993 {
+        // 事实无人抚养 (民发〔2019〕62号): the father in prison, the mother gone.
+        ("失联", None, "服刑在押")
+    } else if kind >= 0.988 {
+        // Left behind: the father away, the mother in compulsory rehabilitation.
+        ("强制隔离戒毒", None, "外出务工")
     } else {
         ("外出务工", None, "外出务工")
     };
+    // A few children whose mother went missing were stated to have been abandoned (困境儿童).
+    let harm = (0.048..0.05)
+        .contains(&kind)
+        .then(|| vec!["遭受遗弃".to_owned()]);
     let unsupervised = rng.gen_bool(0.004);
     let grand_boy = rng.gen_bool(0.5);
     let guardian_name = format!(
@@ -282,6 +292,7 @@ pub fn child_input(
         guardianship_type: some(guardianship_type),
         income_sources: Some(vec!["打工收入".to_owned()]),
         assistance: Some(assistance),
+        harm,
         ..ChildInput::default()
     }
 }

@@ -1519,6 +1519,7 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
         };
         if k % 3 == 0 {
             patch.schooling = Some("辍学".to_owned());
+            patch.boarding = Some("否".to_owned());
         }
         shouwang_app::children::update(
             &shouwang_app::App::new(store.clone()),
@@ -1842,6 +1843,38 @@ async fn the_rolled_up_summary_equals_counting_the_rows_after_every_kind_of_chan
             "{name}: 应报未报"
         );
         assert!(kept.on_roster > 0, "{name}: {kept:?}");
+        if name != "p53" {
+            // The demo's 低保, disabled, abandoned and 事实无人抚养 children (issue 27).
+            assert!(
+                kept.in_difficulty > 0 && kept.de_facto_unsupported > 0,
+                "{name}: {kept:?}"
+            );
+        }
+        // A population's list holds what its count says.
+        for (population, want) in [
+            (
+                shouwang_domain::population::Population::InDifficulty,
+                kept.in_difficulty,
+            ),
+            (
+                shouwang_domain::population::Population::DeFactoUnsupported,
+                kept.de_facto_unsupported,
+            ),
+        ] {
+            let listed = store
+                .rosters()
+                .roster(
+                    &actor,
+                    &RosterQuery {
+                        population: Some(population),
+                        per_page: 1,
+                        ..RosterQuery::default()
+                    },
+                )
+                .await
+                .unwrap();
+            assert_eq!(listed.total, want, "{name}: {population:?}");
+        }
         if name != "p53" {
             assert!(kept.aged_out > 0 && kept.exited > 0, "{name}: {kept:?}");
         }

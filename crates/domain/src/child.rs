@@ -82,12 +82,41 @@ code_enum! {
 
 code_enum! {
     /// Where a living parent is: away for work, at home and able to care, at home without
-    /// guardianship capacity (沈阳 002 一: 因重病、重残等原因丧失监护能力), or missing.
+    /// guardianship capacity (沈阳 002 一: 因重病、重残等原因丧失监护能力), missing, or deprived
+    /// of liberty — the situations 民发〔2019〕62号 names for 事实无人抚养儿童 (服刑在押、强制隔离
+    /// 戒毒、被执行其他限制人身自由的措施; issue 27, domain-research §2.1).
     pub enum ParentSituation {
         AwayForWork = ("away_for_work", "外出务工"),
         AtHome = ("at_home", "在家"),
         Incapable = ("incapable", "在家但无监护能力"),
         Missing = ("missing", "失联"),
+        Imprisoned = ("imprisoned", "服刑在押"),
+        CompulsoryRehab = ("compulsory_rehab", "强制隔离戒毒"),
+        Restricted = ("restricted", "被执行其他限制人身自由的措施"),
+    }
+}
+
+impl ParentSituation {
+    /// Away from the child by a measure that takes their liberty: they cannot care for the child.
+    pub fn deprived_of_liberty(self) -> bool {
+        matches!(
+            self,
+            ParentSituation::Imprisoned
+                | ParentSituation::CompulsoryRehab
+                | ParentSituation::Restricted
+        )
+    }
+}
+
+code_enum! {
+    /// What a child suffered "因家庭监护缺失或监护不当" — the third category of 困境儿童 (国发〔2016〕
+    /// 36号 as issue 27 quotes it: 遭受虐待、遗弃、意外伤害、不法侵害). A stated fact: a report's
+    /// suspicion is not it.
+    pub enum Harm {
+        Abuse = ("abuse", "遭受虐待"),
+        Abandonment = ("abandonment", "遭受遗弃"),
+        AccidentalInjury = ("accidental_injury", "遭受意外伤害"),
+        UnlawfulHarm = ("unlawful_harm", "遭受不法侵害"),
     }
 }
 
@@ -265,7 +294,8 @@ impl Parent {
     /// - at home without guardianship capacity — 沈阳 002 一: 因重病、重残等原因丧失监护能力;
     /// - deceased or missing (失联) — the seeds do not name them, but 龙里 003 四 defines the
     ///   children it protects as those "无法与父母正常共同生活", which a child whose one parent is
-    ///   away and the other dead or gone is.
+    ///   away and the other dead or gone is;
+    /// - deprived of liberty (服刑在押、强制隔离戒毒、其他限制人身自由的措施), for the same reason.
     ///
     /// A parent about whom nothing is stated is *not* unable to care ([`Parent::is_unknown`]):
     /// a blank on the form is not a fact, and the child waits on the 信息不全 list until it is known.
@@ -275,7 +305,13 @@ impl Parent {
             KinStatus::Unknown => false,
             KinStatus::Alive => matches!(
                 self.situation,
-                Some(ParentSituation::Incapable | ParentSituation::Missing)
+                Some(
+                    ParentSituation::Incapable
+                        | ParentSituation::Missing
+                        | ParentSituation::Imprisoned
+                        | ParentSituation::CompulsoryRehab
+                        | ParentSituation::Restricted
+                )
             ),
         }
     }
@@ -383,6 +419,10 @@ pub struct ChildFile {
     pub assistance: BTreeSet<Assistance>,
     pub contact: Contact,
     pub manual_flags: BTreeSet<ManualFlag>,
+    /// 遭受侵害情况 as stated by a person (困境儿童's third category); empty when nobody stated
+    /// any — which is "not known", never "none".
+    #[serde(default)]
+    pub harm: BTreeSet<Harm>,
     pub remarks: Option<String>,
 }
 

@@ -153,7 +153,7 @@ pub fn qualifies_except_age(file: &ChildFile) -> bool {
 /// `missing_facts`, `key_target_flags`, the masked ID number, the 汇总表's cells
 /// `summary_table::cells_code`). Raise it with any change to them: the store derives every
 /// file's summary again when it opens a database derived with another version.
-pub const DERIVATION_VERSION: u32 = 8;
+pub const DERIVATION_VERSION: u32 = 9;
 
 /// Everything the registration form asks that the file leaves blank, by the form's labels: the
 /// facts the definition needs ([`missing_facts`]) and the other fields a complete 登记表 has
@@ -309,7 +309,7 @@ pub fn assess(file: &ChildFile, reference_date: NaiveDate) -> Eligibility {
             };
             let why = match (other.status, other.situation) {
                 (crate::child::KinStatus::Deceased, _) => "已故",
-                (_, Some(crate::child::ParentSituation::Missing)) => "失联",
+                (_, Some(s)) if s != crate::child::ParentSituation::Incapable => s.label(),
                 _ => "无监护能力",
             };
             (true, format!("{away}外出务工，{}{why}", which.label()))
@@ -457,6 +457,11 @@ pub fn key_target_flags(file: &ChildFile) -> Vec<FlagReason> {
         derived(KeyTargetFlag::Hardship, "家庭享受低保");
     } else if file.assistance.contains(&Assistance::ExtremePoverty) {
         derived(KeyTargetFlag::Hardship, "特困供养");
+    }
+    // A stated harm (困境儿童's third category) is what 遭受侵害 marks, unless a person marked it.
+    if !file.harm.is_empty() && !file.manual_flags.contains(&ManualFlag::Victimised) {
+        let harms: Vec<&str> = file.harm.iter().map(|h| h.label()).collect();
+        derived(KeyTargetFlag::Victimised, &harms.join("、"));
     }
     for m in &file.manual_flags {
         out.push(FlagReason {

@@ -6,7 +6,7 @@
 //! importer's column targets, the form page and the OpenAPI schema all read it from here.
 
 use crate::child::{
-    Assistance, DisabilityCategory, DisabilityGrade, GuardianRelation, GuardianshipType,
+    Assistance, DisabilityCategory, DisabilityGrade, GuardianRelation, GuardianshipType, Harm,
     HealthStatus, IncapacityReason, IncomeSource, KinStatus, ManualFlag, ParentSituation,
     Schooling,
 };
@@ -186,6 +186,7 @@ fields! {
     "contact_name" @ "contact.name" => ("村（居）委会联系人", "村（居）委会联系人", Name, Contact, roster),
     "contact_phone" @ "contact.phone" => ("联系人电话", "联系电话", Phone, Contact, roster),
     "manual_flags" @ "manual_flags" => ("重点对象人工标记", "重点对象人工标记", Choices(ManualFlag::OPTIONS), Contact),
+    "harm" @ "harm" => ("因监护缺失或不当遭受侵害情况", "遭受侵害情况", Choices(Harm::OPTIONS), Contact),
     "remarks" @ "remarks" => ("备注", "备注", Text(500), Contact, roster),
 }
 

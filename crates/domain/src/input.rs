@@ -88,6 +88,7 @@ pub struct ChildInput {
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
     pub manual_flags: Option<Vec<String>>,
+    pub harm: Option<Vec<String>>,
     pub remarks: Option<String>,
 }
 
@@ -574,6 +575,7 @@ impl ChildInput {
         let income_sources = p.set("income_sources", &self.income_sources, IncomeSource::parse);
         let assistance = p.set("assistance", &self.assistance, Assistance::parse);
         let manual_flags = p.set("manual_flags", &self.manual_flags, ManualFlag::parse);
+        let harm = p.set("harm", &self.harm, Harm::parse);
         let contact_name = p.name("contact_name", &self.contact_name);
         let contact_phone = p.phone("contact_phone", &self.contact_phone);
         let remarks = p.text("remarks", &self.remarks);
@@ -687,6 +689,7 @@ impl ChildInput {
                 phone: contact_phone,
             },
             manual_flags,
+            harm,
             remarks,
         };
         p.errors.into_result(file)

@@ -17,6 +17,7 @@ pub mod ids;
 pub mod input;
 pub mod lifecycle;
 pub mod person;
+pub mod population;
 pub mod protection;
 pub mod quarterly;
 pub mod region;

@@ -126,6 +126,7 @@ targets! {
     "guardianship_type" => (form, Choice),
     "income_sources" => (form, Multi),
     "assistance" => (form, Multi),
+    "harm" => (form, Multi),
     "contact_name" => (form, Text),
     "contact_phone" => (form, Phone),
     "remarks" => (form, Text),

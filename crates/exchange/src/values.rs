@@ -285,6 +285,14 @@ pub fn choice(key: &str, cell: &Cell) -> Read {
                 "在家但无监护能力"
             }
             "失联" | "下落不明" | "离家出走" => "失联",
+            // 民发〔2019〕62号's situations, as rosters write them.
+            "服刑" | "服刑在押" | "在押" | "坐牢" | "监狱服刑" | "判刑" | "服刑人员" => {
+                "服刑在押"
+            }
+            "戒毒" | "强制戒毒" | "强制隔离戒毒" | "强戒" => "强制隔离戒毒",
+            "拘留" | "羁押" | "被羁押" | "限制人身自由" => {
+                "被执行其他限制人身自由的措施"
+            }
             // 已故 / 不详 are the parent's status; the reader moves them there.
             "已故" | "去世" | "死亡" | "—" | "-" => "已故",
             "不详" | "不知" | "未知" => "不详",
@@ -386,6 +394,11 @@ pub fn multi(key: &str, cell: &Cell) -> Result<Option<Vec<String>>, String> {
             ("assistance", "住房" | "危房改造") => "住房救助",
             ("assistance", "特困" | "特困人员" | "五保") => "特困供养",
             ("assistance", "无" | "没有") => continue,
+            ("harm", "虐待" | "受虐待" | "遭虐待") => "遭受虐待",
+            ("harm", "遗弃" | "被遗弃") => "遭受遗弃",
+            ("harm", "意外伤害" | "意外受伤") => "遭受意外伤害",
+            ("harm", "不法侵害" | "侵害" | "遭受侵害") => "遭受不法侵害",
+            ("harm", "无" | "没有") => continue,
             (_, other) => other,
         };
         if !out.iter().any(|o| o == v) {

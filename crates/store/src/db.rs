@@ -298,6 +298,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0046_unreported_parent_incapable.sql"),
         postgres: include_str!("../migrations/0046_unreported_parent_incapable.sql"),
     },
+    Migration {
+        version: 47,
+        sqlite: include_str!("../migrations/0047_populations.sqlite.sql"),
+        postgres: include_str!("../migrations/0047_populations.postgres.sql"),
+    },
 ];
 
 /// A fingerprint of the schema this program migrates to (every migration's text): a template

@@ -1,5 +1,5 @@
 //! The counts the triggers keep (`roster_rollup`, `roster_cube`: migrations 0022 and 0023; the
-//! cube made again with the files' `reported` in 0037, the country added to the roll-up in 0039),
+//! cube made again with the files' `reported` in 0037 and `populations` in 0047, the country added to the roll-up in 0039),
 //! set aside for a bulk load and rebuilt in one pass after it: a demo or benchmark of millions of
 //! children loads at the speed of plain inserts, not of twelve upserts per child.
 
@@ -11,10 +11,10 @@ use crate::rooms::KeptRoom;
 
 const ROLLUP_SQLITE: &str = include_str!("../migrations/0022_roster_rollup.sqlite.sql");
 const NATIONAL_SQLITE: &str = include_str!("../migrations/0039_national_rollup.sqlite.sql");
-const CUBE_SQLITE: &str = include_str!("../migrations/0037_unreported_kept.sqlite.sql");
+const CUBE_SQLITE: &str = include_str!("../migrations/0047_populations.sqlite.sql");
 const ROLLUP_PG: &str = include_str!("../migrations/0022_roster_rollup.postgres.sql");
 const NATIONAL_PG: &str = include_str!("../migrations/0039_national_rollup.postgres.sql");
-const CUBE_PG: &str = include_str!("../migrations/0037_unreported_kept.postgres.sql");
+const CUBE_PG: &str = include_str!("../migrations/0047_populations.postgres.sql");
 
 const SQLITE_TRIGGERS: [&str; 8] = [
     "children_rollup_insert",

@@ -10,6 +10,7 @@ use shouwang_domain::child::{GuardianshipAssessment, GuardianshipType, Schooling
 use shouwang_domain::eligibility::{AgeBand, Definition, KeyTargetFlag, age_on};
 use shouwang_domain::id_number::IdNumber;
 use shouwang_domain::lifecycle::{ChildStatus, RosterStanding};
+use shouwang_domain::population::{self, Population};
 use shouwang_domain::region::{RegionCode, RegionLevel};
 
 use crate::Result;
@@ -83,6 +84,10 @@ pub struct RosterQuery {
     pub on: Option<NaiveDate>,
     /// Only the files one import wrote (its job's id, kept in their history).
     pub import: Option<String>,
+    /// The population listed (issue 27); the left-behind roster when absent. `standing` applies
+    /// within it: 信息不全 is 事实无人抚养's undecided files, and "not eligible" is left-behind only
+    /// (other populations have no list of non-members: a blank is "未认定", not "不属于").
+    pub population: Option<Population>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -100,6 +105,9 @@ pub struct ChildSummary {
     pub guardianship_type: String,
     pub schooling: String,
     pub flags: Vec<String>,
+    /// The populations of the registry besides 农村留守儿童 the file's facts establish
+    /// (labels: 困境儿童, 事实无人抚养儿童), whatever the child's age.
+    pub populations: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -125,6 +133,12 @@ pub struct Counts {
     pub dropped_out: i64,
     pub no_hukou: i64,
     pub poor_guardianship: i64,
+    /// 困境儿童 under 16 (issue 27).
+    pub in_difficulty: i64,
+    /// 事实无人抚养儿童 under 16.
+    pub de_facto_unsupported: i64,
+    /// Files whose parents' facts leave 事实无人抚养 undecided.
+    pub de_facto_incomplete: i64,
 }
 
 impl Counts {
@@ -140,6 +154,9 @@ impl Counts {
             (&mut self.dropped_out, other.dropped_out),
             (&mut self.no_hukou, other.no_hukou),
             (&mut self.poor_guardianship, other.poor_guardianship),
+            (&mut self.in_difficulty, other.in_difficulty),
+            (&mut self.de_facto_unsupported, other.de_facto_unsupported),
+            (&mut self.de_facto_incomplete, other.de_facto_incomplete),
         ] {
             *a += sign * b;
         }
@@ -161,15 +178,40 @@ impl RostersRoom<'_> {
             return Ok(empty);
         };
         let cutoff = roster_cutoff(on);
-        match query.standing {
-            StandingFilter::OnRoster => w.text(&scope::on_roster("c", "?"), cutoff),
-            StandingFilter::NotEligible => w.text(&scope::not_eligible("c", "?"), cutoff),
-            StandingFilter::Incomplete => w.text(&scope::incomplete("c", "?"), cutoff),
-            StandingFilter::AgedOut => {
-                w.text(&scope::aged_out("c", "?"), cutoff);
+        let population = query.population.unwrap_or(Population::LeftBehind);
+        match (population, query.standing) {
+            (Population::LeftBehind, StandingFilter::OnRoster) => {
+                w.text(&scope::on_roster("c", "?"), cutoff)
             }
-            StandingFilter::Exited => w.raw("c.status = 'exited'"),
-            StandingFilter::All => {}
+            (Population::LeftBehind, StandingFilter::NotEligible) => {
+                w.text(&scope::not_eligible("c", "?"), cutoff)
+            }
+            (Population::LeftBehind, StandingFilter::Incomplete) => {
+                w.text(&scope::incomplete("c", "?"), cutoff)
+            }
+            (p, StandingFilter::OnRoster) => w.text(&scope::in_population("c", p, "?"), cutoff),
+            (Population::DeFactoUnsupported, StandingFilter::Incomplete) => {
+                w.text(&scope::de_facto_undecided("c", "?"), cutoff)
+            }
+            // No list of non-members, nor of undecided 困境儿童 (the use cases refuse them).
+            (_, StandingFilter::NotEligible | StandingFilter::Incomplete) => return Ok(empty),
+            (p, StandingFilter::AgedOut) => {
+                w.text(&scope::aged_out("c", "?"), cutoff);
+                if p != Population::LeftBehind {
+                    w.raw(&scope::population_mask("c", p));
+                }
+            }
+            (p, StandingFilter::Exited) => {
+                w.raw("c.status = 'exited'");
+                if p != Population::LeftBehind {
+                    w.raw(&scope::population_mask("c", p));
+                }
+            }
+            (p, StandingFilter::All) => {
+                if p != Population::LeftBehind {
+                    w.raw(&scope::population_mask("c", p));
+                }
+            }
         }
         if let Some(t) = query.guardianship_type {
             w.text("c.guardianship_type = ?", t.code().to_owned());
@@ -269,7 +311,8 @@ impl RostersRoom<'_> {
             && query.import.is_none()
             && query.schooling.is_none()
             && query.flag.is_none()
-            && query.age_band.is_none();
+            && query.age_band.is_none()
+            && population == Population::LeftBehind;
         let kept_total = match &wide {
             Some(area) if only_standing && query.standing != StandingFilter::All => {
                 let c = self.counts_kept(area, on).await?;
@@ -297,7 +340,7 @@ impl RostersRoom<'_> {
         // that matches (a deferred join).
         let list_sql = format!(
             "SELECT c.id, c.name, c.sex, c.birth_date, c.village_code, c.id_masked, c.status, c.qualifies, \
-             c.guardianship_type, c.schooling, c.flags, c.incomplete FROM children c WHERE c.id IN \
+             c.guardianship_type, c.schooling, c.flags, c.incomplete, c.populations FROM children c WHERE c.id IN \
              (SELECT c.id FROM children c{join}{} ORDER BY {order} LIMIT {per_page} OFFSET {}) ORDER BY {order}",
             w.sql,
             u64::from(page - 1) * u64::from(per_page)
@@ -337,6 +380,10 @@ impl RostersRoom<'_> {
                 flags: KeyTargetFlag::from_mask(r.try_get("flags")?)
                     .iter()
                     .map(|f| f.label().to_owned())
+                    .collect(),
+                populations: population::members_of_mask(r.try_get("populations")?)
+                    .iter()
+                    .map(|p| p.label().to_owned())
                     .collect(),
             });
         }
@@ -389,7 +436,7 @@ impl RostersRoom<'_> {
         // as young — to where their age puts them.
         const YOUNG: &str = "'9999-12-31' AS birth_date";
         let cube = format!(
-            "SELECT {} FROM (SELECT status, qualifies, incomplete, guardianship_type, flags, n, {YOUNG} \
+            "SELECT {} FROM (SELECT status, qualifies, incomplete, guardianship_type, flags, populations, n, {YOUNG} \
              FROM roster_cube WHERE region = $1) c",
             counts_select("$2", "c.n")
         );
@@ -408,12 +455,12 @@ impl RostersRoom<'_> {
         // and once less as the young file the kept counts took it for.
         let sql = format!(
             "WITH aged AS MATERIALIZED (SELECT status, qualifies, incomplete, guardianship_type, \
-             flags, birth_date FROM children WHERE status = 'active' AND archived_at IS NULL \
+             flags, populations, birth_date FROM children WHERE status = 'active' AND archived_at IS NULL \
              AND (village_code / {PROVINCE}) = $5 AND birth_date <= $1 \
              AND +village_code >= $2 AND +village_code <= $3) \
              SELECT {} FROM (SELECT status, qualifies, incomplete, guardianship_type, flags, \
-             birth_date, 1 AS w FROM aged UNION ALL SELECT status, qualifies, incomplete, \
-             guardianship_type, flags, {YOUNG}, -1 AS w FROM aged) c",
+             populations, birth_date, 1 AS w FROM aged UNION ALL SELECT status, qualifies, \
+             incomplete, guardianship_type, flags, populations, {YOUNG}, -1 AS w FROM aged) c",
             counts_select("$4", "c.w"),
             PROVINCE = scope::PROVINCE,
         );
@@ -457,6 +504,15 @@ fn counts_select(p: &str, weight: &str) -> String {
         ("poor_guardianship", format!("{live} AND {poor}")),
         ("incomplete", incomplete),
         ("to_complete", format!("{live} AND {to_complete}")),
+        (
+            "in_difficulty",
+            scope::in_population("c", Population::InDifficulty, p),
+        ),
+        (
+            "de_facto_unsupported",
+            scope::in_population("c", Population::DeFactoUnsupported, p),
+        ),
+        ("de_facto_incomplete", scope::de_facto_undecided("c", p)),
     ]
     .iter()
     // SUM is BIGINT on PostgreSQL and INTEGER on SQLite; CAST keeps both i64.
@@ -482,5 +538,8 @@ fn counts_row(r: &sqlx::any::AnyRow) -> Result<Counts> {
         poor_guardianship: get("poor_guardianship")?,
         incomplete: get("incomplete")?,
         to_complete: get("to_complete")?,
+        in_difficulty: get("in_difficulty")?,
+        de_facto_unsupported: get("de_facto_unsupported")?,
+        de_facto_incomplete: get("de_facto_incomplete")?,
     })
 }

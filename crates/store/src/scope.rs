@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use shouwang_domain::authz::{Actor, Scope};
 use shouwang_domain::child::{GuardianshipAssessment, GuardianshipType};
 use shouwang_domain::eligibility::under_sixteen_born_after;
+use shouwang_domain::population::{self, Population};
 use shouwang_domain::region::RegionCode;
 
 use crate::regions::code_range;
@@ -40,6 +41,48 @@ pub(crate) fn not_eligible(alias: &str, cutoff: &str) -> String {
 pub(crate) fn incomplete(alias: &str, cutoff: &str) -> String {
     format!(
         "{alias}.status = 'active' AND {alias}.qualifies = 0 AND {alias}.incomplete = 2 AND {alias}.birth_date > {cutoff}"
+    )
+}
+
+/// Active files of children under 16 in a population of the registry other than 农村留守儿童
+/// (issue 27: the domain's `population::mask`, stored as `populations`), `cutoff` as for
+/// [`on_roster`]. 农村留守儿童 is [`on_roster`]. The masks are written as in the lists' partial
+/// indexes (migration 0047), which the planners match only on the same terms.
+pub(crate) fn in_population(alias: &str, population: Population, cutoff: &str) -> String {
+    let active = format!("{alias}.status = 'active' AND {alias}.birth_date > {cutoff}");
+    match population {
+        Population::LeftBehind => on_roster(alias, cutoff),
+        Population::InDifficulty => format!("{active} AND {}", population_mask(alias, population)),
+        Population::DeFactoUnsupported => format!(
+            "{active} AND {} AND ({alias}.populations & {}) <> 0",
+            population_mask(alias, population),
+            population::DE_FACTO
+        ),
+    }
+}
+
+/// The term of a population's partial index (migration 0047): 困境儿童 by any category; 事实无人
+/// 抚养 met or undecided. 农村留守儿童 (the `qualifies` column) has none.
+pub(crate) fn population_mask(alias: &str, population: Population) -> String {
+    match population {
+        Population::LeftBehind => format!("{alias}.qualifies = 1"),
+        Population::InDifficulty => {
+            format!("({alias}.populations & {}) <> 0", population::IN_DIFFICULTY)
+        }
+        Population::DeFactoUnsupported => format!(
+            "({alias}.populations & {}) <> 0",
+            population::DE_FACTO | population::DE_FACTO_UNDECIDED
+        ),
+    }
+}
+
+/// Active files of children under 16 whose parents' facts leave 事实无人抚养 undecided: a parent
+/// left blank, none known to care or to be away for work (the domain's `population::mask`).
+pub(crate) fn de_facto_undecided(alias: &str, cutoff: &str) -> String {
+    format!(
+        "{alias}.status = 'active' AND {alias}.birth_date > {cutoff} AND {} AND ({alias}.populations & {}) <> 0",
+        population_mask(alias, Population::DeFactoUnsupported),
+        population::DE_FACTO_UNDECIDED
     )
 }
 

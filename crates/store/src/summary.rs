@@ -21,7 +21,7 @@ pub(crate) const CHILD_HISTORY: Sealed<Journal<shouwang_domain::history::FieldCh
     sealed::listed("child_history", "changes");
 
 /// Columns in bind order.
-const COLUMNS: [&str; 14] = [
+const COLUMNS: [&str; 15] = [
     "village_code",
     "name",
     "name_pinyin",
@@ -36,6 +36,7 @@ const COLUMNS: [&str; 14] = [
     "schooling",
     "flags",
     "summary_cells",
+    "populations",
 ];
 
 pub(crate) struct Summary {
@@ -53,6 +54,7 @@ pub(crate) struct Summary {
     schooling: &'static str,
     flags: i64,
     summary_cells: String,
+    populations: i64,
 }
 
 impl Summary {
@@ -77,6 +79,7 @@ impl Summary {
             schooling: file.schooling.map_or("", |s| s.code()),
             flags: eligibility::flag_mask(&eligibility::key_target_flags(file)),
             summary_cells: shouwang_domain::summary_table::cells_code(file),
+            populations: shouwang_domain::population::mask(file),
         }
     }
 
@@ -95,6 +98,7 @@ impl Summary {
             .bind(self.schooling)
             .bind(self.flags)
             .bind(self.summary_cells)
+            .bind(self.populations)
     }
 }
 

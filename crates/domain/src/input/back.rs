@@ -89,6 +89,7 @@ impl ChildInput {
             contact_name: s(&f.contact.name),
             contact_phone: f.contact.phone.as_ref().map(|p| p.as_str().to_owned()),
             manual_flags: Some(f.manual_flags.iter().map(|v| v.code().to_owned()).collect()),
+            harm: Some(f.harm.iter().map(|v| v.code().to_owned()).collect()),
             remarks: f.remarks.clone(),
         }
     }

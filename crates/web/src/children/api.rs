@@ -21,6 +21,7 @@ use shouwang_domain::ids::ChildId;
 use shouwang_domain::input::{ChildInput, parse_date};
 use shouwang_domain::lifecycle::ExitReason;
 use shouwang_domain::lifecycle::RosterStanding;
+use shouwang_domain::population::Membership;
 use shouwang_domain::validation::ValidationErrors;
 
 use super::roster::{ListParams, roster_query};
@@ -85,6 +86,12 @@ pub struct ChildView {
     pub eligibility: Eligibility,
     pub eligibility_summary: String,
     pub flags: Vec<FlagReason>,
+    /// The populations of the registry the file's facts establish (农村留守儿童, 困境儿童,
+    /// 事实无人抚养儿童), each with its reasons; a population not listed is not established
+    /// ("未认定": a blank is not a "no").
+    pub populations: Vec<Membership>,
+    /// Facts that 事实无人抚养 needs and the file leaves blank (a parent's situation).
+    pub de_facto_missing: Vec<String>,
     pub ids_masked: MaskedIds,
     /// The registration form as stored (ID numbers only when revealed).
     #[schema(schema_with = crate::schema::child_file_schema)]
@@ -114,6 +121,8 @@ impl ChildView {
             eligibility: r.eligibility.clone(),
             eligibility_summary: r.eligibility.summary(),
             flags: r.flags.clone(),
+            populations: r.populations.clone(),
+            de_facto_missing: r.de_facto_missing.clone(),
             ids_masked: r.ids_masked.clone(),
             file: r.file.clone(),
             created_at: r.created_at.clone(),

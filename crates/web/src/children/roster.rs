@@ -11,6 +11,7 @@ use shouwang_app::places::Region;
 use shouwang_domain::child::*;
 use shouwang_domain::eligibility::{AgeBand, KeyTargetFlag};
 use shouwang_domain::input::parse_date;
+use shouwang_domain::population::Population;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::validation::ValidationErrors;
 
@@ -61,6 +62,12 @@ pub struct ListParams {
     /// state unless `status` says
     #[param(max_length = 64)]
     pub import: Option<String>,
+    /// The population listed: left_behind (农村留守儿童, the default), in_difficulty (困境儿童),
+    /// de_facto_unsupported (事实无人抚养儿童). Within another population, `status` may be
+    /// on_roster, aged_out, exited or all, and incomplete for de_facto_unsupported (its files that
+    /// leave a parent's situation blank).
+    #[param(value_type = Option<shouwang_domain::population::Population>, inline)]
+    pub population: Option<String>,
 }
 
 pub(super) fn nonempty(v: &Option<String>) -> Option<&str> {
@@ -118,6 +125,29 @@ pub fn roster_query(p: &ListParams) -> Result<RosterQuery, ValidationErrors> {
             ),
         }
     }
+    if let Some(v) = nonempty(&p.population) {
+        match Population::parse(v) {
+            Some(Population::LeftBehind) => {}
+            Some(x) => q.population = Some(x),
+            None => e.add(
+                "population",
+                format!("“{v}”不是可选值（left_behind、in_difficulty、de_facto_unsupported）"),
+            ),
+        }
+    }
+    // Another population has no list of non-members (a blank is "未认定", not "不属于"), and only
+    // 事实无人抚养 can be undecided.
+    match (q.population, q.standing) {
+        (Some(_), StandingFilter::NotEligible) => e.add(
+            "status",
+            "not_eligible（不属于）只用于农村留守儿童名单；其他人群只列出已认定的儿童",
+        ),
+        (Some(Population::InDifficulty), StandingFilter::Incomplete) => e.add(
+            "status",
+            "困境儿童按已填写的事实认定，没有“信息不全”名单；请用 to_complete=1 查看待补充的档案",
+        ),
+        _ => {}
+    }
     // A search looks for one child: it finds them whatever the state of their file (信息不全,
     // exited…), which each row says; a list without one shows the roster.
     if let Some(v) = nonempty(&p.import) {
@@ -165,6 +195,7 @@ pub(super) struct RosterPage {
     age_bands: Vec<Opt>,
     schoolings: Vec<Opt>,
     standings: Vec<Opt>,
+    populations: Vec<Opt>,
     sorts: Vec<Opt>,
     errors: Vec<String>,
 }
@@ -196,9 +227,17 @@ impl RosterTable {
             "status" => &self.params.status,
             "sort" => &self.params.sort,
             "import" => &self.params.import,
+            "population" => &self.params.population,
             _ => &None,
         };
         v.clone().unwrap_or_default()
+    }
+    /// The population listed, in words (the left-behind roster when none is chosen).
+    fn population_label(&self) -> &'static str {
+        nonempty(&self.params.population)
+            .and_then(Population::parse)
+            .unwrap_or(Population::LeftBehind)
+            .label()
     }
     fn village(&self, code: &str) -> String {
         self.village_names
@@ -222,6 +261,7 @@ pub(super) fn query_base(p: &ListParams) -> String {
         ("status", &p.status),
         ("sort", &p.sort),
         ("import", &p.import),
+        ("population", &p.population),
     ] {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
             pairs.push(format!("{k}={}", urlencode(v)));
@@ -403,6 +443,18 @@ async fn roster_view(
                 label: "全部".into(),
             },
         ],
+        // 农村留守儿童 first, under the empty value: the default list.
+        populations: Population::ALL
+            .iter()
+            .map(|p| Opt {
+                code: if *p == Population::LeftBehind {
+                    String::new()
+                } else {
+                    p.code().to_owned()
+                },
+                label: p.label().to_owned(),
+            })
+            .collect(),
         sorts: vec![
             Opt {
                 code: "village".into(),

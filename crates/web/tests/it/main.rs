@@ -13,6 +13,7 @@ mod helpers;
 mod jurisdiction;
 mod lifecycle;
 mod pages;
+mod populations;
 mod protection;
 mod quarterly;
 mod reconcile;
