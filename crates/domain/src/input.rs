@@ -440,7 +440,7 @@ impl Parser<'_> {
     }
 }
 
-fn date_not_future(s: &str, label: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+pub(crate) fn date_not_future(s: &str, label: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     let d = parse_date(s).ok_or_else(|| format!("{label}“{s}”不是有效日期（例：2016-07-31）"))?;
     if d > today {
         Err(format!("{label}不能晚于今天"))

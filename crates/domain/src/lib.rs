@@ -8,6 +8,7 @@ pub mod child;
 pub mod clock;
 mod code_enum;
 pub mod discovery;
+pub mod elder;
 pub mod eligibility;
 pub mod fields;
 pub mod guardianship;

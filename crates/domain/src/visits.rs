@@ -447,6 +447,18 @@ impl Default for VisitPolicy {
 }
 
 impl VisitPolicy {
+    /// The cadence of a child of the registry's populations (`populations`, the stored
+    /// `population::mask`): as [`VisitPolicy::cadence`], and a 事实无人抚养 child is watched like
+    /// a child without guardianship (龙里 003 七(一)六 names 事实无人监护 among the 重点对象).
+    pub fn cadence_in(&self, risk: Option<RiskLevel>, flags: i64, populations: i64) -> Cadence {
+        let c = self.cadence(risk, flags);
+        if populations & crate::population::DE_FACTO != 0 && self.watched < c {
+            self.watched
+        } else {
+            c
+        }
+    }
+
     /// The cadence of a child: the most frequent its risk and flags call for.
     pub fn cadence(&self, risk: Option<RiskLevel>, flags: i64) -> Cadence {
         let mut c = self.other;

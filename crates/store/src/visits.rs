@@ -7,6 +7,7 @@ use sqlx::Row;
 
 use shouwang_domain::authz::Actor;
 use shouwang_domain::ids::{CaseId, ChildId};
+use shouwang_domain::population::Population;
 use shouwang_domain::protection::RiskLevel;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::visits::VisitRecord;
@@ -60,6 +61,8 @@ pub struct DueRow {
     pub last_visit: Option<NaiveDate>,
     /// The highest risk of the child's open cases.
     pub risk: Option<RiskLevel>,
+    /// The file's populations besides 农村留守儿童 (`population::mask`).
+    pub populations: i64,
 }
 
 const VISIT_COLUMNS: &str = "id, child_id, case_id, username, at, body";
@@ -234,8 +237,9 @@ impl VisitsRoom<'_> {
             .collect()
     }
 
-    /// The children on the roster inside the actor's scope (narrowed to `region`), each with its
-    /// last visit and the highest risk of its open cases, in village and name order.
+    /// The children on the roster inside the actor's scope (narrowed to `region`) — the
+    /// left-behind roster, 困境儿童 and 事实无人抚养儿童 (issue 27: the plans visit them all) — each
+    /// with its last visit and the highest risk of its open cases, in village and name order.
     pub async fn visit_schedule(
         &self,
         actor: &Actor,
@@ -244,9 +248,17 @@ impl VisitsRoom<'_> {
         let Some((mut w, join)) = scoped(actor, region) else {
             return Ok(vec![]);
         };
-        w.text(&scope::on_roster("c", "?"), roster_cutoff(self.today()));
+        let cutoff = roster_cutoff(self.today());
+        w.binds.push(scope::Bind::T(cutoff));
+        let p = format!("${}", w.binds.len());
+        w.raw(&format!(
+            "(({}) OR ({}) OR ({}))",
+            scope::on_roster("c", &p),
+            scope::in_population("c", Population::InDifficulty, &p),
+            scope::in_population("c", Population::DeFactoUnsupported, &p)
+        ));
         let sql = format!(
-            "SELECT c.id, c.name, c.village_code, c.flags, c.created_at, \
+            "SELECT c.id, c.name, c.village_code, c.flags, c.populations, c.created_at, \
              (SELECT MAX(v.visited_on) FROM visits v WHERE v.child_id = c.id) AS last_visit, \
              (SELECT CAST(MAX(CASE p.risk_level WHEN 'critical' THEN 4 WHEN 'high' THEN 3 \
                  WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END) AS BIGINT) \
@@ -267,6 +279,7 @@ impl VisitsRoom<'_> {
                     village: RegionCode::parse(&format!("{village:012}"))
                         .map_err(|e| StoreError::Config(format!("village {village}: {e}")))?,
                     flags: r.try_get("flags")?,
+                    populations: r.try_get("populations")?,
                     since: created
                         .get(..10)
                         .and_then(|d| d.parse().ok())

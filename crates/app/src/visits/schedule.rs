@@ -178,7 +178,7 @@ async fn due_children(
         .into_iter()
         .map(|r| {
             let (assignee, assignee_role) = who(&r.child_id, r.village.as_str());
-            let cadence = policy.cadence(r.risk, r.flags);
+            let cadence = policy.cadence_in(r.risk, r.flags, r.populations);
             let due = next_due(r.last_visit, r.since, cadence);
             let state = DueState::of(due, r.last_visit, today, cadence);
             match state {

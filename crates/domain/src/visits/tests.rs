@@ -250,3 +250,18 @@ fn due_state_is_done_in_the_visited_period_due_until_its_end_then_overdue() {
         DueState::Overdue
     );
 }
+
+#[test]
+fn a_de_facto_unsupported_child_is_visited_like_a_watched_one() {
+    let p = VisitPolicy::default();
+    let de_facto = crate::population::DE_FACTO;
+    assert_eq!(p.cadence_in(None, 0, de_facto), Cadence::Monthly);
+    assert_eq!(
+        p.cadence_in(None, 0, crate::population::POVERTY),
+        Cadence::Quarterly
+    );
+    assert_eq!(
+        p.cadence_in(Some(RiskLevel::Critical), 0, de_facto),
+        Cadence::Weekly
+    );
+}

@@ -108,6 +108,22 @@ async fn each_population_is_its_own_list_and_the_left_behind_roster_stays() {
     assert_eq!(got["populations"][0]["code"], "left_behind");
     assert_eq!(got["populations"].as_array().unwrap().len(), 1);
 
+    // The village visits them all: the de-facto-unsupported child monthly, like a child without
+    // guardianship; the undecided one is not on the schedule until the facts are known.
+    let s = v.get_json("/api/v1/visits/schedule").await;
+    let cadence = |id: &str| {
+        s["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["child_id"] == id)
+            .map(|i| i["cadence"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(cadence(&left_behind).as_deref(), Some("quarterly"), "{s}");
+    assert_eq!(cadence(&poor).as_deref(), Some("quarterly"));
+    assert_eq!(cadence(&de_facto).as_deref(), Some("monthly"));
+    assert_eq!(cadence(&undecided), None);
+
     // A harm stated on the file (an edit) makes the left-behind boy a 困境儿童 as well.
     let r = v
         .patch_json(
