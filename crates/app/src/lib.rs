@@ -13,6 +13,7 @@ pub mod attendance;
 pub mod audit;
 pub mod children;
 pub mod discoveries;
+pub mod elders;
 mod error;
 pub mod exports;
 pub mod guardianship;

@@ -50,6 +50,11 @@ code_enum! {
         RetentionErase = ("retention_erase", "删除到期个人信息"),
         Export = ("export", "导出"),
         SummaryRead = ("summary_read", "查看汇总表"),
+        // 留守老人.
+        ElderRegister = ("elder_register", "登记留守老人"),
+        ElderEdit = ("elder_edit", "修改留守老人信息"),
+        ElderRead = ("elder_read", "查看留守老人信息"),
+        ElderRosterRead = ("elder_roster_read", "查看留守老人花名册"),
         // 发现报告.
         DiscoveryFile = ("discovery_file", "提交发现报告"),
         DiscoveryClose = ("discovery_close", "办结发现报告"),

@@ -154,6 +154,8 @@ code_enum! {
         Route = ("route", "部门转办"),
         HandleRouting = ("handle_routing", "办理部门转办"),
         ConfigureCounty = ("configure_county", "设置本县参数"),
+        RegisterElder = ("register_elder", "登记留守老人"),
+        ReadElder = ("read_elder", "查看留守老人信息"),
     }
 }
 
@@ -187,6 +189,14 @@ impl Actor {
             RegisterChild | EditChild | ExitChild | TransferChild => {
                 matches!(self.role, Village | Town | County | CountyAdmin)
             }
+            // 龙里 003 五(一)1: the village and the town's 社会事业办 keep the 留守老人 register
+            // (the county above them); the list goes to 公安 (五(一)4: 不赡养、虐待老人), and the
+            // overseers read it like the roster.
+            RegisterElder => matches!(self.role, Village | Town | County | CountyAdmin),
+            ReadElder => matches!(
+                self.role,
+                Village | Town | County | CountyAdmin | Police | Oversight
+            ),
             // Police register hukou; county staff reconcile lists by ID number.
             UnmaskIdNumber => matches!(self.role, County | CountyAdmin | Police),
             // Anyone who works with children may report one (景洪 000 三(一) 发现报告).

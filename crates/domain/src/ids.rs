@@ -61,6 +61,11 @@ id! {
 }
 
 id! {
+    /// A left-behind elder's record (`elders.id`).
+    ElderId
+}
+
+id! {
     /// A protection case (`protection_cases.id`).
     CaseId
 }

@@ -51,6 +51,9 @@ pub trait FormPrinter: Send + Sync {
     fn agreement(&self, form: &FormHeading<'_>) -> Result<Vec<u8>, String>;
     /// A printed table (the 定期通报's ranking…): a title, a line under it, the header and rows.
     fn table(&self, doc: &PrintedTable) -> Result<Vec<u8>, String>;
+    /// 《农村留守老人基本情况登记表》 (龙里 003 附件7) of one elder, from
+    /// [`crate::elders::elder_form_data`].
+    fn elder_form(&self, data: &Value) -> Result<Vec<u8>, String>;
 }
 
 /// A table to print on landscape A4, its header repeated on every page.

@@ -5,6 +5,7 @@
 
 pub mod attendance;
 pub mod columns;
+pub mod elders;
 pub mod fill;
 pub mod forms;
 pub mod lists;

@@ -213,7 +213,7 @@ pub fn roster_values(i: usize, f: &ChildFile, reveal_ids: bool) -> Vec<String> {
 }
 
 /// The form's title over all columns, then 填报单位 on the left and the dates on the right.
-fn title_rows(
+pub(crate) fn title_rows(
     ws: &mut Worksheet,
     heading: &Heading,
     form: &str,
@@ -248,7 +248,7 @@ fn title_rows(
     Ok(())
 }
 
-fn page_setup(ws: &mut Worksheet, header_rows: (u32, u32)) -> Result<(), XlsxError> {
+pub(crate) fn page_setup(ws: &mut Worksheet, header_rows: (u32, u32)) -> Result<(), XlsxError> {
     ws.set_landscape();
     ws.set_paper_size(9); // A4
     ws.set_margins(0.4, 0.4, 0.6, 0.6, 0.3, 0.3);
@@ -260,7 +260,7 @@ fn page_setup(ws: &mut Worksheet, header_rows: (u32, u32)) -> Result<(), XlsxErr
     Ok(())
 }
 
-fn signature_row(ws: &mut Worksheet, row: u32, last_col: u16) -> Result<(), XlsxError> {
+pub(crate) fn signature_row(ws: &mut Worksheet, row: u32, last_col: u16) -> Result<(), XlsxError> {
     let third = (last_col + 1) / 3;
     let f = Format::new();
     ws.merge_range(

@@ -39,6 +39,7 @@ const COMMON: &str = include_str!("../templates/common.typ");
 const REGISTRATION: &str = include_str!("../templates/registration.typ");
 const AGREEMENT: &str = include_str!("../templates/agreement.typ");
 const TABLE: &str = include_str!("../templates/table.typ");
+const ELDER: &str = include_str!("../templates/elder.typ");
 const PROBE: &str = include_str!("../templates/probe.typ");
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +90,7 @@ impl Printer {
                 ("common.typ", COMMON),
                 ("registration.typ", REGISTRATION),
                 ("agreement.typ", AGREEMENT),
+                ("elder.typ", ELDER),
                 ("table.typ", TABLE),
                 ("probe.typ", PROBE),
             ])
@@ -168,5 +170,9 @@ impl FormPrinter for Printer {
     fn table(&self, doc: &PrintedTable) -> Result<Vec<u8>, String> {
         let data = serde_json::to_value(doc).map_err(|e| e.to_string())?;
         self.render("table.typ", &data).map_err(|e| e.to_string())
+    }
+
+    fn elder_form(&self, data: &Value) -> Result<Vec<u8>, String> {
+        self.render("elder.typ", data).map_err(|e| e.to_string())
     }
 }

@@ -229,3 +229,48 @@ fn a_font_folder_holding_half_of_the_fonts_is_named_as_broken() {
             && e.to_string().contains("fonts-noto-cjk")
     );
 }
+
+#[test]
+fn the_elder_form_prints_the_elder_and_each_child_away_and_blank_lines_for_the_unknown() {
+    use shouwang_domain::elder::{ChildAwayInput, ElderInput};
+    let file = ElderInput {
+        name: Some("李秀英".into()),
+        sex: Some("女".into()),
+        birth_date: Some("1950-03-02".into()),
+        village_code: Some("522730001001".into()),
+        living_with: Some("与孙辈同住".into()),
+        children_away: Some(vec![ChildAwayInput {
+            name: Some("王建国".into()),
+            work_place: Some("广东省深圳市".into()),
+            phone: Some("13800138000".into()),
+        }]),
+        ..ElderInput::default()
+    }
+    .parse(&ParseContext {
+        today: ymd(2026, 12, 8),
+        divisions: Divisions::shipped(),
+    })
+    .unwrap();
+    let data = shouwang_exchange::elders::elder_form_data(
+        &file,
+        "龙里县冠山街道",
+        ymd(2026, 12, 8),
+        false,
+    );
+    let pdf = printer().elder_form(&data).unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    let text = pdf_text(&pdf);
+    assert!(text.contains("农村留守老人基本情况登记表"), "{text}");
+    for s in [
+        "李秀英",
+        "与孙辈同住",
+        "王建国",
+        "广东省深圳市",
+        "13800138000",
+        "1950年3月2日（76",
+    ] {
+        assert!(text.contains(s), "{s}: {text}");
+    }
+    // 身体状况 was not stated: nothing is printed for it.
+    assert!(!text.contains("健康"), "{text}");
+}

@@ -303,6 +303,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0047_populations.sqlite.sql"),
         postgres: include_str!("../migrations/0047_populations.postgres.sql"),
     },
+    Migration {
+        version: 48,
+        sqlite: include_str!("../migrations/0048_elders.sql"),
+        postgres: include_str!("../migrations/0048_elders.sql"),
+    },
 ];
 
 /// A fingerprint of the schema this program migrates to (every migration's text): a template

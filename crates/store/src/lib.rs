@@ -17,6 +17,7 @@ mod crypto;
 mod db;
 mod decode;
 pub mod discovery;
+pub mod elders;
 pub mod export;
 pub mod guardianship;
 pub mod import;

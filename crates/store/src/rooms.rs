@@ -65,6 +65,8 @@ rooms! {
     counties => CountiesRoom, CountiesTxRoom;
     /// 发现报告 and the town queues.
     discoveries => DiscoveriesRoom, DiscoveriesTxRoom;
+    /// The register of left-behind elderly people (留守老人).
+    elders => EldersRoom, EldersTxRoom;
     /// What the official exports read.
     exports => ExportsRoom, ExportsTxRoom;
     /// Agreements, carer checks and parents' contact log.

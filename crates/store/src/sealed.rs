@@ -212,6 +212,18 @@ impl<H: Holds + ?Sized> Sealed<H> {
 /// a column that is not on it.
 pub(crate) const ALL: &[Column] = &[
     Column {
+        table: "elders",
+        column: "doc",
+        bound_to: "elders.doc",
+        key: &["id"],
+    },
+    Column {
+        table: "elder_history",
+        column: "changes",
+        bound_to: "elder_history.changes",
+        key: &["id"],
+    },
+    Column {
         table: "child_docs",
         column: "doc",
         bound_to: "children.doc",
@@ -453,6 +465,6 @@ mod tests {
             );
             assert!(!c.key.is_empty());
         }
-        assert_eq!(ALL.len(), 31);
+        assert_eq!(ALL.len(), 33);
     }
 }
