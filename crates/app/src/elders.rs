@@ -17,8 +17,7 @@ use shouwang_domain::validation::ValidationErrors;
 use shouwang_store::Subject;
 use shouwang_store::elders::StoredElder;
 
-pub use shouwang_store::elders::{ElderQuery, ElderSummary};
-pub use shouwang_store::roster::Page;
+pub use shouwang_store::elders::{ElderQuery, ElderSummary, HistoryEntry, Page};
 
 use crate::{App, Error, Result};
 
@@ -224,11 +223,7 @@ pub async fn get(app: &App, actor: &Actor, id: &ElderId, reveal: bool) -> Result
 }
 
 /// A record's history, newest first (the record must be visible to the actor).
-pub async fn history(
-    app: &App,
-    actor: &Actor,
-    id: &ElderId,
-) -> Result<Vec<shouwang_store::children::HistoryEntry>> {
+pub async fn history(app: &App, actor: &Actor, id: &ElderId) -> Result<Vec<HistoryEntry>> {
     if !actor.may(Action::ReadElder) {
         return Err(Error::Forbidden);
     }

@@ -171,7 +171,8 @@ pub(crate) enum Command {
     /// Export official documents: roster|summary (.xlsx) for a region; form (登记表, .pdf or .xlsx by
     /// the --out name) for a child or a village; agreement (.pdf) for a child
     Export {
-        /// roster (花名册), summary (汇总表), form (登记表), agreement (委托监护责任确认书)
+        /// roster (花名册), summary (汇总表), form (登记表), agreement (委托监护责任确认书),
+        /// elder-roster (留守老人花名册), elder-form (留守老人基本情况登记表)
         #[arg(value_enum)]
         what: ExportWhat,
         #[command(flatten)]
@@ -187,6 +188,9 @@ pub(crate) enum Command {
         /// Child id (form, agreement)
         #[arg(long)]
         child: Option<String>,
+        /// Elder id (elder-form)
+        #[arg(long)]
+        elder: Option<String>,
         /// Output file; a form whose name ends in .xlsx is written as a workbook, else as PDF
         #[arg(long)]
         out: PathBuf,
@@ -361,6 +365,8 @@ pub(crate) enum ExportWhat {
     Summary,
     Form,
     Agreement,
+    ElderRoster,
+    ElderForm,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

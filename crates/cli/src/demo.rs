@@ -16,7 +16,7 @@ use shouwang_store::{PreparedChildren, Store};
 
 pub const DEMO_PASSWORD: &str = "shouwang-demo";
 
-const SURNAMES: &[&str] = &[
+pub(crate) const SURNAMES: &[&str] = &[
     "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
     "何", "罗", "高", "林", "郑", "梁", "谢", "宋", "唐", "韩", "冯", "邓", "曹", "彭", "曾", "肖",
     "田", "董", "潘", "袁", "蔡", "蒋", "余", "于", "杜", "叶", "程", "魏", "苏", "吕", "丁", "任",
@@ -42,11 +42,11 @@ const WORK_PLACES: &[&str] = &[
     "5001", "5201", "5301", "4301", "4201", "3501", "3505", "3303",
 ];
 
-fn pick<'a>(rng: &mut StdRng, items: &[&'a str]) -> &'a str {
+pub(crate) fn pick<'a>(rng: &mut StdRng, items: &[&'a str]) -> &'a str {
     items[rng.gen_range(0..items.len())]
 }
 
-fn given_name(rng: &mut StdRng, boy: bool) -> String {
+pub(crate) fn given_name(rng: &mut StdRng, boy: bool) -> String {
     let chars = if boy { BOY_CHARS } else { GIRL_CHARS };
     let n = if rng.gen_bool(0.75) { 2 } else { 1 };
     (0..n).map(|_| pick(rng, chars)).collect()

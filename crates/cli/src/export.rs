@@ -191,3 +191,63 @@ pub async fn forms(
     );
     Ok(())
 }
+
+/// 《农村留守老人花名册》 (龙里 003 附件6) of a region, as a workbook.
+pub async fn elder_roster(app: &App, actor: &Actor, region: &RegionCode, out: &Path) -> Result<()> {
+    if !wants_xlsx(out) {
+        bail!("留守老人花名册导出为 Excel（--out 文件名以 .xlsx 结尾）");
+    }
+    let elders = shouwang_app::elders::export_roster(app, actor, region)
+        .await
+        .map_err(|e| explain(e, region.as_str()))?;
+    let heading = Heading::new(region, app.today(), app.today());
+    let bytes = shouwang_exchange::elders::elder_roster_workbook(
+        &heading,
+        &elders,
+        actor.may(Action::UnmaskIdNumber),
+    )?;
+    std::fs::write(out, bytes).with_context(|| format!("无法写入 {}", out.display()))?;
+    println!(
+        "已导出留守老人花名册：{} 人 → {}",
+        elders.len(),
+        out.display()
+    );
+    Ok(())
+}
+
+/// 《农村留守老人基本情况登记表》 (龙里 003 附件7) of one elder, as a PDF.
+pub async fn elder_form(
+    app: &App,
+    actor: &Actor,
+    printer: &dyn FormPrinter,
+    elder: &str,
+    out: &Path,
+) -> Result<()> {
+    if wants_xlsx(out) {
+        bail!("留守老人基本情况登记表导出为 PDF（--out 文件名以 .pdf 结尾）");
+    }
+    let file =
+        shouwang_app::elders::export_form(app, actor, &shouwang_domain::ids::ElderId::from(elder))
+            .await
+            .map_err(|e| match e {
+                shouwang_app::Error::NotFound => {
+                    anyhow::anyhow!("找不到留守老人 {elder}，或不在您的管辖范围内")
+                }
+                other => explain(other, elder),
+            })?;
+    let unit = outputs::unit_name(&file.village_code);
+    let data = shouwang_exchange::elders::elder_form_data(
+        &file,
+        &unit,
+        app.today(),
+        actor.may(Action::UnmaskIdNumber),
+    );
+    let bytes = printer.elder_form(&data).map_err(|e| anyhow::anyhow!(e))?;
+    std::fs::write(out, bytes).with_context(|| format!("无法写入 {}", out.display()))?;
+    println!(
+        "已导出留守老人基本情况登记表：{} → {}",
+        file.name,
+        out.display()
+    );
+    Ok(())
+}

@@ -21,6 +21,7 @@ pub fn release_memory() {
 }
 
 pub mod demo;
+pub mod demo_elders;
 pub mod demo_work;
 pub mod export;
 pub mod import;

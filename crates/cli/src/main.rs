@@ -73,6 +73,7 @@ async fn run() -> Result<()> {
             }
             demo::run_regions(&store, &regions, children, seed, lists.as_deref()).await?;
             shouwang::demo_work::open(&store).await?;
+            shouwang::demo_elders::add(&store, &regions, children, seed).await?;
             anchor(&store, &db).await;
         }
         Command::Serve {
@@ -275,6 +276,7 @@ async fn run() -> Result<()> {
             region,
             date,
             child,
+            elder,
             out,
             guardianship_type,
             schooling,
@@ -305,6 +307,14 @@ async fn run() -> Result<()> {
                     export::roster(&app, &actor, &region, on, &filter, &out).await
                 }
                 ExportWhat::Summary => export::summary(&app, &actor, &region, on, &out).await,
+                ExportWhat::ElderRoster => export::elder_roster(&app, &actor, &region, &out).await,
+                ExportWhat::ElderForm => match &elder {
+                    Some(id) => {
+                        let printer = export::printer(&font_dir)?;
+                        export::elder_form(&app, &actor, &printer, id, &out).await
+                    }
+                    None => Err(anyhow::anyhow!("请用 --elder <老人编号> 指定留守老人")),
+                },
                 ExportWhat::Form | ExportWhat::Agreement => {
                     // A 登记表 as .xlsx needs no fonts; PDFs do, and say so before any work.
                     let printer = if export::wants_xlsx(&out) {

@@ -2515,3 +2515,108 @@ async fn fill_states_a_field_once_for_the_whole_file_and_each_file_says_who_stat
     }
     store.close().await;
 }
+
+#[test]
+fn the_demo_registers_elders_and_their_roster_and_form_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo_county(dir.path(), "300");
+    let out = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let roster = stdout(&shouwang(
+        dir.path(),
+        &[
+            "export",
+            "elder-roster",
+            "--db",
+            &db,
+            "--as",
+            "county",
+            "--region",
+            "522730",
+            "--out",
+            &out("elders.xlsx"),
+        ],
+    ));
+    assert!(roster.contains("已导出留守老人花名册：60 人"), "{roster}");
+    assert!(
+        std::fs::read(out("elders.xlsx"))
+            .unwrap()
+            .starts_with(b"PK")
+    );
+    // A region outside the user's area is refused by name.
+    let far = shouwang(
+        dir.path(),
+        &[
+            "export",
+            "elder-roster",
+            "--db",
+            &db,
+            "--as",
+            "town",
+            "--region",
+            "522730100",
+            "--out",
+            &out("far.xlsx"),
+        ],
+    );
+    assert!(!far.status.success());
+    assert!(String::from_utf8_lossy(&far.stderr).contains("不在您的管辖范围内"));
+    // One elder's 登记表 as a PDF, by the id the register gives.
+    let conn = first_elder(&db);
+    let form = stdout(&shouwang(
+        dir.path(),
+        &[
+            "export",
+            "elder-form",
+            "--db",
+            &db,
+            "--as",
+            "county",
+            "--elder",
+            &conn,
+            "--out",
+            &out("elder.pdf"),
+        ],
+    ));
+    assert!(form.contains("已导出留守老人基本情况登记表"), "{form}");
+    assert!(
+        std::fs::read(out("elder.pdf"))
+            .unwrap()
+            .starts_with(b"%PDF")
+    );
+    let none = shouwang(
+        dir.path(),
+        &[
+            "export",
+            "elder-form",
+            "--db",
+            &db,
+            "--as",
+            "county",
+            "--elder",
+            "no-such-elder",
+            "--out",
+            &out("none.pdf"),
+        ],
+    );
+    assert!(!none.status.success());
+    assert!(String::from_utf8_lossy(&none.stderr).contains("找不到留守老人"));
+}
+
+/// The id of the first elder of a demo database, read as an operator would (the register's list
+/// through the API is tested elsewhere).
+fn first_elder(db: &str) -> String {
+    let url = if db.starts_with("postgres") {
+        db.to_owned()
+    } else {
+        format!("sqlite://{db}")
+    };
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        sqlx::query_scalar("SELECT id FROM elders ORDER BY village_code, name LIMIT 1")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    })
+}

@@ -25,7 +25,7 @@ use crate::id_number::IdNumber;
 use crate::person::{PersonName, PhoneNumber, Sex};
 use crate::region::RegionCode;
 
-pub use input::{ChildAwayInput, ElderInput, HealthInput};
+pub use input::{ChildAwayInput, ElderInput, HealthDetail, HealthInput};
 
 /// 《老年人权益保障法》第二条: 老年人是指六十周岁以上的公民.
 pub const ELDER_MIN_AGE: i32 = 60;

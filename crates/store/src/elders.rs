@@ -18,6 +18,10 @@ use crate::scope::{Bind, Where, upper_bound};
 use crate::sealed::{self, Journal, Json, Sealed};
 use crate::{IdCipher, Result, StoreError};
 
+/// A record's history and the register's pages have the shapes of a child's and the roster's.
+pub use crate::children::HistoryEntry;
+pub use crate::roster::Page;
+
 const ELDER_DOC: Sealed<Json<ElderFile>> = sealed::listed("elders", "doc");
 const ELDER_HISTORY: Sealed<Journal<FieldChange>> = sealed::listed("elder_history", "changes");
 
@@ -157,11 +161,11 @@ impl EldersRoom<'_> {
         &self,
         actor: &Actor,
         query: &ElderQuery,
-    ) -> Result<crate::roster::Page<ElderSummary>> {
+    ) -> Result<Page<ElderSummary>> {
         let per_page = query.per_page.clamp(1, 200);
         let page = query.page.max(1);
         let Some(mut w) = scoped(actor, query.region.as_ref()) else {
-            return Ok(crate::roster::Page {
+            return Ok(Page {
                 items: vec![],
                 total: 0,
                 page,
@@ -245,7 +249,7 @@ impl EldersRoom<'_> {
                     .unwrap_or(status),
             });
         }
-        Ok(crate::roster::Page {
+        Ok(Page {
             items,
             total,
             page,
@@ -292,7 +296,7 @@ impl EldersRoom<'_> {
     }
 
     /// A record's history, newest first (the caller has checked it is visible).
-    pub async fn elder_history(&self, id: &ElderId) -> Result<Vec<crate::children::HistoryEntry>> {
+    pub async fn elder_history(&self, id: &ElderId) -> Result<Vec<HistoryEntry>> {
         let rows = sqlx::query(
             "SELECT id, version, at, username, kind, changes FROM elder_history \
              WHERE elder_id = $1 ORDER BY version DESC",
@@ -302,7 +306,7 @@ impl EldersRoom<'_> {
         .await?;
         rows.iter()
             .map(|r| {
-                Ok(crate::children::HistoryEntry {
+                Ok(HistoryEntry {
                     version: r.try_get("version")?,
                     at: r.try_get("at")?,
                     username: r.try_get("username")?,

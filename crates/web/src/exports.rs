@@ -212,7 +212,7 @@ const BUILDS_AT_ONCE: usize = 2;
 /// Builds a file on a blocking thread, not on the workers that answer everyone's requests; one at
 /// a time per user (a second while the first is being built is refused) and
 /// [`BUILDS_AT_ONCE`] for the server (the others wait their turn).
-async fn off_the_workers<T: Send + 'static>(
+pub(crate) async fn off_the_workers<T: Send + 'static>(
     state: &AppState,
     actor: &Actor,
     build: impl FnOnce() -> Result<T, String> + Send + 'static,

@@ -12,6 +12,7 @@ pub mod auth;
 mod charts;
 mod children;
 mod discoveries;
+mod elders;
 pub mod error;
 mod exports;
 mod extract;
@@ -63,6 +64,7 @@ fn features() -> Router<AppState> {
         .merge(places::routes())
         .merge(children::routes())
         .merge(discoveries::routes())
+        .merge(elders::routes())
         .merge(protection::routes())
         .merge(import::routes())
         .merge(exports::routes())

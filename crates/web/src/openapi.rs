@@ -28,6 +28,7 @@ pub fn api_doc() -> utoipa::openapi::OpenApi {
         crate::children::ApiDoc::openapi(),
         crate::children::ArchiveApiDoc::openapi(),
         crate::discoveries::ApiDoc::openapi(),
+        crate::elders::ApiDoc::openapi(),
         crate::protection::ApiDoc::openapi(),
         crate::import::ApiDoc::openapi(),
         crate::exports::ApiDoc::openapi(),

@@ -128,6 +128,8 @@ pub struct Frame {
     /// Prepares, checks or approves quarterly reports (a town and above, the police and the
     /// education bureau who check a town's sections).
     pub can_quarterly: bool,
+    /// Reads the register of left-behind elderly people (留守老人).
+    pub can_read_elders: bool,
 }
 
 impl Frame {
@@ -170,6 +172,7 @@ impl Frame {
                     | Role::Police
                     | Role::Education
             ),
+            can_read_elders: a.may(Action::ReadElder),
         }
     }
 }

@@ -16,7 +16,7 @@ use shouwang_domain::authz::Role;
 use crate::helpers::*;
 
 /// Requests sent (each a different operation, user and input).
-const CASES: usize = 2000;
+const CASES: usize = 2500;
 
 /// Resolves `{"$ref": "#/components/schemas/X"}` against the document.
 fn resolve<'a>(doc: &'a Value, s: &'a Value) -> &'a Value {
@@ -240,6 +240,7 @@ async fn every_answer_is_one_the_description_lists_with_the_body_it_describes() 
         quarterly,
         return_task,
         routing,
+        elder,
     } = app.town_a_records().await;
     // The record each kind of path names (chosen half the time, so that operations on records
     // reach their success as often as they reach their refusals).
@@ -255,6 +256,8 @@ async fn every_answer_is_one_the_description_lists_with_the_body_it_describes() 
         ("/api/v1/quarterly-reports/", quarterly.clone()),
         ("/api/v1/return-tasks/", return_task.clone()),
         ("/api/v1/routings/", routing.clone()),
+        ("/api/v1/elders/", elder.clone()),
+        ("/api/v1/regions/", TOWN_A.to_owned()),
     ];
     let ids = vec![
         child,
@@ -267,6 +270,7 @@ async fn every_answer_is_one_the_description_lists_with_the_body_it_describes() 
         quarterly,
         return_task,
         routing,
+        elder,
         uuid::Uuid::now_v7().to_string(),
         TOWN_A.to_owned(),
         "522730".to_owned(),

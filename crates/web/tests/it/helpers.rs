@@ -281,6 +281,8 @@ pub struct Records {
     pub return_task: String,
     /// A routing of the child to the departments (家庭生活困难), sent by its village.
     pub routing: String,
+    /// A left-behind elder of the village, registered by it.
+    pub elder: String,
 }
 
 impl TestApp {
@@ -370,6 +372,11 @@ impl TestApp {
             .await
             .unwrap();
         let routing = sent["items"][0]["id"].as_str().unwrap().to_owned();
+        let r = village
+            .post_json("/api/v1/elders", &grandmother_elder(VILLAGE_A))
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let elder = id(r.json().await.unwrap());
         Records {
             child,
             report,
@@ -381,8 +388,22 @@ impl TestApp {
             quarterly,
             return_task,
             routing,
+            elder,
         }
     }
+}
+
+/// The body of issue 27's contract for `POST /api/v1/elders`: a grandmother whose son works away.
+pub fn grandmother_elder(village: &str) -> Value {
+    json!({
+        "name": "李秀英",
+        "sex": "女",
+        "birth_date": "1950-03-02",
+        "village_code": village,
+        "living_with": "grandchildren",
+        "children_away": [{"name": "王建国", "work_place": "广东省深圳市", "phone": "13800138000"}],
+        "health": "chronic_illness"
+    })
 }
 
 /// What a browser sends with every request of a page of this site: where it comes from.

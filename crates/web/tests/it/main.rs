@@ -8,6 +8,7 @@ mod audit;
 mod client;
 mod contract;
 mod discovery;
+mod elders;
 mod guardianship;
 mod helpers;
 mod jurisdiction;

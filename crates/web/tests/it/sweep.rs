@@ -19,6 +19,7 @@ const PUBLIC: &[&str] = &["/api/v1/regions/{code}"];
 fn body_for(method: &Method, path: &str) -> Option<Value> {
     Some(match (method.as_str(), path) {
         ("PATCH", "/api/v1/children/{id}") => json!({"version": 1, "remarks": "改"}),
+        ("PATCH", "/api/v1/elders/{id}") => json!({"version": 1, "remarks": "改"}),
         ("POST", "/api/v1/children/{id}/exit") => {
             json!({"version": 1, "reason": "parents_returned", "date": "2026-11-20"})
         }
@@ -128,6 +129,7 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
         quarterly,
         return_task,
         routing,
+        elder,
     } = &records;
     let village = app.login("village_a").await;
     let town_a_user = app
@@ -163,6 +165,8 @@ async fn no_user_of_another_area_reaches_a_record_through_any_operation() {
             return_task.clone()
         } else if path.starts_with("/api/v1/routings/") {
             routing.clone()
+        } else if path.starts_with("/api/v1/elders/") {
+            elder.clone()
         } else {
             "unknown".to_owned()
         }
@@ -250,6 +254,7 @@ fn page_form_for(path: &str) -> Vec<(&'static str, &'static str)> {
     let tail = path.rsplit('/').next().unwrap_or("");
     match (path.split('/').nth(1).unwrap_or(""), tail) {
         ("children", "edit") => vec![("version", "1"), ("remarks", "改")],
+        ("elders", "edit") => vec![("version", "1"), ("name", "李秀英"), ("remarks", "改")],
         ("children", "exit") => vec![
             ("version", "1"),
             ("reason", "parents_returned"),
@@ -497,6 +502,8 @@ async fn no_user_of_another_area_reaches_a_record_through_any_route_of_the_route
             records.return_task.clone()
         } else if p.starts_with("/routings/") {
             records.routing.clone()
+        } else if p.starts_with("/elders/") {
+            records.elder.clone()
         } else {
             panic!("the sweep does not know whose record {path} names: add it here")
         }
