@@ -228,7 +228,7 @@ struct FormPage {
     income: Vec<Opt>,
     assistance: Vec<Opt>,
     /// The lines of 外出子女 (those typed, then empty ones to three).
-    away: Vec<(String, String, String)>,
+    away: Vec<AwayRow>,
 }
 
 impl FormPage {
@@ -249,22 +249,17 @@ impl FormPage {
     fn err(&self, name: &str) -> String {
         self.errors.message_for(name).unwrap_or("").to_owned()
     }
-    /// The errors of the 外出子女 lines, each with its line number.
-    fn away_errors(&self) -> Vec<String> {
-        self.errors
-            .0
-            .iter()
-            .filter(|e| e.field.starts_with("children_away"))
-            .map(|e| match e.field.split(['[', ']']).nth(1) {
-                Some(i) => format!(
-                    "外出子女第{}行：{}",
-                    i.parse::<usize>().map_or(0, |n| n + 1),
-                    e.message
-                ),
-                None => e.message.clone(),
-            })
-            .collect()
-    }
+}
+
+/// One line of 外出子女 on the form, with the error of each of its fields.
+#[derive(Default)]
+struct AwayRow {
+    name: String,
+    place: String,
+    phone: String,
+    name_err: String,
+    place_err: String,
+    phone_err: String,
 }
 
 async fn form_page(
@@ -276,20 +271,46 @@ async fn form_page(
     errors: ValidationErrors,
 ) -> Result<FormPage, PageError> {
     let villages = villages(state, &user.actor).await?;
-    let mut away: Vec<(String, String, String)> = {
+    // Each line keeps its own errors (`children_away[i].phone`: `i` counts the lines as sent);
+    // lines sent empty and without an error are dropped, and empty ones added up to three.
+    let mut away: Vec<AwayRow> = {
         let n: Vec<&str> = values.all("away_name").collect();
         let p: Vec<&str> = values.all("away_place").collect();
         let t: Vec<&str> = values.all("away_phone").collect();
         (0..n.len().max(p.len()).max(t.len()))
             .map(|i| {
                 let at = |v: &[&str]| v.get(i).copied().unwrap_or("").to_owned();
-                (at(&n), at(&p), at(&t))
+                let err = |f: &str| {
+                    errors
+                        .message_for(&format!("children_away[{i}].{f}"))
+                        .unwrap_or("")
+                        .to_owned()
+                };
+                AwayRow {
+                    name: at(&n),
+                    place: at(&p),
+                    phone: at(&t),
+                    name_err: err("name"),
+                    place_err: err("work_place"),
+                    phone_err: err("phone"),
+                }
             })
-            .filter(|(a, b, c)| !(a.is_empty() && b.is_empty() && c.is_empty()))
+            .filter(|r| {
+                [
+                    &r.name,
+                    &r.place,
+                    &r.phone,
+                    &r.name_err,
+                    &r.place_err,
+                    &r.phone_err,
+                ]
+                .iter()
+                .any(|v| !v.is_empty())
+            })
             .collect()
     };
     while away.len() < 3 {
-        away.push(Default::default());
+        away.push(AwayRow::default());
     }
     Ok(FormPage {
         frame: Frame::of(state, user).await,
