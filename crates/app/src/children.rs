@@ -112,6 +112,22 @@ fn strip_ids(mut f: ChildFile) -> ChildFile {
     f
 }
 
+/// Why a person born on `birth` is not registered as a child on `today`, if they are not: the
+/// registry covers children under 16 (国发〔2016〕13号); someone of 60 or more belongs on the
+/// register of left-behind elderly people (a county's list that mixes them in is told where).
+pub(crate) fn too_old(birth: NaiveDate, today: NaiveDate) -> Option<String> {
+    let age = eligibility::age_on(birth, today);
+    if age >= shouwang_domain::elder::ELDER_MIN_AGE {
+        Some(format!(
+            "{age}周岁，不是儿童：留守老人请在“留守老人”花名册中登记"
+        ))
+    } else if age >= 16 {
+        Some("该儿童已满16周岁，不属于农村留守儿童登记范围".to_owned())
+    } else {
+        None
+    }
+}
+
 fn parse_context(today: chrono::NaiveDate) -> ParseContext<'static> {
     ParseContext {
         today,
@@ -290,13 +306,8 @@ pub async fn register_settling(
             ValidationErrors::single("village_code", "所选村（社区）不在您的管辖范围内").into(),
         );
     }
-    if eligibility::age_on(file.birth_date, app.store.today()) >= 16 {
-        // 国发〔2016〕13号: the roster covers children under 16.
-        return Err(ValidationErrors::single(
-            "birth_date",
-            "该儿童已满16周岁，不属于农村留守儿童登记范围",
-        )
-        .into());
+    if let Some(why) = too_old(file.birth_date, app.store.today()) {
+        return Err(ValidationErrors::single("birth_date", why).into());
     }
     if app
         .store

@@ -13,8 +13,7 @@ use serde::Serialize;
 
 use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor};
-use shouwang_domain::child::{ChildFile, IncapacityReason, ParentSituation};
-use shouwang_domain::eligibility;
+use shouwang_domain::child::ChildFile;
 use shouwang_domain::fields;
 use shouwang_domain::history::FieldChange;
 use shouwang_domain::id_number::IdNumber;
@@ -37,7 +36,9 @@ pub use shouwang_store::import::ImportCounts;
 
 use crate::{App, Error, Result};
 
-pub use shouwang_exchange::roster_file::{Progress, SheetInfo, missing_columns};
+pub use shouwang_exchange::roster_file::{
+    Progress, SheetInfo, columns_to_complete, missing_columns,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -120,8 +121,10 @@ pub struct Plan {
     pub info: SheetInfo,
     pub source: String,
     pub rows: Vec<PlannedRow>,
-    /// Columns a new child needs that the sheet does not have.
+    /// Columns a new child needs that the sheet does not have (its new rows are refused).
     pub missing_columns: Vec<&'static str>,
+    /// Columns of the form the sheet does not have: its new children are saved 待补充.
+    pub columns_to_complete: Vec<&'static str>,
 }
 
 impl Plan {
@@ -286,6 +289,7 @@ impl<'a> Importer<'a> {
                 Message::Opened(info) => {
                     plan = Some(Plan {
                         missing_columns: missing_columns(&info.mapping),
+                        columns_to_complete: columns_to_complete(&info.mapping),
                         info,
                         source: source.to_owned(),
                         rows: Vec::new(),
@@ -458,14 +462,11 @@ impl<'a> Importer<'a> {
                         }
                     }
                 }
-                None => match with_defaults_for_new(row.input.clone()).parse(&ctx) {
+                None => match row.input.clone().parse(&ctx) {
                     Ok(file) => {
                         // 国发〔2016〕13号: the roster covers children under 16.
-                        if eligibility::age_on(file.birth_date, today) >= 16 {
-                            problems.push(blame(
-                                "birth_date",
-                                "该儿童已满16周岁，不属于农村留守儿童登记范围".to_owned(),
-                            ));
+                        if let Some(why) = crate::children::too_old(file.birth_date, today) {
+                            problems.push(blame("birth_date", why));
                         }
                         problems.is_empty().then(|| Outcome::Create(Box::new(file)))
                     }
@@ -610,22 +611,6 @@ impl<'a> Importer<'a> {
 /// Rows registered elsewhere one import raises to the county (a larger number is a list to
 /// reconcile, not cases to queue one by one).
 const MAX_RAISED: usize = 200;
-
-/// What a new child's file takes by default when the sheet is silent: the official 登记表 records
-/// only which parent has no guardianship capacity, not why (附件1), so the reason is 其他原因.
-/// Updates keep the stored reason instead.
-fn with_defaults_for_new(mut input: ChildInput) -> ChildInput {
-    let incapable = ParentSituation::Incapable;
-    let is_incapable =
-        |s: &Option<String>| s.as_deref().and_then(ParentSituation::parse) == Some(incapable);
-    if is_incapable(&input.father_situation) && input.father_incapacity.is_none() {
-        input.father_incapacity = Some(IncapacityReason::Other.code().to_owned());
-    }
-    if is_incapable(&input.mother_situation) && input.mother_incapacity.is_none() {
-        input.mother_incapacity = Some(IncapacityReason::Other.code().to_owned());
-    }
-    input
-}
 
 fn match_key(row: &RowInput) -> Option<MatchKey> {
     let i = &row.input;

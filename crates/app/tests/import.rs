@@ -15,6 +15,7 @@ use shouwang_app::import::{CommitMode, ImportError, Importer, Outcome, Plan};
 use shouwang_domain::authz::{Actor, Role};
 use shouwang_domain::clock::FixedClock;
 use shouwang_domain::ids::ChildId;
+use shouwang_domain::population::Population;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::sample::id_number_for;
 use shouwang_store::roster::{RosterQuery, StandingFilter};
@@ -1772,4 +1773,105 @@ async fn a_carer_named_by_kinship_with_no_relation_column_imports_every_row() {
     let (name, relation, missing) = &seen["罗五"];
     assert_eq!((name.as_deref(), *relation), (Some("张秀英"), None));
     assert!(missing.contains(&"受委托监护人与儿童关系"), "{missing:?}");
+}
+
+/// A county's list as counties keep them (issue 27): children in difficulty, a child whose father
+/// is in prison, a grandfather of 76 and a girl of 17 mixed in. The children are taken with what
+/// the sheet says (服刑, 强制戒毒, 低保 read as the form's values; 残疾 without its category is
+/// 待补充, not refused), each in the populations its facts establish; the old man is pointed to the
+/// register of elderly people and the girl of 17 refused by her age, each by name.
+#[tokio::test]
+async fn a_list_mixing_children_in_difficulty_and_elders_imports_each_where_it_belongs() {
+    let reg = registry().await;
+    let id = |birth: &str, seq: u16| {
+        id_number_for(
+            "522730",
+            NaiveDate::parse_from_str(birth, "%Y-%m-%d").unwrap(),
+            seq,
+        )
+    };
+    let csv = format!(
+        "序号,姓名,性别,民族,出生日期,身份证号,户口性质,乡镇,村,就学情况,父亲情况,母亲情况,监护人,与儿童关系,救助情况,身体状况\n\
+         1,郎小明,男,布依族,2014-03-02,{},农村,龙山镇,余下村,小学,服刑,已故,郎国华,爷爷,,健康\n\
+         2,郎小红,女,布依族,2015-04-02,{},农村,龙山镇,余下村,小学,在家,在家,,,低保,健康\n\
+         3,郎老汉,男,布依族,1950-04-02,{},农村,龙山镇,余下村,,,,,,,\n\
+         4,郎大姐,女,布依族,2009-06-02,{},农村,龙山镇,余下村,高中,服刑,失联,郎国华,爷爷,,健康\n\
+         5,郎小芳,女,布依族,2016-04-02,{},农村,龙山镇,余下村,小学,外出务工,强制戒毒,郎国华,奶奶,,残疾\n",
+        id("2014-03-02", 121),
+        id("2015-04-02", 122),
+        id("1950-04-02", 123),
+        id("2009-06-02", 124),
+        id("2016-04-02", 126),
+    );
+    let path = reg.path("mixed.csv");
+    std::fs::write(&path, csv).unwrap();
+    let plan = reg.plan(&reg.county, &path).await.unwrap();
+    let errors = errors_of(&plan);
+    assert_eq!(plan.counts().create, 3, "{errors:?}");
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors[0].contains("76周岁，不是儿童") && errors[0].contains("留守老人"));
+    assert!(errors[1].contains("已满16周岁"));
+    assert!(plan.columns_to_complete.contains(&"监护类型"));
+    Importer::new(&reg.app, &reg.county)
+        .unwrap()
+        .commit(&plan, CommitMode::Valid)
+        .await
+        .unwrap();
+    let populations = |p: Population| {
+        let reg = &reg;
+        async move {
+            reg.store
+                .rosters()
+                .roster(
+                    &reg.county,
+                    &RosterQuery {
+                        population: Some(p),
+                        per_page: 50,
+                        ..RosterQuery::default()
+                    },
+                )
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|c| c.name)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        populations(Population::DeFactoUnsupported).await,
+        ["郎小明"]
+    );
+    // 低保 makes one a 困境儿童; a disability does too, its category left to complete.
+    assert_eq!(
+        populations(Population::InDifficulty).await,
+        ["郎小红", "郎小芳"]
+    );
+    assert_eq!(populations(Population::LeftBehind).await, ["郎小芳"]);
+    let fang = reg
+        .store
+        .rosters()
+        .roster(
+            &reg.county,
+            &RosterQuery {
+                q: Some("郎小芳".into()),
+                ..RosterQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    let file = shouwang_app::children::get(
+        &reg.app,
+        &reg.county,
+        &ChildId::new(fang.items[0].id.clone()),
+        false,
+    )
+    .await
+    .unwrap()
+    .file;
+    let missing = shouwang_domain::eligibility::missing_fields(&file);
+    assert!(
+        missing.contains(&"残疾类别") && missing.contains(&"残疾等级"),
+        "{missing:?}"
+    );
 }

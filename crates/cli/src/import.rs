@@ -121,6 +121,12 @@ pub async fn run(app: &App, actor: &Actor, file: &Path, options: Options<'_>) ->
             plan.missing_columns.join("、")
         );
     }
+    if !plan.columns_to_complete.is_empty() {
+        println!(
+            "表中没有这些列：{}。新登记的儿童照常保存，这些项目列入“待补充”",
+            plan.columns_to_complete.join("、")
+        );
+    }
     let counts = plan.counts();
     println!(
         "新增 {} 行，更新 {} 行，无变化 {} 行，错误 {} 行（读取并检查用时 {:.1} 秒）",

@@ -153,7 +153,7 @@ pub fn qualifies_except_age(file: &ChildFile) -> bool {
 /// `missing_facts`, `key_target_flags`, the masked ID number, the 汇总表's cells
 /// `summary_table::cells_code`). Raise it with any change to them: the store derives every
 /// file's summary again when it opens a database derived with another version.
-pub const DERIVATION_VERSION: u32 = 9;
+pub const DERIVATION_VERSION: u32 = 10;
 
 /// Everything the registration form asks that the file leaves blank, by the form's labels: the
 /// facts the definition needs ([`missing_facts`]) and the other fields a complete 登记表 has
@@ -202,6 +202,29 @@ pub fn missing_fields(file: &ChildFile) -> Vec<&'static str> {
         {
             out.push(label);
         }
+    }
+    for (parent, label) in [
+        (&file.father, "父亲无监护能力原因"),
+        (&file.mother, "母亲无监护能力原因"),
+    ] {
+        if parent.status == crate::child::KinStatus::Alive
+            && parent.situation == Some(crate::child::ParentSituation::Incapable)
+            && parent.incapacity.is_none()
+        {
+            out.push(label);
+        }
+    }
+    match file.health.status {
+        Some(HealthStatus::Disabled) => {
+            if file.health.disability_category.is_none() {
+                out.push("残疾类别");
+            }
+            if file.health.disability_grade.is_none() {
+                out.push("残疾等级");
+            }
+        }
+        Some(HealthStatus::Ill) if file.health.illness.is_none() => out.push("患病类型"),
+        _ => {}
     }
     // Asked of a child whose parents are away (no capable parent at home).
     if file.entrusted().is_none()

@@ -387,13 +387,8 @@ impl Parser<'_> {
             // A work place not stated (附件1 note 7 asks for “XXX省(区、市)XXX市”) is unknown too:
             // the file is 待补充 (`eligibility::missing_fields`), never refused for a column
             // the roster does not have.
-            match situation_v {
-                Some(ParentSituation::Incapable) if incapacity_v.is_none() => self.errors.add(
-                    &format!("{prefix}_incapacity"),
-                    format!("请选择{label}无监护能力的原因（重病、重残等）"),
-                ),
-                _ => {}
-            }
+            // So is the reason a parent at home cannot care (附件1 records only which parent):
+            // blank, the file is 待补充; it decides 事实无人抚养 (重病、重残), so it is never assumed.
         }
         if let (Some(id), Some(b)) = (&id_v, birth_v)
             && id.birth_date() != b
@@ -510,21 +505,9 @@ impl ChildInput {
             DisabilityGrade::parse,
         );
         let illness = p.text("illness", &self.illness);
-        if health_status == Some(HealthStatus::Disabled) {
-            if disability_category.is_none() && !p.errors.has("disability_category") {
-                p.errors
-                    .add("disability_category", "残疾儿童请选择残疾类别");
-            }
-            if disability_grade.is_none() && !p.errors.has("disability_grade") {
-                p.errors.add("disability_grade", "残疾儿童请选择残疾等级");
-            }
-        }
-        if health_status == Some(HealthStatus::Ill) && illness.is_none() {
-            p.errors.add(
-                "illness",
-                "患病儿童请填写患病类型（重特大疾病或严重精神障碍）",
-            );
-        }
+        // A disability's category and grade, or an illness's kind, left blank are unknown: the
+        // file is 待补充 (`eligibility::missing_fields`), not refused (a roster often says only
+        // 残疾 or 患病).
         let boarding = present(&self.boarding).map(|_| p.flag("boarding", &self.boarding));
         // 就学情况 and 监护类型 left blank make the file 待补充, not invalid (only identity and place
         // are needed to create it).

@@ -195,11 +195,17 @@ mod tests {
     }
 
     #[test]
-    fn incapable_parent_needs_a_reason() {
+    fn an_incapable_parent_without_a_reason_is_to_complete_not_refused() {
         let mut i = boy();
         i.mother_situation = Some("在家但无监护能力".into());
-        let e = i.parse(&ctx()).unwrap_err();
-        assert!(e.has("mother_incapacity"));
+        i.mother_work_place = None;
+        // 附件1 records only which parent: the reason left blank is 待补充, never assumed (it
+        // decides 事实无人抚养: 重病、重残).
+        let file = i.parse(&ctx()).unwrap();
+        assert_eq!(file.mother.incapacity, None);
+        assert!(crate::eligibility::missing_fields(&file).contains(&"母亲无监护能力原因"));
+        // Still a left-behind child: the mother at home cannot care, whatever the reason.
+        assert!(crate::eligibility::qualifies_except_age(&file));
     }
 
     #[test]

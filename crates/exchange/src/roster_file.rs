@@ -256,8 +256,9 @@ pub fn read_rows(
     Ok(rows)
 }
 
-/// Columns a new child cannot do without (or whose value nothing else supplies). A missing 民族
-/// or 户口 column does not stop the import: those children are saved as 信息不全.
+/// Columns a new child cannot do without (or whose value nothing else supplies). Any other
+/// missing column does not stop the import: those children are saved as 待补充
+/// ([`columns_to_complete`]).
 pub fn missing_columns(mapping: &Mapping) -> Vec<&'static str> {
     let has = |k: &str| mapping.column_of(k).is_some();
     let mut out = Vec::new();
@@ -278,11 +279,22 @@ pub fn missing_columns(mapping: &Mapping) -> Vec<&'static str> {
     {
         out.push("村（社区）");
     }
+    out
+}
+
+/// Columns of the form the sheet does not have whose values a new child's file then leaves
+/// blank: saved, on the 待补充 list, not refused (a blank is unknown).
+pub fn columns_to_complete(mapping: &Mapping) -> Vec<&'static str> {
+    let has = |k: &str| mapping.column_of(k).is_some();
+    let mut out = Vec::new();
     if !has("schooling") {
         out.push("就学情况");
     }
     if !has("guardianship_type") {
         out.push("监护类型");
+    }
+    if !has("father_situation") && !has("mother_situation") && !has("left_behind_type") {
+        out.push("父母目前情况");
     }
     out
 }

@@ -59,9 +59,12 @@ pub struct ImportJob {
     /// When ready: what was found in the file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sheet: Option<shouwang_exchange::roster_file::SheetInfo>,
-    /// When ready: form fields no column was read as.
+    /// When ready: fields a new child needs that no column was read as (its new rows are refused).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missing_columns: Option<Vec<&'static str>>,
+    /// When ready: fields of the form no column was read as; new children are saved 待补充.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub columns_to_complete: Option<Vec<&'static str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counts: Option<shouwang_app::import::PlanCounts>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -79,6 +82,7 @@ impl ImportJob {
             result: None,
             sheet: None,
             missing_columns: None,
+            columns_to_complete: None,
             counts: None,
             rows: None,
         }
@@ -207,6 +211,7 @@ pub async fn job_api(
             ImportJob {
                 sheet: Some(plan.info.clone()),
                 missing_columns: Some(plan.missing_columns.clone()),
+                columns_to_complete: Some(plan.columns_to_complete.clone()),
                 counts: Some(plan.counts()),
                 rows: Some(rows),
                 ..ImportJob::new(&id, source, ImportState::Ready)

@@ -129,6 +129,7 @@ pub(super) struct JobPage {
     mapping: Vec<MappingRow>,
     targets: Vec<(&'static str, &'static str)>,
     missing: String,
+    to_complete: String,
     counts: shouwang_app::import::PlanCounts,
     creates: Vec<PreviewRow>,
     updates: Vec<PreviewRow>,
@@ -163,6 +164,7 @@ pub(super) fn job_view(frame: Frame, id: &str, source: String, state: JobState) 
         mapping: Vec::new(),
         targets: TARGETS.iter().map(|t| (t.key, t.label)).collect(),
         missing: String::new(),
+        to_complete: String::new(),
         counts: Default::default(),
         creates: Vec::new(),
         updates: Vec::new(),
@@ -224,6 +226,7 @@ pub(super) fn job_view(frame: Frame, id: &str, source: String, state: JobState) 
                 .collect();
             page.saved_mapping = plan.info.saved_mapping;
             page.missing = plan.missing_columns.join("、");
+            page.to_complete = plan.columns_to_complete.join("、");
             page.counts = plan.counts();
             let mut groups: std::collections::BTreeMap<String, ErrorGroup> = Default::default();
             for r in &plan.rows {
