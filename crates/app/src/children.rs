@@ -700,5 +700,15 @@ pub(crate) async fn work(app: &App, actor: &Actor) -> Result<Vec<WorkItem>> {
             "/children?to_complete=1",
         ));
     }
+    if c.de_facto_incomplete > 0 {
+        out.push(WorkItem::new(
+            WorkKind::FileIncomplete,
+            format!(
+                "{} 名儿童的父母情况不详，能否认定为事实无人抚养儿童待补充",
+                c.de_facto_incomplete
+            ),
+            "/children?population=de_facto_unsupported&status=incomplete",
+        ));
+    }
     Ok(out)
 }

@@ -14,6 +14,7 @@ use shouwang_domain::ids::ElderId;
 use shouwang_domain::input::ParseContext;
 use shouwang_domain::region::{Divisions, RegionCode};
 use shouwang_domain::validation::ValidationErrors;
+use shouwang_domain::work::{WorkItem, WorkKind};
 use shouwang_store::Subject;
 use shouwang_store::elders::StoredElder;
 
@@ -335,4 +336,33 @@ pub async fn export_form(app: &App, actor: &Actor, id: &ElderId) -> Result<Elder
     )
     .await?;
     Ok(row.file)
+}
+
+/// The register's work on a home page: records that leave blank what the register needs (待补充),
+/// for those who keep it.
+pub(crate) async fn work(app: &App, actor: &Actor) -> Result<Vec<WorkItem>> {
+    if !actor.may(Action::RegisterElder) {
+        return Ok(vec![]);
+    }
+    let page = app
+        .store
+        .elders()
+        .elder_roster(
+            actor,
+            &ElderQuery {
+                incomplete: true,
+                per_page: 1,
+                ..ElderQuery::default()
+            },
+        )
+        .await?;
+    Ok(if page.total > 0 {
+        vec![WorkItem::new(
+            WorkKind::FileIncomplete,
+            format!("{} 名留守老人的信息待补充", page.total),
+            "/elders?incomplete=1",
+        )]
+    } else {
+        vec![]
+    })
 }

@@ -49,6 +49,7 @@ pub async fn of(app: &App, actor: &Actor, q: &WorkQuery) -> Result<Work> {
     items.extend(crate::guardianship::work(app, actor).await?);
     items.extend(crate::discoveries::work(app, actor).await?);
     items.extend(crate::children::work(app, actor).await?);
+    items.extend(crate::elders::work(app, actor).await?);
     items.extend(crate::quarterly::work(app, actor).await?);
     if let Some(kind) = q.kind {
         items.retain(|i| i.kind == kind);

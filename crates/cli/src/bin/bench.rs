@@ -405,6 +405,31 @@ async fn main() -> Result<()> {
         }
         report(&format!("定期通报 ranking, {label} (API)"), times);
     }
+    // The other populations' lists (issue 27: 困境儿童, 事实无人抚养 — partial indexes, 0047) of a
+    // town, a county and the whole region, first pages with their totals.
+    for population in ["in_difficulty", "de_facto_unsupported"] {
+        for (label, user) in [
+            ("town", &client),
+            ("county", &county_client),
+            ("region", &top),
+        ] {
+            let mut times = Vec::new();
+            let mut total = 0;
+            for i in 0..args.requests.clamp(5, 30) {
+                let (t, v) = timed_get(
+                    user,
+                    &format!(
+                        "{base}/api/v1/children?population={population}&per_page=20&page={}",
+                        1 + i % 3
+                    ),
+                )
+                .await?;
+                total = v["total"].as_i64().unwrap_or(0);
+                times.push(t);
+            }
+            report(&format!("{population} list, {label} ({total})"), times);
+        }
+    }
     // The home page (counts and the dashboard) of a town, a county and a whole-region user.
     for (label, user) in [
         ("town", &client),

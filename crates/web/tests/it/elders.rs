@@ -35,6 +35,14 @@ async fn the_contract_body_registers_an_elder_and_a_younger_one_is_refused_on_bi
     );
     assert_eq!(body["missing"], json!(["生活自理能力"]));
     assert_eq!(audited(&app, "elder_register").await, 1);
+    // The village's home says what is left to complete, and where.
+    let work = v.get_json("/api/v1/work").await;
+    assert!(
+        work["items"].as_array().unwrap().iter().any(|i| {
+            i["href"] == "/elders?incomplete=1" && i["title"] == "1 名留守老人的信息待补充"
+        }),
+        "{work}"
+    );
 
     // 59 on the day (the clock's today is 2026-11-24): refused on birth_date, nothing kept.
     let mut young = grandmother_elder(VILLAGE_A);

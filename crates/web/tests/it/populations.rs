@@ -104,6 +104,17 @@ async fn each_population_is_its_own_list_and_the_left_behind_roster_stays() {
     let got = v.get_json(&format!("/api/v1/children/{undecided}")).await;
     assert_eq!(got["populations"], json!([]));
     assert_eq!(got["de_facto_missing"], json!(["母亲目前情况"]));
+    // The village is asked to find it out, on its home.
+    let work = v.get_json("/api/v1/work").await;
+    assert!(
+        work["items"].as_array().unwrap().iter().any(|i| i["href"]
+            == "/children?population=de_facto_unsupported&status=incomplete"
+            && i["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("1 名儿童的父母情况不详")),
+        "{work}"
+    );
     let got = v.get_json(&format!("/api/v1/children/{left_behind}")).await;
     assert_eq!(got["populations"][0]["code"], "left_behind");
     assert_eq!(got["populations"].as_array().unwrap().len(), 1);
