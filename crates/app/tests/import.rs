@@ -1791,23 +1791,25 @@ async fn a_list_mixing_children_in_difficulty_and_elders_imports_each_where_it_b
         )
     };
     let csv = format!(
-        "序号,姓名,性别,民族,出生日期,身份证号,户口性质,乡镇,村,就学情况,父亲情况,母亲情况,监护人,与儿童关系,救助情况,身体状况\n\
-         1,郎小明,男,布依族,2014-03-02,{},农村,龙山镇,余下村,小学,服刑,已故,郎国华,爷爷,,健康\n\
-         2,郎小红,女,布依族,2015-04-02,{},农村,龙山镇,余下村,小学,在家,在家,,,低保,健康\n\
-         3,郎老汉,男,布依族,1950-04-02,{},农村,龙山镇,余下村,,,,,,,\n\
-         4,郎大姐,女,布依族,2009-06-02,{},农村,龙山镇,余下村,高中,服刑,失联,郎国华,爷爷,,健康\n\
-         5,郎小芳,女,布依族,2016-04-02,{},农村,龙山镇,余下村,小学,外出务工,强制戒毒,郎国华,奶奶,,残疾\n",
+        "序号,姓名,性别,民族,出生日期,身份证号,户口性质,乡镇,村,就学情况,父亲情况,母亲情况,监护人,与儿童关系,救助情况,身体状况,困境类别\n\
+         1,郎小明,男,布依族,2014-03-02,{},农村,龙山镇,余下村,小学,服刑,已故,郎国华,爷爷,,健康,\n\
+         2,郎小红,女,布依族,2015-04-02,{},农村,龙山镇,余下村,小学,在家,在家,,,低保,健康,\n\
+         3,郎老汉,男,布依族,1950-04-02,{},农村,龙山镇,余下村,,,,,,,,\n\
+         4,郎大姐,女,布依族,2009-06-02,{},农村,龙山镇,余下村,高中,服刑,失联,郎国华,爷爷,,健康,\n\
+         5,郎小芳,女,布依族,2016-04-02,{},农村,龙山镇,余下村,小学,外出务工,强制戒毒,郎国华,奶奶,,残疾,\n\
+         6,郎小军,男,布依族,2013-08-02,{},农村,龙山镇,余下村,小学,重残,死亡,郎国华,爷爷,,,低保家庭儿童、事实无人抚养儿童\n",
         id("2014-03-02", 121),
         id("2015-04-02", 122),
         id("1950-04-02", 123),
         id("2009-06-02", 124),
         id("2016-04-02", 126),
+        id("2013-08-02", 127),
     );
     let path = reg.path("mixed.csv");
     std::fs::write(&path, csv).unwrap();
     let plan = reg.plan(&reg.county, &path).await.unwrap();
     let errors = errors_of(&plan);
-    assert_eq!(plan.counts().create, 3, "{errors:?}");
+    assert_eq!(plan.counts().create, 4, "{errors:?}");
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert!(errors[0].contains("76周岁，不是儿童") && errors[0].contains("留守老人"));
     assert!(errors[1].contains("已满16周岁"));
@@ -1838,14 +1840,16 @@ async fn a_list_mixing_children_in_difficulty_and_elders_imports_each_where_it_b
                 .collect::<Vec<_>>()
         }
     };
+    // 父亲情况 “重残” is a father at home without capacity, and why; 母亲 “死亡” is her status.
     assert_eq!(
         populations(Population::DeFactoUnsupported).await,
-        ["郎小明"]
+        ["郎小军", "郎小明"]
     );
     // 低保 makes one a 困境儿童; a disability does too, its category left to complete.
+    // 困境类别 “低保家庭儿童” states 低保; “事实无人抚养儿童” states nothing of its own.
     assert_eq!(
         populations(Population::InDifficulty).await,
-        ["郎小红", "郎小芳"]
+        ["郎小军", "郎小红", "郎小芳"]
     );
     assert_eq!(populations(Population::LeftBehind).await, ["郎小芳"]);
     let fang = reg

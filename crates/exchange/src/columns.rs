@@ -117,6 +117,7 @@ targets! {
     "both_away" => ("父母双方同时外出", Bool),
     "one_away_other_unable" => ("父母一方外出、另一方无监护能力", Bool),
     "incapable_parent" => ("无监护能力一方", Choice),
+    "difficulty_kind" => ("困境类别", Text),
     "entrusted" => (form, Bool),
     "guardian_name" => (form, Text),
     "guardian_phone" => (form, Phone),

@@ -246,7 +246,9 @@ pub fn read_row(row: &Row, mapping: &Mapping, ctx: &ReadContext<'_>) -> Option<R
         }
     }
 
-    // 父亲情况 “已故” / “不详” describe the parent, not where they are.
+    // 父亲情况 “已故” / “不详” describe the parent, not where they are; “重病” / “重残” (as the
+    // lists of 事实无人抚养 and 困境儿童 write it, 民发〔2019〕62号) are a parent at home without
+    // guardianship capacity, and why.
     for who in ["father", "mother"] {
         let sit = situation_key(who);
         if let Some(v) = fields
@@ -256,6 +258,43 @@ pub fn read_row(row: &Row, mapping: &Mapping, ctx: &ReadContext<'_>) -> Option<R
             let v = v.clone();
             fields.remove(sit);
             fields.insert(status_key(who), v);
+        }
+        if let Some(reason) = fields
+            .get(sit)
+            .filter(|v| matches!(v.as_str(), "重病" | "重残"))
+            .cloned()
+        {
+            fields.insert(sit, "在家但无监护能力".to_owned());
+            fields
+                .entry(if who == "father" {
+                    "father_incapacity"
+                } else {
+                    "mother_incapacity"
+                })
+                .or_insert(reason);
+        }
+    }
+    // 困境类别 (a 困境儿童 list's column) states facts of the file: poverty (低保, 特困) and the
+    // child's disability or illness. A category that is a conclusion (事实无人抚养, 孤儿) states no
+    // fact of its own: the parents' columns decide it.
+    if let Some(kinds) = fields.remove("difficulty_kind") {
+        for kind in kinds.split(['、', '，', ',', ';', '；', '/', ' ', '+']) {
+            let k = kind.trim();
+            if k.contains("低保") {
+                let l = lists.entry("assistance").or_default();
+                if !l.iter().any(|v| v == "享受低保") {
+                    l.push("享受低保".to_owned());
+                }
+            } else if k.contains("特困") || k.contains("五保") {
+                let l = lists.entry("assistance").or_default();
+                if !l.iter().any(|v| v == "特困供养") {
+                    l.push("特困供养".to_owned());
+                }
+            } else if k.contains("残") {
+                fields.entry("health").or_insert_with(|| "残疾".to_owned());
+            } else if k.contains("病") {
+                fields.entry("health").or_insert_with(|| "患病".to_owned());
+            }
         }
     }
 

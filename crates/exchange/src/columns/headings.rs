@@ -228,6 +228,17 @@ pub(super) const FIELDS: &[(Group, &[&str], &str)] = &[
     (
         Group::Child,
         &[
+            "困境类别",
+            "困境类型",
+            "困境儿童类别",
+            "困境儿童类型",
+            "儿童类别",
+        ],
+        "difficulty_kind",
+    ),
+    (
+        Group::Child,
+        &[
             "无监护能力",
             "无监护能力方",
             "无监护能力的一方",
