@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use shouwang_domain::audit::AuditAction;
 use shouwang_domain::authz::{Action, Actor, Scope};
-use shouwang_domain::elder::{self, ElderFile, ElderInput, ElderStatus};
+use shouwang_domain::elder::{self, ElderExitReason, ElderFile, ElderInput, ElderStatus};
 use shouwang_domain::history;
 use shouwang_domain::ids::ElderId;
 use shouwang_domain::input::ParseContext;
@@ -30,6 +30,8 @@ pub struct ElderRecord {
     pub file: ElderFile,
     pub id_number_masked: Option<String>,
     pub status: ElderStatus,
+    pub exit_reason: Option<ElderExitReason>,
+    pub exit_date: Option<NaiveDate>,
     pub age: i32,
     /// What the register still needs to know (待补充), by the form's labels.
     pub missing: Vec<&'static str>,
@@ -63,6 +65,8 @@ fn record(row: StoredElder, reveal: bool, today: NaiveDate) -> ElderRecord {
         id_number_masked: masked,
         file,
         status: row.status,
+        exit_reason: row.exit_reason,
+        exit_date: row.exit_date,
         version: row.version,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -189,6 +193,68 @@ pub async fn update(
             region: Some(file.village_code.as_str()),
         },
         serde_json::json!({"fields": changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>()}),
+    )
+    .await?;
+    tx.commit().await?;
+    let row = app.store.elders().visible_elder(actor, id).await?;
+    Ok(record(row, false, app.today()))
+}
+
+/// An elder leaves the register (子女返乡、迁出、去世…) on `date`, with the reason; the record stays,
+/// read-only, among the exited. Refused with a conflict if it left already or someone saved since
+/// `expected_version`.
+pub async fn exit(
+    app: &App,
+    actor: &Actor,
+    id: &ElderId,
+    expected_version: i64,
+    reason: ElderExitReason,
+    date: NaiveDate,
+) -> Result<ElderRecord> {
+    if !actor.may(Action::RegisterElder) {
+        return Err(Error::Forbidden);
+    }
+    let row = app.store.elders().visible_elder(actor, id).await?;
+    if row.status != ElderStatus::Active {
+        return Err(Error::conflict(None, "该老人已退出名册"));
+    }
+    elder::exit_date(&row.file, date, app.today())
+        .map_err(|m| ValidationErrors::single("date", m))?;
+    let mut tx = app.store.begin().await?;
+    if !tx
+        .elders()
+        .set_elder_exited(id, reason, date, expected_version)
+        .await?
+    {
+        return Err(Error::conflict(
+            Some("version"),
+            format!(
+                "该记录已被他人修改（当前版本{}），请刷新后重试",
+                row.version
+            ),
+        ));
+    }
+    let changes = vec![history::FieldChange {
+        field: "status".into(),
+        old: Some(ElderStatus::Active.label().to_owned()),
+        new: Some(format!(
+            "{}（{}，{date}）",
+            ElderStatus::Exited.label(),
+            reason.label()
+        )),
+    }];
+    tx.elders()
+        .add_elder_history(id, expected_version + 1, actor, "exit", &changes)
+        .await?;
+    tx.audit(
+        actor,
+        AuditAction::ElderExit,
+        Subject {
+            entity: "elder",
+            id: Some(id.as_str()),
+            region: Some(row.file.village_code.as_str()),
+        },
+        serde_json::json!({"reason": reason.code(), "date": date.to_string()}),
     )
     .await?;
     tx.commit().await?;

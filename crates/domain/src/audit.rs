@@ -53,6 +53,7 @@ code_enum! {
         // 留守老人.
         ElderRegister = ("elder_register", "登记留守老人"),
         ElderEdit = ("elder_edit", "修改留守老人信息"),
+        ElderExit = ("elder_exit", "留守老人退出名册"),
         ElderRead = ("elder_read", "查看留守老人信息"),
         ElderRosterRead = ("elder_roster_read", "查看留守老人花名册"),
         // 发现报告.

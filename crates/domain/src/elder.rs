@@ -82,6 +82,27 @@ code_enum! {
     }
 }
 
+code_enum! {
+    /// Why an elder leaves the register.
+    pub enum ElderExitReason {
+        ChildrenReturned = ("children_returned", "子女返乡"),
+        MovedAway = ("moved_away", "迁出本村（社区）"),
+        Died = ("died", "去世"),
+        Other = ("other", "其他"),
+    }
+}
+
+/// Checks an exit's day: not in the future, not before the elder was born.
+pub fn exit_date(file: &ElderFile, date: NaiveDate, today: NaiveDate) -> Result<(), String> {
+    if date > today {
+        Err("退出日期不能晚于今天".to_owned())
+    } else if date < file.birth_date {
+        Err("退出日期不能早于出生日期".to_owned())
+    } else {
+        Ok(())
+    }
+}
+
 /// One of the elder's children away from home.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChildAway {

@@ -308,6 +308,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0048_elders.sql"),
         postgres: include_str!("../migrations/0048_elders.sql"),
     },
+    Migration {
+        version: 49,
+        sqlite: include_str!("../migrations/0049_elder_exit.sql"),
+        postgres: include_str!("../migrations/0049_elder_exit.sql"),
+    },
 ];
 
 /// A fingerprint of the schema this program migrates to (every migration's text): a template

@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use shouwang_domain::authz::{Actor, Scope};
-use shouwang_domain::elder::{self, ElderFile, ElderStatus, LivingWith};
+use shouwang_domain::elder::{self, ElderExitReason, ElderFile, ElderStatus, LivingWith};
 use shouwang_domain::history::FieldChange;
 use shouwang_domain::id_number::IdNumber;
 use shouwang_domain::ids::ElderId;
@@ -31,6 +31,8 @@ pub struct StoredElder {
     pub id: ElderId,
     pub file: ElderFile,
     pub status: ElderStatus,
+    pub exit_reason: Option<ElderExitReason>,
+    pub exit_date: Option<chrono::NaiveDate>,
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
@@ -130,6 +132,12 @@ fn decode(r: &sqlx::any::AnyRow, cipher: &IdCipher) -> Result<StoredElder> {
         file: ELDER_DOC.open(cipher, &id, &r.try_get::<String, _>("doc")?)?,
         status: ElderStatus::parse(&status)
             .ok_or_else(|| StoreError::Config(format!("elder status {status}")))?,
+        exit_reason: r
+            .try_get::<Option<String>, _>("exit_reason")?
+            .and_then(|c| ElderExitReason::parse(&c)),
+        exit_date: r
+            .try_get::<Option<String>, _>("exit_date")?
+            .and_then(|d| d.parse().ok()),
         version: r.try_get("version")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
@@ -145,7 +153,7 @@ impl EldersRoom<'_> {
         };
         w.text("e.id = ?", id.as_str().to_owned());
         let sql = format!(
-            "SELECT e.id, e.doc, e.status, e.version, e.created_at, e.updated_at FROM elders e{}",
+            "SELECT e.id, e.doc, e.status, e.exit_reason, e.exit_date, e.version, e.created_at, e.updated_at FROM elders e{}",
             w.sql
         );
         let row = w
@@ -262,7 +270,7 @@ impl EldersRoom<'_> {
     pub async fn elders_in(&self, region: &RegionCode) -> Result<Vec<StoredElder>> {
         let (lo, hi) = code_range(region);
         let rows = sqlx::query(
-            "SELECT id, doc, status, version, created_at, updated_at FROM elders \
+            "SELECT id, doc, status, exit_reason, exit_date, version, created_at, updated_at FROM elders \
              WHERE village_code >= $1 AND village_code <= $2 AND status = 'active' \
              ORDER BY village_code, name, id",
         )
@@ -378,6 +386,29 @@ impl EldersTxRoom<'_> {
         .bind(row.incomplete)
         .bind(row.watched)
         .bind(ELDER_DOC.seal(&cipher, id.as_str(), file))
+        .bind(&now)
+        .bind(id.as_str())
+        .bind(expected_version)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Marks a record exited if it is still at `expected_version`; false if someone saved between.
+    pub async fn set_elder_exited(
+        &mut self,
+        id: &ElderId,
+        reason: ElderExitReason,
+        date: chrono::NaiveDate,
+        expected_version: i64,
+    ) -> Result<bool> {
+        let now = self.now().to_owned();
+        let done = sqlx::query(
+            "UPDATE elders SET status = 'exited', exit_reason = $1, exit_date = $2, \
+             version = version + 1, updated_at = $3 WHERE id = $4 AND version = $5 AND status = 'active'",
+        )
+        .bind(reason.code())
+        .bind(date.to_string())
         .bind(&now)
         .bind(id.as_str())
         .bind(expected_version)

@@ -10,7 +10,7 @@ use serde_json::Value;
 use utoipa::{OpenApi, ToSchema};
 
 use shouwang_app::elders::{ElderQuery, ElderRecord, ElderSummary, HistoryEntry, Page};
-use shouwang_domain::elder::{ElderInput, ElderStatus, LivingWith};
+use shouwang_domain::elder::{ElderExitReason, ElderInput, ElderStatus, LivingWith};
 use shouwang_domain::ids::ElderId;
 use shouwang_domain::region::RegionCode;
 use shouwang_domain::validation::ValidationErrors;
@@ -23,8 +23,15 @@ use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(register_elder, list_elders, get_elder, patch_elder, elder_history),
-    components(schemas(ElderView, ElderInput, ElderPatch))
+    paths(
+        register_elder,
+        list_elders,
+        get_elder,
+        patch_elder,
+        elder_history,
+        exit_elder
+    ),
+    components(schemas(ElderView, ElderInput, ElderPatch, ElderExitBody))
 )]
 pub struct ApiDoc;
 
@@ -35,6 +42,8 @@ pub struct ElderView {
     /// active (在册) or exited (已退出)
     pub status: ElderStatus,
     pub status_label: &'static str,
+    pub exit_reason: Option<ElderExitReason>,
+    pub exit_date: Option<NaiveDate>,
     pub name: String,
     /// 男 or 女
     pub sex: &'static str,
@@ -66,6 +75,8 @@ impl ElderView {
             id: r.id.to_string(),
             status: r.status,
             status_label: r.status.label(),
+            exit_reason: r.exit_reason,
+            exit_date: r.exit_date,
             name: r.file.name.to_string(),
             sex: r.file.sex.label(),
             birth_date: r.file.birth_date,
@@ -271,4 +282,57 @@ pub async fn elder_history(
 ) -> Result<Json<Items<HistoryEntry>>, AppError> {
     let items = shouwang_app::elders::history(&state.app, &user.actor, &id).await?;
     Ok(Json(Items { items }))
+}
+
+/// The body of `POST /api/v1/elders/{id}/exit`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ElderExitBody {
+    pub version: i64,
+    #[schema(value_type = ElderExitReason)]
+    pub reason: String,
+    /// YYYY-MM-DD, not after today
+    #[schema(value_type = NaiveDate)]
+    pub date: String,
+}
+
+/// Reads an exit's reason and day, naming each that is wrong.
+pub fn parse_exit(
+    reason: &str,
+    date: &str,
+) -> Result<(ElderExitReason, NaiveDate), ValidationErrors> {
+    let mut e = ValidationErrors::default();
+    let r = ElderExitReason::parse(reason);
+    if r.is_none() {
+        e.add(
+            "reason",
+            format!(
+                "退出原因“{}”不是可选值（子女返乡、迁出本村（社区）、去世、其他）",
+                reason.chars().take(20).collect::<String>()
+            ),
+        );
+    }
+    let d = shouwang_domain::input::parse_date(date);
+    if d.is_none() {
+        e.add("date", "退出日期不是有效日期（例：2026-12-01）");
+    }
+    match (r, d) {
+        (Some(r), Some(d)) if e.is_empty() => Ok((r, d)),
+        _ => Err(e),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/elders/{id}/exit", params(("id" = String, Path)), request_body = ElderExitBody,
+    responses((status = 200, description = "the record after the exit", body = ElderView),
+              (status = 409, description = "it left already, or someone saved first", body = ErrorBody)))]
+pub async fn exit_elder(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<ElderId>,
+    ApiJson(b): ApiJson<ElderExitBody>,
+) -> Result<Json<ElderView>, AppError> {
+    let (reason, date) = parse_exit(&b.reason, &b.date)?;
+    let r =
+        shouwang_app::elders::exit(&state.app, &user.actor, &id, b.version, reason, date).await?;
+    Ok(Json(ElderView::of(&r)))
 }

@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
             get(pages::edit_page).post(pages::edit_submit),
         )
         .route("/elders/{id}/form.pdf", get(pages::form_pdf))
+        .route("/elders/{id}/exit", axum::routing::post(pages::exit_submit))
         .route(
             "/api/v1/elders",
             get(api::list_elders).post(api::register_elder),
@@ -31,4 +32,8 @@ pub fn routes() -> Router<AppState> {
             get(api::get_elder).patch(api::patch_elder),
         )
         .route("/api/v1/elders/{id}/history", get(api::elder_history))
+        .route(
+            "/api/v1/elders/{id}/exit",
+            axum::routing::post(api::exit_elder),
+        )
 }

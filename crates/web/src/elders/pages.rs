@@ -9,8 +9,8 @@ use shouwang_app::elders::{ElderRecord, ElderSummary, HistoryEntry, Page};
 use shouwang_domain::authz::{Action, Actor};
 use shouwang_domain::child::Assistance;
 use shouwang_domain::elder::{
-    ChildAwayInput, ElderHealthStatus, ElderIncome, ElderInput, HealthDetail, HealthInput,
-    LivingWith, SelfCare,
+    ChildAwayInput, ElderExitReason, ElderHealthStatus, ElderIncome, ElderInput, HealthDetail,
+    HealthInput, LivingWith, SelfCare,
 };
 use shouwang_domain::ids::ElderId;
 use shouwang_domain::region::{RegionCode, RegionLevel};
@@ -441,6 +441,10 @@ struct ElderPage {
     can_edit: bool,
     can_print: bool,
     saved: bool,
+    /// What was wrong with an exit just tried.
+    error: Option<String>,
+    exit_reasons: Vec<Opt>,
+    today: String,
 }
 
 impl ElderPage {
@@ -493,6 +497,43 @@ pub async fn elder_page(
         can_edit: user.actor.may(Action::RegisterElder),
         can_print: state.printer.is_some() && user.actor.may(Action::Export),
         saved: p.saved.is_some(),
+        error: None,
+        exit_reasons: opts(ElderExitReason::OPTIONS),
+        today: state.app.today().to_string(),
+        r,
+    }))
+}
+
+/// 退出名册 from the record's page: back to the page, with what was wrong if anything was.
+pub async fn exit_submit(
+    State(state): State<AppState>,
+    Path(id): Path<ElderId>,
+    CheckedForm(user, pairs): CheckedForm<Vec<(String, String)>>,
+) -> PageResult {
+    let field = |k: &str| crate::ui::form_field(&pairs, k).unwrap_or_default();
+    let version = field("version").parse().unwrap_or(0);
+    let outcome = match super::api::parse_exit(&field("reason"), &field("date")) {
+        Ok((reason, date)) => {
+            shouwang_app::elders::exit(&state.app, &user.actor, &id, version, reason, date).await
+        }
+        Err(e) => Err(e.into()),
+    };
+    let error = match outcome {
+        Ok(_) => return Ok(Redirect::to(&format!("/elders/{id}?saved=1")).into_response()),
+        Err(e) => crate::ui::refusal(e)?.1,
+    };
+    let r = shouwang_app::elders::get(&state.app, &user.actor, &id, false).await?;
+    let history = shouwang_app::elders::history(&state.app, &user.actor, &id).await?;
+    Ok(render(&ElderPage {
+        frame: Frame::of(&state, &user).await,
+        village_name: place_name(r.file.village_code.as_str()),
+        history,
+        can_edit: user.actor.may(Action::RegisterElder),
+        can_print: state.printer.is_some() && user.actor.may(Action::Export),
+        saved: false,
+        error: Some(error),
+        exit_reasons: opts(ElderExitReason::OPTIONS),
+        today: state.app.today().to_string(),
         r,
     }))
 }

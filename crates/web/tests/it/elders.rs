@@ -316,3 +316,65 @@ async fn a_village_registers_an_elder_on_the_page_with_the_errors_a_person_makes
     assert!(r.bytes().await.unwrap().starts_with(b"PK"));
     assert_eq!(audited(&app, "export").await, 1);
 }
+
+#[tokio::test]
+async fn an_elder_leaves_the_register_once_with_a_reason_and_stays_among_the_exited() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let v = app.login("village_a").await;
+    let id = v
+        .post_json("/api/v1/elders", &grandmother_elder(VILLAGE_A))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let exit = |body: Value| {
+        let v = v.clone();
+        let id = id.clone();
+        async move {
+            v.post_json(&format!("/api/v1/elders/{id}/exit"), &body)
+                .await
+        }
+    };
+    // Each wrong field named; a day to come refused; nothing changes.
+    let r = exit(json!({"version": 1, "reason": "gone", "date": "someday"})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let e: Value = r.json().await.unwrap();
+    let fields: Vec<&str> = e["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["reason", "date"]);
+    let r = exit(json!({"version": 1, "reason": "died", "date": "2026-12-31"})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = exit(json!({"version": 1, "reason": "children_returned", "date": "2026-11-20"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "exited");
+    assert_eq!(body["exit_reason"], "children_returned");
+    assert_eq!(body["exit_date"], "2026-11-20");
+    // Once: a second exit, or an edit, is a conflict.
+    let r = exit(json!({"version": 2, "reason": "died", "date": "2026-11-21"})).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let r = v
+        .patch_json(
+            &format!("/api/v1/elders/{id}"),
+            &json!({"version": 2, "needs": "送医"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    // Off the register, among the exited, audited, in the history.
+    assert_eq!(v.get_json("/api/v1/elders").await["total"], 0);
+    assert_eq!(v.get_json("/api/v1/elders?status=exited").await["total"], 1);
+    assert_eq!(audited(&app, "elder_exit").await, 1);
+    let history = v.get_json(&format!("/api/v1/elders/{id}/history")).await;
+    assert_eq!(history["items"][0]["kind"], "exit");
+    let page = v.get(&format!("/elders/{id}")).await.text().await.unwrap();
+    assert!(page.contains("已退出（子女返乡，2026-11-20）"), "{page}");
+    assert!(!page.contains("退出名册</button>"));
+}

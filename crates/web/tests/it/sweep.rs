@@ -20,6 +20,9 @@ fn body_for(method: &Method, path: &str) -> Option<Value> {
     Some(match (method.as_str(), path) {
         ("PATCH", "/api/v1/children/{id}") => json!({"version": 1, "remarks": "改"}),
         ("PATCH", "/api/v1/elders/{id}") => json!({"version": 1, "remarks": "改"}),
+        ("POST", "/api/v1/elders/{id}/exit") => {
+            json!({"version": 1, "reason": "died", "date": "2026-11-20"})
+        }
         ("POST", "/api/v1/children/{id}/exit") => {
             json!({"version": 1, "reason": "parents_returned", "date": "2026-11-20"})
         }
@@ -255,6 +258,7 @@ fn page_form_for(path: &str) -> Vec<(&'static str, &'static str)> {
     match (path.split('/').nth(1).unwrap_or(""), tail) {
         ("children", "edit") => vec![("version", "1"), ("remarks", "改")],
         ("elders", "edit") => vec![("version", "1"), ("name", "李秀英"), ("remarks", "改")],
+        ("elders", "exit") => vec![("version", "1"), ("reason", "died"), ("date", "2026-11-20")],
         ("children", "exit") => vec![
             ("version", "1"),
             ("reason", "parents_returned"),
