@@ -313,6 +313,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0049_elder_exit.sql"),
         postgres: include_str!("../migrations/0049_elder_exit.sql"),
     },
+    Migration {
+        version: 50,
+        sqlite: include_str!("../migrations/0050_quarterly_elders.sql"),
+        postgres: include_str!("../migrations/0050_quarterly_elders.sql"),
+    },
 ];
 
 /// A fingerprint of the schema this program migrates to (every migration's text): a template

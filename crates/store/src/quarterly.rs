@@ -19,6 +19,9 @@ use crate::{Result, StoreError};
 
 pub(crate) const QUARTERLY_ROSTER: Sealed<Journal<RosterLine>> =
     sealed::listed("quarterly_reports", "roster");
+/// The 留守老人花名册 a town report froze (names, ID numbers, health).
+const QUARTERLY_ELDERS: Sealed<Journal<shouwang_domain::elder::ElderFile>> =
+    sealed::listed("quarterly_reports", "elders");
 
 mod rollup;
 mod signing;
@@ -548,6 +551,23 @@ impl QuarterlyRoom<'_> {
         rows.iter().map(report_of).collect()
     }
 
+    /// The 留守老人花名册 a town report froze (empty when it had none).
+    pub async fn quarterly_elders(
+        &self,
+        id: &str,
+    ) -> Result<Vec<shouwang_domain::elder::ElderFile>> {
+        let sealed: Option<String> =
+            sqlx::query_scalar("SELECT elders FROM quarterly_reports WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
+                .flatten();
+        match sealed.filter(|s| !s.is_empty()) {
+            None => Ok(vec![]),
+            Some(s) => QUARTERLY_ELDERS.open(&self.cipher, id, &s),
+        }
+    }
+
     /// The roster a town report froze.
     pub async fn quarterly_roster(&self, id: &str) -> Result<Vec<RosterLine>> {
         let sealed: Option<String> =
@@ -589,6 +609,8 @@ pub struct Frozen<'a> {
     pub unplaced: i64,
     /// A town's roster (empty for a unit that sums reports).
     pub roster: &'a [RosterLine],
+    /// A town's 留守老人花名册 (龙里 003 七(二), 附件6; empty for a unit that sums reports).
+    pub elders: &'a [shouwang_domain::elder::ElderFile],
 }
 
 impl QuarterlyTxRoom<'_> {
@@ -597,6 +619,14 @@ impl QuarterlyTxRoom<'_> {
             return String::new();
         }
         QUARTERLY_ROSTER.seal(&self.store.cipher, id, roster)
+    }
+
+    fn seal_elders(
+        &self,
+        id: &str,
+        elders: &[shouwang_domain::elder::ElderFile],
+    ) -> Option<String> {
+        (!elders.is_empty()).then(|| QUARTERLY_ELDERS.seal(&self.store.cipher, id, elders))
     }
 
     /// Freezes a new report; a second one of the same unit and quarter is a conflict.
@@ -610,10 +640,11 @@ impl QuarterlyTxRoom<'_> {
         let id = crate::new_id();
         let now = self.now().to_owned();
         let roster = self.seal_roster(&id, frozen.roster);
+        let elders = self.seal_elders(&id, frozen.elders);
         sqlx::query(
             "INSERT INTO quarterly_reports (id, region_code, quarter, status, as_of, figures, unplaced, \
-             roster, frozen_at, frozen_by, version, unit_figures) \
-             VALUES ($1, $2, $3, 'frozen', $4, $5, $6, $7, $8, $9, 1, $10)",
+             roster, frozen_at, frozen_by, version, unit_figures, elders) \
+             VALUES ($1, $2, $3, 'frozen', $4, $5, $6, $7, $8, $9, 1, $10, $11)",
         )
         .bind(&id)
         .bind(region.as_str())
@@ -625,6 +656,7 @@ impl QuarterlyTxRoom<'_> {
         .bind(&now)
         .bind(username)
         .bind(serde_json::to_string(frozen.units).expect("numbers"))
+        .bind(elders)
         .execute(self.conn())
         .await
         .map_err(|e| match e {
@@ -647,9 +679,10 @@ impl QuarterlyTxRoom<'_> {
     ) -> Result<bool> {
         let now = self.now().to_owned();
         let roster = self.seal_roster(&r.id, frozen.roster);
+        let elders = self.seal_elders(&r.id, frozen.elders);
         let done = sqlx::query(
             "UPDATE quarterly_reports SET status = 'frozen', as_of = $1, figures = $2, unplaced = $3, \
-             roster = $4, frozen_at = $5, frozen_by = $6, unit_figures = $9, \
+             roster = $4, frozen_at = $5, frozen_by = $6, unit_figures = $9, elders = $10, \
              education_check = NULL, police_check = NULL, filer_user_id = NULL, signatures = '{}', \
              signed_scan = NULL, signed_scan_kind = NULL, signed_scan_size = NULL, \
              version = version + 1 WHERE id = $7 AND version = $8",
@@ -663,6 +696,7 @@ impl QuarterlyTxRoom<'_> {
         .bind(&r.id)
         .bind(r.version)
         .bind(serde_json::to_string(frozen.units).expect("numbers"))
+        .bind(elders)
         .execute(self.conn())
         .await?;
         Ok(done.rows_affected() == 1)

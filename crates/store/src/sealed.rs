@@ -218,6 +218,12 @@ pub(crate) const ALL: &[Column] = &[
         key: &["id"],
     },
     Column {
+        table: "quarterly_reports",
+        column: "elders",
+        bound_to: "quarterly_reports.elders",
+        key: &["id"],
+    },
+    Column {
         table: "elder_history",
         column: "changes",
         bound_to: "elder_history.changes",
@@ -465,6 +471,6 @@ mod tests {
             );
             assert!(!c.key.is_empty());
         }
-        assert_eq!(ALL.len(), 33);
+        assert_eq!(ALL.len(), 34);
     }
 }

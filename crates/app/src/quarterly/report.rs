@@ -211,6 +211,7 @@ struct Freeze {
     units: BTreeMap<String, Vec<u64>>,
     unplaced: i64,
     roster: Vec<RosterLine>,
+    elders: Vec<shouwang_domain::elder::ElderFile>,
 }
 
 impl Freeze {
@@ -221,6 +222,7 @@ impl Freeze {
             units: &self.units,
             unplaced: self.unplaced,
             roster: &self.roster,
+            elders: &self.elders,
         }
     }
 }
@@ -240,6 +242,16 @@ async fn freeze(app: &App, region: &RegionCode, quarter: Quarter) -> Result<Free
                 .collect(),
             unplaced: c.unplaced,
             roster: app.store.quarterly().roster_lines(region, as_of).await?,
+            // 龙里 003 七(二): the town's 留守老人花名册 (附件6) goes with its report — the register
+            // as it stands when the report is made.
+            elders: app
+                .store
+                .elders()
+                .elders_in(region)
+                .await?
+                .into_iter()
+                .map(|e| e.file)
+                .collect(),
         });
     }
     let units = app.store.regions().regions_within(region, below).await?;
@@ -281,6 +293,7 @@ async fn freeze(app: &App, region: &RegionCode, quarter: Quarter) -> Result<Free
         units: by_unit,
         unplaced,
         roster: vec![],
+        elders: vec![],
     })
 }
 
@@ -384,6 +397,31 @@ pub async fn refresh(app: &App, actor: &Actor, id: &QuarterlyReportId) -> Result
     .await?;
     tx.commit().await?;
     get(app, actor, id).await
+}
+
+/// The 留守老人花名册 a town's report froze (龙里 003 七(二), 附件6), for its download; audited like
+/// an export.
+pub async fn frozen_elders(
+    app: &App,
+    actor: &Actor,
+    id: &QuarterlyReportId,
+) -> Result<(ReportView, Vec<shouwang_domain::elder::ElderFile>)> {
+    use shouwang_domain::authz::Action;
+    if !actor.may(Action::Export) || !actor.may(Action::ReadElder) {
+        return Err(Error::Forbidden);
+    }
+    let r = load(app, actor, id).await?;
+    let elders = app.store.quarterly().quarterly_elders(&r.id).await?;
+    let mut tx = app.store.begin().await?;
+    tx.audit(
+        actor,
+        AuditAction::Export,
+        subject(&r),
+        serde_json::json!({"kind": "frozen_elder_roster", "count": elders.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((report_view(app, actor, r).await?, elders))
 }
 
 /// The roster a town's report froze (who it counted), for its download; reading it is audited

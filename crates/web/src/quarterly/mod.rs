@@ -56,5 +56,6 @@ pub fn routes() -> Router<AppState> {
         .route("/quarterly/ranking.pdf", get(pages::ranking_pdf))
         .route("/quarterly/{id}", get(pages::report_page))
         .route("/quarterly/{id}/roster.xlsx", get(pages::roster_download))
+        .route("/quarterly/{id}/elders.xlsx", get(pages::elders_download))
         .route("/quarterly/{id}/action", post(pages::action_submit))
 }

@@ -391,6 +391,36 @@ pub async fn period_page(
     }))
 }
 
+/// The day (China's) of a stored time.
+fn frozen_day(at: &str) -> Option<chrono::NaiveDate> {
+    crate::ui::china_day(at).parse().ok()
+}
+
+/// The 留守老人花名册 (龙里 003 附件6) a town's report froze, as a workbook headed by the report's
+/// unit and date.
+pub async fn elders_download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<QuarterlyReportId>,
+) -> Result<axum::response::Response, crate::error::AppError> {
+    let (r, elders) = quarterly::frozen_elders(&state.app, &user.actor, &id).await?;
+    let region = shouwang_domain::region::RegionCode::parse(&r.region)
+        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+    // The register as it stood when the report was made (its 统计时点).
+    let on = frozen_day(&r.frozen_at).unwrap_or(state.app.today());
+    let heading = shouwang_exchange::outputs::Heading::new(&region, on, state.app.today());
+    let reveal = user
+        .actor
+        .may(shouwang_domain::authz::Action::UnmaskIdNumber);
+    let bytes = shouwang_exchange::elders::elder_roster_workbook(&heading, &elders, reveal)
+        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+    Ok(crate::ui::download(
+        bytes,
+        &format!("{}{}留守老人花名册.xlsx", heading.unit, r.quarter),
+        crate::ui::XLSX,
+    ))
+}
+
 /// The roster a town's report froze, as the workbook it was counted from; the sheet says it is
 /// frozen and as of when.
 pub async fn roster_download(

@@ -378,3 +378,66 @@ async fn an_elder_leaves_the_register_once_with_a_reason_and_stays_among_the_exi
     assert!(page.contains("已退出（子女返乡，2026-11-20）"), "{page}");
     assert!(!page.contains("退出名册</button>"));
 }
+
+/// 龙里 003 七(二): a town's quarterly report keeps its 留守老人花名册 (附件6) as the register stood
+/// when the report was made, for whoever may read the report and the register.
+#[tokio::test]
+async fn a_towns_quarterly_report_keeps_its_elders_roster() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    let v = app.login("village_a").await;
+    assert_eq!(
+        v.post_json("/api/v1/elders", &grandmother_elder(VILLAGE_A))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let town = app.login("town_a").await;
+    let r = town
+        .post_json(
+            "/api/v1/quarterly-reports",
+            &json!({"region": TOWN_A, "quarter": "2026Q4"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // An elder registered after it is not in it: the report keeps what it froze.
+    let mut later = grandmother_elder(VILLAGE_A);
+    later["name"] = json!("张德福");
+    later["sex"] = json!("男");
+    v.post_json("/api/v1/elders", &later).await;
+    let r = town.get(&format!("/quarterly/{id}/elders.xlsx")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let bytes = r.bytes().await.unwrap();
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    let names: Vec<String> = range
+        .rows()
+        .skip(3)
+        .map(|row| row.get(1).map(|c| c.to_string()).unwrap_or_default())
+        .filter(|n| !n.is_empty() && !n.contains("签名"))
+        .collect();
+    assert_eq!(names, ["李秀英"]);
+    assert_eq!(audited(&app, "export").await, 1);
+    let page = town
+        .get(&format!("/quarterly/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("留守老人花名册（附件6"), "{page}");
+    // Another town cannot read it.
+    let other = app.login("town_b").await;
+    assert_eq!(
+        other
+            .get(&format!("/quarterly/{id}/elders.xlsx"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
