@@ -16,12 +16,15 @@ use crate::rooms::{QuarterlyRoom, QuarterlyTxRoom};
 use crate::scope::{on_roster, roster_cutoff};
 use crate::sealed::{self, Journal, Sealed};
 use crate::{Result, StoreError};
+use shouwang_domain::elder::ElderFile;
 
 pub(crate) const QUARTERLY_ROSTER: Sealed<Journal<RosterLine>> =
     sealed::listed("quarterly_reports", "roster");
-/// The 留守老人花名册 a town report froze (names, ID numbers, health).
-const QUARTERLY_ELDERS: Sealed<Journal<shouwang_domain::elder::ElderFile>> =
-    sealed::listed("quarterly_reports", "elders");
+/// The 留守老人花名册 a town report froze (names, ID numbers, health); none for a unit above.
+const QUARTERLY_ELDERS: Sealed<Journal<ElderFile>> = sealed::listed("quarterly_reports", "elders");
+fn seal_elders(cipher: &crate::IdCipher, id: &str, elders: &[ElderFile]) -> Option<String> {
+    (!elders.is_empty()).then(|| QUARTERLY_ELDERS.seal(cipher, id, elders))
+}
 
 mod rollup;
 mod signing;
@@ -552,10 +555,7 @@ impl QuarterlyRoom<'_> {
     }
 
     /// The 留守老人花名册 a town report froze (empty when it had none).
-    pub async fn quarterly_elders(
-        &self,
-        id: &str,
-    ) -> Result<Vec<shouwang_domain::elder::ElderFile>> {
+    pub async fn quarterly_elders(&self, id: &str) -> Result<Vec<ElderFile>> {
         let sealed: Option<String> =
             sqlx::query_scalar("SELECT elders FROM quarterly_reports WHERE id = $1")
                 .bind(id)
@@ -610,7 +610,7 @@ pub struct Frozen<'a> {
     /// A town's roster (empty for a unit that sums reports).
     pub roster: &'a [RosterLine],
     /// A town's 留守老人花名册 (龙里 003 七(二), 附件6; empty for a unit that sums reports).
-    pub elders: &'a [shouwang_domain::elder::ElderFile],
+    pub elders: &'a [ElderFile],
 }
 
 impl QuarterlyTxRoom<'_> {
@@ -619,14 +619,6 @@ impl QuarterlyTxRoom<'_> {
             return String::new();
         }
         QUARTERLY_ROSTER.seal(&self.store.cipher, id, roster)
-    }
-
-    fn seal_elders(
-        &self,
-        id: &str,
-        elders: &[shouwang_domain::elder::ElderFile],
-    ) -> Option<String> {
-        (!elders.is_empty()).then(|| QUARTERLY_ELDERS.seal(&self.store.cipher, id, elders))
     }
 
     /// Freezes a new report; a second one of the same unit and quarter is a conflict.
@@ -640,7 +632,7 @@ impl QuarterlyTxRoom<'_> {
         let id = crate::new_id();
         let now = self.now().to_owned();
         let roster = self.seal_roster(&id, frozen.roster);
-        let elders = self.seal_elders(&id, frozen.elders);
+        let elders = seal_elders(&self.store.cipher, &id, frozen.elders);
         sqlx::query(
             "INSERT INTO quarterly_reports (id, region_code, quarter, status, as_of, figures, unplaced, \
              roster, frozen_at, frozen_by, version, unit_figures, elders) \
@@ -679,7 +671,7 @@ impl QuarterlyTxRoom<'_> {
     ) -> Result<bool> {
         let now = self.now().to_owned();
         let roster = self.seal_roster(&r.id, frozen.roster);
-        let elders = self.seal_elders(&r.id, frozen.elders);
+        let elders = seal_elders(&self.store.cipher, &r.id, frozen.elders);
         let done = sqlx::query(
             "UPDATE quarterly_reports SET status = 'frozen', as_of = $1, figures = $2, unplaced = $3, \
              roster = $4, frozen_at = $5, frozen_by = $6, unit_figures = $9, elders = $10, \
