@@ -247,7 +247,16 @@ pub async fn get(app: &App, actor: &Actor, id: &ChildId, reveal: bool) -> Result
 /// read is audited with its filter and how many rows it showed (a bulk read leaves a trace like
 /// opening one file does).
 pub async fn roster(app: &App, actor: &Actor, query: &RosterQuery) -> Result<Page<ChildSummary>> {
-    let page = app.store.rosters().roster(actor, query).await?;
+    // The list of 事实无人抚养 children goes to the county's 卫计 and 妇联 too (龙里 003 五(一)1):
+    // read as its county's list, nothing more.
+    let reader = if query.population == Some(population::Population::DeFactoUnsupported)
+        && crate::places::receives_lists(app, actor).await?
+    {
+        actor.list_reader()
+    } else {
+        actor.clone()
+    };
+    let page = app.store.rosters().roster(&reader, query).await?;
     let mut tx = app.store.begin().await?;
     tx.audit(
         actor,

@@ -50,3 +50,16 @@ pub async fn agencies_within(app: &App, region: &RegionCode) -> Result<Vec<Agenc
 pub async fn agency_name(app: &App, id: &str) -> Result<Option<String>> {
     Ok(app.store.regions().agency_name(id).await?)
 }
+
+/// Whether the actor's unit receives the lists of 留守老人 and 事实无人监护 children without reading
+/// the roster (龙里 003 五(一)1: the county's 卫计 and 妇联; `authz::receives_lists`).
+pub async fn receives_lists(app: &App, actor: &shouwang_domain::authz::Actor) -> Result<bool> {
+    let name = match &actor.agency_id {
+        Some(id) => agency_name(app, id).await?,
+        None => None,
+    };
+    Ok(shouwang_domain::authz::receives_lists(
+        actor.role,
+        name.as_deref(),
+    ))
+}

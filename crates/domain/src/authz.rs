@@ -159,7 +159,37 @@ code_enum! {
     }
 }
 
+/// 龙里 003 五(一)1: the towns' 社会事业办 send the lists of 留守老人 and of 事实无人监护 children to
+/// 县公安局、县卫计局、县妇联 and the towns. The police and the towns read them as they read the
+/// roster; the county's 卫计 (a department whose name says health) and 妇联 (an agency so named)
+/// receive those two lists only — not the roster, not a child's file.
+pub fn receives_lists(role: Role, org_name: Option<&str>) -> bool {
+    match role {
+        Role::Department => {
+            org_name.and_then(crate::routing::Unit::from_agency_name)
+                == Some(crate::routing::Unit::Health)
+        }
+        Role::Agency => org_name.is_some_and(|n| n.contains("妇联") || n.contains("妇女联合会")),
+        _ => false,
+    }
+}
+
 impl Actor {
+    /// Who reads a list sent to this unit (see [`receives_lists`]): the same person, reading as an
+    /// overseer of its county reads — a list inside that area, nothing else. Only for those
+    /// lists' queries; what is done is audited as the actor.
+    pub fn list_reader(&self) -> Actor {
+        Actor {
+            role: Role::Oversight,
+            agency_id: None,
+            region: self
+                .region
+                .at_level(RegionLevel::County)
+                .unwrap_or_else(|| self.region.clone()),
+            ..self.clone()
+        }
+    }
+
     pub fn scope(&self) -> Scope {
         // A department sees what it was routed, for as long as the routing is open — not the
         // file (issue 24: a link to 县残联 opened the whole file, visit notes and photos).

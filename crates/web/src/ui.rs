@@ -130,19 +130,23 @@ pub struct Frame {
     pub can_quarterly: bool,
     /// Reads the register of left-behind elderly people (留守老人).
     pub can_read_elders: bool,
+    /// Receives the lists of 留守老人 and 事实无人监护 children without the roster (the county's
+    /// 卫计 and 妇联, 龙里 003 五(一)1).
+    pub receives_lists: bool,
 }
 
 impl Frame {
     pub async fn of(state: &AppState, user: &CurrentUser) -> Frame {
         let a = &user.actor;
-        let org_name = match &a.agency_id {
+        let agency = match &a.agency_id {
             Some(id) => shouwang_app::places::agency_name(&state.app, id)
                 .await
                 .ok()
                 .flatten(),
             None => None,
-        }
-        .unwrap_or_else(|| place_name(a.region.as_str()));
+        };
+        let receives_lists = shouwang_domain::authz::receives_lists(a.role, agency.as_deref());
+        let org_name = agency.unwrap_or_else(|| place_name(a.region.as_str()));
         Frame {
             username: a.username.clone(),
             role_label: a.role.label().to_owned(),
@@ -172,7 +176,8 @@ impl Frame {
                     | Role::Police
                     | Role::Education
             ),
-            can_read_elders: a.may(Action::ReadElder),
+            can_read_elders: a.may(Action::ReadElder) || receives_lists,
+            receives_lists,
         }
     }
 }

@@ -205,6 +205,8 @@ pub(super) struct RosterPage {
 pub(super) struct RosterTable {
     /// Tick boxes and the 为所选儿童填写 form.
     can_fill: bool,
+    /// Each name links to the child's file.
+    can_open: bool,
     csrf: String,
     page: Page<ChildSummary>,
     params: ListParams,
@@ -377,8 +379,14 @@ async fn roster_view(
         && p.to_complete
             .as_deref()
             .is_some_and(|v| !v.is_empty() && v != "0");
+    // A list sent to a unit that does not read the files (the county's 卫计 and 妇联, 龙里 003
+    // 五(一)1) names the children without linking their files.
+    let can_open = user.actor.may(shouwang_domain::authz::Action::ReadChild)
+        && !matches!(user.actor.scope(), shouwang_domain::authz::Scope::CasesOnly)
+        && !shouwang_app::places::receives_lists(&state.app, &user.actor).await?;
     let table = RosterTable {
         can_fill,
+        can_open,
         csrf: user.csrf.clone(),
         query_base: query_base(&p),
         page,

@@ -230,3 +230,95 @@ async fn a_population_the_list_does_not_know_or_a_status_it_has_not_is_refused_b
         .unwrap();
     assert!(page.contains("不是可选值"), "{page}");
 }
+
+/// 龙里 003 五(一)1: the lists of 事实无人监护 children and of 留守老人 go to 县公安局、县卫计局、县妇联
+/// and the towns. The county's 卫计 and 妇联 receive those two lists — not the roster, not a file;
+/// another department (残联) receives neither.
+#[tokio::test]
+async fn the_county_health_bureau_and_womens_federation_receive_the_two_lists_only() {
+    let app = spawn_app().await;
+    app.with_standard_users().await;
+    app.add_user(
+        "health",
+        shouwang_domain::authz::Role::Department,
+        "522730",
+        Some("龙里县卫生健康局"),
+    )
+    .await;
+    app.add_user(
+        "fulian",
+        shouwang_domain::authz::Role::Agency,
+        "522730",
+        Some("龙里县妇联"),
+    )
+    .await;
+    app.add_user(
+        "cdpf",
+        shouwang_domain::authz::Role::Department,
+        "522730",
+        Some("龙里县残联"),
+    )
+    .await;
+    let v = app.login("village_a").await;
+    let id = |b: Value| b["id"].as_str().unwrap().to_owned();
+    let de_facto = id(v
+        .register(&father_in_prison("李无养", 55, Some("deceased")))
+        .await);
+    v.register(&boy(VILLAGE_A)).await;
+    let elder = v
+        .post_json("/api/v1/elders", &grandmother_elder(VILLAGE_A))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for name in ["health", "fulian"] {
+        let u = app.login(name).await;
+        let list = u
+            .get_json("/api/v1/children?population=de_facto_unsupported")
+            .await;
+        assert_eq!(ids(&list), [de_facto.as_str()], "{name}");
+        // Not the roster, not the file.
+        assert_eq!(u.get_json("/api/v1/children").await["total"], 0, "{name}");
+        assert_eq!(
+            u.get(&format!("/api/v1/children/{de_facto}"))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND,
+            "{name}"
+        );
+        // The elders' register, and a record of it (卫计's health checks, 五(一)4).
+        assert_eq!(u.get_json("/api/v1/elders").await["total"], 1, "{name}");
+        assert_eq!(
+            u.get(&format!("/api/v1/elders/{elder}")).await.status(),
+            StatusCode::OK
+        );
+        // They read; they do not register.
+        assert_eq!(
+            u.post_json("/api/v1/elders", &grandmother_elder(VILLAGE_A))
+                .await
+                .status(),
+            StatusCode::FORBIDDEN
+        );
+        let page = u
+            .get("/children?population=de_facto_unsupported")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("李无养"), "{page}");
+        assert!(!page.contains(&format!("href=\"/children/{de_facto}\"")));
+    }
+    let cdpf = app.login("cdpf").await;
+    assert_eq!(
+        cdpf.get_json("/api/v1/children?population=de_facto_unsupported")
+            .await["total"],
+        0
+    );
+    assert_eq!(
+        cdpf.get("/api/v1/elders").await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
