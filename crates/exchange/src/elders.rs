@@ -8,13 +8,12 @@
 use std::borrow::Borrow;
 
 use chrono::NaiveDate;
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+use rust_xlsxwriter::XlsxError;
 use serde_json::{Value, json};
 
 use shouwang_domain::elder::{self, ElderFile};
 
-use crate::outputs::{Heading, cn_date, page_setup, place_name, signature_row, title_rows};
-use crate::xlsx::{Formats, put_text};
+use crate::outputs::{Heading, cn_date, listing_workbook, place_name};
 
 /// 附件6's columns and their widths.
 pub const ELDER_ROSTER_COLUMNS: [(&str, f64); 17] = [
@@ -106,35 +105,15 @@ pub fn elder_roster_workbook(
     elders: &[impl Borrow<ElderFile>],
     reveal_ids: bool,
 ) -> Result<Vec<u8>, XlsxError> {
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("留守老人花名册")?;
-    let last = (ELDER_ROSTER_COLUMNS.len() - 1) as u16;
-    title_rows(ws, heading, "农村留守老人花名册", last, 8)?;
-    let border = Format::new()
-        .set_border(FormatBorder::Thin)
-        .set_font_size(9)
-        .set_text_wrap()
-        .set_align(FormatAlign::VerticalCenter);
-    let head = border.clone().set_bold().set_align(FormatAlign::Center);
-    for (c, (title, width)) in ELDER_ROSTER_COLUMNS.iter().enumerate() {
-        ws.write_string_with_format(2, c as u16, *title, &head)?;
-        ws.set_column_width(c as u16, *width)?;
-    }
-    let formats = Formats::new(border);
-    for (i, e) in elders.iter().enumerate() {
-        let row = 3 + i as u32;
-        for (c, value) in elder_roster_values(i, e.borrow(), heading.on, reveal_ids)
+    listing_workbook(
+        heading,
+        ("留守老人花名册", "农村留守老人花名册", 8),
+        &ELDER_ROSTER_COLUMNS,
+        elders
             .iter()
             .enumerate()
-        {
-            put_text(ws, row, c as u16, value, &formats)?;
-        }
-    }
-    signature_row(ws, 4 + elders.len() as u32, last)?;
-    ws.set_freeze_panes(3, 2)?;
-    page_setup(ws, (2, 2))?;
-    wb.save_to_buffer()
+            .map(|(i, e)| elder_roster_values(i, e.borrow(), heading.on, reveal_ids)),
+    )
 }
 
 /// What the printed 《农村留守老人基本情况登记表》 (附件7) shows of one elder, for the typesetter.

@@ -213,7 +213,7 @@ pub fn roster_values(i: usize, f: &ChildFile, reveal_ids: bool) -> Vec<String> {
 }
 
 /// The form's title over all columns, then 填报单位 on the left and the dates on the right.
-pub(crate) fn title_rows(
+fn title_rows(
     ws: &mut Worksheet,
     heading: &Heading,
     form: &str,
@@ -248,7 +248,7 @@ pub(crate) fn title_rows(
     Ok(())
 }
 
-pub(crate) fn page_setup(ws: &mut Worksheet, header_rows: (u32, u32)) -> Result<(), XlsxError> {
+fn page_setup(ws: &mut Worksheet, header_rows: (u32, u32)) -> Result<(), XlsxError> {
     ws.set_landscape();
     ws.set_paper_size(9); // A4
     ws.set_margins(0.4, 0.4, 0.6, 0.6, 0.3, 0.3);
@@ -260,7 +260,7 @@ pub(crate) fn page_setup(ws: &mut Worksheet, header_rows: (u32, u32)) -> Result<
     Ok(())
 }
 
-pub(crate) fn signature_row(ws: &mut Worksheet, row: u32, last_col: u16) -> Result<(), XlsxError> {
+fn signature_row(ws: &mut Worksheet, row: u32, last_col: u16) -> Result<(), XlsxError> {
     let third = (last_col + 1) / 3;
     let f = Format::new();
     ws.merge_range(
@@ -282,32 +282,52 @@ pub fn roster_workbook(
     children: &[impl Borrow<ChildFile>],
     reveal_ids: bool,
 ) -> Result<Vec<u8>, XlsxError> {
+    listing_workbook(
+        heading,
+        ("花名册", "农村留守儿童花名册", 10),
+        ROSTER_COLUMNS,
+        children
+            .iter()
+            .enumerate()
+            .map(|(i, c)| roster_values(i, c.borrow(), reveal_ids)),
+    )
+}
+
+/// A 花名册 laid out as the official ones are: the title and the unit over the header, one line
+/// per person (every cell text, a formula never), the signatures under, the header repeated on
+/// each printed page. `sheet` is the sheet's name, the form's title and the last column of the
+/// unit's cell.
+pub(crate) fn listing_workbook(
+    heading: &Heading,
+    sheet: (&str, &str, u16),
+    columns: &[(&str, f64)],
+    lines: impl Iterator<Item = Vec<String>>,
+) -> Result<Vec<u8>, XlsxError> {
+    let (name, title, unit_until) = sheet;
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
-    ws.set_name("花名册")?;
-    let last = (ROSTER_COLUMNS.len() - 1) as u16;
-    title_rows(ws, heading, "农村留守儿童花名册", last, 10)?;
+    ws.set_name(name)?;
+    let last = (columns.len() - 1) as u16;
+    title_rows(ws, heading, title, last, unit_until)?;
     let border = Format::new()
         .set_border(FormatBorder::Thin)
         .set_font_size(9)
         .set_text_wrap()
         .set_align(FormatAlign::VerticalCenter);
     let head = border.clone().set_bold().set_align(FormatAlign::Center);
-    for (c, (title, width)) in ROSTER_COLUMNS.iter().enumerate() {
-        ws.write_string_with_format(2, c as u16, *title, &head)?;
+    for (c, (t, width)) in columns.iter().enumerate() {
+        ws.write_string_with_format(2, c as u16, *t, &head)?;
         ws.set_column_width(c as u16, *width)?;
     }
     let formats = Formats::new(border);
-    for (i, child) in children.iter().enumerate() {
-        let row = 3 + i as u32;
-        for (c, value) in roster_values(i, child.borrow(), reveal_ids)
-            .iter()
-            .enumerate()
-        {
+    let mut row = 3;
+    for values in lines {
+        for (c, value) in values.iter().enumerate() {
             put_text(ws, row, c as u16, value, &formats)?;
         }
+        row += 1;
     }
-    signature_row(ws, 4 + children.len() as u32, last)?;
+    signature_row(ws, row + 1, last)?;
     ws.set_freeze_panes(3, 2)?;
     page_setup(ws, (2, 2))?;
     wb.save_to_buffer()
