@@ -311,18 +311,29 @@ impl RostersRoom<'_> {
             && query.import.is_none()
             && query.schooling.is_none()
             && query.flag.is_none()
-            && query.age_band.is_none()
-            && population == Population::LeftBehind;
+            && query.age_band.is_none();
+        // A county or more listing a standing (of the roster, or a population's members) takes
+        // its total from the kept counts (0047 keeps the populations' mask in them).
         let kept_total = match &wide {
             Some(area) if only_standing && query.standing != StandingFilter::All => {
                 let c = self.counts_kept(area, on).await?;
-                Some(match query.standing {
-                    StandingFilter::OnRoster => c.on_roster,
-                    StandingFilter::NotEligible => c.not_eligible,
-                    StandingFilter::Incomplete => c.incomplete,
-                    StandingFilter::AgedOut => c.aged_out,
-                    StandingFilter::Exited | StandingFilter::All => c.exited,
-                })
+                match (population, query.standing) {
+                    (Population::LeftBehind, s) => Some(match s {
+                        StandingFilter::OnRoster => c.on_roster,
+                        StandingFilter::NotEligible => c.not_eligible,
+                        StandingFilter::Incomplete => c.incomplete,
+                        StandingFilter::AgedOut => c.aged_out,
+                        StandingFilter::Exited | StandingFilter::All => c.exited,
+                    }),
+                    (Population::InDifficulty, StandingFilter::OnRoster) => Some(c.in_difficulty),
+                    (Population::DeFactoUnsupported, StandingFilter::OnRoster) => {
+                        Some(c.de_facto_unsupported)
+                    }
+                    (Population::DeFactoUnsupported, StandingFilter::Incomplete) => {
+                        Some(c.de_facto_incomplete)
+                    }
+                    _ => None,
+                }
             }
             _ => None,
         };
