@@ -56,6 +56,8 @@ pub struct ChildRecord {
     pub populations: Vec<Membership>,
     /// Facts 事实无人抚养 needs that the file leaves blank (a parent's situation).
     pub de_facto_missing: Vec<String>,
+    /// 兜底保障 the facts call for (龙里 003 五(五)2–3), each with why.
+    pub safety_net: Vec<shouwang_domain::safety_net::Entitlement>,
     /// Province → village names of where the child lives.
     pub place: Vec<String>,
     pub revealed: bool,
@@ -141,13 +143,14 @@ pub fn record(row: StoredChild, reveal: bool, today: NaiveDate) -> ChildRecord {
     let standing = RosterStanding::of(row.status, definition, row.file.birth_date, today);
     let eligibility = eligibility::assess(&row.file, today);
     let flags = eligibility::key_target_flags(&row.file);
-    let (populations, de_facto_missing) = if row.status == ChildStatus::Active {
+    let (populations, de_facto_missing, safety_net) = if row.status == ChildStatus::Active {
         (
             population::of(&row.file, &eligibility),
             population::de_facto_missing(&row.file),
+            shouwang_domain::safety_net::of(&row.file),
         )
     } else {
-        (Vec::new(), Vec::new())
+        (Vec::new(), Vec::new(), Vec::new())
     };
     let ids_masked = masked_ids(&row.file);
     let place = Divisions::shipped()
@@ -173,6 +176,7 @@ pub fn record(row: StoredChild, reveal: bool, today: NaiveDate) -> ChildRecord {
         flags,
         populations,
         de_facto_missing,
+        safety_net,
         place,
         revealed: reveal,
     }

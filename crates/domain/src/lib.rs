@@ -25,6 +25,7 @@ pub mod region;
 pub mod retention;
 pub mod review;
 pub mod routing;
+pub mod safety_net;
 pub mod sample;
 pub mod settings;
 pub mod signin;

@@ -92,6 +92,9 @@ pub struct ChildView {
     pub populations: Vec<Membership>,
     /// Facts that 事实无人抚养 needs and the file leaves blank (a parent's situation).
     pub de_facto_missing: Vec<String>,
+    /// 兜底保障 the facts call for (龙里 003 五(五)2–3): `to_verify` when the file does not state all
+    /// the measure needs.
+    pub safety_net: Vec<shouwang_domain::safety_net::Entitlement>,
     pub ids_masked: MaskedIds,
     /// The registration form as stored (ID numbers only when revealed).
     #[schema(schema_with = crate::schema::child_file_schema)]
@@ -123,6 +126,7 @@ impl ChildView {
             flags: r.flags.clone(),
             populations: r.populations.clone(),
             de_facto_missing: r.de_facto_missing.clone(),
+            safety_net: r.safety_net.clone(),
             ids_masked: r.ids_masked.clone(),
             file: r.file.clone(),
             created_at: r.created_at.clone(),

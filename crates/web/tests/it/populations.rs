@@ -101,6 +101,14 @@ async fn each_population_is_its_own_list_and_the_left_behind_roster_stays() {
         got["populations"][0]["reasons"],
         json!(["父亲服刑在押", "母亲已故"])
     );
+    // 龙里 003 五(五)2: named for 特困供养, to verify (the form keeps no 生活来源 as such).
+    assert_eq!(
+        got["safety_net"][0]["benefit"], "extreme_poverty_support",
+        "{got}"
+    );
+    assert_eq!(got["safety_net"][0]["to_verify"], true);
+    let poor_view = v.get_json(&format!("/api/v1/children/{poor}")).await;
+    assert_eq!(poor_view["safety_net"][0]["benefit"], "insurance_subsidy");
     let got = v.get_json(&format!("/api/v1/children/{undecided}")).await;
     assert_eq!(got["populations"], json!([]));
     assert_eq!(got["de_facto_missing"], json!(["母亲目前情况"]));
