@@ -125,6 +125,25 @@ impl ElderColumns {
     }
 }
 
+impl ElderColumns {
+    /// The columns in the order both writes name them (village_code … watched).
+    fn bind<'q>(
+        self,
+        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        q.bind(self.village)
+            .bind(self.name)
+            .bind(self.pinyin)
+            .bind(self.sex)
+            .bind(self.birth)
+            .bind(self.id_hash)
+            .bind(self.id_masked)
+            .bind(self.living_with)
+            .bind(self.incomplete)
+            .bind(self.watched)
+    }
+}
+
 fn decode(r: &sqlx::any::AnyRow, cipher: &IdCipher) -> Result<StoredElder> {
     let id: String = r.try_get("id")?;
     let status: String = r.try_get("status")?;
@@ -335,27 +354,18 @@ impl EldersTxRoom<'_> {
     pub async fn insert_elder(&mut self, id: &ElderId, file: &ElderFile) -> Result<()> {
         let cipher = self.store.cipher.clone();
         let now = self.now().to_owned();
-        let row = ElderColumns::of(file, &cipher);
-        sqlx::query(
+        let q = sqlx::query(
             "INSERT INTO elders (id, village_code, name, name_pinyin, sex, birth_date, id_hash, \
              id_masked, living_with, incomplete, watched, status, doc, version, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, 1, $13, $13)",
         )
-        .bind(id.as_str())
-        .bind(row.village)
-        .bind(row.name)
-        .bind(row.pinyin)
-        .bind(row.sex)
-        .bind(row.birth)
-        .bind(row.id_hash)
-        .bind(row.id_masked)
-        .bind(row.living_with)
-        .bind(row.incomplete)
-        .bind(row.watched)
-        .bind(ELDER_DOC.seal(&cipher, id.as_str(), file))
-        .bind(&now)
-        .execute(self.conn())
-        .await?;
+        .bind(id.as_str());
+        ElderColumns::of(file, &cipher)
+            .bind(q)
+            .bind(ELDER_DOC.seal(&cipher, id.as_str(), file))
+            .bind(&now)
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 
@@ -368,29 +378,20 @@ impl EldersTxRoom<'_> {
     ) -> Result<bool> {
         let cipher = self.store.cipher.clone();
         let now = self.now().to_owned();
-        let row = ElderColumns::of(file, &cipher);
-        let done = sqlx::query(
+        let q = sqlx::query(
             "UPDATE elders SET village_code = $1, name = $2, name_pinyin = $3, sex = $4, \
              birth_date = $5, id_hash = $6, id_masked = $7, living_with = $8, incomplete = $9, \
              watched = $10, doc = $11, version = version + 1, updated_at = $12 \
              WHERE id = $13 AND version = $14",
-        )
-        .bind(row.village)
-        .bind(row.name)
-        .bind(row.pinyin)
-        .bind(row.sex)
-        .bind(row.birth)
-        .bind(row.id_hash)
-        .bind(row.id_masked)
-        .bind(row.living_with)
-        .bind(row.incomplete)
-        .bind(row.watched)
-        .bind(ELDER_DOC.seal(&cipher, id.as_str(), file))
-        .bind(&now)
-        .bind(id.as_str())
-        .bind(expected_version)
-        .execute(self.conn())
-        .await?;
+        );
+        let done = ElderColumns::of(file, &cipher)
+            .bind(q)
+            .bind(ELDER_DOC.seal(&cipher, id.as_str(), file))
+            .bind(&now)
+            .bind(id.as_str())
+            .bind(expected_version)
+            .execute(self.conn())
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 

@@ -293,3 +293,56 @@ pub async fn upload_form_within(
     }
     Ok((fields, upload))
 }
+
+/// Splits the named keys (`version`, `confirm_duplicate`) off a JSON body and reads the rest as a
+/// form's fields: numbers and booleans are taken where the form takes text; a key the form does
+/// not have, or a value of the wrong kind, is a 400 naming the field.
+pub(crate) fn split_body<T: serde::de::DeserializeOwned>(
+    mut body: serde_json::Value,
+    allowed: &[&str],
+) -> Result<(serde_json::Map<String, serde_json::Value>, T), AppError> {
+    use serde_json::Value;
+    let obj = body.as_object_mut().ok_or(AppError::BadRequest {
+        code: "malformed_json",
+        field: None,
+        message: "请求体应为 JSON 对象".into(),
+    })?;
+    let mut extra = serde_json::Map::new();
+    for k in allowed {
+        if let Some(v) = obj.remove(*k) {
+            extra.insert((*k).to_owned(), v);
+        }
+    }
+    for v in obj.values_mut() {
+        match v {
+            Value::Bool(b) => *v = Value::String(b.to_string()),
+            Value::Number(n) => *v = Value::String(n.to_string()),
+            _ => {}
+        }
+    }
+    let input: T = serde_json::from_value(body).map_err(|e| {
+        let text = e.to_string();
+        AppError::BadRequest {
+            code: "invalid_field",
+            field: text.split('`').nth(1).map(str::to_owned),
+            message: format!("请求内容不符合要求：{text}"),
+        }
+    })?;
+    Ok((extra, input))
+}
+
+/// The `version` an edit is based on, split off its body by [`split_body`]; named when missing.
+pub(crate) fn required_version(
+    extra: &serde_json::Map<String, serde_json::Value>,
+) -> Result<i64, AppError> {
+    extra
+        .get("version")
+        .and_then(serde_json::Value::as_i64)
+        .ok_or_else(|| {
+            shouwang_domain::validation::ValidationErrors::single(
+                "version",
+                "请提供所编辑记录的版本号 version（用于防止覆盖他人的修改）",
+            )
+            .into()
+        })
+}

@@ -18,7 +18,7 @@ use shouwang_app::children::{ChildSummary, Page};
 use shouwang_domain::child::{ActualGuardianship, ChildFile};
 use shouwang_domain::eligibility::{Eligibility, FlagReason};
 use shouwang_domain::ids::ChildId;
-use shouwang_domain::input::{ChildInput, parse_date};
+use shouwang_domain::input::parse_date;
 use shouwang_domain::lifecycle::ExitReason;
 use shouwang_domain::lifecycle::RosterStanding;
 use shouwang_domain::population::Membership;
@@ -191,41 +191,6 @@ pub async fn get_child(
     Ok(Json(ChildView::of(&r)))
 }
 
-/// Splits `version` / `confirm_duplicate` off a JSON body and reads the rest as a form.
-pub(super) fn split_body(
-    mut body: Value,
-    allowed: &[&str],
-) -> Result<(serde_json::Map<String, Value>, ChildInput), AppError> {
-    let obj = body.as_object_mut().ok_or(AppError::BadRequest {
-        code: "malformed_json",
-        field: None,
-        message: "请求体应为 JSON 对象".into(),
-    })?;
-    let mut extra = serde_json::Map::new();
-    for k in allowed {
-        if let Some(v) = obj.remove(*k) {
-            extra.insert((*k).to_owned(), v);
-        }
-    }
-    // Numbers and booleans are accepted where the form takes text.
-    for v in obj.values_mut() {
-        match v {
-            Value::Bool(b) => *v = Value::String(b.to_string()),
-            Value::Number(n) => *v = Value::String(n.to_string()),
-            _ => {}
-        }
-    }
-    let input: ChildInput = serde_json::from_value(Value::Object(obj.clone())).map_err(|e| {
-        let text = e.to_string();
-        AppError::BadRequest {
-            code: "invalid_field",
-            field: text.split('`').nth(1).map(str::to_owned),
-            message: format!("请求内容不符合要求：{text}"),
-        }
-    })?;
-    Ok((extra, input))
-}
-
 #[utoipa::path(post, path = "/api/v1/children", request_body(content = ChildRegistration),
     responses((status = 201, description = "the new file", body = ChildView), (status = 409, body = ErrorBody)))]
 pub async fn register_child(
@@ -233,23 +198,13 @@ pub async fn register_child(
     user: CurrentUser,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<impl IntoResponse, AppError> {
-    let (extra, input) = split_body(body, &["confirm_duplicate"])?;
+    let (extra, input) = crate::extract::split_body(body, &["confirm_duplicate"])?;
     let confirm = extra
         .get("confirm_duplicate")
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let r = shouwang_app::children::register(&state.app, &user.actor, &input, confirm).await?;
     Ok((StatusCode::CREATED, Json(ChildView::of(&r))))
-}
-
-pub(super) fn required_version(extra: &serde_json::Map<String, Value>) -> Result<i64, AppError> {
-    extra.get("version").and_then(Value::as_i64).ok_or_else(|| {
-        ValidationErrors::single(
-            "version",
-            "请提供所编辑档案的版本号 version（用于防止覆盖他人的修改）",
-        )
-        .into()
-    })
 }
 
 #[utoipa::path(patch, path = "/api/v1/children/{id}", params(("id" = String, Path)), request_body(content = ChildPatch),
@@ -260,8 +215,8 @@ pub async fn patch_child(
     Path(id): Path<ChildId>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<ChildView>, AppError> {
-    let (extra, input) = split_body(body, &["version"])?;
-    let version = required_version(&extra)?;
+    let (extra, input) = crate::extract::split_body(body, &["version"])?;
+    let version = crate::extract::required_version(&extra)?;
     let r = shouwang_app::children::update(
         &state.app,
         &user.actor,

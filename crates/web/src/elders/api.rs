@@ -192,8 +192,10 @@ pub fn elder_query(p: &ElderListParams) -> Result<ElderQuery, ValidationErrors> 
 pub async fn register_elder(
     State(state): State<AppState>,
     user: CurrentUser,
-    ApiJson(input): ApiJson<ElderInput>,
+    ApiJson(body): ApiJson<Value>,
 ) -> Result<impl IntoResponse, AppError> {
+    // Numbers taken where the form takes text, as for a child's registration.
+    let (_, input) = crate::extract::split_body::<ElderInput>(body, &[])?;
     let r = shouwang_app::elders::register(&state.app, &user.actor, &input).await?;
     Ok((StatusCode::CREATED, Json(ElderView::of(&r))))
 }
@@ -244,29 +246,8 @@ pub async fn patch_elder(
     Path(id): Path<ElderId>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<ElderView>, AppError> {
-    let mut body = body;
-    let obj = body.as_object_mut().ok_or(AppError::BadRequest {
-        code: "malformed_json",
-        field: None,
-        message: "请求体应为 JSON 对象".into(),
-    })?;
-    let version = obj
-        .remove("version")
-        .and_then(|v| v.as_i64())
-        .ok_or_else(|| {
-            AppError::from(ValidationErrors::single(
-                "version",
-                "请提供所编辑记录的版本号 version（用于防止覆盖他人的修改）",
-            ))
-        })?;
-    let fields: ElderInput = serde_json::from_value(body).map_err(|e| {
-        let text = e.to_string();
-        AppError::BadRequest {
-            code: "invalid_field",
-            field: text.split('`').nth(1).map(str::to_owned),
-            message: format!("请求内容不符合要求：{text}"),
-        }
-    })?;
+    let (extra, fields) = crate::extract::split_body::<ElderInput>(body, &["version"])?;
+    let version = crate::extract::required_version(&extra)?;
     let patch = ElderPatch { version, fields };
     let r = shouwang_app::elders::update(&state.app, &user.actor, &id, patch.version, patch.fields)
         .await?;

@@ -488,23 +488,37 @@ pub async fn elder_page(
     Path(id): Path<ElderId>,
     Query(p): Query<ViewParams>,
 ) -> PageResult {
-    let r = shouwang_app::elders::get(&state.app, &user.actor, &id, false).await?;
-    let history = shouwang_app::elders::history(&state.app, &user.actor, &id).await?;
-    Ok(render(&ElderPage {
-        frame: Frame::of(&state, &user).await,
+    Ok(render(
+        &elder_view(&state, &user, &id, p.saved.is_some(), None).await?,
+    ))
+}
+
+/// The record's page: what was just saved, or what was wrong with an exit just tried.
+async fn elder_view(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &ElderId,
+    saved: bool,
+    error: Option<String>,
+) -> Result<ElderPage, PageError> {
+    let r = shouwang_app::elders::get(&state.app, &user.actor, id, false).await?;
+    let history = shouwang_app::elders::history(&state.app, &user.actor, id).await?;
+    Ok(ElderPage {
+        frame: Frame::of(state, user).await,
         village_name: place_name(r.file.village_code.as_str()),
         history,
         can_edit: user.actor.may(Action::RegisterElder),
         can_print: state.printer.is_some() && user.actor.may(Action::Export),
-        saved: p.saved.is_some(),
-        error: None,
+        saved,
+        error,
         exit_reasons: opts(ElderExitReason::OPTIONS),
         today: state.app.today().to_string(),
         r,
-    }))
+    })
 }
 
-/// 退出名册 from the record's page: back to the page, with what was wrong if anything was.
+/// 退出名册 from the record's page: back to the page, with what was wrong if anything was (and the
+/// refusal's status).
 pub async fn exit_submit(
     State(state): State<AppState>,
     Path(id): Path<ElderId>,
@@ -518,24 +532,12 @@ pub async fn exit_submit(
         }
         Err(e) => Err(e.into()),
     };
-    let error = match outcome {
+    let (status, error) = match outcome {
         Ok(_) => return Ok(Redirect::to(&format!("/elders/{id}?saved=1")).into_response()),
-        Err(e) => crate::ui::refusal(e)?.1,
+        Err(e) => crate::ui::refusal(e)?,
     };
-    let r = shouwang_app::elders::get(&state.app, &user.actor, &id, false).await?;
-    let history = shouwang_app::elders::history(&state.app, &user.actor, &id).await?;
-    Ok(render(&ElderPage {
-        frame: Frame::of(&state, &user).await,
-        village_name: place_name(r.file.village_code.as_str()),
-        history,
-        can_edit: user.actor.may(Action::RegisterElder),
-        can_print: state.printer.is_some() && user.actor.may(Action::Export),
-        saved: false,
-        error: Some(error),
-        exit_reasons: opts(ElderExitReason::OPTIONS),
-        today: state.app.today().to_string(),
-        r,
-    }))
+    let page = elder_view(&state, &user, &id, false, Some(error)).await?;
+    Ok((status, render(&page)).into_response())
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -61,6 +61,8 @@ async fn the_contract_body_registers_an_elder_and_a_younger_one_is_refused_on_bi
     young["birth_date"] = json!("1966-11-24");
     young["name"] = json!("张德福");
     young["sex"] = json!("男");
+    // A phone typed as a number is taken as the text it is, as for a child.
+    young["phone"] = json!(13800138001_u64);
     assert_eq!(
         v.post_json("/api/v1/elders", &young).await.status(),
         StatusCode::CREATED
@@ -376,6 +378,21 @@ async fn an_elder_leaves_the_register_once_with_a_reason_and_stays_among_the_exi
     assert_eq!(history["items"][0]["kind"], "exit");
     let page = v.get(&format!("/elders/{id}")).await.text().await.unwrap();
     assert!(page.contains("已退出（子女返乡，2026-11-20）"), "{page}");
+    // The page's form says a refusal where it was made, with its status.
+    let r = v
+        .client
+        .post(format!("{}/elders/{id}/exit", v.base))
+        .form(&[
+            ("csrf_token", csrf_of(&page).as_str()),
+            ("version", "2"),
+            ("reason", "died"),
+            ("date", "2026-11-21"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("该老人已退出名册"));
     assert!(!page.contains("退出名册</button>"));
 }
 
